@@ -1,0 +1,67 @@
+{
+  "variables": {
+    "core_sources": [
+      "src/native/core/arena.c",
+      "src/native/core/buffer.c",
+      "src/native/core/error.c",
+      "src/native/core/match.c",
+      "src/native/core/objects.c",
+      "src/native/core/report.c",
+      "src/native/core/slots.c",
+      "src/native/core/symbols.c",
+      "src/native/core/arch/aarch64.c",
+      "src/native/core/arch/i386.c",
+      "src/native/core/arch/x86_64.c"
+    ],
+    "preload_sources": [
+      "src/native/inspect/inspect.c",
+      "src/native/preload/preload.c"
+    ]
+  },
+  "target_defaults": {
+    "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra"],
+    "cflags_c": ["-std=c11"],
+    "cflags_cc": ["-fvisibility-inlines-hidden"],
+    "include_dirs": ["include"],
+    "ldflags": ["-Wl,-z,nodelete"],
+    "configurations": {
+      "Debug": {"defines": ["DEBUG"]},
+      "Release": {"defines": ["NDEBUG"]}
+    }
+  },
+  "targets": [
+    {
+      "target_name": "pdi_core",
+      "type": "static_library",
+      "sources": ["<@(core_sources)"]
+    },
+    {
+      "target_name": "pdi",
+      "dependencies": [
+        "pdi_core",
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "sources": ["src/native/addon/addon.cc"],
+      "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "ldflags": ["-Wl,--exclude-libs,ALL"]
+    },
+    {
+      "target_name": "pdi-preload",
+      "type": "shared_library",
+      "dependencies": ["pdi_core"],
+      "sources": ["<@(preload_sources)"],
+      "ldflags": [
+        "-Wl,-z,defs",
+        "-Wl,-Bsymbolic",
+        "-Wl,--version-script=<(module_root_dir)/src/native/preload/pdi-preload.map"
+      ],
+      "libraries": ["-ldl", "-lpthread"]
+    },
+    {
+      "target_name": "pdi-backend-noop",
+      "type": "shared_library",
+      "sources": ["src/native/backends/noop/noop.c"],
+      "ldflags": ["-Wl,-z,defs"]
+    }
+  ]
+}

@@ -1,0 +1,59 @@
+/* pdi backend API.
+ *
+ * A backend is an ordinary shared object built against this header alone:
+ * it links nothing of pdi. The entry points below are optional; define the
+ * ones you need with exactly these spellings, e.g.
+ *
+ *     #include <pdi/backend.h>
+ *     int PDI_BE_FUNC_INIT(const pdi_backend_t *self) { return 0; }
+ *
+ * The macros name the functions and export them even when the backend is
+ * compiled with -fvisibility=hidden. See docs/backends.md. */
+#ifndef PDI_BACKEND_H
+#define PDI_BACKEND_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PDI_API_VERSION 1
+
+#define PDI_BE_EXPORT __attribute__((visibility("default")))
+
+#define PDI_BE_FUNC_INIT PDI_BE_EXPORT pdi_be_init
+#define PDI_BE_FUNC_FINI PDI_BE_EXPORT pdi_be_fini
+#define PDI_BE_FUNC_CB_REQ PDI_BE_EXPORT pdi_be_cb_req
+#define PDI_BE_FUNC_PRE_CB PDI_BE_EXPORT pdi_be_pre_cb
+#define PDI_BE_FUNC_POST_CB PDI_BE_EXPORT pdi_be_post_cb
+
+/* What the core tells a backend about itself when it initialises it. */
+typedef struct pdi_backend {
+  const char *name;      /* the name the config gave it */
+  const char *path;      /* the file it was loaded from */
+  unsigned api_version;  /* PDI_API_VERSION of the core */
+} pdi_backend_t;
+
+/* One instrumented import of one object (callback rules). */
+typedef struct pdi_cb_site {
+  const char *object;    /* path or soname of the instrumented object */
+  const char *function;
+  const char *version;   /* NULL when unversioned */
+} pdi_cb_site_t;
+
+/* One instrumented call, from pre to post. */
+typedef struct pdi_cb_call {
+  int event;             /* what PDI_BE_FUNC_CB_REQ returned for the site */
+  const pdi_cb_site_t *site;
+  unsigned thread;       /* small number, stable for the thread's life */
+  unsigned depth;        /* nesting on this thread; 0 = outermost */
+  uintptr_t user;        /* free for the backend, kept from pre to post */
+  int abandoned;         /* post only: left by longjmp or an exception */
+} pdi_cb_call_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

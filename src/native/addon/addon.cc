@@ -1,0 +1,80 @@
+// The Node binding: a thin layer that hands the core's JSON reports of the
+// running process to TypeScript, which parses and types them.
+#include <napi.h>
+
+extern "C" {
+#include "../core/core.h"
+}
+
+namespace {
+
+enum class Report { Objects, Imports, Exports };
+
+Napi::Value
+RunReport(const Napi::CallbackInfo &info, Report kind)
+{
+  Napi::Env env = info.Env();
+  std::string pattern;
+  if (kind != Report::Objects) {
+    if (info.Length() < 1 || !info[0].IsString()) {
+      Napi::TypeError::New(env, "expected an object pattern string").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    pattern = info[0].As<Napi::String>().Utf8Value();
+  }
+  pdi_objects_t set;
+  if (pdi_objects_scan(&set) != 0) {
+    Napi::Error::New(env, pdi_error()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  pdi_buf_t out = {};
+  int matched = 0;
+  switch (kind) {
+  case Report::Objects: matched = pdi_report_objects(&out, &set); break;
+  case Report::Imports: matched = pdi_report_imports(&out, &set, pattern.c_str()); break;
+  case Report::Exports: matched = pdi_report_exports(&out, &set, pattern.c_str()); break;
+  }
+  pdi_objects_release(&set);
+  if (out.failed) {
+    pdi_buf_release(&out);
+    Napi::Error::New(env, "out of memory while building the report").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("matched", Napi::Number::New(env, matched));
+  result.Set("json", Napi::String::New(env, out.data, out.len));
+  pdi_buf_release(&out);
+  return result;
+}
+
+Napi::Value
+Objects(const Napi::CallbackInfo &info)
+{
+  return RunReport(info, Report::Objects);
+}
+
+Napi::Value
+Imports(const Napi::CallbackInfo &info)
+{
+  return RunReport(info, Report::Imports);
+}
+
+Napi::Value
+Exports(const Napi::CallbackInfo &info)
+{
+  return RunReport(info, Report::Exports);
+}
+
+Napi::Object
+Init(Napi::Env env, Napi::Object exports)
+{
+  exports.Set("arch", Napi::String::New(env, pdi_arch_name()));
+  exports.Set("objects", Napi::Function::New(env, Objects));
+  exports.Set("imports", Napi::Function::New(env, Imports));
+  exports.Set("exports", Napi::Function::New(env, Exports));
+  return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(pdi, Init)

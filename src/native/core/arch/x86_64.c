@@ -1,0 +1,43 @@
+#if defined(__x86_64__)
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "../core.h"
+
+const char *
+pdi_arch_name(void)
+{
+  return "x86_64";
+}
+
+unsigned
+pdi_arch_slot_kind(unsigned reloc_type)
+{
+  switch (reloc_type) {
+  case R_X86_64_JUMP_SLOT: return PDI_SLOT_JUMP_SLOT;
+  case R_X86_64_GLOB_DAT: return PDI_SLOT_GLOB_DAT;
+  case R_X86_64_64: return PDI_SLOT_ABS;
+  case R_X86_64_COPY: return PDI_SLOT_COPY;
+  default: return 0;
+  }
+}
+
+/* A lazy GOT entry points back into its own object's PLT, at the
+ * `push $index` (after `endbr64` in IBT PLTs) that hands ld.so the
+ * relocation index: seeing our own index there proves the slot is unbound. */
+int
+pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t value)
+{
+  if (!pdi_object_in_code(object, value, 9))
+    return 0;
+  const unsigned char *code = (const unsigned char *)value;
+  static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+  if (memcmp(code, endbr64, sizeof endbr64) == 0)
+    code += sizeof endbr64;
+  if (code[0] != 0x68)
+    return 0;
+  uint32_t index;
+  memcpy(&index, code + 1, sizeof index);
+  return index == slot->reloc_index;
+}
+#endif

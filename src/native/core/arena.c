@@ -1,0 +1,61 @@
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core.h"
+
+struct pdi_arena_block {
+  pdi_arena_block_t *next;
+  size_t size;
+  size_t used;
+};
+
+static size_t
+align_up(size_t value, size_t alignment)
+{
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+void *
+pdi_arena_alloc(pdi_arena_t *arena, size_t size)
+{
+  size = align_up(size, 16);
+  pdi_arena_block_t *block = arena->head;
+  size_t header = align_up(sizeof(pdi_arena_block_t), 16);
+  if (block == NULL || block->size - block->used < size) {
+    size_t bytes = align_up(header + size, 64 * 1024);
+    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED)
+      return NULL;
+    block = memory;
+    block->next = arena->head;
+    block->size = bytes;
+    block->used = header;
+    arena->head = block;
+  }
+  void *result = (char *)block + block->used;
+  block->used += size;
+  return result;
+}
+
+char *
+pdi_arena_strdup(pdi_arena_t *arena, const char *s)
+{
+  size_t len = strlen(s);
+  char *copy = pdi_arena_alloc(arena, len + 1);
+  if (copy != NULL)
+    memcpy(copy, s, len + 1);
+  return copy;
+}
+
+void
+pdi_arena_release(pdi_arena_t *arena)
+{
+  pdi_arena_block_t *block = arena->head;
+  while (block != NULL) {
+    pdi_arena_block_t *next = block->next;
+    munmap(block, block->size);
+    block = next;
+  }
+  arena->head = NULL;
+}

@@ -1,0 +1,233 @@
+/* The ELF model of a running process, written once and shared by the
+ * preload core, the addon and every mechanism. */
+#ifndef PDI_CORE_H
+#define PDI_CORE_H
+
+#include <elf.h>
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__LP64__)
+#define PDI_R_SYM(info) ELF64_R_SYM(info)
+#define PDI_R_TYPE(info) ELF64_R_TYPE(info)
+#define PDI_ST_TYPE(info) ELF64_ST_TYPE(info)
+#define PDI_ST_BIND(info) ELF64_ST_BIND(info)
+#else
+#define PDI_R_SYM(info) ELF32_R_SYM(info)
+#define PDI_R_TYPE(info) ELF32_R_TYPE(info)
+#define PDI_ST_TYPE(info) ELF32_ST_TYPE(info)
+#define PDI_ST_BIND(info) ELF32_ST_BIND(info)
+#endif
+
+#define PDI_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- memory: an mmap-backed arena, so the model never depends on malloc */
+
+typedef struct pdi_arena_block pdi_arena_block_t;
+
+typedef struct pdi_arena {
+  pdi_arena_block_t *head;
+} pdi_arena_t;
+
+PDI_HIDDEN void *pdi_arena_alloc(pdi_arena_t *arena, size_t size);
+PDI_HIDDEN char *pdi_arena_strdup(pdi_arena_t *arena, const char *s);
+PDI_HIDDEN void pdi_arena_release(pdi_arena_t *arena);
+
+/* ---- output: a growable byte buffer with JSON helpers */
+
+typedef struct pdi_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  int failed;
+} pdi_buf_t;
+
+PDI_HIDDEN void pdi_buf_put(pdi_buf_t *buf, const char *bytes, size_t len);
+PDI_HIDDEN void pdi_buf_puts(pdi_buf_t *buf, const char *s);
+PDI_HIDDEN void pdi_buf_putc(pdi_buf_t *buf, char c);
+PDI_HIDDEN void pdi_buf_dec(pdi_buf_t *buf, uint64_t value);
+PDI_HIDDEN void pdi_buf_hex(pdi_buf_t *buf, uint64_t value);
+PDI_HIDDEN void pdi_buf_json_str(pdi_buf_t *buf, const char *s);
+PDI_HIDDEN void pdi_buf_json_hex(pdi_buf_t *buf, uint64_t value);
+PDI_HIDDEN void pdi_buf_json_key(pdi_buf_t *buf, const char *key, int *first);
+PDI_HIDDEN void pdi_buf_release(pdi_buf_t *buf);
+
+/* ---- loaded objects */
+
+enum {
+  PDI_OBJECT_MAIN = 1u << 0,
+  PDI_OBJECT_PIE = 1u << 1,
+  PDI_OBJECT_RELRO = 1u << 2,
+  PDI_OBJECT_BIND_NOW = 1u << 3,
+  PDI_OBJECT_VDSO = 1u << 4,
+  PDI_OBJECT_LOADER = 1u << 5,
+  PDI_OBJECT_PDI = 1u << 6,
+  PDI_OBJECT_TEXTREL = 1u << 7
+};
+
+typedef struct pdi_object {
+  unsigned index;
+  unsigned flags;
+  const char *path;
+  const char *soname;
+  const char *name;
+  uintptr_t base;
+  uintptr_t map_start;
+  uintptr_t map_end;
+  const ElfW(Phdr) *phdr;
+  unsigned phnum;
+  const ElfW(Dyn) *dynamic;
+
+  const ElfW(Sym) *symtab;
+  const char *strtab;
+  size_t strsz;
+  size_t nsyms;
+  const uint32_t *sysv_hash;
+  const uint32_t *gnu_hash;
+
+  const ElfW(Versym) *versym;
+  const ElfW(Verdef) *verdef;
+  size_t verdefnum;
+  const ElfW(Verneed) *verneed;
+  size_t verneednum;
+
+  const void *jmprel;
+  size_t jmprelsz;
+  int pltrel;
+  const ElfW(Rela) *rela;
+  size_t relasz;
+  const ElfW(Rel) *rel;
+  size_t relsz;
+  int has_relr;
+
+  uintptr_t relro_start;
+  uintptr_t relro_end;
+} pdi_object_t;
+
+typedef struct pdi_objects {
+  pdi_object_t *items;
+  unsigned count;
+  size_t page_size;
+  pdi_arena_t arena;
+} pdi_objects_t;
+
+/* Snapshot of every object of the process, in load (search) order;
+ * returns 0 or -1 with pdi_error() set. */
+PDI_HIDDEN int pdi_objects_scan(pdi_objects_t *set);
+PDI_HIDDEN void pdi_objects_release(pdi_objects_t *set);
+PDI_HIDDEN const pdi_object_t *pdi_objects_containing(const pdi_objects_t *set, uintptr_t address);
+/* Whether [address, address+len) lies inside one executable segment. */
+PDI_HIDDEN int pdi_object_in_code(const pdi_object_t *object, uintptr_t address, size_t len);
+
+/* Object patterns of DESIGN §4: $main, soname or file name, absolute path,
+ * glob, and "*" for every object that is not protected (pdi, vDSO). */
+PDI_HIDDEN int pdi_object_matches(const pdi_object_t *object, const char *pattern);
+PDI_HIDDEN int pdi_glob_match(const char *pattern, const char *text);
+
+/* ---- symbols */
+
+typedef struct pdi_symbol_ref {
+  const ElfW(Sym) *sym;
+  size_t index;
+} pdi_symbol_ref_t;
+
+/* A requested version: NULL version = what an unversioned reference binds
+ * to; require_default = the "@@" spelling. */
+typedef struct pdi_version_req {
+  const char *version;
+  int require_default;
+} pdi_version_req_t;
+
+enum { PDI_LOOKUP_ACCEPT_CANONICAL_PLT = 1u << 0 };
+
+/* Splits "foo@@V2" / "foo@V1" / "foo" into a name (copied to name_out) and
+ * a version request; returns -1 if the name does not fit. */
+PDI_HIDDEN int pdi_symbol_spec_parse(const char *spec, char *name_out, size_t name_cap, char *version_out,
+                                     size_t version_cap, pdi_version_req_t *req);
+
+/* Finds a defined symbol by name and version through the GNU or SysV hash. */
+PDI_HIDDEN int pdi_object_lookup(const pdi_object_t *object, const char *name, const pdi_version_req_t *req,
+                                 unsigned flags, pdi_symbol_ref_t *out);
+/* Exact address to defined symbol (used only for reporting). */
+PDI_HIDDEN int pdi_object_symbol_at(const pdi_object_t *object, uintptr_t address, pdi_symbol_ref_t *out);
+PDI_HIDDEN const char *pdi_object_symbol_name(const pdi_object_t *object, size_t index);
+/* Version of a symbol: its definition's name (verdef) or, for an undefined
+ * symbol, the required version (verneed) and the file it is needed from. */
+PDI_HIDDEN const char *pdi_object_symbol_version(const pdi_object_t *object, size_t index, int *hidden,
+                                                 const char **file);
+PDI_HIDDEN int pdi_symbol_is_defined(const ElfW(Sym) *sym);
+
+/* ---- import slots */
+
+enum {
+  PDI_SLOT_JUMP_SLOT = 1,
+  PDI_SLOT_GLOB_DAT,
+  PDI_SLOT_ABS,
+  PDI_SLOT_COPY
+};
+
+typedef struct pdi_slot {
+  uintptr_t *address;
+  unsigned kind;
+  unsigned reloc_type;
+  size_t reloc_index;
+  size_t sym_index;
+  const char *symbol;
+  const char *version;
+  const char *version_file;
+  int version_hidden;
+  int weak;
+  intptr_t addend;
+  int has_addend;
+} pdi_slot_t;
+
+typedef int (*pdi_slot_visitor)(const pdi_object_t *object, const pdi_slot_t *slot, void *context);
+
+/* Visits every relocation slot that refers to a named symbol; stops early
+ * and returns the visitor's value when it is non-zero. */
+PDI_HIDDEN int pdi_object_each_slot(const pdi_object_t *object, pdi_slot_visitor visit, void *context);
+PDI_HIDDEN const char *pdi_slot_kind_name(unsigned kind);
+PDI_HIDDEN int pdi_slot_in_relro(const pdi_object_t *object, const pdi_slot_t *slot);
+
+typedef struct pdi_binding {
+  uintptr_t value;
+  uintptr_t target_address;
+  int lazy;
+  const pdi_object_t *target;
+  pdi_symbol_ref_t symbol;
+  const char *symbol_name;
+  const char *symbol_version;
+  int ifunc;
+  const char *implementation;
+  int canonical_plt;
+} pdi_binding_t;
+
+/* What a slot points to now: still lazy, null, or which object and symbol. */
+PDI_HIDDEN void pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *object, const pdi_slot_t *slot,
+                                 pdi_binding_t *out);
+
+/* ---- per-architecture facts (src/native/core/arch/) */
+
+PDI_HIDDEN const char *pdi_arch_name(void);
+PDI_HIDDEN unsigned pdi_arch_slot_kind(unsigned reloc_type);
+PDI_HIDDEN int pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t value);
+
+/* ---- errors: one thread-local message, like plthook's accessor */
+
+PDI_HIDDEN const char *pdi_error(void);
+PDI_HIDDEN void pdi_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- reports (JSON), shared by `pdi inspect` and the addon */
+
+enum {
+  PDI_REPORT_IMPORTS_ALL = 1u << 0
+};
+
+PDI_HIDDEN int pdi_report_process(pdi_buf_t *out, const pdi_objects_t *set, const char *imports_pattern,
+                                  unsigned flags);
+PDI_HIDDEN int pdi_report_objects(pdi_buf_t *out, const pdi_objects_t *set);
+PDI_HIDDEN int pdi_report_imports(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern);
+PDI_HIDDEN int pdi_report_exports(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern);
+
+#endif

@@ -1,0 +1,178 @@
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "core.h"
+
+const char *
+pdi_slot_kind_name(unsigned kind)
+{
+  switch (kind) {
+  case PDI_SLOT_JUMP_SLOT: return "jump_slot";
+  case PDI_SLOT_GLOB_DAT: return "glob_dat";
+  case PDI_SLOT_ABS: return "abs";
+  case PDI_SLOT_COPY: return "copy";
+  default: return "unknown";
+  }
+}
+
+static int
+visit_reloc(const pdi_object_t *object, ElfW(Addr) offset, ElfW(Xword) info, intptr_t addend, int has_addend,
+            size_t reloc_index, pdi_slot_visitor visit, void *context)
+{
+  size_t sym_index = PDI_R_SYM(info);
+  unsigned type = (unsigned)PDI_R_TYPE(info);
+  unsigned kind = pdi_arch_slot_kind(type);
+  if (kind == 0 || sym_index == 0 || object->symtab == NULL)
+    return 0;
+  if (object->nsyms != 0 && sym_index >= object->nsyms)
+    return 0;
+  const ElfW(Sym) *sym = &object->symtab[sym_index];
+  pdi_slot_t slot;
+  memset(&slot, 0, sizeof slot);
+  slot.address = (uintptr_t *)(object->base + offset);
+  slot.kind = kind;
+  slot.reloc_type = type;
+  slot.reloc_index = reloc_index;
+  slot.sym_index = sym_index;
+  slot.symbol = pdi_object_symbol_name(object, sym_index);
+  slot.version = pdi_object_symbol_version(object, sym_index, &slot.version_hidden, &slot.version_file);
+  slot.weak = PDI_ST_BIND(sym->st_info) == STB_WEAK;
+  slot.addend = addend;
+  slot.has_addend = has_addend;
+  return visit(object, &slot, context);
+}
+
+static int
+visit_rela(const pdi_object_t *object, const ElfW(Rela) *table, size_t bytes, const void *skip_start,
+           size_t skip_bytes, pdi_slot_visitor visit, void *context)
+{
+  size_t count = bytes / sizeof *table;
+  for (size_t i = 0; i < count; i++) {
+    const char *entry = (const char *)&table[i];
+    if (skip_start != NULL && entry >= (const char *)skip_start && entry < (const char *)skip_start + skip_bytes)
+      continue;
+    int stop = visit_reloc(object, table[i].r_offset, table[i].r_info, (intptr_t)table[i].r_addend, 1, i, visit,
+                           context);
+    if (stop)
+      return stop;
+  }
+  return 0;
+}
+
+static int
+visit_rel(const pdi_object_t *object, const ElfW(Rel) *table, size_t bytes, const void *skip_start,
+          size_t skip_bytes, pdi_slot_visitor visit, void *context)
+{
+  size_t count = bytes / sizeof *table;
+  for (size_t i = 0; i < count; i++) {
+    const char *entry = (const char *)&table[i];
+    if (skip_start != NULL && entry >= (const char *)skip_start && entry < (const char *)skip_start + skip_bytes)
+      continue;
+    int stop = visit_reloc(object, table[i].r_offset, table[i].r_info, 0, 0, i, visit, context);
+    if (stop)
+      return stop;
+  }
+  return 0;
+}
+
+int
+pdi_object_each_slot(const pdi_object_t *object, pdi_slot_visitor visit, void *context)
+{
+  int stop = 0;
+  /* Some linkers make DT_RELA/DT_REL span the PLT relocations too; those are
+   * visited once, from DT_JMPREL, where their index means something. */
+  if (object->jmprel != NULL && object->jmprelsz != 0) {
+    if (object->pltrel == DT_RELA)
+      stop = visit_rela(object, object->jmprel, object->jmprelsz, NULL, 0, visit, context);
+    else
+      stop = visit_rel(object, object->jmprel, object->jmprelsz, NULL, 0, visit, context);
+    if (stop)
+      return stop;
+  }
+  if (object->rela != NULL && object->relasz != 0) {
+    stop = visit_rela(object, object->rela, object->relasz, object->jmprel, object->jmprelsz, visit, context);
+    if (stop)
+      return stop;
+  }
+  if (object->rel != NULL && object->relsz != 0)
+    stop = visit_rel(object, object->rel, object->relsz, object->jmprel, object->jmprelsz, visit, context);
+  return stop;
+}
+
+int
+pdi_slot_in_relro(const pdi_object_t *object, const pdi_slot_t *slot)
+{
+  uintptr_t address = (uintptr_t)slot->address;
+  return (object->flags & PDI_OBJECT_RELRO) && address >= object->relro_start && address < object->relro_end;
+}
+
+static void
+name_target(const pdi_object_t *target, const pdi_slot_t *slot, uintptr_t value, pdi_binding_t *out)
+{
+  pdi_version_req_t req = {slot->version, 0};
+  pdi_symbol_ref_t ref;
+  uintptr_t addend = slot->has_addend ? (uintptr_t)slot->addend : 0;
+  if (pdi_object_lookup(target, slot->symbol, &req, PDI_LOOKUP_ACCEPT_CANONICAL_PLT, &ref)) {
+    int ifunc = PDI_ST_TYPE(ref.sym->st_info) == STT_GNU_IFUNC;
+    if (target->base + ref.sym->st_value + addend == value || ifunc) {
+      out->symbol = ref;
+      out->symbol_name = pdi_object_symbol_name(target, ref.index);
+      out->symbol_version = pdi_object_symbol_version(target, ref.index, NULL, NULL);
+      out->canonical_plt = ref.sym->st_shndx == SHN_UNDEF;
+      out->ifunc = ifunc;
+      if (ifunc) {
+        pdi_symbol_ref_t impl;
+        if (pdi_object_symbol_at(target, value, &impl))
+          out->implementation = pdi_object_symbol_name(target, impl.index);
+      }
+      return;
+    }
+  }
+  if (pdi_object_symbol_at(target, value - addend, &ref)) {
+    out->symbol = ref;
+    out->symbol_name = pdi_object_symbol_name(target, ref.index);
+    out->symbol_version = pdi_object_symbol_version(target, ref.index, NULL, NULL);
+  }
+}
+
+static const pdi_object_t *
+copy_source(const pdi_objects_t *set, const pdi_object_t *object, const pdi_slot_t *slot, pdi_symbol_ref_t *ref)
+{
+  pdi_version_req_t req = {slot->version, 0};
+  for (unsigned i = 0; i < set->count; i++) {
+    const pdi_object_t *candidate = &set->items[i];
+    if (candidate == object)
+      continue;
+    if (pdi_object_lookup(candidate, slot->symbol, &req, 0, ref))
+      return candidate;
+  }
+  return NULL;
+}
+
+void
+pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *object, const pdi_slot_t *slot, pdi_binding_t *out)
+{
+  memset(out, 0, sizeof *out);
+  if (slot->kind == PDI_SLOT_COPY) {
+    out->value = (uintptr_t)slot->address;
+    out->target = copy_source(set, object, slot, &out->symbol);
+    if (out->target != NULL) {
+      out->target_address = out->target->base + out->symbol.sym->st_value;
+      out->symbol_name = pdi_object_symbol_name(out->target, out->symbol.index);
+      out->symbol_version = pdi_object_symbol_version(out->target, out->symbol.index, NULL, NULL);
+    }
+    return;
+  }
+  uintptr_t value = __atomic_load_n(slot->address, __ATOMIC_ACQUIRE);
+  out->value = value;
+  if (value == 0)
+    return;
+  if (slot->kind == PDI_SLOT_JUMP_SLOT && pdi_arch_is_lazy_stub(object, slot, value)) {
+    out->lazy = 1;
+    return;
+  }
+  out->target_address = value;
+  out->target = pdi_objects_containing(set, value);
+  if (out->target != NULL)
+    name_target(out->target, slot, value, out);
+}

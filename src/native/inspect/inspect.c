@@ -1,0 +1,88 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/core.h"
+#include "inspect.h"
+
+static void
+say(const char *message, const char *detail)
+{
+  pdi_buf_t line = {0};
+  pdi_buf_puts(&line, "pdi: ");
+  pdi_buf_puts(&line, message);
+  if (detail != NULL) {
+    pdi_buf_puts(&line, ": ");
+    pdi_buf_puts(&line, detail);
+  }
+  pdi_buf_putc(&line, '\n');
+  if (!line.failed && write(STDERR_FILENO, line.data, line.len) < 0)
+    line.failed = 1;
+  pdi_buf_release(&line);
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    data += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int
+write_report(const char *path, const char *imports)
+{
+  pdi_objects_t set;
+  if (pdi_objects_scan(&set) != 0) {
+    say("inspect", pdi_error());
+    return -1;
+  }
+  pdi_buf_t report = {0};
+  unsigned flags = imports == NULL || imports[0] == '\0' ? PDI_REPORT_IMPORTS_ALL : 0;
+  pdi_report_process(&report, &set, imports, flags);
+  pdi_buf_putc(&report, '\n');
+  pdi_objects_release(&set);
+  if (report.failed) {
+    say("inspect", "out of memory while writing the report");
+    pdi_buf_release(&report);
+    return -1;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int status = fd < 0 ? -1 : write_all(fd, report.data, report.len);
+  if (fd >= 0 && close(fd) != 0)
+    status = -1;
+  pdi_buf_release(&report);
+  if (status != 0)
+    say(strerror(errno), path);
+  return status;
+}
+
+void
+pdi_inspect_from_environment(void)
+{
+  const char *out = getenv("PDI_INSPECT_OUT");
+  if (out == NULL || out[0] == '\0')
+    return;
+  const char *imports = getenv("PDI_INSPECT_IMPORTS");
+  const char *run = getenv("PDI_INSPECT_RUN");
+  int keep_running = run != NULL && strcmp(run, "1") == 0;
+  int status = write_report(out, imports);
+  /* Children of the inspected program must not overwrite its report. */
+  unsetenv("PDI_INSPECT_OUT");
+  unsetenv("PDI_INSPECT_IMPORTS");
+  unsetenv("PDI_INSPECT_RUN");
+  if (status != 0)
+    _exit(2);
+  if (!keep_running)
+    _exit(0);
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import {writeFileSync} from 'node:fs';
+import {constants} from 'node:os';
+import {Command, CommanderError} from '@commander-js/extra-typings';
+import {PdiError} from '../errors.js';
+import {formatReport} from '../inspect/format.js';
+import {inspectProgram} from '../inspect/inspect.js';
+import {packageVersion} from '../native/package-root.js';
+import {pdiPaths} from '../paths.js';
+
+/** Exit status of a child, shell style: its status, or 128+N when signal N ended it. */
+function childStatus(exitCode: number | null, signal: NodeJS.Signals | null): number {
+	if (signal) {
+		return 128 + (constants.signals[signal] ?? 0);
+	}
+
+	return exitCode ?? 1;
+}
+
+function emit(text: string, output: string | undefined): void {
+	if (output) {
+		writeFileSync(output, text);
+	} else {
+		process.stdout.write(text);
+	}
+}
+
+function requireProgram(command: string[], usage: string): [string, ...string[]] {
+	const [program, ...args] = command;
+	if (program === undefined) {
+		throw new PdiError(`missing PROGRAM (usage: ${usage})`);
+	}
+
+	return [program, ...args];
+}
+
+export function createCli(): Command {
+	const cli = new Command('pdi')
+		.description('Run-time function interposition for Linux/ELF programs')
+		.version(packageVersion(), '-V, --version')
+		.enablePositionalOptions()
+		.exitOverride()
+		.configureOutput({
+			outputError(message, write) {
+				write(`pdi: ${message.replace(/^error: /, '')}`);
+			},
+		});
+
+	const inspectUsage = 'pdi inspect [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]';
+	cli.command('inspect')
+		.description('report the loaded objects and their GOT slots as PROGRAM starts (before main)')
+		.usage('[--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]')
+		.option('--json', 'print the report as JSON')
+		.option('--imports <object>', 'list import slots only for objects matching OBJ ($main, soname, path or glob)')
+		.option('-o, --output <file>', 'write the report to FILE instead of stdout')
+		.option('--run', 'let PROGRAM run to completion after the report; exit with its status')
+		.argument('[command...]', 'the program and its arguments')
+		.passThroughOptions()
+		.action(async (command, options) => {
+			const [program, ...args] = requireProgram(command, inspectUsage);
+			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run});
+			emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
+			if (options.run) {
+				process.exitCode = childStatus(result.exitCode, result.signal);
+			}
+		});
+
+	cli.command('paths')
+		.description('where the preload core, the bundled backends and the C headers are')
+		.option('--json', 'print as JSON')
+		.action(options => {
+			const paths = pdiPaths();
+			if (options.json) {
+				process.stdout.write(JSON.stringify(paths, null, 2) + '\n');
+				return;
+			}
+
+			const lines = [
+				`preload   ${paths.preload}`,
+				`include   ${paths.include}`,
+				`native    ${paths.nativeDirectory}`,
+				...Object.entries(paths.backends).map(([name, file]) => `backend   ${name.padEnd(12)} ${file}`),
+			];
+			process.stdout.write(lines.join('\n') + '\n');
+		});
+
+	return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+	try {
+		await createCli().parseAsync(argv, {from: 'user'});
+		return typeof process.exitCode === 'number' ? process.exitCode : 0;
+	} catch (error) {
+		if (error instanceof CommanderError) {
+			return error.exitCode === 0 ? 0 : 2;
+		}
+
+		if (error instanceof PdiError) {
+			process.stderr.write(`pdi: ${error.message}\n`);
+			return error.exitCode;
+		}
+
+		process.stderr.write(`pdi: internal error: ${(error as Error).stack ?? String(error)}\n`);
+		return 70;
+	}
+}
+
+process.exitCode = await main(process.argv.slice(2));

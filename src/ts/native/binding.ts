@@ -1,0 +1,53 @@
+import {createRequire} from 'node:module';
+import path from 'node:path';
+import {PdiError} from '../errors.js';
+import {packageRoot} from './package-root.js';
+
+/** A report produced by the native core: JSON text plus how many objects matched the pattern. */
+export type NativeReport = {matched: number; json: string};
+
+/** The surface of the `.node` addon (src/native/addon/addon.cc). */
+export type NativeBinding = {
+	arch: string;
+	objects(): NativeReport;
+	imports(pattern: string): NativeReport;
+	exports(pattern: string): NativeReport;
+};
+
+type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};
+
+const require = createRequire(import.meta.url);
+let loaded: {binding: NativeBinding; directory: string} | undefined;
+
+function load(): {binding: NativeBinding; directory: string} {
+	if (loaded) {
+		return loaded;
+	}
+
+	const root = packageRoot();
+	const nodeGypBuild = require('node-gyp-build') as NodeGypBuild;
+	let addonPath: string;
+	try {
+		addonPath = nodeGypBuild.path(root);
+	} catch (error) {
+		throw new PdiError(
+			`no native build of pdi was found in ${root} (${(error as Error).message}). `
+			+ 'npm may have skipped the install script: run `npm install-scripts approve pdi` and `npm rebuild pdi`, or build from a checkout with `npm install`.',
+			{exitCode: 1, cause: error},
+		);
+	}
+
+	const binding = require(addonPath) as NativeBinding;
+	loaded = {binding, directory: path.dirname(addonPath)};
+	return loaded;
+}
+
+/** The loaded addon. */
+export function nativeBinding(): NativeBinding {
+	return load().binding;
+}
+
+/** The directory the addon was loaded from (`build/Release` or `prebuilds/linux-<arch>`); every other native artifact sits next to it. */
+export function nativeDirectory(): string {
+	return load().directory;
+}
