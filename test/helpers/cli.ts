@@ -1,0 +1,23 @@
+import {execFile} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const cliPath = path.join(root, 'dist/ts/cli/main.js');
+
+export type CliResult = {code: number; stdout: string; stderr: string};
+
+/** Runs the built `pdi` CLI (dist/ts/cli/main.js) the way a user would. */
+export async function pdi(args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number} = {}): Promise<CliResult> {
+	return new Promise(resolve => {
+		execFile(process.execPath, [cliPath, ...args], {
+			cwd: options.cwd ?? root,
+			env: options.env ?? process.env,
+			timeout: options.timeout ?? 60_000,
+			maxBuffer: 64 * 1024 * 1024,
+		}, (error, stdout, stderr) => {
+			const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
+			resolve({code, stdout, stderr});
+		});
+	});
+}

@@ -1,0 +1,87 @@
+import {execFileSync} from 'node:child_process';
+import {realpathSync} from 'node:fs';
+import test from 'ava';
+import {exports, imports, objects, PdiError} from '../src/ts/index.js';
+import {kindOfType, readelfDynamic, readelfSlots} from './helpers/readelf.js';
+
+const node = realpathSync(process.execPath);
+
+function keys(slots: Array<{offset: string; kind: string; symbol: string; version: string | null}>): string[] {
+	return slots.map(slot => `${BigInt(slot.offset).toString(16)} ${slot.kind} ${slot.symbol}@${slot.version ?? ''}`).sort();
+}
+
+function readelfKeys(file: string): string[] {
+	return readelfSlots(file).map(slot => `${slot.offset.toString(16)} ${kindOfType[slot.type]} ${slot.symbol}@${slot.version ?? ''}`).sort();
+}
+
+test('objects() lists the Node executable first, libc, the loader and the pdi addon', t => {
+	const list = objects();
+	const main = list[0];
+	t.is(main?.path, node);
+	t.true(main?.main);
+	const isPie = /Type:\s+DYN/.test(execFileSync('readelf', ['-h', node], {encoding: 'utf8'}));
+	t.is(main?.pie, isPie);
+	t.is(main?.bindNow, /BIND_NOW|FLAGS_1.*NOW/.test(readelfDynamic(node)));
+	t.true(list.some(object => object.soname === 'libc.so.6'));
+	t.true(list.some(object => object.loader));
+	t.true(list.some(object => object.pdi && object.path.endsWith('.node')));
+	t.deepEqual(list.map(object => object.index), list.map((_, index) => index));
+});
+
+test('imports() of the Node executable are exactly its symbol-bound relocations', t => {
+	const slots = imports('$main');
+	t.deepEqual(keys(slots), readelfKeys(node));
+	t.true(slots.every(slot => slot.object === node));
+});
+
+test('imports() of the Node executable point at the addresses libc exports', t => {
+	const libcExports = new Map(exports('libc.so.6').map(symbol => [`${symbol.symbol}@${symbol.version ?? ''}`, symbol]));
+	const slots = imports('$main').filter(slot => slot.kind !== 'copy' && !slot.lazy && slot.target?.name === 'libc.so.6' && !slot.target.ifunc);
+	t.true(slots.length > 50);
+	for (const slot of slots) {
+		const definition = libcExports.get(`${slot.target?.symbol ?? ''}@${slot.target?.version ?? ''}`);
+		t.is(definition?.address, slot.value, `${slot.symbol}`);
+	}
+
+	const getpid = imports('$main').find(slot => slot.symbol === 'getpid');
+	t.is(getpid?.target?.symbol, 'getpid');
+	t.is(getpid?.target?.name, 'libc.so.6');
+});
+
+test('imports() of libc.so.6 are exactly its symbol-bound relocations, with ld.so functions among them', t => {
+	const libc = objects().find(object => object.soname === 'libc.so.6');
+	t.truthy(libc);
+	const slots = imports('libc.so.6');
+	t.deepEqual(keys(slots), readelfKeys(libc!.path));
+	const tlsGetAddr = slots.find(slot => slot.symbol === '__tls_get_addr');
+	t.is(tlsGetAddr?.versionFile, 'ld-linux-x86-64.so.2');
+});
+
+test('exports() of libc.so.6 are its defined dynamic symbols, IFUNCs marked', t => {
+	const libc = objects().find(object => object.soname === 'libc.so.6')!;
+	const symbols = exports('libc.so.6');
+	const defined = execFileSync('readelf', ['--dyn-syms', '-W', libc.path], {encoding: 'utf8'})
+		.split('\n')
+		.filter(line => /^\s*\d+:/.test(line) && !/\bUND\b/.test(line) && !/\bLOCAL\b/.test(line));
+	t.is(symbols.length, defined.length);
+	t.is(symbols.find(symbol => symbol.symbol === 'strlen')?.type, 'ifunc');
+	const printf = symbols.find(symbol => symbol.symbol === 'printf');
+	t.is(printf?.type, 'func');
+	t.is(printf?.version, 'GLIBC_2.2.5');
+	t.true(printf?.defaultVersion);
+	const realpathOld = symbols.filter(symbol => symbol.symbol === 'realpath');
+	t.deepEqual(realpathOld.map(symbol => `${symbol.version}:${symbol.defaultVersion}`).sort(), ['GLIBC_2.2.5:false', 'GLIBC_2.3:true']);
+});
+
+test('imports() and exports() refuse a pattern that matches no loaded object', t => {
+	t.throws(() => imports('libnothing.so.9'), {instanceOf: PdiError, message: 'no loaded object matches \'libnothing.so.9\''});
+	t.throws(() => exports('/no/such/lib.so'), {instanceOf: PdiError});
+});
+
+test('object patterns accept a glob, an absolute path and a file name', t => {
+	const libc = objects().find(object => object.soname === 'libc.so.6')!;
+	t.deepEqual(keys(imports('libc.so.*')), keys(imports('libc.so.6')));
+	t.deepEqual(keys(imports(libc.path)), keys(imports('libc.so.6')));
+	t.deepEqual(keys(imports(realpathSync(libc.path))), keys(imports('libc.so.6')));
+	t.true(imports('lib*.so*').some(slot => slot.object === libc.path));
+});

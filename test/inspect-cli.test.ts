@@ -1,0 +1,142 @@
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, realpathSync, writeFileSync, chmodSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import type {ProcessReport} from '../src/ts/index.js';
+import {pdi, root} from './helpers/cli.js';
+import {kindOfType, readelfSlots} from './helpers/readelf.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-cli-test-'));
+const libc = execFileSync('sh', ['-c', 'ldd /bin/true | awk \'/libc.so.6/ {print $3}\''], {encoding: 'utf8'}).trim();
+
+function slotKeys(slots: Array<{offset: string; kind: string; symbol: string; version: string | null}>): string[] {
+	return slots.map(slot => `${BigInt(slot.offset).toString(16)} ${slot.kind} ${slot.symbol}@${slot.version ?? ''}`).sort();
+}
+
+function readelfKeys(file: string): string[] {
+	return readelfSlots(file).map(slot => `${slot.offset.toString(16)} ${kindOfType[slot.type]} ${slot.symbol}@${slot.version ?? ''}`).sort();
+}
+
+test('pdi inspect prints a table of the objects and import slots of /bin/true', async t => {
+	const result = await pdi(['inspect', '--', '/bin/true']);
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stdout, /#\s+BASE\s+FLAGS\s+SONAME\s+PATH/);
+	t.regex(result.stdout, new RegExp(`main,pie\\S*\\s+-\\s+${realpathSync('/bin/true')}`));
+	t.regex(result.stdout, /libc\.so\.6\s+\S*libc\.so\.6/);
+	t.regex(result.stdout, /imports of \/\S+\/true \(\d+ slots\)/);
+	t.regex(result.stdout, /OFFSET\s+KIND\s+STATE\s+RELRO\s+SYMBOL\s+TARGET/);
+	t.regex(result.stdout, /glob_dat\s+bound\s+ro\s+__libc_start_main@GLIBC_2\.34\s+libc\.so\.6!__libc_start_main@GLIBC_2\.34/);
+});
+
+test('pdi inspect --json prints a report that JSON.parse accepts, with the loader, the vDSO and the core marked', async t => {
+	const result = await pdi(['inspect', '--json', '--', '/bin/true']);
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as ProcessReport;
+	t.is(report.arch, 'x86_64');
+	t.is(report.objects[0]?.path, realpathSync('/bin/true'));
+	t.true(report.objects[0]?.main);
+	t.true(report.objects.some(object => object.loader && object.path.includes('ld-linux')));
+	t.true(report.objects.some(object => object.vdso && object.name === 'linux-vdso.so.1'));
+	const core = report.objects.find(object => object.pdi);
+	t.is(core?.name, 'pdi-preload.so');
+	t.true(report.objects.every(object => Array.isArray(object.imports)));
+});
+
+test('pdi inspect lists exactly the symbol-bound relocations that readelf shows for /bin/true', async t => {
+	const result = await pdi(['inspect', '--json', '--imports', '$main', '--', '/bin/true']);
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as ProcessReport;
+	const main = report.objects.find(object => object.main);
+	t.deepEqual(slotKeys(main?.imports ?? []), readelfKeys('/bin/true'));
+	t.true(report.objects.filter(object => !object.main).every(object => object.imports === null));
+});
+
+test('pdi inspect --imports libc.so.6 lists libc\'s own import slots as readelf shows them', async t => {
+	const result = await pdi(['inspect', '--json', '--imports', 'libc.so.6', '--', '/bin/true']);
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as ProcessReport;
+	const withImports = report.objects.filter(object => object.imports !== null);
+	t.is(withImports.length, 1);
+	t.is(withImports[0]?.soname, 'libc.so.6');
+	t.deepEqual(slotKeys(withImports[0]?.imports ?? []), readelfKeys(libc));
+	const table = await pdi(['inspect', '--imports', 'libc.so.6', '--', '/bin/true']);
+	t.regex(table.stdout, /imports of \S+libc\.so\.6 \(\d+ slots\)/);
+	t.regex(table.stdout, /__tls_get_addr@GLIBC_2\.3/);
+});
+
+test('pdi inspect -o writes the report to a file', async t => {
+	const file = path.join(scratch, 'true.json');
+	const result = await pdi(['inspect', '--json', '-o', file, '--', '/bin/true']);
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stdout, '');
+	const report = JSON.parse(readFileSync(file, 'utf8')) as ProcessReport;
+	t.true(report.objects.length >= 3);
+});
+
+test('pdi inspect --run lets the program run and exits with its status; children do not overwrite the report', async t => {
+	const file = path.join(scratch, 'sh.json');
+	const result = await pdi(['inspect', '--json', '--run', '-o', file, '--', 'sh', '-c', 'echo from-sh; /bin/true; exit 7']);
+	t.is(result.code, 7);
+	t.is(result.stdout, 'from-sh\n');
+	const report = JSON.parse(readFileSync(file, 'utf8')) as ProcessReport;
+	t.is(report.objects[0]?.path, realpathSync(execFileSync('sh', ['-c', 'command -v sh'], {encoding: 'utf8'}).trim()));
+});
+
+test('pdi inspect --run reports death by signal as 128+N', async t => {
+	const result = await pdi(['inspect', '--run', '-o', path.join(scratch, 'kill.txt'), '--', 'sh', '-c', 'kill -TERM $$']);
+	t.is(result.code, 128 + 15);
+});
+
+test('pdi inspect without a program prints one usage line and exits 2', async t => {
+	const result = await pdi(['inspect']);
+	t.is(result.code, 2);
+	t.is(result.stdout, '');
+	t.regex(result.stderr, /^pdi: missing PROGRAM \(usage: pdi inspect .*\)\n$/);
+});
+
+test('pdi inspect of a program that does not exist says so in one line', async t => {
+	const missing = await pdi(['inspect', '--', '/no/such/program']);
+	t.is(missing.code, 2);
+	t.is(missing.stderr, 'pdi: /no/such/program: no such program\n');
+	const notInPath = await pdi(['inspect', '--', 'no-such-program-pdi']);
+	t.is(notInPath.code, 2);
+	t.is(notInPath.stderr, 'pdi: no-such-program-pdi: not found in PATH\n');
+});
+
+test('pdi inspect refuses a static binary with one clear line', async t => {
+	const result = await pdi(['inspect', '--', path.join(root, 'test/fixtures/out/static/fixprog-static')]);
+	t.is(result.code, 2);
+	t.regex(result.stderr, /^pdi: \S+fixprog-static: statically linked; pdi needs a dynamically linked program .*\n$/);
+	t.is(result.stderr.split('\n').length, 2);
+});
+
+test('pdi inspect refuses a file that is neither ELF nor a script', async t => {
+	const file = path.join(scratch, 'not-a-program');
+	writeFileSync(file, 'hello\n');
+	chmodSync(file, 0o755);
+	const result = await pdi(['inspect', '--', file]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: ${file}: not an ELF executable or a script\n`);
+});
+
+test('pdi inspect --imports with a pattern that matches nothing fails with exit 1', async t => {
+	const result = await pdi(['inspect', '--imports', 'libnothing.so', '--', '/bin/true']);
+	t.is(result.code, 1);
+	t.is(result.stderr, 'pdi: no loaded object of /bin/true matches \'libnothing.so\'\n');
+});
+
+test('an unknown option is a usage error with exit 2', async t => {
+	const result = await pdi(['inspect', '--bogus', '--', '/bin/true']);
+	t.is(result.code, 2);
+	t.regex(result.stderr, /^pdi: unknown option '--bogus'/);
+});
+
+test('pdi paths names the preload core, the noop backend and the include directory', async t => {
+	const result = await pdi(['paths', '--json']);
+	t.is(result.code, 0, result.stderr);
+	const paths = JSON.parse(result.stdout) as {preload: string; include: string; backends: Record<string, string>};
+	t.regex(paths.preload, /\/pdi-preload\.so$/);
+	t.regex(paths.backends['noop'] ?? '', /\/pdi-backend-noop\.so$/);
+	t.true(readFileSync(path.join(paths.include, 'pdi/backend.h'), 'utf8').includes('PDI_BE_FUNC_INIT'));
+});
