@@ -1,0 +1,44 @@
+import {execFileSync} from 'node:child_process';
+import {readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdiPaths} from '../src/ts/index.js';
+
+const allowedLibraries = new Set(['libc.so.6', 'libdl.so.2', 'libpthread.so.0', 'ld-linux-x86-64.so.2']);
+
+function needed(file: string): string[] {
+	return [...execFileSync('readelf', ['-dW', file], {encoding: 'utf8'}).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map(match => match[1]!);
+}
+
+function dynamicSymbols(file: string, which: '--defined-only' | '--undefined-only'): string[] {
+	return execFileSync('nm', ['-D', which, file], {encoding: 'utf8'}).split('\n').filter(Boolean).map(line => line.trim().split(/\s+/).at(-1)!);
+}
+
+test('the preload core needs nothing but the C library and the loader', t => {
+	const {preload} = pdiPaths();
+	t.true(needed(preload).length > 0);
+	t.deepEqual(needed(preload).filter(library => !allowedLibraries.has(library)), []);
+});
+
+test('the preload core exports no internal symbol and imports only versioned glibc functions', t => {
+	const {preload} = pdiPaths();
+	const publicHeader = readFileSync(path.join(pdiPaths().include, 'pdi/backend.h'), 'utf8');
+	const undeclared = dynamicSymbols(preload, '--defined-only').filter(symbol => !new RegExp(`\\b${symbol}\\s*\\(`).test(publicHeader));
+	t.deepEqual(undeclared, [], 'every exported symbol is public API declared in include/pdi/backend.h');
+	const weakStartupSymbols = new Set(['_ITM_deregisterTMCloneTable', '_ITM_registerTMCloneTable', '__gmon_start__']);
+	const unversioned = dynamicSymbols(preload, '--undefined-only').filter(symbol => !symbol.includes('@GLIBC_') && !weakStartupSymbols.has(symbol));
+	t.deepEqual(unversioned, []);
+});
+
+test('the noop backend exports its entry points and needs only libc', t => {
+	const backend = pdiPaths().backends['noop'];
+	t.truthy(backend);
+	t.deepEqual(needed(backend!).filter(library => library !== 'libc.so.6'), []);
+	t.deepEqual(dynamicSymbols(backend!, '--defined-only').sort(), ['pdi_be_fini', 'pdi_be_init']);
+});
+
+test('the native directory holds exactly one Node addon next to the shared objects', t => {
+	const files = readdirSync(pdiPaths().nativeDirectory);
+	t.is(files.filter(file => file.endsWith('.node')).length, 1);
+	t.true(files.includes('pdi-preload.so'));
+});
