@@ -191,8 +191,10 @@ pdi_report_objects(pdi_buf_t *out, const pdi_objects_t *set)
   return (int)set->count;
 }
 
-int
-pdi_report_imports(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern)
+typedef void (*object_lister)(pdi_buf_t *out, const pdi_objects_t *set, const pdi_object_t *object, int *first);
+
+static int
+list_matching(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern, object_lister list)
 {
   int matched = 0;
   int first = 1;
@@ -201,10 +203,22 @@ pdi_report_imports(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern
     if (!pdi_object_matches(&set->items[i], pattern))
       continue;
     matched++;
-    put_imports(out, set, &set->items[i], 1, &first);
+    list(out, set, &set->items[i], &first);
   }
   pdi_buf_putc(out, ']');
   return matched;
+}
+
+static void
+list_imports(pdi_buf_t *out, const pdi_objects_t *set, const pdi_object_t *object, int *first)
+{
+  put_imports(out, set, object, 1, first);
+}
+
+int
+pdi_report_imports(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern)
+{
+  return list_matching(out, set, pattern, list_imports);
 }
 
 static const char *
@@ -268,18 +282,15 @@ put_exports(pdi_buf_t *out, const pdi_object_t *object, int *first)
   }
 }
 
+static void
+list_exports(pdi_buf_t *out, const pdi_objects_t *set, const pdi_object_t *object, int *first)
+{
+  (void)set;
+  put_exports(out, object, first);
+}
+
 int
 pdi_report_exports(pdi_buf_t *out, const pdi_objects_t *set, const char *pattern)
 {
-  int matched = 0;
-  int first = 1;
-  pdi_buf_putc(out, '[');
-  for (unsigned i = 0; i < set->count; i++) {
-    if (!pdi_object_matches(&set->items[i], pattern))
-      continue;
-    matched++;
-    put_exports(out, &set->items[i], &first);
-  }
-  pdi_buf_putc(out, ']');
-  return matched;
+  return list_matching(out, set, pattern, list_exports);
 }

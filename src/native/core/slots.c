@@ -43,13 +43,19 @@ visit_reloc(const pdi_object_t *object, ElfW(Addr) offset, ElfW(Xword) info, int
 }
 
 static int
+in_skipped_range(const void *entry, const void *skip_start, size_t skip_bytes)
+{
+  return skip_start != NULL && (const char *)entry >= (const char *)skip_start &&
+         (const char *)entry < (const char *)skip_start + skip_bytes;
+}
+
+static int
 visit_rela(const pdi_object_t *object, const ElfW(Rela) *table, size_t bytes, const void *skip_start,
            size_t skip_bytes, pdi_slot_visitor visit, void *context)
 {
   size_t count = bytes / sizeof *table;
   for (size_t i = 0; i < count; i++) {
-    const char *entry = (const char *)&table[i];
-    if (skip_start != NULL && entry >= (const char *)skip_start && entry < (const char *)skip_start + skip_bytes)
+    if (in_skipped_range(&table[i], skip_start, skip_bytes))
       continue;
     int stop = visit_reloc(object, table[i].r_offset, table[i].r_info, (intptr_t)table[i].r_addend, 1, i, visit,
                            context);
@@ -65,8 +71,7 @@ visit_rel(const pdi_object_t *object, const ElfW(Rel) *table, size_t bytes, cons
 {
   size_t count = bytes / sizeof *table;
   for (size_t i = 0; i < count; i++) {
-    const char *entry = (const char *)&table[i];
-    if (skip_start != NULL && entry >= (const char *)skip_start && entry < (const char *)skip_start + skip_bytes)
+    if (in_skipped_range(&table[i], skip_start, skip_bytes))
       continue;
     int stop = visit_reloc(object, table[i].r_offset, table[i].r_info, 0, 0, i, visit, context);
     if (stop)

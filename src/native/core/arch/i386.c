@@ -1,8 +1,7 @@
 #if defined(__i386__)
 #define _GNU_SOURCE
-#include <string.h>
-
 #include "../core.h"
+#include "x86_plt.h"
 
 const char *
 pdi_arch_name(void)
@@ -29,14 +28,8 @@ pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintpt
 {
   if (!pdi_object_in_code(object, value, 9))
     return 0;
-  const unsigned char *code = (const unsigned char *)value;
-  static const unsigned char endbr32[4] = {0xf3, 0x0f, 0x1e, 0xfb};
-  if (memcmp(code, endbr32, sizeof endbr32) == 0)
-    code += sizeof endbr32;
-  if (code[0] != 0x68)
-    return 0;
-  uint32_t offset;
-  memcpy(&offset, code + 1, sizeof offset);
-  return offset == slot->reloc_index * sizeof(Elf32_Rel);
+  static const unsigned char endbr[4] = {0xf3, 0x0f, 0x1e, 0xfb};
+  uint32_t operand;
+  return pdi_x86_plt_push_operand((const unsigned char *)value, endbr, &operand) && operand == slot->reloc_index * sizeof(Elf32_Rel);
 }
 #endif

@@ -1,8 +1,7 @@
 #if defined(__x86_64__)
 #define _GNU_SOURCE
-#include <string.h>
-
 #include "../core.h"
+#include "x86_plt.h"
 
 const char *
 pdi_arch_name(void)
@@ -30,14 +29,8 @@ pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintpt
 {
   if (!pdi_object_in_code(object, value, 9))
     return 0;
-  const unsigned char *code = (const unsigned char *)value;
-  static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
-  if (memcmp(code, endbr64, sizeof endbr64) == 0)
-    code += sizeof endbr64;
-  if (code[0] != 0x68)
-    return 0;
-  uint32_t index;
-  memcpy(&index, code + 1, sizeof index);
-  return index == slot->reloc_index;
+  static const unsigned char endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+  uint32_t operand;
+  return pdi_x86_plt_push_operand((const unsigned char *)value, endbr, &operand) && operand == slot->reloc_index;
 }
 #endif
