@@ -4,14 +4,21 @@
       "src/native/core/arena.c",
       "src/native/core/buffer.c",
       "src/native/core/error.c",
+      "src/native/core/log.c",
       "src/native/core/match.c",
+      "src/native/core/patch.c",
+      "src/native/core/resolve.c",
       "src/native/core/objects.c",
       "src/native/core/report.c",
       "src/native/core/slots.c",
       "src/native/core/symbols.c",
       "src/native/core/arch/aarch64.c",
       "src/native/core/arch/i386.c",
-      "src/native/core/arch/x86_64.c"
+      "src/native/core/arch/x86_64.c",
+      "src/native/config/config.c",
+      "src/native/relink/relink.c",
+      "src/native/session/originals.c",
+      "src/native/session/session.c"
     ],
     "preload_sources": [
       "src/native/inspect/inspect.c",

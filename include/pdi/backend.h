@@ -52,6 +52,16 @@ typedef struct pdi_cb_call {
   int abandoned;         /* post only: left by longjmp or an exception */
 } pdi_cb_call_t;
 
+/* Helpers the core provides. A backend links nothing of pdi: the core
+ * points these references at its own functions when it loads the backend,
+ * whether pdi was preloaded or installed in-process by the Node addon. They
+ * are declared weak so that the backend loads in either case. */
+#define PDI_HELPER __attribute__((weak))
+
+/* The function that the relink or redefine rule whose wrapper is `wrapper`
+ * replaced, ready to call; NULL if no such rule is installed. */
+PDI_HELPER void *pdi_original(const void *wrapper);
+
 #ifdef __cplusplus
 }
 #endif

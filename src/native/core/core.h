@@ -158,6 +158,12 @@ PDI_HIDDEN const char *pdi_object_symbol_version(const pdi_object_t *object, siz
                                                  const char **file);
 PDI_HIDDEN int pdi_symbol_is_defined(const ElfW(Sym) *sym);
 
+/* What a reference to name@version resolves to (the real code: IFUNCs
+ * resolved, canonical PLT entries skipped); 0 when nothing defines it. */
+PDI_HIDDEN uintptr_t pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_version_req_t *req,
+                                            int (*excluded)(const pdi_object_t *object, void *context),
+                                            void *context, const pdi_object_t **definer);
+
 /* ---- import slots */
 
 enum {
@@ -217,6 +223,25 @@ PDI_HIDDEN int pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_
 
 PDI_HIDDEN const char *pdi_error(void);
 PDI_HIDDEN void pdi_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- log: "pdi: ..." lines on stderr, or on the file of log_file / PDI_LOG */
+
+PDI_HIDDEN void pdi_log_configure(int level, const char *file);
+PDI_HIDDEN int pdi_log_enabled(int level);
+PDI_HIDDEN void pdi_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- patching: batched, atomic pointer stores into GOT pages */
+
+typedef struct pdi_patch {
+  uintptr_t *slot;
+  uintptr_t old_value;
+  uintptr_t new_value;
+} pdi_patch_t;
+
+/* Stores every patch's new value (or, with restore, its old value): one
+ * protection change per non-writable page, atomic stores, protections put
+ * back as they were. Returns 0 or -1 with pdi_error() set, before any store. */
+PDI_HIDDEN int pdi_patch_apply(const pdi_patch_t *patches, size_t count, int restore);
 
 /* ---- reports (JSON), shared by `pdi inspect` and the addon */
 

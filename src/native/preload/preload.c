@@ -1,11 +1,42 @@
 /* The preloadable core: the entry point that the dynamic loader runs before
- * the program's main. */
+ * the program's main, and the public API that backends bind to. */
 #define _GNU_SOURCE
+#include <stdlib.h>
+#include <unistd.h>
 
+#include "../core/core.h"
 #include "../inspect/inspect.h"
+#include "../session/session.h"
+
+#define PDI_PUBLIC __attribute__((visibility("default")))
+
+static pdi_session_t *preload_session;
+
+PDI_PUBLIC void *
+pdi_original(const void *wrapper)
+{
+  return pdi_original_impl(wrapper);
+}
 
 __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
   pdi_inspect_from_environment();
+  const char *config = getenv("PDI_CONFIG");
+  if (config == NULL || config[0] == '\0')
+    config = getenv("DI_CFG_FILE");
+  if (config == NULL || config[0] == '\0')
+    return;
+  if (pdi_session_open(config, &preload_session) != 0) {
+    pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+    if (!pdi_session_last_open_warns())
+      _exit(2);
+  }
+}
+
+__attribute__((destructor)) static void
+pdi_preload_stop(void)
+{
+  pdi_session_close(preload_session);
+  preload_session = NULL;
 }

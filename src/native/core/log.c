@@ -1,0 +1,53 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static int log_fd = STDERR_FILENO;
+static int log_level = 1;
+
+void
+pdi_log_configure(int level, const char *file)
+{
+  log_level = level;
+  const char *override = getenv("PDI_LOG");
+  if (override != NULL && override[0] != '\0')
+    file = override;
+  if (file == NULL)
+    return;
+  int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    log_fd = fd;
+}
+
+int
+pdi_log_enabled(int level)
+{
+  return level <= log_level;
+}
+
+void
+pdi_log(int level, const char *fmt, ...)
+{
+  if (level > log_level)
+    return;
+  static const char *const prefixes[] = {"pdi: ", "pdi: warning: ", "pdi: ", "pdi: debug: "};
+  char line[1024];
+  int saved_errno = errno;
+  int used = snprintf(line, sizeof line, "%s", prefixes[level & 3]);
+  va_list args;
+  va_start(args, fmt);
+  used += vsnprintf(line + used, sizeof line - (size_t)used - 1, fmt, args);
+  va_end(args);
+  if (used > (int)sizeof line - 2)
+    used = (int)sizeof line - 2;
+  line[used++] = '\n';
+  ssize_t ignored = write(log_fd, line, (size_t)used);
+  (void)ignored;
+  errno = saved_errno;
+}

@@ -1,0 +1,38 @@
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+
+#include "core.h"
+
+/* What ld.so would bind a reference to: the first definition in load order,
+ * never a canonical PLT entry (the real code behind it), never in pdi's own
+ * objects, the vDSO or an excluded object (backends); an IFUNC is resolved
+ * through the loader so the chosen implementation comes back. */
+uintptr_t
+pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_version_req_t *req,
+                       int (*excluded)(const pdi_object_t *object, void *context), void *context,
+                       const pdi_object_t **definer)
+{
+  for (unsigned i = 0; i < set->count; i++) {
+    const pdi_object_t *object = &set->items[i];
+    if (object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO))
+      continue;
+    if (excluded != NULL && excluded(object, context))
+      continue;
+    pdi_symbol_ref_t ref;
+    if (!pdi_object_lookup(object, name, req, 0, &ref))
+      continue;
+    if (definer != NULL)
+      *definer = object;
+    if (PDI_ST_TYPE(ref.sym->st_info) != STT_GNU_IFUNC)
+      return object->base + ref.sym->st_value;
+    void *handle = dlopen((object->flags & PDI_OBJECT_MAIN) ? NULL : object->path, RTLD_LAZY | RTLD_NOLOAD);
+    if (handle == NULL)
+      return 0;
+    const char *version = pdi_object_symbol_version(object, ref.index, NULL, NULL);
+    void *address = version ? dlvsym(handle, name, version) : dlsym(handle, name);
+    dlclose(handle);
+    return (uintptr_t)address;
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+/* The wrapper -> original registry behind pdi_original(): append-only, so
+ * wrappers read it without locks while rules are installed elsewhere. */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
+#include "session.h"
+
+#define MAX_ORIGINALS 65536
+
+typedef struct original_entry {
+  uintptr_t wrapper;
+  uintptr_t original;
+} original_entry_t;
+
+static original_entry_t *entries;
+static unsigned entry_count;
+
+int
+pdi_originals_add(uintptr_t wrapper, uintptr_t original)
+{
+  if (entries == NULL) {
+    void *memory = mmap(NULL, MAX_ORIGINALS * sizeof *entries, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0);
+    if (memory == MAP_FAILED)
+      return -1;
+    entries = memory;
+  }
+  unsigned count = __atomic_load_n(&entry_count, __ATOMIC_RELAXED);
+  for (unsigned i = 0; i < count; i++) {
+    if (entries[i].wrapper == wrapper) {
+      __atomic_store_n(&entries[i].original, original, __ATOMIC_RELEASE);
+      return 0;
+    }
+  }
+  if (count == MAX_ORIGINALS)
+    return -1;
+  entries[count].wrapper = wrapper;
+  entries[count].original = original;
+  __atomic_store_n(&entry_count, count + 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+void
+pdi_originals_remove(uintptr_t wrapper)
+{
+  unsigned count = __atomic_load_n(&entry_count, __ATOMIC_ACQUIRE);
+  for (unsigned i = 0; i < count; i++)
+    if (entries[i].wrapper == wrapper)
+      __atomic_store_n(&entries[i].original, 0, __ATOMIC_RELEASE);
+}
+
+void *
+pdi_original_impl(const void *wrapper)
+{
+  unsigned count = __atomic_load_n(&entry_count, __ATOMIC_ACQUIRE);
+  for (unsigned i = count; i-- > 0;)
+    if (entries[i].wrapper == (uintptr_t)wrapper)
+      return (void *)__atomic_load_n(&entries[i].original, __ATOMIC_ACQUIRE);
+  return NULL;
+}

@@ -1,0 +1,673 @@
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../relink/relink.h"
+#include "session.h"
+
+#include <pdi/backend.h>
+
+typedef struct loaded_backend {
+  const pdi_backend_decl_t *decl;
+  const char *path;
+  void *handle;
+  uintptr_t base;
+  pdi_backend_t self;
+  int initialized;
+  int failed;
+} loaded_backend_t;
+
+typedef struct active_rule {
+  const pdi_rule_t *rule;
+  char name[256];
+  char version[128];
+  pdi_version_req_t req;
+  uintptr_t wrapper;
+  uintptr_t original;
+  unsigned slots;
+  int skipped;
+} active_rule_t;
+
+typedef struct owned_patch {
+  pdi_patch_t patch;
+  unsigned rule;
+  uintptr_t object_base;
+  const char *object_path;
+} owned_patch_t;
+
+struct pdi_session {
+  pdi_config_t config;
+  loaded_backend_t *backends;
+  active_rule_t *rules;
+  owned_patch_t *patches;
+  size_t patch_count;
+  size_t patch_capacity;
+  pdi_arena_t arena;
+  unsigned long long seen_adds;
+  pdi_session_t *next;
+};
+
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static pdi_session_t *open_sessions;
+static int last_open_warns;
+
+int
+pdi_session_last_open_warns(void)
+{
+  return last_open_warns;
+}
+
+/* ---- which objects a session may patch */
+
+static const loaded_backend_t *
+backend_at(const pdi_session_t *session, const pdi_object_t *object)
+{
+  for (unsigned i = 0; i < session->config.backend_count; i++)
+    if (session->backends[i].handle != NULL && session->backends[i].base == object->base)
+      return &session->backends[i];
+  return NULL;
+}
+
+static int
+is_any_backend(const pdi_object_t *object, void *context)
+{
+  (void)context;
+  for (const pdi_session_t *s = open_sessions; s != NULL; s = s->next)
+    if (backend_at(s, object) != NULL)
+      return 1;
+  return backend_at(context, object) != NULL;
+}
+
+static int
+is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why)
+{
+  if (object->flags & PDI_OBJECT_VDSO) {
+    *why = "is the vDSO";
+    return 1;
+  }
+  if ((object->flags & PDI_OBJECT_PDI) && session->config.options.donttouch_pdi) {
+    *why = "is pdi itself and donttouch_pdi is on";
+    return 1;
+  }
+  if (session->config.options.donttouch_backends && is_any_backend(object, (void *)session)) {
+    *why = "is a backend and donttouch_backends is on";
+    return 1;
+  }
+  return 0;
+}
+
+static int
+pattern_is_explicit(const char *pattern)
+{
+  return strpbrk(pattern, "*?[") == NULL;
+}
+
+/* ---- errors: "FILE:LINE: relink fix_add: message" */
+
+static int
+rule_error(const active_rule_t *active, const char *fmt, const char *detail)
+{
+  const pdi_rule_t *rule = active->rule;
+  char message[1024];
+  snprintf(message, sizeof message, fmt, detail);
+  if (rule->origin.column)
+    pdi_set_error("%s:%u:%u: %s %s: %s", rule->origin.file, rule->origin.line, rule->origin.column,
+                  pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, message);
+  else
+    pdi_set_error("%s:%u: %s %s: %s", rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind),
+                  rule->function ? rule->function : rule->object, message);
+  return -1;
+}
+
+static int
+backend_error(const pdi_backend_decl_t *decl, const char *message)
+{
+  pdi_set_error("%s:%u: backend '%s': %s", decl->origin.file, decl->origin.line, decl->name, message);
+  return -1;
+}
+
+/* ---- backends */
+
+static const char *
+core_directory(pdi_arena_t *arena)
+{
+  Dl_info info;
+  if (dladdr((void *)&pdi_session_open, &info) == 0 || info.dli_fname == NULL)
+    return ".";
+  const char *slash = strrchr(info.dli_fname, '/');
+  if (slash == NULL)
+    return ".";
+  char directory[PATH_MAX];
+  snprintf(directory, sizeof directory, "%.*s", (int)(slash - info.dli_fname), info.dli_fname);
+  return pdi_arena_strdup(arena, directory);
+}
+
+static const char *
+find_library(pdi_session_t *session, const pdi_backend_decl_t *decl, char *searched, size_t searched_size)
+{
+  const char *library = decl->library;
+  char candidate[PATH_MAX];
+  if (library[0] == '/')
+    return access(library, R_OK) == 0 ? library : (snprintf(searched, searched_size, "%s", library), NULL);
+  const char *bundled = core_directory(&session->arena);
+  int bare = strchr(library, '/') == NULL && strstr(library, ".so") == NULL;
+  size_t used = 0;
+  unsigned directories = 1 + session->config.options.be_path.count;
+  for (unsigned i = 0; i < directories; i++) {
+    const char *directory = i == 0 ? bundled : session->config.options.be_path.items[i - 1];
+    if (bare && i == 0)
+      snprintf(candidate, sizeof candidate, "%s/pdi-backend-%s.so", directory, library);
+    else
+      snprintf(candidate, sizeof candidate, "%s/%s", directory, library);
+    if (access(candidate, R_OK) == 0)
+      return pdi_arena_strdup(&session->arena, candidate);
+    if (used < searched_size)
+      used += (size_t)snprintf(searched + used, searched_size - used, "%s%s", i ? ", " : "", candidate);
+  }
+  return NULL;
+}
+
+typedef struct helper {
+  const char *name;
+  void *address;
+} helper_t;
+
+static const helper_t helpers[] = {
+  {"pdi_original", (void *)&pdi_original_impl},
+};
+
+typedef struct helper_binding {
+  pdi_patch_t patches[64];
+  size_t count;
+  const char *unknown;
+} helper_binding_t;
+
+static int
+bind_helper_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  (void)object;
+  helper_binding_t *binding = context;
+  if (strncmp(slot->symbol, "pdi_", 4) != 0 || slot->kind == PDI_SLOT_COPY)
+    return 0;
+  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
+    if (strcmp(slot->symbol, helpers[i].name) != 0)
+      continue;
+    if (binding->count == sizeof binding->patches / sizeof binding->patches[0])
+      return 0;
+    pdi_patch_t *patch = &binding->patches[binding->count++];
+    patch->slot = slot->address;
+    patch->old_value = *slot->address;
+    patch->new_value = (uintptr_t)helpers[i].address + (slot->has_addend ? (uintptr_t)slot->addend : 0);
+    return 0;
+  }
+  binding->unknown = slot->symbol;
+  return 1;
+}
+
+/* Backends link nothing of pdi: their pdi_* references are pointed at the
+ * core here, which works whether the core is preloaded or in the addon. */
+static int
+bind_helpers(loaded_backend_t *backend)
+{
+  pdi_objects_t set;
+  if (pdi_objects_scan(&set) != 0)
+    return -1;
+  const pdi_object_t *object = NULL;
+  for (unsigned i = 0; i < set.count && object == NULL; i++)
+    if (set.items[i].base == backend->base && strcmp(set.items[i].path, backend->path) == 0)
+      object = &set.items[i];
+  int status = 0;
+  if (object == NULL) {
+    status = backend_error(backend->decl, "loaded, but not found among the process's objects");
+  } else {
+    helper_binding_t binding = {.count = 0, .unknown = NULL};
+    pdi_object_each_slot(object, bind_helper_slot, &binding);
+    if (binding.unknown != NULL) {
+      char message[300];
+      snprintf(message, sizeof message, "uses '%s', which is not part of the pdi backend API", binding.unknown);
+      status = backend_error(backend->decl, message);
+    } else if (pdi_patch_apply(binding.patches, binding.count, 0) != 0) {
+      status = backend_error(backend->decl, pdi_error());
+    }
+  }
+  pdi_objects_release(&set);
+  return status;
+}
+
+static int
+load_backend(pdi_session_t *session, loaded_backend_t *backend)
+{
+  const pdi_backend_decl_t *decl = backend->decl;
+  char searched[1024] = "";
+  const char *path = find_library(session, decl, searched, sizeof searched);
+  if (path == NULL) {
+    char message[1200];
+    snprintf(message, sizeof message, "library '%s' not found (searched: %s)", decl->library, searched);
+    return backend_error(decl, message);
+  }
+  void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  if (handle == NULL) {
+    const char *why = dlerror();
+    char message[600];
+    snprintf(message, sizeof message, "cannot load %s: %s", path, why ? why : "unknown error");
+    return backend_error(decl, message);
+  }
+  struct link_map *map = NULL;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL) {
+    dlclose(handle);
+    return backend_error(decl, "cannot find its link map");
+  }
+  backend->handle = handle;
+  backend->base = map->l_addr;
+  backend->path = pdi_arena_strdup(&session->arena, map->l_name && map->l_name[0] ? map->l_name : path);
+  backend->self.name = decl->name;
+  backend->self.path = backend->path;
+  backend->self.api_version = PDI_API_VERSION;
+  return bind_helpers(backend);
+}
+
+static int
+init_backend(loaded_backend_t *backend)
+{
+  int (*init)(const pdi_backend_t *) = (int (*)(const pdi_backend_t *))dlsym(backend->handle, "pdi_be_init");
+  if (init != NULL) {
+    int refused = init(&backend->self);
+    if (refused != 0) {
+      char message[100];
+      snprintf(message, sizeof message, "refused to initialise (pdi_be_init returned %d)", refused);
+      return backend_error(backend->decl, message);
+    }
+  }
+  backend->initialized = 1;
+  return 0;
+}
+
+static void
+fini_backends(pdi_session_t *session)
+{
+  for (unsigned i = session->config.backend_count; i-- > 0;) {
+    loaded_backend_t *backend = &session->backends[i];
+    if (!backend->initialized)
+      continue;
+    void (*fini)(void) = (void (*)(void))dlsym(backend->handle, "pdi_be_fini");
+    if (fini != NULL)
+      fini();
+    backend->initialized = 0;
+  }
+}
+
+/* ---- rules */
+
+static int
+resolve_wrapper(pdi_session_t *session, active_rule_t *active)
+{
+  const pdi_rule_t *rule = active->rule;
+  if (rule->kind != PDI_RULE_RELINK)
+    return rule_error(active, "%s rules are not available in this version of pdi", pdi_rule_kind_name(rule->kind));
+  if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version,
+                            sizeof active->version, &active->req) != 0)
+    return rule_error(active, "malformed function name '%s'", rule->function);
+  void *handle = NULL;
+  const char *from = rule->backend;
+  for (unsigned i = 0; i < session->config.backend_count; i++) {
+    if (strcmp(session->backends[i].decl->name, rule->backend) == 0) {
+      if (session->backends[i].failed)
+        return rule_error(active, "its backend '%s' failed to load", rule->backend);
+      handle = session->backends[i].handle;
+      from = session->backends[i].path;
+    }
+  }
+  int borrowed = 0;
+  if (handle == NULL) {
+    const pdi_object_decl_t *object = pdi_config_object(&session->config, rule->backend);
+    if (object == NULL || !session->config.options.allow_lib_as_be)
+      return rule_error(active, "unknown backend '%s'", rule->backend);
+    pdi_objects_t set;
+    if (pdi_objects_scan(&set) != 0)
+      return -1;
+    for (unsigned i = 0; i < set.count && handle == NULL; i++) {
+      const pdi_object_t *candidate = &set.items[i];
+      if (pdi_object_matches(candidate, object->pattern)) {
+        handle = dlopen((candidate->flags & PDI_OBJECT_MAIN) ? NULL : candidate->path, RTLD_LAZY | RTLD_NOLOAD);
+        from = pdi_arena_strdup(&session->arena, candidate->path);
+      }
+    }
+    pdi_objects_release(&set);
+    if (handle == NULL)
+      return rule_error(active, "no loaded object matches '%s' to take the wrapper from", object->pattern);
+    borrowed = 1;
+  }
+  dlerror();
+  active->wrapper = (uintptr_t)dlsym(handle, rule->wrapper);
+  if (borrowed)
+    dlclose(handle);
+  if (active->wrapper == 0) {
+    char detail[700];
+    snprintf(detail, sizeof detail, "wrapper '%s' is not defined by %s (%s)", rule->wrapper, rule->backend, from);
+    return rule_error(active, "%s", detail);
+  }
+  return 0;
+}
+
+typedef struct install_context {
+  pdi_session_t *session;
+  unsigned rule_index;
+  const pdi_object_t *object;
+  int failed;
+} install_context_t;
+
+static const owned_patch_t *
+find_patch(const pdi_session_t *session, uintptr_t *slot)
+{
+  for (size_t i = 0; i < session->patch_count; i++)
+    if (session->patches[i].patch.slot == slot)
+      return &session->patches[i];
+  return NULL;
+}
+
+static int
+conflict_error(const active_rule_t *active, const pdi_rule_t *other, const pdi_object_t *object)
+{
+  char detail[600];
+  snprintf(detail, sizeof detail, "conflicts with the %s at %s:%u, which already redirects %s's slot for %s",
+           pdi_rule_kind_name(other->kind), other->origin.file, other->origin.line, object->name, active->name);
+  return rule_error(active, "%s", detail);
+}
+
+static int
+collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_relink_slot_t *planned)
+{
+  (void)slot;
+  install_context_t *install = context;
+  pdi_session_t *session = install->session;
+  active_rule_t *active = &session->rules[install->rule_index];
+  const owned_patch_t *existing = find_patch(session, planned->patch.slot);
+  if (existing != NULL && existing->rule == install->rule_index)
+    return 0;
+  if (existing != NULL) {
+    install->failed = conflict_error(active, session->rules[existing->rule].rule, object);
+    return 1;
+  }
+  for (const pdi_session_t *other = open_sessions; other != NULL; other = other->next) {
+    const owned_patch_t *theirs = find_patch(other, planned->patch.slot);
+    if (theirs != NULL) {
+      install->failed = conflict_error(active, other->rules[theirs->rule].rule, object);
+      return 1;
+    }
+  }
+  if (planned->original == 0) {
+    install->failed = rule_error(active, "no loaded object defines '%s'", active->name);
+    return 1;
+  }
+  if (session->patch_count == session->patch_capacity) {
+    size_t capacity = session->patch_capacity ? session->patch_capacity * 2 : 64;
+    owned_patch_t *grown = pdi_arena_alloc(&session->arena, capacity * sizeof *grown);
+    if (grown == NULL) {
+      install->failed = rule_error(active, "%s", "out of memory");
+      return 1;
+    }
+    if (session->patch_count)
+      memcpy(grown, session->patches, session->patch_count * sizeof *grown);
+    session->patches = grown;
+    session->patch_capacity = capacity;
+  }
+  owned_patch_t *owned = &session->patches[session->patch_count++];
+  owned->patch = planned->patch;
+  owned->rule = install->rule_index;
+  owned->object_base = object->base;
+  owned->object_path = pdi_arena_strdup(&session->arena, object->path);
+  if (active->original == 0)
+    active->original = planned->original;
+  active->slots++;
+  return 0;
+}
+
+/* Plans every active rule on every object of `set` from `first` on; with
+ * on_error = warn a failing rule is logged and dropped, otherwise the first
+ * error ends the plan. Returns 0 or -1. */
+static int
+plan_rules(pdi_session_t *session, const pdi_objects_t *set, unsigned first, size_t *planned_from)
+{
+  *planned_from = session->patch_count;
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    if (active->skipped)
+      continue;
+    size_t rule_start = session->patch_count;
+    unsigned slots_before = active->slots;
+    int failed = 0;
+    for (unsigned i = first; i < set->count && !failed; i++) {
+      const pdi_object_t *object = &set->items[i];
+      if (!pdi_object_matches(object, active->rule->object))
+        continue;
+      const char *why = NULL;
+      if (is_protected(session, object, &why)) {
+        if (pattern_is_explicit(active->rule->object) && strcmp(active->rule->object, "*") != 0) {
+          char detail[400];
+          snprintf(detail, sizeof detail, "object %s %s", object->path, why);
+          failed = rule_error(active, "%s", detail);
+        }
+        continue;
+      }
+      install_context_t install = {session, r, object, 0};
+      pdi_relink_plan(set, object, active->name, &active->req, active->wrapper, is_any_backend, session,
+                      collect_patch, &install);
+      failed = install.failed;
+    }
+    if (failed) {
+      session->patch_count = rule_start;
+      active->slots = slots_before;
+      if (!session->config.options.on_error_warn)
+        return -1;
+      pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
+      active->skipped = 1;
+    }
+  }
+  return 0;
+}
+
+static int
+apply_planned(pdi_session_t *session, size_t from)
+{
+  size_t count = session->patch_count - from;
+  if (count == 0)
+    return 0;
+  pdi_patch_t *batch = pdi_arena_alloc(&session->arena, count * sizeof *batch);
+  if (batch == NULL) {
+    pdi_set_error("out of memory while installing");
+    return -1;
+  }
+  for (size_t i = 0; i < count; i++)
+    batch[i] = session->patches[from + i].patch;
+  if (pdi_patch_apply(batch, count, 0) != 0)
+    return -1;
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    if (active->original != 0 && pdi_originals_add(active->wrapper, active->original) != 0) {
+      pdi_set_error("too many wrappers registered");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int
+count_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+  (void)size;
+  *(unsigned long long *)data = info->dlpi_adds;
+  return 1;
+}
+
+static unsigned long long
+current_adds(void)
+{
+  unsigned long long adds = 0;
+  dl_iterate_phdr(count_adds, &adds);
+  return adds;
+}
+
+static void
+discard(pdi_session_t *session)
+{
+  fini_backends(session);
+  pdi_config_release(&session->config);
+  pdi_arena_t arena = session->arena;
+  pdi_arena_release(&arena);
+}
+
+int
+pdi_session_open(const char *path, pdi_session_t **out)
+{
+  *out = NULL;
+  last_open_warns = 0;
+  pdi_arena_t arena = {0};
+  pdi_session_t *session = pdi_arena_alloc(&arena, sizeof *session);
+  if (session == NULL) {
+    pdi_set_error("out of memory");
+    return -1;
+  }
+  memset(session, 0, sizeof *session);
+  session->arena = arena;
+  pdi_config_init(&session->config);
+  if (pdi_config_load(&session->config, path, NULL) != 0) {
+    discard(session);
+    return -1;
+  }
+  pdi_config_t *config = &session->config;
+  last_open_warns = config->options.on_error_warn;
+  pdi_log_configure(config->options.log_level, config->options.log_file);
+
+  pthread_mutex_lock(&session_lock);
+  int status = 0;
+  session->backends = pdi_arena_alloc(&session->arena, (config->backend_count + 1) * sizeof *session->backends);
+  session->rules = pdi_arena_alloc(&session->arena, (config->rule_count + 1) * sizeof *session->rules);
+  if (session->backends == NULL || session->rules == NULL) {
+    pdi_set_error("out of memory");
+    status = -1;
+    goto done;
+  }
+  memset(session->backends, 0, (config->backend_count + 1) * sizeof *session->backends);
+  memset(session->rules, 0, (config->rule_count + 1) * sizeof *session->rules);
+  for (unsigned i = 0; i < config->backend_count && status == 0; i++) {
+    session->backends[i].decl = &config->backends[i];
+    if (load_backend(session, &session->backends[i]) != 0) {
+      session->backends[i].failed = 1;
+      if (!config->options.on_error_warn)
+        status = -1;
+      else
+        pdi_log(PDI_LOG_WARNING, "%s (backend skipped)", pdi_error());
+    }
+  }
+  for (unsigned r = 0; r < config->rule_count && status == 0; r++) {
+    session->rules[r].rule = &config->rules[r];
+    if (resolve_wrapper(session, &session->rules[r]) != 0) {
+      session->rules[r].skipped = 1;
+      if (!config->options.on_error_warn)
+        status = -1;
+      else
+        pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
+    }
+  }
+  for (unsigned i = 0; i < config->backend_count && status == 0; i++) {
+    if (!session->backends[i].failed && init_backend(&session->backends[i]) != 0)
+      status = -1;
+  }
+  if (status == 0) {
+    pdi_objects_t set;
+    size_t from = 0;
+    session->seen_adds = current_adds();
+    status = pdi_objects_scan(&set);
+    if (status == 0) {
+      status = plan_rules(session, &set, 0, &from);
+      if (status == 0)
+        status = apply_planned(session, from);
+      pdi_objects_release(&set);
+    }
+  }
+  if (status == 0) {
+    for (unsigned r = 0; r < config->rule_count; r++) {
+      const active_rule_t *active = &session->rules[r];
+      if (!active->skipped && active->slots == 0)
+        pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' imports it yet",
+                active->rule->origin.file, active->rule->origin.line, pdi_rule_kind_name(active->rule->kind),
+                active->name, active->rule->object);
+      else if (!active->skipped)
+        pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(active->rule->kind),
+                active->rule->function, active->rule->object, active->slots, active->rule->wrapper);
+    }
+    session->next = open_sessions;
+    open_sessions = session;
+    *out = session;
+  }
+done:
+  pthread_mutex_unlock(&session_lock);
+  if (status != 0)
+    discard(session);
+  return status;
+}
+
+static int
+object_still_loaded(const pdi_objects_t *set, const owned_patch_t *owned)
+{
+  for (unsigned i = 0; i < set->count; i++)
+    if (set->items[i].base == owned->object_base && strcmp(set->items[i].path, owned->object_path) == 0)
+      return 1;
+  return 0;
+}
+
+void
+pdi_session_close(pdi_session_t *session)
+{
+  if (session == NULL)
+    return;
+  pthread_mutex_lock(&session_lock);
+  pdi_session_t **link = &open_sessions;
+  while (*link != NULL && *link != session)
+    link = &(*link)->next;
+  if (*link == session)
+    *link = session->next;
+  pdi_objects_t set;
+  if (session->patch_count != 0 && pdi_objects_scan(&set) == 0) {
+    pdi_patch_t *batch = pdi_arena_alloc(&session->arena, session->patch_count * sizeof *batch);
+    size_t count = 0;
+    for (size_t i = 0; batch != NULL && i < session->patch_count; i++)
+      if (object_still_loaded(&set, &session->patches[i]))
+        batch[count++] = session->patches[i].patch;
+    if (batch != NULL && pdi_patch_apply(batch, count, 1) != 0)
+      pdi_log(PDI_LOG_ERROR, "uninstall: %s", pdi_error());
+    pdi_objects_release(&set);
+  }
+  for (unsigned r = 0; r < session->config.rule_count; r++)
+    if (session->rules[r].wrapper != 0)
+      pdi_originals_remove(session->rules[r].wrapper);
+  pthread_mutex_unlock(&session_lock);
+  discard(session);
+}
+
+void
+pdi_sessions_update(void)
+{
+  pthread_mutex_lock(&session_lock);
+  unsigned long long adds = current_adds();
+  for (pdi_session_t *session = open_sessions; session != NULL; session = session->next) {
+    if (session->seen_adds == adds)
+      continue;
+    pdi_objects_t set;
+    if (pdi_objects_scan(&set) != 0)
+      continue;
+    size_t from = 0;
+    /* Slots this session already owns are skipped while planning, so the
+     * objects seen before cost a scan, not a second patch. */
+    if (plan_rules(session, &set, 0, &from) != 0 || apply_planned(session, from) != 0)
+      pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+    session->seen_adds = adds;
+    pdi_objects_release(&set);
+  }
+  pthread_mutex_unlock(&session_lock);
+}
