@@ -16,6 +16,10 @@
       "src/native/core/arch/i386.c",
       "src/native/core/arch/x86_64.c",
       "src/native/config/config.c",
+      "src/native/loadwatch/loadwatch.c",
+      "src/native/loadwatch/arch/aarch64.c",
+      "src/native/loadwatch/arch/i386.c",
+      "src/native/loadwatch/arch/x86_64.c",
       "src/native/relink/relink.c",
       "src/native/session/originals.c",
       "src/native/session/session.c"

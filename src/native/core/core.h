@@ -218,6 +218,8 @@ PDI_HIDDEN void pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *o
 PDI_HIDDEN const char *pdi_arch_name(void);
 PDI_HIDDEN unsigned pdi_arch_slot_kind(unsigned reloc_type);
 PDI_HIDDEN int pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t value);
+/* Runs an IFUNC resolver with the arguments ld.so gives it here. */
+PDI_HIDDEN uintptr_t pdi_arch_call_ifunc_resolver(uintptr_t resolver);
 
 /* ---- errors: one thread-local message, like plthook's accessor */
 

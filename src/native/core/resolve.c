@@ -1,13 +1,12 @@
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <string.h>
 
 #include "core.h"
 
 /* What ld.so would bind a reference to: the first definition in load order,
  * never a canonical PLT entry (the real code behind it), never in pdi's own
- * objects, the vDSO or an excluded object (backends); an IFUNC is resolved
- * through the loader so the chosen implementation comes back. */
+ * objects, the vDSO or an excluded object (backends); an IFUNC's resolver
+ * is run so the chosen implementation comes back. */
 uintptr_t
 pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_version_req_t *req,
                        int (*excluded)(const pdi_object_t *object, void *context), void *context,
@@ -26,13 +25,9 @@ pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_ver
       *definer = object;
     if (PDI_ST_TYPE(ref.sym->st_info) != STT_GNU_IFUNC)
       return object->base + ref.sym->st_value;
-    void *handle = dlopen((object->flags & PDI_OBJECT_MAIN) ? NULL : object->path, RTLD_LAZY | RTLD_NOLOAD);
-    if (handle == NULL)
-      return 0;
-    const char *version = pdi_object_symbol_version(object, ref.index, NULL, NULL);
-    void *address = version ? dlvsym(handle, name, version) : dlsym(handle, name);
-    dlclose(handle);
-    return (uintptr_t)address;
+    /* Calling the resolver as ld.so does (not dlsym) keeps the loader's
+     * lock out of this path, which may run inside a load. */
+    return pdi_arch_call_ifunc_resolver(object->base + ref.sym->st_value);
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../loadwatch/loadwatch.h"
 #include "../relink/relink.h"
 #include "session.h"
 
@@ -52,7 +53,9 @@ struct pdi_session {
   pdi_session_t *next;
 };
 
-static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: a backend's dlopen during an open runs the load watcher's
+ * constructor trampolines, which update the open sessions. */
+static pthread_mutex_t session_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pdi_session_t *open_sessions;
 static int last_open_warns;
 
@@ -290,6 +293,8 @@ init_backend(loaded_backend_t *backend)
 static void
 fini_backends(pdi_session_t *session)
 {
+  if (session->backends == NULL)
+    return;
   for (unsigned i = session->config.backend_count; i-- > 0;) {
     loaded_backend_t *backend = &session->backends[i];
     if (!backend->initialized)
@@ -542,6 +547,8 @@ pdi_session_open(const char *path, pdi_session_t **out)
   pdi_config_t *config = &session->config;
   last_open_warns = config->options.on_error_warn;
   pdi_log_configure(config->options.log_level, config->options.log_file);
+  if (config->rule_count != 0 && pdi_loadwatch_start() != 0)
+    pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
 
   pthread_mutex_lock(&session_lock);
   int status = 0;
@@ -667,6 +674,24 @@ pdi_sessions_update(void)
     if (plan_rules(session, &set, 0, &from) != 0 || apply_planned(session, from) != 0)
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
     session->seen_adds = adds;
+    pdi_objects_release(&set);
+  }
+  pthread_mutex_unlock(&session_lock);
+}
+
+void
+pdi_sessions_forget_unloaded(void)
+{
+  pthread_mutex_lock(&session_lock);
+  pdi_objects_t set;
+  if (open_sessions != NULL && pdi_objects_scan(&set) == 0) {
+    for (pdi_session_t *session = open_sessions; session != NULL; session = session->next) {
+      size_t kept = 0;
+      for (size_t i = 0; i < session->patch_count; i++)
+        if (object_still_loaded(&set, &session->patches[i]))
+          session->patches[kept++] = session->patches[i];
+      session->patch_count = kept;
+    }
     pdi_objects_release(&set);
   }
   pthread_mutex_unlock(&session_lock);

@@ -21,6 +21,8 @@ PDI_HIDDEN void pdi_session_close(pdi_session_t *session);
 /* Applies every open session's rules to objects loaded since the last call
  * (dlopen, libraries libc loads itself); called by the load watcher. */
 PDI_HIDDEN void pdi_sessions_update(void);
+/* Drops what sessions remember of objects that were unloaded (dlclose). */
+PDI_HIDDEN void pdi_sessions_forget_unloaded(void);
 
 PDI_HIDDEN int pdi_originals_add(uintptr_t wrapper, uintptr_t original);
 PDI_HIDDEN void pdi_originals_remove(uintptr_t wrapper);

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include <sys/auxv.h>
+
 #include "../core.h"
 
 const char *
@@ -34,5 +36,18 @@ pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintpt
   if (code[0] == 0xd503245fu)
     code++;
   return code[0] == 0xa9bf7bf0u;
+}
+
+/* glibc passes hwcap (with _IFUNC_ARG_HWCAP) and a pointer to the hwcap
+ * words to aarch64 resolvers. */
+uintptr_t
+pdi_arch_call_ifunc_resolver(uintptr_t resolver)
+{
+  struct {
+    unsigned long size;
+    unsigned long hwcap;
+    unsigned long hwcap2;
+  } hwcaps = {sizeof hwcaps, getauxval(AT_HWCAP), getauxval(AT_HWCAP2)};
+  return ((uintptr_t(*)(uint64_t, void *))resolver)(hwcaps.hwcap | (1ull << 62), &hwcaps);
 }
 #endif

@@ -33,4 +33,11 @@ pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintpt
   uint32_t operand;
   return pdi_x86_plt_push_operand((const unsigned char *)value, endbr, &operand) && operand == slot->reloc_index;
 }
+
+/* x86 resolvers take no arguments: they read the CPU features themselves. */
+uintptr_t
+pdi_arch_call_ifunc_resolver(uintptr_t resolver)
+{
+  return ((uintptr_t(*)(void))resolver)();
+}
 #endif
