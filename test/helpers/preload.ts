@@ -1,0 +1,51 @@
+import {execFile} from 'node:child_process';
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {pdiPaths} from '../../src/ts/index.js';
+import {root} from './cli.js';
+
+export const fixtures = path.join(root, 'test/fixtures/out');
+export const fixBackend = path.join(fixtures, 'backends/fix-backend.so');
+
+export type RunResult = {code: number | null; signal: string | null; stdout: string; stderr: string};
+
+/** Runs `program` with the preloaded core and PDI_CONFIG, as a user would by hand. */
+export async function runPreloaded(program: string, args: readonly string[], config: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+	return new Promise(resolve => {
+		execFile(program, args, {
+			env: {...process.env, ...env, LD_PRELOAD: pdiPaths().preload, ...(config ? {PDI_CONFIG: config} : {})},
+			timeout: 60_000,
+			maxBuffer: 16 * 1024 * 1024,
+		}, (error, stdout, stderr) => {
+			const failure = error as (NodeJS.ErrnoException & {code?: number | string; signal?: string}) | null;
+			resolve({
+				code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
+				signal: failure?.signal ?? null,
+				stdout,
+				stderr,
+			});
+		});
+	});
+}
+
+/** Writes a config file (and a command file it names) in a fresh directory; returns the config's path. */
+export function writeConfig(commands: readonly string[], settings: readonly string[] = []): string {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-'));
+	writeFileSync(path.join(directory, 'rules.cmd'), commands.join('\n') + '\n');
+	writeFileSync(path.join(directory, 'pdi.cfg'), [...settings, 'config = rules.cmd'].join('\n') + '\n');
+	return path.join(directory, 'pdi.cfg');
+}
+
+/** `name=value` lines a fixture printed, as a map. */
+export function values(stdout: string): Map<string, string> {
+	const result = new Map<string, string>();
+	for (const line of stdout.split('\n')) {
+		const match = /^([\w ]+)=(.*)$/.exec(line);
+		if (match?.[1] && match[2] !== undefined) {
+			result.set(match[1], match[2]);
+		}
+	}
+
+	return result;
+}

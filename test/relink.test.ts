@@ -1,0 +1,91 @@
+import path from 'node:path';
+import test from 'ava';
+import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
+
+const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
+const backend = `backend fix = ${fixBackend}`;
+
+for (const variant of variants) {
+	const program = path.join(fixtures, variant, 'fixprog');
+
+	test(`${variant}: relinking $main's fix_add changes what main sees and leaves libfix's own call alone`, async t => {
+		const result = await runPreloaded(program, [], writeConfig([backend, 'relink $main fix_add fix wrap_fix_add']));
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		t.is(seen.get('fix_add'), '105');
+		t.is(seen.get('fix_add_twice'), '2');
+		t.is(seen.get('foo'), '2');
+		t.true(result.stdout.endsWith('done\n'));
+		t.is(result.stderr, 'fix-backend: fini\n');
+	});
+
+	test(`${variant}: relinking libfix.so's import of fix_add changes only libfix's calls`, async t => {
+		const result = await runPreloaded(program, [], writeConfig([backend, 'relink libfix.so fix_add fix wrap_fix_add']));
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		t.is(seen.get('fix_add'), '5');
+		t.is(seen.get('fix_add_twice'), '102');
+	});
+
+	test(`${variant}: a wrapper reaches the original through pdi_original()`, async t => {
+		const result = await runPreloaded(program, [], writeConfig([backend, 'relink $main fix_add fix wrap_fix_add_original']));
+		t.is(result.code, 0, result.stderr);
+		t.is(values(result.stdout).get('fix_add'), '1005');
+		t.regex(result.stdout, /called fix_add at 0x[\da-f]+\nfix_add=1005/);
+	});
+
+	test(`${variant}: a wrapper that calls the hooked function by name does not loop, even relinked everywhere`, async t => {
+		const result = await runPreloaded(program, [], writeConfig([backend, 'relink * fix_add fix wrap_fix_add_recursive']));
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		t.is(seen.get('fix_add'), '10005');
+		t.is(seen.get('fix_add_twice'), '10002');
+	});
+
+	test(`${variant}: a rule applies to a dlopened library before its constructor runs`, async t => {
+		const directory = path.join(fixtures, variant);
+		const result = await runPreloaded(path.join(directory, 'dlprog'), [path.join(directory, 'libctor.so')],
+			writeConfig([backend, 'relink libctor.so fix_add fix wrap_fix_add_original']));
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		t.is(seen.get('ctor fix_add'), '1042');
+		t.is(seen.get('ctor_call'), '1002');
+	});
+}
+
+test('a rule applies to a gconv module that libc loads by itself for iconv', async t => {
+	const result = await runPreloaded(path.join(fixtures, 'lazy-pie/dlprog'), ['--iconv'],
+		writeConfig([backend, 'relink ISO8859-2.so strcmp fix wrap_strcmp_traced']));
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('iconv'), 'ą');
+	t.regex(result.stderr, /^fix-backend: strcmp$/m);
+});
+
+test('a rule applies to an NSS module that getpwnam loads', async t => {
+	const result = await runPreloaded(path.join(fixtures, 'lazy-pie/dlprog'), ['--getpwnam'],
+		writeConfig([backend, 'relink libnss_systemd.so.2 getenv fix wrap_getenv_traced', 'relink libnss_systemd.so.2 secure_getenv fix wrap_secure_getenv_traced']));
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('getpwnam'), 'none');
+	t.regex(result.stderr, /^fix-backend: (secure_)?getenv$/m);
+});
+
+test('16 threads calling a relinked function while libraries load and unload all reach the wrapper', async t => {
+	const directory = path.join(fixtures, 'lazy-pie');
+	const result = await runPreloaded(path.join(directory, 'threadprog'), ['300000', path.join(directory, 'libctor.so')],
+		writeConfig([backend, 'relink $main fix_add_quiet fix wrap_fix_add_quiet', 'relink libctor.so fix_add fix wrap_fix_add_original']));
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stdout, /^calls=4800000 original=0 wrapped=4800000 wrapped_value=1002 loads=yes$/m);
+	t.regex(result.stdout, /^ctor fix_add=1042$/m);
+	t.notRegex(result.stdout, /^ctor fix_add=42$/m);
+});
+
+test('relinking libfix.so\'s import of strlen, a libc IFUNC, changes libfix\'s calls and not the program\'s', async t => {
+	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
+		writeConfig([backend, 'relink libfix.so strlen fix wrap_strlen_seven']));
+	// fixprog exits 1 when fix_use_libc's strlen (now 7) disagrees with its own (12): only libfix's slot changed.
+	t.is(result.code, 1, result.stderr);
+	t.regex(result.stdout, /\nfix_use_libc\n$/);
+	const untouched = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], writeConfig([backend, 'relink $main strlen fix wrap_strlen_seven']));
+	t.is(untouched.code, 0, 'the program\'s own strlen result is not compared with anything it prints');
+	t.true(untouched.stdout.endsWith('done\n'));
+});
