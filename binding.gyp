@@ -69,6 +69,12 @@
       "libraries": ["-ldl", "-lpthread"]
     },
     {
+      "target_name": "pdi-backend-count",
+      "type": "shared_library",
+      "sources": ["src/native/backends/count/count.c"],
+      "ldflags": ["-Wl,-z,defs"]
+    },
+    {
       "target_name": "pdi-backend-noop",
       "type": "shared_library",
       "sources": ["src/native/backends/noop/noop.c"],

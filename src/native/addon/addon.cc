@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "../core/core.h"
+#include "../session/session.h"
 }
 
 namespace {
@@ -65,9 +66,41 @@ Exports(const Napi::CallbackInfo &info)
   return RunReport(info, Report::Exports);
 }
 
+// interpose(configPath) -> handle; the session lives until close(handle).
+Napi::Value
+Interpose(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "expected the path of a compiled config").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  pdi_session_t *session = nullptr;
+  if (pdi_session_open(path.c_str(), &session) != 0) {
+    Napi::Error::New(env, pdi_error()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::External<pdi_session_t>::New(env, session);
+}
+
+Napi::Value
+Uninterpose(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    Napi::TypeError::New(env, "expected a handle from interpose()").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  pdi_session_close(info[0].As<Napi::External<pdi_session_t>>().Data());
+  return env.Undefined();
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
+  exports.Set("interpose", Napi::Function::New(env, Interpose));
+  exports.Set("uninterpose", Napi::Function::New(env, Uninterpose));
   exports.Set("arch", Napi::String::New(env, pdi_arch_name()));
   exports.Set("objects", Napi::Function::New(env, Objects));
   exports.Set("imports", Napi::Function::New(env, Imports));

@@ -1,0 +1,84 @@
+import {spawn as spawnChild} from 'node:child_process';
+import {constants} from 'node:os';
+import {loadConfig, mergeConfigs, type NormalizedConfig} from '../config/index.js';
+import {withPreload} from '../inspect/inspect.js';
+import {checkPreloadable, resolveProgram} from '../inspect/program.js';
+import {pdiPaths} from '../paths.js';
+import {prepareConfig} from './prepared-config.js';
+
+/** Options of {@link runProgram}. */
+export type RunOptions = {
+	/** Config files (JSON, YAML or text dialect), merged in order. */
+	configs?: readonly string[];
+	/** Raise the core's log level this many steps above the config's (warning → info → debug). */
+	verbosity?: number;
+	env?: NodeJS.ProcessEnv;
+	cwd?: string;
+};
+
+const logLevels = ['error', 'warning', 'info', 'debug'] as const;
+
+/** Exit status of a child, shell style: its status, or 128+N when signal N ended it. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+	if (signal) {
+		return 128 + (constants.signals[signal] ?? 0);
+	}
+
+	return code ?? 1;
+}
+
+function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfig {
+	if (steps <= 0) {
+		return config;
+	}
+
+	const current = logLevels.indexOf(config.options.log.level);
+	const level = logLevels[Math.min(logLevels.length - 1, current + steps)]!;
+	return {...config, options: {...config.options, log: {...config.options.log, level}}};
+}
+
+/**
+ * What `pdi run` does: load and merge the configs, check them (syntax,
+ * backends, wrappers) before anything starts, run PROGRAM with the
+ * interpositions and stdio inherited, and resolve to its exit status
+ * (128+N when signal N ended it). SIGINT, SIGTERM and SIGHUP are passed on.
+ */
+export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<number> {
+	const environment = options.env ?? process.env;
+	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
+	const program = resolveProgram(command, environment);
+	checkPreloadable(program, command);
+	const prepared = configs.length > 0 ? prepareConfig(raiseLogLevel(mergeConfigs(configs), options.verbosity ?? 0)) : undefined;
+	const childEnvironment: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(pdiPaths().preload, environment['LD_PRELOAD'])};
+	if (prepared) {
+		childEnvironment['PDI_CONFIG'] = prepared.file;
+	}
+
+	try {
+		return await new Promise<number>((resolve, reject) => {
+			const child = spawnChild(program, args, {argv0: command, cwd: options.cwd, env: childEnvironment, stdio: 'inherit'});
+			const forward = (signal: NodeJS.Signals) => child.kill(signal);
+			const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+			for (const signal of signals) {
+				process.on(signal, forward);
+			}
+
+			const stop = () => {
+				for (const signal of signals) {
+					process.off(signal, forward);
+				}
+			};
+
+			child.once('error', error => {
+				stop();
+				reject(error);
+			});
+			child.once('exit', (code, signal) => {
+				stop();
+				resolve(exitStatus(code, signal));
+			});
+		});
+	} finally {
+		prepared?.remove();
+	}
+}
