@@ -42,3 +42,15 @@ test('the native directory holds exactly one Node addon next to the shared objec
 	t.is(files.filter(file => file.endsWith('.node')).length, 1);
 	t.true(files.includes('pdi-preload.so'));
 });
+
+test('the count backend exports its wrappers and finish hook and needs only libc', t => {
+	const backend = pdiPaths().backends['count'];
+	t.truthy(backend);
+	t.deepEqual(needed(backend!).filter(library => library !== 'libc.so.6'), []);
+	const exported = dynamicSymbols(backend!, '--defined-only').sort();
+	t.deepEqual(exported, ['count_calloc', 'count_close', 'count_free', 'count_getpid', 'count_malloc', 'count_open', 'count_puts', 'count_read', 'count_realloc', 'count_strlen', 'count_write', 'pdi_be_fini']);
+});
+
+test('the preload core exports pdi_original for backends', t => {
+	t.deepEqual(dynamicSymbols(pdiPaths().preload, '--defined-only'), ['pdi_original']);
+});

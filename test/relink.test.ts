@@ -89,3 +89,12 @@ test('relinking libfix.so\'s import of strlen, a libc IFUNC, changes libfix\'s c
 	t.is(untouched.code, 0, 'the program\'s own strlen result is not compared with anything it prints');
 	t.true(untouched.stdout.endsWith('done\n'));
 });
+
+test('the bundled count backend counts the calls its rules divert and reports them at exit', async t => {
+	const counted = await runPreloaded('/bin/ls', ['-l', '/'],
+		writeConfig(['backend count = count', 'relink * malloc count count_malloc', 'relink * free count count_free']));
+	t.is(counted.code, 0, counted.stderr);
+	const malloc = /^pdi-count: malloc (\d+)$/m.exec(counted.stderr);
+	t.truthy(malloc, counted.stderr);
+	t.true(Number(malloc?.[1]) > 0);
+});
