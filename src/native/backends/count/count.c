@@ -34,6 +34,18 @@ static const char *const names[COUNT_FUNCTIONS] = {
 };
 
 static unsigned long counts[COUNT_FUNCTIONS];
+static int report_fd = -1;
+
+/* Keep the stderr the process started with: programs such as coreutils
+ * close theirs before exit, long before our summary is written. */
+int PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+{
+  (void)self;
+  const char *file = getenv("PDI_COUNT_OUTPUT");
+  report_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+                            : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  return 0;
+}
 
 #define BUMP(name) __atomic_fetch_add(&counts[COUNT_##name], 1, __ATOMIC_RELAXED)
 
@@ -119,10 +131,7 @@ EXPORT size_t count_strlen(const char *text)
 
 void PDI_BE_FUNC_FINI(void)
 {
-  const char *file = getenv("PDI_COUNT_OUTPUT");
-  int fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : STDERR_FILENO;
-  if (fd < 0)
-    fd = STDERR_FILENO;
+  int fd = report_fd >= 0 ? report_fd : STDERR_FILENO;
   for (int i = 0; i < COUNT_FUNCTIONS; i++) {
     unsigned long calls = __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
     if (calls == 0)
@@ -132,6 +141,7 @@ void PDI_BE_FUNC_FINI(void)
     if (length > 0 && write(fd, line, (size_t)length) < 0)
       break;
   }
-  if (fd != STDERR_FILENO)
-    close(fd);
+  if (report_fd >= 0)
+    close(report_fd);
+  report_fd = -1;
 }
