@@ -598,7 +598,7 @@ config_statement(reader_t *reader, const source_file_t *file, const line_ref_t *
   if (word == 7 && strncmp(text, "Warning", 7) == 0) {
     if (reader->warn != NULL) {
       char message[600];
-      snprintf(message, sizeof message, "%s:%u: warning: %s", line->origin.file, line->origin.line, argument);
+      snprintf(message, sizeof message, "%s:%u: %s", line->origin.file, line->origin.line, argument);
       reader->warn(message);
     }
     return 0;

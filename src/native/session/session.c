@@ -526,6 +526,12 @@ discard(pdi_session_t *session)
   pdi_arena_release(&arena);
 }
 
+static void
+log_config_warning(const char *message)
+{
+  pdi_log(PDI_LOG_WARNING, "%s", message);
+}
+
 int
 pdi_session_open(const char *path, pdi_session_t **out)
 {
@@ -540,7 +546,7 @@ pdi_session_open(const char *path, pdi_session_t **out)
   memset(session, 0, sizeof *session);
   session->arena = arena;
   pdi_config_init(&session->config);
-  if (pdi_config_load(&session->config, path, NULL) != 0) {
+  if (pdi_config_load(&session->config, path, log_config_warning) != 0) {
     discard(session);
     return -1;
   }

@@ -7,6 +7,8 @@ import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {packageVersion} from '../native/package-root.js';
 import {pdiPaths} from '../paths.js';
+import {registerConfigCommands} from './config-command.js';
+import {registerRunCommand} from './run-command.js';
 
 /** Exit status of a child, shell style: its status, or 128+N when signal N ended it. */
 function childStatus(exitCode: number | null, signal: NodeJS.Signals | null): number {
@@ -84,6 +86,8 @@ export function createCli(): Command {
 			process.stdout.write(lines.join('\n') + '\n');
 		});
 
+	registerRunCommand(cli);
+	registerConfigCommands(cli);
 	return cli;
 }
 

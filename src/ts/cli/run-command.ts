@@ -25,6 +25,6 @@ export function registerRunCommand(cli: Command): void {
 				throw new PdiError('missing PROGRAM (usage: pdi run [-c CONFIG]... [-v] -- PROGRAM [ARGS...])');
 			}
 
-			process.exitCode = await runProgram(program, args, {configs: options.config, verbosity: options.verbose});
+			process.exitCode = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
 		});
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {z} from 'zod';
-import type {Origin} from './config-error.js';
+import {ConfigError, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
 
 function integer(min: number, description: string, fallback: number) {
 	const error = `expected an integer ≥ ${min}`;
@@ -63,14 +63,14 @@ const backendSchema = z.strictObject({
 const relinkSchema = z.strictObject({
 	object: objectPattern.describe('The objects whose calls are redirected: `$main`, a soname, a path or a glob; `*` for every object.'),
 	function: functionName.describe('The function called: `name`, `name@VERSION` or `name@@VERSION`.'),
-	backend: backendReference.describe('The backend that defines the wrapper.'),
+	backend: backendReference.describe('The backend that defines the wrapper (with `allowLibAsBe`, also an object pattern).'),
 	wrapper: symbolName.describe('The backend\'s function the calls go to.'),
 }).describe('Calls from the matching objects to `function` go to `wrapper`.');
 
 const redefineSchema = z.strictObject({
 	object: objectPattern.optional().describe('The objects whose calls are redirected (default `*`).'),
 	function: functionName.describe('The function redefined: `name`, `name@VERSION` or `name@@VERSION`.'),
-	backend: backendReference.describe('The backend that defines the wrapper.'),
+	backend: backendReference.describe('The backend that defines the wrapper (with `allowLibAsBe`, also an object pattern).'),
 	wrapper: symbolName.describe('The backend\'s function that replaces the definition.'),
 }).describe('`function`\'s definition is replaced process-wide.');
 
@@ -117,13 +117,13 @@ export const configSchema = z.strictObject({
 }).superRefine((config, context) => {
 	const {options} = config;
 	if (options.numThreads > options.maxThreads) {
-		context.addIssue({code: 'custom', path: ['options', 'numThreads'], input: options.numThreads, message: `expected an integer ≤ maxThreads (${options.maxThreads})`});
+		context.addIssue({code: 'custom', path: ['options', 'numThreads'], message: `expected an integer ≤ maxThreads (${options.maxThreads})`});
 	}
 
 	const names = new Set<string>();
 	for (const [index, backend] of config.backends.entries()) {
 		if (names.has(backend.name)) {
-			context.addIssue({code: 'custom', path: ['backends', index, 'name'], message: `backend '${backend.name}' is declared twice`});
+			context.addIssue({code: 'custom', path: ['backends', index, 'name'], message: `backend '${backend.name}' is declared twice`, params: {standalone: true}});
 		}
 
 		names.add(backend.name);
@@ -131,18 +131,21 @@ export const configSchema = z.strictObject({
 
 	for (const [index, rule] of config.rules.entries()) {
 		const body = ruleBody(rule);
-		if (!names.has(body.backend) && !options.allowLibAsBe) {
-			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'backend'], message: `unknown backend '${body.backend}'`});
-		}
-
+		// A rule's backend may come from another file of the same `pdi run`
+		// (files merge in order); verifyConfig() checks it after merging.
 		if (body.handler !== undefined && !options.cbAllowHandler) {
-			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'handler'], message: 'a callback handler needs options.cbAllowHandler: true'});
+			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'handler'], message: `callback handler '${body.handler}' needs options.cbAllowHandler: true`, params: {standalone: true}});
 		}
 	}
 }).describe('A pdi config: options, backends and rules.');
 
 /** A config as users write it (JSON, YAML, or a TypeScript object given to {@link defineConfig}). */
 export type PdiConfig = z.input<typeof configSchema>;
+
+/** Whether `config` is already normalized (by {@link checkConfig}, `loadConfig()`, `normalizeConfig()`…). */
+export function isNormalizedConfig(config: PdiConfig | NormalizedConfig): config is NormalizedConfig {
+	return (config as {normalized?: unknown}).normalized === true;
+}
 
 /** A config as {@link configSchema} parses it: defaults filled, nothing resolved yet. */
 export type ParsedConfig = z.output<typeof configSchema>;
@@ -208,6 +211,8 @@ export type ConfigWarning = {message: string; origin: Origin | undefined};
  * their object patterns resolved, and each backend and rule carrying the place it came from.
  */
 export type NormalizedConfig = {
+	/** Tells a normalized config from a {@link PdiConfig} (which cannot have this key). */
+	normalized: true;
 	options: ConfigOptions;
 	backends: NormalizedBackend[];
 	rules: NormalizedRule[];
@@ -240,4 +245,192 @@ export function defineConfig(config: PdiConfig): PdiConfig {
  */
 export function resolveLibrary(library: string, directory: string): string {
 	return library.includes('/') ? path.resolve(directory, library) : library;
+}
+
+/**
+ * The JSON Schema (draft 7) of the JSON/YAML spelling, generated from {@link configSchema}; the
+ * package ships it as `pdi/schema.json` for editors (`# yaml-language-server: $schema=...`).
+ */
+export function configJsonSchema(): Record<string, unknown> {
+	return z.toJSONSchema(configSchema, {io: 'input', target: 'draft-7'}) as Record<string, unknown>;
+}
+
+/** Where the values of a config came from, so that issues can name their place. */
+export type ConfigSource = {
+	/** The file, for messages; undefined for an in-memory config. */
+	file: string | undefined;
+	/** The directory relative paths are resolved against. */
+	directory: string;
+	/** The place of the value at `path` (of its key, with `key`), or of its nearest ancestor that exists. */
+	locate(path: readonly PropertyKey[], key?: boolean): ConfigPlace;
+	/** How a message names the value at `path` (`options.maxThreads`, `max_threads`). */
+	label(path: readonly PropertyKey[]): string;
+	/** How a message shows a wrong value. */
+	show(value: unknown): string;
+};
+
+/** `rules[0].relink.object`, the way JavaScript spells a path. */
+export function jsonLabel(path: readonly PropertyKey[]): string {
+	let label = '';
+	for (const segment of path) {
+		label += typeof segment === 'number' ? `[${segment}]` : `${label ? '.' : ''}${String(segment)}`;
+	}
+
+	return label;
+}
+
+/** How JSON and YAML issues show a wrong value: as JSON, shortened. */
+export function jsonShow(value: unknown): string {
+	const text = JSON.stringify(value) ?? String(value);
+	return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+const typeNames: Record<string, string> = {object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean'};
+
+/** zod's message for the issues the schema does not word itself (`expected a mapping`). */
+function defaultMessage(issue: z.core.$ZodRawIssue): string | undefined {
+	return issue.code === 'invalid_type' ? `expected ${typeNames[issue.expected] ?? issue.expected}` : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+	let value = input;
+	for (const segment of path) {
+		if (typeof value !== 'object' || value === null) {
+			return undefined;
+		}
+
+		value = (value as Record<PropertyKey, unknown>)[segment];
+	}
+
+	return value;
+}
+
+/**
+ * Moves each unknown-key issue before the missing-key issues of the same object: `libary: x`
+ * is better reported as an unknown key than as a missing `library`.
+ */
+function unknownKeysFirst(issues: readonly ZodIssue[], input: unknown, prefix: readonly PropertyKey[]): ZodIssue[] {
+	const ordered = [...issues];
+	const key = (path: readonly PropertyKey[]) => path.map(String).join('\0');
+	for (const issue of issues) {
+		if (issue.code !== 'unrecognized_keys') {
+			continue;
+		}
+
+		const first = ordered.findIndex(other => other.code === 'invalid_type' && other.path.length > 0
+			&& key(other.path.slice(0, -1)) === key(issue.path) && valueAt(input, [...prefix, ...other.path]) === undefined);
+		if (first !== -1 && first < ordered.indexOf(issue)) {
+			ordered.splice(ordered.indexOf(issue), 1);
+			ordered.splice(first, 0, issue);
+		}
+	}
+
+	return ordered;
+}
+
+/**
+ * Turns zod's issues into {@link ConfigIssue}s with places: an unknown key at the key, a missing
+ * key at the object that lacks it, a rule that fails the union through the branch its key names.
+ */
+function configIssues(issues: readonly ZodIssue[], input: unknown, source: ConfigSource, prefix: readonly PropertyKey[] = []): ConfigIssue[] {
+	const result: ConfigIssue[] = [];
+	const add = (message: string, place: ConfigPlace) => {
+		result.push({message, file: place.file ?? source.file, line: place.line, column: place.column});
+	};
+
+	for (const issue of unknownKeysFirst(issues, input, prefix)) {
+		const path = [...prefix, ...issue.path];
+		const value = valueAt(input, path);
+		if (issue.code === 'invalid_union') {
+			const keys = isRecord(value) ? ruleKinds.filter(kind => kind in value) : [];
+			const branch = keys.length === 1 && keys[0] ? issue.errors[ruleKinds.indexOf(keys[0])] : undefined;
+			if (branch) {
+				result.push(...configIssues(branch, input, source, path));
+			} else {
+				add(`${source.label(path)}: expected a rule with exactly one of ${ruleKinds.join(', ')}`, source.locate(path));
+			}
+		} else if (issue.code === 'unrecognized_keys') {
+			for (const key of issue.keys) {
+				add(path.length > 0 ? `unknown key '${key}' in ${source.label(path)}` : `unknown key '${key}'`, source.locate([...path, key], true));
+			}
+		} else if (issue.code === 'invalid_type' && value === undefined) {
+			const parent = path.slice(0, -1);
+			const key = String(path.at(-1));
+			add(parent.length > 0 ? `missing key '${key}' in ${source.label(parent)}` : `missing key '${key}'`, source.locate(parent));
+		} else if (issue.code === 'custom' && issue.params?.['standalone'] === true) {
+			add(issue.message, source.locate(path));
+		} else {
+			const label = path.length > 0 ? `${source.label(path)}: ` : '';
+			add(`${label}${issue.message}${value === undefined ? '' : `, got ${source.show(value)}`}`, source.locate(path));
+		}
+	}
+
+	return result;
+}
+
+function originOf(place: ConfigPlace): Origin | undefined {
+	return place.file !== undefined && place.line !== undefined && place.column !== undefined
+		? {file: place.file, line: place.line, column: place.column}
+		: undefined;
+}
+
+/** The names of the options `input` sets itself. */
+function optionsSet(input: unknown): OptionName[] {
+	const options = isRecord(input) ? input['options'] : undefined;
+	if (!isRecord(options)) {
+		return [];
+	}
+
+	const log = isRecord(options['log']) ? options['log'] : {};
+	return (Object.keys(optionTextKeys) as OptionName[]).filter(name => name === 'log.level'
+		? log['level'] !== undefined
+		: name === 'log.file' ? log['file'] !== undefined : options[name] !== undefined);
+}
+
+/**
+ * Checks `input` against {@link configSchema} and normalizes it: defaults filled, relative
+ * paths resolved against `source.directory`, object patterns of rules resolved, places attached.
+ * Throws a {@link ConfigError} listing every issue, the first one in its message.
+ */
+export function checkConfig(input: unknown, source: ConfigSource): NormalizedConfig {
+	const parsed = configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
+	if (!parsed.success) {
+		throw ConfigError.fromIssues(configIssues(parsed.error.issues, input ?? {}, source));
+	}
+
+	const config = parsed.data;
+	const optionOrigins: NormalizedConfig['optionOrigins'] = {};
+	for (const name of optionsSet(input)) {
+		optionOrigins[name] = originOf(source.locate(['options', ...name.split('.')]));
+	}
+
+	return {
+		normalized: true,
+		options: {...config.options, backendPath: config.options.backendPath.map(entry => path.resolve(source.directory, entry)), log: {...config.options.log}},
+		backends: config.backends.map((backend, index) => ({
+			name: backend.name,
+			library: resolveLibrary(backend.library, source.directory),
+			origin: originOf(source.locate(['backends', index])),
+		})),
+		rules: config.rules.map((rule, index): NormalizedRule => {
+			const origin = originOf(source.locate(['rules', index]));
+			if ('relink' in rule) {
+				return {kind: 'relink', ...rule.relink, origin};
+			}
+
+			if ('redefine' in rule) {
+				return {kind: 'redefine', ...rule.redefine, object: rule.redefine.object ?? '*', origin};
+			}
+
+			return {kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin};
+		}),
+		warnings: [],
+		optionOrigins,
+	};
 }

@@ -12,6 +12,9 @@ export type NativeBinding = {
 	objects(): NativeReport;
 	imports(pattern: string): NativeReport;
 	exports(pattern: string): NativeReport;
+	/** Opens a session from a compiled config file; returns an opaque handle. */
+	interpose(configFile: string): unknown;
+	uninterpose(handle: unknown): void;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

@@ -1,0 +1,19 @@
+export {ConfigError, formatPlace, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
+export {
+	configJsonSchema,
+	configSchema,
+	defineConfig,
+	isNormalizedConfig,
+	type ConfigOptions,
+	type ConfigWarning,
+	type NormalizedBackend,
+	type NormalizedConfig,
+	type NormalizedRule,
+	type OptionName,
+	type PdiConfig,
+	type RuleKind,
+} from './schema.js';
+export {loadConfig, mergeConfigs, normalizeConfig} from './load.js';
+export {parseTextDialect} from './text-dialect.js';
+export {compileConfig} from './compile.js';
+export {resolveBackendLibrary, verifyConfig, type ResolvedLibrary, type VerifyOptions} from './verify.js';

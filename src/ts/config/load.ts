@@ -1,0 +1,190 @@
+import {readFile} from 'node:fs/promises';
+import path from 'node:path';
+import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml';
+import {ConfigError, fileErrorReason, formatPlace, type ConfigPlace, type Origin} from './config-error.js';
+import {
+	checkConfig,
+	defaultOptions,
+	jsonLabel,
+	jsonShow,
+	type ConfigOptions,
+	type ConfigSource,
+	type NormalizedBackend,
+	type NormalizedConfig,
+	type OptionName,
+	type PdiConfig,
+} from './schema.js';
+import {parseTextDialect} from './text-dialect.js';
+
+function yamlSource(document: Document, lineCounter: LineCounter, file: string): ConfigSource {
+	const place = (offset: number | undefined): ConfigPlace => {
+		if (offset === undefined) {
+			return {file};
+		}
+
+		const {line, col} = lineCounter.linePos(offset);
+		return {file, line, column: col};
+	};
+
+	return {
+		file,
+		directory: path.dirname(file),
+		locate(nodePath, key = false) {
+			let node: unknown = document.contents;
+			let found = place((node as Node | null)?.range?.[0] ?? 0);
+			for (const [index, segment] of nodePath.entries()) {
+				let next: unknown;
+				if (isMap(node)) {
+					const pair = node.items.find(item => isPair(item) && (isScalar(item.key) ? item.key.value : item.key) === segment);
+					if (!pair) {
+						break;
+					}
+
+					if ((key && index === nodePath.length - 1) || !pair.value) {
+						return place((pair.key as Node | null)?.range?.[0]);
+					}
+
+					next = pair.value;
+				} else if (isSeq(node) && typeof segment === 'number') {
+					next = node.items[segment];
+				}
+
+				const range = (next as Node | null | undefined)?.range;
+				if (!range) {
+					break;
+				}
+
+				node = next;
+				found = place(range[0]);
+			}
+
+			return found;
+		},
+		label: jsonLabel,
+		show: jsonShow,
+	};
+}
+
+/** Parses a JSON or YAML config (JSON is read as YAML, so both report places the same way). */
+function parseStructured(text: string, file: string): NormalizedConfig {
+	const lineCounter = new LineCounter();
+	const document = parseDocument(text, {lineCounter, prettyErrors: false});
+	if (document.errors.length > 0) {
+		throw ConfigError.fromIssues(document.errors.map(error => {
+			const {line, col} = lineCounter.linePos(error.pos[0]);
+			const message = error.message.split('\n')[0] ?? error.code;
+			return {message: `syntax error: ${message.replace(/\s*at line \d+, column \d+:?$/, '')}`, file, line, column: col};
+		}));
+	}
+
+	return checkConfig(document.toJS() as unknown, yamlSource(document, lineCounter, file));
+}
+
+/**
+ * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
+ * otherwise (`.cfg`, `.cmd`, …). Resolves to the {@link NormalizedConfig}; rejects with a
+ * {@link ConfigError} naming the file, line and column of the first problem.
+ *
+ * ```ts
+ * const config = await loadConfig('pdi.yaml');
+ * ```
+ */
+export async function loadConfig(file: string): Promise<NormalizedConfig> {
+	const absolute = path.resolve(file);
+	let text: string;
+	try {
+		text = await readFile(absolute, 'utf8');
+	} catch (error) {
+		throw new ConfigError(`cannot read the config: ${fileErrorReason(error)}`, {file: absolute}, {cause: error});
+	}
+
+	const extension = path.extname(absolute).toLowerCase();
+	if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
+		return parseStructured(text, absolute);
+	}
+
+	return parseTextDialect(text, absolute);
+}
+
+/**
+ * Checks and normalizes an in-memory config (the object a `defineConfig()` user wrote). Relative
+ * paths are resolved against `source.directory`, else the directory of `source.file`, else the
+ * current directory; errors name `source.file` when given (there are no lines to name).
+ */
+export function normalizeConfig(config: PdiConfig, source: {file?: string; directory?: string} = {}): NormalizedConfig {
+	const file = source.file === undefined ? undefined : path.resolve(source.file);
+	return checkConfig(config, {
+		file,
+		directory: path.resolve(source.directory ?? (file ? path.dirname(file) : '.')),
+		locate: () => ({file}),
+		label: jsonLabel,
+		show: jsonShow,
+	});
+}
+
+function optionValue(options: ConfigOptions, name: OptionName): unknown {
+	if (name === 'log.level' || name === 'log.file') {
+		return options.log[name === 'log.level' ? 'level' : 'file'];
+	}
+
+	return options[name];
+}
+
+function setOption(options: ConfigOptions, name: OptionName, value: unknown): void {
+	if (name === 'log.level' || name === 'log.file') {
+		(options.log as Record<string, unknown>)[name === 'log.level' ? 'level' : 'file'] = value;
+	} else {
+		(options as Record<string, unknown>)[name] = value;
+	}
+}
+
+function where(origin: Origin | undefined): string {
+	return origin ? formatPlace({file: origin.file, line: origin.line}) : 'an in-memory config';
+}
+
+/**
+ * Combines configs given one after the other (`pdi run -c a.yaml -c b.cfg`): an option a later
+ * config sets overrides the earlier value, `backendPath` lists concatenate, and so do backends
+ * (a name declared again with the same library counts once; with another library it is a
+ * {@link ConfigError} at the second declaration), rules (in order) and warnings.
+ */
+export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
+	const options = defaultOptions();
+	const optionOrigins: NormalizedConfig['optionOrigins'] = {};
+	const backendPath: string[] = [];
+	const backends = new Map<string, NormalizedBackend>();
+	const merged: NormalizedConfig = {normalized: true, options, backends: [], rules: [], warnings: [], optionOrigins};
+	for (const config of configs) {
+		for (const name of Object.keys(config.optionOrigins) as OptionName[]) {
+			setOption(options, name, optionValue(config.options, name));
+			optionOrigins[name] = config.optionOrigins[name];
+		}
+
+		backendPath.push(...config.options.backendPath);
+		for (const backend of config.backends) {
+			const earlier = backends.get(backend.name);
+			if (!earlier) {
+				backends.set(backend.name, backend);
+				merged.backends.push(backend);
+			} else if (earlier.library !== backend.library) {
+				throw new ConfigError(`backend '${backend.name}' is already declared at ${where(earlier.origin)} with library '${earlier.library}'`, backend.origin ?? {});
+			}
+		}
+
+		merged.rules.push(...config.rules);
+		merged.warnings.push(...config.warnings);
+	}
+
+	options.backendPath = backendPath;
+	if (options.numThreads > options.maxThreads) {
+		throw new ConfigError(`numThreads (${options.numThreads}) exceeds maxThreads (${options.maxThreads})`, optionOrigins.numThreads ?? optionOrigins.maxThreads ?? {});
+	}
+
+	for (const rule of merged.rules) {
+		if (rule.kind === 'callback' && rule.handler !== undefined && !options.cbAllowHandler) {
+			throw new ConfigError(`callback handler '${rule.handler}' needs cbAllowHandler`, rule.origin ?? {});
+		}
+	}
+
+	return merged;
+}

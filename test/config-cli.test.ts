@@ -1,0 +1,94 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {configJsonSchema, parseTextDialect, type NormalizedConfig} from '../src/ts/config/index.js';
+import {pdi} from './helpers/cli.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-config-cli-'));
+
+function write(name: string, text: string): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, text);
+	return file;
+}
+
+const good = write('good.yaml', [
+	'options:',
+	'  maxThreads: 8',
+	'backends:',
+	'  - {name: nop, library: noop}',
+	'rules:',
+	'  - relink: {object: $main, function: fix_add, backend: nop, wrapper: pdi_be_init}',
+	'',
+].join('\n'));
+
+test('pdi config check prints the normalized config as JSON and exits 0', async t => {
+	const result = await pdi(['config', 'check', good]);
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stderr, '');
+	const config = JSON.parse(result.stdout) as NormalizedConfig;
+	t.is(config.options.maxThreads, 8);
+	t.is(config.options.cbStackSize, 1024);
+	t.deepEqual(config.backends, [{name: 'nop', library: 'noop', origin: {file: good, line: 4, column: 5}}]);
+	t.deepEqual(config.rules[0], {kind: 'relink', object: '$main', function: 'fix_add', backend: 'nop', wrapper: 'pdi_be_init', origin: {file: good, line: 6, column: 5}});
+});
+
+test('pdi config check exits 2 with one line naming the file, line and column of the first problem', async t => {
+	const bad = write('bad.yaml', 'backends:\n  - name: nop\n    libary: noop\n  - name: 5\n');
+	const result = await pdi(['config', 'check', bad]);
+	t.is(result.code, 2);
+	t.is(result.stdout, '');
+	t.is(result.stderr, `pdi: ${bad}:3:5: unknown key 'libary' in backends[0]\n`);
+});
+
+test('pdi config check finds a wrapper the backend does not define', async t => {
+	const missing = write('missing.cfg', 'backend nop = noop\nrelink $main fix_add nop wrap_fix_add\n');
+	const result = await pdi(['config', 'check', missing]);
+	t.is(result.code, 2);
+	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:1: wrapper 'wrap_fix_add' is not defined by backend 'nop' \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
+});
+
+test('pdi config check prints the text dialect\'s warnings on stderr', async t => {
+	const warned = write('warned.cfg', 'max_threads = 4\nWarning this config is for testing\n');
+	const result = await pdi(['config', 'check', warned]);
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stderr, `pdi: ${warned}:2: warning: this config is for testing\n`);
+	t.is((JSON.parse(result.stdout) as NormalizedConfig).options.maxThreads, 4);
+});
+
+test('pdi config compile writes the text dialect to stdout or to -o FILE', async t => {
+	const stdout = await pdi(['config', 'compile', good]);
+	t.is(stdout.code, 0, stdout.stderr);
+	t.true(stdout.stdout.includes('\n[global]\nmax_threads = 8\n'));
+	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\nrelink o1 fix_add nop pdi_be_init\n`));
+	const output = path.join(scratch, 'good.cfg');
+	const toFile = await pdi(['config', 'compile', good, '-o', output]);
+	t.is(toFile.code, 0, toFile.stderr);
+	t.is(toFile.stdout, '');
+	const text = readFileSync(output, 'utf8');
+	t.is(text, stdout.stdout);
+	t.deepEqual(parseTextDialect(text, output).rules[0]?.origin, {file: good, line: 6, column: 5});
+});
+
+test('pdi config compile of a bad config exits 2 and writes nothing', async t => {
+	const bad = write('range.json', '{\n  "options": {"numThreads": -1}\n}\n');
+	const output = path.join(scratch, 'never.cfg');
+	const result = await pdi(['config', 'compile', bad, '-o', output]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: ${bad}:2:29: options.numThreads: expected an integer ≥ 0, got -1\n`);
+	t.throws(() => readFileSync(output));
+});
+
+test('pdi config schema prints the JSON Schema of the JSON/YAML spelling', async t => {
+	const result = await pdi(['config', 'schema']);
+	t.is(result.code, 0, result.stderr);
+	t.deepEqual(JSON.parse(result.stdout), configJsonSchema());
+});
+
+test('pdi config check of a file that does not exist exits 2 naming it', async t => {
+	const file = path.join(scratch, 'nonexistent.yaml');
+	const result = await pdi(['config', 'check', file]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: ${file}: cannot read the config: no such file or directory\n`);
+});

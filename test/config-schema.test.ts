@@ -1,0 +1,410 @@
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {
+	compileConfig,
+	ConfigError,
+	configJsonSchema,
+	defineConfig,
+	loadConfig,
+	mergeConfigs,
+	normalizeConfig,
+	parseTextDialect,
+	verifyConfig,
+	type NormalizedConfig,
+	type PdiConfig,
+} from '../src/ts/config/index.js';
+import {definedDynamicSymbols} from '../src/ts/elf/dynsym.js';
+import {paths} from '../src/ts/paths.js';
+import {root} from './helpers/cli.js';
+
+/** Writes `files` into a fresh temporary directory and returns it. */
+function fixture(files: Record<string, string>): string {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-schema-'));
+	for (const [name, text] of Object.entries(files)) {
+		mkdirSync(path.dirname(path.join(directory, name)), {recursive: true});
+		writeFileSync(path.join(directory, name), text);
+	}
+
+	return directory;
+}
+
+async function loadError(file: string): Promise<ConfigError> {
+	return loadConfig(file).then(
+		() => {
+			throw new Error(`${file} loaded without an error`);
+		},
+		(error: unknown) => {
+			if (!(error instanceof ConfigError)) {
+				throw error;
+			}
+
+			return error;
+		},
+	);
+}
+
+function configError(run: () => unknown): ConfigError {
+	try {
+		run();
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			return error;
+		}
+
+		throw error;
+	}
+
+	throw new Error('no ConfigError was thrown');
+}
+
+const defaults = {
+	maxThreads: 256,
+	numThreads: 0,
+	cbStackSize: 1024,
+	cbMaxStubs: 4096,
+	cbAllowHandler: false,
+	donttouchBackends: true,
+	donttouchPdi: true,
+	allowLibAsBe: false,
+	maxObjects: 1024,
+	backendPath: [],
+	onError: 'fail',
+	log: {level: 'warning', file: 'stderr'},
+};
+
+test('an empty config has every option at its documented default and no backends or rules', t => {
+	const config = normalizeConfig({});
+	t.deepEqual(config.options, defaults);
+	t.deepEqual(config.backends, []);
+	t.deepEqual(config.rules, []);
+	t.deepEqual(config.optionOrigins, {});
+	t.true(config.normalized);
+});
+
+test('every option can be set in YAML, and each set option records the line and column of its value', async t => {
+	const directory = fixture({'pdi.yaml': [
+		'options:',
+		'  maxThreads: 16',
+		'  numThreads: 4',
+		'  cbStackSize: 4096',
+		'  cbMaxStubs: 64',
+		'  cbAllowHandler: true',
+		'  donttouchBackends: false',
+		'  donttouchPdi: false',
+		'  allowLibAsBe: true',
+		'  maxObjects: 32',
+		'  backendPath: [backends, /opt/pdi]',
+		'  onError: warn',
+		'  log: {level: debug, file: /tmp/pdi.log}',
+		'',
+	].join('\n')});
+	const file = path.join(directory, 'pdi.yaml');
+	const config = await loadConfig(file);
+	t.deepEqual(config.options, {
+		maxThreads: 16,
+		numThreads: 4,
+		cbStackSize: 4096,
+		cbMaxStubs: 64,
+		cbAllowHandler: true,
+		donttouchBackends: false,
+		donttouchPdi: false,
+		allowLibAsBe: true,
+		maxObjects: 32,
+		backendPath: [path.join(directory, 'backends'), '/opt/pdi'],
+		onError: 'warn',
+		log: {level: 'debug', file: '/tmp/pdi.log'},
+	});
+	t.is(Object.keys(config.optionOrigins).length, 13);
+	t.deepEqual(config.optionOrigins.maxThreads, {file, line: 2, column: 15});
+	t.deepEqual(config.optionOrigins['log.file'], {file, line: 13, column: 29});
+});
+
+test('a YAML config gives backends and rules their places; relative libraries resolve against the file, names stay', async t => {
+	const directory = fixture({'conf/pdi.yaml': [
+		'# yaml-language-server: $schema=../schema.json',
+		'$schema: ../schema.json',
+		'backends:',
+		'  - {name: fix, library: ../build/fix.so}',
+		'  - {name: trace, library: noop}',
+		'  - {name: mine, library: my-backend.so}',
+		'rules:',
+		'  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}',
+		'  - redefine: {function: getpid@@GLIBC_2.2.5, backend: fix, wrapper: wrap_getpid}',
+		'  - callback:',
+		'      object: libfoo.so.1',
+		'      backend: trace',
+		'',
+	].join('\n')});
+	const file = path.join(directory, 'conf/pdi.yaml');
+	const config = await loadConfig(file);
+	t.deepEqual(config.backends, [
+		{name: 'fix', library: path.join(directory, 'build/fix.so'), origin: {file, line: 4, column: 5}},
+		{name: 'trace', library: 'noop', origin: {file, line: 5, column: 5}},
+		{name: 'mine', library: 'my-backend.so', origin: {file, line: 6, column: 5}},
+	]);
+	t.deepEqual(config.rules, [
+		{kind: 'relink', object: '$main', function: 'fix_add', backend: 'fix', wrapper: 'wrap_fix_add', origin: {file, line: 8, column: 5}},
+		{kind: 'redefine', object: '*', function: 'getpid@@GLIBC_2.2.5', backend: 'fix', wrapper: 'wrap_getpid', origin: {file, line: 9, column: 5}},
+		{kind: 'callback', object: 'libfoo.so.1', backend: 'trace', handler: undefined, origin: {file, line: 10, column: 5}},
+	]);
+});
+
+test('an unknown key in JSON is an error at the key\'s line and column', async t => {
+	const directory = fixture({'pdi.json': '{\n  "options": {\n    "maxThreads": 4,\n    "maxThread": 5\n  }\n}\n'});
+	const file = path.join(directory, 'pdi.json');
+	const error = await loadError(file);
+	t.is(error.message, `${file}:4:5: unknown key 'maxThread' in options`);
+	t.is(error.file, file);
+	t.is(error.line, 4);
+	t.is(error.column, 5);
+	t.is(error.exitCode, 2);
+});
+
+test('an unknown key in YAML is an error at the key\'s line and column, and every issue is kept', async t => {
+	const directory = fixture({'pdi.yml': [
+		'backends:',
+		'  - name: fix',
+		'    library: fix.so',
+		'    libary: fix.so',
+		'colour: blue',
+		'',
+	].join('\n')});
+	const file = path.join(directory, 'pdi.yml');
+	const error = await loadError(file);
+	t.is(error.message, `${file}:4:5: unknown key 'libary' in backends[0]`);
+	t.deepEqual(error.issues.map(issue => `${issue.line}:${issue.column} ${issue.message}`), [
+		'4:5 unknown key \'libary\' in backends[0]',
+		'5:1 unknown key \'colour\'',
+	]);
+});
+
+test('a value of the wrong type is an error at the value, naming the option and the value', async t => {
+	const directory = fixture({
+		'type.yaml': 'options:\n  maxThreads: many\n',
+		'range.json': '{"options": {"cbStackSize": 100}}',
+		'enum.yaml': 'options:\n  log:\n    level: loud\n',
+	});
+	t.is((await loadError(path.join(directory, 'type.yaml'))).message, `${directory}/type.yaml:2:15: options.maxThreads: expected an integer ≥ 1, got "many"`);
+	t.is((await loadError(path.join(directory, 'range.json'))).message, `${directory}/range.json:1:29: options.cbStackSize: expected an integer ≥ 256, got 100`);
+	t.is((await loadError(path.join(directory, 'enum.yaml'))).message, `${directory}/enum.yaml:3:12: options.log.level: expected error, warning, info or debug, got "loud"`);
+});
+
+test('a YAML syntax error is reported at its line and column', async t => {
+	const directory = fixture({'bad.yaml': 'options:\n  maxThreads: 4\n  log: level: info\n'});
+	const error = await loadError(path.join(directory, 'bad.yaml'));
+	t.is(error.message, `${directory}/bad.yaml:3:8: syntax error: Nested mappings are not allowed in compact mappings`);
+	t.deepEqual([error.file, error.line, error.column], [path.join(directory, 'bad.yaml'), 3, 8]);
+});
+
+test('a missing rule field is an error at the rule that lacks it; a rule needs exactly one kind', async t => {
+	const directory = fixture({
+		'missing.yaml': 'backends: [{name: fix, library: noop}]\nrules:\n  - relink:\n      object: $main\n      function: f\n      backend: fix\n',
+		'two.yaml': 'backends: [{name: fix, library: noop}]\nrules:\n  - relink: {object: $main, function: f, backend: fix, wrapper: w}\n    redefine: {function: f, backend: fix, wrapper: w}\n',
+	});
+	t.is((await loadError(path.join(directory, 'missing.yaml'))).message, `${directory}/missing.yaml:4:7: missing key 'wrapper' in rules[0].relink`);
+	t.is((await loadError(path.join(directory, 'two.yaml'))).message, `${directory}/two.yaml:3:5: rules[0]: expected a rule with exactly one of relink, redefine, callback`);
+});
+
+test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers only with cbAllowHandler', t => {
+	t.is(configError(() => normalizeConfig({options: {maxThreads: 2, numThreads: 3}})).message, 'options.numThreads: expected an integer ≤ maxThreads (2), got 3');
+	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backend \'a\' is declared twice');
+	// A rule's backend may be declared by another file merged before it; verifyConfig() checks it after the merge.
+	t.is(normalizeConfig({rules: [{relink: {object: '$main', function: 'f', backend: 'fix', wrapper: 'w'}}]}).rules[0]?.backend, 'fix');
+	const handler: PdiConfig = {backends: [{name: 'trace', library: 'noop'}], rules: [{callback: {object: 'libfoo.so.1', backend: 'trace', handler: 'h'}}]};
+	t.is(configError(() => normalizeConfig(handler)).message, 'callback handler \'h\' needs options.cbAllowHandler: true');
+	t.is(normalizeConfig({...handler, options: {cbAllowHandler: true}}).rules[0]?.kind, 'callback');
+	const libAsBe = normalizeConfig({options: {allowLibAsBe: true}, rules: [{redefine: {function: 'f', backend: 'libc.so.6', wrapper: 'g'}}]});
+	t.is(libAsBe.rules[0]?.backend, 'libc.so.6');
+});
+
+test('function names may name a version with @ or @@, and nothing else', t => {
+	const rule = (name: string): PdiConfig => ({backends: [{name: 'b', library: 'noop'}], rules: [{relink: {object: '$main', function: name, backend: 'b', wrapper: 'w'}}]});
+	for (const name of ['foo', 'foo@V1', 'foo@@V2', '_ZN3foo3barEv']) {
+		t.is(normalizeConfig(rule(name)).rules[0]?.kind, 'relink', name);
+	}
+
+	for (const name of ['foo@@@V', 'foo bar', '@V', 'foo@']) {
+		t.regex(configError(() => normalizeConfig(rule(name))).message, /^rules\[0\]\.relink\.function: expected a function name/, name);
+	}
+});
+
+test('normalizeConfig resolves relative paths against the directory it is given and names the file in errors', t => {
+	const config = normalizeConfig({options: {backendPath: ['lib']}, backends: [{name: 'b', library: './b.so'}]}, {directory: '/srv/app'});
+	t.deepEqual(config.options.backendPath, ['/srv/app/lib']);
+	t.is(config.backends[0]?.library, '/srv/app/b.so');
+	t.is(config.backends[0]?.origin, undefined);
+	t.is(configError(() => normalizeConfig({options: {maxObjects: 0}}, {file: '/srv/app/pdi.config.ts'})).message, '/srv/app/pdi.config.ts: options.maxObjects: expected an integer ≥ 1, got 0');
+});
+
+test('defineConfig returns its argument unchanged', t => {
+	const config = {options: {maxThreads: 8}, rules: []};
+	t.is(defineConfig(config), config);
+});
+
+test('mergeConfigs: later options override only what they set, lists and rules concatenate in order', t => {
+	const first = normalizeConfig({
+		options: {maxThreads: 8, onError: 'warn', backendPath: ['/a'], log: {level: 'info'}},
+		backends: [{name: 'x', library: 'noop'}],
+		rules: [{relink: {object: '$main', function: 'f', backend: 'x', wrapper: 'w1'}}],
+	});
+	const second = normalizeConfig({
+		options: {maxThreads: 16, backendPath: ['/b'], log: {file: '/tmp/log'}},
+		backends: [{name: 'x', library: 'noop'}, {name: 'y', library: 'count'}],
+		rules: [{callback: {object: 'libfoo.so', backend: 'y'}}],
+	});
+	const merged = mergeConfigs([first, second]);
+	t.deepEqual(merged.options, {...defaults, maxThreads: 16, onError: 'warn', backendPath: ['/a', '/b'], log: {level: 'info', file: '/tmp/log'}});
+	t.deepEqual(merged.backends.map(backend => backend.name), ['x', 'y']);
+	t.deepEqual(merged.rules.map(rule => rule.kind), ['relink', 'callback']);
+	t.deepEqual(mergeConfigs([]).options, defaults);
+});
+
+test('mergeConfigs rejects a backend declared again with another library, at the second declaration', t => {
+	const first = parseTextDialect('backend x = noop\n', '/etc/a.cfg');
+	const second = parseTextDialect('max_threads = 4\nbackend x = count\n', '/etc/b.cfg');
+	t.is(configError(() => mergeConfigs([first, second])).message, '/etc/b.cfg:2:1: backend \'x\' is already declared at /etc/a.cfg:1 with library \'noop\'');
+});
+
+function comparable(config: NormalizedConfig) {
+	return {options: config.options, backends: config.backends, rules: config.rules, warnings: config.warnings};
+}
+
+test('compileConfig writes every option, the declarations and the rules, each after its #@origin', async t => {
+	const directory = fixture({'pdi.yaml': [
+		'options: {maxThreads: 8, backendPath: [/opt/a, /opt/b], log: {file: /var/log/my pdi.log}}',
+		'backends:',
+		'  - {name: fix, library: ./fix.so}',
+		'rules:',
+		'  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}',
+		'  - redefine: {function: getpid, backend: fix, wrapper: wrap_getpid}',
+		'  - callback: {object: "lib*.so*", backend: fix}',
+		'  - relink: {object: $main, function: fix_sub, backend: fix, wrapper: wrap_fix_sub}',
+		'',
+	].join('\n')});
+	const file = path.join(directory, 'pdi.yaml');
+	const text = compileConfig(await loadConfig(file));
+	const lines = text.split('\n').filter(line => !line.startsWith('# '));
+	t.deepEqual(lines, [
+		'[global]',
+		'max_threads = 8',
+		'num_threads = 0',
+		'cb_stack_size = 1024',
+		'cb_max_stubs = 4096',
+		'cb_allow_handler = off',
+		'donttouch_backends = on',
+		'donttouch_pdi = on',
+		'allow_lib_as_be = off',
+		'max_objects = 1024',
+		'be_path = /opt/a',
+		'be_path = /opt/b',
+		'on_error = fail',
+		'log_level = warning',
+		'log_file = /var/log/my pdi.log',
+		`#@origin ${file}:3:5`,
+		`backend fix = ${directory}/fix.so`,
+		'object o1 = $main',
+		'object o2 = lib*.so*',
+		`#@origin ${file}:5:5`,
+		'relink o1 fix_add fix wrap_fix_add',
+		`#@origin ${file}:6:5`,
+		'redefine * getpid fix wrap_getpid',
+		`#@origin ${file}:7:5`,
+		'callback o2 * fix',
+		`#@origin ${file}:8:5`,
+		'relink o1 fix_sub fix wrap_fix_sub',
+		'',
+	]);
+});
+
+test('compiling and parsing the result gives back the same options, backends, rules and warnings', async t => {
+	const directory = fixture({
+		'main.cfg': 'cb_allow_handler = on\nallow_lib_as_be = on\nlog_file = " spaced.log"\nWarning check the handler\nconfig = rules.cmd\n',
+		'rules.cmd': 'object libc = libc.so.6\nbackend o1 = noop\nbackend b = "./my backend.so"\nrelink $main f o1 w\ncallback libfoo.so.1 * b handler\nredefine libc getpid libc my_getpid\n',
+	});
+	const original = await loadConfig(path.join(directory, 'main.cfg'));
+	const text = compileConfig(original);
+	t.true(text.includes('\nbackend o1 = noop\n'));
+	t.false(text.includes('\nobject o1 ='));
+	t.deepEqual(comparable(parseTextDialect(text, path.join(directory, 'compiled.cfg'))), comparable(original));
+	const fromObject = normalizeConfig({backends: [{name: 'b', library: '/x.so'}], rules: [{callback: {object: '$main', backend: 'b'}}]});
+	const reparsed = parseTextDialect(compileConfig(fromObject));
+	t.deepEqual(reparsed.rules.map(rule => ({...rule, origin: undefined})), fromObject.rules);
+	t.deepEqual({...comparable(reparsed), rules: [], backends: []}, {...comparable(fromObject), rules: [], backends: []});
+	t.deepEqual(reparsed.rules[0]?.origin, {file: '<config>', line: 18, column: 1});
+});
+
+test('the shipped schema.json is configJsonSchema() (run `npm run schema` after changing the schema)', t => {
+	const shipped = JSON.parse(readFileSync(path.join(root, 'schema.json'), 'utf8')) as unknown;
+	t.deepEqual(shipped, configJsonSchema());
+	const schema = configJsonSchema() as {$schema: string; properties: Record<string, unknown>; additionalProperties: boolean};
+	t.is(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+	t.truthy(schema.properties['$schema']);
+	t.false(schema.additionalProperties);
+});
+
+test('definedDynamicSymbols lists the functions a backend defines, not the ones it imports', t => {
+	const symbols = definedDynamicSymbols(paths.backends['noop'] ?? '');
+	t.true(symbols.has('pdi_be_init'));
+	t.true(symbols.has('pdi_be_fini'));
+	t.false(symbols.has('__cxa_finalize'));
+	t.throws(() => definedDynamicSymbols(path.join(root, 'package.json')), {message: /not an ELF file/});
+});
+
+const verifyOptions = () => ({backendDirectory: paths.nativeDirectory, bundled: paths.backends});
+
+test('verifyConfig accepts a wrapper the backend defines, by bundled name and by path', t => {
+	const config = normalizeConfig({
+		backends: [{name: 'a', library: 'noop'}, {name: 'b', library: paths.backends['noop'] ?? ''}],
+		rules: [
+			{relink: {object: '$main', function: 'f', backend: 'a', wrapper: 'pdi_be_init'}},
+			{redefine: {function: 'g', backend: 'b', wrapper: 'pdi_be_fini'}},
+		],
+	});
+	t.notThrows(() => {
+		verifyConfig(config, verifyOptions());
+	});
+});
+
+test('verifyConfig searches file names on the bundled directory, then backendPath', t => {
+	const directory = fixture({});
+	const backend = path.join(directory, 'mine.so');
+	writeFileSync(backend, readFileSync(paths.backends['noop'] ?? ''));
+	const config = normalizeConfig({options: {backendPath: [directory]}, backends: [{name: 'mine', library: 'mine.so'}], rules: [{relink: {object: '$main', function: 'f', backend: 'mine', wrapper: 'pdi_be_init'}}]});
+	t.notThrows(() => {
+		verifyConfig(config, verifyOptions());
+	});
+});
+
+test('verifyConfig reports a missing backend file at the backend\'s origin, with where it searched', t => {
+	const config = parseTextDialect('be_path = /nonexistent\nbackend fix = fix.so\n', '/etc/pdi.cfg');
+	const error = configError(() => {
+		verifyConfig(config, verifyOptions());
+	});
+	t.is(error.message, `/etc/pdi.cfg:2:1: backend 'fix': library 'fix.so' not found (searched: ${paths.nativeDirectory}/fix.so, /nonexistent/fix.so)`);
+	const notElf = normalizeConfig({backends: [{name: 'text', library: path.join(root, 'package.json')}]});
+	t.is(configError(() => {
+		verifyConfig(notElf, verifyOptions());
+	}).message, `backend 'text': ${root}/package.json is not an ELF file`);
+});
+
+test('verifyConfig reports a wrapper the backend does not define at the rule\'s origin', t => {
+	const noop = paths.backends['noop'] ?? '';
+	const config = parseTextDialect(`backend b = ${noop}\nrelink $main f b pdi_be_init\nrelink $main g b nope\n`, '/etc/pdi.cfg');
+	t.is(configError(() => {
+		verifyConfig(config, verifyOptions());
+	}).message, `/etc/pdi.cfg:3:1: wrapper 'nope' is not defined by backend 'b' (${noop})`);
+});
+
+test('verifyConfig reports rules that patch the same slot differently, naming both', t => {
+	const base = 'backend b = noop\n';
+	const conflict = (rules: string) => configError(() => {
+		verifyConfig(parseTextDialect(base + rules, '/etc/pdi.cfg'), verifyOptions());
+	}).message;
+	t.is(conflict('relink $main fix_add b pdi_be_init\nrelink $main fix_add b pdi_be_fini\n'), '/etc/pdi.cfg:3:1: conflicting rules: relink at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both replace fix_add in $main');
+	t.is(conflict('callback libfoo.so * b\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:3:1: conflicting rules: callback at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both patch f in libfoo.so');
+	t.notThrows(() => {
+		verifyConfig(parseTextDialect(base + 'relink $main f b pdi_be_init\nrelink $main f b pdi_be_init\nrelink libx.so f b pdi_be_fini\n', '/etc/pdi.cfg'), verifyOptions());
+	});
+});

@@ -1,0 +1,262 @@
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {ConfigError, loadConfig, parseTextDialect} from '../src/ts/config/index.js';
+
+/** Writes `files` into a fresh temporary directory and returns it. */
+function fixture(files: Record<string, string>): string {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-text-'));
+	for (const [name, text] of Object.entries(files)) {
+		mkdirSync(path.dirname(path.join(directory, name)), {recursive: true});
+		writeFileSync(path.join(directory, name), text);
+	}
+
+	return directory;
+}
+
+async function loadError(file: string): Promise<ConfigError> {
+	return loadConfig(file).then(
+		() => {
+			throw new Error(`${file} loaded without an error`);
+		},
+		(error: unknown) => {
+			if (!(error instanceof ConfigError)) {
+				throw error;
+			}
+
+			return error;
+		},
+	);
+}
+
+function parseError(text: string, file = '/etc/pdi.cfg'): string {
+	try {
+		parseTextDialect(text, file);
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			return error.message;
+		}
+
+		throw error;
+	}
+
+	throw new Error('no ConfigError was thrown');
+}
+
+test('every option has a text key; booleans take on/off, true/false, yes/no and 1/0', t => {
+	const config = parseTextDialect([
+		'max_threads = 16',
+		'num_threads = 2',
+		'cb_stack_size = 2048',
+		'cb_max_stubs = 8',
+		'cb_allow_handler = on',
+		'donttouch_backends = off',
+		'donttouch_pdi = no',
+		'allow_lib_as_be = yes',
+		'max_objects = 12',
+		'be_path = /opt/a',
+		'be_path = b',
+		'on_error = warn',
+		'log_level = info',
+		'log_file = "/tmp/pdi log.txt"',
+		'',
+	].join('\n'), '/etc/pdi/main.cfg');
+	t.deepEqual(config.options, {
+		maxThreads: 16,
+		numThreads: 2,
+		cbStackSize: 2048,
+		cbMaxStubs: 8,
+		cbAllowHandler: true,
+		donttouchBackends: false,
+		donttouchPdi: false,
+		allowLibAsBe: true,
+		maxObjects: 12,
+		backendPath: ['/opt/a', '/etc/pdi/b'],
+		onError: 'warn',
+		log: {level: 'info', file: '/tmp/pdi log.txt'},
+	});
+	t.deepEqual(config.optionOrigins.cbMaxStubs, {file: '/etc/pdi/main.cfg', line: 4, column: 1});
+	for (const [word, value] of [['true', true], ['false', false], ['1', true], ['0', false], ['OFF', false]] as const) {
+		t.is(parseTextDialect(`cb_allow_handler = ${word}`).options.cbAllowHandler, value, word);
+	}
+});
+
+test('the last assignment wins; verbose and debug set the log level', t => {
+	t.is(parseTextDialect('max_threads = 4\nmax_threads = 8\n').options.maxThreads, 8);
+	t.is(parseTextDialect('verbose = 0\n').options.log.level, 'error');
+	t.is(parseTextDialect('verbose = 2\n').options.log.level, 'info');
+	t.is(parseTextDialect('log_level = error\ndebug = on\n').options.log.level, 'debug');
+	t.is(parseTextDialect('log_level = error\ndebug = off\n').options.log.level, 'error');
+	t.is(parseError('verbose = 5\n'), '/etc/pdi.cfg:1:11: verbose: expected 0, 1, 2 or 3, got \'5\'');
+});
+
+test('only the global section runs by itself: lines before the first header, and a repeated [global]', t => {
+	const config = parseTextDialect([
+		'max_threads = 4',
+		'[other]',
+		'max_threads = 99',
+		'max_objects = 99',
+		'[global]',
+		'max_objects = 7',
+		'',
+	].join('\n'));
+	t.is(config.options.maxThreads, 4);
+	t.is(config.options.maxObjects, 7);
+});
+
+test('Include runs a section of this file or of another file at that point; relative paths start at the including file', t => {
+	const directory = fixture({
+		'main.cfg': [
+			'max_threads = 4',
+			'Include ":defaults"',
+			'Include "shared/common.cfg:tuning"',
+			'Include "shared/common.cfg"',
+			'max_objects = 5',
+			'[defaults]',
+			'max_threads = 8',
+			'cb_max_stubs = 9',
+			'[defaults]',
+			'cb_stack_size = 512',
+			'',
+		].join('\n'),
+		'shared/common.cfg': 'max_objects = 3\nbe_path = backends\n[tuning]\nnum_threads = 2\nmax_threads = 16\n',
+	});
+	const config = parseTextDialect('Include "main.cfg:"\n', path.join(directory, 'top.cfg'));
+	t.is(config.options.maxThreads, 16);
+	t.is(config.options.cbMaxStubs, 9);
+	t.is(config.options.cbStackSize, 512);
+	t.is(config.options.numThreads, 2);
+	t.is(config.options.maxObjects, 5);
+	t.deepEqual(config.options.backendPath, [path.join(directory, 'shared/backends')]);
+	t.deepEqual(config.optionOrigins.numThreads, {file: path.join(directory, 'shared/common.cfg'), line: 4, column: 1});
+});
+
+test('an Include cycle is an error at the Include line that closes it, naming the cycle', async t => {
+	const directory = fixture({
+		'a.cfg': 'max_threads = 4\nInclude "b.cfg:loop"\n',
+		'b.cfg': '[loop]\n# back to a\nInclude "a.cfg"\n',
+	});
+	const error = await loadError(path.join(directory, 'a.cfg'));
+	t.is(error.message, `${directory}/b.cfg:3:1: Include cycle: ${directory}/a.cfg:global -> ${directory}/b.cfg:loop -> ${directory}/a.cfg:global`);
+	t.is(parseError('Include ":again"\n[again]\nInclude ":again"\n'), '/etc/pdi.cfg:3:1: Include cycle: /etc/pdi.cfg:again -> /etc/pdi.cfg:again');
+	t.is(parseError('Include ":nowhere"\n'), '/etc/pdi.cfg:1:1: no section \'nowhere\' in \'/etc/pdi.cfg\'');
+	t.is(parseError('Include "/nonexistent/x.cfg"\n'), '/etc/pdi.cfg:1:1: cannot read \'/nonexistent/x.cfg\': no such file or directory');
+});
+
+test('command files run in order after the config, runtime first; reset_config empties the list', async t => {
+	const directory = fixture({
+		'main.cfg': [
+			'config = dropped.cmd',
+			'reset_config',
+			'config = one.cmd',
+			'becfg_path = lib',
+			'config = two.cmd',
+			'runtime = rt.cmd',
+			'',
+		].join('\n'),
+		'rt.cmd': '# declarations\nobject app = $main\nbackend fix = ../build/fix.so\n',
+		'one.cmd': 'relink app first fix wrap_first\n',
+		'lib/two.cmd': '\n  redefine  *   second@@V2  fix  wrap_second\ncallback libfoo.so.1 * fix\n',
+	});
+	const config = await loadConfig(path.join(directory, 'main.cfg'));
+	t.deepEqual(config.backends, [{name: 'fix', library: path.resolve(directory, '../build/fix.so'), origin: {file: path.join(directory, 'rt.cmd'), line: 3, column: 1}}]);
+	t.deepEqual(config.rules, [
+		{kind: 'relink', object: '$main', function: 'first', backend: 'fix', wrapper: 'wrap_first', origin: {file: path.join(directory, 'one.cmd'), line: 1, column: 1}},
+		{kind: 'redefine', object: '*', function: 'second@@V2', backend: 'fix', wrapper: 'wrap_second', origin: {file: path.join(directory, 'lib/two.cmd'), line: 2, column: 3}},
+		{kind: 'callback', object: 'libfoo.so.1', backend: 'fix', handler: undefined, origin: {file: path.join(directory, 'lib/two.cmd'), line: 3, column: 1}},
+	]);
+});
+
+test('a command file that is nowhere is an error at the line that names it, listing where it was searched', t => {
+	t.is(parseError('becfg_path = /opt/cmds\nconfig = rules.cmd\n'), '/etc/pdi.cfg:2:10: command file \'rules.cmd\' not found (searched: /etc/rules.cmd, /opt/cmds/rules.cmd)');
+});
+
+test('rule lines in a config section are installed before the command files\' rules', t => {
+	const directory = fixture({'late.cmd': 'relink $main late b w\n'});
+	const config = parseTextDialect('backend b = noop\nconfig = late.cmd\nrelink $main early b w\n', path.join(directory, 'main.cfg'));
+	t.deepEqual(config.rules.map(rule => rule.kind === 'callback' ? '' : rule.function), ['early', 'late']);
+});
+
+test('object fields take aliases or patterns written in place; any other word is an unknown alias', t => {
+	const config = parseTextDialect([
+		'backend b = noop',
+		'object app = /usr/bin/app',
+		'relink app f b w',
+		'relink $main f b w',
+		'relink * f b w',
+		'relink libc.so.6 f b w',
+		'relink lib?.so f b w',
+		'relink ./x f b w',
+		'',
+	].join('\n'));
+	t.deepEqual(config.rules.map(rule => rule.object), ['/usr/bin/app', '$main', '*', 'libc.so.6', 'lib?.so', './x']);
+	t.is(parseError('backend b = noop\nrelink  app f b w\n'), '/etc/pdi.cfg:2:9: unknown object alias \'app\'');
+});
+
+test('the backend field must name a declared backend, or with allow_lib_as_be an object', t => {
+	t.is(parseError('backend b = noop\nrelink $main f c w\n'), '/etc/pdi.cfg:2:16: unknown backend \'c\'');
+	t.is(parseError('object libc = libc.so.6\nrelink $main f libc w\n'), '/etc/pdi.cfg:2:16: unknown backend \'libc\'');
+	const config = parseTextDialect('allow_lib_as_be = on\nobject libc = libc.so.6\nrelink $main f libc w\nredefine * g libm.so.6 w\n');
+	t.deepEqual(config.rules.map(rule => rule.backend), ['libc.so.6', 'libm.so.6']);
+});
+
+test('malformed lines are errors naming the expected form', t => {
+	t.is(parseError('backend b = noop\nrelink $main f b\n'), '/etc/pdi.cfg:2:1: malformed relink line: expected \'relink OBJECT FUNCTION BACKEND WRAPPER\'');
+	t.is(parseError('backend b = noop\nredefine * f b w extra\n'), '/etc/pdi.cfg:2:18: malformed redefine line: expected \'redefine OBJECT FUNCTION BACKEND WRAPPER\'');
+	t.is(parseError('backend b = noop\ncallback $main * b h x\n'), '/etc/pdi.cfg:2:22: malformed callback line: expected \'callback OBJECT * BACKEND [HANDLER]\'');
+	t.is(parseError('backend b = noop\ncallback $main foo b\n'), '/etc/pdi.cfg:2:16: malformed callback line: the function field must be \'*\', got \'foo\'');
+	t.is(parseError('object app $main\n'), '/etc/pdi.cfg:1:1: malformed object line: expected \'object ALIAS = PATTERN\'');
+	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\'');
+	t.is(parseError('backend b = noop\nrelink $main f@1@2 b w\n'), '/etc/pdi.cfg:2:14: function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got \'f@1@2\'');
+	t.is(parseError('relnik $main f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'relnik\'');
+});
+
+test('unknown keys and bad values are errors at the key and at the value', t => {
+	t.is(parseError('max_threads = 4\n  maxthreads = 5\n'), '/etc/pdi.cfg:2:3: unknown key \'maxthreads\'');
+	t.is(parseError('max_threads = abc\n'), '/etc/pdi.cfg:1:15: max_threads: expected an integer ≥ 1, got \'abc\'');
+	t.is(parseError('cb_stack_size=100\n'), '/etc/pdi.cfg:1:15: cb_stack_size: expected an integer ≥ 256, got \'100\'');
+	t.is(parseError('donttouch_pdi = maybe\n'), '/etc/pdi.cfg:1:17: donttouch_pdi: expected a boolean, got \'maybe\'');
+	t.is(parseError('on_error = explode\n'), '/etc/pdi.cfg:1:12: on_error: expected fail or warn, got \'explode\'');
+	t.is(parseError('max_threads = 4\nnum_threads = 5\n'), '/etc/pdi.cfg:2:1: num_threads: expected an integer ≤ max_threads (4), got \'5\'');
+	t.is(parseError('backend b = noop\ncallback $main * b my_handler\n'), '/etc/pdi.cfg:2:20: callback handler \'my_handler\' needs cb_allow_handler = on');
+});
+
+test('a command file holds declarations and rules only', async t => {
+	const directory = fixture({'main.cfg': 'config = rules.cmd\n', 'rules.cmd': 'max_threads = 4\n'});
+	t.is((await loadError(path.join(directory, 'main.cfg'))).message, `${directory}/rules.cmd:1:1: unknown command 'max_threads' (options go in a config file)`);
+});
+
+test('Warning lines are collected with their place; Error stops reading at its line', t => {
+	const config = parseTextDialect('Warning first\nInclude ":more"\n[more]\nWarning "second, quoted"\n[never]\nWarning never run\n', '/etc/pdi.cfg');
+	t.deepEqual(config.warnings, [
+		{message: 'first', origin: {file: '/etc/pdi.cfg', line: 1, column: 1}},
+		{message: 'second, quoted', origin: {file: '/etc/pdi.cfg', line: 4, column: 1}},
+	]);
+	t.is(parseError('max_threads = 4\n\n  Error this config is not finished\nmax_threads = abc\n'), '/etc/pdi.cfg:3:3: this config is not finished');
+});
+
+test('a #@origin comment sets the place of the next line, for its declarations, rules and errors', t => {
+	const config = parseTextDialect([
+		'#@origin /src/pdi.yaml:4:5',
+		'backend b = noop',
+		'',
+		'#@origin /src/pdi.yaml:7:5',
+		'# another comment',
+		'relink $main f b w',
+		'relink $main g b w',
+		'',
+	].join('\n'), '/tmp/compiled.cfg');
+	t.deepEqual(config.backends[0]?.origin, {file: '/src/pdi.yaml', line: 4, column: 5});
+	t.deepEqual(config.rules.map(rule => rule.origin), [
+		{file: '/src/pdi.yaml', line: 7, column: 5},
+		{file: '/tmp/compiled.cfg', line: 7, column: 1},
+	]);
+	t.is(parseError('#@origin /src/my config.yaml:9:3\nrelink $main f nob w\n', '/tmp/compiled.cfg'), '/src/my config.yaml:9:3: unknown backend \'nob\'');
+});
+
+test('a backend or alias declared twice must say the same thing', t => {
+	t.is(parseTextDialect('backend b = noop\nbackend b = noop\n').backends.length, 1);
+	t.is(parseError('backend b = noop\nbackend b = count\n'), '/etc/pdi.cfg:2:1: backend \'b\' is already declared at /etc/pdi.cfg:1 with library \'noop\'');
+	t.is(parseError('object a = $main\nobject a = libc.so.6\n'), '/etc/pdi.cfg:2:1: object alias \'a\' is already declared at /etc/pdi.cfg:1 as \'$main\'');
+});

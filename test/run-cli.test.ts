@@ -1,0 +1,93 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {fixBackend, fixtures, values} from './helpers/preload.js';
+
+const program = path.join(fixtures, 'now-pie/fixprog');
+
+function scratch(files: Record<string, string>): string {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-run-test-'));
+	for (const [name, text] of Object.entries(files)) {
+		writeFileSync(path.join(directory, name), text);
+	}
+
+	return directory;
+}
+
+test('pdi run -c rules.yaml runs the program with the relink installed', async t => {
+	const directory = scratch({'rules.yaml': `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`});
+	const result = await pdi(['run', '-c', path.join(directory, 'rules.yaml'), '--', program]);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	t.is(values(result.stdout).get('fix_add_twice'), '2');
+});
+
+test('pdi run merges several -c files in order', async t => {
+	const directory = scratch({
+		'backends.json': JSON.stringify({backends: [{name: 'fix', library: fixBackend}]}),
+		'rules.json': JSON.stringify({rules: [{relink: {object: 'libfix.so', function: 'fix_add', backend: 'fix', wrapper: 'wrap_fix_add_original'}}]}),
+	});
+	const result = await pdi(['run', '-c', path.join(directory, 'backends.json'), '-c', path.join(directory, 'rules.json'), '--', program]);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '5');
+	t.is(values(result.stdout).get('fix_add_twice'), '1002');
+});
+
+test('a pDI-Tools-style config with sections, an Include of a section, reset_config and several command files works end to end', async t => {
+	const directory = scratch({
+		'system.cfg': '[global]\nWarning the system file is used directly\n[defaults]\ndonttouch_backends = on\nmax_objects = 50\nconfig = dropped.cmd\n',
+		'pdi.cfg': `# user file\nInclude "system.cfg:defaults"\nreset_config\nconfig = objects.cmd\nconfig = rules.cmd\nInclude ":more"\n[more]\nmax_threads = 32\n`,
+		'objects.cmd': `object app = $main\nobject fix_library = libfix.so\nbackend fix = ${fixBackend}\n`,
+		'rules.cmd': 'relink app fix_add fix wrap_fix_add\nrelink fix_library fix_add fix wrap_fix_add_original\n',
+		'dropped.cmd': 'this file is dropped by reset_config and never read\n',
+	});
+	const result = await pdi(['run', '-c', path.join(directory, 'pdi.cfg'), '--', program]);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	t.is(values(result.stdout).get('fix_add_twice'), '1002');
+	const check = await pdi(['config', 'check', path.join(directory, 'pdi.cfg')]);
+	t.is(check.code, 0, check.stderr);
+	const normalized = JSON.parse(check.stdout) as {options: {maxThreads: number; maxObjects: number}; rules: unknown[]};
+	t.is(normalized.options.maxThreads, 32);
+	t.is(normalized.options.maxObjects, 50);
+	t.is(normalized.rules.length, 2);
+});
+
+test('pdi run exits with the program\'s status, and 128+N when signal N ends it', async t => {
+	const exited = await pdi(['run', '--', 'sh', '-c', 'exit 3']);
+	t.is(exited.code, 3);
+	const killed = await pdi(['run', '--', 'sh', '-c', 'kill -USR1 $$']);
+	t.is(killed.code, 128 + 10);
+});
+
+const configErrors: Array<[string, Record<string, string>, string, RegExp]> = [
+	['an unknown key in YAML', {'c.yaml': 'options:\n  maxThreads: 4\n  bogus: 1\n'}, 'c.yaml', /^pdi: \S+c\.yaml:3:3: .*bogus/],
+	['a wrong type in JSON', {'c.json': '{\n  "options": {\n    "maxThreads": "many"\n  }\n}\n'}, 'c.json', /^pdi: \S+c\.json:3:19: .*maxThreads/],
+	['a YAML syntax error', {'c.yaml': 'rules:\n  - relink: {object: $main\n'}, 'c.yaml', /^pdi: \S+c\.yaml:\d+:\d+: /],
+	['a missing backend file', {'c.yaml': 'backends:\n  - {name: fix, library: /no/such/backend.so}\n'}, 'c.yaml', /^pdi: \S+c\.yaml:2:\d+: .*\/no\/such\/backend\.so/],
+	['a missing wrapper symbol', {'c.yaml': `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: no_such_wrapper}\n`}, 'c.yaml', /^pdi: \S+c\.yaml:4:\d+: .*no_such_wrapper/],
+	['a rule whose backend no file declares', {'c.json': '{"rules": [\n  {"relink": {"object": "$main", "function": "fix_add", "backend": "nobody", "wrapper": "w"}}\n]}\n'}, 'c.json', /^pdi: \S+c\.json:2:\d+: unknown backend 'nobody'/],
+	['an unknown object alias', {'c.cfg': 'config = r.cmd\n', 'r.cmd': `backend fix = ${fixBackend}\nrelink app fix_add fix wrap_fix_add\n`}, 'c.cfg', /^pdi: \S+r\.cmd:2:8: unknown object alias 'app'/],
+	['a malformed command line', {'c.cfg': 'config = r.cmd\n', 'r.cmd': 'relink $main fix_add\n'}, 'c.cfg', /^pdi: \S+r\.cmd:1:\d+: malformed relink line/],
+	['an unknown key in the text dialect', {'c.cfg': 'max_thread = 3\n'}, 'c.cfg', /^pdi: \S+c\.cfg:1:1: unknown key 'max_thread'/],
+	['an Include cycle', {'c.cfg': 'Include ":a"\n[a]\nInclude "d.cfg:b"\n', 'd.cfg': '[b]\nInclude "c.cfg:a"\n'}, 'c.cfg', /^pdi: \S+d\.cfg:2:\d+: Include cycle/],
+];
+
+for (const [what, files, entry, pattern] of configErrors) {
+	test(`pdi run reports ${what} in one line with its place, exits 2 and runs nothing`, async t => {
+		const directory = scratch(files);
+		const result = await pdi(['run', '-c', path.join(directory, entry), '--', program]);
+		t.is(result.code, 2);
+		t.is(result.stdout, '');
+		t.regex(result.stderr, pattern);
+		t.is(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+	});
+}
+
+test('pdi run without a program is a usage error', async t => {
+	const result = await pdi(['run']);
+	t.is(result.code, 2);
+	t.regex(result.stderr, /^pdi: missing PROGRAM/);
+});
