@@ -98,3 +98,35 @@ test('the bundled count backend counts the calls its rules divert and reports th
 	t.truthy(malloc, counted.stderr);
 	t.true(Number(malloc?.[1]) > 0);
 });
+
+test('a rule that names pdi\'s own core or a backend as its object is refused with the reason', async t => {
+	const program = path.join(fixtures, 'now-pie/fixprog');
+	const core = await runPreloaded(program, [], writeConfig([backend, 'relink pdi-preload.so getenv fix wrap_getenv_traced']));
+	t.is(core.code, 2);
+	t.regex(core.stderr, /^pdi: \S+rules\.cmd:2:1: relink getenv: object \S+pdi-preload\.so is pdi itself and donttouch_pdi is on$/m);
+	t.is(core.stdout, '');
+	const ownBackend = await runPreloaded(program, [], writeConfig([backend, 'relink fix-backend.so fix_add fix wrap_fix_add']));
+	t.is(ownBackend.code, 2);
+	t.regex(ownBackend.stderr, /is a backend and donttouch_backends is on/);
+});
+
+test('allow_lib_as_be lets a rule take its wrapper from an ordinary library, and without it the rule is refused', async t => {
+	const program = path.join(fixtures, 'now-pie/fixprog');
+	const commands = ['object fixlib = libfix.so', 'relink $main fix_ifunc fixlib fix_ifunc_slow'];
+	const allowed = await runPreloaded(program, [], writeConfig(commands, ['allow_lib_as_be = on']));
+	t.is(allowed.code, 0, allowed.stderr);
+	t.regex(allowed.stdout, /called fix_ifunc_slow at 0x[\da-f]+\nfix_ifunc=7/);
+	const refused = await runPreloaded(program, [], writeConfig(commands));
+	t.is(refused.code, 2);
+	t.regex(refused.stderr, /unknown backend 'fixlib'/);
+	t.is(refused.stdout, '');
+});
+
+test('on_error = warn logs a failing rule, skips it and runs the program with the others', async t => {
+	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
+		writeConfig([backend, 'relink $main fix_add fix no_such_wrapper', 'relink libfix.so fix_add fix wrap_fix_add'], ['on_error = warn']));
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stderr, /^pdi: warning: \S+rules\.cmd:2:1: relink fix_add: wrapper 'no_such_wrapper' is not defined by fix .*\(rule skipped\)$/m);
+	t.is(values(result.stdout).get('fix_add'), '5');
+	t.is(values(result.stdout).get('fix_add_twice'), '102');
+});
