@@ -205,7 +205,7 @@ function checkModes(files: Files, work: string): void {
 	// The 10-rule config: every wrapper must have been called (the backend reports a bit mask at exit).
 	const env = {...modeEnv(files, 'bare'), LD_PRELOAD: files.preload, PDI_CONFIG: files.config10, PDI_BENCH_REPORT: '1', BENCHPROG_TAG: ''};
 	const {stderr} = run(files.benchprog, ['0'], env);
-	const mask = /bench-backend: called=(0x[0-9a-f]+|0)/.exec(stderr)?.[1];
+	const mask = /startup-backend: called=(0x[0-9a-f]+|0)/.exec(stderr)?.[1];
 	const all = (1 << startupFunctions.length) - 1;
 	if (mask === undefined || Number(mask) !== all) {
 		const missing = startupFunctions.filter((_, bit) => mask === undefined || (Number(mask) & (1 << bit)) === 0);

@@ -47,6 +47,6 @@ EXPORT void wrap_free(void *p) {
 
 __attribute__((destructor)) static void report(void) {
 	if (getenv("PDI_BENCH_REPORT") != NULL) {
-		fprintf(stderr, "bench-backend: called=%#x\n", called);
+		fprintf(stderr, "startup-backend: called=%#x\n", called);
 	}
 }
