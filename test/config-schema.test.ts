@@ -1,7 +1,7 @@
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import {loadError, writeFiles} from './helpers/files.js';
 import {
 	compileConfig,
 	ConfigError,
@@ -19,30 +19,8 @@ import {definedDynamicSymbols} from '../src/ts/elf/dynsym.js';
 import {paths} from '../src/ts/paths.js';
 import {root} from './helpers/cli.js';
 
-/** Writes `files` into a fresh temporary directory and returns it. */
 function fixture(files: Record<string, string>): string {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-schema-'));
-	for (const [name, text] of Object.entries(files)) {
-		mkdirSync(path.dirname(path.join(directory, name)), {recursive: true});
-		writeFileSync(path.join(directory, name), text);
-	}
-
-	return directory;
-}
-
-async function loadError(file: string): Promise<ConfigError> {
-	return loadConfig(file).then(
-		() => {
-			throw new Error(`${file} loaded without an error`);
-		},
-		(error: unknown) => {
-			if (!(error instanceof ConfigError)) {
-				throw error;
-			}
-
-			return error;
-		},
-	);
+	return writeFiles(files, 'pdi-config-schema-');
 }
 
 function configError(run: () => unknown): ConfigError {

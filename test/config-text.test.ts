@@ -1,33 +1,10 @@
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import {loadError, writeFiles} from './helpers/files.js';
 import {ConfigError, loadConfig, parseTextDialect} from '../src/ts/config/index.js';
 
-/** Writes `files` into a fresh temporary directory and returns it. */
 function fixture(files: Record<string, string>): string {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-text-'));
-	for (const [name, text] of Object.entries(files)) {
-		mkdirSync(path.dirname(path.join(directory, name)), {recursive: true});
-		writeFileSync(path.join(directory, name), text);
-	}
-
-	return directory;
-}
-
-async function loadError(file: string): Promise<ConfigError> {
-	return loadConfig(file).then(
-		() => {
-			throw new Error(`${file} loaded without an error`);
-		},
-		(error: unknown) => {
-			if (!(error instanceof ConfigError)) {
-				throw error;
-			}
-
-			return error;
-		},
-	);
+	return writeFiles(files, 'pdi-config-text-');
 }
 
 function parseError(text: string, file = '/etc/pdi.cfg'): string {

@@ -1,19 +1,13 @@
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import {writeFiles} from './helpers/files.js';
 import {pdi} from './helpers/cli.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 
 function scratch(files: Record<string, string>): string {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-run-test-'));
-	for (const [name, text] of Object.entries(files)) {
-		writeFileSync(path.join(directory, name), text);
-	}
-
-	return directory;
+	return writeFiles(files, 'pdi-run-test-');
 }
 
 test('pdi run -c rules.yaml runs the program with the relink installed', async t => {

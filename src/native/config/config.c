@@ -424,6 +424,12 @@ parse_declaration(reader_t *reader, const line_ref_t *line, const char *keyword,
   pdi_origin_t origin = line->origin;
   origin.column = column_of(line, name);
   if (strcmp(keyword, "object") == 0) {
+    const pdi_object_decl_t *known = pdi_config_object(config, name);
+    if (known != NULL && strcmp(known->pattern, value) != 0)
+      return fail_at(&origin, 0, "object '%s' is already declared as '%s' at %s:%u", name, known->pattern,
+                     known->origin.file, known->origin.line);
+    if (known != NULL)
+      return 0;
     pdi_object_decl_t *decl = append(&config->arena, (void **)&config->objects, &config->object_count, sizeof *decl);
     if (decl == NULL)
       return fail_at(&origin, 0, "out of memory");

@@ -50,6 +50,7 @@ struct pdi_session {
   size_t patch_capacity;
   pdi_arena_t arena;
   unsigned long long seen_adds;
+  int warned_max_objects;
   pdi_session_t *next;
 };
 
@@ -439,6 +440,14 @@ static int
 plan_rules(pdi_session_t *session, const pdi_objects_t *set, unsigned first, size_t *planned_from)
 {
   *planned_from = session->patch_count;
+  unsigned limit = set->count;
+  if (session->config.options.max_objects > 0 && (long)limit > session->config.options.max_objects) {
+    limit = (unsigned)session->config.options.max_objects;
+    if (!session->warned_max_objects)
+      pdi_log(PDI_LOG_WARNING, "%u objects are loaded but max_objects is %u: rules reach only the first %u", set->count,
+              limit, limit);
+    session->warned_max_objects = 1;
+  }
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
     if (active->skipped)
@@ -446,7 +455,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, unsigned first, siz
     size_t rule_start = session->patch_count;
     unsigned slots_before = active->slots;
     int failed = 0;
-    for (unsigned i = first; i < set->count && !failed; i++) {
+    for (unsigned i = first; i < limit && !failed; i++) {
       const pdi_object_t *object = &set->items[i];
       if (!pdi_object_matches(object, active->rule->object))
         continue;
