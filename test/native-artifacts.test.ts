@@ -1,8 +1,9 @@
 import {execFileSync} from 'node:child_process';
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
+import {root} from './helpers/cli.js';
 
 const allowedLibraries = new Set(['libc.so.6', 'libdl.so.2', 'libpthread.so.0', 'ld-linux-x86-64.so.2']);
 
@@ -53,4 +54,8 @@ test('the count backend exports its wrappers and finish hook and needs only libc
 
 test('the preload core exports pdi_original for backends', t => {
 	t.deepEqual(dynamicSymbols(pdiPaths().preload, '--defined-only'), ['pdi_original']);
+});
+
+test('the pdi bin is executable after a build, so npx pdi works in a checkout', t => {
+	t.true((statSync(path.join(root, 'dist/ts/cli/main.js')).mode & 0o111) !== 0);
 });
