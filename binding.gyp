@@ -20,6 +20,7 @@
       "src/native/loadwatch/arch/aarch64.c",
       "src/native/loadwatch/arch/i386.c",
       "src/native/loadwatch/arch/x86_64.c",
+      "src/native/redefine/redefine.c",
       "src/native/relink/relink.c",
       "src/native/session/originals.c",
       "src/native/session/session.c"

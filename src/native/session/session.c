@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../loadwatch/loadwatch.h"
+#include "../redefine/redefine.h"
 #include "../relink/relink.h"
 #include "session.h"
 
@@ -32,6 +33,8 @@ typedef struct active_rule {
   uintptr_t original;
   unsigned slots;
   int skipped;
+  pdi_redefine_target_t target;
+  int has_target;
 } active_rule_t;
 
 typedef struct owned_patch {
@@ -313,7 +316,7 @@ static int
 resolve_wrapper(pdi_session_t *session, active_rule_t *active)
 {
   const pdi_rule_t *rule = active->rule;
-  if (rule->kind != PDI_RULE_RELINK)
+  if (rule->kind == PDI_RULE_CALLBACK)
     return rule_error(active, "%s rules are not available in this version of pdi", pdi_rule_kind_name(rule->kind));
   if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version,
                             sizeof active->version, &active->req) != 0)
@@ -385,6 +388,41 @@ conflict_error(const active_rule_t *active, const pdi_rule_t *other, const pdi_o
   return rule_error(active, "%s", detail);
 }
 
+/* Takes ownership of one slot (or symbol table word) for a rule, after
+ * checking that no other rule of any open session claims it. */
+static int
+claim_patch(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object, const pdi_patch_t *patch)
+{
+  active_rule_t *active = &session->rules[rule_index];
+  const owned_patch_t *existing = find_patch(session, patch->slot);
+  if (existing != NULL && existing->rule == rule_index)
+    return 0;
+  if (existing != NULL)
+    return conflict_error(active, session->rules[existing->rule].rule, object);
+  for (const pdi_session_t *other = open_sessions; other != NULL; other = other->next) {
+    const owned_patch_t *theirs = find_patch(other, patch->slot);
+    if (theirs != NULL)
+      return conflict_error(active, other->rules[theirs->rule].rule, object);
+  }
+  if (session->patch_count == session->patch_capacity) {
+    size_t capacity = session->patch_capacity ? session->patch_capacity * 2 : 64;
+    owned_patch_t *grown = pdi_arena_alloc(&session->arena, capacity * sizeof *grown);
+    if (grown == NULL)
+      return rule_error(active, "%s", "out of memory");
+    if (session->patch_count)
+      memcpy(grown, session->patches, session->patch_count * sizeof *grown);
+    session->patches = grown;
+    session->patch_capacity = capacity;
+  }
+  owned_patch_t *owned = &session->patches[session->patch_count++];
+  owned->patch = *patch;
+  owned->rule = rule_index;
+  owned->object_base = object->base;
+  owned->object_path = pdi_arena_strdup(&session->arena, object->path);
+  active->slots++;
+  return 0;
+}
+
 static int
 collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_relink_slot_t *planned)
 {
@@ -395,41 +433,75 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   const owned_patch_t *existing = find_patch(session, planned->patch.slot);
   if (existing != NULL && existing->rule == install->rule_index)
     return 0;
-  if (existing != NULL) {
-    install->failed = conflict_error(active, session->rules[existing->rule].rule, object);
-    return 1;
-  }
-  for (const pdi_session_t *other = open_sessions; other != NULL; other = other->next) {
-    const owned_patch_t *theirs = find_patch(other, planned->patch.slot);
-    if (theirs != NULL) {
-      install->failed = conflict_error(active, other->rules[theirs->rule].rule, object);
-      return 1;
-    }
-  }
   if (planned->original == 0) {
     install->failed = rule_error(active, "no loaded object defines '%s'", active->name);
     return 1;
   }
-  if (session->patch_count == session->patch_capacity) {
-    size_t capacity = session->patch_capacity ? session->patch_capacity * 2 : 64;
-    owned_patch_t *grown = pdi_arena_alloc(&session->arena, capacity * sizeof *grown);
-    if (grown == NULL) {
-      install->failed = rule_error(active, "%s", "out of memory");
-      return 1;
-    }
-    if (session->patch_count)
-      memcpy(grown, session->patches, session->patch_count * sizeof *grown);
-    session->patches = grown;
-    session->patch_capacity = capacity;
+  if (claim_patch(session, install->rule_index, object, &planned->patch) != 0) {
+    install->failed = -1;
+    return 1;
   }
-  owned_patch_t *owned = &session->patches[session->patch_count++];
-  owned->patch = planned->patch;
-  owned->rule = install->rule_index;
-  owned->object_base = object->base;
-  owned->object_path = pdi_arena_strdup(&session->arena, object->path);
   if (active->original == 0)
     active->original = planned->original;
-  active->slots++;
+  return 0;
+}
+
+/* Redefine, for one object's slots: bound ones move from the old definition
+ * to the wrapper; in pdi's and the backends' objects (which must keep
+ * reaching the original) lazy ones are bound to the original now, before the
+ * patched symbol table could hand them the wrapper. */
+static int
+redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_binding_t *binding)
+{
+  install_context_t *install = context;
+  pdi_session_t *session = install->session;
+  active_rule_t *active = &session->rules[install->rule_index];
+  uintptr_t addend = slot->has_addend ? (uintptr_t)slot->addend : 0;
+  const char *why = NULL;
+  pdi_patch_t patch = {slot->address, binding->value, 0};
+  if (is_protected(session, object, &why)) {
+    if (!binding->lazy)
+      return 0;
+    patch.new_value = active->target.old_address + addend;
+  } else {
+    if (binding->lazy || binding->value != active->target.old_address + addend)
+      return 0;
+    patch.new_value = active->wrapper + addend;
+  }
+  if (claim_patch(session, install->rule_index, object, &patch) != 0) {
+    install->failed = -1;
+    return 1;
+  }
+  return 0;
+}
+
+static int
+plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, unsigned limit)
+{
+  active_rule_t *active = &session->rules[rule_index];
+  if (!active->has_target) {
+    /* A definer that is not loaded yet (dlopen later) is waited for, as a
+     * relink waits for the objects that import its function. */
+    if (!pdi_redefine_find(set, active->rule->object, active->name, &active->req, is_any_backend, session,
+                           &active->target))
+      return 0;
+    active->has_target = 1;
+    active->original = active->target.old_address;
+    pdi_patch_t symbol[2];
+    size_t count = pdi_redefine_symbol_patches(&active->target, active->wrapper, symbol);
+    for (size_t i = 0; i < count; i++)
+      if (claim_patch(session, rule_index, active->target.definer, &symbol[i]) != 0)
+        return -1;
+  }
+  for (unsigned i = 0; i < limit; i++) {
+    const pdi_object_t *object = &set->items[i];
+    if (object->flags & PDI_OBJECT_VDSO)
+      continue;
+    install_context_t install = {session, rule_index, object, 0};
+    pdi_redefine_each_slot(set, object, &active->target, active->name, redefine_slot, &install);
+    if (install.failed)
+      return -1;
+  }
   return 0;
 }
 
@@ -437,7 +509,7 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
  * on_error = warn a failing rule is logged and dropped, otherwise the first
  * error ends the plan. Returns 0 or -1. */
 static int
-plan_rules(pdi_session_t *session, const pdi_objects_t *set, unsigned first, size_t *planned_from)
+plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kind, size_t *planned_from)
 {
   *planned_from = session->patch_count;
   unsigned limit = set->count;
@@ -450,12 +522,13 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, unsigned first, siz
   }
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
-    if (active->skipped)
+    if (active->skipped || active->rule->kind != kind)
       continue;
     size_t rule_start = session->patch_count;
     unsigned slots_before = active->slots;
-    int failed = 0;
-    for (unsigned i = first; i < limit && !failed; i++) {
+    int had_target = active->has_target;
+    int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, limit) : 0;
+    for (unsigned i = 0; kind == PDI_RULE_RELINK && i < limit && !failed; i++) {
       const pdi_object_t *object = &set->items[i];
       if (!pdi_object_matches(object, active->rule->object))
         continue;
@@ -476,6 +549,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, unsigned first, siz
     if (failed) {
       session->patch_count = rule_start;
       active->slots = slots_before;
+      active->has_target = had_target;
       if (!session->config.options.on_error_warn)
         return -1;
       pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
@@ -524,6 +598,14 @@ current_adds(void)
   unsigned long long adds = 0;
   dl_iterate_phdr(count_adds, &adds);
   return adds;
+}
+
+static void
+undo_patches(pdi_session_t *session, size_t from, size_t to)
+{
+  for (size_t i = to; i-- > from;)
+    pdi_patch_apply(&session->patches[i].patch, 1, 1);
+  session->patch_count = from;
 }
 
 static void
@@ -604,21 +686,32 @@ pdi_session_open(const char *path, pdi_session_t **out)
     pdi_objects_t set;
     size_t from = 0;
     session->seen_adds = current_adds();
+    /* Redefines first: relinks planned afterwards see the redefined
+     * bindings, so a relink wrapper's original is the redefine wrapper. */
     status = pdi_objects_scan(&set);
     if (status == 0) {
-      status = plan_rules(session, &set, 0, &from);
+      status = plan_rules(session, &set, PDI_RULE_REDEFINE, &from);
       if (status == 0)
         status = apply_planned(session, from);
       pdi_objects_release(&set);
+    }
+    size_t redefined = session->patch_count;
+    if (status == 0 && (status = pdi_objects_scan(&set)) == 0) {
+      status = plan_rules(session, &set, PDI_RULE_RELINK, &from);
+      if (status == 0)
+        status = apply_planned(session, from);
+      pdi_objects_release(&set);
+      if (status != 0)
+        undo_patches(session, 0, redefined);
     }
   }
   if (status == 0) {
     for (unsigned r = 0; r < config->rule_count; r++) {
       const active_rule_t *active = &session->rules[r];
       if (!active->skipped && active->slots == 0)
-        pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' imports it yet",
-                active->rule->origin.file, active->rule->origin.line, pdi_rule_kind_name(active->rule->kind),
-                active->name, active->rule->object);
+        pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' %s it yet", active->rule->origin.file,
+                active->rule->origin.line, pdi_rule_kind_name(active->rule->kind), active->name,
+                active->rule->object, active->rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
       else if (!active->skipped)
         pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(active->rule->kind),
                 active->rule->function, active->rule->object, active->slots, active->rule->wrapper);
@@ -632,6 +725,21 @@ done:
   if (status != 0)
     discard(session);
   return status;
+}
+
+static int
+sweep_redefined_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_binding_t *binding)
+{
+  install_context_t *sweep = context;
+  pdi_session_t *session = sweep->session;
+  const active_rule_t *active = &session->rules[sweep->rule_index];
+  uintptr_t addend = slot->has_addend ? (uintptr_t)slot->addend : 0;
+  if (binding->lazy || binding->value != active->wrapper + addend || find_patch(session, slot->address) != NULL)
+    return 0;
+  pdi_patch_t patch = {slot->address, active->target.old_address + addend, binding->value};
+  if (claim_patch(session, sweep->rule_index, object, &patch) != 0)
+    pdi_log(PDI_LOG_WARNING, "uninstall: %s", pdi_error());
+  return 0;
 }
 
 static int
@@ -656,9 +764,21 @@ pdi_session_close(pdi_session_t *session)
     *link = session->next;
   pdi_objects_t set;
   if (session->patch_count != 0 && pdi_objects_scan(&set) == 0) {
+    /* Bindings made after a redefine (lazy calls, objects loaded later)
+     * went through the patched symbol table to the wrapper: they are not in
+     * the patch list, so they are found again and sent back too. */
+    for (unsigned r = 0; r < session->config.rule_count; r++) {
+      if (!session->rules[r].has_target)
+        continue;
+      for (unsigned i = 0; i < set.count; i++) {
+        install_context_t sweep = {session, r, &set.items[i], 0};
+        pdi_redefine_each_slot(&set, &set.items[i], &session->rules[r].target, session->rules[r].name,
+                               sweep_redefined_slot, &sweep);
+      }
+    }
     pdi_patch_t *batch = pdi_arena_alloc(&session->arena, session->patch_count * sizeof *batch);
     size_t count = 0;
-    for (size_t i = 0; batch != NULL && i < session->patch_count; i++)
+    for (size_t i = session->patch_count; batch != NULL && i-- > 0;)
       if (object_still_loaded(&set, &session->patches[i]))
         batch[count++] = session->patches[i].patch;
     if (batch != NULL && pdi_patch_apply(batch, count, 1) != 0)
@@ -686,7 +806,8 @@ pdi_sessions_update(void)
     size_t from = 0;
     /* Slots this session already owns are skipped while planning, so the
      * objects seen before cost a scan, not a second patch. */
-    if (plan_rules(session, &set, 0, &from) != 0 || apply_planned(session, from) != 0)
+    if (plan_rules(session, &set, PDI_RULE_REDEFINE, &from) != 0 || apply_planned(session, from) != 0 ||
+        plan_rules(session, &set, PDI_RULE_RELINK, &from) != 0 || apply_planned(session, from) != 0)
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
     session->seen_adds = adds;
     pdi_objects_release(&set);
