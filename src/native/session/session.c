@@ -370,10 +370,11 @@ typedef struct install_context {
   int failed;
 } install_context_t;
 
+/* The latest claim on a slot (a relink may sit on top of a redefine). */
 static const owned_patch_t *
 find_patch(const pdi_session_t *session, uintptr_t *slot)
 {
-  for (size_t i = 0; i < session->patch_count; i++)
+  for (size_t i = session->patch_count; i-- > 0;)
     if (session->patches[i].patch.slot == slot)
       return &session->patches[i];
   return NULL;
@@ -397,7 +398,11 @@ claim_patch(pdi_session_t *session, unsigned rule_index, const pdi_object_t *obj
   const owned_patch_t *existing = find_patch(session, patch->slot);
   if (existing != NULL && existing->rule == rule_index)
     return 0;
-  if (existing != NULL)
+  /* Within a session a relink composes over a redefine of the same slot:
+   * its wrapper runs first and its original is the redefine wrapper. */
+  int composes = existing != NULL && active->rule->kind == PDI_RULE_RELINK &&
+                 session->rules[existing->rule].rule->kind == PDI_RULE_REDEFINE;
+  if (existing != NULL && !composes)
     return conflict_error(active, session->rules[existing->rule].rule, object);
   for (const pdi_session_t *other = open_sessions; other != NULL; other = other->next) {
     const owned_patch_t *theirs = find_patch(other, patch->slot);

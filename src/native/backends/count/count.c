@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define COUNTED(X)                                                                                                 \
-  X(malloc) X(calloc) X(realloc) X(free) X(open) X(close) X(read) X(write) X(getpid) X(puts) X(strlen)
+  X(malloc) X(calloc) X(realloc) X(free) X(open) X(close) X(read) X(write) X(getpid) X(puts) X(strlen) X(memcpy)
 
 enum {
 #define INDEX(name) COUNT_##name,
@@ -127,6 +127,12 @@ EXPORT size_t count_strlen(const char *text)
 {
   BUMP(strlen);
   return ORIGINAL(count_strlen, strlen)(text);
+}
+
+EXPORT void *count_memcpy(void *destination, const void *source, size_t size)
+{
+  BUMP(memcpy);
+  return ORIGINAL(count_memcpy, memcpy)(destination, source, size);
 }
 
 void PDI_BE_FUNC_FINI(void)

@@ -1,0 +1,119 @@
+import {execFile} from 'node:child_process';
+import path from 'node:path';
+import test from 'ava';
+import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
+
+const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
+const defBackend = `backend be = ${path.join(fixtures, 'backends/def-backend.so')}`;
+const everyPath = ['main', 'a', 'b', 'def', 'default', 'handle', 'pointer', 'late'];
+
+function defprog(variant: string): [string, string[]] {
+	const directory = path.join(fixtures, variant, 'redefine');
+	return [path.join(directory, 'defprog'), [directory]];
+}
+
+for (const variant of variants) {
+	test(`${variant}: redefining libdef.so's f reaches main, liba, libb, libdef itself, dlsym, a taken pointer and a lazy late dlopen`, async t => {
+		const [program, args] = defprog(variant);
+		const result = await runPreloaded(program, args, writeConfig([defBackend, 'redefine libdef.so f be wrap_f']));
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		for (const name of everyPath) {
+			t.is(seen.get(name), '102', name);
+		}
+	});
+
+	test(`${variant}: a redefine wrapper that calls the function by name reaches the original`, async t => {
+		const [program, args] = defprog(variant);
+		const result = await runPreloaded(program, args, writeConfig([defBackend, 'redefine * f be wrap_f_by_name']));
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		for (const name of everyPath) {
+			t.is(seen.get(name), '1002', name);
+		}
+	});
+
+	test(`${variant}: without a rule every path reaches the original f`, async t => {
+		const [program, args] = defprog(variant);
+		const result = await runPreloaded(program, args, undefined);
+		t.is(result.code, 0, result.stderr);
+		const seen = values(result.stdout);
+		for (const name of everyPath) {
+			t.is(seen.get(name), '2', name);
+		}
+	});
+}
+
+test('redefining libc\'s getpid reaches the program; its other output is unchanged', async t => {
+	const [program, args] = defprog('now-pie');
+	const bare = await runPreloaded(program, args, undefined);
+	const result = await runPreloaded(program, args, writeConfig([defBackend, 'redefine libc.so.6 getpid be wrap_getpid']));
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('getpid_is_4242'), '1');
+	t.is(result.stdout.replace('getpid_is_4242=1', 'getpid_is_4242=0'), bare.stdout);
+});
+
+async function run(program: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+	return new Promise((resolve, reject) => {
+		execFile(program, args, {env: {...process.env, ...env}}, (error, stdout) => error ? reject(error) : resolve(stdout));
+	});
+}
+
+for (const ifunc of ['strlen', 'memcpy']) {
+	test(`redefining libc's IFUNC ${ifunc} for the whole of ls keeps its output identical and counts the calls`, async t => {
+		const bare = await run('/bin/ls', ['-la', '/usr/lib', '/etc']);
+		const result = await runPreloaded('/bin/ls', ['-la', '/usr/lib', '/etc'],
+			writeConfig(['backend count = count', `redefine libc.so.6 ${ifunc} count count_${ifunc}`]));
+		t.is(result.code, 0, result.stderr);
+		t.is(result.stdout, bare);
+		const counted = new RegExp(`^pdi-count: ${ifunc} (\\d+)$`, 'm').exec(result.stderr);
+		t.truthy(counted, result.stderr);
+		t.true(Number(counted?.[1]) > 0);
+	});
+}
+
+test('redefining foo@@V2 leaves callers bound to foo@V1 alone, and the reverse', async t => {
+	const program = path.join(fixtures, 'now-pie/fixprog');
+	const backend = `backend fix = ${fixBackend}`;
+	const v2 = await runPreloaded(program, [], writeConfig([backend, 'redefine libfix.so foo@@V2 fix wrap_foo_99']));
+	t.is(v2.code, 0, v2.stderr);
+	t.is(values(v2.stdout).get('foo'), '99');
+	t.is(values(v2.stdout).get('foo_v1'), '1');
+	const v1 = await runPreloaded(program, [], writeConfig([backend, 'redefine libfix.so foo@V1 fix wrap_foo_99']));
+	t.is(v1.code, 0, v1.stderr);
+	t.is(values(v1.stdout).get('foo'), '2');
+	t.is(values(v1.stdout).get('foo_v1'), '99');
+});
+
+test('a library linked with -Bsymbolic keeps calling its own g: the documented limit of redefine', async t => {
+	const [program, args] = defprog('lazy-pie');
+	const result = await runPreloaded(program, args, writeConfig([defBackend, 'redefine libsymbolic.so g be wrap_g']));
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('symbolic_main'), '102', 'callers outside the library are redefined');
+	t.is(values(result.stdout).get('symbolic_inside'), '2', 'the library\'s internal call was bound at link time');
+});
+
+test('a redefine whose definer loads later applies before that library\'s constructors run', async t => {
+	const directory = path.join(fixtures, 'now-nopie');
+	const result = await runPreloaded(path.join(directory, 'dlprog'), [path.join(directory, 'libctor.so')],
+		writeConfig([`backend fix = ${fixBackend}`, 'redefine * fix_add fix wrap_fix_add_original']));
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('ctor fix_add'), '1042');
+	t.is(values(result.stdout).get('ctor_call'), '1002');
+});
+
+test('a relink and a redefine of one function compose: the relink wrapper\'s original is the redefine wrapper', async t => {
+	const program = path.join(fixtures, 'now-pie/fixprog');
+	const result = await runPreloaded(program, [], writeConfig([`backend fix = ${fixBackend}`, 'relink $main fix_add fix wrap_fix_add_original', 'redefine libfix.so fix_add fix wrap_fix_add']));
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '1105', '$main: relink(+1000) over redefine(+100)');
+	t.is(values(result.stdout).get('fix_add_twice'), '102', 'libfix: the redefine only');
+});
+
+test('two redefines of one definition conflict, and the error names both rules', async t => {
+	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
+		writeConfig([`backend fix = ${fixBackend}`, 'redefine * fix_add fix wrap_fix_add', 'redefine libfix.so fix_add fix wrap_fix_add_original']));
+	t.is(result.code, 2);
+	t.regex(result.stderr, /^pdi: \S+rules\.cmd:3:1: redefine fix_add: conflicts with the redefine at \S+rules\.cmd:2/m);
+	t.is(result.stdout, '');
+});
