@@ -577,8 +577,8 @@ apply_planned(pdi_session_t *session, size_t from)
   }
   for (size_t i = 0; i < count; i++)
     batch[i] = session->patches[from + i].patch;
-  if (pdi_patch_apply(batch, count, 0) != 0)
-    return -1;
+  /* Originals are published before any slot moves: another thread may enter
+   * a wrapper the moment its slot is stored. */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
     if (active->original != 0 && pdi_originals_add(active->wrapper, active->original) != 0) {
@@ -586,6 +586,8 @@ apply_planned(pdi_session_t *session, size_t from)
       return -1;
     }
   }
+  if (pdi_patch_apply(batch, count, 0) != 0)
+    return -1;
   return 0;
 }
 
