@@ -1,6 +1,8 @@
 import {execFile} from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
+import type {ProcessReport} from '../src/ts/index.js';
+import {pdi} from './helpers/cli.js';
 import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
 
 const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
@@ -116,4 +118,21 @@ test('two redefines of one definition conflict, and the error names both rules',
 	t.is(result.code, 2);
 	t.regex(result.stderr, /^pdi: \S+rules\.cmd:3:1: redefine fix_add: conflicts with the redefine at \S+rules\.cmd:2/m);
 	t.is(result.stdout, '');
+});
+
+test('pdi inspect -c shows the redefined symbol and the slots that now point at the wrapper', async t => {
+	const directory = path.join(fixtures, 'now-pie/redefine');
+	const config = writeConfig([defBackend, 'redefine libdef.so f be wrap_f']);
+	const result = await pdi(['inspect', '--json', '-c', config, '--imports', 'lib[ab].so', '--', path.join(directory, 'defprog')]);
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as ProcessReport;
+	const libdef = report.objects.find(object => object.soname === 'libdef.so');
+	t.deepEqual(libdef?.redefined.map(entry => `${entry.symbol}->${path.basename(entry.object ?? '')}!${entry.wrapper}`), ['f->def-backend.so!wrap_f']);
+	for (const name of ['liba.so', 'libb.so']) {
+		const slot = report.objects.find(object => object.soname === name)?.imports?.find(entry => entry.symbol === 'f');
+		t.is(slot?.target?.symbol, 'wrap_f', name);
+	}
+
+	const table = await pdi(['inspect', '-c', config, '--imports', '$main', '--', path.join(directory, 'defprog')]);
+	t.regex(table.stdout, /^redefined in \S+libdef\.so: f -> def-backend\.so!wrap_f$/m);
 });

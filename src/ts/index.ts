@@ -7,6 +7,7 @@ export type {
 	LoadedObject,
 	ObjectImportSlot,
 	ProcessReport,
+	RedefinedSymbol,
 	SlotKind,
 	SlotTarget,
 } from './elf/model.js';

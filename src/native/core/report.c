@@ -138,6 +138,43 @@ put_imports(pdi_buf_t *out, const pdi_objects_t *set, const pdi_object_t *object
   *first = report.first;
 }
 
+/* A redefined symbol's value points outside its object (at the wrapper). */
+static void
+put_redefined(pdi_buf_t *out, const pdi_objects_t *set, const pdi_object_t *object)
+{
+  int first = 1;
+  pdi_buf_putc(out, '[');
+  for (size_t index = 1; index < object->nsyms; index++) {
+    const ElfW(Sym) *sym = &object->symtab[index];
+    unsigned type = PDI_ST_TYPE(sym->st_info);
+    if (sym->st_shndx == SHN_UNDEF || sym->st_shndx == SHN_ABS || (type != STT_FUNC && type != STT_GNU_IFUNC))
+      continue;
+    uintptr_t address = object->base + sym->st_value;
+    if (address >= object->map_start && address < object->map_end)
+      continue;
+    const pdi_object_t *holder = pdi_objects_containing(set, address);
+    pdi_symbol_ref_t wrapper;
+    int named = holder != NULL && pdi_object_symbol_at(holder, address, &wrapper);
+    int field_first = 1;
+    if (!first)
+      pdi_buf_putc(out, ',');
+    first = 0;
+    pdi_buf_putc(out, '{');
+    pdi_buf_json_key(out, "symbol", &field_first);
+    pdi_buf_json_str(out, pdi_object_symbol_name(object, index));
+    pdi_buf_json_key(out, "version", &field_first);
+    pdi_buf_json_str(out, pdi_object_symbol_version(object, index, NULL, NULL));
+    pdi_buf_json_key(out, "address", &field_first);
+    pdi_buf_json_hex(out, address);
+    pdi_buf_json_key(out, "object", &field_first);
+    pdi_buf_json_str(out, holder ? holder->path : NULL);
+    pdi_buf_json_key(out, "wrapper", &field_first);
+    pdi_buf_json_str(out, named ? pdi_object_symbol_name(holder, wrapper.index) : NULL);
+    pdi_buf_putc(out, '}');
+  }
+  pdi_buf_putc(out, ']');
+}
+
 int
 pdi_report_process(pdi_buf_t *out, const pdi_objects_t *set, const char *imports_pattern, unsigned flags)
 {
@@ -159,6 +196,8 @@ pdi_report_process(pdi_buf_t *out, const pdi_objects_t *set, const char *imports
       pdi_buf_putc(out, ',');
     pdi_buf_putc(out, '{');
     put_object_fields(out, object, &object_first);
+    pdi_buf_json_key(out, "redefined", &object_first);
+    put_redefined(out, set, object);
     pdi_buf_json_key(out, "imports", &object_first);
     if ((flags & PDI_REPORT_IMPORTS_ALL) || (imports_pattern && pdi_object_matches(object, imports_pattern))) {
       int slot_first = 1;

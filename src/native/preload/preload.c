@@ -21,17 +21,16 @@ pdi_original(const void *wrapper)
 __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
-  pdi_inspect_from_environment();
   const char *config = getenv("PDI_CONFIG");
   if (config == NULL || config[0] == '\0')
     config = getenv("DI_CFG_FILE");
-  if (config == NULL || config[0] == '\0')
-    return;
-  if (pdi_session_open(config, &preload_session) != 0) {
+  if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session) != 0) {
     pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
     if (!pdi_session_last_open_warns())
       _exit(2);
   }
+  /* After the session, so an inspection shows the installed rules. */
+  pdi_inspect_from_environment();
 }
 
 __attribute__((destructor)) static void

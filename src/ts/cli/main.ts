@@ -48,10 +48,11 @@ export function createCli(): Command {
 			},
 		});
 
-	const inspectUsage = 'pdi inspect [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]';
+	const inspectUsage = 'pdi inspect [-c CONFIG]... [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]';
 	cli.command('inspect')
 		.description('report the loaded objects and their GOT slots as PROGRAM starts (before main)')
-		.usage('[--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]')
+		.usage('[-c CONFIG]... [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]')
+		.option('-c, --config <file>', 'install this config first, so the report shows its rules; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
 		.option('--json', 'print the report as JSON')
 		.option('--imports <object>', 'list import slots only for objects matching OBJ ($main, soname, path or glob)')
 		.option('-o, --output <file>', 'write the report to FILE instead of stdout')
@@ -60,7 +61,7 @@ export function createCli(): Command {
 		.passThroughOptions()
 		.action(async (command, options) => {
 			const [program, ...args] = requireProgram(command, inspectUsage);
-			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run});
+			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config});
 			emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
 			if (options.run) {
 				process.exitCode = childStatus(result.exitCode, result.signal);

@@ -99,10 +99,21 @@ export type ExportedSymbol = {
 	size: number;
 };
 
+/** A function this object defines whose symbol table entry a redefine rule points at a wrapper. */
+export type RedefinedSymbol = {
+	symbol: string;
+	version: string | null;
+	/** Where lookups of the symbol now lead. */
+	address: string;
+	/** The object holding that address (the backend), and the wrapper's name there. */
+	object: string | null;
+	wrapper: string | null;
+};
+
 /** What `pdi inspect` reports: every object, with import slots for those that were asked for. */
 export type ProcessReport = {
 	pid: number;
 	arch: string;
 	pageSize: number;
-	objects: Array<LoadedObject & {imports: ImportSlot[] | null}>;
+	objects: Array<LoadedObject & {imports: ImportSlot[] | null; redefined: RedefinedSymbol[]}>;
 };

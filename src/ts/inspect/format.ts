@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type {ImportSlot, LoadedObject, ProcessReport, SlotTarget} from '../elf/model.js';
 
 function table(rows: string[][], indent = '  '): string {
@@ -66,6 +67,12 @@ export function formatReport(report: ProcessReport): string {
 		['#', 'BASE', 'FLAGS', 'SONAME', 'PATH'],
 		...report.objects.map(object => [String(object.index), object.base, objectFlags(object), object.soname ?? '-', object.path]),
 	]));
+	for (const object of report.objects) {
+		for (const entry of object.redefined ?? []) {
+			lines.push('', `redefined in ${object.path}: ${versioned(entry.symbol, entry.version)} -> ${entry.object ? path.basename(entry.object) : '?'}!${entry.wrapper ?? entry.address}`);
+		}
+	}
+
 	for (const object of report.objects) {
 		if (object.imports === null) {
 			continue;

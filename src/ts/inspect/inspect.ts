@@ -4,6 +4,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
+import {loadConfig, mergeConfigs} from '../config/index.js';
+import {prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
 import {pdiPaths} from '../paths.js';
 import {checkPreloadable, resolveProgram} from './program.js';
 
@@ -21,6 +23,8 @@ export type InspectOptions = {
 	cwd?: string;
 	/** Without `run`: how long to wait for the report before giving up (ms, default 15000). */
 	timeout?: number;
+	/** Config files to install before the report (merged in order), so it shows their rules at work. */
+	configs?: readonly string[];
 };
 
 /** The report of {@link inspectProgram} and how the program ended. */
@@ -52,6 +56,8 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 	const program = resolveProgram(command, baseEnvironment);
 	checkPreloadable(program, command);
 	const {preload} = pdiPaths();
+	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
+	const prepared: PreparedConfig | undefined = configs.length > 0 ? prepareConfig(mergeConfigs(configs)) : undefined;
 	const directory = await mkdtemp(path.join(tmpdir(), 'pdi-inspect-'));
 	const reportFile = path.join(directory, 'report.json');
 	const environment: NodeJS.ProcessEnv = {
@@ -60,6 +66,10 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 		PDI_INSPECT_OUT: reportFile,
 	};
 	delete environment['PDI_INSPECT_IMPORTS'];
+	if (prepared) {
+		environment['PDI_CONFIG'] = prepared.file;
+	}
+
 	delete environment['PDI_INSPECT_RUN'];
 	if (options.imports !== undefined) {
 		environment['PDI_INSPECT_IMPORTS'] = options.imports;
@@ -110,6 +120,7 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 
 		return {report, exitCode, signal};
 	} finally {
+		prepared?.remove();
 		await rm(directory, {recursive: true, force: true});
 	}
 }
