@@ -76,6 +76,16 @@
       "ldflags": ["-Wl,-z,defs"]
     },
     {
+      "target_name": "pdi-backend-comux-accept",
+      "type": "shared_library",
+      "sources": [
+        "src/native/backends/comux-accept/comux.c",
+        "src/native/backends/comux-accept/comux-accept.c"
+      ],
+      "ldflags": ["-Wl,-z,defs"],
+      "libraries": ["-lpthread"]
+    },
+    {
       "target_name": "pdi-backend-noop",
       "type": "shared_library",
       "sources": ["src/native/backends/noop/noop.c"],

@@ -1,0 +1,463 @@
+/*
+ * comux-accept: turns a network server into a program that reads its
+ * clients' traffic from one comux file (docs/comux.md).
+ *
+ * The input is read and validated when the backend initialises, before the
+ * server's main runs (so before it can touch fd 0). The wrappers below are
+ * installed with redefine rules; they pass every call through and notice the
+ * listening socket and the server's first wait for a client. At that moment a
+ * controller thread connects to the listening socket's own address, sends the
+ * chunks in schedule order, writes the replies to the stdout the process
+ * started with, and ends the process.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pdi/backend.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "comux.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static comux_doc_t doc;
+static unsigned char *input;
+static size_t input_length;
+static int output_fd = -1;
+static int message_fd = -1;
+static int log_fd = -1;
+static int no_wait;
+static int exit_immediate;
+static long idle_ms = 50;
+static long timeout_ms = 2000;
+
+static struct sockaddr_storage listener_address;
+static socklen_t listener_length;
+static int have_listener;
+static int controller_started;
+
+static void
+say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(int fd, const char *fmt, ...)
+{
+  if (fd < 0)
+    return;
+  char line[1024];
+  int used = snprintf(line, sizeof line, "pdi-comux: ");
+  va_list args;
+  va_start(args, fmt);
+  used += vsnprintf(line + used, sizeof line - (size_t)used - 1, fmt, args);
+  va_end(args);
+  if (used > (int)sizeof line - 2)
+    used = (int)sizeof line - 2;
+  line[used++] = '\n';
+  ssize_t ignored = write(fd, line, (size_t)used);
+  (void)ignored;
+}
+
+#define LOG(...) say(log_fd, __VA_ARGS__)
+
+static long
+env_number(const char *name, long fallback)
+{
+  const char *text = getenv(name);
+  if (text == NULL || *text == '\0')
+    return fallback;
+  char *end = NULL;
+  long value = strtol(text, &end, 10);
+  return *end == '\0' && value >= 0 ? value : fallback;
+}
+
+static int
+read_all(int fd, unsigned char **out, size_t *length)
+{
+  size_t capacity = 64 * 1024;
+  size_t used = 0;
+  unsigned char *buffer = malloc(capacity);
+  for (;;) {
+    if (buffer == NULL)
+      return -1;
+    if (used == capacity) {
+      if (capacity > COMUX_MAX_INPUT) {
+        *out = buffer;
+        *length = used;
+        return 0;
+      }
+      capacity *= 2;
+      unsigned char *grown = realloc(buffer, capacity);
+      if (grown == NULL) {
+        free(buffer);
+        return -1;
+      }
+      buffer = grown;
+    }
+    ssize_t n = read(fd, buffer + used, capacity - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      free(buffer);
+      return -1;
+    }
+    if (n == 0)
+      break;
+    used += (size_t)n;
+  }
+  *out = buffer;
+  *length = used;
+  return 0;
+}
+
+/* ---- the controller */
+
+static long
+now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+write_output(const unsigned char *data, size_t length)
+{
+  while (length > 0) {
+    ssize_t n = write(output_fd, data, length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    data += n;
+    length -= (size_t)n;
+  }
+}
+
+static int
+send_all(int fd, const unsigned char *data, size_t length)
+{
+  size_t sent = 0;
+  while (sent < length) {
+    ssize_t n = send(fd, data + sent, length - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    sent += (size_t)n;
+  }
+  return 0;
+}
+
+/* Copies the server's reply to the output until it closes or shuts down its
+ * side, no byte comes for idle_ms after the last one, or timeout_ms pass. */
+static size_t
+collect_reply(int fd)
+{
+  unsigned char buffer[65536];
+  long start = now_ms();
+  long last = -1;
+  size_t total = 0;
+  for (;;) {
+    long now = now_ms();
+    long left = timeout_ms - (now - start);
+    if (last >= 0 && idle_ms - (now - last) < left)
+      left = idle_ms - (now - last);
+    if (left <= 0)
+      break;
+    struct pollfd waiting = {fd, POLLIN, 0};
+    int ready = poll(&waiting, 1, (int)left);
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready <= 0)
+      break;
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    write_output(buffer, (size_t)n);
+    total += (size_t)n;
+    last = now_ms();
+  }
+  return total;
+}
+
+static int
+open_connection(uint32_t conn)
+{
+  struct sockaddr_storage address = listener_address;
+  socklen_t length = listener_length;
+  if (address.ss_family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&address;
+    if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+      in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  } else if (address.ss_family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&address;
+    if (memcmp(&in6->sin6_addr, &in6addr_any, sizeof in6addr_any) == 0)
+      in6->sin6_addr = in6addr_loopback;
+  }
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    say(message_fd, "connection %u: socket: %s", conn, strerror(errno));
+    return -1;
+  }
+  while (connect(fd, (struct sockaddr *)&address, length) != 0) {
+    if (errno == EINTR)
+      continue;
+    say(message_fd, "connection %u: connect: %s", conn, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  LOG("connection %u opened (fd %d)", conn, fd);
+  return fd;
+}
+
+static void
+finish(void)
+{
+  LOG("replay complete");
+  if (exit_immediate)
+    _exit(0);
+  exit(0);
+}
+
+static void *
+controller(void *unused)
+{
+  (void)unused;
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
+  if (fds == NULL) {
+    say(message_fd, "out of memory for %u connections", doc.num_conns);
+    finish();
+  }
+  for (uint32_t c = 0; c < doc.num_conns; c++)
+    fds[c] = -2;
+  for (uint32_t k = 0; k < doc.num_chunks; k++) {
+    const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
+    uint32_t conn = chunk->conn;
+    if (fds[conn] == -2)
+      fds[conn] = open_connection(conn);
+    int fd = fds[conn];
+    if (fd < 0)
+      continue;
+    int last = doc.last_chunk[conn] == chunk->index;
+    if (send_all(fd, chunk->data, chunk->len) != 0)
+      LOG("chunk %u: send: %s", chunk->index, strerror(errno));
+    else
+      LOG("chunk %u: %zu bytes sent on connection %u", chunk->index, chunk->len, conn);
+    if (last && !(chunk->flags & COMUX_NO_SHUTDOWN))
+      shutdown(fd, SHUT_WR);
+    if (no_wait)
+      continue;
+    if ((chunk->flags & COMUX_AWAIT_RESPONSE) || last) {
+      size_t got = collect_reply(fd);
+      LOG("chunk %u: %zu reply bytes", chunk->index, got);
+    }
+    if (last) {
+      close(fd);
+      fds[conn] = -1;
+    }
+  }
+  /* Without waits, the replies are collected afterwards, connection by
+   * connection, so one input still gives one output. */
+  for (uint32_t c = 0; c < doc.num_conns; c++) {
+    if (fds[c] >= 0) {
+      collect_reply(fds[c]);
+      close(fds[c]);
+    }
+  }
+  free(fds);
+  finish();
+  return NULL;
+}
+
+/* The server is about to wait for a client: start the replay, once. */
+static void
+server_waits(void)
+{
+  if (!__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE))
+    return;
+  int expected = 0;
+  if (!__atomic_compare_exchange_n(&controller_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return;
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  int error = pthread_create(&thread, &attributes, controller, NULL);
+  pthread_attr_destroy(&attributes);
+  if (error != 0) {
+    say(message_fd, "cannot start the controller thread: %s", strerror(error));
+    _exit(70);
+  }
+}
+
+/* ---- wrappers (installed by redefine rules) */
+
+#define ORIGINAL(wrapper, fallback) \
+  (pdi_original((const void *)wrapper) ? (__typeof__(&fallback))pdi_original((const void *)wrapper) : &fallback)
+
+EXPORT int
+comux_listen(int fd, int backlog)
+{
+  int result = ORIGINAL(comux_listen, listen)(fd, backlog);
+  if (result == 0 && !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE)) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    int saved = errno;
+    if (getsockname(fd, (struct sockaddr *)&address, &length) == 0 &&
+        (address.ss_family == AF_INET || address.ss_family == AF_INET6 || address.ss_family == AF_UNIX)) {
+      listener_address = address;
+      listener_length = length;
+      __atomic_store_n(&have_listener, 1, __ATOMIC_RELEASE);
+      LOG("listening socket fd %d", fd);
+    }
+    errno = saved;
+  }
+  return result;
+}
+
+EXPORT int
+comux_accept(int fd, struct sockaddr *address, socklen_t *length)
+{
+  server_waits();
+  return ORIGINAL(comux_accept, accept)(fd, address, length);
+}
+
+EXPORT int
+comux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
+{
+  server_waits();
+  return ORIGINAL(comux_accept4, accept4)(fd, address, length, flags);
+}
+
+EXPORT int
+comux_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+  return ORIGINAL(comux_epoll_ctl, epoll_ctl)(epfd, op, fd, event);
+}
+
+EXPORT int
+comux_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+  server_waits();
+  return ORIGINAL(comux_epoll_wait, epoll_wait)(epfd, events, maxevents, timeout);
+}
+
+EXPORT int
+comux_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask)
+{
+  server_waits();
+  return ORIGINAL(comux_epoll_pwait, epoll_pwait)(epfd, events, maxevents, timeout, mask);
+}
+
+EXPORT int
+comux_poll(struct pollfd *fds, nfds_t count, int timeout)
+{
+  server_waits();
+  return ORIGINAL(comux_poll, poll)(fds, count, timeout);
+}
+
+EXPORT int
+comux_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask)
+{
+  server_waits();
+  return ORIGINAL(comux_ppoll, ppoll)(fds, count, timeout, mask);
+}
+
+EXPORT int
+comux_select(int count, fd_set *read, fd_set *write, fd_set *except, struct timeval *timeout)
+{
+  server_waits();
+  return ORIGINAL(comux_select, select)(count, read, write, except, timeout);
+}
+
+EXPORT int
+comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const struct timespec *timeout,
+              const sigset_t *mask)
+{
+  server_waits();
+  return ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask);
+}
+
+/* ---- life cycle */
+
+static int
+keep_fd(int fd)
+{
+  return fcntl(fd, F_DUPFD_CLOEXEC, 100);
+}
+
+int
+PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+{
+  (void)self;
+  message_fd = keep_fd(STDERR_FILENO);
+  output_fd = keep_fd(STDOUT_FILENO);
+  const char *log = getenv("PDI_COMUX_LOG");
+  if (log != NULL && *log != '\0')
+    log_fd = strcmp(log, "stderr") == 0 || strcmp(log, "1") == 0
+                 ? message_fd
+                 : open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  no_wait = getenv("PDI_COMUX_NO_WAIT") != NULL;
+  exit_immediate = getenv("PDI_COMUX_EXIT_IMMEDIATE") != NULL;
+  idle_ms = env_number("PDI_COMUX_IDLE_MS", 50);
+  timeout_ms = env_number("PDI_COMUX_TIMEOUT_MS", 2000);
+
+  const char *path = getenv("PDI_COMUX_INPUT");
+  int fd = STDIN_FILENO;
+  if (path != NULL && *path != '\0') {
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      say(message_fd, "cannot open %s: %s", path, strerror(errno));
+      _exit(3);
+    }
+  }
+  int status = read_all(fd, &input, &input_length);
+  if (fd != STDIN_FILENO)
+    close(fd);
+  if (status != 0) {
+    say(message_fd, "cannot read the input: %s", strerror(errno));
+    _exit(3);
+  }
+  char error[256];
+  if (comux_parse(input ? input : (const unsigned char *)"", input_length, &doc, error, sizeof error) != 0) {
+    say(message_fd, "%s", error);
+    _exit(3);
+  }
+  /* Every connection may be open at once. */
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max &&
+      limit.rlim_cur < (rlim_t)doc.num_conns + 256) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, input_length);
+  /* The conversation is this process's: programs it starts (CGI, helpers)
+   * run without the comux config instead of replaying it again. */
+  unsetenv("PDI_CONFIG");
+  unsetenv("DI_CFG_FILE");
+  return 0;
+}
+
+void
+PDI_BE_FUNC_FINI(void)
+{
+}

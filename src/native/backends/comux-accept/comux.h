@@ -1,0 +1,40 @@
+/* The comux format (docs/comux.md): one conversation of several client
+ * connections in one file. The reader validates everything before a single
+ * byte is sent, with the same messages as the TypeScript parser. */
+#ifndef PDI_COMUX_H
+#define PDI_COMUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COMUX_MAX_CONNS 65536u
+#define COMUX_MAX_CHUNKS 1048576u
+#define COMUX_MAX_CHUNK_LEN 67108864ull
+#define COMUX_MAX_INPUT 268435456ull
+
+#define COMUX_AWAIT_RESPONSE 0x1u
+#define COMUX_NO_SHUTDOWN 0x2u
+
+typedef struct comux_chunk {
+  uint32_t conn;
+  uint32_t sched;
+  uint32_t flags;
+  uint32_t index;
+  const unsigned char *data;
+  size_t len;
+} comux_chunk_t;
+
+typedef struct comux_doc {
+  uint32_t num_conns;
+  uint32_t num_chunks;
+  comux_chunk_t *chunks;      /* file order */
+  uint32_t *order;            /* chunk indices in schedule order */
+  uint32_t *last_chunk;       /* per connection: index of its last chunk in schedule order */
+} comux_doc_t;
+
+/* 0, or -1 with `error` = "<what> at byte N". The document points into
+ * `bytes`, which must outlive it. */
+int comux_parse(const unsigned char *bytes, size_t length, comux_doc_t *doc, char *error, size_t error_size);
+void comux_free(comux_doc_t *doc);
+
+#endif
