@@ -1,0 +1,575 @@
+// Real network servers for the comux tests, and the plain client whose replies
+// the comux-accept backend's output is compared with.
+//
+// - startEcho: the C echo server (test/fixtures/echo/echoserver.c)
+// - nginxCommand / lighttpdCommand + startServer: Debian's nginx and lighttpd
+//   in the foreground on 127.0.0.1, serving webRoot()
+// - plainExchange: plays a conversation against 127.0.0.1:port over real
+//   sockets and returns the replies, step by step, concatenated
+import {spawn, type ChildProcess} from 'node:child_process';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {root} from './cli.js';
+
+export const echoServerPath = path.join(root, 'test/fixtures/out/echo/echoserver');
+export const nginxPath = '/usr/sbin/nginx';
+export const lighttpdPath = '/usr/sbin/lighttpd';
+
+export const echoModes = ['accept', 'accept4', 'epoll', 'poll', 'select'] as const;
+export type EchoMode = (typeof echoModes)[number];
+
+/** How to start a server in the foreground: run `command args`; it listens on 127.0.0.1:port. */
+export type ServerSpec = {
+	command: string;
+	args: string[];
+	/** Fresh temporary directory holding the config, logs, pid file and temp paths. */
+	directory: string;
+	port: number;
+};
+
+export type ServerExit = {code: number | null; signal: NodeJS.Signals | null; output: string};
+
+export type RunningServer = {
+	port: number;
+	pid: number;
+	/** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. Idempotent. */
+	stop(): Promise<ServerExit>;
+};
+
+// ---- process bookkeeping -------------------------------------------------
+
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+/** Servers still running when the test process exits are killed, never left behind. */
+function track(child: ChildProcess): void {
+	live.add(child);
+	child.once('exit', () => live.delete(child));
+	if (!exitHook) {
+		exitHook = true;
+		process.once('exit', () => {
+			for (const running of live) {
+				running.kill('SIGKILL');
+			}
+		});
+	}
+}
+
+type Launched = {child: ChildProcess; output: () => string; exited: Promise<ServerExit>};
+
+function launch(command: string, args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string}): Launched {
+	const child = spawn(command, args, {
+		cwd: options.cwd ?? root,
+		env: options.env ?? process.env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	track(child);
+	let text = '';
+	const keep = (chunk: Buffer): void => {
+		if (text.length < 64 * 1024) {
+			text += chunk.toString('utf8');
+		}
+	};
+
+	child.stdout?.on('data', keep);
+	child.stderr?.on('data', keep);
+	const exited = new Promise<ServerExit>(resolve => {
+		child.once('error', error => {
+			text += `${String(error)}\n`;
+			resolve({code: null, signal: null, output: text});
+		});
+		child.once('exit', (code, signal) => {
+			resolve({code, signal, output: text});
+		});
+	});
+	return {child, output: () => text, exited};
+}
+
+function stopper(launched: Launched): () => Promise<ServerExit> {
+	let stopping: Promise<ServerExit> | undefined;
+	return async () => {
+		stopping ??= (async () => {
+			const {child} = launched;
+			if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+				child.kill('SIGTERM');
+				const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+				const exit = await launched.exited;
+				clearTimeout(timer);
+				return exit;
+			}
+
+			return launched.exited;
+		})();
+		return stopping;
+	};
+}
+
+async function delay(ms: number): Promise<void> {
+	return new Promise(resolve => {
+		setTimeout(resolve, ms);
+	});
+}
+
+// ---- the echo server -----------------------------------------------------
+
+/** The command line that runs the echo server on `port` (0 = ephemeral; it prints `listening on N`). */
+export function echoCommand(mode: EchoMode, port = 0): {command: string; args: string[]} {
+	return {command: echoServerPath, args: [mode, String(port)]};
+}
+
+/** Starts the echo server (port 0 unless given) and waits for its `listening on N` line. */
+export async function startEcho(mode: EchoMode, options: {port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunningServer> {
+	if (!existsSync(echoServerPath)) {
+		throw new Error(`${echoServerPath} is missing: run \`make -s -C test/fixtures\` first`);
+	}
+
+	const {command, args} = echoCommand(mode, options.port ?? 0);
+	const launched = launch(command, args, {env: options.env});
+	const stop = stopper(launched);
+	const timeoutMs = options.timeoutMs ?? 5000;
+	try {
+		const port = await new Promise<number>((resolve, reject) => {
+			let seen = '';
+			const timer = setTimeout(() => {
+				reject(new Error(`echoserver ${mode} did not report its port within ${timeoutMs} ms: ${launched.output()}`));
+			}, timeoutMs);
+			launched.child.stdout?.on('data', (chunk: Buffer) => {
+				seen += chunk.toString('utf8');
+				const match = /^listening on (\d+)$/m.exec(seen);
+				if (match?.[1] !== undefined) {
+					clearTimeout(timer);
+					resolve(Number(match[1]));
+				}
+			});
+			void launched.exited.then(exit => {
+				clearTimeout(timer);
+				reject(new Error(`echoserver ${mode} exited (code ${exit.code}, signal ${exit.signal}) before listening: ${exit.output}`));
+			});
+		});
+		return {port, pid: launched.child.pid!, stop};
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
+// ---- nginx and lighttpd --------------------------------------------------
+
+const asRoot = process.getuid?.() === 0;
+
+/** A double-quoted string for nginx and lighttpd configs. */
+function quote(text: string): string {
+	return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * nginx in the foreground (single process, no daemon) on 127.0.0.1:port
+ * serving `webRoot`; its config, error.log, pid file and temp paths live in a
+ * fresh temporary directory.
+ */
+export function nginxCommand(webRoot: string, port: number): ServerSpec {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-nginx-'));
+	const inDir = (name: string): string => quote(path.join(directory, name));
+	const config = [
+		...(asRoot ? ['user root;'] : []),
+		'master_process off;',
+		'daemon off;',
+		'worker_processes 1;',
+		`error_log ${inDir('error.log')};`,
+		`pid ${inDir('nginx.pid')};`,
+		'events {}',
+		'http {',
+		'\taccess_log off;',
+		`\tclient_body_temp_path ${inDir('client_body_temp')};`,
+		`\tproxy_temp_path ${inDir('proxy_temp')};`,
+		`\tfastcgi_temp_path ${inDir('fastcgi_temp')};`,
+		`\tuwsgi_temp_path ${inDir('uwsgi_temp')};`,
+		`\tscgi_temp_path ${inDir('scgi_temp')};`,
+		'\ttypes {',
+		'\t\ttext/html html;',
+		'\t\ttext/plain txt;',
+		'\t}',
+		'\tdefault_type application/octet-stream;',
+		'\tserver {',
+		`\t\tlisten 127.0.0.1:${port};`,
+		`\t\troot ${quote(webRoot)};`,
+		'\t}',
+		'}',
+		'',
+	].join('\n');
+	const file = path.join(directory, 'nginx.conf');
+	writeFileSync(file, config);
+	return {
+		command: nginxPath,
+		// -e: the log used before the config is read (otherwise /var/log/nginx/error.log)
+		args: ['-p', directory + '/', '-e', path.join(directory, 'error.log'), '-c', file],
+		directory,
+		port,
+	};
+}
+
+/**
+ * lighttpd in the foreground (-D) on 127.0.0.1:port serving `webRoot`; its
+ * config, error log, pid file and upload dir live in a fresh temporary
+ * directory. No server.username: as root it simply keeps running as root.
+ */
+export function lighttpdCommand(webRoot: string, port: number): ServerSpec {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-lighttpd-'));
+	const config = [
+		`server.document-root = ${quote(webRoot)}`,
+		`server.port = ${port}`,
+		'server.bind = "127.0.0.1"',
+		`server.errorlog = ${quote(path.join(directory, 'error.log'))}`,
+		`server.pid-file = ${quote(path.join(directory, 'lighttpd.pid'))}`,
+		`server.upload-dirs = (${quote(directory)})`,
+		'index-file.names = ("index.html")',
+		'mimetype.assign = (".html" => "text/html", ".txt" => "text/plain")',
+		'',
+	].join('\n');
+	const file = path.join(directory, 'lighttpd.conf');
+	writeFileSync(file, config);
+	return {command: lighttpdPath, args: ['-D', '-f', file], directory, port};
+}
+
+/** Whether 127.0.0.1:port accepts a TCP connection now. */
+export async function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect({host, port});
+		const done = (ok: boolean): void => {
+			socket.destroy();
+			resolve(ok);
+		};
+
+		socket.setTimeout(1000, () => done(false));
+		socket.once('connect', () => done(true));
+		socket.once('error', () => done(false));
+	});
+}
+
+/**
+ * Spawns `spec` and waits until its port accepts connections (a TCP connect
+ * every 20 ms, up to timeoutMs = 5000). Rejects, with the server's output and
+ * error.log, when it exits first or never listens.
+ */
+export async function startServer(
+	spec: {command: string; args: readonly string[]; port: number; directory?: string},
+	options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number} = {},
+): Promise<RunningServer> {
+	const launched = launch(spec.command, spec.args, options);
+	const stop = stopper(launched);
+	const describe = (why: string): Error => {
+		const log = spec.directory === undefined ? '' : readLog(path.join(spec.directory, 'error.log'));
+		return new Error(`${spec.command} ${why}\noutput: ${launched.output()}${log ? `\nerror.log: ${log}` : ''}`);
+	};
+
+	const exitedEarly = (): boolean => launched.child.exitCode !== null || launched.child.signalCode !== null || launched.child.pid === undefined;
+	const deadline = Date.now() + (options.timeoutMs ?? 5000);
+	for (;;) {
+		const ok = await canConnect(spec.port);
+		if (exitedEarly()) {
+			await stop();
+			throw describe(`exited before listening on 127.0.0.1:${spec.port}`);
+		}
+
+		if (ok) {
+			return {port: spec.port, pid: launched.child.pid!, stop};
+		}
+
+		if (Date.now() >= deadline) {
+			await stop();
+			throw describe(`did not listen on 127.0.0.1:${spec.port} within ${options.timeoutMs ?? 5000} ms`);
+		}
+
+		await delay(20);
+	}
+}
+
+function readLog(file: string): string {
+	try {
+		return readFileSync(file, 'utf8');
+	} catch {
+		return '';
+	}
+}
+
+// ---- the static web root -------------------------------------------------
+
+export const indexHtml = [
+	'<!DOCTYPE html>',
+	'<html lang="en">',
+	'<head>',
+	'<meta charset="utf-8">',
+	'<title>pdi comux test page</title>',
+	'</head>',
+	'<body>',
+	'<h1>pdi comux test page</h1>',
+	'<p>This page is served by a real web server while pdi replays a recorded',
+	'multi-connection conversation into it. Its content never changes, so the',
+	'replies can be compared byte for byte.</p>',
+	'</body>',
+	'</html>',
+	'',
+].join('\n');
+
+/** 200 KiB of deterministic text: numbered 64-byte lines. */
+export function bigText(): string {
+	const lines: string[] = [];
+	for (let i = 0; i < 3200; i++) {
+		const head = `line ${String(i).padStart(5, '0')}: `;
+		const fill = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+		const shift = i % fill.length;
+		lines.push((head + fill.slice(shift) + fill.slice(0, shift)).slice(0, 63) + '\n');
+	}
+
+	return lines.join('');
+}
+
+let webRootDirectory: string | undefined;
+
+/**
+ * A temporary directory (created once per process, removed at exit) with
+ * index.html, hello.txt ("hello\n") and big.txt (200 KiB). The files' mtimes
+ * are fixed (2020-01-01T00:00:00Z) so Last-Modified and ETag headers are
+ * stable; the Date header is not.
+ */
+export function webRoot(): string {
+	if (webRootDirectory !== undefined) {
+		return webRootDirectory;
+	}
+
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-www-'));
+	const files: Record<string, string> = {'index.html': indexHtml, 'hello.txt': 'hello\n', 'big.txt': bigText()};
+	const fixed = new Date('2020-01-01T00:00:00Z');
+	for (const [name, text] of Object.entries(files)) {
+		const file = path.join(directory, name);
+		writeFileSync(file, text);
+		utimesSync(file, fixed, fixed);
+	}
+
+	process.once('exit', () => {
+		rmSync(directory, {recursive: true, force: true});
+	});
+	webRootDirectory = directory;
+	return directory;
+}
+
+/** An ephemeral port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			const port = typeof address === 'object' && address !== null ? address.port : 0;
+			server.close(() => {
+				if (port === 0) {
+					reject(new Error('freePort: no port'));
+				} else {
+					resolve(port);
+				}
+			});
+		});
+	});
+}
+
+// ---- the plain client ----------------------------------------------------
+
+/** One step of a conversation: what connection `conn` sends, and whether a reply is awaited. */
+export type Step = {
+	conn: number;
+	data: Uint8Array;
+	awaitResponse: boolean;
+	/** On a connection's last step: do not shut down the write side before closing. */
+	noShutdown?: boolean;
+};
+
+export type ExchangeOptions = {
+	host?: string;
+	/** A reply ends when no byte arrived for this long after the last one (default 50). */
+	idleMs?: number;
+	/** A reply ends after this long in any case (default 2000). */
+	timeoutMs?: number;
+};
+
+class Connection {
+	private pending: Buffer[] = [];
+	private ended = false;
+	private wake: (() => void) | undefined;
+
+	private constructor(private readonly socket: net.Socket) {
+		const notify = (): void => {
+			this.wake?.();
+		};
+
+		socket.on('data', (chunk: Buffer) => {
+			this.pending.push(chunk);
+			notify();
+		});
+		for (const event of ['end', 'error', 'close']) {
+			socket.on(event, () => {
+				this.ended = true;
+				notify();
+			});
+		}
+	}
+
+	static async open(host: string, port: number): Promise<Connection> {
+		return new Promise((resolve, reject) => {
+			// allowHalfOpen: the server's FIN must not shut our write side
+			const socket = net.connect({host, port, allowHalfOpen: true});
+			socket.once('connect', () => {
+				socket.removeListener('error', reject);
+				resolve(new Connection(socket));
+			});
+			socket.once('error', reject);
+		});
+	}
+
+	/** Resolves once the data is handed to the kernel (or the socket is gone). */
+	async write(data: Uint8Array): Promise<void> {
+		if (data.length === 0 || this.socket.destroyed || !this.socket.writable) {
+			return;
+		}
+
+		return new Promise(resolve => {
+			const done = (): void => {
+				this.socket.removeListener('close', done);
+				resolve();
+			};
+
+			this.socket.once('close', done);
+			this.socket.write(data, () => done());
+		});
+	}
+
+	/** What arrives until EOF, idleMs without a byte after the last one, or timeoutMs. */
+	async collect(idleMs: number, timeoutMs: number): Promise<Buffer> {
+		return new Promise(resolve => {
+			const chunks: Buffer[] = [];
+			let idle: NodeJS.Timeout | undefined;
+			let finished = false;
+			const finish = (): void => {
+				if (finished) {
+					return;
+				}
+
+				finished = true;
+				clearTimeout(total);
+				clearTimeout(idle);
+				this.wake = undefined;
+				resolve(Buffer.concat(chunks));
+			};
+
+			const total = setTimeout(finish, timeoutMs);
+			const take = (): void => {
+				if (this.pending.length > 0) {
+					chunks.push(...this.pending);
+					this.pending = [];
+					clearTimeout(idle);
+					idle = setTimeout(finish, idleMs);
+				}
+
+				if (this.ended) {
+					finish();
+				}
+			};
+
+			this.wake = take;
+			take();
+		});
+	}
+
+	shutdown(): void {
+		if (!this.socket.destroyed) {
+			this.socket.end();
+		}
+	}
+
+	close(): void {
+		this.socket.destroy();
+	}
+}
+
+/**
+ * The reference client: plays `conversation` against host:port (127.0.0.1) and
+ * returns each step's reply, in step order. A connection opens on its first
+ * step; each step writes its data, and when awaitResponse reads the reply
+ * until the server closes or half-closes, idleMs (50) pass without a byte
+ * after the last one, or timeoutMs (2000) pass. A connection's last step is
+ * the last one naming it: after it the write side is shut down (unless
+ * noShutdown) and, if that step did not await, what is left of the reply is
+ * collected by the same rule; then the connection is closed. Bytes that
+ * arrive while a connection is not being read count for its next read.
+ */
+export async function plainExchangeSteps(port: number, conversation: readonly Step[], options: ExchangeOptions = {}): Promise<Buffer[]> {
+	const host = options.host ?? '127.0.0.1';
+	const idleMs = options.idleMs ?? 50;
+	const timeoutMs = options.timeoutMs ?? 2000;
+	const last = new Map<number, number>();
+	for (const [index, step] of conversation.entries()) {
+		last.set(step.conn, index);
+	}
+
+	const open = new Map<number, Connection>();
+	const replies: Buffer[] = [];
+	try {
+		for (const [index, step] of conversation.entries()) {
+			let connection = open.get(step.conn);
+			if (connection === undefined) {
+				connection = await Connection.open(host, port);
+				open.set(step.conn, connection);
+			}
+
+			await connection.write(step.data);
+			let reply = step.awaitResponse ? await connection.collect(idleMs, timeoutMs) : Buffer.alloc(0);
+			if (last.get(step.conn) === index) {
+				if (!step.noShutdown) {
+					connection.shutdown();
+				}
+
+				if (!step.awaitResponse) {
+					reply = await connection.collect(idleMs, timeoutMs);
+				}
+
+				connection.close();
+				open.delete(step.conn);
+			}
+
+			replies.push(reply);
+		}
+	} finally {
+		for (const connection of open.values()) {
+			connection.close();
+		}
+	}
+
+	return replies;
+}
+
+/** plainExchangeSteps, concatenated: what the comux-accept backend writes to stdout for the same conversation. */
+export async function plainExchange(port: number, conversation: readonly Step[], options: ExchangeOptions = {}): Promise<Buffer> {
+	return Buffer.concat(await plainExchangeSteps(port, conversation, options));
+}
+
+/** Pids of live processes whose command line contains `text` (e.g. a ServerSpec's directory). */
+export function processesMentioning(text: string): number[] {
+	const found: number[] = [];
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry) || Number(entry) === process.pid) {
+			continue;
+		}
+
+		try {
+			const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+			if (cmdline.includes(text)) {
+				found.push(Number(entry));
+			}
+		} catch {
+			// exited meanwhile
+		}
+	}
+
+	return found;
+}
