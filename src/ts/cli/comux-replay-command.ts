@@ -58,8 +58,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.option('--no-wait', 'send every chunk without waiting for replies in between (PDI_COMUX_NO_WAIT)')
 		.option('--log <file>', 'backend log: stderr or a file (PDI_COMUX_LOG)')
 		.argument('<file>', 'the comux file, or - for stdin')
-		.argument('[server...]', 'the server command and its arguments')
-		.passThroughOptions()
+		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
 			const [command = '', ...args] = requireServer(server, runUsage);
 			const program = resolveProgram(command);
@@ -98,8 +97,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.option('--timeout <ms>', 'kill a replay that runs longer (a hang)', '10000')
 		.option('--no-progress', 'no progress bar')
 		.argument('<dir>', 'a directory of comux files')
-		.argument('[server...]', 'the server command and its arguments')
-		.passThroughOptions()
+		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (directory, server, options) => {
 			requireServer(server, replayUsage);
 			const timeout = Number(options.timeout);

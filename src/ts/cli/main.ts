@@ -7,6 +7,8 @@ import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {packageVersion} from '../native/package-root.js';
 import {pdiPaths} from '../paths.js';
+import {registerComuxCommands} from './comux-command.js';
+import {registerComuxReplayCommands} from './comux-replay-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 
@@ -89,6 +91,7 @@ export function createCli(): Command {
 
 	registerRunCommand(cli);
 	registerConfigCommands(cli);
+	registerComuxReplayCommands(registerComuxCommands(cli));
 	return cli;
 }
 

@@ -1,0 +1,205 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {comux} from '../src/ts/comux/builder.js';
+import {runComux, type RunComuxOptions} from '../src/ts/comux/replay.js';
+import {pdi} from './helpers/cli.js';
+import {
+	bigText, echoModes, echoServerPath, freePort, lighttpdCommand, nginxCommand, plainExchange, startEcho, startServer, webRoot,
+	type Step,
+} from './helpers/servers.js';
+
+const quiet: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1'}};
+const encoder = new TextEncoder();
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-replay-'));
+
+function step(conn: number, data: string | Uint8Array, awaitResponse: boolean, noShutdown = false): Step {
+	return {conn, data: typeof data === 'string' ? encoder.encode(data) : data, awaitResponse, noShutdown};
+}
+
+/** The comux file for steps, in step order (sched = position). */
+function toComux(steps: readonly Step[]): Uint8Array {
+	const builder = comux();
+	for (const entry of steps) {
+		builder.conn(entry.conn, entry.data, {awaitResponse: entry.awaitResponse, noShutdown: entry.noShutdown ?? false});
+	}
+
+	return builder.bytes();
+}
+
+function deterministicBytes(size: number, seed: number): Uint8Array {
+	const bytes = new Uint8Array(size);
+	let state = seed;
+	for (let index = 0; index < size; index++) {
+		state = (state * 1_103_515_245 + 12_345) >>> 0;
+		bytes[index] = state >>> 24;
+	}
+
+	return bytes;
+}
+
+const echoConversation: Step[] = [
+	step(0, 'hello ', true),
+	step(0, 'world', false),
+	step(1, 'second connection', true),
+	step(1, deterministicBytes(100_000, 7), false),
+	step(2, 'third, not awaited, collected after its last chunk', false),
+];
+
+for (const mode of echoModes) {
+	test.serial(`echo server (${mode}): a replay gives exactly what a plain client gets, and the server exits 0 by itself`, async t => {
+		const server = await startEcho(mode);
+		const expected = await plainExchange(server.port, echoConversation);
+		await server.stop();
+		const result = await runComux([echoServerPath, mode, '0'], toComux(echoConversation), quiet);
+		t.is(result.status, 0, result.stderr);
+		t.false(result.timedOut);
+		t.true(result.stdout.equals(expected), `replay ${result.stdout.length} bytes, plain ${expected.length} bytes`);
+	});
+}
+
+const maskDate = (reply: Buffer) => reply.toString('latin1').replaceAll(/^Date: .*\r$/gm, 'Date: (masked)\r');
+
+const httpConversation: Step[] = [
+	step(0, 'GET /hello.txt HTTP/1.0\r\n\r\n', true),
+	step(1, 'GET /index.html HTTP/1.0\r\nUser-Agent: pdi\r\n\r\n', true),
+	step(2, 'GET /nothing-here HTTP/1.0\r\n\r\n', true),
+	step(3, 'GET /big.txt HTT', false),
+	step(3, 'P/1.0\r\n\r\n', true),
+	step(4, 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n', true, true),
+];
+
+for (const [name, command] of [['nginx', nginxCommand], ['lighttpd', lighttpdCommand]] as const) {
+	test.serial(`${name} as shipped: a multi-connection replay gives what a plain client gets (Date masked), then exits 0`, async t => {
+		const root = webRoot();
+		const port = await freePort();
+		const spec = command(root, port);
+		const server = await startServer(spec);
+		const expected = await plainExchange(port, httpConversation);
+		await server.stop();
+		t.regex(expected.toString('latin1'), /200 OK[\s\S]*hello\n/);
+		t.true(expected.toString('latin1').includes(bigText()));
+		const result = await runComux([spec.command, ...spec.args], toComux(httpConversation));
+		t.is(result.status, 0, result.stderr);
+		t.false(result.timedOut, 'the keep-alive connection (no shutdown) must not stall the replay');
+		t.is(maskDate(result.stdout), maskDate(expected));
+	});
+}
+
+test.serial('stdin as a pipe, stdin as a file and PDI_COMUX_INPUT give identical output', async t => {
+	const input = toComux(echoConversation);
+	const file = path.join(scratch, 'conversation.comux');
+	writeFileSync(file, input);
+	const piped = await runComux([echoServerPath, 'epoll', '0'], input, quiet);
+	const fromFile = await runComux([echoServerPath, 'epoll', '0'], file, quiet);
+	const fromVariable = await runComux([echoServerPath, 'epoll', '0'], new Uint8Array(), {env: {...process.env, ECHO_QUIET: '1', PDI_COMUX_INPUT: file}});
+	t.is(piped.status, 0, piped.stderr);
+	t.true(piped.stdout.length > 100_000);
+	t.true(fromFile.stdout.equals(piped.stdout));
+	t.true(fromVariable.stdout.equals(piped.stdout));
+});
+
+test.serial('a 1 MiB chunk arrives byte-exact', async t => {
+	const chunk = deterministicBytes(1024 * 1024, 42);
+	const result = await runComux([echoServerPath, 'epoll', '0'], toComux([step(0, chunk, true)]), quiet);
+	t.is(result.status, 0, result.stderr);
+	t.true(result.stdout.equals(Buffer.from(chunk)));
+});
+
+test.serial('300 chunks on one connection all arrive, in order', async t => {
+	const steps = Array.from({length: 300}, (_, index) => step(0, `chunk ${index}\n`, false));
+	const result = await runComux([echoServerPath, 'poll', '0'], toComux(steps), quiet);
+	t.is(result.status, 0, result.stderr);
+	t.is(result.stdout.toString(), steps.map(entry => Buffer.from(entry.data).toString()).join(''));
+});
+
+test.serial('2000 connections in one file replay without running out of descriptors', async t => {
+	const steps = Array.from({length: 2000}, (_, index) => step(index, `connection ${index}\n`, false));
+	const result = await runComux([echoServerPath, 'epoll', '0'], toComux(steps), {...quiet, timeout: 120_000});
+	t.is(result.status, 0, result.stderr);
+	t.is(result.stdout.toString(), steps.map(entry => Buffer.from(entry.data).toString()).join(''));
+});
+
+test.serial('PDI_COMUX_NO_WAIT gives byte-identical output over 20 runs', async t => {
+	const input = toComux(echoConversation);
+	const outputs: Buffer[] = [];
+	for (let run = 0; run < 20; run++) {
+		const result = await runComux([echoServerPath, 'epoll', '0'], input, {...quiet, noWait: true});
+		t.is(result.status, 0, result.stderr);
+		outputs.push(result.stdout);
+	}
+
+	t.true(outputs[0]!.length > 100_000);
+	t.true(outputs.every(output => output.equals(outputs[0]!)));
+});
+
+function header(conns: number, chunks: number, version = 0): Buffer {
+	const bytes = Buffer.alloc(20);
+	bytes.write('comux!!!', 0, 'latin1');
+	bytes.writeUInt32LE(version, 8);
+	bytes.writeUInt32LE(conns, 12);
+	bytes.writeUInt32LE(chunks, 16);
+	return bytes;
+}
+
+function chunkHeader(conn: number, length: bigint, sched: number, flags: number): Buffer {
+	const bytes = Buffer.alloc(20);
+	bytes.writeUInt32LE(conn, 0);
+	bytes.writeBigUInt64LE(length, 4);
+	bytes.writeUInt32LE(sched, 12);
+	bytes.writeUInt32LE(flags, 16);
+	return bytes;
+}
+
+const valid = Buffer.concat([header(1, 1), chunkHeader(0, 2n, 0, 1), Buffer.from('hi')]);
+const invalidInputs: Array<[string, Buffer, string]> = [
+	['bad magic', Buffer.from('COMUX!!!xxxxxxxxxxxx'), 'bad magic at byte 0'],
+	['a version other than 0', Buffer.concat([header(1, 1, 1), chunkHeader(0, 2n, 0, 1), Buffer.from('hi')]), 'unsupported version 1 at byte 8'],
+	['a truncated header', valid.subarray(0, 15), 'truncated header at byte 15'],
+	['a truncated chunk', valid.subarray(0, 41), 'truncated data of chunk 0 at byte 40'],
+	['a conn id out of range', Buffer.concat([header(1, 1), chunkHeader(1, 2n, 0, 1), Buffer.from('hi')]), 'chunk 0: conn_id 1 is not below num_conns 1 at byte 20'],
+	['a connection without chunks', Buffer.concat([header(2, 1), chunkHeader(0, 2n, 0, 1), Buffer.from('hi')]), 'connection 1 has no chunk at byte 12'],
+	['num_chunks beyond the limit', header(1, 2_000_000), 'num_chunks 2000000 exceeds the limit 1048576 at byte 16'],
+	['len beyond the limit', Buffer.concat([header(1, 1), chunkHeader(0, 1n << 40n, 0, 1)]), 'chunk 0: len 1099511627776 exceeds the limit 67108864 at byte 24'],
+	['trailing bytes', Buffer.concat([valid, Buffer.from('xyz')]), '3 trailing bytes at byte 42'],
+];
+
+for (const [what, input, message] of invalidInputs) {
+	test.serial(`invalid input (${what}) exits 3 with its place and never starts the server`, async t => {
+		const result = await runComux([echoServerPath, 'epoll', '0'], input);
+		t.is(result.status, 3);
+		t.is(result.stderr, `pdi-comux: ${message}\n`);
+		t.is(result.stdout.length, 0, 'the server never printed "listening on"');
+	});
+}
+
+test.serial('pdi comux run replays one file and prints the replies', async t => {
+	const file = path.join(scratch, 'run.comux');
+	writeFileSync(file, toComux([step(0, 'ping\n', true)]));
+	const result = await pdi(['comux', 'run', file, '--', echoServerPath, 'accept', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stdout, 'ping\n');
+});
+
+test.serial('pdi comux replay of 50 files reports each one and flags the crashing input', async t => {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-comux-corpus-'));
+	for (let index = 0; index < 50; index++) {
+		const data = index === 17 ? 'CRASH! now\n' : `file ${index}\n`;
+		writeFileSync(path.join(directory, `input-${String(index).padStart(2, '0')}.comux`), toComux([step(0, data, true)]));
+	}
+
+	const result = await pdi(['comux', 'replay', directory, '--json', '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}, timeout: 300_000});
+	t.is(result.code, 1, result.stderr);
+	const report = JSON.parse(result.stdout) as {files: Array<{file: string; verdict: string; signal: string | null; outputBytes: number}>; crashes: number};
+	t.is(report.files.length, 50);
+	t.is(report.crashes, 1);
+	const crashed = report.files.filter(entry => entry.verdict === 'crash');
+	t.deepEqual(crashed.map(entry => path.basename(entry.file)), ['input-17.comux']);
+	t.is(crashed[0]?.signal, 'SIGSEGV');
+	t.true(report.files.filter(entry => entry.verdict === 'ok').every(entry => entry.outputBytes > 0));
+	const table = await pdi(['comux', 'replay', directory, '--', echoServerPath, 'poll', '0'], {env: {...process.env, ECHO_QUIET: '1'}, timeout: 300_000});
+	t.is(table.code, 1);
+	t.regex(table.stdout, /^input-17\.comux\s+crash\s+139\s+SIGSEGV/m);
+	t.regex(table.stdout, /50 files: 49 ok, 1 crash/);
+});
