@@ -1,0 +1,323 @@
+import {closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync} from 'node:fs';
+import {InvalidArgumentError, type Command} from '@commander-js/extra-typings';
+import {comux, comuxFromDescription, comuxToDescription} from '../comux/builder.js';
+import {ComuxError} from '../comux/comux-error.js';
+import {
+	AWAIT_RESPONSE,
+	COMUX_MAGIC,
+	COMUX_MAX_INPUT,
+	NO_SHUTDOWN,
+	checkComuxHead,
+	parseComux,
+	serializeComux,
+	type ComuxDocument,
+} from '../comux/format.js';
+import {fileErrorReason} from '../config/config-error.js';
+import {PdiError} from '../errors.js';
+
+const previewLength = 40;
+
+function readFailure(file: string, error: unknown): PdiError {
+	return new PdiError(`cannot read ${file}: ${fileErrorReason(error)}`, {cause: error});
+}
+
+async function readStdin(limit: number): Promise<{bytes: Uint8Array; length: number}> {
+	const kept: Buffer[] = [];
+	let keptLength = 0;
+	let length = 0;
+	for await (const piece of process.stdin as AsyncIterable<Buffer>) {
+		length += piece.length;
+		if (keptLength < limit) {
+			const part = piece.subarray(0, limit - keptLength);
+			kept.push(part);
+			keptLength += part.length;
+		}
+	}
+
+	return {bytes: Buffer.concat(kept), length};
+}
+
+/**
+ * The bytes of a comux file (`-` is stdin). An input over {@link COMUX_MAX_INPUT} is rejected
+ * after reading only its start (for stdin: without keeping the rest), with the parser's message.
+ */
+export async function readComuxInput(file: string): Promise<Uint8Array> {
+	if (file === '-') {
+		const {bytes, length} = await readStdin(COMUX_MAX_INPUT + 1);
+		if (length > COMUX_MAX_INPUT) {
+			checkComuxHead(bytes, length);
+		}
+
+		return bytes;
+	}
+
+	let fd: number;
+	try {
+		fd = openSync(file, 'r');
+	} catch (error) {
+		throw readFailure(file, error);
+	}
+
+	try {
+		const stat = fstatSync(fd);
+		if (stat.isFile() && stat.size > COMUX_MAX_INPUT) {
+			const head = new Uint8Array(COMUX_MAGIC.length);
+			readSync(fd, head, 0, head.length, 0);
+			checkComuxHead(head, stat.size);
+		}
+
+		return readFileSync(fd);
+	} catch (error) {
+		if (error instanceof PdiError) {
+			throw error;
+		}
+
+		throw readFailure(file, error);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+async function readText(file: string): Promise<string> {
+	if (file === '-') {
+		return Buffer.from((await readStdin(Number.POSITIVE_INFINITY)).bytes).toString('utf8');
+	}
+
+	try {
+		return readFileSync(file, 'utf8');
+	} catch (error) {
+		throw readFailure(file, error);
+	}
+}
+
+/** `await,noshut`, `await`, `noshut` or `-`. */
+export function formatFlags(flags: number): string {
+	const names = [(flags & AWAIT_RESPONSE) !== 0 && 'await', (flags & NO_SHUTDOWN) !== 0 && 'noshut'].filter(Boolean);
+	return names.length > 0 ? names.join(',') : '-';
+}
+
+/** Printable ASCII as is, `\\`, `\r`, `\n`, `\t`, `\0` and `\xHH` for the rest. */
+export function escapeBytes(bytes: Uint8Array): string {
+	let text = '';
+	for (const byte of bytes) {
+		switch (byte) {
+			case 0x5C: {
+				text += '\\\\';
+				break;
+			}
+
+			case 0x0D: {
+				text += '\\r';
+				break;
+			}
+
+			case 0x0A: {
+				text += '\\n';
+				break;
+			}
+
+			case 0x09: {
+				text += '\\t';
+				break;
+			}
+
+			case 0x00: {
+				text += '\\0';
+				break;
+			}
+
+			default: {
+				text += byte >= 0x20 && byte < 0x7F ? String.fromCodePoint(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+			}
+		}
+	}
+
+	return text;
+}
+
+const simpleEscapes = new Map([['r', 0x0D], ['n', 0x0A], ['t', 0x09], ['\\', 0x5C], ['0', 0x00]]);
+
+/** The bytes of DATA with C escapes: `\r \n \t \\ \xHH \0`; everything else as UTF-8. */
+export function unescapeData(text: string): Uint8Array {
+	const parts: Uint8Array[] = [];
+	const encoder = new TextEncoder();
+	let literal = 0;
+	for (let i = 0; i < text.length; i++) {
+		if (text[i] !== '\\') {
+			continue;
+		}
+
+		parts.push(encoder.encode(text.slice(literal, i)));
+		const next = text[i + 1];
+		const simple = next === undefined ? undefined : simpleEscapes.get(next);
+		if (simple !== undefined) {
+			parts.push(Uint8Array.of(simple));
+			i++;
+		} else if (next === 'x' && /^[\da-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+			parts.push(Uint8Array.of(Number.parseInt(text.slice(i + 2, i + 4), 16)));
+			i += 3;
+		} else {
+			const escape = next === 'x' ? text.slice(i, i + 4) : text.slice(i, i + 2);
+			throw new PdiError(`bad escape '${escape}' in '${text}' (known: \\r \\n \\t \\\\ \\xHH \\0)`);
+		}
+
+		literal = i + 1;
+	}
+
+	parts.push(encoder.encode(text.slice(literal)));
+	return new Uint8Array(Buffer.concat(parts));
+}
+
+function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
+	const widths: number[] = [];
+	for (const row of rows) {
+		for (const [column, cell] of row.entries()) {
+			widths[column] = Math.max(widths[column] ?? 0, cell.length);
+		}
+	}
+
+	return rows.map(row => row.map((cell, column) => {
+		if (column === row.length - 1) {
+			return cell;
+		}
+
+		const width = widths[column] ?? 0;
+		return rightAligned.has(column) ? cell.padStart(width) : cell.padEnd(width);
+	}).join('  ').trimEnd() + '\n').join('');
+}
+
+/** What `pdi comux show` prints: the header, then one line per chunk in file order. */
+export function formatComux(doc: ComuxDocument, size: number): string {
+	const dataBytes = doc.chunks.reduce((sum, chunk) => sum + chunk.data.length, 0);
+	const header = [
+		`version      ${doc.version}`,
+		`num_conns    ${doc.numConns}`,
+		`num_chunks   ${doc.chunks.length}`,
+		`total bytes  ${size}`,
+		`data bytes   ${dataBytes}`,
+	].join('\n') + '\n';
+	if (doc.chunks.length === 0) {
+		return header;
+	}
+
+	const rows = [
+		['index', 'conn', 'sched', 'flags', 'length', 'preview'],
+		...doc.chunks.map(({conn, sched, flags, data}, index) => [
+			String(index),
+			String(conn),
+			String(sched),
+			formatFlags(flags),
+			String(data.length),
+			escapeBytes(data.subarray(0, previewLength)) + (data.length > previewLength ? '...' : ''),
+		]),
+	];
+	return header + '\n' + table(rows, new Set([0, 1, 2, 4]));
+}
+
+function parseCount(value: string): number {
+	if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+		throw new InvalidArgumentError('expected a non-negative integer');
+	}
+
+	return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+	return [...previous, value];
+}
+
+async function documentFromJson(file: string): Promise<ComuxDocument> {
+	const name = file === '-' ? 'stdin' : file;
+	let value: unknown;
+	try {
+		value = JSON.parse(await readText(file));
+	} catch (error) {
+		if (error instanceof PdiError) {
+			throw error;
+		}
+
+		throw new PdiError(`${name}: invalid JSON: ${(error as Error).message}`, {cause: error});
+	}
+
+	try {
+		return comuxFromDescription(value);
+	} catch (error) {
+		if (error instanceof ComuxError) {
+			throw new ComuxError(`${name}: ${error.reason}`, error.offset, {cause: error});
+		}
+
+		throw error;
+	}
+}
+
+function documentFromChunks(specs: readonly string[], options: {await?: boolean; shutdown: boolean; numConns?: number}): ComuxDocument {
+	const builder = comux();
+	for (const spec of specs) {
+		const match = /^(\d+):/.exec(spec);
+		if (!match) {
+			throw new PdiError(`--chunk '${spec}': expected CONN:DATA, CONN a connection id`);
+		}
+
+		builder.conn(Number(match[1]), unescapeData(spec.slice(match[0].length)), {awaitResponse: options.await, noShutdown: !options.shutdown});
+	}
+
+	if (options.numConns !== undefined) {
+		builder.numConns(options.numConns);
+	}
+
+	return builder.build();
+}
+
+/**
+ * Adds the `comux` command group with `show FILE` and `build`, and returns it, so that other
+ * subcommands (`run`, `replay`) can be attached to it. An invalid comux input throws its
+ * {@link ComuxError} (the CLI prints `pdi: <message>` and exits 3).
+ */
+export function registerComuxCommands(cli: Command): Command {
+	const group = cli.command('comux')
+		.description('read, write and replay comux files (several client connections of one conversation in one file)');
+
+	group.command('show')
+		.description('validate FILE and print its header and a table of its chunks (an invalid file exits 3, naming the byte)')
+		.argument('<file>', 'the comux file; - for stdin')
+		.option('--json', 'print a JSON description instead (the input format of `pdi comux build --json`)')
+		.action(async (file, options) => {
+			const bytes = await readComuxInput(file);
+			const doc = parseComux(bytes);
+			process.stdout.write(options.json ? JSON.stringify(comuxToDescription(doc), null, 2) + '\n' : formatComux(doc, bytes.length));
+		});
+
+	group.command('build')
+		.description('write a comux file from a JSON description or from --chunk arguments')
+		.usage('[-o FILE] (--json FILE | --chunk CONN:DATA... [--await] [--no-shutdown] [--num-conns N])')
+		.option('-o, --output <file>', 'write to FILE instead of stdout')
+		.option('--json <file>', 'the JSON description ({"numConns"?, "chunks": [{"conn", "data", "encoding"?, "sched"?, "awaitResponse"?, "noShutdown"?}]}); - for stdin')
+		.option('--chunk <conn:data>', 'a chunk of connection CONN; DATA understands \\r \\n \\t \\\\ \\xHH \\0; repeatable, in file and schedule order', collect)
+		.option('--await', 'set AWAIT_RESPONSE on every --chunk')
+		.option('--no-shutdown', 'set NO_SHUTDOWN on every --chunk')
+		.option('--num-conns <n>', 'number of connections for --chunk (default: highest CONN + 1)', parseCount)
+		.action(async options => {
+			const chunks = options.chunk ?? [];
+			if (options.json !== undefined && chunks.length > 0) {
+				throw new PdiError('give either --json FILE or --chunk arguments, not both');
+			}
+
+			if (options.json === undefined && chunks.length === 0) {
+				throw new PdiError('nothing to build: give --json FILE or at least one --chunk CONN:DATA');
+			}
+
+			if (options.output === undefined && process.stdout.isTTY) {
+				throw new PdiError('refusing to write a binary comux file to a terminal; use -o FILE or redirect stdout');
+			}
+
+			const doc = options.json === undefined ? documentFromChunks(chunks, options) : await documentFromJson(options.json);
+			const output = serializeComux(doc);
+			if (options.output === undefined) {
+				process.stdout.write(output);
+			} else {
+				writeFileSync(options.output, output);
+			}
+		});
+
+	return group;
+}

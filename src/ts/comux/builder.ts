@@ -1,0 +1,289 @@
+import {ComuxError} from './comux-error.js';
+import {
+	AWAIT_RESPONSE,
+	COMUX_VERSION,
+	NO_SHUTDOWN,
+	serializeComux,
+	validateComux,
+	type ComuxChunk,
+	type ComuxDocument,
+} from './format.js';
+
+/** Options of {@link ComuxBuilder.conn}. */
+export type ComuxChunkOptions = {
+	/** Schedule value (u32); by default the chunk's position, so chunks go in file order. */
+	sched?: number;
+	/** Set {@link AWAIT_RESPONSE}: read the server's reply after sending this chunk. */
+	awaitResponse?: boolean;
+	/** Set {@link NO_SHUTDOWN}: keep the write side open after the connection's last chunk. */
+	noShutdown?: boolean;
+};
+
+const encoder = new TextEncoder();
+
+function toBytes(data: string | Uint8Array): Uint8Array {
+	return typeof data === 'string' ? encoder.encode(data) : data;
+}
+
+/**
+ * Builds a comux document chunk by chunk:
+ *
+ * ```ts
+ * const bytes = comux()
+ * 	.conn(0, 'GET / HTTP/1.1\r\n', {awaitResponse: false})
+ * 	.conn(1, 'GET /other HTTP/1.1\r\n\r\n', {awaitResponse: true})
+ * 	.conn(0, 'Host: x\r\n\r\n', {awaitResponse: true})
+ * 	.bytes();
+ * ```
+ */
+export class ComuxBuilder {
+	readonly #chunks: ComuxChunk[] = [];
+	#numConns: number | undefined;
+
+	/**
+	 * Appends a chunk for connection `id`. Strings are sent as UTF-8; a Uint8Array is kept as
+	 * given (not copied).
+	 */
+	conn(id: number, data: string | Uint8Array, options: ComuxChunkOptions = {}): this {
+		const flags = (options.awaitResponse ? AWAIT_RESPONSE : 0) | (options.noShutdown ? NO_SHUTDOWN : 0);
+		this.#chunks.push({conn: id, sched: options.sched ?? this.#chunks.length, flags, data: toBytes(data)});
+		return this;
+	}
+
+	/** Declares `n` connections; by default, one more than the highest id used (0 without chunks). */
+	numConns(n: number): this {
+		this.#numConns = n;
+		return this;
+	}
+
+	/**
+	 * The document, validated like a parsed file.
+	 *
+	 * @throws ComuxError when it is not valid (a connection without chunks, an id not below numConns, ...)
+	 */
+	build(): ComuxDocument {
+		const numConns = this.#numConns ?? this.#chunks.reduce((most, chunk) => Math.max(most, chunk.conn + 1), 0);
+		const doc: ComuxDocument = {version: COMUX_VERSION, numConns, chunks: this.#chunks.map(chunk => ({...chunk}))};
+		validateComux(doc);
+		return doc;
+	}
+
+	/**
+	 * The document's bytes.
+	 *
+	 * @throws ComuxError when it is not valid
+	 */
+	bytes(): Uint8Array {
+		return serializeComux(this.build());
+	}
+}
+
+/** A new, empty {@link ComuxBuilder}. */
+export function comux(): ComuxBuilder {
+	return new ComuxBuilder();
+}
+
+/**
+ * Cuts one request into pieces, to send it in several chunks: `sizes` gives the length of each
+ * piece (what is left after them becomes one last piece), `{size}` cuts pieces of `size` bytes
+ * (the last one may be shorter). Strings are UTF-8 (a cut may fall inside a character). Empty
+ * data gives one empty piece. The pieces are views of `data` when it is a Uint8Array.
+ *
+ * @throws RangeError when a size is not a non-negative integer (`size` must be positive) or the sizes add up to more than the data
+ */
+export function splitRequest(data: string | Uint8Array, sizes: readonly number[] | {size: number}): Uint8Array[] {
+	const bytes = toBytes(data);
+	const pieces: Uint8Array[] = [];
+	if ('size' in sizes) {
+		const {size} = sizes;
+		if (!Number.isSafeInteger(size) || size <= 0) {
+			throw new RangeError(`splitRequest: size must be a positive integer, got ${size}`);
+		}
+
+		for (let offset = 0; offset < bytes.length; offset += size) {
+			pieces.push(bytes.subarray(offset, offset + size));
+		}
+
+		return pieces.length > 0 ? pieces : [bytes.subarray(0, 0)];
+	}
+
+	let offset = 0;
+	for (const size of sizes) {
+		if (!Number.isSafeInteger(size) || size < 0) {
+			throw new RangeError(`splitRequest: sizes must be non-negative integers, got ${size}`);
+		}
+
+		if (offset + size > bytes.length) {
+			throw new RangeError(`splitRequest: the sizes add up to more than the ${bytes.length} bytes of data`);
+		}
+
+		pieces.push(bytes.subarray(offset, offset + size));
+		offset += size;
+	}
+
+	if (offset < bytes.length || pieces.length === 0) {
+		pieces.push(bytes.subarray(offset));
+	}
+
+	return pieces;
+}
+
+/** One chunk of a {@link ComuxDescription}. */
+export type ComuxChunkDescription = {
+	conn: number;
+	/** The chunk's bytes, spelled in `encoding`. */
+	data: string;
+	/** How `data` spells the bytes; `utf8` by default. */
+	encoding?: 'utf8' | 'base64' | 'hex';
+	/** Schedule value; by default the chunk's position. */
+	sched?: number;
+	awaitResponse?: boolean;
+	noShutdown?: boolean;
+};
+
+/**
+ * A comux document as JSON: what `pdi comux build --json` reads and `pdi comux show --json` prints.
+ * `numConns` defaults to one more than the highest connection id.
+ */
+export type ComuxDescription = {
+	version?: 0;
+	numConns?: number;
+	chunks: ComuxChunkDescription[];
+};
+
+const decoder = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true});
+const chunkKeys = new Set(['conn', 'data', 'encoding', 'sched', 'awaitResponse', 'noShutdown']);
+const documentKeys = new Set(['version', 'numConns', 'chunks']);
+
+function describe(value: unknown): string {
+	return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
+	for (const key of Object.keys(value)) {
+		if (!allowed.has(key)) {
+			throw new ComuxError(`${where}unknown key '${key}'`);
+		}
+	}
+}
+
+function u32Field(value: unknown, where: string): number {
+	if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xFFFF_FFFF) {
+		throw new ComuxError(`${where}: expected an integer from 0 to 4294967295, got ${describe(value)}`);
+	}
+
+	return value;
+}
+
+function booleanField(value: unknown, where: string): boolean {
+	if (value !== undefined && typeof value !== 'boolean') {
+		throw new ComuxError(`${where}: expected true or false, got ${describe(value)}`);
+	}
+
+	return value ?? false;
+}
+
+function decodeData(data: unknown, encoding: unknown, where: string): Uint8Array {
+	if (typeof data !== 'string') {
+		throw new ComuxError(`${where}.data: expected a string, got ${describe(data)}`);
+	}
+
+	switch (encoding ?? 'utf8') {
+		case 'utf8': {
+			return encoder.encode(data);
+		}
+
+		case 'base64': {
+			if (data.length % 4 !== 0 || !/^[A-Za-z\d+/]*={0,2}$/.test(data)) {
+				throw new ComuxError(`${where}.data: not valid base64`);
+			}
+
+			return new Uint8Array(Buffer.from(data, 'base64'));
+		}
+
+		case 'hex': {
+			const compact = data.replaceAll(/\s/g, '');
+			if (compact.length % 2 !== 0 || !/^[\da-fA-F]*$/.test(compact)) {
+				throw new ComuxError(`${where}.data: not valid hex`);
+			}
+
+			return new Uint8Array(Buffer.from(compact, 'hex'));
+		}
+
+		default: {
+			throw new ComuxError(`${where}.encoding: expected 'utf8', 'base64' or 'hex', got ${describe(encoding)}`);
+		}
+	}
+}
+
+/**
+ * The document a JSON description stands for (see {@link ComuxDescription}), validated.
+ *
+ * @throws ComuxError naming the field (`chunks[2].conn: ...`) or, for a valid shape that is not a valid document, as {@link validateComux}
+ */
+export function comuxFromDescription(value: unknown): ComuxDocument {
+	if (!isRecord(value)) {
+		throw new ComuxError(`a comux description is an object with a chunks array, got ${Array.isArray(value) ? 'an array' : describe(value)}`);
+	}
+
+	checkKeys(value, documentKeys, '');
+	if (value['version'] !== undefined && value['version'] !== COMUX_VERSION) {
+		throw new ComuxError(`unsupported version ${describe(value['version'])}`);
+	}
+
+	const {chunks} = value;
+	if (!Array.isArray(chunks)) {
+		throw new ComuxError(`chunks: expected an array, got ${describe(chunks)}`);
+	}
+
+	const builder = comux();
+	if (value['numConns'] !== undefined) {
+		builder.numConns(u32Field(value['numConns'], 'numConns'));
+	}
+
+	for (const [index, chunk] of (chunks as unknown[]).entries()) {
+		const where = `chunks[${index}]`;
+		if (!isRecord(chunk)) {
+			throw new ComuxError(`${where}: expected an object, got ${describe(chunk)}`);
+		}
+
+		checkKeys(chunk, chunkKeys, `${where}: `);
+		builder.conn(u32Field(chunk['conn'], `${where}.conn`), decodeData(chunk['data'], chunk['encoding'], where), {
+			sched: chunk['sched'] === undefined ? undefined : u32Field(chunk['sched'], `${where}.sched`),
+			awaitResponse: booleanField(chunk['awaitResponse'], `${where}.awaitResponse`),
+			noShutdown: booleanField(chunk['noShutdown'], `${where}.noShutdown`),
+		});
+	}
+
+	return builder.build();
+}
+
+/**
+ * The JSON description of a document: every field spelled out, data as UTF-8 text when it is
+ * valid UTF-8, else as base64. `comuxFromDescription(comuxToDescription(doc))` equals `doc`.
+ */
+export function comuxToDescription(doc: ComuxDocument): Required<ComuxDescription> & {chunks: Array<Required<ComuxChunkDescription>>} {
+	return {
+		version: COMUX_VERSION,
+		numConns: doc.numConns,
+		chunks: doc.chunks.map(({conn, sched, flags, data}) => {
+			let text: string | undefined;
+			try {
+				text = decoder.decode(data);
+			} catch {}
+
+			return {
+				conn,
+				sched,
+				awaitResponse: (flags & AWAIT_RESPONSE) !== 0,
+				noShutdown: (flags & NO_SHUTDOWN) !== 0,
+				encoding: text === undefined ? 'base64' : 'utf8',
+				data: text ?? Buffer.from(data.buffer, data.byteOffset, data.length).toString('base64'),
+			};
+		}),
+	};
+}

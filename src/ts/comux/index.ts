@@ -1,0 +1,32 @@
+export {ComuxError} from './comux-error.js';
+export {
+	AWAIT_RESPONSE,
+	COMUX_CHUNK_HEADER_SIZE,
+	COMUX_HEADER_SIZE,
+	COMUX_KNOWN_FLAGS,
+	COMUX_MAGIC,
+	COMUX_MAX_CHUNK_LEN,
+	COMUX_MAX_CHUNKS,
+	COMUX_MAX_CONNS,
+	COMUX_MAX_INPUT,
+	COMUX_VERSION,
+	NO_SHUTDOWN,
+	checkComuxHead,
+	parseComux,
+	scheduleOrder,
+	serializeComux,
+	validateComux,
+	type ComuxChunk,
+	type ComuxDocument,
+} from './format.js';
+export {
+	ComuxBuilder,
+	comux,
+	comuxFromDescription,
+	comuxToDescription,
+	splitRequest,
+	type ComuxChunkDescription,
+	type ComuxChunkOptions,
+	type ComuxDescription,
+} from './builder.js';
+export {runComux, type ComuxRunResult, type RunComuxOptions} from './replay.js';

@@ -1,0 +1,197 @@
+import {execFile} from 'node:child_process';
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {comux, parseComux, type ComuxDescription} from '../src/ts/comux/index.js';
+import {cliPath, pdi, root} from './helpers/cli.js';
+
+/** The comux corpus kept in the repository (data/comux-samples, see its README). */
+const samples = path.join(root, 'data/comux-samples');
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-cli-'));
+
+function write(name: string, contents: string | Uint8Array): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, contents);
+	return file;
+}
+
+type BinaryResult = {code: number; stdout: Buffer; stderr: string};
+
+/** Runs the built CLI with `input` on stdin, keeping stdout as bytes. */
+async function pdiBinary(args: readonly string[], input?: Uint8Array | string): Promise<BinaryResult> {
+	return new Promise(resolve => {
+		const child = execFile(process.execPath, [cliPath, ...args], {cwd: root, encoding: 'buffer', timeout: 60_000, maxBuffer: 64 * 1024 * 1024}, (error, stdout, stderr) => {
+			const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
+			resolve({code, stdout, stderr: stderr.toString('utf8')});
+		});
+		child.stdin?.end(input);
+	});
+}
+
+test('pdi comux show prints the header and one line per chunk with plain decimal lengths', async t => {
+	const file = path.join(samples, 'http/comux_http_3c4c.txt');
+	const result = await pdi(['comux', 'show', file]);
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stderr, '');
+	const lines = result.stdout.split('\n');
+	t.deepEqual(lines.slice(0, 5), ['version      0', 'num_conns    3', 'num_chunks   4', 'total bytes  330', 'data bytes   230']);
+	t.regex(lines[6] ?? '', /^index +conn +sched +flags +length +preview$/);
+	t.regex(lines[7] ?? '', /^ +0 +1 +1 +- +77 +GET \/api\/junk HTTP\/1\.1\\r\\nAccept-Encoding:\.\.\.$/);
+	t.regex(lines[8] ?? '', /^ +1 +0 +0 +- +51 +GET \/api\/login HTTP\/1\.0\\r\\n/);
+	t.regex(lines[9] ?? '', /^ +2 +0 +2 +await +51 +/);
+	t.regex(lines[10] ?? '', /^ +3 +2 +2 +await +51 +/);
+	t.is(lines.length, 12);
+	t.is(lines[11], '');
+});
+
+test('pdi comux show spells both flags, escapes non-printable bytes and previews 40 bytes', async t => {
+	const noShutdown = await pdi(['comux', 'show', path.join(samples, 'http/comux_http_1c3c_separated_noshutdown.txt')]);
+	t.is(noShutdown.code, 0, noShutdown.stderr);
+	t.regex(noShutdown.stdout, /\n +2 +0 +2 +await,noshut +25 +Host: hornbeam\.rlogin\\r\\n\\r\\n\n/);
+	const large = await pdi(['comux', 'show', path.join(samples, 'afl_inputs/test_80_kb_URI.comux')]);
+	t.is(large.code, 0, large.stderr);
+	t.regex(large.stdout, /\n +0 +0 +0 +await +102431 +GET \/api\/login\/api\/login\/api\/login\/api\/l\.\.\.\n$/);
+	const file = write('escapes.comux', comux().conn(0, new Uint8Array([0, 1, 0x5C, 0x7F, 0x80, 0x0D, 0x0A, 0x09, 0x41])).bytes());
+	const escaped = await pdi(['comux', 'show', file]);
+	t.is(escaped.code, 0, escaped.stderr);
+	t.true(escaped.stdout.endsWith('  9  \\0\\x01\\\\\\x7f\\x80\\r\\n\\tA\n'), escaped.stdout);
+});
+
+test('pdi comux show of an invalid file exits 3 with one line naming the byte', async t => {
+	const trailing = await pdi(['comux', 'show', path.join(samples, 'http/comux_http_2c2c.txt')]);
+	t.is(trailing.code, 3);
+	t.is(trailing.stdout, '');
+	t.is(trailing.stderr, 'pdi: 102 trailing bytes at byte 188\n');
+	const magic = await pdi(['comux', 'show', path.join(samples, 'comux_test/comux_bad_magic2.txt')]);
+	t.is(magic.code, 3);
+	t.is(magic.stderr, 'pdi: bad magic at byte 0\n');
+	const cut = write('cut.comux', readFileSync(path.join(samples, 'tests_files/comux_1c2c.txt')).subarray(0, 75));
+	const truncated = await pdi(['comux', 'show', '--json', cut]);
+	t.is(truncated.code, 3);
+	t.is(truncated.stdout, '');
+	t.is(truncated.stderr, 'pdi: truncated data of chunk 1 at byte 70\n');
+});
+
+test('pdi comux show reads stdin for -', async t => {
+	const valid = await pdiBinary(['comux', 'show', '-'], readFileSync(path.join(samples, 'tests_files/comux_1c3c.txt')));
+	t.is(valid.code, 0, valid.stderr);
+	t.regex(valid.stdout.toString(), /\n +2 +0 +1 +- +12 +THIRD CHUNK\\n\n$/);
+	const invalid = await pdiBinary(['comux', 'show', '-'], 'comux!!!\u0001');
+	t.is(invalid.code, 3);
+	t.is(invalid.stderr, 'pdi: truncated header at byte 9\n');
+});
+
+test('pdi comux show of a missing file exits 2', async t => {
+	const result = await pdi(['comux', 'show', path.join(scratch, 'absent.comux')]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: cannot read ${path.join(scratch, 'absent.comux')}: no such file or directory\n`);
+});
+
+test('pdi comux build from --chunk arguments writes the bytes the builder writes, C escapes decoded', async t => {
+	const output = path.join(scratch, 'args.comux');
+	const result = await pdi(['comux', 'build', '-o', output, '--chunk', '0:GET / HTTP/1.1\\r\\n', '--chunk', '1:\\x00\\xFF\\t\\\\\\0é', '--chunk', '0:Host: x\\r\\n\\r\\n', '--await', '--no-shutdown']);
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stdout, '');
+	const expected = comux()
+		.conn(0, 'GET / HTTP/1.1\r\n', {awaitResponse: true, noShutdown: true})
+		.conn(1, new Uint8Array([0, 0xFF, 0x09, 0x5C, 0, 0xC3, 0xA9]), {awaitResponse: true, noShutdown: true})
+		.conn(0, 'Host: x\r\n\r\n', {awaitResponse: true, noShutdown: true})
+		.bytes();
+	t.deepEqual(new Uint8Array(readFileSync(output)), expected);
+
+	const toStdout = await pdiBinary(['comux', 'build', '--chunk', '0:a', '--chunk', '2:b', '--num-conns', '3', '--chunk', '1:c']);
+	t.is(toStdout.code, 0, toStdout.stderr);
+	t.deepEqual(new Uint8Array(toStdout.stdout), comux().conn(0, 'a').conn(2, 'b').conn(1, 'c').numConns(3).bytes());
+
+	const shown = await pdi(['comux', 'show', '--json', output]);
+	t.is(shown.code, 0, shown.stderr);
+	t.deepEqual(JSON.parse(shown.stdout), {
+		version: 0,
+		numConns: 2,
+		chunks: [
+			{conn: 0, sched: 0, awaitResponse: true, noShutdown: true, encoding: 'utf8', data: 'GET / HTTP/1.1\r\n'},
+			{conn: 1, sched: 1, awaitResponse: true, noShutdown: true, encoding: 'base64', data: 'AP8JXADDqQ=='},
+			{conn: 0, sched: 2, awaitResponse: true, noShutdown: true, encoding: 'utf8', data: 'Host: x\r\n\r\n'},
+		],
+	});
+});
+
+test('pdi comux build from a JSON description round-trips through show --json', async t => {
+	const description: ComuxDescription = {
+		chunks: [
+			{conn: 1, data: 'GET /a HTTP/1.1\r\n', sched: 3},
+			{conn: 0, data: 'AAEC/w==', encoding: 'base64', awaitResponse: true},
+			{conn: 1, data: '0d0a 0d0a', encoding: 'hex', noShutdown: true, awaitResponse: true, sched: 3},
+		],
+	};
+	const input = write('description.json', JSON.stringify(description));
+	const output = path.join(scratch, 'description.comux');
+	const built = await pdi(['comux', 'build', '--json', input, '-o', output]);
+	t.is(built.code, 0, built.stderr);
+	const doc = parseComux(readFileSync(output));
+	t.is(doc.numConns, 2);
+	t.deepEqual(doc.chunks.map(({conn, sched, flags}) => [conn, sched, flags]), [[1, 3, 0], [0, 1, 1], [1, 3, 3]]);
+	t.deepEqual(doc.chunks[1]?.data, new Uint8Array([0, 1, 2, 0xFF]));
+	t.deepEqual(doc.chunks[2]?.data, new TextEncoder().encode('\r\n\r\n'));
+
+	const shown = await pdi(['comux', 'show', '--json', output]);
+	t.is(shown.code, 0, shown.stderr);
+	const again = write('again.json', shown.stdout);
+	const rebuilt = await pdiBinary(['comux', 'build', '--json', '-'], readFileSync(again));
+	t.is(rebuilt.code, 0, rebuilt.stderr);
+	t.deepEqual(new Uint8Array(rebuilt.stdout), new Uint8Array(readFileSync(output)));
+});
+
+test('pdi comux show --json then build gives back every valid sample byte for byte', async t => {
+	for (const file of ['realworld_apache/random4c_5.comux', 'http/comux_http_1c3c_separated_noshutdown.txt', 'tests_files/comux_2c2c.txt']) {
+		const original = readFileSync(path.join(samples, file));
+		const shown = await pdiBinary(['comux', 'show', '--json', '-'], original);
+		t.is(shown.code, 0, shown.stderr);
+		const rebuilt = await pdiBinary(['comux', 'build', '--json', '-'], shown.stdout);
+		t.is(rebuilt.code, 0, rebuilt.stderr);
+		t.deepEqual(rebuilt.stdout, original, file);
+	}
+});
+
+test('pdi comux build refuses bad arguments with exit 2 and invalid documents with exit 3', async t => {
+	const neither = await pdi(['comux', 'build']);
+	t.is(neither.code, 2);
+	t.is(neither.stderr, 'pdi: nothing to build: give --json FILE or at least one --chunk CONN:DATA\n');
+	const both = await pdi(['comux', 'build', '--json', 'x.json', '--chunk', '0:a']);
+	t.is(both.code, 2);
+	t.is(both.stderr, 'pdi: give either --json FILE or --chunk arguments, not both\n');
+	const escape = await pdi(['comux', 'build', '--chunk', '0:a\\qb']);
+	t.is(escape.code, 2);
+	t.is(escape.stderr, 'pdi: bad escape \'\\q\' in \'a\\qb\' (known: \\r \\n \\t \\\\ \\xHH \\0)\n');
+	const shortHex = await pdi(['comux', 'build', '--chunk', '0:\\x4']);
+	t.is(shortHex.code, 2);
+	t.regex(shortHex.stderr, /^pdi: bad escape '\\x4' /);
+	const noConn = await pdi(['comux', 'build', '--chunk', 'GET /']);
+	t.is(noConn.code, 2);
+	t.is(noConn.stderr, 'pdi: --chunk \'GET /\': expected CONN:DATA, CONN a connection id\n');
+	const gap = await pdi(['comux', 'build', '--chunk', '0:a', '--chunk', '2:b']);
+	t.is(gap.code, 3);
+	t.is(gap.stdout, '');
+	t.is(gap.stderr, 'pdi: connection 1 has no chunk at byte 12\n');
+	const badJson = write('bad.json', '{"chunks": [');
+	const syntax = await pdi(['comux', 'build', '--json', badJson]);
+	t.is(syntax.code, 2);
+	t.regex(syntax.stderr, new RegExp(`^pdi: ${badJson}: invalid JSON: `));
+	const badField = write('field.json', JSON.stringify({chunks: [{conn: 0, data: 'a'}, {conn: 1, data: 'b', flags: 1}]}));
+	const field = await pdi(['comux', 'build', '--json', badField]);
+	t.is(field.code, 3);
+	t.is(field.stderr, `pdi: ${badField}: chunks[1]: unknown key 'flags'\n`);
+	const missing = write('missing.json', JSON.stringify({numConns: 3, chunks: [{conn: 0, data: 'a'}, {conn: 2, data: 'b'}]}));
+	const noChunk = await pdi(['comux', 'build', '--json', missing]);
+	t.is(noChunk.code, 3);
+	t.is(noChunk.stderr, `pdi: ${missing}: connection 1 has no chunk at byte 12\n`);
+});
+
+test('pdi comux --help lists show and build', async t => {
+	const result = await pdi(['comux', '--help']);
+	t.is(result.code, 0);
+	t.regex(result.stdout, /show \[options\] <file>/);
+	t.regex(result.stdout, /build \[options\]/);
+});
