@@ -203,3 +203,23 @@ test.serial('pdi comux replay of 50 files reports each one and flags the crashin
 	t.regex(table.stdout, /^input-17\.comux\s+crash\s+139\s+SIGSEGV/m);
 	t.regex(table.stdout, /50 files: 49 ok, 1 crash/);
 });
+
+test.serial('pdi comux config writes the bundled redefine rules, and a server started by hand with it replays', async t => {
+	const config = path.join(scratch, 'comux.cfg');
+	const written = await pdi(['comux', 'config', '-o', config]);
+	t.is(written.code, 0, written.stderr);
+	const text = (await import('node:fs')).readFileSync(config, 'utf8');
+	for (const name of ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect']) {
+		t.regex(text, new RegExp(`^redefine \\* ${name} comux comux_${name}$`, 'm'));
+	}
+
+	const input = path.join(scratch, 'by-hand.comux');
+	writeFileSync(input, toComux([step(0, 'by hand\n', true)]));
+	const {execFileSync} = await import('node:child_process');
+	const {pdiPaths} = await import('../src/ts/index.js');
+	const output = execFileSync(echoServerPath, ['select', '0'], {
+		env: {...process.env, ECHO_QUIET: '1', LD_PRELOAD: pdiPaths().preload, PDI_CONFIG: config, PDI_COMUX_INPUT: input},
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	t.is(output.toString(), 'by hand\n');
+});

@@ -59,3 +59,13 @@ test('the preload core exports pdi_original for backends', t => {
 test('the pdi bin is executable after a build, so npx pdi works in a checkout', t => {
 	t.true((statSync(path.join(root, 'dist/ts/cli/main.js')).mode & 0o111) !== 0);
 });
+
+test('the comux-accept backend exports exactly its wrappers and entry points and needs only libc', t => {
+	const backend = pdiPaths().backends['comux-accept'];
+	t.truthy(backend);
+	t.deepEqual(needed(backend!).filter(library => library !== 'libc.so.6'), []);
+	t.deepEqual(dynamicSymbols(backend!, '--defined-only').sort(), [
+		'comux_accept', 'comux_accept4', 'comux_epoll_ctl', 'comux_epoll_pwait', 'comux_epoll_wait', 'comux_listen',
+		'comux_poll', 'comux_ppoll', 'comux_pselect', 'comux_select', 'pdi_be_fini', 'pdi_be_init',
+	]);
+});
