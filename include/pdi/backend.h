@@ -59,8 +59,20 @@ typedef struct pdi_cb_call {
 #define PDI_HELPER __attribute__((weak))
 
 /* The function that the relink or redefine rule whose wrapper is `wrapper`
- * replaced, ready to call; NULL if no such rule is installed. */
+ * replaced, ready to call; NULL if no such rule was ever installed. */
 PDI_HELPER void *pdi_original(const void *wrapper);
+
+/* Callback accessors (read-only). Arguments are numbered as the ABI passes
+ * them: on x86-64 and i386 a hidden struct-return pointer is integer
+ * argument 0; on aarch64 it travels in x8 and is not numbered.
+ *   pdi_arg_int:    i-th integer or pointer argument, from registers or the
+ *                   caller's stack (valid in pre)
+ *   pdi_arg_double: i-th floating-point argument passed in a register (pre)
+ *   pdi_ret_int, pdi_ret_double: the return value (post only) */
+PDI_HELPER uintptr_t pdi_arg_int(const pdi_cb_call_t *call, unsigned i);
+PDI_HELPER double pdi_arg_double(const pdi_cb_call_t *call, unsigned i);
+PDI_HELPER uintptr_t pdi_ret_int(const pdi_cb_call_t *call);
+PDI_HELPER double pdi_ret_double(const pdi_cb_call_t *call);
 
 #ifdef __cplusplus
 }

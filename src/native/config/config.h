@@ -11,8 +11,6 @@ typedef struct pdi_origin {
   unsigned column;
 } pdi_origin_t;
 
-enum { PDI_LOG_ERROR = 0, PDI_LOG_WARNING, PDI_LOG_INFO, PDI_LOG_DEBUG };
-
 typedef struct pdi_string_list {
   const char **items;
   unsigned count;

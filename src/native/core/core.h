@@ -228,6 +228,8 @@ PDI_HIDDEN void pdi_set_error(const char *fmt, ...) __attribute__((format(printf
 
 /* ---- log: "pdi: ..." lines on stderr, or on the file of log_file / PDI_LOG */
 
+enum { PDI_LOG_ERROR = 0, PDI_LOG_WARNING, PDI_LOG_INFO, PDI_LOG_DEBUG };
+
 PDI_HIDDEN void pdi_log_configure(int level, const char *file);
 PDI_HIDDEN int pdi_log_enabled(int level);
 PDI_HIDDEN void pdi_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

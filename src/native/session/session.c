@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../callback/callback.h"
 #include "../loadwatch/loadwatch.h"
 #include "../redefine/redefine.h"
 #include "../relink/relink.h"
@@ -35,6 +36,7 @@ typedef struct active_rule {
   int skipped;
   pdi_redefine_target_t target;
   int has_target;
+  pdi_cb_hooks_t hooks;
 } active_rule_t;
 
 typedef struct owned_patch {
@@ -186,6 +188,10 @@ typedef struct helper {
 
 static const helper_t helpers[] = {
   {"pdi_original", (void *)&pdi_original_impl},
+  {"pdi_arg_int", (void *)&pdi_arg_int_impl},
+  {"pdi_arg_double", (void *)&pdi_arg_double_impl},
+  {"pdi_ret_int", (void *)&pdi_ret_int_impl},
+  {"pdi_ret_double", (void *)&pdi_ret_double_impl},
 };
 
 typedef struct helper_binding {
@@ -312,12 +318,43 @@ fini_backends(pdi_session_t *session)
 
 /* ---- rules */
 
+/* A callback rule's backend hooks; a rule's own handler is refused (the
+ * generic handler is the only one this version has). */
+static int
+resolve_hooks(pdi_session_t *session, active_rule_t *active)
+{
+  const pdi_rule_t *rule = active->rule;
+  snprintf(active->name, sizeof active->name, "*");
+  if (rule->wrapper != NULL)
+    return rule_error(active, "handler '%s': this version of pdi has only the generic callback handler", rule->wrapper);
+  for (unsigned i = 0; i < session->config.backend_count; i++) {
+    loaded_backend_t *backend = &session->backends[i];
+    if (strcmp(backend->decl->name, rule->backend) != 0)
+      continue;
+    if (backend->failed)
+      return rule_error(active, "its backend '%s' failed to load", rule->backend);
+    active->hooks.cb_req = (int (*)(const pdi_cb_site_t *))dlsym(backend->handle, "pdi_be_cb_req");
+    active->hooks.pre = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_pre_cb");
+    active->hooks.post = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_post_cb");
+    if (active->hooks.pre == NULL && active->hooks.post == NULL)
+      return rule_error(active, "backend '%s' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB",
+                        rule->backend);
+    const pdi_options_t *options = &session->config.options;
+    pdi_cb_limits_t limits = {(unsigned)options->max_threads, (unsigned)options->num_threads,
+                              (size_t)options->cb_stack_size, (unsigned)options->cb_max_stubs};
+    if (pdi_cb_prepare(&limits) != 0)
+      return rule_error(active, "%s", pdi_error());
+    return 0;
+  }
+  return rule_error(active, "unknown backend '%s'", rule->backend);
+}
+
 static int
 resolve_wrapper(pdi_session_t *session, active_rule_t *active)
 {
   const pdi_rule_t *rule = active->rule;
   if (rule->kind == PDI_RULE_CALLBACK)
-    return rule_error(active, "%s rules are not available in this version of pdi", pdi_rule_kind_name(rule->kind));
+    return resolve_hooks(session, active);
   if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version,
                             sizeof active->version, &active->req) != 0)
     return rule_error(active, "malformed function name '%s'", rule->function);
@@ -480,6 +517,99 @@ redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   return 0;
 }
 
+typedef struct callback_site {
+  uintptr_t *slot;
+  uintptr_t value;
+  uintptr_t target;
+  int event;
+  pdi_cb_site_t site;
+} callback_site_t;
+
+typedef struct callback_plan {
+  pdi_session_t *session;
+  const pdi_objects_t *set;
+  active_rule_t *active;
+  callback_site_t *sites;
+  size_t count;
+  size_t capacity;
+  int failed;
+} callback_plan_t;
+
+/* The real function behind an import slot, or 0 for data, null and lazy
+ * slots that nothing defines. */
+static uintptr_t
+function_behind(const pdi_objects_t *set, const pdi_object_t *object, const pdi_slot_t *slot, pdi_session_t *session)
+{
+  pdi_binding_t binding;
+  pdi_slot_binding(set, object, slot, &binding);
+  if (binding.lazy) {
+    pdi_version_req_t req = {slot->version, 0};
+    return pdi_resolve_definition(set, slot->symbol, &req, is_any_backend, session, NULL);
+  }
+  if (binding.value == 0 || binding.target == NULL || !pdi_object_in_code(binding.target, binding.value, 1))
+    return 0;
+  return binding.value;
+}
+
+static int
+consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  callback_plan_t *plan = context;
+  if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol))
+    return 0;
+  if (find_patch(plan->session, slot->address) != NULL)
+    return 0;
+  uintptr_t target = function_behind(plan->set, object, slot, plan->session);
+  if (target == 0)
+    return 0;
+  pdi_cb_site_t site = {pdi_arena_strdup(&plan->session->arena, object->path),
+                        pdi_arena_strdup(&plan->session->arena, slot->symbol),
+                        slot->version ? pdi_arena_strdup(&plan->session->arena, slot->version) : NULL};
+  int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
+  if (event <= 0)
+    return 0;
+  if (plan->count == plan->capacity) {
+    size_t capacity = plan->capacity ? plan->capacity * 2 : 64;
+    callback_site_t *grown = pdi_arena_alloc(&plan->session->arena, capacity * sizeof *grown);
+    if (grown == NULL) {
+      plan->failed = rule_error(plan->active, "%s", "out of memory");
+      return 1;
+    }
+    if (plan->count)
+      memcpy(grown, plan->sites, plan->count * sizeof *grown);
+    plan->sites = grown;
+    plan->capacity = capacity;
+  }
+  plan->sites[plan->count++] = (callback_site_t){slot->address, *slot->address, target, event, site};
+  return 0;
+}
+
+/* All or nothing per object: every instrumented import gets a stub, or the
+ * object is left untouched with an error naming the need and the limit. */
+static int
+plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const pdi_object_t *object)
+{
+  active_rule_t *active = &session->rules[rule_index];
+  callback_plan_t plan = {session, set, active, NULL, 0, 0, 0};
+  pdi_object_each_slot(object, consider_callback_slot, &plan);
+  if (plan.failed)
+    return -1;
+  if (plan.count > pdi_cb_free_stubs()) {
+    char detail[400];
+    snprintf(detail, sizeof detail, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
+             plan.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
+    return rule_error(active, "%s", detail);
+  }
+  for (size_t i = 0; i < plan.count; i++) {
+    const callback_site_t *site = &plan.sites[i];
+    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, &active->hooks);
+    pdi_patch_t patch = {site->slot, site->value, stub};
+    if (stub == 0 || claim_patch(session, rule_index, object, &patch) != 0)
+      return stub == 0 ? rule_error(active, "%s", "callback stubs exhausted") : -1;
+  }
+  return 0;
+}
+
 static int
 plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, unsigned limit)
 {
@@ -533,7 +663,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
     unsigned slots_before = active->slots;
     int had_target = active->has_target;
     int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, limit) : 0;
-    for (unsigned i = 0; kind == PDI_RULE_RELINK && i < limit && !failed; i++) {
+    for (unsigned i = 0; kind != PDI_RULE_REDEFINE && i < limit && !failed; i++) {
       const pdi_object_t *object = &set->items[i];
       if (!pdi_object_matches(object, active->rule->object))
         continue;
@@ -544,6 +674,10 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
           snprintf(detail, sizeof detail, "object %s %s", object->path, why);
           failed = rule_error(active, "%s", detail);
         }
+        continue;
+      }
+      if (kind == PDI_RULE_CALLBACK) {
+        failed = plan_callback(session, set, r, object);
         continue;
       }
       install_context_t install = {session, r, object, 0};
@@ -702,14 +836,17 @@ pdi_session_open(const char *path, pdi_session_t **out)
         status = apply_planned(session, from);
       pdi_objects_release(&set);
     }
-    size_t redefined = session->patch_count;
     if (status == 0 && (status = pdi_objects_scan(&set)) == 0) {
       status = plan_rules(session, &set, PDI_RULE_RELINK, &from);
       if (status == 0)
         status = apply_planned(session, from);
+      if (status == 0)
+        status = plan_rules(session, &set, PDI_RULE_CALLBACK, &from);
+      if (status == 0)
+        status = apply_planned(session, from);
       pdi_objects_release(&set);
       if (status != 0)
-        undo_patches(session, 0, redefined);
+        undo_patches(session, 0, session->patch_count);
     }
   }
   if (status == 0) {
@@ -792,10 +929,15 @@ pdi_session_close(pdi_session_t *session)
       pdi_log(PDI_LOG_ERROR, "uninstall: %s", pdi_error());
     pdi_objects_release(&set);
   }
-  for (unsigned r = 0; r < session->config.rule_count; r++)
+  int had_callbacks = 0;
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
       pdi_originals_remove(session->rules[r].wrapper);
+    had_callbacks |= session->rules[r].rule != NULL && session->rules[r].rule->kind == PDI_RULE_CALLBACK;
+  }
   pthread_mutex_unlock(&session_lock);
+  if (had_callbacks)
+    pdi_cb_finish();
   discard(session);
 }
 
@@ -814,7 +956,8 @@ pdi_sessions_update(void)
     /* Slots this session already owns are skipped while planning, so the
      * objects seen before cost a scan, not a second patch. */
     if (plan_rules(session, &set, PDI_RULE_REDEFINE, &from) != 0 || apply_planned(session, from) != 0 ||
-        plan_rules(session, &set, PDI_RULE_RELINK, &from) != 0 || apply_planned(session, from) != 0)
+        plan_rules(session, &set, PDI_RULE_RELINK, &from) != 0 || apply_planned(session, from) != 0 ||
+        plan_rules(session, &set, PDI_RULE_CALLBACK, &from) != 0 || apply_planned(session, from) != 0)
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
     session->seen_adds = adds;
     pdi_objects_release(&set);

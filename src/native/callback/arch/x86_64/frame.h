@@ -1,0 +1,22 @@
+/* The handler's frame on the program stack (offsets from rsp after it is
+ * built), shared by handler.S and the C paths. */
+#ifndef PDI_CB_FRAME_X86_64_H
+#define PDI_CB_FRAME_X86_64_H
+
+#define CB_FRAME_RDI 0
+#define CB_FRAME_RAX 48
+#define CB_FRAME_R10 56
+#define CB_FRAME_SITE 64
+#define CB_FRAME_TARGET 72
+#define CB_FRAME_VECTORS 80
+#define CB_FRAME_VECTOR_STRIDE 32
+#define CB_FRAME_SIZE 344
+
+#define CB_RETURN_RAX 0
+#define CB_RETURN_RDX 8
+#define CB_RETURN_XMM0 16
+#define CB_RETURN_XMM1 32
+#define CB_RETURN_X87 48
+#define CB_RETURN_SIZE 176
+
+#endif

@@ -1,0 +1,52 @@
+#if defined(__x86_64__)
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "../../callback.h"
+
+extern void pdi_cb_handler_sse(void) __attribute__((visibility("hidden")));
+extern void pdi_cb_handler_avx(void) __attribute__((visibility("hidden")));
+
+size_t
+pdi_arch_stub_size(void)
+{
+  return 16;
+}
+
+/* endbr64; mov $index, %r11d; jmp *handler(%rip): the site index rides in
+ * r11, which no call passes arguments in, so every argument register and
+ * the stack reach the handler untouched. */
+int
+pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer_address)
+{
+  static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+  memcpy(at, endbr64, 4);
+  at[4] = 0x41;
+  at[5] = 0xbb;
+  memcpy(at + 6, &index, 4);
+  at[10] = 0xff;
+  at[11] = 0x25;
+  intptr_t displacement = (intptr_t)handler_pointer_address - (intptr_t)(at + 16);
+  if (displacement != (int32_t)displacement)
+    return -1;
+  int32_t disp32 = (int32_t)displacement;
+  memcpy(at + 12, &disp32, 4);
+  return 0;
+}
+
+/* The ymm variant when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
+ * and XCR0 enables SSE and AVX state). */
+uintptr_t
+pdi_arch_handler(void)
+{
+  unsigned eax, ebx, ecx, edx;
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
+  int avx = (ecx & (1u << 27)) && (ecx & (1u << 28));
+  if (avx) {
+    unsigned low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    avx = (low & 6u) == 6u;
+  }
+  return avx ? (uintptr_t)&pdi_cb_handler_avx : (uintptr_t)&pdi_cb_handler_sse;
+}
+#endif

@@ -1,0 +1,346 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+
+#include "callback.h"
+
+#if defined(__x86_64__)
+#include "arch/x86_64/frame.h"
+#else
+/* Other architectures have no handler yet (pdi_cb_prepare refuses them);
+ * these only let the portable part compile. */
+#define CB_FRAME_SITE 0
+#define CB_FRAME_TARGET 8
+#define CB_FRAME_VECTORS 16
+#define CB_FRAME_VECTOR_STRIDE 16
+#define CB_FRAME_SIZE 32
+#define CB_RETURN_RAX 0
+#define CB_RETURN_XMM0 16
+#endif
+
+typedef struct cb_site {
+  uintptr_t target;
+  int event;
+  pdi_cb_site_t site;
+  pdi_cb_hooks_t hooks;
+} cb_site_t;
+
+typedef struct cb_thread {
+  int in_use;
+  unsigned index;
+  int in_hook;
+  unsigned depth;
+  unsigned capacity;
+  pdi_cb_entry_t *entries;
+} cb_thread_t;
+
+static pdi_cb_limits_t limits;
+static int prepared;
+static unsigned char *pool;
+static size_t pool_size;
+static unsigned stub_count;
+static unsigned used_stubs;
+static cb_site_t *sites;
+static cb_thread_t *threads;
+static unsigned long skipped_no_thread;
+static unsigned long skipped_stack_full;
+static pthread_key_t thread_key;
+
+/* Initial-exec: the hot path must not go through __tls_get_addr, which may
+ * allocate on a thread's first access in a dlopened module. */
+static __thread cb_thread_t *current __attribute__((tls_model("initial-exec")));
+
+static const char *const excluded[] = {
+  /* return twice */
+  "setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp", "vfork", "__vfork", "getcontext", "swapcontext", "savectx",
+  "clone", "clone3",
+  /* never return (or leave by jumping) */
+  "exit", "_exit", "_Exit", "quick_exit", "abort", "pthread_exit", "__cxa_throw", "__cxa_rethrow",
+  "_Unwind_Resume", "_Unwind_RaiseException", "__stack_chk_fail", "__chk_fail", "__fortify_fail",
+  "__assert_fail", "__assert_perror_fail", "err", "errx", "verr", "verrx", "longjmp", "_longjmp", "siglongjmp",
+  "__longjmp_chk", "__libc_start_main", "setcontext",
+  /* find their caller by return address */
+  "dlsym", "dlvsym", "dladdr", "dladdr1", "dlopen", "dlmopen", "__tls_get_addr", "__cxa_thread_atexit_impl",
+  NULL,
+};
+
+int
+pdi_cb_excluded(const char *function)
+{
+  for (const char *const *name = excluded; *name != NULL; name++)
+    if (strcmp(*name, function) == 0)
+      return 1;
+  return 0;
+}
+
+static void abandon_top(cb_thread_t *thread);
+
+/* Thread exit: frames it never returned from get their post, abandoned. */
+static void
+release_thread(void *slot)
+{
+  cb_thread_t *thread = slot;
+  while (thread->depth > 0)
+    abandon_top(thread);
+  current = NULL;
+  __atomic_store_n(&thread->in_use, 0, __ATOMIC_RELEASE);
+}
+
+int
+pdi_cb_prepare(const pdi_cb_limits_t *wanted)
+{
+  if (prepared)
+    return 0;
+  size_t stub_size = pdi_arch_stub_size();
+  uintptr_t handler = pdi_arch_handler();
+  if (stub_size == 0 || handler == 0) {
+    pdi_set_error("callback is not available on %s yet", pdi_arch_name());
+    return -1;
+  }
+  limits = *wanted;
+  size_t page = (size_t)getauxval(AT_PAGESZ);
+  pool_size = (16 + (size_t)limits.max_stubs * stub_size + page - 1) & ~(page - 1);
+  size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
+  if (entries_per_thread == 0)
+    entries_per_thread = 1;
+  size_t thread_bytes = (size_t)limits.max_threads * (sizeof(cb_thread_t) + entries_per_thread * sizeof(pdi_cb_entry_t));
+  pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  sites = mmap(NULL, (size_t)limits.max_stubs * sizeof(cb_site_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+               -1, 0);
+  void *thread_memory = mmap(NULL, thread_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pool == MAP_FAILED || sites == MAP_FAILED || thread_memory == MAP_FAILED) {
+    pdi_set_error("cannot map %u callback stubs and %u thread stacks", limits.max_stubs, limits.max_threads);
+    return -1;
+  }
+  /* The handler's address sits at the start of the pool, where every stub
+   * jumps through it; the pool is written now and then only executed. */
+  memcpy(pool, &handler, sizeof handler);
+  stub_count = (unsigned)((pool_size - 16) / stub_size);
+  if (stub_count > limits.max_stubs)
+    stub_count = limits.max_stubs;
+  for (unsigned i = 0; i < stub_count; i++) {
+    if (pdi_arch_write_stub(pool + 16 + (size_t)i * stub_size, i, (uintptr_t)pool) != 0) {
+      pdi_set_error("cannot encode callback stub %u", i);
+      return -1;
+    }
+  }
+  if (mprotect(pool, pool_size, PROT_READ | PROT_EXEC) != 0) {
+    pdi_set_error("cannot make the callback stubs executable: %s", strerror(errno));
+    return -1;
+  }
+  threads = thread_memory;
+  pdi_cb_entry_t *entries = (pdi_cb_entry_t *)(threads + limits.max_threads);
+  for (unsigned i = 0; i < limits.max_threads; i++) {
+    threads[i].index = i;
+    threads[i].capacity = (unsigned)entries_per_thread;
+    threads[i].entries = entries + (size_t)i * entries_per_thread;
+  }
+  /* num_threads slots are touched now, so their pages exist before main. */
+  for (unsigned i = 0; i < limits.num_threads && i < limits.max_threads; i++)
+    memset(threads[i].entries, 0, entries_per_thread * sizeof(pdi_cb_entry_t));
+  if (pthread_key_create(&thread_key, release_thread) != 0) {
+    pdi_set_error("cannot create the callback thread key");
+    return -1;
+  }
+  prepared = 1;
+  return 0;
+}
+
+unsigned
+pdi_cb_free_stubs(void)
+{
+  return prepared ? stub_count - used_stubs : 0;
+}
+
+uintptr_t
+pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks)
+{
+  if (!prepared || used_stubs == stub_count)
+    return 0;
+  unsigned index = used_stubs;
+  sites[index].target = target;
+  sites[index].event = event;
+  sites[index].site = *site;
+  sites[index].hooks = *hooks;
+  __atomic_store_n(&used_stubs, index + 1, __ATOMIC_RELEASE);
+  return (uintptr_t)(pool + 16 + (size_t)index * pdi_arch_stub_size());
+}
+
+static cb_thread_t *
+claim_thread(void)
+{
+  for (unsigned i = 0; i < limits.max_threads; i++) {
+    int expected = 0;
+    if (__atomic_load_n(&threads[i].in_use, __ATOMIC_RELAXED) == 0 &&
+        __atomic_compare_exchange_n(&threads[i].in_use, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      threads[i].depth = 0;
+      threads[i].in_hook = 0;
+      pthread_setspecific(thread_key, &threads[i]);
+      current = &threads[i];
+      return &threads[i];
+    }
+  }
+  return NULL;
+}
+
+static void
+run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
+{
+  if (hook == NULL)
+    return;
+  int saved_errno = errno;
+  thread->in_hook = 1;
+  hook(call);
+  thread->in_hook = 0;
+  errno = saved_errno;
+}
+
+static size_t
+site_index_of(const pdi_cb_call_t *call)
+{
+  return (size_t)((const char *)call->site - (const char *)&sites[0].site) / sizeof(cb_site_t);
+}
+
+/* A frame left by longjmp or an exception gets its post now, once. */
+static void
+abandon_top(cb_thread_t *thread)
+{
+  pdi_cb_entry_t *entry = &thread->entries[thread->depth - 1];
+  const cb_site_t *site = &sites[site_index_of(&entry->call)];
+  entry->call.abandoned = 1;
+  entry->registers = NULL;
+  entry->returns = NULL;
+  run_hook(thread, site->hooks.post, &entry->call);
+  thread->depth--;
+}
+
+
+pdi_cb_entry_t *
+pdi_cb_pre(uintptr_t *frame)
+{
+  size_t index = (size_t)(uint32_t)frame[CB_FRAME_SITE / 8];
+  cb_site_t *site = &sites[index];
+  frame[CB_FRAME_TARGET / 8] = site->target;
+  cb_thread_t *thread = current;
+  if (thread == NULL && (thread = claim_thread()) == NULL) {
+    __atomic_fetch_add(&skipped_no_thread, 1, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  if (thread->in_hook)
+    return NULL;
+  uintptr_t stack_pointer = (uintptr_t)frame + CB_FRAME_SIZE;
+  while (thread->depth > 0 && thread->entries[thread->depth - 1].stack_pointer <= stack_pointer)
+    abandon_top(thread);
+  if (thread->depth == thread->capacity) {
+    __atomic_fetch_add(&skipped_stack_full, 1, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  pdi_cb_entry_t *entry = &thread->entries[thread->depth++];
+  entry->return_address = *(uintptr_t *)stack_pointer;
+  entry->stack_pointer = stack_pointer;
+  entry->registers = frame;
+  entry->vectors = (const unsigned char *)frame + CB_FRAME_VECTORS;
+  entry->returns = NULL;
+  entry->call.event = site->event;
+  entry->call.site = &site->site;
+  entry->call.thread = thread->index;
+  entry->call.depth = thread->depth - 1;
+  entry->call.user = 0;
+  entry->call.abandoned = 0;
+  run_hook(thread, site->hooks.pre, &entry->call);
+  entry->registers = NULL;
+  entry->vectors = NULL;
+  return entry;
+}
+
+uintptr_t
+pdi_cb_post(pdi_cb_entry_t *entry, const unsigned char *returns)
+{
+  cb_thread_t *thread = current;
+  uintptr_t return_address = entry->return_address;
+  if (thread == NULL)
+    return return_address;
+  while (thread->depth > 0 && &thread->entries[thread->depth - 1] != entry)
+    abandon_top(thread);
+  if (thread->depth == 0)
+    return return_address;
+  entry->returns = returns;
+  run_hook(thread, sites[site_index_of(&entry->call)].hooks.post, &entry->call);
+  entry->returns = NULL;
+  thread->depth--;
+  return return_address;
+}
+
+void
+pdi_cb_finish(void)
+{
+  if (!prepared)
+    return;
+  for (unsigned i = 0; i < limits.max_threads; i++) {
+    cb_thread_t *thread = &threads[i];
+    if (!__atomic_load_n(&thread->in_use, __ATOMIC_ACQUIRE))
+      continue;
+    while (thread->depth > 0)
+      abandon_top(thread);
+  }
+  unsigned long no_thread = __atomic_load_n(&skipped_no_thread, __ATOMIC_RELAXED);
+  unsigned long stack_full = __atomic_load_n(&skipped_stack_full, __ATOMIC_RELAXED);
+  if (no_thread || stack_full)
+    pdi_log(PDI_LOG_WARNING,
+            "callback: %lu calls ran without hooks (%lu: more than max_threads = %u threads, %lu: callback stack of "
+            "cb_stack_size = %zu bytes full)",
+            no_thread + stack_full, no_thread, limits.max_threads, stack_full, limits.stack_size);
+}
+
+/* ---- accessors */
+
+static const pdi_cb_entry_t *
+entry_of(const pdi_cb_call_t *call)
+{
+  return (const pdi_cb_entry_t *)((const char *)call - offsetof(pdi_cb_entry_t, call));
+}
+
+uintptr_t
+pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
+{
+  const pdi_cb_entry_t *entry = entry_of(call);
+  if (entry->registers == NULL)
+    return 0;
+  if (i < 6)
+    return entry->registers[i];
+  return ((const uintptr_t *)(entry->stack_pointer + 8))[i - 6];
+}
+
+double
+pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i)
+{
+  const pdi_cb_entry_t *entry = entry_of(call);
+  double value = 0;
+  if (entry->vectors != NULL && i < 8)
+    memcpy(&value, entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, sizeof value);
+  return value;
+}
+
+uintptr_t
+pdi_ret_int_impl(const pdi_cb_call_t *call)
+{
+  const pdi_cb_entry_t *entry = entry_of(call);
+  uintptr_t value = 0;
+  if (entry->returns != NULL)
+    memcpy(&value, entry->returns + CB_RETURN_RAX, sizeof value);
+  return value;
+}
+
+double
+pdi_ret_double_impl(const pdi_cb_call_t *call)
+{
+  const pdi_cb_entry_t *entry = entry_of(call);
+  double value = 0;
+  if (entry->returns != NULL)
+    memcpy(&value, entry->returns + CB_RETURN_XMM0, sizeof value);
+  return value;
+}

@@ -1,0 +1,69 @@
+/* Callback: every imported function call of an object goes through a stub
+ * into a per-architecture assembly handler (arch/<arch>/handler.S), which
+ * calls the C pre path, calls the real function with the caller's stack
+ * intact, then calls the C post path. */
+#ifndef PDI_CALLBACK_H
+#define PDI_CALLBACK_H
+
+#include <pdi/backend.h>
+
+#include "../core/core.h"
+
+/* One live instrumented call on a thread's callback stack. The handler
+ * finds it through a callee-saved register (rbx on x86-64) and its CFI
+ * reads the caller's return address and register from the first two words,
+ * so the layout of those two is fixed. */
+typedef struct pdi_cb_entry {
+  uintptr_t return_address;
+  uintptr_t caller_register;
+  uintptr_t stack_pointer;
+  const uintptr_t *registers;
+  const unsigned char *vectors;
+  const unsigned char *returns;
+  pdi_cb_call_t call;
+} pdi_cb_entry_t;
+
+typedef struct pdi_cb_hooks {
+  int (*cb_req)(const pdi_cb_site_t *site);
+  void (*pre)(pdi_cb_call_t *call);
+  void (*post)(pdi_cb_call_t *call);
+} pdi_cb_hooks_t;
+
+/* Limits of the callback machinery, from the config; fixed by the first
+ * install in the process. */
+typedef struct pdi_cb_limits {
+  unsigned max_threads;
+  unsigned num_threads;
+  size_t stack_size;
+  unsigned max_stubs;
+} pdi_cb_limits_t;
+
+PDI_HIDDEN int pdi_cb_prepare(const pdi_cb_limits_t *limits);
+PDI_HIDDEN unsigned pdi_cb_free_stubs(void);
+/* Reserves a stub for a call site and returns its address (the value the
+ * slot gets); 0 when the pool is exhausted. */
+PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site,
+                                     const pdi_cb_hooks_t *hooks);
+/* Whether a function must never go through a stub (returns twice, never
+ * returns, or finds its caller by return address). */
+PDI_HIDDEN int pdi_cb_excluded(const char *function);
+/* Posts every frame still open (as abandoned) and reports the calls that ran
+ * without hooks; before the backends finish. */
+PDI_HIDDEN void pdi_cb_finish(void);
+
+/* C paths called by the assembly handler. */
+PDI_HIDDEN pdi_cb_entry_t *pdi_cb_pre(uintptr_t *frame);
+PDI_HIDDEN uintptr_t pdi_cb_post(pdi_cb_entry_t *entry, const unsigned char *returns);
+
+/* Accessors bound into backends. */
+PDI_HIDDEN uintptr_t pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i);
+PDI_HIDDEN double pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i);
+PDI_HIDDEN uintptr_t pdi_ret_int_impl(const pdi_cb_call_t *call);
+PDI_HIDDEN double pdi_ret_double_impl(const pdi_cb_call_t *call);
+
+/* Per architecture (arch/<arch>/). */
+PDI_HIDDEN size_t pdi_arch_stub_size(void);
+PDI_HIDDEN int pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer_address);
+PDI_HIDDEN uintptr_t pdi_arch_handler(void);
+
+#endif
