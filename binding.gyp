@@ -91,6 +91,12 @@
       "libraries": ["-lpthread"]
     },
     {
+      "target_name": "pdi-backend-trace",
+      "type": "shared_library",
+      "sources": ["src/native/backends/trace/trace.c"],
+      "ldflags": ["-Wl,-z,defs"]
+    },
+    {
       "target_name": "pdi-backend-noop",
       "type": "shared_library",
       "sources": ["src/native/backends/noop/noop.c"],

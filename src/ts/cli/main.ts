@@ -11,6 +11,7 @@ import {registerComuxCommands} from './comux-command.js';
 import {registerComuxReplayCommands} from './comux-replay-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
+import {registerTraceCommand} from './trace-command.js';
 
 /** Exit status of a child, shell style: its status, or 128+N when signal N ended it. */
 function childStatus(exitCode: number | null, signal: NodeJS.Signals | null): number {
@@ -90,6 +91,7 @@ export function createCli(): Command {
 		});
 
 	registerRunCommand(cli);
+	registerTraceCommand(cli);
 	registerConfigCommands(cli);
 	registerComuxReplayCommands(registerComuxCommands(cli));
 	return cli;

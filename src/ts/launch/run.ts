@@ -1,6 +1,6 @@
 import {spawn as spawnChild} from 'node:child_process';
 import {constants} from 'node:os';
-import {loadConfig, mergeConfigs, type NormalizedConfig} from '../config/index.js';
+import {loadConfig, mergeConfigs, normalizeConfig, type NormalizedConfig, type PdiConfig} from '../config/index.js';
 import {withPreload} from '../inspect/inspect.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
 import {pdiPaths} from '../paths.js';
@@ -10,6 +10,8 @@ import {prepareConfig} from './prepared-config.js';
 export type RunOptions = {
 	/** Config files (JSON, YAML or text dialect), merged in order. */
 	configs?: readonly string[];
+	/** A config given in memory, merged after the files. */
+	config?: PdiConfig | NormalizedConfig;
 	/** Raise the core's log level this many steps above the config's (warning → info → debug). */
 	verbosity?: number;
 	env?: NodeJS.ProcessEnv;
@@ -46,6 +48,10 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
 export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<number> {
 	const environment = options.env ?? process.env;
 	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
+	if (options.config) {
+		configs.push((options.config as {normalized?: boolean}).normalized ? options.config as NormalizedConfig : normalizeConfig(options.config as PdiConfig));
+	}
+
 	const program = resolveProgram(command, environment);
 	checkPreloadable(program, command);
 	const prepared = configs.length > 0 ? prepareConfig(raiseLogLevel(mergeConfigs(configs), options.verbosity ?? 0)) : undefined;
