@@ -76,13 +76,19 @@
 	movq CB_FRAME_RAX(%rsp), %rax
 	movq CB_FRAME_R10(%rsp), %r10
 	addq $CB_FRAME_SIZE+8, %rsp
-	.cfi_def_cfa_offset 0
-	/* return address: *(rbx + 0); caller's rbx: *(rbx + 8) */
+	/* return address: *(rbx + 0); caller's rbx: *(rbx + 8); caller's rsp:
+	 * ours. The frame takes no stack, so its CFA would equal the callee's;
+	 * unwinders tell frames apart by CFA, hence one that no real frame can
+	 * have (rsp + 1: real CFAs are 8-aligned and above the callee's) and the
+	 * caller's rsp given explicitly. */
+	.cfi_def_cfa_offset 1
 	.cfi_escape 0x10, 0x10, 0x02, 0x73, 0x00
 	.cfi_escape 0x10, 0x03, 0x02, 0x73, 0x08
+	.cfi_escape 0x16, 0x07, 0x02, 0x77, 0x00
 	call *%r11
 	subq $CB_RETURN_SIZE, %rsp
-	.cfi_adjust_cfa_offset CB_RETURN_SIZE
+	.cfi_def_cfa_offset 1+CB_RETURN_SIZE
+	.cfi_escape 0x16, 0x07, 0x03, 0x77, (CB_RETURN_SIZE & 0x7f) | 0x80, CB_RETURN_SIZE >> 7
 	movq %rax, CB_RETURN_RAX(%rsp)
 	movq %rdx, CB_RETURN_RDX(%rsp)
 	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
@@ -98,7 +104,8 @@
 	movq CB_RETURN_RDX(%rsp), %rdx
 	movq CB_RETURN_RAX(%rsp), %rax
 	addq $CB_RETURN_SIZE, %rsp
-	.cfi_adjust_cfa_offset -CB_RETURN_SIZE
+	.cfi_def_cfa_offset 1
+	.cfi_escape 0x16, 0x07, 0x02, 0x77, 0x00
 	.cfi_register %rip, %r11
 	movq 8(%rbx), %rbx
 	.cfi_restore %rbx
