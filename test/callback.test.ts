@@ -1,0 +1,161 @@
+import {execFile} from 'node:child_process';
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {fixtures, runPreloaded, writeConfig, type RunResult} from './helpers/preload.js';
+
+const directory = path.join(fixtures, 'callback');
+const cbprog = path.join(directory, 'cbprog');
+const cbexcept = path.join(directory, 'cbexcept');
+const traceBackend = `backend cbt = ${path.join(directory, 'cb-trace-backend.so')}`;
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-callback-'));
+let traces = 0;
+
+async function bare(program: string, args: readonly string[] = []): Promise<RunResult> {
+	return new Promise(resolve => {
+		execFile(program, args, {maxBuffer: 16 * 1024 * 1024}, (error, stdout, stderr) => {
+			resolve({code: error ? (typeof error.code === 'number' ? error.code : null) : 0, signal: null, stdout, stderr});
+		});
+	});
+}
+
+/** Runs `program` with `callback OBJECT * cbt` (plus `settings`) and returns the run and the backend's trace file. */
+async function traced(program: string, args: readonly string[], settings: readonly string[] = [], object = '$main', env: NodeJS.ProcessEnv = {}) {
+	const file = path.join(scratch, `trace-${traces++}.txt`);
+	const run = await runPreloaded(program, args, writeConfig([traceBackend, `callback ${object} * cbt`], settings), {CB_TRACE_OUT: file, ...env});
+	let trace = '';
+	try {
+		trace = readFileSync(file, 'utf8');
+	} catch {}
+
+	return {run, trace};
+}
+
+function line(trace: string, prefix: string): string | undefined {
+	return trace.split('\n').find(entry => entry.startsWith(prefix));
+}
+
+test('a callback on the program leaves its output identical: variadic doubles, stack arguments, struct, long double, __int128, complex and errno results', async t => {
+	const expected = await bare(cbprog, ['all']);
+	const {run, trace} = await traced(cbprog, ['all']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.regex(run.stdout, /^cb_noop_errno=0$/m);
+	t.is(line(trace, 'checks '), 'checks event=0 user=0 depth=0 open=0 thread-overflow=0');
+});
+
+test('pre and post read the arguments and results through the accessors', async t => {
+	const {trace} = await traced(cbprog, ['all']);
+	t.is(line(trace, 'args cb_add8 '), 'args cb_add8 1,2,3,4,5,6,7,8 0.5,1.5,2.5,3.5,4.5,5.5,6.5,7.5');
+	t.is(line(trace, 'ret cb_add8 '), 'ret cb_add8 3779');
+	t.is(line(trace, 'args printf '), 'args printf 7 99 str 2.5,-1.25,1,2,3,4,5,6');
+	t.is(line(trace, 'ret printf '), 'ret printf 59');
+	t.is(line(trace, 'args cb_make_big '), 'args cb_make_big 5');
+	t.is(line(trace, 'ret cb_make_big '), 'ret cb_make_big sret=ok');
+	t.is(line(trace, 'ret cb_int128 '), 'ret cb_int128 7');
+	t.is(line(trace, 'args cb_complex '), 'args cb_complex 1.5 2.5');
+	t.is(line(trace, 'ret cb_complex '), 'ret cb_complex 2.5');
+	t.is(line(trace, 'args cb_set_errno '), 'args cb_set_errno 84');
+	t.is(line(trace, 'ret cb_set_errno '), 'ret cb_set_errno -1');
+	t.is(line(trace, 'ret strtol '), 'ret strtol 9223372036854775807');
+});
+
+test('pre and post run once per call, in order: the trace string', async t => {
+	const {run, trace} = await traced(cbprog, ['trace']);
+	t.is(run.stdout, 'traced\n');
+	t.is(line(trace, 'trace '), 'trace >cb_trace_a <cb_trace_a >cb_trace_b <cb_trace_b >cb_trace_a <cb_trace_a ');
+});
+
+test('longjmp out of an instrumented call: same behaviour, post reports abandoned, later calls work', async t => {
+	const expected = await bare(cbprog, ['longjmp']);
+	const {run, trace} = await traced(cbprog, ['longjmp']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.is(line(trace, 'trace '), 'trace >cb_longjmp <!cb_longjmp >cb_noop <cb_noop >cb_noop <cb_noop >cb_noop <cb_noop ');
+});
+
+test('siglongjmp from a signal handler out of an instrumented call: same behaviour, abandoned once', async t => {
+	const expected = await bare(cbprog, ['siglongjmp']);
+	const {run, trace} = await traced(cbprog, ['siglongjmp']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.is(line(trace, 'trace '), 'trace >cb_raise <!cb_raise >cb_noop <cb_noop ');
+});
+
+test('a C++ exception thrown through an instrumented call is caught as without pdi, cleanups included', async t => {
+	const expected = await bare(cbexcept);
+	const {run, trace} = await traced(cbexcept, []);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.regex(run.stdout, /cleanup=1/);
+	t.is(line(trace, 'trace ')?.match(/<!_Z8cb_throwi/g)?.length, 2);
+	t.is(line(trace, 'checks '), 'checks event=0 user=0 depth=0 open=0 thread-overflow=0');
+});
+
+test('64 threads with max_threads = 8: hooks run for at most 8 threads, the rest is counted and reported', async t => {
+	const {run, trace} = await traced(cbprog, ['threads', '64'], ['max_threads = 8']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'threads=ok\nbad=0\n');
+	const threads = /^threads distinct=(\d+) max=(\d+)$/m.exec(trace);
+	t.truthy(threads, trace);
+	t.true(Number(threads?.[1]) <= 8);
+	t.true(Number(threads?.[2]) < 8);
+	t.regex(run.stderr, /^pdi: warning: callback: \d+ calls ran without hooks \(\d+: more than max_threads = 8 threads/m);
+});
+
+test('nesting deeper than cb_stack_size allows: no crash, the extra calls run without hooks and are reported', async t => {
+	const expected = await bare(cbprog, ['recurse', '1000']);
+	const {run, trace} = await traced(cbprog, ['recurse', '1000']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.regex(run.stderr, /callback: \d+ calls ran without hooks .*callback stack of cb_stack_size = 1024 bytes full/);
+	const depth = /^depth max=(\d+)$/m.exec(trace);
+	t.true(Number(depth?.[1]) > 0 && Number(depth?.[1]) < 1000);
+});
+
+test('an object with more instrumented imports than cb_max_stubs is refused with the numbers, or left alone with on_error = warn', async t => {
+	const refused = await traced(cbprog, ['trace'], ['cb_max_stubs = 2']);
+	t.is(refused.run.code, 2);
+	t.regex(refused.run.stderr, /^pdi: \S+rules\.cmd:2:1: callback \$main: \S+cbprog needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free$/m);
+	t.is(refused.run.stdout, '');
+	const warned = await traced(cbprog, ['trace'], ['cb_max_stubs = 2', 'on_error = warn']);
+	t.is(warned.run.code, 0);
+	t.is(warned.run.stdout, 'traced\n');
+	t.regex(warned.run.stderr, /^pdi: warning: .*needs \d+ stubs.*\(rule skipped\)$/m);
+	t.is(line(warned.trace, 'trace '), 'trace ');
+});
+
+test('a callback on all of /usr/bin/sort gives identical output', async t => {
+	const input = path.join(scratch, 'unsorted.txt');
+	writeFileSync(input, Array.from({length: 2000}, (_, index) => `${(index * 7919) % 2003} line ${index}`).join('\n') + '\n');
+	const expected = await bare('/usr/bin/sort', ['-n', input]);
+	const file = path.join(scratch, 'sort-trace.txt');
+	const run = await runPreloaded('/usr/bin/sort', ['-n', input], writeConfig(['backend t = trace', 'callback $main * t']), {PDI_TRACE_OUTPUT: file});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.regex(readFileSync(file, 'utf8'), /^0 0 sort!\w+\(/m);
+});
+
+test('a callback on all of python3 running a loop gives identical output', async t => {
+	const args = ['-c', 'import json\nprint(sum(i * i for i in range(200000)), json.dumps({"a": [1, 2.5]}))'];
+	const expected = await bare('/usr/bin/python3', args);
+	const file = path.join(scratch, 'python-trace.txt');
+	const run = await runPreloaded('/usr/bin/python3', args, writeConfig(['backend t = trace', 'callback $main * t']), {PDI_TRACE_OUTPUT: file});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.true(readFileSync(file, 'utf8').split('\n').length > 100);
+});
+
+test('pdi trace -- /bin/ls prints one line per call of ls\'s imports', async t => {
+	const result = await pdi(['trace', '--', '/bin/ls', '/']);
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stdout, /^usr$/m);
+	t.regex(result.stderr, /^0 0 ls!setlocale\(0x6, 0x[\da-f]+, 0x[\da-f]+\) = 0x[\da-f]+$/m);
+	t.regex(result.stderr, /^0 0 ls!getenv\(/m);
+	const file = path.join(scratch, 'ls-trace.txt');
+	const toFile = await pdi(['trace', '-o', file, '--args', '1', '--', '/bin/ls', '/']);
+	t.is(toFile.code, 0);
+	t.regex(readFileSync(file, 'utf8'), /^0 0 ls!setlocale\(0x6\) = 0x[\da-f]+$/m);
+});
