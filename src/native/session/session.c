@@ -53,6 +53,10 @@ struct pdi_session {
   owned_patch_t *patches;
   size_t patch_count;
   size_t patch_capacity;
+  /* slot address -> 1 + index of its latest claim, open addressing */
+  size_t *slot_index;
+  size_t slot_index_capacity;
+  size_t slot_index_count;
   pdi_arena_t arena;
   unsigned long long seen_adds;
   int warned_max_objects;
@@ -407,13 +411,65 @@ typedef struct install_context {
   int failed;
 } install_context_t;
 
+static size_t
+slot_hash(const uintptr_t *slot, size_t capacity)
+{
+  uintptr_t key = (uintptr_t)slot >> 3;
+  return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (capacity - 1);
+}
+
+static int
+index_slot(pdi_session_t *session, size_t patch)
+{
+  if ((session->slot_index_count + 1) * 2 > session->slot_index_capacity) {
+    size_t capacity = session->slot_index_capacity ? session->slot_index_capacity * 2 : 256;
+    size_t *table = pdi_arena_alloc(&session->arena, capacity * sizeof *table);
+    if (table == NULL)
+      return -1;
+    memset(table, 0, capacity * sizeof *table);
+    size_t *old = session->slot_index;
+    size_t old_capacity = session->slot_index_capacity;
+    session->slot_index = table;
+    session->slot_index_capacity = capacity;
+    session->slot_index_count = 0;
+    for (size_t i = 0; i < old_capacity; i++)
+      if (old[i] != 0)
+        index_slot(session, old[i] - 1);
+  }
+  uintptr_t *slot = session->patches[patch].patch.slot;
+  size_t at = slot_hash(slot, session->slot_index_capacity);
+  while (session->slot_index[at] != 0 && session->patches[session->slot_index[at] - 1].patch.slot != slot)
+    at = (at + 1) & (session->slot_index_capacity - 1);
+  if (session->slot_index[at] == 0)
+    session->slot_index_count++;
+  session->slot_index[at] = patch + 1;
+  return 0;
+}
+
+/* After claims were dropped (a rolled-back rule, unloaded objects). */
+static void
+reindex_slots(pdi_session_t *session)
+{
+  if (session->slot_index != NULL)
+    memset(session->slot_index, 0, session->slot_index_capacity * sizeof *session->slot_index);
+  session->slot_index_count = 0;
+  for (size_t i = 0; i < session->patch_count; i++)
+    index_slot(session, i);
+}
+
 /* The latest claim on a slot (a relink may sit on top of a redefine). */
 static const owned_patch_t *
 find_patch(const pdi_session_t *session, uintptr_t *slot)
 {
-  for (size_t i = session->patch_count; i-- > 0;)
-    if (session->patches[i].patch.slot == slot)
-      return &session->patches[i];
+  if (session->slot_index_capacity == 0)
+    return NULL;
+  size_t at = slot_hash(slot, session->slot_index_capacity);
+  while (session->slot_index[at] != 0) {
+    const owned_patch_t *owned = &session->patches[session->slot_index[at] - 1];
+    if (owned->patch.slot == slot)
+      return owned;
+    at = (at + 1) & (session->slot_index_capacity - 1);
+  }
   return NULL;
 }
 
@@ -462,6 +518,8 @@ claim_patch(pdi_session_t *session, unsigned rule_index, const pdi_object_t *obj
   owned->object_base = object->base;
   owned->object_path = pdi_arena_strdup(&session->arena, object->path);
   active->slots++;
+  if (index_slot(session, session->patch_count - 1) != 0)
+    return rule_error(active, "%s", "out of memory");
   return 0;
 }
 
@@ -687,6 +745,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
     }
     if (failed) {
       session->patch_count = rule_start;
+      reindex_slots(session);
       active->slots = slots_before;
       active->has_target = had_target;
       if (!session->config.options.on_error_warn)
@@ -747,6 +806,7 @@ undo_patches(pdi_session_t *session, size_t from, size_t to)
   for (size_t i = to; i-- > from;)
     pdi_patch_apply(&session->patches[i].patch, 1, 1);
   session->patch_count = from;
+  reindex_slots(session);
 }
 
 static void
@@ -858,7 +918,8 @@ pdi_session_open(const char *path, pdi_session_t **out)
                 active->rule->object, active->rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
       else if (!active->skipped)
         pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(active->rule->kind),
-                active->rule->function, active->rule->object, active->slots, active->rule->wrapper);
+                active->rule->function ? active->rule->function : "*", active->rule->object, active->slots,
+                active->rule->wrapper ? active->rule->wrapper : active->rule->backend);
     }
     session->next = open_sessions;
     open_sessions = session;
@@ -977,6 +1038,7 @@ pdi_sessions_forget_unloaded(void)
         if (object_still_loaded(&set, &session->patches[i]))
           session->patches[kept++] = session->patches[i];
       session->patch_count = kept;
+      reindex_slots(session);
     }
     pdi_objects_release(&set);
   }

@@ -10,6 +10,7 @@
 #define CB_FRAME_TARGET 72
 #define CB_FRAME_VECTORS 80
 #define CB_FRAME_VECTOR_STRIDE 32
+#define CB_FRAME_UPPER 336
 #define CB_FRAME_SIZE 344
 
 #define CB_RETURN_RAX 0
@@ -17,6 +18,7 @@
 #define CB_RETURN_XMM0 16
 #define CB_RETURN_XMM1 32
 #define CB_RETURN_X87 48
-#define CB_RETURN_SIZE 176
+#define CB_RETURN_X87_TOP 80
+#define CB_RETURN_SIZE 96
 
 #endif

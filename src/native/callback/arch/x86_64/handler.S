@@ -23,7 +23,75 @@
 
 	.text
 
-.macro HANDLER name, move, reg
+.macro STORE8 move, reg
+	\move %\reg\()0, CB_FRAME_VECTORS+0*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()1, CB_FRAME_VECTORS+1*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()2, CB_FRAME_VECTORS+2*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()3, CB_FRAME_VECTORS+3*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()4, CB_FRAME_VECTORS+4*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()5, CB_FRAME_VECTORS+5*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()6, CB_FRAME_VECTORS+6*CB_FRAME_VECTOR_STRIDE(%rsp)
+	\move %\reg\()7, CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp)
+.endm
+
+.macro LOAD8 move, reg
+	\move CB_FRAME_VECTORS+0*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()0
+	\move CB_FRAME_VECTORS+1*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()1
+	\move CB_FRAME_VECTORS+2*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()2
+	\move CB_FRAME_VECTORS+3*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()3
+	\move CB_FRAME_VECTORS+4*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()4
+	\move CB_FRAME_VECTORS+5*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()5
+	\move CB_FRAME_VECTORS+6*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()6
+	\move CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()7
+.endm
+
+/* sse: xmm only. avx: ymm whole, upper halves cleared while C runs.
+ * avx_inuse: ymm only when XINUSE says the upper halves hold something
+ * (XGETBV with ECX=1); otherwise xmm, and the upper state is never made
+ * dirty, which would slow every later SSE instruction of the program. */
+.macro SAVE_VECTORS variant
+.ifc \variant, sse
+	STORE8 movdqu, xmm
+.endif
+.ifc \variant, avx
+	STORE8 vmovdqu, ymm
+	vzeroupper
+.endif
+.ifc \variant, avx_inuse
+	movl $1, %ecx
+	xgetbv
+	testb $4, %al
+	jnz 5f
+	movq $0, CB_FRAME_UPPER(%rsp)
+	STORE8 movdqu, xmm
+	jmp 6f
+5:
+	movq $1, CB_FRAME_UPPER(%rsp)
+	STORE8 vmovdqu, ymm
+	vzeroupper
+6:
+.endif
+.endm
+
+.macro RESTORE_VECTORS variant
+.ifc \variant, sse
+	LOAD8 movdqu, xmm
+.endif
+.ifc \variant, avx
+	LOAD8 vmovdqu, ymm
+.endif
+.ifc \variant, avx_inuse
+	cmpq $0, CB_FRAME_UPPER(%rsp)
+	jne 7f
+	LOAD8 movdqu, xmm
+	jmp 8f
+7:
+	LOAD8 vmovdqu, ymm
+8:
+.endif
+.endm
+
+.macro HANDLER name, variant
 	.globl \name
 	.hidden \name
 	.type \name, @function
@@ -42,24 +110,10 @@
 	movq %rax, CB_FRAME_RAX(%rsp)
 	movq %r10, CB_FRAME_R10(%rsp)
 	movq %r11, CB_FRAME_SITE(%rsp)
-	\move %\reg\()0, CB_FRAME_VECTORS+0*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()1, CB_FRAME_VECTORS+1*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()2, CB_FRAME_VECTORS+2*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()3, CB_FRAME_VECTORS+3*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()4, CB_FRAME_VECTORS+4*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()5, CB_FRAME_VECTORS+5*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()6, CB_FRAME_VECTORS+6*CB_FRAME_VECTOR_STRIDE(%rsp)
-	\move %\reg\()7, CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp)
+	SAVE_VECTORS \variant
 	movq %rsp, %rdi
 	call pdi_cb_pre
-	\move CB_FRAME_VECTORS+0*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()0
-	\move CB_FRAME_VECTORS+1*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()1
-	\move CB_FRAME_VECTORS+2*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()2
-	\move CB_FRAME_VECTORS+3*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()3
-	\move CB_FRAME_VECTORS+4*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()4
-	\move CB_FRAME_VECTORS+5*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()5
-	\move CB_FRAME_VECTORS+6*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()6
-	\move CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()7
+	RESTORE_VECTORS \variant
 	movq CB_FRAME_TARGET(%rsp), %r11
 	testq %rax, %rax
 	.cfi_remember_state
@@ -93,12 +147,32 @@
 	movq %rdx, CB_RETURN_RDX(%rsp)
 	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
 	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
-	fnsave CB_RETURN_X87(%rsp)
+	/* The x87 stack holds a long double result (TOP 7) or a complex one
+	 * (TOP 6); it must be empty while C code runs, so those are popped here
+	 * and pushed back below. fnsave would do the same at ten times the cost. */
+	fnstsw %ax
+	shrl $11, %eax
+	andl $7, %eax
+	movl %eax, CB_RETURN_X87_TOP(%rsp)
+	jz 2f
+	fstpt CB_RETURN_X87(%rsp)
+	cmpl $7, %eax
+	je 2f
+	fstpt CB_RETURN_X87+16(%rsp)
+2:
 	movq %rbx, %rdi
 	movq %rsp, %rsi
 	call pdi_cb_post
 	movq %rax, %r11
-	frstor CB_RETURN_X87(%rsp)
+	movl CB_RETURN_X87_TOP(%rsp), %eax
+	testl %eax, %eax
+	jz 3f
+	cmpl $7, %eax
+	je 4f
+	fldt CB_RETURN_X87+16(%rsp)
+4:
+	fldt CB_RETURN_X87(%rsp)
+3:
 	movdqu CB_RETURN_XMM1(%rsp), %xmm1
 	movdqu CB_RETURN_XMM0(%rsp), %xmm0
 	movq CB_RETURN_RDX(%rsp), %rdx
@@ -130,8 +204,9 @@
 	.size \name, .-\name
 .endm
 
-	HANDLER pdi_cb_handler_sse, movdqu, xmm
-	HANDLER pdi_cb_handler_avx, vmovdqu, ymm
+	HANDLER pdi_cb_handler_sse, sse
+	HANDLER pdi_cb_handler_avx, avx
+	HANDLER pdi_cb_handler_avx_inuse, avx_inuse
 
 	.section .note.GNU-stack, "", @progbits
 #endif

@@ -6,6 +6,7 @@
 
 extern void pdi_cb_handler_sse(void) __attribute__((visibility("hidden")));
 extern void pdi_cb_handler_avx(void) __attribute__((visibility("hidden")));
+extern void pdi_cb_handler_avx_inuse(void) __attribute__((visibility("hidden")));
 
 size_t
 pdi_arch_stub_size(void)
@@ -34,8 +35,9 @@ pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer
   return 0;
 }
 
-/* The ymm variant when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
- * and XCR0 enables SSE and AVX state). */
+/* The ymm variants when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
+ * and XCR0 enables SSE and AVX state); the one that looks at XINUSE first
+ * where the CPU can tell. */
 uintptr_t
 pdi_arch_handler(void)
 {
@@ -47,6 +49,10 @@ pdi_arch_handler(void)
     __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
     avx = (low & 6u) == 6u;
   }
-  return avx ? (uintptr_t)&pdi_cb_handler_avx : (uintptr_t)&pdi_cb_handler_sse;
+  if (!avx)
+    return (uintptr_t)&pdi_cb_handler_sse;
+  /* XGETBV with ECX=1 (XINUSE): CPUID.(EAX=0DH,ECX=1):EAX bit 2. */
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0xd), "c"(1));
+  return (eax & 4u) ? (uintptr_t)&pdi_cb_handler_avx_inuse : (uintptr_t)&pdi_cb_handler_avx;
 }
 #endif
