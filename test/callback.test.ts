@@ -159,3 +159,12 @@ test('pdi trace -- /bin/ls prints one line per call of ls\'s imports', async t =
 	t.is(toFile.code, 0);
 	t.regex(readFileSync(file, 'utf8'), /^0 0 ls!setlocale\(0x6\) = 0x[\da-f]+$/m);
 });
+
+test('a callback and a relink on the same slot is an error naming both rules', async t => {
+	const relinkBackend = `backend fix = ${path.join(fixtures, 'backends/fix-backend.so')}`;
+	const run = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
+		writeConfig([traceBackend, relinkBackend, 'relink $main fix_add fix wrap_fix_add', 'callback $main * cbt']));
+	t.is(run.code, 2);
+	t.regex(run.stderr, /^pdi: \S+rules\.cmd:4:1: callback \$main: conflicts with the relink at \S+rules\.cmd:3, which already redirects fixprog's slot for fix_add$/m);
+	t.is(run.stdout, '');
+});

@@ -615,8 +615,17 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
   callback_plan_t *plan = context;
   if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol))
     return 0;
-  if (find_patch(plan->session, slot->address) != NULL)
+  const owned_patch_t *claimed = find_patch(plan->session, slot->address);
+  if (claimed != NULL && plan->session->rules[claimed->rule].rule == plan->active->rule)
     return 0;
+  if (claimed != NULL) {
+    const pdi_rule_t *other = plan->session->rules[claimed->rule].rule;
+    char detail[600];
+    snprintf(detail, sizeof detail, "conflicts with the %s at %s:%u, which already redirects %s's slot for %s",
+             pdi_rule_kind_name(other->kind), other->origin.file, other->origin.line, object->name, slot->symbol);
+    plan->failed = rule_error(plan->active, "%s", detail);
+    return 1;
+  }
   uintptr_t target = function_behind(plan->set, object, slot, plan->session);
   if (target == 0)
     return 0;
