@@ -15,6 +15,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {pdiPaths} from '../../src/ts/index.js';
+import {BenchError, fail, interleave, median, parseField, progress, runChecked, type Result} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'out');
@@ -60,22 +61,6 @@ const modeInfo: Record<Mode, ModeInfo> = {
 	ltrace: {label: 'ltrace', calls: 20_000, callgrind: false, tool: 'ltrace'},
 };
 
-type Result = {
-	status: number;
-	stdout: string;
-	stderr: string;
-};
-
-class BenchError extends Error {}
-
-function fail(message: string): never {
-	throw new BenchError(message);
-}
-
-function progress(message: string): void {
-	process.stderr.write(`${message}\n`);
-}
-
 /** The environment of this process without anything that would change how benchprog is loaded. */
 function cleanEnv(): NodeJS.ProcessEnv {
 	const env = {...process.env};
@@ -89,18 +74,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Result {
-	const result = spawnSync(file, args, {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
-	if (result.error) {
-		fail(`cannot run ${file}: ${result.error.message}`);
-	}
-
-	const status = result.status ?? -1;
-	if (status !== 0) {
-		const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${status}`;
-		fail(`${[file, ...args].join(' ')} ${how}\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`);
-	}
-
-	return {status, stdout: result.stdout, stderr: result.stderr};
+	return runChecked(file, args, env);
 }
 
 /** Whether `tool` can be started at all (installed and on PATH). */
@@ -264,16 +238,6 @@ function runMode(files: Files, mode: Mode, args: readonly string[], work: string
 
 	rmSync(uftraceData(work), {recursive: true, force: true});
 	return run(file, argv, env);
-}
-
-function parseField(text: string, field: string, where: string): string {
-	const match = new RegExp(`^${field}=(\\S+)$`, 'm').exec(text);
-	const value = match?.[1];
-	if (value === undefined) {
-		fail(`no ${field}= in the output of ${where}:\n${text}`);
-	}
-
-	return value;
 }
 
 /** bench_target(i) = i + 1 for i = 0 .. n-1, so the results add up to n(n+1)/2 (and the arguments to n(n-1)/2). */
@@ -450,22 +414,6 @@ function checkInstall(files: Files, work: string): number {
 
 	expectFields(reportLine(stderr, 'all-backend', 'manyprog with the callback'), {sites: BigInt(slots)}, 'manyprog with the callback');
 	return Number(slots);
-}
-
-function median(values: readonly number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	const upper = sorted[middle] ?? Number.NaN;
-	return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
-}
-
-/** Runs `jobs` round-robin, `rounds` times, starting each round one job further so no job is always first. */
-function interleave(rounds: number, count: number, job: (index: number) => void): void {
-	for (let round = 0; round < rounds; round++) {
-		for (let step = 0; step < count; step++) {
-			job((round + step) % count);
-		}
-	}
 }
 
 type ModeResult = {

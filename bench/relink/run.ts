@@ -7,13 +7,13 @@
  *
  * See README.md in this directory for what is measured and how to read it.
  */
-import {spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {machine, tmpdir} from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {pdiPaths} from '../../src/ts/index.js';
+import {BenchError, fail, interleave, median, parseField, progress, runChecked, type Result} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'out');
@@ -38,22 +38,6 @@ const startupFunctions = ['strtol', 'strcmp', 'getenv', 'strlen', 'clock_gettime
 type Mode = 'bare' | 'classic' | 'pdi';
 const modes: readonly Mode[] = ['bare', 'classic', 'pdi'];
 
-type Result = {
-	status: number;
-	stdout: string;
-	stderr: string;
-};
-
-class BenchError extends Error {}
-
-function fail(message: string): never {
-	throw new BenchError(message);
-}
-
-function progress(message: string): void {
-	process.stderr.write(`${message}\n`);
-}
-
 /** The environment of this process without anything that would change how benchprog is loaded. */
 function cleanEnv(): NodeJS.ProcessEnv {
 	const env = {...process.env};
@@ -67,18 +51,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Result {
-	const result = spawnSync(file, args, {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
-	if (result.error) {
-		fail(`cannot run ${file}: ${result.error.message}`);
-	}
-
-	const status = result.status ?? -1;
-	if (status !== 0) {
-		const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${status}`;
-		fail(`${[file, ...args].join(' ')} ${how}\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`);
-	}
-
-	return {status, stdout: result.stdout, stderr: result.stderr};
+	return runChecked(file, args, env);
 }
 
 type Files = {
@@ -149,16 +122,6 @@ function modeEnv(files: Files, mode: Mode): NodeJS.ProcessEnv {
 	return env;
 }
 
-function parseField(text: string, field: string, where: string): string {
-	const match = new RegExp(`^${field}=(\\S+)$`, 'm').exec(text);
-	const value = match?.[1];
-	if (value === undefined) {
-		fail(`no ${field}= in the output of ${where}:\n${text}`);
-	}
-
-	return value;
-}
-
 function expectedSum(n: number, wrapped: boolean): bigint {
 	const calls = BigInt(n);
 	// bench_target(i) = i + 1 for i = 0 .. n-1; each wrapper adds wrapperDelta per call.
@@ -210,22 +173,6 @@ function checkModes(files: Files, work: string): void {
 	if (mask === undefined || Number(mask) !== all) {
 		const missing = startupFunctions.filter((_, bit) => mask === undefined || (Number(mask) & (1 << bit)) === 0);
 		fail(`benchprog 0 with the 10-rule config: wrappers not called: ${missing.join(', ')}\n--- stderr\n${stderr}`);
-	}
-}
-
-function median(values: readonly number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	const upper = sorted[middle] ?? Number.NaN;
-	return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
-}
-
-/** Runs `jobs` round-robin, `rounds` times, starting each round one job further so no job is always first. */
-function interleave(rounds: number, count: number, job: (index: number) => void): void {
-	for (let round = 0; round < rounds; round++) {
-		for (let step = 0; step < count; step++) {
-			job((round + step) % count);
-		}
 	}
 }
 
