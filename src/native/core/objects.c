@@ -54,6 +54,38 @@ gnu_hash_symbol_count(const uint32_t *table)
   return (size_t)last + 1;
 }
 
+static size_t
+highest_in_rela(const ElfW(Rela) *table, size_t bytes)
+{
+  size_t highest = 0;
+  for (size_t i = 0; table != NULL && i < bytes / sizeof *table; i++)
+    if (PDI_R_SYM(table[i].r_info) > highest)
+      highest = PDI_R_SYM(table[i].r_info);
+  return highest;
+}
+
+static size_t
+highest_in_rel(const ElfW(Rel) *table, size_t bytes)
+{
+  size_t highest = 0;
+  for (size_t i = 0; table != NULL && i < bytes / sizeof *table; i++)
+    if (PDI_R_SYM(table[i].r_info) > highest)
+      highest = PDI_R_SYM(table[i].r_info);
+  return highest;
+}
+
+static size_t
+highest_referenced_symbol(const pdi_object_t *object)
+{
+  size_t highest = highest_in_rela(object->rela, object->relasz);
+  size_t rel = highest_in_rel(object->rel, object->relsz);
+  size_t plt = object->pltrel == DT_RELA ? highest_in_rela(object->jmprel, object->jmprelsz)
+                                          : highest_in_rel(object->jmprel, object->jmprelsz);
+  if (rel > highest)
+    highest = rel;
+  return plt > highest ? plt : highest;
+}
+
 static void
 parse_dynamic(pdi_object_t *object)
 {
@@ -105,6 +137,12 @@ parse_dynamic(pdi_object_t *object)
     object->nsyms = gnu_hash_symbol_count(object->gnu_hash);
   else if (object->sysv_hash != NULL)
     object->nsyms = object->sysv_hash[1];
+  /* The GNU hash only counts defined symbols (and some linkers set its
+   * symoffset to 1 when there are none): the undefined ones that
+   * relocations name may lie beyond it. */
+  size_t referenced = highest_referenced_symbol(object);
+  if (referenced + 1 > object->nsyms)
+    object->nsyms = referenced + 1;
 }
 
 static const char *

@@ -208,5 +208,5 @@
 	HANDLER pdi_cb_handler_avx, avx
 	HANDLER pdi_cb_handler_avx_inuse, avx_inuse
 
-	.section .note.GNU-stack, "", @progbits
 #endif
+	.section .note.GNU-stack, "", %progbits

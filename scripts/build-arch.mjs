@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Builds the preload core and the bundled backends for another architecture
+// with a cross compiler, from the source lists of binding.gyp (the one list),
+// into build/arch/<arch>/. The Node addon stays host-only.
+//
+//   node scripts/build-arch.mjs aarch64|i386
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const compilers = {aarch64: 'aarch64-linux-gnu-gcc', i386: 'i686-linux-gnu-gcc'};
+
+const arch = process.argv[2];
+if (!(arch in compilers)) {
+	console.error(`usage: node scripts/build-arch.mjs ${Object.keys(compilers).join('|')}`);
+	process.exit(2);
+}
+
+const gyp = JSON.parse(readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
+const variables = gyp.variables;
+const expand = list => list.flatMap(entry => {
+	const match = /^<@\((\w+)\)$/.exec(entry);
+	return match ? variables[match[1]] : [entry];
+});
+const out = path.join(root, 'build/arch', arch);
+mkdirSync(out, {recursive: true});
+const common = ['-O2', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-Iinclude', '-shared', '-Wl,-z,nodelete'];
+
+for (const target of gyp.targets) {
+	if (target.type !== 'shared_library') {
+		continue;
+	}
+
+	const sources = [...(target.dependencies ?? []).includes('pdi_core') ? variables.core_sources : [], ...expand(target.sources)];
+	const c = sources.filter(file => file.endsWith('.c'));
+	const assembly = sources.filter(file => file.endsWith('.S'));
+	const ldflags = (target.ldflags ?? []).map(flag => flag.replace('<(module_root_dir)', root));
+	const output = path.join(out, `${target.target_name}.so`);
+	execFileSync(compilers[arch], [
+		...common, '-std=c11', '-o', output, ...c, ...assembly, ...ldflags, ...(target.libraries ?? []),
+	], {cwd: root, stdio: 'inherit'});
+	process.stdout.write(`${path.relative(root, output)}\n`);
+}
