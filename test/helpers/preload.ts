@@ -5,7 +5,18 @@ import path from 'node:path';
 import {pdiPaths} from '../../src/ts/index.js';
 import {root} from './cli.js';
 
-export const fixtures = path.join(root, 'test/fixtures/out');
+/**
+ * The architecture the C-level tests run for: the host, or (npm run test:arch)
+ * aarch64 / i386 under qemu-user with the cross-built core and fixtures.
+ */
+export const testArch = process.env['PDI_TEST_ARCH'] ?? '';
+const sysroots: Record<string, string> = {aarch64: '/usr/aarch64-linux-gnu', i386: '/usr/i686-linux-gnu'};
+
+export const fixtures = path.join(root, testArch ? `test/fixtures/out-${testArch}` : 'test/fixtures/out');
+
+function preloadPath(): string {
+	return testArch ? path.join(root, 'build/arch', testArch, 'pdi-preload.so') : pdiPaths().preload;
+}
 export const fixBackend = path.join(fixtures, 'backends/fix-backend.so');
 
 export type RunResult = {code: number | null; signal: string | null; stdout: string; stderr: string};
@@ -13,8 +24,13 @@ export type RunResult = {code: number | null; signal: string | null; stdout: str
 /** Runs `program` with the preloaded core and PDI_CONFIG, as a user would by hand. */
 export async function runPreloaded(program: string, args: readonly string[], config: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
 	return new Promise(resolve => {
-		execFile(program, args, {
-			env: {...process.env, ...env, LD_PRELOAD: pdiPaths().preload, ...(config ? {PDI_CONFIG: config} : {})},
+		const childEnv: NodeJS.ProcessEnv = {...env, LD_PRELOAD: preloadPath(), ...(config ? {PDI_CONFIG: config} : {})};
+		/* Under qemu-user the variables go to the guest only (-E), never to qemu itself. */
+		const [file, argv, environment] = testArch
+			? [`qemu-${testArch}`, ['-L', sysroots[testArch] ?? '/', ...Object.entries(childEnv).flatMap(([key, value]) => ['-E', `${key}=${value ?? ''}`]), program, ...args], process.env]
+			: [program, [...args], {...process.env, ...childEnv}];
+		execFile(file, argv, {
+			env: environment,
 			timeout: 60_000,
 			maxBuffer: 16 * 1024 * 1024,
 		}, (error, stdout, stderr) => {

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// npm run test:arch [-- AVA ARGS]: the C-level relink and redefine tests on
+// aarch64 and i386, under qemu-user with the cross-built core and fixtures.
+// A missing tool is a failure, never a silent skip.
+import {execFileSync, spawnSync} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arches = {
+	aarch64: {compiler: 'aarch64-linux-gnu-gcc', qemu: 'qemu-aarch64'},
+	i386: {compiler: 'i686-linux-gnu-gcc', qemu: 'qemu-i386'},
+};
+// These tests need host programs or host libraries (/bin/ls, the host's
+// gconv and NSS modules) or the host-only CLI; everything else runs.
+const hostOnly = [
+	'!*gconv module*', '!*NSS module*', '!pdi inspect -c*', '!the bundled count backend*', '!redefining libc\'s IFUNC*',
+];
+const avaArgs = process.argv.slice(2);
+let failed = false;
+
+for (const [arch, tools] of Object.entries(arches)) {
+	const missing = Object.values(tools).filter(tool => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+	if (missing.length > 0) {
+		console.log(`not ok - ${arch}: missing ${missing.join(', ')} (install gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, their libc6-dev-*-cross and qemu-user)`);
+		failed = true;
+		continue;
+	}
+
+	execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: ['ignore', 'ignore', 'inherit']});
+	execFileSync('make', ['-s', '-C', path.join(root, 'test/fixtures'), 'arch', `CC=${tools.compiler}`, `OUT=${path.join(root, 'test/fixtures', `out-${arch}`)}`, '-j2'], {stdio: 'inherit'});
+	console.log(`# ${arch}: relink and redefine under ${tools.qemu}`);
+	const run = spawnSync('npx', ['ava', ...avaArgs, 'test/relink.test.ts', 'test/redefine.test.ts', ...hostOnly.flatMap(pattern => ['--match', pattern])], {
+		cwd: root,
+		env: {...process.env, PDI_TEST_ARCH: arch},
+		stdio: 'inherit',
+	});
+	failed ||= run.status !== 0;
+}
+
+process.exit(failed ? 1 : 0);
