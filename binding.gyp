@@ -16,6 +16,7 @@
       "src/native/core/arch/i386.c",
       "src/native/core/arch/x86_64.c",
       "src/native/callback/callback.c",
+      "src/native/callback/arch/aarch64/handler.S",
       "src/native/callback/arch/aarch64/stubs.c",
       "src/native/callback/arch/i386/stubs.c",
       "src/native/callback/arch/x86_64/stubs.c",

@@ -8,19 +8,20 @@ import {fileURLToPath} from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arches = {
-	aarch64: {compiler: 'aarch64-linux-gnu-gcc', qemu: 'qemu-aarch64'},
-	i386: {compiler: 'i686-linux-gnu-gcc', qemu: 'qemu-i386'},
+	aarch64: {compiler: 'aarch64-linux-gnu-gcc', cxx: 'aarch64-linux-gnu-g++', qemu: 'qemu-aarch64', callback: true},
+	i386: {compiler: 'i686-linux-gnu-gcc', cxx: 'i686-linux-gnu-g++', qemu: 'qemu-i386', callback: false},
 };
 // These tests need host programs or host libraries (/bin/ls, the host's
 // gconv and NSS modules) or the host-only CLI; everything else runs.
 const hostOnly = [
 	'!*gconv module*', '!*NSS module*', '!pdi inspect -c*', '!the bundled count backend*', '!redefining libc\'s IFUNC*',
+	'!a callback on all of /usr/bin/sort*', '!a callback on all of python3*', '!pdi trace*',
 ];
 const avaArgs = process.argv.slice(2);
 let failed = false;
 
 for (const [arch, tools] of Object.entries(arches)) {
-	const missing = Object.values(tools).filter(tool => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+	const missing = [tools.compiler, tools.cxx, tools.qemu].filter(tool => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 	if (missing.length > 0) {
 		console.log(`not ok - ${arch}: missing ${missing.join(', ')} (install gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, their libc6-dev-*-cross and qemu-user)`);
 		failed = true;
@@ -28,9 +29,12 @@ for (const [arch, tools] of Object.entries(arches)) {
 	}
 
 	execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: ['ignore', 'ignore', 'inherit']});
-	execFileSync('make', ['-s', '-C', path.join(root, 'test/fixtures'), 'arch', `CC=${tools.compiler}`, `OUT=${path.join(root, 'test/fixtures', `out-${arch}`)}`, '-j2'], {stdio: 'inherit'});
-	console.log(`# ${arch}: relink and redefine under ${tools.qemu}`);
-	const run = spawnSync('npx', ['ava', ...avaArgs, 'test/relink.test.ts', 'test/redefine.test.ts', ...hostOnly.flatMap(pattern => ['--match', pattern])], {
+	const targets = tools.callback ? ['arch', 'arch-callback'] : ['arch'];
+	execFileSync('make', ['-s', '-C', path.join(root, 'test/fixtures'), ...targets, `CC=${tools.compiler}`, `CXX=${tools.cxx}`, `OUT=${path.join(root, 'test/fixtures', `out-${arch}`)}`, '-j2'], {stdio: 'inherit'});
+	// The i386 callback handler is not written yet: its callback rules are refused.
+	const files = ['test/relink.test.ts', 'test/redefine.test.ts', ...tools.callback ? ['test/callback.test.ts'] : []];
+	console.log(`# ${arch}: ${files.join(', ')} under ${tools.qemu}`);
+	const run = spawnSync('npx', ['ava', ...avaArgs, ...files, ...hostOnly.flatMap(pattern => ['--match', pattern])], {
 		cwd: root,
 		env: {...process.env, PDI_TEST_ARCH: arch},
 		stdio: 'inherit',

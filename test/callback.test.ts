@@ -1,10 +1,9 @@
-import {execFile} from 'node:child_process';
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
-import {fixtures, runPreloaded, writeConfig, type RunResult} from './helpers/preload.js';
+import {fixtures, runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
 
 const directory = path.join(fixtures, 'callback');
 const cbprog = path.join(directory, 'cbprog');
@@ -13,13 +12,7 @@ const traceBackend = `backend cbt = ${path.join(directory, 'cb-trace-backend.so'
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-callback-'));
 let traces = 0;
 
-async function bare(program: string, args: readonly string[] = []): Promise<RunResult> {
-	return new Promise(resolve => {
-		execFile(program, args, {maxBuffer: 16 * 1024 * 1024}, (error, stdout, stderr) => {
-			resolve({code: error ? (typeof error.code === 'number' ? error.code : null) : 0, signal: null, stdout, stderr});
-		});
-	});
-}
+const bare = runBare;
 
 /** Runs `program` with `callback OBJECT * cbt` (plus `settings`) and returns the run and the backend's trace file. */
 async function traced(program: string, args: readonly string[], settings: readonly string[] = [], object = '$main', env: NodeJS.ProcessEnv = {}) {
@@ -53,7 +46,12 @@ test('pre and post read the arguments and results through the accessors', async 
 	t.is(line(trace, 'args printf '), 'args printf 7 99 str 2.5,-1.25,1,2,3,4,5,6');
 	t.is(line(trace, 'ret printf '), 'ret printf 59');
 	t.is(line(trace, 'args cb_make_big '), 'args cb_make_big 5');
-	t.is(line(trace, 'ret cb_make_big '), 'ret cb_make_big sret=ok');
+	if (testArch !== 'aarch64') {
+		// x86: the hidden struct-return pointer is integer argument 0 and comes back in rax;
+		// aarch64 passes it in x8, which is not numbered (docs/backends.md).
+		t.is(line(trace, 'ret cb_make_big '), 'ret cb_make_big sret=ok');
+	}
+
 	t.is(line(trace, 'ret cb_int128 '), 'ret cb_int128 7');
 	t.is(line(trace, 'args cb_complex '), 'args cb_complex 1.5 2.5');
 	t.is(line(trace, 'ret cb_complex '), 'ret cb_complex 2.5');

@@ -45,6 +45,17 @@ export async function runPreloaded(program: string, args: readonly string[], con
 	});
 }
 
+/** Runs `program` without pdi (under qemu-user for another architecture). */
+export async function runBare(program: string, args: readonly string[] = []): Promise<RunResult> {
+	return new Promise(resolve => {
+		const [file, argv] = testArch ? [`qemu-${testArch}`, ['-L', sysroots[testArch] ?? '/', program, ...args]] : [program, [...args]];
+		execFile(file, argv, {maxBuffer: 16 * 1024 * 1024}, (error, stdout, stderr) => {
+			const failure = error as (NodeJS.ErrnoException & {code?: number | string}) | null;
+			resolve({code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0, signal: null, stdout, stderr});
+		});
+	});
+}
+
 /** Writes a config file (and a command file it names) in a fresh directory; returns the config's path. */
 export function writeConfig(commands: readonly string[], settings: readonly string[] = []): string {
 	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-'));

@@ -10,6 +10,8 @@
 
 #if defined(__x86_64__)
 #include "arch/x86_64/frame.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64/frame.h"
 #else
 /* Other architectures have no handler yet (pdi_cb_prepare refuses them);
  * these only let the portable part compile. */
@@ -20,6 +22,9 @@
 #define CB_FRAME_SIZE 32
 #define CB_RETURN_RAX 0
 #define CB_RETURN_XMM0 16
+#define CB_INT_REGISTERS 6
+#define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)(stack_pointer))
+#define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
 #endif
 
 typedef struct cb_site {
@@ -128,6 +133,7 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
       return -1;
     }
   }
+  __builtin___clear_cache((char *)pool, (char *)pool + pool_size);
   if (mprotect(pool, pool_size, PROT_READ | PROT_EXEC) != 0) {
     pdi_set_error("cannot make the callback stubs executable: %s", strerror(errno));
     return -1;
@@ -240,7 +246,7 @@ pdi_cb_pre(uintptr_t *frame)
     return NULL;
   }
   pdi_cb_entry_t *entry = &thread->entries[thread->depth++];
-  entry->return_address = *(uintptr_t *)stack_pointer;
+  entry->return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
   entry->stack_pointer = stack_pointer;
   entry->registers = frame;
   entry->vectors = (const unsigned char *)frame + CB_FRAME_VECTORS;
@@ -310,9 +316,9 @@ pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
   const pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL)
     return 0;
-  if (i < 6)
+  if (i < CB_INT_REGISTERS)
     return entry->registers[i];
-  return ((const uintptr_t *)(entry->stack_pointer + 8))[i - 6];
+  return CB_STACK_ARGUMENTS(entry->stack_pointer)[i - CB_INT_REGISTERS];
 }
 
 double

@@ -1,25 +1,41 @@
 #if defined(__aarch64__)
+#define _GNU_SOURCE
+#include <string.h>
+
 #include "../../callback.h"
 
-/* The aarch64 handler is not written yet: callback rules are refused here. */
+extern void pdi_cb_handler(void) __attribute__((visibility("hidden")));
+
 size_t
 pdi_arch_stub_size(void)
 {
-  return 0;
+  return 16;
 }
 
+/* bti c; movz w16, #index; ldr x17, <handler pointer>; br x17: the site
+ * index rides in x16 and the branch goes through x17, the registers a call
+ * may clobber between caller and callee, so no argument is disturbed. */
 int
 pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer_address)
 {
-  (void)at;
-  (void)index;
-  (void)handler_pointer_address;
-  return -1;
+  if (index > 0xffff)
+    return -1;
+  intptr_t distance = (intptr_t)handler_pointer_address - (intptr_t)(at + 8);
+  if ((distance & 3) != 0 || distance < -(1l << 20) || distance >= (1l << 20))
+    return -1;
+  uint32_t code[4] = {
+    0xd503245fu,
+    0x52800010u | ((uint32_t)index << 5),
+    0x58000011u | (((uint32_t)(distance >> 2) & 0x7ffffu) << 5),
+    0xd61f0220u,
+  };
+  memcpy(at, code, sizeof code);
+  return 0;
 }
 
 uintptr_t
 pdi_arch_handler(void)
 {
-  return 0;
+  return (uintptr_t)&pdi_cb_handler;
 }
 #endif

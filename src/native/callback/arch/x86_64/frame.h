@@ -21,4 +21,10 @@
 #define CB_RETURN_X87_TOP 80
 #define CB_RETURN_SIZE 96
 
+/* rdi rsi rdx rcx r8 r9 carry integer arguments; the rest are on the
+ * caller's stack above the return address. */
+#define CB_INT_REGISTERS 6
+#define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)((stack_pointer) + 8))
+#define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
+
 #endif

@@ -1,0 +1,23 @@
+/* The aarch64 handler's frame (offsets from sp after it is built), shared by
+ * handler.S and the C paths. */
+#ifndef PDI_CB_FRAME_AARCH64_H
+#define PDI_CB_FRAME_AARCH64_H
+
+#define CB_FRAME_X8 64
+#define CB_FRAME_SITE 72
+#define CB_FRAME_TARGET 80
+#define CB_FRAME_LR 88
+#define CB_FRAME_VECTORS 96
+#define CB_FRAME_VECTOR_STRIDE 16
+#define CB_FRAME_SIZE 224
+
+#define CB_RETURN_RAX 0
+#define CB_RETURN_XMM0 16
+#define CB_RETURN_SIZE 80
+
+/* x0-x7 carry integer arguments; the rest are on the stack at sp. */
+#define CB_INT_REGISTERS 8
+#define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)(stack_pointer))
+#define CB_RETURN_ADDRESS(frame, stack_pointer) ((frame)[CB_FRAME_LR / 8])
+
+#endif
