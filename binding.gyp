@@ -18,6 +18,7 @@
       "src/native/callback/callback.c",
       "src/native/callback/arch/aarch64/handler.S",
       "src/native/callback/arch/aarch64/stubs.c",
+      "src/native/callback/arch/i386/handler.S",
       "src/native/callback/arch/i386/stubs.c",
       "src/native/callback/arch/x86_64/stubs.c",
       "src/native/callback/arch/x86_64/handler.S",

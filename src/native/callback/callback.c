@@ -12,9 +12,12 @@
 #include "arch/x86_64/frame.h"
 #elif defined(__aarch64__)
 #include "arch/aarch64/frame.h"
+#elif defined(__i386__)
+#include "arch/i386/frame.h"
 #else
 /* Other architectures have no handler yet (pdi_cb_prepare refuses them);
  * these only let the portable part compile. */
+#define CB_FRAME_REGISTERS 0
 #define CB_FRAME_SITE 0
 #define CB_FRAME_TARGET 8
 #define CB_FRAME_VECTORS 16
@@ -25,6 +28,12 @@
 #define CB_INT_REGISTERS 6
 #define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)(stack_pointer))
 #define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
+#endif
+
+/* A word of the handler's frame, by byte offset. */
+#define CB_AT(frame, offset) (*(uintptr_t *)((char *)(frame) + (offset)))
+#ifndef CB_STACK_POINTER
+#define CB_STACK_POINTER(frame) ((uintptr_t)(frame) + CB_FRAME_SIZE)
 #endif
 
 typedef struct cb_site {
@@ -228,9 +237,9 @@ abandon_top(cb_thread_t *thread)
 pdi_cb_entry_t *
 pdi_cb_pre(uintptr_t *frame)
 {
-  size_t index = (size_t)(uint32_t)frame[CB_FRAME_SITE / 8];
+  size_t index = (size_t)(uint32_t)CB_AT(frame, CB_FRAME_SITE);
   cb_site_t *site = &sites[index];
-  frame[CB_FRAME_TARGET / 8] = site->target;
+  CB_AT(frame, CB_FRAME_TARGET) = site->target;
   cb_thread_t *thread = current;
   if (thread == NULL && (thread = claim_thread()) == NULL) {
     __atomic_fetch_add(&skipped_no_thread, 1, __ATOMIC_RELAXED);
@@ -238,7 +247,7 @@ pdi_cb_pre(uintptr_t *frame)
   }
   if (thread->in_hook)
     return NULL;
-  uintptr_t stack_pointer = (uintptr_t)frame + CB_FRAME_SIZE;
+  uintptr_t stack_pointer = CB_STACK_POINTER(frame);
   while (thread->depth > 0 && thread->entries[thread->depth - 1].stack_pointer <= stack_pointer)
     abandon_top(thread);
   if (thread->depth == thread->capacity) {
@@ -247,9 +256,10 @@ pdi_cb_pre(uintptr_t *frame)
   }
   pdi_cb_entry_t *entry = &thread->entries[thread->depth++];
   entry->return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
+  entry->target = site->target;
   entry->stack_pointer = stack_pointer;
-  entry->registers = frame;
-  entry->vectors = (const unsigned char *)frame + CB_FRAME_VECTORS;
+  entry->registers = (const uintptr_t *)((const char *)frame + CB_FRAME_REGISTERS);
+  entry->vectors = CB_FRAME_VECTORS < 0 ? NULL : (const unsigned char *)frame + CB_FRAME_VECTORS;
   entry->returns = NULL;
   entry->call.event = site->event;
   entry->call.site = &site->site;
@@ -316,9 +326,10 @@ pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
   const pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL)
     return 0;
-  if (i < CB_INT_REGISTERS)
+  unsigned in_registers = CB_INT_REGISTERS;
+  if (i < in_registers)
     return entry->registers[i];
-  return CB_STACK_ARGUMENTS(entry->stack_pointer)[i - CB_INT_REGISTERS];
+  return CB_STACK_ARGUMENTS(entry->stack_pointer)[i - in_registers];
 }
 
 double
@@ -346,7 +357,14 @@ pdi_ret_double_impl(const pdi_cb_call_t *call)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   double value = 0;
-  if (entry->returns != NULL)
-    memcpy(&value, entry->returns + CB_RETURN_XMM0, sizeof value);
+  if (entry->returns == NULL)
+    return value;
+#if defined(CB_RETURN_X87_DOUBLE)
+  long double x87;
+  memcpy(&x87, entry->returns + CB_RETURN_X87_DOUBLE, 10);
+  value = (double)x87;
+#else
+  memcpy(&value, entry->returns + CB_RETURN_XMM0, sizeof value);
+#endif
   return value;
 }

@@ -10,12 +10,14 @@
 #include "../core/core.h"
 
 /* One live instrumented call on a thread's callback stack. The handler
- * finds it through a callee-saved register (rbx on x86-64) and its CFI
- * reads the caller's return address and register from the first two words,
- * so the layout of those two is fixed. */
+ * finds it through a callee-saved register (rbx on x86-64, x19 on aarch64,
+ * ebx on i386) and its CFI reads the caller's return address and register
+ * from the first two words, so the layout of those two is fixed; the i386
+ * handler calls through the third. */
 typedef struct pdi_cb_entry {
   uintptr_t return_address;
   uintptr_t caller_register;
+  uintptr_t target;
   uintptr_t stack_pointer;
   const uintptr_t *registers;
   const unsigned char *vectors;

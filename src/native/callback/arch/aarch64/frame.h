@@ -4,6 +4,7 @@
 #define PDI_CB_FRAME_AARCH64_H
 
 #define CB_FRAME_X8 64
+#define CB_FRAME_REGISTERS 0
 #define CB_FRAME_SITE 72
 #define CB_FRAME_TARGET 80
 #define CB_FRAME_LR 88

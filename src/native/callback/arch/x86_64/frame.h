@@ -6,6 +6,7 @@
 #define CB_FRAME_RDI 0
 #define CB_FRAME_RAX 48
 #define CB_FRAME_R10 56
+#define CB_FRAME_REGISTERS 0
 #define CB_FRAME_SITE 64
 #define CB_FRAME_TARGET 72
 #define CB_FRAME_VECTORS 80

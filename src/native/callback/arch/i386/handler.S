@@ -1,0 +1,106 @@
+/*
+ * The i386 generic callback handler.
+ *
+ * A stub pushes the site index and jumps here: the caller's return address
+ * is just above it, and above that the caller's stack arguments (cdecl).
+ * The handler saves eax, ecx and edx (regparm and fastcall arguments), runs
+ * the C pre path, restores them, drops the index and the return address
+ * (kept on the thread's callback stack) and calls the real function through
+ * the entry, so the callee sees the caller's stack exactly. A function that
+ * returns a struct through a hidden pointer pops that pointer itself
+ * (`ret $4`); the post path works from whatever esp it gets back. On return
+ * it saves eax, edx and the x87 result registers (st0, st1), runs the C post
+ * path, restores them and jumps back to the caller.
+ *
+ * While the real function runs, ebx points at the entry: word 0 is the
+ * caller's return address, word 1 the caller's ebx; the CFI says so, with a
+ * CFA no real frame can have and the caller's esp given explicitly.
+ */
+#if defined(__i386__)
+
+#include "frame.h"
+
+	.text
+	.globl pdi_cb_handler
+	.hidden pdi_cb_handler
+	.type pdi_cb_handler, @function
+	.p2align 4
+pdi_cb_handler:
+	.cfi_startproc
+	.cfi_def_cfa_offset 8
+	subl $CB_FRAME_SIZE, %esp
+	.cfi_adjust_cfa_offset CB_FRAME_SIZE
+	movl %eax, CB_FRAME_EAX(%esp)
+	movl %ecx, CB_FRAME_ECX(%esp)
+	movl %edx, CB_FRAME_EDX(%esp)
+	movl %esp, CB_FRAME_ARG0(%esp)
+	call pdi_cb_pre
+	testl %eax, %eax
+	.cfi_remember_state
+	jz 1f
+	movl %ebx, 4(%eax)
+	movl %eax, %ebx
+	movl CB_FRAME_EAX(%esp), %eax
+	movl CB_FRAME_ECX(%esp), %ecx
+	movl CB_FRAME_EDX(%esp), %edx
+	addl $CB_FRAME_SIZE+8, %esp
+	/* return address: *(ebx + 0); caller's ebx: *(ebx + 4); caller's esp: ours */
+	.cfi_def_cfa_offset 1
+	.cfi_escape 0x10, 0x08, 0x02, 0x73, 0x00
+	.cfi_escape 0x10, 0x03, 0x02, 0x73, 0x04
+	.cfi_escape 0x16, 0x04, 0x02, 0x74, 0x00
+	call *8(%ebx)
+	subl $CB_RETURN_SIZE, %esp
+	.cfi_def_cfa_offset 1+CB_RETURN_SIZE
+	.cfi_escape 0x16, 0x04, 0x02, 0x74, CB_RETURN_SIZE
+	movl %eax, CB_RETURN_AREA+CB_RETURN_RAX(%esp)
+	movl %edx, CB_RETURN_AREA+CB_RETURN_EDX(%esp)
+	fnstsw %ax
+	shrl $11, %eax
+	andl $7, %eax
+	movl %eax, CB_RETURN_AREA+CB_RETURN_X87_TOP(%esp)
+	jz 2f
+	fstpt CB_RETURN_AREA+CB_RETURN_X87(%esp)
+	cmpl $7, %eax
+	je 2f
+	fstpt CB_RETURN_AREA+CB_RETURN_X87+12(%esp)
+2:
+	movl %ebx, 0(%esp)
+	leal CB_RETURN_AREA(%esp), %eax
+	movl %eax, 4(%esp)
+	call pdi_cb_post
+	movl %eax, %ecx
+	movl CB_RETURN_AREA+CB_RETURN_X87_TOP(%esp), %eax
+	testl %eax, %eax
+	jz 3f
+	cmpl $7, %eax
+	je 4f
+	fldt CB_RETURN_AREA+CB_RETURN_X87+12(%esp)
+4:
+	fldt CB_RETURN_AREA+CB_RETURN_X87(%esp)
+3:
+	movl CB_RETURN_AREA+CB_RETURN_EDX(%esp), %edx
+	movl CB_RETURN_AREA+CB_RETURN_RAX(%esp), %eax
+	addl $CB_RETURN_SIZE, %esp
+	.cfi_def_cfa_offset 1
+	.cfi_escape 0x16, 0x04, 0x02, 0x74, 0x00
+	.cfi_register %eip, %ecx
+	movl 4(%ebx), %ebx
+	.cfi_restore %ebx
+	jmp *%ecx
+	/* Not instrumented: the target goes where the index was, and `ret`
+	 * jumps to it with the caller's return address back on top. */
+1:
+	.cfi_restore_state
+	movl CB_FRAME_TARGET(%esp), %eax
+	movl %eax, CB_FRAME_SITE(%esp)
+	movl CB_FRAME_EAX(%esp), %eax
+	movl CB_FRAME_ECX(%esp), %ecx
+	movl CB_FRAME_EDX(%esp), %edx
+	addl $CB_FRAME_SIZE, %esp
+	.cfi_adjust_cfa_offset -CB_FRAME_SIZE
+	ret
+	.cfi_endproc
+	.size pdi_cb_handler, .-pdi_cb_handler
+#endif
+	.section .note.GNU-stack, "", %progbits
