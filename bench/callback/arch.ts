@@ -1,0 +1,107 @@
+/**
+ * bench/callback on the other architectures: instructions per call of the
+ * same benchprog, direct, through a relink wrapper and through a callback
+ * with empty hooks, on aarch64 and i386 (and x86-64 for reference).
+ *
+ * callgrind does not run foreign binaries, so instructions are counted by
+ * qemu-user itself: with `-singlestep -d nochain,exec` it logs one "Trace"
+ * line per guest instruction executed; the difference between N2 and N1
+ * calls, divided by N2 - N1, is exact like callgrind's (and it agrees with
+ * callgrind on x86-64, which this script also reports).
+ *
+ * Run with `npm run bench:callback:arch` after `npm run test:arch` has built
+ * the cross cores (it builds them itself otherwise).
+ */
+import {execFileSync} from 'node:child_process';
+import {createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {createInterface} from 'node:readline';
+import {fileURLToPath} from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const n1 = 2000;
+const n2 = 4000;
+const arches = {
+	x86_64: {gcc: 'gcc', qemu: 'qemu-x86_64', sysroot: '/'},
+	aarch64: {gcc: 'aarch64-linux-gnu-gcc', qemu: 'qemu-aarch64', sysroot: '/usr/aarch64-linux-gnu'},
+	i386: {gcc: 'i686-linux-gnu-gcc', qemu: 'qemu-i386', sysroot: '/usr/i686-linux-gnu'},
+} as const;
+type Arch = keyof typeof arches;
+type Mode = 'direct' | 'relink' | 'callback';
+
+function build(arch: Arch): string {
+	const {gcc} = arches[arch];
+	const out = path.join(here, 'out', `arch-${arch}`);
+	mkdirSync(out, {recursive: true});
+	const cc = (...args: string[]) => execFileSync(gcc, ['-O2', '-Wall', '-Wextra', '-Werror', ...args], {stdio: 'inherit'});
+	cc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', path.join(out, 'libtarget.so'), path.join(here, 'target.c'));
+	cc('-o', path.join(out, 'benchprog'), path.join(here, 'benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
+	for (const backend of ['empty-backend', 'relink-backend']) {
+		cc('-fPIC', '-shared', '-fvisibility=hidden', `-I${path.join(root, 'include')}`, '-o', path.join(out, `${backend}.so`), path.join(here, `${backend}.c`));
+	}
+
+	if (arch !== 'x86_64') {
+		execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: 'ignore'});
+	}
+
+	return out;
+}
+
+function preload(arch: Arch): string {
+	return arch === 'x86_64' ? path.join(root, 'build/Release/pdi-preload.so') : path.join(root, 'build/arch', arch, 'pdi-preload.so');
+}
+
+async function countLines(file: string): Promise<number> {
+	let count = 0;
+	for await (const line of createInterface({input: createReadStream(file)})) {
+		if (line.startsWith('Trace')) {
+			count++;
+		}
+	}
+
+	return count;
+}
+
+async function instructions(arch: Arch, out: string, mode: Mode, calls: number, work: string): Promise<number> {
+	const {qemu, sysroot} = arches[arch];
+	const env: string[] = [];
+	if (mode !== 'direct') {
+		const rules = mode === 'relink'
+			? [`backend b = ${path.join(out, 'relink-backend.so')}`, 'relink $main bench_target b bench_wrapper']
+			: [`backend b = ${path.join(out, 'empty-backend.so')}`, 'callback $main * b'];
+		writeFileSync(path.join(work, `${mode}.cmd`), rules.join('\n') + '\n');
+		writeFileSync(path.join(work, `${mode}.cfg`), `config = ${mode}.cmd\n`);
+		env.push('-E', `LD_PRELOAD=${preload(arch)}`, '-E', `PDI_CONFIG=${path.join(work, `${mode}.cfg`)}`);
+	}
+
+	const log = path.join(work, `${arch}-${mode}-${calls}.log`);
+	execFileSync(qemu, ['-L', sysroot, '-singlestep', '-d', 'nochain,exec', '-D', log, ...env, path.join(out, 'benchprog'), String(calls), 'quiet']);
+	const count = await countLines(log);
+	rmSync(log);
+	return count;
+}
+
+const rows: Array<{arch: Arch; mode: Mode; perCall: number}> = [];
+const work = mkdtempSync(path.join(tmpdir(), 'pdi-bench-arch-'));
+for (const arch of Object.keys(arches) as Arch[]) {
+	const out = build(arch);
+	for (const mode of ['direct', 'relink', 'callback'] as const) {
+		const first = await instructions(arch, out, mode, n1, work);
+		const second = await instructions(arch, out, mode, n2, work);
+		rows.push({arch, mode, perCall: (second - first) / (n2 - n1)});
+	}
+}
+
+rmSync(work, {recursive: true, force: true});
+if (process.argv.includes('--json')) {
+	process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+} else {
+	process.stdout.write(`instructions per call under qemu-user (-singlestep -d nochain,exec; N=${n2} minus N=${n1})\n`);
+	process.stdout.write('arch      direct   relink   callback\n');
+	for (const arch of Object.keys(arches) as Arch[]) {
+		const cell = (mode: Mode) => String(rows.find(row => row.arch === arch && row.mode === mode)?.perCall.toFixed(1)).padStart(8);
+		process.stdout.write(`${arch.padEnd(8)}${cell('direct')} ${cell('relink')} ${cell('callback')}\n`);
+	}
+}
