@@ -423,32 +423,20 @@ parse_declaration(reader_t *reader, const line_ref_t *line, const char *keyword,
                    keyword, strcmp(keyword, "object") == 0 ? "PATTERN" : "LIBRARY");
   pdi_origin_t origin = line->origin;
   origin.column = column_of(line, name);
-  if (strcmp(keyword, "object") == 0) {
-    const pdi_object_decl_t *known = pdi_config_object(config, name);
-    if (known != NULL && strcmp(known->pattern, value) != 0)
-      return fail_at(&origin, 0, "object '%s' is already declared as '%s' at %s:%u", name, known->pattern,
-                     known->origin.file, known->origin.line);
-    if (known != NULL)
-      return 0;
-    pdi_object_decl_t *decl = append(&config->arena, (void **)&config->objects, &config->object_count, sizeof *decl);
-    if (decl == NULL)
-      return fail_at(&origin, 0, "out of memory");
-    decl->alias = pdi_arena_strdup(&config->arena, name);
-    decl->pattern = pdi_arena_strdup(&config->arena, value);
-    decl->origin = origin;
+  int object = strcmp(keyword, "object") == 0;
+  pdi_declaration_t **items = object ? &config->objects : &config->backends;
+  unsigned *count = object ? &config->object_count : &config->backend_count;
+  const pdi_declaration_t *known = object ? pdi_config_object(config, name) : pdi_config_backend(config, name);
+  if (known != NULL && strcmp(known->value, value) != 0)
+    return fail_at(&origin, 0, "%s '%s' is already declared as '%s' at %s:%u", keyword, name, known->value,
+                   known->origin.file, known->origin.line);
+  if (known != NULL)
     return 0;
-  }
-  const pdi_backend_decl_t *existing = pdi_config_backend(config, name);
-  if (existing != NULL && strcmp(existing->library, value) != 0)
-    return fail_at(&origin, 0, "backend '%s' is already declared as '%s' at %s:%u", name, existing->library,
-                   existing->origin.file, existing->origin.line);
-  if (existing != NULL)
-    return 0;
-  pdi_backend_decl_t *decl = append(&config->arena, (void **)&config->backends, &config->backend_count, sizeof *decl);
+  pdi_declaration_t *decl = append(&config->arena, (void **)items, count, sizeof *decl);
   if (decl == NULL)
     return fail_at(&origin, 0, "out of memory");
   decl->name = pdi_arena_strdup(&config->arena, name);
-  decl->library = pdi_arena_strdup(&config->arena, value);
+  decl->value = pdi_arena_strdup(&config->arena, value);
   decl->origin = origin;
   return 0;
 }
@@ -469,7 +457,7 @@ parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, char 
   const char *pattern = fields[0];
   const pdi_object_decl_t *alias = pdi_config_object(config, fields[0]);
   if (alias != NULL)
-    pattern = alias->pattern;
+    pattern = alias->value;
   else if (!looks_like_pattern(fields[0]))
     return fail_at(&line->origin, column_of(line, fields[0]), "unknown object alias '%s'", fields[0]);
   if (kind == PDI_RULE_CALLBACK && strcmp(fields[1], "*") != 0)
@@ -811,20 +799,24 @@ pdi_rule_kind_name(pdi_rule_kind_t kind)
   }
 }
 
+static const pdi_declaration_t *
+find_declaration(const pdi_declaration_t *items, unsigned count, const char *name)
+{
+  /* The last one: an object alias may be declared again with the same value. */
+  for (unsigned i = count; i-- > 0;)
+    if (strcmp(items[i].name, name) == 0)
+      return &items[i];
+  return NULL;
+}
+
 const pdi_backend_decl_t *
 pdi_config_backend(const pdi_config_t *config, const char *name)
 {
-  for (unsigned i = 0; i < config->backend_count; i++)
-    if (strcmp(config->backends[i].name, name) == 0)
-      return &config->backends[i];
-  return NULL;
+  return find_declaration(config->backends, config->backend_count, name);
 }
 
 const pdi_object_decl_t *
 pdi_config_object(const pdi_config_t *config, const char *alias)
 {
-  for (unsigned i = config->object_count; i-- > 0;)
-    if (strcmp(config->objects[i].alias, alias) == 0)
-      return &config->objects[i];
-  return NULL;
+  return find_declaration(config->objects, config->object_count, alias);
 }

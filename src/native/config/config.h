@@ -34,17 +34,15 @@ typedef struct pdi_options {
   pdi_string_list_t becfg_path;
 } pdi_options_t;
 
-typedef struct pdi_backend_decl {
+/* A `backend NAME = LIBRARY` or `object ALIAS = PATTERN` line. */
+typedef struct pdi_declaration {
   const char *name;
-  const char *library;
+  const char *value;
   pdi_origin_t origin;
-} pdi_backend_decl_t;
+} pdi_declaration_t;
 
-typedef struct pdi_object_decl {
-  const char *alias;
-  const char *pattern;
-  pdi_origin_t origin;
-} pdi_object_decl_t;
+typedef pdi_declaration_t pdi_backend_decl_t;
+typedef pdi_declaration_t pdi_object_decl_t;
 
 typedef enum pdi_rule_kind {
   PDI_RULE_RELINK = 1,

@@ -89,7 +89,7 @@ backend_at(const pdi_session_t *session, const pdi_object_t *object)
 static int
 is_any_backend(const pdi_object_t *object, void *context)
 {
-  (void)context;
+  /* context: the session being opened, not yet among the open ones */
   for (const pdi_session_t *s = open_sessions; s != NULL; s = s->next)
     if (backend_at(s, object) != NULL)
       return 1;
@@ -163,7 +163,7 @@ core_directory(pdi_arena_t *arena)
 static const char *
 find_library(pdi_session_t *session, const pdi_backend_decl_t *decl, char *searched, size_t searched_size)
 {
-  const char *library = decl->library;
+  const char *library = decl->value;
   char candidate[PATH_MAX];
   if (library[0] == '/')
     return access(library, R_OK) == 0 ? library : (snprintf(searched, searched_size, "%s", library), NULL);
@@ -264,7 +264,7 @@ load_backend(pdi_session_t *session, loaded_backend_t *backend)
   const char *path = find_library(session, decl, searched, sizeof searched);
   if (path == NULL) {
     char message[1200];
-    snprintf(message, sizeof message, "library '%s' not found (searched: %s)", decl->library, searched);
+    snprintf(message, sizeof message, "library '%s' not found (searched: %s)", decl->value, searched);
     return backend_error(decl, message);
   }
   void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
@@ -382,14 +382,14 @@ resolve_wrapper(pdi_session_t *session, active_rule_t *active)
       return -1;
     for (unsigned i = 0; i < set.count && handle == NULL; i++) {
       const pdi_object_t *candidate = &set.items[i];
-      if (pdi_object_matches(candidate, object->pattern)) {
+      if (pdi_object_matches(candidate, object->value)) {
         handle = dlopen((candidate->flags & PDI_OBJECT_MAIN) ? NULL : candidate->path, RTLD_LAZY | RTLD_NOLOAD);
         from = pdi_arena_strdup(&session->arena, candidate->path);
       }
     }
     pdi_objects_release(&set);
     if (handle == NULL)
-      return rule_error(active, "no loaded object matches '%s' to take the wrapper from", object->pattern);
+      return rule_error(active, "no loaded object matches '%s' to take the wrapper from", object->value);
     borrowed = 1;
   }
   dlerror();
@@ -809,6 +809,22 @@ current_adds(void)
   return adds;
 }
 
+/* Redefines first, so relinks planned afterwards see the redefined bindings
+ * (a relink wrapper's original is then the redefine wrapper); callbacks
+ * last. Each pass is applied before the next is planned, because planning
+ * reads what the slots hold now. */
+static int
+install_rules(pdi_session_t *session, const pdi_objects_t *set)
+{
+  static const pdi_rule_kind_t order[] = {PDI_RULE_REDEFINE, PDI_RULE_RELINK, PDI_RULE_CALLBACK};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    size_t from = 0;
+    if (plan_rules(session, set, order[i], &from) != 0 || apply_planned(session, from) != 0)
+      return -1;
+  }
+  return 0;
+}
+
 static void
 undo_patches(pdi_session_t *session, size_t from, size_t to)
 {
@@ -894,25 +910,10 @@ pdi_session_open(const char *path, pdi_session_t **out)
   }
   if (status == 0) {
     pdi_objects_t set;
-    size_t from = 0;
     session->seen_adds = current_adds();
-    /* Redefines first: relinks planned afterwards see the redefined
-     * bindings, so a relink wrapper's original is the redefine wrapper. */
     status = pdi_objects_scan(&set);
     if (status == 0) {
-      status = plan_rules(session, &set, PDI_RULE_REDEFINE, &from);
-      if (status == 0)
-        status = apply_planned(session, from);
-      pdi_objects_release(&set);
-    }
-    if (status == 0 && (status = pdi_objects_scan(&set)) == 0) {
-      status = plan_rules(session, &set, PDI_RULE_RELINK, &from);
-      if (status == 0)
-        status = apply_planned(session, from);
-      if (status == 0)
-        status = plan_rules(session, &set, PDI_RULE_CALLBACK, &from);
-      if (status == 0)
-        status = apply_planned(session, from);
+      status = install_rules(session, &set);
       pdi_objects_release(&set);
       if (status != 0)
         undo_patches(session, 0, session->patch_count);
@@ -1022,12 +1023,9 @@ pdi_sessions_update(void)
     pdi_objects_t set;
     if (pdi_objects_scan(&set) != 0)
       continue;
-    size_t from = 0;
     /* Slots this session already owns are skipped while planning, so the
      * objects seen before cost a scan, not a second patch. */
-    if (plan_rules(session, &set, PDI_RULE_REDEFINE, &from) != 0 || apply_planned(session, from) != 0 ||
-        plan_rules(session, &set, PDI_RULE_RELINK, &from) != 0 || apply_planned(session, from) != 0 ||
-        plan_rules(session, &set, PDI_RULE_CALLBACK, &from) != 0 || apply_planned(session, from) != 0)
+    if (install_rules(session, &set) != 0)
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
     session->seen_adds = adds;
     pdi_objects_release(&set);
