@@ -4,13 +4,12 @@ import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
-import {comuxConfig, runComux, type ComuxRunResult} from '../comux/replay.js';
+import {comuxConfig, comuxVariables, runComux, type ComuxRunResult} from '../comux/replay.js';
 import {PdiError} from '../errors.js';
-import {withPreload} from '../inspect/inspect.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
 import {prepareConfig} from '../launch/prepared-config.js';
 import {exitStatus} from '../launch/run.js';
-import {pdiPaths} from '../paths.js';
+import {preloadEnvironment} from '../launch/environment.js';
 
 /** The verdict on one replay of `pdi comux replay`. */
 export type ReplayVerdict = 'ok' | 'exit' | 'invalid' | 'crash' | 'hang';
@@ -64,18 +63,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 			const program = resolveProgram(command);
 			checkPreloadable(program, command);
 			const prepared = prepareConfig(comuxConfig());
-			const environment: NodeJS.ProcessEnv = {
-				...process.env,
-				LD_PRELOAD: withPreload(pdiPaths().preload, process.env['LD_PRELOAD']),
-				PDI_CONFIG: prepared.file,
-			};
-			if (!options.wait) {
-				environment['PDI_COMUX_NO_WAIT'] = '1';
-			}
-
-			if (options.log) {
-				environment['PDI_COMUX_LOG'] = options.log;
-			}
+			const environment = {...preloadEnvironment(process.env, prepared.file), ...comuxVariables({noWait: !options.wait, log: options.log})};
 
 			const input = file === '-' ? 'inherit' : openSync(file, 'r');
 			try {

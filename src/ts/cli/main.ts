@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
-import {constants} from 'node:os';
 import {Command, CommanderError} from '@commander-js/extra-typings';
 import {PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
+import {exitStatus} from '../launch/run.js';
 import {packageVersion} from '../native/package-root.js';
 import {pdiPaths} from '../paths.js';
 import {registerComuxCommands} from './comux-command.js';
@@ -12,15 +12,6 @@ import {registerComuxReplayCommands} from './comux-replay-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
-
-/** Exit status of a child, shell style: its status, or 128+N when signal N ended it. */
-function childStatus(exitCode: number | null, signal: NodeJS.Signals | null): number {
-	if (signal) {
-		return 128 + (constants.signals[signal] ?? 0);
-	}
-
-	return exitCode ?? 1;
-}
 
 function emit(text: string, output: string | undefined): void {
 	if (output) {
@@ -67,7 +58,7 @@ export function createCli(): Command {
 			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config});
 			emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
 			if (options.run) {
-				process.exitCode = childStatus(result.exitCode, result.signal);
+				process.exitCode = exitStatus(result.exitCode, result.signal);
 			}
 		});
 

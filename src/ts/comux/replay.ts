@@ -1,11 +1,10 @@
 import {spawn as spawnChild} from 'node:child_process';
 import {openSync, closeSync} from 'node:fs';
 import type {PdiConfig} from '../config/index.js';
-import {withPreload} from '../inspect/inspect.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
 import {prepareConfig} from '../launch/prepared-config.js';
 import {exitStatus} from '../launch/run.js';
-import {pdiPaths} from '../paths.js';
+import {preloadEnvironment} from '../launch/environment.js';
 
 /** The functions the comux-accept backend redefines: a server's listening socket and every way it waits for a client. */
 export const comuxFunctions = ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect'] as const;
@@ -56,6 +55,24 @@ export type ComuxRunResult = {
 	durationMs: number;
 };
 
+/** The `PDI_COMUX_*` variables that carry `options` to the backend. */
+export function comuxVariables(options: RunComuxOptions): Record<string, string> {
+	const variables: Record<string, string> = {};
+	for (const [name, value] of [
+		['PDI_COMUX_IDLE_MS', options.idleMs],
+		['PDI_COMUX_TIMEOUT_MS', options.replyTimeoutMs],
+		['PDI_COMUX_NO_WAIT', options.noWait ? '1' : undefined],
+		['PDI_COMUX_EXIT_IMMEDIATE', options.exitImmediate ? '1' : undefined],
+		['PDI_COMUX_LOG', options.log],
+	] as const) {
+		if (value !== undefined) {
+			variables[name] = String(value);
+		}
+	}
+
+	return variables;
+}
+
 /**
  * Replays one comux conversation against a fresh `server` process: the
  * server runs with the comux-accept backend, reads `input` (bytes, or the
@@ -76,22 +93,7 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 	const program = resolveProgram(command, environment);
 	checkPreloadable(program, command);
 	const prepared = prepareConfig(comuxConfig());
-	const childEnvironment: NodeJS.ProcessEnv = {
-		...environment,
-		LD_PRELOAD: withPreload(pdiPaths().preload, environment['LD_PRELOAD']),
-		PDI_CONFIG: prepared.file,
-	};
-	for (const [name, value] of [
-		['PDI_COMUX_IDLE_MS', options.idleMs],
-		['PDI_COMUX_TIMEOUT_MS', options.replyTimeoutMs],
-		['PDI_COMUX_NO_WAIT', options.noWait ? '1' : undefined],
-		['PDI_COMUX_EXIT_IMMEDIATE', options.exitImmediate ? '1' : undefined],
-		['PDI_COMUX_LOG', options.log],
-	] as const) {
-		if (value !== undefined) {
-			childEnvironment[name] = String(value);
-		}
-	}
+	const childEnvironment = {...preloadEnvironment(environment, prepared.file), ...comuxVariables(options)};
 
 	const inputFd = typeof input === 'string' ? openSync(input, 'r') : undefined;
 	const started = performance.now();

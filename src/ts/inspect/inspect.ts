@@ -6,7 +6,7 @@ import {PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {loadConfig, mergeConfigs} from '../config/index.js';
 import {prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
-import {pdiPaths} from '../paths.js';
+import {preloadEnvironment} from '../launch/environment.js';
 import {checkPreloadable, resolveProgram} from './program.js';
 
 /** Options of {@link inspectProgram}. */
@@ -35,11 +35,6 @@ export type InspectResult = {
 	signal: NodeJS.Signals | null;
 };
 
-/** `LD_PRELOAD` with the core first, keeping what the caller already preloads. */
-export function withPreload(preload: string, existing: string | undefined): string {
-	return existing ? `${preload}:${existing}` : preload;
-}
-
 /**
  * Starts `command` with the pdi core preloaded in inspect mode and returns
  * the process's ELF view as it was just before `main`: every loaded object
@@ -55,21 +50,13 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 	const baseEnvironment = options.env ?? process.env;
 	const program = resolveProgram(command, baseEnvironment);
 	checkPreloadable(program, command);
-	const {preload} = pdiPaths();
 	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
 	const prepared: PreparedConfig | undefined = configs.length > 0 ? prepareConfig(mergeConfigs(configs)) : undefined;
 	const directory = await mkdtemp(path.join(tmpdir(), 'pdi-inspect-'));
 	const reportFile = path.join(directory, 'report.json');
-	const environment: NodeJS.ProcessEnv = {
-		...baseEnvironment,
-		LD_PRELOAD: withPreload(preload, baseEnvironment['LD_PRELOAD']),
-		PDI_INSPECT_OUT: reportFile,
-	};
+	const environment = preloadEnvironment(baseEnvironment, prepared?.file);
+	environment['PDI_INSPECT_OUT'] = reportFile;
 	delete environment['PDI_INSPECT_IMPORTS'];
-	if (prepared) {
-		environment['PDI_CONFIG'] = prepared.file;
-	}
-
 	delete environment['PDI_INSPECT_RUN'];
 	if (options.imports !== undefined) {
 		environment['PDI_INSPECT_IMPORTS'] = options.imports;

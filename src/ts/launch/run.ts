@@ -1,9 +1,8 @@
 import {spawn as spawnChild} from 'node:child_process';
 import {constants} from 'node:os';
 import {loadConfig, mergeConfigs, normalizeConfig, type NormalizedConfig, type PdiConfig} from '../config/index.js';
-import {withPreload} from '../inspect/inspect.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
-import {pdiPaths} from '../paths.js';
+import {preloadEnvironment} from './environment.js';
 import {prepareConfig} from './prepared-config.js';
 
 /** Options of {@link runProgram}. */
@@ -55,10 +54,7 @@ export async function runProgram(command: string, args: readonly string[], optio
 	const program = resolveProgram(command, environment);
 	checkPreloadable(program, command);
 	const prepared = configs.length > 0 ? prepareConfig(raiseLogLevel(mergeConfigs(configs), options.verbosity ?? 0)) : undefined;
-	const childEnvironment: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(pdiPaths().preload, environment['LD_PRELOAD'])};
-	if (prepared) {
-		childEnvironment['PDI_CONFIG'] = prepared.file;
-	}
+	const childEnvironment = preloadEnvironment(environment, prepared?.file);
 
 	try {
 		return await new Promise<number>((resolve, reject) => {

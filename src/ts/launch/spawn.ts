@@ -1,7 +1,6 @@
 import {spawn as spawnChild, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
-import {withPreload} from '../inspect/inspect.js';
-import {pdiPaths} from '../paths.js';
+import {preloadEnvironment} from './environment.js';
 import {prepareConfig} from './prepared-config.js';
 
 /**
@@ -23,12 +22,8 @@ import {prepareConfig} from './prepared-config.js';
  */
 export function spawn(config: PdiConfig | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
 	const prepared = prepareConfig(config);
-	const environment = options.env ?? process.env;
 	try {
-		const child = spawnChild(command, args, {
-			...options,
-			env: {...environment, LD_PRELOAD: withPreload(pdiPaths().preload, environment['LD_PRELOAD']), PDI_CONFIG: prepared.file},
-		});
+		const child = spawnChild(command, args, {...options, env: preloadEnvironment(options.env ?? process.env, prepared.file)});
 		child.once('exit', () => prepared.remove());
 		child.once('error', () => prepared.remove());
 		return child;
