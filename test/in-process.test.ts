@@ -2,17 +2,9 @@ import {execFileSync} from 'node:child_process';
 import {realpathSync} from 'node:fs';
 import test from 'ava';
 import {exports, imports, objects, PdiError} from '../src/ts/index.js';
-import {kindOfType, readelfDynamic, readelfSlots} from './helpers/readelf.js';
+import {readelfDynamic, readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
 const node = realpathSync(process.execPath);
-
-function keys(slots: Array<{offset: string; kind: string; symbol: string; version: string | null}>): string[] {
-	return slots.map(slot => `${BigInt(slot.offset).toString(16)} ${slot.kind} ${slot.symbol}@${slot.version ?? ''}`).sort();
-}
-
-function readelfKeys(file: string): string[] {
-	return readelfSlots(file).map(slot => `${slot.offset.toString(16)} ${kindOfType[slot.type]} ${slot.symbol}@${slot.version ?? ''}`).sort();
-}
 
 test('objects() lists the Node executable first, libc, the loader and the pdi addon', t => {
 	const list = objects();
@@ -30,7 +22,7 @@ test('objects() lists the Node executable first, libc, the loader and the pdi ad
 
 test('imports() of the Node executable are exactly its symbol-bound relocations', t => {
 	const slots = imports('$main');
-	t.deepEqual(keys(slots), readelfKeys(node));
+	t.deepEqual(slotKeys(slots), readelfSlotKeys(node));
 	t.true(slots.every(slot => slot.object === node));
 });
 
@@ -52,7 +44,7 @@ test('imports() of libc.so.6 are exactly its symbol-bound relocations, with ld.s
 	const libc = objects().find(object => object.soname === 'libc.so.6');
 	t.truthy(libc);
 	const slots = imports('libc.so.6');
-	t.deepEqual(keys(slots), readelfKeys(libc!.path));
+	t.deepEqual(slotKeys(slots), readelfSlotKeys(libc!.path));
 	const tlsGetAddr = slots.find(slot => slot.symbol === '__tls_get_addr');
 	t.is(tlsGetAddr?.versionFile, 'ld-linux-x86-64.so.2');
 });
@@ -80,8 +72,8 @@ test('imports() and exports() refuse a pattern that matches no loaded object', t
 
 test('object patterns accept a glob, an absolute path and a file name', t => {
 	const libc = objects().find(object => object.soname === 'libc.so.6')!;
-	t.deepEqual(keys(imports('libc.so.*')), keys(imports('libc.so.6')));
-	t.deepEqual(keys(imports(libc.path)), keys(imports('libc.so.6')));
-	t.deepEqual(keys(imports(realpathSync(libc.path))), keys(imports('libc.so.6')));
+	t.deepEqual(slotKeys(imports('libc.so.*')), slotKeys(imports('libc.so.6')));
+	t.deepEqual(slotKeys(imports(libc.path)), slotKeys(imports('libc.so.6')));
+	t.deepEqual(slotKeys(imports(realpathSync(libc.path))), slotKeys(imports('libc.so.6')));
 	t.true(imports('lib*.so*').some(slot => slot.object === libc.path));
 });

@@ -5,18 +5,10 @@ import path from 'node:path';
 import test from 'ava';
 import type {ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
-import {kindOfType, readelfSlots} from './helpers/readelf.js';
+import {readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-cli-test-'));
 const libc = execFileSync('sh', ['-c', 'ldd /bin/true | awk \'/libc.so.6/ {print $3}\''], {encoding: 'utf8'}).trim();
-
-function slotKeys(slots: Array<{offset: string; kind: string; symbol: string; version: string | null}>): string[] {
-	return slots.map(slot => `${BigInt(slot.offset).toString(16)} ${slot.kind} ${slot.symbol}@${slot.version ?? ''}`).sort();
-}
-
-function readelfKeys(file: string): string[] {
-	return readelfSlots(file).map(slot => `${slot.offset.toString(16)} ${kindOfType[slot.type]} ${slot.symbol}@${slot.version ?? ''}`).sort();
-}
 
 test('pdi inspect prints a table of the objects and import slots of /bin/true', async t => {
 	const result = await pdi(['inspect', '--', '/bin/true']);
@@ -48,7 +40,7 @@ test('pdi inspect lists exactly the symbol-bound relocations that readelf shows 
 	t.is(result.code, 0, result.stderr);
 	const report = JSON.parse(result.stdout) as ProcessReport;
 	const main = report.objects.find(object => object.main);
-	t.deepEqual(slotKeys(main?.imports ?? []), readelfKeys('/bin/true'));
+	t.deepEqual(slotKeys(main?.imports ?? []), readelfSlotKeys('/bin/true'));
 	t.true(report.objects.filter(object => !object.main).every(object => object.imports === null));
 });
 
@@ -59,7 +51,7 @@ test('pdi inspect --imports libc.so.6 lists libc\'s own import slots as readelf 
 	const withImports = report.objects.filter(object => object.imports !== null);
 	t.is(withImports.length, 1);
 	t.is(withImports[0]?.soname, 'libc.so.6');
-	t.deepEqual(slotKeys(withImports[0]?.imports ?? []), readelfKeys(libc));
+	t.deepEqual(slotKeys(withImports[0]?.imports ?? []), readelfSlotKeys(libc));
 	const table = await pdi(['inspect', '--imports', 'libc.so.6', '--', '/bin/true']);
 	t.regex(table.stdout, /imports of \S+libc\.so\.6 \(\d+ slots\)/);
 	t.regex(table.stdout, /__tls_get_addr@GLIBC_2\.3/);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import type {ImportSlot, ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
-import {hasRelroSegment, kindOfType, readelfDynamic, readelfSlots} from './helpers/readelf.js';
+import {hasRelroSegment, readelfDynamic, readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
 type Variant = {name: string; pie: boolean; now: boolean; noPlt: boolean; relro: boolean};
 
@@ -69,14 +69,6 @@ function run(variant: Variant): Promise<Run> {
 	return pending;
 }
 
-function keys(slots: ImportSlot[]): string[] {
-	return slots.map(slot => `${BigInt(slot.offset).toString(16)} ${slot.kind} ${slot.symbol}@${slot.version ?? ''}`).sort();
-}
-
-function readelfKeys(file: string): string[] {
-	return readelfSlots(file).map(slot => `${slot.offset.toString(16)} ${kindOfType[slot.type]} ${slot.symbol}@${slot.version ?? ''}`).sort();
-}
-
 function slot(slots: ImportSlot[], symbol: string, version?: string): ImportSlot | undefined {
 	return slots.find(candidate => candidate.symbol === symbol && (version === undefined || candidate.version === version) && candidate.kind !== 'abs');
 }
@@ -84,8 +76,8 @@ function slot(slots: ImportSlot[], symbol: string, version?: string): ImportSlot
 for (const variant of variants) {
 	test(`${variant.name}: every symbol-bound relocation of the program and the library is reported, as readelf lists them`, async t => {
 		const {main, lib, program, library} = await run(variant);
-		t.deepEqual(keys(main), readelfKeys(program));
-		t.deepEqual(keys(lib), readelfKeys(library));
+		t.deepEqual(slotKeys(main), readelfSlotKeys(program));
+		t.deepEqual(slotKeys(lib), readelfSlotKeys(library));
 	});
 
 	test(`${variant.name}: object flags match how the files were linked`, async t => {

@@ -21,14 +21,12 @@ export const fixBackend = path.join(fixtures, 'backends/fix-backend.so');
 
 export type RunResult = {code: number | null; signal: string | null; stdout: string; stderr: string};
 
-/** Runs `program` with the preloaded core and PDI_CONFIG, as a user would by hand. */
-export async function runPreloaded(program: string, args: readonly string[], config: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+/** Runs `program` with `guestEnv` added to its environment; under qemu-user the variables go to the guest only (-E), never to qemu itself. */
+async function runTarget(program: string, args: readonly string[], guestEnv: NodeJS.ProcessEnv): Promise<RunResult> {
 	return new Promise(resolve => {
-		const childEnv: NodeJS.ProcessEnv = {...env, LD_PRELOAD: preloadPath(), ...(config ? {PDI_CONFIG: config} : {})};
-		/* Under qemu-user the variables go to the guest only (-E), never to qemu itself. */
 		const [file, argv, environment] = testArch
-			? [`qemu-${testArch}`, ['-L', sysroots[testArch] ?? '/', ...Object.entries(childEnv).flatMap(([key, value]) => ['-E', `${key}=${value ?? ''}`]), program, ...args], process.env]
-			: [program, [...args], {...process.env, ...childEnv}];
+			? [`qemu-${testArch}`, ['-L', sysroots[testArch] ?? '/', ...Object.entries(guestEnv).flatMap(([key, value]) => ['-E', `${key}=${value ?? ''}`]), program, ...args], process.env]
+			: [program, [...args], {...process.env, ...guestEnv}];
 		execFile(file, argv, {
 			env: environment,
 			timeout: 60_000,
@@ -45,15 +43,14 @@ export async function runPreloaded(program: string, args: readonly string[], con
 	});
 }
 
+/** Runs `program` with the preloaded core and PDI_CONFIG, as a user would by hand. */
+export async function runPreloaded(program: string, args: readonly string[], config: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+	return runTarget(program, args, {...env, LD_PRELOAD: preloadPath(), ...(config ? {PDI_CONFIG: config} : {})});
+}
+
 /** Runs `program` without pdi (under qemu-user for another architecture). */
 export async function runBare(program: string, args: readonly string[] = []): Promise<RunResult> {
-	return new Promise(resolve => {
-		const [file, argv] = testArch ? [`qemu-${testArch}`, ['-L', sysroots[testArch] ?? '/', program, ...args]] : [program, [...args]];
-		execFile(file, argv, {maxBuffer: 16 * 1024 * 1024}, (error, stdout, stderr) => {
-			const failure = error as (NodeJS.ErrnoException & {code?: number | string}) | null;
-			resolve({code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0, signal: null, stdout, stderr});
-		});
-	});
+	return runTarget(program, args, {});
 }
 
 /** Writes a config file (and a command file it names) in a fresh directory; returns the config's path. */

@@ -43,3 +43,13 @@ export function readelfDynamic(file: string): string {
 export function hasRelroSegment(file: string): boolean {
 	return execFileSync('readelf', ['-lW', file], {encoding: 'utf8'}).includes('GNU_RELRO');
 }
+
+/** Comparable keys of import slots as pdi reports them: `offset kind symbol@version`. */
+export function slotKeys(slots: ReadonlyArray<{offset: string; kind: string; symbol: string; version: string | null}>): string[] {
+	return slots.map(slot => `${BigInt(slot.offset).toString(16)} ${slot.kind} ${slot.symbol}@${slot.version ?? ''}`).sort();
+}
+
+/** The same keys for the relocations readelf lists in `file`. */
+export function readelfSlotKeys(file: string): string[] {
+	return readelfSlots(file).map(slot => `${slot.offset.toString(16)} ${kindOfType[slot.type]} ${slot.symbol}@${slot.version ?? ''}`).sort();
+}
