@@ -36,10 +36,10 @@ function build(arch: Arch): string {
 	const out = path.join(here, 'out', `arch-${arch}`);
 	mkdirSync(out, {recursive: true});
 	const cc = (...args: string[]) => execFileSync(gcc, ['-O2', '-Wall', '-Wextra', '-Werror', ...args], {stdio: 'inherit'});
-	cc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', path.join(out, 'libtarget.so'), path.join(here, 'target.c'));
-	cc('-o', path.join(out, 'benchprog'), path.join(here, 'benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
-	for (const backend of ['empty-backend', 'relink-backend']) {
-		cc('-fPIC', '-shared', '-fvisibility=hidden', `-I${path.join(root, 'include')}`, '-o', path.join(out, `${backend}.so`), path.join(here, `${backend}.c`));
+	cc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', path.join(out, 'libtarget.so'), path.join(here, '../lib/target.c'));
+	cc('-o', path.join(out, 'benchprog'), path.join(here, '../lib/benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
+	for (const [backend, file] of [['empty-backend', path.join(here, 'empty-backend.c')], ['relink-backend', path.join(here, '../lib/wrapper-backend.c')]] as const) {
+		cc('-fPIC', '-shared', '-fvisibility=hidden', `-I${path.join(root, 'include')}`, '-o', path.join(out, `${backend}.so`), file);
 	}
 
 	if (arch !== 'x86_64') {

@@ -124,15 +124,16 @@ function build(): Files {
 	const {preload, include} = pdiPaths();
 	mkdirSync(out, {recursive: true});
 	const source = (name: string) => path.join(here, name);
+	const shared = (name: string) => path.join(here, '../lib', name);
 	const target = (name: string) => path.join(out, name);
 	const gcc = (...args: string[]) => run('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', ...args]);
 	const backend = (name: string, from: string, ...defines: string[]) =>
 		gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, ...defines, '-o', target(name), source(from));
 
-	gcc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', target('libtarget.so'), source('target.c'));
+	gcc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', target('libtarget.so'), shared('target.c'));
 	// Lazy binding (Debian's default, spelled out): glibc calls la_pltenter/la_pltexit only for calls through a lazy PLT.
-	gcc('-o', target('benchprog'), source('benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
-	backend('relink-backend.so', 'relink-backend.c');
+	gcc('-o', target('benchprog'), shared('benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
+	gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, '-o', target('relink-backend.so'), shared('wrapper-backend.c'));
 	backend('empty-backend.so', 'empty-backend.c');
 	backend('count-backend.so', 'empty-backend.c', '-DBENCH_COUNT');
 	backend('all-backend.so', 'empty-backend.c', '-DBENCH_ALL');

@@ -1,5 +1,5 @@
 /* classic.so: the usual LD_PRELOAD wrapper, for comparison with pdi's relink.
- * Same work as bench_wrapper in bench-backend.c: one cached lookup of the
+ * Same work as bench_wrapper in ../lib/wrapper-backend.c: one cached lookup of the
  * real function, then original(x) + 1000. */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -70,14 +70,15 @@ function build(): Files {
 	const {preload, include} = pdiPaths();
 	mkdirSync(out, {recursive: true});
 	const source = (name: string) => path.join(here, name);
+	const shared = (name: string) => path.join(here, '../lib', name);
 	const target = (name: string) => path.join(out, name);
 	const gcc = (...args: string[]) => run('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', ...args]);
 
-	gcc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', target('libtarget.so'), source('target.c'));
-	gcc('-o', target('benchprog'), source('benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN');
+	gcc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', target('libtarget.so'), shared('target.c'));
+	gcc('-o', target('benchprog'), shared('benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN');
 	gcc('-fPIC', '-shared', '-o', target('classic.so'), source('classic.c'));
-	for (const backend of ['bench-backend', 'startup-backend']) {
-		gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, '-o', target(`${backend}.so`), source(`${backend}.c`));
+	for (const [backend, file] of [['bench-backend', shared('wrapper-backend.c')], ['startup-backend', source('startup-backend.c')]] as const) {
+		gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, '-o', target(`${backend}.so`), file);
 	}
 
 	const files: Files = {

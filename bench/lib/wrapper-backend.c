@@ -1,4 +1,5 @@
-/* bench-backend.so: the pdi backend of the per-call measurement.
+/* wrapper-backend.so: the pdi relink wrapper of the per-call measurements
+ * (bench/relink, and bench/callback's relink row).
  *
  * bench_wrapper does the same work as classic.c's bench_target: one cached
  * lookup of the real function (pdi_original instead of dlsym), then

@@ -1,4 +1,0 @@
-/* libtarget.so: the function every mode of the relink benchmark calls. */
-__attribute__((visibility("default"), noinline)) int bench_target(int x) {
-	return x + 1;
-}
