@@ -20,6 +20,20 @@
 #include "frame.h"
 
 	.text
+
+/* x0-x8 and q0-q7 back from the frame, on both ways to the real function. */
+.macro RESTORE_ARGUMENTS
+	ldp q0, q1, [sp, #CB_FRAME_VECTORS]
+	ldp q2, q3, [sp, #CB_FRAME_VECTORS + 32]
+	ldp q4, q5, [sp, #CB_FRAME_VECTORS + 64]
+	ldp q6, q7, [sp, #CB_FRAME_VECTORS + 96]
+	ldp x0, x1, [sp, #0]
+	ldp x2, x3, [sp, #16]
+	ldp x4, x5, [sp, #32]
+	ldp x6, x7, [sp, #48]
+	ldr x8, [sp, #CB_FRAME_X8]
+.endm
+
 	.globl pdi_cb_handler
 	.hidden pdi_cb_handler
 	.type pdi_cb_handler, %function
@@ -47,15 +61,7 @@ pdi_cb_handler:
 	cbz x0, 1f
 	str x19, [x0, #8]
 	mov x19, x0
-	ldp q0, q1, [sp, #CB_FRAME_VECTORS]
-	ldp q2, q3, [sp, #CB_FRAME_VECTORS + 32]
-	ldp q4, q5, [sp, #CB_FRAME_VECTORS + 64]
-	ldp q6, q7, [sp, #CB_FRAME_VECTORS + 96]
-	ldp x0, x1, [sp, #0]
-	ldp x2, x3, [sp, #16]
-	ldp x4, x5, [sp, #32]
-	ldp x6, x7, [sp, #48]
-	ldr x8, [sp, #CB_FRAME_X8]
+	RESTORE_ARGUMENTS
 	add sp, sp, #CB_FRAME_SIZE
 	.cfi_def_cfa_offset 1
 	.cfi_escape 0x10, 30, 0x02, 0x83, 0x00
@@ -85,15 +91,7 @@ pdi_cb_handler:
 	/* Not instrumented: everything back as it came, caller's x30 included. */
 1:
 	.cfi_restore_state
-	ldp q0, q1, [sp, #CB_FRAME_VECTORS]
-	ldp q2, q3, [sp, #CB_FRAME_VECTORS + 32]
-	ldp q4, q5, [sp, #CB_FRAME_VECTORS + 64]
-	ldp q6, q7, [sp, #CB_FRAME_VECTORS + 96]
-	ldp x0, x1, [sp, #0]
-	ldp x2, x3, [sp, #16]
-	ldp x4, x5, [sp, #32]
-	ldp x6, x7, [sp, #48]
-	ldr x8, [sp, #CB_FRAME_X8]
+	RESTORE_ARGUMENTS
 	ldr x30, [sp, #CB_FRAME_LR]
 	add sp, sp, #CB_FRAME_SIZE
 	.cfi_def_cfa_offset 0

@@ -21,6 +21,14 @@
 #include "frame.h"
 
 	.text
+
+/* eax, ecx and edx back from the frame, on both ways to the real function. */
+.macro RESTORE_ARGUMENTS
+	movl CB_FRAME_EAX(%esp), %eax
+	movl CB_FRAME_ECX(%esp), %ecx
+	movl CB_FRAME_EDX(%esp), %edx
+.endm
+
 	.globl pdi_cb_handler
 	.hidden pdi_cb_handler
 	.type pdi_cb_handler, @function
@@ -40,9 +48,7 @@ pdi_cb_handler:
 	jz 1f
 	movl %ebx, 4(%eax)
 	movl %eax, %ebx
-	movl CB_FRAME_EAX(%esp), %eax
-	movl CB_FRAME_ECX(%esp), %ecx
-	movl CB_FRAME_EDX(%esp), %edx
+	RESTORE_ARGUMENTS
 	addl $CB_FRAME_SIZE+8, %esp
 	/* return address: *(ebx + 0); caller's ebx: *(ebx + 4); caller's esp: ours */
 	.cfi_def_cfa_offset 1
@@ -94,9 +100,7 @@ pdi_cb_handler:
 	.cfi_restore_state
 	movl CB_FRAME_TARGET(%esp), %eax
 	movl %eax, CB_FRAME_SITE(%esp)
-	movl CB_FRAME_EAX(%esp), %eax
-	movl CB_FRAME_ECX(%esp), %ecx
-	movl CB_FRAME_EDX(%esp), %edx
+	RESTORE_ARGUMENTS
 	addl $CB_FRAME_SIZE, %esp
 	.cfi_adjust_cfa_offset -CB_FRAME_SIZE
 	ret

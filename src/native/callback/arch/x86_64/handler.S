@@ -91,6 +91,18 @@
 .endif
 .endm
 
+/* The integer argument registers back from the frame. */
+.macro RESTORE_ARGUMENTS
+	movq 0(%rsp), %rdi
+	movq 8(%rsp), %rsi
+	movq 16(%rsp), %rdx
+	movq 24(%rsp), %rcx
+	movq 32(%rsp), %r8
+	movq 40(%rsp), %r9
+	movq CB_FRAME_RAX(%rsp), %rax
+	movq CB_FRAME_R10(%rsp), %r10
+.endm
+
 .macro HANDLER name, variant
 	.globl \name
 	.hidden \name
@@ -121,14 +133,7 @@
 	/* Instrumented: rbx keeps the entry for the post path and the CFI. */
 	movq %rbx, 8(%rax)
 	movq %rax, %rbx
-	movq 0(%rsp), %rdi
-	movq 8(%rsp), %rsi
-	movq 16(%rsp), %rdx
-	movq 24(%rsp), %rcx
-	movq 32(%rsp), %r8
-	movq 40(%rsp), %r9
-	movq CB_FRAME_RAX(%rsp), %rax
-	movq CB_FRAME_R10(%rsp), %r10
+	RESTORE_ARGUMENTS
 	addq $CB_FRAME_SIZE+8, %rsp
 	/* return address: *(rbx + 0); caller's rbx: *(rbx + 8); caller's rsp:
 	 * ours. The frame takes no stack, so its CFA would equal the callee's;
@@ -189,14 +194,7 @@
 	 * return address still in place. */
 1:
 	.cfi_restore_state
-	movq 0(%rsp), %rdi
-	movq 8(%rsp), %rsi
-	movq 16(%rsp), %rdx
-	movq 24(%rsp), %rcx
-	movq 32(%rsp), %r8
-	movq 40(%rsp), %r9
-	movq CB_FRAME_RAX(%rsp), %rax
-	movq CB_FRAME_R10(%rsp), %r10
+	RESTORE_ARGUMENTS
 	addq $CB_FRAME_SIZE, %rsp
 	.cfi_adjust_cfa_offset -CB_FRAME_SIZE
 	jmp *%r11
