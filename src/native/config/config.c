@@ -535,6 +535,24 @@ parse_origin_comment(reader_t *reader, pdi_arena_t *arena, const char *text)
   return 0;
 }
 
+/* A line copied into `buffer` and trimmed; NULL for blank and comment
+ * lines, where a `#@origin` comment (when `origins` is set) is noted for the
+ * next statement. */
+static char *
+statement_text(reader_t *reader, const char *source, char *buffer, size_t size, int origins)
+{
+  snprintf(buffer, size, "%s", source);
+  char *text = trim(buffer);
+  if (*text == '\0')
+    return NULL;
+  if (*text == '#') {
+    if (origins && strncmp(text, "#@origin", 8) == 0)
+      parse_origin_comment(reader, &reader->config->arena, text);
+    return NULL;
+  }
+  return text;
+}
+
 static void
 take_origin(reader_t *reader, const source_file_t *file, unsigned index, line_ref_t *line)
 {
@@ -651,15 +669,9 @@ run_section(reader_t *reader, const source_file_t *file, const char *section, co
   int status = 0;
   for (unsigned i = 0; i < file->line_count && status == 0; i++) {
     char buffer[4096];
-    snprintf(buffer, sizeof buffer, "%s", file->lines[i]);
-    char *text = trim(buffer);
-    if (*text == '\0')
+    char *text = statement_text(reader, file->lines[i], buffer, sizeof buffer, strcmp(current, section) == 0);
+    if (text == NULL)
       continue;
-    if (*text == '#') {
-      if (strncmp(text, "#@origin", 8) == 0 && strcmp(current, section) == 0)
-        parse_origin_comment(reader, &reader->config->arena, text);
-      continue;
-    }
     char *name;
     if (section_header(text, &name)) {
       current = pdi_arena_strdup(&reader->config->arena, name);
@@ -698,15 +710,9 @@ run_command_file(reader_t *reader, const command_file_ref_t *ref)
     return -1;
   for (unsigned i = 0; i < file->line_count; i++) {
     char buffer[4096];
-    snprintf(buffer, sizeof buffer, "%s", file->lines[i]);
-    char *text = trim(buffer);
-    if (*text == '\0')
+    char *text = statement_text(reader, file->lines[i], buffer, sizeof buffer, 1);
+    if (text == NULL)
       continue;
-    if (*text == '#') {
-      if (strncmp(text, "#@origin", 8) == 0)
-        parse_origin_comment(reader, &reader->config->arena, text);
-      continue;
-    }
     line_ref_t line = {buffer, {NULL, 0, 0}};
     take_origin(reader, file, i, &line);
     int handled = command_statement(reader, &line, text);
