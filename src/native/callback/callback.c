@@ -28,6 +28,17 @@
 #define CB_INT_REGISTERS 6
 #define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)(stack_pointer))
 #define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
+#define CB_NO_HANDLER 1
+#endif
+
+#if defined(CB_NO_HANDLER)
+#define CB_INSIDE_HANDLERS(address) ((void)(address), 0)
+#else
+/* Labels around the code of handler.S. */
+PDI_HIDDEN extern const char pdi_cb_handlers_begin[];
+PDI_HIDDEN extern const char pdi_cb_handlers_end[];
+#define CB_INSIDE_HANDLERS(address) \
+  ((address) >= (uintptr_t)pdi_cb_handlers_begin && (address) < (uintptr_t)pdi_cb_handlers_end)
 #endif
 
 /* A word of the handler's frame, by byte offset. */
@@ -233,6 +244,21 @@ abandon_top(cb_thread_t *thread)
   thread->depth--;
 }
 
+/* Whether a new call at stack_pointer, returning to return_address, shows
+ * that the thread left the open frame `top` without returning through the
+ * handler (longjmp, an exception). A call above the frame's stack pointer
+ * does; so does one at the same stack pointer, unless it returns into the
+ * handler: then the function the handler called ended in a jump to another
+ * instrumented function (a tail call, as -O2 emits for `return f(x);`), its
+ * frame is still live and the new call nests in it, returning through the
+ * same handler frame. */
+static int
+frame_was_left(const pdi_cb_entry_t *top, uintptr_t stack_pointer, uintptr_t return_address)
+{
+  if (top->stack_pointer != stack_pointer)
+    return top->stack_pointer < stack_pointer;
+  return !CB_INSIDE_HANDLERS(return_address);
+}
 
 pdi_cb_entry_t *
 pdi_cb_pre(uintptr_t *frame)
@@ -248,14 +274,15 @@ pdi_cb_pre(uintptr_t *frame)
   if (thread->in_hook)
     return NULL;
   uintptr_t stack_pointer = CB_STACK_POINTER(frame);
-  while (thread->depth > 0 && thread->entries[thread->depth - 1].stack_pointer <= stack_pointer)
+  uintptr_t return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
+  while (thread->depth > 0 && frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
     abandon_top(thread);
   if (thread->depth == thread->capacity) {
     __atomic_fetch_add(&skipped_stack_full, 1, __ATOMIC_RELAXED);
     return NULL;
   }
   pdi_cb_entry_t *entry = &thread->entries[thread->depth++];
-  entry->return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
+  entry->return_address = return_address;
   entry->target = site->target;
   entry->stack_pointer = stack_pointer;
   entry->registers = (const uintptr_t *)((const char *)frame + CB_FRAME_REGISTERS);

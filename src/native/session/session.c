@@ -591,6 +591,7 @@ typedef struct callback_plan {
   size_t count;
   size_t capacity;
   int failed;
+  int calls_through_plt;
 } callback_plan_t;
 
 /* The real function behind an import slot, or 0 for data, null and lazy
@@ -610,10 +611,23 @@ function_behind(const pdi_objects_t *set, const pdi_object_t *object, const pdi_
 }
 
 static int
+is_jump_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  (void)object, (void)context;
+  return slot->kind == PDI_SLOT_JUMP_SLOT;
+}
+
+static int
 consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   callback_plan_t *plan = context;
   if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol))
+    return 0;
+  /* An object that calls through its PLT takes function addresses from its
+   * GLOB_DAT slots (to compare or store them, as CPython compares tp_free
+   * with PyObject_Free): a stub there would change the function's identity.
+   * Only objects without PLT calls (-fno-plt) call through those slots. */
+  if (slot->kind == PDI_SLOT_GLOB_DAT && plan->calls_through_plt)
     return 0;
   const owned_patch_t *claimed = find_patch(plan->session, slot->address);
   if (claimed != NULL && plan->session->rules[claimed->rule].rule == plan->active->rule)
@@ -657,7 +671,8 @@ static int
 plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const pdi_object_t *object)
 {
   active_rule_t *active = &session->rules[rule_index];
-  callback_plan_t plan = {session, set, active, NULL, 0, 0, 0};
+  callback_plan_t plan = {session, set, active, NULL, 0, 0, 0, 0};
+  plan.calls_through_plt = pdi_object_each_slot(object, is_jump_slot, NULL);
   pdi_object_each_slot(object, consider_callback_slot, &plan);
   if (plan.failed)
     return -1;

@@ -21,6 +21,12 @@
 
 	.text
 
+/* The handlers' code lies between these two labels: a return address in
+ * it belongs to a function the handler called (callback.c, tail calls). */
+	.globl pdi_cb_handlers_begin
+	.hidden pdi_cb_handlers_begin
+pdi_cb_handlers_begin:
+
 /* x0-x8 and q0-q7 back from the frame, on both ways to the real function. */
 .macro RESTORE_ARGUMENTS
 	ldp q0, q1, [sp, #CB_FRAME_VECTORS]
@@ -98,5 +104,8 @@ pdi_cb_handler:
 	br x17
 	.cfi_endproc
 	.size pdi_cb_handler, .-pdi_cb_handler
+	.globl pdi_cb_handlers_end
+	.hidden pdi_cb_handlers_end
+pdi_cb_handlers_end:
 #endif
 	.section .note.GNU-stack, "", %progbits

@@ -22,6 +22,12 @@
 
 	.text
 
+/* The handlers' code lies between these two labels: a return address in
+ * it belongs to a function the handler called (callback.c, tail calls). */
+	.globl pdi_cb_handlers_begin
+	.hidden pdi_cb_handlers_begin
+pdi_cb_handlers_begin:
+
 /* eax, ecx and edx back from the frame, on both ways to the real function. */
 .macro RESTORE_ARGUMENTS
 	movl CB_FRAME_EAX(%esp), %eax
@@ -106,5 +112,8 @@ pdi_cb_handler:
 	ret
 	.cfi_endproc
 	.size pdi_cb_handler, .-pdi_cb_handler
+	.globl pdi_cb_handlers_end
+	.hidden pdi_cb_handlers_end
+pdi_cb_handlers_end:
 #endif
 	.section .note.GNU-stack, "", %progbits

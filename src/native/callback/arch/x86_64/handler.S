@@ -23,6 +23,12 @@
 
 	.text
 
+/* The handlers' code lies between these two labels: a return address in
+ * it belongs to a function the handler called (callback.c, tail calls). */
+	.globl pdi_cb_handlers_begin
+	.hidden pdi_cb_handlers_begin
+pdi_cb_handlers_begin:
+
 .macro STORE8 move, reg
 	\move %\reg\()0, CB_FRAME_VECTORS+0*CB_FRAME_VECTOR_STRIDE(%rsp)
 	\move %\reg\()1, CB_FRAME_VECTORS+1*CB_FRAME_VECTOR_STRIDE(%rsp)
@@ -206,5 +212,8 @@
 	HANDLER pdi_cb_handler_avx, avx
 	HANDLER pdi_cb_handler_avx_inuse, avx_inuse
 
+	.globl pdi_cb_handlers_end
+	.hidden pdi_cb_handlers_end
+pdi_cb_handlers_end:
 #endif
 	.section .note.GNU-stack, "", %progbits
