@@ -1,13 +1,13 @@
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, realpathSync, writeFileSync, chmodSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, realpathSync, writeFileSync, chmodSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type {ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-cli-test-'));
+const scratch = scratchDirectory('pdi-cli-test-');
 const libc = execFileSync('sh', ['-c', 'ldd /bin/true | awk \'/libc.so.6/ {print $3}\''], {encoding: 'utf8'}).trim();
 
 test('pdi inspect prints a table of the objects and import slots of /bin/true', async t => {

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
+import {constants} from 'node:os';
 import {Command, CommanderError} from '@commander-js/extra-typings';
-import {PdiError} from '../errors.js';
+import {fileSystemError, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
-import {exitStatus} from '../launch/run.js';
+import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
+import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
 import {pdiPaths} from '../paths.js';
 import {registerComuxCommands} from './comux-command.js';
@@ -12,6 +14,7 @@ import {registerComuxReplayCommands} from './comux-replay-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
+import {checkOutputFile} from './output-file.js';
 
 function emit(text: string, output: string | undefined): void {
 	if (output) {
@@ -55,6 +58,10 @@ export function createCli(): Command {
 		.passThroughOptions()
 		.action(async (command, options) => {
 			const [program, ...args] = requireProgram(command, inspectUsage);
+			if (options.output) {
+				checkOutputFile(options.output);
+			}
+
 			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config});
 			emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
 			if (options.run) {
@@ -88,6 +95,27 @@ export function createCli(): Command {
 	return cli;
 }
 
+function signalStatus(signal: NodeJS.Signals): number {
+	return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * SIGINT, SIGTERM and SIGHUP: while a program started by pdi runs, it gets
+ * the signal and pdi exits with its status when it has ended; otherwise pdi
+ * removes its temporary files and exits with 128+N at once.
+ */
+function handleSignals(): void {
+	for (const signal of forwardedSignals) {
+		process.on(signal, () => {
+			if (!forwardingSignals()) {
+				removeTemporaryDirectories();
+				process.exit(signalStatus(signal));
+			}
+		});
+	}
+}
+
+/** Runs the CLI on `argv` (without `node main.js`) and resolves to the exit status; errors are printed as one line. */
 export async function main(argv: string[]): Promise<number> {
 	try {
 		await createCli().parseAsync(argv, {from: 'user'});
@@ -97,14 +125,23 @@ export async function main(argv: string[]): Promise<number> {
 			return error.exitCode === 0 ? 0 : 2;
 		}
 
-		if (error instanceof PdiError) {
-			process.stderr.write(`pdi: ${error.message}\n`);
-			return error.exitCode;
+		const signal = forwardedSignal();
+		if (signal) {
+			return signalStatus(signal);
+		}
+
+		const failure = error instanceof PdiError ? error : fileSystemError(error);
+		if (failure) {
+			process.stderr.write(`pdi: ${failure.message}\n`);
+			return failure.exitCode;
 		}
 
 		process.stderr.write(`pdi: internal error: ${(error as Error).stack ?? String(error)}\n`);
 		return 70;
+	} finally {
+		removeTemporaryDirectories();
 	}
 }
 
+handleSignals();
 process.exitCode = await main(process.argv.slice(2));
