@@ -90,7 +90,7 @@ test('pdi inspect without a program prints one usage line and exits 2', async t 
 test('pdi inspect of a program that does not exist says so in one line', async t => {
 	const missing = await pdi(['inspect', '--', '/no/such/program']);
 	t.is(missing.code, 2);
-	t.is(missing.stderr, 'pdi: /no/such/program: no such program\n');
+	t.is(missing.stderr, 'pdi: /no/such/program: no such file or directory\n');
 	const notInPath = await pdi(['inspect', '--', 'no-such-program-pdi']);
 	t.is(notInPath.code, 2);
 	t.is(notInPath.stderr, 'pdi: no-such-program-pdi: not found in PATH\n');
