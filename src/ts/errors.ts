@@ -44,19 +44,21 @@ export function fileSystemReason(error: unknown): string {
 }
 
 /**
- * The user-facing form of a failed file operation (Node's errors with a
- * `code` such as `ENOENT` and the `path` they were about): a {@link PdiError}
- * `PATH: reason` with exit status 2; `undefined` for any other error.
+ * The user-facing form of a failed system call (Node's errors with a `code`
+ * such as `ENOENT` and the `path` they were about, else the `syscall`): a
+ * {@link PdiError} `PATH: reason` with exit status 2; `undefined` for any
+ * other error, which is then a bug of pdi.
  */
 export function fileSystemError(error: unknown): PdiError | undefined {
 	if (!(error instanceof Error)) {
 		return undefined;
 	}
 
-	const {code, path} = error as NodeJS.ErrnoException;
-	if (typeof code !== 'string' || !/^E[A-Z\d]+$/.test(code) || typeof path !== 'string') {
+	const {code, path, syscall} = error as NodeJS.ErrnoException;
+	const subject = typeof path === 'string' ? path : syscall;
+	if (typeof code !== 'string' || !/^E[A-Z\d]+$/.test(code) || typeof subject !== 'string') {
 		return undefined;
 	}
 
-	return new PdiError(`${path}: ${fileSystemReason(error)}`, {cause: error});
+	return new PdiError(`${subject}: ${fileSystemReason(error)}`, {cause: error});
 }

@@ -2,7 +2,7 @@
 import {writeFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import {Command, CommanderError} from '@commander-js/extra-typings';
-import {fileSystemError, PdiError} from '../errors.js';
+import {fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
@@ -18,7 +18,11 @@ import {checkOutputFile} from './output-file.js';
 
 function emit(text: string, output: string | undefined): void {
 	if (output) {
-		writeFileSync(output, text);
+		try {
+			writeFileSync(output, text);
+		} catch (error) {
+			throw new PdiError(`${output}: ${fileSystemReason(error)}`, {cause: error});
+		}
 	} else {
 		process.stdout.write(text);
 	}
@@ -33,6 +37,9 @@ function requireProgram(command: string[], usage: string): [string, ...string[]]
 	return [program, ...args];
 }
 
+/** The usage line of a command group run without a command (commander would print its whole help on stderr). */
+let helpForMissingCommand: string | undefined;
+
 export function createCli(): Command {
 	const cli = new Command('pdi')
 		.description('Run-time function interposition for Linux/ELF programs')
@@ -40,8 +47,16 @@ export function createCli(): Command {
 		.enablePositionalOptions()
 		.exitOverride()
 		.configureOutput({
+			writeErr(text) {
+				const usage = /^Usage: (.*)/.exec(text);
+				if (usage) {
+					helpForMissingCommand = usage[1]!;
+				} else {
+					process.stderr.write(text);
+				}
+			},
 			outputError(message, write) {
-				write(`pdi: ${message.replace(/^error: /, '')}`);
+				write(`pdi: ${message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')}\n`);
 			},
 		});
 
@@ -122,6 +137,11 @@ export async function main(argv: string[]): Promise<number> {
 		return typeof process.exitCode === 'number' ? process.exitCode : 0;
 	} catch (error) {
 		if (error instanceof CommanderError) {
+			if (error.code === 'commander.help' && error.exitCode !== 0 && helpForMissingCommand) {
+				const group = helpForMissingCommand.replace(/ \[options\].*$/, '');
+				process.stderr.write(`pdi: missing command (usage: ${helpForMissingCommand}; '${group} --help' lists them)\n`);
+			}
+
 			return error.exitCode === 0 ? 0 : 2;
 		}
 

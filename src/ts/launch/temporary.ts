@@ -1,6 +1,7 @@
 import {chmodSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {fileSystemReason, PdiError} from '../errors.js';
 
 /** A private temporary directory (mode 0700) that pdi removes itself. */
 export type TemporaryDirectory = {
@@ -26,7 +27,13 @@ export function removeTemporaryDirectories(): void {
  * Whatever is still there when the process exits is removed then.
  */
 export function temporaryDirectory(prefix: string, parent = tmpdir()): TemporaryDirectory {
-	const directory = mkdtempSync(path.join(parent, prefix));
+	let directory: string;
+	try {
+		directory = mkdtempSync(path.join(parent, prefix));
+	} catch (error) {
+		throw new PdiError(`${parent}: cannot make a temporary directory there: ${fileSystemReason(error)} (set TMPDIR to a writable directory)`, {cause: error});
+	}
+
 	chmodSync(directory, 0o700);
 	live.add(directory);
 	if (!exitHookInstalled) {
