@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
-import {constants} from 'node:os';
 import {Command, CommanderError} from '@commander-js/extra-typings';
 import {fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
@@ -110,10 +109,6 @@ export function createCli(): Command {
 	return cli;
 }
 
-function signalStatus(signal: NodeJS.Signals): number {
-	return 128 + (constants.signals[signal] ?? 0);
-}
-
 /**
  * SIGINT, SIGTERM and SIGHUP: while a program started by pdi runs, it gets
  * the signal and pdi exits with its status when it has ended; otherwise pdi
@@ -124,7 +119,7 @@ function handleSignals(): void {
 		process.on(signal, () => {
 			if (!forwardingSignals()) {
 				removeTemporaryDirectories();
-				process.exit(signalStatus(signal));
+				process.exit(exitStatus(null, signal));
 			}
 		});
 	}
@@ -147,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
 
 		const signal = forwardedSignal();
 		if (signal) {
-			return signalStatus(signal);
+			return exitStatus(null, signal);
 		}
 
 		const failure = error instanceof PdiError ? error : fileSystemError(error);
