@@ -1,13 +1,13 @@
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, realpathSync, writeFileSync, chmodSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, realpathSync, writeFileSync, chmodSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type {ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-cli-test-'));
+const scratch = scratchDirectory('pdi-cli-test-');
 const libc = execFileSync('sh', ['-c', 'ldd /bin/true | awk \'/libc.so.6/ {print $3}\''], {encoding: 'utf8'}).trim();
 
 test('pdi inspect prints a table of the objects and import slots of /bin/true', async t => {
@@ -90,7 +90,7 @@ test('pdi inspect without a program prints one usage line and exits 2', async t 
 test('pdi inspect of a program that does not exist says so in one line', async t => {
 	const missing = await pdi(['inspect', '--', '/no/such/program']);
 	t.is(missing.code, 2);
-	t.is(missing.stderr, 'pdi: /no/such/program: no such program\n');
+	t.is(missing.stderr, 'pdi: /no/such/program: no such file or directory\n');
 	const notInPath = await pdi(['inspect', '--', 'no-such-program-pdi']);
 	t.is(notInPath.code, 2);
 	t.is(notInPath.stderr, 'pdi: no-such-program-pdi: not found in PATH\n');

@@ -1,9 +1,9 @@
-import {mkdtempSync, readFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type {ImportSlot, ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {hasRelroSegment, readelfDynamic, readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
 type Variant = {name: string; pie: boolean; now: boolean; noPlt: boolean; relro: boolean};
@@ -18,7 +18,7 @@ const variants: Variant[] = [
 	{name: 'norelro-pie', pie: true, now: false, noPlt: false, relro: false},
 ];
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-variants-'));
+const scratch = scratchDirectory('pdi-variants-');
 
 type Run = {
 	report: ProcessReport;

@@ -1,9 +1,9 @@
-import {copyFileSync, mkdtempSync} from 'node:fs';
+import {copyFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {ConfigError, imports, interpose} from '../src/ts/index.js';
+import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures} from './helpers/preload.js';
 
 type FixAddon = {getpid(): number; strlen(text: string): number};
@@ -38,7 +38,7 @@ test.serial('interpose() relinks a native addon\'s libc import in this process, 
 });
 
 test.serial('interpose() reaches an addon that is loaded after it', t => {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-addon-'));
+	const directory = scratchDirectory('pdi-addon-');
 	const later = path.join(directory, 'later-addon.node');
 	copyFileSync(addonPath, later);
 	const handle = interpose(rule('later-addon.node'));

@@ -14,3 +14,51 @@ export class PdiError extends Error {
 		this.exitCode = options.exitCode ?? 2;
 	}
 }
+
+const reasons: Record<string, string> = {
+	EACCES: 'permission denied',
+	EEXIST: 'already exists',
+	EISDIR: 'is a directory',
+	ELOOP: 'too many levels of symbolic links',
+	EMFILE: 'too many open files',
+	ENAMETOOLONG: 'name too long',
+	ENOENT: 'no such file or directory',
+	ENOEXEC: 'not an executable format',
+	ENOSPC: 'no space left on device',
+	ENOTDIR: 'not a directory',
+	ENOTEMPTY: 'directory not empty',
+	EPERM: 'operation not permitted',
+	EROFS: 'read-only file system',
+	ETXTBSY: 'text file busy',
+};
+
+/** The reason of a failed system call in words: `no such file or directory` for `ENOENT`. */
+export function fileSystemReason(error: unknown): string {
+	const {code, message} = error as {code?: unknown; message?: unknown};
+	if (typeof code === 'string' && reasons[code]) {
+		return reasons[code];
+	}
+
+	const text = typeof message === 'string' ? message : String(error);
+	return /^E[A-Z\d]+: ([^,]+)/.exec(text)?.[1] ?? (typeof code === 'string' ? code : text);
+}
+
+/**
+ * The user-facing form of a failed system call (Node's errors with a `code`
+ * such as `ENOENT` and the `path` they were about, else the `syscall`): a
+ * {@link PdiError} `PATH: reason` with exit status 2; `undefined` for any
+ * other error, which is then a bug of pdi.
+ */
+export function fileSystemError(error: unknown): PdiError | undefined {
+	if (!(error instanceof Error)) {
+		return undefined;
+	}
+
+	const {code, path, syscall} = error as NodeJS.ErrnoException;
+	const subject = typeof path === 'string' ? path : syscall;
+	if (typeof code !== 'string' || !/^E[A-Z\d]+$/.test(code) || typeof subject !== 'string') {
+		return undefined;
+	}
+
+	return new PdiError(`${subject}: ${fileSystemReason(error)}`, {cause: error});
+}

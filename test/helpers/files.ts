@@ -1,11 +1,36 @@
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {ConfigError, loadConfig} from '../../src/ts/config/index.js';
 
-/** Writes `files` (relative names → contents) into a fresh temporary directory and returns it. */
-export function writeFiles(files: Record<string, string>, prefix = 'pdi-test-'): string {
+const scratchDirectories = new Set<string>();
+
+/** Removes every directory made by {@link scratchDirectory} in this test file. */
+export function removeScratchDirectories(): void {
+	for (const directory of scratchDirectories) {
+		rmSync(directory, {recursive: true, force: true});
+	}
+
+	scratchDirectories.clear();
+}
+
+/**
+ * A fresh directory in the temporary directory, removed when the test file's
+ * process exits (ava runs each file in its own process), passed or failed.
+ */
+export function scratchDirectory(prefix = 'pdi-test-'): string {
 	const directory = mkdtempSync(path.join(tmpdir(), prefix));
+	if (scratchDirectories.size === 0) {
+		process.once('exit', removeScratchDirectories);
+	}
+
+	scratchDirectories.add(directory);
+	return directory;
+}
+
+/** Writes `files` (relative names → contents) into a fresh scratch directory and returns it. */
+export function writeFiles(files: Record<string, string>, prefix = 'pdi-test-'): string {
+	const directory = scratchDirectory(prefix);
 	for (const [name, text] of Object.entries(files)) {
 		mkdirSync(path.dirname(path.join(directory, name)), {recursive: true});
 		writeFileSync(path.join(directory, name), text);

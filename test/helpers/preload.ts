@@ -1,9 +1,9 @@
 import {execFile} from 'node:child_process';
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {pdiPaths} from '../../src/ts/index.js';
 import {root} from './cli.js';
+import {scratchDirectory} from './files.js';
 
 /**
  * The architecture the C-level tests run for: the host, or (npm run test:arch)
@@ -53,9 +53,9 @@ export async function runBare(program: string, args: readonly string[] = []): Pr
 	return runTarget(program, args, {});
 }
 
-/** Writes a config file (and a command file it names) in a fresh directory; returns the config's path. */
+/** Writes a config file (and a command file it names) in a fresh scratch directory; returns the config's path. */
 export function writeConfig(commands: readonly string[], settings: readonly string[] = []): string {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-config-'));
+	const directory = scratchDirectory('pdi-config-');
 	writeFileSync(path.join(directory, 'rules.cmd'), commands.join('\n') + '\n');
 	writeFileSync(path.join(directory, 'pdi.cfg'), [...settings, 'config = rules.cmd'].join('\n') + '\n');
 	return path.join(directory, 'pdi.cfg');

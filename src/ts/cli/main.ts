@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
 import {Command, CommanderError} from '@commander-js/extra-typings';
-import {PdiError} from '../errors.js';
+import {fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
-import {exitStatus} from '../launch/run.js';
+import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
+import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
 import {pdiPaths} from '../paths.js';
 import {registerComuxCommands} from './comux-command.js';
@@ -12,10 +13,15 @@ import {registerComuxReplayCommands} from './comux-replay-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
+import {checkOutputFile} from './output-file.js';
 
 function emit(text: string, output: string | undefined): void {
 	if (output) {
-		writeFileSync(output, text);
+		try {
+			writeFileSync(output, text);
+		} catch (error) {
+			throw new PdiError(`${output}: ${fileSystemReason(error)}`, {cause: error});
+		}
 	} else {
 		process.stdout.write(text);
 	}
@@ -30,6 +36,9 @@ function requireProgram(command: string[], usage: string): [string, ...string[]]
 	return [program, ...args];
 }
 
+/** The usage line of a command group run without a command (commander would print its whole help on stderr). */
+let helpForMissingCommand: string | undefined;
+
 export function createCli(): Command {
 	const cli = new Command('pdi')
 		.description('Run-time function interposition for Linux/ELF programs')
@@ -37,8 +46,16 @@ export function createCli(): Command {
 		.enablePositionalOptions()
 		.exitOverride()
 		.configureOutput({
+			writeErr(text) {
+				const usage = /^Usage: (.*)/.exec(text);
+				if (usage) {
+					helpForMissingCommand = usage[1]!;
+				} else {
+					process.stderr.write(text);
+				}
+			},
 			outputError(message, write) {
-				write(`pdi: ${message.replace(/^error: /, '')}`);
+				write(`pdi: ${message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')}\n`);
 			},
 		});
 
@@ -55,6 +72,10 @@ export function createCli(): Command {
 		.passThroughOptions()
 		.action(async (command, options) => {
 			const [program, ...args] = requireProgram(command, inspectUsage);
+			if (options.output) {
+				checkOutputFile(options.output);
+			}
+
 			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config});
 			emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
 			if (options.run) {
@@ -88,23 +109,54 @@ export function createCli(): Command {
 	return cli;
 }
 
+/**
+ * SIGINT, SIGTERM and SIGHUP: while a program started by pdi runs, it gets
+ * the signal and pdi exits with its status when it has ended; otherwise pdi
+ * removes its temporary files and exits with 128+N at once.
+ */
+function handleSignals(): void {
+	for (const signal of forwardedSignals) {
+		process.on(signal, () => {
+			if (!forwardingSignals()) {
+				removeTemporaryDirectories();
+				process.exit(exitStatus(null, signal));
+			}
+		});
+	}
+}
+
+/** Runs the CLI on `argv` (without `node main.js`) and resolves to the exit status; errors are printed as one line. */
 export async function main(argv: string[]): Promise<number> {
 	try {
 		await createCli().parseAsync(argv, {from: 'user'});
 		return typeof process.exitCode === 'number' ? process.exitCode : 0;
 	} catch (error) {
 		if (error instanceof CommanderError) {
+			if (error.code === 'commander.help' && error.exitCode !== 0 && helpForMissingCommand) {
+				const group = helpForMissingCommand.replace(/ \[options\].*$/, '');
+				process.stderr.write(`pdi: missing command (usage: ${helpForMissingCommand}; '${group} --help' lists them)\n`);
+			}
+
 			return error.exitCode === 0 ? 0 : 2;
 		}
 
-		if (error instanceof PdiError) {
-			process.stderr.write(`pdi: ${error.message}\n`);
-			return error.exitCode;
+		const signal = forwardedSignal();
+		if (signal) {
+			return exitStatus(null, signal);
+		}
+
+		const failure = error instanceof PdiError ? error : fileSystemError(error);
+		if (failure) {
+			process.stderr.write(`pdi: ${failure.message}\n`);
+			return failure.exitCode;
 		}
 
 		process.stderr.write(`pdi: internal error: ${(error as Error).stack ?? String(error)}\n`);
 		return 70;
+	} finally {
+		removeTemporaryDirectories();
 	}
 }
 
+handleSignals();
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,21 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
+import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
 import {runProgram} from '../launch/run.js';
+import {temporaryDirectory} from '../launch/temporary.js';
+import {checkOutputFile} from './output-file.js';
+
+/** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
+function reportMatched(reportFile: string): boolean | undefined {
+	try {
+		const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ProcessReport;
+		return report.objects.some(object => object.imports !== null);
+	} catch {
+		return undefined;
+	}
+}
 
 /** `pdi trace [-o FILE] [--object OBJ] [--args N] -- PROGRAM [ARGS...]`: the trace backend on one object's imports. */
 export function registerTraceCommand(cli: Command): void {
@@ -25,15 +40,30 @@ export function registerTraceCommand(cli: Command): void {
 
 			const env: NodeJS.ProcessEnv = {...process.env, PDI_TRACE_ARGS: String(shown)};
 			if (options.output) {
-				env['PDI_TRACE_OUTPUT'] = options.output;
+				checkOutputFile(options.output);
+				env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
 			}
 
-			process.exitCode = await runProgram(program, args, {
-				env,
-				config: {
-					backends: [{name: 'trace', library: 'trace'}],
-					rules: [{callback: {object: options.object, backend: 'trace'}}],
-				},
-			});
+			const scratch = temporaryDirectory('pdi-trace-');
+			try {
+				const reportFile = path.join(scratch.path, 'start.json');
+				const alwaysMatches = options.object === '$main' || options.object === '*';
+				if (!alwaysMatches) {
+					Object.assign(env, {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.object, PDI_INSPECT_RUN: '1'});
+				}
+
+				process.exitCode = await runProgram(program, args, {
+					env,
+					config: {
+						backends: [{name: 'trace', library: 'trace'}],
+						rules: [{callback: {object: options.object, backend: 'trace'}}],
+					},
+				});
+				if (!alwaysMatches && reportMatched(reportFile) === false) {
+					process.stderr.write(`pdi: warning: no object loaded at start matches --object '${options.object}', so nothing of it was traced (objects opened later would be)\n`);
+				}
+			} finally {
+				scratch.remove();
+			}
 		});
 }

@@ -1,12 +1,12 @@
 import {spawn} from 'node:child_process';
-import {mkdtemp, readFile, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {loadConfig, mergeConfigs} from '../config/index.js';
-import {prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
-import {preloadEnvironment} from '../launch/environment.js';
+import {prepareLaunch, type Launch} from '../launch/environment.js';
+import {forwardSignals} from '../launch/signals.js';
+import {temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
 import {checkPreloadable, resolveProgram} from './program.js';
 
 /** Options of {@link inspectProgram}. */
@@ -51,10 +51,20 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 	const program = resolveProgram(command, baseEnvironment);
 	checkPreloadable(program, command);
 	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
-	const prepared: PreparedConfig | undefined = configs.length > 0 ? prepareConfig(mergeConfigs(configs)) : undefined;
-	const directory = await mkdtemp(path.join(tmpdir(), 'pdi-inspect-'));
-	const reportFile = path.join(directory, 'report.json');
-	const environment = preloadEnvironment(baseEnvironment, prepared?.file);
+	let launch: Launch | undefined;
+	let directory: TemporaryDirectory | undefined;
+	try {
+		launch = prepareLaunch(baseEnvironment, configs.length > 0 ? mergeConfigs(configs) : undefined);
+		directory = temporaryDirectory('pdi-inspect-');
+		return await inspectLaunched(command, program, args, options, launch, path.join(directory.path, 'report.json'));
+	} finally {
+		launch?.remove();
+		directory?.remove();
+	}
+}
+
+async function inspectLaunched(command: string, program: string, args: readonly string[], options: InspectOptions, launch: Launch, reportFile: string): Promise<InspectResult> {
+	const environment = {...launch.environment};
 	environment['PDI_INSPECT_OUT'] = reportFile;
 	delete environment['PDI_INSPECT_IMPORTS'];
 	delete environment['PDI_INSPECT_RUN'];
@@ -66,48 +76,46 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 		environment['PDI_INSPECT_RUN'] = '1';
 	}
 
-	try {
-		const {exitCode, signal, timedOut} = await new Promise<{exitCode: number | null; signal: NodeJS.Signals | null; timedOut: boolean}>((resolve, reject) => {
-			const child = spawn(program, args, {
-				argv0: command,
-				cwd: options.cwd,
-				env: environment,
-				stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
-			});
-			let timedOut = false;
-			const timer = options.run ? undefined : setTimeout(() => {
-				timedOut = true;
-				child.kill('SIGKILL');
-			}, options.timeout ?? 15_000);
-			child.once('error', error => {
-				clearTimeout(timer);
-				reject(new PdiError(`${command}: ${error.message}`, {cause: error}));
-			});
-			child.once('exit', (code, signal) => {
-				clearTimeout(timer);
-				resolve({exitCode: code, signal, timedOut});
-			});
+	const {exitCode, signal, timedOut} = await new Promise<{exitCode: number | null; signal: NodeJS.Signals | null; timedOut: boolean}>((resolve, reject) => {
+		const child = spawn(program, args, {
+			argv0: command,
+			cwd: options.cwd,
+			env: environment,
+			stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
 		});
-		let text: string;
-		try {
-			text = await readFile(reportFile, 'utf8');
-		} catch {
-			if (timedOut) {
-				throw new PdiError(`${command}: no report after ${options.timeout ?? 15_000} ms; the program did not load the pdi core (setuid programs ignore LD_PRELOAD)`);
-			}
-
-			const how = signal ? `was killed by ${signal}` : `exited with status ${exitCode}`;
-			throw new PdiError(`${command} ${how} without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)`);
+		const stop = forwardSignals(child);
+		let timedOut = false;
+		const timer = options.run ? undefined : setTimeout(() => {
+			timedOut = true;
+			child.kill('SIGKILL');
+		}, options.timeout ?? 15_000);
+		child.once('error', error => {
+			stop();
+			clearTimeout(timer);
+			reject(new PdiError(`${command}: ${error.message}`, {cause: error}));
+		});
+		child.once('exit', (code, signal) => {
+			stop();
+			clearTimeout(timer);
+			resolve({exitCode: code, signal, timedOut});
+		});
+	});
+	let text: string;
+	try {
+		text = await readFile(reportFile, 'utf8');
+	} catch {
+		if (timedOut) {
+			throw new PdiError(`${command}: no report after ${options.timeout ?? 15_000} ms; the program did not load the pdi core (setuid programs ignore LD_PRELOAD)`);
 		}
 
-		const report = JSON.parse(text) as ProcessReport;
-		if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
-			throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
-		}
-
-		return {report, exitCode, signal};
-	} finally {
-		prepared?.remove();
-		await rm(directory, {recursive: true, force: true});
+		const how = signal ? `was killed by ${signal}` : `exited with status ${exitCode}`;
+		throw new PdiError(`${command} ${how} without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)`);
 	}
+
+	const report = JSON.parse(text) as ProcessReport;
+	if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
+		throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
+	}
+
+	return {report, exitCode, signal};
 }

@@ -1,9 +1,44 @@
 import {accessSync, constants, statSync} from 'node:fs';
 import path from 'node:path';
-import {PdiError} from '../errors.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import {readExecutableInfo} from '../elf/file.js';
 
 const hostMachines: Record<string, string> = {x64: 'x86_64', arm64: 'aarch64', ia32: 'i386'};
+
+function executable(file: string): boolean {
+	try {
+		accessSync(file, constants.X_OK);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** Checks a program named with a slash the way execve would, with the shell's wording. */
+function checkProgramFile(command: string): string {
+	const file = path.resolve(command);
+	let stats;
+	try {
+		stats = statSync(file);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		throw new PdiError(`${command}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'not a directory' : code === 'EACCES' ? 'permission denied' : fileSystemReason(error)}`);
+	}
+
+	if (stats.isDirectory()) {
+		throw new PdiError(`${command}: is a directory`);
+	}
+
+	if (!stats.isFile()) {
+		throw new PdiError(`${command}: not a regular file`);
+	}
+
+	if (!executable(file)) {
+		throw new PdiError(`${command}: permission denied (not executable)`);
+	}
+
+	return file;
+}
 
 /** Finds `command` as a shell would (PATH search unless it contains a slash). */
 export function resolveProgram(command: string, environment: NodeJS.ProcessEnv = process.env): string {
@@ -11,23 +46,20 @@ export function resolveProgram(command: string, environment: NodeJS.ProcessEnv =
 		throw new PdiError('the program name is empty');
 	}
 
-	const candidates = command.includes('/')
-		? [path.resolve(command)]
-		: (environment['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':').map(directory => path.resolve(directory || '.', command));
-	for (const candidate of candidates) {
-		try {
-			if (statSync(candidate).isFile()) {
-				accessSync(candidate, constants.X_OK);
-				return candidate;
-			}
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'EACCES' && command.includes('/')) {
-				throw new PdiError(`${command}: permission denied`);
-			}
-		}
+	if (command.includes('/')) {
+		return checkProgramFile(command);
 	}
 
-	throw new PdiError(command.includes('/') ? `${command}: no such program` : `${command}: not found in PATH`);
+	for (const directory of (environment['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+		const candidate = path.resolve(directory || '.', command);
+		try {
+			if (statSync(candidate).isFile() && executable(candidate)) {
+				return candidate;
+			}
+		} catch {}
+	}
+
+	throw new PdiError(`${command}: not found in PATH`);
 }
 
 /**

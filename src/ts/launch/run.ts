@@ -1,9 +1,10 @@
 import {spawn as spawnChild} from 'node:child_process';
-import {constants} from 'node:os';
 import {loadConfig, mergeConfigs, normalizeConfig, type NormalizedConfig, type PdiConfig} from '../config/index.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
-import {preloadEnvironment} from './environment.js';
-import {prepareConfig} from './prepared-config.js';
+import {prepareLaunch} from './environment.js';
+import {exitStatus, forwardSignals} from './signals.js';
+
+export {exitStatus} from './signals.js';
 
 /** Options of {@link runProgram}. */
 export type RunOptions = {
@@ -18,15 +19,6 @@ export type RunOptions = {
 };
 
 const logLevels = ['error', 'warning', 'info', 'debug'] as const;
-
-/** Exit status of a child, shell style: its status, or 128+N when signal N ended it. */
-export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
-	if (signal) {
-		return 128 + (constants.signals[signal] ?? 0);
-	}
-
-	return code ?? 1;
-}
 
 function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfig {
 	if (steps <= 0) {
@@ -43,6 +35,7 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
  * backends, wrappers) before anything starts, run PROGRAM with the
  * interpositions and stdio inherited, and resolve to its exit status
  * (128+N when signal N ended it). SIGINT, SIGTERM and SIGHUP are passed on.
+ * The temporary files of the launch are removed when PROGRAM has exited.
  */
 export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<number> {
 	const environment = options.env ?? process.env;
@@ -53,24 +46,11 @@ export async function runProgram(command: string, args: readonly string[], optio
 
 	const program = resolveProgram(command, environment);
 	checkPreloadable(program, command);
-	const prepared = configs.length > 0 ? prepareConfig(raiseLogLevel(mergeConfigs(configs), options.verbosity ?? 0)) : undefined;
-	const childEnvironment = preloadEnvironment(environment, prepared?.file);
-
+	const launch = prepareLaunch(environment, configs.length > 0 ? raiseLogLevel(mergeConfigs(configs), options.verbosity ?? 0) : undefined);
 	try {
 		return await new Promise<number>((resolve, reject) => {
-			const child = spawnChild(program, args, {argv0: command, cwd: options.cwd, env: childEnvironment, stdio: 'inherit'});
-			const forward = (signal: NodeJS.Signals) => child.kill(signal);
-			const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-			for (const signal of signals) {
-				process.on(signal, forward);
-			}
-
-			const stop = () => {
-				for (const signal of signals) {
-					process.off(signal, forward);
-				}
-			};
-
+			const child = spawnChild(program, args, {argv0: command, cwd: options.cwd, env: launch.environment, stdio: 'inherit'});
+			const stop = forwardSignals(child);
 			child.once('error', error => {
 				stop();
 				reject(error);
@@ -81,6 +61,6 @@ export async function runProgram(command: string, args: readonly string[], optio
 			});
 		});
 	} finally {
-		prepared?.remove();
+		launch.remove();
 	}
 }

@@ -1,13 +1,13 @@
 import {spawn as spawnChild, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
-import {preloadEnvironment} from './environment.js';
-import {prepareConfig} from './prepared-config.js';
+import {prepareLaunch} from './environment.js';
 
 /**
  * Starts `command` with the interpositions of `config`: the preload core in
  * `LD_PRELOAD` and the compiled config in `PDI_CONFIG`, both set only in the
- * child's environment. The compiled config lives in a private temporary
- * file that is removed when the child exits.
+ * child's environment. The compiled config (and the link to the core that an
+ * install path with spaces needs) lives in a private temporary directory that
+ * is removed when the child exits, or at the latest when this process exits.
  *
  * ```ts
  * const child = spawn(defineConfig({
@@ -21,14 +21,18 @@ import {prepareConfig} from './prepared-config.js';
  * Files are loaded with `loadConfig()` first.
  */
 export function spawn(config: PdiConfig | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
-	const prepared = prepareConfig(config);
+	const launch = prepareLaunch(options.env ?? process.env, config);
 	try {
-		const child = spawnChild(command, args, {...options, env: preloadEnvironment(options.env ?? process.env, prepared.file)});
-		child.once('exit', () => prepared.remove());
-		child.once('error', () => prepared.remove());
+		const child = spawnChild(command, args, {...options, env: launch.environment});
+		child.once('exit', () => launch.remove());
+		child.once('error', () => {
+			if (child.pid === undefined) {
+				launch.remove();
+			}
+		});
 		return child;
 	} catch (error) {
-		prepared.remove();
+		launch.remove();
 		throw error;
 	}
 }

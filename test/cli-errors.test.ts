@@ -1,0 +1,116 @@
+import {chmodSync, mkdirSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+
+const program = path.join(fixtures, 'now-pie/fixprog');
+const scratch = scratchDirectory('pdi-cli-errors-');
+const notExecutable = path.join(scratch, 'script.sh');
+writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n');
+chmodSync(notExecutable, 0o644);
+const aDirectory = path.join(scratch, 'a-directory');
+mkdirSync(aDirectory);
+
+/** Runs pdi with `args` and checks the failure is exactly one `pdi: …` line on stderr, nothing on stdout, exit status 2. */
+async function oneLineFailure(t: import('ava').ExecutionContext, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+	const result = await pdi(args, env ? {env: {...process.env, ...env}} : {});
+	t.is(result.code, 2, `pdi ${args.join(' ')}: ${result.stderr}`);
+	t.is(result.stdout, '', `pdi ${args.join(' ')}`);
+	t.regex(result.stderr, /^pdi: [^\n]+\n$/, `pdi ${args.join(' ')}`);
+	t.notRegex(result.stderr, /\bat .*\.js:\d+|internal error/);
+	return result.stderr;
+}
+
+const argumentErrors: Array<[string, string[], RegExp]> = [
+	['run with an unknown option', ['run', '--bogus', '--', program], /^pdi: unknown option '--bogus'\n$/],
+	['run with a misspelt option', ['run', '--confg', 'x', '--', program], /^pdi: unknown option '--confg' \(did you mean --config\?\)\n$/],
+	['run without PROGRAM', ['run'], /^pdi: missing PROGRAM \(usage: pdi run .*\)\n$/],
+	['run with -c and no file', ['run', '-c'], /^pdi: option '-c, --config <file>' argument missing\n$/],
+	['run with an empty program name', ['run', '--', ''], /^pdi: the program name is empty\n$/],
+	['inspect with an unknown option', ['inspect', '--bogus', '--', program], /^pdi: unknown option '--bogus'\n$/],
+	['inspect without PROGRAM', ['inspect'], /^pdi: missing PROGRAM \(usage: pdi inspect .*\)\n$/],
+	['inspect with --imports and no pattern', ['inspect', '--imports'], /^pdi: option '--imports <object>' argument missing\n$/],
+	['trace with an unknown option', ['trace', '--bogus', '--', program], /^pdi: unknown option '--bogus'\n$/],
+	['trace without PROGRAM', ['trace'], /^pdi: missing PROGRAM \(usage: pdi trace .*\)\n$/],
+	['trace with --args out of range', ['trace', '--args', '9', '--', program], /^pdi: --args: expected 0 to 6, got '9'\n$/],
+	['trace with -o and no file', ['trace', '-o'], /^pdi: option '-o, --output <file>' argument missing\n$/],
+	['paths with an unknown option', ['paths', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
+	['paths with an operand', ['paths', 'extra'], /^pdi: too many arguments for 'paths'\. Expected 0 arguments but got 1\.\n$/],
+	['an unknown command', ['inpect'], /^pdi: unknown command 'inpect' \(did you mean inspect\?\)\n$/],
+	['no command at all', [], /^pdi: missing command \(usage: pdi \[options\] \[command\]; 'pdi --help' lists them\)\n$/],
+	['config without a subcommand', ['config'], /^pdi: missing command \(usage: pdi config .*; 'pdi config --help' lists them\)\n$/],
+	['config with an unknown subcommand', ['config', 'chek'], /^pdi: unknown command 'chek' \(did you mean check\?\)\n$/],
+	['config check without FILE', ['config', 'check'], /^pdi: missing required argument 'file'\n$/],
+	['config check with two files', ['config', 'check', 'a.yaml', 'b.yaml'], /^pdi: too many arguments for 'check'\. Expected 1 argument but got 2\.\n$/],
+	['config compile without FILE', ['config', 'compile'], /^pdi: missing required argument 'file'\n$/],
+	['config compile with an unknown option', ['config', 'compile', '--bogus', 'x.yaml'], /^pdi: unknown option '--bogus'\n$/],
+	['config compile with -o and no file', ['config', 'compile', 'x.yaml', '-o'], /^pdi: option '-o, --output <file>' argument missing\n$/],
+	['config schema with an operand', ['config', 'schema', 'extra'], /^pdi: too many arguments for 'schema'\. Expected 0 arguments but got 1\.\n$/],
+	['config schema with an unknown option', ['config', 'schema', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
+	['comux without a subcommand', ['comux'], /^pdi: missing command \(usage: pdi comux .*; 'pdi comux --help' lists them\)\n$/],
+	['comux with an unknown subcommand', ['comux', 'bogus'], /^pdi: unknown command 'bogus'/],
+	['comux show without FILE', ['comux', 'show'], /^pdi: missing required argument 'file'\n$/],
+	['comux show with an unknown option', ['comux', 'show', '--bogus', 'x.comux'], /^pdi: unknown option '--bogus'\n$/],
+	['comux build with --chunk and no value', ['comux', 'build', '--chunk'], /^pdi: option '--chunk <conn:data>' argument missing\n$/],
+	['comux build with an unknown option', ['comux', 'build', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
+	['comux run without FILE', ['comux', 'run'], /^pdi: missing required argument 'file'\n$/],
+	['comux run without SERVER', ['comux', 'run', 'x.comux'], /^pdi: missing SERVER \(usage: pdi comux run .*\)\n$/],
+	['comux replay without DIR', ['comux', 'replay'], /^pdi: missing required argument 'dir'\n$/],
+	['comux replay with an unknown option', ['comux', 'replay', '--bogus', 'dir', '--', program], /^pdi: unknown option '--bogus'\n$/],
+	['comux config with an unknown option', ['comux', 'config', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
+];
+
+for (const [what, args, expected] of argumentErrors) {
+	test(`${what} is one line on stderr and exit status 2`, async t => {
+		t.regex(await oneLineFailure(t, args), expected);
+	});
+}
+
+test('pdi run of a directory says "is a directory"', async t => {
+	t.is(await oneLineFailure(t, ['run', '--', '/tmp']), 'pdi: /tmp: is a directory\n');
+	t.is(await oneLineFailure(t, ['run', '--', aDirectory]), `pdi: ${aDirectory}: is a directory\n`);
+});
+
+test('pdi run, inspect and trace of a missing program name the path and the reason', async t => {
+	for (const command of ['run', 'inspect', 'trace']) {
+		t.is(await oneLineFailure(t, [command, '--', '/no/such/program']), 'pdi: /no/such/program: no such file or directory\n');
+		t.is(await oneLineFailure(t, [command, '--', 'no-such-program-pdi']), 'pdi: no-such-program-pdi: not found in PATH\n');
+	}
+});
+
+test('pdi run of a file without execute permission says so', async t => {
+	t.is(await oneLineFailure(t, ['run', '--', notExecutable]), `pdi: ${notExecutable}: permission denied (not executable)\n`);
+	t.is(await oneLineFailure(t, ['inspect', '--', notExecutable]), `pdi: ${notExecutable}: permission denied (not executable)\n`);
+});
+
+test('pdi run of a path through a regular file says "not a directory"', async t => {
+	t.is(await oneLineFailure(t, ['run', '--', `${notExecutable}/x`]), `pdi: ${notExecutable}/x: not a directory\n`);
+});
+
+test('pdi inspect -o into a missing directory names the path before running anything', async t => {
+	t.is(await oneLineFailure(t, ['inspect', '-o', '/nonexistent/x', '--', program]), 'pdi: /nonexistent/x: no such file or directory\n');
+	t.is(await oneLineFailure(t, ['inspect', '-o', aDirectory, '--', program]), `pdi: ${aDirectory}: is a directory\n`);
+});
+
+test('pdi trace -o into a missing directory names the path, not the trace backend', async t => {
+	t.is(await oneLineFailure(t, ['trace', '-o', '/nonexistent/x', '--', program]), 'pdi: /nonexistent/x: no such file or directory\n');
+	t.is(await oneLineFailure(t, ['trace', '-o', `${notExecutable}/x`, '--', program]), `pdi: ${notExecutable}/x: not a directory\n`);
+});
+
+test('a write that fails after the checks (inspect -o /dev/full) is still one line naming the path', async t => {
+	t.is(await oneLineFailure(t, ['inspect', '-o', '/dev/full', '--', program]), 'pdi: /dev/full: no space left on device\n');
+});
+
+test('pdi run -c with a missing config file is one line naming it', async t => {
+	const missing = path.join(scratch, 'missing.yaml');
+	t.regex(await oneLineFailure(t, ['run', '-c', missing, '--', program]), new RegExp(`^pdi: ${missing.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no such file or directory\\n$`));
+});
+
+test('pdi run with a TMPDIR that does not exist names it in one line', async t => {
+	const config = path.join(scratch, 'noop.yaml');
+	writeFileSync(config, 'backends:\n  - {name: noop, library: noop}\n');
+	t.is(await oneLineFailure(t, ['run', '-c', config, '--', program], {TMPDIR: '/nonexistent-pdi-tmp'}),
+		'pdi: /nonexistent-pdi-tmp: cannot make a temporary directory there: no such file or directory (set TMPDIR to a writable directory)\n');
+});

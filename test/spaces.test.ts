@@ -1,0 +1,105 @@
+import {execFile} from 'node:child_process';
+import {cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {pathToFileURL} from 'node:url';
+import test from 'ava';
+import {pdiPaths} from '../src/ts/index.js';
+import {root, type CliResult} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixBackend, fixtures, values} from './helpers/preload.js';
+
+// A copy of the built package under a directory name the dynamic loader would split
+// (space, ':') with more characters a shell treats specially.
+const installed = path.join(scratchDirectory('pdi-spaces-'), `dir with space $HOME:x 'q' "d" &;(#)`);
+const packageCopy = path.join(installed, 'pdi');
+const nativeRelative = path.relative(root, pdiPaths().nativeDirectory);
+mkdirSync(packageCopy, {recursive: true});
+cpSync(path.join(root, 'package.json'), path.join(packageCopy, 'package.json'));
+cpSync(path.join(root, 'dist'), path.join(packageCopy, 'dist'), {recursive: true});
+cpSync(pdiPaths().nativeDirectory, path.join(packageCopy, nativeRelative), {recursive: true});
+symlinkSync(path.join(root, 'node_modules'), path.join(packageCopy, 'node_modules'));
+const copiedCli = path.join(packageCopy, 'dist/ts/cli/main.js');
+
+const program = path.join(fixtures, 'now-pie/fixprog');
+const rules = path.join(installed, 'rules.yaml');
+writeFileSync(rules, `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`);
+
+/** Runs the copied package's CLI with a fresh private TMPDIR (by default a plain one) and returns what it left there. */
+async function copiedPdi(args: readonly string[], temporary = scratchDirectory('pdi-spaces-tmp-')): Promise<CliResult & {left: string[]}> {
+	return new Promise(resolve => {
+		execFile(process.execPath, [copiedCli, ...args], {env: {...process.env, TMPDIR: temporary}, timeout: 60_000}, (error, stdout, stderr) => {
+			const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
+			resolve({code, stdout, stderr, left: readdirSync(temporary)});
+		});
+	});
+}
+
+test('the copied package resolves its core under the directory with special characters', async t => {
+	const result = await copiedPdi(['paths', '--json']);
+	t.is(result.code, 0, result.stderr);
+	t.is((JSON.parse(result.stdout) as {preload: string}).preload, path.join(packageCopy, nativeRelative, 'pdi-preload.so'));
+});
+
+test('pdi run from a path with a space runs the program with the relink in effect and leaves no temporary file', async t => {
+	const result = await copiedPdi(['run', '-c', rules, '--', program]);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	t.notRegex(result.stderr, /ld\.so|cannot be preloaded/);
+	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
+});
+
+test('pdi run from a path with a space works when TMPDIR has a space as well', async t => {
+	const temporary = path.join(scratchDirectory('pdi-spaces-'), 'tmp with space');
+	mkdirSync(temporary);
+	const result = await copiedPdi(['run', '-c', rules, '--', program], temporary);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	t.deepEqual(result.left, []);
+});
+
+test('pdi trace from a path with a space traces the program with the bundled trace backend', async t => {
+	const result = await copiedPdi(['trace', '--', program]);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '5');
+	t.regex(result.stderr, /^0 0 fixprog!fix_add\(0x2, 0x3, 0x1\) = 0x5$/m);
+	t.notRegex(result.stderr, /ld\.so|cannot be preloaded/);
+	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
+});
+
+test('pdi inspect from a path with a space gets the report from the preloaded core', async t => {
+	const result = await copiedPdi(['inspect', '--json', '--imports', '$main', '--', program]);
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as {objects: Array<{path: string; pdi: boolean; imports: unknown[] | null}>};
+	t.true(report.objects.some(object => object.pdi && object.path.endsWith('/pdi-preload.so')));
+	t.true(report.objects[0]!.imports!.length > 0);
+	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
+});
+
+test('spawn() of the copied package runs the program with the relink and removes its link when the program exits', async t => {
+	const temporary = scratchDirectory('pdi-spaces-tmp-');
+	const previous = process.env['TMPDIR'];
+	process.env['TMPDIR'] = temporary;
+	try {
+		const copied = await import(pathToFileURL(path.join(packageCopy, 'dist/ts/index.js')).href) as typeof import('../src/ts/index.js');
+		t.is(copied.pdiPaths().preload, path.join(packageCopy, nativeRelative, 'pdi-preload.so'));
+		const child = copied.spawn({
+			backends: [{name: 'fix', library: fixBackend}],
+			rules: [{relink: {object: '$main', function: 'fix_add', backend: 'fix', wrapper: 'wrap_fix_add'}}],
+		}, program, [], {stdio: ['ignore', 'pipe', 'pipe']});
+		let stdout = '';
+		let stderr = '';
+		child.stdout!.on('data', (chunk: Buffer) => {
+			stdout += chunk.toString();
+		});
+		child.stderr!.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		t.true(readdirSync(temporary).some(name => name.startsWith('pdi-core-')));
+		const code = await new Promise(resolve => child.once('close', resolve));
+		t.is(code, 0, stderr);
+		t.is(values(stdout).get('fix_add'), '105');
+		t.deepEqual(readdirSync(temporary), []);
+	} finally {
+		process.env['TMPDIR'] = previous;
+	}
+});
