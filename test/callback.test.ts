@@ -1,15 +1,15 @@
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
 
 const directory = path.join(fixtures, 'callback');
 const cbprog = path.join(directory, 'cbprog');
 const cbexcept = path.join(directory, 'cbexcept');
 const traceBackend = `backend cbt = ${path.join(directory, 'cb-trace-backend.so')}`;
-const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-callback-'));
+const scratch = scratchDirectory('pdi-callback-');
 let traces = 0;
 
 const bare = runBare;

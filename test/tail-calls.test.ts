@@ -1,20 +1,17 @@
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {interpose} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
 
 const directory = path.join(fixtures, 'tail');
 const tailprog = path.join(directory, 'tailprog');
 const backend = `backend tb = ${path.join(directory, 'tail-backend.so')}`;
-const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-tail-'));
-test.after.always(() => {
-	rmSync(scratch, {recursive: true, force: true});
-});
+const scratch = scratchDirectory('pdi-tail-');
 
 const objdump: Record<string, string> = {'': 'objdump', aarch64: 'aarch64-linux-gnu-objdump', i386: 'i686-linux-gnu-objdump'};
 
@@ -42,18 +39,13 @@ function round(d: number): string {
 let traces = 0;
 async function traced(args: readonly string[], commands: readonly string[]) {
 	const file = path.join(scratch, `trace-${traces++}.txt`);
-	const config = writeConfig([backend, ...commands]);
+	const run = await runPreloaded(tailprog, args, writeConfig([backend, ...commands]), {TAIL_TRACE_OUT: file});
+	let trace = '';
 	try {
-		const run = await runPreloaded(tailprog, args, config, {TAIL_TRACE_OUT: file});
-		let trace = '';
-		try {
-			trace = readFileSync(file, 'utf8');
-		} catch {}
+		trace = readFileSync(file, 'utf8');
+	} catch {}
 
-		return {run, trace};
-	} finally {
-		rmSync(path.dirname(config), {recursive: true, force: true});
-	}
+	return {run, trace};
 }
 
 test('the tail-call fixtures really end in jumps: libtail.so and libtailmid.so branch to their imports without a call', t => {
