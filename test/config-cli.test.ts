@@ -49,18 +49,25 @@ test('pdi config check finds a wrapper the backend does not define', async t => 
 	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:1: wrapper 'wrap_fix_add' is not defined by backend 'nop' \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
 });
 
-test('pdi config check prints the text dialect\'s warnings on stderr', async t => {
+test('pdi config check prints the text dialect\'s warnings once, as the core prints them when the config runs', async t => {
 	const warned = write('warned.cfg', 'max_threads = 4\nWarning this config is for testing\n');
 	const result = await pdi(['config', 'check', warned]);
 	t.is(result.code, 0, result.stderr);
-	t.is(result.stderr, `pdi: ${warned}:2: warning: this config is for testing\n`);
+	t.is(result.stderr, `pdi: warning: ${warned}:2:1: this config is for testing\n`);
 	t.is((JSON.parse(result.stdout) as NormalizedConfig).options.maxThreads, 4);
+	const run = await pdi(['run', '-c', warned, '--', '/bin/true']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, result.stderr);
+	const compiled = await pdi(['config', 'compile', warned]);
+	t.is(compiled.code, 0, compiled.stderr);
+	t.is(compiled.stderr, '', 'compile keeps the Warning line in its output and prints nothing');
+	t.true(compiled.stdout.includes(`\n#@origin ${warned}:2:1\nWarning "this config is for testing"\n`));
 });
 
 test('pdi config compile writes the text dialect to stdout or to -o FILE', async t => {
 	const stdout = await pdi(['config', 'compile', good]);
 	t.is(stdout.code, 0, stdout.stderr);
-	t.true(stdout.stdout.includes('\n[global]\nmax_threads = 8\n'));
+	t.true(stdout.stdout.includes(`\n[global]\n#@origin ${good}:2:15\nmax_threads = 8\n`));
 	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\nrelink o1 fix_add nop pdi_be_init\n`));
 	const output = path.join(scratch, 'good.cfg');
 	const toFile = await pdi(['config', 'compile', good, '-o', output]);

@@ -249,7 +249,7 @@ function comparable(config: NormalizedConfig) {
 	return {options: config.options, backends: config.backends, rules: config.rules, warnings: config.warnings};
 }
 
-test('compileConfig writes every option, the declarations and the rules, each after its #@origin', async t => {
+test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin', async t => {
 	const directory = fixture({'pdi.yaml': [
 		'options: {maxThreads: 8, backendPath: [/opt/a, /opt/b], log: {file: /var/log/my pdi.log}}',
 		'backends:',
@@ -266,23 +266,19 @@ test('compileConfig writes every option, the declarations and the rules, each af
 	const lines = text.split('\n').filter(line => !line.startsWith('# '));
 	t.deepEqual(lines, [
 		'[global]',
+		`#@origin ${file}:1:23`,
 		'max_threads = 8',
-		'num_threads = 0',
-		'cb_stack_size = 1024',
-		'cb_max_stubs = 4096',
-		'cb_allow_handler = off',
-		'donttouch_backends = on',
-		'donttouch_pdi = on',
-		'allow_lib_as_be = off',
-		'max_objects = 1024',
+		`#@origin ${file}:1:39`,
 		'be_path = /opt/a',
+		`#@origin ${file}:1:39`,
 		'be_path = /opt/b',
-		'on_error = fail',
-		'log_level = warning',
-		'log_file = /var/log/my pdi.log',
+		`#@origin ${file}:1:69`,
+		'log_file = "/var/log/my pdi.log"',
 		`#@origin ${file}:3:5`,
 		`backend fix = ${directory}/fix.so`,
+		`#@origin ${file}:5:5`,
 		'object o1 = $main',
+		`#@origin ${file}:7:5`,
 		'object o2 = lib*.so*',
 		`#@origin ${file}:5:5`,
 		'relink o1 fix_add fix wrap_fix_add',
@@ -294,6 +290,7 @@ test('compileConfig writes every option, the declarations and the rules, each af
 		'relink o1 fix_sub fix wrap_fix_sub',
 		'',
 	]);
+	t.deepEqual(compileConfig(normalizeConfig({})).split('\n').filter(line => !line.startsWith('# ')), ['[global]', ''], 'defaults are not written: the core has the same ones');
 });
 
 test('compiling and parsing the result gives back the same options, backends, rules and warnings', async t => {
@@ -310,7 +307,7 @@ test('compiling and parsing the result gives back the same options, backends, ru
 	const reparsed = parseTextDialect(compileConfig(fromObject));
 	t.deepEqual(reparsed.rules.map(rule => ({...rule, origin: undefined})), fromObject.rules);
 	t.deepEqual({...comparable(reparsed), rules: [], backends: []}, {...comparable(fromObject), rules: [], backends: []});
-	t.deepEqual(reparsed.rules[0]?.origin, {file: '<config>', line: 18, column: 1});
+	t.deepEqual(reparsed.rules[0]?.origin, {file: '<config>', line: 6, column: 1});
 });
 
 test('the shipped schema.json is configJsonSchema() (run `npm run schema` after changing the schema)', t => {

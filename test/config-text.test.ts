@@ -183,8 +183,9 @@ test('malformed lines are errors naming the expected form', t => {
 	t.is(parseError('backend b = noop\nredefine * f b w extra\n'), '/etc/pdi.cfg:2:18: malformed redefine line: expected \'redefine OBJECT FUNCTION BACKEND WRAPPER\'');
 	t.is(parseError('backend b = noop\ncallback $main * b h x\n'), '/etc/pdi.cfg:2:22: malformed callback line: expected \'callback OBJECT * BACKEND [HANDLER]\'');
 	t.is(parseError('backend b = noop\ncallback $main foo b\n'), '/etc/pdi.cfg:2:16: malformed callback line: the function field must be \'*\', got \'foo\'');
-	t.is(parseError('object app $main\n'), '/etc/pdi.cfg:1:1: malformed object line: expected \'object ALIAS = PATTERN\'');
-	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\'');
+	t.is(parseError('object app $main\n'), '/etc/pdi.cfg:1:1: malformed object line: expected \'object ALIAS = PATTERN\' (a value holding blanks or \'#\' in double quotes)');
+	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
+	t.is(parseError('backend b = /opt/my backends/b.so\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
 	t.is(parseError('backend b = noop\nrelink $main f@1@2 b w\n'), '/etc/pdi.cfg:2:14: function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got \'f@1@2\'');
 	t.is(parseError('relnik $main f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'relnik\'');
 });

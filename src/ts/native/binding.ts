@@ -15,6 +15,12 @@ export type NativeBinding = {
 	/** Opens a session from a compiled config file; returns an opaque handle. */
 	interpose(configFile: string): unknown;
 	uninterpose(handle: unknown): void;
+	/**
+	 * Runs the native reader of the text dialect on a file, or on `text` named `name` whose
+	 * relative paths start at `directory`; returns its JSON (`{"config": ...}` or `{"error": ...}`).
+	 */
+	readConfig(file: string): string;
+	readConfig(name: string, text: string, directory: string): string;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};
