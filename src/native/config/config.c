@@ -1277,8 +1277,6 @@ put_model(pdi_buf_t *out, const pdi_config_t *config)
   pdi_buf_putc(out, '[');
   int first_option = 1;
   for (unsigned i = 0; i < PDI_OPTION_COUNT; i++) {
-    if (!config->options.set[i])
-      continue;
     if (!first_option)
       pdi_buf_putc(out, ',');
     first_option = 0;
@@ -1288,6 +1286,8 @@ put_model(pdi_buf_t *out, const pdi_config_t *config)
     pdi_buf_json_str(out, names[i]);
     pdi_buf_json_key(out, "value", &inner);
     put_option_value(out, &config->options, &option_specs[i]);
+    pdi_buf_json_key(out, "set", &inner);
+    pdi_buf_puts(out, config->options.set[i] ? "true" : "false");
     pdi_buf_json_key(out, "origin", &inner);
     put_origin(out, &config->options.origin[i]);
     pdi_buf_putc(out, '}');

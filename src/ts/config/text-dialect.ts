@@ -8,8 +8,9 @@ type NativeOrigin = {file: string | null; line: number | null; column: number | 
 type RuleField = 'object' | 'function' | 'backend' | 'wrapper';
 
 /** The model the native reader (src/native/config/config.c) hands over through the addon. */
-type NativeModel = {
-	options: Array<{name: OptionName; value: unknown; origin: NativeOrigin}>;
+export type NativeModel = {
+	/** Every option with its value (the default unless `set`). */
+	options: Array<{name: OptionName; value: unknown; set: boolean; origin: NativeOrigin}>;
 	backends: Array<{name: string; library: string; origin: NativeOrigin}>;
 	rules: Array<{
 		kind: 'relink' | 'redefine' | 'callback';
@@ -23,7 +24,8 @@ type NativeModel = {
 	warnings: Array<{message: string; origin: NativeOrigin}>;
 };
 
-type NativeResult = {config: NativeModel} | {error: {message: string; origin: NativeOrigin}};
+/** What the native reader returns: its model, or its first error. */
+export type NativeResult = {config: NativeModel} | {error: {message: string; origin: NativeOrigin}};
 
 function place(origin: NativeOrigin): ConfigPlace {
 	return {file: origin.file ?? undefined, line: origin.line ?? undefined, column: origin.column ?? undefined};
@@ -37,7 +39,7 @@ function originOf(origin: NativeOrigin): Origin | undefined {
 function check(model: NativeModel, file: string, directory: string): NormalizedConfig {
 	const places = new Map<string, ConfigPlace>();
 	const options: Record<string, unknown> = {};
-	for (const option of model.options) {
+	for (const option of model.options.filter(option => option.set)) {
 		if (option.name === 'log.level' || option.name === 'log.file') {
 			const log = (options['log'] ?? {}) as Record<string, unknown>;
 			log[option.name.slice(4)] = option.value;

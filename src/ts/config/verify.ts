@@ -82,8 +82,9 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
 
 /**
  * Checks a config against this machine before anything runs, as the core would at start-up:
- * every backend library exists, every wrapper and handler is a function the backend defines (in
- * its `.dynsym`), no two rules patch the same slot differently (two relink/redefine rules on the
+ * every backend library exists, every wrapper is a function the backend defines (in its
+ * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
+ * own, which the core does not support), no two rules patch the same slot differently (two relink/redefine rules on the
  * same object pattern and function with different wrappers, or a callback and another rule on the
  * same object pattern), and the compiled text dialect reads back with the core's reader. Throws
  * a {@link ConfigError} at the place of the first problem and listing all of them; with `onError:
@@ -123,9 +124,18 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		}
 
 		const library = libraries.get(rule.backend);
-		const [what, symbol] = rule.kind === 'callback' ? ['handler', rule.handler] : ['wrapper', rule.wrapper];
-		if (library && symbol !== undefined && !library.symbols.has(symbol)) {
-			add(`${what} '${symbol}' is not defined by backend '${rule.backend}' (${library.file})`, rule.origin, 'rule');
+		if (!library) {
+			continue;
+		}
+
+		if (rule.kind !== 'callback') {
+			if (!library.symbols.has(rule.wrapper)) {
+				add(`wrapper '${rule.wrapper}' is not defined by backend '${rule.backend}' (${library.file})`, rule.origin, 'rule');
+			}
+		} else if (rule.handler !== undefined) {
+			add(`handler '${rule.handler}': this version of pdi has only the generic callback handler`, rule.origin, 'rule');
+		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
+			add(`backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${library.file})`, rule.origin, 'rule');
 		}
 	}
 
