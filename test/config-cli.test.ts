@@ -99,3 +99,22 @@ test('pdi config check of a file that does not exist exits 2 naming it', async t
 	t.is(result.code, 2);
 	t.is(result.stderr, `pdi: ${file}: cannot read the config: no such file or directory\n`);
 });
+
+const badInputs: Array<[string, () => string[], RegExp]> = [
+	['a truncated JSON file', () => ['config', 'check', write('truncated.json', '{\n  "options": {"maxThreads": 3')], /^pdi: \S+truncated\.json:2:30: JSON syntax error: unexpected end of input \(the file is truncated\)$/],
+	['JSON with a trailing comma', () => ['config', 'check', write('comma.json', '{"options": {"maxThreads": 3,}}')], /^pdi: \S+comma\.json:1:30: JSON syntax error: expected double-quoted property name$/],
+	['-o into a missing directory', () => ['config', 'compile', good, '-o', path.join(scratch, 'missing-dir/x.cfg')], /^pdi: cannot write '\S+missing-dir\/x\.cfg': no such file or directory$/],
+	['a directory as the config', () => ['config', 'check', scratch], /^pdi: \S+: cannot read the config: illegal operation on a directory$/],
+	['a text config with an unterminated quote', () => ['config', 'compile', write('quote.cfg', 'log_file = "x.log\n')], /^pdi: \S+quote\.cfg:1:12: unterminated quoted string/],
+	['an Include of a file that does not exist', () => ['config', 'check', write('include.cfg', 'Include "nowhere.cfg"   # there is none\n')], /^pdi: \S+include\.cfg:1:1: cannot read '\S+nowhere\.cfg': no such file or directory$/],
+];
+
+for (const [what, args, pattern] of badInputs) {
+	test(`pdi config reports ${what} in one line on stderr and exits 2`, async t => {
+		const result = await pdi(args());
+		t.is(result.code, 2);
+		t.is(result.stdout, '');
+		t.is(result.stderr.split('\n').length, 2, result.stderr);
+		t.regex(result.stderr.trimEnd(), pattern);
+	});
+}

@@ -71,8 +71,8 @@ function yamlSource(document: Document, lineCounter: LineCounter, file: string):
  */
 function jsonSyntaxError(text: string, error: SyntaxError, file: string, lineCounter: LineCounter, yamlOffset: number | undefined): ConfigError {
 	const position = /at position (\d+)/.exec(error.message)?.[1];
-	const truncated = /end of JSON input/.test(error.message);
-	const offset = position === undefined ? (truncated ? text.length : yamlOffset) : Number(position);
+	const truncated = /end of JSON input/.test(error.message) || (position !== undefined && text.slice(Number(position)).trim() === '');
+	const offset = truncated ? text.length : position === undefined ? yamlOffset : Number(position);
 	const reason = truncated
 		? 'unexpected end of input (the file is truncated)'
 		: error.message.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/^./, first => first.toLowerCase());

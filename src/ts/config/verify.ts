@@ -125,6 +125,10 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 		const library = libraries.get(rule.backend);
 		if (!library) {
+			if (config.options.onError === 'warn') {
+				add(`${rule.kind} ${rule.kind === 'callback' ? rule.object : rule.function}: its backend '${rule.backend}' failed to load`, rule.origin, 'rule');
+			}
+
 			continue;
 		}
 
