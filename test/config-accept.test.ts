@@ -1,4 +1,4 @@
-import {copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi, root} from './helpers/cli.js';
@@ -9,9 +9,18 @@ const program = path.join(fixtures, 'now-pie/fixprog');
 /** A directory name with a blank and shell-special characters. */
 const odd = 'my backends #1 \'q\' $HOME';
 
+const directories: string[] = [];
+
+test.after.always(() => {
+	for (const directory of directories) {
+		rmSync(directory, {recursive: true, force: true});
+	}
+});
+
 /** Writes `files` into a fresh directory with a copy of the fix backend at `${odd}/fix.so`. */
 function scratch(files: Record<string, string>): string {
 	const directory = writeFiles(files, 'pdi-config-accept-');
+	directories.push(directory);
 	mkdirSync(path.join(directory, odd));
 	copyFileSync(fixBackend, path.join(directory, odd, 'fix.so'));
 	return directory;
