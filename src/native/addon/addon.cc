@@ -98,28 +98,22 @@ Uninterpose(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
-// readConfig(file) or readConfig(name, text, directory) -> the native reader's JSON
-// ({"config": model} or {"error": {message, origin}}).
+// readConfig(name, text, directory) -> the native reader's JSON for `text`, named `name`, its
+// relative paths starting at `directory` ({"config": model} or {"error": {message, origin}}).
 Napi::Value
 ReadConfig(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
-  bool from_text = info.Length() >= 3;
-  if (info.Length() < 1 || !info[0].IsString() || (from_text && (!info[1].IsString() || !info[2].IsString()))) {
-    Napi::TypeError::New(env, "expected (file) or (name, text, directory)").ThrowAsJavaScriptException();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    Napi::TypeError::New(env, "expected (name, text, directory)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  std::string directory = info[2].As<Napi::String>().Utf8Value();
   pdi_config_t config;
   pdi_config_init(&config);
-  int status;
-  if (from_text) {
-    std::string text = info[1].As<Napi::String>().Utf8Value();
-    std::string directory = info[2].As<Napi::String>().Utf8Value();
-    status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size());
-  } else {
-    status = pdi_config_load(&config, name.c_str());
-  }
+  int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size());
   pdi_buf_t out = {};
   pdi_config_report(&out, &config, status);
   pdi_config_release(&config);

@@ -16,10 +16,10 @@ export type NativeBinding = {
 	interpose(configFile: string): unknown;
 	uninterpose(handle: unknown): void;
 	/**
-	 * Runs the native reader of the text dialect on a file, or on `text` named `name` whose
-	 * relative paths start at `directory`; returns its JSON (`{"config": ...}` or `{"error": ...}`).
+	 * Runs the native reader of the text dialect on `text`, named `name` (included and command
+	 * files are read from disk, relative paths start at `directory`); returns its JSON
+	 * (`{"config": ...}` or `{"error": ...}`).
 	 */
-	readConfig(file: string): string;
 	readConfig(name: string, text: string, directory: string): string;
 };
 
