@@ -1,4 +1,4 @@
-import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi, root} from './helpers/cli.js';
@@ -108,6 +108,11 @@ test('a backend in a directory whose name has a blank, #, \' and $ works in ever
 
 	const byHand = await runPreloaded(program, [], path.join(directory, 'c.cfg'));
 	t.is(values(byHand.stdout).get('fix_add'), '105', 'the text config by hand');
+	const inner = path.join(directory, odd, 'inner.cfg');
+	writeFileSync(inner, 'backend fix = ./fix.so\nrelink $main fix_add fix wrap_fix_add\n');
+	const innerRun = await pdi(['run', '-c', inner, '--', program]);
+	t.is(values(innerRun.stdout).get('fix_add'), '105', 'a config file in that directory, with pdi run');
+	t.is(values((await runPreloaded(program, [], inner)).stdout).get('fix_add'), '105', 'and by hand');
 });
 
 test('with onError: warn, pdi run and the compiled config run by hand both skip a missing backend and keep the other rules', async t => {
