@@ -364,6 +364,14 @@ test('verifyConfig reports a missing backend file at the backend\'s origin, with
 	}).message, `backend 'text': ${root}/package.json is not an ELF file`);
 });
 
+test('verifyConfig refuses what the core refuses at install: a callback backend without hooks, a handler of its own', t => {
+	const noop = paths.backends['noop'] ?? '';
+	t.is(configError(() => verifyConfig(parseTextDialect('backend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions())).message, `/etc/pdi.cfg:2:1: backend 'b' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${noop})`);
+	t.is(configError(() => verifyConfig(parseTextDialect('cb_allow_handler = on\nbackend t = trace\ncallback libfoo.so * t pdi_be_pre_cb\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:3:1: handler \'pdi_be_pre_cb\': this version of pdi has only the generic callback handler');
+	const warned = verifyConfig(parseTextDialect('on_error = warn\nbackend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions());
+	t.deepEqual(warned.warnings.map(warning => warning.message), [`backend 'b' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${noop}) (rule skipped)`]);
+});
+
 test('verifyConfig reports a wrapper the backend does not define at the rule\'s origin', t => {
 	const noop = paths.backends['noop'] ?? '';
 	const config = parseTextDialect(`backend b = ${noop}\nrelink $main f b pdi_be_init\nrelink $main g b nope\n`, '/etc/pdi.cfg');
@@ -378,7 +386,7 @@ test('verifyConfig reports rules that patch the same slot differently, naming bo
 		verifyConfig(parseTextDialect(base + rules, '/etc/pdi.cfg'), verifyOptions());
 	}).message;
 	t.is(conflict('relink $main fix_add b pdi_be_init\nrelink $main fix_add b pdi_be_fini\n'), '/etc/pdi.cfg:3:1: conflicting rules: relink at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both replace fix_add in $main');
-	t.is(conflict('callback libfoo.so * b\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:3:1: conflicting rules: callback at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both patch f in libfoo.so');
+	t.is(conflict('backend t = trace\ncallback libfoo.so * t\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:4:1: conflicting rules: callback at /etc/pdi.cfg:3 and relink at /etc/pdi.cfg:4 both patch f in libfoo.so');
 	t.notThrows(() => {
 		verifyConfig(parseTextDialect(base + 'relink $main f b pdi_be_init\nrelink $main f b pdi_be_init\nrelink libx.so f b pdi_be_fini\n', '/etc/pdi.cfg'), verifyOptions());
 	});
