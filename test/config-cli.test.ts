@@ -49,18 +49,25 @@ test('pdi config check finds a wrapper the backend does not define', async t => 
 	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:1: wrapper 'wrap_fix_add' is not defined by backend 'nop' \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
 });
 
-test('pdi config check prints the text dialect\'s warnings on stderr', async t => {
+test('pdi config check prints the text dialect\'s warnings once, as the core prints them when the config runs', async t => {
 	const warned = write('warned.cfg', 'max_threads = 4\nWarning this config is for testing\n');
 	const result = await pdi(['config', 'check', warned]);
 	t.is(result.code, 0, result.stderr);
-	t.is(result.stderr, `pdi: ${warned}:2: warning: this config is for testing\n`);
+	t.is(result.stderr, `pdi: warning: ${warned}:2:1: this config is for testing\n`);
 	t.is((JSON.parse(result.stdout) as NormalizedConfig).options.maxThreads, 4);
+	const run = await pdi(['run', '-c', warned, '--', '/bin/true']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, result.stderr);
+	const compiled = await pdi(['config', 'compile', warned]);
+	t.is(compiled.code, 0, compiled.stderr);
+	t.is(compiled.stderr, '', 'compile keeps the Warning line in its output and prints nothing');
+	t.true(compiled.stdout.includes(`\n#@origin ${warned}:2:1\nWarning "this config is for testing"\n`));
 });
 
 test('pdi config compile writes the text dialect to stdout or to -o FILE', async t => {
 	const stdout = await pdi(['config', 'compile', good]);
 	t.is(stdout.code, 0, stdout.stderr);
-	t.true(stdout.stdout.includes('\n[global]\nmax_threads = 8\n'));
+	t.true(stdout.stdout.includes(`\n[global]\n#@origin ${good}:2:15\nmax_threads = 8\n`));
 	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\nrelink o1 fix_add nop pdi_be_init\n`));
 	const output = path.join(scratch, 'good.cfg');
 	const toFile = await pdi(['config', 'compile', good, '-o', output]);
@@ -92,3 +99,22 @@ test('pdi config check of a file that does not exist exits 2 naming it', async t
 	t.is(result.code, 2);
 	t.is(result.stderr, `pdi: ${file}: cannot read the config: no such file or directory\n`);
 });
+
+const badInputs: Array<[string, () => string[], RegExp]> = [
+	['a truncated JSON file', () => ['config', 'check', write('truncated.json', '{\n  "options": {"maxThreads": 3')], /^pdi: \S+truncated\.json:2:30: JSON syntax error: unexpected end of input \(the file is truncated\)$/],
+	['JSON with a trailing comma', () => ['config', 'check', write('comma.json', '{"options": {"maxThreads": 3,}}')], /^pdi: \S+comma\.json:1:30: JSON syntax error: expected double-quoted property name$/],
+	['-o into a missing directory', () => ['config', 'compile', good, '-o', path.join(scratch, 'missing-dir/x.cfg')], /^pdi: cannot write '\S+missing-dir\/x\.cfg': no such file or directory$/],
+	['a directory as the config', () => ['config', 'check', scratch], /^pdi: \S+: cannot read the config: illegal operation on a directory$/],
+	['a text config with an unterminated quote', () => ['config', 'compile', write('quote.cfg', 'log_file = "x.log\n')], /^pdi: \S+quote\.cfg:1:12: unterminated quoted string/],
+	['an Include of a file that does not exist', () => ['config', 'check', write('include.cfg', 'Include "nowhere.cfg"   # there is none\n')], /^pdi: \S+include\.cfg:1:1: cannot read '\S+nowhere\.cfg': no such file or directory$/],
+];
+
+for (const [what, args, pattern] of badInputs) {
+	test(`pdi config reports ${what} in one line on stderr and exits 2`, async t => {
+		const result = await pdi(args());
+		t.is(result.code, 2);
+		t.is(result.stdout, '');
+		t.is(result.stderr.split('\n').length, 2, result.stderr);
+		t.regex(result.stderr.trimEnd(), pattern);
+	});
+}

@@ -249,7 +249,7 @@ function comparable(config: NormalizedConfig) {
 	return {options: config.options, backends: config.backends, rules: config.rules, warnings: config.warnings};
 }
 
-test('compileConfig writes every option, the declarations and the rules, each after its #@origin', async t => {
+test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin', async t => {
 	const directory = fixture({'pdi.yaml': [
 		'options: {maxThreads: 8, backendPath: [/opt/a, /opt/b], log: {file: /var/log/my pdi.log}}',
 		'backends:',
@@ -266,23 +266,19 @@ test('compileConfig writes every option, the declarations and the rules, each af
 	const lines = text.split('\n').filter(line => !line.startsWith('# '));
 	t.deepEqual(lines, [
 		'[global]',
+		`#@origin ${file}:1:23`,
 		'max_threads = 8',
-		'num_threads = 0',
-		'cb_stack_size = 1024',
-		'cb_max_stubs = 4096',
-		'cb_allow_handler = off',
-		'donttouch_backends = on',
-		'donttouch_pdi = on',
-		'allow_lib_as_be = off',
-		'max_objects = 1024',
+		`#@origin ${file}:1:39`,
 		'be_path = /opt/a',
+		`#@origin ${file}:1:39`,
 		'be_path = /opt/b',
-		'on_error = fail',
-		'log_level = warning',
-		'log_file = /var/log/my pdi.log',
+		`#@origin ${file}:1:69`,
+		'log_file = "/var/log/my pdi.log"',
 		`#@origin ${file}:3:5`,
 		`backend fix = ${directory}/fix.so`,
+		`#@origin ${file}:5:5`,
 		'object o1 = $main',
+		`#@origin ${file}:7:5`,
 		'object o2 = lib*.so*',
 		`#@origin ${file}:5:5`,
 		'relink o1 fix_add fix wrap_fix_add',
@@ -294,6 +290,7 @@ test('compileConfig writes every option, the declarations and the rules, each af
 		'relink o1 fix_sub fix wrap_fix_sub',
 		'',
 	]);
+	t.deepEqual(compileConfig(normalizeConfig({})).split('\n').filter(line => !line.startsWith('# ')), ['[global]', ''], 'defaults are not written: the core has the same ones');
 });
 
 test('compiling and parsing the result gives back the same options, backends, rules and warnings', async t => {
@@ -310,7 +307,7 @@ test('compiling and parsing the result gives back the same options, backends, ru
 	const reparsed = parseTextDialect(compileConfig(fromObject));
 	t.deepEqual(reparsed.rules.map(rule => ({...rule, origin: undefined})), fromObject.rules);
 	t.deepEqual({...comparable(reparsed), rules: [], backends: []}, {...comparable(fromObject), rules: [], backends: []});
-	t.deepEqual(reparsed.rules[0]?.origin, {file: '<config>', line: 18, column: 1});
+	t.deepEqual(reparsed.rules[0]?.origin, {file: '<config>', line: 6, column: 1});
 });
 
 test('the shipped schema.json is configJsonSchema() (run `npm run schema` after changing the schema)', t => {
@@ -367,6 +364,14 @@ test('verifyConfig reports a missing backend file at the backend\'s origin, with
 	}).message, `backend 'text': ${root}/package.json is not an ELF file`);
 });
 
+test('verifyConfig refuses what the core refuses at install: a callback backend without hooks, a handler of its own', t => {
+	const noop = paths.backends['noop'] ?? '';
+	t.is(configError(() => verifyConfig(parseTextDialect('backend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions())).message, `/etc/pdi.cfg:2:1: backend 'b' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${noop})`);
+	t.is(configError(() => verifyConfig(parseTextDialect('cb_allow_handler = on\nbackend t = trace\ncallback libfoo.so * t pdi_be_pre_cb\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:3:1: handler \'pdi_be_pre_cb\': this version of pdi has only the generic callback handler');
+	const warned = verifyConfig(parseTextDialect('on_error = warn\nbackend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions());
+	t.deepEqual(warned.warnings.map(warning => warning.message), [`backend 'b' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${noop}) (rule skipped)`]);
+});
+
 test('verifyConfig reports a wrapper the backend does not define at the rule\'s origin', t => {
 	const noop = paths.backends['noop'] ?? '';
 	const config = parseTextDialect(`backend b = ${noop}\nrelink $main f b pdi_be_init\nrelink $main g b nope\n`, '/etc/pdi.cfg');
@@ -381,7 +386,7 @@ test('verifyConfig reports rules that patch the same slot differently, naming bo
 		verifyConfig(parseTextDialect(base + rules, '/etc/pdi.cfg'), verifyOptions());
 	}).message;
 	t.is(conflict('relink $main fix_add b pdi_be_init\nrelink $main fix_add b pdi_be_fini\n'), '/etc/pdi.cfg:3:1: conflicting rules: relink at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both replace fix_add in $main');
-	t.is(conflict('callback libfoo.so * b\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:3:1: conflicting rules: callback at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both patch f in libfoo.so');
+	t.is(conflict('backend t = trace\ncallback libfoo.so * t\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:4:1: conflicting rules: callback at /etc/pdi.cfg:3 and relink at /etc/pdi.cfg:4 both patch f in libfoo.so');
 	t.notThrows(() => {
 		verifyConfig(parseTextDialect(base + 'relink $main f b pdi_be_init\nrelink $main f b pdi_be_init\nrelink libx.so f b pdi_be_fini\n', '/etc/pdi.cfg'), verifyOptions());
 	});

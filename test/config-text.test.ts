@@ -1,7 +1,7 @@
 import path from 'node:path';
 import test from 'ava';
 import {loadError, writeFiles} from './helpers/files.js';
-import {ConfigError, loadConfig, parseTextDialect} from '../src/ts/config/index.js';
+import {compileConfig, ConfigError, loadConfig, normalizeConfig, parseTextDialect} from '../src/ts/config/index.js';
 
 function fixture(files: Record<string, string>): string {
 	return writeFiles(files, 'pdi-config-text-');
@@ -183,8 +183,9 @@ test('malformed lines are errors naming the expected form', t => {
 	t.is(parseError('backend b = noop\nredefine * f b w extra\n'), '/etc/pdi.cfg:2:18: malformed redefine line: expected \'redefine OBJECT FUNCTION BACKEND WRAPPER\'');
 	t.is(parseError('backend b = noop\ncallback $main * b h x\n'), '/etc/pdi.cfg:2:22: malformed callback line: expected \'callback OBJECT * BACKEND [HANDLER]\'');
 	t.is(parseError('backend b = noop\ncallback $main foo b\n'), '/etc/pdi.cfg:2:16: malformed callback line: the function field must be \'*\', got \'foo\'');
-	t.is(parseError('object app $main\n'), '/etc/pdi.cfg:1:1: malformed object line: expected \'object ALIAS = PATTERN\'');
-	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\'');
+	t.is(parseError('object app $main\n'), '/etc/pdi.cfg:1:1: malformed object line: expected \'object ALIAS = PATTERN\' (a value holding blanks or \'#\' in double quotes)');
+	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
+	t.is(parseError('backend b = /opt/my backends/b.so\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
 	t.is(parseError('backend b = noop\nrelink $main f@1@2 b w\n'), '/etc/pdi.cfg:2:14: function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got \'f@1@2\'');
 	t.is(parseError('relnik $main f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'relnik\'');
 });
@@ -236,4 +237,74 @@ test('a backend or alias declared twice must say the same thing', t => {
 	t.is(parseTextDialect('backend b = noop\nbackend b = noop\n').backends.length, 1);
 	t.is(parseError('backend b = noop\nbackend b = count\n'), '/etc/pdi.cfg:2:1: backend \'b\' is already declared at /etc/pdi.cfg:1 with library \'noop\'');
 	t.is(parseError('object a = $main\nobject a = libc.so.6\n'), '/etc/pdi.cfg:2:1: object alias \'a\' is already declared at /etc/pdi.cfg:1 as \'$main\'');
+});
+
+test('a # at the start of a line or after a blank starts a comment on every kind of line; inside a word or quotes it is text', async t => {
+	const directory = fixture({
+		'main.cfg': [
+			'max_threads = 64   # per process',
+			'Include ":more" # run [more] now',
+			'config = rules.cmd#1   # the name holds a #',
+			'Warning watch out # not part of the warning',
+			'Warning "quoted # kept"',
+			'[more] # a section',
+			'max_objects = 9 #nine',
+			'',
+		].join('\n'),
+		'rules.cmd#1': [
+			'object app = $main   # comment',
+			'backend b = noop # bundled',
+			'relink app f#1 b w   # f#1 is a name',
+			'callback "lib #x.so" * b # quoted pattern',
+			'',
+		].join('\n'),
+	});
+	const config = await loadConfig(path.join(directory, 'main.cfg'));
+	t.is(config.options.maxThreads, 64);
+	t.is(config.options.maxObjects, 9);
+	t.deepEqual(config.warnings.map(warning => warning.message), ['watch out', 'quoted # kept']);
+	t.deepEqual(config.rules.map(rule => [rule.object, rule.kind === 'callback' ? '*' : rule.function]), [['$main', 'f#1'], ['lib #x.so', '*']]);
+});
+
+test('a value holding blanks or # is written in double quotes, with \\" and \\\\ inside', t => {
+	const config = parseTextDialect([
+		'be_path = "/opt/my backends"',
+		'log_file = "logs/a \\"q\\" \\\\ #1.log"',
+		'backend my = "/opt/my backends/x.so"',
+		'object "o" = "my app"',
+		'relink o f my w',
+		'',
+	].join('\n'), '/etc/pdi/main.cfg');
+	t.deepEqual(config.options.backendPath, ['/opt/my backends']);
+	t.is(config.options.log.file, '/etc/pdi/logs/a "q" \\ #1.log');
+	t.deepEqual(config.backends.map(backend => backend.library), ['/opt/my backends/x.so']);
+	t.deepEqual(config.rules.map(rule => rule.object), ['my app']);
+});
+
+test('quoting mistakes and extra values are errors at their column', t => {
+	t.is(parseError('log_file = "/tmp/x.log\n'), '/etc/pdi.cfg:1:12: unterminated quoted string (a closing " is missing)');
+	t.is(parseError('log_file = "/tmp/x"y\n'), '/etc/pdi.cfg:1:20: expected a blank after the closing quote');
+	t.is(parseError('log_file = /tmp/my log.txt\n'), '/etc/pdi.cfg:1:20: log_file: expected one value (write a value holding blanks or \'#\' in double quotes)');
+	t.is(parseError('max_threads =\n'), '/etc/pdi.cfg:1:14: max_threads: expected a value after \'=\'');
+	t.is(parseError('= 4\n'), '/etc/pdi.cfg:1:1: malformed line: missing key before \'=\'');
+	t.is(parseError('[defaults\n'), '/etc/pdi.cfg:1:1: malformed section header: expected \'[NAME]\'');
+	t.is(parseError('reset_config now\n'), '/etc/pdi.cfg:1:14: malformed reset_config line: expected \'reset_config\' alone');
+});
+
+test('columns count characters, not bytes', t => {
+	t.is(parseError('Warning "é"\nmax_threads = é\n'), '/etc/pdi.cfg:2:15: max_threads: expected an integer ≥ 1, got \'é\'');
+	t.is(parseError('backend b = noop\nrelink "é" f c w\n'), '/etc/pdi.cfg:2:14: unknown backend \'c\'');
+});
+
+test('compiling quotes every value that needs it, and the native reader reads it back unchanged', t => {
+	const odd = ['/opt/my backends/x.so', '/opt/#1/x.so', '/opt/it\'s/$HOME/x.so', '/opt/"q"/x\\y.so'];
+	const config = normalizeConfig({
+		options: {backendPath: odd.map(entry => path.dirname(entry)), log: {file: '/var/log/a #b.log'}},
+		backends: odd.map((library, index) => ({name: `b${index}`, library})),
+		rules: odd.map((library, index) => ({relink: {object: path.dirname(library), function: 'f', backend: `b${index}`, wrapper: `#w${index}`}})),
+	});
+	const reparsed = parseTextDialect(compileConfig(config), '/etc/compiled.cfg');
+	t.deepEqual(reparsed.options, config.options);
+	t.deepEqual(reparsed.backends.map(backend => backend.library), odd);
+	t.deepEqual(reparsed.rules.map(rule => [rule.object, rule.kind === 'callback' ? '' : rule.wrapper]), odd.map((library, index) => [path.dirname(library), `#w${index}`]));
 });

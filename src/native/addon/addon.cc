@@ -1,8 +1,10 @@
 // The Node binding: a thin layer that hands the core's JSON reports of the
-// running process to TypeScript, which parses and types them.
+// running process, and the native config reader's model, to TypeScript, which
+// parses and types them.
 #include <napi.h>
 
 extern "C" {
+#include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"
 }
@@ -96,6 +98,35 @@ Uninterpose(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
+// readConfig(name, text, directory) -> the native reader's JSON for `text`, named `name`, its
+// relative paths starting at `directory` ({"config": model} or {"error": {message, origin}}).
+Napi::Value
+ReadConfig(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    Napi::TypeError::New(env, "expected (name, text, directory)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  std::string directory = info[2].As<Napi::String>().Utf8Value();
+  pdi_config_t config;
+  pdi_config_init(&config);
+  int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size());
+  pdi_buf_t out = {};
+  pdi_config_report(&out, &config, status);
+  pdi_config_release(&config);
+  if (out.failed) {
+    pdi_buf_release(&out);
+    Napi::Error::New(env, "out of memory while reading the config").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::String json = Napi::String::New(env, out.data, out.len);
+  pdi_buf_release(&out);
+  return json;
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -105,6 +136,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("objects", Napi::Function::New(env, Objects));
   exports.Set("imports", Napi::Function::New(env, Imports));
   exports.Set("exports", Napi::Function::New(env, Exports));
+  exports.Set("readConfig", Napi::Function::New(env, ReadConfig));
   return exports;
 }
 

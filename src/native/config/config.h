@@ -1,10 +1,13 @@
-/* The native config reader: the text dialect of docs/config.md, read from
- * PDI_CONFIG (or DI_CFG_FILE) into one model that the mechanisms install. */
+/* The native config reader: the one reader of the text dialect of docs/config.md. The core
+ * reads PDI_CONFIG (or DI_CFG_FILE) with it; the addon hands its model to TypeScript, which
+ * checks JSON and YAML against the same option table (options.generated.h). */
 #ifndef PDI_CONFIG_H
 #define PDI_CONFIG_H
 
 #include "../core/core.h"
+#include "options.generated.h"
 
+/* A place in a config file; line 0 when only the file is known, column 0 when unknown. */
 typedef struct pdi_origin {
   const char *file;
   unsigned line;
@@ -17,24 +20,23 @@ typedef struct pdi_string_list {
   unsigned capacity;
 } pdi_string_list_t;
 
+#define PDI_OPTION_TYPE_INTEGER long
+#define PDI_OPTION_TYPE_BOOLEAN int
+#define PDI_OPTION_TYPE_CHOICE int
+#define PDI_OPTION_TYPE_FILE const char *
+#define PDI_OPTION_TYPE_DIRECTORIES pdi_string_list_t
+
 typedef struct pdi_options {
-  long max_threads;
-  long num_threads;
-  long cb_stack_size;
-  long cb_max_stubs;
-  int cb_allow_handler;
-  int donttouch_backends;
-  int donttouch_pdi;
-  int allow_lib_as_be;
-  long max_objects;
-  int on_error_warn;
-  int log_level;
-  const char *log_file;
-  pdi_string_list_t be_path;
-  pdi_string_list_t becfg_path;
+#define PDI_OPTION_MEMBER(field, key, name, kind, min, max, fallback, choices, message) PDI_OPTION_TYPE_##kind field;
+  PDI_OPTIONS(PDI_OPTION_MEMBER)
+#undef PDI_OPTION_MEMBER
+  pdi_string_list_t becfg_path;         /* text dialect: where command files are searched */
+  unsigned char set[PDI_OPTION_COUNT];  /* which options the config sets, in table order */
+  pdi_origin_t origin[PDI_OPTION_COUNT];
 } pdi_options_t;
 
-/* A `backend NAME = LIBRARY` or `object ALIAS = PATTERN` line. */
+/* A `backend NAME = LIBRARY` or `object ALIAS = PATTERN` line. A backend's library is a
+ * bundled name, a file name, or an absolute path (relative paths are resolved when read). */
 typedef struct pdi_declaration {
   const char *name;
   const char *value;
@@ -50,14 +52,23 @@ typedef enum pdi_rule_kind {
   PDI_RULE_CALLBACK
 } pdi_rule_kind_t;
 
+enum { PDI_FIELD_OBJECT, PDI_FIELD_FUNCTION, PDI_FIELD_BACKEND, PDI_FIELD_WRAPPER, PDI_FIELD_COUNT };
+
 typedef struct pdi_rule {
   pdi_rule_kind_t kind;
-  const char *object;   /* a pattern (aliases already resolved) */
-  const char *function; /* NULL for callback rules */
-  const char *backend;  /* a declared backend name, or an object alias under allow_lib_as_be */
-  const char *wrapper;  /* wrapper, or callback handler; NULL when none */
+  const char *object;         /* a pattern (aliases already resolved) */
+  const char *function;       /* NULL for callback rules */
+  const char *backend;        /* as written: a declared backend, or under allow_lib_as_be an object */
+  const char *backend_object; /* under allow_lib_as_be, the object pattern the wrapper comes from */
+  const char *wrapper;        /* wrapper, or callback handler; NULL when none */
   pdi_origin_t origin;
+  pdi_origin_t fields[PDI_FIELD_COUNT];
 } pdi_rule_t;
+
+typedef struct pdi_config_warning {
+  const char *message;
+  pdi_origin_t origin;
+} pdi_config_warning_t;
 
 typedef struct pdi_config {
   pdi_options_t options;
@@ -67,14 +78,26 @@ typedef struct pdi_config {
   unsigned object_count;
   pdi_rule_t *rules;
   unsigned rule_count;
+  pdi_config_warning_t *warnings; /* the `Warning` lines run, in order */
+  unsigned warning_count;
+  pdi_origin_t failure_origin;    /* after a failed read: where, and what */
+  const char *failure_message;
   pdi_arena_t arena;
 } pdi_config_t;
 
 PDI_HIDDEN void pdi_config_init(pdi_config_t *config);
-/* Reads a config file and its includes and command files; 0, or -1 with
- * pdi_error() = "FILE:LINE: message". Warnings go to `warn`. */
-PDI_HIDDEN int pdi_config_load(pdi_config_t *config, const char *path, void (*warn)(const char *message));
+/* Reads a config file and its includes and command files; 0, or -1 with pdi_error() =
+ * "FILE:LINE:COL: message" and failure_origin/failure_message set. */
+PDI_HIDDEN int pdi_config_load(pdi_config_t *config, const char *path);
+/* The same for a config given as text: `name` names it in origins (and is where
+ * `Include ":section"` looks), `directory` is where its relative paths start. */
+PDI_HIDDEN int pdi_config_read(pdi_config_t *config, const char *name, const char *directory, const char *text,
+                               size_t length);
 PDI_HIDDEN void pdi_config_release(pdi_config_t *config);
+/* "FILE:LINE:COL: ", "FILE:LINE: ", "FILE: " or "" for an origin, into `out`. */
+PDI_HIDDEN void pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size);
+/* The model as JSON (for the addon): {"config": {...}} when `status` is 0, else {"error": {...}}. */
+PDI_HIDDEN void pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status);
 PDI_HIDDEN const char *pdi_rule_kind_name(pdi_rule_kind_t kind);
 PDI_HIDDEN const pdi_backend_decl_t *pdi_config_backend(const pdi_config_t *config, const char *name);
 PDI_HIDDEN const pdi_object_decl_t *pdi_config_object(const pdi_config_t *config, const char *alias);

@@ -128,19 +128,19 @@ rule_error(const active_rule_t *active, const char *fmt, const char *detail)
   const pdi_rule_t *rule = active->rule;
   char message[1024];
   snprintf(message, sizeof message, fmt, detail);
-  if (rule->origin.column)
-    pdi_set_error("%s:%u:%u: %s %s: %s", rule->origin.file, rule->origin.line, rule->origin.column,
-                  pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, message);
-  else
-    pdi_set_error("%s:%u: %s %s: %s", rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind),
-                  rule->function ? rule->function : rule->object, message);
+  char place[PATH_MAX + 40];
+  pdi_origin_format(&rule->origin, place, sizeof place);
+  pdi_set_error("%s%s %s: %s", place, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object,
+                message);
   return -1;
 }
 
 static int
 backend_error(const pdi_backend_decl_t *decl, const char *message)
 {
-  pdi_set_error("%s:%u: backend '%s': %s", decl->origin.file, decl->origin.line, decl->name, message);
+  char place[PATH_MAX + 40];
+  pdi_origin_format(&decl->origin, place, sizeof place);
+  pdi_set_error("%sbackend '%s': %s", place, decl->name, message);
   return -1;
 }
 
@@ -374,22 +374,22 @@ resolve_wrapper(pdi_session_t *session, active_rule_t *active)
   }
   int borrowed = 0;
   if (handle == NULL) {
-    const pdi_object_decl_t *object = pdi_config_object(&session->config, rule->backend);
-    if (object == NULL || !session->config.options.allow_lib_as_be)
+    const char *pattern = rule->backend_object;
+    if (pattern == NULL || !session->config.options.allow_lib_as_be)
       return rule_error(active, "unknown backend '%s'", rule->backend);
     pdi_objects_t set;
     if (pdi_objects_scan(&set) != 0)
       return -1;
     for (unsigned i = 0; i < set.count && handle == NULL; i++) {
       const pdi_object_t *candidate = &set.items[i];
-      if (pdi_object_matches(candidate, object->value)) {
+      if (pdi_object_matches(candidate, pattern)) {
         handle = dlopen((candidate->flags & PDI_OBJECT_MAIN) ? NULL : candidate->path, RTLD_LAZY | RTLD_NOLOAD);
         from = pdi_arena_strdup(&session->arena, candidate->path);
       }
     }
     pdi_objects_release(&set);
     if (handle == NULL)
-      return rule_error(active, "no loaded object matches '%s' to take the wrapper from", object->value);
+      return rule_error(active, "no loaded object matches '%s' to take the wrapper from", pattern);
     borrowed = 1;
   }
   dlerror();
@@ -772,7 +772,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
       reindex_slots(session);
       active->slots = slots_before;
       active->has_target = had_target;
-      if (!session->config.options.on_error_warn)
+      if (session->config.options.on_error != PDI_ON_ERROR_WARN)
         return -1;
       pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
       active->skipped = 1;
@@ -858,12 +858,6 @@ discard(pdi_session_t *session)
   pdi_arena_release(&arena);
 }
 
-static void
-log_config_warning(const char *message)
-{
-  pdi_log(PDI_LOG_WARNING, "%s", message);
-}
-
 int
 pdi_session_open(const char *path, pdi_session_t **out)
 {
@@ -878,13 +872,18 @@ pdi_session_open(const char *path, pdi_session_t **out)
   memset(session, 0, sizeof *session);
   session->arena = arena;
   pdi_config_init(&session->config);
-  if (pdi_config_load(&session->config, path, log_config_warning) != 0) {
+  if (pdi_config_load(&session->config, path) != 0) {
     discard(session);
     return -1;
   }
   pdi_config_t *config = &session->config;
-  last_open_warns = config->options.on_error_warn;
+  last_open_warns = config->options.on_error == PDI_ON_ERROR_WARN;
   pdi_log_configure(config->options.log_level, config->options.log_file);
+  for (unsigned i = 0; i < config->warning_count; i++) {
+    char place[PATH_MAX + 40];
+    pdi_origin_format(&config->warnings[i].origin, place, sizeof place);
+    pdi_log(PDI_LOG_WARNING, "%s%s", place, config->warnings[i].message);
+  }
   if (config->rule_count != 0 && pdi_loadwatch_start() != 0)
     pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
 
@@ -903,7 +902,7 @@ pdi_session_open(const char *path, pdi_session_t **out)
     session->backends[i].decl = &config->backends[i];
     if (load_backend(session, &session->backends[i]) != 0) {
       session->backends[i].failed = 1;
-      if (!config->options.on_error_warn)
+      if (config->options.on_error != PDI_ON_ERROR_WARN)
         status = -1;
       else
         pdi_log(PDI_LOG_WARNING, "%s (backend skipped)", pdi_error());
@@ -913,7 +912,7 @@ pdi_session_open(const char *path, pdi_session_t **out)
     session->rules[r].rule = &config->rules[r];
     if (resolve_wrapper(session, &session->rules[r]) != 0) {
       session->rules[r].skipped = 1;
-      if (!config->options.on_error_warn)
+      if (config->options.on_error != PDI_ON_ERROR_WARN)
         status = -1;
       else
         pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());

@@ -1,13 +1,14 @@
 import {writeFileSync} from 'node:fs';
 import type {Command} from '@commander-js/extra-typings';
-import {compileConfig, configJsonSchema, formatPlace, loadConfig, verifyConfig, type NormalizedConfig} from '../config/index.js';
+import {compileConfig, configJsonSchema, formatPlace, loadConfig, verifyConfig, type ConfigPlace} from '../config/index.js';
+import {fileErrorReason} from '../config/config-error.js';
+import {PdiError} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 
-function printWarnings(config: NormalizedConfig): void {
-	for (const warning of config.warnings) {
-		const where = warning.origin ? `${formatPlace({file: warning.origin.file, line: warning.origin.line})}: ` : '';
-		process.stderr.write(`pdi: ${where}warning: ${warning.message}\n`);
-	}
+/** One warning line, as the core prints it: `pdi: warning: FILE:LINE:COL: message`. */
+function printWarning(issue: ConfigPlace & {message: string}): void {
+	const where = formatPlace(issue);
+	process.stderr.write(`pdi: warning: ${where ? `${where}: ` : ''}${issue.message}\n`);
 }
 
 /**
@@ -19,26 +20,35 @@ export function registerConfigCommands(cli: Command): void {
 		.description('check, compile and describe configs (JSON, YAML or the text dialect)');
 
 	config.command('check')
-		.description('check FILE (syntax, options, backends and their wrappers, conflicts); print it normalized, as JSON')
+		.description('check FILE as `pdi run` would (syntax, options, backends and their wrappers, conflicts); print it normalized, as JSON')
 		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect')
 		.action(async file => {
 			const normalized = await loadConfig(file);
-			printWarnings(normalized);
 			const paths = pdiPaths();
-			verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
+			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
+			for (const warning of normalized.warnings) {
+				printWarning({message: warning.message, ...warning.origin});
+			}
+
+			for (const warning of warnings) {
+				printWarning(warning);
+			}
+
 			process.stdout.write(JSON.stringify(normalized, null, 2) + '\n');
 		});
 
 	config.command('compile')
-		.description('compile FILE to one self-contained file of the native text dialect (for PDI_CONFIG)')
+		.description('compile FILE to one self-contained file of the native text dialect (for PDI_CONFIG); its Warning lines are kept, and printed when it runs')
 		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect')
 		.option('-o, --output <file>', 'write to FILE instead of stdout')
 		.action(async (file, options) => {
-			const normalized = await loadConfig(file);
-			printWarnings(normalized);
-			const text = compileConfig(normalized);
+			const text = compileConfig(await loadConfig(file));
 			if (options.output) {
-				writeFileSync(options.output, text);
+				try {
+					writeFileSync(options.output, text);
+				} catch (error) {
+					throw new PdiError(`cannot write '${options.output}': ${fileErrorReason(error)}`, {exitCode: 2, cause: error});
+				}
 			} else {
 				process.stdout.write(text);
 			}

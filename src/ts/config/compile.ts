@@ -1,46 +1,62 @@
 import type {Origin} from './config-error.js';
 import {normalizeConfig} from './load.js';
+import {optionNames, optionTable, type OptionName} from './options.js';
 import {
+	defaultOptions,
 	isNormalizedConfig,
-	optionTextKeys,
 	type ConfigOptions,
 	type NormalizedConfig,
-	type OptionName,
 	type PdiConfig,
 } from './schema.js';
 
-/** A value as the text dialect reads it back: quoted when it would otherwise lose blanks or quotes. */
-function quote(value: string): string {
-	return value === '' || value !== value.trim() || (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) ? `"${value}"` : value;
+/**
+ * A value as the text dialect reads it back: in double quotes (with `\"` and `\\`) when it is
+ * empty or holds a blank, a `#`, a quote or a backslash; as written otherwise.
+ */
+export function quoteValue(value: string): string {
+	return value === '' || /[\s#"\\]/.test(value) ? `"${value.replaceAll(/["\\]/g, character => `\\${character}`)}"` : value;
 }
 
-function optionLines(options: ConfigOptions): string[] {
-	const lines: string[] = [];
-	for (const [name, {key, kind}] of Object.entries(optionTextKeys) as Array<[OptionName, {key: string; kind: string}]>) {
-		const value = name === 'log.level' ? options.log.level : name === 'log.file' ? options.log.file : options[name];
-		if (Array.isArray(value)) {
-			lines.push(...value.map(entry => `${key} = ${quote(entry)}`));
-		} else if (kind === 'boolean') {
-			lines.push(`${key} = ${value ? 'on' : 'off'}`);
-		} else {
-			lines.push(`${key} = ${quote(String(value))}`);
-		}
-	}
-
-	return lines;
+function optionValue(options: ConfigOptions, name: OptionName): unknown {
+	return name === 'log.level' ? options.log.level : name === 'log.file' ? options.log.file : options[name];
 }
 
 function originLine(origin: Origin | undefined): string[] {
 	return origin ? [`#@origin ${origin.file}:${origin.line}:${origin.column}`] : [];
 }
 
+function optionLines(config: NormalizedConfig): string[] {
+	const defaults = defaultOptions();
+	const lines: string[] = [];
+	for (const name of optionNames) {
+		const value = optionValue(config.options, name);
+		const origin = config.optionOrigins[name];
+		if (origin === undefined && JSON.stringify(value) === JSON.stringify(optionValue(defaults, name))) {
+			continue;
+		}
+
+		const {key, kind} = optionTable[name];
+		if (Array.isArray(value)) {
+			for (const entry of value as string[]) {
+				lines.push(...originLine(origin), `${key} = ${quoteValue(entry)}`);
+			}
+		} else {
+			lines.push(...originLine(origin), `${key} = ${kind === 'boolean' ? (value ? 'on' : 'off') : quoteValue(String(value))}`);
+		}
+	}
+
+	return lines;
+}
+
 /**
  * Compiles a config to one self-contained file of the native text dialect, the file the core
- * reads from `PDI_CONFIG`: every option in `[global]` (defaults included), the `Warning` lines,
- * the `backend` declarations, an `object oN = PATTERN` alias per object pattern, and the rules in
- * order. Each line that came from a user's file is preceded by `#@origin FILE:LINE:COL`, so that
- * the core reports problems at the place the user wrote. A {@link PdiConfig} is normalized first
- * (relative paths against the current directory).
+ * reads from `PDI_CONFIG`: in `[global]` the options the config sets or that differ from their
+ * defaults (the core has the same defaults), the `Warning` lines, the `backend` declarations, an
+ * `object oN = PATTERN` alias per object pattern, and the rules in order. Values are quoted where
+ * the dialect needs it. Each statement that came from a user's file is preceded by
+ * `#@origin FILE:LINE:COL` (an alias by its first rule's), so that the core reports problems at
+ * the place the user wrote. A {@link PdiConfig} is normalized first (relative paths against the
+ * current directory).
  */
 export function compileConfig(config: PdiConfig | NormalizedConfig): string {
 	const normalized = isNormalizedConfig(config) ? config : normalizeConfig(config);
@@ -51,17 +67,17 @@ export function compileConfig(config: PdiConfig | NormalizedConfig): string {
 		'# pdi config compiled by pdi (`pdi config compile`, compileConfig()); edit the source config instead.',
 		'# A "#@origin FILE:LINE:COL" comment names the source of the line after it.',
 		'[global]',
-		...optionLines(normalized.options),
+		...optionLines(normalized),
 	];
 	for (const warning of normalized.warnings) {
-		lines.push(...originLine(warning.origin), `Warning ${quote(warning.message)}`);
+		lines.push(...originLine(warning.origin), `Warning ${quoteValue(warning.message)}`);
 	}
 
 	for (const backend of normalized.backends) {
-		lines.push(...originLine(backend.origin), `backend ${backend.name} = ${quote(backend.library)}`);
+		lines.push(...originLine(backend.origin), `backend ${backend.name} = ${quoteValue(backend.library)}`);
 	}
 
-	const alias = (pattern: string): string => {
+	const alias = (pattern: string, origin: Origin | undefined): string => {
 		let name = aliases.get(pattern);
 		if (name === undefined) {
 			do {
@@ -70,7 +86,7 @@ export function compileConfig(config: PdiConfig | NormalizedConfig): string {
 
 			name = `o${aliasCount}`;
 			aliases.set(pattern, name);
-			lines.push(`object ${name} = ${quote(pattern)}`);
+			lines.push(...originLine(origin), `object ${name} = ${quoteValue(pattern)}`);
 		}
 
 		return name;
@@ -78,21 +94,21 @@ export function compileConfig(config: PdiConfig | NormalizedConfig): string {
 
 	for (const rule of normalized.rules) {
 		if (rule.object !== '*') {
-			alias(rule.object);
+			alias(rule.object, rule.origin);
 		}
 
 		if (!backendNames.has(rule.backend)) {
-			alias(rule.backend);
+			alias(rule.backend, rule.origin);
 		}
 	}
 
 	for (const rule of normalized.rules) {
-		const object = rule.object === '*' ? '*' : alias(rule.object);
-		const backend = backendNames.has(rule.backend) ? rule.backend : alias(rule.backend);
+		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin);
+		const backend = backendNames.has(rule.backend) ? rule.backend : alias(rule.backend, rule.origin);
 		const fields = rule.kind === 'callback'
 			? ['callback', object, '*', backend, ...(rule.handler === undefined ? [] : [rule.handler])]
 			: [rule.kind, object, rule.function, backend, rule.wrapper];
-		lines.push(...originLine(rule.origin), fields.join(' '));
+		lines.push(...originLine(rule.origin), fields.map(field => quoteValue(field)).join(' '));
 	}
 
 	return lines.join('\n') + '\n';

@@ -16,4 +16,4 @@ export {
 export {loadConfig, mergeConfigs, normalizeConfig} from './load.js';
 export {parseTextDialect} from './text-dialect.js';
 export {compileConfig} from './compile.js';
-export {resolveBackendLibrary, verifyConfig, type ResolvedLibrary, type VerifyOptions} from './verify.js';
+export {resolveBackendLibrary, verifyConfig, type ResolvedLibrary, type VerifyOptions, type VerifyResult} from './verify.js';

@@ -65,10 +65,40 @@ function yamlSource(document: Document, lineCounter: LineCounter, file: string):
 	};
 }
 
-/** Parses a JSON or YAML config (JSON is read as YAML, so both report places the same way). */
-function parseStructured(text: string, file: string): NormalizedConfig {
+/**
+ * A JSON syntax error as one issue worded by JSON.parse, at the offset it names (the end of the
+ * text for a truncated file, else where the YAML parser stops).
+ */
+function jsonSyntaxError(text: string, error: SyntaxError, file: string, lineCounter: LineCounter, yamlOffset: number | undefined): ConfigError {
+	const position = /at position (\d+)/.exec(error.message)?.[1];
+	const truncated = /end of JSON input/.test(error.message) || (position !== undefined && text.slice(Number(position)).trim() === '');
+	const offset = truncated ? text.length : position === undefined ? yamlOffset : Number(position);
+	const reason = truncated
+		? 'unexpected end of input (the file is truncated)'
+		: error.message.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/^./, first => first.toLowerCase());
+	if (offset === undefined) {
+		return new ConfigError(`JSON syntax error: ${reason}`, {file});
+	}
+
+	const {line, col} = lineCounter.linePos(offset);
+	return new ConfigError(`JSON syntax error: ${reason}`, {file, line, column: col});
+}
+
+/**
+ * Parses a JSON or YAML config. JSON is checked with JSON.parse (for JSON's own messages) and then
+ * read as YAML, so that both report places the same way.
+ */
+function parseStructured(text: string, file: string, json: boolean): NormalizedConfig {
 	const lineCounter = new LineCounter();
 	const document = parseDocument(text, {lineCounter, prettyErrors: false});
+	if (json) {
+		try {
+			JSON.parse(text);
+		} catch (error) {
+			throw jsonSyntaxError(text, error as SyntaxError, file, lineCounter, document.errors[0]?.pos[0]);
+		}
+	}
+
 	if (document.errors.length > 0) {
 		throw ConfigError.fromIssues(document.errors.map(error => {
 			const {line, col} = lineCounter.linePos(error.pos[0]);
@@ -100,7 +130,7 @@ export async function loadConfig(file: string): Promise<NormalizedConfig> {
 
 	const extension = path.extname(absolute).toLowerCase();
 	if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
-		return parseStructured(text, absolute);
+		return parseStructured(text, absolute, extension === '.json');
 	}
 
 	return parseTextDialect(text, absolute);

@@ -1,14 +1,23 @@
 import path from 'node:path';
 import {z} from 'zod';
 import {ConfigError, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
+import {optionMessages, optionNames, optionTable, type OptionName, type OptionSpec} from './options.js';
 
-function integer(min: number, description: string, fallback: number) {
-	const error = `expected an integer ≥ ${min}`;
-	return z.int({error}).min(min, {error}).default(fallback).describe(description);
+export type {OptionName} from './options.js';
+
+type Spec<K extends OptionSpec['kind']> = Extract<OptionSpec, {kind: K}>;
+
+function integer(spec: Spec<'integer'>) {
+	const error = optionMessages.integerMin(spec.min);
+	return z.int({error}).min(spec.min, {error}).max(spec.max, {error: optionMessages.integerMax(spec.max)}).default(spec.default).describe(spec.description);
 }
 
-function boolean(description: string, fallback: boolean) {
-	return z.boolean({error: 'expected a boolean'}).default(fallback).describe(description);
+function boolean(spec: Spec<'boolean'>) {
+	return z.boolean({error: optionMessages.boolean}).default(spec.default).describe(spec.description);
+}
+
+function choice<const T extends readonly [string, ...string[]]>(spec: {choices: T; default: T[number]; description: string}) {
+	return z.enum(spec.choices, {error: optionMessages.choice(spec.choices)}).default(spec.default).describe(spec.description);
 }
 
 function singleLine(what: string) {
@@ -22,30 +31,26 @@ function word(what: string, pattern: RegExp) {
 }
 
 const logSchema = z.strictObject({
-	level: z.enum(['error', 'warning', 'info', 'debug'], {error: 'expected error, warning, info or debug'})
-		.default('warning')
-		.describe('What the core logs.'),
-	file: singleLine('a file name or stderr')
-		.default('stderr')
-		.describe('Where the core logs: a file, or `stderr` (the `PDI_LOG` environment variable overrides it).'),
+	level: choice(optionTable['log.level']),
+	file: singleLine(optionMessages.file.replace(/^expected /, ''))
+		.default(optionTable['log.file'].default)
+		.describe(optionTable['log.file'].description),
 }).describe('The core\'s log.');
 
 const optionsSchema = z.strictObject({
-	maxThreads: integer(1, 'Threads that callbacks can instrument at once.', 256),
-	numThreads: integer(0, 'Thread slots prepared before `main` (at most `maxThreads`).', 0),
-	cbStackSize: integer(256, 'Bytes of callback stack per thread.', 1024),
-	cbMaxStubs: integer(1, 'Callback stubs in the pool.', 4096),
-	cbAllowHandler: boolean('Allow callback rules to name their own handler.', false),
-	donttouchBackends: boolean('Never patch the backends\' own slots (so wrappers reach the originals by name).', true),
-	donttouchPdi: boolean('Never patch pdi\'s own slots.', true),
-	allowLibAsBe: boolean('Allow a rule\'s wrapper to come from an object that is not a declared backend.', false),
-	maxObjects: integer(1, 'Loaded objects pdi tracks.', 1024),
-	backendPath: z.array(singleLine('a directory'), {error: 'expected a list of directories'})
+	maxThreads: integer(optionTable.maxThreads),
+	numThreads: integer(optionTable.numThreads),
+	cbStackSize: integer(optionTable.cbStackSize),
+	cbMaxStubs: integer(optionTable.cbMaxStubs),
+	cbAllowHandler: boolean(optionTable.cbAllowHandler),
+	donttouchBackends: boolean(optionTable.donttouchBackends),
+	donttouchPdi: boolean(optionTable.donttouchPdi),
+	allowLibAsBe: boolean(optionTable.allowLibAsBe),
+	maxObjects: integer(optionTable.maxObjects),
+	backendPath: z.array(singleLine(optionMessages.directory.replace(/^expected /, '')), {error: 'expected a list of directories'})
 		.default([])
-		.describe('Where backends given by file name are searched, after the bundled directory. Relative entries are resolved against the directory of the config file.'),
-	onError: z.enum(['fail', 'warn'], {error: 'expected fail or warn'})
-		.default('fail')
-		.describe('An install-time error ends the program with status 2 before `main` (`fail`), or is logged and the rule skipped (`warn`).'),
+		.describe(optionTable.backendPath.description),
+	onError: choice(optionTable.onError),
 	log: logSchema.prefault({}),
 }).describe('Options of the core; every one is optional.');
 
@@ -152,35 +157,6 @@ export type ParsedConfig = z.output<typeof configSchema>;
 
 /** Every option, defaults filled (`backendPath` entries absolute). */
 export type ConfigOptions = z.output<typeof optionsSchema>;
-
-/** The name of an option, with `log.level` and `log.file` for the nested ones. */
-export type OptionName = Exclude<keyof ConfigOptions, 'log'> | 'log.level' | 'log.file';
-
-/** How the text dialect spells each option, and what kind of value it takes. */
-export const optionTextKeys: Readonly<Record<OptionName, {key: string; kind: 'integer' | 'boolean' | 'string' | 'list'}>> = {
-	maxThreads: {key: 'max_threads', kind: 'integer'},
-	numThreads: {key: 'num_threads', kind: 'integer'},
-	cbStackSize: {key: 'cb_stack_size', kind: 'integer'},
-	cbMaxStubs: {key: 'cb_max_stubs', kind: 'integer'},
-	cbAllowHandler: {key: 'cb_allow_handler', kind: 'boolean'},
-	donttouchBackends: {key: 'donttouch_backends', kind: 'boolean'},
-	donttouchPdi: {key: 'donttouch_pdi', kind: 'boolean'},
-	allowLibAsBe: {key: 'allow_lib_as_be', kind: 'boolean'},
-	maxObjects: {key: 'max_objects', kind: 'integer'},
-	backendPath: {key: 'be_path', kind: 'list'},
-	onError: {key: 'on_error', kind: 'string'},
-	'log.level': {key: 'log_level', kind: 'string'},
-	'log.file': {key: 'log_file', kind: 'string'},
-};
-
-/** The zod schema of one option's value (used by the text dialect to check `key = value` lines). */
-export function optionSchema(name: OptionName): z.ZodType {
-	if (name === 'log.level' || name === 'log.file') {
-		return logSchema.shape[name === 'log.level' ? 'level' : 'file'];
-	}
-
-	return optionsSchema.shape[name];
-}
 
 /** The default of every option. */
 export function defaultOptions(): ConfigOptions {
@@ -388,14 +364,14 @@ function optionsSet(input: unknown): OptionName[] {
 	}
 
 	const log = isRecord(options['log']) ? options['log'] : {};
-	return (Object.keys(optionTextKeys) as OptionName[]).filter(name => name === 'log.level'
+	return optionNames.filter(name => name === 'log.level'
 		? log['level'] !== undefined
 		: name === 'log.file' ? log['file'] !== undefined : options[name] !== undefined);
 }
 
 /**
  * Checks `input` against {@link configSchema} and normalizes it: defaults filled, relative
- * paths resolved against `source.directory`, object patterns of rules resolved, places attached.
+ * paths (`library`, `backendPath`, `log.file`) resolved against `source.directory`, object patterns of rules resolved, places attached.
  * Throws a {@link ConfigError} listing every issue, the first one in its message.
  */
 export function checkConfig(input: unknown, source: ConfigSource): NormalizedConfig {
@@ -412,7 +388,11 @@ export function checkConfig(input: unknown, source: ConfigSource): NormalizedCon
 
 	return {
 		normalized: true,
-		options: {...config.options, backendPath: config.options.backendPath.map(entry => path.resolve(source.directory, entry)), log: {...config.options.log}},
+		options: {
+			...config.options,
+			backendPath: config.options.backendPath.map(entry => path.resolve(source.directory, entry)),
+			log: {...config.options.log, file: config.options.log.file === 'stderr' ? 'stderr' : path.resolve(source.directory, config.options.log.file)},
+		},
 		backends: config.backends.map((backend, index) => ({
 			name: backend.name,
 			library: resolveLibrary(backend.library, source.directory),

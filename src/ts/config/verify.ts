@@ -1,8 +1,10 @@
 import {statSync} from 'node:fs';
 import path from 'node:path';
 import {definedDynamicSymbols} from '../elf/dynsym.js';
+import {compileConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
+import {readNamedText} from './text-dialect.js';
 
 /** Where {@link verifyConfig} looks for backends: as the core does on this machine. */
 export type VerifyOptions = {
@@ -66,18 +68,32 @@ function conflictOf(earlier: NormalizedRule, later: NormalizedRule): string | un
 	return `both replace ${later.function} in ${later.object}`;
 }
 
+/** What {@link verifyConfig} found that does not stop the config. */
+export type VerifyResult = {
+	/**
+	 * Install-time problems (a backend that cannot be loaded, a wrapper it does not define, rules
+	 * in conflict) that the core logs and skips because `onError` is `warn`; each message ends in
+	 * `(backend skipped)` or `(rule skipped)`.
+	 */
+	warnings: ConfigIssue[];
+};
+
+type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
+
 /**
  * Checks a config against this machine before anything runs, as the core would at start-up:
- * every backend library exists, every wrapper and handler is a function the backend defines (in
- * its `.dynsym`), and no two rules patch the same slot differently (two relink/redefine rules on
- * the same object pattern and function with different wrappers, or a callback and another rule
- * on the same object pattern). Throws a {@link ConfigError} at the place of the first problem and
- * listing all of them.
+ * every backend library exists, every wrapper is a function the backend defines (in its
+ * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
+ * own, which the core does not support), no two rules patch the same slot differently (two relink/redefine rules on the
+ * same object pattern and function with different wrappers, or a callback and another rule on the
+ * same object pattern), and the compiled text dialect reads back with the core's reader. Throws
+ * a {@link ConfigError} at the place of the first problem and listing all of them; with `onError:
+ * warn` the problems the core would skip are returned as warnings instead.
  */
-export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): void {
-	const issues: ConfigIssue[] = [];
-	const add = (message: string, origin: Origin | undefined) => {
-		issues.push({message, file: origin?.file, line: origin?.line, column: origin?.column});
+export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): VerifyResult {
+	const findings: Finding[] = [];
+	const add = (message: string, origin: Origin | undefined, skips: Finding['skips']) => {
+		findings.push({message, file: origin?.file, line: origin?.line, column: origin?.column, skips});
 	};
 
 	const libraries = new Map<string, {file: string; symbols: Set<string>} | undefined>();
@@ -85,7 +101,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
 			const bundledNote = backend.library.includes('/') || backend.library.endsWith('.so') ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, backend.origin);
+			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, backend.origin, 'backend');
 			libraries.set(backend.name, undefined);
 			continue;
 		}
@@ -93,7 +109,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		try {
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
-			add(`backend '${backend.name}': ${(error as Error).message}`, backend.origin);
+			add(`backend '${backend.name}': ${(error as Error).message}`, backend.origin, 'backend');
 			libraries.set(backend.name, undefined);
 		}
 	}
@@ -101,16 +117,29 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 	for (const rule of config.rules) {
 		if (!libraries.has(rule.backend)) {
 			if (!config.options.allowLibAsBe) {
-				add(`unknown backend '${rule.backend}'`, rule.origin);
+				add(`unknown backend '${rule.backend}'`, rule.origin, undefined);
 			}
 
 			continue;
 		}
 
 		const library = libraries.get(rule.backend);
-		const [what, symbol] = rule.kind === 'callback' ? ['handler', rule.handler] : ['wrapper', rule.wrapper];
-		if (library && symbol !== undefined && !library.symbols.has(symbol)) {
-			add(`${what} '${symbol}' is not defined by backend '${rule.backend}' (${library.file})`, rule.origin);
+		if (!library) {
+			if (config.options.onError === 'warn') {
+				add(`${rule.kind} ${rule.kind === 'callback' ? rule.object : rule.function}: its backend '${rule.backend}' failed to load`, rule.origin, 'rule');
+			}
+
+			continue;
+		}
+
+		if (rule.kind !== 'callback') {
+			if (!library.symbols.has(rule.wrapper)) {
+				add(`wrapper '${rule.wrapper}' is not defined by backend '${rule.backend}' (${library.file})`, rule.origin, 'rule');
+			}
+		} else if (rule.handler !== undefined) {
+			add(`handler '${rule.handler}': this version of pdi has only the generic callback handler`, rule.origin, 'rule');
+		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
+			add(`backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${library.file})`, rule.origin, 'rule');
 		}
 	}
 
@@ -118,13 +147,18 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		for (const [earlierIndex, earlier] of config.rules.slice(0, index).entries()) {
 			const conflict = conflictOf(earlier, rule);
 			if (conflict) {
-				add(`conflicting rules: ${describe(earlier, earlierIndex)} and ${describe(rule, index)} ${conflict}`, rule.origin);
+				add(`conflicting rules: ${describe(earlier, earlierIndex)} and ${describe(rule, index)} ${conflict}`, rule.origin, 'rule');
 				break;
 			}
 		}
 	}
 
-	if (issues.length > 0) {
-		throw ConfigError.fromIssues(issues);
+	const warn = config.options.onError === 'warn';
+	const fatal = findings.filter(finding => !warn || finding.skips === undefined);
+	if (fatal.length > 0) {
+		throw ConfigError.fromIssues(fatal.map(({skips: _, ...issue}) => issue));
 	}
+
+	readNamedText(compileConfig(config), '<compiled config>', process.cwd());
+	return {warnings: findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))};
 }

@@ -15,6 +15,12 @@ export type NativeBinding = {
 	/** Opens a session from a compiled config file; returns an opaque handle. */
 	interpose(configFile: string): unknown;
 	uninterpose(handle: unknown): void;
+	/**
+	 * Runs the native reader of the text dialect on `text`, named `name` (included and command
+	 * files are read from disk, relative paths start at `directory`); returns its JSON
+	 * (`{"config": ...}` or `{"error": ...}`).
+	 */
+	readConfig(name: string, text: string, directory: string): string;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};
