@@ -1,11 +1,11 @@
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {configJsonSchema, parseTextDialect, type NormalizedConfig} from '../src/ts/config/index.js';
 import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-config-cli-'));
+const scratch = scratchDirectory('pdi-config-cli-');
 
 function write(name: string, text: string): string {
 	const file = path.join(scratch, name);
