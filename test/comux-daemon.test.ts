@@ -10,7 +10,10 @@ import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {COMUX_NOT_SERVING, runComux} from '../src/ts/comux/replay.js';
 import {pdi} from './helpers/cli.js';
-import {canConnect, freePort, nginxCommand, processesHoldingFilesIn, webRoot, type ServerSpec} from './helpers/servers.js';
+import {compileConfig} from '../src/ts/config/index.js';
+import {comuxConfig} from '../src/ts/comux/replay.js';
+import {pdiPaths} from '../src/ts/index.js';
+import {canConnect, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-daemon-'));
 test.after.always(() => {
@@ -148,4 +151,23 @@ test.serial('a server that times out before it listens is reported as such by ru
 	const report = JSON.parse(exited.stdout) as {files: Array<{verdict: string; status: number}>; notServing: number};
 	t.deepEqual(report.files.map(entry => [entry.verdict, entry.status]), [['no-listen', COMUX_NOT_SERVING]]);
 	t.is(report.notServing, 1);
+});
+
+test.serial('a program the replaying server executes with the comux config again stays passive: it serves real clients and replays nothing', async t => {
+	const config = path.join(scratch, 'comux.cfg');
+	writeFileSync(config, compileConfig(comuxConfig()));
+	const conversation = [{conn: 0, data: Buffer.from('real client\n'), awaitResponse: true}];
+	const server = await startEcho('epoll', {
+		env: {...process.env, LD_PRELOAD: pdiPaths().preload, PDI_CONFIG: config, PDI_COMUX_ACTIVE: '1', PDI_COMUX_INPUT: twoRequestsFile},
+	});
+	t.teardown(server.stop);
+	t.is((await plainExchange(server.port, conversation)).toString(), 'real client\n');
+	t.is((await plainExchange(server.port, conversation)).toString(), 'real client\n', 'still serving after a client');
+});
+
+test.serial('the replaying server\'s environment has PDI_COMUX_ACTIVE and no PDI_CONFIG, so what it executes does not replay', async t => {
+	const script = 'import os, socket\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen()\nprint(os.environ.get("PDI_COMUX_ACTIVE"), os.environ.get("PDI_CONFIG"), flush=True)\ns.accept()\n';
+	const result = await runComux([python, '-c', script], twoRequests, {timeout: 30_000});
+	t.is(result.status, 0, result.stderr);
+	t.is(result.stdout.toString(), '1 None\n');
 });
