@@ -1,15 +1,20 @@
-import {execFile} from 'node:child_process';
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {execFile, spawn} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux, parseComux, type ComuxDescription} from '../src/ts/comux/index.js';
 import {cliPath, pdi, root} from './helpers/cli.js';
+import {echoServerPath, processesMentioning} from './helpers/servers.js';
 
 /** The comux corpus kept in the repository (data/comux-samples, see its README). */
 const samples = path.join(root, 'data/comux-samples');
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-cli-'));
+test.after.always(() => {
+	rmSync(scratch, {recursive: true, force: true});
+});
 
 function write(name: string, contents: string | Uint8Array): string {
 	const file = path.join(scratch, name);
@@ -195,3 +200,100 @@ test('pdi comux --help lists show and build', async t => {
 	t.regex(result.stdout, /show \[options\] <file>/);
 	t.regex(result.stdout, /build \[options\]/);
 });
+
+const ping = comux().conn(0, 'ping\n', {awaitResponse: true}).bytes();
+
+test('bad paths and arguments of comux run, build, config and replay get one line naming the path and exit 2', async t => {
+	const missing = path.join(scratch, 'missing.comux');
+	const noDirectory = path.join(scratch, 'no-such-directory');
+	const emptyDirectory = path.join(scratch, 'empty');
+	mkdirSync(emptyDirectory, {recursive: true});
+	const cases: Array<[string[], string]> = [
+		[['comux', 'run', missing, '--', '/bin/true'], `pdi: cannot read ${missing}: no such file or directory`],
+		[['comux', 'run', scratch, '--', '/bin/true'], `pdi: cannot read ${scratch}: is a directory`],
+		[['comux', 'run', '--timeout', 'soon', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'soon\''],
+		[['comux', 'run', missing], 'pdi: missing SERVER (usage: pdi comux run FILE -- SERVER [ARGS...])'],
+		[['comux', 'build', '--chunk', '0:a', '-o', path.join(noDirectory, 'x.comux')], `pdi: cannot write ${path.join(noDirectory, 'x.comux')}: no such file or directory`],
+		[['comux', 'config', '-o', path.join(noDirectory, 'comux.cfg')], `pdi: cannot write ${path.join(noDirectory, 'comux.cfg')}: no such file or directory`],
+		[['comux', 'replay', emptyDirectory, '--', '/bin/true'], `pdi: ${emptyDirectory}: no comux files to replay (the directory has no regular file)`],
+		[['comux', 'replay', noDirectory, '--', '/bin/true'], `pdi: cannot read the directory ${noDirectory}: no such file or directory`],
+		[['comux', 'replay', emptyDirectory, '--timeout', '0', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'0\''],
+	];
+	for (const [args, line] of cases) {
+		const result = await pdi(args);
+		t.is(result.code, 2, args.join(' '));
+		t.is(result.stderr, line + '\n', args.join(' '));
+		t.is(result.stdout, '', args.join(' '));
+	}
+});
+
+test.serial('no comux command leaves an entry in TMPDIR, whether it succeeds, fails or the server never listens', async t => {
+	const privateTmp = mkdtempSync(path.join(tmpdir(), 'pdi-comux-tmpdir-'));
+	t.teardown(() => {
+		rmSync(privateTmp, {recursive: true, force: true});
+	});
+	const files = mkdtempSync(path.join(scratch, 'inputs-'));
+	const input = path.join(files, 'ping.comux');
+	writeFileSync(input, ping);
+	const corpus = path.join(files, 'corpus');
+	mkdirSync(corpus);
+	writeFileSync(path.join(corpus, 'a.comux'), ping);
+	writeFileSync(path.join(corpus, 'b.comux'), 'not comux');
+	const env = {...process.env, TMPDIR: privateTmp, ECHO_QUIET: '1'};
+	const commands: Array<[string[], number]> = [
+		[['comux', 'show', input], 0],
+		[['comux', 'build', '--chunk', '0:a', '-o', path.join(files, 'built.comux')], 0],
+		[['comux', 'config', '-o', path.join(files, 'comux.cfg')], 0],
+		[['comux', 'run', input, '--', echoServerPath, 'epoll', '0'], 0],
+		[['comux', 'run', path.join(corpus, 'b.comux'), '--', echoServerPath, 'epoll', '0'], 3],
+		[['comux', 'run', input, '--', '/bin/true'], 4],
+		[['comux', 'run', '--timeout', '200', input, '--', '/bin/sleep', '30'], 4],
+		[['comux', 'run', path.join(files, 'absent.comux'), '--', '/bin/true'], 2],
+		[['comux', 'replay', corpus, '--', echoServerPath, 'poll', '0'], 0],
+		[['comux', 'replay', corpus, '--', '/bin/true'], 1],
+	];
+	for (const [args, code] of commands) {
+		const result = await pdi(args, {env});
+		t.is(result.code, code, `${args.join(' ')}: ${result.stderr}`);
+		t.deepEqual(readdirSync(privateTmp), [], args.join(' '));
+	}
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	test.serial(`${signal} to pdi comux run stops the whole server, leaves TMPDIR empty and exits 128+N`, async t => {
+		const privateTmp = mkdtempSync(path.join(tmpdir(), 'pdi-comux-signal-'));
+		t.teardown(() => {
+			rmSync(privateTmp, {recursive: true, force: true});
+		});
+		const input = path.join(privateTmp, '..', path.basename(privateTmp) + '.comux');
+		writeFileSync(input, ping);
+		t.teardown(() => {
+			rmSync(input, {force: true});
+		});
+		const marker = `${600 + (process.pid % 300)}.${signal === 'SIGINT' ? 25 : 75}`;
+		const child = spawn(process.execPath, [cliPath, 'comux', 'run', input, '--', '/bin/sh', '-c', `sleep ${marker}1 & sleep ${marker}2; echo done`], {
+			env: {...process.env, TMPDIR: privateTmp},
+			stdio: ['ignore', 'ignore', 'pipe'],
+		});
+		let stderr = '';
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		const exited = new Promise<number | null>(resolve => {
+			child.once('exit', code => {
+				resolve(code);
+			});
+		});
+		const server = (): number[] => processesMentioning(`sleep ${marker}`).filter(pid => pid !== child.pid);
+		for (let tries = 0; server().length < 4 && tries < 250; tries++) {
+			await delay(20);
+		}
+
+		t.is(server().length, 4, 'the guardian, the shell and its two sleeps');
+		child.kill(signal);
+		t.is(await exited, signal === 'SIGINT' ? 130 : 143);
+		t.regex(stderr, /^pdi-comux: the server was stopped by signal 15 \([^)]+\) before it listened\n$/);
+		t.deepEqual(server(), []);
+		t.deepEqual(readdirSync(privateTmp), []);
+	});
+}

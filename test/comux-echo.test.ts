@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs';
+import {rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {compileConfig} from '../src/ts/config/index.js';
@@ -21,6 +21,9 @@ const input = comux()
 const directory = writeFiles({'comux.cfg': compileConfig(comuxConfig())}, 'pdi-comux-echo-');
 const inputFile = path.join(directory, 'input.comux');
 writeFileSync(inputFile, input);
+test.after.always(() => {
+	rmSync(directory, {recursive: true, force: true});
+});
 
 for (const mode of ['accept', 'accept4', 'epoll', 'poll', 'select']) {
 	test(`comux-accept replays three connections into the echo server (${mode}${testArch ? `, ${testArch}` : ''}) and exits 0`, async t => {

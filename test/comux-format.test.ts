@@ -42,9 +42,9 @@ const invalidSamples = new Map([
 	['comux_test/comux_bad_magic1.txt', 'truncated header at byte 4'], // "comu"
 	['comux_test/comux_bad_magic2.txt', 'bad magic at byte 0'],
 	['comux_test/comux_bad_version1.txt', 'truncated header at byte 10'],
-	['http/comux_http_1c3c_separated.txt', '88 trailing bytes at byte 157'], // says 3 chunks, holds 6
+	['http/comux_http_1c3c_separated.txt', '88 trailing bytes at byte 157'], // says 3 chunks, two more chunk records follow
 	['http/comux_http_2c1c.txt', 'connection 0 has no chunk at byte 12'],
-	['http/comux_http_2c2c.txt', '102 trailing bytes at byte 188'], // says 2 chunks, holds 3
+	['http/comux_http_2c2c.txt', '102 trailing bytes at byte 188'], // says 2 chunks, the rest of a request follows
 	['tests_files/comux_2c1c.txt', 'connection 1 has no chunk at byte 12'],
 ]);
 

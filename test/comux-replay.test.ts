@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -13,6 +13,9 @@ import {
 const quiet: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1'}};
 const encoder = new TextEncoder();
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-replay-'));
+test.after.always(() => {
+	rmSync(scratch, {recursive: true, force: true});
+});
 
 function step(conn: number, data: string | Uint8Array, awaitResponse: boolean, noShutdown = false): Step {
 	return {conn, data: typeof data === 'string' ? encoder.encode(data) : data, awaitResponse, noShutdown};
@@ -75,6 +78,9 @@ for (const [name, command] of [['nginx', nginxCommand], ['lighttpd', lighttpdCom
 		const root = webRoot();
 		const port = await freePort();
 		const spec = command(root, port);
+		t.teardown(() => {
+			rmSync(spec.directory, {recursive: true, force: true});
+		});
 		const server = await startServer(spec);
 		const expected = await plainExchange(port, httpConversation);
 		await server.stop();
@@ -183,7 +189,7 @@ test.serial('pdi comux run replays one file and prints the replies', async t => 
 });
 
 test.serial('pdi comux replay of 50 files reports each one and flags the crashing input', async t => {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-comux-corpus-'));
+	const directory = mkdtempSync(path.join(scratch, 'corpus-'));
 	for (let index = 0; index < 50; index++) {
 		const data = index === 17 ? 'CRASH! now\n' : `file ${index}\n`;
 		writeFileSync(path.join(directory, `input-${String(index).padStart(2, '0')}.comux`), toComux([step(0, data, true)]));

@@ -7,7 +7,7 @@
 // - plainExchange: plays a conversation against 127.0.0.1:port over real
 //   sockets and returns the replies, step by step, concatenated
 import {spawn, type ChildProcess} from 'node:child_process';
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -167,16 +167,18 @@ function quote(text: string): string {
 /**
  * nginx in the foreground (single process, no daemon) on 127.0.0.1:port
  * serving `webRoot`; its config, error.log, pid file and temp paths live in a
- * fresh temporary directory.
+ * fresh temporary directory. With `workers`, a master process and that many
+ * worker processes; with `daemon` too, nginx as shipped: the master
+ * daemonizes (forks, leaves its session, the started process exits 0).
  */
-export function nginxCommand(webRoot: string, port: number): ServerSpec {
+export function nginxCommand(webRoot: string, port: number, options: {daemon?: boolean; workers?: number} = {}): ServerSpec {
 	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-nginx-'));
 	const inDir = (name: string): string => quote(path.join(directory, name));
 	const config = [
 		...(asRoot ? ['user root;'] : []),
-		'master_process off;',
-		'daemon off;',
-		'worker_processes 1;',
+		`master_process ${options.workers === undefined ? 'off' : 'on'};`,
+		`daemon ${options.daemon ? 'on' : 'off'};`,
+		`worker_processes ${options.workers ?? 1};`,
 		`error_log ${inDir('error.log')};`,
 		`pid ${inDir('nginx.pid')};`,
 		'events {}',
@@ -551,6 +553,33 @@ export async function plainExchangeSteps(port: number, conversation: readonly St
 /** plainExchangeSteps, concatenated: what the comux-accept backend writes to stdout for the same conversation. */
 export async function plainExchange(port: number, conversation: readonly Step[], options: ExchangeOptions = {}): Promise<Buffer> {
 	return Buffer.concat(await plainExchangeSteps(port, conversation, options));
+}
+
+/**
+ * Pids of live processes with a file under `directory` open (a ServerSpec's
+ * directory: nginx's master and workers keep its error.log open, whatever
+ * their command line says after setproctitle).
+ */
+export function processesHoldingFilesIn(directory: string): number[] {
+	const found: number[] = [];
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry) || Number(entry) === process.pid) {
+			continue;
+		}
+
+		try {
+			for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+				if (readlinkSync(`/proc/${entry}/fd/${fd}`).startsWith(directory + '/')) {
+					found.push(Number(entry));
+					break;
+				}
+			}
+		} catch {
+			// exited meanwhile
+		}
+	}
+
+	return found;
 }
 
 /** Pids of live processes whose command line contains `text` (e.g. a ServerSpec's directory). */

@@ -66,8 +66,36 @@ struct pdi_session {
 /* Recursive: a backend's dlopen during an open runs the load watcher's
  * constructor trampolines, which update the open sessions. */
 static pthread_mutex_t session_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 static pdi_session_t *open_sessions;
 static int last_open_warns;
+
+/* A fork waits for the lock; the child, where its holder thread does not
+ * exist (comux-accept forks in its init, under the open), gets a new one. */
+static void
+lock_before_fork(void)
+{
+  pthread_mutex_lock(&session_lock);
+}
+
+static void
+unlock_after_fork(void)
+{
+  pthread_mutex_unlock(&session_lock);
+}
+
+static void
+renew_lock_in_child(void)
+{
+  static const pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+  session_lock = fresh;
+}
+
+static void
+register_fork_handlers(void)
+{
+  pthread_atfork(lock_before_fork, unlock_after_fork, renew_lock_in_child);
+}
 
 int
 pdi_session_last_open_warns(void)
@@ -887,6 +915,7 @@ pdi_session_open(const char *path, pdi_session_t **out)
   if (config->rule_count != 0 && pdi_loadwatch_start() != 0)
     pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
 
+  pthread_once(&fork_handlers_once, register_fork_handlers);
   pthread_mutex_lock(&session_lock);
   int status = 0;
   session->backends = pdi_arena_alloc(&session->arena, (config->backend_count + 1) * sizeof *session->backends);

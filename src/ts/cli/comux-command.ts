@@ -315,7 +315,11 @@ export function registerComuxCommands(cli: Command): Command {
 			if (options.output === undefined) {
 				process.stdout.write(output);
 			} else {
-				writeFileSync(options.output, output);
+				try {
+					writeFileSync(options.output, output);
+				} catch (error) {
+					throw new PdiError(`cannot write ${options.output}: ${fileErrorReason(error)}`, {cause: error});
+				}
 			}
 		});
 

@@ -1,18 +1,18 @@
-import {spawn as spawnChild} from 'node:child_process';
-import {openSync, readdirSync, statSync, writeFileSync} from 'node:fs';
+import {closeSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
-import {comuxConfig, comuxVariables, runComux, type ComuxRunResult} from '../comux/replay.js';
+import {fileErrorReason} from '../config/config-error.js';
+import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, type ComuxRunResult} from '../comux/replay.js';
 import {PdiError} from '../errors.js';
-import {checkPreloadable, resolveProgram} from '../inspect/program.js';
-import {prepareConfig} from '../launch/prepared-config.js';
 import {exitStatus} from '../launch/run.js';
-import {preloadEnvironment} from '../launch/environment.js';
 
-/** The verdict on one replay of `pdi comux replay`. */
-export type ReplayVerdict = 'ok' | 'exit' | 'invalid' | 'crash' | 'hang';
+/**
+ * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
+ * timed out before it waited for a client, so nothing was replayed.
+ */
+export type ReplayVerdict = 'ok' | 'exit' | 'invalid' | 'crash' | 'hang' | 'no-listen';
 
 /** One line of the `pdi comux replay` report. */
 export type ReplayEntry = {
@@ -25,6 +25,10 @@ export type ReplayEntry = {
 };
 
 function verdictOf(result: ComuxRunResult): ReplayVerdict {
+	if (result.notServing) {
+		return 'no-listen';
+	}
+
 	if (result.timedOut) {
 		return 'hang';
 	}
@@ -48,32 +52,58 @@ function requireServer(server: string[], usage: string): string[] {
 	return server;
 }
 
+function parseTimeout(text: string): number {
+	const timeout = Number(text);
+	if (!/^\d+$/.test(text) || !Number.isSafeInteger(timeout) || timeout <= 0) {
+		throw new PdiError(`--timeout: expected a positive number of milliseconds, got '${text}'`);
+	}
+
+	return timeout;
+}
+
+function writeOutput(file: string, text: string): void {
+	try {
+		writeFileSync(file, text);
+	} catch (error) {
+		throw new PdiError(`cannot write ${file}: ${fileErrorReason(error)}`, {cause: error});
+	}
+}
+
 /** Adds `run`, `replay` and `config` to the `pdi comux` command group. */
 export function registerComuxReplayCommands(comux: Command): void {
 	const runUsage = 'pdi comux run FILE -- SERVER [ARGS...]';
 	comux.command('run')
-		.description('replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status')
+		.description(`replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client)`)
 		.usage('FILE -- SERVER [ARGS...]')
 		.option('--no-wait', 'send every chunk without waiting for replies in between (PDI_COMUX_NO_WAIT)')
 		.option('--log <file>', 'backend log: stderr or a file (PDI_COMUX_LOG)')
+		.option('--timeout <ms>', 'stop the server when the replay takes longer (default: no limit)')
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
-			const [command = '', ...args] = requireServer(server, runUsage);
-			const program = resolveProgram(command);
-			checkPreloadable(program, command);
-			const prepared = prepareConfig(comuxConfig());
-			const environment = {...preloadEnvironment(process.env, prepared.file), ...comuxVariables({noWait: !options.wait, log: options.log})};
-
-			const input = file === '-' ? 'inherit' : openSync(file, 'r');
+			requireServer(server, runUsage);
+			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
+			const input = file === '-' ? 'inherit' : openComuxFile(file);
+			stopReplaysOnSignals();
 			try {
-				process.exitCode = await new Promise<number>((resolve, reject) => {
-					const child = spawnChild(program, args, {argv0: command, env: environment, stdio: [input, 'inherit', 'inherit']});
-					child.once('error', reject);
-					child.once('exit', (code, signal) => resolve(exitStatus(code, signal)));
+				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log});
+				let timedOut = false;
+				const timer = timeout === undefined ? undefined : setTimeout(() => {
+					timedOut = true;
+					run.stop();
+				}, timeout);
+				const {code, signal} = await run.exited.finally(() => {
+					clearTimeout(timer);
 				});
+				if (timedOut) {
+					process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
+				}
+
+				process.exitCode = exitStatus(code, signal);
 			} finally {
-				prepared.remove();
+				if (typeof input === 'number') {
+					closeSync(input);
+				}
 			}
 		});
 
@@ -88,17 +118,19 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (directory, server, options) => {
 			requireServer(server, replayUsage);
-			const timeout = Number(options.timeout);
-			if (!Number.isFinite(timeout) || timeout <= 0) {
-				throw new PdiError(`--timeout: expected a number of milliseconds, got '${options.timeout}'`);
-			}
-
+			const timeout = parseTimeout(options.timeout);
 			let files: string[];
 			try {
 				files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file).isFile());
 			} catch (error) {
-				throw new PdiError(`${directory}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
+				throw new PdiError(`cannot read the directory ${directory}: ${fileErrorReason(error)}`, {cause: error});
 			}
+
+			if (files.length === 0) {
+				throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file)`);
+			}
+
+			stopReplaysOnSignals();
 
 			const showProgress = options.progress && process.stderr.isTTY && !process.env['CI'];
 			const bar = showProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
@@ -119,14 +151,15 @@ export function registerComuxReplayCommands(comux: Command): void {
 
 			bar?.update(report.length, {file: ''});
 			bar?.stop();
-			const failures = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang');
+			const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
+			const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
 			if (options.json) {
-				process.stdout.write(JSON.stringify({server, files: report, crashes: failures.length}, null, 2) + '\n');
+				process.stdout.write(JSON.stringify({server, files: report, crashes, notServing}, null, 2) + '\n');
 			} else {
 				const width = Math.max(4, ...report.map(entry => path.basename(entry.file).length));
-				const lines = [`${'FILE'.padEnd(width)}  VERDICT  STATUS  SIGNAL   TIME(ms)  OUTPUT`];
+				const lines = [`${'FILE'.padEnd(width)}  VERDICT    STATUS  SIGNAL   TIME(ms)  OUTPUT`];
 				for (const entry of report) {
-					lines.push(`${path.basename(entry.file).padEnd(width)}  ${entry.verdict.padEnd(7)}  ${String(entry.status ?? '-').padEnd(6)}  ${(entry.signal ?? '-').padEnd(7)}  ${String(entry.durationMs).padStart(8)}  ${entry.outputBytes}`);
+					lines.push(`${path.basename(entry.file).padEnd(width)}  ${entry.verdict.padEnd(9)}  ${String(entry.status ?? '-').padEnd(6)}  ${(entry.signal ?? '-').padEnd(7)}  ${String(entry.durationMs).padStart(8)}  ${entry.outputBytes}`);
 				}
 
 				const counts = new Map<ReplayVerdict, number>();
@@ -138,7 +171,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 				process.stdout.write(lines.join('\n') + '\n');
 			}
 
-			process.exitCode = failures.length > 0 ? 1 : 0;
+			process.exitCode = crashes + notServing > 0 ? 1 : 0;
 		});
 
 	comux.command('config')
@@ -147,7 +180,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.action(options => {
 			const text = compileConfig(comuxConfig());
 			if (options.output) {
-				writeFileSync(options.output, text);
+				writeOutput(options.output, text);
 			} else {
 				process.stdout.write(text);
 			}

@@ -1,10 +1,22 @@
-import {spawn as spawnChild} from 'node:child_process';
-import {openSync, closeSync} from 'node:fs';
+import {spawn as spawnChild, type ChildProcess, type StdioOptions} from 'node:child_process';
+import {closeSync, fstatSync, openSync} from 'node:fs';
+import {constants} from 'node:os';
 import type {PdiConfig} from '../config/index.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
 import {prepareConfig} from '../launch/prepared-config.js';
 import {exitStatus} from '../launch/run.js';
 import {preloadEnvironment} from '../launch/environment.js';
+import {fileErrorReason} from '../config/config-error.js';
+import {PdiError} from '../errors.js';
+
+/**
+ * The exit status of a replay whose server ended, crashed or was stopped
+ * before it waited for a client: the backend then prints one line
+ * `pdi-comux: the server ... before it listened` (or `... before it waited for a client`).
+ */
+export const COMUX_NOT_SERVING = 4;
+
+const notServingLine = /^pdi-comux: the server .* before it (?:listened|waited for a client)$/m;
 
 /** The functions the comux-accept backend redefines: a server's listening socket and every way it waits for a client. */
 export const comuxFunctions = ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect'] as const;
@@ -27,7 +39,7 @@ export type RunComuxOptions = {
 	/** Environment of the server (default `process.env`). */
 	env?: NodeJS.ProcessEnv;
 	cwd?: string;
-	/** Kill the server when the replay takes longer than this (ms, default 30000); the result says `timedOut`. */
+	/** Stop the server when the replay takes longer than this (ms, default 30000); the result says `timedOut`. */
 	timeout?: number;
 	/** `PDI_COMUX_IDLE_MS`: a reply ends when no byte came for this long after the last one (default 50). */
 	idleMs?: number;
@@ -46,11 +58,16 @@ export type ComuxRunResult = {
 	/** The server's replies, in schedule order (what the backend wrote to stdout). */
 	stdout: Buffer;
 	stderr: string;
-	/** Exit status (128+N when signal N ended it), or null when the replay was killed for taking too long. */
+	/** Exit status (128+N when signal N ended it), or null when the replay was stopped for taking too long. */
 	status: number | null;
 	exitCode: number | null;
 	signal: NodeJS.Signals | null;
 	timedOut: boolean;
+	/**
+	 * The server ended, crashed or was stopped before it waited for a client, so nothing was
+	 * replayed (exit status {@link COMUX_NOT_SERVING} and the backend's line on stderr).
+	 */
+	notServing: boolean;
 	/** Wall time of the replay in milliseconds. */
 	durationMs: number;
 };
@@ -73,74 +90,209 @@ export function comuxVariables(options: RunComuxOptions): Record<string, string>
 	return variables;
 }
 
+/** Whether a replay's exit status and stderr say that its server never waited for a client. */
+export function isNotServing(exitCode: number | null, stderr: string): boolean {
+	return exitCode === COMUX_NOT_SERVING && notServingLine.test(stderr);
+}
+
 /**
- * Replays one comux conversation against a fresh `server` process: the
- * server runs with the comux-accept backend, reads `input` (bytes, or the
- * path of a comux file) instead of real clients, and exits by itself when
- * the conversation is over.
- *
- * ```ts
- * const {stdout, status} = await runComux(['/usr/sbin/nginx', '-c', conf], comux().conn(0, 'GET / HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes());
- * ```
+ * An open file descriptor on a comux file for a server's stdin; a missing,
+ * unreadable or non-regular path is a {@link PdiError} naming it.
  */
-export async function runComux(server: readonly string[], input: Uint8Array | string, options: RunComuxOptions = {}): Promise<ComuxRunResult> {
+export function openComuxFile(file: string): number {
+	let fd: number;
+	try {
+		fd = openSync(file, 'r');
+	} catch (error) {
+		throw new PdiError(`cannot read ${file}: ${fileErrorReason(error)}`, {cause: error});
+	}
+
+	if (fstatSync(fd).isDirectory()) {
+		closeSync(fd);
+		throw new PdiError(`cannot read ${file}: is a directory`);
+	}
+
+	return fd;
+}
+
+/** A server started with the comux-accept backend. */
+export type ComuxProcess = {
+	readonly child: ChildProcess;
+	/** Settles once the started process (the backend's guardian) has exited and the config is removed. */
+	readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
+	/** Asks the guardian to end the whole server (SIGTERM); its process group gets SIGKILL 2 s later. */
+	stop(): void;
+};
+
+const running = new Set<ComuxProcess>();
+const stopGraceMs = 2000;
+
+function killGroup(pid: number | undefined): void {
+	if (pid === undefined) {
+		return;
+	}
+
+	try {
+		process.kill(-pid, 'SIGKILL');
+	} catch {
+		// the group is empty
+	}
+}
+
+/**
+ * Starts `server` with the comux-accept backend, in a session of its own.
+ * The started process is the backend's guardian: it ends after the replay
+ * with the replay's status, having killed every process of the server
+ * (daemons included). The compiled config lives in a private temporary
+ * directory that the backend removes as soon as it has been read (and this
+ * side when the process ends), so nothing is left in the temporary directory.
+ */
+export function startComux(server: readonly string[], stdio: StdioOptions, options: RunComuxOptions = {}): ComuxProcess {
 	const [command, ...args] = server;
-	if (command === undefined) {
-		throw new TypeError('runComux: the server command is empty');
+	if (command === undefined || command === '') {
+		throw new PdiError('the server command is empty');
 	}
 
 	const environment = options.env ?? process.env;
 	const program = resolveProgram(command, environment);
 	checkPreloadable(program, command);
 	const prepared = prepareConfig(comuxConfig());
-	const childEnvironment = {...preloadEnvironment(environment, prepared.file), ...comuxVariables(options)};
-
-	const inputFd = typeof input === 'string' ? openSync(input, 'r') : undefined;
-	const started = performance.now();
+	const childEnvironment: NodeJS.ProcessEnv = {
+		...preloadEnvironment(environment, prepared.file),
+		...comuxVariables(options),
+		PDI_COMUX_TEMPORARY_CONFIG: '1',
+	};
+	delete childEnvironment['PDI_COMUX_ACTIVE'];
+	let child: ChildProcess;
 	try {
-		return await new Promise<ComuxRunResult>((resolve, reject) => {
-			const child = spawnChild(program, args, {
-				argv0: command,
-				cwd: options.cwd,
-				env: childEnvironment,
-				stdio: [inputFd ?? 'pipe', 'pipe', 'pipe'],
-			});
-			const stdout: Buffer[] = [];
-			const stderr: Buffer[] = [];
-			child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-			child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-			if (typeof input !== 'string') {
-				child.stdin?.on('error', () => undefined);
-				child.stdin?.end(input);
+		child = spawnChild(program, args, {argv0: command, cwd: options.cwd, env: childEnvironment, stdio, detached: true});
+	} catch (error) {
+		prepared.remove();
+		throw error;
+	}
+
+	let graceTimer: NodeJS.Timeout | undefined;
+	const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve, reject) => {
+		const settle = (): void => {
+			clearTimeout(graceTimer);
+			killGroup(child.pid);
+			prepared.remove();
+			running.delete(started);
+		};
+
+		child.once('error', error => {
+			settle();
+			reject(error);
+		});
+		child.once('exit', (code, signal) => {
+			settle();
+			resolve({code, signal});
+		});
+	});
+	const started: ComuxProcess = {
+		child,
+		exited,
+		stop() {
+			if (child.exitCode !== null || child.signalCode !== null || graceTimer !== undefined) {
+				return;
 			}
 
-			let timedOut = false;
-			const timer = setTimeout(() => {
-				timedOut = true;
-				child.kill('SIGKILL');
-			}, options.timeout ?? 30_000);
-			child.once('error', error => {
-				clearTimeout(timer);
-				reject(error);
-			});
-			child.once('close', (code, signal) => {
-				clearTimeout(timer);
-				resolve({
-					stdout: Buffer.concat(stdout),
-					stderr: Buffer.concat(stderr).toString('utf8'),
-					status: timedOut ? null : exitStatus(code, signal),
-					exitCode: code,
-					signal,
-					timedOut,
-					durationMs: performance.now() - started,
-				});
+			child.kill('SIGTERM');
+			graceTimer = setTimeout(() => {
+				killGroup(child.pid);
+			}, stopGraceMs);
+		},
+	};
+	running.add(started);
+	return started;
+}
+
+let signalsHandled = false;
+
+/**
+ * For the CLI: on SIGINT, SIGTERM or SIGHUP, stop every running replay, wait
+ * for it (its temporary config is removed then) and exit with 128+N.
+ */
+export function stopReplaysOnSignals(): void {
+	if (signalsHandled) {
+		return;
+	}
+
+	signalsHandled = true;
+	for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+		process.once(name, () => {
+			const runs = [...running];
+			for (const run of runs) {
+				run.stop();
+			}
+
+			void Promise.allSettled(runs.map(async run => run.exited)).then(() => {
+				process.exit(128 + constants.signals[name]);
 			});
 		});
+	}
+}
+
+/**
+ * Replays one comux conversation against a fresh `server` process: the
+ * server runs with the comux-accept backend, reads `input` (bytes, or the
+ * path of a comux file) instead of real clients, and exits by itself when
+ * the conversation is over. Nothing of the server keeps running after the
+ * promise settles.
+ *
+ * ```ts
+ * const {stdout, status} = await runComux(['/usr/sbin/nginx', '-c', conf], comux().conn(0, 'GET / HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes());
+ * ```
+ */
+export async function runComux(server: readonly string[], input: Uint8Array | string, options: RunComuxOptions = {}): Promise<ComuxRunResult> {
+	if (server[0] === undefined || server[0] === '') {
+		throw new TypeError('runComux: the server command is empty');
+	}
+
+	const inputFd = typeof input === 'string' ? openComuxFile(input) : undefined;
+	const started = performance.now();
+	try {
+		const run = startComux(server, [inputFd ?? 'pipe', 'pipe', 'pipe'], options);
+		const {child} = run;
+		const stdout: Buffer[] = [];
+		const stderr: Buffer[] = [];
+		child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+		child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+		if (typeof input !== 'string') {
+			child.stdin?.on('error', () => undefined);
+			child.stdin?.end(input);
+		}
+
+		let timedOut = false;
+		const timer = setTimeout(() => {
+			timedOut = true;
+			run.stop();
+		}, options.timeout ?? 30_000);
+		const closed = new Promise<void>(resolve => {
+			child.once('close', () => {
+				resolve();
+			});
+		});
+		try {
+			const {code, signal} = await run.exited;
+			await closed;
+			const errorText = Buffer.concat(stderr).toString('utf8');
+			return {
+				stdout: Buffer.concat(stdout),
+				stderr: errorText,
+				status: timedOut ? null : exitStatus(code, signal),
+				exitCode: code,
+				signal,
+				timedOut,
+				notServing: isNotServing(code, errorText),
+				durationMs: performance.now() - started,
+			};
+		} finally {
+			clearTimeout(timer);
+		}
 	} finally {
 		if (inputFd !== undefined) {
 			closeSync(inputFd);
 		}
-
-		prepared.remove();
 	}
 }

@@ -9,6 +9,16 @@
  * controller thread connects to the listening socket's own address, sends the
  * chunks in schedule order, writes the replies to the stdout the process
  * started with, and ends the process.
+ *
+ * One replay per process tree: before the server's main runs, the started
+ * process forks. The child goes on as the server; the parent stays behind as
+ * the guardian, a child subreaper that outlives every process of the server
+ * (daemons that fork and leave their session included), waits until the
+ * process that replayed has ended, kills what is left of the tree and ends
+ * with the replay's status. The claim to replay lives in memory shared by
+ * every forked process, so only the first process that waits for a client
+ * replays; programs the server executes run without the comux config and
+ * with PDI_COMUX_ACTIVE set, which leaves a re-loaded backend passive.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,11 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +63,20 @@ static struct sockaddr_storage listener_address;
 static socklen_t listener_length;
 static int have_listener;
 static int controller_started;
+static int passive;
+
+/* Shared by every process forked from the started one (MAP_SHARED). */
+typedef struct comux_tree {
+  pid_t guardian;
+  pid_t claimer;      /* the process that replays, 0 until one waits for a client */
+  int listened;       /* some process of the tree listened */
+  int done;           /* every chunk was sent and every reply collected */
+  int fatal_signal;   /* the signal that ended the claimer, when its handler saw it */
+  int exited;         /* the claimer called exit(exit_status) */
+  int exit_status;
+} comux_tree_t;
+
+static comux_tree_t *tree;
 
 static void
 say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -230,9 +258,52 @@ static void
 finish(void)
 {
   LOG("replay complete");
+  if (tree != NULL)
+    __atomic_store_n(&tree->done, 1, __ATOMIC_RELEASE);
   if (exit_immediate)
     _exit(0);
   exit(0);
+}
+
+/* The claimer's end, for a guardian that cannot wait for it (a forked worker
+ * or a daemon): a fatal signal or the status given to exit. */
+static void
+record_fatal_signal(int signal_number)
+{
+  __atomic_store_n(&tree->fatal_signal, signal_number, __ATOMIC_RELEASE);
+  raise(signal_number); /* SA_RESETHAND: the default action, as if not caught */
+}
+
+#ifdef __GLIBC__
+static void
+record_exit(int status, void *unused)
+{
+  (void)unused;
+  __atomic_store_n(&tree->exit_status, status, __ATOMIC_RELAXED);
+  __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+}
+#endif
+
+static void
+watch_claimer_end(void)
+{
+  if (tree == NULL || getppid() == tree->guardian)
+    return;
+  static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+    struct sigaction current;
+    if (sigaction(fatal[i], NULL, &current) != 0 || current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO))
+      continue;
+    struct sigaction recorder;
+    memset(&recorder, 0, sizeof recorder);
+    recorder.sa_handler = record_fatal_signal;
+    recorder.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&recorder.sa_mask);
+    sigaction(fatal[i], &recorder, NULL);
+  }
+#ifdef __GLIBC__
+  on_exit(record_exit, NULL);
+#endif
 }
 
 static void *
@@ -242,6 +313,7 @@ controller(void *unused)
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
+  watch_claimer_end();
   int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
   if (fds == NULL) {
     say(message_fd, "out of memory for %u connections", doc.num_conns);
@@ -292,11 +364,19 @@ controller(void *unused)
 static void
 server_waits(void)
 {
-  if (!__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE))
+  if (passive || !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE))
     return;
   int expected = 0;
   if (!__atomic_compare_exchange_n(&controller_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     return;
+  if (tree != NULL) {
+    pid_t nobody = 0;
+    if (!__atomic_compare_exchange_n(&tree->claimer, &nobody, getpid(), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      LOG("process %d waits for a client; process %d replays", (int)getpid(), (int)nobody);
+      return;
+    }
+    LOG("process %d replays", (int)getpid());
+  }
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
@@ -327,6 +407,8 @@ comux_listen(int fd, int backlog)
       listener_address = address;
       listener_length = length;
       __atomic_store_n(&have_listener, 1, __ATOMIC_RELEASE);
+      if (tree != NULL)
+        __atomic_store_n(&tree->listened, 1, __ATOMIC_RELEASE);
       LOG("listening socket fd %d", fd);
     }
     errno = saved;
@@ -397,6 +479,281 @@ comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const stru
   return ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask);
 }
 
+/* ---- the guardian */
+
+#define STATUS_UNKNOWN (-1)
+
+static int guardian_signals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+static void
+guardian_set(sigset_t *set)
+{
+  sigemptyset(set);
+  for (size_t i = 0; i < sizeof guardian_signals / sizeof guardian_signals[0]; i++)
+    sigaddset(set, guardian_signals[i]);
+}
+
+/* The state letter of /proc/PID/stat and the parent's pid, or 0 when the
+ * process is gone. */
+static char
+process_state(pid_t pid, pid_t *parent)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char text[512];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  text[n] = '\0';
+  char *after = strrchr(text, ')');
+  char state = 0;
+  int ppid = 0;
+  if (after == NULL || sscanf(after + 1, " %c %d", &state, &ppid) != 2)
+    return 0;
+  if (parent != NULL)
+    *parent = (pid_t)ppid;
+  return state;
+}
+
+static int
+still_running(pid_t pid)
+{
+  char state = process_state(pid, NULL);
+  return state != 0 && state != 'Z' && state != 'X';
+}
+
+typedef struct statuses {
+  pid_t server;
+  int server_status;
+  pid_t claimer;
+  int claimer_status;
+} statuses_t;
+
+static void
+note_status(statuses_t *known, pid_t pid, int status)
+{
+  if (pid == known->server)
+    known->server_status = status;
+  pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+  if (claimer != 0 && pid == claimer)
+    known->claimer_status = status;
+}
+
+/* Reaps what has ended; 1 when the guardian has no child left. */
+static int
+reap(statuses_t *known)
+{
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      note_status(known, pid, status);
+      continue;
+    }
+    if (pid < 0 && errno == EINTR)
+      continue;
+    return pid < 0 && errno == ECHILD;
+  }
+}
+
+/* SIGKILL to every descendant (found through /proc: orphans are re-parented
+ * to the guardian, so the tree is whole), until none is left. */
+static void
+kill_descendants(statuses_t *known)
+{
+  pid_t self = getpid();
+  size_t capacity = 256;
+  pid_t *pids = malloc(capacity * sizeof *pids);
+  pid_t *parents = malloc(capacity * sizeof *parents);
+  unsigned char *marked = malloc(capacity);
+  while (!reap(known)) {
+    size_t count = 0;
+    DIR *proc = opendir("/proc");
+    struct dirent *entry;
+    while (proc != NULL && pids != NULL && parents != NULL && marked != NULL && (entry = readdir(proc)) != NULL) {
+      char *end;
+      long pid = strtol(entry->d_name, &end, 10);
+      pid_t parent;
+      if (*end != '\0' || pid <= 0 || process_state((pid_t)pid, &parent) == 0)
+        continue;
+      if (count == capacity) {
+        capacity *= 2;
+        pid_t *more_pids = realloc(pids, capacity * sizeof *pids);
+        pid_t *more_parents = more_pids ? realloc(parents, capacity * sizeof *parents) : NULL;
+        unsigned char *more_marked = more_parents ? realloc(marked, capacity) : NULL;
+        if (more_pids)
+          pids = more_pids;
+        if (more_parents)
+          parents = more_parents;
+        if (more_marked)
+          marked = more_marked;
+        if (!more_marked) {
+          capacity /= 2;
+          break;
+        }
+      }
+      pids[count] = (pid_t)pid;
+      parents[count] = parent;
+      marked[count] = 0;
+      count++;
+    }
+    if (proc != NULL)
+      closedir(proc);
+    for (int grown = 1; grown;) {
+      grown = 0;
+      for (size_t i = 0; i < count; i++) {
+        if (marked[i])
+          continue;
+        int descendant = parents[i] == self;
+        for (size_t j = 0; !descendant && j < count; j++)
+          descendant = marked[j] && pids[j] == parents[i];
+        if (descendant) {
+          marked[i] = 1;
+          grown = 1;
+        }
+      }
+    }
+    for (size_t i = 0; i < count; i++)
+      if (marked[i])
+        kill(pids[i], SIGKILL);
+    struct timespec pause = {0, 1000000};
+    nanosleep(&pause, NULL);
+  }
+  free(pids);
+  free(parents);
+  free(marked);
+}
+
+/* Ends the guardian the way `status` (a wait status) ended a process. */
+static void __attribute__((noreturn))
+end_like(int status)
+{
+  if (WIFSIGNALED(status)) {
+    int signal_number = WTERMSIG(status);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(signal_number, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signal_number);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
+    raise(signal_number);
+    _exit(128 + signal_number);
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+static void
+describe_status(int status, char *text, size_t size)
+{
+  if (status == STATUS_UNKNOWN)
+    snprintf(text, size, "ended");
+  else if (WIFSIGNALED(status))
+    snprintf(text, size, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  else
+    snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* The guardian's life: wait until the replay is over (the claimer ended), the
+ * whole server ended without replaying, or a signal asks to stop; then kill
+ * what is left and end with the replay's status. */
+static void __attribute__((noreturn))
+guard(pid_t server)
+{
+  statuses_t known = {server, STATUS_UNKNOWN, 0, STATUS_UNKNOWN};
+  sigset_t waited;
+  guardian_set(&waited);
+  int stop_signal = 0;
+  for (;;) {
+    int none_left = reap(&known);
+    pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+    if (claimer != 0 && known.claimer_status == STATUS_UNKNOWN && !still_running(claimer)) {
+      int status;
+      if (waitpid(claimer, &status, WNOHANG) == claimer)
+        note_status(&known, claimer, status);
+      break;
+    }
+    if (none_left || known.claimer_status != STATUS_UNKNOWN)
+      break;
+    /* A claimer that is not this process's child ends unseen: look again soon. */
+    struct timespec tick = {0, 10000000};
+    int got = sigtimedwait(&waited, NULL, &tick);
+    if (got > 0 && got != SIGCHLD) {
+      stop_signal = got;
+      break;
+    }
+  }
+  kill_descendants(&known);
+
+  pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+  const char *stage = __atomic_load_n(&tree->listened, __ATOMIC_ACQUIRE) ? "waited for a client" : "listened";
+  if (claimer == 0) {
+    char how[128];
+    if (stop_signal != 0)
+      snprintf(how, sizeof how, "was stopped by signal %d (%s)", stop_signal, strsignal(stop_signal));
+    else
+      describe_status(known.server_status, how, sizeof how);
+    say(message_fd, "the server %s before it %s", how, stage);
+    _exit(COMUX_EXIT_NOT_SERVING);
+  }
+  if (stop_signal != 0)
+    end_like(stop_signal); /* a wait status of "killed by stop_signal" */
+  if (known.claimer_status != STATUS_UNKNOWN)
+    end_like(known.claimer_status);
+  int fatal = __atomic_load_n(&tree->fatal_signal, __ATOMIC_ACQUIRE);
+  if (fatal != 0)
+    end_like(fatal);
+  if (__atomic_load_n(&tree->exited, __ATOMIC_ACQUIRE))
+    _exit(__atomic_load_n(&tree->exit_status, __ATOMIC_RELAXED) & 0xff);
+  if (__atomic_load_n(&tree->done, __ATOMIC_ACQUIRE))
+    _exit(0);
+  say(message_fd, "process %d, which replayed, ended without a status", (int)claimer);
+  _exit(1);
+}
+
+/* Forks the server off the started process, which stays behind as its
+ * guardian (and never returns from here). Without a guardian (no memory to
+ * share, no fork), the server runs unguarded as before. */
+static void
+start_guardian(void)
+{
+  tree = mmap(NULL, sizeof *tree, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (tree == MAP_FAILED) {
+    tree = NULL;
+    say(message_fd, "no shared memory for the replay claim: %s", strerror(errno));
+    return;
+  }
+  memset(tree, 0, sizeof *tree);
+  tree->guardian = getpid();
+
+  sigset_t blocked, previous_mask;
+  guardian_set(&blocked);
+  sigprocmask(SIG_BLOCK, &blocked, &previous_mask);
+  struct sigaction default_child, previous_child;
+  memset(&default_child, 0, sizeof default_child);
+  default_child.sa_handler = SIG_DFL;
+  sigaction(SIGCHLD, &default_child, &previous_child);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    LOG("cannot become a child subreaper: %s", strerror(errno));
+  pid_t server = fork();
+  if (server != 0) {
+    if (server > 0)
+      guard(server);
+    say(message_fd, "cannot fork the server from its guardian: %s", strerror(errno));
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+  }
+  sigaction(SIGCHLD, &previous_child, NULL);
+  sigprocmask(SIG_SETMASK, &previous_mask, NULL);
+  if (server < 0) {
+    munmap(tree, sizeof *tree);
+    tree = NULL;
+  }
+}
+
 /* ---- life cycle */
 
 static int
@@ -409,6 +766,25 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  /* pdi comux run's config: read by now, not needed by anyone after. */
+  const char *config = getenv("PDI_CONFIG");
+  if (getenv("PDI_COMUX_TEMPORARY_CONFIG") != NULL && config != NULL && *config != '\0') {
+    char directory[4096];
+    snprintf(directory, sizeof directory, "%s", config);
+    char *slash = strrchr(directory, '/');
+    unlink(config);
+    if (slash != NULL && slash != directory) {
+      *slash = '\0';
+      rmdir(directory);
+    }
+  }
+  if (getenv("PDI_COMUX_ACTIVE") != NULL) {
+    /* Executed by a server that is replaying: pass everything through. */
+    passive = 1;
+    unsetenv("PDI_CONFIG");
+    unsetenv("DI_CFG_FILE");
+    return 0;
+  }
   message_fd = keep_fd(STDERR_FILENO);
   output_fd = keep_fd(STDOUT_FILENO);
   const char *log = getenv("PDI_COMUX_LOG");
@@ -450,10 +826,12 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     setrlimit(RLIMIT_NOFILE, &limit);
   }
   LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, input_length);
-  /* The conversation is this process's: programs it starts (CGI, helpers)
-   * run without the comux config instead of replaying it again. */
+  start_guardian();
+  /* The conversation is this tree's: programs it starts (CGI, helpers)
+   * run without the comux config, or passive if they load it again. */
   unsetenv("PDI_CONFIG");
   unsetenv("DI_CFG_FILE");
+  setenv("PDI_COMUX_ACTIVE", "1", 1);
   return 0;
 }
 

@@ -12,6 +12,10 @@
 #define COMUX_MAX_CHUNK_LEN 67108864ull
 #define COMUX_MAX_INPUT 268435456ull
 
+/* The exit status of a replay whose server ended (or was stopped) before it
+ * waited for a client. */
+#define COMUX_EXIT_NOT_SERVING 4
+
 #define COMUX_AWAIT_RESPONSE 0x1u
 #define COMUX_NO_SHUTDOWN 0x2u
 

@@ -1,0 +1,173 @@
+// Servers that daemonize, fork workers or never wait for a client: one replay
+// per process tree, a distinct status when nothing was replayed, and nothing
+// of the server left running afterwards.
+import {execFile} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
+import test from 'ava';
+import {comux} from '../src/ts/comux/builder.js';
+import {COMUX_NOT_SERVING, runComux} from '../src/ts/comux/replay.js';
+import {pdi} from './helpers/cli.js';
+import {compileConfig} from '../src/ts/config/index.js';
+import {comuxConfig} from '../src/ts/comux/replay.js';
+import {pdiPaths} from '../src/ts/index.js';
+import {canConnect, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-daemon-'));
+test.after.always(() => {
+	rmSync(scratch, {recursive: true, force: true});
+});
+
+const twoRequests = comux()
+	.conn(0, 'GET /hello.txt HTTP/1.0\r\n\r\n', {awaitResponse: true})
+	.conn(1, 'GET /nothing-here HTTP/1.0\r\n\r\n', {awaitResponse: true})
+	.bytes();
+const twoRequestsFile = path.join(scratch, 'two.comux');
+writeFileSync(twoRequestsFile, twoRequests);
+
+async function daemonNginx(t: {teardown(fn: () => void): void}): Promise<ServerSpec> {
+	const spec = nginxCommand(webRoot(), await freePort(), {daemon: true, workers: 2});
+	t.teardown(() => {
+		for (const pid of processesHoldingFilesIn(spec.directory)) {
+			process.kill(pid, 'SIGKILL');
+		}
+
+		rmSync(spec.directory, {recursive: true, force: true});
+	});
+	return spec;
+}
+
+function count(text: string, pattern: RegExp): number {
+	return [...text.matchAll(pattern)].length;
+}
+
+test.serial('the daemon nginx config really daemonizes: plain nginx returns at once and its master and workers keep serving', async t => {
+	const spec = await daemonNginx(t);
+	const code = await new Promise<number | null>(resolve => {
+		execFile(spec.command, spec.args, error => {
+			resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0);
+		});
+	});
+	t.is(code, 0);
+	await delay(300);
+	t.true(await canConnect(spec.port));
+	t.true(processesHoldingFilesIn(spec.directory).length >= 3, 'a master and two workers');
+});
+
+test.serial('pdi comux run with nginx in daemon mode replays once, waits for the replay, and no nginx process remains', async t => {
+	const spec = await daemonNginx(t);
+	const result = await pdi(['comux', 'run', twoRequestsFile, '--', spec.command, ...spec.args], {timeout: 30_000});
+	t.is(result.code, 0, result.stderr);
+	t.is(count(result.stdout, /^HTTP\/1\.1 200 OK\r$/gm), 1, result.stdout);
+	t.is(count(result.stdout, /^HTTP\/1\.1 404 Not Found\r$/gm), 1);
+	t.regex(result.stdout, /\r\n\r\nhello\n/);
+	t.deepEqual(processesHoldingFilesIn(spec.directory), []);
+	t.false(await canConnect(spec.port));
+});
+
+test.serial('runComux and pdi comux replay on daemon nginx: every file replayed once, nothing left running', async t => {
+	const spec = await daemonNginx(t);
+	const result = await runComux([spec.command, ...spec.args], twoRequests, {timeout: 30_000});
+	t.is(result.status, 0, result.stderr);
+	t.false(result.notServing);
+	t.is(count(result.stdout.toString('latin1'), /^HTTP\/1\.1 /gm), 2);
+	t.deepEqual(processesHoldingFilesIn(spec.directory), []);
+
+	const corpus = path.join(scratch, 'corpus');
+	rmSync(corpus, {recursive: true, force: true});
+	(await import('node:fs')).mkdirSync(corpus);
+	for (let index = 0; index < 3; index++) {
+		writeFileSync(path.join(corpus, `get-${index}.comux`), comux().conn(0, `GET /hello.txt?${index} HTTP/1.0\r\n\r\n`, {awaitResponse: true}).bytes());
+	}
+
+	const report = await pdi(['comux', 'replay', corpus, '--json', '--', spec.command, ...spec.args], {timeout: 60_000});
+	t.is(report.code, 0, report.stderr);
+	const parsed = JSON.parse(report.stdout) as {files: Array<{verdict: string; outputBytes: number}>; crashes: number; notServing: number};
+	t.deepEqual(parsed.files.map(entry => entry.verdict), ['ok', 'ok', 'ok']);
+	t.true(parsed.files.every(entry => entry.outputBytes > 100));
+	t.is(parsed.notServing, 0);
+	t.deepEqual(processesHoldingFilesIn(spec.directory), []);
+	t.false(await canConnect(spec.port));
+});
+
+test.serial('nginx with a master process and two workers in the foreground replays in one worker only, then everything ends', async t => {
+	const spec = nginxCommand(webRoot(), await freePort(), {workers: 2});
+	t.teardown(() => {
+		rmSync(spec.directory, {recursive: true, force: true});
+	});
+	const result = await runComux([spec.command, ...spec.args], twoRequests, {timeout: 30_000});
+	t.is(result.status, 0, result.stderr);
+	t.is(count(result.stdout.toString('latin1'), /^HTTP\/1\.1 /gm), 2);
+	t.deepEqual(processesHoldingFilesIn(spec.directory), []);
+});
+
+const python = '/usr/bin/python3';
+const listensThenExits = `import socket
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen()
+`;
+
+test.serial('a server that never listens is not a successful replay: pdi comux run exits 4 with one line', async t => {
+	const result = await pdi(['comux', 'run', twoRequestsFile, '--', '/bin/true']);
+	t.is(result.code, COMUX_NOT_SERVING);
+	t.is(result.stdout, '');
+	t.is(result.stderr, 'pdi-comux: the server exited with status 0 before it listened\n');
+	const failing = await pdi(['comux', 'run', twoRequestsFile, '--', '/bin/false']);
+	t.is(failing.code, COMUX_NOT_SERVING);
+	t.is(failing.stderr, 'pdi-comux: the server exited with status 1 before it listened\n');
+	const crashing = await pdi(['comux', 'run', twoRequestsFile, '--', '/bin/sh', '-c', 'kill -SEGV $$']);
+	t.is(crashing.code, COMUX_NOT_SERVING);
+	t.regex(crashing.stderr, /^pdi-comux: the server was killed by signal 11 \([^)]+\) before it listened\n$/);
+	const listening = await pdi(['comux', 'run', twoRequestsFile, '--', python, '-c', listensThenExits]);
+	t.is(listening.code, COMUX_NOT_SERVING);
+	t.is(listening.stderr, 'pdi-comux: the server exited with status 0 before it waited for a client\n');
+});
+
+test.serial('a server that times out before it listens is reported as such by runComux, pdi comux run and pdi comux replay', async t => {
+	const sleeping = await runComux(['/bin/sleep', '30'], twoRequests, {timeout: 300});
+	t.true(sleeping.timedOut);
+	t.true(sleeping.notServing);
+	t.is(sleeping.exitCode, COMUX_NOT_SERVING);
+	t.regex(sleeping.stderr, /^pdi-comux: the server was stopped by signal 15 \([^)]+\) before it listened\n$/);
+	t.true(sleeping.durationMs < 10_000);
+
+	const run = await pdi(['comux', 'run', '--timeout', '300', twoRequestsFile, '--', '/bin/sleep', '30']);
+	t.is(run.code, COMUX_NOT_SERVING);
+	t.regex(run.stderr, /before it listened\npdi: the replay took longer than 300 ms and was stopped\n$/);
+
+	const corpus = path.join(scratch, 'not-serving');
+	rmSync(corpus, {recursive: true, force: true});
+	(await import('node:fs')).mkdirSync(corpus);
+	writeFileSync(path.join(corpus, 'a.comux'), twoRequests);
+	const replayed = await pdi(['comux', 'replay', corpus, '--timeout', '300', '--', '/bin/sleep', '30']);
+	t.is(replayed.code, 1);
+	t.regex(replayed.stdout, /^a\.comux\s+no-listen\s+-\s/m);
+	t.regex(replayed.stdout, /1 files: 1 no-listen/);
+	const exited = await pdi(['comux', 'replay', corpus, '--json', '--', '/bin/true']);
+	t.is(exited.code, 1);
+	const report = JSON.parse(exited.stdout) as {files: Array<{verdict: string; status: number}>; notServing: number};
+	t.deepEqual(report.files.map(entry => [entry.verdict, entry.status]), [['no-listen', COMUX_NOT_SERVING]]);
+	t.is(report.notServing, 1);
+});
+
+test.serial('a program the replaying server executes with the comux config again stays passive: it serves real clients and replays nothing', async t => {
+	const config = path.join(scratch, 'comux.cfg');
+	writeFileSync(config, compileConfig(comuxConfig()));
+	const conversation = [{conn: 0, data: Buffer.from('real client\n'), awaitResponse: true}];
+	const server = await startEcho('epoll', {
+		env: {...process.env, LD_PRELOAD: pdiPaths().preload, PDI_CONFIG: config, PDI_COMUX_ACTIVE: '1', PDI_COMUX_INPUT: twoRequestsFile},
+	});
+	t.teardown(server.stop);
+	t.is((await plainExchange(server.port, conversation)).toString(), 'real client\n');
+	t.is((await plainExchange(server.port, conversation)).toString(), 'real client\n', 'still serving after a client');
+});
+
+test.serial('the replaying server\'s environment has PDI_COMUX_ACTIVE and no PDI_CONFIG, so what it executes does not replay', async t => {
+	const script = 'import os, socket\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen()\nprint(os.environ.get("PDI_COMUX_ACTIVE"), os.environ.get("PDI_CONFIG"), flush=True)\ns.accept()\n';
+	const result = await runComux([python, '-c', script], twoRequests, {timeout: 30_000});
+	t.is(result.status, 0, result.stderr);
+	t.is(result.stdout.toString(), '1 None\n');
+});
