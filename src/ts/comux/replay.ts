@@ -4,7 +4,7 @@ import {constants} from 'node:os';
 import type {PdiConfig} from '../config/index.js';
 import {checkPreloadable, resolveProgram} from '../inspect/program.js';
 import {prepareConfig} from '../launch/prepared-config.js';
-import {exitStatus} from '../launch/run.js';
+import {exitStatus, receiveSignals} from '../launch/signals.js';
 import {preloadEnvironment} from '../launch/environment.js';
 import {fileErrorReason} from '../config/config-error.js';
 import {PdiError} from '../errors.js';
@@ -172,8 +172,13 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 	}
 
 	let graceTimer: NodeJS.Timeout | undefined;
+	// A signal stops the whole server through its guardian (not the guardian alone).
+	const releaseSignals = receiveSignals(() => {
+		started.stop();
+	});
 	const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve, reject) => {
 		const settle = (): void => {
+			releaseSignals();
 			clearTimeout(graceTimer);
 			killGroup(child.pid);
 			prepared.remove();

@@ -4,30 +4,31 @@ import {constants} from 'node:os';
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-const children = new Set<ChildProcess>();
+const receivers = new Set<(signal: NodeJS.Signals) => void>();
 let lastForwarded: NodeJS.Signals | undefined;
 
 function forward(signal: NodeJS.Signals): void {
 	lastForwarded = signal;
-	for (const child of children) {
-		child.kill(signal);
+	for (const receive of receivers) {
+		receive(signal);
 	}
 }
 
 /**
- * Passes SIGINT, SIGTERM and SIGHUP received by this process on to `child`
- * until the returned function is called (when the child has exited).
+ * Hands SIGINT, SIGTERM and SIGHUP received by this process to `receive`
+ * (which stops what pdi started) until the returned function is called;
+ * meanwhile they do not end pdi at once.
  */
-export function forwardSignals(child: ChildProcess): () => void {
-	if (children.size === 0) {
+export function receiveSignals(receive: (signal: NodeJS.Signals) => void): () => void {
+	if (receivers.size === 0) {
 		for (const signal of forwardedSignals) {
 			process.on(signal, forward);
 		}
 	}
 
-	children.add(child);
+	receivers.add(receive);
 	return () => {
-		if (children.delete(child) && children.size === 0) {
+		if (receivers.delete(receive) && receivers.size === 0) {
 			for (const signal of forwardedSignals) {
 				process.off(signal, forward);
 			}
@@ -35,9 +36,17 @@ export function forwardSignals(child: ChildProcess): () => void {
 	};
 }
 
+/**
+ * Passes SIGINT, SIGTERM and SIGHUP received by this process on to `child`
+ * until the returned function is called (when the child has exited).
+ */
+export function forwardSignals(child: ChildProcess): () => void {
+	return receiveSignals(signal => child.kill(signal));
+}
+
 /** Whether a program started by pdi is running and receives the signals this process gets. */
 export function forwardingSignals(): boolean {
-	return children.size > 0;
+	return receivers.size > 0;
 }
 
 /** The last signal passed on to a program started by pdi, if any. */
