@@ -332,11 +332,15 @@ pdi_cb_finish(void)
   }
   unsigned long no_thread = __atomic_load_n(&skipped_no_thread, __ATOMIC_RELAXED);
   unsigned long stack_full = __atomic_load_n(&skipped_stack_full, __ATOMIC_RELAXED);
-  if (no_thread || stack_full)
+  if (no_thread)
     pdi_log(PDI_LOG_WARNING,
-            "callback: %lu calls ran without hooks (%lu: more than max_threads = %u threads, %lu: callback stack of "
-            "cb_stack_size = %zu bytes full)",
-            no_thread + stack_full, no_thread, limits.max_threads, stack_full, limits.stack_size);
+            "callback: %lu calls ran without hooks, on threads beyond max_threads = %u (maxThreads in JSON/YAML)",
+            no_thread, limits.max_threads);
+  if (stack_full)
+    pdi_log(PDI_LOG_WARNING,
+            "callback: %lu calls ran without hooks, nested deeper than cb_stack_size = %zu bytes holds (%zu calls; "
+            "cbStackSize in JSON/YAML)",
+            stack_full, limits.stack_size, limits.stack_size / sizeof(pdi_cb_entry_t));
 }
 
 /* ---- accessors */

@@ -7,6 +7,9 @@ import {runProgram} from '../launch/run.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {checkOutputFile} from './output-file.js';
 
+/** Callback stack per thread for `pdi trace` (the default 1 KiB holds about 9 nested calls). */
+const traceStackSize = 65_536;
+
 /** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
 function reportMatched(reportFile: string): boolean | undefined {
 	try {
@@ -55,6 +58,8 @@ export function registerTraceCommand(cli: Command): void {
 				process.exitCode = await runProgram(program, args, {
 					env,
 					config: {
+						// A tracer wants deep programs whole: 64 KiB per thread holds about 600 nested calls.
+						options: {cbStackSize: traceStackSize},
 						backends: [{name: 'trace', library: 'trace'}],
 						rules: [{callback: {object: options.object, backend: 'trace'}}],
 					},
