@@ -4,6 +4,7 @@
 #include <napi.h>
 
 extern "C" {
+#include "../arch/arch.h"
 #include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"

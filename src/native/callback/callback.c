@@ -6,46 +6,11 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
+#include "../arch/arch.h"
 #include "callback.h"
-
-#if defined(__x86_64__)
-#include "arch/x86_64/frame.h"
-#elif defined(__aarch64__)
-#include "arch/aarch64/frame.h"
-#elif defined(__i386__)
-#include "arch/i386/frame.h"
-#else
-/* Other architectures have no handler yet (pdi_cb_prepare refuses them);
- * these only let the portable part compile. */
-#define CB_FRAME_REGISTERS 0
-#define CB_FRAME_SITE 0
-#define CB_FRAME_TARGET 8
-#define CB_FRAME_VECTORS 16
-#define CB_FRAME_VECTOR_STRIDE 16
-#define CB_FRAME_SIZE 32
-#define CB_RETURN_RAX 0
-#define CB_RETURN_XMM0 16
-#define CB_INT_REGISTERS 6
-#define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)(stack_pointer))
-#define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
-#define CB_NO_HANDLER 1
-#endif
-
-#if defined(CB_NO_HANDLER)
-#define CB_INSIDE_HANDLERS(address) ((void)(address), 0)
-#else
-/* Labels around the code of handler.S. */
-PDI_HIDDEN extern const char pdi_cb_handlers_begin[];
-PDI_HIDDEN extern const char pdi_cb_handlers_end[];
-#define CB_INSIDE_HANDLERS(address) \
-  ((address) >= (uintptr_t)pdi_cb_handlers_begin && (address) < (uintptr_t)pdi_cb_handlers_end)
-#endif
 
 /* A word of the handler's frame, by byte offset. */
 #define CB_AT(frame, offset) (*(uintptr_t *)((char *)(frame) + (offset)))
-#ifndef CB_STACK_POINTER
-#define CB_STACK_POINTER(frame) ((uintptr_t)(frame) + CB_FRAME_SIZE)
-#endif
 
 typedef struct cb_site {
   uintptr_t target;

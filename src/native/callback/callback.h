@@ -1,5 +1,5 @@
 /* Callback: every imported function call of an object goes through a stub
- * into a per-architecture assembly handler (arch/<arch>/handler.S), which
+ * into a per-architecture assembly handler (section 3 of arch/arch.h), which
  * calls the C pre path, calls the real function with the caller's stack
  * intact, then calls the C post path. */
 #ifndef PDI_CALLBACK_H
@@ -62,10 +62,5 @@ PDI_HIDDEN uintptr_t pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i);
 PDI_HIDDEN double pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i);
 PDI_HIDDEN uintptr_t pdi_ret_int_impl(const pdi_cb_call_t *call);
 PDI_HIDDEN double pdi_ret_double_impl(const pdi_cb_call_t *call);
-
-/* Per architecture (arch/<arch>/). */
-PDI_HIDDEN size_t pdi_arch_stub_size(void);
-PDI_HIDDEN int pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer_address);
-PDI_HIDDEN uintptr_t pdi_arch_handler(void);
 
 #endif

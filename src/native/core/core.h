@@ -120,8 +120,9 @@ PDI_HIDDEN const pdi_object_t *pdi_objects_containing(const pdi_objects_t *set, 
 /* Whether [address, address+len) lies inside one executable segment. */
 PDI_HIDDEN int pdi_object_in_code(const pdi_object_t *object, uintptr_t address, size_t len);
 
-/* Object patterns of DESIGN §4: $main, soname or file name, absolute path,
- * glob, and "*" for every object that is not protected (pdi, vDSO). */
+/* Object patterns (docs/config.md, "The model"): $main, soname or file name,
+ * absolute path, glob, and "*" for every object that is not protected (pdi,
+ * vDSO). */
 PDI_HIDDEN int pdi_object_matches(const pdi_object_t *object, const char *pattern);
 PDI_HIDDEN int pdi_glob_match(const char *pattern, const char *text);
 
@@ -212,14 +213,6 @@ typedef struct pdi_binding {
 /* What a slot points to now: still lazy, null, or which object and symbol. */
 PDI_HIDDEN void pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *object, const pdi_slot_t *slot,
                                  pdi_binding_t *out);
-
-/* ---- per-architecture facts (src/native/core/arch/) */
-
-PDI_HIDDEN const char *pdi_arch_name(void);
-PDI_HIDDEN unsigned pdi_arch_slot_kind(unsigned reloc_type);
-PDI_HIDDEN int pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t value);
-/* Runs an IFUNC resolver with the arguments ld.so gives it here. */
-PDI_HIDDEN uintptr_t pdi_arch_call_ifunc_resolver(uintptr_t resolver);
 
 /* ---- errors: one thread-local message, like plthook's accessor */
 

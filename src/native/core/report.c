@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../arch/arch.h"
 #include "core.h"
 
 typedef struct slot_report {

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "../arch/arch.h"
 #include "core.h"
 
 /* What ld.so would bind a reference to: the first definition in load order,

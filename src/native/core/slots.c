@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "../arch/arch.h"
 #include "core.h"
 
 const char *

@@ -3,6 +3,7 @@
 #include <link.h>
 #include <string.h>
 
+#include "../arch/arch.h"
 #include "../session/session.h"
 #include "loadwatch.h"
 

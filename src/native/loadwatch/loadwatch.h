@@ -12,7 +12,4 @@ PDI_HIDDEN int pdi_loadwatch_start(void);
 /* How many loads came too thick (pending constructors beyond the pool). */
 PDI_HIDDEN unsigned pdi_loadwatch_missed(void);
 
-/* Per architecture (loadwatch/arch/): make the code at `from` branch to `to`. */
-PDI_HIDDEN int pdi_arch_redirect_code(uintptr_t from, uintptr_t to);
-
 #endif

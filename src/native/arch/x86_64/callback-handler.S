@@ -19,7 +19,7 @@
  */
 #if defined(__x86_64__)
 
-#include "frame.h"
+#include "callback-frame.h"
 
 	.text
 

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "../../callback.h"
+#include "../arch.h"
 
 extern void pdi_cb_handler(void) __attribute__((visibility("hidden")));
 

@@ -5,7 +5,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
-#include "../loadwatch.h"
+#include "../arch.h"
 
 /* _dl_debug_state is `ret` (or `endbr32; ret`) followed by padding up to
  * the next 16-byte boundary: glibc pads with a multi-byte nop

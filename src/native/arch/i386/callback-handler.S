@@ -18,7 +18,7 @@
  */
 #if defined(__i386__)
 
-#include "frame.h"
+#include "callback-frame.h"
 
 	.text
 

@@ -4,7 +4,7 @@
 
 #include <sys/auxv.h>
 
-#include "../core.h"
+#include "../arch.h"
 
 const char *
 pdi_arch_name(void)

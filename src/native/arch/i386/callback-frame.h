@@ -1,6 +1,7 @@
 /* The i386 handler's frame (offsets from esp after it is built), shared by
- * handler.S and the C paths. The stub pushed the site index just below the
- * caller's return address, so the frame ends with it. */
+ * callback-handler.S and the C paths (arch.h lists what they read). The
+ * stub pushed the site index just below the caller's return address, so the
+ * frame ends with it. */
 #ifndef PDI_CB_FRAME_I386_H
 #define PDI_CB_FRAME_I386_H
 

@@ -5,7 +5,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
-#include "../loadwatch.h"
+#include "../arch.h"
 
 static int
 is_padding(unsigned char byte)

@@ -1,5 +1,5 @@
 /* The aarch64 handler's frame (offsets from sp after it is built), shared by
- * handler.S and the C paths. */
+ * callback-handler.S and the C paths (arch.h lists what they read). */
 #ifndef PDI_CB_FRAME_AARCH64_H
 #define PDI_CB_FRAME_AARCH64_H
 

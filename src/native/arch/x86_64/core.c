@@ -1,7 +1,7 @@
 #if defined(__x86_64__)
 #define _GNU_SOURCE
-#include "../core.h"
-#include "x86_plt.h"
+#include "../arch.h"
+#include "../x86_plt.h"
 
 const char *
 pdi_arch_name(void)

@@ -1,5 +1,6 @@
-/* The handler's frame on the program stack (offsets from rsp after it is
- * built), shared by handler.S and the C paths. */
+/* The x86-64 handler's frame on the program stack (offsets from rsp after
+ * it is built), shared by callback-handler.S and the C paths (arch.h lists
+ * what they read). */
 #ifndef PDI_CB_FRAME_X86_64_H
 #define PDI_CB_FRAME_X86_64_H
 

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "../../callback.h"
+#include "../arch.h"
 
 extern void pdi_cb_handler_sse(void) __attribute__((visibility("hidden")));
 extern void pdi_cb_handler_avx(void) __attribute__((visibility("hidden")));

@@ -1,7 +1,7 @@
 #if defined(__i386__)
 #define _GNU_SOURCE
-#include "../core.h"
-#include "x86_plt.h"
+#include "../arch.h"
+#include "../x86_plt.h"
 
 const char *
 pdi_arch_name(void)

@@ -17,7 +17,7 @@
  */
 #if defined(__aarch64__)
 
-#include "frame.h"
+#include "callback-frame.h"
 
 	.text
 

@@ -5,7 +5,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
-#include "../loadwatch.h"
+#include "../arch.h"
 
 static int
 in_branch_range(uintptr_t from, uintptr_t to)
