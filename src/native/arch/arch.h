@@ -3,11 +3,11 @@
  * Each architecture is one folder, src/native/arch/<arch>/, with one file per
  * mechanism that needs the machine:
  *
- *   core.c              the ELF model's relocation facts       (section 1)
- *   loadwatch.c         the patch that watches the loader      (section 2)
- *   callback-frame.h    the callback handler's frame layout    (section 3)
- *   callback-stubs.c    the call-site stubs, the handler choice (section 3)
- *   callback-handler.S  the callback handler                   (section 3)
+ *   core.c              the ELF model's relocation facts      (section 1)
+ *   loadwatch.c         the patch that watches the loader     (section 2)
+ *   callback-frame.h    the callback handler's frame layout   (section 3)
+ *   callback-stubs.c    the call-site stubs, which handler    (section 3)
+ *   callback-handler.S  the callback handler                  (section 3)
  *
  * Each of those files is wrapped in `#if defined(__<arch>__)`, so the one
  * source list of binding.gyp names every port and the target's compiler keeps
@@ -26,10 +26,10 @@
  *   4. the port's `#elif` line in the selector below;
  *   5. the port's files in core_sources of binding.gyp;
  *   6. outside C: the ELF machine number in src/ts/elf/file.ts, Node's name
- *      for the architecture in hostMachines (the TypeScript launcher's
- *      program.ts), and a cross compiler, qemu and sysroot in
- *      scripts/build-arch.mjs, scripts/test-arch.mjs and test/helpers/preload.ts,
- *      so that `npm run test:arch` runs the suites there.
+ *      for the architecture in hostMachines (src/ts/inspect/program.ts), a
+ *      cross compiler, qemu and sysroot in scripts/build-arch.mjs,
+ *      scripts/test-arch.mjs and test/helpers/preload.ts, and their Debian
+ *      packages in .ci/run: `npm run test:arch` then runs the suites there.
  */
 #ifndef PDI_ARCH_H
 #define PDI_ARCH_H
@@ -52,8 +52,9 @@ PDI_HIDDEN const char *pdi_arch_name(void);
 PDI_HIDDEN unsigned pdi_arch_slot_kind(unsigned reloc_type);
 
 /* Whether `value`, read from a PDI_SLOT_JUMP_SLOT slot, still points at the
- * object's own lazy-binding PLT code for that slot, i.e. the slot is unbound.
- * Reads code only after pdi_object_in_code() vouches for it. */
+ * object's own lazy-binding PLT code, i.e. the slot is unbound (where that
+ * code names its slot, as x86's `push` does, it must name this one). Reads
+ * code only after pdi_object_in_code() vouches for it. */
 PDI_HIDDEN int pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t value);
 
 /* Runs an IFUNC resolver with the arguments ld.so gives it on this
