@@ -12,13 +12,13 @@ import {
 	serializeComux,
 	type ComuxDocument,
 } from '../comux/format.js';
-import {fileErrorReason} from '../config/config-error.js';
-import {PdiError} from '../errors.js';
+import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
+import {fileFailure, PdiError} from '../errors.js';
 
 const previewLength = 40;
 
 function readFailure(file: string, error: unknown): PdiError {
-	return new PdiError(`cannot read ${file}: ${fileErrorReason(error)}`, {cause: error});
+	return fileFailure(file, error);
 }
 
 async function readStdin(limit: number): Promise<{bytes: Uint8Array; length: number}> {
@@ -228,16 +228,14 @@ function collect(value: string, previous: string[] = []): string[] {
 
 async function documentFromJson(file: string): Promise<ComuxDocument> {
 	const name = file === '-' ? 'stdin' : file;
-	let value: unknown;
-	try {
-		value = JSON.parse(await readText(file));
-	} catch (error) {
-		if (error instanceof PdiError) {
-			throw error;
-		}
-
-		throw new PdiError(`${name}: invalid JSON: ${(error as Error).message}`, {cause: error});
+	const text = await readText(file);
+	const problem = findJsonSyntaxProblem(text);
+	if (problem) {
+		const {line, column} = lineAndColumn(text, problem.offset);
+		throw new PdiError(`${name}:${line}:${column}: JSON syntax error: ${problem.reason}`);
 	}
+
+	const value = JSON.parse(text) as unknown;
 
 	try {
 		return comuxFromDescription(value);
@@ -318,7 +316,7 @@ export function registerComuxCommands(cli: Command): Command {
 				try {
 					writeFileSync(options.output, output);
 				} catch (error) {
-					throw new PdiError(`cannot write ${options.output}: ${fileErrorReason(error)}`, {cause: error});
+					throw fileFailure(options.output, error);
 				}
 			}
 		});
