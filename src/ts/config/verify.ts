@@ -122,7 +122,8 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		try {
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
-			add(`backend '${backend.name}': ${(error as Error).message}`, backend.origin, 'backend');
+			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
+			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, backend.origin, 'backend');
 			libraries.set(backend.name, undefined);
 		}
 	}
