@@ -17,10 +17,6 @@ import {fileFailure, PdiError} from '../errors.js';
 
 const previewLength = 40;
 
-function readFailure(file: string, error: unknown): PdiError {
-	return fileFailure(file, error);
-}
-
 async function readStdin(limit: number): Promise<{bytes: Uint8Array; length: number}> {
 	const kept: Buffer[] = [];
 	let keptLength = 0;
@@ -55,7 +51,7 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 	try {
 		fd = openSync(file, 'r');
 	} catch (error) {
-		throw readFailure(file, error);
+		throw fileFailure(file, error);
 	}
 
 	try {
@@ -72,7 +68,7 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 			throw error;
 		}
 
-		throw readFailure(file, error);
+		throw fileFailure(file, error);
 	} finally {
 		closeSync(fd);
 	}
@@ -86,7 +82,7 @@ async function readText(file: string): Promise<string> {
 	try {
 		return readFileSync(file, 'utf8');
 	} catch (error) {
-		throw readFailure(file, error);
+		throw fileFailure(file, error);
 	}
 }
 
