@@ -171,6 +171,6 @@ test('a callback and a relink on the same slot is an error naming both rules', a
 	const run = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
 		writeConfig([traceBackend, relinkBackend, 'relink $main fix_add fix wrap_fix_add', 'callback $main * cbt']));
 	t.is(run.code, 2);
-	t.regex(run.stderr, /^pdi: \S+rules\.cmd:4:1: callback \$main: conflicts with the relink at \S+rules\.cmd:3, which already redirects fixprog's slot for fix_add$/m);
+	t.regex(run.stderr, /^pdi: \S+rules\.cmd:4:1: callback \$main: conflicts with the relink at \S+rules\.cmd:3, which already redirects fix_add in \$main$/m);
 	t.is(run.stdout, '');
 });

@@ -73,6 +73,41 @@ test('pdi run of a directory says "is a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', aDirectory]), `pdi: ${aDirectory}: is a directory\n`);
 });
 
+test('every command that cannot use a path says `pdi: PATH: reason` in the same words', async t => {
+	const missingDirectory = path.join(scratch, 'no-such-directory');
+	const config = path.join(scratch, 'ok.yaml');
+	writeFileSync(config, 'backends:\n  - {name: noop, library: noop}\n');
+	const directoryCases = [
+		['config', 'check', aDirectory],
+		['config', 'compile', config, '-o', aDirectory],
+		['run', '-c', aDirectory, '--', program],
+		['run', '--', aDirectory],
+		['inspect', '-o', aDirectory, '--', program],
+		['trace', '-o', aDirectory, '--', program],
+		['comux', 'show', aDirectory],
+		['comux', 'build', '--json', aDirectory],
+		['comux', 'build', '--chunk', '0:a', '-o', aDirectory],
+		['comux', 'config', '-o', aDirectory],
+		['comux', 'run', aDirectory, '--', program],
+	];
+	for (const args of directoryCases) {
+		t.is(await oneLineFailure(t, args), `pdi: ${aDirectory}: is a directory\n`, args.join(' '));
+	}
+
+	const missingCases: Array<[string[], string]> = [
+		[['config', 'check', path.join(missingDirectory, 'x.yaml')], path.join(missingDirectory, 'x.yaml')],
+		[['config', 'compile', config, '-o', path.join(missingDirectory, 'x.cfg')], path.join(missingDirectory, 'x.cfg')],
+		[['inspect', '-o', path.join(missingDirectory, 'x.txt'), '--', program], path.join(missingDirectory, 'x.txt')],
+		[['comux', 'show', path.join(missingDirectory, 'x.comux')], path.join(missingDirectory, 'x.comux')],
+		[['comux', 'build', '--chunk', '0:a', '-o', path.join(missingDirectory, 'x.comux')], path.join(missingDirectory, 'x.comux')],
+		[['comux', 'config', '-o', path.join(missingDirectory, 'comux.cfg')], path.join(missingDirectory, 'comux.cfg')],
+		[['comux', 'replay', missingDirectory, '--', program], missingDirectory],
+	];
+	for (const [args, file] of missingCases) {
+		t.is(await oneLineFailure(t, args), `pdi: ${file}: no such file or directory\n`, args.join(' '));
+	}
+});
+
 test('pdi run, inspect and trace of a missing program name the path and the reason', async t => {
 	for (const command of ['run', 'inspect', 'trace']) {
 		t.is(await oneLineFailure(t, [command, '--', '/no/such/program']), 'pdi: /no/such/program: no such file or directory\n');

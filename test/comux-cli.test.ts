@@ -91,7 +91,7 @@ test('pdi comux show reads stdin for -', async t => {
 test('pdi comux show of a missing file exits 2', async t => {
 	const result = await pdi(['comux', 'show', path.join(scratch, 'absent.comux')]);
 	t.is(result.code, 2);
-	t.is(result.stderr, `pdi: cannot read ${path.join(scratch, 'absent.comux')}: no such file or directory\n`);
+	t.is(result.stderr, `pdi: ${path.join(scratch, 'absent.comux')}: no such file or directory\n`);
 });
 
 test('pdi comux build from --chunk arguments writes the bytes the builder writes, C escapes decoded', async t => {
@@ -183,7 +183,15 @@ test('pdi comux build refuses bad arguments with exit 2 and invalid documents wi
 	const badJson = write('bad.json', '{"chunks": [');
 	const syntax = await pdi(['comux', 'build', '--json', badJson]);
 	t.is(syntax.code, 2);
-	t.regex(syntax.stderr, new RegExp(`^pdi: ${badJson}: invalid JSON: `));
+	t.is(syntax.stderr, `pdi: ${badJson}:1:13: JSON syntax error: unexpected end of input (the file is truncated)\n`);
+	const binary = write('binary.json', new Uint8Array([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x1B, 0x5B, 0x32, 0x4A]));
+	const control = await pdi(['comux', 'build', '--json', binary]);
+	t.is(control.code, 2);
+	t.is(control.stderr, `pdi: ${binary}:1:1: JSON syntax error: unexpected U+007F (expected a value)\n`);
+	const late = write('late.json', '{"chunks": [\n  {"conn": 0, "data": "a\u001B[2J"}]}');
+	const lateControl = await pdi(['comux', 'build', '--json', late]);
+	t.is(lateControl.code, 2);
+	t.is(lateControl.stderr, `pdi: ${late}:2:25: JSON syntax error: control character U+001B in a string (write it as an escape)\n`);
 	const badField = write('field.json', JSON.stringify({chunks: [{conn: 0, data: 'a'}, {conn: 1, data: 'b', flags: 1}]}));
 	const field = await pdi(['comux', 'build', '--json', badField]);
 	t.is(field.code, 3);
@@ -209,14 +217,14 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 	const emptyDirectory = path.join(scratch, 'empty');
 	mkdirSync(emptyDirectory, {recursive: true});
 	const cases: Array<[string[], string]> = [
-		[['comux', 'run', missing, '--', '/bin/true'], `pdi: cannot read ${missing}: no such file or directory`],
-		[['comux', 'run', scratch, '--', '/bin/true'], `pdi: cannot read ${scratch}: is a directory`],
+		[['comux', 'run', missing, '--', '/bin/true'], `pdi: ${missing}: no such file or directory`],
+		[['comux', 'run', scratch, '--', '/bin/true'], `pdi: ${scratch}: is a directory`],
 		[['comux', 'run', '--timeout', 'soon', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'soon\''],
 		[['comux', 'run', missing], 'pdi: missing SERVER (usage: pdi comux run FILE -- SERVER [ARGS...])'],
-		[['comux', 'build', '--chunk', '0:a', '-o', path.join(noDirectory, 'x.comux')], `pdi: cannot write ${path.join(noDirectory, 'x.comux')}: no such file or directory`],
-		[['comux', 'config', '-o', path.join(noDirectory, 'comux.cfg')], `pdi: cannot write ${path.join(noDirectory, 'comux.cfg')}: no such file or directory`],
+		[['comux', 'build', '--chunk', '0:a', '-o', path.join(noDirectory, 'x.comux')], `pdi: ${path.join(noDirectory, 'x.comux')}: no such file or directory`],
+		[['comux', 'config', '-o', path.join(noDirectory, 'comux.cfg')], `pdi: ${path.join(noDirectory, 'comux.cfg')}: no such file or directory`],
 		[['comux', 'replay', emptyDirectory, '--', '/bin/true'], `pdi: ${emptyDirectory}: no comux files to replay (the directory has no regular file)`],
-		[['comux', 'replay', noDirectory, '--', '/bin/true'], `pdi: cannot read the directory ${noDirectory}: no such file or directory`],
+		[['comux', 'replay', noDirectory, '--', '/bin/true'], `pdi: ${noDirectory}: no such file or directory`],
 		[['comux', 'replay', emptyDirectory, '--timeout', '0', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'0\''],
 	];
 	for (const [args, line] of cases) {

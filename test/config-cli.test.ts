@@ -46,7 +46,7 @@ test('pdi config check finds a wrapper the backend does not define', async t => 
 	const missing = write('missing.cfg', 'backend nop = noop\nrelink $main fix_add nop wrap_fix_add\n');
 	const result = await pdi(['config', 'check', missing]);
 	t.is(result.code, 2);
-	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:1: wrapper 'wrap_fix_add' is not defined by backend 'nop' \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
+	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:1: relink fix_add: wrapper 'wrap_fix_add' is not defined by nop \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
 });
 
 test('pdi config check prints the text dialect\'s warnings once, as the core prints them when the config runs', async t => {
@@ -97,14 +97,22 @@ test('pdi config check of a file that does not exist exits 2 naming it', async t
 	const file = path.join(scratch, 'nonexistent.yaml');
 	const result = await pdi(['config', 'check', file]);
 	t.is(result.code, 2);
-	t.is(result.stderr, `pdi: ${file}: cannot read the config: no such file or directory\n`);
+	t.is(result.stderr, `pdi: ${file}: no such file or directory\n`);
 });
 
 const badInputs: Array<[string, () => string[], RegExp]> = [
 	['a truncated JSON file', () => ['config', 'check', write('truncated.json', '{\n  "options": {"maxThreads": 3')], /^pdi: \S+truncated\.json:2:30: JSON syntax error: unexpected end of input \(the file is truncated\)$/],
-	['JSON with a trailing comma', () => ['config', 'check', write('comma.json', '{"options": {"maxThreads": 3,}}')], /^pdi: \S+comma\.json:1:30: JSON syntax error: expected double-quoted property name$/],
-	['-o into a missing directory', () => ['config', 'compile', good, '-o', path.join(scratch, 'missing-dir/x.cfg')], /^pdi: cannot write '\S+missing-dir\/x\.cfg': no such file or directory$/],
-	['a directory as the config', () => ['config', 'check', scratch], /^pdi: \S+: cannot read the config: illegal operation on a directory$/],
+	['JSON with a trailing comma', () => ['config', 'check', write('comma.json', '{"options": {"maxThreads": 3,}}')], /^pdi: \S+comma\.json:1:29: JSON syntax error: trailing comma before '}'$/],
+	['a JSON object with a key given twice', () => ['config', 'check', write('twice.json', '{\n  "backends": [],\n  "backends": []\n}\n')], /^pdi: \S+twice\.json:3:3: JSON syntax error: duplicate key "backends" \(first at line 2, column 3\)$/],
+	['YAML in a .json file', () => ['config', 'check', write('yaml.json', 'backends: []\n')], /^pdi: \S+yaml\.json:1:1: JSON syntax error: unexpected 'backends' \(expected a value\)$/],
+	['a JSON string with a raw control character', () => ['config', 'check', write('control.json', '{\n  "options": {"log": {"file": "a\u0001b"}}}')], /^pdi: \S+control\.json:2:33: JSON syntax error: control character U\+0001 in a string \(write it as an escape\)$/],
+	['a JSON value after the value', () => ['config', 'check', write('after.json', '{}\n{}\n')], /^pdi: \S+after\.json:2:1: JSON syntax error: unexpected '\{' after the JSON value$/],
+	['an empty JSON file', () => ['config', 'check', write('empty.json', '')], /^pdi: \S+empty\.json:1:1: JSON syntax error: no value \(the file is empty\)$/],
+	['a misspelt JSON literal', () => ['config', 'check', write('literal.json', '{"options": {"donttouchBackends": tru}}')], /^pdi: \S+literal\.json:1:35: JSON syntax error: unexpected 'tru' \(expected a value\)$/],
+	['a JSON number with a leading zero', () => ['config', 'check', write('zero.json', '{"options": {"maxThreads": 012}}')], /^pdi: \S+zero\.json:1:28: JSON syntax error: invalid number '012'$/],
+	['JSON nested 200000 deep and cut off', () => ['config', 'check', write('deep.json', '['.repeat(200_000))], /^pdi: \S+deep\.json:1:200001: JSON syntax error: unexpected end of input \(the file is truncated\)$/],
+	['-o into a missing directory', () => ['config', 'compile', good, '-o', path.join(scratch, 'missing-dir/x.cfg')], /^pdi: \S+missing-dir\/x\.cfg: no such file or directory$/],
+	['a directory as the config', () => ['config', 'check', scratch], /^pdi: \S+: is a directory$/],
 	['a text config with an unterminated quote', () => ['config', 'compile', write('quote.cfg', 'log_file = "x.log\n')], /^pdi: \S+quote\.cfg:1:12: unterminated quoted string/],
 	['an Include of a file that does not exist', () => ['config', 'check', write('include.cfg', 'Include "nowhere.cfg"   # there is none\n')], /^pdi: \S+include\.cfg:1:1: cannot read '\S+nowhere\.cfg': no such file or directory$/],
 ];

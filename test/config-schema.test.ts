@@ -239,6 +239,19 @@ test('mergeConfigs: later options override only what they set, lists and rules c
 	t.deepEqual(mergeConfigs([]).options, defaults);
 });
 
+test('mergeConfigs keeps one copy of a rule or warning that a later config repeats, at its first place', t => {
+	const text = 'Warning "check the wrapper"\nbackend x = noop\nrelink $main f x w1\nrelink * f x w1\n';
+	const first = parseTextDialect(text, '/etc/a.cfg');
+	const merged = mergeConfigs([first, parseTextDialect(text, '/etc/a.cfg'), parseTextDialect(text + 'relink $main f x w2\n', '/etc/b.cfg')]);
+	t.deepEqual(merged.rules.map(rule => `${rule.object} ${rule.kind === 'callback' ? '' : rule.wrapper} ${rule.origin?.file ?? ''}:${rule.origin?.line ?? 0}`), [
+		'$main w1 /etc/a.cfg:3',
+		'* w1 /etc/a.cfg:4',
+		'$main w2 /etc/b.cfg:5',
+	]);
+	t.deepEqual(merged.warnings.map(warning => `${warning.origin?.file ?? ''}:${warning.origin?.line ?? 0}`), ['/etc/a.cfg:1', '/etc/b.cfg:1']);
+	t.deepEqual(merged.backends.map(backend => backend.name), ['x']);
+});
+
 test('mergeConfigs rejects a backend declared again with another library, at the second declaration', t => {
 	const first = parseTextDialect('backend x = noop\n', '/etc/a.cfg');
 	const second = parseTextDialect('max_threads = 4\nbackend x = count\n', '/etc/b.cfg');
@@ -361,15 +374,14 @@ test('verifyConfig reports a missing backend file at the backend\'s origin, with
 	const notElf = normalizeConfig({backends: [{name: 'text', library: path.join(root, 'package.json')}]});
 	t.is(configError(() => {
 		verifyConfig(notElf, verifyOptions());
-	}).message, `backend 'text': ${root}/package.json is not an ELF file`);
+	}).message, `backend 'text': cannot load ${root}/package.json: ${root}/package.json: invalid ELF header`);
 });
 
 test('verifyConfig refuses what the core refuses at install: a callback backend without hooks, a handler of its own', t => {
-	const noop = paths.backends['noop'] ?? '';
-	t.is(configError(() => verifyConfig(parseTextDialect('backend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions())).message, `/etc/pdi.cfg:2:1: backend 'b' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${noop})`);
-	t.is(configError(() => verifyConfig(parseTextDialect('cb_allow_handler = on\nbackend t = trace\ncallback libfoo.so * t pdi_be_pre_cb\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:3:1: handler \'pdi_be_pre_cb\': this version of pdi has only the generic callback handler');
+	t.is(configError(() => verifyConfig(parseTextDialect('backend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:2:1: callback libfoo.so: backend \'b\' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB');
+	t.is(configError(() => verifyConfig(parseTextDialect('cb_allow_handler = on\nbackend t = trace\ncallback libfoo.so * t pdi_be_pre_cb\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:3:1: callback libfoo.so: handler \'pdi_be_pre_cb\': this version of pdi has only the generic callback handler');
 	const warned = verifyConfig(parseTextDialect('on_error = warn\nbackend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions());
-	t.deepEqual(warned.warnings.map(warning => warning.message), [`backend 'b' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${noop}) (rule skipped)`]);
+	t.deepEqual(warned.warnings.map(warning => warning.message), ['callback libfoo.so: backend \'b\' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (rule skipped)']);
 });
 
 test('verifyConfig reports a wrapper the backend does not define at the rule\'s origin', t => {
@@ -377,7 +389,7 @@ test('verifyConfig reports a wrapper the backend does not define at the rule\'s 
 	const config = parseTextDialect(`backend b = ${noop}\nrelink $main f b pdi_be_init\nrelink $main g b nope\n`, '/etc/pdi.cfg');
 	t.is(configError(() => {
 		verifyConfig(config, verifyOptions());
-	}).message, `/etc/pdi.cfg:3:1: wrapper 'nope' is not defined by backend 'b' (${noop})`);
+	}).message, `/etc/pdi.cfg:3:1: relink g: wrapper 'nope' is not defined by b (${noop})`);
 });
 
 test('verifyConfig reports rules that patch the same slot differently, naming both', t => {
@@ -385,9 +397,11 @@ test('verifyConfig reports rules that patch the same slot differently, naming bo
 	const conflict = (rules: string) => configError(() => {
 		verifyConfig(parseTextDialect(base + rules, '/etc/pdi.cfg'), verifyOptions());
 	}).message;
-	t.is(conflict('relink $main fix_add b pdi_be_init\nrelink $main fix_add b pdi_be_fini\n'), '/etc/pdi.cfg:3:1: conflicting rules: relink at /etc/pdi.cfg:2 and relink at /etc/pdi.cfg:3 both replace fix_add in $main');
-	t.is(conflict('backend t = trace\ncallback libfoo.so * t\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:4:1: conflicting rules: callback at /etc/pdi.cfg:3 and relink at /etc/pdi.cfg:4 both patch f in libfoo.so');
+	t.is(conflict('relink $main fix_add b pdi_be_init\nrelink $main fix_add b pdi_be_fini\n'), '/etc/pdi.cfg:3:1: relink fix_add: conflicts with the relink at /etc/pdi.cfg:2, which already redirects fix_add in $main');
+	t.is(conflict('relink $main fix_add b pdi_be_init\nrelink * fix_add b pdi_be_fini\n'), '/etc/pdi.cfg:3:1: relink fix_add: conflicts with the relink at /etc/pdi.cfg:2, which already redirects fix_add in $main');
+	t.is(conflict('backend t = trace\ncallback libfoo.so * t\nrelink libfoo.so f b pdi_be_init\n'), '/etc/pdi.cfg:4:1: relink f: conflicts with the callback at /etc/pdi.cfg:3, which already redirects every import in libfoo.so');
+	t.is(conflict('backend t = trace\nbackend u = trace\ncallback * * t\ncallback $main * u\n'), '/etc/pdi.cfg:5:1: callback $main: conflicts with the callback at /etc/pdi.cfg:4, which already redirects every import in *');
 	t.notThrows(() => {
-		verifyConfig(parseTextDialect(base + 'relink $main f b pdi_be_init\nrelink $main f b pdi_be_init\nrelink libx.so f b pdi_be_fini\n', '/etc/pdi.cfg'), verifyOptions());
-	});
+		verifyConfig(parseTextDialect(base + 'relink $main f b pdi_be_init\nrelink $main f b pdi_be_init\nrelink * f b pdi_be_init\nrelink libx.so g b pdi_be_fini\nrelink liby.so g b pdi_be_init\nredefine * f b pdi_be_fini\n', '/etc/pdi.cfg'), verifyOptions());
+	}, 'duplicates, patterns that are neither equal nor *, and a redefine under relinks');
 });

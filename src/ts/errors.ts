@@ -44,6 +44,14 @@ export function fileSystemReason(error: unknown): string {
 }
 
 /**
+ * A failed read or write of `file` in the one-line shape every command uses:
+ * `PATH: reason` (`/tmp: is a directory`), a {@link PdiError} with exit status 2.
+ */
+export function fileFailure(file: string, error: unknown): PdiError {
+	return new PdiError(`${file}: ${fileSystemReason(error)}`, {cause: error});
+}
+
+/**
  * The user-facing form of a failed system call (Node's errors with a `code`
  * such as `ENOENT` and the `path` they were about, else the `syscall`): a
  * {@link PdiError} `PATH: reason` with exit status 2; `undefined` for any

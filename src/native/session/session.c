@@ -33,6 +33,7 @@ typedef struct active_rule {
   uintptr_t wrapper;
   uintptr_t original;
   unsigned slots;
+  unsigned shared; /* slots an earlier duplicate rule already redirects */
   int skipped;
   pdi_redefine_target_t target;
   int has_target;
@@ -510,6 +511,58 @@ conflict_error(const active_rule_t *active, const pdi_rule_t *other, const pdi_o
   return rule_error(active, "%s", detail);
 }
 
+static int
+same_text(const char *a, const char *b)
+{
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static const char *
+backend_of(const pdi_rule_t *rule)
+{
+  return rule->backend_object != NULL ? rule->backend_object : rule->backend;
+}
+
+/* Two rules of one kind that send a slot to the same wrapper (or the same
+ * callback backend and handler): the later one is a duplicate, not a
+ * conflict, and leaves the slot to the earlier. */
+static int
+same_redirect(const pdi_rule_t *a, const pdi_rule_t *b)
+{
+  return a->kind == b->kind && same_text(backend_of(a), backend_of(b)) && same_text(a->wrapper, b->wrapper);
+}
+
+/* The conflicts visible in the config itself, the same rule `pdi config
+ * check` applies (src/ts/config/verify.ts): object patterns that are equal or
+ * `*`, and on them two relinks (or two redefines) of one function with
+ * different wrappers, a callback and a relink, or two different callbacks.
+ * A relink over a redefine composes. Other overlaps are found per slot. */
+static int
+rules_conflict(const pdi_rule_t *earlier, const pdi_rule_t *later)
+{
+  if (strcmp(earlier->object, later->object) != 0 && strcmp(earlier->object, "*") != 0 &&
+      strcmp(later->object, "*") != 0)
+    return 0;
+  if (same_redirect(earlier, later))
+    return 0;
+  int callbacks = (earlier->kind == PDI_RULE_CALLBACK) + (later->kind == PDI_RULE_CALLBACK);
+  if (callbacks == 2)
+    return 1;
+  if (callbacks == 1)
+    return earlier->kind == PDI_RULE_RELINK || later->kind == PDI_RULE_RELINK;
+  return earlier->kind == later->kind && strcmp(earlier->function, later->function) == 0;
+}
+
+static int
+static_conflict_error(const active_rule_t *active, const pdi_rule_t *earlier)
+{
+  char detail[800];
+  snprintf(detail, sizeof detail, "conflicts with the %s at %s:%u, which already redirects %s in %s",
+           pdi_rule_kind_name(earlier->kind), earlier->origin.file ? earlier->origin.file : "?", earlier->origin.line,
+           earlier->function ? earlier->function : "every import", earlier->object);
+  return rule_error(active, "%s", detail);
+}
+
 /* Takes ownership of one slot (or symbol table word) for a rule, after
  * checking that no other rule of any open session claims it. */
 static int
@@ -519,6 +572,11 @@ claim_patch(pdi_session_t *session, unsigned rule_index, const pdi_object_t *obj
   const owned_patch_t *existing = find_patch(session, patch->slot);
   if (existing != NULL && existing->rule == rule_index)
     return 0;
+  if (existing != NULL && existing->patch.new_value == patch->new_value &&
+      same_redirect(session->rules[existing->rule].rule, active->rule)) {
+    active->shared++;
+    return 0;
+  }
   /* Within a session a relink composes over a redefine of the same slot:
    * its wrapper runs first and its original is the redefine wrapper. */
   int composes = existing != NULL && active->rule->kind == PDI_RULE_RELINK &&
@@ -660,6 +718,10 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
   const owned_patch_t *claimed = find_patch(plan->session, slot->address);
   if (claimed != NULL && plan->session->rules[claimed->rule].rule == plan->active->rule)
     return 0;
+  if (claimed != NULL && same_redirect(plan->session->rules[claimed->rule].rule, plan->active->rule)) {
+    plan->active->shared++;
+    return 0;
+  }
   if (claimed != NULL) {
     const pdi_rule_t *other = plan->session->rules[claimed->rule].rule;
     char detail[600];
@@ -771,6 +833,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
       continue;
     size_t rule_start = session->patch_count;
     unsigned slots_before = active->slots;
+    unsigned shared_before = active->shared;
     int had_target = active->has_target;
     int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, limit) : 0;
     for (unsigned i = 0; kind != PDI_RULE_REDEFINE && i < limit && !failed; i++) {
@@ -799,6 +862,7 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
       session->patch_count = rule_start;
       reindex_slots(session);
       active->slots = slots_before;
+      active->shared = shared_before;
       active->has_target = had_target;
       if (session->config.options.on_error != PDI_ON_ERROR_WARN)
         return -1;
@@ -947,6 +1011,19 @@ pdi_session_open(const char *path, pdi_session_t **out)
         pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
     }
   }
+  for (unsigned r = 0; r < config->rule_count && status == 0; r++) {
+    active_rule_t *active = &session->rules[r];
+    for (unsigned e = 0; e < r && !active->skipped; e++) {
+      if (session->rules[e].skipped || !rules_conflict(session->rules[e].rule, active->rule))
+        continue;
+      static_conflict_error(active, session->rules[e].rule);
+      active->skipped = 1;
+      if (config->options.on_error != PDI_ON_ERROR_WARN)
+        status = -1;
+      else
+        pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
+    }
+  }
   for (unsigned i = 0; i < config->backend_count && status == 0; i++) {
     if (!session->backends[i].failed && init_backend(&session->backends[i]) != 0)
       status = -1;
@@ -965,7 +1042,11 @@ pdi_session_open(const char *path, pdi_session_t **out)
   if (status == 0) {
     for (unsigned r = 0; r < config->rule_count; r++) {
       const active_rule_t *active = &session->rules[r];
-      if (!active->skipped && active->slots == 0)
+      if (!active->skipped && active->shared != 0)
+        pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
+                active->rule->origin.file, active->rule->origin.line, pdi_rule_kind_name(active->rule->kind),
+                active->rule->function ? active->rule->function : active->rule->object, active->shared);
+      if (!active->skipped && active->slots == 0 && active->shared == 0)
         pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' %s it yet", active->rule->origin.file,
                 active->rule->origin.line, pdi_rule_kind_name(active->rule->kind), active->name,
                 active->rule->object, active->rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");

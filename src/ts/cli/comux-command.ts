@@ -12,14 +12,10 @@ import {
 	serializeComux,
 	type ComuxDocument,
 } from '../comux/format.js';
-import {fileErrorReason} from '../config/config-error.js';
-import {PdiError} from '../errors.js';
+import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
+import {fileFailure, PdiError} from '../errors.js';
 
 const previewLength = 40;
-
-function readFailure(file: string, error: unknown): PdiError {
-	return new PdiError(`cannot read ${file}: ${fileErrorReason(error)}`, {cause: error});
-}
 
 async function readStdin(limit: number): Promise<{bytes: Uint8Array; length: number}> {
 	const kept: Buffer[] = [];
@@ -55,7 +51,7 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 	try {
 		fd = openSync(file, 'r');
 	} catch (error) {
-		throw readFailure(file, error);
+		throw fileFailure(file, error);
 	}
 
 	try {
@@ -72,7 +68,7 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 			throw error;
 		}
 
-		throw readFailure(file, error);
+		throw fileFailure(file, error);
 	} finally {
 		closeSync(fd);
 	}
@@ -86,7 +82,7 @@ async function readText(file: string): Promise<string> {
 	try {
 		return readFileSync(file, 'utf8');
 	} catch (error) {
-		throw readFailure(file, error);
+		throw fileFailure(file, error);
 	}
 }
 
@@ -228,16 +224,14 @@ function collect(value: string, previous: string[] = []): string[] {
 
 async function documentFromJson(file: string): Promise<ComuxDocument> {
 	const name = file === '-' ? 'stdin' : file;
-	let value: unknown;
-	try {
-		value = JSON.parse(await readText(file));
-	} catch (error) {
-		if (error instanceof PdiError) {
-			throw error;
-		}
-
-		throw new PdiError(`${name}: invalid JSON: ${(error as Error).message}`, {cause: error});
+	const text = await readText(file);
+	const problem = findJsonSyntaxProblem(text);
+	if (problem) {
+		const {line, column} = lineAndColumn(text, problem.offset);
+		throw new PdiError(`${name}:${line}:${column}: JSON syntax error: ${problem.reason}`);
 	}
+
+	const value = JSON.parse(text) as unknown;
 
 	try {
 		return comuxFromDescription(value);
@@ -318,7 +312,7 @@ export function registerComuxCommands(cli: Command): Command {
 				try {
 					writeFileSync(options.output, output);
 				} catch (error) {
-					throw new PdiError(`cannot write ${options.output}: ${fileErrorReason(error)}`, {cause: error});
+					throw fileFailure(options.output, error);
 				}
 			}
 		});

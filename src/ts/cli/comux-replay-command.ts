@@ -3,9 +3,8 @@ import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
-import {fileErrorReason} from '../config/config-error.js';
 import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, type ComuxRunResult} from '../comux/replay.js';
-import {PdiError} from '../errors.js';
+import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/run.js';
 
 /**
@@ -65,7 +64,7 @@ function writeOutput(file: string, text: string): void {
 	try {
 		writeFileSync(file, text);
 	} catch (error) {
-		throw new PdiError(`cannot write ${file}: ${fileErrorReason(error)}`, {cause: error});
+		throw fileFailure(file, error);
 	}
 }
 
@@ -123,7 +122,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 			try {
 				files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file).isFile());
 			} catch (error) {
-				throw new PdiError(`cannot read the directory ${directory}: ${fileErrorReason(error)}`, {cause: error});
+				throw fileFailure(directory, error);
 			}
 
 			if (files.length === 0) {

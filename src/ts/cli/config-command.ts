@@ -1,8 +1,7 @@
 import {writeFileSync} from 'node:fs';
 import type {Command} from '@commander-js/extra-typings';
 import {compileConfig, configJsonSchema, formatPlace, loadConfig, verifyConfig, type ConfigPlace} from '../config/index.js';
-import {fileErrorReason} from '../config/config-error.js';
-import {PdiError} from '../errors.js';
+import {fileFailure} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 
 /** One warning line, as the core prints it: `pdi: warning: FILE:LINE:COL: message`. */
@@ -47,7 +46,7 @@ export function registerConfigCommands(cli: Command): void {
 				try {
 					writeFileSync(options.output, text);
 				} catch (error) {
-					throw new PdiError(`cannot write '${options.output}': ${fileErrorReason(error)}`, {exitCode: 2, cause: error});
+					throw fileFailure(options.output, error);
 				}
 			} else {
 				process.stdout.write(text);

@@ -6,8 +6,7 @@ import {checkPreloadable, resolveProgram} from '../inspect/program.js';
 import {prepareConfig} from '../launch/prepared-config.js';
 import {exitStatus, receiveSignals} from '../launch/signals.js';
 import {preloadEnvironment} from '../launch/environment.js';
-import {fileErrorReason} from '../config/config-error.js';
-import {PdiError} from '../errors.js';
+import {fileFailure, PdiError} from '../errors.js';
 
 /**
  * The exit status of a replay whose server ended, crashed or was stopped
@@ -104,12 +103,12 @@ export function openComuxFile(file: string): number {
 	try {
 		fd = openSync(file, 'r');
 	} catch (error) {
-		throw new PdiError(`cannot read ${file}: ${fileErrorReason(error)}`, {cause: error});
+		throw fileFailure(file, error);
 	}
 
 	if (fstatSync(fd).isDirectory()) {
 		closeSync(fd);
-		throw new PdiError(`cannot read ${file}: is a directory`);
+		throw new PdiError(`${file}: is a directory`);
 	}
 
 	return fd;

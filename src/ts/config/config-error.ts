@@ -78,9 +78,3 @@ export class ConfigError extends PdiError {
 		return new ConfigError(first.message, first, {issues});
 	}
 }
-
-/** `no such file or directory` for a failed read, from Node's `ENOENT: no such file or directory, open '…'`. */
-export function fileErrorReason(error: unknown): string {
-	const message = error instanceof Error ? error.message : String(error);
-	return /^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
-}

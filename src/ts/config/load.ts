@@ -1,7 +1,8 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml';
-import {ConfigError, fileErrorReason, formatPlace, type ConfigPlace, type Origin} from './config-error.js';
+import {fileSystemReason} from '../errors.js';
+import {ConfigError, formatPlace, type ConfigPlace, type Origin} from './config-error.js';
 import {
 	checkConfig,
 	defaultOptions,
@@ -14,6 +15,7 @@ import {
 	type OptionName,
 	type PdiConfig,
 } from './schema.js';
+import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
 import {parseTextDialect} from './text-dialect.js';
 
 function yamlSource(document: Document, lineCounter: LineCounter, file: string): ConfigSource {
@@ -66,38 +68,19 @@ function yamlSource(document: Document, lineCounter: LineCounter, file: string):
 }
 
 /**
- * A JSON syntax error as one issue worded by JSON.parse, at the offset it names (the end of the
- * text for a truncated file, else where the YAML parser stops).
- */
-function jsonSyntaxError(text: string, error: SyntaxError, file: string, lineCounter: LineCounter, yamlOffset: number | undefined): ConfigError {
-	const position = /at position (\d+)/.exec(error.message)?.[1];
-	const truncated = /end of JSON input/.test(error.message) || (position !== undefined && text.slice(Number(position)).trim() === '');
-	const offset = truncated ? text.length : position === undefined ? yamlOffset : Number(position);
-	const reason = truncated
-		? 'unexpected end of input (the file is truncated)'
-		: error.message.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/^./, first => first.toLowerCase());
-	if (offset === undefined) {
-		return new ConfigError(`JSON syntax error: ${reason}`, {file});
-	}
-
-	const {line, col} = lineCounter.linePos(offset);
-	return new ConfigError(`JSON syntax error: ${reason}`, {file, line, column: col});
-}
-
-/**
- * Parses a JSON or YAML config. JSON is checked with JSON.parse (for JSON's own messages) and then
- * read as YAML, so that both report places the same way.
+ * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
+ * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  */
 function parseStructured(text: string, file: string, json: boolean): NormalizedConfig {
-	const lineCounter = new LineCounter();
-	const document = parseDocument(text, {lineCounter, prettyErrors: false});
 	if (json) {
-		try {
-			JSON.parse(text);
-		} catch (error) {
-			throw jsonSyntaxError(text, error as SyntaxError, file, lineCounter, document.errors[0]?.pos[0]);
+		const problem = findJsonSyntaxProblem(text);
+		if (problem) {
+			throw new ConfigError(`JSON syntax error: ${problem.reason}`, {file, ...lineAndColumn(text, problem.offset)});
 		}
 	}
+
+	const lineCounter = new LineCounter();
+	const document = parseDocument(text, {lineCounter, prettyErrors: false});
 
 	if (document.errors.length > 0) {
 		throw ConfigError.fromIssues(document.errors.map(error => {
@@ -125,7 +108,7 @@ export async function loadConfig(file: string): Promise<NormalizedConfig> {
 	try {
 		text = await readFile(absolute, 'utf8');
 	} catch (error) {
-		throw new ConfigError(`cannot read the config: ${fileErrorReason(error)}`, {file: absolute}, {cause: error});
+		throw new ConfigError(fileSystemReason(error), {file: absolute}, {cause: error});
 	}
 
 	const extension = path.extname(absolute).toLowerCase();
@@ -176,7 +159,9 @@ function where(origin: Origin | undefined): string {
  * Combines configs given one after the other (`pdi run -c a.yaml -c b.cfg`): an option a later
  * config sets overrides the earlier value, `backendPath` lists concatenate, and so do backends
  * (a name declared again with the same library counts once; with another library it is a
- * {@link ConfigError} at the second declaration), rules (in order) and warnings.
+ * {@link ConfigError} at the second declaration), rules (in order; a rule equal to an earlier one
+ * in every field but its origin counts once, at its first place) and warnings (the same message
+ * at the same place counts once).
  */
 export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
 	const options = defaultOptions();
@@ -184,6 +169,8 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 	const backendPath: string[] = [];
 	const backends = new Map<string, NormalizedBackend>();
 	const merged: NormalizedConfig = {normalized: true, options, backends: [], rules: [], warnings: [], optionOrigins};
+	const ruleKeys = new Set<string>();
+	const warningKeys = new Set<string>();
 	for (const config of configs) {
 		for (const name of Object.keys(config.optionOrigins) as OptionName[]) {
 			setOption(options, name, optionValue(config.options, name));
@@ -201,8 +188,21 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 			}
 		}
 
-		merged.rules.push(...config.rules);
-		merged.warnings.push(...config.warnings);
+		for (const rule of config.rules) {
+			const key = JSON.stringify([rule.kind, rule.object, rule.kind === 'callback' ? '' : rule.function, rule.backend, rule.kind === 'callback' ? rule.handler ?? null : rule.wrapper]);
+			if (!ruleKeys.has(key)) {
+				ruleKeys.add(key);
+				merged.rules.push(rule);
+			}
+		}
+
+		for (const warning of config.warnings) {
+			const key = JSON.stringify([warning.message, warning.origin ?? null]);
+			if (!warningKeys.has(key)) {
+				warningKeys.add(key);
+				merged.warnings.push(warning);
+			}
+		}
 	}
 
 	options.backendPath = backendPath;

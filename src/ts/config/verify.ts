@@ -27,8 +27,8 @@ function isFile(file: string): boolean {
 
 /**
  * Finds a backend library the way the core does: a bundled name is the bundled file, an absolute
- * path is itself, a file name is the first that exists of the bundled directory and then each
- * `backendPath` directory.
+ * path is itself, a file name is the first that exists of the bundled directory (where a bare
+ * name `NAME` is `pdi-backend-NAME.so`) and then each `backendPath` directory.
  */
 export function resolveBackendLibrary(library: string, backendPath: readonly string[], options: VerifyOptions): ResolvedLibrary {
 	const bundled = Object.hasOwn(options.bundled, library) ? options.bundled[library] : undefined;
@@ -36,36 +36,47 @@ export function resolveBackendLibrary(library: string, backendPath: readonly str
 		return isFile(bundled) ? {file: bundled, searched: [bundled]} : {file: undefined, searched: [bundled]};
 	}
 
+	const bare = !library.includes('/') && !library.includes('.so');
 	const candidates = library.includes('/')
 		? [path.resolve(library)]
-		: [options.backendDirectory, ...backendPath].map(directory => path.join(directory, library));
+		: [options.backendDirectory, ...backendPath].map((directory, index) => path.join(directory, bare && index === 0 ? `pdi-backend-${library}.so` : library));
 	return {file: candidates.find(candidate => isFile(candidate)), searched: candidates};
 }
 
-function describe(rule: NormalizedRule, index: number): string {
-	return `${rule.kind} at ${rule.origin ? formatPlace({file: rule.origin.file, line: rule.origin.line}) : `rules[${index}]`}`;
+function ruleName(rule: NormalizedRule): string {
+	return `${rule.kind} ${rule.kind === 'callback' ? rule.object : rule.function}`;
 }
 
-/** How two rules conflict (they patch the same slots differently), or undefined. */
-function conflictOf(earlier: NormalizedRule, later: NormalizedRule): string | undefined {
-	if (earlier.object !== later.object) {
-		return undefined;
+function sameRedirect(earlier: NormalizedRule, later: NormalizedRule): boolean {
+	const target = (rule: NormalizedRule) => rule.kind === 'callback' ? rule.handler : rule.wrapper;
+	return earlier.kind === later.kind && earlier.backend === later.backend && target(earlier) === target(later);
+}
+
+/**
+ * Whether two rules conflict as written, by the rule the core applies when it starts: object
+ * patterns that are equal or `*`, and on them two relinks (or two redefines) of one function with
+ * different wrappers, a callback and a relink, or two callbacks with different backends. A relink
+ * composes over a redefine; a rule that redirects the same way as an earlier one is a duplicate.
+ */
+function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
+	if (earlier.object !== later.object && earlier.object !== '*' && later.object !== '*') {
+		return false;
 	}
 
-	if (earlier.kind === 'callback' && later.kind === 'callback') {
-		return earlier.backend === later.backend && earlier.handler === later.handler ? undefined : `both route every import of ${later.object}`;
+	if (sameRedirect(earlier, later)) {
+		return false;
 	}
 
 	if (earlier.kind === 'callback' || later.kind === 'callback') {
-		const replacing = earlier.kind === 'callback' ? later : earlier;
-		return replacing.kind === 'callback' ? undefined : `both patch ${replacing.function} in ${later.object}`;
+		return earlier.kind === later.kind || earlier.kind === 'relink' || later.kind === 'relink';
 	}
 
-	if (earlier.function !== later.function || (earlier.backend === later.backend && earlier.wrapper === later.wrapper)) {
-		return undefined;
-	}
+	return earlier.kind === later.kind && earlier.function === later.function;
+}
 
-	return `both replace ${later.function} in ${later.object}`;
+function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string {
+	const where = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : `rules[${earlierIndex}]`;
+	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
 /** What {@link verifyConfig} found that does not stop the config. */
@@ -84,9 +95,11 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
  * Checks a config against this machine before anything runs, as the core would at start-up:
  * every backend library exists, every wrapper is a function the backend defines (in its
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
- * own, which the core does not support), no two rules patch the same slot differently (two relink/redefine rules on the
- * same object pattern and function with different wrappers, or a callback and another rule on the
- * same object pattern), and the compiled text dialect reads back with the core's reader. Throws
+ * own, which the core does not support), no two rules conflict as written (the rule the core
+ * applies when it starts: object patterns equal or `*`, and on them two relinks or two redefines
+ * of one function with different wrappers, a callback and a relink, or two different callbacks),
+ * and the compiled text dialect reads back with the core's reader. Rules the core would skip take
+ * no part in conflicts, and messages are worded as the core words them. Throws
  * a {@link ConfigError} at the place of the first problem and listing all of them; with `onError:
  * warn` the problems the core would skip are returned as warnings instead.
  */
@@ -100,7 +113,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 	for (const backend of config.backends) {
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
-			const bundledNote = backend.library.includes('/') || backend.library.endsWith('.so') ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
+			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
 			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, backend.origin, 'backend');
 			libraries.set(backend.name, undefined);
 			continue;
@@ -109,12 +122,19 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		try {
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
-			add(`backend '${backend.name}': ${(error as Error).message}`, backend.origin, 'backend');
+			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
+			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, backend.origin, 'backend');
 			libraries.set(backend.name, undefined);
 		}
 	}
 
-	for (const rule of config.rules) {
+	const skipped = new Set<number>();
+	const skip = (index: number, rule: NormalizedRule, message: string) => {
+		add(`${ruleName(rule)}: ${message}`, rule.origin, 'rule');
+		skipped.add(index);
+	};
+
+	for (const [index, rule] of config.rules.entries()) {
 		if (!libraries.has(rule.backend)) {
 			if (!config.options.allowLibAsBe) {
 				add(`unknown backend '${rule.backend}'`, rule.origin, undefined);
@@ -125,36 +145,35 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 		const library = libraries.get(rule.backend);
 		if (!library) {
+			skipped.add(index);
 			if (config.options.onError === 'warn') {
-				add(`${rule.kind} ${rule.kind === 'callback' ? rule.object : rule.function}: its backend '${rule.backend}' failed to load`, rule.origin, 'rule');
+				skip(index, rule, `its backend '${rule.backend}' failed to load`);
 			}
-
-			continue;
-		}
-
-		if (rule.kind !== 'callback') {
+		} else if (rule.kind !== 'callback') {
 			if (!library.symbols.has(rule.wrapper)) {
-				add(`wrapper '${rule.wrapper}' is not defined by backend '${rule.backend}' (${library.file})`, rule.origin, 'rule');
+				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})`);
 			}
 		} else if (rule.handler !== undefined) {
-			add(`handler '${rule.handler}': this version of pdi has only the generic callback handler`, rule.origin, 'rule');
+			skip(index, rule, `handler '${rule.handler}': this version of pdi has only the generic callback handler`);
 		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
-			add(`backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (${library.file})`, rule.origin, 'rule');
+			skip(index, rule, `backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB`);
 		}
 	}
 
 	for (const [index, rule] of config.rules.entries()) {
-		for (const [earlierIndex, earlier] of config.rules.slice(0, index).entries()) {
-			const conflict = conflictOf(earlier, rule);
-			if (conflict) {
-				add(`conflicting rules: ${describe(earlier, earlierIndex)} and ${describe(rule, index)} ${conflict}`, rule.origin, 'rule');
-				break;
-			}
+		if (skipped.has(index)) {
+			continue;
+		}
+
+		const earlierIndex = config.rules.findIndex((earlier, at) => at < index && !skipped.has(at) && conflicts(earlier, rule));
+		if (earlierIndex >= 0) {
+			skip(index, rule, conflictMessage(config.rules[earlierIndex]!, earlierIndex));
 		}
 	}
 
 	const warn = config.options.onError === 'warn';
 	const fatal = findings.filter(finding => !warn || finding.skips === undefined);
+
 	if (fatal.length > 0) {
 		throw ConfigError.fromIssues(fatal.map(({skips: _, ...issue}) => issue));
 	}

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import test from 'ava';
+import {writeFiles} from './helpers/files.js';
+import {pdi} from './helpers/cli.js';
+import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
+
+const program = path.join(fixtures, 'now-pie/fixprog');
+const fix = `backend fix = ${fixBackend}`;
+
+function files(contents: Record<string, string>): string {
+	return writeFiles(contents, 'pdi-agree-');
+}
+
+/** The config compiled by `pdi config compile`, for running the core by hand (LD_PRELOAD + PDI_CONFIG). */
+async function compiled(file: string): Promise<string> {
+	const output = `${file}.compiled`;
+	const result = await pdi(['config', 'compile', file, '-o', output]);
+	if (result.code !== 0) {
+		throw new Error(result.stderr);
+	}
+
+	return output;
+}
+
+function warningLines(stderr: string): string[] {
+	return stderr.split('\n').filter(line => line.startsWith('pdi: warning: '));
+}
+
+test('a rule that redirects a slot the way an earlier rule does is a duplicate: check, run and the core by hand accept it and the wrapper runs once', async t => {
+	const config = path.join(files({'dup.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink * fix_add fix wrap_fix_add\n`}), 'dup.cfg');
+	const check = await pdi(['config', 'check', config]);
+	t.is(check.code, 0, check.stderr);
+	t.is(check.stderr, '');
+	const run = await pdi(['run', '-v', '-c', config, '--', program]);
+	t.is(run.code, 0, run.stderr);
+	t.is(values(run.stdout).get('fix_add'), '105', 'the wrapper of $main\'s slot runs once');
+	t.is(values(run.stdout).get('fix_add_twice'), '102', 'the * rule still redirects libfix\'s slot (2 without it)');
+	t.regex(run.stderr, /dup\.cfg:3: relink fix_add: 1 slot\(s\) already redirected the same way by an earlier rule \(a duplicate\)/);
+	const byHand = await runPreloaded(program, [], await compiled(config));
+	t.is(byHand.code, 0, byHand.stderr);
+	t.is(values(byHand.stdout).get('fix_add'), '105');
+	t.notRegex(byHand.stderr, /^pdi:/m);
+});
+
+test('the same config given twice to pdi run works as given once, also the README\'s count example', async t => {
+	const directory = files({
+		'fix.yaml': `backends: [{name: fix, library: ${fixBackend}}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`,
+		'count.yaml': 'backends: [{name: count, library: count}]\nrules:\n  - relink: {object: $main, function: malloc, backend: count, wrapper: count_malloc}\n',
+	});
+	const fixConfig = path.join(directory, 'fix.yaml');
+	const twice = await pdi(['run', '-c', fixConfig, '-c', fixConfig, '--', program]);
+	t.is(twice.code, 0, twice.stderr);
+	t.is(values(twice.stdout).get('fix_add'), '105');
+	const countConfig = path.join(directory, 'count.yaml');
+	const count = await pdi(['run', '-c', countConfig, '-c', countConfig, '--', '/bin/ls', directory]);
+	t.is(count.code, 0, count.stderr);
+	t.regex(count.stdout, /count\.yaml/);
+	t.is(count.stderr.match(/^pdi-count: malloc \d+$/gm)?.length, 1, count.stderr);
+});
+
+const conflicts: Array<[string, string, RegExp]> = [
+	['two relinks of one function on $main and *', 'relink $main fix_add fix wrap_fix_add\nrelink * fix_add fix wrap_fix_add_original\n',
+		/^pdi: \S+c\.cfg:3:1: relink fix_add: conflicts with the relink at \S+c\.cfg:2, which already redirects fix_add in \$main\n$/],
+	['two redefines of one function on * and libfix.so', 'redefine * fix_add fix wrap_fix_add\nredefine libfix.so fix_add fix wrap_fix_add_original\n',
+		/^pdi: \S+c\.cfg:3:1: redefine fix_add: conflicts with the redefine at \S+c\.cfg:2, which already redirects fix_add in \*\n$/],
+	['a relink and a callback on one object', 'backend t = trace\nrelink $main fix_add fix wrap_fix_add\ncallback $main * t\n',
+		/^pdi: \S+c\.cfg:4:1: callback \$main: conflicts with the relink at \S+c\.cfg:3, which already redirects fix_add in \$main\n$/],
+];
+
+for (const [what, rules, line] of conflicts) {
+	test(`${what} fail config check, run and the core by hand with the same line naming both rules`, async t => {
+		const config = path.join(files({'c.cfg': `${fix}\n${rules}`}), 'c.cfg');
+		const check = await pdi(['config', 'check', config]);
+		t.is(check.code, 2);
+		t.regex(check.stderr, line);
+		const run = await pdi(['run', '-c', config, '--', program]);
+		t.is(run.code, 2);
+		t.is(run.stdout, '');
+		t.is(run.stderr, check.stderr);
+		const byHand = await runPreloaded(program, [], await compiled(config));
+		t.is(byHand.code, 2);
+		t.is(byHand.stdout, '');
+		t.is(byHand.stderr, check.stderr);
+	});
+}
+
+const warned: Array<[string, Record<string, string>, string, RegExp[], string | undefined]> = [
+	['a wrapper the backend does not define', {'w.cfg': `on_error = warn\n${fix}\nrelink $main fix_add fix nope\n`}, 'w.cfg',
+		[/^pdi: warning: \S+w\.cfg:3:1: relink fix_add: wrapper 'nope' is not defined by fix \(\S+fix-backend\.so\) \(rule skipped\)$/], '5'],
+	['a backend that fails to load before a good rule on the same slot', {
+		'w.yaml': `options: {onError: warn}\nbackends: [{name: fix, library: ${fixBackend}}, {name: gone, library: /nonexistent/libgone.so}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: gone, wrapper: x}\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`,
+	}, 'w.yaml', [
+		/^pdi: warning: \S+w\.yaml:2:\d+: backend 'gone': library '\/nonexistent\/libgone\.so' not found \(searched: \/nonexistent\/libgone\.so\) \(backend skipped\)$/,
+		/^pdi: warning: \S+w\.yaml:4:5: relink fix_add: its backend 'gone' failed to load \(rule skipped\)$/,
+	], '105'],
+	['a bundled backend name that does not exist, and a conflict after a skipped rule', {
+		'w.cfg': `on_error = warn\n${fix}\nbackend g = nosuchbackend\nrelink $main fix_add g x\nrelink $main fix_add fix wrap_fix_add\nrelink * fix_add fix wrap_fix_add_original\n`,
+	}, 'w.cfg', [
+		/^pdi: warning: \S+w\.cfg:3:1: backend 'g': library 'nosuchbackend' not found \(searched: \S+\/pdi-backend-nosuchbackend\.so\) \(backend skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:4:1: relink fix_add: its backend 'g' failed to load \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:6:1: relink fix_add: conflicts with the relink at \S+w\.cfg:5, which already redirects fix_add in \$main \(rule skipped\)$/,
+	], '105'],
+	['a backend library that is not an ELF file', {'package.json': JSON.stringify({name: 'not-a-backend', description: 'a text file long enough to have an ELF header\'s size'}), 'sub/w.cfg': 'on_error = warn\nbackend text = ../package.json\n'}, 'sub/w.cfg',
+		[/^pdi: warning: \S+sub\/w\.cfg:2:1: backend 'text': cannot load (\S+package\.json): \1: invalid ELF header \(backend skipped\)$/], '5'],
+	['a callback backend without hooks and a handler of its own', {'w.cfg': 'on_error = warn\ncb_allow_handler = on\nbackend c = count\nbackend t = trace\ncallback $main * c\ncallback libfix.so * t pdi_be_pre_cb\n'}, 'w.cfg', [
+		/^pdi: warning: \S+w\.cfg:5:1: callback \$main: backend 'c' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:6:1: callback libfix\.so: handler 'pdi_be_pre_cb': this version of pdi has only the generic callback handler \(rule skipped\)$/,
+	], '5'],
+];
+
+for (const [what, contents, name, expected, fixAdd] of warned) {
+	test(`under onError warn, config check prints word for word the warnings run and the core by hand print: ${what}`, async t => {
+		const config = path.join(files(contents), name);
+		const check = await pdi(['config', 'check', config]);
+		t.is(check.code, 0, check.stderr);
+		const checkLines = check.stderr.trimEnd().split('\n');
+		t.is(checkLines.length, expected.length, check.stderr);
+		for (const [index, pattern] of expected.entries()) {
+			t.regex(checkLines[index] ?? '', pattern);
+		}
+
+		const run = await pdi(['run', '-c', config, '--', program]);
+		t.is(run.code, 0, run.stderr);
+		t.deepEqual(warningLines(run.stderr), checkLines);
+		t.is(values(run.stdout).get('fix_add'), fixAdd);
+		const byHand = await runPreloaded(program, [], await compiled(config));
+		t.is(byHand.code, 0, byHand.stderr);
+		t.deepEqual(warningLines(byHand.stderr), checkLines);
+	});
+}
+
+test('patterns that meet only in the running program ($main and its path) are reported by the core per slot, naming both rules', async t => {
+	const config = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${program} fix_add fix wrap_fix_add_original\n`}), 'c.cfg');
+	const check = await pdi(['config', 'check', config]);
+	t.is(check.code, 0, check.stderr);
+	const run = await pdi(['run', '-c', config, '--', program]);
+	t.is(run.code, 2);
+	t.is(run.stdout, '');
+	t.regex(run.stderr, /^pdi: \S+c\.cfg:3:1: relink fix_add: conflicts with the relink at \S+c\.cfg:2, which already redirects fixprog's slot for fix_add$/m);
+	const same = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${program} fix_add fix wrap_fix_add\n`}), 'c.cfg');
+	const duplicate = await pdi(['run', '-c', same, '--', program]);
+	t.is(duplicate.code, 0, duplicate.stderr);
+	t.is(values(duplicate.stdout).get('fix_add'), '105');
+});
