@@ -1,3 +1,5 @@
+import {execFileSync} from 'node:child_process';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {writeFiles} from './helpers/files.js';
@@ -141,4 +143,24 @@ test('patterns that meet only in the running program ($main and its path) are re
 	const duplicate = await pdi(['run', '-c', same, '--', program]);
 	t.is(duplicate.code, 0, duplicate.stderr);
 	t.is(values(duplicate.stdout).get('fix_add'), '105');
+});
+
+test('an executable named as a backend is refused by config check and by pdi run in the core\'s words', async t => {
+	const directory = files({'main.c': 'int wrap(void) { return 0; }\nint main(void) { return wrap(); }\n'});
+	for (const [name, flags, reason] of [
+		['pie', ['-pie', '-fPIE'], 'cannot dynamically load position-independent executable'],
+		['exec', ['-no-pie', '-fno-pie'], 'cannot dynamically load executable'],
+	] as const) {
+		const executable = path.join(directory, name);
+		execFileSync('gcc', [...flags, '-rdynamic', '-o', executable, path.join(directory, 'main.c')]);
+		const config = path.join(directory, `${name}.yaml`);
+		writeFileSync(config, `backends: [{name: x, library: ${executable}}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: x, wrapper: wrap}\n`);
+		const line = `pdi: ${config}:1:12: backend 'x': cannot load ${executable}: ${executable}: ${reason}\n`;
+		const check = await pdi(['config', 'check', config]);
+		t.is(check.code, 2);
+		t.is(check.stderr, line);
+		const run = await pdi(['run', '-c', config, '--', program]);
+		t.is(run.code, 2);
+		t.is(run.stderr, line);
+	}
 });

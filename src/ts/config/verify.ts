@@ -1,6 +1,7 @@
 import {statSync} from 'node:fs';
 import path from 'node:path';
 import {definedDynamicSymbols} from '../elf/dynsym.js';
+import {dlopenRefusal} from '../elf/file.js';
 import {compileConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
@@ -120,6 +121,11 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		}
 
 		try {
+			const refusal = dlopenRefusal(resolved.file);
+			if (refusal) {
+				throw new Error(`${resolved.file}: ${refusal}`);
+			}
+
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;

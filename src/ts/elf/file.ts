@@ -50,3 +50,50 @@ export function readExecutableInfo(file: string): ExecutableInfo {
 		closeSync(fd);
 	}
 }
+
+const dtFlags1 = 0x6F_FF_FF_FB;
+const df1Pie = 0x08_00_00_00;
+
+/**
+ * Why the dynamic loader would refuse to `dlopen` this ELF file as a library, in glibc's words
+ * (an executable, a position-independent one included), or undefined when it is a library.
+ */
+export function dlopenRefusal(file: string): string | undefined {
+	const fd = openSync(file, 'r');
+	try {
+		const header = readAt(fd, 64, 0);
+		if (header.length < 52 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
+			return undefined;
+		}
+
+		const wide = header[4] === 2;
+		const little = header[5] === 1;
+		const u16 = (offset: number) => little ? header.readUInt16LE(offset) : header.readUInt16BE(offset);
+		const word = (buffer: Buffer, offset: number) => wide
+			? Number(little ? buffer.readBigUInt64LE(offset) : buffer.readBigUInt64BE(offset))
+			: (little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset));
+		if (u16(16) === 2) { // ET_EXEC
+			return 'cannot dynamically load executable';
+		}
+
+		const phentsize = u16(wide ? 54 : 42);
+		const table = readAt(fd, phentsize * u16(wide ? 56 : 44), word(header, wide ? 32 : 28));
+		for (let at = 0; at + phentsize <= table.length; at += phentsize) {
+			if ((little ? table.readUInt32LE(at) : table.readUInt32BE(at)) !== 2) { // PT_DYNAMIC
+				continue;
+			}
+
+			const dynamic = readAt(fd, word(table, wide ? at + 32 : at + 16), word(table, wide ? at + 8 : at + 4));
+			const entry = wide ? 16 : 8;
+			for (let offset = 0; offset + entry <= dynamic.length; offset += entry) {
+				if (word(dynamic, offset) === dtFlags1 && (word(dynamic, offset + entry / 2) & df1Pie) !== 0) {
+					return 'cannot dynamically load position-independent executable';
+				}
+			}
+		}
+
+		return undefined;
+	} finally {
+		closeSync(fd);
+	}
+}
