@@ -48,6 +48,24 @@ pdi_arena_strdup(pdi_arena_t *arena, const char *s)
   return copy;
 }
 
+void *
+pdi_array_push(pdi_arena_t *arena, pdi_array_t *array, size_t item_size)
+{
+  if (array->count == array->capacity) {
+    size_t capacity = array->capacity ? array->capacity * 2 : 16;
+    void *items = pdi_arena_alloc(arena, capacity * item_size);
+    if (items == NULL)
+      return NULL;
+    if (array->count)
+      memcpy(items, array->items, array->count * item_size);
+    array->items = items;
+    array->capacity = capacity;
+  }
+  void *item = (char *)array->items + array->count++ * item_size;
+  memset(item, 0, item_size);
+  return item;
+}
+
 void
 pdi_arena_release(pdi_arena_t *arena)
 {

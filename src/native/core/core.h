@@ -34,6 +34,20 @@ PDI_HIDDEN void *pdi_arena_alloc(pdi_arena_t *arena, size_t size);
 PDI_HIDDEN char *pdi_arena_strdup(pdi_arena_t *arena, const char *s);
 PDI_HIDDEN void pdi_arena_release(pdi_arena_t *arena);
 
+/* A growable array in an arena: `items` holds `count` items of one size in
+ * room for `capacity`. Growing copies the items into twice the room (the old
+ * room stays in the arena until it is released), so pointers into the array
+ * are valid only until the next push. Read items as ((T *)array.items)[i]. */
+typedef struct pdi_array {
+  void *items;
+  size_t count;
+  size_t capacity;
+} pdi_array_t;
+
+/* Appends one zeroed item of item_size bytes and returns it, or NULL when the
+ * arena cannot grow (the array is then unchanged). */
+PDI_HIDDEN void *pdi_array_push(pdi_arena_t *arena, pdi_array_t *array, size_t item_size);
+
 /* ---- output: a growable byte buffer with JSON helpers */
 
 typedef struct pdi_buf {
