@@ -87,7 +87,8 @@
       "type": "shared_library",
       "sources": [
         "src/native/backends/comux-accept/comux.c",
-        "src/native/backends/comux-accept/comux-accept.c"
+        "src/native/backends/comux-accept/comux-accept.c",
+        "src/native/backends/comux-accept/guardian.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
       "libraries": ["-lpthread"]

@@ -1,0 +1,295 @@
+/*
+ * The guardian of comux-accept (docs/comux.md): the started process stays
+ * behind as a child subreaper while its child runs the server, waits until
+ * the process that replayed has ended (or the whole server ended without
+ * replaying, or a signal asks it to stop), kills what is left of the tree,
+ * daemons included, and ends with the replay's status.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "comux.h"
+#include "comux-accept.h"
+
+#define STATUS_UNKNOWN (-1)
+
+static int guardian_signals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+static void
+guardian_set(sigset_t *set)
+{
+  sigemptyset(set);
+  for (size_t i = 0; i < sizeof guardian_signals / sizeof guardian_signals[0]; i++)
+    sigaddset(set, guardian_signals[i]);
+}
+
+/* The state letter of /proc/PID/stat and the parent's pid, or 0 when the
+ * process is gone. */
+static char
+process_state(pid_t pid, pid_t *parent)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char text[512];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  text[n] = '\0';
+  char *after = strrchr(text, ')');
+  char state = 0;
+  int ppid = 0;
+  if (after == NULL || sscanf(after + 1, " %c %d", &state, &ppid) != 2)
+    return 0;
+  if (parent != NULL)
+    *parent = (pid_t)ppid;
+  return state;
+}
+
+static int
+still_running(pid_t pid)
+{
+  char state = process_state(pid, NULL);
+  return state != 0 && state != 'Z' && state != 'X';
+}
+
+typedef struct statuses {
+  pid_t server;
+  int server_status;
+  pid_t claimer;
+  int claimer_status;
+} statuses_t;
+
+static void
+note_status(statuses_t *known, pid_t pid, int status)
+{
+  if (pid == known->server)
+    known->server_status = status;
+  pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+  if (claimer != 0 && pid == claimer)
+    known->claimer_status = status;
+}
+
+/* Reaps what has ended; 1 when the guardian has no child left. */
+static int
+reap(statuses_t *known)
+{
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      note_status(known, pid, status);
+      continue;
+    }
+    if (pid < 0 && errno == EINTR)
+      continue;
+    return pid < 0 && errno == ECHILD;
+  }
+}
+
+/* SIGKILL to every descendant (found through /proc: orphans are re-parented
+ * to the guardian, so the tree is whole), until none is left. */
+static void
+kill_descendants(statuses_t *known)
+{
+  pid_t self = getpid();
+  size_t capacity = 256;
+  pid_t *pids = malloc(capacity * sizeof *pids);
+  pid_t *parents = malloc(capacity * sizeof *parents);
+  unsigned char *marked = malloc(capacity);
+  while (!reap(known)) {
+    size_t count = 0;
+    DIR *proc = opendir("/proc");
+    struct dirent *entry;
+    while (proc != NULL && pids != NULL && parents != NULL && marked != NULL && (entry = readdir(proc)) != NULL) {
+      char *end;
+      long pid = strtol(entry->d_name, &end, 10);
+      pid_t parent;
+      if (*end != '\0' || pid <= 0 || process_state((pid_t)pid, &parent) == 0)
+        continue;
+      if (count == capacity) {
+        capacity *= 2;
+        pid_t *more_pids = realloc(pids, capacity * sizeof *pids);
+        pid_t *more_parents = more_pids ? realloc(parents, capacity * sizeof *parents) : NULL;
+        unsigned char *more_marked = more_parents ? realloc(marked, capacity) : NULL;
+        if (more_pids)
+          pids = more_pids;
+        if (more_parents)
+          parents = more_parents;
+        if (more_marked)
+          marked = more_marked;
+        if (!more_marked) {
+          capacity /= 2;
+          break;
+        }
+      }
+      pids[count] = (pid_t)pid;
+      parents[count] = parent;
+      marked[count] = 0;
+      count++;
+    }
+    if (proc != NULL)
+      closedir(proc);
+    for (int grown = 1; grown;) {
+      grown = 0;
+      for (size_t i = 0; i < count; i++) {
+        if (marked[i])
+          continue;
+        int descendant = parents[i] == self;
+        for (size_t j = 0; !descendant && j < count; j++)
+          descendant = marked[j] && pids[j] == parents[i];
+        if (descendant) {
+          marked[i] = 1;
+          grown = 1;
+        }
+      }
+    }
+    for (size_t i = 0; i < count; i++)
+      if (marked[i])
+        kill(pids[i], SIGKILL);
+    struct timespec pause = {0, 1000000};
+    nanosleep(&pause, NULL);
+  }
+  free(pids);
+  free(parents);
+  free(marked);
+}
+
+/* Ends the guardian the way `status` (a wait status) ended a process. */
+static void __attribute__((noreturn))
+end_like(int status)
+{
+  if (WIFSIGNALED(status)) {
+    int signal_number = WTERMSIG(status);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(signal_number, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signal_number);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
+    raise(signal_number);
+    _exit(128 + signal_number);
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+static void
+describe_status(int status, char *text, size_t size)
+{
+  if (status == STATUS_UNKNOWN)
+    snprintf(text, size, "ended");
+  else if (WIFSIGNALED(status))
+    snprintf(text, size, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  else
+    snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* The guardian's life: wait until the replay is over (the claimer ended), the
+ * whole server ended without replaying, or a signal asks to stop; then kill
+ * what is left and end with the replay's status. */
+static void __attribute__((noreturn))
+guard(pid_t server)
+{
+  statuses_t known = {server, STATUS_UNKNOWN, 0, STATUS_UNKNOWN};
+  sigset_t waited;
+  guardian_set(&waited);
+  int stop_signal = 0;
+  for (;;) {
+    int none_left = reap(&known);
+    pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+    if (claimer != 0 && known.claimer_status == STATUS_UNKNOWN && !still_running(claimer)) {
+      int status;
+      if (waitpid(claimer, &status, WNOHANG) == claimer)
+        note_status(&known, claimer, status);
+      break;
+    }
+    if (none_left || known.claimer_status != STATUS_UNKNOWN)
+      break;
+    /* A claimer that is not this process's child ends unseen: look again soon. */
+    struct timespec tick = {0, 10000000};
+    int got = sigtimedwait(&waited, NULL, &tick);
+    if (got > 0 && got != SIGCHLD) {
+      stop_signal = got;
+      break;
+    }
+  }
+  kill_descendants(&known);
+
+  pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+  const char *stage = __atomic_load_n(&tree->listened, __ATOMIC_ACQUIRE) ? "waited for a client" : "listened";
+  if (claimer == 0) {
+    char how[128];
+    if (stop_signal != 0)
+      snprintf(how, sizeof how, "was stopped by signal %d (%s)", stop_signal, strsignal(stop_signal));
+    else
+      describe_status(known.server_status, how, sizeof how);
+    say(message_fd, "the server %s before it %s", how, stage);
+    _exit(COMUX_EXIT_NOT_SERVING);
+  }
+  if (stop_signal != 0)
+    end_like(stop_signal); /* a wait status of "killed by stop_signal" */
+  if (known.claimer_status != STATUS_UNKNOWN)
+    end_like(known.claimer_status);
+  int fatal = __atomic_load_n(&tree->fatal_signal, __ATOMIC_ACQUIRE);
+  if (fatal != 0)
+    end_like(fatal);
+  if (__atomic_load_n(&tree->exited, __ATOMIC_ACQUIRE))
+    _exit(__atomic_load_n(&tree->exit_status, __ATOMIC_RELAXED) & 0xff);
+  if (__atomic_load_n(&tree->done, __ATOMIC_ACQUIRE))
+    _exit(0);
+  say(message_fd, "process %d, which replayed, ended without a status", (int)claimer);
+  _exit(1);
+}
+
+void
+comux_start_guardian(void)
+{
+  tree = mmap(NULL, sizeof *tree, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (tree == MAP_FAILED) {
+    tree = NULL;
+    say(message_fd, "no shared memory for the replay claim: %s", strerror(errno));
+    return;
+  }
+  memset(tree, 0, sizeof *tree);
+  tree->guardian = getpid();
+
+  sigset_t blocked, previous_mask;
+  guardian_set(&blocked);
+  sigprocmask(SIG_BLOCK, &blocked, &previous_mask);
+  struct sigaction default_child, previous_child;
+  memset(&default_child, 0, sizeof default_child);
+  default_child.sa_handler = SIG_DFL;
+  sigaction(SIGCHLD, &default_child, &previous_child);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    LOG("cannot become a child subreaper: %s", strerror(errno));
+  pid_t server = fork();
+  if (server != 0) {
+    if (server > 0)
+      guard(server);
+    say(message_fd, "cannot fork the server from its guardian: %s", strerror(errno));
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+  }
+  sigaction(SIGCHLD, &previous_child, NULL);
+  sigprocmask(SIG_SETMASK, &previous_mask, NULL);
+  if (server < 0) {
+    munmap(tree, sizeof *tree);
+    tree = NULL;
+  }
+}
+
