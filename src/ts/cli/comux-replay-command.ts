@@ -4,9 +4,9 @@ import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
 import {fileErrorReason} from '../config/config-error.js';
-import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, type ComuxRunResult} from '../comux/replay.js';
+import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult} from '../comux/replay.js';
 import {PdiError} from '../errors.js';
-import {exitStatus} from '../launch/run.js';
+import {exitStatus} from '../launch/signals.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -87,14 +87,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 			stopReplaysOnSignals();
 			try {
 				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log});
-				let timedOut = false;
-				const timer = timeout === undefined ? undefined : setTimeout(() => {
-					timedOut = true;
-					run.stop();
-				}, timeout);
-				const {code, signal} = await run.exited.finally(() => {
-					clearTimeout(timer);
-				});
+				const {code, signal, timedOut} = await waitComux(run, timeout);
 				if (timedOut) {
 					process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
 				}
