@@ -26,7 +26,7 @@
  *   4. the port's `#elif` line in the selector below;
  *   5. the port's files in core_sources of binding.gyp;
  *   6. outside C: the ELF machine number in src/ts/elf/file.ts, Node's name
- *      for the architecture in hostMachines (src/ts/inspect/program.ts), a
+ *      for the architecture in hostMachines (src/ts/launch/program.ts), a
  *      cross compiler, qemu and sysroot in scripts/build-arch.mjs,
  *      scripts/test-arch.mjs and test/helpers/preload.ts, and their Debian
  *      packages in .ci/run: `npm run test:arch` then runs the suites there.

@@ -3,9 +3,9 @@ import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
-import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, type ComuxRunResult} from '../comux/replay.js';
+import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult} from '../comux/replay.js';
 import {fileFailure, PdiError} from '../errors.js';
-import {exitStatus} from '../launch/run.js';
+import {exitStatus} from '../launch/signals.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -68,9 +68,9 @@ function writeOutput(file: string, text: string): void {
 	}
 }
 
-/** Adds `run`, `replay` and `config` to the `pdi comux` command group. */
-export function registerComuxReplayCommands(comux: Command): void {
-	const runUsage = 'pdi comux run FILE -- SERVER [ARGS...]';
+/** `pdi comux run FILE -- SERVER [ARGS...]`: one replay, the server's replies on stdout, its status as pdi's. */
+function registerRunCommand(comux: Command): void {
+	const usage = 'pdi comux run FILE -- SERVER [ARGS...]';
 	comux.command('run')
 		.description(`replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client)`)
 		.usage('FILE -- SERVER [ARGS...]')
@@ -80,20 +80,13 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
-			requireServer(server, runUsage);
+			requireServer(server, usage);
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const input = file === '-' ? 'inherit' : openComuxFile(file);
 			stopReplaysOnSignals();
 			try {
 				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log});
-				let timedOut = false;
-				const timer = timeout === undefined ? undefined : setTimeout(() => {
-					timedOut = true;
-					run.stop();
-				}, timeout);
-				const {code, signal} = await run.exited.finally(() => {
-					clearTimeout(timer);
-				});
+				const {code, signal, timedOut} = await waitComux(run, timeout);
 				if (timedOut) {
 					process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
 				}
@@ -105,8 +98,68 @@ export function registerComuxReplayCommands(comux: Command): void {
 				}
 			}
 		});
+}
 
-	const replayUsage = 'pdi comux replay DIR -- SERVER [ARGS...]';
+/** The regular files of `directory`, sorted by name; none is an error. */
+function comuxFiles(directory: string): string[] {
+	let files: string[];
+	try {
+		files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file).isFile());
+	} catch (error) {
+		throw fileFailure(directory, error);
+	}
+
+	if (files.length === 0) {
+		throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file)`);
+	}
+
+	return files;
+}
+
+/** Replays each file against a fresh server, one after the other, with a progress bar on a terminal. */
+async function replayFiles(files: readonly string[], server: readonly string[], timeout: number, progress: boolean): Promise<ReplayEntry[]> {
+	const showProgress = progress && process.stderr.isTTY && !process.env['CI'];
+	const bar = showProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
+	bar?.start(files.length, 0, {file: ''});
+	const report: ReplayEntry[] = [];
+	for (const file of files) {
+		bar?.update(report.length, {file: path.basename(file)});
+		const result = await runComux(server, file, {timeout});
+		report.push({
+			file,
+			verdict: verdictOf(result),
+			status: result.status,
+			signal: result.signal,
+			durationMs: Math.round(result.durationMs),
+			outputBytes: result.stdout.length,
+		});
+	}
+
+	bar?.update(report.length, {file: ''});
+	bar?.stop();
+	return report;
+}
+
+/** The `pdi comux replay` report as a table, one line per file, and a count per verdict. */
+function formatReplayReport(report: readonly ReplayEntry[]): string {
+	const width = Math.max(4, ...report.map(entry => path.basename(entry.file).length));
+	const lines = [`${'FILE'.padEnd(width)}  VERDICT    STATUS  SIGNAL   TIME(ms)  OUTPUT`];
+	for (const entry of report) {
+		lines.push(`${path.basename(entry.file).padEnd(width)}  ${entry.verdict.padEnd(9)}  ${String(entry.status ?? '-').padEnd(6)}  ${(entry.signal ?? '-').padEnd(7)}  ${String(entry.durationMs).padStart(8)}  ${entry.outputBytes}`);
+	}
+
+	const counts = new Map<ReplayVerdict, number>();
+	for (const entry of report) {
+		counts.set(entry.verdict, (counts.get(entry.verdict) ?? 0) + 1);
+	}
+
+	lines.push('', `${report.length} files: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}`);
+	return lines.join('\n') + '\n';
+}
+
+/** `pdi comux replay DIR -- SERVER [ARGS...]`: every file against a fresh server; exit 1 when one crashed, hung or was never served. */
+function registerReplayCommand(comux: Command): void {
+	const usage = 'pdi comux replay DIR -- SERVER [ARGS...]';
 	comux.command('replay')
 		.description('replay every file of DIR against a fresh SERVER process each; report status, time and output size per file')
 		.usage('DIR [--json] [--timeout MS] -- SERVER [ARGS...]')
@@ -116,63 +169,22 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.argument('<dir>', 'a directory of comux files')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (directory, server, options) => {
-			requireServer(server, replayUsage);
+			requireServer(server, usage);
 			const timeout = parseTimeout(options.timeout);
-			let files: string[];
-			try {
-				files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file).isFile());
-			} catch (error) {
-				throw fileFailure(directory, error);
-			}
-
-			if (files.length === 0) {
-				throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file)`);
-			}
-
+			const files = comuxFiles(directory);
 			stopReplaysOnSignals();
-
-			const showProgress = options.progress && process.stderr.isTTY && !process.env['CI'];
-			const bar = showProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
-			bar?.start(files.length, 0, {file: ''});
-			const report: ReplayEntry[] = [];
-			for (const file of files) {
-				bar?.update(report.length, {file: path.basename(file)});
-				const result = await runComux(server, file, {timeout});
-				report.push({
-					file,
-					verdict: verdictOf(result),
-					status: result.status,
-					signal: result.signal,
-					durationMs: Math.round(result.durationMs),
-					outputBytes: result.stdout.length,
-				});
-			}
-
-			bar?.update(report.length, {file: ''});
-			bar?.stop();
+			const report = await replayFiles(files, server, timeout, options.progress);
 			const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
 			const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
-			if (options.json) {
-				process.stdout.write(JSON.stringify({server, files: report, crashes, notServing}, null, 2) + '\n');
-			} else {
-				const width = Math.max(4, ...report.map(entry => path.basename(entry.file).length));
-				const lines = [`${'FILE'.padEnd(width)}  VERDICT    STATUS  SIGNAL   TIME(ms)  OUTPUT`];
-				for (const entry of report) {
-					lines.push(`${path.basename(entry.file).padEnd(width)}  ${entry.verdict.padEnd(9)}  ${String(entry.status ?? '-').padEnd(6)}  ${(entry.signal ?? '-').padEnd(7)}  ${String(entry.durationMs).padStart(8)}  ${entry.outputBytes}`);
-				}
-
-				const counts = new Map<ReplayVerdict, number>();
-				for (const entry of report) {
-					counts.set(entry.verdict, (counts.get(entry.verdict) ?? 0) + 1);
-				}
-
-				lines.push('', `${report.length} files: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}`);
-				process.stdout.write(lines.join('\n') + '\n');
-			}
-
+			process.stdout.write(options.json ? JSON.stringify({server, files: report, crashes, notServing}, null, 2) + '\n' : formatReplayReport(report));
 			process.exitCode = crashes + notServing > 0 ? 1 : 0;
 		});
+}
 
+/** Adds `run`, `replay` and `config` to the `pdi comux` command group. */
+export function registerComuxReplayCommands(comux: Command): void {
+	registerRunCommand(comux);
+	registerReplayCommand(comux);
 	comux.command('config')
 		.description('write the compiled config that installs comux-accept (for PDI_CONFIG, e.g. with AFL_PRELOAD)')
 		.option('-o, --output <file>', 'write to FILE instead of stdout')

@@ -1,11 +1,9 @@
-import {spawn as spawnChild, type ChildProcess, type StdioOptions} from 'node:child_process';
+import type {ChildProcess, StdioOptions} from 'node:child_process';
 import {closeSync, fstatSync, openSync} from 'node:fs';
 import {constants} from 'node:os';
 import type {PdiConfig} from '../config/index.js';
-import {checkPreloadable, resolveProgram} from '../inspect/program.js';
-import {prepareConfig} from '../launch/prepared-config.js';
-import {exitStatus, receiveSignals} from '../launch/signals.js';
-import {preloadEnvironment} from '../launch/environment.js';
+import {deadline, launch, type LaunchExit} from '../launch/launch.js';
+import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError} from '../errors.js';
 
 /**
@@ -118,7 +116,7 @@ export function openComuxFile(file: string): number {
 export type ComuxProcess = {
 	readonly child: ChildProcess;
 	/** Settles once the started process (the backend's guardian) has exited and the config is removed. */
-	readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
+	readonly exited: Promise<LaunchExit>;
 	/** Asks the guardian to end the whole server (SIGTERM); its process group gets SIGKILL 2 s later. */
 	stop(): void;
 };
@@ -152,50 +150,27 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		throw new PdiError('the server command is empty');
 	}
 
-	const environment = options.env ?? process.env;
-	const program = resolveProgram(command, environment);
-	checkPreloadable(program, command);
-	const prepared = prepareConfig(comuxConfig());
-	const childEnvironment: NodeJS.ProcessEnv = {
-		...preloadEnvironment(environment, prepared.file),
-		...comuxVariables(options),
-		PDI_COMUX_TEMPORARY_CONFIG: '1',
-	};
-	delete childEnvironment['PDI_COMUX_ACTIVE'];
-	let child: ChildProcess;
-	try {
-		child = spawnChild(program, args, {argv0: command, cwd: options.cwd, env: childEnvironment, stdio, detached: true});
-	} catch (error) {
-		prepared.remove();
-		throw error;
-	}
-
+	const launched = launch(command, args, {
+		env: options.env,
+		cwd: options.cwd,
+		stdio,
+		detached: true,
+		config: comuxConfig(),
+		variables: {...comuxVariables(options), PDI_COMUX_TEMPORARY_CONFIG: '1', PDI_COMUX_ACTIVE: undefined},
+		// A signal stops the whole server through its guardian (not the guardian alone).
+		onSignal() {
+			started.stop();
+		},
+	});
+	const {child} = launched;
 	let graceTimer: NodeJS.Timeout | undefined;
-	// A signal stops the whole server through its guardian (not the guardian alone).
-	const releaseSignals = receiveSignals(() => {
-		started.stop();
-	});
-	const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve, reject) => {
-		const settle = (): void => {
-			releaseSignals();
-			clearTimeout(graceTimer);
-			killGroup(child.pid);
-			prepared.remove();
-			running.delete(started);
-		};
-
-		child.once('error', error => {
-			settle();
-			reject(error);
-		});
-		child.once('exit', (code, signal) => {
-			settle();
-			resolve({code, signal});
-		});
-	});
 	const started: ComuxProcess = {
 		child,
-		exited,
+		exited: launched.exited.finally(() => {
+			clearTimeout(graceTimer);
+			killGroup(child.pid);
+			running.delete(started);
+		}),
 		stop() {
 			if (child.exitCode !== null || child.signalCode !== null || graceTimer !== undefined) {
 				return;
@@ -209,6 +184,21 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 	};
 	running.add(started);
 	return started;
+}
+
+/**
+ * Stops `run` when it takes longer than `ms` (no limit when undefined) and
+ * waits for it; `timedOut` says whether it was stopped for that.
+ */
+export async function waitComux(run: ComuxProcess, ms: number | undefined): Promise<LaunchExit & {timedOut: boolean}> {
+	const limit = deadline(ms, () => {
+		run.stop();
+	});
+	try {
+		return {...await run.exited, timedOut: limit.expired};
+	} finally {
+		limit.cancel();
+	}
 }
 
 let signalsHandled = false;
@@ -267,33 +257,24 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 			child.stdin?.end(input);
 		}
 
-		let timedOut = false;
-		const timer = setTimeout(() => {
-			timedOut = true;
-			run.stop();
-		}, options.timeout ?? 30_000);
 		const closed = new Promise<void>(resolve => {
 			child.once('close', () => {
 				resolve();
 			});
 		});
-		try {
-			const {code, signal} = await run.exited;
-			await closed;
-			const errorText = Buffer.concat(stderr).toString('utf8');
-			return {
-				stdout: Buffer.concat(stdout),
-				stderr: errorText,
-				status: timedOut ? null : exitStatus(code, signal),
-				exitCode: code,
-				signal,
-				timedOut,
-				notServing: isNotServing(code, errorText),
-				durationMs: performance.now() - started,
-			};
-		} finally {
-			clearTimeout(timer);
-		}
+		const {code, signal, timedOut} = await waitComux(run, options.timeout ?? 30_000);
+		await closed;
+		const errorText = Buffer.concat(stderr).toString('utf8');
+		return {
+			stdout: Buffer.concat(stdout),
+			stderr: errorText,
+			status: timedOut ? null : exitStatus(code, signal),
+			exitCode: code,
+			signal,
+			timedOut,
+			notServing: isNotServing(code, errorText),
+			durationMs: performance.now() - started,
+		};
 	} finally {
 		if (inputFd !== undefined) {
 			closeSync(inputFd);

@@ -1,13 +1,10 @@
-import {spawn} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
-import {loadConfig, mergeConfigs} from '../config/index.js';
-import {prepareLaunch, type Launch} from '../launch/environment.js';
-import {forwardSignals} from '../launch/signals.js';
-import {temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
-import {checkPreloadable, resolveProgram} from './program.js';
+import {deadline, launch, type LaunchExit} from '../launch/launch.js';
+import {launchConfig} from '../launch/prepared-config.js';
+import {temporaryDirectory} from '../launch/temporary.js';
 
 /** Options of {@link inspectProgram}. */
 export type InspectOptions = {
@@ -47,75 +44,53 @@ export type InspectResult = {
  * @throws {PdiError} when the program does not exist, is static or for another architecture, or never loads the core.
  */
 export async function inspectProgram(command: string, args: readonly string[] = [], options: InspectOptions = {}): Promise<InspectResult> {
-	const baseEnvironment = options.env ?? process.env;
-	const program = resolveProgram(command, baseEnvironment);
-	checkPreloadable(program, command);
-	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
-	let launch: Launch | undefined;
-	let directory: TemporaryDirectory | undefined;
+	const config = await launchConfig(options.configs);
+	const directory = temporaryDirectory('pdi-inspect-');
 	try {
-		launch = prepareLaunch(baseEnvironment, configs.length > 0 ? mergeConfigs(configs) : undefined);
-		directory = temporaryDirectory('pdi-inspect-');
-		return await inspectLaunched(command, program, args, options, launch, path.join(directory.path, 'report.json'));
+		const reportFile = path.join(directory.path, 'report.json');
+		const launched = launch(command, args, {
+			env: options.env,
+			cwd: options.cwd,
+			config,
+			variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined},
+			stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
+			onSignal: 'forward',
+		});
+		const timeout = options.timeout ?? 15_000;
+		const limit = deadline(options.run ? undefined : timeout, () => launched.child.kill('SIGKILL'));
+		let exit: LaunchExit;
+		try {
+			exit = await launched.exited;
+		} catch (error) {
+			throw new PdiError(`${command}: ${(error as Error).message}`, {cause: error});
+		} finally {
+			limit.cancel();
+		}
+
+		const report = await readReport(reportFile, command, exit, limit.expired ? timeout : undefined);
+		if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
+			throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
+		}
+
+		return {report, exitCode: exit.code, signal: exit.signal};
 	} finally {
-		launch?.remove();
-		directory?.remove();
+		directory.remove();
 	}
 }
 
-async function inspectLaunched(command: string, program: string, args: readonly string[], options: InspectOptions, launch: Launch, reportFile: string): Promise<InspectResult> {
-	const environment = {...launch.environment};
-	environment['PDI_INSPECT_OUT'] = reportFile;
-	delete environment['PDI_INSPECT_IMPORTS'];
-	delete environment['PDI_INSPECT_RUN'];
-	if (options.imports !== undefined) {
-		environment['PDI_INSPECT_IMPORTS'] = options.imports;
-	}
-
-	if (options.run) {
-		environment['PDI_INSPECT_RUN'] = '1';
-	}
-
-	const {exitCode, signal, timedOut} = await new Promise<{exitCode: number | null; signal: NodeJS.Signals | null; timedOut: boolean}>((resolve, reject) => {
-		const child = spawn(program, args, {
-			argv0: command,
-			cwd: options.cwd,
-			env: environment,
-			stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
-		});
-		const stop = forwardSignals(child);
-		let timedOut = false;
-		const timer = options.run ? undefined : setTimeout(() => {
-			timedOut = true;
-			child.kill('SIGKILL');
-		}, options.timeout ?? 15_000);
-		child.once('error', error => {
-			stop();
-			clearTimeout(timer);
-			reject(new PdiError(`${command}: ${error.message}`, {cause: error}));
-		});
-		child.once('exit', (code, signal) => {
-			stop();
-			clearTimeout(timer);
-			resolve({exitCode: code, signal, timedOut});
-		});
-	});
+/** The core's report, or why the program gave none (`timedOutAfter`: it was killed for taking that long). */
+async function readReport(reportFile: string, command: string, exit: LaunchExit, timedOutAfter: number | undefined): Promise<ProcessReport> {
 	let text: string;
 	try {
 		text = await readFile(reportFile, 'utf8');
 	} catch {
-		if (timedOut) {
-			throw new PdiError(`${command}: no report after ${options.timeout ?? 15_000} ms; the program did not load the pdi core (setuid programs ignore LD_PRELOAD)`);
+		if (timedOutAfter !== undefined) {
+			throw new PdiError(`${command}: no report after ${timedOutAfter} ms; the program did not load the pdi core (setuid programs ignore LD_PRELOAD)`);
 		}
 
-		const how = signal ? `was killed by ${signal}` : `exited with status ${exitCode}`;
+		const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
 		throw new PdiError(`${command} ${how} without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)`);
 	}
 
-	const report = JSON.parse(text) as ProcessReport;
-	if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
-		throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
-	}
-
-	return {report, exitCode, signal};
+	return JSON.parse(text) as ProcessReport;
 }

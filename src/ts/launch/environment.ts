@@ -7,30 +7,12 @@ export function withPreload(preload: string, existing: string | undefined): stri
 	return existing ? `${preload}:${existing}` : preload;
 }
 
-let processPreload: string | undefined;
-
-/**
- * The environment of a program started with pdi: `environment` plus the
- * preloaded core and, when given, the compiled config in `PDI_CONFIG`.
- *
- * `preload` is the core's path from {@link loaderSafePreload}, which the
- * caller removes when the program has exited. Without it, one loader-safe
- * path serves the whole Node process (a link, if one is needed, is removed
- * when the process exits).
- */
-export function preloadEnvironment(environment: NodeJS.ProcessEnv, configFile?: string, preload?: string): NodeJS.ProcessEnv {
-	const core = preload ?? (processPreload ??= loaderSafePreload().preload);
-	const result: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(core, environment['LD_PRELOAD'])};
-	if (configFile !== undefined) {
-		result['PDI_CONFIG'] = configFile;
-	}
-
-	return result;
-}
+/** Variables a launch sets in the program's environment after pdi's own; `undefined` removes an inherited one. */
+export type LaunchVariables = Readonly<Record<string, string | undefined>>;
 
 /** What one launched program needs from pdi: its environment and the temporary files behind it. */
-export type Launch = {
-	/** The program's environment: the caller's plus `LD_PRELOAD` and, with a config, `PDI_CONFIG`. */
+export type PreparedLaunch = {
+	/** The program's environment: the caller's plus `LD_PRELOAD`, with a config `PDI_CONFIG`, and the launch's variables. */
 	readonly environment: NodeJS.ProcessEnv;
 	/** Removes the compiled config and the core's link, if any; call it when the program has exited. Safe to call twice. */
 	remove(): void;
@@ -38,10 +20,10 @@ export type Launch = {
 
 /**
  * Compiles `config` (when given) into a private temporary file and makes the
- * core's path safe for the loader: everything a program started with pdi
- * needs, undone by `remove()`.
+ * core's path safe for the loader (see {@link loaderSafePreload}): everything
+ * a program started with pdi needs, undone by `remove()`.
  */
-export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig | NormalizedConfig): Launch {
+export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig | NormalizedConfig, variables: LaunchVariables = {}): PreparedLaunch {
 	const prepared = config === undefined ? undefined : prepareConfig(config);
 	let preload;
 	try {
@@ -51,8 +33,21 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig
 		throw error;
 	}
 
+	const result: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(preload.preload, environment['LD_PRELOAD'])};
+	if (prepared !== undefined) {
+		result['PDI_CONFIG'] = prepared.file;
+	}
+
+	for (const [name, value] of Object.entries(variables)) {
+		if (value === undefined) {
+			delete result[name];
+		} else {
+			result[name] = value;
+		}
+	}
+
 	return {
-		environment: preloadEnvironment(environment, prepared?.file, preload.preload),
+		environment: result,
 		remove() {
 			prepared?.remove();
 			preload.remove();

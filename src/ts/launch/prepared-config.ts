@@ -1,6 +1,15 @@
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {compileConfig, normalizeConfig, verifyConfig, type NormalizedConfig, type PdiConfig} from '../config/index.js';
+import {
+	compileConfig,
+	isNormalizedConfig,
+	loadConfig,
+	mergeConfigs,
+	normalizeConfig,
+	verifyConfig,
+	type NormalizedConfig,
+	type PdiConfig,
+} from '../config/index.js';
 import {pdiPaths} from '../paths.js';
 import {temporaryDirectory} from './temporary.js';
 
@@ -12,13 +21,19 @@ export type PreparedConfig = {
 	remove(): void;
 };
 
-function isNormalized(config: PdiConfig | NormalizedConfig): config is NormalizedConfig {
-	return (config as {normalized?: unknown}).normalized === true;
+/** The config of a launch: `files` loaded and merged in order, then `config`; undefined when there is none. */
+export async function launchConfig(files: readonly string[] = [], config?: PdiConfig | NormalizedConfig): Promise<NormalizedConfig | undefined> {
+	const configs = await Promise.all(files.map(async file => loadConfig(file)));
+	if (config !== undefined) {
+		configs.push(isNormalizedConfig(config) ? config : normalizeConfig(config));
+	}
+
+	return configs.length > 0 ? mergeConfigs(configs) : undefined;
 }
 
 /** Normalizes (if needed), verifies against the backends on disk, compiles and writes `config`. */
 export function prepareConfig(config: PdiConfig | NormalizedConfig): PreparedConfig {
-	const normalized = isNormalized(config) ? config : normalizeConfig(config);
+	const normalized = isNormalizedConfig(config) ? config : normalizeConfig(config);
 	const paths = pdiPaths();
 	verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
 	const text = compileConfig(normalized);

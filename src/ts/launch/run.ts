@@ -1,10 +1,7 @@
-import {spawn as spawnChild} from 'node:child_process';
-import {loadConfig, mergeConfigs, normalizeConfig, type NormalizedConfig, type PdiConfig} from '../config/index.js';
-import {checkPreloadable, resolveProgram} from '../inspect/program.js';
-import {prepareLaunch} from './environment.js';
-import {exitStatus, forwardSignals} from './signals.js';
-
-export {exitStatus} from './signals.js';
+import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import {launch} from './launch.js';
+import {launchConfig} from './prepared-config.js';
+import {exitStatus} from './signals.js';
 
 /** Options of {@link runProgram}. */
 export type RunOptions = {
@@ -38,29 +35,14 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
  * The temporary files of the launch are removed when PROGRAM has exited.
  */
 export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<number> {
-	const environment = options.env ?? process.env;
-	const configs = await Promise.all((options.configs ?? []).map(async file => loadConfig(file)));
-	if (options.config) {
-		configs.push((options.config as {normalized?: boolean}).normalized ? options.config as NormalizedConfig : normalizeConfig(options.config as PdiConfig));
-	}
-
-	const program = resolveProgram(command, environment);
-	checkPreloadable(program, command);
-	const launch = prepareLaunch(environment, configs.length > 0 ? raiseLogLevel(mergeConfigs(configs), options.verbosity ?? 0) : undefined);
-	try {
-		return await new Promise<number>((resolve, reject) => {
-			const child = spawnChild(program, args, {argv0: command, cwd: options.cwd, env: launch.environment, stdio: 'inherit'});
-			const stop = forwardSignals(child);
-			child.once('error', error => {
-				stop();
-				reject(error);
-			});
-			child.once('exit', (code, signal) => {
-				stop();
-				resolve(exitStatus(code, signal));
-			});
-		});
-	} finally {
-		launch.remove();
-	}
+	const config = await launchConfig(options.configs, options.config);
+	const {exited} = launch(command, args, {
+		env: options.env,
+		cwd: options.cwd,
+		stdio: 'inherit',
+		config: config && raiseLogLevel(config, options.verbosity ?? 0),
+		onSignal: 'forward',
+	});
+	const {code, signal} = await exited;
+	return exitStatus(code, signal);
 }

@@ -1,6 +1,6 @@
-import {spawn as spawnChild, type ChildProcess, type SpawnOptions} from 'node:child_process';
+import type {ChildProcess, SpawnOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
-import {prepareLaunch} from './environment.js';
+import {launch} from './launch.js';
 
 /**
  * Starts `command` with the interpositions of `config`: the preload core in
@@ -17,22 +17,12 @@ import {prepareLaunch} from './environment.js';
  * ```
  *
  * The config is validated and its backends and wrappers are checked before
- * anything starts; a problem throws a `ConfigError` naming the place.
- * Files are loaded with `loadConfig()` first.
+ * anything starts; a problem throws a `ConfigError` naming the place. The
+ * program is found as `pdi run` finds it (PATH, relative to `options.cwd`;
+ * with `shell`, the shell), and one that would silently run without the
+ * interpositions (missing, static, for another architecture) throws a
+ * `PdiError`. Files are loaded with `loadConfig()` first.
  */
 export function spawn(config: PdiConfig | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
-	const launch = prepareLaunch(options.env ?? process.env, config);
-	try {
-		const child = spawnChild(command, args, {...options, env: launch.environment});
-		child.once('exit', () => launch.remove());
-		child.once('error', () => {
-			if (child.pid === undefined) {
-				launch.remove();
-			}
-		});
-		return child;
-	} catch (error) {
-		launch.remove();
-		throw error;
-	}
+	return launch(command, args, {...options, config}).child;
 }

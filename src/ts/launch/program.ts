@@ -15,8 +15,8 @@ function executable(file: string): boolean {
 }
 
 /** Checks a program named with a slash the way execve would, with the shell's wording. */
-function checkProgramFile(command: string): string {
-	const file = path.resolve(command);
+function checkProgramFile(command: string, directory: string): string {
+	const file = path.resolve(directory, command);
 	let stats;
 	try {
 		stats = statSync(file);
@@ -40,18 +40,22 @@ function checkProgramFile(command: string): string {
 	return file;
 }
 
-/** Finds `command` as a shell would (PATH search unless it contains a slash). */
-export function resolveProgram(command: string, environment: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Finds `command` as a shell in `directory` would (PATH search unless it
+ * contains a slash; relative names and PATH entries from `directory`, as the
+ * started program's working directory is what `execvp` resolves them in).
+ */
+export function resolveProgram(command: string, environment: NodeJS.ProcessEnv = process.env, directory = process.cwd()): string {
 	if (command === '') {
 		throw new PdiError('the program name is empty');
 	}
 
 	if (command.includes('/')) {
-		return checkProgramFile(command);
+		return checkProgramFile(command, directory);
 	}
 
-	for (const directory of (environment['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-		const candidate = path.resolve(directory || '.', command);
+	for (const entry of (environment['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+		const candidate = path.resolve(directory, entry, command);
 		try {
 			if (statSync(candidate).isFile() && executable(candidate)) {
 				return candidate;

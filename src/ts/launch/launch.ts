@@ -1,0 +1,123 @@
+import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import {prepareLaunch, type LaunchVariables} from './environment.js';
+import {checkPreloadable, resolveProgram} from './program.js';
+import {forwardSignals, receiveSignals} from './signals.js';
+
+/** How to start a program with pdi; see {@link launch}. Node's spawn options (stdio with extra fds, `detached`, `cwd`, …) pass through. */
+export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
+	/** The environment pdi adds to (default `process.env`). */
+	env?: NodeJS.ProcessEnv;
+	/** The interpositions, compiled into a private temporary file named by `PDI_CONFIG`; without one only the core is preloaded. */
+	config?: PdiConfig | NormalizedConfig;
+	/** Variables set after pdi's own (`PDI_INSPECT_OUT`, a backend's settings, a transport's fd number); `undefined` removes an inherited one. */
+	variables?: LaunchVariables;
+	/**
+	 * SIGINT, SIGTERM and SIGHUP received by this process while the program
+	 * runs: `'forward'` passes them on to it, a function gets them instead (to
+	 * stop what was started its own way). Without it they are the caller's.
+	 */
+	onSignal?: 'forward' | ((signal: NodeJS.Signals) => void);
+};
+
+/** How a launched program ended. */
+export type LaunchExit = {code: number | null; signal: NodeJS.Signals | null};
+
+/** A program started by {@link launch}. */
+export type LaunchedProgram = {
+	readonly child: ChildProcess;
+	/** The file that was executed: the program as resolved, or the shell with `shell`. */
+	readonly program: string;
+	/**
+	 * Settles when the program has exited and the launch is cleaned up; rejects
+	 * with Node's error when it could not be started (cleaned up as well).
+	 */
+	readonly exited: Promise<LaunchExit>;
+	/** Removes the launch's temporary files and releases its signals now; done by itself when the program exits. Safe to call twice. */
+	cleanup(): void;
+};
+
+function directoryOf(cwd: string | URL | undefined): string {
+	return path.resolve(cwd instanceof URL ? fileURLToPath(cwd) : cwd ?? '');
+}
+
+/** Resolves the file that will be executed as a shell would, and refuses one the core cannot be preloaded into. */
+function checkedProgram(command: string, options: LaunchOptions, environment: NodeJS.ProcessEnv): string {
+	const file = options.shell ? (typeof options.shell === 'string' ? options.shell : '/bin/sh') : command;
+	const program = resolveProgram(file, environment, directoryOf(options.cwd));
+	checkPreloadable(program, file);
+	return program;
+}
+
+/**
+ * The one way pdi starts a program: resolve it (PATH, the working directory
+ * of `options.cwd`), check that the core can be preloaded into it (dynamic,
+ * this architecture), compile `config`, build the environment (`LD_PRELOAD`
+ * with a loader-safe core path, `PDI_CONFIG`, `variables`), spawn it, and
+ * hook up signals. Every temporary file of the launch is removed when the
+ * program exits or fails to start. `argv[0]` is `command` as given.
+ *
+ * Problems found before the start (a missing or static program, a config
+ * error, an unusable `TMPDIR`) throw, with nothing left behind.
+ */
+export function launch(command: string, args: readonly string[] = [], options: LaunchOptions = {}): LaunchedProgram {
+	const {env = process.env, config, variables, onSignal, ...spawnOptions} = options;
+	const program = checkedProgram(command, options, env);
+	const prepared = prepareLaunch(env, config, variables);
+	let child: ChildProcess;
+	try {
+		const file = spawnOptions.shell ? command : program;
+		child = spawn(file, args, {...(spawnOptions.shell ? {} : {argv0: command}), ...spawnOptions, env: prepared.environment});
+	} catch (error) {
+		prepared.remove();
+		throw error;
+	}
+
+	const releaseSignals = onSignal === undefined ? () => undefined : onSignal === 'forward' ? forwardSignals(child) : receiveSignals(onSignal);
+	const cleanup = (): void => {
+		releaseSignals();
+		prepared.remove();
+	};
+
+	const exited = new Promise<LaunchExit>((resolve, reject) => {
+		child.once('exit', (code, signal) => {
+			cleanup();
+			resolve({code, signal});
+		});
+		child.once('error', error => {
+			if (child.pid === undefined) {
+				cleanup();
+				reject(error);
+			}
+		});
+	});
+	// A caller that only wants the child (spawn()) sees a failed start as the child's 'error' event.
+	exited.catch(() => undefined);
+	return {child, program, exited, cleanup};
+}
+
+/** A time limit on a launched program; see {@link deadline}. */
+export type Deadline = {
+	/** Whether the time ran out (and `stop` was called). */
+	readonly expired: boolean;
+	cancel(): void;
+};
+
+/** Calls `stop` when `ms` milliseconds have passed, unless cancelled first; no limit when `ms` is undefined. */
+export function deadline(ms: number | undefined, stop: () => void): Deadline {
+	let expired = false;
+	const timer = ms === undefined ? undefined : setTimeout(() => {
+		expired = true;
+		stop();
+	}, ms);
+	return {
+		get expired() {
+			return expired;
+		},
+		cancel() {
+			clearTimeout(timer);
+		},
+	};
+}
