@@ -1,0 +1,2 @@
+export const pendingTs = [];
+export const pendingC = [];
