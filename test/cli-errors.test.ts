@@ -1,6 +1,6 @@
 import {chmodSync, mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
@@ -14,7 +14,7 @@ const aDirectory = path.join(scratch, 'a-directory');
 mkdirSync(aDirectory);
 
 /** Runs pdi with `args` and checks the failure is exactly one `pdi: …` line on stderr, nothing on stdout, exit status 2. */
-async function oneLineFailure(t: import('ava').ExecutionContext, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+async function oneLineFailure(t: ExecutionContext, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
 	const result = await pdi(args, env ? {env: {...process.env, ...env}} : {});
 	t.is(result.code, 2, `pdi ${args.join(' ')}: ${result.stderr}`);
 	t.is(result.stdout, '', `pdi ${args.join(' ')}`);

@@ -1,5 +1,6 @@
 import {execFile} from 'node:child_process';
 import path from 'node:path';
+import {promisify} from 'node:util';
 import test from 'ava';
 import type {ProcessReport} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
@@ -56,9 +57,8 @@ test('redefining libc\'s getpid reaches the program; its other output is unchang
 });
 
 async function run(program: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-	return new Promise((resolve, reject) => {
-		execFile(program, args, {env: {...process.env, ...env}}, (error, stdout) => error ? reject(error) : resolve(stdout));
-	});
+	const {stdout} = await promisify(execFile)(program, args, {env: {...process.env, ...env}});
+	return stdout;
 }
 
 for (const ifunc of ['strlen', 'memcpy']) {

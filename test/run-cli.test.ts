@@ -32,7 +32,7 @@ test('pdi run merges several -c files in order', async t => {
 test('a pDI-Tools-style config with sections, an Include of a section, reset_config and several command files works end to end', async t => {
 	const directory = scratch({
 		'system.cfg': '[global]\nWarning the system file is used directly\n[defaults]\ndonttouch_backends = on\nmax_objects = 50\nconfig = dropped.cmd\n',
-		'pdi.cfg': `# user file\nInclude "system.cfg:defaults"\nreset_config\nconfig = objects.cmd\nconfig = rules.cmd\nInclude ":more"\n[more]\nmax_threads = 32\n`,
+		'pdi.cfg': '# user file\nInclude "system.cfg:defaults"\nreset_config\nconfig = objects.cmd\nconfig = rules.cmd\nInclude ":more"\n[more]\nmax_threads = 32\n',
 		'objects.cmd': `object app = $main\nobject fix_library = libfix.so\nbackend fix = ${fixBackend}\n`,
 		'rules.cmd': 'relink app fix_add fix wrap_fix_add\nrelink fix_library fix_add fix wrap_fix_add_original\n',
 		'dropped.cmd': 'this file is dropped by reset_config and never read\n',

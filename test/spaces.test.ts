@@ -4,6 +4,7 @@ import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
+import type * as PdiIndex from '../src/ts/index.js';
 import {root, type CliResult} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
@@ -80,7 +81,7 @@ test('spawn() of the copied package runs the program with the relink and removes
 	const previous = process.env['TMPDIR'];
 	process.env['TMPDIR'] = temporary;
 	try {
-		const copied = await import(pathToFileURL(path.join(packageCopy, 'dist/ts/index.js')).href) as typeof import('../src/ts/index.js');
+		const copied = await import(pathToFileURL(path.join(packageCopy, 'dist/ts/index.js')).href) as typeof PdiIndex;
 		t.is(copied.pdiPaths().preload, path.join(packageCopy, nativeRelative, 'pdi-preload.so'));
 		const child = copied.spawn({
 			backends: [{name: 'fix', library: fixBackend}],

@@ -110,6 +110,7 @@ test('the test helpers remove their scratch directories when the test process ex
 	const printed = await new Promise<string>((resolve, reject) => {
 		execFile(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], {env: {...process.env, TMPDIR: temporary}}, (error, stdout) => {
 			if (error && error.code !== 1) {
+				// eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an Error that @types/node types with Omit<>
 				reject(error);
 			} else {
 				resolve(stdout.trim());

@@ -13,11 +13,12 @@
  * the cross cores (it builds them itself otherwise).
  */
 import {execFileSync} from 'node:child_process';
-import {createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {createReadStream, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
+import {builder, buildBenchprog} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -32,21 +33,14 @@ type Arch = keyof typeof arches;
 type Mode = 'direct' | 'relink' | 'callback';
 
 function build(arch: Arch): string {
-	const {gcc} = arches[arch];
-	const out = path.join(here, 'out', `arch-${arch}`);
-	mkdirSync(out, {recursive: true});
-	const cc = (...args: string[]) => execFileSync(gcc, ['-O2', '-Wall', '-Wextra', '-Werror', ...args], {stdio: 'inherit'});
-	cc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', path.join(out, 'libtarget.so'), path.join(here, '../lib/target.c'));
-	cc('-o', path.join(out, 'benchprog'), path.join(here, '../lib/benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
-	for (const [backend, file] of [['empty-backend', path.join(here, 'empty-backend.c')], ['relink-backend', path.join(here, '../lib/wrapper-backend.c')]] as const) {
-		cc('-fPIC', '-shared', '-fvisibility=hidden', `-I${path.join(root, 'include')}`, '-o', path.join(out, `${backend}.so`), file);
-	}
-
+	const b = builder(path.join(here, 'out', `arch-${arch}`), arches[arch].gcc);
+	buildBenchprog(b, 'relink-backend.so');
+	b.backend('empty-backend.so', path.join(here, 'empty-backend.c'));
 	if (arch !== 'x86_64') {
 		execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: 'ignore'});
 	}
 
-	return out;
+	return b.out;
 }
 
 function preload(arch: Arch): string {

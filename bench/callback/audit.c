@@ -59,6 +59,16 @@ uintptr_t la_symbind64(Elf64_Sym *sym, unsigned int ndx, uintptr_t *refcook, uin
 
 #if defined(BENCH_COUNT)
 static unsigned long long enter_calls, exit_calls, args, rets, foreign_calls;
+
+/* A call of bench_target adds one to `calls` and `value` to `sum`; any other call is foreign. */
+static inline void count_call(const char *symname, unsigned long long *calls, unsigned long long *sum, unsigned value) {
+	if (strcmp(symname, "bench_target") == 0) {
+		++*calls;
+		*sum += value;
+	} else {
+		foreign_calls++;
+	}
+}
 #endif
 
 Elf64_Addr la_x86_64_gnu_pltenter(Elf64_Sym *sym, unsigned int ndx, uintptr_t *refcook, uintptr_t *defcook,
@@ -69,12 +79,7 @@ Elf64_Addr la_x86_64_gnu_pltenter(Elf64_Sym *sym, unsigned int ndx, uintptr_t *r
 	(void)defcook;
 	(void)flags;
 #if defined(BENCH_COUNT)
-	if (strcmp(symname, "bench_target") == 0) {
-		enter_calls++;
-		args += (unsigned)regs->lr_rdi;
-	} else {
-		foreign_calls++;
-	}
+	count_call(symname, &enter_calls, &args, (unsigned)regs->lr_rdi);
 #else
 	(void)regs;
 	(void)symname;
@@ -93,12 +98,7 @@ unsigned int la_x86_64_gnu_pltexit(Elf64_Sym *sym, unsigned int ndx, uintptr_t *
 	(void)defcook;
 	(void)inregs;
 #if defined(BENCH_COUNT)
-	if (strcmp(symname, "bench_target") == 0) {
-		exit_calls++;
-		rets += (unsigned)outregs->lrv_rax;
-	} else {
-		foreign_calls++;
-	}
+	count_call(symname, &exit_calls, &rets, (unsigned)outregs->lrv_rax);
 #else
 	(void)outregs;
 	(void)symname;

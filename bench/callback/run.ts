@@ -9,30 +9,25 @@
  * See README.md in this directory for what is measured and how to read it.
  */
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {machine, tmpdir} from 'node:os';
+import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import {pdiPaths} from '../../src/ts/index.js';
-import {BenchError, fail, interleave, median, parseField, progress, runChecked, type Result} from '../lib/harness.js';
+import {
+	builder, buildBenchprog, reportHead, type ReportHead, callgrind, cleanEnv, fail, imports, interleave, kilo, main, medianRunMs, ms, parseField, progress, run,
+	signedMs, sizes, tableLines, triangular, type Result, type Sizes,
+} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'out');
 
-/** Timed runs per mode (the best is kept); modes are interleaved. */
-const timedRounds = 5;
-/** The two loop lengths whose instruction counts are subtracted. */
-const callgrindN1 = 100_000;
-const callgrindN2 = 200_000;
+/** Runs of manyprog per install variant. */
+const installRuns = 20;
 /** Calls of the correctness checks. */
 const checkN = 1000;
 /** What the relink wrapper adds to bench_target's result. */
 const wrapperDelta = 1000n;
-/** The install measurement: functions of libmany.so that manyprog imports, and its runs. */
+/** The install measurement: functions of libmany.so that manyprog imports. */
 const manyFunctions = 1200;
-const installWarmups = 3;
-const installRuns = 20;
 /** The goals checked at the end (a missed goal is reported, it does not fail the run). */
 const goalInstrPerCall = 60;
 const goalSpeedupOverAudit = 5;
@@ -60,22 +55,6 @@ const modeInfo: Record<Mode, ModeInfo> = {
 	uftrace: {label: 'uftrace', calls: 1_000_000, callgrind: false, tool: 'uftrace'},
 	ltrace: {label: 'ltrace', calls: 20_000, callgrind: false, tool: 'ltrace'},
 };
-
-/** The environment of this process without anything that would change how benchprog is loaded. */
-function cleanEnv(): NodeJS.ProcessEnv {
-	const env = {...process.env};
-	for (const key of Object.keys(env)) {
-		if (['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH', 'LD_BIND_NOW'].includes(key) || key.startsWith('PDI_')) {
-			delete env[key];
-		}
-	}
-
-	return env;
-}
-
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Result {
-	return runChecked(file, args, env);
-}
 
 /** Whether `tool` can be started at all (installed and on PATH). */
 function installed(tool: string): boolean {
@@ -121,57 +100,34 @@ function writeManySources(libmany: string, manyprog: string): void {
 }
 
 function build(): Files {
-	const {preload, include} = pdiPaths();
-	mkdirSync(out, {recursive: true});
+	const b = builder(out);
+	const benchprog = buildBenchprog(b, 'relink-backend.so');
 	const source = (name: string) => path.join(here, name);
-	const shared = (name: string) => path.join(here, '../lib', name);
-	const target = (name: string) => path.join(out, name);
-	const gcc = (...args: string[]) => run('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', ...args]);
-	const backend = (name: string, from: string, ...defines: string[]) =>
-		gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, ...defines, '-o', target(name), source(from));
+	b.backend('empty-backend.so', source('empty-backend.c'));
+	b.backend('count-backend.so', source('empty-backend.c'), '-DBENCH_COUNT');
+	b.backend('all-backend.so', source('empty-backend.c'), '-DBENCH_ALL');
+	b.gcc('-fPIC', '-shared', '-o', b.target('audit.so'), source('audit.c'));
+	b.gcc('-fPIC', '-shared', '-DBENCH_COUNT', '-o', b.target('audit-count.so'), source('audit.c'));
 
-	gcc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', target('libtarget.so'), shared('target.c'));
-	// Lazy binding (Debian's default, spelled out): glibc calls la_pltenter/la_pltexit only for calls through a lazy PLT.
-	gcc('-o', target('benchprog'), shared('benchprog.c'), `-L${out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
-	gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, '-o', target('relink-backend.so'), shared('wrapper-backend.c'));
-	backend('empty-backend.so', 'empty-backend.c');
-	backend('count-backend.so', 'empty-backend.c', '-DBENCH_COUNT');
-	backend('all-backend.so', 'empty-backend.c', '-DBENCH_ALL');
-	gcc('-fPIC', '-shared', '-o', target('audit.so'), source('audit.c'));
-	gcc('-fPIC', '-shared', '-DBENCH_COUNT', '-o', target('audit-count.so'), source('audit.c'));
+	writeManySources(b.target('libmany.c'), b.target('manyprog.c'));
+	b.gcc('-fPIC', '-shared', '-Wl,-soname,libmany.so', '-o', b.target('libmany.so'), b.target('libmany.c'));
+	b.gcc('-o', b.target('manyprog'), b.target('manyprog.c'), `-L${out}`, '-lmany', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
 
-	writeManySources(target('libmany.c'), target('manyprog.c'));
-	gcc('-fPIC', '-shared', '-Wl,-soname,libmany.so', '-o', target('libmany.so'), target('libmany.c'));
-	gcc('-o', target('manyprog'), target('manyprog.c'), `-L${out}`, '-lmany', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
-
-	// The config text dialect: the config file names a command file, which declares the backend and the rules.
-	const config = (name: string, commands: string, options = '') => {
-		writeFileSync(target(`${name}.cmd`), commands);
-		writeFileSync(target(`${name}.cfg`), `${options}config = ${name}.cmd\n`);
-		return target(`${name}.cfg`);
-	};
-
-	const callbackRules = (backendFile: string) => `backend b = ${target(backendFile)}\ncallback $main * b\n`;
+	const callbackRules = (backendFile: string) => `backend b = ${b.target(backendFile)}\ncallback $main * b\n`;
 	const stubs = 'cb_max_stubs = 4096\n';
 	return {
-		benchprog: target('benchprog'),
-		preload,
-		audit: target('audit.so'),
-		auditCount: target('audit-count.so'),
-		relinkConfig: config('relink', `backend b = ${target('relink-backend.so')}\nrelink $main bench_target b bench_wrapper\n`),
-		callbackConfig: config('callback', callbackRules('empty-backend.so'), stubs),
-		countConfig: config('count', callbackRules('count-backend.so'), stubs),
-		manyprog: target('manyprog'),
-		manyNoRuleConfig: config('many-norule', `backend b = ${target('all-backend.so')}\n`, stubs),
-		manyCallbackConfig: config('many-callback', callbackRules('all-backend.so'), stubs),
-		manyCallbackInfoConfig: config('many-callback-info', callbackRules('all-backend.so'), `${stubs}log_level = info\n`),
+		benchprog,
+		preload: b.preload,
+		audit: b.target('audit.so'),
+		auditCount: b.target('audit-count.so'),
+		relinkConfig: b.config('relink', `backend b = ${b.target('relink-backend.so')}\nrelink $main bench_target b bench_wrapper\n`),
+		callbackConfig: b.config('callback', callbackRules('empty-backend.so'), stubs),
+		countConfig: b.config('count', callbackRules('count-backend.so'), stubs),
+		manyprog: b.target('manyprog'),
+		manyNoRuleConfig: b.config('many-norule', `backend b = ${b.target('all-backend.so')}\n`, stubs),
+		manyCallbackConfig: b.config('many-callback', callbackRules('all-backend.so'), stubs),
+		manyCallbackInfoConfig: b.config('many-callback-info', callbackRules('all-backend.so'), `${stubs}log_level = info\n`),
 	};
-}
-
-/** The names a program imports (nm -D --undefined-only). */
-function imports(program: string): Set<string> {
-	const {stdout} = run('nm', ['-D', '--undefined-only', program]);
-	return new Set(stdout.split('\n').map(line => line.trim().split(/\s+/).at(-1)?.replace(/@.*/, '') ?? ''));
 }
 
 /** benchprog must import bench_target and manyprog every f<i>, or a rule would be void. */
@@ -242,10 +198,7 @@ function runMode(files: Files, mode: Mode, args: readonly string[], work: string
 }
 
 /** bench_target(i) = i + 1 for i = 0 .. n-1, so the results add up to n(n+1)/2 (and the arguments to n(n-1)/2). */
-function expectedSum(n: number): bigint {
-	const calls = BigInt(n);
-	return (calls * (calls + 1n)) / 2n;
-}
+const expectedSum = triangular;
 
 function checkSum(stdout: string, mode: Mode, where: string): void {
 	const sum = BigInt(parseField(stdout, 'sum', where));
@@ -281,18 +234,87 @@ function expectFields(fields: Record<string, bigint>, expected: Record<string, b
 	}
 }
 
-/** Runs benchprog under callgrind; returns the instructions executed by the whole process (Ir) and its output. */
-function callgrind(program: string, label: string, env: NodeJS.ProcessEnv, args: readonly string[], work: string): {ir: bigint} & Result {
-	const outFile = path.join(work, `callgrind-${label}-${args.join('-')}.out`);
-	const result = run('valgrind', ['-q', '--tool=callgrind', `--callgrind-out-file=${outFile}`, program, ...args], env);
-	const text = readFileSync(outFile, 'utf8');
-	const match = /^(?:summary|totals):\s+(\d+)/m.exec(text);
-	const ir = match?.[1];
-	if (ir === undefined) {
-		fail(`no summary:/totals: line in ${outFile}`);
-	}
+/** One mode's correctness check: its native run (with PDI_BENCH_REPORT) and how to rerun it under callgrind. */
+type ModeCheck = {
+	files: Files;
+	mode: Mode;
+	args: readonly string[];
+	work: string;
+	where: string;
+	stderr: string;
+	/** Reruns the mode (its counting variant if `counting`) under callgrind, checking its sum. */
+	underCallgrind: (counting: boolean) => Result;
+};
 
-	return {ir: BigInt(ir), ...result};
+/** The counting variant (`name`.so) sees every call of bench_target with the right argument and result, natively and under callgrind. */
+function checkCounted(check: ModeCheck, name: string, counted: Record<string, bigint>): void {
+	const where = `${check.where} with ${name}.so`;
+	const counting = runMode(check.files, check.mode, check.args, check.work, true, true);
+	checkSum(counting.stdout, check.mode, where);
+	expectFields(reportLine(counting.stderr, name, where), counted, where);
+	expectFields(reportLine(check.underCallgrind(true).stderr, name, `${where} under callgrind`), counted, where);
+}
+
+/** The external tracers: each must have recorded every call of bench_target. */
+function checkTracer(mode: 'uftrace' | 'ltrace', where: string, work: string): void {
+	if (mode === 'uftrace') {
+		// uftrace's own report of the recorded data: one line per function with its number of calls.
+		const report = run('uftrace', ['report', '-d', uftraceData(work)]).stdout;
+		const calls = /(\d+)\s+bench_target\s*$/m.exec(report)?.[1];
+		if (calls === undefined || Number(calls) !== checkN) {
+			fail(`${where}: uftrace recorded ${calls ?? 'no'} calls of bench_target, expected ${checkN}\n--- uftrace report\n${report}`);
+		}
+	} else {
+		const traced = readFileSync(ltraceOutput(work), 'utf8').match(/bench_target\(/g)?.length ?? 0;
+		if (traced !== checkN) {
+			fail(`${where}: ltrace traced ${traced} calls of bench_target, expected ${checkN}`);
+		}
+	}
+}
+
+function checkMode(check: ModeCheck): void {
+	const {mode, where, stderr, underCallgrind} = check;
+	const n = BigInt(checkN);
+	const argSum = expectedSum(checkN - 1);
+	const resultSum = expectedSum(checkN);
+	switch (mode) {
+		case 'direct':
+		case 'relink': {
+			underCallgrind(false);
+			break;
+		}
+
+		case 'callback': {
+			// empty-backend.so accepted exactly one site (bench_target); count-backend.so, with the same rule, sees
+			// every call in pre and in post, with the right argument and return value.
+			const sites = {sites: 1n};
+			expectFields(reportLine(stderr, 'empty-backend', where), sites, where);
+			expectFields(reportLine(underCallgrind(false).stderr, 'empty-backend', `${where} under callgrind`), sites, where);
+			checkCounted(check, 'count-backend', {sites: 1n, pre: n, post: n, args: argSum, rets: resultSum});
+			break;
+		}
+
+		case 'audit': {
+			// The loader only warns when it cannot use an audit library: audit.so must report the objects it saw;
+			// audit-count.so must see every call of bench_target in pltenter and in pltexit, and no other call.
+			const objects = (fields: Record<string, bigint>) => {
+				if ((fields.objects ?? 0n) < 3n) {
+					fail(`${where}: the audit library saw ${fields.objects ?? 0n} objects (benchprog, libtarget.so and libc at least)`);
+				}
+			};
+
+			objects(reportLine(stderr, 'audit', where));
+			objects(reportLine(underCallgrind(false).stderr, 'audit', `${where} under callgrind`));
+			checkCounted(check, 'audit-count', {pltenter: n, pltexit: n, args: argSum, rets: resultSum, other: 0n});
+			break;
+		}
+
+		case 'uftrace':
+		case 'ltrace': {
+			checkTracer(mode, where, check.work);
+			break;
+		}
+	}
 }
 
 /**
@@ -301,9 +323,6 @@ function callgrind(program: string, label: string, env: NodeJS.ProcessEnv, args:
  */
 function checkModes(files: Files, available: readonly Mode[], work: string): void {
 	const args = [String(checkN), 'check'];
-	const n = BigInt(checkN);
-	const argSum = expectedSum(checkN - 1);
-	const resultSum = expectedSum(checkN);
 	for (const mode of available) {
 		const where = `benchprog ${checkN} check (${modeInfo[mode].label})`;
 		const {stdout, stderr} = runMode(files, mode, args, work, false, true);
@@ -319,68 +338,7 @@ function checkModes(files: Files, available: readonly Mode[], work: string): voi
 			return result;
 		};
 
-		switch (mode) {
-			case 'direct':
-			case 'relink': {
-				underCallgrind(false);
-				break;
-			}
-
-			case 'callback': {
-				// empty-backend.so accepted exactly one site (bench_target); count-backend.so, with the same rule, sees
-				// every call in pre and in post, with the right argument and return value.
-				const sites = {sites: 1n};
-				const counted = {sites: 1n, pre: n, post: n, args: argSum, rets: resultSum};
-				expectFields(reportLine(stderr, 'empty-backend', where), sites, where);
-				expectFields(reportLine(underCallgrind(false).stderr, 'empty-backend', `${where} under callgrind`), sites, where);
-				const countWhere = `${where} with count-backend.so`;
-				const counting = runMode(files, mode, args, work, true, true);
-				checkSum(counting.stdout, mode, countWhere);
-				expectFields(reportLine(counting.stderr, 'count-backend', countWhere), counted, countWhere);
-				expectFields(reportLine(underCallgrind(true).stderr, 'count-backend', `${countWhere} under callgrind`), counted, countWhere);
-				break;
-			}
-
-			case 'audit': {
-				// The loader only warns when it cannot use an audit library: audit.so must report the objects it saw;
-				// audit-count.so must see every call of bench_target in pltenter and in pltexit, and no other call.
-				const objects = (fields: Record<string, bigint>, at: string) => {
-					if ((fields.objects ?? 0n) < 3n) {
-						fail(`${at}: the audit library saw ${fields.objects ?? 0n} objects (benchprog, libtarget.so and libc at least)`);
-					}
-				};
-
-				const counted = {pltenter: n, pltexit: n, args: argSum, rets: resultSum, other: 0n};
-				objects(reportLine(stderr, 'audit', where), where);
-				objects(reportLine(underCallgrind(false).stderr, 'audit', `${where} under callgrind`), where);
-				const countWhere = `${where} with audit-count.so`;
-				const counting = runMode(files, mode, args, work, true, true);
-				checkSum(counting.stdout, mode, countWhere);
-				expectFields(reportLine(counting.stderr, 'audit-count', countWhere), counted, countWhere);
-				expectFields(reportLine(underCallgrind(true).stderr, 'audit-count', `${countWhere} under callgrind`), counted, countWhere);
-				break;
-			}
-
-			case 'uftrace': {
-				// uftrace's own report of the recorded data: one line per function with its number of calls.
-				const report = run('uftrace', ['report', '-d', uftraceData(work)], cleanEnv()).stdout;
-				const calls = /(\d+)\s+bench_target\s*$/m.exec(report)?.[1];
-				if (calls === undefined || BigInt(calls) !== n) {
-					fail(`${where}: uftrace recorded ${calls ?? 'no'} calls of bench_target, expected ${checkN}\n--- uftrace report\n${report}`);
-				}
-
-				break;
-			}
-
-			case 'ltrace': {
-				const traced = readFileSync(ltraceOutput(work), 'utf8').match(/bench_target\(/g)?.length ?? 0;
-				if (traced !== checkN) {
-					fail(`${where}: ltrace traced ${traced} calls of bench_target, expected ${checkN}`);
-				}
-
-				break;
-			}
-		}
+		checkMode({files, mode, args, work, where, stderr, underCallgrind});
 	}
 }
 
@@ -437,11 +395,7 @@ type Goal = {
 	limit: number;
 };
 
-type Report = {
-	arch: string;
-	rounds: number;
-	callgrind: {n1: number; n2: number};
-	modes: Record<Mode, ModeResult>;
+type Report = ReportHead<Mode, ModeResult> & {
 	install: {
 		functions: number;
 		sites: number;
@@ -456,20 +410,23 @@ type Report = {
 	goals: Goal[];
 };
 
-function measure(files: Files, available: readonly Mode[], sites: number, work: string): Report {
-	progress(`timing: ${timedRounds} rounds x ${available.length} modes (${available.map(mode => `${modeInfo[mode].label} N=${modeInfo[mode].calls}`).join(', ')})`);
+/** ns per call (best of the timed rounds) and instructions per call (callgrind, N2 minus N1) of each available mode. */
+function measureModes(files: Files, available: readonly Mode[], work: string, sizes: Sizes): Record<Mode, ModeResult> {
+	const {timedRounds, callsDivisor, callgrindN1, callgrindN2} = sizes;
+	const calls = (mode: Mode) => modeInfo[mode].calls / callsDivisor;
+	progress(`timing: ${timedRounds} rounds x ${available.length} modes (${available.map(mode => `${modeInfo[mode].label} N=${calls(mode)}`).join(', ')})`);
 	const nsRuns: Record<Mode, number[]> = {direct: [], relink: [], callback: [], audit: [], uftrace: [], ltrace: []};
 	interleave(timedRounds, available.length, index => {
 		const mode = available[index] ?? fail('mode index');
-		const {stdout} = runMode(files, mode, [String(modeInfo[mode].calls)], work);
-		nsRuns[mode].push(Number(parseField(stdout, 'ns_per_call', `benchprog ${modeInfo[mode].calls} (${modeInfo[mode].label})`)));
+		const {stdout} = runMode(files, mode, [String(calls(mode))], work);
+		nsRuns[mode].push(Number(parseField(stdout, 'ns_per_call', `benchprog ${calls(mode)} (${modeInfo[mode].label})`)));
 	});
 
 	progress(`callgrind: N=${callgrindN1} and N=${callgrindN2} per mode`);
 	const results = {} as Record<Mode, ModeResult>;
 	for (const mode of modes) {
-		const {label, calls} = modeInfo[mode];
-		const result: ModeResult = {label, calls, available: available.includes(mode), nsPerCall: null, nsPerCallRuns: nsRuns[mode], instrPerCall: null, ir: null};
+		const {label} = modeInfo[mode];
+		const result: ModeResult = {label, calls: calls(mode), available: available.includes(mode), nsPerCall: null, nsPerCallRuns: nsRuns[mode], instrPerCall: null, ir: null};
 		if (result.available) {
 			result.nsPerCall = Math.min(...nsRuns[mode]);
 		}
@@ -489,20 +446,13 @@ function measure(files: Files, available: readonly Mode[], sites: number, work: 
 		results[mode] = result;
 	}
 
-	progress(`install: ${installRuns} runs of manyprog per variant`);
-	const installMs: Record<InstallVariant, number[]> = {bare: [], norule: [], callback: []};
-	const spawnOnce = (variant: InstallVariant): number => {
-		const start = process.hrtime.bigint();
-		run(files.manyprog, [], installEnv(files, variant));
-		return Number(process.hrtime.bigint() - start) / 1e6;
-	};
+	return results;
+}
 
-	interleave(installWarmups, installVariants.length, index => spawnOnce(installVariants[index] ?? fail('variant index')));
-	interleave(installRuns, installVariants.length, index => {
-		const variant = installVariants[index] ?? fail('variant index');
-		installMs[variant].push(spawnOnce(variant));
-	});
-	const medianMs = {bare: median(installMs.bare), norule: median(installMs.norule), callback: median(installMs.callback)};
+/** What installing a callback on manyprog's imports costs: wall clock (median of runs) and instructions. */
+function measureInstall(files: Files, sites: number, work: string, {warmups, runs}: Sizes): Report['install'] {
+	progress(`install: ${runs} runs of manyprog per variant`);
+	const medianMs = medianRunMs(installVariants, warmups, runs, variant => run(files.manyprog, [], installEnv(files, variant)));
 
 	progress('install: callgrind of manyprog per variant');
 	const instructions = {} as Record<InstallVariant, number>;
@@ -510,31 +460,34 @@ function measure(files: Files, available: readonly Mode[], sites: number, work: 
 		instructions[variant] = Number(callgrind(files.manyprog, `install-${variant}`, installEnv(files, variant), [], work).ir);
 	}
 
-	const install = {
+	return {
 		functions: manyFunctions,
 		sites,
-		runs: installRuns,
+		runs,
 		medianMs,
 		installMs: medianMs.callback - medianMs.norule,
 		callbackOverBareMs: medianMs.callback - medianMs.bare,
 		instructions,
 	};
+}
 
+function goals(results: Record<Mode, ModeResult>, install: Report['install']): Goal[] {
 	const callbackInstr = results.callback.instrPerCall ?? Number.NaN;
 	const speedup = (results.audit.nsPerCall ?? Number.NaN) / (results.callback.nsPerCall ?? Number.NaN);
-	const goals: Goal[] = [
+	return [
 		{what: `callback <= ${goalInstrPerCall} instructions per call`, value: callbackInstr, limit: goalInstrPerCall, met: callbackInstr <= goalInstrPerCall, missedBy: Math.max(0, callbackInstr - goalInstrPerCall)},
 		{what: `callback >= ${goalSpeedupOverAudit}x faster than LD_AUDIT`, value: speedup, limit: goalSpeedupOverAudit, met: speedup >= goalSpeedupOverAudit, missedBy: speedup >= goalSpeedupOverAudit ? 0 : goalSpeedupOverAudit / speedup},
-		{what: `callback install on ${sites} imports <= ${goalInstallMs} ms`, value: install.installMs, limit: goalInstallMs, met: install.installMs <= goalInstallMs, missedBy: Math.max(0, install.installMs - goalInstallMs)},
+		{what: `callback install on ${install.sites} imports <= ${goalInstallMs} ms`, value: install.installMs, limit: goalInstallMs, met: install.installMs <= goalInstallMs, missedBy: Math.max(0, install.installMs - goalInstallMs)},
 	];
+}
 
+function measure(files: Files, available: readonly Mode[], sites: number, work: string, size: Sizes): Report {
+	const results = measureModes(files, available, work, size);
+	const install = measureInstall(files, sites, work, size);
 	return {
-		arch: machine(),
-		rounds: timedRounds,
-		callgrind: {n1: callgrindN1, n2: callgrindN2},
-		modes: results,
+		...reportHead(size, results),
 		install,
-		goals,
+		goals: goals(results, install),
 	};
 }
 
@@ -565,22 +518,15 @@ function formatTable(report: Report): string {
 		]);
 	}
 
-	const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => (row[column] ?? '').length)));
-	const line = (cells: readonly string[]) =>
-		cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ');
 	const {install} = report;
-	const ms = (value: number) => `${value.toFixed(2)} ms`;
-	const signed = (value: number) => `${value >= 0 ? '+' : '-'}${ms(Math.abs(value))}`;
-	const kilo = (value: number) => `${(value / 1000).toFixed(0)}k`;
 	const goalLine = (goal: Goal, unit: (value: number) => string, missed: (value: number) => string) =>
 		`goal: ${goal.what}: ${goal.met ? 'goal met' : `goal missed by ${missed(goal.missedBy)}`} (${unit(goal.value)})`;
 	const [instrGoal, speedGoal, installGoal] = report.goals;
 	return [
 		`callback benchmark (${report.arch}; ns/call: best of ${report.rounds} runs of N calls; instr/call from callgrind, N=${report.callgrind.n2} minus N=${report.callgrind.n1})`,
-		line(header),
-		...rows.map(row => line(row)),
+		...tableLines(header, rows),
 		...notes,
-		`install (manyprog: ${install.functions} imported functions, ${install.sites} callback sites; median of ${install.runs}): bare ${ms(install.medianMs.bare)}, pdi without rules ${ms(install.medianMs.norule)}, pdi with the callback ${ms(install.medianMs.callback)}: install ${signed(install.installMs)} (${signed(install.callbackOverBareMs)} over bare)`,
+		`install (manyprog: ${install.functions} imported functions, ${install.sites} callback sites; median of ${install.runs}): bare ${ms(install.medianMs.bare)}, pdi without rules ${ms(install.medianMs.norule)}, pdi with the callback ${ms(install.medianMs.callback)}: install ${signedMs(install.installMs)} (${signedMs(install.callbackOverBareMs)} over bare)`,
 		`install instructions (callgrind, whole process): bare ${kilo(install.instructions.bare)}, pdi without rules ${kilo(install.instructions.norule)}, pdi with the callback ${kilo(install.instructions.callback)} (+${kilo(install.instructions.callback - install.instructions.norule)} over without rules)`,
 		...(instrGoal ? [goalLine(instrGoal, value => `${value.toFixed(1)} instructions per call`, value => `${value.toFixed(1)} instructions`)] : []),
 		...(speedGoal ? [goalLine(speedGoal, value => `LD_AUDIT/callback = ${value.toFixed(2)}x`, value => `a factor of ${value.toFixed(2)}`)] : []),
@@ -588,10 +534,9 @@ function formatTable(report: Report): string {
 	].join('\n');
 }
 
-function main(): void {
-	const json = process.argv.slice(2).includes('--json');
-	const work = mkdtempSync(path.join(tmpdir(), 'pdi-bench-callback-'));
-	try {
+main({
+	name: 'callback',
+	measure(work, options): Report {
 		const available = modes.filter(mode => {
 			const {tool} = modeInfo[mode];
 			const ok = tool === undefined || installed(tool);
@@ -607,20 +552,7 @@ function main(): void {
 		progress('checking that each mode intercepts bench_target');
 		checkModes(files, available, work);
 		const sites = checkInstall(files, work);
-		const report = measure(files, available, sites, work);
-		process.stdout.write(json ? `${JSON.stringify(report, null, '\t')}\n` : `${formatTable(report)}\n`);
-	} finally {
-		rmSync(work, {recursive: true, force: true});
-	}
-}
-
-try {
-	main();
-} catch (error) {
-	if (error instanceof BenchError) {
-		process.stderr.write(`bench:callback: FAILED: ${error.message}\n`);
-		process.exitCode = 1;
-	} else {
-		throw error;
-	}
-}
+		return measure(files, available, sites, work, sizes(options, installRuns));
+	},
+	table: formatTable,
+});

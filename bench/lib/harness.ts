@@ -1,6 +1,12 @@
-/* Shared by the benchmarks: running the measured programs, failing loudly,
- * and the small statistics helpers. */
+/* Shared by the benchmarks: the command line and main wrapper, building the
+ * shared programs, running the measured programs in a clean environment and
+ * under callgrind, failing loudly, timing, and the table helpers. */
 import {spawnSync} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {machine, tmpdir} from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {pdiPaths} from '../../src/ts/index.js';
 
 export type Result = {
 	status: number;
@@ -44,7 +50,26 @@ export function interleave(rounds: number, count: number, job: (index: number) =
 	}
 }
 
-export function runChecked(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Result {
+/** 1 + 2 + … + n: what benchprog's bench_target(i) = i + 1 adds up to over i = 0 .. n-1. */
+export function triangular(n: number): bigint {
+	const calls = BigInt(n);
+	return (calls * (calls + 1n)) / 2n;
+}
+
+/** The environment of this process without anything that would change how a measured program is loaded. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+	const env = {...process.env};
+	for (const key of Object.keys(env)) {
+		if (['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH', 'LD_BIND_NOW', 'BENCHPROG_TAG'].includes(key) || key.startsWith('PDI_')) {
+			delete env[key];
+		}
+	}
+
+	return env;
+}
+
+/** Runs `file` to its end; anything but exit status 0 fails the benchmark with the program's output. */
+export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Result {
 	const result = spawnSync(file, args, {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
 	if (result.error) {
 		fail(`cannot run ${file}: ${result.error.message}`);
@@ -57,4 +82,171 @@ export function runChecked(file: string, args: readonly string[], env: NodeJS.Pr
 	}
 
 	return {status, stdout: result.stdout, stderr: result.stderr};
+}
+
+/** Runs `program` under callgrind; returns the instructions executed by the whole process (Ir) and its output. */
+export function callgrind(program: string, label: string, env: NodeJS.ProcessEnv, args: readonly string[], work: string): {ir: bigint} & Result {
+	const outFile = path.join(work, `callgrind-${label}-${args.join('-')}.out`);
+	const result = run('valgrind', ['-q', '--tool=callgrind', `--callgrind-out-file=${outFile}`, program, ...args], env);
+	const text = readFileSync(outFile, 'utf8');
+	const ir = /^(?:summary|totals):\s+(\d+)/m.exec(text)?.[1];
+	if (ir === undefined) {
+		fail(`no summary:/totals: line in ${outFile}`);
+	}
+
+	return {ir: BigInt(ir), ...result};
+}
+
+/** The names a program imports (nm -D --undefined-only). */
+export function imports(program: string): Set<string> {
+	const {stdout} = run('nm', ['-D', '--undefined-only', program]);
+	return new Set(stdout.split('\n').map(line => line.trim().split(/\s+/).at(-1)?.replace(/@.*/, '') ?? ''));
+}
+
+/**
+ * Wall-clock milliseconds of whole runs, per variant: `warmups` unmeasured rounds, then `runs` measured ones,
+ * interleaved; returns the median of each variant.
+ */
+export function medianRunMs<V extends string>(variants: readonly V[], warmups: number, runs: number, spawn: (variant: V) => void): Record<V, number> {
+	const once = (variant: V): number => {
+		const start = process.hrtime.bigint();
+		spawn(variant);
+		return Number(process.hrtime.bigint() - start) / 1e6;
+	};
+
+	const times = new Map<V, number[]>(variants.map(variant => [variant, []]));
+	const at = (index: number): V => variants[index] ?? fail('variant index');
+	interleave(warmups, variants.length, index => once(at(index)));
+	interleave(runs, variants.length, index => times.get(at(index))?.push(once(at(index))));
+	return Object.fromEntries(variants.map(variant => [variant, median(times.get(variant) ?? [])])) as Record<V, number>;
+}
+
+/** What a benchmark builds with, all into its own out/ folder. */
+export type Builder = {
+	out: string;
+	/** A file of out/. */
+	target: (name: string) => string;
+	/** A file of bench/lib/. */
+	shared: (name: string) => string;
+	/** The compiler, with warnings as errors. */
+	gcc: (...args: string[]) => void;
+	/** A backend: a shared library that sees pdi's public header. */
+	backend: (output: string, source: string, ...flags: string[]) => void;
+	/** Writes `name`.cmd and a `name`.cfg (the text dialect) that names it after `options`; returns the .cfg. */
+	config: (name: string, commands: string, options?: string) => string;
+	preload: string;
+};
+
+const lib = path.dirname(fileURLToPath(import.meta.url));
+
+export function builder(out: string, compiler = 'gcc'): Builder {
+	const {preload, include} = pdiPaths();
+	mkdirSync(out, {recursive: true});
+	const target = (name: string) => path.join(out, name);
+	const gcc = (...args: string[]) => {
+		run(compiler, ['-O2', '-Wall', '-Wextra', '-Werror', ...args]);
+	};
+
+	return {
+		out,
+		target,
+		shared: name => path.join(lib, name),
+		gcc,
+		backend: (output, source, ...flags) => gcc('-fPIC', '-shared', '-fvisibility=hidden', `-I${include}`, ...flags, '-o', target(output), source),
+		config(name, commands, options = '') {
+			writeFileSync(target(`${name}.cmd`), commands);
+			writeFileSync(target(`${name}.cfg`), `${options}config = ${name}.cmd\n`);
+			return target(`${name}.cfg`);
+		},
+		preload,
+	};
+}
+
+/**
+ * The programs both call benchmarks measure: libtarget.so (bench_target), benchprog (linked lazily, so that
+ * LD_AUDIT sees its calls) and the relink wrapper `wrapperName` (bench_wrapper, +1000). Returns benchprog.
+ */
+export function buildBenchprog(build: Builder, wrapperName: string): string {
+	const {gcc, target, shared} = build;
+	gcc('-fPIC', '-shared', '-Wl,-soname,libtarget.so', '-o', target('libtarget.so'), shared('target.c'));
+	// Lazy binding (Debian's default, spelled out): glibc calls la_pltenter/la_pltexit only for calls through a lazy PLT.
+	gcc('-o', target('benchprog'), shared('benchprog.c'), `-L${build.out}`, '-ltarget', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
+	build.backend(wrapperName, shared('wrapper-backend.c'));
+	return target('benchprog');
+}
+
+/** An aligned text table: the first column to the left, the others to the right. */
+export function tableLines(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+	const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => (row[column] ?? '').length)));
+	const line = (cells: readonly string[]) =>
+		cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ');
+	return [header, ...rows].map(row => line(row));
+}
+
+export const ms = (value: number): string => `${value.toFixed(2)} ms`;
+export const signedMs = (value: number): string => `${value >= 0 ? '+' : '-'}${ms(Math.abs(value))}`;
+export const kilo = (value: number): string => `${(value / 1000).toFixed(0)}k`;
+
+/** The command line every benchmark takes: `--json` for machines, `--quick` for a short run that only shows it works. */
+export type Options = {json: boolean; quick: boolean};
+
+/** How much a benchmark measures. */
+export type Sizes = {
+	/** Timed runs per mode (the best is kept); modes are interleaved. */
+	timedRounds: number;
+	/** Calls per timed run are divided by this: 1, or 100 with --quick. */
+	callsDivisor: number;
+	/** The two loop lengths whose instruction counts under callgrind are subtracted. */
+	callgrindN1: number;
+	callgrindN2: number;
+	/** Whole-process runs (start-up, install): unmeasured warm-ups, then measured runs per variant (the median is kept). */
+	warmups: number;
+	runs: number;
+};
+
+/** What every benchmark's report starts with: where it ran, how much it measured, and one result per mode. */
+export type ReportHead<M extends string, R> = {
+	arch: string;
+	rounds: number;
+	callgrind: {n1: number; n2: number};
+	modes: Record<M, R>;
+};
+
+export function reportHead<M extends string, R>(size: Sizes, modes: Record<M, R>): ReportHead<M, R> {
+	return {arch: machine(), rounds: size.timedRounds, callgrind: {n1: size.callgrindN1, n2: size.callgrindN2}, modes};
+}
+
+/** The sizes of a full run with `runs` whole-process runs per variant, or of a --quick one. */
+export function sizes(options: Options, runs: number): Sizes {
+	return options.quick
+		? {timedRounds: 1, callsDivisor: 100, callgrindN1: 1000, callgrindN2: 2000, warmups: 0, runs: 3}
+		: {timedRounds: 5, callsDivisor: 1, callgrindN1: 100_000, callgrindN2: 200_000, warmups: 3, runs};
+}
+
+export type Benchmark<R> = {
+	/** bench:NAME, and the prefix of its scratch folder. */
+	name: string;
+	/** Builds, checks and measures in `work`, a scratch folder removed afterwards. */
+	measure: (work: string, options: Options) => R;
+	table: (report: R) => string;
+};
+
+/** Runs a benchmark as a program: its report on stdout, a BenchError as one FAILED line and exit status 1. */
+export function main<R>(benchmark: Benchmark<R>): void {
+	const args = process.argv.slice(2);
+	const options = {json: args.includes('--json'), quick: args.includes('--quick')};
+	const work = mkdtempSync(path.join(tmpdir(), `pdi-bench-${benchmark.name}-`));
+	try {
+		const report = benchmark.measure(work, options);
+		process.stdout.write(options.json ? `${JSON.stringify(report, null, '\t')}\n` : `${benchmark.table(report)}\n`);
+	} catch (error) {
+		if (!(error instanceof BenchError)) {
+			throw error;
+		}
+
+		process.stderr.write(`bench:${benchmark.name}: FAILED: ${error.message}\n`);
+		process.exitCode = 1;
+	} finally {
+		rmSync(work, {recursive: true, force: true});
+	}
 }

@@ -80,7 +80,7 @@ highest_referenced_symbol(const pdi_object_t *object)
   size_t highest = highest_in_rela(object->rela, object->relasz);
   size_t rel = highest_in_rel(object->rel, object->relsz);
   size_t plt = object->pltrel == DT_RELA ? highest_in_rela(object->jmprel, object->jmprelsz)
-                                          : highest_in_rel(object->jmprel, object->jmprelsz);
+                                         : highest_in_rel(object->jmprel, object->jmprelsz);
   if (rel > highest)
     highest = rel;
   return plt > highest ? plt : highest;
@@ -113,7 +113,10 @@ parse_dynamic(pdi_object_t *object)
     case DT_REL: object->rel = (const void *)dynamic_address(object, writable, dyn->d_un.d_ptr); break;
     case DT_RELSZ: object->relsz = dyn->d_un.d_val; break;
     case DT_RELR: object->has_relr = 1; break;
-    case DT_SONAME: soname_offset = dyn->d_un.d_val; has_soname = 1; break;
+    case DT_SONAME:
+      soname_offset = dyn->d_un.d_val;
+      has_soname = 1;
+      break;
     case DT_BIND_NOW: object->flags |= PDI_OBJECT_BIND_NOW; break;
     case DT_TEXTREL: object->flags |= PDI_OBJECT_TEXTREL; break;
     case DT_FLAGS:
@@ -152,6 +155,33 @@ base_name(const char *path)
   return slash ? slash + 1 : path;
 }
 
+/* The mapped range, the dynamic section and the RELRO pages from the
+ * program headers; an interpreter marks the main program. */
+static void
+read_program_headers(pdi_object_t *object, size_t page_size, int is_first)
+{
+  for (unsigned i = 0; i < object->phnum; i++) {
+    const ElfW(Phdr) *ph = &object->phdr[i];
+    if (ph->p_type == PT_LOAD) {
+      uintptr_t start = object->base + ph->p_vaddr;
+      uintptr_t end = start + ph->p_memsz;
+      if (start < object->map_start)
+        object->map_start = start;
+      if (end > object->map_end)
+        object->map_end = end;
+    } else if (ph->p_type == PT_DYNAMIC) {
+      object->dynamic = (const ElfW(Dyn) *)(object->base + ph->p_vaddr);
+    } else if (ph->p_type == PT_GNU_RELRO) {
+      uintptr_t page_mask = ~(uintptr_t)(page_size - 1);
+      object->flags |= PDI_OBJECT_RELRO;
+      object->relro_start = (object->base + ph->p_vaddr) & page_mask;
+      object->relro_end = (object->base + ph->p_vaddr + ph->p_memsz) & page_mask;
+    } else if (ph->p_type == PT_INTERP && is_first) {
+      object->flags |= PDI_OBJECT_MAIN;
+    }
+  }
+}
+
 static int
 add_object(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -179,26 +209,7 @@ add_object(struct dl_phdr_info *info, size_t size, void *data)
   object->map_start = UINTPTR_MAX;
 
   int is_first = set->count == 0;
-  for (unsigned i = 0; i < object->phnum; i++) {
-    const ElfW(Phdr) *ph = &object->phdr[i];
-    if (ph->p_type == PT_LOAD) {
-      uintptr_t start = object->base + ph->p_vaddr;
-      uintptr_t end = start + ph->p_memsz;
-      if (start < object->map_start)
-        object->map_start = start;
-      if (end > object->map_end)
-        object->map_end = end;
-    } else if (ph->p_type == PT_DYNAMIC) {
-      object->dynamic = (const ElfW(Dyn) *)(object->base + ph->p_vaddr);
-    } else if (ph->p_type == PT_GNU_RELRO) {
-      uintptr_t page_mask = ~(uintptr_t)(set->page_size - 1);
-      object->flags |= PDI_OBJECT_RELRO;
-      object->relro_start = (object->base + ph->p_vaddr) & page_mask;
-      object->relro_end = (object->base + ph->p_vaddr + ph->p_memsz) & page_mask;
-    } else if (ph->p_type == PT_INTERP && is_first) {
-      object->flags |= PDI_OBJECT_MAIN;
-    }
-  }
+  read_program_headers(object, set->page_size, is_first);
   if (object->map_start == UINTPTR_MAX)
     object->map_start = object->map_end = object->base;
   /* The executable comes first; a static-pie or an interpreter-less main

@@ -51,8 +51,8 @@ in_skipped_range(const void *entry, const void *skip_start, size_t skip_bytes)
 }
 
 static int
-visit_rela(const pdi_object_t *object, const ElfW(Rela) *table, size_t bytes, const void *skip_start,
-           size_t skip_bytes, pdi_slot_visitor visit, void *context)
+visit_rela(const pdi_object_t *object, const ElfW(Rela) *table, size_t bytes, const void *skip_start, size_t skip_bytes,
+           pdi_slot_visitor visit, void *context)
 {
   size_t count = bytes / sizeof *table;
   for (size_t i = 0; i < count; i++) {
@@ -67,8 +67,8 @@ visit_rela(const pdi_object_t *object, const ElfW(Rela) *table, size_t bytes, co
 }
 
 static int
-visit_rel(const pdi_object_t *object, const ElfW(Rel) *table, size_t bytes, const void *skip_start,
-          size_t skip_bytes, pdi_slot_visitor visit, void *context)
+visit_rel(const pdi_object_t *object, const ElfW(Rel) *table, size_t bytes, const void *skip_start, size_t skip_bytes,
+          pdi_slot_visitor visit, void *context)
 {
   size_t count = bytes / sizeof *table;
   for (size_t i = 0; i < count; i++) {

@@ -6,8 +6,7 @@
 
 int
 pdi_redefine_find(const pdi_objects_t *set, const char *pattern, const char *name, const pdi_version_req_t *req,
-                  int (*excluded)(const pdi_object_t *object, void *context), void *context,
-                  pdi_redefine_target_t *out)
+                  int (*excluded)(const pdi_object_t *object, void *context), void *context, pdi_redefine_target_t *out)
 {
   memset(out, 0, sizeof *out);
   const pdi_object_t *definer = NULL;

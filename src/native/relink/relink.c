@@ -49,8 +49,8 @@ plan_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 
 int
 pdi_relink_plan(const pdi_objects_t *set, const pdi_object_t *object, const char *name, const pdi_version_req_t *req,
-                uintptr_t wrapper, int (*excluded)(const pdi_object_t *object, void *context),
-                void *excluded_context, pdi_relink_sink sink, void *sink_context)
+                uintptr_t wrapper, int (*excluded)(const pdi_object_t *object, void *context), void *excluded_context,
+                pdi_relink_sink sink, void *sink_context)
 {
   plan_t plan = {set, name, req, wrapper, excluded, excluded_context, sink, sink_context};
   return pdi_object_each_slot(object, plan_slot, &plan);

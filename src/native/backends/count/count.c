@@ -17,9 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define COUNTED(X)                                                                                                 \
+#define COUNTED(X)                                                                                                     \
   X(malloc) X(calloc) X(realloc) X(free) X(open) X(close) X(read) X(write) X(getpid) X(puts) X(strlen) X(memcpy)
 
+/* X-macro lists read as one long expression to clang-format. */
+/* clang-format off */
 enum {
 #define INDEX(name) COUNT_##name,
   COUNTED(INDEX)
@@ -32,13 +34,15 @@ static const char *const names[COUNT_FUNCTIONS] = {
   COUNTED(NAME)
 #undef NAME
 };
+/* clang-format on */
 
 static unsigned long counts[COUNT_FUNCTIONS];
 static int report_fd = -1;
 
 /* Keep the stderr the process started with: programs such as coreutils
  * close theirs before exit, long before our summary is written. */
-int PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+int
+PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
   const char *file = getenv("PDI_COUNT_OUTPUT");
@@ -51,36 +55,41 @@ int PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 
 /* The function the rule replaced; by name when no rule uses this wrapper
  * (donttouch_backends keeps our own slots pointing at libc). */
-#define ORIGINAL(wrapper, fallback) \
+#define ORIGINAL(wrapper, fallback)                                                                                    \
   (pdi_original((const void *)wrapper) ? (__typeof__(&fallback))pdi_original((const void *)wrapper) : &fallback)
 
 #define EXPORT __attribute__((visibility("default")))
 
-EXPORT void *count_malloc(size_t size)
+EXPORT void *
+count_malloc(size_t size)
 {
   BUMP(malloc);
   return ORIGINAL(count_malloc, malloc)(size);
 }
 
-EXPORT void *count_calloc(size_t count, size_t size)
+EXPORT void *
+count_calloc(size_t count, size_t size)
 {
   BUMP(calloc);
   return ORIGINAL(count_calloc, calloc)(count, size);
 }
 
-EXPORT void *count_realloc(void *pointer, size_t size)
+EXPORT void *
+count_realloc(void *pointer, size_t size)
 {
   BUMP(realloc);
   return ORIGINAL(count_realloc, realloc)(pointer, size);
 }
 
-EXPORT void count_free(void *pointer)
+EXPORT void
+count_free(void *pointer)
 {
   BUMP(free);
   ORIGINAL(count_free, free)(pointer);
 }
 
-EXPORT int count_open(const char *path, int flags, ...)
+EXPORT int
+count_open(const char *path, int flags, ...)
 {
   BUMP(open);
   mode_t mode = 0;
@@ -93,49 +102,57 @@ EXPORT int count_open(const char *path, int flags, ...)
   return ORIGINAL(count_open, open)(path, flags, mode);
 }
 
-EXPORT int count_close(int fd)
+EXPORT int
+count_close(int fd)
 {
   BUMP(close);
   return ORIGINAL(count_close, close)(fd);
 }
 
-EXPORT ssize_t count_read(int fd, void *buffer, size_t size)
+EXPORT ssize_t
+count_read(int fd, void *buffer, size_t size)
 {
   BUMP(read);
   return ORIGINAL(count_read, read)(fd, buffer, size);
 }
 
-EXPORT ssize_t count_write(int fd, const void *buffer, size_t size)
+EXPORT ssize_t
+count_write(int fd, const void *buffer, size_t size)
 {
   BUMP(write);
   return ORIGINAL(count_write, write)(fd, buffer, size);
 }
 
-EXPORT pid_t count_getpid(void)
+EXPORT pid_t
+count_getpid(void)
 {
   BUMP(getpid);
   return ORIGINAL(count_getpid, getpid)();
 }
 
-EXPORT int count_puts(const char *text)
+EXPORT int
+count_puts(const char *text)
 {
   BUMP(puts);
   return ORIGINAL(count_puts, puts)(text);
 }
 
-EXPORT size_t count_strlen(const char *text)
+EXPORT size_t
+count_strlen(const char *text)
 {
   BUMP(strlen);
   return ORIGINAL(count_strlen, strlen)(text);
 }
 
-EXPORT void *count_memcpy(void *destination, const void *source, size_t size)
+EXPORT void *
+count_memcpy(void *destination, const void *source, size_t size)
 {
   BUMP(memcpy);
   return ORIGINAL(count_memcpy, memcpy)(destination, source, size);
 }
 
-void PDI_BE_FUNC_FINI(void)
+void
+PDI_BE_FUNC_FINI(void)
 {
   int fd = report_fd >= 0 ? report_fd : STDERR_FILENO;
   for (int i = 0; i < COUNT_FUNCTIONS; i++) {

@@ -27,7 +27,8 @@ typedef struct pending {
 static int output_fd = -1;
 static unsigned shown_args = 3;
 
-int PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+int
+PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
   const char *file = getenv("PDI_TRACE_OUTPUT");
@@ -41,20 +42,23 @@ int PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   return output_fd < 0;
 }
 
-void PDI_BE_FUNC_FINI(void)
+void
+PDI_BE_FUNC_FINI(void)
 {
   if (output_fd >= 0)
     close(output_fd);
   output_fd = -1;
 }
 
-int PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
+int
+PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
   (void)site;
   return 1;
 }
 
-void PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
+void
+PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
   pending_t *pending = malloc(sizeof *pending);
   if (pending == NULL)
@@ -64,7 +68,8 @@ void PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
   call->user = (uintptr_t)pending;
 }
 
-void PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
+void
+PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
   pending_t *pending = (pending_t *)call->user;
   const char *object = strrchr(call->site->object, '/');
@@ -72,8 +77,7 @@ void PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   char line[512];
   int used = snprintf(line, sizeof line, "%u %u %s!%s(", call->thread, call->depth, object, call->site->function);
   for (unsigned i = 0; pending != NULL && i < shown_args && used < (int)sizeof line; i++)
-    used += snprintf(line + used, sizeof line - (size_t)used, "%s%#lx", i ? ", " : "",
-                     (unsigned long)pending->args[i]);
+    used += snprintf(line + used, sizeof line - (size_t)used, "%s%#lx", i ? ", " : "", (unsigned long)pending->args[i]);
   if (used < (int)sizeof line) {
     if (call->abandoned)
       used += snprintf(line + used, sizeof line - (size_t)used, ") = <abandoned>\n");
