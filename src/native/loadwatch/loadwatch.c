@@ -12,8 +12,8 @@
  * runs their constructors. At that point each new object's DT_INIT_ARRAY
  * (or DT_INIT) entry in its dynamic section is pointed at one of our
  * trampolines; when ld.so runs the object's constructors, the trampoline
- * puts the entries back, calls the on-load callback (which applies the open
- * sessions' rules to everything that is now relocated), and runs the real
+ * puts the entries back, calls the on-load callback (everything is
+ * relocated now, so the caller may scan and patch it), and runs the real
  * constructors.
  */
 
