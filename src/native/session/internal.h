@@ -129,7 +129,8 @@ PDI_HIDDEN int pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned
 /* ---- install.c */
 
 /* Plans and applies every active rule on `set`: redefines, relinks, then
- * callbacks. 0, or -1 with the claims of the failing pass still held. */
+ * callbacks. 0, or -1 with pdi_error() set; the claims made until then stay,
+ * for the caller to undo. */
 PDI_HIDDEN int pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set);
 
 #endif
