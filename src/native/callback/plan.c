@@ -37,7 +37,7 @@ is_jump_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 }
 
 static int
-consider_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   const site_plan_t *plan = context;
   if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol))
@@ -64,5 +64,5 @@ pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
 {
   site_plan_t plan = {set, excluded, excluded_context, sink, sink_context, 0};
   plan.calls_through_plt = pdi_object_each_slot(object, is_jump_slot, NULL);
-  return pdi_object_each_slot(object, consider_slot, &plan);
+  return pdi_object_each_slot(object, consider_callback_slot, &plan);
 }
