@@ -80,7 +80,8 @@ Interpose(const Napi::CallbackInfo &info)
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
   pdi_session_t *session = nullptr;
-  if (pdi_session_open(path.c_str(), &session) != 0) {
+  // No warning flag: here a failed open always throws, and JavaScript decides whether to go on.
+  if (pdi_session_open(path.c_str(), &session, nullptr) != 0) {
     Napi::Error::New(env, pdi_error()).ThrowAsJavaScriptException();
     return env.Undefined();
   }

@@ -49,6 +49,31 @@ PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_s
 /* Whether a function must never go through a stub (returns twice, never
  * returns, or finds its caller by return address). */
 PDI_HIDDEN int pdi_cb_excluded(const char *function);
+
+/* What the site planner hands its caller, slot by slot. `admit` comes first,
+ * before the function behind the slot is looked up: a slot that already
+ * holds a stub has none, and its owner still decides (a duplicate, a
+ * conflict). `take` then gets each admitted slot that calls a function,
+ * with that function; non-zero ends the plan. */
+typedef enum pdi_cb_admission {
+  PDI_CB_ADMIT, /* look up the function and offer the slot to take */
+  PDI_CB_PASS,  /* leave this slot alone */
+  PDI_CB_STOP   /* end the plan */
+} pdi_cb_admission_t;
+
+typedef struct pdi_cb_sink {
+  pdi_cb_admission_t (*admit)(void *context, const pdi_object_t *object, const pdi_slot_t *slot);
+  int (*take)(void *context, const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target);
+} pdi_cb_sink_t;
+
+/* Plans a callback on `object`: the import slots that may get a stub
+ * (function imports through the PLT or, in objects built without PLT calls,
+ * through GLOB_DAT slots; never the excluded functions) and the real
+ * function each one calls, found while skipping the `excluded` objects.
+ * Returns non-zero when the sink ended the plan. */
+PDI_HIDDEN int pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
+                           int (*excluded)(const pdi_object_t *object, void *context), void *excluded_context,
+                           const pdi_cb_sink_t *sink, void *sink_context);
 /* Posts every frame still open (as abandoned) and reports the calls that ran
  * without hooks; before the backends finish. */
 PDI_HIDDEN void pdi_cb_finish(void);

@@ -7,7 +7,7 @@
 
 typedef struct scan_state {
   pdi_objects_t *set;
-  unsigned capacity;
+  pdi_array_t objects; /* pdi_object_t */
   int failed;
 } scan_state_t;
 
@@ -80,7 +80,7 @@ highest_referenced_symbol(const pdi_object_t *object)
   size_t highest = highest_in_rela(object->rela, object->relasz);
   size_t rel = highest_in_rel(object->rel, object->relsz);
   size_t plt = object->pltrel == DT_RELA ? highest_in_rela(object->jmprel, object->jmprelsz)
-                                         : highest_in_rel(object->jmprel, object->jmprelsz);
+                                          : highest_in_rel(object->jmprel, object->jmprelsz);
   if (rel > highest)
     highest = rel;
   return plt > highest ? plt : highest;
@@ -113,10 +113,7 @@ parse_dynamic(pdi_object_t *object)
     case DT_REL: object->rel = (const void *)dynamic_address(object, writable, dyn->d_un.d_ptr); break;
     case DT_RELSZ: object->relsz = dyn->d_un.d_val; break;
     case DT_RELR: object->has_relr = 1; break;
-    case DT_SONAME:
-      soname_offset = dyn->d_un.d_val;
-      has_soname = 1;
-      break;
+    case DT_SONAME: soname_offset = dyn->d_un.d_val; has_soname = 1; break;
     case DT_BIND_NOW: object->flags |= PDI_OBJECT_BIND_NOW; break;
     case DT_TEXTREL: object->flags |= PDI_OBJECT_TEXTREL; break;
     case DT_FLAGS:
@@ -155,11 +152,12 @@ base_name(const char *path)
   return slash ? slash + 1 : path;
 }
 
-/* The mapped range, the dynamic section and the RELRO pages from the
- * program headers; an interpreter marks the main program. */
+/* Extent from the PT_LOAD segments, the dynamic section, RELRO pages, and
+ * whether an interpreter marks the first object as the program. */
 static void
-read_program_headers(pdi_object_t *object, size_t page_size, int is_first)
+read_segments(pdi_object_t *object, size_t page_size, int is_first)
 {
+  object->map_start = UINTPTR_MAX;
   for (unsigned i = 0; i < object->phnum; i++) {
     const ElfW(Phdr) *ph = &object->phdr[i];
     if (ph->p_type == PT_LOAD) {
@@ -180,63 +178,26 @@ read_program_headers(pdi_object_t *object, size_t page_size, int is_first)
       object->flags |= PDI_OBJECT_MAIN;
     }
   }
-}
-
-static int
-add_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-  (void)size;
-  scan_state_t *state = data;
-  pdi_objects_t *set = state->set;
-  if (set->count == state->capacity) {
-    unsigned capacity = state->capacity ? state->capacity * 2 : 64;
-    pdi_object_t *items = pdi_arena_alloc(&set->arena, capacity * sizeof *items);
-    if (items == NULL) {
-      state->failed = 1;
-      return 1;
-    }
-    if (set->count)
-      memcpy(items, set->items, set->count * sizeof *items);
-    set->items = items;
-    state->capacity = capacity;
-  }
-  pdi_object_t *object = &set->items[set->count];
-  memset(object, 0, sizeof *object);
-  object->index = set->count;
-  object->base = info->dlpi_addr;
-  object->phdr = info->dlpi_phdr;
-  object->phnum = info->dlpi_phnum;
-  object->map_start = UINTPTR_MAX;
-
-  int is_first = set->count == 0;
-  read_program_headers(object, set->page_size, is_first);
   if (object->map_start == UINTPTR_MAX)
     object->map_start = object->map_end = object->base;
-  /* The executable comes first; a static-pie or an interpreter-less main
-   * program still has an empty name there. */
-  if (is_first && info->dlpi_name[0] == '\0')
-    object->flags |= PDI_OBJECT_MAIN;
+}
 
-  if (object->flags & PDI_OBJECT_MAIN) {
-    char path[4096];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    path[n > 0 ? n : 0] = '\0';
-    object->path = pdi_arena_strdup(&set->arena, n > 0 ? path : "");
-    if (object->base != 0)
-      object->flags |= PDI_OBJECT_PIE;
-  } else {
-    object->path = pdi_arena_strdup(&set->arena, info->dlpi_name);
-  }
-  if (object->path == NULL) {
-    state->failed = 1;
-    return 1;
-  }
-  if (object->dynamic != NULL)
-    parse_dynamic(object);
+/* The loader names the program "": its path is /proc/self/exe. */
+static const char *
+object_path(pdi_arena_t *arena, const pdi_object_t *object, const char *loader_name)
+{
   if (!(object->flags & PDI_OBJECT_MAIN))
-    object->flags &= ~(unsigned)PDI_OBJECT_PIE;
-  object->name = object->soname ? object->soname : base_name(object->path);
+    return pdi_arena_strdup(arena, loader_name);
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  path[n > 0 ? n : 0] = '\0';
+  return pdi_arena_strdup(arena, n > 0 ? path : "");
+}
 
+/* The vDSO, the loader and pdi's own object, which rules treat apart. */
+static void
+mark_special(pdi_object_t *object)
+{
   uintptr_t vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
   uintptr_t loader = (uintptr_t)getauxval(AT_BASE);
   if (vdso != 0 && vdso >= object->map_start && vdso < object->map_end) {
@@ -249,7 +210,42 @@ add_object(struct dl_phdr_info *info, size_t size, void *data)
   uintptr_t self = (uintptr_t)&pdi_objects_scan;
   if (self >= object->map_start && self < object->map_end)
     object->flags |= PDI_OBJECT_PDI;
-  set->count++;
+}
+
+static int
+add_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+  (void)size;
+  scan_state_t *state = data;
+  pdi_objects_t *set = state->set;
+  int is_first = state->objects.count == 0;
+  pdi_object_t *object = pdi_array_push(&set->arena, &state->objects, sizeof *object);
+  if (object == NULL) {
+    state->failed = 1;
+    return 1;
+  }
+  object->index = (unsigned)(state->objects.count - 1);
+  object->base = info->dlpi_addr;
+  object->phdr = info->dlpi_phdr;
+  object->phnum = info->dlpi_phnum;
+  read_segments(object, set->page_size, is_first);
+  /* The executable comes first; a static-pie or an interpreter-less main
+   * program still has an empty name there. */
+  if (is_first && info->dlpi_name[0] == '\0')
+    object->flags |= PDI_OBJECT_MAIN;
+  if ((object->flags & PDI_OBJECT_MAIN) && object->base != 0)
+    object->flags |= PDI_OBJECT_PIE;
+  object->path = object_path(&set->arena, object, info->dlpi_name);
+  if (object->path == NULL) {
+    state->failed = 1;
+    return 1;
+  }
+  if (object->dynamic != NULL)
+    parse_dynamic(object);
+  if (!(object->flags & PDI_OBJECT_MAIN))
+    object->flags &= ~(unsigned)PDI_OBJECT_PIE;
+  object->name = object->soname ? object->soname : base_name(object->path);
+  mark_special(object);
   return 0;
 }
 
@@ -260,8 +256,10 @@ pdi_objects_scan(pdi_objects_t *set)
   set->page_size = (size_t)getauxval(AT_PAGESZ);
   if (set->page_size == 0)
     set->page_size = (size_t)sysconf(_SC_PAGESIZE);
-  scan_state_t state = {set, 0, 0};
+  scan_state_t state = {set, {NULL, 0, 0}, 0};
   dl_iterate_phdr(add_object, &state);
+  set->items = state.objects.items;
+  set->count = (unsigned)state.objects.count;
   if (state.failed) {
     pdi_set_error("out of memory while listing loaded objects");
     pdi_objects_release(set);

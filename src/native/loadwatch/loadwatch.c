@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "../arch/arch.h"
-#include "../session/session.h"
 #include "loadwatch.h"
 
 /*
@@ -13,8 +12,9 @@
  * runs their constructors. At that point each new object's DT_INIT_ARRAY
  * (or DT_INIT) entry in its dynamic section is pointed at one of our
  * trampolines; when ld.so runs the object's constructors, the trampoline
- * puts the entries back, applies the open sessions' rules to everything
- * that is now relocated, and runs the real constructors.
+ * puts the entries back, calls the on-load callback (everything is
+ * relocated now, so the caller may scan and patch it), and runs the real
+ * constructors.
  */
 
 #define POOL_SIZE 64
@@ -43,6 +43,8 @@ static pending_init_t pool[POOL_SIZE];
 static known_object_t known[MAX_KNOWN];
 static unsigned known_count;
 static int watching;
+static pdi_loadwatch_callback on_load;
+static pdi_loadwatch_callback on_unload;
 static int last_state = RT_CONSISTENT;
 static unsigned missed;
 
@@ -73,7 +75,8 @@ run_pending(unsigned index, int argc, char **argv, char **envp)
   size_t array_length = entry->array_entry ? entry->size_value / sizeof(ElfW(Addr)) : 0;
   restore_entries(entry);
   __atomic_store_n(&entry->in_use, 0, __ATOMIC_RELEASE);
-  pdi_sessions_update();
+  if (on_load != NULL)
+    on_load();
   /* ld.so calls DT_INIT before DT_INIT_ARRAY; we replaced the first one
    * present, so both still run, in that order, exactly once. */
   if (dt_init != NULL)
@@ -225,7 +228,8 @@ forget_unloaded(void)
     return;
   remember(&set, NULL);
   pdi_objects_release(&set);
-  pdi_sessions_forget_unloaded();
+  if (on_unload != NULL)
+    on_unload();
 }
 
 static void
@@ -242,7 +246,7 @@ on_debug_state(void)
 }
 
 int
-pdi_loadwatch_start(void)
+pdi_loadwatch_start(pdi_loadwatch_callback loaded, pdi_loadwatch_callback unloaded)
 {
   if (watching)
     return 0;
@@ -256,6 +260,8 @@ pdi_loadwatch_start(void)
     return -1;
   remember(&set, NULL);
   pdi_objects_release(&set);
+  on_load = loaded;
+  on_unload = unloaded;
   if (pdi_arch_redirect_code(hook, (uintptr_t)&on_debug_state) != 0)
     return -1;
   watching = 1;

@@ -24,9 +24,10 @@ pdi_preload_start(void)
   const char *config = getenv("PDI_CONFIG");
   if (config == NULL || config[0] == '\0')
     config = getenv("DI_CFG_FILE");
-  if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session) != 0) {
+  int failure_is_warning = 0;
+  if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session, &failure_is_warning) != 0) {
     pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
-    if (!pdi_session_last_open_warns())
+    if (!failure_is_warning)
       _exit(2);
   }
   /* After the session, so an inspection shows the installed rules. */

@@ -1,0 +1,293 @@
+/* A session's backends: found on the bundled directory and be_path, loaded
+ * RTLD_LOCAL, their pdi_* references bound to the core, initialised and
+ * finished; and what rules take from them (wrappers, callback hooks). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const loaded_backend_t *
+backend_at(const pdi_session_t *session, const pdi_object_t *object)
+{
+  for (unsigned i = 0; i < session->config.backend_count; i++)
+    if (session->backends[i].handle != NULL && session->backends[i].base == object->base)
+      return &session->backends[i];
+  return NULL;
+}
+
+int
+pdi_is_any_backend(const pdi_object_t *object, void *context)
+{
+  /* context: the session being opened, not yet among the open ones */
+  for (const pdi_session_t *s = pdi_sessions_first(); s != NULL; s = s->next)
+    if (backend_at(s, object) != NULL)
+      return 1;
+  return backend_at(context, object) != NULL;
+}
+
+/* Sets pdi_error() to "FILE:LINE: backend 'NAME': message" and returns -1. */
+static int __attribute__((format(printf, 2, 3)))
+backend_error(const pdi_backend_decl_t *decl, const char *fmt, ...)
+{
+  char message[1200];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(message, sizeof message, fmt, args);
+  va_end(args);
+  char place[PATH_MAX + 40];
+  pdi_origin_format(&decl->origin, place, sizeof place);
+  pdi_set_error("%sbackend '%s': %s", place, decl->name, message);
+  return -1;
+}
+
+static const char *
+core_directory(pdi_arena_t *arena)
+{
+  Dl_info info;
+  if (dladdr((void *)&pdi_session_open, &info) == 0 || info.dli_fname == NULL)
+    return ".";
+  const char *slash = strrchr(info.dli_fname, '/');
+  if (slash == NULL)
+    return ".";
+  char directory[PATH_MAX];
+  snprintf(directory, sizeof directory, "%.*s", (int)(slash - info.dli_fname), info.dli_fname);
+  return pdi_arena_strdup(arena, directory);
+}
+
+static const char *
+find_library(pdi_session_t *session, const pdi_backend_decl_t *decl, char *searched, size_t searched_size)
+{
+  const char *library = decl->value;
+  char candidate[PATH_MAX];
+  if (library[0] == '/')
+    return access(library, R_OK) == 0 ? library : (snprintf(searched, searched_size, "%s", library), NULL);
+  const char *bundled = core_directory(&session->arena);
+  int bare = strchr(library, '/') == NULL && strstr(library, ".so") == NULL;
+  size_t used = 0;
+  unsigned directories = 1 + session->config.options.be_path.count;
+  for (unsigned i = 0; i < directories; i++) {
+    const char *directory = i == 0 ? bundled : session->config.options.be_path.items[i - 1];
+    if (bare && i == 0)
+      snprintf(candidate, sizeof candidate, "%s/pdi-backend-%s.so", directory, library);
+    else
+      snprintf(candidate, sizeof candidate, "%s/%s", directory, library);
+    if (access(candidate, R_OK) == 0)
+      return pdi_arena_strdup(&session->arena, candidate);
+    if (used < searched_size)
+      used += (size_t)snprintf(searched + used, searched_size - used, "%s%s", i ? ", " : "", candidate);
+  }
+  return NULL;
+}
+
+typedef struct helper {
+  const char *name;
+  void *address;
+} helper_t;
+
+static const helper_t helpers[] = {
+  {"pdi_original", (void *)&pdi_original_impl},
+  {"pdi_arg_int", (void *)&pdi_arg_int_impl},
+  {"pdi_arg_double", (void *)&pdi_arg_double_impl},
+  {"pdi_ret_int", (void *)&pdi_ret_int_impl},
+  {"pdi_ret_double", (void *)&pdi_ret_double_impl},
+};
+
+typedef struct helper_binding {
+  pdi_patch_t patches[64];
+  size_t count;
+  const char *unknown;
+} helper_binding_t;
+
+static int
+bind_helper_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  (void)object;
+  helper_binding_t *binding = context;
+  if (strncmp(slot->symbol, "pdi_", 4) != 0 || slot->kind == PDI_SLOT_COPY)
+    return 0;
+  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
+    if (strcmp(slot->symbol, helpers[i].name) != 0)
+      continue;
+    if (binding->count == sizeof binding->patches / sizeof binding->patches[0])
+      return 0;
+    pdi_patch_t *patch = &binding->patches[binding->count++];
+    patch->slot = slot->address;
+    patch->old_value = *slot->address;
+    patch->new_value = (uintptr_t)helpers[i].address + (slot->has_addend ? (uintptr_t)slot->addend : 0);
+    return 0;
+  }
+  binding->unknown = slot->symbol;
+  return 1;
+}
+
+/* Backends link nothing of pdi: their pdi_* references are pointed at the
+ * core here, which works whether the core is preloaded or in the addon. */
+static int
+bind_helpers(loaded_backend_t *backend)
+{
+  pdi_objects_t set;
+  if (pdi_objects_scan(&set) != 0)
+    return -1;
+  const pdi_object_t *object = NULL;
+  for (unsigned i = 0; i < set.count && object == NULL; i++)
+    if (set.items[i].base == backend->base && strcmp(set.items[i].path, backend->path) == 0)
+      object = &set.items[i];
+  int status = 0;
+  if (object == NULL) {
+    status = backend_error(backend->decl, "loaded, but not found among the process's objects");
+  } else {
+    helper_binding_t binding = {.count = 0, .unknown = NULL};
+    pdi_object_each_slot(object, bind_helper_slot, &binding);
+    if (binding.unknown != NULL) {
+      status = backend_error(backend->decl, "uses '%s', which is not part of the pdi backend API", binding.unknown);
+    } else if (pdi_patch_apply(binding.patches, binding.count, 0) != 0) {
+      status = backend_error(backend->decl, "%s", pdi_error());
+    }
+  }
+  pdi_objects_release(&set);
+  return status;
+}
+
+int
+pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
+{
+  const pdi_backend_decl_t *decl = backend->decl;
+  char searched[1024] = "";
+  const char *path = find_library(session, decl, searched, sizeof searched);
+  if (path == NULL) {
+    return backend_error(decl, "library '%s' not found (searched: %s)", decl->value, searched);
+  }
+  void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  if (handle == NULL) {
+    const char *why = dlerror();
+    return backend_error(decl, "cannot load %s: %s", path, why ? why : "unknown error");
+  }
+  struct link_map *map = NULL;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL) {
+    dlclose(handle);
+    return backend_error(decl, "cannot find its link map");
+  }
+  backend->handle = handle;
+  backend->base = map->l_addr;
+  backend->path = pdi_arena_strdup(&session->arena, map->l_name && map->l_name[0] ? map->l_name : path);
+  backend->self.name = decl->name;
+  backend->self.path = backend->path;
+  backend->self.api_version = PDI_API_VERSION;
+  return bind_helpers(backend);
+}
+
+int
+pdi_backend_init(loaded_backend_t *backend)
+{
+  int (*init)(const pdi_backend_t *) = (int (*)(const pdi_backend_t *))dlsym(backend->handle, "pdi_be_init");
+  if (init != NULL) {
+    int refused = init(&backend->self);
+    if (refused != 0)
+      return backend_error(backend->decl, "refused to initialise (pdi_be_init returned %d)", refused);
+  }
+  backend->initialized = 1;
+  return 0;
+}
+
+void
+pdi_backends_fini(pdi_session_t *session)
+{
+  if (session->backends == NULL)
+    return;
+  for (unsigned i = session->config.backend_count; i-- > 0;) {
+    loaded_backend_t *backend = &session->backends[i];
+    if (!backend->initialized)
+      continue;
+    void (*fini)(void) = (void (*)(void))dlsym(backend->handle, "pdi_be_fini");
+    if (fini != NULL)
+      fini();
+    backend->initialized = 0;
+  }
+}
+
+/* A callback rule's backend hooks; a rule's own handler is refused (the
+ * generic handler is the only one this version has). */
+static int
+resolve_hooks(pdi_session_t *session, active_rule_t *active)
+{
+  const pdi_rule_t *rule = active->rule;
+  snprintf(active->name, sizeof active->name, "*");
+  if (rule->wrapper != NULL)
+    return pdi_rule_error(active, "handler '%s': this version of pdi has only the generic callback handler",
+                          rule->wrapper);
+  for (unsigned i = 0; i < session->config.backend_count; i++) {
+    loaded_backend_t *backend = &session->backends[i];
+    if (strcmp(backend->decl->name, rule->backend) != 0)
+      continue;
+    if (backend->failed)
+      return pdi_rule_error(active, "its backend '%s' failed to load", rule->backend);
+    active->hooks.cb_req = (int (*)(const pdi_cb_site_t *))dlsym(backend->handle, "pdi_be_cb_req");
+    active->hooks.pre = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_pre_cb");
+    active->hooks.post = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_post_cb");
+    if (active->hooks.pre == NULL && active->hooks.post == NULL)
+      return pdi_rule_error(active, "backend '%s' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB",
+                            rule->backend);
+    const pdi_options_t *options = &session->config.options;
+    pdi_cb_limits_t limits = {(unsigned)options->max_threads, (unsigned)options->num_threads,
+                              (size_t)options->cb_stack_size, (unsigned)options->cb_max_stubs};
+    if (pdi_cb_prepare(&limits) != 0)
+      return pdi_rule_error(active, "%s", pdi_error());
+    return 0;
+  }
+  return pdi_rule_error(active, "unknown backend '%s'", rule->backend);
+}
+
+int
+pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
+{
+  const pdi_rule_t *rule = active->rule;
+  if (rule->kind == PDI_RULE_CALLBACK)
+    return resolve_hooks(session, active);
+  if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version,
+                            sizeof active->version, &active->req) != 0)
+    return pdi_rule_error(active, "malformed function name '%s'", rule->function);
+  void *handle = NULL;
+  const char *from = rule->backend;
+  for (unsigned i = 0; i < session->config.backend_count; i++) {
+    if (strcmp(session->backends[i].decl->name, rule->backend) == 0) {
+      if (session->backends[i].failed)
+        return pdi_rule_error(active, "its backend '%s' failed to load", rule->backend);
+      handle = session->backends[i].handle;
+      from = session->backends[i].path;
+    }
+  }
+  int borrowed = 0;
+  if (handle == NULL) {
+    const char *pattern = rule->backend_object;
+    if (pattern == NULL || !session->config.options.allow_lib_as_be)
+      return pdi_rule_error(active, "unknown backend '%s'", rule->backend);
+    pdi_objects_t set;
+    if (pdi_objects_scan(&set) != 0)
+      return -1;
+    for (unsigned i = 0; i < set.count && handle == NULL; i++) {
+      const pdi_object_t *candidate = &set.items[i];
+      if (pdi_object_matches(candidate, pattern)) {
+        handle = dlopen((candidate->flags & PDI_OBJECT_MAIN) ? NULL : candidate->path, RTLD_LAZY | RTLD_NOLOAD);
+        from = pdi_arena_strdup(&session->arena, candidate->path);
+      }
+    }
+    pdi_objects_release(&set);
+    if (handle == NULL)
+      return pdi_rule_error(active, "no loaded object matches '%s' to take the wrapper from", pattern);
+    borrowed = 1;
+  }
+  dlerror();
+  active->wrapper = (uintptr_t)dlsym(handle, rule->wrapper);
+  if (borrowed)
+    dlclose(handle);
+  if (active->wrapper == 0)
+    return pdi_rule_error(active, "wrapper '%s' is not defined by %s (%s)", rule->wrapper, rule->backend, from);
+  return 0;
+}
+

@@ -1,0 +1,317 @@
+/* Planning and applying a session's rules on a snapshot of the process:
+ * each mechanism's planner finds the slots, the session claims them, and
+ * each pass is applied as one batch. */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "../relink/relink.h"
+#include "internal.h"
+
+static int
+is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why)
+{
+  if (object->flags & PDI_OBJECT_VDSO) {
+    *why = "is the vDSO";
+    return 1;
+  }
+  if ((object->flags & PDI_OBJECT_PDI) && session->config.options.donttouch_pdi) {
+    *why = "is pdi itself and donttouch_pdi is on";
+    return 1;
+  }
+  if (session->config.options.donttouch_backends && pdi_is_any_backend(object, (void *)session)) {
+    *why = "is a backend and donttouch_backends is on";
+    return 1;
+  }
+  return 0;
+}
+
+static int
+pattern_is_explicit(const char *pattern)
+{
+  return strpbrk(pattern, "*?[") == NULL;
+}
+
+/* ---- relink */
+
+static int
+collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_relink_slot_t *planned)
+{
+  (void)slot;
+  install_context_t *install = context;
+  pdi_session_t *session = install->session;
+  active_rule_t *active = &session->rules[install->rule_index];
+  const owned_patch_t *existing = pdi_claims_find(session, planned->patch.slot);
+  if (existing != NULL && existing->rule == install->rule_index)
+    return 0;
+  if (planned->original == 0) {
+    install->failed = pdi_rule_error(active, "no loaded object defines '%s'", active->name);
+    return 1;
+  }
+  if (pdi_claim(session, install->rule_index, object, &planned->patch) != 0) {
+    install->failed = -1;
+    return 1;
+  }
+  if (active->original == 0)
+    active->original = planned->original;
+  return 0;
+}
+
+/* ---- redefine */
+
+/* Redefine, for one object's slots: bound ones move from the old definition
+ * to the wrapper; in pdi's and the backends' objects (which must keep
+ * reaching the original) lazy ones are bound to the original now, before the
+ * patched symbol table could hand them the wrapper. */
+static int
+redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_binding_t *binding)
+{
+  install_context_t *install = context;
+  pdi_session_t *session = install->session;
+  active_rule_t *active = &session->rules[install->rule_index];
+  uintptr_t addend = slot->has_addend ? (uintptr_t)slot->addend : 0;
+  const char *why = NULL;
+  pdi_patch_t patch = {slot->address, binding->value, 0};
+  if (is_protected(session, object, &why)) {
+    if (!binding->lazy)
+      return 0;
+    patch.new_value = active->target.old_address + addend;
+  } else {
+    if (binding->lazy || binding->value != active->target.old_address + addend)
+      return 0;
+    patch.new_value = active->wrapper + addend;
+  }
+  if (pdi_claim(session, install->rule_index, object, &patch) != 0) {
+    install->failed = -1;
+    return 1;
+  }
+  return 0;
+}
+
+static int
+plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, unsigned limit)
+{
+  active_rule_t *active = &session->rules[rule_index];
+  if (!active->has_target) {
+    /* A definer that is not loaded yet (dlopen later) is waited for, as a
+     * relink waits for the objects that import its function. */
+    if (!pdi_redefine_find(set, active->rule->object, active->name, &active->req, pdi_is_any_backend, session,
+                           &active->target))
+      return 0;
+    active->has_target = 1;
+    active->original = active->target.old_address;
+    pdi_patch_t symbol[2];
+    size_t count = pdi_redefine_symbol_patches(&active->target, active->wrapper, symbol);
+    for (size_t i = 0; i < count; i++)
+      if (pdi_claim(session, rule_index, active->target.definer, &symbol[i]) != 0)
+        return -1;
+  }
+  for (unsigned i = 0; i < limit; i++) {
+    const pdi_object_t *object = &set->items[i];
+    if (object->flags & PDI_OBJECT_VDSO)
+      continue;
+    install_context_t install = {session, rule_index, object, 0};
+    pdi_redefine_each_slot(set, object, &active->target, active->name, redefine_slot, &install);
+    if (install.failed)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---- callback */
+
+typedef struct callback_site {
+  uintptr_t *slot;
+  uintptr_t value;
+  uintptr_t target;
+  int event;
+  pdi_cb_site_t site;
+} callback_site_t;
+
+typedef struct callback_plan {
+  pdi_session_t *session;
+  active_rule_t *active;
+  pdi_array_t sites; /* callback_site_t */
+  int failed;
+} callback_plan_t;
+
+static pdi_cb_admission_t
+admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot)
+{
+  callback_plan_t *plan = context;
+  const owned_patch_t *claimed = pdi_claims_find(plan->session, slot->address);
+  if (claimed == NULL)
+    return PDI_CB_ADMIT;
+  const pdi_rule_t *owner = plan->session->rules[claimed->rule].rule;
+  if (owner == plan->active->rule)
+    return PDI_CB_PASS;
+  if (pdi_same_redirect(owner, plan->active->rule)) {
+    plan->active->shared++;
+    return PDI_CB_PASS;
+  }
+  plan->failed = pdi_conflict_error(plan->active, owner, object, slot->symbol);
+  return PDI_CB_STOP;
+}
+
+/* A site the backend wants (its cb_req, when it has one, names the event). */
+static int
+take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target)
+{
+  callback_plan_t *plan = context;
+  pdi_arena_t *arena = &plan->session->arena;
+  pdi_cb_site_t site = {pdi_arena_strdup(arena, object->path), pdi_arena_strdup(arena, slot->symbol),
+                        slot->version ? pdi_arena_strdup(arena, slot->version) : NULL};
+  int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
+  if (event <= 0)
+    return 0;
+  callback_site_t *planned = pdi_array_push(arena, &plan->sites, sizeof *planned);
+  if (planned == NULL) {
+    plan->failed = pdi_rule_error(plan->active, "out of memory");
+    return 1;
+  }
+  *planned = (callback_site_t){slot->address, *slot->address, target, event, site};
+  return 0;
+}
+
+/* All or nothing per object: every instrumented import gets a stub, or the
+ * object is left untouched with an error naming the need and the limit. */
+static int
+plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const pdi_object_t *object)
+{
+  static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site};
+  active_rule_t *active = &session->rules[rule_index];
+  callback_plan_t plan = {session, active, {NULL, 0, 0}, 0};
+  pdi_cb_plan(set, object, pdi_is_any_backend, session, &sink, &plan);
+  if (plan.failed)
+    return -1;
+  if (plan.sites.count > pdi_cb_free_stubs())
+    return pdi_rule_error(active, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
+                          plan.sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
+  for (size_t i = 0; i < plan.sites.count; i++) {
+    const callback_site_t *site = &((const callback_site_t *)plan.sites.items)[i];
+    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, &active->hooks);
+    pdi_patch_t patch = {site->slot, site->value, stub};
+    if (stub == 0 || pdi_claim(session, rule_index, object, &patch) != 0)
+      return stub == 0 ? pdi_rule_error(active, "callback stubs exhausted") : -1;
+  }
+  return 0;
+}
+
+/* ---- every rule of one kind */
+
+/* How many objects, in load order, rules may reach (max_objects). */
+static unsigned
+reachable_objects(pdi_session_t *session, const pdi_objects_t *set)
+{
+  unsigned limit = set->count;
+  if (session->config.options.max_objects > 0 && (long)limit > session->config.options.max_objects) {
+    limit = (unsigned)session->config.options.max_objects;
+    if (!session->warned_max_objects)
+      pdi_log(PDI_LOG_WARNING, "%u objects are loaded but max_objects is %u: rules reach only the first %u", set->count,
+              limit, limit);
+    session->warned_max_objects = 1;
+  }
+  return limit;
+}
+
+/* A relink or a callback on the first `limit` objects its pattern matches.
+ * An object the pattern names explicitly but that is protected is an error. */
+static int
+plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, unsigned limit)
+{
+  active_rule_t *active = &session->rules[rule_index];
+  int failed = 0;
+  for (unsigned i = 0; i < limit && !failed; i++) {
+    const pdi_object_t *object = &set->items[i];
+    if (!pdi_object_matches(object, active->rule->object))
+      continue;
+    const char *why = NULL;
+    if (is_protected(session, object, &why)) {
+      if (pattern_is_explicit(active->rule->object) && strcmp(active->rule->object, "*") != 0)
+        failed = pdi_rule_error(active, "object %s %s", object->path, why);
+      continue;
+    }
+    if (active->rule->kind == PDI_RULE_CALLBACK) {
+      failed = plan_callback(session, set, rule_index, object);
+      continue;
+    }
+    install_context_t install = {session, rule_index, object, 0};
+    pdi_relink_plan(set, object, active->name, &active->req, active->wrapper, pdi_is_any_backend, session,
+                    collect_patch, &install);
+    failed = install.failed;
+  }
+  return failed;
+}
+
+/* Plans every active rule of one kind on `set`; with on_error = warn a
+ * failing rule is logged and dropped (its claims rolled back), otherwise the
+ * first error ends the plan. Returns 0 or -1. */
+static int
+plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kind)
+{
+  unsigned limit = reachable_objects(session, set);
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    if (active->skipped || active->rule->kind != kind)
+      continue;
+    size_t rule_start = claimed_count(session);
+    unsigned slots_before = active->slots;
+    unsigned shared_before = active->shared;
+    int had_target = active->has_target;
+    int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, limit)
+                                           : plan_on_objects(session, set, r, limit);
+    if (failed) {
+      pdi_claims_truncate(session, rule_start);
+      active->slots = slots_before;
+      active->shared = shared_before;
+      active->has_target = had_target;
+      if (session->config.options.on_error != PDI_ON_ERROR_WARN)
+        return -1;
+      pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
+      active->skipped = 1;
+    }
+  }
+  return 0;
+}
+
+static int
+apply_planned(pdi_session_t *session, size_t from)
+{
+  size_t count = claimed_count(session) - from;
+  if (count == 0)
+    return 0;
+  pdi_patch_t *batch = pdi_arena_alloc(&session->arena, count * sizeof *batch);
+  if (batch == NULL) {
+    pdi_set_error("out of memory while installing");
+    return -1;
+  }
+  for (size_t i = 0; i < count; i++)
+    batch[i] = claimed_patch(session, from + i)->patch;
+  /* Originals are published before any slot moves: another thread may enter
+   * a wrapper the moment its slot is stored. */
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    if (active->original != 0 && pdi_originals_add(active->wrapper, active->original) != 0) {
+      pdi_set_error("too many wrappers registered");
+      return -1;
+    }
+  }
+  if (pdi_patch_apply(batch, count, 0) != 0)
+    return -1;
+  return 0;
+}
+
+/* Redefines first, so relinks planned afterwards see the redefined bindings
+ * (a relink wrapper's original is then the redefine wrapper); callbacks
+ * last. Each pass is applied before the next is planned, because planning
+ * reads what the slots hold now. */
+int
+pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set)
+{
+  static const pdi_rule_kind_t order[] = {PDI_RULE_REDEFINE, PDI_RULE_RELINK, PDI_RULE_CALLBACK};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    size_t from = claimed_count(session);
+    if (plan_rules(session, set, order[i]) != 0 || apply_planned(session, from) != 0)
+      return -1;
+  }
+  return 0;
+}

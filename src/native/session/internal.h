@@ -1,0 +1,136 @@
+/* What the files of a session share: session.c opens, updates and closes
+ * sessions; backends.c loads backends and takes wrappers and hooks from them;
+ * claims.c keeps which rule owns which slot; install.c plans and applies the
+ * rules. Nothing here is seen outside src/native/session/. */
+#ifndef PDI_SESSION_INTERNAL_H
+#define PDI_SESSION_INTERNAL_H
+
+#include "../callback/callback.h"
+#include "../redefine/redefine.h"
+#include "session.h"
+
+#include <pdi/backend.h>
+
+typedef struct loaded_backend {
+  const pdi_backend_decl_t *decl;
+  const char *path;
+  void *handle;
+  uintptr_t base;
+  pdi_backend_t self;
+  int initialized;
+  int failed;
+} loaded_backend_t;
+
+typedef struct active_rule {
+  const pdi_rule_t *rule;
+  char name[256];
+  char version[128];
+  pdi_version_req_t req;
+  uintptr_t wrapper;
+  uintptr_t original;
+  unsigned slots;
+  unsigned shared; /* slots an earlier duplicate rule already redirects */
+  int skipped;
+  pdi_redefine_target_t target;
+  int has_target;
+  pdi_cb_hooks_t hooks;
+} active_rule_t;
+
+/* One slot (or symbol table word) a rule took over, and whose it is. */
+typedef struct owned_patch {
+  pdi_patch_t patch;
+  unsigned rule;
+  uintptr_t object_base;
+  const char *object_path;
+} owned_patch_t;
+
+typedef struct slot_claims {
+  pdi_array_t patches; /* owned_patch_t, in the order they were claimed */
+  /* slot address -> 1 + index of its latest claim, open addressing */
+  size_t *index;
+  size_t index_capacity;
+  size_t index_count;
+} slot_claims_t;
+
+struct pdi_session {
+  pdi_config_t config;
+  loaded_backend_t *backends;
+  active_rule_t *rules;
+  slot_claims_t claims;
+  pdi_arena_t arena;
+  unsigned long long seen_adds;
+  int warned_max_objects;
+  pdi_session_t *next;
+};
+
+/* What the slot visitors of install.c and session.c work for. */
+typedef struct install_context {
+  pdi_session_t *session;
+  unsigned rule_index;
+  const pdi_object_t *object;
+  int failed;
+} install_context_t;
+
+static inline owned_patch_t *
+claimed_patch(const pdi_session_t *session, size_t i)
+{
+  return &((owned_patch_t *)session->claims.patches.items)[i];
+}
+
+static inline size_t
+claimed_count(const pdi_session_t *session)
+{
+  return session->claims.patches.count;
+}
+
+/* ---- session.c */
+
+/* Sets pdi_error() to "FILE:LINE: relink fix_add: message" and returns -1. */
+PDI_HIDDEN int pdi_rule_error(const active_rule_t *active, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+/* The sessions open now (the one being opened is not among them yet). */
+PDI_HIDDEN const pdi_session_t *pdi_sessions_first(void);
+
+/* ---- backends.c */
+
+/* Finds, loads and binds one declared backend; does not initialise it. */
+PDI_HIDDEN int pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend);
+/* Calls its PDI_BE_FUNC_INIT; a backend that refuses fails the open. */
+PDI_HIDDEN int pdi_backend_init(loaded_backend_t *backend);
+/* Calls PDI_BE_FUNC_FINI of every initialised backend, last one first. */
+PDI_HIDDEN void pdi_backends_fini(pdi_session_t *session);
+/* Whether `object` is a backend of an open session or of `context`, the
+ * session being opened: the excluded-object predicate of the planners. */
+PDI_HIDDEN int pdi_is_any_backend(const pdi_object_t *object, void *context);
+/* A rule's wrapper address, or a callback rule's backend hooks. */
+PDI_HIDDEN int pdi_rule_resolve(pdi_session_t *session, active_rule_t *active);
+
+/* ---- claims.c */
+
+/* The latest claim on a slot (a relink may sit on top of a redefine). */
+PDI_HIDDEN const owned_patch_t *pdi_claims_find(const pdi_session_t *session, uintptr_t *slot);
+/* Takes ownership of one slot for a rule, after checking that no other rule
+ * of any open session claims it; a duplicate counts as shared. 0 or -1. */
+PDI_HIDDEN int pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
+                         const pdi_patch_t *patch);
+/* Drops every claim from the `count`th on (a rolled-back rule, an undo). */
+PDI_HIDDEN void pdi_claims_truncate(pdi_session_t *session, size_t count);
+/* Drops the claims in objects that were unloaded (dlclose). */
+PDI_HIDDEN void pdi_claims_keep_loaded(pdi_session_t *session, const pdi_objects_t *set);
+PDI_HIDDEN int pdi_claim_is_loaded(const pdi_objects_t *set, const owned_patch_t *owned);
+/* Whether two rules send a slot the same way (a duplicate, not a conflict). */
+PDI_HIDDEN int pdi_same_redirect(const pdi_rule_t *a, const pdi_rule_t *b);
+PDI_HIDDEN int pdi_conflict_error(const active_rule_t *active, const pdi_rule_t *other, const pdi_object_t *object,
+                                  const char *function);
+/* -1 with pdi_error() set when an earlier rule that is not skipped conflicts
+ * with rule `index` in the config itself, as `pdi config check` finds. */
+PDI_HIDDEN int pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned index);
+
+/* ---- install.c */
+
+/* Plans and applies every active rule on `set`: redefines, relinks, then
+ * callbacks. 0, or -1 with pdi_error() set; the claims made until then stay,
+ * for the caller to undo. */
+PDI_HIDDEN int pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set);
+
+#endif
