@@ -30,26 +30,26 @@ extern "C" {
 
 /* What the core tells a backend about itself when it initialises it. */
 typedef struct pdi_backend {
-  const char *name;      /* the name the config gave it */
-  const char *path;      /* the file it was loaded from */
-  unsigned api_version;  /* PDI_API_VERSION of the core */
+  const char *name;     /* the name the config gave it */
+  const char *path;     /* the file it was loaded from */
+  unsigned api_version; /* PDI_API_VERSION of the core */
 } pdi_backend_t;
 
 /* One instrumented import of one object (callback rules). */
 typedef struct pdi_cb_site {
-  const char *object;    /* path or soname of the instrumented object */
+  const char *object; /* path or soname of the instrumented object */
   const char *function;
-  const char *version;   /* NULL when unversioned */
+  const char *version; /* NULL when unversioned */
 } pdi_cb_site_t;
 
 /* One instrumented call, from pre to post. */
 typedef struct pdi_cb_call {
-  int event;             /* what PDI_BE_FUNC_CB_REQ returned for the site */
+  int event; /* what PDI_BE_FUNC_CB_REQ returned for the site */
   const pdi_cb_site_t *site;
-  unsigned thread;       /* small number, stable for the thread's life */
-  unsigned depth;        /* nesting on this thread; 0 = outermost */
-  uintptr_t user;        /* free for the backend, kept from pre to post */
-  int abandoned;         /* post only: left by longjmp or an exception */
+  unsigned thread; /* small number, stable for the thread's life */
+  unsigned depth;  /* nesting on this thread; 0 = outermost */
+  uintptr_t user;  /* free for the backend, kept from pre to post */
+  int abandoned;   /* post only: left by longjmp or an exception */
 } pdi_cb_call_t;
 
 /* Helpers the core provides. A backend links nothing of pdi: the core

@@ -159,10 +159,10 @@ PDI_HIDDEN uintptr_t pdi_arch_handler(void);
 #define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
 #define CB_INSIDE_HANDLERS(address) ((void)(address), 0)
 #else
-#if !defined(CB_FRAME_SIZE) || !defined(CB_FRAME_SITE) || !defined(CB_FRAME_TARGET) ||                               \
-  !defined(CB_FRAME_REGISTERS) || !defined(CB_INT_REGISTERS) || !defined(CB_FRAME_VECTORS) ||                        \
-  !defined(CB_FRAME_VECTOR_STRIDE) || !defined(CB_STACK_ARGUMENTS) || !defined(CB_RETURN_ADDRESS) ||                \
-  !defined(CB_RETURN_RAX) || (!defined(CB_RETURN_XMM0) && !defined(CB_RETURN_X87_DOUBLE))
+#if !defined(CB_FRAME_SIZE) || !defined(CB_FRAME_SITE) || !defined(CB_FRAME_TARGET) || !defined(CB_FRAME_REGISTERS) || \
+    !defined(CB_INT_REGISTERS) || !defined(CB_FRAME_VECTORS) || !defined(CB_FRAME_VECTOR_STRIDE) ||                    \
+    !defined(CB_STACK_ARGUMENTS) || !defined(CB_RETURN_ADDRESS) || !defined(CB_RETURN_RAX) ||                          \
+    (!defined(CB_RETURN_XMM0) && !defined(CB_RETURN_X87_DOUBLE))
 #error "the port's callback-frame.h lacks a fact src/native/arch/arch.h lists"
 #endif
 PDI_HIDDEN extern const char pdi_cb_handlers_begin[];

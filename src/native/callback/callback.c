@@ -45,17 +45,54 @@ static pthread_key_t thread_key;
 static __thread cb_thread_t *current __attribute__((tls_model("initial-exec")));
 
 static const char *const excluded[] = {
-  /* return twice */
-  "setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp", "vfork", "__vfork", "getcontext", "swapcontext", "savectx",
-  "clone", "clone3",
-  /* never return (or leave by jumping) */
-  "exit", "_exit", "_Exit", "quick_exit", "abort", "pthread_exit", "__cxa_throw", "__cxa_rethrow",
-  "_Unwind_Resume", "_Unwind_RaiseException", "__stack_chk_fail", "__chk_fail", "__fortify_fail",
-  "__assert_fail", "__assert_perror_fail", "err", "errx", "verr", "verrx", "longjmp", "_longjmp", "siglongjmp",
-  "__longjmp_chk", "__libc_start_main", "setcontext",
-  /* find their caller by return address */
-  "dlsym", "dlvsym", "dladdr", "dladdr1", "dlopen", "dlmopen", "__tls_get_addr", "__cxa_thread_atexit_impl",
-  NULL,
+    /* return twice */
+    "setjmp",
+    "_setjmp",
+    "sigsetjmp",
+    "__sigsetjmp",
+    "vfork",
+    "__vfork",
+    "getcontext",
+    "swapcontext",
+    "savectx",
+    "clone",
+    "clone3",
+    /* never return (or leave by jumping) */
+    "exit",
+    "_exit",
+    "_Exit",
+    "quick_exit",
+    "abort",
+    "pthread_exit",
+    "__cxa_throw",
+    "__cxa_rethrow",
+    "_Unwind_Resume",
+    "_Unwind_RaiseException",
+    "__stack_chk_fail",
+    "__chk_fail",
+    "__fortify_fail",
+    "__assert_fail",
+    "__assert_perror_fail",
+    "err",
+    "errx",
+    "verr",
+    "verrx",
+    "longjmp",
+    "_longjmp",
+    "siglongjmp",
+    "__longjmp_chk",
+    "__libc_start_main",
+    "setcontext",
+    /* find their caller by return address */
+    "dlsym",
+    "dlvsym",
+    "dladdr",
+    "dladdr1",
+    "dlopen",
+    "dlmopen",
+    "__tls_get_addr",
+    "__cxa_thread_atexit_impl",
+    NULL,
 };
 
 int
@@ -97,7 +134,8 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
   size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
   if (entries_per_thread == 0)
     entries_per_thread = 1;
-  size_t thread_bytes = (size_t)limits.max_threads * (sizeof(cb_thread_t) + entries_per_thread * sizeof(pdi_cb_entry_t));
+  size_t thread_bytes = (size_t)limits.max_threads *
+                        (sizeof(cb_thread_t) + entries_per_thread * sizeof(pdi_cb_entry_t));
   pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   sites = mmap(NULL, (size_t)limits.max_stubs * sizeof(cb_site_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                -1, 0);

@@ -176,17 +176,12 @@ PDI_HIDDEN int pdi_symbol_is_defined(const ElfW(Sym) *sym);
 /* What a reference to name@version resolves to (the real code: IFUNCs
  * resolved, canonical PLT entries skipped); 0 when nothing defines it. */
 PDI_HIDDEN uintptr_t pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_version_req_t *req,
-                                            int (*excluded)(const pdi_object_t *object, void *context),
-                                            void *context, const pdi_object_t **definer);
+                                            int (*excluded)(const pdi_object_t *object, void *context), void *context,
+                                            const pdi_object_t **definer);
 
 /* ---- import slots */
 
-enum {
-  PDI_SLOT_JUMP_SLOT = 1,
-  PDI_SLOT_GLOB_DAT,
-  PDI_SLOT_ABS,
-  PDI_SLOT_COPY
-};
+enum { PDI_SLOT_JUMP_SLOT = 1, PDI_SLOT_GLOB_DAT, PDI_SLOT_ABS, PDI_SLOT_COPY };
 
 typedef struct pdi_slot {
   uintptr_t *address;
@@ -256,9 +251,7 @@ PDI_HIDDEN int pdi_patch_apply(const pdi_patch_t *patches, size_t count, int res
 
 /* ---- reports (JSON), shared by `pdi inspect` and the addon */
 
-enum {
-  PDI_REPORT_IMPORTS_ALL = 1u << 0
-};
+enum { PDI_REPORT_IMPORTS_ALL = 1u << 0 };
 
 PDI_HIDDEN int pdi_report_process(pdi_buf_t *out, const pdi_objects_t *set, const char *imports_pattern,
                                   unsigned flags);

@@ -80,7 +80,7 @@ highest_referenced_symbol(const pdi_object_t *object)
   size_t highest = highest_in_rela(object->rela, object->relasz);
   size_t rel = highest_in_rel(object->rel, object->relsz);
   size_t plt = object->pltrel == DT_RELA ? highest_in_rela(object->jmprel, object->jmprelsz)
-                                          : highest_in_rel(object->jmprel, object->jmprelsz);
+                                         : highest_in_rel(object->jmprel, object->jmprelsz);
   if (rel > highest)
     highest = rel;
   return plt > highest ? plt : highest;
@@ -113,7 +113,10 @@ parse_dynamic(pdi_object_t *object)
     case DT_REL: object->rel = (const void *)dynamic_address(object, writable, dyn->d_un.d_ptr); break;
     case DT_RELSZ: object->relsz = dyn->d_un.d_val; break;
     case DT_RELR: object->has_relr = 1; break;
-    case DT_SONAME: soname_offset = dyn->d_un.d_val; has_soname = 1; break;
+    case DT_SONAME:
+      soname_offset = dyn->d_un.d_val;
+      has_soname = 1;
+      break;
     case DT_BIND_NOW: object->flags |= PDI_OBJECT_BIND_NOW; break;
     case DT_TEXTREL: object->flags |= PDI_OBJECT_TEXTREL; break;
     case DT_FLAGS:

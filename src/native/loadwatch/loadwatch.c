@@ -86,11 +86,14 @@ run_pending(unsigned index, int argc, char **argv, char **envp)
       ((init_function)array[i])(argc, argv, envp);
 }
 
-#define TRAMPOLINE(n)                                                                                              \
-  static void trampoline_##n(int argc, char **argv, char **envp) { run_pending(n, argc, argv, envp); }
-#define TRAMPOLINES_8(n)                                                                                           \
-  TRAMPOLINE(n##0) TRAMPOLINE(n##1) TRAMPOLINE(n##2) TRAMPOLINE(n##3) TRAMPOLINE(n##4) TRAMPOLINE(n##5)        \
-  TRAMPOLINE(n##6) TRAMPOLINE(n##7)
+#define TRAMPOLINE(n)                                                                                                  \
+  static void trampoline_##n(int argc, char **argv, char **envp)                                                       \
+  {                                                                                                                    \
+    run_pending(n, argc, argv, envp);                                                                                  \
+  }
+#define TRAMPOLINES_8(n)                                                                                               \
+  TRAMPOLINE(n##0)                                                                                                     \
+  TRAMPOLINE(n##1) TRAMPOLINE(n##2) TRAMPOLINE(n##3) TRAMPOLINE(n##4) TRAMPOLINE(n##5) TRAMPOLINE(n##6) TRAMPOLINE(n##7)
 TRAMPOLINES_8(0)
 TRAMPOLINES_8(1)
 TRAMPOLINES_8(2)
@@ -100,10 +103,10 @@ TRAMPOLINES_8(5)
 TRAMPOLINES_8(6)
 TRAMPOLINES_8(7)
 
-#define ROW(n) trampoline_##n##0, trampoline_##n##1, trampoline_##n##2, trampoline_##n##3, \
-               trampoline_##n##4, trampoline_##n##5, trampoline_##n##6, trampoline_##n##7
-static const init_function trampolines[POOL_SIZE] = {ROW(0), ROW(1), ROW(2), ROW(3),
-                                                     ROW(4), ROW(5), ROW(6), ROW(7)};
+#define ROW(n)                                                                                                         \
+  trampoline_##n##0, trampoline_##n##1, trampoline_##n##2, trampoline_##n##3, trampoline_##n##4, trampoline_##n##5,    \
+      trampoline_##n##6, trampoline_##n##7
+static const init_function trampolines[POOL_SIZE] = {ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7)};
 
 static uint64_t
 hash_path(const char *path)

@@ -32,8 +32,7 @@ pdi_is_any_backend(const pdi_object_t *object, void *context)
 }
 
 /* Sets pdi_error() to "FILE:LINE: backend 'NAME': message" and returns -1. */
-static int __attribute__((format(printf, 2, 3)))
-backend_error(const pdi_backend_decl_t *decl, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) backend_error(const pdi_backend_decl_t *decl, const char *fmt, ...)
 {
   char message[1200];
   va_list args;
@@ -91,11 +90,9 @@ typedef struct helper {
 } helper_t;
 
 static const helper_t helpers[] = {
-  {"pdi_original", (void *)&pdi_original_impl},
-  {"pdi_arg_int", (void *)&pdi_arg_int_impl},
-  {"pdi_arg_double", (void *)&pdi_arg_double_impl},
-  {"pdi_ret_int", (void *)&pdi_ret_int_impl},
-  {"pdi_ret_double", (void *)&pdi_ret_double_impl},
+    {"pdi_original", (void *)&pdi_original_impl},     {"pdi_arg_int", (void *)&pdi_arg_int_impl},
+    {"pdi_arg_double", (void *)&pdi_arg_double_impl}, {"pdi_ret_int", (void *)&pdi_ret_int_impl},
+    {"pdi_ret_double", (void *)&pdi_ret_double_impl},
 };
 
 typedef struct helper_binding {
@@ -249,8 +246,8 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   const pdi_rule_t *rule = active->rule;
   if (rule->kind == PDI_RULE_CALLBACK)
     return resolve_hooks(session, active);
-  if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version,
-                            sizeof active->version, &active->req) != 0)
+  if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version, sizeof active->version,
+                            &active->req) != 0)
     return pdi_rule_error(active, "malformed function name '%s'", rule->function);
   void *handle = NULL;
   const char *from = rule->backend;
@@ -290,4 +287,3 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
     return pdi_rule_error(active, "wrapper '%s' is not defined by %s (%s)", rule->wrapper, rule->backend, from);
   return 0;
 }
-

@@ -86,8 +86,7 @@ claimed_count(const pdi_session_t *session)
 /* ---- session.c */
 
 /* Sets pdi_error() to "FILE:LINE: relink fix_add: message" and returns -1. */
-PDI_HIDDEN int pdi_rule_error(const active_rule_t *active, const char *fmt, ...)
-  __attribute__((format(printf, 2, 3)));
+PDI_HIDDEN int pdi_rule_error(const active_rule_t *active, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The sessions open now (the one being opened is not among them yet). */
 PDI_HIDDEN const pdi_session_t *pdi_sessions_first(void);
 

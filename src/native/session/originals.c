@@ -19,8 +19,8 @@ int
 pdi_originals_add(uintptr_t wrapper, uintptr_t original)
 {
   if (entries == NULL) {
-    void *memory = mmap(NULL, MAX_ORIGINALS * sizeof *entries, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0);
+    void *memory = mmap(NULL, MAX_ORIGINALS * sizeof *entries, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                        0);
     if (memory == MAP_FAILED)
       return -1;
     entries = memory;

@@ -72,7 +72,7 @@ function writeOutput(file: string, text: string): void {
 function registerRunCommand(comux: Command): void {
 	const usage = 'pdi comux run FILE -- SERVER [ARGS...]';
 	comux.command('run')
-		.description(`replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client)`)
+		.description('replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client)')
 		.usage('FILE -- SERVER [ARGS...]')
 		.option('--no-wait', 'send every chunk without waiting for replies in between (PDI_COMUX_NO_WAIT)')
 		.option('--log <file>', 'backend log: stderr or a file (PDI_COMUX_LOG)')

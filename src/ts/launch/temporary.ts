@@ -7,7 +7,7 @@ import {fileSystemReason, PdiError} from '../errors.js';
 export type TemporaryDirectory = {
 	readonly path: string;
 	/** Removes the directory and everything in it; safe to call twice. */
-	remove(): void;
+	remove: () => void;
 };
 
 const live = new Set<string>();

@@ -24,10 +24,10 @@ pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer
   if ((distance & 3) != 0 || distance < -(1l << 20) || distance >= (1l << 20))
     return -1;
   uint32_t code[4] = {
-    0xd503245fu,
-    0x52800010u | ((uint32_t)index << 5),
-    0x58000011u | (((uint32_t)(distance >> 2) & 0x7ffffu) << 5),
-    0xd61f0220u,
+      0xd503245fu,
+      0x52800010u | ((uint32_t)index << 5),
+      0x58000011u | (((uint32_t)(distance >> 2) & 0x7ffffu) << 5),
+      0xd61f0220u,
   };
   memcpy(at, code, sizeof code);
   return 0;

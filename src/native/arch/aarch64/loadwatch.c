@@ -22,8 +22,8 @@ nearby_trampoline(uintptr_t from, uintptr_t to, uintptr_t page_size)
   for (uintptr_t step = 1; step < 2048; step++) {
     for (int side = -1; side <= 1; side += 2) {
       uintptr_t hint = (from & ~(page_size - 1)) + (uintptr_t)((intptr_t)side * (intptr_t)(step * 16 * page_size));
-      void *page = mmap((void *)hint, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                        -1, 0);
+      void *page = mmap((void *)hint, page_size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
       if (page == MAP_FAILED)
         continue;
       if (!in_branch_range(from, (uintptr_t)page)) {

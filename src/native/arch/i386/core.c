@@ -30,7 +30,8 @@ pdi_arch_is_lazy_stub(const pdi_object_t *object, const pdi_slot_t *slot, uintpt
     return 0;
   static const unsigned char endbr[4] = {0xf3, 0x0f, 0x1e, 0xfb};
   uint32_t operand;
-  return pdi_x86_plt_push_operand((const unsigned char *)value, endbr, &operand) && operand == slot->reloc_index * sizeof(Elf32_Rel);
+  return pdi_x86_plt_push_operand((const unsigned char *)value, endbr, &operand) &&
+         operand == slot->reloc_index * sizeof(Elf32_Rel);
 }
 
 /* x86 resolvers take no arguments: they read the CPU features themselves. */

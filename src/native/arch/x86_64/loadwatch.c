@@ -10,8 +10,8 @@
 static int
 is_padding(unsigned char byte)
 {
-  return byte == 0x90 || byte == 0xcc || byte == 0x66 || byte == 0x0f || byte == 0x1f || byte == 0x00 ||
-         byte == 0x2e || byte == 0x84 || byte == 0x40 || byte == 0x44;
+  return byte == 0x90 || byte == 0xcc || byte == 0x66 || byte == 0x0f || byte == 0x1f || byte == 0x00 || byte == 0x2e ||
+         byte == 0x84 || byte == 0x40 || byte == 0x44;
 }
 
 /* _dl_debug_state is `endbr64; ret` (or a bare `ret` before its padding):

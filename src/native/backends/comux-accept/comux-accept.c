@@ -83,7 +83,6 @@ say(int fd, const char *fmt, ...)
   (void)ignored;
 }
 
-
 static long
 env_number(const char *name, long fallback)
 {
@@ -374,7 +373,7 @@ server_waits(void)
 
 /* ---- wrappers (installed by redefine rules) */
 
-#define ORIGINAL(wrapper, fallback) \
+#define ORIGINAL(wrapper, fallback)                                                                                    \
   (pdi_original((const void *)wrapper) ? (__typeof__(&fallback))pdi_original((const void *)wrapper) : &fallback)
 
 EXPORT int

@@ -8,11 +8,11 @@
 /* Shared by every process forked from the started one (MAP_SHARED). */
 typedef struct comux_tree {
   pid_t guardian;
-  pid_t claimer;      /* the process that replays, 0 until one waits for a client */
-  int listened;       /* some process of the tree listened */
-  int done;           /* every chunk was sent and every reply collected */
-  int fatal_signal;   /* the signal that ended the claimer, when its handler saw it */
-  int exited;         /* the claimer called exit(exit_status) */
+  pid_t claimer;    /* the process that replays, 0 until one waits for a client */
+  int listened;     /* some process of the tree listened */
+  int done;         /* every chunk was sent and every reply collected */
+  int fatal_signal; /* the signal that ended the claimer, when its handler saw it */
+  int exited;       /* the claimer called exit(exit_status) */
   int exit_status;
 } comux_tree_t;
 

@@ -20,8 +20,7 @@ read_u64(const unsigned char *p)
   return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
 }
 
-static int
-fail(char *error, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *error, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 fail(char *error, size_t size, const char *fmt, ...)

@@ -31,9 +31,9 @@ typedef struct comux_chunk {
 typedef struct comux_doc {
   uint32_t num_conns;
   uint32_t num_chunks;
-  comux_chunk_t *chunks;      /* file order */
-  uint32_t *order;            /* chunk indices in schedule order */
-  uint32_t *last_chunk;       /* per connection: index of its last chunk in schedule order */
+  comux_chunk_t *chunks; /* file order */
+  uint32_t *order;       /* chunk indices in schedule order */
+  uint32_t *last_chunk;  /* per connection: index of its last chunk in schedule order */
 } comux_doc_t;
 
 /* 0, or -1 with `error` = "<what> at byte N". The document points into

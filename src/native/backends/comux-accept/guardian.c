@@ -171,8 +171,7 @@ kill_descendants(statuses_t *known)
 }
 
 /* Ends the guardian the way `status` (a wait status) ended a process. */
-static void __attribute__((noreturn))
-end_like(int status)
+static void __attribute__((noreturn)) end_like(int status)
 {
   if (WIFSIGNALED(status)) {
     int signal_number = WTERMSIG(status);
@@ -203,8 +202,7 @@ describe_status(int status, char *text, size_t size)
 /* The guardian's life: wait until the replay is over (the claimer ended), the
  * whole server ended without replaying, or a signal asks to stop; then kill
  * what is left and end with the replay's status. */
-static void __attribute__((noreturn))
-guard(pid_t server)
+static void __attribute__((noreturn)) guard(pid_t server)
 {
   statuses_t known = {server, STATUS_UNKNOWN, 0, STATUS_UNKNOWN};
   sigset_t waited;
@@ -292,4 +290,3 @@ comux_start_guardian(void)
     tree = NULL;
   }
 }
-
