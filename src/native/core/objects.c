@@ -54,33 +54,26 @@ gnu_hash_symbol_count(const uint32_t *table)
   return (size_t)last + 1;
 }
 
+/* Rel and Rela entries begin alike (r_offset, r_info); entry_size tells them apart. */
 static size_t
-highest_in_rela(const ElfW(Rela) *table, size_t bytes)
+highest_in_table(const void *table, size_t bytes, size_t entry_size)
 {
   size_t highest = 0;
-  for (size_t i = 0; table != NULL && i < bytes / sizeof *table; i++)
-    if (PDI_R_SYM(table[i].r_info) > highest)
-      highest = PDI_R_SYM(table[i].r_info);
-  return highest;
-}
-
-static size_t
-highest_in_rel(const ElfW(Rel) *table, size_t bytes)
-{
-  size_t highest = 0;
-  for (size_t i = 0; table != NULL && i < bytes / sizeof *table; i++)
-    if (PDI_R_SYM(table[i].r_info) > highest)
-      highest = PDI_R_SYM(table[i].r_info);
+  for (size_t at = 0; table != NULL && at + entry_size <= bytes; at += entry_size) {
+    const ElfW(Rel) *entry = (const void *)((const char *)table + at);
+    if (PDI_R_SYM(entry->r_info) > highest)
+      highest = PDI_R_SYM(entry->r_info);
+  }
   return highest;
 }
 
 static size_t
 highest_referenced_symbol(const pdi_object_t *object)
 {
-  size_t highest = highest_in_rela(object->rela, object->relasz);
-  size_t rel = highest_in_rel(object->rel, object->relsz);
-  size_t plt = object->pltrel == DT_RELA ? highest_in_rela(object->jmprel, object->jmprelsz)
-                                         : highest_in_rel(object->jmprel, object->jmprelsz);
+  size_t highest = highest_in_table(object->rela, object->relasz, sizeof(ElfW(Rela)));
+  size_t rel = highest_in_table(object->rel, object->relsz, sizeof(ElfW(Rel)));
+  size_t plt = highest_in_table(object->jmprel, object->jmprelsz,
+                                object->pltrel == DT_RELA ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel)));
   if (rel > highest)
     highest = rel;
   return plt > highest ? plt : highest;

@@ -50,31 +50,19 @@ in_skipped_range(const void *entry, const void *skip_start, size_t skip_bytes)
          (const char *)entry < (const char *)skip_start + skip_bytes;
 }
 
+/* Rel and Rela entries begin alike (r_offset, r_info); a Rela entry adds
+ * r_addend. */
 static int
-visit_rela(const pdi_object_t *object, const ElfW(Rela) *table, size_t bytes, const void *skip_start, size_t skip_bytes,
-           pdi_slot_visitor visit, void *context)
+visit_table(const pdi_object_t *object, const void *table, size_t bytes, int has_addend, const void *skip_start,
+            size_t skip_bytes, pdi_slot_visitor visit, void *context)
 {
-  size_t count = bytes / sizeof *table;
-  for (size_t i = 0; i < count; i++) {
-    if (in_skipped_range(&table[i], skip_start, skip_bytes))
+  size_t entry_size = has_addend ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
+  for (size_t i = 0; (i + 1) * entry_size <= bytes; i++) {
+    const ElfW(Rela) *entry = (const void *)((const char *)table + i * entry_size);
+    if (in_skipped_range(entry, skip_start, skip_bytes))
       continue;
-    int stop = visit_reloc(object, table[i].r_offset, table[i].r_info, (intptr_t)table[i].r_addend, 1, i, visit,
-                           context);
-    if (stop)
-      return stop;
-  }
-  return 0;
-}
-
-static int
-visit_rel(const pdi_object_t *object, const ElfW(Rel) *table, size_t bytes, const void *skip_start, size_t skip_bytes,
-          pdi_slot_visitor visit, void *context)
-{
-  size_t count = bytes / sizeof *table;
-  for (size_t i = 0; i < count; i++) {
-    if (in_skipped_range(&table[i], skip_start, skip_bytes))
-      continue;
-    int stop = visit_reloc(object, table[i].r_offset, table[i].r_info, 0, 0, i, visit, context);
+    intptr_t addend = has_addend ? (intptr_t)entry->r_addend : 0;
+    int stop = visit_reloc(object, entry->r_offset, entry->r_info, addend, has_addend, i, visit, context);
     if (stop)
       return stop;
   }
@@ -88,20 +76,17 @@ pdi_object_each_slot(const pdi_object_t *object, pdi_slot_visitor visit, void *c
   /* Some linkers make DT_RELA/DT_REL span the PLT relocations too; those are
    * visited once, from DT_JMPREL, where their index means something. */
   if (object->jmprel != NULL && object->jmprelsz != 0) {
-    if (object->pltrel == DT_RELA)
-      stop = visit_rela(object, object->jmprel, object->jmprelsz, NULL, 0, visit, context);
-    else
-      stop = visit_rel(object, object->jmprel, object->jmprelsz, NULL, 0, visit, context);
+    stop = visit_table(object, object->jmprel, object->jmprelsz, object->pltrel == DT_RELA, NULL, 0, visit, context);
     if (stop)
       return stop;
   }
   if (object->rela != NULL && object->relasz != 0) {
-    stop = visit_rela(object, object->rela, object->relasz, object->jmprel, object->jmprelsz, visit, context);
+    stop = visit_table(object, object->rela, object->relasz, 1, object->jmprel, object->jmprelsz, visit, context);
     if (stop)
       return stop;
   }
   if (object->rel != NULL && object->relsz != 0)
-    stop = visit_rel(object, object->rel, object->relsz, object->jmprel, object->jmprelsz, visit, context);
+    stop = visit_table(object, object->rel, object->relsz, 0, object->jmprel, object->jmprelsz, visit, context);
   return stop;
 }
 
