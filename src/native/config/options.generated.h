@@ -28,6 +28,14 @@
 #define PDI_OPTION_INTEGER_MIN "expected an integer ≥ %ld"
 #define PDI_OPTION_INTEGER_MAX "expected an integer ≤ %ld"
 
+/* X(FIELD, LIMIT): the integer option FIELD is at most the integer option LIMIT (message
+ * PDI_OPTION_INTEGER_AT_MOST, with the key of LIMIT and its value). */
+#define PDI_OPTION_LIMITS(X) \
+  X(num_threads, max_threads) \
+
+
+#define PDI_OPTION_INTEGER_AT_MOST "expected an integer ≤ %s (%ld)"
+
 #define PDI_ON_ERROR_FAIL 0
 #define PDI_ON_ERROR_WARN 1
 #define PDI_LOG_LEVEL_ERROR 0

@@ -45,10 +45,20 @@ export function choiceList(choices: readonly string[]): string {
 	return choices.length === 1 ? choices[0] ?? '' : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1) ?? ''}`;
 }
 
+/**
+ * The rules that tie one option to another: the integer option `option` is at most the value of
+ * the integer option `atMost` (checked in JSON, YAML, the text dialect and after merging configs).
+ */
+export const optionLimits = [
+	{option: 'numThreads', atMost: 'maxThreads'},
+] as const satisfies ReadonlyArray<{option: OptionName; atMost: OptionName}>;
+
 /** The messages shared by the zod schema and the native reader (the header carries the same text). */
 export const optionMessages = {
 	integerMin: (min: number | string) => `expected an integer ≥ ${min}`,
 	integerMax: (max: number | string) => `expected an integer ≤ ${max}`,
+	/** `expected an integer ≤ maxThreads (4)`: an option over the option that limits it (named as the dialect spells it). */
+	integerAtMost: (limit: string, max: number | string) => `expected an integer ≤ ${limit} (${max})`,
 	boolean: 'expected a boolean',
 	choice: (choices: readonly string[]) => `expected ${choiceList(choices)}`,
 	file: 'expected a file name or stderr',
