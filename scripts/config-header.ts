@@ -1,6 +1,6 @@
 // Writes src/native/config/options.generated.h, the native reader's view of the option table
-// (src/ts/config/options.ts). Run `node --import tsx scripts/config-header.ts` after changing the
-// table; test/config-options.test.ts fails while the committed header is stale.
+// (src/ts/config/options.ts). Run `npm run generate` after changing the table (docs/development.md
+// says why the header is committed); test/config-options.test.ts fails while it is stale.
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';

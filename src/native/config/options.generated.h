@@ -15,9 +15,9 @@
   X(cb_stack_size, "cb_stack_size", "cbStackSize", INTEGER, 256, 2147483647, 1024, NULL, NULL) \
   X(cb_max_stubs, "cb_max_stubs", "cbMaxStubs", INTEGER, 1, 2147483647, 4096, NULL, NULL) \
   X(cb_allow_handler, "cb_allow_handler", "cbAllowHandler", BOOLEAN, 0, 1, 0, NULL, "expected a boolean") \
-  X(donttouch_backends, "donttouch_backends", "donttouchBackends", BOOLEAN, 0, 1, 1, NULL, "expected a boolean") \
-  X(donttouch_pdi, "donttouch_pdi", "donttouchPdi", BOOLEAN, 0, 1, 1, NULL, "expected a boolean") \
-  X(allow_lib_as_be, "allow_lib_as_be", "allowLibAsBe", BOOLEAN, 0, 1, 0, NULL, "expected a boolean") \
+  X(donttouch_backends, "donttouch_backends", "protectBackends", BOOLEAN, 0, 1, 1, NULL, "expected a boolean") \
+  X(donttouch_pdi, "donttouch_pdi", "protectPdi", BOOLEAN, 0, 1, 1, NULL, "expected a boolean") \
+  X(allow_lib_as_be, "allow_lib_as_be", "allowUndeclaredWrappers", BOOLEAN, 0, 1, 0, NULL, "expected a boolean") \
   X(max_objects, "max_objects", "maxObjects", INTEGER, 1, 2147483647, 1024, NULL, NULL) \
   X(be_path, "be_path", "backendPath", DIRECTORIES, 0, 0, 0, NULL, "expected a directory") \
   X(on_error, "on_error", "onError", CHOICE, 0, 1, 0, "fail|warn", "expected fail or warn") \

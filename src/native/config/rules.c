@@ -141,8 +141,8 @@ config_check_rules(reader_t *reader)
         return config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
     }
     if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler)
-      return config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs cb_allow_handler = on",
-                         rule->wrapper);
+      return config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs %s = on", rule->wrapper,
+                         config_option_specs[PDI_OPTION_INDEX(cb_allow_handler)].key);
   }
   return 0;
 }
