@@ -54,8 +54,8 @@ typedef struct command_file_ref {
   pdi_origin_t origin;
 } command_file_ref_t;
 
-/* A read in progress. The arrays grow while files are read; config.c then hands them to the
- * config as its plain lists (config_publish), which nothing grows afterwards. */
+/* A read in progress. The arrays grow while files are read; then config.c hands them to the
+ * config as its plain lists, which nothing grows afterwards. */
 typedef struct reader {
   pdi_config_t *config;
   pdi_arena_t *arena;
@@ -127,8 +127,6 @@ PDI_HIDDEN int config_parse_declaration(reader_t *reader, const line_ref_t *line
 PDI_HIDDEN int config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind,
                                  const token_t *keyword, const char *rest);
 PDI_HIDDEN int config_check_rules(reader_t *reader);
-PDI_HIDDEN const pdi_declaration_t *config_find_declaration(const pdi_declaration_t *items, size_t count,
-                                                            const char *name);
 
 /* sections.c */
 PDI_HIDDEN int config_run_section(reader_t *reader, const source_file_t *file, const char *section,

@@ -14,8 +14,8 @@ looks_like_pattern(const char *word)
 }
 
 /* The last declaration of `name` among `count`, or NULL. */
-const pdi_declaration_t *
-config_find_declaration(const pdi_declaration_t *items, size_t count, const char *name)
+static const pdi_declaration_t *
+find_declaration(const pdi_declaration_t *items, size_t count, const char *name)
 {
   for (size_t i = count; i-- > 0;)
     if (strcmp(items[i].name, name) == 0)
@@ -40,7 +40,7 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
   if (!object && strchr(value, '/') != NULL)
     value = config_resolve_path(reader->arena, line->file->directory, value);
   pdi_array_t *declarations = object ? &reader->objects : &reader->backends;
-  const pdi_declaration_t *known = config_find_declaration(declarations->items, declarations->count, name);
+  const pdi_declaration_t *known = find_declaration(declarations->items, declarations->count, name);
   if (known != NULL && strcmp(known->value, value) != 0) {
     char where[PATH_MAX + 40];
     pdi_origin_t first = {known->origin.file, known->origin.line, 0};
@@ -82,7 +82,7 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   const token_t *function = &tokens.items[1];
   const char *pattern = object->text;
   const pdi_object_decl_t *alias =
-    object->kind == TOKEN_QUOTED ? NULL : config_find_declaration(reader->objects.items, reader->objects.count, object->text);
+    object->kind == TOKEN_QUOTED ? NULL : find_declaration(reader->objects.items, reader->objects.count, object->text);
   if (alias != NULL)
     pattern = alias->value;
   else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text))
@@ -161,11 +161,11 @@ pdi_rule_kind_name(pdi_rule_kind_t kind)
 const pdi_backend_decl_t *
 pdi_config_backend(const pdi_config_t *config, const char *name)
 {
-  return config_find_declaration(config->backends, config->backend_count, name);
+  return find_declaration(config->backends, config->backend_count, name);
 }
 
 const pdi_object_decl_t *
 pdi_config_object(const pdi_config_t *config, const char *alias)
 {
-  return config_find_declaration(config->objects, config->object_count, alias);
+  return find_declaration(config->objects, config->object_count, alias);
 }

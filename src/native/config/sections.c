@@ -46,6 +46,7 @@ add_warning(reader_t *reader, const pdi_origin_t *origin, const char *message)
   warning->origin = *origin;
   return 0;
 }
+
 static int
 statement(reader_t *reader, const line_ref_t *line, context_t context)
 {
@@ -113,6 +114,7 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
                       "%s: expected one value (write a value holding blanks or '#' in double quotes)", word);
   return config_set_option(reader, line, &tokens.items[0], &tokens.items[2]);
 }
+
 static void
 take_origin(reader_t *reader, const source_file_t *file, unsigned index, line_ref_t *line)
 {

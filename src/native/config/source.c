@@ -78,6 +78,7 @@ config_fail_token(reader_t *reader, const line_ref_t *line, const char *at, cons
   pdi_origin_t origin = config_origin_at(line, at);
   return config_fail(reader, &origin, "%s", message);
 }
+
 /* ---- memory and paths */
 
 char *
@@ -141,6 +142,7 @@ directory_of(pdi_arena_t *arena, const char *path)
     return ".";
   return slash == path ? "/" : config_copy_range(arena, path, (size_t)(slash - path));
 }
+
 /* ---- sources */
 
 static source_file_t *
