@@ -1,5 +1,5 @@
 // Writes schema.json (the JSON Schema of pdi's JSON/YAML config) from the zod schema.
-// Run `npm run schema` after changing src/ts/config/schema.ts; a test fails when it is stale.
+// Run `npm run generate` after changing src/ts/config/schema.ts or options.ts; a test fails when it is stale.
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';

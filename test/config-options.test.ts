@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs';
 import test from 'ava';
 import {configHeaderPath, renderConfigHeader} from '../scripts/config-header.js';
-import {ConfigError, configJsonSchema, normalizeConfig, parseTextDialect} from '../src/ts/config/index.js';
-import {optionMessages, optionNames, optionTable, type OptionName} from '../src/ts/config/options.js';
+import {ConfigError, configJsonSchema, mergeConfigs, normalizeConfig, parseTextDialect} from '../src/ts/config/index.js';
+import {optionLimits, optionMessages, optionNames, optionTable, type OptionName} from '../src/ts/config/options.js';
 import {defaultOptions} from '../src/ts/config/schema.js';
 import type {NativeResult} from '../src/ts/config/text-dialect.js';
 import {nativeBinding} from '../src/ts/native/binding.js';
@@ -26,7 +26,7 @@ function jsonValue(name: OptionName, value: unknown): Record<string, unknown> {
 }
 
 test('the committed options.generated.h is what scripts/config-header.ts makes of the option table', t => {
-	t.is(readFileSync(configHeaderPath, 'utf8'), renderConfigHeader(), 'run `node --import tsx scripts/config-header.ts` and rebuild');
+	t.is(readFileSync(configHeaderPath, 'utf8'), renderConfigHeader(), 'run `npm run generate` and rebuild');
 });
 
 test('the schema has exactly the options of the table, with the table\'s defaults', t => {
@@ -86,5 +86,15 @@ test('JSON and the text dialect reject a wrong boolean or choice in the same wor
 		const message = spec.kind === 'boolean' ? optionMessages.boolean : optionMessages.choice(spec.choices);
 		t.is(reason(() => parseTextDialect(`${spec.key} = bogus\n`)), `${spec.key}: ${message}, got 'bogus'`);
 		t.is(reason(() => normalizeConfig({options: jsonValue(name, 'bogus')})), `options.${name}: ${message}, got "bogus"`);
+	}
+});
+
+test('an option over the option that limits it is reported in the same words in JSON, the text dialect and merged configs', t => {
+	for (const {option, atMost} of optionLimits) {
+		const [spec, limit] = [optionTable[option], optionTable[atMost]];
+		t.is(reason(() => parseTextDialect(`${limit.key} = 4\n${spec.key} = 5\n`)), `${spec.key}: ${optionMessages.integerAtMost(limit.key, 4)}, got '5'`);
+		t.is(reason(() => normalizeConfig({options: {...jsonValue(atMost, 4), ...jsonValue(option, 5)}})), `options.${option}: ${optionMessages.integerAtMost(atMost, 4)}, got 5`);
+		const merged = [normalizeConfig({options: jsonValue(option, 5)}), normalizeConfig({options: jsonValue(atMost, 4)})];
+		t.is(reason(() => mergeConfigs(merged)), `options.${option}: ${optionMessages.integerAtMost(atMost, 4)}, got 5`);
 	}
 });

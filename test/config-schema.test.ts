@@ -43,9 +43,9 @@ const defaults = {
 	cbStackSize: 1024,
 	cbMaxStubs: 4096,
 	cbAllowHandler: false,
-	donttouchBackends: true,
-	donttouchPdi: true,
-	allowLibAsBe: false,
+	protectBackends: true,
+	protectPdi: true,
+	allowUndeclaredWrappers: false,
 	maxObjects: 1024,
 	backendPath: [],
 	onError: 'fail',
@@ -69,9 +69,9 @@ test('every option can be set in YAML, and each set option records the line and 
 		'  cbStackSize: 4096',
 		'  cbMaxStubs: 64',
 		'  cbAllowHandler: true',
-		'  donttouchBackends: false',
-		'  donttouchPdi: false',
-		'  allowLibAsBe: true',
+		'  protectBackends: false',
+		'  protectPdi: false',
+		'  allowUndeclaredWrappers: true',
 		'  maxObjects: 32',
 		'  backendPath: [backends, /opt/pdi]',
 		'  onError: warn',
@@ -86,9 +86,9 @@ test('every option can be set in YAML, and each set option records the line and 
 		cbStackSize: 4096,
 		cbMaxStubs: 64,
 		cbAllowHandler: true,
-		donttouchBackends: false,
-		donttouchPdi: false,
-		allowLibAsBe: true,
+		protectBackends: false,
+		protectPdi: false,
+		allowUndeclaredWrappers: true,
 		maxObjects: 32,
 		backendPath: [path.join(directory, 'backends'), '/opt/pdi'],
 		onError: 'warn',
@@ -193,7 +193,7 @@ test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers o
 	const handler: PdiConfig = {backends: [{name: 'trace', library: 'noop'}], rules: [{callback: {object: 'libfoo.so.1', backend: 'trace', handler: 'h'}}]};
 	t.is(configError(() => normalizeConfig(handler)).message, 'callback handler \'h\' needs options.cbAllowHandler: true');
 	t.is(normalizeConfig({...handler, options: {cbAllowHandler: true}}).rules[0]?.kind, 'callback');
-	const libAsBe = normalizeConfig({options: {allowLibAsBe: true}, rules: [{redefine: {function: 'f', backend: 'libc.so.6', wrapper: 'g'}}]});
+	const libAsBe = normalizeConfig({options: {allowUndeclaredWrappers: true}, rules: [{redefine: {function: 'f', backend: 'libc.so.6', wrapper: 'g'}}]});
 	t.is(libAsBe.rules[0]?.backend, 'libc.so.6');
 });
 

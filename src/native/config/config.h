@@ -15,9 +15,8 @@ typedef struct pdi_origin {
 } pdi_origin_t;
 
 typedef struct pdi_string_list {
-  const char **items;
+  const char *const *items;
   unsigned count;
-  unsigned capacity;
 } pdi_string_list_t;
 
 #define PDI_OPTION_TYPE_INTEGER long
@@ -30,7 +29,6 @@ typedef struct pdi_options {
 #define PDI_OPTION_MEMBER(field, key, name, kind, min, max, fallback, choices, message) PDI_OPTION_TYPE_##kind field;
   PDI_OPTIONS(PDI_OPTION_MEMBER)
 #undef PDI_OPTION_MEMBER
-  pdi_string_list_t becfg_path;         /* text dialect: where command files are searched */
   unsigned char set[PDI_OPTION_COUNT];  /* which options the config sets, in table order */
   pdi_origin_t origin[PDI_OPTION_COUNT];
 } pdi_options_t;

@@ -1,10 +1,9 @@
 import type {Origin} from './config-error.js';
 import {normalizeConfig} from './load.js';
-import {optionNames, optionTable, type OptionName} from './options.js';
+import {optionNames, optionTable, optionValue} from './options.js';
 import {
 	defaultOptions,
 	isNormalizedConfig,
-	type ConfigOptions,
 	type NormalizedConfig,
 	type PdiConfig,
 } from './schema.js';
@@ -15,10 +14,6 @@ import {
  */
 export function quoteValue(value: string): string {
 	return value === '' || /[\s#"\\]/.test(value) ? `"${value.replaceAll(/["\\]/g, character => `\\${character}`)}"` : value;
-}
-
-function optionValue(options: ConfigOptions, name: OptionName): unknown {
-	return name === 'log.level' ? options.log.level : name === 'log.file' ? options.log.file : options[name];
 }
 
 function originLine(origin: Origin | undefined): string[] {

@@ -78,3 +78,10 @@ export class ConfigError extends PdiError {
 		return new ConfigError(first.message, first, {issues});
 	}
 }
+
+/** The {@link Origin} of a place that names its file, line and column; undefined otherwise. */
+export function originOf(place: ConfigPlace): Origin | undefined {
+	return place.file !== undefined && place.line !== undefined && place.column !== undefined
+		? {file: place.file, line: place.line, column: place.column}
+		: undefined;
+}

@@ -6,9 +6,9 @@ import {ConfigError, formatPlace, type ConfigPlace, type Origin} from './config-
 import {
 	checkConfig,
 	defaultOptions,
+	handlerNeedsOption,
 	jsonLabel,
 	jsonShow,
-	type ConfigOptions,
 	type ConfigSource,
 	type NormalizedBackend,
 	type NormalizedConfig,
@@ -16,6 +16,7 @@ import {
 	type PdiConfig,
 } from './schema.js';
 import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
+import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue} from './options.js';
 import {parseTextDialect} from './text-dialect.js';
 
 function yamlSource(document: Document, lineCounter: LineCounter, file: string): ConfigSource {
@@ -135,29 +136,13 @@ export function normalizeConfig(config: PdiConfig, source: {file?: string; direc
 	});
 }
 
-function optionValue(options: ConfigOptions, name: OptionName): unknown {
-	if (name === 'log.level' || name === 'log.file') {
-		return options.log[name === 'log.level' ? 'level' : 'file'];
-	}
-
-	return options[name];
-}
-
-function setOption(options: ConfigOptions, name: OptionName, value: unknown): void {
-	if (name === 'log.level' || name === 'log.file') {
-		(options.log as Record<string, unknown>)[name === 'log.level' ? 'level' : 'file'] = value;
-	} else {
-		(options as Record<string, unknown>)[name] = value;
-	}
-}
-
 function where(origin: Origin | undefined): string {
 	return origin ? formatPlace({file: origin.file, line: origin.line}) : 'an in-memory config';
 }
 
 /**
  * Combines configs given one after the other (`pdi run -c a.yaml -c b.cfg`): an option a later
- * config sets overrides the earlier value, `backendPath` lists concatenate, and so do backends
+ * config sets overrides the earlier value, list options (`backendPath`) concatenate, and so do backends
  * (a name declared again with the same library counts once; with another library it is a
  * {@link ConfigError} at the second declaration), rules (in order; a rule equal to an earlier one
  * in every field but its origin counts once, at its first place) and warnings (the same message
@@ -166,18 +151,16 @@ function where(origin: Origin | undefined): string {
 export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
 	const options = defaultOptions();
 	const optionOrigins: NormalizedConfig['optionOrigins'] = {};
-	const backendPath: string[] = [];
 	const backends = new Map<string, NormalizedBackend>();
 	const merged: NormalizedConfig = {normalized: true, options, backends: [], rules: [], warnings: [], optionOrigins};
 	const ruleKeys = new Set<string>();
 	const warningKeys = new Set<string>();
 	for (const config of configs) {
 		for (const name of Object.keys(config.optionOrigins) as OptionName[]) {
-			setOption(options, name, optionValue(config.options, name));
+			setOptionValue(options, name, optionValue(config.options, name));
 			optionOrigins[name] = config.optionOrigins[name];
 		}
 
-		backendPath.push(...config.options.backendPath);
 		for (const backend of config.backends) {
 			const earlier = backends.get(backend.name);
 			if (!earlier) {
@@ -205,14 +188,19 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 		}
 	}
 
-	options.backendPath = backendPath;
-	if (options.numThreads > options.maxThreads) {
-		throw new ConfigError(`numThreads (${options.numThreads}) exceeds maxThreads (${options.maxThreads})`, optionOrigins.numThreads ?? optionOrigins.maxThreads ?? {});
+	for (const name of listOptionNames) {
+		setOptionValue(options, name, configs.flatMap(config => optionValue(config.options, name) as string[]));
+	}
+
+	const [broken] = brokenLimits(options);
+	if (broken) {
+		const {option, atMost, value, limit} = broken;
+		throw new ConfigError(`options.${option}: ${optionMessages.integerAtMost(atMost, limit)}, got ${value}`, optionOrigins[option] ?? optionOrigins[atMost] ?? {});
 	}
 
 	for (const rule of merged.rules) {
 		if (rule.kind === 'callback' && rule.handler !== undefined && !options.cbAllowHandler) {
-			throw new ConfigError(`callback handler '${rule.handler}' needs cbAllowHandler`, rule.origin ?? {});
+			throw new ConfigError(handlerNeedsOption(rule.handler), rule.origin ?? {});
 		}
 	}
 

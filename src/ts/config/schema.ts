@@ -1,7 +1,18 @@
 import path from 'node:path';
 import {z} from 'zod';
-import {ConfigError, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
-import {optionMessages, optionNames, optionTable, type OptionName, type OptionSpec} from './options.js';
+import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
+import {renameFormerOptions} from './former-names.js';
+import {
+	brokenLimits,
+	optionGroups,
+	optionMessages,
+	optionNames,
+	optionTable,
+	optionValue,
+	withResolvedPaths,
+	type OptionName,
+	type OptionSpec,
+} from './options.js';
 
 export type {OptionName} from './options.js';
 
@@ -30,28 +41,66 @@ function word(what: string, pattern: RegExp) {
 	return z.string({error}).regex(pattern, {error});
 }
 
-const logSchema = z.strictObject({
-	level: choice(optionTable['log.level']),
-	file: singleLine(optionMessages.file.replace(/^expected /, ''))
-		.default(optionTable['log.file'].default)
-		.describe(optionTable['log.file'].description),
-}).describe('The core\'s log.');
+/** What a message says a value should be, from the table's `expected ...` message. */
+function expected(message: string): string {
+	return message.replace(/^expected /, '');
+}
+
+function file(spec: Spec<'file'>) {
+	return singleLine(expected(optionMessages.file)).default(spec.default).describe(spec.description);
+}
+
+function directories(spec: Spec<'directories'>) {
+	return z.array(singleLine(expected(optionMessages.directory)), {error: optionMessages.directories}).default([]).describe(spec.description);
+}
+
+/** The zod type of the option `S` of the table. */
+type OptionSchema<S> =
+	S extends {kind: 'integer'} ? ReturnType<typeof integer>
+		: S extends {kind: 'boolean'} ? ReturnType<typeof boolean>
+			: S extends {kind: 'choice'; choices: infer T extends readonly [string, ...string[]]} ? ReturnType<typeof choice<T>>
+				: S extends {kind: 'file'} ? ReturnType<typeof file>
+					: ReturnType<typeof directories>;
+
+function optionSchema<S extends OptionSpec>(spec: S): OptionSchema<S> {
+	switch (spec.kind) {
+		case 'integer': {
+			return integer(spec) as OptionSchema<S>;
+		}
+
+		case 'boolean': {
+			return boolean(spec) as OptionSchema<S>;
+		}
+
+		case 'choice': {
+			return choice(spec) as OptionSchema<S>;
+		}
+
+		case 'file': {
+			return file(spec) as OptionSchema<S>;
+		}
+
+		case 'directories': {
+			return directories(spec) as OptionSchema<S>;
+		}
+	}
+}
+
+type Table = typeof optionTable;
+type Group = keyof typeof optionGroups;
+type TopLevelShape = {[N in OptionName as N extends `${string}.${string}` ? never : N]: OptionSchema<Table[N]>};
+type GroupShape<G extends Group> = {[N in OptionName as N extends `${G}.${infer K}` ? K : never]: OptionSchema<Table[N]>};
+
+/** The zod types of the options named `${prefix}NAME`, by NAME (the top-level ones for ''). */
+function shapeOf(prefix: string): Record<string, z.ZodType> {
+	return Object.fromEntries(optionNames
+		.filter(name => prefix === '' ? !name.includes('.') : name.startsWith(prefix))
+		.map(name => [name.slice(prefix.length), optionSchema(optionTable[name])]));
+}
 
 const optionsSchema = z.strictObject({
-	maxThreads: integer(optionTable.maxThreads),
-	numThreads: integer(optionTable.numThreads),
-	cbStackSize: integer(optionTable.cbStackSize),
-	cbMaxStubs: integer(optionTable.cbMaxStubs),
-	cbAllowHandler: boolean(optionTable.cbAllowHandler),
-	donttouchBackends: boolean(optionTable.donttouchBackends),
-	donttouchPdi: boolean(optionTable.donttouchPdi),
-	allowLibAsBe: boolean(optionTable.allowLibAsBe),
-	maxObjects: integer(optionTable.maxObjects),
-	backendPath: z.array(singleLine(optionMessages.directory.replace(/^expected /, '')), {error: 'expected a list of directories'})
-		.default([])
-		.describe(optionTable.backendPath.description),
-	onError: choice(optionTable.onError),
-	log: logSchema.prefault({}),
+	...shapeOf('') as TopLevelShape,
+	log: z.strictObject(shapeOf('log.') as GroupShape<'log'>).describe(optionGroups.log).prefault({}),
 }).describe('Options of the core; every one is optional.');
 
 const backendName = word('a backend name (letters, digits, `_`, `.`, `+`, `-`)', /^[\w.+-]+$/);
@@ -68,14 +117,14 @@ const backendSchema = z.strictObject({
 const relinkSchema = z.strictObject({
 	object: objectPattern.describe('The objects whose calls are redirected: `$main`, a soname, a path or a glob; `*` for every object.'),
 	function: functionName.describe('The function called: `name`, `name@VERSION` or `name@@VERSION`.'),
-	backend: backendReference.describe('The backend that defines the wrapper (with `allowLibAsBe`, also an object pattern).'),
+	backend: backendReference.describe('The backend that defines the wrapper (with `allowUndeclaredWrappers`, also an object pattern).'),
 	wrapper: symbolName.describe('The backend\'s function the calls go to.'),
 }).describe('Calls from the matching objects to `function` go to `wrapper`.');
 
 const redefineSchema = z.strictObject({
 	object: objectPattern.optional().describe('The objects whose calls are redirected (default `*`).'),
 	function: functionName.describe('The function redefined: `name`, `name@VERSION` or `name@@VERSION`.'),
-	backend: backendReference.describe('The backend that defines the wrapper (with `allowLibAsBe`, also an object pattern).'),
+	backend: backendReference.describe('The backend that defines the wrapper (with `allowUndeclaredWrappers`, also an object pattern).'),
 	wrapper: symbolName.describe('The backend\'s function that replaces the definition.'),
 }).describe('`function`\'s definition is replaced process-wide.');
 
@@ -84,6 +133,11 @@ const callbackSchema = z.strictObject({
 	backend: backendReference.describe('The backend whose pre/post hooks are called.'),
 	handler: symbolName.optional().describe('The backend\'s own generic handler (needs `cbAllowHandler`).'),
 }).describe('Every import of the object goes through the backend\'s pre/post hooks.');
+
+/** The error for a callback rule that names its own handler while `cbAllowHandler` is off. */
+export function handlerNeedsOption(handler: string): string {
+	return `callback handler '${handler}' needs options.${'cbAllowHandler' satisfies OptionName}: true`;
+}
 
 /** The three kinds of rule, in the order the schema's union lists them. */
 export const ruleKinds = ['relink', 'redefine', 'callback'] as const;
@@ -121,8 +175,8 @@ export const configSchema = z.strictObject({
 	rules: z.array(ruleSchema, {error: 'expected a list of rules'}).default([]).describe('The rules, installed in order.'),
 }).superRefine((config, context) => {
 	const {options} = config;
-	if (options.numThreads > options.maxThreads) {
-		context.addIssue({code: 'custom', path: ['options', 'numThreads'], message: `expected an integer ≤ maxThreads (${options.maxThreads})`});
+	for (const {option, atMost, limit} of brokenLimits(options)) {
+		context.addIssue({code: 'custom', path: ['options', ...option.split('.')], message: optionMessages.integerAtMost(atMost, limit)});
 	}
 
 	const names = new Set<string>();
@@ -139,7 +193,7 @@ export const configSchema = z.strictObject({
 		// A rule's backend may come from another file of the same `pdi run`
 		// (files merge in order); verifyConfig() checks it after merging.
 		if (body.handler !== undefined && !options.cbAllowHandler) {
-			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'handler'], message: `callback handler '${body.handler}' needs options.cbAllowHandler: true`, params: {standalone: true}});
+			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'handler'], message: handlerNeedsOption(body.handler), params: {standalone: true}});
 		}
 	}
 }).describe('A pdi config: options, backends and rules.');
@@ -350,12 +404,6 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 	return result;
 }
 
-function originOf(place: ConfigPlace): Origin | undefined {
-	return place.file !== undefined && place.line !== undefined && place.column !== undefined
-		? {file: place.file, line: place.line, column: place.column}
-		: undefined;
-}
-
 /** The names of the options `input` sets itself. */
 function optionsSet(input: unknown): OptionName[] {
 	const options = isRecord(input) ? input['options'] : undefined;
@@ -363,18 +411,17 @@ function optionsSet(input: unknown): OptionName[] {
 		return [];
 	}
 
-	const log = isRecord(options['log']) ? options['log'] : {};
-	return optionNames.filter(name => name === 'log.level'
-		? log['level'] !== undefined
-		: name === 'log.file' ? log['file'] !== undefined : options[name] !== undefined);
+	return optionNames.filter(name => optionValue(options, name) !== undefined);
 }
 
 /**
  * Checks `input` against {@link configSchema} and normalizes it: defaults filled, relative
- * paths (`library`, `backendPath`, `log.file`) resolved against `source.directory`, object patterns of rules resolved, places attached.
- * Throws a {@link ConfigError} listing every issue, the first one in its message.
+ * paths (`library`, `backendPath`, `log.file`) resolved against `source.directory`, object
+ * patterns of rules resolved, places attached; options given by their former names are renamed,
+ * each with a warning. Throws a {@link ConfigError} listing every issue, the first one in its message.
  */
-export function checkConfig(input: unknown, source: ConfigSource): NormalizedConfig {
+export function checkConfig(written: unknown, writtenSource: ConfigSource): NormalizedConfig {
+	const {input, source, warnings} = renameFormerOptions(written, writtenSource);
 	const parsed = configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
 	if (!parsed.success) {
 		throw ConfigError.fromIssues(configIssues(parsed.error.issues, input ?? {}, source));
@@ -388,11 +435,7 @@ export function checkConfig(input: unknown, source: ConfigSource): NormalizedCon
 
 	return {
 		normalized: true,
-		options: {
-			...config.options,
-			backendPath: config.options.backendPath.map(entry => path.resolve(source.directory, entry)),
-			log: {...config.options.log, file: config.options.log.file === 'stderr' ? 'stderr' : path.resolve(source.directory, config.options.log.file)},
-		},
+		options: withResolvedPaths(config.options, file => path.resolve(source.directory, file)),
 		backends: config.backends.map((backend, index) => ({
 			name: backend.name,
 			library: resolveLibrary(backend.library, source.directory),
@@ -410,7 +453,7 @@ export function checkConfig(input: unknown, source: ConfigSource): NormalizedCon
 
 			return {kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin};
 		}),
-		warnings: [],
+		warnings,
 		optionOrigins,
 	};
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {nativeBinding} from '../native/binding.js';
 import {ConfigError, type ConfigPlace, type Origin} from './config-error.js';
-import {optionTable, type OptionName} from './options.js';
+import {optionTable, setOptionValue, type OptionName} from './options.js';
 import {checkConfig, type NormalizedConfig} from './schema.js';
 
 type NativeOrigin = {file: string | null; line: number | null; column: number | null};
@@ -40,14 +40,7 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
 	const places = new Map<string, ConfigPlace>();
 	const options: Record<string, unknown> = {};
 	for (const option of model.options.filter(option => option.set)) {
-		if (option.name === 'log.level' || option.name === 'log.file') {
-			const log = (options['log'] ?? {}) as Record<string, unknown>;
-			log[option.name.slice(4)] = option.value;
-			options['log'] = log;
-		} else {
-			options[option.name] = option.value;
-		}
-
+		setOptionValue(options, option.name, option.value);
 		places.set(`options.${option.name}`, place(option.origin));
 	}
 

@@ -80,6 +80,37 @@ function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string 
 	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
+type Library = {file: string; symbols: Set<string>};
+
+/** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
+function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend') => void): Map<string, Library | undefined> {
+	const libraries = new Map<string, Library | undefined>();
+	for (const backend of config.backends) {
+		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
+		if (resolved.file === undefined) {
+			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
+			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, backend.origin, 'backend');
+			libraries.set(backend.name, undefined);
+			continue;
+		}
+
+		try {
+			const refusal = dlopenRefusal(resolved.file);
+			if (refusal) {
+				throw new Error(`${resolved.file}: ${refusal}`);
+			}
+
+			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
+		} catch (error) {
+			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
+			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, backend.origin, 'backend');
+			libraries.set(backend.name, undefined);
+		}
+	}
+
+	return libraries;
+}
+
 /** What {@link verifyConfig} found that does not stop the config. */
 export type VerifyResult = {
 	/**
@@ -110,30 +141,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		findings.push({message, file: origin?.file, line: origin?.line, column: origin?.column, skips});
 	};
 
-	const libraries = new Map<string, {file: string; symbols: Set<string>} | undefined>();
-	for (const backend of config.backends) {
-		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
-		if (resolved.file === undefined) {
-			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, backend.origin, 'backend');
-			libraries.set(backend.name, undefined);
-			continue;
-		}
-
-		try {
-			const refusal = dlopenRefusal(resolved.file);
-			if (refusal) {
-				throw new Error(`${resolved.file}: ${refusal}`);
-			}
-
-			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
-		} catch (error) {
-			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
-			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, backend.origin, 'backend');
-			libraries.set(backend.name, undefined);
-		}
-	}
-
+	const libraries = loadBackends(config, options, add);
 	const skipped = new Set<number>();
 	const skip = (index: number, rule: NormalizedRule, message: string) => {
 		add(`${ruleName(rule)}: ${message}`, rule.origin, 'rule');
@@ -142,7 +150,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 	for (const [index, rule] of config.rules.entries()) {
 		if (!libraries.has(rule.backend)) {
-			if (!config.options.allowLibAsBe) {
+			if (!config.options.allowUndeclaredWrappers) {
 				add(`unknown backend '${rule.backend}'`, rule.origin, undefined);
 			}
 

@@ -1,0 +1,263 @@
+/* `key = value`: the options of the table (options.generated.h) and the text dialect's own keys
+ * (`verbose`, `debug`, `becfg_path`, `config`, `runtime`), their defaults, and the rules that
+ * tie one option to another. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reader.h"
+
+_Static_assert(PDI_LOG_LEVEL_ERROR == PDI_LOG_ERROR && PDI_LOG_LEVEL_WARNING == PDI_LOG_WARNING &&
+                 PDI_LOG_LEVEL_INFO == PDI_LOG_INFO && PDI_LOG_LEVEL_DEBUG == PDI_LOG_DEBUG,
+               "the log_level choices are the core's log levels");
+
+const option_spec_t config_option_specs[PDI_OPTION_COUNT] = {
+#define PDI_OPTION_SPEC(field, key, name, kind, min, max, fallback, choices, message) \
+  {key, name, KIND_##kind, min, max, fallback, choices, message, offsetof(pdi_options_t, field)},
+  PDI_OPTIONS(PDI_OPTION_SPEC)
+#undef PDI_OPTION_SPEC
+};
+
+void
+config_default_options(pdi_options_t *options)
+{
+  for (unsigned i = 0; i < PDI_OPTION_COUNT; i++) {
+    const option_spec_t *spec = &config_option_specs[i];
+    void *field = (char *)options + spec->offset;
+    if (spec->kind == KIND_INTEGER)
+      *(long *)field = spec->fallback;
+    else if (spec->kind == KIND_BOOLEAN || spec->kind == KIND_CHOICE)
+      *(int *)field = (int)spec->fallback;
+  }
+}
+
+/* ---- values */
+
+static int
+parse_bool(const char *value, int *out)
+{
+  static const char *const yes[] = {"on", "true", "yes", "1"};
+  static const char *const no[] = {"off", "false", "no", "0"};
+  for (unsigned i = 0; i < 4; i++) {
+    if (strcasecmp(value, yes[i]) == 0) {
+      *out = 1;
+      return 0;
+    }
+    if (strcasecmp(value, no[i]) == 0) {
+      *out = 0;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* 0, or -1 when not an integer, -2 below min, -3 above max. */
+static int
+parse_integer(const char *value, long min, long max, long *out)
+{
+  const char *digits = value + (*value == '+' || *value == '-');
+  if (*digits < '0' || *digits > '9')
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(value, &end, 10);
+  if (*end != '\0')
+    return -1;
+  if (n < min || (errno == ERANGE && n == LLONG_MIN))
+    return -2;
+  if (n > max || errno == ERANGE)
+    return -3;
+  *out = (long)n;
+  return 0;
+}
+
+/* The index of `value` among "a|b|c", or -1. */
+static int
+choice_index(const char *choices, const char *value)
+{
+  size_t len = strlen(value);
+  int index = 0;
+  for (const char *p = choices; *p; index++) {
+    size_t part = strcspn(p, "|");
+    if (part == len && strncmp(p, value, len) == 0)
+      return index;
+    p += part;
+    if (*p == '|')
+      p++;
+  }
+  return -1;
+}
+
+static void
+mark_set(pdi_options_t *options, unsigned index, const pdi_origin_t *origin)
+{
+  options->set[index] = 1;
+  options->origin[index] = *origin;
+}
+
+/* Appends `value` made absolute against `directory` to a list of paths. */
+static int
+push_path(reader_t *reader, pdi_array_t *list, const char *directory, const char *value)
+{
+  const char *path = config_resolve_path(reader->arena, directory, value);
+  const char **slot = path != NULL ? pdi_array_push(reader->arena, list, sizeof *slot) : NULL;
+  if (slot == NULL)
+    return -1;
+  *slot = path;
+  return 0;
+}
+
+static int
+add_command_file(reader_t *reader, const source_file_t *file, const char *name, const pdi_origin_t *origin,
+                 int runtime)
+{
+  command_file_ref_t *ref = &reader->runtime;
+  if (!runtime) {
+    ref = pdi_array_push(reader->arena, &reader->command_files, sizeof *ref);
+    if (ref == NULL)
+      return config_fail(reader, origin, "out of memory");
+  }
+  ref->name = name;
+  ref->directory = file->directory;
+  ref->origin = *origin;
+  return 0;
+}
+
+/* Sets the option of row `index` of the table to `value`, checked against its kind and bounds. */
+static int
+set_table_option(reader_t *reader, const line_ref_t *line, unsigned index, const pdi_origin_t *at,
+                 const token_t *value_token)
+{
+  const option_spec_t *spec = &config_option_specs[index];
+  const char *key = spec->key;
+  const char *value = value_token->text;
+  const char *directory = line->file->directory;
+  pdi_origin_t value_at = config_origin_at(line, value_token->start);
+  void *field = (char *)&reader->config->options + spec->offset;
+  switch (spec->kind) {
+  case KIND_INTEGER: {
+    long n = 0;
+    int status = parse_integer(value, spec->min, spec->max, &n);
+    if (status == -3)
+      return config_fail(reader, &value_at, "%s: " PDI_OPTION_INTEGER_MAX ", got '%s'", key, spec->max, value);
+    if (status != 0)
+      return config_fail(reader, &value_at, "%s: " PDI_OPTION_INTEGER_MIN ", got '%s'", key, spec->min, value);
+    *(long *)field = n;
+    break;
+  }
+  case KIND_BOOLEAN: {
+    int flag = 0;
+    if (parse_bool(value, &flag) != 0)
+      return config_fail(reader, &value_at, "%s: %s, got '%s'", key, spec->message, value);
+    *(int *)field = flag;
+    break;
+  }
+  case KIND_CHOICE: {
+    int choice = choice_index(spec->choices, value);
+    if (choice < 0)
+      return config_fail(reader, &value_at, "%s: %s, got '%s'", key, spec->message, value);
+    *(int *)field = choice;
+    break;
+  }
+  case KIND_FILE: {
+    if (*value == '\0')
+      return config_fail(reader, &value_at, "%s: %s, got ''", key, spec->message);
+    *(const char **)field = strcmp(value, "stderr") == 0 ? NULL : config_resolve_path(reader->arena, directory, value);
+    break;
+  }
+  case KIND_DIRECTORIES: {
+    if (*value == '\0')
+      return config_fail(reader, &value_at, "%s: %s, got ''", key, spec->message);
+    if (push_path(reader, &reader->lists[index], directory, value) != 0)
+      return config_fail(reader, at, "out of memory");
+    break;
+  }
+  }
+  mark_set(&reader->config->options, index, at);
+  return 0;
+}
+
+/* The text dialect's keys that are no option of the model: 1 when `key` is none of them. */
+static int
+set_dialect_key(reader_t *reader, const line_ref_t *line, const char *key, const pdi_origin_t *at,
+                const token_t *value_token)
+{
+  pdi_options_t *options = &reader->config->options;
+  const char *value = value_token->text;
+  pdi_origin_t value_at = config_origin_at(line, value_token->start);
+  if (strcmp(key, "verbose") == 0) {
+    if (strlen(value) != 1 || value[0] < '0' || value[0] > '3')
+      return config_fail(reader, &value_at, "verbose: expected 0, 1, 2 or 3, got '%s'", value);
+    options->log_level = value[0] - '0';
+    mark_set(options, PDI_OPTION_INDEX(log_level), at);
+    return 0;
+  }
+  if (strcmp(key, "debug") == 0) {
+    int flag = 0;
+    if (parse_bool(value, &flag) != 0)
+      return config_fail(reader, &value_at, "debug: expected a boolean, got '%s'", value);
+    if (flag) {
+      options->log_level = PDI_LOG_LEVEL_DEBUG;
+      mark_set(options, PDI_OPTION_INDEX(log_level), at);
+    }
+    return 0;
+  }
+  if (strcmp(key, "becfg_path") == 0) {
+    if (*value == '\0')
+      return config_fail(reader, &value_at, "becfg_path: expected a directory, got ''");
+    if (push_path(reader, &reader->becfg_path, line->file->directory, value) != 0)
+      return config_fail(reader, at, "out of memory");
+    return 0;
+  }
+  if (strcmp(key, "config") == 0 || strcmp(key, "runtime") == 0) {
+    if (*value == '\0')
+      return config_fail(reader, &value_at, "%s: expected a command file, got ''", key);
+    const char *name = pdi_arena_strdup(reader->arena, value);
+    return add_command_file(reader, line->file, name, &value_at, key[0] == 'r');
+  }
+  return 1;
+}
+
+int
+config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_token, const token_t *value_token)
+{
+  const char *key = key_token->text;
+  pdi_origin_t at = config_origin_at(line, key_token->start);
+  for (unsigned i = 0; i < PDI_OPTION_COUNT; i++)
+    if (strcmp(key, config_option_specs[i].key) == 0)
+      return set_table_option(reader, line, i, &at, value_token);
+  int status = set_dialect_key(reader, line, key, &at, value_token);
+  return status <= 0 ? status : config_fail(reader, &at, "unknown key '%s'", key);
+}
+
+/* An integer option that must not exceed another (PDI_OPTION_LIMITS): the error is at the option
+ * when the config sets it, else at the other one. */
+static int
+check_limit(reader_t *reader, unsigned index, unsigned limit)
+{
+  const pdi_options_t *options = &reader->config->options;
+  const option_spec_t *spec = &config_option_specs[index];
+  const option_spec_t *limit_spec = &config_option_specs[limit];
+  long value = *(const long *)((const char *)options + spec->offset);
+  long most = *(const long *)((const char *)options + limit_spec->offset);
+  if (value <= most)
+    return 0;
+  const pdi_origin_t *at = &options->origin[options->set[index] ? index : limit];
+  return config_fail(reader, at, "%s: " PDI_OPTION_INTEGER_AT_MOST ", got '%ld'", spec->key, limit_spec->key, most,
+                     value);
+}
+
+int
+config_check_options(reader_t *reader)
+{
+#define PDI_OPTION_CHECK_LIMIT(field, limit)                                                       \
+  if (check_limit(reader, PDI_OPTION_INDEX(field), PDI_OPTION_INDEX(limit)) != 0)                   \
+    return -1;
+  PDI_OPTION_LIMITS(PDI_OPTION_CHECK_LIMIT)
+#undef PDI_OPTION_CHECK_LIMIT
+  return 0;
+}

@@ -1,0 +1,171 @@
+/* `backend NAME = LIBRARY`, `object ALIAS = PATTERN` and the rules (`relink`, `redefine`,
+ * `callback`), and the checks that need the whole config. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <string.h>
+
+#include "reader.h"
+
+static int
+looks_like_pattern(const char *word)
+{
+  return strcmp(word, "$main") == 0 || strcmp(word, "*") == 0 || strpbrk(word, "/*?[") != NULL ||
+         strstr(word, ".so") != NULL;
+}
+
+/* The last declaration of `name` among `count`, or NULL. */
+static const pdi_declaration_t *
+find_declaration(const pdi_declaration_t *items, size_t count, const char *name)
+{
+  for (size_t i = count; i-- > 0;)
+    if (strcmp(items[i].name, name) == 0)
+      return &items[i];
+  return NULL;
+}
+
+int
+config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest)
+{
+  int object = strcmp(keyword->text, "object") == 0;
+  pdi_origin_t origin = config_origin_at(line, keyword->start);
+  tokens_t tokens;
+  if (config_lex(reader, line, rest, 1, &tokens) != 0)
+    return -1;
+  if (tokens.count != 3 || tokens.items[0].kind == TOKEN_EQUALS || tokens.items[1].kind != TOKEN_EQUALS ||
+      tokens.items[2].kind == TOKEN_EQUALS || tokens.items[2].text[0] == '\0')
+    return config_fail(reader, &origin, "malformed %s line: expected '%s' (a value holding blanks or '#' in double quotes)",
+                   keyword->text, object ? "object ALIAS = PATTERN" : "backend NAME = LIBRARY");
+  const char *name = tokens.items[0].text;
+  const char *value = tokens.items[2].text;
+  if (!object && strchr(value, '/') != NULL)
+    value = config_resolve_path(reader->arena, line->file->directory, value);
+  pdi_array_t *declarations = object ? &reader->objects : &reader->backends;
+  const pdi_declaration_t *known = find_declaration(declarations->items, declarations->count, name);
+  if (known != NULL && strcmp(known->value, value) != 0) {
+    char where[PATH_MAX + 40];
+    pdi_origin_t first = {known->origin.file, known->origin.line, 0};
+    pdi_origin_format(&first, where, sizeof where);
+    where[strlen(where) >= 2 ? strlen(where) - 2 : 0] = '\0';
+    if (object)
+      return config_fail(reader, &origin, "object alias '%s' is already declared at %s as '%s'", name, where, known->value);
+    return config_fail(reader, &origin, "backend '%s' is already declared at %s with library '%s'", name, where,
+                   known->value);
+  }
+  if (known != NULL)
+    return 0;
+  pdi_declaration_t *decl = pdi_array_push(reader->arena, declarations, sizeof *decl);
+  if (decl == NULL)
+    return config_fail(reader, &origin, "out of memory");
+  decl->name = name;
+  decl->value = value;
+  decl->origin = origin;
+  return 0;
+}
+
+int
+config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, const token_t *keyword, const char *rest)
+{
+  const char *name = pdi_rule_kind_name(kind);
+  tokens_t tokens;
+  if (config_lex(reader, line, rest, 0, &tokens) != 0)
+    return -1;
+  unsigned count = tokens.count;
+  int ok = kind == PDI_RULE_CALLBACK ? (count == 3 || count == 4) : count == 4;
+  if (!ok) {
+    const char *at = count > 4 ? tokens.items[4].start : count == 4 ? tokens.items[3].start : keyword->start;
+    return config_fail_token(reader, line, at, "malformed %s line: expected '%s'", name,
+                      kind == PDI_RULE_CALLBACK ? "callback OBJECT * BACKEND [HANDLER]"
+                      : kind == PDI_RULE_RELINK ? "relink OBJECT FUNCTION BACKEND WRAPPER"
+                                                : "redefine OBJECT FUNCTION BACKEND WRAPPER");
+  }
+  const token_t *object = &tokens.items[0];
+  const token_t *function = &tokens.items[1];
+  const char *pattern = object->text;
+  const pdi_object_decl_t *alias =
+    object->kind == TOKEN_QUOTED ? NULL : find_declaration(reader->objects.items, reader->objects.count, object->text);
+  if (alias != NULL)
+    pattern = alias->value;
+  else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text))
+    return config_fail_token(reader, line, object->start, "unknown object alias '%s'", object->text);
+  if (*pattern == '\0')
+    return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''");
+  if (kind == PDI_RULE_CALLBACK && strcmp(function->text, "*") != 0)
+    return config_fail_token(reader, line, function->start, "malformed callback line: the function field must be '*', got '%s'",
+                      function->text);
+  if (kind != PDI_RULE_CALLBACK) {
+    char symbol[256];
+    char version[128];
+    pdi_version_req_t req;
+    if (pdi_symbol_spec_parse(function->text, symbol, sizeof symbol, version, sizeof version, &req) != 0 ||
+        strpbrk(function->text, " \t") != NULL)
+      return config_fail_token(reader, line, function->start,
+                        "function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got '%s'",
+                        function->text);
+  }
+  for (unsigned i = 2; i < count; i++)
+    if (tokens.items[i].text[0] == '\0')
+      return config_fail_token(reader, line, tokens.items[i].start, "malformed %s line: an empty field", name);
+  pdi_rule_t *rule = pdi_array_push(reader->arena, &reader->rules, sizeof *rule);
+  if (rule == NULL)
+    return config_fail_token(reader, line, keyword->start, "out of memory");
+  rule->kind = kind;
+  rule->object = pattern;
+  rule->function = kind == PDI_RULE_CALLBACK ? NULL : function->text;
+  rule->backend = tokens.items[2].text;
+  rule->wrapper = count > 3 ? tokens.items[3].text : NULL;
+  rule->origin = config_origin_at(line, keyword->start);
+  for (unsigned i = 0; i < PDI_FIELD_COUNT; i++)
+    rule->fields[i] = i < count ? config_origin_at(line, tokens.items[i].start) : rule->origin;
+  return 0;
+}
+
+/* Each rule's backend is a declared backend, or under allow_lib_as_be an object alias or pattern;
+ * a callback names its own handler only under cb_allow_handler. */
+int
+config_check_rules(reader_t *reader)
+{
+  pdi_config_t *config = reader->config;
+  const pdi_options_t *options = &config->options;
+  for (unsigned i = 0; i < config->rule_count; i++) {
+    pdi_rule_t *rule = &config->rules[i];
+    const pdi_origin_t *backend_at = &rule->fields[PDI_FIELD_BACKEND];
+    if (pdi_config_backend(config, rule->backend) == NULL) {
+      if (!options->allow_lib_as_be)
+        return config_fail(reader, backend_at, "unknown backend '%s'", rule->backend);
+      const pdi_object_decl_t *alias = pdi_config_object(config, rule->backend);
+      if (alias != NULL)
+        rule->backend_object = alias->value;
+      else if (looks_like_pattern(rule->backend))
+        rule->backend_object = rule->backend;
+      else
+        return config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
+    }
+    if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler)
+      return config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs %s = on", rule->wrapper,
+                         config_option_specs[PDI_OPTION_INDEX(cb_allow_handler)].key);
+  }
+  return 0;
+}
+
+const char *
+pdi_rule_kind_name(pdi_rule_kind_t kind)
+{
+  switch (kind) {
+  case PDI_RULE_RELINK: return "relink";
+  case PDI_RULE_REDEFINE: return "redefine";
+  case PDI_RULE_CALLBACK: return "callback";
+  default: return "rule";
+  }
+}
+
+const pdi_backend_decl_t *
+pdi_config_backend(const pdi_config_t *config, const char *name)
+{
+  return find_declaration(config->backends, config->backend_count, name);
+}
+
+const pdi_object_decl_t *
+pdi_config_object(const pdi_config_t *config, const char *alias)
+{
+  return find_declaration(config->objects, config->object_count, alias);
+}

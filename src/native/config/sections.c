@@ -1,0 +1,250 @@
+/* Statements, sections, Include and command files: the reader's driver. The `global` section of
+ * the main file runs first, with the sections it includes; then the `runtime` command file and
+ * the `config` ones, which hold declarations and rules only. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reader.h"
+
+typedef enum { IN_CONFIG, IN_COMMAND_FILE } context_t;
+
+static int
+parse_include(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest)
+{
+  pdi_origin_t origin = config_origin_at(line, keyword->start);
+  tokens_t tokens;
+  if (config_lex(reader, line, rest, 0, &tokens) != 0)
+    return -1;
+  if (tokens.count != 1 || tokens.items[0].text[0] == '\0')
+    return config_fail(reader, &origin, "malformed Include line: expected 'Include \"FILE:SECTION\"'");
+  const char *spec = tokens.items[0].text;
+  const char *colon = strrchr(spec, ':');
+  const char *section = colon != NULL && colon[1] != '\0' ? colon + 1 : "global";
+  size_t file_len = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
+  const source_file_t *target = line->file;
+  if (file_len > 0) {
+    const char *name = config_copy_range(reader->arena, spec, file_len);
+    const char *path = name ? config_resolve_path(reader->arena, line->file->directory, name) : NULL;
+    if (path == NULL)
+      return config_fail(reader, &origin, "out of memory");
+    target = config_load_file(reader, path, &origin);
+    if (target == NULL)
+      return -1;
+  }
+  return config_run_section(reader, target, section, &origin);
+}
+
+static int
+add_warning(reader_t *reader, const pdi_origin_t *origin, const char *message)
+{
+  pdi_config_warning_t *warning = pdi_array_push(reader->arena, &reader->warnings, sizeof *warning);
+  if (warning == NULL)
+    return config_fail(reader, origin, "out of memory");
+  warning->message = message;
+  warning->origin = *origin;
+  return 0;
+}
+
+static int
+statement(reader_t *reader, const line_ref_t *line, context_t context)
+{
+  const char *text = line->text;
+  while (config_is_blank(*text))
+    text++;
+  const char *end = text;
+  while (*end && !config_is_blank(*end) && *end != '=')
+    end++;
+  token_t keyword = {config_copy_range(reader->arena, text, (size_t)(end - text)), TOKEN_WORD, text, end};
+  if (keyword.text == NULL)
+    return config_fail_token(reader, line, text, "out of memory");
+  const char *word = keyword.text;
+  static const struct {
+    const char *keyword;
+    pdi_rule_kind_t kind;
+  } rules[] = {{"relink", PDI_RULE_RELINK}, {"redefine", PDI_RULE_REDEFINE}, {"callback", PDI_RULE_CALLBACK}};
+  for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+    if (strcmp(word, rules[i].keyword) == 0)
+      return config_parse_rule(reader, line, rules[i].kind, &keyword, end);
+  if (strcmp(word, "object") == 0 || strcmp(word, "backend") == 0)
+    return config_parse_declaration(reader, line, &keyword, end);
+  pdi_origin_t origin = config_origin_at(line, text);
+  int config_only = strcmp(word, "Include") == 0 || strcmp(word, "Warning") == 0 || strcmp(word, "Error") == 0 ||
+                    strcmp(word, "reset_config") == 0;
+  tokens_t tokens;
+  if (!config_only && config_lex(reader, line, text, 1, &tokens) != 0)
+    return -1;
+  int assignment = !config_only && tokens.count >= 2 && tokens.items[1].kind == TOKEN_EQUALS;
+  if (context == IN_COMMAND_FILE) {
+    if (assignment)
+      return config_fail(reader, &origin, "unknown command '%s' (options go in a config file)", word);
+    if (config_only)
+      return config_fail(reader, &origin, "unknown command '%s' (it goes in a config file)", word);
+    return config_fail(reader, &origin, "unknown command '%s'", word);
+  }
+  if (strcmp(word, "Include") == 0)
+    return parse_include(reader, line, &keyword, end);
+  if (strcmp(word, "Warning") == 0 || strcmp(word, "Error") == 0) {
+    const char *message = NULL;
+    if (config_rest_text(reader, line, end, &message) != 0)
+      return -1;
+    if (word[0] == 'E')
+      return config_fail(reader, &origin, "%s", *message ? message : "Error");
+    return add_warning(reader, &origin, message);
+  }
+  if (strcmp(word, "reset_config") == 0) {
+    if (config_lex(reader, line, end, 0, &tokens) != 0)
+      return -1;
+    if (tokens.count != 0)
+      return config_fail_token(reader, line, tokens.items[0].start, "malformed reset_config line: expected 'reset_config' alone");
+    reader->command_files.count = 0;
+    return 0;
+  }
+  if (!assignment && *word == '\0')
+    return config_fail(reader, &origin, "malformed line: missing key before '='");
+  if (!assignment)
+    return config_fail(reader, &origin, "unknown command '%s'", word);
+  if (tokens.items[0].kind != TOKEN_WORD)
+    return config_fail(reader, &origin, "malformed line: expected 'key = value'");
+  if (tokens.count == 2)
+    return config_fail_token(reader, line, tokens.items[1].end, "%s: expected a value after '='", word);
+  if (tokens.count > 3)
+    return config_fail_token(reader, line, tokens.items[3].start,
+                      "%s: expected one value (write a value holding blanks or '#' in double quotes)", word);
+  return config_set_option(reader, line, &tokens.items[0], &tokens.items[2]);
+}
+
+static void
+take_origin(reader_t *reader, const source_file_t *file, unsigned index, line_ref_t *line)
+{
+  line->file = file;
+  line->number = index + 1;
+  line->text = file->lines[index];
+  line->overridden = reader->has_pending_origin;
+  if (reader->has_pending_origin)
+    line->origin = reader->pending_origin;
+  reader->has_pending_origin = 0;
+}
+
+/* `[name]`, optionally followed by a comment: 1 with the name, 0 for another line, -1 on error. */
+static int
+section_header(reader_t *reader, const source_file_t *file, unsigned index, const char **name)
+{
+  const char *text = file->lines[index];
+  while (config_is_blank(*text))
+    text++;
+  if (*text != '[')
+    return 0;
+  const char *close = strchr(text, ']');
+  const char *after = close ? close + 1 : NULL;
+  while (after && config_is_blank(*after))
+    after++;
+  if (close == NULL || (*after != '\0' && *after != '#')) {
+    line_ref_t line = {file->lines[index], file, index + 1, 0, {NULL, 0, 0}};
+    return config_fail_token(reader, &line, text, "malformed section header: expected '[NAME]'");
+  }
+  const char *start = text + 1;
+  while (start < close && config_is_blank(*start))
+    start++;
+  const char *end = close;
+  while (end > start && config_is_blank(end[-1]))
+    end--;
+  *name = config_copy_range(reader->arena, start, (size_t)(end - start));
+  return *name != NULL ? 1 : -1;
+}
+
+int
+config_run_section(reader_t *reader, const source_file_t *file, const char *section, const pdi_origin_t *from)
+{
+  for (unsigned i = 0; i < reader->depth; i++) {
+    if (reader->stack[i].file == file && strcmp(reader->stack[i].section, section) == 0) {
+      char chain[1200] = "";
+      size_t used = 0;
+      for (unsigned j = i; j < reader->depth && used < sizeof chain; j++)
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s:%s -> ", reader->stack[j].file->path,
+                                 reader->stack[j].section);
+      return config_fail(reader, from, "Include cycle: %s%s:%s", chain, file->path, section);
+    }
+  }
+  if (reader->depth == MAX_INCLUDE_DEPTH)
+    return config_fail(reader, from, "Include nesting deeper than %d", MAX_INCLUDE_DEPTH);
+  const char *current = "global";
+  int found = strcmp(section, "global") == 0;
+  for (unsigned i = 0; i < file->line_count && !found; i++) {
+    const char *name = NULL;
+    int header = section_header(reader, file, i, &name);
+    if (header < 0)
+      return -1;
+    found = header == 1 && strcmp(name, section) == 0;
+  }
+  if (!found)
+    return config_fail(reader, from, "no section '%s' in '%s'", section, file->path);
+  reader->stack[reader->depth++] = (include_frame_t){file, section};
+  int status = 0;
+  reader->has_pending_origin = 0;
+  for (unsigned i = 0; i < file->line_count && status == 0; i++) {
+    const char *name = NULL;
+    int header = section_header(reader, file, i, &name);
+    if (header != 0) {
+      status = header < 0 ? -1 : 0;
+      current = name;
+      reader->has_pending_origin = 0;
+      continue;
+    }
+    int here = strcmp(current, section) == 0;
+    if (!config_is_statement(reader, file->lines[i], here) || !here)
+      continue;
+    line_ref_t line;
+    take_origin(reader, file, i, &line);
+    status = statement(reader, &line, IN_CONFIG);
+  }
+  reader->has_pending_origin = 0;
+  reader->depth--;
+  return status;
+}
+
+static int
+is_regular_file(const char *path)
+{
+  struct stat info;
+  return stat(path, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+int
+config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
+{
+  pdi_arena_t *arena = reader->arena;
+  const pdi_array_t *search = &reader->becfg_path;
+  const char *const *directories = search->items;
+  const char *path = NULL;
+  char searched[2048] = "";
+  size_t used = 0;
+  for (unsigned i = 0; i <= search->count && path == NULL; i++) {
+    if (i > 0 && ref->name[0] == '/')
+      break;
+    const char *candidate = config_resolve_path(arena, i == 0 ? ref->directory : directories[i - 1], ref->name);
+    if (candidate == NULL)
+      return config_fail(reader, &ref->origin, "out of memory");
+    if (is_regular_file(candidate))
+      path = candidate;
+    else if (used < sizeof searched)
+      used += (size_t)snprintf(searched + used, sizeof searched - used, "%s%s", i ? ", " : "", candidate);
+  }
+  if (path == NULL)
+    return config_fail(reader, &ref->origin, "command file '%s' not found (searched: %s)", ref->name, searched);
+  const source_file_t *file = config_load_file(reader, path, &ref->origin);
+  if (file == NULL)
+    return -1;
+  reader->has_pending_origin = 0;
+  for (unsigned i = 0; i < file->line_count; i++) {
+    if (!config_is_statement(reader, file->lines[i], 1))
+      continue;
+    line_ref_t line;
+    take_origin(reader, file, i, &line);
+    if (statement(reader, &line, IN_COMMAND_FILE) != 0)
+      return -1;
+  }
+  reader->has_pending_origin = 0;
+  return 0;
+}

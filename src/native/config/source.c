@@ -1,0 +1,244 @@
+/* The files of a config and the places in them: reading files into lines, paths, and errors that
+ * name FILE:LINE:COL. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader.h"
+
+/* ---- places and errors */
+
+void
+pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size)
+{
+  if (origin->file == NULL)
+    snprintf(out, size, "%s", "");
+  else if (origin->line == 0)
+    snprintf(out, size, "%s: ", origin->file);
+  else if (origin->column == 0)
+    snprintf(out, size, "%s:%u: ", origin->file, origin->line);
+  else
+    snprintf(out, size, "%s:%u:%u: ", origin->file, origin->line, origin->column);
+}
+
+int
+config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
+{
+  char message[600];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(message, sizeof message, fmt, args);
+  va_end(args);
+  char place[PATH_MAX + 40];
+  pdi_origin_format(origin, place, sizeof place);
+  pdi_set_error("%s%s", place, message);
+  pdi_config_t *config = reader->config;
+  if (config->failure_message == NULL) {
+    config->failure_message = pdi_arena_strdup(reader->arena, message);
+    config->failure_origin = *origin;
+    if (origin->file != NULL)
+      config->failure_origin.file = pdi_arena_strdup(reader->arena, origin->file);
+  }
+  return -1;
+}
+
+/* Columns count characters (UTF-8 sequences), from 1. */
+static unsigned
+column_at(const char *line, const char *at)
+{
+  unsigned column = 1;
+  for (const char *p = line; p < at && *p; p++)
+    column += ((unsigned char)*p & 0xc0) != 0x80;
+  return column;
+}
+
+pdi_origin_t
+config_origin_at(const line_ref_t *line, const char *at)
+{
+  if (line->overridden)
+    return line->origin;
+  pdi_origin_t origin = {line->file->path, line->number, column_at(line->text, at)};
+  return origin;
+}
+
+int
+config_fail_token(reader_t *reader, const line_ref_t *line, const char *at, const char *fmt, ...)
+{
+  char message[600];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(message, sizeof message, fmt, args);
+  va_end(args);
+  pdi_origin_t origin = config_origin_at(line, at);
+  return config_fail(reader, &origin, "%s", message);
+}
+
+/* ---- memory and paths */
+
+char *
+config_copy_range(pdi_arena_t *arena, const char *start, size_t len)
+{
+  char *copy = pdi_arena_alloc(arena, len + 1);
+  if (copy != NULL) {
+    memcpy(copy, start, len);
+    copy[len] = '\0';
+  }
+  return copy;
+}
+
+/* `name` made absolute against `directory` and normalized lexically (`.`, `..` and repeated
+ * slashes removed, symbolic links kept), like Node's path.resolve. NULL when out of memory. */
+const char *
+config_resolve_path(pdi_arena_t *arena, const char *directory, const char *name)
+{
+  size_t dir_len = name[0] == '/' ? 0 : strlen(directory);
+  size_t name_len = strlen(name);
+  char *joined = config_copy_range(arena, directory, dir_len);
+  char *out = pdi_arena_alloc(arena, dir_len + name_len + 3);
+  if (joined == NULL || out == NULL)
+    return NULL;
+  size_t used = 0;
+  for (int part = 0; part < 2; part++) {
+    const char *p = part == 0 ? joined : name;
+    while (*p) {
+      while (*p == '/')
+        p++;
+      const char *end = p;
+      while (*end && *end != '/')
+        end++;
+      size_t len = (size_t)(end - p);
+      if (len == 0 || (len == 1 && p[0] == '.')) {
+        /* nothing */
+      } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+        while (used > 0 && out[used - 1] != '/')
+          used--;
+        if (used > 0)
+          used--;
+      } else {
+        out[used++] = '/';
+        memcpy(out + used, p, len);
+        used += len;
+      }
+      p = end;
+    }
+  }
+  if (used == 0)
+    out[used++] = '/';
+  out[used] = '\0';
+  return out;
+}
+
+static const char *
+directory_of(pdi_arena_t *arena, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    return ".";
+  return slash == path ? "/" : config_copy_range(arena, path, (size_t)(slash - path));
+}
+
+/* ---- sources */
+
+static source_file_t *
+find_source(reader_t *reader, const char *path)
+{
+  for (source_file_t *file = reader->files; file != NULL; file = file->next)
+    if (strcmp(file->path, path) == 0)
+      return file;
+  return NULL;
+}
+
+source_file_t *
+config_add_source(reader_t *reader, const char *path, const char *directory, const char *text, size_t length,
+           const pdi_origin_t *from)
+{
+  pdi_arena_t *arena = reader->arena;
+  unsigned count = 1;
+  for (size_t i = 0; i < length; i++) {
+    if (text[i] == '\0') {
+      pdi_origin_t at = {path, count, 0};
+      config_fail(reader, &at, "a NUL byte in a text config");
+      return NULL;
+    }
+    count += text[i] == '\n';
+  }
+  source_file_t *file = pdi_arena_alloc(arena, sizeof *file);
+  const char **lines = pdi_arena_alloc(arena, count * sizeof *lines);
+  char *copy = config_copy_range(arena, text, length);
+  if (file == NULL || lines == NULL || copy == NULL) {
+    config_fail(reader, from, "out of memory reading '%s'", path);
+    return NULL;
+  }
+  file->line_count = 0;
+  for (char *line = copy; line != NULL;) {
+    char *newline = strchr(line, '\n');
+    if (newline != NULL)
+      *newline = '\0';
+    size_t len = strlen(line);
+    if (len > 0 && line[len - 1] == '\r')
+      line[len - 1] = '\0';
+    lines[file->line_count++] = line;
+    line = newline ? newline + 1 : NULL;
+  }
+  file->lines = lines;
+  file->path = pdi_arena_strdup(arena, path);
+  file->directory = directory != NULL ? pdi_arena_strdup(arena, directory) : directory_of(arena, file->path);
+  file->next = reader->files;
+  reader->files = file;
+  return file;
+}
+
+static void
+lowercase_first(char *text)
+{
+  if (text[0] >= 'A' && text[0] <= 'Z' && !(text[1] >= 'A' && text[1] <= 'Z'))
+    text[0] = (char)(text[0] - 'A' + 'a');
+}
+
+source_file_t *
+config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
+{
+  source_file_t *known = find_source(reader, path);
+  if (known != NULL)
+    return known;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat info;
+  int error = 0;
+  if (fd < 0)
+    error = errno;
+  else if (fstat(fd, &info) != 0)
+    error = errno;
+  else if (!S_ISREG(info.st_mode))
+    error = S_ISDIR(info.st_mode) ? EISDIR : EINVAL;
+  if (error != 0) {
+    if (fd >= 0)
+      close(fd);
+    char reason[200];
+    snprintf(reason, sizeof reason, "%s", strerror(error));
+    lowercase_first(reason);
+    config_fail(reader, from, "cannot read '%s': %s", path, reason);
+    return NULL;
+  }
+  char *text = pdi_arena_alloc(reader->arena, (size_t)info.st_size + 1);
+  size_t length = 0;
+  while (text != NULL && length < (size_t)info.st_size) {
+    ssize_t n = read(fd, text + length, (size_t)info.st_size - length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    length += (size_t)n;
+  }
+  close(fd);
+  if (text == NULL) {
+    config_fail(reader, from, "out of memory reading '%s'", path);
+    return NULL;
+  }
+  return config_add_source(reader, path, NULL, text, length, from);
+}
