@@ -29,7 +29,7 @@ typedef struct pdi_options {
 #define PDI_OPTION_MEMBER(field, key, name, kind, min, max, fallback, choices, message) PDI_OPTION_TYPE_##kind field;
   PDI_OPTIONS(PDI_OPTION_MEMBER)
 #undef PDI_OPTION_MEMBER
-  unsigned char set[PDI_OPTION_COUNT];  /* which options the config sets, in table order */
+  unsigned char set[PDI_OPTION_COUNT]; /* which options the config sets, in table order */
   pdi_origin_t origin[PDI_OPTION_COUNT];
 } pdi_options_t;
 
@@ -44,11 +44,7 @@ typedef struct pdi_declaration {
 typedef pdi_declaration_t pdi_backend_decl_t;
 typedef pdi_declaration_t pdi_object_decl_t;
 
-typedef enum pdi_rule_kind {
-  PDI_RULE_RELINK = 1,
-  PDI_RULE_REDEFINE,
-  PDI_RULE_CALLBACK
-} pdi_rule_kind_t;
+typedef enum pdi_rule_kind { PDI_RULE_RELINK = 1, PDI_RULE_REDEFINE, PDI_RULE_CALLBACK } pdi_rule_kind_t;
 
 enum { PDI_FIELD_OBJECT, PDI_FIELD_FUNCTION, PDI_FIELD_BACKEND, PDI_FIELD_WRAPPER, PDI_FIELD_COUNT };
 
@@ -78,7 +74,7 @@ typedef struct pdi_config {
   unsigned rule_count;
   pdi_config_warning_t *warnings; /* the `Warning` lines run, in order */
   unsigned warning_count;
-  pdi_origin_t failure_origin;    /* after a failed read: where, and what */
+  pdi_origin_t failure_origin; /* after a failed read: where, and what */
   const char *failure_message;
   pdi_arena_t arena;
 } pdi_config_t;

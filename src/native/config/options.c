@@ -12,13 +12,13 @@
 #include "reader.h"
 
 _Static_assert(PDI_LOG_LEVEL_ERROR == PDI_LOG_ERROR && PDI_LOG_LEVEL_WARNING == PDI_LOG_WARNING &&
-                 PDI_LOG_LEVEL_INFO == PDI_LOG_INFO && PDI_LOG_LEVEL_DEBUG == PDI_LOG_DEBUG,
+                   PDI_LOG_LEVEL_INFO == PDI_LOG_INFO && PDI_LOG_LEVEL_DEBUG == PDI_LOG_DEBUG,
                "the log_level choices are the core's log levels");
 
 const option_spec_t config_option_specs[PDI_OPTION_COUNT] = {
-#define PDI_OPTION_SPEC(field, key, name, kind, min, max, fallback, choices, message) \
+#define PDI_OPTION_SPEC(field, key, name, kind, min, max, fallback, choices, message)                                  \
   {key, name, KIND_##kind, min, max, fallback, choices, message, offsetof(pdi_options_t, field)},
-  PDI_OPTIONS(PDI_OPTION_SPEC)
+    PDI_OPTIONS(PDI_OPTION_SPEC)
 #undef PDI_OPTION_SPEC
 };
 
@@ -112,8 +112,7 @@ push_path(reader_t *reader, pdi_array_t *list, const char *directory, const char
 }
 
 static int
-add_command_file(reader_t *reader, const source_file_t *file, const char *name, const pdi_origin_t *origin,
-                 int runtime)
+add_command_file(reader_t *reader, const source_file_t *file, const char *name, const pdi_origin_t *origin, int runtime)
 {
   command_file_ref_t *ref = &reader->runtime;
   if (!runtime) {
@@ -254,8 +253,8 @@ check_limit(reader_t *reader, unsigned index, unsigned limit)
 int
 config_check_options(reader_t *reader)
 {
-#define PDI_OPTION_CHECK_LIMIT(field, limit)                                                       \
-  if (check_limit(reader, PDI_OPTION_INDEX(field), PDI_OPTION_INDEX(limit)) != 0)                   \
+#define PDI_OPTION_CHECK_LIMIT(field, limit)                                                                           \
+  if (check_limit(reader, PDI_OPTION_INDEX(field), PDI_OPTION_INDEX(limit)) != 0)                                      \
     return -1;
   PDI_OPTION_LIMITS(PDI_OPTION_CHECK_LIMIT)
 #undef PDI_OPTION_CHECK_LIMIT

@@ -66,12 +66,12 @@ typedef struct reader {
   command_file_ref_t runtime;
   pdi_origin_t pending_origin;
   int has_pending_origin;
-  pdi_array_t backends;                 /* pdi_backend_decl_t */
-  pdi_array_t objects;                  /* pdi_object_decl_t */
-  pdi_array_t rules;                    /* pdi_rule_t */
-  pdi_array_t warnings;                 /* pdi_config_warning_t */
-  pdi_array_t becfg_path;               /* const char *: where command files are searched */
-  pdi_array_t lists[PDI_OPTION_COUNT];  /* const char *: the entries of each DIRECTORIES option */
+  pdi_array_t backends;                /* pdi_backend_decl_t */
+  pdi_array_t objects;                 /* pdi_object_decl_t */
+  pdi_array_t rules;                   /* pdi_rule_t */
+  pdi_array_t warnings;                /* pdi_config_warning_t */
+  pdi_array_t becfg_path;              /* const char *: where command files are searched */
+  pdi_array_t lists[PDI_OPTION_COUNT]; /* const char *: the entries of each DIRECTORIES option */
 } reader_t;
 
 /* One statement being read: its text, its file, and the place a #@origin gave it. */
@@ -99,14 +99,14 @@ typedef struct tokens {
 
 /* source.c: errors record the first failure in the config and return -1. */
 PDI_HIDDEN int config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 PDI_HIDDEN int config_fail_token(reader_t *reader, const line_ref_t *line, const char *at, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 PDI_HIDDEN pdi_origin_t config_origin_at(const line_ref_t *line, const char *at);
 PDI_HIDDEN char *config_copy_range(pdi_arena_t *arena, const char *start, size_t len);
 PDI_HIDDEN const char *config_resolve_path(pdi_arena_t *arena, const char *directory, const char *name);
-PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, const char *directory,
-                                            const char *text, size_t length, const pdi_origin_t *from);
+PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, const char *directory, const char *text,
+                                            size_t length, const pdi_origin_t *from);
 PDI_HIDDEN source_file_t *config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from);
 
 /* lex.c */
@@ -124,8 +124,8 @@ PDI_HIDDEN int config_check_options(reader_t *reader);
 /* rules.c */
 PDI_HIDDEN int config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t *keyword,
                                         const char *rest);
-PDI_HIDDEN int config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind,
-                                 const token_t *keyword, const char *rest);
+PDI_HIDDEN int config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, const token_t *keyword,
+                                 const char *rest);
 PDI_HIDDEN int config_check_rules(reader_t *reader);
 
 /* sections.c */

@@ -33,8 +33,9 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
     return -1;
   if (tokens.count != 3 || tokens.items[0].kind == TOKEN_EQUALS || tokens.items[1].kind != TOKEN_EQUALS ||
       tokens.items[2].kind == TOKEN_EQUALS || tokens.items[2].text[0] == '\0')
-    return config_fail(reader, &origin, "malformed %s line: expected '%s' (a value holding blanks or '#' in double quotes)",
-                   keyword->text, object ? "object ALIAS = PATTERN" : "backend NAME = LIBRARY");
+    return config_fail(reader, &origin,
+                       "malformed %s line: expected '%s' (a value holding blanks or '#' in double quotes)",
+                       keyword->text, object ? "object ALIAS = PATTERN" : "backend NAME = LIBRARY");
   const char *name = tokens.items[0].text;
   const char *value = tokens.items[2].text;
   if (!object && strchr(value, '/') != NULL)
@@ -47,9 +48,10 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
     pdi_origin_format(&first, where, sizeof where);
     where[strlen(where) >= 2 ? strlen(where) - 2 : 0] = '\0';
     if (object)
-      return config_fail(reader, &origin, "object alias '%s' is already declared at %s as '%s'", name, where, known->value);
+      return config_fail(reader, &origin, "object alias '%s' is already declared at %s as '%s'", name, where,
+                         known->value);
     return config_fail(reader, &origin, "backend '%s' is already declared at %s with library '%s'", name, where,
-                   known->value);
+                       known->value);
   }
   if (known != NULL)
     return 0;
@@ -63,7 +65,8 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
 }
 
 int
-config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, const token_t *keyword, const char *rest)
+config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, const token_t *keyword,
+                  const char *rest)
 {
   const char *name = pdi_rule_kind_name(kind);
   tokens_t tokens;
@@ -74,15 +77,16 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   if (!ok) {
     const char *at = count > 4 ? tokens.items[4].start : count == 4 ? tokens.items[3].start : keyword->start;
     return config_fail_token(reader, line, at, "malformed %s line: expected '%s'", name,
-                      kind == PDI_RULE_CALLBACK ? "callback OBJECT * BACKEND [HANDLER]"
-                      : kind == PDI_RULE_RELINK ? "relink OBJECT FUNCTION BACKEND WRAPPER"
-                                                : "redefine OBJECT FUNCTION BACKEND WRAPPER");
+                             kind == PDI_RULE_CALLBACK ? "callback OBJECT * BACKEND [HANDLER]"
+                             : kind == PDI_RULE_RELINK ? "relink OBJECT FUNCTION BACKEND WRAPPER"
+                                                       : "redefine OBJECT FUNCTION BACKEND WRAPPER");
   }
   const token_t *object = &tokens.items[0];
   const token_t *function = &tokens.items[1];
   const char *pattern = object->text;
-  const pdi_object_decl_t *alias =
-    object->kind == TOKEN_QUOTED ? NULL : find_declaration(reader->objects.items, reader->objects.count, object->text);
+  const pdi_object_decl_t *alias = object->kind == TOKEN_QUOTED
+                                       ? NULL
+                                       : find_declaration(reader->objects.items, reader->objects.count, object->text);
   if (alias != NULL)
     pattern = alias->value;
   else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text))
@@ -90,17 +94,17 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   if (*pattern == '\0')
     return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''");
   if (kind == PDI_RULE_CALLBACK && strcmp(function->text, "*") != 0)
-    return config_fail_token(reader, line, function->start, "malformed callback line: the function field must be '*', got '%s'",
-                      function->text);
+    return config_fail_token(reader, line, function->start,
+                             "malformed callback line: the function field must be '*', got '%s'", function->text);
   if (kind != PDI_RULE_CALLBACK) {
     char symbol[256];
     char version[128];
     pdi_version_req_t req;
     if (pdi_symbol_spec_parse(function->text, symbol, sizeof symbol, version, sizeof version, &req) != 0 ||
         strpbrk(function->text, " \t") != NULL)
-      return config_fail_token(reader, line, function->start,
-                        "function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got '%s'",
-                        function->text);
+      return config_fail_token(
+          reader, line, function->start,
+          "function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got '%s'", function->text);
   }
   for (unsigned i = 2; i < count; i++)
     if (tokens.items[i].text[0] == '\0')

@@ -97,7 +97,8 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
     if (config_lex(reader, line, end, 0, &tokens) != 0)
       return -1;
     if (tokens.count != 0)
-      return config_fail_token(reader, line, tokens.items[0].start, "malformed reset_config line: expected 'reset_config' alone");
+      return config_fail_token(reader, line, tokens.items[0].start,
+                               "malformed reset_config line: expected 'reset_config' alone");
     reader->command_files.count = 0;
     return 0;
   }
@@ -111,7 +112,7 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
     return config_fail_token(reader, line, tokens.items[1].end, "%s: expected a value after '='", word);
   if (tokens.count > 3)
     return config_fail_token(reader, line, tokens.items[3].start,
-                      "%s: expected one value (write a value holding blanks or '#' in double quotes)", word);
+                             "%s: expected one value (write a value holding blanks or '#' in double quotes)", word);
   return config_set_option(reader, line, &tokens.items[0], &tokens.items[2]);
 }
 

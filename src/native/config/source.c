@@ -156,7 +156,7 @@ find_source(reader_t *reader, const char *path)
 
 source_file_t *
 config_add_source(reader_t *reader, const char *path, const char *directory, const char *text, size_t length,
-           const pdi_origin_t *from)
+                  const pdi_origin_t *from)
 {
   pdi_arena_t *arena = reader->arena;
   unsigned count = 1;

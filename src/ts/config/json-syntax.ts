@@ -70,7 +70,7 @@ class JsonChecker {
 				this.fail(word === undefined ? `unexpected ${this.shownHere()} (expected a value)` : `unexpected '${word}' (expected a value)`);
 			}
 
-			this.at += word!.length;
+			this.at += word.length;
 		}
 
 		return true;

@@ -55,12 +55,12 @@ function directories(spec: Spec<'directories'>) {
 }
 
 /** The zod type of the option `S` of the table. */
-type OptionSchema<S> =
-	S extends {kind: 'integer'} ? ReturnType<typeof integer>
+type OptionSchema<S>
+	= S extends {kind: 'integer'} ? ReturnType<typeof integer>
 		: S extends {kind: 'boolean'} ? ReturnType<typeof boolean>
-			: S extends {kind: 'choice'; choices: infer T extends readonly [string, ...string[]]} ? ReturnType<typeof choice<T>>
-				: S extends {kind: 'file'} ? ReturnType<typeof file>
-					: ReturnType<typeof directories>;
+		: S extends {kind: 'choice'; choices: infer T extends readonly [string, ...string[]]} ? ReturnType<typeof choice<T>>
+		: S extends {kind: 'file'} ? ReturnType<typeof file>
+		: ReturnType<typeof directories>;
 
 function optionSchema<S extends OptionSpec>(spec: S): OptionSchema<S> {
 	switch (spec.kind) {
@@ -282,7 +282,7 @@ export function resolveLibrary(library: string, directory: string): string {
  * package ships it as `pdi/schema.json` for editors (`# yaml-language-server: $schema=...`).
  */
 export function configJsonSchema(): Record<string, unknown> {
-	return z.toJSONSchema(configSchema, {io: 'input', target: 'draft-7'}) as Record<string, unknown>;
+	return z.toJSONSchema(configSchema, {io: 'input', target: 'draft-7'});
 }
 
 /** Where the values of a config came from, so that issues can name their place. */
