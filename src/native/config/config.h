@@ -4,6 +4,8 @@
 #ifndef PDI_CONFIG_H
 #define PDI_CONFIG_H
 
+#include <stdarg.h>
+
 #include "../core/core.h"
 #include "options.generated.h"
 
@@ -90,6 +92,9 @@ PDI_HIDDEN int pdi_config_read(pdi_config_t *config, const char *name, const cha
 PDI_HIDDEN void pdi_config_release(pdi_config_t *config);
 /* "FILE:LINE:COL: ", "FILE:LINE: ", "FILE: " or "" for an origin, into `out`. */
 PDI_HIDDEN void pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size);
+/* Sets pdi_error() to "FILE:LINE:COL: SUBJECT: message" (no subject when it
+ * is NULL, no place when the origin has no file) and returns -1. */
+PDI_HIDDEN int pdi_error_at(const pdi_origin_t *origin, const char *subject, const char *fmt, va_list args);
 /* The model as JSON (for the addon): {"config": {...}} when `status` is 0, else {"error": {...}}. */
 PDI_HIDDEN void pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status);
 PDI_HIDDEN const char *pdi_rule_kind_name(pdi_rule_kind_t kind);

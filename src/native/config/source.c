@@ -28,6 +28,30 @@ pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size)
 }
 
 int
+pdi_error_at(const pdi_origin_t *origin, const char *subject, const char *fmt, va_list args)
+{
+  char message[1200];
+  vsnprintf(message, sizeof message, fmt, args);
+  char place[PATH_MAX + 40];
+  pdi_origin_format(origin, place, sizeof place);
+  if (subject != NULL)
+    pdi_set_error("%s%s: %s", place, subject, message);
+  else
+    pdi_set_error("%s%s", place, message);
+  return -1;
+}
+
+static int
+error_at(const pdi_origin_t *origin, const char *fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  pdi_error_at(origin, NULL, fmt, args);
+  va_end(args);
+  return -1;
+}
+
+int
 config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
 {
   char message[600];
@@ -35,9 +59,7 @@ config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
   va_start(args, fmt);
   vsnprintf(message, sizeof message, fmt, args);
   va_end(args);
-  char place[PATH_MAX + 40];
-  pdi_origin_format(origin, place, sizeof place);
-  pdi_set_error("%s%s", place, message);
+  error_at(origin, "%s", message);
   pdi_config_t *config = reader->config;
   if (config->failure_message == NULL) {
     config->failure_message = pdi_arena_strdup(reader->arena, message);

@@ -34,14 +34,12 @@ pdi_is_any_backend(const pdi_object_t *object, void *context)
 /* Sets pdi_error() to "FILE:LINE: backend 'NAME': message" and returns -1. */
 static int __attribute__((format(printf, 2, 3))) backend_error(const pdi_backend_decl_t *decl, const char *fmt, ...)
 {
-  char message[1200];
+  char subject[300];
+  snprintf(subject, sizeof subject, "backend '%s'", decl->name);
   va_list args;
   va_start(args, fmt);
-  vsnprintf(message, sizeof message, fmt, args);
+  pdi_error_at(&decl->origin, subject, fmt, args);
   va_end(args);
-  char place[PATH_MAX + 40];
-  pdi_origin_format(&decl->origin, place, sizeof place);
-  pdi_set_error("%sbackend '%s': %s", place, decl->name, message);
   return -1;
 }
 

@@ -56,15 +56,13 @@ int
 pdi_rule_error(const active_rule_t *active, const char *fmt, ...)
 {
   const pdi_rule_t *rule = active->rule;
-  char message[1024];
+  char subject[600];
+  snprintf(subject, sizeof subject, "%s %s", pdi_rule_kind_name(rule->kind),
+           rule->function ? rule->function : rule->object);
   va_list args;
   va_start(args, fmt);
-  vsnprintf(message, sizeof message, fmt, args);
+  pdi_error_at(&rule->origin, subject, fmt, args);
   va_end(args);
-  char place[PATH_MAX + 40];
-  pdi_origin_format(&rule->origin, place, sizeof place);
-  pdi_set_error("%s%s %s: %s", place, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object,
-                message);
   return -1;
 }
 

@@ -14,6 +14,7 @@ import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
 import {checkOutputFile} from './output-file.js';
+import {requireProgram} from './operands.js';
 
 function emit(text: string, output: string | undefined): void {
 	if (output) {
@@ -25,15 +26,6 @@ function emit(text: string, output: string | undefined): void {
 	} else {
 		process.stdout.write(text);
 	}
-}
-
-function requireProgram(command: string[], usage: string): [string, ...string[]] {
-	const [program, ...args] = command;
-	if (program === undefined) {
-		throw new PdiError(`missing PROGRAM (usage: ${usage})`);
-	}
-
-	return [program, ...args];
 }
 
 /** The usage line of a command group run without a command (commander would print its whole help on stderr). */

@@ -1,6 +1,6 @@
 import type {Command} from '@commander-js/extra-typings';
-import {PdiError} from '../errors.js';
 import {runProgram} from '../launch/run.js';
+import {requireProgram} from './operands.js';
 
 function collect(value: string, previous: string[]): string[] {
 	return [...previous, value];
@@ -20,10 +20,7 @@ export function registerRunCommand(cli: Command): void {
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {
-			const [program, ...args] = command;
-			if (program === undefined) {
-				throw new PdiError('missing PROGRAM (usage: pdi run [-c CONFIG]... [-v] -- PROGRAM [ARGS...])');
-			}
+			const [program, ...args] = requireProgram(command, 'pdi run [-c CONFIG]... [-v] -- PROGRAM [ARGS...]');
 
 			process.exitCode = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
 		});

@@ -6,6 +6,7 @@ import {PdiError} from '../errors.js';
 import {runProgram} from '../launch/run.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {checkOutputFile} from './output-file.js';
+import {requireProgram} from './operands.js';
 
 /** Callback stack per thread for `pdi trace` (the default 1 KiB holds about 9 nested calls). */
 const traceStackSize = 65_536;
@@ -31,10 +32,7 @@ export function registerTraceCommand(cli: Command): void {
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {
-			const [program, ...args] = command;
-			if (program === undefined) {
-				throw new PdiError('missing PROGRAM (usage: pdi trace [-o FILE] [--object OBJ] [--args N] -- PROGRAM [ARGS...])');
-			}
+			const [program, ...args] = requireProgram(command, 'pdi trace [-o FILE] [--object OBJ] [--args N] -- PROGRAM [ARGS...]');
 
 			const shown = Number(options.args);
 			if (!Number.isInteger(shown) || shown < 0 || shown > 6) {
