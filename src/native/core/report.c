@@ -34,13 +34,14 @@ put_object_fields(pdi_buf_t *out, const pdi_object_t *object, int *first)
   pdi_buf_json_hex(out, object->base);
   pdi_buf_json_key(out, "end", first);
   pdi_buf_json_hex(out, object->map_end);
-  put_bool(out, "main", object->flags & PDI_OBJECT_MAIN, first);
-  put_bool(out, "pie", object->flags & PDI_OBJECT_PIE, first);
-  put_bool(out, "relro", object->flags & PDI_OBJECT_RELRO, first);
-  put_bool(out, "bindNow", object->flags & PDI_OBJECT_BIND_NOW, first);
-  put_bool(out, "vdso", object->flags & PDI_OBJECT_VDSO, first);
-  put_bool(out, "loader", object->flags & PDI_OBJECT_LOADER, first);
-  put_bool(out, "pdi", object->flags & PDI_OBJECT_PDI, first);
+  static const struct {
+    unsigned flag;
+    const char *key;
+  } flags[] = {{PDI_OBJECT_MAIN, "main"},        {PDI_OBJECT_PIE, "pie"},   {PDI_OBJECT_RELRO, "relro"},
+               {PDI_OBJECT_BIND_NOW, "bindNow"}, {PDI_OBJECT_VDSO, "vdso"}, {PDI_OBJECT_LOADER, "loader"},
+               {PDI_OBJECT_PDI, "pdi"}};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    put_bool(out, flags[i].key, object->flags & flags[i].flag, first);
   pdi_buf_json_key(out, "relroRange", first);
   if (object->flags & PDI_OBJECT_RELRO) {
     pdi_buf_putc(out, '[');
