@@ -106,7 +106,16 @@
     {
       "target_name": "pdi-backend-trace",
       "type": "shared_library",
-      "sources": ["src/native/backends/trace/trace.c"],
+      "sources": [
+        "src/native/backends/trace/trace.c",
+        "src/native/backends/trace/format.c",
+        "src/native/backends/trace/flags.c",
+        "src/native/backends/trace/errnames.c",
+        "src/native/backends/trace/saferead.c",
+        "src/native/backends/trace/filter.c",
+        "src/native/backends/trace/prototypes.c",
+        "src/native/backends/trace/prototypes-table.c"
+      ],
       "ldflags": ["-Wl,-z,defs"]
     },
     {

@@ -40,6 +40,10 @@ typedef struct pdi_cb_site {
   const char *object; /* path or soname of the instrumented object */
   const char *function;
   const char *version; /* NULL when unversioned */
+  const char *callee;  /* path of the object defining the function the
+                          site calls (NULL if unknown); added after API 1's
+                          first release, so read it only from a core that
+                          fills it (this one does) */
 } pdi_cb_site_t;
 
 /* One instrumented call, from pre to post. */

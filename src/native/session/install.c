@@ -129,6 +129,7 @@ typedef struct callback_site {
 
 typedef struct callback_plan {
   pdi_session_t *session;
+  const pdi_objects_t *set;
   active_rule_t *active;
   pdi_array_t sites; /* callback_site_t */
   int failed;
@@ -158,8 +159,10 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
 {
   callback_plan_t *plan = context;
   pdi_arena_t *arena = &plan->session->arena;
+  const pdi_object_t *callee = pdi_objects_containing(plan->set, target);
   pdi_cb_site_t site = {pdi_arena_strdup(arena, object->path), pdi_arena_strdup(arena, slot->symbol),
-                        slot->version ? pdi_arena_strdup(arena, slot->version) : NULL};
+                        slot->version ? pdi_arena_strdup(arena, slot->version) : NULL,
+                        callee ? pdi_arena_strdup(arena, callee->path) : NULL};
   int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
   if (event <= 0)
     return 0;
@@ -179,7 +182,7 @@ plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
 {
   static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site};
   active_rule_t *active = &session->rules[rule_index];
-  callback_plan_t plan = {session, active, {NULL, 0, 0}, 0};
+  callback_plan_t plan = {session, set, active, {NULL, 0, 0}, 0};
   pdi_cb_plan(set, object, pdi_is_any_backend, session, &sink, &plan);
   if (plan.failed)
     return -1;

@@ -1,31 +1,86 @@
 /*
  * The trace backend: with a callback rule it logs every instrumented call,
- * like ltrace but in-process:
+ * like ltrace but in-process (docs/trace.md):
  *
- *     THREAD DEPTH object!function(0xARG, ...) = 0xRET
+ *     PID TID [SECONDS ]caller!function(args) = ret [errno NAME] [<DURATION>]
  *
- * one line per call, written when the call returns (a frame left by longjmp
- * or an exception ends in "= <abandoned>"). Integer and pointer arguments
- * are shown in hex; PDI_TRACE_ARGS sets how many (default 3, at most 6).
- * Lines go to the file named by PDI_TRACE_OUTPUT, else to the stderr the
- * process started with.
+ * indented by depth, one line per call, written when the call returns (a
+ * frame left by longjmp or an exception ends in "= <abandoned>").
+ * Arguments and return values are decoded by prototype (prototypes.h);
+ * other functions show PDI_TRACE_ARGS integer registers in hex. Settings
+ * come from the environment pdi trace prepares: PDI_TRACE_OUTPUT (a file,
+ * else the stderr the process started with), PDI_TRACE_ARGS,
+ * PDI_TRACE_STRING_SIZE, PDI_TRACE_DEPTH, PDI_TRACE_TIME,
+ * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h) and
+ * PDI_TRACE_PROTOTYPES.
+ *
+ * Hooks neither allocate nor lock: what pre decodes waits for post on a
+ * per-thread stack of frames, mapped on the thread's first call.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pdi/backend.h>
-#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS 6
+#include "filter.h"
+#include "format.h"
 
-typedef struct pending {
-  uintptr_t args[MAX_ARGS];
-} pending_t;
+#define MAX_RAW_ARGS 6
+#define MAX_THREADS 4096
+#define STACK_BYTES ((size_t)1 << 20)
+
+typedef struct frame {
+  uint64_t start_ns;
+  uint32_t length;
+  char text[];
+} frame_t;
+
+typedef struct thread_state {
+  pthread_t self;
+  unsigned generation;
+  pid_t tid;
+  size_t top;
+  char *line; /* line_cap bytes after the stack */
+} thread_state_t;
 
 static int output_fd = -1;
-static unsigned shown_args = 3;
+static trace_format_options_t format_options = {32, 3};
+static long max_depth = -1;
+static int show_time, show_timestamp;
+static uint64_t started_ns;
+static size_t frame_cap, line_cap;
+static pid_t own_pid;
+static unsigned fork_generation;
+static thread_state_t *states[MAX_THREADS];
+
+static uint64_t
+now_ns(void)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static void
+after_fork_in_child(void)
+{
+  own_pid = getpid();
+  fork_generation++;
+  trace_safe_forked();
+}
+
+static long
+number_from_env(const char *name, long fallback)
+{
+  const char *text = getenv(name);
+  return text && *text ? strtol(text, NULL, 10) : fallback;
+}
 
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
@@ -34,11 +89,22 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   const char *file = getenv("PDI_TRACE_OUTPUT");
   output_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
                             : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
-  const char *args = getenv("PDI_TRACE_ARGS");
-  if (args && *args) {
-    long n = strtol(args, NULL, 10);
-    shown_args = n < 0 ? 0 : n > MAX_ARGS ? MAX_ARGS : (unsigned)n;
-  }
+  long args = number_from_env("PDI_TRACE_ARGS", 3);
+  format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
+  long size = number_from_env("PDI_TRACE_STRING_SIZE", 32);
+  format_options.string_size = size < 0 ? 0 : size > 4096 ? 4096 : (size_t)size;
+  max_depth = number_from_env("PDI_TRACE_DEPTH", -1);
+  show_time = number_from_env("PDI_TRACE_TIME", 0) != 0;
+  show_timestamp = number_from_env("PDI_TRACE_TIMESTAMP", 0) != 0;
+  /* Every argument a quoted, fully escaped string, and room for the rest. */
+  frame_cap = TRACE_MAX_PROTO_ARGS * (4 * format_options.string_size + 24) + 64;
+  line_cap = frame_cap + 4 * format_options.string_size + 1024;
+  started_ns = now_ns();
+  own_pid = getpid();
+  pthread_atfork(NULL, NULL, after_fork_in_child);
+  if (trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
+      trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
+    return 1;
   return output_fd < 0;
 }
 
@@ -53,43 +119,119 @@ PDI_BE_FUNC_FINI(void)
 int
 PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
-  (void)site;
-  return 1;
+  if (!trace_filter_wants(site->function, site->callee))
+    return 0;
+  return 1 + (int)trace_proto_find(site->function);
+}
+
+/* The calling thread's state, mapped on its first call (an index no thread
+ * uses any more is taken over by the next thread, its stack empty). */
+static thread_state_t *
+state_of(const pdi_cb_call_t *call)
+{
+  if (call->thread >= MAX_THREADS)
+    return NULL;
+  thread_state_t *state = states[call->thread];
+  if (state == NULL) {
+    size_t bytes = sizeof *state + STACK_BYTES + line_cap;
+    void *mapped = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapped == MAP_FAILED)
+      return NULL;
+    state = mapped;
+    state->line = (char *)(state + 1) + STACK_BYTES;
+    states[call->thread] = state;
+  }
+  pthread_t self = pthread_self();
+  if (state->tid == 0 || !pthread_equal(state->self, self) || state->generation != fork_generation) {
+    state->self = self;
+    state->generation = fork_generation;
+    state->tid = gettid();
+  }
+  return state;
+}
+
+static char *
+stack_of(thread_state_t *state)
+{
+  return (char *)(state + 1);
 }
 
 void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
-  pending_t *pending = malloc(sizeof *pending);
-  if (pending == NULL)
+  call->user = 0;
+  if (max_depth >= 0 && call->depth > max_depth)
     return;
-  for (unsigned i = 0; i < shown_args; i++)
-    pending->args[i] = pdi_arg_int(call, i);
-  call->user = (uintptr_t)pending;
+  thread_state_t *state = state_of(call);
+  if (state == NULL || state->top + sizeof(frame_t) + frame_cap > STACK_BYTES)
+    return;
+  frame_t *frame = (frame_t *)(stack_of(state) + state->top);
+  trace_buf_t args = {frame->text, 0, frame_cap};
+  trace_format_args(&args, call, trace_proto_at((unsigned)call->event - 1), &format_options);
+  frame->length = (uint32_t)args.len;
+  frame->start_ns = show_time || show_timestamp ? now_ns() : 0;
+  call->user = state->top + 1;
+  state->top += (sizeof(frame_t) + args.len + 7) & ~(size_t)7;
+}
+
+static void
+put_seconds(trace_buf_t *line, uint64_t ns)
+{
+  tb_udec(line, (unsigned long)(ns / 1000000000u));
+  tb_char(line, '.');
+  tb_dec_width(line, (unsigned long)(ns % 1000000000u / 1000u), 6);
+}
+
+/* "PID TID [SECONDS ]INDENT" */
+static void
+put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *state, const frame_t *frame)
+{
+  tb_dec(line, own_pid);
+  tb_char(line, ' ');
+  tb_dec(line, state ? state->tid : 0);
+  tb_char(line, ' ');
+  if (show_timestamp) {
+    put_seconds(line, frame && frame->start_ns > started_ns ? frame->start_ns - started_ns : 0);
+    tb_char(line, ' ');
+  }
+  for (unsigned i = 0; i < call->depth; i++)
+    tb_str(line, "  ");
 }
 
 void
 PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
-  pending_t *pending = (pending_t *)call->user;
+  int error = errno;
+  if (max_depth >= 0 && call->depth > max_depth)
+    return;
+  thread_state_t *state = state_of(call);
+  frame_t *frame = NULL;
+  if (state != NULL && call->user != 0) {
+    state->top = call->user - 1;
+    frame = (frame_t *)(stack_of(state) + state->top);
+  }
+  char fallback[512];
+  trace_buf_t line = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};
+  put_prefix(&line, call, state, frame);
   const char *object = strrchr(call->site->object, '/');
-  object = object ? object + 1 : call->site->object;
-  char line[512];
-  int used = snprintf(line, sizeof line, "%u %u %s!%s(", call->thread, call->depth, object, call->site->function);
-  for (unsigned i = 0; pending != NULL && i < shown_args && used < (int)sizeof line; i++)
-    used += snprintf(line + used, sizeof line - (size_t)used, "%s%#lx", i ? ", " : "", (unsigned long)pending->args[i]);
-  if (used < (int)sizeof line) {
-    if (call->abandoned)
-      used += snprintf(line + used, sizeof line - (size_t)used, ") = <abandoned>\n");
-    else
-      used += snprintf(line + used, sizeof line - (size_t)used, ") = %#lx\n", (unsigned long)pdi_ret_int(call));
+  tb_str(&line, object ? object + 1 : call->site->object);
+  tb_char(&line, '!');
+  tb_str(&line, call->site->function);
+  tb_char(&line, '(');
+  tb_mem(&line, frame ? frame->text : "?", frame ? frame->length : 1);
+  tb_str(&line, ") = ");
+  if (call->abandoned)
+    tb_str(&line, "<abandoned>");
+  else
+    trace_format_return(&line, call, trace_proto_at((unsigned)call->event - 1), error, &format_options);
+  if (show_time && frame != NULL) {
+    tb_str(&line, " <");
+    put_seconds(&line, now_ns() - frame->start_ns);
+    tb_char(&line, '>');
   }
-  if (used > (int)sizeof line - 1) {
-    used = (int)sizeof line - 1;
-    line[used - 1] = '\n';
-  }
-  ssize_t ignored = write(output_fd, line, (size_t)used);
+  line.cap++; /* the byte kept for the newline */
+  tb_char(&line, '\n');
+  ssize_t ignored = write(output_fd, line.data, line.len);
   (void)ignored;
-  free(pending);
   call->user = 0;
 }

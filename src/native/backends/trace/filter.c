@@ -1,0 +1,79 @@
+/* Function filters (filter.h). Runs at init and cb_req time only. */
+#define _GNU_SOURCE
+#include "filter.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pattern {
+  const char *function;
+  const char *object; /* NULL: any callee */
+  int exclude;
+} pattern_t;
+
+static pattern_t *patterns;
+static unsigned count;
+static int includes;
+static char *text;
+
+int
+trace_filter_load(const char *list)
+{
+  if (list == NULL || *list == '\0')
+    return 0;
+  text = strdup(list);
+  size_t entries = 1;
+  for (const char *c = list; *c; c++)
+    entries += *c == ',';
+  patterns = calloc(entries, sizeof *patterns);
+  if (text == NULL || patterns == NULL)
+    return -1;
+  char *save = NULL;
+  for (char *entry = strtok_r(text, ",", &save); entry != NULL; entry = strtok_r(NULL, ",", &save)) {
+    pattern_t *pattern = &patterns[count++];
+    pattern->exclude = *entry == '!';
+    entry += pattern->exclude;
+    char *at = strchr(entry, '@');
+    if (at != NULL) {
+      *at = '\0';
+      pattern->object = at + 1;
+      if (*pattern->object == '\0')
+        return -1;
+    }
+    pattern->function = *entry ? entry : "*";
+    includes += !pattern->exclude;
+  }
+  return 0;
+}
+
+static int
+object_matches(const char *glob, const char *callee)
+{
+  if (callee == NULL)
+    return 0;
+  const char *base = strrchr(callee, '/');
+  base = base ? base + 1 : callee;
+  return fnmatch(glob, base, 0) == 0 || fnmatch(glob, callee, 0) == 0;
+}
+
+static int
+matches(const pattern_t *pattern, const char *function, const char *callee)
+{
+  return fnmatch(pattern->function, function, 0) == 0 &&
+         (pattern->object == NULL || object_matches(pattern->object, callee));
+}
+
+int
+trace_filter_wants(const char *function, const char *callee)
+{
+  int included = includes == 0;
+  for (unsigned i = 0; i < count; i++) {
+    if (!matches(&patterns[i], function, callee))
+      continue;
+    if (patterns[i].exclude)
+      return 0;
+    included = 1;
+  }
+  return included;
+}

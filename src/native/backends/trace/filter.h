@@ -1,0 +1,13 @@
+/* Function filters of the trace backend (pdi trace -e): comma-separated
+ * globs over function names; "!glob" excludes; "glob@OBJ" only matches
+ * calls bound to a callee object whose file name (or path) matches the
+ * glob OBJ. A function is traced when it matches some inclusion (or there
+ * is none) and no exclusion. Decided per site, at cb_req time. */
+#ifndef PDI_TRACE_FILTER_H
+#define PDI_TRACE_FILTER_H
+
+/* Returns 0, or -1 when the list is malformed (an empty pattern). */
+int trace_filter_load(const char *list);
+int trace_filter_wants(const char *function, const char *callee);
+
+#endif

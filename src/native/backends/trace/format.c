@@ -1,0 +1,315 @@
+/* Decoding calls into text (format.h). */
+#define _GNU_SOURCE
+#include "format.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "flags.h"
+
+void
+tb_mem(trace_buf_t *out, const char *bytes, size_t n)
+{
+  size_t room = out->cap - 1 - out->len;
+  if (n > room)
+    n = room;
+  memcpy(out->data + out->len, bytes, n);
+  out->len += n;
+}
+
+void
+tb_str(trace_buf_t *out, const char *text)
+{
+  tb_mem(out, text, strlen(text));
+}
+
+void
+tb_char(trace_buf_t *out, char c)
+{
+  if (out->len + 1 < out->cap)
+    out->data[out->len++] = c;
+}
+
+void
+tb_udec(trace_buf_t *out, unsigned long value)
+{
+  char digits[24];
+  size_t n = sizeof digits;
+  do
+    digits[--n] = (char)('0' + value % 10);
+  while ((value /= 10) != 0);
+  tb_mem(out, digits + n, sizeof digits - n);
+}
+
+void
+tb_dec(trace_buf_t *out, long value)
+{
+  if (value < 0) {
+    tb_char(out, '-');
+    tb_udec(out, 0ul - (unsigned long)value);
+  } else {
+    tb_udec(out, (unsigned long)value);
+  }
+}
+
+void
+tb_dec_width(trace_buf_t *out, unsigned long value, unsigned width)
+{
+  char digits[24];
+  size_t n = sizeof digits;
+  while (n > sizeof digits - width || value != 0) {
+    digits[--n] = (char)('0' + value % 10);
+    value /= 10;
+  }
+  tb_mem(out, digits + n, sizeof digits - n);
+}
+
+static void
+tb_radix(trace_buf_t *out, unsigned long value, unsigned shift, const char *prefix)
+{
+  static const char hex[] = "0123456789abcdef";
+  char digits[24];
+  size_t n = sizeof digits;
+  do
+    digits[--n] = hex[value & ((1u << shift) - 1)];
+  while ((value >>= shift) != 0);
+  tb_str(out, prefix);
+  tb_mem(out, digits + n, sizeof digits - n);
+}
+
+void
+tb_hex(trace_buf_t *out, unsigned long value)
+{
+  tb_radix(out, value, 4, "0x");
+}
+
+static void
+tb_escaped(trace_buf_t *out, unsigned char c)
+{
+  static const char plain[] = "\n\t\r\"\\";
+  static const char shown[] = "ntr\"\\";
+  const char *special = c ? strchr(plain, c) : NULL;
+  if (special != NULL) {
+    tb_char(out, '\\');
+    tb_char(out, shown[special - plain]);
+  } else if (c < 0x20 || c >= 0x7f) {
+    char octal[4] = {'\\', (char)('0' + (c >> 6)), (char)('0' + ((c >> 3) & 7)), (char)('0' + (c & 7))};
+    tb_mem(out, octal, 4);
+  } else {
+    tb_char(out, (char)c);
+  }
+}
+
+void
+tb_cstring(trace_buf_t *out, uintptr_t address, size_t limit)
+{
+  if (address == 0) {
+    tb_str(out, "NULL");
+    return;
+  }
+  char chunk[256];
+  size_t length = 0; /* bytes of the string seen, up to limit + 1 */
+  int ended = 0, unterminated = 0;
+  while (!ended && length <= limit) {
+    size_t want = limit + 1 - length < sizeof chunk ? limit + 1 - length : sizeof chunk;
+    size_t got = trace_safe_read(address + length, chunk, want);
+    if (length == 0 && got == 0) {
+      tb_hex(out, address);
+      return;
+    }
+    if (length == 0)
+      tb_char(out, '"');
+    const char *end = memchr(chunk, '\0', got);
+    size_t n = end ? (size_t)(end - chunk) : got;
+    for (size_t i = 0; i < n && length + i < limit; i++)
+      tb_escaped(out, (unsigned char)chunk[i]);
+    length += n;
+    unterminated = end == NULL && got < want;
+    ended = end != NULL || unterminated;
+  }
+  tb_char(out, '"');
+  if (length > limit || unterminated)
+    tb_str(out, "...");
+}
+
+static void
+tb_double(trace_buf_t *out, double value)
+{
+  char text[40];
+  int n = snprintf(text, sizeof text, "%g", value);
+  if (n > 0)
+    tb_mem(out, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+static void
+tb_char_literal(trace_buf_t *out, int value)
+{
+  if (value < 0 || value > 0xff) {
+    tb_dec(out, value);
+    return;
+  }
+  tb_char(out, '\'');
+  if (value == '\'')
+    tb_str(out, "\\'");
+  else if (value != '"')
+    tb_escaped(out, (unsigned char)value);
+  else
+    tb_char(out, '"');
+  tb_char(out, '\'');
+}
+
+/* One integer-class value of kind `kind`; `flags` is the previous open
+ * flags (for 'o'). Returns 0 when the value is not shown at all. */
+static int
+format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const trace_format_options_t *options)
+{
+  switch (kind) {
+  case 'i':
+    tb_dec(out, (int)value);
+    break;
+  case 'l':
+    tb_dec(out, (long)value);
+    break;
+  case 'u':
+    tb_udec(out, (unsigned)value);
+    break;
+  case 'z':
+    tb_udec(out, (unsigned long)value);
+    break;
+  case 'x':
+    tb_hex(out, (unsigned long)value);
+    break;
+  case 'p':
+    if (value == 0)
+      tb_str(out, "NULL");
+    else
+      tb_hex(out, (unsigned long)value);
+    break;
+  case 's':
+    tb_cstring(out, value, options->string_size);
+    break;
+  case 'c':
+    tb_char_literal(out, (int)value);
+    break;
+  case 'b':
+    tb_str(out, (value & 0xff) ? "true" : "false");
+    break;
+  case 'o':
+    if ((flags & O_CREAT) == 0 && (flags & (O_TMPFILE & ~O_DIRECTORY)) == 0)
+      return 0;
+    tb_radix(out, (unsigned)value, 3, "0");
+    break;
+  case 'm':
+    tb_radix(out, (unsigned)value, 3, "0");
+    break;
+  default:
+    trace_format_flags(out, kind, (long)value);
+    break;
+  }
+  return 1;
+}
+
+static void
+format_raw_args(trace_buf_t *out, const pdi_cb_call_t *call, unsigned count)
+{
+  for (unsigned i = 0; i < count; i++) {
+    if (i)
+      tb_str(out, ", ");
+    tb_hex(out, (unsigned long)pdi_arg_int(call, i));
+  }
+}
+
+void
+trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto_t *proto,
+                  const trace_format_options_t *options)
+{
+  if (proto == NULL) {
+    format_raw_args(out, call, options->raw_args);
+    return;
+  }
+  const char *kind = proto->spec + (proto->spec[1] == '!' ? 2 : 1);
+  unsigned ints = 0, floats = 0, shown = 0;
+  long open_flags = 0;
+  for (; *kind; kind++) {
+    size_t before = out->len;
+    if (shown)
+      tb_str(out, ", ");
+    if (*kind == '.') {
+      tb_str(out, "...");
+    } else if (*kind == 'd' || *kind == 'g') {
+      double value = pdi_arg_double(call, floats++);
+      if (*kind == 'g') {
+        float narrow;
+        memcpy(&narrow, &value, sizeof narrow);
+        value = narrow;
+      }
+      tb_double(out, value);
+    } else {
+      uintptr_t value = pdi_arg_int(call, ints++);
+      if (*kind == 'O')
+        open_flags = (long)value;
+      if (!format_integer(out, *kind, value, open_flags, options)) {
+        out->len = before;
+        continue;
+      }
+    }
+    shown++;
+  }
+}
+
+static int
+failed(char kind, uintptr_t value)
+{
+  switch (kind) {
+  case 'i':
+    return (int)value == -1;
+  case 'l':
+  case 'z':
+    return (long)value == -1;
+  case 'p':
+  case 's':
+    return value == 0 || value == (uintptr_t)MAP_FAILED;
+  default:
+    return 0;
+  }
+}
+
+void
+trace_format_return(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto_t *proto, int error,
+                    const trace_format_options_t *options)
+{
+  if (proto == NULL) {
+    tb_hex(out, (unsigned long)pdi_ret_int(call));
+    return;
+  }
+  char kind = proto->spec[0];
+  if (kind == 'v') {
+    tb_str(out, "void");
+    return;
+  }
+  if (kind == 'd' || kind == 'g') {
+    double value = pdi_ret_double(call);
+    if (kind == 'g') {
+      float narrow;
+      memcpy(&narrow, &value, sizeof narrow);
+      value = narrow;
+    }
+    tb_double(out, value);
+    return;
+  }
+  uintptr_t value = pdi_ret_int(call);
+  format_integer(out, kind == 'o' ? 'm' : kind, value, 0, options);
+  if (proto->spec[1] == '!' && failed(kind, value)) {
+    const char *name = trace_errno_name(error);
+    tb_str(out, " errno ");
+    if (name != NULL)
+      tb_str(out, name);
+    else
+      tb_dec(out, error);
+  }
+}

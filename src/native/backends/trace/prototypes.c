@@ -1,0 +1,86 @@
+/* Prototype lookup: the user's prototypes (from pdi trace --prototypes)
+ * first, then the built-in table. Runs at init and cb_req time only. */
+#define _GNU_SOURCE
+#include "prototypes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "prototypes-table.h"
+
+static trace_proto_t *user_protos;
+static unsigned user_count;
+static char *user_text;
+
+static int
+valid_spec(const char *spec)
+{
+  static const char kinds[] = "vilzuxpscbdgaOomPMDTWAS.";
+  size_t n = strlen(spec);
+  if (n == 0 || spec[0] == '.' || strchr(kinds, spec[0]) == NULL)
+    return 0;
+  size_t i = spec[1] == '!' ? 2 : 1;
+  if (n - i > TRACE_MAX_PROTO_ARGS)
+    return 0;
+  for (; i < n; i++)
+    if (spec[i] == 'v' || strchr(kinds, spec[i]) == NULL || (spec[i] == '.' && i != n - 1))
+      return 0;
+  return 1;
+}
+
+int
+trace_protos_load(const char *text)
+{
+  if (text == NULL || *text == '\0')
+    return 0;
+  user_text = strdup(text);
+  size_t entries = 1;
+  for (const char *c = text; *c; c++)
+    entries += *c == ';';
+  user_protos = calloc(entries, sizeof *user_protos);
+  if (user_text == NULL || user_protos == NULL)
+    return -1;
+  char *save = NULL;
+  for (char *entry = strtok_r(user_text, ";", &save); entry != NULL; entry = strtok_r(NULL, ";", &save)) {
+    char *equals = strchr(entry, '=');
+    if (equals == NULL || equals == entry || !valid_spec(equals + 1))
+      return -1;
+    *equals = '\0';
+    user_protos[user_count++] = (trace_proto_t){entry, equals + 1};
+  }
+  return 0;
+}
+
+static int
+compare_name(const void *key, const void *entry)
+{
+  return strcmp(key, ((const trace_proto_t *)entry)->name);
+}
+
+unsigned
+trace_proto_find(const char *name)
+{
+  for (unsigned i = 0; i < user_count; i++)
+    if (strcmp(user_protos[i].name, name) == 0)
+      return 1 + i;
+  const trace_proto_t *found =
+      bsearch(name, trace_builtin_protos, trace_builtin_protos_count, sizeof *found, compare_name);
+  return found ? 1 + user_count + (unsigned)(found - trace_builtin_protos) : 0;
+}
+
+const trace_proto_t *
+trace_proto_at(unsigned number)
+{
+  if (number == 0)
+    return NULL;
+  if (number <= user_count)
+    return &user_protos[number - 1];
+  number -= 1 + user_count;
+  return number < trace_builtin_protos_count ? &trace_builtin_protos[number] : NULL;
+}
+
+unsigned
+trace_builtin_count(void)
+{
+  return trace_builtin_protos_count;
+}

@@ -1,0 +1,40 @@
+/* Prototypes of the trace backend: how to show a function's arguments and
+ * return value. A prototype's spec is a string of kind letters: the return
+ * kind, an optional '!' (a failing call, -1 or NULL, sets errno), then one
+ * letter per argument:
+ *
+ *   v void (return only)       i int              l long, ssize_t, off_t
+ *   u unsigned int             z size_t, unsigned long
+ *   x unsigned long in hex     p pointer (hex, NULL)
+ *   s const char * (quoted string, read safely, bounded)
+ *   c char (an int shown as 'c')   b bool          d double     g float
+ *   a directory fd (AT_FDCWD)  O open flags       o open mode (only with O_CREAT/O_TMPFILE)
+ *   m mode (octal)             P mmap prot        M mmap flags
+ *   D address family           T socket type      W lseek whence
+ *   A access mode              S signal number    . variadic (shows "...")
+ *
+ * Integer-class letters take the next integer argument register, d and g
+ * the next floating-point one. */
+#ifndef PDI_TRACE_PROTOTYPES_H
+#define PDI_TRACE_PROTOTYPES_H
+
+#define TRACE_MAX_PROTO_ARGS 12
+
+typedef struct trace_proto {
+  const char *name;
+  const char *spec;
+} trace_proto_t;
+
+/* Reads the user's prototypes ("name=spec;name=spec", as pdi trace writes
+ * PDI_TRACE_PROTOTYPES); they take precedence over the built-in ones.
+ * Returns 0, or -1 when the text is malformed. */
+int trace_protos_load(const char *text);
+
+/* The prototype of `name` as a small positive number (0: none), and back. */
+unsigned trace_proto_find(const char *name);
+const trace_proto_t *trace_proto_at(unsigned number);
+
+/* The built-in table, for tests and documentation. */
+unsigned trace_builtin_count(void);
+
+#endif
