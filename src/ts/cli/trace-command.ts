@@ -5,6 +5,7 @@ import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
 import {runProgram} from '../launch/run.js';
 import {temporaryDirectory} from '../launch/temporary.js';
+import {encodePrototypes, loadPrototypes} from '../trace/prototypes.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
@@ -21,36 +22,81 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-/** `pdi trace [-o FILE] [--object OBJ] [--args N] -- PROGRAM [ARGS...]`: the trace backend on one object's imports. */
+const usage = '[-o FILE] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
+
+/** A whole number in [low, high] given to `option`, or a one-line error. */
+function bounded(option: string, text: string, low: number, high: number): number {
+	const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+	if (!Number.isInteger(value) || value < low || value > high) {
+		throw new PdiError(`${option}: expected ${low} to ${high}, got '${text}'`);
+	}
+
+	return value;
+}
+
+/** Checks a `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) and returns it unchanged. */
+function checkFunctions(list: string): string {
+	for (const entry of list.split(',')) {
+		const [functions, object, extra] = entry.replace(/^!/, '').split('@');
+		if (entry === '' || (functions === '' && object === undefined) || object === '' || extra !== undefined) {
+			throw new PdiError(`-e: '${entry}' in '${list}' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)`);
+		}
+	}
+
+	return list;
+}
+
+type TraceCliOptions = {
+	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
+	stringSize: string; depth?: string; args: string; prototypes?: string;
+};
+
+/** The trace backend's settings (src/native/backends/trace/trace.c) for the command's options. */
+function backendEnvironment(options: TraceCliOptions): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {
+		PDI_TRACE_ARGS: String(bounded('--args', options.args, 0, 6)),
+		PDI_TRACE_STRING_SIZE: String(bounded('-s', options.stringSize, 0, 4096)),
+		PDI_TRACE_TIME: options.time ? '1' : '0',
+		PDI_TRACE_TIMESTAMP: options.timestamp ? '1' : '0',
+		PDI_TRACE_DEPTH: options.depth === undefined ? '-1' : String(bounded('--depth', options.depth, 0, 1_000_000)),
+		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : checkFunctions(options.functions),
+		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
+	};
+	if (options.output) {
+		checkOutputFile(options.output);
+		env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
+	}
+
+	return env;
+}
+
+/** `pdi trace [options] -- PROGRAM [ARGS...]`: the trace backend on the imports of the chosen objects (docs/trace.md). */
 export function registerTraceCommand(cli: Command): void {
 	cli.command('trace')
-		.description('log every imported call of an object (default: the program) with its arguments and result, in-process')
-		.usage('[-o FILE] [--object OBJ] [--args N] -- PROGRAM [ARGS...]')
+		.description('log the imported calls of objects (default: the program) with decoded arguments and results, in-process')
+		.usage(usage)
 		.option('-o, --output <file>', 'write the trace to FILE (default: stderr)')
-		.option('--object <pattern>', 'the object whose imports are traced ($main, a soname, a path or a glob)', '$main')
-		.option('--args <n>', 'integer arguments shown per call (0-6)', '3')
+		.option('--object <pattern>', 'an object whose imports are traced ($main, a soname, a path or a glob; repeatable; default $main)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+		.option('-e, --functions <list>', 'comma-separated globs over function names; !GLOB excludes; GLOB@OBJ keeps calls into callee object OBJ')
+		.option('-T, --time', 'show each call\'s duration')
+		.option('-t, --timestamp', 'show each call\'s start, seconds since the program started')
+		.option('-s, --string-size <n>', 'bytes shown of decoded strings (0-4096)', '32')
+		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
+		.option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)', '3')
+		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {
-			const [program, ...args] = requireProgram(command, 'pdi trace [-o FILE] [--object OBJ] [--args N] -- PROGRAM [ARGS...]');
-
-			const shown = Number(options.args);
-			if (!Number.isInteger(shown) || shown < 0 || shown > 6) {
-				throw new PdiError(`--args: expected 0 to 6, got '${options.args}'`);
-			}
-
-			const env: NodeJS.ProcessEnv = {...process.env, PDI_TRACE_ARGS: String(shown)};
-			if (options.output) {
-				checkOutputFile(options.output);
-				env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
-			}
+			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
+			const env: NodeJS.ProcessEnv = {...process.env, ...backendEnvironment(options)};
+			const objects = options.object.length > 0 ? [...new Set(options.object)] : ['$main'];
 
 			const scratch = temporaryDirectory('pdi-trace-');
 			try {
 				const reportFile = path.join(scratch.path, 'start.json');
-				const alwaysMatches = options.object === '$main' || options.object === '*';
-				if (!alwaysMatches) {
-					Object.assign(env, {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.object, PDI_INSPECT_RUN: '1'});
+				const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
+				if (checked !== undefined) {
+					Object.assign(env, {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1'});
 				}
 
 				process.exitCode = await runProgram(program, args, {
@@ -59,11 +105,11 @@ export function registerTraceCommand(cli: Command): void {
 						// A tracer wants deep programs whole: 64 KiB per thread holds about 600 nested calls.
 						options: {cbStackSize: traceStackSize},
 						backends: [{name: 'trace', library: 'trace'}],
-						rules: [{callback: {object: options.object, backend: 'trace'}}],
+						rules: objects.map(object => ({callback: {object, backend: 'trace'}})),
 					},
 				});
-				if (!alwaysMatches && reportMatched(reportFile) === false) {
-					process.stderr.write(`pdi: warning: no object loaded at start matches --object '${options.object}', so nothing of it was traced (objects opened later would be)\n`);
+				if (checked !== undefined && reportMatched(reportFile) === false) {
+					process.stderr.write(`pdi: warning: no object loaded at start matches --object '${checked}', so nothing of it was traced (objects opened later would be)\n`);
 				}
 			} finally {
 				scratch.remove();

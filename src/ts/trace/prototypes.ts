@@ -1,0 +1,279 @@
+import {readFileSync} from 'node:fs';
+import {fileSystemReason, PdiError} from '../errors.js';
+
+/**
+ * One declaration of a `--prototypes` file, compiled to the trace backend's
+ * spec letters (src/native/backends/trace/prototypes.h): the return kind,
+ * then one letter per parameter (`.` for `...`).
+ */
+export type TracePrototype = {name: string; spec: string};
+
+/** Most parameters the backend decodes (TRACE_MAX_PROTO_ARGS). */
+const maxParameters = 12;
+
+type Token = {text: string; column: number};
+
+/** A `--prototypes` file that cannot be used; the message is `FILE:LINE:COL: reason`. */
+export class PrototypeError extends PdiError {
+	override name = 'PrototypeError';
+}
+
+const words = new Map<string, string>([
+	['void', 'v'], ['_Bool', 'b'], ['bool', 'b'], ['float', 'g'], ['double', 'd'],
+	['int8_t', 'i'], ['int16_t', 'i'], ['int32_t', 'i'], ['pid_t', 'i'],
+	['uint8_t', 'u'], ['uint16_t', 'u'], ['uint32_t', 'u'], ['uid_t', 'u'], ['gid_t', 'u'], ['mode_t', 'm'],
+	['int64_t', 'l'], ['ssize_t', 'l'], ['off_t', 'l'], ['intptr_t', 'l'], ['ptrdiff_t', 'l'], ['time_t', 'l'], ['intmax_t', 'l'],
+	['uint64_t', 'z'], ['size_t', 'z'], ['uintptr_t', 'z'], ['uintmax_t', 'z'],
+]);
+const integerWords = new Set(['char', 'short', 'int', 'long', 'signed', 'unsigned']);
+const qualifiers = new Set(['const', 'volatile', 'restrict', '__restrict', 'extern']);
+
+function tokenize(text: string, fail: (column: number, message: string) => never): Token[] {
+	const tokens: Token[] = [];
+	const pattern = /\s+|([A-Za-z_]\w*|\.\.\.|[*(),;[\]]|\d+)|(.)/gy;
+	for (let match = pattern.exec(text); match !== null && match.index < text.length; match = pattern.exec(text)) {
+		if (match[2] !== undefined) {
+			fail(match.index + 1, `unexpected '${match[2]}'`);
+		}
+
+		if (match[1] !== undefined) {
+			tokens.push({text: match[1], column: match.index + 1});
+		}
+	}
+
+	return tokens;
+}
+
+/** The spec letter of a base type (words without qualifiers, struct tags folded) and its pointer depth. */
+function kindOf(base: Token[], pointers: number, constChar: boolean, fail: (column: number, message: string) => never): string {
+	const at = base[0]?.column ?? 1;
+	const names = base.map(token => token.text);
+	if (pointers > 0) {
+		return pointers === 1 && constChar && names.length === 1 && names[0] === 'char' ? 's' : 'p';
+	}
+
+	const spelled = names.join(' ');
+	if (names[0] === 'struct' || names[0] === 'union') {
+		fail(at, `'${spelled}' passed by value cannot be decoded (pass a pointer, or declare it void *)`);
+	}
+
+	if (names[0] === 'enum') {
+		return 'i';
+	}
+
+	if (names.length === 1 && words.has(spelled)) {
+		return words.get(spelled)!;
+	}
+
+	if (names.length === 0 || !names.every(name => integerWords.has(name))) {
+		const unknown = base.find(token => !integerWords.has(token.text)) ?? base[0];
+		fail(unknown?.column ?? at, unknown ? `unknown type '${unknown.text}' (use a C base type, or void * for pointers)` : 'missing type');
+	}
+
+	const unsigned = names.includes('unsigned');
+	const longs = names.filter(name => name === 'long').length;
+	if (longs > 0) {
+		return unsigned ? 'z' : 'l';
+	}
+
+	if (names.includes('char') && !names.includes('int') && !names.includes('short')) {
+		return unsigned ? 'u' : 'c';
+	}
+
+	return unsigned ? 'u' : 'i';
+}
+
+/** A type and an optional name (`const char *name`, `unsigned long`, `struct x *p`, `int v[]`). */
+function parseTyped(tokens: Token[], wantName: boolean, fail: (column: number, message: string) => never): {kind: string; name: Token | undefined} {
+	const base: Token[] = [];
+	let pointers = 0;
+	let constChar = false;
+	let sawConst = false;
+	let name: Token | undefined;
+	for (let index = 0; index < tokens.length; index++) {
+		const token = tokens[index]!;
+		if (token.text === '*') {
+			pointers++;
+			constChar ||= sawConst && pointers === 1;
+		} else if (token.text === '[') {
+			const close = tokens.findIndex((other, at) => at > index && other.text === ']');
+			if (close < 0) {
+				fail(token.column, 'missing \']\'');
+			}
+
+			pointers++;
+			constChar ||= sawConst && pointers === 1;
+			index = close;
+		} else if (token.text === '(' || token.text === ')') {
+			fail(token.column, 'function pointers cannot be decoded (declare the parameter void *)');
+		} else if (qualifiers.has(token.text)) {
+			sawConst ||= token.text === 'const' && pointers === 0;
+		} else if (!/^[A-Za-z_]/.test(token.text)) {
+			fail(token.column, `unexpected '${token.text}'`);
+		} else if (token.text === 'struct' || token.text === 'union' || token.text === 'enum') {
+			const tag = tokens[index + 1];
+			if (tag === undefined || !/^[A-Za-z_]/.test(tag.text)) {
+				fail(tag?.column ?? token.column, `missing the ${token.text} tag`);
+			}
+
+			base.push(token, tag);
+			index++;
+		} else if (base.length > 0 && (pointers > 0 || isName(base, token))) {
+			if (name !== undefined || !wantName) {
+				fail(token.column, `unexpected '${token.text}'`);
+			}
+
+			name = token;
+		} else {
+			base.push(token);
+		}
+	}
+
+	return {kind: kindOf(base, pointers, constChar, fail), name};
+}
+
+/** Whether `token`, after the type words `base`, starts the declarator rather than continuing the type. */
+function isName(base: Token[], token: Token): boolean {
+	const last = base.at(-1)!.text;
+	const tagged = base.length >= 2 && ['struct', 'union', 'enum'].includes(base.at(-2)!.text);
+	return tagged || !integerWords.has(token.text) || !integerWords.has(last);
+}
+
+function splitParameters(tokens: Token[], fail: (column: number, message: string) => never): Token[][] {
+	const parameters: Token[][] = [[]];
+	for (const token of tokens) {
+		if (token.text === ',') {
+			if (parameters.at(-1)!.length === 0) {
+				fail(token.column, 'missing a parameter before \',\'');
+			}
+
+			parameters.push([]);
+		} else {
+			parameters.at(-1)!.push(token);
+		}
+	}
+
+	return parameters;
+}
+
+/** The spec letters of a parameter list (the tokens between the parentheses). */
+function parseParameters(tokens: Token[], close: Token, fail: (column: number, message: string) => never): string {
+	if (tokens.length === 0 || (tokens.length === 1 && tokens[0]!.text === 'void')) {
+		return '';
+	}
+
+	const parameters = splitParameters(tokens, fail);
+	if (parameters.at(-1)!.length === 0) {
+		fail(close.column, 'missing a parameter before \')\'');
+	}
+
+	let spec = '';
+	for (const [index, parameter] of parameters.entries()) {
+		if (parameter[0]!.text === '...') {
+			if (index !== parameters.length - 1 || parameter.length > 1 || index === 0) {
+				fail(parameter[0]!.column, '\'...\' must be the last parameter, after a named one');
+			}
+
+			spec += '.';
+			continue;
+		}
+
+		const {kind} = parseTyped(parameter, true, fail);
+		if (kind === 'v') {
+			fail(parameter[0]!.column, 'a parameter cannot be void');
+		}
+
+		spec += kind;
+	}
+
+	if (spec.replace('.', '').length > maxParameters) {
+		fail(tokens[0]!.column, `more than ${maxParameters} parameters cannot be decoded`);
+	}
+
+	return spec;
+}
+
+/** One declaration line: `TYPE NAME(PARAMETERS);` */
+function parseDeclaration(tokens: Token[], fail: (column: number, message: string) => never): TracePrototype {
+	const open = tokens.findIndex(token => token.text === '(');
+	if (open < 0) {
+		fail(tokens.at(-1)!.column, 'expected \'(\' after the function name');
+	}
+
+	const nameToken = tokens[open - 1];
+	if (nameToken === undefined || !/^[A-Za-z_]\w*$/.test(nameToken.text) || open < 2) {
+		fail(nameToken?.column ?? tokens[open]!.column, 'expected a return type and a function name before \'(\'');
+	}
+
+	const close = tokens.findIndex((token, index) => index > open && token.text === ')');
+	if (close < 0) {
+		fail(tokens.at(-1)!.column, 'missing \')\'');
+	}
+
+	const nested = tokens.find((token, index) => index > open && index < close && token.text === '(');
+	if (nested !== undefined) {
+		fail(nested.column, 'function pointers cannot be decoded (declare the parameter void *)');
+	}
+
+	const rest = tokens.slice(close + 1);
+	if (rest[0]?.text !== ';') {
+		fail(rest[0]?.column ?? tokens[close]!.column + 1, rest[0] ? `unexpected '${rest[0].text}'` : 'missing \';\'');
+	}
+
+	if (rest[1] !== undefined) {
+		fail(rest[1].column, `unexpected '${rest[1].text}'`);
+	}
+
+	const returned = parseTyped(tokens.slice(0, open - 1), false, fail).kind;
+	const parameters = parseParameters(tokens.slice(open + 1, close), tokens[close]!, fail);
+	return {name: nameToken.text, spec: returned + parameters};
+}
+
+/**
+ * Parses C declarations, one a line (`int my_func(const char *name, int count);`), `#` comments
+ * and blank lines ignored. Throws a {@link PrototypeError} `FILE:LINE:COL: reason` at the first error.
+ */
+export function parsePrototypes(text: string, file: string): TracePrototype[] {
+	const prototypes: TracePrototype[] = [];
+	const seen = new Map<string, number>();
+	for (const [index, raw] of text.split('\n').entries()) {
+		const line = index + 1;
+		const fail = (column: number, message: string): never => {
+			throw new PrototypeError(`${file}:${line}:${column}: ${message}`);
+		};
+
+		const hash = raw.indexOf('#');
+		const tokens = tokenize(hash < 0 ? raw : raw.slice(0, hash), fail);
+		if (tokens.length === 0) {
+			continue;
+		}
+
+		const prototype = parseDeclaration(tokens, fail);
+		const first = seen.get(prototype.name);
+		if (first !== undefined) {
+			fail(tokens.find(token => token.text === prototype.name)!.column, `'${prototype.name}' is already declared on line ${first}`);
+		}
+
+		seen.set(prototype.name, line);
+		prototypes.push(prototype);
+	}
+
+	return prototypes;
+}
+
+/** Reads and parses a `--prototypes` file. */
+export function loadPrototypes(file: string): TracePrototype[] {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch (error) {
+		throw new PdiError(`${file}: ${fileSystemReason(error)}`, {cause: error});
+	}
+
+	return parsePrototypes(text, file);
+}
+
+/** The backend's PDI_TRACE_PROTOTYPES text: `name=spec;name=spec`. */
+export function encodePrototypes(prototypes: readonly TracePrototype[]): string {
+	return prototypes.map(({name, spec}) => `${name}=${spec}`).join(';');
+}
