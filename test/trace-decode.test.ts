@@ -1,0 +1,145 @@
+import {execFileSync} from 'node:child_process';
+import {readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {parsePrototypes} from '../src/ts/trace/prototypes.js';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+
+const traceprog = path.join(fixtures, 'trace', 'traceprog');
+const scratch = scratchDirectory('pdi-trace-decode-');
+const bareOutput = execFileSync(traceprog, {encoding: 'utf8'});
+
+/** `pdi trace OPTIONS -- PROGRAM` with the trace in a file: the run and the trace's lines. */
+async function trace(options: readonly string[], command: readonly string[] = [traceprog]) {
+	const file = path.join(scratch, `trace-${Math.random().toString(36).slice(2)}.txt`);
+	const run = await pdi(['trace', '-o', file, ...options, '--', ...command], {timeout: 30_000});
+	const lines = run.code === 0 ? readFileSync(file, 'utf8').split('\n').filter(line => line !== '') : [];
+	return {run, lines};
+}
+
+/** The part of a line after `PID TID ` (and the indentation). */
+function call(line: string): string {
+	return line.replace(/^\d+ \d+ (\d+\.\d{6} )?\s*/, '');
+}
+
+test('pdi trace -e \'open*,read,close\' -- cat /etc/hostname decodes the file name and the open flags', async t => {
+	const {run, lines} = await trace(['-e', 'open*,read,close'], ['cat', '/etc/hostname']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, readFileSync('/etc/hostname', 'utf8'));
+	t.true(lines.some(line => /^cat!open(at)?\((AT_FDCWD, )?"\/etc\/hostname", O_RDONLY\) = (\d+)$/.test(call(line))), lines.join('\n'));
+	const fd = lines.map(line => /O_RDONLY\) = (\d+)$/.exec(line)?.[1]).find(Boolean);
+	t.true(lines.some(line => new RegExp(`^cat!read\\(${fd}, 0x[\\da-f]+, \\d+\\) = [1-9]\\d*$`).test(call(line))), lines.join('\n'));
+	t.true(lines.some(line => call(line) === `cat!close(${fd}) = 0`), lines.join('\n'));
+	t.deepEqual(lines.filter(line => !/^cat!(open\w*|read|close)\(/.test(call(line))), []);
+	const [pid, tid] = lines[0]!.split(' ');
+	t.is(pid, tid);
+	t.true(lines.every(line => line.startsWith(`${pid} ${tid} `)));
+});
+
+test('strings are quoted, escaped and cut at -s with ...', async t => {
+	const cut = await trace(['-s', '8', '-e', 'strlen,access']);
+	t.is(cut.run.code, 0, cut.run.stderr);
+	t.true(cut.lines.map(call).includes('traceprog!strlen("abcdefgh"...) = 62'), cut.lines.join('\n'));
+	t.true(cut.lines.map(call).includes(String.raw`traceprog!access("no\tsuch\n"..., F_OK) = -1 errno ENOENT`), cut.lines.join('\n'));
+	const whole = await trace(['-e', 'strlen,access']);
+	t.true(whole.lines.map(call).includes('traceprog!strlen("abcdefghijklmnopqrstuvwxyz012345"...) = 62'), whole.lines.join('\n'));
+	t.true(whole.lines.map(call).includes(String.raw`traceprog!access("no\tsuch\nfile", F_OK) = -1 errno ENOENT`), whole.lines.join('\n'));
+});
+
+test('an invalid string pointer shows as its address, with the errno of the failed call, and the program runs unchanged', async t => {
+	const {run, lines} = await trace(['--object', '*']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, bareOutput);
+	t.true(lines.map(call).includes('traceprog!access(0x8, F_OK) = -1 errno EFAULT'), lines.join('\n'));
+	t.true(lines.some(line => /^traceprog!printf\("access %d %s\\n", \.\.\.\) = 17$/.test(call(line))), lines.join('\n'));
+});
+
+test('--prototypes decodes the fixture library\'s own function; without it, registers in hex', async t => {
+	const file = path.join(scratch, 'tracelib.h');
+	writeFileSync(file, '# the fixture library\n\nint tl_greet(const char *name, int count); # strlen(name) * count\n');
+	const decoded = await trace(['--prototypes', file, '-e', 'tl_*']);
+	t.is(decoded.run.code, 0, decoded.run.stderr);
+	t.deepEqual(decoded.lines.map(call), ['traceprog!tl_greet("world", 3) = 15']);
+	const raw = await trace(['--args', '2', '-e', 'tl_*']);
+	t.regex(call(raw.lines[0]!), /^traceprog!tl_greet\(0x[\da-f]+, 0x3\) = 0xf$/);
+});
+
+test('--prototypes errors name FILE:LINE:COL', async t => {
+	const file = path.join(scratch, 'bad.h');
+	writeFileSync(file, 'int good(int x);\n\nint bad(struct point p);\n');
+	const result = await pdi(['trace', '--prototypes', file, '--', traceprog]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: ${file}:3:9: 'struct point' passed by value cannot be decoded (pass a pointer, or declare it void *)\n`);
+	const missing = await pdi(['trace', '--prototypes', path.join(scratch, 'none.h'), '--', traceprog]);
+	t.is(missing.stderr, `pdi: ${path.join(scratch, 'none.h')}: no such file or directory\n`);
+});
+
+test('the prototype parser maps C types to the backend\'s kinds', t => {
+	const text = 'const char *f(char const *a, char *b, unsigned long c, size_t d, long long e, unsigned char g, FILE *h, double i, float j, enum e k, _Bool l, int m[], ...);\nvoid g(void);\n';
+	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'sspzzlupdgibp.'}, {name: 'g', spec: 'v'}]);
+	for (const [bad, message] of [
+		['int f(my_t x);', 'p.h:1:7: unknown type \'my_t\' (use a C base type, or void * for pointers)'],
+		['int f(int x)', 'p.h:1:13: missing \';\''],
+		['int f(int (*cb)(int));', 'p.h:1:11: function pointers cannot be decoded (declare the parameter void *)'],
+		['int f(...);', 'p.h:1:7: \'...\' must be the last parameter, after a named one'],
+		['int f(int x);\nint f(int y);', 'p.h:2:5: \'f\' is already declared on line 1'],
+	] as const) {
+		t.throws(() => parsePrototypes(bad, 'p.h'), {message});
+	}
+});
+
+test('-e exclusions and @OBJECT select by function name and callee object, at every object', async t => {
+	const none = await trace(['-e', '!*', '--object', '*']);
+	t.is(none.run.code, 0, none.run.stderr);
+	t.is(none.run.stdout, bareOutput);
+	t.deepEqual(none.lines, []);
+	const noStrings = await trace(['-e', '!str*,!printf']);
+	t.true(noStrings.lines.length > 0);
+	t.deepEqual(noStrings.lines.filter(line => /!(str\w*|printf)\(/.test(line)), []);
+	const libc = await trace(['-e', '*@libc.so.6', '--object', '$main']);
+	t.true(libc.lines.some(line => call(line).startsWith('traceprog!qsort(')));
+	t.deepEqual(libc.lines.filter(line => line.includes('tl_greet')), []);
+	const own = await trace(['-e', '*@libtracelib.so']);
+	t.deepEqual(own.lines.map(line => call(line).replace(/\(.*/, '')), ['traceprog!tl_greet']);
+});
+
+test('-T and -t show durations and start times in seconds, µs resolution', async t => {
+	const {run, lines} = await trace(['-T', '-t', '-e', 'qsort,strcmp']);
+	t.is(run.code, 0, run.stderr);
+	const parsed = lines.map(line => /^\d+ \d+ (\d+\.\d{6}) +traceprog!(\w+)\(.*\) = .* <(\d+\.\d{6})>$/.exec(line));
+	t.true(parsed.every(Boolean), lines.join('\n'));
+	const calls = parsed.map(match => ({start: Number(match![1]), name: match![2], duration: Number(match![3])}));
+	t.deepEqual(calls.map(entry => entry.name), ['strcmp', 'strcmp', 'strcmp', 'qsort']);
+	const qsort = calls.at(-1)!;
+	for (const entry of calls) {
+		t.true(entry.start < 10 && entry.duration < 10);
+		t.true(entry.start >= qsort.start && entry.start + entry.duration <= qsort.start + qsort.duration + 0.000_002);
+	}
+});
+
+test('calls are indented by depth; --depth 0 keeps only the outermost', async t => {
+	const all = await trace(['-e', 'qsort,strcmp']);
+	t.is(all.lines.length, 4);
+	t.true(all.lines.slice(0, 3).every(line => /^\d+ \d+ {3}traceprog!strcmp\("\w+", "\w+"\) = -?\d+$/.test(line)), all.lines.join('\n'));
+	t.regex(all.lines[3]!, /^\d+ \d+ traceprog!qsort\(0x[\da-f]+, 3, 8, 0x[\da-f]+\) = void$/);
+	const outer = await trace(['--depth', '0', '-e', 'qsort,strcmp']);
+	t.is(outer.run.stdout, bareOutput);
+	t.deepEqual(outer.lines.map(line => call(line).replace(/\(.*/, '')), ['traceprog!qsort']);
+	const nested = await trace(['--depth', '1', '--object', '*', '-e', 'tl_greet,strlen']);
+	t.true(nested.lines.some(line => /^\d+ \d+ {3}libtracelib\.so!strlen\("world"\) = 5$/.test(line)), nested.lines.join('\n'));
+});
+
+test('pdi trace refuses bad -s, --depth and -e values in one line', async t => {
+	for (const [args, message] of [
+		[['-s', 'x'], 'pdi: -s: expected 0 to 4096, got \'x\'\n'],
+		[['--depth', '-1'], 'pdi: --depth: expected 0 to 1000000, got \'-1\'\n'],
+		[['-e', 'a,,b'], 'pdi: -e: \'\' in \'a,,b\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],
+		[['-e', 'a@'], 'pdi: -e: \'a@\' in \'a@\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],
+	] as const) {
+		const result = await pdi(['trace', ...args, '--', traceprog]);
+		t.is(result.code, 2);
+		t.is(result.stderr, message);
+	}
+});
