@@ -143,3 +143,14 @@ test('pdi trace refuses bad -s, --depth and -e values in one line', async t => {
 		t.is(result.stderr, message);
 	}
 });
+
+test('open, mmap and socket arguments show as flag names', async t => {
+	const target = path.join(scratch, 'created');
+	const script = `import os, socket; os.open(${JSON.stringify(target)}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640); socket.socket(socket.AF_INET, socket.SOCK_STREAM)`;
+	const {run, lines} = await trace(['-s', '256', '-e', 'open*,mmap*,socket'], ['/usr/bin/python3', '-c', script]);
+	t.is(run.code, 0, run.stderr);
+	const calls = lines.map(call);
+	t.true(calls.some(line => new RegExp(`!open(64)?\\("${target}", O_WRONLY\\|O_CREAT\\|O_TRUNC\\|O_CLOEXEC, 0640\\) = \\d+$`).test(line)), calls.join('\n'));
+	t.true(calls.some(line => /!socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC, 0\) = \d+$/.test(line)), calls.join('\n'));
+	t.true(calls.some(line => /!mmap(64)?\(NULL, \d+, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[\da-f]+$/.test(line)), calls.join('\n'));
+});
