@@ -116,7 +116,8 @@
         "src/native/backends/trace/prototypes.c",
         "src/native/backends/trace/prototypes-table.c"
       ],
-      "ldflags": ["-Wl,-z,defs"]
+      "ldflags": ["-Wl,-z,defs"],
+      "libraries": ["-lpthread"]
     },
     {
       "target_name": "pdi-backend-noop",

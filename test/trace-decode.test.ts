@@ -12,9 +12,9 @@ const scratch = scratchDirectory('pdi-trace-decode-');
 const bareOutput = execFileSync(traceprog, {encoding: 'utf8'});
 
 /** `pdi trace OPTIONS -- PROGRAM` with the trace in a file: the run and the trace's lines. */
-async function trace(options: readonly string[], command: readonly string[] = [traceprog]) {
+async function trace(options: readonly string[], command: readonly string[] = [traceprog], env: NodeJS.ProcessEnv = {}) {
 	const file = path.join(scratch, `trace-${Math.random().toString(36).slice(2)}.txt`);
-	const run = await pdi(['trace', '-o', file, ...options, '--', ...command], {timeout: 30_000});
+	const run = await pdi(['trace', '-o', file, ...options, '--', ...command], {timeout: 30_000, env: {...process.env, ...env}});
 	const lines = run.code === 0 ? readFileSync(file, 'utf8').split('\n').filter(line => line !== '') : [];
 	return {run, lines};
 }
@@ -54,6 +54,10 @@ test('an invalid string pointer shows as its address, with the errno of the fail
 	t.is(run.stdout, bareOutput);
 	t.true(lines.map(call).includes('traceprog!access(0x8, F_OK) = -1 errno EFAULT'), lines.join('\n'));
 	t.true(lines.some(line => /^traceprog!printf\("access %d %s\\n", \.\.\.\) = 17$/.test(call(line))), lines.join('\n'));
+	// Where process_vm_readv is refused, strings are probed through a pipe: the same text.
+	const probed = await trace(['--object', '*'], [traceprog], {PDI_TRACE_PROBE: 'pipe'});
+	t.is(probed.run.stdout, bareOutput);
+	t.deepEqual(probed.lines.map(call).filter(line => !/0x[\da-f]{6,}/.test(line)), lines.map(call).filter(line => !/0x[\da-f]{6,}/.test(line)));
 });
 
 test('--prototypes decodes the fixture library\'s own function; without it, registers in hex', async t => {
@@ -101,6 +105,8 @@ test('-e exclusions and @OBJECT select by function name and callee object, at ev
 	const libc = await trace(['-e', '*@libc.so.6', '--object', '$main']);
 	t.true(libc.lines.some(line => call(line).startsWith('traceprog!qsort(')));
 	t.deepEqual(libc.lines.filter(line => line.includes('tl_greet')), []);
+	const both = await trace(['--object', '$main', '--object', 'libtracelib.so', '-e', 'strlen']);
+	t.deepEqual(both.lines.map(line => call(line).replace(/\(.*/, '')), ['traceprog!strlen', 'libtracelib.so!strlen']);
 	const own = await trace(['-e', '*@libtracelib.so']);
 	t.deepEqual(own.lines.map(line => call(line).replace(/\(.*/, '')), ['traceprog!tl_greet']);
 });

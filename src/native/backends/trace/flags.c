@@ -13,16 +13,23 @@ typedef struct named {
   const char *name;
 } named_t;
 
-#define NAMED(x) {x, #x}
-#define END {0, NULL}
+#define NAMED(x)                                                                                                       \
+  {                                                                                                                    \
+    x, #x                                                                                                              \
+  }
+#define END                                                                                                            \
+  {                                                                                                                    \
+    0, NULL                                                                                                            \
+  }
 
 static const named_t open_flags[] = {
-    NAMED(O_CREAT),     NAMED(O_EXCL),    NAMED(O_NOCTTY),   NAMED(O_TRUNC),     NAMED(O_APPEND),
-    NAMED(O_NONBLOCK),  NAMED(O_SYNC),    NAMED(O_DSYNC),    NAMED(O_ASYNC),     NAMED(O_DIRECT),
-    NAMED(O_LARGEFILE), NAMED(O_TMPFILE), NAMED(O_DIRECTORY), NAMED(O_NOFOLLOW), NAMED(O_NOATIME),
-    NAMED(O_CLOEXEC),   NAMED(O_PATH),    END};
+    NAMED(O_CREAT),     NAMED(O_EXCL),     NAMED(O_NOCTTY),  NAMED(O_TRUNC),   NAMED(O_APPEND),    NAMED(O_NONBLOCK),
+    NAMED(O_SYNC),      NAMED(O_DSYNC),    NAMED(O_ASYNC),   NAMED(O_DIRECT),  NAMED(O_LARGEFILE), NAMED(O_TMPFILE),
+    NAMED(O_DIRECTORY), NAMED(O_NOFOLLOW), NAMED(O_NOATIME), NAMED(O_CLOEXEC), NAMED(O_PATH),      END};
 static const named_t access_modes[] = {NAMED(O_RDONLY), NAMED(O_WRONLY), NAMED(O_RDWR), END};
-static const named_t prot_flags[] = {NAMED(PROT_READ), NAMED(PROT_WRITE), NAMED(PROT_EXEC),
+static const named_t prot_flags[] = {NAMED(PROT_READ),
+                                     NAMED(PROT_WRITE),
+                                     NAMED(PROT_EXEC),
 #ifdef PROT_GROWSDOWN
                                      NAMED(PROT_GROWSDOWN),
 #endif
@@ -35,31 +42,41 @@ static const named_t map_types[] = {NAMED(MAP_SHARED), NAMED(MAP_PRIVATE),
                                     NAMED(MAP_SHARED_VALIDATE),
 #endif
                                     END};
-static const named_t map_flags[] = {NAMED(MAP_FIXED),     NAMED(MAP_ANONYMOUS), NAMED(MAP_NORESERVE),
-                                    NAMED(MAP_POPULATE),  NAMED(MAP_GROWSDOWN), NAMED(MAP_DENYWRITE),
-                                    NAMED(MAP_EXECUTABLE), NAMED(MAP_LOCKED),   NAMED(MAP_NONBLOCK),
-                                    NAMED(MAP_STACK),     NAMED(MAP_HUGETLB),
+static const named_t map_flags[] = {NAMED(MAP_FIXED),
+                                    NAMED(MAP_ANONYMOUS),
+                                    NAMED(MAP_NORESERVE),
+                                    NAMED(MAP_POPULATE),
+                                    NAMED(MAP_GROWSDOWN),
+                                    NAMED(MAP_DENYWRITE),
+                                    NAMED(MAP_EXECUTABLE),
+                                    NAMED(MAP_LOCKED),
+                                    NAMED(MAP_NONBLOCK),
+                                    NAMED(MAP_STACK),
+                                    NAMED(MAP_HUGETLB),
 #ifdef MAP_FIXED_NOREPLACE
                                     NAMED(MAP_FIXED_NOREPLACE),
 #endif
                                     END};
-static const named_t families[] = {NAMED(AF_UNSPEC), NAMED(AF_UNIX),   NAMED(AF_INET),   NAMED(AF_INET6),
+static const named_t families[] = {NAMED(AF_UNSPEC),  NAMED(AF_UNIX),   NAMED(AF_INET),      NAMED(AF_INET6),
                                    NAMED(AF_NETLINK), NAMED(AF_PACKET), NAMED(AF_BLUETOOTH), END};
-static const named_t socket_types[] = {NAMED(SOCK_STREAM), NAMED(SOCK_DGRAM), NAMED(SOCK_RAW), NAMED(SOCK_RDM),
-                                       NAMED(SOCK_SEQPACKET), END};
+static const named_t socket_types[] = {NAMED(SOCK_STREAM), NAMED(SOCK_DGRAM),     NAMED(SOCK_RAW),
+                                       NAMED(SOCK_RDM),    NAMED(SOCK_SEQPACKET), END};
 static const named_t socket_flags[] = {NAMED(SOCK_NONBLOCK), NAMED(SOCK_CLOEXEC), END};
-static const named_t whences[] = {NAMED(SEEK_SET), NAMED(SEEK_CUR), NAMED(SEEK_END),
+static const named_t whences[] = {NAMED(SEEK_SET),
+                                  NAMED(SEEK_CUR),
+                                  NAMED(SEEK_END),
 #ifdef SEEK_DATA
-                                  NAMED(SEEK_DATA), NAMED(SEEK_HOLE),
+                                  NAMED(SEEK_DATA),
+                                  NAMED(SEEK_HOLE),
 #endif
                                   END};
 static const named_t access_bits[] = {NAMED(R_OK), NAMED(W_OK), NAMED(X_OK), END};
-static const named_t signals[] = {
-    NAMED(SIGHUP),  NAMED(SIGINT),  NAMED(SIGQUIT), NAMED(SIGILL),    NAMED(SIGTRAP), NAMED(SIGABRT), NAMED(SIGBUS),
-    NAMED(SIGFPE),  NAMED(SIGKILL), NAMED(SIGUSR1), NAMED(SIGSEGV),   NAMED(SIGUSR2), NAMED(SIGPIPE), NAMED(SIGALRM),
-    NAMED(SIGTERM), NAMED(SIGCHLD), NAMED(SIGCONT), NAMED(SIGSTOP),   NAMED(SIGTSTP), NAMED(SIGTTIN), NAMED(SIGTTOU),
-    NAMED(SIGURG),  NAMED(SIGXCPU), NAMED(SIGXFSZ), NAMED(SIGVTALRM), NAMED(SIGPROF), NAMED(SIGWINCH), NAMED(SIGIO),
-    NAMED(SIGSYS),  END};
+static const named_t signals[] = {NAMED(SIGHUP),  NAMED(SIGINT),   NAMED(SIGQUIT), NAMED(SIGILL),  NAMED(SIGTRAP),
+                                  NAMED(SIGABRT), NAMED(SIGBUS),   NAMED(SIGFPE),  NAMED(SIGKILL), NAMED(SIGUSR1),
+                                  NAMED(SIGSEGV), NAMED(SIGUSR2),  NAMED(SIGPIPE), NAMED(SIGALRM), NAMED(SIGTERM),
+                                  NAMED(SIGCHLD), NAMED(SIGCONT),  NAMED(SIGSTOP), NAMED(SIGTSTP), NAMED(SIGTTIN),
+                                  NAMED(SIGTTOU), NAMED(SIGURG),   NAMED(SIGXCPU), NAMED(SIGXFSZ), NAMED(SIGVTALRM),
+                                  NAMED(SIGPROF), NAMED(SIGWINCH), NAMED(SIGIO),   NAMED(SIGSYS),  END};
 
 /* The name of value in an enumeration; 0 when it has none. */
 static int
@@ -129,29 +146,21 @@ trace_format_flags(trace_buf_t *out, char kind, long value)
     shown = one_of(out, map_types, value & MAP_TYPE);
     flag_set(out, map_flags, shown ? value & ~(long)MAP_TYPE : value, shown);
     break;
-  case 'D':
-    enumerated(out, families, (int)value);
-    break;
+  case 'D': enumerated(out, families, (int)value); break;
   case 'T':
     value = (unsigned)value;
     shown = (value & 0xf) != 0 && one_of(out, socket_types, value & 0xf);
     if (shown || (value & ~0xfl) != 0 || value == 0)
       flag_set(out, socket_flags, shown ? value & ~0xfl : value, shown);
     break;
-  case 'W':
-    enumerated(out, whences, (int)value);
-    break;
+  case 'W': enumerated(out, whences, (int)value); break;
   case 'A':
     if ((int)value == F_OK)
       tb_str(out, "F_OK");
     else
       flag_set(out, access_bits, (unsigned)value, 0);
     break;
-  case 'S':
-    enumerated(out, signals, (int)value);
-    break;
-  default:
-    tb_hex(out, (unsigned long)value);
-    break;
+  case 'S': enumerated(out, signals, (int)value); break;
+  default: tb_hex(out, (unsigned long)value); break;
   }
 }

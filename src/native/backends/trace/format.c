@@ -169,47 +169,27 @@ static int
 format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const trace_format_options_t *options)
 {
   switch (kind) {
-  case 'i':
-    tb_dec(out, (int)value);
-    break;
-  case 'l':
-    tb_dec(out, (long)value);
-    break;
-  case 'u':
-    tb_udec(out, (unsigned)value);
-    break;
-  case 'z':
-    tb_udec(out, (unsigned long)value);
-    break;
-  case 'x':
-    tb_hex(out, (unsigned long)value);
-    break;
+  case 'i': tb_dec(out, (int)value); break;
+  case 'l': tb_dec(out, (long)value); break;
+  case 'u': tb_udec(out, (unsigned)value); break;
+  case 'z': tb_udec(out, (unsigned long)value); break;
+  case 'x': tb_hex(out, (unsigned long)value); break;
   case 'p':
     if (value == 0)
       tb_str(out, "NULL");
     else
       tb_hex(out, (unsigned long)value);
     break;
-  case 's':
-    tb_cstring(out, value, options->string_size);
-    break;
-  case 'c':
-    tb_char_literal(out, (int)value);
-    break;
-  case 'b':
-    tb_str(out, (value & 0xff) ? "true" : "false");
-    break;
+  case 's': tb_cstring(out, value, options->string_size); break;
+  case 'c': tb_char_literal(out, (int)value); break;
+  case 'b': tb_str(out, (value & 0xff) ? "true" : "false"); break;
   case 'o':
     if ((flags & O_CREAT) == 0 && (flags & (O_TMPFILE & ~O_DIRECTORY)) == 0)
       return 0;
     tb_radix(out, (unsigned)value, 3, "0");
     break;
-  case 'm':
-    tb_radix(out, (unsigned)value, 3, "0");
-    break;
-  default:
-    trace_format_flags(out, kind, (long)value);
-    break;
+  case 'm': tb_radix(out, (unsigned)value, 3, "0"); break;
+  default: trace_format_flags(out, kind, (long)value); break;
   }
   return 1;
 }
@@ -266,16 +246,12 @@ static int
 failed(char kind, uintptr_t value)
 {
   switch (kind) {
-  case 'i':
-    return (int)value == -1;
+  case 'i': return (int)value == -1;
   case 'l':
-  case 'z':
-    return (long)value == -1;
+  case 'z': return (long)value == -1;
   case 'p':
-  case 's':
-    return value == 0 || value == (uintptr_t)MAP_FAILED;
-  default:
-    return 0;
+  case 's': return value == 0 || value == (uintptr_t)MAP_FAILED;
+  default: return 0;
   }
 }
 

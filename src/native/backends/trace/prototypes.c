@@ -63,8 +63,8 @@ trace_proto_find(const char *name)
   for (unsigned i = 0; i < user_count; i++)
     if (strcmp(user_protos[i].name, name) == 0)
       return 1 + i;
-  const trace_proto_t *found =
-      bsearch(name, trace_builtin_protos, trace_builtin_protos_count, sizeof *found, compare_name);
+  const trace_proto_t *found = bsearch(name, trace_builtin_protos, trace_builtin_protos_count, sizeof *found,
+                                       compare_name);
   return found ? 1 + user_count + (unsigned)(found - trace_builtin_protos) : 0;
 }
 

@@ -42,7 +42,6 @@ typedef struct frame {
 } frame_t;
 
 typedef struct thread_state {
-  pthread_t self;
   unsigned generation;
   pid_t tid;
   size_t top;
@@ -58,6 +57,7 @@ static size_t frame_cap, line_cap;
 static pid_t own_pid;
 static unsigned fork_generation;
 static thread_state_t *states[MAX_THREADS];
+static pthread_key_t exit_key;
 
 static uint64_t
 now_ns(void)
@@ -65,6 +65,13 @@ now_ns(void)
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Thread exit: the next thread given this state's index asks for its tid. */
+static void
+forget_thread(void *state)
+{
+  ((thread_state_t *)state)->tid = 0;
 }
 
 static void
@@ -87,7 +94,9 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
   const char *file = getenv("PDI_TRACE_OUTPUT");
-  output_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+  /* Appending: the children of the program that run this backend too (after
+   * exec) share the file; pdi trace empties it before the run. */
+  output_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
                             : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   long args = number_from_env("PDI_TRACE_ARGS", 3);
   format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
@@ -102,7 +111,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   started_ns = now_ns();
   own_pid = getpid();
   pthread_atfork(NULL, NULL, after_fork_in_child);
-  if (trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
+  if (pthread_key_create(&exit_key, forget_thread) != 0 || trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
       trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
   return output_fd < 0;
@@ -125,7 +134,8 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 }
 
 /* The calling thread's state, mapped on its first call (an index no thread
- * uses any more is taken over by the next thread, its stack empty). */
+ * uses any more is taken over by the next thread, its stack empty, its tid
+ * forgotten when the last one exited). */
 static thread_state_t *
 state_of(const pdi_cb_call_t *call)
 {
@@ -141,11 +151,10 @@ state_of(const pdi_cb_call_t *call)
     state->line = (char *)(state + 1) + STACK_BYTES;
     states[call->thread] = state;
   }
-  pthread_t self = pthread_self();
-  if (state->tid == 0 || !pthread_equal(state->self, self) || state->generation != fork_generation) {
-    state->self = self;
+  if (state->tid == 0 || state->generation != fork_generation) {
     state->generation = fork_generation;
     state->tid = gettid();
+    pthread_setspecific(exit_key, state);
   }
   return state;
 }
