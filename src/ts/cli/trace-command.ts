@@ -1,4 +1,4 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
@@ -64,8 +64,6 @@ function backendEnvironment(options: TraceCliOptions): NodeJS.ProcessEnv {
 	};
 	if (options.output) {
 		checkOutputFile(options.output);
-		// Emptied once here: every traced process of the run appends to it.
-		writeFileSync(path.resolve(options.output), '');
 		env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
 	}
 

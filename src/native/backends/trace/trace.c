@@ -94,9 +94,9 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
   const char *file = getenv("PDI_TRACE_OUTPUT");
-  /* Appending: the children of the program that run this backend too (after
-   * exec) share the file; pdi trace empties it before the run. */
-  output_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+  /* A program's exec'd children run this backend too and, as before, start
+   * the file afresh: which processes to follow is pdi trace -f's (to come). */
+  output_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
                             : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   long args = number_from_env("PDI_TRACE_ARGS", 3);
   format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
