@@ -50,7 +50,7 @@ typedef struct thread_state {
 
 static int output_fd = -1;
 static trace_format_options_t format_options = {32, 3};
-static long max_depth = -1;
+static long max_depth = -1; /* -1: no limit */
 static int show_time, show_timestamp;
 static uint64_t started_ns;
 static size_t frame_cap, line_cap;
@@ -58,6 +58,12 @@ static pid_t own_pid;
 static unsigned fork_generation;
 static thread_state_t *states[MAX_THREADS];
 static pthread_key_t exit_key;
+
+static int
+too_deep(const pdi_cb_call_t *call)
+{
+  return max_depth >= 0 && (unsigned long)call->depth > (unsigned long)max_depth;
+}
 
 static uint64_t
 now_ns(void)
@@ -169,7 +175,7 @@ void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
   call->user = 0;
-  if (max_depth >= 0 && call->depth > max_depth)
+  if (too_deep(call))
     return;
   thread_state_t *state = state_of(call);
   if (state == NULL || state->top + sizeof(frame_t) + frame_cap > STACK_BYTES)
@@ -211,7 +217,7 @@ void
 PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
   int error = errno;
-  if (max_depth >= 0 && call->depth > max_depth)
+  if (too_deep(call))
     return;
   thread_state_t *state = state_of(call);
   frame_t *frame = NULL;
