@@ -70,7 +70,7 @@
         "pdi_core",
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
-      "sources": ["src/native/addon/addon.cc"],
+      "sources": ["src/native/addon/addon.cc", "src/native/addon/ring-reader.c"],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "ldflags": ["-Wl,--exclude-libs,ALL"]
     },
@@ -108,6 +108,7 @@
       "type": "shared_library",
       "sources": [
         "src/native/backends/trace/trace.c",
+        "src/native/backends/trace/ring.c",
         "src/native/backends/trace/format.c",
         "src/native/backends/trace/flags.c",
         "src/native/backends/trace/errnames.c",

@@ -3,11 +3,16 @@
 // parses and types them.
 #include <napi.h>
 
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
 extern "C" {
 #include "../arch/arch.h"
 #include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"
+#include "ring-reader.h"
 }
 
 namespace {
@@ -129,6 +134,69 @@ ReadConfig(const Napi::CallbackInfo &info)
   return json;
 }
 
+// traceRingOpen(path) -> handle, or null while the writer has not finished creating the file.
+Napi::Value
+TraceRingOpen(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "expected the path of a ring file").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  trace_ring_reader_t *reader = trace_ring_reader_open(info[0].As<Napi::String>().Utf8Value().c_str());
+  if (reader == nullptr) {
+    if (errno == EAGAIN || errno == ENOENT)
+      return env.Null();
+    Napi::Error::New(env, strerror(errno)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::External<trace_ring_reader_t>::New(env, reader);
+}
+
+trace_ring_reader_t *
+RingHandle(const Napi::CallbackInfo &info)
+{
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    Napi::TypeError::New(info.Env(), "expected a handle from traceRingOpen()").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return info[0].As<Napi::External<trace_ring_reader_t>>().Data();
+}
+
+// traceRingRead(handle) -> a Buffer of committed records (their space freed in the ring), or null.
+Napi::Value
+TraceRingRead(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  trace_ring_reader_t *reader = RingHandle(info);
+  if (reader == nullptr)
+    return env.Undefined();
+  std::vector<char> out(trace_ring_reader_capacity(reader));
+  size_t moved = trace_ring_reader_read(reader, out.data(), out.size());
+  if (moved == 0)
+    return env.Null();
+  return Napi::Buffer<char>::Copy(env, out.data(), moved);
+}
+
+// traceRingLost(handle) -> events the writer could not record.
+Napi::Value
+TraceRingLost(const Napi::CallbackInfo &info)
+{
+  trace_ring_reader_t *reader = RingHandle(info);
+  if (reader == nullptr)
+    return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), (double)trace_ring_reader_lost(reader));
+}
+
+Napi::Value
+TraceRingClose(const Napi::CallbackInfo &info)
+{
+  trace_ring_reader_t *reader = RingHandle(info);
+  if (reader != nullptr)
+    trace_ring_reader_close(reader);
+  return info.Env().Undefined();
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -139,6 +207,10 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("imports", Napi::Function::New(env, Imports));
   exports.Set("exports", Napi::Function::New(env, Exports));
   exports.Set("readConfig", Napi::Function::New(env, ReadConfig));
+  exports.Set("traceRingOpen", Napi::Function::New(env, TraceRingOpen));
+  exports.Set("traceRingRead", Napi::Function::New(env, TraceRingRead));
+  exports.Set("traceRingLost", Napi::Function::New(env, TraceRingLost));
+  exports.Set("traceRingClose", Napi::Function::New(env, TraceRingClose));
   return exports;
 }
 

@@ -30,6 +30,7 @@
 
 #include "filter.h"
 #include "format.h"
+#include "trace-ring.h"
 
 #define MAX_RAW_ARGS 6
 #define MAX_THREADS 4096
@@ -58,6 +59,9 @@ static pid_t own_pid;
 static unsigned fork_generation;
 static thread_state_t *states[MAX_THREADS];
 static pthread_key_t exit_key;
+static const char *ring_directory; /* PDI_TRACE_RING: events go to a ring, not text */
+static pid_t ring_reader;
+static uint64_t ring_capacity = (uint64_t)1 << 22;
 
 static int
 too_deep(const pdi_cb_call_t *call)
@@ -80,14 +84,6 @@ forget_thread(void *state)
   ((thread_state_t *)state)->tid = 0;
 }
 
-static void
-after_fork_in_child(void)
-{
-  own_pid = getpid();
-  fork_generation++;
-  trace_safe_forked();
-}
-
 static long
 number_from_env(const char *name, long fallback)
 {
@@ -95,14 +91,46 @@ number_from_env(const char *name, long fallback)
   return text && *text ? strtol(text, NULL, 10) : fallback;
 }
 
+static void
+after_fork_in_child(void)
+{
+  own_pid = getpid();
+  fork_generation++;
+  trace_safe_forked();
+  if (ring_directory != NULL) {
+    trace_ring_forked();
+    trace_ring_open(ring_directory, ring_reader, ring_capacity);
+  }
+}
+
+/* Events to the ring of PDI_TRACE_RING (a directory), read by the process
+ * PDI_TRACE_RING_READER, when set; 0 when not, -1 on failure. */
+static int
+open_ring(void)
+{
+  const char *directory = getenv("PDI_TRACE_RING");
+  if (directory == NULL || *directory == '\0')
+    return 0;
+  ring_directory = directory;
+  ring_reader = (pid_t)number_from_env("PDI_TRACE_RING_READER", 0);
+  long shift = number_from_env("PDI_TRACE_RING_SHIFT", 22);
+  ring_capacity = (uint64_t)1 << (shift < 16 ? 16 : shift > 30 ? 30 : shift);
+  show_time = 1;
+  return trace_ring_open(directory, ring_reader, ring_capacity);
+}
+
+
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  if (open_ring() != 0)
+    return 1;
   const char *file = getenv("PDI_TRACE_OUTPUT");
   /* A program's exec'd children run this backend too and, as before, start
    * the file afresh: which processes to follow is pdi trace -f's (to come). */
-  output_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+  output_fd = ring_directory != NULL ? -2
+            : file && *file ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
                             : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   long args = number_from_env("PDI_TRACE_ARGS", 3);
   format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
@@ -120,7 +148,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (pthread_key_create(&exit_key, forget_thread) != 0 || trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
       trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
-  return output_fd < 0;
+  return output_fd == -1;
 }
 
 void
@@ -128,7 +156,8 @@ PDI_BE_FUNC_FINI(void)
 {
   if (output_fd >= 0)
     close(output_fd);
-  output_fd = -1;
+  if (output_fd != -2)
+    output_fd = -1;
 }
 
 int
@@ -213,6 +242,43 @@ put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *s
     tb_str(line, "  ");
 }
 
+/* One record to the ring: the return value decoded into the state's line
+ * buffer, " errno NAME" split from it. */
+static void
+post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *frame, int error)
+{
+  char fallback[512];
+  trace_buf_t ret = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};
+  const char *errno_name = NULL;
+  size_t errno_length = 0;
+  if (!call->abandoned) {
+    trace_format_return(&ret, call, trace_proto_at((unsigned)call->event - 1), error, &format_options);
+    const char *mark = memmem(ret.data, ret.len, " errno ", 7);
+    if (mark != NULL) {
+      errno_name = mark + 7;
+      errno_length = ret.len - (size_t)(errno_name - ret.data);
+      ret.len = (size_t)(mark - ret.data);
+    }
+  }
+  const pdi_cb_site_t *site = call->site;
+  uint64_t now = now_ns();
+  trace_ring_event_t event = {
+      .pid = own_pid,
+      .tid = state ? state->tid : gettid(),
+      .thread = call->thread,
+      .depth = call->depth,
+      .flags = (call->abandoned ? TRACE_RECORD_ABANDONED : 0) | (site->version ? TRACE_RECORD_HAS_VERSION : 0) |
+               (site->callee ? TRACE_RECORD_HAS_CALLEE : 0),
+      .start_ns = frame ? frame->start_ns - started_ns : 0,
+      .duration_ns = frame ? now - frame->start_ns : 0,
+      .strings = {site->object, site->function, site->version, site->callee, frame ? frame->text : NULL,
+                  call->abandoned ? NULL : ret.data, errno_name},
+      .lengths = {strlen(site->object), strlen(site->function), site->version ? strlen(site->version) : 0,
+                  site->callee ? strlen(site->callee) : 0, frame ? frame->length : 0, ret.len, errno_length},
+  };
+  trace_ring_write(&event);
+}
+
 void
 PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
@@ -224,6 +290,12 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   if (state != NULL && call->user != 0) {
     state->top = call->user - 1;
     frame = (frame_t *)(stack_of(state) + state->top);
+  }
+  if (ring_directory != NULL) {
+    post_to_ring(call, state, frame, error);
+    call->user = 0;
+    errno = error;
+    return;
   }
   char fallback[512];
   trace_buf_t line = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};

@@ -1,0 +1,149 @@
+/* The writer side of the trace event ring (ring.h). */
+#define _GNU_SOURCE
+#include "ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trace-ring.h"
+
+static trace_ring_header_t *ring;
+static uint64_t ring_capacity;
+static int reader_gone;
+
+int
+trace_ring_open(const char *directory, pid_t reader, uint64_t capacity)
+{
+  char path[4096];
+  pid_t pid = getpid();
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  /* The start time tells apart the rings of one pid before and after exec. */
+  unsigned long long stamp = (unsigned long long)now.tv_sec * 1000000000u + (unsigned long long)now.tv_nsec;
+  if (snprintf(path, sizeof path, "%s/%d-%llu.ring", directory, (int)pid, stamp) >= (int)sizeof path)
+    return -1;
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -1;
+  size_t bytes = TRACE_RING_HEADER + capacity;
+  void *mapped = MAP_FAILED;
+  if (ftruncate(fd, (off_t)bytes) == 0)
+    mapped = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (mapped == MAP_FAILED)
+    return -1;
+  trace_ring_header_t *header = mapped;
+  header->capacity = capacity;
+  header->reader_pid = (uint32_t)reader;
+  header->writer_pid = (uint32_t)pid;
+  __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
+  ring_capacity = capacity;
+  ring = header;
+  return 0;
+}
+
+void
+trace_ring_forked(void)
+{
+  /* The parent's ring stays the parent's; the child opens its own. */
+  ring = NULL;
+  reader_gone = 0;
+}
+
+int
+trace_ring_active(void)
+{
+  return ring != NULL;
+}
+
+static int
+reader_alive(void)
+{
+  pid_t reader = (pid_t)ring->reader_pid;
+  return reader > 0 && (kill(reader, 0) == 0 || errno == EPERM);
+}
+
+static void
+pause_briefly(void)
+{
+  struct timespec pause = {0, 20000};
+  syscall(SYS_nanosleep, &pause, NULL);
+}
+
+/* Reserves `need` bytes (a multiple of 8) and returns where the record
+ * goes, or NULL when the event is lost (counted). */
+static trace_ring_record_t *
+reserve(uint32_t need)
+{
+  if (ring == NULL)
+    return NULL;
+  if (need > ring_capacity / 2) {
+    __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  char *data = (char *)ring + TRACE_RING_HEADER;
+  int saved = errno;
+  for (unsigned spins = 0;; spins++) {
+    uint64_t at = __atomic_load_n(&ring->reserve, __ATOMIC_ACQUIRE);
+    uint64_t offset = at & (ring_capacity - 1);
+    uint64_t tail = offset + need > ring_capacity ? ring_capacity - offset : 0;
+    uint64_t read = __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE);
+    if (at + tail + need - read > ring_capacity) {
+      if (reader_gone || ((spins & 63) == 63 && !reader_alive())) {
+        reader_gone = 1;
+        __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
+        errno = saved;
+        return NULL;
+      }
+      pause_briefly();
+      continue;
+    }
+    if (!__atomic_compare_exchange_n(&ring->reserve, &at, at + tail + need, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+      continue;
+    errno = saved;
+    if (tail != 0) {
+      __atomic_store_n((uint32_t *)(data + offset), TRACE_RING_PADDING | (uint32_t)tail, __ATOMIC_RELEASE);
+      offset = 0;
+    }
+    return (trace_ring_record_t *)(data + offset);
+  }
+}
+
+void
+trace_ring_write(const trace_ring_event_t *event)
+{
+  size_t total = sizeof(trace_ring_record_t);
+  size_t lengths[TRACE_RECORD_STRINGS];
+  for (int i = 0; i < TRACE_RECORD_STRINGS; i++) {
+    lengths[i] = event->strings[i] ? event->lengths[i] : 0;
+    if (lengths[i] > 65535)
+      lengths[i] = 65535;
+    total += lengths[i];
+  }
+  total = (total + 7) & ~(size_t)7;
+  trace_ring_record_t *record = reserve((uint32_t)total);
+  if (record == NULL)
+    return;
+  record->pid = (uint32_t)event->pid;
+  record->tid = (uint32_t)event->tid;
+  record->thread = event->thread;
+  record->depth = event->depth;
+  record->flags = event->flags;
+  record->start_ns = event->start_ns;
+  record->duration_ns = event->duration_ns;
+  char *out = (char *)(record + 1);
+  for (int i = 0; i < TRACE_RECORD_STRINGS; i++) {
+    record->lengths[i] = (uint16_t)lengths[i];
+    if (lengths[i] != 0)
+      memcpy(out, event->strings[i], lengths[i]);
+    out += lengths[i];
+  }
+  __atomic_store_n(&record->size, (uint32_t)total, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,53 @@
+/* The trace event ring (docs/trace.md, "Transport"): a file DIR/<pid>-<start ns>.ring
+ * mapped MAP_SHARED by the traced process (the writer, ring.c) and by pdi
+ * (the reader, ring-reader.c in the addon).
+ *
+ * Layout: a 64-byte header, then `capacity` bytes (a power of two) of
+ * records. Positions grow without wrapping; a record starts at
+ * position % capacity and never straddles the end (a padding record fills
+ * the tail instead). Writers reserve space with a compare-and-swap on
+ * `reserve`, fill the record, then publish its `size` word with a release
+ * store: a zero size word means "not committed yet". The reader copies
+ * committed records from `read`, zeroes what it consumed and advances
+ * `read`. A full ring makes the writer wait while `reader_pid` is alive;
+ * with the reader gone the event is counted in `lost` instead. */
+#ifndef PDI_TRACE_RING_H
+#define PDI_TRACE_RING_H
+
+#include <stdint.h>
+
+#define TRACE_RING_MAGIC 0x676e6972u /* "ring" */
+#define TRACE_RING_HEADER 64u
+#define TRACE_RING_PADDING 0x80000000u /* in size: skip to the end */
+
+typedef struct trace_ring_header {
+  uint32_t magic;
+  uint32_t reader_pid;
+  uint64_t capacity;
+  uint64_t reserve; /* written by writers (CAS) */
+  uint64_t read;    /* written by the reader */
+  uint64_t lost;    /* events dropped: the reader gone, or an event bigger than the ring */
+  uint32_t writer_pid;
+  uint32_t unused[5];
+} trace_ring_header_t;
+
+/* One call. Strings follow the fixed part, in this order, not
+ * NUL-terminated: caller, function, version, callee, args, ret, errno. */
+typedef struct trace_ring_record {
+  uint32_t size; /* whole record, a multiple of 8; 0 until committed */
+  uint32_t pid;
+  uint32_t tid;
+  uint32_t thread;
+  uint32_t depth;
+  uint32_t flags; /* TRACE_RECORD_* */
+  uint64_t start_ns;
+  uint64_t duration_ns;
+  uint16_t lengths[8]; /* 7 used */
+} trace_ring_record_t;
+
+#define TRACE_RECORD_ABANDONED 1u
+#define TRACE_RECORD_HAS_VERSION 2u
+#define TRACE_RECORD_HAS_CALLEE 4u
+#define TRACE_RECORD_STRINGS 7
+
+#endif
