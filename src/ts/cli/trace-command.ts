@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
@@ -6,6 +6,8 @@ import {PdiError} from '../errors.js';
 import {runProgram} from '../launch/run.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {encodePrototypes, loadPrototypes} from '../trace/prototypes.js';
+import {RingCollector} from '../trace/ring.js';
+import {EventSink} from '../trace/sink.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
@@ -22,7 +24,7 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[-o FILE] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
+const usage = '[--json | -c] [-o FILE] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
 
 /** A whole number in [low, high] given to `option`, or a one-line error. */
 function bounded(option: string, text: string, low: number, high: number): number {
@@ -48,7 +50,7 @@ function checkFunctions(list: string): string {
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
-	stringSize: string; depth?: string; args: string; prototypes?: string;
+	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true;
 };
 
 /** The trace backend's settings (src/native/backends/trace/trace.c) for the command's options. */
@@ -64,10 +66,34 @@ function backendEnvironment(options: TraceCliOptions): NodeJS.ProcessEnv {
 	};
 	if (options.output) {
 		checkOutputFile(options.output);
-		env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
+		if (!options.json && !options.summary) {
+			env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
+		}
 	}
 
 	return env;
+}
+
+/**
+ * Events through rings in `directory` (docs/trace.md, "Transport") instead of text lines: sets the
+ * backend's environment, starts draining, and returns what ends it once the program has exited.
+ */
+function startRings(directory: string, env: NodeJS.ProcessEnv, mode: 'json' | 'summary', output: string | undefined): () => void {
+	const rings = path.join(directory, 'rings');
+	mkdirSync(rings, {mode: 0o700});
+	Object.assign(env, {PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)});
+	const sink = new EventSink(mode, output === undefined ? undefined : path.resolve(output));
+	const collector = new RingCollector(rings, events => {
+		sink.add(events);
+	});
+	collector.start();
+	let ended = false;
+	return () => {
+		if (!ended) {
+			ended = true;
+			sink.end(collector.finish());
+		}
+	};
 }
 
 /** `pdi trace [options] -- PROGRAM [ARGS...]`: the trace backend on the imports of the chosen objects (docs/trace.md). */
@@ -83,6 +109,8 @@ export function registerTraceCommand(cli: Command): void {
 		.option('-s, --string-size <n>', 'bytes shown of decoded strings (0-4096)', '32')
 		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
 		.option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)', '3')
+		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
+		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
@@ -91,8 +119,17 @@ export function registerTraceCommand(cli: Command): void {
 			const env: NodeJS.ProcessEnv = {...process.env, ...backendEnvironment(options)};
 			const objects = options.object.length > 0 ? [...new Set(options.object)] : ['$main'];
 
+			if (options.json && options.summary) {
+				throw new PdiError('--json and -c/--summary exclude each other');
+			}
+
 			const scratch = temporaryDirectory('pdi-trace-');
+			let stopRings = () => undefined as void;
 			try {
+				if (options.json || options.summary) {
+					stopRings = startRings(scratch.path, env, options.json ? 'json' : 'summary', options.output);
+				}
+
 				const reportFile = path.join(scratch.path, 'start.json');
 				const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
 				if (checked !== undefined) {
@@ -108,10 +145,12 @@ export function registerTraceCommand(cli: Command): void {
 						rules: objects.map(object => ({callback: {object, backend: 'trace'}})),
 					},
 				});
+				stopRings();
 				if (checked !== undefined && reportMatched(reportFile) === false) {
 					process.stderr.write(`pdi: warning: no object loaded at start matches --object '${checked}', so nothing of it was traced (objects opened later would be)\n`);
 				}
 			} finally {
+				stopRings();
 				scratch.remove();
 			}
 		});

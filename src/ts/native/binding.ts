@@ -21,6 +21,13 @@ export type NativeBinding = {
 	 * (`{"config": ...}` or `{"error": ...}`).
 	 */
 	readConfig(name: string, text: string, directory: string): string;
+	/** Maps a trace event ring (src/native/backends/trace/ring.h); null while its writer is still creating it. */
+	traceRingOpen(file: string): unknown;
+	/** The committed records of a ring, their space freed for the writer; null when there are none. */
+	traceRingRead(handle: unknown): Buffer | null;
+	/** Events the ring's writer could not record (its reader gone, or an event larger than half the ring). */
+	traceRingLost(handle: unknown): number;
+	traceRingClose(handle: unknown): void;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

@@ -115,10 +115,8 @@ open_ring(void)
   ring_reader = (pid_t)number_from_env("PDI_TRACE_RING_READER", 0);
   long shift = number_from_env("PDI_TRACE_RING_SHIFT", 22);
   ring_capacity = (uint64_t)1 << (shift < 16 ? 16 : shift > 30 ? 30 : shift);
-  show_time = 1;
   return trace_ring_open(directory, ring_reader, ring_capacity);
 }
-
 
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
@@ -130,14 +128,14 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   /* A program's exec'd children run this backend too and, as before, start
    * the file afresh: which processes to follow is pdi trace -f's (to come). */
   output_fd = ring_directory != NULL ? -2
-            : file && *file ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-                            : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+              : file && *file        ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                                     : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   long args = number_from_env("PDI_TRACE_ARGS", 3);
   format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
   long size = number_from_env("PDI_TRACE_STRING_SIZE", 32);
   format_options.string_size = size < 0 ? 0 : size > 4096 ? 4096 : (size_t)size;
   max_depth = number_from_env("PDI_TRACE_DEPTH", -1);
-  show_time = number_from_env("PDI_TRACE_TIME", 0) != 0;
+  show_time = ring_directory != NULL || number_from_env("PDI_TRACE_TIME", 0) != 0;
   show_timestamp = number_from_env("PDI_TRACE_TIMESTAMP", 0) != 0;
   /* Every argument a quoted, fully escaped string, and room for the rest. */
   frame_cap = TRACE_MAX_PROTO_ARGS * (4 * format_options.string_size + 24) + 64;
