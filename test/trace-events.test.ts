@@ -1,0 +1,160 @@
+import {execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import type {CallEvent} from '../src/ts/trace/events.js';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+
+const events = path.join(fixtures, 'trace', 'events');
+const scratch = scratchDirectory('pdi-trace-events-');
+const fields = ['pid', 'tid', 'thread', 'depth', 'caller', 'callee', 'function', 'version', 'args', 'ret', 'errno', 'startNs', 'durationNs', 'abandoned'];
+// The interpreter itself (python3 may be a shell shim whose waiting loops vary from run to run).
+const pythonBinary = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {encoding: 'utf8'}).trim();
+const python = [pythonBinary, '-c', 'import json; json.dumps(list(range(1000)))'];
+const pythonEnv = {...process.env, PYTHONHASHSEED: '0'};
+
+/** `pdi trace OPTIONS -o FILE -- COMMAND`: the run and the file's text. */
+async function trace(options: readonly string[], command: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+	const file = path.join(scratch, `trace-${Math.random().toString(36).slice(2)}`);
+	const run = await pdi(['trace', ...options, '-o', file, '--', ...command], {timeout: 120_000, env});
+	return {run, text: run.code === 0 ? readFileSync(file, 'utf8') : ''};
+}
+
+async function json(command: readonly string[], options: readonly string[] = [], env?: NodeJS.ProcessEnv) {
+	const {run, text} = await trace(['--json', ...options], command, env);
+	const calls = text.split('\n').filter(line => line !== '').map(line => JSON.parse(line) as CallEvent);
+	return {run, calls};
+}
+
+test('--json lines all parse and carry every field; the program\'s stdout stays its own', async t => {
+	const {run, calls} = await json(['cat', '/etc/hostname'], ['-e', 'open*,read,close']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, readFileSync('/etc/hostname', 'utf8'));
+	t.true(calls.length >= 3);
+	for (const call of calls) {
+		t.deepEqual(Object.keys(call), fields);
+		t.is(call.pid, calls[0]!.pid);
+		t.is(typeof call.startNs, 'number');
+		t.is(typeof call.durationNs, 'number');
+	}
+
+	const open = calls.find(call => call.function.startsWith('open'));
+	t.truthy(open, JSON.stringify(calls));
+	t.true(open!.args!.includes('/etc/hostname'));
+	t.true(open!.args!.includes('O_RDONLY'));
+	t.is(typeof open!.ret, 'number');
+	t.is(open!.errno, null);
+	t.regex(open!.callee!, /libc\.so\.6$/);
+	t.regex(open!.caller, /cat$/);
+	const read = calls.find(call => call.function === 'read')!;
+	t.regex(String(read.args![1]), /^0x[\da-f]+$/);
+});
+
+test('--json names errno for a failed call', async t => {
+	const {run, calls} = await json([path.join(fixtures, 'trace', 'traceprog')], ['-e', 'access']);
+	t.is(run.code, 0, run.stderr);
+	t.deepEqual(calls.map(call => [call.ret, call.errno]), [[-1, 'EFAULT'], [-1, 'ENOENT']]);
+	t.deepEqual(calls[1]!.args, ['no\tsuch\nfile', 'F_OK']);
+});
+
+test('an 8-thread program\'s events are in call order on every thread', async t => {
+	const {run, calls} = await json([events, 'threads'], ['-e', 'abs']);
+	t.is(run.code, 0, run.stderr);
+	t.is(calls.length, 8000);
+	const byTid = new Map<number, number[]>();
+	for (const call of calls) {
+		byTid.set(call.tid, [...byTid.get(call.tid) ?? [], call.args![0] as number]);
+	}
+
+	t.is(byTid.size, 8);
+	for (const values of byTid.values()) {
+		const base = values[0]!;
+		t.is(base % 1000, 0);
+		t.deepEqual(values, Array.from({length: 1000}, (_, i) => base + i));
+	}
+});
+
+test('a call left by longjmp shows abandoned: true', async t => {
+	const {run, calls} = await json([events, 'longjmp'], ['-e', 'qsort,puts']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'escaped\n');
+	t.deepEqual(calls.map(call => [call.function, call.abandoned, call.ret]), [['qsort', true, null], ['puts', false, 8]]);
+});
+
+test('lossless: 200k calls in a tight loop give 200k events, none lost', async t => {
+	const {run, calls} = await json([events, 'loop', '200000'], ['-e', 'abs']);
+	t.is(run.code, 0, run.stderr);
+	t.notRegex(run.stderr, /lost/);
+	t.is(calls.length, 200_000);
+	t.true(calls.every((call, i) => call.args![0] === i && call.ret === i));
+});
+
+/** The function → calls of a `-c` table, summed over its processes. */
+function summaryCounts(text: string): Map<string, number> {
+	const counts = new Map<string, number>();
+	for (const line of text.split('\n')) {
+		const match = /^(\S+)\s+(\d+)\s+(\d+)\s+\d+\.\d{6}\s+\d+\.\d{3}\s+\d+\.\d{2}$/.exec(line);
+		if (match) {
+			counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + Number(match[2]));
+		}
+	}
+
+	return counts;
+}
+
+/** Per function, the calls of a --json run. */
+async function jsonCounts(options: readonly string[]): Promise<Map<string, number>> {
+	const {run, calls} = await json(python, options, pythonEnv);
+	if (run.code !== 0) {
+		throw new Error(run.stderr);
+	}
+
+	const counts = new Map<string, number>();
+	for (const call of calls) {
+		counts.set(call.function, (counts.get(call.function) ?? 0) + 1);
+	}
+
+	return new Map([...counts].sort());
+}
+
+test('-c on python3 prints a table per process whose counts equal a --json run\'s', async t => {
+	// libpython's calls into libc: about 160k calls, the same from run to run nearly always (a
+	// rare run of the interpreter differs, so up to three pairs of runs are compared).
+	const options = ['--object', 'libpython*', '-e', '*@libc.so.6'];
+	let fromSummary = new Map<string, number>();
+	let fromJson = new Map<string, number>();
+	for (let attempt = 0; attempt < 3; attempt++) {
+		// eslint-disable-next-line no-await-in-loop
+		const summary = await trace(['-c', ...options], python, pythonEnv);
+		t.is(summary.run.code, 0, summary.run.stderr);
+		t.regex(summary.text, /^pid \d+\nfunction +calls +errors +seconds +usecs\/call +% time\n/);
+		fromSummary = new Map([...summaryCounts(summary.text)].sort());
+		// eslint-disable-next-line no-await-in-loop
+		fromJson = await jsonCounts(options);
+		if (JSON.stringify([...fromSummary]) === JSON.stringify([...fromJson])) {
+			break;
+		}
+	}
+
+	t.true(fromSummary.size > 10);
+	t.true((fromSummary.get('memcpy') ?? 0) > 1000);
+	t.deepEqual(fromSummary, fromJson);
+});
+
+test('-c sorts by total time and ends each table with the totals', async t => {
+	const {run, text} = await trace(['-c', '-e', 'abs,strcmp'], [events, 'loop', '1000']);
+	t.is(run.code, 0, run.stderr);
+	const rows = text.split('\n').filter(line => /^(abs|strcmp) /.test(line));
+	t.is(rows.length, 2);
+	const seconds = rows.map(row => Number(row.split(/\s+/)[3]));
+	t.true(seconds[0]! >= seconds[1]!);
+	t.regex(text, /\ntotal +1003 +0 /);
+});
+
+test('--json and -c exclude each other', async t => {
+	const run = await pdi(['trace', '--json', '-c', '--', 'true']);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /exclude each other/);
+});
