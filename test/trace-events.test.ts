@@ -126,12 +126,10 @@ test('-c on python3 prints a table per process whose counts equal a --json run\'
 	let fromSummary = new Map<string, number>();
 	let fromJson = new Map<string, number>();
 	for (let attempt = 0; attempt < 3; attempt++) {
-		// eslint-disable-next-line no-await-in-loop
 		const summary = await trace(['-c', ...options], python, pythonEnv);
 		t.is(summary.run.code, 0, summary.run.stderr);
 		t.regex(summary.text, /^pid \d+\nfunction +calls +errors +seconds +usecs\/call +% time\n/);
 		fromSummary = new Map([...summaryCounts(summary.text)].sort());
-		// eslint-disable-next-line no-await-in-loop
 		fromJson = await jsonCounts(options);
 		if (JSON.stringify([...fromSummary]) === JSON.stringify([...fromJson])) {
 			break;
