@@ -83,8 +83,8 @@ function startRings(directory: string, env: NodeJS.ProcessEnv, mode: 'json' | 's
 	mkdirSync(rings, {mode: 0o700});
 	Object.assign(env, {PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)});
 	const sink = new EventSink(mode, output === undefined ? undefined : path.resolve(output));
-	const collector = new RingCollector(rings, events => {
-		sink.add(events);
+	const collector = new RingCollector(rings, records => {
+		sink.add(records);
 	});
 	collector.start();
 	let ended = false;

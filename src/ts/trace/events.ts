@@ -95,7 +95,8 @@ export function splitArguments(text: string): string[] {
 	return values;
 }
 
-const recordHeader = 56;
+/** Bytes before a record's strings (ring.h's trace_ring_record_t). */
+export const recordHeader = 56;
 const abandonedFlag = 1;
 const versionFlag = 2;
 const calleeFlag = 4;

@@ -1,7 +1,6 @@
 import {readdirSync} from 'node:fs';
 import path from 'node:path';
 import {nativeBinding} from '../native/binding.js';
-import {type CallEvent, decodeRecords} from './events.js';
 
 /** Events a traced process could not record, by the ring it wrote. */
 export type RingLoss = {pid: number; lost: number};
@@ -18,9 +17,9 @@ export class RingCollector {
 	private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 	private stopped = false;
 
-	constructor(private readonly directory: string, private readonly onEvents: (events: CallEvent[]) => void) {}
+	constructor(private readonly directory: string, private readonly onRecords: (records: Buffer) => void) {}
 
-	/** Starts reading; events go to `onEvents` in each ring's order. */
+	/** Starts reading; each ring's records go to `onRecords` in its order (decodeRecords of events.ts makes events of them). */
 	start(): void {
 		this.schedule(false);
 	}
@@ -77,7 +76,7 @@ export class RingCollector {
 		for (const handle of this.open.values()) {
 			for (let records = binding.traceRingRead(handle); records !== null; records = binding.traceRingRead(handle)) {
 				busy = true;
-				this.onEvents(decodeRecords(records));
+				this.onRecords(records);
 			}
 		}
 

@@ -1,5 +1,5 @@
 import {closeSync, openSync, writeSync} from 'node:fs';
-import type {CallEvent} from './events.js';
+import {decodeRecords} from './events.js';
 import type {RingLoss} from './ring.js';
 import {TraceSummary} from './summary.js';
 
@@ -15,16 +15,14 @@ export class EventSink {
 		this.summary = mode === 'summary' ? new TraceSummary() : undefined;
 	}
 
-	add(events: CallEvent[]): void {
+	/** A buffer of ring records (src/native/backends/trace/ring.h). */
+	add(records: Buffer): void {
 		if (this.summary) {
-			for (const event of events) {
-				this.summary.add(event);
-			}
-
+			this.summary.addRecords(records);
 			return;
 		}
 
-		for (const event of events) {
+		for (const event of decodeRecords(records)) {
 			this.pending += JSON.stringify(event) + '\n';
 		}
 

@@ -1,4 +1,4 @@
-import type {CallEvent} from './events.js';
+import {type CallEvent, recordHeader} from './events.js';
 
 /** One function's line of a `pdi trace -c` table. */
 export type FunctionSummary = {
@@ -14,21 +14,40 @@ export class TraceSummary {
 	private readonly processes = new Map<number, Map<string, FunctionSummary>>();
 
 	add(event: CallEvent): void {
-		let functions = this.processes.get(event.pid);
+		this.count(event.pid, event.function, event.errno === null ? 0 : 1, event.durationNs ?? 0);
+	}
+
+	/** The records of a ring buffer (src/native/backends/trace/ring.h), read for what a summary needs only. */
+	addRecords(buffer: Buffer): void {
+		for (let at = 0; at + recordHeader <= buffer.length; at += buffer.readUInt32LE(at)) {
+			const callerLength = buffer.readUInt16LE(at + 40);
+			const functionLength = buffer.readUInt16LE(at + 42);
+			const start = at + recordHeader + callerLength;
+			this.count(
+				buffer.readUInt32LE(at + 4),
+				buffer.toString('latin1', start, start + functionLength),
+				buffer.readUInt16LE(at + 52) === 0 ? 0 : 1,
+				Number(buffer.readBigUInt64LE(at + 32)),
+			);
+		}
+	}
+
+	private count(pid: number, name: string, errors: number, ns: number): void {
+		let functions = this.processes.get(pid);
 		if (functions === undefined) {
 			functions = new Map();
-			this.processes.set(event.pid, functions);
+			this.processes.set(pid, functions);
 		}
 
-		let entry = functions.get(event.function);
+		let entry = functions.get(name);
 		if (entry === undefined) {
-			entry = {function: event.function, calls: 0, errors: 0, totalNs: 0};
-			functions.set(event.function, entry);
+			entry = {function: name, calls: 0, errors: 0, totalNs: 0};
+			functions.set(name, entry);
 		}
 
 		entry.calls++;
-		entry.errors += event.errno === null ? 0 : 1;
-		entry.totalNs += event.durationNs ?? 0;
+		entry.errors += errors;
+		entry.totalNs += ns;
 	}
 
 	/** Each process's functions, sorted by total time (then calls, then name). */
