@@ -1,8 +1,10 @@
-import {execFileSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {execFileSync, spawnSync} from 'node:child_process';
+import {mkdirSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import type {CallEvent} from '../src/ts/trace/events.js';
+import {spawn} from '../src/ts/launch/spawn.js';
+import {nativeBinding} from '../src/ts/native/binding.js';
+import {type CallEvent, decodeRecords} from '../src/ts/trace/events.js';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
@@ -155,4 +157,33 @@ test('--json and -c exclude each other', async t => {
 	const run = await pdi(['trace', '--json', '-c', '--', 'true']);
 	t.is(run.code, 2);
 	t.regex(run.stderr, /exclude each other/);
+});
+
+test('with its reader gone, a full ring counts its events as lost and the program runs on', async t => {
+	const rings = path.join(scratch, `rings-${Math.random().toString(36).slice(2)}`);
+	mkdirSync(rings);
+	const gone = spawnSync('true').pid; // a reader that has exited
+	const child = spawn({
+		options: {cbStackSize: 65_536},
+		backends: [{name: 'trace', library: 'trace'}],
+		rules: [{callback: {object: '$main', backend: 'trace'}}],
+	}, events, ['loop', '100000'], {
+		stdio: 'ignore',
+		env: {...process.env, PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(gone), PDI_TRACE_RING_SHIFT: '16', PDI_TRACE_FUNCTIONS: 'abs'},
+	});
+	const code = await new Promise(resolve => child.once('close', resolve));
+	t.is(code, 0);
+	const [ring] = readdirSync(rings);
+	t.regex(ring!, new RegExp(`^${child.pid}-\\d+\\.ring$`));
+	const binding = nativeBinding();
+	const handle = binding.traceRingOpen(path.join(rings, ring!));
+	let recorded = 0;
+	for (let records = binding.traceRingRead(handle); records !== null; records = binding.traceRingRead(handle)) {
+		recorded += decodeRecords(records).length;
+	}
+
+	const lost = binding.traceRingLost(handle);
+	binding.traceRingClose(handle);
+	t.true(recorded > 0 && lost > 0);
+	t.is(recorded + lost, 100_000);
 });
