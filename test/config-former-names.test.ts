@@ -1,22 +1,8 @@
 import path from 'node:path';
 import test from 'ava';
-import {writeFiles} from './helpers/files.js';
+import {writeFiles, configError} from './helpers/files.js';
 import {ConfigError, loadConfig, mergeConfigs, normalizeConfig, type PdiConfig} from '../src/ts/config/index.js';
 import {pdi} from './helpers/cli.js';
-
-function configError(run: () => unknown): ConfigError {
-	try {
-		run();
-	} catch (error) {
-		if (error instanceof ConfigError) {
-			return error;
-		}
-
-		throw error;
-	}
-
-	throw new Error('no ConfigError was thrown');
-}
 
 const formerYaml = 'options:\n  maxThreads: 8\n  donttouchBackends: false\n  donttouchPdi: false\n  allowLibAsBe: true\n';
 

@@ -1,10 +1,9 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {loadError, writeFiles} from './helpers/files.js';
+import {loadError, writeFiles, configError} from './helpers/files.js';
 import {
 	compileConfig,
-	ConfigError,
 	configJsonSchema,
 	defineConfig,
 	loadConfig,
@@ -21,20 +20,6 @@ import {root} from './helpers/cli.js';
 
 function fixture(files: Record<string, string>): string {
 	return writeFiles(files, 'pdi-config-schema-');
-}
-
-function configError(run: () => unknown): ConfigError {
-	try {
-		run();
-	} catch (error) {
-		if (error instanceof ConfigError) {
-			return error;
-		}
-
-		throw error;
-	}
-
-	throw new Error('no ConfigError was thrown');
 }
 
 const defaults = {

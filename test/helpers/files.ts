@@ -39,6 +39,21 @@ export function writeFiles(files: Record<string, string>, prefix = 'pdi-test-'):
 	return directory;
 }
 
+/** The ConfigError that `run` must throw. */
+export function configError(run: () => unknown): ConfigError {
+	try {
+		run();
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			return error;
+		}
+
+		throw error;
+	}
+
+	throw new Error('no ConfigError was thrown');
+}
+
 /** The ConfigError that loading `file` must throw. */
 export async function loadError(file: string): Promise<ConfigError> {
 	return loadConfig(file).then(
