@@ -4,17 +4,35 @@ import {type CallEvent, recordHeader} from './events.js';
 export type FunctionSummary = {
 	function: string;
 	calls: number;
-	/** Calls whose prototype says they failed (an errno was shown). */
+	/** Calls whose prototype says they failed (an errno name came with them). */
+	errors: number;
+	/** Time spent in the calls, in ns; a caller's time includes its traced callees'. */
+	totalNs: number;
+};
+
+/** One process's line of {@link TraceSummary}: its functions sorted by total time. */
+export type ProcessSummary = {
+	pid: number;
+	functions: FunctionSummary[];
+	calls: number;
 	errors: number;
 	totalNs: number;
 };
 
-/** Per process, per function: calls, errors and total time (what `pdi trace -c` prints). */
-export class TraceSummary {
+/** What a trace counted, per process (what `pdi trace -c` prints), and the events it could not record. */
+export type TraceSummary = {
+	/** By pid, ascending; a process's images before and after `exec` share one entry. */
+	processes: ProcessSummary[];
+	/** Events lost (0 unless the reader had gone or an event was larger than half its ring). */
+	lost: number;
+};
+
+/** Per process, per function: calls, errors and total time. */
+export class SummaryCounter {
 	private readonly processes = new Map<number, Map<string, FunctionSummary>>();
 
 	add(event: CallEvent): void {
-		this.count(event.pid, event.function, event.errno === null ? 0 : 1, event.durationNs ?? 0);
+		this.count(event.pid, event.function, event.errno === null ? 0 : 1, event.durationNs);
 	}
 
 	/** The records of a ring buffer (src/native/backends/trace/ring.h), read for what a summary needs only. */
@@ -59,6 +77,22 @@ export class TraceSummary {
 		}
 
 		return result;
+	}
+
+	/** The counts as data; `lost` from the reader's end. */
+	result(lost: number): TraceSummary {
+		const processes: ProcessSummary[] = [];
+		for (const [pid, functions] of this.byProcess()) {
+			processes.push({
+				pid,
+				functions,
+				calls: functions.reduce((sum, entry) => sum + entry.calls, 0),
+				errors: functions.reduce((sum, entry) => sum + entry.errors, 0),
+				totalNs: functions.reduce((sum, entry) => sum + entry.totalNs, 0),
+			});
+		}
+
+		return {processes, lost};
 	}
 
 	/** The tables, one per process, as text. */

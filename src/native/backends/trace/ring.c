@@ -119,6 +119,8 @@ reserve(uint32_t need)
 void
 trace_ring_write(const trace_ring_event_t *event)
 {
+  if (ring == NULL || __atomic_load_n(&ring->reader_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid)
+    return;
   size_t total = sizeof(trace_ring_record_t);
   size_t lengths[TRACE_RECORD_STRINGS];
   for (int i = 0; i < TRACE_RECORD_STRINGS; i++) {
@@ -135,7 +137,7 @@ trace_ring_write(const trace_ring_event_t *event)
   record->tid = (uint32_t)event->tid;
   record->thread = event->thread;
   record->depth = event->depth;
-  record->flags = event->flags;
+  record->flags = event->flags | (event->strings[4] == NULL ? TRACE_RECORD_NO_ARGS : 0);
   record->start_ns = event->start_ns;
   record->duration_ns = event->duration_ns;
   char *out = (char *)(record + 1);

@@ -10,7 +10,10 @@
  * store: a zero size word means "not committed yet". The reader copies
  * committed records from `read`, zeroes what it consumed and advances
  * `read`. A full ring makes the writer wait while `reader_pid` is alive;
- * with the reader gone the event is counted in `lost` instead. */
+ * with the reader gone the event is counted in `lost` instead. A reader
+ * that drains rings of its own process (observe() in Node) names its
+ * thread in `reader_tid`: that thread's calls are pdi's own, and waiting
+ * for itself would never end. */
 #ifndef PDI_TRACE_RING_H
 #define PDI_TRACE_RING_H
 
@@ -28,7 +31,8 @@ typedef struct trace_ring_header {
   uint64_t read;    /* written by the reader */
   uint64_t lost;    /* events dropped: the reader gone, or an event bigger than the ring */
   uint32_t writer_pid;
-  uint32_t unused[5];
+  uint32_t reader_tid; /* a thread of the reader itself, when it reads in-process: never recorded */
+  uint32_t unused[4];
 } trace_ring_header_t;
 
 /* One call. Strings follow the fixed part, in this order, not
@@ -48,6 +52,7 @@ typedef struct trace_ring_record {
 #define TRACE_RECORD_ABANDONED 1u
 #define TRACE_RECORD_HAS_VERSION 2u
 #define TRACE_RECORD_HAS_CALLEE 4u
+#define TRACE_RECORD_NO_ARGS 8u /* the arguments were not decoded (no room on the thread's stack) */
 #define TRACE_RECORD_STRINGS 7
 
 #endif
