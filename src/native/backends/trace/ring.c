@@ -44,6 +44,10 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity)
   header->reader_pid = (uint32_t)reader;
   header->writer_pid = (uint32_t)pid;
   __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
+  /* A backend initialised again (observe() after close()) lets go of its
+   * previous ring now, long after the hooks that wrote it have finished. */
+  if (ring != NULL)
+    munmap(ring, TRACE_RING_HEADER + ring_capacity);
   ring_capacity = capacity;
   ring = header;
   return 0;

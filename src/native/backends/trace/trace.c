@@ -139,12 +139,18 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   show_timestamp = number_from_env("PDI_TRACE_TIMESTAMP", 0) != 0;
   /* Every argument a quoted, fully escaped string, and room for the rest. */
   frame_cap = TRACE_MAX_PROTO_ARGS * (4 * format_options.string_size + 24) + 64;
-  line_cap = frame_cap + 4 * format_options.string_size + 1024;
+  /* Sized for the largest -s: thread states outlive a re-initialisation with other settings (only touched pages count). */
+  line_cap = TRACE_MAX_PROTO_ARGS * (4 * 4096 + 24) + 64 + 4 * 4096 + 1024;
   started_ns = now_ns();
   own_pid = getpid();
-  pthread_atfork(NULL, NULL, after_fork_in_child);
-  if (pthread_key_create(&exit_key, forget_thread) != 0 || trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
-      trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
+  /* Once per load: the backend stays loaded when a session closes, and may be initialised again. */
+  static int registered;
+  if (!registered &&
+      (pthread_atfork(NULL, NULL, after_fork_in_child) != 0 || pthread_key_create(&exit_key, forget_thread) != 0))
+    return 1;
+  registered = 1;
+  if (trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 || trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 ||
+      trace_safe_init() != 0)
     return 1;
   return output_fd == -1;
 }
