@@ -139,3 +139,10 @@ test('observe() sees this process open a file, with its name decoded, and close(
 	second.close();
 	t.true(again.some(call => call.args?.[0] === '/etc/hostname'), JSON.stringify(again));
 });
+
+test('pdi trace -p says in one line that attaching is not available yet', async t => {
+	const run = await pdi(['trace', '-p', String(process.pid)]);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /^pdi: -p\/--pid: .*attaching/);
+	t.is(run.stderr.trim().split('\n').length, 1);
+});

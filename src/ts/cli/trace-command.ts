@@ -149,9 +149,14 @@ export function registerTraceCommand(cli: Command): void {
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
+		.option('-p, --pid <pid>', 'observe a running process (needs attaching, not available yet)')
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {
+			if (options.pid !== undefined) {
+				throw new PdiError('-p/--pid: observing a running process needs attaching to it, which this version of pdi cannot do yet (docs/trace.md)');
+			}
+
 			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
 			if (options.json && options.summary) {
 				throw new PdiError('--json and -c/--summary exclude each other');
