@@ -74,7 +74,8 @@
         "src/native/addon/addon.cc",
         "src/native/addon/ring-reader.c",
         "src/native/addon/trace-drain.c",
-        "src/native/addon/trace-json.c"
+        "src/native/addon/trace-json.c",
+        "src/native/addon/trace-sites.c"
       ],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "ldflags": ["-Wl,--exclude-libs,ALL"]

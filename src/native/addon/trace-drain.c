@@ -16,6 +16,7 @@
 
 #include "ring-reader.h"
 #include "trace-json.h"
+#include "trace-sites.h"
 
 #define MAX_RINGS 4096
 #define MAX_LOSSES 4096
@@ -33,6 +34,8 @@ typedef struct chunk {
 
 typedef struct open_ring {
   trace_ring_reader_t reader;
+  trace_sites_t sites; /* JSON: the fragments of the sites the ring named */
+  uint32_t serial;     /* records: which ring a record came from, for its site */
   char name[96];
 } open_ring_t;
 
@@ -46,6 +49,7 @@ struct trace_drain {
   pid_t tid, self;
   open_ring_t rings[MAX_RINGS];
   size_t ring_count;
+  uint32_t rings_opened;
   chunk_t *current;
   pthread_mutex_t lock;
   chunk_t *head, *tail;
@@ -114,11 +118,10 @@ flush(trace_drain_t *drain)
   drain->current = NULL;
 }
 
-/* One record to the output; -1 when no memory could hold it (it stays in its ring). */
-static int
-emit(trace_drain_t *drain, const trace_ring_record_t *record)
+/* Room for `need` more bytes in the current chunk, or NULL. */
+static char *
+room_for(trace_drain_t *drain, size_t need)
 {
-  size_t need = drain->format == TRACE_DRAIN_JSON ? trace_json_bound(record) : record->size;
   if (drain->current != NULL && drain->current->cap - drain->current->used < need) {
     flush(drain);
     if (drain->current != NULL && drain->current->cap < need) {
@@ -127,14 +130,36 @@ emit(trace_drain_t *drain, const trace_ring_record_t *record)
     }
   }
   if (drain->current == NULL && (drain->current = chunk_new(need)) == NULL)
-    return -1;
-  chunk_t *chunk = drain->current;
-  if (drain->format == TRACE_DRAIN_JSON) {
-    chunk->used += trace_json_record(record, chunk->data + chunk->used);
-  } else {
-    memcpy(chunk->data + chunk->used, record, record->size);
-    chunk->used += record->size;
+    return NULL;
+  return drain->current->data + drain->current->used;
+}
+
+/* One record to the output (a site record of a JSON drain to the ring's
+ * sites instead); -1 when no memory could hold it (it stays in its ring). */
+static int
+emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
+{
+  if (drain->format == TRACE_DRAIN_RECORDS) {
+    char *out = room_for(drain, record->size);
+    if (out == NULL)
+      return -1;
+    memcpy(out, record, record->size);
+    ((trace_ring_record_t *)out)->ring = ring->serial;
+    drain->current->used += record->size;
+    return 0;
   }
+  if (record->flags & TRACE_RECORD_SITE) {
+    char *fragment = trace_sites_reserve(&ring->sites, trace_json_site_bound(record));
+    if (fragment == NULL)
+      return -1;
+    return trace_sites_commit(&ring->sites, record->site, fragment, trace_json_site(record, fragment));
+  }
+  size_t length = 0;
+  const char *fragment = trace_sites_find(&ring->sites, record->site, &length);
+  char *out = room_for(drain, trace_json_call_bound(record, length));
+  if (out == NULL)
+    return -1;
+  drain->current->used += trace_json_call(record, fragment, length, out);
   return 0;
 }
 
@@ -145,7 +170,7 @@ read_ring(trace_drain_t *drain, open_ring_t *ring)
   size_t moved = 0;
   const trace_ring_record_t *record;
   while (moved < RECORDS_PER_TURN && (record = trace_ring_reader_next(&ring->reader)) != NULL) {
-    if (emit(drain, record) != 0)
+    if (emit(drain, ring, record) != 0)
       break;
     trace_ring_reader_release(&ring->reader, record);
     moved++;
@@ -205,6 +230,8 @@ open_ring(trace_drain_t *drain, const char *name)
   if ((pid_t)header->writer_pid == drain->self)
     __atomic_store_n(&header->reader_tid, (uint32_t)drain->tid, __ATOMIC_RELAXED);
   memcpy(ring->name, name, length + 1);
+  memset(&ring->sites, 0, sizeof ring->sites);
+  ring->serial = ++drain->rings_opened;
   drain->ring_count++;
 }
 
@@ -243,6 +270,7 @@ retire(trace_drain_t *drain)
     }
     note_loss(drain, ring);
     trace_ring_reader_unmap(&ring->reader);
+    trace_sites_release(&ring->sites);
     char path[sizeof drain->directory + sizeof ring->name + 1];
     snprintf(path, sizeof path, "%s/%s", drain->directory, ring->name);
     unlink(path);
@@ -350,6 +378,7 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
   for (size_t i = 0; i < drain->ring_count; i++) {
     note_loss(drain, &drain->rings[i]);
     trace_ring_reader_unmap(&drain->rings[i].reader);
+    trace_sites_release(&drain->rings[i].sites);
   }
   drain->ring_count = 0;
   if (drain->current != NULL) {

@@ -234,17 +234,20 @@ put_arguments(char *out, const char *s, size_t n)
   return out;
 }
 
-size_t
-trace_json_bound(const trace_ring_record_t *record)
-{
-  size_t strings = 0;
-  for (int i = 0; i < TRACE_RECORD_STRINGS; i++)
-    strings += record->lengths[i];
-  /* Six bytes per string byte at worst (\u00XX), plus the names and numbers. */
-  return 6 * strings + 400;
-}
+enum { CALLER, FUNCTION, VERSION, CALLEE };
+enum { ARGS, RET, ERRNO };
 
-enum { CALLER, FUNCTION, VERSION, CALLEE, ARGS, RET, ERRNO };
+/* The strings after a record's fixed part. */
+static void
+record_strings(const trace_ring_record_t *record, int count, const char **text, size_t *length)
+{
+  const char *at = (const char *)(record + 1);
+  for (int i = 0; i < count; i++) {
+    text[i] = at;
+    length[i] = record->lengths[i];
+    at += length[i];
+  }
+}
 
 static char *
 put_optional_string(char *out, const char *s, size_t n, int present)
@@ -253,45 +256,120 @@ put_optional_string(char *out, const char *s, size_t n, int present)
 }
 
 size_t
-trace_json_record(const trace_ring_record_t *record, char *out)
+trace_json_site_bound(const trace_ring_record_t *site)
 {
-  const char *text[TRACE_RECORD_STRINGS];
-  size_t length[TRACE_RECORD_STRINGS];
-  const char *at = (const char *)(record + 1);
-  for (int i = 0; i < TRACE_RECORD_STRINGS; i++) {
-    text[i] = at;
-    length[i] = record->lengths[i];
-    at += length[i];
-  }
-  int abandoned = (record->flags & TRACE_RECORD_ABANDONED) != 0;
+  size_t strings = 0;
+  for (int i = 0; i < TRACE_SITE_STRINGS; i++)
+    strings += site->lengths[i];
+  return 6 * strings + 64;
+}
+
+size_t
+trace_json_site(const trace_ring_record_t *site, char *out)
+{
+  const char *text[TRACE_SITE_STRINGS];
+  size_t length[TRACE_SITE_STRINGS];
+  record_strings(site, TRACE_SITE_STRINGS, text, length);
   char *p = out;
-  p = PUT_LITERAL(p, "{\"pid\":");
-  p = put_unsigned(p, record->pid);
-  p = PUT_LITERAL(p, ",\"tid\":");
-  p = put_unsigned(p, record->tid);
-  p = PUT_LITERAL(p, ",\"thread\":");
-  p = put_unsigned(p, record->thread);
-  p = PUT_LITERAL(p, ",\"depth\":");
-  p = put_unsigned(p, record->depth);
-  p = PUT_LITERAL(p, ",\"caller\":");
+  p = PUT_LITERAL(p, "\"caller\":");
   p = put_string(p, text[CALLER], length[CALLER]);
   p = PUT_LITERAL(p, ",\"callee\":");
-  p = put_optional_string(p, text[CALLEE], length[CALLEE], record->flags & TRACE_RECORD_HAS_CALLEE);
+  p = put_optional_string(p, text[CALLEE], length[CALLEE], site->flags & TRACE_RECORD_HAS_CALLEE);
   p = PUT_LITERAL(p, ",\"function\":");
   p = put_string(p, text[FUNCTION], length[FUNCTION]);
   p = PUT_LITERAL(p, ",\"version\":");
-  p = put_optional_string(p, text[VERSION], length[VERSION], record->flags & TRACE_RECORD_HAS_VERSION);
-  p = PUT_LITERAL(p, ",\"args\":");
-  p = record->flags & TRACE_RECORD_NO_ARGS ? PUT_LITERAL(p, "null") : put_arguments(p, text[ARGS], length[ARGS]);
+  p = put_optional_string(p, text[VERSION], length[VERSION], site->flags & TRACE_RECORD_HAS_VERSION);
+  *p++ = ',';
+  return (size_t)(p - out);
+}
+
+size_t
+trace_json_call_bound(const trace_ring_record_t *call, size_t fragment_length)
+{
+  size_t strings = 0;
+  for (int i = 0; i < TRACE_CALL_STRINGS; i++)
+    strings += call->lengths[i];
+  /* Six bytes per string byte at worst (\u00XX; a raw 8-byte value takes 20), plus the numbers. */
+  return 6 * strings + fragment_length + 400;
+}
+
+static char *
+put_hex(char *out, uint64_t value)
+{
+  static const char digits[] = "0123456789abcdef";
+  unsigned count = value == 0 ? 1 : (unsigned)(67 - __builtin_clzll(value)) / 4;
+  out = PUT_LITERAL(out, "\"0x");
+  for (unsigned i = count; i-- > 0; value >>= 4)
+    out[i] = digits[value & 15];
+  out += count;
+  *out++ = '"';
+  return out;
+}
+
+static char *
+put_raw_values(char *out, const char *bytes, size_t n)
+{
+  *out++ = '[';
+  for (size_t at = 0; at + 8 <= n; at += 8) {
+    uint64_t value;
+    memcpy(&value, bytes + at, sizeof value);
+    if (at != 0)
+      *out++ = ',';
+    out = put_hex(out, value);
+  }
+  *out++ = ']';
+  return out;
+}
+
+static char *
+put_result(char *out, const trace_ring_record_t *call, const char *text, size_t length)
+{
+  if ((call->flags & TRACE_RECORD_ABANDONED) || length == 0 || (length == 4 && memcmp(text, "void", 4) == 0))
+    return PUT_LITERAL(out, "null");
+  if (call->flags & TRACE_RECORD_RAW_VALUES) {
+    uint64_t value = 0;
+    memcpy(&value, text, length < sizeof value ? length : sizeof value);
+    return put_hex(out, value);
+  }
+  return put_value(out, text, length);
+}
+
+size_t
+trace_json_call(const trace_ring_record_t *call, const char *fragment, size_t fragment_length, char *out)
+{
+  const char *text[TRACE_CALL_STRINGS];
+  size_t length[TRACE_CALL_STRINGS];
+  record_strings(call, TRACE_CALL_STRINGS, text, length);
+  char *p = out;
+  p = PUT_LITERAL(p, "{\"pid\":");
+  p = put_unsigned(p, call->pid);
+  p = PUT_LITERAL(p, ",\"tid\":");
+  p = put_unsigned(p, call->tid);
+  p = PUT_LITERAL(p, ",\"thread\":");
+  p = put_unsigned(p, call->thread);
+  p = PUT_LITERAL(p, ",\"depth\":");
+  p = put_unsigned(p, call->depth);
+  *p++ = ',';
+  if (fragment != NULL)
+    p = put_bytes(p, fragment, fragment_length);
+  else /* a site never named: cannot happen with a well-behaved writer */
+    p = PUT_LITERAL(p, "\"caller\":\"\",\"callee\":null,\"function\":\"\",\"version\":null,");
+  p = PUT_LITERAL(p, "\"args\":");
+  if (call->flags & TRACE_RECORD_NO_ARGS)
+    p = PUT_LITERAL(p, "null");
+  else if (call->flags & TRACE_RECORD_RAW_VALUES)
+    p = put_raw_values(p, text[ARGS], length[ARGS]);
+  else
+    p = put_arguments(p, text[ARGS], length[ARGS]);
   p = PUT_LITERAL(p, ",\"ret\":");
-  int void_result = length[RET] == 4 && memcmp(text[RET], "void", 4) == 0;
-  p = abandoned || void_result || length[RET] == 0 ? PUT_LITERAL(p, "null") : put_value(p, text[RET], length[RET]);
+  p = put_result(p, call, text[RET], length[RET]);
   p = PUT_LITERAL(p, ",\"errno\":");
   p = put_optional_string(p, text[ERRNO], length[ERRNO], length[ERRNO] != 0);
   p = PUT_LITERAL(p, ",\"startNs\":");
-  p = put_unsigned(p, record->start_ns);
+  p = put_unsigned(p, call->start_ns);
   p = PUT_LITERAL(p, ",\"durationNs\":");
-  p = put_unsigned(p, record->duration_ns);
-  p = abandoned ? PUT_LITERAL(p, ",\"abandoned\":true}\n") : PUT_LITERAL(p, ",\"abandoned\":false}\n");
+  p = put_unsigned(p, call->duration_ns);
+  p = call->flags & TRACE_RECORD_ABANDONED ? PUT_LITERAL(p, ",\"abandoned\":true}\n")
+                                           : PUT_LITERAL(p, ",\"abandoned\":false}\n");
   return (size_t)(p - out);
 }

@@ -10,10 +10,14 @@
 
 #include "../backends/trace/ring.h"
 
-/* Bytes trace_json_record may write for `record`, newline included. */
-size_t trace_json_bound(const trace_ring_record_t *record);
-/* Writes the record's JSON line (ending in '\n') to `out`, which has room
- * for trace_json_bound bytes; returns its length. */
-size_t trace_json_record(const trace_ring_record_t *record, char *out);
+/* A site record as the fragment its call lines share:
+ * "caller":...,"callee":...,"function":...,"version":..., (trailing comma). */
+size_t trace_json_site_bound(const trace_ring_record_t *site);
+size_t trace_json_site(const trace_ring_record_t *site, char *out);
+/* A call record as its JSON line (ending in '\n'), with its site's fragment
+ * (NULL if the site was never named); `out` has room for
+ * trace_json_call_bound bytes. Returns the line's length. */
+size_t trace_json_call_bound(const trace_ring_record_t *call, size_t fragment_length);
+size_t trace_json_call(const trace_ring_record_t *call, const char *fragment, size_t fragment_length, char *out);
 
 #endif

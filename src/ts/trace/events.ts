@@ -44,4 +44,4 @@ export type CallEvent = {
 export type ArgumentValue = number | boolean | string;
 
 /** Bytes before a ring record's strings (src/native/backends/trace/ring.h's trace_ring_record_t). */
-export const recordHeader = 56;
+export const recordHeader = 64;

@@ -204,6 +204,15 @@ stack_of(thread_state_t *state)
   return (char *)(state + 1);
 }
 
+static void
+put_raw_args(trace_buf_t *out, const pdi_cb_call_t *call)
+{
+  for (unsigned i = 0; i < format_options.raw_args; i++) {
+    uint64_t value = (uint64_t)pdi_arg_int(call, i);
+    tb_mem(out, (const char *)&value, sizeof value);
+  }
+}
+
 void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
@@ -215,7 +224,11 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
     return;
   frame_t *frame = (frame_t *)(stack_of(state) + state->top);
   trace_buf_t args = {frame->text, 0, frame_cap};
-  trace_format_args(&args, call, trace_proto_at((unsigned)call->event - 1), &format_options);
+  const trace_proto_t *proto = trace_proto_at((unsigned)call->event - 1);
+  if (proto == NULL && ring_directory != NULL)
+    put_raw_args(&args, call); /* the reader shows them in hex: no formatting on the program's thread */
+  else
+    trace_format_args(&args, call, proto, &format_options);
   frame->length = (uint32_t)args.len;
   frame->start_ns = show_time || show_timestamp ? now_ns() : 0;
   call->user = state->top + 1;
@@ -247,7 +260,8 @@ put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *s
 }
 
 /* One record to the ring: the return value decoded into the state's line
- * buffer, " errno NAME" split from it. */
+ * buffer (raw for a function without a prototype), " errno NAME" split
+ * from it. */
 static void
 post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *frame, int error)
 {
@@ -255,9 +269,15 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
   trace_buf_t ret = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};
   const char *errno_name = NULL;
   size_t errno_length = 0;
-  if (!call->abandoned) {
-    trace_format_return(&ret, call, trace_proto_at((unsigned)call->event - 1), error, &format_options);
-    const char *mark = memmem(ret.data, ret.len, " errno ", 7);
+  const trace_proto_t *proto = trace_proto_at((unsigned)call->event - 1);
+  if (call->abandoned) {
+  } else if (proto == NULL) {
+    uint64_t value = (uint64_t)pdi_ret_int(call);
+    tb_mem(&ret, (const char *)&value, sizeof value);
+  } else {
+    trace_format_return(&ret, call, proto, error, &format_options);
+    /* Only a prototype marked '!' can add " errno NAME" (format.c). */
+    const char *mark = proto->spec[1] == '!' ? memmem(ret.data, ret.len, " errno ", 7) : NULL;
     if (mark != NULL) {
       errno_name = mark + 7;
       errno_length = ret.len - (size_t)(errno_name - ret.data);
@@ -271,14 +291,13 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
       .tid = state ? state->tid : gettid(),
       .thread = call->thread,
       .depth = call->depth,
-      .flags = (call->abandoned ? TRACE_RECORD_ABANDONED : 0) | (site->version ? TRACE_RECORD_HAS_VERSION : 0) |
-               (site->callee ? TRACE_RECORD_HAS_CALLEE : 0),
+      .flags = (call->abandoned ? TRACE_RECORD_ABANDONED : 0) | (proto == NULL ? TRACE_RECORD_RAW_VALUES : 0),
       .start_ns = frame ? frame->start_ns - started_ns : 0,
       .duration_ns = frame ? now - frame->start_ns : 0,
-      .strings = {site->object, site->function, site->version, site->callee, frame ? frame->text : NULL,
-                  call->abandoned ? NULL : ret.data, errno_name},
-      .lengths = {strlen(site->object), strlen(site->function), site->version ? strlen(site->version) : 0,
-                  site->callee ? strlen(site->callee) : 0, frame ? frame->length : 0, ret.len, errno_length},
+      .site = site,
+      .site_strings = {site->object, site->function, site->version, site->callee},
+      .strings = {frame ? frame->text : NULL, call->abandoned ? NULL : ret.data, errno_name},
+      .lengths = {frame ? frame->length : 0, ret.len, errno_length},
   };
   trace_ring_write(&event);
 }
