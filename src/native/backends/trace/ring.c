@@ -159,6 +159,20 @@ site_remember(uintptr_t site)
   }
 }
 
+/* Most strings here are a few bytes: a plain loop is cheaper than a call to memcpy. */
+static inline void
+copy_bytes(char *to, const char *from, size_t n)
+{
+  if (n > 32) {
+    memcpy(to, from, n);
+    return;
+  }
+  for (; n >= 8; n -= 8, to += 8, from += 8)
+    __builtin_memcpy(to, from, 8);
+  for (size_t i = 0; i < n; i++)
+    to[i] = from[i];
+}
+
 static void
 fill_header(trace_ring_record_t *record, const trace_ring_event_t *event, unsigned flags)
 {
@@ -191,11 +205,11 @@ put_record(const trace_ring_event_t *event, unsigned flags, const char *const *s
     return 0;
   fill_header(record, event, flags);
   char *out = (char *)(record + 1);
-  for (int i = 0; i < 4; i++) {
-    record->lengths[i] = i < count ? (uint16_t)lengths[i] : 0;
-    if (i < count && lengths[i] != 0)
-      memcpy(out, strings[i], lengths[i]);
-    out += i < count ? lengths[i] : 0;
+  record->lengths[3] = 0;
+  for (int i = 0; i < count; i++) {
+    record->lengths[i] = (uint16_t)lengths[i];
+    copy_bytes(out, strings[i], lengths[i]);
+    out += lengths[i];
   }
   __atomic_store_n(&record->size, (uint32_t)total, __ATOMIC_RELEASE);
   return 1;

@@ -207,9 +207,12 @@ stack_of(thread_state_t *state)
 static void
 put_raw_args(trace_buf_t *out, const pdi_cb_call_t *call)
 {
+  if (out->len + 8 * format_options.raw_args >= out->cap)
+    return;
   for (unsigned i = 0; i < format_options.raw_args; i++) {
     uint64_t value = (uint64_t)pdi_arg_int(call, i);
-    tb_mem(out, (const char *)&value, sizeof value);
+    memcpy(out->data + out->len, &value, sizeof value);
+    out->len += sizeof value;
   }
 }
 
@@ -273,7 +276,8 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
   if (call->abandoned) {
   } else if (proto == NULL) {
     uint64_t value = (uint64_t)pdi_ret_int(call);
-    tb_mem(&ret, (const char *)&value, sizeof value);
+    memcpy(ret.data, &value, sizeof value);
+    ret.len = sizeof value;
   } else {
     trace_format_return(&ret, call, proto, error, &format_options);
     /* Only a prototype marked '!' can add " errno NAME" (format.c). */
