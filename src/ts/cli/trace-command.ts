@@ -1,4 +1,4 @@
-import {mkdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
@@ -24,7 +24,7 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[--json | -c] [-o FILE] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
+const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
 
 /** A whole number in [low, high] given to `option`, or a one-line error. */
 function bounded(option: string, text: string, low: number, high: number): number {
@@ -50,7 +50,7 @@ function checkFunctions(list: string): string {
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
-	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true;
+	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true;
 };
 
 /** The trace backend's settings (src/native/backends/trace/trace.c) for the command's options. */
@@ -63,11 +63,14 @@ function backendEnvironment(options: TraceCliOptions): NodeJS.ProcessEnv {
 		PDI_TRACE_DEPTH: options.depth === undefined ? '-1' : String(bounded('--depth', options.depth, 0, 1_000_000)),
 		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : checkFunctions(options.functions),
 		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
+		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
 	};
 	if (options.output) {
 		checkOutputFile(options.output);
 		if (!options.json && !options.summary) {
 			env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
+			// Followed processes append to it (each image opens it anew): it starts empty here.
+			writeFileSync(env['PDI_TRACE_OUTPUT'], '');
 		}
 	}
 
@@ -110,6 +113,7 @@ export function registerTraceCommand(cli: Command): void {
 		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
 		.option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)', '3')
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
+		.option('-f, --follow', 'trace the program\'s children too (after fork and exec), each line under its own pid')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.argument('[command...]', 'the program and its arguments')

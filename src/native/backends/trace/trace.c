@@ -11,13 +11,19 @@
  * come from the environment pdi trace prepares: PDI_TRACE_OUTPUT (a file,
  * else the stderr the process started with), PDI_TRACE_ARGS,
  * PDI_TRACE_STRING_SIZE, PDI_TRACE_DEPTH, PDI_TRACE_TIME,
- * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h) and
- * PDI_TRACE_PROTOTYPES.
+ * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h),
+ * PDI_TRACE_PROTOTYPES and PDI_TRACE_FOLLOW.
+ *
+ * Without PDI_TRACE_FOLLOW=1 only the process that starts is traced: a
+ * forked child records nothing, and the environment loses what would make
+ * an exec'd program traced. With it, every process and image writes its own
+ * lines, into the file opened for appending.
  *
  * Hooks neither allocate nor lock: what pre decodes waits for post on a
  * per-thread stack of frames, mapped on the thread's first call.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pdi/backend.h>
@@ -25,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +69,8 @@ static pthread_key_t exit_key;
 static const char *ring_directory; /* PDI_TRACE_RING: events go to a ring, not text */
 static pid_t ring_reader;
 static uint64_t ring_capacity = (uint64_t)1 << 22;
+static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
+static int unfollowed; /* a forked child of a process not following: records nothing */
 
 static int
 too_deep(const pdi_cb_call_t *call)
@@ -91,12 +100,25 @@ number_from_env(const char *name, long fallback)
   return text && *text ? strtol(text, NULL, 10) : fallback;
 }
 
+/* Not run for vfork (nor posix_spawn): such a child shares the parent's
+ * memory until it execs, so nothing may be set for it here or elsewhere;
+ * its calls before exec count as the parent's. */
 static void
 after_fork_in_child(void)
 {
   own_pid = getpid();
   fork_generation++;
   trace_safe_forked();
+  if (!following) {
+    unfollowed = 1;
+    if (ring_directory != NULL)
+      trace_ring_forked();
+    /* A daemon child must not hold the trace file (or pdi's stderr) open. */
+    if (output_fd >= 0)
+      close(output_fd);
+    output_fd = -1;
+    return;
+  }
   if (ring_directory != NULL) {
     trace_ring_forked();
     trace_ring_open(ring_directory, ring_reader, ring_capacity);
@@ -118,17 +140,94 @@ open_ring(void)
   return trace_ring_open(directory, ring_reader, ring_capacity);
 }
 
+/* Whether the LD_PRELOAD entry `entry` (`length` bytes) names the file `core`. */
+static int
+names_file(const char *entry, size_t length, const struct stat *core)
+{
+  char path[4096];
+  struct stat file;
+  if (length == 0 || length >= sizeof path)
+    return 0;
+  memcpy(path, entry, length);
+  path[length] = '\0';
+  return stat(path, &file) == 0 && file.st_dev == core->st_dev && file.st_ino == core->st_ino;
+}
+
+/* LD_PRELOAD without the core that loaded this backend (the entry pdi
+ * put first), so that an exec'd program does not even load pdi: loaded
+ * without PDI_CONFIG the core does nothing, but its mere presence shows
+ * (the loader's complaint about a 64-bit core in a 32-bit program, the
+ * variable in the program's environment). */
+static void
+drop_core_preload(void)
+{
+  const char *list = getenv("LD_PRELOAD");
+  Dl_info info;
+  struct stat core;
+  if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL ||
+      stat(info.dli_fname, &core) != 0)
+    return;
+  char *kept = malloc(strlen(list) + 1);
+  if (kept == NULL)
+    return;
+  size_t used = 0;
+  int dropped = 0;
+  /* The loader separates entries with spaces or colons. */
+  for (const char *entry = list; *entry != '\0';) {
+    size_t length = strcspn(entry, " :");
+    if (names_file(entry, length, &core)) {
+      dropped = 1;
+    } else if (length > 0) {
+      if (used > 0)
+        kept[used++] = ':';
+      memcpy(kept + used, entry, length);
+      used += length;
+    }
+    entry += length + (entry[length] != '\0');
+  }
+  kept[used] = '\0';
+  if (dropped && used == 0)
+    unsetenv("LD_PRELOAD");
+  else if (dropped)
+    setenv("LD_PRELOAD", kept, 1);
+  free(kept);
+}
+
+/* Not following: the programs this process execs start as without pdi.
+ * Done before main, so that programs reading the environment later (a
+ * shell's variable table, posix_spawn with environ) see the result. */
+static void
+stop_following_exec(void)
+{
+  unsetenv("PDI_CONFIG");
+  unsetenv("DI_CFG_FILE");
+  for (char **entry = environ; *entry != NULL;) {
+    char name[64];
+    size_t length = strcspn(*entry, "=");
+    if (strncmp(*entry, "PDI_TRACE_", 10) != 0 || length >= sizeof name) {
+      entry++;
+      continue;
+    }
+    memcpy(name, *entry, length);
+    name[length] = '\0';
+    unsetenv(name); /* moves the later entries down: look at this slot again */
+  }
+  drop_core_preload();
+}
+
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
   if (open_ring() != 0)
     return 1;
+  following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
   const char *file = getenv("PDI_TRACE_OUTPUT");
-  /* A program's exec'd children run this backend too and, as before, start
-   * the file afresh: which processes to follow is pdi trace -f's (to come). */
+  /* Followed, every process and image appends its lines (whoever starts
+   * the run empties the file); alone, the process starts the file afresh. */
+  int mode = following ? O_APPEND : O_TRUNC;
   output_fd = ring_directory != NULL ? -2
-              : file && *file        ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+              : file && *file        ? open(file, O_WRONLY | O_CREAT | mode | O_CLOEXEC, 0644)
                                      : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   long args = number_from_env("PDI_TRACE_ARGS", 3);
   format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
@@ -146,6 +245,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (pthread_key_create(&exit_key, forget_thread) != 0 || trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
       trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
+  if (!following)
+    stop_following_exec();
   return output_fd == -1;
 }
 
@@ -202,7 +303,7 @@ void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
   call->user = 0;
-  if (too_deep(call))
+  if (unfollowed || too_deep(call))
     return;
   thread_state_t *state = state_of(call);
   if (state == NULL || state->top + sizeof(frame_t) + frame_cap > STACK_BYTES)
@@ -281,7 +382,7 @@ void
 PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
   int error = errno;
-  if (too_deep(call))
+  if (unfollowed || too_deep(call))
     return;
   thread_state_t *state = state_of(call);
   frame_t *frame = NULL;
