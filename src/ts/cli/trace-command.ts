@@ -1,4 +1,4 @@
-import {closeSync, mkdirSync, openSync, readFileSync, writeSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
@@ -22,11 +22,11 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[--json | -c] [-o FILE] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
+const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
-	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true;
+	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true;
 };
 
 /** The backend's settings for the command line's options; errors name the flags. */
@@ -35,7 +35,7 @@ function cliVariables(options: TraceCliOptions): Record<string, string> {
 	const numbers = {stringSize: options.stringSize, depth: options.depth, rawArgs: options.args} as unknown as TraceOptions;
 	return {
 		...traceVariables(
-			{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes},
+			{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow},
 			{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e'},
 		),
 		PDI_TRACE_TIME: options.time ? '1' : '0',
@@ -60,7 +60,14 @@ type Output = {variables: Record<string, string>; finish(): void};
  */
 function traceOutput(options: TraceCliOptions, directory: string): Output {
 	if (!options.json && !options.summary) {
-		return {variables: options.output ? {PDI_TRACE_OUTPUT: path.resolve(options.output)} : {}, finish() {}};
+		if (options.output === undefined) {
+			return {variables: {}, finish() {}};
+		}
+
+		// Every traced process image appends to it (a followed child opens it anew): it starts empty here.
+		const file = path.resolve(options.output);
+		writeFileSync(file, '');
+		return {variables: {PDI_TRACE_OUTPUT: file}, finish() {}};
 	}
 
 	const rings = path.join(directory, 'rings');
@@ -147,6 +154,7 @@ export function registerTraceCommand(cli: Command): void {
 		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
 		.option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)', '3')
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
+		.option('-f, --follow', 'trace the children too (fork, exec); every line names its pid')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.option('-p, --pid <pid>', 'observe a running process (needs attaching, not available yet)')
