@@ -271,8 +271,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   const char *file = getenv("PDI_TRACE_OUTPUT");
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
   output_fd = ring_directory != NULL ? -2
-              : file && *file        ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
-                                     : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+              : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
+                              : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   read_settings();
   started_ns = now_ns();
   own_pid = getpid();
