@@ -176,7 +176,7 @@ test('with its reader gone, a full ring counts its events as lost and the progra
 	const [ring] = readdirSync(rings);
 	t.regex(ring!, new RegExp(`^${child.pid}-\\d+\\.ring$`));
 	let recorded = 0;
-	const reader = TraceReader.toCallback(rings, 'json', data => {
+	const reader = TraceReader.toCallback(rings, data => {
 		recorded += parseEventLines<CallEvent>(data).filter(event => event.function === 'abs').length;
 	});
 	const {losses} = reader.finish();

@@ -134,18 +134,18 @@ ReadConfig(const Napi::CallbackInfo &info)
 }
 
 // traceDrainStart(directory, format, fd, queueLimit) -> handle: a thread reading the rings of
-// `directory` ('json' lines or raw 'records'), writing to fd, or queueing for traceDrainTake when fd < 0.
+// `directory` ('json' lines, or 'summary' counts), writing to fd, or queueing for traceDrainTake when fd < 0.
 Napi::Value
 TraceDrainStart(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber() || !info[3].IsNumber()) {
-    Napi::TypeError::New(env, "expected (directory, 'json' | 'records', fd, queueLimit)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "expected (directory, 'json' | 'summary', fd, queueLimit)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string directory = info[0].As<Napi::String>().Utf8Value();
-  trace_drain_format_t format = info[1].As<Napi::String>().Utf8Value() == "json" ? TRACE_DRAIN_JSON
-                                                                                 : TRACE_DRAIN_RECORDS;
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  trace_drain_format_t format = name == "summary" ? TRACE_DRAIN_SUMMARY : TRACE_DRAIN_JSON;
   int fd = info[2].As<Napi::Number>().Int32Value();
   size_t limit = (size_t)info[3].As<Napi::Number>().Int64Value();
   trace_drain_t *drain = trace_drain_start(directory.c_str(), format, fd, limit);
@@ -182,7 +182,8 @@ TraceDrainTake(const Napi::CallbackInfo &info)
   return Napi::Buffer<char>::New(env, data, length, [](Napi::Env, char *bytes) { free(bytes); });
 }
 
-// traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError}: the thread stopped after a last read.
+// traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError, counts: [{pid, function, calls, errors, totalNs}]}:
+// the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
 TraceDrainFinish(const Napi::CallbackInfo &info)
 {
@@ -200,8 +201,28 @@ TraceDrainFinish(const Napi::CallbackInfo &info)
     loss.Set("lost", Napi::Number::New(env, (double)losses[i].lost));
     list.Set(i, loss);
   }
+  struct Counts {
+    Napi::Env env;
+    Napi::Array list;
+    uint32_t next;
+  } counts = {env, Napi::Array::New(env), 0};
+  trace_drain_each_count(
+      drain,
+      [](void *context, uint32_t pid, const char *function, size_t length, uint64_t calls, uint64_t errors,
+         uint64_t total_ns) {
+        Counts *out = static_cast<Counts *>(context);
+        Napi::Object entry = Napi::Object::New(out->env);
+        entry.Set("pid", Napi::Number::New(out->env, pid));
+        entry.Set("function", Napi::String::New(out->env, function, length));
+        entry.Set("calls", Napi::Number::New(out->env, (double)calls));
+        entry.Set("errors", Napi::Number::New(out->env, (double)errors));
+        entry.Set("totalNs", Napi::Number::New(out->env, (double)total_ns));
+        out->list.Set(out->next++, entry);
+      },
+      &counts);
   Napi::Object result = Napi::Object::New(env);
   result.Set("losses", list);
+  result.Set("counts", counts.list);
   result.Set("writeError", write_error != 0 ? Napi::Value(Napi::String::New(env, strerror(write_error))) : env.Null());
   return result;
 }

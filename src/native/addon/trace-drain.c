@@ -34,8 +34,7 @@ typedef struct chunk {
 
 typedef struct open_ring {
   trace_ring_reader_t reader;
-  trace_sites_t sites; /* JSON: the fragments of the sites the ring named */
-  uint32_t serial;     /* records: which ring a record came from, for its site */
+  trace_sites_t sites; /* the sites the ring named: JSON fragments, or summary counts */
   char name[96];
 } open_ring_t;
 
@@ -49,11 +48,12 @@ struct trace_drain {
   pid_t tid, self;
   open_ring_t rings[MAX_RINGS];
   size_t ring_count;
-  uint32_t rings_opened;
   chunk_t *current;
   pthread_mutex_t lock;
   chunk_t *head, *tail;
   size_t queued;
+  trace_sites_t *kept; /* summary: the site tables of rings closed before the end */
+  size_t kept_count, kept_capacity;
   trace_drain_loss_t losses[MAX_LOSSES];
   size_t loss_count;
   int write_error;
@@ -134,20 +134,61 @@ room_for(trace_drain_t *drain, size_t need)
   return drain->current->data + drain->current->used;
 }
 
+/* A summary drain's record: a site's function name kept, or a call counted. */
+static int
+count(open_ring_t *ring, const trace_ring_record_t *record)
+{
+  if (record->flags & TRACE_RECORD_SITE) {
+    size_t length = record->lengths[1]; /* the function, after the caller */
+    char *name = trace_sites_reserve(&ring->sites, length + 1);
+    if (name == NULL)
+      return -1;
+    memcpy(name, (const char *)(record + 1) + record->lengths[0], length);
+    return trace_sites_commit(&ring->sites, record->site, name, length);
+  }
+  trace_site_entry_t *entry = trace_sites_entry(&ring->sites, record->site);
+  if (entry != NULL) {
+    entry->pid = record->pid;
+    entry->calls++;
+    entry->errors += record->lengths[2] != 0;
+    entry->total_ns += record->duration_ns;
+  }
+  return 0;
+}
+
+/* A summary drain keeps the counts of a ring it closes early. */
+static void
+keep_sites(trace_drain_t *drain, open_ring_t *ring)
+{
+  if (drain->format != TRACE_DRAIN_SUMMARY || ring->sites.count == 0) {
+    trace_sites_release(&ring->sites);
+    return;
+  }
+  if (drain->kept_count == drain->kept_capacity) {
+    size_t capacity = drain->kept_capacity ? 2 * drain->kept_capacity : 64;
+    trace_sites_t *kept = mmap(NULL, capacity * sizeof *kept, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (kept == MAP_FAILED) {
+      trace_sites_release(&ring->sites);
+      return;
+    }
+    if (drain->kept != NULL) {
+      memcpy(kept, drain->kept, drain->kept_count * sizeof *kept);
+      munmap(drain->kept, drain->kept_capacity * sizeof *kept);
+    }
+    drain->kept = kept;
+    drain->kept_capacity = capacity;
+  }
+  drain->kept[drain->kept_count++] = ring->sites;
+  memset(&ring->sites, 0, sizeof ring->sites);
+}
+
 /* One record to the output (a site record of a JSON drain to the ring's
  * sites instead); -1 when no memory could hold it (it stays in its ring). */
 static int
 emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
 {
-  if (drain->format == TRACE_DRAIN_RECORDS) {
-    char *out = room_for(drain, record->size);
-    if (out == NULL)
-      return -1;
-    memcpy(out, record, record->size);
-    ((trace_ring_record_t *)out)->ring = ring->serial;
-    drain->current->used += record->size;
-    return 0;
-  }
+  if (drain->format == TRACE_DRAIN_SUMMARY)
+    return count(ring, record);
   if (record->flags & TRACE_RECORD_SITE) {
     char *fragment = trace_sites_reserve(&ring->sites, trace_json_site_bound(record));
     if (fragment == NULL)
@@ -231,7 +272,6 @@ open_ring(trace_drain_t *drain, const char *name)
     __atomic_store_n(&header->reader_tid, (uint32_t)drain->tid, __ATOMIC_RELAXED);
   memcpy(ring->name, name, length + 1);
   memset(&ring->sites, 0, sizeof ring->sites);
-  ring->serial = ++drain->rings_opened;
   drain->ring_count++;
 }
 
@@ -270,7 +310,7 @@ retire(trace_drain_t *drain)
     }
     note_loss(drain, ring);
     trace_ring_reader_unmap(&ring->reader);
-    trace_sites_release(&ring->sites);
+    keep_sites(drain, ring);
     char path[sizeof drain->directory + sizeof ring->name + 1];
     snprintf(path, sizeof path, "%s/%s", drain->directory, ring->name);
     unlink(path);
@@ -378,7 +418,7 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
   for (size_t i = 0; i < drain->ring_count; i++) {
     note_loss(drain, &drain->rings[i]);
     trace_ring_reader_unmap(&drain->rings[i].reader);
-    trace_sites_release(&drain->rings[i].sites);
+    keep_sites(drain, &drain->rings[i]);
   }
   drain->ring_count = 0;
   if (drain->current != NULL) {
@@ -391,8 +431,25 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
 }
 
 void
+trace_drain_each_count(const trace_drain_t *drain, trace_drain_count_fn *fn, void *context)
+{
+  for (size_t i = 0; i < drain->kept_count; i++) {
+    const trace_sites_t *sites = &drain->kept[i];
+    for (size_t j = 0; j < sites->capacity; j++) {
+      const trace_site_entry_t *entry = &sites->entries[j];
+      if (entry->site != 0 && entry->calls != 0)
+        fn(context, entry->pid, entry->fragment, entry->length, entry->calls, entry->errors, entry->total_ns);
+    }
+  }
+}
+
+void
 trace_drain_free(trace_drain_t *drain)
 {
+  for (size_t i = 0; i < drain->kept_count; i++)
+    trace_sites_release(&drain->kept[i]);
+  if (drain->kept != NULL)
+    munmap(drain->kept, drain->kept_capacity * sizeof *drain->kept);
   size_t ignored;
   free(trace_drain_take(drain, &ignored));
   pthread_mutex_destroy(&drain->lock);

@@ -1,8 +1,9 @@
 /* A reader thread for the trace event rings of a directory (docs/trace.md,
  * "Transport"). It keeps the traced processes from waiting on the event
  * loop: it maps each ring as it appears, moves committed records out as
- * fast as they come and either writes them to a file descriptor (JSON
- * lines, `pdi trace --json`) or queues them for JavaScript to take.
+ * fast as they come and turns them into JSON lines, written to a file
+ * descriptor (`pdi trace --json`) or queued for JavaScript to take, or
+ * into counts per call site (`pdi trace -c`).
  *
  * The thread allocates its buffers with mmap and lists directories with
  * getdents64, never malloc, so that it can drain rings of its own process
@@ -17,7 +18,7 @@ typedef struct trace_drain trace_drain_t;
 
 typedef enum trace_drain_format {
   TRACE_DRAIN_JSON,   /* trace-json.h lines */
-  TRACE_DRAIN_RECORDS /* the ring records as they are (ring.h) */
+  TRACE_DRAIN_SUMMARY /* no output: calls, errors and time counted per site */
 } trace_drain_format_t;
 
 typedef struct trace_drain_loss {
@@ -37,6 +38,11 @@ char *trace_drain_take(trace_drain_t *drain, size_t *length);
  * rings that lost events, their losses in `*losses` (valid until
  * trace_drain_free); `*write_error` is the errno of a failed write, or 0. */
 size_t trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int *write_error);
+/* A summary drain's counts after trace_drain_finish, one call per site of
+ * every ring (a function may come several times: one per caller). */
+typedef void trace_drain_count_fn(void *context, uint32_t pid, const char *function, size_t length, uint64_t calls,
+                                  uint64_t errors, uint64_t total_ns);
+void trace_drain_each_count(const trace_drain_t *drain, trace_drain_count_fn *fn, void *context);
 /* Frees the drain; trace_drain_finish must have run. */
 void trace_drain_free(trace_drain_t *drain);
 

@@ -72,8 +72,13 @@ trace_sites_commit(trace_sites_t *sites, uint64_t site, const char *fragment, si
     return -1;
   sites->block_used += (length + 7) & ~(size_t)7;
   trace_site_entry_t *entry = entry_for(sites->entries, sites->capacity, site);
-  sites->count += entry->site == 0;
-  *entry = (trace_site_entry_t){site, fragment, length};
+  if (entry->site == 0) {
+    sites->count++;
+    *entry = (trace_site_entry_t){.site = site};
+  }
+  /* A site named again (two threads raced to name it) keeps its counts. */
+  entry->fragment = fragment;
+  entry->length = length;
   return 0;
 }
 
@@ -87,6 +92,15 @@ trace_sites_find(const trace_sites_t *sites, uint64_t site, size_t *length)
     return NULL;
   *length = entry->length;
   return entry->fragment;
+}
+
+trace_site_entry_t *
+trace_sites_entry(trace_sites_t *sites, uint64_t site)
+{
+  if (sites->capacity == 0 || site == 0)
+    return NULL;
+  trace_site_entry_t *entry = entry_for(sites->entries, sites->capacity, site);
+  return entry->site == 0 ? NULL : entry;
 }
 
 void

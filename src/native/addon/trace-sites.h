@@ -9,8 +9,10 @@
 
 typedef struct trace_site_entry {
   uint64_t site;
-  const char *fragment;
+  const char *fragment; /* JSON: the fragment; summary: the function name */
   size_t length;
+  uint64_t calls, errors, total_ns; /* summary counts */
+  uint32_t pid;
 } trace_site_entry_t;
 
 typedef struct trace_sites {
@@ -27,6 +29,8 @@ char *trace_sites_reserve(trace_sites_t *sites, size_t bound);
 int trace_sites_commit(trace_sites_t *sites, uint64_t site, const char *fragment, size_t length);
 /* The fragment of `site`, or NULL. */
 const char *trace_sites_find(const trace_sites_t *sites, uint64_t site, size_t *length);
+/* The entry of `site` (for its counts), or NULL. */
+trace_site_entry_t *trace_sites_entry(trace_sites_t *sites, uint64_t site);
 void trace_sites_release(trace_sites_t *sites);
 
 #endif

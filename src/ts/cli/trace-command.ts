@@ -56,7 +56,7 @@ type Output = {variables: Record<string, string>; finish(): void};
 /**
  * Text lines are the backend's own (to PDI_TRACE_OUTPUT or its stderr); --json and -c go through
  * event rings (docs/trace.md, "Transport") that a native reader thread drains: JSON lines straight
- * to the output, records to the summary.
+ * to the output, or counts per call site for the summary.
  */
 function traceOutput(options: TraceCliOptions, directory: string): Output {
 	if (!options.json && !options.summary) {
@@ -74,11 +74,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 	mkdirSync(rings, {mode: 0o700});
 	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
 	const counter = options.summary ? new SummaryCounter() : undefined;
-	const reader = counter
-		? TraceReader.toCallback(rings, 'records', data => {
-			counter.addRecords(data);
-		})
-		: TraceReader.toDescriptor(rings, fd);
+	const reader = counter ? TraceReader.toSummary(rings) : TraceReader.toDescriptor(rings, fd);
 	let finished = false;
 	return {
 		variables: {PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)},
@@ -90,6 +86,10 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 			finished = true;
 			const ending = reader.finish();
 			if (counter) {
+				for (const count of ending.counts) {
+					counter.addCount(count);
+				}
+
 				writeText(fd, counter.format());
 			}
 

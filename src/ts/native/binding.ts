@@ -21,12 +21,17 @@ export type NativeBinding = {
 	 * (`{"config": ...}` or `{"error": ...}`).
 	 */
 	readConfig(name: string, text: string, directory: string): string;
-	/** Starts a native thread reading the rings of `directory`: JSON lines or raw records, to `fd`, or queued (fd -1) up to `queueLimit` bytes (0: no limit). */
-	traceDrainStart(directory: string, format: 'json' | 'records', fd: number, queueLimit: number): unknown;
+	/** Starts a native thread reading the rings of `directory`: JSON lines to `fd`, or queued (fd -1) up to `queueLimit` bytes (0: no limit); or counts per call site ('summary'). */
+	traceDrainStart(directory: string, format: 'json' | 'summary', fd: number, queueLimit: number): unknown;
 	/** What waits in a drain's queue, or null. */
 	traceDrainTake(handle: unknown): Buffer | null;
 	/** Stops the drain after a last read of every ring. */
-	traceDrainFinish(handle: unknown): {losses: Array<{pid: number; lost: number}>; writeError: string | null};
+	traceDrainFinish(handle: unknown): {
+		losses: Array<{pid: number; lost: number}>;
+		writeError: string | null;
+		/** A 'summary' drain's counts, one entry per call site. */
+		counts: Array<{pid: number; function: string; calls: number; errors: number; totalNs: number}>;
+	};
 	traceDrainFree(handle: unknown): void;
 };
 

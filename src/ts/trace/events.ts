@@ -42,6 +42,3 @@ export type CallEvent = {
 
 /** A decoded value: a number, a boolean, or text (strings decoded from C, pointers `"0x..."`, flag names). */
 export type ArgumentValue = number | boolean | string;
-
-/** Bytes before a ring record's strings (src/native/backends/trace/ring.h's trace_ring_record_t). */
-export const recordHeader = 64;

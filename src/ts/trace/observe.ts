@@ -76,7 +76,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	let installed;
 	try {
 		mkdirSync(rings, {mode: 0o700});
-		reader = TraceReader.toCallback(rings, 'json', deliver, 0);
+		reader = TraceReader.toCallback(rings, deliver, 0);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
 		installed = withVariables({...variables, PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid), PDI_TRACE_ROOT: String(process.pid)},
 			() => interpose(traceConfig(tracedObjects(options))));

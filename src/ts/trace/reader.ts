@@ -3,8 +3,11 @@ import {nativeBinding} from '../native/binding.js';
 /** Events a traced process could not record, by the pid that wrote its ring. */
 export type RingLoss = {pid: number; lost: number};
 
-/** How a {@link TraceReader} ended: what the rings lost, and a failed write to the output, if any. */
-export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null};
+/** Calls counted at one call site by a summary reader. */
+export type SiteCount = {pid: number; function: string; calls: number; errors: number; totalNs: number};
+
+/** How a {@link TraceReader} ended: what the rings lost, a failed write to the output, the counts of a summary reader. */
+export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; counts: SiteCount[]};
 
 /** Bytes of events waiting for JavaScript before the reader stops reading (and the traced program waits). */
 const defaultQueueLimit = 64 * 1024 * 1024;
@@ -14,7 +17,8 @@ const defaultQueueLimit = 64 * 1024 * 1024;
  * src/native/backends/trace/ring.h), read by a native thread of the addon
  * (src/native/addon/trace-drain.c) while the programs run, so that a
  * writer never waits on the event loop. Its output goes straight to a file
- * descriptor as `--json` lines, or comes here in buffers on the event loop.
+ * descriptor as `--json` lines, or comes here in buffers on the event loop,
+ * or is counted there per call site for `-c`.
  */
 export class TraceReader {
 	private timer: NodeJS.Timeout | undefined;
@@ -32,13 +36,18 @@ export class TraceReader {
 		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0));
 	}
 
+	/** Calls, errors and time counted per call site; the counts come with {@link finish}. */
+	static toSummary(directory: string): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'summary', -1, 0));
+	}
+
 	/**
-	 * Buffers of whole JSON lines, or of ring records (`'records'`), to `onData`
-	 * on the event loop. With `queueLimit` (bytes; 0: none) the reader stops
-	 * reading while that much waits, and the traced programs wait for it.
+	 * Buffers of whole JSON lines to `onData` on the event loop. With
+	 * `queueLimit` (bytes; 0: none) the reader stops reading while that much
+	 * waits, and the traced programs wait for it.
 	 */
-	static toCallback(directory: string, format: 'json' | 'records', onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
-		return new TraceReader(nativeBinding().traceDrainStart(directory, format, -1, queueLimit), onData);
+	static toCallback(directory: string, onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit), onData);
 	}
 
 	/** Stops handing buffers over (they wait in the queue, up to its limit) until {@link resume}. */

@@ -1,7 +1,5 @@
-import {type CallEvent, recordHeader} from './events.js';
-
-/** TRACE_RECORD_SITE of ring.h. */
-const siteFlag = 16;
+import type {CallEvent} from './events.js';
+import type {SiteCount} from './reader.js';
 
 /** One function's line of a `pdi trace -c` table. */
 export type FunctionSummary = {
@@ -32,41 +30,18 @@ export type TraceSummary = {
 
 /** Per process, per function: calls, errors and total time. */
 export class SummaryCounter {
-	/** Function names by ring and site address, from site records. */
-	private readonly sites = new Map<string, string>();
 	private readonly processes = new Map<number, Map<string, FunctionSummary>>();
 
 	add(event: CallEvent): void {
 		this.count(event.pid, event.function, event.errno === null ? 0 : 1, event.durationNs);
 	}
 
-	/**
-	 * The records a reader passed on (src/native/backends/trace/ring.h), read
-	 * for what a summary needs only: site records name the function of the
-	 * call records that follow them in their ring.
-	 */
-	addRecords(buffer: Buffer): void {
-		for (let at = 0; at + recordHeader <= buffer.length; at += buffer.readUInt32LE(at)) {
-			const flags = buffer.readUInt32LE(at + 20);
-			const site = `${buffer.readUInt32LE(at + 48)}:${buffer.readUInt32LE(at + 44)}:${buffer.readUInt32LE(at + 40)}`;
-			if ((flags & siteFlag) !== 0) {
-				const callerLength = buffer.readUInt16LE(at + 52);
-				const functionLength = buffer.readUInt16LE(at + 54);
-				const start = at + recordHeader + callerLength;
-				this.sites.set(site, buffer.toString('latin1', start, start + functionLength));
-				continue;
-			}
-
-			this.count(
-				buffer.readUInt32LE(at + 4),
-				this.sites.get(site) ?? '?',
-				buffer.readUInt16LE(at + 56) === 0 ? 0 : 1,
-				Number(buffer.readBigUInt64LE(at + 32)),
-			);
-		}
+	/** Counts a summary reader made at one call site (src/native/addon/trace-drain.c). */
+	addCount(site: SiteCount): void {
+		this.count(site.pid, site.function, site.errors, site.totalNs, site.calls);
 	}
 
-	private count(pid: number, name: string, errors: number, ns: number): void {
+	private count(pid: number, name: string, errors: number, ns: number, calls = 1): void {
 		let functions = this.processes.get(pid);
 		if (functions === undefined) {
 			functions = new Map();
@@ -79,7 +54,7 @@ export class SummaryCounter {
 			functions.set(name, entry);
 		}
 
-		entry.calls++;
+		entry.calls += calls;
 		entry.errors += errors;
 		entry.totalNs += ns;
 	}

@@ -72,7 +72,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	let launched;
 	try {
 		mkdirSync(rings, {mode: 0o700});
-		reader = TraceReader.toCallback(rings, 'json', data => {
+		reader = TraceReader.toCallback(rings, data => {
 			const events = parseEventLines<CallEvent>(data);
 			for (const event of events) {
 				counter.add(event);

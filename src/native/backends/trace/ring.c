@@ -184,7 +184,6 @@ fill_header(trace_ring_record_t *record, const trace_ring_event_t *event, unsign
   record->start_ns = event->start_ns;
   record->duration_ns = event->duration_ns;
   record->site = (uint64_t)(uintptr_t)event->site;
-  record->ring = 0;
 }
 
 /* One record of `count` strings; 0 when it was lost. */
