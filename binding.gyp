@@ -70,7 +70,13 @@
         "pdi_core",
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
-      "sources": ["src/native/addon/addon.cc", "src/native/addon/ring-reader.c"],
+      "sources": [
+        "src/native/addon/addon.cc",
+        "src/native/addon/ring-reader.c",
+        "src/native/addon/trace-drain.c",
+        "src/native/addon/trace-json.c",
+        "src/native/addon/trace-sites.c"
+      ],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "ldflags": ["-Wl,--exclude-libs,ALL"]
     },

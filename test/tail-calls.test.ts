@@ -107,10 +107,12 @@ for (const [name, command, args] of [
 	['a C++ program using std::vector and std::string', path.join(directory, 'vecprog'), []],
 ] as const) {
 	test(`pdi trace --object '*' over ${name} finishes with the program's own output and no abandoned frame`, async t => {
-		const expected = execFileSync(command, args, {encoding: 'utf8'});
+		// The interpreter itself: without -f an exec ends tracing, and python3 may be a script (a pyenv shim) that execs it.
+		const program = command === 'python3' ? execFileSync(command, ['-c', 'import sys; print(sys.executable)'], {encoding: 'utf8'}).trim() : command;
+		const expected = execFileSync(program, args, {encoding: 'utf8'});
 		const file = path.join(scratch, `cli-${traces++}.txt`);
 		const started = Date.now();
-		const result = await pdi(['trace', '--object', '*', '-o', file, '--', command, ...args], {timeout: 30_000});
+		const result = await pdi(['trace', '--object', '*', '-o', file, '--', program, ...args], {timeout: 30_000});
 		t.is(result.code, 0, result.stderr);
 		t.is(result.stdout, expected);
 		t.true(Date.now() - started < 30_000);

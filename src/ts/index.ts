@@ -27,3 +27,8 @@ export {
 export {spawn} from './launch/spawn.js';
 export {interpose, type Interposition} from './launch/interpose.js';
 export {runProgram, type RunOptions} from './launch/run.js';
+export {trace, type Trace, type TraceLaunchOptions, type TraceResult} from './trace/trace.js';
+export {observe, type Observation} from './trace/observe.js';
+export type {TraceOptions} from './trace/options.js';
+export type {ArgumentValue, CallEvent} from './trace/events.js';
+export type {FunctionSummary, ProcessSummary, TraceSummary} from './trace/summary.js';

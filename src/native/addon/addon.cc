@@ -5,14 +5,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 extern "C" {
 #include "../arch/arch.h"
 #include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"
-#include "ring-reader.h"
+#include "trace-drain.h"
 }
 
 namespace {
@@ -134,66 +133,85 @@ ReadConfig(const Napi::CallbackInfo &info)
   return json;
 }
 
-// traceRingOpen(path) -> handle, or null while the writer has not finished creating the file.
+// traceDrainStart(directory, format, fd, queueLimit) -> handle: a thread reading the rings of
+// `directory` ('json' lines or raw 'records'), writing to fd, or queueing for traceDrainTake when fd < 0.
 Napi::Value
-TraceRingOpen(const Napi::CallbackInfo &info)
+TraceDrainStart(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "expected the path of a ring file").ThrowAsJavaScriptException();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    Napi::TypeError::New(env, "expected (directory, 'json' | 'records', fd, queueLimit)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  trace_ring_reader_t *reader = trace_ring_reader_open(info[0].As<Napi::String>().Utf8Value().c_str());
-  if (reader == nullptr) {
-    if (errno == EAGAIN || errno == ENOENT)
-      return env.Null();
-    Napi::Error::New(env, strerror(errno)).ThrowAsJavaScriptException();
+  std::string directory = info[0].As<Napi::String>().Utf8Value();
+  trace_drain_format_t format = info[1].As<Napi::String>().Utf8Value() == "json" ? TRACE_DRAIN_JSON
+                                                                                 : TRACE_DRAIN_RECORDS;
+  int fd = info[2].As<Napi::Number>().Int32Value();
+  size_t limit = (size_t)info[3].As<Napi::Number>().Int64Value();
+  trace_drain_t *drain = trace_drain_start(directory.c_str(), format, fd, limit);
+  if (drain == nullptr) {
+    Napi::Error::New(env, std::string("cannot start the trace reader: ") + strerror(errno))
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  return Napi::External<trace_ring_reader_t>::New(env, reader);
+  return Napi::External<trace_drain_t>::New(env, drain);
 }
 
-trace_ring_reader_t *
-RingHandle(const Napi::CallbackInfo &info)
+trace_drain_t *
+DrainHandle(const Napi::CallbackInfo &info)
 {
   if (info.Length() < 1 || !info[0].IsExternal()) {
-    Napi::TypeError::New(info.Env(), "expected a handle from traceRingOpen()").ThrowAsJavaScriptException();
+    Napi::TypeError::New(info.Env(), "expected a handle from traceDrainStart()").ThrowAsJavaScriptException();
     return nullptr;
   }
-  return info[0].As<Napi::External<trace_ring_reader_t>>().Data();
+  return info[0].As<Napi::External<trace_drain_t>>().Data();
 }
 
-// traceRingRead(handle) -> a Buffer of committed records (their space freed in the ring), or null.
+// traceDrainTake(handle) -> a Buffer of what waits in the queue, or null.
 Napi::Value
-TraceRingRead(const Napi::CallbackInfo &info)
+TraceDrainTake(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
-  trace_ring_reader_t *reader = RingHandle(info);
-  if (reader == nullptr)
+  trace_drain_t *drain = DrainHandle(info);
+  if (drain == nullptr)
     return env.Undefined();
-  std::vector<char> out(trace_ring_reader_capacity(reader));
-  size_t moved = trace_ring_reader_read(reader, out.data(), out.size());
-  if (moved == 0)
+  size_t length = 0;
+  char *data = trace_drain_take(drain, &length);
+  if (data == nullptr)
     return env.Null();
-  return Napi::Buffer<char>::Copy(env, out.data(), moved);
+  return Napi::Buffer<char>::New(env, data, length, [](Napi::Env, char *bytes) { free(bytes); });
 }
 
-// traceRingLost(handle) -> events the writer could not record.
+// traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError}: the thread stopped after a last read.
 Napi::Value
-TraceRingLost(const Napi::CallbackInfo &info)
+TraceDrainFinish(const Napi::CallbackInfo &info)
 {
-  trace_ring_reader_t *reader = RingHandle(info);
-  if (reader == nullptr)
-    return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), (double)trace_ring_reader_lost(reader));
+  Napi::Env env = info.Env();
+  trace_drain_t *drain = DrainHandle(info);
+  if (drain == nullptr)
+    return env.Undefined();
+  const trace_drain_loss_t *losses = nullptr;
+  int write_error = 0;
+  size_t count = trace_drain_finish(drain, &losses, &write_error);
+  Napi::Array list = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; i++) {
+    Napi::Object loss = Napi::Object::New(env);
+    loss.Set("pid", Napi::Number::New(env, losses[i].pid));
+    loss.Set("lost", Napi::Number::New(env, (double)losses[i].lost));
+    list.Set(i, loss);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("losses", list);
+  result.Set("writeError", write_error != 0 ? Napi::Value(Napi::String::New(env, strerror(write_error))) : env.Null());
+  return result;
 }
 
 Napi::Value
-TraceRingClose(const Napi::CallbackInfo &info)
+TraceDrainFree(const Napi::CallbackInfo &info)
 {
-  trace_ring_reader_t *reader = RingHandle(info);
-  if (reader != nullptr)
-    trace_ring_reader_close(reader);
+  trace_drain_t *drain = DrainHandle(info);
+  if (drain != nullptr)
+    trace_drain_free(drain);
   return info.Env().Undefined();
 }
 
@@ -207,10 +225,10 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("imports", Napi::Function::New(env, Imports));
   exports.Set("exports", Napi::Function::New(env, Exports));
   exports.Set("readConfig", Napi::Function::New(env, ReadConfig));
-  exports.Set("traceRingOpen", Napi::Function::New(env, TraceRingOpen));
-  exports.Set("traceRingRead", Napi::Function::New(env, TraceRingRead));
-  exports.Set("traceRingLost", Napi::Function::New(env, TraceRingLost));
-  exports.Set("traceRingClose", Napi::Function::New(env, TraceRingClose));
+  exports.Set("traceDrainStart", Napi::Function::New(env, TraceDrainStart));
+  exports.Set("traceDrainTake", Napi::Function::New(env, TraceDrainTake));
+  exports.Set("traceDrainFinish", Napi::Function::New(env, TraceDrainFinish));
+  exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
   return exports;
 }
 

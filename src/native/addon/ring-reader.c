@@ -12,17 +12,12 @@
 
 #include "../backends/trace/ring.h"
 
-struct trace_ring_reader {
-  trace_ring_header_t *header;
-  size_t bytes;
-};
-
-trace_ring_reader_t *
-trace_ring_reader_open(const char *path)
+int
+trace_ring_reader_map(trace_ring_reader_t *reader, const char *path)
 {
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0)
-    return NULL;
+    return -1;
   struct stat status;
   void *mapped = MAP_FAILED;
   if (fstat(fd, &status) == 0 && (size_t)status.st_size > TRACE_RING_HEADER)
@@ -30,67 +25,65 @@ trace_ring_reader_open(const char *path)
   close(fd);
   if (mapped == MAP_FAILED) {
     errno = EAGAIN;
-    return NULL;
+    return -1;
   }
   trace_ring_header_t *header = mapped;
   if (__atomic_load_n(&header->magic, __ATOMIC_ACQUIRE) != TRACE_RING_MAGIC ||
       header->capacity + TRACE_RING_HEADER != (uint64_t)status.st_size) {
     munmap(mapped, (size_t)status.st_size);
     errno = EAGAIN;
-    return NULL;
-  }
-  trace_ring_reader_t *reader = malloc(sizeof *reader);
-  if (reader == NULL) {
-    munmap(mapped, (size_t)status.st_size);
-    return NULL;
+    return -1;
   }
   reader->header = header;
   reader->bytes = (size_t)status.st_size;
-  return reader;
+  return 0;
 }
 
-size_t
-trace_ring_reader_read(trace_ring_reader_t *reader, void *out, size_t cap)
+void
+trace_ring_reader_unmap(trace_ring_reader_t *reader)
+{
+  if (reader->header != NULL)
+    munmap(reader->header, reader->bytes);
+  reader->header = NULL;
+}
+
+const trace_ring_record_t *
+trace_ring_reader_next(trace_ring_reader_t *reader)
 {
   trace_ring_header_t *header = reader->header;
   char *data = (char *)header + TRACE_RING_HEADER;
   uint64_t capacity = header->capacity;
-  uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
-  size_t moved = 0;
   for (;;) {
+    uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
     uint64_t offset = read & (capacity - 1);
     uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
     if (size == 0)
-      break;
+      return NULL;
+    if (!(size & TRACE_RING_PADDING))
+      return (const trace_ring_record_t *)(data + offset);
     uint32_t length = size & ~TRACE_RING_PADDING;
-    if (!(size & TRACE_RING_PADDING)) {
-      if (moved + length > cap)
-        break;
-      memcpy((char *)out + moved, data + offset, length);
-      moved += length;
-    }
     memset(data + offset, 0, length);
-    read += length;
-    __atomic_store_n(&header->read, read, __ATOMIC_RELEASE);
+    __atomic_store_n(&header->read, read + length, __ATOMIC_RELEASE);
   }
-  return moved;
+}
+
+void
+trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_record_t *record)
+{
+  trace_ring_header_t *header = reader->header;
+  uint32_t length = record->size;
+  memset((void *)record, 0, length);
+  __atomic_store_n(&header->read, header->read + length, __ATOMIC_RELEASE);
+}
+
+trace_ring_header_t *
+trace_ring_reader_header(const trace_ring_reader_t *reader)
+{
+  return reader->header;
 }
 
 uint64_t
 trace_ring_reader_lost(const trace_ring_reader_t *reader)
 {
   return __atomic_load_n(&reader->header->lost, __ATOMIC_RELAXED);
-}
-
-size_t
-trace_ring_reader_capacity(const trace_ring_reader_t *reader)
-{
-  return (size_t)reader->header->capacity;
-}
-
-void
-trace_ring_reader_close(trace_ring_reader_t *reader)
-{
-  munmap(reader->header, reader->bytes);
-  free(reader);
 }

@@ -5,16 +5,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct trace_ring_reader trace_ring_reader_t;
+#include "../backends/trace/ring.h"
 
-/* Maps the ring file at `path`; NULL with errno set when it cannot, EAGAIN
- * when the writer has not finished creating it. */
-trace_ring_reader_t *trace_ring_reader_open(const char *path);
-/* Moves up to `cap` bytes of committed records (padding left out) into
- * `out` and frees their space in the ring; returns the bytes moved. */
-size_t trace_ring_reader_read(trace_ring_reader_t *reader, void *out, size_t cap);
+typedef struct trace_ring_reader {
+  trace_ring_header_t *header;
+  size_t bytes;
+} trace_ring_reader_t;
+
+/* Maps the ring file at `path` into `reader`: 0, or -1 with errno set
+ * (EAGAIN while the writer has not finished creating it). No allocation. */
+int trace_ring_reader_map(trace_ring_reader_t *reader, const char *path);
+void trace_ring_reader_unmap(trace_ring_reader_t *reader);
+
+/* The next committed record, in place (padding skipped), or NULL; release
+ * it with trace_ring_reader_release once used. */
+const trace_ring_record_t *trace_ring_reader_next(trace_ring_reader_t *reader);
+/* Frees the space of the record trace_ring_reader_next returned. */
+void trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_record_t *record);
+/* The ring's header, for its writer's pid and the reader's own thread. */
+trace_ring_header_t *trace_ring_reader_header(const trace_ring_reader_t *reader);
 uint64_t trace_ring_reader_lost(const trace_ring_reader_t *reader);
-size_t trace_ring_reader_capacity(const trace_ring_reader_t *reader);
-void trace_ring_reader_close(trace_ring_reader_t *reader);
 
 #endif

@@ -1,18 +1,16 @@
-import {mkdirSync, readFileSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
-import {runProgram} from '../launch/run.js';
+import {launch} from '../launch/launch.js';
+import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
-import {encodePrototypes, loadPrototypes} from '../trace/prototypes.js';
-import {RingCollector} from '../trace/ring.js';
-import {EventSink} from '../trace/sink.js';
+import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
+import {lossMessages, TraceReader} from '../trace/reader.js';
+import {SummaryCounter} from '../trace/summary.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
-
-/** Callback stack per thread for `pdi trace` (the default 1 KiB holds about 9 nested calls). */
-const traceStackSize = 65_536;
 
 /** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
 function reportMatched(reportFile: string): boolean | undefined {
@@ -24,76 +22,122 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[--json | -c] [-o FILE] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
-
-/** A whole number in [low, high] given to `option`, or a one-line error. */
-function bounded(option: string, text: string, low: number, high: number): number {
-	const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-	if (!Number.isInteger(value) || value < low || value > high) {
-		throw new PdiError(`${option}: expected ${low} to ${high}, got '${text}'`);
-	}
-
-	return value;
-}
-
-/** Checks a `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) and returns it unchanged. */
-function checkFunctions(list: string): string {
-	for (const entry of list.split(',')) {
-		const [functions, object, extra] = entry.replace(/^!/, '').split('@');
-		if (entry === '' || (functions === '' && object === undefined) || object === '' || extra !== undefined) {
-			throw new PdiError(`-e: '${entry}' in '${list}' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)`);
-		}
-	}
-
-	return list;
-}
+const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
-	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true;
+	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true;
 };
 
-/** The trace backend's settings (src/native/backends/trace/trace.c) for the command's options. */
-function backendEnvironment(options: TraceCliOptions): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {
-		PDI_TRACE_ARGS: String(bounded('--args', options.args, 0, 6)),
-		PDI_TRACE_STRING_SIZE: String(bounded('-s', options.stringSize, 0, 4096)),
+/** The backend's settings for the command line's options; errors name the flags. */
+function cliVariables(options: TraceCliOptions): Record<string, string> {
+	// The numbers stay text here so that a bad one is quoted as typed.
+	const numbers = {stringSize: options.stringSize, depth: options.depth, rawArgs: options.args} as unknown as TraceOptions;
+	return {
+		...traceVariables(
+			{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow},
+			{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e'},
+		),
 		PDI_TRACE_TIME: options.time ? '1' : '0',
 		PDI_TRACE_TIMESTAMP: options.timestamp ? '1' : '0',
-		PDI_TRACE_DEPTH: options.depth === undefined ? '-1' : String(bounded('--depth', options.depth, 0, 1_000_000)),
-		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : checkFunctions(options.functions),
-		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
 	};
-	if (options.output) {
-		checkOutputFile(options.output);
-		if (!options.json && !options.summary) {
-			env['PDI_TRACE_OUTPUT'] = path.resolve(options.output);
-		}
-	}
-
-	return env;
 }
 
+function writeText(fd: number, text: string): void {
+	const bytes = Buffer.from(text);
+	for (let at = 0; at < bytes.length;) {
+		at += writeSync(fd, bytes, at);
+	}
+}
+
+/** Where the calls go, and what ends it once the program has exited. */
+type Output = {variables: Record<string, string>; finish(): void};
+
 /**
- * Events through rings in `directory` (docs/trace.md, "Transport") instead of text lines: sets the
- * backend's environment, starts draining, and returns what ends it once the program has exited.
+ * Text lines are the backend's own (to PDI_TRACE_OUTPUT or its stderr); --json and -c go through
+ * event rings (docs/trace.md, "Transport") that a native reader thread drains: JSON lines straight
+ * to the output, records to the summary.
  */
-function startRings(directory: string, env: NodeJS.ProcessEnv, mode: 'json' | 'summary', output: string | undefined): () => void {
+function traceOutput(options: TraceCliOptions, directory: string): Output {
+	if (!options.json && !options.summary) {
+		if (options.output === undefined) {
+			return {variables: {}, finish() {}};
+		}
+
+		// Every traced process image appends to it (a followed child opens it anew): it starts empty here.
+		const file = path.resolve(options.output);
+		writeFileSync(file, '');
+		return {variables: {PDI_TRACE_OUTPUT: file}, finish() {}};
+	}
+
 	const rings = path.join(directory, 'rings');
 	mkdirSync(rings, {mode: 0o700});
-	Object.assign(env, {PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)});
-	const sink = new EventSink(mode, output === undefined ? undefined : path.resolve(output));
-	const collector = new RingCollector(rings, records => {
-		sink.add(records);
-	});
-	collector.start();
-	let ended = false;
-	return () => {
-		if (!ended) {
-			ended = true;
-			sink.end(collector.finish());
-		}
+	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
+	const counter = options.summary ? new SummaryCounter() : undefined;
+	const reader = counter
+		? TraceReader.toCallback(rings, 'records', data => {
+			counter.addRecords(data);
+		})
+		: TraceReader.toDescriptor(rings, fd);
+	let finished = false;
+	return {
+		variables: {PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)},
+		finish() {
+			if (finished) {
+				return;
+			}
+
+			finished = true;
+			const ending = reader.finish();
+			if (counter) {
+				writeText(fd, counter.format());
+			}
+
+			if (fd !== 2) {
+				closeSync(fd);
+			}
+
+			for (const line of lossMessages(ending)) {
+				process.stderr.write(`${line}\n`);
+			}
+		},
 	};
+}
+
+/** Runs the program traced; its exit status. */
+async function runTraced(program: string, args: string[], options: TraceCliOptions): Promise<number> {
+	const variables = cliVariables(options);
+	if (options.output) {
+		checkOutputFile(options.output);
+	}
+
+	const objects = tracedObjects({objects: options.object});
+	const scratch = temporaryDirectory('pdi-trace-');
+	try {
+		const output = traceOutput(options, scratch.path);
+		const reportFile = path.join(scratch.path, 'start.json');
+		const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
+		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1'};
+		try {
+			const {exited} = launch(program, args, {
+				stdio: 'inherit',
+				config: traceConfig(objects),
+				variables: {...variables, ...output.variables, ...inspect},
+				onSignal: 'forward',
+			});
+			const {code, signal} = await exited;
+			output.finish();
+			if (checked !== undefined && reportMatched(reportFile) === false) {
+				process.stderr.write(`pdi: warning: no object loaded at start matches --object '${checked}', so nothing of it was traced (objects opened later would be)\n`);
+			}
+
+			return exitStatus(code, signal);
+		} finally {
+			output.finish();
+		}
+	} finally {
+		scratch.remove();
+	}
 }
 
 /** `pdi trace [options] -- PROGRAM [ARGS...]`: the trace backend on the imports of the chosen objects (docs/trace.md). */
@@ -110,48 +154,22 @@ export function registerTraceCommand(cli: Command): void {
 		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
 		.option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)', '3')
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
+		.option('-f, --follow', 'trace the children too (fork, exec); every line names its pid')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
+		.option('-p, --pid <pid>', 'observe a running process (needs attaching, not available yet)')
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {
-			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
-			const env: NodeJS.ProcessEnv = {...process.env, ...backendEnvironment(options)};
-			const objects = options.object.length > 0 ? [...new Set(options.object)] : ['$main'];
+			if (options.pid !== undefined) {
+				throw new PdiError('-p/--pid: observing a running process needs attaching to it, which this version of pdi cannot do yet (docs/trace.md)');
+			}
 
+			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
 			if (options.json && options.summary) {
 				throw new PdiError('--json and -c/--summary exclude each other');
 			}
 
-			const scratch = temporaryDirectory('pdi-trace-');
-			let stopRings = () => undefined as void;
-			try {
-				if (options.json || options.summary) {
-					stopRings = startRings(scratch.path, env, options.json ? 'json' : 'summary', options.output);
-				}
-
-				const reportFile = path.join(scratch.path, 'start.json');
-				const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
-				if (checked !== undefined) {
-					Object.assign(env, {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1'});
-				}
-
-				process.exitCode = await runProgram(program, args, {
-					env,
-					config: {
-						// A tracer wants deep programs whole: 64 KiB per thread holds about 600 nested calls.
-						options: {cbStackSize: traceStackSize},
-						backends: [{name: 'trace', library: 'trace'}],
-						rules: objects.map(object => ({callback: {object, backend: 'trace'}})),
-					},
-				});
-				stopRings();
-				if (checked !== undefined && reportMatched(reportFile) === false) {
-					process.stderr.write(`pdi: warning: no object loaded at start matches --object '${checked}', so nothing of it was traced (objects opened later would be)\n`);
-				}
-			} finally {
-				stopRings();
-				scratch.remove();
-			}
+			process.exitCode = await runTraced(program, args, options);
 		});
 }

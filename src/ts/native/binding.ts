@@ -21,13 +21,13 @@ export type NativeBinding = {
 	 * (`{"config": ...}` or `{"error": ...}`).
 	 */
 	readConfig(name: string, text: string, directory: string): string;
-	/** Maps a trace event ring (src/native/backends/trace/ring.h); null while its writer is still creating it. */
-	traceRingOpen(file: string): unknown;
-	/** The committed records of a ring, their space freed for the writer; null when there are none. */
-	traceRingRead(handle: unknown): Buffer | null;
-	/** Events the ring's writer could not record (its reader gone, or an event larger than half the ring). */
-	traceRingLost(handle: unknown): number;
-	traceRingClose(handle: unknown): void;
+	/** Starts a native thread reading the rings of `directory`: JSON lines or raw records, to `fd`, or queued (fd -1) up to `queueLimit` bytes (0: no limit). */
+	traceDrainStart(directory: string, format: 'json' | 'records', fd: number, queueLimit: number): unknown;
+	/** What waits in a drain's queue, or null. */
+	traceDrainTake(handle: unknown): Buffer | null;
+	/** Stops the drain after a last read of every ring. */
+	traceDrainFinish(handle: unknown): {losses: Array<{pid: number; lost: number}>; writeError: string | null};
+	traceDrainFree(handle: unknown): void;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

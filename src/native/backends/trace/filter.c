@@ -20,6 +20,10 @@ static char *text;
 int
 trace_filter_load(const char *list)
 {
+  /* Initialised again (observe() after close()): start afresh. */
+  patterns = NULL;
+  count = 0;
+  includes = 0;
   if (list == NULL || *list == '\0')
     return 0;
   text = strdup(list);

@@ -72,14 +72,29 @@ tb_dec_width(trace_buf_t *out, unsigned long value, unsigned width)
 static void
 tb_radix(trace_buf_t *out, unsigned long value, unsigned shift, const char *prefix)
 {
-  static const char hex[] = "0123456789abcdef";
-  char digits[24];
-  size_t n = sizeof digits;
-  do
-    digits[--n] = hex[value & ((1u << shift) - 1)];
-  while ((value >>= shift) != 0);
-  tb_str(out, prefix);
-  tb_mem(out, digits + n, sizeof digits - n);
+  static const char digits_of[] = "0123456789abcdef";
+  /* Digits written straight into the buffer: this runs for most arguments of most calls. */
+  unsigned bits = value == 0 ? 1 : (unsigned)(8 * sizeof value) - (unsigned)__builtin_clzl(value);
+  size_t count = (bits + shift - 1) / shift;
+  size_t prefix_length = prefix[1] == '\0' ? 1 : 2;
+  if (out->len + prefix_length + count >= out->cap) {
+    char digits[24];
+    size_t n = sizeof digits;
+    do
+      digits[--n] = digits_of[value & ((1u << shift) - 1)];
+    while ((value >>= shift) != 0);
+    tb_str(out, prefix);
+    tb_mem(out, digits + n, sizeof digits - n);
+    return;
+  }
+  char *at = out->data + out->len;
+  at[0] = prefix[0];
+  if (prefix_length == 2)
+    at[1] = prefix[1];
+  at += prefix_length;
+  for (size_t i = count; i-- > 0; value >>= shift)
+    at[i] = digits_of[value & ((1u << shift) - 1)];
+  out->len += prefix_length + count;
 }
 
 void

@@ -31,6 +31,10 @@ valid_spec(const char *spec)
 int
 trace_protos_load(const char *text)
 {
+  /* A backend initialised again (observe() after close()) starts afresh; the
+   * previous tables are left to any hook still finishing with them. */
+  user_protos = NULL;
+  user_count = 0;
   if (text == NULL || *text == '\0')
     return 0;
   user_text = strdup(text);

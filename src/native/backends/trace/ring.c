@@ -18,6 +18,12 @@ static trace_ring_header_t *ring;
 static uint64_t ring_capacity;
 static int reader_gone;
 
+/* Sites already named in this ring (their record committed), by address:
+ * open addressing, filled with compare-and-swap, cleared with a new ring. */
+#define SITE_SLOTS 16384u
+#define SITE_PROBES 64u
+static uintptr_t announced[SITE_SLOTS];
+
 int
 trace_ring_open(const char *directory, pid_t reader, uint64_t capacity)
 {
@@ -44,6 +50,11 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity)
   header->reader_pid = (uint32_t)reader;
   header->writer_pid = (uint32_t)pid;
   __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
+  /* A backend initialised again (observe() after close()) lets go of its
+   * previous ring now, long after the hooks that wrote it have finished. */
+  if (ring != NULL)
+    munmap(ring, TRACE_RING_HEADER + ring_capacity);
+  memset(announced, 0, sizeof announced);
   ring_capacity = capacity;
   ring = header;
   return 0;
@@ -55,6 +66,7 @@ trace_ring_forked(void)
   /* The parent's ring stays the parent's; the child opens its own. */
   ring = NULL;
   reader_gone = 0;
+  memset(announced, 0, sizeof announced);
 }
 
 int
@@ -116,13 +128,73 @@ reserve(uint32_t need)
   }
 }
 
-void
-trace_ring_write(const trace_ring_event_t *event)
+static size_t
+site_slot(uintptr_t site)
+{
+  return (size_t)(((uint64_t)site >> 3) * 0x9e3779b97f4a7c15ull >> 50) & (SITE_SLOTS - 1);
+}
+
+static int
+site_known(uintptr_t site)
+{
+  for (size_t i = site_slot(site), probe = 0; probe < SITE_PROBES; probe++, i = (i + 1) & (SITE_SLOTS - 1)) {
+    uintptr_t entry = __atomic_load_n(&announced[i], __ATOMIC_ACQUIRE);
+    if (entry == site)
+      return 1;
+    if (entry == 0)
+      return 0;
+  }
+  return 0;
+}
+
+/* Without room the site stays unknown and is named again before each call. */
+static void
+site_remember(uintptr_t site)
+{
+  for (size_t i = site_slot(site), probe = 0; probe < SITE_PROBES; probe++, i = (i + 1) & (SITE_SLOTS - 1)) {
+    uintptr_t expected = 0;
+    if (__atomic_compare_exchange_n(&announced[i], &expected, site, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED) ||
+        expected == site)
+      return;
+  }
+}
+
+/* Most strings here are a few bytes: a plain loop is cheaper than a call to memcpy. */
+static inline void
+copy_bytes(char *to, const char *from, size_t n)
+{
+  if (n > 32) {
+    memcpy(to, from, n);
+    return;
+  }
+  for (; n >= 8; n -= 8, to += 8, from += 8)
+    __builtin_memcpy(to, from, 8);
+  for (size_t i = 0; i < n; i++)
+    to[i] = from[i];
+}
+
+static void
+fill_header(trace_ring_record_t *record, const trace_ring_event_t *event, unsigned flags)
+{
+  record->pid = (uint32_t)event->pid;
+  record->tid = (uint32_t)event->tid;
+  record->thread = event->thread;
+  record->depth = event->depth;
+  record->flags = flags;
+  record->start_ns = event->start_ns;
+  record->duration_ns = event->duration_ns;
+  record->site = (uint64_t)(uintptr_t)event->site;
+  record->ring = 0;
+}
+
+/* One record of `count` strings; 0 when it was lost. */
+static int
+put_record(const trace_ring_event_t *event, unsigned flags, const char *const *strings, const size_t *given, int count)
 {
   size_t total = sizeof(trace_ring_record_t);
-  size_t lengths[TRACE_RECORD_STRINGS];
-  for (int i = 0; i < TRACE_RECORD_STRINGS; i++) {
-    lengths[i] = event->strings[i] ? event->lengths[i] : 0;
+  size_t lengths[4];
+  for (int i = 0; i < count; i++) {
+    lengths[i] = strings[i] == NULL ? 0 : given ? given[i] : strlen(strings[i]);
     if (lengths[i] > 65535)
       lengths[i] = 65535;
     total += lengths[i];
@@ -130,20 +202,32 @@ trace_ring_write(const trace_ring_event_t *event)
   total = (total + 7) & ~(size_t)7;
   trace_ring_record_t *record = reserve((uint32_t)total);
   if (record == NULL)
-    return;
-  record->pid = (uint32_t)event->pid;
-  record->tid = (uint32_t)event->tid;
-  record->thread = event->thread;
-  record->depth = event->depth;
-  record->flags = event->flags;
-  record->start_ns = event->start_ns;
-  record->duration_ns = event->duration_ns;
+    return 0;
+  fill_header(record, event, flags);
   char *out = (char *)(record + 1);
-  for (int i = 0; i < TRACE_RECORD_STRINGS; i++) {
+  record->lengths[3] = 0;
+  for (int i = 0; i < count; i++) {
     record->lengths[i] = (uint16_t)lengths[i];
-    if (lengths[i] != 0)
-      memcpy(out, event->strings[i], lengths[i]);
+    copy_bytes(out, strings[i], lengths[i]);
     out += lengths[i];
   }
   __atomic_store_n(&record->size, (uint32_t)total, __ATOMIC_RELEASE);
+  return 1;
+}
+
+void
+trace_ring_write(const trace_ring_event_t *event)
+{
+  if (ring == NULL || __atomic_load_n(&ring->reader_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid)
+    return;
+  uintptr_t site = (uintptr_t)event->site;
+  if (!site_known(site)) {
+    unsigned flags = TRACE_RECORD_SITE | (event->site_strings[2] ? TRACE_RECORD_HAS_VERSION : 0) |
+                     (event->site_strings[3] ? TRACE_RECORD_HAS_CALLEE : 0);
+    if (!put_record(event, flags, event->site_strings, NULL, TRACE_SITE_STRINGS))
+      return;
+    site_remember(site);
+  }
+  unsigned flags = event->flags | (event->strings[0] == NULL ? TRACE_RECORD_NO_ARGS : 0);
+  put_record(event, flags, event->strings, event->lengths, TRACE_CALL_STRINGS);
 }

@@ -10,7 +10,10 @@
  * store: a zero size word means "not committed yet". The reader copies
  * committed records from `read`, zeroes what it consumed and advances
  * `read`. A full ring makes the writer wait while `reader_pid` is alive;
- * with the reader gone the event is counted in `lost` instead. */
+ * with the reader gone the event is counted in `lost` instead. A reader
+ * that drains rings of its own process (observe() in Node) names its
+ * thread in `reader_tid`: that thread's calls are pdi's own, and waiting
+ * for itself would never end. */
 #ifndef PDI_TRACE_RING_H
 #define PDI_TRACE_RING_H
 
@@ -28,11 +31,18 @@ typedef struct trace_ring_header {
   uint64_t read;    /* written by the reader */
   uint64_t lost;    /* events dropped: the reader gone, or an event bigger than the ring */
   uint32_t writer_pid;
-  uint32_t unused[5];
+  uint32_t reader_tid; /* a thread of the reader itself, when it reads in-process: never recorded */
+  uint32_t unused[4];
 } trace_ring_header_t;
 
-/* One call. Strings follow the fixed part, in this order, not
- * NUL-terminated: caller, function, version, callee, args, ret, errno. */
+/* Two kinds of records. A site record (TRACE_RECORD_SITE) names a call
+ * site once per ring: its strings are caller, function, version, callee.
+ * A call record refers to its site by `site` (the address of the core's
+ * pdi_cb_site_t, unique within the ring's process image) and carries the
+ * strings args, ret, errno. A site's record always lies before the first
+ * call record that refers to it. Strings follow the fixed part, not
+ * NUL-terminated. With TRACE_RECORD_RAW_VALUES, args and ret are 64-bit
+ * register values (a function without a prototype), shown in hex. */
 typedef struct trace_ring_record {
   uint32_t size; /* whole record, a multiple of 8; 0 until committed */
   uint32_t pid;
@@ -42,12 +52,18 @@ typedef struct trace_ring_record {
   uint32_t flags; /* TRACE_RECORD_* */
   uint64_t start_ns;
   uint64_t duration_ns;
-  uint16_t lengths[8]; /* 7 used */
+  uint64_t site;
+  uint32_t ring; /* 0 from writers; a reader passing records on numbers their rings here */
+  uint16_t lengths[4];
 } trace_ring_record_t;
 
 #define TRACE_RECORD_ABANDONED 1u
-#define TRACE_RECORD_HAS_VERSION 2u
-#define TRACE_RECORD_HAS_CALLEE 4u
-#define TRACE_RECORD_STRINGS 7
+#define TRACE_RECORD_HAS_VERSION 2u /* site records */
+#define TRACE_RECORD_HAS_CALLEE 4u  /* site records */
+#define TRACE_RECORD_NO_ARGS 8u     /* the arguments were not decoded (no room on the thread's stack) */
+#define TRACE_RECORD_SITE 16u
+#define TRACE_RECORD_RAW_VALUES 32u
+#define TRACE_SITE_STRINGS 4 /* caller, function, version, callee */
+#define TRACE_CALL_STRINGS 3 /* args, ret, errno */
 
 #endif

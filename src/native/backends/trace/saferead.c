@@ -40,7 +40,7 @@ trace_safe_init(void)
       copy == 'x')
     return 0;
   use_pipe = 1;
-  return pipe2(probe_pipe, O_CLOEXEC | O_NONBLOCK);
+  return probe_pipe[0] > 0 ? 0 : pipe2(probe_pipe, O_CLOEXEC | O_NONBLOCK);
 }
 
 /* Whether [address, address + n) is readable, n <= PIPE_BUF: the bytes go

@@ -12,18 +12,23 @@ typedef struct trace_ring_event {
   pid_t pid, tid;
   unsigned thread, depth, flags;
   uint64_t start_ns, duration_ns;
-  /* caller, function, version, callee, args, ret, errno (ring.h order) */
-  const char *strings[TRACE_RECORD_STRINGS];
-  size_t lengths[TRACE_RECORD_STRINGS];
+  /* The call site: its identity, and its strings (caller, function, version,
+   * callee; NULL when absent), read only when the site is announced. */
+  const void *site;
+  const char *site_strings[TRACE_SITE_STRINGS];
+  /* args (NULL: not decoded), ret, errno (ring.h order) */
+  const char *strings[TRACE_CALL_STRINGS];
+  size_t lengths[TRACE_CALL_STRINGS];
 } trace_ring_event_t;
 
-/* Creates DIRECTORY/<pid>.ring of `capacity` bytes (a power of two). */
+/* Creates DIRECTORY/<pid>-<ns>.ring of `capacity` bytes (a power of two). */
 int trace_ring_open(const char *directory, pid_t reader, uint64_t capacity);
 /* In a child after fork: the parent's ring is no longer this process's. */
 void trace_ring_forked(void);
 int trace_ring_active(void);
-/* Copies one call into the ring, waiting while it is full and the reader
- * lives; counts the event as lost otherwise. */
+/* Copies one call into the ring (after its site's record, the first time),
+ * waiting while the ring is full and the reader lives; counts the event as
+ * lost otherwise. */
 void trace_ring_write(const trace_ring_event_t *event);
 
 #endif

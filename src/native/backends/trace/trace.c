@@ -11,20 +11,29 @@
  * come from the environment pdi trace prepares: PDI_TRACE_OUTPUT (a file,
  * else the stderr the process started with), PDI_TRACE_ARGS,
  * PDI_TRACE_STRING_SIZE, PDI_TRACE_DEPTH, PDI_TRACE_TIME,
- * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h) and
- * PDI_TRACE_PROTOTYPES.
+ * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h),
+ * PDI_TRACE_PROTOTYPES and PDI_TRACE_FOLLOW.
+ *
+ * Without PDI_TRACE_FOLLOW=1 only the process that starts is traced, across
+ * its own execs (PDI_TRACE_ROOT names it): a forked child records nothing,
+ * and a program a child execs instruments nothing and loses what would make
+ * its own children load pdi. With it, every process and image writes its
+ * own lines, into the file opened for appending.
  *
  * Hooks neither allocate nor lock: what pre decodes waits for post on a
  * per-thread stack of frames, mapped on the thread's first call.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pdi/backend.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +71,9 @@ static pthread_key_t exit_key;
 static const char *ring_directory; /* PDI_TRACE_RING: events go to a ring, not text */
 static pid_t ring_reader;
 static uint64_t ring_capacity = (uint64_t)1 << 22;
+static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
+static int unfollowed; /* a forked child of a process not following: records nothing */
+static int inactive;   /* not following, and not the traced process: instruments nothing */
 
 static int
 too_deep(const pdi_cb_call_t *call)
@@ -91,12 +103,25 @@ number_from_env(const char *name, long fallback)
   return text && *text ? strtol(text, NULL, 10) : fallback;
 }
 
+/* Not run for vfork (nor posix_spawn): such a child shares the parent's
+ * memory until it execs, so nothing may be set for it here or elsewhere;
+ * its calls before exec count as the parent's. */
 static void
 after_fork_in_child(void)
 {
   own_pid = getpid();
   fork_generation++;
   trace_safe_forked();
+  if (!following) {
+    unfollowed = 1;
+    if (ring_directory != NULL)
+      trace_ring_forked();
+    /* A daemon child must not hold the trace file (or pdi's stderr) open. */
+    if (output_fd >= 0)
+      close(output_fd);
+    output_fd = -1;
+    return;
+  }
   if (ring_directory != NULL) {
     trace_ring_forked();
     trace_ring_open(ring_directory, ring_reader, ring_capacity);
@@ -118,18 +143,102 @@ open_ring(void)
   return trace_ring_open(directory, ring_reader, ring_capacity);
 }
 
-int
-PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+/* Whether the LD_PRELOAD entry `entry` (`length` bytes) names the file `core`. */
+static int
+names_file(const char *entry, size_t length, const struct stat *core)
 {
-  (void)self;
-  if (open_ring() != 0)
+  char path[4096];
+  struct stat file;
+  if (length == 0 || length >= sizeof path)
+    return 0;
+  memcpy(path, entry, length);
+  path[length] = '\0';
+  return stat(path, &file) == 0 && file.st_dev == core->st_dev && file.st_ino == core->st_ino;
+}
+
+/* LD_PRELOAD without the core that loaded this backend (the entry pdi
+ * put first), so that an exec'd program does not even load pdi: loaded
+ * without PDI_CONFIG the core does nothing, but its mere presence shows
+ * (the loader's complaint about a 64-bit core in a 32-bit program, the
+ * variable in the program's environment). */
+static void
+drop_core_preload(void)
+{
+  const char *list = getenv("LD_PRELOAD");
+  Dl_info info;
+  struct stat core;
+  if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL ||
+      stat(info.dli_fname, &core) != 0)
+    return;
+  char *kept = malloc(strlen(list) + 1);
+  if (kept == NULL)
+    return;
+  size_t used = 0;
+  int dropped = 0;
+  /* The loader separates entries with spaces or colons. */
+  for (const char *entry = list; *entry != '\0';) {
+    size_t length = strcspn(entry, " :");
+    if (names_file(entry, length, &core)) {
+      dropped = 1;
+    } else if (length > 0) {
+      if (used > 0)
+        kept[used++] = ':';
+      memcpy(kept + used, entry, length);
+      used += length;
+    }
+    entry += length + (entry[length] != '\0');
+  }
+  kept[used] = '\0';
+  if (dropped && used == 0)
+    unsetenv("LD_PRELOAD");
+  else if (dropped)
+    setenv("LD_PRELOAD", kept, 1);
+  free(kept);
+}
+
+/* Not following: the programs this process execs start as without pdi.
+ * Done before main, so that programs reading the environment later (a
+ * shell's variable table, posix_spawn with environ) see the result. */
+static void
+stop_following_exec(void)
+{
+  unsetenv("PDI_CONFIG");
+  unsetenv("DI_CFG_FILE");
+  for (char **entry = environ; *entry != NULL;) {
+    char name[64];
+    size_t length = strcspn(*entry, "=");
+    if (strncmp(*entry, "PDI_TRACE_", 10) != 0 || length >= sizeof name) {
+      entry++;
+      continue;
+    }
+    memcpy(name, *entry, length);
+    name[length] = '\0';
+    unsetenv(name); /* moves the later entries down: look at this slot again */
+  }
+  drop_core_preload();
+}
+
+/* Without -f, whether this process image is the traced process (the one
+ * pdi started, or what it became by exec): PDI_TRACE_ROOT holds its pid,
+ * set here by its first image (or by observe() in Node). Whether the file
+ * of PDI_TRACE_OUTPUT is appended to is left in `appending`. */
+static int
+traced_process(int *appending)
+{
+  long root = number_from_env("PDI_TRACE_ROOT", 0);
+  *appending = root != 0;
+  if (root == 0) {
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("PDI_TRACE_ROOT", pid, 1); /* before main: one thread */
     return 1;
-  const char *file = getenv("PDI_TRACE_OUTPUT");
-  /* A program's exec'd children run this backend too and, as before, start
-   * the file afresh: which processes to follow is pdi trace -f's (to come). */
-  output_fd = ring_directory != NULL ? -2
-              : file && *file        ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-                                     : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  }
+  return root == (long)getpid();
+}
+
+static void
+read_settings(void)
+{
   long args = number_from_env("PDI_TRACE_ARGS", 3);
   format_options.raw_args = args < 0 ? 0 : args > MAX_RAW_ARGS ? MAX_RAW_ARGS : (unsigned)args;
   long size = number_from_env("PDI_TRACE_STRING_SIZE", 32);
@@ -139,12 +248,42 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   show_timestamp = number_from_env("PDI_TRACE_TIMESTAMP", 0) != 0;
   /* Every argument a quoted, fully escaped string, and room for the rest. */
   frame_cap = TRACE_MAX_PROTO_ARGS * (4 * format_options.string_size + 24) + 64;
-  line_cap = frame_cap + 4 * format_options.string_size + 1024;
+  /* Sized for the largest -s: thread states outlive a re-initialisation with other settings (only touched pages count). */
+  line_cap = TRACE_MAX_PROTO_ARGS * (4 * 4096 + 24) + 64 + 4 * 4096 + 1024;
+}
+
+int
+PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+{
+  (void)self;
+  following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
+  int appending = following;
+  inactive = 0;
+  if (!following && !traced_process(&appending)) {
+    /* A child of the traced process (fork, then exec): no stubs, no output,
+     * and nothing of pdi for the programs it runs in turn. */
+    inactive = 1;
+    stop_following_exec();
+    return 0;
+  }
+  if (open_ring() != 0)
+    return 1;
+  const char *file = getenv("PDI_TRACE_OUTPUT");
+  /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
+  output_fd = ring_directory != NULL ? -2
+              : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
+                              : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  read_settings();
   started_ns = now_ns();
   own_pid = getpid();
-  pthread_atfork(NULL, NULL, after_fork_in_child);
-  if (pthread_key_create(&exit_key, forget_thread) != 0 || trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 ||
-      trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
+  /* Once per load: the backend stays loaded when a session closes, and may be initialised again. */
+  static int registered;
+  if (!registered &&
+      (pthread_atfork(NULL, NULL, after_fork_in_child) != 0 || pthread_key_create(&exit_key, forget_thread) != 0))
+    return 1;
+  registered = 1;
+  if (trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 || trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 ||
+      trace_safe_init() != 0)
     return 1;
   return output_fd == -1;
 }
@@ -161,7 +300,7 @@ PDI_BE_FUNC_FINI(void)
 int
 PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
-  if (!trace_filter_wants(site->function, site->callee))
+  if (inactive || !trace_filter_wants(site->function, site->callee))
     return 0;
   return 1 + (int)trace_proto_find(site->function);
 }
@@ -198,18 +337,34 @@ stack_of(thread_state_t *state)
   return (char *)(state + 1);
 }
 
+static void
+put_raw_args(trace_buf_t *out, const pdi_cb_call_t *call)
+{
+  if (out->len + 8 * format_options.raw_args >= out->cap)
+    return;
+  for (unsigned i = 0; i < format_options.raw_args; i++) {
+    uint64_t value = (uint64_t)pdi_arg_int(call, i);
+    memcpy(out->data + out->len, &value, sizeof value);
+    out->len += sizeof value;
+  }
+}
+
 void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
   call->user = 0;
-  if (too_deep(call))
+  if (unfollowed || too_deep(call))
     return;
   thread_state_t *state = state_of(call);
   if (state == NULL || state->top + sizeof(frame_t) + frame_cap > STACK_BYTES)
     return;
   frame_t *frame = (frame_t *)(stack_of(state) + state->top);
   trace_buf_t args = {frame->text, 0, frame_cap};
-  trace_format_args(&args, call, trace_proto_at((unsigned)call->event - 1), &format_options);
+  const trace_proto_t *proto = trace_proto_at((unsigned)call->event - 1);
+  if (proto == NULL && ring_directory != NULL)
+    put_raw_args(&args, call); /* the reader shows them in hex: no formatting on the program's thread */
+  else
+    trace_format_args(&args, call, proto, &format_options);
   frame->length = (uint32_t)args.len;
   frame->start_ns = show_time || show_timestamp ? now_ns() : 0;
   call->user = state->top + 1;
@@ -241,7 +396,8 @@ put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *s
 }
 
 /* One record to the ring: the return value decoded into the state's line
- * buffer, " errno NAME" split from it. */
+ * buffer (raw for a function without a prototype), " errno NAME" split
+ * from it. */
 static void
 post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *frame, int error)
 {
@@ -249,9 +405,16 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
   trace_buf_t ret = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};
   const char *errno_name = NULL;
   size_t errno_length = 0;
-  if (!call->abandoned) {
-    trace_format_return(&ret, call, trace_proto_at((unsigned)call->event - 1), error, &format_options);
-    const char *mark = memmem(ret.data, ret.len, " errno ", 7);
+  const trace_proto_t *proto = trace_proto_at((unsigned)call->event - 1);
+  if (call->abandoned) {
+  } else if (proto == NULL) {
+    uint64_t value = (uint64_t)pdi_ret_int(call);
+    memcpy(ret.data, &value, sizeof value);
+    ret.len = sizeof value;
+  } else {
+    trace_format_return(&ret, call, proto, error, &format_options);
+    /* Only a prototype marked '!' can add " errno NAME" (format.c). */
+    const char *mark = proto->spec[1] == '!' ? memmem(ret.data, ret.len, " errno ", 7) : NULL;
     if (mark != NULL) {
       errno_name = mark + 7;
       errno_length = ret.len - (size_t)(errno_name - ret.data);
@@ -265,14 +428,13 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
       .tid = state ? state->tid : gettid(),
       .thread = call->thread,
       .depth = call->depth,
-      .flags = (call->abandoned ? TRACE_RECORD_ABANDONED : 0) | (site->version ? TRACE_RECORD_HAS_VERSION : 0) |
-               (site->callee ? TRACE_RECORD_HAS_CALLEE : 0),
+      .flags = (call->abandoned ? TRACE_RECORD_ABANDONED : 0) | (proto == NULL ? TRACE_RECORD_RAW_VALUES : 0),
       .start_ns = frame ? frame->start_ns - started_ns : 0,
       .duration_ns = frame ? now - frame->start_ns : 0,
-      .strings = {site->object, site->function, site->version, site->callee, frame ? frame->text : NULL,
-                  call->abandoned ? NULL : ret.data, errno_name},
-      .lengths = {strlen(site->object), strlen(site->function), site->version ? strlen(site->version) : 0,
-                  site->callee ? strlen(site->callee) : 0, frame ? frame->length : 0, ret.len, errno_length},
+      .site = site,
+      .site_strings = {site->object, site->function, site->version, site->callee},
+      .strings = {frame ? frame->text : NULL, call->abandoned ? NULL : ret.data, errno_name},
+      .lengths = {frame ? frame->length : 0, ret.len, errno_length},
   };
   trace_ring_write(&event);
 }
@@ -281,7 +443,7 @@ void
 PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
   int error = errno;
-  if (too_deep(call))
+  if (unfollowed || too_deep(call))
     return;
   thread_state_t *state = state_of(call);
   frame_t *frame = NULL;

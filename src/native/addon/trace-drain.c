@@ -1,0 +1,400 @@
+/* The rings' reader thread (trace-drain.h). */
+#define _GNU_SOURCE
+#include "trace-drain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring-reader.h"
+#include "trace-json.h"
+#include "trace-sites.h"
+
+#define MAX_RINGS 4096
+#define MAX_LOSSES 4096
+#define CHUNK_BYTES ((size_t)1 << 20)
+/* Queued output handed over while busy once a chunk holds this much. */
+#define QUEUE_HANDOVER ((size_t)1 << 18)
+/* Records taken from one ring before the next ring gets its turn. */
+#define RECORDS_PER_TURN 4096
+
+typedef struct chunk {
+  struct chunk *next;
+  size_t used, cap, mapped;
+  char data[];
+} chunk_t;
+
+typedef struct open_ring {
+  trace_ring_reader_t reader;
+  trace_sites_t sites; /* JSON: the fragments of the sites the ring named */
+  uint32_t serial;     /* records: which ring a record came from, for its site */
+  char name[96];
+} open_ring_t;
+
+struct trace_drain {
+  char directory[4096];
+  trace_drain_format_t format;
+  int fd;
+  size_t queue_limit;
+  pthread_t thread;
+  int stop;
+  pid_t tid, self;
+  open_ring_t rings[MAX_RINGS];
+  size_t ring_count;
+  uint32_t rings_opened;
+  chunk_t *current;
+  pthread_mutex_t lock;
+  chunk_t *head, *tail;
+  size_t queued;
+  trace_drain_loss_t losses[MAX_LOSSES];
+  size_t loss_count;
+  int write_error;
+};
+
+static void
+nap(long ns)
+{
+  struct timespec pause = {0, ns};
+  syscall(SYS_nanosleep, &pause, NULL);
+}
+
+static chunk_t *
+chunk_new(size_t need)
+{
+  size_t page = 4096;
+  size_t mapped = (sizeof(chunk_t) + (need > CHUNK_BYTES ? need : CHUNK_BYTES) + page - 1) & ~(page - 1);
+  chunk_t *chunk = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (chunk == MAP_FAILED)
+    return NULL;
+  chunk->next = NULL;
+  chunk->used = 0;
+  chunk->cap = mapped - sizeof(chunk_t);
+  chunk->mapped = mapped;
+  return chunk;
+}
+
+static void
+write_all(trace_drain_t *drain, const char *data, size_t length)
+{
+  while (length > 0 && drain->write_error == 0) {
+    ssize_t written = write(drain->fd, data, length);
+    if (written < 0 && errno != EINTR)
+      drain->write_error = errno;
+    if (written > 0) {
+      data += written;
+      length -= (size_t)written;
+    }
+  }
+}
+
+/* The current chunk out: written to the descriptor (and reused), or queued. */
+static void
+flush(trace_drain_t *drain)
+{
+  chunk_t *chunk = drain->current;
+  if (chunk == NULL || chunk->used == 0)
+    return;
+  if (drain->fd >= 0) {
+    write_all(drain, chunk->data, chunk->used);
+    chunk->used = 0;
+    return;
+  }
+  pthread_mutex_lock(&drain->lock);
+  if (drain->tail != NULL)
+    drain->tail->next = chunk;
+  else
+    drain->head = chunk;
+  drain->tail = chunk;
+  __atomic_add_fetch(&drain->queued, chunk->used, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&drain->lock);
+  drain->current = NULL;
+}
+
+/* Room for `need` more bytes in the current chunk, or NULL. */
+static char *
+room_for(trace_drain_t *drain, size_t need)
+{
+  if (drain->current != NULL && drain->current->cap - drain->current->used < need) {
+    flush(drain);
+    if (drain->current != NULL && drain->current->cap < need) {
+      munmap(drain->current, drain->current->mapped);
+      drain->current = NULL;
+    }
+  }
+  if (drain->current == NULL && (drain->current = chunk_new(need)) == NULL)
+    return NULL;
+  return drain->current->data + drain->current->used;
+}
+
+/* One record to the output (a site record of a JSON drain to the ring's
+ * sites instead); -1 when no memory could hold it (it stays in its ring). */
+static int
+emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
+{
+  if (drain->format == TRACE_DRAIN_RECORDS) {
+    char *out = room_for(drain, record->size);
+    if (out == NULL)
+      return -1;
+    memcpy(out, record, record->size);
+    ((trace_ring_record_t *)out)->ring = ring->serial;
+    drain->current->used += record->size;
+    return 0;
+  }
+  if (record->flags & TRACE_RECORD_SITE) {
+    char *fragment = trace_sites_reserve(&ring->sites, trace_json_site_bound(record));
+    if (fragment == NULL)
+      return -1;
+    return trace_sites_commit(&ring->sites, record->site, fragment, trace_json_site(record, fragment));
+  }
+  size_t length = 0;
+  const char *fragment = trace_sites_find(&ring->sites, record->site, &length);
+  char *out = room_for(drain, trace_json_call_bound(record, length));
+  if (out == NULL)
+    return -1;
+  drain->current->used += trace_json_call(record, fragment, length, out);
+  return 0;
+}
+
+/* Records moved out of one ring in this turn. */
+static size_t
+read_ring(trace_drain_t *drain, open_ring_t *ring)
+{
+  size_t moved = 0;
+  const trace_ring_record_t *record;
+  while (moved < RECORDS_PER_TURN && (record = trace_ring_reader_next(&ring->reader)) != NULL) {
+    if (emit(drain, ring, record) != 0)
+      break;
+    trace_ring_reader_release(&ring->reader, record);
+    moved++;
+  }
+  return moved;
+}
+
+static size_t
+read_rings(trace_drain_t *drain)
+{
+  size_t moved = 0;
+  for (size_t i = 0; i < drain->ring_count; i++)
+    moved += read_ring(drain, &drain->rings[i]);
+  if (drain->fd < 0 && drain->current != NULL && drain->current->used >= QUEUE_HANDOVER)
+    flush(drain);
+  return moved;
+}
+
+static void
+note_loss(trace_drain_t *drain, const open_ring_t *ring)
+{
+  uint64_t lost = trace_ring_reader_lost(&ring->reader);
+  trace_drain_loss_t *slot = drain->loss_count < MAX_LOSSES ? &drain->losses[drain->loss_count] : NULL;
+  if (lost == 0)
+    return;
+  if (slot == NULL) {
+    drain->losses[MAX_LOSSES - 1].lost += lost; /* past the table: counted under its last pid */
+    return;
+  }
+  slot->pid = trace_ring_reader_header(&ring->reader)->writer_pid;
+  slot->lost = lost;
+  drain->loss_count++;
+}
+
+static int
+is_open(const trace_drain_t *drain, const char *name)
+{
+  for (size_t i = 0; i < drain->ring_count; i++)
+    if (strcmp(drain->rings[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+static void
+open_ring(trace_drain_t *drain, const char *name)
+{
+  size_t length = strlen(name);
+  open_ring_t *ring = &drain->rings[drain->ring_count];
+  char path[sizeof drain->directory + sizeof ring->name + 1];
+  if (length < 6 || strcmp(name + length - 5, ".ring") != 0 || length >= sizeof ring->name ||
+      drain->ring_count == MAX_RINGS || is_open(drain, name))
+    return;
+  snprintf(path, sizeof path, "%s/%s", drain->directory, name);
+  if (trace_ring_reader_map(&ring->reader, path) != 0)
+    return;
+  trace_ring_header_t *header = trace_ring_reader_header(&ring->reader);
+  if ((pid_t)header->writer_pid == drain->self)
+    __atomic_store_n(&header->reader_tid, (uint32_t)drain->tid, __ATOMIC_RELAXED);
+  memcpy(ring->name, name, length + 1);
+  memset(&ring->sites, 0, sizeof ring->sites);
+  ring->serial = ++drain->rings_opened;
+  drain->ring_count++;
+}
+
+/* Maps the rings that appeared since the last scan (getdents64: no malloc). */
+static void
+scan(trace_drain_t *drain)
+{
+  int fd = open(drain->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char entries[8192] __attribute__((aligned(8)));
+  long got;
+  while ((got = syscall(SYS_getdents64, fd, entries, sizeof entries)) > 0) {
+    for (long at = 0; at < got;) {
+      /* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name */
+      unsigned short record_length;
+      memcpy(&record_length, entries + at + 16, sizeof record_length);
+      open_ring(drain, entries + at + 19);
+      at += record_length;
+    }
+  }
+  close(fd);
+}
+
+/* Unmaps (and deletes) the empty rings of processes that are gone. */
+static void
+retire(trace_drain_t *drain)
+{
+  for (size_t i = 0; i < drain->ring_count;) {
+    open_ring_t *ring = &drain->rings[i];
+    pid_t writer = (pid_t)trace_ring_reader_header(&ring->reader)->writer_pid;
+    if (writer == drain->self || trace_ring_reader_next(&ring->reader) != NULL || kill(writer, 0) == 0 ||
+        errno != ESRCH) {
+      i++;
+      continue;
+    }
+    note_loss(drain, ring);
+    trace_ring_reader_unmap(&ring->reader);
+    trace_sites_release(&ring->sites);
+    char path[sizeof drain->directory + sizeof ring->name + 1];
+    snprintf(path, sizeof path, "%s/%s", drain->directory, ring->name);
+    unlink(path);
+    *ring = drain->rings[--drain->ring_count];
+  }
+}
+
+static int
+queue_full(trace_drain_t *drain)
+{
+  return drain->fd < 0 && drain->queue_limit != 0 &&
+         __atomic_load_n(&drain->queued, __ATOMIC_RELAXED) > drain->queue_limit;
+}
+
+static void *
+drain_main(void *argument)
+{
+  trace_drain_t *drain = argument;
+  drain->tid = gettid();
+  unsigned idle = 0;
+  unsigned busy = 0;
+  scan(drain);
+  while (!__atomic_load_n(&drain->stop, __ATOMIC_ACQUIRE)) {
+    if (queue_full(drain)) {
+      nap(200000);
+      continue;
+    }
+    if (read_rings(drain) != 0) {
+      idle = 0;
+      if (++busy % 64 == 0)
+        scan(drain);
+      continue;
+    }
+    flush(drain);
+    if (++idle % 1024 == 0)
+      retire(drain);
+    scan(drain);
+    nap(idle < 200 ? 50000 : 500000);
+  }
+  return NULL;
+}
+
+trace_drain_t *
+trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit)
+{
+  if (strlen(directory) >= sizeof((trace_drain_t *)0)->directory) {
+    errno = ENAMETOOLONG;
+    return NULL;
+  }
+  trace_drain_t *drain = calloc(1, sizeof *drain);
+  if (drain == NULL)
+    return NULL;
+  strcpy(drain->directory, directory);
+  drain->format = format;
+  drain->fd = fd;
+  drain->queue_limit = queue_limit;
+  drain->self = getpid();
+  pthread_mutex_init(&drain->lock, NULL);
+  int failed = pthread_create(&drain->thread, NULL, drain_main, drain);
+  if (failed != 0) {
+    pthread_mutex_destroy(&drain->lock);
+    free(drain);
+    errno = failed;
+    return NULL;
+  }
+  return drain;
+}
+
+char *
+trace_drain_take(trace_drain_t *drain, size_t *length)
+{
+  pthread_mutex_lock(&drain->lock);
+  chunk_t *chunks = drain->head;
+  drain->head = drain->tail = NULL;
+  __atomic_store_n(&drain->queued, 0, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&drain->lock);
+  size_t total = 0;
+  for (chunk_t *chunk = chunks; chunk != NULL; chunk = chunk->next)
+    total += chunk->used;
+  char *out = total != 0 ? malloc(total) : NULL;
+  size_t at = 0;
+  while (chunks != NULL) {
+    chunk_t *next = chunks->next;
+    if (out != NULL)
+      memcpy(out + at, chunks->data, chunks->used);
+    at += chunks->used;
+    munmap(chunks, chunks->mapped);
+    chunks = next;
+  }
+  *length = out != NULL ? total : 0;
+  return out;
+}
+
+size_t
+trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int *write_error)
+{
+  __atomic_store_n(&drain->stop, 1, __ATOMIC_RELEASE);
+  pthread_join(drain->thread, NULL);
+  drain->tid = 0;
+  /* Whatever the writers committed before they ended, whatever the queue holds. */
+  do
+    scan(drain);
+  while (read_rings(drain) != 0);
+  flush(drain);
+  for (size_t i = 0; i < drain->ring_count; i++) {
+    note_loss(drain, &drain->rings[i]);
+    trace_ring_reader_unmap(&drain->rings[i].reader);
+    trace_sites_release(&drain->rings[i].sites);
+  }
+  drain->ring_count = 0;
+  if (drain->current != NULL) {
+    munmap(drain->current, drain->current->mapped);
+    drain->current = NULL;
+  }
+  *losses = drain->losses;
+  *write_error = drain->write_error;
+  return drain->loss_count;
+}
+
+void
+trace_drain_free(trace_drain_t *drain)
+{
+  size_t ignored;
+  free(trace_drain_take(drain, &ignored));
+  pthread_mutex_destroy(&drain->lock);
+  free(drain);
+}

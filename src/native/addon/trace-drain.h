@@ -1,0 +1,43 @@
+/* A reader thread for the trace event rings of a directory (docs/trace.md,
+ * "Transport"). It keeps the traced processes from waiting on the event
+ * loop: it maps each ring as it appears, moves committed records out as
+ * fast as they come and either writes them to a file descriptor (JSON
+ * lines, `pdi trace --json`) or queues them for JavaScript to take.
+ *
+ * The thread allocates its buffers with mmap and lists directories with
+ * getdents64, never malloc, so that it can drain rings of its own process
+ * (observe()) even when a traced thread waits for it inside a libc call. */
+#ifndef PDI_ADDON_TRACE_DRAIN_H
+#define PDI_ADDON_TRACE_DRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct trace_drain trace_drain_t;
+
+typedef enum trace_drain_format {
+  TRACE_DRAIN_JSON,   /* trace-json.h lines */
+  TRACE_DRAIN_RECORDS /* the ring records as they are (ring.h) */
+} trace_drain_format_t;
+
+typedef struct trace_drain_loss {
+  uint32_t pid;
+  uint64_t lost;
+} trace_drain_loss_t;
+
+/* Starts reading the rings that appear in `directory`. With `fd` >= 0 the
+ * output is written there; otherwise it waits for trace_drain_take, and
+ * the thread stops reading (so writers wait) while more than `queue_limit`
+ * bytes wait (0: no limit). NULL with errno set on failure. */
+trace_drain_t *trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit);
+/* What waits in the queue, as one malloc'd block (free it), or NULL. */
+char *trace_drain_take(trace_drain_t *drain, size_t *length);
+/* Stops the thread after reading everything the rings hold (call it when
+ * the writers are gone), flushes, closes the rings. Returns the number of
+ * rings that lost events, their losses in `*losses` (valid until
+ * trace_drain_free); `*write_error` is the errno of a failed write, or 0. */
+size_t trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int *write_error);
+/* Frees the drain; trace_drain_finish must have run. */
+void trace_drain_free(trace_drain_t *drain);
+
+#endif

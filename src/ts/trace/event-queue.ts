@@ -1,0 +1,112 @@
+/**
+ * An async iterable fed by pushes, for one consumer. It tells its producer
+ * when to hold back (`onPressure(true)`, above `highWater` waiting items,
+ * once a consumer iterates) and when to go on.
+ */
+export class EventQueue<Item> implements AsyncIterable<Item> {
+	private items: Item[] = [];
+	private head = 0;
+	private ended = false;
+	private failure: {error: unknown} | undefined;
+	private waiting: ((result: IteratorResult<Item>) => void) | undefined;
+	private rejectWaiting: ((error: unknown) => void) | undefined;
+	private iterating = false;
+	private pressed = false;
+
+	constructor(private readonly highWater: number, private readonly onPressure: (hold: boolean) => void) {}
+
+	get size(): number {
+		return this.items.length - this.head;
+	}
+
+	push(items: readonly Item[]): void {
+		for (const item of items) {
+			if (this.waiting) {
+				const resolve = this.waiting;
+				this.waiting = undefined;
+				resolve({value: item, done: false});
+			} else {
+				this.items.push(item);
+			}
+		}
+
+		this.checkPressure();
+	}
+
+	end(): void {
+		this.ended = true;
+		this.settleWaiting();
+	}
+
+	fail(error: unknown): void {
+		this.failure = {error};
+		this.ended = true;
+		this.settleWaiting();
+	}
+
+	[Symbol.asyncIterator](): AsyncIterator<Item> {
+		if (this.iterating) {
+			throw new Error('the calls of a trace can be iterated once');
+		}
+
+		this.iterating = true;
+		this.checkPressure();
+		return {
+			next: async () => this.next(),
+			return: async () => {
+				// The consumer stopped early: nothing holds the program back any more.
+				this.items = [];
+				this.head = 0;
+				this.iterating = false;
+				this.checkPressure();
+				return Promise.resolve({value: undefined, done: true});
+			},
+		};
+	}
+
+	private async next(): Promise<IteratorResult<Item>> {
+		if (this.size > 0) {
+			const value = this.items[this.head++]!;
+			if (this.head > 4096 && this.head * 2 > this.items.length) {
+				this.items = this.items.slice(this.head);
+				this.head = 0;
+			}
+
+			this.checkPressure();
+			return {value, done: false};
+		}
+
+		if (this.failure) {
+			throw this.failure.error;
+		}
+
+		if (this.ended) {
+			return {value: undefined, done: true};
+		}
+
+		return new Promise<IteratorResult<Item>>((resolve, reject) => {
+			this.waiting = resolve;
+			this.rejectWaiting = reject;
+		});
+	}
+
+	private settleWaiting(): void {
+		const resolve = this.waiting;
+		const reject = this.rejectWaiting;
+		this.waiting = undefined;
+		this.rejectWaiting = undefined;
+		if (this.failure) {
+			reject?.(this.failure.error);
+		} else {
+			resolve?.({value: undefined, done: true});
+		}
+	}
+
+	private checkPressure(): void {
+		const hold = this.iterating && this.size > this.highWater;
+		if (hold !== this.pressed) {
+			this.pressed = hold;
+			this.onPressure(hold);
+		}
+	}
+}

@@ -1,0 +1,104 @@
+import {mkdirSync} from 'node:fs';
+import path from 'node:path';
+import {interpose} from '../launch/interpose.js';
+import {temporaryDirectory} from '../launch/temporary.js';
+import type {CallEvent} from './events.js';
+import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {parseEventLines, TraceReader} from './reader.js';
+import {SummaryCounter, type TraceSummary} from './summary.js';
+
+/** Calls being observed in this process; see {@link observe}. */
+export type Observation = {
+	/**
+	 * Uninstalls the callbacks (every slot gets its old value back), delivers
+	 * the calls still in flight to `onCall`, and returns what was counted.
+	 * Idempotent: later calls return the same summary.
+	 */
+	close(): TraceSummary;
+};
+
+let active = false;
+
+/** Sets `variables` in the real environment (the backend reads them with getenv) for the time of `install`. */
+function withVariables<Result>(variables: Record<string, string>, install: () => Result): Result {
+	const saved = Object.fromEntries(Object.keys(variables).map(name => [name, process.env[name]]));
+	Object.assign(process.env, variables);
+	try {
+		return install();
+	} finally {
+		for (const [name, value] of Object.entries(saved)) {
+			if (value === undefined) {
+				delete process.env[name];
+			} else {
+				process.env[name] = value;
+			}
+		}
+	}
+}
+
+/**
+ * Traces the calls the running Node process makes through the imports of
+ * `options.objects` (default `'$main'`: the node executable itself, whose
+ * imports include libc's file, socket and process functions) and hands
+ * each completed call to `onCall`, asynchronously on the event loop.
+ *
+ * ```ts
+ * const observation = observe({functions: 'open64'}, call => {
+ * 	console.log(call.args[0]);
+ * });
+ * readFileSync('/etc/hostname');
+ * // later
+ * observation.close();
+ * ```
+ *
+ * Calls are recorded by a callback stub in each import slot and read by a
+ * native thread, so no call waits for JavaScript. What `onCall` itself does
+ * may be traced too (it runs in this process): choose `functions` to suit.
+ * One observation at a time; the process's children are not traced.
+ */
+export function observe(options: TraceOptions, onCall: (call: CallEvent) => void): Observation {
+	if (active) {
+		throw new Error('observe(): an observation is already active in this process; close() it first');
+	}
+
+	const variables = traceVariables({...options, follow: false});
+	const scratch = temporaryDirectory('pdi-observe-');
+	const rings = path.join(scratch.path, 'rings');
+	const counter = new SummaryCounter();
+	const deliver = (data: Buffer) => {
+		for (const event of parseEventLines<CallEvent>(data)) {
+			counter.add(event);
+			onCall(event);
+		}
+	};
+
+	let reader: TraceReader | undefined;
+	let installed;
+	try {
+		mkdirSync(rings, {mode: 0o700});
+		reader = TraceReader.toCallback(rings, 'json', deliver, 0);
+		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
+		installed = withVariables({...variables, PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid), PDI_TRACE_ROOT: String(process.pid)},
+			() => interpose(traceConfig(tracedObjects(options))));
+	} catch (error) {
+		reader?.finish();
+		scratch.remove();
+		throw error;
+	}
+
+	active = true;
+	let summary: TraceSummary | undefined;
+	return {
+		close() {
+			if (summary === undefined) {
+				installed.close();
+				const ending = reader.finish();
+				scratch.remove();
+				active = false;
+				summary = counter.result(ending.losses.reduce((sum, loss) => sum + loss.lost, 0));
+			}
+
+			return summary;
+		},
+	};
+}

@@ -1,0 +1,76 @@
+import type {PdiConfig} from '../config/index.js';
+import {PdiError} from '../errors.js';
+import {encodePrototypes, loadPrototypes} from './prototypes.js';
+
+/** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
+export type TraceOptions = {
+	/** Calling objects whose imports are traced: `'$main'` (the default), a soname, a file name, a path, a glob, or `'*'` for every object. */
+	objects?: readonly string[];
+	/** Globs over function names (`-e`): `'open*'`, `'!str*'` excludes, `'*@libc.so.6'` keeps calls bound to that callee object. A string is split at commas. */
+	functions?: string | readonly string[];
+	/** Bytes shown of each decoded string, 0 to 4096 (`-s`, default 32). */
+	stringSize?: number;
+	/** Only calls nested at most this deep (`--depth`; 0: outermost only). */
+	depth?: number;
+	/** Integer argument registers shown for a function without a prototype, 0 to 6 (`--args`, default 3). */
+	rawArgs?: number;
+	/** A file of C declarations that decode the user's own functions (`--prototypes`). */
+	prototypes?: string;
+	/** Trace the children too, after fork and exec (`-f`). */
+	follow?: boolean;
+};
+
+/** Option names as the command line spells them, for messages; the API's own names otherwise. */
+export type OptionNames = Partial<Record<'stringSize' | 'depth' | 'rawArgs' | 'functions', string>>;
+
+/** A whole number in [low, high], or a one-line error naming the option. */
+export function boundedOption(option: string, value: number | string, low: number, high: number): number {
+	const number = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
+	if (!Number.isInteger(number) || number < low || number > high) {
+		throw new PdiError(`${option}: expected ${low} to ${high}, got '${value}'`);
+	}
+
+	return number;
+}
+
+/** A `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) checked and joined. */
+export function functionList(functions: string | readonly string[], option = 'functions'): string {
+	const list = typeof functions === 'string' ? functions : functions.join(',');
+	for (const entry of list.split(',')) {
+		const [names, object, extra] = entry.replace(/^!/, '').split('@');
+		if (entry === '' || (names === '' && object === undefined) || object === '' || extra !== undefined) {
+			throw new PdiError(`${option}: '${entry}' in '${list}' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)`);
+		}
+	}
+
+	return list;
+}
+
+/** The trace backend's settings (src/native/backends/trace/trace.c) for `options`; throws on a bad value. */
+export function traceVariables(options: TraceOptions, names: OptionNames = {}): Record<string, string> {
+	return {
+		PDI_TRACE_ARGS: String(boundedOption(names.rawArgs ?? 'rawArgs', options.rawArgs ?? 3, 0, 6)),
+		PDI_TRACE_STRING_SIZE: String(boundedOption(names.stringSize ?? 'stringSize', options.stringSize ?? 32, 0, 4096)),
+		PDI_TRACE_DEPTH: options.depth === undefined ? '-1' : String(boundedOption(names.depth ?? 'depth', options.depth, 0, 1_000_000)),
+		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : functionList(options.functions, names.functions),
+		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
+		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
+	};
+}
+
+/** Callback stack per thread when tracing (the default 1 KiB holds about 9 nested calls; 64 KiB about 600). */
+const traceStackSize = 65_536;
+
+/** The objects traced: the option's, each once, or the program alone. */
+export function tracedObjects(options: TraceOptions): string[] {
+	return options.objects !== undefined && options.objects.length > 0 ? [...new Set(options.objects)] : ['$main'];
+}
+
+/** The config that puts the trace backend on the imports of `objects`. */
+export function traceConfig(objects: readonly string[]): PdiConfig {
+	return {
+		options: {cbStackSize: traceStackSize},
+		backends: [{name: 'trace', library: 'trace'}],
+		rules: objects.map(object => ({callback: {object, backend: 'trace'}})),
+	};
+}

@@ -1,0 +1,107 @@
+import {nativeBinding} from '../native/binding.js';
+
+/** Events a traced process could not record, by the pid that wrote its ring. */
+export type RingLoss = {pid: number; lost: number};
+
+/** How a {@link TraceReader} ended: what the rings lost, and a failed write to the output, if any. */
+export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null};
+
+/** Bytes of events waiting for JavaScript before the reader stops reading (and the traced program waits). */
+const defaultQueueLimit = 64 * 1024 * 1024;
+
+/**
+ * The event rings of a directory (one per traced process and exec,
+ * src/native/backends/trace/ring.h), read by a native thread of the addon
+ * (src/native/addon/trace-drain.c) while the programs run, so that a
+ * writer never waits on the event loop. Its output goes straight to a file
+ * descriptor as `--json` lines, or comes here in buffers on the event loop.
+ */
+export class TraceReader {
+	private timer: NodeJS.Timeout | undefined;
+	private paused = false;
+	private ended: TraceReaderEnd | undefined;
+
+	private constructor(private readonly handle: unknown, private readonly onData?: (data: Buffer) => void) {
+		if (onData) {
+			this.schedule();
+		}
+	}
+
+	/** JSON lines (docs/trace.md, "JSON events") written to `fd` by the reader thread. */
+	static toDescriptor(directory: string, fd: number): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0));
+	}
+
+	/**
+	 * Buffers of whole JSON lines, or of ring records (`'records'`), to `onData`
+	 * on the event loop. With `queueLimit` (bytes; 0: none) the reader stops
+	 * reading while that much waits, and the traced programs wait for it.
+	 */
+	static toCallback(directory: string, format: 'json' | 'records', onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, format, -1, queueLimit), onData);
+	}
+
+	/** Stops handing buffers over (they wait in the queue, up to its limit) until {@link resume}. */
+	pause(): void {
+		this.paused = true;
+	}
+
+	resume(): void {
+		this.paused = false;
+	}
+
+	/** Reads what the rings still hold (call it once their writers are gone), hands it over, and stops. Idempotent. */
+	finish(): TraceReaderEnd {
+		if (this.ended) {
+			return this.ended;
+		}
+
+		clearTimeout(this.timer);
+		const binding = nativeBinding();
+		this.ended = binding.traceDrainFinish(this.handle);
+		this.deliver();
+		binding.traceDrainFree(this.handle);
+		return this.ended;
+	}
+
+	private schedule(): void {
+		this.timer = setTimeout(() => {
+			if (!this.paused) {
+				this.deliver();
+			}
+
+			this.schedule();
+		}, 1);
+		this.timer.unref();
+	}
+
+	private deliver(): void {
+		const data = nativeBinding().traceDrainTake(this.handle);
+		if (data !== null) {
+			this.onData?.(data);
+		}
+	}
+}
+
+/** The call events of a buffer of whole JSON lines. */
+export function parseEventLines<Event>(data: Buffer): Event[] {
+	const events: Event[] = [];
+	let start = 0;
+	for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
+		events.push(JSON.parse(data.toString('utf8', start, end)) as Event);
+		start = end + 1;
+	}
+
+	return events;
+}
+
+/** One stderr line per ring that lost events. */
+export function lossMessages(end: TraceReaderEnd): string[] {
+	const lines = end.losses.map(({pid, lost}) =>
+		`pdi: trace: ${lost} event(s) of process ${pid} were lost (its reader had gone, or an event was larger than half the ring)`);
+	if (end.writeError !== null) {
+		lines.push(`pdi: trace: writing the trace failed: ${end.writeError}`);
+	}
+
+	return lines;
+}

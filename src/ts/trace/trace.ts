@@ -1,0 +1,113 @@
+import type {ChildProcess, StdioOptions} from 'node:child_process';
+import {mkdirSync} from 'node:fs';
+import path from 'node:path';
+import {launch} from '../launch/launch.js';
+import {exitStatus} from '../launch/signals.js';
+import {temporaryDirectory} from '../launch/temporary.js';
+import {EventQueue} from './event-queue.js';
+import type {CallEvent} from './events.js';
+import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {lossMessages, parseEventLines, TraceReader} from './reader.js';
+import {SummaryCounter, type TraceSummary} from './summary.js';
+
+/** How {@link trace} starts the program. */
+export type TraceLaunchOptions = {
+	/** The environment pdi adds to (default `process.env`). */
+	env?: NodeJS.ProcessEnv;
+	cwd?: string;
+	/** The program's stdio (default `'inherit'`): the trace never mixes into it. */
+	stdio?: StdioOptions;
+};
+
+/** How a traced program ended. */
+export type TraceResult = {
+	/** Its exit status; 128 + N when signal N ended it. */
+	status: number;
+	summary: TraceSummary;
+	/** One line per ring that lost events (empty when none was lost). */
+	warnings: string[];
+};
+
+/** A program running under {@link trace}. */
+export type Trace = {
+	/** Every call, in the order each thread's calls returned (a caller after its callees); iterate once. */
+	calls: AsyncIterable<CallEvent>;
+	/** Settles when the program has exited and its events are all read; rejects if it could not start. */
+	done: Promise<TraceResult>;
+	child: ChildProcess;
+};
+
+/** Events waiting in `calls` before the program is held back (once something iterates). */
+const highWater = 100_000;
+
+/**
+ * Runs `command` with its calls traced, as `pdi trace --json` does, and
+ * delivers each call as a typed {@link CallEvent}.
+ *
+ * ```ts
+ * const {calls, done} = trace('cat', ['/etc/hostname'], {functions: 'open*,read,close'});
+ * for await (const call of calls) {
+ * 	console.log(call.function, call.args, call.ret);
+ * }
+ * const {status, summary} = await done;
+ * ```
+ *
+ * Nothing is lost while `calls` is iterated: when the consumer falls behind,
+ * the program waits for it. Calls not iterated yet wait in memory. Bad
+ * options and a program that cannot be traced throw before anything starts.
+ */
+export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
+	const variables = traceVariables(options);
+	const scratch = temporaryDirectory('pdi-trace-');
+	const rings = path.join(scratch.path, 'rings');
+	const counter = new SummaryCounter();
+	let reader: TraceReader | undefined;
+	const queue = new EventQueue<CallEvent>(highWater, hold => {
+		if (hold) {
+			reader?.pause();
+		} else {
+			reader?.resume();
+		}
+	});
+	let launched;
+	try {
+		mkdirSync(rings, {mode: 0o700});
+		reader = TraceReader.toCallback(rings, 'json', data => {
+			const events = parseEventLines<CallEvent>(data);
+			for (const event of events) {
+				counter.add(event);
+			}
+
+			queue.push(events);
+		});
+		launched = launch(command, args, {
+			env: options.env,
+			cwd: options.cwd,
+			stdio: options.stdio ?? 'inherit',
+			config: traceConfig(tracedObjects(options)),
+			variables: {...variables, PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)},
+		});
+	} catch (error) {
+		reader?.finish();
+		scratch.remove();
+		throw error;
+	}
+
+	const end = () => {
+		const ending = reader.finish();
+		scratch.remove();
+		return ending;
+	};
+
+	const done = launched.exited.then(({code, signal}) => {
+		const ending = end();
+		queue.end();
+		const lost = ending.losses.reduce((sum, loss) => sum + loss.lost, 0);
+		return {status: exitStatus(code, signal), summary: counter.result(lost), warnings: lossMessages(ending)};
+	}, (error: unknown) => {
+		end();
+		queue.fail(error);
+		throw error;
+	});
+	return {calls: queue, done, child: launched.child};
+}

@@ -1,0 +1,148 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {PdiError} from '../src/ts/errors.js';
+import type {CallEvent} from '../src/ts/trace/events.js';
+import {observe} from '../src/ts/trace/observe.js';
+import {trace} from '../src/ts/trace/trace.js';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+
+const events = path.join(fixtures, 'trace', 'events');
+const traceprog = path.join(fixtures, 'trace', 'traceprog');
+const scratch = scratchDirectory('pdi-trace-api-');
+
+/** What two runs of one program agree on: no pids, times or addresses (ASLR). */
+function comparable(call: CallEvent) {
+	const address = (value: unknown) => (typeof value === 'string' && /^0x[\da-f]{6,}$/.test(value) ? '0xADDRESS' : value);
+	return {
+		depth: call.depth, thread: call.thread, caller: call.caller, callee: call.callee, function: call.function, version: call.version,
+		args: call.args?.map(value => address(value)) ?? null, ret: address(call.ret), errno: call.errno, abandoned: call.abandoned,
+	};
+}
+
+async function collect(calls: AsyncIterable<CallEvent>): Promise<CallEvent[]> {
+	const list: CallEvent[] = [];
+	for await (const call of calls) {
+		list.push(call);
+	}
+
+	return list;
+}
+
+test('trace() yields the same events as pdi trace --json, and its summary counts them', async t => {
+	for (const [program, args] of [[traceprog, []], [events, ['longjmp']]] as const) {
+		const {calls, done} = trace(program, args, {stdio: 'ignore'});
+		const fromApi = await collect(calls);
+		const {status, summary, warnings} = await done;
+		t.is(status, 0);
+		t.deepEqual(warnings, []);
+
+		const file = path.join(scratch, `cli-${path.basename(program)}.json`);
+		const run = await pdi(['trace', '--json', '-o', file, '--', program, ...args]);
+		t.is(run.code, 0, run.stderr);
+		const fromCli = readFileSync(file, 'utf8').trimEnd().split('\n').map(line => JSON.parse(line) as CallEvent);
+		t.true(fromApi.length > 3);
+		t.deepEqual(fromApi.map(call => comparable(call)), fromCli.map(call => comparable(call)));
+
+		t.is(summary.lost, 0);
+		t.is(summary.processes.length, 1);
+		t.is(summary.processes[0]!.pid, fromApi[0]!.pid);
+		t.is(summary.processes[0]!.calls, fromApi.length);
+		const strcmp = fromApi.filter(call => call.function === 'strcmp').length;
+		t.is(summary.processes[0]!.functions.find(entry => entry.function === 'strcmp')?.calls ?? 0, strcmp);
+	}
+});
+
+test('trace() passes options on: functions, stringSize and the exit status', async t => {
+	const {calls, done} = trace(traceprog, [], {functions: ['strlen', 'access'], stringSize: 3, stdio: 'ignore'});
+	const list = await collect(calls);
+	t.deepEqual([...new Set(list.map(call => call.function))].sort(), ['access', 'strlen']);
+	const strlen = list.find(call => call.function === 'strlen')!;
+	t.regex(String(strlen.args![0]), /^.{0,3}(\.\.\.)?$/);
+	t.is((await done).status, 0);
+
+	const failing = trace('sh', ['-c', 'exit 7'], {stdio: 'ignore'});
+	await collect(failing.calls);
+	t.is((await failing.done).status, 7);
+});
+
+test('trace() holds a slow consumer\'s program back instead of losing calls', async t => {
+	const {calls, done, child} = trace(events, ['loop', '300000'], {functions: 'abs', stdio: 'ignore'});
+	let seen = 0;
+	let expected = 0;
+	for await (const call of calls) {
+		t.is(call.args![0], expected);
+		expected++;
+		seen++;
+		if (seen % 50_000 === 0) {
+			// A consumer busy elsewhere: the program must wait, not drop events.
+			await new Promise(resolve => {
+				setTimeout(resolve, 200);
+			});
+		}
+	}
+
+	t.is(seen, 300_000);
+	const {summary} = await done;
+	t.is(summary.lost, 0);
+	t.is(typeof child.pid, 'number');
+});
+
+test('trace() refuses bad options and a missing program before starting anything', t => {
+	t.throws(() => trace(traceprog, [], {stringSize: 5000}), {instanceOf: PdiError, message: /stringSize: expected 0 to 4096, got '5000'/});
+	t.throws(() => trace(traceprog, [], {functions: 'a,,b'}), {instanceOf: PdiError, message: /is not a pattern/});
+	t.throws(() => trace(path.join(scratch, 'no-such-program')), {instanceOf: PdiError});
+});
+
+test('observe() sees this process open a file, with its name decoded, and close() stops it', async t => {
+	const seen: CallEvent[] = [];
+	const observation = observe({functions: 'open*'}, call => {
+		seen.push(call);
+	});
+	t.throws(() => observe({}, () => undefined), {message: /already active/});
+	readFileSync('/etc/hostname');
+	for (let wait = 0; wait < 200 && !seen.some(call => call.args?.[0] === '/etc/hostname'); wait++) {
+		// Events arrive asynchronously, on the event loop.
+		await new Promise(resolve => {
+			setTimeout(resolve, 10);
+		});
+	}
+
+	const open = seen.find(call => call.args?.[0] === '/etc/hostname');
+	t.truthy(open, JSON.stringify(seen));
+	t.is(open!.pid, process.pid);
+	t.is(open!.caller, process.execPath);
+	t.regex(open!.callee!, /libc\.so\.6$/);
+	t.is(typeof open!.ret, 'number');
+	const summary = observation.close();
+	t.is(summary.lost, 0);
+	// Other tests of this file run meanwhile, in this process: compare what observe() saw of its own process.
+	const own = summary.processes.find(entry => entry.pid === process.pid);
+	t.is(own?.calls, seen.filter(call => call.pid === process.pid).length);
+	t.is(observation.close(), summary);
+
+	const before = seen.length;
+	readFileSync('/etc/hostname');
+	await new Promise(resolve => {
+		setTimeout(resolve, 50);
+	});
+	t.is(seen.length, before);
+
+	// A second observation after the first was closed works the same.
+	const again: CallEvent[] = [];
+	const second = observe({functions: 'open*'}, call => {
+		again.push(call);
+	});
+	readFileSync('/etc/hostname');
+	second.close();
+	t.true(again.some(call => call.args?.[0] === '/etc/hostname'), JSON.stringify(again));
+});
+
+test('pdi trace -p says in one line that attaching is not available yet', async t => {
+	const run = await pdi(['trace', '-p', String(process.pid)]);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /^pdi: -p\/--pid: .*attaching/);
+	t.is(run.stderr.trim().split('\n').length, 1);
+});

@@ -1,0 +1,215 @@
+import {execFileSync} from 'node:child_process';
+import {readFileSync, realpathSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdiPaths} from '../src/ts/index.js';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+
+const follow = path.join(fixtures, 'trace', 'follow');
+const events = path.join(fixtures, 'trace', 'events');
+const scratch = scratchDirectory('pdi-trace-follow-');
+const pipeline = ['sh', '-c', 'ls / | wc -l'];
+const lsCount = execFileSync('/bin/sh', ['-c', 'ls / | wc -l'], {encoding: 'utf8'});
+
+/** What these tests read of a `--json` event. */
+type Call = {pid: number; caller: string; function: string; args: unknown[] | null; ret: unknown};
+
+/** A fresh file name, holding text that a run must not leave behind. */
+function staleFile(): string {
+	const file = path.join(scratch, `trace-${Math.random().toString(36).slice(2)}`);
+	writeFileSync(file, 'stale line of an earlier run\n'.repeat(1000));
+	return file;
+}
+
+/** `pdi trace OPTIONS -o FILE -- COMMAND`: the run and the file's text. */
+async function trace(options: readonly string[], command: readonly string[], env?: NodeJS.ProcessEnv) {
+	const file = staleFile();
+	const run = await pdi(['trace', ...options, '-o', file, '--', ...command], {timeout: 120_000, env});
+	return {run, text: readFileSync(file, 'utf8')};
+}
+
+async function json(options: readonly string[], command: readonly string[]) {
+	const {run, text} = await trace(['--json', ...options], command);
+	return {run, calls: text.split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Call)};
+}
+
+/** pid → the callers' file names of its calls, in order of first appearance. */
+function callersByPid(calls: ReadonlyArray<{pid: number; caller: string}>): Map<number, string[]> {
+	const byPid = new Map<number, string[]>();
+	for (const {pid, caller} of calls) {
+		const callers = byPid.get(pid) ?? [];
+		const name = path.basename(caller);
+		if (!callers.includes(name)) {
+			callers.push(name);
+		}
+
+		byPid.set(pid, callers);
+	}
+
+	return byPid;
+}
+
+/** Text lines `PID TID caller!function(...) = ...` as {pid, caller}. */
+function textCalls(text: string): Array<{pid: number; caller: string; line: string}> {
+	return text.split('\n').filter(line => line !== '').map(line => {
+		const match = /^(\d+) \d+ +([^!\s]+)!\w+\(/.exec(line);
+		if (!match) {
+			throw new Error(`not a trace line: ${line}`);
+		}
+
+		return {pid: Number(match[1]), caller: match[2]!, line};
+	});
+}
+
+/** The pid a fixture process printed for `mode` ("fork 4242"). */
+function printedPid(stdout: string, mode: string): number {
+	const match = new RegExp(`^${mode} (\\d+)$`, 'm').exec(stdout);
+	if (!match) {
+		throw new Error(`no '${mode} PID' in ${stdout}`);
+	}
+
+	return Number(match[1]);
+}
+
+/**
+ * [pid, abs's argument] of every traced abs call, in each process's order, the processes in
+ * the order of `pids` and then any other (each process has its own ring: they come in any order).
+ */
+function absCalls(calls: readonly Call[], ...pids: number[]): Array<[number, unknown]> {
+	const abs = calls.filter(call => call.function === 'abs');
+	const order = [...new Set([...pids, ...abs.map(call => call.pid)])];
+	return order.flatMap(pid => abs.filter(call => call.pid === pid).map(call => [pid, call.args?.[0]] as [number, unknown]));
+}
+
+test('/bin/sh is dash, the shell whose processes these tests count', t => {
+	t.regex(realpathSync('/bin/sh'), /\/dash$/);
+});
+
+test('-f --json on sh -c \'ls / | wc -l\' names exactly the shell and the two children its fork calls made', async t => {
+	const {run, calls} = await json(['-f'], pipeline);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, lsCount);
+	const byPid = callersByPid(calls);
+	t.is(byPid.size, 3, JSON.stringify([...byPid]));
+	// The shell is the process whose getpid answered its own pid; its forks returned the other two.
+	const shell = calls.find(call => call.function === 'getpid' && call.ret === call.pid)!.pid;
+	t.deepEqual(byPid.get(shell), ['dash']);
+	const forked = calls.filter(call => call.pid === shell && call.function === 'fork').map(call => call.ret as number);
+	t.deepEqual([...byPid.keys()].filter(pid => pid !== shell).sort(), [...forked].sort());
+	// Each child is the shell until it execs its command, and records its own return from fork.
+	t.deepEqual(forked.map(pid => byPid.get(pid)), [['dash', 'ls'], ['dash', 'wc']]);
+	for (const pid of forked) {
+		t.true(calls.some(call => call.pid === pid && call.function === 'fork' && call.ret === 0));
+	}
+});
+
+test('without -f, --json on sh -c \'ls / | wc -l\' holds the shell\'s calls only', async t => {
+	const {run, calls} = await json([], pipeline);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, lsCount);
+	const shell = calls.find(call => call.function === 'getpid' && call.ret === call.pid)!.pid;
+	t.deepEqual([...callersByPid(calls)], [[shell, ['dash']]]);
+	t.is(calls.filter(call => call.function === 'fork').length, 2);
+});
+
+test('text mode -f -o FILE holds the lines of every process, and none of what FILE held before', async t => {
+	const {run, text} = await trace(['-f'], pipeline);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, lsCount);
+	t.false(text.includes('stale line'), 'FILE still holds what it held before the run');
+	const byPid = [...callersByPid(textCalls(text)).values()].map(callers => callers.join(',')).sort();
+	t.deepEqual(byPid, ['dash', 'dash,ls', 'dash,wc']);
+});
+
+test('text mode -o FILE without -f holds the started process\'s lines only', async t => {
+	const {run, text} = await trace([], pipeline);
+	t.is(run.code, 0, run.stderr);
+	t.false(text.includes('stale line'), 'FILE still holds what it held before the run');
+	t.deepEqual([...callersByPid(textCalls(text)).values()], [['dash']]);
+});
+
+test('-c -f prints a table per process; without -f one', async t => {
+	for (const [options, tables] of [[['-f'], 3], [[], 1]] as const) {
+		const {run, text} = await trace(['-c', ...options], pipeline);
+		t.is(run.code, 0, run.stderr);
+		const pids = [...text.matchAll(/^pid (\d+)\nfunction +calls/gm)].map(match => match[1]);
+		t.is(pids.length, tables, text);
+		t.is(new Set(pids).size, tables);
+	}
+});
+
+test('--json: a forked child\'s calls are traced under its own pid with -f, and not at all without', async t => {
+	for (const followed of [true, false]) {
+		const {run, calls} = await json(['-e', 'abs', ...followed ? ['-f'] : []], [follow, 'fork']);
+		t.is(run.code, 0, run.stderr);
+		const parent = printedPid(run.stdout, 'fork');
+		const child = printedPid(run.stdout, 'child');
+		t.deepEqual(absCalls(calls, parent, child), followed ? [[parent, 1], [parent, 3], [child, 2]] : [[parent, 1], [parent, 3]]);
+	}
+});
+
+test('text on pdi\'s stderr: a forked child\'s lines come under its own pid with -f, and not at all without', async t => {
+	for (const followed of [true, false]) {
+		const run = await pdi(['trace', '-e', 'abs', ...followed ? ['-f'] : [], '--', follow, 'fork']);
+		t.is(run.code, 0, run.stderr);
+		const parent = printedPid(run.stdout, 'fork');
+		const child = printedPid(run.stdout, 'child');
+		const lines = textCalls(run.stderr).map(({pid, line}) => [pid, Number(/abs\((\d+)\)/.exec(line)?.[1])]);
+		t.deepEqual(lines, followed ? [[parent, 1], [child, 2], [parent, 3]] : [[parent, 1], [parent, 3]]);
+	}
+});
+
+for (const mode of ['spawn', 'vfork']) {
+	test(`a ${mode} child (no fork handlers run) is traced only with -f, and the parent goes on being traced either way`, async t => {
+		for (const followed of [true, false]) {
+			const {run, calls} = await json(['-e', 'abs', ...followed ? ['-f'] : []], [follow, mode, follow, 'child']);
+			t.is(run.code, 0, run.stderr);
+			const parent = printedPid(run.stdout, mode);
+			const child = printedPid(run.stdout, 'child');
+			t.deepEqual(absCalls(calls, parent, child), followed ? [[parent, 1], [parent, 3], [child, 2]] : [[parent, 1], [parent, 3]]);
+		}
+	});
+}
+
+test('a program that execs itself is traced after the exec, with and without -f, under the same pid', async t => {
+	for (const followed of [true, false]) {
+		const {run, calls} = await json(['-e', 'abs', ...followed ? ['-f'] : []], [follow, 'exec', follow, 'child']);
+		t.is(run.code, 0, run.stderr);
+		const pid = printedPid(run.stdout, 'exec');
+		t.is(printedPid(run.stdout, 'child'), pid);
+		t.deepEqual(absCalls(calls, pid), [[pid, 1], [pid, 2]]);
+	}
+});
+
+test('a program that execs another stays traced (it is the same process), the new image\'s calls under its name', async t => {
+	for (const followed of [true, false]) {
+		const {run, calls} = await json(['-e', 'abs', ...followed ? ['-f'] : []], [follow, 'exec', events, 'loop', '3']);
+		t.is(run.code, 0, run.stderr);
+		const pid = printedPid(run.stdout, 'exec');
+		const seen = calls.map(call => [call.pid, path.basename(call.caller), call.args?.[0]]);
+		t.deepEqual(seen, [[pid, 'follow', 1], [pid, 'events', 0], [pid, 'events', 1], [pid, 'events', 2]]);
+	}
+});
+
+/** The variables of `env` run by a traced shell: PDI_*, DI_CFG_FILE and LD_PRELOAD. */
+async function childEnvironment(options: readonly string[], preload: string): Promise<string[]> {
+	const environment = {...process.env, LD_PRELOAD: preload, DI_CFG_FILE: ''};
+	const run = await pdi(['trace', ...options, '-e', 'abs', '--', 'sh', '-c', 'env; true'], {env: environment});
+	if (run.code !== 0) {
+		throw new Error(run.stderr);
+	}
+
+	return run.stdout.split('\n').filter(line => /^(PDI_|DI_CFG_FILE=|LD_PRELOAD=)/.test(line)).sort();
+}
+
+test('without -f the program\'s children get the environment pdi was given: no PDI_ variables, no core in LD_PRELOAD', async t => {
+	// A library of the user's own that was preloaded before pdi stays preloaded.
+	const own = path.join(fixtures, 'trace', 'libtracelib.so');
+	t.deepEqual(await childEnvironment([], own), [`LD_PRELOAD=${own}`]);
+	const followed = await childEnvironment(['-f'], own);
+	t.true(followed.includes(`LD_PRELOAD=${pdiPaths().preload}:${own}`), followed.join('\n'));
+	t.true(followed.includes('PDI_TRACE_FOLLOW=1'));
+	t.true(followed.some(line => line.startsWith('PDI_CONFIG=')));
+});
