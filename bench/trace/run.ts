@@ -1,6 +1,7 @@
 /**
  * Trace benchmark: `pdi trace` against uftrace and ltrace. Part 1: what recording and writing every call of a
- * call-heavy loop costs per call (benchprog's bench_target through the PLT), with a check that no event is lost.
+ * call-heavy loop costs per call (benchprog's bench_target through the PLT), with a check that no event is lost, and
+ * what `pdi trace -c` costs on the same loop.
  * Part 2: the wall time of a whole traced run of a python3 workload, with a summary at the end.
  *
  *     npm run bench:trace            # table on stdout (progress on stderr)
@@ -35,6 +36,10 @@ const goalOverLtrace = 100;
 
 type Tracer = 'pdi' | 'uftrace' | 'ltrace';
 const tracers: readonly Tracer[] = ['pdi', 'uftrace', 'ltrace'];
+/** Part 1 also runs `pdi trace -c` (what part 2 measures) on the loop: pdiSummary. */
+type LoopTool = Tracer | 'pdiSummary';
+const loopTools: readonly LoopTool[] = ['pdi', 'pdiSummary', 'uftrace', 'ltrace'];
+const loopLabels: Record<LoopTool | 'bare', string> = {bare: 'bare', pdi: 'pdi --json', pdiSummary: 'pdi -c', uftrace: 'uftrace', ltrace: 'ltrace'};
 
 /** How much is measured: the full run, or --quick. */
 type Size = {
@@ -115,11 +120,12 @@ function countInFile(file: string, needle: string): number {
 type Files = {benchprog: string; work: string};
 
 const pdiJson = (work: string) => path.join(work, 'pdi.json');
+const pdiSummary = (work: string) => path.join(work, 'pdi-summary.txt');
 const uftraceData = (work: string) => path.join(work, 'uftrace.data');
 const ltraceOutput = (work: string) => path.join(work, 'ltrace.out');
 
 /** The command that runs `program args` under `tracer` recording every call, or bare. */
-function loopCommand(files: Files, tracer: Tracer | 'bare', args: readonly string[]): {file: string; args: string[]} {
+function loopCommand(files: Files, tracer: LoopTool | 'bare', args: readonly string[]): {file: string; args: string[]} {
 	const {benchprog, work} = files;
 	switch (tracer) {
 		case 'bare': {
@@ -128,6 +134,10 @@ function loopCommand(files: Files, tracer: Tracer | 'bare', args: readonly strin
 
 		case 'pdi': {
 			return {file: process.execPath, args: [cli, 'trace', '--json', '-o', pdiJson(work), '--', benchprog, ...args]};
+		}
+
+		case 'pdiSummary': {
+			return {file: process.execPath, args: [cli, 'trace', '-c', '-o', pdiSummary(work), '--', benchprog, ...args]};
 		}
 
 		case 'uftrace': {
@@ -148,13 +158,21 @@ function uftraceCalls(data: string, function_: string): {calls: number; report: 
 }
 
 /** Events of bench_target the tracer wrote in the last run (each tool's own output), then its output removed. */
-function loopEvents(files: Files, tracer: Tracer, stderr: string, where: string): number {
+function loopEvents(files: Files, tracer: LoopTool, stderr: string, where: string): number {
 	const {work} = files;
 	switch (tracer) {
 		case 'pdi': {
 			checkNothingLost(stderr, where);
 			const events = countInFile(pdiJson(work), '"function":"bench_target"');
 			rmSync(pdiJson(work), {force: true});
+			return events;
+		}
+
+		case 'pdiSummary': {
+			// The calls column of bench_target's line in the table.
+			checkNothingLost(stderr, where);
+			const events = Number(/^bench_target\s+(\d+)\s/m.exec(readFileSync(pdiSummary(work), 'utf8'))?.[1] ?? 0);
+			rmSync(pdiSummary(work), {force: true});
 			return events;
 		}
 
@@ -173,11 +191,11 @@ function loopEvents(files: Files, tracer: Tracer, stderr: string, where: string)
 }
 
 /** Each tracer sees every call of bench_target with its argument and result, before anything is timed. */
-function checkLoop(files: Files, available: readonly Tracer[]): void {
+function checkLoop(files: Files, available: readonly LoopTool[]): void {
 	const args = [String(checkN), 'check'];
 	const sum = triangular(checkN);
 	for (const tracer of available) {
-		const where = `benchprog ${checkN} check under ${tracer}`;
+		const where = `benchprog ${checkN} check under ${loopLabels[tracer]}`;
 		const command = loopCommand(files, tracer, args);
 		const result = run(command.file, command.args, cleanEnv());
 		if (BigInt(parseField(result.stdout, 'sum', where)) !== sum) {
@@ -202,7 +220,7 @@ function checkLoop(files: Files, available: readonly Tracer[]): void {
 	}
 }
 
-type LoopRow = 'bare' | 'bareLtrace' | Tracer;
+type LoopRow = 'bare' | 'bareLtrace' | LoopTool;
 
 type LoopResult = {
 	label: string;
@@ -224,13 +242,13 @@ type LoopResult = {
 };
 
 /** Part 1: benchprog's loop bare and under each tracer, interleaved; every traced run is checked for lost events. */
-function measureLoop(files: Files, available: readonly Tracer[], sz: Size): Record<LoopRow, LoopResult> {
-	const rows: Array<{row: LoopRow; tracer: Tracer | 'bare'; calls: number}> = [
+function measureLoop(files: Files, available: readonly LoopTool[], sz: Size): Record<LoopRow, LoopResult> {
+	const rows: Array<{row: LoopRow; tracer: LoopTool | 'bare'; calls: number}> = [
 		{row: 'bare', tracer: 'bare', calls: sz.calls},
 		{row: 'bareLtrace', tracer: 'bare', calls: sz.ltraceCalls},
 		...available.map(tracer => ({row: tracer, tracer, calls: tracer === 'ltrace' ? sz.ltraceCalls : sz.calls})),
 	];
-	const label = (row: LoopRow) => (row === 'bareLtrace' ? 'bare' : row);
+	const label = (row: LoopRow) => loopLabels[row === 'bareLtrace' ? 'bare' : row];
 	const runs = new Map<LoopRow, {inLoop: number[]; wall: number[]; events: number[]}>(rows.map(({row}) => [row, {inLoop: [], wall: [], events: []}]));
 	progress(`part 1: ${sz.loopRounds} rounds of benchprog (${rows.map(({row, calls}) => `${label(row)} N=${calls}`).join(', ')})`);
 	interleaveRounds(rows.map(() => sz.loopRounds), index => {
@@ -252,7 +270,7 @@ function measureLoop(files: Files, available: readonly Tracer[], sz: Size): Reco
 	});
 
 	const results = {} as Record<LoopRow, LoopResult>;
-	const all: readonly LoopRow[] = ['bare', 'bareLtrace', ...tracers];
+	const all: readonly LoopRow[] = ['bare', 'bareLtrace', ...loopTools];
 	for (const row of all) {
 		const record = runs.get(row);
 		const calls = row === 'ltrace' || row === 'bareLtrace' ? sz.ltraceCalls : sz.calls;
@@ -395,7 +413,7 @@ function loopTable(report: Report): string[] {
 	const header = ['tool', 'N', 'in-loop ns/call', 'overhead ns/call', 'wall', 'wall ns/call', 'events/run', 'vs pdi'];
 	const rows: string[][] = [];
 	const notes: string[] = [];
-	for (const row of ['bare', 'bareLtrace', ...tracers] as const) {
+	for (const row of ['bare', 'bareLtrace', ...loopTools] as const) {
 		const result = modes[row];
 		if (!result.available) {
 			notes.push(`${result.label}   n/a (not installed)`);
@@ -463,9 +481,10 @@ main({
 		progress('building benchprog into bench/trace/out/');
 		const files = {benchprog: buildBenchprog(builder(out), 'relink-backend.so'), work};
 		progress('checking that each tracer records every call of bench_target');
-		checkLoop(files, available);
+		const availableLoop = loopTools.filter(tool => tool === 'pdiSummary' || available.includes(tool));
+		checkLoop(files, availableLoop);
 		const sz = size(options);
-		const loop = measureLoop(files, available, sz);
+		const loop = measureLoop(files, availableLoop, sz);
 		const pythonModes = measurePython(work, available, sz);
 		return {
 			arch: machine(),
