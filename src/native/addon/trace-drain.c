@@ -20,9 +20,9 @@
 
 #define MAX_RINGS 4096
 #define MAX_LOSSES 4096
-#define CHUNK_BYTES ((size_t)1 << 20)
+#define CHUNK_BYTES ((size_t)1 << 17)
 /* Queued output handed over while busy once a chunk holds this much. */
-#define QUEUE_HANDOVER ((size_t)1 << 18)
+#define QUEUE_HANDOVER ((size_t)1 << 16)
 /* Records taken from one ring before the next ring gets its turn. */
 #define RECORDS_PER_TURN 4096
 
