@@ -166,7 +166,8 @@ keep_sites(trace_drain_t *drain, open_ring_t *ring)
   }
   if (drain->kept_count == drain->kept_capacity) {
     size_t capacity = drain->kept_capacity ? 2 * drain->kept_capacity : 64;
-    trace_sites_t *kept = mmap(NULL, capacity * sizeof *kept, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    trace_sites_t *kept = mmap(NULL, capacity * sizeof *kept, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                               0);
     if (kept == MAP_FAILED) {
       trace_sites_release(&ring->sites);
       return;
