@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
@@ -145,4 +145,21 @@ test('pdi trace -p says in one line that attaching is not available yet', async 
 	t.is(run.code, 2);
 	t.regex(run.stderr, /^pdi: -p\/--pid: .*attaching/);
 	t.is(run.stderr.trim().split('\n').length, 1);
+});
+
+test('trace() of python3: the summary\'s counts equal the counts of the same run\'s events', async t => {
+	const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+	const {calls, done} = trace(python, ['-c', 'import json; json.dumps(list(range(1000)))'], {stdio: 'ignore'});
+	const counted = new Map<string, number>();
+	for await (const call of calls) {
+		counted.set(call.function, (counted.get(call.function) ?? 0) + 1);
+	}
+
+	const {status, summary} = await done;
+	t.is(status, 0);
+	t.is(summary.lost, 0);
+	t.is(summary.processes.length, 1);
+	const fromSummary = new Map(summary.processes[0]!.functions.map(entry => [entry.function, entry.calls]));
+	t.true(fromSummary.size > 10);
+	t.deepEqual(new Map([...fromSummary].sort()), new Map([...counted].sort()));
 });
