@@ -175,3 +175,29 @@ test('a callback and a relink on the same slot is an error naming both rules', a
 	t.regex(run.stderr, /^pdi: \S+rules\.cmd:4:1: callback \$main: conflicts with the relink at \S+rules\.cmd:3, which already redirects fix_add in \$main$/m);
 	t.is(run.stdout, '');
 });
+
+/** cb_add8's result for these arguments (cbtarget.h's cb_add8_expect). */
+function add8(ints: number[], doubles: number[]): number {
+	const integers = ints.reduce((sum, value, i) => sum + ((i + 1) * value), 0);
+	const floats = doubles.reduce((sum, value, i) => sum + ((i + 1) * value), 0);
+	return integers + Math.trunc(floats * 10);
+}
+
+test('hooks change calls: an argument in a register and on the stack, a skipped call with its errno, a replaced result', async t => {
+	const doubles = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5];
+	const expected = await bare(cbprog, ['change']);
+	t.is(expected.stdout, [
+		`add8 ${add8([1, 2, 3, 4, 5, 6, 7, 8], doubles)}`,
+		`add8-skip ${add8([2, 2, 3, 4, 5, 6, 7, 8], doubles)}`,
+		'set_errno -1 errno=84', 'strtod-skip 2.5', 'strtod-ret 7.5', 'trace_a 1', 'trace_b 2 errno=0', '',
+	].join('\n'));
+	const changeBackend = `backend change = ${path.join(directory, 'cb-change-backend.so')}`;
+	const run = await runPreloaded(cbprog, ['change'], writeConfig([changeBackend, 'callback $main * change']));
+	t.is(run.code, 0, run.stderr);
+	// i386 passes every double on the stack: pdi_set_arg_double has no register to change there.
+	const changedDoubles = testArch === 'i386' ? doubles : doubles.map((value, i) => (i === 1 ? 10 : value));
+	t.is(run.stdout, [
+		`add8 ${add8([100, 2, 3, 4, 5, 6, 7, 800], changedDoubles)}`,
+		'add8-skip 99', 'set_errno 42 errno=7', 'strtod-skip 3.5', 'strtod-ret 0.25', 'trace_a 11', 'trace_b 2 errno=0', '',
+	].join('\n'));
+});

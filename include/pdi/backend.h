@@ -78,6 +78,23 @@ PDI_HELPER double pdi_arg_double(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER uintptr_t pdi_ret_int(const pdi_cb_call_t *call);
 PDI_HELPER double pdi_ret_double(const pdi_cb_call_t *call);
 
+/* Changing calls (docs/backends.md, "Changing calls").
+ *   in pre:  pdi_set_arg_int, pdi_set_arg_double change an argument (numbered
+ *            as above) before the real function sees it; pdi_skip_int,
+ *            pdi_skip_double do not call the real function: the caller gets
+ *            `ret`, and errno as the pre hook left it; post still runs.
+ *   in post: pdi_set_ret_int, pdi_set_ret_double replace the return value
+ *            (pdi_set_ret_double only for a function that returns one).
+ * A call nobody changes is restored exactly. Skipping a function that
+ * returns a structure in memory is not supported (the caller would read
+ * garbage, and on i386 its stack would be off by the hidden pointer). */
+PDI_HELPER void pdi_set_arg_int(pdi_cb_call_t *call, unsigned i, uintptr_t value);
+PDI_HELPER void pdi_set_arg_double(pdi_cb_call_t *call, unsigned i, double value);
+PDI_HELPER void pdi_skip_int(pdi_cb_call_t *call, uintptr_t ret);
+PDI_HELPER void pdi_skip_double(pdi_cb_call_t *call, double ret);
+PDI_HELPER void pdi_set_ret_int(pdi_cb_call_t *call, uintptr_t ret);
+PDI_HELPER void pdi_set_ret_double(pdi_cb_call_t *call, double ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -216,16 +216,19 @@ claim_thread(void)
   return NULL;
 }
 
-static void
+/* Runs a hook with errno kept as it was; returns the errno the hook left. */
+static int
 run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
 {
-  if (hook == NULL)
-    return;
   int saved_errno = errno;
+  if (hook == NULL)
+    return saved_errno;
   thread->in_hook = 1;
   hook(call);
   thread->in_hook = 0;
+  int hook_errno = errno;
   errno = saved_errno;
+  return hook_errno;
 }
 
 static size_t
@@ -288,23 +291,32 @@ pdi_cb_pre(uintptr_t *frame)
   entry->return_address = return_address;
   entry->target = site->target;
   entry->stack_pointer = stack_pointer;
-  entry->registers = (const uintptr_t *)((const char *)frame + CB_FRAME_REGISTERS);
-  entry->vectors = CB_FRAME_VECTORS < 0 ? NULL : (const unsigned char *)frame + CB_FRAME_VECTORS;
+  entry->registers = (uintptr_t *)((char *)frame + CB_FRAME_REGISTERS);
+  entry->vectors = CB_FRAME_VECTORS < 0 ? NULL : (unsigned char *)frame + CB_FRAME_VECTORS;
   entry->returns = NULL;
+  entry->skipped = 0;
   entry->call.event = site->event;
   entry->call.site = &site->site;
   entry->call.thread = thread->index;
   entry->call.depth = thread->depth - 1;
   entry->call.user = 0;
   entry->call.abandoned = 0;
-  run_hook(thread, site->hooks.pre, &entry->call);
+  int hook_errno = run_hook(thread, site->hooks.pre, &entry->call);
   entry->registers = NULL;
   entry->vectors = NULL;
+  if (entry->skipped) {
+    /* Nothing runs between here and the skip stub's return that could change it: the caller sees it. */
+    errno = hook_errno;
+    /* The handler calls the stub instead (x86-64 and aarch64 from the frame, i386 from the entry). */
+    uintptr_t stub = entry->skipped == 2 ? (uintptr_t)&pdi_cb_skip_double : (uintptr_t)&pdi_cb_skip_int;
+    CB_AT(frame, CB_FRAME_TARGET) = stub;
+    entry->target = stub;
+  }
   return entry;
 }
 
 uintptr_t
-pdi_cb_post(pdi_cb_entry_t *entry, const unsigned char *returns)
+pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
 {
   cb_thread_t *thread = current;
   uintptr_t return_address = entry->return_address;
@@ -401,4 +413,78 @@ pdi_ret_double_impl(const pdi_cb_call_t *call)
   memcpy(&value, entry->returns + CB_RETURN_XMM0, sizeof value);
 #endif
   return value;
+}
+
+/* ---- changing calls */
+
+_Static_assert(offsetof(pdi_cb_entry_t, skip_value) == CB_ENTRY_SKIP_VALUE, "callback-frame.h: CB_ENTRY_SKIP_VALUE");
+
+static pdi_cb_entry_t *
+writable_entry_of(pdi_cb_call_t *call)
+{
+  return (pdi_cb_entry_t *)((char *)call - offsetof(pdi_cb_entry_t, call));
+}
+
+void
+pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
+{
+  pdi_cb_entry_t *entry = writable_entry_of(call);
+  if (entry->registers == NULL)
+    return;
+  unsigned in_registers = CB_INT_REGISTERS;
+  if (i < in_registers)
+    entry->registers[i] = value;
+  else
+    ((uintptr_t *)CB_STACK_ARGUMENTS(entry->stack_pointer))[i - in_registers] = value;
+}
+
+void
+pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
+{
+  pdi_cb_entry_t *entry = writable_entry_of(call);
+  if (entry->vectors != NULL && i < 8)
+    memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
+}
+
+void
+pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
+{
+  pdi_cb_entry_t *entry = writable_entry_of(call);
+  if (entry->registers == NULL)
+    return;
+  entry->skip_value[0] = ret;
+  entry->skip_value[1] = 0;
+  entry->skipped = 1;
+}
+
+void
+pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
+{
+  pdi_cb_entry_t *entry = writable_entry_of(call);
+  if (entry->registers == NULL)
+    return;
+  memcpy(entry->skip_value, &ret, sizeof ret);
+  entry->skipped = 2;
+}
+
+void
+pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret)
+{
+  pdi_cb_entry_t *entry = writable_entry_of(call);
+  if (entry->returns != NULL)
+    memcpy(entry->returns + CB_RETURN_RAX, &ret, sizeof ret);
+}
+
+void
+pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
+{
+  pdi_cb_entry_t *entry = writable_entry_of(call);
+  if (entry->returns == NULL)
+    return;
+#if defined(CB_RETURN_X87_DOUBLE)
+  long double x87 = ret;
+  memcpy(entry->returns + CB_RETURN_X87_DOUBLE, &x87, 10);
+#else
+  memcpy(entry->returns + CB_RETURN_XMM0, &ret, sizeof ret);
+#endif
 }

@@ -14,14 +14,18 @@
  * ebx on i386) and its CFI reads the caller's return address and register
  * from the first two words, so the layout of those two is fixed; the i386
  * handler calls through the third. */
+/* Words 0-2 and the skip value are read by the assembly handlers and the
+ * skip stubs (CB_ENTRY_SKIP_VALUE in each callback-frame.h). */
 typedef struct pdi_cb_entry {
   uintptr_t return_address;
   uintptr_t caller_register;
   uintptr_t target;
+  uintptr_t skip_value[2]; /* pdi_skip_*: what the skip stub returns (a double takes 8 bytes) */
   uintptr_t stack_pointer;
-  const uintptr_t *registers;
-  const unsigned char *vectors;
-  const unsigned char *returns;
+  uintptr_t *registers;   /* pre: the saved argument registers, restored from here */
+  unsigned char *vectors; /* pre: the saved vector registers */
+  unsigned char *returns; /* post: the saved return registers, restored from here */
+  int skipped;
   pdi_cb_call_t call;
 } pdi_cb_entry_t;
 
@@ -80,12 +84,23 @@ PDI_HIDDEN void pdi_cb_finish(void);
 
 /* C paths called by the assembly handler. */
 PDI_HIDDEN pdi_cb_entry_t *pdi_cb_pre(uintptr_t *frame);
-PDI_HIDDEN uintptr_t pdi_cb_post(pdi_cb_entry_t *entry, const unsigned char *returns);
+PDI_HIDDEN uintptr_t pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns);
 
 /* Accessors bound into backends. */
 PDI_HIDDEN uintptr_t pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i);
 PDI_HIDDEN double pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i);
 PDI_HIDDEN uintptr_t pdi_ret_int_impl(const pdi_cb_call_t *call);
 PDI_HIDDEN double pdi_ret_double_impl(const pdi_cb_call_t *call);
+PDI_HIDDEN void pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value);
+PDI_HIDDEN void pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value);
+PDI_HIDDEN void pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret);
+PDI_HIDDEN void pdi_skip_double_impl(pdi_cb_call_t *call, double ret);
+PDI_HIDDEN void pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret);
+PDI_HIDDEN void pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret);
+
+/* The per-arch stubs a skipped call runs instead of the real function
+ * (callback-handler.S): they return the entry's skip value. */
+PDI_HIDDEN void pdi_cb_skip_int(void);
+PDI_HIDDEN void pdi_cb_skip_double(void);
 
 #endif

@@ -88,9 +88,17 @@ typedef struct helper {
 } helper_t;
 
 static const helper_t helpers[] = {
-    {"pdi_original", (void *)&pdi_original_impl},     {"pdi_arg_int", (void *)&pdi_arg_int_impl},
-    {"pdi_arg_double", (void *)&pdi_arg_double_impl}, {"pdi_ret_int", (void *)&pdi_ret_int_impl},
+    {"pdi_original", (void *)&pdi_original_impl},
+    {"pdi_arg_int", (void *)&pdi_arg_int_impl},
+    {"pdi_arg_double", (void *)&pdi_arg_double_impl},
+    {"pdi_ret_int", (void *)&pdi_ret_int_impl},
     {"pdi_ret_double", (void *)&pdi_ret_double_impl},
+    {"pdi_set_arg_int", (void *)&pdi_set_arg_int_impl},
+    {"pdi_set_arg_double", (void *)&pdi_set_arg_double_impl},
+    {"pdi_skip_int", (void *)&pdi_skip_int_impl},
+    {"pdi_skip_double", (void *)&pdi_skip_double_impl},
+    {"pdi_set_ret_int", (void *)&pdi_set_ret_int_impl},
+    {"pdi_set_ret_double", (void *)&pdi_set_ret_double_impl},
 };
 
 typedef struct helper_binding {

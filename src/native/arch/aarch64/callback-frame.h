@@ -21,4 +21,7 @@
 #define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)(stack_pointer))
 #define CB_RETURN_ADDRESS(frame, stack_pointer) ((frame)[CB_FRAME_LR / 8])
 
+/* Where a skip stub finds its value: the entry's skip_value (callback.h). */
+#define CB_ENTRY_SKIP_VALUE 24
+
 #endif

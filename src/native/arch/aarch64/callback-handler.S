@@ -104,6 +104,28 @@ pdi_cb_handler:
 	br x17
 	.cfi_endproc
 	.size pdi_cb_handler, .-pdi_cb_handler
+/* What a skipped call runs instead of the real function (pdi_skip_int,
+ * pdi_skip_double): the value the pre hook gave, from the entry in x19. */
+	.globl pdi_cb_skip_int
+	.hidden pdi_cb_skip_int
+	.type pdi_cb_skip_int, @function
+	.p2align 4
+pdi_cb_skip_int:
+	bti c
+	ldr x0, [x19, #CB_ENTRY_SKIP_VALUE]
+	ret
+	.size pdi_cb_skip_int, .-pdi_cb_skip_int
+
+	.globl pdi_cb_skip_double
+	.hidden pdi_cb_skip_double
+	.type pdi_cb_skip_double, @function
+	.p2align 4
+pdi_cb_skip_double:
+	bti c
+	ldr d0, [x19, #CB_ENTRY_SKIP_VALUE]
+	ret
+	.size pdi_cb_skip_double, .-pdi_cb_skip_double
+
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:

@@ -33,4 +33,7 @@
 #define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)((stack_pointer) + 4))
 #define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
 
+/* Where a skip stub finds its value: the entry's skip_value (callback.h). */
+#define CB_ENTRY_SKIP_VALUE 12
+
 #endif

@@ -112,6 +112,28 @@ pdi_cb_handler:
 	ret
 	.cfi_endproc
 	.size pdi_cb_handler, .-pdi_cb_handler
+/* What a skipped call runs instead of the real function (pdi_skip_int,
+ * pdi_skip_double): the value the pre hook gave, from the entry in ebx
+ * (an integer in eax, its high word in edx; a double on the x87 stack). */
+	.globl pdi_cb_skip_int
+	.hidden pdi_cb_skip_int
+	.type pdi_cb_skip_int, @function
+	.p2align 4
+pdi_cb_skip_int:
+	movl CB_ENTRY_SKIP_VALUE(%ebx), %eax
+	movl CB_ENTRY_SKIP_VALUE+4(%ebx), %edx
+	ret
+	.size pdi_cb_skip_int, .-pdi_cb_skip_int
+
+	.globl pdi_cb_skip_double
+	.hidden pdi_cb_skip_double
+	.type pdi_cb_skip_double, @function
+	.p2align 4
+pdi_cb_skip_double:
+	fldl CB_ENTRY_SKIP_VALUE(%ebx)
+	ret
+	.size pdi_cb_skip_double, .-pdi_cb_skip_double
+
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:

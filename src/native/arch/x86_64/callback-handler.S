@@ -212,6 +212,28 @@ pdi_cb_handlers_begin:
 	HANDLER pdi_cb_handler_avx, avx
 	HANDLER pdi_cb_handler_avx_inuse, avx_inuse
 
+/* What a skipped call runs instead of the real function (pdi_skip_int,
+ * pdi_skip_double): the value the pre hook gave, from the entry in rbx. */
+	.globl pdi_cb_skip_int
+	.hidden pdi_cb_skip_int
+	.type pdi_cb_skip_int, @function
+	.p2align 4
+pdi_cb_skip_int:
+	endbr64
+	movq CB_ENTRY_SKIP_VALUE(%rbx), %rax
+	ret
+	.size pdi_cb_skip_int, .-pdi_cb_skip_int
+
+	.globl pdi_cb_skip_double
+	.hidden pdi_cb_skip_double
+	.type pdi_cb_skip_double, @function
+	.p2align 4
+pdi_cb_skip_double:
+	endbr64
+	movq CB_ENTRY_SKIP_VALUE(%rbx), %xmm0
+	ret
+	.size pdi_cb_skip_double, .-pdi_cb_skip_double
+
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:
