@@ -1,5 +1,5 @@
 import {execFileSync, spawnSync} from 'node:child_process';
-import {mkdirSync, readdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {spawn} from '../src/ts/launch/spawn.js';
@@ -185,4 +185,54 @@ test('with its reader gone, a full ring counts its events as lost and the progra
 	const {lost} = losses[0]!;
 	t.true(recorded > 0 && lost > 0);
 	t.is(recorded + lost, 100_000);
+});
+
+/** A ring file as a writer leaves it (src/native/backends/trace/ring.h): the header, then `records`. */
+function ringFile(records: Buffer[], writer: number): Buffer {
+	const data = Buffer.concat(records);
+	const capacity = 1 << 16;
+	const ring = Buffer.alloc(64 + capacity);
+	ring.writeUInt32LE(0x67_6E_69_72, 0);
+	ring.writeUInt32LE(process.pid, 4);
+	ring.writeBigUInt64LE(BigInt(capacity), 8);
+	ring.writeBigUInt64LE(BigInt(data.length), 16);
+	ring.writeUInt32LE(writer, 40);
+	data.copy(ring, 64);
+	return ring;
+}
+
+/** One record: flags, site address, strings; `size` overrides the size word (a record never finished). */
+function ringRecord(flags: number, strings: string[], size?: number): Buffer {
+	const text = Buffer.from(strings.join(''));
+	const length = (56 + text.length + 7) & ~7;
+	const record = Buffer.alloc(length);
+	record.writeUInt32LE(size ?? length, 0);
+	record.writeUInt32LE(4242, 4);
+	record.writeUInt32LE(4242, 8);
+	record.writeUInt32LE(flags, 20);
+	record.writeBigUInt64LE(0x1000n, 40);
+	for (const [i, value] of strings.entries()) {
+		record.writeUInt16LE(Buffer.byteLength(value), 48 + (2 * i));
+	}
+
+	text.copy(record, 56);
+	return record;
+}
+
+test('a record its writer never finished is skipped and counted as lost once the writer is gone; what follows is read', t => {
+	const rings = path.join(scratch, `crafted-${Math.random().toString(36).slice(2)}`);
+	mkdirSync(rings);
+	const site = ringRecord(16, ['/bin/prog', 'getpid', '', '']);
+	const call = ringRecord(0, ['', '4242', '']);
+	const unfinished = ringRecord(0, ['', '1', ''], 0x40_00_00_00 | call.length);
+	const gone = spawnSync('true').pid;
+	writeFileSync(path.join(rings, `${gone}-1.ring`), ringFile([site, call, unfinished, call], gone));
+	let text = '';
+	const reader = TraceReader.toCallback(rings, data => {
+		text += data.toString();
+	});
+	const {losses} = reader.finish();
+	t.deepEqual(losses, [{pid: gone, lost: 1}]);
+	const events = parseEventLines<CallEvent>(Buffer.from(text));
+	t.deepEqual(events.map(event => [event.function, event.ret]), [['getpid', 4242], ['getpid', 4242]]);
 });

@@ -47,6 +47,14 @@ trace_ring_reader_unmap(trace_ring_reader_t *reader)
   reader->header = NULL;
 }
 
+/* Frees `length` bytes at `read` and moves the read position past them. */
+static void
+consume(trace_ring_header_t *header, char *at, uint64_t read, uint32_t length)
+{
+  memset(at, 0, length);
+  __atomic_store_n(&header->read, read + length, __ATOMIC_RELEASE);
+}
+
 const trace_ring_record_t *
 trace_ring_reader_next(trace_ring_reader_t *reader)
 {
@@ -57,14 +65,28 @@ trace_ring_reader_next(trace_ring_reader_t *reader)
     uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
     uint64_t offset = read & (capacity - 1);
     uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
-    if (size == 0)
+    if (size == 0 || (size & TRACE_RING_RESERVED))
       return NULL;
     if (!(size & TRACE_RING_PADDING))
       return (const trace_ring_record_t *)(data + offset);
-    uint32_t length = size & ~TRACE_RING_PADDING;
-    memset(data + offset, 0, length);
-    __atomic_store_n(&header->read, read + length, __ATOMIC_RELEASE);
+    consume(header, data + offset, read, size & ~TRACE_RING_PADDING);
   }
+}
+
+uint64_t
+trace_ring_reader_skip_unfinished(trace_ring_reader_t *reader)
+{
+  trace_ring_header_t *header = reader->header;
+  char *data = (char *)header + TRACE_RING_HEADER;
+  uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
+  uint64_t offset = read & (header->capacity - 1);
+  uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
+  uint32_t length = size & ~(TRACE_RING_RESERVED | TRACE_RING_PADDING);
+  if (!(size & TRACE_RING_RESERVED) || length == 0 || length > header->capacity - offset)
+    return 0;
+  consume(header, data + offset, read, length);
+  __atomic_fetch_add(&header->lost, 1, __ATOMIC_RELAXED);
+  return 1;
 }
 
 void

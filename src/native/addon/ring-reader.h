@@ -20,6 +20,10 @@ void trace_ring_reader_unmap(trace_ring_reader_t *reader);
 /* The next committed record, in place (padding skipped), or NULL; release
  * it with trace_ring_reader_release once used. */
 const trace_ring_record_t *trace_ring_reader_next(trace_ring_reader_t *reader);
+/* Once the writers are gone: skips the record at the read position if a
+ * writer reserved it and never finished it, counting it as lost; 1 if it
+ * did. */
+uint64_t trace_ring_reader_skip_unfinished(trace_ring_reader_t *reader);
 /* Frees the space of the record trace_ring_reader_next returned. */
 void trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_record_t *record);
 /* The ring's header, for its writer's pid and the reader's own thread. */

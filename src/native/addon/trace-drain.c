@@ -309,6 +309,10 @@ retire(trace_drain_t *drain)
       i++;
       continue;
     }
+    /* Its writer is gone: what follows a record it never finished is read now. */
+    while (trace_ring_reader_skip_unfinished(&ring->reader) != 0)
+      while (read_ring(drain, ring) != 0)
+        ;
     note_loss(drain, ring);
     trace_ring_reader_unmap(&ring->reader);
     keep_sites(drain, ring);
@@ -317,6 +321,18 @@ retire(trace_drain_t *drain)
     unlink(path);
     *ring = drain->rings[--drain->ring_count];
   }
+}
+
+/* At the end, with the writers gone: records they reserved and never
+ * finished (a thread that died in a hook) are skipped and counted as lost,
+ * so that what the rings hold after them is still read. */
+static uint64_t
+skip_unfinished(trace_drain_t *drain)
+{
+  uint64_t skipped = 0;
+  for (size_t i = 0; i < drain->ring_count; i++)
+    skipped += trace_ring_reader_skip_unfinished(&drain->rings[i].reader);
+  return skipped;
 }
 
 static int
@@ -414,7 +430,7 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
   /* Whatever the writers committed before they ended, whatever the queue holds. */
   do
     scan(drain);
-  while (read_rings(drain) != 0);
+  while (read_rings(drain) != 0 || skip_unfinished(drain) != 0);
   flush(drain);
   for (size_t i = 0; i < drain->ring_count; i++) {
     note_loss(drain, &drain->rings[i]);

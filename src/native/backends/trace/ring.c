@@ -124,7 +124,9 @@ reserve(uint32_t need)
       __atomic_store_n((uint32_t *)(data + offset), TRACE_RING_PADDING | (uint32_t)tail, __ATOMIC_RELEASE);
       offset = 0;
     }
-    return (trace_ring_record_t *)(data + offset);
+    trace_ring_record_t *record = (trace_ring_record_t *)(data + offset);
+    __atomic_store_n(&record->size, TRACE_RING_RESERVED | need, __ATOMIC_RELEASE);
+    return record;
   }
 }
 

@@ -7,7 +7,10 @@
  * position % capacity and never straddles the end (a padding record fills
  * the tail instead). Writers reserve space with a compare-and-swap on
  * `reserve`, fill the record, then publish its `size` word with a release
- * store: a zero size word means "not committed yet". The reader copies
+ * store: a zero size word means "not committed yet", and right after the
+ * reservation the writer stores TRACE_RING_RESERVED | length there, so that
+ * a record whose writer died (exec from another thread, a killed process)
+ * can be skipped, and counted as lost, once its process is gone. The reader copies
  * committed records from `read`, zeroes what it consumed and advances
  * `read`. A full ring makes the writer wait while `reader_pid` is alive;
  * with the reader gone the event is counted in `lost` instead. A reader
@@ -21,7 +24,8 @@
 
 #define TRACE_RING_MAGIC 0x676e6972u /* "ring" */
 #define TRACE_RING_HEADER 64u
-#define TRACE_RING_PADDING 0x80000000u /* in size: skip to the end */
+#define TRACE_RING_PADDING 0x80000000u  /* in size: skip to the end */
+#define TRACE_RING_RESERVED 0x40000000u /* in size: being written; the length follows */
 
 typedef struct trace_ring_header {
   uint32_t magic;
@@ -53,7 +57,6 @@ typedef struct trace_ring_record {
   uint64_t start_ns;
   uint64_t duration_ns;
   uint64_t site;
-  uint32_t ring; /* 0 from writers; a reader passing records on numbers their rings here */
   uint16_t lengths[4];
 } trace_ring_record_t;
 
