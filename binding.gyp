@@ -127,6 +127,12 @@
       "libraries": ["-lpthread"]
     },
     {
+      "target_name": "pdi-backend-act",
+      "type": "shared_library",
+      "sources": ["src/native/backends/act/act.c", "src/native/backends/act/act-spec.c"],
+      "ldflags": ["-Wl,-z,defs"]
+    },
+    {
       "target_name": "pdi-backend-noop",
       "type": "shared_library",
       "sources": ["src/native/backends/noop/noop.c"],

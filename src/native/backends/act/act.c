@@ -1,0 +1,192 @@
+/*
+ * The act backend (docs/act.md): with a callback rule it changes the calls
+ * that its rules select, without C from the user: fail a call with an errno
+ * (return=-1 errno=ENOENT), give a result (return=0, return=double:1.5),
+ * delay it, raise a signal, or only count. Rules come from PDI_ACT_RULES
+ * (act-spec.h); PDI_ACT_REPORT names a file for the counts at exit (one
+ * JSON object per rule and line), and PDI_ACT_VERBOSE=1 prints them on
+ * stderr.
+ *
+ * The hooks neither allocate nor lock: counters are atomic, delays and
+ * signals are raw system calls, a string argument is read with
+ * process_vm_readv (an invalid pointer does not match, it does not crash).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pdi/backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "act-spec.h"
+
+static act_rule_t rules[ACT_MAX_RULES];
+static unsigned rule_count;
+static char main_path[PATH_MAX];
+static int report_fd = -1; /* PDI_ACT_VERBOSE: the stderr the process started with (programs close theirs) */
+
+/* Whether rule `rule` is for the caller `object`. */
+static int
+object_matches(const char *pattern, const char *object)
+{
+  if (strcmp(pattern, "*") == 0)
+    return 1;
+  if (strcmp(pattern, "$main") == 0)
+    return strcmp(object, main_path) == 0;
+  const char *base = strrchr(object, '/');
+  return fnmatch(pattern, object, 0) == 0 || fnmatch(pattern, base ? base + 1 : object, 0) == 0;
+}
+
+int
+PDI_BE_FUNC_INIT(const pdi_backend_t *self)
+{
+  (void)self;
+  char error[512];
+  if (act_parse(getenv("PDI_ACT_RULES"), rules, &rule_count, error, sizeof error) != 0) {
+    fprintf(stderr, "pdi: %s\n", error);
+    return 1;
+  }
+  const char *verbose = getenv("PDI_ACT_VERBOSE");
+  if (verbose != NULL && strcmp(verbose, "1") == 0)
+    report_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  ssize_t n = readlink("/proc/self/exe", main_path, sizeof main_path - 1);
+  main_path[n > 0 ? n : 0] = '\0';
+  return 0;
+}
+
+/* The event is 1 + the index of the first rule for the site; later rules
+ * for the same site are found by scanning on from there. */
+int
+PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
+{
+  for (unsigned i = 0; i < rule_count; i++)
+    if (strcmp(rules[i].function, site->function) == 0 && object_matches(rules[i].object, site->object))
+      return (int)i + 1;
+  return 0;
+}
+
+/* A uniform number in [0, 1) from the seed, the rule and the call number:
+ * the same calls fire in every run, whatever the threads' interleaving. */
+static double
+chance(uint64_t seed, unsigned rule, unsigned long call)
+{
+  uint64_t x = seed * 0x9e3779b97f4a7c15ull + rule * 0xbf58476d1ce4e5b9ull + call * 0x94d049bb133111ebull;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return (double)(x >> 11) / (double)(1ull << 53);
+}
+
+/* Whether the string at `address` matches `glob`, read without faulting. */
+static int
+string_matches(uintptr_t address, const char *glob)
+{
+  char text[4096];
+  struct iovec local = {text, sizeof text - 1}, remote = {(void *)address, sizeof text - 1};
+  long got = syscall(SYS_process_vm_readv, (long)syscall(SYS_getpid), &local, 1, &remote, 1, 0);
+  if (got <= 0) {
+    /* The string may end near the end of its mapping: try the rest of the page. */
+    remote.iov_len = local.iov_len = 4096 - (address & 4095);
+    got = syscall(SYS_process_vm_readv, (long)syscall(SYS_getpid), &local, 1, &remote, 1, 0);
+    if (got <= 0)
+      return 0;
+  }
+  text[got] = '\0';
+  return memchr(text, '\0', (size_t)got) != NULL && fnmatch(glob, text, 0) == 0;
+}
+
+static int
+conditions_hold(const act_rule_t *rule, unsigned index, unsigned long call, const pdi_cb_call_t *hooked)
+{
+  if (rule->call_count != 0) {
+    unsigned i = 0;
+    while (i < rule->call_count && rule->calls[i] != call)
+      i++;
+    if (i == rule->call_count)
+      return 0;
+  }
+  if (rule->from != 0 && (call < rule->from || (rule->times != 0 && call >= rule->from + rule->times)))
+    return 0;
+  if (rule->from == 0 && rule->times != 0 && call > rule->times)
+    return 0;
+  if (rule->every != 0 && call % rule->every != 0)
+    return 0;
+  if (rule->probability >= 0 && chance(rule->seed, index, call) >= rule->probability)
+    return 0;
+  if (rule->arg_index >= 0) {
+    uintptr_t value = pdi_arg_int(hooked, (unsigned)rule->arg_index);
+    if (rule->has_arg_equals ? (long)value != rule->arg_equals : !string_matches(value, rule->arg_glob))
+      return 0;
+  }
+  return 1;
+}
+
+static void
+act(const act_rule_t *rule, pdi_cb_call_t *call)
+{
+  if (rule->delay_ns > 0) {
+    struct timespec left = {rule->delay_ns / 1000000000L, rule->delay_ns % 1000000000L};
+    while (syscall(SYS_nanosleep, &left, &left) != 0 && errno == EINTR)
+      ;
+  }
+  if (rule->signal != 0)
+    syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), rule->signal);
+  if (!rule->returns)
+    return;
+  if (rule->error != 0)
+    errno = rule->error;
+  if (rule->returns_double)
+    pdi_skip_double(call, rule->return_double);
+  else
+    pdi_skip_int(call, (uintptr_t)rule->return_value);
+}
+
+void
+PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
+{
+  unsigned first = (unsigned)call->event - 1;
+  int acted = 0;
+  for (unsigned i = first; i < rule_count; i++) {
+    act_rule_t *rule = &rules[i];
+    if (i != first &&
+        (strcmp(rule->function, call->site->function) != 0 || !object_matches(rule->object, call->site->object)))
+      continue;
+    unsigned long number = __atomic_add_fetch(&rule->seen, 1, __ATOMIC_RELAXED);
+    if (acted || !conditions_hold(rule, i, number, call))
+      continue;
+    __atomic_add_fetch(&rule->fired, 1, __ATOMIC_RELAXED);
+    act(rule, call);
+    acted = 1;
+  }
+}
+
+void
+PDI_BE_FUNC_FINI(void)
+{
+  const char *report = getenv("PDI_ACT_REPORT");
+  int fd = report != NULL && *report ? open(report, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  for (unsigned i = 0; i < rule_count; i++) {
+    const act_rule_t *rule = &rules[i];
+    if (report_fd >= 0)
+      dprintf(report_fd, "pdi: act rule line %u (%s %s): %lu calls seen, %lu fired\n", rule->line, rule->object,
+              rule->function, rule->seen, rule->fired);
+    /* Names are reported by line: a glob may hold anything, the line is a number. */
+    if (fd >= 0)
+      dprintf(fd, "{\"pid\":%d,\"line\":%u,\"seen\":%lu,\"fired\":%lu}\n", (int)getpid(), rule->line, rule->seen,
+              rule->fired);
+  }
+  if (fd >= 0)
+    close(fd);
+  if (report_fd >= 0)
+    close(report_fd);
+  report_fd = -1;
+}
