@@ -30,6 +30,14 @@ test('open fails with ENOENT for one path only: cat reports it and exits 1, the 
 	t.deepEqual(report.map(({line, seen, fired}) => ({line, seen, fired})), [{line: 1, seen: 2, fired: 1}]);
 });
 
+test('argument globs match as fnmatch does: *, ?, [ranges], [!negation]', async t => {
+	for (const [glob, fails] of [['*/host[n]am?', true], ['/etc/[a-h]ostname', true], ['/etc/[!h]ostname', false], ['/etc/host', false], ['*', true]] as const) {
+		const {run} = await acted('/bin/cat', ['/etc/hostname'], [`$main open arg0~"${glob}" return=-1 errno=EACCES`]);
+		t.is(run.code, fails ? 1 : 0, glob);
+		t.is(/Permission denied/.test(run.stderr), fails, glob);
+	}
+});
+
 test('count reports exact numbers under 8 threads', async t => {
 	const {run, report} = await acted(events, ['threads'], ['$main abs count']);
 	t.is(run.code, 0, run.stderr);

@@ -61,15 +61,40 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   return 0;
 }
 
-/* The event is 1 + the index of the first rule for the site; later rules
- * for the same site are found by scanning on from there. */
+/* The rules of each instrumented site, found at install (cb_req may
+ * allocate, hooks may not): the event is 1 + the index of the site's list
+ * here; sites with the same rules share one. A list ends with a negative
+ * entry. */
+#define MAX_LISTS 1024
+static short *site_lists[MAX_LISTS];
+static unsigned list_count;
+
+static int
+same_list(const short *a, const short *b)
+{
+  while (*a >= 0 && *a == *b)
+    a++, b++;
+  return *a == *b;
+}
+
 int
 PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
+  short list[ACT_MAX_RULES + 1];
+  unsigned n = 0;
   for (unsigned i = 0; i < rule_count; i++)
     if (strcmp(rules[i].function, site->function) == 0 && object_matches(rules[i].object, site->object))
+      list[n++] = (short)i;
+  list[n] = -1;
+  if (n == 0)
+    return 0;
+  for (unsigned i = 0; i < list_count; i++)
+    if (same_list(site_lists[i], list))
       return (int)i + 1;
-  return 0;
+  if (list_count == MAX_LISTS || (site_lists[list_count] = malloc((n + 1) * sizeof list[0])) == NULL)
+    return 0; /* beyond the table: the site is left alone */
+  memcpy(site_lists[list_count], list, (n + 1) * sizeof list[0]);
+  return (int)++list_count;
 }
 
 /* A uniform number in [0, 1) from the seed, the rule and the call number:
@@ -84,6 +109,55 @@ chance(uint64_t seed, unsigned rule, unsigned long call)
   x *= 0x94d049bb133111ebull;
   x ^= x >> 31;
   return (double)(x >> 11) / (double)(1ull << 53);
+}
+
+/* fnmatch without locale or allocation (it may do both): `*`, `?`,
+ * `[...]` with ranges and `!`/`^`, `\` escapes; bytes compared as bytes. */
+static int
+glob_matches(const char *glob, const char *text)
+{
+  const char *star = NULL, *resume = NULL;
+  while (*text != '\0') {
+    if (*glob == '*') {
+      star = ++glob;
+      resume = text;
+      continue;
+    }
+    int ok = 0;
+    const char *after = glob + 1;
+    if (*glob == '?') {
+      ok = 1;
+    } else if (*glob == '[') {
+      const char *at = glob + 1;
+      int negate = *at == '!' || *at == '^';
+      at += negate;
+      int found = 0;
+      do {
+        int range = at[1] == '-' && at[2] != ']' && at[2] != '\0';
+        unsigned char low = (unsigned char)*at, high = range ? (unsigned char)at[2] : low;
+        found |= (unsigned char)*text >= low && (unsigned char)*text <= high;
+        at += range ? 3 : 1;
+      } while (*at != ']' && *at != '\0');
+      ok = *at == ']' && found != negate;
+      after = *at == ']' ? at + 1 : at;
+    } else {
+      if (*glob == '\\' && glob[1] != '\0')
+        after = ++glob + 1;
+      ok = *glob == *text;
+    }
+    if (ok) {
+      glob = after;
+      text++;
+    } else if (star != NULL) {
+      glob = star;
+      text = ++resume;
+    } else {
+      return 0;
+    }
+  }
+  while (*glob == '*')
+    glob++;
+  return *glob == '\0';
 }
 
 /* Whether the string at `address` matches `glob`, read without faulting. */
@@ -101,7 +175,7 @@ string_matches(uintptr_t address, const char *glob)
       return 0;
   }
   text[got] = '\0';
-  return memchr(text, '\0', (size_t)got) != NULL && fnmatch(glob, text, 0) == 0;
+  return memchr(text, '\0', (size_t)got) != NULL && glob_matches(glob, text);
 }
 
 static int
@@ -153,15 +227,11 @@ act(const act_rule_t *rule, pdi_cb_call_t *call)
 void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
-  unsigned first = (unsigned)call->event - 1;
   int acted = 0;
-  for (unsigned i = first; i < rule_count; i++) {
-    act_rule_t *rule = &rules[i];
-    if (i != first &&
-        (strcmp(rule->function, call->site->function) != 0 || !object_matches(rule->object, call->site->object)))
-      continue;
+  for (const short *index = site_lists[call->event - 1]; *index >= 0; index++) {
+    act_rule_t *rule = &rules[*index];
     unsigned long number = __atomic_add_fetch(&rule->seen, 1, __ATOMIC_RELAXED);
-    if (acted || !conditions_hold(rule, i, number, call))
+    if (acted || !conditions_hold(rule, (unsigned)*index, number, call))
       continue;
     __atomic_add_fetch(&rule->fired, 1, __ATOMIC_RELAXED);
     act(rule, call);
