@@ -150,6 +150,14 @@ test('--json: a forked child\'s calls are traced under its own pid with -f, and 
 	}
 });
 
+test('-f: a child forked after the program overwrote its environment strings (a process title) is traced too', async t => {
+	const {run, calls} = await json(['-e', 'abs', '-f'], [follow, 'retitle']);
+	t.is(run.code, 0, run.stderr);
+	const parent = printedPid(run.stdout, 'retitle');
+	const child = printedPid(run.stdout, 'child');
+	t.deepEqual(absCalls(calls, parent, child), [[parent, 1], [parent, 3], [child, 2]]);
+});
+
 test('text on pdi\'s stderr: a forked child\'s lines come under its own pid with -f, and not at all without', async t => {
 	for (const followed of [true, false]) {
 		const run = await pdi(['trace', '-e', 'abs', ...followed ? ['-f'] : [], '--', follow, 'fork']);

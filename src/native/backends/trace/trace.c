@@ -68,7 +68,11 @@ static pid_t own_pid;
 static unsigned fork_generation;
 static thread_state_t *states[MAX_THREADS];
 static pthread_key_t exit_key;
-static const char *ring_directory; /* PDI_TRACE_RING: events go to a ring, not text */
+/* PDI_TRACE_RING: events go to a ring, not text. A copy: programs such as
+ * nginx rewrite their environment strings (a process title), and forked
+ * children open their rings here later. */
+static char ring_directory_path[4096];
+static const char *ring_directory;
 static pid_t ring_reader;
 static uint64_t ring_capacity = (uint64_t)1 << 22;
 static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
@@ -134,9 +138,12 @@ static int
 open_ring(void)
 {
   const char *directory = getenv("PDI_TRACE_RING");
+  ring_directory = NULL;
   if (directory == NULL || *directory == '\0')
     return 0;
-  ring_directory = directory;
+  if (strlen(directory) >= sizeof ring_directory_path)
+    return -1;
+  ring_directory = strcpy(ring_directory_path, directory);
   ring_reader = (pid_t)number_from_env("PDI_TRACE_RING_READER", 0);
   long shift = number_from_env("PDI_TRACE_RING_SHIFT", 22);
   ring_capacity = (uint64_t)1 << (shift < 16 ? 16 : shift > 30 ? 30 : shift);
