@@ -360,10 +360,13 @@ pdi_cb_finish(void)
 
 /* ---- accessors */
 
-static const pdi_cb_entry_t *
+/* The entry a call record belongs to. The record is const for backends
+ * that only read; the entry is the thread's own, written by the helpers
+ * that change calls. */
+static pdi_cb_entry_t *
 entry_of(const pdi_cb_call_t *call)
 {
-  return (const pdi_cb_entry_t *)((const char *)call - offsetof(pdi_cb_entry_t, call));
+  return (pdi_cb_entry_t *)((uintptr_t)call - offsetof(pdi_cb_entry_t, call));
 }
 
 uintptr_t
@@ -419,16 +422,10 @@ pdi_ret_double_impl(const pdi_cb_call_t *call)
 
 _Static_assert(offsetof(pdi_cb_entry_t, skip_value) == CB_ENTRY_SKIP_VALUE, "callback-frame.h: CB_ENTRY_SKIP_VALUE");
 
-static pdi_cb_entry_t *
-writable_entry_of(pdi_cb_call_t *call)
-{
-  return (pdi_cb_entry_t *)((char *)call - offsetof(pdi_cb_entry_t, call));
-}
-
 void
 pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
 {
-  pdi_cb_entry_t *entry = writable_entry_of(call);
+  pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL)
     return;
   unsigned in_registers = CB_INT_REGISTERS;
@@ -441,7 +438,7 @@ pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
 void
 pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 {
-  pdi_cb_entry_t *entry = writable_entry_of(call);
+  pdi_cb_entry_t *entry = entry_of(call);
   if (entry->vectors != NULL && i < 8)
     memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
 }
@@ -449,7 +446,7 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 void
 pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
-  pdi_cb_entry_t *entry = writable_entry_of(call);
+  pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL)
     return;
   entry->skip_value[0] = ret;
@@ -460,7 +457,7 @@ pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 void
 pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
 {
-  pdi_cb_entry_t *entry = writable_entry_of(call);
+  pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL)
     return;
   memcpy(entry->skip_value, &ret, sizeof ret);
@@ -470,7 +467,7 @@ pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
 void
 pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
-  pdi_cb_entry_t *entry = writable_entry_of(call);
+  pdi_cb_entry_t *entry = entry_of(call);
   if (entry->returns != NULL)
     memcpy(entry->returns + CB_RETURN_RAX, &ret, sizeof ret);
 }
@@ -478,7 +475,7 @@ pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 void
 pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 {
-  pdi_cb_entry_t *entry = writable_entry_of(call);
+  pdi_cb_entry_t *entry = entry_of(call);
   if (entry->returns == NULL)
     return;
 #if defined(CB_RETURN_X87_DOUBLE)

@@ -1,4 +1,4 @@
-import {closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
@@ -7,7 +7,7 @@ import {launch} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
-import {lossMessages, TraceReader} from '../trace/reader.js';
+import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
@@ -70,14 +70,13 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 		return {variables: {PDI_TRACE_OUTPUT: file}, finish() {}};
 	}
 
-	const rings = path.join(directory, 'rings');
-	mkdirSync(rings, {mode: 0o700});
+	const rings = ringDirectory(directory);
 	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
 	const counter = options.summary ? new SummaryCounter() : undefined;
-	const reader = counter ? TraceReader.toSummary(rings) : TraceReader.toDescriptor(rings, fd);
+	const reader = counter ? TraceReader.toSummary(rings.directory) : TraceReader.toDescriptor(rings.directory, fd);
 	let finished = false;
 	return {
-		variables: {PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)},
+		variables: rings.variables,
 		finish() {
 			if (finished) {
 				return;

@@ -1,10 +1,8 @@
-import {mkdirSync} from 'node:fs';
-import path from 'node:path';
 import {interpose} from '../launch/interpose.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
-import {parseEventLines, TraceReader} from './reader.js';
+import {parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
 
 /** Calls being observed in this process; see {@link observe}. */
@@ -63,7 +61,6 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 
 	const variables = traceVariables({...options, follow: false});
 	const scratch = temporaryDirectory('pdi-observe-');
-	const rings = path.join(scratch.path, 'rings');
 	const counter = new SummaryCounter();
 	const deliver = (data: Buffer) => {
 		for (const event of parseEventLines<CallEvent>(data)) {
@@ -75,10 +72,10 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	let reader: TraceReader | undefined;
 	let installed;
 	try {
-		mkdirSync(rings, {mode: 0o700});
-		reader = TraceReader.toCallback(rings, deliver, 0);
+		const rings = ringDirectory(scratch.path);
+		reader = TraceReader.toCallback(rings.directory, deliver, 0);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
-		installed = withVariables({...variables, PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid), PDI_TRACE_ROOT: String(process.pid)},
+		installed = withVariables({...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)},
 			() => interpose(traceConfig(tracedObjects(options))));
 	} catch (error) {
 		reader?.finish();
@@ -95,7 +92,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 				const ending = reader.finish();
 				scratch.remove();
 				active = false;
-				summary = counter.result(ending.losses.reduce((sum, loss) => sum + loss.lost, 0));
+				summary = counter.result(ending.losses);
 			}
 
 			return summary;

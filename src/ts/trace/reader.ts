@@ -1,3 +1,5 @@
+import {mkdirSync} from 'node:fs';
+import path from 'node:path';
 import {nativeBinding} from '../native/binding.js';
 
 /** Events a traced process could not record, by the pid that wrote its ring. */
@@ -8,6 +10,17 @@ export type SiteCount = {pid: number; function: string; calls: number; errors: n
 
 /** How a {@link TraceReader} ended: what the rings lost, a failed write to the output, the counts of a summary reader. */
 export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; counts: SiteCount[]};
+
+/**
+ * Makes the directory of a run's rings under `scratch` (mode 0700) and
+ * returns it with the variables that point the trace backend at it, this
+ * process being the reader.
+ */
+export function ringDirectory(scratch: string): {directory: string; variables: Record<string, string>} {
+	const directory = path.join(scratch, 'rings');
+	mkdirSync(directory, {mode: 0o700});
+	return {directory, variables: {PDI_TRACE_RING: directory, PDI_TRACE_RING_READER: String(process.pid)}};
+}
 
 /** Bytes of events waiting for JavaScript before the reader stops reading (and the traced program waits). */
 const defaultQueueLimit = 64 * 1024 * 1024;

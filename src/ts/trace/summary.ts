@@ -1,5 +1,5 @@
 import type {CallEvent} from './events.js';
-import type {SiteCount} from './reader.js';
+import type {RingLoss, SiteCount} from './reader.js';
 
 /** One function's line of a `pdi trace -c` table. */
 export type FunctionSummary = {
@@ -70,8 +70,9 @@ export class SummaryCounter {
 		return result;
 	}
 
-	/** The counts as data; `lost` from the reader's end. */
-	result(lost: number): TraceSummary {
+	/** The counts as data, with what the rings lost (a reader's end). */
+	result(losses: readonly RingLoss[]): TraceSummary {
+		const lost = losses.reduce((sum, loss) => sum + loss.lost, 0);
 		const processes: ProcessSummary[] = [];
 		for (const [pid, functions] of this.byProcess()) {
 			processes.push({

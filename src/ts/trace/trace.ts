@@ -1,13 +1,11 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
-import {mkdirSync} from 'node:fs';
-import path from 'node:path';
 import {launch} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
-import {lossMessages, parseEventLines, TraceReader} from './reader.js';
+import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
 
 /** How {@link trace} starts the program. */
@@ -59,7 +57,6 @@ const highWater = 100_000;
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');
-	const rings = path.join(scratch.path, 'rings');
 	const counter = new SummaryCounter();
 	let reader: TraceReader | undefined;
 	const queue = new EventQueue<CallEvent>(highWater, hold => {
@@ -71,8 +68,8 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	});
 	let launched;
 	try {
-		mkdirSync(rings, {mode: 0o700});
-		reader = TraceReader.toCallback(rings, data => {
+		const rings = ringDirectory(scratch.path);
+		reader = TraceReader.toCallback(rings.directory, data => {
 			const events = parseEventLines<CallEvent>(data);
 			for (const event of events) {
 				counter.add(event);
@@ -85,7 +82,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			cwd: options.cwd,
 			stdio: options.stdio ?? 'inherit',
 			config: traceConfig(tracedObjects(options)),
-			variables: {...variables, PDI_TRACE_RING: rings, PDI_TRACE_RING_READER: String(process.pid)},
+			variables: {...variables, ...rings.variables},
 		});
 	} catch (error) {
 		reader?.finish();
@@ -102,8 +99,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	const done = launched.exited.then(({code, signal}) => {
 		const ending = end();
 		queue.end();
-		const lost = ending.losses.reduce((sum, loss) => sum + loss.lost, 0);
-		return {status: exitStatus(code, signal), summary: counter.result(lost), warnings: lossMessages(ending)};
+		return {status: exitStatus(code, signal), summary: counter.result(ending.losses), warnings: lossMessages(ending)};
 	}, (error: unknown) => {
 		end();
 		queue.fail(error);

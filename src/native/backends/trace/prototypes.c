@@ -82,9 +82,3 @@ trace_proto_at(unsigned number)
   number -= 1 + user_count;
   return number < trace_builtin_protos_count ? &trace_builtin_protos[number] : NULL;
 }
-
-unsigned
-trace_builtin_count(void)
-{
-  return trace_builtin_protos_count;
-}

@@ -34,7 +34,4 @@ int trace_protos_load(const char *text);
 unsigned trace_proto_find(const char *name);
 const trace_proto_t *trace_proto_at(unsigned number);
 
-/* The built-in table, for tests and documentation. */
-unsigned trace_builtin_count(void);
-
 #endif

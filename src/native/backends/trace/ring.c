@@ -69,12 +69,6 @@ trace_ring_forked(void)
   memset(announced, 0, sizeof announced);
 }
 
-int
-trace_ring_active(void)
-{
-  return ring != NULL;
-}
-
 static int
 reader_alive(void)
 {

@@ -25,7 +25,6 @@ typedef struct trace_ring_event {
 int trace_ring_open(const char *directory, pid_t reader, uint64_t capacity);
 /* In a child after fork: the parent's ring is no longer this process's. */
 void trace_ring_forked(void);
-int trace_ring_active(void);
 /* Copies one call into the ring (after its site's record, the first time),
  * waiting while the ring is full and the reader lives; counts the event as
  * lost otherwise. */
