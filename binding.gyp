@@ -120,6 +120,7 @@
         "src/native/backends/trace/errnames.c",
         "src/native/backends/trace/saferead.c",
         "src/native/backends/trace/filter.c",
+        "src/native/backends/trace/list.c",
         "src/native/backends/trace/prototypes.c",
         "src/native/backends/trace/prototypes-table.c"
       ],

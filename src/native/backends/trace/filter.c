@@ -1,6 +1,7 @@
 /* Function filters (filter.h). Runs at init and cb_req time only. */
 #define _GNU_SOURCE
 #include "filter.h"
+#include "list.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@ typedef struct pattern {
 static pattern_t *patterns;
 static unsigned count;
 static int includes;
-static char *text;
 
 int
 trace_filter_load(const char *list)
@@ -26,15 +26,13 @@ trace_filter_load(const char *list)
   includes = 0;
   if (list == NULL || *list == '\0')
     return 0;
-  text = strdup(list);
-  size_t entries = 1;
-  for (const char *c = list; *c; c++)
-    entries += *c == ',';
-  patterns = calloc(entries, sizeof *patterns);
-  if (text == NULL || patterns == NULL)
+  size_t entries;
+  char **entry_list = trace_list_split(list, ',', &entries);
+  patterns = entry_list != NULL ? calloc(entries + 1, sizeof *patterns) : NULL;
+  if (patterns == NULL)
     return -1;
-  char *save = NULL;
-  for (char *entry = strtok_r(text, ",", &save); entry != NULL; entry = strtok_r(NULL, ",", &save)) {
+  for (size_t i = 0; i < entries; i++) {
+    char *entry = entry_list[i];
     pattern_t *pattern = &patterns[count++];
     pattern->exclude = *entry == '!';
     entry += pattern->exclude;

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "prototypes-table.h"
 
 static trace_proto_t *user_protos;
 static unsigned user_count;
-static char *user_text;
 
 static int
 valid_spec(const char *spec)
@@ -37,15 +37,13 @@ trace_protos_load(const char *text)
   user_count = 0;
   if (text == NULL || *text == '\0')
     return 0;
-  user_text = strdup(text);
-  size_t entries = 1;
-  for (const char *c = text; *c; c++)
-    entries += *c == ';';
-  user_protos = calloc(entries, sizeof *user_protos);
-  if (user_text == NULL || user_protos == NULL)
+  size_t entries;
+  char **entry_list = trace_list_split(text, ';', &entries);
+  user_protos = entry_list != NULL ? calloc(entries + 1, sizeof *user_protos) : NULL;
+  if (user_protos == NULL)
     return -1;
-  char *save = NULL;
-  for (char *entry = strtok_r(user_text, ";", &save); entry != NULL; entry = strtok_r(NULL, ";", &save)) {
+  for (size_t i = 0; i < entries; i++) {
+    char *entry = entry_list[i];
     char *equals = strchr(entry, '=');
     if (equals == NULL || equals == entry || !valid_spec(equals + 1))
       return -1;
