@@ -167,19 +167,19 @@ test('a missing rule field is an error at the rule that lacks it; a rule needs e
 		'two.yaml': 'backends: [{name: fix, library: noop}]\nrules:\n  - relink: {object: $main, function: f, backend: fix, wrapper: w}\n    redefine: {function: f, backend: fix, wrapper: w}\n',
 	});
 	t.is((await loadError(path.join(directory, 'missing.yaml'))).message, `${directory}/missing.yaml:4:7: missing key 'wrapper' in rules[0].relink`);
-	t.is((await loadError(path.join(directory, 'two.yaml'))).message, `${directory}/two.yaml:3:5: rules[0]: expected a rule with exactly one of relink, redefine, callback`);
+	t.is((await loadError(path.join(directory, 'two.yaml'))).message, `${directory}/two.yaml:3:5: rules[0]: expected a rule with exactly one of relink, redefine, callback, act`);
 });
 
 test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers only with cbAllowHandler', t => {
 	t.is(configError(() => normalizeConfig({options: {maxThreads: 2, numThreads: 3}})).message, 'options.numThreads: expected an integer ≤ maxThreads (2), got 3');
 	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backend \'a\' is declared twice');
 	// A rule's backend may be declared by another file merged before it; verifyConfig() checks it after the merge.
-	t.is(normalizeConfig({rules: [{relink: {object: '$main', function: 'f', backend: 'fix', wrapper: 'w'}}]}).rules[0]?.backend, 'fix');
+	t.like(normalizeConfig({rules: [{relink: {object: '$main', function: 'f', backend: 'fix', wrapper: 'w'}}]}).rules[0], {backend: 'fix'});
 	const handler: PdiConfig = {backends: [{name: 'trace', library: 'noop'}], rules: [{callback: {object: 'libfoo.so.1', backend: 'trace', handler: 'h'}}]};
 	t.is(configError(() => normalizeConfig(handler)).message, 'callback handler \'h\' needs options.cbAllowHandler: true');
 	t.is(normalizeConfig({...handler, options: {cbAllowHandler: true}}).rules[0]?.kind, 'callback');
 	const libAsBe = normalizeConfig({options: {allowUndeclaredWrappers: true}, rules: [{redefine: {function: 'f', backend: 'libc.so.6', wrapper: 'g'}}]});
-	t.is(libAsBe.rules[0]?.backend, 'libc.so.6');
+	t.like(libAsBe.rules[0], {backend: 'libc.so.6'});
 });
 
 test('function names may name a version with @ or @@, and nothing else', t => {
@@ -228,7 +228,7 @@ test('mergeConfigs keeps one copy of a rule or warning that a later config repea
 	const text = 'Warning "check the wrapper"\nbackend x = noop\nrelink $main f x w1\nrelink * f x w1\n';
 	const first = parseTextDialect(text, '/etc/a.cfg');
 	const merged = mergeConfigs([first, parseTextDialect(text, '/etc/a.cfg'), parseTextDialect(text + 'relink $main f x w2\n', '/etc/b.cfg')]);
-	t.deepEqual(merged.rules.map(rule => `${rule.object} ${rule.kind === 'callback' ? '' : rule.wrapper} ${rule.origin?.file ?? ''}:${rule.origin?.line ?? 0}`), [
+	t.deepEqual(merged.rules.map(rule => `${rule.object} ${rule.kind === 'callback' || rule.kind === 'act' ? '' : rule.wrapper} ${rule.origin?.file ?? ''}:${rule.origin?.line ?? 0}`), [
 		'$main w1 /etc/a.cfg:3',
 		'* w1 /etc/a.cfg:4',
 		'$main w2 /etc/b.cfg:5',

@@ -21,7 +21,11 @@ export {
 	loadConfig,
 	mergeConfigs,
 	normalizeConfig,
+	type ActDo,
+	type ActRule,
+	type ActWhen,
 	type NormalizedConfig,
+	type NormalizedRule,
 	type PdiConfig,
 } from './config/index.js';
 export {spawn} from './launch/spawn.js';

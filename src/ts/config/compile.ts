@@ -5,8 +5,10 @@ import {
 	defaultOptions,
 	isNormalizedConfig,
 	type NormalizedConfig,
+	type NormalizedRule,
 	type PdiConfig,
 } from './schema.js';
+import {actTokens} from './act-schema.js';
 
 /**
  * A value as the text dialect reads it back: in double quotes (with `\"` and `\\`) when it is
@@ -43,11 +45,25 @@ function optionLines(config: NormalizedConfig): string[] {
 	return lines;
 }
 
+/** A rule's line, its object already an alias or `*`; `backendField` gives the backend's field. */
+function ruleLine(rule: NormalizedRule, object: string, backendField: (backend: string) => string): string {
+	if (rule.kind === 'act') {
+		// The tokens are written as the dialect reads them (a glob always quoted), not quoted again.
+		return ['act', quoteValue(object), quoteValue(rule.function), ...actTokens(rule.when, rule.do)].join(' ');
+	}
+
+	const fields = rule.kind === 'callback'
+		? ['callback', object, '*', backendField(rule.backend), ...(rule.handler === undefined ? [] : [rule.handler])]
+		: [rule.kind, object, rule.function, backendField(rule.backend), rule.wrapper];
+	return fields.map(field => quoteValue(field)).join(' ');
+}
+
 /**
  * Compiles a config to one self-contained file of the native text dialect, the file the core
  * reads from `PDI_CONFIG`: in `[global]` the options the config sets or that differ from their
  * defaults (the core has the same defaults), the `Warning` lines, the `backend` declarations, an
- * `object oN = PATTERN` alias per object pattern, and the rules in order. Values are quoted where
+ * `object oN = PATTERN` alias per object pattern, and the rules in order (an `act` rule's conditions
+ * and actions as `KEY=VALUE` tokens, its glob always in double quotes). Values are quoted where
  * the dialect needs it. Each statement that came from a user's file is preceded by
  * `#@origin FILE:LINE:COL` (an alias by its first rule's), so that the core reports problems at
  * the place the user wrote. A {@link PdiConfig} is normalized first (relative paths against the
@@ -92,18 +108,14 @@ export function compileConfig(config: PdiConfig | NormalizedConfig): string {
 			alias(rule.object, rule.origin);
 		}
 
-		if (!backendNames.has(rule.backend)) {
+		if (rule.kind !== 'act' && !backendNames.has(rule.backend)) {
 			alias(rule.backend, rule.origin);
 		}
 	}
 
 	for (const rule of normalized.rules) {
 		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin);
-		const backend = backendNames.has(rule.backend) ? rule.backend : alias(rule.backend, rule.origin);
-		const fields = rule.kind === 'callback'
-			? ['callback', object, '*', backend, ...(rule.handler === undefined ? [] : [rule.handler])]
-			: [rule.kind, object, rule.function, backend, rule.wrapper];
-		lines.push(...originLine(rule.origin), fields.map(field => quoteValue(field)).join(' '));
+		lines.push(...originLine(rule.origin), ruleLine(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin)));
 	}
 
 	return lines.join('\n') + '\n';

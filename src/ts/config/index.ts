@@ -13,6 +13,7 @@ export {
 	type PdiConfig,
 	type RuleKind,
 } from './schema.js';
+export type {ActDo, ActRule, ActWhen} from './act-schema.js';
 export {loadConfig, mergeConfigs, normalizeConfig} from './load.js';
 export {parseTextDialect} from './text-dialect.js';
 export {compileConfig} from './compile.js';

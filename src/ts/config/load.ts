@@ -12,6 +12,7 @@ import {
 	type ConfigSource,
 	type NormalizedBackend,
 	type NormalizedConfig,
+	type NormalizedRule,
 	type OptionName,
 	type PdiConfig,
 } from './schema.js';
@@ -136,6 +137,24 @@ export function normalizeConfig(config: PdiConfig, source: {file?: string; direc
 	});
 }
 
+/** What makes two rules the same for {@link mergeConfigs}: every field but the origin. */
+function ruleKey(rule: NormalizedRule): string {
+	switch (rule.kind) {
+		case 'callback': {
+			return JSON.stringify([rule.kind, rule.object, rule.backend, rule.handler ?? null]);
+		}
+
+		case 'act': {
+			// Normalized conditions and actions have their keys in the schema's order.
+			return JSON.stringify([rule.kind, rule.object, rule.function, rule.when, rule.do]);
+		}
+
+		default: {
+			return JSON.stringify([rule.kind, rule.object, rule.function, rule.backend, rule.wrapper]);
+		}
+	}
+}
+
 function where(origin: Origin | undefined): string {
 	return origin ? formatPlace({file: origin.file, line: origin.line}) : 'an in-memory config';
 }
@@ -172,7 +191,7 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 		}
 
 		for (const rule of config.rules) {
-			const key = JSON.stringify([rule.kind, rule.object, rule.kind === 'callback' ? '' : rule.function, rule.backend, rule.kind === 'callback' ? rule.handler ?? null : rule.wrapper]);
+			const key = ruleKey(rule);
 			if (!ruleKeys.has(key)) {
 				ruleKeys.add(key);
 				merged.rules.push(rule);

@@ -2,6 +2,8 @@ import path from 'node:path';
 import {z} from 'zod';
 import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
 import {renameFormerOptions} from './former-names.js';
+import {functionName, objectPattern, singleLine, word} from './fields.js';
+import {actSchema, type ActDo, type ActWhen} from './act-schema.js';
 import {
 	brokenLimits,
 	optionGroups,
@@ -29,16 +31,6 @@ function boolean(spec: Spec<'boolean'>) {
 
 function choice<const T extends readonly [string, ...string[]]>(spec: {choices: T; default: T[number]; description: string}) {
 	return z.enum(spec.choices, {error: optionMessages.choice(spec.choices)}).default(spec.default).describe(spec.description);
-}
-
-function singleLine(what: string) {
-	const error = `expected ${what}`;
-	return z.string({error}).min(1, {error}).regex(/^[^\n\r]*$/, {error: `expected ${what} on one line`});
-}
-
-function word(what: string, pattern: RegExp) {
-	const error = `expected ${what}`;
-	return z.string({error}).regex(pattern, {error});
 }
 
 /** What a message says a value should be, from the table's `expected ...` message. */
@@ -104,8 +96,6 @@ const optionsSchema = z.strictObject({
 }).describe('Options of the core; every one is optional.');
 
 const backendName = word('a backend name (letters, digits, `_`, `.`, `+`, `-`)', /^[\w.+-]+$/);
-const objectPattern = singleLine('an object pattern ($main, a soname, a path or a glob)');
-const functionName = word('a function name (`name`, `name@VERSION` or `name@@VERSION`)', /^[^\s@]+(?:@@?[^\s@]+)?$/);
 const symbolName = word('a symbol name', /^[^\s@]+$/);
 const backendReference = singleLine('a backend name');
 
@@ -139,8 +129,8 @@ export function handlerNeedsOption(handler: string): string {
 	return `callback handler '${handler}' needs options.${'cbAllowHandler' satisfies OptionName}: true`;
 }
 
-/** The three kinds of rule, in the order the schema's union lists them. */
-export const ruleKinds = ['relink', 'redefine', 'callback'] as const;
+/** The kinds of rule, in the order the schema's union lists them. */
+export const ruleKinds = ['relink', 'redefine', 'callback', 'act'] as const;
 
 /** The kind of a rule. */
 export type RuleKind = typeof ruleKinds[number];
@@ -149,9 +139,14 @@ const ruleSchema = z.union([
 	z.strictObject({relink: relinkSchema}),
 	z.strictObject({redefine: redefineSchema}),
 	z.strictObject({callback: callbackSchema}),
-]).describe('A rule: exactly one of `relink`, `redefine`, `callback`.');
+	z.strictObject({act: actSchema}),
+]).describe('A rule: exactly one of `relink`, `redefine`, `callback`, `act`.');
 
-function ruleBody(rule: z.output<typeof ruleSchema>): {kind: RuleKind; backend: string; handler?: string | undefined} {
+function ruleBody(rule: z.output<typeof ruleSchema>): {kind: RuleKind; handler?: string | undefined} {
+	if ('act' in rule) {
+		return {kind: 'act'};
+	}
+
 	if ('relink' in rule) {
 		return {kind: 'relink', ...rule.relink};
 	}
@@ -226,11 +221,15 @@ export type NormalizedBackend = {
 	origin: Origin | undefined;
 };
 
-/** A rule of a {@link NormalizedConfig}; `object` is always a pattern (aliases resolved, `*` for a redefine without one). */
+/**
+ * A rule of a {@link NormalizedConfig}; `object` is always a pattern (aliases resolved, `*` for a
+ * redefine or an act rule without one). An act rule has no backend: the core brings its own.
+ */
 export type NormalizedRule =
 	| {kind: 'relink'; object: string; function: string; backend: string; wrapper: string; origin: Origin | undefined}
 	| {kind: 'redefine'; object: string; function: string; backend: string; wrapper: string; origin: Origin | undefined}
-	| {kind: 'callback'; object: string; backend: string; handler: string | undefined; origin: Origin | undefined};
+	| {kind: 'callback'; object: string; backend: string; handler: string | undefined; origin: Origin | undefined}
+	| {kind: 'act'; object: string; function: string; when: ActWhen; do: ActDo; origin: Origin | undefined};
 
 /** A `Warning` line of the text dialect. */
 export type ConfigWarning = {message: string; origin: Origin | undefined};
@@ -377,7 +376,7 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 	for (const issue of unknownKeysFirst(issues, input, prefix)) {
 		const path = [...prefix, ...issue.path];
 		const value = valueAt(input, path);
-		if (issue.code === 'invalid_union') {
+		if (issue.code === 'invalid_union' && path.length === 2 && path[0] === 'rules') {
 			const keys = isRecord(value) ? ruleKinds.filter(kind => kind in value) : [];
 			const branch = keys.length === 1 && keys[0] ? issue.errors[ruleKinds.indexOf(keys[0])] : undefined;
 			if (branch) {
@@ -451,7 +450,11 @@ export function checkConfig(written: unknown, writtenSource: ConfigSource): Norm
 				return {kind: 'redefine', ...rule.redefine, object: rule.redefine.object ?? '*', origin};
 			}
 
-			return {kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin};
+			if ('callback' in rule) {
+				return {kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin};
+			}
+
+			return {kind: 'act', object: rule.act.object ?? '*', function: rule.act.function, when: rule.act.when ?? {}, do: rule.act.do, origin};
 		}),
 		warnings,
 		optionOrigins,

@@ -7,20 +7,43 @@ import {checkConfig, type NormalizedConfig} from './schema.js';
 type NativeOrigin = {file: string | null; line: number | null; column: number | null};
 type RuleField = 'object' | 'function' | 'backend' | 'wrapper';
 
+/** A rule of the native model; an act rule has no backend and its conditions and actions spelled as in JSON. */
+type NativeRule = {
+	kind: 'relink' | 'redefine' | 'callback' | 'act';
+	object: string;
+	function: string | null;
+	backend: string | null;
+	wrapper: string | null;
+	origin: NativeOrigin;
+	fields: Record<RuleField, NativeOrigin>;
+	when?: Record<string, unknown>;
+	do?: Record<string, unknown>;
+};
+
+/** The JSON spelling of a rule of the native model. */
+function jsonRule(rule: NativeRule): Record<string, unknown> {
+	switch (rule.kind) {
+		case 'callback': {
+			return {callback: {object: rule.object, backend: rule.backend ?? '', ...(rule.wrapper === null ? {} : {handler: rule.wrapper})}};
+		}
+
+		case 'act': {
+			const when = rule.when ?? {};
+			return {act: {object: rule.object, function: rule.function ?? '', ...(Object.keys(when).length === 0 ? {} : {when}), do: rule.do ?? {}}};
+		}
+
+		default: {
+			return {[rule.kind]: {object: rule.object, function: rule.function ?? '', backend: rule.backend ?? '', wrapper: rule.wrapper ?? ''}};
+		}
+	}
+}
+
 /** The model the native reader (src/native/config/config.c) hands over through the addon. */
 export type NativeModel = {
 	/** Every option with its value (the default unless `set`). */
 	options: Array<{name: OptionName; value: unknown; set: boolean; origin: NativeOrigin}>;
 	backends: Array<{name: string; library: string; origin: NativeOrigin}>;
-	rules: Array<{
-		kind: 'relink' | 'redefine' | 'callback';
-		object: string;
-		function: string | null;
-		backend: string;
-		wrapper: string | null;
-		origin: NativeOrigin;
-		fields: Record<RuleField, NativeOrigin>;
-	}>;
+	rules: NativeRule[];
 	warnings: Array<{message: string; origin: NativeOrigin}>;
 };
 
@@ -51,14 +74,12 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
 	const rules = model.rules.map((rule, index) => {
 		places.set(`rules.${index}`, place(rule.origin));
 		for (const [field, origin] of Object.entries(rule.fields)) {
-			places.set(`rules.${index}.${rule.kind}.${rule.kind === 'callback' && field === 'wrapper' ? 'handler' : field}`, place(origin));
+			if (rule.kind !== 'act' || field === 'object' || field === 'function') {
+				places.set(`rules.${index}.${rule.kind}.${rule.kind === 'callback' && field === 'wrapper' ? 'handler' : field}`, place(origin));
+			}
 		}
 
-		if (rule.kind === 'callback') {
-			return {callback: {object: rule.object, backend: rule.backend, ...(rule.wrapper === null ? {} : {handler: rule.wrapper})}};
-		}
-
-		return {[rule.kind]: {object: rule.object, function: rule.function ?? '', backend: rule.backend, wrapper: rule.wrapper ?? ''}};
+		return jsonRule(rule);
 	});
 	const config = checkConfig({options, backends, rules}, {
 		file,

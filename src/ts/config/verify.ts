@@ -48,20 +48,28 @@ function ruleName(rule: NormalizedRule): string {
 	return `${rule.kind} ${rule.kind === 'callback' ? rule.object : rule.function}`;
 }
 
-function sameRedirect(earlier: NormalizedRule, later: NormalizedRule): boolean {
-	const target = (rule: NormalizedRule) => rule.kind === 'callback' ? rule.handler : rule.wrapper;
+type RedirectRule = Exclude<NormalizedRule, {kind: 'act'}>;
+
+function sameRedirect(earlier: RedirectRule, later: RedirectRule): boolean {
+	const target = (rule: RedirectRule) => rule.kind === 'callback' ? rule.handler : rule.wrapper;
 	return earlier.kind === later.kind && earlier.backend === later.backend && target(earlier) === target(later);
 }
 
 /**
  * Whether two rules conflict as written, by the rule the core applies when it starts: object
  * patterns that are equal or `*`, and on them two relinks (or two redefines) of one function with
- * different wrappers, a callback and a relink, or two callbacks with different backends. A relink
- * composes over a redefine; a rule that redirects the same way as an earlier one is a duplicate.
+ * different wrappers, a callback and a relink, two callbacks with different backends, or a
+ * callback and an act rule (the core refuses an act rule on a callback's slots). A relink
+ * composes over a redefine, an act rule over both and over other act rules; a rule that
+ * redirects the same way as an earlier one is a duplicate.
  */
 function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
 	if (earlier.object !== later.object && earlier.object !== '*' && later.object !== '*') {
 		return false;
+	}
+
+	if (earlier.kind === 'act' || later.kind === 'act') {
+		return earlier.kind === 'callback' || later.kind === 'callback';
 	}
 
 	if (sameRedirect(earlier, later)) {
@@ -77,7 +85,8 @@ function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
 
 function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string {
 	const where = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : `rules[${earlierIndex}]`;
-	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
+	const what = earlier.kind === 'callback' ? 'redirects every import' : earlier.kind === 'act' ? `acts on ${earlier.function}` : `redirects ${earlier.function}`;
+	return `conflicts with the ${earlier.kind} at ${where}, which already ${what} in ${earlier.object}`;
 }
 
 type Library = {file: string; symbols: Set<string>};
@@ -129,7 +138,8 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
  * own, which the core does not support), no two rules conflict as written (the rule the core
  * applies when it starts: object patterns equal or `*`, and on them two relinks or two redefines
- * of one function with different wrappers, a callback and a relink, or two different callbacks),
+ * of one function with different wrappers, a callback and a relink, two different callbacks, or
+ * a callback and an act rule; act rules need no declared backend),
  * and the compiled text dialect reads back with the core's reader. Rules the core would skip take
  * no part in conflicts, and messages are worded as the core words them. Throws
  * a {@link ConfigError} at the place of the first problem and listing all of them; with `onError:
@@ -149,6 +159,11 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 	};
 
 	for (const [index, rule] of config.rules.entries()) {
+		if (rule.kind === 'act') {
+			// The core loads the bundled act backend for act rules itself.
+			continue;
+		}
+
 		if (!libraries.has(rule.backend)) {
 			if (!config.options.allowUndeclaredWrappers) {
 				add(`unknown backend '${rule.backend}'`, rule.origin, undefined);

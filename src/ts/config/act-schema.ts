@@ -1,0 +1,227 @@
+import {constants} from 'node:os';
+import {z} from 'zod';
+import {functionName, objectPattern} from './fields.js';
+
+/*
+ * The `act` rule kind (DESIGN §4b, docs/act.md): change calls without C. The zod schema of its
+ * JSON/YAML spelling, normalized to the shape the core's reader hands back for a text-dialect
+ * `act` line (so that both spellings give equal rules), and the tokens of that line.
+ */
+
+/**
+ * Names glibc's `strerrorname_np` and `sigabbrev_np` (which the core resolves names with) do not
+ * know, though Node lists them: each is another name of the same number.
+ */
+const aliases: Readonly<Record<string, string>> = {
+	EWOULDBLOCK: 'EAGAIN',
+	ENOTSUP: 'EOPNOTSUPP',
+	SIGIOT: 'SIGABRT',
+	SIGIO: 'SIGPOLL',
+};
+
+const maxCalls = 16;
+const maxArgument = 15;
+const maxDelayNs = 3600e9;
+
+function positive(what: string) {
+	const error = `expected ${what} (an integer ≥ 1)`;
+	return z.int({error}).min(1, {error});
+}
+
+/** An integer written as a string: decimal or 0x-hex, with an optional minus. */
+const integerString = /^-?(?:\d+|0[xX][\da-fA-F]+)$/;
+
+function bigInteger(value: string): bigint {
+	return value.startsWith('-') ? -BigInt(value.slice(1)) : BigInt(value);
+}
+
+function fitsIn64Bits(value: number | string): boolean {
+	if (typeof value === 'number' || !integerString.test(value)) {
+		return true; // A number is safe (z.int); a string that is no integer: the regex has said so.
+	}
+
+	const big = bigInteger(value);
+	return big >= -(2n ** 63n) && big < 2n ** 64n;
+}
+
+/**
+ * An integer as the core holds it, a 64-bit register value read as signed (`0xffffffffffffffff`
+ * is -1): a number when JavaScript holds it exactly, else a decimal string, as the core's reader gives it.
+ */
+function exactInteger(value: number | string): number | string {
+	if (typeof value === 'number') {
+		return value;
+	}
+
+	const big = BigInt.asIntN(64, bigInteger(value));
+	return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();
+}
+
+const wideIntegerError = 'expected an integer (as a decimal or 0x-hex string past 2^53)';
+
+/** An integer argument or result: a number, or a decimal or 0x-hex string for values JavaScript numbers cannot hold. */
+function wideInteger(error: string) {
+	return z.union([z.int({error}), z.string({error}).regex(integerString, {error})], {error})
+		.refine(fitsIn64Bits, {error: 'expected an integer that fits in 64 bits'})
+		.transform(exactInteger);
+}
+
+const unitNs: Readonly<Record<string, number>> = {ns: 1, us: 1e3, ms: 1e6, s: 1e9};
+
+function durationNs(value: string | number): number {
+	if (typeof value === 'number') {
+		return value * 1e6;
+	}
+
+	// Not a duration: 0, the regex has said so.
+	const [, amount = '0', unit = 'ns'] = /^(\d+(?:\.\d+)?)(ns|us|ms|s)$/.exec(value) ?? [];
+	return Number(amount) * (unitNs[unit] ?? 1);
+}
+
+/** A number of milliseconds as a duration token; an exponent (tiny values) is written in nanoseconds instead. */
+function durationText(value: string | number): string {
+	if (typeof value === 'string') {
+		return value;
+	}
+
+	return /e/i.test(String(value)) ? `${Math.round(value * 1e6)}ns` : `${value}ms`;
+}
+
+const delayError = 'expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds';
+
+type ErrnoName = keyof typeof constants.errno;
+type Bare<Name> = Name extends `SIG${infer Rest}` ? Rest : never;
+type SignalName = NodeJS.Signals | Bare<NodeJS.Signals>;
+
+/** The errno names Node knows on this system (and so `schema.json` and editors). */
+const errnoNames = Object.keys(constants.errno) as [ErrnoName, ...ErrnoName[]];
+
+/** The signal names Node knows on this system, with and without `SIG`. */
+const signalNames = Object.keys(constants.signals).flatMap(name => [name, name.slice(3)]) as [SignalName, ...SignalName[]];
+
+function named<T extends string>(what: string, names: readonly [T, ...T[]], normalize: (name: T) => string) {
+	return z.enum(names, {error: issue => typeof issue.input === 'string' ? `not ${what}` : `expected ${what}`})
+		.transform(value => aliases[normalize(value)] ?? normalize(value));
+}
+
+const returnError = `${wideIntegerError} or {double: NUMBER}`;
+const callsError = `expected a call number or a list of 1 to ${maxCalls} of them`;
+const probabilityError = 'expected a probability from 0 to 1';
+const seedError = 'expected a seed (an integer ≥ 0)';
+const argError = `expected an argument number from 0 to ${maxArgument}`;
+
+/** An issue about how keys go together, at `key`: its message says it all (no value shown). */
+const keyIssue = (message: string, key: string) => ({code: 'custom' as const, message, path: [key], params: {standalone: true}});
+
+const whenSchema = z.strictObject({
+	call: z.union([positive('a call number'), z.array(positive('a call number'), {error: callsError}).min(1, {error: callsError}).max(maxCalls, {error: callsError})], {error: callsError})
+		.transform(call => typeof call === 'number' ? [call] : call)
+		.optional().describe(`Act on these calls: a call number or a list of up to ${maxCalls} (calls are numbered from 1 per rule).`),
+	from: positive('a call number').optional().describe('Act from this call on (with `times`, on that many calls).'),
+	times: positive('a number of calls').optional().describe('Act on this many calls (from `from`, else from the first).'),
+	every: positive('a number of calls').optional().describe('Act on every N-th call (N, 2N, ...).'),
+	probability: z.number({error: probabilityError}).min(0, {error: probabilityError}).max(1, {error: probabilityError})
+		.optional().describe('Act on each call with this probability.'),
+	seed: z.int({error: seedError}).min(0, {error: seedError})
+		.optional().describe('The seed of `probability`: the same seed picks the same call numbers in every run.'),
+	arg: z.int({error: argError}).min(0, {error: argError}).max(maxArgument, {error: argError})
+		.optional().describe('The argument `matches` or `equals` looks at (numbered from 0, as `pdi_arg_int` numbers them).'),
+	matches: z.string({error: 'expected a glob'}).regex(/^[^\n\r]*$/, {error: 'expected a glob on one line'}).optional().describe('Act when argument `arg` is a string that matches this glob.'),
+	equals: wideInteger(wideIntegerError).optional().describe('Act when argument `arg` equals this integer.'),
+}).superRefine((when, context) => {
+	const hasTest = when.matches !== undefined || when.equals !== undefined;
+	if (when.matches !== undefined && when.equals !== undefined) {
+		context.addIssue(keyIssue('arg takes one of matches and equals, not both', 'equals'));
+	}
+
+	if (hasTest && when.arg === undefined) {
+		context.addIssue(keyIssue(`${when.matches === undefined ? 'equals' : 'matches'} needs arg: the number of the argument`, when.matches === undefined ? 'equals' : 'matches'));
+	}
+
+	if (!hasTest && when.arg !== undefined) {
+		context.addIssue(keyIssue('arg needs matches or equals', 'arg'));
+	}
+
+	if (when.seed !== undefined && when.probability === undefined) {
+		context.addIssue(keyIssue('seed needs probability', 'seed'));
+	}
+}).describe('When to act: all the conditions given must hold; omitted, on every call.');
+
+const doSchema = z.strictObject({
+	return: z.union([wideInteger(returnError), z.strictObject({double: z.number({error: 'expected a number'}).describe('A floating-point result.')})], {error: returnError})
+		.optional().describe('Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`).'),
+	errno: named('an errno name', errnoNames, value => value)
+		.optional().describe('With `return`: the errno the caller sees (`ENOENT`, `EACCES`...).'),
+	delay: z.union([z.string({error: delayError}).regex(/^\d+(?:\.\d+)?(?:ns|us|ms|s)$/, {error: delayError}), z.number({error: delayError}).min(0, {error: delayError})], {error: delayError})
+		.refine(value => durationNs(value) <= maxDelayNs, {error: 'expected a delay of at most 1 hour'})
+		.transform(durationText)
+		.optional().describe('Wait this long, then make the call: `50ms`, `1.5s`, `100us`, `10ns`, or a number of milliseconds.'),
+	signal: named('a signal name', signalNames, value => value.startsWith('SIG') ? value : `SIG${value}`)
+		.optional().describe('Raise this signal in the calling thread (`SIGSEGV` or `SEGV`), then make the call.'),
+	count: z.literal(true, {error: 'expected true'}).optional().describe('Only count the calls the conditions select.'),
+}).superRefine((action, context) => {
+	if (Object.keys(action).length === 0) {
+		context.addIssue({code: 'custom', message: 'expected at least one of return, delay, signal, count'});
+	}
+
+	if (action.errno !== undefined && action.return === undefined) {
+		context.addIssue(keyIssue('errno needs return: a call that runs sets its own errno', 'errno'));
+	}
+}).describe('What to do with the calls the conditions select; at least one action.');
+
+/** The zod schema of an `act` rule's body. */
+export const actSchema = z.strictObject({
+	object: objectPattern.optional().describe('The callers whose calls are acted on: `$main`, a soname, a path or a glob (default `*`, every object).'),
+	function: functionName.describe('The function called: `name`, `name@VERSION` or `name@@VERSION`.'),
+	when: whenSchema.optional(),
+	do: doSchema,
+}).describe('Calls from the matching objects to `function` that meet `when` get `do` instead (docs/act.md).');
+
+/** An `act` rule as written in JSON, YAML or a TypeScript config: change calls without C (docs/act.md). */
+export type ActRule = z.input<typeof actSchema>;
+
+/**
+ * The conditions of a normalized `act` rule; all must hold. `call` is always a list, `equals` a
+ * number or (past 2^53) a decimal string.
+ */
+export type ActWhen = z.output<typeof whenSchema>;
+
+/**
+ * The actions of a normalized `act` rule: `return` a number, a decimal string (past 2^53) or
+ * `{double}`; `delay` a duration string (`50ms`); `signal` and `errno` names as the core knows them (`SIGTERM`).
+ */
+export type ActDo = z.output<typeof doSchema>;
+
+/** A rule's tokens for the conditions and actions of the text dialect's `act` line, in a fixed order. */
+export function actTokens(when: ActWhen, action: ActDo): string[] {
+	const tokens: string[] = [];
+	const add = (key: string, value: number | string | undefined) => {
+		if (value !== undefined) {
+			tokens.push(`${key}=${value}`);
+		}
+	};
+
+	add('call', when.call?.join(','));
+	add('from', when.from);
+	add('times', when.times);
+	add('every', when.every);
+	add('p', when.probability);
+	add('seed', when.seed);
+	if (when.arg !== undefined && when.matches !== undefined) {
+		tokens.push(`arg${when.arg}~"${when.matches.replaceAll(/["\\]/g, character => `\\${character}`)}"`);
+	}
+
+	if (when.arg !== undefined) {
+		add(`arg${when.arg}`, when.equals);
+	}
+
+	add('return', typeof action.return === 'object' ? `double:${action.return.double}` : action.return);
+	add('errno', action.errno);
+	add('delay', action.delay);
+	add('signal', action.signal);
+	if (action.count) {
+		tokens.push('count');
+	}
+
+	return tokens;
+}

@@ -1,0 +1,191 @@
+import path from 'node:path';
+import test from 'ava';
+import {configError, loadError, writeFiles} from './helpers/files.js';
+import {
+	compileConfig,
+	loadConfig,
+	mergeConfigs,
+	normalizeConfig,
+	verifyConfig,
+	type NormalizedRule,
+} from '../src/ts/config/index.js';
+import {paths} from '../src/ts/paths.js';
+
+const yaml = [
+	'rules:',
+	'  - act:',
+	'      object: $main',
+	'      function: malloc',
+	'      when: {from: 3, times: 1}',
+	'      do: {return: 0, errno: ENOMEM}',
+	'  - act:',
+	'      function: open',
+	'      when: {arg: 0, matches: "/etc/host name"}',
+	'      do: {return: -1, errno: ENOENT}',
+	'',
+].join('\n');
+
+const json = JSON.stringify({rules: [
+	{act: {function: 'read', when: {call: [2, 4], every: 3}, do: {delay: '50ms', count: true}}},
+	{act: {object: 'lib*.so*', function: 'write@@GLIBC_2.2.5', when: {probability: 0.25, seed: 7, arg: 1, equals: 42}, do: {signal: 'SIGUSR1'}}},
+]}, null, 2);
+
+function origin(file: string, line: number, column: number) {
+	return {file, line, column};
+}
+
+test('act rules in YAML parse to the normalized shape, the object * when omitted', async t => {
+	const directory = writeFiles({'pdi.yaml': yaml}, 'pdi-config-act-');
+	const file = path.join(directory, 'pdi.yaml');
+	const config = await loadConfig(file);
+	t.deepEqual(config.rules, [
+		{kind: 'act', object: '$main', function: 'malloc', when: {from: 3, times: 1}, do: {return: 0, errno: 'ENOMEM'}, origin: origin(file, 2, 5)},
+		{kind: 'act', object: '*', function: 'open', when: {arg: 0, matches: '/etc/host name'}, do: {return: -1, errno: 'ENOENT'}, origin: origin(file, 7, 5)},
+	] satisfies NormalizedRule[]);
+	t.deepEqual(config.backends, []);
+});
+
+test('act rules in JSON parse to the normalized shape, call always a list', async t => {
+	const directory = writeFiles({'pdi.json': json}, 'pdi-config-act-');
+	const file = path.join(directory, 'pdi.json');
+	const config = await loadConfig(file);
+	t.deepEqual(config.rules, [
+		{kind: 'act', object: '*', function: 'read', when: {call: [2, 4], every: 3}, do: {delay: '50ms', count: true}, origin: origin(file, 3, 5)},
+		{kind: 'act', object: 'lib*.so*', function: 'write@@GLIBC_2.2.5', when: {probability: 0.25, seed: 7, arg: 1, equals: 42}, do: {signal: 'SIGUSR1'}, origin: origin(file, 19, 5)},
+	] satisfies NormalizedRule[]);
+});
+
+test('an act rule without when acts on every call: its conditions are empty', t => {
+	const [rule] = normalizeConfig({rules: [{act: {function: 'getpid', do: {return: 1}}}]}).rules;
+	t.deepEqual(rule, {kind: 'act', object: '*', function: 'getpid', when: {}, do: {return: 1}, origin: undefined});
+});
+
+test('values are normalized as the core reads them: one call number, a delay in milliseconds, a signal without SIG, integers written as strings', t => {
+	const config = normalizeConfig({rules: [
+		{act: {function: 'a', when: {call: 3}, do: {delay: 1.5, signal: 'TERM'}}},
+		{act: {function: 'b', when: {arg: 2, equals: '0x10'}, do: {return: '0xffffffffffffffff', errno: 'EWOULDBLOCK'}}},
+		{act: {function: 'c', when: {arg: 0, equals: '-9007199254740993'}, do: {return: '9007199254740993'}}},
+		{act: {function: 'd', do: {return: {double: -2.5}, delay: 250, signal: 'SIGIO'}}},
+		{act: {function: 'e', do: {delay: '1.5s', errno: 'ENOTSUP', return: '-1'}}},
+	]});
+	t.deepEqual(config.rules.map(rule => rule.kind === 'act' ? [rule.when, rule.do] : []), [
+		[{call: [3]}, {delay: '1.5ms', signal: 'SIGTERM'}],
+		// A register holds 64 bits: 2^64 - 1 is -1; the aliases glibc does not name are their canonical names.
+		[{arg: 2, equals: 16}, {return: -1, errno: 'EAGAIN'}],
+		[{arg: 0, equals: '-9007199254740993'}, {return: '9007199254740993'}],
+		[{}, {return: {double: -2.5}, delay: '250ms', signal: 'SIGPOLL'}],
+		[{}, {delay: '1.5s', errno: 'EOPNOTSUPP', return: -1}],
+	]);
+});
+
+test('a bad errno name in YAML is an error at its value', async t => {
+	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act: {function: open, do: {return: -1, errno: ENOPE}}\n'}, 'pdi-config-act-');
+	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:2:51: rules[0].act.do.errno: not an errno name, got "ENOPE"`);
+});
+
+test('a bad signal name is an error at its value', async t => {
+	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act:\n      function: f\n      do: {signal: SIGNOPE}\n'}, 'pdi-config-act-');
+	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:4:20: rules[0].act.do.signal: not a signal name, got "SIGNOPE"`);
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', do: {signal: 9 as never}}}]})).message, 'rules[0].act.do.signal: expected a signal name, got 9');
+});
+
+test('errno without return is an error at errno: a call that runs sets its own errno', async t => {
+	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act:\n      function: f\n      do:\n        delay: 5ms\n        errno: EINTR\n'}, 'pdi-config-act-');
+	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:6:16: errno needs return: a call that runs sets its own errno`);
+});
+
+test('matches without arg is an error at matches, and arg without matches or equals at arg', async t => {
+	const directory = writeFiles({
+		'matches.yaml': 'rules:\n  - act: {function: open, when: {matches: "/etc/*"}, do: {count: true}}\n',
+		'arg.json': '{"rules": [{"act": {"function": "open", "when": {"arg": 1}, "do": {"count": true}}}]}',
+	}, 'pdi-config-act-');
+	t.is((await loadError(path.join(directory, 'matches.yaml'))).message, `${directory}/matches.yaml:2:43: matches needs arg: the number of the argument`);
+	t.is((await loadError(path.join(directory, 'arg.json'))).message, `${directory}/arg.json:1:57: arg needs matches or equals`);
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', when: {arg: 0, equals: 1, matches: 'x'}, do: {count: true}}}]})).message, 'arg takes one of matches and equals, not both');
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', when: {equals: 1}, do: {count: true}}}]})).message, 'equals needs arg: the number of the argument');
+});
+
+test('an unknown key in when is an error at the key', async t => {
+	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act:\n      function: f\n      when: {from: 2, tims: 1}\n      do: {count: true}\n'}, 'pdi-config-act-');
+	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:4:23: unknown key 'tims' in rules[0].act.when`);
+});
+
+test('unknown keys in the rule and in do are errors too; an act rule has no backend', t => {
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', backend: 'x', do: {count: true}} as never}]})).message, 'unknown key \'backend\' in rules[0].act');
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', do: {count: true, retrun: 1} as never}}]})).message, 'unknown key \'retrun\' in rules[0].act.do');
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f'} as never}]})).message, 'missing key \'do\' in rules[0].act');
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', do: {count: true}}, relink: {object: '$main', function: 'f', backend: 'b', wrapper: 'w'}} as never]})).message, 'rules[0]: expected a rule with exactly one of relink, redefine, callback, act');
+});
+
+test('values out of range are errors naming what is expected', t => {
+	const message = (rule: unknown) => configError(() => normalizeConfig({rules: [{act: rule as never}]})).message;
+	t.is(message({function: 'f', do: {}}), 'rules[0].act.do: expected at least one of return, delay, signal, count, got {}');
+	t.is(message({function: 'f', when: {call: 0}, do: {count: true}}), 'rules[0].act.when.call: expected a call number (an integer ≥ 1), got 0');
+	t.is(message({function: 'f', when: {call: Array.from({length: 17}, (_, index) => index + 1)}, do: {count: true}}).replace(/, got .*/, ''), 'rules[0].act.when.call: expected a call number or a list of 1 to 16 of them');
+	t.is(message({function: 'f', when: {call: []}, do: {count: true}}), 'rules[0].act.when.call: expected a call number or a list of 1 to 16 of them, got []');
+	t.is(message({function: 'f', when: {from: 1.5}, do: {count: true}}), 'rules[0].act.when.from: expected a call number (an integer ≥ 1), got 1.5');
+	t.is(message({function: 'f', when: {probability: 1.5}, do: {count: true}}), 'rules[0].act.when.probability: expected a probability from 0 to 1, got 1.5');
+	t.is(message({function: 'f', when: {seed: 3}, do: {count: true}}), 'seed needs probability');
+	t.is(message({function: 'f', when: {arg: 16, equals: 0}, do: {count: true}}), 'rules[0].act.when.arg: expected an argument number from 0 to 15, got 16');
+	t.is(message({function: 'f', when: {arg: 0, matches: 'a\nb'}, do: {count: true}}), 'rules[0].act.when.matches: expected a glob on one line, got "a\\nb"');
+	t.is(message({function: 'f', when: {arg: 0, equals: '0x1ffffffffffffffff'}, do: {count: true}}), 'rules[0].act.when.equals: expected an integer that fits in 64 bits, got "0x1ffffffffffffffff"');
+	t.is(message({function: 'f', when: {arg: 0, equals: 2 ** 60}, do: {count: true}}), `rules[0].act.when.equals: expected an integer (as a decimal or 0x-hex string past 2^53), got ${2 ** 60}`);
+	t.is(message({function: 'f', do: {return: 'lots'}}), 'rules[0].act.do.return: expected an integer (as a decimal or 0x-hex string past 2^53) or {double: NUMBER}, got "lots"');
+	t.is(message({function: 'f', do: {delay: '2h'}}), 'rules[0].act.do.delay: expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds, got "2h"');
+	t.is(message({function: 'f', do: {delay: 3_600_001}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got 3600001');
+	t.is(message({function: 'f', do: {delay: '3600.5s'}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got "3600.5s"');
+	t.is(message({function: 'f', do: {count: false}}), 'rules[0].act.do.count: expected true, got false');
+	t.is(message({function: 'f@@', do: {count: true}}), 'rules[0].act.function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got "f@@"');
+	t.notThrows(() => normalizeConfig({rules: [{act: {function: 'f', do: {delay: '3600s'}}}, {act: {function: 'f', do: {delay: 3_600_000}}}]}));
+});
+
+test('compileConfig writes an act line per rule in rule order, with its origin, an object alias and the glob quoted', async t => {
+	const directory = writeFiles({'pdi.yaml': [
+		'backends: [{name: nop, library: noop}]',
+		'rules:',
+		'  - act: {object: $main, function: open, when: {arg: 0, matches: "/etc/host name \\"1\\" \\\\ #x"}, do: {return: -1, errno: ENOENT}}',
+		'  - relink: {object: $main, function: close, backend: nop, wrapper: pdi_be_init}',
+		'  - act: {function: malloc, when: {call: [3, 5], from: 2, times: 4, every: 2, probability: 0.05, seed: 7}, do: {delay: 50, signal: SEGV, count: true}}',
+		'  - act: {object: "/opt/my app/x", function: f, when: {arg: 15, equals: "0x7fffffffffffffff"}, do: {return: {double: 1.5}}}',
+		'',
+	].join('\n')}, 'pdi-config-act-');
+	const file = path.join(directory, 'pdi.yaml');
+	const text = compileConfig(await loadConfig(file));
+	t.is(text.slice(text.indexOf('[global]\n')), [
+		'[global]',
+		`#@origin ${file}:1:12`,
+		'backend nop = noop',
+		`#@origin ${file}:3:5`,
+		'object o1 = $main',
+		`#@origin ${file}:6:5`,
+		'object o2 = "/opt/my app/x"',
+		`#@origin ${file}:3:5`,
+		'act o1 open arg0~"/etc/host name \\"1\\" \\\\ #x" return=-1 errno=ENOENT',
+		`#@origin ${file}:4:5`,
+		'relink o1 close nop pdi_be_init',
+		`#@origin ${file}:5:5`,
+		'act * malloc call=3,5 from=2 times=4 every=2 p=0.05 seed=7 delay=50ms signal=SIGSEGV count',
+		`#@origin ${file}:6:5`,
+		'act o2 f arg15=9223372036854775807 return=double:1.5',
+		'',
+	].join('\n'));
+});
+
+test('merged configs keep one copy of an act rule given twice, and both of two that differ in an action', t => {
+	const rule = {act: {object: '$main', function: 'open', when: {arg: 0, matches: '/etc/*'}, do: {return: -1, errno: 'EACCES' as const}}};
+	const other = {act: {...rule.act, do: {return: -1, errno: 'EPERM' as const}}};
+	const merged = mergeConfigs([normalizeConfig({rules: [rule]}), normalizeConfig({rules: [rule, other]})]);
+	t.deepEqual(merged.rules.map(each => each.kind === 'act' ? each.do.errno : ''), ['EACCES', 'EPERM']);
+});
+
+const verifyOptions = () => ({backendDirectory: paths.nativeDirectory, bundled: paths.backends});
+
+test('verifyConfig reports an act rule on the objects of a callback rule, naming both, in either order', t => {
+	const backends = [{name: 'trace', library: 'trace'}];
+	const callback = {callback: {object: '$main', backend: 'trace'}};
+	const act = {act: {function: 'open', do: {count: true as const}}};
+	t.is(configError(() => verifyConfig(normalizeConfig({backends, rules: [callback, act]}), verifyOptions())).message,
+		'act open: conflicts with the callback at rules[0], which already redirects every import in $main');
+	t.is(configError(() => verifyConfig(normalizeConfig({backends, rules: [act, callback]}), verifyOptions())).message,
+		'callback $main: conflicts with the act at rules[0], which already acts on open in *');
+});
