@@ -1,3 +1,4 @@
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {configError, loadError, writeFiles} from './helpers/files.js';
@@ -6,10 +7,12 @@ import {
 	loadConfig,
 	mergeConfigs,
 	normalizeConfig,
+	parseTextDialect,
 	verifyConfig,
 	type NormalizedRule,
 } from '../src/ts/config/index.js';
 import {paths} from '../src/ts/paths.js';
+import {pdi} from './helpers/cli.js';
 
 const yaml = [
 	'rules:',
@@ -188,4 +191,67 @@ test('verifyConfig reports an act rule on the objects of a callback rule, naming
 		'act open: conflicts with the callback at rules[0], which already redirects every import in $main');
 	t.is(configError(() => verifyConfig(normalizeConfig({backends, rules: [act, callback]}), verifyOptions())).message,
 		'callback $main: conflicts with the act at rules[0], which already acts on open in *');
+});
+
+// The tests below need the core's reader to know act lines (the text dialect is read by the core only).
+
+test('a compiled act config reads back with the core\'s reader as the same rules, at the places of the source', async t => {
+	const directory = writeFiles({'pdi.yaml': [
+		'rules:',
+		'  - act: {object: $main, function: open, when: {arg: 0, matches: "/etc/host name \\"1\\" \\\\ #x"}, do: {return: -1, errno: ENOENT}}',
+		'  - act: {function: malloc, when: {call: [3, 5], from: 2, times: 4, every: 2, probability: 0.05, seed: 7}, do: {delay: 50, signal: SEGV, count: true}}',
+		'  - act: {object: "/opt/my app/x", function: f@@V2, when: {arg: 15, equals: "0x7fffffffffffffff"}, do: {return: {double: 1.5}}}',
+		'  - act: {object: lib*.so*, function: g, when: {arg: 1, equals: -3}, do: {return: "0xffffffffffffff00", delay: 1.5s}}',
+		'  - act: {function: h, do: {delay: 10ns}}',
+		'',
+	].join('\n')}, 'pdi-config-act-');
+	const config = await loadConfig(path.join(directory, 'pdi.yaml'));
+	const reread = parseTextDialect(compileConfig(config), path.join(directory, 'compiled.cfg'));
+	t.deepEqual(reread.rules, config.rules);
+});
+
+test('hand-written act lines of the text dialect read as the normalized rules JSON and YAML give', t => {
+	const file = '/etc/pdi.cfg';
+	const config = parseTextDialect([
+		'object app = $main',
+		'act app open arg0~"/etc/host name" return=-1 errno=ENOENT   # a comment',
+		'act * malloc call=3,5 from=2 times=1 every=2 p=0.5 seed=7 delay=50ms signal=SEGV count',
+		'act libx.so* read@GLIBC_2.2.5 arg1=0x10 return=double:1.5',
+		'act "/opt/my app/x" getpid return=9007199254740993',
+		'',
+	].join('\n'), file);
+	t.deepEqual(config.rules, normalizeConfig({rules: [
+		{act: {object: '$main', function: 'open', when: {arg: 0, matches: '/etc/host name'}, do: {return: -1, errno: 'ENOENT'}}},
+		{act: {function: 'malloc', when: {call: [3, 5], from: 2, times: 1, every: 2, probability: 0.5, seed: 7}, do: {delay: '50ms', signal: 'SIGSEGV', count: true}}},
+		{act: {object: 'libx.so*', function: 'read@GLIBC_2.2.5', when: {arg: 1, equals: 16}, do: {return: {double: 1.5}}}},
+		{act: {object: '/opt/my app/x', function: 'getpid', do: {return: '9007199254740993'}}},
+	]}).rules.map((rule, index) => ({...rule, origin: origin(file, index + 2, 1)})));
+});
+
+test('a bad token of a text-dialect act line is an error at its line', t => {
+	t.regex(configError(() => parseTextDialect('act * open return=-1 errno=ENOPE\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:1:\d+: .*not an errno name/);
+	t.regex(configError(() => parseTextDialect('\nact * open errno=ENOENT\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:2:\d+: .*needs return/);
+});
+
+test('verifyConfig accepts act rules without a declared backend, next to a relink of the same function and a callback on other objects', t => {
+	const config = normalizeConfig({backends: [{name: 'nop', library: 'noop'}, {name: 'trace', library: 'trace'}], rules: [
+		{act: {object: '$main', function: 'open', do: {return: -1, errno: 'EACCES'}}},
+		{act: {object: '$main', function: 'open', when: {call: 2}, do: {count: true}}},
+		{relink: {object: '$main', function: 'open', backend: 'nop', wrapper: 'pdi_be_init'}},
+		{callback: {object: 'libfoo.so.1', backend: 'trace'}},
+	]});
+	t.deepEqual(verifyConfig(config, verifyOptions()), {warnings: []});
+});
+
+test('pdi config check prints an act rule normalized, and pdi run changes the calls of a real program with it', async t => {
+	const directory = writeFiles({'host name': 'hidden\n', other: 'shown\n'}, 'pdi-config-act-');
+	const file = path.join(directory, 'act.yaml');
+	writeFileSync(file, 'rules:\n  - act: {object: $main, function: open, when: {arg: 0, matches: "*/host name"}, do: {return: -1, errno: EACCES}}\n');
+	const check = await pdi(['config', 'check', file]);
+	t.is(check.code, 0, check.stderr);
+	t.like((JSON.parse(check.stdout) as {rules: NormalizedRule[]}).rules[0], {kind: 'act', object: '$main', function: 'open', when: {arg: 0, matches: '*/host name'}, do: {return: -1, errno: 'EACCES'}});
+	const run = await pdi(['run', '-c', file, '--', '/bin/cat', path.join(directory, 'host name'), path.join(directory, 'other')]);
+	t.is(run.code, 1);
+	t.regex(run.stderr, /host name: Permission denied/);
+	t.is(run.stdout, 'shown\n');
 });
