@@ -8,7 +8,7 @@ const events = path.join(fixtures, 'trace', 'events');
 const scratch = scratchDirectory('pdi-act-');
 const config = writeConfig(['backend act = act', 'callback $main * act']);
 
-type Report = {pid: number; line: number; seen: number; fired: number};
+type Report = {pid: number; rule: string; index: number; object: string; function: string; seen: number; fired: number};
 
 /** Runs `program` with the act backend and `rules` (PDI_ACT_RULES); the run and its report (PDI_ACT_REPORT). */
 async function acted(program: string, args: readonly string[], rules: readonly string[], env: NodeJS.ProcessEnv = {}) {
@@ -27,7 +27,7 @@ test('open fails with ENOENT for one path only: cat reports it and exits 1, the 
 	t.is(run.code, 1);
 	t.regex(run.stderr.trim(), /^(\/bin\/)?cat: \/etc\/hostname: No such file or directory$/);
 	t.is(run.stdout, readFileSync('/etc/debian_version', 'utf8'));
-	t.deepEqual(report.map(({line, seen, fired}) => ({line, seen, fired})), [{line: 1, seen: 2, fired: 1}]);
+	t.deepEqual(report.map(({rule, object, function: name, seen, fired}) => ({rule, object, name, seen, fired})), [{rule: 'line 1', object: '$main', name: 'open', seen: 2, fired: 1}]);
 });
 
 test('argument globs match as fnmatch does: *, ?, [ranges], [!negation]', async t => {

@@ -28,9 +28,10 @@ export {
 	type NormalizedRule,
 	type PdiConfig,
 } from './config/index.js';
-export {spawn} from './launch/spawn.js';
+export {spawn, type PdiChildProcess} from './launch/spawn.js';
 export {interpose, type Interposition} from './launch/interpose.js';
-export {runProgram, type RunOptions} from './launch/run.js';
+export {runProgram, type RunOptions, type RunResult} from './launch/run.js';
+export type {ActCount} from './launch/act-report.js';
 export {trace, type Trace, type TraceLaunchOptions, type TraceResult} from './trace/trace.js';
 export {observe, type Observation} from './trace/observe.js';
 export type {TraceOptions} from './trace/options.js';

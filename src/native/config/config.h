@@ -46,7 +46,9 @@ typedef struct pdi_declaration {
 typedef pdi_declaration_t pdi_backend_decl_t;
 typedef pdi_declaration_t pdi_object_decl_t;
 
-typedef enum pdi_rule_kind { PDI_RULE_RELINK = 1, PDI_RULE_REDEFINE, PDI_RULE_CALLBACK } pdi_rule_kind_t;
+typedef enum pdi_rule_kind { PDI_RULE_RELINK = 1, PDI_RULE_REDEFINE, PDI_RULE_CALLBACK, PDI_RULE_ACT } pdi_rule_kind_t;
+
+struct act_rule;
 
 enum { PDI_FIELD_OBJECT, PDI_FIELD_FUNCTION, PDI_FIELD_BACKEND, PDI_FIELD_WRAPPER, PDI_FIELD_COUNT };
 
@@ -54,11 +56,12 @@ typedef struct pdi_rule {
   pdi_rule_kind_t kind;
   const char *object;         /* a pattern (aliases already resolved) */
   const char *function;       /* NULL for callback rules */
-  const char *backend;        /* as written: a declared backend, or under allow_lib_as_be an object */
+  const char *backend;        /* as written: a declared backend, or under allow_lib_as_be an object; NULL for act */
   const char *backend_object; /* under allow_lib_as_be, the object pattern the wrapper comes from */
   const char *wrapper;        /* wrapper, or callback handler; NULL when none */
   pdi_origin_t origin;
   pdi_origin_t fields[PDI_FIELD_COUNT];
+  struct act_rule *act; /* an act rule's conditions and actions (backends/act/act-spec.h) */
 } pdi_rule_t;
 
 typedef struct pdi_config_warning {

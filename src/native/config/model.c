@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../backends/act/act-spec.h"
 #include "reader.h"
 
 static void
@@ -110,6 +111,113 @@ put_backends(pdi_buf_t *out, const pdi_config_t *config)
 }
 
 static void
+put_signed(pdi_buf_t *out, long value)
+{
+  /* Past 2^53 a JSON number loses digits in JavaScript: a decimal string then. */
+  int exact = value > -(1L << 53) && value < (1L << 53);
+  if (!exact)
+    pdi_buf_putc(out, '"');
+  if (value < 0)
+    pdi_buf_putc(out, '-');
+  pdi_buf_dec(out, value < 0 ? -(uint64_t)value : (uint64_t)value);
+  if (!exact)
+    pdi_buf_putc(out, '"');
+}
+
+static void
+put_number(pdi_buf_t *out, double value)
+{
+  char text[64];
+  snprintf(text, sizeof text, "%.17g", value);
+  pdi_buf_puts(out, text);
+}
+
+static void
+put_act_when(pdi_buf_t *out, const act_rule_t *act)
+{
+  int first = 1;
+  pdi_buf_putc(out, '{');
+  if (act->call_count > 0) {
+    pdi_buf_json_key(out, "call", &first);
+    for (unsigned i = 0; i < act->call_count; i++) {
+      pdi_buf_putc(out, i ? ',' : '[');
+      pdi_buf_dec(out, act->calls[i]);
+    }
+    pdi_buf_putc(out, ']');
+  }
+  const struct {
+    const char *key;
+    unsigned long value;
+  } counts[] = {{"from", act->from}, {"times", act->times}, {"every", act->every}};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+    if (counts[i].value != 0) {
+      pdi_buf_json_key(out, counts[i].key, &first);
+      pdi_buf_dec(out, counts[i].value);
+    }
+  if (act->probability >= 0) {
+    pdi_buf_json_key(out, "probability", &first);
+    put_number(out, act->probability);
+    pdi_buf_json_key(out, "seed", &first);
+    pdi_buf_dec(out, act->seed);
+  }
+  if (act->arg_index >= 0) {
+    pdi_buf_json_key(out, "arg", &first);
+    pdi_buf_dec(out, (uint64_t)act->arg_index);
+    pdi_buf_json_key(out, act->has_arg_equals ? "equals" : "matches", &first);
+    if (act->has_arg_equals)
+      put_signed(out, act->arg_equals);
+    else
+      pdi_buf_json_str(out, act->arg_glob);
+  }
+  pdi_buf_putc(out, '}');
+}
+
+static void
+put_act_do(pdi_buf_t *out, const act_rule_t *act)
+{
+  int first = 1;
+  pdi_buf_putc(out, '{');
+  if (act->returns) {
+    pdi_buf_json_key(out, "return", &first);
+    if (act->returns_double) {
+      pdi_buf_puts(out, "{\"double\":");
+      put_number(out, act->return_double);
+      pdi_buf_putc(out, '}');
+    } else {
+      put_signed(out, act->return_value);
+    }
+  }
+  if (act->error != 0) {
+    pdi_buf_json_key(out, "errno", &first);
+    pdi_buf_json_str(out, strerrorname_np(act->error));
+  }
+  if (act->delay_ns > 0) {
+    static const struct {
+      long scale;
+      const char *unit;
+    } units[] = {{1000000000L, "s"}, {1000000L, "ms"}, {1000L, "us"}, {1L, "ns"}};
+    size_t u = 0;
+    while (act->delay_ns % units[u].scale != 0)
+      u++;
+    char text[48];
+    snprintf(text, sizeof text, "%ld%s", act->delay_ns / units[u].scale, units[u].unit);
+    pdi_buf_json_key(out, "delay", &first);
+    pdi_buf_json_str(out, text);
+  }
+  if (act->signal != 0) {
+    char name[32];
+    snprintf(name, sizeof name, "SIG%s", sigabbrev_np(act->signal));
+    pdi_buf_json_key(out, "signal", &first);
+    pdi_buf_json_str(out, name);
+  }
+  if (!act->returns && act->delay_ns <= 0 && act->signal == 0) {
+    pdi_buf_json_key(out, "count", &first);
+    pdi_buf_puts(out, "true");
+  }
+  pdi_buf_putc(out, '}');
+}
+
+static void
 put_rule(pdi_buf_t *out, const pdi_rule_t *rule)
 {
   static const char *const field_names[PDI_FIELD_COUNT] = {"object", "function", "backend", "wrapper"};
@@ -134,7 +242,14 @@ put_rule(pdi_buf_t *out, const pdi_rule_t *rule)
     pdi_buf_json_key(out, field_names[f], &field_first);
     put_origin(out, &rule->fields[f]);
   }
-  pdi_buf_puts(out, "}}");
+  pdi_buf_putc(out, '}');
+  if (rule->act != NULL) {
+    pdi_buf_json_key(out, "when", &inner);
+    put_act_when(out, rule->act);
+    pdi_buf_json_key(out, "do", &inner);
+    put_act_do(out, rule->act);
+  }
+  pdi_buf_putc(out, '}');
 }
 
 static void

@@ -127,6 +127,13 @@ PDI_HIDDEN int config_parse_declaration(reader_t *reader, const line_ref_t *line
 PDI_HIDDEN int config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, const token_t *keyword,
                                  const char *rest);
 PDI_HIDDEN int config_check_rules(reader_t *reader);
+/* A rule's object field: the pattern (an alias resolved), or NULL after an error. */
+PDI_HIDDEN const char *config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *object);
+/* 0 when `function` is `name`, `name@VERSION` or `name@@VERSION`, else -1 after an error. */
+PDI_HIDDEN int config_check_function(reader_t *reader, const line_ref_t *line, const token_t *function);
+
+/* act-rules.c */
+PDI_HIDDEN int config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest);
 
 /* sections.c */
 PDI_HIDDEN int config_run_section(reader_t *reader, const source_file_t *file, const char *section,

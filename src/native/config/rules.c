@@ -1,5 +1,5 @@
 /* `backend NAME = LIBRARY`, `object ALIAS = PATTERN` and the rules (`relink`, `redefine`,
- * `callback`), and the checks that need the whole config. */
+ * `callback`; `act` in act-rules.c), and the checks that need the whole config. */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <string.h>
@@ -64,6 +64,36 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
   return 0;
 }
 
+const char *
+config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *object)
+{
+  const char *pattern = object->text;
+  const pdi_object_decl_t *alias = object->kind == TOKEN_QUOTED
+                                       ? NULL
+                                       : find_declaration(reader->objects.items, reader->objects.count, object->text);
+  if (alias != NULL)
+    pattern = alias->value;
+  else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text))
+    return config_fail_token(reader, line, object->start, "unknown object alias '%s'", object->text), NULL;
+  if (*pattern == '\0')
+    return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''"), NULL;
+  return pattern;
+}
+
+int
+config_check_function(reader_t *reader, const line_ref_t *line, const token_t *function)
+{
+  char symbol[256];
+  char version[128];
+  pdi_version_req_t req;
+  if (pdi_symbol_spec_parse(function->text, symbol, sizeof symbol, version, sizeof version, &req) != 0 ||
+      strpbrk(function->text, " \t") != NULL)
+    return config_fail_token(reader, line, function->start,
+                             "function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got '%s'",
+                             function->text);
+  return 0;
+}
+
 int
 config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind, const token_t *keyword,
                   const char *rest)
@@ -83,29 +113,14 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   }
   const token_t *object = &tokens.items[0];
   const token_t *function = &tokens.items[1];
-  const char *pattern = object->text;
-  const pdi_object_decl_t *alias = object->kind == TOKEN_QUOTED
-                                       ? NULL
-                                       : find_declaration(reader->objects.items, reader->objects.count, object->text);
-  if (alias != NULL)
-    pattern = alias->value;
-  else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text))
-    return config_fail_token(reader, line, object->start, "unknown object alias '%s'", object->text);
-  if (*pattern == '\0')
-    return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''");
+  const char *pattern = config_rule_object(reader, line, object);
+  if (pattern == NULL)
+    return -1;
   if (kind == PDI_RULE_CALLBACK && strcmp(function->text, "*") != 0)
     return config_fail_token(reader, line, function->start,
                              "malformed callback line: the function field must be '*', got '%s'", function->text);
-  if (kind != PDI_RULE_CALLBACK) {
-    char symbol[256];
-    char version[128];
-    pdi_version_req_t req;
-    if (pdi_symbol_spec_parse(function->text, symbol, sizeof symbol, version, sizeof version, &req) != 0 ||
-        strpbrk(function->text, " \t") != NULL)
-      return config_fail_token(
-          reader, line, function->start,
-          "function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got '%s'", function->text);
-  }
+  if (kind != PDI_RULE_CALLBACK && config_check_function(reader, line, function) != 0)
+    return -1;
   for (unsigned i = 2; i < count; i++)
     if (tokens.items[i].text[0] == '\0')
       return config_fail_token(reader, line, tokens.items[i].start, "malformed %s line: an empty field", name);
@@ -132,6 +147,8 @@ config_check_rules(reader_t *reader)
   const pdi_options_t *options = &config->options;
   for (unsigned i = 0; i < config->rule_count; i++) {
     pdi_rule_t *rule = &config->rules[i];
+    if (rule->kind == PDI_RULE_ACT)
+      continue; /* the core brings the act backend itself */
     const pdi_origin_t *backend_at = &rule->fields[PDI_FIELD_BACKEND];
     if (pdi_config_backend(config, rule->backend) == NULL) {
       if (!options->allow_lib_as_be)
@@ -158,6 +175,7 @@ pdi_rule_kind_name(pdi_rule_kind_t kind)
   case PDI_RULE_RELINK: return "relink";
   case PDI_RULE_REDEFINE: return "redefine";
   case PDI_RULE_CALLBACK: return "callback";
+  case PDI_RULE_ACT: return "act";
   default: return "rule";
   }
 }

@@ -67,6 +67,8 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
   for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
     if (strcmp(word, rules[i].keyword) == 0)
       return config_parse_rule(reader, line, rules[i].kind, &keyword, end);
+  if (strcmp(word, "act") == 0)
+    return config_parse_act(reader, line, &keyword, end);
   if (strcmp(word, "object") == 0 || strcmp(word, "backend") == 0)
     return config_parse_declaration(reader, line, &keyword, end);
   pdi_origin_t origin = config_origin_at(line, text);

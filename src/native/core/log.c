@@ -18,8 +18,15 @@ pdi_log_configure(int level, const char *file)
   const char *override = getenv("PDI_LOG");
   if (override != NULL && override[0] != '\0')
     file = override;
-  if (file == NULL)
+  if (file == NULL) {
+    /* With info, the counts logged at exit must reach the stderr the program
+     * started with, though programs close theirs (coreutils do at exit). Not
+     * below info: the copy would hold a pipe open that a daemon closes. */
+    int copy = level >= PDI_LOG_INFO && log_fd == STDERR_FILENO ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10) : -1;
+    if (copy >= 0)
+      log_fd = copy;
     return;
+  }
   int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd >= 0)
     log_fd = fd;

@@ -252,9 +252,13 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   const pdi_rule_t *rule = active->rule;
   if (rule->kind == PDI_RULE_CALLBACK)
     return resolve_hooks(session, active);
+  if (rule->kind == PDI_RULE_ACT && resolve_hooks(session, active) != 0)
+    return -1;
   if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version, sizeof active->version,
                             &active->req) != 0)
     return pdi_rule_error(active, "malformed function name '%s'", rule->function);
+  if (rule->kind == PDI_RULE_ACT)
+    return 0;
   void *handle = NULL;
   const char *from = rule->backend;
   for (unsigned i = 0; i < session->config.backend_count; i++) {

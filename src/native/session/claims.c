@@ -136,6 +136,8 @@ pdi_same_redirect(const pdi_rule_t *a, const pdi_rule_t *b)
 static int
 rules_conflict(const pdi_rule_t *earlier, const pdi_rule_t *later)
 {
+  if (earlier->kind == PDI_RULE_ACT || later->kind == PDI_RULE_ACT)
+    return 0; /* act composes outermost; over a callback's slot it is refused per slot */
   if (strcmp(earlier->object, later->object) != 0 && strcmp(earlier->object, "*") != 0 &&
       strcmp(later->object, "*") != 0)
     return 0;
@@ -196,8 +198,9 @@ pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
   }
   /* Within a session a relink composes over a redefine of the same slot:
    * its wrapper runs first and its original is the redefine wrapper. */
-  int composes = existing != NULL && active->rule->kind == PDI_RULE_RELINK &&
-                 session->rules[existing->rule].rule->kind == PDI_RULE_REDEFINE;
+  pdi_rule_kind_t under = existing != NULL ? session->rules[existing->rule].rule->kind : PDI_RULE_RELINK;
+  int composes = existing != NULL && ((active->rule->kind == PDI_RULE_RELINK && under == PDI_RULE_REDEFINE) ||
+                                      (active->rule->kind == PDI_RULE_ACT && under != PDI_RULE_CALLBACK));
   if (existing != NULL && !composes)
     return pdi_conflict_error(active, session->rules[existing->rule].rule, object, active->name);
   for (const pdi_session_t *other = pdi_sessions_first(); other != NULL; other = other->next) {

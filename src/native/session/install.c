@@ -7,9 +7,12 @@
 #include "../relink/relink.h"
 #include "internal.h"
 
-static int
-is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why)
+int
+pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why)
 {
+  const char *ignored;
+  if (why == NULL)
+    why = &ignored;
   if (object->flags & PDI_OBJECT_VDSO) {
     *why = "is the vDSO";
     return 1;
@@ -71,7 +74,7 @@ redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   uintptr_t addend = slot->has_addend ? (uintptr_t)slot->addend : 0;
   const char *why = NULL;
   pdi_patch_t patch = {slot->address, binding->value, 0};
-  if (is_protected(session, object, &why)) {
+  if (pdi_object_is_protected(session, object, &why)) {
     if (!binding->lazy)
       return 0;
     patch.new_value = active->target.old_address + addend;
@@ -228,7 +231,7 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
     if (!pdi_object_matches(object, active->rule->object))
       continue;
     const char *why = NULL;
-    if (is_protected(session, object, &why)) {
+    if (pdi_object_is_protected(session, object, &why)) {
       if (pattern_is_explicit(active->rule->object) && strcmp(active->rule->object, "*") != 0)
         failed = pdi_rule_error(active, "object %s %s", object->path, why);
       continue;
@@ -303,17 +306,34 @@ apply_planned(pdi_session_t *session, size_t from)
   return 0;
 }
 
+/* The act rules, all in one pass (sites shared by several rules get one
+ * stub); on_error = warn drops them all when the pass fails. */
+static int
+plan_act_rules(pdi_session_t *session, const pdi_objects_t *set)
+{
+  size_t from = claimed_count(session);
+  if (pdi_act_plan(session, set, reachable_objects(session, set)) == 0)
+    return 0;
+  pdi_claims_truncate(session, from);
+  if (session->config.options.on_error != PDI_ON_ERROR_WARN)
+    return -1;
+  pdi_log(PDI_LOG_WARNING, "%s (act rules skipped)", pdi_error());
+  pdi_act_skip_all(session);
+  return 0;
+}
+
 /* Redefines first, so relinks planned afterwards see the redefined bindings
  * (a relink wrapper's original is then the redefine wrapper); callbacks
- * last. Each pass is applied before the next is planned, because planning
- * reads what the slots hold now. */
+ * next; act rules last, outermost. Each pass is applied before the next is
+ * planned, because planning reads what the slots hold now. */
 int
 pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set)
 {
-  static const pdi_rule_kind_t order[] = {PDI_RULE_REDEFINE, PDI_RULE_RELINK, PDI_RULE_CALLBACK};
+  static const pdi_rule_kind_t order[] = {PDI_RULE_REDEFINE, PDI_RULE_RELINK, PDI_RULE_CALLBACK, PDI_RULE_ACT};
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
     size_t from = claimed_count(session);
-    if (plan_rules(session, set, order[i]) != 0 || apply_planned(session, from) != 0)
+    int failed = order[i] == PDI_RULE_ACT ? plan_act_rules(session, set) : plan_rules(session, set, order[i]);
+    if (failed != 0 || apply_planned(session, from) != 0)
       return -1;
   }
   return 0;

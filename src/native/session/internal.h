@@ -60,6 +60,9 @@ struct pdi_session {
   pdi_arena_t arena;
   unsigned long long seen_adds;
   int warned_max_objects;
+  /* the act backend's private entry points, when the config has act rules */
+  int (*act_event)(const short *rules);
+  int (*act_counts)(unsigned rule, unsigned long *seen, unsigned long *fired);
   pdi_session_t *next;
 };
 
@@ -131,5 +134,19 @@ PDI_HIDDEN int pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned
  * callbacks. 0, or -1 with pdi_error() set; the claims made until then stay,
  * for the caller to undo. */
 PDI_HIDDEN int pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set);
+/* Whether rules leave `object` alone (the vDSO, pdi, backends), and why. */
+PDI_HIDDEN int pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why);
+
+/* ---- act.c */
+
+/* With act rules, adds the bundled act backend to the config's backends. */
+PDI_HIDDEN int pdi_act_declare_backend(pdi_session_t *session);
+/* Hands the loaded act backend the rules, before its init. */
+PDI_HIDDEN int pdi_act_configure_backend(pdi_session_t *session);
+/* Plans and claims the act rules' sites on the first `limit` objects of `set`. */
+PDI_HIDDEN int pdi_act_plan(pdi_session_t *session, const pdi_objects_t *set, unsigned limit);
+PDI_HIDDEN void pdi_act_skip_all(pdi_session_t *session);
+/* "FILE:LINE: act OBJECT FUNCTION: N call(s) seen, M fired" per rule, at log level info. */
+PDI_HIDDEN void pdi_act_log_counts(const pdi_session_t *session);
 
 #endif

@@ -139,6 +139,8 @@ skip_or_fail(const pdi_session_t *session, const char *what)
 static int
 prepare(pdi_session_t *session)
 {
+  if (pdi_act_declare_backend(session) != 0)
+    return -1;
   const pdi_config_t *config = &session->config;
   session->backends = pdi_arena_alloc(&session->arena, (config->backend_count + 1) * sizeof *session->backends);
   session->rules = pdi_arena_alloc(&session->arena, (config->rule_count + 1) * sizeof *session->rules);
@@ -174,6 +176,8 @@ prepare(pdi_session_t *session)
     if (skip_or_fail(session, "rule") != 0)
       return -1;
   }
+  if (pdi_act_configure_backend(session) != 0)
+    return -1;
   for (unsigned i = 0; i < config->backend_count; i++)
     if (!session->backends[i].failed && pdi_backend_init(&session->backends[i]) != 0)
       return -1;
@@ -326,11 +330,13 @@ pdi_session_close(pdi_session_t *session)
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
       pdi_originals_remove(session->rules[r].wrapper);
-    had_callbacks |= session->rules[r].rule != NULL && session->rules[r].rule->kind == PDI_RULE_CALLBACK;
+    had_callbacks |= session->rules[r].rule != NULL && (session->rules[r].rule->kind == PDI_RULE_CALLBACK ||
+                                                        session->rules[r].rule->kind == PDI_RULE_ACT);
   }
   pthread_mutex_unlock(&session_lock);
   if (had_callbacks)
     pdi_cb_finish();
+  pdi_act_log_counts(session);
   discard(session);
 }
 

@@ -22,6 +22,7 @@ export function registerRunCommand(cli: Command): void {
 		.action(async (command, options) => {
 			const [program, ...args] = requireProgram(command, 'pdi run [-c CONFIG]... [-v] -- PROGRAM [ARGS...]');
 
-			process.exitCode = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
+			const {status} = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
+			process.exitCode = status;
 		});
 }

@@ -1,4 +1,5 @@
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import {actReportFile, actReportVariable, hasActRules} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
 import {loaderSafePreload} from './preload.js';
 
@@ -14,6 +15,8 @@ export type LaunchVariables = Readonly<Record<string, string | undefined>>;
 export type PreparedLaunch = {
 	/** The program's environment: the caller's plus `LD_PRELOAD`, with a config `PDI_CONFIG`, and the launch's variables. */
 	readonly environment: NodeJS.ProcessEnv;
+	/** The file the act backend writes its counts to, when the config has act rules. */
+	readonly actReport: string | undefined;
 	/** Removes the compiled config and the core's link, if any; call it when the program has exited. Safe to call twice. */
 	remove(): void;
 };
@@ -34,8 +37,13 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig
 	}
 
 	const result: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(preload.preload, environment['LD_PRELOAD'])};
+	const actReport = prepared !== undefined && hasActRules(config) ? actReportFile(prepared.file) : undefined;
 	if (prepared !== undefined) {
 		result['PDI_CONFIG'] = prepared.file;
+	}
+
+	if (actReport !== undefined) {
+		result[actReportVariable] = actReport;
 	}
 
 	for (const [name, value] of Object.entries(variables)) {
@@ -48,6 +56,7 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig
 
 	return {
 		environment: result,
+		actReport,
 		remove() {
 			prepared?.remove();
 			preload.remove();

@@ -1,12 +1,18 @@
+import path from 'node:path';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
 import {PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
+import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
+import {temporaryDirectory} from './temporary.js';
 
 /** Installed interpositions in this process; see {@link interpose}. */
 export type Interposition = {
-	/** Uninstalls the rules (every slot gets its old value back), then finishes the backends. Idempotent. */
-	close(): void;
+	/**
+	 * Uninstalls the rules (every slot gets its old value back), then finishes the backends, and returns what the
+	 * config's `act` rules counted (empty without act rules, and on a second call). Idempotent.
+	 */
+	close(): ActCount[];
 	/** Whether `close()` has run. */
 	readonly closed: boolean;
 };
@@ -36,22 +42,44 @@ export type Interposition = {
 export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
 	const prepared = prepareConfig(config);
 	const binding = nativeBinding();
+	// The act backend takes the report file from the environment when the session opens, and writes it when it closes.
+	const report = hasActRules(config) ? temporaryDirectory('pdi-act-') : undefined;
+	const inherited = process.env[actReportVariable];
 	let session: unknown;
 	try {
+		if (report !== undefined) {
+			process.env[actReportVariable] = actReportFile(path.join(report.path, 'config'));
+		}
+
 		session = binding.interpose(prepared.file);
 	} catch (error) {
+		report?.remove();
 		throw new PdiError((error as Error).message, {exitCode: 2, cause: error});
 	} finally {
 		prepared.remove();
+		if (inherited === undefined) {
+			delete process.env[actReportVariable];
+		} else {
+			process.env[actReportVariable] = inherited;
+		}
 	}
 
 	let closed = false;
 	return {
 		close() {
-			if (!closed) {
-				closed = true;
-				binding.uninterpose(session);
+			if (closed) {
+				return [];
 			}
+
+			closed = true;
+			binding.uninterpose(session);
+			if (report === undefined) {
+				return [];
+			}
+
+			const counts = readActReport(actReportFile(path.join(report.path, 'config')));
+			report.remove();
+			return counts;
 		},
 		get closed() {
 			return closed;

@@ -2,6 +2,7 @@ import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
 import {checkPreloadable, resolveProgram} from './program.js';
 import {forwardSignals, receiveSignals} from './signals.js';
@@ -22,8 +23,8 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 	onSignal?: 'forward' | ((signal: NodeJS.Signals) => void);
 };
 
-/** How a launched program ended. */
-export type LaunchExit = {code: number | null; signal: NodeJS.Signals | null};
+/** How a launched program ended, and what its `act` rules counted (empty without act rules). */
+export type LaunchExit = {code: number | null; signal: NodeJS.Signals | null; act: ActCount[]};
 
 /** A program started by {@link launch}. */
 export type LaunchedProgram = {
@@ -83,8 +84,9 @@ export function launch(command: string, args: readonly string[] = [], options: L
 
 	const exited = new Promise<LaunchExit>((resolve, reject) => {
 		child.once('exit', (code, signal) => {
+			const act = prepared.actReport === undefined ? [] : readActReport(prepared.actReport);
 			cleanup();
-			resolve({code, signal});
+			resolve({code, signal, act});
 		});
 		child.once('error', error => {
 			if (child.pid === undefined) {

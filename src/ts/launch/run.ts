@@ -1,4 +1,5 @@
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
 import {launchConfig} from './prepared-config.js';
 import {exitStatus} from './signals.js';
@@ -13,6 +14,14 @@ export type RunOptions = {
 	verbosity?: number;
 	env?: NodeJS.ProcessEnv;
 	cwd?: string;
+};
+
+/** How a program run by {@link runProgram} ended. */
+export type RunResult = {
+	/** Its exit status (128+N when signal N ended it). */
+	status: number;
+	/** What the config's `act` rules counted, per rule and process (empty without act rules). */
+	act: ActCount[];
 };
 
 const logLevels = ['error', 'warning', 'info', 'debug'] as const;
@@ -31,10 +40,11 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
  * What `pdi run` does: load and merge the configs, check them (syntax,
  * backends, wrappers) before anything starts, run PROGRAM with the
  * interpositions and stdio inherited, and resolve to its exit status
- * (128+N when signal N ended it). SIGINT, SIGTERM and SIGHUP are passed on.
- * The temporary files of the launch are removed when PROGRAM has exited.
+ * (128+N when signal N ended it) and the counts of its `act` rules.
+ * SIGINT, SIGTERM and SIGHUP are passed on. The temporary files of the
+ * launch are removed when PROGRAM has exited.
  */
-export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<number> {
+export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
 	const config = await launchConfig(options.configs, options.config);
 	const {exited} = launch(command, args, {
 		env: options.env,
@@ -43,6 +53,6 @@ export async function runProgram(command: string, args: readonly string[], optio
 		config: config && raiseLogLevel(config, options.verbosity ?? 0),
 		onSignal: 'forward',
 	});
-	const {code, signal} = await exited;
-	return exitStatus(code, signal);
+	const {code, signal, act} = await exited;
+	return {status: exitStatus(code, signal), act};
 }

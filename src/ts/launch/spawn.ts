@@ -1,6 +1,13 @@
 import type {ChildProcess, SpawnOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
+
+/** The child of {@link spawn}: Node's `ChildProcess`, and what the config's `act` rules counted. */
+export type PdiChildProcess = ChildProcess & {
+	/** Settles when the child has exited: each act rule's counts per process (empty without act rules, or if the child could not start). */
+	readonly act: Promise<ActCount[]>;
+};
 
 /**
  * Starts `command` with the interpositions of `config`: the preload core in
@@ -23,6 +30,8 @@ import {launch} from './launch.js';
  * interpositions (missing, static, for another architecture) throws a
  * `PdiError`. Files are loaded with `loadConfig()` first.
  */
-export function spawn(config: PdiConfig | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
-	return launch(command, args, {...options, config}).child;
+export function spawn(config: PdiConfig | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
+	const {child, exited} = launch(command, args, {...options, config});
+	const act = exited.then(exit => exit.act, () => []);
+	return Object.defineProperty(child, 'act', {value: act, enumerable: false}) as PdiChildProcess;
 }

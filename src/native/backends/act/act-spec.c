@@ -4,25 +4,23 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct parse {
-  unsigned line;
-  char *error;
-  size_t error_size;
-} parse_t;
+typedef struct message {
+  char *text;
+  size_t size;
+} message_t;
 
 static int
-fail(parse_t *parse, const char *format, ...)
+fail(message_t *message, const char *format, ...)
 {
-  int n = snprintf(parse->error, parse->error_size, "act rule line %u: ", parse->line);
   va_list list;
   va_start(list, format);
-  if (n >= 0 && (size_t)n < parse->error_size)
-    vsnprintf(parse->error + n, parse->error_size - (size_t)n, format, list);
+  vsnprintf(message->text, message->size, format, list);
   va_end(list);
   return -1;
 }
@@ -120,19 +118,22 @@ duration_ns(const char *text, long *ns)
 }
 
 static int
-parse_calls(parse_t *parse, act_rule_t *rule, char *list)
+parse_calls(message_t *parse, act_rule_t *rule, const char *list)
 {
-  for (char *save = NULL, *item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+  char copy[512];
+  if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || *list == '\0')
+    return fail(parse, "call=%s: expected up to %d call numbers from 1, separated by commas", list, ACT_MAX_CALLS);
+  for (char *save = NULL, *item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
     if (rule->call_count == ACT_MAX_CALLS || whole_number(item, &rule->calls[rule->call_count]) != 0 ||
         rule->calls[rule->call_count] == 0)
-      return fail(parse, "call=%s: expected up to %d call numbers from 1, separated by commas", item, ACT_MAX_CALLS);
+      return fail(parse, "call=%s: expected up to %d call numbers from 1, separated by commas", list, ACT_MAX_CALLS);
     rule->call_count++;
   }
   return 0;
 }
 
 static int
-parse_argument(parse_t *parse, act_rule_t *rule, char *token)
+parse_argument(message_t *parse, act_rule_t *rule, const char *token)
 {
   char *end;
   long index = strtol(token + 3, &end, 10);
@@ -140,113 +141,138 @@ parse_argument(parse_t *parse, act_rule_t *rule, char *token)
     return fail(parse, "%s: expected argN~\"GLOB\" or argN=INTEGER (N from 0 to 15)", token);
   rule->arg_index = (int)index;
   if (*end == '~') {
-    rule->arg_glob = strdup(end + 1);
-    return rule->arg_glob != NULL ? 0 : fail(parse, "out of memory");
+    rule->arg_glob = end + 1;
+    return 0;
   }
   rule->has_arg_equals = 1;
   return integer(end + 1, &rule->arg_equals) == 0 ? 0 : fail(parse, "%s: expected an integer after '='", token);
 }
 
 static int
-parse_return(parse_t *parse, act_rule_t *rule, const char *value)
+parse_return(message_t *parse, act_rule_t *rule, const char *value)
 {
   rule->returns = 1;
   if (strncmp(value, "double:", 7) == 0) {
     char *end;
     rule->returns_double = 1;
     rule->return_double = strtod(value + 7, &end);
-    return end != value + 7 && *end == '\0' ? 0 : fail(parse, "return=%s: expected double:NUMBER", value);
+    return end != value + 7 && *end == '\0' && isfinite(rule->return_double)
+               ? 0
+               : fail(parse, "return=%s: expected double:NUMBER", value);
   }
   return integer(value, &rule->return_value) == 0
              ? 0
              : fail(parse, "return=%s: expected an integer or double:NUMBER", value);
 }
 
+/* `name=value` conditions and actions but the argument ones. */
 static int
-parse_token(parse_t *parse, act_rule_t *rule, char *token)
+parse_setting(message_t *parse, act_rule_t *rule, const char *token, const char *name, const char *value)
 {
-  char *value = strchr(token, '=');
-  char *tilde = strchr(token, '~');
-  if (strncmp(token, "arg", 3) == 0 && (tilde != NULL || value != NULL))
-    return parse_argument(parse, rule, token);
-  if (strcmp(token, "count") == 0)
-    return 0;
-  if (value == NULL)
-    return fail(parse, "'%s' is not a condition or an action", token);
-  *value++ = '\0';
-  if (strcmp(token, "call") == 0)
+  if (strcmp(name, "call") == 0)
     return parse_calls(parse, rule, value);
-  if (strcmp(token, "from") == 0 || strcmp(token, "times") == 0 || strcmp(token, "every") == 0) {
-    unsigned long *field = token[0] == 'f' ? &rule->from : token[0] == 't' ? &rule->times : &rule->every;
-    return whole_number(value, field) == 0 && *field > 0 ? 0
-                                                         : fail(parse, "%s=%s: expected a number from 1", token, value);
+  if (strcmp(name, "from") == 0 || strcmp(name, "times") == 0 || strcmp(name, "every") == 0) {
+    unsigned long *field = name[0] == 'f' ? &rule->from : name[0] == 't' ? &rule->times : &rule->every;
+    return whole_number(value, field) == 0 && *field > 0 ? 0 : fail(parse, "%s: expected a number from 1", token);
   }
-  if (strcmp(token, "p") == 0) {
+  if (strcmp(name, "p") == 0) {
     char *end;
     rule->probability = strtod(value, &end);
     return *end == '\0' && end != value && rule->probability >= 0 && rule->probability <= 1
                ? 0
-               : fail(parse, "p=%s: expected a probability from 0 to 1", value);
+               : fail(parse, "%s: expected a probability from 0 to 1", token);
   }
-  if (strcmp(token, "seed") == 0) {
-    unsigned long seed;
-    rule->seed = seed = 0;
-    return whole_number(value, &seed) == 0 ? (rule->seed = seed, 0) : fail(parse, "seed=%s: expected a number", value);
+  if (strcmp(name, "seed") == 0) {
+    unsigned long seed = 0;
+    return whole_number(value, &seed) == 0 ? (rule->seed = seed, 0) : fail(parse, "%s: expected a number", token);
   }
-  if (strcmp(token, "return") == 0)
+  if (strcmp(name, "return") == 0)
     return parse_return(parse, rule, value);
-  if (strcmp(token, "errno") == 0)
-    return (rule->error = errno_value(value)) != 0 ? 0 : fail(parse, "errno=%s: not an errno name", value);
-  if (strcmp(token, "delay") == 0)
-    return duration_ns(value, &rule->delay_ns) == 0 ? 0 : fail(parse, "delay=%s: expected a duration like 50ms", value);
-  if (strcmp(token, "signal") == 0)
-    return (rule->signal = signal_value(value)) != 0 ? 0 : fail(parse, "signal=%s: not a signal name", value);
+  if (strcmp(name, "errno") == 0)
+    return (rule->error = errno_value(value)) != 0 ? 0 : fail(parse, "%s: not an errno name", token);
+  if (strcmp(name, "delay") == 0)
+    return duration_ns(value, &rule->delay_ns) == 0 ? 0 : fail(parse, "%s: expected a duration like 50ms", token);
+  if (strcmp(name, "signal") == 0)
+    return (rule->signal = signal_value(value)) != 0 ? 0 : fail(parse, "%s: not a signal name", token);
   return fail(parse, "'%s' is not a condition or an action", token);
 }
 
-static int
-parse_line(parse_t *parse, act_rule_t *rule, char *line)
+void
+act_rule_init(act_rule_t *rule, const char *object, const char *function)
 {
-  char *cursor = line;
-  char *object = next_token(&cursor), *function = next_token(&cursor);
-  if (object == NULL || function == NULL)
-    return fail(parse, "expected OBJECT FUNCTION [CONDITION...] ACTION...");
   memset(rule, 0, sizeof *rule);
   rule->probability = -1;
   rule->arg_index = -1;
-  rule->line = parse->line;
-  rule->object = strdup(object);
-  rule->function = strdup(function);
-  if (rule->object == NULL || rule->function == NULL)
-    return fail(parse, "out of memory");
-  for (char *token = next_token(&cursor); token != NULL; token = next_token(&cursor))
-    if (parse_token(parse, rule, token) != 0)
-      return -1;
-  if (rule->error != 0 && !rule->returns)
-    return fail(parse, "errno= needs return=: a call that runs sets its own errno");
+  rule->object = object;
+  rule->function = function;
+}
+
+int
+act_rule_token(act_rule_t *rule, const char *token, char *error, size_t error_size)
+{
+  message_t parse = {error, error_size};
+  const char *value = strchr(token, '=');
+  if (strncmp(token, "arg", 3) == 0 && (strchr(token, '~') != NULL || value != NULL))
+    return parse_argument(&parse, rule, token);
+  if (strcmp(token, "count") == 0)
+    return rule->actions++, 0;
+  char name[16];
+  if (value == NULL || (size_t)(value - token) >= sizeof name)
+    return fail(&parse, "'%s' is not a condition or an action", token);
+  memcpy(name, token, (size_t)(value - token));
+  name[value - token] = '\0';
+  if (parse_setting(&parse, rule, token, name, value + 1) != 0)
+    return -1;
+  rule->actions += strcmp(name, "return") == 0 || strcmp(name, "delay") == 0 || strcmp(name, "signal") == 0;
   return 0;
 }
 
 int
-act_parse(const char *text, act_rule_t *rules, unsigned *count, char *error, size_t error_size)
+act_rule_check(const act_rule_t *rule, char *error, size_t error_size)
 {
-  parse_t parse = {0, error, error_size};
+  message_t parse = {error, error_size};
+  if (rule->actions == 0)
+    return fail(&parse, "no action: give return=, delay=, signal= or count");
+  if (rule->error != 0 && !rule->returns)
+    return fail(&parse, "errno= needs return=: a call that runs sets its own errno");
+  return 0;
+}
+
+/* One line: "act rule line N: " before the message. */
+static int
+parse_line(act_rule_t *rule, unsigned number, char *line, char *error, size_t error_size)
+{
+  int prefix = snprintf(error, error_size, "act rule line %u: ", number);
+  char *message = error + (prefix > 0 && (size_t)prefix < error_size ? prefix : 0);
+  size_t left = error_size - (size_t)(message - error);
+  char *cursor = line;
+  char *object = next_token(&cursor), *function = next_token(&cursor);
+  if (object == NULL || function == NULL)
+    return snprintf(message, left, "expected OBJECT FUNCTION [CONDITION...] ACTION..."), -1;
+  act_rule_init(rule, object, function);
+  rule->line = number;
+  for (char *token = next_token(&cursor); token != NULL; token = next_token(&cursor))
+    if (act_rule_token(rule, token, message, left) != 0)
+      return -1;
+  return act_rule_check(rule, message, left);
+}
+
+int
+act_parse(char *text, act_rule_t *rules, unsigned *count, char *error, size_t error_size)
+{
   *count = 0;
-  char *copy = strdup(text != NULL ? text : "");
-  if (copy == NULL)
-    return fail(&parse, "out of memory");
-  int status = 0;
-  for (char *rest = copy, *line = strsep(&rest, "\n"); line != NULL && status == 0; line = strsep(&rest, "\n")) {
-    parse.line++;
+  unsigned number = 0;
+  for (char *rest = text, *line = strsep(&rest, "\n"); line != NULL; line = strsep(&rest, "\n")) {
+    number++;
     while (*line == ' ' || *line == '\t')
       line++;
     if (*line == '\0' || *line == '#')
       continue;
     if (*count == ACT_MAX_RULES)
-      status = fail(&parse, "more than %d rules", ACT_MAX_RULES);
-    else if ((status = parse_line(&parse, &rules[*count], line)) == 0)
-      (*count)++;
+      return snprintf(error, error_size, "act rule line %u: more than %d rules", number, ACT_MAX_RULES), -1;
+    if (parse_line(&rules[*count], number, line, error, error_size) != 0)
+      return -1;
+    (*count)++;
   }
-  free(copy);
-  return status;
+  return 0;
 }

@@ -1,5 +1,6 @@
-/* The act backend's rules (docs/act.md): what PDI_ACT_RULES says, parsed
- * once at init. One rule per line:
+/* The act rules (docs/act.md), the language shared by the act backend (which
+ * reads PDI_ACT_RULES at init) and the config reader (which reads `act` lines
+ * and hands the backend its rules). One rule per line:
  *
  *     OBJECT|* FUNCTION [CONDITION...] ACTION...
  *
@@ -15,18 +16,19 @@
 #define ACT_MAX_CALLS 16
 #define ACT_MAX_RULES 256
 
+/* Strings point into the text parsed, which must outlive the rule. */
 typedef struct act_rule {
-  char *object; /* "*", "$main", or a glob over the caller's path or file name */
-  char *function;
+  const char *object; /* "*", "$main", or a glob over the caller's path or file name */
+  const char *function;
   /* conditions */
   unsigned long calls[ACT_MAX_CALLS];
   unsigned call_count;
   unsigned long from, times, every; /* 0: not given */
   double probability;               /* < 0: not given */
   uint64_t seed;
-  int arg_index;   /* -1: no argument condition */
-  char *arg_glob;  /* argI~"GLOB" */
-  long arg_equals; /* argI=INT */
+  int arg_index;        /* -1: no argument condition */
+  const char *arg_glob; /* argI~"GLOB" */
+  long arg_equals;      /* argI=INT */
   int has_arg_equals;
   /* actions */
   int returns, returns_double;
@@ -35,14 +37,25 @@ typedef struct act_rule {
   int error; /* 0: errno left alone */
   long delay_ns;
   int signal;
+  unsigned actions; /* how many action words the rule has (count included) */
   /* counts, atomic */
   unsigned long seen, fired;
-  /* where the rule came from, for reports: "line N" */
+  /* where the rule came from, for reports: "line N" of PDI_ACT_RULES, or the
+   * config's FILE:LINE in `label` */
   unsigned line;
+  const char *label;
 } act_rule_t;
 
-/* Parses `text`; on error returns -1 with a message in `error` naming the
- * line and the token. */
-int act_parse(const char *text, act_rule_t *rules, unsigned *count, char *error, size_t error_size);
+/* A rule with no condition and no action yet. */
+void act_rule_init(act_rule_t *rule, const char *object, const char *function);
+/* Adds one condition or action, unquoted (`arg0~/etc/host name`); 0, or -1
+ * with a message naming the token in `error`. */
+int act_rule_token(act_rule_t *rule, const char *token, char *error, size_t error_size);
+/* What needs the whole rule: an action, and return= for errno=. */
+int act_rule_check(const act_rule_t *rule, char *error, size_t error_size);
+/* Parses `text` (PDI_ACT_RULES: tokens separated by blanks, "..." quoting
+ * any part of one), in place; on error returns -1 with a message in `error`
+ * naming the line and the token. */
+int act_parse(char *text, act_rule_t *rules, unsigned *count, char *error, size_t error_size);
 
 #endif

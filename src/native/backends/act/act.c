@@ -29,6 +29,8 @@
 
 static act_rule_t rules[ACT_MAX_RULES];
 static unsigned rule_count;
+static int configured; /* by the core (config `act` rules), not by PDI_ACT_RULES */
+static char report_path[PATH_MAX];
 static char main_path[PATH_MAX];
 static int report_fd = -1; /* PDI_ACT_VERBOSE: the stderr the process started with (programs close theirs) */
 
@@ -44,20 +46,33 @@ object_matches(const char *pattern, const char *object)
   return fnmatch(pattern, object, 0) == 0 || fnmatch(pattern, base ? base + 1 : object, 0) == 0;
 }
 
+static void
+open_reports(int verbose)
+{
+  const char *report = getenv("PDI_ACT_REPORT");
+  snprintf(report_path, sizeof report_path, "%s", report != NULL ? report : "");
+  if (verbose && report_fd < 0)
+    report_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+}
+
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  ssize_t n = readlink("/proc/self/exe", main_path, sizeof main_path - 1);
+  main_path[n > 0 ? n : 0] = '\0';
+  if (configured)
+    return 0;
   char error[512];
-  if (act_parse(getenv("PDI_ACT_RULES"), rules, &rule_count, error, sizeof error) != 0) {
-    fprintf(stderr, "pdi: %s\n", error);
+  /* The rules point into the text: it is kept for the life of the process. */
+  const char *text = getenv("PDI_ACT_RULES");
+  char *copy = strdup(text != NULL ? text : "");
+  if (copy == NULL || act_parse(copy, rules, &rule_count, error, sizeof error) != 0) {
+    fprintf(stderr, "pdi: %s\n", copy == NULL ? "act: out of memory" : error);
     return 1;
   }
   const char *verbose = getenv("PDI_ACT_VERBOSE");
-  if (verbose != NULL && strcmp(verbose, "1") == 0)
-    report_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
-  ssize_t n = readlink("/proc/self/exe", main_path, sizeof main_path - 1);
-  main_path[n > 0 ? n : 0] = '\0';
+  open_reports(verbose != NULL && strcmp(verbose, "1") == 0);
   return 0;
 }
 
@@ -77,15 +92,10 @@ same_list(const short *a, const short *b)
   return *a == *b;
 }
 
-int
-PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
+/* The event of a site whose rules are `list` (ending with -1). */
+static int
+site_event(const short *list, unsigned n)
 {
-  short list[ACT_MAX_RULES + 1];
-  unsigned n = 0;
-  for (unsigned i = 0; i < rule_count; i++)
-    if (strcmp(rules[i].function, site->function) == 0 && object_matches(rules[i].object, site->object))
-      list[n++] = (short)i;
-  list[n] = -1;
   if (n == 0)
     return 0;
   for (unsigned i = 0; i < list_count; i++)
@@ -95,6 +105,62 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
     return 0; /* beyond the table: the site is left alone */
   memcpy(site_lists[list_count], list, (n + 1) * sizeof list[0]);
   return (int)++list_count;
+}
+
+int
+PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
+{
+  if (configured)
+    return 0; /* the core asks pdi_act_site_event instead */
+  short list[ACT_MAX_RULES + 1];
+  unsigned n = 0;
+  for (unsigned i = 0; i < rule_count; i++)
+    if (strcmp(rules[i].function, site->function) == 0 && object_matches(rules[i].object, site->object))
+      list[n++] = (short)i;
+  list[n] = -1;
+  return site_event(list, n);
+}
+
+/* The core's side (config `act` rules, docs/act.md), private to pdi: the
+ * rules come parsed from the config (their strings stay the core's while the
+ * session is open) and the core, which matches objects as every rule does,
+ * names each site's rules. `rule_size` guards against a core and a backend
+ * built from different sources. */
+__attribute__((visibility("default"))) int
+pdi_act_configure(const act_rule_t *given, unsigned count, size_t rule_size)
+{
+  if (rule_size != sizeof(act_rule_t) || count > ACT_MAX_RULES)
+    return -1;
+  for (unsigned i = 0; i < list_count; i++)
+    free(site_lists[i]);
+  list_count = 0;
+  memcpy(rules, given, count * sizeof rules[0]);
+  for (unsigned i = 0; i < count; i++)
+    rules[i].seen = rules[i].fired = 0;
+  rule_count = count;
+  configured = 1;
+  open_reports(0); /* the core logs the counts itself, where its log goes */
+  return 0;
+}
+
+__attribute__((visibility("default"))) int
+pdi_act_counts(unsigned rule, unsigned long *seen, unsigned long *fired)
+{
+  if (rule >= rule_count)
+    return -1;
+  *seen = __atomic_load_n(&rules[rule].seen, __ATOMIC_RELAXED);
+  *fired = __atomic_load_n(&rules[rule].fired, __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* `list`: indexes of the configured rules, ending with -1. */
+__attribute__((visibility("default"))) int
+pdi_act_site_event(const short *list)
+{
+  unsigned n = 0;
+  while (list[n] >= 0 && list[n] < (short)rule_count)
+    n++;
+  return list[n] < 0 ? site_event(list, n) : 0;
 }
 
 /* A uniform number in [0, 1) from the seed, the rule and the call number:
@@ -239,20 +305,59 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
   }
 }
 
+/* `text` as a JSON string at `out` (room for 6 bytes per byte of it and 3). */
+static char *
+put_json_string(char *out, const char *text)
+{
+  *out++ = '"';
+  for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+    if (*c == '"' || *c == '\\')
+      out += sprintf(out, "\\%c", *c);
+    else if (*c < 0x20)
+      out += sprintf(out, "\\u%04x", *c);
+    else
+      *out++ = (char)*c;
+  *out++ = '"';
+  *out = '\0';
+  return out;
+}
+
+/* One line per rule, written at once: processes of a run append to one file. */
+static void
+write_report_line(int fd, const act_rule_t *rule, unsigned index, const char *where)
+{
+  size_t room = 6 * (strlen(where) + strlen(rule->object) + strlen(rule->function)) + 160;
+  char *line = malloc(room), *at = line;
+  if (line == NULL)
+    return;
+  at += sprintf(at, "{\"pid\":%d,\"rule\":", (int)getpid());
+  at = put_json_string(at, where);
+  at += sprintf(at, ",\"index\":%u,\"object\":", index);
+  at = put_json_string(at, rule->object);
+  at += sprintf(at, ",\"function\":");
+  at = put_json_string(at, rule->function);
+  at += sprintf(at, ",\"seen\":%lu,\"fired\":%lu}\n", rule->seen, rule->fired);
+  if (write(fd, line, (size_t)(at - line)) < 0)
+    (void)0; /* a report that cannot be written is not the program's failure */
+  free(line);
+}
+
 void
 PDI_BE_FUNC_FINI(void)
 {
-  const char *report = getenv("PDI_ACT_REPORT");
-  int fd = report != NULL && *report ? open(report, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  int fd = report_path[0] ? open(report_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
   for (unsigned i = 0; i < rule_count; i++) {
     const act_rule_t *rule = &rules[i];
+    char where[PATH_MAX + 32];
+    if (rule->label != NULL)
+      snprintf(where, sizeof where, "%s", rule->label);
+    else
+      snprintf(where, sizeof where, "line %u", rule->line);
     if (report_fd >= 0)
-      dprintf(report_fd, "pdi: act rule line %u (%s %s): %lu calls seen, %lu fired\n", rule->line, rule->object,
-              rule->function, rule->seen, rule->fired);
-    /* Names are reported by line: a glob may hold anything, the line is a number. */
+      dprintf(report_fd, "pdi: act rule %s (%s %s): %lu calls seen, %lu fired\n", where, rule->object, rule->function,
+              rule->seen, rule->fired);
     if (fd >= 0)
-      dprintf(fd, "{\"pid\":%d,\"line\":%u,\"seen\":%lu,\"fired\":%lu}\n", (int)getpid(), rule->line, rule->seen,
-              rule->fired);
+      write_report_line(fd, rule, i, where);
   }
   if (fd >= 0)
     close(fd);

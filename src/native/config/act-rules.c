@@ -1,0 +1,100 @@
+/* `act OBJECT|* FUNCTION [CONDITION...] ACTION...` (docs/act.md). Its words are lexed here, not
+ * by config_lex, because a condition quotes only a part of itself (arg0~"/etc/host name"); each
+ * is checked by the act language's own parser (backends/act/act-spec.c), so that a bad one is
+ * reported at its column, and the parsed rule is what the session hands the act backend. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "../backends/act/act-spec.h"
+#include "reader.h"
+
+/* The next word at *cursor: blanks end it outside quotes, "..." quotes any part of it (with \"
+ * and \\), a # starting a word starts a comment. 1, 0 at the end, or -1 after an error. */
+static int
+next_word(reader_t *reader, const line_ref_t *line, const char **cursor, token_t *word)
+{
+  const char *p = *cursor;
+  while (config_is_blank(*p))
+    p++;
+  *cursor = p;
+  if (*p == '\0' || *p == '#')
+    return 0;
+  char *text = pdi_arena_alloc(reader->arena, strlen(p) + 1);
+  if (text == NULL)
+    return config_fail_token(reader, line, p, "out of memory");
+  size_t used = 0;
+  const char *quote = NULL;
+  const char *q = p;
+  for (; *q != '\0' && (quote != NULL || !config_is_blank(*q)); q++) {
+    if (*q == '"') {
+      quote = quote == NULL ? q : NULL;
+      continue;
+    }
+    if (quote != NULL && *q == '\\' && (q[1] == '"' || q[1] == '\\'))
+      q++;
+    text[used++] = *q;
+  }
+  if (quote != NULL)
+    return config_fail_token(reader, line, quote, "unterminated quoted string (a closing \" is missing)");
+  text[used] = '\0';
+  *word = (token_t){text, *p == '"' ? TOKEN_QUOTED : TOKEN_WORD, p, q};
+  *cursor = q;
+  return 1;
+}
+
+static pdi_rule_t *
+add_act_rule(reader_t *reader, const line_ref_t *line, const token_t *keyword, const token_t *object,
+             const token_t *function)
+{
+  pdi_rule_t *rule = pdi_array_push(reader->arena, &reader->rules, sizeof *rule);
+  act_rule_t *act = pdi_arena_alloc(reader->arena, sizeof *act);
+  char label[4096];
+  if (rule == NULL || act == NULL)
+    return config_fail_token(reader, line, keyword->start, "out of memory"), NULL;
+  memset(rule, 0, sizeof *rule);
+  rule->kind = PDI_RULE_ACT;
+  rule->function = function->text;
+  rule->origin = config_origin_at(line, keyword->start);
+  for (unsigned i = 0; i < PDI_FIELD_COUNT; i++)
+    rule->fields[i] = rule->origin;
+  rule->fields[PDI_FIELD_OBJECT] = config_origin_at(line, object->start);
+  rule->fields[PDI_FIELD_FUNCTION] = config_origin_at(line, function->start);
+  snprintf(label, sizeof label, "%s:%u", rule->origin.file ? rule->origin.file : "?", rule->origin.line);
+  act_rule_init(act, NULL, function->text);
+  act->label = config_copy_range(reader->arena, label, strlen(label));
+  rule->act = act;
+  return rule;
+}
+
+int
+config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest)
+{
+  const char *cursor = rest;
+  token_t object, function, word;
+  int got = next_word(reader, line, &cursor, &object);
+  if (got > 0)
+    got = next_word(reader, line, &cursor, &function);
+  if (got <= 0)
+    return got < 0 ? -1
+                   : config_fail_token(reader, line, cursor,
+                                       "malformed act line: expected 'act OBJECT FUNCTION [CONDITION...] ACTION...'");
+  const char *pattern = strcmp(object.text, "*") == 0 && object.kind == TOKEN_WORD
+                            ? "*"
+                            : config_rule_object(reader, line, &object);
+  if (pattern == NULL || config_check_function(reader, line, &function) != 0)
+    return -1;
+  pdi_rule_t *rule = add_act_rule(reader, line, keyword, &object, &function);
+  if (rule == NULL)
+    return -1;
+  rule->object = rule->act->object = pattern;
+  char message[512];
+  while ((got = next_word(reader, line, &cursor, &word)) > 0)
+    if (act_rule_token(rule->act, word.text, message, sizeof message) != 0)
+      return config_fail_token(reader, line, word.start, "act: %s", message);
+  if (got < 0)
+    return -1;
+  if (act_rule_check(rule->act, message, sizeof message) != 0)
+    return config_fail_token(reader, line, keyword->start, "act: %s", message);
+  return 0;
+}

@@ -1,0 +1,53 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+
+/** How often one `act` rule saw and changed calls in one process (docs/act.md). */
+export type ActCount = {
+	/** The process the counts are from (a program that forks reports once per process that exits normally). */
+	pid: number;
+	/** Where the rule was written: `FILE:LINE` (compiled configs keep the places of the user's files). */
+	rule: string;
+	/** The object pattern and the function of the rule. */
+	object: string;
+	function: string;
+	/** Calls of `function` from matching objects that reached the rule. */
+	seen: number;
+	/** Calls whose conditions held and that the rule acted on. */
+	fired: number;
+};
+
+/** The variable the act backend appends its counts to, one JSON object per rule and process. */
+export const actReportVariable = 'PDI_ACT_REPORT';
+
+/** Whether a config has `act` rules (and so a report worth reading). */
+export function hasActRules(config: PdiConfig | NormalizedConfig | undefined): boolean {
+	return (config?.rules ?? []).some(rule => 'kind' in rule ? rule.kind === 'act' : 'act' in rule);
+}
+
+/** Where a launch whose compiled config is `configFile` has its act report. */
+export function actReportFile(configFile: string): string {
+	return path.join(path.dirname(configFile), 'act-report.ndjson');
+}
+
+/** The counts in a report file; none when the file is missing (no process reached its exit). */
+export function readActReport(file: string): ActCount[] {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch {
+		return [];
+	}
+
+	const counts: ActCount[] = [];
+	for (const line of text.split('\n')) {
+		if (line.trim() === '') {
+			continue;
+		}
+
+		const {pid, rule, object, function: name, seen, fired} = JSON.parse(line) as ActCount;
+		counts.push({pid, rule, object, function: name, seen, fired});
+	}
+
+	return counts;
+}

@@ -1,0 +1,158 @@
+import {readFileSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import path from 'node:path';
+import test from 'ava';
+import {imports, interpose, runProgram, spawn, type ActCount} from '../src/ts/index.js';
+import {pdi} from './helpers/cli.js';
+import {writeFiles} from './helpers/files.js';
+import {fixBackend, fixtures, runPreloaded, writeConfig} from './helpers/preload.js';
+
+const events = path.join(fixtures, 'trace', 'events');
+const require = createRequire(import.meta.url);
+
+/** The counts without the pid, as the rules' places and numbers. */
+function counted(counts: readonly ActCount[]) {
+	return counts.map(({rule, object, function: name, seen, fired}) => ({rule, object, name, seen, fired}));
+}
+
+/** What `child` writes on stdout, and its counts, once it has exited. */
+async function finished(child: ReturnType<typeof spawn>) {
+	let stdout = '';
+	child.stdout?.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	const code = await new Promise<number | null>(resolve => child.once('exit', resolve));
+	return {code, stdout, act: await child.act};
+}
+
+test('an act rule in YAML makes cat fail to open one file, and pdi run -v prints each rule\'s counts', async t => {
+	const directory = writeFiles({'act.yaml': [
+		'rules:',
+		'  - act:',
+		'      object: $main',
+		'      function: open',
+		'      when: {arg: 0, matches: /etc/hostname}',
+		'      do: {return: -1, errno: ENOENT}',
+	].join('\n')});
+	const config = path.join(directory, 'act.yaml');
+	const run = await pdi(['run', '-v', '-c', config, '--', 'cat', '/etc/hostname', '/etc/debian_version']);
+	t.is(run.code, 1);
+	t.is(run.stdout, readFileSync('/etc/debian_version', 'utf8'));
+	t.regex(run.stderr, /cat: \/etc\/hostname: No such file or directory/);
+	t.true(run.stderr.includes(`pdi: ${config}:2: act $main open: 2 call(s) seen, 1 fired`), run.stderr);
+	const quiet = await pdi(['run', '-c', config, '--', 'cat', '/etc/hostname']);
+	t.false(quiet.stderr.includes('call(s) seen'), quiet.stderr);
+});
+
+test('runProgram() returns the counts of every act rule, named by the place of the rule', async t => {
+	const directory = writeFiles({'act.cfg': [
+		'# text dialect',
+		'act $main abs call=2,3 return=-7',
+		'act * abs count',
+	].join('\n')});
+	const {status, act} = await runProgram(events, ['print', '4'], {configs: [path.join(directory, 'act.cfg')]});
+	t.is(status, 0);
+	t.deepEqual(counted(act), [
+		{rule: `${path.join(directory, 'act.cfg')}:2`, object: '$main', name: 'abs', seen: 4, fired: 2},
+		{rule: `${path.join(directory, 'act.cfg')}:3`, object: '*', name: 'abs', seen: 4, fired: 2},
+	]);
+});
+
+test('the third malloc of python3 returning NULL leaves pdi standing, whatever Python makes of it', async t => {
+	const {status, act} = await runProgram('/usr/bin/python3', ['-c', 'print(1)'], {config: {
+		rules: [{act: {object: '$main', function: 'malloc', when: {from: 3, times: 1}, do: {return: 0, errno: 'ENOMEM'}}}],
+	}});
+	// Python may exit with a MemoryError or abort; what pdi owes is its count, written at exit, and no crash of its own.
+	t.true(status < 128 || status === 128 + 6, String(status));
+	t.is(act.length, 1);
+	t.is(act[0]!.fired, 1);
+	t.true(act[0]!.seen >= 3);
+});
+
+test('getent hosts localhost fails when getaddrinfo and gethostbyname2 fail', async t => {
+	const config = {rules: [
+		{act: {function: 'getaddrinfo', do: {return: -2}}},
+		{act: {function: 'gethostbyname2', do: {return: 0, errno: 'ENOENT'}}},
+	]};
+	const {status, act} = await runProgram('getent', ['hosts', 'localhost'], {config});
+	t.not(status, 0);
+	t.true(act.some(count => count.fired > 0), JSON.stringify(act));
+	const {status: plain} = await runProgram('getent', ['hosts', 'localhost'], {config: {rules: [{act: {function: 'getaddrinfo', do: {count: true}}}]}});
+	t.is(plain, 0);
+});
+
+test('a delay of 100 ms holds the call that long', async t => {
+	const child = spawn({rules: [{act: {function: 'abs', do: {delay: '100ms'}}}]}, events, ['time']);
+	const {code, stdout} = await finished(child);
+	t.is(code, 0);
+	const ms = Number(stdout);
+	t.true(ms >= 100 && ms <= 150, String(ms));
+});
+
+test('probability 0.5 with seed 1 fires the same calls in two runs', async t => {
+	const config = {rules: [{act: {function: 'abs', when: {probability: 0.5, seed: 1}, do: {return: 0}}}]};
+	const first = await finished(spawn(config, events, ['print', '200']));
+	const second = await finished(spawn(config, events, ['print', '200']));
+	t.is(first.stdout, second.stdout);
+	t.is(first.act[0]!.fired, first.stdout.split('\n').filter(line => line === '0').length);
+	t.true(first.act[0]!.fired > 60 && first.act[0]!.fired < 140, String(first.act[0]!.fired));
+});
+
+test('spawn() gives exact counts under 8 threads', async t => {
+	const {code, act} = await finished(spawn({rules: [{act: {function: 'abs', when: {every: 3}, do: {count: true}}}]}, events, ['threads']));
+	t.is(code, 0);
+	t.deepEqual(act.map(({seen, fired}) => ({seen, fired})), [{seen: 8000, fired: 2666}]);
+});
+
+test('an act rule is outermost over a relink of the same function', async t => {
+	const config = writeConfig([
+		`backend fix = ${fixBackend}`,
+		'relink $main fix_add fix wrap_fix_add',
+		'act $main fix_add call=1 return=42',
+	]);
+	const first = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], config);
+	t.regex(first.stdout, /^fix_add=42$/m, first.stderr);
+	const second = writeConfig([
+		`backend fix = ${fixBackend}`,
+		'relink $main fix_add fix wrap_fix_add',
+		'act $main fix_add call=2 return=42',
+	]);
+	const wrapped = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], second);
+	t.regex(wrapped.stdout, /^fix_add=105$/m, wrapped.stderr);
+});
+
+test('an act rule on a slot that a callback rule instruments is refused, naming both rules', async t => {
+	const config = writeConfig(['backend noop = noop', 'callback $main * noop', 'act $main abs count']);
+	const run = await runPreloaded(events, ['print', '1'], config);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /rules\.cmd:3: act abs: conflicts with the callback at .*rules\.cmd:2/);
+});
+
+test('a bad act token is an error at its line and column in the text dialect', async t => {
+	const directory = writeFiles({'act.cfg': 'act $main open arg0~"/etc/x y" errno=ENOPE return=-1\n'});
+	const run = await pdi(['config', 'check', path.join(directory, 'act.cfg')]);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /act\.cfg:1:32: act: errno=ENOPE: not an errno name/);
+	writeFileSync(path.join(directory, 'act.cfg'), 'act $main open arg0~"/etc/x\n');
+	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:20: unterminated quoted string/);
+	writeFileSync(path.join(directory, 'act.cfg'), 'act $main open call=2\n');
+	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:1: act: no action/);
+});
+
+test.serial('interpose() with an act rule makes a native addon\'s open fail; close() restores it and returns the counts', t => {
+	const addon = require(path.join(fixtures, 'addon/fixaddon.node')) as {openFile(file: string): number};
+	t.is(addon.openFile('/etc/hostname'), 0);
+	const handle = interpose({rules: [{act: {object: 'fixaddon.node', function: 'open', when: {arg: 0, matches: '/etc/host*'}, do: {return: -1, errno: 'EACCES'}}}]});
+	let counts: ActCount[];
+	try {
+		t.is(addon.openFile('/etc/hostname'), -13);
+		t.is(addon.openFile('/etc/debian_version'), 0);
+	} finally {
+		counts = handle.close();
+	}
+
+	t.is(addon.openFile('/etc/hostname'), 0);
+	t.is(imports('fixaddon.node').find(entry => entry.symbol === 'open')?.target?.symbol, 'open');
+	t.deepEqual(counts.map(({seen, fired, pid}) => ({seen, fired, pid})), [{seen: 2, fired: 1, pid: process.pid}]);
+	t.deepEqual(handle.close(), []);
+});
