@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import test from 'ava';
-import {imports, interpose, runProgram, spawn, type ActCount} from '../src/ts/index.js';
+import {imports, interpose, runProgram, spawn, type ActCount, type PdiConfig} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
 import {writeFiles} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, writeConfig} from './helpers/preload.js';
@@ -70,7 +70,7 @@ test('the third malloc of python3 returning NULL leaves pdi standing, whatever P
 });
 
 test('getent hosts localhost fails when getaddrinfo and gethostbyname2 fail', async t => {
-	const config = {rules: [
+	const config: PdiConfig = {rules: [
 		{act: {function: 'getaddrinfo', do: {return: -2}}},
 		{act: {function: 'gethostbyname2', do: {return: 0, errno: 'ENOENT'}}},
 	]};

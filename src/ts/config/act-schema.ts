@@ -78,13 +78,16 @@ function durationNs(value: string | number): number {
 	return Number(amount) * (unitNs[unit] ?? 1);
 }
 
-/** A number of milliseconds as a duration token; an exponent (tiny values) is written in nanoseconds instead. */
-function durationText(value: string | number): string {
-	if (typeof value === 'string') {
-		return value;
-	}
+const units: ReadonlyArray<[string, number]> = [['s', 1e9], ['ms', 1e6], ['us', 1e3], ['ns', 1]];
 
-	return /e/i.test(String(value)) ? `${Math.round(value * 1e6)}ns` : `${value}ms`;
+/**
+ * A delay as the core holds it (whole nanoseconds, the fraction dropped) and writes it back: in
+ * the largest unit that divides it (`1.5s` is `1500ms`, `250` is `250ms`); none for 0.
+ */
+function durationText(value: string | number): string | undefined {
+	const ns = Math.trunc(durationNs(value));
+	const [unit, scale] = units.find(([, scale]) => ns % scale === 0) ?? ['ns', 1];
+	return ns > 0 ? `${ns / scale}${unit}` : undefined;
 }
 
 const delayError = 'expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds';
@@ -145,7 +148,22 @@ const whenSchema = z.strictObject({
 	if (when.seed !== undefined && when.probability === undefined) {
 		context.addIssue(keyIssue('seed needs probability', 'seed'));
 	}
-}).describe('When to act: all the conditions given must hold; omitted, on every call.');
+}).transform(when => when.probability === undefined || when.seed !== undefined ? when : {...when, seed: 0}).describe('When to act: all the conditions given must hold; omitted, on every call.');
+
+/**
+ * The actions as the core holds them: a delay in its canonical unit and none for 0; `count` only
+ * when there is nothing else to do (every rule counts the calls it sees).
+ */
+function actions<T extends {return?: unknown; delay?: string | undefined; signal?: string | undefined; count?: true | undefined}>(written: T): T {
+	const normalized = {...written};
+	delete normalized.count;
+	if (normalized.delay === undefined) {
+		delete normalized.delay; // A delay of 0 is none.
+	}
+
+	const acts = normalized.return !== undefined || normalized.delay !== undefined || normalized.signal !== undefined;
+	return acts ? normalized : {...normalized, count: true};
+}
 
 const doSchema = z.strictObject({
 	return: z.union([wideInteger(returnError), z.strictObject({double: z.number({error: 'expected a number'}).describe('A floating-point result.')})], {error: returnError})
@@ -167,7 +185,7 @@ const doSchema = z.strictObject({
 	if (action.errno !== undefined && action.return === undefined) {
 		context.addIssue(keyIssue('errno needs return: a call that runs sets its own errno', 'errno'));
 	}
-}).describe('What to do with the calls the conditions select; at least one action.');
+}).transform(actions).describe('What to do with the calls the conditions select; at least one action.');
 
 /** The zod schema of an `act` rule's body. */
 export const actSchema = z.strictObject({

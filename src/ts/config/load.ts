@@ -145,8 +145,10 @@ function ruleKey(rule: NormalizedRule): string {
 		}
 
 		case 'act': {
-			// Normalized conditions and actions have their keys in the schema's order.
-			return JSON.stringify([rule.kind, rule.object, rule.function, rule.when, rule.do]);
+			// Keys sorted: the same conditions and actions written in another order are the same rule.
+			return JSON.stringify([rule.kind, rule.object, rule.function, rule.when, rule.do], (_key, value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value)
+				? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a < b ? -1 : 1))
+				: value);
 		}
 
 		default: {

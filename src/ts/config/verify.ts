@@ -58,18 +58,18 @@ function sameRedirect(earlier: RedirectRule, later: RedirectRule): boolean {
 /**
  * Whether two rules conflict as written, by the rule the core applies when it starts: object
  * patterns that are equal or `*`, and on them two relinks (or two redefines) of one function with
- * different wrappers, a callback and a relink, two callbacks with different backends, or a
- * callback and an act rule (the core refuses an act rule on a callback's slots). A relink
- * composes over a redefine, an act rule over both and over other act rules; a rule that
- * redirects the same way as an earlier one is a duplicate.
+ * different wrappers, a callback and a relink, or two callbacks with different backends. A relink
+ * composes over a redefine; a rule that redirects the same way as an earlier one is a duplicate.
+ * An act rule composes over the others (outermost); the core refuses it on a slot that a callback
+ * rule instruments, which only the slots themselves tell.
  */
 function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
-	if (earlier.object !== later.object && earlier.object !== '*' && later.object !== '*') {
+	if (earlier.kind === 'act' || later.kind === 'act') {
 		return false;
 	}
 
-	if (earlier.kind === 'act' || later.kind === 'act') {
-		return earlier.kind === 'callback' || later.kind === 'callback';
+	if (earlier.object !== later.object && earlier.object !== '*' && later.object !== '*') {
+		return false;
 	}
 
 	if (sameRedirect(earlier, later)) {
@@ -85,8 +85,7 @@ function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
 
 function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string {
 	const where = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : `rules[${earlierIndex}]`;
-	const what = earlier.kind === 'callback' ? 'redirects every import' : earlier.kind === 'act' ? `acts on ${earlier.function}` : `redirects ${earlier.function}`;
-	return `conflicts with the ${earlier.kind} at ${where}, which already ${what} in ${earlier.object}`;
+	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
 type Library = {file: string; symbols: Set<string>};
@@ -138,8 +137,8 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
  * own, which the core does not support), no two rules conflict as written (the rule the core
  * applies when it starts: object patterns equal or `*`, and on them two relinks or two redefines
- * of one function with different wrappers, a callback and a relink, two different callbacks, or
- * a callback and an act rule; act rules need no declared backend),
+ * of one function with different wrappers, a callback and a relink, or two different callbacks;
+ * act rules need no declared backend and conflict with none as written),
  * and the compiled text dialect reads back with the core's reader. Rules the core would skip take
  * no part in conflicts, and messages are worded as the core words them. Throws
  * a {@link ConfigError} at the place of the first problem and listing all of them; with `onError:
