@@ -225,6 +225,12 @@ test('hand-written act lines of the text dialect read as the normalized rules JS
 	]}).rules.map((rule, index) => ({...rule, origin: origin(file, index + 2, 1)})));
 });
 
+test('an errno name the core knows and Node does not list (ENOTBLK) is accepted in both spellings alike', t => {
+	const [text] = parseTextDialect('act * f return=-1 errno=ENOTBLK\n').rules;
+	const [json] = normalizeConfig({rules: [{act: {function: 'f', do: {return: -1, errno: 'ENOTBLK'}}}]}).rules;
+	t.deepEqual({...text, origin: undefined}, json);
+});
+
 test('a bad token of a text-dialect act line is an error at its line', t => {
 	t.regex(configError(() => parseTextDialect('act * open return=-1 errno=ENOPE\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:1:\d+: .*not an errno name/);
 	t.regex(configError(() => parseTextDialect('\nact * open delay=5ms errno=ENOENT\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:2:\d+: .*needs return/);

@@ -92,12 +92,26 @@ function durationText(value: string | number): string | undefined {
 
 const delayError = 'expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds';
 
-type ErrnoName = keyof typeof constants.errno;
 type Bare<Name> = Name extends `SIG${infer Rest}` ? Rest : never;
 type SignalName = NodeJS.Signals | Bare<NodeJS.Signals>;
 
-/** The errno names Node knows on this system (and so `schema.json` and editors). */
-const errnoNames = Object.keys(constants.errno) as [ErrnoName, ...ErrnoName[]];
+/**
+ * Linux errno names that glibc's `strerrorname_np` knows (so the core accepts them in the text
+ * dialect) and Node does not list.
+ */
+const linuxOnlyErrnoNames = [
+	'ENOTBLK', 'ECHRNG', 'EL2NSYNC', 'EL3HLT', 'EL3RST', 'ELNRNG', 'EUNATCH', 'ENOCSI', 'EL2HLT', 'EBADE', 'EBADR',
+	'EXFULL', 'ENOANO', 'EBADRQC', 'EBADSLT', 'EBFONT', 'ENONET', 'ENOPKG', 'EREMOTE', 'EADV', 'ESRMNT', 'ECOMM',
+	'EDOTDOT', 'ENOTUNIQ', 'EBADFD', 'EREMCHG', 'ELIBACC', 'ELIBBAD', 'ELIBSCN', 'ELIBMAX', 'ELIBEXEC', 'ERESTART',
+	'ESTRPIPE', 'EUSERS', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT', 'ESHUTDOWN', 'ETOOMANYREFS', 'EHOSTDOWN', 'EUCLEAN',
+	'ENOTNAM', 'ENAVAIL', 'EISNAM', 'EREMOTEIO', 'ENOMEDIUM', 'EMEDIUMTYPE', 'ENOKEY', 'EKEYEXPIRED', 'EKEYREVOKED',
+	'EKEYREJECTED', 'EOWNERDEAD', 'ENOTRECOVERABLE', 'ERFKILL', 'EHWPOISON',
+] as const;
+
+type ErrnoName = keyof typeof constants.errno | typeof linuxOnlyErrnoNames[number];
+
+/** The errno names the core knows (and so `schema.json` and editors). */
+const errnoNames = [...new Set([...Object.keys(constants.errno), ...linuxOnlyErrnoNames])] as [ErrnoName, ...ErrnoName[]];
 
 /** The signal names Node knows on this system, with and without `SIG`. */
 const signalNames = Object.keys(constants.signals).flatMap(name => [name, name.slice(3)]) as [SignalName, ...SignalName[]];
