@@ -9,28 +9,30 @@
  * MIN..MAX; BOOLEAN an int; CHOICE an int, the index of the value in CHOICES ("a|b|c");
  * FILE a const char * (NULL for stderr); DIRECTORIES a pdi_string_list_t. MESSAGE says what
  * a wrong value should have been (integers use PDI_OPTION_INTEGER_MIN/MAX). */
-#define PDI_OPTIONS(X)                                                                                                 \
-  X(max_threads, "max_threads", "maxThreads", INTEGER, 1, 2147483647, 256, NULL, NULL)                                 \
-  X(num_threads, "num_threads", "numThreads", INTEGER, 0, 2147483647, 0, NULL, NULL)                                   \
-  X(cb_stack_size, "cb_stack_size", "cbStackSize", INTEGER, 256, 2147483647, 1024, NULL, NULL)                         \
-  X(cb_max_stubs, "cb_max_stubs", "cbMaxStubs", INTEGER, 1, 2147483647, 4096, NULL, NULL)                              \
-  X(cb_allow_handler, "cb_allow_handler", "cbAllowHandler", BOOLEAN, 0, 1, 0, NULL, "expected a boolean")              \
-  X(donttouch_backends, "donttouch_backends", "protectBackends", BOOLEAN, 0, 1, 1, NULL, "expected a boolean")         \
-  X(donttouch_pdi, "donttouch_pdi", "protectPdi", BOOLEAN, 0, 1, 1, NULL, "expected a boolean")                        \
-  X(allow_lib_as_be, "allow_lib_as_be", "allowUndeclaredWrappers", BOOLEAN, 0, 1, 0, NULL, "expected a boolean")       \
-  X(max_objects, "max_objects", "maxObjects", INTEGER, 1, 2147483647, 1024, NULL, NULL)                                \
-  X(be_path, "be_path", "backendPath", DIRECTORIES, 0, 0, 0, NULL, "expected a directory")                             \
-  X(on_error, "on_error", "onError", CHOICE, 0, 1, 0, "fail|warn", "expected fail or warn")                            \
-  X(log_level, "log_level", "log.level", CHOICE, 0, 3, 1, "error|warning|info|debug",                                  \
-    "expected error, warning, info or debug")                                                                          \
-  X(log_file, "log_file", "log.file", FILE, 0, 0, 0, NULL, "expected a file name or stderr")
+#define PDI_OPTIONS(X) \
+  X(max_threads, "max_threads", "maxThreads", INTEGER, 1, 2147483647, 256, NULL, NULL) \
+  X(num_threads, "num_threads", "numThreads", INTEGER, 0, 2147483647, 0, NULL, NULL) \
+  X(cb_stack_size, "cb_stack_size", "cbStackSize", INTEGER, 256, 2147483647, 1024, NULL, NULL) \
+  X(cb_max_stubs, "cb_max_stubs", "cbMaxStubs", INTEGER, 1, 2147483647, 4096, NULL, NULL) \
+  X(cb_allow_handler, "cb_allow_handler", "cbAllowHandler", BOOLEAN, 0, 1, 0, NULL, "expected a boolean") \
+  X(donttouch_backends, "donttouch_backends", "protectBackends", BOOLEAN, 0, 1, 1, NULL, "expected a boolean") \
+  X(donttouch_pdi, "donttouch_pdi", "protectPdi", BOOLEAN, 0, 1, 1, NULL, "expected a boolean") \
+  X(allow_lib_as_be, "allow_lib_as_be", "allowUndeclaredWrappers", BOOLEAN, 0, 1, 0, NULL, "expected a boolean") \
+  X(max_objects, "max_objects", "maxObjects", INTEGER, 1, 2147483647, 1024, NULL, NULL) \
+  X(be_path, "be_path", "backendPath", DIRECTORIES, 0, 0, 0, NULL, "expected a directory") \
+  X(on_error, "on_error", "onError", CHOICE, 0, 1, 0, "fail|warn", "expected fail or warn") \
+  X(log_level, "log_level", "log.level", CHOICE, 0, 3, 1, "error|warning|info|debug", "expected error, warning, info or debug") \
+  X(log_file, "log_file", "log.file", FILE, 0, 0, 0, NULL, "expected a file name or stderr") \
+
 
 #define PDI_OPTION_INTEGER_MIN "expected an integer ≥ %ld"
 #define PDI_OPTION_INTEGER_MAX "expected an integer ≤ %ld"
 
 /* X(FIELD, LIMIT): the integer option FIELD is at most the integer option LIMIT (message
  * PDI_OPTION_INTEGER_AT_MOST, with the key of LIMIT and its value). */
-#define PDI_OPTION_LIMITS(X) X(num_threads, max_threads)
+#define PDI_OPTION_LIMITS(X) \
+  X(num_threads, max_threads) \
+
 
 #define PDI_OPTION_INTEGER_AT_MOST "expected an integer ≤ %s (%ld)"
 

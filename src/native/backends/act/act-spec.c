@@ -64,12 +64,17 @@ whole_number(const char *text, unsigned long *value)
   return 0;
 }
 
+/* A 64-bit value, signed or not: 0xffffffffffffffff is -1 as a register holds it. */
 static int
 integer(const char *text, long *value)
 {
   char *end;
   errno = 0;
   long number = strtol(text, &end, 0);
+  if (errno == ERANGE && *text != '-') {
+    errno = 0;
+    number = (long)strtoul(text, &end, 0);
+  }
   if (*text == '\0' || *end != '\0' || errno != 0)
     return -1;
   *value = number;
