@@ -129,6 +129,14 @@ test('an act rule on a slot that a callback rule instruments is refused, naming 
 	t.regex(run.stderr, /rules\.cmd:3:1: act abs: conflicts with the callback at .*rules\.cmd:2,/);
 });
 
+test('return= on a function whose result a skipped call cannot give is refused at install, naming the rule', async t => {
+	const config = writeConfig(['act $main ldiv return=1']);
+	const run = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], config);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /rules\.cmd:1:1: act ldiv: return= cannot give ldiv's result: it returns a structure/);
+	t.is((await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig(['act $main ldiv count']))).code, 0);
+});
+
 test('a bad act token is an error at its line and column in the text dialect', async t => {
 	const directory = writeFiles({'act.cfg': 'act $main open arg0~"/etc/x y" errno=ENOPE return=-1\n'});
 	const run = await pdi(['config', 'check', path.join(directory, 'act.cfg')]);

@@ -183,13 +183,13 @@ function add8(ints: number[], doubles: number[]): number {
 	return integers + Math.trunc(floats * 10);
 }
 
-test('hooks change calls: an argument in a register and on the stack, a skipped call with its errno, a replaced result', async t => {
+test('hooks change calls: an argument in a register and on the stack, a skipped call with its errno, a replaced result, a skip refused for a structure result', async t => {
 	const doubles = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5];
 	const expected = await bare(cbprog, ['change']);
 	t.is(expected.stdout, [
 		`add8 ${add8([1, 2, 3, 4, 5, 6, 7, 8], doubles)}`,
 		`add8-skip ${add8([2, 2, 3, 4, 5, 6, 7, 8], doubles)}`,
-		'set_errno -1 errno=84', 'strtod-skip 2.5', 'strtod-ret 7.5', 'trace_a 1', 'trace_b 2 errno=0', '',
+		'set_errno -1 errno=84', 'strtod-skip 2.5', 'strtod-ret 7.5', 'ldiv 3 1', 'trace_a 1', 'trace_b 2 errno=0', '',
 	].join('\n'));
 	const changeBackend = `backend change = ${path.join(directory, 'cb-change-backend.so')}`;
 	const run = await runPreloaded(cbprog, ['change'], writeConfig([changeBackend, 'callback $main * change']));
@@ -198,6 +198,7 @@ test('hooks change calls: an argument in a register and on the stack, a skipped 
 	const changedDoubles = testArch === 'i386' ? doubles : doubles.map((value, i) => (i === 1 ? 10 : value));
 	t.is(run.stdout, [
 		`add8 ${add8([100, 2, 3, 4, 5, 6, 7, 800], changedDoubles)}`,
-		'add8-skip 99', 'set_errno 42 errno=7', 'strtod-skip 3.5', 'strtod-ret 0.25', 'trace_a 11', 'trace_b 2 errno=0', '',
+		'add8-skip 99', 'set_errno 42 errno=7', 'strtod-skip 3.5', 'strtod-ret 0.25', 'ldiv 3 1', 'trace_a 11', 'trace_b 2 errno=0', '',
 	].join('\n'));
+	t.regex(run.stderr, /callback: 1 skipped calls refused, which ran instead \(ldiv returns a structure, which pdi_skip_\* cannot give\)/);
 });

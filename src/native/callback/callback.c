@@ -15,6 +15,7 @@
 typedef struct cb_site {
   uintptr_t target;
   int event;
+  const char *unskippable; /* why pdi_skip_* is refused here, or NULL */
   pdi_cb_site_t site;
   pdi_cb_hooks_t hooks;
 } cb_site_t;
@@ -38,6 +39,8 @@ static cb_site_t *sites;
 static cb_thread_t *threads;
 static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
+static unsigned long refused_skips;
+static const cb_site_t *refused_site; /* the first, for the report */
 static pthread_key_t thread_key;
 
 /* Initial-exec: the hot path must not go through __tls_get_addr, which may
@@ -193,6 +196,7 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
   unsigned index = used_stubs;
   sites[index].target = target;
   sites[index].event = event;
+  sites[index].unskippable = pdi_cb_unskippable(site->function);
   sites[index].site = *site;
   sites[index].hooks = *hooks;
   __atomic_store_n(&used_stubs, index + 1, __ATOMIC_RELEASE);
@@ -351,6 +355,12 @@ pdi_cb_finish(void)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, on threads beyond max_threads = %u (maxThreads in JSON/YAML)",
             no_thread, limits.max_threads);
+  unsigned long refused = __atomic_load_n(&refused_skips, __ATOMIC_RELAXED);
+  if (refused)
+    pdi_log(PDI_LOG_WARNING,
+            "callback: %lu skipped calls refused, which ran instead (%s returns %s, which pdi_skip_* "
+            "cannot give)",
+            refused, refused_site->site.function, refused_site->unskippable);
   if (stack_full)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, nested deeper than cb_stack_size = %zu bytes holds (%zu calls; "
@@ -443,11 +453,25 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
     memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
 }
 
+/* Whether a skip at this call would give a result the caller cannot read
+ * (results.c): then the call runs, and the refusal is counted for the exit report. */
+static int
+skip_refused(const pdi_cb_call_t *call)
+{
+  const cb_site_t *site = (const cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
+  if (site->unskippable == NULL)
+    return 0;
+  const cb_site_t *none = NULL;
+  __atomic_compare_exchange_n(&refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&refused_skips, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
 void
 pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
+  if (entry->registers == NULL || skip_refused(call))
     return;
   entry->skip_value[0] = ret;
   entry->skip_value[1] = 0;
@@ -458,7 +482,7 @@ void
 pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
+  if (entry->registers == NULL || skip_refused(call))
     return;
   memcpy(entry->skip_value, &ret, sizeof ret);
   entry->skipped = 2;
