@@ -1,12 +1,12 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import type {NormalizedConfig} from '../config/index.js';
 
 /** How often one `act` rule saw and changed calls in one process (docs/act.md). */
 export type ActCount = {
 	/** The process the counts are from (a program that forks reports once per process that exits normally). */
 	pid: number;
-	/** Where the rule was written: `FILE:LINE` (compiled configs keep the places of the user's files). */
+	/** Where the rule was written: `FILE:LINE`, or `rules[I]` for a config given in memory. */
 	rule: string;
 	/** The object pattern and the function of the rule. */
 	object: string;
@@ -21,8 +21,8 @@ export type ActCount = {
 export const actReportVariable = 'PDI_ACT_REPORT';
 
 /** Whether a config has `act` rules (and so a report worth reading). */
-export function hasActRules(config: PdiConfig | NormalizedConfig | undefined): boolean {
-	return (config?.rules ?? []).some(rule => 'kind' in rule ? rule.kind === 'act' : 'act' in rule);
+export function hasActRules(config: NormalizedConfig): boolean {
+	return config.rules.some(rule => rule.kind === 'act');
 }
 
 /** Where a launch whose compiled config is `configFile` has its act report. */
@@ -30,8 +30,22 @@ export function actReportFile(configFile: string): string {
 	return path.join(path.dirname(configFile), 'act-report.ndjson');
 }
 
-/** The counts in a report file; none when the file is missing (no process reached its exit). */
-export function readActReport(file: string): ActCount[] {
+/** How a count names the `n`-th act rule of `config`: its place, or its index among the rules. */
+function ruleLabel(config: NormalizedConfig, n: number): string | undefined {
+	const index = config.rules.map((rule, at) => rule.kind === 'act' ? at : -1).filter(at => at >= 0)[n];
+	const rule = index === undefined ? undefined : config.rules[index];
+	if (rule === undefined) {
+		return undefined;
+	}
+
+	return rule.origin ? `${rule.origin.file}:${rule.origin.line}` : `rules[${index}]`;
+}
+
+/**
+ * The counts in a report file, each rule named by its place in `config` (the core knows only the
+ * compiled file); none when the file is missing (no process reached its exit).
+ */
+export function readActReport(file: string, config: NormalizedConfig): ActCount[] {
 	let text: string;
 	try {
 		text = readFileSync(file, 'utf8');
@@ -45,8 +59,8 @@ export function readActReport(file: string): ActCount[] {
 			continue;
 		}
 
-		const {pid, rule, object, function: name, seen, fired} = JSON.parse(line) as ActCount;
-		counts.push({pid, rule, object, function: name, seen, fired});
+		const {pid, rule, index, object, function: name, seen, fired} = JSON.parse(line) as ActCount & {index: number};
+		counts.push({pid, rule: ruleLabel(config, index) ?? rule, object, function: name, seen, fired});
 	}
 
 	return counts;

@@ -15,8 +15,8 @@ export type LaunchVariables = Readonly<Record<string, string | undefined>>;
 export type PreparedLaunch = {
 	/** The program's environment: the caller's plus `LD_PRELOAD`, with a config `PDI_CONFIG`, and the launch's variables. */
 	readonly environment: NodeJS.ProcessEnv;
-	/** The file the act backend writes its counts to, when the config has act rules. */
-	readonly actReport: string | undefined;
+	/** The file the act backend writes its counts to, and the config, when it has act rules. */
+	readonly actReport: {file: string; config: NormalizedConfig} | undefined;
 	/** Removes the compiled config and the core's link, if any; call it when the program has exited. Safe to call twice. */
 	remove(): void;
 };
@@ -37,13 +37,13 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig
 	}
 
 	const result: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(preload.preload, environment['LD_PRELOAD'])};
-	const actReport = prepared !== undefined && hasActRules(config) ? actReportFile(prepared.file) : undefined;
+	const actReport = prepared !== undefined && hasActRules(prepared.config) ? {file: actReportFile(prepared.file), config: prepared.config} : undefined;
 	if (prepared !== undefined) {
 		result['PDI_CONFIG'] = prepared.file;
 	}
 
 	if (actReport !== undefined) {
-		result[actReportVariable] = actReport;
+		result[actReportVariable] = actReport.file;
 	}
 
 	for (const [name, value] of Object.entries(variables)) {

@@ -43,7 +43,7 @@ export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
 	const prepared = prepareConfig(config);
 	const binding = nativeBinding();
 	// The act backend takes the report file from the environment when the session opens, and writes it when it closes.
-	const report = hasActRules(config) ? temporaryDirectory('pdi-act-') : undefined;
+	const report = hasActRules(prepared.config) ? temporaryDirectory('pdi-act-') : undefined;
 	const inherited = process.env[actReportVariable];
 	let session: unknown;
 	try {
@@ -77,7 +77,7 @@ export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
 				return [];
 			}
 
-			const counts = readActReport(actReportFile(path.join(report.path, 'config')));
+			const counts = readActReport(actReportFile(path.join(report.path, 'config')), prepared.config);
 			report.remove();
 			return counts;
 		},

@@ -84,7 +84,7 @@ export function launch(command: string, args: readonly string[] = [], options: L
 
 	const exited = new Promise<LaunchExit>((resolve, reject) => {
 		child.once('exit', (code, signal) => {
-			const act = prepared.actReport === undefined ? [] : readActReport(prepared.actReport);
+			const act = prepared.actReport === undefined ? [] : readActReport(prepared.actReport.file, prepared.actReport.config);
 			cleanup();
 			resolve({code, signal, act});
 		});

@@ -17,6 +17,8 @@ import {temporaryDirectory} from './temporary.js';
 export type PreparedConfig = {
 	/** The compiled file (mode 0600, in a 0700 directory). */
 	readonly file: string;
+	/** The config that was compiled, normalized. */
+	readonly config: NormalizedConfig;
 	/** Removes the file and its directory; safe to call twice. Done at the latest when the process exits. */
 	remove(): void;
 };
@@ -41,7 +43,7 @@ export function prepareConfig(config: PdiConfig | NormalizedConfig): PreparedCon
 	try {
 		const file = path.join(directory.path, 'pdi.cfg');
 		writeFileSync(file, text, {mode: 0o600});
-		return {file, remove: directory.remove};
+		return {file, config: normalized, remove: directory.remove};
 	} catch (error) {
 		directory.remove();
 		throw error;
