@@ -26,7 +26,7 @@
       "src/native/arch/x86_64/callback-handler.S",
       "src/native/callback/callback.c",
       "src/native/callback/plan.c",
-      "src/native/callback/results.c",
+      "src/native/callback/names.c",
       "src/native/config/config.c",
       "src/native/config/lex.c",
       "src/native/config/model.c",

@@ -47,66 +47,6 @@ static pthread_key_t thread_key;
  * allocate on a thread's first access in a dlopened module. */
 static __thread cb_thread_t *current __attribute__((tls_model("initial-exec")));
 
-static const char *const excluded[] = {
-    /* return twice */
-    "setjmp",
-    "_setjmp",
-    "sigsetjmp",
-    "__sigsetjmp",
-    "vfork",
-    "__vfork",
-    "getcontext",
-    "swapcontext",
-    "savectx",
-    "clone",
-    "clone3",
-    /* never return (or leave by jumping) */
-    "exit",
-    "_exit",
-    "_Exit",
-    "quick_exit",
-    "abort",
-    "pthread_exit",
-    "__cxa_throw",
-    "__cxa_rethrow",
-    "_Unwind_Resume",
-    "_Unwind_RaiseException",
-    "__stack_chk_fail",
-    "__chk_fail",
-    "__fortify_fail",
-    "__assert_fail",
-    "__assert_perror_fail",
-    "err",
-    "errx",
-    "verr",
-    "verrx",
-    "longjmp",
-    "_longjmp",
-    "siglongjmp",
-    "__longjmp_chk",
-    "__libc_start_main",
-    "setcontext",
-    /* find their caller by return address */
-    "dlsym",
-    "dlvsym",
-    "dladdr",
-    "dladdr1",
-    "dlopen",
-    "dlmopen",
-    "__tls_get_addr",
-    "__cxa_thread_atexit_impl",
-    NULL,
-};
-
-int
-pdi_cb_excluded(const char *function)
-{
-  for (const char *const *name = excluded; *name != NULL; name++)
-    if (strcmp(*name, function) == 0)
-      return 1;
-  return 0;
-}
-
 static void abandon_top(cb_thread_t *thread);
 
 /* Thread exit: frames it never returned from get their post, abandoned. */
@@ -132,6 +72,7 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     return -1;
   }
   limits = *wanted;
+  pdi_cb_names_build();
   size_t page = (size_t)getauxval(AT_PAGESZ);
   pool_size = (16 + (size_t)limits.max_stubs * stub_size + page - 1) & ~(page - 1);
   size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
@@ -454,7 +395,7 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 }
 
 /* Whether a skip at this call would give a result the caller cannot read
- * (results.c): then the call runs, and the refusal is counted for the exit report. */
+ * (names.c): then the call runs, and the refusal is counted for the exit report. */
 static int
 skip_refused(const pdi_cb_call_t *call)
 {

@@ -2,10 +2,13 @@
  * and the real function behind each. What becomes of a slot (claims, the
  * backend's cb_req, the stub budget) is the caller's, through the sink. */
 #define _GNU_SOURCE
+#include <stdlib.h>
+
 #include "callback.h"
 
 typedef struct site_plan {
   const pdi_objects_t *set;
+  pdi_objects_t definers; /* the set without the excluded objects: lazy slots are resolved in it */
   int (*excluded)(const pdi_object_t *object, void *context);
   void *excluded_context;
   const pdi_cb_sink_t *sink;
@@ -22,6 +25,8 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
   pdi_slot_binding(plan->set, object, slot, &binding);
   if (binding.lazy) {
     pdi_version_req_t req = {slot->version, 0};
+    if (plan->definers.items != plan->set->items)
+      return pdi_resolve_definition(&plan->definers, slot->symbol, &req, NULL, NULL, NULL);
     return pdi_resolve_definition(plan->set, slot->symbol, &req, plan->excluded, plan->excluded_context, NULL);
   }
   if (binding.value == 0 || binding.target == NULL || !pdi_object_in_code(binding.target, binding.value, 1))
@@ -62,7 +67,19 @@ pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
             int (*excluded)(const pdi_object_t *object, void *context), void *excluded_context,
             const pdi_cb_sink_t *sink, void *sink_context)
 {
-  site_plan_t plan = {set, excluded, excluded_context, sink, sink_context, 0};
+  /* Which objects may define a function is asked once per plan, not once per lazy slot and object;
+   * without memory for that list every object is asked each time. */
+  pdi_object_t *definers = malloc((set->count > 0 ? set->count : 1) * sizeof *definers);
+  site_plan_t plan = {set, {definers, 0, set->page_size, {NULL}}, excluded, excluded_context, sink, sink_context, 0};
+  for (unsigned i = 0; definers != NULL && i < set->count; i++)
+    if (excluded == NULL || !excluded(&set->items[i], excluded_context))
+      definers[plan.definers.count++] = set->items[i];
+  if (definers == NULL) {
+    plan.definers = *set;
+    plan.definers.count = 0; /* resolved through `excluded` instead */
+  }
   plan.calls_through_plt = pdi_object_each_slot(object, is_jump_slot, NULL);
-  return pdi_object_each_slot(object, consider_callback_slot, &plan);
+  int stop = pdi_object_each_slot(object, consider_callback_slot, &plan);
+  free(definers);
+  return stop;
 }

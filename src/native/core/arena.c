@@ -48,6 +48,22 @@ pdi_arena_strdup(pdi_arena_t *arena, const char *s)
   return copy;
 }
 
+int
+pdi_array_reserve(pdi_arena_t *arena, pdi_array_t *array, size_t count, size_t item_size)
+{
+  if (array->count + count <= array->capacity)
+    return 0;
+  size_t capacity = array->count + count;
+  void *items = pdi_arena_alloc(arena, capacity * item_size);
+  if (items == NULL)
+    return -1;
+  if (array->count)
+    memcpy(items, array->items, array->count * item_size);
+  array->items = items;
+  array->capacity = capacity;
+  return 0;
+}
+
 void *
 pdi_array_push(pdi_arena_t *arena, pdi_array_t *array, size_t item_size)
 {

@@ -47,6 +47,8 @@ typedef struct pdi_array {
 /* Appends one zeroed item of item_size bytes and returns it, or NULL when the
  * arena cannot grow (the array is then unchanged). */
 PDI_HIDDEN void *pdi_array_push(pdi_arena_t *arena, pdi_array_t *array, size_t item_size);
+/* Room for `count` more items without growing on the way; 0 or -1. */
+PDI_HIDDEN int pdi_array_reserve(pdi_arena_t *arena, pdi_array_t *array, size_t count, size_t item_size);
 
 /* ---- output: a growable byte buffer with JSON helpers */
 
@@ -126,6 +128,9 @@ typedef struct pdi_objects {
   pdi_arena_t arena;
 } pdi_objects_t;
 
+/* How many relocations an object has: a bound for what a pass over its slots collects. */
+PDI_HIDDEN size_t pdi_object_slot_bound(const pdi_object_t *object);
+
 /* Snapshot of every object of the process, in load (search) order;
  * returns 0 or -1 with pdi_error() set. */
 PDI_HIDDEN int pdi_objects_scan(pdi_objects_t *set);
@@ -164,6 +169,10 @@ PDI_HIDDEN int pdi_symbol_spec_parse(const char *spec, char *name_out, size_t na
 /* Finds a defined symbol by name and version through the GNU or SysV hash. */
 PDI_HIDDEN int pdi_object_lookup(const pdi_object_t *object, const char *name, const pdi_version_req_t *req,
                                  unsigned flags, pdi_symbol_ref_t *out);
+/* The same with the name's GNU hash (pdi_gnu_hash) computed once for many objects. */
+PDI_HIDDEN int pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash, int hashed,
+                                        const pdi_version_req_t *req, unsigned flags, pdi_symbol_ref_t *out);
+PDI_HIDDEN uint32_t pdi_gnu_hash(const char *name);
 /* Exact address to defined symbol (used only for reporting). */
 PDI_HIDDEN int pdi_object_symbol_at(const pdi_object_t *object, uintptr_t address, pdi_symbol_ref_t *out);
 PDI_HIDDEN const char *pdi_object_symbol_name(const pdi_object_t *object, size_t index);

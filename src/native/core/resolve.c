@@ -13,6 +13,7 @@ pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_ver
                        int (*excluded)(const pdi_object_t *object, void *context), void *context,
                        const pdi_object_t **definer)
 {
+  uint32_t hash = pdi_gnu_hash(name);
   for (unsigned i = 0; i < set->count; i++) {
     const pdi_object_t *object = &set->items[i];
     if (object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO))
@@ -20,7 +21,7 @@ pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_ver
     if (excluded != NULL && excluded(object, context))
       continue;
     pdi_symbol_ref_t ref;
-    if (!pdi_object_lookup(object, name, req, 0, &ref))
+    if (!pdi_object_lookup_hashed(object, name, hash, 1, req, 0, &ref))
       continue;
     if (definer != NULL)
       *definer = object;

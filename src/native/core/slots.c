@@ -90,6 +90,15 @@ pdi_object_each_slot(const pdi_object_t *object, pdi_slot_visitor visit, void *c
   return stop;
 }
 
+size_t
+pdi_object_slot_bound(const pdi_object_t *object)
+{
+  size_t rel_size = sizeof(ElfW(Rel)), rela_size = sizeof(ElfW(Rela));
+  size_t jmprel = object->jmprel != NULL ? object->jmprelsz / (object->pltrel == DT_RELA ? rela_size : rel_size) : 0;
+  return jmprel + (object->rela != NULL ? object->relasz / rela_size : 0) +
+         (object->rel != NULL ? object->relsz / rel_size : 0);
+}
+
 int
 pdi_slot_in_relro(const pdi_object_t *object, const pdi_slot_t *slot)
 {

@@ -15,25 +15,47 @@ slot_hash(const uintptr_t *slot, size_t capacity)
   return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (capacity - 1);
 }
 
+static int index_slot(pdi_session_t *session, size_t patch);
+
+/* A table for at least `wanted` slots at most half full, the claims re-indexed into it. */
+static int
+grow_index(pdi_session_t *session, size_t wanted)
+{
+  slot_claims_t *claims = &session->claims;
+  size_t capacity = claims->index_capacity ? claims->index_capacity : 256;
+  while (wanted * 2 > capacity)
+    capacity *= 2;
+  if (capacity == claims->index_capacity)
+    return 0;
+  size_t *table = pdi_arena_alloc(&session->arena, capacity * sizeof *table);
+  if (table == NULL)
+    return -1;
+  memset(table, 0, capacity * sizeof *table);
+  size_t *old = claims->index;
+  size_t old_capacity = claims->index_capacity;
+  claims->index = table;
+  claims->index_capacity = capacity;
+  claims->index_count = 0;
+  for (size_t i = 0; i < old_capacity; i++)
+    if (old[i] != 0 && index_slot(session, old[i] - 1) != 0)
+      return -1;
+  return 0;
+}
+
+int
+pdi_claims_reserve(pdi_session_t *session, size_t count)
+{
+  if (pdi_array_reserve(&session->arena, &session->claims.patches, count, sizeof(owned_patch_t)) != 0)
+    return -1;
+  return grow_index(session, session->claims.index_count + count);
+}
+
 static int
 index_slot(pdi_session_t *session, size_t patch)
 {
   slot_claims_t *claims = &session->claims;
-  if ((claims->index_count + 1) * 2 > claims->index_capacity) {
-    size_t capacity = claims->index_capacity ? claims->index_capacity * 2 : 256;
-    size_t *table = pdi_arena_alloc(&session->arena, capacity * sizeof *table);
-    if (table == NULL)
-      return -1;
-    memset(table, 0, capacity * sizeof *table);
-    size_t *old = claims->index;
-    size_t old_capacity = claims->index_capacity;
-    claims->index = table;
-    claims->index_capacity = capacity;
-    claims->index_count = 0;
-    for (size_t i = 0; i < old_capacity; i++)
-      if (old[i] != 0)
-        index_slot(session, old[i] - 1);
-  }
+  if ((claims->index_count + 1) * 2 > claims->index_capacity && grow_index(session, claims->index_count + 1) != 0)
+    return -1;
   uintptr_t *slot = claimed_patch(session, patch)->patch.slot;
   size_t at = slot_hash(slot, claims->index_capacity);
   while (claims->index[at] != 0 && claimed_patch(session, claims->index[at] - 1)->patch.slot != slot)
@@ -177,7 +199,13 @@ add_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
   owned->patch = *patch;
   owned->rule = rule_index;
   owned->object_base = object->base;
-  owned->object_path = pdi_arena_strdup(&session->arena, object->path);
+  /* Claims come object by object: the previous claim's copy of the path is usually this one. */
+  const owned_patch_t *previous = claimed_count(session) > 1 ? claimed_patch(session, claimed_count(session) - 2)
+                                                             : NULL;
+  owned->object_path = previous != NULL && previous->object_base == object->base &&
+                               strcmp(previous->object_path, object->path) == 0
+                           ? previous->object_path
+                           : pdi_arena_strdup(&session->arena, object->path);
   active->slots++;
   if (index_slot(session, claimed_count(session) - 1) != 0)
     return pdi_rule_error(active, "out of memory");

@@ -136,6 +136,9 @@ typedef struct callback_plan {
   active_rule_t *active;
   pdi_array_t sites; /* callback_site_t */
   int failed;
+  const char *object_path; /* copies kept by every site of the object */
+  const pdi_object_t *callee;
+  const char *callee_path;
 } callback_plan_t;
 
 static pdi_cb_admission_t
@@ -163,9 +166,14 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
   callback_plan_t *plan = context;
   pdi_arena_t *arena = &plan->session->arena;
   const pdi_object_t *callee = pdi_objects_containing(plan->set, target);
-  pdi_cb_site_t site = {pdi_arena_strdup(arena, object->path), pdi_arena_strdup(arena, slot->symbol),
-                        slot->version ? pdi_arena_strdup(arena, slot->version) : NULL,
-                        callee ? pdi_arena_strdup(arena, callee->path) : NULL};
+  if (plan->object_path == NULL)
+    plan->object_path = pdi_arena_strdup(arena, object->path);
+  if (callee != plan->callee) {
+    plan->callee = callee;
+    plan->callee_path = callee ? pdi_arena_strdup(arena, callee->path) : NULL;
+  }
+  pdi_cb_site_t site = {plan->object_path, pdi_arena_strdup(arena, slot->symbol),
+                        slot->version ? pdi_arena_strdup(arena, slot->version) : NULL, plan->callee_path};
   int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
   if (event <= 0)
     return 0;
@@ -185,7 +193,11 @@ plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
 {
   static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site};
   active_rule_t *active = &session->rules[rule_index];
-  callback_plan_t plan = {session, set, active, {NULL, 0, 0}, 0};
+  callback_plan_t plan = {session, set, active, {NULL, 0, 0}, 0, NULL, NULL, NULL};
+  size_t bound = pdi_object_slot_bound(object);
+  if (pdi_array_reserve(&session->arena, &plan.sites, bound, sizeof(callback_site_t)) != 0 ||
+      pdi_claims_reserve(session, bound) != 0)
+    return pdi_rule_error(active, "out of memory");
   pdi_cb_plan(set, object, pdi_is_any_backend, session, &sink, &plan);
   if (plan.failed)
     return -1;

@@ -115,6 +115,8 @@ PDI_HIDDEN const owned_patch_t *pdi_claims_find(const pdi_session_t *session, ui
  * of any open session claims it; a duplicate counts as shared. 0 or -1. */
 PDI_HIDDEN int pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
                          const pdi_patch_t *patch);
+/* Room for `count` more claims (array and index) without growing on the way. */
+PDI_HIDDEN int pdi_claims_reserve(pdi_session_t *session, size_t count);
 /* Drops every claim from the `count`th on (a rolled-back rule, an undo). */
 PDI_HIDDEN void pdi_claims_truncate(pdi_session_t *session, size_t count);
 /* Drops the claims in objects that were unloaded (dlclose). */

@@ -1,0 +1,141 @@
+/* Functions the callback mechanism knows by name: those that never get a
+ * stub (they return twice, never return, or find their caller by return
+ * address), and those whose result a skipped call cannot give. Both are
+ * hashed once, at prepare: the planner asks for every import of an object
+ * (an install over 1,200 imports must stay cheap), and a skip asks from a
+ * hook, where nothing may call libc. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <string.h>
+
+#include "callback.h"
+
+static const char *const excluded[] = {
+    /* return twice */
+    "setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp", "vfork", "__vfork", "getcontext", "swapcontext", "savectx",
+    "clone", "clone3",
+    /* never return (or leave by jumping) */
+    "exit", "_exit", "_Exit", "quick_exit", "abort", "pthread_exit", "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume",
+    "_Unwind_RaiseException", "__stack_chk_fail", "__chk_fail", "__fortify_fail", "__assert_fail",
+    "__assert_perror_fail", "err", "errx", "verr", "verrx", "longjmp", "_longjmp", "siglongjmp", "__longjmp_chk",
+    "__libc_start_main", "setcontext",
+    /* find their caller by return address */
+    "dlsym", "dlvsym", "dladdr", "dladdr1", "dlopen", "dlmopen", "__tls_get_addr", "__cxa_thread_atexit_impl", NULL};
+
+/* pdi_skip_int and pdi_skip_double fill one integer or one floating-point
+ * return register; a structure (in memory through a hidden pointer, which
+ * an i386 callee also pops, or in two registers), a long double (x87 st0,
+ * or binary128 on aarch64) or a complex value is none of those. pdi knows
+ * no types: these are the C library's and libm's functions of that kind. */
+static const char *const aggregates[] = {"div", "ldiv", "lldiv", "imaxdiv", NULL};
+static const char *const long_doubles[] = {
+    "strtold", "wcstold", "strtold_l", "wcstold_l", "__strtold_internal", "__wcstold_internal", "__strtold_l", NULL};
+/* libm functions whose long double variant is NAME + "l". */
+static const char *const libm_functions[] = {
+    "acos",  "acosh",     "asin",   "asinh", "atan",   "atan2", "atanh",     "cbrt",      "ceil",        "copysign",
+    "cos",   "cosh",      "erf",    "erfc",  "exp",    "exp10", "exp2",      "expm1",     "fabs",        "fdim",
+    "floor", "fma",       "fmax",   "fmin",  "fmod",   "frexp", "gamma",     "hypot",     "ldexp",       "lgamma",
+    "log",   "log10",     "log1p",  "log2",  "logb",   "modf",  "nan",       "nearbyint", "nextafter",   "nexttoward",
+    "pow",   "remainder", "remquo", "rint",  "round",  "scalb", "scalbln",   "scalbn",    "significand", "sin",
+    "sinh",  "sqrt",      "tan",    "tanh",  "tgamma", "trunc", "roundeven", "fmaxmag",   "fminmag",     NULL};
+/* C99 complex functions with a complex result, in their double, float and long double forms. */
+static const char *const complex_functions[] = {"cacos", "cacosh", "casin", "casinh", "catan", "catanh", "ccos",
+                                                "ccosh", "cexp",   "clog",  "clog10", "conj",  "cpow",   "cproj",
+                                                "csin",  "csinh",  "csqrt", "ctan",   "ctanh", NULL};
+
+enum { KIND_EXCLUDED = 1, KIND_STRUCTURE, KIND_LONG_DOUBLE, KIND_COMPLEX };
+static const char *const kind_names[] = {NULL, NULL, "a structure", "a long double", "a complex value"};
+
+#define SET_SLOTS 512 /* a power of two, well above the ~250 names */
+#define NAME_ROOM 24
+
+typedef struct known_name {
+  char name[NAME_ROOM];
+  unsigned char kind;
+} known_name_t;
+
+static known_name_t names[SET_SLOTS];
+static int built;
+
+static uint32_t
+name_hash(const char *name)
+{
+  uint32_t hash = 2166136261u;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+    hash = (hash ^ *c) * 16777619u;
+  return hash;
+}
+
+static int
+same_name(const char *a, const char *b)
+{
+  while (*a != '\0' && *a == *b)
+    a++, b++;
+  return *a == *b;
+}
+
+static void
+add_name(const char *name, const char *suffix, unsigned char kind)
+{
+  char full[NAME_ROOM];
+  size_t used = 0;
+  for (const char *part = name; *part != '\0' && used < NAME_ROOM - 2; part++)
+    full[used++] = *part;
+  for (const char *part = suffix; *part != '\0' && used < NAME_ROOM - 1; part++)
+    full[used++] = *part;
+  full[used] = '\0';
+  for (uint32_t at = name_hash(full) & (SET_SLOTS - 1);; at = (at + 1) & (SET_SLOTS - 1)) {
+    if (names[at].kind == 0) {
+      memcpy(names[at].name, full, used + 1);
+      names[at].kind = kind;
+      return;
+    }
+    if (same_name(names[at].name, full))
+      return; /* the first kind stays */
+  }
+}
+
+static void
+add_names(const char *const *list, const char *suffix, unsigned char kind)
+{
+  for (const char *const *name = list; *name != NULL; name++)
+    add_name(*name, suffix, kind);
+}
+
+void
+pdi_cb_names_build(void)
+{
+  if (built)
+    return;
+  add_names(excluded, "", KIND_EXCLUDED);
+  add_names(aggregates, "", KIND_STRUCTURE);
+  add_names(long_doubles, "", KIND_LONG_DOUBLE);
+  add_names(libm_functions, "l", KIND_LONG_DOUBLE);
+  add_names(complex_functions, "", KIND_COMPLEX);
+  add_names(complex_functions, "f", KIND_COMPLEX);
+  add_names(complex_functions, "l", KIND_COMPLEX);
+  built = 1;
+}
+
+static int
+kind_of(const char *function)
+{
+  for (uint32_t at = name_hash(function) & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
+    if (same_name(names[at].name, function))
+      return names[at].kind;
+  return 0;
+}
+
+int
+pdi_cb_excluded(const char *function)
+{
+  pdi_cb_names_build();
+  return kind_of(function) == KIND_EXCLUDED;
+}
+
+const char *
+pdi_cb_unskippable(const char *function)
+{
+  pdi_cb_names_build(); /* done at prepare, before any hook can skip */
+  return kind_names[kind_of(function)];
+}
