@@ -107,6 +107,10 @@ PDI_HIDDEN int pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t 
 /* The handler for this CPU (a port may have variants by CPU feature); 0 when
  * the port has no handler yet. */
 PDI_HIDDEN uintptr_t pdi_arch_handler(void);
+/* Why this process cannot take callback stubs, or NULL: a hardware shadow
+ * stack (x86 CET, arm64 GCS) would kill it at the handler's first return,
+ * which goes back to the caller by a jump. */
+PDI_HIDDEN const char *pdi_arch_callback_blocker(void);
 
 /* The port's callback-frame.h, shared with its callback-handler.S. */
 #if defined(__x86_64__)

@@ -65,6 +65,11 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
 {
   if (prepared)
     return 0;
+  const char *blocker = pdi_arch_callback_blocker();
+  if (blocker != NULL) {
+    pdi_set_error("callback refused: %s", blocker);
+    return -1;
+  }
   size_t stub_size = pdi_arch_stub_size();
   uintptr_t handler = pdi_arch_handler();
   if (stub_size == 0 || handler == 0) {

@@ -1,6 +1,7 @@
 #if defined(__aarch64__)
 #define _GNU_SOURCE
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "../arch.h"
 
@@ -31,6 +32,18 @@ pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer
   };
   memcpy(at, code, sizeof code);
   return 0;
+}
+
+/* PR_GET_SHADOW_STACK_STATUS (Linux 6.13+, arm64 GCS): bit 0 set when the
+ * thread runs on a guarded control stack. Older kernels fail the call. */
+const char *
+pdi_arch_callback_blocker(void)
+{
+  unsigned long status = 0;
+  if (prctl(74, &status, 0, 0, 0) == 0 && (status & 1u))
+    return "this process runs with a guarded control stack (arm64 GCS), which the callback handler's return by "
+           "jump would break";
+  return NULL;
 }
 
 uintptr_t

@@ -31,6 +31,13 @@ pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer
   return 0;
 }
 
+/* Linux has no user shadow stacks for 32-bit processes. */
+const char *
+pdi_arch_callback_blocker(void)
+{
+  return NULL;
+}
+
 uintptr_t
 pdi_arch_handler(void)
 {

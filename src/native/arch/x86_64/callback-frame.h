@@ -11,17 +11,23 @@
 #define CB_FRAME_SITE 64
 #define CB_FRAME_TARGET 72
 #define CB_FRAME_VECTORS 80
-#define CB_FRAME_VECTOR_STRIDE 32
-#define CB_FRAME_UPPER 336
-#define CB_FRAME_SIZE 344
+#define CB_FRAME_VECTOR_STRIDE 64 /* room for a zmm register */
+#define CB_FRAME_UPPER 592        /* which widths were saved: CB_SAVED_* */
+#define CB_FRAME_OPMASK 600       /* k0-k7 */
+#define CB_FRAME_SIZE 664         /* 8 mod 16: rsp is 16-aligned at the C calls */
+
+#define CB_SAVED_YMM 1
+#define CB_SAVED_ZMM 2
+#define CB_SAVED_OPMASK 4
 
 #define CB_RETURN_RAX 0
 #define CB_RETURN_RDX 8
 #define CB_RETURN_XMM0 16
-#define CB_RETURN_XMM1 32
-#define CB_RETURN_X87 48
-#define CB_RETURN_X87_TOP 80
-#define CB_RETURN_SIZE 96
+#define CB_RETURN_XMM1 80
+#define CB_RETURN_X87 144
+#define CB_RETURN_X87_TOP 176
+#define CB_RETURN_UPPER 184
+#define CB_RETURN_SIZE 192
 
 /* rdi rsi rdx rcx r8 r9 carry integer arguments; the rest are on the
  * caller's stack above the return address. */

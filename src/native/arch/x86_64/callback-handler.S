@@ -4,12 +4,12 @@
  * A stub jumps here with the site index in r11d and the caller's return
  * address on top of the stack. The handler saves every argument register
  * (rdi rsi rdx rcx r8 r9, rax for the variadic vector count, r10, and the
- * vector registers 0-7 whole: ymm when the CPU has AVX, since hooks may run
- * AVX code whose vzeroupper would clear their upper halves), runs the C pre
+ * vector registers 0-7 whole: ymm or zmm when their upper halves are live,
+ * since hooks may run AVX code whose vzeroupper would clear them), runs the C pre
  * path, restores them exactly, then drops the return address (kept on the
  * thread's callback stack) and calls the real function: the callee sees the
  * caller's stack pointer and stack arguments exactly as the caller left
- * them. On return it saves rax, rdx, xmm0, xmm1 and the x87 state, runs the
+ * them. On return it saves rax, rdx, vector registers 0 and 1 whole and the x87 state, runs the
  * C post path, restores them and jumps back to the caller.
  *
  * While the real function runs, rbx points at the call's callback stack
@@ -51,10 +51,35 @@ pdi_cb_handlers_begin:
 	\move CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()7
 .endm
 
+/* Which widths XINUSE (XGETBV with ECX=1) says are live, as CB_SAVED_*
+ * bits in \flags(%rsp); eax, ecx and edx are free (saved before). */
+.macro LIVE_WIDTHS flags, avx512
+	movl $1, %ecx
+	xgetbv
+	xorl %ecx, %ecx
+	testb $4, %al
+	jz 10f
+	orl $CB_SAVED_YMM, %ecx
+10:
+.ifc \avx512, yes
+	testb $0xc0, %al
+	jz 11f
+	orl $CB_SAVED_ZMM, %ecx
+11:
+	testb $0x20, %al
+	jz 12f
+	orl $CB_SAVED_OPMASK, %ecx
+12:
+.endif
+	movq %rcx, \flags(%rsp)
+.endm
+
 /* sse: xmm only. avx: ymm whole, upper halves cleared while C runs.
- * avx_inuse: ymm only when XINUSE says the upper halves hold something
- * (XGETBV with ECX=1); otherwise xmm, and the upper state is never made
- * dirty, which would slow every later SSE instruction of the program. */
+ * avx_inuse: ymm only when XINUSE says the upper halves hold something;
+ * otherwise xmm, and the upper state is never made dirty, which would slow
+ * every later SSE instruction of the program. avx512_inuse: the same, and
+ * zmm whole when their upper halves are live (an __m512 argument), the
+ * opmask registers when they are (hooks may use them). */
 .macro SAVE_VECTORS variant
 .ifc \variant, sse
 	STORE8 movdqu, xmm
@@ -64,16 +89,41 @@ pdi_cb_handlers_begin:
 	vzeroupper
 .endif
 .ifc \variant, avx_inuse
-	movl $1, %ecx
-	xgetbv
-	testb $4, %al
+	LIVE_WIDTHS CB_FRAME_UPPER, no
+	testl $CB_SAVED_YMM, %ecx
 	jnz 5f
-	movq $0, CB_FRAME_UPPER(%rsp)
 	STORE8 movdqu, xmm
 	jmp 6f
 5:
-	movq $1, CB_FRAME_UPPER(%rsp)
 	STORE8 vmovdqu, ymm
+	vzeroupper
+6:
+.endif
+.ifc \variant, avx512_inuse
+	LIVE_WIDTHS CB_FRAME_UPPER, yes
+	testl $CB_SAVED_OPMASK, %ecx
+	jz 13f
+	kmovq %k0, CB_FRAME_OPMASK+0(%rsp)
+	kmovq %k1, CB_FRAME_OPMASK+8(%rsp)
+	kmovq %k2, CB_FRAME_OPMASK+16(%rsp)
+	kmovq %k3, CB_FRAME_OPMASK+24(%rsp)
+	kmovq %k4, CB_FRAME_OPMASK+32(%rsp)
+	kmovq %k5, CB_FRAME_OPMASK+40(%rsp)
+	kmovq %k6, CB_FRAME_OPMASK+48(%rsp)
+	kmovq %k7, CB_FRAME_OPMASK+56(%rsp)
+13:
+	testl $CB_SAVED_ZMM, %ecx
+	jnz 14f
+	testl $CB_SAVED_YMM, %ecx
+	jnz 5f
+	STORE8 movdqu, xmm
+	jmp 6f
+5:
+	STORE8 vmovdqu, ymm
+	vzeroupper
+	jmp 6f
+14:
+	STORE8 vmovdqu64, zmm
 	vzeroupper
 6:
 .endif
@@ -87,14 +137,116 @@ pdi_cb_handlers_begin:
 	LOAD8 vmovdqu, ymm
 .endif
 .ifc \variant, avx_inuse
-	cmpq $0, CB_FRAME_UPPER(%rsp)
-	jne 7f
+	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
+	jnz 7f
 	LOAD8 movdqu, xmm
 	jmp 8f
 7:
 	LOAD8 vmovdqu, ymm
 8:
 .endif
+.ifc \variant, avx512_inuse
+	testq $CB_SAVED_OPMASK, CB_FRAME_UPPER(%rsp)
+	jz 15f
+	kmovq CB_FRAME_OPMASK+0(%rsp), %k0
+	kmovq CB_FRAME_OPMASK+8(%rsp), %k1
+	kmovq CB_FRAME_OPMASK+16(%rsp), %k2
+	kmovq CB_FRAME_OPMASK+24(%rsp), %k3
+	kmovq CB_FRAME_OPMASK+32(%rsp), %k4
+	kmovq CB_FRAME_OPMASK+40(%rsp), %k5
+	kmovq CB_FRAME_OPMASK+48(%rsp), %k6
+	kmovq CB_FRAME_OPMASK+56(%rsp), %k7
+15:
+	testq $CB_SAVED_ZMM, CB_FRAME_UPPER(%rsp)
+	jnz 16f
+	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
+	jnz 7f
+	LOAD8 movdqu, xmm
+	jmp 8f
+7:
+	LOAD8 vmovdqu, ymm
+	jmp 8f
+16:
+	LOAD8 vmovdqu64, zmm
+8:
+.endif
+.endm
+
+/* The result registers xmm0 and xmm1 (a vector result's whole width, as
+ * for the arguments) around the post path. */
+.macro SAVE_RESULTS variant
+.ifc \variant, sse
+	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
+	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
+.endif
+.ifc \variant, avx
+	vmovdqu %ymm0, CB_RETURN_XMM0(%rsp)
+	vmovdqu %ymm1, CB_RETURN_XMM1(%rsp)
+	vzeroupper
+.endif
+.ifc \variant, avx_inuse
+	LIVE_WIDTHS CB_RETURN_UPPER, no
+	SAVE_RESULT_WIDTHS
+.endif
+.ifc \variant, avx512_inuse
+	LIVE_WIDTHS CB_RETURN_UPPER, yes
+	SAVE_RESULT_WIDTHS
+.endif
+.endm
+
+.macro SAVE_RESULT_WIDTHS
+	testl $CB_SAVED_ZMM, %ecx
+	jnz 18f
+	testl $CB_SAVED_YMM, %ecx
+	jnz 17f
+	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
+	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
+	jmp 19f
+17:
+	vmovdqu %ymm0, CB_RETURN_XMM0(%rsp)
+	vmovdqu %ymm1, CB_RETURN_XMM1(%rsp)
+	vzeroupper
+	jmp 19f
+18:
+	vmovdqu64 %zmm0, CB_RETURN_XMM0(%rsp)
+	vmovdqu64 %zmm1, CB_RETURN_XMM1(%rsp)
+	vzeroupper
+19:
+.endm
+
+.macro RESTORE_RESULTS variant
+.ifc \variant, sse
+	movdqu CB_RETURN_XMM1(%rsp), %xmm1
+	movdqu CB_RETURN_XMM0(%rsp), %xmm0
+.endif
+.ifc \variant, avx
+	vmovdqu CB_RETURN_XMM1(%rsp), %ymm1
+	vmovdqu CB_RETURN_XMM0(%rsp), %ymm0
+.endif
+.ifc \variant, avx_inuse
+	RESTORE_RESULT_WIDTHS
+.endif
+.ifc \variant, avx512_inuse
+	RESTORE_RESULT_WIDTHS
+.endif
+.endm
+
+.macro RESTORE_RESULT_WIDTHS
+	testq $CB_SAVED_ZMM, CB_RETURN_UPPER(%rsp)
+	jnz 21f
+	testq $CB_SAVED_YMM, CB_RETURN_UPPER(%rsp)
+	jnz 20f
+	movdqu CB_RETURN_XMM1(%rsp), %xmm1
+	movdqu CB_RETURN_XMM0(%rsp), %xmm0
+	jmp 22f
+20:
+	vmovdqu CB_RETURN_XMM1(%rsp), %ymm1
+	vmovdqu CB_RETURN_XMM0(%rsp), %ymm0
+	jmp 22f
+21:
+	vmovdqu64 CB_RETURN_XMM1(%rsp), %zmm1
+	vmovdqu64 CB_RETURN_XMM0(%rsp), %zmm0
+22:
 .endm
 
 /* The integer argument registers back from the frame. */
@@ -156,8 +308,7 @@ pdi_cb_handlers_begin:
 	.cfi_escape 0x16, 0x07, 0x03, 0x77, (CB_RETURN_SIZE & 0x7f) | 0x80, CB_RETURN_SIZE >> 7
 	movq %rax, CB_RETURN_RAX(%rsp)
 	movq %rdx, CB_RETURN_RDX(%rsp)
-	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
-	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
+	SAVE_RESULTS \variant
 	/* The x87 stack holds a long double result (TOP 7) or a complex one
 	 * (TOP 6); it must be empty while C code runs, so those are popped here
 	 * and pushed back below. fnsave would do the same at ten times the cost. */
@@ -184,8 +335,7 @@ pdi_cb_handlers_begin:
 4:
 	fldt CB_RETURN_X87(%rsp)
 3:
-	movdqu CB_RETURN_XMM1(%rsp), %xmm1
-	movdqu CB_RETURN_XMM0(%rsp), %xmm0
+	RESTORE_RESULTS \variant
 	movq CB_RETURN_RDX(%rsp), %rdx
 	movq CB_RETURN_RAX(%rsp), %rax
 	addq $CB_RETURN_SIZE, %rsp
@@ -211,6 +361,7 @@ pdi_cb_handlers_begin:
 	HANDLER pdi_cb_handler_sse, sse
 	HANDLER pdi_cb_handler_avx, avx
 	HANDLER pdi_cb_handler_avx_inuse, avx_inuse
+	HANDLER pdi_cb_handler_avx512_inuse, avx512_inuse
 
 /* What a skipped call runs instead of the real function (pdi_skip_int,
  * pdi_skip_double): the value the pre hook gave, from the entry in rbx. */

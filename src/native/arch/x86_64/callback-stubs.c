@@ -1,12 +1,15 @@
 #if defined(__x86_64__)
 #define _GNU_SOURCE
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../arch.h"
 
 extern void pdi_cb_handler_sse(void) __attribute__((visibility("hidden")));
 extern void pdi_cb_handler_avx(void) __attribute__((visibility("hidden")));
 extern void pdi_cb_handler_avx_inuse(void) __attribute__((visibility("hidden")));
+extern void pdi_cb_handler_avx512_inuse(void) __attribute__((visibility("hidden")));
 
 size_t
 pdi_arch_stub_size(void)
@@ -35,24 +38,43 @@ pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer
   return 0;
 }
 
+/* ARCH_SHSTK_STATUS (Linux 6.6+): bit 0 set when the thread runs on a
+ * shadow stack. Older kernels fail the call: no shadow stack then. */
+const char *
+pdi_arch_callback_blocker(void)
+{
+  unsigned long features = 0;
+  if (syscall(SYS_arch_prctl, 0x5005, &features) == 0 && (features & 1u))
+    return "this process runs with CET shadow stacks (glibc.cpu.x86_shstk), which the callback handler's return "
+           "by jump would break";
+  return NULL;
+}
+
 /* The ymm variants when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
  * and XCR0 enables SSE and AVX state); the one that looks at XINUSE first
- * where the CPU can tell. */
+ * where the CPU can tell, and with AVX-512 (CPUID.7:EBX.AVX512F, XCR0
+ * opmask and zmm state) the one that saves zmm and opmask registers too. */
 uintptr_t
 pdi_arch_handler(void)
 {
   unsigned eax, ebx, ecx, edx;
   __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
   int avx = (ecx & (1u << 27)) && (ecx & (1u << 28));
+  unsigned xcr0 = 0;
   if (avx) {
-    unsigned low, high;
-    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
-    avx = (low & 6u) == 6u;
+    unsigned high;
+    __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(high) : "c"(0));
+    avx = (xcr0 & 6u) == 6u;
   }
   if (!avx)
     return (uintptr_t)&pdi_cb_handler_sse;
   /* XGETBV with ECX=1 (XINUSE): CPUID.(EAX=0DH,ECX=1):EAX bit 2. */
   __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0xd), "c"(1));
-  return (eax & 4u) ? (uintptr_t)&pdi_cb_handler_avx_inuse : (uintptr_t)&pdi_cb_handler_avx;
+  int xinuse = (eax & 4u) != 0;
+  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(0));
+  int avx512 = (ebx & (1u << 16)) && (xcr0 & 0xe0u) == 0xe0u;
+  if (xinuse && avx512)
+    return (uintptr_t)&pdi_cb_handler_avx512_inuse;
+  return xinuse ? (uintptr_t)&pdi_cb_handler_avx_inuse : (uintptr_t)&pdi_cb_handler_avx;
 }
 #endif
