@@ -202,3 +202,14 @@ test('hooks change calls: an argument in a register and on the stack, a skipped 
 	].join('\n'));
 	t.regex(run.stderr, /callback: 1 skipped calls refused, which ran instead \(ldiv returns a structure, which pdi_skip_\* cannot give\)/);
 });
+
+test('a rule\'s own handler gets every call of its sites and reaches the real functions with every argument in place', async t => {
+	const expected = await bare(cbprog, ['change']);
+	const handlerBackend = `backend h = ${path.join(directory, 'cb-handler-backend.so')}`;
+	const run = await runPreloaded(cbprog, ['change'], writeConfig([handlerBackend, 'callback $main * h count_handler'], ['cb_allow_handler = on']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	// cbprog change calls cb_add8 twice, cb_set_errno, cb_trace_a and cb_trace_b: the backend takes the cb_* imports.
+	t.regex(run.stderr, /^handler: 5 calls$/m);
+});
+

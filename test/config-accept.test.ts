@@ -55,7 +55,7 @@ const cases: Case[] = [
 	{what: 'a truncated file', entry: 'c.json', accepted: false, files: {'c.json': '{"options": {"maxThreads": 3'}},
 	{what: 'a rule whose backend is not declared', entry: 'c.json', accepted: false, files: {'c.json': '{"rules": [{"redefine": {"function": "getpid", "backend": "x", "wrapper": "w"}}]}'}},
 	{what: 'an object pattern with # and blanks', entry: 'c.json', accepted: true, files: {'c.json': '{"backends": [{"name": "t", "library": "trace"}], "rules": [{"callback": {"object": "/opt/#1 lib/libx.so", "backend": "t"}}]}'}},
-	{what: 'a callback handler of its own', entry: 'c.json', accepted: false, files: {'c.json': '{"options": {"cbAllowHandler": true}, "backends": [{"name": "t", "library": "trace"}], "rules": [{"callback": {"object": "libfix.so", "backend": "t", "handler": "pdi_be_pre_cb"}}]}'}},
+	{what: 'a callback handler its backend does not define', entry: 'c.json', accepted: false, files: {'c.json': '{"options": {"cbAllowHandler": true}, "backends": [{"name": "t", "library": "trace"}], "rules": [{"callback": {"object": "libfix.so", "backend": "t", "handler": "no_such_handler"}}]}'}},
 ];
 
 for (const {what, files, entry, accepted} of cases) {

@@ -104,9 +104,9 @@ const warned: Array<[string, Record<string, string>, string, RegExp[], string | 
 	], '105'],
 	['a backend library that is not an ELF file', {'package.json': JSON.stringify({name: 'not-a-backend', description: 'a text file long enough to have an ELF header\'s size'}), 'sub/w.cfg': 'on_error = warn\nbackend text = ../package.json\n'}, 'sub/w.cfg',
 		[/^pdi: warning: \S+sub\/w\.cfg:2:1: backend 'text': cannot load (\S+package\.json): \1: invalid ELF header \(backend skipped\)$/], '5'],
-	['a callback backend without hooks and a handler of its own', {'w.cfg': 'on_error = warn\ncb_allow_handler = on\nbackend c = count\nbackend t = trace\ncallback $main * c\ncallback libfix.so * t pdi_be_pre_cb\n'}, 'w.cfg', [
+	['a callback backend without hooks and a handler its backend does not define', {'w.cfg': 'on_error = warn\ncb_allow_handler = on\nbackend c = count\nbackend t = trace\ncallback $main * c\ncallback libfix.so * t no_such_handler\n'}, 'w.cfg', [
 		/^pdi: warning: \S+w\.cfg:5:1: callback \$main: backend 'c' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB \(rule skipped\)$/,
-		/^pdi: warning: \S+w\.cfg:6:1: callback libfix\.so: handler 'pdi_be_pre_cb': this version of pdi has only the generic callback handler \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:6:1: callback libfix\.so: handler 'no_such_handler' is not defined by t \(\S+pdi-backend-trace\.so\) \(rule skipped\)$/,
 	], '5'],
 ];
 

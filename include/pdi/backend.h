@@ -85,15 +85,24 @@ PDI_HELPER double pdi_ret_double(const pdi_cb_call_t *call);
  *            `ret`, and errno as the pre hook left it; post still runs.
  *   in post: pdi_set_ret_int, pdi_set_ret_double replace the return value
  *            (pdi_set_ret_double only for a function that returns one).
- * A call nobody changes is restored exactly. Skipping a function that
- * returns a structure in memory is not supported (the caller would read
- * garbage, and on i386 its stack would be off by the hidden pointer). */
+ * A call nobody changes is restored exactly. A skip that cannot give the
+ * function's result (a structure, a long double, a complex value) is
+ * refused for the C library's and libm's functions, and the call runs. */
 PDI_HELPER void pdi_set_arg_int(pdi_cb_call_t *call, unsigned i, uintptr_t value);
 PDI_HELPER void pdi_set_arg_double(pdi_cb_call_t *call, unsigned i, double value);
 PDI_HELPER void pdi_skip_int(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HELPER void pdi_skip_double(pdi_cb_call_t *call, double ret);
 PDI_HELPER void pdi_set_ret_int(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HELPER void pdi_set_ret_double(pdi_cb_call_t *call, double ret);
+
+/* A rule's own generic handler (a callback rule's 5th field, allowed by
+ * cb_allow_handler; docs/backends.md, "Your own handler"): the stubs of the
+ * rule's sites jump to it with the caller's return address and arguments in
+ * place and the site's number where each architecture says (x86-64: r11d;
+ * aarch64: w16; i386: the stack word below the return address). This gives
+ * that site's real function. Safe to call from a handler: no lock, no
+ * allocation. */
+PDI_HELPER void *pdi_cb_target(unsigned site);
 
 #ifdef __cplusplus
 }

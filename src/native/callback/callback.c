@@ -33,6 +33,8 @@ static pdi_cb_limits_t limits;
 static int prepared;
 static unsigned char *pool;
 static size_t pool_size;
+static size_t pool_page;     /* stubs come in groups of a page, each followed by a page of their handler words */
+static unsigned group_stubs; /* stubs per group */
 static unsigned stub_count;
 static unsigned used_stubs;
 static cb_site_t *sites;
@@ -60,6 +62,51 @@ release_thread(void *slot)
   __atomic_store_n(&thread->in_use, 0, __ATOMIC_RELEASE);
 }
 
+static unsigned char *
+stub_at(unsigned index)
+{
+  return pool + (size_t)(index / group_stubs) * 2 * pool_page + (size_t)(index % group_stubs) * pdi_arch_stub_size();
+}
+
+/* Where stub `index` finds the handler it jumps to: the generic one, or a rule's own. */
+static uintptr_t *
+handler_word(unsigned index)
+{
+  return (uintptr_t *)(pool + (size_t)(index / group_stubs) * 2 * pool_page + pool_page) + index % group_stubs;
+}
+
+/* The stubs, written once and then only executed; each jumps through its own
+ * handler word (in a page of its group that stays writable, as a GOT does),
+ * which holds the generic handler until a rule names its own. */
+static int
+map_stub_pool(uintptr_t handler, size_t stub_size)
+{
+  pool_page = (size_t)getauxval(AT_PAGESZ);
+  group_stubs = (unsigned)(pool_page / stub_size);
+  size_t groups = (limits.max_stubs + group_stubs - 1) / group_stubs;
+  pool_size = groups * 2 * pool_page;
+  pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pool == MAP_FAILED) {
+    pdi_set_error("cannot map %u callback stubs", limits.max_stubs);
+    return -1;
+  }
+  stub_count = limits.max_stubs;
+  for (unsigned i = 0; i < stub_count; i++) {
+    *handler_word(i) = handler;
+    if (pdi_arch_write_stub(stub_at(i), i, (uintptr_t)handler_word(i)) != 0) {
+      pdi_set_error("cannot encode callback stub %u", i);
+      return -1;
+    }
+  }
+  __builtin___clear_cache((char *)pool, (char *)pool + pool_size);
+  for (size_t g = 0; g < groups; g++)
+    if (mprotect(pool + g * 2 * pool_page, pool_page, PROT_READ | PROT_EXEC) != 0) {
+      pdi_set_error("cannot make the callback stubs executable: %s", strerror(errno));
+      return -1;
+    }
+  return 0;
+}
+
 int
 pdi_cb_prepare(const pdi_cb_limits_t *wanted)
 {
@@ -78,38 +125,20 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
   }
   limits = *wanted;
   pdi_cb_names_build();
-  size_t page = (size_t)getauxval(AT_PAGESZ);
-  pool_size = (16 + (size_t)limits.max_stubs * stub_size + page - 1) & ~(page - 1);
   size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
   if (entries_per_thread == 0)
     entries_per_thread = 1;
   size_t thread_bytes = (size_t)limits.max_threads *
                         (sizeof(cb_thread_t) + entries_per_thread * sizeof(pdi_cb_entry_t));
-  pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   sites = mmap(NULL, (size_t)limits.max_stubs * sizeof(cb_site_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                -1, 0);
   void *thread_memory = mmap(NULL, thread_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (pool == MAP_FAILED || sites == MAP_FAILED || thread_memory == MAP_FAILED) {
-    pdi_set_error("cannot map %u callback stubs and %u thread stacks", limits.max_stubs, limits.max_threads);
+  if (sites == MAP_FAILED || thread_memory == MAP_FAILED) {
+    pdi_set_error("cannot map %u callback sites and %u thread stacks", limits.max_stubs, limits.max_threads);
     return -1;
   }
-  /* The handler's address sits at the start of the pool, where every stub
-   * jumps through it; the pool is written now and then only executed. */
-  memcpy(pool, &handler, sizeof handler);
-  stub_count = (unsigned)((pool_size - 16) / stub_size);
-  if (stub_count > limits.max_stubs)
-    stub_count = limits.max_stubs;
-  for (unsigned i = 0; i < stub_count; i++) {
-    if (pdi_arch_write_stub(pool + 16 + (size_t)i * stub_size, i, (uintptr_t)pool) != 0) {
-      pdi_set_error("cannot encode callback stub %u", i);
-      return -1;
-    }
-  }
-  __builtin___clear_cache((char *)pool, (char *)pool + pool_size);
-  if (mprotect(pool, pool_size, PROT_READ | PROT_EXEC) != 0) {
-    pdi_set_error("cannot make the callback stubs executable: %s", strerror(errno));
+  if (map_stub_pool(handler, stub_size) != 0)
     return -1;
-  }
   threads = thread_memory;
   pdi_cb_entry_t *entries = (pdi_cb_entry_t *)(threads + limits.max_threads);
   for (unsigned i = 0; i < limits.max_threads; i++) {
@@ -145,8 +174,10 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
   sites[index].unskippable = pdi_cb_unskippable(site->function);
   sites[index].site = *site;
   sites[index].hooks = *hooks;
+  if (hooks->handler != 0)
+    __atomic_store_n(handler_word(index), hooks->handler, __ATOMIC_RELEASE);
   __atomic_store_n(&used_stubs, index + 1, __ATOMIC_RELEASE);
-  return (uintptr_t)(pool + 16 + (size_t)index * pdi_arch_stub_size());
+  return (uintptr_t)stub_at(index);
 }
 
 static cb_thread_t *
@@ -454,4 +485,10 @@ pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 #else
   memcpy(entry->returns + CB_RETURN_XMM0, &ret, sizeof ret);
 #endif
+}
+
+void *
+pdi_cb_target_impl(unsigned site)
+{
+  return site < __atomic_load_n(&used_stubs, __ATOMIC_ACQUIRE) ? (void *)sites[site].target : NULL;
 }

@@ -33,6 +33,7 @@ typedef struct pdi_cb_hooks {
   int (*cb_req)(const pdi_cb_site_t *site);
   void (*pre)(pdi_cb_call_t *call);
   void (*post)(pdi_cb_call_t *call);
+  uintptr_t handler; /* a rule's own generic handler (cb_allow_handler), or 0 for pdi's */
 } pdi_cb_hooks_t;
 
 /* Limits of the callback machinery, from the config; fixed by the first
@@ -102,6 +103,7 @@ PDI_HIDDEN void pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HIDDEN void pdi_skip_double_impl(pdi_cb_call_t *call, double ret);
 PDI_HIDDEN void pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HIDDEN void pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret);
+PDI_HIDDEN void *pdi_cb_target_impl(unsigned site);
 
 /* The per-arch stubs a skipped call runs instead of the real function
  * (callback-handler.S): they return the entry's skip value. */

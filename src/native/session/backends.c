@@ -99,6 +99,7 @@ static const helper_t helpers[] = {
     {"pdi_skip_double", (void *)&pdi_skip_double_impl},
     {"pdi_set_ret_int", (void *)&pdi_set_ret_int_impl},
     {"pdi_set_ret_double", (void *)&pdi_set_ret_double_impl},
+    {"pdi_cb_target", (void *)&pdi_cb_target_impl},
 };
 
 typedef struct helper_binding {
@@ -214,16 +215,13 @@ pdi_backends_fini(pdi_session_t *session)
   }
 }
 
-/* A callback rule's backend hooks; a rule's own handler is refused (the
- * generic handler is the only one this version has). */
+/* A callback rule's backend hooks, or its own handler (cb_allow_handler,
+ * checked by the config reader), which takes the place of pdi's. */
 static int
 resolve_hooks(pdi_session_t *session, active_rule_t *active)
 {
   const pdi_rule_t *rule = active->rule;
   snprintf(active->name, sizeof active->name, "*");
-  if (rule->wrapper != NULL)
-    return pdi_rule_error(active, "handler '%s': this version of pdi has only the generic callback handler",
-                          rule->wrapper);
   for (unsigned i = 0; i < session->config.backend_count; i++) {
     loaded_backend_t *backend = &session->backends[i];
     if (strcmp(backend->decl->name, rule->backend) != 0)
@@ -233,7 +231,11 @@ resolve_hooks(pdi_session_t *session, active_rule_t *active)
     active->hooks.cb_req = (int (*)(const pdi_cb_site_t *))dlsym(backend->handle, "pdi_be_cb_req");
     active->hooks.pre = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_pre_cb");
     active->hooks.post = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_post_cb");
-    if (active->hooks.pre == NULL && active->hooks.post == NULL)
+    active->hooks.handler = rule->wrapper != NULL ? (uintptr_t)dlsym(backend->handle, rule->wrapper) : 0;
+    if (rule->wrapper != NULL && active->hooks.handler == 0)
+      return pdi_rule_error(active, "handler '%s' is not defined by %s (%s)", rule->wrapper, rule->backend,
+                            backend->path);
+    if (rule->wrapper == NULL && active->hooks.pre == NULL && active->hooks.post == NULL)
       return pdi_rule_error(active, "backend '%s' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB",
                             rule->backend);
     const pdi_options_t *options = &session->config.options;

@@ -182,7 +182,9 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})`);
 			}
 		} else if (rule.handler !== undefined) {
-			skip(index, rule, `handler '${rule.handler}': this version of pdi has only the generic callback handler`);
+			if (!library.symbols.has(rule.handler)) {
+				skip(index, rule, `handler '${rule.handler}' is not defined by ${rule.backend} (${library.file})`);
+			}
 		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
 			skip(index, rule, `backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB`);
 		}

@@ -12,21 +12,20 @@ pdi_arch_stub_size(void)
   return 16;
 }
 
-/* endbr32; push $index; jmp handler: i386 has no register that no call
- * passes arguments in, so the index travels on the stack, just below the
- * caller's return address, and the handler takes it off again. */
+/* endbr32; push $index; jmp *handler_pointer: i386 has no register that no
+ * call passes arguments in, so the index travels on the stack, just below
+ * the caller's return address, and the handler takes it off again. */
 int
 pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t handler_pointer_address)
 {
-  (void)handler_pointer_address;
   static const unsigned char endbr32[4] = {0xf3, 0x0f, 0x1e, 0xfb};
   memcpy(at, endbr32, 4);
   at[4] = 0x68;
   memcpy(at + 5, &index, 4);
-  at[9] = 0xe9;
-  uint32_t distance = (uint32_t)((uintptr_t)&pdi_cb_handler - (uintptr_t)(at + 14));
-  memcpy(at + 10, &distance, 4);
-  at[14] = 0x90;
+  at[9] = 0xff;
+  at[10] = 0x25;
+  uint32_t pointer = (uint32_t)handler_pointer_address;
+  memcpy(at + 11, &pointer, 4);
   at[15] = 0x90;
   return 0;
 }
