@@ -212,4 +212,3 @@ test('a rule\'s own handler gets every call of its sites and reaches the real fu
 	// cbprog change calls cb_add8 twice, cb_set_errno, cb_trace_a and cb_trace_b: the backend takes the cb_* imports.
 	t.regex(run.stderr, /^handler: 5 calls$/m);
 });
-
