@@ -13,12 +13,10 @@
 #define CB_FRAME_VECTORS 80
 #define CB_FRAME_VECTOR_STRIDE 64 /* room for a zmm register */
 #define CB_FRAME_UPPER 592        /* which widths were saved: CB_SAVED_* */
-#define CB_FRAME_OPMASK 600       /* k0-k7 */
-#define CB_FRAME_SIZE 664         /* 8 mod 16: rsp is 16-aligned at the C calls */
+#define CB_FRAME_SIZE 600         /* 8 mod 16: rsp is 16-aligned at the C calls */
 
 #define CB_SAVED_YMM 1
 #define CB_SAVED_ZMM 2
-#define CB_SAVED_OPMASK 4
 
 #define CB_RETURN_RAX 0
 #define CB_RETURN_RDX 8

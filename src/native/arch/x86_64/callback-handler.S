@@ -51,8 +51,12 @@ pdi_cb_handlers_begin:
 	\move CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()7
 .endm
 
-/* Which widths XINUSE (XGETBV with ECX=1) says are live, as CB_SAVED_*
- * bits in \flags(%rsp); eax, ecx and edx are free (saved before). */
+/* Which widths XINUSE (XGETBV with ECX=1) says are live in vector
+ * registers 0-15, as CB_SAVED_* bits in \flags(%rsp): YMM_Hi128 (bit 2)
+ * and ZMM_Hi256 (bit 6). zmm16-31 (bit 7) and the opmask registers (bit 5)
+ * carry no argument and no result and a call may clobber them: glibc's
+ * EVEX string functions leave them in use, and saving them would cost
+ * every call. eax, ecx and edx are free (saved before). */
 .macro LIVE_WIDTHS flags, avx512
 	movl $1, %ecx
 	xgetbv
@@ -62,15 +66,36 @@ pdi_cb_handlers_begin:
 	orl $CB_SAVED_YMM, %ecx
 10:
 .ifc \avx512, yes
-	testb $0xc0, %al
+	testb $0x40, %al
 	jz 11f
 	orl $CB_SAVED_ZMM, %ecx
 11:
-	testb $0x20, %al
-	jz 12f
-	orl $CB_SAVED_OPMASK, %ecx
-12:
 .endif
+	movq %rcx, \flags(%rsp)
+.endm
+
+/* The same for the result registers 0 and 1 alone, without XGETBV (slow on
+ * some machines): upper halves that hold zeros lose nothing to a hook's
+ * vzeroupper. xmm2 and xmm3 are free after a return; the closing
+ * vzeroupper leaves the upper state clean for the C code. */
+.macro RESULT_WIDTHS flags, avx512
+	xorl %ecx, %ecx
+.ifc \avx512, yes
+	vextractf64x4 $1, %zmm0, %ymm2
+	vextractf64x4 $1, %zmm1, %ymm3
+	vpor %ymm3, %ymm2, %ymm2
+	vptest %ymm2, %ymm2
+	jz 23f
+	orl $CB_SAVED_ZMM, %ecx
+23:
+.endif
+	vextractf128 $1, %ymm0, %xmm2
+	vextractf128 $1, %ymm1, %xmm3
+	vpor %xmm3, %xmm2, %xmm2
+	vptest %xmm2, %xmm2
+	jz 24f
+	orl $CB_SAVED_YMM, %ecx
+24:
 	movq %rcx, \flags(%rsp)
 .endm
 
@@ -78,8 +103,7 @@ pdi_cb_handlers_begin:
  * avx_inuse: ymm only when XINUSE says the upper halves hold something;
  * otherwise xmm, and the upper state is never made dirty, which would slow
  * every later SSE instruction of the program. avx512_inuse: the same, and
- * zmm whole when their upper halves are live (an __m512 argument), the
- * opmask registers when they are (hooks may use them). */
+ * zmm whole when their upper halves are live (an __m512 argument). */
 .macro SAVE_VECTORS variant
 .ifc \variant, sse
 	STORE8 movdqu, xmm
@@ -101,17 +125,6 @@ pdi_cb_handlers_begin:
 .endif
 .ifc \variant, avx512_inuse
 	LIVE_WIDTHS CB_FRAME_UPPER, yes
-	testl $CB_SAVED_OPMASK, %ecx
-	jz 13f
-	kmovq %k0, CB_FRAME_OPMASK+0(%rsp)
-	kmovq %k1, CB_FRAME_OPMASK+8(%rsp)
-	kmovq %k2, CB_FRAME_OPMASK+16(%rsp)
-	kmovq %k3, CB_FRAME_OPMASK+24(%rsp)
-	kmovq %k4, CB_FRAME_OPMASK+32(%rsp)
-	kmovq %k5, CB_FRAME_OPMASK+40(%rsp)
-	kmovq %k6, CB_FRAME_OPMASK+48(%rsp)
-	kmovq %k7, CB_FRAME_OPMASK+56(%rsp)
-13:
 	testl $CB_SAVED_ZMM, %ecx
 	jnz 14f
 	testl $CB_SAVED_YMM, %ecx
@@ -146,17 +159,6 @@ pdi_cb_handlers_begin:
 8:
 .endif
 .ifc \variant, avx512_inuse
-	testq $CB_SAVED_OPMASK, CB_FRAME_UPPER(%rsp)
-	jz 15f
-	kmovq CB_FRAME_OPMASK+0(%rsp), %k0
-	kmovq CB_FRAME_OPMASK+8(%rsp), %k1
-	kmovq CB_FRAME_OPMASK+16(%rsp), %k2
-	kmovq CB_FRAME_OPMASK+24(%rsp), %k3
-	kmovq CB_FRAME_OPMASK+32(%rsp), %k4
-	kmovq CB_FRAME_OPMASK+40(%rsp), %k5
-	kmovq CB_FRAME_OPMASK+48(%rsp), %k6
-	kmovq CB_FRAME_OPMASK+56(%rsp), %k7
-15:
 	testq $CB_SAVED_ZMM, CB_FRAME_UPPER(%rsp)
 	jnz 16f
 	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
@@ -185,11 +187,11 @@ pdi_cb_handlers_begin:
 	vzeroupper
 .endif
 .ifc \variant, avx_inuse
-	LIVE_WIDTHS CB_RETURN_UPPER, no
+	RESULT_WIDTHS CB_RETURN_UPPER, no
 	SAVE_RESULT_WIDTHS
 .endif
 .ifc \variant, avx512_inuse
-	LIVE_WIDTHS CB_RETURN_UPPER, yes
+	RESULT_WIDTHS CB_RETURN_UPPER, yes
 	SAVE_RESULT_WIDTHS
 .endif
 .endm
@@ -199,6 +201,7 @@ pdi_cb_handlers_begin:
 	jnz 18f
 	testl $CB_SAVED_YMM, %ecx
 	jnz 17f
+	vzeroupper
 	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
 	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
 	jmp 19f
