@@ -35,6 +35,7 @@ static unsigned char *pool;
 static size_t pool_size;
 static size_t pool_page;     /* stubs come in groups of a page, each followed by a page of their handler words */
 static unsigned group_stubs; /* stubs per group */
+static uintptr_t generic_handler;
 static unsigned stub_count;
 static unsigned used_stubs;
 static cb_site_t *sites;
@@ -75,35 +76,45 @@ handler_word(unsigned index)
   return (uintptr_t *)(pool + (size_t)(index / group_stubs) * 2 * pool_page + pool_page) + index % group_stubs;
 }
 
-/* The stubs, written once and then only executed; each jumps through its own
- * handler word (in a page of its group that stays writable, as a GOT does),
- * which holds the generic handler until a rule names its own. */
+/* The pool is reserved whole and each group of stubs written once, when its
+ * first stub is handed out, and then only executed: pages of stubs that are
+ * never used are never touched (a fault costs tens of microseconds in a
+ * virtual machine). Each stub jumps through its own handler word, in a page
+ * of its group that stays writable as a GOT does, which holds the generic
+ * handler until a rule names its own. */
 static int
-map_stub_pool(uintptr_t handler, size_t stub_size)
+map_stub_pool(size_t stub_size)
 {
   pool_page = (size_t)getauxval(AT_PAGESZ);
   group_stubs = (unsigned)(pool_page / stub_size);
   size_t groups = (limits.max_stubs + group_stubs - 1) / group_stubs;
   pool_size = groups * 2 * pool_page;
-  pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (pool == MAP_FAILED) {
     pdi_set_error("cannot map %u callback stubs", limits.max_stubs);
     return -1;
   }
   stub_count = limits.max_stubs;
-  for (unsigned i = 0; i < stub_count; i++) {
-    *handler_word(i) = handler;
+  return 0;
+}
+
+/* Writes the group that stub `first` opens, and makes its stubs executable. */
+static int
+write_stub_group(unsigned first)
+{
+  unsigned end = first + group_stubs < stub_count ? first + group_stubs : stub_count;
+  for (unsigned i = first; i < end; i++) {
+    *handler_word(i) = generic_handler;
     if (pdi_arch_write_stub(stub_at(i), i, (uintptr_t)handler_word(i)) != 0) {
       pdi_set_error("cannot encode callback stub %u", i);
       return -1;
     }
   }
-  __builtin___clear_cache((char *)pool, (char *)pool + pool_size);
-  for (size_t g = 0; g < groups; g++)
-    if (mprotect(pool + g * 2 * pool_page, pool_page, PROT_READ | PROT_EXEC) != 0) {
-      pdi_set_error("cannot make the callback stubs executable: %s", strerror(errno));
-      return -1;
-    }
+  __builtin___clear_cache((char *)stub_at(first), (char *)stub_at(first) + pool_page);
+  if (mprotect(stub_at(first), pool_page, PROT_READ | PROT_EXEC) != 0) {
+    pdi_set_error("cannot make the callback stubs executable: %s", strerror(errno));
+    return -1;
+  }
   return 0;
 }
 
@@ -137,7 +148,8 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     pdi_set_error("cannot map %u callback sites and %u thread stacks", limits.max_stubs, limits.max_threads);
     return -1;
   }
-  if (map_stub_pool(handler, stub_size) != 0)
+  generic_handler = handler;
+  if (map_stub_pool(stub_size) != 0)
     return -1;
   threads = thread_memory;
   pdi_cb_entry_t *entries = (pdi_cb_entry_t *)(threads + limits.max_threads);
@@ -169,6 +181,8 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
   if (!prepared || used_stubs == stub_count)
     return 0;
   unsigned index = used_stubs;
+  if (index % group_stubs == 0 && write_stub_group(index) != 0)
+    return 0;
   sites[index].target = target;
   sites[index].event = event;
   sites[index].unskippable = pdi_cb_unskippable(site->function);
