@@ -51,33 +51,60 @@ pdi_cb_handlers_begin:
 	\move CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()7
 .endm
 
-/* Which widths XINUSE (XGETBV with ECX=1) says are live in vector
- * registers 0-15, as CB_SAVED_* bits in \flags(%rsp): YMM_Hi128 (bit 2)
- * and ZMM_Hi256 (bit 6). zmm16-31 (bit 7) and the opmask registers (bit 5)
- * carry no argument and no result and a call may clobber them: glibc's
- * EVEX string functions leave them in use, and saving them would cost
- * every call. eax, ecx and edx are free (saved before). */
-.macro LIVE_WIDTHS flags, avx512
-	movl $1, %ecx
-	xgetbv
+/* Which widths of the argument registers 0-7 hold anything, as CB_SAVED_*
+ * bits in \flags(%rsp), found by value (vextract, vptest) rather than
+ * with XGETBV(1), which costs about 15 ns on some machines: upper halves
+ * that hold zeros lose nothing to a hook's vzeroupper. xmm8 and xmm9 carry
+ * no argument; ecx is free (saved before). zmm16-31 and the opmask
+ * registers carry no argument and no result and a call may clobber them
+ * (glibc's EVEX string functions keep them in use): never saved. */
+.macro ARG_WIDTHS flags, avx512
 	xorl %ecx, %ecx
-	testb $4, %al
-	jz 10f
-	orl $CB_SAVED_YMM, %ecx
-10:
 .ifc \avx512, yes
-	testb $0x40, %al
-	jz 11f
+	vextractf64x4 $1, %zmm0, %ymm8
+	vextractf64x4 $1, %zmm1, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vextractf64x4 $1, %zmm2, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vextractf64x4 $1, %zmm3, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vextractf64x4 $1, %zmm4, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vextractf64x4 $1, %zmm5, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vextractf64x4 $1, %zmm6, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vextractf64x4 $1, %zmm7, %ymm9
+	vpor %ymm9, %ymm8, %ymm8
+	vptest %ymm8, %ymm8
+	jz 10f
 	orl $CB_SAVED_ZMM, %ecx
-11:
+10:
 .endif
+	vextractf128 $1, %ymm0, %xmm8
+	vextractf128 $1, %ymm1, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vextractf128 $1, %ymm2, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vextractf128 $1, %ymm3, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vextractf128 $1, %ymm4, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vextractf128 $1, %ymm5, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vextractf128 $1, %ymm6, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vextractf128 $1, %ymm7, %xmm9
+	vpor %xmm9, %xmm8, %xmm8
+	vptest %xmm8, %xmm8
+	jz 11f
+	orl $CB_SAVED_YMM, %ecx
+11:
 	movq %rcx, \flags(%rsp)
 .endm
 
-/* The same for the result registers 0 and 1 alone, without XGETBV (slow on
- * some machines): upper halves that hold zeros lose nothing to a hook's
- * vzeroupper. xmm2 and xmm3 are free after a return; the closing
- * vzeroupper leaves the upper state clean for the C code. */
+/* The same for the result registers 0 and 1; xmm2 and xmm3 are free after
+ * a return; a vzeroupper then leaves the upper state clean for the C code. */
 .macro RESULT_WIDTHS flags, avx512
 	xorl %ecx, %ecx
 .ifc \avx512, yes
@@ -99,23 +126,19 @@ pdi_cb_handlers_begin:
 	movq %rcx, \flags(%rsp)
 .endm
 
-/* sse: xmm only. avx: ymm whole, upper halves cleared while C runs.
- * avx_inuse: ymm only when XINUSE says the upper halves hold something;
- * otherwise xmm, and the upper state is never made dirty, which would slow
- * every later SSE instruction of the program. avx512_inuse: the same, and
- * zmm whole when their upper halves are live (an __m512 argument). */
+/* sse: xmm only. avx_live: ymm only when their upper halves hold something; otherwise
+ * xmm, and the upper state is never made dirty, which would slow every
+ * later SSE instruction of the program. avx512_live: the same, and zmm
+ * whole when their upper halves hold something (an __m512 argument). */
 .macro SAVE_VECTORS variant
 .ifc \variant, sse
 	STORE8 movdqu, xmm
 .endif
-.ifc \variant, avx
-	STORE8 vmovdqu, ymm
-	vzeroupper
-.endif
-.ifc \variant, avx_inuse
-	LIVE_WIDTHS CB_FRAME_UPPER, no
+.ifc \variant, avx_live
+	ARG_WIDTHS CB_FRAME_UPPER, no
 	testl $CB_SAVED_YMM, %ecx
 	jnz 5f
+	vzeroupper
 	STORE8 movdqu, xmm
 	jmp 6f
 5:
@@ -123,12 +146,13 @@ pdi_cb_handlers_begin:
 	vzeroupper
 6:
 .endif
-.ifc \variant, avx512_inuse
-	LIVE_WIDTHS CB_FRAME_UPPER, yes
+.ifc \variant, avx512_live
+	ARG_WIDTHS CB_FRAME_UPPER, yes
 	testl $CB_SAVED_ZMM, %ecx
 	jnz 14f
 	testl $CB_SAVED_YMM, %ecx
 	jnz 5f
+	vzeroupper
 	STORE8 movdqu, xmm
 	jmp 6f
 5:
@@ -146,10 +170,7 @@ pdi_cb_handlers_begin:
 .ifc \variant, sse
 	LOAD8 movdqu, xmm
 .endif
-.ifc \variant, avx
-	LOAD8 vmovdqu, ymm
-.endif
-.ifc \variant, avx_inuse
+.ifc \variant, avx_live
 	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
 	jnz 7f
 	LOAD8 movdqu, xmm
@@ -158,7 +179,7 @@ pdi_cb_handlers_begin:
 	LOAD8 vmovdqu, ymm
 8:
 .endif
-.ifc \variant, avx512_inuse
+.ifc \variant, avx512_live
 	testq $CB_SAVED_ZMM, CB_FRAME_UPPER(%rsp)
 	jnz 16f
 	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
@@ -181,16 +202,11 @@ pdi_cb_handlers_begin:
 	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
 	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
 .endif
-.ifc \variant, avx
-	vmovdqu %ymm0, CB_RETURN_XMM0(%rsp)
-	vmovdqu %ymm1, CB_RETURN_XMM1(%rsp)
-	vzeroupper
-.endif
-.ifc \variant, avx_inuse
+.ifc \variant, avx_live
 	RESULT_WIDTHS CB_RETURN_UPPER, no
 	SAVE_RESULT_WIDTHS
 .endif
-.ifc \variant, avx512_inuse
+.ifc \variant, avx512_live
 	RESULT_WIDTHS CB_RETURN_UPPER, yes
 	SAVE_RESULT_WIDTHS
 .endif
@@ -222,14 +238,10 @@ pdi_cb_handlers_begin:
 	movdqu CB_RETURN_XMM1(%rsp), %xmm1
 	movdqu CB_RETURN_XMM0(%rsp), %xmm0
 .endif
-.ifc \variant, avx
-	vmovdqu CB_RETURN_XMM1(%rsp), %ymm1
-	vmovdqu CB_RETURN_XMM0(%rsp), %ymm0
-.endif
-.ifc \variant, avx_inuse
+.ifc \variant, avx_live
 	RESTORE_RESULT_WIDTHS
 .endif
-.ifc \variant, avx512_inuse
+.ifc \variant, avx512_live
 	RESTORE_RESULT_WIDTHS
 .endif
 .endm
@@ -362,9 +374,8 @@ pdi_cb_handlers_begin:
 .endm
 
 	HANDLER pdi_cb_handler_sse, sse
-	HANDLER pdi_cb_handler_avx, avx
-	HANDLER pdi_cb_handler_avx_inuse, avx_inuse
-	HANDLER pdi_cb_handler_avx512_inuse, avx512_inuse
+	HANDLER pdi_cb_handler_avx_live, avx_live
+	HANDLER pdi_cb_handler_avx512_live, avx512_live
 
 /* What a skipped call runs instead of the real function (pdi_skip_int,
  * pdi_skip_double): the value the pre hook gave, from the entry in rbx. */

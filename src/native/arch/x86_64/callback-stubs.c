@@ -7,9 +7,8 @@
 #include "../arch.h"
 
 extern void pdi_cb_handler_sse(void) __attribute__((visibility("hidden")));
-extern void pdi_cb_handler_avx(void) __attribute__((visibility("hidden")));
-extern void pdi_cb_handler_avx_inuse(void) __attribute__((visibility("hidden")));
-extern void pdi_cb_handler_avx512_inuse(void) __attribute__((visibility("hidden")));
+extern void pdi_cb_handler_avx_live(void) __attribute__((visibility("hidden")));
+extern void pdi_cb_handler_avx512_live(void) __attribute__((visibility("hidden")));
 
 size_t
 pdi_arch_stub_size(void)
@@ -50,10 +49,9 @@ pdi_arch_callback_blocker(void)
   return NULL;
 }
 
-/* The ymm variants when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
- * and XCR0 enables SSE and AVX state); the one that looks at XINUSE first
- * where the CPU can tell, and with AVX-512 (CPUID.7:EBX.AVX512F, XCR0
- * opmask and zmm state) the one that saves zmm and opmask registers too. */
+/* The ymm variant when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
+ * and XCR0 enables SSE and AVX state), the zmm one with AVX-512 too
+ * (CPUID.7:EBX.AVX512F, XCR0 opmask and zmm state). */
 uintptr_t
 pdi_arch_handler(void)
 {
@@ -68,13 +66,8 @@ pdi_arch_handler(void)
   }
   if (!avx)
     return (uintptr_t)&pdi_cb_handler_sse;
-  /* XGETBV with ECX=1 (XINUSE): CPUID.(EAX=0DH,ECX=1):EAX bit 2. */
-  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0xd), "c"(1));
-  int xinuse = (eax & 4u) != 0;
   __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(0));
   int avx512 = (ebx & (1u << 16)) && (xcr0 & 0xe0u) == 0xe0u;
-  if (xinuse && avx512)
-    return (uintptr_t)&pdi_cb_handler_avx512_inuse;
-  return xinuse ? (uintptr_t)&pdi_cb_handler_avx_inuse : (uintptr_t)&pdi_cb_handler_avx;
+  return avx512 ? (uintptr_t)&pdi_cb_handler_avx512_live : (uintptr_t)&pdi_cb_handler_avx_live;
 }
 #endif
