@@ -23,6 +23,7 @@ typedef struct cb_site {
 typedef struct cb_thread {
   int in_use;
   unsigned index;
+  int *error; /* the thread's errno, found once: __errno_location per hook costs a call */
   int in_hook;
   unsigned depth;
   unsigned capacity;
@@ -203,6 +204,7 @@ claim_thread(void)
         __atomic_compare_exchange_n(&threads[i].in_use, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
       threads[i].depth = 0;
       threads[i].in_hook = 0;
+      threads[i].error = &errno;
       pthread_setspecific(thread_key, &threads[i]);
       current = &threads[i];
       return &threads[i];
@@ -215,14 +217,15 @@ claim_thread(void)
 static int
 run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
 {
-  int saved_errno = errno;
+  int *error = thread->error;
+  int saved_errno = *error;
   if (hook == NULL)
     return saved_errno;
   thread->in_hook = 1;
   hook(call);
   thread->in_hook = 0;
-  int hook_errno = errno;
-  errno = saved_errno;
+  int hook_errno = *error;
+  *error = saved_errno;
   return hook_errno;
 }
 
@@ -301,7 +304,7 @@ pdi_cb_pre(uintptr_t *frame)
   entry->vectors = NULL;
   if (entry->skipped) {
     /* Nothing runs between here and the skip stub's return that could change it: the caller sees it. */
-    errno = hook_errno;
+    *thread->error = hook_errno;
     /* The handler calls the stub instead (x86-64 and aarch64 from the frame, i386 from the entry). */
     uintptr_t stub = entry->skipped == 2 ? (uintptr_t)&pdi_cb_skip_double : (uintptr_t)&pdi_cb_skip_int;
     CB_AT(frame, CB_FRAME_TARGET) = stub;
