@@ -136,7 +136,6 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     return -1;
   }
   limits = *wanted;
-  pdi_cb_names_build();
   size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
   if (entries_per_thread == 0)
     entries_per_thread = 1;

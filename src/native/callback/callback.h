@@ -47,10 +47,8 @@ typedef struct pdi_cb_limits {
 
 PDI_HIDDEN int pdi_cb_prepare(const pdi_cb_limits_t *limits);
 PDI_HIDDEN unsigned pdi_cb_free_stubs(void);
-/* names.c: the functions known by name, hashed once (at prepare). What a
- * function returns that pdi_skip_* cannot give ("a structure", "a long
- * double", "a complex value"), or NULL. */
-PDI_HIDDEN void pdi_cb_names_build(void);
+/* names.c: what a function returns that pdi_skip_* cannot give ("a
+ * structure", "a long double", "a complex value"), or NULL. */
 PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
 /* Reserves a stub for a call site and returns its address (the value the
  * slot gets); 0 when the pool is exhausted. */

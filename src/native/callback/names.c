@@ -1,9 +1,9 @@
 /* Functions the callback mechanism knows by name: those that never get a
  * stub (they return twice, never return, or find their caller by return
  * address), and those whose result a skipped call cannot give. Both are
- * hashed once, at prepare: the planner asks for every import of an object
- * (an install over 1,200 imports must stay cheap), and a skip asks from a
- * hook, where nothing may call libc. */
+ * hashed once, on first use: the planner asks for every import of an object
+ * (an install over 1,200 imports must stay cheap), and every new site asks
+ * whether it may be skipped. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <string.h>
@@ -47,7 +47,7 @@ enum { KIND_EXCLUDED = 1, KIND_STRUCTURE, KIND_LONG_DOUBLE, KIND_COMPLEX };
 static const char *const kind_names[] = {NULL, NULL, "a structure", "a long double", "a complex value"};
 
 #define SET_SLOTS 512 /* a power of two, well above the ~250 names */
-#define NAME_ROOM 24
+#define NAME_ROOM 32
 
 typedef struct known_name {
   char name[NAME_ROOM];
@@ -57,40 +57,22 @@ typedef struct known_name {
 static known_name_t names[SET_SLOTS];
 static int built;
 
-static uint32_t
-name_hash(const char *name)
-{
-  uint32_t hash = 2166136261u;
-  for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-    hash = (hash ^ *c) * 16777619u;
-  return hash;
-}
-
-static int
-same_name(const char *a, const char *b)
-{
-  while (*a != '\0' && *a == *b)
-    a++, b++;
-  return *a == *b;
-}
-
 static void
 add_name(const char *name, const char *suffix, unsigned char kind)
 {
   char full[NAME_ROOM];
-  size_t used = 0;
-  for (const char *part = name; *part != '\0' && used < NAME_ROOM - 2; part++)
-    full[used++] = *part;
-  for (const char *part = suffix; *part != '\0' && used < NAME_ROOM - 1; part++)
-    full[used++] = *part;
-  full[used] = '\0';
-  for (uint32_t at = name_hash(full) & (SET_SLOTS - 1);; at = (at + 1) & (SET_SLOTS - 1)) {
+  size_t length = strlen(name), extra = strlen(suffix);
+  if (length + extra >= sizeof full)
+    return; /* every name of the tables fits */
+  memcpy(full, name, length);
+  memcpy(full + length, suffix, extra + 1);
+  for (uint32_t at = pdi_gnu_hash(full) & (SET_SLOTS - 1);; at = (at + 1) & (SET_SLOTS - 1)) {
     if (names[at].kind == 0) {
-      memcpy(names[at].name, full, used + 1);
+      memcpy(names[at].name, full, length + extra + 1);
       names[at].kind = kind;
       return;
     }
-    if (same_name(names[at].name, full))
+    if (strcmp(names[at].name, full) == 0)
       return; /* the first kind stays */
   }
 }
@@ -102,8 +84,8 @@ add_names(const char *const *list, const char *suffix, unsigned char kind)
     add_name(*name, suffix, kind);
 }
 
-void
-pdi_cb_names_build(void)
+static void
+build_names(void)
 {
   if (built)
     return;
@@ -120,8 +102,10 @@ pdi_cb_names_build(void)
 static int
 kind_of(const char *function)
 {
-  for (uint32_t at = name_hash(function) & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
-    if (same_name(names[at].name, function))
+  if (!built)
+    build_names();
+  for (uint32_t at = pdi_gnu_hash(function) & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
+    if (strcmp(names[at].name, function) == 0)
       return names[at].kind;
   return 0;
 }
@@ -129,13 +113,11 @@ kind_of(const char *function)
 int
 pdi_cb_excluded(const char *function)
 {
-  pdi_cb_names_build();
   return kind_of(function) == KIND_EXCLUDED;
 }
 
 const char *
 pdi_cb_unskippable(const char *function)
 {
-  pdi_cb_names_build(); /* done at prepare, before any hook can skip */
   return kind_names[kind_of(function)];
 }

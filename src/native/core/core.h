@@ -170,7 +170,7 @@ PDI_HIDDEN int pdi_symbol_spec_parse(const char *spec, char *name_out, size_t na
 PDI_HIDDEN int pdi_object_lookup(const pdi_object_t *object, const char *name, const pdi_version_req_t *req,
                                  unsigned flags, pdi_symbol_ref_t *out);
 /* The same with the name's GNU hash (pdi_gnu_hash) computed once for many objects. */
-PDI_HIDDEN int pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash, int hashed,
+PDI_HIDDEN int pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash,
                                         const pdi_version_req_t *req, unsigned flags, pdi_symbol_ref_t *out);
 PDI_HIDDEN uint32_t pdi_gnu_hash(const char *name);
 /* Exact address to defined symbol (used only for reporting). */

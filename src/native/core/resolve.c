@@ -21,7 +21,7 @@ pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_ver
     if (excluded != NULL && excluded(object, context))
       continue;
     pdi_symbol_ref_t ref;
-    if (!pdi_object_lookup_hashed(object, name, hash, 1, req, 0, &ref))
+    if (!pdi_object_lookup_hashed(object, name, hash, req, 0, &ref))
       continue;
     if (definer != NULL)
       *definer = object;

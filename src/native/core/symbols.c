@@ -119,8 +119,7 @@ typedef struct candidate_filter {
   unsigned flags;
   pdi_symbol_ref_t hidden_only;
   unsigned hidden_matches;
-  uint32_t gnu_hash; /* of name, when hashed */
-  int hashed;
+  uint32_t gnu_hash; /* of name */
 } candidate_filter_t;
 
 /* 1 = accept, 0 = keep looking; remembers a lone hidden match so an
@@ -190,7 +189,7 @@ lookup_gnu(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_re
   const uint32_t *chain = buckets + nbuckets;
   const unsigned word_bits = sizeof(ElfW(Addr)) * 8;
 
-  uint32_t h = filter->hashed ? filter->gnu_hash : pdi_gnu_hash(filter->name);
+  uint32_t h = filter->gnu_hash;
   if (nbuckets == 0 || bloom_size == 0)
     return 0;
   ElfW(Addr) word = bloom[(h / word_bits) & (bloom_size - 1)];
@@ -237,17 +236,17 @@ int
 pdi_object_lookup(const pdi_object_t *object, const char *name, const pdi_version_req_t *req, unsigned flags,
                   pdi_symbol_ref_t *out)
 {
-  return pdi_object_lookup_hashed(object, name, 0, 0, req, flags, out);
+  return pdi_object_lookup_hashed(object, name, pdi_gnu_hash(name), req, flags, out);
 }
 
 int
-pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash, int hashed,
-                         const pdi_version_req_t *req, unsigned flags, pdi_symbol_ref_t *out)
+pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash, const pdi_version_req_t *req,
+                         unsigned flags, pdi_symbol_ref_t *out)
 {
   static const pdi_version_req_t unversioned = {NULL, 0};
   if (object->symtab == NULL || object->strtab == NULL)
     return 0;
-  candidate_filter_t filter = {name, req ? req : &unversioned, flags, {NULL, 0}, 0, hash, hashed};
+  candidate_filter_t filter = {name, req ? req : &unversioned, flags, {NULL, 0}, 0, hash};
   int found = 0;
   if (object->gnu_hash != NULL)
     found = lookup_gnu(object, &filter, out);
