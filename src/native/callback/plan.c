@@ -8,7 +8,9 @@
 
 typedef struct site_plan {
   const pdi_objects_t *set;
-  pdi_objects_t definers; /* the set without the excluded objects: lazy slots are resolved in it */
+  /* Where a lazy slot's function is looked for: the set without the
+   * excluded objects, listed once per plan, or the set and the predicate. */
+  const pdi_objects_t *definers;
   int (*excluded)(const pdi_object_t *object, void *context);
   void *excluded_context;
   const pdi_cb_sink_t *sink;
@@ -25,9 +27,7 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
   pdi_slot_binding(plan->set, object, slot, &binding);
   if (binding.lazy) {
     pdi_version_req_t req = {slot->version, 0};
-    if (plan->definers.items != plan->set->items)
-      return pdi_resolve_definition(&plan->definers, slot->symbol, &req, NULL, NULL, NULL);
-    return pdi_resolve_definition(plan->set, slot->symbol, &req, plan->excluded, plan->excluded_context, NULL);
+    return pdi_resolve_definition(plan->definers, slot->symbol, &req, plan->excluded, plan->excluded_context, NULL);
   }
   if (binding.value == 0 || binding.target == NULL || !pdi_object_in_code(binding.target, binding.value, 1))
     return 0;
@@ -69,14 +69,15 @@ pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
 {
   /* Which objects may define a function is asked once per plan, not once per lazy slot and object;
    * without memory for that list every object is asked each time. */
+  site_plan_t plan = {set, set, excluded, excluded_context, sink, sink_context, 0};
   pdi_object_t *definers = malloc((set->count > 0 ? set->count : 1) * sizeof *definers);
-  site_plan_t plan = {set, {definers, 0, set->page_size, {NULL}}, excluded, excluded_context, sink, sink_context, 0};
-  for (unsigned i = 0; definers != NULL && i < set->count; i++)
-    if (excluded == NULL || !excluded(&set->items[i], excluded_context))
-      definers[plan.definers.count++] = set->items[i];
-  if (definers == NULL) {
-    plan.definers = *set;
-    plan.definers.count = 0; /* resolved through `excluded` instead */
+  pdi_objects_t filtered = {definers, 0, set->page_size, {NULL}};
+  if (definers != NULL) {
+    for (unsigned i = 0; i < set->count; i++)
+      if (excluded == NULL || !excluded(&set->items[i], excluded_context))
+        definers[filtered.count++] = set->items[i];
+    plan.definers = &filtered;
+    plan.excluded = NULL;
   }
   plan.calls_through_plt = pdi_object_each_slot(object, is_jump_slot, NULL);
   int stop = pdi_object_each_slot(object, consider_callback_slot, &plan);
