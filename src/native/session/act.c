@@ -94,25 +94,16 @@ pdi_act_configure_backend(pdi_session_t *session)
   return 0;
 }
 
-/* The n-th act rule of the config is the backend's rule n. */
-static unsigned
-act_number(const pdi_session_t *session, unsigned rule_index)
-{
-  unsigned n = 0;
-  for (unsigned r = 0; r < rule_index; r++)
-    n += session->config.rules[r].kind == PDI_RULE_ACT;
-  return n;
-}
-
 void
 pdi_act_log_counts(const pdi_session_t *session)
 {
   if (session->act_counts == NULL || !pdi_log_enabled(PDI_LOG_INFO))
     return;
+  unsigned number = 0; /* the n-th act rule of the config is the backend's rule n */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     const pdi_rule_t *rule = &session->config.rules[r];
     unsigned long seen = 0, fired = 0;
-    if (rule->kind != PDI_RULE_ACT || session->act_counts(act_number(session, r), &seen, &fired) != 0)
+    if (rule->kind != PDI_RULE_ACT || session->act_counts(number++, &seen, &fired) != 0)
       continue;
     pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired", rule->act->label, rule->object, rule->function,
             seen, fired);
@@ -121,21 +112,13 @@ pdi_act_log_counts(const pdi_session_t *session)
 
 /* ---- planning: one pass for every act rule, after the other mechanisms */
 
-typedef struct act_site {
-  uintptr_t *slot;
-  uintptr_t value;
-  uintptr_t target;
-  int event;
-  unsigned owner; /* the first rule of the site's list: whose claim the slot is */
-  pdi_cb_site_t site;
-} act_site_t;
-
 typedef struct act_plan {
   pdi_session_t *session;
   const pdi_objects_t *set;
   unsigned rules[ACT_MAX_RULES]; /* the config's act rules that reach this object */
+  short numbers[ACT_MAX_RULES];  /* and the backend's number of each */
   unsigned rule_count;
-  pdi_array_t sites; /* act_site_t */
+  site_plan_buffer_t buffer;
   int failed;
 } act_plan_t;
 
@@ -155,7 +138,7 @@ rules_of_slot(const act_plan_t *plan, const pdi_slot_t *slot, unsigned *indexes,
   for (unsigned i = 0; i < plan->rule_count; i++)
     if (names_function(&plan->session->rules[plan->rules[i]], slot)) {
       indexes[n] = plan->rules[i];
-      numbers[n++] = (short)act_number(plan->session, plan->rules[i]);
+      numbers[n++] = plan->numbers[i];
     }
   numbers[n] = -1;
   return n;
@@ -195,21 +178,13 @@ take_act_site(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
             object->path);
     return 0;
   }
-  pdi_arena_t *arena = &session->arena;
-  const pdi_object_t *callee = pdi_objects_containing(plan->set, target);
-  act_site_t *planned = pdi_array_push(arena, &plan->sites, sizeof *planned);
+  pdi_cb_site_t site = pdi_site_describe(session, &plan->buffer, plan->set, object, slot, target);
+  planned_site_t *planned = pdi_array_push(&session->arena, &plan->buffer.sites, sizeof *planned);
   if (planned == NULL) {
     plan->failed = pdi_rule_error(&session->rules[indexes[0]], "out of memory");
     return 1;
   }
-  *planned = (act_site_t){slot->address,
-                          *slot->address,
-                          target,
-                          event,
-                          indexes[0],
-                          {pdi_arena_strdup(arena, object->path), pdi_arena_strdup(arena, slot->symbol),
-                           slot->version ? pdi_arena_strdup(arena, slot->version) : NULL,
-                           callee ? pdi_arena_strdup(arena, callee->path) : NULL}};
+  *planned = (planned_site_t){slot->address, *slot->address, target, event, indexes[0], site};
   for (unsigned i = 1; i < n; i++)
     session->rules[indexes[i]].slots++;
   return 0;
@@ -221,22 +196,14 @@ plan_act_object(act_plan_t *plan, const pdi_object_t *object)
 {
   static const pdi_cb_sink_t sink = {admit_act_slot, take_act_site};
   pdi_session_t *session = plan->session;
-  plan->sites = (pdi_array_t){NULL, 0, 0};
+  active_rule_t *first = &session->rules[plan->rules[0]];
+  plan->buffer = (site_plan_buffer_t){{NULL, 0, 0}, NULL, NULL, NULL};
+  if (pdi_sites_reserve(session, &plan->buffer, object) != 0)
+    return pdi_rule_error(first, "out of memory");
   pdi_cb_plan(plan->set, object, pdi_is_any_backend, session, &sink, plan);
   if (plan->failed)
     return -1;
-  active_rule_t *first = &session->rules[plan->rules[0]];
-  if (plan->sites.count > pdi_cb_free_stubs())
-    return pdi_rule_error(first, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
-                          plan->sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
-  for (size_t i = 0; i < plan->sites.count; i++) {
-    const act_site_t *site = &((const act_site_t *)plan->sites.items)[i];
-    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, &first->hooks);
-    pdi_patch_t patch = {site->slot, site->value, stub};
-    if (stub == 0 || pdi_claim(session, site->owner, object, &patch) != 0)
-      return stub == 0 ? pdi_rule_error(first, "callback stubs exhausted") : -1;
-  }
-  return 0;
+  return pdi_sites_install(session, object, &plan->buffer, first, &first->hooks);
 }
 
 int
@@ -250,10 +217,16 @@ pdi_act_plan(pdi_session_t *session, const pdi_objects_t *set, unsigned limit)
     if (pdi_object_is_protected(session, object, NULL))
       continue;
     plan.rule_count = 0;
+    short number = 0; /* the n-th act rule of the config is the backend's rule n */
     for (unsigned r = 0; r < session->config.rule_count; r++) {
       const active_rule_t *active = &session->rules[r];
-      if (active->rule->kind == PDI_RULE_ACT && !active->skipped && pdi_object_matches(object, active->rule->object))
-        plan.rules[plan.rule_count++] = r;
+      if (active->rule->kind != PDI_RULE_ACT)
+        continue;
+      if (!active->skipped && pdi_object_matches(object, active->rule->object)) {
+        plan.rules[plan.rule_count] = r;
+        plan.numbers[plan.rule_count++] = number;
+      }
+      number++;
     }
     if (plan.rule_count > 0 && plan_act_object(&plan, object) != 0)
       return -1;

@@ -122,23 +122,56 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
 
 /* ---- callback */
 
-typedef struct callback_site {
-  uintptr_t *slot;
-  uintptr_t value;
-  uintptr_t target;
-  int event;
-  pdi_cb_site_t site;
-} callback_site_t;
+int
+pdi_sites_reserve(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_object_t *object)
+{
+  size_t bound = pdi_object_slot_bound(object);
+  return pdi_array_reserve(&session->arena, &buffer->sites, bound, sizeof(planned_site_t)) == 0 &&
+                 pdi_claims_reserve(session, bound) == 0
+             ? 0
+             : -1;
+}
+
+pdi_cb_site_t
+pdi_site_describe(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_objects_t *set,
+                  const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target)
+{
+  pdi_arena_t *arena = &session->arena;
+  const pdi_object_t *callee = pdi_objects_containing(set, target);
+  if (buffer->object_path == NULL)
+    buffer->object_path = pdi_arena_strdup(arena, object->path);
+  if (callee != buffer->callee) {
+    buffer->callee = callee;
+    buffer->callee_path = callee ? pdi_arena_strdup(arena, callee->path) : NULL;
+  }
+  return (pdi_cb_site_t){buffer->object_path, pdi_arena_strdup(arena, slot->symbol),
+                         slot->version ? pdi_arena_strdup(arena, slot->version) : NULL, buffer->callee_path};
+}
+
+int
+pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site_plan_buffer_t *buffer,
+                  active_rule_t *reporter, const pdi_cb_hooks_t *hooks)
+{
+  if (buffer->sites.count > pdi_cb_free_stubs())
+    return pdi_rule_error(reporter, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
+                          buffer->sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
+  for (size_t i = 0; i < buffer->sites.count; i++) {
+    const planned_site_t *site = &((const planned_site_t *)buffer->sites.items)[i];
+    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, hooks);
+    pdi_patch_t patch = {site->slot, site->value, stub};
+    if (stub == 0 || pdi_claim(session, site->owner, object, &patch) != 0)
+      return stub == 0 ? pdi_rule_error(reporter, "callback stubs exhausted") : -1;
+  }
+  return 0;
+}
 
 typedef struct callback_plan {
   pdi_session_t *session;
   const pdi_objects_t *set;
+  unsigned rule_index;
   active_rule_t *active;
-  pdi_array_t sites; /* callback_site_t */
+  site_plan_buffer_t buffer;
   int failed;
-  const char *object_path; /* copies kept by every site of the object */
-  const pdi_object_t *callee;
-  const char *callee_path;
 } callback_plan_t;
 
 static pdi_cb_admission_t
@@ -164,25 +197,16 @@ static int
 take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target)
 {
   callback_plan_t *plan = context;
-  pdi_arena_t *arena = &plan->session->arena;
-  const pdi_object_t *callee = pdi_objects_containing(plan->set, target);
-  if (plan->object_path == NULL)
-    plan->object_path = pdi_arena_strdup(arena, object->path);
-  if (callee != plan->callee) {
-    plan->callee = callee;
-    plan->callee_path = callee ? pdi_arena_strdup(arena, callee->path) : NULL;
-  }
-  pdi_cb_site_t site = {plan->object_path, pdi_arena_strdup(arena, slot->symbol),
-                        slot->version ? pdi_arena_strdup(arena, slot->version) : NULL, plan->callee_path};
+  pdi_cb_site_t site = pdi_site_describe(plan->session, &plan->buffer, plan->set, object, slot, target);
   int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
   if (event <= 0)
     return 0;
-  callback_site_t *planned = pdi_array_push(arena, &plan->sites, sizeof *planned);
+  planned_site_t *planned = pdi_array_push(&plan->session->arena, &plan->buffer.sites, sizeof *planned);
   if (planned == NULL) {
     plan->failed = pdi_rule_error(plan->active, "out of memory");
     return 1;
   }
-  *planned = (callback_site_t){slot->address, *slot->address, target, event, site};
+  *planned = (planned_site_t){slot->address, *slot->address, target, event, plan->rule_index, site};
   return 0;
 }
 
@@ -193,25 +217,13 @@ plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
 {
   static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site};
   active_rule_t *active = &session->rules[rule_index];
-  callback_plan_t plan = {session, set, active, {NULL, 0, 0}, 0, NULL, NULL, NULL};
-  size_t bound = pdi_object_slot_bound(object);
-  if (pdi_array_reserve(&session->arena, &plan.sites, bound, sizeof(callback_site_t)) != 0 ||
-      pdi_claims_reserve(session, bound) != 0)
+  callback_plan_t plan = {session, set, rule_index, active, {{NULL, 0, 0}, NULL, NULL, NULL}, 0};
+  if (pdi_sites_reserve(session, &plan.buffer, object) != 0)
     return pdi_rule_error(active, "out of memory");
   pdi_cb_plan(set, object, pdi_is_any_backend, session, &sink, &plan);
   if (plan.failed)
     return -1;
-  if (plan.sites.count > pdi_cb_free_stubs())
-    return pdi_rule_error(active, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
-                          plan.sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
-  for (size_t i = 0; i < plan.sites.count; i++) {
-    const callback_site_t *site = &((const callback_site_t *)plan.sites.items)[i];
-    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, &active->hooks);
-    pdi_patch_t patch = {site->slot, site->value, stub};
-    if (stub == 0 || pdi_claim(session, rule_index, object, &patch) != 0)
-      return stub == 0 ? pdi_rule_error(active, "callback stubs exhausted") : -1;
-  }
-  return 0;
+  return pdi_sites_install(session, object, &plan.buffer, active, &active->hooks);
 }
 
 /* ---- every rule of one kind */

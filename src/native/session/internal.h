@@ -132,6 +132,36 @@ PDI_HIDDEN int pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned
 
 /* ---- install.c */
 
+/* A call site planned for a stub: its slot and what the slot holds, the
+ * function behind it, the backend's event, and the rule the claim is for. */
+typedef struct planned_site {
+  uintptr_t *slot;
+  uintptr_t value;
+  uintptr_t target;
+  int event;
+  unsigned owner;
+  pdi_cb_site_t site;
+} planned_site_t;
+
+/* What the sites of one object are planned into; zeroed per object. The
+ * paths of the object and of the last callee are copied once for all sites. */
+typedef struct site_plan_buffer {
+  pdi_array_t sites; /* planned_site_t */
+  const pdi_object_t *callee;
+  const char *object_path;
+  const char *callee_path;
+} site_plan_buffer_t;
+
+/* Room for every slot of `object` in the buffer and in the claims. */
+PDI_HIDDEN int pdi_sites_reserve(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_object_t *object);
+/* The site record of a slot (strings copied into the session), as cb_req sees it. */
+PDI_HIDDEN pdi_cb_site_t pdi_site_describe(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_objects_t *set,
+                                           const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target);
+/* Gives every planned site of `object` a stub with `hooks` and claims its
+ * slot for the site's owner; all of them, or an error naming `reporter`. */
+PDI_HIDDEN int pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site_plan_buffer_t *buffer,
+                                 active_rule_t *reporter, const pdi_cb_hooks_t *hooks);
+
 /* Plans and applies every active rule on `set`: redefines, relinks, then
  * callbacks. 0, or -1 with pdi_error() set; the claims made until then stay,
  * for the caller to undo. */
