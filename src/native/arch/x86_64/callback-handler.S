@@ -51,217 +51,126 @@ pdi_cb_handlers_begin:
 	\move CB_FRAME_VECTORS+7*CB_FRAME_VECTOR_STRIDE(%rsp), %\reg\()7
 .endm
 
-/* Which widths of the argument registers 0-7 hold anything, as CB_SAVED_*
- * bits in \flags(%rsp), found by value (vextract, vptest) rather than
- * with XGETBV(1), which costs about 15 ns on some machines: upper halves
- * that hold zeros lose nothing to a hook's vzeroupper. xmm8 and xmm9 carry
- * no argument; ecx is free (saved before). zmm16-31 and the opmask
- * registers carry no argument and no result and a call may clobber them
- * (glibc's EVEX string functions keep them in use): never saved. */
-.macro ARG_WIDTHS flags, avx512
+/* The result registers 0 and 1, the same way. */
+.macro STORE2 move, reg
+	\move %\reg\()0, CB_RETURN_XMM0(%rsp)
+	\move %\reg\()1, CB_RETURN_XMM1(%rsp)
+.endm
+
+.macro LOAD2 move, reg
+	\move CB_RETURN_XMM1(%rsp), %\reg\()1
+	\move CB_RETURN_XMM0(%rsp), %\reg\()0
+.endm
+
+/* Which widths of the vector registers \first and \rest hold anything, as
+ * CB_SAVED_* bits in ecx and in \flags(%rsp), found by value (vextract,
+ * vptest) rather than with XGETBV(1), which costs about 15 ns on some
+ * machines: upper halves that hold zeros lose nothing to a hook's
+ * vzeroupper. \acc and \tmp are vector registers that carry no argument
+ * (8 and 9 before the call, 2 and 3 after it); ecx is free (saved before).
+ * zmm16-31 and the opmask registers carry no argument and no result and a
+ * call may clobber them (glibc's EVEX string functions keep them in use):
+ * never saved. */
+.macro UPPER_WIDTHS flags, avx512, acc, tmp, first, rest:vararg
 	xorl %ecx, %ecx
 .ifc \avx512, yes
-	vextractf64x4 $1, %zmm0, %ymm8
-	vextractf64x4 $1, %zmm1, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vextractf64x4 $1, %zmm2, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vextractf64x4 $1, %zmm3, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vextractf64x4 $1, %zmm4, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vextractf64x4 $1, %zmm5, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vextractf64x4 $1, %zmm6, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vextractf64x4 $1, %zmm7, %ymm9
-	vpor %ymm9, %ymm8, %ymm8
-	vptest %ymm8, %ymm8
-	jz 10f
+	vextractf64x4 $1, %zmm\first, %ymm\acc
+	.irp r, \rest
+	vextractf64x4 $1, %zmm\r, %ymm\tmp
+	vpor %ymm\tmp, %ymm\acc, %ymm\acc
+	.endr
+	vptest %ymm\acc, %ymm\acc
+	jz 34f
 	orl $CB_SAVED_ZMM, %ecx
-10:
+34:
 .endif
-	vextractf128 $1, %ymm0, %xmm8
-	vextractf128 $1, %ymm1, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vextractf128 $1, %ymm2, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vextractf128 $1, %ymm3, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vextractf128 $1, %ymm4, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vextractf128 $1, %ymm5, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vextractf128 $1, %ymm6, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vextractf128 $1, %ymm7, %xmm9
-	vpor %xmm9, %xmm8, %xmm8
-	vptest %xmm8, %xmm8
-	jz 11f
+	vextractf128 $1, %ymm\first, %xmm\acc
+	.irp r, \rest
+	vextractf128 $1, %ymm\r, %xmm\tmp
+	vpor %xmm\tmp, %xmm\acc, %xmm\acc
+	.endr
+	vptest %xmm\acc, %xmm\acc
+	jz 35f
 	orl $CB_SAVED_YMM, %ecx
-11:
+35:
 	movq %rcx, \flags(%rsp)
 .endm
 
-/* The same for the result registers 0 and 1; xmm2 and xmm3 are free after
- * a return; a vzeroupper then leaves the upper state clean for the C code. */
-.macro RESULT_WIDTHS flags, avx512
-	xorl %ecx, %ecx
+/* `\op \arg, MOVE, REG` in the width the CB_SAVED_* bits of \flags name:
+ * xmm, ymm, or zmm (with AVX-512 only). */
+.macro BY_WIDTH flags, avx512, op, arg
 .ifc \avx512, yes
-	vextractf64x4 $1, %zmm0, %ymm2
-	vextractf64x4 $1, %zmm1, %ymm3
-	vpor %ymm3, %ymm2, %ymm2
-	vptest %ymm2, %ymm2
-	jz 23f
-	orl $CB_SAVED_ZMM, %ecx
-23:
+	testq $CB_SAVED_ZMM, \flags
+	jnz 32f
 .endif
-	vextractf128 $1, %ymm0, %xmm2
-	vextractf128 $1, %ymm1, %xmm3
-	vpor %xmm3, %xmm2, %xmm2
-	vptest %xmm2, %xmm2
-	jz 24f
-	orl $CB_SAVED_YMM, %ecx
-24:
-	movq %rcx, \flags(%rsp)
+	testq $CB_SAVED_YMM, \flags
+	jnz 31f
+	\op \arg, movdqu, xmm
+	jmp 33f
+31:
+	\op \arg, vmovdqu, ymm
+.ifc \avx512, yes
+	jmp 33f
+32:
+	\op \arg, vmovdqu64, zmm
+.endif
+33:
 .endm
 
-/* sse: xmm only. avx_live: ymm only when their upper halves hold something; otherwise
- * xmm, and the upper state is never made dirty, which would slow every
- * later SSE instruction of the program. avx512_live: the same, and zmm
- * whole when their upper halves hold something (an __m512 argument). */
-.macro SAVE_VECTORS variant
-.ifc \variant, sse
+/* A save that leaves the upper state clean for the C code that follows: the
+ * vzeroupper comes before a legacy-SSE xmm save (the state is clean when it
+ * runs) and after a VEX one (which needs the upper halves first). */
+.macro CLEAN_SAVE store, move, reg
+.ifc \reg, xmm
+	vzeroupper
+.endif
+	\store \move, \reg
+.ifnc \reg, xmm
+	vzeroupper
+.endif
+.endm
+
+.macro PLAIN op, move, reg
+	\op \move, \reg
+.endm
+
+/* sse: xmm only. live: ymm or zmm (with AVX-512) only when their upper
+ * halves hold something; otherwise xmm, and the upper state is never made
+ * dirty, which would slow every later SSE instruction of the program. */
+.macro SAVE_VECTORS vectors, avx512
+.ifc \vectors, sse
 	STORE8 movdqu, xmm
-.endif
-.ifc \variant, avx_live
-	ARG_WIDTHS CB_FRAME_UPPER, no
-	testl $CB_SAVED_YMM, %ecx
-	jnz 5f
-	vzeroupper
-	STORE8 movdqu, xmm
-	jmp 6f
-5:
-	STORE8 vmovdqu, ymm
-	vzeroupper
-6:
-.endif
-.ifc \variant, avx512_live
-	ARG_WIDTHS CB_FRAME_UPPER, yes
-	testl $CB_SAVED_ZMM, %ecx
-	jnz 14f
-	testl $CB_SAVED_YMM, %ecx
-	jnz 5f
-	vzeroupper
-	STORE8 movdqu, xmm
-	jmp 6f
-5:
-	STORE8 vmovdqu, ymm
-	vzeroupper
-	jmp 6f
-14:
-	STORE8 vmovdqu64, zmm
-	vzeroupper
-6:
+.else
+	UPPER_WIDTHS CB_FRAME_UPPER, \avx512, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7
+	BY_WIDTH %rcx, \avx512, CLEAN_SAVE, STORE8
 .endif
 .endm
 
-.macro RESTORE_VECTORS variant
-.ifc \variant, sse
+.macro RESTORE_VECTORS vectors, avx512
+.ifc \vectors, sse
 	LOAD8 movdqu, xmm
-.endif
-.ifc \variant, avx_live
-	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
-	jnz 7f
-	LOAD8 movdqu, xmm
-	jmp 8f
-7:
-	LOAD8 vmovdqu, ymm
-8:
-.endif
-.ifc \variant, avx512_live
-	testq $CB_SAVED_ZMM, CB_FRAME_UPPER(%rsp)
-	jnz 16f
-	testq $CB_SAVED_YMM, CB_FRAME_UPPER(%rsp)
-	jnz 7f
-	LOAD8 movdqu, xmm
-	jmp 8f
-7:
-	LOAD8 vmovdqu, ymm
-	jmp 8f
-16:
-	LOAD8 vmovdqu64, zmm
-8:
+.else
+	BY_WIDTH CB_FRAME_UPPER(%rsp), \avx512, PLAIN, LOAD8
 .endif
 .endm
 
-/* The result registers xmm0 and xmm1 (a vector result's whole width, as
- * for the arguments) around the post path. */
-.macro SAVE_RESULTS variant
-.ifc \variant, sse
-	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
-	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
-.endif
-.ifc \variant, avx_live
-	RESULT_WIDTHS CB_RETURN_UPPER, no
-	SAVE_RESULT_WIDTHS
-.endif
-.ifc \variant, avx512_live
-	RESULT_WIDTHS CB_RETURN_UPPER, yes
-	SAVE_RESULT_WIDTHS
+/* The result registers 0 and 1 (a vector result's whole width, as for the
+ * arguments) around the post path. */
+.macro SAVE_RESULTS vectors, avx512
+.ifc \vectors, sse
+	STORE2 movdqu, xmm
+.else
+	UPPER_WIDTHS CB_RETURN_UPPER, \avx512, 2, 3, 0, 1
+	BY_WIDTH %rcx, \avx512, CLEAN_SAVE, STORE2
 .endif
 .endm
 
-.macro SAVE_RESULT_WIDTHS
-	testl $CB_SAVED_ZMM, %ecx
-	jnz 18f
-	testl $CB_SAVED_YMM, %ecx
-	jnz 17f
-	vzeroupper
-	movdqu %xmm0, CB_RETURN_XMM0(%rsp)
-	movdqu %xmm1, CB_RETURN_XMM1(%rsp)
-	jmp 19f
-17:
-	vmovdqu %ymm0, CB_RETURN_XMM0(%rsp)
-	vmovdqu %ymm1, CB_RETURN_XMM1(%rsp)
-	vzeroupper
-	jmp 19f
-18:
-	vmovdqu64 %zmm0, CB_RETURN_XMM0(%rsp)
-	vmovdqu64 %zmm1, CB_RETURN_XMM1(%rsp)
-	vzeroupper
-19:
-.endm
-
-.macro RESTORE_RESULTS variant
-.ifc \variant, sse
-	movdqu CB_RETURN_XMM1(%rsp), %xmm1
-	movdqu CB_RETURN_XMM0(%rsp), %xmm0
+.macro RESTORE_RESULTS vectors, avx512
+.ifc \vectors, sse
+	LOAD2 movdqu, xmm
+.else
+	BY_WIDTH CB_RETURN_UPPER(%rsp), \avx512, PLAIN, LOAD2
 .endif
-.ifc \variant, avx_live
-	RESTORE_RESULT_WIDTHS
-.endif
-.ifc \variant, avx512_live
-	RESTORE_RESULT_WIDTHS
-.endif
-.endm
-
-.macro RESTORE_RESULT_WIDTHS
-	testq $CB_SAVED_ZMM, CB_RETURN_UPPER(%rsp)
-	jnz 21f
-	testq $CB_SAVED_YMM, CB_RETURN_UPPER(%rsp)
-	jnz 20f
-	movdqu CB_RETURN_XMM1(%rsp), %xmm1
-	movdqu CB_RETURN_XMM0(%rsp), %xmm0
-	jmp 22f
-20:
-	vmovdqu CB_RETURN_XMM1(%rsp), %ymm1
-	vmovdqu CB_RETURN_XMM0(%rsp), %ymm0
-	jmp 22f
-21:
-	vmovdqu64 CB_RETURN_XMM1(%rsp), %zmm1
-	vmovdqu64 CB_RETURN_XMM0(%rsp), %zmm0
-22:
 .endm
 
 /* The integer argument registers back from the frame. */
@@ -276,7 +185,7 @@ pdi_cb_handlers_begin:
 	movq CB_FRAME_R10(%rsp), %r10
 .endm
 
-.macro HANDLER name, variant
+.macro HANDLER name, vectors, avx512
 	.globl \name
 	.hidden \name
 	.type \name, @function
@@ -295,10 +204,10 @@ pdi_cb_handlers_begin:
 	movq %rax, CB_FRAME_RAX(%rsp)
 	movq %r10, CB_FRAME_R10(%rsp)
 	movq %r11, CB_FRAME_SITE(%rsp)
-	SAVE_VECTORS \variant
+	SAVE_VECTORS \vectors, \avx512
 	movq %rsp, %rdi
 	call pdi_cb_pre
-	RESTORE_VECTORS \variant
+	RESTORE_VECTORS \vectors, \avx512
 	movq CB_FRAME_TARGET(%rsp), %r11
 	testq %rax, %rax
 	.cfi_remember_state
@@ -323,7 +232,7 @@ pdi_cb_handlers_begin:
 	.cfi_escape 0x16, 0x07, 0x03, 0x77, (CB_RETURN_SIZE & 0x7f) | 0x80, CB_RETURN_SIZE >> 7
 	movq %rax, CB_RETURN_RAX(%rsp)
 	movq %rdx, CB_RETURN_RDX(%rsp)
-	SAVE_RESULTS \variant
+	SAVE_RESULTS \vectors, \avx512
 	/* The x87 stack holds a long double result (TOP 7) or a complex one
 	 * (TOP 6); it must be empty while C code runs, so those are popped here
 	 * and pushed back below. fnsave would do the same at ten times the cost. */
@@ -350,7 +259,7 @@ pdi_cb_handlers_begin:
 4:
 	fldt CB_RETURN_X87(%rsp)
 3:
-	RESTORE_RESULTS \variant
+	RESTORE_RESULTS \vectors, \avx512
 	movq CB_RETURN_RDX(%rsp), %rdx
 	movq CB_RETURN_RAX(%rsp), %rax
 	addq $CB_RETURN_SIZE, %rsp
@@ -373,9 +282,9 @@ pdi_cb_handlers_begin:
 	.size \name, .-\name
 .endm
 
-	HANDLER pdi_cb_handler_sse, sse
-	HANDLER pdi_cb_handler_avx_live, avx_live
-	HANDLER pdi_cb_handler_avx512_live, avx512_live
+	HANDLER pdi_cb_handler_sse, sse, no
+	HANDLER pdi_cb_handler_avx_live, live, no
+	HANDLER pdi_cb_handler_avx512_live, live, yes
 
 /* What a skipped call runs instead of the real function (pdi_skip_int,
  * pdi_skip_double): the value the pre hook gave, from the entry in rbx. */
