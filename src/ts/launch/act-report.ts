@@ -30,15 +30,15 @@ export function actReportFile(configFile: string): string {
 	return path.join(path.dirname(configFile), 'act-report.ndjson');
 }
 
-/** How a count names the `n`-th act rule of `config`: its place, or its index among the rules. */
-function ruleLabel(config: NormalizedConfig, n: number): string | undefined {
-	const index = config.rules.map((rule, at) => rule.kind === 'act' ? at : -1).filter(at => at >= 0)[n];
-	const rule = index === undefined ? undefined : config.rules[index];
-	if (rule === undefined) {
-		return undefined;
-	}
+/** How counts name the act rules of `config`, in order (the backend numbers them so): by place, or by index among the rules. */
+function ruleLabels(config: NormalizedConfig): string[] {
+	return config.rules.flatMap((rule, index) => {
+		if (rule.kind !== 'act') {
+			return [];
+		}
 
-	return rule.origin ? `${rule.origin.file}:${rule.origin.line}` : `rules[${index}]`;
+		return [rule.origin ? `${rule.origin.file}:${rule.origin.line}` : `rules[${index}]`];
+	});
 }
 
 /**
@@ -53,6 +53,7 @@ export function readActReport(file: string, config: NormalizedConfig): ActCount[
 		return [];
 	}
 
+	const labels = ruleLabels(config);
 	const counts: ActCount[] = [];
 	for (const line of text.split('\n')) {
 		if (line.trim() === '') {
@@ -60,7 +61,7 @@ export function readActReport(file: string, config: NormalizedConfig): ActCount[
 		}
 
 		const {pid, rule, index, object, function: name, seen, fired} = JSON.parse(line) as ActCount & {index: number};
-		counts.push({pid, rule: ruleLabel(config, index) ?? rule, object, function: name, seen, fired});
+		counts.push({pid, rule: labels[index] ?? rule, object, function: name, seen, fired});
 	}
 
 	return counts;

@@ -1,10 +1,8 @@
-import path from 'node:path';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
 import {PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
-import {temporaryDirectory} from './temporary.js';
 
 /** Installed interpositions in this process; see {@link interpose}. */
 export type Interposition = {
@@ -42,21 +40,25 @@ export type Interposition = {
 export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
 	const prepared = prepareConfig(config);
 	const binding = nativeBinding();
-	// The act backend takes the report file from the environment when the session opens, and writes it when it closes.
-	const report = hasActRules(prepared.config) ? temporaryDirectory('pdi-act-') : undefined;
+	// The act backend takes the report file from the environment when the session opens, and writes it when it
+	// closes: then the compiled config's private directory, which holds it, stays until close().
+	const report = hasActRules(prepared.config) ? actReportFile(prepared.file) : undefined;
 	const inherited = process.env[actReportVariable];
 	let session: unknown;
 	try {
 		if (report !== undefined) {
-			process.env[actReportVariable] = actReportFile(path.join(report.path, 'config'));
+			process.env[actReportVariable] = report;
 		}
 
 		session = binding.interpose(prepared.file);
 	} catch (error) {
-		report?.remove();
+		prepared.remove();
 		throw new PdiError((error as Error).message, {exitCode: 2, cause: error});
 	} finally {
-		prepared.remove();
+		if (report === undefined) {
+			prepared.remove();
+		}
+
 		if (inherited === undefined) {
 			delete process.env[actReportVariable];
 		} else {
@@ -77,8 +79,8 @@ export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
 				return [];
 			}
 
-			const counts = readActReport(actReportFile(path.join(report.path, 'config')), prepared.config);
-			report.remove();
+			const counts = readActReport(report, prepared.config);
+			prepared.remove();
 			return counts;
 		},
 		get closed() {
