@@ -28,20 +28,26 @@ put_origin(pdi_buf_t *out, const pdi_origin_t *origin)
 }
 
 static void
+put_signed(pdi_buf_t *out, long value)
+{
+  /* Past 2^53 a JSON number loses digits in JavaScript: a decimal string then. */
+  long long wide = value;
+  int exact = wide > -(1LL << 53) && wide < (1LL << 53);
+  if (!exact)
+    pdi_buf_putc(out, '"');
+  if (value < 0)
+    pdi_buf_putc(out, '-');
+  pdi_buf_dec(out, value < 0 ? -(uint64_t)value : (uint64_t)value);
+  if (!exact)
+    pdi_buf_putc(out, '"');
+}
+
+static void
 put_option_value(pdi_buf_t *out, const pdi_options_t *options, const option_spec_t *spec)
 {
   const void *field = (const char *)options + spec->offset;
   switch (spec->kind) {
-  case KIND_INTEGER: {
-    long n = *(const long *)field;
-    if (n < 0) {
-      pdi_buf_putc(out, '-');
-      pdi_buf_dec(out, (uint64_t)-n);
-    } else {
-      pdi_buf_dec(out, (uint64_t)n);
-    }
-    break;
-  }
+  case KIND_INTEGER: put_signed(out, *(const long *)field); break;
   case KIND_BOOLEAN: pdi_buf_puts(out, *(const int *)field ? "true" : "false"); break;
   case KIND_CHOICE: {
     const char *p = spec->choices;
@@ -108,21 +114,6 @@ put_backends(pdi_buf_t *out, const pdi_config_t *config)
     pdi_buf_putc(out, '}');
   }
   pdi_buf_putc(out, ']');
-}
-
-static void
-put_signed(pdi_buf_t *out, long value)
-{
-  /* Past 2^53 a JSON number loses digits in JavaScript: a decimal string then. */
-  long long wide = value;
-  int exact = wide > -(1LL << 53) && wide < (1LL << 53);
-  if (!exact)
-    pdi_buf_putc(out, '"');
-  if (value < 0)
-    pdi_buf_putc(out, '-');
-  pdi_buf_dec(out, value < 0 ? -(uint64_t)value : (uint64_t)value);
-  if (!exact)
-    pdi_buf_putc(out, '"');
 }
 
 static void
