@@ -92,7 +92,7 @@
       "ldflags": [
         "-Wl,-z,defs",
         "-Wl,-Bsymbolic",
-        "-Wl,--version-script=<(module_root_dir)/src/native/preload/pdi-preload.map"
+        "-Wl,--version-script=../src/native/preload/pdi-preload.map"
       ],
       "libraries": ["-ldl", "-lpthread"]
     },

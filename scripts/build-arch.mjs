@@ -36,7 +36,9 @@ for (const target of gyp.targets) {
 	const sources = [...(target.dependencies ?? []).includes('pdi_core') ? variables.core_sources : [], ...expand(target.sources)];
 	const c = sources.filter(file => file.endsWith('.c'));
 	const assembly = sources.filter(file => file.endsWith('.S'));
-	const ldflags = (target.ldflags ?? []).map(flag => flag.replace('<(module_root_dir)', root));
+	// binding.gyp's paths in flags are relative to build/, where node-gyp links (no absolute path: make splits one
+	// that holds a blank); this link runs in the root.
+	const ldflags = (target.ldflags ?? []).map(flag => flag.replace('=../', `=${root}/`));
 	const output = path.join(out, `${target.target_name}.so`);
 	execFileSync(compilers[arch], [
 		...common, '-std=c11', '-o', output, ...c, ...assembly, ...ldflags, ...(target.libraries ?? []),
