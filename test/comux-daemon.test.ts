@@ -12,8 +12,8 @@ import {COMUX_NOT_SERVING, runComux} from '../src/ts/comux/replay.js';
 import {pdi} from './helpers/cli.js';
 import {compileConfig} from '../src/ts/config/index.js';
 import {comuxConfig} from '../src/ts/comux/replay.js';
-import {pdiPaths} from '../src/ts/index.js';
 import {canConnect, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
+import {preloadPath} from './helpers/preload.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-daemon-'));
 test.after.always(() => {
@@ -158,7 +158,7 @@ test.serial('a program the replaying server executes with the comux config again
 	writeFileSync(config, compileConfig(comuxConfig()));
 	const conversation = [{conn: 0, data: Buffer.from('real client\n'), awaitResponse: true}];
 	const server = await startEcho('epoll', {
-		env: {...process.env, LD_PRELOAD: pdiPaths().preload, PDI_CONFIG: config, PDI_COMUX_ACTIVE: '1', PDI_COMUX_INPUT: twoRequestsFile},
+		env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: config, PDI_COMUX_ACTIVE: '1', PDI_COMUX_INPUT: twoRequestsFile},
 	});
 	t.teardown(server.stop);
 	t.is((await plainExchange(server.port, conversation)).toString(), 'real client\n');

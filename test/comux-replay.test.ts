@@ -9,6 +9,7 @@ import {
 	bigText, echoModes, echoServerPath, freePort, lighttpdCommand, nginxCommand, plainExchange, startEcho, startServer, webRoot,
 	type Step,
 } from './helpers/servers.js';
+import {preloadPath} from './helpers/preload.js';
 
 const quiet: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1'}};
 const encoder = new TextEncoder();
@@ -222,9 +223,8 @@ test.serial('pdi comux config writes the bundled redefine rules, and a server st
 	const input = path.join(scratch, 'by-hand.comux');
 	writeFileSync(input, toComux([step(0, 'by hand\n', true)]));
 	const {execFileSync} = await import('node:child_process');
-	const {pdiPaths} = await import('../src/ts/index.js');
 	const output = execFileSync(echoServerPath, ['select', '0'], {
-		env: {...process.env, ECHO_QUIET: '1', LD_PRELOAD: pdiPaths().preload, PDI_CONFIG: config, PDI_COMUX_INPUT: input},
+		env: {...process.env, ECHO_QUIET: '1', LD_PRELOAD: preloadPath(), PDI_CONFIG: config, PDI_COMUX_INPUT: input},
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	t.is(output.toString(), 'by hand\n');

@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {pdiPaths} from '../../src/ts/index.js';
+import {loaderSafePreload} from '../../src/ts/launch/preload.js';
 import {root} from './cli.js';
 import {scratchDirectory} from './files.js';
 
@@ -14,8 +14,16 @@ const sysroots: Record<string, string> = {aarch64: '/usr/aarch64-linux-gnu', i38
 
 export const fixtures = path.join(root, testArch ? `test/fixtures/out-${testArch}` : 'test/fixtures/out');
 
-function preloadPath(): string {
-	return testArch ? path.join(root, 'build/arch', testArch, 'pdi-preload.so') : pdiPaths().preload;
+let hostPreload: string | undefined;
+
+/** The core for LD_PRELOAD: on the host, as pdi's own launches name it (a checkout under a path with a blank gets a link). */
+export function preloadPath(): string {
+	if (testArch) {
+		return path.join(root, 'build/arch', testArch, 'pdi-preload.so');
+	}
+
+	hostPreload ??= loaderSafePreload().preload;
+	return hostPreload;
 }
 export const fixBackend = path.join(fixtures, 'backends/fix-backend.so');
 
