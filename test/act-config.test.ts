@@ -129,12 +129,20 @@ test('an act rule on a slot that a callback rule instruments is refused, naming 
 	t.regex(run.stderr, /rules\.cmd:3:1: act abs: conflicts with the callback at .*rules\.cmd:2,/);
 });
 
-test('return= on a function whose result a skipped call cannot give is refused at install, naming the rule', async t => {
+test('return= on a function whose result a skipped call cannot give, and a rule on a function pdi never instruments, are refused at install', async t => {
 	const config = writeConfig(['act $main ldiv return=1']);
 	const run = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], config);
 	t.is(run.code, 2);
 	t.regex(run.stderr, /rules\.cmd:1:1: act ldiv: return= cannot give ldiv's result: it returns a structure/);
 	t.is((await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig(['act $main ldiv count']))).code, 0);
+	const never = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig(['act * longjmp count']));
+	t.is(never.code, 2);
+	t.regex(never.stderr, /rules\.cmd:1:1: act longjmp: longjmp is never instrumented \(it returns twice, never returns, or looks at its caller/);
+	// pdi config check says the same at the YAML place: the core's reader checks it.
+	const directory = writeFiles({'c.yaml': 'rules:\n  - act: {function: longjmp, do: {count: true}}\n'});
+	const checked = await pdi(['config', 'check', path.join(directory, 'c.yaml')]);
+	t.is(checked.code, 2);
+	t.regex(checked.stderr, /c\.yaml:2:5: act longjmp: longjmp is never instrumented/);
 });
 
 test('a bad act token is an error at its line and column in the text dialect', async t => {

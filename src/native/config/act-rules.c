@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../backends/act/act-spec.h"
+#include "../callback/callback.h"
 #include "reader.h"
 
 /* The next word at *cursor: blanks end it outside quotes, "..." quotes any part of it (with \"
@@ -67,6 +68,29 @@ add_act_rule(reader_t *reader, const line_ref_t *line, const token_t *keyword, c
   return rule;
 }
 
+/* What the callback mechanism, which act rules run on, allows for the rule's
+ * function: checked here, so that `pdi config check` and the core agree. */
+static int
+check_function_kind(reader_t *reader, const line_ref_t *line, const token_t *keyword, const pdi_rule_t *rule)
+{
+  char name[256];
+  char version[128];
+  pdi_version_req_t req;
+  pdi_symbol_spec_parse(rule->function, name, sizeof name, version, sizeof version, &req);
+  if (pdi_cb_excluded(name))
+    return config_fail_token(reader, line, keyword->start,
+                             "act %s: %s is never instrumented (it returns twice, never returns, or looks at its "
+                             "caller: docs/mechanisms.md), so no act rule can see its calls",
+                             name, name);
+  const char *result = rule->act->returns ? pdi_cb_unskippable(name) : NULL;
+  if (result != NULL)
+    return config_fail_token(reader, line, keyword->start,
+                             "act %s: return= cannot give %s's result: it returns %s (delay, signal and count work on "
+                             "it)",
+                             name, name, result);
+  return 0;
+}
+
 int
 config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest)
 {
@@ -96,5 +120,5 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
     return -1;
   if (act_rule_check(rule->act, message, sizeof message) != 0)
     return config_fail_token(reader, line, keyword->start, "act: %s", message);
-  return 0;
+  return check_function_kind(reader, line, keyword, rule);
 }

@@ -23,12 +23,6 @@ has_act_rules(const pdi_config_t *config)
 }
 
 int
-pdi_act_returns(const pdi_rule_t *rule)
-{
-  return rule->act != NULL && rule->act->returns;
-}
-
-int
 pdi_act_declare_backend(pdi_session_t *session)
 {
   pdi_config_t *config = &session->config;

@@ -171,8 +171,6 @@ PDI_HIDDEN int pdi_object_is_protected(const pdi_session_t *session, const pdi_o
 
 /* ---- act.c */
 
-/* Whether an act rule skips calls (return=). */
-PDI_HIDDEN int pdi_act_returns(const pdi_rule_t *rule);
 /* With act rules, adds the bundled act backend to the config's backends. */
 PDI_HIDDEN int pdi_act_declare_backend(pdi_session_t *session);
 /* Hands the loaded act backend the rules, before its init. */
