@@ -226,6 +226,8 @@ test.serial('pdi comux config writes the bundled redefine rules, and a server st
 	const output = execFileSync(echoServerPath, ['select', '0'], {
 		env: {...process.env, ECHO_QUIET: '1', LD_PRELOAD: preloadPath(), PDI_CONFIG: config, PDI_COMUX_INPUT: input},
 		stdio: ['ignore', 'pipe', 'pipe'],
+		// A server the core never reached waits for clients forever: the test must not leave it running.
+		timeout: 30_000,
 	});
 	t.is(output.toString(), 'by hand\n');
 });
