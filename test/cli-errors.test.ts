@@ -149,3 +149,16 @@ test('pdi run with a TMPDIR that does not exist names it in one line', async t =
 	t.is(await oneLineFailure(t, ['run', '-c', config, '--', program], {TMPDIR: '/nonexistent-pdi-tmp'}),
 		'pdi: /nonexistent-pdi-tmp: cannot make a temporary directory there: no such file or directory (set TMPDIR to a writable directory)\n');
 });
+
+test('pdi trace to an output whose writes fail says so: one line and status 2 for --json and -c, the lost lines per process in text', async t => {
+	for (const mode of ['--json', '-c']) {
+		const run = await pdi(['trace', mode, '-o', '/dev/full', '--', '/bin/ls', '/']);
+		t.is(run.code, 2, mode);
+		t.regex(run.stderr, /^pdi: trace: writing the trace failed: no space left on device$/im, mode);
+	}
+
+	const text = await pdi(['trace', '-o', '/dev/full', '--', '/bin/ls', '/']);
+	t.is(text.code, 0);
+	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: No space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
+});
+

@@ -2,7 +2,7 @@ import {closeSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
-import {PdiError} from '../errors.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -50,8 +50,8 @@ function writeText(fd: number, text: string): void {
 	}
 }
 
-/** Where the calls go, and what ends it once the program has exited. */
-type Output = {variables: Record<string, string>; finish(): void};
+/** Where the calls go, and what ends it once the program has exited: whether the trace could be written. */
+type Output = {variables: Record<string, string>; finish(): boolean};
 
 /**
  * Text lines are the backend's own (to PDI_TRACE_OUTPUT or its stderr); --json and -c go through
@@ -61,13 +61,14 @@ type Output = {variables: Record<string, string>; finish(): void};
 function traceOutput(options: TraceCliOptions, directory: string): Output {
 	if (!options.json && !options.summary) {
 		if (options.output === undefined) {
-			return {variables: {}, finish() {}};
+			return {variables: {}, finish: () => true};
 		}
 
 		// Every traced process image appends to it (a followed child opens it anew): it starts empty here.
 		const file = path.resolve(options.output);
 		writeFileSync(file, '');
-		return {variables: {PDI_TRACE_OUTPUT: file}, finish() {}};
+		// The traced processes write it: each one reports the lines it could not write at its exit.
+		return {variables: {PDI_TRACE_OUTPUT: file}, finish: () => true};
 	}
 
 	const rings = ringDirectory(directory);
@@ -79,7 +80,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 		variables: rings.variables,
 		finish() {
 			if (finished) {
-				return;
+				return true;
 			}
 
 			finished = true;
@@ -89,7 +90,11 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 					counter.addCount(count);
 				}
 
-				writeText(fd, counter.format());
+				try {
+					writeText(fd, counter.format());
+				} catch (error) {
+					ending.writeError ??= fileSystemReason(error);
+				}
 			}
 
 			if (fd !== 2) {
@@ -99,6 +104,8 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 			for (const line of lossMessages(ending)) {
 				process.stderr.write(`${line}\n`);
 			}
+
+			return ending.writeError === null;
 		},
 	};
 }
@@ -125,7 +132,10 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 				onSignal: 'forward',
 			});
 			const {code, signal} = await exited;
-			output.finish();
+			if (!output.finish()) {
+				return 2; // the trace asked for is not there, whatever the program did
+			}
+
 			if (checked !== undefined && reportMatched(reportFile) === false) {
 				process.stderr.write(`pdi: warning: no object loaded at start matches --object '${checked}', so nothing of it was traced (objects opened later would be)\n`);
 			}

@@ -27,6 +27,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <pdi/backend.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -59,6 +60,9 @@ typedef struct thread_state {
 } thread_state_t;
 
 static int output_fd = -1;
+static unsigned long lost_lines; /* lines a write failed for, and the first failure's errno: reported at exit */
+static int lost_errno;
+static int lost_report_fd = -1; /* stderr as it was at the first failure (programs close theirs at exit) */
 static trace_format_options_t format_options = {32, 3};
 static long max_depth = -1; /* -1: no limit */
 static int show_time, show_timestamp;
@@ -298,6 +302,14 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 void
 PDI_BE_FUNC_FINI(void)
 {
+  unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
+  const char *file = getenv("PDI_TRACE_OUTPUT");
+  if (lost != 0 && file != NULL && *file && lost_report_fd >= 0)
+    dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file,
+            strerror(lost_errno), lost, (int)getpid());
+  if (lost_report_fd >= 0)
+    close(lost_report_fd);
+  lost_report_fd = -1;
   if (output_fd >= 0)
     close(output_fd);
   if (output_fd != -2)
@@ -485,7 +497,11 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   }
   line.cap++; /* the byte kept for the newline */
   tb_char(&line, '\n');
-  ssize_t ignored = write(output_fd, line.data, line.len);
-  (void)ignored;
+  if (write(output_fd, line.data, line.len) < 0) {
+    int none = 0;
+    if (__atomic_compare_exchange_n(&lost_errno, &none, errno, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      lost_report_fd = (int)syscall(SYS_fcntl, STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+    __atomic_fetch_add(&lost_lines, 1, __ATOMIC_RELAXED);
+  }
   call->user = 0;
 }
