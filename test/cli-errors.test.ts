@@ -161,4 +161,3 @@ test('pdi trace to an output whose writes fail says so: one line and status 2 fo
 	t.is(text.code, 0);
 	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: No space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
 });
-
