@@ -212,3 +212,52 @@ test('a rule\'s own handler gets every call of its sites and reaches the real fu
 	// cbprog change calls cb_add8 twice, cb_set_errno, cb_trace_a and cb_trace_b: the backend takes the cb_* imports.
 	t.regex(run.stderr, /^handler: 5 calls$/m);
 });
+
+const emptyBackend = `backend e = ${path.join(directory, 'cb-empty-backend.so')}`;
+const leanBackend = `backend l = ${path.join(directory, 'cb-lean-backend.so')}`;
+
+/** Runs cbprog under cb-lean-backend.so (a pre hook only) and returns the run and what the backend wrote. */
+async function lean(args: readonly string[], settings: readonly string[] = [], env: NodeJS.ProcessEnv = {}) {
+	const file = path.join(scratch, `lean-${traces++}.txt`);
+	const run = await runPreloaded(cbprog, args, writeConfig([leanBackend, 'callback $main * l'], settings), {LEAN_OUT: file, ...env});
+	let report = '';
+	try {
+		report = readFileSync(file, 'utf8');
+	} catch {}
+
+	return {run, report};
+}
+
+test('hooks with empty bodies count as none: the calls go straight to the real functions, with the output identical and no thread slot taken', async t => {
+	const expected = await bare(cbprog, ['all']);
+	const run = await runPreloaded(cbprog, ['all'], writeConfig([emptyBackend, 'callback $main * e']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	// Hooks that run need a thread slot: a pre hook on 16 threads with max_threads = 1 is reported; empty ones never enter the handler.
+	const threads = await runPreloaded(cbprog, ['threads', '16'], writeConfig([emptyBackend, 'callback $main * e'], ['max_threads = 1']));
+	t.is(threads.code, 0, threads.stderr);
+	t.is(threads.stdout, 'threads=ok\nbad=0\n');
+	t.notRegex(threads.stderr, /calls ran without hooks/);
+	const hooked = await lean(['threads', '16'], ['max_threads = 1']);
+	t.is(hooked.run.stdout, 'threads=ok\nbad=0\n');
+	t.regex(hooked.run.stderr, /^pdi: warning: callback: \d+ calls ran without hooks, on threads beyond max_threads = 1 /m);
+});
+
+test('a rule with only a pre hook: each call seen once, none kept on the callback stack, so nesting has no limit, and a skip still works', async t => {
+	const expected = await bare(cbprog, ['all']);
+	const all = await lean(['all']);
+	t.is(all.run.code, 0, all.run.stderr);
+	t.is(all.run.stdout, expected.stdout);
+	t.regex(all.report, /^trace >cb_add8@0 >cb_make_big@0 >cb_long_double@0 /m);
+	// 1000 nested calls: with a post hook the default 1 KiB stack holds 9 (the test above); without one nothing is pushed.
+	const recursed = await lean(['recurse', '1000']);
+	t.is(recursed.run.stdout, (await bare(cbprog, ['recurse', '1000'])).stdout);
+	t.is(recursed.run.stderr, '');
+	const nested = /^trace (.*)$/m.exec(recursed.report)?.[1]?.trim().split(' ') ?? [];
+	t.true(nested.length >= 1000, recursed.report.slice(0, 200));
+	t.deepEqual([...new Set(nested.map(entry => entry.replace(/^>\w+/, '')))], ['@0']);
+	const change = await bare(cbprog, ['change']);
+	const skipped = await lean(['change'], [], {LEAN_SKIP: 'cb_set_errno'});
+	t.is(skipped.run.code, 0, skipped.run.stderr);
+	t.is(skipped.run.stdout, change.stdout.replace('set_errno -1 errno=84', 'set_errno -7 errno=77'));
+});

@@ -131,3 +131,15 @@ test('pdi trace --object libstdc++.so.6 on a C++ program finishes with its own o
 	t.is(result.stdout, expected);
 	t.regex(readFileSync(file, 'utf8'), /^\d+ \d+ libstdc\+\+\.so\.6!\w+\(/m);
 });
+
+test('a rule with only a pre hook over tail-calling objects: identical output, each function seen once, nothing left open', async t => {
+	const expected = await runBare(tailprog, ['2']);
+	const file = path.join(scratch, `lean-${traces++}.txt`);
+	const leanBackend = `backend l = ${path.join(fixtures, 'callback', 'cb-lean-backend.so')}`;
+	const run = await runPreloaded(tailprog, ['2'], writeConfig([leanBackend, 'callback * * l']), {LEAN_OUT: file, LEAN_NAMES: 'tail_:leaf_:mid_'});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	// Without a post hook no call stays open, so every call is outermost; the order is round()'s.
+	const entries = round(0).split(' ').filter(entry => /^>(tail|leaf|mid)_/.test(entry)).map(entry => entry.replace(/@\d+$/, '@0')).join(' ');
+	t.is(/^trace (.*)$/m.exec(readFileSync(file, 'utf8'))?.[1], `${entries} ${entries} `);
+});

@@ -107,6 +107,15 @@ PDI_HIDDEN int pdi_arch_write_stub(unsigned char *at, unsigned index, uintptr_t 
 /* The handler for this CPU (a port may have variants by CPU feature); 0 when
  * the port has no handler yet. */
 PDI_HIDDEN uintptr_t pdi_arch_handler(void);
+/* Whether the code at `function` returns at once: a hook compiled from an
+ * empty body (`ret`, maybe after a landing pad such as endbr64 or bti c).
+ * Calling it changes nothing, so sites treat it as no hook at all. */
+PDI_HIDDEN int pdi_arch_returns_at_once(uintptr_t function);
+/* What the handler word of a site with neither hook holds, so its calls
+ * reach `target` without the handler: the target itself where the stub
+ * leaves every argument register and the stack as the caller made them, or
+ * a pass-through that undoes what the stub did (i386 pushes the index). */
+PDI_HIDDEN uintptr_t pdi_arch_pass_word(uintptr_t target);
 /* Why this process cannot take callback stubs, or NULL: a hardware shadow
  * stack (x86 CET, arm64 GCS) would kill it at the handler's first return,
  * which goes back to the caller by a jump. */

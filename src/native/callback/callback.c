@@ -20,6 +20,10 @@ typedef struct cb_site {
   pdi_cb_hooks_t hooks;
 } cb_site_t;
 
+#if defined(CB_SITE_SIZE)
+_Static_assert(sizeof(cb_site_t) == CB_SITE_SIZE && offsetof(cb_site_t, target) == 0, "callback-frame.h: CB_SITE_SIZE");
+#endif
+
 typedef struct cb_thread {
   int in_use;
   unsigned index;
@@ -39,7 +43,8 @@ static unsigned group_stubs; /* stubs per group */
 static uintptr_t generic_handler;
 static unsigned stub_count;
 static unsigned used_stubs;
-static cb_site_t *sites;
+/* Global for the i386 pass-through (pdi_arch_pass_word), which indexes it. */
+PDI_HIDDEN cb_site_t *pdi_cb_sites;
 static cb_thread_t *threads;
 static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
@@ -141,10 +146,10 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     entries_per_thread = 1;
   size_t thread_bytes = (size_t)limits.max_threads *
                         (sizeof(cb_thread_t) + entries_per_thread * sizeof(pdi_cb_entry_t));
-  sites = mmap(NULL, (size_t)limits.max_stubs * sizeof(cb_site_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-               -1, 0);
+  pdi_cb_sites = mmap(NULL, (size_t)limits.max_stubs * sizeof(cb_site_t), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   void *thread_memory = mmap(NULL, thread_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (sites == MAP_FAILED || thread_memory == MAP_FAILED) {
+  if (pdi_cb_sites == MAP_FAILED || thread_memory == MAP_FAILED) {
     pdi_set_error("cannot map %u callback sites and %u thread stacks", limits.max_stubs, limits.max_threads);
     return -1;
   }
@@ -183,13 +188,20 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
   unsigned index = used_stubs;
   if (index % group_stubs == 0 && write_stub_group(index) != 0)
     return 0;
-  sites[index].target = target;
-  sites[index].event = event;
-  sites[index].unskippable = pdi_cb_unskippable(site->function);
-  sites[index].site = *site;
-  sites[index].hooks = *hooks;
+  pdi_cb_sites[index].target = target;
+  pdi_cb_sites[index].event = event;
+  pdi_cb_sites[index].unskippable = pdi_cb_unskippable(site->function);
+  pdi_cb_sites[index].site = *site;
+  pdi_cb_sites[index].hooks = *hooks;
+  pdi_cb_hooks_t *own = &pdi_cb_sites[index].hooks;
+  if (own->pre != NULL && pdi_arch_returns_at_once((uintptr_t)own->pre))
+    own->pre = NULL;
+  if (own->post != NULL && pdi_arch_returns_at_once((uintptr_t)own->post))
+    own->post = NULL;
   if (hooks->handler != 0)
     __atomic_store_n(handler_word(index), hooks->handler, __ATOMIC_RELEASE);
+  else if (own->pre == NULL && own->post == NULL)
+    __atomic_store_n(handler_word(index), pdi_arch_pass_word(target), __ATOMIC_RELEASE);
   __atomic_store_n(&used_stubs, index + 1, __ATOMIC_RELEASE);
   return (uintptr_t)stub_at(index);
 }
@@ -231,7 +243,7 @@ run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call
 static size_t
 site_index_of(const pdi_cb_call_t *call)
 {
-  return (size_t)((const char *)call->site - (const char *)&sites[0].site) / sizeof(cb_site_t);
+  return (size_t)((const char *)call->site - (const char *)&pdi_cb_sites[0].site) / sizeof(cb_site_t);
 }
 
 /* A frame left by longjmp or an exception gets its post now, once. */
@@ -239,7 +251,7 @@ static void
 abandon_top(cb_thread_t *thread)
 {
   pdi_cb_entry_t *entry = &thread->entries[thread->depth - 1];
-  const cb_site_t *site = &sites[site_index_of(&entry->call)];
+  const cb_site_t *site = &pdi_cb_sites[site_index_of(&entry->call)];
   entry->call.abandoned = 1;
   entry->registers = NULL;
   entry->returns = NULL;
@@ -267,7 +279,7 @@ pdi_cb_entry_t *
 pdi_cb_pre(uintptr_t *frame)
 {
   size_t index = (size_t)(uint32_t)CB_AT(frame, CB_FRAME_SITE);
-  cb_site_t *site = &sites[index];
+  cb_site_t *site = &pdi_cb_sites[index];
   CB_AT(frame, CB_FRAME_TARGET) = site->target;
   cb_thread_t *thread = current;
   if (thread == NULL && (thread = claim_thread()) == NULL) {
@@ -284,7 +296,9 @@ pdi_cb_pre(uintptr_t *frame)
     __atomic_fetch_add(&skipped_stack_full, 1, __ATOMIC_RELAXED);
     return NULL;
   }
-  pdi_cb_entry_t *entry = &thread->entries[thread->depth++];
+  /* The entry is pushed only for a call that comes back through the handler:
+   * one with a post hook, or a skipped one (the skip stub reads the entry). */
+  pdi_cb_entry_t *entry = &thread->entries[thread->depth];
   entry->return_address = return_address;
   entry->target = site->target;
   entry->stack_pointer = stack_pointer;
@@ -295,12 +309,15 @@ pdi_cb_pre(uintptr_t *frame)
   entry->call.event = site->event;
   entry->call.site = &site->site;
   entry->call.thread = thread->index;
-  entry->call.depth = thread->depth - 1;
+  entry->call.depth = thread->depth;
   entry->call.user = 0;
   entry->call.abandoned = 0;
   int hook_errno = run_hook(thread, site->hooks.pre, &entry->call);
   entry->registers = NULL;
   entry->vectors = NULL;
+  if (site->hooks.post == NULL && !entry->skipped)
+    return NULL;
+  thread->depth++;
   if (entry->skipped) {
     /* Nothing runs between here and the skip stub's return that could change it: the caller sees it. */
     *thread->error = hook_errno;
@@ -324,7 +341,7 @@ pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
   if (thread->depth == 0)
     return return_address;
   entry->returns = returns;
-  run_hook(thread, sites[site_index_of(&entry->call)].hooks.post, &entry->call);
+  run_hook(thread, pdi_cb_sites[site_index_of(&entry->call)].hooks.post, &entry->call);
   entry->returns = NULL;
   thread->depth--;
   return return_address;
@@ -506,5 +523,5 @@ pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 void *
 pdi_cb_target_impl(unsigned site)
 {
-  return site < __atomic_load_n(&used_stubs, __ATOMIC_ACQUIRE) ? (void *)sites[site].target : NULL;
+  return site < __atomic_load_n(&used_stubs, __ATOMIC_ACQUIRE) ? (void *)pdi_cb_sites[site].target : NULL;
 }

@@ -46,6 +46,23 @@ pdi_arch_callback_blocker(void)
   return NULL;
 }
 
+/* ret, or bti c; ret. */
+int
+pdi_arch_returns_at_once(uintptr_t function)
+{
+  uint32_t code[2];
+  memcpy(code, (const void *)function, sizeof code);
+  return code[0] == 0xd65f03c0u || (code[0] == 0xd503245fu && code[1] == 0xd65f03c0u);
+}
+
+/* The stub only set x16 and x17, the intra-procedure-call registers that
+ * any PLT entry or linker veneer may clobber too. */
+uintptr_t
+pdi_arch_pass_word(uintptr_t target)
+{
+  return target;
+}
+
 uintptr_t
 pdi_arch_handler(void)
 {

@@ -33,6 +33,10 @@
 #define CB_STACK_ARGUMENTS(stack_pointer) ((const uintptr_t *)((stack_pointer) + 4))
 #define CB_RETURN_ADDRESS(frame, stack_pointer) (*(const uintptr_t *)(stack_pointer))
 
+/* A callback site's record (callback.c: cb_site_t, the real function
+ * first), which pdi_cb_pass indexes. */
+#define CB_SITE_SIZE 44
+
 /* Where a skip stub finds its value: the entry's skip_value (callback.h). */
 #define CB_ENTRY_SKIP_VALUE 12
 

@@ -134,6 +134,38 @@ pdi_cb_skip_double:
 	ret
 	.size pdi_cb_skip_double, .-pdi_cb_skip_double
 
+/* A site with neither hook (pdi_arch_pass_word): the stub pushed the site
+ * index just below the caller's return address; the site's real function
+ * takes its place and `ret` jumps there with every register and the stack
+ * as the caller made them. */
+	.globl pdi_cb_pass
+	.hidden pdi_cb_pass
+	.type pdi_cb_pass, @function
+	.p2align 4
+pdi_cb_pass:
+	.cfi_startproc
+	.cfi_def_cfa_offset 8
+	pushl %eax
+	.cfi_adjust_cfa_offset 4
+	pushl %ecx
+	.cfi_adjust_cfa_offset 4
+	call 1f
+1:
+	popl %ecx
+	addl $_GLOBAL_OFFSET_TABLE_+(.-1b), %ecx
+	movl pdi_cb_sites@GOTOFF(%ecx), %ecx
+	movl 8(%esp), %eax
+	imull $CB_SITE_SIZE, %eax, %eax
+	movl (%ecx,%eax), %eax
+	movl %eax, 8(%esp)
+	popl %ecx
+	.cfi_adjust_cfa_offset -4
+	popl %eax
+	.cfi_adjust_cfa_offset -4
+	ret
+	.cfi_endproc
+	.size pdi_cb_pass, .-pdi_cb_pass
+
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:

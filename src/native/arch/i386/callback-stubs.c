@@ -5,6 +5,7 @@
 #include "../arch.h"
 
 extern void pdi_cb_handler(void) __attribute__((visibility("hidden")));
+extern void pdi_cb_pass(void) __attribute__((visibility("hidden")));
 
 size_t
 pdi_arch_stub_size(void)
@@ -35,6 +36,26 @@ const char *
 pdi_arch_callback_blocker(void)
 {
   return NULL;
+}
+
+/* ret, or endbr32; ret. */
+int
+pdi_arch_returns_at_once(uintptr_t function)
+{
+  const unsigned char *code = (const unsigned char *)function;
+  static const unsigned char endbr32[4] = {0xf3, 0x0f, 0x1e, 0xfb};
+  if (memcmp(code, endbr32, 4) == 0)
+    code += 4;
+  return code[0] == 0xc3 || (code[0] == 0xf3 && code[1] == 0xc3);
+}
+
+/* The stub pushed the site index: pdi_cb_pass (callback-handler.S) puts the
+ * target in its place and returns to it. */
+uintptr_t
+pdi_arch_pass_word(uintptr_t target)
+{
+  (void)target;
+  return (uintptr_t)&pdi_cb_pass;
 }
 
 uintptr_t

@@ -49,6 +49,24 @@ pdi_arch_callback_blocker(void)
   return NULL;
 }
 
+/* ret, rep ret, or either after endbr64. */
+int
+pdi_arch_returns_at_once(uintptr_t function)
+{
+  const unsigned char *code = (const unsigned char *)function;
+  static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+  if (memcmp(code, endbr64, 4) == 0)
+    code += 4;
+  return code[0] == 0xc3 || (code[0] == 0xf3 && code[1] == 0xc3);
+}
+
+/* The stub only set r11, which no call passes arguments in. */
+uintptr_t
+pdi_arch_pass_word(uintptr_t target)
+{
+  return target;
+}
+
 /* The ymm variant when the OS saves AVX state (CPUID.1:ECX.OSXSAVE and AVX,
  * and XCR0 enables SSE and AVX state), the zmm one with AVX-512 too
  * (CPUID.7:EBX.AVX512F, XCR0 opmask and zmm state). */
