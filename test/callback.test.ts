@@ -261,3 +261,12 @@ test('a rule with only a pre hook: each call seen once, none kept on the callbac
 	t.is(skipped.run.code, 0, skipped.run.stderr);
 	t.is(skipped.run.stdout, change.stdout.replace('set_errno -1 errno=84', 'set_errno -7 errno=77'));
 });
+
+test('a hook that calls instrumented functions is not re-entered: those calls go straight to the real functions', async t => {
+	const file = path.join(scratch, `lean-${traces++}.txt`);
+	// cb_recurse(3) from the pre hook of cb_trace_b crosses libcbtarget's and libcbstep's instrumented imports four times.
+	const run = await runPreloaded(cbprog, ['trace'], writeConfig([leanBackend, 'callback * * l']), {LEAN_OUT: file, LEAN_REENTER: 'cb_trace_b'});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'traced\n');
+	t.is(/^trace (.*)$/m.exec(readFileSync(file, 'utf8'))?.[1], '>cb_trace_a@0 >cb_trace_b@0 =6 >cb_trace_a@0 ');
+});

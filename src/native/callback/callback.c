@@ -53,8 +53,36 @@ static const cb_site_t *refused_site; /* the first, for the report */
 static pthread_key_t thread_key;
 
 /* Initial-exec: the hot path must not go through __tls_get_addr, which may
- * allocate on a thread's first access in a dlopened module. */
-static __thread cb_thread_t *current __attribute__((tls_model("initial-exec")));
+ * allocate on a thread's first access in a dlopened module. Global for the
+ * handler's fast path. */
+PDI_HIDDEN __thread cb_thread_t *pdi_cb_current __attribute__((tls_model("initial-exec")));
+
+#if defined(CB_FAST_PATH)
+#define CB_OFFSET(type, field, value) _Static_assert(offsetof(type, field) == (value), "callback-frame.h: " #value)
+CB_OFFSET(pdi_cb_entry_t, return_address, CB_ENTRY_RETURN_ADDRESS);
+CB_OFFSET(pdi_cb_entry_t, target, CB_ENTRY_TARGET);
+CB_OFFSET(pdi_cb_entry_t, stack_pointer, CB_ENTRY_STACK_POINTER);
+CB_OFFSET(pdi_cb_entry_t, registers, CB_ENTRY_REGISTERS);
+CB_OFFSET(pdi_cb_entry_t, vectors, CB_ENTRY_VECTORS);
+CB_OFFSET(pdi_cb_entry_t, returns, CB_ENTRY_RETURNS);
+CB_OFFSET(pdi_cb_entry_t, skipped, CB_ENTRY_SKIPPED);
+CB_OFFSET(pdi_cb_entry_t, call, CB_ENTRY_CALL);
+CB_OFFSET(pdi_cb_entry_t, call.event, CB_ENTRY_EVENT);
+CB_OFFSET(pdi_cb_entry_t, call.site, CB_ENTRY_SITE);
+CB_OFFSET(pdi_cb_entry_t, call.depth, CB_ENTRY_DEPTH);
+CB_OFFSET(pdi_cb_entry_t, call.user, CB_ENTRY_USER);
+CB_OFFSET(pdi_cb_entry_t, call.abandoned, CB_ENTRY_ABANDONED);
+CB_OFFSET(cb_thread_t, error, CB_THREAD_ERROR);
+CB_OFFSET(cb_thread_t, in_hook, CB_THREAD_IN_HOOK);
+CB_OFFSET(cb_thread_t, depth, CB_THREAD_DEPTH);
+CB_OFFSET(cb_thread_t, capacity, CB_THREAD_CAPACITY);
+CB_OFFSET(cb_thread_t, entries, CB_THREAD_ENTRIES);
+CB_OFFSET(cb_site_t, event, CB_SITE_EVENT);
+CB_OFFSET(cb_site_t, site, CB_SITE_SITE);
+CB_OFFSET(cb_site_t, hooks.pre, CB_SITE_PRE);
+CB_OFFSET(cb_site_t, hooks.post, CB_SITE_POST);
+_Static_assert(sizeof(pdi_cb_entry_t) == CB_ENTRY_SIZE, "callback-frame.h: CB_ENTRY_SIZE");
+#endif
 
 static void abandon_top(cb_thread_t *thread);
 
@@ -65,7 +93,7 @@ release_thread(void *slot)
   cb_thread_t *thread = slot;
   while (thread->depth > 0)
     abandon_top(thread);
-  current = NULL;
+  pdi_cb_current = NULL;
   __atomic_store_n(&thread->in_use, 0, __ATOMIC_RELEASE);
 }
 
@@ -216,8 +244,11 @@ claim_thread(void)
       threads[i].depth = 0;
       threads[i].in_hook = 0;
       threads[i].error = &errno;
+      /* Every entry of the slot names it: the handler's fast path leaves call.thread alone. */
+      for (unsigned e = 0; e < threads[i].capacity; e++)
+        threads[i].entries[e].call.thread = i;
       pthread_setspecific(thread_key, &threads[i]);
-      current = &threads[i];
+      pdi_cb_current = &threads[i];
       return &threads[i];
     }
   }
@@ -281,7 +312,7 @@ pdi_cb_pre(uintptr_t *frame)
   size_t index = (size_t)(uint32_t)CB_AT(frame, CB_FRAME_SITE);
   cb_site_t *site = &pdi_cb_sites[index];
   CB_AT(frame, CB_FRAME_TARGET) = site->target;
-  cb_thread_t *thread = current;
+  cb_thread_t *thread = pdi_cb_current;
   if (thread == NULL && (thread = claim_thread()) == NULL) {
     __atomic_fetch_add(&skipped_no_thread, 1, __ATOMIC_RELAXED);
     return NULL;
@@ -332,7 +363,7 @@ pdi_cb_pre(uintptr_t *frame)
 uintptr_t
 pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
 {
-  cb_thread_t *thread = current;
+  cb_thread_t *thread = pdi_cb_current;
   uintptr_t return_address = entry->return_address;
   if (thread == NULL)
     return return_address;

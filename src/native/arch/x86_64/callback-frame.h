@@ -13,7 +13,12 @@
 #define CB_FRAME_VECTORS 80
 #define CB_FRAME_VECTOR_STRIDE 64 /* room for a zmm register */
 #define CB_FRAME_UPPER 592        /* which widths were saved: CB_SAVED_* */
-#define CB_FRAME_SIZE 600         /* 8 mod 16: rsp is 16-aligned at the C calls */
+#define CB_FRAME_FAST 600         /* the fast path's words kept across the pre hook */
+#define CB_FRAME_FAST_SITE (CB_FRAME_FAST + 0)
+#define CB_FRAME_FAST_THREAD (CB_FRAME_FAST + 8)
+#define CB_FRAME_FAST_ENTRY (CB_FRAME_FAST + 16)
+#define CB_FRAME_FAST_ERRNO (CB_FRAME_FAST + 24)
+#define CB_FRAME_SIZE 632 /* 8 mod 16: rsp is 16-aligned at the C calls */
 
 #define CB_SAVED_YMM 1
 #define CB_SAVED_ZMM 2
@@ -25,7 +30,9 @@
 #define CB_RETURN_X87 144
 #define CB_RETURN_X87_TOP 176
 #define CB_RETURN_UPPER 184
-#define CB_RETURN_SIZE 192
+#define CB_RETURN_FAST_THREAD 192 /* the fast path's words kept across the post hook */
+#define CB_RETURN_FAST_ERRNO 200
+#define CB_RETURN_SIZE 208 /* 0 mod 16 */
 
 /* rdi rsi rdx rcx r8 r9 carry integer arguments; the rest are on the
  * caller's stack above the return address. */
@@ -35,5 +42,35 @@
 
 /* Where a skip stub finds its value: the entry's skip_value (callback.h). */
 #define CB_ENTRY_SKIP_VALUE 24
+
+/* The handler's fast path reads and writes callback.c's records itself (a
+ * call's entry, its thread, its site); callback.c checks every offset here
+ * with _Static_assert. */
+#define CB_FAST_PATH 1
+#define CB_ENTRY_SIZE 120
+#define CB_ENTRY_RETURN_ADDRESS 0
+#define CB_ENTRY_TARGET 16
+#define CB_ENTRY_STACK_POINTER 40
+#define CB_ENTRY_REGISTERS 48
+#define CB_ENTRY_VECTORS 56
+#define CB_ENTRY_RETURNS 64
+#define CB_ENTRY_SKIPPED 72
+#define CB_ENTRY_CALL 80
+#define CB_ENTRY_EVENT 80
+#define CB_ENTRY_SITE 88
+#define CB_ENTRY_DEPTH 100
+#define CB_ENTRY_USER 104
+#define CB_ENTRY_ABANDONED 112
+#define CB_THREAD_ERROR 8
+#define CB_THREAD_IN_HOOK 16
+#define CB_THREAD_DEPTH 20
+#define CB_THREAD_CAPACITY 24
+#define CB_THREAD_ENTRIES 32
+#define CB_SITE_SIZE 88
+#define CB_SITE_TARGET 0
+#define CB_SITE_EVENT 8
+#define CB_SITE_SITE 24
+#define CB_SITE_PRE 64
+#define CB_SITE_POST 72
 
 #endif

@@ -63,33 +63,34 @@ pdi_cb_handlers_begin:
 .endm
 
 /* Which widths of the vector registers \first and \rest hold anything, as
- * CB_SAVED_* bits in ecx and in \flags(%rsp), found by value (vextract,
- * vptest) rather than with XGETBV(1), which costs about 15 ns on some
- * machines: upper halves that hold zeros lose nothing to a hook's
- * vzeroupper. \acc and \tmp are vector registers that carry no argument
- * (8 and 9 before the call, 2 and 3 after it); ecx is free (saved before).
- * zmm16-31 and the opmask registers carry no argument and no result and a
- * call may clobber them (glibc's EVEX string functions keep them in use):
- * never saved. */
+ * CB_SAVED_* bits in ecx and in \flags(%rsp), found by value (the registers
+ * or-ed together, then tested) rather than with XGETBV(1), which costs
+ * about 15 ns on some machines: upper halves that hold zeros lose nothing to
+ * a hook's vzeroupper. The 256-bit or makes the upper state dirty; the save
+ * that follows cleans it (CLEAN_SAVE). \acc and \tmp are vector registers
+ * that carry no argument (8 and 9 before the call, 2 and 3 after it); ecx
+ * is free (saved before). zmm16-31 and the opmask registers carry no
+ * argument and no result and a call may clobber them (glibc's EVEX string
+ * functions keep them in use): never saved. */
 .macro UPPER_WIDTHS flags, avx512, acc, tmp, first, rest:vararg
 	xorl %ecx, %ecx
 .ifc \avx512, yes
-	vextractf64x4 $1, %zmm\first, %ymm\acc
+	vmovdqa64 %zmm\first, %zmm\acc
 	.irp r, \rest
-	vextractf64x4 $1, %zmm\r, %ymm\tmp
-	vpor %ymm\tmp, %ymm\acc, %ymm\acc
+	vpord %zmm\r, %zmm\acc, %zmm\acc
 	.endr
-	vptest %ymm\acc, %ymm\acc
+	vextractf64x4 $1, %zmm\acc, %ymm\tmp
+	vptest %ymm\tmp, %ymm\tmp
 	jz 34f
 	orl $CB_SAVED_ZMM, %ecx
 34:
-.endif
-	vextractf128 $1, %ymm\first, %xmm\acc
+.else
+	vmovaps %ymm\first, %ymm\acc
 	.irp r, \rest
-	vextractf128 $1, %ymm\r, %xmm\tmp
-	vpor %xmm\tmp, %xmm\acc, %xmm\acc
+	vorps %ymm\r, %ymm\acc, %ymm\acc
 	.endr
-	vptest %xmm\acc, %xmm\acc
+.endif
+	vptest upper_halves(%rip), %ymm\acc
 	jz 35f
 	orl $CB_SAVED_YMM, %ecx
 35:
@@ -185,6 +186,154 @@ pdi_cb_handlers_begin:
 	movq CB_FRAME_R10(%rsp), %r10
 .endm
 
+/* The common pre path of callback.c's pdi_cb_pre, for a thread that has
+ * its slot, is not inside a hook, has room on its callback stack and left
+ * no frame behind: the site's real function goes to the frame, the call's
+ * entry is filled, the pre hook runs with errno kept (a skipped call keeps
+ * the hook's), and then: no post hook and no skip, to \pass (the call goes
+ * to the real function without coming back); otherwise the entry is pushed
+ * and goes to \join in rax. Anything else goes to \slow, the C path, before
+ * anything but the frame's target word is written. */
+.macro FAST_PRE slow, pass, join
+	movl %r11d, %eax
+	imulq $CB_SITE_SIZE, %rax, %rax
+	addq pdi_cb_sites(%rip), %rax
+	movq CB_SITE_TARGET(%rax), %rcx
+	movq %rcx, CB_FRAME_TARGET(%rsp)
+	movq pdi_cb_current@gottpoff(%rip), %rdx
+	movq %fs:(%rdx), %rdx
+	testq %rdx, %rdx
+	jz \slow
+	cmpl $0, CB_THREAD_IN_HOOK(%rdx)
+	jne \pass
+	movl CB_THREAD_DEPTH(%rdx), %esi
+	cmpl CB_THREAD_CAPACITY(%rdx), %esi
+	je \slow
+	imulq $CB_ENTRY_SIZE, %rsi, %rdi
+	addq CB_THREAD_ENTRIES(%rdx), %rdi
+	leaq CB_FRAME_SIZE(%rsp), %r8
+	movq (%r8), %r9
+	/* The open frame on top: one above this call nests it; one at the same
+	 * stack pointer does only for a tail call, which returns into the
+	 * handlers; the C path abandons the others. */
+	testl %esi, %esi
+	jz 41f
+	cmpq %r8, CB_ENTRY_STACK_POINTER-CB_ENTRY_SIZE(%rdi)
+	ja 41f
+	jb \slow
+	leaq pdi_cb_handlers_begin(%rip), %r10
+	cmpq %r10, %r9
+	jb \slow
+	leaq pdi_cb_handlers_end(%rip), %r10
+	cmpq %r10, %r9
+	jae \slow
+41:
+	movq %r9, CB_ENTRY_RETURN_ADDRESS(%rdi)
+	movq %rcx, CB_ENTRY_TARGET(%rdi)
+	movq %r8, CB_ENTRY_STACK_POINTER(%rdi)
+	xorl %r9d, %r9d
+	movq %r9, CB_ENTRY_RETURNS(%rdi)
+	movl %r9d, CB_ENTRY_SKIPPED(%rdi)
+	movq %r9, CB_ENTRY_USER(%rdi)
+	movl %r9d, CB_ENTRY_ABANDONED(%rdi)
+	movl CB_SITE_EVENT(%rax), %r9d
+	movl %r9d, CB_ENTRY_EVENT(%rdi)
+	leaq CB_SITE_SITE(%rax), %r9
+	movq %r9, CB_ENTRY_SITE(%rdi)
+	movl %esi, CB_ENTRY_DEPTH(%rdi)
+	movq CB_SITE_PRE(%rax), %r10
+	testq %r10, %r10
+	jz 42f
+	movq %rsp, CB_ENTRY_REGISTERS(%rdi)
+	leaq CB_FRAME_VECTORS(%rsp), %r9
+	movq %r9, CB_ENTRY_VECTORS(%rdi)
+	movq %rax, CB_FRAME_FAST_SITE(%rsp)
+	movq %rdx, CB_FRAME_FAST_THREAD(%rsp)
+	movq %rdi, CB_FRAME_FAST_ENTRY(%rsp)
+	movq CB_THREAD_ERROR(%rdx), %r9
+	movl (%r9), %ecx
+	movl %ecx, CB_FRAME_FAST_ERRNO(%rsp)
+	movl $1, CB_THREAD_IN_HOOK(%rdx)
+	addq $CB_ENTRY_CALL, %rdi
+	call *%r10
+	movq CB_FRAME_FAST_THREAD(%rsp), %rdx
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
+	movq CB_FRAME_FAST_ENTRY(%rsp), %rdi
+	movq CB_FRAME_FAST_SITE(%rsp), %rax
+	xorl %ecx, %ecx
+	movq %rcx, CB_ENTRY_REGISTERS(%rdi)
+	movq %rcx, CB_ENTRY_VECTORS(%rdi)
+	movl CB_ENTRY_SKIPPED(%rdi), %ecx
+	testl %ecx, %ecx
+	jnz 44f
+	movq CB_THREAD_ERROR(%rdx), %r9
+	movl CB_FRAME_FAST_ERRNO(%rsp), %ecx
+	movl %ecx, (%r9)
+	jmp 43f
+	/* No pre hook: no registers to show. */
+42:
+	movq $0, CB_ENTRY_REGISTERS(%rdi)
+	movq $0, CB_ENTRY_VECTORS(%rdi)
+43:
+	cmpq $0, CB_SITE_POST(%rax)
+	je \pass
+	jmp 45f
+	/* Skipped: the skip stub stands in for the real function. */
+44:
+	leaq pdi_cb_skip_int(%rip), %r9
+	cmpl $2, %ecx
+	jne 46f
+	leaq pdi_cb_skip_double(%rip), %r9
+46:
+	movq %r9, CB_ENTRY_TARGET(%rdi)
+	movq %r9, CB_FRAME_TARGET(%rsp)
+45:
+	incl CB_THREAD_DEPTH(%rdx)
+	movq %rdi, %rax
+	jmp \join
+.endm
+
+/* The common post path of pdi_cb_post: the returning call's entry (rbx) is
+ * on top of its thread's stack; the post hook runs with errno kept and the
+ * entry is popped; r11 gets the caller's return address and the code goes
+ * on at \done. Anything else goes to \slow. */
+.macro FAST_POST slow, done
+	movq pdi_cb_current@gottpoff(%rip), %rdx
+	movq %fs:(%rdx), %rdx
+	testq %rdx, %rdx
+	jz \slow
+	movl CB_THREAD_DEPTH(%rdx), %ecx
+	testl %ecx, %ecx
+	jz \slow
+	imulq $CB_ENTRY_SIZE, %rcx, %rcx
+	addq CB_THREAD_ENTRIES(%rdx), %rcx
+	subq $CB_ENTRY_SIZE, %rcx
+	cmpq %rcx, %rbx
+	jne \slow
+	movq CB_ENTRY_SITE(%rbx), %rax
+	movq CB_SITE_POST-CB_SITE_SITE(%rax), %r10
+	testq %r10, %r10
+	jz 52f
+	movq %rsp, CB_ENTRY_RETURNS(%rbx)
+	movq %rdx, CB_RETURN_FAST_THREAD(%rsp)
+	movq CB_THREAD_ERROR(%rdx), %r9
+	movl (%r9), %ecx
+	movl %ecx, CB_RETURN_FAST_ERRNO(%rsp)
+	movl $1, CB_THREAD_IN_HOOK(%rdx)
+	leaq CB_ENTRY_CALL(%rbx), %rdi
+	call *%r10
+	movq CB_RETURN_FAST_THREAD(%rsp), %rdx
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
+	movq CB_THREAD_ERROR(%rdx), %r9
+	movl CB_RETURN_FAST_ERRNO(%rsp), %ecx
+	movl %ecx, (%r9)
+	movq $0, CB_ENTRY_RETURNS(%rbx)
+52:
+	decl CB_THREAD_DEPTH(%rdx)
+	movq CB_ENTRY_RETURN_ADDRESS(%rbx), %r11
+	jmp \done
+.endm
+
 .macro HANDLER name, vectors, avx512
 	.globl \name
 	.hidden \name
@@ -205,13 +354,16 @@ pdi_cb_handlers_begin:
 	movq %r10, CB_FRAME_R10(%rsp)
 	movq %r11, CB_FRAME_SITE(%rsp)
 	SAVE_VECTORS \vectors, \avx512
+	FAST_PRE 47f, 48f, 49f
+47:
 	movq %rsp, %rdi
 	call pdi_cb_pre
+	testq %rax, %rax
+	jz 48f
+49:
 	RESTORE_VECTORS \vectors, \avx512
 	movq CB_FRAME_TARGET(%rsp), %r11
-	testq %rax, %rax
 	.cfi_remember_state
-	jz 1f
 	/* Instrumented: rbx keeps the entry for the post path and the CFI. */
 	movq %rbx, 8(%rax)
 	movq %rax, %rbx
@@ -246,10 +398,13 @@ pdi_cb_handlers_begin:
 	je 2f
 	fstpt CB_RETURN_X87+16(%rsp)
 2:
+	FAST_POST 50f, 51f
+50:
 	movq %rbx, %rdi
 	movq %rsp, %rsi
 	call pdi_cb_post
 	movq %rax, %r11
+51:
 	movl CB_RETURN_X87_TOP(%rsp), %eax
 	testl %eax, %eax
 	jz 3f
@@ -269,11 +424,13 @@ pdi_cb_handlers_begin:
 	movq 8(%rbx), %rbx
 	.cfi_restore %rbx
 	jmp *%r11
-	/* Not instrumented (no thread slot, stack full, or called from a hook):
-	 * restore everything and go to the real function with the caller's
-	 * return address still in place. */
-1:
+	/* Not instrumented (no thread slot, stack full, inside a hook, or no
+	 * post hook): restore everything and go to the real function with the
+	 * caller's return address still in place. */
+48:
 	.cfi_restore_state
+	RESTORE_VECTORS \vectors, \avx512
+	movq CB_FRAME_TARGET(%rsp), %r11
 	RESTORE_ARGUMENTS
 	addq $CB_FRAME_SIZE, %rsp
 	.cfi_adjust_cfa_offset -CB_FRAME_SIZE
@@ -307,6 +464,13 @@ pdi_cb_skip_double:
 	movq CB_ENTRY_SKIP_VALUE(%rbx), %xmm0
 	ret
 	.size pdi_cb_skip_double, .-pdi_cb_skip_double
+
+	.section .rodata
+	.p2align 5
+/* vptest's mask for the upper half of a ymm register. */
+upper_halves:
+	.quad 0, 0, -1, -1
+	.text
 
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
