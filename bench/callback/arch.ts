@@ -1,7 +1,9 @@
 /**
  * bench/callback on the other architectures: instructions per call of the
- * same benchprog, direct, through a relink wrapper and through a callback
- * with empty hooks, on aarch64 and i386 (and x86-64 for reference).
+ * same benchprog, direct, through a relink wrapper, through a callback with
+ * empty hooks and through one whose hooks count (count-backend.so: both
+ * hooks, reading the argument and the result), on aarch64 and i386 (and
+ * x86-64 for reference).
  *
  * callgrind does not run foreign binaries, so instructions are counted by
  * qemu-user itself: with `-singlestep -d nochain,exec` it logs one "Trace"
@@ -30,12 +32,13 @@ const arches = {
 	i386: {gcc: 'i686-linux-gnu-gcc', qemu: 'qemu-i386', sysroot: '/usr/i686-linux-gnu'},
 } as const;
 type Arch = keyof typeof arches;
-type Mode = 'direct' | 'relink' | 'callback';
+type Mode = 'direct' | 'relink' | 'callback' | 'count';
 
 function build(arch: Arch): string {
 	const b = builder(path.join(here, 'out', `arch-${arch}`), arches[arch].gcc);
 	buildBenchprog(b, 'relink-backend.so');
 	b.backend('empty-backend.so', path.join(here, 'empty-backend.c'));
+	b.backend('count-backend.so', path.join(here, 'empty-backend.c'), '-DBENCH_COUNT');
 	if (arch !== 'x86_64') {
 		execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: 'ignore'});
 	}
@@ -64,7 +67,7 @@ async function instructions(arch: Arch, out: string, mode: Mode, calls: number, 
 	if (mode !== 'direct') {
 		const rules = mode === 'relink'
 			? [`backend b = ${path.join(out, 'relink-backend.so')}`, 'relink $main bench_target b bench_wrapper']
-			: [`backend b = ${path.join(out, 'empty-backend.so')}`, 'callback $main * b'];
+			: [`backend b = ${path.join(out, mode === 'count' ? 'count-backend.so' : 'empty-backend.so')}`, 'callback $main * b'];
 		writeFileSync(path.join(work, `${mode}.cmd`), rules.join('\n') + '\n');
 		writeFileSync(path.join(work, `${mode}.cfg`), `config = ${mode}.cmd\n`);
 		env.push('-E', `LD_PRELOAD=${preload(arch)}`, '-E', `PDI_CONFIG=${path.join(work, `${mode}.cfg`)}`);
@@ -81,7 +84,7 @@ const rows: Array<{arch: Arch; mode: Mode; perCall: number}> = [];
 const work = mkdtempSync(path.join(tmpdir(), 'pdi-bench-arch-'));
 for (const arch of Object.keys(arches) as Arch[]) {
 	const out = build(arch);
-	for (const mode of ['direct', 'relink', 'callback'] as const) {
+	for (const mode of ['direct', 'relink', 'callback', 'count'] as const) {
 		const first = await instructions(arch, out, mode, n1, work);
 		const second = await instructions(arch, out, mode, n2, work);
 		rows.push({arch, mode, perCall: (second - first) / (n2 - n1)});
@@ -93,9 +96,9 @@ if (process.argv.includes('--json')) {
 	process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
 } else {
 	process.stdout.write(`instructions per call under qemu-user (-singlestep -d nochain,exec; N=${n2} minus N=${n1})\n`);
-	process.stdout.write('arch      direct   relink   callback\n');
+	process.stdout.write('arch      direct   relink   callback   callback+count\n');
 	for (const arch of Object.keys(arches) as Arch[]) {
 		const cell = (mode: Mode) => String(rows.find(row => row.arch === arch && row.mode === mode)?.perCall.toFixed(1)).padStart(8);
-		process.stdout.write(`${arch.padEnd(8)}${cell('direct')} ${cell('relink')} ${cell('callback')}\n`);
+		process.stdout.write(`${arch.padEnd(8)}${cell('direct')} ${cell('relink')} ${cell('callback')} ${cell('count').padStart(16)}\n`);
 	}
 }

@@ -117,8 +117,9 @@ PDI_HIDDEN int pdi_arch_returns_at_once(uintptr_t function);
  * a pass-through that undoes what the stub did (i386 pushes the index). */
 PDI_HIDDEN uintptr_t pdi_arch_pass_word(uintptr_t target);
 /* Why this process cannot take callback stubs, or NULL: a hardware shadow
- * stack (x86 CET, arm64 GCS) would kill it at the handler's first return,
- * which goes back to the caller by a jump. */
+ * stack (x86 CET, arm64 GCS) kills a process whose returns do not match its
+ * calls. The handlers return to the caller with a return instruction, so
+ * they should hold, but no machine pdi is tested on enforces one. */
 PDI_HIDDEN const char *pdi_arch_callback_blocker(void);
 
 /* The port's callback-frame.h, shared with its callback-handler.S. */

@@ -99,7 +99,13 @@ pdi_cb_handler:
 	.cfi_register %eip, %ecx
 	movl 4(%ebx), %ebx
 	.cfi_restore %ebx
-	jmp *%ecx
+	/* A return, not a jump: the caller's call made a return stack buffer
+	 * entry that only a ret consumes. */
+	pushl %ecx
+	.cfi_def_cfa %esp, 4
+	.cfi_restore %esp
+	.cfi_offset %eip, -4
+	ret
 	/* Not instrumented: the target goes where the index was, and `ret`
 	 * jumps to it with the caller's return address back on top. */
 1:

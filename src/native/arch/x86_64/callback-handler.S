@@ -10,7 +10,7 @@
  * thread's callback stack) and calls the real function: the callee sees the
  * caller's stack pointer and stack arguments exactly as the caller left
  * them. On return it saves rax, rdx, vector registers 0 and 1 whole and the x87 state, runs the
- * C post path, restores them and jumps back to the caller.
+ * C post path, restores them and returns to the caller.
  *
  * While the real function runs, rbx points at the call's callback stack
  * entry: word 0 is the caller's return address, word 1 the caller's rbx.
@@ -423,7 +423,14 @@ pdi_cb_handlers_begin:
 	.cfi_register %rip, %r11
 	movq 8(%rbx), %rbx
 	.cfi_restore %rbx
-	jmp *%r11
+	/* A return, not a jump: the caller's call made a return stack buffer
+	 * entry that only a ret consumes; left there, it would make every later
+	 * return up the caller's chain mispredict. */
+	pushq %r11
+	.cfi_def_cfa %rsp, 8
+	.cfi_restore %rsp
+	.cfi_offset %rip, -8
+	ret
 	/* Not instrumented (no thread slot, stack full, inside a hook, or no
 	 * post hook): restore everything and go to the real function with the
 	 * caller's return address still in place. */
