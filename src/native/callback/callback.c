@@ -15,7 +15,7 @@
 typedef struct cb_site {
   uintptr_t target;
   int event;
-  const char *unskippable; /* why pdi_skip_* is refused here, or NULL */
+  const char *unskippable; /* why pdi_skip_* is refused here, "" if it is not, NULL until asked */
   pdi_cb_site_t site;
   pdi_cb_hooks_t hooks;
 } cb_site_t;
@@ -169,6 +169,7 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     return -1;
   }
   limits = *wanted;
+  pdi_cb_names_build();
   size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
   if (entries_per_thread == 0)
     entries_per_thread = 1;
@@ -218,7 +219,7 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
     return 0;
   pdi_cb_sites[index].target = target;
   pdi_cb_sites[index].event = event;
-  pdi_cb_sites[index].unskippable = pdi_cb_unskippable(site->function);
+  pdi_cb_sites[index].unskippable = NULL;
   pdi_cb_sites[index].site = *site;
   pdi_cb_sites[index].hooks = *hooks;
   pdi_cb_hooks_t *own = &pdi_cb_sites[index].hooks;
@@ -232,6 +233,16 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
     __atomic_store_n(handler_word(index), pdi_arch_pass_word(target), __ATOMIC_RELEASE);
   __atomic_store_n(&used_stubs, index + 1, __ATOMIC_RELEASE);
   return (uintptr_t)stub_at(index);
+}
+
+void
+pdi_cb_pass_all(void)
+{
+  if (!prepared)
+    return;
+  unsigned used = __atomic_load_n(&used_stubs, __ATOMIC_ACQUIRE);
+  for (unsigned i = 0; i < used; i++)
+    __atomic_store_n(handler_word(i), pdi_arch_pass_word(pdi_cb_sites[i].target), __ATOMIC_RELEASE);
 }
 
 static cb_thread_t *
@@ -499,8 +510,14 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 static int
 skip_refused(const pdi_cb_call_t *call)
 {
-  const cb_site_t *site = (const cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
-  if (site->unskippable == NULL)
+  cb_site_t *site = (cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
+  /* Looked up on the site's first skip, not at install, where most sites never skip. */
+  const char *why = __atomic_load_n(&site->unskippable, __ATOMIC_RELAXED);
+  if (why == NULL) {
+    why = pdi_cb_unskippable(site->site.function);
+    __atomic_store_n(&site->unskippable, why != NULL ? why : "", __ATOMIC_RELAXED);
+  }
+  if (why == NULL || *why == '\0')
     return 0;
   const cb_site_t *none = NULL;
   __atomic_compare_exchange_n(&refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);

@@ -48,7 +48,10 @@ typedef struct pdi_cb_limits {
 PDI_HIDDEN int pdi_cb_prepare(const pdi_cb_limits_t *limits);
 PDI_HIDDEN unsigned pdi_cb_free_stubs(void);
 /* names.c: what a function returns that pdi_skip_* cannot give ("a
- * structure", "a long double", "a complex value"), or NULL. */
+ * structure", "a long double", "a complex value"), or NULL. The table is
+ * built on first use; pdi_cb_names_build builds it before any thread can
+ * ask from a hook. */
+PDI_HIDDEN void pdi_cb_names_build(void);
 PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
 /* Reserves a stub for a call site and returns its address (the value the
  * slot gets); 0 when the pool is exhausted. */
@@ -82,6 +85,9 @@ typedef struct pdi_cb_sink {
 PDI_HIDDEN int pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
                            int (*excluded)(const pdi_object_t *object, void *context), void *excluded_context,
                            const pdi_cb_sink_t *sink, void *sink_context);
+/* Points every stub straight at its real function, as a site without hooks:
+ * the slots keep their stubs, and no call reaches a hook any more. */
+PDI_HIDDEN void pdi_cb_pass_all(void);
 /* Posts every frame still open (as abandoned) and reports the calls that ran
  * without hooks; before the backends finish. */
 PDI_HIDDEN void pdi_cb_finish(void);

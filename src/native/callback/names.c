@@ -46,12 +46,13 @@ static const char *const complex_functions[] = {"cacos", "cacosh", "casin", "cas
 enum { KIND_EXCLUDED = 1, KIND_STRUCTURE, KIND_LONG_DOUBLE, KIND_COMPLEX };
 static const char *const kind_names[] = {NULL, NULL, "a structure", "a long double", "a complex value"};
 
-#define SET_SLOTS 512 /* a power of two, well above the ~250 names */
+#define SET_SLOTS 1024 /* a power of two, four times the ~250 names: a miss ends at an empty slot soon */
 #define NAME_ROOM 32
 
 typedef struct known_name {
-  char name[NAME_ROOM];
+  uint32_t hash; /* compared before the name: most probes of a name that is not here end there */
   unsigned char kind;
+  char name[NAME_ROOM];
 } known_name_t;
 
 static known_name_t names[SET_SLOTS];
@@ -66,9 +67,11 @@ add_name(const char *name, const char *suffix, unsigned char kind)
     return; /* every name of the tables fits */
   memcpy(full, name, length);
   memcpy(full + length, suffix, extra + 1);
-  for (uint32_t at = pdi_gnu_hash(full) & (SET_SLOTS - 1);; at = (at + 1) & (SET_SLOTS - 1)) {
+  uint32_t hash = pdi_gnu_hash(full);
+  for (uint32_t at = hash & (SET_SLOTS - 1);; at = (at + 1) & (SET_SLOTS - 1)) {
     if (names[at].kind == 0) {
       memcpy(names[at].name, full, length + extra + 1);
+      names[at].hash = hash;
       names[at].kind = kind;
       return;
     }
@@ -84,8 +87,8 @@ add_names(const char *const *list, const char *suffix, unsigned char kind)
     add_name(*name, suffix, kind);
 }
 
-static void
-build_names(void)
+void
+pdi_cb_names_build(void)
 {
   if (built)
     return;
@@ -102,10 +105,10 @@ build_names(void)
 static int
 kind_of(const char *function)
 {
-  if (!built)
-    build_names();
-  for (uint32_t at = pdi_gnu_hash(function) & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
-    if (strcmp(names[at].name, function) == 0)
+  pdi_cb_names_build();
+  uint32_t hash = pdi_gnu_hash(function);
+  for (uint32_t at = hash & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
+    if (names[at].hash == hash && strcmp(names[at].name, function) == 0)
       return names[at].kind;
   return 0;
 }

@@ -37,6 +37,6 @@ pdi_preload_start(void)
 __attribute__((destructor)) static void
 pdi_preload_stop(void)
 {
-  pdi_session_close(preload_session);
+  pdi_session_close_at_exit(preload_session);
   preload_session = NULL;
 }

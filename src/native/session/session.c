@@ -284,12 +284,24 @@ sweep_redefined_slot(void *context, const pdi_object_t *object, const pdi_slot_t
   return 0;
 }
 
-/* Every slot of the session that is still loaded gets back what it held. */
-static void
-restore_slots(pdi_session_t *session)
+/* Whether a claim is a callback or act rule's stub. */
+static int
+is_stub_claim(const pdi_session_t *session, const owned_patch_t *claim)
 {
+  const pdi_rule_t *rule = session->rules[claim->rule].rule;
+  return rule != NULL && (rule->kind == PDI_RULE_CALLBACK || rule->kind == PDI_RULE_ACT);
+}
+
+/* Every slot of the session that is still loaded gets back what it held;
+ * with stubs_passed, the callback stubs' slots keep them (pdi_cb_pass_all). */
+static void
+restore_slots(pdi_session_t *session, int stubs_passed)
+{
+  size_t remaining = 0;
+  for (size_t i = 0; i < claimed_count(session); i++)
+    remaining += !(stubs_passed && is_stub_claim(session, claimed_patch(session, i)));
   pdi_objects_t set;
-  if (claimed_count(session) == 0 || pdi_objects_scan(&set) != 0)
+  if (remaining == 0 || pdi_objects_scan(&set) != 0)
     return;
   /* Bindings made after a redefine (lazy calls, objects loaded later)
    * went through the patched symbol table to the wrapper: they are not in
@@ -307,15 +319,16 @@ restore_slots(pdi_session_t *session)
   pdi_patch_t *batch = pdi_arena_alloc(&session->arena, claimed * sizeof *batch);
   size_t count = 0;
   for (size_t i = claimed; batch != NULL && i-- > 0;)
-    if (pdi_claim_is_loaded(&set, claimed_patch(session, i)))
+    if (!(stubs_passed && is_stub_claim(session, claimed_patch(session, i))) &&
+        pdi_claim_is_loaded(&set, claimed_patch(session, i)))
       batch[count++] = claimed_patch(session, i)->patch;
   if (batch != NULL && pdi_patch_apply(batch, count, 1) != 0)
     pdi_log(PDI_LOG_ERROR, "uninstall: %s", pdi_error());
   pdi_objects_release(&set);
 }
 
-void
-pdi_session_close(pdi_session_t *session)
+static void
+close_session(pdi_session_t *session, int process_ends)
 {
   if (session == NULL)
     return;
@@ -325,7 +338,10 @@ pdi_session_close(pdi_session_t *session)
     link = &(*link)->next;
   if (*link == session)
     *link = session->next;
-  restore_slots(session);
+  int pass_stubs = process_ends && open_sessions == NULL;
+  if (pass_stubs)
+    pdi_cb_pass_all();
+  restore_slots(session, pass_stubs);
   int had_callbacks = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
@@ -338,6 +354,18 @@ pdi_session_close(pdi_session_t *session)
     pdi_cb_finish();
   pdi_act_log_counts(session);
   discard(session);
+}
+
+void
+pdi_session_close(pdi_session_t *session)
+{
+  close_session(session, 0);
+}
+
+void
+pdi_session_close_at_exit(pdi_session_t *session)
+{
+  close_session(session, 1);
 }
 
 /* ---- the load watch's callbacks */

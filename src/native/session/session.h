@@ -17,6 +17,10 @@ typedef struct pdi_session pdi_session_t;
 PDI_HIDDEN int pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning);
 /* Uninstalls the session's rules, then finishes its backends (reverse order). */
 PDI_HIDDEN void pdi_session_close(pdi_session_t *session);
+/* The same as the process exits: when no other session stays open, callback
+ * stubs are made to pass straight to the real functions instead of having
+ * their slots put back one by one, since nothing will inspect them again. */
+PDI_HIDDEN void pdi_session_close_at_exit(pdi_session_t *session);
 
 PDI_HIDDEN int pdi_originals_add(uintptr_t wrapper, uintptr_t original);
 PDI_HIDDEN void pdi_originals_remove(uintptr_t wrapper);
