@@ -4,10 +4,10 @@
  * A stub branches here through x17 with the site index in x16 (the two
  * intra-procedure-call registers: no argument travels in them, and BTI
  * allows `br` through them into a `bti c` landing pad). The handler saves
- * x0-x8 (x8: indirect result) and q0-q7 whole, runs the C pre path,
+ * x0-x8 (x8: indirect result) and q0-q7 whole, runs the pre path,
  * restores them, and calls the real function with sp exactly as the caller
  * left it (stack arguments start at sp on aarch64). On return it saves x0,
- * x1 and q0-q3 (HFA results), runs the C post path and returns to the
+ * x1 and q0-q3 (HFA results), runs the post path and returns to the
  * caller's return address, which the thread's callback stack kept. x18 is
  * never touched.
  *
@@ -40,6 +40,157 @@ pdi_cb_handlers_begin:
 	ldr x8, [sp, #CB_FRAME_X8]
 .endm
 
+/* The common pre path of callback.c's pdi_cb_pre, for a thread that has
+ * its slot, is not inside a hook, has room on its callback stack and left
+ * no frame behind: the site's real function goes to the frame, the call's
+ * entry is filled, the pre hook runs with errno kept (a skipped call keeps
+ * the hook's), and then: no post hook and no skip, to \pass (the call goes
+ * to the real function without coming back); otherwise the entry is pushed
+ * and goes to \join in x0. Anything else goes to \slow, the C path, before
+ * anything but the frame's target word is written. */
+.macro FAST_PRE slow, pass, join
+	adrp x10, pdi_cb_sites
+	ldr x10, [x10, #:lo12:pdi_cb_sites]
+	mov x11, #CB_SITE_SIZE
+	madd x0, x16, x11, x10
+	ldr x1, [x0, #CB_SITE_TARGET]
+	str x1, [sp, #CB_FRAME_TARGET]
+	mrs x9, tpidr_el0
+	adrp x10, :gottprel:pdi_cb_current
+	ldr x10, [x10, #:gottprel_lo12:pdi_cb_current]
+	ldr x2, [x9, x10]
+	cbz x2, \slow
+	ldr w3, [x2, #CB_THREAD_IN_HOOK]
+	cbnz w3, \pass
+	ldr w3, [x2, #CB_THREAD_DEPTH]
+	ldr w4, [x2, #CB_THREAD_CAPACITY]
+	cmp w3, w4
+	b.eq \slow
+	ldr x4, [x2, #CB_THREAD_ENTRIES]
+	mov x11, #CB_ENTRY_SIZE
+	madd x4, x3, x11, x4
+	add x5, sp, #CB_FRAME_SIZE
+	ldr x6, [sp, #CB_FRAME_LR]
+	/* The open frame on top: one above this call nests it; one at the same
+	 * stack pointer does only for a tail call, which returns into the
+	 * handlers; the C path abandons the others. */
+	cbz w3, 41f
+	ldur x7, [x4, #CB_ENTRY_STACK_POINTER - CB_ENTRY_SIZE]
+	cmp x7, x5
+	b.hi 41f
+	b.lo \slow
+	adr x7, pdi_cb_handlers_begin
+	cmp x6, x7
+	b.lo \slow
+	adr x7, pdi_cb_handlers_end
+	cmp x6, x7
+	b.hs \slow
+41:
+	str x6, [x4, #CB_ENTRY_RETURN_ADDRESS]
+	str x1, [x4, #CB_ENTRY_TARGET]
+	str x5, [x4, #CB_ENTRY_STACK_POINTER]
+	str xzr, [x4, #CB_ENTRY_RETURNS]
+	str wzr, [x4, #CB_ENTRY_SKIPPED]
+	str xzr, [x4, #CB_ENTRY_USER]
+	str wzr, [x4, #CB_ENTRY_ABANDONED]
+	ldr w7, [x0, #CB_SITE_EVENT]
+	str w7, [x4, #CB_ENTRY_EVENT]
+	add x7, x0, #CB_SITE_SITE
+	str x7, [x4, #CB_ENTRY_SITE]
+	str w3, [x4, #CB_ENTRY_DEPTH]
+	ldr x10, [x0, #CB_SITE_PRE]
+	cbz x10, 42f
+	mov x7, sp
+	add x8, sp, #CB_FRAME_VECTORS
+	stp x7, x8, [x4, #CB_ENTRY_REGISTERS]
+	stp x0, x2, [sp, #CB_FRAME_FAST_SITE]
+	str x4, [sp, #CB_FRAME_FAST_ENTRY]
+	ldr x9, [x2, #CB_THREAD_ERROR]
+	ldr w7, [x9]
+	str w7, [sp, #CB_FRAME_FAST_ERRNO]
+	mov w7, #1
+	str w7, [x2, #CB_THREAD_IN_HOOK]
+	add x0, x4, #CB_ENTRY_CALL
+	blr x10
+	ldp x0, x2, [sp, #CB_FRAME_FAST_SITE]
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
+	ldr x4, [sp, #CB_FRAME_FAST_ENTRY]
+	stp xzr, xzr, [x4, #CB_ENTRY_REGISTERS]
+	ldr w7, [x4, #CB_ENTRY_SKIPPED]
+	cbnz w7, 44f
+	ldr x9, [x2, #CB_THREAD_ERROR]
+	ldr w7, [sp, #CB_FRAME_FAST_ERRNO]
+	str w7, [x9]
+	b 43f
+	/* No pre hook: no registers to show. */
+42:
+	stp xzr, xzr, [x4, #CB_ENTRY_REGISTERS]
+43:
+	ldr x7, [x0, #CB_SITE_POST]
+	cbz x7, \pass
+	b 45f
+	/* Skipped: the skip stub stands in for the real function. */
+44:
+	adr x9, pdi_cb_skip_int
+	cmp w7, #2
+	b.ne 46f
+	adr x9, pdi_cb_skip_double
+46:
+	str x9, [x4, #CB_ENTRY_TARGET]
+	str x9, [sp, #CB_FRAME_TARGET]
+45:
+	ldr w7, [x2, #CB_THREAD_DEPTH]
+	add w7, w7, #1
+	str w7, [x2, #CB_THREAD_DEPTH]
+	mov x0, x4
+	b \join
+.endm
+
+/* The common post path of pdi_cb_post: the returning call's entry (x19) is
+ * on top of its thread's stack; the post hook runs with errno kept and the
+ * entry is popped; x17 gets the caller's return address and the code goes
+ * on at \done. Anything else goes to \slow. */
+.macro FAST_POST slow, done
+	mrs x9, tpidr_el0
+	adrp x10, :gottprel:pdi_cb_current
+	ldr x10, [x10, #:gottprel_lo12:pdi_cb_current]
+	ldr x2, [x9, x10]
+	cbz x2, \slow
+	ldr w3, [x2, #CB_THREAD_DEPTH]
+	cbz w3, \slow
+	ldr x4, [x2, #CB_THREAD_ENTRIES]
+	mov x11, #CB_ENTRY_SIZE
+	madd x4, x3, x11, x4
+	sub x4, x4, #CB_ENTRY_SIZE
+	cmp x4, x19
+	b.ne \slow
+	ldr x0, [x19, #CB_ENTRY_SITE]
+	ldr x10, [x0, #CB_SITE_POST - CB_SITE_SITE]
+	cbz x10, 52f
+	mov x7, sp
+	str x7, [x19, #CB_ENTRY_RETURNS]
+	str x2, [sp, #CB_RETURN_FAST_THREAD]
+	ldr x9, [x2, #CB_THREAD_ERROR]
+	ldr w7, [x9]
+	str w7, [sp, #CB_RETURN_FAST_ERRNO]
+	mov w7, #1
+	str w7, [x2, #CB_THREAD_IN_HOOK]
+	add x0, x19, #CB_ENTRY_CALL
+	blr x10
+	ldr x2, [sp, #CB_RETURN_FAST_THREAD]
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
+	ldr x9, [x2, #CB_THREAD_ERROR]
+	ldr w7, [sp, #CB_RETURN_FAST_ERRNO]
+	str w7, [x9]
+	str xzr, [x19, #CB_ENTRY_RETURNS]
+52:
+	ldr w3, [x2, #CB_THREAD_DEPTH]
+	sub w3, w3, #1
+	str w3, [x2, #CB_THREAD_DEPTH]
+	ldr x17, [x19, #CB_ENTRY_RETURN_ADDRESS]
+	b \done
+.endm
+
 	.globl pdi_cb_handler
 	.hidden pdi_cb_handler
 	.type pdi_cb_handler, %function
@@ -60,8 +211,11 @@ pdi_cb_handler:
 	stp q2, q3, [sp, #CB_FRAME_VECTORS + 32]
 	stp q4, q5, [sp, #CB_FRAME_VECTORS + 64]
 	stp q6, q7, [sp, #CB_FRAME_VECTORS + 96]
+	FAST_PRE 47f, 1f, 49f
+47:
 	mov x0, sp
 	bl pdi_cb_pre
+49:
 	ldr x17, [sp, #CB_FRAME_TARGET]
 	.cfi_remember_state
 	cbz x0, 1f
@@ -80,10 +234,13 @@ pdi_cb_handler:
 	stp x0, x1, [sp, #0]
 	stp q0, q1, [sp, #16]
 	stp q2, q3, [sp, #48]
+	FAST_POST 50f, 51f
+50:
 	mov x0, x19
 	mov x1, sp
 	bl pdi_cb_post
 	mov x17, x0
+51:
 	ldp q0, q1, [sp, #16]
 	ldp q2, q3, [sp, #48]
 	ldp x0, x1, [sp, #0]
@@ -94,9 +251,11 @@ pdi_cb_handler:
 	ldr x19, [x19, #8]
 	.cfi_restore x19
 	ret x17
-	/* Not instrumented: everything back as it came, caller's x30 included. */
+	/* Not instrumented (no thread slot, stack full, inside a hook, or no
+	 * post hook): everything back as it came, caller's x30 included. */
 1:
 	.cfi_restore_state
+	ldr x17, [sp, #CB_FRAME_TARGET]
 	RESTORE_ARGUMENTS
 	ldr x30, [sp, #CB_FRAME_LR]
 	add sp, sp, #CB_FRAME_SIZE
