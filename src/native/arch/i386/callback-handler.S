@@ -4,13 +4,13 @@
  * A stub pushes the site index and jumps here: the caller's return address
  * is just above it, and above that the caller's stack arguments (cdecl).
  * The handler saves eax, ecx and edx (regparm and fastcall arguments), runs
- * the C pre path, restores them, drops the index and the return address
+ * the pre path, restores them, drops the index and the return address
  * (kept on the thread's callback stack) and calls the real function through
  * the entry, so the callee sees the caller's stack exactly. A function that
  * returns a struct through a hidden pointer pops that pointer itself
  * (`ret $4`); the post path works from whatever esp it gets back. On return
- * it saves eax, edx and the x87 result registers (st0, st1), runs the C post
- * path, restores them and jumps back to the caller.
+ * it saves eax, edx and the x87 result registers (st0, st1), runs the post
+ * path, restores them and returns to the caller.
  *
  * While the real function runs, ebx points at the entry: word 0 is the
  * caller's return address, word 1 the caller's ebx; the CFI says so, with a
@@ -35,6 +35,175 @@ pdi_cb_handlers_begin:
 	movl CB_FRAME_EDX(%esp), %edx
 .endm
 
+/* ecx = the address of the next instruction: with `addl
+ * $_GLOBAL_OFFSET_TABLE_, %ecx` after the call, the GOT. A called thunk,
+ * not call/pop, so the return stack buffer stays in step. */
+	.type pc_thunk_cx, @function
+	.p2align 4
+pc_thunk_cx:
+	.cfi_startproc
+	movl (%esp), %ecx
+	ret
+	.cfi_endproc
+	.size pc_thunk_cx, .-pc_thunk_cx
+
+/* The common pre path of callback.c's pdi_cb_pre, for a thread that has
+ * its slot, is not inside a hook, has room on its callback stack and whose
+ * open frame (if any) lies above this call: the site's real function goes
+ * to the frame, the call's entry is filled, the pre hook runs with errno
+ * kept (a skipped call keeps the hook's), and then: no post hook and no
+ * skip, to \pass (the call goes to the real function without coming back);
+ * otherwise the entry is pushed and goes to \join in eax. Anything else
+ * (tail calls included) goes to \slow, the C path, before anything but the
+ * frame's target word is written. esi and edi are used and put back. */
+.macro FAST_PRE slow, pass, join
+	movl %esi, CB_FRAME_FAST_ESI(%esp)
+	movl %edi, CB_FRAME_FAST_EDI(%esp)
+	call pc_thunk_cx
+	addl $_GLOBAL_OFFSET_TABLE_, %ecx
+	movl CB_FRAME_SITE(%esp), %eax
+	imull $CB_SITE_SIZE, %eax, %eax
+	addl pdi_cb_sites@GOTOFF(%ecx), %eax
+	movl %eax, CB_FRAME_FAST_SITE(%esp)
+	movl CB_SITE_TARGET(%eax), %edx
+	movl %edx, CB_FRAME_TARGET(%esp)
+	movl pdi_cb_current@gotntpoff(%ecx), %edi
+	movl %gs:(%edi), %edi
+	testl %edi, %edi
+	jz 57f
+	cmpl $0, CB_THREAD_IN_HOOK(%edi)
+	jne 58f
+	movl CB_THREAD_DEPTH(%edi), %ecx
+	cmpl CB_THREAD_CAPACITY(%edi), %ecx
+	je 57f
+	imull $CB_ENTRY_SIZE, %ecx, %esi
+	addl CB_THREAD_ENTRIES(%edi), %esi
+	leal CB_FRAME_SIZE+4(%esp), %edx
+	testl %ecx, %ecx
+	jz 41f
+	cmpl %edx, CB_ENTRY_STACK_POINTER-CB_ENTRY_SIZE(%esi)
+	jbe 57f
+41:
+	movl (%edx), %eax
+	movl %eax, CB_ENTRY_RETURN_ADDRESS(%esi)
+	movl CB_FRAME_TARGET(%esp), %eax
+	movl %eax, CB_ENTRY_TARGET(%esi)
+	movl %edx, CB_ENTRY_STACK_POINTER(%esi)
+	movl $0, CB_ENTRY_VECTORS(%esi)
+	movl $0, CB_ENTRY_RETURNS(%esi)
+	movl $0, CB_ENTRY_SKIPPED(%esi)
+	movl $0, CB_ENTRY_USER(%esi)
+	movl $0, CB_ENTRY_ABANDONED(%esi)
+	movl %ecx, CB_ENTRY_DEPTH(%esi)
+	movl CB_FRAME_FAST_SITE(%esp), %eax
+	movl CB_SITE_EVENT(%eax), %edx
+	movl %edx, CB_ENTRY_EVENT(%esi)
+	leal CB_SITE_SITE(%eax), %edx
+	movl %edx, CB_ENTRY_SITE(%esi)
+	movl CB_SITE_PRE(%eax), %edx
+	testl %edx, %edx
+	jz 42f
+	leal CB_FRAME_REGISTERS(%esp), %eax
+	movl %eax, CB_ENTRY_REGISTERS(%esi)
+	movl CB_THREAD_ERROR(%edi), %eax
+	movl (%eax), %eax
+	movl %eax, CB_FRAME_FAST_ERRNO(%esp)
+	movl $1, CB_THREAD_IN_HOOK(%edi)
+	leal CB_ENTRY_CALL(%esi), %eax
+	movl %eax, CB_FRAME_ARG0(%esp)
+	call *%edx
+	movl $0, CB_THREAD_IN_HOOK(%edi)
+	movl $0, CB_ENTRY_REGISTERS(%esi)
+	movl CB_ENTRY_SKIPPED(%esi), %ecx
+	testl %ecx, %ecx
+	jnz 44f
+	movl CB_THREAD_ERROR(%edi), %eax
+	movl CB_FRAME_FAST_ERRNO(%esp), %edx
+	movl %edx, (%eax)
+	jmp 43f
+	/* No pre hook: no registers to show. */
+42:
+	movl $0, CB_ENTRY_REGISTERS(%esi)
+43:
+	movl CB_FRAME_FAST_SITE(%esp), %eax
+	cmpl $0, CB_SITE_POST(%eax)
+	je 58f
+	jmp 45f
+	/* Skipped: the skip stub stands in for the real function. */
+44:
+	call pc_thunk_cx
+	addl $_GLOBAL_OFFSET_TABLE_, %ecx
+	leal pdi_cb_skip_int@GOTOFF(%ecx), %edx
+	cmpl $2, CB_ENTRY_SKIPPED(%esi)
+	jne 46f
+	leal pdi_cb_skip_double@GOTOFF(%ecx), %edx
+46:
+	movl %edx, CB_ENTRY_TARGET(%esi)
+	movl %edx, CB_FRAME_TARGET(%esp)
+45:
+	incl CB_THREAD_DEPTH(%edi)
+	movl %esi, %eax
+	movl CB_FRAME_FAST_ESI(%esp), %esi
+	movl CB_FRAME_FAST_EDI(%esp), %edi
+	jmp \join
+57:
+	movl CB_FRAME_FAST_ESI(%esp), %esi
+	movl CB_FRAME_FAST_EDI(%esp), %edi
+	jmp \slow
+58:
+	movl CB_FRAME_FAST_ESI(%esp), %esi
+	movl CB_FRAME_FAST_EDI(%esp), %edi
+	jmp \pass
+.endm
+
+/* The common post path of pdi_cb_post: the returning call's entry (ebx) is
+ * on top of its thread's stack; the post hook runs with errno kept and the
+ * entry is popped; ecx gets the caller's return address and the code goes
+ * on at \done. Anything else goes to \slow. esi is used and put back. */
+.macro FAST_POST slow, done
+	movl %esi, CB_RETURN_FAST_ESI(%esp)
+	call pc_thunk_cx
+	addl $_GLOBAL_OFFSET_TABLE_, %ecx
+	movl pdi_cb_current@gotntpoff(%ecx), %esi
+	movl %gs:(%esi), %esi
+	testl %esi, %esi
+	jz 59f
+	movl CB_THREAD_DEPTH(%esi), %ecx
+	testl %ecx, %ecx
+	jz 59f
+	imull $CB_ENTRY_SIZE, %ecx, %ecx
+	addl CB_THREAD_ENTRIES(%esi), %ecx
+	subl $CB_ENTRY_SIZE, %ecx
+	cmpl %ecx, %ebx
+	jne 59f
+	movl CB_ENTRY_SITE(%ebx), %eax
+	movl CB_SITE_POST-CB_SITE_SITE(%eax), %edx
+	testl %edx, %edx
+	jz 52f
+	leal CB_RETURN_AREA(%esp), %eax
+	movl %eax, CB_ENTRY_RETURNS(%ebx)
+	movl CB_THREAD_ERROR(%esi), %eax
+	movl (%eax), %eax
+	movl %eax, CB_RETURN_FAST_ERRNO(%esp)
+	movl $1, CB_THREAD_IN_HOOK(%esi)
+	leal CB_ENTRY_CALL(%ebx), %eax
+	movl %eax, 0(%esp)
+	call *%edx
+	movl $0, CB_THREAD_IN_HOOK(%esi)
+	movl CB_THREAD_ERROR(%esi), %eax
+	movl CB_RETURN_FAST_ERRNO(%esp), %edx
+	movl %edx, (%eax)
+	movl $0, CB_ENTRY_RETURNS(%ebx)
+52:
+	decl CB_THREAD_DEPTH(%esi)
+	movl CB_ENTRY_RETURN_ADDRESS(%ebx), %ecx
+	movl CB_RETURN_FAST_ESI(%esp), %esi
+	jmp \done
+59:
+	movl CB_RETURN_FAST_ESI(%esp), %esi
+	jmp \slow
+.endm
+
 	.globl pdi_cb_handler
 	.hidden pdi_cb_handler
 	.type pdi_cb_handler, @function
@@ -47,8 +216,11 @@ pdi_cb_handler:
 	movl %eax, CB_FRAME_EAX(%esp)
 	movl %ecx, CB_FRAME_ECX(%esp)
 	movl %edx, CB_FRAME_EDX(%esp)
+	FAST_PRE 47f, 1f, 49f
+47:
 	movl %esp, CB_FRAME_ARG0(%esp)
 	call pdi_cb_pre
+49:
 	testl %eax, %eax
 	.cfi_remember_state
 	jz 1f
@@ -64,7 +236,7 @@ pdi_cb_handler:
 	call *8(%ebx)
 	subl $CB_RETURN_SIZE, %esp
 	.cfi_def_cfa_offset 1+CB_RETURN_SIZE
-	.cfi_escape 0x16, 0x04, 0x02, 0x74, CB_RETURN_SIZE
+	.cfi_escape 0x16, 0x04, 0x03, 0x74, (CB_RETURN_SIZE & 0x7f) | 0x80, CB_RETURN_SIZE >> 7
 	movl %eax, CB_RETURN_AREA+CB_RETURN_RAX(%esp)
 	movl %edx, CB_RETURN_AREA+CB_RETURN_EDX(%esp)
 	fnstsw %ax
@@ -77,11 +249,14 @@ pdi_cb_handler:
 	je 2f
 	fstpt CB_RETURN_AREA+CB_RETURN_X87+12(%esp)
 2:
+	FAST_POST 50f, 51f
+50:
 	movl %ebx, 0(%esp)
 	leal CB_RETURN_AREA(%esp), %eax
 	movl %eax, 4(%esp)
 	call pdi_cb_post
 	movl %eax, %ecx
+51:
 	movl CB_RETURN_AREA+CB_RETURN_X87_TOP(%esp), %eax
 	testl %eax, %eax
 	jz 3f
