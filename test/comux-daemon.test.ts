@@ -12,7 +12,7 @@ import {COMUX_NOT_SERVING, runComux} from '../src/ts/comux/replay.js';
 import {pdi} from './helpers/cli.js';
 import {compileConfig} from '../src/ts/config/index.js';
 import {comuxConfig} from '../src/ts/comux/replay.js';
-import {canConnect, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
+import {canConnect, echoServerPath, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-daemon-'));
@@ -165,9 +165,33 @@ test.serial('a program the replaying server executes with the comux config again
 	t.is((await plainExchange(server.port, conversation)).toString(), 'real client\n', 'still serving after a client');
 });
 
-test.serial('the replaying server\'s environment has PDI_COMUX_ACTIVE and no PDI_CONFIG, so what it executes does not replay', async t => {
-	const script = 'import os, socket\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen()\nprint(os.environ.get("PDI_COMUX_ACTIVE"), os.environ.get("PDI_CONFIG"), flush=True)\ns.accept()\n';
+test.serial('from its claim on, the replaying server\'s environment has PDI_COMUX_ACTIVE and no PDI_CONFIG, so what it executes does not replay', async t => {
+	// The child inherits the C environment as it is after accept(), where the claim is made.
+	const script = 'import socket, subprocess\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen()\ns.accept()\nsubprocess.run(["sh", "-c", "echo ${PDI_COMUX_ACTIVE:-unset} ${PDI_CONFIG:-unset}"])\n';
 	const result = await runComux([python, '-c', script], twoRequests, {timeout: 30_000});
 	t.is(result.status, 0, result.stderr);
-	t.is(result.stdout.toString(), '1 None\n');
+	t.is(result.stdout.toString(), '1 unset\n');
 });
+
+for (const [name, wrap] of [
+	['sh -c \'exec SERVER\'', (server: string[]) => ['sh', '-c', `exec ${server.join(' ')}`]],
+	['sh -c SERVER (a child of the shell)', (server: string[]) => ['sh', '-c', server.join(' ')]],
+	['timeout 30 SERVER', (server: string[]) => ['timeout', '30', ...server]],
+] as const) {
+	test.serial(`a server started through a wrapper, ${name}, replays as if started directly`, async t => {
+		const conversation = comux().conn(0, 'one\n', {awaitResponse: true}).conn(1, 'two\n', {awaitResponse: true}).bytes();
+		const direct = await runComux([echoServerPath, 'epoll', '0'], conversation, {timeout: 30_000});
+		// The echo server prints its port first.
+		const replies = (output: string) => output.replace(/^listening on \d+\n/, '');
+		t.is(direct.status, 0, direct.stderr);
+		t.is(replies(direct.stdout.toString()), 'one\ntwo\n');
+		const started = Date.now();
+		const wrapped = await runComux(wrap([echoServerPath, 'epoll', '0']), conversation, {timeout: 30_000});
+		t.is(wrapped.status, 0, wrapped.stderr);
+		t.is(replies(wrapped.stdout.toString()), 'one\ntwo\n');
+		t.true(Date.now() - started < 10_000);
+		const cli = await pdi(['comux', 'run', twoRequestsFile, '--', ...wrap([echoServerPath, 'epoll', '0'])], {timeout: 30_000});
+		t.is(cli.code, 0, cli.stderr);
+		t.is(replies(cli.stdout), 'GET /hello.txt HTTP/1.0\r\n\r\nGET /nothing-here HTTP/1.0\r\n\r\n');
+	});
+}

@@ -156,7 +156,7 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		stdio,
 		detached: true,
 		config: comuxConfig(),
-		variables: {...comuxVariables(options), PDI_COMUX_TEMPORARY_CONFIG: '1', PDI_COMUX_ACTIVE: undefined},
+		variables: {...comuxVariables(options), PDI_COMUX_TEMPORARY_CONFIG: '1', PDI_COMUX_ACTIVE: undefined, PDI_COMUX_SHARED: undefined},
 		// A signal stops the whole server through its guardian (not the guardian alone).
 		onSignal() {
 			started.stop();

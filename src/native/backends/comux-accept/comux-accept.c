@@ -2,8 +2,11 @@
  * comux-accept: turns a network server into a program that reads its
  * clients' traffic from one comux file (docs/comux.md).
  *
- * The input is read and validated when the backend initialises, before the
- * server's main runs (so before it can touch fd 0). The wrappers below are
+ * The input is read and validated when the backend initialises in the
+ * started process, before its main runs (so before it can touch fd 0), and
+ * kept with the tree's claim in memory that every process of the server
+ * shares, across exec too: a wrapper (sh -c 'exec server', timeout) starts
+ * the tree, the server it executes replays. The wrappers below are
  * installed with redefine rules; they pass every call through and notice the
  * listening socket and the server's first wait for a client. At that moment a
  * controller thread connects to the listening socket's own address, sends the
@@ -17,8 +20,9 @@
  * process that replayed has ended, kills what is left of the tree and ends
  * with the replay's status. The claim to replay lives in memory shared by
  * every forked process, so only the first process that waits for a client
- * replays; programs the server executes run without the comux config and
- * with PDI_COMUX_ACTIVE set, which leaves a re-loaded backend passive.
+ * replays. From the claim on, programs the server executes run without the
+ * comux config and with PDI_COMUX_ACTIVE set, which leaves a re-loaded
+ * backend passive (a program executed before the claim may claim).
  * The guardian is in guardian.c.
  */
 #define _GNU_SOURCE
@@ -342,6 +346,28 @@ controller(void *unused)
   return NULL;
 }
 
+/* The replay is this process's: programs it starts from now on (CGI,
+ * helpers) run without the comux config, or passive if they load it again;
+ * pdi comux run's temporary config is not needed by anyone any more. */
+static void
+leave_environment(void)
+{
+  const char *config = getenv("PDI_CONFIG");
+  if (getenv("PDI_COMUX_TEMPORARY_CONFIG") != NULL && config != NULL && *config != '\0') {
+    char directory[4096];
+    snprintf(directory, sizeof directory, "%s", config);
+    char *slash = strrchr(directory, '/');
+    unlink(config);
+    if (slash != NULL && slash != directory) {
+      *slash = '\0';
+      rmdir(directory);
+    }
+  }
+  unsetenv("PDI_CONFIG");
+  unsetenv("DI_CFG_FILE");
+  setenv("PDI_COMUX_ACTIVE", "1", 1);
+}
+
 /* The server is about to wait for a client: start the replay, once. */
 static void
 server_waits(void)
@@ -359,6 +385,7 @@ server_waits(void)
     }
     LOG("process %d replays", (int)getpid());
   }
+  leave_environment();
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
@@ -469,22 +496,22 @@ keep_fd(int fd)
   return fcntl(fd, F_DUPFD_CLOEXEC, 100);
 }
 
+/* Every connection may be open at once. */
+static void
+raise_descriptor_limit(void)
+{
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max &&
+      limit.rlim_cur < (rlim_t)doc.num_conns + 256) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
-  /* pdi comux run's config: read by now, not needed by anyone after. */
-  const char *config = getenv("PDI_CONFIG");
-  if (getenv("PDI_COMUX_TEMPORARY_CONFIG") != NULL && config != NULL && *config != '\0') {
-    char directory[4096];
-    snprintf(directory, sizeof directory, "%s", config);
-    char *slash = strrchr(directory, '/');
-    unlink(config);
-    if (slash != NULL && slash != directory) {
-      *slash = '\0';
-      rmdir(directory);
-    }
-  }
   if (getenv("PDI_COMUX_ACTIVE") != NULL) {
     /* Executed by a server that is replaying: pass everything through. */
     passive = 1;
@@ -504,6 +531,23 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   idle_ms = env_number("PDI_COMUX_IDLE_MS", 50);
   timeout_ms = env_number("PDI_COMUX_TIMEOUT_MS", 2000);
 
+  /* A program executed in a tree that no process has replayed yet (the
+   * server a wrapper runs): the started process read the input. */
+  size_t shared_length = 0;
+  unsigned char *shared = comux_join(&shared_length);
+  if (shared != NULL) {
+    char error[256];
+    if (__atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE) != 0 ||
+        comux_parse(shared, shared_length, &doc, error, sizeof error) != 0) {
+      passive = 1;
+      return 0;
+    }
+    input = shared;
+    input_length = shared_length;
+    raise_descriptor_limit();
+    LOG("process %d joins the replay: %u connections, %u chunks", (int)getpid(), doc.num_conns, doc.num_chunks);
+    return 0;
+  }
   const char *path = getenv("PDI_COMUX_INPUT");
   int fd = STDIN_FILENO;
   if (path != NULL && *path != '\0') {
@@ -520,25 +564,19 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     say(message_fd, "cannot read the input: %s", strerror(errno));
     _exit(3);
   }
+  unsigned char *copy = comux_share(input ? input : (const unsigned char *)"", input_length);
+  if (copy != NULL) {
+    free(input);
+    input = copy;
+  }
   char error[256];
   if (comux_parse(input ? input : (const unsigned char *)"", input_length, &doc, error, sizeof error) != 0) {
     say(message_fd, "%s", error);
     _exit(3);
   }
-  /* Every connection may be open at once. */
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max &&
-      limit.rlim_cur < (rlim_t)doc.num_conns + 256) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
+  raise_descriptor_limit();
   LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, input_length);
   comux_start_guardian();
-  /* The conversation is this tree's: programs it starts (CGI, helpers)
-   * run without the comux config, or passive if they load it again. */
-  unsetenv("PDI_CONFIG");
-  unsetenv("DI_CFG_FILE");
-  setenv("PDI_COMUX_ACTIVE", "1", 1);
   return 0;
 }
 

@@ -3,10 +3,16 @@
 #ifndef PDI_COMUX_ACCEPT_H
 #define PDI_COMUX_ACCEPT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
-/* Shared by every process forked from the started one (MAP_SHARED). */
+/* Shared by every process of the server (MAP_SHARED, and inherited across
+ * exec through PDI_COMUX_SHARED). */
+#define COMUX_TREE_MAGIC 0x78756d6f63696470ull /* "pdicomux" */
+#define COMUX_TREE_PAGE 4096                   /* the tree's own room; the input follows */
 typedef struct comux_tree {
+  uint64_t magic;        /* COMUX_TREE_MAGIC, for a process that maps it from PDI_COMUX_SHARED */
+  uint64_t input_length; /* the input follows the tree's page */
   pid_t guardian;
   pid_t claimer;    /* the process that replays, 0 until one waits for a client */
   int listened;     /* some process of the tree listened */
@@ -30,5 +36,15 @@ __attribute__((visibility("hidden"), format(printf, 2, 3))) void say(int fd, con
  * guardian (guardian.c) and never returns; without shared memory or a fork,
  * the server runs unguarded. */
 __attribute__((visibility("hidden"))) void comux_start_guardian(void);
+
+/* The tree's shared memory (guardian.c): the claim and state, then the
+ * input, in a memfd that every process of the server inherits, across exec
+ * too (PDI_COMUX_SHARED names its descriptor). comux_share makes it in the
+ * started process and returns the shared copy of the input (NULL when it
+ * cannot: the tree is then forked memory only); comux_join maps it in a
+ * program executed in the tree and returns the input, or NULL when there
+ * is no tree. Both set `tree`. */
+__attribute__((visibility("hidden"))) unsigned char *comux_share(const unsigned char *input, size_t length);
+__attribute__((visibility("hidden"))) unsigned char *comux_join(size_t *length);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,16 +256,71 @@ static void __attribute__((noreturn)) guard(pid_t server)
   _exit(1);
 }
 
+unsigned char *
+comux_share(const unsigned char *input, size_t length)
+{
+  /* Not close-on-exec: a program a wrapper executes (sh -c 'exec server',
+   * timeout) must find it. */
+  int fd = memfd_create("pdi-comux", 0);
+  if (fd < 0)
+    return NULL;
+  size_t size = COMUX_TREE_PAGE + length;
+  void *base = ftruncate(fd, (off_t)size) == 0 ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                                               : MAP_FAILED;
+  if (base == MAP_FAILED) {
+    close(fd);
+    return NULL;
+  }
+  tree = base;
+  memset(tree, 0, sizeof *tree);
+  tree->magic = COMUX_TREE_MAGIC;
+  tree->input_length = length;
+  unsigned char *shared = (unsigned char *)base + COMUX_TREE_PAGE;
+  if (length > 0)
+    memcpy(shared, input, length);
+  char number[16];
+  snprintf(number, sizeof number, "%d", fd);
+  setenv("PDI_COMUX_SHARED", number, 1);
+  return shared;
+}
+
+unsigned char *
+comux_join(size_t *length)
+{
+  const char *text = getenv("PDI_COMUX_SHARED");
+  if (text == NULL || *text == '\0')
+    return NULL;
+  char *end = NULL;
+  long fd = strtol(text, &end, 10);
+  struct stat status;
+  if (*end != '\0' || fd < 0 || fd > 1 << 20 || fstat((int)fd, &status) != 0 || !S_ISREG(status.st_mode) ||
+      status.st_size < COMUX_TREE_PAGE)
+    return NULL;
+  void *base = mmap(NULL, (size_t)status.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+  if (base == MAP_FAILED)
+    return NULL;
+  comux_tree_t *found = base;
+  if (found->magic != COMUX_TREE_MAGIC || found->input_length != (uint64_t)status.st_size - COMUX_TREE_PAGE) {
+    munmap(base, (size_t)status.st_size);
+    return NULL;
+  }
+  tree = found;
+  *length = (size_t)found->input_length;
+  return (unsigned char *)base + COMUX_TREE_PAGE;
+}
+
 void
 comux_start_guardian(void)
 {
-  tree = mmap(NULL, sizeof *tree, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (tree == MAP_FAILED) {
-    tree = NULL;
-    say(message_fd, "no shared memory for the replay claim: %s", strerror(errno));
-    return;
+  if (tree == NULL) {
+    tree = mmap(NULL, sizeof *tree, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (tree == MAP_FAILED) {
+      tree = NULL;
+      say(message_fd, "no shared memory for the replay claim: %s", strerror(errno));
+      return;
+    }
+    memset(tree, 0, sizeof *tree);
   }
-  memset(tree, 0, sizeof *tree);
   tree->guardian = getpid();
 
   sigset_t blocked, previous_mask;
@@ -285,8 +341,6 @@ comux_start_guardian(void)
   }
   sigaction(SIGCHLD, &previous_child, NULL);
   sigprocmask(SIG_SETMASK, &previous_mask, NULL);
-  if (server < 0) {
-    munmap(tree, sizeof *tree);
-    tree = NULL;
-  }
+  if (server < 0)
+    tree = NULL; /* unguarded: no claim to share */
 }
