@@ -195,3 +195,35 @@ for (const [name, wrap] of [
 		t.is(replies(cli.stdout), 'GET /hello.txt HTTP/1.0\r\n\r\nGET /nothing-here HTTP/1.0\r\n\r\n');
 	});
 }
+
+test.serial('a child the replaying server forks for a connection does not inherit the client end of that connection', async t => {
+	// The child looks for a socket whose own address is its client's: the controller's end, which only a fork could hand it.
+	const script = [
+		'import os, socket',
+		's = socket.socket()',
+		's.bind(("127.0.0.1", 0))',
+		's.listen()',
+		'c, peer = s.accept()',
+		'if os.fork() == 0:',
+		'    found = False',
+		'    for name in os.listdir("/proc/self/fd"):',
+		'        try:',
+		'            x = socket.socket(fileno=os.dup(int(name)))',
+		'        except OSError:',
+		'            continue',
+		'        try:',
+		'            found = found or x.getsockname() == peer',
+		'        except OSError:',
+		'            pass',
+		'        x.close()',
+		'    c.sendall(b"client end in the child: " + (b"yes" if found else b"no") + b"\\n")',
+		'    os._exit(0)',
+		'c.close()',
+		'os.wait()',
+		's.accept()',
+	].join('\n');
+	const conversation = comux().conn(0, 'hello\n', {awaitResponse: true}).bytes();
+	const result = await runComux([python, '-c', script], conversation, {timeout: 30_000});
+	t.is(result.status, 0, result.stderr);
+	t.is(result.stdout.toString(), 'client end in the child: no\n');
+});

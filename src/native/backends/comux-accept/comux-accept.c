@@ -292,6 +292,25 @@ watch_claimer_end(void)
 #endif
 }
 
+/* The controller's client sockets, while it runs. A server that forks per
+ * connection (mini_httpd) would hand each child a copy of the client end of
+ * its own connection: the child would never see the client close, and would
+ * linger until its own timeout. Forked children close them (Linux has no
+ * close-on-fork flag); the controller thread does not exist there. */
+static int *client_fds;
+
+static void
+close_clients_in_child(void)
+{
+  int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
+  if (fds == NULL)
+    return;
+  for (uint32_t c = 0; c < doc.num_conns; c++)
+    if (fds[c] >= 0)
+      close(fds[c]);
+  client_fds = NULL;
+}
+
 static void *
 controller(void *unused)
 {
@@ -307,6 +326,8 @@ controller(void *unused)
   }
   for (uint32_t c = 0; c < doc.num_conns; c++)
     fds[c] = -2;
+  __atomic_store_n(&client_fds, fds, __ATOMIC_RELEASE);
+  pthread_atfork(NULL, NULL, close_clients_in_child);
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
     uint32_t conn = chunk->conn;
@@ -341,6 +362,7 @@ controller(void *unused)
       close(fds[c]);
     }
   }
+  __atomic_store_n(&client_fds, NULL, __ATOMIC_RELEASE);
   free(fds);
   finish();
   return NULL;
