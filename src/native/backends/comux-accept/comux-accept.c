@@ -98,45 +98,6 @@ env_number(const char *name, long fallback)
   return *end == '\0' && value >= 0 ? value : fallback;
 }
 
-static int
-read_all(int fd, unsigned char **out, size_t *length)
-{
-  size_t capacity = 64 * 1024;
-  size_t used = 0;
-  unsigned char *buffer = malloc(capacity);
-  for (;;) {
-    if (buffer == NULL)
-      return -1;
-    if (used == capacity) {
-      if (capacity > COMUX_MAX_INPUT) {
-        *out = buffer;
-        *length = used;
-        return 0;
-      }
-      capacity *= 2;
-      unsigned char *grown = realloc(buffer, capacity);
-      if (grown == NULL) {
-        free(buffer);
-        return -1;
-      }
-      buffer = grown;
-    }
-    ssize_t n = read(fd, buffer + used, capacity - used);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      free(buffer);
-      return -1;
-    }
-    if (n == 0)
-      break;
-    used += (size_t)n;
-  }
-  *out = buffer;
-  *length = used;
-  return 0;
-}
-
 /* ---- the controller */
 
 static long
@@ -579,7 +540,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       _exit(3);
     }
   }
-  int status = read_all(fd, &input, &input_length);
+  int status = comux_read_all(fd, &input, &input_length);
   if (fd != STDIN_FILENO)
     close(fd);
   if (status != 0) {

@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "comux.h"
 
@@ -155,4 +157,43 @@ comux_free(comux_doc_t *doc)
   free(doc->order);
   free(doc->last_chunk);
   memset(doc, 0, sizeof *doc);
+}
+
+int
+comux_read_all(int fd, unsigned char **out, size_t *length)
+{
+  size_t capacity = 64 * 1024;
+  size_t used = 0;
+  unsigned char *buffer = malloc(capacity);
+  for (;;) {
+    if (buffer == NULL)
+      return -1;
+    if (used == capacity) {
+      if (capacity > COMUX_MAX_INPUT) {
+        *out = buffer;
+        *length = used;
+        return 0;
+      }
+      capacity *= 2;
+      unsigned char *grown = realloc(buffer, capacity);
+      if (grown == NULL) {
+        free(buffer);
+        return -1;
+      }
+      buffer = grown;
+    }
+    ssize_t n = read(fd, buffer + used, capacity - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      free(buffer);
+      return -1;
+    }
+    if (n == 0)
+      break;
+    used += (size_t)n;
+  }
+  *out = buffer;
+  *length = used;
+  return 0;
 }

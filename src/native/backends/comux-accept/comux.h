@@ -41,4 +41,8 @@ typedef struct comux_doc {
 int comux_parse(const unsigned char *bytes, size_t length, comux_doc_t *doc, char *error, size_t error_size);
 void comux_free(comux_doc_t *doc);
 
+/* Reads all of fd (up to just over COMUX_MAX_INPUT, so that a longer input
+ * is still seen as too long) into a malloc'd buffer; 0, or -1 with errno. */
+__attribute__((visibility("hidden"))) int comux_read_all(int fd, unsigned char **out, size_t *length);
+
 #endif
