@@ -28,7 +28,7 @@ function verdictOf(result: ComuxRunResult): ReplayVerdict {
 		return 'no-listen';
 	}
 
-	if (result.timedOut) {
+	if (result.timedOut || result.hung) {
 		return 'hang';
 	}
 
@@ -51,13 +51,20 @@ function requireServer(server: string[], usage: string): string[] {
 	return server;
 }
 
-function parseTimeout(text: string): number {
+function parseTimeout(text: string, option = '--timeout'): number {
 	const timeout = Number(text);
 	if (!/^\d+$/.test(text) || !Number.isSafeInteger(timeout) || timeout <= 0) {
-		throw new PdiError(`--timeout: expected a positive number of milliseconds, got '${text}'`);
+		throw new PdiError(`${option}: expected a positive number of milliseconds, got '${text}'`);
 	}
 
 	return timeout;
+}
+
+const replyTimeoutHelp = 'a reply with no byte after this long ends it, and the replay ends as a hang (status 5) when the server is still running then (PDI_COMUX_TIMEOUT_MS, default 2000)';
+
+/** `--reply-timeout` as the backend's option, or nothing when it is not given. */
+function replyTimeout(text: string | undefined): number | undefined {
+	return text === undefined ? undefined : parseTimeout(text, '--reply-timeout');
 }
 
 function writeOutput(file: string, text: string): void {
@@ -72,20 +79,22 @@ function writeOutput(file: string, text: string): void {
 function registerRunCommand(comux: Command): void {
 	const usage = 'pdi comux run FILE -- SERVER [ARGS...]';
 	comux.command('run')
-		.description('replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client)')
+		.description('replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client, 5: it hung)')
 		.usage('FILE -- SERVER [ARGS...]')
 		.option('--no-wait', 'send every chunk without waiting for replies in between (PDI_COMUX_NO_WAIT)')
 		.option('--log <file>', 'backend log: stderr or a file (PDI_COMUX_LOG)')
 		.option('--timeout <ms>', 'stop the server when the replay takes longer (default: no limit)')
+		.option('--reply-timeout <ms>', replyTimeoutHelp)
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
 			requireServer(server, usage);
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
+			const replyTimeoutMs = replyTimeout(options.replyTimeout);
 			const input = file === '-' ? 'inherit' : openComuxFile(file);
 			stopReplaysOnSignals();
 			try {
-				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log});
+				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log, replyTimeoutMs});
 				const {code, signal, timedOut} = await waitComux(run, timeout);
 				if (timedOut) {
 					process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
@@ -117,14 +126,14 @@ function comuxFiles(directory: string): string[] {
 }
 
 /** Replays each file against a fresh server, one after the other, with a progress bar on a terminal. */
-async function replayFiles(files: readonly string[], server: readonly string[], timeout: number, progress: boolean): Promise<ReplayEntry[]> {
+async function replayFiles(files: readonly string[], server: readonly string[], timeout: number, progress: boolean, replyTimeoutMs?: number): Promise<ReplayEntry[]> {
 	const showProgress = progress && process.stderr.isTTY && !process.env['CI'];
 	const bar = showProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
 	bar?.start(files.length, 0, {file: ''});
 	const report: ReplayEntry[] = [];
 	for (const file of files) {
 		bar?.update(report.length, {file: path.basename(file)});
-		const result = await runComux(server, file, {timeout});
+		const result = await runComux(server, file, {timeout, replyTimeoutMs});
 		report.push({
 			file,
 			verdict: verdictOf(result),
@@ -162,9 +171,10 @@ function registerReplayCommand(comux: Command): void {
 	const usage = 'pdi comux replay DIR -- SERVER [ARGS...]';
 	comux.command('replay')
 		.description('replay every file of DIR against a fresh SERVER process each; report status, time and output size per file')
-		.usage('DIR [--json] [--timeout MS] -- SERVER [ARGS...]')
+		.usage('DIR [--json] [--timeout MS] [--reply-timeout MS] -- SERVER [ARGS...]')
 		.option('--json', 'print the report as JSON')
 		.option('--timeout <ms>', 'kill a replay that runs longer (a hang)', '10000')
+		.option('--reply-timeout <ms>', replyTimeoutHelp)
 		.option('--no-progress', 'no progress bar')
 		.argument('<dir>', 'a directory of comux files')
 		.argument('[server...]', 'the server command and its arguments (after --)')
@@ -173,7 +183,7 @@ function registerReplayCommand(comux: Command): void {
 			const timeout = parseTimeout(options.timeout);
 			const files = comuxFiles(directory);
 			stopReplaysOnSignals();
-			const report = await replayFiles(files, server, timeout, options.progress);
+			const report = await replayFiles(files, server, timeout, options.progress, replyTimeout(options.replyTimeout));
 			const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
 			const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
 			process.stdout.write(options.json ? JSON.stringify({server, files: report, crashes, notServing}, null, 2) + '\n' : formatReplayReport(report));

@@ -29,4 +29,4 @@ export {
 	type ComuxChunkOptions,
 	type ComuxDescription,
 } from './builder.js';
-export {COMUX_NOT_SERVING, comuxConfig, comuxFunctions, runComux, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+export {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, comuxFunctions, runComux, type ComuxRunResult, type RunComuxOptions} from './replay.js';

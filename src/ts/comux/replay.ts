@@ -15,6 +15,15 @@ export const COMUX_NOT_SERVING = 4;
 
 const notServingLine = /^pdi-comux: the server .* before it (?:listened|waited for a client)$/m;
 
+/**
+ * The exit status of a replay whose server sent nothing within the reply timeout (`replyTimeoutMs`,
+ * `PDI_COMUX_TIMEOUT_MS`) and was still running then: it hangs. The backend prints one line
+ * `pdi-comux: the server sent nothing for chunk N within M ms and is still running: it hangs`.
+ */
+export const COMUX_HANG = 5;
+
+const hangLine = /^pdi-comux: the server sent nothing for chunk \d+ within \d+ ms and is still running: it hangs$/m;
+
 /** The functions the comux-accept backend redefines: a server's listening socket and every way it waits for a client. */
 export const comuxFunctions = ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect'] as const;
 
@@ -65,6 +74,8 @@ export type ComuxRunResult = {
 	 * replayed (exit status {@link COMUX_NOT_SERVING} and the backend's line on stderr).
 	 */
 	notServing: boolean;
+	/** The server hung: it sent nothing within the reply timeout and was still running (exit status {@link COMUX_HANG}). */
+	hung: boolean;
 	/** Wall time of the replay in milliseconds. */
 	durationMs: number;
 };
@@ -85,6 +96,11 @@ export function comuxVariables(options: RunComuxOptions): Record<string, string>
 	}
 
 	return variables;
+}
+
+/** Whether a replay's exit status and stderr say that its server hung. */
+export function isHang(exitCode: number | null, stderr: string): boolean {
+	return exitCode === COMUX_HANG && hangLine.test(stderr);
 }
 
 /** Whether a replay's exit status and stderr say that its server never waited for a client. */
@@ -273,6 +289,7 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 			signal,
 			timedOut,
 			notServing: isNotServing(code, errorText),
+			hung: isHang(code, errorText),
 			durationMs: performance.now() - started,
 		};
 	} finally {

@@ -137,10 +137,26 @@ send_all(int fd, const unsigned char *data, size_t length)
   return 0;
 }
 
+/* A reply timed out with no byte and the server still running: the replay
+ * ends as a hang, a status of its own (a fuzzer must not take it for a
+ * normal run). */
+static void
+hang(uint32_t chunk)
+{
+  say(message_fd, "the server sent nothing for chunk %u within %ld ms and is still running: it hangs", chunk,
+      timeout_ms);
+  if (tree != NULL) {
+    __atomic_store_n(&tree->exit_status, COMUX_EXIT_HANG, __ATOMIC_RELAXED);
+    __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+  }
+  _exit(COMUX_EXIT_HANG);
+}
+
 /* Copies the server's reply to the output until it closes or shuts down its
- * side, no byte comes for idle_ms after the last one, or timeout_ms pass. */
+ * side, no byte comes for idle_ms after the last one, or timeout_ms pass;
+ * with no byte by then and the server running, the replay ends as a hang. */
 static size_t
-collect_reply(int fd)
+collect_reply(int fd, uint32_t chunk)
 {
   unsigned char buffer[65536];
   long start = now_ms();
@@ -149,15 +165,17 @@ collect_reply(int fd)
   for (;;) {
     long now = now_ms();
     long left = timeout_ms - (now - start);
+    if (left <= 0 && last < 0 && comux_server_busy())
+      hang(chunk);
     if (last >= 0 && idle_ms - (now - last) < left)
       left = idle_ms - (now - last);
     if (left <= 0)
       break;
     struct pollfd waiting = {fd, POLLIN, 0};
     int ready = poll(&waiting, 1, (int)left);
-    if (ready < 0 && errno == EINTR)
-      continue;
-    if (ready <= 0)
+    if (ready == 0 || (ready < 0 && errno == EINTR))
+      continue; /* the deadlines are looked at again above */
+    if (ready < 0)
       break;
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
     if (n < 0 && errno == EINTR)
@@ -307,7 +325,7 @@ controller(void *unused)
     if (no_wait)
       continue;
     if ((chunk->flags & COMUX_AWAIT_RESPONSE) || last) {
-      size_t got = collect_reply(fd);
+      size_t got = collect_reply(fd, chunk->index);
       LOG("chunk %u: %zu reply bytes", chunk->index, got);
     }
     if (last) {
@@ -319,7 +337,7 @@ controller(void *unused)
    * connection, so one input still gives one output. */
   for (uint32_t c = 0; c < doc.num_conns; c++) {
     if (fds[c] >= 0) {
-      collect_reply(fds[c]);
+      collect_reply(fds[c], doc.last_chunk[c]);
       close(fds[c]);
     }
   }

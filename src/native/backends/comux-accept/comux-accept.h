@@ -47,4 +47,9 @@ __attribute__((visibility("hidden"))) void comux_start_guardian(void);
 __attribute__((visibility("hidden"))) unsigned char *comux_share(const unsigned char *input, size_t length);
 __attribute__((visibility("hidden"))) unsigned char *comux_join(size_t *length);
 
+/* Whether a thread of this process other than the caller is running (state
+ * R in /proc) now and again 20 ms later: at a reply's timeout, what tells a
+ * server that loops from one that sleeps, waiting for more input. */
+__attribute__((visibility("hidden"))) int comux_server_busy(void);
+
 #endif

@@ -15,6 +15,9 @@
 /* The exit status of a replay whose server ended (or was stopped) before it
  * waited for a client. */
 #define COMUX_EXIT_NOT_SERVING 4
+/* The exit status of a replay whose server neither replied nor went back to
+ * waiting within PDI_COMUX_TIMEOUT_MS: it hangs (comux-accept.c). */
+#define COMUX_EXIT_HANG 5
 
 #define COMUX_AWAIT_RESPONSE 0x1u
 #define COMUX_NO_SHUTDOWN 0x2u

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,13 +37,11 @@ guardian_set(sigset_t *set)
     sigaddset(set, guardian_signals[i]);
 }
 
-/* The state letter of /proc/PID/stat and the parent's pid, or 0 when the
- * process is gone. */
+/* The state letter of a /proc stat file and the parent's pid, or 0 when
+ * the process or thread is gone. */
 static char
-process_state(pid_t pid, pid_t *parent)
+stat_state(const char *path, pid_t *parent)
 {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -60,6 +59,42 @@ process_state(pid_t pid, pid_t *parent)
   if (parent != NULL)
     *parent = (pid_t)ppid;
   return state;
+}
+
+static char
+process_state(pid_t pid, pid_t *parent)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  return stat_state(path, parent);
+}
+
+int
+comux_server_busy(void)
+{
+  pid_t self = (pid_t)syscall(SYS_gettid);
+  for (int sample = 0; sample < 2; sample++) {
+    if (sample > 0) {
+      struct timespec pause = {0, 20000000};
+      nanosleep(&pause, NULL);
+    }
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+      return 0;
+    int running = 0;
+    for (struct dirent *task; !running && (task = readdir(tasks)) != NULL;) {
+      long tid = strtol(task->d_name, NULL, 10);
+      if (tid <= 0 || tid == self)
+        continue;
+      char path[64];
+      snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+      running = stat_state(path, NULL) == 'R';
+    }
+    closedir(tasks);
+    if (!running)
+      return 0;
+  }
+  return 1;
 }
 
 static int
