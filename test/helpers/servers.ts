@@ -8,7 +8,7 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
-import {tmpdir} from 'node:os';
+import {tmpdir, userInfo} from 'node:os';
 import path from 'node:path';
 import {root} from './cli.js';
 
@@ -234,6 +234,25 @@ export function lighttpdCommand(webRoot: string, port: number): ServerSpec {
 	const file = path.join(directory, 'lighttpd.conf');
 	writeFileSync(file, config);
 	return {command: lighttpdPath, args: ['-D', '-f', file], directory, port};
+}
+
+/** busybox httpd in the foreground (`-f`): it forks a child per connection. */
+export function busyboxHttpdCommand(webRoot: string, port: number): ServerSpec {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-busybox-'));
+	return {command: '/usr/bin/busybox', args: ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', webRoot], directory, port};
+}
+
+/** mini_httpd in the foreground (`-D`): it forks a child per connection; started as root it would become nobody, who cannot read the private web root. */
+export function miniHttpdCommand(webRoot: string, port: number): ServerSpec {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-mini-httpd-'));
+	const args = ['-D', '-h', '127.0.0.1', '-p', String(port), '-d', webRoot, '-l', path.join(directory, 'access.log'), '-u', userInfo().username];
+	return {command: '/usr/sbin/mini_httpd', args, directory, port};
+}
+
+/** webfsd in the foreground (`-F`): one process, select(). */
+export function webfsdCommand(webRoot: string, port: number): ServerSpec {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-webfsd-'));
+	return {command: '/usr/bin/webfsd', args: ['-F', '-i', '127.0.0.1', '-p', String(port), '-r', webRoot, '-f', 'index.html'], directory, port};
 }
 
 /** Whether 127.0.0.1:port accepts a TCP connection now. */
