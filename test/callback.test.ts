@@ -270,3 +270,18 @@ test('a hook that calls instrumented functions is not re-entered: those calls go
 	t.is(run.stdout, 'traced\n');
 	t.is(/^trace (.*)$/m.exec(readFileSync(file, 'utf8'))?.[1], '>cb_trace_a@0 >cb_trace_b@0 =6 >cb_trace_a@0 ');
 });
+
+test('a signal every 20 µs whose handler makes an instrumented call, during 200000 instrumented calls: every result right, no crash, nothing left open', async t => {
+	// Signals are slow under qemu-user: a tenth of the calls there.
+	const calls = testArch ? 20_000 : 200_000;
+	const {run, trace} = await traced(cbprog, ['signals', String(calls)], [], '$main', {CB_TRACE_MODE: 'count'});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'signals=ok\nbad=0\n');
+	t.is(line(trace, 'checks '), 'checks event=0 user=0 depth=0 open=0 thread-overflow=0');
+	t.is(line(trace, 'count cb_trace_a '), `count cb_trace_a ${calls} ${calls}`);
+	// Calls of the handler that land while the thread is inside pdi go straight to cb_trace_b; the others are instrumented.
+	const handled = /^count cb_trace_b (\d+) (\d+)$/m.exec(trace);
+	t.truthy(handled, trace);
+	t.is(handled?.[1], handled?.[2]);
+	t.true(Number(handled?.[1]) > 0);
+});

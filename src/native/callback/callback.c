@@ -8,31 +8,10 @@
 
 #include "../arch/arch.h"
 #include "callback.h"
+#include "records.h"
 
 /* A word of the handler's frame, by byte offset. */
 #define CB_AT(frame, offset) (*(uintptr_t *)((char *)(frame) + (offset)))
-
-typedef struct cb_site {
-  uintptr_t target;
-  int event;
-  const char *unskippable; /* why pdi_skip_* is refused here, "" if it is not, NULL until asked */
-  pdi_cb_site_t site;
-  pdi_cb_hooks_t hooks;
-} cb_site_t;
-
-#if defined(CB_SITE_SIZE)
-_Static_assert(sizeof(cb_site_t) == CB_SITE_SIZE && offsetof(cb_site_t, target) == 0, "callback-frame.h: CB_SITE_SIZE");
-#endif
-
-typedef struct cb_thread {
-  int in_use;
-  unsigned index;
-  int *error; /* the thread's errno, found once: __errno_location per hook costs a call */
-  int in_hook;
-  unsigned depth;
-  unsigned capacity;
-  pdi_cb_entry_t *entries;
-} cb_thread_t;
 
 static pdi_cb_limits_t limits;
 static int prepared;
@@ -56,33 +35,6 @@ static pthread_key_t thread_key;
  * allocate on a thread's first access in a dlopened module. Global for the
  * handler's fast path. */
 PDI_HIDDEN __thread cb_thread_t *pdi_cb_current __attribute__((tls_model("initial-exec")));
-
-#if defined(CB_FAST_PATH)
-#define CB_OFFSET(type, field, value) _Static_assert(offsetof(type, field) == (value), "callback-frame.h: " #value)
-CB_OFFSET(pdi_cb_entry_t, return_address, CB_ENTRY_RETURN_ADDRESS);
-CB_OFFSET(pdi_cb_entry_t, target, CB_ENTRY_TARGET);
-CB_OFFSET(pdi_cb_entry_t, stack_pointer, CB_ENTRY_STACK_POINTER);
-CB_OFFSET(pdi_cb_entry_t, registers, CB_ENTRY_REGISTERS);
-CB_OFFSET(pdi_cb_entry_t, vectors, CB_ENTRY_VECTORS);
-CB_OFFSET(pdi_cb_entry_t, returns, CB_ENTRY_RETURNS);
-CB_OFFSET(pdi_cb_entry_t, skipped, CB_ENTRY_SKIPPED);
-CB_OFFSET(pdi_cb_entry_t, call, CB_ENTRY_CALL);
-CB_OFFSET(pdi_cb_entry_t, call.event, CB_ENTRY_EVENT);
-CB_OFFSET(pdi_cb_entry_t, call.site, CB_ENTRY_SITE);
-CB_OFFSET(pdi_cb_entry_t, call.depth, CB_ENTRY_DEPTH);
-CB_OFFSET(pdi_cb_entry_t, call.user, CB_ENTRY_USER);
-CB_OFFSET(pdi_cb_entry_t, call.abandoned, CB_ENTRY_ABANDONED);
-CB_OFFSET(cb_thread_t, error, CB_THREAD_ERROR);
-CB_OFFSET(cb_thread_t, in_hook, CB_THREAD_IN_HOOK);
-CB_OFFSET(cb_thread_t, depth, CB_THREAD_DEPTH);
-CB_OFFSET(cb_thread_t, capacity, CB_THREAD_CAPACITY);
-CB_OFFSET(cb_thread_t, entries, CB_THREAD_ENTRIES);
-CB_OFFSET(cb_site_t, event, CB_SITE_EVENT);
-CB_OFFSET(cb_site_t, site, CB_SITE_SITE);
-CB_OFFSET(cb_site_t, hooks.pre, CB_SITE_PRE);
-CB_OFFSET(cb_site_t, hooks.post, CB_SITE_POST);
-_Static_assert(sizeof(pdi_cb_entry_t) == CB_ENTRY_SIZE, "callback-frame.h: CB_ENTRY_SIZE");
-#endif
 
 static void abandon_top(cb_thread_t *thread);
 
@@ -266,7 +218,26 @@ claim_thread(void)
   return NULL;
 }
 
-/* Runs a hook with errno kept as it was; returns the errno the hook left. */
+/* The thread's pdi code runs as hooks do, with its own instrumented calls
+ * (and a signal handler's) going straight to their functions; the fences
+ * keep the compiler from moving the entry's writes out of that span. */
+static void
+enter_pdi(cb_thread_t *thread)
+{
+  thread->in_hook = 1;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void
+leave_pdi(cb_thread_t *thread)
+{
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  thread->in_hook = 0;
+}
+
+/* Runs a hook with errno kept as it was; returns the errno the hook left.
+ * The thread is inside pdi (in_hook) while it runs, and stays so when the
+ * caller had marked it already. */
 static int
 run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
 {
@@ -274,9 +245,10 @@ run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call
   int saved_errno = *error;
   if (hook == NULL)
     return saved_errno;
+  int was_inside = thread->in_hook;
   thread->in_hook = 1;
   hook(call);
-  thread->in_hook = 0;
+  thread->in_hook = was_inside;
   int hook_errno = *error;
   *error = saved_errno;
   return hook_errno;
@@ -330,16 +302,22 @@ pdi_cb_pre(uintptr_t *frame)
   }
   if (thread->in_hook)
     return NULL;
+  /* Inside pdi from here on, as in a hook: a signal handler's instrumented
+   * call goes straight to its function instead of taking the entry being
+   * built or popped. */
+  enter_pdi(thread);
   uintptr_t stack_pointer = CB_STACK_POINTER(frame);
   uintptr_t return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
   while (thread->depth > 0 && frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
     abandon_top(thread);
   if (thread->depth == thread->capacity) {
     __atomic_fetch_add(&skipped_stack_full, 1, __ATOMIC_RELAXED);
+    leave_pdi(thread);
     return NULL;
   }
-  /* The entry is pushed only for a call that comes back through the handler:
-   * one with a post hook, or a skipped one (the skip stub reads the entry). */
+  /* The entry stays pushed only for a call that comes back through the
+   * handler: one with a post hook, or a skipped one (the skip stub reads the
+   * entry). */
   pdi_cb_entry_t *entry = &thread->entries[thread->depth];
   entry->return_address = return_address;
   entry->target = site->target;
@@ -354,12 +332,15 @@ pdi_cb_pre(uintptr_t *frame)
   entry->call.depth = thread->depth;
   entry->call.user = 0;
   entry->call.abandoned = 0;
+  thread->depth++;
   int hook_errno = run_hook(thread, site->hooks.pre, &entry->call);
   entry->registers = NULL;
   entry->vectors = NULL;
-  if (site->hooks.post == NULL && !entry->skipped)
+  if (site->hooks.post == NULL && !entry->skipped) {
+    thread->depth--;
+    leave_pdi(thread);
     return NULL;
-  thread->depth++;
+  }
   if (entry->skipped) {
     /* Nothing runs between here and the skip stub's return that could change it: the caller sees it. */
     *thread->error = hook_errno;
@@ -368,6 +349,7 @@ pdi_cb_pre(uintptr_t *frame)
     CB_AT(frame, CB_FRAME_TARGET) = stub;
     entry->target = stub;
   }
+  leave_pdi(thread);
   return entry;
 }
 
@@ -378,14 +360,16 @@ pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
   uintptr_t return_address = entry->return_address;
   if (thread == NULL)
     return return_address;
+  enter_pdi(thread);
   while (thread->depth > 0 && &thread->entries[thread->depth - 1] != entry)
     abandon_top(thread);
-  if (thread->depth == 0)
-    return return_address;
-  entry->returns = returns;
-  run_hook(thread, pdi_cb_sites[site_index_of(&entry->call)].hooks.post, &entry->call);
-  entry->returns = NULL;
-  thread->depth--;
+  if (thread->depth > 0) {
+    entry->returns = returns;
+    run_hook(thread, pdi_cb_sites[site_index_of(&entry->call)].hooks.post, &entry->call);
+    entry->returns = NULL;
+    thread->depth--;
+  }
+  leave_pdi(thread);
   return return_address;
 }
 

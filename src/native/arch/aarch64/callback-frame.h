@@ -21,7 +21,8 @@
 #define CB_RETURN_XMM0 16
 #define CB_RETURN_FAST_THREAD 80 /* the fast path's words kept across the post hook */
 #define CB_RETURN_FAST_ERRNO 88
-#define CB_RETURN_SIZE 96
+#define CB_RETURN_CALLER 96 /* the caller's x19, taken from the entry while it is still pushed */
+#define CB_RETURN_SIZE 112
 
 /* x0-x7 carry integer arguments; the rest are on the stack at sp. */
 #define CB_INT_REGISTERS 8

@@ -44,9 +44,9 @@ pdi_cb_handlers_begin:
  * its slot, is not inside a hook, has room on its callback stack and left
  * no frame behind: the site's real function goes to the frame, the call's
  * entry is filled, the pre hook runs with errno kept (a skipped call keeps
- * the hook's), and then: no post hook and no skip, to \pass (the call goes
- * to the real function without coming back); otherwise the entry is pushed
- * and goes to \join in x0. Anything else goes to \slow, the C path, before
+ * the hook's), and then: no post hook and no skip, the entry is popped and
+ * the code goes to \pass (the call goes to the real function without coming
+ * back); otherwise the entry stays pushed and goes to \join in x0. Anything else goes to \slow, the C path, before
  * anything but the frame's target word is written. */
 .macro FAST_PRE slow, pass, join
 	adrp x10, pdi_cb_sites
@@ -85,7 +85,12 @@ pdi_cb_handlers_begin:
 	adr x7, pdi_cb_handlers_end
 	cmp x6, x7
 	b.hs \slow
+	/* From here to the end the thread counts as inside pdi, as in a hook: a
+	 * signal handler's instrumented call goes straight to its function
+	 * instead of taking the entry being built. */
 41:
+	mov w7, #1
+	str w7, [x2, #CB_THREAD_IN_HOOK]
 	str x6, [x4, #CB_ENTRY_RETURN_ADDRESS]
 	str x1, [x4, #CB_ENTRY_TARGET]
 	str x5, [x4, #CB_ENTRY_STACK_POINTER]
@@ -98,6 +103,9 @@ pdi_cb_handlers_begin:
 	add x7, x0, #CB_SITE_SITE
 	str x7, [x4, #CB_ENTRY_SITE]
 	str w3, [x4, #CB_ENTRY_DEPTH]
+	/* Pushed once complete: a signal handler's instrumented call nests above it. */
+	add w7, w3, #1
+	str w7, [x2, #CB_THREAD_DEPTH]
 	ldr x10, [x0, #CB_SITE_PRE]
 	cbz x10, 42f
 	mov x7, sp
@@ -108,12 +116,9 @@ pdi_cb_handlers_begin:
 	ldr x9, [x2, #CB_THREAD_ERROR]
 	ldr w7, [x9]
 	str w7, [sp, #CB_FRAME_FAST_ERRNO]
-	mov w7, #1
-	str w7, [x2, #CB_THREAD_IN_HOOK]
 	add x0, x4, #CB_ENTRY_CALL
 	blr x10
 	ldp x0, x2, [sp, #CB_FRAME_FAST_SITE]
-	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	ldr x4, [sp, #CB_FRAME_FAST_ENTRY]
 	stp xzr, xzr, [x4, #CB_ENTRY_REGISTERS]
 	ldr w7, [x4, #CB_ENTRY_SKIPPED]
@@ -127,8 +132,13 @@ pdi_cb_handlers_begin:
 	stp xzr, xzr, [x4, #CB_ENTRY_REGISTERS]
 43:
 	ldr x7, [x0, #CB_SITE_POST]
-	cbz x7, \pass
-	b 45f
+	cbnz x7, 45f
+	/* No post hook: the call does not come back, and its entry is popped. */
+	ldr w7, [x2, #CB_THREAD_DEPTH]
+	sub w7, w7, #1
+	str w7, [x2, #CB_THREAD_DEPTH]
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
+	b \pass
 	/* Skipped: the skip stub stands in for the real function. */
 44:
 	adr x9, pdi_cb_skip_int
@@ -139,9 +149,7 @@ pdi_cb_handlers_begin:
 	str x9, [x4, #CB_ENTRY_TARGET]
 	str x9, [sp, #CB_FRAME_TARGET]
 45:
-	ldr w7, [x2, #CB_THREAD_DEPTH]
-	add w7, w7, #1
-	str w7, [x2, #CB_THREAD_DEPTH]
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	mov x0, x4
 	b \join
 .endm
@@ -164,6 +172,8 @@ pdi_cb_handlers_begin:
 	sub x4, x4, #CB_ENTRY_SIZE
 	cmp x4, x19
 	b.ne \slow
+	mov w7, #1
+	str w7, [x2, #CB_THREAD_IN_HOOK]
 	ldr x0, [x19, #CB_ENTRY_SITE]
 	ldr x10, [x0, #CB_SITE_POST - CB_SITE_SITE]
 	cbz x10, 52f
@@ -173,21 +183,19 @@ pdi_cb_handlers_begin:
 	ldr x9, [x2, #CB_THREAD_ERROR]
 	ldr w7, [x9]
 	str w7, [sp, #CB_RETURN_FAST_ERRNO]
-	mov w7, #1
-	str w7, [x2, #CB_THREAD_IN_HOOK]
 	add x0, x19, #CB_ENTRY_CALL
 	blr x10
 	ldr x2, [sp, #CB_RETURN_FAST_THREAD]
-	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	ldr x9, [x2, #CB_THREAD_ERROR]
 	ldr w7, [sp, #CB_RETURN_FAST_ERRNO]
 	str w7, [x9]
 	str xzr, [x19, #CB_ENTRY_RETURNS]
 52:
+	ldr x17, [x19, #CB_ENTRY_RETURN_ADDRESS]
 	ldr w3, [x2, #CB_THREAD_DEPTH]
 	sub w3, w3, #1
 	str w3, [x2, #CB_THREAD_DEPTH]
-	ldr x17, [x19, #CB_ENTRY_RETURN_ADDRESS]
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	b \done
 .endm
 
@@ -234,6 +242,10 @@ pdi_cb_handler:
 	stp x0, x1, [sp, #0]
 	stp q0, q1, [sp, #16]
 	stp q2, q3, [sp, #48]
+	/* Read from the entry now: once it is popped, a signal handler's
+	 * instrumented call may take its place. */
+	ldr x9, [x19, #8]
+	str x9, [sp, #CB_RETURN_CALLER]
 	FAST_POST 50f, 51f
 50:
 	mov x0, x19
@@ -241,15 +253,15 @@ pdi_cb_handler:
 	bl pdi_cb_post
 	mov x17, x0
 51:
+	.cfi_register x30, x17
 	ldp q0, q1, [sp, #16]
 	ldp q2, q3, [sp, #48]
 	ldp x0, x1, [sp, #0]
+	ldr x19, [sp, #CB_RETURN_CALLER]
+	.cfi_restore x19
 	add sp, sp, #CB_RETURN_SIZE
 	.cfi_def_cfa_offset 1
 	.cfi_escape 0x16, 31, 0x02, 0x8f, 0x00
-	.cfi_register x30, x17
-	ldr x19, [x19, #8]
-	.cfi_restore x19
 	ret x17
 	/* Not instrumented (no thread slot, stack full, inside a hook, or no
 	 * post hook): everything back as it came, caller's x30 included. */

@@ -30,6 +30,7 @@
 #define CB_RETURN_AREA 8
 #define CB_RETURN_FAST_ESI 48 /* the fast path's words: esi (which it uses), errno */
 #define CB_RETURN_FAST_ERRNO 52
+#define CB_RETURN_CALLER 56 /* the caller's ebx, taken from the entry while it is still pushed */
 #define CB_RETURN_SIZE 64
 
 /* cdecl: every argument is on the caller's stack above the return address

@@ -52,10 +52,11 @@ pc_thunk_cx:
  * open frame (if any) lies above this call: the site's real function goes
  * to the frame, the call's entry is filled, the pre hook runs with errno
  * kept (a skipped call keeps the hook's), and then: no post hook and no
- * skip, to \pass (the call goes to the real function without coming back);
- * otherwise the entry is pushed and goes to \join in eax. Anything else
- * (tail calls included) goes to \slow, the C path, before anything but the
- * frame's target word is written. esi and edi are used and put back. */
+ * skip, the entry is popped and the code goes to \pass (the call goes to the
+ * real function without coming back); otherwise the entry stays pushed and
+ * goes to \join in eax. Anything else (tail calls included) goes to \slow,
+ * the C path, before anything but the frame's target word is written. esi
+ * and edi are used and put back. */
 .macro FAST_PRE slow, pass, join
 	movl %esi, CB_FRAME_FAST_ESI(%esp)
 	movl %edi, CB_FRAME_FAST_EDI(%esp)
@@ -83,7 +84,11 @@ pc_thunk_cx:
 	jz 41f
 	cmpl %edx, CB_ENTRY_STACK_POINTER-CB_ENTRY_SIZE(%esi)
 	jbe 57f
+	/* From here to the end the thread counts as inside pdi, as in a hook: a
+	 * signal handler's instrumented call goes straight to its function
+	 * instead of taking the entry being built. */
 41:
+	movl $1, CB_THREAD_IN_HOOK(%edi)
 	movl (%edx), %eax
 	movl %eax, CB_ENTRY_RETURN_ADDRESS(%esi)
 	movl CB_FRAME_TARGET(%esp), %eax
@@ -95,6 +100,8 @@ pc_thunk_cx:
 	movl $0, CB_ENTRY_USER(%esi)
 	movl $0, CB_ENTRY_ABANDONED(%esi)
 	movl %ecx, CB_ENTRY_DEPTH(%esi)
+	/* Pushed once complete: a signal handler's instrumented call nests above it. */
+	incl CB_THREAD_DEPTH(%edi)
 	movl CB_FRAME_FAST_SITE(%esp), %eax
 	movl CB_SITE_EVENT(%eax), %edx
 	movl %edx, CB_ENTRY_EVENT(%esi)
@@ -108,11 +115,9 @@ pc_thunk_cx:
 	movl CB_THREAD_ERROR(%edi), %eax
 	movl (%eax), %eax
 	movl %eax, CB_FRAME_FAST_ERRNO(%esp)
-	movl $1, CB_THREAD_IN_HOOK(%edi)
 	leal CB_ENTRY_CALL(%esi), %eax
 	movl %eax, CB_FRAME_ARG0(%esp)
 	call *%edx
-	movl $0, CB_THREAD_IN_HOOK(%edi)
 	movl $0, CB_ENTRY_REGISTERS(%esi)
 	movl CB_ENTRY_SKIPPED(%esi), %ecx
 	testl %ecx, %ecx
@@ -127,8 +132,11 @@ pc_thunk_cx:
 43:
 	movl CB_FRAME_FAST_SITE(%esp), %eax
 	cmpl $0, CB_SITE_POST(%eax)
-	je 58f
-	jmp 45f
+	jne 45f
+	/* No post hook: the call does not come back, and its entry is popped. */
+	decl CB_THREAD_DEPTH(%edi)
+	movl $0, CB_THREAD_IN_HOOK(%edi)
+	jmp 58f
 	/* Skipped: the skip stub stands in for the real function. */
 44:
 	call pc_thunk_cx
@@ -141,7 +149,7 @@ pc_thunk_cx:
 	movl %edx, CB_ENTRY_TARGET(%esi)
 	movl %edx, CB_FRAME_TARGET(%esp)
 45:
-	incl CB_THREAD_DEPTH(%edi)
+	movl $0, CB_THREAD_IN_HOOK(%edi)
 	movl %esi, %eax
 	movl CB_FRAME_FAST_ESI(%esp), %esi
 	movl CB_FRAME_FAST_EDI(%esp), %edi
@@ -176,6 +184,7 @@ pc_thunk_cx:
 	subl $CB_ENTRY_SIZE, %ecx
 	cmpl %ecx, %ebx
 	jne 59f
+	movl $1, CB_THREAD_IN_HOOK(%esi)
 	movl CB_ENTRY_SITE(%ebx), %eax
 	movl CB_SITE_POST-CB_SITE_SITE(%eax), %edx
 	testl %edx, %edx
@@ -185,18 +194,17 @@ pc_thunk_cx:
 	movl CB_THREAD_ERROR(%esi), %eax
 	movl (%eax), %eax
 	movl %eax, CB_RETURN_FAST_ERRNO(%esp)
-	movl $1, CB_THREAD_IN_HOOK(%esi)
 	leal CB_ENTRY_CALL(%ebx), %eax
 	movl %eax, 0(%esp)
 	call *%edx
-	movl $0, CB_THREAD_IN_HOOK(%esi)
 	movl CB_THREAD_ERROR(%esi), %eax
 	movl CB_RETURN_FAST_ERRNO(%esp), %edx
 	movl %edx, (%eax)
 	movl $0, CB_ENTRY_RETURNS(%ebx)
 52:
-	decl CB_THREAD_DEPTH(%esi)
 	movl CB_ENTRY_RETURN_ADDRESS(%ebx), %ecx
+	decl CB_THREAD_DEPTH(%esi)
+	movl $0, CB_THREAD_IN_HOOK(%esi)
 	movl CB_RETURN_FAST_ESI(%esp), %esi
 	jmp \done
 59:
@@ -239,6 +247,10 @@ pdi_cb_handler:
 	.cfi_escape 0x16, 0x04, 0x03, 0x74, (CB_RETURN_SIZE & 0x7f) | 0x80, CB_RETURN_SIZE >> 7
 	movl %eax, CB_RETURN_AREA+CB_RETURN_RAX(%esp)
 	movl %edx, CB_RETURN_AREA+CB_RETURN_EDX(%esp)
+	/* Read from the entry now: once it is popped, a signal handler's
+	 * instrumented call may take its place. */
+	movl 4(%ebx), %ecx
+	movl %ecx, CB_RETURN_CALLER(%esp)
 	fnstsw %ax
 	shrl $11, %eax
 	andl $7, %eax
@@ -257,6 +269,7 @@ pdi_cb_handler:
 	call pdi_cb_post
 	movl %eax, %ecx
 51:
+	.cfi_register %eip, %ecx
 	movl CB_RETURN_AREA+CB_RETURN_X87_TOP(%esp), %eax
 	testl %eax, %eax
 	jz 3f
@@ -268,12 +281,11 @@ pdi_cb_handler:
 3:
 	movl CB_RETURN_AREA+CB_RETURN_EDX(%esp), %edx
 	movl CB_RETURN_AREA+CB_RETURN_RAX(%esp), %eax
+	movl CB_RETURN_CALLER(%esp), %ebx
+	.cfi_restore %ebx
 	addl $CB_RETURN_SIZE, %esp
 	.cfi_def_cfa_offset 1
 	.cfi_escape 0x16, 0x04, 0x02, 0x74, 0x00
-	.cfi_register %eip, %ecx
-	movl 4(%ebx), %ebx
-	.cfi_restore %ebx
 	/* A return, not a jump: the caller's call made a return stack buffer
 	 * entry that only a ret consumes. */
 	pushl %ecx

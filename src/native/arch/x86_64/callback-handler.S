@@ -190,9 +190,9 @@ pdi_cb_handlers_begin:
  * its slot, is not inside a hook, has room on its callback stack and left
  * no frame behind: the site's real function goes to the frame, the call's
  * entry is filled, the pre hook runs with errno kept (a skipped call keeps
- * the hook's), and then: no post hook and no skip, to \pass (the call goes
- * to the real function without coming back); otherwise the entry is pushed
- * and goes to \join in rax. Anything else goes to \slow, the C path, before
+ * the hook's), and then: no post hook and no skip, the entry is popped and
+ * the code goes to \pass (the call goes to the real function without coming
+ * back); otherwise the entry stays pushed and goes to \join in rax. Anything else goes to \slow, the C path, before
  * anything but the frame's target word is written. */
 .macro FAST_PRE slow, pass, join
 	movl %r11d, %eax
@@ -227,7 +227,11 @@ pdi_cb_handlers_begin:
 	leaq pdi_cb_handlers_end(%rip), %r10
 	cmpq %r10, %r9
 	jae \slow
+	/* From here to the end the thread counts as inside pdi, as in a hook: a
+	 * signal handler's instrumented call goes straight to its function
+	 * instead of taking the entry being built. */
 41:
+	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq %r9, CB_ENTRY_RETURN_ADDRESS(%rdi)
 	movq %rcx, CB_ENTRY_TARGET(%rdi)
 	movq %r8, CB_ENTRY_STACK_POINTER(%rdi)
@@ -241,6 +245,8 @@ pdi_cb_handlers_begin:
 	leaq CB_SITE_SITE(%rax), %r9
 	movq %r9, CB_ENTRY_SITE(%rdi)
 	movl %esi, CB_ENTRY_DEPTH(%rdi)
+	/* Pushed once complete: a signal handler's instrumented call nests above it. */
+	incl CB_THREAD_DEPTH(%rdx)
 	movq CB_SITE_PRE(%rax), %r10
 	testq %r10, %r10
 	jz 42f
@@ -253,11 +259,9 @@ pdi_cb_handlers_begin:
 	movq CB_THREAD_ERROR(%rdx), %r9
 	movl (%r9), %ecx
 	movl %ecx, CB_FRAME_FAST_ERRNO(%rsp)
-	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	addq $CB_ENTRY_CALL, %rdi
 	call *%r10
 	movq CB_FRAME_FAST_THREAD(%rsp), %rdx
-	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	movq CB_FRAME_FAST_ENTRY(%rsp), %rdi
 	movq CB_FRAME_FAST_SITE(%rsp), %rax
 	xorl %ecx, %ecx
@@ -276,8 +280,11 @@ pdi_cb_handlers_begin:
 	movq $0, CB_ENTRY_VECTORS(%rdi)
 43:
 	cmpq $0, CB_SITE_POST(%rax)
-	je \pass
-	jmp 45f
+	jne 45f
+	/* No post hook: the call does not come back, and its entry is popped. */
+	decl CB_THREAD_DEPTH(%rdx)
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
+	jmp \pass
 	/* Skipped: the skip stub stands in for the real function. */
 44:
 	leaq pdi_cb_skip_int(%rip), %r9
@@ -288,7 +295,7 @@ pdi_cb_handlers_begin:
 	movq %r9, CB_ENTRY_TARGET(%rdi)
 	movq %r9, CB_FRAME_TARGET(%rsp)
 45:
-	incl CB_THREAD_DEPTH(%rdx)
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	movq %rdi, %rax
 	jmp \join
 .endm
@@ -310,6 +317,7 @@ pdi_cb_handlers_begin:
 	subq $CB_ENTRY_SIZE, %rcx
 	cmpq %rcx, %rbx
 	jne \slow
+	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq CB_ENTRY_SITE(%rbx), %rax
 	movq CB_SITE_POST-CB_SITE_SITE(%rax), %r10
 	testq %r10, %r10
@@ -319,18 +327,17 @@ pdi_cb_handlers_begin:
 	movq CB_THREAD_ERROR(%rdx), %r9
 	movl (%r9), %ecx
 	movl %ecx, CB_RETURN_FAST_ERRNO(%rsp)
-	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	leaq CB_ENTRY_CALL(%rbx), %rdi
 	call *%r10
 	movq CB_RETURN_FAST_THREAD(%rsp), %rdx
-	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	movq CB_THREAD_ERROR(%rdx), %r9
 	movl CB_RETURN_FAST_ERRNO(%rsp), %ecx
 	movl %ecx, (%r9)
 	movq $0, CB_ENTRY_RETURNS(%rbx)
 52:
-	decl CB_THREAD_DEPTH(%rdx)
 	movq CB_ENTRY_RETURN_ADDRESS(%rbx), %r11
+	decl CB_THREAD_DEPTH(%rdx)
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	jmp \done
 .endm
 
@@ -384,6 +391,10 @@ pdi_cb_handlers_begin:
 	.cfi_escape 0x16, 0x07, 0x03, 0x77, (CB_RETURN_SIZE & 0x7f) | 0x80, CB_RETURN_SIZE >> 7
 	movq %rax, CB_RETURN_RAX(%rsp)
 	movq %rdx, CB_RETURN_RDX(%rsp)
+	/* Read from the entry now: once it is popped, a signal handler's
+	 * instrumented call may take its place. */
+	movq 8(%rbx), %r9
+	movq %r9, CB_RETURN_CALLER(%rsp)
 	SAVE_RESULTS \vectors, \avx512
 	/* The x87 stack holds a long double result (TOP 7) or a complex one
 	 * (TOP 6); it must be empty while C code runs, so those are popped here
@@ -405,6 +416,7 @@ pdi_cb_handlers_begin:
 	call pdi_cb_post
 	movq %rax, %r11
 51:
+	.cfi_register %rip, %r11
 	movl CB_RETURN_X87_TOP(%rsp), %eax
 	testl %eax, %eax
 	jz 3f
@@ -417,12 +429,11 @@ pdi_cb_handlers_begin:
 	RESTORE_RESULTS \vectors, \avx512
 	movq CB_RETURN_RDX(%rsp), %rdx
 	movq CB_RETURN_RAX(%rsp), %rax
+	movq CB_RETURN_CALLER(%rsp), %rbx
+	.cfi_restore %rbx
 	addq $CB_RETURN_SIZE, %rsp
 	.cfi_def_cfa_offset 1
 	.cfi_escape 0x16, 0x07, 0x02, 0x77, 0x00
-	.cfi_register %rip, %r11
-	movq 8(%rbx), %rbx
-	.cfi_restore %rbx
 	/* A return, not a jump: the caller's call made a return stack buffer
 	 * entry that only a ret consumes; left there, it would make every later
 	 * return up the caller's chain mispredict. */
