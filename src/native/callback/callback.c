@@ -22,7 +22,7 @@ static unsigned group_stubs; /* stubs per group */
 static uintptr_t generic_handler;
 static unsigned stub_count;
 static unsigned used_stubs;
-/* Global for the i386 pass-through (pdi_arch_pass_word), which indexes it. */
+/* Global for the handlers' fast paths and the i386 pass-through, which index it. */
 PDI_HIDDEN cb_site_t *pdi_cb_sites;
 static cb_thread_t *threads;
 static unsigned long skipped_no_thread;
@@ -207,7 +207,7 @@ claim_thread(void)
       threads[i].depth = 0;
       threads[i].in_hook = 0;
       threads[i].error = &errno;
-      /* Every entry of the slot names it: the handler's fast path leaves call.thread alone. */
+      /* Every entry of the slot names it, once: no call writes call.thread. */
       for (unsigned e = 0; e < threads[i].capacity; e++)
         threads[i].entries[e].call.thread = i;
       pthread_setspecific(thread_key, &threads[i]);
@@ -254,10 +254,11 @@ run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call
   return hook_errno;
 }
 
-static size_t
-site_index_of(const pdi_cb_call_t *call)
+/* The site record a call belongs to. */
+static cb_site_t *
+site_of(const pdi_cb_call_t *call)
 {
-  return (size_t)((const char *)call->site - (const char *)&pdi_cb_sites[0].site) / sizeof(cb_site_t);
+  return (cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
 }
 
 /* A frame left by longjmp or an exception gets its post now, once. */
@@ -265,7 +266,7 @@ static void
 abandon_top(cb_thread_t *thread)
 {
   pdi_cb_entry_t *entry = &thread->entries[thread->depth - 1];
-  const cb_site_t *site = &pdi_cb_sites[site_index_of(&entry->call)];
+  const cb_site_t *site = site_of(&entry->call);
   entry->call.abandoned = 1;
   entry->registers = NULL;
   entry->returns = NULL;
@@ -328,7 +329,6 @@ pdi_cb_pre(uintptr_t *frame)
   entry->skipped = 0;
   entry->call.event = site->event;
   entry->call.site = &site->site;
-  entry->call.thread = thread->index;
   entry->call.depth = thread->depth;
   entry->call.user = 0;
   entry->call.abandoned = 0;
@@ -365,7 +365,7 @@ pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
     abandon_top(thread);
   if (thread->depth > 0) {
     entry->returns = returns;
-    run_hook(thread, pdi_cb_sites[site_index_of(&entry->call)].hooks.post, &entry->call);
+    run_hook(thread, site_of(&entry->call)->hooks.post, &entry->call);
     entry->returns = NULL;
     thread->depth--;
   }
@@ -494,7 +494,7 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 static int
 skip_refused(const pdi_cb_call_t *call)
 {
-  cb_site_t *site = (cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
+  cb_site_t *site = site_of(call);
   /* Looked up on the site's first skip, not at install, where most sites never skip. */
   const char *why = __atomic_load_n(&site->unskippable, __ATOMIC_RELAXED);
   if (why == NULL) {

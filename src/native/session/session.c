@@ -284,22 +284,29 @@ sweep_redefined_slot(void *context, const pdi_object_t *object, const pdi_slot_t
   return 0;
 }
 
-/* Whether a claim is a callback or act rule's stub. */
+/* Whether a rule puts callback stubs in slots (callback and act rules). */
 static int
-is_stub_claim(const pdi_session_t *session, const owned_patch_t *claim)
+has_stubs(const pdi_rule_t *rule)
 {
-  const pdi_rule_t *rule = session->rules[claim->rule].rule;
   return rule != NULL && (rule->kind == PDI_RULE_CALLBACK || rule->kind == PDI_RULE_ACT);
 }
 
+/* Whether claim i goes back to what it held: every one, but a stub's when
+ * the stubs were passed to their functions instead (pdi_cb_pass_all). */
+static int
+to_restore(const pdi_session_t *session, size_t i, int stubs_passed)
+{
+  return !stubs_passed || !has_stubs(session->rules[claimed_patch(session, i)->rule].rule);
+}
+
 /* Every slot of the session that is still loaded gets back what it held;
- * with stubs_passed, the callback stubs' slots keep them (pdi_cb_pass_all). */
+ * with stubs_passed, the callback stubs' slots keep them. */
 static void
 restore_slots(pdi_session_t *session, int stubs_passed)
 {
   size_t remaining = 0;
   for (size_t i = 0; i < claimed_count(session); i++)
-    remaining += !(stubs_passed && is_stub_claim(session, claimed_patch(session, i)));
+    remaining += to_restore(session, i, stubs_passed);
   pdi_objects_t set;
   if (remaining == 0 || pdi_objects_scan(&set) != 0)
     return;
@@ -319,8 +326,7 @@ restore_slots(pdi_session_t *session, int stubs_passed)
   pdi_patch_t *batch = pdi_arena_alloc(&session->arena, claimed * sizeof *batch);
   size_t count = 0;
   for (size_t i = claimed; batch != NULL && i-- > 0;)
-    if (!(stubs_passed && is_stub_claim(session, claimed_patch(session, i))) &&
-        pdi_claim_is_loaded(&set, claimed_patch(session, i)))
+    if (to_restore(session, i, stubs_passed) && pdi_claim_is_loaded(&set, claimed_patch(session, i)))
       batch[count++] = claimed_patch(session, i)->patch;
   if (batch != NULL && pdi_patch_apply(batch, count, 1) != 0)
     pdi_log(PDI_LOG_ERROR, "uninstall: %s", pdi_error());
@@ -346,8 +352,7 @@ close_session(pdi_session_t *session, int process_ends)
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
       pdi_originals_remove(session->rules[r].wrapper);
-    had_callbacks |= session->rules[r].rule != NULL && (session->rules[r].rule->kind == PDI_RULE_CALLBACK ||
-                                                        session->rules[r].rule->kind == PDI_RULE_ACT);
+    had_callbacks |= has_stubs(session->rules[r].rule);
   }
   pthread_mutex_unlock(&session_lock);
   if (had_callbacks)

@@ -137,6 +137,16 @@ send_all(int fd, const unsigned char *data, size_t length)
   return 0;
 }
 
+/* The status the claimer ends with, for a guardian that cannot wait for it. */
+static void
+record_status(int status)
+{
+  if (tree == NULL)
+    return;
+  __atomic_store_n(&tree->exit_status, status, __ATOMIC_RELAXED);
+  __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+}
+
 /* A reply timed out with no byte and the server still running: the replay
  * ends as a hang, a status of its own (a fuzzer must not take it for a
  * normal run). */
@@ -145,10 +155,7 @@ hang(uint32_t chunk)
 {
   say(message_fd, "the server sent nothing for chunk %u within %ld ms and is still running: it hangs", chunk,
       timeout_ms);
-  if (tree != NULL) {
-    __atomic_store_n(&tree->exit_status, COMUX_EXIT_HANG, __ATOMIC_RELAXED);
-    __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
-  }
+  record_status(COMUX_EXIT_HANG);
   _exit(COMUX_EXIT_HANG);
 }
 
@@ -244,8 +251,7 @@ static void
 record_exit(int status, void *unused)
 {
   (void)unused;
-  __atomic_store_n(&tree->exit_status, status, __ATOMIC_RELAXED);
-  __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+  record_status(status);
 }
 #endif
 
