@@ -108,10 +108,12 @@
       "sources": [
         "src/native/backends/comux-accept/comux.c",
         "src/native/backends/comux-accept/comux-accept.c",
-        "src/native/backends/comux-accept/guardian.c"
+        "src/native/backends/comux-accept/guardian.c",
+        "src/native/backends/comux-accept/forks.c",
+        "src/native/backends/comux-accept/epoll-sets.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lpthread", "-ldl"]
     },
     {
       "target_name": "pdi-backend-trace",
@@ -135,6 +137,19 @@
       "target_name": "pdi-backend-act",
       "type": "shared_library",
       "sources": ["src/native/backends/act/act.c", "src/native/backends/act/act-spec.c"],
+      "ldflags": ["-Wl,-z,defs"]
+    },
+    {
+      "target_name": "pdi-comux-mutator",
+      "type": "shared_library",
+      "sources": [
+        "src/native/comux-mutator/comux-mutator.c",
+        "src/native/comux-mutator/doc.c",
+        "src/native/comux-mutator/mutate-chunks.c",
+        "src/native/comux-mutator/mutate-data.c",
+        "src/native/comux-mutator/trim.c",
+        "src/native/backends/comux-accept/comux.c"
+      ],
       "ldflags": ["-Wl,-z,defs"]
     },
     {

@@ -5,12 +5,33 @@
 //
 //   node scripts/build-arch.mjs aarch64|i386
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const compilers = {aarch64: 'aarch64-linux-gnu-gcc', i386: 'i686-linux-gnu-gcc'};
+const crossLibraries = {aarch64: '/usr/aarch64-linux-gnu/lib', i386: '/usr/i686-linux-gnu/lib'};
+
+/**
+ * build/arch/<arch>/sysroot, qemu-user's -L for the tests and benchmarks: the
+ * cross libraries as /lib and /usr/lib, and an empty /etc/ld.so.cache. With
+ * the cross directory itself as -L, the guest's loader reads the host's
+ * ld.so.cache, and once Debian's libc6-i386 is installed (afl++ pulls it in)
+ * that names /lib32/libc.so.6: a libc of another build than the cross loader,
+ * whose fork() then loops forever in the child.
+ */
+function makeSysroot(out, arch) {
+	const sysroot = path.join(out, 'sysroot');
+	mkdirSync(path.join(sysroot, 'etc'), {recursive: true});
+	mkdirSync(path.join(sysroot, 'usr'), {recursive: true});
+	for (const link of [path.join(sysroot, 'lib'), path.join(sysroot, 'usr/lib')]) {
+		rmSync(link, {force: true});
+		symlinkSync(crossLibraries[arch], link);
+	}
+
+	writeFileSync(path.join(sysroot, 'etc/ld.so.cache'), '');
+}
 
 const arch = process.argv[2];
 if (!(arch in compilers)) {
@@ -26,6 +47,7 @@ const expand = list => list.flatMap(entry => {
 });
 const out = path.join(root, 'build/arch', arch);
 mkdirSync(out, {recursive: true});
+makeSysroot(out, arch);
 const common = ['-O2', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-Iinclude', '-shared', '-Wl,-z,nodelete'];
 
 for (const target of gyp.targets) {

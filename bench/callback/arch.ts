@@ -28,8 +28,8 @@ const n1 = 2000;
 const n2 = 4000;
 const arches = {
 	x86_64: {gcc: 'gcc', qemu: 'qemu-x86_64', sysroot: '/'},
-	aarch64: {gcc: 'aarch64-linux-gnu-gcc', qemu: 'qemu-aarch64', sysroot: '/usr/aarch64-linux-gnu'},
-	i386: {gcc: 'i686-linux-gnu-gcc', qemu: 'qemu-i386', sysroot: '/usr/i686-linux-gnu'},
+	aarch64: {gcc: 'aarch64-linux-gnu-gcc', qemu: 'qemu-aarch64', sysroot: path.join(root, 'build/arch/aarch64/sysroot')},
+	i386: {gcc: 'i686-linux-gnu-gcc', qemu: 'qemu-i386', sysroot: path.join(root, 'build/arch/i386/sysroot')},
 } as const;
 type Arch = keyof typeof arches;
 type Mode = 'direct' | 'relink' | 'callback' | 'count';

@@ -14,6 +14,11 @@ export type PdiPaths = {
 	readonly backends: Readonly<Record<string, string>>;
 	/** The directory to add with `-I` when building a backend (`#include <pdi/backend.h>`). */
 	readonly include: string;
+	/**
+	 * The AFL++ custom mutator for comux files, next to the core: for `AFL_CUSTOM_MUTATOR_LIBRARY`, with
+	 * `AFL_CUSTOM_MUTATOR_ONLY=1` (docs/comux-mutator.md). Not checked for existence.
+	 */
+	readonly comuxMutator: string;
 };
 
 const backendPrefix = 'pdi-backend-';
@@ -32,7 +37,13 @@ function resolvePaths(): PdiPaths {
 		}
 	}
 
-	return {preload, nativeDirectory: directory, backends, include: path.join(packageRoot(), 'include')};
+	return {
+		preload,
+		nativeDirectory: directory,
+		backends,
+		include: path.join(packageRoot(), 'include'),
+		comuxMutator: path.join(directory, 'pdi-comux-mutator.so'),
+	};
 }
 
 let cached: PdiPaths | undefined;
@@ -63,5 +74,8 @@ export const paths: PdiPaths = {
 	},
 	get include() {
 		return pdiPaths().include;
+	},
+	get comuxMutator() {
+		return pdiPaths().comuxMutator;
 	},
 };

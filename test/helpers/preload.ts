@@ -10,7 +10,8 @@ import {scratchDirectory} from './files.js';
  * aarch64 / i386 under qemu-user with the cross-built core and fixtures.
  */
 export const testArch = process.env['PDI_TEST_ARCH'] ?? '';
-const sysroots: Record<string, string> = {aarch64: '/usr/aarch64-linux-gnu', i386: '/usr/i686-linux-gnu'};
+// qemu-user's -L: the cross libraries with an empty ld.so.cache, made by scripts/build-arch.mjs (why: there).
+const sysrootOf = (arch: string): string => path.join(root, 'build/arch', arch, 'sysroot');
 
 export const fixtures = path.join(root, testArch ? `test/fixtures/out-${testArch}` : 'test/fixtures/out');
 
@@ -33,7 +34,7 @@ export type RunResult = {code: number | null; signal: string | null; stdout: str
 async function runTarget(program: string, args: readonly string[], guestEnv: NodeJS.ProcessEnv): Promise<RunResult> {
 	return new Promise(resolve => {
 		const [file, argv, environment] = testArch
-			? [`qemu-${testArch}`, ['-L', sysroots[testArch] ?? '/', ...Object.entries(guestEnv).flatMap(([key, value]) => ['-E', `${key}=${value ?? ''}`]), program, ...args], process.env]
+			? [`qemu-${testArch}`, ['-L', sysrootOf(testArch), ...Object.entries(guestEnv).flatMap(([key, value]) => ['-E', `${key}=${value ?? ''}`]), program, ...args], process.env]
 			: [program, [...args], {...process.env, ...guestEnv}];
 		execFile(file, argv, {
 			env: environment,

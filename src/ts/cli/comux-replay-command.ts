@@ -1,9 +1,10 @@
-import {closeSync, readdirSync, statSync, writeFileSync} from 'node:fs';
+import {closeSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
-import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult} from '../comux/replay.js';
+import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
+import {startComuxForkServer} from '../comux/fork-server.js';
 import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 
@@ -85,12 +86,18 @@ function registerRunCommand(comux: Command): void {
 		.option('--log <file>', 'backend log: stderr or a file (PDI_COMUX_LOG)')
 		.option('--timeout <ms>', 'stop the server when the replay takes longer (default: no limit)')
 		.option('--reply-timeout <ms>', replyTimeoutHelp)
+		.option('--fork', 'fork mode: the replay runs in a child forked from the server at its first wait for a client (PDI_COMUX_FORK)')
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
 			requireServer(server, usage);
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
+			if (options.fork) {
+				await runForked(file, server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
+				return;
+			}
+
 			const input = file === '-' ? 'inherit' : openComuxFile(file);
 			stopReplaysOnSignals();
 			try {
@@ -109,6 +116,25 @@ function registerRunCommand(comux: Command): void {
 		});
 }
 
+/** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
+async function runForked(file: string, server: string[], options: RunComuxOptions): Promise<void> {
+	const input = file === '-' ? readFileSync(0) : file;
+	stopReplaysOnSignals();
+	const forks = startComuxForkServer(server, options);
+	try {
+		const result = await forks.replay(input);
+		process.stdout.write(result.stdout);
+		process.stderr.write(result.stderr);
+		if (result.timedOut) {
+			process.stderr.write(`pdi: the replay took longer than ${options.timeout} ms and was stopped\n`);
+		}
+
+		process.exitCode = result.status ?? 1;
+	} finally {
+		await forks.close();
+	}
+}
+
 /** The regular files of `directory`, sorted by name; none is an error. */
 function comuxFiles(directory: string): string[] {
 	let files: string[];
@@ -125,15 +151,16 @@ function comuxFiles(directory: string): string[] {
 	return files;
 }
 
-/** Replays each file against a fresh server, one after the other, with a progress bar on a terminal. */
-async function replayFiles(files: readonly string[], server: readonly string[], timeout: number, progress: boolean, replyTimeoutMs?: number): Promise<ReplayEntry[]> {
+/** Replays each file against a fresh server (or a child forked from one server), one after the other, with a progress bar on a terminal. */
+async function replayFiles(files: readonly string[], server: readonly string[], options: RunComuxOptions, progress: boolean): Promise<ReplayEntry[]> {
 	const showProgress = progress && process.stderr.isTTY && !process.env['CI'];
 	const bar = showProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
 	bar?.start(files.length, 0, {file: ''});
 	const report: ReplayEntry[] = [];
+	const forks = options.fork ? startComuxForkServer(server, options) : undefined;
 	for (const file of files) {
 		bar?.update(report.length, {file: path.basename(file)});
-		const result = await runComux(server, file, {timeout, replyTimeoutMs});
+		const result = await (forks ? forks.replay(file) : runComux(server, file, options));
 		report.push({
 			file,
 			verdict: verdictOf(result),
@@ -144,6 +171,7 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 		});
 	}
 
+	await forks?.close();
 	bar?.update(report.length, {file: ''});
 	bar?.stop();
 	return report;
@@ -175,6 +203,7 @@ function registerReplayCommand(comux: Command): void {
 		.option('--json', 'print the report as JSON')
 		.option('--timeout <ms>', 'kill a replay that runs longer (a hang)', '10000')
 		.option('--reply-timeout <ms>', replyTimeoutHelp)
+		.option('--fork', 'start SERVER once and replay each file in a child forked at its first wait for a client (PDI_COMUX_FORK)')
 		.option('--no-progress', 'no progress bar')
 		.argument('<dir>', 'a directory of comux files')
 		.argument('[server...]', 'the server command and its arguments (after --)')
@@ -183,7 +212,7 @@ function registerReplayCommand(comux: Command): void {
 			const timeout = parseTimeout(options.timeout);
 			const files = comuxFiles(directory);
 			stopReplaysOnSignals();
-			const report = await replayFiles(files, server, timeout, options.progress, replyTimeout(options.replyTimeout));
+			const report = await replayFiles(files, server, {timeout, replyTimeoutMs: replyTimeout(options.replyTimeout), fork: options.fork}, options.progress);
 			const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
 			const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
 			process.stdout.write(options.json ? JSON.stringify({server, files: report, crashes, notServing}, null, 2) + '\n' : formatReplayReport(report));

@@ -53,7 +53,7 @@
 static comux_doc_t doc;
 static unsigned char *input;
 static size_t input_length;
-static int output_fd = -1;
+int output_fd = -1;
 int message_fd = -1;
 int log_fd = -1;
 static int no_wait;
@@ -137,16 +137,6 @@ send_all(int fd, const unsigned char *data, size_t length)
   return 0;
 }
 
-/* The status the claimer ends with, for a guardian that cannot wait for it. */
-static void
-record_status(int status)
-{
-  if (tree == NULL)
-    return;
-  __atomic_store_n(&tree->exit_status, status, __ATOMIC_RELAXED);
-  __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
-}
-
 /* A reply timed out with no byte and the server still running: the replay
  * ends as a hang, a status of its own (a fuzzer must not take it for a
  * normal run). */
@@ -155,7 +145,10 @@ hang(uint32_t chunk)
 {
   say(message_fd, "the server sent nothing for chunk %u within %ld ms and is still running: it hangs", chunk,
       timeout_ms);
-  record_status(COMUX_EXIT_HANG);
+  comux_record_status(COMUX_EXIT_HANG);
+  if (fork_mode == COMUX_FORK_AFL && forked_child)
+    for (;;)
+      pause(); /* AFL++ sees a hang only as its own time-out */
   _exit(COMUX_EXIT_HANG);
 }
 
@@ -237,46 +230,6 @@ finish(void)
   exit(0);
 }
 
-/* The claimer's end, for a guardian that cannot wait for it (a forked worker
- * or a daemon): a fatal signal or the status given to exit. */
-static void
-record_fatal_signal(int signal_number)
-{
-  __atomic_store_n(&tree->fatal_signal, signal_number, __ATOMIC_RELEASE);
-  raise(signal_number); /* SA_RESETHAND: the default action, as if not caught */
-}
-
-#ifdef __GLIBC__
-static void
-record_exit(int status, void *unused)
-{
-  (void)unused;
-  record_status(status);
-}
-#endif
-
-static void
-watch_claimer_end(void)
-{
-  if (tree == NULL || getppid() == tree->guardian)
-    return;
-  static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
-    struct sigaction current;
-    if (sigaction(fatal[i], NULL, &current) != 0 || current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO))
-      continue;
-    struct sigaction recorder;
-    memset(&recorder, 0, sizeof recorder);
-    recorder.sa_handler = record_fatal_signal;
-    recorder.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&recorder.sa_mask);
-    sigaction(fatal[i], &recorder, NULL);
-  }
-#ifdef __GLIBC__
-  on_exit(record_exit, NULL);
-#endif
-}
-
 /* The controller's client sockets, while it runs. A server that forks per
  * connection (mini_httpd) would hand each child a copy of the client end of
  * its own connection: the child would never see the client close, and would
@@ -303,7 +256,7 @@ controller(void *unused)
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
-  watch_claimer_end();
+  comux_watch_claimer_end();
   int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
   if (fds == NULL) {
     say(message_fd, "out of memory for %u connections", doc.num_conns);
@@ -375,6 +328,19 @@ leave_environment(void)
   setenv("PDI_COMUX_ACTIVE", "1", 1);
 }
 
+/* In fork mode, a process or thread that waits for clients besides the fork
+ * server would take the forked children's connections and change the state
+ * the next child starts from: it waits for nothing instead. */
+static void
+wait_aside(void)
+{
+  if (fork_mode == COMUX_FORK_NONE || forked_child)
+    return;
+  LOG("process %d waits aside in fork mode", (int)getpid());
+  for (;;)
+    pause();
+}
+
 /* The server is about to wait for a client: start the replay, once. */
 static void
 server_waits(void)
@@ -382,17 +348,22 @@ server_waits(void)
   if (passive || !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE))
     return;
   int expected = 0;
-  if (!__atomic_compare_exchange_n(&controller_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+  if (!__atomic_compare_exchange_n(&controller_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    wait_aside();
     return;
+  }
   if (tree != NULL) {
     pid_t nobody = 0;
     if (!__atomic_compare_exchange_n(&tree->claimer, &nobody, getpid(), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
       LOG("process %d waits for a client; process %d replays", (int)getpid(), (int)nobody);
+      wait_aside();
       return;
     }
     LOG("process %d replays", (int)getpid());
   }
   leave_environment();
+  if (fork_mode != COMUX_FORK_NONE)
+    comux_serve_forks();
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
@@ -449,7 +420,13 @@ comux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
 EXPORT int
 comux_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
-  return ORIGINAL(comux_epoll_ctl, epoll_ctl)(epfd, op, fd, event);
+  int result = ORIGINAL(comux_epoll_ctl, epoll_ctl)(epfd, op, fd, event);
+  if (result == 0 && fork_mode != COMUX_FORK_NONE) {
+    int saved = errno;
+    comux_note_epoll_ctl(epfd, op, fd, event);
+    errno = saved;
+  }
+  return result;
 }
 
 EXPORT int
@@ -516,6 +493,56 @@ raise_descriptor_limit(void)
 }
 
 int
+comux_take_input(unsigned char *bytes, size_t length, char *error, size_t error_size)
+{
+  comux_free(&doc);
+  memset(&doc, 0, sizeof doc);
+  input = bytes;
+  input_length = length;
+  if (comux_parse(bytes ? bytes : (const unsigned char *)"", length, &doc, error, error_size) != 0)
+    return -1;
+  raise_descriptor_limit();
+  return 0;
+}
+
+/* The input of a one-process replay, from PDI_COMUX_INPUT or stdin, shared
+ * with the programs the tree executes; an unreadable or invalid input ends
+ * the process with status 3 before the server runs. */
+static void
+read_input_at_start(void)
+{
+  const char *path = getenv("PDI_COMUX_INPUT");
+  int fd = STDIN_FILENO;
+  if (path != NULL && *path != '\0') {
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      say(message_fd, "cannot open %s: %s", path, strerror(errno));
+      _exit(3);
+    }
+  }
+  unsigned char *bytes = NULL;
+  size_t length = 0;
+  int status = comux_read_all(fd, &bytes, &length);
+  if (fd != STDIN_FILENO)
+    close(fd);
+  if (status != 0) {
+    say(message_fd, "cannot read the input: %s", strerror(errno));
+    _exit(3);
+  }
+  unsigned char *copy = comux_share(bytes ? bytes : (const unsigned char *)"", length);
+  if (copy != NULL) {
+    free(bytes);
+    bytes = copy;
+  }
+  char error[256];
+  if (comux_take_input(bytes, length, error, sizeof error) != 0) {
+    say(message_fd, "%s", error);
+    _exit(3);
+  }
+  LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, input_length);
+}
+
+int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
@@ -537,52 +564,28 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   exit_immediate = getenv("PDI_COMUX_EXIT_IMMEDIATE") != NULL;
   idle_ms = env_number("PDI_COMUX_IDLE_MS", 50);
   timeout_ms = env_number("PDI_COMUX_TIMEOUT_MS", 2000);
+  if (comux_fork_setup() != 0)
+    _exit(2);
 
   /* A program executed in a tree that no process has replayed yet (the
-   * server a wrapper runs): the started process read the input. */
+   * server a wrapper runs): the started process read the input, or in fork
+   * mode there is none yet. */
   size_t shared_length = 0;
   unsigned char *shared = comux_join(&shared_length);
   if (shared != NULL) {
     char error[256];
     if (__atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE) != 0 ||
-        comux_parse(shared, shared_length, &doc, error, sizeof error) != 0) {
+        (fork_mode == COMUX_FORK_NONE && comux_take_input(shared, shared_length, error, sizeof error) != 0)) {
       passive = 1;
       return 0;
     }
-    input = shared;
-    input_length = shared_length;
-    raise_descriptor_limit();
     LOG("process %d joins the replay: %u connections, %u chunks", (int)getpid(), doc.num_conns, doc.num_chunks);
     return 0;
   }
-  const char *path = getenv("PDI_COMUX_INPUT");
-  int fd = STDIN_FILENO;
-  if (path != NULL && *path != '\0') {
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      say(message_fd, "cannot open %s: %s", path, strerror(errno));
-      _exit(3);
-    }
-  }
-  int status = comux_read_all(fd, &input, &input_length);
-  if (fd != STDIN_FILENO)
-    close(fd);
-  if (status != 0) {
-    say(message_fd, "cannot read the input: %s", strerror(errno));
-    _exit(3);
-  }
-  unsigned char *copy = comux_share(input ? input : (const unsigned char *)"", input_length);
-  if (copy != NULL) {
-    free(input);
-    input = copy;
-  }
-  char error[256];
-  if (comux_parse(input ? input : (const unsigned char *)"", input_length, &doc, error, sizeof error) != 0) {
-    say(message_fd, "%s", error);
-    _exit(3);
-  }
-  raise_descriptor_limit();
-  LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, input_length);
+  if (fork_mode == COMUX_FORK_NONE)
+    read_input_at_start();
+  else
+    comux_share((const unsigned char *)"", 0);
   comux_start_guardian();
   return 0;
 }

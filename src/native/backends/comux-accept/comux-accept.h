@@ -24,9 +24,21 @@ typedef struct comux_tree {
 
 extern comux_tree_t *tree;
 
-/* The stderr and log file the process started with (-1: none). */
+/* The stdout (replies), stderr and log file the process started with (-1:
+ * none), kept above the server's descriptors. */
+extern int output_fd;
 extern int message_fd;
 extern int log_fd;
+
+/* How inputs reach the server (PDI_COMUX_FORK): one per process, read at
+ * start (none); one per forked child, from pdi's control channel (control);
+ * one per forked child of AFL++'s fork server (afl). */
+typedef enum { COMUX_FORK_NONE, COMUX_FORK_CONTROL, COMUX_FORK_AFL } comux_fork_mode_t;
+extern comux_fork_mode_t fork_mode;
+
+/* Set in a child forked for one input (forks.c): it replays that input and
+ * ends; it is not the claimer the guardian waits for. */
+extern int forked_child;
 
 /* One "pdi-comux: ..." line on fd, written with one write(). */
 __attribute__((visibility("hidden"), format(printf, 2, 3))) void say(int fd, const char *fmt, ...);
@@ -47,9 +59,41 @@ __attribute__((visibility("hidden"))) void comux_start_guardian(void);
 __attribute__((visibility("hidden"))) unsigned char *comux_share(const unsigned char *input, size_t length);
 __attribute__((visibility("hidden"))) unsigned char *comux_join(size_t *length);
 
+/* The status the claimer ends with, for a guardian that cannot wait for it
+ * (guardian.c); and, from the claimer's controller, recording its fatal
+ * signal or exit status when the guardian is not its parent (a forked worker
+ * or a daemon). */
+__attribute__((visibility("hidden"))) void comux_record_status(int status);
+__attribute__((visibility("hidden"))) void comux_watch_claimer_end(void);
+
 /* Whether a thread of this process other than the caller is running (state
  * R in /proc) now and again 20 ms later: at a reply's timeout, what tells a
  * server that loops from one that sleeps, waiting for more input. */
 __attribute__((visibility("hidden"))) int comux_server_busy(void);
+
+/* Parses `bytes` (which must outlive the replay) as the input to replay, in
+ * place of the previous one: 0, or -1 with the reader's message. */
+__attribute__((visibility("hidden"))) int comux_take_input(unsigned char *bytes, size_t length, char *error,
+                                                           size_t error_size);
+
+/* Fork mode (forks.c), entered by the claimer at its first wait for a client:
+ * serves inputs until the control channel or AFL++ closes (then ends the
+ * process) and returns only in a child forked for one input, with that input
+ * taken; the caller then replays it. Without a fork server to serve (AFL++
+ * absent), reads one input and returns in the process itself. */
+__attribute__((visibility("hidden"))) void comux_serve_forks(void);
+
+/* The epoll registrations of a fork server (epoll-sets.c): noted from the
+ * server's epoll_ctl calls in fork mode, and copied into fresh epoll
+ * instances in each forked child, so that no child changes the set the next
+ * one starts from. */
+struct epoll_event;
+__attribute__((visibility("hidden"))) void comux_note_epoll_ctl(int epfd, int op, int fd,
+                                                                const struct epoll_event *event);
+__attribute__((visibility("hidden"))) void comux_unshare_epoll(void);
+
+/* Checks PDI_COMUX_FORK and PDI_COMUX_CONTROL at start: 0, or -1 after one
+ * line on stderr. */
+__attribute__((visibility("hidden"))) int comux_fork_setup(void);
 
 #endif

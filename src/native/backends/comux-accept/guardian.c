@@ -291,6 +291,58 @@ static void __attribute__((noreturn)) guard(pid_t server)
   _exit(1);
 }
 
+/* ---- what the claimer tells the guardian */
+
+/* The status the claimer ends with, for a guardian that cannot wait for it. */
+void
+comux_record_status(int status)
+{
+  if (tree == NULL)
+    return;
+  __atomic_store_n(&tree->exit_status, status, __ATOMIC_RELAXED);
+  __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+}
+
+/* The claimer's end, for a guardian that cannot wait for it (a forked worker
+ * or a daemon): a fatal signal or the status given to exit. */
+static void
+record_fatal_signal(int signal_number)
+{
+  __atomic_store_n(&tree->fatal_signal, signal_number, __ATOMIC_RELEASE);
+  raise(signal_number); /* SA_RESETHAND: the default action, as if not caught */
+}
+
+#ifdef __GLIBC__
+static void
+record_exit(int status, void *unused)
+{
+  (void)unused;
+  comux_record_status(status);
+}
+#endif
+
+void
+comux_watch_claimer_end(void)
+{
+  if (tree == NULL || getppid() == tree->guardian)
+    return;
+  static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+    struct sigaction current;
+    if (sigaction(fatal[i], NULL, &current) != 0 || current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO))
+      continue;
+    struct sigaction recorder;
+    memset(&recorder, 0, sizeof recorder);
+    recorder.sa_handler = record_fatal_signal;
+    recorder.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&recorder.sa_mask);
+    sigaction(fatal[i], &recorder, NULL);
+  }
+#ifdef __GLIBC__
+  on_exit(record_exit, NULL);
+#endif
+}
+
 unsigned char *
 comux_share(const unsigned char *input, size_t length)
 {

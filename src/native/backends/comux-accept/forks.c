@@ -1,0 +1,335 @@
+/*
+ * Fork mode of comux-accept (docs/comux.md "Fork mode"): the server starts
+ * once, and at its first wait for a client the claimer becomes a fork
+ * server. Each input is replayed by a forked child of the ready server,
+ * exactly as a one-process replay would: the same output bytes, the same
+ * statuses, 3 for an invalid input (found before forking).
+ *
+ * PDI_COMUX_FORK=1: inputs come from pdi's control channel, a socket at the
+ * descriptor PDI_COMUX_CONTROL. A request is four little-endian uint32
+ * (input length, time limit in ms with 0 for none, output path length,
+ * error path length), the two paths, then the input. The child writes its
+ * stdout to the output path and its stderr to the error path (the backend's
+ * messages included). The answer is two int32: the child's wait status, and
+ * 1 when the time limit ended it (then it was killed with SIGKILL).
+ *
+ * PDI_COMUX_FORK=afl: AFL++'s fork server. A server built with afl-cc has
+ * its own, deferred by AFL_DEFER_FORKSRV until __afl_manual_init is called
+ * here, so that coverage is kept; without it the backend speaks the
+ * protocol itself (afl-fuzz -n with AFL_DUMB_FORKSRV). Each child reads
+ * its input from stdin (or PDI_COMUX_INPUT) after the fork.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "comux.h"
+#include "comux-accept.h"
+
+#define AFL_CONTROL_FD 198
+#define AFL_STATUS_FD 199
+
+comux_fork_mode_t fork_mode = COMUX_FORK_NONE;
+int forked_child;
+static int control_fd = -1;
+
+int
+comux_fork_setup(void)
+{
+  const char *mode = getenv("PDI_COMUX_FORK");
+  if (mode == NULL || *mode == '\0' || strcmp(mode, "0") == 0)
+    return 0;
+  if (strcmp(mode, "afl") == 0) {
+    fork_mode = COMUX_FORK_AFL;
+    return 0;
+  }
+  if (strcmp(mode, "1") != 0) {
+    say(message_fd, "PDI_COMUX_FORK: expected 1 or afl, got '%s'", mode);
+    return -1;
+  }
+  const char *text = getenv("PDI_COMUX_CONTROL");
+  char *end = NULL;
+  long fd = text != NULL ? strtol(text, &end, 10) : -1;
+  if (text == NULL || *text == '\0' || *end != '\0' || fd < 0 || fd > 1 << 20 || fcntl((int)fd, F_GETFD) < 0) {
+    say(message_fd, "PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi's control channel (got '%s')",
+        text ? text : "");
+    return -1;
+  }
+  control_fd = (int)fd;
+  fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+  fork_mode = COMUX_FORK_CONTROL;
+  return 0;
+}
+
+static int
+read_exactly(int fd, void *buffer, size_t length)
+{
+  unsigned char *bytes = buffer;
+  while (length > 0) {
+    ssize_t n = read(fd, bytes, length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    bytes += n;
+    length -= (size_t)n;
+  }
+  return 0;
+}
+
+static int
+write_exactly(int fd, const void *buffer, size_t length)
+{
+  const unsigned char *bytes = buffer;
+  while (length > 0) {
+    ssize_t n = write(fd, bytes, length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    bytes += n;
+    length -= (size_t)n;
+  }
+  return 0;
+}
+
+static uint32_t
+little_endian(const unsigned char *bytes)
+{
+  return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+}
+
+/* The child's side of a fork: it is not the claimer (the guardian waits for
+ * the fork server), and it gets the server's signal mask back. */
+static void
+become_child(const sigset_t *server_mask)
+{
+  forked_child = 1;
+  tree = NULL;
+  comux_unshare_epoll();
+  sigprocmask(SIG_SETMASK, server_mask, NULL);
+}
+
+/* Points the child's stdout and stderr, and the backend's copies of them,
+ * at the request's files. */
+static void
+redirect_child(const char *output_path, const char *error_path)
+{
+  int output = open(output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int error = open(error_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (output < 0 || error < 0)
+    _exit(70);
+  int logs_to_stderr = log_fd == message_fd;
+  dup2(output, STDOUT_FILENO);
+  dup2(error, STDERR_FILENO);
+  dup3(output, output_fd, O_CLOEXEC);
+  dup3(error, message_fd, O_CLOEXEC);
+  if (logs_to_stderr)
+    log_fd = message_fd;
+  close(output);
+  close(error);
+}
+
+/* Waits for the child, killing its process group after limit_ms (0: no
+ * limit); the wait status, and whether the limit ended it. */
+static int
+wait_child(pid_t child, uint32_t limit_ms, int *timed_out)
+{
+  int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+  *timed_out = 0;
+  if (pidfd >= 0 && limit_ms > 0) {
+    struct pollfd ended = {pidfd, POLLIN, 0};
+    int ready;
+    while ((ready = poll(&ended, 1, (int)limit_ms)) < 0 && errno == EINTR)
+      ;
+    if (ready == 0) {
+      *timed_out = 1;
+      kill(-child, SIGKILL);
+      kill(child, SIGKILL);
+    }
+  }
+  if (pidfd >= 0)
+    close(pidfd);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+    ;
+  /* What the child left running in its group (a forking server's own
+   * children) ends with it; orphans go to the guardian, which reaps them. */
+  kill(-child, SIGKILL);
+  return status;
+}
+
+/* An input the reader refuses is answered without forking: status 3 and the
+ * reader's message in the error file, as a one-process replay gives. */
+static int
+refuse_input(const char *output_path, const char *error_path, const char *message)
+{
+  int output = open(output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (output >= 0)
+    close(output);
+  int fd = open(error_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  say(fd, "%s", message);
+  if (fd >= 0)
+    close(fd);
+  return 3 << 8;
+}
+
+/* One request of the control channel: 1 in the forked child (return to
+ * replay), 0 when answered, -1 when the channel is closed or broken. */
+static int
+serve_request(const sigset_t *server_mask)
+{
+  unsigned char header[16];
+  if (read_exactly(control_fd, header, sizeof header) != 0)
+    return -1;
+  uint32_t input_length = little_endian(header), limit_ms = little_endian(header + 4);
+  uint32_t output_length = little_endian(header + 8), error_length = little_endian(header + 12);
+  if (output_length == 0 || output_length > 4096 || error_length == 0 || error_length > 4096 ||
+      input_length > COMUX_MAX_INPUT)
+    return -1;
+  char *output_path = calloc(1, output_length + 1), *error_path = calloc(1, error_length + 1);
+  unsigned char *bytes = malloc(input_length ? input_length : 1);
+  int answer[2] = {0, 0}, result = 0;
+  char message[256];
+  if (output_path == NULL || error_path == NULL || bytes == NULL ||
+      read_exactly(control_fd, output_path, output_length) || read_exactly(control_fd, error_path, error_length) ||
+      read_exactly(control_fd, bytes, input_length))
+    result = -1;
+  else if (comux_take_input(bytes, input_length, message, sizeof message) != 0)
+    answer[0] = refuse_input(output_path, error_path, message);
+  else {
+    pid_t child = fork();
+    if (child == 0) {
+      become_child(server_mask);
+      setpgid(0, 0);
+      close(control_fd);
+      redirect_child(output_path, error_path);
+      free(output_path);
+      free(error_path);
+      return 1;
+    }
+    if (child < 0) {
+      refuse_input(output_path, error_path, "cannot fork the server for this input");
+      answer[0] = 70 << 8;
+    } else {
+      setpgid(child, child);
+      answer[0] = wait_child(child, limit_ms, &answer[1]);
+    }
+  }
+  free(output_path);
+  free(error_path);
+  free(bytes);
+  if (result == 0 && write_exactly(control_fd, answer, sizeof answer) != 0)
+    result = -1;
+  return result;
+}
+
+/* The fork server's own end, with status 0 for a guardian that is not its
+ * parent (nginx's worker is the master's child). */
+static void __attribute__((noreturn)) end_fork_server(void)
+{
+  if (tree != NULL) {
+    __atomic_store_n(&tree->exit_status, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+  }
+  _exit(0);
+}
+
+/* Reads this child's input after the fork, as AFL++ hands it over (stdin, a
+ * file it rewinds before each run), or from PDI_COMUX_INPUT. */
+static void
+take_afl_input(void)
+{
+  const char *path = getenv("PDI_COMUX_INPUT");
+  int fd = path != NULL && *path != '\0' ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+  unsigned char *bytes = NULL;
+  size_t length = 0;
+  if (fd < 0 || comux_read_all(fd, &bytes, &length) != 0) {
+    say(message_fd, "cannot read the input: %s", strerror(errno));
+    _exit(3);
+  }
+  if (fd != STDIN_FILENO)
+    close(fd);
+  char message[256];
+  if (comux_take_input(bytes, length, message, sizeof message) != 0) {
+    say(message_fd, "%s", message);
+    _exit(3);
+  }
+}
+
+/* AFL++'s fork-server protocol, for a server without AFL++'s runtime:
+ * returns in each child, and in the process itself when no afl-fuzz
+ * listens (a run by hand). */
+static void
+serve_afl_forks(void)
+{
+  uint32_t hello = 0;
+  if (write_exactly(AFL_STATUS_FD, &hello, sizeof hello) != 0)
+    return;
+  for (;;) {
+    uint32_t previous_timed_out;
+    if (read_exactly(AFL_CONTROL_FD, &previous_timed_out, sizeof previous_timed_out) != 0)
+      end_fork_server(); /* afl-fuzz is gone */
+    pid_t child = fork();
+    if (child == 0) {
+      close(AFL_CONTROL_FD);
+      close(AFL_STATUS_FD);
+      return;
+    }
+    if (child < 0)
+      _exit(70);
+    int status = 0;
+    if (write_exactly(AFL_STATUS_FD, &child, sizeof child) != 0)
+      _exit(0);
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+      ;
+    kill(-child, SIGKILL);
+    if (write_exactly(AFL_STATUS_FD, &status, sizeof status) != 0)
+      _exit(0);
+  }
+}
+
+void
+comux_serve_forks(void)
+{
+  sigset_t server_mask, no_child_signal;
+  sigemptyset(&no_child_signal);
+  sigaddset(&no_child_signal, SIGCHLD);
+  /* The server's own SIGCHLD handler must not reap the children first. */
+  sigprocmask(SIG_BLOCK, &no_child_signal, &server_mask);
+  if (fork_mode == COMUX_FORK_AFL) {
+    void (*manual_init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__afl_manual_init");
+    LOG("AFL++ fork server %s at the first wait for a client", manual_init ? "of the server's runtime" : "of pdi");
+    pid_t before = getpid();
+    if (manual_init != NULL)
+      manual_init();
+    else
+      serve_afl_forks();
+    if (getpid() != before)
+      become_child(&server_mask);
+    else
+      sigprocmask(SIG_SETMASK, &server_mask, NULL);
+    take_afl_input();
+    return;
+  }
+  LOG("fork server ready in process %d", (int)getpid());
+  for (;;) {
+    int served = serve_request(&server_mask);
+    if (served == 1)
+      return;
+    if (served < 0) {
+      LOG("control channel closed: the fork server ends");
+      end_fork_server();
+    }
+  }
+}

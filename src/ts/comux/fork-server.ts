@@ -1,0 +1,231 @@
+import {closeSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {constants, tmpdir} from 'node:os';
+import path from 'node:path';
+import type {Readable, Writable} from 'node:stream';
+import type {LaunchExit} from '../launch/launch.js';
+import {exitStatus} from '../launch/signals.js';
+import {isHang, isNotServing, openComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+
+/** The descriptor of the control channel in the server (`PDI_COMUX_CONTROL`). */
+const controlFd = 3;
+/** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
+const answerGraceMs = 5000;
+
+/** A server started once in fork mode; see {@link startComuxForkServer}. */
+export type ComuxForkServer = {
+	/**
+	 * Replays one input (bytes, or the path of a comux file) in a child forked
+	 * from the ready server; the result is what {@link runComux} gives for it.
+	 * Replays queue: one runs at a time.
+	 */
+	replay(input: Uint8Array | string): Promise<ComuxRunResult>;
+	/** Ends the fork server (and everything the server left running) and waits for it. */
+	close(): Promise<LaunchExit>;
+};
+
+type Pending = {
+	request: Buffer;
+	started: number;
+	resolve: (result: ComuxRunResult) => void;
+};
+
+const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+
+function requestOf(input: Uint8Array, limitMs: number, outputFile: string, errorFile: string): Buffer {
+	const outputPath = Buffer.from(outputFile);
+	const errorPath = Buffer.from(errorFile);
+	const header = Buffer.alloc(16);
+	header.writeUInt32LE(input.length, 0);
+	header.writeUInt32LE(limitMs, 4);
+	header.writeUInt32LE(outputPath.length, 8);
+	header.writeUInt32LE(errorPath.length, 12);
+	return Buffer.concat([header, outputPath, errorPath, input]);
+}
+
+function inputBytes(input: Uint8Array | string): Uint8Array {
+	if (typeof input !== 'string') {
+		return input;
+	}
+
+	const fd = openComuxFile(input);
+	try {
+		return readFileSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+type ProcessEnd = {code: number | null; signal: NodeJS.Signals | null};
+
+/** The pdi side of the control channel: one request at a time, answers in order. */
+class ForkServer implements ComuxForkServer {
+	private readonly scratch: string;
+	private readonly outputFile: string;
+	private readonly errorFile: string;
+	private readonly run: ComuxProcess;
+	private readonly control: Readable & Writable;
+	private readonly stdout: Buffer[] = [];
+	private readonly stderr: Buffer[] = [];
+	private readonly queue: Pending[] = [];
+	private readonly exited: Promise<LaunchExit>;
+	private readonly closed: Promise<void>;
+	private readonly limitMs: number;
+	private answers = Buffer.alloc(0);
+	private prologue: {stdout: Buffer; stderr: string} | undefined;
+	private stuckTimer: NodeJS.Timeout | undefined;
+	private stuck = false;
+	private end: ProcessEnd | undefined;
+
+	constructor(server: readonly string[], options: RunComuxOptions) {
+		this.limitMs = options.timeout ?? 30_000;
+		this.scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-'));
+		this.outputFile = path.join(this.scratch, 'stdout');
+		this.errorFile = path.join(this.scratch, 'stderr');
+		try {
+			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe'], {...options, fork: true});
+		} catch (error) {
+			rmSync(this.scratch, {recursive: true, force: true});
+			throw error;
+		}
+
+		const {child} = this.run;
+		this.control = child.stdio[controlFd] as Readable & Writable;
+		child.stdout?.on('data', (chunk: Buffer) => this.stdout.push(chunk));
+		child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+		this.closed = new Promise<void>(resolve => {
+			child.once('close', () => {
+				resolve();
+			});
+		});
+		this.exited = this.run.exited.finally(() => {
+			rmSync(this.scratch, {recursive: true, force: true});
+		});
+		this.control.on('data', (chunk: Buffer) => {
+			this.received(chunk);
+		});
+		this.control.on('error', () => undefined);
+		void Promise.all([this.exited, this.closed]).then(([end]) => {
+			this.ended(end);
+		});
+	}
+
+	async replay(input: Uint8Array | string): Promise<ComuxRunResult> {
+		const bytes = inputBytes(input);
+		return new Promise<ComuxRunResult>(resolve => {
+			const pending = {request: requestOf(bytes, this.limitMs, this.outputFile, this.errorFile), started: performance.now(), resolve};
+			if (this.end) {
+				this.resolveWithEnd(pending, this.end);
+				return;
+			}
+
+			this.queue.push(pending);
+			if (this.queue.length === 1) {
+				this.sendNext();
+			}
+		});
+	}
+
+	async close(): Promise<LaunchExit> {
+		this.control.end();
+		const end = await this.exited;
+		await this.closed;
+		return end;
+	}
+
+	private sendNext(): void {
+		clearTimeout(this.stuckTimer);
+		const next = this.queue[0];
+		if (next === undefined) {
+			return;
+		}
+
+		next.started = performance.now();
+		this.control.write(next.request);
+		// A fork server that answers long after the replay's own limit is stuck (its server never waited for a client).
+		this.stuckTimer = setTimeout(() => {
+			this.stuck = true;
+			this.run.stop();
+		}, this.limitMs + answerGraceMs);
+	}
+
+	private received(chunk: Buffer): void {
+		this.answers = Buffer.concat([this.answers, chunk]);
+		// Answers are handled after this turn's other I/O, so that what the server printed before them is collected.
+		setImmediate(() => {
+			while (this.answers.length >= 8) {
+				const status = this.answers.readInt32LE(0);
+				const timedOut = this.answers.readInt32LE(4) !== 0;
+				this.answers = this.answers.subarray(8);
+				this.answer(status, timedOut);
+			}
+		});
+	}
+
+	private answer(status: number, timedOut: boolean): void {
+		const pending = this.queue.shift();
+		if (pending === undefined) {
+			return;
+		}
+
+		this.prologue ??= {stdout: Buffer.concat(this.stdout), stderr: Buffer.concat(this.stderr).toString('utf8')};
+		const exited = (status & 0x7f) === 0;
+		const code = exited ? (status >> 8) & 0xff : null;
+		const signal = exited ? null : signalNames.get(status & 0x7f) ?? null;
+		const errorText = this.prologue.stderr + readFileSync(this.errorFile, 'utf8');
+		pending.resolve({
+			stdout: Buffer.concat([this.prologue.stdout, readFileSync(this.outputFile)]),
+			stderr: errorText,
+			status: timedOut ? null : exitStatus(code, signal),
+			exitCode: code,
+			signal,
+			timedOut,
+			notServing: false,
+			hung: isHang(code, errorText),
+			durationMs: performance.now() - pending.started,
+		});
+		this.sendNext();
+	}
+
+	/** The fork server ended without answering (its server never waited for a client, crashed, or was stopped): what is still queued gets the process's own end, as a one-process replay would. */
+	private ended(end: ProcessEnd): void {
+		clearTimeout(this.stuckTimer);
+		this.end = end;
+		for (const pending of this.queue.splice(0)) {
+			this.resolveWithEnd(pending, end);
+		}
+	}
+
+	private resolveWithEnd(pending: Pending, {code, signal}: ProcessEnd): void {
+		const errorText = Buffer.concat(this.stderr).toString('utf8');
+		pending.resolve({
+			stdout: Buffer.concat(this.stdout),
+			stderr: errorText,
+			status: this.stuck ? null : exitStatus(code, signal),
+			exitCode: code,
+			signal,
+			timedOut: this.stuck,
+			notServing: isNotServing(code, errorText),
+			hung: false,
+			durationMs: performance.now() - pending.started,
+		});
+	}
+}
+
+/**
+ * Starts `server` once in fork mode (`PDI_COMUX_FORK=1`, DESIGN §6b): it runs
+ * its start-up, and at its first wait for a client the comux-accept backend
+ * turns it into a fork server. Each {@link ComuxForkServer.replay} then costs
+ * one `fork()` of the ready server instead of a whole start, and gives the
+ * same output, status and verdict as a one-process replay (what the server
+ * printed while starting comes first in every result's stdout and stderr, as
+ * it would in its own process).
+ *
+ * ```ts
+ * const forks = startComuxForkServer(['/usr/sbin/nginx', '-c', conf]);
+ * for (const file of files) console.log((await forks.replay(file)).status);
+ * await forks.close();
+ * ```
+ */
+export function startComuxForkServer(server: readonly string[], options: RunComuxOptions = {}): ComuxForkServer {
+	return new ForkServer(server, options);
+}

@@ -1,0 +1,179 @@
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {comux} from '../src/ts/comux/builder.js';
+import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
+import {COMUX_NOT_SERVING, comuxConfig, runComux, type ComuxRunResult, type RunComuxOptions} from '../src/ts/comux/replay.js';
+import {compileConfig} from '../src/ts/config/index.js';
+import {pdi} from './helpers/cli.js';
+import {echoModes, echoServerPath, freePort, nginxCommand, processesMentioning, webRoot} from './helpers/servers.js';
+import {preloadPath} from './helpers/preload.js';
+
+const quiet: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1'}};
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-test-'));
+test.after.always(() => {
+	rmSync(scratch, {recursive: true, force: true});
+});
+
+const maskDate = (reply: Buffer) => reply.toString('latin1').replaceAll(/^Date: .*\r$/gm, 'Date: (masked)\r');
+
+/** What a replay's result says, without its timing. */
+function outcome(result: ComuxRunResult) {
+	return {status: result.status, signal: result.signal, stdout: maskDate(result.stdout), stderr: result.stderr, hung: result.hung, notServing: result.notServing};
+}
+
+/** Inputs of every kind for the echo server: several connections, a crash, an invalid file, an empty connection list. */
+function echoInputs(): Uint8Array[] {
+	const inputs: Uint8Array[] = [];
+	for (let index = 0; index < 12; index++) {
+		const builder = comux();
+		for (let conn = 0; conn <= index % 3; conn++) {
+			builder.conn(conn, `input ${index} on ${conn}\n`, {awaitResponse: true});
+		}
+
+		inputs.push(builder.bytes());
+	}
+
+	inputs.push(
+		comux().conn(0, 'before\n', {awaitResponse: true}).conn(1, 'CRASH! in the second connection\n', {awaitResponse: true}).bytes(),
+		new TextEncoder().encode('comux!!! but not really'),
+		comux().conn(0, 'after the crash and the invalid file\n', {awaitResponse: true}).bytes(),
+	);
+	return inputs;
+}
+
+for (const mode of echoModes) {
+	test.serial(`echo server (${mode}): fork mode gives the same output, status and stderr as a fresh process for every input`, async t => {
+		const server = [echoServerPath, mode, '0'];
+		const forks = startComuxForkServer(server, quiet);
+		t.teardown(async () => forks.close());
+		for (const [index, input] of echoInputs().entries()) {
+			const alone = await runComux(server, input, quiet);
+			const forked = await forks.replay(input);
+			t.deepEqual(outcome(forked), outcome(alone), `input ${index}`);
+		}
+
+		t.deepEqual(await forks.close(), {code: 0, signal: null, act: []});
+	});
+}
+
+test.serial('the verdicts of fork mode: a crash is its signal, an invalid file exits 3 with its place, and the next input is served by a clean copy', async t => {
+	const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], quiet);
+	t.teardown(async () => forks.close());
+	const crash = await forks.replay(comux().conn(0, 'CRASH!\n', {awaitResponse: true}).bytes());
+	t.is(crash.signal, 'SIGSEGV');
+	t.is(crash.status, 139);
+	const invalid = await forks.replay(new Uint8Array([1, 2, 3]));
+	t.is(invalid.status, 3);
+	t.is(invalid.stderr, 'pdi-comux: bad magic at byte 0\n');
+	const file = path.join(scratch, 'ok.comux');
+	writeFileSync(file, comux().conn(0, 'from a file\n', {awaitResponse: true}).bytes());
+	const fromFile = await forks.replay(file);
+	t.is(fromFile.status, 0, fromFile.stderr);
+	t.is(fromFile.stdout.toString(), 'from a file\n');
+});
+
+test.serial('runComux with fork: true replays one input, and a server that exits before it listens is reported as not serving', async t => {
+	const result = await runComux([echoServerPath, 'poll', '0'], comux().conn(0, 'one\n', {awaitResponse: true}).bytes(), {...quiet, fork: true});
+	t.is(result.status, 0, result.stderr);
+	t.is(result.stdout.toString(), 'one\n');
+	const never = await runComux(['/bin/true'], comux().conn(0, 'x', {awaitResponse: true}).bytes(), {fork: true});
+	t.is(never.status, COMUX_NOT_SERVING, never.stderr);
+	t.true(never.notServing);
+});
+
+test.serial('nginx: 40 inputs forked from one server give what 40 fresh servers give (Date masked), and nothing keeps running', async t => {
+	const root = webRoot();
+	const spec = nginxCommand(root, await freePort());
+	t.teardown(() => {
+		rmSync(spec.directory, {recursive: true, force: true});
+	});
+	const server = [spec.command, ...spec.args];
+	const paths = ['/hello.txt', '/index.html', '/nothing-here', '/big.txt'];
+	const inputs = Array.from({length: 40}, (_, index) => {
+		const builder = comux().conn(0, `GET ${paths[index % 4]} HTTP/1.0\r\n\r\n`, {awaitResponse: true});
+		if (index % 5 === 0) {
+			builder.conn(1, `GET ${paths[(index + 1) % 4]} HTTP/1.0\r\n\r\n`, {awaitResponse: true});
+		}
+
+		return builder.bytes();
+	});
+	const alone = [];
+	for (const input of inputs) {
+		alone.push(outcome(await runComux(server, input)));
+	}
+
+	// The fork server holds the port from here on.
+	const forks = startComuxForkServer(server);
+	for (const [index, input] of inputs.entries()) {
+		const forked = await forks.replay(input);
+		t.deepEqual(outcome(forked), alone[index], `input ${index}`);
+		t.is(forked.status, 0);
+	}
+
+	t.is((await forks.close()).code, 0);
+	t.deepEqual(processesMentioning(spec.directory), []);
+});
+
+test.serial('nginx with master_process on: the worker becomes the fork server and each input gets the reply of a fresh server', async t => {
+	const root = webRoot();
+	const spec = nginxCommand(root, await freePort(), {workers: 2});
+	t.teardown(() => {
+		rmSync(spec.directory, {recursive: true, force: true});
+	});
+	const server = [spec.command, ...spec.args];
+	const input = comux().conn(0, 'GET /hello.txt HTTP/1.0\r\n\r\n', {awaitResponse: true}).conn(1, 'GET /index.html HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes();
+	const alone = await runComux(server, input);
+	t.is(alone.status, 0, alone.stderr);
+	const forks = startComuxForkServer(server);
+	for (let index = 0; index < 10; index++) {
+		t.deepEqual(outcome(await forks.replay(input)), outcome(alone), `input ${index}`);
+	}
+
+	t.is((await forks.close()).code, 0);
+	t.deepEqual(processesMentioning(spec.directory), []);
+});
+
+test.serial('pdi comux replay --fork reports what pdi comux replay reports, file by file', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'corpus-'));
+	for (const [index, input] of echoInputs().entries()) {
+		writeFileSync(path.join(directory, `input-${String(index).padStart(2, '0')}.comux`), input);
+	}
+
+	const env = {...process.env, ECHO_QUIET: '1'};
+	type Report = {files: Array<{file: string; verdict: string; status: number | null; signal: string | null; outputBytes: number}>; crashes: number};
+	const plain = await pdi(['comux', 'replay', directory, '--json', '--', echoServerPath, 'epoll', '0'], {env, timeout: 300_000});
+	const forked = await pdi(['comux', 'replay', directory, '--json', '--fork', '--', echoServerPath, 'epoll', '0'], {env, timeout: 300_000});
+	t.is(forked.code, plain.code, forked.stderr);
+	const strip = (report: Report) => report.files.map(({file, verdict, status, signal, outputBytes}) => ({file, verdict, status, signal, outputBytes}));
+	t.deepEqual(strip(JSON.parse(forked.stdout) as Report), strip(JSON.parse(plain.stdout) as Report));
+	t.deepEqual((JSON.parse(forked.stdout) as Report).files.map(entry => entry.verdict).filter(verdict => verdict !== 'ok'), ['crash', 'invalid']);
+});
+
+test.serial('pdi comux run --fork prints the replies and exits with the replay status', async t => {
+	const file = path.join(scratch, 'run.comux');
+	writeFileSync(file, comux().conn(0, 'ping\n', {awaitResponse: true}).conn(1, 'CRASH!', {awaitResponse: true}).bytes());
+	const result = await pdi(['comux', 'run', '--fork', file, '--', echoServerPath, 'accept4', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(result.code, 139, result.stderr);
+	t.is(result.stdout, 'ping\n');
+});
+
+test.serial('a wrong PDI_COMUX_FORK or a missing control channel is one line and exit 2, before the server runs', t => {
+	const config = path.join(scratch, 'comux.cfg');
+	writeFileSync(config, compileConfig(comuxConfig()));
+	const run = (variables: Record<string, string>) => spawnSync(echoServerPath, ['epoll', '0'], {
+		env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: config, ...variables},
+		stdio: ['ignore', 'pipe', 'pipe'],
+		timeout: 30_000,
+	});
+	const wrong = run({PDI_COMUX_FORK: 'yes'});
+	t.is(wrong.status, 2);
+	t.is(wrong.stderr.toString(), 'pdi-comux: PDI_COMUX_FORK: expected 1 or afl, got \'yes\'\n');
+	t.is(wrong.stdout.toString(), '', 'the server never started');
+	const noChannel = run({PDI_COMUX_FORK: '1', PDI_COMUX_CONTROL: '57'});
+	t.is(noChannel.status, 2);
+	t.is(noChannel.stderr.toString(), 'pdi-comux: PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi\'s control channel (got \'57\')\n');
+	t.deepEqual(readdirSync(scratch).filter(name => name.startsWith('pdi-comux-fork-')), []);
+});
