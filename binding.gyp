@@ -110,7 +110,9 @@
         "src/native/backends/comux-accept/comux-accept.c",
         "src/native/backends/comux-accept/guardian.c",
         "src/native/backends/comux-accept/forks.c",
-        "src/native/backends/comux-accept/epoll-sets.c"
+        "src/native/backends/comux-accept/epoll-sets.c",
+        "src/native/backends/comux-accept/wrappers.c",
+        "src/native/backends/comux-accept/replies.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
       "libraries": ["-lpthread", "-ldl"]

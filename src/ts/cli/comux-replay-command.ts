@@ -1,4 +1,4 @@
-import {closeSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
@@ -7,6 +7,8 @@ import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, 
 import {startComuxForkServer} from '../comux/fork-server.js';
 import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
+import {isLoaderSafe} from '../launch/preload.js';
+import {pdiPaths} from '../paths.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -135,6 +137,51 @@ async function runForked(file: string, server: string[], options: RunComuxOption
 	}
 }
 
+/** A value for a POSIX shell, in single quotes. */
+function shellQuote(value: string): string {
+	return `'${value.replaceAll('\'', '\'\\\'\'')}'`;
+}
+
+/**
+ * The core's path for AFL_PRELOAD, which the loader splits at blanks and colons: under a path
+ * with one, a link next to the config file (kept, as the campaign needs it) names pdi's native directory.
+ */
+function aflPreload(configFile: string): string {
+	const {preload, nativeDirectory} = pdiPaths();
+	if (isLoaderSafe(preload)) {
+		return preload;
+	}
+
+	const link = path.join(path.dirname(configFile), 'pdi-native');
+	if (!isLoaderSafe(link)) {
+		throw new PdiError(`${preload}: AFL_PRELOAD cannot name this path (it has a space, ':' or '$'), nor a link next to ${configFile}; write the config (-o) into a directory without them`);
+	}
+
+	rmSync(link, {force: true});
+	symlinkSync(nativeDirectory, link);
+	return path.join(link, path.basename(preload));
+}
+
+/** `pdi comux config --afl`: the environment afl-fuzz needs (DESIGN §6b), for `eval`. */
+function aflEnvironment(configFile: string): string {
+	const variables: Array<[string, string]> = [
+		['AFL_PRELOAD', aflPreload(configFile)],
+		['PDI_CONFIG', configFile],
+		['PDI_COMUX_FORK', 'afl'],
+		['AFL_DEFER_FORKSRV', '1'],
+		['AFL_CUSTOM_MUTATOR_LIBRARY', pdiPaths().comuxMutator],
+		['AFL_CUSTOM_MUTATOR_ONLY', '1'],
+		['PDI_COMUX_EXIT_IMMEDIATE', '1'],
+	];
+	return [
+		'# pdi comux config --afl: eval "$(pdi comux config --afl)", then afl-fuzz -i SEEDS -o OUT -- SERVER ARGS...',
+		'# A server built with afl-cc keeps its coverage: its fork server starts at the first accept (AFL_DEFER_FORKSRV).',
+		'# An uninstrumented server: also export AFL_DUMB_FORKSRV=1 and run afl-fuzz -n.',
+		...variables.map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+		'',
+	].join('\n');
+}
+
 /** The regular files of `directory`, sorted by name; none is an error. */
 function comuxFiles(directory: string): string[] {
 	let files: string[];
@@ -225,11 +272,16 @@ export function registerComuxReplayCommands(comux: Command): void {
 	registerRunCommand(comux);
 	registerReplayCommand(comux);
 	comux.command('config')
-		.description('write the compiled config that installs comux-accept (for PDI_CONFIG, e.g. with AFL_PRELOAD)')
-		.option('-o, --output <file>', 'write to FILE instead of stdout')
+		.description('write the compiled config that installs comux-accept (for PDI_CONFIG); with --afl, print the environment for afl-fuzz')
+		.option('-o, --output <file>', 'write to FILE instead of stdout (with --afl: the config file, default ./pdi-comux.cfg)')
+		.option('--afl', 'write the config to a file and print `export NAME=VALUE` lines for afl-fuzz: AFL_PRELOAD, PDI_CONFIG, the fork server at the first accept and the comux mutator')
 		.action(options => {
 			const text = compileConfig(comuxConfig());
-			if (options.output) {
+			if (options.afl) {
+				const file = path.resolve(options.output ?? 'pdi-comux.cfg');
+				writeOutput(file, text);
+				process.stdout.write(aflEnvironment(file));
+			} else if (options.output) {
 				writeOutput(options.output, text);
 			} else {
 				process.stdout.write(text);

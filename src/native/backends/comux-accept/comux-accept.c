@@ -60,10 +60,8 @@ static int no_wait;
 static int exit_immediate;
 static long idle_ms = 50;
 static long timeout_ms = 2000;
+static int detect_rest;
 
-static struct sockaddr_storage listener_address;
-static socklen_t listener_length;
-static int have_listener;
 static int controller_started;
 static int passive;
 
@@ -152,9 +150,14 @@ hang(uint32_t chunk)
   _exit(COMUX_EXIT_HANG);
 }
 
+/* How often the end of a reply is looked for while no byte comes. */
+#define REST_CHECK_NS 200000
+
 /* Copies the server's reply to the output until it closes or shuts down its
- * side, no byte comes for idle_ms after the last one, or timeout_ms pass;
- * with no byte by then and the server running, the replay ends as a hang. */
+ * side, the server is at rest with everything read and written on the
+ * connection (replies.c; unless PDI_COMUX_IDLE_ONLY), no byte comes for
+ * idle_ms after the last one, or timeout_ms pass; with no byte by then and
+ * the server running, the replay ends as a hang. */
 static size_t
 collect_reply(int fd, uint32_t chunk)
 {
@@ -172,7 +175,14 @@ collect_reply(int fd, uint32_t chunk)
     if (left <= 0)
       break;
     struct pollfd waiting = {fd, POLLIN, 0};
-    int ready = poll(&waiting, 1, (int)left);
+    struct timespec wait = {left / 1000, (left % 1000) * 1000000};
+    if (detect_rest && (wait.tv_sec > 0 || wait.tv_nsec > REST_CHECK_NS))
+      wait = (struct timespec){0, REST_CHECK_NS};
+    int ready = ppoll(&waiting, 1, &wait, NULL);
+    if (ready == 0 && detect_rest && comux_reply_over(fd)) {
+      LOG("chunk %u: the server is at rest", chunk);
+      break;
+    }
     if (ready == 0 || (ready < 0 && errno == EINTR))
       continue; /* the deadlines are looked at again above */
     if (ready < 0)
@@ -192,8 +202,9 @@ collect_reply(int fd, uint32_t chunk)
 static int
 open_connection(uint32_t conn)
 {
-  struct sockaddr_storage address = listener_address;
-  socklen_t length = listener_length;
+  struct sockaddr_storage address;
+  socklen_t length;
+  comux_listener(&address, &length);
   if (address.ss_family == AF_INET) {
     struct sockaddr_in *in = (struct sockaddr_in *)&address;
     if (in->sin_addr.s_addr == htonl(INADDR_ANY))
@@ -341,11 +352,10 @@ wait_aside(void)
     pause();
 }
 
-/* The server is about to wait for a client: start the replay, once. */
-static void
-server_waits(void)
+void
+comux_server_waits(void)
 {
-  if (passive || !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE))
+  if (passive || !comux_listener(NULL, NULL))
     return;
   int expected = 0;
   if (!__atomic_compare_exchange_n(&controller_started, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -364,6 +374,8 @@ server_waits(void)
   leave_environment();
   if (fork_mode != COMUX_FORK_NONE)
     comux_serve_forks();
+  if (detect_rest)
+    comux_track_accepts();
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
@@ -374,102 +386,6 @@ server_waits(void)
     say(message_fd, "cannot start the controller thread: %s", strerror(error));
     _exit(70);
   }
-}
-
-/* ---- wrappers (installed by redefine rules) */
-
-#define ORIGINAL(wrapper, fallback)                                                                                    \
-  (pdi_original((const void *)wrapper) ? (__typeof__(&fallback))pdi_original((const void *)wrapper) : &fallback)
-
-EXPORT int
-comux_listen(int fd, int backlog)
-{
-  int result = ORIGINAL(comux_listen, listen)(fd, backlog);
-  if (result == 0 && !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE)) {
-    struct sockaddr_storage address;
-    socklen_t length = sizeof address;
-    int saved = errno;
-    if (getsockname(fd, (struct sockaddr *)&address, &length) == 0 &&
-        (address.ss_family == AF_INET || address.ss_family == AF_INET6 || address.ss_family == AF_UNIX)) {
-      listener_address = address;
-      listener_length = length;
-      __atomic_store_n(&have_listener, 1, __ATOMIC_RELEASE);
-      if (tree != NULL)
-        __atomic_store_n(&tree->listened, 1, __ATOMIC_RELEASE);
-      LOG("listening socket fd %d", fd);
-    }
-    errno = saved;
-  }
-  return result;
-}
-
-EXPORT int
-comux_accept(int fd, struct sockaddr *address, socklen_t *length)
-{
-  server_waits();
-  return ORIGINAL(comux_accept, accept)(fd, address, length);
-}
-
-EXPORT int
-comux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
-{
-  server_waits();
-  return ORIGINAL(comux_accept4, accept4)(fd, address, length, flags);
-}
-
-EXPORT int
-comux_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
-{
-  int result = ORIGINAL(comux_epoll_ctl, epoll_ctl)(epfd, op, fd, event);
-  if (result == 0 && fork_mode != COMUX_FORK_NONE) {
-    int saved = errno;
-    comux_note_epoll_ctl(epfd, op, fd, event);
-    errno = saved;
-  }
-  return result;
-}
-
-EXPORT int
-comux_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
-{
-  server_waits();
-  return ORIGINAL(comux_epoll_wait, epoll_wait)(epfd, events, maxevents, timeout);
-}
-
-EXPORT int
-comux_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask)
-{
-  server_waits();
-  return ORIGINAL(comux_epoll_pwait, epoll_pwait)(epfd, events, maxevents, timeout, mask);
-}
-
-EXPORT int
-comux_poll(struct pollfd *fds, nfds_t count, int timeout)
-{
-  server_waits();
-  return ORIGINAL(comux_poll, poll)(fds, count, timeout);
-}
-
-EXPORT int
-comux_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask)
-{
-  server_waits();
-  return ORIGINAL(comux_ppoll, ppoll)(fds, count, timeout, mask);
-}
-
-EXPORT int
-comux_select(int count, fd_set *read, fd_set *write, fd_set *except, struct timeval *timeout)
-{
-  server_waits();
-  return ORIGINAL(comux_select, select)(count, read, write, except, timeout);
-}
-
-EXPORT int
-comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const struct timespec *timeout,
-              const sigset_t *mask)
-{
-  server_waits();
-  return ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask);
 }
 
 /* ---- life cycle */
@@ -564,6 +480,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   exit_immediate = getenv("PDI_COMUX_EXIT_IMMEDIATE") != NULL;
   idle_ms = env_number("PDI_COMUX_IDLE_MS", 50);
   timeout_ms = env_number("PDI_COMUX_TIMEOUT_MS", 2000);
+  detect_rest = getenv("PDI_COMUX_IDLE_ONLY") == NULL;
   if (comux_fork_setup() != 0)
     _exit(2);
 

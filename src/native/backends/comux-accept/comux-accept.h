@@ -4,6 +4,7 @@
 #define PDI_COMUX_ACCEPT_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 /* Shared by every process of the server (MAP_SHARED, and inherited across
@@ -59,6 +60,20 @@ __attribute__((visibility("hidden"))) void comux_start_guardian(void);
 __attribute__((visibility("hidden"))) unsigned char *comux_share(const unsigned char *input, size_t length);
 __attribute__((visibility("hidden"))) unsigned char *comux_join(size_t *length);
 
+/* Whether this process is at rest (guardian.c): every thread but the caller
+ * sleeps (state S in /proc) and it has no child process, so nothing will
+ * happen until a descriptor, a timer or a signal wakes it. */
+__attribute__((visibility("hidden"))) int comux_server_quiet(void);
+
+/* Replies without a timer (replies.c): the connections this process
+ * accepts are noted once the replay starts, so that the controller can look
+ * at the server's side of a connection. comux_reply_over says whether the
+ * reply on the controller's client socket is complete: the server has read
+ * everything sent on it, has nothing left to send on it, and is at rest. */
+__attribute__((visibility("hidden"))) void comux_track_accepts(void);
+__attribute__((visibility("hidden"))) void comux_note_accepted(int fd);
+__attribute__((visibility("hidden"))) int comux_reply_over(int client_fd);
+
 /* The status the claimer ends with, for a guardian that cannot wait for it
  * (guardian.c); and, from the claimer's controller, recording its fatal
  * signal or exit status when the guardian is not its parent (a forked worker
@@ -70,6 +85,15 @@ __attribute__((visibility("hidden"))) void comux_watch_claimer_end(void);
  * R in /proc) now and again 20 ms later: at a reply's timeout, what tells a
  * server that loops from one that sleeps, waiting for more input. */
 __attribute__((visibility("hidden"))) int comux_server_busy(void);
+
+/* The listening socket's address (wrappers.c): 1 once the server listens
+ * (either pointer may be NULL), else 0. */
+struct sockaddr_storage;
+__attribute__((visibility("hidden"))) int comux_listener(struct sockaddr_storage *address, socklen_t *length);
+
+/* The server is about to wait for a client: starts the replay, once per
+ * tree (comux-accept.c). */
+__attribute__((visibility("hidden"))) void comux_server_waits(void);
 
 /* Parses `bytes` (which must outlive the replay) as the input to replay, in
  * place of the previous one: 0, or -1 with the reader's message. */

@@ -97,6 +97,43 @@ comux_server_busy(void)
   return 1;
 }
 
+/* Whether the file at path is readable and empty. */
+static int
+empty_file(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char byte;
+  ssize_t n = read(fd, &byte, 1);
+  close(fd);
+  return n == 0;
+}
+
+int
+comux_server_quiet(void)
+{
+  pid_t self = (pid_t)syscall(SYS_gettid);
+  DIR *tasks = opendir("/proc/self/task");
+  if (tasks == NULL)
+    return 0;
+  int quiet = 1;
+  for (struct dirent *task; quiet && (task = readdir(tasks)) != NULL;) {
+    long tid = strtol(task->d_name, NULL, 10);
+    if (tid <= 0)
+      continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
+    quiet = empty_file(path);
+    if (quiet && tid != self) {
+      snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+      quiet = stat_state(path, NULL) == 'S';
+    }
+  }
+  closedir(tasks);
+  return quiet;
+}
+
 static int
 still_running(pid_t pid)
 {

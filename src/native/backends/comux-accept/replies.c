@@ -1,0 +1,104 @@
+/*
+ * When a reply is over, without a timer (docs/comux.md "When a reply
+ * ends"). The controller sees its own client socket; the backend, inside
+ * the server, also sees the server's side of that connection: the accept
+ * wrappers note each accepted socket's peer port once the replay has
+ * started. A reply is over when the server has read everything sent on the
+ * connection (FIONREAD on its socket is 0), has nothing left to send on it
+ * (SIOCOUTQ is 0), nothing waits to be read on the client side, and the
+ * server process is at rest: every thread asleep and no child process
+ * (a CGI or a forked handler may still write). When the server's side is
+ * not in this process (a forking server handed it to a child, another
+ * worker accepted it) the idle timer decides, as before.
+ */
+#define _GNU_SOURCE
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "comux-accept.h"
+
+#define TRACKED_FDS 65536
+
+/* Per descriptor of the server: the peer port + 1 of a connection it
+ * accepted (0: none). */
+static uint32_t *peer_ports;
+static int highest_fd = -1;
+
+void
+comux_track_accepts(void)
+{
+  if (__atomic_load_n(&peer_ports, __ATOMIC_ACQUIRE) == NULL)
+    __atomic_store_n(&peer_ports, calloc(TRACKED_FDS, sizeof *peer_ports), __ATOMIC_RELEASE);
+}
+
+/* The port of an IPv4 or IPv6 address + 1, or 0. */
+static uint32_t
+port_of(const struct sockaddr_storage *address)
+{
+  if (address->ss_family == AF_INET)
+    return (uint32_t)ntohs(((const struct sockaddr_in *)address)->sin_port) + 1;
+  if (address->ss_family == AF_INET6)
+    return (uint32_t)ntohs(((const struct sockaddr_in6 *)address)->sin6_port) + 1;
+  return 0;
+}
+
+static uint32_t
+peer_port(int fd)
+{
+  struct sockaddr_storage address;
+  socklen_t length = sizeof address;
+  return getpeername(fd, (struct sockaddr *)&address, &length) == 0 ? port_of(&address) : 0;
+}
+
+void
+comux_note_accepted(int fd)
+{
+  uint32_t *ports = __atomic_load_n(&peer_ports, __ATOMIC_ACQUIRE);
+  if (ports == NULL || fd < 0 || fd >= TRACKED_FDS)
+    return;
+  __atomic_store_n(&ports[fd], peer_port(fd), __ATOMIC_RELEASE);
+  int highest = __atomic_load_n(&highest_fd, __ATOMIC_RELAXED);
+  while (fd > highest && !__atomic_compare_exchange_n(&highest_fd, &highest, fd, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    ;
+}
+
+/* The server's descriptor of the connection whose client side is
+ * client_fd, or -1 when this process does not hold it. */
+static int
+server_side(int client_fd)
+{
+  uint32_t *ports = __atomic_load_n(&peer_ports, __ATOMIC_ACQUIRE);
+  struct sockaddr_storage address;
+  socklen_t length = sizeof address;
+  if (ports == NULL || getsockname(client_fd, (struct sockaddr *)&address, &length) != 0)
+    return -1;
+  uint32_t mine = port_of(&address);
+  int highest = __atomic_load_n(&highest_fd, __ATOMIC_RELAXED);
+  for (int fd = 0; mine != 0 && fd <= highest; fd++)
+    if (__atomic_load_n(&ports[fd], __ATOMIC_ACQUIRE) == mine)
+      return peer_port(fd) == mine ? fd : -1; /* still that socket, not closed or reused */
+  return -1;
+}
+
+/* Nothing to read or to send on either side of the connection. */
+static int
+connection_empty(int server_fd, int client_fd)
+{
+  int unread = -1, unsent = -1, waiting = -1;
+  return ioctl(server_fd, FIONREAD, &unread) == 0 && ioctl(server_fd, SIOCOUTQ, &unsent) == 0 &&
+         ioctl(client_fd, FIONREAD, &waiting) == 0 && unread == 0 && unsent == 0 && waiting == 0;
+}
+
+int
+comux_reply_over(int client_fd)
+{
+  int server_fd = server_side(client_fd);
+  /* Looked at before and after the server's rest: a server that finished
+   * its reply while /proc was being read has written it by then. */
+  return server_fd >= 0 && connection_empty(server_fd, client_fd) && comux_server_quiet() &&
+         connection_empty(server_fd, client_fd);
+}
