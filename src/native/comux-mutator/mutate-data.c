@@ -85,13 +85,30 @@ flip_bit(cm_ctx_t *ctx)
   return 1;
 }
 
+/* Whether most of a chunk's first 64 bytes are printable ASCII or line ends. */
+static int
+printable(const cm_chunk_t *chunk)
+{
+  size_t length = chunk->len < 64 ? chunk->len : 64, text = 0;
+  for (size_t i = 0; i < length; i++)
+    text += (chunk->data[i] >= ' ' && chunk->data[i] <= '~') || chunk->data[i] == '\r' || chunk->data[i] == '\n';
+  return text * 8 >= length * 7;
+}
+
 static int
 set_byte(cm_ctx_t *ctx)
 {
   cm_chunk_t *chunk = pick_chunk(ctx);
   if (chunk == NULL || chunk->len == 0)
     return 0;
-  chunk->data[cm_below(ctx->rng, chunk->len)] ^= (unsigned char)(1 + cm_below(ctx->rng, 255));
+  unsigned char *byte = &chunk->data[cm_below(ctx->rng, chunk->len)];
+  /* Text protocols (HTTP, SMTP, ...) are where comux is used most: in a
+   * printable chunk, three changes in four give a printable byte. */
+  if (printable(chunk) && cm_below(ctx->rng, 4) != 0) {
+    unsigned char value = (unsigned char)(' ' + cm_below(ctx->rng, 95));
+    *byte = value != *byte ? value : (unsigned char)(value == '~' ? ' ' : value + 1);
+  } else
+    *byte ^= (unsigned char)(1 + cm_below(ctx->rng, 255));
   return 1;
 }
 
@@ -226,7 +243,7 @@ splice(cm_ctx_t *ctx)
 
 const cm_mutation_t cm_data_mutations[] = {
     {"flip", flip_bit, 6},
-    {"byte", set_byte, 5},
+    {"byte", set_byte, 10},
     {"arith", arith_byte, 4},
     {"interesting", interesting, 4},
     {"insert", insert_bytes, 4},

@@ -317,8 +317,11 @@ comux_serve_forks(void)
       serve_afl_forks();
     if (getpid() != before)
       become_child(&server_mask);
-    else
+    else {
+      /* No afl-fuzz: this process replays its one input itself. */
+      fork_mode = COMUX_FORK_NONE;
       sigprocmask(SIG_SETMASK, &server_mask, NULL);
+    }
     take_afl_input();
     return;
   }
