@@ -1,17 +1,24 @@
 /**
- * bench/comux: replays per second of one multi-connection comux file, one
- * fresh server process per replay, on the echo fixture and on nginx.
- * Run with `npm run bench:comux` (add `--json` for machines).
+ * bench/comux: replays per second of multi-connection comux files on the echo
+ * fixture, nginx and lighttpd in three modes, one run: a fresh server process
+ * per input, fork mode (the server started once, a fork per input), and
+ * afl-fuzz executions per second with and without the fork server at the
+ * first accept. Run with `npm run bench:comux` (`--json` for machines,
+ * `--no-afl` without the afl-fuzz rows).
  */
 import {execFileSync} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {comux} from '../../src/ts/comux/builder.js';
+import {startComuxForkServer} from '../../src/ts/comux/fork-server.js';
 import {runComux} from '../../src/ts/comux/replay.js';
-import {echoServerPath, freePort, nginxCommand, webRoot} from '../../test/helpers/servers.js';
+import {echoServerPath, freePort, lighttpdCommand, nginxCommand, webRoot} from '../../test/helpers/servers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const replays = Number(process.env['BENCH_REPLAYS'] ?? 40);
+const aflSeconds = Number(process.env['BENCH_AFL_SECONDS'] ?? 15);
 const json = process.argv.includes('--json');
 
 execFileSync('make', ['-s', '-C', path.join(root, 'test/fixtures'), '-j2'], {stdio: 'inherit'});
@@ -24,6 +31,12 @@ const echoInput = comux()
 	.conn(1, 'bye\n')
 	.bytes();
 
+const keepAliveInput = comux()
+	.conn(0, 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n', {awaitResponse: true, noShutdown: true})
+	.conn(0, 'GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n', {awaitResponse: true, noShutdown: true})
+	.conn(1, 'GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n', {awaitResponse: true, noShutdown: true})
+	.bytes();
+
 const httpInput = comux()
 	.conn(0, 'GET /hello.txt HTTP/1.0\r\n\r\n', {awaitResponse: true})
 	.conn(1, 'GET /index.html HTTP/1.0\r\n\r\n', {awaitResponse: true})
@@ -33,9 +46,16 @@ const httpInput = comux()
 /** HTTP replies differ only in their Date header from one second to the next. */
 const comparable = (output: Buffer) => output.toString('latin1').replaceAll(/^Date: .*$/gm, 'Date:');
 
-type Result = {target: string; replays: number; perSecond: number; msPerReplay: number; outputBytes: number};
+type Result = {target: string; mode: string; runs: number; perSecond: number; msPerRun: number; outputBytes: number};
 
-async function measure(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<Result> {
+function check(target: string, index: number, status: number | null, output: Buffer, first: Buffer): void {
+	if (status !== 0 || comparable(output) !== comparable(first)) {
+		throw new Error(`bench:comux: ${target}: replay ${index} differs from the first (status ${status})`);
+	}
+}
+
+/** Process per input: what `pdi comux replay` and a fuzzer without a fork server pay. */
+async function perProcess(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<Result> {
 	const first = await runComux(server, input, {env, exitImmediate: true});
 	if (first.status !== 0 || first.stdout.length === 0) {
 		throw new Error(`bench:comux: ${target}: the replay failed (status ${first.status}): ${first.stderr}`);
@@ -44,28 +64,97 @@ async function measure(target: string, server: string[], input: Uint8Array, env:
 	const started = performance.now();
 	for (let index = 0; index < replays; index++) {
 		const result = await runComux(server, input, {env, exitImmediate: true});
-		if (result.status !== 0 || comparable(result.stdout) !== comparable(first.stdout)) {
-			throw new Error(`bench:comux: ${target}: replay ${index} differs from the first (status ${result.status})`);
-		}
+		check(target, index, result.status, result.stdout, first.stdout);
 	}
 
 	const seconds = (performance.now() - started) / 1000;
-	return {target, replays, perSecond: replays / seconds, msPerReplay: (seconds * 1000) / replays, outputBytes: first.stdout.length};
+	return {target, mode: 'process', runs: replays, perSecond: replays / seconds, msPerRun: (seconds * 1000) / replays, outputBytes: first.stdout.length};
 }
 
-const nginx = nginxCommand(webRoot(), await freePort());
-const results = [
-	await measure('echo (epoll)', [echoServerPath, 'epoll', '0'], echoInput, {...process.env, ECHO_QUIET: '1'}),
-	await measure('nginx', [nginx.command, ...nginx.args], httpInput, process.env),
-];
+/** Fork mode: the server starts once, each input is a fork of it (`replay --fork`). */
+async function forked(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<Result> {
+	const forks = startComuxForkServer(server, {env, exitImmediate: true});
+	try {
+		const first = await forks.replay(input);
+		const runs = replays * 5;
+		const started = performance.now();
+		for (let index = 0; index < runs; index++) {
+			const result = await forks.replay(input);
+			check(target, index, result.status, result.stdout, first.stdout);
+		}
 
+		const seconds = (performance.now() - started) / 1000;
+		return {target, mode: 'fork', runs, perSecond: runs / seconds, msPerRun: (seconds * 1000) / runs, outputBytes: first.stdout.length};
+	} finally {
+		await forks.close();
+	}
+}
+
+/** afl-fuzz for `aflSeconds` with `pdi comux config --afl`, with or without the fork server at the first accept. */
+function aflRun(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv, forkServer: boolean, instrumented: boolean): Result {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-bench-afl-'));
+	try {
+		mkdirSync(path.join(directory, 'seeds'));
+		writeFileSync(path.join(directory, 'seeds/input.comux'), input);
+		const printed = execFileSync(process.execPath, [path.join(root, 'dist/ts/cli/main.js'), 'comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], {encoding: 'utf8'});
+		const variables = Object.fromEntries([...printed.matchAll(/^export (\w+)='([^']*)'$/gm)].map(match => [match[1]!, match[2]!]));
+		const mode = forkServer ? {AFL_DUMB_FORKSRV: instrumented ? undefined : '1'} : {AFL_NO_FORKSRV: '1', PDI_COMUX_FORK: undefined, AFL_DEFER_FORKSRV: undefined};
+		const environment = {...env, ...variables, ...mode, AFL_NO_UI: '1', AFL_SKIP_CPUFREQ: '1', AFL_NO_AFFINITY: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1'};
+		execFileSync('afl-fuzz', [...instrumented ? [] : ['-n'], '-V', String(aflSeconds), '-t', '2000', '-i', path.join(directory, 'seeds'), '-o', path.join(directory, 'out'), '--', ...server], {
+			env: Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined)),
+			stdio: 'ignore',
+		});
+		const results = instrumented ? path.join(directory, 'out/default') : path.join(directory, 'out');
+		const plot = readFileSync(path.join(results, 'plot_data'), 'utf8').trim().split('\n').at(-1)!.split(/,\s*/);
+		const [seconds, runs] = [Number(plot[0]), Number(plot[11])];
+		return {target, mode: `afl ${forkServer ? 'fork at accept' : 'no fork server'}${instrumented ? ' (afl-cc)' : ' (-n)'}`, runs, perSecond: runs / seconds, msPerRun: (seconds * 1000) / runs, outputBytes: 0};
+	} finally {
+		rmSync(directory, {recursive: true, force: true});
+	}
+}
+
+const echoEnv = {...process.env, ECHO_QUIET: '1'};
+const echoServer = [echoServerPath, 'epoll', '0'];
+const nginx = nginxCommand(webRoot(), await freePort());
+const lighttpd = lighttpdCommand(webRoot(), await freePort());
+const targets: Array<[string, string[], Uint8Array, NodeJS.ProcessEnv]> = [
+	['echo (epoll)', echoServer, echoInput, echoEnv],
+	['nginx', [nginx.command, ...nginx.args], httpInput, process.env],
+	['nginx keep-alive', [nginx.command, ...nginx.args], keepAliveInput, process.env],
+	['lighttpd', [lighttpd.command, ...lighttpd.args], httpInput, process.env],
+];
+const results: Result[] = [];
+for (const [target, server, input, env] of targets) {
+	results.push(await perProcess(target, server, input, env), await forked(target, server, input, env));
+}
+
+if (!process.argv.includes('--no-afl')) {
+	const aflEcho = path.join(tmpdir(), `pdi-bench-echo-afl-${process.pid}`);
+	execFileSync('afl-clang-fast', ['-O1', '-o', aflEcho, path.join(root, 'test/fixtures/echo/echoserver.c')], {env: {...process.env, AFL_QUIET: '1'}, stdio: 'ignore'});
+	try {
+		for (const forkServer of [true, false]) {
+			results.push(aflRun('echo (afl-cc)', [aflEcho, 'epoll', '0'], echoInput, echoEnv, forkServer, true));
+		}
+	} finally {
+		rmSync(aflEcho, {force: true});
+	}
+
+	for (const [target, server, input, env] of targets.filter(([name]) => name !== 'nginx keep-alive')) {
+		for (const forkServer of [true, false]) {
+			results.push(aflRun(target, server, input, env, forkServer, false));
+		}
+	}
+}
+
+rmSync(nginx.directory, {recursive: true, force: true});
+rmSync(lighttpd.directory, {recursive: true, force: true});
 if (json) {
-	process.stdout.write(JSON.stringify({replays, results}, null, 2) + '\n');
+	process.stdout.write(JSON.stringify({replays, aflSeconds, results}, null, 2) + '\n');
 } else {
-	process.stdout.write(`comux replay benchmark (${replays} replays each, a fresh server process per replay, PDI_COMUX_EXIT_IMMEDIATE)\n`);
-	process.stdout.write('target          replays/s   ms/replay   output bytes\n');
+	process.stdout.write(`comux benchmark: ${replays} replays per process row, ${replays * 5} per fork row, afl-fuzz for ${aflSeconds} s per afl row (PDI_COMUX_EXIT_IMMEDIATE)\n`);
+	process.stdout.write('target             mode                             runs/s   ms/run    runs   output bytes\n');
 	for (const result of results) {
-		process.stdout.write(`${result.target.padEnd(14)}  ${result.perSecond.toFixed(1).padStart(9)}   ${result.msPerReplay.toFixed(1).padStart(9)}   ${String(result.outputBytes).padStart(12)}\n`);
+		process.stdout.write(`${result.target.padEnd(17)}  ${result.mode.padEnd(31)}  ${result.perSecond.toFixed(1).padStart(7)}  ${result.msPerRun.toFixed(2).padStart(7)}  ${String(result.runs).padStart(6)}  ${String(result.outputBytes).padStart(13)}\n`);
 	}
 }
 

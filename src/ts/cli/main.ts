@@ -89,6 +89,7 @@ export function createCli(): Command {
 				`preload   ${paths.preload}`,
 				`include   ${paths.include}`,
 				`native    ${paths.nativeDirectory}`,
+				`mutator   ${paths.comuxMutator}`,
 				...Object.entries(paths.backends).map(([name, file]) => `backend   ${name.padEnd(12)} ${file}`),
 			];
 			process.stdout.write(lines.join('\n') + '\n');

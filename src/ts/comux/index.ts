@@ -30,3 +30,4 @@ export {
 	type ComuxDescription,
 } from './builder.js';
 export {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, comuxFunctions, runComux, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+export {startComuxForkServer, type ComuxForkServer} from './fork-server.js';

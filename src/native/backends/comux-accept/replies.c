@@ -1,15 +1,16 @@
 /*
- * When a reply is over, without a timer (docs/comux.md "When a reply
- * ends"). The controller sees its own client socket; the backend, inside
- * the server, also sees the server's side of that connection: the accept
+ * When a reply is over, without a timer (docs/comux.md "The backend", step
+ * 4). The controller sees its own client socket; the backend, inside the
+ * server, also sees the server's side of that connection: the accept
  * wrappers note each accepted socket's peer port once the replay has
  * started. A reply is over when the server has read everything sent on the
  * connection (FIONREAD on its socket is 0), has nothing left to send on it
- * (SIOCOUTQ is 0), nothing waits to be read on the client side, and the
- * server process is at rest: every thread asleep and no child process
- * (a CGI or a forked handler may still write). When the server's side is
- * not in this process (a forking server handed it to a child, another
- * worker accepted it) the idle timer decides, as before.
+ * (SIOCOUTQNSD is 0; bytes sent but not yet acknowledged do not count, as
+ * the client may delay its ACK by 40 ms), nothing waits to be read on the
+ * client side, and the server process is at rest: every thread asleep and
+ * no child process (a CGI or a forked handler may still write). When the
+ * server's side is not in this process (a forking server handed it to a
+ * child, another worker accepted it) the idle timer decides, as before.
  */
 #define _GNU_SOURCE
 #include <linux/sockios.h>
@@ -89,7 +90,7 @@ static int
 connection_empty(int server_fd, int client_fd)
 {
   int unread = -1, unsent = -1, waiting = -1;
-  return ioctl(server_fd, FIONREAD, &unread) == 0 && ioctl(server_fd, SIOCOUTQ, &unsent) == 0 &&
+  return ioctl(server_fd, FIONREAD, &unread) == 0 && ioctl(server_fd, SIOCOUTQNSD, &unsent) == 0 &&
          ioctl(client_fd, FIONREAD, &waiting) == 0 && unread == 0 && unsent == 0 && waiting == 0;
 }
 
