@@ -118,9 +118,24 @@ function registerRunCommand(comux: Command): void {
 		});
 }
 
+/** The bytes of a comux FILE, or of stdin for `-`; a missing or unreadable file is a PdiError naming it. */
+function readInput(file: string): Buffer {
+	if (file === '-') {
+		return readFileSync(0);
+	}
+
+	const fd = openComuxFile(file);
+	try {
+		return readFileSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
 /** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
 async function runForked(file: string, server: string[], options: RunComuxOptions): Promise<void> {
-	const input = file === '-' ? readFileSync(0) : file;
+	// Read first: a missing file is one line before any server starts.
+	const input = readInput(file);
 	stopReplaysOnSignals();
 	const forks = startComuxForkServer(server, options);
 	try {

@@ -200,7 +200,7 @@ collect_reply(int fd, uint32_t chunk)
 }
 
 static int
-open_connection(uint32_t conn)
+open_connection(uint32_t conn, int *slot)
 {
   struct sockaddr_storage address;
   socklen_t length;
@@ -217,12 +217,16 @@ open_connection(uint32_t conn)
   int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     say(message_fd, "connection %u: socket: %s", conn, strerror(errno));
-    return -1;
+    return *slot = -1;
   }
+  /* Known before the server can accept it: a child it forks for this
+   * connection closes it (close_clients_in_child). */
+  __atomic_store_n(slot, fd, __ATOMIC_RELEASE);
   while (connect(fd, (struct sockaddr *)&address, length) != 0) {
     if (errno == EINTR)
       continue;
     say(message_fd, "connection %u: connect: %s", conn, strerror(errno));
+    __atomic_store_n(slot, -1, __ATOMIC_RELEASE);
     close(fd);
     return -1;
   }
@@ -281,7 +285,7 @@ controller(void *unused)
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
     uint32_t conn = chunk->conn;
     if (fds[conn] == -2)
-      fds[conn] = open_connection(conn);
+      open_connection(conn, &fds[conn]);
     int fd = fds[conn];
     if (fd < 0)
       continue;
