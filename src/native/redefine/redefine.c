@@ -56,31 +56,10 @@ pdi_redefine_symbol_patches(const pdi_redefine_target_t *target, uintptr_t wrapp
   return count;
 }
 
-typedef struct slot_walk {
-  const pdi_objects_t *set;
-  const pdi_redefine_target_t *target;
-  const char *name;
-  pdi_redefine_sink sink;
-  void *context;
-} slot_walk_t;
-
-static int
-visit(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
-{
-  const slot_walk_t *walk = context;
-  if (slot->kind == PDI_SLOT_COPY || strcmp(slot->symbol, walk->name) != 0)
-    return 0;
-  if (slot->version != NULL && walk->target->version != NULL && strcmp(slot->version, walk->target->version) != 0)
-    return 0;
-  pdi_binding_t binding;
-  pdi_slot_binding(walk->set, object, slot, &binding);
-  return walk->sink(walk->context, object, slot, &binding);
-}
-
 int
-pdi_redefine_each_slot(const pdi_objects_t *set, const pdi_object_t *object, const pdi_redefine_target_t *target,
-                       const char *name, pdi_redefine_sink sink, void *context)
+pdi_redefine_slot_matches(const pdi_redefine_target_t *target, const char *name, const pdi_slot_t *slot)
 {
-  slot_walk_t walk = {set, target, name, sink, context};
-  return pdi_object_each_slot(object, visit, &walk);
+  if (slot->kind == PDI_SLOT_COPY || strcmp(slot->symbol, name) != 0)
+    return 0;
+  return slot->version == NULL || target->version == NULL || strcmp(slot->version, target->version) == 0;
 }

@@ -26,13 +26,9 @@ PDI_HIDDEN int pdi_redefine_find(const pdi_objects_t *set, const char *pattern, 
 PDI_HIDDEN size_t pdi_redefine_symbol_patches(const pdi_redefine_target_t *target, uintptr_t wrapper,
                                               pdi_patch_t out[2]);
 
-typedef int (*pdi_redefine_sink)(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
-                                 const pdi_binding_t *binding);
-
-/* Visits the slots of `object` that refer to the target's name (and a
- * compatible version), bound or lazy, with what they hold now. */
-PDI_HIDDEN int pdi_redefine_each_slot(const pdi_objects_t *set, const pdi_object_t *object,
-                                      const pdi_redefine_target_t *target, const char *name, pdi_redefine_sink sink,
-                                      void *context);
+/* Whether `slot` refers to `name` with a version compatible with the
+ * target's (copy relocations never do): a slot a redefine moves. The session
+ * finds these in one walk of each object's relocations for all its rules. */
+PDI_HIDDEN int pdi_redefine_slot_matches(const pdi_redefine_target_t *target, const char *name, const pdi_slot_t *slot);
 
 #endif

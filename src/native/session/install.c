@@ -90,8 +90,61 @@ redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   return 0;
 }
 
+/* The slots of the reachable objects that name some redefine rule's
+ * function, found in one walk of their relocations for all the rules (a
+ * walk per rule cost comux-accept's ten rules ten walks at every start). */
+typedef struct redefine_slot_entry {
+  const pdi_object_t *object;
+  pdi_slot_t slot;
+} redefine_slot_entry_t;
+
+typedef struct named_slots {
+  pdi_session_t *session;
+  pdi_arena_t arena;
+  pdi_array_t entries;
+  int failed;
+} named_slots_t;
+
 static int
-plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, unsigned limit)
+note_named_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  named_slots_t *found = context;
+  const pdi_session_t *session = found->session;
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    const active_rule_t *active = &session->rules[r];
+    if (active->skipped || active->rule->kind != PDI_RULE_REDEFINE || slot->kind == PDI_SLOT_COPY ||
+        strcmp(slot->symbol, active->name) != 0)
+      continue;
+    redefine_slot_entry_t *entry = pdi_array_push(&found->arena, &found->entries, sizeof *entry);
+    if (entry == NULL) {
+      found->failed = 1;
+      return 1;
+    }
+    entry->object = object;
+    entry->slot = *slot;
+    return 0;
+  }
+  return 0;
+}
+
+static int
+find_named_slots(pdi_session_t *session, const pdi_objects_t *set, unsigned limit, named_slots_t *found)
+{
+  memset(found, 0, sizeof *found);
+  found->session = session;
+  for (unsigned i = 0; i < limit && !found->failed; i++)
+    if (!(set->items[i].flags & PDI_OBJECT_VDSO))
+      pdi_object_each_slot(&set->items[i], note_named_slot, found);
+  if (found->failed) {
+    pdi_arena_release(&found->arena);
+    pdi_set_error("out of memory while installing");
+    return -1;
+  }
+  return 0;
+}
+
+static int
+plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const named_slots_t *named)
 {
   active_rule_t *active = &session->rules[rule_index];
   if (!active->has_target) {
@@ -108,12 +161,15 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
       if (pdi_claim(session, rule_index, active->target.definer, &symbol[i]) != 0)
         return -1;
   }
-  for (unsigned i = 0; i < limit; i++) {
-    const pdi_object_t *object = &set->items[i];
-    if (object->flags & PDI_OBJECT_VDSO)
+  const redefine_slot_entry_t *entries = named->entries.items;
+  for (size_t i = 0; i < named->entries.count; i++) {
+    const redefine_slot_entry_t *entry = &entries[i];
+    if (!pdi_redefine_slot_matches(&active->target, active->name, &entry->slot))
       continue;
-    install_context_t install = {session, rule_index, object, 0};
-    pdi_redefine_each_slot(set, object, &active->target, active->name, redefine_slot, &install);
+    pdi_binding_t binding;
+    pdi_slot_binding(set, entry->object, &entry->slot, &binding);
+    install_context_t install = {session, rule_index, entry->object, 0};
+    redefine_slot(&install, entry->object, &entry->slot, &binding);
     if (install.failed)
       return -1;
   }
@@ -279,7 +335,11 @@ static int
 plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kind)
 {
   unsigned limit = reachable_objects(session, set);
-  for (unsigned r = 0; r < session->config.rule_count; r++) {
+  named_slots_t named;
+  if (kind == PDI_RULE_REDEFINE && find_named_slots(session, set, limit, &named) != 0)
+    return -1;
+  int result = 0;
+  for (unsigned r = 0; r < session->config.rule_count && result == 0; r++) {
     active_rule_t *active = &session->rules[r];
     if (active->skipped || active->rule->kind != kind)
       continue;
@@ -287,20 +347,24 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
     unsigned slots_before = active->slots;
     unsigned shared_before = active->shared;
     int had_target = active->has_target;
-    int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, limit)
+    int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, &named)
                                            : plan_on_objects(session, set, r, limit);
     if (failed) {
       pdi_claims_truncate(session, rule_start);
       active->slots = slots_before;
       active->shared = shared_before;
       active->has_target = had_target;
-      if (session->config.options.on_error != PDI_ON_ERROR_WARN)
-        return -1;
+      if (session->config.options.on_error != PDI_ON_ERROR_WARN) {
+        result = -1;
+        continue;
+      }
       pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
       active->skipped = 1;
     }
   }
-  return 0;
+  if (kind == PDI_RULE_REDEFINE)
+    pdi_arena_release(&named.arena);
+  return result;
 }
 
 static int

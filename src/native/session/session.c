@@ -284,6 +284,27 @@ sweep_redefined_slot(void *context, const pdi_object_t *object, const pdi_slot_t
   return 0;
 }
 
+typedef struct sweep_walk {
+  pdi_session_t *session;
+  const pdi_objects_t *set;
+} sweep_walk_t;
+
+static int
+sweep_slot_of_any_rule(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  const sweep_walk_t *walk = context;
+  for (unsigned r = 0; r < walk->session->config.rule_count; r++) {
+    const active_rule_t *active = &walk->session->rules[r];
+    if (!active->has_target || !pdi_redefine_slot_matches(&active->target, active->name, slot))
+      continue;
+    pdi_binding_t binding;
+    pdi_slot_binding(walk->set, object, slot, &binding);
+    install_context_t sweep = {walk->session, r, object, 0};
+    sweep_redefined_slot(&sweep, object, slot, &binding);
+  }
+  return 0;
+}
+
 /* Whether a rule puts callback stubs in slots (callback and act rules). */
 static int
 has_stubs(const pdi_rule_t *rule)
@@ -312,16 +333,14 @@ restore_slots(pdi_session_t *session, int stubs_passed)
     return;
   /* Bindings made after a redefine (lazy calls, objects loaded later)
    * went through the patched symbol table to the wrapper: they are not in
-   * the claims, so they are found again and sent back too. */
-  for (unsigned r = 0; r < session->config.rule_count; r++) {
-    if (!session->rules[r].has_target)
-      continue;
-    for (unsigned i = 0; i < set.count; i++) {
-      install_context_t sweep = {session, r, &set.items[i], 0};
-      pdi_redefine_each_slot(&set, &set.items[i], &session->rules[r].target, session->rules[r].name,
-                             sweep_redefined_slot, &sweep);
-    }
-  }
+   * the claims, so they are found again and sent back too, in one walk of
+   * each object's relocations for all the rules. */
+  int any_target = 0;
+  for (unsigned r = 0; r < session->config.rule_count; r++)
+    any_target |= session->rules[r].has_target;
+  sweep_walk_t walk = {session, &set};
+  for (unsigned i = 0; any_target && i < set.count; i++)
+    pdi_object_each_slot(&set.items[i], sweep_slot_of_any_rule, &walk);
   size_t claimed = claimed_count(session);
   pdi_patch_t *batch = pdi_arena_alloc(&session->arena, claimed * sizeof *batch);
   size_t count = 0;
