@@ -71,12 +71,14 @@ comux_fork_setup(void)
   return 0;
 }
 
+/* Reads (writing = 0) or writes all of `length` bytes: 0, or -1 on an
+ * error or the end of the channel. */
 static int
-read_exactly(int fd, void *buffer, size_t length)
+transfer_exactly(int fd, void *buffer, size_t length, int writing)
 {
   unsigned char *bytes = buffer;
   while (length > 0) {
-    ssize_t n = read(fd, bytes, length);
+    ssize_t n = writing ? write(fd, bytes, length) : read(fd, bytes, length);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
@@ -88,19 +90,15 @@ read_exactly(int fd, void *buffer, size_t length)
 }
 
 static int
+read_exactly(int fd, void *buffer, size_t length)
+{
+  return transfer_exactly(fd, buffer, length, 0);
+}
+
+static int
 write_exactly(int fd, const void *buffer, size_t length)
 {
-  const unsigned char *bytes = buffer;
-  while (length > 0) {
-    ssize_t n = write(fd, bytes, length);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    bytes += n;
-    length -= (size_t)n;
-  }
-  return 0;
+  return transfer_exactly(fd, (void *)buffer, length, 1);
 }
 
 static uint32_t

@@ -60,11 +60,10 @@ comux_listen(int fd, int backlog)
   return result;
 }
 
-EXPORT int
-comux_accept(int fd, struct sockaddr *address, socklen_t *length)
+/* An accepted connection, noted for the end of replies (replies.c). */
+static int
+noted(int accepted)
 {
-  comux_server_waits();
-  int accepted = ORIGINAL(comux_accept, accept)(fd, address, length);
   if (accepted >= 0) {
     int saved = errno;
     comux_note_accepted(accepted);
@@ -74,16 +73,17 @@ comux_accept(int fd, struct sockaddr *address, socklen_t *length)
 }
 
 EXPORT int
+comux_accept(int fd, struct sockaddr *address, socklen_t *length)
+{
+  comux_server_waits();
+  return noted(ORIGINAL(comux_accept, accept)(fd, address, length));
+}
+
+EXPORT int
 comux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
 {
   comux_server_waits();
-  int accepted = ORIGINAL(comux_accept4, accept4)(fd, address, length, flags);
-  if (accepted >= 0) {
-    int saved = errno;
-    comux_note_accepted(accepted);
-    errno = saved;
-  }
-  return accepted;
+  return noted(ORIGINAL(comux_accept4, accept4)(fd, address, length, flags));
 }
 
 EXPORT int
