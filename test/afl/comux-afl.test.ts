@@ -55,7 +55,7 @@ async function fuzz(name: string, variables: Record<string, string>, aflArgs: st
 	return {code, output, stats, crashes};
 }
 
-test.serial('afl-fuzz with pdi comux config --afl finds a crash that needs two open connections in an afl-clang-fast server within 5 minutes (-V 300), and pdi comux run reproduces it', async t => {
+test.serial('afl-fuzz with pdi comux config --afl finds a crash that needs a second connection in an afl-clang-fast server within 5 minutes (-V 300), and pdi comux run reproduces it', async t => {
 	const server = path.join(scratch, 'echoserver-afl');
 	execFileSync('afl-clang-fast', ['-O1', '-DECHO_PLANTED_BUG', '-o', server, path.join(root, 'test/fixtures/echo/echoserver.c')], {env: {...process.env, AFL_QUIET: '1'}, stdio: ['ignore', 'ignore', 'pipe']});
 	const variables = await aflEnvironment(path.join(scratch, 'comux.cfg'));
