@@ -3,7 +3,7 @@ import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import {compileConfig} from '../config/index.js';
-import {comuxConfig, openComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
+import {comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {startComuxForkServer} from '../comux/fork-server.js';
 import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
@@ -118,24 +118,10 @@ function registerRunCommand(comux: Command): void {
 		});
 }
 
-/** The bytes of a comux FILE, or of stdin for `-`; a missing or unreadable file is a PdiError naming it. */
-function readInput(file: string): Buffer {
-	if (file === '-') {
-		return readFileSync(0);
-	}
-
-	const fd = openComuxFile(file);
-	try {
-		return readFileSync(fd);
-	} finally {
-		closeSync(fd);
-	}
-}
-
 /** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
 async function runForked(file: string, server: string[], options: RunComuxOptions): Promise<void> {
 	// Read first: a missing file is one line before any server starts.
-	const input = readInput(file);
+	const input = file === '-' ? readFileSync(0) : readComuxFile(file);
 	stopReplaysOnSignals();
 	const forks = startComuxForkServer(server, options);
 	try {

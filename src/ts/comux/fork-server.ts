@@ -1,13 +1,10 @@
-import {closeSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {constants, tmpdir} from 'node:os';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
 import type {LaunchExit} from '../launch/launch.js';
-import {exitStatus} from '../launch/signals.js';
-import {isHang, isNotServing, openComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import {comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 
-/** The descriptor of the control channel in the server (`PDI_COMUX_CONTROL`). */
-const controlFd = 3;
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
 
@@ -40,19 +37,6 @@ function requestOf(input: Uint8Array, limitMs: number, outputFile: string, error
 	header.writeUInt32LE(outputPath.length, 8);
 	header.writeUInt32LE(errorPath.length, 12);
 	return Buffer.concat([header, outputPath, errorPath, input]);
-}
-
-function inputBytes(input: Uint8Array | string): Uint8Array {
-	if (typeof input !== 'string') {
-		return input;
-	}
-
-	const fd = openComuxFile(input);
-	try {
-		return readFileSync(fd);
-	} finally {
-		closeSync(fd);
-	}
 }
 
 type ProcessEnd = {code: number | null; signal: NodeJS.Signals | null};
@@ -89,7 +73,7 @@ class ForkServer implements ComuxForkServer {
 		}
 
 		const {child} = this.run;
-		this.control = child.stdio[controlFd] as Readable & Writable;
+		this.control = child.stdio[comuxControlFd] as Readable & Writable;
 		child.stdout?.on('data', (chunk: Buffer) => this.stdout.push(chunk));
 		child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
 		this.closed = new Promise<void>(resolve => {
@@ -110,7 +94,7 @@ class ForkServer implements ComuxForkServer {
 	}
 
 	async replay(input: Uint8Array | string): Promise<ComuxRunResult> {
-		const bytes = inputBytes(input);
+		const bytes = typeof input === 'string' ? readComuxFile(input) : input;
 		return new Promise<ComuxRunResult>(resolve => {
 			const pending = {request: requestOf(bytes, this.limitMs, this.outputFile, this.errorFile), started: performance.now(), resolve};
 			if (this.end) {
@@ -172,17 +156,9 @@ class ForkServer implements ComuxForkServer {
 		const code = exited ? (status >> 8) & 0xff : null;
 		const signal = exited ? null : signalNames.get(status & 0x7f) ?? null;
 		const errorText = this.prologue.stderr + readFileSync(this.errorFile, 'utf8');
-		pending.resolve({
-			stdout: Buffer.concat([this.prologue.stdout, readFileSync(this.outputFile)]),
-			stderr: errorText,
-			status: timedOut ? null : exitStatus(code, signal),
-			exitCode: code,
-			signal,
-			timedOut,
-			notServing: false,
-			hung: isHang(code, errorText),
-			durationMs: performance.now() - pending.started,
-		});
+		pending.resolve(comuxResult({
+			stdout: Buffer.concat([this.prologue.stdout, readFileSync(this.outputFile)]), stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started,
+		}));
 		this.sendNext();
 	}
 
@@ -197,17 +173,9 @@ class ForkServer implements ComuxForkServer {
 
 	private resolveWithEnd(pending: Pending, {code, signal}: ProcessEnd): void {
 		const errorText = Buffer.concat(this.stderr).toString('utf8');
-		pending.resolve({
-			stdout: Buffer.concat(this.stdout),
-			stderr: errorText,
-			status: this.stuck ? null : exitStatus(code, signal),
-			exitCode: code,
-			signal,
-			timedOut: this.stuck,
-			notServing: isNotServing(code, errorText),
-			hung: false,
-			durationMs: performance.now() - pending.started,
-		});
+		pending.resolve(comuxResult({
+			stdout: Buffer.concat(this.stdout), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started,
+		}));
 	}
 }
 

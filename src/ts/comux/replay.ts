@@ -1,5 +1,5 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
-import {closeSync, fstatSync, openSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import type {PdiConfig} from '../config/index.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
@@ -86,6 +86,25 @@ export type ComuxRunResult = {
 	durationMs: number;
 };
 
+/** The descriptor of fork mode's control channel in the server (`PDI_COMUX_CONTROL`). */
+export const comuxControlFd = 3;
+
+/** What a replay's end says: the status as a shell gives it, and whether the stderr reports a server that never served or hung. */
+export function comuxResult(end: {stdout: Buffer; stderr: string; code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; durationMs: number}): ComuxRunResult {
+	const {stdout, stderr, code, signal, timedOut, durationMs} = end;
+	return {
+		stdout,
+		stderr,
+		status: timedOut ? null : exitStatus(code, signal),
+		exitCode: code,
+		signal,
+		timedOut,
+		notServing: isNotServing(code, stderr),
+		hung: isHang(code, stderr),
+		durationMs,
+	};
+}
+
 /** The `PDI_COMUX_*` variables that carry `options` to the backend. */
 export function comuxVariables(options: RunComuxOptions): Record<string, string> {
 	const variables: Record<string, string> = {};
@@ -96,7 +115,7 @@ export function comuxVariables(options: RunComuxOptions): Record<string, string>
 		['PDI_COMUX_EXIT_IMMEDIATE', options.exitImmediate ? '1' : undefined],
 		['PDI_COMUX_LOG', options.log],
 		['PDI_COMUX_FORK', options.fork ? '1' : undefined],
-		['PDI_COMUX_CONTROL', options.fork ? '3' : undefined],
+		['PDI_COMUX_CONTROL', options.fork ? String(comuxControlFd) : undefined],
 	] as const) {
 		if (value !== undefined) {
 			variables[name] = String(value);
@@ -134,6 +153,16 @@ export function openComuxFile(file: string): number {
 	}
 
 	return fd;
+}
+
+/** The bytes of a comux file; a missing, unreadable or non-regular path is a {@link PdiError} naming it. */
+export function readComuxFile(file: string): Buffer {
+	const fd = openComuxFile(file);
+	try {
+		return readFileSync(fd);
+	} finally {
+		closeSync(fd);
+	}
 }
 
 /** A server started with the comux-accept backend. */
@@ -299,18 +328,9 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 		});
 		const {code, signal, timedOut} = await waitComux(run, options.timeout ?? 30_000);
 		await closed;
-		const errorText = Buffer.concat(stderr).toString('utf8');
-		return {
-			stdout: Buffer.concat(stdout),
-			stderr: errorText,
-			status: timedOut ? null : exitStatus(code, signal),
-			exitCode: code,
-			signal,
-			timedOut,
-			notServing: isNotServing(code, errorText),
-			hung: isHang(code, errorText),
-			durationMs: performance.now() - started,
-		};
+		return comuxResult({
+			stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), code, signal, timedOut, durationMs: performance.now() - started,
+		});
 	} finally {
 		if (inputFd !== undefined) {
 			closeSync(inputFd);

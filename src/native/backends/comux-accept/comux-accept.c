@@ -51,8 +51,6 @@
 #define EXPORT __attribute__((visibility("default")))
 
 static comux_doc_t doc;
-static unsigned char *input;
-static size_t input_length;
 int output_fd = -1;
 int message_fd = -1;
 int log_fd = -1;
@@ -417,19 +415,14 @@ comux_take_input(unsigned char *bytes, size_t length, char *error, size_t error_
 {
   comux_free(&doc);
   memset(&doc, 0, sizeof doc);
-  input = bytes;
-  input_length = length;
   if (comux_parse(bytes ? bytes : (const unsigned char *)"", length, &doc, error, error_size) != 0)
     return -1;
   raise_descriptor_limit();
   return 0;
 }
 
-/* The input of a one-process replay, from PDI_COMUX_INPUT or stdin, shared
- * with the programs the tree executes; an unreadable or invalid input ends
- * the process with status 3 before the server runs. */
-static void
-read_input_at_start(void)
+void
+comux_read_input(int share)
 {
   const char *path = getenv("PDI_COMUX_INPUT");
   int fd = STDIN_FILENO;
@@ -449,7 +442,7 @@ read_input_at_start(void)
     say(message_fd, "cannot read the input: %s", strerror(errno));
     _exit(3);
   }
-  unsigned char *copy = comux_share(bytes ? bytes : (const unsigned char *)"", length);
+  unsigned char *copy = share ? comux_share(bytes ? bytes : (const unsigned char *)"", length) : NULL;
   if (copy != NULL) {
     free(bytes);
     bytes = copy;
@@ -459,7 +452,7 @@ read_input_at_start(void)
     say(message_fd, "%s", error);
     _exit(3);
   }
-  LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, input_length);
+  LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, length);
 }
 
 int
@@ -504,7 +497,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     return 0;
   }
   if (fork_mode == COMUX_FORK_NONE)
-    read_input_at_start();
+    comux_read_input(1);
   else
     comux_share((const unsigned char *)"", 0);
   comux_start_guardian();

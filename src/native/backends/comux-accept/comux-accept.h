@@ -100,6 +100,12 @@ __attribute__((visibility("hidden"))) void comux_server_waits(void);
 __attribute__((visibility("hidden"))) int comux_take_input(unsigned char *bytes, size_t length, char *error,
                                                            size_t error_size);
 
+/* Reads the input to replay from PDI_COMUX_INPUT or stdin and takes it:
+ * once at start (share: the copy every process of the tree finds, across
+ * exec too), or in each child of AFL++'s fork server. An unreadable or
+ * invalid input ends the process with status 3, one line on stderr. */
+__attribute__((visibility("hidden"))) void comux_read_input(int share);
+
 /* Fork mode (forks.c), entered by the claimer at its first wait for a client:
  * serves inputs until the control channel or AFL++ closes (then ends the
  * process) and returns only in a child forked for one input, with that input

@@ -118,13 +118,20 @@ become_child(const sigset_t *server_mask)
   sigprocmask(SIG_SETMASK, server_mask, NULL);
 }
 
+/* A request's output or error file, emptied. */
+static int
+open_emptied(const char *path)
+{
+  return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+}
+
 /* Points the child's stdout and stderr, and the backend's copies of them,
  * at the request's files. */
 static void
 redirect_child(const char *output_path, const char *error_path)
 {
-  int output = open(output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  int error = open(error_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int output = open_emptied(output_path);
+  int error = open_emptied(error_path);
   if (output < 0 || error < 0)
     _exit(70);
   int logs_to_stderr = log_fd == message_fd;
@@ -172,10 +179,10 @@ wait_child(pid_t child, uint32_t limit_ms, int *timed_out)
 static int
 refuse_input(const char *output_path, const char *error_path, const char *message)
 {
-  int output = open(output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int output = open_emptied(output_path);
   if (output >= 0)
     close(output);
-  int fd = open(error_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = open_emptied(error_path);
   say(fd, "%s", message);
   if (fd >= 0)
     close(fd);
@@ -236,33 +243,8 @@ serve_request(const sigset_t *server_mask)
  * parent (nginx's worker is the master's child). */
 static void __attribute__((noreturn)) end_fork_server(void)
 {
-  if (tree != NULL) {
-    __atomic_store_n(&tree->exit_status, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
-  }
+  comux_record_status(0);
   _exit(0);
-}
-
-/* Reads this child's input after the fork, as AFL++ hands it over (stdin, a
- * file it rewinds before each run), or from PDI_COMUX_INPUT. */
-static void
-take_afl_input(void)
-{
-  const char *path = getenv("PDI_COMUX_INPUT");
-  int fd = path != NULL && *path != '\0' ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-  unsigned char *bytes = NULL;
-  size_t length = 0;
-  if (fd < 0 || comux_read_all(fd, &bytes, &length) != 0) {
-    say(message_fd, "cannot read the input: %s", strerror(errno));
-    _exit(3);
-  }
-  if (fd != STDIN_FILENO)
-    close(fd);
-  char message[256];
-  if (comux_take_input(bytes, length, message, sizeof message) != 0) {
-    say(message_fd, "%s", message);
-    _exit(3);
-  }
 }
 
 /* AFL++'s fork-server protocol, for a server without AFL++'s runtime:
@@ -320,7 +302,8 @@ comux_serve_forks(void)
       fork_mode = COMUX_FORK_NONE;
       sigprocmask(SIG_SETMASK, &server_mask, NULL);
     }
-    take_afl_input();
+    /* AFL++ hands each run's input over on stdin (a file it rewinds). */
+    comux_read_input(0);
     return;
   }
   LOG("fork server ready in process %d", (int)getpid());

@@ -69,29 +69,50 @@ process_state(pid_t pid, pid_t *parent)
   return stat_state(path, parent);
 }
 
+/* The state letter of one thread of this process. */
+static char
+task_state(long tid)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  return stat_state(path, NULL);
+}
+
+/* 1 when test holds for every thread of this process (it is told the
+ * caller's thread id too), 0 when it fails for one, -1 when /proc cannot be
+ * read. */
+static int
+every_task(int (*test)(long tid, long self))
+{
+  long self = (long)syscall(SYS_gettid);
+  DIR *tasks = opendir("/proc/self/task");
+  if (tasks == NULL)
+    return -1;
+  int all = 1;
+  for (struct dirent *task; all && (task = readdir(tasks)) != NULL;) {
+    long tid = strtol(task->d_name, NULL, 10);
+    if (tid > 0)
+      all = test(tid, self);
+  }
+  closedir(tasks);
+  return all;
+}
+
+static int
+not_running(long tid, long self)
+{
+  return tid == self || task_state(tid) != 'R';
+}
+
 int
 comux_server_busy(void)
 {
-  pid_t self = (pid_t)syscall(SYS_gettid);
   for (int sample = 0; sample < 2; sample++) {
     if (sample > 0) {
       struct timespec pause = {0, 20000000};
       nanosleep(&pause, NULL);
     }
-    DIR *tasks = opendir("/proc/self/task");
-    if (tasks == NULL)
-      return 0;
-    int running = 0;
-    for (struct dirent *task; !running && (task = readdir(tasks)) != NULL;) {
-      long tid = strtol(task->d_name, NULL, 10);
-      if (tid <= 0 || tid == self)
-        continue;
-      char path[64];
-      snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
-      running = stat_state(path, NULL) == 'R';
-    }
-    closedir(tasks);
-    if (!running)
+    if (every_task(not_running) != 0)
       return 0;
   }
   return 1;
@@ -110,28 +131,19 @@ empty_file(const char *path)
   return n == 0;
 }
 
+/* A thread at rest: asleep (the caller excepted), with no child process. */
+static int
+at_rest(long tid, long self)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
+  return empty_file(path) && (tid == self || task_state(tid) == 'S');
+}
+
 int
 comux_server_quiet(void)
 {
-  pid_t self = (pid_t)syscall(SYS_gettid);
-  DIR *tasks = opendir("/proc/self/task");
-  if (tasks == NULL)
-    return 0;
-  int quiet = 1;
-  for (struct dirent *task; quiet && (task = readdir(tasks)) != NULL;) {
-    long tid = strtol(task->d_name, NULL, 10);
-    if (tid <= 0)
-      continue;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
-    quiet = empty_file(path);
-    if (quiet && tid != self) {
-      snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
-      quiet = stat_state(path, NULL) == 'S';
-    }
-  }
-  closedir(tasks);
-  return quiet;
+  return every_task(at_rest) == 1;
 }
 
 static int
