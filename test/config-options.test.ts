@@ -4,7 +4,7 @@ import {configHeaderPath, renderConfigHeader} from '../scripts/config-header.js'
 import {ConfigError, configJsonSchema, mergeConfigs, normalizeConfig, parseTextDialect} from '../src/ts/config/index.js';
 import {optionLimits, optionMessages, optionNames, optionTable, type OptionName} from '../src/ts/config/options.js';
 import {defaultOptions} from '../src/ts/config/schema.js';
-import type {NativeResult} from '../src/ts/config/text-dialect.js';
+import type {NativeResult} from '../src/ts/config/native-model.js';
 import {nativeBinding} from '../src/ts/native/binding.js';
 
 function reason(run: () => unknown): string {

@@ -57,7 +57,7 @@ test('the preload core exports pdi_original for backends', t => {
 });
 
 test('the pdi bin is executable after a build, so npx pdi works in a checkout', t => {
-	t.true((statSync(path.join(root, 'dist/ts/cli/main.js')).mode & 0o111) !== 0);
+	t.true((statSync(path.join(root, 'dist/cli/pdi.js')).mode & 0o111) !== 0);
 });
 
 test('the comux-accept backend exports exactly its wrappers and entry points and needs only libc', t => {

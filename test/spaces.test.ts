@@ -19,7 +19,7 @@ cpSync(path.join(root, 'package.json'), path.join(packageCopy, 'package.json'));
 cpSync(path.join(root, 'dist'), path.join(packageCopy, 'dist'), {recursive: true});
 cpSync(pdiPaths().nativeDirectory, path.join(packageCopy, nativeRelative), {recursive: true});
 symlinkSync(path.join(root, 'node_modules'), path.join(packageCopy, 'node_modules'));
-const copiedCli = path.join(packageCopy, 'dist/ts/cli/main.js');
+const copiedCli = path.join(packageCopy, 'dist/cli/pdi.js');
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const rules = path.join(installed, 'rules.yaml');

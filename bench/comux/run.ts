@@ -96,7 +96,7 @@ function aflRun(target: string, server: string[], input: Uint8Array, env: NodeJS
 	try {
 		mkdirSync(path.join(directory, 'seeds'));
 		writeFileSync(path.join(directory, 'seeds/input.comux'), input);
-		const printed = execFileSync(process.execPath, [path.join(root, 'dist/ts/cli/main.js'), 'comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], {encoding: 'utf8'});
+		const printed = execFileSync(process.execPath, [path.join(root, 'dist/cli/pdi.js'), 'comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], {encoding: 'utf8'});
 		const variables = Object.fromEntries([...printed.matchAll(/^export (\w+)='([^']*)'$/gm)].map(match => [match[1]!, match[2]!]));
 		const mode = forkServer ? {AFL_DUMB_FORKSRV: instrumented ? undefined : '1'} : {AFL_NO_FORKSRV: '1', PDI_COMUX_FORK: undefined, AFL_DEFER_FORKSRV: undefined};
 		const environment = {...env, ...variables, ...mode, AFL_NO_UI: '1', AFL_SKIP_CPUFREQ: '1', AFL_NO_AFFINITY: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1'};

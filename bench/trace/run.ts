@@ -21,7 +21,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const out = path.join(here, 'out');
 /** The built CLI (`npm run build`), run with this Node. */
-const cli = path.join(root, 'dist/ts/cli/main.js');
+const cli = path.join(root, 'dist/cli/pdi.js');
 /** Debian's interpreter, not a pyenv shim that PATH may put first. */
 const python = '/usr/bin/python3';
 /** About 0.3 s untraced here: the start-up and the json module make about 88,000 library calls, the loop almost none. */

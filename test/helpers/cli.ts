@@ -3,11 +3,11 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const cliPath = path.join(root, 'dist/ts/cli/main.js');
+export const cliPath = path.join(root, 'dist/cli/pdi.js');
 
 export type CliResult = {code: number; stdout: string; stderr: string};
 
-/** Runs the built `pdi` CLI (dist/ts/cli/main.js) the way a user would. */
+/** Runs the built `pdi` CLI (dist/cli/pdi.js, the package's bin) the way a user would. */
 export async function pdi(args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number} = {}): Promise<CliResult> {
 	return new Promise(resolve => {
 		execFile(process.execPath, [cliPath, ...args], {

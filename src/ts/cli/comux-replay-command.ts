@@ -1,8 +1,7 @@
 import {closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
-import {compileConfig} from '../config/index.js';
+import {compileNormalizedConfig} from '../config/compile.js';
 import {comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {startComuxForkServer} from '../comux/fork-server.js';
 import {fileFailure, PdiError} from '../errors.js';
@@ -202,7 +201,8 @@ function comuxFiles(directory: string): string[] {
 /** Replays each file against a fresh server (or a child forked from one server), one after the other, with a progress bar on a terminal. */
 async function replayFiles(files: readonly string[], server: readonly string[], options: RunComuxOptions, progress: boolean): Promise<ReplayEntry[]> {
 	const showProgress = progress && process.stderr.isTTY && !process.env['CI'];
-	const bar = showProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
+	const cliProgress = showProgress ? (await import('cli-progress')).default : undefined;
+	const bar = cliProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
 	bar?.start(files.length, 0, {file: ''});
 	const report: ReplayEntry[] = [];
 	const forks = options.fork ? startComuxForkServer(server, options) : undefined;
@@ -277,7 +277,7 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.option('-o, --output <file>', 'write to FILE instead of stdout (with --afl: the config file, default ./pdi-comux.cfg)')
 		.option('--afl', 'write the config to a file and print `export NAME=VALUE` lines for afl-fuzz: AFL_PRELOAD, PDI_CONFIG, the fork server at the first accept and the comux mutator')
 		.action(options => {
-			const text = compileConfig(comuxConfig());
+			const text = compileNormalizedConfig(comuxConfig());
 			if (options.afl) {
 				const file = path.resolve(options.output ?? 'pdi-comux.cfg');
 				writeOutput(file, text);

@@ -1,6 +1,6 @@
 import {writeFileSync} from 'node:fs';
 import type {Command} from '@commander-js/extra-typings';
-import {compileConfig, configJsonSchema, formatPlace, loadConfig, verifyConfig, type ConfigPlace} from '../config/index.js';
+import {formatPlace, type ConfigPlace} from '../config/config-error.js';
 import {fileFailure} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 
@@ -22,6 +22,7 @@ export function registerConfigCommands(cli: Command): void {
 		.description('check FILE as `pdi run` would (syntax, options, backends and their wrappers, conflicts); print it normalized, as JSON')
 		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect')
 		.action(async file => {
+			const {loadConfig, verifyConfig} = await import('../config/index.js');
 			const normalized = await loadConfig(file);
 			const paths = pdiPaths();
 			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
@@ -41,6 +42,7 @@ export function registerConfigCommands(cli: Command): void {
 		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect')
 		.option('-o, --output <file>', 'write to FILE instead of stdout')
 		.action(async (file, options) => {
+			const {compileConfig, loadConfig} = await import('../config/index.js');
 			const text = compileConfig(await loadConfig(file));
 			if (options.output) {
 				try {
@@ -55,7 +57,8 @@ export function registerConfigCommands(cli: Command): void {
 
 	config.command('schema')
 		.description('print the JSON Schema of the JSON/YAML spelling')
-		.action(() => {
+		.action(async () => {
+			const {configJsonSchema} = await import('../config/index.js');
 			process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
 		});
 }

@@ -1,7 +1,8 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
 import {closeSync, fstatSync, openSync, readFileSync} from 'node:fs';
 import {constants} from 'node:os';
-import type {PdiConfig} from '../config/index.js';
+import {builtConfig} from '../config/built.js';
+import type {NormalizedConfig} from '../config/schema.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError} from '../errors.js';
@@ -34,11 +35,11 @@ export const comuxFunctions = ['listen', 'accept', 'accept4', 'epoll_ctl', 'epol
  * whichever library it calls them from. `pdi comux config` writes it compiled,
  * for `PDI_CONFIG` (AFL++: with `AFL_PRELOAD`).
  */
-export function comuxConfig(): PdiConfig {
-	return {
+export function comuxConfig(): NormalizedConfig {
+	return builtConfig({
 		backends: [{name: 'comux', library: 'comux-accept'}],
-		rules: comuxFunctions.map(name => ({redefine: {function: name, backend: 'comux', wrapper: `comux_${name}`}})),
-	};
+		rules: comuxFunctions.map(name => ({kind: 'redefine', object: '*', function: name, backend: 'comux', wrapper: `comux_${name}`})),
+	});
 }
 
 /** Options of {@link runComux}. */

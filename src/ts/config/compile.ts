@@ -1,14 +1,8 @@
+import {actTokens} from './act-tokens.js';
+import {defaultOptions} from './built.js';
 import type {Origin} from './config-error.js';
-import {normalizeConfig} from './load.js';
 import {optionNames, optionTable, optionValue} from './options.js';
-import {
-	defaultOptions,
-	isNormalizedConfig,
-	type NormalizedConfig,
-	type NormalizedRule,
-	type PdiConfig,
-} from './schema.js';
-import {actTokens} from './act-schema.js';
+import type {NormalizedConfig, NormalizedRule} from './schema.js';
 
 /**
  * A value as the text dialect reads it back: in double quotes (with `\"` and `\\`) when it is
@@ -58,19 +52,8 @@ function ruleLine(rule: NormalizedRule, object: string, backendField: (backend: 
 	return fields.map(field => quoteValue(field)).join(' ');
 }
 
-/**
- * Compiles a config to one self-contained file of the native text dialect, the file the core
- * reads from `PDI_CONFIG`: in `[global]` the options the config sets or that differ from their
- * defaults (the core has the same defaults), the `Warning` lines, the `backend` declarations, an
- * `object oN = PATTERN` alias per object pattern, and the rules in order (an `act` rule's conditions
- * and actions as `KEY=VALUE` tokens, its glob always in double quotes). Values are quoted where
- * the dialect needs it. Each statement that came from a user's file is preceded by
- * `#@origin FILE:LINE:COL` (an alias by its first rule's), so that the core reports problems at
- * the place the user wrote. A {@link PdiConfig} is normalized first (relative paths against the
- * current directory).
- */
-export function compileConfig(config: PdiConfig | NormalizedConfig): string {
-	const normalized = isNormalizedConfig(config) ? config : normalizeConfig(config);
+/** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */
+export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 	const backendNames = new Set(normalized.backends.map(backend => backend.name));
 	const aliases = new Map<string, string>();
 	let aliasCount = 0;

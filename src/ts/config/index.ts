@@ -14,7 +14,8 @@ export {
 	type RuleKind,
 } from './schema.js';
 export type {ActDo, ActRule, ActWhen} from './act-schema.js';
-export {loadConfig, mergeConfigs, normalizeConfig} from './load.js';
+export {compileConfig, loadConfig, mergeConfigs, normalizeConfig} from './load.js';
 export {parseTextDialect} from './text-dialect.js';
-export {compileConfig} from './compile.js';
+export {compileNormalizedConfig} from './compile.js';
+export {builtConfig} from './built.js';
 export {resolveBackendLibrary, verifyConfig, type ResolvedLibrary, type VerifyOptions, type VerifyResult} from './verify.js';

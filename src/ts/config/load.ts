@@ -1,99 +1,23 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml';
 import {fileSystemReason} from '../errors.js';
-import {ConfigError, formatPlace, type ConfigPlace, type Origin} from './config-error.js';
+import {ConfigError, formatPlace, type Origin} from './config-error.js';
 import {
 	checkConfig,
 	defaultOptions,
 	handlerNeedsOption,
 	jsonLabel,
 	jsonShow,
-	type ConfigSource,
 	type NormalizedBackend,
 	type NormalizedConfig,
 	type NormalizedRule,
 	type OptionName,
 	type PdiConfig,
 } from './schema.js';
-import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
+import {compileNormalizedConfig} from './compile.js';
+import {isNormalizedConfig} from './built.js';
 import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue} from './options.js';
 import {parseTextDialect} from './text-dialect.js';
-
-function yamlSource(document: Document, lineCounter: LineCounter, file: string): ConfigSource {
-	const place = (offset: number | undefined): ConfigPlace => {
-		if (offset === undefined) {
-			return {file};
-		}
-
-		const {line, col} = lineCounter.linePos(offset);
-		return {file, line, column: col};
-	};
-
-	return {
-		file,
-		directory: path.dirname(file),
-		locate(nodePath, key = false) {
-			let node: unknown = document.contents;
-			let found = place((node as Node | null)?.range?.[0] ?? 0);
-			for (const [index, segment] of nodePath.entries()) {
-				let next: unknown;
-				if (isMap(node)) {
-					const pair = node.items.find(item => isPair(item) && (isScalar(item.key) ? item.key.value : item.key) === segment);
-					if (!pair) {
-						break;
-					}
-
-					if ((key && index === nodePath.length - 1) || !pair.value) {
-						return place((pair.key as Node | null)?.range?.[0]);
-					}
-
-					next = pair.value;
-				} else if (isSeq(node) && typeof segment === 'number') {
-					next = node.items[segment];
-				}
-
-				const range = (next as Node | null | undefined)?.range;
-				if (!range) {
-					break;
-				}
-
-				node = next;
-				found = place(range[0]);
-			}
-
-			return found;
-		},
-		label: jsonLabel,
-		show: jsonShow,
-	};
-}
-
-/**
- * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
- * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
- */
-function parseStructured(text: string, file: string, json: boolean): NormalizedConfig {
-	if (json) {
-		const problem = findJsonSyntaxProblem(text);
-		if (problem) {
-			throw new ConfigError(`JSON syntax error: ${problem.reason}`, {file, ...lineAndColumn(text, problem.offset)});
-		}
-	}
-
-	const lineCounter = new LineCounter();
-	const document = parseDocument(text, {lineCounter, prettyErrors: false});
-
-	if (document.errors.length > 0) {
-		throw ConfigError.fromIssues(document.errors.map(error => {
-			const {line, col} = lineCounter.linePos(error.pos[0]);
-			const message = error.message.split('\n')[0] ?? error.code;
-			return {message: `syntax error: ${message.replace(/\s*at line \d+, column \d+:?$/, '')}`, file, line, column: col};
-		}));
-	}
-
-	return checkConfig(document.toJS() as unknown, yamlSource(document, lineCounter, file));
-}
 
 /**
  * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
@@ -115,6 +39,7 @@ export async function loadConfig(file: string): Promise<NormalizedConfig> {
 
 	const extension = path.extname(absolute).toLowerCase();
 	if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
+		const {parseStructured} = await import('./structured.js');
 		return parseStructured(text, absolute, extension === '.json');
 	}
 
@@ -226,4 +151,19 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 	}
 
 	return merged;
+}
+
+/**
+ * Compiles a config to one self-contained file of the native text dialect, the file the core
+ * reads from `PDI_CONFIG`: in `[global]` the options the config sets or that differ from their
+ * defaults (the core has the same defaults), the `Warning` lines, the `backend` declarations, an
+ * `object oN = PATTERN` alias per object pattern, and the rules in order (an `act` rule's conditions
+ * and actions as `KEY=VALUE` tokens, its glob always in double quotes). Values are quoted where
+ * the dialect needs it. Each statement that came from a user's file is preceded by
+ * `#@origin FILE:LINE:COL` (an alias by its first rule's), so that the core reports problems at
+ * the place the user wrote. A {@link PdiConfig} is normalized first (relative paths against the
+ * current directory).
+ */
+export function compileConfig(config: PdiConfig | NormalizedConfig): string {
+	return compileNormalizedConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
 }

@@ -4,6 +4,7 @@ import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} 
 import {renameFormerOptions} from './former-names.js';
 import {functionName, objectPattern, singleLine, word} from './fields.js';
 import {actSchema, type ActDo, type ActWhen} from './act-schema.js';
+export {defaultOptions, isNormalizedConfig} from './built.js';
 import {
 	brokenLimits,
 	optionGroups,
@@ -196,21 +197,11 @@ export const configSchema = z.strictObject({
 /** A config as users write it (JSON, YAML, or a TypeScript object given to {@link defineConfig}). */
 export type PdiConfig = z.input<typeof configSchema>;
 
-/** Whether `config` is already normalized (by {@link checkConfig}, `loadConfig()`, `normalizeConfig()`…). */
-export function isNormalizedConfig(config: PdiConfig | NormalizedConfig): config is NormalizedConfig {
-	return (config as {normalized?: unknown}).normalized === true;
-}
-
 /** A config as {@link configSchema} parses it: defaults filled, nothing resolved yet. */
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** Every option, defaults filled (`backendPath` entries absolute). */
 export type ConfigOptions = z.output<typeof optionsSchema>;
-
-/** The default of every option. */
-export function defaultOptions(): ConfigOptions {
-	return optionsSchema.parse({});
-}
 
 /** A backend of a {@link NormalizedConfig}. */
 export type NormalizedBackend = {

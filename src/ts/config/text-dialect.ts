@@ -1,24 +1,8 @@
 import path from 'node:path';
-import {nativeBinding} from '../native/binding.js';
-import {ConfigError, type ConfigPlace, type Origin} from './config-error.js';
+import type {ConfigPlace} from './config-error.js';
+import {originOf, place, readNativeModel, type NativeModel, type NativeRule} from './native-model.js';
 import {optionTable, setOptionValue, type OptionName} from './options.js';
 import {checkConfig, type NormalizedConfig} from './schema.js';
-
-type NativeOrigin = {file: string | null; line: number | null; column: number | null};
-type RuleField = 'object' | 'function' | 'backend' | 'wrapper';
-
-/** A rule of the native model; an act rule has no backend and its conditions and actions spelled as in JSON. */
-type NativeRule = {
-	kind: 'relink' | 'redefine' | 'callback' | 'act';
-	object: string;
-	function: string | null;
-	backend: string | null;
-	wrapper: string | null;
-	origin: NativeOrigin;
-	fields: Record<RuleField, NativeOrigin>;
-	when?: Record<string, unknown>;
-	do?: Record<string, unknown>;
-};
 
 /** The JSON spelling of a rule of the native model. */
 function jsonRule(rule: NativeRule): Record<string, unknown> {
@@ -36,26 +20,6 @@ function jsonRule(rule: NativeRule): Record<string, unknown> {
 			return {[rule.kind]: {object: rule.object, function: rule.function ?? '', backend: rule.backend ?? '', wrapper: rule.wrapper ?? ''}};
 		}
 	}
-}
-
-/** The model the native reader (src/native/config/config.c) hands over through the addon. */
-export type NativeModel = {
-	/** Every option with its value (the default unless `set`). */
-	options: Array<{name: OptionName; value: unknown; set: boolean; origin: NativeOrigin}>;
-	backends: Array<{name: string; library: string; origin: NativeOrigin}>;
-	rules: NativeRule[];
-	warnings: Array<{message: string; origin: NativeOrigin}>;
-};
-
-/** What the native reader returns: its model, or its first error. */
-export type NativeResult = {config: NativeModel} | {error: {message: string; origin: NativeOrigin}};
-
-function place(origin: NativeOrigin): ConfigPlace {
-	return {file: origin.file ?? undefined, line: origin.line ?? undefined, column: origin.column ?? undefined};
-}
-
-function originOf(origin: NativeOrigin): Origin | undefined {
-	return origin.file !== null && origin.line !== null && origin.column !== null ? {file: origin.file, line: origin.line, column: origin.column} : undefined;
 }
 
 /** The JSON spelling of the native model and the place of each of its values, checked by the schema. */
@@ -103,15 +67,6 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
 	return config;
 }
 
-function run(json: string, file: string, directory: string): NormalizedConfig {
-	const result = JSON.parse(json) as NativeResult;
-	if ('error' in result) {
-		throw new ConfigError(result.error.message, place(result.error.origin));
-	}
-
-	return check(result.config, file, directory);
-}
-
 /**
  * Parses a config in the native text dialect (docs/config.md) with the core's own reader: runs
  * the `global` section of `file` with its `Include`s, then the `runtime` and `config` command
@@ -124,13 +79,5 @@ function run(json: string, file: string, directory: string): NormalizedConfig {
 export function parseTextDialect(text: string, file?: string): NormalizedConfig {
 	const name = file === undefined ? '<config>' : path.resolve(file);
 	const directory = file === undefined ? process.cwd() : path.dirname(name);
-	return run(nativeBinding().readConfig(name, text, directory), name, directory);
-}
-
-/**
- * Reads text of the dialect named `name` as given (no path resolution): how {@link verifyConfig}
- * checks that a compiled config reads back as the core will read it.
- */
-export function readNamedText(text: string, name: string, directory: string): NormalizedConfig {
-	return run(nativeBinding().readConfig(name, text, directory), name, directory);
+	return check(readNativeModel(text, name, directory), name, directory);
 }

@@ -2,10 +2,10 @@ import {statSync} from 'node:fs';
 import path from 'node:path';
 import {definedDynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal} from '../elf/file.js';
-import {compileConfig} from './compile.js';
+import {compileNormalizedConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
-import {readNamedText} from './text-dialect.js';
+import {readNativeModel} from './native-model.js';
 
 /** Where {@link verifyConfig} looks for backends: as the core does on this machine. */
 export type VerifyOptions = {
@@ -208,6 +208,6 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		throw ConfigError.fromIssues(fatal.map(({skips: _, ...issue}) => issue));
 	}
 
-	readNamedText(compileConfig(config), '<compiled config>', process.cwd());
+	readNativeModel(compileNormalizedConfig(config), '<compiled config>', process.cwd());
 	return {warnings: findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))};
 }

@@ -1,4 +1,4 @@
-import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import type {NormalizedConfig} from '../config/schema.js';
 import {actReportFile, actReportVariable, hasActRules} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
 import {loaderSafePreload} from './preload.js';
@@ -26,7 +26,7 @@ export type PreparedLaunch = {
  * core's path safe for the loader (see {@link loaderSafePreload}): everything
  * a program started with pdi needs, undone by `remove()`.
  */
-export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: PdiConfig | NormalizedConfig, variables: LaunchVariables = {}): PreparedLaunch {
+export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: NormalizedConfig, variables: LaunchVariables = {}): PreparedLaunch {
 	const prepared = config === undefined ? undefined : prepareConfig(config);
 	let preload;
 	try {

@@ -1,4 +1,6 @@
-import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import {isNormalizedConfig} from '../config/built.js';
+import {normalizeConfig} from '../config/load.js';
+import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
 import {PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';
@@ -38,7 +40,7 @@ export type Interposition = {
  * (config problems) or `PdiError` (install problems) is thrown.
  */
 export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
-	const prepared = prepareConfig(config);
+	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
 	const binding = nativeBinding();
 	// The act backend takes the report file from the environment when the session opens, and writes it when it
 	// closes: then the compiled config's private directory, which holds it, stays until close().

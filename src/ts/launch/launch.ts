@@ -1,7 +1,7 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import type {NormalizedConfig} from '../config/schema.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
 import {checkPreloadable, resolveProgram} from './program.js';
@@ -12,7 +12,7 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 	/** The environment pdi adds to (default `process.env`). */
 	env?: NodeJS.ProcessEnv;
 	/** The interpositions, compiled into a private temporary file named by `PDI_CONFIG`; without one only the core is preloaded. */
-	config?: PdiConfig | NormalizedConfig;
+	config?: NormalizedConfig;
 	/** Variables set after pdi's own (`PDI_INSPECT_OUT`, a backend's settings, a transport's fd number); `undefined` removes an inherited one. */
 	variables?: LaunchVariables;
 	/**

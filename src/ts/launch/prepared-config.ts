@@ -1,15 +1,9 @@
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {
-	compileConfig,
-	isNormalizedConfig,
-	loadConfig,
-	mergeConfigs,
-	normalizeConfig,
-	verifyConfig,
-	type NormalizedConfig,
-	type PdiConfig,
-} from '../config/index.js';
+import {isNormalizedConfig} from '../config/built.js';
+import {compileNormalizedConfig} from '../config/compile.js';
+import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
+import {verifyConfig} from '../config/verify.js';
 import {pdiPaths} from '../paths.js';
 import {temporaryDirectory} from './temporary.js';
 
@@ -25,6 +19,12 @@ export type PreparedConfig = {
 
 /** The config of a launch: `files` loaded and merged in order, then `config`; undefined when there is none. */
 export async function launchConfig(files: readonly string[] = [], config?: PdiConfig | NormalizedConfig): Promise<NormalizedConfig | undefined> {
+	if (files.length === 0 && (config === undefined || isNormalizedConfig(config))) {
+		return config;
+	}
+
+	// The schema and the readers only when there is something to read or check.
+	const {loadConfig, mergeConfigs, normalizeConfig} = await import('../config/load.js');
 	const configs = await Promise.all(files.map(async file => loadConfig(file)));
 	if (config !== undefined) {
 		configs.push(isNormalizedConfig(config) ? config : normalizeConfig(config));
@@ -33,12 +33,11 @@ export async function launchConfig(files: readonly string[] = [], config?: PdiCo
 	return configs.length > 0 ? mergeConfigs(configs) : undefined;
 }
 
-/** Normalizes (if needed), verifies against the backends on disk, compiles and writes `config`. */
-export function prepareConfig(config: PdiConfig | NormalizedConfig): PreparedConfig {
-	const normalized = isNormalizedConfig(config) ? config : normalizeConfig(config);
+/** Verifies `normalized` against the backends on disk, compiles and writes it. */
+export function prepareConfig(normalized: NormalizedConfig): PreparedConfig {
 	const paths = pdiPaths();
 	verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
-	const text = compileConfig(normalized);
+	const text = compileNormalizedConfig(normalized);
 	const directory = temporaryDirectory('pdi-run-');
 	try {
 		const file = path.join(directory.path, 'pdi.cfg');

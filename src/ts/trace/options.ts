@@ -1,4 +1,5 @@
-import type {PdiConfig} from '../config/index.js';
+import {builtConfig} from '../config/built.js';
+import type {NormalizedConfig} from '../config/schema.js';
 import {PdiError} from '../errors.js';
 import {encodePrototypes, loadPrototypes} from './prototypes.js';
 
@@ -67,10 +68,10 @@ export function tracedObjects(options: TraceOptions): string[] {
 }
 
 /** The config that puts the trace backend on the imports of `objects`. */
-export function traceConfig(objects: readonly string[]): PdiConfig {
-	return {
+export function traceConfig(objects: readonly string[]): NormalizedConfig {
+	return builtConfig({
 		options: {cbStackSize: traceStackSize},
 		backends: [{name: 'trace', library: 'trace'}],
-		rules: objects.map(object => ({callback: {object, backend: 'trace'}})),
-	};
+		rules: objects.map(object => ({kind: 'callback', object, backend: 'trace', handler: undefined})),
+	});
 }

@@ -1,0 +1,56 @@
+import {nativeBinding} from '../native/binding.js';
+import {ConfigError, type ConfigPlace, type Origin} from './config-error.js';
+import type {OptionName} from './options.js';
+
+// The core's reader through the addon, without the schema: verifyConfig() reads a compiled config back
+// with it, and text-dialect.ts checks what it returns against the schema.
+
+export type NativeOrigin = {file: string | null; line: number | null; column: number | null};
+export type RuleField = 'object' | 'function' | 'backend' | 'wrapper';
+
+/** A rule of the native model; an act rule has no backend and its conditions and actions spelled as in JSON. */
+export type NativeRule = {
+	kind: 'relink' | 'redefine' | 'callback' | 'act';
+	object: string;
+	function: string | null;
+	backend: string | null;
+	wrapper: string | null;
+	origin: NativeOrigin;
+	fields: Record<RuleField, NativeOrigin>;
+	when?: Record<string, unknown>;
+	do?: Record<string, unknown>;
+};
+
+/** The model the native reader (src/native/config/config.c) hands over through the addon. */
+export type NativeModel = {
+	/** Every option with its value (the default unless `set`). */
+	options: Array<{name: OptionName; value: unknown; set: boolean; origin: NativeOrigin}>;
+	backends: Array<{name: string; library: string; origin: NativeOrigin}>;
+	rules: NativeRule[];
+	warnings: Array<{message: string; origin: NativeOrigin}>;
+};
+
+/** What the native reader returns: its model, or its first error. */
+export type NativeResult = {config: NativeModel} | {error: {message: string; origin: NativeOrigin}};
+
+export function place(origin: NativeOrigin): ConfigPlace {
+	return {file: origin.file ?? undefined, line: origin.line ?? undefined, column: origin.column ?? undefined};
+}
+
+export function originOf(origin: NativeOrigin): Origin | undefined {
+	return origin.file !== null && origin.line !== null && origin.column !== null ? {file: origin.file, line: origin.line, column: origin.column} : undefined;
+}
+
+/**
+ * Reads `text` of the dialect with the core's own reader (`name` names it in messages, `directory`
+ * is where its relative paths start) and returns the core's model; throws a {@link ConfigError}
+ * at the place of the core's first error.
+ */
+export function readNativeModel(text: string, name: string, directory: string): NativeModel {
+	const result = JSON.parse(nativeBinding().readConfig(name, text, directory)) as NativeResult;
+	if ('error' in result) {
+		throw new ConfigError(result.error.message, place(result.error.origin));
+	}
+
+	return result.config;
+}
