@@ -135,6 +135,16 @@ PDI_HIDDEN size_t pdi_object_slot_bound(const pdi_object_t *object);
  * returns 0 or -1 with pdi_error() set. */
 PDI_HIDDEN int pdi_objects_scan(pdi_objects_t *set);
 PDI_HIDDEN void pdi_objects_release(pdi_objects_t *set);
+/* A set of one object that the caller mapped itself, read by the same code as
+ * a scanned one; the base and program headers are what dl_iterate_phdr would
+ * give. Only the fuzz harness of the ELF reader uses it (test/fuzz/harness/elf.c):
+ * the model is built for objects the loader accepted, and this is how a
+ * mutated file reaches it without a loader. */
+PDI_HIDDEN int pdi_object_from_mapping(pdi_objects_t *set, uintptr_t base, const ElfW(Phdr) *phdr, unsigned phnum,
+                                       const char *path);
+/* Bytes from pointer to the end of the object's PT_LOAD segment that holds
+ * it, 0 when none does: what every table of the dynamic section is bounded by. */
+PDI_HIDDEN size_t pdi_object_mapped_room(const pdi_object_t *object, const void *pointer);
 PDI_HIDDEN const pdi_object_t *pdi_objects_containing(const pdi_objects_t *set, uintptr_t address);
 /* Whether [address, address+len) lies inside one executable segment. */
 PDI_HIDDEN int pdi_object_in_code(const pdi_object_t *object, uintptr_t address, size_t len);

@@ -35,23 +35,116 @@ dynamic_address(const pdi_object_t *object, int dynamic_writable, ElfW(Addr) val
   return object->base + value;
 }
 
-static size_t
-gnu_hash_symbol_count(const uint32_t *table)
+size_t
+pdi_object_mapped_room(const pdi_object_t *object, const void *pointer)
 {
+  uintptr_t address = (uintptr_t)pointer;
+  for (unsigned i = 0; i < object->phnum; i++) {
+    const ElfW(Phdr) *ph = &object->phdr[i];
+    uintptr_t start = object->base + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && address >= start && address - start < ph->p_memsz)
+      return (size_t)(ph->p_memsz - (address - start));
+  }
+  return 0;
+}
+
+/* The symbols the GNU hash covers, or 0 when its table does not fit in the
+ * mapping. Every lookup starts at a bucket no higher than the last one and
+ * stops at the first chain end after it, so the walk here, from the last
+ * bucket to its chain end, bounds every later walk too. */
+static size_t
+gnu_hash_symbol_count(const pdi_object_t *object, const uint32_t *table)
+{
+  uint64_t room = pdi_object_mapped_room(object, table);
+  if (room < 16)
+    return 0;
   uint32_t nbuckets = table[0];
   uint32_t symoffset = table[1];
   uint32_t bloom_size = table[2];
+  uint64_t head = 16 + (uint64_t)bloom_size * sizeof(ElfW(Addr)) + (uint64_t)nbuckets * 4;
+  if (head > room)
+    return 0;
   const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(table + 4) + bloom_size);
   const uint32_t *chain = buckets + nbuckets;
+  uint64_t chain_count = (room - head) / 4;
   uint32_t last = 0;
   for (uint32_t i = 0; i < nbuckets; i++)
     if (buckets[i] > last)
       last = buckets[i];
   if (last < symoffset)
     return symoffset;
-  while ((chain[last - symoffset] & 1u) == 0)
-    last++;
-  return (size_t)last + 1;
+  for (uint64_t at = last - symoffset;; at++) {
+    if (at >= chain_count)
+      return 0;
+    if (chain[at] & 1u)
+      return (size_t)(at + symoffset) + 1;
+  }
+}
+
+static int
+sysv_hash_fits(const pdi_object_t *object, const uint32_t *table)
+{
+  uint64_t room = pdi_object_mapped_room(object, table);
+  return room >= 8 && ((uint64_t)table[0] + table[1] + 2) * 4 <= room;
+}
+
+/* How many entries of entry_size fit between table and the end of its segment, up to count. */
+static size_t
+mapped_entries(const pdi_object_t *object, const void *table, size_t count, size_t entry_size)
+{
+  size_t fit = table != NULL ? pdi_object_mapped_room(object, table) / entry_size : 0;
+  return count < fit ? count : fit;
+}
+
+/* The version definitions whose entry and first auxiliary entry are mapped. */
+static size_t
+mapped_verdefs(const pdi_object_t *object)
+{
+  uintptr_t at = (uintptr_t)object->verdef;
+  size_t n = 0;
+  while (at != 0 && n < object->verdefnum) {
+    const ElfW(Verdef) *def = (const void *)at;
+    if (pdi_object_mapped_room(object, def) < sizeof *def ||
+        pdi_object_mapped_room(object, (const void *)(at + def->vd_aux)) < sizeof(ElfW(Verdaux)))
+      break;
+    n++;
+    if (def->vd_next == 0)
+      break;
+    at += def->vd_next;
+  }
+  return n;
+}
+
+/* The version needs whose entry and every auxiliary entry are mapped. */
+static size_t
+mapped_verneeds(const pdi_object_t *object)
+{
+  uintptr_t at = (uintptr_t)object->verneed;
+  size_t n = 0;
+  while (at != 0 && n < object->verneednum) {
+    const ElfW(Verneed) *need = (const void *)at;
+    if (pdi_object_mapped_room(object, need) < sizeof *need)
+      break;
+    uintptr_t aux = at + need->vn_aux;
+    unsigned a = 0;
+    for (; a < need->vn_cnt; a++) {
+      const ElfW(Vernaux) *entry = (const void *)aux;
+      if (pdi_object_mapped_room(object, entry) < sizeof *entry)
+        break;
+      if (entry->vna_next == 0) {
+        a = need->vn_cnt;
+        break;
+      }
+      aux += entry->vna_next;
+    }
+    if (a < need->vn_cnt)
+      break;
+    n++;
+    if (need->vn_next == 0)
+      break;
+    at += need->vn_next;
+  }
+  return n;
 }
 
 /* Rel and Rela entries begin alike (r_offset, r_info); entry_size tells them apart. */
@@ -79,6 +172,49 @@ highest_referenced_symbol(const pdi_object_t *object)
   return plt > highest ? plt : highest;
 }
 
+/* The tables before any is read: strings and relocations cut to what is
+ * mapped, hash tables that do not fit dropped. */
+static void
+bound_tables(pdi_object_t *object)
+{
+  object->strsz = mapped_entries(object, object->strtab, object->strsz, 1);
+  /* Every string must end inside the table. */
+  while (object->strsz > 0 && object->strtab[object->strsz - 1] != '\0')
+    object->strsz--;
+  object->jmprelsz = mapped_entries(object, object->jmprel, object->jmprelsz, 1);
+  object->relasz = mapped_entries(object, object->rela, object->relasz, 1);
+  object->relsz = mapped_entries(object, object->rel, object->relsz, 1);
+  if (object->sysv_hash != NULL && !sysv_hash_fits(object, object->sysv_hash))
+    object->sysv_hash = NULL;
+  object->verdefnum = mapped_verdefs(object);
+  object->verneednum = mapped_verneeds(object);
+}
+
+/* How many symbols the object has: what the hash tables cover, and every
+ * symbol a relocation names, cut to the symbol and version tables mapped. */
+static void
+count_symbols(pdi_object_t *object)
+{
+  size_t gnu_count = object->gnu_hash != NULL ? gnu_hash_symbol_count(object, object->gnu_hash) : 0;
+  if (gnu_count == 0)
+    object->gnu_hash = NULL;
+  if (object->gnu_hash != NULL)
+    object->nsyms = gnu_count;
+  else if (object->sysv_hash != NULL)
+    object->nsyms = object->sysv_hash[1];
+  /* The GNU hash only counts defined symbols (and some linkers set its
+   * symoffset to 1 when there are none): the undefined ones that
+   * relocations name may lie beyond it. */
+  size_t referenced = highest_referenced_symbol(object);
+  if (referenced + 1 > object->nsyms)
+    object->nsyms = referenced + 1;
+  object->nsyms = mapped_entries(object, object->symtab, object->nsyms, sizeof(ElfW(Sym)));
+  if (object->versym != NULL)
+    object->nsyms = mapped_entries(object, object->versym, object->nsyms, sizeof(ElfW(Versym)));
+  if (object->nsyms == 0)
+    object->symtab = NULL;
+}
+
 static void
 parse_dynamic(pdi_object_t *object)
 {
@@ -86,7 +222,8 @@ parse_dynamic(pdi_object_t *object)
   int writable = segment_is_writable(object, (uintptr_t)dyn);
   ElfW(Addr) soname_offset = 0;
   int has_soname = 0;
-  for (; dyn->d_tag != DT_NULL; dyn++) {
+  const ElfW(Dyn) *end = dyn + mapped_entries(object, dyn, SIZE_MAX, sizeof *dyn);
+  for (; dyn < end && dyn->d_tag != DT_NULL; dyn++) {
     switch (dyn->d_tag) {
     case DT_SYMTAB: object->symtab = (const void *)dynamic_address(object, writable, dyn->d_un.d_ptr); break;
     case DT_STRTAB: object->strtab = (const void *)dynamic_address(object, writable, dyn->d_un.d_ptr); break;
@@ -127,18 +264,10 @@ parse_dynamic(pdi_object_t *object)
     default: break;
     }
   }
+  bound_tables(object);
   if (has_soname && object->strtab != NULL && soname_offset < object->strsz)
     object->soname = object->strtab + soname_offset;
-  if (object->gnu_hash != NULL)
-    object->nsyms = gnu_hash_symbol_count(object->gnu_hash);
-  else if (object->sysv_hash != NULL)
-    object->nsyms = object->sysv_hash[1];
-  /* The GNU hash only counts defined symbols (and some linkers set its
-   * symoffset to 1 when there are none): the undefined ones that
-   * relocations name may lie beyond it. */
-  size_t referenced = highest_referenced_symbol(object);
-  if (referenced + 1 > object->nsyms)
-    object->nsyms = referenced + 1;
+  count_symbols(object);
 }
 
 static const char *
@@ -245,23 +374,52 @@ add_object(struct dl_phdr_info *info, size_t size, void *data)
   return 0;
 }
 
-int
-pdi_objects_scan(pdi_objects_t *set)
+static void
+begin_scan(pdi_objects_t *set, scan_state_t *state)
 {
   memset(set, 0, sizeof *set);
   set->page_size = (size_t)getauxval(AT_PAGESZ);
   if (set->page_size == 0)
     set->page_size = (size_t)sysconf(_SC_PAGESIZE);
-  scan_state_t state = {set, {NULL, 0, 0}, 0};
-  dl_iterate_phdr(add_object, &state);
-  set->items = state.objects.items;
-  set->count = (unsigned)state.objects.count;
-  if (state.failed) {
+  memset(state, 0, sizeof *state);
+  state->set = set;
+}
+
+static int
+end_scan(pdi_objects_t *set, const scan_state_t *state)
+{
+  set->items = state->objects.items;
+  set->count = (unsigned)state->objects.count;
+  if (state->failed) {
     pdi_set_error("out of memory while listing loaded objects");
     pdi_objects_release(set);
     return -1;
   }
   return 0;
+}
+
+int
+pdi_objects_scan(pdi_objects_t *set)
+{
+  scan_state_t state;
+  begin_scan(set, &state);
+  dl_iterate_phdr(add_object, &state);
+  return end_scan(set, &state);
+}
+
+int
+pdi_object_from_mapping(pdi_objects_t *set, uintptr_t base, const ElfW(Phdr) *phdr, unsigned phnum, const char *path)
+{
+  scan_state_t state;
+  begin_scan(set, &state);
+  struct dl_phdr_info info;
+  memset(&info, 0, sizeof info);
+  info.dlpi_addr = base;
+  info.dlpi_name = path;
+  info.dlpi_phdr = phdr;
+  info.dlpi_phnum = (ElfW(Half))phnum;
+  add_object(&info, sizeof info, &state);
+  return end_scan(set, &state);
 }
 
 void

@@ -27,6 +27,9 @@ visit_reloc(const pdi_object_t *object, ElfW(Addr) offset, ElfW(Xword) info, int
     return 0;
   if (object->nsyms != 0 && sym_index >= object->nsyms)
     return 0;
+  /* A slot outside the object could not have been relocated by the loader. */
+  if (pdi_object_mapped_room(object, (const void *)(object->base + offset)) < sizeof(uintptr_t))
+    return 0;
   const ElfW(Sym) *sym = &object->symtab[sym_index];
   pdi_slot_t slot;
   memset(&slot, 0, sizeof slot);

@@ -199,7 +199,9 @@ lookup_gnu(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_re
   uint32_t index = buckets[h % nbuckets];
   if (index < symoffset)
     return 0;
-  for (;; index++) {
+  /* The chain stays inside the table (gnu_hash_symbol_count, objects.c); the symbol
+   * table may have been cut shorter. */
+  for (; index < object->nsyms; index++) {
     uint32_t entry = chain[index - symoffset];
     if ((entry | 1u) == (h | 1u) && consider(object, index, filter)) {
       out->sym = &object->symtab[index];
@@ -209,6 +211,7 @@ lookup_gnu(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_re
     if (entry & 1u)
       return 0;
   }
+  return 0;
 }
 
 static int
@@ -221,8 +224,10 @@ lookup_sysv(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_r
   const uint32_t *chain = buckets + nbucket;
   if (nbucket == 0)
     return 0;
-  for (uint32_t index = buckets[sysv_hash(filter->name) % nbucket]; index != STN_UNDEF && index < nchain;
-       index = chain[index]) {
+  /* No chain is longer than the table: a longer walk is a loop. */
+  uint32_t steps = 0;
+  for (uint32_t index = buckets[sysv_hash(filter->name) % nbucket];
+       index != STN_UNDEF && index < nchain && index < object->nsyms && steps < nchain; index = chain[index], steps++) {
     if (consider(object, index, filter)) {
       out->sym = &object->symtab[index];
       out->index = index;
