@@ -9,6 +9,7 @@
 #include "../arch/arch.h"
 #include "callback.h"
 #include "records.h"
+#include "sites.h"
 
 /* A word of the handler's frame, by byte offset. */
 #define CB_AT(frame, offset) (*(uintptr_t *)((char *)(frame) + (offset)))
@@ -47,6 +48,25 @@ release_thread(void *slot)
     abandon_top(thread);
   pdi_cb_current = NULL;
   __atomic_store_n(&thread->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* A forked child has only the thread that forked: the other slots, their
+ * open frames (never to be posted here) and the counts of calls without
+ * hooks belong to the parent, which reports them. The child starts with the
+ * forking thread's slot alone taken and counts its own calls. */
+static void
+forget_parent_threads(void)
+{
+  for (unsigned i = 0; i < limits.max_threads; i++) {
+    if (&threads[i] == pdi_cb_current || !__atomic_load_n(&threads[i].in_use, __ATOMIC_RELAXED))
+      continue;
+    threads[i].depth = 0;
+    __atomic_store_n(&threads[i].in_use, 0, __ATOMIC_RELEASE);
+  }
+  __atomic_store_n(&skipped_no_thread, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&skipped_stack_full, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&refused_skips, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&refused_site, NULL, __ATOMIC_RELAXED);
 }
 
 static unsigned char *
@@ -151,6 +171,10 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     pdi_set_error("cannot create the callback thread key");
     return -1;
   }
+  if (pthread_atfork(NULL, NULL, forget_parent_threads) != 0) {
+    pdi_set_error("cannot register the callback fork handler");
+    return -1;
+  }
   prepared = 1;
   return 0;
 }
@@ -164,25 +188,28 @@ pdi_cb_free_stubs(void)
 uintptr_t
 pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks)
 {
-  if (!prepared || used_stubs == stub_count)
+  if (!prepared)
     return 0;
+  cb_site_t wanted = {.target = target, .event = event, .site = *site, .hooks = *hooks};
+  if (wanted.hooks.pre != NULL && pdi_arch_returns_at_once((uintptr_t)wanted.hooks.pre))
+    wanted.hooks.pre = NULL;
+  if (wanted.hooks.post != NULL && pdi_arch_returns_at_once((uintptr_t)wanted.hooks.post))
+    wanted.hooks.post = NULL;
+  /* A stub that does exactly this already (an earlier install of the same rule) is taken again. */
+  long existing = pdi_cb_site_find(pdi_cb_sites, &wanted);
+  if (existing >= 0)
+    return (uintptr_t)stub_at((unsigned)existing);
   unsigned index = used_stubs;
+  if (index == stub_count || pdi_cb_site_keep(&wanted.site, site) != 0)
+    return 0;
   if (index % group_stubs == 0 && write_stub_group(index) != 0)
     return 0;
-  pdi_cb_sites[index].target = target;
-  pdi_cb_sites[index].event = event;
-  pdi_cb_sites[index].unskippable = NULL;
-  pdi_cb_sites[index].site = *site;
-  pdi_cb_sites[index].hooks = *hooks;
-  pdi_cb_hooks_t *own = &pdi_cb_sites[index].hooks;
-  if (own->pre != NULL && pdi_arch_returns_at_once((uintptr_t)own->pre))
-    own->pre = NULL;
-  if (own->post != NULL && pdi_arch_returns_at_once((uintptr_t)own->post))
-    own->post = NULL;
+  pdi_cb_sites[index] = wanted;
   if (hooks->handler != 0)
     __atomic_store_n(handler_word(index), hooks->handler, __ATOMIC_RELEASE);
-  else if (own->pre == NULL && own->post == NULL)
+  else if (wanted.hooks.pre == NULL && wanted.hooks.post == NULL)
     __atomic_store_n(handler_word(index), pdi_arch_pass_word(target), __ATOMIC_RELEASE);
+  pdi_cb_site_remember(pdi_cb_sites, index, stub_count);
   __atomic_store_n(&used_stubs, index + 1, __ATOMIC_RELEASE);
   return (uintptr_t)stub_at(index);
 }
@@ -374,11 +401,13 @@ pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
 }
 
 void
-pdi_cb_finish(void)
+pdi_cb_finish(int process_ends)
 {
   if (!prepared)
     return;
-  for (unsigned i = 0; i < limits.max_threads; i++) {
+  /* Another thread's frames are its own while it runs: popping them from here
+   * would race with its handler, and post its call before it returned. */
+  for (unsigned i = 0; process_ends && i < limits.max_threads; i++) {
     cb_thread_t *thread = &threads[i];
     if (!__atomic_load_n(&thread->in_use, __ATOMIC_ACQUIRE))
       continue;

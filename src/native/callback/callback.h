@@ -88,9 +88,11 @@ PDI_HIDDEN int pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
 /* Points every stub straight at its real function, as a site without hooks:
  * the slots keep their stubs, and no call reaches a hook any more. */
 PDI_HIDDEN void pdi_cb_pass_all(void);
-/* Posts every frame still open (as abandoned) and reports the calls that ran
- * without hooks; before the backends finish. */
-PDI_HIDDEN void pdi_cb_finish(void);
+/* Reports the calls that ran without hooks; before the backends finish.
+ * When the process ends, posts every frame still open (as abandoned) too;
+ * otherwise (close() in-process) a call in flight on another thread gets
+ * its post when it returns, on its own thread. */
+PDI_HIDDEN void pdi_cb_finish(int process_ends);
 
 /* C paths called by the assembly handler. */
 PDI_HIDDEN pdi_cb_entry_t *pdi_cb_pre(uintptr_t *frame);
