@@ -18,6 +18,18 @@ pdi_original(const void *wrapper)
   return pdi_original_impl(wrapper);
 }
 
+/* pdi run, trace() and the other launches compile the config into a private
+ * temporary file that they remove when the program they started exits. A
+ * descendant that outlives it (a daemon, a background job) and then execs
+ * would find PDI_CONFIG naming nothing: it runs uninstrumented rather than
+ * being stopped before main (docs/launching.md). */
+static int
+config_is_gone(const char *config)
+{
+  const char *temporary = getenv("PDI_CONFIG_TEMPORARY");
+  return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0;
+}
+
 __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
@@ -25,6 +37,13 @@ pdi_preload_start(void)
   if (config == NULL || config[0] == '\0')
     config = getenv("DI_CFG_FILE");
   int failure_is_warning = 0;
+  if (config != NULL && config[0] != '\0' && config_is_gone(config)) {
+    pdi_log(PDI_LOG_WARNING,
+            "%s is gone: it was the temporary config of a pdi command that has ended; this process runs without "
+            "interpositions",
+            config);
+    config = NULL;
+  }
   if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session, &failure_is_warning) != 0) {
     pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
     if (!failure_is_warning)

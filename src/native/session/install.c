@@ -328,6 +328,22 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
   return failed;
 }
 
+/* Whether a rule's error ends the open (on_error = fail, while it is
+ * installing); otherwise the rule is logged once, at skip_level, and skipped:
+ * after the open, on an object loaded later, as an error under on_error =
+ * fail, since the program runs on. */
+static int
+fails_the_open(const pdi_session_t *session)
+{
+  return session->config.options.on_error != PDI_ON_ERROR_WARN && !session->installed;
+}
+
+static int
+skip_level(const pdi_session_t *session)
+{
+  return session->config.options.on_error == PDI_ON_ERROR_WARN ? PDI_LOG_WARNING : PDI_LOG_ERROR;
+}
+
 /* Plans every active rule of one kind on `set`; with on_error = warn a
  * failing rule is logged and dropped (its claims rolled back), otherwise the
  * first error ends the plan. Returns 0 or -1. */
@@ -354,11 +370,11 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
       active->slots = slots_before;
       active->shared = shared_before;
       active->has_target = had_target;
-      if (session->config.options.on_error != PDI_ON_ERROR_WARN) {
+      if (fails_the_open(session)) {
         result = -1;
         continue;
       }
-      pdi_log(PDI_LOG_WARNING, "%s (rule skipped)", pdi_error());
+      pdi_log(skip_level(session), "%s (rule skipped)", pdi_error());
       active->skipped = 1;
     }
   }
@@ -403,9 +419,9 @@ plan_act_rules(pdi_session_t *session, const pdi_objects_t *set)
   if (pdi_act_plan(session, set, reachable_objects(session, set)) == 0)
     return 0;
   pdi_claims_truncate(session, from);
-  if (session->config.options.on_error != PDI_ON_ERROR_WARN)
+  if (fails_the_open(session))
     return -1;
-  pdi_log(PDI_LOG_WARNING, "%s (act rules skipped)", pdi_error());
+  pdi_log(skip_level(session), "%s (act rules skipped)", pdi_error());
   pdi_act_skip_all(session);
   return 0;
 }

@@ -60,6 +60,9 @@ struct pdi_session {
   pdi_arena_t arena;
   unsigned long long seen_adds;
   int warned_max_objects;
+  /* the open's install is done: a rule that fails on an object loaded later
+   * can no longer stop the program, so it is reported once and skipped */
+  int installed;
   /* the act backend's private entry points, when the config has act rules */
   int (*act_event)(const short *rules);
   int (*act_counts)(unsigned rule, unsigned long *seen, unsigned long *fired);

@@ -134,6 +134,26 @@ skip_or_fail(const pdi_session_t *session, const char *what)
   return 0;
 }
 
+/* Initialises the loaded backends. One that refuses ends the open, or with
+ * on_error = warn is logged once and skipped with every rule that names it. */
+static int
+init_backends(pdi_session_t *session)
+{
+  const pdi_config_t *config = &session->config;
+  for (unsigned i = 0; i < config->backend_count; i++) {
+    loaded_backend_t *backend = &session->backends[i];
+    if (backend->failed || pdi_backend_init(backend) == 0)
+      continue;
+    backend->failed = 1;
+    if (skip_or_fail(session, "backend and its rules") != 0)
+      return -1;
+    for (unsigned r = 0; r < config->rule_count; r++)
+      if (config->rules[r].backend != NULL && strcmp(config->rules[r].backend, backend->decl->name) == 0)
+        session->rules[r].skipped = 1;
+  }
+  return 0;
+}
+
 /* Everything before the first slot moves: backends loaded, rules resolved
  * and checked against each other, backends initialised. */
 static int
@@ -178,10 +198,7 @@ prepare(pdi_session_t *session)
   }
   if (pdi_act_configure_backend(session) != 0)
     return -1;
-  for (unsigned i = 0; i < config->backend_count; i++)
-    if (!session->backends[i].failed && pdi_backend_init(&session->backends[i]) != 0)
-      return -1;
-  return 0;
+  return init_backends(session);
 }
 
 /* Puts back every claimed slot, last first, and forgets the claims. */
@@ -257,6 +274,7 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
     status = install_on_loaded_objects(session);
   if (status == 0) {
     log_outcomes(session);
+    session->installed = 1;
     session->next = open_sessions;
     open_sessions = session;
     *out = session;
@@ -375,7 +393,7 @@ close_session(pdi_session_t *session, int process_ends)
   }
   pthread_mutex_unlock(&session_lock);
   if (had_callbacks)
-    pdi_cb_finish();
+    pdi_cb_finish(process_ends);
   pdi_act_log_counts(session);
   discard(session);
 }

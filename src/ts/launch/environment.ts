@@ -40,6 +40,10 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 	const actReport = prepared !== undefined && hasActRules(prepared.config) ? {file: actReportFile(prepared.file), config: prepared.config} : undefined;
 	if (prepared !== undefined) {
 		result['PDI_CONFIG'] = prepared.file;
+		// A descendant that execs after the launch ended finds the file removed: it runs uninstrumented, not stopped.
+		result['PDI_CONFIG_TEMPORARY'] = '1';
+	} else {
+		delete result['PDI_CONFIG_TEMPORARY'];
 	}
 
 	if (actReport !== undefined) {

@@ -337,6 +337,7 @@ leave_environment(void)
     }
   }
   unsetenv("PDI_CONFIG");
+  unsetenv("PDI_CONFIG_TEMPORARY");
   unsetenv("DI_CFG_FILE");
   setenv("PDI_COMUX_ACTIVE", "1", 1);
 }
@@ -463,6 +464,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     /* Executed by a server that is replaying: pass everything through. */
     passive = 1;
     unsetenv("PDI_CONFIG");
+    unsetenv("PDI_CONFIG_TEMPORARY");
     unsetenv("DI_CFG_FILE");
     return 0;
   }

@@ -214,6 +214,7 @@ static void
 stop_following_exec(void)
 {
   unsetenv("PDI_CONFIG");
+  unsetenv("PDI_CONFIG_TEMPORARY");
   unsetenv("DI_CFG_FILE");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];

@@ -1,0 +1,195 @@
+import {execFileSync} from 'node:child_process';
+import {chownSync, chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
+
+// Processes of an instrumented program (docs/launching.md, "Children"): fork,
+// exec by fork, vfork and posix_spawn, setuid, setgid and static programs,
+// and the children of pdi run. Fixtures: test/fixtures/processes/README.md.
+const directory = path.join(fixtures, 'processes');
+const procprog = path.join(directory, 'procprog');
+const idprog = path.join(directory, 'idprog');
+const staticProgram = path.join(fixtures, 'static/fixprog-static');
+const procBackend = path.join(directory, 'proc-backend.so');
+const fixBackend = path.join(fixtures, 'backends/fix-backend.so');
+const scratch = scratchDirectory('pdi-processes-');
+const quiet = {FIX_BACKEND_QUIET: '1'};
+
+/** A relink, a redefine and a callback, each on its own function of libpw.so. */
+const allRules = [
+	`backend proc = ${procBackend}`,
+	'relink $main pw_add proc wrap_pw_add_100',
+	'redefine * pw_twice proc wrap_pw_twice_1000',
+	'callback libpw.so * proc',
+];
+
+const calls = (prefix: string, add: number, twice: number) => `${prefix}pw_add=${add}\n${prefix}pw_twice=${twice}\n${prefix}pw_work=12\n`;
+const instrumented = (prefix = '') => calls(prefix, 105, 1008);
+const bare = (prefix = '') => calls(prefix, 5, 8);
+
+type Counts = {calls: number; threads: number; depth: number; abandoned: number};
+
+/** The proc-backend lines of a run, in the order the processes ended (a child before the parent that waits for it). */
+function counts(stderr: string): Counts[] {
+	return [...stderr.matchAll(/^proc-backend: pid=\d+ calls=(\d+) threads=(\d+) depth=(\d+) abandoned=(\d+)$/gm)]
+		.map(([, callCount, threads, depth, abandoned]) => ({calls: Number(callCount), threads: Number(threads), depth: Number(depth), abandoned: Number(abandoned)}));
+}
+
+/** The lines the core logged. */
+function pdiLines(stderr: string): string[] {
+	return stderr.split('\n').filter(line => line.startsWith('pdi:'));
+}
+
+test('a forked child keeps the relink, redefine and callback of its parent, and counts its own calls', async t => {
+	const run = await runPreloaded(procprog, ['fork'], writeConfig(allRules));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, instrumented() + instrumented('child ') + 'child status=0\n' + instrumented('after '));
+	// One instrumented call (pw_work -> pw_step) in the child; one before and one after the fork in the parent.
+	t.deepEqual(counts(run.stderr), [
+		{calls: 1, threads: 1, depth: 0, abandoned: 0},
+		{calls: 2, threads: 1, depth: 0, abandoned: 0},
+	]);
+	t.deepEqual(pdiLines(run.stderr), []);
+});
+
+test('a thread that forks while other threads are inside instrumented calls leaves the child every other thread slot and none of their frames', async t => {
+	// Parent: main, two holders blocked inside pw_hold_inner -> read, and the forking thread: 4 slots taken.
+	// Child: the forking thread and 3 new threads, alive at once, fill max_threads = 4 again.
+	const run = await runPreloaded(procprog, ['thread-fork', '3'], writeConfig(allRules, ['max_threads = 4']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'child threads=3\nchild status=0\nparent holders=done\n');
+	const [child, parent] = counts(run.stderr);
+	// Child: the forking thread's pw_work and 3 x 10 pw_work, each on its own slot; no post of the parent's open frames.
+	t.deepEqual(child, {calls: 31, threads: 4, depth: 0, abandoned: 0});
+	// Parent: main 1, each holder pw_work + pw_hold_inner + write + read, the forking thread 1.
+	t.deepEqual(parent, {calls: 10, threads: 4, depth: 1, abandoned: 0});
+	t.deepEqual(pdiLines(run.stderr), []);
+});
+
+test('threads beyond max_threads in a forked child are counted and reported by the child alone, once', async t => {
+	const run = await runPreloaded(procprog, ['thread-fork', '4'], writeConfig(allRules, ['max_threads = 4']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'child threads=4\nchild status=0\nparent holders=done\n');
+	const reports = pdiLines(run.stderr);
+	t.is(reports.length, 1, run.stderr);
+	const without = /^pdi: warning: callback: (\d+) calls ran without hooks, on threads beyond max_threads = 4 \(maxThreads in JSON\/YAML\)$/.exec(reports[0] ?? '');
+	t.truthy(without, run.stderr);
+	const [child, parent] = counts(run.stderr);
+	// Every call of the child either reached the hooks or was counted in the report, which the child wrote before its backend ended.
+	t.is((child?.calls ?? 0) + Number(without?.[1]), 41);
+	t.true(run.stderr.indexOf('pdi: warning') < run.stderr.indexOf('proc-backend'));
+	t.is(parent?.calls, 10);
+});
+
+for (const how of ['fork-exec', 'vfork', 'posix_spawn']) {
+	test(`a program started by ${how} inherits LD_PRELOAD and PDI_CONFIG and is instrumented the same way`, async t => {
+		const run = await runPreloaded(procprog, ['spawn', how, procprog, 'calls'], writeConfig(allRules));
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, instrumented() + 'status=0\n' + instrumented('after '));
+		t.deepEqual(counts(run.stderr).map(count => count.calls), [1, 1]);
+	});
+
+	test(`a program started by ${how} without PDI_CONFIG in its environment runs uninstrumented, and the parent keeps its rules`, async t => {
+		const run = await runPreloaded(procprog, ['spawn', how, 'clean', procprog, 'calls'], writeConfig(allRules));
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare() + 'status=0\n' + instrumented('after '));
+		t.deepEqual(counts(run.stderr).map(count => count.calls), [1], 'only the parent loaded the backend');
+	});
+}
+
+test('a static program exec\'d by vfork from an instrumented program runs normally', async t => {
+	const run = await runPreloaded(procprog, ['spawn', 'vfork', staticProgram], writeConfig(allRules));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'static\nstatus=0\n' + instrumented('after '));
+	t.deepEqual(pdiLines(run.stderr), []);
+});
+
+const asRoot = process.getuid?.() === 0 ? test : test.skip;
+
+asRoot('a setuid or setgid program runs in secure mode without pdi, normally, and its instrumented parent keeps its rules', async t => {
+	const setuid = path.join(scratch, 'idprog-setuid');
+	const setgid = path.join(scratch, 'idprog-setgid');
+	copyFileSync(idprog, setuid);
+	copyFileSync(idprog, setgid);
+	chownSync(setuid, 65_534, 0); // Nobody: another user, so the loader runs the program in secure mode.
+	chmodSync(setuid, 0o4755);
+	chownSync(setgid, 0, 65_534);
+	chmodSync(setgid, 0o2755);
+	const strlenRule = writeConfig([`backend fix = ${fixBackend}`, 'relink $main strlen fix wrap_strlen_seven']);
+	const plain = await runPreloaded(idprog, ['hello'], strlenRule, quiet);
+	t.is(plain.stdout, 'uid=0 euid=0 secure=0\npdi=loaded\nstrlen=7\n', 'the rule works where the core loads');
+	const bySetuid = await runPreloaded(setuid, ['hello'], strlenRule, quiet);
+	t.is(bySetuid.code, 0, bySetuid.stderr);
+	t.is(bySetuid.stdout, 'uid=0 euid=65534 secure=1\npdi=absent\nstrlen=5\n');
+	t.is(bySetuid.stderr, '');
+	const bySetgid = await runPreloaded(setgid, ['hello'], strlenRule, quiet);
+	t.is(bySetgid.stdout, 'uid=0 euid=0 secure=1\npdi=absent\nstrlen=5\n');
+	t.is(bySetgid.stderr, '');
+	const fromParent = await runPreloaded(procprog, ['spawn', 'fork-exec', setuid, 'hello'], writeConfig(allRules));
+	t.is(fromParent.code, 0, fromParent.stderr);
+	t.is(fromParent.stdout, 'uid=0 euid=65534 secure=1\npdi=absent\nstrlen=5\nstatus=0\n' + instrumented('after '));
+	t.deepEqual(counts(fromParent.stderr).map(count => count.calls), [1], 'only the parent loaded the backend');
+});
+
+/** A YAML config in the scratch directory. */
+function yaml(name: string, rules: readonly string[]): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, [
+		'backends:',
+		`  - {name: proc, library: ${procBackend}}`,
+		`  - {name: fix, library: ${fixBackend}}`,
+		'rules:',
+		...rules.map(rule => `  - ${rule}`),
+	].join('\n') + '\n');
+	return file;
+}
+
+test('pdi run: a child inherits the core and the config, and a $main rule applies to each process\'s own main program', async t => {
+	const config = yaml('main-rules.yaml', [
+		'relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}',
+		'relink: {object: $main, function: strlen, backend: fix, wrapper: wrap_strlen_seven}',
+	]);
+	const expected = await runBare(procprog, ['spawn', 'posix_spawn', idprog, 'hello']);
+	t.is(expected.stdout, 'uid=0 euid=0 secure=0\npdi=absent\nstrlen=5\nstatus=0\n' + bare('after '));
+	const run = await pdi(['run', '-c', config, '--', procprog, 'spawn', 'posix_spawn', idprog, 'hello'], {env: {...process.env, ...quiet}});
+	t.is(run.code, 0, run.stderr);
+	// procprog imports pw_add, idprog imports strlen: each gets the rule in its own main program.
+	t.is(run.stdout, 'uid=0 euid=0 secure=0\npdi=loaded\nstrlen=7\nstatus=0\n' + calls('after ', 105, 8));
+});
+
+test('pdi run: env -u PDI_CONFIG before exec leaves a child uninstrumented, the others in the same tree keep the rules', async t => {
+	const config = yaml('shell.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
+	const script = `${procprog} calls; env -u PDI_CONFIG ${procprog} calls; ${procprog} spawn vfork clean ${procprog} calls; echo "PDI_CONFIG=\${PDI_CONFIG:+set}"`;
+	const run = await pdi(['run', '-c', config, '--', '/bin/sh', '-c', script]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, calls('', 105, 8) + bare() + bare() + 'status=0\n' + calls('after ', 105, 8) + 'PDI_CONFIG=set\n');
+	t.deepEqual(pdiLines(run.stderr), []);
+});
+
+test('a descendant of pdi run that execs after pdi run ended runs uninstrumented with one warning, not stopped before main', async t => {
+	const config = yaml('late.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
+	const gate = path.join(scratch, 'late-gate');
+	const out = path.join(scratch, 'late-out');
+	const done = path.join(scratch, 'late-done');
+	execFileSync('mkfifo', [gate]);
+	// The background job waits on the fifo, which the test opens only after pdi run has exited and removed its config.
+	const script = `${procprog} calls; (read line < ${gate}; ${procprog} calls > ${out} 2>&1; echo "$?" > ${done}.part && mv ${done}.part ${done}) > /dev/null 2>&1 &`;
+	const run = await pdi(['run', '-c', config, '--', '/bin/sh', '-c', script]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, calls('', 105, 8));
+	writeFileSync(gate, 'go\n');
+	for (let waited = 0; !existsSync(done) && waited < 10_000; waited += 50) {
+		await delay(50);
+	}
+
+	t.is(readFileSync(done, 'utf8'), '0\n');
+	const late = readFileSync(out, 'utf8');
+	const warnings = late.split('\n').filter(line => line.startsWith('pdi:'));
+	t.is(warnings.length, 1, late);
+	t.regex(warnings[0]!, /^pdi: warning: \S+\/pdi\.cfg is gone: it was the temporary config of a pdi command that has ended; this process runs without interpositions$/);
+	t.is(late.split('\n').filter(line => !line.startsWith('pdi:')).join('\n'), bare());
+});
