@@ -78,6 +78,15 @@ function writeU64(bytes: Uint8Array, offset: number, value: number): void {
 	writeU32(bytes, offset + 4, Math.floor(value / 0x1_0000_0000));
 }
 
+/** A value of any type in a message; `String()` throws for some (an object without a prototype). */
+function show(value: unknown): string {
+	try {
+		return String(value);
+	} catch {
+		return typeof value;
+	}
+}
+
 function isU32(value: unknown): value is number {
 	return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= maxU32;
 }
@@ -208,12 +217,12 @@ export function validateComux(doc: ComuxDocument): number {
 	}
 
 	if (doc.version !== COMUX_VERSION) {
-		throw new ComuxError(`unsupported version ${String(doc.version)}`, 8);
+		throw new ComuxError(`unsupported version ${show(doc.version)}`, 8);
 	}
 
 	const {numConns} = doc;
 	if (!isU32(numConns)) {
-		throw new ComuxError(`num_conns ${String(numConns)} is not a u32`, 12);
+		throw new ComuxError(`num_conns ${show(numConns)} is not a u32`, 12);
 	}
 
 	if (numConns > COMUX_MAX_CONNS) {
@@ -228,7 +237,7 @@ export function validateComux(doc: ComuxDocument): number {
 	let offset = COMUX_HEADER_SIZE;
 	for (const [i, {conn, sched, flags, data}] of doc.chunks.entries()) {
 		if (!isU32(conn)) {
-			throw new ComuxError(`chunk ${i}: conn_id ${String(conn)} is not a u32`, offset);
+			throw new ComuxError(`chunk ${i}: conn_id ${show(conn)} is not a u32`, offset);
 		}
 
 		if (conn >= numConns) {
@@ -240,11 +249,11 @@ export function validateComux(doc: ComuxDocument): number {
 		}
 
 		if (!isU32(sched)) {
-			throw new ComuxError(`chunk ${i}: sched ${String(sched)} is not a u32`, offset + 12);
+			throw new ComuxError(`chunk ${i}: sched ${show(sched)} is not a u32`, offset + 12);
 		}
 
 		if (!isU32(flags)) {
-			throw new ComuxError(`chunk ${i}: flags ${String(flags)} is not a u32`, offset + 16);
+			throw new ComuxError(`chunk ${i}: flags ${show(flags)} is not a u32`, offset + 16);
 		}
 
 		if ((flags & ~COMUX_KNOWN_FLAGS) !== 0) {

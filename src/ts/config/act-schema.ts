@@ -1,6 +1,6 @@
 import {constants} from 'node:os';
 import {z} from 'zod';
-import {functionName, objectPattern} from './fields.js';
+import {functionName, hasNoNul, objectPattern} from './fields.js';
 
 /*
  * The `act` rule kind (DESIGN §4b, docs/act.md): change calls without C. The zod schema of its
@@ -143,7 +143,7 @@ const whenSchema = z.strictObject({
 		.optional().describe('The seed of `probability`: the same seed picks the same call numbers in every run.'),
 	arg: z.int({error: argError}).min(0, {error: argError}).max(maxArgument, {error: argError})
 		.optional().describe('The argument `matches` or `equals` looks at (numbered from 0, as `pdi_arg_int` numbers them).'),
-	matches: z.string({error: 'expected a glob'}).regex(/^[^\n\r]*$/, {error: 'expected a glob on one line'}).optional().describe('Act when argument `arg` is a string that matches this glob.'),
+	matches: z.string({error: 'expected a glob'}).regex(/^[^\n\r]*$/, {error: 'expected a glob on one line'}).refine(hasNoNul, {error: 'expected a glob without a NUL character'}).optional().describe('Act when argument `arg` is a string that matches this glob.'),
 	equals: wideInteger(wideIntegerError).optional().describe('Act when argument `arg` equals this integer.'),
 }).superRefine((when, context) => {
 	const hasTest = when.matches !== undefined || when.equals !== undefined;

@@ -1,15 +1,22 @@
 import {z} from 'zod';
 
+/**
+ * No NUL character: the text dialect, which every config is compiled to, cannot hold one. A refinement,
+ * not a pattern, so that schema.json stays as it is.
+ */
+export const hasNoNul = (value: string) => !value.includes('\0');
+
 /** A non-empty string on one line; messages say `expected WHAT`. */
 export function singleLine(what: string) {
 	const error = `expected ${what}`;
-	return z.string({error}).min(1, {error}).regex(/^[^\n\r]*$/, {error: `expected ${what} on one line`});
+	return z.string({error}).min(1, {error}).regex(/^[^\n\r]*$/, {error: `expected ${what} on one line`})
+		.refine(hasNoNul, {error: `expected ${what} without a NUL character`});
 }
 
 /** A string that matches `pattern`; messages say `expected WHAT`. */
 export function word(what: string, pattern: RegExp) {
 	const error = `expected ${what}`;
-	return z.string({error}).regex(pattern, {error});
+	return z.string({error}).regex(pattern, {error}).refine(hasNoNul, {error: `expected ${what} without a NUL character`});
 }
 
 /** The object field of every rule kind. */

@@ -1,20 +1,40 @@
 import path from 'node:path';
-import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml';
+import {isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node} from 'yaml';
 import {ConfigError, type ConfigPlace} from './config-error.js';
 import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
 import {checkConfig, jsonLabel, jsonShow, type ConfigSource, type NormalizedConfig} from './schema.js';
 
 // Loaded by loadConfig() only for a JSON or YAML file: the YAML reader is not part of every start.
 
-function yamlSource(document: Document, lineCounter: LineCounter, file: string): ConfigSource {
-	const place = (offset: number | undefined): ConfigPlace => {
-		if (offset === undefined) {
-			return {file};
+/**
+ * The line and column of each offset of `text`, the column in characters (code points) as the
+ * JSON and text readers count it. Not yaml's LineCounter: it counts UTF-16 units, and after some
+ * syntax errors it misses lines (an error on line 2 was placed past the end of line 1).
+ */
+function linePositions(text: string): (offset: number) => {line: number; column: number} {
+	const starts = [0];
+	for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+		starts.push(index + 1);
+	}
+
+	return offset => {
+		let low = 0;
+		let high = starts.length - 1;
+		while (low < high) {
+			const middle = Math.ceil((low + high) / 2);
+			if (starts[middle]! <= offset) {
+				low = middle;
+			} else {
+				high = middle - 1;
+			}
 		}
 
-		const {line, col} = lineCounter.linePos(offset);
-		return {file, line, column: col};
+		return {line: low + 1, column: [...text.slice(starts[low], offset)].length + 1};
 	};
+}
+
+function yamlSource(document: Document, position: ReturnType<typeof linePositions>, file: string): ConfigSource {
+	const place = (offset: number | undefined): ConfigPlace => offset === undefined ? {file} : {file, ...position(offset)};
 
 	return {
 		file,
@@ -56,6 +76,31 @@ function yamlSource(document: Document, lineCounter: LineCounter, file: string):
 }
 
 /**
+ * The value of a parsed document. Its errors (an alias without its anchor, too many aliases) are a
+ * ConfigError at the alias that does not resolve, else at the first alias.
+ */
+function documentValue(document: Document, file: string, position: ReturnType<typeof linePositions>): unknown {
+	try {
+		return document.toJS() as unknown;
+	} catch (error) {
+		let first: number | undefined;
+		let unresolved: number | undefined;
+		visit(document, {
+			Alias(_key, node) {
+				first ??= node.range?.[0];
+				if (node.resolve(document) === undefined) {
+					unresolved = node.range?.[0];
+					return visit.BREAK;
+				}
+
+				return undefined;
+			},
+		});
+		throw new ConfigError(`syntax error: ${(error as Error).message}`, {file, ...position(unresolved ?? first ?? 0)}, {cause: error});
+	}
+}
+
+/**
  * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  */
@@ -67,16 +112,15 @@ export function parseStructured(text: string, file: string, json: boolean): Norm
 		}
 	}
 
-	const lineCounter = new LineCounter();
-	const document = parseDocument(text, {lineCounter, prettyErrors: false});
+	const position = linePositions(text);
+	const document = parseDocument(text, {prettyErrors: false});
 
 	if (document.errors.length > 0) {
 		throw ConfigError.fromIssues(document.errors.map(error => {
-			const {line, col} = lineCounter.linePos(error.pos[0]);
 			const message = error.message.split('\n')[0] ?? error.code;
-			return {message: `syntax error: ${message.replace(/\s*at line \d+, column \d+:?$/, '')}`, file, line, column: col};
+			return {message: `syntax error: ${message.replace(/\s*at line \d+, column \d+:?$/, '')}`, file, ...position(error.pos[0])};
 		}));
 	}
 
-	return checkConfig(document.toJS() as unknown, yamlSource(document, lineCounter, file));
+	return checkConfig(documentValue(document, file, position), yamlSource(document, position, file));
 }
