@@ -49,6 +49,7 @@
     ],
     "preload_sources": [
       "src/native/inspect/inspect.c",
+      "src/native/preload/attach.c",
       "src/native/preload/preload.c"
     ]
   },
@@ -96,6 +97,16 @@
         "-Wl,--version-script=../src/native/preload/pdi-preload.map"
       ],
       "libraries": ["-ldl", "-lpthread"]
+    },
+    {
+      "target_name": "pdi-inject",
+      "type": "executable",
+      "sources": [
+        "src/native/arch/x86_64/inject.c",
+        "src/native/inject/main.c",
+        "src/native/inject/target.c",
+        "src/native/inject/thread.c"
+      ]
     },
     {
       "target_name": "pdi-backend-count",

@@ -24,8 +24,9 @@ test('the preload core needs nothing but the C library and the loader', t => {
 test('the preload core exports no internal symbol and imports only versioned glibc functions', t => {
 	const {preload} = pdiPaths();
 	const publicHeader = readFileSync(path.join(pdiPaths().include, 'pdi/backend.h'), 'utf8');
-	const undeclared = dynamicSymbols(preload, '--defined-only').filter(symbol => !new RegExp(`\\b${symbol}\\s*\\(`).test(publicHeader));
-	t.deepEqual(undeclared, [], 'every exported symbol is public API declared in include/pdi/backend.h');
+	// pdi_attach_*: the entry points pdi-inject calls in an attached process (src/native/preload/attach.c, docs/attach.md).
+	const undeclared = dynamicSymbols(preload, '--defined-only').filter(symbol => !symbol.startsWith('pdi_attach_') && !new RegExp(`\\b${symbol}\\s*\\(`).test(publicHeader));
+	t.deepEqual(undeclared, [], 'every exported symbol is public API declared in include/pdi/backend.h, or an attach entry point');
 	const weakStartupSymbols = new Set(['_ITM_deregisterTMCloneTable', '_ITM_registerTMCloneTable', '__gmon_start__']);
 	const unversioned = dynamicSymbols(preload, '--undefined-only').filter(symbol => !symbol.includes('@GLIBC_') && !weakStartupSymbols.has(symbol));
 	t.deepEqual(unversioned, []);
@@ -52,8 +53,15 @@ test('the count backend exports its wrappers and finish hook and needs only libc
 	t.deepEqual(exported, ['count_calloc', 'count_close', 'count_free', 'count_getpid', 'count_malloc', 'count_memcpy', 'count_open', 'count_puts', 'count_read', 'count_realloc', 'count_strlen', 'count_write', 'pdi_be_fini', 'pdi_be_init']);
 });
 
-test('the preload core exports pdi_original for backends', t => {
-	t.deepEqual(dynamicSymbols(pdiPaths().preload, '--defined-only'), ['pdi_original']);
+test('the preload core exports pdi_original for backends and the entry points of pdi attach', t => {
+	t.deepEqual(dynamicSymbols(pdiPaths().preload, '--defined-only').sort(), ['pdi_attach_close', 'pdi_attach_error', 'pdi_attach_open', 'pdi_attach_report', 'pdi_original']);
+});
+
+test('the injector of pdi attach is an executable next to the preload core', t => {
+	const {injector, nativeDirectory} = pdiPaths();
+	t.is(path.dirname(injector), nativeDirectory);
+	t.true((statSync(injector).mode & 0o111) !== 0);
+	t.deepEqual(needed(injector).filter(library => library !== 'libc.so.6'), []);
 });
 
 test('the pdi bin is executable after a build, so npx pdi works in a checkout', t => {

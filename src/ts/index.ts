@@ -30,6 +30,7 @@ export {
 } from './config/index.js';
 export {spawn, type PdiChildProcess} from './launch/spawn.js';
 export {interpose, type Interposition} from './launch/interpose.js';
+export {attach, type AttachOptions, type Attachment} from './attach/attach.js';
 export {runProgram, type RunOptions, type RunResult} from './launch/run.js';
 export type {ActCount} from './launch/act-report.js';
 export {trace, type Trace, type TraceLaunchOptions, type TraceResult} from './trace/trace.js';

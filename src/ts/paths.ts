@@ -19,6 +19,8 @@ export type PdiPaths = {
 	 * `AFL_CUSTOM_MUTATOR_ONLY=1` (docs/comux-mutator.md). Not checked for existence.
 	 */
 	readonly comuxMutator: string;
+	/** The program that loads the core into a running process for `pdi attach` (docs/attach.md). Not checked for existence. */
+	readonly injector: string;
 };
 
 const backendPrefix = 'pdi-backend-';
@@ -43,6 +45,7 @@ function resolvePaths(): PdiPaths {
 		backends,
 		include: path.join(packageRoot(), 'include'),
 		comuxMutator: path.join(directory, 'pdi-comux-mutator.so'),
+		injector: path.join(directory, 'pdi-inject'),
 	};
 }
 
@@ -77,5 +80,8 @@ export const paths: PdiPaths = {
 	},
 	get comuxMutator() {
 		return pdiPaths().comuxMutator;
+	},
+	get injector() {
+		return pdiPaths().injector;
 	},
 };

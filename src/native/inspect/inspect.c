@@ -39,8 +39,8 @@ write_all(int fd, const char *data, size_t len)
   return 0;
 }
 
-static int
-write_report(const char *path, const char *imports)
+int
+pdi_inspect_write(const char *path, const char *imports)
 {
   pdi_objects_t set;
   if (pdi_objects_scan(&set) != 0) {
@@ -76,7 +76,7 @@ pdi_inspect_from_environment(void)
   const char *imports = getenv("PDI_INSPECT_IMPORTS");
   const char *run = getenv("PDI_INSPECT_RUN");
   int keep_running = run != NULL && strcmp(run, "1") == 0;
-  int status = write_report(out, imports);
+  int status = pdi_inspect_write(out, imports);
   /* Children of the inspected program must not overwrite its report. */
   unsetenv("PDI_INSPECT_OUT");
   unsetenv("PDI_INSPECT_IMPORTS");

@@ -10,6 +10,7 @@ import {packageVersion} from '../native/package-root.js';
 import {pdiPaths} from '../paths.js';
 import {registerComuxCommands} from './comux-command.js';
 import {registerComuxReplayCommands} from './comux-replay-command.js';
+import {registerAttachCommand} from './attach-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
@@ -90,6 +91,7 @@ export function createCli(): Command {
 				`include   ${paths.include}`,
 				`native    ${paths.nativeDirectory}`,
 				`mutator   ${paths.comuxMutator}`,
+				`injector  ${paths.injector}`,
 				...Object.entries(paths.backends).map(([name, file]) => `backend   ${name.padEnd(12)} ${file}`),
 			];
 			process.stdout.write(lines.join('\n') + '\n');
@@ -97,6 +99,7 @@ export function createCli(): Command {
 
 	registerRunCommand(cli);
 	registerTraceCommand(cli);
+	registerAttachCommand(cli);
 	registerConfigCommands(cli);
 	registerComuxReplayCommands(registerComuxCommands(cli));
 	return cli;

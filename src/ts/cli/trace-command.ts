@@ -22,7 +22,7 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] -- PROGRAM [ARGS...]';
+const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
@@ -149,6 +149,57 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 	}
 }
 
+/** `pdi trace -p PID`: the trace config attached to a running process until interrupted (docs/attach.md). */
+async function traceRunning(pidText: string, options: TraceCliOptions): Promise<number> {
+	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
+	const {watchAttached} = await import('../attach/watch.js');
+	const {endMessage} = await import('../attach/run.js');
+	const {tailFile} = await import('../attach/tail.js');
+	const pid = checkPid(pidText);
+	if (options.follow) {
+		throw new PdiError('-f/--follow and -p/--pid exclude each other: an attached process is traced alone');
+	}
+
+	// Without -f the backend traces only the process whose pid this is (see traced_process in trace.c).
+	const variables = {...cliVariables(options), PDI_TRACE_ROOT: String(pid)};
+	if (options.output) {
+		checkOutputFile(options.output);
+	}
+
+	const scratch = temporaryDirectory('pdi-trace-');
+	let tail: {stop(): void} | undefined;
+	try {
+		const text = !options.json && !options.summary;
+		let output: Output;
+		if (text && options.output === undefined) {
+			const file = path.join(scratch.path, 'trace.txt');
+			writeFileSync(file, '');
+			output = {variables: {PDI_TRACE_OUTPUT: file}, finish: () => true};
+			tail = tailFile(file, 2);
+		} else {
+			output = traceOutput(options, scratch.path);
+		}
+
+		shareWithProcess(pid, [scratch.path, ...(text && options.output !== undefined ? [path.resolve(options.output)] : [])]);
+		const watch = watchAttached(pid);
+		try {
+			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object})), {...variables, ...output.variables});
+			const end = await watch.ended;
+			await attached.detach();
+			tail?.stop();
+			const written = output.finish();
+			process.stderr.write(endMessage(pid, end));
+			return written ? 0 : 2;
+		} finally {
+			watch.stop();
+			output.finish();
+		}
+	} finally {
+		tail?.stop();
+		scratch.remove();
+	}
+}
+
 /** `pdi trace [options] -- PROGRAM [ARGS...]`: the trace backend on the imports of the chosen objects (docs/trace.md). */
 export function registerTraceCommand(cli: Command): void {
 	cli.command('trace')
@@ -166,18 +217,24 @@ export function registerTraceCommand(cli: Command): void {
 		.option('-f, --follow', 'trace the children too (fork, exec); every line names its pid')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
-		.option('-p, --pid <pid>', 'observe a running process (needs attaching, not available yet)')
+		.option('-p, --pid <pid>', 'trace a running process (attached) until interrupted, instead of starting PROGRAM')
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {
-			if (options.pid !== undefined) {
-				throw new PdiError('-p/--pid: observing a running process needs attaching to it, which this version of pdi cannot do yet (docs/trace.md)');
-			}
-
-			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
 			if (options.json && options.summary) {
 				throw new PdiError('--json and -c/--summary exclude each other');
 			}
+
+			if (options.pid !== undefined) {
+				if (command.length > 0) {
+					throw new PdiError('-p/--pid traces a running process: no PROGRAM is started with it');
+				}
+
+				process.exitCode = await traceRunning(options.pid, options);
+				return;
+			}
+
+			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
 
 			process.exitCode = await runTraced(program, args, options);
 		});

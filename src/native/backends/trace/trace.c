@@ -60,6 +60,8 @@ typedef struct thread_state {
 } thread_state_t;
 
 static int output_fd = -1;
+/* The output of a finished session, closed at the next start: see FINI. */
+static int retired_fd = -1;
 static unsigned long lost_lines; /* lines a write failed for, and the first failure's errno: reported at exit */
 static int lost_errno;
 static int lost_report_fd = -1; /* stderr as it was at the first failure (programs close theirs at exit) */
@@ -128,6 +130,7 @@ after_fork_in_child(void)
     if (output_fd >= 0)
       close(output_fd);
     output_fd = -1;
+    retired_fd = -1;
     return;
   }
   if (ring_directory != NULL) {
@@ -268,6 +271,9 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  if (retired_fd >= 0 && close(retired_fd) == 0 && output_fd == retired_fd)
+    output_fd = -1;
+  retired_fd = -1;
   following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
   int appending = following;
   inactive = 0;
@@ -311,10 +317,12 @@ PDI_BE_FUNC_FINI(void)
   if (lost_report_fd >= 0)
     close(lost_report_fd);
   lost_report_fd = -1;
+  /* A session closed while the program runs (a detach, interpose()'s
+   * close) may leave calls inside a hook that still write their line: the
+   * descriptor stays open, so that no file the program opens next can take
+   * its number and receive trace lines, until the next INIT. */
   if (output_fd >= 0)
-    close(output_fd);
-  if (output_fd != -2)
-    output_fd = -1;
+    retired_fd = output_fd;
 }
 
 int

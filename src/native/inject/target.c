@@ -1,0 +1,277 @@
+/* What pdi-inject learns about the target from /proc before it stops any
+ * thread: its program's ELF header, its maps, and the C library's dlopen. */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inject.h"
+
+typedef struct {
+  const unsigned char *data;
+  size_t size;
+} mapped_file_t;
+
+static int
+map_file(pid_t pid, const char *path, mapped_file_t *file)
+{
+  char full[PATH_MAX + 64];
+  /* Through the target's root: a process in a container sees its own files. */
+  if (path[0] == '/')
+    snprintf(full, sizeof full, "/proc/%d/root%s", (int)pid, path);
+  else
+    snprintf(full, sizeof full, "%s", path);
+  int fd = open(full, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  void *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (data == MAP_FAILED)
+    return -1;
+  file->data = data;
+  file->size = (size_t)st.st_size;
+  return 0;
+}
+
+static void
+unmap_file(mapped_file_t *file)
+{
+  munmap((void *)file->data, file->size);
+}
+
+static int
+in_file(const mapped_file_t *file, uint64_t offset, uint64_t size)
+{
+  return offset <= file->size && size <= file->size - offset;
+}
+
+/* Names and versions come from .dynsym, its string table and .gnu.version:
+ * the default version of `name` (glibc 2.34 has dlopen@@GLIBC_2.34 next to
+ * the older dlopen@GLIBC_2.2.5, both the same function). One body for both
+ * ELF classes: an x86-64 injector reads i386 C libraries too. */
+#define DEFINE_FIND_SYMBOL(bits)                                                                                       \
+  static uintptr_t find_symbol##bits(const mapped_file_t *file, const char *name)                                      \
+  {                                                                                                                    \
+    const Elf##bits##_Ehdr *eh = (const void *)file->data;                                                             \
+    if (!in_file(file, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf##bits##_Shdr)))                                 \
+      return 0;                                                                                                        \
+    const Elf##bits##_Shdr *sh = (const void *)(file->data + eh->e_shoff);                                             \
+    const Elf##bits##_Shdr *dynsym = NULL, *versym = NULL;                                                             \
+    for (unsigned i = 0; i < eh->e_shnum; i++) {                                                                       \
+      if (sh[i].sh_type == SHT_DYNSYM)                                                                                 \
+        dynsym = &sh[i];                                                                                               \
+      else if (sh[i].sh_type == SHT_GNU_versym)                                                                        \
+        versym = &sh[i];                                                                                               \
+    }                                                                                                                  \
+    if (dynsym == NULL || dynsym->sh_link >= eh->e_shnum || !in_file(file, dynsym->sh_offset, dynsym->sh_size))        \
+      return 0;                                                                                                        \
+    const Elf##bits##_Shdr *strtab = &sh[dynsym->sh_link];                                                             \
+    if (!in_file(file, strtab->sh_offset, strtab->sh_size))                                                            \
+      return 0;                                                                                                        \
+    const Elf##bits##_Sym *syms = (const void *)(file->data + dynsym->sh_offset);                                      \
+    size_t count = dynsym->sh_size / sizeof *syms;                                                                     \
+    const uint16_t *versions = NULL;                                                                                   \
+    if (versym != NULL && in_file(file, versym->sh_offset, count * sizeof *versions))                                  \
+      versions = (const void *)(file->data + versym->sh_offset);                                                       \
+    const char *strings = (const char *)file->data + strtab->sh_offset;                                                \
+    for (size_t i = 0; i < count; i++) {                                                                               \
+      if (syms[i].st_name >= strtab->sh_size || syms[i].st_shndx == SHN_UNDEF || syms[i].st_value == 0)                \
+        continue;                                                                                                      \
+      if (strcmp(strings + syms[i].st_name, name) != 0 || (versions != NULL && (versions[i] & 0x8000) != 0))           \
+        continue;                                                                                                      \
+      return (uintptr_t)syms[i].st_value;                                                                              \
+    }                                                                                                                  \
+    return 0;                                                                                                          \
+  }
+
+DEFINE_FIND_SYMBOL(32)
+DEFINE_FIND_SYMBOL(64)
+
+/* Whether the program has an interpreter (PT_INTERP): a static one has no
+ * loader and no dlopen to call. */
+#define DEFINE_HAS_INTERP(bits)                                                                                        \
+  static int has_interp##bits(const mapped_file_t *file)                                                               \
+  {                                                                                                                    \
+    const Elf##bits##_Ehdr *eh = (const void *)file->data;                                                             \
+    if (!in_file(file, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf##bits##_Phdr)))                                 \
+      return 0;                                                                                                        \
+    const Elf##bits##_Phdr *ph = (const void *)(file->data + eh->e_phoff);                                             \
+    for (unsigned i = 0; i < eh->e_phnum; i++)                                                                         \
+      if (ph[i].p_type == PT_INTERP)                                                                                   \
+        return 1;                                                                                                      \
+    return 0;                                                                                                          \
+  }
+
+DEFINE_HAS_INTERP(32)
+DEFINE_HAS_INTERP(64)
+
+uintptr_t
+inject_elf_symbol(pid_t pid, const char *path, const char *name)
+{
+  mapped_file_t file;
+  if (map_file(pid, path, &file) != 0)
+    return 0;
+  uintptr_t value = 0;
+  const unsigned char *ident = file.data;
+  if (memcmp(ident, ELFMAG, SELFMAG) == 0)
+    value = ident[EI_CLASS] == ELFCLASS64 ? find_symbol64(&file, name) : find_symbol32(&file, name);
+  unmap_file(&file);
+  return value;
+}
+
+static int
+basename_is(const char *path, const char *prefix)
+{
+  const char *slash = strrchr(path, '/');
+  return strncmp(slash != NULL ? slash + 1 : path, prefix, strlen(prefix)) == 0;
+}
+
+static const char *
+machine_name(int machine)
+{
+  switch (machine) {
+  case EM_X86_64: return "x86-64";
+  case EM_386: return "i386";
+  case EM_AARCH64: return "aarch64";
+  case EM_ARM: return "arm";
+  default: return "another architecture";
+  }
+}
+
+/* The program must be an ELF file of this architecture with an
+ * interpreter: a static program has no loader and no dlopen to call. */
+static void
+check_program(pid_t pid)
+{
+  char exe[64], program[PATH_MAX];
+  snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
+  ssize_t length = readlink(exe, program, sizeof program - 1);
+  program[length > 0 ? length : 0] = '\0';
+  /* To the kernel a program run by qemu-user is qemu: pdi would enter the
+   * emulator, and its rules would apply to qemu's own calls. */
+  if (length > 0 && basename_is(program, "qemu-"))
+    inject_fail("process %d runs under %s: attaching would enter the emulator, not the program it runs", (int)pid,
+                program);
+  mapped_file_t file;
+  if (map_file(pid, exe, &file) != 0) {
+    if (errno == EACCES || errno == EPERM)
+      exit(INJECT_NOT_PERMITTED);
+    inject_fail("process %d: cannot read its program (%s)", (int)pid, strerror(errno));
+  }
+  const Elf64_Ehdr *eh = (const void *)file.data;
+  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+    inject_fail("process %d: its program is not an ELF file", (int)pid);
+  int machine = eh->e_machine; /* at the same offset in both classes */
+  int is64 = eh->e_ident[EI_CLASS] == ELFCLASS64;
+  if (machine == EM_AARCH64)
+    inject_fail("process %d is an aarch64 program: attaching to aarch64 is not implemented yet (docs/attach.md)",
+                (int)pid);
+  if (!PDI_INJECT_SUPPORTED || !pdi_inject_arch_accepts(eh->e_ident[EI_CLASS], machine))
+    inject_fail("process %d is a %d-bit %s program: this pdi attaches to %s programs only", (int)pid, is64 ? 64 : 32,
+                machine_name(machine), pdi_inject_arch_name());
+  int dynamic = is64 ? has_interp64(&file) : has_interp32(&file);
+  unmap_file(&file);
+  if (!dynamic)
+    inject_fail("process %d is statically linked: it has no dynamic loader to load pdi with", (int)pid);
+}
+
+static void
+add_range(inject_ranges_t *ranges, uintptr_t start, uintptr_t end)
+{
+  if (ranges->count < INJECT_MAX_RANGES)
+    ranges->list[ranges->count++] = (inject_range_t){start, end};
+}
+
+/* One line of /proc/PID/maps: where the loader, the C library and the
+ * core are. The C library's bias is its lowest mapping minus its offset. */
+static void
+map_line(inject_target_t *target, const char *line, ino_t core_inode)
+{
+  uintptr_t start, end;
+  unsigned long long offset, inode;
+  char perms[8];
+  int path_at = 0;
+  if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %*s %llu %n", &start, &end, perms, &offset, &inode, &path_at) <
+          5 ||
+      path_at == 0)
+    return;
+  char path[4096];
+  snprintf(path, sizeof path, "%s", line + path_at);
+  path[strcspn(path, "\n")] = '\0';
+  if (path[0] != '/')
+    return;
+  int code = perms[2] == 'x';
+  if (basename_is(path, "ld-linux") || basename_is(path, "ld-2.") || basename_is(path, "ld.so")) {
+    add_range(&target->loader, start, end);
+  } else if (basename_is(path, "libc.so") || basename_is(path, "libc-2.")) {
+    if (target->libc[0] == '\0') {
+      snprintf(target->libc, sizeof target->libc, "%s", path);
+      target->libc_bias = start - (uintptr_t)offset;
+    }
+    if (code)
+      add_range(&target->libc_code, start, end);
+  } else if ((core_inode != 0 && inode == (unsigned long long)core_inode && basename_is(path, "pdi-preload")) ||
+             basename_is(path, "pdi-backend-")) {
+    /* A thread in a bundled backend is inside a hook or wrapper of a
+     * session: not the moment to open or close one under it. */
+    if (code)
+      add_range(&target->core, start, end);
+  }
+}
+
+static void
+read_maps(inject_target_t *target, const char *core)
+{
+  char name[64];
+  snprintf(name, sizeof name, "/proc/%d/maps", (int)target->pid);
+  FILE *maps = fopen(name, "re");
+  if (maps == NULL)
+    inject_fail("process %d: cannot read its maps (%s)", (int)target->pid, strerror(errno));
+  struct stat st;
+  ino_t core_inode = stat(core, &st) == 0 ? st.st_ino : 0;
+  char line[8192];
+  while (fgets(line, sizeof line, maps) != NULL)
+    map_line(target, line, core_inode);
+  fclose(maps);
+}
+
+void
+inject_target_read(inject_target_t *target, pid_t pid, const char *core)
+{
+  memset(target, 0, sizeof *target);
+  target->pid = pid;
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
+  if (access(dir, F_OK) != 0)
+    inject_fail("no such process: %d", (int)pid);
+  check_program(pid);
+  read_maps(target, core);
+  if (target->libc[0] == '\0')
+    inject_fail("process %d has no GNU C library mapped (statically linked, or another C library): pdi needs glibc's "
+                "dlopen there",
+                (int)pid);
+  uintptr_t dlopen_at = inject_elf_symbol(pid, target->libc, "dlopen");
+  if (dlopen_at == 0)
+    inject_fail("process %d: its C library %s exports no dlopen (glibc 2.34 or later does; older ones keep it in "
+                "libdl.so.2): attaching needs glibc 2.34 or later",
+                (int)pid, target->libc);
+  target->dlopen = target->libc_bias + dlopen_at;
+  uintptr_t dlsym_at = inject_elf_symbol(pid, target->libc, "dlsym");
+  uintptr_t dlerror_at = inject_elf_symbol(pid, target->libc, "dlerror");
+  if (dlsym_at == 0 || dlerror_at == 0)
+    inject_fail("process %d: its C library %s lacks dlsym or dlerror", (int)pid, target->libc);
+  target->dlsym = target->libc_bias + dlsym_at;
+  target->dlerror = target->libc_bias + dlerror_at;
+}

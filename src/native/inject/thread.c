@@ -1,0 +1,307 @@
+/* The one thread pdi-inject stops and borrows for its calls. Every other
+ * thread of the target keeps running: a thread stopped while it holds a
+ * lock that dlopen or malloc needs would deadlock the call. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject.h"
+
+static inject_thread_t *held;
+
+static int
+in_ranges(const inject_ranges_t *ranges, uintptr_t pc)
+{
+  for (unsigned i = 0; i < ranges->count; i++)
+    if (pc >= ranges->list[i].start && pc < ranges->list[i].end)
+      return 1;
+  return 0;
+}
+
+/* Keeps a signal that reached the thread while it was borrowed, to give it
+ * back when the thread is released: delivered in the middle of the
+ * borrowed call, a handler that longjmps would leave the call unfinished.
+ * Every real-time signal is kept (they queue); a standard one once. */
+static void
+defer_signal(inject_thread_t *thread, int sig)
+{
+  siginfo_t info;
+  if (ptrace(PTRACE_GETSIGINFO, thread->tid, NULL, &info) != 0) {
+    memset(&info, 0, sizeof info);
+    info.si_signo = sig;
+  }
+  for (size_t i = 0; sig < SIGRTMIN && i < thread->deferred_count; i++)
+    if (thread->deferred[i].si_signo == sig)
+      return;
+  if (thread->deferred_count == thread->deferred_cap) {
+    size_t cap = thread->deferred_cap ? 2 * thread->deferred_cap : 16;
+    siginfo_t *grown = realloc(thread->deferred, cap * sizeof *grown);
+    if (grown == NULL)
+      inject_fail("out of memory keeping the signals of thread %d", (int)thread->tid);
+    thread->deferred = grown;
+    thread->deferred_cap = cap;
+  }
+  thread->deferred[thread->deferred_count++] = info;
+}
+
+/* Sends a kept signal again, once the thread runs untraced: with its
+ * siginfo where the kernel lets another process queue one (sigqueue's
+ * negative codes), else as the plain signal. */
+static void
+resend_signal(const inject_thread_t *thread, const siginfo_t *info)
+{
+  if (info->si_code < 0 && info->si_code != SI_TKILL &&
+      syscall(SYS_rt_tgsigqueueinfo, thread->pid, thread->tid, info->si_signo, info) == 0)
+    return;
+  syscall(SYS_tgkill, thread->pid, thread->tid, info->si_signo);
+}
+
+/* Waits for the interrupt's stop of a freshly seized thread: 1 when the
+ * thread is stopped and ours, 0 when it is gone. Signals that arrive first
+ * go on to the program as if nothing happened. */
+static int
+wait_interrupted(pid_t tid)
+{
+  for (;;) {
+    int status;
+    if (waitpid(tid, &status, __WALL) < 0)
+      return 0;
+    if (!WIFSTOPPED(status))
+      return 0;
+    if (status >> 16 == PTRACE_EVENT_STOP) {
+      if (WSTOPSIG(status) != SIGTRAP) {
+        /* A group stop: the process is stopped (SIGSTOP, Ctrl-Z). */
+        ptrace(PTRACE_DETACH, tid, NULL, NULL);
+        inject_fail("thread %d is stopped (by signal %d): continue the process first", (int)tid, WSTOPSIG(status));
+      }
+      return 1;
+    }
+    if (ptrace(PTRACE_CONT, tid, NULL, (void *)(uintptr_t)WSTOPSIG(status)) != 0)
+      return 0;
+  }
+}
+
+static int
+seize(pid_t tid)
+{
+  if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
+    if (errno == EPERM)
+      exit(INJECT_NOT_PERMITTED);
+    return 0; /* ESRCH: the thread has just exited */
+  }
+  if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0 || !wait_interrupted(tid)) {
+    ptrace(PTRACE_DETACH, tid, NULL, NULL);
+    return 0;
+  }
+  return 1;
+}
+
+/* How good a place `regs` is to borrow a thread at: 2 blocked in a system
+ * call (it holds no lock of the loader or malloc's in a running state), 1
+ * in code outside the loader, the C library and pdi, 0 anywhere else
+ * outside the loader and pdi (the last resort), -1 in the loader or pdi
+ * (never: the loader's lock, or an install half done). */
+static int
+place(const inject_target_t *target, const pdi_inject_regs_t *regs)
+{
+  uintptr_t pc = pdi_inject_arch_pc(regs);
+  if (in_ranges(&target->loader, pc) || in_ranges(&target->core, pc))
+    return -1;
+  if (pdi_inject_arch_in_syscall(regs))
+    return 2;
+  return in_ranges(&target->libc_code, pc) ? 0 : 1;
+}
+
+static int
+list_threads(pid_t pid, pid_t *tids, int max)
+{
+  /* Tests choose the thread, to interrupt each kind of blocking call. */
+  const char *forced = getenv("PDI_INJECT_THREAD");
+  char name[64];
+  if (forced != NULL && atoi(forced) > 0) {
+    snprintf(name, sizeof name, "/proc/%d/task/%d", (int)pid, atoi(forced));
+    if (access(name, F_OK) != 0)
+      inject_fail("process %d has no thread %s", (int)pid, forced);
+    tids[0] = (pid_t)atoi(forced);
+    return 1;
+  }
+  snprintf(name, sizeof name, "/proc/%d/task", (int)pid);
+  DIR *dir = opendir(name);
+  if (dir == NULL)
+    inject_fail("no such process: %d", (int)pid);
+  int count = 0;
+  /* The main thread first: in most programs it waits in a system call. */
+  tids[count++] = pid;
+  for (struct dirent *entry; count < max && (entry = readdir(dir)) != NULL;) {
+    pid_t tid = (pid_t)atoi(entry->d_name);
+    if (tid > 0 && tid != pid)
+      tids[count++] = tid;
+  }
+  closedir(dir);
+  return count;
+}
+
+/* Tries each thread once; 1 when one at a place at least `wanted` is held. */
+static int
+try_threads(inject_thread_t *thread, const inject_target_t *target, int wanted)
+{
+  pid_t tids[512];
+  int count = list_threads(target->pid, tids, 512);
+  for (int i = 0; i < count; i++) {
+    if (!seize(tids[i]))
+      continue;
+    thread->pid = target->pid;
+    thread->tid = tids[i];
+    if (pdi_inject_arch_get(tids[i], &thread->saved, 1) == 0 && place(target, &thread->saved) >= wanted)
+      return 1;
+    ptrace(PTRACE_DETACH, tids[i], NULL, NULL);
+  }
+  return 0;
+}
+
+void
+inject_thread_hold(inject_thread_t *thread, const inject_target_t *target)
+{
+  memset(thread, 0, sizeof *thread);
+  /* Several rounds, waiting a little between them, before settling for a
+   * thread that runs in the C library (it might be inside malloc). */
+  for (int round = 0; round < 60; round++) {
+    int wanted = getenv("PDI_INJECT_THREAD") != NULL ? 0 : round < 20 ? 2 : round < 40 ? 1 : 0;
+    if (try_threads(thread, target, wanted)) {
+      thread->scratch = pdi_inject_arch_stack_floor(&thread->saved);
+      held = thread;
+      return;
+    }
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  inject_fail("process %d: no thread stopped outside the dynamic loader and pdi; try again", (int)target->pid);
+}
+
+/* Word by word with PTRACE_POKEDATA: the tracer may always write there,
+ * whatever ptrace_scope says of /proc/PID/mem. A partial last word keeps
+ * the bytes it had. */
+static void
+write_memory(inject_thread_t *thread, uintptr_t at, const void *data, size_t size)
+{
+  for (size_t done = 0; done < size; done += sizeof(long)) {
+    long word = 0;
+    size_t chunk = size - done < sizeof word ? size - done : sizeof word;
+    if (chunk < sizeof word) {
+      errno = 0;
+      word = ptrace(PTRACE_PEEKDATA, thread->tid, (void *)(at + done), NULL);
+      if (errno != 0)
+        inject_fail("reading the stack of thread %d failed: %s", (int)thread->tid, strerror(errno));
+    }
+    memcpy(&word, (const char *)data + done, chunk);
+    if (ptrace(PTRACE_POKEDATA, thread->tid, (void *)(at + done), (void *)word) != 0)
+      inject_fail("writing to the stack of thread %d failed: %s", (int)thread->tid, strerror(errno));
+  }
+}
+
+uintptr_t
+inject_push(inject_thread_t *thread, const void *data, size_t size)
+{
+  thread->scratch = (thread->scratch - size) & ~(uintptr_t)15;
+  write_memory(thread, thread->scratch, data, size);
+  return thread->scratch;
+}
+
+void
+inject_read_string(inject_thread_t *thread, uintptr_t address, char *out, size_t size)
+{
+  size_t used = 0;
+  while (address != 0 && used + 1 < size) {
+    errno = 0;
+    long word = ptrace(PTRACE_PEEKDATA, thread->tid, (void *)(address + used), NULL);
+    if (errno != 0)
+      break;
+    size_t chunk = sizeof word < size - 1 - used ? sizeof word : size - 1 - used;
+    memcpy(out + used, &word, chunk);
+    void *nul = memchr(out + used, '\0', chunk);
+    used += chunk;
+    if (nul != NULL)
+      return;
+  }
+  out[used] = '\0';
+}
+
+/* Whether the stop is the return of an injected call: the fault at the
+ * return address 0 (SIGSEGV, or SIGTRAP on machines that trap instead). */
+static int
+returned(const pdi_inject_regs_t *regs, int sig)
+{
+  return (sig == SIGSEGV || sig == SIGTRAP) && pdi_inject_arch_pc(regs) == 0;
+}
+
+uintptr_t
+inject_call(inject_thread_t *thread, uintptr_t fn, const uintptr_t *args, unsigned count)
+{
+  pdi_inject_regs_t call;
+  pdi_inject_frame_t frame;
+  if (pdi_inject_arch_prepare(&thread->saved, &call, fn, args, count, thread->scratch, &frame) != 0)
+    inject_fail("internal error: too many arguments for an injected call");
+  write_memory(thread, frame.at, frame.bytes, frame.len);
+  if (pdi_inject_arch_set(thread->tid, &call, 0) != 0 || ptrace(PTRACE_CONT, thread->tid, NULL, NULL) != 0)
+    inject_fail("starting a call in thread %d failed: %s", (int)thread->tid, strerror(errno));
+  for (;;) {
+    int status;
+    if (waitpid(thread->tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
+      held = NULL; /* nothing left to give back */
+      inject_fail("process %d ended during the call", (int)thread->tid);
+    }
+    int sig = WSTOPSIG(status);
+    if (status >> 16 == 0) {
+      if (pdi_inject_arch_get(thread->tid, &call, 0) != 0)
+        inject_fail("reading the registers of thread %d failed: %s", (int)thread->tid, strerror(errno));
+      if (returned(&call, sig))
+        return pdi_inject_arch_result(&call);
+      if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGABRT)
+        inject_fail("the call in thread %d crashed with signal %d at %#lx; the process may be damaged",
+                    (int)thread->tid, sig, (unsigned long)pdi_inject_arch_pc(&call));
+      defer_signal(thread, sig);
+    }
+    /* An interrupt or group stop meanwhile: the call goes on. */
+    if (ptrace(PTRACE_CONT, thread->tid, NULL, NULL) != 0)
+      inject_fail("resuming thread %d failed: %s", (int)thread->tid, strerror(errno));
+  }
+}
+
+int
+inject_thread_release(inject_thread_t *thread)
+{
+  held = NULL;
+  int status = 0;
+  /* Exactly as they were, orig_rax included: a thread stopped in a system
+   * call then restarts it (a -ERESTART* result) when it resumes. */
+  if (pdi_inject_arch_set(thread->tid, &thread->saved, 1) != 0) {
+    fprintf(stderr, "restoring the registers of thread %d failed: %s\n", (int)thread->tid, strerror(errno));
+    status = -1;
+  }
+  /* The first kept signal goes with the detach itself, siginfo and all. */
+  int first = thread->deferred_count > 0 ? thread->deferred[0].si_signo : 0;
+  if (first != 0)
+    ptrace(PTRACE_SETSIGINFO, thread->tid, NULL, &thread->deferred[0]);
+  ptrace(PTRACE_DETACH, thread->tid, NULL, (void *)(uintptr_t)first);
+  for (size_t i = 1; i < thread->deferred_count; i++)
+    resend_signal(thread, &thread->deferred[i]);
+  free(thread->deferred);
+  thread->deferred = NULL;
+  thread->deferred_count = thread->deferred_cap = 0;
+  return status;
+}
+
+void
+inject_release_held(void)
+{
+  if (held != NULL)
+    inject_thread_release(held);
+}

@@ -1,0 +1,169 @@
+import {chownSync, existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
+import path from 'node:path';
+import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
+import type {ProcessReport} from '../elf/model.js';
+import {PdiError} from '../errors.js';
+import {launchConfig, prepareConfig} from '../launch/prepared-config.js';
+import {temporaryDirectory} from '../launch/temporary.js';
+import {runInjector} from './inject.js';
+
+/** A config installed into a running process by {@link attach}. */
+export type Attachment = {
+	/** The process attached to. */
+	readonly pid: number;
+	/**
+	 * Closes the session in the process: every slot gets its old value back, the backends finish (their reports, as
+	 * at an exit), the core stays loaded there and inert. Resolves at once when the process has ended. Idempotent.
+	 */
+	detach(): Promise<void>;
+};
+
+/** Options of {@link attach} beyond the config. */
+export type AttachOptions = {
+	/** Config files (JSON, YAML, text dialect) merged before `config`, as `pdi attach -c`. */
+	configFiles?: readonly string[];
+	/** Variables set in the process before its backends start (PDI_TRACE_*, PDI_COUNT_OUTPUT, ...); unset at detach. */
+	variables?: Readonly<Record<string, string>>;
+	/**
+	 * The thread (kernel thread id) to borrow for the calls of the attach and of the detach; by default pdi picks one
+	 * stopped at a safe point, preferably blocked in a system call. For tests that interrupt each kind of call.
+	 */
+	thread?: number;
+};
+
+/** Throws unless `pid` names a process: a positive integer and a /proc entry. */
+export function checkPid(pid: number | string): number {
+	const value = typeof pid === 'number' ? pid : /^\d+$/.test(pid) ? Number(pid) : Number.NaN;
+	if (!Number.isSafeInteger(value) || value <= 0 || value > 0x7F_FF_FF_FF) {
+		throw new PdiError(`${pid} is not a process id`);
+	}
+
+	if (!existsSync(`/proc/${value}`)) {
+		throw new PdiError(`no such process: ${value}`);
+	}
+
+	return value;
+}
+
+/** Whether process `pid` still runs (a zombie does not). */
+export function processRuns(pid: number): boolean {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return !/^\d+ \(.*\) [ZX] /s.test(stat);
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Files pdi made for the target (the config, trace output and rings) are
+ * private to this user; a root pdi attached to another user's process hands
+ * them over to that user, who must read and write them.
+ */
+export function shareWithProcess(pid: number, files: readonly string[]): void {
+	if (process.geteuid?.() !== 0) {
+		return;
+	}
+
+	const {uid, gid} = statSync(`/proc/${pid}`);
+	if (uid === 0) {
+		return;
+	}
+
+	const share = (file: string): void => {
+		chownSync(file, uid, gid);
+		if (statSync(file).isDirectory()) {
+			for (const entry of readdirSync(file)) {
+				share(path.join(file, entry));
+			}
+		}
+	};
+
+	for (const file of files) {
+		share(file);
+	}
+}
+
+function variableText(variables: Readonly<Record<string, string>>): string {
+	return Object.entries(variables).map(([name, value]) => {
+		if (!/^[A-Za-z_]\w*$/.test(name) || value.includes('\n') || value.includes('\0')) {
+			throw new PdiError(`the variable ${name} cannot be passed to an attached process (a name of letters, digits and _, a value of one line)`);
+		}
+
+		return `${name}=${value}`;
+	}).join('\n');
+}
+
+/**
+ * Installs `config` into the running process `pid` (docs/attach.md): pdi's
+ * injector stops one of its threads for a moment, loads the pdi core there
+ * with the process's own `dlopen` and opens a session with the config, as
+ * `pdi run` would have at start. The other threads keep running.
+ *
+ * ```ts
+ * const attached = await attach(pid, {backends: [{name: 'count', library: 'count'}],
+ * 	rules: [{relink: {object: '$main', function: 'write', backend: 'count', wrapper: 'count_write'}}]});
+ * ...
+ * await attached.detach();
+ * ```
+ *
+ * Rejects with a {@link PdiError} of one line when the process cannot be
+ * attached to (no such process, not permitted, static or foreign program) or
+ * the config does not install there.
+ */
+export async function attach(pid: number, config?: PdiConfig | NormalizedConfig, options: AttachOptions = {}): Promise<Attachment> {
+	const target = checkPid(pid);
+	const normalized = await launchConfig(options.configFiles, config);
+	if (normalized === undefined) {
+		throw new PdiError('attach: no config to install');
+	}
+
+	return attachNormalized(target, normalized, options.variables ?? {}, options.thread);
+}
+
+/** {@link attach} of a config already normalized (the trace config of `pdi trace -p`). */
+export async function attachNormalized(pid: number, config: NormalizedConfig, variables: Readonly<Record<string, string>>, thread?: number): Promise<Attachment> {
+	const text = variableText(variables);
+	const prepared = prepareConfig(config);
+	try {
+		shareWithProcess(pid, [path.dirname(prepared.file)]);
+		await runInjector(pid, ['open', prepared.file, text], thread);
+	} catch (error) {
+		prepared.remove();
+		throw error;
+	}
+
+	let detaching: Promise<void> | undefined;
+	return {
+		pid,
+		async detach() {
+			detaching ??= (async () => {
+				try {
+					if (processRuns(pid)) {
+						await runInjector(pid, ['close'], thread);
+					}
+				} finally {
+					prepared.remove();
+				}
+			})();
+			return detaching;
+		},
+	};
+}
+
+/**
+ * The import report of a running process (the same JSON as `pdi inspect --json`), written by the pdi core
+ * loaded there: the slots as they are now. Loads the core (inert) if it is not there yet.
+ */
+export async function attachedReport(pid: number, imports = '', thread?: number): Promise<ProcessReport> {
+	const target = checkPid(pid);
+	const scratch = temporaryDirectory('pdi-attach-');
+	try {
+		shareWithProcess(target, [scratch.path]);
+		const file = path.join(scratch.path, 'report.json');
+		await runInjector(target, ['report', file, imports], thread);
+		return JSON.parse(readFileSync(file, 'utf8')) as ProcessReport;
+	} finally {
+		scratch.remove();
+	}
+}

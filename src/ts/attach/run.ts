@@ -1,0 +1,34 @@
+import {PdiError} from '../errors.js';
+import {attach, checkPid} from './attach.js';
+import {detachAfterSeconds, watchAttached, type AttachEnd} from './watch.js';
+
+/** What `pdi attach` says when the session ends. */
+export function endMessage(pid: number, end: AttachEnd): string {
+	return end === 'exited' ? `pdi: process ${pid} has ended\n` : `pdi: detached from process ${pid}\n`;
+}
+
+/**
+ * `pdi attach PID -c CONFIG...`: attaches, waits for SIGINT/SIGTERM/SIGHUP,
+ * `--detach-after` or the end of the process, detaches once; exit status 0
+ * after a clean detach.
+ */
+export async function runAttached(pidText: string, configFiles: readonly string[], detachAfter: string | undefined): Promise<number> {
+	const pid = checkPid(pidText);
+	if (configFiles.length === 0) {
+		throw new PdiError('attach: at least one -c CONFIG is needed (usage: pdi attach PID -c CONFIG [-c CONFIG]... [--detach-after SECONDS])');
+	}
+
+	const seconds = detachAfterSeconds(detachAfter);
+	const watch = watchAttached(pid);
+	try {
+		const attached = await attach(pid, undefined, {configFiles});
+		process.stderr.write(`pdi: attached to process ${pid}; ${seconds === undefined ? '' : `detaching after ${seconds} s, or `}Ctrl-C or SIGTERM detaches\n`);
+		watch.arm(seconds);
+		const end = await watch.ended;
+		await attached.detach();
+		process.stderr.write(endMessage(pid, end));
+		return 0;
+	} finally {
+		watch.stop();
+	}
+}

@@ -1,0 +1,63 @@
+import {PdiError} from '../errors.js';
+import {receiveSignals} from '../launch/signals.js';
+import {processRuns} from './attach.js';
+
+/** Why an attached session of the CLI ends: SIGINT/SIGTERM/SIGHUP, `--detach-after`, or the process ended. */
+export type AttachEnd = 'signal' | 'timeout' | 'exited';
+
+export type AttachWatch = {
+	/** Resolves once, with the first reason to end. */
+	readonly ended: Promise<AttachEnd>;
+	/** Starts the `--detach-after` clock (none when undefined). */
+	arm(seconds: number | undefined): void;
+	/** Stops watching; the signals end pdi at once again. */
+	stop(): void;
+};
+
+const pollMs = 200;
+
+/**
+ * Watches for the end of an attached session of the CLI. Started before the
+ * injector runs: a Ctrl-C meanwhile must not end pdi with the process half
+ * attached, it ends the session as soon as the attach has finished.
+ */
+export function watchAttached(pid: number): AttachWatch {
+	let finish: (end: AttachEnd) => void = () => undefined;
+	const ended = new Promise<AttachEnd>(resolve => {
+		finish = resolve;
+	});
+	const stopSignals = receiveSignals(() => finish('signal'));
+	const poll = setInterval(() => {
+		if (!processRuns(pid)) {
+			finish('exited');
+		}
+	}, pollMs);
+	let timer: NodeJS.Timeout | undefined;
+	return {
+		ended,
+		arm(seconds) {
+			if (seconds !== undefined) {
+				timer = setTimeout(() => finish('timeout'), seconds * 1000);
+			}
+		},
+		stop() {
+			clearInterval(poll);
+			clearTimeout(timer);
+			stopSignals();
+		},
+	};
+}
+
+/** The seconds of `--detach-after`, checked. */
+export function detachAfterSeconds(text: string | undefined): number | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	const seconds = Number(text);
+	if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 2_147_483) {
+		throw new PdiError(`--detach-after: '${text}' is not a number of seconds (more than 0)`);
+	}
+
+	return seconds;
+}

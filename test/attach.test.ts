@@ -1,0 +1,402 @@
+// pdi attach, pdi trace -p and attach(): real running processes (a
+// multi-threaded fixture, nginx's worker) get configs installed and removed
+// again (docs/attach.md).
+import {spawn, type ChildProcess} from 'node:child_process';
+import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import test, {type ExecutionContext} from 'ava';
+import {attach, attachedReport} from '../src/ts/attach/attach.js';
+import {notPermittedMessage} from '../src/ts/attach/permission.js';
+import type {ProcessReport} from '../src/ts/elf/model.js';
+import {traceConfig} from '../src/ts/trace/options.js';
+import {cliPath, pdi, root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+import {freePort, nginxCommand, nginxPath, startServer, webRoot} from './helpers/servers.js';
+
+const attachprog = path.join(fixtures, 'attach', 'attachprog');
+const attachprogStatic = path.join(fixtures, 'attach', 'attachprog-static');
+const sigcount = path.join(fixtures, 'attach', 'sigcount');
+
+const countConfig = {
+	backends: [{name: 'count', library: 'count'}],
+	rules: [
+		{relink: {object: '$main', function: 'write', backend: 'count', wrapper: 'count_write'}},
+		{relink: {object: '$main', function: 'read', backend: 'count', wrapper: 'count_read'}},
+	],
+};
+
+type Fixture = {
+	pid: number;
+	/** Kernel thread ids by role (main, writer, reader, sleeper, waiter, worker). */
+	threads: Map<string, number[]>;
+	stdout: () => string;
+	stderr: () => string;
+	/** Closes its stdin, which ends it; its exit code and output. */
+	finish: () => Promise<{code: number | null; stdout: string; stderr: string}>;
+};
+
+function stopOnTeardown(t: ExecutionContext, child: ChildProcess): void {
+	t.teardown(() => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGKILL');
+		}
+	});
+}
+
+/** Starts `command args` (attachprog, or a wrapper that runs it) and waits for the fixture's "ready". */
+async function startFixture(t: ExecutionContext, command = attachprog, args: string[] = []): Promise<Fixture> {
+	const child = spawn(command, args, {stdio: ['pipe', 'pipe', 'pipe']});
+	stopOnTeardown(t, child);
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const exited = new Promise<number | null>(resolve => {
+		child.once('exit', code => {
+			resolve(code);
+		});
+	});
+	await new Promise<void>((resolve, reject) => {
+		const check = (): void => {
+			if (/^ready$/m.test(stdout)) {
+				resolve();
+			}
+		};
+
+		child.stdout.on('data', check);
+		child.once('exit', () => {
+			reject(new Error(`the fixture ended before it was ready: ${stderr}`));
+		});
+	});
+	const threads = new Map<string, number[]>();
+	for (const [, role, tid] of stdout.matchAll(/^thread (\w+) (\d+)$/gm)) {
+		threads.set(role!, [...(threads.get(role!) ?? []), Number(tid)]);
+	}
+
+	return {
+		pid: threads.get('main')?.[0] ?? child.pid!,
+		threads,
+		stdout: () => stdout,
+		stderr: () => stderr,
+		async finish() {
+			child.stdin.end();
+			const code = await exited;
+			return {code, stdout, stderr};
+		},
+	};
+}
+
+function taskCount(pid: number): number {
+	return readdirSync(`/proc/${pid}/task`).length;
+}
+
+/** Every bound import slot of the objects that are not pdi's: `object address` → value. */
+function slotValues(report: ProcessReport): Map<string, string> {
+	const values = new Map<string, string>();
+	for (const object of report.objects) {
+		if (object.pdi) {
+			continue;
+		}
+
+		for (const slot of object.imports ?? []) {
+			if (!slot.lazy) {
+				values.set(`${object.path} ${slot.symbol} ${slot.address}`, slot.value);
+			}
+		}
+	}
+
+	return values;
+}
+
+/** The values of `after` for the slots of `before` (objects loaded meanwhile, a backend, are not compared). */
+function sameSlots(before: Map<string, string>, after: Map<string, string>): Map<string, string | undefined> {
+	return new Map([...before.keys()].map(key => [key, after.get(key)]));
+}
+
+/** Where the slot of `symbol` in the program points now, by object name. */
+function slotTarget(report: ProcessReport, symbol: string): string | undefined {
+	const main = report.objects.find(object => object.main);
+	return main?.imports?.find(slot => slot.symbol === symbol)?.target?.name;
+}
+
+async function delay(ms: number): Promise<void> {
+	return new Promise(resolve => {
+		setTimeout(resolve, ms);
+	});
+}
+
+test.serial('a multi-threaded program attached, relinked, traced and detached 20 times keeps every thread and its own output correct', async t => {
+	const fixture = await startFixture(t);
+	const {pid} = fixture;
+	const scratch = scratchDirectory('pdi-attach-');
+	const countFile = path.join(scratch, 'count.txt');
+	const traceFile = path.join(scratch, 'trace.txt');
+	const tasks = taskCount(pid);
+	const before = slotValues(await attachedReport(pid));
+	for (let cycle = 0; cycle < 20; cycle++) {
+		const counted = await attach(pid, countConfig, {variables: {PDI_COUNT_OUTPUT: countFile}});
+		if (cycle === 0) {
+			t.is(slotTarget(await attachedReport(pid, '$main'), 'write'), 'pdi-backend-count.so');
+		}
+
+		await counted.detach();
+		const traced = await attach(pid, traceConfig(['$main']), {
+			variables: {PDI_TRACE_OUTPUT: traceFile, PDI_TRACE_ROOT: String(pid), PDI_TRACE_FUNCTIONS: 'nanosleep'},
+		});
+		await delay(10);
+		await traced.detach();
+	}
+
+	const after = slotValues(await attachedReport(pid));
+	t.deepEqual(sameSlots(before, after), before, 'every slot has its old value again');
+	t.is(taskCount(pid), tasks);
+	const counts = readFileSync(countFile, 'utf8');
+	t.is([...counts.matchAll(/^pdi-count: write [1-9]\d*$/gm)].length, 20, counts);
+	t.regex(readFileSync(traceFile, 'utf8'), /^\d+ \d+ attachprog!nanosleep\(/m);
+	const end = await fixture.finish();
+	t.is(end.stderr, '');
+	t.regex(end.stdout, /^done reads=\d+ sleeps=\d+ waits=\d+ works=\d+$/m);
+	t.is(end.code, 0);
+});
+
+test.serial('a system call interrupted by the attach is restarted: read, nanosleep and futex waits never fail with EINTR', async t => {
+	const fixture = await startFixture(t);
+	const roles = ['main', 'reader', 'sleeper', 'waiter', 'writer', 'worker'];
+	for (let round = 0; round < 2; round++) {
+		for (const role of roles) {
+			// Each attach and detach borrows this thread: its blocking call is interrupted and must resume.
+			const thread = fixture.threads.get(role)![0]!;
+			const attached = await attach(fixture.pid, countConfig, {variables: {PDI_COUNT_OUTPUT: '/dev/null'}, thread});
+			if (round === 0 && role === 'main') {
+				await t.throwsAsync(attach(fixture.pid, countConfig), {message: `process ${fixture.pid}: pdi is already attached to this process: detach first`});
+			}
+
+			await attached.detach();
+		}
+	}
+
+	t.is(fixture.stderr(), '');
+	const end = await fixture.finish();
+	t.is(end.stderr, '', 'the fixture prints "error: ..." for any EINTR or wrong result');
+	t.is(end.code, 0);
+});
+
+test.serial('signals that arrive while pdi attaches and detaches are all delivered, none lost', async t => {
+	const fixture = await startFixture(t, sigcount);
+	const signal = Number(/^sigrtmin (\d+)$/m.exec(fixture.stdout())![1]);
+	let sent = 0;
+	let attaching = true;
+	// Real-time signals queue: the program must count every one, also those that came while a thread was borrowed.
+	const sender = (async () => {
+		while (attaching) {
+			for (let burst = 0; burst < 20; burst++) {
+				process.kill(fixture.pid, signal);
+				sent++;
+			}
+
+			await delay(1);
+		}
+	})();
+	for (let cycle = 0; cycle < 10; cycle++) {
+		const attached = await attach(fixture.pid, countConfig, {variables: {PDI_COUNT_OUTPUT: '/dev/null'}});
+		await attached.detach();
+	}
+
+	attaching = false;
+	await sender;
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stdout);
+	t.regex(end.stdout, new RegExp(`^received ${sent}$`, 'm'));
+});
+
+test.serial('pdi attach --detach-after installs the config into a running program, then detaches it in one piece with status 0', async t => {
+	const fixture = await startFixture(t);
+	const scratch = scratchDirectory('pdi-attach-');
+	const config = path.join(scratch, 'count.cfg');
+	writeFileSync(config, 'backend count = count\nrelink $main write count count_write\n');
+	const run = await pdi(['attach', String(fixture.pid), '-c', config, '--detach-after', '0.3']);
+	t.is(run.code, 0, run.stderr);
+	t.regex(run.stderr, new RegExp(`^pdi: attached to process ${fixture.pid};.*\\npdi: detached from process ${fixture.pid}\\n$`));
+	// The counts went to the program's own stderr (PDI_COUNT_OUTPUT is set in pdi, not in the program).
+	const again = await pdi(['attach', String(fixture.pid), '-c', config, '--detach-after', '0.1']);
+	t.is(again.code, 0, again.stderr);
+	const end = await fixture.finish();
+	t.is([...end.stderr.matchAll(/^pdi-count: write [1-9]\d*$/gm)].length, 2, end.stderr);
+	t.is(end.code, 0);
+});
+
+test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls of a running program until interrupted', async t => {
+	const fixture = await startFixture(t);
+	const scratch = scratchDirectory('pdi-attach-');
+	const config = path.join(scratch, 'count.cfg');
+	writeFileSync(config, 'backend count = count\nrelink $main read count count_read\n');
+	const waitFor = async (args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{code: number | null; stderr: string}> => {
+		const child = spawn(process.execPath, [cliPath, ...args], {stdio: ['ignore', 'ignore', 'pipe']});
+		stopOnTeardown(t, child);
+		let stderr = '';
+		return new Promise(resolve => {
+			child.stderr.on('data', (chunk: Buffer) => {
+				const signalled = ready.test(stderr);
+				stderr += chunk.toString();
+				if (!signalled && ready.test(stderr)) {
+					child.kill(signal);
+				}
+			});
+			child.once('exit', code => {
+				resolve({code, stderr});
+			});
+		});
+	};
+
+	const attached = await waitFor(['attach', String(fixture.pid), '-c', config], /^pdi: attached/m, 'SIGTERM');
+	t.is(attached.code, 0, attached.stderr);
+	t.regex(attached.stderr, /^pdi: detached from process \d+$/m);
+	const traced = await waitFor(['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
+	t.is(traced.code, 0, traced.stderr);
+	t.regex(traced.stderr, new RegExp(`^${fixture.pid} \\d+ attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0$`, 'm'));
+	t.regex(traced.stderr, /^pdi: detached from process \d+\n$/m);
+	const end = await fixture.finish();
+	t.regex(end.stderr, /^pdi-count: read [1-9]\d*$/m);
+	t.notRegex(end.stderr, /error:/);
+	t.is(end.code, 0);
+});
+
+async function get(port: number, file: string): Promise<string> {
+	return new Promise((resolve, reject) => {
+		http.get({host: '127.0.0.1', port, path: `/${file}`, agent: false}, response => {
+			let body = '';
+			response.on('data', (chunk: Buffer) => {
+				body += chunk.toString();
+			});
+			response.on('end', () => {
+				resolve(body);
+			});
+		}).on('error', reject);
+	});
+}
+
+function workerOf(master: number): number {
+	const children = readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+	if (children.length !== 1) {
+		throw new Error(`nginx master ${master} has children ${children.join(' ')}`);
+	}
+
+	return Number(children[0]);
+}
+
+test.serial('a running nginx worker gets a count rule while serving requests, is traced with pdi trace -p, and detaching restores every slot', async t => {
+	if (!existsSync(nginxPath)) {
+		t.pass('nginx is not installed');
+		return;
+	}
+
+	const pages = webRoot();
+	const spec = nginxCommand(pages, await freePort(), {workers: 1});
+	t.teardown(() => {
+		rmSync(spec.directory, {recursive: true, force: true});
+	});
+	const server = await startServer(spec);
+	t.teardown(async () => {
+		await server.stop();
+	});
+	const worker = workerOf(server.pid);
+	const page = readdirSync(pages).find(file => file.endsWith('.html'))!;
+	const expected = await get(server.port, page);
+	const before = slotValues(await attachedReport(worker));
+	const scratch = scratchDirectory('pdi-attach-');
+	const counts = path.join(scratch, 'count.txt');
+	const attached = await attach(worker, {
+		backends: [{name: 'count', library: 'count'}],
+		rules: [{relink: {object: '$main', function: 'close', backend: 'count', wrapper: 'count_close'}}],
+	}, {variables: {PDI_COUNT_OUTPUT: counts}});
+	for (let request = 0; request < 5; request++) {
+		t.is(await get(server.port, page), expected);
+	}
+
+	t.is(slotTarget(await attachedReport(worker, '$main'), 'close'), 'pdi-backend-count.so');
+	await attached.detach();
+	t.regex(readFileSync(counts, 'utf8'), /^pdi-count: close ([5-9]|\d\d+)$/m);
+	t.deepEqual(sameSlots(before, slotValues(await attachedReport(worker))), before, 'every slot has its old value again');
+	const output = path.join(scratch, 'trace.txt');
+	const child = spawn(process.execPath, [cliPath, 'trace', '-p', String(worker), '-e', 'open*', '-o', output], {stdio: ['ignore', 'ignore', 'pipe']});
+	stopOnTeardown(t, child);
+	let stderr = '';
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const exited = new Promise<number | null>(resolve => {
+		child.once('exit', code => {
+			resolve(code);
+		});
+	});
+	// Requests until a traced open shows (the attach takes a moment): not a timing assertion, a wait.
+	for (let tries = 0; tries < 200 && !/open/.test(existsSync(output) ? readFileSync(output, 'utf8') : ''); tries++) {
+		t.is(await get(server.port, page), expected);
+		await delay(20);
+	}
+
+	child.kill('SIGINT');
+	t.is(await exited, 0, stderr);
+	t.regex(readFileSync(output, 'utf8'), new RegExp(`^${worker} ${worker} nginx!open\\w*\\(".*\\.html"`, 'm'));
+	t.is(await get(server.port, page), expected);
+	t.is(workerOf(server.pid), worker, 'the worker still runs');
+});
+
+test('attaching to a process that another tracer traces fails in one line naming it, status 2', async t => {
+	const fixture = await startFixture(t, 'strace', ['-o', '/dev/null', attachprog]);
+	const run = await pdi(['attach', String(fixture.pid), '-c', '/dev/null']);
+	t.is(run.code, 2);
+	t.regex(run.stderr, new RegExp(`^pdi: cannot attach to process ${fixture.pid}: it is already traced by process \\d+ \\(strace\\), and a process can have only one tracer .*\\n$`));
+	t.is(run.stderr.split('\n').length, 2);
+	t.is((await fixture.finish()).code, 0);
+});
+
+test('attaching to a statically linked program fails in one line, status 2', async t => {
+	const fixture = await startFixture(t, attachprogStatic);
+	const run = await pdi(['attach', String(fixture.pid), '-c', '/dev/null']);
+	t.is(run.code, 2);
+	t.is(run.stderr, `pdi: process ${fixture.pid} is statically linked: it has no dynamic loader to load pdi with\n`);
+	const end = await fixture.finish();
+	t.is(end.code, 0);
+});
+
+test('attaching to a program that qemu-user runs fails in one line: it would enter the emulator', async t => {
+	const echoserver = path.join(root, 'test/fixtures/out-aarch64/echo/echoserver');
+	const sysroot = path.join(root, 'build/arch/aarch64/sysroot');
+	if (!existsSync('/usr/bin/qemu-aarch64') || !existsSync(echoserver) || !existsSync(sysroot)) {
+		t.pass('no aarch64 build (npm run test:arch makes it)');
+		return;
+	}
+
+	const child = spawn('/usr/bin/qemu-aarch64', ['-L', sysroot, echoserver, 'accept', '0'], {stdio: ['ignore', 'pipe', 'ignore']});
+	stopOnTeardown(t, child);
+	await new Promise(resolve => {
+		child.stdout.once('data', resolve);
+	});
+	const run = await pdi(['attach', String(child.pid), '-c', '/dev/null']);
+	t.is(run.code, 2);
+	t.is(run.stderr, `pdi: process ${child.pid} runs under /usr/bin/qemu-aarch64: attaching would enter the emulator, not the program it runs\n`);
+});
+
+test('attaching to a process that does not exist fails in one line, status 2', async t => {
+	const missing = readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim();
+	const run = await pdi(['attach', missing, '-c', '/dev/null']);
+	t.is(run.code, 2);
+	t.is(run.stderr, `pdi: no such process: ${missing}\n`);
+	await t.throwsAsync(attach(Number(missing), countConfig), {message: `no such process: ${missing}`});
+});
+
+test('the refusal under kernel.yama.ptrace_scope names the setting and what to do', t => {
+	const facts = {pid: 42, tracerPid: 0, targetUid: 1000, ownUid: 1000};
+	t.is(notPermittedMessage({...facts, ptraceScope: 1}), 'cannot attach to process 42: kernel.yama.ptrace_scope is 1, so a process may trace only its own descendants; run pdi as root, or allow attaching with `sysctl kernel.yama.ptrace_scope=0`');
+	t.is(notPermittedMessage({...facts, ptraceScope: 2}), 'cannot attach to process 42: kernel.yama.ptrace_scope is 2, so only root (CAP_SYS_PTRACE) may attach');
+	t.is(notPermittedMessage({...facts, ptraceScope: 3}), 'cannot attach to process 42: kernel.yama.ptrace_scope is 3, so no process may attach to another until the machine restarts');
+	t.is(notPermittedMessage({...facts, targetUid: 33, ptraceScope: 1}), 'cannot attach to process 42: it runs as another user (uid 33); attach as that user or as root');
+	t.regex(notPermittedMessage({...facts, tracerPid: 7, tracerName: 'gdb'}), /^cannot attach to process 42: it is already traced by process 7 \(gdb\)/);
+});
