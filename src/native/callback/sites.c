@@ -56,19 +56,12 @@ same_site(const cb_site_t *a, const cb_site_t *b)
          same_text(a->site.version, b->site.version) && same_text(a->site.callee, b->site.callee);
 }
 
-static size_t
-slot_of(uintptr_t target)
-{
-  uint64_t hash = (uint64_t)target * 0x9e3779b97f4a7c15ull;
-  return (size_t)(hash >> 32) & (index_size - 1);
-}
-
 long
 pdi_cb_site_find(const cb_site_t *sites, const cb_site_t *wanted)
 {
   if (by_target == NULL)
     return -1;
-  for (size_t at = slot_of(wanted->target); by_target[at] != 0; at = (at + 1) & (index_size - 1))
+  for (size_t at = pdi_address_bucket(wanted->target, index_size); by_target[at] != 0; at = (at + 1) & (index_size - 1))
     if (same_site(&sites[by_target[at] - 1], wanted))
       return (long)by_target[at] - 1;
   return -1;
@@ -87,7 +80,7 @@ pdi_cb_site_remember(const cb_site_t *sites, unsigned index, unsigned capacity)
     by_target = memory;
     index_size = size;
   }
-  size_t at = slot_of(sites[index].target);
+  size_t at = pdi_address_bucket(sites[index].target, index_size);
   while (by_target[at] != 0)
     at = (at + 1) & (index_size - 1);
   by_target[at] = index + 1;

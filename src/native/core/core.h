@@ -183,6 +183,14 @@ PDI_HIDDEN int pdi_object_lookup(const pdi_object_t *object, const char *name, c
 PDI_HIDDEN int pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash,
                                         const pdi_version_req_t *req, unsigned flags, pdi_symbol_ref_t *out);
 PDI_HIDDEN uint32_t pdi_gnu_hash(const char *name);
+/* The bucket of an address in a power-of-two table: the multiplication by
+ * 2^64 / phi spreads the address's bits, aligned ones included, into the
+ * high half that is taken (the claims' and the callback sites' indexes). */
+static inline size_t
+pdi_address_bucket(uintptr_t address, size_t capacity)
+{
+  return (size_t)(((uint64_t)address * 0x9e3779b97f4a7c15ull) >> 32) & (capacity - 1);
+}
 /* Exact address to defined symbol (used only for reporting). */
 PDI_HIDDEN int pdi_object_symbol_at(const pdi_object_t *object, uintptr_t address, pdi_symbol_ref_t *out);
 PDI_HIDDEN const char *pdi_object_symbol_name(const pdi_object_t *object, size_t index);

@@ -8,13 +8,6 @@
 
 #include "internal.h"
 
-static size_t
-slot_hash(const uintptr_t *slot, size_t capacity)
-{
-  uintptr_t key = (uintptr_t)slot >> 3;
-  return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (capacity - 1);
-}
-
 static int index_slot(pdi_session_t *session, size_t patch);
 
 /* A table for at least `wanted` slots at most half full, the claims re-indexed into it. */
@@ -57,7 +50,7 @@ index_slot(pdi_session_t *session, size_t patch)
   if ((claims->index_count + 1) * 2 > claims->index_capacity && grow_index(session, claims->index_count + 1) != 0)
     return -1;
   uintptr_t *slot = claimed_patch(session, patch)->patch.slot;
-  size_t at = slot_hash(slot, claims->index_capacity);
+  size_t at = pdi_address_bucket((uintptr_t)slot, claims->index_capacity);
   while (claims->index[at] != 0 && claimed_patch(session, claims->index[at] - 1)->patch.slot != slot)
     at = (at + 1) & (claims->index_capacity - 1);
   if (claims->index[at] == 0)
@@ -84,7 +77,7 @@ pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
   const slot_claims_t *claims = &session->claims;
   if (claims->index_capacity == 0)
     return NULL;
-  size_t at = slot_hash(slot, claims->index_capacity);
+  size_t at = pdi_address_bucket((uintptr_t)slot, claims->index_capacity);
   while (claims->index[at] != 0) {
     const owned_patch_t *owned = claimed_patch(session, claims->index[at] - 1);
     if (owned->patch.slot == slot)
