@@ -10,7 +10,7 @@ import {attach, attachedReport} from '../src/ts/attach/attach.js';
 import {notPermittedMessage} from '../src/ts/attach/permission.js';
 import type {ProcessReport} from '../src/ts/elf/model.js';
 import {traceConfig} from '../src/ts/trace/options.js';
-import {cliPath, pdi} from './helpers/cli.js';
+import {cliPath, pdi, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
 import {freePort, nginxCommand, nginxPath, startServer, webRoot} from './helpers/servers.js';
@@ -327,17 +327,8 @@ test.serial('a running nginx worker gets a count rule while serving requests, is
 	t.regex(readFileSync(counts, 'utf8'), /^pdi-count: close ([5-9]|\d\d+)$/m);
 	t.deepEqual(sameSlots(before, slotValues(await attachedReport(worker))), before, 'every slot has its old value again');
 	const output = path.join(scratch, 'trace.txt');
-	const child = spawn(process.execPath, [cliPath, 'trace', '-p', String(worker), '-e', 'open*', '-o', output], {stdio: ['ignore', 'ignore', 'pipe']});
+	const {child, stderr, exited} = startPdi(['trace', '-p', String(worker), '-e', 'open*', '-o', output]);
 	stopOnTeardown(t, child);
-	let stderr = '';
-	child.stderr.on('data', (chunk: Buffer) => {
-		stderr += chunk.toString();
-	});
-	const exited = new Promise<number | null>(resolve => {
-		child.once('exit', code => {
-			resolve(code);
-		});
-	});
 	// Requests until a traced open shows (the attach takes a moment): not a timing assertion, a wait.
 	for (let tries = 0; tries < 200 && !/open/.test(existsSync(output) ? readFileSync(output, 'utf8') : ''); tries++) {
 		t.is(await get(server.port, page), expected);
@@ -345,7 +336,7 @@ test.serial('a running nginx worker gets a count rule while serving requests, is
 	}
 
 	child.kill('SIGINT');
-	t.is(await exited, 0, stderr);
+	t.is(await exited, 0, stderr());
 	t.regex(readFileSync(output, 'utf8'), new RegExp(`^${worker} ${worker} nginx!open\\w*\\(".*\\.html"`, 'm'));
 	t.is(await get(server.port, page), expected);
 	t.is(await workerOf(server.pid), worker, 'the worker still runs');

@@ -1,11 +1,11 @@
-import {execFile, spawn} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux, parseComux, type ComuxDescription} from '../src/ts/comux/index.js';
-import {cliPath, pdi, root} from './helpers/cli.js';
+import {cliPath, pdi, root, startPdi} from './helpers/cli.js';
 import {echoServerPath, processesMentioning} from './helpers/servers.js';
 
 /** The comux corpus kept in the repository (data/comux-samples, see its README). */
@@ -279,19 +279,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 			rmSync(input, {force: true});
 		});
 		const marker = `${600 + (process.pid % 300)}.${signal === 'SIGINT' ? 25 : 75}`;
-		const child = spawn(process.execPath, [cliPath, 'comux', 'run', input, '--', '/bin/sh', '-c', `sleep ${marker}1 & sleep ${marker}2; echo done`], {
-			env: {...process.env, TMPDIR: privateTmp},
-			stdio: ['ignore', 'ignore', 'pipe'],
-		});
-		let stderr = '';
-		child.stderr.on('data', (chunk: Buffer) => {
-			stderr += chunk.toString();
-		});
-		const exited = new Promise<number | null>(resolve => {
-			child.once('exit', code => {
-				resolve(code);
-			});
-		});
+		const {child, stderr, exited} = startPdi(['comux', 'run', input, '--', '/bin/sh', '-c', `sleep ${marker}1 & sleep ${marker}2; echo done`], {...process.env, TMPDIR: privateTmp});
 		const server = (): number[] => processesMentioning(`sleep ${marker}`).filter(pid => pid !== child.pid);
 		for (let tries = 0; server().length < 4 && tries < 250; tries++) {
 			await delay(20);
@@ -300,7 +288,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		t.is(server().length, 4, 'the guardian, the shell and its two sleeps');
 		child.kill(signal);
 		t.is(await exited, signal === 'SIGINT' ? 130 : 143);
-		t.regex(stderr, /^pdi-comux: the server was stopped by signal 15 \([^)]+\) before it listened\n$/);
+		t.regex(stderr(), /^pdi-comux: the server was stopped by signal 15 \([^)]+\) before it listened\n$/);
 		t.deepEqual(server(), []);
 		t.deepEqual(readdirSync(privateTmp), []);
 	});

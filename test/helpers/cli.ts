@@ -1,4 +1,4 @@
-import {execFile} from 'node:child_process';
+import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -20,4 +20,22 @@ export async function pdi(args: readonly string[], options: {env?: NodeJS.Proces
 			resolve({code, stdout, stderr});
 		});
 	});
+}
+
+/** A `pdi` started in the background by {@link startPdi}. */
+export type BackgroundPdi = {child: ChildProcess; stderr: () => string; exited: Promise<number | null>};
+
+/** Starts the built `pdi` CLI in the background, stdin and stdout ignored: to signal it while it runs. */
+export function startPdi(args: readonly string[], env: NodeJS.ProcessEnv = process.env): BackgroundPdi {
+	const child = spawn(process.execPath, [cliPath, ...args], {env, stdio: ['ignore', 'ignore', 'pipe']});
+	let stderr = '';
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const exited = new Promise<number | null>(resolve => {
+		child.once('exit', code => {
+			resolve(code);
+		});
+	});
+	return {child, stderr: () => stderr, exited};
 }
