@@ -111,11 +111,10 @@ for (const [name, command, args] of [
 		const program = command === 'python3' ? execFileSync(command, ['-c', 'import sys; print(sys.executable)'], {encoding: 'utf8'}).trim() : command;
 		const expected = execFileSync(program, args, {encoding: 'utf8'});
 		const file = path.join(scratch, `cli-${traces++}.txt`);
-		const started = Date.now();
-		const result = await pdi(['trace', '--object', '*', '-o', file, '--', program, ...args], {timeout: 30_000});
+		// python3 makes about 1.7 million traced calls (6 s here alone); a hang is what the time-out catches, not slowness under load.
+		const result = await pdi(['trace', '--object', '*', '-o', file, '--', program, ...args], {timeout: 90_000});
 		t.is(result.code, 0, result.stderr);
 		t.is(result.stdout, expected);
-		t.true(Date.now() - started < 30_000);
 		const lines = readFileSync(file, 'utf8').split('\n');
 		t.true(lines.length > 20);
 		t.deepEqual(lines.filter(line => line.includes('<abandoned>')), []);

@@ -54,14 +54,26 @@ defer_signal(inject_thread_t *thread, int sig)
 
 /* Sends a kept signal again, once the thread runs untraced: with its
  * siginfo where the kernel lets another process queue one (sigqueue's
- * negative codes), else as the plain signal. */
-static void
+ * negative codes), else as the plain signal. A real-time signal finds the
+ * queue full (RLIMIT_SIGPENDING, EAGAIN) when many came while the thread was
+ * borrowed; the thread empties it as it runs, so the send is tried again for
+ * up to 10 s. 0 when the signal is queued (or the thread is gone), -1 when it
+ * is not. */
+static int
 resend_signal(const inject_thread_t *thread, const siginfo_t *info)
 {
-  if (info->si_code < 0 && info->si_code != SI_TKILL &&
-      syscall(SYS_rt_tgsigqueueinfo, thread->pid, thread->tid, info->si_signo, info) == 0)
-    return;
-  syscall(SYS_tgkill, thread->pid, thread->tid, info->si_signo);
+  const struct timespec pause = {0, 200 * 1000};
+  for (int attempt = 0; attempt < 50000; attempt++) {
+    if (info->si_code < 0 && info->si_code != SI_TKILL &&
+        syscall(SYS_rt_tgsigqueueinfo, thread->pid, thread->tid, info->si_signo, info) == 0)
+      return 0;
+    if (syscall(SYS_tgkill, thread->pid, thread->tid, info->si_signo) == 0)
+      return 0;
+    if (errno != EAGAIN)
+      return errno == ESRCH ? 0 : -1;
+    nanosleep(&pause, NULL);
+  }
+  return -1;
 }
 
 /* Waits for the interrupt's stop of a freshly seized thread: 1 when the
@@ -291,8 +303,15 @@ inject_thread_release(inject_thread_t *thread)
   if (first != 0)
     ptrace(PTRACE_SETSIGINFO, thread->tid, NULL, &thread->deferred[0]);
   ptrace(PTRACE_DETACH, thread->tid, NULL, (void *)(uintptr_t)first);
+  size_t lost = 0;
   for (size_t i = 1; i < thread->deferred_count; i++)
-    resend_signal(thread, &thread->deferred[i]);
+    lost += resend_signal(thread, &thread->deferred[i]) != 0;
+  /* The attach or detach itself went through: a warning, not a failure. */
+  if (lost != 0)
+    fprintf(
+        stderr,
+        "warning: %zu of the %zu signals that reached thread %d while it was borrowed could not be given back: %s\n",
+        lost, thread->deferred_count, (int)thread->tid, strerror(errno));
   free(thread->deferred);
   thread->deferred = NULL;
   thread->deferred_count = thread->deferred_cap = 0;

@@ -25,6 +25,11 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 		const env = thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
 		execFile(injector, [String(pid), preload, ...operation], {encoding: 'utf8', env}, (error, _stdout, stderr) => {
 			if (error === null) {
+				// Done, with something to report (signals that could not be given back).
+				for (const line of stderr.split('\n').filter(line => line.startsWith('warning: '))) {
+					process.stderr.write(`pdi: process ${pid}: ${line}\n`);
+				}
+
 				resolve();
 				return;
 			}
