@@ -276,3 +276,9 @@ pdi_loadwatch_missed(void)
 {
   return missed;
 }
+
+int
+pdi_loadwatch_complete(void)
+{
+  return watching && missed == 0;
+}

@@ -17,5 +17,8 @@ typedef void (*pdi_loadwatch_callback)(void);
 PDI_HIDDEN int pdi_loadwatch_start(pdi_loadwatch_callback on_load, pdi_loadwatch_callback on_unload);
 /* How many loads came too thick (pending constructors beyond the pool). */
 PDI_HIDDEN unsigned pdi_loadwatch_missed(void);
+/* Whether every load since the start was heard of before its constructors
+ * ran (started, and none missed). */
+PDI_HIDDEN int pdi_loadwatch_complete(void);
 
 #endif

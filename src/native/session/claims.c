@@ -71,8 +71,8 @@ reindex_slots(pdi_session_t *session)
     index_slot(session, i);
 }
 
-const owned_patch_t *
-pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
+static const owned_patch_t *
+latest_claim(const pdi_session_t *session, uintptr_t *slot)
 {
   const slot_claims_t *claims = &session->claims;
   if (claims->index_capacity == 0)
@@ -85,6 +85,19 @@ pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
     at = (at + 1) & (claims->index_capacity - 1);
   }
   return NULL;
+}
+
+const owned_patch_t *
+pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
+{
+  const owned_patch_t *latest = latest_claim(session, slot);
+  return latest != NULL && !latest->watched ? latest : NULL;
+}
+
+int
+pdi_claim_puts_back(const owned_patch_t *owned, uintptr_t value)
+{
+  return !owned->watched || value == owned->patch.new_value;
 }
 
 void
@@ -183,7 +196,8 @@ pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned index)
 }
 
 static int
-add_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object, const pdi_patch_t *patch)
+add_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object, const pdi_patch_t *patch,
+          int watched)
 {
   active_rule_t *active = &session->rules[rule_index];
   owned_patch_t *owned = pdi_array_push(&session->arena, &session->claims.patches, sizeof *owned);
@@ -191,6 +205,7 @@ add_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
     return pdi_rule_error(active, "out of memory");
   owned->patch = *patch;
   owned->rule = rule_index;
+  owned->watched = watched;
   owned->object_base = object->base;
   /* Claims come object by object: the previous claim's copy of the path is usually this one. */
   const owned_patch_t *previous = claimed_count(session) > 1 ? claimed_patch(session, claimed_count(session) - 2)
@@ -199,7 +214,7 @@ add_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
                                strcmp(previous->object_path, object->path) == 0
                            ? previous->object_path
                            : pdi_arena_strdup(&session->arena, object->path);
-  active->slots++;
+  active->slots += !watched;
   if (index_slot(session, claimed_count(session) - 1) != 0)
     return pdi_rule_error(active, "out of memory");
   return 0;
@@ -229,5 +244,11 @@ pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
     if (theirs != NULL)
       return pdi_conflict_error(active, other->rules[theirs->rule].rule, object, active->name);
   }
-  return add_claim(session, rule_index, object, patch);
+  return add_claim(session, rule_index, object, patch, 0);
+}
+
+int
+pdi_claim_watched(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object, const pdi_patch_t *patch)
+{
+  return latest_claim(session, patch->slot) != NULL ? 0 : add_claim(session, rule_index, object, patch, 1);
 }

@@ -62,9 +62,11 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
 /* ---- redefine */
 
 /* Redefine, for one object's slots: bound ones move from the old definition
- * to the wrapper; in pdi's and the backends' objects (which must keep
- * reaching the original) lazy ones are bound to the original now, before the
- * patched symbol table could hand them the wrapper. */
+ * to the wrapper; lazy ones and ones the loader already bound to the wrapper
+ * (an object loaded later) are watched, to be put back at uninstall; in pdi's
+ * and the backends' objects (which must keep reaching the original) lazy ones
+ * are bound to the original now, before the patched symbol table could hand
+ * them the wrapper. */
 static int
 redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_binding_t *binding)
 {
@@ -78,8 +80,14 @@ redefine_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
     if (!binding->lazy)
       return 0;
     patch.new_value = active->target.old_address + addend;
+  } else if (binding->lazy || binding->value == active->wrapper + addend) {
+    pdi_patch_t watched = {slot->address, binding->lazy ? *slot->address : active->target.old_address + addend,
+                           active->wrapper + addend};
+    if (pdi_claim_watched(session, install->rule_index, object, &watched) != 0)
+      install->failed = -1;
+    return install->failed ? 1 : 0;
   } else {
-    if (binding->lazy || binding->value != active->target.old_address + addend)
+    if (binding->value != active->target.old_address + addend)
       return 0;
     patch.new_value = active->wrapper + addend;
   }
@@ -394,8 +402,10 @@ apply_planned(pdi_session_t *session, size_t from)
     pdi_set_error("out of memory while installing");
     return -1;
   }
+  size_t written = 0;
   for (size_t i = 0; i < count; i++)
-    batch[i] = claimed_patch(session, from + i)->patch;
+    if (!claimed_patch(session, from + i)->watched)
+      batch[written++] = claimed_patch(session, from + i)->patch;
   /* Originals are published before any slot moves: another thread may enter
    * a wrapper the moment its slot is stored. */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
@@ -405,7 +415,7 @@ apply_planned(pdi_session_t *session, size_t from)
       return -1;
     }
   }
-  if (pdi_patch_apply(batch, count, 0) != 0)
+  if (pdi_patch_apply(batch, written, 0) != 0)
     return -1;
   return 0;
 }

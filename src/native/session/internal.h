@@ -36,10 +36,13 @@ typedef struct active_rule {
   pdi_cb_hooks_t hooks;
 } active_rule_t;
 
-/* One slot (or symbol table word) a rule took over, and whose it is. */
+/* One slot (or symbol table word) a rule took over, and whose it is; or,
+ * `watched`, a slot a redefine leaves alone but may find holding its wrapper
+ * at uninstall (pdi_claim_watched). */
 typedef struct owned_patch {
   pdi_patch_t patch;
   unsigned rule;
+  int watched;
   uintptr_t object_base;
   const char *object_path;
 } owned_patch_t;
@@ -112,12 +115,23 @@ PDI_HIDDEN int pdi_rule_resolve(pdi_session_t *session, active_rule_t *active);
 
 /* ---- claims.c */
 
-/* The latest claim on a slot (a relink may sit on top of a redefine). */
+/* The latest claim on a slot (a relink may sit on top of a redefine); a
+ * watched slot counts as unclaimed. */
 PDI_HIDDEN const owned_patch_t *pdi_claims_find(const pdi_session_t *session, uintptr_t *slot);
 /* Takes ownership of one slot for a rule, after checking that no other rule
  * of any open session claims it; a duplicate counts as shared. 0 or -1. */
 PDI_HIDDEN int pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
                          const pdi_patch_t *patch);
+/* Notes a slot that a redefine does not write but that may hold its wrapper
+ * by uninstall: a lazy one (bound through the patched symbol table at its
+ * first call) or one the loader relocated to the wrapper (an object loaded
+ * later). The patch's old_value goes back if the slot then holds new_value,
+ * so uninstall needs no walk of every relocation. Conflicts with nothing,
+ * counts no slot; a slot already noted or claimed is left as it is. 0 or -1. */
+PDI_HIDDEN int pdi_claim_watched(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
+                                 const pdi_patch_t *patch);
+/* Whether a claim is written back when the slot holds `value`: always, a watched one only when it holds the wrapper. */
+PDI_HIDDEN int pdi_claim_puts_back(const owned_patch_t *owned, uintptr_t value);
 /* Room for `count` more claims (array and index) without growing on the way. */
 PDI_HIDDEN int pdi_claims_reserve(pdi_session_t *session, size_t count);
 /* Drops every claim from the `count`th on (a rolled-back rule, an undo). */

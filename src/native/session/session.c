@@ -205,8 +205,11 @@ prepare(pdi_session_t *session)
 static void
 undo_claims(pdi_session_t *session)
 {
-  for (size_t i = claimed_count(session); i-- > 0;)
-    pdi_patch_apply(&claimed_patch(session, i)->patch, 1, 1);
+  for (size_t i = claimed_count(session); i-- > 0;) {
+    const owned_patch_t *owned = claimed_patch(session, i);
+    if (pdi_claim_puts_back(owned, __atomic_load_n(owned->patch.slot, __ATOMIC_ACQUIRE)))
+      pdi_patch_apply(&owned->patch, 1, 1);
+  }
   pdi_claims_truncate(session, 0);
 }
 
@@ -338,6 +341,17 @@ to_restore(const pdi_session_t *session, size_t i, int stubs_passed)
   return !stubs_passed || !has_stubs(session->rules[claimed_patch(session, i)->rule].rule);
 }
 
+/* What `slot` holds once the batch so far is written (its last entry for the
+ * slot wins), or holds now. */
+static uintptr_t
+value_after(const pdi_patch_t *batch, size_t count, uintptr_t *slot)
+{
+  for (size_t i = count; i-- > 0;)
+    if (batch[i].slot == slot)
+      return batch[i].old_value;
+  return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
 /* Every slot of the session that is still loaded gets back what it held;
  * with stubs_passed, the callback stubs' slots keep them. */
 static void
@@ -349,22 +363,25 @@ restore_slots(pdi_session_t *session, int stubs_passed)
   pdi_objects_t set;
   if (remaining == 0 || pdi_objects_scan(&set) != 0)
     return;
-  /* Bindings made after a redefine (lazy calls, objects loaded later)
-   * went through the patched symbol table to the wrapper: they are not in
-   * the claims, so they are found again and sent back too, in one walk of
-   * each object's relocations for all the rules. */
+  /* Bindings made after a redefine (lazy calls, objects loaded later) went
+   * through the patched symbol table to the wrapper. Their slots are watched
+   * claims when the load watch heard of every object; otherwise they are
+   * found again, in one walk of each object's relocations for all the rules. */
   int any_target = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++)
     any_target |= session->rules[r].has_target;
   sweep_walk_t walk = {session, &set};
-  for (unsigned i = 0; any_target && i < set.count; i++)
+  for (unsigned i = 0; any_target && !pdi_loadwatch_complete() && i < set.count; i++)
     pdi_object_each_slot(&set.items[i], sweep_slot_of_any_rule, &walk);
   size_t claimed = claimed_count(session);
   pdi_patch_t *batch = pdi_arena_alloc(&session->arena, claimed * sizeof *batch);
   size_t count = 0;
-  for (size_t i = claimed; batch != NULL && i-- > 0;)
-    if (to_restore(session, i, stubs_passed) && pdi_claim_is_loaded(&set, claimed_patch(session, i)))
-      batch[count++] = claimed_patch(session, i)->patch;
+  for (size_t i = claimed; batch != NULL && i-- > 0;) {
+    const owned_patch_t *owned = claimed_patch(session, i);
+    if (to_restore(session, i, stubs_passed) && pdi_claim_is_loaded(&set, owned) &&
+        pdi_claim_puts_back(owned, value_after(batch, count, owned->patch.slot)))
+      batch[count++] = owned->patch;
+  }
   if (batch != NULL && pdi_patch_apply(batch, count, 1) != 0)
     pdi_log(PDI_LOG_ERROR, "uninstall: %s", pdi_error());
   pdi_objects_release(&set);
