@@ -46,42 +46,54 @@ static const char *const complex_functions[] = {"cacos", "cacosh", "casin", "cas
 enum { KIND_EXCLUDED = 1, KIND_STRUCTURE, KIND_LONG_DOUBLE, KIND_COMPLEX };
 static const char *const kind_names[] = {NULL, NULL, "a structure", "a long double", "a complex value"};
 
-#define SET_SLOTS 1024 /* a power of two, four times the ~250 names: a miss ends at an empty slot soon */
-#define NAME_ROOM 32
+/* A power of two, twice the ~250 names: a miss ends at an empty slot soon.
+ * An entry points into the tables above instead of holding the name: the
+ * set is two pages, and a page is a fault at install (tens of microseconds
+ * in a virtual machine). */
+#define SET_SLOTS 512
 
 typedef struct known_name {
   uint32_t hash; /* compared before the name: most probes of a name that is not here end there */
   unsigned char kind;
-  char name[NAME_ROOM];
+  char suffix; /* the one letter after `base` ("l", "f"), or 0 */
+  const char *base;
 } known_name_t;
 
 static known_name_t names[SET_SLOTS];
 static int built;
 
-static void
-add_name(const char *name, const char *suffix, unsigned char kind)
+static int
+is_name(const known_name_t *known, const char *name)
 {
-  char full[NAME_ROOM];
-  size_t length = strlen(name), extra = strlen(suffix);
-  if (length + extra >= sizeof full)
+  size_t length = strlen(known->base);
+  if (strncmp(name, known->base, length) != 0)
+    return 0;
+  return known->suffix != 0 ? name[length] == known->suffix && name[length + 1] == '\0' : name[length] == '\0';
+}
+
+static void
+add_name(const char *base, char suffix, unsigned char kind)
+{
+  char full[64];
+  size_t length = strlen(base);
+  if (length + 2 > sizeof full)
     return; /* every name of the tables fits */
-  memcpy(full, name, length);
-  memcpy(full + length, suffix, extra + 1);
+  memcpy(full, base, length);
+  full[length] = suffix;
+  full[length + 1] = '\0';
   uint32_t hash = pdi_gnu_hash(full);
   for (uint32_t at = hash & (SET_SLOTS - 1);; at = (at + 1) & (SET_SLOTS - 1)) {
     if (names[at].kind == 0) {
-      memcpy(names[at].name, full, length + extra + 1);
-      names[at].hash = hash;
-      names[at].kind = kind;
+      names[at] = (known_name_t){hash, kind, suffix, base};
       return;
     }
-    if (strcmp(names[at].name, full) == 0)
+    if (names[at].hash == hash && is_name(&names[at], full))
       return; /* the first kind stays */
   }
 }
 
 static void
-add_names(const char *const *list, const char *suffix, unsigned char kind)
+add_names(const char *const *list, char suffix, unsigned char kind)
 {
   for (const char *const *name = list; *name != NULL; name++)
     add_name(*name, suffix, kind);
@@ -92,13 +104,13 @@ pdi_cb_names_build(void)
 {
   if (built)
     return;
-  add_names(excluded, "", KIND_EXCLUDED);
-  add_names(aggregates, "", KIND_STRUCTURE);
-  add_names(long_doubles, "", KIND_LONG_DOUBLE);
-  add_names(libm_functions, "l", KIND_LONG_DOUBLE);
-  add_names(complex_functions, "", KIND_COMPLEX);
-  add_names(complex_functions, "f", KIND_COMPLEX);
-  add_names(complex_functions, "l", KIND_COMPLEX);
+  add_names(excluded, 0, KIND_EXCLUDED);
+  add_names(aggregates, 0, KIND_STRUCTURE);
+  add_names(long_doubles, 0, KIND_LONG_DOUBLE);
+  add_names(libm_functions, 'l', KIND_LONG_DOUBLE);
+  add_names(complex_functions, 0, KIND_COMPLEX);
+  add_names(complex_functions, 'f', KIND_COMPLEX);
+  add_names(complex_functions, 'l', KIND_COMPLEX);
   built = 1;
 }
 
@@ -108,7 +120,7 @@ kind_of(const char *function)
   pdi_cb_names_build();
   uint32_t hash = pdi_gnu_hash(function);
   for (uint32_t at = hash & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
-    if (names[at].hash == hash && strcmp(names[at].name, function) == 0)
+    if (names[at].hash == hash && is_name(&names[at], function))
       return names[at].kind;
   return 0;
 }
