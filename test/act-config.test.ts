@@ -174,3 +174,12 @@ test.serial('interpose() with an act rule makes a native addon\'s open fail; clo
 	t.deepEqual(counts.map(({rule, seen, fired, pid}) => ({rule, seen, fired, pid})), [{rule: 'rules[0]', seen: 2, fired: 1, pid: process.pid}]);
 	t.deepEqual(handle.close(), []);
 });
+
+test('an act rule whose function the program only takes the address of (a GLOB_DAT slot) warns that those calls are not seen', async t => {
+	const directory = writeFiles({'act.cmd': 'act $main labs return=42\n'});
+	const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', path.join(fixtures, 'trace', 'pointer')]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'pointer\nlabs=5\n');
+	t.regex(run.stderr, /^pdi: warning: \S+act\.cmd:1: act labs: 1 slot\(s\) in objects matching '\$main' hold its address as a pointer \(GLOB_DAT\) and are left alone.*calls made through them are not seen/m);
+	t.notRegex(run.stderr, /no loaded object/);
+});

@@ -75,6 +75,9 @@ typedef enum pdi_cb_admission {
 typedef struct pdi_cb_sink {
   pdi_cb_admission_t (*admit)(void *context, const pdi_object_t *object, const pdi_slot_t *slot);
   int (*take)(void *context, const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target);
+  /* Optional: a GLOB_DAT slot of an object that calls through its PLT, left
+   * alone so that the function's address stays the same (a pointer slot). */
+  void (*pointer_slot)(void *context, const pdi_object_t *object, const pdi_slot_t *slot);
 } pdi_cb_sink_t;
 
 /* Plans a callback on `object`: the import slots that may get a stub

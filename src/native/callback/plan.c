@@ -51,8 +51,11 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
    * GLOB_DAT slots (to compare or store them, as CPython compares tp_free
    * with PyObject_Free): a stub there would change the function's identity.
    * Only objects without PLT calls (-fno-plt) call through those slots. */
-  if (slot->kind == PDI_SLOT_GLOB_DAT && plan->calls_through_plt)
+  if (slot->kind == PDI_SLOT_GLOB_DAT && plan->calls_through_plt) {
+    if (plan->sink->pointer_slot != NULL && function_behind(plan, object, slot) != 0)
+      plan->sink->pointer_slot(plan->sink_context, object, slot);
     return 0;
+  }
   pdi_cb_admission_t admission = plan->sink->admit(plan->sink_context, object, slot);
   if (admission != PDI_CB_ADMIT)
     return admission == PDI_CB_STOP;

@@ -184,11 +184,21 @@ take_act_site(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   return 0;
 }
 
+static void
+note_pointer_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot)
+{
+  (void)object;
+  act_plan_t *plan = context;
+  for (unsigned i = 0; i < plan->rule_count; i++)
+    if (names_function(&plan->session->rules[plan->rules[i]], slot))
+      plan->session->rules[plan->rules[i]].pointer_slots++;
+}
+
 /* One object: every site its act rules name gets a stub, or none does. */
 static int
 plan_act_object(act_plan_t *plan, const pdi_object_t *object)
 {
-  static const pdi_cb_sink_t sink = {admit_act_slot, take_act_site};
+  static const pdi_cb_sink_t sink = {admit_act_slot, take_act_site, note_pointer_slot};
   pdi_session_t *session = plan->session;
   active_rule_t *first = &session->rules[plan->rules[0]];
   plan->buffer = (site_plan_buffer_t){{NULL, 0, 0}, NULL, NULL, NULL};

@@ -279,7 +279,7 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
 static int
 plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const pdi_object_t *object)
 {
-  static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site};
+  static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site, NULL};
   active_rule_t *active = &session->rules[rule_index];
   callback_plan_t plan = {session, set, rule_index, active, {{NULL, 0, 0}, NULL, NULL, NULL}, 0};
   if (pdi_sites_reserve(session, &plan.buffer, object) != 0)

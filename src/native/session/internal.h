@@ -29,7 +29,8 @@ typedef struct active_rule {
   uintptr_t wrapper;
   uintptr_t original;
   unsigned slots;
-  unsigned shared; /* slots an earlier duplicate rule already redirects */
+  unsigned shared;        /* slots an earlier duplicate rule already redirects */
+  unsigned pointer_slots; /* act: GLOB_DAT slots of the function left alone (pdi_cb_sink_t) */
   int skipped;
   pdi_redefine_target_t target;
   int has_target;

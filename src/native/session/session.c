@@ -239,11 +239,18 @@ log_outcomes(const pdi_session_t *session)
       pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
               rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind),
               rule->function ? rule->function : rule->object, active->shared);
-    if (active->slots == 0 && active->shared == 0)
+    if (active->pointer_slots != 0)
+      pdi_log(active->slots == 0 && active->shared == 0 ? PDI_LOG_WARNING : PDI_LOG_INFO,
+              "%s:%u: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT) and are "
+              "left alone, so that the function's address stays the same: calls made through them are not seen "
+              "(relink and redefine reach them; docs/mechanisms.md)",
+              rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, active->pointer_slots,
+              rule->object);
+    if (active->slots == 0 && active->shared == 0 && active->pointer_slots == 0)
       pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' %s it yet", rule->origin.file,
               rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, rule->object,
               rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
-    else
+    else if (active->slots != 0 || active->shared != 0)
       pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(rule->kind),
               rule->function ? rule->function : "*", rule->object, active->slots,
               rule->wrapper ? rule->wrapper : rule->backend);
