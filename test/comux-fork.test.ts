@@ -160,7 +160,7 @@ test.serial('pdi comux run --fork prints the replies and exits with the replay s
 	t.is(result.stdout, 'ping\n');
 });
 
-test.serial('a wrong PDI_COMUX_FORK or a missing control channel is one line and exit 2, before the server runs', t => {
+test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LOG that cannot be opened is one line and exit 2, before the server runs', t => {
 	const config = path.join(scratch, 'comux.cfg');
 	writeFileSync(config, compileConfig(comuxConfig()));
 	const run = (variables: Record<string, string>) => spawnSync(echoServerPath, ['epoll', '0'], {
@@ -175,5 +175,10 @@ test.serial('a wrong PDI_COMUX_FORK or a missing control channel is one line and
 	const noChannel = run({PDI_COMUX_FORK: '1', PDI_COMUX_CONTROL: '57'});
 	t.is(noChannel.status, 2);
 	t.is(noChannel.stderr.toString(), 'pdi-comux: PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi\'s control channel (got \'57\')\n');
+	const log = path.join(scratch, 'no-such-directory', 'comux.log');
+	const noLog = run({PDI_COMUX_LOG: log});
+	t.is(noLog.status, 2);
+	t.is(noLog.stderr.toString(), `pdi-comux: PDI_COMUX_LOG: cannot open '${log}': No such file or directory\n`);
+	t.is(noLog.stdout.toString(), '', 'the server never started');
 	t.deepEqual(readdirSync(scratch).filter(name => name.startsWith('pdi-comux-fork-')), []);
 });

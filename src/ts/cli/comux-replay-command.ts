@@ -8,6 +8,7 @@ import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
+import {checkOutputFile} from './output-file.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -92,6 +93,10 @@ function registerRunCommand(comux: Command): void {
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
 			requireServer(server, usage);
+			if (options.log !== undefined && options.log !== 'stderr' && options.log !== '1') {
+				checkOutputFile(options.log);
+			}
+
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
 			if (options.fork) {

@@ -471,10 +471,16 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   message_fd = keep_fd(STDERR_FILENO);
   output_fd = keep_fd(STDOUT_FILENO);
   const char *log = getenv("PDI_COMUX_LOG");
-  if (log != NULL && *log != '\0')
+  if (log != NULL && *log != '\0') {
     log_fd = strcmp(log, "stderr") == 0 || strcmp(log, "1") == 0
                  ? message_fd
                  : open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* Asked for and lost would be worse than no replay: one line, before the server runs. */
+    if (log_fd < 0) {
+      say(message_fd, "PDI_COMUX_LOG: cannot open '%s': %s", log, strerror(errno));
+      _exit(2);
+    }
+  }
   no_wait = getenv("PDI_COMUX_NO_WAIT") != NULL;
   exit_immediate = getenv("PDI_COMUX_EXIT_IMMEDIATE") != NULL;
   idle_ms = env_number("PDI_COMUX_IDLE_MS", 50);
