@@ -236,3 +236,25 @@ test.serial('pdi comux config writes the bundled redefine rules, and a server st
 	});
 	t.is(output.toString(), 'by hand\n');
 });
+
+test.serial('pdi comux replay says why each file did not end well, and --fork judges invalid files as invalid even when the server never listens', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'reasons-'));
+	writeFileSync(path.join(directory, 'a-valid.comux'), toComux([step(0, 'hello\n', true)]));
+	writeFileSync(path.join(directory, 'b-garbage.comux'), 'garbage');
+	// /bin/false ends before it waits for a client: the valid file is never served.
+	const reports = [];
+	for (const fork of [[], ['--fork']]) {
+		const result = await pdi(['comux', 'replay', directory, '--json', ...fork, '--', '/bin/false']);
+		t.is(result.code, 1, result.stderr);
+		const report = JSON.parse(result.stdout) as {files: Array<{file: string; verdict: string; status: number; stderr: string}>};
+		reports.push(report.files.map(({file, verdict, status, stderr}) => ({file: path.basename(file), verdict, status, stderr})));
+	}
+
+	t.deepEqual(reports[0], [
+		{file: 'a-valid.comux', verdict: 'no-listen', status: 4, stderr: 'pdi-comux: the server exited with status 1 before it listened\n'},
+		{file: 'b-garbage.comux', verdict: 'invalid', status: 3, stderr: 'pdi-comux: bad magic at byte 0\n'},
+	]);
+	t.deepEqual(reports[1], reports[0]);
+	const table = await pdi(['comux', 'replay', directory, '--', '/bin/false']);
+	t.regex(table.stdout, /\n\na-valid\.comux: pdi-comux: the server exited with status 1 before it listened\nb-garbage\.comux: pdi-comux: bad magic at byte 0\n$/);
+});

@@ -24,6 +24,8 @@ export type ReplayEntry = {
 	signal: string | null;
 	durationMs: number;
 	outputBytes: number;
+	/** What the server and the backend wrote on stderr (the reason of an `invalid`, a `no-listen`, ...). */
+	stderr: string;
 };
 
 function verdictOf(result: ComuxRunResult): ReplayVerdict {
@@ -221,6 +223,7 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 			signal: result.signal,
 			durationMs: Math.round(result.durationMs),
 			outputBytes: result.stdout.length,
+			stderr: result.stderr,
 		});
 	}
 
@@ -244,6 +247,15 @@ function formatReplayReport(report: readonly ReplayEntry[]): string {
 	}
 
 	lines.push('', `${report.length} files: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}`);
+	// Why, for each file that did not end well: the last two lines it wrote on stderr (the server's, then the backend's).
+	const reasons = report.filter(entry => entry.verdict !== 'ok' && entry.stderr.trim() !== '');
+	if (reasons.length > 0) {
+		lines.push('');
+		for (const entry of reasons) {
+			lines.push(`${path.basename(entry.file)}: ${entry.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+		}
+	}
+
 	return lines.join('\n') + '\n';
 }
 

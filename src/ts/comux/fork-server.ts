@@ -3,6 +3,8 @@ import {constants, tmpdir} from 'node:os';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
 import type {LaunchExit} from '../launch/launch.js';
+import {ComuxError} from './comux-error.js';
+import {parseComux} from './format.js';
 import {comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
@@ -95,6 +97,18 @@ class ForkServer implements ComuxForkServer {
 
 	async replay(input: Uint8Array | string): Promise<ComuxRunResult> {
 		const bytes = typeof input === 'string' ? readComuxFile(input) : input;
+		// Judged here as the backend would (the same reader, the same words): an invalid input is
+		// `invalid` as in a fresh process, also when the server never comes to wait for a client.
+		try {
+			parseComux(bytes);
+		} catch (error) {
+			if (error instanceof ComuxError) {
+				return comuxResult({stdout: Buffer.alloc(0), stderr: `pdi-comux: ${error.message}\n`, code: 3, signal: null, timedOut: false, durationMs: 0});
+			}
+
+			throw error;
+		}
+
 		return new Promise<ComuxRunResult>(resolve => {
 			const pending = {request: requestOf(bytes, this.limitMs, this.outputFile, this.errorFile), started: performance.now(), resolve};
 			if (this.end) {
