@@ -68,15 +68,15 @@ test('pdi comux show of an invalid file exits 3 with one line naming the byte', 
 	const trailing = await pdi(['comux', 'show', path.join(samples, 'http/comux_http_2c2c.txt')]);
 	t.is(trailing.code, 3);
 	t.is(trailing.stdout, '');
-	t.is(trailing.stderr, 'pdi: 102 trailing bytes at byte 188\n');
+	t.is(trailing.stderr, `pdi: ${path.join(samples, 'http/comux_http_2c2c.txt')}: 102 trailing bytes at byte 188\n`);
 	const magic = await pdi(['comux', 'show', path.join(samples, 'comux_test/comux_bad_magic2.txt')]);
 	t.is(magic.code, 3);
-	t.is(magic.stderr, 'pdi: bad magic at byte 0\n');
+	t.is(magic.stderr, `pdi: ${path.join(samples, 'comux_test/comux_bad_magic2.txt')}: bad magic at byte 0\n`);
 	const cut = write('cut.comux', readFileSync(path.join(samples, 'tests_files/comux_1c2c.txt')).subarray(0, 75));
 	const truncated = await pdi(['comux', 'show', '--json', cut]);
 	t.is(truncated.code, 3);
 	t.is(truncated.stdout, '');
-	t.is(truncated.stderr, 'pdi: truncated data of chunk 1 at byte 70\n');
+	t.is(truncated.stderr, `pdi: ${cut}: truncated data of chunk 1 at byte 70\n`);
 });
 
 test('pdi comux show reads stdin for -', async t => {
@@ -85,7 +85,7 @@ test('pdi comux show reads stdin for -', async t => {
 	t.regex(valid.stdout.toString(), /\n +2 +0 +1 +- +12 +THIRD CHUNK\\n\n$/);
 	const invalid = await pdiBinary(['comux', 'show', '-'], 'comux!!!\u0001');
 	t.is(invalid.code, 3);
-	t.is(invalid.stderr, 'pdi: truncated header at byte 9\n');
+	t.is(invalid.stderr, 'pdi: stdin: truncated header at byte 9\n');
 });
 
 test('pdi comux show of a missing file exits 2', async t => {
@@ -179,7 +179,7 @@ test('pdi comux build refuses bad arguments with exit 2 and invalid documents wi
 	const gap = await pdi(['comux', 'build', '--chunk', '0:a', '--chunk', '2:b']);
 	t.is(gap.code, 3);
 	t.is(gap.stdout, '');
-	t.is(gap.stderr, 'pdi: connection 1 has no chunk at byte 12\n');
+	t.is(gap.stderr, 'pdi: --chunk arguments: connection 1 has no chunk\n');
 	const badJson = write('bad.json', '{"chunks": [');
 	const syntax = await pdi(['comux', 'build', '--json', badJson]);
 	t.is(syntax.code, 2);
@@ -195,11 +195,17 @@ test('pdi comux build refuses bad arguments with exit 2 and invalid documents wi
 	const badField = write('field.json', JSON.stringify({chunks: [{conn: 0, data: 'a'}, {conn: 1, data: 'b', flags: 1}]}));
 	const field = await pdi(['comux', 'build', '--json', badField]);
 	t.is(field.code, 3);
-	t.is(field.stderr, `pdi: ${badField}: chunks[1]: unknown key 'flags'\n`);
+	t.is(field.stderr, `pdi: ${badField}:1:55: chunks[1]: unknown key 'flags'\n`);
+	const noData = write('no-data.json', '{"chunks": [\n  {"conn": 0, "data": "a"},\n  {"conn": 1}\n]}');
+	const data = await pdi(['comux', 'build', '--json', noData]);
+	t.is(data.code, 3);
+	t.is(data.stderr, `pdi: ${noData}:3:3: chunks[1].data: expected a string, got nothing\n`);
+	const badConn = write('bad-conn.json', '{"chunks": [{"conn": -1, "data": "a"}]}');
+	t.is((await pdi(['comux', 'build', '--json', badConn])).stderr, `pdi: ${badConn}:1:22: chunks[0].conn: expected an integer from 0 to 4294967295, got -1\n`);
 	const missing = write('missing.json', JSON.stringify({numConns: 3, chunks: [{conn: 0, data: 'a'}, {conn: 2, data: 'b'}]}));
 	const noChunk = await pdi(['comux', 'build', '--json', missing]);
 	t.is(noChunk.code, 3);
-	t.is(noChunk.stderr, `pdi: ${missing}: connection 1 has no chunk at byte 12\n`);
+	t.is(noChunk.stderr, `pdi: ${missing}: connection 1 has no chunk\n`);
 });
 
 test('pdi comux --help lists show and build', async t => {

@@ -222,6 +222,22 @@ function collect(value: string, previous: string[] = []): string[] {
 	return [...previous, value];
 }
 
+/**
+ * `read()`, its ComuxError naming `name` first (a file, stdin, the --chunk arguments); the byte
+ * offset is kept for a comux file, dropped for a description (a place in a file nobody wrote).
+ */
+async function naming<T>(name: string, read: () => T | Promise<T>, offsets = true): Promise<T> {
+	try {
+		return await read();
+	} catch (error) {
+		if (error instanceof ComuxError) {
+			throw new ComuxError(`${name}: ${error.reason}`, offsets ? error.offset : undefined, {cause: error});
+		}
+
+		throw error;
+	}
+}
+
 async function documentFromJson(file: string): Promise<ComuxDocument> {
 	const name = file === '-' ? 'stdin' : file;
 	const text = await readText(file);
@@ -232,19 +248,49 @@ async function documentFromJson(file: string): Promise<ComuxDocument> {
 	}
 
 	const value = JSON.parse(text) as unknown;
-
 	try {
 		return comuxFromDescription(value);
 	} catch (error) {
-		if (error instanceof ComuxError) {
-			throw new ComuxError(`${name}: ${error.reason}`, error.offset, {cause: error});
+		if (!(error instanceof ComuxError)) {
+			throw error;
 		}
 
-		throw error;
+		// A field's problem at the field, as a config's: `FILE:LINE:COL: chunks[1].conn: ...`.
+		const field = describedField(error.reason);
+		const place = field && (await import('../config/structured.js')).placeInDocument(text, field.path, field.key);
+		throw new ComuxError(`${name}${place ? `:${place.line}:${place.column}` : ''}: ${error.reason}`, undefined, {cause: error});
 	}
 }
 
-function documentFromChunks(specs: readonly string[], options: {await?: boolean; shutdown: boolean; numConns?: number}): ComuxDocument {
+/** The path of the description field a comux description's error names (`chunks[2].data`, an unknown key), if any. */
+function describedField(reason: string): {path: Array<string | number>; key: boolean} | undefined {
+	const match = /^(?:(numConns|version|chunks)(?:\[(\d+)\])?(?:\.(\w+))?:|unknown key '([^']*)')(?: unknown key '([^']*)')?/.exec(reason);
+	if (!match) {
+		return undefined;
+	}
+
+	const [, root, index, field, topKey, chunkKey] = match;
+	if (topKey !== undefined) {
+		return {path: [topKey], key: true};
+	}
+
+	const path: Array<string | number> = [root!];
+	if (index !== undefined) {
+		path.push(Number(index));
+	}
+
+	if (field !== undefined) {
+		path.push(field);
+	}
+
+	if (chunkKey !== undefined) {
+		path.push(chunkKey);
+	}
+
+	return {path, key: chunkKey !== undefined};
+}
+
+async function documentFromChunks(specs: readonly string[], options: {await?: boolean; shutdown: boolean; numConns?: number}): Promise<ComuxDocument> {
 	const builder = comux();
 	for (const spec of specs) {
 		const match = /^(\d+):/.exec(spec);
@@ -259,7 +305,7 @@ function documentFromChunks(specs: readonly string[], options: {await?: boolean;
 		builder.numConns(options.numConns);
 	}
 
-	return builder.build();
+	return naming('--chunk arguments', () => builder.build(), false);
 }
 
 /**
@@ -276,8 +322,9 @@ export function registerComuxCommands(cli: Command): Command {
 		.argument('<file>', 'the comux file; - for stdin')
 		.option('--json', 'print a JSON description instead (the input format of `pdi comux build --json`)')
 		.action(async (file, options) => {
-			const bytes = await readComuxInput(file);
-			const doc = parseComux(bytes);
+			const name = file === '-' ? 'stdin' : file;
+			const bytes = await naming(name, async () => readComuxInput(file));
+			const doc = await naming(name, () => parseComux(bytes));
 			process.stdout.write(options.json ? JSON.stringify(comuxToDescription(doc), null, 2) + '\n' : formatComux(doc, bytes.length));
 		});
 
@@ -304,7 +351,7 @@ export function registerComuxCommands(cli: Command): Command {
 				throw new PdiError('refusing to write a binary comux file to a terminal; use -o FILE or redirect stdout');
 			}
 
-			const doc = options.json === undefined ? documentFromChunks(chunks, options) : await documentFromJson(options.json);
+			const doc = options.json === undefined ? await documentFromChunks(chunks, options) : await documentFromJson(options.json);
 			const output = serializeComux(doc);
 			if (options.output === undefined) {
 				process.stdout.write(output);

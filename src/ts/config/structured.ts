@@ -33,6 +33,51 @@ function linePositions(text: string): (offset: number) => {line: number; column:
 	};
 }
 
+/**
+ * Where `nodePath` (keys and indexes) starts in `document`, as far as the path exists: the value's
+ * offset, or its key's when `key` is set for the last segment or the pair has no value.
+ */
+function locateOffset(document: Document, nodePath: readonly PropertyKey[], key: boolean): number | undefined {
+	let node: unknown = document.contents;
+	let found: number | undefined = (node as Node | null)?.range?.[0] ?? 0;
+	for (const [index, segment] of nodePath.entries()) {
+		let next: unknown;
+		if (isMap(node)) {
+			const pair = node.items.find(item => isPair(item) && (isScalar(item.key) ? item.key.value : item.key) === segment);
+			if (!pair) {
+				break;
+			}
+
+			if ((key && index === nodePath.length - 1) || !pair.value) {
+				return (pair.key as Node | null)?.range?.[0];
+			}
+
+			next = pair.value;
+		} else if (isSeq(node) && typeof segment === 'number') {
+			next = node.items[segment];
+		}
+
+		const range = (next as Node | null | undefined)?.range;
+		if (!range) {
+			break;
+		}
+
+		node = next;
+		found = range[0];
+	}
+
+	return found;
+}
+
+/**
+ * The line and column of `nodePath` in a JSON or YAML text whose syntax is valid, as config errors
+ * give them: for messages about a value (a comux description's field).
+ */
+export function placeInDocument(text: string, nodePath: ReadonlyArray<string | number>, key = false): {line: number; column: number} | undefined {
+	const offset = locateOffset(parseDocument(text, {prettyErrors: false}), nodePath, key);
+	return offset === undefined ? undefined : linePositions(text)(offset);
+}
+
 function yamlSource(document: Document, position: ReturnType<typeof linePositions>, file: string): ConfigSource {
 	const place = (offset: number | undefined): ConfigPlace => offset === undefined ? {file} : {file, ...position(offset)};
 
@@ -40,35 +85,7 @@ function yamlSource(document: Document, position: ReturnType<typeof linePosition
 		file,
 		directory: path.dirname(file),
 		locate(nodePath, key = false) {
-			let node: unknown = document.contents;
-			let found = place((node as Node | null)?.range?.[0] ?? 0);
-			for (const [index, segment] of nodePath.entries()) {
-				let next: unknown;
-				if (isMap(node)) {
-					const pair = node.items.find(item => isPair(item) && (isScalar(item.key) ? item.key.value : item.key) === segment);
-					if (!pair) {
-						break;
-					}
-
-					if ((key && index === nodePath.length - 1) || !pair.value) {
-						return place((pair.key as Node | null)?.range?.[0]);
-					}
-
-					next = pair.value;
-				} else if (isSeq(node) && typeof segment === 'number') {
-					next = node.items[segment];
-				}
-
-				const range = (next as Node | null | undefined)?.range;
-				if (!range) {
-					break;
-				}
-
-				node = next;
-				found = place(range[0]);
-			}
-
-			return found;
+			return place(locateOffset(document, nodePath, key));
 		},
 		label: jsonLabel,
 		show: jsonShow,
