@@ -227,6 +227,7 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 		[['comux', 'run', scratch, '--', '/bin/true'], `pdi: ${scratch}: is a directory`],
 		[['comux', 'run', '--timeout', 'soon', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'soon\''],
 		[['comux', 'run', missing], 'pdi: missing SERVER (usage: pdi comux run FILE -- SERVER [ARGS...])'],
+		[['comux', 'run', missing, '/bin/echo', '-n', 'x'], 'pdi: unknown option \'-n\' (an option of the server? put -- before the server: pdi comux run FILE -- SERVER [ARGS...])'],
 		[['comux', 'run', '--log', path.join(noDirectory, 'comux.log'), path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: ${path.join(noDirectory, 'comux.log')}: no such file or directory`],
 		[['comux', 'run', '--log', scratch, path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: ${scratch}: is a directory`],
 		[['comux', 'build', '--chunk', '0:a', '-o', path.join(noDirectory, 'x.comux')], `pdi: ${path.join(noDirectory, 'x.comux')}: no such file or directory`],

@@ -29,6 +29,22 @@ function emit(text: string, output: string | undefined): void {
 	}
 }
 
+/**
+ * For `pdi comux run FILE SERVER -c CONF` (no --): the server's option is read as pdi's, so the
+ * unknown-option error says where it belongs. (`run`, `trace` and `inspect` pass everything after
+ * the program through; `comux run` and `replay` cannot: their own options may follow FILE or DIR.)
+ */
+function serverOptionHint(message: string): string {
+	const args = process.argv.slice(2);
+	const command = args.indexOf('comux');
+	const verb = command === -1 ? undefined : args[command + 1];
+	if (!/unknown option/.test(message) || (verb !== 'run' && verb !== 'replay') || args.includes('--')) {
+		return '';
+	}
+
+	return ` (an option of the server? put -- before the server: pdi comux ${verb} ${verb === 'run' ? 'FILE' : 'DIR'} -- SERVER [ARGS...])`;
+}
+
 /** The usage line of a command group run without a command (commander would print its whole help on stderr). */
 let helpForMissingCommand: string | undefined;
 
@@ -48,7 +64,7 @@ export function createCli(): Command {
 				}
 			},
 			outputError(message, write) {
-				write(`pdi: ${message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')}\n`);
+				write(`pdi: ${message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')}${serverOptionHint(message)}\n`);
 			},
 		});
 
