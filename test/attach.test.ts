@@ -281,6 +281,7 @@ test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls o
 	t.regex(attached.stderr, /^pdi: detached from process \d+$/m);
 	const traced = await waitFor(['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
 	t.is(traced.code, 0, traced.stderr);
+	t.regex(traced.stderr, new RegExp(`^pdi: tracing process ${fixture.pid}; Ctrl-C or SIGTERM detaches$`, 'm'));
 	t.regex(traced.stderr, new RegExp(`^${fixture.pid} \\d+ attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0$`, 'm'));
 	t.regex(traced.stderr, /^pdi: detached from process \d+\n$/m);
 	const end = await fixture.finish();

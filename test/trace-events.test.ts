@@ -153,6 +153,12 @@ test('-c sorts by total time and ends each table with the totals', async t => {
 	t.regex(text, /\ntotal +1006 +0 /);
 });
 
+test('-c with no traced call says so instead of printing nothing', async t => {
+	const {run, text} = await trace(['-c', '-e', 'no_such_function'], [events, 'loop', '10']);
+	t.is(run.code, 0, run.stderr);
+	t.is(text, 'no calls traced\n');
+});
+
 test('--json and -c exclude each other', async t => {
 	const run = await pdi(['trace', '--json', '-c', '--', 'true']);
 	t.is(run.code, 2);

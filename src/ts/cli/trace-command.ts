@@ -184,6 +184,7 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 		const watch = watchAttached(pid);
 		try {
 			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object})), {...variables, ...output.variables});
+			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
 			const end = await watch.ended;
 			await attached.detach();
 			tail?.stop();

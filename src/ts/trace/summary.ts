@@ -89,7 +89,8 @@ export class SummaryCounter {
 
 	/** The tables, one per process, as text. */
 	format(): string {
-		let text = '';
+		// Said, not left blank: an empty summary would read as a trace that never ran.
+		let text = this.processes.size === 0 ? 'no calls traced\n' : '';
 		for (const [pid, functions] of this.byProcess()) {
 			const total = functions.reduce((sum, entry) => sum + entry.totalNs, 0);
 			const rows = functions.map(entry => [
