@@ -308,3 +308,13 @@ test('compiling quotes every value that needs it, and the native reader reads it
 	t.deepEqual(reparsed.backends.map(backend => backend.library), odd);
 	t.deepEqual(reparsed.rules.map(rule => [rule.object, rule.kind === 'callback' || rule.kind === 'act' ? '' : rule.wrapper]), odd.map((library, index) => [path.dirname(library), `#w${index}`]));
 });
+
+test('a UTF-8 byte-order mark at the start of a config or command file is skipped, columns counted after it', async t => {
+	const directory = fixture({
+		'main.cfg': '\uFEFFconfig = rules.cmd\n',
+		'rules.cmd': '\uFEFFbackend fix = fix.so\nrelink $main first fix wrap_first\n',
+	});
+	const config = await loadConfig(path.join(directory, 'main.cfg'));
+	t.deepEqual(config.backends.map(backend => backend.origin), [{file: path.join(directory, 'rules.cmd'), line: 1, column: 1}]);
+	t.deepEqual(config.rules.map(rule => rule.function), ['first']);
+});

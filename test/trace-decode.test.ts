@@ -88,6 +88,8 @@ test('the prototype parser maps C types to the backend\'s kinds', t => {
 		['int f(int x)', 'p.h:1:13: missing \';\''],
 		['int f(int (*cb)(int));', 'p.h:1:11: function pointers cannot be decoded (declare the parameter void *)'],
 		['int f(...);', 'p.h:1:7: \'...\' must be the last parameter, after a named one'],
+		['int f(int a, long double x);', 'p.h:1:14: \'long double\' is not supported (integers, pointers, float and double are)'],
+		['long double f(int a);', 'p.h:1:1: \'long double\' is not supported (integers, pointers, float and double are)'],
 		['int f(int x);\nint f(int y);', 'p.h:2:5: \'f\' is already declared on line 1'],
 	] as const) {
 		t.throws(() => parsePrototypes(bad, 'p.h'), {message});

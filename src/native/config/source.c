@@ -181,6 +181,11 @@ config_add_source(reader_t *reader, const char *path, const char *directory, con
                   const pdi_origin_t *from)
 {
   pdi_arena_t *arena = reader->arena;
+  /* A UTF-8 byte-order mark (some editors write one) is no part of the first command. */
+  if (length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+    text += 3;
+    length -= 3;
+  }
   unsigned count = 1;
   for (size_t i = 0; i < length; i++) {
     if (text[i] == '\0') {

@@ -1,6 +1,6 @@
 import {closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import type {Command} from '@commander-js/extra-typings';
+import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {startComuxForkServer} from '../comux/fork-server.js';
@@ -246,7 +246,7 @@ function formatReplayReport(report: readonly ReplayEntry[]): string {
 		counts.set(entry.verdict, (counts.get(entry.verdict) ?? 0) + 1);
 	}
 
-	lines.push('', `${report.length} files: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}`);
+	lines.push('', `${report.length} file${report.length === 1 ? '' : 's'}: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}`);
 	// Why, for each file that did not end well: the last two lines it wrote on stderr (the server's, then the backend's).
 	const reasons = report.filter(entry => entry.verdict !== 'ok' && entry.stderr.trim() !== '');
 	if (reasons.length > 0) {
@@ -266,7 +266,7 @@ function registerReplayCommand(comux: Command): void {
 		.description('replay every file of DIR against a fresh SERVER process each; report status, time and output size per file')
 		.usage('DIR [--json] [--timeout MS] [--reply-timeout MS] -- SERVER [ARGS...]')
 		.option('--json', 'print the report as JSON')
-		.option('--timeout <ms>', 'kill a replay that runs longer (a hang)', '10000')
+		.addOption(new Option('--timeout <ms>', 'kill a replay that runs longer (a hang)').default('10000', '10000'))
 		.option('--reply-timeout <ms>', replyTimeoutHelp)
 		.option('--fork', 'start SERVER once and replay each file in a child forked at its first wait for a client (PDI_COMUX_FORK)')
 		.option('--no-progress', 'no progress bar')

@@ -16,7 +16,7 @@ function printWarning(issue: ConfigPlace & {message: string}): void {
  */
 export function registerConfigCommands(cli: Command): void {
 	const config = cli.command('config')
-		.description('check, compile and describe configs (JSON, YAML or the text dialect)');
+		.description('check and compile configs (JSON, YAML or the text dialect), and print their JSON Schema');
 
 	config.command('check')
 		.description('check FILE as `pdi run` would (syntax, options, backends and their wrappers, conflicts); print it normalized, as JSON')

@@ -29,6 +29,29 @@ function emit(text: string, output: string | undefined): void {
 	}
 }
 
+/** Commander's messages for a bad option value or too many operands, in the words of pdi's own (`--timeout: expected ..., got '...'`). */
+function inPdiWords(message: string): string {
+	const value = /^option '(\S+)(?:, (\S+))?(?: <\w+>)?' argument '(.*)' is invalid\. (.*)$/.exec(message);
+	if (value) {
+		const [, first, second, argument, reason] = value;
+		return `${second ?? first}: ${reason!.replace(/\.$/, '')}, got '${argument}'`;
+	}
+
+	const missing = /^option '(\S+)(?:, (\S+))?(?: <([^>]+)>)?' argument missing$/.exec(message);
+	if (missing) {
+		const [, first, second, name] = missing;
+		return `${second ?? first}: missing ${name ?? 'value'}`;
+	}
+
+	const operands = /^too many arguments(?: for '(.*)')?\. Expected (\d+) arguments? but got (\d+)\.$/.exec(message);
+	if (operands) {
+		const [, command, expected, got] = operands;
+		return `${command === undefined ? '' : `${command}: `}too many arguments (expected ${expected}, got ${got})`;
+	}
+
+	return message;
+}
+
 /**
  * For `pdi comux run FILE SERVER -c CONF` (no --): the server's option is read as pdi's, so the
  * unknown-option error says where it belongs. (`run`, `trace` and `inspect` pass everything after
@@ -64,7 +87,7 @@ export function createCli(): Command {
 				}
 			},
 			outputError(message, write) {
-				write(`pdi: ${message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')}${serverOptionHint(message)}\n`);
+				write(`pdi: ${inPdiWords(message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; '))}${serverOptionHint(message)}\n`);
 			},
 		});
 

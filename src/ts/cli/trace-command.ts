@@ -1,6 +1,6 @@
 import {closeSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
 import path from 'node:path';
-import type {Command} from '@commander-js/extra-typings';
+import {Option, type Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {launch} from '../launch/launch.js';
@@ -207,13 +207,13 @@ export function registerTraceCommand(cli: Command): void {
 		.description('log the imported calls of objects (default: the program) with decoded arguments and results, in-process')
 		.usage(usage)
 		.option('-o, --output <file>', 'write the trace to FILE (default: stderr)')
-		.option('--object <pattern>', 'an object whose imports are traced ($main, a soname, a path or a glob; repeatable; default $main)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+		.addOption(new Option('--object <pattern>', 'an object whose imports are traced ($main, a soname, a path or a glob; repeatable)').default([] as string[], '$main').argParser((value: string, previous: string[]) => [...previous, value]))
 		.option('-e, --functions <list>', 'comma-separated globs over function names; !GLOB excludes; GLOB@OBJ keeps calls into callee object OBJ')
 		.option('-T, --time', 'show each call\'s duration')
 		.option('-t, --timestamp', 'show each call\'s start, seconds since the program started')
-		.option('-s, --string-size <n>', 'bytes shown of decoded strings (0-4096)', '32')
+		.addOption(new Option('-s, --string-size <n>', 'bytes shown of decoded strings (0-4096)').default('32', '32'))
 		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
-		.option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)', '3')
+		.addOption(new Option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)').default('3', '3'))
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
 		.option('-f, --follow', 'trace the children too (fork, exec); every line names its pid')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')

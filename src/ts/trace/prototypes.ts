@@ -118,6 +118,8 @@ function parseTyped(tokens: Token[], wantName: boolean, fail: (column: number, m
 
 			base.push(token, tag);
 			index++;
+		} else if (token.text === 'double' && pointers === 0 && base.some(word => word.text === 'long')) {
+			fail(base.find(word => word.text === 'long')!.column, '\'long double\' is not supported (integers, pointers, float and double are)');
 		} else if (base.length > 0 && (pointers > 0 || isName(base, token))) {
 			if (name !== undefined || !wantName) {
 				fail(token.column, `unexpected '${token.text}'`);
