@@ -145,7 +145,7 @@ test.serial('a server that times out before it listens is reported as such by ru
 	const replayed = await pdi(['comux', 'replay', corpus, '--timeout', '300', '--', '/bin/sleep', '30']);
 	t.is(replayed.code, 1);
 	t.regex(replayed.stdout, /^a\.comux\s+no-listen\s+-\s/m);
-	t.regex(replayed.stdout, /1 files: 1 no-listen/);
+	t.regex(replayed.stdout, /1 file: 1 no-listen/);
 	const exited = await pdi(['comux', 'replay', corpus, '--json', '--', '/bin/true']);
 	t.is(exited.code, 1);
 	const report = JSON.parse(exited.stdout) as {files: Array<{verdict: string; status: number}>; notServing: number};
