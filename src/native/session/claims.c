@@ -94,12 +94,6 @@ pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
   return latest != NULL && !latest->watched ? latest : NULL;
 }
 
-int
-pdi_claim_puts_back(const owned_patch_t *owned, uintptr_t value)
-{
-  return !owned->watched || value == owned->patch.new_value;
-}
-
 void
 pdi_claims_truncate(pdi_session_t *session, size_t count)
 {

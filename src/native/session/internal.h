@@ -131,8 +131,6 @@ PDI_HIDDEN int pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_
  * counts no slot; a slot already noted or claimed is left as it is. 0 or -1. */
 PDI_HIDDEN int pdi_claim_watched(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
                                  const pdi_patch_t *patch);
-/* Whether a claim is written back when the slot holds `value`: always, a watched one only when it holds the wrapper. */
-PDI_HIDDEN int pdi_claim_puts_back(const owned_patch_t *owned, uintptr_t value);
 /* Room for `count` more claims (array and index) without growing on the way. */
 PDI_HIDDEN int pdi_claims_reserve(pdi_session_t *session, size_t count);
 /* Drops every claim from the `count`th on (a rolled-back rule, an undo). */

@@ -201,13 +201,32 @@ prepare(pdi_session_t *session)
   return init_backends(session);
 }
 
+/* What `slot` holds once the first `count` patches of `batch` are put back
+ * (its last entry for the slot wins), or holds now. */
+static uintptr_t
+value_after(const pdi_patch_t *batch, size_t count, uintptr_t *slot)
+{
+  for (size_t i = count; i-- > 0;)
+    if (batch[i].slot == slot)
+      return batch[i].old_value;
+  return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
+/* Whether a claim is put back after `batch`: always, a watched one only if
+ * its slot then holds the wrapper (only those pay for the look). */
+static int
+puts_back(const owned_patch_t *owned, const pdi_patch_t *batch, size_t count)
+{
+  return !owned->watched || value_after(batch, count, owned->patch.slot) == owned->patch.new_value;
+}
+
 /* Puts back every claimed slot, last first, and forgets the claims. */
 static void
 undo_claims(pdi_session_t *session)
 {
   for (size_t i = claimed_count(session); i-- > 0;) {
     const owned_patch_t *owned = claimed_patch(session, i);
-    if (pdi_claim_puts_back(owned, __atomic_load_n(owned->patch.slot, __ATOMIC_ACQUIRE)))
+    if (puts_back(owned, NULL, 0))
       pdi_patch_apply(&owned->patch, 1, 1);
   }
   pdi_claims_truncate(session, 0);
@@ -348,17 +367,6 @@ to_restore(const pdi_session_t *session, size_t i, int stubs_passed)
   return !stubs_passed || !has_stubs(session->rules[claimed_patch(session, i)->rule].rule);
 }
 
-/* What `slot` holds once the batch so far is written (its last entry for the
- * slot wins), or holds now. */
-static uintptr_t
-value_after(const pdi_patch_t *batch, size_t count, uintptr_t *slot)
-{
-  for (size_t i = count; i-- > 0;)
-    if (batch[i].slot == slot)
-      return batch[i].old_value;
-  return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-}
-
 /* Every slot of the session that is still loaded gets back what it held;
  * with stubs_passed, the callback stubs' slots keep them. */
 static void
@@ -385,8 +393,7 @@ restore_slots(pdi_session_t *session, int stubs_passed)
   size_t count = 0;
   for (size_t i = claimed; batch != NULL && i-- > 0;) {
     const owned_patch_t *owned = claimed_patch(session, i);
-    if (to_restore(session, i, stubs_passed) && pdi_claim_is_loaded(&set, owned) &&
-        pdi_claim_puts_back(owned, value_after(batch, count, owned->patch.slot)))
+    if (to_restore(session, i, stubs_passed) && pdi_claim_is_loaded(&set, owned) && puts_back(owned, batch, count))
       batch[count++] = owned->patch;
   }
   if (batch != NULL && pdi_patch_apply(batch, count, 1) != 0)

@@ -319,6 +319,15 @@ controller(void *unused)
   return NULL;
 }
 
+/* Programs started from here on do not load the config (or pass it on). */
+static void
+forget_config_variables(void)
+{
+  unsetenv("PDI_CONFIG");
+  unsetenv("PDI_CONFIG_TEMPORARY");
+  unsetenv("DI_CFG_FILE");
+}
+
 /* The replay is this process's: programs it starts from now on (CGI,
  * helpers) run without the comux config, or passive if they load it again;
  * pdi comux run's temporary config is not needed by anyone any more. */
@@ -336,9 +345,7 @@ leave_environment(void)
       rmdir(directory);
     }
   }
-  unsetenv("PDI_CONFIG");
-  unsetenv("PDI_CONFIG_TEMPORARY");
-  unsetenv("DI_CFG_FILE");
+  forget_config_variables();
   setenv("PDI_COMUX_ACTIVE", "1", 1);
 }
 
@@ -463,9 +470,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (getenv("PDI_COMUX_ACTIVE") != NULL) {
     /* Executed by a server that is replaying: pass everything through. */
     passive = 1;
-    unsetenv("PDI_CONFIG");
-    unsetenv("PDI_CONFIG_TEMPORARY");
-    unsetenv("DI_CFG_FILE");
+    forget_config_variables();
     return 0;
   }
   message_fd = keep_fd(STDERR_FILENO);
