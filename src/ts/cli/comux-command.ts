@@ -256,39 +256,12 @@ async function documentFromJson(file: string): Promise<ComuxDocument> {
 		}
 
 		// A field's problem at the field, as a config's: `FILE:LINE:COL: chunks[1].conn: ...`.
-		const field = describedField(error.reason);
+		const {field} = error;
 		const place = field && (await import('../config/structured.js')).placeInDocument(text, field.path, field.key);
 		throw new ComuxError(`${name}${place ? `:${place.line}:${place.column}` : ''}: ${error.reason}`, undefined, {cause: error});
 	}
 }
 
-/** The path of the description field a comux description's error names (`chunks[2].data`, an unknown key), if any. */
-function describedField(reason: string): {path: Array<string | number>; key: boolean} | undefined {
-	const match = /^(?:(numConns|version|chunks)(?:\[(\d+)\])?(?:\.(\w+))?:|unknown key '([^']*)')(?: unknown key '([^']*)')?/.exec(reason);
-	if (!match) {
-		return undefined;
-	}
-
-	const [, root, index, field, topKey, chunkKey] = match;
-	if (topKey !== undefined) {
-		return {path: [topKey], key: true};
-	}
-
-	const path: Array<string | number> = [root!];
-	if (index !== undefined) {
-		path.push(Number(index));
-	}
-
-	if (field !== undefined) {
-		path.push(field);
-	}
-
-	if (chunkKey !== undefined) {
-		path.push(chunkKey);
-	}
-
-	return {path, key: chunkKey !== undefined};
-}
 
 async function documentFromChunks(specs: readonly string[], options: {await?: boolean; shutdown: boolean; numConns?: number}): Promise<ComuxDocument> {
 	const builder = comux();

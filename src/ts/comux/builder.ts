@@ -163,33 +163,46 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
+type FieldPath = Array<string | number>;
+
+/** A description field's path as messages spell it: `chunks[2].conn`. */
+function label(path: FieldPath): string {
+	return path.map((segment, index) => typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`).join('');
+}
+
+/** The problem `text` of the field at `path`, as `chunks[2].conn: text`; `field` is where it is (the field itself by default). */
+function fieldError(path: FieldPath, text: string, field = {path, key: false}): ComuxError {
+	return new ComuxError(path.length === 0 ? text : `${label(path)}: ${text}`, undefined, {field});
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: Set<string>, path: FieldPath): void {
 	for (const key of Object.keys(value)) {
 		if (!allowed.has(key)) {
-			throw new ComuxError(`${where}unknown key '${key}'`);
+			throw fieldError(path, `unknown key '${key}'`, {path: [...path, key], key: true});
 		}
 	}
 }
 
-function u32Field(value: unknown, where: string): number {
+function u32Field(value: unknown, path: FieldPath): number {
 	if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xFFFF_FFFF) {
-		throw new ComuxError(`${where}: expected an integer from 0 to 4294967295, got ${describe(value)}`);
+		throw fieldError(path, `expected an integer from 0 to 4294967295, got ${describe(value)}`);
 	}
 
 	return value;
 }
 
-function booleanField(value: unknown, where: string): boolean {
+function booleanField(value: unknown, path: FieldPath): boolean {
 	if (value !== undefined && typeof value !== 'boolean') {
-		throw new ComuxError(`${where}: expected true or false, got ${describe(value)}`);
+		throw fieldError(path, `expected true or false, got ${describe(value)}`);
 	}
 
 	return value ?? false;
 }
 
-function decodeData(data: unknown, encoding: unknown, where: string): Uint8Array {
+function decodeData(data: unknown, encoding: unknown, chunk: FieldPath): Uint8Array {
+	const where = [...chunk, 'data'];
 	if (typeof data !== 'string') {
-		throw new ComuxError(`${where}.data: expected a string, got ${describe(data)}`);
+		throw fieldError(where, `expected a string, got ${describe(data)}`);
 	}
 
 	switch (encoding ?? 'utf8') {
@@ -199,7 +212,7 @@ function decodeData(data: unknown, encoding: unknown, where: string): Uint8Array
 
 		case 'base64': {
 			if (data.length % 4 !== 0 || !/^[A-Za-z\d+/]*={0,2}$/.test(data)) {
-				throw new ComuxError(`${where}.data: not valid base64`);
+				throw fieldError(where, 'not valid base64');
 			}
 
 			return new Uint8Array(Buffer.from(data, 'base64'));
@@ -208,14 +221,14 @@ function decodeData(data: unknown, encoding: unknown, where: string): Uint8Array
 		case 'hex': {
 			const compact = data.replaceAll(/\s/g, '');
 			if (compact.length % 2 !== 0 || !/^[\da-fA-F]*$/.test(compact)) {
-				throw new ComuxError(`${where}.data: not valid hex`);
+				throw fieldError(where, 'not valid hex');
 			}
 
 			return new Uint8Array(Buffer.from(compact, 'hex'));
 		}
 
 		default: {
-			throw new ComuxError(`${where}.encoding: expected 'utf8', 'base64' or 'hex', got ${describe(encoding)}`);
+			throw fieldError([...chunk, 'encoding'], `expected 'utf8', 'base64' or 'hex', got ${describe(encoding)}`);
 		}
 	}
 }
@@ -230,32 +243,32 @@ export function comuxFromDescription(value: unknown): ComuxDocument {
 		throw new ComuxError(`a comux description is an object with a chunks array, got ${Array.isArray(value) ? 'an array' : describe(value)}`);
 	}
 
-	checkKeys(value, documentKeys, '');
+	checkKeys(value, documentKeys, []);
 	if (value['version'] !== undefined && value['version'] !== COMUX_VERSION) {
 		throw new ComuxError(`unsupported version ${describe(value['version'])}`);
 	}
 
 	const {chunks} = value;
 	if (!Array.isArray(chunks)) {
-		throw new ComuxError(`chunks: expected an array, got ${describe(chunks)}`);
+		throw fieldError(['chunks'], `expected an array, got ${describe(chunks)}`);
 	}
 
 	const builder = comux();
 	if (value['numConns'] !== undefined) {
-		builder.numConns(u32Field(value['numConns'], 'numConns'));
+		builder.numConns(u32Field(value['numConns'], ['numConns']));
 	}
 
 	for (const [index, chunk] of (chunks as unknown[]).entries()) {
-		const where = `chunks[${index}]`;
+		const where = ['chunks', index];
 		if (!isRecord(chunk)) {
-			throw new ComuxError(`${where}: expected an object, got ${describe(chunk)}`);
+			throw fieldError(where, `expected an object, got ${describe(chunk)}`);
 		}
 
-		checkKeys(chunk, chunkKeys, `${where}: `);
-		builder.conn(u32Field(chunk['conn'], `${where}.conn`), decodeData(chunk['data'], chunk['encoding'], where), {
-			sched: chunk['sched'] === undefined ? undefined : u32Field(chunk['sched'], `${where}.sched`),
-			awaitResponse: booleanField(chunk['awaitResponse'], `${where}.awaitResponse`),
-			noShutdown: booleanField(chunk['noShutdown'], `${where}.noShutdown`),
+		checkKeys(chunk, chunkKeys, where);
+		builder.conn(u32Field(chunk['conn'], [...where, 'conn']), decodeData(chunk['data'], chunk['encoding'], where), {
+			sched: chunk['sched'] === undefined ? undefined : u32Field(chunk['sched'], [...where, 'sched']),
+			awaitResponse: booleanField(chunk['awaitResponse'], [...where, 'awaitResponse']),
+			noShutdown: booleanField(chunk['noShutdown'], [...where, 'noShutdown']),
 		});
 	}
 

@@ -16,10 +16,16 @@ export class ComuxError extends PdiError {
 	readonly offset: number | undefined;
 	/** The message without ` at byte N`. */
 	readonly reason: string;
+	/**
+	 * For a JSON description: the field the problem is in (keys and indexes, `['chunks', 2, 'conn']`),
+	 * and whether it is the key itself (an unknown key) rather than its value.
+	 */
+	readonly field: {path: Array<string | number>; key: boolean} | undefined;
 
-	constructor(reason: string, offset?: number, options: {cause?: unknown} = {}) {
+	constructor(reason: string, offset?: number, options: {cause?: unknown; field?: {path: Array<string | number>; key: boolean}} = {}) {
 		super(offset === undefined ? reason : `${reason} at byte ${offset}`, {exitCode: 3, cause: options.cause});
 		this.offset = offset;
 		this.reason = reason;
+		this.field = options.field;
 	}
 }
