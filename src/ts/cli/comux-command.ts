@@ -262,7 +262,6 @@ async function documentFromJson(file: string): Promise<ComuxDocument> {
 	}
 }
 
-
 async function documentFromChunks(specs: readonly string[], options: {await?: boolean; shutdown: boolean; numConns?: number}): Promise<ComuxDocument> {
 	const builder = comux();
 	for (const spec of specs) {
