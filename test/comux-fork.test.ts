@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process';
-import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -75,6 +75,26 @@ test.serial('the verdicts of fork mode: a crash is its signal, an invalid file e
 	t.is(fromFile.stdout.toString(), 'from a file\n');
 });
 
+test.serial('the replay starts at the server\'s first wait for a client, not at a wait for something else after listen() (nginx probes EPOLLRDHUP so), and a fork server forks the ready server', async t => {
+	const probing: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_PROBE: '1'}};
+	const input = comux().conn(0, 'hello\n', {awaitResponse: true}).bytes();
+	const clientWait: Record<string, string> = {accept: 'accept', accept4: 'accept4', epoll: 'epoll_wait', poll: 'poll', select: 'select'};
+	for (const mode of echoModes) {
+		const server = [echoServerPath, mode, '0'];
+		const alone = await runComux(server, input, {...probing, log: 'stderr'});
+		t.is(alone.status, 0, alone.stderr);
+		t.regex(alone.stderr, new RegExp(`\nready in process \\d+\n(?:.*\n)*pdi-comux: the server waits for a client in ${clientWait[mode]}\n`), mode);
+		const forks = startComuxForkServer(server, probing);
+		const first = await forks.replay(input);
+		const second = await forks.replay(input);
+		await forks.close();
+		t.is(first.stdout.toString(), 'hello\n', `${mode}: ${first.stderr}`);
+		t.regex(first.stderr, /^ready in process \d+\n$/, mode);
+		// Forked at the probe, each child would finish the start itself and print its own pid.
+		t.is(second.stderr, first.stderr, `${mode}: the server started once, before the fork server`);
+	}
+});
+
 test.serial('runComux with fork: true replays one input, and a server that exits before it listens is reported as not serving', async t => {
 	const result = await runComux([echoServerPath, 'poll', '0'], comux().conn(0, 'one\n', {awaitResponse: true}).bytes(), {...quiet, fork: true});
 	t.is(result.status, 0, result.stderr);
@@ -134,6 +154,31 @@ test.serial('nginx with master_process on: the worker becomes the fork server an
 
 	t.is((await forks.close()).code, 0);
 	t.deepEqual(processesMentioning(spec.directory), []);
+});
+
+test.serial('nginx as root with its default user: the workers run as nobody, and fork mode still gives each input the reply of a fresh server', async t => {
+	const publicRoot = mkdtempSync(path.join(tmpdir(), 'pdi-www-public-'));
+	chmodSync(publicRoot, 0o755);
+	writeFileSync(path.join(publicRoot, 'hello.txt'), 'hello\n', {mode: 0o644});
+	const spec = nginxCommand(publicRoot, await freePort(), {workers: 1, shippedUser: true});
+	t.teardown(() => {
+		rmSync(spec.directory, {recursive: true, force: true});
+		rmSync(publicRoot, {recursive: true, force: true});
+	});
+	const server = [spec.command, ...spec.args];
+	const input = comux().conn(0, 'GET /hello.txt HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes();
+	const alone = await runComux(server, input);
+	t.is(alone.status, 0, alone.stderr);
+	t.regex(alone.stdout.toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello\n$/);
+	const before = new Set(readdirSync(tmpdir()).filter(name => name.startsWith('pdi-comux-fork-')));
+	const forks = startComuxForkServer(server);
+	for (let index = 0; index < 3; index++) {
+		t.deepEqual(outcome(await forks.replay(input)), outcome(alone), `input ${index}`);
+	}
+
+	t.is((await forks.close()).code, 0);
+	t.deepEqual(processesMentioning(spec.directory), []);
+	t.deepEqual(readdirSync(tmpdir()).filter(name => name.startsWith('pdi-comux-fork-') && !before.has(name)), []);
 });
 
 test.serial('pdi comux replay --fork reports what pdi comux replay reports, file by file', async t => {

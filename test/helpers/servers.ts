@@ -171,12 +171,14 @@ function quote(text: string): string {
  * fresh temporary directory. With `workers`, a master process and that many
  * worker processes; with `daemon` too, nginx as shipped: the master
  * daemonizes (forks, leaves its session, the started process exits 0).
+ * Started as root, its workers run as root too, unless `shippedUser`: then
+ * as nginx's default user, nobody.
  */
-export function nginxCommand(webRoot: string, port: number, options: {daemon?: boolean; workers?: number} = {}): ServerSpec {
+export function nginxCommand(webRoot: string, port: number, options: {daemon?: boolean; workers?: number; shippedUser?: boolean} = {}): ServerSpec {
 	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-nginx-'));
 	const inDir = (name: string): string => quote(path.join(directory, name));
 	const config = [
-		...(asRoot ? ['user root;'] : []),
+		...(asRoot && !options.shippedUser ? ['user root;'] : []),
 		`master_process ${options.workers === undefined ? 'off' : 'on'};`,
 		`daemon ${options.daemon ? 'on' : 'off'};`,
 		`worker_processes ${options.workers ?? 1};`,

@@ -1,5 +1,7 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {constants, tmpdir} from 'node:os';
+import {fileSystemReason} from '../errors.js';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
 import type {LaunchExit} from '../launch/launch.js';
@@ -58,6 +60,7 @@ class ForkServer implements ComuxForkServer {
 	private readonly limitMs: number;
 	private answers = Buffer.alloc(0);
 	private prologue: {stdout: Buffer; stderr: string} | undefined;
+	private stderrShown = 0;
 	private stuckTimer: NodeJS.Timeout | undefined;
 	private stuck = false;
 	private end: ProcessEnd | undefined;
@@ -65,9 +68,18 @@ class ForkServer implements ComuxForkServer {
 	constructor(server: readonly string[], options: RunComuxOptions) {
 		this.limitMs = options.timeout ?? 30_000;
 		this.scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-'));
-		this.outputFile = path.join(this.scratch, 'stdout');
-		this.errorFile = path.join(this.scratch, 'stderr');
+		// The child may run as another user (nginx's workers become nobody): it gets two files it can write but not
+		// find, in a directory that others may cross but not list.
+		const secret = randomBytes(12).toString('hex');
+		this.outputFile = path.join(this.scratch, `stdout-${secret}`);
+		this.errorFile = path.join(this.scratch, `stderr-${secret}`);
 		try {
+			for (const file of [this.outputFile, this.errorFile]) {
+				writeFileSync(file, '');
+				chmodSync(file, 0o622);
+			}
+
+			chmodSync(this.scratch, 0o711);
 			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe'], {...options, fork: true});
 		} catch (error) {
 			rmSync(this.scratch, {recursive: true, force: true});
@@ -165,14 +177,30 @@ class ForkServer implements ComuxForkServer {
 			return;
 		}
 
-		this.prologue ??= {stdout: Buffer.concat(this.stdout), stderr: Buffer.concat(this.stderr).toString('utf8')};
+		if (this.prologue === undefined) {
+			this.prologue = {stdout: Buffer.concat(this.stdout), stderr: Buffer.concat(this.stderr).toString('utf8')};
+			this.stderrShown = this.stderr.length;
+		}
+
+		// What the fork server itself printed since (a child that could not start) belongs to this replay.
+		const since = Buffer.concat(this.stderr.slice(this.stderrShown)).toString('utf8');
+		this.stderrShown = this.stderr.length;
 		const exited = (status & 0x7f) === 0;
 		const code = exited ? (status >> 8) & 0xff : null;
 		const signal = exited ? null : signalNames.get(status & 0x7f) ?? null;
-		const errorText = this.prologue.stderr + readFileSync(this.errorFile, 'utf8');
-		pending.resolve(comuxResult({
-			stdout: Buffer.concat([this.prologue.stdout, readFileSync(this.outputFile)]), stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started,
-		}));
+		const errors: string[] = [];
+		const read = (file: string): Buffer => {
+			try {
+				return readFileSync(file);
+			} catch (error) {
+				errors.push(`pdi: the replay's ${file === this.outputFile ? 'output' : 'errors'}: ${file}: ${fileSystemReason(error)}\n`);
+				return Buffer.alloc(0);
+			}
+		};
+
+		const stdout = Buffer.concat([this.prologue.stdout, read(this.outputFile)]);
+		const errorText = this.prologue.stderr + since + read(this.errorFile).toString('utf8') + errors.join('');
+		pending.resolve(comuxResult({stdout, stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started}));
 		this.sendNext();
 	}
 

@@ -204,6 +204,9 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		throw new PdiError('the server command is empty');
 	}
 
+	const environment = options.env ?? process.env;
+	// Fork mode: every symbol bound once in the fork server, not again in each child (AFL++'s afl-fuzz does the same).
+	const bindNow = options.fork && environment.LD_BIND_NOW === undefined && environment.LD_BIND_LAZY === undefined;
 	const launched = launch(command, args, {
 		env: options.env,
 		cwd: options.cwd,
@@ -212,6 +215,7 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		config: comuxConfig(),
 		variables: {
 			PDI_COMUX_FORK: undefined, PDI_COMUX_CONTROL: undefined, ...comuxVariables(options), PDI_COMUX_TEMPORARY_CONFIG: '1', PDI_COMUX_ACTIVE: undefined, PDI_COMUX_SHARED: undefined,
+			...(bindNow ? {LD_BIND_NOW: '1'} : {}),
 		},
 		// A signal stops the whole server through its guardian (not the guardian alone).
 		onSignal() {

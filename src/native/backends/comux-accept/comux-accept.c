@@ -362,8 +362,14 @@ wait_aside(void)
     pause();
 }
 
+int
+comux_claim_open(void)
+{
+  return !passive && comux_listener(NULL, NULL) && !__atomic_load_n(&controller_started, __ATOMIC_ACQUIRE);
+}
+
 void
-comux_server_waits(void)
+comux_server_waits(const char *wait)
 {
   if (passive || !comux_listener(NULL, NULL))
     return;
@@ -381,6 +387,7 @@ comux_server_waits(void)
     }
     LOG("process %d replays", (int)getpid());
   }
+  LOG("the server waits for a client in %s", wait);
   leave_environment();
   if (fork_mode != COMUX_FORK_NONE)
     comux_serve_forks();

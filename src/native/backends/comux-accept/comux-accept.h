@@ -91,9 +91,13 @@ __attribute__((visibility("hidden"))) int comux_server_busy(void);
 struct sockaddr_storage;
 __attribute__((visibility("hidden"))) int comux_listener(struct sockaddr_storage *address, socklen_t *length);
 
-/* The server is about to wait for a client: starts the replay, once per
- * tree (comux-accept.c). */
-__attribute__((visibility("hidden"))) void comux_server_waits(void);
+/* Whether the replay is still to start in this process: it listens, is not
+ * passive, and has not come to a wait for a client yet (comux-accept.c). */
+__attribute__((visibility("hidden"))) int comux_claim_open(void);
+
+/* The server is about to wait for a client in `wait` (a function's name):
+ * starts the replay, once per tree (comux-accept.c). */
+__attribute__((visibility("hidden"))) void comux_server_waits(const char *wait);
 
 /* Parses `bytes` (which must outlive the replay) as the input to replay, in
  * place of the previous one: 0, or -1 with the reader's message. */
@@ -121,6 +125,9 @@ struct epoll_event;
 __attribute__((visibility("hidden"))) void comux_note_epoll_ctl(int epfd, int op, int fd,
                                                                 const struct epoll_event *event);
 __attribute__((visibility("hidden"))) void comux_unshare_epoll(void);
+
+/* Whether fd is an epoll instance (epoll-sets.c). */
+__attribute__((visibility("hidden"))) int comux_is_epoll(int fd);
 
 /* Checks PDI_COMUX_FORK and PDI_COMUX_CONTROL at start: 0, or -1 after one
  * line on stderr. */

@@ -98,8 +98,8 @@ comux_note_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *event)
   pthread_mutex_unlock(&sets_lock);
 }
 
-static int
-is_epoll(int fd)
+int
+comux_is_epoll(int fd)
 {
   char link[64], target[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -116,7 +116,7 @@ comux_unshare_epoll(void)
   for (size_t i = 0; i < set_count; i++) {
     epoll_set_t *set = &sets[i];
     int flags = fcntl(set->epfd, F_GETFD);
-    if (flags < 0 || !is_epoll(set->epfd))
+    if (flags < 0 || !comux_is_epoll(set->epfd))
       continue;
     int copy = epoll_create1(EPOLL_CLOEXEC);
     if (copy < 0) {

@@ -131,9 +131,15 @@ static void
 redirect_child(const char *output_path, const char *error_path)
 {
   int output = open_emptied(output_path);
-  int error = open_emptied(error_path);
-  if (output < 0 || error < 0)
+  if (output < 0) {
+    say(message_fd, "cannot write the replay's output to %s: %s", output_path, strerror(errno));
     _exit(70);
+  }
+  int error = open_emptied(error_path);
+  if (error < 0) {
+    say(message_fd, "cannot write the replay's errors to %s: %s", error_path, strerror(errno));
+    _exit(70);
+  }
   int logs_to_stderr = log_fd == message_fd;
   dup2(output, STDOUT_FILENO);
   dup2(error, STDERR_FILENO);

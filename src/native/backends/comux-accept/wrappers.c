@@ -6,6 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <poll.h>
 #include <pdi/backend.h>
 #include <signal.h>
@@ -60,6 +64,89 @@ comux_listen(int fd, int backlog)
   return result;
 }
 
+/* ---- which waits are for a client
+ *
+ * The replay starts at the server's first wait that can bring a client: an
+ * accept, or a wait whose set holds a listening socket. A wait for anything
+ * else after listen() (nginx's start-up probe of EPOLLRDHUP on a socket pair)
+ * is passed through, so that the replay, and a fork server's every child,
+ * start from a server that is ready, not halfway through its start. Each
+ * check keeps errno, and runs only until the replay has started. */
+
+static int
+is_listening(int fd)
+{
+  int accepting = 0;
+  socklen_t length = sizeof accepting;
+  return fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting;
+}
+
+/* Whether the epoll set epfd, or a set nested in it, watches a listening
+ * socket, as /proc/self/fdinfo lists its targets; 1 when that cannot be read
+ * (no /proc in a chroot): the wait is taken for one for a client then. */
+static int
+epoll_reaches_listener(int epfd, int depth)
+{
+  char path[48];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 1;
+  char text[1024];
+  size_t kept = 0;
+  int found = 0;
+  ssize_t n;
+  while (!found && (n = read(fd, text + kept, sizeof text - 1 - kept)) > 0) {
+    kept += (size_t)n;
+    text[kept] = '\0';
+    char *line = text, *end;
+    while (!found && (end = strchr(line, '\n')) != NULL) {
+      *end = '\0';
+      if (strncmp(line, "tfd:", 4) == 0) {
+        int target = (int)strtol(line + 4, NULL, 10);
+        found = is_listening(target) ||
+                (depth < 4 && comux_is_epoll(target) && epoll_reaches_listener(target, depth + 1));
+      }
+      line = end + 1;
+    }
+    kept = (size_t)(text + kept - line);
+    /* A line that fills the buffer is no target line: dropped. */
+    kept = kept == sizeof text - 1 ? 0 : kept;
+    memmove(text, line, kept);
+  }
+  close(fd);
+  return found;
+}
+
+static int
+epoll_waits_for_client(int epfd)
+{
+  int saved = errno;
+  int found = epoll_reaches_listener(epfd, 0);
+  errno = saved;
+  return found;
+}
+
+static int
+poll_waits_for_client(const struct pollfd *fds, nfds_t count)
+{
+  int saved = errno, found = 0;
+  for (nfds_t i = 0; !found && i < count; i++)
+    found = is_listening(fds[i].fd);
+  errno = saved;
+  return found;
+}
+
+static int
+select_waits_for_client(int count, const fd_set *read)
+{
+  int saved = errno, found = 0;
+  for (int fd = 0; read != NULL && !found && fd < count && fd < FD_SETSIZE; fd++)
+    found = FD_ISSET(fd, read) && is_listening(fd);
+  errno = saved;
+  return found;
+}
+
 /* An accepted connection, noted for the end of replies (replies.c). */
 static int
 noted(int accepted)
@@ -75,14 +162,14 @@ noted(int accepted)
 EXPORT int
 comux_accept(int fd, struct sockaddr *address, socklen_t *length)
 {
-  comux_server_waits();
+  comux_server_waits("accept");
   return noted(ORIGINAL(comux_accept, accept)(fd, address, length));
 }
 
 EXPORT int
 comux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
 {
-  comux_server_waits();
+  comux_server_waits("accept4");
   return noted(ORIGINAL(comux_accept4, accept4)(fd, address, length, flags));
 }
 
@@ -101,35 +188,40 @@ comux_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 EXPORT int
 comux_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
-  comux_server_waits();
+  if (!comux_claim_open() || epoll_waits_for_client(epfd))
+    comux_server_waits("epoll_wait");
   return ORIGINAL(comux_epoll_wait, epoll_wait)(epfd, events, maxevents, timeout);
 }
 
 EXPORT int
 comux_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask)
 {
-  comux_server_waits();
+  if (!comux_claim_open() || epoll_waits_for_client(epfd))
+    comux_server_waits("epoll_pwait");
   return ORIGINAL(comux_epoll_pwait, epoll_pwait)(epfd, events, maxevents, timeout, mask);
 }
 
 EXPORT int
 comux_poll(struct pollfd *fds, nfds_t count, int timeout)
 {
-  comux_server_waits();
+  if (!comux_claim_open() || poll_waits_for_client(fds, count))
+    comux_server_waits("poll");
   return ORIGINAL(comux_poll, poll)(fds, count, timeout);
 }
 
 EXPORT int
 comux_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask)
 {
-  comux_server_waits();
+  if (!comux_claim_open() || poll_waits_for_client(fds, count))
+    comux_server_waits("ppoll");
   return ORIGINAL(comux_ppoll, ppoll)(fds, count, timeout, mask);
 }
 
 EXPORT int
 comux_select(int count, fd_set *read, fd_set *write, fd_set *except, struct timeval *timeout)
 {
-  comux_server_waits();
+  if (!comux_claim_open() || select_waits_for_client(count, read))
+    comux_server_waits("select");
   return ORIGINAL(comux_select, select)(count, read, write, except, timeout);
 }
 
@@ -137,6 +229,7 @@ EXPORT int
 comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const struct timespec *timeout,
               const sigset_t *mask)
 {
-  comux_server_waits();
+  if (!comux_claim_open() || select_waits_for_client(count, read))
+    comux_server_waits("pselect");
   return ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask);
 }
