@@ -270,14 +270,7 @@ controller(void *unused)
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   comux_watch_claimer_end();
-  int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
-  if (fds == NULL) {
-    say(message_fd, "out of memory for %u connections", doc.num_conns);
-    finish();
-  }
-  for (uint32_t c = 0; c < doc.num_conns; c++)
-    fds[c] = -2;
-  __atomic_store_n(&client_fds, fds, __ATOMIC_RELEASE);
+  int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
   pthread_atfork(NULL, NULL, close_clients_in_child);
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
@@ -393,6 +386,15 @@ comux_server_waits(const char *wait)
     comux_serve_forks();
   if (detect_rest)
     comux_track_accepts();
+  /* Allocated here: a first malloc in the controller thread would create an arena for it. */
+  int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
+  if (fds == NULL) {
+    say(message_fd, "out of memory for %u connections", doc.num_conns);
+    _exit(70);
+  }
+  for (uint32_t c = 0; c < doc.num_conns; c++)
+    fds[c] = -2;
+  __atomic_store_n(&client_fds, fds, __ATOMIC_RELEASE);
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
