@@ -181,6 +181,32 @@ test.serial('nginx as root with its default user: the workers run as nobody, and
 	t.deepEqual(readdirSync(tmpdir()).filter(name => name.startsWith('pdi-comux-fork-') && !before.has(name)), []);
 });
 
+test.serial('fork mode through a wrapper (env, sh -c with a helper command first, a shell script) replays as the server alone does; a wrapper that closes the control channel gets one line naming the process', async t => {
+	const server = [echoServerPath, 'epoll', '0'];
+	const script = path.join(scratch, 'wrapper.sh');
+	writeFileSync(script, `#!/bin/sh\nhelper=$(echo started)\nexec "$@"\n`, {mode: 0o755});
+	const input = comux().conn(0, 'one\n', {awaitResponse: true}).conn(1, 'two\n', {awaitResponse: true}).bytes();
+	const alone = await runComux(server, input, {...quiet, fork: true});
+	t.is(alone.status, 0, alone.stderr);
+	t.is(alone.stdout.toString(), 'one\ntwo\n');
+	for (const wrapped of [
+		['env', ...server],
+		['sh', '-c', `true; exec ${server.join(' ')}`],
+		[script, ...server],
+	]) {
+		const forks = startComuxForkServer(wrapped, quiet);
+		for (let index = 0; index < 2; index++) {
+			t.deepEqual(outcome(await forks.replay(input)), outcome(alone), `${wrapped.join(' ')}: input ${index}`);
+		}
+
+		t.is((await forks.close()).code, 0);
+	}
+
+	const closing = await runComux(['sh', '-c', `exec 3>&-; exec ${server.join(' ')}`], input, {...quiet, fork: true});
+	t.is(closing.status, 2);
+	t.regex(closing.stderr, /^pdi-comux: pdi's control channel \(PDI_COMUX_CONTROL=3\) is gone in process \d+, which waits for a client \(fd 3 is another file now\): a program between pdi and the server closed it\n/);
+});
+
 test.serial('pdi comux replay --fork reports what pdi comux replay reports, file by file', async t => {
 	const directory = mkdtempSync(path.join(scratch, 'corpus-'));
 	for (const [index, input] of echoInputs().entries()) {

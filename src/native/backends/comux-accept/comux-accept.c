@@ -522,6 +522,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     comux_read_input(1);
   else
     comux_share((const unsigned char *)"", 0);
+  if (comux_fork_control_open(0) != 0)
+    _exit(2);
   comux_start_guardian();
   return 0;
 }

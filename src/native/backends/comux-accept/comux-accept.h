@@ -21,6 +21,8 @@ typedef struct comux_tree {
   int fatal_signal; /* the signal that ended the claimer, when its handler saw it */
   int exited;       /* the claimer called exit(exit_status) */
   int exit_status;
+  uint64_t control_device; /* fork mode: what the control channel is (its fstat), so that a process that */
+  uint64_t control_inode;  /* claims knows it from a file the server opened at the same descriptor */
 } comux_tree_t;
 
 extern comux_tree_t *tree;
@@ -132,5 +134,10 @@ __attribute__((visibility("hidden"))) int comux_is_epoll(int fd);
 /* Checks PDI_COMUX_FORK and PDI_COMUX_CONTROL at start: 0, or -1 after one
  * line on stderr. */
 __attribute__((visibility("hidden"))) int comux_fork_setup(void);
+
+/* Whether fork mode's control channel is open in this process: 0 (or not in
+ * that mode), or -1 after one line on stderr; `claiming` words it for the
+ * process that waits for a client. */
+__attribute__((visibility("hidden"))) int comux_fork_control_open(int claiming);
 
 #endif

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,15 +61,41 @@ comux_fork_setup(void)
   const char *text = getenv("PDI_COMUX_CONTROL");
   char *end = NULL;
   long fd = text != NULL ? strtol(text, &end, 10) : -1;
-  if (text == NULL || *text == '\0' || *end != '\0' || fd < 0 || fd > 1 << 20 || fcntl((int)fd, F_GETFD) < 0) {
+  if (text == NULL || *text == '\0' || *end != '\0' || fd < 0 || fd > 1 << 20) {
     say(message_fd, "PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi's control channel (got '%s')",
         text ? text : "");
     return -1;
   }
   control_fd = (int)fd;
-  fcntl(control_fd, F_SETFD, FD_CLOEXEC);
   fork_mode = COMUX_FORK_CONTROL;
   return 0;
+}
+
+/* The control channel stays inheritable until a process claims the replay:
+ * the server may be a wrapper's child (env, a shell script) that executes it. */
+int
+comux_fork_control_open(int claiming)
+{
+  if (fork_mode != COMUX_FORK_CONTROL)
+    return 0;
+  struct stat channel;
+  int open = fstat(control_fd, &channel) == 0;
+  if (open && tree != NULL && !claiming) {
+    tree->control_device = (uint64_t)channel.st_dev;
+    tree->control_inode = (uint64_t)channel.st_ino;
+  }
+  if (open && (!claiming || tree == NULL ||
+               (tree->control_device == (uint64_t)channel.st_dev && tree->control_inode == (uint64_t)channel.st_ino)))
+    return 0;
+  if (claiming)
+    say(message_fd,
+        "pdi's control channel (PDI_COMUX_CONTROL=%d) is gone in process %d, which waits for a client (fd %d is "
+        "%s): a program between pdi and the server closed it",
+        control_fd, (int)getpid(), control_fd, open ? "another file now" : "closed");
+  else
+    say(message_fd, "PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi's control channel (got '%s')",
+        getenv("PDI_COMUX_CONTROL"));
+  return -1;
 }
 
 /* Reads (writing = 0) or writes all of `length` bytes: 0, or -1 on an
@@ -312,6 +339,9 @@ comux_serve_forks(void)
     comux_read_input(0);
     return;
   }
+  if (comux_fork_control_open(1) != 0)
+    _exit(2);
+  fcntl(control_fd, F_SETFD, FD_CLOEXEC);
   LOG("fork server ready in process %d", (int)getpid());
   for (;;) {
     int served = serve_request(&server_mask);
