@@ -184,7 +184,7 @@ test.serial('nginx as root with its default user: the workers run as nobody, and
 test.serial('fork mode through a wrapper (env, sh -c with a helper command first, a shell script) replays as the server alone does; a wrapper that closes the control channel gets one line naming the process', async t => {
 	const server = [echoServerPath, 'epoll', '0'];
 	const script = path.join(scratch, 'wrapper.sh');
-	writeFileSync(script, `#!/bin/sh\nhelper=$(echo started)\nexec "$@"\n`, {mode: 0o755});
+	writeFileSync(script, '#!/bin/sh\nhelper=$(echo started)\nexec "$@"\n', {mode: 0o755});
 	const input = comux().conn(0, 'one\n', {awaitResponse: true}).conn(1, 'two\n', {awaitResponse: true}).bytes();
 	const alone = await runComux(server, input, {...quiet, fork: true});
 	t.is(alone.status, 0, alone.stderr);
