@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
@@ -103,4 +103,15 @@ test('spawn() of the copied package runs the program with the relink and removes
 	} finally {
 		process.env['TMPDIR'] = previous;
 	}
+});
+
+test.serial('pdi comux config --afl from a path with a space points AFL_PRELOAD at a link next to the config, and says so', async t => {
+	const directory = scratchDirectory('pdi-spaces-afl-');
+	const config = path.join(directory, 'comux.cfg');
+	const result = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
+	t.is(result.code, 0, result.stderr);
+	const link = path.join(directory, 'pdi-native');
+	t.true(result.stdout.includes(`# AFL_PRELOAD cannot name ${path.join(packageCopy, nativeRelative)} (a blank, ':' or '$' in it): ${link} is a link to it, made for this campaign.\n`));
+	t.true(result.stdout.includes(`export AFL_PRELOAD='${path.join(link, 'pdi-preload.so')}'\n`));
+	t.true(existsSync(path.join(link, 'pdi-preload.so')));
 });

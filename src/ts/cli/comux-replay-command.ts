@@ -153,10 +153,10 @@ function shellQuote(value: string): string {
  * The core's path for AFL_PRELOAD, which the loader splits at blanks and colons: under a path
  * with one, a link next to the config file (kept, as the campaign needs it) names pdi's native directory.
  */
-function aflPreload(configFile: string): string {
+function aflPreload(configFile: string): {preload: string; note?: string} {
 	const {preload, nativeDirectory} = pdiPaths();
 	if (isLoaderSafe(preload)) {
-		return preload;
+		return {preload};
 	}
 
 	const link = path.join(path.dirname(configFile), 'pdi-native');
@@ -166,13 +166,17 @@ function aflPreload(configFile: string): string {
 
 	rmSync(link, {force: true});
 	symlinkSync(nativeDirectory, link);
-	return path.join(link, path.basename(preload));
+	return {
+		preload: path.join(link, path.basename(preload)),
+		note: `# AFL_PRELOAD cannot name ${nativeDirectory} (a blank, ':' or '$' in it): ${link} is a link to it, made for this campaign.`,
+	};
 }
 
 /** `pdi comux config --afl`: the environment afl-fuzz needs (DESIGN §6b), for `eval`. */
 function aflEnvironment(configFile: string): string {
+	const {preload, note} = aflPreload(configFile);
 	const variables: Array<[string, string]> = [
-		['AFL_PRELOAD', aflPreload(configFile)],
+		['AFL_PRELOAD', preload],
 		['PDI_CONFIG', configFile],
 		['PDI_COMUX_FORK', 'afl'],
 		['AFL_DEFER_FORKSRV', '1'],
@@ -184,6 +188,7 @@ function aflEnvironment(configFile: string): string {
 		'# pdi comux config --afl: eval "$(pdi comux config --afl)", then afl-fuzz -i SEEDS -o OUT -- SERVER ARGS...',
 		'# A server built with afl-cc keeps its coverage: its fork server starts at the first accept (AFL_DEFER_FORKSRV).',
 		'# An uninstrumented server: also export AFL_DUMB_FORKSRV=1 and run afl-fuzz -n.',
+		...(note === undefined ? [] : [note]),
 		...variables.map(([name, value]) => `export ${name}=${shellQuote(value)}`),
 		'',
 	].join('\n');
