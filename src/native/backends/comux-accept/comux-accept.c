@@ -469,7 +469,8 @@ comux_read_input(int share)
     say(message_fd, "%s", error);
     _exit(3);
   }
-  LOG("%u connections, %u chunks, %zu bytes", doc.num_conns, doc.num_chunks, length);
+  LOG("%u connection%s, %u chunk%s, %zu bytes", doc.num_conns, doc.num_conns == 1 ? "" : "s", doc.num_chunks,
+      doc.num_chunks == 1 ? "" : "s", length);
 }
 
 int
@@ -515,7 +516,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       passive = 1;
       return 0;
     }
-    LOG("process %d joins the replay: %u connections, %u chunks", (int)getpid(), doc.num_conns, doc.num_chunks);
+    LOG("process %d joins the replay: %u connection%s, %u chunk%s", (int)getpid(), doc.num_conns,
+        doc.num_conns == 1 ? "" : "s", doc.num_chunks, doc.num_chunks == 1 ? "" : "s");
     return 0;
   }
   if (fork_mode == COMUX_FORK_NONE)
