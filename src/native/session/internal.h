@@ -10,6 +10,7 @@
 #include "session.h"
 
 #include <pdi/backend.h>
+#include <sys/types.h>
 
 typedef struct loaded_backend {
   const pdi_backend_decl_t *decl;
@@ -32,6 +33,9 @@ typedef struct active_rule {
   unsigned shared;        /* slots an earlier duplicate rule already redirects */
   unsigned pointer_slots; /* act: GLOB_DAT slots of the function left alone (pdi_cb_sink_t) */
   int skipped;
+  /* its object pattern matched an object loaded at some time ($main, `*`
+   * and a redefine without object always do): the report at exit */
+  int object_seen;
   pdi_redefine_target_t target;
   int has_target;
   pdi_cb_hooks_t hooks;
@@ -67,6 +71,11 @@ struct pdi_session {
   /* the open's install is done: a rule that fails on an object loaded later
    * can no longer stop the program, so it is reported once and skipped */
   int installed;
+  /* the process that opened the session: only it reports, at its exit, the
+   * rules whose object never loaded; whether it does (the load watch runs,
+   * PDI_WARN_UNLOADED is not 0) */
+  pid_t opener;
+  int reports_unloaded;
   /* the act backend's private entry points, when the config has act rules */
   int (*act_event)(const short *rules);
   int (*act_counts)(unsigned rule, unsigned long *seen, unsigned long *fired);

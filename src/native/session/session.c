@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../loadwatch/loadwatch.h"
 #include "internal.h"
@@ -105,6 +107,7 @@ read_session(const char *path)
   }
   memset(session, 0, sizeof *session);
   session->arena = arena;
+  session->opener = getpid();
   pdi_config_init(&session->config);
   if (pdi_config_load(&session->config, path) != 0) {
     discard(session);
@@ -154,6 +157,26 @@ init_backends(pdi_session_t *session)
   return 0;
 }
 
+/* $main, `*` and a redefine without object match in every process. */
+static int
+pattern_always_matches(const char *pattern)
+{
+  return pattern == NULL || strcmp(pattern, "*") == 0 || strcmp(pattern, "$main") == 0;
+}
+
+/* Notes the rules whose object pattern matches an object of `set` (every
+ * object, not only the max_objects that rules reach), with the matching the
+ * rules use, for the report at exit. */
+static void
+note_matched_objects(pdi_session_t *session, const pdi_objects_t *set)
+{
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    for (unsigned i = 0; i < set->count && !active->object_seen; i++)
+      active->object_seen = pdi_object_matches(&set->items[i], active->rule->object);
+  }
+}
+
 /* Everything before the first slot moves: backends loaded, rules resolved
  * and checked against each other, backends initialised. */
 static int
@@ -182,6 +205,7 @@ prepare(pdi_session_t *session)
   for (unsigned r = 0; r < config->rule_count; r++) {
     active_rule_t *active = &session->rules[r];
     active->rule = &config->rules[r];
+    active->object_seen = pattern_always_matches(active->rule->object);
     if (pdi_rule_resolve(session, active) == 0)
       continue;
     active->skipped = 1;
@@ -239,6 +263,7 @@ install_on_loaded_objects(pdi_session_t *session)
   session->seen_adds = current_adds();
   if (pdi_objects_scan(&set) != 0)
     return -1;
+  note_matched_objects(session, &set);
   int status = pdi_rules_install(session, &set);
   pdi_objects_release(&set);
   if (status != 0)
@@ -279,6 +304,15 @@ log_outcomes(const pdi_session_t *session)
 static void objects_loaded(void);
 static void objects_unloaded(void);
 
+/* PDI_WARN_UNLOADED=0: no report at exit of the rules whose object never
+ * loaded (pdi trace sets it: it reports its --object patterns itself). */
+static int
+quiet_about_unloaded(void)
+{
+  const char *setting = getenv("PDI_WARN_UNLOADED");
+  return setting != NULL && strcmp(setting, "0") == 0;
+}
+
 int
 pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
 {
@@ -295,6 +329,8 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   log_config_warnings(config);
   if (config->rule_count != 0 && pdi_loadwatch_start(objects_loaded, objects_unloaded) != 0)
     pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
+  else
+    session->reports_unloaded = !quiet_about_unloaded();
 
   pthread_once(&fork_handlers_once, register_fork_handlers);
   pthread_mutex_lock(&session_lock);
@@ -401,6 +437,38 @@ restore_slots(pdi_session_t *session, int stubs_passed)
   pdi_objects_release(&set);
 }
 
+/* At the exit of the process that opened the session (not in a forked
+ * child; a program started by exec opens its own), each rule whose object
+ * pattern matched no object during the whole life of the process, once, as
+ * a warning: rules wait for objects loaded later, so this is no error. A
+ * rule skipped for an error was reported then. Without the load watch,
+ * objects loaded and unloaded went unseen, so nothing is said (nor under
+ * PDI_WARN_UNLOADED=0). One last scan covers objects that no load event
+ * brought (no constructor, the last load). Runs after the slots are put
+ * back; allocates nothing but the scan's own mapping, and logs as the rest
+ * of the core does (one write). */
+static void
+report_never_matched(pdi_session_t *session)
+{
+  if (!session->reports_unloaded || !pdi_log_enabled(PDI_LOG_WARNING) || getpid() != session->opener)
+    return;
+  int pending = 0;
+  for (unsigned r = 0; r < session->config.rule_count; r++)
+    pending |= !session->rules[r].skipped && !session->rules[r].object_seen;
+  pdi_objects_t set;
+  if (!pending || pdi_objects_scan(&set) != 0)
+    return;
+  note_matched_objects(session, &set);
+  pdi_objects_release(&set);
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    const active_rule_t *active = &session->rules[r];
+    const pdi_rule_t *rule = active->rule;
+    if (!active->skipped && !active->object_seen)
+      pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' was loaded", rule->origin.file, rule->origin.line,
+              pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, rule->object);
+  }
+}
+
 static void
 close_session(pdi_session_t *session, int process_ends)
 {
@@ -416,6 +484,8 @@ close_session(pdi_session_t *session, int process_ends)
   if (pass_stubs)
     pdi_cb_pass_all();
   restore_slots(session, pass_stubs);
+  if (process_ends)
+    report_never_matched(session);
   int had_callbacks = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
@@ -456,6 +526,7 @@ objects_loaded(void)
     pdi_objects_t set;
     if (pdi_objects_scan(&set) != 0)
       continue;
+    note_matched_objects(session, &set);
     /* Slots this session already owns are skipped while planning, so the
      * objects seen before cost a scan, not a second patch. */
     if (pdi_rules_install(session, &set) != 0)

@@ -47,7 +47,7 @@ export function functionList(functions: string | readonly string[], option = 'fu
 	return list;
 }
 
-/** The trace backend's settings (src/native/backends/trace/trace.c) for `options`; throws on a bad value. */
+/** The trace backend's settings (src/native/backends/trace/trace.c) for `options`, and the core's; throws on a bad value. */
 export function traceVariables(options: TraceOptions, names: OptionNames = {}): Record<string, string> {
 	return {
 		PDI_TRACE_ARGS: String(boundedOption(names.rawArgs ?? 'rawArgs', options.rawArgs ?? 3, 0, 6)),
@@ -56,6 +56,8 @@ export function traceVariables(options: TraceOptions, names: OptionNames = {}): 
 		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : functionList(options.functions, names.functions),
 		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
 		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
+		// The trace's rules are pdi's, not the user's: `pdi trace` itself warns about an --object that matched nothing.
+		PDI_WARN_UNLOADED: '0',
 	};
 }
 

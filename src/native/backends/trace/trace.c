@@ -218,6 +218,7 @@ stop_following_exec(void)
 {
   unsetenv("PDI_CONFIG");
   unsetenv("PDI_CONFIG_TEMPORARY");
+  unsetenv("PDI_WARN_UNLOADED");
   unsetenv("DI_CFG_FILE");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];

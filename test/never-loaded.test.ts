@@ -1,0 +1,101 @@
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures, runPreloaded} from './helpers/preload.js';
+
+// A rule whose object pattern matched no object during the whole life of the
+// process is reported once, at its exit, by the process that opened the session
+// (docs/config.md, "Objects that never load"). Fixtures: test/fixtures/processes/README.md.
+const procprog = path.join(fixtures, 'processes/procprog');
+const library = path.join(fixtures, 'lazy-pie/libfix.so');
+const scratch = scratchDirectory('pdi-never-loaded-');
+
+/** A text config of `lines` in the scratch directory; its path. */
+function config(name: string, lines: readonly string[]): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, lines.join('\n') + '\n');
+	return file;
+}
+
+const missing = config('missing.cfg', ['object lib = libnotthere.so.9', 'backend c = count', '', 'relink lib malloc c count_malloc']);
+const missingLine = `pdi: warning: ${missing}:4: relink malloc: no object matching 'libnotthere.so.9' was loaded`;
+
+/** The lines of `stderr` that report a rule whose object never loaded. */
+const reports = (stderr: string) => stderr.split('\n').filter(line => line.endsWith(' was loaded'));
+
+test('a rule whose object never loads is reported once at exit under pdi run, and the exit status is the program\'s', async t => {
+	for (const [program, args, status] of [['/bin/true', [], 0], ['/bin/false', [], 1], [procprog, ['calls'], 0]] as const) {
+		const run = await pdi(['run', '-c', missing, '--', program, ...args]);
+		t.is(run.code, status, run.stderr);
+		t.is(run.stderr, `${missingLine}\n`, program);
+	}
+
+	const verbose = await pdi(['run', '-v', '-c', missing, '--', '/bin/true']);
+	t.is(verbose.code, 0, verbose.stderr);
+	t.deepEqual(reports(verbose.stderr), [missingLine]);
+	t.regex(verbose.stderr, /: relink malloc: no loaded object matching 'libnotthere\.so\.9' imports it yet$/m, 'the open still says where it stands');
+});
+
+test('the core started by hand reports the same line', async t => {
+	const run = await runPreloaded('/bin/true', [], missing);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, `${missingLine}\n`);
+});
+
+test('an object that the program dlopens later, even one it dlcloses again, is not reported', async t => {
+	const file = config('later.cfg', ['backend c = count', 'relink libfix.so malloc c count_malloc', `act ${library} fix_add count`, 'redefine lib*fix.so* fix_add_quiet c count_malloc']);
+	for (const mode of ['dlopen', 'dlclose']) {
+		const run = await pdi(['run', '-c', file, '--', procprog, mode, library]);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, `libfix.so=${mode === 'dlopen' ? 'loaded' : 'closed'}\npw_add=5\npw_twice=8\npw_work=12\n`);
+		t.is(run.stderr, '', mode);
+	}
+
+	const run = await pdi(['run', '-c', file, '--', procprog, 'calls']);
+	t.is(run.code, 0, run.stderr);
+	t.deepEqual(reports(run.stderr), [
+		`pdi: warning: ${file}:2: relink malloc: no object matching 'libfix.so' was loaded`,
+		`pdi: warning: ${file}:3: act fix_add: no object matching '${library}' was loaded`,
+		`pdi: warning: ${file}:4: redefine fix_add_quiet: no object matching 'lib*fix.so*' was loaded`,
+	]);
+});
+
+test('a forked child that exits does not repeat the report; a program a child execs reports for itself', async t => {
+	const forked = await pdi(['run', '-c', missing, '--', procprog, 'fork']);
+	t.is(forked.code, 0, forked.stderr);
+	t.true(forked.stdout.includes('child status=0\n'), forked.stdout);
+	t.is(forked.stderr, `${missingLine}\n`);
+
+	const spawned = await pdi(['run', '-c', missing, '--', procprog, 'spawn', 'fork-exec', '/bin/true']);
+	t.is(spawned.code, 0, spawned.stderr);
+	t.deepEqual(reports(spawned.stderr), [missingLine, missingLine], 'the exec\'d /bin/true, then procprog');
+});
+
+test('$main, * and rules skipped for an error of their own are never reported as unloaded', async t => {
+	const file = config('always.cfg', [
+		'on_error = warn',
+		'backend c = count',
+		'relink $main malloc c count_malloc',
+		'relink * free c count_free',
+		'redefine * strlen c count_strlen',
+		'act * open count',
+		'relink libnotthere.so.9 malloc c no_such_wrapper',
+	]);
+	const run = await pdi(['run', '-c', file, '--', '/bin/true']);
+	t.is(run.code, 0, run.stderr);
+	t.deepEqual(reports(run.stderr), []);
+	t.is(run.stderr.split('\n').filter(line => line.startsWith(`pdi: warning: ${file}:7:`)).length, 1, 'the skipped rule once');
+	t.regex(run.stderr, /no_such_wrapper.*\(rule skipped\)$/m);
+});
+
+test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about --object itself', async t => {
+	const quiet = await runPreloaded('/bin/true', [], missing, {PDI_WARN_UNLOADED: '0'});
+	t.is(quiet.code, 0, quiet.stderr);
+	t.is(quiet.stderr, '');
+
+	const traced = await pdi(['trace', '--object', 'libnotthere.so.9', '-o', path.join(scratch, 'trace.txt'), '--', procprog, 'fork']);
+	t.is(traced.code, 0, traced.stderr);
+	t.is(traced.stderr, 'pdi: warning: no object loaded at start matches --object \'libnotthere.so.9\', so nothing of it was traced (objects opened later would be)\n');
+});
