@@ -4,6 +4,7 @@ import test from 'ava';
 import {configJsonSchema, parseTextDialect, type NormalizedConfig} from '../src/ts/config/index.js';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
+import {fixBackend, fixtures, values} from './helpers/preload.js';
 
 const scratch = scratchDirectory('pdi-config-cli-');
 
@@ -126,3 +127,46 @@ for (const [what, args, pattern] of badInputs) {
 		t.regex(result.stderr.trimEnd(), pattern);
 	});
 }
+
+test('what pdi config check prints is a config: checked again it gives the same options, backends, rules and warnings, and pdi run runs it', async t => {
+	const written = write('every-kind.cfg', [
+		'max_threads = 16',
+		'log_level = info',
+		'Warning written on purpose',
+		'object app = $main',
+		'backend fix = ' + fixBackend,
+		'backend tr = trace',
+		'relink app fix_add fix wrap_fix_add',
+		'redefine * getpid fix wrap_getpid_4242',
+		'callback libfix.so * tr',
+		'act app getpid return=7',
+		'',
+	].join('\n'));
+	const first = await pdi(['config', 'check', written]);
+	t.is(first.code, 0, first.stderr);
+	const checked = write('checked.json', first.stdout);
+	const second = await pdi(['config', 'check', checked]);
+	t.is(second.code, 0, second.stderr);
+	t.is(second.stderr, first.stderr, 'the warning, with its first place');
+	type Checked = NormalizedConfig & {optionOrigins: Record<string, unknown>};
+	const strip = ({options, backends, rules, warnings, optionOrigins}: Checked) => ({
+		options, warnings, set: Object.keys(optionOrigins).sort(),
+		backends: backends.map(({origin: _origin, ...backend}) => backend),
+		rules: rules.map(({origin: _origin, ...rule}) => rule),
+	});
+	t.deepEqual(strip(JSON.parse(second.stdout) as Checked), strip(JSON.parse(first.stdout) as Checked));
+	t.deepEqual(Object.keys((JSON.parse(second.stdout) as Checked).optionOrigins).sort(), ['log.level', 'maxThreads']);
+	const run = await pdi(['run', '-c', checked, '--', path.join(fixtures, 'now-pie/fixprog')]);
+	t.is(run.code, 0, run.stderr);
+	t.is(values(run.stdout).get('fix_add'), '105');
+});
+
+test('a checked config read back names its own lines in errors', async t => {
+	const first = await pdi(['config', 'check', good]);
+	const checked = JSON.parse(first.stdout) as {rules: Array<Record<string, unknown>>};
+	checked.rules[0]!['wrapper'] = 'no_such_wrapper';
+	const file = write('checked-bad.json', JSON.stringify(checked, null, 2) + '\n');
+	const result = await pdi(['config', 'check', file]);
+	t.is(result.code, 2);
+	t.regex(result.stderr, new RegExp(`^pdi: ${file}:\\d+:\\d+: relink fix_add: wrapper 'no_such_wrapper' is not defined by nop `));
+});

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {z} from 'zod';
 import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
 import {renameFormerOptions} from './former-names.js';
+import {readCheckedForm} from './checked-form.js';
 import {functionName, objectPattern, singleLine, word} from './fields.js';
 import {actSchema, type ActDo, type ActWhen} from './act-schema.js';
 export {defaultOptions, isNormalizedConfig} from './built.js';
@@ -411,7 +412,10 @@ function optionsSet(input: unknown): OptionName[] {
  * each with a warning. Throws a {@link ConfigError} listing every issue, the first one in its message.
  */
 export function checkConfig(written: unknown, writtenSource: ConfigSource): NormalizedConfig {
-	const {input, source, warnings} = renameFormerOptions(written, writtenSource);
+	const checked = readCheckedForm(written, writtenSource);
+	const renamed = renameFormerOptions(checked.input, checked.source);
+	const {input, source} = renamed;
+	const warnings = [...checked.warnings, ...renamed.warnings];
 	const parsed = configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
 	if (!parsed.success) {
 		throw ConfigError.fromIssues(configIssues(parsed.error.issues, input ?? {}, source));
