@@ -158,7 +158,7 @@ test.serial('a multi-threaded program attached, relinked, traced and detached 20
 	t.is(taskCount(pid), tasks);
 	const counts = readFileSync(countFile, 'utf8');
 	t.is([...counts.matchAll(/^pdi-count: write [1-9]\d*$/gm)].length, 20, counts);
-	t.regex(readFileSync(traceFile, 'utf8'), /^\d+ \d+ attachprog!nanosleep\(/m);
+	t.regex(readFileSync(traceFile, 'utf8'), /^\d+ \d+ {2}attachprog!nanosleep\(/m);
 	const end = await fixture.finish();
 	t.is(end.stderr, '');
 	t.regex(end.stdout, /^done reads=\d+ sleeps=\d+ waits=\d+ works=\d+$/m);
@@ -282,7 +282,7 @@ test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls o
 	const traced = await waitFor(['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
 	t.is(traced.code, 0, traced.stderr);
 	t.regex(traced.stderr, new RegExp(`^pdi: tracing process ${fixture.pid}; Ctrl-C or SIGTERM detaches$`, 'm'));
-	t.regex(traced.stderr, new RegExp(`^${fixture.pid} \\d+ attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0$`, 'm'));
+	t.regex(traced.stderr, new RegExp(`^${fixture.pid} \\d+ {2}attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0$`, 'm'));
 	t.regex(traced.stderr, /^pdi: detached from process \d+\n$/m);
 	const end = await fixture.finish();
 	t.regex(end.stderr, /^pdi-count: read [1-9]\d*$/m);
@@ -360,7 +360,7 @@ test.serial('a running nginx worker gets a count rule while serving requests, is
 
 	child.kill('SIGINT');
 	t.is(await exited, 0, stderr());
-	t.regex(readFileSync(output, 'utf8'), new RegExp(`^${worker} ${worker} nginx!open\\w*\\(".*\\.html"`, 'm'));
+	t.regex(readFileSync(output, 'utf8'), new RegExp(`^${worker} ${worker} {2}nginx!open\\w*\\(".*\\.html"`, 'm'));
 	t.is(await get(server.port, page), expected);
 	t.is(await workerOf(server.pid), worker, 'the worker still runs');
 });

@@ -62,7 +62,7 @@ test('pdi trace from a path with a space traces the program with the bundled tra
 	const result = await copiedPdi(['trace', '--', program]);
 	t.is(result.code, 0, result.stderr);
 	t.is(values(result.stdout).get('fix_add'), '5');
-	t.regex(result.stderr, /^\d+ \d+ fixprog!fix_add\(0x2, 0x3, 0x1\) = 0x5$/m);
+	t.regex(result.stderr, /^\d+ \d+ {2}fixprog!fix_add\(0x2, 0x3, 0x1\) = 0x5$/m);
 	t.notRegex(result.stderr, /ld\.so|cannot be preloaded/);
 	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
 });

@@ -128,7 +128,7 @@ test('pdi trace --object libstdc++.so.6 on a C++ program finishes with its own o
 	const result = await pdi(['trace', '--object', 'libstdc++.so.6', '-o', file, '--', vecprog], {timeout: 30_000});
 	t.is(result.code, 0, result.stderr);
 	t.is(result.stdout, expected);
-	t.regex(readFileSync(file, 'utf8'), /^\d+ \d+ libstdc\+\+\.so\.6!\w+\(/m);
+	t.regex(readFileSync(file, 'utf8'), /^\d+ \d+ {2}libstdc\+\+\.so\.6!\w+\(/m);
 });
 
 test('a rule with only a pre hook over tail-calling objects: identical output, each function seen once, nothing left open', async t => {

@@ -19,9 +19,9 @@ async function trace(options: readonly string[], command: readonly string[] = [t
 	return {run, lines};
 }
 
-/** The part of a line after `PID TID ` (and the indentation). */
+/** The part of a line after `PID TID  ` (and the timestamp and the indentation). */
 function call(line: string): string {
-	return line.replace(/^\d+ \d+ (\d+\.\d{6} )?\s*/, '');
+	return line.replace(/^\d+ \d+ {2}(\d+\.\d{6} )?\s*/, '');
 }
 
 test('pdi trace -e \'open*,read,close\' -- cat /etc/hostname decodes the file name and the open flags', async t => {
@@ -35,7 +35,7 @@ test('pdi trace -e \'open*,read,close\' -- cat /etc/hostname decodes the file na
 	t.deepEqual(lines.filter(line => !/^cat!(open\w*|read|close)\(/.test(call(line))), []);
 	const [pid, tid] = lines[0]!.split(' ');
 	t.is(pid, tid);
-	t.true(lines.every(line => line.startsWith(`${pid} ${tid} `)));
+	t.true(lines.every(line => line.startsWith(`${pid} ${tid}  `)));
 });
 
 test('strings are quoted, escaped and cut at -s with ...', async t => {
@@ -116,7 +116,7 @@ test('-e exclusions and @OBJECT select by function name and callee object, at ev
 test('-T and -t show durations and start times in seconds, µs resolution', async t => {
 	const {run, lines} = await trace(['-T', '-t', '-e', 'qsort,strcmp']);
 	t.is(run.code, 0, run.stderr);
-	const parsed = lines.map(line => /^\d+ \d+ (\d+\.\d{6}) +traceprog!(\w+)\(.*\) = .* <(\d+\.\d{6})>$/.exec(line));
+	const parsed = lines.map(line => /^\d+ \d+ {2}(\d+\.\d{6}) +traceprog!(\w+)\(.*\) = .* <(\d+\.\d{6})>$/.exec(line));
 	t.true(parsed.every(Boolean), lines.join('\n'));
 	const calls = parsed.map(match => ({start: Number(match![1]), name: match![2], duration: Number(match![3])}));
 	t.deepEqual(calls.map(entry => entry.name), ['strcmp', 'strcmp', 'strcmp', 'qsort']);
@@ -130,13 +130,13 @@ test('-T and -t show durations and start times in seconds, µs resolution', asyn
 test('calls are indented by depth; --depth 0 keeps only the outermost', async t => {
 	const all = await trace(['-e', 'qsort,strcmp']);
 	t.is(all.lines.length, 4);
-	t.true(all.lines.slice(0, 3).every(line => /^\d+ \d+ {3}traceprog!strcmp\("\w+", "\w+"\) = -?\d+$/.test(line)), all.lines.join('\n'));
-	t.regex(all.lines[3]!, /^\d+ \d+ traceprog!qsort\(0x[\da-f]+, 3, 8, 0x[\da-f]+\) = void$/);
+	t.true(all.lines.slice(0, 3).every(line => /^\d+ \d+ {4}traceprog!strcmp\("\w+", "\w+"\) = -?\d+$/.test(line)), all.lines.join('\n'));
+	t.regex(all.lines[3]!, /^\d+ \d+ {2}traceprog!qsort\(0x[\da-f]+, 3, 8, 0x[\da-f]+\) = void$/);
 	const outer = await trace(['--depth', '0', '-e', 'qsort,strcmp']);
 	t.is(outer.run.stdout, bareOutput);
 	t.deepEqual(outer.lines.map(line => call(line).replace(/\(.*/, '')), ['traceprog!qsort']);
 	const nested = await trace(['--depth', '1', '--object', '*', '-e', 'tl_greet,strlen']);
-	t.true(nested.lines.some(line => /^\d+ \d+ {3}libtracelib\.so!strlen\("world"\) = 5$/.test(line)), nested.lines.join('\n'));
+	t.true(nested.lines.some(line => /^\d+ \d+ {4}libtracelib\.so!strlen\("world"\) = 5$/.test(line)), nested.lines.join('\n'));
 });
 
 test('pdi trace refuses bad -s, --depth and -e values in one line', async t => {

@@ -52,10 +52,10 @@ function callersByPid(calls: ReadonlyArray<{pid: number; caller: string}>): Map<
 	return byPid;
 }
 
-/** Text lines `PID TID caller!function(...) = ...` as {pid, caller}. */
+/** Text lines `PID TID  caller!function(...) = ...` as {pid, caller}. */
 function textCalls(text: string): Array<{pid: number; caller: string; line: string}> {
 	return text.split('\n').filter(line => line !== '').map(line => {
-		const match = /^(\d+) \d+ +([^!\s]+)!\w+\(/.exec(line);
+		const match = /^(\d+) \d+ {2}([^!\s]+)!\w+\(/.exec(line);
 		if (!match) {
 			throw new Error(`not a trace line: ${line}`);
 		}

@@ -2,10 +2,11 @@
  * The trace backend: with a callback rule it logs every instrumented call,
  * like ltrace but in-process (docs/trace.md):
  *
- *     PID TID [SECONDS ]caller!function(args) = ret [errno NAME] [<DURATION>]
+ *     PID TID  [SECONDS ]caller!function(args) = ret [errno NAME] [<DURATION>]
  *
- * indented by depth, one line per call, written when the call returns (a
- * frame left by longjmp or an exception ends in "= <abandoned>").
+ * two spaces after the ids (DESIGN §3c), indented by depth, one line per
+ * call, written when the call returns (a frame left by longjmp or an
+ * exception ends in "= <abandoned>").
  * Arguments and return values are decoded by prototype (prototypes.h);
  * other functions show PDI_TRACE_ARGS integer registers in hex. Settings
  * come from the environment pdi trace prepares: PDI_TRACE_OUTPUT (a file,
@@ -408,14 +409,14 @@ put_seconds(trace_buf_t *line, uint64_t ns)
   tb_dec_width(line, (unsigned long)(ns % 1000000000u / 1000u), 6);
 }
 
-/* "PID TID [SECONDS ]INDENT" */
+/* "PID TID  [SECONDS ]INDENT" */
 static void
 put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *state, const frame_t *frame)
 {
   tb_dec(line, own_pid);
   tb_char(line, ' ');
   tb_dec(line, state ? state->tid : 0);
-  tb_char(line, ' ');
+  tb_str(line, "  ");
   if (show_timestamp) {
     put_seconds(line, frame && frame->start_ns > started_ns ? frame->start_ns - started_ns : 0);
     tb_char(line, ' ');
