@@ -182,7 +182,7 @@ TraceDrainTake(const Napi::CallbackInfo &info)
   return Napi::Buffer<char>::New(env, data, length, [](Napi::Env, char *bytes) { free(bytes); });
 }
 
-// traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError, counts: [{pid, function, calls, errors, totalNs}]}:
+// traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
 // the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
 TraceDrainFinish(const Napi::CallbackInfo &info)
@@ -224,6 +224,7 @@ TraceDrainFinish(const Napi::CallbackInfo &info)
   result.Set("losses", list);
   result.Set("counts", counts.list);
   result.Set("writeError", write_error != 0 ? Napi::Value(Napi::String::New(env, strerror(write_error))) : env.Null());
+  result.Set("writeErrno", Napi::Number::New(env, write_error));
   return result;
 }
 

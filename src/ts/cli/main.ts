@@ -14,6 +14,7 @@ import {registerAttachCommand} from './attach-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
+import {closedOutputStatus, isClosedPipe, outputClosed, watchClosedOutput} from './closed-output.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
@@ -160,12 +161,23 @@ function handleSignals(): void {
 	}
 }
 
-/** Runs the CLI on `argv` (without `node main.js`) and resolves to the exit status; errors are printed as one line. */
+/**
+ * Runs the CLI on `argv` (without `node main.js`) and resolves to the exit status; errors are printed as one line.
+ * Once the reader of its output has gone (a write found a closed pipe), it prints nothing more and the status is 141.
+ */
 export async function main(argv: string[]): Promise<number> {
 	try {
 		await createCli().parseAsync(argv, {from: 'user'});
+		if (outputClosed()) {
+			return closedOutputStatus;
+		}
+
 		return typeof process.exitCode === 'number' ? process.exitCode : 0;
 	} catch (error) {
+		if (outputClosed() || isClosedPipe(error)) {
+			return closedOutputStatus;
+		}
+
 		if (error instanceof CommanderError) {
 			if (error.code === 'commander.help' && error.exitCode !== 0 && helpForMissingCommand) {
 				const group = helpForMissingCommand.replace(/ \[options\].*$/, '');
@@ -194,4 +206,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 handleSignals();
+watchClosedOutput();
 process.exitCode = await main(process.argv.slice(2));

@@ -1,4 +1,5 @@
-import {closeSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
@@ -9,6 +10,7 @@ import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
 import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {SummaryCounter} from '../trace/summary.js';
+import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
@@ -50,7 +52,14 @@ function writeText(fd: number, text: string): void {
 	}
 }
 
-/** Where the calls go, and what ends it once the program has exited: whether the trace could be written. */
+/** Empties the text output before the traced processes append to it; a named pipe is left alone (opening and closing it would end its reader's input). */
+function emptyOutputFile(file: string): void {
+	if (!statSync(file, {throwIfNoEntry: false})?.isFIFO()) {
+		writeFileSync(file, '');
+	}
+}
+
+/** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone). */
 type Output = {variables: Record<string, string>; finish(): boolean};
 
 /**
@@ -66,7 +75,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 
 		// Every traced process image appends to it (a followed child opens it anew): it starts empty here.
 		const file = path.resolve(options.output);
-		writeFileSync(file, '');
+		emptyOutputFile(file);
 		// The traced processes write it: each one reports the lines it could not write at its exit.
 		return {variables: {PDI_TRACE_OUTPUT: file}, finish: () => true};
 	}
@@ -85,6 +94,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 
 			finished = true;
 			const ending = reader.finish();
+			let closed = ending.writeErrno === constants.errno.EPIPE;
 			if (counter) {
 				for (const count of ending.counts) {
 					counter.addCount(count);
@@ -93,12 +103,17 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 				try {
 					writeText(fd, counter.format());
 				} catch (error) {
+					closed ||= isClosedPipe(error);
 					ending.writeError ??= fileSystemReason(error);
 				}
 			}
 
 			if (fd !== 2) {
 				closeSync(fd);
+			}
+
+			if (closed) {
+				throw closedOutputError();
 			}
 
 			for (const line of lossMessages(ending)) {

@@ -29,6 +29,8 @@ export type NativeBinding = {
 	traceDrainFinish(handle: unknown): {
 		losses: Array<{pid: number; lost: number}>;
 		writeError: string | null;
+		/** The errno of the failed write, 0 without one. */
+		writeErrno: number;
 		/** A 'summary' drain's counts, one entry per call site. */
 		counts: Array<{pid: number; function: string; calls: number; errors: number; totalNs: number}>;
 	};

@@ -8,8 +8,8 @@ export type RingLoss = {pid: number; lost: number};
 /** Calls counted at one call site by a summary reader. */
 export type SiteCount = {pid: number; function: string; calls: number; errors: number; totalNs: number};
 
-/** How a {@link TraceReader} ended: what the rings lost, a failed write to the output, the counts of a summary reader. */
-export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; counts: SiteCount[]};
+/** How a {@link TraceReader} ended: what the rings lost, a failed write to the output (its reason, its errno or 0), the counts of a summary reader. */
+export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; writeErrno: number; counts: SiteCount[]};
 
 /**
  * Makes the directory of a run's rings under `scratch` (mode 0700) and

@@ -313,7 +313,9 @@ PDI_BE_FUNC_FINI(void)
 {
   unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
   const char *file = getenv("PDI_TRACE_OUTPUT");
-  if (lost != 0 && file != NULL && *file && lost_report_fd >= 0)
+  /* Not for a pipe whose reader has gone (in a program that ignores
+   * SIGPIPE): that reader wanted no more lines, and pdi says nothing of it. */
+  if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0)
     dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file,
             strerror(lost_errno), lost, (int)getpid());
   if (lost_report_fd >= 0)
