@@ -162,3 +162,21 @@ test('open, mmap and socket arguments show as flag names', async t => {
 	t.true(calls.some(line => /!socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC, 0\) = \d+$/.test(line)), calls.join('\n'));
 	t.true(calls.some(line => /!mmap(64)?\(NULL, \d+, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[\da-f]+$/.test(line)), calls.join('\n'));
 });
+
+test('a function named by -e that the traced objects reach only through a pointer slot gets one line saying so, in text and in -c; a glob gets none', async t => {
+	const pointer = path.join(fixtures, 'trace', 'pointer');
+	const text = await pdi(['trace', '-e', 'labs,puts', '--', pointer], {timeout: 30_000});
+	t.is(text.code, 0, text.stderr);
+	t.is(text.stdout, 'pointer\nlabs=5\n');
+	t.regex(text.stderr, /^\d+ \d+ {2}pointer!puts\("pointer"\) = \d+$/m);
+	const notice = /^pdi: trace: labs: process \d+ has no call site of it to trace \(an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m;
+	t.regex(text.stderr, notice);
+	t.is(text.stderr.split('\n').filter(line => line.startsWith('pdi: ')).length, 1);
+	const summary = await pdi(['trace', '-c', '-e', 'labs,puts', '--', pointer], {timeout: 30_000});
+	t.is(summary.code, 0, summary.stderr);
+	t.regex(summary.stderr, /^puts\s+1\s/m);
+	t.regex(summary.stderr, /^pdi: trace: labs: no call of it was traced \(an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m);
+	const glob = await pdi(['trace', '-e', 'lab*,puts', '--', pointer], {timeout: 30_000});
+	t.is(glob.code, 0, glob.stderr);
+	t.notRegex(glob.stderr, /^pdi: /m);
+});

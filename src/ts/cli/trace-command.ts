@@ -59,6 +59,11 @@ function emptyOutputFile(file: string): void {
 	}
 }
 
+/** The including -e patterns that name one function (no glob, no @OBJ): those a summary says it saw no call of. */
+function plainNames(functions: string | undefined): string[] {
+	return (functions ?? '').split(',').filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern));
+}
+
 /** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone). */
 type Output = {variables: Record<string, string>; finish(): boolean};
 
@@ -102,6 +107,9 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 
 				try {
 					writeText(fd, counter.format());
+					for (const name of plainNames(options.functions).filter(name => !counter.counted(name))) {
+						process.stderr.write(`pdi: trace: ${name}: no call of it was traced (an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs/trace.md, "What is traced, and what is not")\n`);
+					}
 				} catch (error) {
 					closed ||= isClosedPipe(error);
 					ending.writeError ??= fileSystemReason(error);

@@ -37,6 +37,11 @@ export class SummaryCounter {
 	}
 
 	/** Counts a summary reader made at one call site (src/native/addon/trace-drain.c). */
+	/** Whether some process made a call of `name` that was counted. */
+	counted(name: string): boolean {
+		return [...this.processes.values()].some(functions => functions.has(name));
+	}
+
 	addCount(site: SiteCount): void {
 		this.count(site.pid, site.function, site.errors, site.totalNs, site.calls);
 	}

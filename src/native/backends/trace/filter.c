@@ -11,6 +11,7 @@ typedef struct pattern {
   const char *function;
   const char *object; /* NULL: any callee */
   int exclude;
+  int kept; /* an including pattern that some site was instrumented for */
 } pattern_t;
 
 static pattern_t *patterns;
@@ -77,5 +78,18 @@ trace_filter_wants(const char *function, const char *callee)
       return 0;
     included = 1;
   }
+  if (included)
+    for (unsigned i = 0; i < count; i++)
+      if (!patterns[i].exclude && matches(&patterns[i], function, callee))
+        patterns[i].kept = 1;
   return included;
+}
+
+void
+trace_filter_each_unkept_name(void (*report)(const char *function, void *context), void *context)
+{
+  for (unsigned i = 0; i < count; i++)
+    if (!patterns[i].exclude && !patterns[i].kept && patterns[i].object == NULL &&
+        strpbrk(patterns[i].function, "*?[\\") == NULL)
+      report(patterns[i].function, context);
 }

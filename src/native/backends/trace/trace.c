@@ -72,6 +72,7 @@ static int show_time, show_timestamp;
 static uint64_t started_ns;
 static size_t frame_cap, line_cap;
 static pid_t own_pid;
+static pid_t init_pid; /* the process image whose INIT ran: it alone says what -e could not see */
 static unsigned fork_generation;
 static thread_state_t *states[MAX_THREADS];
 static pthread_key_t exit_key;
@@ -296,6 +297,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   read_settings();
   started_ns = now_ns();
   own_pid = getpid();
+  init_pid = own_pid;
   /* Once per load: the backend stays loaded when a session closes, and may be initialised again. */
   static int registered;
   if (!registered &&
@@ -308,9 +310,20 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   return output_fd == -1;
 }
 
+static void
+report_unseen_function(const char *function, void *context)
+{
+  dprintf(*(const int *)context,
+          "pdi: trace: %s: process %d has no call site of it to trace (an object that only takes its address from a "
+          "pointer slot, GLOB_DAT, is not traced: docs/trace.md, \"What is traced, and what is not\")\n",
+          function, (int)getpid());
+}
+
 void
 PDI_BE_FUNC_FINI(void)
 {
+  if (!inactive && output_fd >= 0 && getpid() == init_pid)
+    trace_filter_each_unkept_name(report_unseen_function, &output_fd);
   unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
   const char *file = getenv("PDI_TRACE_OUTPUT");
   /* Not for a pipe whose reader has gone (in a program that ignores
