@@ -360,7 +360,7 @@ test.serial('a running nginx worker gets a count rule while serving requests, is
 
 	child.kill('SIGINT');
 	t.is(await exited, 0, stderr());
-	t.regex(readFileSync(output, 'utf8'), new RegExp(`^${worker} ${worker} {2}nginx!open\\w*\\(".*\\.html"`, 'm'));
+	t.regex(readFileSync(output, 'utf8'), new RegExp(`^${worker} ${worker} {2}nginx!open\\w*\\("\\/.*(?:\\.html"|"\\.\\.\\.)`, 'm'));
 	t.is(await get(server.port, page), expected);
 	t.is(await workerOf(server.pid), worker, 'the worker still runs');
 });
