@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -90,10 +91,12 @@ test('trace() holds a slow consumer\'s program back instead of losing calls', as
 	t.is(typeof child.pid, 'number');
 });
 
-test('trace() refuses bad options and a missing program before starting anything', t => {
+test('trace() and observe() refuse bad or unknown options and a missing program before starting anything', t => {
 	t.throws(() => trace(traceprog, [], {stringSize: 5000}), {instanceOf: PdiError, message: /stringSize: expected 0 to 4096, got '5000'/});
 	t.throws(() => trace(traceprog, [], {functions: 'a,,b'}), {instanceOf: PdiError, message: /is not a pattern/});
 	t.throws(() => trace(path.join(scratch, 'no-such-program')), {instanceOf: PdiError});
+	t.throws(() => trace(traceprog, [], {function: 'open'} as never), {instanceOf: PdiError, message: /^unknown option 'function' \(did you mean 'functions'\?\); the options are objects, functions, /});
+	t.throws(() => observe({stringsize: 8} as never, () => undefined), {instanceOf: PdiError, message: /^unknown option 'stringsize'/});
 });
 
 test('observe() sees this process open a file, with its name decoded, and close() stops it', async t => {
@@ -163,4 +166,53 @@ test('trace() of python3: the summary\'s counts equal the counts of the same run
 	const fromSummary = new Map(summary.processes[0]!.functions.map(entry => [entry.function, entry.calls]));
 	t.true(fromSummary.size > 10);
 	t.deepEqual(new Map([...fromSummary].sort()), new Map([...counted].sort()));
+});
+
+test('breaking out of trace()\'s calls keeps nothing more for them: the program runs to its end, the summary counts every call, and the calls cannot be iterated again', async t => {
+	// objects as one string, as functions may be.
+	const {calls, done} = trace(events, ['loop', '200000'], {objects: '$main', functions: 'abs', stdio: 'ignore'});
+	let seen = 0;
+	for await (const call of calls) {
+		t.is(call.function, 'abs');
+		if (++seen === 5) {
+			break;
+		}
+	}
+
+	const {status, summary} = await done;
+	t.is(status, 0);
+	t.is(summary.processes.reduce((total, entry) => total + entry.calls, 0), 200_000);
+	t.is((calls as unknown as {size: number}).size, 0, 'the calls after the break were dropped, not kept in memory');
+	t.throws(() => calls[Symbol.asyncIterator](), {instanceOf: PdiError, message: 'the calls of a trace can be iterated once'});
+});
+
+test('an onCall of observe() that throws still gets every other call, close() returns the summary and a new observe() may start; the error is an uncaught exception of the event loop', async t => {
+	const script = [
+		`import {observe} from ${JSON.stringify(path.resolve('src/ts/trace/observe.ts'))};`,
+		'import {readFileSync} from \'node:fs\';',
+		'const seen = [];',
+		'const errors = [];',
+		'process.on(\'uncaughtException\', error => errors.push(error.message));',
+		'const observation = observe({functions: \'open*\'}, call => {',
+		'\tseen.push(call.args?.[0]);',
+		'\tif (seen.length === 1) throw new Error(\'boom\');',
+		'});',
+		'for (let i = 0; i < 3; i++) readFileSync(\'/etc/hostname\');',
+		'const summary = observation.close();',
+		'observe({}, () => undefined).close();',
+		'setTimeout(() => console.log(JSON.stringify({seen: seen.filter(name => name === \'/etc/hostname\').length, errors, calls: summary.processes[0]?.calls})), 50);',
+	].join('\n');
+	const printed = await new Promise<string>((resolve, reject) => {
+		execFile(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], (error, stdout, stderr) => {
+			if (error) {
+				reject(new Error(`${error.message}\n${stderr}`));
+			} else {
+				resolve(stdout.trim());
+			}
+		});
+	});
+	const result = JSON.parse(printed) as {seen: number; errors: string[]; calls: number};
+	t.is(result.seen, 3);
+	t.deepEqual(result.errors, ['boom']);
+	t.true(result.calls >= 3);
 });

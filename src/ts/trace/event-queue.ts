@@ -1,7 +1,10 @@
+import {PdiError} from '../errors.js';
+
 /**
  * An async iterable fed by pushes, for one consumer. It tells its producer
  * when to hold back (`onPressure(true)`, above `highWater` waiting items,
- * once a consumer iterates) and when to go on.
+ * once a consumer iterates) and when to go on. A consumer that stops early
+ * (`break`) ends it for good: later pushes are dropped, not kept.
  */
 export class EventQueue<Item> implements AsyncIterable<Item> {
 	private items: Item[] = [];
@@ -11,6 +14,8 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 	private waiting: ((result: IteratorResult<Item>) => void) | undefined;
 	private rejectWaiting: ((error: unknown) => void) | undefined;
 	private iterating = false;
+	private consumed = false;
+	private abandoned = false;
 	private pressed = false;
 
 	constructor(private readonly highWater: number, private readonly onPressure: (hold: boolean) => void) {}
@@ -20,6 +25,10 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 	}
 
 	push(items: readonly Item[]): void {
+		if (this.abandoned) {
+			return;
+		}
+
 		for (const item of items) {
 			if (this.waiting) {
 				const resolve = this.waiting;
@@ -45,19 +54,21 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 	}
 
 	[Symbol.asyncIterator](): AsyncIterator<Item> {
-		if (this.iterating) {
-			throw new Error('the calls of a trace can be iterated once');
+		if (this.consumed) {
+			throw new PdiError('the calls of a trace can be iterated once');
 		}
 
+		this.consumed = true;
 		this.iterating = true;
 		this.checkPressure();
 		return {
 			next: async () => this.next(),
 			return: async () => {
-				// The consumer stopped early: nothing holds the program back any more.
+				// The consumer stopped early: nothing holds the program back any more, and nothing is kept for it.
 				this.items = [];
 				this.head = 0;
 				this.iterating = false;
+				this.abandoned = true;
 				this.checkPressure();
 				return Promise.resolve({value: undefined, done: true});
 			},

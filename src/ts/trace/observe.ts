@@ -1,7 +1,8 @@
+import {PdiError} from '../errors.js';
 import {interpose} from '../launch/interpose.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
-import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
 import {parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
 
@@ -56,16 +57,25 @@ function withVariables<Result>(variables: Record<string, string>, install: () =>
  */
 export function observe(options: TraceOptions, onCall: (call: CallEvent) => void): Observation {
 	if (active) {
-		throw new Error('observe(): an observation is already active in this process; close() it first');
+		throw new PdiError('observe(): an observation is already active in this process; close() it first');
 	}
 
+	checkOptionNames(options);
 	const variables = traceVariables({...options, follow: false});
 	const scratch = temporaryDirectory('pdi-observe-');
 	const counter = new SummaryCounter();
+	// Every event is counted and handed over even when onCall throws for another one; its error is
+	// thrown again on the event loop (an uncaught exception), never into the native reader or close().
 	const deliver = (data: Buffer) => {
 		for (const event of parseEventLines<CallEvent>(data)) {
 			counter.add(event);
-			onCall(event);
+			try {
+				onCall(event);
+			} catch (error) {
+				setImmediate(() => {
+					throw error;
+				});
+			}
 		}
 	};
 

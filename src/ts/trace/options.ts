@@ -5,8 +5,8 @@ import {encodePrototypes, loadPrototypes} from './prototypes.js';
 
 /** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
 export type TraceOptions = {
-	/** Calling objects whose imports are traced: `'$main'` (the default), a soname, a file name, a path, a glob, or `'*'` for every object. */
-	objects?: readonly string[];
+	/** Calling objects whose imports are traced: `'$main'` (the default), a soname, a file name, a path, a glob, or `'*'` for every object; one, or a list. */
+	objects?: string | readonly string[];
 	/** Globs over function names (`-e`): `'open*'`, `'!str*'` excludes, `'*@libc.so.6'` keeps calls bound to that callee object. A string is split at commas. */
 	functions?: string | readonly string[];
 	/** Bytes shown of each decoded string, 0 to 4096 (`-s`, default 32). */
@@ -66,7 +66,21 @@ const traceStackSize = 65_536;
 
 /** The objects traced: the option's, each once, or the program alone. */
 export function tracedObjects(options: TraceOptions): string[] {
-	return options.objects !== undefined && options.objects.length > 0 ? [...new Set(options.objects)] : ['$main'];
+	const objects = typeof options.objects === 'string' ? [options.objects] : options.objects;
+	return objects !== undefined && objects.length > 0 ? [...new Set(objects)] : ['$main'];
+}
+
+const traceOptionNames = ['objects', 'functions', 'stringSize', 'depth', 'rawArgs', 'prototypes', 'follow'];
+
+/** Refuses a key `trace()` or `observe()` does not know (a misspelled `function`), as configs refuse theirs. */
+export function checkOptionNames(options: object, also: readonly string[] = []): void {
+	const known = new Set([...traceOptionNames, ...also]);
+	for (const key of Object.keys(options)) {
+		if (!known.has(key)) {
+			const near = [...known].find(name => name.startsWith(key) || key.startsWith(name));
+			throw new PdiError(`unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${[...known].join(', ')}`);
+		}
+	}
 }
 
 /** The config that puts the trace backend on the imports of `objects`. */

@@ -4,7 +4,7 @@ import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
-import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
 import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
 
@@ -55,6 +55,7 @@ const highWater = 100_000;
  * options and a program that cannot be traced throw before anything starts.
  */
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
+	checkOptionNames(options, ['env', 'cwd', 'stdio']);
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');
 	const counter = new SummaryCounter();
