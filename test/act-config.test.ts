@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import test from 'ava';
-import {imports, interpose, runProgram, spawn, type ActCount, type PdiConfig} from '../src/ts/index.js';
+import {ConfigError, imports, interpose, runProgram, spawn, type ActCount, type PdiConfig} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
 import {writeFiles} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, writeConfig} from './helpers/preload.js';
@@ -182,4 +182,13 @@ test('an act rule whose function the program only takes the address of (a GLOB_D
 	t.is(run.stdout, 'pointer\nlabs=5\n');
 	t.regex(run.stderr, /^pdi: warning: \S+act\.cmd:1: act labs: 1 slot\(s\) in objects matching '\$main' hold its address as a pointer \(GLOB_DAT\) and are left alone.*calls made through them are not seen/m);
 	t.notRegex(run.stderr, /no loaded object/);
+});
+
+test('an error the core finds in a config given in memory names the rule by its index, not a line of the compiled text', t => {
+	const error = t.throws(() => interpose({rules: [
+		{act: {function: 'open', do: {return: -1, errno: 'ENOENT'}}},
+		{act: {function: 'longjmp', do: {count: true}}},
+	]}), {instanceOf: ConfigError});
+	t.regex(error.message, /^rules\[1\]: act longjmp: longjmp is never instrumented/);
+	t.is(error.file, undefined);
 });

@@ -54,6 +54,15 @@ function ruleLine(rule: NormalizedRule, object: string, backendField: (backend: 
 
 /** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */
 export function compileNormalizedConfig(normalized: NormalizedConfig): string {
+	return compileWithSources(normalized).text;
+}
+
+/**
+ * The compiled text, and for each of its lines (0-based) what it comes from when that has no origin
+ * of its own (a config given in memory): `rules[I]` or `backends[I]`, for messages about those lines.
+ */
+export function compileWithSources(normalized: NormalizedConfig): {text: string; sources: Array<string | undefined>} {
+	const sources: Array<string | undefined> = [];
 	const backendNames = new Set(normalized.backends.map(backend => backend.name));
 	const aliases = new Map<string, string>();
 	let aliasCount = 0;
@@ -67,11 +76,12 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 		lines.push(...originLine(warning.origin), `Warning ${quoteValue(warning.message)}`);
 	}
 
-	for (const backend of normalized.backends) {
+	for (const [index, backend] of normalized.backends.entries()) {
 		lines.push(...originLine(backend.origin), `backend ${backend.name} = ${quoteValue(backend.library)}`);
+		sources[lines.length - 1] = `backends[${index}]`;
 	}
 
-	const alias = (pattern: string, origin: Origin | undefined): string => {
+	const alias = (pattern: string, origin: Origin | undefined, source: string): string => {
 		let name = aliases.get(pattern);
 		if (name === undefined) {
 			do {
@@ -81,25 +91,28 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 			name = `o${aliasCount}`;
 			aliases.set(pattern, name);
 			lines.push(...originLine(origin), `object ${name} = ${quoteValue(pattern)}`);
+			sources[lines.length - 1] = source;
 		}
 
 		return name;
 	};
 
-	for (const rule of normalized.rules) {
+	for (const [index, rule] of normalized.rules.entries()) {
 		if (rule.object !== '*') {
-			alias(rule.object, rule.origin);
+			alias(rule.object, rule.origin, `rules[${index}]`);
 		}
 
 		if (rule.kind !== 'act' && !backendNames.has(rule.backend)) {
-			alias(rule.backend, rule.origin);
+			alias(rule.backend, rule.origin, `rules[${index}]`);
 		}
 	}
 
-	for (const rule of normalized.rules) {
-		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin);
-		lines.push(...originLine(rule.origin), ruleLine(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin)));
+	for (const [index, rule] of normalized.rules.entries()) {
+		const source = `rules[${index}]`;
+		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin, source);
+		lines.push(...originLine(rule.origin), ruleLine(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source)));
+		sources[lines.length - 1] = source;
 	}
 
-	return lines.join('\n') + '\n';
+	return {text: lines.join('\n') + '\n', sources};
 }

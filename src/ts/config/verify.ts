@@ -2,10 +2,13 @@ import {statSync} from 'node:fs';
 import path from 'node:path';
 import {definedDynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal} from '../elf/file.js';
-import {compileNormalizedConfig} from './compile.js';
+import {compileWithSources} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
 import {readNativeModel} from './native-model.js';
+
+/** How the core's messages name a compiled config that has no file of its own. */
+const compiledName = '<compiled config>';
 
 /** Where {@link verifyConfig} looks for backends: as the core does on this machine. */
 export type VerifyOptions = {
@@ -208,6 +211,14 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		throw ConfigError.fromIssues(fatal.map(({skips: _, ...issue}) => issue));
 	}
 
-	readNativeModel(compileNormalizedConfig(config), '<compiled config>', process.cwd());
+	const compiled = compileWithSources(config);
+	try {
+		readNativeModel(compiled.text, compiledName, process.cwd());
+	} catch (error) {
+		// A config given in memory has no file: the core's place in the compiled text becomes the entry it came from.
+		const source = error instanceof ConfigError && error.file === compiledName && error.line !== undefined ? compiled.sources[error.line - 1] : undefined;
+		throw source === undefined ? error : new ConfigError(`${source}: ${(error as ConfigError).reason}`, {}, {cause: error});
+	}
+
 	return {warnings: findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))};
 }
