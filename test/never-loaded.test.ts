@@ -50,7 +50,8 @@ test('an object that the program dlopens later, even one it dlcloses again, is n
 		const run = await pdi(['run', '-c', file, '--', procprog, mode, library]);
 		t.is(run.code, 0, run.stderr);
 		t.is(run.stdout, `libfix.so=${mode === 'dlopen' ? 'loaded' : 'closed'}\npw_add=5\npw_twice=8\npw_work=12\n`);
-		t.is(run.stderr, '', mode);
+		// libfix.so does not import malloc: that rule is reported for it (the next test), not for its object.
+		t.deepEqual(run.stderr.split('\n').filter(line => line !== ''), [`pdi: warning: ${file}:2: relink malloc: no object matching 'libfix.so' imported it while the program ran: the rule changed nothing`], mode);
 	}
 
 	const run = await pdi(['run', '-c', file, '--', procprog, 'calls']);
@@ -98,4 +99,19 @@ test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about
 	const traced = await pdi(['trace', '--object', 'libnotthere.so.9', '-o', path.join(scratch, 'trace.txt'), '--', procprog, 'fork']);
 	t.is(traced.code, 0, traced.stderr);
 	t.is(traced.stderr, 'pdi: warning: no object loaded at start matches --object \'libnotthere.so.9\', so nothing of it was traced (objects opened later would be)\n');
+});
+
+test('a relink or act rule that no object imported the function for during the whole run is reported once at exit; one whose function is imported but never called is not', async t => {
+	const misspelled = config('misspelled.cmd', ['act $main opne return=-1 errno=ENOENT', 'backend c = count', 'relink $main mallok c count_malloc']);
+	const run = await pdi(['run', '-c', misspelled, '--', procprog, 'calls']);
+	t.is(run.code, 0, run.stderr);
+	t.deepEqual(run.stderr.split('\n').filter(line => line !== ''), [
+		`pdi: warning: ${misspelled}:1: act opne: no object matching '$main' imported it while the program ran: the rule saw no call`,
+		`pdi: warning: ${misspelled}:3: relink mallok: no object matching '$main' imported it while the program ran: the rule changed nothing`,
+	]);
+	// procprog imports calloc: the act rule is installed (its condition never holds), and nothing is reported.
+	const imported = config('imported.cmd', ['act $main calloc arg0=987654321 return=0']);
+	const quiet = await pdi(['run', '-c', imported, '--', procprog, 'calls']);
+	t.is(quiet.code, 0, quiet.stderr);
+	t.is(quiet.stderr, '');
 });

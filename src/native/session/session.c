@@ -456,16 +456,23 @@ report_never_matched(pdi_session_t *session)
   for (unsigned r = 0; r < session->config.rule_count; r++)
     pending |= !session->rules[r].skipped && !session->rules[r].object_seen;
   pdi_objects_t set;
-  if (!pending || pdi_objects_scan(&set) != 0)
-    return;
-  note_matched_objects(session, &set);
-  pdi_objects_release(&set);
+  if (pending && pdi_objects_scan(&set) == 0) {
+    note_matched_objects(session, &set);
+    pdi_objects_release(&set);
+  }
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     const active_rule_t *active = &session->rules[r];
     const pdi_rule_t *rule = active->rule;
-    if (!active->skipped && !active->object_seen)
+    if (active->skipped)
+      continue;
+    if (!active->object_seen)
       pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' was loaded", rule->origin.file, rule->origin.line,
               pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, rule->object);
+    else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && active->slots == 0 &&
+             active->shared == 0 && active->pointer_slots == 0)
+      pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
+              rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, rule->object,
+              rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");
   }
 }
 
