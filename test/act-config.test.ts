@@ -1,4 +1,5 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {closeSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import test from 'ava';
@@ -57,6 +58,24 @@ test('runProgram() returns the counts of every act rule, named by the place of t
 		{rule: `${path.join(directory, 'act.cfg')}:2`, object: '$main', name: 'abs', seen: 4, fired: 2},
 		{rule: `${path.join(directory, 'act.cfg')}:3`, object: '*', name: 'abs', seen: 4, fired: 2},
 	]);
+});
+
+test('runProgram() passes stdio on: the program\'s output goes to a file descriptor given, with the act rule in effect', async t => {
+	const directory = writeFiles({'act.cfg': 'act $main abs call=1 return=-7\n'});
+	const output = path.join(directory, 'output.txt');
+	const fd = openSync(output, 'w');
+	try {
+		const {status} = await runProgram(events, ['print', '2'], {configs: [path.join(directory, 'act.cfg')], stdio: ['ignore', fd, 'inherit']});
+		t.is(status, 0);
+	} finally {
+		closeSync(fd);
+	}
+
+	const bare = execFileSync(events, ['print', '2'], {encoding: 'utf8'});
+	const written = readFileSync(output, 'utf8');
+	t.not(written, '');
+	t.not(written, bare, 'the first abs returned -7');
+	t.is(written.split('\n').length, bare.split('\n').length);
 });
 
 test('the third malloc of python3 returning NULL leaves pdi standing, whatever Python makes of it', async t => {

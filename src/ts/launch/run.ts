@@ -1,3 +1,4 @@
+import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
@@ -12,8 +13,12 @@ export type RunOptions = {
 	config?: PdiConfig | NormalizedConfig;
 	/** Raise the core's log level this many steps above the config's (warning → info → debug). */
 	verbosity?: number;
+	/** The program's environment, to which pdi adds its own (default `process.env`). */
 	env?: NodeJS.ProcessEnv;
+	/** The program's working directory; PROGRAM is found relative to it. */
 	cwd?: string;
+	/** The program's stdio (default `'inherit'`); to read its output, use {@link spawn} instead. */
+	stdio?: StdioOptions;
 };
 
 /** How a program run by {@link runProgram} ended. */
@@ -49,7 +54,7 @@ export async function runProgram(command: string, args: readonly string[], optio
 	const {exited} = launch(command, args, {
 		env: options.env,
 		cwd: options.cwd,
-		stdio: 'inherit',
+		stdio: options.stdio ?? 'inherit',
 		config: config && raiseLogLevel(config, options.verbosity ?? 0),
 		onSignal: 'forward',
 	});
