@@ -79,19 +79,20 @@ comux_fork_control_open(int claiming)
   if (fork_mode != COMUX_FORK_CONTROL)
     return 0;
   struct stat channel;
-  int open = fstat(control_fd, &channel) == 0;
-  if (open && tree != NULL && !claiming) {
+  int present = fstat(control_fd, &channel) == 0;
+  if (present && tree != NULL && !claiming) {
     tree->control_device = (uint64_t)channel.st_dev;
     tree->control_inode = (uint64_t)channel.st_ino;
   }
-  if (open && (!claiming || tree == NULL ||
-               (tree->control_device == (uint64_t)channel.st_dev && tree->control_inode == (uint64_t)channel.st_ino)))
+  if (present &&
+      (!claiming || tree == NULL ||
+       (tree->control_device == (uint64_t)channel.st_dev && tree->control_inode == (uint64_t)channel.st_ino)))
     return 0;
   if (claiming)
     say(message_fd,
         "pdi's control channel (PDI_COMUX_CONTROL=%d) is gone in process %d, which waits for a client (fd %d is "
         "%s): a program between pdi and the server closed it",
-        control_fd, (int)getpid(), control_fd, open ? "another file now" : "closed");
+        control_fd, (int)getpid(), control_fd, present ? "another file now" : "closed");
   else
     say(message_fd, "PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi's control channel (got '%s')",
         getenv("PDI_COMUX_CONTROL"));
