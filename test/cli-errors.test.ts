@@ -52,6 +52,8 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['config schema with an unknown option', ['config', 'schema', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
 	['comux without a subcommand', ['comux'], /^pdi: missing command \(usage: pdi comux .*; 'pdi comux --help' lists them\)\n$/],
 	['comux with an unknown subcommand', ['comux', 'bogus'], /^pdi: unknown command 'bogus'/],
+	['config with an unknown subcommand and --help', ['config', 'describe', '--help'], /^pdi: unknown command 'describe'\n$/],
+	['comux with an unknown subcommand and -h', ['comux', 'bogus', '-h'], /^pdi: unknown command 'bogus'/],
 	['comux show without FILE', ['comux', 'show'], /^pdi: missing required argument 'file'\n$/],
 	['comux show with an unknown option', ['comux', 'show', '--bogus', 'x.comux'], /^pdi: unknown option '--bogus'\n$/],
 	['comux build with --chunk and no value', ['comux', 'build', '--chunk'], /^pdi: --chunk: missing conn:data\n$/],
@@ -68,6 +70,15 @@ for (const [what, args, expected] of argumentErrors) {
 		t.regex(await oneLineFailure(t, args), expected);
 	});
 }
+
+test('pdi help --help prints pdi\'s help, and pdi help config --help the help of config', async t => {
+	const help = await pdi(['help', '--help']);
+	t.is(help.code, 0, help.stderr);
+	t.regex(help.stdout, /^Usage: pdi \[options\] \[command\]\n/);
+	const config = await pdi(['help', 'config', '--help']);
+	t.is(config.code, 0, config.stderr);
+	t.regex(config.stdout, /^Usage: pdi config \[options\] \[command\]\n/);
+});
 
 test('pdi run of a directory says "is a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', '/tmp']), 'pdi: /tmp: is a directory\n');

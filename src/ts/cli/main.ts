@@ -161,13 +161,29 @@ function handleSignals(): void {
 	}
 }
 
+const isHelpFlag = (argument: string) => argument === '--help' || argument === '-h';
+
+/**
+ * `argv` without a help flag where commander would answer it with the wrong help: after a
+ * subcommand a group does not have (`pdi config describe --help` printed `pdi config`'s help; now it
+ * is an unknown command), and after `help` itself (`pdi help --help` said a command was missing).
+ */
+function withoutMisplacedHelp(cli: Command, argv: string[]): string[] {
+	const [first, second] = argv;
+	const group = cli.commands.find(command => command.name() === first);
+	const unknownSubcommand = group !== undefined && group.commands.length > 0 && second !== undefined && !second.startsWith('-')
+		&& second !== 'help' && !group.commands.some(command => command.name() === second || command.aliases().includes(second));
+	return first === 'help' || unknownSubcommand ? argv.filter(argument => !isHelpFlag(argument)) : argv;
+}
+
 /**
  * Runs the CLI on `argv` (without `node main.js`) and resolves to the exit status; errors are printed as one line.
  * Once the reader of its output has gone (a write found a closed pipe), it prints nothing more and the status is 141.
  */
 export async function main(argv: string[]): Promise<number> {
 	try {
-		await createCli().parseAsync(argv, {from: 'user'});
+		const cli = createCli();
+		await cli.parseAsync(withoutMisplacedHelp(cli, argv), {from: 'user'});
 		if (outputClosed()) {
 			return closedOutputStatus;
 		}
