@@ -166,10 +166,12 @@ pattern_always_matches(const char *pattern)
 
 /* Notes the rules whose object pattern matches an object of `set` (every
  * object, not only the max_objects that rules reach), with the matching the
- * rules use, for the report at exit. */
+ * rules use, for the report at exit; nothing when there is none to make. */
 static void
 note_matched_objects(pdi_session_t *session, const pdi_objects_t *set)
 {
+  if (!session->reports_unloaded)
+    return;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
     for (unsigned i = 0; i < set->count && !active->object_seen; i++)
@@ -271,6 +273,14 @@ install_on_loaded_objects(pdi_session_t *session)
   return status;
 }
 
+/* Whether a rule has redirected no slot, shared none with a duplicate and
+ * found no pointer slot of its function: it changed nothing anywhere. */
+static int
+reached_nothing(const active_rule_t *active)
+{
+  return active->slots == 0 && active->shared == 0 && active->pointer_slots == 0;
+}
+
 static void
 log_outcomes(const pdi_session_t *session)
 {
@@ -290,7 +300,7 @@ log_outcomes(const pdi_session_t *session)
               "(relink and redefine reach them; docs/mechanisms.md)",
               rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, active->pointer_slots,
               rule->object);
-    if (active->slots == 0 && active->shared == 0 && active->pointer_slots == 0)
+    if (reached_nothing(active))
       pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' %s it yet", rule->origin.file,
               rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, rule->object,
               rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
@@ -468,8 +478,7 @@ report_never_matched(pdi_session_t *session)
     if (!active->object_seen)
       pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' was loaded", rule->origin.file, rule->origin.line,
               pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, rule->object);
-    else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && active->slots == 0 &&
-             active->shared == 0 && active->pointer_slots == 0)
+    else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && reached_nothing(active))
       pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
               rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, rule->object,
               rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");

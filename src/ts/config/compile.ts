@@ -98,12 +98,13 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 	};
 
 	for (const [index, rule] of normalized.rules.entries()) {
+		const source = `rules[${index}]`;
 		if (rule.object !== '*') {
-			alias(rule.object, rule.origin, `rules[${index}]`);
+			alias(rule.object, rule.origin, source);
 		}
 
 		if (rule.kind !== 'act' && !backendNames.has(rule.backend)) {
-			alias(rule.backend, rule.origin, `rules[${index}]`);
+			alias(rule.backend, rule.origin, source);
 		}
 	}
 
