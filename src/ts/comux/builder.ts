@@ -8,6 +8,7 @@ import {
 	type ComuxChunk,
 	type ComuxDocument,
 } from './format.js';
+import {isRecord} from '../is-record.js';
 
 /** Options of {@link ComuxBuilder.conn}. */
 export type ComuxChunkOptions = {
@@ -157,10 +158,6 @@ const documentKeys = new Set(['version', 'numConns', 'chunks']);
 
 function describe(value: unknown): string {
 	return value === undefined ? 'nothing' : JSON.stringify(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 type FieldPath = Array<string | number>;

@@ -1,9 +1,6 @@
 import type {ConfigPlace} from './config-error.js';
 import type {ConfigSource, ConfigWarning} from './schema.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import {isRecord} from '../is-record.js';
 
 const ruleKinds = new Set(['relink', 'redefine', 'callback', 'act']);
 

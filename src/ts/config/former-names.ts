@@ -1,10 +1,7 @@
 import {ConfigError, originOf, type ConfigPlace} from './config-error.js';
 import {formerOptionNames, optionMessages} from './options.js';
 import type {ConfigSource, ConfigWarning} from './schema.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import {isRecord} from '../is-record.js';
 
 /**
  * A config's options given by their former names (`donttouchBackends`) renamed to the current

@@ -17,6 +17,7 @@ import {
 	type OptionName,
 	type OptionSpec,
 } from './options.js';
+import {isRecord} from '../is-record.js';
 
 export type {OptionName} from './options.js';
 
@@ -313,10 +314,6 @@ const typeNames: Record<string, string> = {object: 'a mapping', array: 'a list',
 /** zod's message for the issues the schema does not word itself (`expected a mapping`). */
 function defaultMessage(issue: z.core.$ZodRawIssue): string | undefined {
 	return issue.code === 'invalid_type' ? `expected ${typeNames[issue.expected] ?? issue.expected}` : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
