@@ -7,6 +7,7 @@ import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {COMUX_NOT_SERVING, comuxConfig, runComux, type ComuxRunResult, type RunComuxOptions} from '../src/ts/comux/replay.js';
 import {compileConfig} from '../src/ts/config/index.js';
+import {sharedMemoryParent} from '../src/ts/launch/temporary.js';
 import {pdi} from './helpers/cli.js';
 import {echoModes, echoServerPath, freePort, nginxCommand, processesMentioning, webRoot} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
@@ -104,7 +105,7 @@ test.serial('runComux with fork: true replays one input, and a server that exits
 	t.true(never.notServing);
 });
 
-test.serial('nginx: 40 inputs forked from one server give what 40 fresh servers give (Date masked), and nothing keeps running', async t => {
+test.serial('nginx: 40 inputs forked from one server, asked for at once, give what 40 fresh servers give (Date masked), and nothing keeps running', async t => {
 	const root = webRoot();
 	const spec = nginxCommand(root, await freePort());
 	t.teardown(() => {
@@ -125,10 +126,10 @@ test.serial('nginx: 40 inputs forked from one server give what 40 fresh servers 
 		alone.push(outcome(await runComux(server, input)));
 	}
 
-	// The fork server holds the port from here on.
+	// The fork server holds the port from here on. All 40 are asked for at once: they are sent ahead, and each
+	// answer still comes with its own input's files.
 	const forks = startComuxForkServer(server);
-	for (const [index, input] of inputs.entries()) {
-		const forked = await forks.replay(input);
+	for (const [index, forked] of (await Promise.all(inputs.map(async input => forks.replay(input)))).entries()) {
 		t.deepEqual(outcome(forked), alone[index], `input ${index}`);
 		t.is(forked.status, 0);
 	}
@@ -156,29 +157,45 @@ test.serial('nginx with master_process on: the worker becomes the fork server an
 	t.deepEqual(processesMentioning(spec.directory), []);
 });
 
-test.serial('nginx as root with its default user: the workers run as nobody, and fork mode still gives each input the reply of a fresh server', async t => {
+test.serial('nginx as root with its default user: the workers run as nobody, and fork mode still gives each input the reply of a fresh server, also with a private TMPDIR', async t => {
 	const publicRoot = mkdtempSync(path.join(tmpdir(), 'pdi-www-public-'));
 	chmodSync(publicRoot, 0o755);
 	writeFileSync(path.join(publicRoot, 'hello.txt'), 'hello\n', {mode: 0o644});
 	const spec = nginxCommand(publicRoot, await freePort(), {workers: 1, shippedUser: true});
+	// mkdtemp makes it 0700: the workers (nobody) cannot reach anything in it.
+	const privateTemporary = mkdtempSync(path.join(tmpdir(), 'pdi-private-tmp-'));
+	const {TMPDIR: formerTemporary} = process.env;
 	t.teardown(() => {
+		if (formerTemporary === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = formerTemporary;
+		}
+
 		rmSync(spec.directory, {recursive: true, force: true});
 		rmSync(publicRoot, {recursive: true, force: true});
+		rmSync(privateTemporary, {recursive: true, force: true});
 	});
 	const server = [spec.command, ...spec.args];
 	const input = comux().conn(0, 'GET /hello.txt HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes();
 	const alone = await runComux(server, input);
 	t.is(alone.status, 0, alone.stderr);
 	t.regex(alone.stdout.toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello\n$/);
-	const before = new Set(readdirSync(tmpdir()).filter(name => name.startsWith('pdi-comux-fork-')));
-	const forks = startComuxForkServer(server);
-	for (let index = 0; index < 3; index++) {
-		t.deepEqual(outcome(await forks.replay(input)), outcome(alone), `input ${index}`);
-	}
+	const scratchParents = [...new Set([tmpdir(), sharedMemoryParent()])];
+	const forkScratch = () => scratchParents.flatMap(parent => readdirSync(parent).filter(name => name.startsWith('pdi-comux-fork-')).map(name => path.join(parent, name)));
+	const before = new Set(forkScratch());
+	for (const temporary of [tmpdir(), privateTemporary]) {
+		process.env['TMPDIR'] = temporary;
+		const forks = startComuxForkServer(server);
+		for (let index = 0; index < 3; index++) {
+			t.deepEqual(outcome(await forks.replay(input)), outcome(alone), `TMPDIR=${temporary}: input ${index}`);
+		}
 
-	t.is((await forks.close()).code, 0);
-	t.deepEqual(processesMentioning(spec.directory), []);
-	t.deepEqual(readdirSync(tmpdir()).filter(name => name.startsWith('pdi-comux-fork-') && !before.has(name)), []);
+		t.is((await forks.close()).code, 0);
+		t.deepEqual(processesMentioning(spec.directory), []);
+		t.deepEqual(forkScratch().filter(name => !before.has(name)), []);
+		t.deepEqual(readdirSync(privateTemporary), []);
+	}
 });
 
 test.serial('fork mode through a wrapper (env, sh -c with a helper command first, a shell script) replays as the server alone does; a wrapper that closes the control channel gets one line naming the process', async t => {

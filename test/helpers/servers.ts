@@ -6,10 +6,11 @@
 //   in the foreground on 127.0.0.1, serving webRoot()
 // - plainExchange: the plain client, from ./exchange.ts
 import {spawn, type ChildProcess} from 'node:child_process';
-import {accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statfsSync, utimesSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir, userInfo} from 'node:os';
 import path from 'node:path';
+import {sharedMemoryParent} from '../../src/ts/launch/temporary.js';
 import {root} from './cli.js';
 
 export {plainExchange, plainExchangeSteps, type ExchangeOptions, type Step} from './exchange.js';
@@ -359,28 +360,16 @@ let webRootDirectory: string | undefined;
  * stable; the Date header is not.
  */
 /**
- * Where the web root goes: /dev/shm when it is a writable tmpfs, else the temporary directory.
+ * The web root goes to /dev/shm when it is a writable tmpfs, else the temporary directory.
  * mini_httpd sends a file with one sendfile() call and does not go on after a short count, which
  * some file systems give for big files: big.txt came out cut where the CI machine's /tmp is.
  */
-function webRootParent(): string {
-	const tmpfsMagic = 0x01_02_19_94;
-	try {
-		accessSync('/dev/shm', constants.W_OK);
-		if (statfsSync('/dev/shm').type === tmpfsMagic) {
-			return '/dev/shm';
-		}
-	} catch {}
-
-	return tmpdir();
-}
-
 export function webRoot(): string {
 	if (webRootDirectory !== undefined) {
 		return webRootDirectory;
 	}
 
-	const directory = mkdtempSync(path.join(webRootParent(), 'pdi-www-'));
+	const directory = mkdtempSync(path.join(sharedMemoryParent(), 'pdi-www-'));
 	const files: Record<string, string> = {'index.html': indexHtml, 'hello.txt': 'hello\n', 'big.txt': bigText()};
 	const fixed = new Date('2020-01-01T00:00:00Z');
 	for (const [name, text] of Object.entries(files)) {

@@ -218,9 +218,21 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	bar?.start(files.length, 0, {file: ''});
 	const report: ReplayEntry[] = [];
 	const forks = options.fork ? startComuxForkServer(server, options) : undefined;
-	for (const file of files) {
+	// The fork server gets the next file before the current one's answer, so that it never waits for pdi.
+	let upcoming = forks?.replay(files[0]!);
+	for (const [index, file] of files.entries()) {
 		bar?.update(report.length, {file: path.basename(file)});
-		const result = await (forks ? forks.replay(file) : runComux(server, file, options));
+		let result: ComuxRunResult;
+		if (forks) {
+			const current = upcoming!;
+			upcoming = index + 1 < files.length ? forks.replay(files[index + 1]!) : undefined;
+			// Its failure (an unreadable file) is thrown when its turn comes, not as an unhandled rejection now.
+			upcoming?.catch(() => undefined);
+			result = await current;
+		} else {
+			result = await runComux(server, file, options);
+		}
+
 		report.push({
 			file,
 			verdict: verdictOf(result),

@@ -1,10 +1,11 @@
 import {randomBytes} from 'node:crypto';
-import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {constants, tmpdir} from 'node:os';
-import {fileSystemReason} from '../errors.js';
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
+import {constants} from 'node:os';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
+import {fileSystemReason} from '../errors.js';
 import type {LaunchExit} from '../launch/launch.js';
+import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
 import {ComuxError} from './comux-error.js';
 import {parseComux} from './format.js';
 import {comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
@@ -17,7 +18,9 @@ export type ComuxForkServer = {
 	/**
 	 * Replays one input (bytes, or the path of a comux file) in a child forked
 	 * from the ready server; the result is what {@link runComux} gives for it.
-	 * Replays queue: one runs at a time.
+	 * Replays queue and run one at a time, in order; calling the next before
+	 * awaiting the current one lets the fork server start it as soon as the
+	 * current one ends (`pdi comux replay --fork` keeps two on their way).
 	 */
 	replay(input: Uint8Array | string): Promise<ComuxRunResult>;
 	/** Ends the fork server (and everything the server left running) and waits for it. */
@@ -25,10 +28,21 @@ export type ComuxForkServer = {
 };
 
 type Pending = {
-	request: Buffer;
+	input: Uint8Array;
 	started: number;
+	files?: ScratchFiles;
 	resolve: (result: ComuxRunResult) => void;
 };
+
+/** Where one replay's child writes its stdout and stderr. */
+type ScratchFiles = {output: string; errors: string};
+
+/**
+ * Requests sent ahead of their answer: two, so that the fork server finds the
+ * next input waiting when a child ends, while pdi reads the last one's files.
+ * Each request on its way has its own pair of files.
+ */
+const requestsOnTheirWay = 2;
 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
 
@@ -45,11 +59,12 @@ function requestOf(input: Uint8Array, limitMs: number, outputFile: string, error
 
 type ProcessEnd = {code: number | null; signal: NodeJS.Signals | null};
 
-/** The pdi side of the control channel: one request at a time, answers in order. */
+/** The pdi side of the control channel: requests sent ahead (up to {@link requestsOnTheirWay}), answers in order. */
 class ForkServer implements ComuxForkServer {
-	private readonly scratch: string;
-	private readonly outputFile: string;
-	private readonly errorFile: string;
+	private readonly scratch: TemporaryDirectory;
+	private readonly files: ScratchFiles[];
+	private filesUsed = 0;
+	private sent = 0;
 	private readonly run: ComuxProcess;
 	private readonly control: Readable & Writable;
 	private readonly stdout: Buffer[] = [];
@@ -67,22 +82,25 @@ class ForkServer implements ComuxForkServer {
 
 	constructor(server: readonly string[], options: RunComuxOptions) {
 		this.limitMs = options.timeout ?? 30_000;
-		this.scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-'));
-		// The child may run as another user (nginx's workers become nobody): it gets two files it can write but not
-		// find, in a directory that others may cross but not list.
+		// The child may run as another user (nginx's workers become nobody): it gets files it can write but not
+		// find, in a directory that others may cross but not list, on /dev/shm when it can (a private TMPDIR is
+		// closed to other users, and a tmpfs file is emptied without a disk's journal).
+		this.scratch = temporaryDirectory('pdi-comux-fork-', sharedMemoryParent());
 		const secret = randomBytes(12).toString('hex');
-		this.outputFile = path.join(this.scratch, `stdout-${secret}`);
-		this.errorFile = path.join(this.scratch, `stderr-${secret}`);
+		this.files = Array.from({length: requestsOnTheirWay}, (_, index) => ({
+			output: path.join(this.scratch.path, `stdout-${index}-${secret}`),
+			errors: path.join(this.scratch.path, `stderr-${index}-${secret}`),
+		}));
 		try {
-			for (const file of [this.outputFile, this.errorFile]) {
+			for (const file of this.files.flatMap(({output, errors}) => [output, errors])) {
 				writeFileSync(file, '');
 				chmodSync(file, 0o622);
 			}
 
-			chmodSync(this.scratch, 0o711);
+			chmodSync(this.scratch.path, 0o711);
 			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe'], {...options, fork: true});
 		} catch (error) {
-			rmSync(this.scratch, {recursive: true, force: true});
+			this.scratch.remove();
 			throw error;
 		}
 
@@ -96,7 +114,7 @@ class ForkServer implements ComuxForkServer {
 			});
 		});
 		this.exited = this.run.exited.finally(() => {
-			rmSync(this.scratch, {recursive: true, force: true});
+			this.scratch.remove();
 		});
 		this.control.on('data', (chunk: Buffer) => {
 			this.received(chunk);
@@ -122,7 +140,7 @@ class ForkServer implements ComuxForkServer {
 		}
 
 		return new Promise<ComuxRunResult>(resolve => {
-			const pending = {request: requestOf(bytes, this.limitMs, this.outputFile, this.errorFile), started: performance.now(), resolve};
+			const pending: Pending = {input: bytes, started: performance.now(), resolve};
 			if (this.end) {
 				this.resolveWithEnd(pending, this.end);
 				return;
@@ -130,8 +148,10 @@ class ForkServer implements ComuxForkServer {
 
 			this.queue.push(pending);
 			if (this.queue.length === 1) {
-				this.sendNext();
+				this.startClock();
 			}
+
+			this.sendAhead();
 		});
 	}
 
@@ -142,15 +162,25 @@ class ForkServer implements ComuxForkServer {
 		return end;
 	}
 
-	private sendNext(): void {
+	private sendAhead(): void {
+		while (this.sent < this.queue.length && this.sent < requestsOnTheirWay) {
+			const next = this.queue[this.sent]!;
+			const files = this.files[this.filesUsed++ % this.files.length]!;
+			next.files = files;
+			this.control.write(requestOf(next.input, this.limitMs, files.output, files.errors));
+			this.sent++;
+		}
+	}
+
+	/** The replay at the head of the queue is the one the fork server runs now. */
+	private startClock(): void {
 		clearTimeout(this.stuckTimer);
-		const next = this.queue[0];
-		if (next === undefined) {
+		const head = this.queue[0];
+		if (head === undefined) {
 			return;
 		}
 
-		next.started = performance.now();
-		this.control.write(next.request);
+		head.started = performance.now();
 		// A fork server that answers long after the replay's own limit is stuck (its server never waited for a client).
 		this.stuckTimer = setTimeout(() => {
 			this.stuck = true;
@@ -173,9 +203,13 @@ class ForkServer implements ComuxForkServer {
 
 	private answer(status: number, timedOut: boolean): void {
 		const pending = this.queue.shift();
-		if (pending === undefined) {
+		if (pending?.files === undefined) {
 			return;
 		}
+
+		this.sent--;
+		this.startClock();
+		const {files} = pending;
 
 		if (this.prologue === undefined) {
 			this.prologue = {stdout: Buffer.concat(this.stdout), stderr: Buffer.concat(this.stderr).toString('utf8')};
@@ -193,21 +227,22 @@ class ForkServer implements ComuxForkServer {
 			try {
 				return readFileSync(file);
 			} catch (error) {
-				errors.push(`pdi: the replay's ${file === this.outputFile ? 'output' : 'errors'}: ${file}: ${fileSystemReason(error)}\n`);
+				errors.push(`pdi: the replay's ${file === files.output ? 'output' : 'errors'}: ${file}: ${fileSystemReason(error)}\n`);
 				return Buffer.alloc(0);
 			}
 		};
 
-		const stdout = Buffer.concat([this.prologue.stdout, read(this.outputFile)]);
-		const errorText = this.prologue.stderr + since + read(this.errorFile).toString('utf8') + errors.join('');
+		const stdout = Buffer.concat([this.prologue.stdout, read(files.output)]);
+		const errorText = this.prologue.stderr + since + read(files.errors).toString('utf8') + errors.join('');
 		pending.resolve(comuxResult({stdout, stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started}));
-		this.sendNext();
+		this.sendAhead();
 	}
 
 	/** The fork server ended without answering (its server never waited for a client, crashed, or was stopped): what is still queued gets the process's own end, as a one-process replay would. */
 	private ended(end: ProcessEnd): void {
 		clearTimeout(this.stuckTimer);
 		this.end = end;
+		this.sent = 0;
 		for (const pending of this.queue.splice(0)) {
 			this.resolveWithEnd(pending, end);
 		}

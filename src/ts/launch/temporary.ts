@@ -1,4 +1,4 @@
-import {chmodSync, mkdtempSync, rmSync} from 'node:fs';
+import {accessSync, chmodSync, constants, mkdtempSync, rmSync, statfsSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
@@ -49,4 +49,22 @@ export function temporaryDirectory(prefix: string, parent = tmpdir()): Temporary
 			}
 		},
 	};
+}
+
+const tmpfsMagic = 0x01_02_19_94;
+
+/**
+ * `/dev/shm` when it is a writable tmpfs, else the system temporary directory:
+ * for scratch files that other users' processes must reach (a private TMPDIR
+ * is closed to them) and that are rewritten often (never written to a disk).
+ */
+export function sharedMemoryParent(): string {
+	try {
+		accessSync('/dev/shm', constants.W_OK);
+		if (statfsSync('/dev/shm').type === tmpfsMagic) {
+			return '/dev/shm';
+		}
+	} catch {}
+
+	return tmpdir();
 }

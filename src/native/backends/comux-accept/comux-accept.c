@@ -306,8 +306,9 @@ controller(void *unused)
       close(fds[c]);
     }
   }
+  /* Not freed: this thread's first free would make it a malloc arena (fresh
+   * pages in every child of a fork server), and the process ends now. */
   __atomic_store_n(&client_fds, NULL, __ATOMIC_RELEASE);
-  free(fds);
   finish();
   return NULL;
 }
@@ -382,10 +383,11 @@ comux_server_waits(const char *wait)
   }
   LOG("the server waits for a client in %s", wait);
   leave_environment();
-  if (fork_mode != COMUX_FORK_NONE)
-    comux_serve_forks();
+  /* Before a fork server: its children find the table made. */
   if (detect_rest)
     comux_track_accepts();
+  if (fork_mode != COMUX_FORK_NONE)
+    comux_serve_forks();
   /* Allocated here: a first malloc in the controller thread would create an arena for it. */
   int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
   if (fds == NULL) {
