@@ -135,7 +135,7 @@ test('with onError: warn, pdi run and the compiled config run by hand both skip 
 	t.is(run.code, 0, run.stderr);
 	t.is(values(run.stdout).get('fix_add'), '105');
 	t.is(values(run.stdout).get('fix_add_twice'), '2');
-	const backendWarning = `pdi: warning: ${file}:3:5: backend 'gone': library '${directory}/gone.so' not found`;
+	const backendWarning = `pdi: warning: ${file}:3:27: backend 'gone': library '${directory}/gone.so' not found`;
 	t.is(run.stderr.split('\n').filter(line => line.startsWith(backendWarning)).length, 1, run.stderr);
 	const compiled = path.join(directory, 'c.cfg');
 	t.is((await pdi(['config', 'compile', file, '-o', compiled])).code, 0);

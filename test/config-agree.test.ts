@@ -88,25 +88,25 @@ for (const [what, rules, line] of conflicts) {
 
 const warned: Array<[string, Record<string, string>, string, RegExp[], string | undefined]> = [
 	['a wrapper the backend does not define', {'w.cfg': `on_error = warn\n${fix}\nrelink $main fix_add fix nope\n`}, 'w.cfg',
-		[/^pdi: warning: \S+w\.cfg:3:1: relink fix_add: wrapper 'nope' is not defined by fix \(\S+fix-backend\.so\) \(rule skipped\)$/], '5'],
+		[/^pdi: warning: \S+w\.cfg:3:26: relink fix_add: wrapper 'nope' is not defined by fix \(\S+fix-backend\.so\) \(rule skipped\)$/], '5'],
 	['a backend that fails to load before a good rule on the same slot', {
 		'w.yaml': `options: {onError: warn}\nbackends: [{name: fix, library: ${fixBackend}}, {name: gone, library: /nonexistent/libgone.so}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: gone, wrapper: x}\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`,
 	}, 'w.yaml', [
 		/^pdi: warning: \S+w\.yaml:2:\d+: backend 'gone': library '\/nonexistent\/libgone\.so' not found \(searched: \/nonexistent\/libgone\.so\) \(backend skipped\)$/,
-		/^pdi: warning: \S+w\.yaml:4:5: relink fix_add: its backend 'gone' failed to load \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.yaml:4:57: relink fix_add: its backend 'gone' failed to load \(rule skipped\)$/,
 	], '105'],
 	['a bundled backend name that does not exist, and a conflict after a skipped rule', {
 		'w.cfg': `on_error = warn\n${fix}\nbackend g = nosuchbackend\nrelink $main fix_add g x\nrelink $main fix_add fix wrap_fix_add\nrelink * fix_add fix wrap_fix_add_original\n`,
 	}, 'w.cfg', [
-		/^pdi: warning: \S+w\.cfg:3:1: backend 'g': library 'nosuchbackend' not found \(searched: \S+\/pdi-backend-nosuchbackend\.so\) \(backend skipped\)$/,
-		/^pdi: warning: \S+w\.cfg:4:1: relink fix_add: its backend 'g' failed to load \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:3:13: backend 'g': library 'nosuchbackend' not found \(searched: \S+\/pdi-backend-nosuchbackend\.so\) \(backend skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:4:22: relink fix_add: its backend 'g' failed to load \(rule skipped\)$/,
 		/^pdi: warning: \S+w\.cfg:6:1: relink fix_add: conflicts with the relink at \S+w\.cfg:5, which already redirects fix_add in \$main \(rule skipped\)$/,
 	], '105'],
 	['a backend library that is not an ELF file', {'package.json': JSON.stringify({name: 'not-a-backend', description: 'a text file long enough to have an ELF header\'s size'}), 'sub/w.cfg': 'on_error = warn\nbackend text = ../package.json\n'}, 'sub/w.cfg',
-		[/^pdi: warning: \S+sub\/w\.cfg:2:1: backend 'text': cannot load (\S+package\.json): \1: invalid ELF header \(backend skipped\)$/], '5'],
+		[/^pdi: warning: \S+sub\/w\.cfg:2:16: backend 'text': cannot load (\S+package\.json): \1: invalid ELF header \(backend skipped\)$/], '5'],
 	['a callback backend without hooks and a handler its backend does not define', {'w.cfg': 'on_error = warn\ncb_allow_handler = on\nbackend c = count\nbackend t = trace\ncallback $main * c\ncallback libfix.so * t no_such_handler\n'}, 'w.cfg', [
-		/^pdi: warning: \S+w\.cfg:5:1: callback \$main: backend 'c' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB \(rule skipped\)$/,
-		/^pdi: warning: \S+w\.cfg:6:1: callback libfix\.so: handler 'no_such_handler' is not defined by t \(\S+pdi-backend-trace\.so\) \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:5:18: callback \$main: backend 'c' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB \(rule skipped\)$/,
+		/^pdi: warning: \S+w\.cfg:6:24: callback libfix\.so: handler 'no_such_handler' is not defined by t \(\S+pdi-backend-trace\.so\) \(rule skipped\)$/,
 	], '5'],
 ];
 
@@ -155,7 +155,7 @@ test('an executable named as a backend is refused by config check and by pdi run
 		execFileSync('gcc', [...flags, '-rdynamic', '-o', executable, path.join(directory, 'main.c')]);
 		const config = path.join(directory, `${name}.yaml`);
 		writeFileSync(config, `backends: [{name: x, library: ${executable}}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: x, wrapper: wrap}\n`);
-		const line = `pdi: ${config}:1:12: backend 'x': cannot load ${executable}: ${executable}: ${reason}\n`;
+		const line = `pdi: ${config}:1:31: backend 'x': cannot load ${executable}: ${executable}: ${reason}\n`;
 		const check = await pdi(['config', 'check', config]);
 		t.is(check.code, 2);
 		t.is(check.stderr, line);

@@ -35,19 +35,25 @@ test('pdi config check prints the normalized config as JSON and exits 0', async 
 	t.deepEqual(config.rules[0], {kind: 'relink', object: '$main', function: 'fix_add', backend: 'nop', wrapper: 'pdi_be_init', origin: {file: good, line: 6, column: 5}});
 });
 
-test('pdi config check exits 2 with one line naming the file, line and column of the first problem', async t => {
+test('pdi config check exits 2 with a line per problem, each naming its file, line and column, the first problem first', async t => {
 	const bad = write('bad.yaml', 'backends:\n  - name: nop\n    libary: noop\n  - name: 5\n');
 	const result = await pdi(['config', 'check', bad]);
 	t.is(result.code, 2);
 	t.is(result.stdout, '');
-	t.is(result.stderr, `pdi: ${bad}:3:5: unknown key 'libary' in backends[0]\n`);
+	t.is(result.stderr, [
+		`pdi: ${bad}:3:5: unknown key 'libary' in backends[0]`,
+		`pdi: ${bad}:2:5: missing key 'library' in backends[0]`,
+		`pdi: ${bad}:4:11: backends[1].name: expected a backend name (letters, digits, \`_\`, \`.\`, \`+\`, \`-\`), got 5`,
+		`pdi: ${bad}:4:5: missing key 'library' in backends[1]`,
+		'',
+	].join('\n'));
 });
 
 test('pdi config check finds a wrapper the backend does not define', async t => {
 	const missing = write('missing.cfg', 'backend nop = noop\nrelink $main fix_add nop wrap_fix_add\n');
 	const result = await pdi(['config', 'check', missing]);
 	t.is(result.code, 2);
-	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:1: relink fix_add: wrapper 'wrap_fix_add' is not defined by nop \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
+	t.regex(result.stderr, new RegExp(`^pdi: ${missing}:2:26: relink fix_add: wrapper 'wrap_fix_add' is not defined by nop \\(\\S+pdi-backend-noop\\.so\\)\\n$`));
 });
 
 test('pdi config check prints the text dialect\'s warnings once, as the core prints them when the config runs', async t => {
@@ -69,7 +75,7 @@ test('pdi config compile writes the text dialect to stdout or to -o FILE', async
 	const stdout = await pdi(['config', 'compile', good]);
 	t.is(stdout.code, 0, stdout.stderr);
 	t.true(stdout.stdout.includes(`\n[global]\n#@origin ${good}:2:15\nmax_threads = 8\n`));
-	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\nrelink o1 fix_add nop pdi_be_init\n`));
+	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\n#@field 19 ${good}:6:57\n#@field 23 ${good}:6:71\nrelink o1 fix_add nop pdi_be_init\n`));
 	const output = path.join(scratch, 'good.cfg');
 	const toFile = await pdi(['config', 'compile', good, '-o', output]);
 	t.is(toFile.code, 0, toFile.stderr);

@@ -247,7 +247,7 @@ function comparable(config: NormalizedConfig) {
 	return {options: config.options, backends: config.backends, rules: config.rules, warnings: config.warnings};
 }
 
-test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin', async t => {
+test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin and the #@field places of its backend, wrapper and library', async t => {
 	const directory = fixture({'pdi.yaml': [
 		'options: {maxThreads: 8, backendPath: [/opt/a, /opt/b], log: {file: /var/log/my pdi.log}}',
 		'backends:',
@@ -273,18 +273,26 @@ test('compileConfig writes the options the config sets, the declarations and the
 		`#@origin ${file}:1:69`,
 		'log_file = "/var/log/my pdi.log"',
 		`#@origin ${file}:3:5`,
+		`#@field 15 ${file}:3:26`,
 		`backend fix = ${directory}/fix.so`,
 		`#@origin ${file}:5:5`,
 		'object o1 = $main',
 		`#@origin ${file}:7:5`,
 		'object o2 = lib*.so*',
 		`#@origin ${file}:5:5`,
+		`#@field 19 ${file}:5:57`,
+		`#@field 23 ${file}:5:71`,
 		'relink o1 fix_add fix wrap_fix_add',
 		`#@origin ${file}:6:5`,
+		`#@field 19 ${file}:6:43`,
+		`#@field 23 ${file}:6:57`,
 		'redefine * getpid fix wrap_getpid',
 		`#@origin ${file}:7:5`,
+		`#@field 15 ${file}:7:45`,
 		'callback o2 * fix',
 		`#@origin ${file}:8:5`,
+		`#@field 19 ${file}:8:57`,
+		`#@field 23 ${file}:8:71`,
 		'relink o1 fix_sub fix wrap_fix_sub',
 		'',
 	]);
@@ -350,12 +358,12 @@ test('verifyConfig searches file names on the bundled directory, then backendPat
 	});
 });
 
-test('verifyConfig reports a missing backend file at the backend\'s origin, with where it searched', t => {
+test('verifyConfig reports a missing backend file at its library\'s place, with where it searched', t => {
 	const config = parseTextDialect('be_path = /nonexistent\nbackend fix = fix.so\n', '/etc/pdi.cfg');
 	const error = configError(() => {
 		verifyConfig(config, verifyOptions());
 	});
-	t.is(error.message, `/etc/pdi.cfg:2:1: backend 'fix': library 'fix.so' not found (searched: ${paths.nativeDirectory}/fix.so, /nonexistent/fix.so)`);
+	t.is(error.message, `/etc/pdi.cfg:2:15: backend 'fix': library 'fix.so' not found (searched: ${paths.nativeDirectory}/fix.so, /nonexistent/fix.so)`);
 	const notElf = normalizeConfig({backends: [{name: 'text', library: path.join(root, 'package.json')}]});
 	t.is(configError(() => {
 		verifyConfig(notElf, verifyOptions());
@@ -363,18 +371,18 @@ test('verifyConfig reports a missing backend file at the backend\'s origin, with
 });
 
 test('verifyConfig refuses what the core refuses at install: a callback backend without hooks, a handler of its own', t => {
-	t.is(configError(() => verifyConfig(parseTextDialect('backend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:2:1: callback libfoo.so: backend \'b\' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB');
-	t.regex(configError(() => verifyConfig(parseTextDialect('cb_allow_handler = on\nbackend t = trace\ncallback libfoo.so * t no_such_handler\n', '/etc/pdi.cfg'), verifyOptions())).message, /^\/etc\/pdi\.cfg:3:1: callback libfoo\.so: handler 'no_such_handler' is not defined by t \(\S+pdi-backend-trace\.so\)$/);
+	t.is(configError(() => verifyConfig(parseTextDialect('backend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions())).message, '/etc/pdi.cfg:2:22: callback libfoo.so: backend \'b\' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB');
+	t.regex(configError(() => verifyConfig(parseTextDialect('cb_allow_handler = on\nbackend t = trace\ncallback libfoo.so * t no_such_handler\n', '/etc/pdi.cfg'), verifyOptions())).message, /^\/etc\/pdi\.cfg:3:24: callback libfoo\.so: handler 'no_such_handler' is not defined by t \(\S+pdi-backend-trace\.so\)$/);
 	const warned = verifyConfig(parseTextDialect('on_error = warn\nbackend b = noop\ncallback libfoo.so * b\n', '/etc/pdi.cfg'), verifyOptions());
 	t.deepEqual(warned.warnings.map(warning => warning.message), ['callback libfoo.so: backend \'b\' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB (rule skipped)']);
 });
 
-test('verifyConfig reports a wrapper the backend does not define at the rule\'s origin', t => {
+test('verifyConfig reports a wrapper the backend does not define at the wrapper\'s place', t => {
 	const noop = paths.backends['noop'] ?? '';
 	const config = parseTextDialect(`backend b = ${noop}\nrelink $main f b pdi_be_init\nrelink $main g b nope\n`, '/etc/pdi.cfg');
 	t.is(configError(() => {
 		verifyConfig(config, verifyOptions());
-	}).message, `/etc/pdi.cfg:3:1: relink g: wrapper 'nope' is not defined by b (${noop})`);
+	}).message, `/etc/pdi.cfg:3:18: relink g: wrapper 'nope' is not defined by b (${noop})`);
 });
 
 test('verifyConfig reports rules that patch the same slot differently, naming both', t => {

@@ -126,7 +126,7 @@ test('on_error = warn logs a failing rule, skips it and runs the program with th
 	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
 		writeConfig([backend, 'relink $main fix_add fix no_such_wrapper', 'relink libfix.so fix_add fix wrap_fix_add'], ['on_error = warn']));
 	t.is(result.code, 0, result.stderr);
-	t.regex(result.stderr, /^pdi: warning: \S+rules\.cmd:2:1: relink fix_add: wrapper 'no_such_wrapper' is not defined by fix .*\(rule skipped\)$/m);
+	t.regex(result.stderr, /^pdi: warning: \S+rules\.cmd:2:26: relink fix_add: wrapper 'no_such_wrapper' is not defined by fix .*\(rule skipped\)$/m);
 	t.is(values(result.stdout).get('fix_add'), '5');
 	t.is(values(result.stdout).get('fix_add_twice'), '102');
 });

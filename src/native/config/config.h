@@ -41,6 +41,7 @@ typedef struct pdi_declaration {
   const char *name;
   const char *value;
   pdi_origin_t origin;
+  pdi_origin_t value_origin; /* where the library or pattern is written */
 } pdi_declaration_t;
 
 typedef pdi_declaration_t pdi_backend_decl_t;

@@ -1,4 +1,4 @@
-/* The words of a line: tokens, quotes, comments, and the #@origin comments that give the next
+/* The words of a line: tokens, quotes, comments, and the #@origin and #@field comments that give the next
  * statement its place. */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -112,11 +112,10 @@ config_rest_text(reader_t *reader, const line_ref_t *line, const char *rest, con
   return *out != NULL ? 0 : config_fail_token(reader, line, rest, "out of memory");
 }
 
-/* `#@origin FILE[:LINE[:COLUMN]]`: the place of the next statement. */
-static void
-parse_origin_comment(reader_t *reader, const char *text)
+/* `FILE[:LINE[:COLUMN]]`, blanks around it ignored: 0, or -1 without a file. */
+static int
+parse_place(reader_t *reader, const char *spec, pdi_origin_t *out)
 {
-  const char *spec = text + strlen("#@origin");
   while (config_is_blank(*spec))
     spec++;
   size_t len = strlen(spec);
@@ -134,11 +133,31 @@ parse_origin_comment(reader_t *reader, const char *text)
     len = i - 1;
   }
   if (len == 0)
+    return -1;
+  out->file = config_copy_range(reader->arena, spec, len);
+  out->line = found == 2 ? numbers[1] : found == 1 ? numbers[0] : 0;
+  out->column = found == 2 ? numbers[0] : 0;
+  return out->file != NULL ? 0 : -1;
+}
+
+/* `#@origin FILE[:LINE[:COLUMN]]`: the place of the next statement. */
+static void
+parse_origin_comment(reader_t *reader, const char *text)
+{
+  reader->has_pending_origin = parse_place(reader, text + strlen("#@origin"), &reader->pending_origin) == 0;
+}
+
+/* `#@field COLUMN FILE[:LINE[:COLUMN]]`: the place of one token of the next statement. */
+static void
+parse_field_comment(reader_t *reader, const char *text)
+{
+  char *end = NULL;
+  unsigned long column = strtoul(text + strlen("#@field"), &end, 10);
+  column_origin_t field = {(unsigned)column, {0}};
+  if (end == text + strlen("#@field") || column == 0 || column > 1u << 20 || !config_is_blank(*end) ||
+      reader->pending_field_count == MAX_FIELD_ORIGINS || parse_place(reader, end, &field.origin) != 0)
     return;
-  reader->pending_origin.file = config_copy_range(reader->arena, spec, len);
-  reader->pending_origin.line = found == 2 ? numbers[1] : found == 1 ? numbers[0] : 0;
-  reader->pending_origin.column = found == 2 ? numbers[0] : 0;
-  reader->has_pending_origin = reader->pending_origin.file != NULL;
+  reader->pending_fields[reader->pending_field_count++] = field;
 }
 
 /* 1 for a statement, 0 for a blank or comment line (a #@origin is noted for the next statement). */
@@ -150,8 +169,10 @@ config_is_statement(reader_t *reader, const char *text, int origins)
   if (*text == '\0')
     return 0;
   if (*text == '#') {
-    if (origins && strncmp(text, "#@origin", 8) == 0 && (text[8] == ' ' || text[8] == '\t'))
+    if (origins && strncmp(text, "#@origin", 8) == 0 && config_is_blank(text[8]))
       parse_origin_comment(reader, text);
+    else if (origins && strncmp(text, "#@field", 7) == 0 && config_is_blank(text[7]))
+      parse_field_comment(reader, text);
     return 0;
   }
   return 1;

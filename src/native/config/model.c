@@ -111,6 +111,8 @@ put_backends(pdi_buf_t *out, const pdi_config_t *config)
     pdi_buf_json_str(out, backend->value);
     pdi_buf_json_key(out, "origin", &inner);
     put_origin(out, &backend->origin);
+    pdi_buf_json_key(out, "libraryOrigin", &inner);
+    put_origin(out, &backend->value_origin);
     pdi_buf_putc(out, '}');
   }
   pdi_buf_putc(out, ']');

@@ -21,6 +21,14 @@ enum {
 typedef enum { KIND_INTEGER, KIND_BOOLEAN, KIND_CHOICE, KIND_FILE, KIND_DIRECTORIES } option_kind_t;
 
 /* One row of options.generated.h, with where its value lives in pdi_options_t. */
+/* A `#@field COLUMN FILE:LINE:COL` comment: the token at COLUMN of the next
+ * statement was written at that place (a compiled config's wrapper, say). */
+#define MAX_FIELD_ORIGINS 6
+typedef struct column_origin {
+  unsigned column;
+  pdi_origin_t origin;
+} column_origin_t;
+
 typedef struct option_spec {
   const char *key;
   const char *name;
@@ -66,6 +74,8 @@ typedef struct reader {
   command_file_ref_t runtime;
   pdi_origin_t pending_origin;
   int has_pending_origin;
+  column_origin_t pending_fields[MAX_FIELD_ORIGINS];
+  unsigned pending_field_count;
   pdi_array_t backends;                /* pdi_backend_decl_t */
   pdi_array_t objects;                 /* pdi_object_decl_t */
   pdi_array_t rules;                   /* pdi_rule_t */
@@ -80,7 +90,9 @@ typedef struct line_ref {
   const source_file_t *file;
   unsigned number;
   int overridden;
-  pdi_origin_t origin; /* the #@origin place when overridden */
+  pdi_origin_t origin;                       /* the #@origin place when overridden */
+  column_origin_t fields[MAX_FIELD_ORIGINS]; /* the #@field places, when overridden */
+  unsigned field_count;
 } line_ref_t;
 
 typedef enum { TOKEN_WORD, TOKEN_QUOTED, TOKEN_EQUALS } token_kind_t;

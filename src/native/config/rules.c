@@ -61,6 +61,7 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
   decl->name = name;
   decl->value = value;
   decl->origin = origin;
+  decl->value_origin = config_origin_at(line, tokens.items[2].start);
   return 0;
 }
 

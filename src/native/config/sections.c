@@ -125,9 +125,14 @@ take_origin(reader_t *reader, const source_file_t *file, unsigned index, line_re
   line->number = index + 1;
   line->text = file->lines[index];
   line->overridden = reader->has_pending_origin;
-  if (reader->has_pending_origin)
+  line->field_count = 0;
+  if (reader->has_pending_origin) {
     line->origin = reader->pending_origin;
+    line->field_count = reader->pending_field_count;
+    memcpy(line->fields, reader->pending_fields, sizeof line->fields);
+  }
   reader->has_pending_origin = 0;
+  reader->pending_field_count = 0;
 }
 
 /* `[name]`, optionally followed by a comment: 1 with the name, 0 for another line, -1 on error. */
@@ -144,7 +149,7 @@ section_header(reader_t *reader, const source_file_t *file, unsigned index, cons
   while (after && config_is_blank(*after))
     after++;
   if (close == NULL || (*after != '\0' && *after != '#')) {
-    line_ref_t line = {file->lines[index], file, index + 1, 0, {NULL, 0, 0}};
+    line_ref_t line = {.text = file->lines[index], .file = file, .number = index + 1};
     return config_fail_token(reader, &line, text, "malformed section header: expected '[NAME]'");
   }
   const char *start = text + 1;

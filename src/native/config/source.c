@@ -83,8 +83,13 @@ column_at(const char *line, const char *at)
 pdi_origin_t
 config_origin_at(const line_ref_t *line, const char *at)
 {
-  if (line->overridden)
+  if (line->overridden) {
+    unsigned column = column_at(line->text, at);
+    for (unsigned i = 0; i < line->field_count; i++)
+      if (line->fields[i].column == column)
+        return line->fields[i].origin;
     return line->origin;
+  }
   pdi_origin_t origin = {line->file->path, line->number, column_at(line->text, at)};
   return origin;
 }

@@ -49,7 +49,7 @@ pdi_act_declare_backend(pdi_session_t *session)
     rule->backend = ACT_BACKEND_NAME;
     first = first != NULL ? first : rule;
   }
-  backends[config->backend_count] = (pdi_backend_decl_t){ACT_BACKEND_NAME, "act", first->origin};
+  backends[config->backend_count] = (pdi_backend_decl_t){ACT_BACKEND_NAME, "act", first->origin, first->origin};
   config->backends = backends;
   config->backend_count++;
   return 0;

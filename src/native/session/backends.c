@@ -32,13 +32,16 @@ pdi_is_any_backend(const pdi_object_t *object, void *context)
 }
 
 /* Sets pdi_error() to "FILE:LINE: backend 'NAME': message" and returns -1. */
-static int __attribute__((format(printf, 2, 3))) backend_error(const pdi_backend_decl_t *decl, const char *fmt, ...)
+/* An error of a backend, at its declaration, or at its library's name
+ * (library_at) when the library is what failed. */
+static int __attribute__((format(printf, 3, 4)))
+backend_error_at(const pdi_backend_decl_t *decl, int library_at, const char *fmt, ...)
 {
   char subject[300];
   snprintf(subject, sizeof subject, "backend '%s'", decl->name);
   va_list args;
   va_start(args, fmt);
-  pdi_error_at(&decl->origin, subject, fmt, args);
+  pdi_error_at(library_at ? &decl->value_origin : &decl->origin, subject, fmt, args);
   va_end(args);
   return -1;
 }
@@ -144,14 +147,15 @@ bind_helpers(loaded_backend_t *backend)
       object = &set.items[i];
   int status = 0;
   if (object == NULL) {
-    status = backend_error(backend->decl, "loaded, but not found among the process's objects");
+    status = backend_error_at(backend->decl, 0, "loaded, but not found among the process's objects");
   } else {
     helper_binding_t binding = {.count = 0, .unknown = NULL};
     pdi_object_each_slot(object, bind_helper_slot, &binding);
     if (binding.unknown != NULL) {
-      status = backend_error(backend->decl, "uses '%s', which is not part of the pdi backend API", binding.unknown);
+      status = backend_error_at(backend->decl, 0, "uses '%s', which is not part of the pdi backend API",
+                                binding.unknown);
     } else if (pdi_patch_apply(binding.patches, binding.count, 0) != 0) {
-      status = backend_error(backend->decl, "%s", pdi_error());
+      status = backend_error_at(backend->decl, 0, "%s", pdi_error());
     }
   }
   pdi_objects_release(&set);
@@ -165,17 +169,17 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   char searched[1024] = "";
   const char *path = find_library(session, decl, searched, sizeof searched);
   if (path == NULL) {
-    return backend_error(decl, "library '%s' not found (searched: %s)", decl->value, searched);
+    return backend_error_at(decl, 1, "library '%s' not found (searched: %s)", decl->value, searched);
   }
   void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
   if (handle == NULL) {
     const char *why = dlerror();
-    return backend_error(decl, "cannot load %s: %s", path, why ? why : "unknown error");
+    return backend_error_at(decl, 1, "cannot load %s: %s", path, why ? why : "unknown error");
   }
   struct link_map *map = NULL;
   if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == NULL) {
     dlclose(handle);
-    return backend_error(decl, "cannot find its link map");
+    return backend_error_at(decl, 0, "cannot find its link map");
   }
   backend->handle = handle;
   backend->base = map->l_addr;
@@ -193,7 +197,7 @@ pdi_backend_init(loaded_backend_t *backend)
   if (init != NULL) {
     int refused = init(&backend->self);
     if (refused != 0)
-      return backend_error(backend->decl, "refused to initialise (pdi_be_init returned %d)", refused);
+      return backend_error_at(backend->decl, 0, "refused to initialise (pdi_be_init returned %d)", refused);
   }
   backend->initialized = 1;
   return 0;
@@ -227,17 +231,18 @@ resolve_hooks(pdi_session_t *session, active_rule_t *active)
     if (strcmp(backend->decl->name, rule->backend) != 0)
       continue;
     if (backend->failed)
-      return pdi_rule_error(active, "its backend '%s' failed to load", rule->backend);
+      return pdi_rule_field_error(active, PDI_FIELD_BACKEND, "its backend '%s' failed to load", rule->backend);
     active->hooks.cb_req = (int (*)(const pdi_cb_site_t *))dlsym(backend->handle, "pdi_be_cb_req");
     active->hooks.pre = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_pre_cb");
     active->hooks.post = (void (*)(pdi_cb_call_t *))dlsym(backend->handle, "pdi_be_post_cb");
     active->hooks.handler = rule->wrapper != NULL ? (uintptr_t)dlsym(backend->handle, rule->wrapper) : 0;
     if (rule->wrapper != NULL && active->hooks.handler == 0)
-      return pdi_rule_error(active, "handler '%s' is not defined by %s (%s)", rule->wrapper, rule->backend,
-                            backend->path);
+      return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "handler '%s' is not defined by %s (%s)", rule->wrapper,
+                                  rule->backend, backend->path);
     if (rule->wrapper == NULL && active->hooks.pre == NULL && active->hooks.post == NULL)
-      return pdi_rule_error(active, "backend '%s' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB",
-                            rule->backend);
+      return pdi_rule_field_error(active, PDI_FIELD_BACKEND,
+                                  "backend '%s' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB",
+                                  rule->backend);
     const pdi_options_t *options = &session->config.options;
     pdi_cb_limits_t limits = {(unsigned)options->max_threads, (unsigned)options->num_threads,
                               (size_t)options->cb_stack_size, (unsigned)options->cb_max_stubs};
@@ -266,7 +271,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   for (unsigned i = 0; i < session->config.backend_count; i++) {
     if (strcmp(session->backends[i].decl->name, rule->backend) == 0) {
       if (session->backends[i].failed)
-        return pdi_rule_error(active, "its backend '%s' failed to load", rule->backend);
+        return pdi_rule_field_error(active, PDI_FIELD_BACKEND, "its backend '%s' failed to load", rule->backend);
       handle = session->backends[i].handle;
       from = session->backends[i].path;
     }
@@ -296,6 +301,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   if (borrowed)
     dlclose(handle);
   if (active->wrapper == 0)
-    return pdi_rule_error(active, "wrapper '%s' is not defined by %s (%s)", rule->wrapper, rule->backend, from);
+    return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is not defined by %s (%s)", rule->wrapper,
+                                rule->backend, from);
   return 0;
 }

@@ -106,6 +106,9 @@ claimed_count(const pdi_session_t *session)
 
 /* Sets pdi_error() to "FILE:LINE: relink fix_add: message" and returns -1. */
 PDI_HIDDEN int pdi_rule_error(const active_rule_t *active, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same at one field of the rule (PDI_FIELD_*): where its wrapper is written, say. */
+PDI_HIDDEN int pdi_rule_field_error(const active_rule_t *active, int field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The sessions open now (the one being opened is not among them yet). */
 PDI_HIDDEN const pdi_session_t *pdi_sessions_first(void);
 

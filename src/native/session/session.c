@@ -54,16 +54,32 @@ pdi_sessions_first(void)
   return open_sessions;
 }
 
-int
-pdi_rule_error(const active_rule_t *active, const char *fmt, ...)
+static int
+rule_error_at(const active_rule_t *active, const pdi_origin_t *at, const char *fmt, va_list args)
 {
   const pdi_rule_t *rule = active->rule;
   char subject[600];
   snprintf(subject, sizeof subject, "%s %s", pdi_rule_kind_name(rule->kind),
            rule->function ? rule->function : rule->object);
+  return pdi_error_at(at, subject, fmt, args);
+}
+
+int
+pdi_rule_error(const active_rule_t *active, const char *fmt, ...)
+{
   va_list args;
   va_start(args, fmt);
-  pdi_error_at(&rule->origin, subject, fmt, args);
+  rule_error_at(active, &active->rule->origin, fmt, args);
+  va_end(args);
+  return -1;
+}
+
+int
+pdi_rule_field_error(const active_rule_t *active, int field, const char *fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  rule_error_at(active, &active->rule->fields[field], fmt, args);
   va_end(args);
   return -1;
 }

@@ -1,6 +1,7 @@
 import {actTokens} from './act-tokens.js';
 import {defaultOptions} from './built.js';
 import type {Origin} from './config-error.js';
+import {fieldOrigin, type PlacedField} from './field-origins.js';
 import {optionNames, optionTable, optionValue} from './options.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
 
@@ -14,6 +15,30 @@ export function quoteValue(value: string): string {
 
 function originLine(origin: Origin | undefined): string[] {
 	return origin ? [`#@origin ${origin.file}:${origin.line}:${origin.column}`] : [];
+}
+
+/** A statement of the compiled text, with the place each of its tokens was written at, when known. */
+type PlacedStatement = {tokens: Array<{text: string; origin?: Origin | undefined}>};
+
+/**
+ * The statement's lines: its `#@origin`, a `#@field COLUMN FILE:LINE:COL` for each token written at
+ * a place of its own (the core's messages about a wrapper or a library then name that place), and
+ * the statement, its tokens separated by one blank. Columns count characters, as the core does.
+ */
+function placedLines(origin: Origin | undefined, statement: PlacedStatement): string[] {
+	const lines = originLine(origin);
+	let column = 1;
+	for (const token of statement.tokens) {
+		const place = token.origin;
+		if (origin && place && (place.file !== origin.file || place.line !== origin.line || place.column !== origin.column)) {
+			lines.push(`#@field ${column} ${place.file}:${place.line}:${place.column}`);
+		}
+
+		column += [...token.text].length + 1;
+	}
+
+	lines.push(statement.tokens.map(token => token.text).join(' '));
+	return lines;
 }
 
 function optionLines(config: NormalizedConfig): string[] {
@@ -39,17 +64,19 @@ function optionLines(config: NormalizedConfig): string[] {
 	return lines;
 }
 
-/** A rule's line, its object already an alias or `*`; `backendField` gives the backend's field. */
-function ruleLine(rule: NormalizedRule, object: string, backendField: (backend: string) => string): string {
+/** A rule's statement, its object already an alias or `*`; `backendField` gives the backend's field. */
+function ruleStatement(rule: NormalizedRule, object: string, backendField: (backend: string) => string): PlacedStatement {
+	// Only the fields the core's own messages can be about (pdi checks the others before the core reads them).
+	const placed = (text: string, field: PlacedField) => ({text: quoteValue(text), origin: fieldOrigin(rule, field)});
+	const plain = (text: string) => ({text: quoteValue(text)});
 	if (rule.kind === 'act') {
 		// The tokens are written as the dialect reads them (a glob always quoted), not quoted again.
-		return ['act', quoteValue(object), quoteValue(rule.function), ...actTokens(rule.when, rule.do)].join(' ');
+		return {tokens: [{text: 'act'}, plain(object), plain(rule.function), ...actTokens(rule.when, rule.do).map(text => ({text}))]};
 	}
 
-	const fields = rule.kind === 'callback'
-		? ['callback', object, '*', backendField(rule.backend), ...(rule.handler === undefined ? [] : [rule.handler])]
-		: [rule.kind, object, rule.function, backendField(rule.backend), rule.wrapper];
-	return fields.map(field => quoteValue(field)).join(' ');
+	return {tokens: rule.kind === 'callback'
+		? [{text: 'callback'}, plain(object), {text: '*'}, placed(backendField(rule.backend), 'backend'), ...(rule.handler === undefined ? [] : [placed(rule.handler, 'handler')])]
+		: [{text: rule.kind}, plain(object), plain(rule.function), placed(backendField(rule.backend), 'backend'), placed(rule.wrapper, 'wrapper')]};
 }
 
 /** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */
@@ -68,7 +95,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 	let aliasCount = 0;
 	const lines = [
 		'# pdi config compiled by pdi (`pdi config compile`, compileConfig()); edit the source config instead.',
-		'# A "#@origin FILE:LINE:COL" comment names the source of the line after it.',
+		'# A "#@origin FILE:LINE:COL" comment names the source of the line after it, "#@field COLUMN FILE:LINE:COL" that of one of its words.',
 		'[global]',
 		...optionLines(normalized),
 	];
@@ -77,7 +104,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 	}
 
 	for (const [index, backend] of normalized.backends.entries()) {
-		lines.push(...originLine(backend.origin), `backend ${backend.name} = ${quoteValue(backend.library)}`);
+		lines.push(...placedLines(backend.origin, {tokens: [{text: 'backend'}, {text: backend.name}, {text: '='}, {text: quoteValue(backend.library), origin: fieldOrigin(backend, 'library')}]}));
 		sources[lines.length - 1] = `backends[${index}]`;
 	}
 
@@ -111,7 +138,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 	for (const [index, rule] of normalized.rules.entries()) {
 		const source = `rules[${index}]`;
 		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin, source);
-		lines.push(...originLine(rule.origin), ruleLine(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source)));
+		lines.push(...placedLines(rule.origin, ruleStatement(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source))));
 		sources[lines.length - 1] = source;
 	}
 

@@ -41,8 +41,8 @@ function prefixed(message: string, place: ConfigPlace): string {
  *
  * The message is one line, `FILE:LINE:COL: message` (`FILE:LINE: message` when the column is
  * unknown, `FILE: message` without a line, the bare message without a file), for the first
- * issue; {@link ConfigError.issues} holds every issue found. The CLI prints `pdi: <message>`
- * and exits with status 2.
+ * issue; {@link ConfigError.issues} holds every issue found. The CLI prints `pdi: <message>`,
+ * then each further issue on a line of its own the same way, and exits with status 2.
  */
 export class ConfigError extends PdiError {
 	override name = 'ConfigError';

@@ -25,7 +25,7 @@ export type NativeRule = {
 export type NativeModel = {
 	/** Every option with its value (the default unless `set`). */
 	options: Array<{name: OptionName; value: unknown; set: boolean; origin: NativeOrigin}>;
-	backends: Array<{name: string; library: string; origin: NativeOrigin}>;
+	backends: Array<{name: string; library: string; origin: NativeOrigin; libraryOrigin: NativeOrigin}>;
 	rules: NativeRule[];
 	warnings: Array<{message: string; origin: NativeOrigin}>;
 };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {z} from 'zod';
 import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
+import {placeFields, type PlacedField} from './field-origins.js';
 import {renameFormerOptions} from './former-names.js';
 import {readCheckedForm} from './checked-form.js';
 import {functionName, objectPattern, singleLine, word} from './fields.js';
@@ -427,26 +428,30 @@ export function checkConfig(written: unknown, writtenSource: ConfigSource): Norm
 	return {
 		normalized: true,
 		options: withResolvedPaths(config.options, file => path.resolve(source.directory, file)),
-		backends: config.backends.map((backend, index) => ({
+		backends: config.backends.map((backend, index) => placeFields({
 			name: backend.name,
 			library: resolveLibrary(backend.library, source.directory),
 			origin: originOf(source.locate(['backends', index])),
-		})),
+		}, ['library'], field => originOf(source.locate(['backends', index, field])))),
 		rules: config.rules.map((rule, index): NormalizedRule => {
 			const origin = originOf(source.locate(['rules', index]));
+			const kind = Object.keys(rule)[0]!;
+			// Only the fields written: the place of one left out would be its rule's.
+			const written = Object.keys((rule as Record<string, object>)[kind]!) as PlacedField[];
+			const place = <T extends NormalizedRule>(normalized: T) => placeFields(normalized, written, field => originOf(source.locate(['rules', index, kind, field])));
 			if ('relink' in rule) {
-				return {kind: 'relink', ...rule.relink, origin};
+				return place({kind: 'relink', ...rule.relink, origin});
 			}
 
 			if ('redefine' in rule) {
-				return {kind: 'redefine', ...rule.redefine, object: rule.redefine.object ?? '*', origin};
+				return place({kind: 'redefine', ...rule.redefine, object: rule.redefine.object ?? '*', origin});
 			}
 
 			if ('callback' in rule) {
-				return {kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin};
+				return place({kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin});
 			}
 
-			return {kind: 'act', object: rule.act.object ?? '*', function: rule.act.function, when: rule.act.when ?? {}, do: rule.act.do, origin};
+			return place({kind: 'act', object: rule.act.object ?? '*', function: rule.act.function, when: rule.act.when ?? {}, do: rule.act.do, origin});
 		}),
 		warnings,
 		optionOrigins,

@@ -33,6 +33,7 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
 
 	const backends = model.backends.map((backend, index) => {
 		places.set(`backends.${index}`, place(backend.origin));
+		places.set(`backends.${index}.library`, place(backend.libraryOrigin));
 		return {name: backend.name, library: backend.library};
 	});
 	const rules = model.rules.map((rule, index) => {

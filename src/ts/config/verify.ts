@@ -4,6 +4,7 @@ import {definedDynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal} from '../elf/file.js';
 import {compileWithSources} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
+import {fieldOrigin, type PlacedField} from './field-origins.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
 import {readNativeModel} from './native-model.js';
 
@@ -100,7 +101,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
 			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, backend.origin, 'backend');
+			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend');
 			libraries.set(backend.name, undefined);
 			continue;
 		}
@@ -114,7 +115,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
-			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, backend.origin, 'backend');
+			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend');
 			libraries.set(backend.name, undefined);
 		}
 	}
@@ -155,8 +156,8 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 	const libraries = loadBackends(config, options, add);
 	const skipped = new Set<number>();
-	const skip = (index: number, rule: NormalizedRule, message: string) => {
-		add(`${ruleName(rule)}: ${message}`, rule.origin, 'rule');
+	const skip = (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => {
+		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule');
 		skipped.add(index);
 	};
 
@@ -168,7 +169,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 		if (!libraries.has(rule.backend)) {
 			if (!config.options.allowUndeclaredWrappers) {
-				add(`unknown backend '${rule.backend}'`, rule.origin, undefined);
+				add(`unknown backend '${rule.backend}'`, fieldOrigin(rule, 'backend'), undefined);
 			}
 
 			continue;
@@ -178,18 +179,18 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		if (!library) {
 			skipped.add(index);
 			if (config.options.onError === 'warn') {
-				skip(index, rule, `its backend '${rule.backend}' failed to load`);
+				skip(index, rule, `its backend '${rule.backend}' failed to load`, 'backend');
 			}
 		} else if (rule.kind !== 'callback') {
 			if (!library.symbols.has(rule.wrapper)) {
-				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})`);
+				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})`, 'wrapper');
 			}
 		} else if (rule.handler !== undefined) {
 			if (!library.symbols.has(rule.handler)) {
-				skip(index, rule, `handler '${rule.handler}' is not defined by ${rule.backend} (${library.file})`);
+				skip(index, rule, `handler '${rule.handler}' is not defined by ${rule.backend} (${library.file})`, 'handler');
 			}
 		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
-			skip(index, rule, `backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB`);
+			skip(index, rule, `backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB`, 'backend');
 		}
 	}
 
