@@ -163,7 +163,7 @@ test('open, mmap and socket arguments show as flag names', async t => {
 	t.true(calls.some(line => /!mmap(64)?\(NULL, \d+, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[\da-f]+$/.test(line)), calls.join('\n'));
 });
 
-test('a function named by -e that the traced objects reach only through a pointer slot gets one line saying so, in text and in -c; a glob gets none', async t => {
+test('a function named by -e that the traced objects reach only through a pointer slot gets one line saying so, in text, in --json (on stderr, outside the JSON lines) and in -c; a glob gets none', async t => {
 	const pointer = path.join(fixtures, 'trace', 'pointer');
 	const text = await pdi(['trace', '-e', 'labs,puts', '--', pointer], {timeout: 30_000});
 	t.is(text.code, 0, text.stderr);
@@ -172,6 +172,13 @@ test('a function named by -e that the traced objects reach only through a pointe
 	const notice = /^pdi: trace: labs: process \d+ has no call site of it to trace \(an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m;
 	t.regex(text.stderr, notice);
 	t.is(text.stderr.split('\n').filter(line => line.startsWith('pdi: ')).length, 1);
+	const jsonFile = path.join(scratch, 'notice-calls.ndjson');
+	const json = await pdi(['trace', '--json', '-o', jsonFile, '-e', 'labs,puts', '--', pointer], {timeout: 30_000});
+	t.is(json.code, 0, json.stderr);
+	t.regex(json.stderr, notice);
+	t.is(json.stderr.split('\n').filter(line => line.startsWith('pdi: ')).length, 1, 'on stderr, once');
+	const events = readFileSync(jsonFile, 'utf8').trimEnd().split('\n').map(line => JSON.parse(line) as {function: string});
+	t.deepEqual(events.map(event => event.function), ['puts'], 'the JSON lines hold calls only');
 	const summary = await pdi(['trace', '-c', '-e', 'labs,puts', '--', pointer], {timeout: 30_000});
 	t.is(summary.code, 0, summary.stderr);
 	t.regex(summary.stderr, /^puts\s+1\s/m);

@@ -86,12 +86,15 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 	}
 
 	const rings = ringDirectory(directory);
+	// --json: each process's notices of its end (a function -e names that it has no call site of) go to its
+	// stderr, outside the JSON lines; -c says the same once in its summary.
+	const variables = options.json ? {...rings.variables, PDI_TRACE_NOTICES: 'stderr'} : rings.variables;
 	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
 	const counter = options.summary ? new SummaryCounter() : undefined;
 	const reader = counter ? TraceReader.toSummary(rings.directory) : TraceReader.toDescriptor(rings.directory, fd);
 	let finished = false;
 	return {
-		variables: rings.variables,
+		variables,
 		finish() {
 			if (finished) {
 				return true;

@@ -66,6 +66,9 @@ static int retired_fd = -1;
 static unsigned long lost_lines; /* lines a write failed for, and the first failure's errno: reported at exit */
 static int lost_errno;
 static int lost_report_fd = -1; /* stderr as it was at the first failure (programs close theirs at exit) */
+/* With events to a ring and PDI_TRACE_NOTICES=stderr (pdi trace --json): stderr as it was at start, for the
+ * notices of the end (programs close theirs at exit); -1 otherwise. */
+static int notice_fd = -1;
 static trace_format_options_t format_options = {32, 3};
 static long max_depth = -1; /* -1: no limit */
 static int show_time, show_timestamp;
@@ -295,6 +298,9 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
               : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
                               : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   read_settings();
+  const char *notices = getenv("PDI_TRACE_NOTICES");
+  if (output_fd == -2 && notice_fd < 0 && notices != NULL && strcmp(notices, "stderr") == 0)
+    notice_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   started_ns = now_ns();
   own_pid = getpid();
   init_pid = own_pid;
@@ -322,8 +328,12 @@ report_unseen_function(const char *function, void *context)
 void
 PDI_BE_FUNC_FINI(void)
 {
-  if (!inactive && output_fd >= 0 && getpid() == init_pid)
-    trace_filter_each_unkept_name(report_unseen_function, &output_fd);
+  int notices = output_fd >= 0 ? output_fd : notice_fd;
+  if (!inactive && notices >= 0 && getpid() == init_pid)
+    trace_filter_each_unkept_name(report_unseen_function, &notices);
+  if (notice_fd >= 0)
+    close(notice_fd);
+  notice_fd = -1;
   unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
   const char *file = getenv("PDI_TRACE_OUTPUT");
   /* Not for a pipe whose reader has gone (in a program that ignores
