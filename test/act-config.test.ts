@@ -78,6 +78,30 @@ test('runProgram() passes stdio on: the program\'s output goes to a file descrip
 	t.is(written.split('\n').length, bare.split('\n').length);
 });
 
+test('the core\'s log of a config given in memory names its rules as rules[I], not the temporary file it was compiled to', async t => {
+	const directory = writeFiles({});
+	const log = path.join(directory, 'stderr.txt');
+	const fd = openSync(log, 'w');
+	try {
+		const {status} = await runProgram(events, ['print', '2'], {stdio: ['ignore', 'ignore', fd], config: {
+			options: {log: {level: 'info'}},
+			backends: [{name: 'fix', library: fixBackend}],
+			rules: [
+				{relink: {object: '$main', function: 'nothing_imports_this', backend: 'fix', wrapper: 'wrap_fix_add'}},
+				{act: {object: '$main', function: 'abs', do: {count: true}}},
+			],
+		}});
+		t.is(status, 0);
+	} finally {
+		closeSync(fd);
+	}
+
+	const text = readFileSync(log, 'utf8');
+	t.regex(text, /^pdi: rules\[0\]: relink nothing_imports_this: no loaded object matching '\$main' imports it yet$/m, text);
+	t.regex(text, /^pdi: rules\[1\]: act \$main abs: \d+ call\(s\) seen, \d+ fired$/m, text);
+	t.notRegex(text, /pdi-run-|\.cfg:\d/, text);
+});
+
 test('the third malloc of python3 returning NULL leaves pdi standing, whatever Python makes of it', async t => {
 	const {status, act} = await runProgram('/usr/bin/python3', ['-c', 'print(1)'], {config: {
 		rules: [{act: {object: '$main', function: 'malloc', when: {from: 3, times: 1}, do: {return: 0, errno: 'ENOMEM'}}}],

@@ -61,7 +61,7 @@ add_act_rule(reader_t *reader, const line_ref_t *line, const token_t *keyword, c
     rule->fields[i] = rule->origin;
   rule->fields[PDI_FIELD_OBJECT] = config_origin_at(line, object->start);
   rule->fields[PDI_FIELD_FUNCTION] = config_origin_at(line, function->start);
-  snprintf(label, sizeof label, "%s:%u", rule->origin.file ? rule->origin.file : "?", rule->origin.line);
+  pdi_origin_where(&rule->origin, label, sizeof label);
   act_rule_init(act, NULL, function->text);
   act->label = config_copy_range(reader->arena, label, strlen(label));
   rule->act = act;

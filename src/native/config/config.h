@@ -96,6 +96,9 @@ PDI_HIDDEN int pdi_config_read(pdi_config_t *config, const char *name, const cha
 PDI_HIDDEN void pdi_config_release(pdi_config_t *config);
 /* "FILE:LINE:COL: ", "FILE:LINE: ", "FILE: " or "" for an origin, into `out`. */
 PDI_HIDDEN void pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size);
+/* "FILE:LINE", "FILE" (a config given in memory names its entries so: `rules[2]`) or "?", into `out`,
+ * which it returns: where a rule is, in messages that go on after it. */
+PDI_HIDDEN const char *pdi_origin_where(const pdi_origin_t *origin, char *out, size_t size);
 /* Sets pdi_error() to "FILE:LINE:COL: SUBJECT: message" (no subject when it
  * is NULL, no place when the origin has no file) and returns -1. */
 PDI_HIDDEN int pdi_error_at(const pdi_origin_t *origin, const char *subject, const char *fmt, va_list args);

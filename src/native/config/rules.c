@@ -44,9 +44,7 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
   const pdi_declaration_t *known = find_declaration(declarations->items, declarations->count, name);
   if (known != NULL && strcmp(known->value, value) != 0) {
     char where[PATH_MAX + 40];
-    pdi_origin_t first = {known->origin.file, known->origin.line, 0};
-    pdi_origin_format(&first, where, sizeof where);
-    where[strlen(where) >= 2 ? strlen(where) - 2 : 0] = '\0';
+    pdi_origin_where(&known->origin, where, sizeof where);
     if (object)
       return config_fail(reader, &origin, "object alias '%s' is already declared at %s as '%s'", name, where,
                          known->value);

@@ -27,6 +27,18 @@ pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size)
     snprintf(out, size, "%s:%u:%u: ", origin->file, origin->line, origin->column);
 }
 
+const char *
+pdi_origin_where(const pdi_origin_t *origin, char *out, size_t size)
+{
+  if (origin->file == NULL)
+    snprintf(out, size, "?");
+  else if (origin->line == 0)
+    snprintf(out, size, "%s", origin->file);
+  else
+    snprintf(out, size, "%s:%u", origin->file, origin->line);
+  return out;
+}
+
 int
 pdi_error_at(const pdi_origin_t *origin, const char *subject, const char *fmt, va_list args)
 {

@@ -6,6 +6,7 @@
  * rule uses; the backend counts and acts. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <string.h>
 
 #include "../backends/act/act-spec.h"
@@ -31,8 +32,9 @@ pdi_act_declare_backend(pdi_session_t *session)
   unsigned count = 0;
   for (unsigned r = 0; r < config->rule_count; r++)
     if (config->rules[r].kind == PDI_RULE_ACT && ++count > ACT_MAX_RULES) {
-      pdi_origin_t *at = &config->rules[r].origin;
-      pdi_set_error("%s:%u: act: more than %d act rules", at->file ? at->file : "?", at->line, ACT_MAX_RULES);
+      char where[PATH_MAX + 16];
+      pdi_set_error("%s: act: more than %d act rules", pdi_origin_where(&config->rules[r].origin, where, sizeof where),
+                    ACT_MAX_RULES);
       return -1;
     }
   pdi_backend_decl_t *backends = pdi_arena_alloc(&session->arena, (config->backend_count + 1) * sizeof *backends);

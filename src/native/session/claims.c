@@ -4,6 +4,7 @@
  * slot (a duplicate is shared, a relink composes over a redefine, anything
  * else conflicts, also across open sessions). */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <string.h>
 
 #include "internal.h"
@@ -124,9 +125,10 @@ int
 pdi_conflict_error(const active_rule_t *active, const pdi_rule_t *other, const pdi_object_t *object,
                    const char *function)
 {
-  return pdi_rule_error(active, "conflicts with the %s at %s:%u, which already redirects %s's slot for %s",
-                        pdi_rule_kind_name(other->kind), other->origin.file, other->origin.line, object->name,
-                        function);
+  char where[PATH_MAX + 16];
+  return pdi_rule_error(active, "conflicts with the %s at %s, which already redirects %s's slot for %s",
+                        pdi_rule_kind_name(other->kind), pdi_origin_where(&other->origin, where, sizeof where),
+                        object->name, function);
 }
 
 static int
@@ -181,10 +183,10 @@ pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned index)
     const pdi_rule_t *earlier = session->rules[e].rule;
     if (session->rules[e].skipped || !rules_conflict(earlier, active->rule))
       continue;
-    return pdi_rule_error(active, "conflicts with the %s at %s:%u, which already redirects %s in %s",
-                          pdi_rule_kind_name(earlier->kind), earlier->origin.file ? earlier->origin.file : "?",
-                          earlier->origin.line, earlier->function ? earlier->function : "every import",
-                          earlier->object);
+    char where[PATH_MAX + 16];
+    return pdi_rule_error(active, "conflicts with the %s at %s, which already redirects %s in %s",
+                          pdi_rule_kind_name(earlier->kind), pdi_origin_where(&earlier->origin, where, sizeof where),
+                          earlier->function ? earlier->function : "every import", earlier->object);
   }
   return 0;
 }

@@ -305,20 +305,20 @@ log_outcomes(const pdi_session_t *session)
     const pdi_rule_t *rule = active->rule;
     if (active->skipped)
       continue;
+    char where[PATH_MAX + 16];
+    pdi_origin_where(&rule->origin, where, sizeof where);
     if (active->shared != 0)
-      pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
-              rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind),
-              rule->function ? rule->function : rule->object, active->shared);
+      pdi_log(PDI_LOG_INFO, "%s: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
+              where, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, active->shared);
     if (active->pointer_slots != 0)
       pdi_log(active->slots == 0 && active->shared == 0 ? PDI_LOG_WARNING : PDI_LOG_INFO,
-              "%s:%u: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT) and are "
+              "%s: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT) and are "
               "left alone, so that the function's address stays the same: calls made through them are not seen "
               "(relink and redefine reach them; docs/mechanisms.md)",
-              rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, active->pointer_slots,
-              rule->object);
+              where, pdi_rule_kind_name(rule->kind), active->name, active->pointer_slots, rule->object);
     if (reached_nothing(active))
-      pdi_log(PDI_LOG_INFO, "%s:%u: %s %s: no loaded object matching '%s' %s it yet", rule->origin.file,
-              rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, rule->object,
+      pdi_log(PDI_LOG_INFO, "%s: %s %s: no loaded object matching '%s' %s it yet", where,
+              pdi_rule_kind_name(rule->kind), active->name, rule->object,
               rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
     else if (active->slots != 0 || active->shared != 0)
       pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(rule->kind),
@@ -491,12 +491,14 @@ report_never_matched(pdi_session_t *session)
     const pdi_rule_t *rule = active->rule;
     if (active->skipped)
       continue;
+    char where[PATH_MAX + 16];
+    pdi_origin_where(&rule->origin, where, sizeof where);
     if (!active->object_seen)
-      pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' was loaded", rule->origin.file, rule->origin.line,
-              pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, rule->object);
+      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' was loaded", where, pdi_rule_kind_name(rule->kind),
+              rule->function ? rule->function : rule->object, rule->object);
     else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && reached_nothing(active))
-      pdi_log(PDI_LOG_WARNING, "%s:%u: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
-              rule->origin.file, rule->origin.line, pdi_rule_kind_name(rule->kind), active->name, rule->object,
+      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
+              where, pdi_rule_kind_name(rule->kind), active->name, rule->object,
               rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");
   }
 }

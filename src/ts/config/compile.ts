@@ -13,8 +13,12 @@ export function quoteValue(value: string): string {
 	return value === '' || /[\s#"\\]/.test(value) ? `"${value.replaceAll(/["\\]/g, character => `\\${character}`)}"` : value;
 }
 
-function originLine(origin: Origin | undefined): string[] {
-	return origin ? [`#@origin ${origin.file}:${origin.line}:${origin.column}`] : [];
+/**
+ * The `#@origin` of a statement: its place in the user's file, or for a config given in memory the
+ * entry it comes from (`#@origin rules[2]`), which the core's messages then name.
+ */
+function originLine(origin: Origin | undefined, entry?: string): string[] {
+	return origin ? [`#@origin ${origin.file}:${origin.line}:${origin.column}`] : entry === undefined ? [] : [`#@origin ${entry}`];
 }
 
 /** A statement of the compiled text, with the place each of its tokens was written at, when known. */
@@ -25,8 +29,8 @@ type PlacedStatement = {tokens: Array<{text: string; origin?: Origin | undefined
  * a place of its own (the core's messages about a wrapper or a library then name that place), and
  * the statement, its tokens separated by one blank. Columns count characters, as the core does.
  */
-function placedLines(origin: Origin | undefined, statement: PlacedStatement): string[] {
-	const lines = originLine(origin);
+function placedLines(origin: Origin | undefined, entry: string, statement: PlacedStatement): string[] {
+	const lines = originLine(origin, entry);
 	let column = 1;
 	for (const token of statement.tokens) {
 		const place = token.origin;
@@ -54,10 +58,10 @@ function optionLines(config: NormalizedConfig): string[] {
 		const {key, kind} = optionTable[name];
 		if (Array.isArray(value)) {
 			for (const entry of value as string[]) {
-				lines.push(...originLine(origin), `${key} = ${quoteValue(entry)}`);
+				lines.push(...originLine(origin, `options.${name}`), `${key} = ${quoteValue(entry)}`);
 			}
 		} else {
-			lines.push(...originLine(origin), `${key} = ${kind === 'boolean' ? (value ? 'on' : 'off') : quoteValue(String(value))}`);
+			lines.push(...originLine(origin, `options.${name}`), `${key} = ${kind === 'boolean' ? (value ? 'on' : 'off') : quoteValue(String(value))}`);
 		}
 	}
 
@@ -104,7 +108,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 	}
 
 	for (const [index, backend] of normalized.backends.entries()) {
-		lines.push(...placedLines(backend.origin, {tokens: [{text: 'backend'}, {text: backend.name}, {text: '='}, {text: quoteValue(backend.library), origin: fieldOrigin(backend, 'library')}]}));
+		lines.push(...placedLines(backend.origin, `backends[${index}]`, {tokens: [{text: 'backend'}, {text: backend.name}, {text: '='}, {text: quoteValue(backend.library), origin: fieldOrigin(backend, 'library')}]}));
 		sources[lines.length - 1] = `backends[${index}]`;
 	}
 
@@ -117,7 +121,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 
 			name = `o${aliasCount}`;
 			aliases.set(pattern, name);
-			lines.push(...originLine(origin), `object ${name} = ${quoteValue(pattern)}`);
+			lines.push(...originLine(origin, source), `object ${name} = ${quoteValue(pattern)}`);
 			sources[lines.length - 1] = source;
 		}
 
@@ -138,7 +142,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 	for (const [index, rule] of normalized.rules.entries()) {
 		const source = `rules[${index}]`;
 		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin, source);
-		lines.push(...placedLines(rule.origin, ruleStatement(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source))));
+		lines.push(...placedLines(rule.origin, source, ruleStatement(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source))));
 		sources[lines.length - 1] = source;
 	}
 

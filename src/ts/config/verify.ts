@@ -11,6 +11,9 @@ import {readNativeModel} from './native-model.js';
 /** How the core's messages name a compiled config that has no file of its own. */
 const compiledName = '<compiled config>';
 
+/** How the compiled text of a config given in memory names the entries its statements come from. */
+const compiledEntry = /^(?:rules|backends)\[\d+\]$|^options\.\w+$/;
+
 /** Where {@link verifyConfig} looks for backends: as the core does on this machine. */
 export type VerifyOptions = {
 	/** The directory of the bundled backends (`paths.nativeDirectory`), searched first for file names. */
@@ -216,8 +219,10 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 	try {
 		readNativeModel(compiled.text, compiledName, process.cwd());
 	} catch (error) {
-		// A config given in memory has no file: the core's place in the compiled text becomes the entry it came from.
-		const source = error instanceof ConfigError && error.file === compiledName && error.line !== undefined ? compiled.sources[error.line - 1] : undefined;
+		// A config given in memory has no file: the core names the entry a statement came from (its #@origin), or
+		// a line of the compiled text, which becomes that entry here.
+		const named = error instanceof ConfigError && error.line === undefined && error.file !== undefined && compiledEntry.test(error.file) ? error.file : undefined;
+		const source = named ?? (error instanceof ConfigError && error.file === compiledName && error.line !== undefined ? compiled.sources[error.line - 1] : undefined);
 		throw source === undefined ? error : new ConfigError(`${source}: ${(error as ConfigError).reason}`, {}, {cause: error});
 	}
 
