@@ -56,7 +56,7 @@ test('recursion deeper than cb_stack_size on four threads: output intact, the de
 	t.is(hookCalls(run.stderr)[0]?.depth, fits - 1);
 });
 
-test('more imports than cb_max_stubs at start: on_error = fail stops before main with one line; warn runs the program intact with one warning', async t => {
+test('more imports than cb_max_stubs at start: on_error = fail stops before main with one line; warn runs the program intact with one warning, leaving that object alone', async t => {
 	const expected = await runBare(procprog, ['calls']);
 	const failed = await runPreloaded(procprog, ['calls'], writeConfig(callbackRules, ['cb_max_stubs = 2']));
 	t.is(failed.code, 2);
@@ -67,10 +67,27 @@ test('more imports than cb_max_stubs at start: on_error = fail stops before main
 	t.is(warned.code, 0, warned.stderr);
 	t.is(warned.stdout, expected.stdout);
 	t.is(pdiLines(warned.stderr).length, 1, warned.stderr);
-	t.regex(warned.stderr, /^pdi: warning: .*needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free \(rule skipped\)$/m);
+	t.regex(warned.stderr, /^pdi: warning: .*needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free \(object skipped\)$/m);
 });
 
-test('more imports than cb_max_stubs in a library loaded later: the program runs on intact and the rule is reported once, whatever loads next', async t => {
+test('a callback on every object under on_error = warn leaves alone only the objects the stubs left do not cover, and instruments the others', async t => {
+	const expected = await runBare(procprog, ['calls']);
+	// procprog needs more than 12 stubs; libpw.so (6) and the loader (4) fit in what is left.
+	const run = await runPreloaded(procprog, ['calls'], writeConfig([procBackend, 'callback * * proc'], ['cb_max_stubs = 12', 'on_error = warn']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	const reports = pdiLines(run.stderr);
+	t.true(reports.length >= 1, run.stderr);
+	for (const report of reports) {
+		t.regex(report, /^pdi: warning: \S+rules\.cmd:2:1: callback \*: \S+ needs \d+ stubs, but cb_max_stubs = 12 leaves \d+ free \(object skipped\)$/);
+	}
+
+	t.true(reports.some(report => report.includes('/procprog needs')), run.stderr);
+	t.false(reports.some(report => report.includes('/libpw.so needs')), run.stderr);
+	t.true((hookCalls(run.stderr)[0]?.calls ?? 0) > 0, 'libpw.so\'s calls are hooked');
+});
+
+test('more imports than cb_max_stubs in a library loaded later: the program runs on intact and the library is reported once, whatever loads next', async t => {
 	const libraries = ['callback/libcbtarget.so', 'now-pie/libfix.so', 'trace/libtracelib.so'].map(name => path.join(fixtures, name));
 	const args = ['dlopen', ...libraries];
 	const expected = await runBare(procprog, args);
@@ -82,7 +99,7 @@ test('more imports than cb_max_stubs in a library loaded later: the program runs
 		t.is(reports.length, 1, run.stderr);
 		// Under on_error = fail the program can no longer be stopped: the error is logged as one, and the rule skipped.
 		const level = onError === 'warn' ? 'warning: ' : '';
-		t.regex(reports[0] ?? '', new RegExp(`^pdi: ${level}\\S+rules\\.cmd:2:1: callback libcbtarget\\.so: \\S+libcbtarget\\.so needs \\d+ stubs, but cb_max_stubs = 2 leaves 2 free \\(rule skipped\\)$`));
+		t.regex(reports[0] ?? '', new RegExp(`^pdi: ${level}\\S+rules\\.cmd:2:1: callback libcbtarget\\.so: \\S+libcbtarget\\.so needs \\d+ stubs, but cb_max_stubs = 2 leaves 2 free \\(object skipped\\)$`));
 	}
 });
 

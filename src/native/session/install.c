@@ -216,9 +216,11 @@ int
 pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site_plan_buffer_t *buffer,
                   active_rule_t *reporter, const pdi_cb_hooks_t *hooks)
 {
-  if (buffer->sites.count > pdi_cb_free_stubs())
-    return pdi_rule_error(reporter, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
-                          buffer->sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
+  if (buffer->sites.count > pdi_cb_free_stubs()) {
+    pdi_rule_error(reporter, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
+                   buffer->sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
+    return PDI_SITES_NO_ROOM;
+  }
   for (size_t i = 0; i < buffer->sites.count; i++) {
     const planned_site_t *site = &((const planned_site_t *)buffer->sites.items)[i];
     uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, hooks);
@@ -275,7 +277,8 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
 }
 
 /* All or nothing per object: every instrumented import gets a stub, or the
- * object is left untouched with an error naming the need and the limit. */
+ * object is left untouched with an error naming the need and the limit
+ * (PDI_SITES_NO_ROOM). */
 static int
 plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const pdi_object_t *object)
 {
@@ -307,8 +310,23 @@ reachable_objects(pdi_session_t *session, const pdi_objects_t *set)
   return limit;
 }
 
+static int fails_the_open(const pdi_session_t *session);
+static int skip_level(const pdi_session_t *session);
+
+static int
+left_without_room(const active_rule_t *active, const pdi_object_t *object)
+{
+  const uintptr_t *bases = active->objects_without_room.items;
+  for (size_t i = 0; i < active->objects_without_room.count; i++)
+    if (bases[i] == object->base)
+      return 1;
+  return 0;
+}
+
 /* A relink or a callback on the first `limit` objects its pattern matches.
- * An object the pattern names explicitly but that is protected is an error. */
+ * An object the pattern names explicitly but that is protected is an error.
+ * An object a callback has too few stubs left for is left untouched and the
+ * rule goes on with the others, unless that error ends the open. */
 static int
 plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, unsigned limit)
 {
@@ -325,7 +343,16 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
       continue;
     }
     if (active->rule->kind == PDI_RULE_CALLBACK) {
+      if (left_without_room(active, object))
+        continue;
       failed = plan_callback(session, set, rule_index, object);
+      if (failed == PDI_SITES_NO_ROOM && !fails_the_open(session)) {
+        pdi_log(skip_level(session), "%s (object skipped)", pdi_error());
+        uintptr_t *noted = pdi_array_push(&session->arena, &active->objects_without_room, sizeof *noted);
+        if (noted != NULL)
+          *noted = object->base;
+        failed = 0;
+      }
       continue;
     }
     install_context_t install = {session, rule_index, object, 0};

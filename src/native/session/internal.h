@@ -39,6 +39,9 @@ typedef struct active_rule {
   pdi_redefine_target_t target;
   int has_target;
   pdi_cb_hooks_t hooks;
+  /* callback: the objects left alone for want of stubs (their base
+   * addresses), reported once and not tried again */
+  pdi_array_t objects_without_room;
 } active_rule_t;
 
 /* One slot (or symbol table word) a rule took over, and whose it is; or,
@@ -186,7 +189,10 @@ PDI_HIDDEN int pdi_sites_reserve(pdi_session_t *session, site_plan_buffer_t *buf
 PDI_HIDDEN pdi_cb_site_t pdi_site_describe(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_objects_t *set,
                                            const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target);
 /* Gives every planned site of `object` a stub with `hooks` and claims its
- * slot for the site's owner; all of them, or an error naming `reporter`. */
+ * slot for the site's owner; all of them (0), or an error naming `reporter`:
+ * PDI_SITES_NO_ROOM, with nothing claimed, when the free stubs are too few,
+ * -1 otherwise. */
+#define PDI_SITES_NO_ROOM (-2)
 PDI_HIDDEN int pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site_plan_buffer_t *buffer,
                                  active_rule_t *reporter, const pdi_cb_hooks_t *hooks);
 
