@@ -3,7 +3,7 @@ import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {fixtures} from './helpers/preload.js';
+import {fixtures, runPreloaded} from './helpers/preload.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const scratch = scratchDirectory('pdi-cli-errors-');
@@ -172,4 +172,26 @@ test('pdi trace to an output whose writes fail says so: one line and status 2 fo
 	const text = await pdi(['trace', '-o', '/dev/full', '--', '/bin/ls', '/']);
 	t.is(text.code, 0);
 	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: No space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
+});
+
+test('control bytes of a config reach an error message escaped, never raw to the terminal (pdi and the core by hand)', async t => {
+	const config = path.join(scratch, 'escapes.cfg');
+	writeFileSync(config, '\u001B]0;title\u0007\u001B[2J\n');
+	const expected = `${config}:1:1: unknown command '\\x1b]0;title\\x07\\x1b[2J'`;
+	const run = await pdi(['run', '-c', config, '--', program]);
+	t.is(run.code, 2);
+	t.is(run.stderr, `pdi: ${expected}\n`);
+	const byHand = await runPreloaded(program, [], config);
+	t.is(byHand.code, 2);
+	t.is(byHand.stderr, `pdi: ${expected}\n`);
+});
+
+test('a YAML or JSON config given to the core by hand (PDI_CONFIG) gets its error and a pointer to pdi config compile', async t => {
+	for (const [name, text] of [['rules.yaml', 'backends:\n  - {name: c, library: count}\n'], ['rules.json', '{"rules": []}\n']] as const) {
+		const config = path.join(scratch, name);
+		writeFileSync(config, text);
+		const byHand = await runPreloaded(program, [], config);
+		t.is(byHand.code, 2);
+		t.regex(byHand.stderr, new RegExp(`^pdi: ${config.replaceAll('.', '\\.')}:1:1: unknown command '[^']+' \\(the core reads the text dialect only: \`pdi run -c FILE\` reads JSON and YAML, and \`pdi config compile FILE -o FILE\\.cfg\` turns them into the text dialect\\)\\n$`));
+	}
 });

@@ -98,10 +98,26 @@ open_text(reader_t *reader, const void *argument)
   return config_add_source(reader, source->name, source->directory, source->text, source->length, &none);
 }
 
+static int
+ends_with(const char *text, const char *suffix)
+{
+  size_t length = strlen(text), suffix_length = strlen(suffix);
+  return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+}
+
 int
 pdi_config_load(pdi_config_t *config, const char *path)
 {
-  return read_config(config, open_path, path);
+  int status = read_config(config, open_path, path);
+  const char *failed_in = config->failure_origin.file != NULL ? config->failure_origin.file : path;
+  if (status != 0 && (ends_with(failed_in, ".json") || ends_with(failed_in, ".yaml") || ends_with(failed_in, ".yml"))) {
+    char message[512];
+    snprintf(message, sizeof message, "%s", pdi_error());
+    pdi_set_error("%s (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and `pdi config "
+                  "compile FILE -o FILE.cfg` turns them into the text dialect)",
+                  message);
+  }
+  return status;
 }
 
 int

@@ -66,11 +66,12 @@ error_at(const pdi_origin_t *origin, const char *fmt, ...)
 int
 config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
 {
-  char message[600];
+  char raw[600], message[600];
   va_list args;
   va_start(args, fmt);
-  vsnprintf(message, sizeof message, fmt, args);
+  vsnprintf(raw, sizeof raw, fmt, args);
   va_end(args);
+  pdi_escape_controls(raw, message, sizeof message);
   error_at(origin, "%s", message);
   pdi_config_t *config = reader->config;
   if (config->failure_message == NULL) {

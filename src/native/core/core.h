@@ -254,6 +254,8 @@ PDI_HIDDEN void pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *o
 
 PDI_HIDDEN const char *pdi_error(void);
 PDI_HIDDEN void pdi_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `in` with every control byte (below 0x20, and 0x7f) written as \xHH, cut to fit `size`. */
+PDI_HIDDEN void pdi_escape_controls(const char *in, char *out, size_t size);
 
 /* ---- log: "pdi: ..." lines on stderr, or on the file of log_file / PDI_LOG */
 
