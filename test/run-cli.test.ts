@@ -85,3 +85,18 @@ test('pdi run without a program is a usage error', async t => {
 	t.is(result.code, 2);
 	t.regex(result.stderr, /^pdi: missing PROGRAM/);
 });
+
+test('-vv adds debug lines: each backend\'s file, each object at start, and the slots each rule took of each object; -v has none of them', async t => {
+	const directory = scratch({'rules.yaml': `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: '*', function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`});
+	const config = path.join(directory, 'rules.yaml');
+	const debug = await pdi(['run', '-vv', '-c', config, '--', program]);
+	t.is(debug.code, 0, debug.stderr);
+	t.regex(debug.stderr, new RegExp(`^pdi: debug: backend 'fix': ${fixBackend.replaceAll('.', '\\.')}$`, 'm'));
+	t.regex(debug.stderr, new RegExp(`^pdi: debug: object 0: ${program.replaceAll('.', '\\.')} at 0x[\\da-f]+$`, 'm'));
+	t.regex(debug.stderr, /^pdi: debug: object \d+: \S+libc\.so\.6 at 0x[\da-f]+$/m);
+	t.regex(debug.stderr, new RegExp(`^pdi: debug: ${config.replaceAll('.', '\\.')}:4: relink fix_add: 1 slot\\(s\\) of ${program.replaceAll('.', '\\.')}$`, 'm'));
+	const info = await pdi(['run', '-v', '-c', config, '--', program]);
+	t.is(info.code, 0, info.stderr);
+	t.notRegex(info.stderr, /^pdi: debug: /m);
+	t.regex(info.stderr, /^pdi: relink fix_add in \*: \d+ slot\(s\) -> wrap_fix_add$/m);
+});

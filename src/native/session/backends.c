@@ -187,6 +187,7 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   backend->self.name = decl->name;
   backend->self.path = backend->path;
   backend->self.api_version = PDI_API_VERSION;
+  pdi_log(PDI_LOG_DEBUG, "backend '%s': %s", decl->name, backend->path);
   return bind_helpers(backend);
 }
 

@@ -2,6 +2,7 @@
  * each mechanism's planner finds the slots, the session claims them, and
  * each pass is applied as one batch. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <string.h>
 
 #include "../relink/relink.h"
@@ -313,6 +314,17 @@ reachable_objects(pdi_session_t *session, const pdi_objects_t *set)
 static int fails_the_open(const pdi_session_t *session);
 static int skip_level(const pdi_session_t *session);
 
+/* At log level debug: what a rule took of one object. */
+static void
+log_object_slots(const active_rule_t *active, const pdi_object_t *object, unsigned slots_before)
+{
+  if (active->slots == slots_before)
+    return;
+  char where[PATH_MAX + 16];
+  pdi_log(PDI_LOG_DEBUG, "%s: %s %s: %u slot(s) of %s", pdi_origin_where(&active->rule->origin, where, sizeof where),
+          pdi_rule_kind_name(active->rule->kind), active->name, active->slots - slots_before, object->path);
+}
+
 static int
 left_without_room(const active_rule_t *active, const pdi_object_t *object)
 {
@@ -342,10 +354,12 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
         failed = pdi_rule_error(active, "object %s %s", object->path, why);
       continue;
     }
+    unsigned slots_before = active->slots;
     if (active->rule->kind == PDI_RULE_CALLBACK) {
       if (left_without_room(active, object))
         continue;
       failed = plan_callback(session, set, rule_index, object);
+      log_object_slots(active, object, slots_before);
       if (failed == PDI_SITES_NO_ROOM && !fails_the_open(session)) {
         pdi_log(skip_level(session), "%s (object skipped)", pdi_error());
         uintptr_t *noted = pdi_array_push(&session->arena, &active->objects_without_room, sizeof *noted);
@@ -359,6 +373,7 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
     pdi_relink_plan(set, object, active->name, &active->req, active->wrapper, pdi_is_any_backend, session,
                     collect_patch, &install);
     failed = install.failed;
+    log_object_slots(active, object, slots_before);
   }
   return failed;
 }

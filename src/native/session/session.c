@@ -281,6 +281,8 @@ install_on_loaded_objects(pdi_session_t *session)
   session->seen_adds = current_adds();
   if (pdi_objects_scan(&set) != 0)
     return -1;
+  for (unsigned i = 0; i < set.count; i++)
+    pdi_log(PDI_LOG_DEBUG, "object %u: %s at %#lx", i, set.items[i].path, (unsigned long)set.items[i].base);
   note_matched_objects(session, &set);
   int status = pdi_rules_install(session, &set);
   pdi_objects_release(&set);
