@@ -129,7 +129,7 @@ test('an object with more instrumented imports than cb_max_stubs is refused with
 	const warned = await traced(cbprog, ['trace'], ['cb_max_stubs = 2', 'on_error = warn']);
 	t.is(warned.run.code, 0);
 	t.is(warned.run.stdout, 'traced\n');
-	t.regex(warned.run.stderr, /^pdi: warning: .*needs \d+ stubs.*\(rule skipped\)$/m);
+	t.regex(warned.run.stderr, /^pdi: warning: .*needs \d+ stubs.*\(object skipped\)$/m);
 	t.is(line(warned.trace, 'trace '), 'trace ');
 });
 
