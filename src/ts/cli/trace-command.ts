@@ -153,7 +153,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		try {
 			const {exited} = launch(program, args, {
 				stdio: 'inherit',
-				config: traceConfig(objects),
+				config: traceConfig(objects, '--object'),
 				variables: {...variables, ...output.variables, ...inspect},
 				onSignal: 'forward',
 			});
@@ -209,7 +209,7 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 		shareWithProcess(pid, [scratch.path, ...(text && options.output !== undefined ? [path.resolve(options.output)] : [])]);
 		const watch = watchAttached(pid);
 		try {
-			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object})), {...variables, ...output.variables});
+			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object}), '--object'), {...variables, ...output.variables});
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
 			const end = await watch.ended;
 			await attached.detach();

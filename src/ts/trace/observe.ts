@@ -86,7 +86,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 		reader = TraceReader.toCallback(rings.directory, deliver, 0);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
 		installed = withVariables({...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)},
-			() => interpose(traceConfig(tracedObjects(options))));
+			() => interpose(traceConfig(tracedObjects(options), 'objects')));
 	} catch (error) {
 		reader?.finish();
 		scratch.remove();

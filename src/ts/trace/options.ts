@@ -83,11 +83,35 @@ export function checkOptionNames(options: object, also: readonly string[] = []):
 	}
 }
 
-/** The config that puts the trace backend on the imports of `objects`. */
-export function traceConfig(objects: readonly string[]): NormalizedConfig {
-	return builtConfig({
-		options: {cbStackSize: traceStackSize},
+/**
+ * Callback stubs in the trace's pool: enough for every import of every object of a big program
+ * (curl with OpenSSL needs about 9,000; the default cb_max_stubs of 4096 is not). The pool costs
+ * address space, about 120 bytes a stub (the stubs, their site records and their index, mapped
+ * at install), and memory only for the stubs handed out; the option's maximum would map hundreds
+ * of gigabytes, which the kernel refuses.
+ */
+export const traceMaxStubs = 1_048_576;
+
+/**
+ * The config that puts the trace backend on the imports of `objects`. With `label` (the option
+ * that named the objects, as the user wrote it: `--object`, `objects`), each rule's origin is
+ * `trace: LABEL 'PATTERN'`, so that what the core reports about a rule (an object needing more
+ * stubs than are left) names the trace's option, not an entry of a config the user never wrote.
+ */
+export function traceConfig(objects: readonly string[], label?: string): NormalizedConfig {
+	const config = builtConfig({
+		options: {cbStackSize: traceStackSize, cbMaxStubs: traceMaxStubs},
 		backends: [{name: 'trace', library: 'trace'}],
 		rules: objects.map(object => ({kind: 'callback', object, backend: 'trace', handler: undefined})),
 	});
+	if (label !== undefined) {
+		config.rules = config.rules.map(rule => ({...rule, origin: {file: `trace: ${label} ${quotePattern(rule.object)}`, line: 0, column: 0}}));
+	}
+
+	return config;
+}
+
+/** A pattern as a shell user would quote it: '*', '$main'. */
+function quotePattern(pattern: string): string {
+	return `'${pattern.replaceAll('\'', '\'\\\'\'')}'`;
 }

@@ -82,7 +82,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			env: options.env,
 			cwd: options.cwd,
 			stdio: options.stdio ?? 'inherit',
-			config: traceConfig(tracedObjects(options)),
+			config: traceConfig(tracedObjects(options), 'objects'),
 			variables: {...variables, ...rings.variables},
 		});
 	} catch (error) {

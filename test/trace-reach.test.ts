@@ -1,0 +1,59 @@
+import {execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {spawn} from '../src/ts/launch/spawn.js';
+import type {CallEvent} from '../src/ts/trace/events.js';
+import {traceConfig, traceMaxStubs} from '../src/ts/trace/options.js';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {fixtures} from './helpers/preload.js';
+
+const scratch = scratchDirectory('pdi-trace-reach-');
+
+/** A program on PATH, or undefined. */
+function which(name: string): string | undefined {
+	try {
+		return execFileSync('sh', ['-c', `command -v ${name}`], {encoding: 'utf8'}).trim() || undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+// curl loads about 35 objects (libcurl, OpenSSL's libcrypto and libssl, the GSSAPI, LDAP, SSH and IDN libraries...)
+// with about 9,000 imports: more than the default cb_max_stubs of 4096.
+const curl = which('curl');
+const big = curl ? {program: curl, ok: ['-s', 'file:///etc/hostname'], failing: ['-s', 'file:///nonexistent-pdi'], status: 37}
+	: {program: which('python3') ?? 'python3', ok: ['-c', 'import ssl, sqlite3, json'], failing: ['-c', 'import ssl; raise SystemExit(37)'], status: 37};
+
+test('pdi trace --object \'*\' traces every object of a program with thousands of imports across many libraries, and exits with the program\'s status', async t => {
+	const file = path.join(scratch, 'all.json');
+	const run = await pdi(['trace', '--json', '-o', file, '--object', '*', '--', big.program, ...big.ok], {timeout: 110_000});
+	t.is(run.code, 0, run.stderr);
+	t.notRegex(run.stderr, /stubs|cb_max_stubs|pdi\.cfg|rules\[/);
+	const calls = readFileSync(file, 'utf8').trimEnd().split('\n').map(line => JSON.parse(line) as CallEvent);
+	const callers = new Set(calls.map(call => path.basename(call.caller)));
+	t.true(calls.length > 100, `${calls.length} calls`);
+	t.true(callers.size >= 3, [...callers].join(' '));
+	t.true(callers.has(path.basename(big.program)), [...callers].join(' '));
+
+	const summary = await pdi(['trace', '-c', '--object', '*', '--', big.program, ...big.failing], {timeout: 110_000});
+	t.is(summary.code, big.status, summary.stderr);
+	t.regex(summary.stderr, /^total\s+\d+/m);
+	t.notRegex(summary.stderr, /no calls traced|stubs/);
+});
+
+test('an object needing more stubs than the trace\'s pool leaves is reported naming the trace\'s option, not a config the user never wrote', async t => {
+	const config = traceConfig(['$main'], '--object');
+	t.is(config.options.cbMaxStubs, traceMaxStubs);
+	config.options.cbMaxStubs = 2;
+	const child = spawn(config, path.join(fixtures, 'trace', 'traceprog'), [], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, PDI_TRACE_OUTPUT: '/dev/null'}});
+	let stderr = '';
+	child.stderr!.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const code = await new Promise<number | null>(resolve => child.once('close', resolve));
+	t.is(code, 2);
+	t.regex(stderr, /^pdi: trace: --object '\$main': callback \$main: \S+traceprog needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free$/m);
+	t.notRegex(stderr, /pdi\.cfg|rules\[0\]/);
+});
