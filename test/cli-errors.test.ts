@@ -162,11 +162,19 @@ test('pdi run with a TMPDIR that does not exist names it in one line', async t =
 		'pdi: /nonexistent-pdi-tmp: cannot make a temporary directory there: no such file or directory (set TMPDIR to a writable directory)\n');
 });
 
-test('pdi trace to an output whose writes fail says so: one line and status 2 for --json and -c, the lost lines per process in text', async t => {
+test('pdi trace to an output whose writes fail says so naming the file: one line and status 2 for --json and -c, the lost lines per process in text', async t => {
 	for (const mode of ['--json', '-c']) {
 		const run = await pdi(['trace', mode, '-o', '/dev/full', '--', '/bin/ls', '/']);
 		t.is(run.code, 2, mode);
-		t.regex(run.stderr, /^pdi: trace: writing the trace failed: no space left on device$/im, mode);
+		t.regex(run.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device$/im, mode);
+	}
+
+	for (const mode of ['--json', '-c', undefined]) {
+		// /proc/version opens for writing and fails every write with EIO.
+		const run = await pdi(['trace', ...(mode ? [mode] : []), '-o', '/proc/version', '--', '/bin/ls', '/']);
+		t.is(run.code, mode ? 2 : 0, `${mode}: ${run.stderr}`);
+		t.regex(run.stderr, /^pdi: trace: writing \/proc\/version failed: (i\/o|input\/output) error( \(\d+ line\(s\) of process \d+ lost\))?$/im, mode);
+		t.notRegex(run.stderr, /writing the trace failed/, mode);
 	}
 
 	const text = await pdi(['trace', '-o', '/dev/full', '--', '/bin/ls', '/']);

@@ -127,7 +127,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 				throw closedOutputError();
 			}
 
-			for (const line of lossMessages(ending)) {
+			for (const line of lossMessages(ending, options.output === undefined ? 'the trace to stderr' : options.output)) {
 				process.stderr.write(`${line}\n`);
 			}
 

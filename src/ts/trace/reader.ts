@@ -117,12 +117,12 @@ export function parseEventLines<Event>(data: Buffer): Event[] {
 	return events;
 }
 
-/** One stderr line per ring that lost events. */
-export function lossMessages(end: TraceReaderEnd): string[] {
+/** One stderr line per ring that lost events, and one for a write that failed, naming `output` (a file, or `the trace to stderr`). */
+export function lossMessages(end: TraceReaderEnd, output = 'the trace'): string[] {
 	const lines = end.losses.map(({pid, lost}) =>
 		`pdi: trace: ${lost} event(s) of process ${pid} were lost (its reader had gone, or an event was larger than half the ring)`);
 	if (end.writeError !== null) {
-		lines.push(`pdi: trace: writing the trace failed: ${end.writeError}`);
+		lines.push(`pdi: trace: writing ${output} failed: ${end.writeError}`);
 	}
 
 	return lines;
