@@ -99,6 +99,34 @@ test('trace() and observe() refuse bad or unknown options and a missing program 
 	t.throws(() => observe({stringsize: 8} as never, () => undefined), {instanceOf: PdiError, message: /^unknown option 'stringsize'/});
 });
 
+test('an option of trace() or observe() of the wrong type is a PdiError naming the option, never a raw TypeError, and nothing starts', t => {
+	const cases: Array<[Record<string, unknown>, RegExp]> = [
+		[{functions: 5}, /^functions: expected a string or an array of strings, got 5$/],
+		[{functions: ['open', 5]}, /^functions: expected a string or an array of strings, got \["open",5\]$/],
+		[{objects: 5}, /^objects: expected a string or an array of strings, got 5$/],
+		[{objects: {pattern: '$main'}}, /^objects: expected a string or an array of strings, got \{"pattern":"\$main"\}$/],
+		[{stringSize: '8'}, /^stringSize: expected a number, got '8'$/],
+		[{depth: null}, /^depth: expected a number, got null$/],
+		[{rawArgs: true}, /^rawArgs: expected a number, got true$/],
+		[{prototypes: 3}, /^prototypes: expected a file name, got 3$/],
+		[{follow: 'yes'}, /^follow: expected true or false, got 'yes'$/],
+	];
+	for (const [options, message] of cases) {
+		t.throws(() => observe(options as never, () => undefined), {instanceOf: PdiError, message}, JSON.stringify(options));
+		t.throws(() => trace(traceprog, [], {...options, stdio: 'ignore'} as never), {instanceOf: PdiError, message}, JSON.stringify(options));
+	}
+
+	t.throws(() => trace(traceprog, [], {env: 'PATH=/bin'} as never), {instanceOf: PdiError, message: /^env: expected an object of variables, got 'PATH=\/bin'$/});
+	t.throws(() => trace(traceprog, [], {cwd: 7} as never), {instanceOf: PdiError, message: /^cwd: expected a directory name, got 7$/});
+	t.throws(() => trace(traceprog, [], {stdio: 1} as never), {instanceOf: PdiError, message: /^stdio: expected a string or an array/});
+	t.throws(() => trace(traceprog, 'x' as never), {instanceOf: PdiError, message: 'args: expected an array of strings'});
+	t.throws(() => trace(traceprog, [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
+	t.throws(() => observe({}, 'log' as never), {instanceOf: PdiError, message: 'onCall: expected a function, got string'});
+	// Options left out are fine, and a refused one left no observation behind.
+	const observation = observe({functions: undefined, objects: ['$main']}, () => undefined);
+	observation.close();
+});
+
 test('observe() sees this process open a file, with its name decoded, and close() stops it', async t => {
 	const seen: CallEvent[] = [];
 	const observation = observe({functions: 'open*'}, call => {

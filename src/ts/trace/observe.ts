@@ -61,6 +61,10 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	}
 
 	checkOptionNames(options);
+	if (typeof onCall !== 'function') {
+		throw new PdiError(`onCall: expected a function, got ${typeof onCall}`);
+	}
+
 	const variables = traceVariables({...options, follow: false});
 	const scratch = temporaryDirectory('pdi-observe-');
 	const counter = new SummaryCounter();

@@ -72,13 +72,63 @@ export function tracedObjects(options: TraceOptions): string[] {
 
 const traceOptionNames = ['objects', 'functions', 'stringSize', 'depth', 'rawArgs', 'prototypes', 'follow'];
 
-/** Refuses a key `trace()` or `observe()` does not know (a misspelled `function`), as configs refuse theirs. */
+/** Refuses a key `trace()` or `observe()` does not know (a misspelled `function`), as configs refuse theirs, and a value of the wrong type. */
 export function checkOptionNames(options: object, also: readonly string[] = []): void {
+	if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+		throw new PdiError(`options: expected an object, got ${shown(options)}`);
+	}
+
 	const known = new Set([...traceOptionNames, ...also]);
 	for (const key of Object.keys(options)) {
 		if (!known.has(key)) {
 			const near = [...known].find(name => name.startsWith(key) || key.startsWith(name));
 			throw new PdiError(`unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${[...known].join(', ')}`);
+		}
+	}
+
+	checkOptionTypes(options);
+}
+
+/** A value as a message quotes it: `5`, `'x'`, `[1,2]`, `a function`. */
+function shown(value: unknown): string {
+	if (typeof value === 'string') {
+		return `'${value}'`;
+	}
+
+	if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+		return typeof value === 'function' ? 'a function' : String(value);
+	}
+
+	return JSON.stringify(value) ?? String(value);
+}
+
+const isStringList = (value: unknown) => typeof value === 'string' || (Array.isArray(value) && value.every(entry => typeof entry === 'string'));
+const isNumber = (value: unknown) => typeof value === 'number';
+
+/** What each option of `trace()` and `observe()` must be, and how a message says so. */
+const optionTypes: Record<string, [check: (value: unknown) => boolean, expected: string]> = {
+	objects: [isStringList, 'a string or an array of strings'],
+	functions: [isStringList, 'a string or an array of strings'],
+	stringSize: [isNumber, 'a number'],
+	depth: [isNumber, 'a number'],
+	rawArgs: [isNumber, 'a number'],
+	prototypes: [value => typeof value === 'string', 'a file name'],
+	follow: [value => typeof value === 'boolean', 'true or false'],
+	env: [value => typeof value === 'object' && value !== null && !Array.isArray(value), 'an object of variables'],
+	cwd: [value => typeof value === 'string', 'a directory name'],
+	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
+};
+
+/**
+ * Refuses a value of the wrong type for an option of `trace()` or `observe()` with a `PdiError` naming the
+ * option (`functions: expected a string or an array of strings, got 5`), as the ranges of the numbers are.
+ * `undefined` is an option left out.
+ */
+export function checkOptionTypes(options: object): void {
+	for (const [key, value] of Object.entries(options)) {
+		const type = optionTypes[key];
+		if (value !== undefined && type !== undefined && !type[0](value)) {
+			throw new PdiError(`${key}: expected ${type[1]}, got ${shown(value)}`);
 		}
 	}
 }

@@ -1,4 +1,5 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
+import {PdiError} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -55,6 +56,14 @@ const highWater = 100_000;
  * options and a program that cannot be traced throw before anything starts.
  */
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
+	if (typeof command !== 'string') {
+		throw new PdiError(`command: expected a program name, got ${typeof command}`);
+	}
+
+	if (!Array.isArray(args) || !args.every(entry => typeof entry === 'string')) {
+		throw new PdiError('args: expected an array of strings');
+	}
+
 	checkOptionNames(options, ['env', 'cwd', 'stdio']);
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');
