@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
@@ -125,6 +125,22 @@ test('an option of trace() or observe() of the wrong type is a PdiError naming t
 	// Options left out are fine, and a refused one left no observation behind.
 	const observation = observe({functions: undefined, objects: ['$main']}, () => undefined);
 	observation.close();
+});
+
+test('trace() of a program pdi cannot trace throws at the call; of one whose exec fails after the checks, it returns and done rejects with a PdiError naming it', async t => {
+	t.throws(() => trace('/nonexistent/prog', [], {}), {instanceOf: PdiError, message: '/nonexistent/prog: no such file or directory'});
+	const script = path.join(scratch, 'no-interpreter.sh');
+	writeFileSync(script, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
+	const {calls, done, child} = trace(script, [], {stdio: 'ignore'});
+	t.is(child.pid, undefined);
+	const iterated = (async () => {
+		for await (const call of calls) {
+			t.fail(`a call of ${call.function}`);
+		}
+	})();
+	const rejection = await t.throwsAsync(done, {instanceOf: PdiError, message: `${script}: could not be started: no such file or directory`});
+	t.is((rejection?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
+	await t.throwsAsync(iterated, {instanceOf: PdiError});
 });
 
 test('observe() sees this process open a file, with its name decoded, and close() stops it', async t => {

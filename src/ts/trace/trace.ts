@@ -1,5 +1,5 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
-import {PdiError} from '../errors.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -110,8 +110,11 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		const ending = end();
 		queue.end();
 		return {status: exitStatus(code, signal), summary: counter.result(ending.losses), warnings: lossMessages(ending)};
-	}, (error: unknown) => {
+	}, (cause: unknown) => {
 		end();
+		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError
+		// naming the program, not Node's `spawn PATH ENOENT`.
+		const error = new PdiError(`${command}: could not be started: ${fileSystemReason(cause)}`, {cause});
 		queue.fail(error);
 		throw error;
 	});
