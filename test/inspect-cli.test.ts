@@ -103,6 +103,41 @@ test('pdi inspect refuses a static binary with one clear line', async t => {
 	t.is(result.stderr.split('\n').length, 2);
 });
 
+test('pdi inspect tells a shared library from a static program and a static-pie one, and says how to inspect the library', async t => {
+	const source = path.join(scratch, 'kinds.c');
+	writeFileSync(source, 'int mybe_answer(void) { return 42; }\nint main(void) { return mybe_answer() - 42; }\n');
+	const library = path.join(scratch, 'mybe.so');
+	execFileSync('gcc', ['-shared', '-fPIC', '-o', library, source]);
+	const staticProgram = path.join(scratch, 'static-prog');
+	execFileSync('gcc', ['-static', '-o', staticProgram, source]);
+
+	const refused = await pdi(['inspect', '--', './mybe.so'], {cwd: scratch});
+	t.is(refused.code, 2);
+	t.is(refused.stdout, '');
+	t.is(refused.stderr, 'pdi: ./mybe.so: a shared library, not a program: pdi inspect runs a program (to see this library\'s imports: pdi inspect --imports mybe.so -- PROGRAM-THAT-LOADS-IT)\n');
+	const traced = await pdi(['trace', '--', library]);
+	t.is(traced.stderr, `pdi: ${library}: a shared library, not a program: pdi trace runs a program (to trace this library's calls: pdi trace --object mybe.so -- PROGRAM-THAT-LOADS-IT)\n`);
+	const run = await pdi(['run', '--', library]);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /^pdi: \S+mybe\.so: a shared library, not a program: pdi starts a program \(run one that loads this library\)\n$/);
+
+	const statics = await pdi(['inspect', '--', staticProgram]);
+	t.is(statics.code, 2);
+	t.is(statics.stderr, `pdi: ${staticProgram}: statically linked; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)\n`);
+
+	const staticPie = path.join(scratch, 'static-pie-prog');
+	try {
+		execFileSync('gcc', ['-static-pie', '-fPIE', '-o', staticPie, source], {stdio: 'ignore'});
+	} catch {
+		t.log('gcc -static-pie is not supported here: that case is not checked');
+		return;
+	}
+
+	const pie = await pdi(['inspect', '--', staticPie]);
+	t.is(pie.code, 2);
+	t.is(pie.stderr, `pdi: ${staticPie}: statically linked (static-pie); pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)\n`);
+});
+
 test('pdi inspect refuses a file that is neither ELF nor a script', async t => {
 	const file = path.join(scratch, 'not-a-program');
 	writeFileSync(file, 'hello\n');

@@ -5,6 +5,7 @@ import {Option, type Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {launch} from '../launch/launch.js';
+import {SharedLibraryError} from '../launch/program.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
@@ -136,6 +137,17 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 	};
 }
 
+/** {@link launch}, with advice for a shared library given as the program. */
+function launchTraced(...parameters: Parameters<typeof launch>): ReturnType<typeof launch> {
+	try {
+		return launch(...parameters);
+	} catch (error) {
+		throw error instanceof SharedLibraryError
+			? error.withAdvice(name => `pdi trace runs a program (to trace this library's calls: pdi trace --object ${name} -- PROGRAM-THAT-LOADS-IT)`)
+			: error;
+	}
+}
+
 /** Runs the program traced; its exit status. */
 async function runTraced(program: string, args: string[], options: TraceCliOptions): Promise<number> {
 	const variables = cliVariables(options);
@@ -151,7 +163,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
 		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1'};
 		try {
-			const {exited} = launch(program, args, {
+			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
 				variables: {...variables, ...output.variables, ...inspect},

@@ -1,8 +1,15 @@
 import {closeSync, openSync, readSync} from 'node:fs';
 
+/**
+ * How an ELF file is linked, as the loader sees it: `dynamic` (a program with an interpreter, `PT_INTERP`),
+ * `static` (no interpreter, `ET_EXEC`), `static-pie` (no interpreter, `ET_DYN` flagged `DF_1_PIE`), or
+ * `library` (`ET_DYN` without interpreter or `DF_1_PIE`: a shared library, which is no program to run).
+ */
+export type Linkage = 'dynamic' | 'static' | 'static-pie' | 'library';
+
 /** What pdi needs to know about an executable file before preloading into it. */
 export type ExecutableInfo =
-	| {format: 'elf'; bits: 32 | 64; machine: string; dynamic: boolean}
+	| {format: 'elf'; bits: 32 | 64; machine: string; dynamic: boolean; linkage: Linkage}
 	| {format: 'script'; interpreter: string}
 	| {format: 'unknown'};
 
@@ -12,6 +19,62 @@ function readAt(fd: number, length: number, position: number): Buffer {
 	const buffer = Buffer.alloc(length);
 	const read = readSync(fd, buffer, 0, length, position);
 	return buffer.subarray(0, read);
+}
+
+const ptDynamic = 2;
+const ptInterp = 3;
+const etExec = 2;
+const etDyn = 3;
+const dtFlags1 = 0x6F_FF_FF_FB;
+const df1Pie = 0x08_00_00_00;
+
+/** The ELF header fields and program headers of an open file, or undefined when it is no ELF file. */
+type ElfHeaders = {bits: 32 | 64; type: number; machine: number; segments: Array<{type: number; offset: number; size: number}>; flags1: number};
+
+function readElfHeaders(fd: number, header: Buffer): ElfHeaders | undefined {
+	if (header.length < 52 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
+		return undefined;
+	}
+
+	const wide = header[4] === 2;
+	const little = header[5] === 1;
+	const u16 = (buffer: Buffer, offset: number) => little ? buffer.readUInt16LE(offset) : buffer.readUInt16BE(offset);
+	const u32 = (buffer: Buffer, offset: number) => little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
+	const word = (buffer: Buffer, offset: number) => wide
+		? Number(little ? buffer.readBigUInt64LE(offset) : buffer.readBigUInt64BE(offset))
+		: u32(buffer, offset);
+	const phentsize = u16(header, wide ? 54 : 42);
+	const phnum = u16(header, wide ? 56 : 44);
+	const table = readAt(fd, phentsize * phnum, word(header, wide ? 32 : 28));
+	const segments: ElfHeaders['segments'] = [];
+	for (let at = 0; phentsize > 0 && at + phentsize <= table.length; at += phentsize) {
+		segments.push({type: u32(table, at), offset: word(table, wide ? at + 8 : at + 4), size: word(table, wide ? at + 32 : at + 16)});
+	}
+
+	let flags1 = 0;
+	for (const segment of segments.filter(entry => entry.type === ptDynamic)) {
+		const dynamic = readAt(fd, Math.min(segment.size, 1 << 20), segment.offset);
+		const entry = wide ? 16 : 8;
+		for (let offset = 0; offset + entry <= dynamic.length; offset += entry) {
+			if (word(dynamic, offset) === dtFlags1) {
+				flags1 |= word(dynamic, offset + entry / 2);
+			}
+		}
+	}
+
+	return {bits: wide ? 64 : 32, type: u16(header, 16), machine: u16(header, 18), segments, flags1};
+}
+
+function linkageOf(elf: ElfHeaders): Linkage {
+	if (elf.segments.some(segment => segment.type === ptInterp)) {
+		return 'dynamic';
+	}
+
+	if (elf.type === etDyn) {
+		return (elf.flags1 & df1Pie) === 0 ? 'library' : 'static-pie';
+	}
+
+	return 'static';
 }
 
 /** Reads the ELF header and program headers (or a `#!` line) of `file`. */
@@ -24,35 +87,17 @@ export function readExecutableInfo(file: string): ExecutableInfo {
 			return {format: 'script', interpreter: line.slice(2).trim().split(/\s+/)[0] ?? ''};
 		}
 
-		if (header.length < 52 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
+		const elf = readElfHeaders(fd, header);
+		if (elf === undefined) {
 			return {format: 'unknown'};
 		}
 
-		const bits = header[4] === 2 ? 64 : 32;
-		const little = header[5] === 1;
-		const u16 = (buffer: Buffer, offset: number) => little ? buffer.readUInt16LE(offset) : buffer.readUInt16BE(offset);
-		const u32 = (buffer: Buffer, offset: number) => little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
-		const machine = machines[u16(header, 18)] ?? `machine ${u16(header, 18)}`;
-		const phoff = bits === 64 ? Number(little ? header.readBigUInt64LE(32) : header.readBigUInt64BE(32)) : u32(header, 28);
-		const phentsize = u16(header, bits === 64 ? 54 : 42);
-		const phnum = u16(header, bits === 64 ? 56 : 44);
-		const table = readAt(fd, phentsize * phnum, phoff);
-		let dynamic = false;
-		for (let index = 0; index < phnum && (index + 1) * phentsize <= table.length; index++) {
-			const type = u32(table, index * phentsize);
-			if (type === 3) { // PT_INTERP
-				dynamic = true;
-			}
-		}
-
-		return {format: 'elf', bits, machine, dynamic};
+		const linkage = linkageOf(elf);
+		return {format: 'elf', bits: elf.bits, machine: machines[elf.machine] ?? `machine ${elf.machine}`, dynamic: linkage === 'dynamic', linkage};
 	} finally {
 		closeSync(fd);
 	}
 }
-
-const dtFlags1 = 0x6F_FF_FF_FB;
-const df1Pie = 0x08_00_00_00;
 
 /**
  * Why the dynamic loader would refuse to `dlopen` this ELF file as a library, in glibc's words
@@ -61,38 +106,16 @@ const df1Pie = 0x08_00_00_00;
 export function dlopenRefusal(file: string): string | undefined {
 	const fd = openSync(file, 'r');
 	try {
-		const header = readAt(fd, 64, 0);
-		if (header.length < 52 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
+		const elf = readElfHeaders(fd, readAt(fd, 64, 0));
+		if (elf === undefined) {
 			return undefined;
 		}
 
-		const wide = header[4] === 2;
-		const little = header[5] === 1;
-		const u16 = (offset: number) => little ? header.readUInt16LE(offset) : header.readUInt16BE(offset);
-		const word = (buffer: Buffer, offset: number) => wide
-			? Number(little ? buffer.readBigUInt64LE(offset) : buffer.readBigUInt64BE(offset))
-			: (little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset));
-		if (u16(16) === 2) { // ET_EXEC
+		if (elf.type === etExec) {
 			return 'cannot dynamically load executable';
 		}
 
-		const phentsize = u16(wide ? 54 : 42);
-		const table = readAt(fd, phentsize * u16(wide ? 56 : 44), word(header, wide ? 32 : 28));
-		for (let at = 0; at + phentsize <= table.length; at += phentsize) {
-			if ((little ? table.readUInt32LE(at) : table.readUInt32BE(at)) !== 2) { // PT_DYNAMIC
-				continue;
-			}
-
-			const dynamic = readAt(fd, word(table, wide ? at + 32 : at + 16), word(table, wide ? at + 8 : at + 4));
-			const entry = wide ? 16 : 8;
-			for (let offset = 0; offset + entry <= dynamic.length; offset += entry) {
-				if (word(dynamic, offset) === dtFlags1 && (word(dynamic, offset + entry / 2) & df1Pie) !== 0) {
-					return 'cannot dynamically load position-independent executable';
-				}
-			}
-		}
-
-		return undefined;
+		return (elf.flags1 & df1Pie) !== 0 ? 'cannot dynamically load position-independent executable' : undefined;
 	} finally {
 		closeSync(fd);
 	}

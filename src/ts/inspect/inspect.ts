@@ -4,6 +4,7 @@ import {PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {launchConfig} from '../launch/prepared-config.js';
+import {SharedLibraryError} from '../launch/program.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 
 /** Options of {@link inspectProgram}. */
@@ -41,21 +42,29 @@ export type InspectResult = {
  * const {report} = await inspectProgram('/bin/ls', [], {imports: 'libc.so.6'});
  * ```
  *
- * @throws {PdiError} when the program does not exist, is static or for another architecture, or never loads the core.
+ * @throws {PdiError} when the program does not exist, is static, a shared library or for another architecture, or never loads the core.
  */
 export async function inspectProgram(command: string, args: readonly string[] = [], options: InspectOptions = {}): Promise<InspectResult> {
 	const config = await launchConfig(options.configs);
 	const directory = temporaryDirectory('pdi-inspect-');
 	try {
 		const reportFile = path.join(directory.path, 'report.json');
-		const launched = launch(command, args, {
-			env: options.env,
-			cwd: options.cwd,
-			config,
-			variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined},
-			stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
-			onSignal: 'forward',
-		});
+		let launched;
+		try {
+			launched = launch(command, args, {
+				env: options.env,
+				cwd: options.cwd,
+				config,
+				variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined},
+				stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
+				onSignal: 'forward',
+			});
+		} catch (error) {
+			throw error instanceof SharedLibraryError
+				? error.withAdvice(name => `pdi inspect runs a program (to see this library's imports: pdi inspect --imports ${name} -- PROGRAM-THAT-LOADS-IT)`)
+				: error;
+		}
+
 		const timeout = options.timeout ?? 15_000;
 		const limit = deadline(options.run ? undefined : timeout, () => launched.child.kill('SIGKILL'));
 		let exit: LaunchExit;

@@ -67,8 +67,24 @@ export function resolveProgram(command: string, environment: NodeJS.ProcessEnv =
 }
 
 /**
+ * A shared library given where a program belongs (`ET_DYN` without an interpreter and without
+ * `DF_1_PIE`): the commands say how to reach the library through a program ({@link withAdvice}).
+ */
+export class SharedLibraryError extends PdiError {
+	constructor(readonly library: string, advice: string) {
+		super(`${library}: a shared library, not a program: ${advice}`);
+	}
+
+	/** The same refusal with a command's own advice (`pdi inspect runs a program (...)`). */
+	withAdvice(advice: (name: string) => string): SharedLibraryError {
+		return new SharedLibraryError(this.library, advice(path.basename(this.library)));
+	}
+}
+
+/**
  * Refuses programs that would silently ignore the preloaded core: static
- * executables and programs for another architecture.
+ * executables (static-pie ones too) and programs for another architecture;
+ * and shared libraries, which are no programs ({@link SharedLibraryError}).
  */
 export function checkPreloadable(program: string, displayName = program): void {
 	const info = readExecutableInfo(program);
@@ -80,8 +96,13 @@ export function checkPreloadable(program: string, displayName = program): void {
 		return;
 	}
 
+	if (info.linkage === 'library') {
+		throw new SharedLibraryError(displayName, 'pdi starts a program (run one that loads this library)');
+	}
+
 	if (!info.dynamic) {
-		throw new PdiError(`${displayName}: statically linked; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)`);
+		const kind = info.linkage === 'static-pie' ? 'statically linked (static-pie)' : 'statically linked';
+		throw new PdiError(`${displayName}: ${kind}; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)`);
 	}
 
 	const host = hostMachines[process.arch] ?? process.arch;
