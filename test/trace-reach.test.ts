@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {spawn} from '../src/ts/launch/spawn.js';
@@ -56,4 +56,26 @@ test('an object needing more stubs than the trace\'s pool leaves is reported nam
 	t.is(code, 2);
 	t.regex(stderr, /^pdi: trace: --object '\$main': callback \$main: \S+traceprog needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free$/m);
 	t.notRegex(stderr, /pdi\.cfg|rules\[0\]/);
+});
+
+test('a function pdi never instruments, named by -e, is reported as such (exit: it does not return), in text, --json and -c, and the status stays the program\'s', async t => {
+	const source = path.join(scratch, 'ex.c');
+	writeFileSync(source, '#include <stdlib.h>\n#include <unistd.h>\nint main(void) { getpid(); exit(5); }\n');
+	const program = path.join(scratch, 'ex');
+	execFileSync('gcc', ['-o', program, source]);
+	const never = 'pdi: trace: exit: pdi never traces exit (it does not return to its caller: docs/mechanisms.md, "Which imports")';
+	for (const mode of [[], ['--json'], ['-c']]) {
+		const run = await pdi(['trace', ...mode, '-e', 'exit,getpid,vfork,dlsym', '--', program]);
+		t.is(run.code, 5, run.stderr);
+		const lines = run.stderr.split('\n');
+		t.true(lines.includes(never), `${mode.join(' ')}: ${run.stderr}`);
+		t.true(lines.includes('pdi: trace: vfork: pdi never traces vfork (it returns twice: docs/mechanisms.md, "Which imports")'), run.stderr);
+		t.true(lines.includes('pdi: trace: dlsym: pdi never traces dlsym (it finds its caller by its return address: docs/mechanisms.md, "Which imports")'), run.stderr);
+		t.notRegex(run.stderr, /exit: (process \d+ has no call site|no call of it was traced)/);
+		t.regex(run.stderr, /getpid/);
+	}
+
+	// A function that may be traced but has no call site keeps the other notice.
+	const plain = await pdi(['trace', '-c', '-e', 'getpid,malloc', '--', program]);
+	t.regex(plain.stderr, /^pdi: trace: malloc: no call of it was traced \(an object that only takes its address from a pointer slot/m);
 });

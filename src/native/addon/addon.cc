@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "../arch/arch.h"
+#include "../callback/callback.h"
 #include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"
@@ -237,6 +238,20 @@ TraceDrainFree(const Napi::CallbackInfo &info)
   return info.Env().Undefined();
 }
 
+// neverStubbedReason(name) -> why the callback mechanism never routes `name`
+// through a stub ("it does not return to its caller"), or null.
+Napi::Value
+NeverStubbedReason(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "expected a function name").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const char *reason = pdi_cb_never_stubbed_reason(info[0].As<Napi::String>().Utf8Value().c_str());
+  return reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null();
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -251,6 +266,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("traceDrainTake", Napi::Function::New(env, TraceDrainTake));
   exports.Set("traceDrainFinish", Napi::Function::New(env, TraceDrainFinish));
   exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
+  exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
   return exports;
 }
 

@@ -60,6 +60,9 @@ PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_s
 /* Whether a function must never go through a stub (returns twice, never
  * returns, or finds its caller by return address). */
 PDI_HIDDEN int pdi_cb_excluded(const char *function);
+/* Why a function never gets a stub ("it does not return to its caller"),
+ * or NULL (never-stubbed.h). */
+PDI_HIDDEN const char *pdi_cb_never_stubbed_reason(const char *function);
 
 /* What the site planner hands its caller, slot by slot. `admit` comes first,
  * before the function behind the slot is looked up: a slot that already

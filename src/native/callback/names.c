@@ -1,26 +1,16 @@
 /* Functions the callback mechanism knows by name: those that never get a
  * stub (they return twice, never return, or find their caller by return
- * address), and those whose result a skipped call cannot give. Both are
- * hashed once, on first use: the planner asks for every import of an object
- * (an install over 1,200 imports must stay cheap), and every new site asks
- * whether it may be skipped. */
+ * address; listed in never-stubbed.h, which the trace backend shares), and
+ * those whose result a skipped call cannot give. Both are hashed once, on
+ * first use: the planner asks for every import of an object (an install
+ * over 1,200 imports must stay cheap), and every new site asks whether it
+ * may be skipped. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <string.h>
 
 #include "callback.h"
-
-static const char *const excluded[] = {
-    /* return twice */
-    "setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp", "vfork", "__vfork", "getcontext", "swapcontext", "savectx",
-    "clone", "clone3",
-    /* never return (or leave by jumping) */
-    "exit", "_exit", "_Exit", "quick_exit", "abort", "pthread_exit", "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume",
-    "_Unwind_RaiseException", "__stack_chk_fail", "__chk_fail", "__fortify_fail", "__assert_fail",
-    "__assert_perror_fail", "err", "errx", "verr", "verrx", "longjmp", "_longjmp", "siglongjmp", "__longjmp_chk",
-    "__libc_start_main", "setcontext",
-    /* find their caller by return address */
-    "dlsym", "dlvsym", "dladdr", "dladdr1", "dlopen", "dlmopen", "__tls_get_addr", "__cxa_thread_atexit_impl", NULL};
+#include "never-stubbed.h"
 
 /* pdi_skip_int and pdi_skip_double fill one integer or one floating-point
  * return register; a structure (in memory through a hidden pointer, which
@@ -104,7 +94,8 @@ pdi_cb_names_build(void)
 {
   if (built)
     return;
-  add_names(excluded, 0, KIND_EXCLUDED);
+  for (const pdi_never_stubbed_t *entry = pdi_never_stubbed; entry->name != NULL; entry++)
+    add_name(entry->name, 0, KIND_EXCLUDED);
   add_names(aggregates, 0, KIND_STRUCTURE);
   add_names(long_doubles, 0, KIND_LONG_DOUBLE);
   add_names(libm_functions, 'l', KIND_LONG_DOUBLE);
@@ -129,6 +120,12 @@ int
 pdi_cb_excluded(const char *function)
 {
   return kind_of(function) == KIND_EXCLUDED;
+}
+
+const char *
+pdi_cb_never_stubbed_reason(const char *function)
+{
+  return pdi_cb_excluded(function) ? pdi_never_stubbed_reason(function) : NULL;
 }
 
 const char *

@@ -5,6 +5,7 @@ import {Option, type Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {launch} from '../launch/launch.js';
+import {nativeBinding} from '../native/binding.js';
 import {SharedLibraryError} from '../launch/program.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -65,6 +66,14 @@ function plainNames(functions: string | undefined): string[] {
 	return (functions ?? '').split(',').filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern));
 }
 
+/** What -c says of a function -e names plainly that no process called: pdi never traces it (it never returns, ...), or no call site of it was instrumented. */
+function unseenNotice(name: string): string {
+	const never = nativeBinding().neverStubbedReason(name);
+	return never === null
+		? `pdi: trace: ${name}: no call of it was traced (an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs/trace.md, "What is traced, and what is not")`
+		: `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
+}
+
 /** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone). */
 type Output = {variables: Record<string, string>; finish(): boolean};
 
@@ -112,7 +121,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 				try {
 					writeText(fd, counter.format());
 					for (const name of plainNames(options.functions).filter(name => !counter.counted(name))) {
-						process.stderr.write(`pdi: trace: ${name}: no call of it was traced (an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs/trace.md, "What is traced, and what is not")\n`);
+						process.stderr.write(`${unseenNotice(name)}\n`);
 					}
 				} catch (error) {
 					closed ||= isClosedPipe(error);

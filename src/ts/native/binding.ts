@@ -35,6 +35,8 @@ export type NativeBinding = {
 		counts: Array<{pid: number; function: string; calls: number; errors: number; totalNs: number}>;
 	};
 	traceDrainFree(handle: unknown): void;
+	/** Why the callback mechanism never gives `name` a stub (`it does not return to its caller`), or null (src/native/callback/never-stubbed.h). */
+	neverStubbedReason(name: string): string | null;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

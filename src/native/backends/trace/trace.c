@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../callback/never-stubbed.h"
 #include "filter.h"
 #include "format.h"
 #include "trace-ring.h"
@@ -319,10 +320,15 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 static void
 report_unseen_function(const char *function, void *context)
 {
-  dprintf(*(const int *)context,
-          "pdi: trace: %s: process %d has no call site of it to trace (an object that only takes its address from a "
-          "pointer slot, GLOB_DAT, is not traced: docs/trace.md, \"What is traced, and what is not\")\n",
-          function, (int)getpid());
+  const char *never = pdi_never_stubbed_reason(function);
+  if (never != NULL)
+    dprintf(*(const int *)context, "pdi: trace: %s: pdi never traces %s (%s: docs/mechanisms.md, \"Which imports\")\n",
+            function, function, never);
+  else
+    dprintf(*(const int *)context,
+            "pdi: trace: %s: process %d has no call site of it to trace (an object that only takes its address from a "
+            "pointer slot, GLOB_DAT, is not traced: docs/trace.md, \"What is traced, and what is not\")\n",
+            function, (int)getpid());
 }
 
 void
