@@ -138,6 +138,36 @@ test('pdi inspect tells a shared library from a static program and a static-pie 
 	t.is(pie.stderr, `pdi: ${staticPie}: statically linked (static-pie); pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)\n`);
 });
 
+test('pdi inspect -c shows a slot taken by an act rule as the act rule at work, and a callback rule\'s as its backend, with the function each stub calls', async t => {
+	const source = path.join(scratch, 'actprog.c');
+	writeFileSync(source, '#include <stdio.h>\n#include <stdlib.h>\nint main(void) { void *p = malloc(10); printf("%p\\n", p); free(p); return 0; }\n');
+	const program = path.join(scratch, 'actprog');
+	execFileSync('gcc', ['-o', program, source]);
+	const act = path.join(scratch, 'act.cfg');
+	writeFileSync(act, 'act $main malloc call=1 return=0\n');
+	const text = await pdi(['inspect', '-c', act, '--imports', '$main', '--', program]);
+	t.is(text.code, 0, text.stderr);
+	t.regex(text.stdout, /jump_slot\s+bound\s+rw\s+malloc@GLIBC_2\.2\.5\s+pdi act -> libc\.so\.6!malloc@GLIBC_2\.2\.5$/m);
+	t.notRegex(text.stdout, /malloc@GLIBC_2\.2\.5\s+-$/m);
+
+	const json = await pdi(['inspect', '--json', '-c', act, '--imports', '$main', '--', program]);
+	const slots = (JSON.parse(json.stdout) as ProcessReport).objects[0]!.imports!;
+	const malloc = slots.find(slot => slot.symbol === 'malloc');
+	t.is(malloc?.target, null);
+	t.is(malloc?.stub?.rule, 'act');
+	t.regex(malloc?.stub?.backend ?? '', /pdi-backend-act\.so$/);
+	t.is(malloc?.stub?.calls?.name, 'libc.so.6');
+	t.is(malloc?.stub?.calls?.symbol, 'malloc');
+	t.true(slots.filter(slot => slot.symbol !== 'malloc').every(slot => slot.stub === null));
+
+	const callback = path.join(scratch, 'callback.cfg');
+	writeFileSync(callback, 'backend t = trace\ncallback $main * t\n');
+	const traced = await pdi(['inspect', '-c', callback, '--imports', '$main', '--', program]);
+	t.is(traced.code, 0, traced.stderr);
+	t.regex(traced.stdout, /malloc@GLIBC_2\.2\.5\s+callback pdi-backend-trace\.so -> libc\.so\.6!malloc@GLIBC_2\.2\.5$/m);
+	t.regex(traced.stdout, /__libc_start_main@GLIBC_2\.34\s+libc\.so\.6!__libc_start_main@GLIBC_2\.34$/m);
+});
+
 test('pdi inspect refuses a file that is neither ELF nor a script', async t => {
 	const file = path.join(scratch, 'not-a-program');
 	writeFileSync(file, 'hello\n');

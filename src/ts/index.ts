@@ -9,6 +9,7 @@ export type {
 	ProcessReport,
 	RedefinedSymbol,
 	SlotKind,
+	SlotStub,
 	SlotTarget,
 } from './elf/model.js';
 export {inspectProgram, type InspectOptions, type InspectResult} from './inspect/inspect.js';

@@ -214,6 +214,18 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
   return (uintptr_t)stub_at(index);
 }
 
+const pdi_cb_hooks_t *
+pdi_cb_stub_site(uintptr_t address, uintptr_t *target)
+{
+  size_t offset = address - (uintptr_t)pool, group = 2 * pool_page, size = pdi_arch_stub_size(), i;
+  if (!prepared || address < (uintptr_t)pool || offset >= pool_size || offset % group % size != 0 ||
+      offset % group / size >= group_stubs ||
+      (i = offset / group * group_stubs + offset % group / size) >= __atomic_load_n(&used_stubs, __ATOMIC_ACQUIRE))
+    return NULL;
+  *target = pdi_cb_sites[i].target;
+  return &pdi_cb_sites[i].hooks;
+}
+
 void
 pdi_cb_pass_all(void)
 {

@@ -57,6 +57,11 @@ PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
  * slot gets); 0 when the pool is exhausted. */
 PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site,
                                      const pdi_cb_hooks_t *hooks);
+/* When `address` is the start of a stub handed out (in the pool, in a
+ * group's page of stubs, not of their handler words): the hooks of its
+ * site, and the real function it calls in `target` (for inspect's report);
+ * else NULL. */
+PDI_HIDDEN const pdi_cb_hooks_t *pdi_cb_stub_site(uintptr_t address, uintptr_t *target);
 /* Whether a function must never go through a stub (returns twice, never
  * returns, or finds its caller by return address). */
 PDI_HIDDEN int pdi_cb_excluded(const char *function);

@@ -249,6 +249,10 @@ typedef struct pdi_binding {
 /* What a slot points to now: still lazy, null, or which object and symbol. */
 PDI_HIDDEN void pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *object, const pdi_slot_t *slot,
                                  pdi_binding_t *out);
+/* The same for an address the slot's function lives at (what a callback
+ * stub in the slot calls): which object and symbol. */
+PDI_HIDDEN void pdi_address_binding(const pdi_objects_t *set, const pdi_slot_t *slot, uintptr_t address,
+                                    pdi_binding_t *out);
 
 /* ---- errors: one thread-local message, like plthook's accessor */
 

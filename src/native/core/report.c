@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "../arch/arch.h"
+#include "../callback/callback.h"
 #include "core.h"
 
 typedef struct slot_report {
@@ -82,6 +83,40 @@ put_target(pdi_buf_t *out, const pdi_binding_t *binding)
   pdi_buf_putc(out, '}');
 }
 
+/* A slot that holds a callback stub (a callback or act rule at work): the
+ * rule's kind, the backend whose hooks the stub runs, and the function it
+ * calls; null for any other slot. The act backend is the one that defines
+ * pdi_act_site_event (the core brings it itself for act rules). */
+static void
+put_stub(pdi_buf_t *out, const pdi_objects_t *set, const pdi_slot_t *slot, const pdi_binding_t *binding)
+{
+  uintptr_t target = 0;
+  const pdi_cb_hooks_t *hooks = NULL;
+  if (binding->target != NULL || binding->lazy || binding->value == 0 ||
+      (hooks = pdi_cb_stub_site(binding->value, &target)) == NULL) {
+    pdi_buf_puts(out, "null");
+    return;
+  }
+  uintptr_t hook = hooks->pre != NULL    ? (uintptr_t)hooks->pre
+                   : hooks->post != NULL ? (uintptr_t)hooks->post
+                                         : (uintptr_t)hooks->cb_req;
+  const pdi_object_t *backend = hook != 0 ? pdi_objects_containing(set, hook) : NULL;
+  pdi_symbol_ref_t ref;
+  pdi_version_req_t any = {NULL, 0};
+  int act = backend != NULL && pdi_object_lookup(backend, "pdi_act_site_event", &any, 0, &ref);
+  pdi_binding_t real;
+  pdi_address_binding(set, slot, target, &real);
+  int first = 1;
+  pdi_buf_putc(out, '{');
+  pdi_buf_json_key(out, "rule", &first);
+  pdi_buf_json_str(out, act ? "act" : "callback");
+  pdi_buf_json_key(out, "backend", &first);
+  pdi_buf_json_str(out, backend != NULL ? backend->path : NULL);
+  pdi_buf_json_key(out, "calls", &first);
+  put_target(out, &real);
+  pdi_buf_putc(out, '}');
+}
+
 static int
 report_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
@@ -128,6 +163,8 @@ report_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
   pdi_buf_json_hex(out, binding.value);
   pdi_buf_json_key(out, "target", &first);
   put_target(out, &binding);
+  pdi_buf_json_key(out, "stub", &first);
+  put_stub(out, report->set, slot, &binding);
   pdi_buf_putc(out, '}');
   return 0;
 }

@@ -179,3 +179,14 @@ pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *object, const pdi
   if (out->target != NULL)
     name_target(out->target, slot, value, out);
 }
+
+void
+pdi_address_binding(const pdi_objects_t *set, const pdi_slot_t *slot, uintptr_t address, pdi_binding_t *out)
+{
+  memset(out, 0, sizeof *out);
+  out->value = address;
+  out->target_address = address;
+  out->target = pdi_objects_containing(set, address);
+  if (out->target != NULL)
+    name_target(out->target, slot, address, out);
+}

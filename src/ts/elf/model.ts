@@ -78,8 +78,20 @@ export type ImportSlot = {
 	lazy: boolean;
 	/** The slot's current content (for `copy`, the address of the copied datum). */
 	value: string;
-	/** Where the slot points; null when lazy or null (a weak undefined reference). */
+	/** Where the slot points; null when lazy or null (a weak undefined reference), and for a callback stub (see `stub`). */
 	target: SlotTarget | null;
+	/** When the slot holds a callback stub of pdi's (a `callback` or `act` rule at work): which, and what the stub calls; else null. */
+	stub: SlotStub | null;
+};
+
+/** A callback stub in an import slot: the rule kind that put it there, the backend whose hooks it runs, and the real function it calls. */
+export type SlotStub = {
+	/** `act` for an act rule's stub (the core's own act backend), `callback` for a callback rule's. */
+	rule: 'act' | 'callback';
+	/** The backend's path, or null when the stub runs no hook of a known object. */
+	backend: string | null;
+	/** The function the stub calls after the hooks, as `target` describes a slot. */
+	calls: SlotTarget | null;
 };
 
 /** An import slot together with the object it belongs to, as `imports()` returns it. */

@@ -51,6 +51,16 @@ export function describeTarget(target: SlotTarget | null): string {
 	return text;
 }
 
+/** A slot's TARGET column: its target, or for a callback stub the rule at work and what it calls (`pdi act -> libc.so.6!malloc@GLIBC_2.2.5`, `callback pdi-backend-trace.so -> ...`). */
+export function describeSlotTarget(slot: ImportSlot): string {
+	if (!slot.stub) {
+		return describeTarget(slot.target);
+	}
+
+	const rule = slot.stub.rule === 'act' ? 'pdi act' : `callback ${slot.stub.backend ? path.basename(slot.stub.backend) : '?'}`;
+	return `${rule} -> ${describeTarget(slot.stub.calls)}`;
+}
+
 /** `bound`, `lazy` or `null` (a weak reference that nothing defines). */
 export function slotState(slot: ImportSlot): string {
 	if (slot.lazy) {
@@ -91,7 +101,7 @@ export function formatReport(report: ProcessReport): string {
 				slotState(slot),
 				slot.relro ? 'ro' : 'rw',
 				versioned(slot.symbol, slot.version) + (slot.weak ? ' (weak)' : ''),
-				describeTarget(slot.target),
+				describeSlotTarget(slot),
 			]),
 		]));
 	}
