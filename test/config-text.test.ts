@@ -1,7 +1,8 @@
 import path from 'node:path';
 import test from 'ava';
 import {loadError, writeFiles} from './helpers/files.js';
-import {compileConfig, ConfigError, loadConfig, normalizeConfig, parseTextDialect} from '../src/ts/config/index.js';
+import {compileConfig, ConfigError, loadConfig, mergeConfigs, normalizeConfig, parseTextDialect, verifyConfig} from '../src/ts/config/index.js';
+import {pdiPaths} from '../src/ts/paths.js';
 
 function fixture(files: Record<string, string>): string {
 	return writeFiles(files, 'pdi-config-text-');
@@ -169,6 +170,20 @@ test('object fields take aliases or patterns written in place; any other word is
 	].join('\n'));
 	t.deepEqual(config.rules.map(rule => rule.object), ['/usr/bin/app', '$main', '*', 'libc.so.6', 'lib?.so', './x']);
 	t.is(parseError('backend b = noop\nrelink  app f b w\n'), '/etc/pdi.cfg:2:9: unknown object alias \'app\'');
+});
+
+test('a text-dialect file read for a merge may use a backend another config declares; mergeConfigs and verifyConfig check it', async t => {
+	t.is(parseError('relink $main f c w\n'), '/etc/pdi.cfg:1:16: unknown backend \'c\'');
+	t.is(parseTextDialect('relink $main f c w\n', '/etc/pdi.cfg', {merging: true}).rules.length, 1);
+	const directory = fixture({'a.yaml': 'backends: [{name: c, library: count}]\n', 'b.cfg': 'relink $main getpid c count_getpid\n', 'bad.cfg': 'redefine * getpid nob count_getpid\n'});
+	const [a, b, bad] = ['a.yaml', 'b.cfg', 'bad.cfg'].map(name => path.join(directory, name));
+	await t.throwsAsync(loadConfig(b!), {message: `${b}:1:21: unknown backend 'c'`});
+	const merged = mergeConfigs([await loadConfig(a!), await loadConfig(b!, {merging: true})]);
+	t.deepEqual(merged.rules.map(rule => rule.kind === 'act' ? '' : rule.backend), ['c']);
+	const options = {backendDirectory: pdiPaths().nativeDirectory, bundled: pdiPaths().backends};
+	t.notThrows(() => verifyConfig(merged, options));
+	const wrong = mergeConfigs([await loadConfig(a!), await loadConfig(bad!, {merging: true})]);
+	t.throws(() => verifyConfig(wrong, options), {message: `${bad}:1:19: unknown backend 'nob'`});
 });
 
 test('the backend field must name a declared backend, or with allow_lib_as_be an object', t => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import test from 'ava';
 import {writeFiles} from './helpers/files.js';
 import {pdi} from './helpers/cli.js';
-import {fixBackend, fixtures, values} from './helpers/preload.js';
+import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 
@@ -27,6 +27,36 @@ test('pdi run merges several -c files in order', async t => {
 	t.is(result.code, 0, result.stderr);
 	t.is(values(result.stdout).get('fix_add'), '5');
 	t.is(values(result.stdout).get('fix_add_twice'), '1002');
+});
+
+test('a text-dialect file may use a backend that an earlier -c file declares, in either dialect, and an undeclared one is reported at its backend field after the merge', async t => {
+	const directory = scratch({
+		'a.yaml': `backends: [{name: fix, library: ${fixBackend}}]\n`,
+		'a.cfg': `backend fix = ${fixBackend}\n`,
+		'b.cfg': 'relink $main fix_add fix wrap_fix_add\n',
+		'b.yaml': 'rules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n',
+		'bad.cfg': 'relink $main fix_add nobody wrap_fix_add\n',
+	});
+	const file = (name: string) => path.join(directory, name);
+	for (const [first, second] of [['a.yaml', 'b.cfg'], ['a.cfg', 'b.cfg'], ['a.cfg', 'b.yaml']]) {
+		const result = await pdi(['run', '-c', file(first!), '-c', file(second!), '--', program]);
+		t.is(result.code, 0, `${first} ${second}: ${result.stderr}`);
+		t.is(values(result.stdout).get('fix_add'), '105', `${first} ${second}`);
+	}
+
+	for (const files of [['a.yaml', 'bad.cfg'], ['bad.cfg', 'a.cfg'], ['bad.cfg']]) {
+		const result = await pdi(['run', ...files.flatMap(name => ['-c', file(name)]), '--', program]);
+		t.is(result.code, 2, files.join(' '));
+		t.is(result.stderr, `pdi: ${file('bad.cfg')}:1:22: unknown backend 'nobody'\n`, files.join(' '));
+	}
+
+	const check = await pdi(['config', 'check', file('b.cfg')]);
+	t.is(check.code, 2);
+	t.is(check.stderr, `pdi: ${file('b.cfg')}:1:22: unknown backend 'fix'\n`);
+	// Started by hand, the core reads one file and still refuses a backend it does not declare.
+	const byHand = await runPreloaded(program, [], file('b.cfg'));
+	t.is(byHand.code, 2);
+	t.regex(byHand.stderr, /b\.cfg:1:22: unknown backend 'fix'/);
 });
 
 test('a pDI-Tools-style config with sections, an Include of a section, reset_config and several command files works end to end', async t => {

@@ -105,8 +105,9 @@ Uninterpose(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
-// readConfig(name, text, directory) -> the native reader's JSON for `text`, named `name`, its
-// relative paths starting at `directory` ({"config": model} or {"error": {message, origin}}).
+// readConfig(name, text, directory[, merging]) -> the native reader's JSON for `text`, named `name`, its
+// relative paths starting at `directory` ({"config": model} or {"error": {message, origin}}); with
+// `merging` true, a rule's backend need not be declared (another config of the merge may declare it).
 Napi::Value
 ReadConfig(const Napi::CallbackInfo &info)
 {
@@ -118,9 +119,11 @@ ReadConfig(const Napi::CallbackInfo &info)
   std::string name = info[0].As<Napi::String>().Utf8Value();
   std::string text = info[1].As<Napi::String>().Utf8Value();
   std::string directory = info[2].As<Napi::String>().Utf8Value();
+  bool merging = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
   pdi_config_t config;
   pdi_config_init(&config);
-  int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size());
+  int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size(),
+                               merging ? (unsigned)PDI_CONFIG_UNDECLARED_BACKENDS : 0u);
   pdi_buf_t out = {};
   pdi_config_report(&out, &config, status);
   pdi_config_release(&config);

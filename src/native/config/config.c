@@ -52,11 +52,13 @@ run_files(reader_t *reader, const source_file_t *main_file)
 }
 
 static int
-read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, const void *), const void *argument)
+read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, const void *), const void *argument,
+            unsigned flags)
 {
   reader_t reader;
   memset(&reader, 0, sizeof reader);
   reader.config = config;
+  reader.flags = flags;
   reader.arena = &config->arena;
   int status = run_files(&reader, open_main(&reader, argument));
   publish(&reader);
@@ -108,7 +110,7 @@ ends_with(const char *text, const char *suffix)
 int
 pdi_config_load(pdi_config_t *config, const char *path)
 {
-  int status = read_config(config, open_path, path);
+  int status = read_config(config, open_path, path, 0);
   const char *failed_in = config->failure_origin.file != NULL ? config->failure_origin.file : path;
   if (status != 0 && (ends_with(failed_in, ".json") || ends_with(failed_in, ".yaml") || ends_with(failed_in, ".yml"))) {
     char message[512];
@@ -121,10 +123,11 @@ pdi_config_load(pdi_config_t *config, const char *path)
 }
 
 int
-pdi_config_read(pdi_config_t *config, const char *name, const char *directory, const char *text, size_t length)
+pdi_config_read(pdi_config_t *config, const char *name, const char *directory, const char *text, size_t length,
+                unsigned flags)
 {
   text_source_t source = {name, directory, text, length};
-  return read_config(config, open_text, &source);
+  return read_config(config, open_text, &source, flags);
 }
 
 void

@@ -89,10 +89,17 @@ PDI_HIDDEN void pdi_config_init(pdi_config_t *config);
 /* Reads a config file and its includes and command files; 0, or -1 with pdi_error() =
  * "FILE:LINE:COL: message" and failure_origin/failure_message set. */
 PDI_HIDDEN int pdi_config_load(pdi_config_t *config, const char *path);
+/* How pdi_config_read reads. */
+enum {
+  /* A rule's backend need not be declared: the config is one of several that the caller merges and
+   * checks as a whole (pdi run -c a.yaml -c b.cfg), where another file may declare it. */
+  PDI_CONFIG_UNDECLARED_BACKENDS = 1u << 0,
+};
 /* The same for a config given as text: `name` names it in origins (and is where
- * `Include ":section"` looks), `directory` is where its relative paths start. */
+ * `Include ":section"` looks), `directory` is where its relative paths start; `flags` are
+ * PDI_CONFIG_* (0 reads as pdi_config_load does). */
 PDI_HIDDEN int pdi_config_read(pdi_config_t *config, const char *name, const char *directory, const char *text,
-                               size_t length);
+                               size_t length, unsigned flags);
 PDI_HIDDEN void pdi_config_release(pdi_config_t *config);
 /* "FILE:LINE:COL: ", "FILE:LINE: ", "FILE: " or "" for an origin, into `out`. */
 PDI_HIDDEN void pdi_origin_format(const pdi_origin_t *origin, char *out, size_t size);

@@ -67,6 +67,7 @@ typedef struct command_file_ref {
 typedef struct reader {
   pdi_config_t *config;
   pdi_arena_t *arena;
+  unsigned flags; /* PDI_CONFIG_* */
   source_file_t *files;
   include_frame_t stack[MAX_INCLUDE_DEPTH];
   unsigned depth;

@@ -137,7 +137,8 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   return 0;
 }
 
-/* Each rule's backend is a declared backend, or under allow_lib_as_be an object alias or pattern;
+/* Each rule's backend is a declared backend, or under allow_lib_as_be an object alias or pattern
+ * (with PDI_CONFIG_UNDECLARED_BACKENDS, any other name is left for the caller to check);
  * a callback names its own handler only under cb_allow_handler. */
 int
 config_check_rules(reader_t *reader)
@@ -150,14 +151,17 @@ config_check_rules(reader_t *reader)
       continue; /* the core brings the act backend itself */
     const pdi_origin_t *backend_at = &rule->fields[PDI_FIELD_BACKEND];
     if (pdi_config_backend(config, rule->backend) == NULL) {
-      if (!options->allow_lib_as_be)
-        return config_fail(reader, backend_at, "unknown backend '%s'", rule->backend);
+      /* Deferred: another config of the merge may declare it, and the caller checks after merging. */
+      int deferred = (reader->flags & PDI_CONFIG_UNDECLARED_BACKENDS) != 0;
       const pdi_object_decl_t *alias = pdi_config_object(config, rule->backend);
-      if (alias != NULL)
+      if (!options->allow_lib_as_be) {
+        if (!deferred)
+          return config_fail(reader, backend_at, "unknown backend '%s'", rule->backend);
+      } else if (alias != NULL)
         rule->backend_object = alias->value;
       else if (looks_like_pattern(rule->backend))
         rule->backend_object = rule->backend;
-      else
+      else if (!deferred)
         return config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
     }
     if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler)

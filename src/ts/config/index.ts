@@ -15,7 +15,7 @@ export {
 } from './schema.js';
 export type {ActDo, ActRule, ActWhen} from './act-schema.js';
 export {compileConfig, loadConfig, mergeConfigs, normalizeConfig} from './load.js';
-export {parseTextDialect} from './text-dialect.js';
+export {parseTextDialect, type ReadOptions} from './text-dialect.js';
 export {compileNormalizedConfig} from './compile.js';
 export {builtConfig} from './built.js';
 export {resolveBackendLibrary, verifyConfig, type ResolvedLibrary, type VerifyOptions, type VerifyResult} from './verify.js';

@@ -17,18 +17,20 @@ import {
 import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
 import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue} from './options.js';
-import {parseTextDialect} from './text-dialect.js';
+import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 
 /**
  * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
  * otherwise (`.cfg`, `.cmd`, …). Resolves to the {@link NormalizedConfig}; rejects with a
- * {@link ConfigError} naming the file, line and column of the first problem.
+ * {@link ConfigError} naming the file, line and column of the first problem. With
+ * `{merging: true}` (a file to give {@link mergeConfigs}), a text-dialect rule may use a backend
+ * that another of the merged configs declares: whether it is declared is left to verifyConfig().
  *
  * ```ts
  * const config = await loadConfig('pdi.yaml');
  * ```
  */
-export async function loadConfig(file: string): Promise<NormalizedConfig> {
+export async function loadConfig(file: string, options: ReadOptions = {}): Promise<NormalizedConfig> {
 	const absolute = path.resolve(file);
 	let text: string;
 	try {
@@ -43,7 +45,7 @@ export async function loadConfig(file: string): Promise<NormalizedConfig> {
 		return parseStructured(text, absolute, extension === '.json');
 	}
 
-	return parseTextDialect(text, absolute);
+	return parseTextDialect(text, absolute, options);
 }
 
 /**

@@ -44,10 +44,11 @@ export function originOf(origin: NativeOrigin): Origin | undefined {
 /**
  * Reads `text` of the dialect with the core's own reader (`name` names it in messages, `directory`
  * is where its relative paths start) and returns the core's model; throws a {@link ConfigError}
- * at the place of the core's first error.
+ * at the place of the core's first error. With `merging`, a rule's backend need not be declared:
+ * the text is one of several configs merged, and verifyConfig() checks the backends after the merge.
  */
-export function readNativeModel(text: string, name: string, directory: string): NativeModel {
-	const result = JSON.parse(nativeBinding().readConfig(name, text, directory)) as NativeResult;
+export function readNativeModel(text: string, name: string, directory: string, merging = false): NativeModel {
+	const result = JSON.parse(nativeBinding().readConfig(name, text, directory, merging)) as NativeResult;
 	if ('error' in result) {
 		throw new ConfigError(result.error.message, place(result.error.origin));
 	}

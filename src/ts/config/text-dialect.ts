@@ -68,6 +68,17 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
 	return config;
 }
 
+/** How a config file is read. */
+export type ReadOptions = {
+	/**
+	 * The config is one of several to merge (`mergeConfigs()`, `pdi run -c a.yaml -c b.cfg`): a rule
+	 * may use a backend that another of them declares, so a backend no rule's own file declares is not an
+	 * error here; verifyConfig() reports it, at the rule's backend field, after the merge. (JSON and
+	 * YAML never check it before.)
+	 */
+	merging?: boolean;
+};
+
 /**
  * Parses a config in the native text dialect (docs/config.md) with the core's own reader: runs
  * the `global` section of `file` with its `Include`s, then the `runtime` and `config` command
@@ -77,8 +88,8 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
  * error is a {@link ConfigError} at the file, line and column of the offending token (or at the
  * place a `#@origin FILE:LINE:COL` comment gives for the line after it).
  */
-export function parseTextDialect(text: string, file?: string): NormalizedConfig {
+export function parseTextDialect(text: string, file?: string, options: ReadOptions = {}): NormalizedConfig {
 	const name = file === undefined ? '<config>' : path.resolve(file);
 	const directory = file === undefined ? process.cwd() : path.dirname(name);
-	return check(readNativeModel(text, name, directory), name, directory);
+	return check(readNativeModel(text, name, directory, options.merging === true), name, directory);
 }

@@ -25,7 +25,8 @@ export async function launchConfig(files: readonly string[] = [], config?: PdiCo
 
 	// The schema and the readers only when there is something to read or check.
 	const {loadConfig, mergeConfigs, normalizeConfig} = await import('../config/load.js');
-	const configs = await Promise.all(files.map(async file => loadConfig(file)));
+	// Merged: a rule may use a backend another file declares; verifyConfig() checks that after the merge.
+	const configs = await Promise.all(files.map(async file => loadConfig(file, {merging: true})));
 	if (config !== undefined) {
 		configs.push(isNormalizedConfig(config) ? config : normalizeConfig(config));
 	}

@@ -18,9 +18,10 @@ export type NativeBinding = {
 	/**
 	 * Runs the native reader of the text dialect on `text`, named `name` (included and command
 	 * files are read from disk, relative paths start at `directory`); returns its JSON
-	 * (`{"config": ...}` or `{"error": ...}`).
+	 * (`{"config": ...}` or `{"error": ...}`). With `merging`, a rule's backend need not be declared
+	 * (another config of the same merge may declare it).
 	 */
-	readConfig(name: string, text: string, directory: string): string;
+	readConfig(name: string, text: string, directory: string, merging?: boolean): string;
 	/** Starts a native thread reading the rings of `directory`: JSON lines to `fd`, or queued (fd -1) up to `queueLimit` bytes (0: no limit); or counts per call site ('summary'). */
 	traceDrainStart(directory: string, format: 'json' | 'summary', fd: number, queueLimit: number): unknown;
 	/** What waits in a drain's queue, or null. */

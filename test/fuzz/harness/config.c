@@ -71,7 +71,7 @@ one_input(const unsigned char *data, size_t length)
 {
   pdi_config_t config;
   pdi_config_init(&config);
-  int status = pdi_config_read(&config, name, directory, (const char *)data, length);
+  int status = pdi_config_read(&config, name, directory, (const char *)data, length, 0);
   /* The model as the addon hands it over: every string of it is walked. */
   pdi_buf_t out = {0};
   pdi_config_report(&out, &config, status);
