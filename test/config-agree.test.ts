@@ -164,3 +164,35 @@ test('an executable named as a backend is refused by config check and by pdi run
 		t.is(run.stderr, line);
 	}
 });
+
+test('a glob in the function field of a relink, redefine or act rule is refused at the field in every dialect, by pdi and by the core in the same words; symbol names with versions or C++ mangling are not', async t => {
+	const because = '(rules name functions exactly; pdi trace -e takes globs)';
+	const directory = files({
+		'act.yaml': 'rules:\n  - act: {function: "open*", do: {return: 0}}\n',
+		'redefine.json': `{"backends": [{"name": "fix", "library": ${JSON.stringify(fixBackend)}}],\n "rules": [{"redefine": {"function": "fix_ad?", "backend": "fix", "wrapper": "wrap_fix_add"}}]}\n`,
+		'relink.cfg': `${fix}\nrelink $main fix_[a]dd fix wrap_fix_add\n`,
+		'act.cfg': 'act * "open*" count\n',
+		'names.cfg': 'act $main write@@GLIBC_2.2.5 count\nact $main _ZNSt6vectorIiSaIiEE9push_backERKi count\nact $main fix_add@FIX_1 count\n',
+	});
+	const file = (name: string) => path.join(directory, name);
+	const expected: Array<[string, string]> = [
+		['act.yaml', `${file('act.yaml')}:2:21: rules[0].act.function: a function name, not a pattern: 'open*' ${because}`],
+		['redefine.json', `${file('redefine.json')}:2:38: rules[0].redefine.function: a function name, not a pattern: 'fix_ad?' ${because}`],
+		['relink.cfg', `${file('relink.cfg')}:2:14: function: a function name, not a pattern: 'fix_[a]dd' ${because}`],
+		['act.cfg', `${file('act.cfg')}:1:7: function: a function name, not a pattern: 'open*' ${because}`],
+	];
+	for (const [name, message] of expected) {
+		const check = await pdi(['config', 'check', file(name)]);
+		t.is(check.code, 2, name);
+		t.is(check.stderr, `pdi: ${message}\n`, name);
+	}
+
+	for (const name of ['relink.cfg', 'act.cfg']) {
+		const byHand = await runPreloaded(program, [], file(name));
+		t.is(byHand.code, 2, name);
+		t.is(byHand.stderr, `pdi: ${expected.find(([other]) => other === name)![1]}\n`, name);
+	}
+
+	const names = await pdi(['config', 'check', file('names.cfg')]);
+	t.is(names.code, 0, names.stderr);
+});

@@ -90,6 +90,13 @@ config_check_function(reader_t *reader, const line_ref_t *line, const token_t *f
     return config_fail_token(reader, line, function->start,
                              "function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got '%s'",
                              function->text);
+  /* No symbol name holds a glob character (C++ and Rust mangling, versions included): the rule would
+   * match nothing. The same words as notAPattern() in src/ts/config/fields.ts. */
+  if (strpbrk(function->text, "*?[") != NULL)
+    return config_fail_token(
+        reader, line, function->start,
+        "function: a function name, not a pattern: '%s' (rules name functions exactly; pdi trace -e takes globs)",
+        function->text);
   return 0;
 }
 

@@ -22,5 +22,16 @@ export function word(what: string, pattern: RegExp) {
 /** The object field of every rule kind. */
 export const objectPattern = singleLine('an object pattern ($main, a soname, a path or a glob)');
 
-/** The function field of relink, redefine and act rules. */
-export const functionName = word('a function name (`name`, `name@VERSION` or `name@@VERSION`)', /^[^\s@]+(?:@@?[^\s@]+)?$/);
+const functionSpelling = /^[^\s@]+(?:@@?[^\s@]+)?$/;
+
+/**
+ * What a glob character in a function field is told (the core's reader says the same,
+ * src/native/config/rules.c): no symbol name holds one, and rules name functions exactly.
+ */
+export function notAPattern(name: string): string {
+	return `a function name, not a pattern: '${name}' (rules name functions exactly; pdi trace -e takes globs)`;
+}
+
+/** The function field of relink, redefine and act rules: a name, not a glob (checked once it is spelled right). */
+export const functionName = word('a function name (`name`, `name@VERSION` or `name@@VERSION`)', functionSpelling)
+	.refine(value => !functionSpelling.test(value) || !/[*?[]/.test(value), {error: issue => notAPattern(String(issue.input)), params: {labelled: true}});

@@ -384,6 +384,9 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			add(parent.length > 0 ? `missing key '${key}' in ${source.label(parent)}` : `missing key '${key}'`, source.locate(parent));
 		} else if (issue.code === 'custom' && issue.params?.['standalone'] === true) {
 			add(issue.message, source.locate(path));
+		} else if (issue.code === 'custom' && issue.params?.['labelled'] === true) {
+			// The message quotes the value itself.
+			add(`${source.label(path)}: ${issue.message}`, source.locate(path));
 		} else {
 			const label = path.length > 0 ? `${source.label(path)}: ` : '';
 			add(`${label}${issue.message}${value === undefined ? '' : `, got ${source.show(value)}`}`, source.locate(path));
