@@ -98,13 +98,13 @@ function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string 
 type Library = {file: string; symbols: Set<string>};
 
 /** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
-function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend') => void): Map<string, Library | undefined> {
+function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void): Map<string, Library | undefined> {
 	const libraries = new Map<string, Library | undefined>();
-	for (const backend of config.backends) {
+	for (const [index, backend] of config.backends.entries()) {
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
 			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend');
+			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend', `backends[${index}]`);
 			libraries.set(backend.name, undefined);
 			continue;
 		}
@@ -118,7 +118,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
-			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend');
+			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend', `backends[${index}]`);
 			libraries.set(backend.name, undefined);
 		}
 	}
@@ -153,14 +153,15 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
  */
 export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): VerifyResult {
 	const findings: Finding[] = [];
-	const add = (message: string, origin: Origin | undefined, skips: Finding['skips']) => {
-		findings.push({message, file: origin?.file, line: origin?.line, column: origin?.column, skips});
+	// A config given in memory has no places: its messages name the entry (`rules[1]: ...`), as the core's do.
+	const add = (message: string, origin: Origin | undefined, skips: Finding['skips'], entry: string) => {
+		findings.push({message: origin === undefined ? `${entry}: ${message}` : message, file: origin?.file, line: origin?.line, column: origin?.column, skips});
 	};
 
 	const libraries = loadBackends(config, options, add);
 	const skipped = new Set<number>();
 	const skip = (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => {
-		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule');
+		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule', `rules[${index}]`);
 		skipped.add(index);
 	};
 
@@ -172,7 +173,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 		if (!libraries.has(rule.backend)) {
 			if (!config.options.allowUndeclaredWrappers) {
-				add(`unknown backend '${rule.backend}'`, fieldOrigin(rule, 'backend'), undefined);
+				add(`unknown backend '${rule.backend}'`, fieldOrigin(rule, 'backend'), undefined, `rules[${index}]`);
 			}
 
 			continue;

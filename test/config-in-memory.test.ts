@@ -1,0 +1,49 @@
+import test from 'ava';
+import {ConfigError, interpose, normalizeConfig, spawn, type PdiConfig} from '../src/ts/index.js';
+import {verifyConfig} from '../src/ts/config/index.js';
+import {pdiPaths} from '../src/ts/paths.js';
+
+const count = {name: 'c', library: 'count'};
+const relink = (backend: string, wrapper: string) => ({relink: {object: '$main', function: 'malloc', backend, wrapper}});
+
+/** The message of the ConfigError that `run` throws. */
+function message(run: () => unknown): string {
+	const error = (() => {
+		try {
+			run();
+		} catch (error) {
+			return error;
+		}
+
+		return undefined;
+	})();
+	if (!(error instanceof ConfigError)) {
+		throw new Error(`expected a ConfigError, got ${String(error)}`);
+	}
+
+	return error.message;
+}
+
+const cases: Array<[string, PdiConfig, string]> = [
+	['an undeclared backend', {backends: [count], rules: [{act: {function: 'open', do: {count: true}}}, relink('zz', 'w')]}, 'rules[1]: unknown backend \'zz\''],
+	['a wrapper the backend does not define', {backends: [count], rules: [relink('c', 'nope')]}, 'rules[0]: relink malloc: wrapper \'nope\' is not defined by c ('],
+	['a backend library that does not exist', {backends: [count, {name: 'g', library: '/nonexistent/pdi-g.so'}]}, 'backends[1]: backend \'g\': library \'/nonexistent/pdi-g.so\' not found'],
+	['two rules in conflict', {backends: [count], rules: [relink('c', 'count_malloc'), {relink: {object: '*', function: 'malloc', backend: 'c', wrapper: 'count_free'}}]}, 'rules[1]: relink malloc: conflicts with the relink at rules[0], '],
+];
+
+for (const [what, config, expected] of cases) {
+	test(`a config given in memory with ${what} is refused by interpose(), spawn() and verifyConfig() naming the entry`, t => {
+		const paths = pdiPaths();
+		const verified = message(() => verifyConfig(normalizeConfig(config), {backendDirectory: paths.nativeDirectory, bundled: paths.backends}));
+		t.true(verified.startsWith(expected), verified);
+		t.is(message(() => interpose(config)), verified);
+		t.is(message(() => spawn(config, '/bin/true')), verified);
+	});
+}
+
+test('with onError warn, the warnings about a config given in memory name the entry too', t => {
+	const paths = pdiPaths();
+	const {warnings} = verifyConfig(normalizeConfig({options: {onError: 'warn'}, backends: [count], rules: [relink('c', 'nope')]}), {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
+	t.is(warnings.length, 1);
+	t.regex(warnings[0]!.message, /^rules\[0\]: relink malloc: wrapper 'nope' is not defined by c \(.*\) \(rule skipped\)$/);
+});
