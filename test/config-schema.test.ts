@@ -161,6 +161,13 @@ test('a YAML syntax error is reported at its line and column', async t => {
 	t.deepEqual([error.file, error.line, error.column], [path.join(directory, 'bad.yaml'), 3, 8]);
 });
 
+test('a YAML file with a second document is an error where the second one starts, in pdi\'s words', async t => {
+	const directory = fixture({'multi.yaml': 'options: {maxThreads: 4}\n---\noptions: {maxThreads: 5}\n', 'end.yaml': '---\noptions: {maxThreads: 4}\n...\n'});
+	const error = await loadError(path.join(directory, 'multi.yaml'));
+	t.is(error.message, `${directory}/multi.yaml:2:1: syntax error: a config file holds one YAML document; a second one starts here`);
+	t.is((await loadConfig(path.join(directory, 'end.yaml'))).options.maxThreads, 4, 'one document with its start and end markers is fine');
+});
+
 test('a missing rule field is an error at the rule that lacks it; a rule needs exactly one kind', async t => {
 	const directory = fixture({
 		'missing.yaml': 'backends: [{name: fix, library: noop}]\nrules:\n  - relink:\n      object: $main\n      function: f\n      backend: fix\n',

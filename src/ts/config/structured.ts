@@ -134,7 +134,9 @@ export function parseStructured(text: string, file: string, json: boolean): Norm
 
 	if (document.errors.length > 0) {
 		throw ConfigError.fromIssues(document.errors.map(error => {
-			const message = error.message.split('\n')[0] ?? error.code;
+			const message = error.code === 'MULTIPLE_DOCS'
+				? 'a config file holds one YAML document; a second one starts here'
+				: error.message.split('\n')[0] ?? error.code;
 			return {message: `syntax error: ${message.replace(/\s*at line \d+, column \d+:?$/, '')}`, file, ...position(error.pos[0])};
 		}));
 	}
