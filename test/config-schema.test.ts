@@ -168,6 +168,25 @@ test('a YAML file with a second document is an error where the second one starts
 	t.is((await loadConfig(path.join(directory, 'end.yaml'))).options.maxThreads, 4, 'one document with its start and end markers is fine');
 });
 
+test('a UTF-8 byte-order mark at the start of a JSON or YAML config is skipped, columns of the first line counted after it', async t => {
+	const bom = '\uFEFF';
+	const directory = fixture({
+		'good.json': `${bom}{"options": {"maxThreads": 4}}\n`,
+		'good.yaml': `${bom}options: {maxThreads: 4}\n`,
+		'marker.yaml': `${bom}---\noptions: {maxThreads: 4}\n`,
+		'comma.json': `${bom}{"options": {"maxThreads": 4,}}\n`,
+		'key.json': `${bom}{"options": {"maxThreads": 4, "bogus": 1}}\n`,
+		'key.yaml': `${bom}options: {maxThreads: 4, bogus: 1}\n`,
+	});
+	for (const name of ['good.json', 'good.yaml', 'marker.yaml']) {
+		t.is((await loadConfig(path.join(directory, name))).options.maxThreads, 4, name);
+	}
+
+	t.is((await loadError(path.join(directory, 'comma.json'))).message, `${directory}/comma.json:1:29: JSON syntax error: trailing comma before '}'`);
+	t.is((await loadError(path.join(directory, 'key.json'))).message, `${directory}/key.json:1:31: unknown key 'bogus' in options`);
+	t.is((await loadError(path.join(directory, 'key.yaml'))).message, `${directory}/key.yaml:1:26: unknown key 'bogus' in options`);
+});
+
 test('a missing rule field is an error at the rule that lacks it; a rule needs exactly one kind', async t => {
 	const directory = fixture({
 		'missing.yaml': 'backends: [{name: fix, library: noop}]\nrules:\n  - relink:\n      object: $main\n      function: f\n      backend: fix\n',

@@ -120,8 +120,11 @@ function documentValue(document: Document, file: string, position: ReturnType<ty
 /**
  * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
+ * A byte-order mark at the start is skipped.
  */
-export function parseStructured(text: string, file: string, json: boolean): NormalizedConfig {
+export function parseStructured(source: string, file: string, json: boolean): NormalizedConfig {
+	// A UTF-8 byte-order mark is skipped, as the text dialect skips it; columns are counted after it.
+	const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
 	if (json) {
 		const problem = findJsonSyntaxProblem(text);
 		if (problem) {
