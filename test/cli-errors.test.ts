@@ -1,9 +1,11 @@
-import {chmodSync, mkdirSync, writeFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {fixtures, runPreloaded} from './helpers/preload.js';
+import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const scratch = scratchDirectory('pdi-cli-errors-');
@@ -202,4 +204,67 @@ test('a YAML or JSON config given to the core by hand (PDI_CONFIG) gets its erro
 		t.is(byHand.code, 2);
 		t.regex(byHand.stderr, new RegExp(`^pdi: ${config.replaceAll('.', '\\.')}:1:1: unknown command '[^']+' \\(the core reads the text dialect only: \`pdi run -c FILE\` reads JSON and YAML, and \`pdi config compile FILE -o FILE\\.cfg\` turns them into the text dialect\\)\\n$`));
 	}
+});
+/** Whether process `pid` has the FIFO `file` open, or a thread of it waits in open() for a writer of a FIFO. */
+function waitsForWriter(pid: number, file: string): boolean {
+	const each = (directory: string, test: (entry: string) => boolean) => {
+		try {
+			return readdirSync(directory).some(entry => {
+				try {
+					return test(entry);
+				} catch {
+					return false;
+				}
+			});
+		} catch {
+			return false;
+		}
+	};
+
+	return each(`/proc/${pid}/fd`, fd => readlinkSync(`/proc/${pid}/fd/${fd}`) === file)
+		|| each(`/proc/${pid}/task`, task => readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8') === 'wait_for_partner');
+}
+
+test('a config that is a FIFO without a writer does not hold pdi: SIGINT ends config check, run and run of merged files at once with status 130', async t => {
+	const fifo = path.join(scratchDirectory('pdi-cli-fifo-'), 'ff.cfg');
+	execFileSync('mkfifo', [fifo]);
+	const yaml = path.join(scratch, 'backends.yaml');
+	writeFileSync(yaml, `backends: [{name: fix, library: ${fixBackend}}]\n`);
+	for (const args of [['config', 'check', fifo], ['run', '-c', fifo, '--', program], ['run', '-c', yaml, '-c', fifo, '--', program]]) {
+		const started = startPdi(args);
+		// At least a second, and until pdi waits for the FIFO's writer: a loaded machine starts Node slowly.
+		for (const start = Date.now(); (Date.now() - start < 1000 || !waitsForWriter(started.child.pid!, fifo)) && Date.now() - start < 30_000;) {
+			await new Promise(resolve => {
+				setTimeout(resolve, 100);
+			});
+		}
+
+		const sent = Date.now();
+		started.child.kill('SIGINT');
+		const timer = setTimeout(() => started.child.kill('SIGKILL'), 5000);
+		const code = await started.exited;
+		clearTimeout(timer);
+		t.is(code, 130, args.join(' '));
+		t.true(Date.now() - sent < 4000, `${args.join(' ')}: ended ${Date.now() - sent} ms after SIGINT`);
+		t.is(started.stderr(), '', args.join(' '));
+	}
+});
+
+test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read when its writer writes, and works', async t => {
+	const fifo = path.join(scratchDirectory('pdi-cli-fifo-'), 'rules.cfg');
+	execFileSync('mkfifo', [fifo]);
+	const run = pdi(['run', '-c', fifo, '--', program]);
+	// The writer comes after pdi has started waiting, as a generator that takes its time would.
+	await new Promise(resolve => {
+		setTimeout(resolve, 500);
+	});
+	await writeFile(fifo, `backend fix = ${fixBackend}\nrelink $main fix_add fix wrap_fix_add\n`);
+	const result = await run;
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	// Process substitution: a pipe named /dev/fd/63 whose writer may already have written and gone, or write nothing.
+	const shell = (command: string) => execFileSync('bash', ['-c', command], {encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe']});
+	const substituted = shell(`'${process.execPath}' '${cliPath}' run -c <(printf 'backend fix = %s\\nrelink $main fix_add fix wrap_fix_add\\n' '${fixBackend}') -- '${program}'`);
+	t.is(values(substituted).get('fix_add'), '105');
+	t.regex(shell(`'${process.execPath}' '${cliPath}' config check <(true)`), /"normalized": true/);
 });

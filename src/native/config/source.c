@@ -252,7 +252,9 @@ config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
   source_file_t *known = find_source(reader, path);
   if (known != NULL)
     return known;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO without a writer is refused below (not a regular file) at once, instead of
+   * blocking the open, and with it pdi's main thread or the program before main. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat info;
   int error = 0;
   if (fd < 0)

@@ -1,4 +1,3 @@
-import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {fileSystemReason} from '../errors.js';
 import {ConfigError, formatPlace, type Origin} from './config-error.js';
@@ -18,11 +17,14 @@ import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
 import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
+import {readConfigText} from './config-file.js';
 
 /**
  * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
  * otherwise (`.cfg`, `.cmd`, …). Resolves to the {@link NormalizedConfig}; rejects with a
- * {@link ConfigError} naming the file, line and column of the first problem. With
+ * {@link ConfigError} naming the file, line and column of the first problem. A FIFO or a pipe
+ * (`pdi run -c <(gen-config)`) is read until its writer closes it, waiting for the event loop, so that
+ * a signal still ends the process while no writer comes. With
  * `{merging: true}` (a file to give {@link mergeConfigs}), a text-dialect rule may use a backend
  * that another of the merged configs declares: whether it is declared is left to verifyConfig().
  *
@@ -34,7 +36,7 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	const absolute = path.resolve(file);
 	let text: string;
 	try {
-		text = await readFile(absolute, 'utf8');
+		text = await readConfigText(absolute);
 	} catch (error) {
 		throw new ConfigError(fileSystemReason(error), {file: absolute}, {cause: error});
 	}

@@ -1,0 +1,49 @@
+import {closeSync, constants, openSync} from 'node:fs';
+import {readFile, stat} from 'node:fs/promises';
+import {Socket} from 'node:net';
+import type {Readable} from 'node:stream';
+import {isatty, ReadStream} from 'node:tty';
+
+// The text of a config file. A FIFO (`mkfifo`, or `-c <(gen-config)`, a pipe named /dev/fd/63) or a terminal may
+// wait for its writer for ever: it is opened without waiting and read through the event loop, never by a blocking
+// open() or read() in libuv's thread pool, which process.exit() would wait for. So SIGINT, SIGTERM and SIGHUP still
+// end pdi (src/ts/cli/main.ts) while it waits.
+
+function readAll(stream: Readable): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+		stream.once('error', reject);
+		stream.once('end', () => {
+			stream.destroy();
+			resolve(Buffer.concat(chunks).toString('utf8'));
+		});
+	});
+}
+
+/**
+ * Reads `file` as UTF-8: a regular file (or anything else that cannot wait) with readFile(); a FIFO or a pipe
+ * until its last writer closes it, which may be one that has not opened it yet (a FIFO that never gets one waits
+ * until pdi is interrupted); a terminal until end of file. Rejects with the file system's error.
+ */
+export async function readConfigText(file: string): Promise<string> {
+	const stats = await stat(file);
+	if (!stats.isFIFO() && !stats.isCharacterDevice()) {
+		return readFile(file, 'utf8');
+	}
+
+	// O_NONBLOCK: the open of a FIFO without a writer returns at once. The kernel reports no hang-up on it until a
+	// writer has come and gone, so the event loop waits for the writer, reads what it writes, and ends when it closes.
+	const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+	if (stats.isFIFO()) {
+		return readAll(new Socket({fd, readable: true, writable: false}));
+	}
+
+	if (isatty(fd)) {
+		return readAll(new ReadStream(fd));
+	}
+
+	// Another device (/dev/null): it does not wait.
+	closeSync(fd);
+	return readFile(file, 'utf8');
+}
