@@ -71,15 +71,18 @@ async function perProcess(target: string, server: string[], input: Uint8Array, e
 	return {target, mode: 'process', runs: replays, perSecond: replays / seconds, msPerRun: (seconds * 1000) / replays, outputBytes: first.stdout.length};
 }
 
-/** Fork mode: the server starts once, each input is a fork of it (`replay --fork`). */
+/** Fork mode: the server starts once, each input is a fork of it; the next input is asked for before the current one is awaited, as `replay --fork` does. */
 async function forked(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<Result> {
 	const forks = startComuxForkServer(server, {env, exitImmediate: true});
 	try {
 		const first = await forks.replay(input);
 		const runs = replays * 5;
 		const started = performance.now();
+		let upcoming = forks.replay(input);
 		for (let index = 0; index < runs; index++) {
-			const result = await forks.replay(input);
+			const current = upcoming;
+			upcoming = index + 1 < runs ? forks.replay(input) : upcoming;
+			const result = await current;
 			check(target, index, result.status, result.stdout, first.stdout);
 		}
 
