@@ -1,8 +1,9 @@
 import {execFile} from 'node:child_process';
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
+import {runProgram, spawn} from '../src/ts/index.js';
 import type {CallEvent} from '../src/ts/trace/events.js';
 import {observe} from '../src/ts/trace/observe.js';
 import {trace} from '../src/ts/trace/trace.js';
@@ -259,4 +260,24 @@ test('an onCall of observe() that throws still gets every other call, close() re
 	t.is(result.seen, 3);
 	t.deepEqual(result.errors, ['boom']);
 	t.true(result.calls >= 3);
+});
+
+test.serial('an argument list the kernel refuses (E2BIG) is a PdiError naming the program, from trace(), spawn() and runProgram(), with nothing left behind', async t => {
+	const huge = 'a'.repeat(200_000);
+	const message = '/bin/true: could not be started: argument list too long';
+	const temporary = scratchDirectory('pdi-e2big-');
+	const {TMPDIR: formerTemporary} = process.env;
+	process.env['TMPDIR'] = temporary;
+	try {
+		t.throws(() => trace('/bin/true', [huge]), {instanceOf: PdiError, message});
+		t.throws(() => spawn({}, '/bin/true', [huge]), {instanceOf: PdiError, message});
+		await t.throwsAsync(runProgram('/bin/true', [huge]), {instanceOf: PdiError, message});
+		t.deepEqual(readdirSync(temporary), []);
+	} finally {
+		if (formerTemporary === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = formerTemporary;
+		}
+	}
 });

@@ -16,6 +16,7 @@ export class PdiError extends Error {
 }
 
 const reasons: Record<string, string> = {
+	E2BIG: 'argument list too long',
 	EACCES: 'permission denied',
 	EEXIST: 'already exists',
 	EISDIR: 'is a directory',

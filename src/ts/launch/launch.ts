@@ -1,6 +1,7 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {fileSystemReason, PdiError} from '../errors.js';
 import type {NormalizedConfig} from '../config/schema.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
@@ -73,7 +74,8 @@ export function launch(command: string, args: readonly string[] = [], options: L
 		child = spawn(file, args, {...(spawnOptions.shell ? {} : {argv0: command}), ...spawnOptions, env: prepared.environment});
 	} catch (error) {
 		prepared.remove();
-		throw error;
+		// Node throws at once for what the kernel refuses before the exec (an argument list too long, E2BIG).
+		throw typeof (error as {code?: unknown}).code === 'string' ? new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error}) : error;
 	}
 
 	const releaseSignals = onSignal === undefined ? () => undefined : onSignal === 'forward' ? forwardSignals(child) : receiveSignals(onSignal);
