@@ -125,7 +125,7 @@ pdi_cb_excluded(const char *function)
 const char *
 pdi_cb_never_stubbed_reason(const char *function)
 {
-  return pdi_cb_excluded(function) ? pdi_never_stubbed_reason(function) : NULL;
+  return pdi_never_stubbed_reason(function);
 }
 
 const char *

@@ -20,7 +20,6 @@ enum {
 
 typedef enum { KIND_INTEGER, KIND_BOOLEAN, KIND_CHOICE, KIND_FILE, KIND_DIRECTORIES } option_kind_t;
 
-/* One row of options.generated.h, with where its value lives in pdi_options_t. */
 /* A `#@field COLUMN FILE:LINE:COL` comment: the token at COLUMN of the next
  * statement was written at that place (a compiled config's wrapper, say). */
 #define MAX_FIELD_ORIGINS 6
@@ -29,6 +28,7 @@ typedef struct column_origin {
   pdi_origin_t origin;
 } column_origin_t;
 
+/* One row of options.generated.h, with where its value lives in pdi_options_t. */
 typedef struct option_spec {
   const char *key;
   const char *name;

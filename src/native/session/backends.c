@@ -31,9 +31,9 @@ pdi_is_any_backend(const pdi_object_t *object, void *context)
   return backend_at(context, object) != NULL;
 }
 
-/* Sets pdi_error() to "FILE:LINE: backend 'NAME': message" and returns -1. */
-/* An error of a backend, at its declaration, or at its library's name
- * (library_at) when the library is what failed. */
+/* Sets pdi_error() to "FILE:LINE:COL: backend 'NAME': message" and returns -1:
+ * at the declaration, or at its library's name (library_at) when the
+ * library is what failed. */
 static int __attribute__((format(printf, 3, 4)))
 backend_error_at(const pdi_backend_decl_t *decl, int library_at, const char *fmt, ...)
 {

@@ -311,8 +311,21 @@ reachable_objects(pdi_session_t *session, const pdi_objects_t *set)
   return limit;
 }
 
-static int fails_the_open(const pdi_session_t *session);
-static int skip_level(const pdi_session_t *session);
+/* Whether a rule's error ends the open (on_error = fail, while it is
+ * installing); otherwise the rule is logged once, at skip_level, and skipped:
+ * after the open, on an object loaded later, as an error under on_error =
+ * fail, since the program runs on. */
+static int
+fails_the_open(const pdi_session_t *session)
+{
+  return session->config.options.on_error != PDI_ON_ERROR_WARN && !session->installed;
+}
+
+static int
+skip_level(const pdi_session_t *session)
+{
+  return session->config.options.on_error == PDI_ON_ERROR_WARN ? PDI_LOG_WARNING : PDI_LOG_ERROR;
+}
 
 /* At log level debug: what a rule took of one object. */
 static void
@@ -376,22 +389,6 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
     log_object_slots(active, object, slots_before);
   }
   return failed;
-}
-
-/* Whether a rule's error ends the open (on_error = fail, while it is
- * installing); otherwise the rule is logged once, at skip_level, and skipped:
- * after the open, on an object loaded later, as an error under on_error =
- * fail, since the program runs on. */
-static int
-fails_the_open(const pdi_session_t *session)
-{
-  return session->config.options.on_error != PDI_ON_ERROR_WARN && !session->installed;
-}
-
-static int
-skip_level(const pdi_session_t *session)
-{
-  return session->config.options.on_error == PDI_ON_ERROR_WARN ? PDI_LOG_WARNING : PDI_LOG_ERROR;
 }
 
 /* Plans every active rule of one kind on `set`; with on_error = warn a

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
 import {Command, CommanderError} from '@commander-js/extra-typings';
-import {ConfigError, formatPlace} from '../config/config-error.js';
+import {ConfigError, placedMessage} from '../config/config-error.js';
 import {fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
@@ -214,8 +214,7 @@ export async function main(argv: string[]): Promise<number> {
 			process.stderr.write(`pdi: ${failure.message}\n`);
 			// A config with several problems: each on a line of its own, as a compiler lists its errors.
 			for (const issue of failure instanceof ConfigError ? failure.issues.slice(1) : []) {
-				const where = formatPlace(issue);
-				process.stderr.write(`pdi: ${where ? `${where}: ` : ''}${issue.message}\n`);
+				process.stderr.write(`pdi: ${placedMessage(issue.message, issue)}\n`);
 			}
 
 			return failure.exitCode;

@@ -85,15 +85,6 @@ function ruleStatement(rule: NormalizedRule, object: string, backendField: (back
 
 /** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */
 export function compileNormalizedConfig(normalized: NormalizedConfig): string {
-	return compileWithSources(normalized).text;
-}
-
-/**
- * The compiled text, and for each of its lines (0-based) what it comes from when that has no origin
- * of its own (a config given in memory): `rules[I]` or `backends[I]`, for messages about those lines.
- */
-export function compileWithSources(normalized: NormalizedConfig): {text: string; sources: Array<string | undefined>} {
-	const sources: Array<string | undefined> = [];
 	const backendNames = new Set(normalized.backends.map(backend => backend.name));
 	const aliases = new Map<string, string>();
 	let aliasCount = 0;
@@ -109,7 +100,6 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 
 	for (const [index, backend] of normalized.backends.entries()) {
 		lines.push(...placedLines(backend.origin, `backends[${index}]`, {tokens: [{text: 'backend'}, {text: backend.name}, {text: '='}, {text: quoteValue(backend.library), origin: fieldOrigin(backend, 'library')}]}));
-		sources[lines.length - 1] = `backends[${index}]`;
 	}
 
 	const alias = (pattern: string, origin: Origin | undefined, source: string): string => {
@@ -122,7 +112,6 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 			name = `o${aliasCount}`;
 			aliases.set(pattern, name);
 			lines.push(...originLine(origin, source), `object ${name} = ${quoteValue(pattern)}`);
-			sources[lines.length - 1] = source;
 		}
 
 		return name;
@@ -143,8 +132,7 @@ export function compileWithSources(normalized: NormalizedConfig): {text: string;
 		const source = `rules[${index}]`;
 		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin, source);
 		lines.push(...placedLines(rule.origin, source, ruleStatement(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source))));
-		sources[lines.length - 1] = source;
 	}
 
-	return {text: lines.join('\n') + '\n', sources};
+	return lines.join('\n') + '\n';
 }

@@ -30,7 +30,8 @@ export function formatPlace(place: ConfigPlace): string {
 	return place.column === undefined ? `${place.file}:${place.line}` : `${place.file}:${place.line}:${place.column}`;
 }
 
-function prefixed(message: string, place: ConfigPlace): string {
+/** A message after its place, `FILE:LINE:COL: message` (the message alone without a file). */
+export function placedMessage(message: string, place: ConfigPlace): string {
 	const where = formatPlace(place);
 	return where ? `${where}: ${message}` : message;
 }
@@ -59,7 +60,7 @@ export class ConfigError extends PdiError {
 	readonly issues: readonly ConfigIssue[];
 
 	constructor(message: string, place: ConfigPlace = {}, options: {issues?: readonly ConfigIssue[]; cause?: unknown} = {}) {
-		super(prefixed(message, place), {exitCode: 2, cause: options.cause});
+		super(placedMessage(message, place), {exitCode: 2, cause: options.cause});
 		this.file = place.file;
 		this.line = place.line;
 		this.column = place.column;

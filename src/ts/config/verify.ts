@@ -2,7 +2,7 @@ import {statSync} from 'node:fs';
 import path from 'node:path';
 import {definedDynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal} from '../elf/file.js';
-import {compileWithSources} from './compile.js';
+import {compileNormalizedConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import {fieldOrigin, type PlacedField} from './field-origins.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
@@ -216,15 +216,13 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		throw ConfigError.fromIssues(fatal.map(({skips: _, ...issue}) => issue));
 	}
 
-	const compiled = compileWithSources(config);
 	try {
-		readNativeModel(compiled.text, compiledName, process.cwd());
+		readNativeModel(compileNormalizedConfig(config), compiledName, process.cwd());
 	} catch (error) {
-		// A config given in memory has no file: the core names the entry a statement came from (its #@origin), or
-		// a line of the compiled text, which becomes that entry here.
-		const named = error instanceof ConfigError && error.line === undefined && error.file !== undefined && compiledEntry.test(error.file) ? error.file : undefined;
-		const source = named ?? (error instanceof ConfigError && error.file === compiledName && error.line !== undefined ? compiled.sources[error.line - 1] : undefined);
-		throw source === undefined ? error : new ConfigError(`${source}: ${(error as ConfigError).reason}`, {}, {cause: error});
+		// A config given in memory has no file: the core names the entry a statement came from (its
+		// `#@origin rules[I]`), which is no file either.
+		const entry = error instanceof ConfigError && error.line === undefined && error.file !== undefined && compiledEntry.test(error.file) ? error.file : undefined;
+		throw entry === undefined ? error : new ConfigError(`${entry}: ${(error as ConfigError).reason}`, {}, {cause: error});
 	}
 
 	return {warnings: findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))};
