@@ -355,6 +355,33 @@ test('the shipped schema.json is configJsonSchema() (run `npm run schema` after 
 	t.false(schema.additionalProperties);
 });
 
+test('schema.json refuses a glob in a function field, as pdi does', t => {
+	const patterns = new Set<string>();
+	const visit = (node: unknown): void => {
+		if (node && typeof node === 'object') {
+			const {function: field} = node as {function?: {pattern?: string}};
+			if (typeof field?.pattern === 'string') {
+				patterns.add(field.pattern);
+			}
+
+			for (const value of Object.values(node)) {
+				visit(value);
+			}
+		}
+	};
+
+	visit(configJsonSchema());
+	t.is(patterns.size, 1, [...patterns].join(' '));
+	const pattern = new RegExp([...patterns][0]!);
+	for (const name of ['open', 'memcpy@GLIBC_2.2.5', 'malloc@@GLIBC_2.2.5', '_ZdlPv']) {
+		t.true(pattern.test(name), name);
+	}
+
+	for (const name of ['open*', 'read?', 'f[ab]', 'memcpy@GLIBC_*', 'two words']) {
+		t.false(pattern.test(name), name);
+	}
+});
+
 test('definedDynamicSymbols lists the functions a backend defines, not the ones it imports', t => {
 	const symbols = definedDynamicSymbols(paths.backends['noop'] ?? '');
 	t.true(symbols.has('pdi_be_init'));

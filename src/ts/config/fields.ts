@@ -25,6 +25,12 @@ export const objectPattern = singleLine('an object pattern ($main, a soname, a p
 const functionSpelling = /^[^\s@]+(?:@@?[^\s@]+)?$/;
 
 /**
+ * The function field's pattern in schema.json: the spelling without glob characters, which the schema checks
+ * in one pattern where zod checks them in a refinement (so that a misspelled name gets one message).
+ */
+export const functionSchemaPatterns = {spelling: functionSpelling.source, withoutGlobs: /^[^\s@*?[]+(?:@@?[^\s@*?[]+)?$/.source};
+
+/**
  * What a glob character in a function field is told (the core's reader says the same,
  * src/native/config/rules.c): no symbol name holds one, and rules name functions exactly.
  */

@@ -4,7 +4,7 @@ import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} 
 import {placeFields, type PlacedField} from './field-origins.js';
 import {renameFormerOptions} from './former-names.js';
 import {readCheckedForm} from './checked-form.js';
-import {functionName, objectPattern, singleLine, word} from './fields.js';
+import {functionName, functionSchemaPatterns, objectPattern, singleLine, word} from './fields.js';
 import {actSchema, type ActDo, type ActWhen} from './act-schema.js';
 export {defaultOptions, isNormalizedConfig} from './built.js';
 import {
@@ -275,7 +275,15 @@ export function resolveLibrary(library: string, directory: string): string {
  * package ships it as `pdi/schema.json` for editors (`# yaml-language-server: $schema=...`).
  */
 export function configJsonSchema(): Record<string, unknown> {
-	return z.toJSONSchema(configSchema, {io: 'input', target: 'draft-7'});
+	return z.toJSONSchema(configSchema, {
+		io: 'input',
+		target: 'draft-7',
+		override({jsonSchema}) {
+			if (jsonSchema.pattern === functionSchemaPatterns.spelling) {
+				jsonSchema.pattern = functionSchemaPatterns.withoutGlobs;
+			}
+		},
+	});
 }
 
 /** Where the values of a config came from, so that issues can name their place. */
