@@ -411,7 +411,7 @@ test('comuxFromDescription names the field at fault', t => {
 	t.deepEqual(comuxFromDescription({chunks: [{conn: 0, data: '6869', encoding: 'hex'}]}).chunks[0]?.data, new TextEncoder().encode('hi'));
 	t.is(message([]), 'a comux description is an object with a chunks array, got an array');
 	t.is(message({}), 'chunks: expected an array, got nothing');
-	t.is(message({chunks: [{conn: 0, data: 'x', sched: 1, awaitReponse: true}]}), 'chunks[0]: unknown key \'awaitReponse\'');
+	t.is(message({chunks: [{conn: 0, data: 'x', sched: 1, awaitReponse: true}]}), 'chunks[0]: unknown key \'awaitReponse\' (did you mean \'awaitResponse\'?)');
 	t.is(message({chunks: [{conn: 0, data: 'x'}, {conn: '1', data: 'x'}]}), 'chunks[1].conn: expected an integer from 0 to 4294967295, got "1"');
 	t.is(message({chunks: [{conn: 0, data: 5}]}), 'chunks[0].data: expected a string, got 5');
 	t.is(message({chunks: [{conn: 0, data: 'abc', encoding: 'base64'}]}), 'chunks[0].data: not valid base64');

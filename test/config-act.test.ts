@@ -117,12 +117,12 @@ test('matches without arg is an error at matches, and arg without matches or equ
 
 test('an unknown key in when is an error at the key', async t => {
 	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act:\n      function: f\n      when: {from: 2, tims: 1}\n      do: {count: true}\n'}, 'pdi-config-act-');
-	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:4:23: unknown key 'tims' in rules[0].act.when`);
+	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:4:23: unknown key 'tims' in rules[0].act.when (did you mean 'times'?)`);
 });
 
 test('unknown keys in the rule and in do are errors too; an act rule has no backend', t => {
 	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', backend: 'x', do: {count: true}} as never}]})).message, 'unknown key \'backend\' in rules[0].act');
-	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', do: {count: true, retrun: 1} as never}}]})).message, 'unknown key \'retrun\' in rules[0].act.do');
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', do: {count: true, retrun: 1} as never}}]})).message, 'unknown key \'retrun\' in rules[0].act.do (did you mean \'return\'?)');
 	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f'} as never}]})).message, 'missing key \'do\' in rules[0].act');
 	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', do: {count: true}}, relink: {object: '$main', function: 'f', backend: 'b', wrapper: 'w'}} as never]})).message, 'rules[0]: expected a rule with exactly one of relink, redefine, callback, act');
 });

@@ -41,7 +41,7 @@ test('pdi config check exits 2 with a line per problem, each naming its file, li
 	t.is(result.code, 2);
 	t.is(result.stdout, '');
 	t.is(result.stderr, [
-		`pdi: ${bad}:3:5: unknown key 'libary' in backends[0]`,
+		`pdi: ${bad}:3:5: unknown key 'libary' in backends[0] (did you mean 'library'?)`,
 		`pdi: ${bad}:2:5: missing key 'library' in backends[0]`,
 		`pdi: ${bad}:4:11: backends[1].name: expected a backend name (letters, digits, \`_\`, \`.\`, \`+\`, \`-\`), got 5`,
 		`pdi: ${bad}:4:5: missing key 'library' in backends[1]`,

@@ -118,7 +118,7 @@ test('an unknown key in JSON is an error at the key\'s line and column', async t
 	const directory = fixture({'pdi.json': '{\n  "options": {\n    "maxThreads": 4,\n    "maxThread": 5\n  }\n}\n'});
 	const file = path.join(directory, 'pdi.json');
 	const error = await loadError(file);
-	t.is(error.message, `${file}:4:5: unknown key 'maxThread' in options`);
+	t.is(error.message, `${file}:4:5: unknown key 'maxThread' in options (did you mean 'maxThreads'?)`);
 	t.is(error.file, file);
 	t.is(error.line, 4);
 	t.is(error.column, 5);
@@ -136,9 +136,9 @@ test('an unknown key in YAML is an error at the key\'s line and column, and ever
 	].join('\n')});
 	const file = path.join(directory, 'pdi.yml');
 	const error = await loadError(file);
-	t.is(error.message, `${file}:4:5: unknown key 'libary' in backends[0]`);
+	t.is(error.message, `${file}:4:5: unknown key 'libary' in backends[0] (did you mean 'library'?)`);
 	t.deepEqual(error.issues.map(issue => `${issue.line}:${issue.column} ${issue.message}`), [
-		'4:5 unknown key \'libary\' in backends[0]',
+		'4:5 unknown key \'libary\' in backends[0] (did you mean \'library\'?)',
 		'5:1 unknown key \'colour\'',
 	]);
 });
@@ -454,4 +454,14 @@ test('verifyConfig reports rules that patch the same slot differently, naming bo
 	t.notThrows(() => {
 		verifyConfig(parseTextDialect(base + 'relink $main f b pdi_be_init\nrelink $main f b pdi_be_init\nrelink * f b pdi_be_init\nrelink libx.so g b pdi_be_fini\nrelink liby.so g b pdi_be_init\nredefine * f b pdi_be_fini\n', '/etc/pdi.cfg'), verifyOptions());
 	}, 'duplicates, patterns that are neither equal nor *, and a redefine under relinks');
+});
+
+test('an unknown key suggests the key it most likely meant: the text dialect\'s spelling or a typo', t => {
+	const messages = (config: unknown) => configError(() => normalizeConfig(config as never)).issues.map(issue => issue.message);
+	t.deepEqual(messages({options: {max_threads: 4, cbStackSiz: 1024}}), [
+		'unknown key \'max_threads\' in options (did you mean \'maxThreads\'?)',
+		'unknown key \'cbStackSiz\' in options (did you mean \'cbStackSize\'?)',
+	]);
+	t.deepEqual(messages({rulez: []}), ['unknown key \'rulez\' (did you mean \'rules\'?)']);
+	t.deepEqual(messages({colour: 'blue'}), ['unknown key \'colour\'']);
 });

@@ -206,7 +206,7 @@ test('malformed lines are errors naming the expected form', t => {
 });
 
 test('unknown keys and bad values are errors at the key and at the value', t => {
-	t.is(parseError('max_threads = 4\n  maxthreads = 5\n'), '/etc/pdi.cfg:2:3: unknown key \'maxthreads\'');
+	t.is(parseError('max_threads = 4\n  maxthreads = 5\n'), '/etc/pdi.cfg:2:3: unknown key \'maxthreads\' (did you mean \'max_threads\'?)');
 	t.is(parseError('max_threads = abc\n'), '/etc/pdi.cfg:1:15: max_threads: expected an integer ≥ 1, got \'abc\'');
 	t.is(parseError('cb_stack_size=100\n'), '/etc/pdi.cfg:1:15: cb_stack_size: expected an integer ≥ 256, got \'100\'');
 	t.is(parseError('donttouch_pdi = maybe\n'), '/etc/pdi.cfg:1:17: donttouch_pdi: expected a boolean, got \'maybe\'');

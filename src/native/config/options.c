@@ -221,6 +221,67 @@ set_dialect_key(reader_t *reader, const line_ref_t *line, const char *key, const
   return 1;
 }
 
+/* A key's letters and digits, lower-cased: max_threads, maxThreads and max-threads are the same words. */
+static size_t
+key_words(const char *key, char *words, size_t size)
+{
+  size_t n = 0;
+  for (; *key != '\0' && n + 1 < size; key++)
+    if (*key != '_' && *key != '-')
+      words[n++] = (char)(*key >= 'A' && *key <= 'Z' ? *key - 'A' + 'a' : *key);
+  words[n] = '\0';
+  return n;
+}
+
+/* Edit distance of two short strings, capped at 3. */
+static unsigned
+key_distance(const char *a, size_t a_length, const char *b, size_t b_length)
+{
+  unsigned row[64];
+  if (a_length >= 64 || b_length >= 64)
+    return 3;
+  for (size_t j = 0; j <= b_length; j++)
+    row[j] = (unsigned)j;
+  for (size_t i = 1; i <= a_length; i++) {
+    unsigned diagonal = row[0];
+    row[0] = (unsigned)i;
+    for (size_t j = 1; j <= b_length; j++) {
+      unsigned above = row[j];
+      unsigned best = diagonal + (a[i - 1] != b[j - 1]);
+      if (above + 1 < best)
+        best = above + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diagonal = above;
+    }
+  }
+  return row[b_length] > 3 ? 3 : row[b_length];
+}
+
+/* The key an unknown one most likely meant (the same words, or the one key
+ * at most two edits away), or NULL; as the TypeScript reader suggests. */
+static const char *
+near_key(const char *key)
+{
+  static const char *const dialect_keys[] = {"verbose", "debug", "becfg_path", "config", "runtime"};
+  char wanted[64], words[64];
+  size_t wanted_length = key_words(key, wanted, sizeof wanted);
+  const char *near = NULL;
+  unsigned near_count = 0;
+  for (unsigned i = 0; i < PDI_OPTION_COUNT + sizeof dialect_keys / sizeof *dialect_keys; i++) {
+    const char *name = i < PDI_OPTION_COUNT ? config_option_specs[i].key : dialect_keys[i - PDI_OPTION_COUNT];
+    size_t length = key_words(name, words, sizeof words);
+    if (strcmp(words, wanted) == 0)
+      return name;
+    if (wanted_length >= 4 && key_distance(wanted, wanted_length, words, length) <= 2) {
+      near = name;
+      near_count++;
+    }
+  }
+  return near_count == 1 ? near : NULL;
+}
+
 int
 config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_token, const token_t *value_token)
 {
@@ -230,7 +291,11 @@ config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_t
     if (strcmp(key, config_option_specs[i].key) == 0)
       return set_table_option(reader, line, i, &at, value_token);
   int status = set_dialect_key(reader, line, key, &at, value_token);
-  return status <= 0 ? status : config_fail(reader, &at, "unknown key '%s'", key);
+  if (status <= 0)
+    return status;
+  const char *near = near_key(key);
+  return near != NULL ? config_fail(reader, &at, "unknown key '%s' (did you mean '%s'?)", key, near)
+                      : config_fail(reader, &at, "unknown key '%s'", key);
 }
 
 /* An integer option that must not exceed another (PDI_OPTION_LIMITS): the error is at the option

@@ -9,6 +9,7 @@ import {
 	type ComuxDocument,
 } from './format.js';
 import {isRecord} from '../is-record.js';
+import {nearNameHint} from '../near-name.js';
 
 /** Options of {@link ComuxBuilder.conn}. */
 export type ComuxChunkOptions = {
@@ -175,7 +176,7 @@ function fieldError(path: FieldPath, text: string, field = {path, key: false}): 
 function checkKeys(value: Record<string, unknown>, allowed: Set<string>, path: FieldPath): void {
 	for (const key of Object.keys(value)) {
 		if (!allowed.has(key)) {
-			throw fieldError(path, `unknown key '${key}'`, {path: [...path, key], key: true});
+			throw fieldError(path, `unknown key '${key}'${nearNameHint(key, allowed)}`, {path: [...path, key], key: true});
 		}
 	}
 }

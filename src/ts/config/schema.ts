@@ -19,6 +19,7 @@ import {
 	type OptionSpec,
 } from './options.js';
 import {isRecord} from '../is-record.js';
+import {nearNameHint} from '../near-name.js';
 
 export type {OptionName} from './options.js';
 
@@ -361,6 +362,34 @@ function unknownKeysFirst(issues: readonly ZodIssue[], input: unknown, prefix: r
 	return ordered;
 }
 
+let jsonSchema: unknown;
+
+/** The keys the config schema allows in the object at `path` (every branch of a union). */
+function keysAt(path: readonly PropertyKey[]): string[] {
+	jsonSchema ??= configJsonSchema();
+	let nodes: unknown[] = [jsonSchema];
+	const branches = (node: unknown): Array<Record<string, unknown>> => {
+		if (!isRecord(node)) {
+			return [];
+		}
+
+		const alternatives = [node['anyOf'], node['oneOf'], node['allOf']].filter(Array.isArray).flat() as unknown[];
+		return [node, ...alternatives.flatMap(branches)];
+	};
+
+	for (const segment of path) {
+		nodes = nodes.flatMap(branches).flatMap(node => {
+			if (typeof segment === 'number') {
+				return [node['items']];
+			}
+
+			return isRecord(node['properties']) && typeof segment === 'string' ? [node['properties'][segment]] : [];
+		}).filter(node => node !== undefined);
+	}
+
+	return [...new Set(nodes.flatMap(branches).flatMap(node => isRecord(node['properties']) ? Object.keys(node['properties']) : []))];
+}
+
 /**
  * Turns zod's issues into {@link ConfigIssue}s with places: an unknown key at the key, a missing
  * key at the object that lacks it, a rule that fails the union through the branch its key names.
@@ -384,7 +413,8 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			}
 		} else if (issue.code === 'unrecognized_keys') {
 			for (const key of issue.keys) {
-				add(path.length > 0 ? `unknown key '${key}' in ${source.label(path)}` : `unknown key '${key}'`, source.locate([...path, key], true));
+				const hint = nearNameHint(key, keysAt(path));
+				add(`${path.length > 0 ? `unknown key '${key}' in ${source.label(path)}` : `unknown key '${key}'`}${hint}`, source.locate([...path, key], true));
 			}
 		} else if (issue.code === 'invalid_type' && value === undefined) {
 			const parent = path.slice(0, -1);

@@ -2,6 +2,7 @@ import {builtConfig} from '../config/built.js';
 import type {NormalizedConfig} from '../config/schema.js';
 import {PdiError} from '../errors.js';
 import {encodePrototypes, loadPrototypes} from './prototypes.js';
+import {nearNameHint} from '../near-name.js';
 
 /** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
 export type TraceOptions = {
@@ -81,8 +82,7 @@ export function checkOptionNames(options: object, also: readonly string[] = []):
 	const known = new Set([...traceOptionNames, ...also]);
 	for (const key of Object.keys(options)) {
 		if (!known.has(key)) {
-			const near = [...known].find(name => name.startsWith(key) || key.startsWith(name));
-			throw new PdiError(`unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${[...known].join(', ')}`);
+			throw new PdiError(`unknown option '${key}'${nearNameHint(key, known)}; the options are ${[...known].join(', ')}`);
 		}
 	}
 
