@@ -2,9 +2,11 @@ import path from 'node:path';
 import test from 'ava';
 import {writeFiles} from './helpers/files.js';
 import {pdi} from './helpers/cli.js';
-import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
+import {fixBackend, fixtures, runBare, runPreloaded, values} from './helpers/preload.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
+const cbprog = path.join(fixtures, 'callback/cbprog');
+const handlerBackend = path.join(fixtures, 'callback/cb-handler-backend.so');
 
 function scratch(files: Record<string, string>): string {
 	return writeFiles(files, 'pdi-run-test-');
@@ -57,6 +59,31 @@ test('a text-dialect file may use a backend that an earlier -c file declares, in
 	const byHand = await runPreloaded(program, [], file('b.cfg'));
 	t.is(byHand.code, 2);
 	t.regex(byHand.stderr, /b\.cfg:1:22: unknown backend 'fix'/);
+});
+
+test('a callback handler may rely on cb_allow_handler set by another -c file, in either dialect; without it the error is at the handler, in its file\'s spelling', async t => {
+	const directory = scratch({
+		'allow.cfg': 'cb_allow_handler = on\n',
+		'allow.yaml': 'options: {cbAllowHandler: true}\n',
+		'h.cfg': `backend h = ${handlerBackend}\ncallback $main * h count_handler\n`,
+		'h.yaml': `backends: [{name: h, library: ${handlerBackend}}]\nrules:\n  - callback: {object: $main, backend: h, handler: count_handler}\n`,
+	});
+	const file = (name: string) => path.join(directory, name);
+	const expected = await runBare(cbprog, ['change']);
+	for (const [first, second] of [['allow.cfg', 'h.cfg'], ['allow.yaml', 'h.cfg'], ['allow.cfg', 'h.yaml'], ['allow.yaml', 'h.yaml'], ['h.cfg', 'allow.yaml']]) {
+		const result = await pdi(['run', '-c', file(first!), '-c', file(second!), '--', cbprog, 'change']);
+		t.is(result.code, 0, `${first} ${second}: ${result.stderr}`);
+		t.is(result.stdout, expected.stdout, `${first} ${second}`);
+		t.regex(result.stderr, /^handler: 5 calls$/m, `${first} ${second}`);
+	}
+
+	for (const [name, message] of [['h.cfg', '2:20: callback handler \'count_handler\' needs cb_allow_handler = on'], ['h.yaml', '3:52: callback handler \'count_handler\' needs options.cbAllowHandler: true']]) {
+		for (const args of [['run', '-c', file(name!), '--', cbprog], ['config', 'check', file(name!)]]) {
+			const result = await pdi(args);
+			t.is(result.code, 2, args.join(' '));
+			t.is(result.stderr, `pdi: ${file(name!)}:${message}\n`, args.join(' '));
+		}
+	}
 });
 
 test('a pDI-Tools-style config with sections, an Include of a section, reset_config and several command files works end to end', async t => {

@@ -123,7 +123,7 @@ ReadConfig(const Napi::CallbackInfo &info)
   pdi_config_t config;
   pdi_config_init(&config);
   int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size(),
-                               merging ? (unsigned)PDI_CONFIG_UNDECLARED_BACKENDS : 0u);
+                               merging ? (unsigned)PDI_CONFIG_MERGING : 0u);
   pdi_buf_t out = {};
   pdi_config_report(&out, &config, status);
   pdi_config_release(&config);

@@ -91,9 +91,11 @@ PDI_HIDDEN void pdi_config_init(pdi_config_t *config);
 PDI_HIDDEN int pdi_config_load(pdi_config_t *config, const char *path);
 /* How pdi_config_read reads. */
 enum {
-  /* A rule's backend need not be declared: the config is one of several that the caller merges and
-   * checks as a whole (pdi run -c a.yaml -c b.cfg), where another file may declare it. */
-  PDI_CONFIG_UNDECLARED_BACKENDS = 1u << 0,
+  /* The config is one of several that the caller merges and checks as a whole (pdi run -c a.yaml
+   * -c b.cfg): what another file may settle is left to the caller, a rule's undeclared backend
+   * (another file may declare it) and a callback's handler without cb_allow_handler (another
+   * file may set it). */
+  PDI_CONFIG_MERGING = 1u << 0,
 };
 /* The same for a config given as text: `name` names it in origins (and is where
  * `Include ":section"` looks), `directory` is where its relative paths start; `flags` are

@@ -145,8 +145,8 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
 }
 
 /* Each rule's backend is a declared backend, or under allow_lib_as_be an object alias or pattern
- * (with PDI_CONFIG_UNDECLARED_BACKENDS, any other name is left for the caller to check);
- * a callback names its own handler only under cb_allow_handler. */
+ * (with PDI_CONFIG_MERGING, any other name is left for the caller to check);
+ * a callback names its own handler only under cb_allow_handler (left to the caller too when merging). */
 int
 config_check_rules(reader_t *reader)
 {
@@ -159,7 +159,7 @@ config_check_rules(reader_t *reader)
     const pdi_origin_t *backend_at = &rule->fields[PDI_FIELD_BACKEND];
     if (pdi_config_backend(config, rule->backend) == NULL) {
       /* Deferred: another config of the merge may declare it, and the caller checks after merging. */
-      int deferred = (reader->flags & PDI_CONFIG_UNDECLARED_BACKENDS) != 0;
+      int deferred = (reader->flags & PDI_CONFIG_MERGING) != 0;
       const pdi_object_decl_t *alias = pdi_config_object(config, rule->backend);
       if (!options->allow_lib_as_be) {
         if (!deferred)
@@ -171,7 +171,8 @@ config_check_rules(reader_t *reader)
       else if (!deferred)
         return config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
     }
-    if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler)
+    if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler &&
+        (reader->flags & PDI_CONFIG_MERGING) == 0)
       return config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs %s = on", rule->wrapper,
                          config_option_specs[PDI_OPTION_INDEX(cb_allow_handler)].key);
   }

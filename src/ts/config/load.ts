@@ -18,6 +18,7 @@ import {isNormalizedConfig} from './built.js';
 import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {readConfigText} from './config-file.js';
+import {fieldOrigin} from './field-origins.js';
 
 /**
  * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
@@ -25,8 +26,9 @@ import {readConfigText} from './config-file.js';
  * {@link ConfigError} naming the file, line and column of the first problem. A FIFO or a pipe
  * (`pdi run -c <(gen-config)`) is read until its writer closes it, waiting for the event loop, so that
  * a signal still ends the process while no writer comes. With
- * `{merging: true}` (a file to give {@link mergeConfigs}), a text-dialect rule may use a backend
- * that another of the merged configs declares: whether it is declared is left to verifyConfig().
+ * `{merging: true}` (a file to give {@link mergeConfigs}), a rule may use a backend that another of the
+ * merged configs declares (whether it is declared is left to verifyConfig()) and a callback's own handler
+ * may rely on `cbAllowHandler` set by another (mergeConfigs() checks it).
  *
  * ```ts
  * const config = await loadConfig('pdi.yaml');
@@ -44,7 +46,7 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	const extension = path.extname(absolute).toLowerCase();
 	if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
 		const {parseStructured} = await import('./structured.js');
-		return parseStructured(text, absolute, extension === '.json');
+		return parseStructured(text, absolute, extension === '.json', {merging: options.merging === true});
 	}
 
 	return parseTextDialect(text, absolute, options);
@@ -150,7 +152,8 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 
 	for (const rule of merged.rules) {
 		if (rule.kind === 'callback' && rule.handler !== undefined && !options.cbAllowHandler) {
-			throw new ConfigError(handlerNeedsOption(rule.handler), rule.origin ?? {});
+			const origin = fieldOrigin(rule, 'handler') ?? rule.origin;
+			throw new ConfigError(handlerNeedsOption(rule.handler, origin?.file), origin ?? {});
 		}
 	}
 

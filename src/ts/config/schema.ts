@@ -129,9 +129,14 @@ const callbackSchema = z.strictObject({
 	handler: symbolName.optional().describe('The backend\'s own generic handler (needs `cbAllowHandler`).'),
 }).describe('Every import of the object goes through the backend\'s pre/post hooks.');
 
-/** The error for a callback rule that names its own handler while `cbAllowHandler` is off. */
-export function handlerNeedsOption(handler: string): string {
-	return `callback handler '${handler}' needs options.${'cbAllowHandler' satisfies OptionName}: true`;
+/**
+ * The error for a callback rule that names its own handler while `cbAllowHandler` is off, in the
+ * spelling of the file that holds the rule (`cb_allow_handler = on` in a text-dialect file).
+ */
+export function handlerNeedsOption(handler: string, file?: string): string {
+	const textDialect = file !== undefined && !/\.(?:json|ya?ml)$/i.test(file);
+	const option: OptionName = 'cbAllowHandler';
+	return `callback handler '${handler}' needs ${textDialect ? `${optionTable[option].key} = on` : `options.${option}: true`}`;
 }
 
 /** The kinds of rule, in the order the schema's union lists them. */
@@ -191,12 +196,16 @@ export const configSchema = z.strictObject({
 	for (const [index, rule] of config.rules.entries()) {
 		const body = ruleBody(rule);
 		// A rule's backend may come from another file of the same `pdi run`
-		// (files merge in order); verifyConfig() checks it after merging.
-		if (body.handler !== undefined && !options.cbAllowHandler) {
+		// (files merge in order); verifyConfig() checks it after merging. So may
+		// cbAllowHandler: mergeConfigs() checks handlers then.
+		if (body.handler !== undefined && !options.cbAllowHandler && !readingForMerge) {
 			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'handler'], message: handlerNeedsOption(body.handler), params: {standalone: true}});
 		}
 	}
 }).describe('A pdi config: options, backends and rules.');
+
+/** Set while {@link checkConfig} reads a config that will be merged with others (the parse is synchronous). */
+let readingForMerge = false;
 
 /** A config as users write it (JSON, YAML, or a TypeScript object given to {@link defineConfig}). */
 export type PdiConfig = z.input<typeof configSchema>;
@@ -450,12 +459,19 @@ function optionsSet(input: unknown): OptionName[] {
  * patterns of rules resolved, places attached; options given by their former names are renamed,
  * each with a warning. Throws a {@link ConfigError} listing every issue, the first one in its message.
  */
-export function checkConfig(written: unknown, writtenSource: ConfigSource): NormalizedConfig {
+export function checkConfig(written: unknown, writtenSource: ConfigSource, {merging = false}: {merging?: boolean} = {}): NormalizedConfig {
 	const checked = readCheckedForm(written, writtenSource);
 	const renamed = renameFormerOptions(checked.input, checked.source);
 	const {input, source} = renamed;
 	const warnings = [...checked.warnings, ...renamed.warnings];
-	const parsed = configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
+	readingForMerge = merging;
+	let parsed;
+	try {
+		parsed = configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
+	} finally {
+		readingForMerge = false;
+	}
+
 	if (!parsed.success) {
 		throw ConfigError.fromIssues(configIssues(parsed.error.issues, input ?? {}, source));
 	}

@@ -122,7 +122,7 @@ function documentValue(document: Document, file: string, position: ReturnType<ty
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  * A byte-order mark at the start is skipped.
  */
-export function parseStructured(source: string, file: string, json: boolean): NormalizedConfig {
+export function parseStructured(source: string, file: string, json: boolean, {merging = false}: {merging?: boolean} = {}): NormalizedConfig {
 	// A UTF-8 byte-order mark is skipped, as the text dialect skips it; columns are counted after it.
 	const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
 	if (json) {
@@ -144,5 +144,5 @@ export function parseStructured(source: string, file: string, json: boolean): No
 		}));
 	}
 
-	return checkConfig(documentValue(document, file, position), yamlSource(document, position, file));
+	return checkConfig(documentValue(document, file, position), yamlSource(document, position, file), {merging});
 }

@@ -23,7 +23,7 @@ function jsonRule(rule: NativeRule): Record<string, unknown> {
 }
 
 /** The JSON spelling of the native model and the place of each of its values, checked by the schema. */
-function check(model: NativeModel, file: string, directory: string): NormalizedConfig {
+function check(model: NativeModel, file: string, directory: string, merging: boolean): NormalizedConfig {
 	const places = new Map<string, ConfigPlace>();
 	const options: Record<string, unknown> = {};
 	for (const option of model.options.filter(option => option.set)) {
@@ -63,7 +63,7 @@ function check(model: NativeModel, file: string, directory: string): NormalizedC
 			? optionTable[nodePath.slice(1).join('.') as OptionName]?.key ?? String(nodePath.at(-1))
 			: String(nodePath.at(-1)),
 		show: value => `'${String(value)}'`,
-	});
+	}, {merging});
 	config.warnings = model.warnings.map(warning => ({message: warning.message, origin: originOf(warning.origin)}));
 	return config;
 }
@@ -74,7 +74,8 @@ export type ReadOptions = {
 	 * The config is one of several to merge (`mergeConfigs()`, `pdi run -c a.yaml -c b.cfg`): a rule
 	 * may use a backend that another of them declares, so a backend no rule's own file declares is not an
 	 * error here; verifyConfig() reports it, at the rule's backend field, after the merge. (JSON and
-	 * YAML never check it before.)
+	 * YAML never check it before.) Likewise a callback's own handler may rely on `cbAllowHandler` set by
+	 * another file: mergeConfigs() checks it.
 	 */
 	merging?: boolean;
 };
@@ -91,5 +92,5 @@ export type ReadOptions = {
 export function parseTextDialect(text: string, file?: string, options: ReadOptions = {}): NormalizedConfig {
 	const name = file === undefined ? '<config>' : path.resolve(file);
 	const directory = file === undefined ? process.cwd() : path.dirname(name);
-	return check(readNativeModel(text, name, directory, options.merging === true), name, directory);
+	return check(readNativeModel(text, name, directory, options.merging === true), name, directory, options.merging === true);
 }
