@@ -1,5 +1,7 @@
 import test from 'ava';
-import {ConfigError, interpose, normalizeConfig, spawn, type PdiConfig} from '../src/ts/index.js';
+import path from 'node:path';
+import {ConfigError, interpose, normalizeConfig, runProgram, spawn, type PdiConfig} from '../src/ts/index.js';
+import {writeFiles} from './helpers/files.js';
 import {verifyConfig} from '../src/ts/config/index.js';
 import {pdiPaths} from '../src/ts/paths.js';
 
@@ -46,4 +48,16 @@ test('with onError warn, the warnings about a config given in memory name the en
 	const {warnings} = verifyConfig(normalizeConfig({options: {onError: 'warn'}, backends: [count], rules: [relink('c', 'nope')]}), {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
 	t.is(warnings.length, 1);
 	t.regex(warnings[0]!.message, /^rules\[0\]: relink malloc: wrapper 'nope' is not defined by c \(.*\) \(rule skipped\)$/);
+});
+
+test('an in-memory config merged after config files names its entries by their index in the object given, in errors and in act counts', async t => {
+	const directory = writeFiles({'file.yaml': 'rules:\n  - act: {object: $main, function: getenv, do: {count: true}}\n  - act: {object: $main, function: setlocale, do: {count: true}}\n'}, 'pdi-in-memory-');
+	const files = [path.join(directory, 'file.yaml')];
+	const bad: PdiConfig = {backends: [count], rules: [relink('zz', 'w')]};
+	const error = await runProgram('/bin/true', [], {configs: files, config: bad, stdio: 'ignore'}).then(() => undefined, (error: unknown) => error);
+	t.true(error instanceof ConfigError);
+	t.is((error as ConfigError).message, 'rules[0]: unknown backend \'zz\'');
+	const {status, act} = await runProgram('/bin/ls', ['-d', '/'], {configs: files, config: {rules: [{act: {function: 'isatty', do: {count: true}}}]}, stdio: 'ignore'});
+	t.is(status, 0);
+	t.deepEqual(act.map(count => count.rule), [`${files[0]}:2`, `${files[0]}:3`, 'rules[0]']);
 });

@@ -1,7 +1,7 @@
 import {actTokens} from './act-tokens.js';
 import {defaultOptions} from './built.js';
 import type {Origin} from './config-error.js';
-import {fieldOrigin, type PlacedField} from './field-origins.js';
+import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
 import {optionNames, optionTable, optionValue} from './options.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
 
@@ -99,7 +99,7 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 	}
 
 	for (const [index, backend] of normalized.backends.entries()) {
-		lines.push(...placedLines(backend.origin, `backends[${index}]`, {tokens: [{text: 'backend'}, {text: backend.name}, {text: '='}, {text: quoteValue(backend.library), origin: fieldOrigin(backend, 'library')}]}));
+		lines.push(...placedLines(backend.origin, entryName(backend, `backends[${index}]`), {tokens: [{text: 'backend'}, {text: backend.name}, {text: '='}, {text: quoteValue(backend.library), origin: fieldOrigin(backend, 'library')}]}));
 	}
 
 	const alias = (pattern: string, origin: Origin | undefined, source: string): string => {
@@ -118,7 +118,7 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 	};
 
 	for (const [index, rule] of normalized.rules.entries()) {
-		const source = `rules[${index}]`;
+		const source = entryName(rule, `rules[${index}]`);
 		if (rule.object !== '*') {
 			alias(rule.object, rule.origin, source);
 		}
@@ -129,7 +129,7 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 	}
 
 	for (const [index, rule] of normalized.rules.entries()) {
-		const source = `rules[${index}]`;
+		const source = entryName(rule, `rules[${index}]`);
 		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin, source);
 		lines.push(...placedLines(rule.origin, source, ruleStatement(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source))));
 	}

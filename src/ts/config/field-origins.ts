@@ -28,3 +28,19 @@ export function placeFields<T extends NormalizedBackend | NormalizedRule>(entry:
 export function fieldOrigin(entry: NormalizedBackend | NormalizedRule, field: PlacedField): Origin | undefined {
 	return fieldOrigins.get(entry)?.[field] ?? entry.origin;
 }
+
+const entryNames = new WeakMap<NormalizedBackend | NormalizedRule, string>();
+
+/** Notes how messages name `entry` when it has no place: `rules[2]`, its index in the config it was given in; returns `entry`. */
+export function nameEntry<T extends NormalizedBackend | NormalizedRule>(entry: T, name: string): T {
+	entryNames.set(entry, name);
+	return entry;
+}
+
+/**
+ * How messages name an entry of a config given in memory: its index in the object it was written in
+ * (also after {@link mergeConfigs} put it behind the rules of files), else `fallback`.
+ */
+export function entryName(entry: NormalizedBackend | NormalizedRule, fallback: string): string {
+	return entryNames.get(entry) ?? fallback;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {z} from 'zod';
 import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
-import {placeFields, type PlacedField} from './field-origins.js';
+import {nameEntry, placeFields, type PlacedField} from './field-origins.js';
 import {renameFormerOptions} from './former-names.js';
 import {readCheckedForm} from './checked-form.js';
 import {functionName, functionSchemaPatterns, objectPattern, singleLine, word} from './fields.js';
@@ -485,17 +485,17 @@ export function checkConfig(written: unknown, writtenSource: ConfigSource, {merg
 	return {
 		normalized: true,
 		options: withResolvedPaths(config.options, file => path.resolve(source.directory, file)),
-		backends: config.backends.map((backend, index) => placeFields({
+		backends: config.backends.map((backend, index) => nameEntry(placeFields({
 			name: backend.name,
 			library: resolveLibrary(backend.library, source.directory),
 			origin: originOf(source.locate(['backends', index])),
-		}, ['library'], field => originOf(source.locate(['backends', index, field])))),
+		}, ['library'], field => originOf(source.locate(['backends', index, field]))), `backends[${index}]`)),
 		rules: config.rules.map((rule, index): NormalizedRule => {
 			const origin = originOf(source.locate(['rules', index]));
 			const kind = Object.keys(rule)[0]!;
 			// Only the fields written: the place of one left out would be its rule's.
 			const written = Object.keys((rule as Record<string, object>)[kind]!) as PlacedField[];
-			const place = <T extends NormalizedRule>(normalized: T) => placeFields(normalized, written, field => originOf(source.locate(['rules', index, kind, field])));
+			const place = <T extends NormalizedRule>(normalized: T) => nameEntry(placeFields(normalized, written, field => originOf(source.locate(['rules', index, kind, field]))), `rules[${index}]`);
 			if ('relink' in rule) {
 				return place({kind: 'relink', ...rule.relink, origin});
 			}

@@ -4,7 +4,7 @@ import {definedDynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal} from '../elf/file.js';
 import {compileNormalizedConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
-import {fieldOrigin, type PlacedField} from './field-origins.js';
+import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
 import type {NormalizedConfig, NormalizedRule} from './schema.js';
 import {readNativeModel} from './native-model.js';
 
@@ -91,7 +91,7 @@ function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
 }
 
 function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string {
-	const where = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : `rules[${earlierIndex}]`;
+	const where = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : entryName(earlier, `rules[${earlierIndex}]`);
 	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
@@ -104,7 +104,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
 			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend', `backends[${index}]`);
+			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 			libraries.set(backend.name, undefined);
 			continue;
 		}
@@ -118,7 +118,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
-			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend', `backends[${index}]`);
+			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 			libraries.set(backend.name, undefined);
 		}
 	}
@@ -161,7 +161,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 	const libraries = loadBackends(config, options, add);
 	const skipped = new Set<number>();
 	const skip = (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => {
-		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule', `rules[${index}]`);
+		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule', entryName(rule, `rules[${index}]`));
 		skipped.add(index);
 	};
 
@@ -173,7 +173,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 
 		if (!libraries.has(rule.backend)) {
 			if (!config.options.allowUndeclaredWrappers) {
-				add(`unknown backend '${rule.backend}'`, fieldOrigin(rule, 'backend'), undefined, `rules[${index}]`);
+				add(`unknown backend '${rule.backend}'`, fieldOrigin(rule, 'backend'), undefined, entryName(rule, `rules[${index}]`));
 			}
 
 			continue;

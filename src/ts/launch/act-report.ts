@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {NormalizedConfig} from '../config/index.js';
+import {entryName} from '../config/field-origins.js';
 
 /** How often one `act` rule saw and changed calls in one process (docs/act.md). */
 export type ActCount = {
@@ -37,7 +38,7 @@ function ruleLabels(config: NormalizedConfig): string[] {
 			return [];
 		}
 
-		return [rule.origin ? `${rule.origin.file}:${rule.origin.line}` : `rules[${index}]`];
+		return [rule.origin ? `${rule.origin.file}:${rule.origin.line}` : entryName(rule, `rules[${index}]`)];
 	});
 }
 
