@@ -157,6 +157,21 @@ test('pdi run -c with a missing config file is one line naming it', async t => {
 	t.regex(await oneLineFailure(t, ['run', '-c', missing, '--', program]), new RegExp(`^pdi: ${missing.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no such file or directory\\n$`));
 });
 
+test('a config larger than 16 MiB (a big file, /dev/zero, a pipe that writes more) is one line, from pdi and from the core by hand', async t => {
+	const big = path.join(scratch, 'big.cfg');
+	execFileSync('truncate', ['-s', '17M', big]);
+	for (const file of [big, '/dev/zero']) {
+		t.is(await oneLineFailure(t, ['run', '-c', file, '--', program]), `pdi: ${file}: larger than 16 MiB, too large for a config\n`);
+		t.is(await oneLineFailure(t, ['config', 'check', file]), `pdi: ${file}: larger than 16 MiB, too large for a config\n`);
+	}
+
+	const piped = execFileSync('sh', ['-c', `head -c 20000000 /dev/zero | "${process.execPath}" "${cliPath}" config check /dev/stdin; echo "status $?"`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+	t.is(piped, 'status 2\n');
+	const byHand = await runPreloaded(program, [], big);
+	t.is(byHand.code, 2);
+	t.regex(byHand.stderr, /^pdi: cannot read '.*big\.cfg': larger than 16 MiB, too large for a config$/m);
+});
+
 test('pdi run with a TMPDIR that does not exist names it in one line', async t => {
 	const config = path.join(scratch, 'noop.yaml');
 	writeFileSync(config, 'backends:\n  - {name: noop, library: noop}\n');

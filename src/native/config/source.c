@@ -246,6 +246,9 @@ lowercase_first(char *text)
     text[0] = (char)(text[0] - 'A' + 'a');
 }
 
+/* The largest config file read, as pdi's (src/ts/config/config-file.ts): a file past it is no config. */
+#define CONFIG_SIZE_LIMIT (16 << 20)
+
 source_file_t *
 config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
 {
@@ -270,6 +273,12 @@ config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
     snprintf(reason, sizeof reason, "%s", strerror(error));
     lowercase_first(reason);
     config_fail(reader, from, "cannot read '%s': %s", path, reason);
+    return NULL;
+  }
+  if (info.st_size > CONFIG_SIZE_LIMIT) {
+    close(fd);
+    config_fail(reader, from, "cannot read '%s': larger than %d MiB, too large for a config", path,
+                CONFIG_SIZE_LIMIT >> 20);
     return NULL;
   }
   char *text = pdi_arena_alloc(reader->arena, (size_t)info.st_size + 1);

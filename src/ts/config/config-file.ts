@@ -1,4 +1,4 @@
-import {closeSync, constants, openSync} from 'node:fs';
+import {closeSync, constants, createReadStream, openSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {Socket} from 'node:net';
 import type {Readable} from 'node:stream';
@@ -9,10 +9,27 @@ import {isatty, ReadStream} from 'node:tty';
 // open() or read() in libuv's thread pool, which process.exit() would wait for. So SIGINT, SIGTERM and SIGHUP still
 // end pdi (src/ts/cli/main.ts) while it waits.
 
+/** The largest config pdi reads (the core's reader has the same limit, src/native/config/source.c): a file past it is no config. */
+export const configSizeLimit = 16 * 1024 * 1024;
+
+function tooLarge(): Error {
+	return new Error(`larger than ${configSizeLimit / 1024 / 1024} MiB, too large for a config`);
+}
+
 function readAll(stream: Readable): Promise<string> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
-		stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+		let length = 0;
+		stream.on('data', (chunk: Buffer) => {
+			length += chunk.length;
+			if (length > configSizeLimit) {
+				stream.destroy();
+				reject(tooLarge());
+				return;
+			}
+
+			chunks.push(chunk);
+		});
 		stream.once('error', reject);
 		stream.once('end', () => {
 			stream.destroy();
@@ -24,11 +41,16 @@ function readAll(stream: Readable): Promise<string> {
 /**
  * Reads `file` as UTF-8: a regular file (or anything else that cannot wait) with readFile(); a FIFO or a pipe
  * until its last writer closes it, which may be one that has not opened it yet (a FIFO that never gets one waits
- * until pdi is interrupted); a terminal until end of file. Rejects with the file system's error.
+ * until pdi is interrupted); a terminal until end of file. Rejects with the file system's error, or when the text
+ * exceeds {@link configSizeLimit}.
  */
 export async function readConfigText(file: string): Promise<string> {
 	const stats = await stat(file);
 	if (!stats.isFIFO() && !stats.isCharacterDevice()) {
+		if (stats.size > configSizeLimit) {
+			throw tooLarge();
+		}
+
 		return readFile(file, 'utf8');
 	}
 
@@ -43,7 +65,7 @@ export async function readConfigText(file: string): Promise<string> {
 		return readAll(new ReadStream(fd));
 	}
 
-	// Another device (/dev/null): it does not wait.
+	// Another device (/dev/null, /dev/zero): it does not wait, but may not end.
 	closeSync(fd);
-	return readFile(file, 'utf8');
+	return readAll(createReadStream(file));
 }
