@@ -179,7 +179,7 @@ test('pdi run with a TMPDIR that does not exist names it in one line', async t =
 		'pdi: /nonexistent-pdi-tmp: cannot make a temporary directory there: no such file or directory (set TMPDIR to a writable directory)\n');
 });
 
-test('pdi trace to an output whose writes fail says so naming the file: one line and status 2 for --json and -c, the lost lines per process in text', async t => {
+test('pdi trace to an output whose writes fail says so naming the file and ends with status 2: one line for --json and -c, the lost lines per process in text', async t => {
 	for (const mode of ['--json', '-c']) {
 		const run = await pdi(['trace', mode, '-o', '/dev/full', '--', '/bin/ls', '/']);
 		t.is(run.code, 2, mode);
@@ -189,13 +189,16 @@ test('pdi trace to an output whose writes fail says so naming the file: one line
 	for (const mode of ['--json', '-c', undefined]) {
 		// /proc/version opens for writing and fails every write with EIO.
 		const run = await pdi(['trace', ...(mode ? [mode] : []), '-o', '/proc/version', '--', '/bin/ls', '/']);
-		t.is(run.code, mode ? 2 : 0, `${mode}: ${run.stderr}`);
+		t.is(run.code, 2, `${mode}: ${run.stderr}`);
 		t.regex(run.stderr, /^pdi: trace: writing \/proc\/version failed: (i\/o|input\/output) error( \(\d+ line\(s\) of process \d+ lost\))?$/im, mode);
 		t.notRegex(run.stderr, /writing the trace failed/, mode);
 	}
 
 	const text = await pdi(['trace', '-o', '/dev/full', '--', '/bin/ls', '/']);
-	t.is(text.code, 0);
+	t.is(text.code, 2);
+	// Nothing lost: the program's own status, also when it is not 0.
+	const fine = await pdi(['trace', '-o', path.join(scratch, 'fine.txt'), '--', '/bin/sh', '-c', 'ls / >/dev/null; exit 3']);
+	t.is(fine.code, 3, fine.stderr);
 	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: No space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
 });
 

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
@@ -84,15 +84,18 @@ type Output = {variables: Record<string, string>; finish(): boolean};
  */
 function traceOutput(options: TraceCliOptions, directory: string): Output {
 	if (!options.json && !options.summary) {
+		// The traced processes write the lines: each one reports those it could not write at its exit, and
+		// leaves this file behind, so that pdi ends with status 2 as when its own writes fail.
+		const lostMark = path.join(directory, 'lost');
+		const finish = () => !existsSync(lostMark);
 		if (options.output === undefined) {
-			return {variables: {}, finish: () => true};
+			return {variables: {PDI_TRACE_LOST_MARK: lostMark}, finish};
 		}
 
 		// Every traced process image appends to it (a followed child opens it anew): it starts empty here.
 		const file = path.resolve(options.output);
 		emptyOutputFile(file);
-		// The traced processes write it: each one reports the lines it could not write at its exit.
-		return {variables: {PDI_TRACE_OUTPUT: file}, finish: () => true};
+		return {variables: {PDI_TRACE_OUTPUT: file, PDI_TRACE_LOST_MARK: lostMark}, finish};
 	}
 
 	const rings = ringDirectory(directory);
