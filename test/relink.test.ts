@@ -1,5 +1,6 @@
 import path from 'node:path';
 import test from 'ava';
+import {pdi} from './helpers/cli.js';
 import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
 
 const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
@@ -137,4 +138,24 @@ test('max_objects bounds the objects rules reach and says so', async t => {
 	t.is(result.code, 0, result.stderr);
 	t.regex(result.stderr, /^pdi: warning: \d+ objects are loaded but max_objects is 2: rules reach only the first 2$/m);
 	t.is(values(result.stdout).get('fix_add_twice'), '2', 'libfix.so comes after the first two objects');
+});
+
+test('a wrapper or handler that names an exported variable of the backend is refused with the reason, by the core and by pdi run', async t => {
+	const program = path.join(fixtures, 'now-pie/fixprog');
+	const core = await runPreloaded(program, [], writeConfig([backend, 'relink $main fix_add fix fix_not_a_function']));
+	t.is(core.signal, null, core.stderr);
+	t.is(core.code, 2, core.stderr);
+	t.regex(core.stderr, /^pdi: \S+rules\.cmd:2:26: relink fix_add: wrapper 'fix_not_a_function' is a data object in fix \(\S+fix-backend\.so\), not a function$/m);
+	t.is(core.stdout, '');
+	const handler = await runPreloaded(program, [], writeConfig([backend, 'callback $main * fix fix_not_a_function'], ['cb_allow_handler = on']));
+	t.is(handler.code, 2, handler.stderr);
+	t.regex(handler.stderr, /^pdi: \S+rules\.cmd:2:\d+: callback \$main: handler 'fix_not_a_function' is a data object in fix \(\S+fix-backend\.so\), not a function$/m);
+	const warned = await runPreloaded(program, [], writeConfig([backend, 'relink $main fix_add fix fix_not_a_function'], ['on_error = warn']));
+	t.is(warned.code, 0, warned.stderr);
+	t.regex(warned.stderr, /not a function \(rule skipped\)$/m);
+	t.is(values(warned.stdout).get('fix_add'), '5');
+	const cli = await pdi(['run', '-c', writeConfig([backend, 'relink $main fix_add fix fix_not_a_function']), '--', program]);
+	t.is(cli.code, 2, cli.stderr);
+	t.regex(cli.stderr, /^pdi: \S+rules\.cmd:2:26: relink fix_add: wrapper 'fix_not_a_function' is a data object in fix \(\S+fix-backend\.so\), not a function$/m);
+	t.is(cli.stdout, '');
 });

@@ -222,6 +222,26 @@ pdi_backends_fini(pdi_session_t *session)
 
 /* A callback rule's backend hooks, or its own handler (cb_allow_handler,
  * checked by the config reader), which takes the place of pdi's. */
+/* What a symbol a rule names as its wrapper or handler is when it is no
+ * function (an exported variable: jumping there would crash the program at
+ * the first diverted call), or NULL. A symbol of type FUNC, IFUNC or NOTYPE
+ * (assembly) is taken as code. */
+static const char *
+not_code(void *address, const char *name)
+{
+  Dl_info info;
+  const ElfW(Sym) *symbol = NULL;
+  if (dladdr1(address, &info, (void **)&symbol, RTLD_DL_SYMENT) == 0 || symbol == NULL || info.dli_sname == NULL ||
+      strcmp(info.dli_sname, name) != 0)
+    return NULL;
+  switch (ELF64_ST_TYPE(symbol->st_info)) { /* the same as ELF32_ST_TYPE */
+  case STT_OBJECT:
+  case STT_COMMON: return "a data object";
+  case STT_TLS: return "a thread-local variable";
+  default: return NULL;
+  }
+}
+
 static int
 resolve_hooks(pdi_session_t *session, active_rule_t *active)
 {
@@ -240,6 +260,10 @@ resolve_hooks(pdi_session_t *session, active_rule_t *active)
     if (rule->wrapper != NULL && active->hooks.handler == 0)
       return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "handler '%s' is not defined by %s (%s)", rule->wrapper,
                                   rule->backend, backend->path);
+    const char *handler_kind = rule->wrapper != NULL ? not_code((void *)active->hooks.handler, rule->wrapper) : NULL;
+    if (handler_kind != NULL)
+      return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "handler '%s' is %s in %s (%s), not a function",
+                                  rule->wrapper, handler_kind, rule->backend, backend->path);
     if (rule->wrapper == NULL && active->hooks.pre == NULL && active->hooks.post == NULL)
       return pdi_rule_field_error(active, PDI_FIELD_BACKEND,
                                   "backend '%s' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB",
@@ -299,10 +323,16 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   }
   dlerror();
   active->wrapper = (uintptr_t)dlsym(handle, rule->wrapper);
+  const char *kind = active->wrapper != 0 ? not_code((void *)active->wrapper, rule->wrapper) : NULL;
   if (borrowed)
     dlclose(handle);
   if (active->wrapper == 0)
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is not defined by %s (%s)", rule->wrapper,
                                 rule->backend, from);
+  if (kind != NULL) {
+    active->wrapper = 0;
+    return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is %s in %s (%s), not a function",
+                                rule->wrapper, kind, rule->backend, from);
+  }
   return 0;
 }

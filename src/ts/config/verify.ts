@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs';
 import path from 'node:path';
-import {definedDynamicSymbols} from '../elf/dynsym.js';
+import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal} from '../elf/file.js';
 import {compileNormalizedConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
@@ -95,7 +95,7 @@ function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string 
 	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
-type Library = {file: string; symbols: Set<string>};
+type Library = {file: string; symbols: Set<string>; variables: Set<string>};
 
 /** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
 function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void): Map<string, Library | undefined> {
@@ -115,7 +115,8 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 				throw new Error(`${resolved.file}: ${refusal}`);
 			}
 
-			libraries.set(backend.name, {file: resolved.file, symbols: definedDynamicSymbols(resolved.file)});
+			const {functions, data} = dynamicSymbols(resolved.file);
+			libraries.set(backend.name, {file: resolved.file, symbols: functions, variables: data});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
 			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
@@ -186,11 +187,15 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 				skip(index, rule, `its backend '${rule.backend}' failed to load`, 'backend');
 			}
 		} else if (rule.kind !== 'callback') {
-			if (!library.symbols.has(rule.wrapper)) {
+			if (library.variables.has(rule.wrapper)) {
+				skip(index, rule, `wrapper '${rule.wrapper}' is a data object in ${rule.backend} (${library.file}), not a function`, 'wrapper');
+			} else if (!library.symbols.has(rule.wrapper)) {
 				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})`, 'wrapper');
 			}
 		} else if (rule.handler !== undefined) {
-			if (!library.symbols.has(rule.handler)) {
+			if (library.variables.has(rule.handler)) {
+				skip(index, rule, `handler '${rule.handler}' is a data object in ${rule.backend} (${library.file}), not a function`, 'handler');
+			} else if (!library.symbols.has(rule.handler)) {
 				skip(index, rule, `handler '${rule.handler}' is not defined by ${rule.backend} (${library.file})`, 'handler');
 			}
 		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {

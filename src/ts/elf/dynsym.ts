@@ -4,6 +4,7 @@ const shtDynsym = 11;
 const shnUndef = 0;
 const definedBindings = new Set([1, 2, 10]); // STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE
 const definedTypes = new Set([0, 2, 10]); // STT_NOTYPE, STT_FUNC, STT_GNU_IFUNC
+const dataTypes = new Set([1, 5, 6]); // STT_OBJECT, STT_COMMON, STT_TLS
 
 /**
  * The names of the functions a shared object defines for the dynamic linker: the `.dynsym`
@@ -12,6 +13,14 @@ const definedTypes = new Set([0, 2, 10]); // STT_NOTYPE, STT_FUNC, STT_GNU_IFUNC
  * An object without section headers (or without `.dynsym`) defines nothing.
  */
 export function definedDynamicSymbols(file: string): Set<string> {
+	return dynamicSymbols(file).functions;
+}
+
+/**
+ * What {@link definedDynamicSymbols} gives, and the names of the variables (`OBJECT`, `COMMON`,
+ * `TLS` entries) the object defines, which a rule must not take for a wrapper.
+ */
+export function dynamicSymbols(file: string): {functions: Set<string>; data: Set<string>} {
 	const data = readFileSync(file);
 	if (data.length < 52 || data.readUInt32BE(0) !== 0x7F_45_4C_46 || (data[4] !== 1 && data[4] !== 2) || (data[5] !== 1 && data[5] !== 2)) {
 		throw new Error(`${file} is not an ELF file`);
@@ -22,12 +31,13 @@ export function definedDynamicSymbols(file: string): Set<string> {
 	const u16 = (offset: number) => little ? data.readUInt16LE(offset) : data.readUInt16BE(offset);
 	const u32 = (offset: number) => little ? data.readUInt32LE(offset) : data.readUInt32BE(offset);
 	const word = (offset: number) => is64 ? Number(little ? data.readBigUInt64LE(offset) : data.readBigUInt64BE(offset)) : u32(offset);
-	const symbols = new Set<string>();
+	const functions = new Set<string>();
+	const variables = new Set<string>();
 	const shoff = word(is64 ? 0x28 : 0x20);
 	const shentsize = u16(is64 ? 0x3A : 0x2E);
 	let shnum = u16(is64 ? 0x3C : 0x30);
 	if (shoff === 0 || shentsize === 0) {
-		return symbols;
+		return {functions, data: variables};
 	}
 
 	const section = (index: number) => {
@@ -61,17 +71,18 @@ export function definedDynamicSymbols(file: string): Set<string> {
 			const name = u32(offset);
 			const info = data[offset + (is64 ? 4 : 12)] ?? 0;
 			const shndx = u16(offset + (is64 ? 6 : 14));
-			if (name === 0 || shndx === shnUndef || !definedBindings.has(info >> 4) || !definedTypes.has(info & 0xF)) {
+			const kind = definedTypes.has(info & 0xF) ? functions : (dataTypes.has(info & 0xF) ? variables : undefined);
+			if (name === 0 || shndx === shnUndef || !definedBindings.has(info >> 4) || kind === undefined) {
 				continue;
 			}
 
 			const start = strings.offset + name;
 			const end = data.indexOf(0, start);
 			if (start < data.length && end !== -1) {
-				symbols.add(data.toString('utf8', start, end));
+				kind.add(data.toString('utf8', start, end));
 			}
 		}
 	}
 
-	return symbols;
+	return {functions, data: variables};
 }
