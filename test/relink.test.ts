@@ -1,6 +1,8 @@
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
 
 const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
@@ -158,4 +160,16 @@ test('a wrapper or handler that names an exported variable of the backend is ref
 	t.is(cli.code, 2, cli.stderr);
 	t.regex(cli.stderr, /^pdi: \S+rules\.cmd:2:26: relink fix_add: wrapper 'fix_not_a_function' is a data object in fix \(\S+fix-backend\.so\), not a function$/m);
 	t.is(cli.stdout, '');
+});
+
+test('a backend built for another architecture is refused with the architectures, not glibc\'s "No such file or directory"', async t => {
+	const directory = scratchDirectory('pdi-foreign-');
+	const foreign = path.join(directory, 'foreign-backend.so');
+	const bytes = readFileSync(fixBackend);
+	bytes.writeUInt16LE(243, 18); // e_machine = EM_RISCV
+	writeFileSync(foreign, bytes);
+	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], writeConfig([`backend fix = ${foreign}`, 'relink $main fix_add fix wrap_fix_add']));
+	t.is(result.code, 2, result.stderr);
+	t.regex(result.stderr, /^pdi: \S+rules\.cmd:1:15: backend 'fix': cannot load \S+foreign-backend\.so: it is built for riscv(32|64), and this process is (x86-64|aarch64|i386)$/m);
+	t.is(result.stdout, '');
 });

@@ -3,6 +3,8 @@
  * finished; and what rules take from them (wrappers, callback hooks). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <stdarg.h>
@@ -162,6 +164,60 @@ bind_helpers(loaded_backend_t *backend)
   return status;
 }
 
+static const char *
+machine_name(unsigned machine, unsigned class)
+{
+  switch (machine) {
+  case EM_X86_64: return class == ELFCLASS32 ? "x32" : "x86-64";
+  case EM_386: return "i386";
+  case EM_AARCH64: return "aarch64";
+  case EM_ARM: return "arm";
+  case EM_RISCV: return class == ELFCLASS32 ? "riscv32" : "riscv64";
+  default: return NULL;
+  }
+}
+
+#if defined(__x86_64__)
+#define NATIVE_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_MACHINE EM_AARCH64
+#elif defined(__i386__)
+#define NATIVE_MACHINE EM_386
+#else
+#define NATIVE_MACHINE EM_NONE
+#endif
+
+/* Why dlopen refused an ELF file built for another architecture, which
+ * glibc words as "cannot open shared object file: No such file or
+ * directory" (or "wrong ELF class"); NULL when the file is not ELF or is
+ * built for this process's architecture. */
+static const char *
+foreign_architecture(const char *path, char *why, size_t size)
+{
+  unsigned char header[EI_NIDENT + 4];
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return NULL;
+  ssize_t got = read(fd, header, sizeof header);
+  close(fd);
+  if (got != (ssize_t)sizeof header || memcmp(header, ELFMAG, SELFMAG) != 0)
+    return NULL;
+  unsigned class = header[EI_CLASS];
+  unsigned machine = header[EI_DATA] == ELFDATA2MSB ? (unsigned)header[EI_NIDENT + 2] << 8 | header[EI_NIDENT + 3]
+                                                    : (unsigned)header[EI_NIDENT + 3] << 8 | header[EI_NIDENT + 2];
+  unsigned native_class = sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32;
+  if (machine == NATIVE_MACHINE && class == native_class)
+    return NULL;
+  const char *theirs = machine_name(machine, class);
+  char unknown[40];
+  if (theirs == NULL) {
+    snprintf(unknown, sizeof unknown, "machine %u, %d-bit", machine, class == ELFCLASS32 ? 32 : 64);
+    theirs = unknown;
+  }
+  snprintf(why, size, "it is built for %s, and this process is %s", theirs, machine_name(NATIVE_MACHINE, native_class));
+  return why;
+}
+
 int
 pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
 {
@@ -174,6 +230,9 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
   if (handle == NULL) {
     const char *why = dlerror();
+    char foreign[160];
+    if (foreign_architecture(path, foreign, sizeof foreign) != NULL)
+      why = foreign;
     return backend_error_at(decl, 1, "cannot load %s: %s", path, why ? why : "unknown error");
   }
   struct link_map *map = NULL;
