@@ -127,6 +127,16 @@ test('a backend whose init fails under on_error = fail: the program does not run
 	t.deepEqual(hookCalls(run.stderr), []);
 });
 
+test('a backend that crashes in its constructor or its init is named, with the signal, before the program dies of it', async t => {
+	for (const [variable, signal, where] of [['PROC_CTOR_CRASH', 'SIGSEGV', 'in a constructor, loading'], ['PROC_INIT_CRASH', 'SIGABRT', 'in pdi_be_init of']] as const) {
+		const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules), {...quiet, [variable]: '1'});
+		t.is(run.signal, signal, run.stderr);
+		t.is(run.stdout, '');
+		t.is(pdiLines(run.stderr).length, 1, run.stderr);
+		t.regex(run.stderr, new RegExp(`^pdi: \\S+rules\\.cmd:2:1: backend 'proc': crashed with ${signal} ${where} \\S+proc-backend\\.so$`, 'm'));
+	}
+});
+
 test('a backend whose init fails under on_error = warn: its rules are skipped, the others apply, one warning', async t => {
 	const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules, ['on_error = warn']), {...quiet, PROC_INIT_FAIL: '3'});
 	t.is(run.code, 0, run.stderr);

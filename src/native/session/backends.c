@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -218,6 +220,80 @@ foreign_architecture(const char *path, char *why, size_t size)
   return why;
 }
 
+/* ---- a backend that crashes while it is loaded or initialised
+ *
+ * Its constructors run inside dlopen and its pdi_be_init inside
+ * pdi_backend_init, before main: a crash there would end the program with
+ * nothing said. While they run, the signals of a crash are caught; on the
+ * loading thread the handler names the backend and what it was doing, puts
+ * back the actions it replaced and lets the signal take its course (the
+ * program dies of it as before, a core dump or a debugger sees the same
+ * fault). A signal on any other thread (the Node process of interpose())
+ * goes to the action it would have reached. */
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+static const char *const crash_names[] = {"SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT"};
+#define CRASH_SIGNALS (sizeof crash_signals / sizeof crash_signals[0])
+static struct sigaction crash_saved[CRASH_SIGNALS];
+static const loaded_backend_t *crash_backend;
+static const char *crash_path, *crash_stage;
+static long crash_thread;
+
+static void
+crash_restore(void)
+{
+  for (size_t i = 0; i < CRASH_SIGNALS; i++)
+    sigaction(crash_signals[i], &crash_saved[i], NULL);
+}
+
+static void
+crash_handler(int signal, siginfo_t *info, void *context)
+{
+  size_t i = 0;
+  while (i < CRASH_SIGNALS - 1 && crash_signals[i] != signal)
+    i++;
+  const struct sigaction *saved = &crash_saved[i];
+  if (syscall(SYS_gettid) != crash_thread && saved->sa_handler != SIG_DFL && saved->sa_handler != SIG_IGN) {
+    if (saved->sa_flags & SA_SIGINFO)
+      saved->sa_sigaction(signal, info, context);
+    else
+      saved->sa_handler(signal);
+    return;
+  }
+  if (syscall(SYS_gettid) == crash_thread) {
+    backend_error_at(crash_backend->decl, 0, "crashed with %s %s %s", crash_names[i], crash_stage, crash_path);
+    pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+  }
+  crash_restore();
+  /* A fault happens again when the handler returns; a signal sent (raise,
+   * abort) is sent again. */
+  if (info->si_code <= 0)
+    raise(signal);
+}
+
+static void
+crash_guard(const loaded_backend_t *backend, const char *stage, const char *path)
+{
+  crash_backend = backend;
+  crash_stage = stage;
+  crash_path = path;
+  crash_thread = syscall(SYS_gettid);
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = crash_handler;
+  action.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&action.sa_mask);
+  for (size_t i = 0; i < CRASH_SIGNALS; i++)
+    sigaction(crash_signals[i], &action, &crash_saved[i]);
+}
+
+static void
+crash_unguard(void)
+{
+  crash_restore();
+  crash_thread = 0;
+}
+
 int
 pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
 {
@@ -227,7 +303,9 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   if (path == NULL) {
     return backend_error_at(decl, 1, "library '%s' not found (searched: %s)", decl->value, searched);
   }
+  crash_guard(backend, "in a constructor, loading", path);
   void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  crash_unguard();
   if (handle == NULL) {
     const char *why = dlerror();
     char foreign[160];
@@ -255,7 +333,9 @@ pdi_backend_init(loaded_backend_t *backend)
 {
   int (*init)(const pdi_backend_t *) = (int (*)(const pdi_backend_t *))dlsym(backend->handle, "pdi_be_init");
   if (init != NULL) {
+    crash_guard(backend, "in pdi_be_init of", backend->path);
     int refused = init(&backend->self);
+    crash_unguard();
     if (refused != 0)
       return backend_error_at(backend->decl, 0, "refused to initialise (pdi_be_init returned %d)", refused);
   }
