@@ -249,7 +249,7 @@ test('a rule with only a pre hook: each call seen once, none kept on the callbac
 	t.is(all.run.code, 0, all.run.stderr);
 	t.is(all.run.stdout, expected.stdout);
 	t.regex(all.report, /^trace >cb_add8@0 >cb_make_big@0 >cb_long_double@0 /m);
-	// 1000 nested calls: with a post hook the default 1 KiB stack holds 9 (the test above); without one nothing is pushed.
+	// 1000 nested calls: with a post hook the default 1 KiB stack holds 8 (the test above); without one nothing is pushed.
 	const recursed = await lean(['recurse', '1000']);
 	t.is(recursed.run.stdout, (await bare(cbprog, ['recurse', '1000'])).stdout);
 	t.is(recursed.run.stderr, '');
