@@ -137,6 +137,13 @@ test('a backend that crashes in its constructor or its init is named, with the s
 	}
 });
 
+test('a SIGSEGV handler that a backend\'s constructor installs is still in place after pdi loaded it', async t => {
+	const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules), {...quiet, PROC_OWN_SEGV: '1'});
+	t.is(run.code, 42, `${run.signal ?? ''} ${run.stderr}`);
+	t.regex(run.stderr, /^proc-backend: own SIGSEGV handler$/m);
+	t.is(pdiLines(run.stderr).length, 0, run.stderr);
+});
+
 test('a backend whose init fails under on_error = warn: its rules are skipped, the others apply, one warning', async t => {
 	const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules, ['on_error = warn']), {...quiet, PROC_INIT_FAIL: '3'});
 	t.is(run.code, 0, run.stderr);

@@ -239,11 +239,19 @@ static const loaded_backend_t *crash_backend;
 static const char *crash_path, *crash_stage;
 static long crash_thread;
 
+static void crash_handler(int signal, siginfo_t *info, void *context);
+
+/* Puts back the actions replaced, but not over one the backend (or a
+ * library it brought) installed meanwhile: that one is its to keep. */
 static void
 crash_restore(void)
 {
-  for (size_t i = 0; i < CRASH_SIGNALS; i++)
-    sigaction(crash_signals[i], &crash_saved[i], NULL);
+  for (size_t i = 0; i < CRASH_SIGNALS; i++) {
+    struct sigaction current;
+    if (sigaction(crash_signals[i], NULL, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+        current.sa_sigaction == crash_handler)
+      sigaction(crash_signals[i], &crash_saved[i], NULL);
+  }
 }
 
 static void
