@@ -102,12 +102,14 @@ test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about
 });
 
 test('a relink or act rule that no object imported the function for during the whole run is reported once at exit; one whose function is imported but never called is not', async t => {
-	const misspelled = config('misspelled.cmd', ['act $main opne return=-1 errno=ENOENT', 'backend c = count', 'relink $main mallok c count_malloc']);
+	const misspelled = config('misspelled.cmd', ['act $main opne return=-1 errno=ENOENT', 'backend c = count', 'relink $main mallok c count_malloc', 'relink $main calloc@GLIBC_9.9 c count_malloc']);
 	const run = await pdi(['run', '-c', misspelled, '--', procprog, 'calls']);
 	t.is(run.code, 0, run.stderr);
 	t.deepEqual(run.stderr.split('\n').filter(line => line !== ''), [
 		`pdi: warning: ${misspelled}:1: act opne: no object matching '$main' imported it while the program ran: the rule saw no call`,
 		`pdi: warning: ${misspelled}:3: relink mallok: no object matching '$main' imported it while the program ran: the rule changed nothing`,
+		// Named as the rule spells it: procprog imports calloc, but in another version.
+		`pdi: warning: ${misspelled}:4: relink calloc@GLIBC_9.9: no object matching '$main' imported it while the program ran: the rule changed nothing`,
 	]);
 	// procprog imports calloc: the act rule is installed (its condition never holds), and nothing is reported.
 	const imported = config('imported.cmd', ['act $main calloc arg0=987654321 return=0']);

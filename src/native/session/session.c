@@ -299,6 +299,13 @@ reached_nothing(const active_rule_t *active)
   return active->slots == 0 && active->shared == 0 && active->pointer_slots == 0;
 }
 
+/* The function as the rule spells it, version included (`vfoo@V1`). */
+static const char *
+rule_function(const active_rule_t *active)
+{
+  return active->rule->function != NULL ? active->rule->function : active->name;
+}
+
 static void
 log_outcomes(const pdi_session_t *session)
 {
@@ -317,10 +324,10 @@ log_outcomes(const pdi_session_t *session)
               "%s: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT) and are "
               "left alone, so that the function's address stays the same: calls made through them are not seen "
               "(relink and redefine reach them; docs/mechanisms.md)",
-              where, pdi_rule_kind_name(rule->kind), active->name, active->pointer_slots, rule->object);
+              where, pdi_rule_kind_name(rule->kind), rule_function(active), active->pointer_slots, rule->object);
     if (reached_nothing(active))
       pdi_log(PDI_LOG_INFO, "%s: %s %s: no loaded object matching '%s' %s it yet", where,
-              pdi_rule_kind_name(rule->kind), active->name, rule->object,
+              pdi_rule_kind_name(rule->kind), rule_function(active), rule->object,
               rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
     else if (active->slots != 0 || active->shared != 0)
       pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(rule->kind),
@@ -500,7 +507,7 @@ report_never_matched(pdi_session_t *session)
               rule->function ? rule->function : rule->object, rule->object);
     else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && reached_nothing(active))
       pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
-              where, pdi_rule_kind_name(rule->kind), active->name, rule->object,
+              where, pdi_rule_kind_name(rule->kind), rule_function(active), rule->object,
               rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");
   }
 }
