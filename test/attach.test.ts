@@ -365,6 +365,27 @@ test.serial('a running nginx worker gets a count rule while serving requests, is
 	t.is(await workerOf(server.pid), worker, 'the worker still runs');
 });
 
+test('pdi trace -p on a running bash (which defines its own setenv and getenv) writes only the calls -e names, to -o FILE', async t => {
+	const shell = spawn('bash', ['-c', 'while :; do sleep 0.05; done'], {stdio: 'ignore'});
+	stopOnTeardown(t, shell);
+	const output = path.join(scratchDirectory('pdi-attach-bash-'), 'trace.txt');
+	const {child, stderr, exited} = startPdi(['trace', '-p', String(shell.pid), '-e', 'fork', '-o', output]);
+	stopOnTeardown(t, child);
+	for (let tries = 0; tries < 500 && !/fork/.test(existsSync(output) ? readFileSync(output, 'utf8') : ''); tries++) {
+		await delay(20);
+	}
+
+	child.kill('SIGINT');
+	t.is(await exited, 0, stderr());
+	const lines = readFileSync(output, 'utf8').split('\n').filter(line => line !== '');
+	t.true(lines.length > 0, stderr());
+	for (const line of lines) {
+		t.regex(line, new RegExp(`^${shell.pid} ${shell.pid} {2}bash!fork\\(\\) = \\d+$`));
+	}
+
+	t.false(/bash!/.test(stderr()), 'trace lines went to stderr');
+});
+
 test('attaching to a process that another tracer traces fails in one line naming it, status 2', async t => {
 	const fixture = await startFixture(t, 'strace', ['-o', '/dev/null', attachprog]);
 	const run = await pdi(['attach', String(fixture.pid), '-c', '/dev/null']);

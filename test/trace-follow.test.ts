@@ -115,6 +115,23 @@ test('without -f, --json on sh -c \'ls / | wc -l\' holds the shell\'s calls only
 	t.is(calls.filter(call => call.function === 'fork').length, 2);
 });
 
+test('bash, which defines getenv and setenv of its own, is traced with the options given (-e, -o, --json), and its children are not', async t => {
+	// bash's setenv before its main made its getenv stop reading environ: every PDI_TRACE_ setting came back unset.
+	const {run, text} = await trace(['-e', 'strlen'], ['bash', '-c', 'ls / | wc -l; env | grep -c ^PDI_; true']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, '', 'the trace went to stderr instead of -o FILE');
+	t.is(run.stdout, `${lsCount}0\n`);
+	const lines = textCalls(text);
+	t.true(lines.length > 0);
+	t.deepEqual([...new Set(lines.map(line => `${line.pid} ${line.caller}`))], [`${lines[0]!.pid} bash`]);
+	t.true(lines.every(line => line.line.includes('bash!strlen(')), text.slice(0, 2000));
+	const {run: jsonRun, calls} = await json(['-e', 'fork'], ['bash', '-c', 'ls / | wc -l']);
+	t.is(jsonRun.code, 0, jsonRun.stderr);
+	t.is(jsonRun.stdout, lsCount);
+	t.deepEqual(calls.map(call => [call.caller, call.function]), [['/usr/bin/bash', 'fork'], ['/usr/bin/bash', 'fork']]);
+	t.is(new Set(calls.map(call => call.pid)).size, 1);
+});
+
 test('text mode -f -o FILE holds the lines of every process, and none of what FILE held before', async t => {
 	const {run, text} = await trace(['-f'], pipeline);
 	t.is(run.code, 0, run.stderr);

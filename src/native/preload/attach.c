@@ -4,6 +4,7 @@
  * inert until pdi_attach_open; pdi_attach_close makes it inert again, and
  * the library stays loaded (a second attach finds the same one). */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +31,37 @@ refuse(const char *message)
   return -1;
 }
 
+/* Variables are set with the C library's setenv, which the trace backend's
+ * getenv reads (it takes the C library's), and also with the program's own
+ * setenv when it defines one (bash does, for its variable table), which the
+ * getenv of other backends binds to. */
+static int (*libc_setenv)(const char *, const char *, int);
+static int (*libc_unsetenv)(const char *);
+
+static void
+find_libc_environment(void)
+{
+  void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+  if (libc == NULL)
+    return;
+  void *set = dlsym(libc, "setenv"), *unset = dlsym(libc, "unsetenv");
+  int (*found)(const char *, const char *, int) = NULL;
+  memcpy(&found, &set, sizeof set);
+  if (found != NULL && unset != NULL && found != setenv) {
+    libc_setenv = found;
+    memcpy(&libc_unsetenv, &unset, sizeof unset);
+  }
+  dlclose(libc);
+}
+
 static void
 unset_variables(void)
 {
-  for (size_t at = 0; at < set_names_len; at += strlen(set_names + at) + 1)
+  for (size_t at = 0; at < set_names_len; at += strlen(set_names + at) + 1) {
     unsetenv(set_names + at);
+    if (libc_unsetenv != NULL)
+      libc_unsetenv(set_names + at);
+  }
   set_names_len = 0;
 }
 
@@ -44,6 +71,7 @@ unset_variables(void)
 static int
 set_variables(const char *variables)
 {
+  find_libc_environment();
   for (const char *line = variables; line != NULL && *line != '\0';) {
     const char *end = strchr(line, '\n');
     size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
@@ -57,7 +85,8 @@ set_variables(const char *variables)
     memcpy(entry, line, length);
     entry[length] = '\0';
     entry[name_length] = '\0';
-    int failed = setenv(entry, entry + name_length + 1, 1) != 0;
+    int failed = setenv(entry, entry + name_length + 1, 1) != 0 ||
+                 (libc_setenv != NULL && libc_setenv(entry, entry + name_length + 1, 1) != 0);
     if (!failed) {
       memcpy(set_names + set_names_len, entry, name_length + 1);
       set_names_len += name_length + 1;

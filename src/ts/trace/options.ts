@@ -57,6 +57,9 @@ export function traceVariables(options: TraceOptions, names: OptionNames = {}): 
 		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : functionList(options.functions, names.functions),
 		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
 		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
+		// Present and empty, so that the backend's setenv of the traced process's pid replaces it in place, in the
+		// very array a shell (bash) was given as main's envp and takes its exported variables from.
+		PDI_TRACE_ROOT: '',
 		// The trace's rules are pdi's, not the user's: `pdi trace` itself warns about an --object that matched nothing.
 		PDI_WARN_UNLOADED: '0',
 	};

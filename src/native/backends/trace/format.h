@@ -55,4 +55,8 @@ int trace_safe_init(void);
 void trace_safe_forked(void);
 size_t trace_safe_read(uintptr_t address, char *out, size_t n);
 
+/* The C library's getenv, whatever the program defines under that name
+ * (trace.c). */
+char *trace_getenv(const char *name);
+
 #endif

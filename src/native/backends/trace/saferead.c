@@ -35,7 +35,7 @@ trace_safe_init(void)
     page_size = page;
   char probe = 'x', copy = 0;
   struct iovec local = {&copy, 1}, remote = {&probe, 1};
-  const char *forced = getenv("PDI_TRACE_PROBE"); /* "pipe": the fallback, for tests */
+  const char *forced = trace_getenv("PDI_TRACE_PROBE"); /* "pipe": the fallback, for tests */
   if ((forced == NULL || strcmp(forced, "pipe") != 0) && process_vm_readv(own_pid, &local, 1, &remote, 1, 0) == 1 &&
       copy == 'x')
     return 0;

@@ -91,6 +91,37 @@ static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
 static int unfollowed; /* a forked child of a process not following: records nothing */
 static int inactive;   /* not following, and not the traced process: instruments nothing */
 
+/* The C library's getenv, setenv and unsetenv, not the program's: bash
+ * defines and exports its own, which keep the shell's variable table. Its
+ * setenv made that table before its main, after which its getenv no longer
+ * read environ, so every setting below came back unset (pdi trace -e, -o
+ * and --json were ignored for bash), and what the backend set or removed
+ * never reached the environ that the programs it runs inherit. */
+static char *(*env_get)(const char *) = getenv;
+static int (*env_set)(const char *, const char *, int) = setenv;
+static int (*env_unset)(const char *) = unsetenv;
+
+static void
+use_libc_environment(void)
+{
+  void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+  if (libc == NULL)
+    return;
+  void *get = dlsym(libc, "getenv"), *set = dlsym(libc, "setenv"), *unset = dlsym(libc, "unsetenv");
+  if (get != NULL && set != NULL && unset != NULL) {
+    memcpy(&env_get, &get, sizeof get);
+    memcpy(&env_set, &set, sizeof set);
+    memcpy(&env_unset, &unset, sizeof unset);
+  }
+  dlclose(libc);
+}
+
+char *
+trace_getenv(const char *name)
+{
+  return env_get(name);
+}
+
 static int
 too_deep(const pdi_cb_call_t *call)
 {
@@ -115,7 +146,7 @@ forget_thread(void *state)
 static long
 number_from_env(const char *name, long fallback)
 {
-  const char *text = getenv(name);
+  const char *text = env_get(name);
   return text && *text ? strtol(text, NULL, 10) : fallback;
 }
 
@@ -150,7 +181,7 @@ after_fork_in_child(void)
 static int
 open_ring(void)
 {
-  const char *directory = getenv("PDI_TRACE_RING");
+  const char *directory = env_get("PDI_TRACE_RING");
   ring_directory = NULL;
   if (directory == NULL || *directory == '\0')
     return 0;
@@ -184,7 +215,7 @@ names_file(const char *entry, size_t length, const struct stat *core)
 static void
 drop_core_preload(void)
 {
-  const char *list = getenv("LD_PRELOAD");
+  const char *list = env_get("LD_PRELOAD");
   Dl_info info;
   struct stat core;
   if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL ||
@@ -210,9 +241,9 @@ drop_core_preload(void)
   }
   kept[used] = '\0';
   if (dropped && used == 0)
-    unsetenv("LD_PRELOAD");
+    env_unset("LD_PRELOAD");
   else if (dropped)
-    setenv("LD_PRELOAD", kept, 1);
+    env_set("LD_PRELOAD", kept, 1);
   free(kept);
 }
 
@@ -222,10 +253,10 @@ drop_core_preload(void)
 static void
 stop_following_exec(void)
 {
-  unsetenv("PDI_CONFIG");
-  unsetenv("PDI_CONFIG_TEMPORARY");
-  unsetenv("PDI_WARN_UNLOADED");
-  unsetenv("DI_CFG_FILE");
+  env_unset("PDI_CONFIG");
+  env_unset("PDI_CONFIG_TEMPORARY");
+  env_unset("PDI_WARN_UNLOADED");
+  env_unset("DI_CFG_FILE");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];
     size_t length = strcspn(*entry, "=");
@@ -235,7 +266,7 @@ stop_following_exec(void)
     }
     memcpy(name, *entry, length);
     name[length] = '\0';
-    unsetenv(name); /* moves the later entries down: look at this slot again */
+    env_unset(name); /* moves the later entries down: look at this slot again */
   }
   drop_core_preload();
 }
@@ -252,7 +283,7 @@ traced_process(int *appending)
   if (root == 0) {
     char pid[24];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
-    setenv("PDI_TRACE_ROOT", pid, 1); /* before main: one thread */
+    env_set("PDI_TRACE_ROOT", pid, 1); /* before main: one thread */
     return 1;
   }
   return root == (long)getpid();
@@ -278,6 +309,7 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  use_libc_environment();
   if (retired_fd >= 0 && close(retired_fd) == 0 && output_fd == retired_fd)
     output_fd = -1;
   retired_fd = -1;
@@ -293,13 +325,13 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   }
   if (open_ring() != 0)
     return 1;
-  const char *file = getenv("PDI_TRACE_OUTPUT");
+  const char *file = env_get("PDI_TRACE_OUTPUT");
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
   output_fd = ring_directory != NULL ? -2
               : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
                               : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   read_settings();
-  const char *notices = getenv("PDI_TRACE_NOTICES");
+  const char *notices = env_get("PDI_TRACE_NOTICES");
   if (output_fd == -2 && notice_fd < 0 && notices != NULL && strcmp(notices, "stderr") == 0)
     notice_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   started_ns = now_ns();
@@ -311,8 +343,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       (pthread_atfork(NULL, NULL, after_fork_in_child) != 0 || pthread_key_create(&exit_key, forget_thread) != 0))
     return 1;
   registered = 1;
-  if (trace_filter_load(getenv("PDI_TRACE_FUNCTIONS")) != 0 || trace_protos_load(getenv("PDI_TRACE_PROTOTYPES")) != 0 ||
-      trace_safe_init() != 0)
+  if (trace_filter_load(env_get("PDI_TRACE_FUNCTIONS")) != 0 ||
+      trace_protos_load(env_get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
   return output_fd == -1;
 }
@@ -341,7 +373,7 @@ PDI_BE_FUNC_FINI(void)
     close(notice_fd);
   notice_fd = -1;
   unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
-  const char *file = getenv("PDI_TRACE_OUTPUT");
+  const char *file = env_get("PDI_TRACE_OUTPUT");
   /* Not for a pipe whose reader has gone (in a program that ignores
    * SIGPIPE): that reader wanted no more lines, and pdi says nothing of it. */
   if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0)
