@@ -1,4 +1,4 @@
-import {execFileSync} from 'node:child_process';
+import {execFile, execFileSync} from 'node:child_process';
 import {chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
@@ -150,6 +150,21 @@ test('pdi trace -o into a missing directory names the path, not the trace backen
 
 test('a write that fails after the checks (inspect -o /dev/full) is still one line naming the path', async t => {
 	t.is(await oneLineFailure(t, ['inspect', '-o', '/dev/full', '--', program]), 'pdi: /dev/full: no space left on device\n');
+});
+
+test('a standard output that cannot be written (>/dev/full) is one line naming it and status 2, never a stack trace', async t => {
+	const config = path.join(scratch, 'full.yaml');
+	writeFileSync(config, 'rules: []\n');
+	const commands = [['--version'], ['--help'], ['paths'], ['config', 'schema'], ['config', 'check', config], ['inspect', '--', program], ['comux', 'build', '--chunk', '0:x']];
+	for (const args of commands) {
+		const run = await new Promise<{code: number; stderr: string}>(resolve => {
+			execFile('/bin/sh', ['-c', '"$@" >/dev/full', 'sh', process.execPath, cliPath, ...args], (error, _stdout, stderr) => {
+				resolve({code: error ? Number(error.code) : 0, stderr});
+			});
+		});
+		t.is(run.code, 2, `pdi ${args.join(' ')}: ${run.stderr}`);
+		t.is(run.stderr, 'pdi: standard output: no space left on device\n', `pdi ${args.join(' ')}`);
+	}
 });
 
 test('pdi run -c with a missing config file is one line naming it', async t => {

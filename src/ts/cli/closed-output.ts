@@ -1,9 +1,15 @@
+import {writeSync} from 'node:fs';
 import {constants} from 'node:os';
+import {fileSystemReason} from '../errors.js';
 
 /** pdi's exit status once the reader of its output has gone: 128+SIGPIPE, what a shell reports for a program SIGPIPE ended. */
 export const closedOutputStatus = 128 + constants.signals.SIGPIPE;
 
+/** pdi's exit status once it could not write its standard output or error for another reason (a full disk, an I/O error): that of its other failures. */
+export const failedOutputStatus = 2;
+
 let closed = false;
+let failed = false;
 
 /** Whether `error`, or an error it was caused by, is a write to a pipe whose reader has gone (EPIPE). */
 export function isClosedPipe(error: unknown): boolean {
@@ -34,18 +40,46 @@ export function outputClosed(): boolean {
 }
 
 /**
+ * Notes that pdi could not write `stream` (standard output or error) for a reason other than a gone reader: one line
+ * on stderr when that is stdout and stderr can still be written (`pdi: standard output: no space left on device`),
+ * once; pdi then ends with {@link failedOutputStatus}.
+ */
+function failOutput(stream: NodeJS.WriteStream, error: Error): void {
+	if (failed) {
+		return;
+	}
+
+	failed = true;
+	process.exitCode = failedOutputStatus;
+	if (stream === process.stdout) {
+		try {
+			writeSync(2, `pdi: standard output: ${fileSystemReason(error)}\n`);
+		} catch {
+			// Stderr cannot be written either: the status says it.
+		}
+	}
+}
+
+/** Whether a write to stdout or stderr failed for a reason other than a gone reader (see {@link failOutput}). */
+export function outputFailed(): boolean {
+	return failed;
+}
+
+/**
  * A write to stdout or stderr that finds the reader gone ends pdi's output
  * there instead of throwing an unhandled 'error' event (a stack trace and
  * status 1): the command runs on to its normal end, cleaning up as always.
+ * Any other failure of such a write (stdout on a full disk, /dev/full) is one
+ * line and status 2, not a stack trace either.
  */
 export function watchClosedOutput(): void {
 	for (const stream of [process.stdout, process.stderr]) {
 		stream.on('error', (error: Error) => {
-			if (!isClosedPipe(error)) {
-				throw error;
+			if (isClosedPipe(error)) {
+				closeOutput();
+			} else {
+				failOutput(stream, error);
 			}
-
-			closeOutput();
 		});
 	}
 }

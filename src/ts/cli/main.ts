@@ -15,7 +15,7 @@ import {registerAttachCommand} from './attach-command.js';
 import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
-import {closedOutputStatus, isClosedPipe, outputClosed, watchClosedOutput} from './closed-output.js';
+import {closedOutputStatus, failedOutputStatus, isClosedPipe, outputClosed, outputFailed, watchClosedOutput} from './closed-output.js';
 import {checkOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
@@ -189,10 +189,18 @@ export async function main(argv: string[]): Promise<number> {
 			return closedOutputStatus;
 		}
 
+		if (outputFailed()) {
+			return failedOutputStatus;
+		}
+
 		return typeof process.exitCode === 'number' ? process.exitCode : 0;
 	} catch (error) {
 		if (outputClosed() || isClosedPipe(error)) {
 			return closedOutputStatus;
+		}
+
+		if (outputFailed()) {
+			return failedOutputStatus;
 		}
 
 		if (error instanceof CommanderError) {
