@@ -135,6 +135,34 @@ asRoot('a setuid or setgid program runs in secure mode without pdi, normally, an
 	t.deepEqual(counts(fromParent.stderr).map(count => count.calls), [1], 'only the parent loaded the backend');
 });
 
+asRoot('pdi run and pdi trace say in one line that a setuid or setgid program they start runs without pdi, and say nothing for one set-user-ID to the caller', async t => {
+	const setuid = path.join(scratch, 'idprog-setuid-cli');
+	const setgid = path.join(scratch, 'idprog-setgid-cli');
+	const ownSetuid = path.join(scratch, 'idprog-setuid-root');
+	for (const [file, uid, gid, mode] of [[setuid, 65_534, 0, 0o4755], [setgid, 0, 65_534, 0o2755], [ownSetuid, 0, 0, 0o4755]] as const) {
+		copyFileSync(idprog, file);
+		chownSync(file, uid, gid);
+		chmodSync(file, mode);
+	}
+
+	const config = writeConfig(['backend noop = noop']);
+	for (const [file, reason] of [[setuid, 'set-user-ID (owner uid 65534)'], [setgid, 'set-group-ID (group gid 65534)']] as const) {
+		const warning = `pdi: warning: ${file} is ${reason}: the loader runs it in secure mode, which ignores LD_PRELOAD, so it runs without pdi\n`;
+		const run = await pdi(['run', '-c', config, '--', file, 'hello']);
+		t.is(run.code, 0, run.stderr);
+		t.regex(run.stdout, /secure=1\npdi=absent\n/);
+		t.is(run.stderr, warning);
+		const traced = await pdi(['trace', '--', file, 'hello']);
+		t.is(traced.code, 0, traced.stderr);
+		t.is(traced.stderr, warning);
+	}
+
+	const own = await pdi(['run', '-c', config, '--', ownSetuid, 'hello']);
+	t.is(own.code, 0, own.stderr);
+	t.regex(own.stdout, /secure=0\npdi=loaded\n/);
+	t.is(own.stderr, '');
+});
+
 /** A YAML config in the scratch directory. */
 function yaml(name: string, rules: readonly string[]): string {
 	const file = path.join(scratch, name);

@@ -1,4 +1,5 @@
 import {PdiError} from '../errors.js';
+import {resolveProgram, secureModeReason} from '../launch/program.js';
 
 /** The PROGRAM operand and its arguments, or a one-line error naming the command's usage. */
 export function requireProgram(command: string[], usage: string): [string, ...string[]] {
@@ -8,4 +9,21 @@ export function requireProgram(command: string[], usage: string): [string, ...st
 	}
 
 	return [program, ...args];
+}
+
+/**
+ * Warns, in one line, when PROGRAM is set-user-ID or set-group-ID to someone else: the loader runs it in secure mode,
+ * ignoring LD_PRELOAD, so it would run without pdi and nothing would say so. Problems resolving it are left to the launch.
+ */
+export function warnSecureMode(command: string): void {
+	let reason;
+	try {
+		reason = secureModeReason(resolveProgram(command));
+	} catch {
+		return;
+	}
+
+	if (reason !== undefined) {
+		process.stderr.write(`pdi: warning: ${command} is ${reason}: the loader runs it in secure mode, which ignores LD_PRELOAD, so it runs without pdi\n`);
+	}
 }

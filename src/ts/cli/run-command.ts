@@ -1,6 +1,6 @@
 import type {Command} from '@commander-js/extra-typings';
 import {runProgram} from '../launch/run.js';
-import {requireProgram} from './operands.js';
+import {requireProgram, warnSecureMode} from './operands.js';
 
 function collect(value: string, previous: string[]): string[] {
 	return [...previous, value];
@@ -21,7 +21,7 @@ export function registerRunCommand(cli: Command): void {
 		.passThroughOptions()
 		.action(async (command, options) => {
 			const [program, ...args] = requireProgram(command, 'pdi run [-c CONFIG]... [-v] -- PROGRAM [ARGS...]');
-
+			warnSecureMode(program);
 			const {status} = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
 			process.exitCode = status;
 		});

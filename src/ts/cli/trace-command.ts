@@ -14,7 +14,7 @@ import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {checkOutputFile} from './output-file.js';
-import {requireProgram} from './operands.js';
+import {requireProgram, warnSecureMode} from './operands.js';
 
 /** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
 function reportMatched(reportFile: string): boolean | undefined {
@@ -286,6 +286,7 @@ export function registerTraceCommand(cli: Command): void {
 			}
 
 			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
+			warnSecureMode(program);
 
 			process.exitCode = await runTraced(program, args, options);
 		});

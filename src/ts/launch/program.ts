@@ -110,3 +110,27 @@ export function checkPreloadable(program: string, displayName = program): void {
 		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}`);
 	}
 }
+
+/**
+ * Why the loader would run `program` in secure mode (`AT_SECURE`), where it ignores `LD_PRELOAD` and so the core:
+ * an ELF file set-user-ID to another user than the caller's real one, or set-group-ID to another group; undefined
+ * otherwise (the kernel ignores these bits on scripts; file capabilities are not looked at).
+ */
+export function secureModeReason(program: string): string | undefined {
+	try {
+		const stats = statSync(program);
+		if (readExecutableInfo(program).format === 'script') {
+			return undefined;
+		}
+
+		if ((stats.mode & 0o4000) !== 0 && stats.uid !== process.getuid?.()) {
+			return `set-user-ID (owner uid ${stats.uid})`;
+		}
+
+		if ((stats.mode & 0o2000) !== 0 && stats.gid !== process.getgid?.()) {
+			return `set-group-ID (group gid ${stats.gid})`;
+		}
+	} catch {}
+
+	return undefined;
+}
