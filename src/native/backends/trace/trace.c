@@ -380,7 +380,7 @@ PDI_BE_FUNC_FINI(void)
     dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file,
             strerror(lost_errno), lost, (int)getpid());
   /* pdi trace ends with status 2 then, as it does when its own writes of --json or -c fail. */
-  const char *mark = getenv("PDI_TRACE_LOST_MARK");
+  const char *mark = env_get("PDI_TRACE_LOST_MARK");
   if (lost != 0 && lost_errno != EPIPE && mark != NULL && *mark) {
     int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0)
