@@ -85,7 +85,7 @@ function registerRunCommand(comux: Command): void {
 	const usage = 'pdi comux run FILE -- SERVER [ARGS...]';
 	comux.command('run')
 		.description('replay one comux FILE (- for stdin) against SERVER; its replies go to stdout; exit with its status (4: it never waited for a client, 5: it hung)')
-		.usage('FILE -- SERVER [ARGS...]')
+		.usage('FILE [--fork] [--no-wait] [--timeout MS] [--reply-timeout MS] [--log FILE] -- SERVER [ARGS...]')
 		.option('--no-wait', 'send every chunk without waiting for replies in between (PDI_COMUX_NO_WAIT)')
 		.option('--log <file>', 'backend log: stderr or a file (PDI_COMUX_LOG)')
 		.option('--timeout <ms>', 'stop the server when the replay takes longer (default: no limit)')
@@ -281,7 +281,7 @@ function registerReplayCommand(comux: Command): void {
 	const usage = 'pdi comux replay DIR -- SERVER [ARGS...]';
 	comux.command('replay')
 		.description('replay every file of DIR against a fresh SERVER process each; report status, time and output size per file')
-		.usage('DIR [--json] [--timeout MS] [--reply-timeout MS] -- SERVER [ARGS...]')
+		.usage('DIR [--fork] [--json] [--timeout MS] [--reply-timeout MS] [--no-progress] -- SERVER [ARGS...]')
 		.option('--json', 'print the report as JSON')
 		.addOption(new Option('--timeout <ms>', 'kill a replay that runs longer (a hang)').default('10000', '10000'))
 		.option('--reply-timeout <ms>', replyTimeoutHelp)

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
-import {Command, CommanderError} from '@commander-js/extra-typings';
+import {Command, CommanderError, type CommandUnknownOpts} from '@commander-js/extra-typings';
 import {ConfigError, placedMessage} from '../config/config-error.js';
 import {fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
@@ -143,7 +143,23 @@ export function createCli(): Command {
 	registerAttachCommand(cli);
 	registerConfigCommands(cli);
 	registerComuxReplayCommands(registerComuxCommands(cli));
+	withUsageOnMissingArguments(cli);
 	return cli;
+}
+
+/** A missing operand's message ends with the command's usage line, as `pdi run` without PROGRAM does. */
+function withUsageOnMissingArguments(command: CommandUnknownOpts, path: readonly string[] = []): void {
+	for (const sub of command.commands) {
+		const names = [...path, sub.name()];
+		const output = sub.configureOutput();
+		sub.configureOutput({
+			outputError(message, write) {
+				const missing = /^error: missing required argument/.test(message);
+				output.outputError?.(missing ? `${message.trimEnd()} (usage: pdi ${names.join(' ')} ${sub.usage()})\n` : message, write);
+			},
+		});
+		withUsageOnMissingArguments(sub, names);
+	}
 }
 
 /**
