@@ -4,7 +4,10 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 extern "C" {
 #include "../arch/arch.h"
@@ -74,19 +77,53 @@ Exports(const Napi::CallbackInfo &info)
   return RunReport(info, Report::Exports);
 }
 
-// interpose(configPath) -> handle; the session lives until close(handle).
+// interpose(configPath[, variables]) -> handle; the session lives until close(handle). `variables` (name ->
+// value) are set in the process's real environment while the session opens, where the backends read them
+// with getenv, and put back as they were afterwards: process.env of a worker thread is a copy that never
+// reaches getenv, so JavaScript cannot set them itself.
 Napi::Value
 Interpose(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "expected the path of a compiled config").ThrowAsJavaScriptException();
+  if (info.Length() < 1 || !info[0].IsString() ||
+      (info.Length() > 1 && !info[1].IsObject() && !info[1].IsUndefined())) {
+    Napi::TypeError::New(env, "expected the path of a compiled config and an object of variables")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
+  // name, value, and what the environment held before (set: whether it held the name at all).
+  struct Saved {
+    std::string name, value, old;
+    bool set;
+  };
+  std::vector<Saved> saved;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object variables = info[1].As<Napi::Object>();
+    Napi::Array names = variables.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      Napi::Value value = variables.Get(names.Get(i));
+      if (!value.IsString()) {
+        Napi::TypeError::New(env, "expected string values of variables").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      std::string name = names.Get(i).ToString().Utf8Value();
+      const char *old = getenv(name.c_str());
+      saved.push_back({name, value.As<Napi::String>().Utf8Value(), old ? old : "", old != nullptr});
+    }
+  }
+  for (const Saved &variable : saved)
+    setenv(variable.name.c_str(), variable.value.c_str(), 1);
   pdi_session_t *session = nullptr;
   // No warning flag: here a failed open always throws, and JavaScript decides whether to go on.
-  if (pdi_session_open(path.c_str(), &session, nullptr) != 0) {
+  int failed = pdi_session_open(path.c_str(), &session, nullptr);
+  for (const Saved &variable : saved) {
+    if (variable.set)
+      setenv(variable.name.c_str(), variable.old.c_str(), 1);
+    else
+      unsetenv(variable.name.c_str());
+  }
+  if (failed != 0) {
     Napi::Error::New(env, pdi_error()).ThrowAsJavaScriptException();
     return env.Undefined();
   }

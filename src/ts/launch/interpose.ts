@@ -40,31 +40,29 @@ export type Interposition = {
  * (config problems) or `PdiError` (install problems) is thrown.
  */
 export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
+	return interposeWith(config, {});
+}
+
+/**
+ * {@link interpose} with `variables` set in the process's real environment while the backends start (they read
+ * them with getenv), and put back afterwards. The addon sets them: `process.env` of a worker thread is a copy
+ * that the backends never see.
+ */
+export function interposeWith(config: PdiConfig | NormalizedConfig, variables: Record<string, string>): Interposition {
 	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
 	const binding = nativeBinding();
 	// The act backend takes the report file from the environment when the session opens, and writes it when it
 	// closes: then the compiled config's private directory, which holds it, stays until close().
 	const report = hasActRules(prepared.config) ? actReportFile(prepared.file) : undefined;
-	const inherited = process.env[actReportVariable];
 	let session: unknown;
 	try {
-		if (report !== undefined) {
-			process.env[actReportVariable] = report;
-		}
-
-		session = binding.interpose(prepared.file);
+		session = binding.interpose(prepared.file, report === undefined ? variables : {...variables, [actReportVariable]: report});
 	} catch (error) {
 		prepared.remove();
 		throw new PdiError((error as Error).message, {exitCode: 2, cause: error});
 	} finally {
 		if (report === undefined) {
 			prepared.remove();
-		}
-
-		if (inherited === undefined) {
-			delete process.env[actReportVariable];
-		} else {
-			process.env[actReportVariable] = inherited;
 		}
 	}
 

@@ -12,8 +12,11 @@ export type NativeBinding = {
 	objects(): NativeReport;
 	imports(pattern: string): NativeReport;
 	exports(pattern: string): NativeReport;
-	/** Opens a session from a compiled config file; returns an opaque handle. */
-	interpose(configFile: string): unknown;
+	/**
+	 * Opens a session from a compiled config file; returns an opaque handle. `variables` are set in the real
+	 * environment (where backends read them) while the session opens, then put back.
+	 */
+	interpose(configFile: string, variables?: Record<string, string>): unknown;
 	uninterpose(handle: unknown): void;
 	/**
 	 * Runs the native reader of the text dialect on `text`, named `name` (included and command

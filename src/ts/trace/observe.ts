@@ -1,5 +1,5 @@
 import {PdiError} from '../errors.js';
-import {interpose} from '../launch/interpose.js';
+import {interposeWith} from '../launch/interpose.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
@@ -17,23 +17,6 @@ export type Observation = {
 };
 
 let active = false;
-
-/** Sets `variables` in the real environment (the backend reads them with getenv) for the time of `install`. */
-function withVariables<Result>(variables: Record<string, string>, install: () => Result): Result {
-	const saved = Object.fromEntries(Object.keys(variables).map(name => [name, process.env[name]]));
-	Object.assign(process.env, variables);
-	try {
-		return install();
-	} finally {
-		for (const [name, value] of Object.entries(saved)) {
-			if (value === undefined) {
-				delete process.env[name];
-			} else {
-				process.env[name] = value;
-			}
-		}
-	}
-}
 
 /**
  * Traces the calls the running Node process makes through the imports of
@@ -89,8 +72,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 		const rings = ringDirectory(scratch.path);
 		reader = TraceReader.toCallback(rings.directory, deliver, 0);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
-		installed = withVariables({...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)},
-			() => interpose(traceConfig(tracedObjects(options), 'objects')));
+		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)});
 	} catch (error) {
 		reader?.finish();
 		scratch.remove();
