@@ -3,7 +3,7 @@ import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
-import {runProgram, spawn} from '../src/ts/index.js';
+import {inspectProgram, runProgram, spawn} from '../src/ts/index.js';
 import type {CallEvent} from '../src/ts/trace/events.js';
 import {observe} from '../src/ts/trace/observe.js';
 import {trace} from '../src/ts/trace/trace.js';
@@ -280,4 +280,39 @@ test.serial('an argument list the kernel refuses (E2BIG) is a PdiError naming th
 			process.env['TMPDIR'] = formerTemporary;
 		}
 	}
+});
+
+test.serial('a working directory that does not exist and a NUL byte in an argument or a variable are a PdiError naming them, from trace(), spawn(), runProgram() and inspectProgram(), with nothing left behind', async t => {
+	const temporary = scratchDirectory('pdi-launch-input-');
+	const {TMPDIR: formerTemporary} = process.env;
+	process.env['TMPDIR'] = temporary;
+	try {
+		const cwd = path.join(scratch, 'no such directory');
+		const noDirectory = `cwd: ${cwd}: no such file or directory`;
+		t.throws(() => trace('ls', [], {cwd}), {instanceOf: PdiError, message: noDirectory});
+		t.throws(() => spawn({}, 'ls', [], {cwd}), {instanceOf: PdiError, message: noDirectory});
+		await t.throwsAsync(runProgram('ls', [], {cwd}), {instanceOf: PdiError, message: noDirectory});
+		await t.throwsAsync(inspectProgram('ls', [], {cwd}), {instanceOf: PdiError, message: noDirectory});
+		await t.throwsAsync(runProgram('ls', [], {cwd: '/etc/hostname'}), {instanceOf: PdiError, message: 'cwd: /etc/hostname: not a directory'});
+
+		const argument = 'args[1]: contains a NUL byte, which a program cannot be given';
+		t.throws(() => trace('/bin/true', ['a', 'b\0c']), {instanceOf: PdiError, message: argument});
+		t.throws(() => spawn({}, '/bin/true', ['a', 'b\0c']), {instanceOf: PdiError, message: argument});
+		await t.throwsAsync(runProgram('/bin/true', ['a', 'b\0c']), {instanceOf: PdiError, message: argument});
+		await t.throwsAsync(runProgram('/bin/true', [], {env: {A: 'x\0y'}}), {instanceOf: PdiError, message: 'env.A: contains a NUL byte, which a program cannot be given'});
+		t.deepEqual(readdirSync(temporary), []);
+	} finally {
+		if (formerTemporary === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = formerTemporary;
+		}
+	}
+});
+
+test('runProgram() of a program whose exec fails after the checks rejects with a PdiError naming it, as trace() does', async t => {
+	const script = path.join(scratch, 'no-interpreter-run.sh');
+	writeFileSync(script, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
+	const error = await t.throwsAsync(runProgram(script, [], {stdio: 'ignore'}), {instanceOf: PdiError, message: `${script}: could not be started: no such file or directory`});
+	t.is((error?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
 });

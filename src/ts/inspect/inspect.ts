@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {PdiError} from '../errors.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {launchConfig} from '../launch/prepared-config.js';
@@ -71,7 +71,7 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 		try {
 			exit = await launched.exited;
 		} catch (error) {
-			throw new PdiError(`${command}: ${(error as Error).message}`, {cause: error});
+			throw new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error});
 		} finally {
 			limit.cancel();
 		}

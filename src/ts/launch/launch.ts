@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
+import {statSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {fileSystemReason, PdiError} from '../errors.js';
@@ -54,6 +55,43 @@ function checkedProgram(command: string, options: LaunchOptions, environment: No
 }
 
 /**
+ * Refuses what Node's spawn would refuse with a raw error or blame on the program: a working directory that is
+ * not one (`spawn /usr/bin/ls ENOENT`), and a NUL byte in the command, an argument or a variable (which no
+ * `execve` can pass).
+ */
+function checkLaunchInput(command: string, args: readonly string[], options: LaunchOptions, environment: NodeJS.ProcessEnv): void {
+	if (options.cwd !== undefined) {
+		const directory = directoryOf(options.cwd);
+		let isDirectory: boolean;
+		try {
+			isDirectory = statSync(directory).isDirectory();
+		} catch (error) {
+			throw new PdiError(`cwd: ${directory}: ${fileSystemReason(error)}`, {cause: error});
+		}
+
+		if (!isDirectory) {
+			throw new PdiError(`cwd: ${directory}: not a directory`);
+		}
+	}
+
+	const nul = (what: string) => new PdiError(`${what}: contains a NUL byte, which a program cannot be given`);
+	if (command.includes('\0')) {
+		throw nul('command');
+	}
+
+	const argument = args.findIndex(entry => typeof entry === 'string' && entry.includes('\0'));
+	if (argument >= 0) {
+		throw nul(`args[${argument}]`);
+	}
+
+	for (const [name, value] of Object.entries(environment)) {
+		if (name.includes('\0') || (typeof value === 'string' && value.includes('\0'))) {
+			throw nul(`env.${name.replaceAll('\0', '\\0')}`);
+		}
+	}
+}
+
+/**
  * The one way pdi starts a program: resolve it (PATH, the working directory
  * of `options.cwd`), check that the core can be preloaded into it (dynamic,
  * this architecture), compile `config`, build the environment (`LD_PRELOAD`
@@ -61,11 +99,13 @@ function checkedProgram(command: string, options: LaunchOptions, environment: No
  * hook up signals. Every temporary file of the launch is removed when the
  * program exits or fails to start. `argv[0]` is `command` as given.
  *
- * Problems found before the start (a missing or static program, a config
- * error, an unusable `TMPDIR`) throw, with nothing left behind.
+ * Problems found before the start (a missing or static program, a missing
+ * `cwd`, a NUL byte in an argument, a config error, an unusable `TMPDIR`)
+ * throw, with nothing left behind.
  */
 export function launch(command: string, args: readonly string[] = [], options: LaunchOptions = {}): LaunchedProgram {
 	const {env = process.env, config, variables, onSignal, ...spawnOptions} = options;
+	checkLaunchInput(command, args, options, env);
 	const program = checkedProgram(command, options, env);
 	const prepared = prepareLaunch(env, config, variables);
 	let child: ChildProcess;

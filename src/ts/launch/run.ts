@@ -1,5 +1,6 @@
 import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
 import {launchConfig} from './prepared-config.js';
@@ -58,6 +59,14 @@ export async function runProgram(command: string, args: readonly string[], optio
 		config: config && raiseLogLevel(config, options.verbosity ?? 0),
 		onSignal: 'forward',
 	});
-	const {code, signal, act} = await exited;
-	return {status: exitStatus(code, signal), act};
+	let exit;
+	try {
+		exit = await exited;
+	} catch (error) {
+		// The checks passed, but the exec failed (a script whose interpreter is missing): a PdiError naming
+		// the program, as trace() and spawn() give it, not Node's `spawn PATH ENOENT`.
+		throw new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error});
+	}
+
+	return {status: exitStatus(exit.code, exit.signal), act: exit.act};
 }
