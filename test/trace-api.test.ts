@@ -316,3 +316,17 @@ test('runProgram() of a program whose exec fails after the checks rejects with a
 	const error = await t.throwsAsync(runProgram(script, [], {stdio: 'ignore'}), {instanceOf: PdiError, message: `${script}: could not be started: no such file or directory`});
 	t.is((error?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
 });
+
+test('runProgram() with stdio \'pipe\' drains what the program writes: a large output does not hold it back for ever', async t => {
+	const {status} = await runProgram('/usr/bin/seq', ['1', '300000'], {stdio: 'pipe'});
+	t.is(status, 0);
+	t.is((await runProgram('/bin/sh', ['-c', 'seq 1 100000 >&2; cat'], {stdio: ['pipe', 'ignore', 'pipe']})).status, 0);
+});
+
+test('runProgram() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before anything starts', async t => {
+	await t.throwsAsync(runProgram('/bin/true', [], {confg: {}} as never), {instanceOf: PdiError, message: /^unknown option 'confg' \(did you mean 'config'\?\); the options are configs, config, verbosity, env, cwd, stdio$/});
+	await t.throwsAsync(runProgram('/bin/true', [], {configs: '/etc/pdi.yaml'} as never), {instanceOf: PdiError, message: 'configs: expected an array of config file names, got \'/etc/pdi.yaml\''});
+	await t.throwsAsync(runProgram('/bin/true', [], {verbosity: 'x'} as never), {instanceOf: PdiError, message: 'verbosity: expected a whole number of steps (0, 1, 2), got \'x\''});
+	await t.throwsAsync(runProgram('/bin/true', [], {config: null} as never), {instanceOf: PdiError, message: 'config: expected a config object, got null'});
+	await t.throwsAsync(runProgram('/bin/true', [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
+});

@@ -71,3 +71,16 @@ export function fileSystemError(error: unknown): PdiError | undefined {
 
 	return new PdiError(`${subject}: ${fileSystemReason(error)}`, {cause: error});
 }
+
+/** A value as a message quotes it: `5`, `'x'`, `[1,2]`, `a function`. */
+export function shown(value: unknown): string {
+	if (typeof value === 'string') {
+		return `'${value}'`;
+	}
+
+	if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+		return typeof value === 'function' ? 'a function' : String(value);
+	}
+
+	return JSON.stringify(value) ?? String(value);
+}

@@ -1,6 +1,6 @@
 import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
-import {fileSystemReason, PdiError} from '../errors.js';
+import {fileSystemReason, PdiError, shown} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
 import {launchConfig} from './prepared-config.js';
@@ -30,6 +30,53 @@ export type RunResult = {
 	act: ActCount[];
 };
 
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What each option of {@link runProgram} must be, and how a message says so. */
+const runOptionTypes: Record<keyof RunOptions, [check: (value: unknown) => boolean, expected: string]> = {
+	configs: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
+	config: [isObject, 'a config object'],
+	verbosity: [value => Number.isInteger(value) && (value as number) >= 0, 'a whole number of steps (0, 1, 2)'],
+	env: [isObject, 'an object of variables'],
+	cwd: [value => typeof value === 'string', 'a directory name'],
+	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
+};
+
+/** Letters to insert, delete or change to turn `a` into `b` (Levenshtein). */
+function editDistance(a: string, b: string): number {
+	let row = Array.from({length: b.length + 1}, (_, index) => index);
+	for (const [i, letter] of [...a].entries()) {
+		const next = [i + 1];
+		for (const [j, other] of [...b].entries()) {
+			next.push(Math.min(row[j + 1]! + 1, next[j]! + 1, row[j]! + (letter === other ? 0 : 1)));
+		}
+
+		row = next;
+	}
+
+	return row[b.length]!;
+}
+
+/** Refuses an option runProgram() does not know (a misspelled `confg`) and a value of the wrong type, naming the option. */
+function checkRunOptions(options: RunOptions): void {
+	if (!isObject(options)) {
+		throw new PdiError(`options: expected an object, got ${shown(options)}`);
+	}
+
+	const known = Object.keys(runOptionTypes);
+	for (const [key, value] of Object.entries(options)) {
+		const type = runOptionTypes[key as keyof RunOptions];
+		if (type === undefined) {
+			const near = known.map(name => ({name, distance: editDistance(key, name)})).sort((a, b) => a.distance - b.distance).find(entry => entry.distance <= 2)?.name;
+			throw new PdiError(`unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${known.join(', ')}`);
+		}
+
+		if (value !== undefined && !type[0](value)) {
+			throw new PdiError(`${key}: expected ${type[1]}, got ${shown(value)}`);
+		}
+	}
+}
+
 const logLevels = ['error', 'warning', 'info', 'debug'] as const;
 
 function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfig {
@@ -51,14 +98,24 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
  * launch are removed when PROGRAM has exited.
  */
 export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+	checkRunOptions(options);
 	const config = await launchConfig(options.configs, options.config);
-	const {exited} = launch(command, args, {
+	const {exited, child} = launch(command, args, {
 		env: options.env,
 		cwd: options.cwd,
 		stdio: options.stdio ?? 'inherit',
 		config: config && raiseLogLevel(config, options.verbosity ?? 0),
 		onSignal: 'forward',
 	});
+	// Nobody can read a pipe runProgram() makes ('pipe' in stdio): drain it, or a program that writes more
+	// than the pipe holds would wait for ever.
+	child.stdin?.end();
+	for (const stream of child.stdio.slice(1)) {
+		if (stream && 'resume' in stream) {
+			stream.resume();
+		}
+	}
+
 	let exit;
 	try {
 		exit = await exited;

@@ -1,6 +1,6 @@
 import {builtConfig} from '../config/built.js';
 import type {NormalizedConfig} from '../config/schema.js';
-import {PdiError} from '../errors.js';
+import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
 
@@ -90,19 +90,6 @@ export function checkOptionNames(options: object, also: readonly string[] = []):
 	}
 
 	checkOptionTypes(options);
-}
-
-/** A value as a message quotes it: `5`, `'x'`, `[1,2]`, `a function`. */
-function shown(value: unknown): string {
-	if (typeof value === 'string') {
-		return `'${value}'`;
-	}
-
-	if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-		return typeof value === 'function' ? 'a function' : String(value);
-	}
-
-	return JSON.stringify(value) ?? String(value);
 }
 
 const isStringList = (value: unknown) => typeof value === 'string' || (Array.isArray(value) && value.every(entry => typeof entry === 'string'));
