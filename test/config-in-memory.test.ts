@@ -1,6 +1,6 @@
 import test from 'ava';
 import path from 'node:path';
-import {ConfigError, interpose, normalizeConfig, runProgram, spawn, type PdiConfig} from '../src/ts/index.js';
+import {compileConfig, ConfigError, interpose, loadConfig, mergeConfigs, normalizeConfig, runProgram, spawn, type PdiConfig} from '../src/ts/index.js';
 import {writeFiles} from './helpers/files.js';
 import {verifyConfig} from '../src/ts/config/index.js';
 import {pdiPaths} from '../src/ts/paths.js';
@@ -60,4 +60,18 @@ test('an in-memory config merged after config files names its entries by their i
 	const {status, act} = await runProgram('/bin/ls', ['-d', '/'], {configs: files, config: {rules: [{act: {function: 'isatty', do: {count: true}}}]}, stdio: 'ignore'});
 	t.is(status, 0);
 	t.deepEqual(act.map(count => count.rule), [`${files[0]}:2`, `${files[0]}:3`, 'rules[0]']);
+});
+
+test('a file name, null or a number where a config object or file name belongs is a ConfigError saying what was expected, never a raw TypeError', async t => {
+	const fileName = 'expected a config object, got "/etc/pdi.yaml": a config file is read with loadConfig(file) first';
+	t.throws(() => spawn('/etc/pdi.yaml' as never, '/bin/true', []), {instanceOf: ConfigError, message: fileName});
+	t.throws(() => interpose('/etc/pdi.yaml' as never), {instanceOf: ConfigError, message: fileName});
+	t.throws(() => compileConfig('/etc/pdi.yaml' as never), {instanceOf: ConfigError, message: fileName});
+	// null and undefined are an empty config, as an empty YAML file is.
+	t.notThrows(() => compileConfig(null as never));
+	const child = spawn(undefined as never, '/bin/true', []);
+	t.is(await new Promise(resolve => child.once('exit', resolve)), 0);
+	await t.throwsAsync(loadConfig(5 as never), {instanceOf: ConfigError, message: 'loadConfig(): expected the name of a config file, got 5'});
+	t.throws(() => mergeConfigs(null as never), {instanceOf: ConfigError, message: 'mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig()'});
+	t.throws(() => mergeConfigs([{rules: []}] as never), {instanceOf: ConfigError, message: /^mergeConfigs\(\): expected an array of configs/});
 });

@@ -7,7 +7,8 @@ import type {ConfigOptions, NormalizedBackend, NormalizedConfig, NormalizedRule,
 
 /** Whether `config` is already normalized (by `loadConfig()`, `normalizeConfig()`, {@link builtConfig}…). */
 export function isNormalizedConfig(config: PdiConfig | NormalizedConfig): config is NormalizedConfig {
-	return (config as {normalized?: unknown}).normalized === true;
+	// Not an object (a file name, null): not normalized; normalizeConfig() then says what is wrong with it.
+	return typeof config === 'object' && config !== null && (config as {normalized?: unknown}).normalized === true;
 }
 
 /** The default of every option, from the option table (the schema's defaults are the same table). */

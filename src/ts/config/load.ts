@@ -35,6 +35,10 @@ import {fieldOrigin} from './field-origins.js';
  * ```
  */
 export async function loadConfig(file: string, options: ReadOptions = {}): Promise<NormalizedConfig> {
+	if (typeof file !== 'string') {
+		throw new ConfigError(`loadConfig(): expected the name of a config file, got ${jsonShow(file)}`, {});
+	}
+
 	const absolute = path.resolve(file);
 	let text: string;
 	try {
@@ -58,6 +62,11 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
  * current directory; errors name `source.file` when given (there are no lines to name).
  */
 export function normalizeConfig(config: PdiConfig, source: {file?: string; directory?: string} = {}): NormalizedConfig {
+	if (typeof config === 'string') {
+		// A file name where a config object belongs (spawn('pdi.yaml', ...)): say how to read it.
+		throw new ConfigError(`expected a config object, got ${jsonShow(config)}: a config file is read with loadConfig(file) first`, {});
+	}
+
 	const file = source.file === undefined ? undefined : path.resolve(source.file);
 	return checkConfig(config, {
 		file,
@@ -101,6 +110,11 @@ function where(origin: Origin | undefined): string {
  * at the same place counts once).
  */
 export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
+	const given: unknown = configs;
+	if (!Array.isArray(given) || !given.every((config: unknown) => typeof config === 'object' && config !== null && (config as {normalized?: unknown}).normalized === true)) {
+		throw new ConfigError('mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig()', {});
+	}
+
 	const options = defaultOptions();
 	const optionOrigins: NormalizedConfig['optionOrigins'] = {};
 	const backends = new Map<string, NormalizedBackend>();
