@@ -7,6 +7,7 @@ import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {COMUX_NOT_SERVING, comuxConfig, runComux, type ComuxRunResult, type RunComuxOptions} from '../src/ts/comux/replay.js';
 import {compileConfig} from '../src/ts/config/index.js';
+import {PdiError} from '../src/ts/errors.js';
 import {sharedMemoryParent} from '../src/ts/launch/temporary.js';
 import {pdi} from './helpers/cli.js';
 import {echoModes, echoServerPath, freePort, nginxCommand, processesMentioning, webRoot} from './helpers/servers.js';
@@ -269,4 +270,17 @@ test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LO
 	t.is(noLog.stderr.toString(), `pdi-comux: PDI_COMUX_LOG: cannot open '${log}': No such file or directory\n`);
 	t.is(noLog.stdout.toString(), '', 'the server never started');
 	t.deepEqual(readdirSync(scratch).filter(name => name.startsWith('pdi-comux-fork-')), []);
+});
+
+test.serial('replay() after close() rejects with a PdiError instead of giving the fork server\'s exit as a replay\'s result, and a server given as a string is refused naming it', async t => {
+	const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], quiet);
+	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
+	t.is((await forks.replay(input)).status, 0);
+	t.deepEqual(await forks.close(), {code: 0, signal: null, act: []});
+	await t.throwsAsync(forks.replay(input), {instanceOf: PdiError, message: /^replay\(\): the fork server was closed/});
+	t.deepEqual(await forks.close(), {code: 0, signal: null, act: []});
+
+	const message = `server: expected an array of strings, the program and its arguments (['./server', '-p', '80']), got '${echoServerPath}'`;
+	await t.throwsAsync(runComux(echoServerPath as never, input), {instanceOf: PdiError, message});
+	t.throws(() => startComuxForkServer(echoServerPath as never), {instanceOf: PdiError, message});
 });

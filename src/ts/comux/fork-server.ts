@@ -3,7 +3,7 @@ import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
-import {fileSystemReason} from '../errors.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
 import {ComuxError} from './comux-error.js';
@@ -23,7 +23,7 @@ export type ComuxForkServer = {
 	 * current one ends (`pdi comux replay --fork` keeps two on their way).
 	 */
 	replay(input: Uint8Array | string): Promise<ComuxRunResult>;
-	/** Ends the fork server (and everything the server left running) and waits for it. */
+	/** Ends the fork server (and everything the server left running) and waits for it; a later `replay()` rejects with a `PdiError`. */
 	close(): Promise<LaunchExit>;
 };
 
@@ -79,6 +79,7 @@ class ForkServer implements ComuxForkServer {
 	private stuckTimer: NodeJS.Timeout | undefined;
 	private stuck = false;
 	private end: ProcessEnd | undefined;
+	private closing = false;
 
 	constructor(server: readonly string[], options: RunComuxOptions) {
 		this.limitMs = options.timeout ?? 30_000;
@@ -126,6 +127,11 @@ class ForkServer implements ComuxForkServer {
 	}
 
 	async replay(input: Uint8Array | string): Promise<ComuxRunResult> {
+		if (this.closing) {
+			// Not the fork server's exit status as if it were a replay's (0 looked like a good run).
+			throw new PdiError('replay(): the fork server was closed; start another with startComuxForkServer()');
+		}
+
 		const bytes = typeof input === 'string' ? readComuxFile(input) : input;
 		// Judged here as the backend would (the same reader, the same words): an invalid input is
 		// `invalid` as in a fresh process, also when the server never comes to wait for a client.
@@ -156,6 +162,7 @@ class ForkServer implements ComuxForkServer {
 	}
 
 	async close(): Promise<LaunchExit> {
+		this.closing = true;
 		this.control.end();
 		const end = await this.exited;
 		await this.closed;

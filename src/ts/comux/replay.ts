@@ -5,7 +5,7 @@ import {builtConfig} from '../config/built.js';
 import type {NormalizedConfig} from '../config/schema.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
-import {fileFailure, PdiError} from '../errors.js';
+import {fileFailure, PdiError, shown} from '../errors.js';
 import {startComuxForkServer} from './fork-server.js';
 
 /**
@@ -199,6 +199,12 @@ function killGroup(pid: number | undefined): void {
  * side when the process ends), so nothing is left in the temporary directory.
  */
 export function startComux(server: readonly string[], stdio: StdioOptions, options: RunComuxOptions = {}): ComuxProcess {
+	const given: unknown = server;
+	if (!Array.isArray(given) || !given.every(entry => typeof entry === 'string')) {
+		// A string would be split into its letters ('./server' ran '.').
+		throw new PdiError(`server: expected an array of strings, the program and its arguments (['./server', '-p', '80']), got ${shown(given)}`);
+	}
+
 	const [command, ...args] = server;
 	if (command === undefined || command === '') {
 		throw new PdiError('the server command is empty');
