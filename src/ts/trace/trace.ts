@@ -13,6 +13,7 @@ import {SummaryCounter, type TraceSummary} from './summary.js';
 export type TraceLaunchOptions = {
 	/** The environment pdi adds to (default `process.env`). */
 	env?: NodeJS.ProcessEnv;
+	/** The program's working directory; a relative program name is found from it. */
 	cwd?: string;
 	/** The program's stdio (default `'inherit'`): the trace never mixes into it. */
 	stdio?: StdioOptions;
@@ -22,6 +23,7 @@ export type TraceLaunchOptions = {
 export type TraceResult = {
 	/** Its exit status; 128 + N when signal N ended it. */
 	status: number;
+	/** Calls, errors and time per function and process, as `pdi trace -c` counts them, and the events lost. */
 	summary: TraceSummary;
 	/** One line per ring that lost events (empty when none was lost). */
 	warnings: string[];
