@@ -283,4 +283,7 @@ test.serial('replay() after close() rejects with a PdiError instead of giving th
 	const message = `server: expected an array of strings, the program and its arguments (['./server', '-p', '80']), got '${echoServerPath}'`;
 	await t.throwsAsync(runComux(echoServerPath as never, input), {instanceOf: PdiError, message});
 	t.throws(() => startComuxForkServer(echoServerPath as never), {instanceOf: PdiError, message});
+	const misspelled = /^unknown option 'timout' \(did you mean 'timeout'\?\); the options are env, cwd, timeout, /;
+	await t.throwsAsync(runComux([echoServerPath, 'epoll', '0'], input, {timout: 5} as never), {instanceOf: PdiError, message: misspelled});
+	t.throws(() => startComuxForkServer([echoServerPath, 'epoll', '0'], {timout: 5} as never), {instanceOf: PdiError, message: misspelled});
 });

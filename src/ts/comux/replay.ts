@@ -7,6 +7,7 @@ import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError, shown} from '../errors.js';
 import {startComuxForkServer} from './fork-server.js';
+import {nearNameHint} from '../near-name.js';
 
 /**
  * The exit status of a replay whose server ended, crashed or was stopped
@@ -190,6 +191,22 @@ function killGroup(pid: number | undefined): void {
 	}
 }
 
+const comuxOptionNames: ReadonlyArray<keyof RunComuxOptions> = ['env', 'cwd', 'timeout', 'idleMs', 'replyTimeoutMs', 'noWait', 'exitImmediate', 'log', 'fork'];
+
+/** Refuses an option runComux() and startComuxForkServer() do not know (a misspelled `timout`), as runProgram() and trace() do. */
+export function checkComuxOptions(options: RunComuxOptions): void {
+	const given: unknown = options;
+	if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+		throw new PdiError(`options: expected an object, got ${shown(given)}`);
+	}
+
+	for (const key of Object.keys(options)) {
+		if (!(comuxOptionNames as readonly string[]).includes(key)) {
+			throw new PdiError(`unknown option '${key}'${nearNameHint(key, comuxOptionNames)}; the options are ${comuxOptionNames.join(', ')}`);
+		}
+	}
+}
+
 /**
  * Starts `server` with the comux-accept backend, in a session of its own.
  * The started process is the backend's guardian: it ends after the replay
@@ -199,6 +216,7 @@ function killGroup(pid: number | undefined): void {
  * side when the process ends), so nothing is left in the temporary directory.
  */
 export function startComux(server: readonly string[], stdio: StdioOptions, options: RunComuxOptions = {}): ComuxProcess {
+	checkComuxOptions(options);
 	const given: unknown = server;
 	if (!Array.isArray(given) || !given.every(entry => typeof entry === 'string')) {
 		// A string would be split into its letters ('./server' ran '.').

@@ -5,6 +5,7 @@ import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
 import {launchConfig} from './prepared-config.js';
 import {exitStatus} from './signals.js';
+import {nearNameHint} from '../near-name.js';
 
 /** Options of {@link runProgram}. */
 export type RunOptions = {
@@ -42,21 +43,6 @@ const runOptionTypes: Record<keyof RunOptions, [check: (value: unknown) => boole
 	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
 };
 
-/** Letters to insert, delete or change to turn `a` into `b` (Levenshtein). */
-function editDistance(a: string, b: string): number {
-	let row = Array.from({length: b.length + 1}, (_, index) => index);
-	for (const [i, letter] of [...a].entries()) {
-		const next = [i + 1];
-		for (const [j, other] of [...b].entries()) {
-			next.push(Math.min(row[j + 1]! + 1, next[j]! + 1, row[j]! + (letter === other ? 0 : 1)));
-		}
-
-		row = next;
-	}
-
-	return row[b.length]!;
-}
-
 /** Refuses an option runProgram() does not know (a misspelled `confg`) and a value of the wrong type, naming the option. */
 function checkRunOptions(options: RunOptions): void {
 	if (!isObject(options)) {
@@ -67,8 +53,7 @@ function checkRunOptions(options: RunOptions): void {
 	for (const [key, value] of Object.entries(options)) {
 		const type = runOptionTypes[key as keyof RunOptions];
 		if (type === undefined) {
-			const near = known.map(name => ({name, distance: editDistance(key, name)})).sort((a, b) => a.distance - b.distance).find(entry => entry.distance <= 2)?.name;
-			throw new PdiError(`unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; the options are ${known.join(', ')}`);
+			throw new PdiError(`unknown option '${key}'${nearNameHint(key, known)}; the options are ${known.join(', ')}`);
 		}
 
 		if (value !== undefined && !type[0](value)) {
