@@ -16,7 +16,7 @@ function distance(a: string, b: string): number {
 /**
  * The name among `names` that an unknown `name` most likely meant, for a `did you mean` hint: the same words
  * in another spelling (`max_threads` for `maxThreads`), a prefix either way (`func` for `functions`), or the one
- * name one or two edits away (`libary`). Undefined when no name stands out.
+ * name nearest within two edits (`libary`, `confg`). Undefined when no name stands out.
  */
 export function nearName(name: string, names: Iterable<string>): string | undefined {
 	const words = (text: string) => text.toLowerCase().replaceAll(/[_-]/g, '');
@@ -31,8 +31,14 @@ export function nearName(name: string, names: Iterable<string>): string | undefi
 		return prefixed[0];
 	}
 
-	const near = name.length < 4 ? [] : others.filter(other => distance(words(other), words(name)) <= 2);
-	return near.length === 1 ? near[0] : undefined;
+	if (name.length < 4) {
+		return undefined;
+	}
+
+	const distances = others.map(other => ({other, distance: distance(words(other), words(name))})).filter(entry => entry.distance <= 2);
+	const nearest = Math.min(...distances.map(entry => entry.distance));
+	const near = distances.filter(entry => entry.distance === nearest);
+	return near.length === 1 ? near[0]!.other : undefined;
 }
 
 /** ` (did you mean 'NAME'?)`, or nothing. */
