@@ -249,6 +249,18 @@ test.serial('pdi comux run --fork prints the replies and exits with the replay s
 	t.is(result.stdout, 'ping\n');
 });
 
+test.serial('pdi comux replay --fork names the signal of an abort() SIGABRT, as pdi comux replay does, not its alias SIGIOT', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'abort-'));
+	writeFileSync(path.join(directory, 'abort.comux'), comux().conn(0, 'ABORT! now\n', {awaitResponse: true}).bytes());
+	const env = {...process.env, ECHO_QUIET: '1'};
+	for (const fork of [[], ['--fork']]) {
+		const result = await pdi(['comux', 'replay', directory, '--json', ...fork, '--', echoServerPath, 'epoll', '0'], {env});
+		t.is(result.code, 1, result.stderr);
+		const report = JSON.parse(result.stdout) as {files: Array<{verdict: string; status: number; signal: string}>};
+		t.like(report.files[0], {verdict: 'crash', status: 134, signal: 'SIGABRT'}, fork.join(''));
+	}
+});
+
 test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LOG that cannot be opened is one line and exit 2, before the server runs', t => {
 	const config = path.join(scratch, 'comux.cfg');
 	writeFileSync(config, compileConfig(comuxConfig()));

@@ -44,7 +44,8 @@ type ScratchFiles = {output: string; errors: string};
  */
 const requestsOnTheirWay = 2;
 
-const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+/** The name of each signal number: the first of its names (SIGABRT, not its alias SIGIOT; SIGIO, not SIGPOLL), as Node's child processes name them. */
+const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).reverse().map(([name, number]) => [number, name as NodeJS.Signals]));
 
 function requestOf(input: Uint8Array, limitMs: number, outputFile: string, errorFile: string): Buffer {
 	const outputPath = Buffer.from(outputFile);
