@@ -249,6 +249,26 @@ test.serial('pdi comux run --fork prints the replies and exits with the replay s
 	t.is(result.stdout, 'ping\n');
 });
 
+test.serial('a server that forks a child per connection (as busybox httpd and mini_httpd do): a crash of that child is the replay\'s crash, with one line naming it, with and without fork mode', async t => {
+	const server = [echoServerPath, 'accept', '0'];
+	const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_FORK: '1'}};
+	const crashing = comux().conn(0, 'first\n', {awaitResponse: true}).conn(1, 'CRASH! in the child of the second connection\n', {awaitResponse: true}).bytes();
+	const healthy = comux().conn(0, 'first\n', {awaitResponse: true}).conn(1, 'second\n', {awaitResponse: true}).bytes();
+	const forks = startComuxForkServer(server, options);
+	t.teardown(async () => forks.close());
+	for (const [how, replay] of [['alone', async (input: Uint8Array) => runComux(server, input, options)], ['forked', async (input: Uint8Array) => forks.replay(input)]] as const) {
+		const crash = await replay(crashing);
+		t.is(crash.signal, 'SIGSEGV', `${how}: ${crash.stderr}`);
+		t.is(crash.status, 139, how);
+		t.is(crash.stdout.toString(), 'first\n', how);
+		t.regex(crash.stderr, /^pdi-comux: process \d+, which the server forked, was killed by signal 11 \(Segmentation fault\): the replay ends so\n$/, how);
+		const fine = await replay(healthy);
+		t.is(fine.status, 0, `${how}: ${fine.stderr}`);
+		t.is(fine.stdout.toString(), 'first\nsecond\n', how);
+		t.is(fine.stderr, '', how);
+	}
+});
+
 test.serial('pdi comux replay --fork names the signal of an abort() SIGABRT, as pdi comux replay does, not its alias SIGIOT', async t => {
 	const directory = mkdtempSync(path.join(scratch, 'abort-'));
 	writeFileSync(path.join(directory, 'abort.comux'), comux().conn(0, 'ABORT! now\n', {awaitResponse: true}).bytes());

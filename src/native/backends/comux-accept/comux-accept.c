@@ -236,6 +236,7 @@ static void
 finish(void)
 {
   LOG("replay complete");
+  comux_end_like_forked();
   if (tree != NULL)
     __atomic_store_n(&tree->done, 1, __ATOMIC_RELEASE);
   if (exit_immediate)
@@ -253,6 +254,7 @@ static int *client_fds;
 static void
 close_clients_in_child(void)
 {
+  comux_watch_forked();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
   if (fds == NULL)
     return;
@@ -388,6 +390,7 @@ comux_server_waits(const char *wait)
     comux_track_accepts();
   if (fork_mode != COMUX_FORK_NONE)
     comux_serve_forks();
+  comux_watch_descendants();
   /* Allocated here: a first malloc in the controller thread would create an arena for it. */
   int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
   if (fds == NULL) {

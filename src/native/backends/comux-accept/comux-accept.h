@@ -83,6 +83,17 @@ __attribute__((visibility("hidden"))) int comux_reply_over(int client_fd);
 __attribute__((visibility("hidden"))) void comux_record_status(int status);
 __attribute__((visibility("hidden"))) void comux_watch_claimer_end(void);
 
+/* A server that forks per connection (guardian.c): comux_watch_descendants,
+ * in the replaying process, makes the memory its children report to;
+ * comux_watch_forked, in each child forked during the replay, records the
+ * child's fatal signal there; comux_end_like_forked, when the replay is over,
+ * ends the replaying process with that signal (one line on stderr), so that
+ * a crash in a child is the replay's crash; it returns when no child
+ * crashed. */
+__attribute__((visibility("hidden"))) void comux_watch_descendants(void);
+__attribute__((visibility("hidden"))) void comux_watch_forked(void);
+__attribute__((visibility("hidden"))) void comux_end_like_forked(void);
+
 /* Whether a thread of this process other than the caller is running (state
  * R in /proc) now and again 20 ms later: at a reply's timeout, what tells a
  * server that loops from one that sleeps, waiting for more input. */

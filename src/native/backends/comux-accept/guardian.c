@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,73 @@ comux_watch_claimer_end(void)
 #ifdef __GLIBC__
   on_exit(record_exit, NULL);
 #endif
+}
+
+/* ---- crashes of the processes the replaying process forks */
+
+/* The first fatal signal of a process the replaying process forked during the
+ * replay (a server that forks per connection), and that process's pid: memory
+ * shared with those processes. */
+static int *descendant_crash;
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+
+void
+comux_watch_descendants(void)
+{
+  void *shared = mmap(NULL, 2 * sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  descendant_crash = shared == MAP_FAILED ? NULL : shared;
+}
+
+static void
+record_descendant_signal(int signal_number)
+{
+  int none = 0;
+  if (__atomic_compare_exchange_n(&descendant_crash[0], &none, signal_number, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&descendant_crash[1], (int)getpid(), __ATOMIC_RELEASE);
+  raise(signal_number); /* SA_RESETHAND: the default action, as if not caught */
+}
+
+void
+comux_watch_forked(void)
+{
+  if (descendant_crash == NULL)
+    return;
+  for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+    struct sigaction current;
+    if (sigaction(fatal_signals[i], NULL, &current) != 0 || (current.sa_flags & SA_SIGINFO) ||
+        (current.sa_handler != SIG_DFL && current.sa_handler != record_fatal_signal))
+      continue;
+    struct sigaction recorder;
+    memset(&recorder, 0, sizeof recorder);
+    recorder.sa_handler = record_descendant_signal;
+    recorder.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&recorder.sa_mask);
+    sigaction(fatal_signals[i], &recorder, NULL);
+  }
+}
+
+void
+comux_end_like_forked(void)
+{
+  int signal_number = descendant_crash == NULL ? 0 : __atomic_load_n(&descendant_crash[0], __ATOMIC_ACQUIRE);
+  if (signal_number == 0)
+    return;
+  say(message_fd, "process %d, which the server forked, was killed by signal %d (%s): the replay ends so",
+      __atomic_load_n(&descendant_crash[1], __ATOMIC_ACQUIRE), signal_number, strsignal(signal_number));
+  struct sigaction current;
+  if (sigaction(signal_number, NULL, &current) != 0 || current.sa_handler != record_fatal_signal) {
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigaction(signal_number, &default_action, NULL);
+  }
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, signal_number);
+  pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+  raise(signal_number);
+  _exit(128 + signal_number);
 }
 
 unsigned char *
