@@ -259,3 +259,23 @@ test.serial('pdi comux replay says why each file did not end well, and --fork ju
 	const table = await pdi(['comux', 'replay', directory, '--', '/bin/false']);
 	t.regex(table.stdout, /\n\na-valid\.comux: pdi-comux: the server exited with status 1 before it listened\nb-garbage\.comux: pdi-comux: bad magic at byte 0\n$/);
 });
+
+test.serial('a chunk on a connection that a busy one-at-a-time server has not accepted yet gets an empty reply after the idle time, not after the 2000 ms reply timeout (which afl-fuzz -t 2000 took for a hang), with and without fork mode', async t => {
+	// The accept mode serves one connection until its client shuts down: connection 1 waits in the accept queue while the server reads connection 0.
+	const input = comux()
+		.conn(0, 'first\n', {awaitResponse: true})
+		.conn(1, 'second\n', {awaitResponse: true})
+		.conn(0, 'end\n', {awaitResponse: true})
+		.bytes();
+	for (const fork of [false, true]) {
+		const result = await runComux([echoServerPath, 'accept', '0'], input, {...quiet, fork});
+		t.is(result.status, 0, result.stderr);
+		t.false(result.hung);
+		t.is(result.stdout.toString(), 'first\nend\n');
+		t.true(result.durationMs < 1500, `fork ${String(fork)}: ${result.durationMs} ms`);
+	}
+
+	const idleOnly = await runComux([echoServerPath, 'accept', '0'], input, {...quiet, env: {...quiet.env, PDI_COMUX_IDLE_ONLY: '1'}});
+	t.is(idleOnly.stdout.toString(), 'first\nend\n');
+	t.true(idleOnly.durationMs >= 2000, 'PDI_COMUX_IDLE_ONLY=1 waits for the reply timeout as before');
+});

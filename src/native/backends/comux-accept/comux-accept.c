@@ -161,7 +161,7 @@ collect_reply(int fd, uint32_t chunk)
 {
   unsigned char buffer[65536];
   long start = now_ms();
-  long last = -1;
+  long last = -1, unaccepted_since = -1;
   size_t total = 0;
   for (;;) {
     long now = now_ms();
@@ -181,6 +181,17 @@ collect_reply(int fd, uint32_t chunk)
       LOG("chunk %u: the server is at rest", chunk);
       break;
     }
+    /* Not accepted, and the server rests (it waits on another connection):
+     * nothing comes until the client does more; idle_ms of that is a reply. */
+    if (ready == 0 && detect_rest && last < 0 && comux_connection_waits(fd)) {
+      if (unaccepted_since < 0)
+        unaccepted_since = now_ms();
+      else if (now_ms() - unaccepted_since >= idle_ms) {
+        LOG("chunk %u: the connection waits to be accepted and the server is at rest", chunk);
+        break;
+      }
+    } else if (ready == 0)
+      unaccepted_since = -1;
     if (ready == 0 || (ready < 0 && errno == EINTR))
       continue; /* the deadlines are looked at again above */
     if (ready < 0)

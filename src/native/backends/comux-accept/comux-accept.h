@@ -75,6 +75,11 @@ __attribute__((visibility("hidden"))) int comux_server_quiet(void);
 __attribute__((visibility("hidden"))) void comux_track_accepts(void);
 __attribute__((visibility("hidden"))) void comux_note_accepted(int fd);
 __attribute__((visibility("hidden"))) int comux_reply_over(int client_fd);
+/* Whether the connection of client_fd is not in this process and a
+ * connection waits in the listening socket's accept queue while the server
+ * is at rest: a server that does not accept it (it waits on another
+ * connection) until something else happens. */
+__attribute__((visibility("hidden"))) int comux_connection_waits(int client_fd);
 
 /* The status the claimer ends with, for a guardian that cannot wait for it
  * (guardian.c); and, from the claimer's controller, recording its fatal
@@ -103,6 +108,10 @@ __attribute__((visibility("hidden"))) int comux_server_busy(void);
  * (either pointer may be NULL), else 0. */
 struct sockaddr_storage;
 __attribute__((visibility("hidden"))) int comux_listener(struct sockaddr_storage *address, socklen_t *length);
+
+/* The connections waiting in the accept queue of the listening socket
+ * (wrappers.c), or -1 when this process does not hold it or it is not TCP. */
+__attribute__((visibility("hidden"))) int comux_listener_queue(void);
 
 /* Whether the replay is still to start in this process: it listens, is not
  * passive, and has not come to a wait for a client yet (comux-accept.c). */

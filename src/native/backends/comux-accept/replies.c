@@ -103,3 +103,9 @@ comux_reply_over(int client_fd)
   return server_fd >= 0 && connection_empty(server_fd, client_fd) && comux_server_quiet() &&
          connection_empty(server_fd, client_fd);
 }
+
+int
+comux_connection_waits(int client_fd)
+{
+  return server_side(client_fd) < 0 && comux_listener_queue() > 0 && comux_server_quiet() && comux_listener_queue() > 0;
+}

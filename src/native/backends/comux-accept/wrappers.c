@@ -17,6 +17,8 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 
 #include "comux-accept.h"
@@ -26,6 +28,7 @@
 static struct sockaddr_storage listener_address;
 static socklen_t listener_length;
 static int have_listener;
+static int listener_fd = -1;
 
 int
 comux_listener(struct sockaddr_storage *address, socklen_t *length)
@@ -37,6 +40,24 @@ comux_listener(struct sockaddr_storage *address, socklen_t *length)
   if (length != NULL)
     *length = listener_length;
   return 1;
+}
+
+int
+comux_listener_queue(void)
+{
+  struct sockaddr_storage address;
+  socklen_t length = sizeof address;
+  int listening = 0;
+  socklen_t size = sizeof listening;
+  struct tcp_info info;
+  socklen_t info_size = sizeof info;
+  if (!__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE) || listener_address.ss_family == AF_UNIX ||
+      getsockname(listener_fd, (struct sockaddr *)&address, &length) != 0 || length != listener_length ||
+      memcmp(&address, &listener_address, length) != 0 ||
+      getsockopt(listener_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening ||
+      getsockopt(listener_fd, IPPROTO_TCP, TCP_INFO, &info, &info_size) != 0 || info.tcpi_state != TCP_LISTEN)
+    return -1;
+  return (int)info.tcpi_unacked; /* of a listening socket: the connections waiting to be accepted */
 }
 
 #define ORIGINAL(wrapper, fallback)                                                                                    \
@@ -54,6 +75,7 @@ comux_listen(int fd, int backlog)
         (address.ss_family == AF_INET || address.ss_family == AF_INET6 || address.ss_family == AF_UNIX)) {
       listener_address = address;
       listener_length = length;
+      listener_fd = fd;
       __atomic_store_n(&have_listener, 1, __ATOMIC_RELEASE);
       if (tree != NULL)
         __atomic_store_n(&tree->listened, 1, __ATOMIC_RELEASE);
