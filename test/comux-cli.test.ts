@@ -1,4 +1,4 @@
-import {execFile} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -302,3 +302,34 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		t.deepEqual(readdirSync(privateTmp), []);
 	});
 }
+
+test.serial('Ctrl-C during pdi comux replay on a terminal ends the progress bar: line wrapping is on again and the prompt starts on a line of its own; nothing keeps running', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'many files-'));
+	for (let index = 0; index < 400; index++) {
+		writeFileSync(path.join(directory, `f${index}.comux`), comux().conn(0, `ping ${index}\n`, {awaitResponse: true}).bytes());
+	}
+
+	const quote = (word: string) => `'${word.replaceAll('\'', String.raw`'\''`)}'`;
+	const command = [process.execPath, cliPath, 'comux', 'replay', directory, '--', echoServerPath, 'epoll', '0'].map(word => quote(word)).join(' ');
+	// A terminal for pdi: script(1) runs it on a pseudo-terminal and passes a ^C written to its stdin on as the terminal's interrupt.
+	const terminal = spawn('script', ['-qfec', command, '/dev/null'], {env: {...process.env, ECHO_QUIET: '1'}, stdio: ['pipe', 'pipe', 'inherit']});
+	let screen = '';
+	terminal.stdout.on('data', (chunk: Buffer) => {
+		screen += chunk.toString('latin1');
+	});
+	const exited = new Promise<number | null>(resolve => {
+		terminal.once('exit', code => {
+			resolve(code);
+		});
+	});
+	for (let tries = 0; !/ [1-9]\d*\/400 /.test(screen) && tries < 500; tries++) {
+		await delay(20);
+	}
+
+	terminal.stdin.write('\u0003');
+	t.is(await exited, 130);
+	t.true(screen.includes('\u001B[?7l'), 'the bar was drawn');
+	t.true(screen.lastIndexOf('\u001B[?7h') > screen.lastIndexOf('\u001B[?7l'), 'line wrapping is on again');
+	t.regex(screen, /\r?\n$/);
+	t.deepEqual(processesMentioning(echoServerPath), []);
+});

@@ -216,6 +216,9 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	const cliProgress = showProgress ? (await import('cli-progress')).default : undefined;
 	const bar = cliProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
 	bar?.start(files.length, 0, {file: ''});
+	// Ctrl-C ends pdi with process.exit once the replays are stopped: the bar ends first (line wrapping on again, a new line), or the terminal keeps it.
+	const stopBar = () => bar?.stop();
+	process.once('exit', stopBar);
 	const report: ReplayEntry[] = [];
 	const forks = options.fork ? startComuxForkServer(server, options) : undefined;
 	// The fork server gets the next file before the current one's answer, so that it never waits for pdi.
@@ -246,6 +249,7 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 
 	await forks?.close();
 	bar?.update(report.length, {file: ''});
+	process.off('exit', stopBar);
 	bar?.stop();
 	return report;
 }
