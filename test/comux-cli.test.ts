@@ -1,5 +1,5 @@
 import {execFile, spawn} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -332,4 +332,21 @@ test.serial('Ctrl-C during pdi comux replay on a terminal ends the progress bar:
 	t.true(screen.lastIndexOf('\u001B[?7h') > screen.lastIndexOf('\u001B[?7l'), 'line wrapping is on again');
 	t.regex(screen, /\r?\n$/);
 	t.deepEqual(processesMentioning(echoServerPath), []);
+});
+
+test.serial('pdi comux replay skips a dangling link (and a subdirectory) in DIR and replays the files and the links to files, instead of saying that DIR does not exist', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'with links-'));
+	writeFileSync(path.join(directory, 'a.comux'), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
+	symlinkSync(path.join(directory, 'a.comux'), path.join(directory, 'b.comux'));
+	symlinkSync(path.join(scratch, 'nothing-here.comux'), path.join(directory, 'c.comux'));
+	mkdirSync(path.join(directory, 'd'));
+	const result = await pdi(['comux', 'replay', directory, '--json', '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as {files: Array<{file: string; verdict: string}>};
+	t.deepEqual(report.files.map(({file, verdict}) => [path.basename(file), verdict]), [['a.comux', 'ok'], ['b.comux', 'ok']]);
+	const onlyDangling = mkdtempSync(path.join(scratch, 'dangling-'));
+	symlinkSync(path.join(scratch, 'nothing-here.comux'), path.join(onlyDangling, 'x.comux'));
+	const none = await pdi(['comux', 'replay', onlyDangling, '--', echoServerPath, 'epoll', '0']);
+	t.is(none.code, 2);
+	t.is(none.stderr, `pdi: ${onlyDangling}: no comux files to replay (the directory has no regular file)\n`);
 });

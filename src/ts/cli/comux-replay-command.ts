@@ -194,11 +194,11 @@ function aflEnvironment(configFile: string): string {
 	].join('\n');
 }
 
-/** The regular files of `directory`, sorted by name; none is an error. */
+/** The regular files of `directory` (links to them too, not a dangling link), sorted by name; none is an error. */
 function comuxFiles(directory: string): string[] {
 	let files: string[];
 	try {
-		files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file).isFile());
+		files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false);
 	} catch (error) {
 		throw fileFailure(directory, error);
 	}
