@@ -223,8 +223,17 @@ test('an act rule whose function the program only takes the address of (a GLOB_D
 	const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', path.join(fixtures, 'trace', 'pointer')]);
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, 'pointer\nlabs=5\n');
-	t.regex(run.stderr, /^pdi: warning: \S+act\.cmd:1: act labs: 1 slot\(s\) in objects matching '\$main' hold its address as a pointer \(GLOB_DAT\) and are left alone.*calls made through them are not seen/m);
+	t.regex(run.stderr, /^pdi: warning: \S+act\.cmd:1: act labs: 1 slot\(s\) in objects matching '\$main' hold its address as a pointer \(GLOB_DAT, or abs in data\) and are left alone.*calls made through them are not seen/m);
 	t.notRegex(run.stderr, /no loaded object/);
+});
+
+test('an act rule whose function a library only keeps in a table of function pointers (an abs slot, as SQLite keeps write) warns that those calls are not seen, instead of saying nothing imported it', async t => {
+	const directory = writeFiles({'act.cmd': 'act libtable.so labs return=42\n'});
+	const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', path.join(fixtures, 'trace', 'table')]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'table\nlabs=5\n');
+	t.regex(run.stderr, /^pdi: warning: \S+act\.cmd:1: act labs: 1 slot\(s\) in objects matching 'libtable\.so' hold its address as a pointer \(GLOB_DAT, or abs in data\) and are left alone.*calls made through them are not seen/m);
+	t.notRegex(run.stderr, /imported it while the program ran|no loaded object/);
 });
 
 test('an error the core finds in a config given in memory names the rule by its index, not a line of the compiled text', t => {

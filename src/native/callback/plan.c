@@ -45,6 +45,13 @@ static int
 consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   const site_plan_t *plan = context;
+  if (slot->kind == PDI_SLOT_ABS && !pdi_cb_excluded(slot->symbol)) {
+    /* A function's address in data (a table of function pointers, as
+     * SQLite's aSyscall): never a call site, only reported as one. */
+    if (plan->sink->pointer_slot != NULL && function_behind(plan, object, slot) != 0)
+      plan->sink->pointer_slot(plan->sink_context, object, slot);
+    return 0;
+  }
   if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol))
     return 0;
   /* An object that calls through its PLT takes function addresses from its

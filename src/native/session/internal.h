@@ -31,7 +31,7 @@ typedef struct active_rule {
   uintptr_t original;
   unsigned slots;
   unsigned shared;        /* slots an earlier duplicate rule already redirects */
-  unsigned pointer_slots; /* act: GLOB_DAT slots of the function left alone (pdi_cb_sink_t) */
+  unsigned pointer_slots; /* act: GLOB_DAT and abs slots of the function left alone (pdi_cb_sink_t) */
   int skipped;
   /* its object pattern matched an object loaded at some time ($main, `*`
    * and a redefine without object always do): the report at exit */

@@ -321,7 +321,8 @@ log_outcomes(const pdi_session_t *session)
               where, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, active->shared);
     if (active->pointer_slots != 0)
       pdi_log(active->slots == 0 && active->shared == 0 ? PDI_LOG_WARNING : PDI_LOG_INFO,
-              "%s: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT) and are "
+              "%s: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT, or abs in data) "
+              "and are "
               "left alone, so that the function's address stays the same: calls made through them are not seen "
               "(relink and redefine reach them; docs/mechanisms.md)",
               where, pdi_rule_kind_name(rule->kind), rule_function(active), active->pointer_slots, rule->object);
