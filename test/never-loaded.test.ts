@@ -1,7 +1,8 @@
-import {writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {closeSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runPreloaded} from './helpers/preload.js';
 
@@ -116,4 +117,18 @@ test('a relink or act rule that no object imported the function for during the w
 	const quiet = await pdi(['run', '-c', imported, '--', procprog, 'calls']);
 	t.is(quiet.code, 0, quiet.stderr);
 	t.is(quiet.stderr, '');
+});
+
+test('the report of a misspelled act function reaches a terminal or file stderr even when the program closes its stderr at exit, as cat does', t => {
+	const misspelled = config('cat-opne.cmd', ['act $main opne return=-1 errno=ENOENT']);
+	const errors = path.join(scratch, 'cat stderr.txt');
+	const fd = openSync(errors, 'w');
+	try {
+		const run = spawnSync(process.execPath, [cliPath, 'run', '-c', misspelled, '--', 'cat', misspelled], {stdio: ['ignore', 'pipe', fd], timeout: 60_000});
+		t.is(run.status, 0);
+		t.is(run.stdout.toString(), 'act $main opne return=-1 errno=ENOENT\n');
+	} finally {
+		closeSync(fd);
+	}
+	t.is(readFileSync(errors, 'utf8'), `pdi: warning: ${misspelled}:1: act opne: no object matching '$main' imported it while the program ran: the rule saw no call\n`);
 });

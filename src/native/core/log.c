@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -20,9 +21,14 @@ pdi_log_configure(int level, const char *file)
     file = override;
   if (file == NULL) {
     /* With info, the counts logged at exit must reach the stderr the program
-     * started with, though programs close theirs (coreutils do at exit). Not
-     * below info: the copy would hold a pipe open that a daemon closes. */
-    int copy = level >= PDI_LOG_INFO && log_fd == STDERR_FILENO ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10) : -1;
+     * started with, though programs close theirs (coreutils do at exit); at
+     * warning, the warnings at exit (a misspelled function) too. Not below
+     * info when stderr is a pipe or a socket: the copy would hold it open
+     * after a daemon closed it, and its reader would wait for the end. */
+    struct stat where;
+    int keep = level >= PDI_LOG_INFO || (level >= PDI_LOG_WARNING && fstat(STDERR_FILENO, &where) == 0 &&
+                                         !S_ISFIFO(where.st_mode) && !S_ISSOCK(where.st_mode));
+    int copy = keep && log_fd == STDERR_FILENO ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10) : -1;
     if (copy >= 0)
       log_fd = copy;
     return;
