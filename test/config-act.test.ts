@@ -263,3 +263,14 @@ test('pdi config check prints an act rule normalized, and pdi run changes the ca
 	t.regex(run.stderr, /host name'?: Permission denied$/m);
 	t.is(run.stdout, 'shown\n');
 });
+
+test('a condition or action given twice in one text-dialect act line is an error at the second, not a rule that silently drops the first (arg0~ then arg1= made cat fail on every file)', async t => {
+	t.is(configError(() => parseTextDialect('act $main open arg0~"/etc/hostname" arg1=0 return=-1 errno=ENOENT\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:1:37: act: arg1=0: a rule has one argument condition (argN~ or argN=)');
+	t.is(configError(() => parseTextDialect('act * open return=-1 errno=ENOENT errno=EACCES\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:1:35: act: errno=EACCES: errno is given twice in one rule');
+	t.is(configError(() => parseTextDialect('act * open from=5 from=1 count\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:1:19: act: from=1: from is given twice in one rule');
+	const directory = writeFiles({'act.cfg': 'act $main open arg0~"*/hidden" arg1=0 return=-1 errno=ENOENT\n', other: 'shown\n'}, 'pdi-config-act-');
+	const run = await pdi(['run', '-c', path.join(directory, 'act.cfg'), '--', '/bin/cat', path.join(directory, 'other')]);
+	t.is(run.code, 2);
+	t.is(run.stdout, '', 'cat never ran');
+	t.is(run.stderr, `pdi: ${directory}/act.cfg:1:32: act: arg1=0: a rule has one argument condition (argN~ or argN=)\n`);
+});

@@ -212,21 +212,39 @@ act_rule_init(act_rule_t *rule, const char *object, const char *function)
   rule->function = function;
 }
 
+/* A word given twice in one rule would silently replace the first (arg0~A
+ * arg1=0 would drop arg0's condition): refused, as YAML refuses a key twice. */
+static int
+given_once(message_t *parse, act_rule_t *rule, const char *token, const char *name)
+{
+  static const char *const words[] = {"arg", "count", "call",   "from",  "times", "every",
+                                      "p",   "seed",  "return", "errno", "delay", "signal"};
+  for (unsigned i = 0; i < sizeof words / sizeof *words; i++) {
+    if (strcmp(words[i], name) != 0)
+      continue;
+    if (rule->given & (1u << i))
+      return i == 0 ? fail(parse, "%s: a rule has one argument condition (argN~ or argN=)", token)
+                    : fail(parse, "%s: %s is given twice in one rule", token, name);
+    rule->given |= 1u << i;
+  }
+  return 0;
+}
+
 int
 act_rule_token(act_rule_t *rule, const char *token, char *error, size_t error_size)
 {
   message_t parse = {error, error_size};
   const char *value = strchr(token, '=');
   if (strncmp(token, "arg", 3) == 0 && (strchr(token, '~') != NULL || value != NULL))
-    return parse_argument(&parse, rule, token);
+    return given_once(&parse, rule, token, "arg") != 0 ? -1 : parse_argument(&parse, rule, token);
   if (strcmp(token, "count") == 0)
-    return rule->actions++, 0;
+    return given_once(&parse, rule, token, "count") != 0 ? -1 : (rule->actions++, 0);
   char name[16];
   if (value == NULL || (size_t)(value - token) >= sizeof name)
     return fail(&parse, "'%s' is not a condition or an action", token);
   memcpy(name, token, (size_t)(value - token));
   name[value - token] = '\0';
-  if (parse_setting(&parse, rule, token, name, value + 1) != 0)
+  if (given_once(&parse, rule, token, name) != 0 || parse_setting(&parse, rule, token, name, value + 1) != 0)
     return -1;
   rule->actions += strcmp(name, "return") == 0 || strcmp(name, "delay") == 0 || strcmp(name, "signal") == 0;
   return 0;

@@ -38,6 +38,7 @@ typedef struct act_rule {
   long delay_ns;
   int signal;
   unsigned actions; /* how many action words the rule has (count included) */
+  unsigned given;   /* the words given so far, one bit each (act_rule_token refuses one twice) */
   /* counts, atomic */
   unsigned long seen, fired;
   /* where the rule came from, for reports: "line N" of PDI_ACT_RULES, or the
