@@ -253,6 +253,32 @@ test.serial('pdi attach --detach-after installs the config into a running progra
 	t.is(end.code, 0);
 });
 
+test.serial('act rules attached to a program that pdi run started with act rules of its own count apart from them, and a refused attach leaves the program\'s act rules working (it crashed the program)', async t => {
+	const scratch = scratchDirectory('pdi-attach-act-');
+	const own = path.join(scratch, 'own.cfg');
+	writeFileSync(own, 'verbose = 2\nact $main attach_work count\n');
+	const refused = path.join(scratch, 'refused.cfg');
+	writeFileSync(refused, 'verbose = 2\nbackend t = trace\ncallback $main * t\nact $main nanosleep count\n');
+	const added = path.join(scratch, 'added.cfg');
+	writeFileSync(added, 'verbose = 2\nact $main nanosleep delay=1us\nact $main pthread_cond_wait count\n');
+	const fixture = await startFixture(t, process.execPath, [cliPath, 'run', '-c', own, '--', attachprog]);
+	const conflict = await pdi(['attach', String(fixture.pid), '-c', refused]);
+	t.is(conflict.code, 2);
+	t.regex(conflict.stderr, /refused\.cfg:4:1: act nanosleep: conflicts with the callback at \S+refused\.cfg:3/);
+	for (let round = 0; round < 2; round++) {
+		const run = await pdi(['attach', String(fixture.pid), '-c', added, '--detach-after', '0.3']);
+		t.is(run.code, 0, run.stderr);
+	}
+
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+	const counts = [...end.stderr.matchAll(/^pdi: \S+\/(\w+\.cfg:\d+): act \$main (\w+): (\d+) call\(s\) seen, (\d+) fired$/gm)].map(([, rule, name, seen, fired]) => ({rule, name, seen: Number(seen), fired: Number(fired)}));
+	t.deepEqual(counts.map(({rule, name}) => `${rule} ${name}`), ['added.cfg:2 nanosleep', 'added.cfg:3 pthread_cond_wait', 'added.cfg:2 nanosleep', 'added.cfg:3 pthread_cond_wait', 'own.cfg:2 attach_work'], end.stderr);
+	for (const {seen, fired, name} of counts) {
+		t.true(seen > 0 && fired === seen, name);
+	}
+});
+
 test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls of a running program until interrupted', async t => {
 	const fixture = await startFixture(t);
 	const scratch = scratchDirectory('pdi-attach-');

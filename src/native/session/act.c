@@ -76,18 +76,40 @@ pdi_act_configure_backend(pdi_session_t *session)
                    size_t) = (int (*)(const act_rule_t *, unsigned, size_t))dlsym(backend->handle, "pdi_act_configure");
   session->act_event = (int (*)(const short *))dlsym(backend->handle, "pdi_act_site_event");
   session->act_counts = (int (*)(unsigned, unsigned long *, unsigned long *))dlsym(backend->handle, "pdi_act_counts");
+  session->act_release = (void (*)(unsigned, unsigned))dlsym(backend->handle, "pdi_act_release");
   act_rule_t *rules = pdi_arena_alloc(&session->arena, session->config.rule_count * sizeof *rules);
   unsigned count = 0;
   for (unsigned r = 0; rules != NULL && r < session->config.rule_count; r++)
     if (session->config.rules[r].kind == PDI_RULE_ACT)
       rules[count++] = *session->config.rules[r].act;
-  if (configure == NULL || session->act_event == NULL || session->act_counts == NULL || rules == NULL ||
-      configure(rules, count, sizeof *rules) != 0) {
+  int first = configure != NULL && session->act_event != NULL && session->act_counts != NULL &&
+                      session->act_release != NULL && rules != NULL
+                  ? configure(rules, count, sizeof *rules)
+                  : -2;
+  if (first == -1) {
+    pdi_set_error("%s: act: more than %d act rules in the sessions of this process",
+                  backend->decl->origin.file ? backend->decl->origin.file : "act", ACT_MAX_RULES);
+    session->act_event = NULL;
+    return -1;
+  }
+  if (first < 0) {
+    session->act_event = NULL;
     pdi_set_error("%s: the act backend %s does not match this pdi (a mixed installation?)",
                   backend->decl->origin.file ? backend->decl->origin.file : "act", backend->path);
     return -1;
   }
+  session->act_first = (unsigned)first;
+  session->act_count = count;
   return 0;
+}
+
+void
+pdi_act_release(pdi_session_t *session)
+{
+  if (session->act_event != NULL)
+    session->act_release(session->act_first, session->act_count);
+  session->act_event = NULL;
+  session->act_counts = NULL;
 }
 
 void
@@ -95,7 +117,7 @@ pdi_act_log_counts(const pdi_session_t *session)
 {
   if (session->act_counts == NULL || !pdi_log_enabled(PDI_LOG_INFO))
     return;
-  unsigned number = 0; /* the n-th act rule of the config is the backend's rule n */
+  unsigned number = session->act_first; /* the n-th act rule of the config is the backend's rule first + n */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     const pdi_rule_t *rule = &session->config.rules[r];
     unsigned long seen = 0, fired = 0;
@@ -223,7 +245,7 @@ pdi_act_plan(pdi_session_t *session, const pdi_objects_t *set, unsigned limit)
     if (pdi_object_is_protected(session, object, NULL))
       continue;
     plan.rule_count = 0;
-    short number = 0; /* the n-th act rule of the config is the backend's rule n */
+    short number = (short)session->act_first; /* the n-th act rule of the config is the backend's rule first + n */
     for (unsigned r = 0; r < session->config.rule_count; r++) {
       const active_rule_t *active = &session->rules[r];
       if (active->rule->kind != PDI_RULE_ACT)

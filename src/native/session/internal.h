@@ -82,6 +82,10 @@ struct pdi_session {
   /* the act backend's private entry points, when the config has act rules */
   int (*act_event)(const short *rules);
   int (*act_counts)(unsigned rule, unsigned long *seen, unsigned long *fired);
+  void (*act_release)(unsigned first, unsigned count);
+  /* the backend's number of this config's first act rule: the backend is
+   * one per process, shared by every session (pdi run's and pdi attach's) */
+  unsigned act_first, act_count;
   pdi_session_t *next;
 };
 
@@ -214,5 +218,7 @@ PDI_HIDDEN int pdi_act_plan(pdi_session_t *session, const pdi_objects_t *set, un
 PDI_HIDDEN void pdi_act_skip_all(pdi_session_t *session);
 /* "FILE:LINE: act OBJECT FUNCTION: N call(s) seen, M fired" per rule, at log level info. */
 PDI_HIDDEN void pdi_act_log_counts(const pdi_session_t *session);
+/* Gives the session's rules back to the act backend (after its FINI). */
+PDI_HIDDEN void pdi_act_release(pdi_session_t *session);
 
 #endif

@@ -106,6 +106,7 @@ static void
 discard(pdi_session_t *session)
 {
   pdi_backends_fini(session);
+  pdi_act_release(session);
   pdi_config_release(&session->config);
   pdi_arena_t arena = session->arena;
   pdi_arena_release(&arena);

@@ -124,23 +124,35 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 /* The core's side (config `act` rules, docs/act.md), private to pdi: the
  * rules come parsed from the config (their strings stay the core's while the
  * session is open) and the core, which matches objects as every rule does,
- * names each site's rules. `rule_size` guards against a core and a backend
- * built from different sources. */
+ * names each site's rules. Every session of the process (pdi run's, then
+ * pdi attach's) adds its rules after those already here, whose sites keep
+ * their events: the backend's number of the session's first rule, -1 past
+ * ACT_MAX_RULES in all, -2 when `rule_size` says that the core and the
+ * backend were built from different sources. */
 __attribute__((visibility("default"))) int
 pdi_act_configure(const act_rule_t *given, unsigned count, size_t rule_size)
 {
-  if (rule_size != sizeof(act_rule_t) || count > ACT_MAX_RULES)
+  if (rule_size != sizeof(act_rule_t))
+    return -2;
+  if (count > ACT_MAX_RULES - rule_count)
     return -1;
-  for (unsigned i = 0; i < list_count; i++)
-    free(site_lists[i]);
-  list_count = 0;
-  memcpy(rules, given, count * sizeof rules[0]);
-  for (unsigned i = 0; i < count; i++)
+  unsigned first = rule_count;
+  memcpy(&rules[first], given, count * sizeof rules[0]);
+  for (unsigned i = first; i < first + count; i++)
     rules[i].seen = rules[i].fired = 0;
-  rule_count = count;
+  rule_count = first + count;
   configured = 1;
   open_reports(0); /* the core logs the counts itself, where its log goes */
-  return 0;
+  return (int)first;
+}
+
+/* A session closed: its rules are given back when they are the last ones
+ * (sessions close in the reverse order of their opening, as attach's do). */
+__attribute__((visibility("default"))) void
+pdi_act_release(unsigned first, unsigned count)
+{
+  if (first + count == rule_count)
+    rule_count = first;
 }
 
 __attribute__((visibility("default"))) int
