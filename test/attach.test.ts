@@ -253,22 +253,28 @@ test.serial('pdi attach --detach-after installs the config into a running progra
 	t.is(end.code, 0);
 });
 
-test.serial('act rules attached to a program that pdi run started with act rules of its own count apart from them, and a refused attach leaves the program\'s act rules working (it crashed the program)', async t => {
+test.serial('act rules attached to a program that pdi run started with act rules of its own count apart from them, and a refused attach leaves the program\'s act rules working (it crashed the program) and its log level as pdi run -v set it', async t => {
 	const scratch = scratchDirectory('pdi-attach-act-');
 	const own = path.join(scratch, 'own.cfg');
 	writeFileSync(own, 'verbose = 2\nact $main attach_work count\n');
 	const refused = path.join(scratch, 'refused.cfg');
-	writeFileSync(refused, 'verbose = 2\nbackend t = trace\ncallback $main * t\nact $main nanosleep count\n');
+	// At the default log level: the log is the process's, and pdi run's -v level is back after the attach.
+	writeFileSync(refused, 'backend t = trace\ncallback $main * t\nact $main nanosleep count\n');
 	const added = path.join(scratch, 'added.cfg');
 	writeFileSync(added, 'verbose = 2\nact $main nanosleep delay=1us\nact $main pthread_cond_wait count\n');
 	const fixture = await startFixture(t, process.execPath, [cliPath, 'run', '-c', own, '--', attachprog]);
 	const conflict = await pdi(['attach', String(fixture.pid), '-c', refused]);
 	t.is(conflict.code, 2);
-	t.regex(conflict.stderr, /refused\.cfg:4:1: act nanosleep: conflicts with the callback at \S+refused\.cfg:3/);
+	t.regex(conflict.stderr, /refused\.cfg:3:1: act nanosleep: conflicts with the callback at \S+refused\.cfg:2/);
 	for (let round = 0; round < 2; round++) {
 		const run = await pdi(['attach', String(fixture.pid), '-c', added, '--detach-after', '0.3']);
 		t.is(run.code, 0, run.stderr);
 	}
+
+	const quiet = path.join(scratch, 'quiet.cfg');
+	writeFileSync(quiet, 'act $main write count\n');
+	const run = await pdi(['attach', String(fixture.pid), '-c', quiet, '--detach-after', '0.1']);
+	t.is(run.code, 0, run.stderr);
 
 	const end = await fixture.finish();
 	t.is(end.code, 0, end.stderr);

@@ -266,6 +266,14 @@ PDI_HIDDEN void pdi_escape_controls(const char *in, char *out, size_t size);
 enum { PDI_LOG_ERROR = 0, PDI_LOG_WARNING, PDI_LOG_INFO, PDI_LOG_DEBUG };
 
 PDI_HIDDEN void pdi_log_configure(int level, const char *file);
+/* The log's level and destination, to put back when a session that set them
+ * closes before the process ends (pdi attach's detach, interpose()'s close):
+ * the log is the process's, and another session (pdi run's) had set it. */
+typedef struct pdi_log_state {
+  int fd, level;
+} pdi_log_state_t;
+PDI_HIDDEN pdi_log_state_t pdi_log_state(void);
+PDI_HIDDEN void pdi_log_restore(pdi_log_state_t state);
 PDI_HIDDEN int pdi_log_enabled(int level);
 PDI_HIDDEN void pdi_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -38,6 +38,21 @@ pdi_log_configure(int level, const char *file)
     log_fd = fd;
 }
 
+pdi_log_state_t
+pdi_log_state(void)
+{
+  return (pdi_log_state_t){log_fd, log_level};
+}
+
+void
+pdi_log_restore(pdi_log_state_t state)
+{
+  if (log_fd != state.fd && log_fd != STDERR_FILENO)
+    close(log_fd);
+  log_fd = state.fd;
+  log_level = state.level;
+}
+
 int
 pdi_log_enabled(int level)
 {

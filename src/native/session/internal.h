@@ -86,6 +86,7 @@ struct pdi_session {
   /* the backend's number of this config's first act rule: the backend is
    * one per process, shared by every session (pdi run's and pdi attach's) */
   unsigned act_first, act_count;
+  pdi_log_state_t log_before; /* the log as it was before the session configured it */
   pdi_session_t *next;
 };
 

@@ -362,6 +362,7 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   const pdi_config_t *config = &session->config;
   if (failure_is_warning != NULL)
     *failure_is_warning = config->options.on_error == PDI_ON_ERROR_WARN;
+  session->log_before = pdi_log_state();
   pdi_log_configure(config->options.log_level, config->options.log_file);
   log_config_warnings(config);
   if (config->rule_count != 0 && pdi_loadwatch_start(objects_loaded, objects_unloaded) != 0)
@@ -383,7 +384,7 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   }
   pthread_mutex_unlock(&session_lock);
   if (status != 0)
-    discard(session);
+    pdi_log_restore(session->log_before), discard(session);
   return status;
 }
 
@@ -541,6 +542,8 @@ close_session(pdi_session_t *session, int process_ends)
   if (had_callbacks)
     pdi_cb_finish(process_ends);
   pdi_act_log_counts(session);
+  if (!process_ends)
+    pdi_log_restore(session->log_before);
   discard(session);
 }
 
