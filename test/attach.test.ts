@@ -253,7 +253,7 @@ test.serial('pdi attach --detach-after installs the config into a running progra
 	t.is(end.code, 0);
 });
 
-test.serial('act rules attached to a program that pdi run started with act rules of its own count apart from them, and a refused attach leaves the program\'s act rules working (it crashed the program) and its log level as pdi run -v set it', async t => {
+test.serial('act rules attached to a program that pdi run started with act rules of its own count apart from them, and a refused attach leaves the program\'s act rules working (it crashed the program) and its log level as pdi run -v set it; an act rule on the slot of the program\'s own is refused as a conflict', async t => {
 	const scratch = scratchDirectory('pdi-attach-act-');
 	const own = path.join(scratch, 'own.cfg');
 	writeFileSync(own, 'verbose = 2\nact $main attach_work count\n');
@@ -266,6 +266,12 @@ test.serial('act rules attached to a program that pdi run started with act rules
 	const conflict = await pdi(['attach', String(fixture.pid), '-c', refused]);
 	t.is(conflict.code, 2);
 	t.regex(conflict.stderr, /refused\.cfg:3:1: act nanosleep: conflicts with the callback at \S+refused\.cfg:2/);
+	// An act rule on the slot the program's own act rule holds is a conflict too, not a rule that sees nothing.
+	const same = path.join(scratch, 'same.cfg');
+	writeFileSync(same, 'act $main attach_work return=0\n');
+	const taken = await pdi(['attach', String(fixture.pid), '-c', same, '--detach-after', '0.1']);
+	t.is(taken.code, 2);
+	t.regex(taken.stderr, /^pdi: process \d+: \S+same\.cfg:1:1: act attach_work: conflicts with the act at \S+own\.cfg:2, which already redirects attachprog's slot for attach_work$/m);
 	for (let round = 0; round < 2; round++) {
 		const run = await pdi(['attach', String(fixture.pid), '-c', added, '--detach-after', '0.3']);
 		t.is(run.code, 0, run.stderr);
