@@ -262,17 +262,13 @@ test('an onCall of observe() that throws still gets every other call, close() re
 	t.true(result.calls >= 3);
 });
 
-test.serial('an argument list the kernel refuses (E2BIG) is a PdiError naming the program, from trace(), spawn() and runProgram(), with nothing left behind', async t => {
-	const huge = 'a'.repeat(200_000);
-	const message = '/bin/true: could not be started: argument list too long';
-	const temporary = scratchDirectory('pdi-e2big-');
+/** Runs `body` with TMPDIR set to a fresh directory of its own, then puts TMPDIR back. */
+async function withTemporaryDirectory(prefix: string, body: (directory: string) => Promise<void>): Promise<void> {
+	const temporary = scratchDirectory(prefix);
 	const {TMPDIR: formerTemporary} = process.env;
 	process.env['TMPDIR'] = temporary;
 	try {
-		t.throws(() => trace('/bin/true', [huge]), {instanceOf: PdiError, message});
-		t.throws(() => spawn({}, '/bin/true', [huge]), {instanceOf: PdiError, message});
-		await t.throwsAsync(runProgram('/bin/true', [huge]), {instanceOf: PdiError, message});
-		t.deepEqual(readdirSync(temporary), []);
+		await body(temporary);
 	} finally {
 		if (formerTemporary === undefined) {
 			delete process.env['TMPDIR'];
@@ -280,13 +276,21 @@ test.serial('an argument list the kernel refuses (E2BIG) is a PdiError naming th
 			process.env['TMPDIR'] = formerTemporary;
 		}
 	}
+}
+
+test.serial('an argument list the kernel refuses (E2BIG) is a PdiError naming the program, from trace(), spawn() and runProgram(), with nothing left behind', async t => {
+	const huge = 'a'.repeat(200_000);
+	const message = '/bin/true: could not be started: argument list too long';
+	await withTemporaryDirectory('pdi-e2big-', async temporary => {
+		t.throws(() => trace('/bin/true', [huge]), {instanceOf: PdiError, message});
+		t.throws(() => spawn({}, '/bin/true', [huge]), {instanceOf: PdiError, message});
+		await t.throwsAsync(runProgram('/bin/true', [huge]), {instanceOf: PdiError, message});
+		t.deepEqual(readdirSync(temporary), []);
+	});
 });
 
 test.serial('a working directory that does not exist and a NUL byte in an argument or a variable are a PdiError naming them, from trace(), spawn(), runProgram() and inspectProgram(), with nothing left behind', async t => {
-	const temporary = scratchDirectory('pdi-launch-input-');
-	const {TMPDIR: formerTemporary} = process.env;
-	process.env['TMPDIR'] = temporary;
-	try {
+	await withTemporaryDirectory('pdi-launch-input-', async temporary => {
 		const cwd = path.join(scratch, 'no such directory');
 		const noDirectory = `cwd: ${cwd}: no such file or directory`;
 		t.throws(() => trace('ls', [], {cwd}), {instanceOf: PdiError, message: noDirectory});
@@ -301,13 +305,7 @@ test.serial('a working directory that does not exist and a NUL byte in an argume
 		await t.throwsAsync(runProgram('/bin/true', ['a', 'b\0c']), {instanceOf: PdiError, message: argument});
 		await t.throwsAsync(runProgram('/bin/true', [], {env: {A: 'x\0y'}}), {instanceOf: PdiError, message: 'env.A: contains a NUL byte, which a program cannot be given'});
 		t.deepEqual(readdirSync(temporary), []);
-	} finally {
-		if (formerTemporary === undefined) {
-			delete process.env['TMPDIR'];
-		} else {
-			process.env['TMPDIR'] = formerTemporary;
-		}
-	}
+	});
 });
 
 test('runProgram() of a program whose exec fails after the checks rejects with a PdiError naming it, as trace() does', async t => {

@@ -370,6 +370,28 @@ record_fatal_signal(int signal_number)
   raise(signal_number); /* SA_RESETHAND: the default action, as if not caught */
 }
 
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+
+/* Sets `recorder` (reset at its first signal, which it raises again) for
+ * each fatal signal whose action is the default or `replaced`, never over a
+ * handler of the server's own. */
+static void
+record_fatal_signals(void (*recorder)(int), void (*replaced)(int))
+{
+  for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+    struct sigaction current;
+    if (sigaction(fatal_signals[i], NULL, &current) != 0 || (current.sa_flags & SA_SIGINFO) ||
+        (current.sa_handler != SIG_DFL && current.sa_handler != replaced))
+      continue;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = recorder;
+    action.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(fatal_signals[i], &action, NULL);
+  }
+}
+
 #ifdef __GLIBC__
 static void
 record_exit(int status, void *unused)
@@ -384,18 +406,7 @@ comux_watch_claimer_end(void)
 {
   if (tree == NULL || getppid() == tree->guardian)
     return;
-  static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
-    struct sigaction current;
-    if (sigaction(fatal[i], NULL, &current) != 0 || current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO))
-      continue;
-    struct sigaction recorder;
-    memset(&recorder, 0, sizeof recorder);
-    recorder.sa_handler = record_fatal_signal;
-    recorder.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&recorder.sa_mask);
-    sigaction(fatal[i], &recorder, NULL);
-  }
+  record_fatal_signals(record_fatal_signal, SIG_DFL);
 #ifdef __GLIBC__
   on_exit(record_exit, NULL);
 #endif
@@ -407,8 +418,6 @@ comux_watch_claimer_end(void)
  * replay (a server that forks per connection), and that process's pid: memory
  * shared with those processes. */
 static int *descendant_crash;
-
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
 
 void
 comux_watch_descendants(void)
@@ -431,18 +440,7 @@ comux_watch_forked(void)
 {
   if (descendant_crash == NULL)
     return;
-  for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
-    struct sigaction current;
-    if (sigaction(fatal_signals[i], NULL, &current) != 0 || (current.sa_flags & SA_SIGINFO) ||
-        (current.sa_handler != SIG_DFL && current.sa_handler != record_fatal_signal))
-      continue;
-    struct sigaction recorder;
-    memset(&recorder, 0, sizeof recorder);
-    recorder.sa_handler = record_descendant_signal;
-    recorder.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&recorder.sa_mask);
-    sigaction(fatal_signals[i], &recorder, NULL);
-  }
+  record_fatal_signals(record_descendant_signal, record_fatal_signal);
 }
 
 void
