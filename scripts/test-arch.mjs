@@ -15,7 +15,7 @@ const arches = {
 // gconv and NSS modules) or the host-only CLI; everything else runs.
 const hostOnly = [
 	'!*gconv module*', '!*NSS module*', '!pdi inspect -c*', '!the bundled count backend*', '!redefining libc\'s IFUNC*',
-	'!a callback on all of /usr/bin/sort*', '!a callback on all of python3*', '!pdi trace*', '!interpose()*',
+	'!a callback on all of /usr/bin/sort*', '!a callback on all of python3*', '!pdi trace*', '!pdi run*', '!interpose()*',
 ];
 const avaArgs = process.argv.slice(2);
 let failed = false;

@@ -315,7 +315,9 @@ test.serial('Ctrl-C during pdi comux replay on a terminal ends the progress bar:
 	const quote = (word: string) => `'${word.replaceAll('\'', String.raw`'\''`)}'`;
 	const command = [process.execPath, cliPath, 'comux', 'replay', directory, '--', server, 'epoll', '0'].map(word => quote(word)).join(' ');
 	// A terminal for pdi: script(1) runs it on a pseudo-terminal and passes a ^C written to its stdin on as the terminal's interrupt.
-	const terminal = spawn('script', ['-qfec', command, '/dev/null'], {env: {...process.env, ECHO_QUIET: '1'}, stdio: ['pipe', 'pipe', 'inherit']});
+	// Without CI, which turns the bar off (.ci/run sets it).
+	const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI'));
+	const terminal = spawn('script', ['-qfec', command, '/dev/null'], {env: {...environment, ECHO_QUIET: '1'}, stdio: ['pipe', 'pipe', 'inherit']});
 	let screen = '';
 	terminal.stdout.on('data', (chunk: Buffer) => {
 		screen += chunk.toString('latin1');
