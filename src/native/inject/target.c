@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/elf-machine.h"
 #include "inject.h"
 
 typedef struct {
@@ -138,18 +139,6 @@ basename_is(const char *path, const char *prefix)
   return strncmp(slash != NULL ? slash + 1 : path, prefix, strlen(prefix)) == 0;
 }
 
-static const char *
-machine_name(int machine)
-{
-  switch (machine) {
-  case EM_X86_64: return "x86-64";
-  case EM_386: return "i386";
-  case EM_AARCH64: return "aarch64";
-  case EM_ARM: return "arm";
-  default: return "another architecture";
-  }
-}
-
 /* The program must be an ELF file of this architecture with an
  * interpreter: a static program has no loader and no dlopen to call. */
 static void
@@ -178,9 +167,11 @@ check_program(pid_t pid)
   if (machine == EM_AARCH64)
     inject_fail("process %d is an aarch64 program: attaching to aarch64 is not implemented yet (docs/attach.md)",
                 (int)pid);
+  /* The class is said apart ("a 32-bit ... program"): the machine is named as a 64-bit one. */
+  const char *named = pdi_elf_machine_name((unsigned)machine, ELFCLASS64);
   if (!PDI_INJECT_SUPPORTED || !pdi_inject_arch_accepts(eh->e_ident[EI_CLASS], machine))
     inject_fail("process %d is a %d-bit %s program: this pdi attaches to %s programs only", (int)pid, is64 ? 64 : 32,
-                machine_name(machine), pdi_inject_arch_name());
+                named != NULL ? named : "another architecture", pdi_inject_arch_name());
   int dynamic = is64 ? has_interp64(&file) : has_interp32(&file);
   unmap_file(&file);
   if (!dynamic)

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../core/elf-machine.h"
 #include "internal.h"
 
 static const loaded_backend_t *
@@ -166,19 +167,6 @@ bind_helpers(loaded_backend_t *backend)
   return status;
 }
 
-static const char *
-machine_name(unsigned machine, unsigned class)
-{
-  switch (machine) {
-  case EM_X86_64: return class == ELFCLASS32 ? "x32" : "x86-64";
-  case EM_386: return "i386";
-  case EM_AARCH64: return "aarch64";
-  case EM_ARM: return "arm";
-  case EM_RISCV: return class == ELFCLASS32 ? "riscv32" : "riscv64";
-  default: return NULL;
-  }
-}
-
 #if defined(__x86_64__)
 #define NATIVE_MACHINE EM_X86_64
 #elif defined(__aarch64__)
@@ -210,13 +198,14 @@ foreign_architecture(const char *path, char *why, size_t size)
   unsigned native_class = sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32;
   if (machine == NATIVE_MACHINE && class == native_class)
     return NULL;
-  const char *theirs = machine_name(machine, class);
+  const char *theirs = pdi_elf_machine_name(machine, class);
   char unknown[40];
   if (theirs == NULL) {
     snprintf(unknown, sizeof unknown, "machine %u, %d-bit", machine, class == ELFCLASS32 ? 32 : 64);
     theirs = unknown;
   }
-  snprintf(why, size, "it is built for %s, and this process is %s", theirs, machine_name(NATIVE_MACHINE, native_class));
+  snprintf(why, size, "it is built for %s, and this process is %s", theirs,
+           pdi_elf_machine_name(NATIVE_MACHINE, native_class));
   return why;
 }
 
@@ -367,8 +356,6 @@ pdi_backends_fini(pdi_session_t *session)
   }
 }
 
-/* A callback rule's backend hooks, or its own handler (cb_allow_handler,
- * checked by the config reader), which takes the place of pdi's. */
 /* What a symbol a rule names as its wrapper or handler is when it is no
  * function (an exported variable: jumping there would crash the program at
  * the first diverted call), or NULL. A symbol of type FUNC, IFUNC or NOTYPE
@@ -389,6 +376,8 @@ not_code(void *address, const char *name)
   }
 }
 
+/* A callback rule's backend hooks, or its own handler (cb_allow_handler,
+ * checked by the config reader), which takes the place of pdi's. */
 static int
 resolve_hooks(pdi_session_t *session, active_rule_t *active)
 {
