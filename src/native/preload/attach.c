@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/core.h"
+#include "../core/libc-environment.h"
 #include "../inspect/inspect.h"
 #include "../session/session.h"
 
@@ -41,17 +42,11 @@ static int (*libc_unsetenv)(const char *);
 static void
 find_libc_environment(void)
 {
-  void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-  if (libc == NULL)
-    return;
-  void *set = dlsym(libc, "setenv"), *unset = dlsym(libc, "unsetenv");
-  int (*found)(const char *, const char *, int) = NULL;
-  memcpy(&found, &set, sizeof set);
-  if (found != NULL && unset != NULL && found != setenv) {
-    libc_setenv = found;
-    memcpy(&libc_unsetenv, &unset, sizeof unset);
+  pdi_libc_environment_t libc;
+  if (pdi_find_libc_environment(&libc) == 0 && libc.set != setenv) {
+    libc_setenv = libc.set;
+    libc_unsetenv = libc.unset;
   }
-  dlclose(libc);
 }
 
 static void

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../../callback/never-stubbed.h"
+#include "../../core/libc-environment.h"
 #include "filter.h"
 #include "format.h"
 #include "trace-ring.h"
@@ -91,35 +92,18 @@ static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
 static int unfollowed; /* a forked child of a process not following: records nothing */
 static int inactive;   /* not following, and not the traced process: instruments nothing */
 
-/* The C library's getenv, setenv and unsetenv, not the program's: bash
- * defines and exports its own, which keep the shell's variable table. Its
- * setenv made that table before its main, after which its getenv no longer
- * read environ, so every setting below came back unset (pdi trace -e, -o
- * and --json were ignored for bash), and what the backend set or removed
- * never reached the environ that the programs it runs inherit. */
-static char *(*env_get)(const char *) = getenv;
-static int (*env_set)(const char *, const char *, int) = setenv;
-static int (*env_unset)(const char *) = unsetenv;
-
-static void
-use_libc_environment(void)
-{
-  void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-  if (libc == NULL)
-    return;
-  void *get = dlsym(libc, "getenv"), *set = dlsym(libc, "setenv"), *unset = dlsym(libc, "unsetenv");
-  if (get != NULL && set != NULL && unset != NULL) {
-    memcpy(&env_get, &get, sizeof get);
-    memcpy(&env_set, &set, sizeof set);
-    memcpy(&env_unset, &unset, sizeof unset);
-  }
-  dlclose(libc);
-}
+/* The C library's getenv, setenv and unsetenv, not the program's
+ * (../../core/libc-environment.h): bash's setenv made its variable table
+ * before its main, after which its getenv no longer read environ, so every
+ * setting below came back unset (pdi trace -e, -o and --json were ignored
+ * for bash), and what the backend set or removed never reached the environ
+ * that the programs it runs inherit. */
+static pdi_libc_environment_t libc_environment = {getenv, setenv, unsetenv};
 
 char *
 trace_getenv(const char *name)
 {
-  return env_get(name);
+  return libc_environment.get(name);
 }
 
 static int
@@ -146,7 +130,7 @@ forget_thread(void *state)
 static long
 number_from_env(const char *name, long fallback)
 {
-  const char *text = env_get(name);
+  const char *text = libc_environment.get(name);
   return text && *text ? strtol(text, NULL, 10) : fallback;
 }
 
@@ -181,7 +165,7 @@ after_fork_in_child(void)
 static int
 open_ring(void)
 {
-  const char *directory = env_get("PDI_TRACE_RING");
+  const char *directory = libc_environment.get("PDI_TRACE_RING");
   ring_directory = NULL;
   if (directory == NULL || *directory == '\0')
     return 0;
@@ -215,7 +199,7 @@ names_file(const char *entry, size_t length, const struct stat *core)
 static void
 drop_core_preload(void)
 {
-  const char *list = env_get("LD_PRELOAD");
+  const char *list = libc_environment.get("LD_PRELOAD");
   Dl_info info;
   struct stat core;
   if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL ||
@@ -241,9 +225,9 @@ drop_core_preload(void)
   }
   kept[used] = '\0';
   if (dropped && used == 0)
-    env_unset("LD_PRELOAD");
+    libc_environment.unset("LD_PRELOAD");
   else if (dropped)
-    env_set("LD_PRELOAD", kept, 1);
+    libc_environment.set("LD_PRELOAD", kept, 1);
   free(kept);
 }
 
@@ -253,10 +237,10 @@ drop_core_preload(void)
 static void
 stop_following_exec(void)
 {
-  env_unset("PDI_CONFIG");
-  env_unset("PDI_CONFIG_TEMPORARY");
-  env_unset("PDI_WARN_UNLOADED");
-  env_unset("DI_CFG_FILE");
+  libc_environment.unset("PDI_CONFIG");
+  libc_environment.unset("PDI_CONFIG_TEMPORARY");
+  libc_environment.unset("PDI_WARN_UNLOADED");
+  libc_environment.unset("DI_CFG_FILE");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];
     size_t length = strcspn(*entry, "=");
@@ -266,7 +250,7 @@ stop_following_exec(void)
     }
     memcpy(name, *entry, length);
     name[length] = '\0';
-    env_unset(name); /* moves the later entries down: look at this slot again */
+    libc_environment.unset(name); /* moves the later entries down: look at this slot again */
   }
   drop_core_preload();
 }
@@ -283,7 +267,7 @@ traced_process(int *appending)
   if (root == 0) {
     char pid[24];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
-    env_set("PDI_TRACE_ROOT", pid, 1); /* before main: one thread */
+    libc_environment.set("PDI_TRACE_ROOT", pid, 1); /* before main: one thread */
     return 1;
   }
   return root == (long)getpid();
@@ -309,7 +293,7 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
-  use_libc_environment();
+  pdi_find_libc_environment(&libc_environment);
   if (retired_fd >= 0 && close(retired_fd) == 0 && output_fd == retired_fd)
     output_fd = -1;
   retired_fd = -1;
@@ -325,13 +309,13 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   }
   if (open_ring() != 0)
     return 1;
-  const char *file = env_get("PDI_TRACE_OUTPUT");
+  const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
   output_fd = ring_directory != NULL ? -2
               : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
                               : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   read_settings();
-  const char *notices = env_get("PDI_TRACE_NOTICES");
+  const char *notices = libc_environment.get("PDI_TRACE_NOTICES");
   if (output_fd == -2 && notice_fd < 0 && notices != NULL && strcmp(notices, "stderr") == 0)
     notice_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   started_ns = now_ns();
@@ -343,8 +327,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       (pthread_atfork(NULL, NULL, after_fork_in_child) != 0 || pthread_key_create(&exit_key, forget_thread) != 0))
     return 1;
   registered = 1;
-  if (trace_filter_load(env_get("PDI_TRACE_FUNCTIONS")) != 0 ||
-      trace_protos_load(env_get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
+  if (trace_filter_load(libc_environment.get("PDI_TRACE_FUNCTIONS")) != 0 ||
+      trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
   return output_fd == -1;
 }
@@ -373,14 +357,14 @@ PDI_BE_FUNC_FINI(void)
     close(notice_fd);
   notice_fd = -1;
   unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
-  const char *file = env_get("PDI_TRACE_OUTPUT");
+  const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
   /* Not for a pipe whose reader has gone (in a program that ignores
    * SIGPIPE): that reader wanted no more lines, and pdi says nothing of it. */
   if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0)
     dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file,
             strerror(lost_errno), lost, (int)getpid());
   /* pdi trace ends with status 2 then, as it does when its own writes of --json or -c fail. */
-  const char *mark = env_get("PDI_TRACE_LOST_MARK");
+  const char *mark = libc_environment.get("PDI_TRACE_LOST_MARK");
   if (lost != 0 && lost_errno != EPIPE && mark != NULL && *mark) {
     int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0)

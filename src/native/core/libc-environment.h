@@ -1,0 +1,36 @@
+/* The C library's own getenv, setenv and unsetenv, whatever the program
+ * defines under those names: bash defines and exports its own, which keep the
+ * shell's variable table apart from environ once it has made it. The trace
+ * backend reads its settings with these; the attach path sets variables with
+ * them. Header-only: the backends link none of the core. */
+#ifndef PDI_LIBC_ENVIRONMENT_H
+#define PDI_LIBC_ENVIRONMENT_H
+
+#include <dlfcn.h>
+#include <string.h>
+
+typedef struct pdi_libc_environment {
+  char *(*get)(const char *);
+  int (*set)(const char *, const char *, int);
+  int (*unset)(const char *);
+} pdi_libc_environment_t;
+
+/* Fills `found` from libc.so.6: 0, or -1 (and `found` untouched) when it is
+ * not loaded or lacks one of them. */
+static inline int
+pdi_find_libc_environment(pdi_libc_environment_t *found)
+{
+  void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+  if (libc == NULL)
+    return -1;
+  void *get = dlsym(libc, "getenv"), *set = dlsym(libc, "setenv"), *unset = dlsym(libc, "unsetenv");
+  dlclose(libc);
+  if (get == NULL || set == NULL || unset == NULL)
+    return -1;
+  memcpy(&found->get, &get, sizeof get);
+  memcpy(&found->set, &set, sizeof set);
+  memcpy(&found->unset, &unset, sizeof unset);
+  return 0;
+}
+
+#endif
