@@ -244,6 +244,16 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 	}
 });
 
+test('pdi comux run --log followed by the comux file (its value left out) refuses it instead of appending the log to the input', async t => {
+	const input = path.join(scratch, 'log-value-left-out.comux');
+	writeFileSync(input, ping);
+	const result = await pdi(['comux', 'run', '--log', input, '--', echoServerPath, 'epoll', '0']);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: --log ${input}: is a comux file, not a log (--log takes a value: --log stderr or --log LOGFILE, then the comux FILE)\n`);
+	t.deepEqual(readFileSync(input), Buffer.from(ping));
+	t.deepEqual(processesMentioning(input), []);
+});
+
 test.serial('no comux command leaves an entry in TMPDIR, whether it succeeds, fails or the server never listens', async t => {
 	const privateTmp = mkdtempSync(path.join(tmpdir(), 'pdi-comux-tmpdir-'));
 	t.teardown(() => {

@@ -1,9 +1,10 @@
-import {closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {startComuxForkServer} from '../comux/fork-server.js';
+import {COMUX_MAGIC} from '../comux/format.js';
 import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {isLoaderSafe} from '../launch/preload.js';
@@ -72,6 +73,36 @@ function replyTimeout(text: string | undefined): number | undefined {
 	return text === undefined ? undefined : parseTimeout(text, '--reply-timeout');
 }
 
+function startsLikeComux(file: string): boolean {
+	const head = Buffer.alloc(COMUX_MAGIC.length);
+	try {
+		const fd = openSync(file, 'r');
+		try {
+			return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(COMUX_MAGIC);
+		} finally {
+			closeSync(fd);
+		}
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * `--log`'s value, checked before anything starts: `--log FILE.comux -- SERVER` (the value left out)
+ * would append the log to the comux file and take the server for the input.
+ */
+function checkLogFile(log: string | undefined): void {
+	if (log === undefined || log === 'stderr' || log === '1') {
+		return;
+	}
+
+	if (startsLikeComux(log)) {
+		throw new PdiError(`--log ${log}: is a comux file, not a log (--log takes a value: --log stderr or --log LOGFILE, then the comux FILE)`);
+	}
+
+	checkOutputFile(log);
+}
+
 function writeOutput(file: string, text: string): void {
 	try {
 		writeFileSync(file, text);
@@ -94,10 +125,8 @@ function registerRunCommand(comux: Command): void {
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
+			checkLogFile(options.log);
 			requireServer(server, usage);
-			if (options.log !== undefined && options.log !== 'stderr' && options.log !== '1') {
-				checkOutputFile(options.log);
-			}
 
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
