@@ -255,3 +255,19 @@ test.serial('a server that loops after a request is a hang: status 5 with one li
 	t.deepEqual(report.files.map(entry => [entry.verdict, entry.status]), [['hang', COMUX_HANG]]);
 	t.is(report.crashes, 1);
 });
+
+test.serial('pdi comux run --timeout ends a replay that outlasts it as a hang (status 5), with and without --fork; a server that never listens is stopped at the limit in both, status 4', async t => {
+	const looping = ['import socket', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'c, _ = s.accept()', 'c.recv(100)', 'while True: pass'].join('\n');
+	const file = path.join(scratch, 'stopped.comux');
+	writeFileSync(file, comux().conn(0, 'hi', {awaitResponse: true, noShutdown: true}).bytes());
+	for (const fork of [[], ['--fork']]) {
+		const hung = await pdi(['comux', 'run', ...fork, '--timeout', '700', '--reply-timeout', '20000', file, '--', python, '-c', looping], {timeout: 30_000});
+		t.is(hung.code, COMUX_HANG, `${fork.join('')}: ${hung.stderr}`);
+		t.regex(hung.stderr, /^pdi: the replay took longer than 700 ms and was stopped$/m);
+		const started = Date.now();
+		const silent = await pdi(['comux', 'run', ...fork, '--timeout', '700', file, '--', python, '-c', 'import time; time.sleep(30)'], {timeout: 30_000});
+		t.is(silent.code, COMUX_NOT_SERVING, `${fork.join('')}: ${silent.stderr}`);
+		t.regex(silent.stderr, /before it listened/);
+		t.true(Date.now() - started < 5000, `${fork.join('')}: stopped after ${Date.now() - started} ms, not at the 700 ms limit`);
+	}
+});

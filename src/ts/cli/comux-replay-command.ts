@@ -2,7 +2,7 @@ import {closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSy
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
-import {comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
+import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
 import {fileFailure, PdiError} from '../errors.js';
@@ -111,6 +111,15 @@ function writeOutput(file: string, text: string): void {
 	}
 }
 
+/**
+ * The status of a replay `--timeout` stopped: a hang, as `replay` counts it, unless the server
+ * never waited for a client (it still says so itself).
+ */
+function stoppedStatus(code: number | null, timeout: number | undefined): number {
+	process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
+	return code === COMUX_NOT_SERVING ? COMUX_NOT_SERVING : COMUX_HANG;
+}
+
 /** `pdi comux run FILE -- SERVER [ARGS...]`: one replay, the server's replies on stdout, its status as pdi's. */
 function registerRunCommand(comux: Command): void {
 	const usage = 'pdi comux run FILE -- SERVER [ARGS...]';
@@ -140,11 +149,7 @@ function registerRunCommand(comux: Command): void {
 			try {
 				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log, replyTimeoutMs});
 				const {code, signal, timedOut} = await waitComux(run, timeout);
-				if (timedOut) {
-					process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
-				}
-
-				process.exitCode = exitStatus(code, signal);
+				process.exitCode = timedOut ? stoppedStatus(code, timeout) : exitStatus(code, signal);
 			} finally {
 				if (typeof input === 'number') {
 					closeSync(input);
@@ -163,11 +168,7 @@ async function runForked(file: string, server: string[], options: RunComuxOption
 		const result = await forks.replay(input);
 		process.stdout.write(result.stdout);
 		process.stderr.write(result.stderr);
-		if (result.timedOut) {
-			process.stderr.write(`pdi: the replay took longer than ${options.timeout} ms and was stopped\n`);
-		}
-
-		process.exitCode = result.status ?? 1;
+		process.exitCode = result.timedOut ? stoppedStatus(result.exitCode, options.timeout) : result.status ?? 1;
 	} finally {
 		await forks.close();
 	}

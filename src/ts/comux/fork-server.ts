@@ -189,11 +189,14 @@ class ForkServer implements ComuxForkServer {
 		}
 
 		head.started = performance.now();
-		// A fork server that answers long after the replay's own limit is stuck (its server never waited for a client).
+		// A fork server that answers long after the replay's own limit is stuck. Until its first answer the
+		// server may still be starting: that counts against the limit, as in a one-process replay, so a
+		// server that never waits for a client is stopped at the limit.
+		const grace = this.prologue === undefined ? 0 : answerGraceMs;
 		this.stuckTimer = setTimeout(() => {
 			this.stuck = true;
 			this.run.stop();
-		}, this.limitMs + answerGraceMs);
+		}, this.limitMs + grace);
 	}
 
 	private received(chunk: Buffer): void {

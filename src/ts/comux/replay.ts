@@ -48,7 +48,7 @@ export type RunComuxOptions = {
 	/** Environment of the server (default `process.env`). */
 	env?: NodeJS.ProcessEnv;
 	cwd?: string;
-	/** Stop the server when the replay takes longer than this (ms, default 30000); the result says `timedOut`. */
+	/** Stop the server when the replay takes longer than this (ms, default 30000); the result says `timedOut`. With `fork`, the server's start counts against the first input's limit. */
 	timeout?: number;
 	/** `PDI_COMUX_IDLE_MS`: a reply ends when no byte came for this long after the last one (default 50). */
 	idleMs?: number;
