@@ -265,7 +265,8 @@ test.serial('act rules attached to a program that pdi run started with act rules
 	const fixture = await startFixture(t, process.execPath, [cliPath, 'run', '-c', own, '--', attachprog]);
 	const conflict = await pdi(['attach', String(fixture.pid), '-c', refused]);
 	t.is(conflict.code, 2);
-	t.regex(conflict.stderr, /refused\.cfg:3:1: act nanosleep: conflicts with the callback at \S+refused\.cfg:2/);
+	// A callback over every import meets the program's act stub on attach_work: a conflict naming both, not a slot passed over.
+	t.regex(conflict.stderr, /^pdi: process \d+: \S+refused\.cfg:2:1: callback \$main: conflicts with the act at \S+own\.cfg:2, which already redirects attachprog's slot for attach_work$/m);
 	// An act rule on the slot the program's own act rule holds is a conflict too, not a rule that sees nothing.
 	const same = path.join(scratch, 'same.cfg');
 	writeFileSync(same, 'act $main attach_work return=0\n');
@@ -291,33 +292,52 @@ test.serial('act rules attached to a program that pdi run started with act rules
 	}
 });
 
+/** Runs pdi until its stderr matches `ready`, then sends it `signal`. */
+async function untilPrinted(t: ExecutionContext, args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{code: number | null; stderr: string}> {
+	const child = spawn(process.execPath, [cliPath, ...args], {stdio: ['ignore', 'ignore', 'pipe']});
+	stopOnTeardown(t, child);
+	let stderr = '';
+	return new Promise(resolve => {
+		child.stderr.on('data', (chunk: Buffer) => {
+			const signalled = ready.test(stderr);
+			stderr += chunk.toString();
+			if (!signalled && ready.test(stderr)) {
+				child.kill(signal);
+			}
+		});
+		child.once('exit', code => {
+			resolve({code, stderr});
+		});
+	});
+}
+
+test.serial('pdi trace -p of other functions attaches beside the act rule of the program\'s pdi run session, while a callback over every import is refused naming that act rule', async t => {
+	const scratch = scratchDirectory('pdi-attach-beside-act-');
+	const own = path.join(scratch, 'own.cfg');
+	writeFileSync(own, 'verbose = 2\nact $main attach_work count\n');
+	const fixture = await startFixture(t, process.execPath, [cliPath, 'run', '-c', own, '--', attachprog]);
+	const traced = await untilPrinted(t, ['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
+	t.is(traced.code, 0, traced.stderr);
+	t.regex(traced.stderr, /attachprog!pthread_cond_wait\(0x[0-9a-f]+, 0x[0-9a-f]+\) = 0$/m);
+	const every = path.join(scratch, 'every.cfg');
+	writeFileSync(every, 'backend t = trace\ncallback $main * t\n');
+	const refused = await pdi(['attach', String(fixture.pid), '-c', every]);
+	t.is(refused.code, 2);
+	t.regex(refused.stderr, /every\.cfg:2:1: callback \$main: conflicts with the act at \S+own\.cfg:2, which already redirects attachprog's slot for attach_work$/m);
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+	t.regex(end.stderr, /own\.cfg:2: act \$main attach_work: [1-9]\d* call\(s\) seen/);
+});
+
 test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls of a running program until interrupted', async t => {
 	const fixture = await startFixture(t);
 	const scratch = scratchDirectory('pdi-attach-');
 	const config = path.join(scratch, 'count.cfg');
 	writeFileSync(config, 'backend count = count\nrelink $main read count count_read\n');
-	const waitFor = async (args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{code: number | null; stderr: string}> => {
-		const child = spawn(process.execPath, [cliPath, ...args], {stdio: ['ignore', 'ignore', 'pipe']});
-		stopOnTeardown(t, child);
-		let stderr = '';
-		return new Promise(resolve => {
-			child.stderr.on('data', (chunk: Buffer) => {
-				const signalled = ready.test(stderr);
-				stderr += chunk.toString();
-				if (!signalled && ready.test(stderr)) {
-					child.kill(signal);
-				}
-			});
-			child.once('exit', code => {
-				resolve({code, stderr});
-			});
-		});
-	};
-
-	const attached = await waitFor(['attach', String(fixture.pid), '-c', config], /^pdi: attached/m, 'SIGTERM');
+	const attached = await untilPrinted(t, ['attach', String(fixture.pid), '-c', config], /^pdi: attached/m, 'SIGTERM');
 	t.is(attached.code, 0, attached.stderr);
 	t.regex(attached.stderr, /^pdi: detached from process \d+$/m);
-	const traced = await waitFor(['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
+	const traced = await untilPrinted(t, ['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
 	t.is(traced.code, 0, traced.stderr);
 	t.regex(traced.stderr, new RegExp(`^pdi: tracing process ${fixture.pid}; Ctrl-C or SIGTERM detaches$`, 'm'));
 	t.regex(traced.stderr, new RegExp(`^${fixture.pid} \\d+ {2}attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0$`, 'm'));

@@ -174,13 +174,13 @@ admit_act_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot
   /* A slot another session (pdi run's, under pdi attach) changed holds what
    * that session put there, a stub of its own act rule too: a conflict, as
    * for every rule (pdi_claim), not a site passed over without a word. */
-  for (const pdi_session_t *other = pdi_sessions_first(); claimed == NULL && other != NULL; other = other->next) {
-    const owned_patch_t *theirs = other != plan->session ? pdi_claims_find(other, slot->address) : NULL;
-    if (theirs != NULL) {
-      plan->failed = pdi_conflict_error(&plan->session->rules[indexes[0]], other->rules[theirs->rule].rule, object,
-                                        slot->symbol);
-      return PDI_CB_STOP;
-    }
+  const pdi_session_t *holder;
+  const owned_patch_t *theirs = claimed == NULL ? pdi_claims_find_elsewhere(plan->session, slot->address, &holder)
+                                                : NULL;
+  if (theirs != NULL) {
+    plan->failed = pdi_conflict_error(&plan->session->rules[indexes[0]], holder->rules[theirs->rule].rule, object,
+                                      slot->symbol);
+    return PDI_CB_STOP;
   }
   if (claimed == NULL)
     return PDI_CB_ADMIT;

@@ -235,12 +235,24 @@ pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
                                       (active->rule->kind == PDI_RULE_ACT && under != PDI_RULE_CALLBACK));
   if (existing != NULL && !composes)
     return pdi_conflict_error(active, session->rules[existing->rule].rule, object, active->name);
-  for (const pdi_session_t *other = pdi_sessions_first(); other != NULL; other = other->next) {
-    const owned_patch_t *theirs = pdi_claims_find(other, patch->slot);
-    if (theirs != NULL)
-      return pdi_conflict_error(active, other->rules[theirs->rule].rule, object, active->name);
-  }
+  const pdi_session_t *holder;
+  const owned_patch_t *theirs = pdi_claims_find_elsewhere(session, patch->slot, &holder);
+  if (theirs != NULL)
+    return pdi_conflict_error(active, holder->rules[theirs->rule].rule, object, active->name);
   return add_claim(session, rule_index, object, patch, 0);
+}
+
+const owned_patch_t *
+pdi_claims_find_elsewhere(const pdi_session_t *session, uintptr_t *slot, const pdi_session_t **holder)
+{
+  for (const pdi_session_t *other = pdi_sessions_first(); other != NULL; other = other->next) {
+    const owned_patch_t *theirs = other != session ? pdi_claims_find(other, slot) : NULL;
+    if (theirs != NULL) {
+      *holder = other;
+      return theirs;
+    }
+  }
+  return NULL;
 }
 
 int

@@ -246,8 +246,20 @@ admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t 
 {
   callback_plan_t *plan = context;
   const owned_patch_t *claimed = pdi_claims_find(plan->session, slot->address);
-  if (claimed == NULL)
-    return PDI_CB_ADMIT;
+  if (claimed == NULL) {
+    /* Another session's stub (an act rule of pdi run's, under pdi attach) is
+     * no function of any object: skipped, the slot would go unnoticed. */
+    const pdi_session_t *holder;
+    const owned_patch_t *theirs = pdi_claims_find_elsewhere(plan->session, slot->address, &holder);
+    if (theirs == NULL)
+      return PDI_CB_ADMIT;
+    pdi_cb_site_t site = pdi_site_describe(plan->session, &plan->buffer, plan->set, object, slot,
+                                           theirs->patch.old_value);
+    if (plan->active->hooks.cb_req != NULL && plan->active->hooks.cb_req(&site) <= 0)
+      return PDI_CB_PASS; /* a site the backend does not want conflicts with nothing */
+    plan->failed = pdi_conflict_error(plan->active, holder->rules[theirs->rule].rule, object, slot->symbol);
+    return PDI_CB_STOP;
+  }
   const pdi_rule_t *owner = plan->session->rules[claimed->rule].rule;
   if (owner == plan->active->rule)
     return PDI_CB_PASS;

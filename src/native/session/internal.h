@@ -139,6 +139,10 @@ PDI_HIDDEN int pdi_rule_resolve(pdi_session_t *session, active_rule_t *active);
 /* The latest claim on a slot (a relink may sit on top of a redefine); a
  * watched slot counts as unclaimed. */
 PDI_HIDDEN const owned_patch_t *pdi_claims_find(const pdi_session_t *session, uintptr_t *slot);
+/* Another open session's claim on a slot (pdi run's, under pdi attach), and
+ * that session in *holder; NULL when no other session holds it. */
+PDI_HIDDEN const owned_patch_t *pdi_claims_find_elsewhere(const pdi_session_t *session, uintptr_t *slot,
+                                                          const pdi_session_t **holder);
 /* Takes ownership of one slot for a rule, after checking that no other rule
  * of any open session claims it; a duplicate counts as shared. 0 or -1. */
 PDI_HIDDEN int pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
