@@ -132,3 +132,22 @@ test('the report of a misspelled act function reaches a terminal or file stderr 
 	}
 	t.is(readFileSync(errors, 'utf8'), `pdi: warning: ${misspelled}:1: act opne: no object matching '$main' imported it while the program ran: the rule saw no call\n`);
 });
+
+test('the report of a misspelled act function reaches a pipe stderr when the program closes its stderr at exit, and a daemon the program forks does not hold that pipe open', t => {
+	const misspelled = config('cat-opne-pipe.cmd', ['act $main opne return=-1 errno=ENOENT']);
+	const run = spawnSync(process.execPath, [cliPath, 'run', '-c', misspelled, '--', 'cat', misspelled], {stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000});
+	t.is(run.status, 0);
+	t.is(run.stdout.toString(), 'act $main opne return=-1 errno=ENOENT\n');
+	t.is(run.stderr.toString(), `pdi: warning: ${misspelled}:1: act opne: no object matching '$main' imported it while the program ran: the rule saw no call\n`);
+	// At the info level (counts at exit) too: the forked child closes its stdio and lives on for 20 s, as a daemon
+	// does; reading the pipe to its end must not wait for it.
+	const verbose = config('daemon-verbose.cmd', ['verbose = 2', 'act $main opne count']);
+	const marker = `pdi-never-loaded-daemon-${process.pid}`;
+	const daemonize = `import os, sys, time\nif os.fork() == 0:\n    os.setsid(); os.closerange(0, 3); time.sleep(20)\nsys.exit(0)  # ${marker}`;
+	const started = Date.now();
+	const daemon = spawnSync(process.execPath, [cliPath, 'run', '-c', verbose, '--', 'python3', '-c', daemonize], {stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000});
+	spawnSync('pkill', ['-f', marker]);
+	t.is(daemon.status, 0, daemon.stderr.toString());
+	t.true(Date.now() - started < 15_000, `the pipe stayed open ${Date.now() - started} ms`);
+	t.regex(daemon.stderr.toString(), /act \$main opne: 0 call\(s\) seen, 0 fired\n/);
+});

@@ -1,16 +1,33 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
 
 static int log_fd = STDERR_FILENO;
 static int log_level = 1;
+
+/* The copy of stderr made below, which forked children drop, or -1. */
+static int stderr_copy = -1;
+
+/* A forked child goes back to its own stderr: a daemon (fork, then the
+ * parent exits) must not hold the copy, or a pipe's reader would wait for
+ * its end. The warnings at exit are the first process's (session.c). */
+static void
+drop_copy_in_child(void)
+{
+  if (stderr_copy < 0)
+    return;
+  close(stderr_copy);
+  if (log_fd == stderr_copy)
+    log_fd = STDERR_FILENO;
+  stderr_copy = -1;
+}
 
 void
 pdi_log_configure(int level, const char *file)
@@ -20,17 +37,21 @@ pdi_log_configure(int level, const char *file)
   if (override != NULL && override[0] != '\0')
     file = override;
   if (file == NULL) {
-    /* With info, the counts logged at exit must reach the stderr the program
-     * started with, though programs close theirs (coreutils do at exit); at
-     * warning, the warnings at exit (a misspelled function) too. Not below
-     * info when stderr is a pipe or a socket: the copy would hold it open
-     * after a daemon closed it, and its reader would wait for the end. */
-    struct stat where;
-    int keep = level >= PDI_LOG_INFO || (level >= PDI_LOG_WARNING && fstat(STDERR_FILENO, &where) == 0 &&
-                                         !S_ISFIFO(where.st_mode) && !S_ISSOCK(where.st_mode));
-    int copy = keep && log_fd == STDERR_FILENO ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10) : -1;
-    if (copy >= 0)
-      log_fd = copy;
+    /* The counts logged at exit (info) and the warnings at exit (a misspelled
+     * function) must reach the stderr the program started with, though
+     * programs close theirs (coreutils do at exit). */
+    if (level < PDI_LOG_WARNING || log_fd != STDERR_FILENO)
+      return;
+    int copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+    if (copy < 0)
+      return;
+    static int registered;
+    if (!registered && pthread_atfork(NULL, NULL, drop_copy_in_child) != 0) {
+      close(copy);
+      return;
+    }
+    registered = 1;
+    log_fd = stderr_copy = copy;
     return;
   }
   int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -47,8 +68,11 @@ pdi_log_state(void)
 void
 pdi_log_restore(pdi_log_state_t state)
 {
-  if (log_fd != state.fd && log_fd != STDERR_FILENO)
+  if (log_fd != state.fd && log_fd != STDERR_FILENO) {
     close(log_fd);
+    if (log_fd == stderr_copy)
+      stderr_copy = -1;
+  }
   log_fd = state.fd;
   log_level = state.level;
 }
