@@ -141,11 +141,12 @@
         "src/native/backends/trace/saferead.c",
         "src/native/backends/trace/filter.c",
         "src/native/backends/trace/list.c",
+        "src/native/backends/trace/names.c",
         "src/native/backends/trace/prototypes.c",
         "src/native/backends/trace/prototypes-table.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lpthread", "-ldl"]
     },
     {
       "target_name": "pdi-backend-act",

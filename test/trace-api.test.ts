@@ -328,3 +328,30 @@ test('runProgram() refuses an option it does not know and a value of the wrong t
 	await t.throwsAsync(runProgram('/bin/true', [], {config: null} as never), {instanceOf: PdiError, message: 'config: expected a config object, got null'});
 	await t.throwsAsync(runProgram('/bin/true', [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
 });
+
+test('-C and demangle: true show a C++ function by its demangled name in text, --json, -c and trace() events; without them, by its symbol', async t => {
+	const program = path.join(fixtures, 'callback', 'cbexcept');
+	const plain = await pdi(['trace', '-e', '_Z8cb_throwi', '--', program]);
+	t.is(plain.code, 0, plain.stderr);
+	t.regex(plain.stderr, /cbexcept!_Z8cb_throwi\(0x0?7,/);
+	const text = await pdi(['trace', '-C', '-e', '_Z8cb_throwi', '--', program]);
+	t.is(text.code, 0, text.stderr);
+	t.regex(text.stderr, /cbexcept!cb_throw\(int\)\(0x0?7,/);
+	t.notRegex(text.stderr, /_Z8cb_throwi/);
+	const json = await pdi(['trace', '-C', '--json', '-e', '_Z8cb_throwi', '--', program]);
+	const functions = json.stderr.split('\n').filter(line => line.startsWith('{')).map(line => (JSON.parse(line) as CallEvent).function);
+	t.deepEqual([...new Set(functions)], ['cb_throw(int)'], json.stderr);
+	const summary = await pdi(['trace', '-C', '-c', '-e', '_Z8cb_throwi', '--', program]);
+	t.is(summary.code, 0, summary.stderr);
+	t.regex(summary.stderr, /^cb_throw\(int\) +3 /m);
+	t.notRegex(summary.stderr, /no call of it was traced/);
+	const {calls, done} = trace(program, [], {functions: '_Z8cb_throwi', demangle: true, stdio: 'ignore'});
+	const names: string[] = [];
+	for await (const call of calls) {
+		names.push(call.function);
+	}
+
+	t.is((await done).status, 0);
+	t.deepEqual([...new Set(names)], ['cb_throw(int)']);
+	t.throws(() => trace(program, [], {demangle: 'yes' as unknown as boolean}), {instanceOf: PdiError, message: 'demangle: expected true or false, got \'yes\''});
+});

@@ -26,11 +26,11 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
+const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-C] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
-	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true;
+	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true; demangle?: true;
 };
 
 /** The backend's settings for the command line's options; errors name the flags. */
@@ -39,7 +39,7 @@ function cliVariables(options: TraceCliOptions): Record<string, string> {
 	const numbers = {stringSize: options.stringSize, depth: options.depth, rawArgs: options.args} as unknown as TraceOptions;
 	return {
 		...traceVariables(
-			{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow},
+			{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow, demangle: options.demangle},
 			{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e'},
 		),
 		PDI_TRACE_TIME: options.time ? '1' : '0',
@@ -123,7 +123,9 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 
 				try {
 					writeText(fd, counter.format());
-					for (const name of plainNames(options.functions).filter(name => !counter.counted(name))) {
+					// Under -C a mangled name -e gives was counted by its demangled name.
+					const unseen = plainNames(options.functions).filter(name => !counter.counted(name) && !(options.demangle && name.startsWith('_Z')));
+					for (const name of unseen) {
 						process.stderr.write(`${unseenNotice(name)}\n`);
 					}
 				} catch (error) {
@@ -266,6 +268,7 @@ export function registerTraceCommand(cli: Command): void {
 		.addOption(new Option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)').default('3', '3'))
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
 		.option('-f, --follow', 'trace the children too (fork, exec); every line names its pid')
+		.option('-C, --demangle', 'show C++ functions by their demangled names (-e still matches symbol names)')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.option('-p, --pid <pid>', 'trace a running process (attached) until interrupted, instead of starting PROGRAM')

@@ -20,6 +20,8 @@ export type TraceOptions = {
 	prototypes?: string;
 	/** Trace the children too, after fork and exec (`-f`). */
 	follow?: boolean;
+	/** Show C++ functions by their demangled names (`-C`): `std::ostream::put(char)` for `_ZNSo3putEc`, in every event's `function`; `functions` patterns still match the symbol names. */
+	demangle?: boolean;
 };
 
 /** Option names as the command line spells them, for messages; the API's own names otherwise. */
@@ -57,6 +59,7 @@ export function traceVariables(options: TraceOptions, names: OptionNames = {}): 
 		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : functionList(options.functions, names.functions),
 		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
 		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
+		PDI_TRACE_DEMANGLE: options.demangle ? '1' : '0',
 		// Present and empty, so that the backend's setenv of the traced process's pid replaces it in place, in the
 		// very array a shell (bash) was given as main's envp and takes its exported variables from.
 		PDI_TRACE_ROOT: '',
@@ -74,7 +77,7 @@ export function tracedObjects(options: TraceOptions): string[] {
 	return objects !== undefined && objects.length > 0 ? [...new Set(objects)] : ['$main'];
 }
 
-const traceOptionNames = ['objects', 'functions', 'stringSize', 'depth', 'rawArgs', 'prototypes', 'follow'];
+const traceOptionNames = ['objects', 'functions', 'stringSize', 'depth', 'rawArgs', 'prototypes', 'follow', 'demangle'];
 
 /** Refuses a key `trace()` or `observe()` does not know (a misspelled `function`), as configs refuse theirs, and a value of the wrong type. */
 export function checkOptionNames(options: object, also: readonly string[] = []): void {
@@ -104,6 +107,7 @@ const optionTypes: Record<string, [check: (value: unknown) => boolean, expected:
 	rawArgs: [isNumber, 'a number'],
 	prototypes: [value => typeof value === 'string', 'a file name'],
 	follow: [value => typeof value === 'boolean', 'true or false'],
+	demangle: [value => typeof value === 'boolean', 'true or false'],
 	env: [value => typeof value === 'object' && value !== null && !Array.isArray(value), 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],

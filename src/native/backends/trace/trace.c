@@ -43,6 +43,7 @@
 #include "../../core/libc-environment.h"
 #include "filter.h"
 #include "format.h"
+#include "names.h"
 #include "trace-ring.h"
 
 #define MAX_RAW_ARGS 6
@@ -283,6 +284,7 @@ read_settings(void)
   max_depth = number_from_env("PDI_TRACE_DEPTH", -1);
   show_time = ring_directory != NULL || number_from_env("PDI_TRACE_TIME", 0) != 0;
   show_timestamp = number_from_env("PDI_TRACE_TIMESTAMP", 0) != 0;
+  trace_names_configure(number_from_env("PDI_TRACE_DEMANGLE", 0) != 0);
   /* Every argument a quoted, fully escaped string, and room for the rest. */
   frame_cap = TRACE_MAX_PROTO_ARGS * (4 * format_options.string_size + 24) + 64;
   /* Sized for the largest -s: thread states outlive a re-initialisation with other settings (only touched pages count). */
@@ -386,7 +388,7 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
   if (inactive || !trace_filter_wants(site->function, site->callee))
     return 0;
-  return 1 + (int)trace_proto_find(site->function);
+  return trace_site_event(site->function, trace_proto_find(site->function));
 }
 
 /* The calling thread's state, mapped on its first call (an index no thread
@@ -444,7 +446,7 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
     return;
   frame_t *frame = (frame_t *)(stack_of(state) + state->top);
   trace_buf_t args = {frame->text, 0, frame_cap};
-  const trace_proto_t *proto = trace_proto_at((unsigned)call->event - 1);
+  const trace_proto_t *proto = trace_proto_at(trace_event_proto(call->event));
   if (proto == NULL && ring_directory != NULL)
     put_raw_args(&args, call); /* the reader shows them in hex: no formatting on the program's thread */
   else
@@ -489,7 +491,7 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
   trace_buf_t ret = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};
   const char *errno_name = NULL;
   size_t errno_length = 0;
-  const trace_proto_t *proto = trace_proto_at((unsigned)call->event - 1);
+  const trace_proto_t *proto = trace_proto_at(trace_event_proto(call->event));
   if (call->abandoned) {
   } else if (proto == NULL) {
     uint64_t value = (uint64_t)pdi_ret_int(call);
@@ -516,7 +518,7 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
       .start_ns = frame ? frame->start_ns - started_ns : 0,
       .duration_ns = frame ? now - frame->start_ns : 0,
       .site = site,
-      .site_strings = {site->object, site->function, site->version, site->callee},
+      .site_strings = {site->object, trace_event_name(call->event, site->function), site->version, site->callee},
       .strings = {frame ? frame->text : NULL, call->abandoned ? NULL : ret.data, errno_name},
       .lengths = {frame ? frame->length : 0, ret.len, errno_length},
   };
@@ -547,14 +549,14 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   const char *object = strrchr(call->site->object, '/');
   tb_str(&line, object ? object + 1 : call->site->object);
   tb_char(&line, '!');
-  tb_str(&line, call->site->function);
+  tb_str(&line, trace_event_name(call->event, call->site->function));
   tb_char(&line, '(');
   tb_mem(&line, frame ? frame->text : "?", frame ? frame->length : 1);
   tb_str(&line, ") = ");
   if (call->abandoned)
     tb_str(&line, "<abandoned>");
   else
-    trace_format_return(&line, call, trace_proto_at((unsigned)call->event - 1), error, &format_options);
+    trace_format_return(&line, call, trace_proto_at(trace_event_proto(call->event)), error, &format_options);
   if (show_time && frame != NULL) {
     tb_str(&line, " <");
     put_seconds(&line, now_ns() - frame->start_ns);
