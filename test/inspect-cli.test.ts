@@ -121,6 +121,16 @@ test('pdi inspect tells a shared library from a static program and a static-pie 
 	t.is(run.code, 2);
 	t.regex(run.stderr, /^pdi: \S+mybe\.so: a shared library, not a program: pdi starts a program \(run one that loads this library\)\n$/);
 
+	// A library that also runs as a program (an interpreter and an entry point: libc.so.6 prints its version) is
+	// still a library, named as a file or, not in PATH, by its soname.
+	const libc = execFileSync('sh', ['-c', 'ldd /bin/true | sed -n "s/.*libc.so.6 => \\([^ ]*\\).*/\\1/p"'], {encoding: 'utf8'}).trim();
+	t.regex(execFileSync('readelf', ['-l', libc], {encoding: 'utf8'}), /INTERP/);
+	const result = await pdi(['inspect', '--', libc]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: ${libc}: a shared library, not a program: pdi inspect runs a program (to see this library's imports: pdi inspect --imports libc.so.6 -- PROGRAM-THAT-LOADS-IT)\n`);
+	const bySoname = await pdi(['inspect', '--', 'libc.so.6']);
+	t.is(bySoname.stderr, 'pdi: libc.so.6: not found in PATH (a shared library\'s name? pdi starts a program: name one that loads it)\n');
+
 	const statics = await pdi(['inspect', '--', staticProgram]);
 	t.is(statics.code, 2);
 	t.is(statics.stderr, `pdi: ${staticProgram}: statically linked; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)\n`);

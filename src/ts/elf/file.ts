@@ -3,7 +3,8 @@ import {closeSync, openSync, readSync} from 'node:fs';
 /**
  * How an ELF file is linked, as the loader sees it: `dynamic` (a program with an interpreter, `PT_INTERP`),
  * `static` (no interpreter, `ET_EXEC`), `static-pie` (no interpreter, `ET_DYN` flagged `DF_1_PIE`), or
- * `library` (`ET_DYN` without interpreter or `DF_1_PIE`: a shared library, which is no program to run).
+ * `library` (`ET_DYN` without interpreter or `DF_1_PIE`: a shared library, which is no program to run; also one
+ * with an interpreter and a `DT_SONAME` but no `DF_1_PIE`, such as libc.so.6, which runs to print its version).
  */
 export type Linkage = 'dynamic' | 'static' | 'static-pie' | 'library';
 
@@ -25,11 +26,12 @@ const ptDynamic = 2;
 const ptInterp = 3;
 const etExec = 2;
 const etDyn = 3;
+const dtSoname = 14;
 const dtFlags1 = 0x6F_FF_FF_FB;
 const df1Pie = 0x08_00_00_00;
 
 /** The ELF header fields and program headers of an open file, or undefined when it is no ELF file. */
-type ElfHeaders = {bits: 32 | 64; type: number; machine: number; segments: Array<{type: number; offset: number; size: number}>; flags1: number};
+type ElfHeaders = {bits: 32 | 64; type: number; machine: number; segments: Array<{type: number; offset: number; size: number}>; flags1: number; soname: boolean};
 
 function readElfHeaders(fd: number, header: Buffer): ElfHeaders | undefined {
 	if (header.length < 52 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
@@ -52,26 +54,31 @@ function readElfHeaders(fd: number, header: Buffer): ElfHeaders | undefined {
 	}
 
 	let flags1 = 0;
+	let soname = false;
 	for (const segment of segments.filter(entry => entry.type === ptDynamic)) {
 		const dynamic = readAt(fd, Math.min(segment.size, 1 << 20), segment.offset);
 		const entry = wide ? 16 : 8;
 		for (let offset = 0; offset + entry <= dynamic.length; offset += entry) {
-			if (word(dynamic, offset) === dtFlags1) {
+			const tag = word(dynamic, offset);
+			if (tag === dtFlags1) {
 				flags1 |= word(dynamic, offset + entry / 2);
 			}
+
+			soname ||= tag === dtSoname;
 		}
 	}
 
-	return {bits: wide ? 64 : 32, type: u16(header, 16), machine: u16(header, 18), segments, flags1};
+	return {bits: wide ? 64 : 32, type: u16(header, 16), machine: u16(header, 18), segments, flags1, soname};
 }
 
 function linkageOf(elf: ElfHeaders): Linkage {
+	const pie = (elf.flags1 & df1Pie) !== 0;
 	if (elf.segments.some(segment => segment.type === ptInterp)) {
-		return 'dynamic';
+		return elf.type === etDyn && elf.soname && !pie ? 'library' : 'dynamic';
 	}
 
 	if (elf.type === etDyn) {
-		return (elf.flags1 & df1Pie) === 0 ? 'library' : 'static-pie';
+		return pie ? 'static-pie' : 'library';
 	}
 
 	return 'static';

@@ -63,7 +63,9 @@ export function resolveProgram(command: string, environment: NodeJS.ProcessEnv =
 		} catch {}
 	}
 
-	throw new PdiError(`${command}: not found in PATH`);
+	// `pdi inspect libc.so.6`: a library is reached through a program that loads it.
+	const library = /\.so(\.\d+)*$/.test(command) ? ' (a shared library\'s name? pdi starts a program: name one that loads it)' : '';
+	throw new PdiError(`${command}: not found in PATH${library}`);
 }
 
 /**
