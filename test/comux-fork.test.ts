@@ -77,6 +77,31 @@ test.serial('the verdicts of fork mode: a crash is its signal, an invalid file e
 	t.is(fromFile.stdout.toString(), 'from a file\n');
 });
 
+test.serial('what the server prints from its exit handlers is in every fork-mode replay\'s output, as in a one-process replay, and an exit handler that aborts is the replay\'s crash', async t => {
+	const input = comux().conn(0, 'hi\n', {awaitResponse: true}).bytes();
+	const printing = {...quiet, env: {...quiet.env, ECHO_AT_EXIT: 'bye from the exit handler\n'}};
+	const alone = await runComux([echoServerPath, 'epoll', '0'], input, printing);
+	t.is(alone.stdout.toString(), 'hi\nbye from the exit handler\n', alone.stderr);
+	const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], printing);
+	t.teardown(async () => forks.close());
+	const replays = await Promise.all(Array.from({length: 20}, async () => forks.replay(input)));
+	for (const replay of replays) {
+		t.is(replay.status, 0, replay.stderr);
+		t.is(replay.stdout.toString(), alone.stdout.toString());
+	}
+
+	const aborting = {...quiet, env: {...quiet.env, ECHO_AT_EXIT: 'abort'}};
+	const crashAlone = await runComux([echoServerPath, 'epoll', '0'], input, aborting);
+	t.is(crashAlone.signal, 'SIGABRT', crashAlone.stderr);
+	const crashForks = startComuxForkServer([echoServerPath, 'epoll', '0'], aborting);
+	t.teardown(async () => crashForks.close());
+	for (let round = 0; round < 3; round++) {
+		const crash = await crashForks.replay(input);
+		t.is(crash.signal, 'SIGABRT', crash.stderr);
+		t.is(crash.stdout.toString(), 'hi\n');
+	}
+});
+
 test.serial('the replay starts at the server\'s first wait for a client, not at a wait for something else after listen() (nginx probes EPOLLRDHUP so), and a fork server forks the ready server', async t => {
 	const probing: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_PROBE: '1'}};
 	const input = comux().conn(0, 'hello\n', {awaitResponse: true}).bytes();
