@@ -45,7 +45,8 @@
       "src/native/session/claims.c",
       "src/native/session/install.c",
       "src/native/session/originals.c",
-      "src/native/session/session.c"
+      "src/native/session/session.c",
+      "src/native/session/uninstall.c"
     ],
     "preload_sources": [
       "src/native/inspect/inspect.c",

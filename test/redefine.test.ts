@@ -1,9 +1,11 @@
 import {execFile} from 'node:child_process';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import test from 'ava';
 import type {ProcessReport} from '../src/ts/index.js';
-import {pdi} from './helpers/cli.js';
+import {pdi, root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
 
 const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
@@ -135,4 +137,33 @@ test('pdi inspect -c shows the redefined symbol and the slots that now point at 
 
 	const table = await pdi(['inspect', '-c', config, '--imports', '$main', '--', path.join(directory, 'defprog')]);
 	t.regex(table.stdout, /^redefined in \S+libdef\.so: f -> def-backend\.so!wrap_f$/m);
+});
+
+test('pdi run: at exit a redefine whose backend has no fini keeps reaching the calls of library destructors that run after pdi\'s, and one whose backend has a fini is put back first', async t => {
+	const directory = scratchDirectory('pdi-redefine-exit-');
+	const file = (name: string, text: string) => {
+		writeFileSync(path.join(directory, name), text);
+		return path.join(directory, name);
+	};
+
+	const gcc = async (...args: string[]) => promisify(execFile)('gcc', args, {cwd: directory});
+	file('target.c', 'int dtor_target(int x) { return x; }\n');
+	file('caller.c', '#include <stdio.h>\nint dtor_target(int x);\nint dtor_caller_present(void) { return 1; }\n__attribute__((destructor)) static void at_end(void) { printf("destructor: %d\\n", dtor_target(1)); }\n');
+	file('prog.c', '#include <stdio.h>\nint dtor_target(int x);\nint dtor_caller_present(void);\nint main(void) { printf("main: %d %d\\n", dtor_target(1), dtor_caller_present()); return 0; }\n');
+	file('be.c', '#include <pdi/backend.h>\n__attribute__((visibility("default"))) int wrap_target(int x) { return 100 + ((int (*)(int))pdi_original((const void *)wrap_target))(x); }\n#ifdef WITH_FINI\nstatic volatile int finished;\nvoid PDI_BE_FUNC_FINI(void) { finished = 1; }\n#endif\n');
+	await gcc('-shared', '-fPIC', '-o', 'libdtortarget.so', 'target.c');
+	await gcc('-shared', '-fPIC', '-o', 'libdtorcall.so', 'caller.c', '-L.', '-ldtortarget', '-Wl,-rpath,$ORIGIN');
+	await gcc('-o', 'prog', 'prog.c', '-L.', '-ldtorcall', '-ldtortarget', '-Wl,-rpath,$ORIGIN');
+	const include = path.join(root, 'include');
+	await gcc('-shared', '-fPIC', '-I', include, '-o', 'be-nofini.so', 'be.c');
+	await gcc('-shared', '-fPIC', '-DWITH_FINI', '-I', include, '-o', 'be-fini.so', 'be.c');
+	const outputs: string[] = [];
+	for (const backend of ['be-nofini.so', 'be-fini.so']) {
+		const config = file(`${backend}.cfg`, `backend b = ${path.join(directory, backend)}\nredefine libdtortarget.so dtor_target b wrap_target\n`);
+		const run = await pdi(['run', '-c', config, '--', path.join(directory, 'prog')]);
+		t.is(run.code, 0, run.stderr);
+		outputs.push(run.stdout);
+	}
+
+	t.deepEqual(outputs, ['main: 101 1\ndestructor: 101\n', 'main: 101 1\ndestructor: 1\n']);
 });

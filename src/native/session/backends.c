@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../core/elf-machine.h"
+#include "../arch/arch.h"
 #include "internal.h"
 
 static const loaded_backend_t *
@@ -354,6 +355,21 @@ pdi_backends_fini(pdi_session_t *session)
       fini();
     backend->initialized = 0;
   }
+}
+
+int
+pdi_backend_fini_is_empty(const pdi_session_t *session, const pdi_rule_t *rule)
+{
+  for (unsigned i = 0; session->backends != NULL && rule->backend != NULL && i < session->config.backend_count; i++) {
+    const loaded_backend_t *backend = &session->backends[i];
+    if (strcmp(backend->decl->name, rule->backend) != 0)
+      continue;
+    if (backend->handle == NULL)
+      return 0;
+    void *fini = dlsym(backend->handle, "pdi_be_fini");
+    return fini == NULL || pdi_arch_returns_at_once((uintptr_t)fini);
+  }
+  return 0;
 }
 
 /* What a symbol a rule names as its wrapper or handler is when it is no

@@ -39,6 +39,8 @@ typedef struct active_rule {
   pdi_redefine_target_t target;
   int has_target;
   pdi_cb_hooks_t hooks;
+  /* at exit: its slots stay as they are (its backend's fini does nothing) */
+  int left_at_exit;
   /* callback: the objects left alone for want of stubs (their base
    * addresses), reported once and not tried again */
   pdi_array_t objects_without_room;
@@ -128,11 +130,31 @@ PDI_HIDDEN int pdi_backend_load(pdi_session_t *session, loaded_backend_t *backen
 PDI_HIDDEN int pdi_backend_init(loaded_backend_t *backend);
 /* Calls PDI_BE_FUNC_FINI of every initialised backend, last one first. */
 PDI_HIDDEN void pdi_backends_fini(pdi_session_t *session);
+/* Whether a rule's backend finishes nothing (no PDI_BE_FUNC_FINI, or one
+ * that returns at once): its wrappers work after pdi_backends_fini as before. */
+PDI_HIDDEN int pdi_backend_fini_is_empty(const pdi_session_t *session, const pdi_rule_t *rule);
 /* Whether `object` is a backend of an open session or of `context`, the
  * session being opened: the excluded-object predicate of the planners. */
 PDI_HIDDEN int pdi_is_any_backend(const pdi_object_t *object, void *context);
 /* A rule's wrapper address, or a callback rule's backend hooks. */
 PDI_HIDDEN int pdi_rule_resolve(pdi_session_t *session, active_rule_t *active);
+
+/* ---- uninstall.c */
+
+/* Whether a claim is put back after the first `count` patches of `batch`
+ * (NULL: none): always, a watched one only if its slot then holds the wrapper. */
+PDI_HIDDEN int pdi_claim_puts_back(const owned_patch_t *owned, const pdi_patch_t *batch, size_t count);
+/* Every slot of the session that is still loaded gets back what it held;
+ * with stubs_passed, the callback stubs' slots keep them; a rule left at exit
+ * keeps its own. */
+PDI_HIDDEN void pdi_restore_slots(pdi_session_t *session, int stubs_passed);
+
+/* Whether a rule puts callback stubs in slots (callback and act rules). */
+static inline int
+pdi_rule_has_stubs(const pdi_rule_t *rule)
+{
+  return rule != NULL && (rule->kind == PDI_RULE_CALLBACK || rule->kind == PDI_RULE_ACT);
+}
 
 /* ---- claims.c */
 
