@@ -2,7 +2,7 @@ import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import {statSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {fileSystemReason, PdiError} from '../errors.js';
+import {fileSystemReason, PdiError, shown} from '../errors.js';
 import type {NormalizedConfig} from '../config/schema.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
@@ -55,11 +55,32 @@ function checkedProgram(command: string, options: LaunchOptions, environment: No
 }
 
 /**
+ * Refuses a command that is not a string and arguments that are not an array of strings (from JavaScript, or a
+ * call that passed the options where the arguments belong) with a {@link PdiError} naming them, where Node's
+ * spawn would throw a `TypeError` or turn a number into text.
+ */
+export function checkCommandLine(command: unknown, args: unknown): void {
+	if (typeof command !== 'string') {
+		throw new PdiError(`command: expected a program name, got ${shown(command)}`);
+	}
+
+	if (!Array.isArray(args)) {
+		throw new PdiError(`args: expected an array of strings, got ${shown(args)}`);
+	}
+
+	const entry = args.findIndex(value => typeof value !== 'string');
+	if (entry >= 0) {
+		throw new PdiError(`args[${entry}]: expected a string, got ${shown(args[entry])}`);
+	}
+}
+
+/**
  * Refuses what Node's spawn would refuse with a raw error or blame on the program: a working directory that is
  * not one (`spawn /usr/bin/ls ENOENT`), and a NUL byte in the command, an argument or a variable (which no
  * `execve` can pass).
  */
 function checkLaunchInput(command: string, args: readonly string[], options: LaunchOptions, environment: NodeJS.ProcessEnv): void {
+	checkCommandLine(command, args);
 	if (options.cwd !== undefined) {
 		const directory = directoryOf(options.cwd);
 		let isDirectory: boolean;
@@ -79,7 +100,7 @@ function checkLaunchInput(command: string, args: readonly string[], options: Lau
 		throw nul('command');
 	}
 
-	const argument = args.findIndex(entry => typeof entry === 'string' && entry.includes('\0'));
+	const argument = args.findIndex(entry => entry.includes('\0'));
 	if (argument >= 0) {
 		throw nul(`args[${argument}]`);
 	}

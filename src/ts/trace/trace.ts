@@ -1,6 +1,6 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
 import {fileSystemReason, PdiError} from '../errors.js';
-import {launch} from '../launch/launch.js';
+import {checkCommandLine, launch} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {EventQueue} from './event-queue.js';
@@ -58,14 +58,7 @@ const highWater = 100_000;
  * options and a program that cannot be traced throw before anything starts.
  */
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
-	if (typeof command !== 'string') {
-		throw new PdiError(`command: expected a program name, got ${typeof command}`);
-	}
-
-	if (!Array.isArray(args) || !args.every(entry => typeof entry === 'string')) {
-		throw new PdiError('args: expected an array of strings');
-	}
-
+	checkCommandLine(command, args);
 	checkOptionNames(options, ['env', 'cwd', 'stdio']);
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');

@@ -1,0 +1,45 @@
+import {readdirSync} from 'node:fs';
+import test from 'ava';
+import {PdiError} from '../src/ts/errors.js';
+import {inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
+import {scratchDirectory} from './helpers/files.js';
+
+/** Runs `body` with TMPDIR set to a fresh directory, which it returns for a look at what was left there. */
+async function inTemporaryDirectory(body: () => Promise<void>): Promise<string[]> {
+	const temporary = scratchDirectory('pdi-api-input-');
+	const {TMPDIR: former} = process.env;
+	process.env['TMPDIR'] = temporary;
+	try {
+		await body();
+	} finally {
+		if (former === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = former;
+		}
+	}
+
+	return readdirSync(temporary);
+}
+
+test.serial('a command that is not a string and arguments that are not an array of strings are a PdiError naming them, from spawn(), runProgram(), inspectProgram() and trace(), with nothing left behind', async t => {
+	const left = await inTemporaryDirectory(async () => {
+		const cases: Array<[command: unknown, args: unknown, message: string]> = [
+			[5, [], 'command: expected a program name, got 5'],
+			[undefined, [], 'command: expected a program name, got undefined'],
+			['/bin/true', 'x', 'args: expected an array of strings, got \'x\''],
+			['/bin/true', null, 'args: expected an array of strings, got null'],
+			// The options where the arguments belong, as Node's spawn(command, options) would take them.
+			['/bin/true', {stdio: 'inherit'}, 'args: expected an array of strings, got {"stdio":"inherit"}'],
+			['/bin/true', ['a', 5], 'args[1]: expected a string, got 5'],
+		];
+		for (const [command, args, message] of cases) {
+			const what = `${String(command)} ${JSON.stringify(args)}`;
+			t.throws(() => spawn({}, command as string, args as string[]), {instanceOf: PdiError, message}, what);
+			t.throws(() => trace(command as string, args as string[], {stdio: 'ignore'}), {instanceOf: PdiError, message}, what);
+			await t.throwsAsync(runProgram(command as string, args as string[], {stdio: 'ignore'}), {instanceOf: PdiError, message}, what);
+			await t.throwsAsync(inspectProgram(command as string, args as string[]), {instanceOf: PdiError, message}, what);
+		}
+	});
+	t.deepEqual(left, []);
+});
