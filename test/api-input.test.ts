@@ -43,3 +43,24 @@ test.serial('a command that is not a string and arguments that are not an array 
 	});
 	t.deepEqual(left, []);
 });
+
+test('inspectProgram() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before anything starts, as runProgram() does', async t => {
+	const cases: Array<[options: unknown, message: RegExp | string]> = [
+		[{import: 'libc.so.6'}, /^unknown option 'import' \(did you mean 'imports'\?\); the options are imports, run, env, cwd, timeout, configs$/],
+		[{imports: 5}, 'imports: expected an object pattern, got 5'],
+		[{run: 'yes'}, 'run: expected true or false, got \'yes\''],
+		[{timeout: -1}, 'timeout: expected a number of milliseconds (1 to 2147483647), got -1'],
+		[{timeout: '100'}, 'timeout: expected a number of milliseconds (1 to 2147483647), got \'100\''],
+		[{configs: 'pdi.yaml'}, 'configs: expected an array of config file names, got \'pdi.yaml\''],
+		[null, 'options: expected an object, got null'],
+	];
+	const left = await inTemporaryDirectory(async () => {
+		for (const [options, message] of cases) {
+			await t.throwsAsync(inspectProgram('/bin/true', [], options as never), {instanceOf: PdiError, message}, JSON.stringify(options));
+		}
+	});
+	t.deepEqual(left, []);
+	// Options left out are fine.
+	const {exitCode} = await inspectProgram('/bin/true', [], {imports: undefined, run: true});
+	t.is(exitCode, 0);
+});

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
+import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig} from '../launch/prepared-config.js';
 import {SharedLibraryError} from '../launch/program.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -33,6 +34,16 @@ export type InspectResult = {
 	signal: NodeJS.Signals | null;
 };
 
+/** What each option of {@link inspectProgram} must be, and how a message says so. */
+const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
+	imports: [value => typeof value === 'string', 'an object pattern'],
+	run: [value => typeof value === 'boolean', 'true or false'],
+	env: [isObject, 'an object of variables'],
+	cwd: [value => typeof value === 'string', 'a directory name'],
+	timeout: [value => typeof value === 'number' && value > 0 && value <= 2_147_483_647, 'a number of milliseconds (1 to 2147483647)'],
+	configs: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
+};
+
 /**
  * Starts `command` with the pdi core preloaded in inspect mode and returns
  * the process's ELF view as it was just before `main`: every loaded object
@@ -42,9 +53,10 @@ export type InspectResult = {
  * const {report} = await inspectProgram('/bin/ls', [], {imports: 'libc.so.6'});
  * ```
  *
- * @throws {PdiError} when the program does not exist, is static, a shared library or for another architecture, or never loads the core.
+ * @throws {PdiError} for an option it does not know or of the wrong type, when the program does not exist, is static, a shared library or for another architecture, or never loads the core.
  */
 export async function inspectProgram(command: string, args: readonly string[] = [], options: InspectOptions = {}): Promise<InspectResult> {
+	checkOptions(options, inspectOptionTypes);
 	const config = await launchConfig(options.configs);
 	const directory = temporaryDirectory('pdi-inspect-');
 	try {

@@ -1,11 +1,11 @@
 import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfig} from '../config/index.js';
-import {fileSystemReason, PdiError, shown} from '../errors.js';
+import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
+import {checkOptions, isObject, type OptionType} from './options.js';
 import {launchConfig} from './prepared-config.js';
 import {exitStatus} from './signals.js';
-import {nearNameHint} from '../near-name.js';
 
 /** Options of {@link runProgram}. */
 export type RunOptions = {
@@ -31,10 +31,8 @@ export type RunResult = {
 	act: ActCount[];
 };
 
-const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** What each option of {@link runProgram} must be, and how a message says so. */
-const runOptionTypes: Record<keyof RunOptions, [check: (value: unknown) => boolean, expected: string]> = {
+const runOptionTypes: Record<keyof RunOptions, OptionType> = {
 	configs: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
 	config: [isObject, 'a config object'],
 	verbosity: [value => Number.isInteger(value) && (value as number) >= 0, 'a whole number of steps (0, 1, 2)'],
@@ -42,25 +40,6 @@ const runOptionTypes: Record<keyof RunOptions, [check: (value: unknown) => boole
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
 };
-
-/** Refuses an option runProgram() does not know (a misspelled `confg`) and a value of the wrong type, naming the option. */
-function checkRunOptions(options: RunOptions): void {
-	if (!isObject(options)) {
-		throw new PdiError(`options: expected an object, got ${shown(options)}`);
-	}
-
-	const known = Object.keys(runOptionTypes);
-	for (const [key, value] of Object.entries(options)) {
-		const type = runOptionTypes[key as keyof RunOptions];
-		if (type === undefined) {
-			throw new PdiError(`unknown option '${key}'${nearNameHint(key, known)}; the options are ${known.join(', ')}`);
-		}
-
-		if (value !== undefined && !type[0](value)) {
-			throw new PdiError(`${key}: expected ${type[1]}, got ${shown(value)}`);
-		}
-	}
-}
 
 const logLevels = ['error', 'warning', 'info', 'debug'] as const;
 
@@ -82,8 +61,8 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
  * SIGINT, SIGTERM and SIGHUP are passed on. The temporary files of the
  * launch are removed when PROGRAM has exited.
  */
-export async function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-	checkRunOptions(options);
+export async function runProgram(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
+	checkOptions(options, runOptionTypes);
 	const config = await launchConfig(options.configs, options.config);
 	const {exited, child} = launch(command, args, {
 		env: options.env,

@@ -1,0 +1,30 @@
+import {PdiError, shown} from '../errors.js';
+import {nearNameHint} from '../near-name.js';
+
+/** What an option must be: a check, and how a message says what was expected. */
+export type OptionType = [check: (value: unknown) => boolean, expected: string];
+
+export const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Refuses options that are not an object, an option `types` does not know (a misspelled `confg`, with a
+ * `did you mean` hint) and a value of the wrong type, with a {@link PdiError} naming it. `undefined` is an
+ * option left out.
+ */
+export function checkOptions(options: unknown, types: Readonly<Record<string, OptionType>>): void {
+	if (!isObject(options)) {
+		throw new PdiError(`options: expected an object, got ${shown(options)}`);
+	}
+
+	const known = Object.keys(types);
+	for (const [key, value] of Object.entries(options as object)) {
+		const type = types[key];
+		if (type === undefined) {
+			throw new PdiError(`unknown option '${key}'${nearNameHint(key, known)}; the options are ${known.join(', ')}`);
+		}
+
+		if (value !== undefined && !type[0](value)) {
+			throw new PdiError(`${key}: expected ${type[1]}, got ${shown(value)}`);
+		}
+	}
+}
