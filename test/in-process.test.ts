@@ -70,6 +70,11 @@ test('imports() and exports() refuse a pattern that matches no loaded object', t
 	t.throws(() => exports('/no/such/lib.so'), {instanceOf: PdiError});
 });
 
+test('imports() and exports() given a pattern that is not a string throw a PdiError naming the function, not the addon\'s TypeError', t => {
+	t.throws(() => imports(5 as never), {instanceOf: PdiError, message: 'imports(): expected an object pattern ($main, a soname, a path or a glob), got 5'});
+	t.throws(() => exports(undefined as never), {instanceOf: PdiError, message: 'exports(): expected an object pattern ($main, a soname, a path or a glob), got undefined'});
+});
+
 test('object patterns accept a glob, an absolute path and a file name', t => {
 	const libc = objects().find(object => object.soname === 'libc.so.6')!;
 	t.deepEqual(slotKeys(imports('libc.so.*')), slotKeys(imports('libc.so.6')));
