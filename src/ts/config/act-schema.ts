@@ -209,8 +209,11 @@ export const actSchema = z.strictObject({
 	do: doSchema,
 }).describe('Calls from the matching objects to `function` that meet `when` get `do` instead (docs/act.md).');
 
-/** An `act` rule as written in JSON, YAML or a TypeScript config: change calls without C (docs/act.md). */
-export type ActRule = z.input<typeof actSchema>;
+/**
+ * An `act` rule as written in JSON, YAML or a TypeScript config, an entry of `rules`: `{act: {function, do, ...}}`,
+ * change calls without C (docs/act.md). `ActRule['act']` is its body.
+ */
+export type ActRule = {act: z.input<typeof actSchema>};
 
 /**
  * The conditions of a normalized `act` rule; all must hold. `call` is always a list, `equals` a

@@ -1,0 +1,59 @@
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import test from 'ava';
+import ts from 'typescript';
+import {scratchDirectory} from './helpers/files.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A consumer's project that imports the built package as `pdi` (dist/ts and its declarations), with the strict
+ * compiler options a tooling author sets, ready to type-check snippets.
+ */
+function consumerProject(): string {
+	const project = scratchDirectory('pdi-api-types-');
+	mkdirSync(path.join(project, 'node_modules'));
+	symlinkSync(root, path.join(project, 'node_modules', 'pdi'));
+	writeFileSync(path.join(project, 'package.json'), JSON.stringify({type: 'module'}));
+	return project;
+}
+
+const project = consumerProject();
+
+/** The compiler's complaints about each of `sources`, modules of the consumer's project, type-checked together (empty: it type-checks). */
+function typeErrors(...sources: string[]): string[][] {
+	const files = sources.map((source, index) => {
+		const file = path.join(project, `snippet-${Math.random().toString(36).slice(2)}-${index}.ts`);
+		writeFileSync(file, source);
+		return file;
+	});
+	const program = ts.createProgram(files, {
+		strict: true,
+		exactOptionalPropertyTypes: true,
+		noUncheckedIndexedAccess: true,
+		module: ts.ModuleKind.NodeNext,
+		moduleResolution: ts.ModuleResolutionKind.NodeNext,
+		target: ts.ScriptTarget.ES2022,
+		types: ['node'],
+		typeRoots: [path.join(root, 'node_modules', '@types')],
+		skipLibCheck: true,
+		noEmit: true,
+	});
+	return files.map(file => ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map(diagnostic => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')));
+}
+
+test('an ActRule is an entry of rules, {act: {...}}, as docs/typescript.md writes it: a rule kept in a variable of that type goes into defineConfig()', t => {
+	const [valid, invalid] = typeErrors(`
+import {defineConfig, spawn, type ActRule} from 'pdi';
+const rule: ActRule = {act: {object: '$main', function: 'open', when: {arg: 0, matches: '/etc/*'}, do: {return: -1, errno: 'ENOENT'}}};
+const body: ActRule['act'] = {function: 'malloc', when: {call: [2, 3]}, do: {return: 0, errno: 'ENOMEM'}};
+const config = defineConfig({rules: [rule, {act: body}]});
+spawn(config, 'ls');
+`, `
+import type {ActRule} from 'pdi';
+export const rule: ActRule = {act: {function: 'open', do: {return: -1, errno: 'ENOPE'}}};
+`);
+	t.deepEqual(valid, []);
+	t.not(invalid?.length, 0, 'an errno that is not one is still a type error');
+});
