@@ -57,3 +57,26 @@ export const rule: ActRule = {act: {function: 'open', do: {return: -1, errno: 'E
 	t.deepEqual(valid, []);
 	t.not(invalid?.length, 0, 'an errno that is not one is still a type error');
 });
+
+test('a rule or a whole config written as const, its lists readonly, is taken by defineConfig(), spawn(), interpose(), runProgram(), compileConfig() and attach(), as docs/typescript.md says', t => {
+	const [asConst, mutable] = typeErrors(`
+import {attach, compileConfig, defineConfig, interpose, normalizeConfig, runProgram, spawn} from 'pdi';
+const rule = {act: {function: 'malloc', when: {call: [2, 3]}, do: {return: 0, errno: 'ENOMEM'}}} as const;
+defineConfig({rules: [rule]});
+const config = {options: {log: {level: 'info'}}, rules: [rule, {act: {function: 'open', do: {count: true}}}]} as const;
+spawn(config, 'ls');
+interpose(config).close();
+compileConfig(config);
+normalizeConfig(config);
+await runProgram('ls', [], {config});
+await attach(1, config);
+`, `
+import {defineConfig, type PdiConfig} from 'pdi';
+// A PdiConfig itself stays a plain object a program may build up.
+const config: PdiConfig = {rules: []};
+config.rules?.push({act: {function: 'open', do: {count: true}}});
+defineConfig(config).rules?.push({act: {function: 'read', do: {count: true}}});
+`);
+	t.deepEqual(asConst, []);
+	t.deepEqual(mutable, []);
+});

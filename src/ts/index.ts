@@ -28,6 +28,7 @@ export {
 	type NormalizedConfig,
 	type NormalizedRule,
 	type PdiConfig,
+	type PdiConfigInput,
 } from './config/index.js';
 export {spawn, type PdiChildProcess} from './launch/spawn.js';
 export {interpose, type Interposition} from './launch/interpose.js';

@@ -1,6 +1,6 @@
 import {chownSync, existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
-import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
 import {launchConfig, prepareConfig} from '../launch/prepared-config.js';
@@ -111,7 +111,7 @@ function variableText(variables: Readonly<Record<string, string>>): string {
  * attached to (no such process, not permitted, static or foreign program) or
  * the config does not install there.
  */
-export async function attach(pid: number, config?: PdiConfig | NormalizedConfig, options: AttachOptions = {}): Promise<Attachment> {
+export async function attach(pid: number, config?: PdiConfigInput | NormalizedConfig, options: AttachOptions = {}): Promise<Attachment> {
 	const target = checkPid(pid);
 	const normalized = await launchConfig(options.configFiles, config);
 	if (normalized === undefined) {

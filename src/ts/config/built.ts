@@ -1,12 +1,12 @@
 import {ConfigError} from './config-error.js';
 import {optionNames, optionTable, setOptionValue, type OptionName} from './options.js';
-import type {ConfigOptions, NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfig} from './schema.js';
+import type {ConfigOptions, NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './schema.js';
 
 // This module must not load the schema (zod) or the YAML reader: the commands that build their own
 // config (`pdi comux run`, `pdi trace`) start without them (docs/architecture.md, "Start-up").
 
 /** Whether `config` is already normalized (by `loadConfig()`, `normalizeConfig()`, {@link builtConfig}…). */
-export function isNormalizedConfig(config: PdiConfig | NormalizedConfig): config is NormalizedConfig {
+export function isNormalizedConfig(config: PdiConfigInput | NormalizedConfig): config is NormalizedConfig {
 	// Not an object (a file name, null): not normalized; normalizeConfig() then says what is wrong with it.
 	return typeof config === 'object' && config !== null && (config as {normalized?: unknown}).normalized === true;
 }

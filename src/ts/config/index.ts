@@ -11,6 +11,7 @@ export {
 	type NormalizedRule,
 	type OptionName,
 	type PdiConfig,
+	type PdiConfigInput,
 	type RuleKind,
 } from './schema.js';
 export type {ActDo, ActRule, ActWhen} from './act-schema.js';

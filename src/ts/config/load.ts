@@ -11,7 +11,7 @@ import {
 	type NormalizedConfig,
 	type NormalizedRule,
 	type OptionName,
-	type PdiConfig,
+	type PdiConfigInput,
 } from './schema.js';
 import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
@@ -61,7 +61,7 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
  * paths are resolved against `source.directory`, else the directory of `source.file`, else the
  * current directory; errors name `source.file` when given (there are no lines to name).
  */
-export function normalizeConfig(config: PdiConfig, source: {file?: string; directory?: string} = {}): NormalizedConfig {
+export function normalizeConfig(config: PdiConfigInput, source: {file?: string; directory?: string} = {}): NormalizedConfig {
 	if (typeof config === 'string') {
 		// A file name where a config object belongs (spawn('pdi.yaml', ...)): say how to read it.
 		throw new ConfigError(`expected a config object, got ${jsonShow(config)}: a config file is read with loadConfig(file) first`, {});
@@ -182,9 +182,9 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
  * and actions as `KEY=VALUE` tokens, its glob always in double quotes). Values are quoted where
  * the dialect needs it. Each statement that came from a user's file is preceded by
  * `#@origin FILE:LINE:COL` (an alias by its first rule's), so that the core reports problems at
- * the place the user wrote. A {@link PdiConfig} is normalized first (relative paths against the
+ * the place the user wrote. A {@link PdiConfigInput} is normalized first (relative paths against the
  * current directory).
  */
-export function compileConfig(config: PdiConfig | NormalizedConfig): string {
+export function compileConfig(config: PdiConfigInput | NormalizedConfig): string {
 	return compileNormalizedConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
 }

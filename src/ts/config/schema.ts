@@ -210,6 +210,14 @@ let readingForMerge = false;
 /** A config as users write it (JSON, YAML, or a TypeScript object given to {@link defineConfig}). */
 export type PdiConfig = z.input<typeof configSchema>;
 
+/** `T` with every list readonly, at every depth: what `as const` makes of an object. */
+export type ReadonlyLists<T> = T extends readonly (infer Item)[]
+	? ReadonlyArray<ReadonlyLists<Item>>
+	: T extends object ? {readonly [Key in keyof T]: ReadonlyLists<T[Key]>} : T;
+
+/** What the functions that take a config accept: a {@link PdiConfig}, also one written `as const` (its lists readonly). */
+export type PdiConfigInput = ReadonlyLists<PdiConfig>;
+
 /** A config as {@link configSchema} parses it: defaults filled, nothing resolved yet. */
 export type ParsedConfig = z.output<typeof configSchema>;
 
@@ -268,8 +276,8 @@ export type NormalizedConfig = {
  * });
  * ```
  */
-export function defineConfig(config: PdiConfig): PdiConfig {
-	return config;
+export function defineConfig(config: PdiConfigInput): PdiConfig {
+	return config as PdiConfig;
 }
 
 /**

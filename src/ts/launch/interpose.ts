@@ -1,6 +1,6 @@
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig} from '../config/load.js';
-import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import {PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';
@@ -39,7 +39,7 @@ export type Interposition = {
  * All or nothing: on an error nothing stays installed and a `ConfigError`
  * (config problems) or `PdiError` (install problems) is thrown.
  */
-export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
+export function interpose(config: PdiConfigInput | NormalizedConfig): Interposition {
 	return interposeWith(config, {});
 }
 
@@ -48,7 +48,7 @@ export function interpose(config: PdiConfig | NormalizedConfig): Interposition {
  * them with getenv), and put back afterwards. The addon sets them: `process.env` of a worker thread is a copy
  * that the backends never see.
  */
-export function interposeWith(config: PdiConfig | NormalizedConfig, variables: Record<string, string>): Interposition {
+export function interposeWith(config: PdiConfigInput | NormalizedConfig, variables: Record<string, string>): Interposition {
 	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
 	const binding = nativeBinding();
 	// The act backend takes the report file from the environment when the session opens, and writes it when it

@@ -2,7 +2,7 @@ import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {isNormalizedConfig} from '../config/built.js';
 import {compileNormalizedConfig} from '../config/compile.js';
-import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import {verifyConfig} from '../config/verify.js';
 import {pdiPaths} from '../paths.js';
 import {temporaryDirectory} from './temporary.js';
@@ -18,7 +18,7 @@ export type PreparedConfig = {
 };
 
 /** The config of a launch: `files` loaded and merged in order, then `config`; undefined when there is none. */
-export async function launchConfig(files: readonly string[] = [], config?: PdiConfig | NormalizedConfig): Promise<NormalizedConfig | undefined> {
+export async function launchConfig(files: readonly string[] = [], config?: PdiConfigInput | NormalizedConfig): Promise<NormalizedConfig | undefined> {
 	if (files.length === 0 && (config === undefined || isNormalizedConfig(config))) {
 		return config;
 	}

@@ -1,5 +1,5 @@
 import type {StdioOptions} from 'node:child_process';
-import type {NormalizedConfig, PdiConfig} from '../config/index.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/index.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
@@ -12,7 +12,7 @@ export type RunOptions = {
 	/** Config files (JSON, YAML or text dialect), merged in order. */
 	configs?: readonly string[];
 	/** A config given in memory, merged after the files. */
-	config?: PdiConfig | NormalizedConfig;
+	config?: PdiConfigInput | NormalizedConfig;
 	/** Raise the core's log level this many steps above the config's (warning → info → debug). */
 	verbosity?: number;
 	/** The program's environment, to which pdi adds its own (default `process.env`). */

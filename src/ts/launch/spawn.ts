@@ -1,7 +1,7 @@
 import type {ChildProcess, SpawnOptions} from 'node:child_process';
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig} from '../config/load.js';
-import type {NormalizedConfig, PdiConfig} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';
 
@@ -32,7 +32,7 @@ export type PdiChildProcess = ChildProcess & {
  * interpositions (missing, static, for another architecture) throws a
  * `PdiError`. Files are loaded with `loadConfig()` first.
  */
-export function spawn(config: PdiConfig | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
+export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
 	const {child, exited} = launch(command, args, {...options, config: isNormalizedConfig(config) ? config : normalizeConfig(config)});
 	const act = exited.then(exit => exit.act, () => []);
 	return Object.defineProperty(child, 'act', {value: act, enumerable: false}) as PdiChildProcess;
