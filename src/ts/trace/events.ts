@@ -21,14 +21,15 @@ export type CallEvent = {
 	/** Its version as bound (`"GLIBC_2.2.5"`); null when unversioned. */
 	version: string | null;
 	/**
-	 * Decoded arguments: integers as numbers, `const char *` as strings (cut at
+	 * Decoded arguments: integers as numbers (past 2^53, which a number cannot
+	 * hold exactly, as decimal strings), `const char *` as strings (cut at
 	 * `stringSize` bytes, then `"..."`), pointers as `"0x..."`, flag sets as names
 	 * (`"O_RDONLY|O_CREAT"`), modes as octal text, a variadic tail as `"..."`;
 	 * for a function without a prototype, its integer registers in hex. Null
 	 * when they could not be decoded (the thread's decoding stack was full).
 	 */
 	args: ArgumentValue[] | null;
-	/** The decoded return value; null for void, and for an abandoned call. */
+	/** The decoded return value, in the forms of `args`; null for void, and for an abandoned call. */
 	ret: ArgumentValue | null;
 	/** The errno name (`"ENOENT"`) when the prototype says the call failed; null otherwise. */
 	errno: string | null;
@@ -40,5 +41,5 @@ export type CallEvent = {
 	abandoned: boolean;
 };
 
-/** A decoded value: a number, a boolean, or text (strings decoded from C, pointers `"0x..."`, flag names). */
+/** A decoded value: a number, a boolean, or text (strings decoded from C, pointers `"0x..."`, flag names, integers past 2^53). */
 export type ArgumentValue = number | boolean | string;
