@@ -144,6 +144,31 @@ test('trace() of a program pdi cannot trace throws at the call; of one whose exe
 	await t.throwsAsync(iterated, {instanceOf: PdiError});
 });
 
+test('a trace() whose exec fails, handled where the loop over its calls throws, is not also an unhandled rejection of done that ends the process', async t => {
+	const script = path.join(scratch, 'no-interpreter-loop.sh');
+	writeFileSync(script, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
+	const module = path.resolve('dist/ts/index.js');
+	const source = [
+		`import {trace} from ${JSON.stringify(module)};`,
+		`const {calls} = trace(${JSON.stringify(script)}, [], {stdio: 'ignore'});`,
+		'try {',
+		'\tfor await (const call of calls) console.log(call.function);',
+		'} catch (error) {',
+		'\tconsole.log(`caught: ${error.message}`);',
+		'}',
+		'await new Promise(resolve => setTimeout(resolve, 50));',
+		'console.log(\'still running\');',
+	].join('\n');
+	const {code, stdout, stderr} = await new Promise<{code: number | null; stdout: string; stderr: string}>(resolve => {
+		const child = execFile(process.execPath, ['--input-type=module', '-e', source], (_error, stdout, stderr) => {
+			resolve({code: child.exitCode, stdout, stderr});
+		});
+	});
+	t.is(stderr, '');
+	t.is(stdout, `caught: ${script}: could not be started: no such file or directory\nstill running\n`);
+	t.is(code, 0);
+});
+
 test('observe() sees this process open a file, with its name decoded, and close() stops it', async t => {
 	const seen: CallEvent[] = [];
 	const observation = observe({functions: 'open*'}, call => {

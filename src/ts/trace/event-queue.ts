@@ -20,6 +20,11 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 
 	constructor(private readonly highWater: number, private readonly onPressure: (hold: boolean) => void) {}
 
+	/** Whether a consumer iterates and has not left: a failure then reaches it, at its next (or waiting) `next()`. */
+	get delivering(): boolean {
+		return this.iterating && !this.abandoned;
+	}
+
 	get size(): number {
 		return this.items.length - this.head;
 	}

@@ -110,6 +110,11 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError
 		// naming the program, not Node's `spawn PATH ENOENT`.
 		const error = new PdiError(`${command}: could not be started: ${fileSystemReason(cause)}`, {cause});
+		if (queue.delivering) {
+			// The loop over `calls` throws it: a caller that handles it there need not handle `done` too.
+			done.catch(() => undefined);
+		}
+
 		queue.fail(error);
 		throw error;
 	});
