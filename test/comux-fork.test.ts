@@ -344,3 +344,37 @@ test.serial('replay() after close() rejects with a PdiError instead of giving th
 	await t.throwsAsync(runComux([echoServerPath, 'epoll', '0'], input, {timout: 5} as never), {instanceOf: PdiError, message: misspelled});
 	t.throws(() => startComuxForkServer([echoServerPath, 'epoll', '0'], {timout: 5} as never), {instanceOf: PdiError, message: misspelled});
 });
+
+test.serial('runComux(), startComuxForkServer() and replay() refuse an option of the wrong type, an empty server and an input that is neither bytes nor a file name with a PdiError naming it, and start nothing', async t => {
+	const server = [echoServerPath, 'epoll', '0'];
+	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
+	const wrongTypes: Array<[RunComuxOptions, string]> = [
+		[{timeout: 'x'} as never, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got \'x\''],
+		[{timeout: 0}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 0'],
+		[{idleMs: 1.5}, 'idleMs: expected a whole number of milliseconds (0 to 2147483647), got 1.5'],
+		[{replyTimeoutMs: -1}, 'replyTimeoutMs: expected a whole number of milliseconds (0 to 2147483647), got -1'],
+		[{noWait: 'yes'} as never, 'noWait: expected true or false, got \'yes\''],
+		[{fork: 1} as never, 'fork: expected true or false, got 1'],
+		[{log: true} as never, 'log: expected \'stderr\' or a file name, got true'],
+		[{env: 'A=1'} as never, 'env: expected an object of variables, got \'A=1\''],
+	];
+	for (const [options, message] of wrongTypes) {
+		await t.throwsAsync(runComux(server, input, options), {instanceOf: PdiError, message}, JSON.stringify(options));
+		t.throws(() => startComuxForkServer(server, options), {instanceOf: PdiError, message}, JSON.stringify(options));
+	}
+
+	for (const empty of [[], ['']]) {
+		await t.throwsAsync(runComux(empty, input), {instanceOf: PdiError, message: `server: the program is missing, got ${JSON.stringify(empty)}`});
+		await t.throwsAsync(runComux(empty, input, {fork: true}), {instanceOf: PdiError, message: `server: the program is missing, got ${JSON.stringify(empty)}`});
+	}
+
+	await t.throwsAsync(runComux(null as never, input), {instanceOf: PdiError, message: /^server: expected an array of strings, .* got null$/});
+	const notInput = 'input: expected the bytes of a comux file (a Uint8Array, as comux().bytes() gives) or its file name, got 5';
+	await t.throwsAsync(runComux(server, 5 as never), {instanceOf: PdiError, message: notInput});
+	await t.throwsAsync(runComux(server, 5 as never, {fork: true}), {instanceOf: PdiError, message: notInput});
+	const forks = startComuxForkServer(server, quiet);
+	await t.throwsAsync(forks.replay(5 as never), {instanceOf: PdiError, message: notInput});
+	t.is((await forks.replay(input)).status, 0, 'a refused input leaves the fork server as it was');
+	await forks.close();
+	t.deepEqual(processesMentioning(echoServerPath), []);
+});

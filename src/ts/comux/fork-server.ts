@@ -8,7 +8,7 @@ import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
 import {ComuxError} from './comux-error.js';
 import {parseComux} from './format.js';
-import {comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import {checkComuxInput, checkComuxOptions, checkComuxServer, comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
@@ -83,6 +83,8 @@ class ForkServer implements ComuxForkServer {
 	private closing = false;
 
 	constructor(server: readonly string[], options: RunComuxOptions) {
+		checkComuxOptions(options);
+		checkComuxServer(server);
 		this.limitMs = options.timeout ?? 30_000;
 		// The child may run as another user (nginx's workers become nobody): it gets files it can write but not
 		// find, in a directory that others may cross but not list, on /dev/shm when it can (a private TMPDIR is
@@ -133,6 +135,7 @@ class ForkServer implements ComuxForkServer {
 			throw new PdiError('replay(): the fork server was closed; start another with startComuxForkServer()');
 		}
 
+		checkComuxInput(input);
 		const bytes = typeof input === 'string' ? readComuxFile(input) : input;
 		// Judged here as the backend would (the same reader, the same words): an invalid input is
 		// `invalid` as in a fresh process, also when the server never comes to wait for a client.

@@ -7,7 +7,7 @@ import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError, shown} from '../errors.js';
 import {startComuxForkServer} from './fork-server.js';
-import {nearNameHint} from '../near-name.js';
+import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 
 /**
  * The exit status of a replay whose server ended, crashed or was stopped
@@ -191,19 +191,47 @@ function killGroup(pid: number | undefined): void {
 	}
 }
 
-const comuxOptionNames: ReadonlyArray<keyof RunComuxOptions> = ['env', 'cwd', 'timeout', 'idleMs', 'replyTimeoutMs', 'noWait', 'exitImmediate', 'log', 'fork'];
+const milliseconds = (low: number) => (value: unknown) => Number.isInteger(value) && (value as number) >= low && (value as number) <= 2_147_483_647;
 
-/** Refuses an option runComux() and startComuxForkServer() do not know (a misspelled `timout`), as runProgram() and trace() do. */
+/** What each option of runComux() and startComuxForkServer() must be, and how a message says so. */
+const comuxOptionTypes: Record<keyof RunComuxOptions, OptionType> = {
+	env: [isObject, 'an object of variables'],
+	cwd: [value => typeof value === 'string', 'a directory name'],
+	timeout: [milliseconds(1), 'a whole number of milliseconds (1 to 2147483647)'],
+	idleMs: [milliseconds(0), 'a whole number of milliseconds (0 to 2147483647)'],
+	replyTimeoutMs: [milliseconds(0), 'a whole number of milliseconds (0 to 2147483647)'],
+	noWait: [value => typeof value === 'boolean', 'true or false'],
+	exitImmediate: [value => typeof value === 'boolean', 'true or false'],
+	log: [value => typeof value === 'string', '\'stderr\' or a file name'],
+	fork: [value => typeof value === 'boolean', 'true or false'],
+};
+
+/**
+ * Refuses an option runComux() and startComuxForkServer() do not know (a misspelled `timout`) and a value of the
+ * wrong type (`timeout: 'x'`, `idleMs: 1.5`, which the backend would ignore), as runProgram() and trace() do.
+ */
 export function checkComuxOptions(options: RunComuxOptions): void {
-	const given: unknown = options;
-	if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-		throw new PdiError(`options: expected an object, got ${shown(given)}`);
+	checkOptions(options, comuxOptionTypes);
+}
+
+/** Refuses a server that is not a non-empty array of strings, the program and its arguments. */
+export function checkComuxServer(server: readonly string[]): void {
+	const given: unknown = server;
+	if (!Array.isArray(given) || !given.every(entry => typeof entry === 'string')) {
+		// A string would be split into its letters ('./server' ran '.').
+		throw new PdiError(`server: expected an array of strings, the program and its arguments (['./server', '-p', '80']), got ${shown(given)}`);
 	}
 
-	for (const key of Object.keys(options)) {
-		if (!(comuxOptionNames as readonly string[]).includes(key)) {
-			throw new PdiError(`unknown option '${key}'${nearNameHint(key, comuxOptionNames)}; the options are ${comuxOptionNames.join(', ')}`);
-		}
+	if (server[0] === undefined || server[0] === '') {
+		throw new PdiError(`server: the program is missing, got ${shown(given)}`);
+	}
+}
+
+/** Refuses an input that is neither bytes nor the name of a comux file. */
+export function checkComuxInput(input: Uint8Array | string): void {
+	const given: unknown = input;
+	if (!(given instanceof Uint8Array) && typeof given !== 'string') {
+		throw new PdiError(`input: expected the bytes of a comux file (a Uint8Array, as comux().bytes() gives) or its file name, got ${shown(given)}`);
 	}
 }
 
@@ -217,16 +245,8 @@ export function checkComuxOptions(options: RunComuxOptions): void {
  */
 export function startComux(server: readonly string[], stdio: StdioOptions, options: RunComuxOptions = {}): ComuxProcess {
 	checkComuxOptions(options);
-	const given: unknown = server;
-	if (!Array.isArray(given) || !given.every(entry => typeof entry === 'string')) {
-		// A string would be split into its letters ('./server' ran '.').
-		throw new PdiError(`server: expected an array of strings, the program and its arguments (['./server', '-p', '80']), got ${shown(given)}`);
-	}
-
-	const [command, ...args] = server;
-	if (command === undefined || command === '') {
-		throw new PdiError('the server command is empty');
-	}
+	checkComuxServer(server);
+	const [command = '', ...args] = server;
 
 	const environment = options.env ?? process.env;
 	// Fork mode: every symbol bound once in the fork server, not again in each child (AFL++'s afl-fuzz does the same).
@@ -323,10 +343,9 @@ export function stopReplaysOnSignals(): void {
  * ```
  */
 export async function runComux(server: readonly string[], input: Uint8Array | string, options: RunComuxOptions = {}): Promise<ComuxRunResult> {
-	if (server[0] === undefined || server[0] === '') {
-		throw new TypeError('runComux: the server command is empty');
-	}
-
+	checkComuxServer(server);
+	checkComuxInput(input);
+	checkComuxOptions(options);
 	if (options.fork) {
 		const forks = startComuxForkServer(server, options);
 		try {
