@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import {copyFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
@@ -56,4 +57,30 @@ test.serial('interpose() with a wrapper the backend lacks throws a ConfigError a
 	config.rules[0]!.relink.wrapper = 'no_such_wrapper';
 	t.throws(() => interpose(config), {instanceOf: ConfigError, message: /no_such_wrapper/});
 	t.is(addon.getpid(), process.pid);
+});
+
+test('two interpose() sessions with act rules, closed in either order, each return their own rules\' counts, and the process survives', t => {
+	const module = path.resolve('dist/ts/index.js');
+	const script = (order: string) => [
+		`import {interpose} from ${JSON.stringify(module)};`,
+		'import {closeSync, openSync, readFileSync, readSync} from \'node:fs\';',
+		'const a = interpose({rules: [{act: {object: \'$main\', function: \'open64\', when: {arg: 0, matches: \'/etc/hostname\'}, do: {return: -1, errno: \'EACCES\'}}}]});',
+		'const b = interpose({rules: [{act: {object: \'$main\', function: \'read\', do: {count: true}}}]});',
+		'let failed = \'\';',
+		'try { readFileSync(\'/etc/hostname\'); } catch (error) { failed = error.code; }',
+		'const fd = openSync(\'/etc/passwd\', \'r\');',
+		'readSync(fd, Buffer.alloc(16));',
+		'closeSync(fd);',
+		'const counts = {};',
+		`for (const name of ${JSON.stringify(order)}) counts[name] = (name === 'a' ? a : b).close().map(({rule, function: f, fired}) => ({rule, function: f, fired: fired > 0}));`,
+		'console.log(JSON.stringify({failed, counts}));',
+	].join('\n');
+	for (const order of [['a', 'b'], ['b', 'a']]) {
+		const {status, stdout, stderr} = spawnSync(process.execPath, ['--input-type=module', '-e', script(order.join(''))], {encoding: 'utf8'});
+		t.is(status, 0, `closing ${order.join(' then ')}: ${stderr}`);
+		t.deepEqual(JSON.parse(stdout || '{}'), {failed: 'EACCES', counts: {
+			a: [{rule: 'rules[0]', function: 'open64', fired: true}],
+			b: [{rule: 'rules[0]', function: 'read', fired: true}],
+		}}, `closing ${order.join(' then ')}`);
+	}
 });

@@ -33,6 +33,12 @@ static int configured; /* by the core (config `act` rules), not by PDI_ACT_RULES
 static char report_path[PATH_MAX];
 static char main_path[PATH_MAX];
 static int report_fd = -1; /* PDI_ACT_VERBOSE: the stderr the process started with (programs close theirs) */
+/* Configured rules come in sessions, which may close in any order (interpose()
+ * in a Node process): each session's report file (PDI_ACT_REPORT when it was
+ * configured), kept at its first rule, and the rules of the sessions already
+ * closed, whose strings are gone with their config. */
+static char *session_reports[ACT_MAX_RULES];
+static unsigned char released[ACT_MAX_RULES];
 
 /* Whether rule `rule` is for the caller `object`. */
 static int
@@ -138,21 +144,36 @@ pdi_act_configure(const act_rule_t *given, unsigned count, size_t rule_size)
     return -1;
   unsigned first = rule_count;
   memcpy(&rules[first], given, count * sizeof rules[0]);
-  for (unsigned i = first; i < first + count; i++)
+  for (unsigned i = first; i < first + count; i++) {
     rules[i].seen = rules[i].fired = 0;
+    released[i] = 0;
+  }
+  /* The core logs the counts itself, where its log goes; the report file is this session's. */
+  const char *report = getenv("PDI_ACT_REPORT");
+  free(session_reports[first]);
+  session_reports[first] = report != NULL && report[0] != '\0' ? strdup(report) : NULL;
   rule_count = first + count;
   configured = 1;
-  open_reports(0); /* the core logs the counts itself, where its log goes */
   return (int)first;
 }
 
-/* A session closed: its rules are given back when they are the last ones
- * (sessions close in the reverse order of their opening, as attach's do). */
+static void write_reports(const char *path, unsigned first, unsigned count);
+
+/* A session closed (at exit too): its rules' counts go to its report file,
+ * numbered from its first rule; its rules are given back once every later
+ * session's are (sessions may close in any order). */
 __attribute__((visibility("default"))) void
 pdi_act_release(unsigned first, unsigned count)
 {
-  if (first + count == rule_count)
-    rule_count = first;
+  if (first + count > rule_count)
+    return;
+  write_reports(session_reports[first], first, count);
+  free(session_reports[first]);
+  session_reports[first] = NULL;
+  for (unsigned i = first; i < first + count; i++)
+    released[i] = 1;
+  while (rule_count > 0 && released[rule_count - 1])
+    rule_count--;
 }
 
 __attribute__((visibility("default"))) int
@@ -354,25 +375,45 @@ write_report_line(int fd, const act_rule_t *rule, unsigned index, const char *wh
   free(line);
 }
 
+/* Where a rule was written: the config's FILE:LINE, or "line N" of PDI_ACT_RULES. */
+static void
+rule_where(const act_rule_t *rule, char *where, size_t size)
+{
+  if (rule->label != NULL)
+    snprintf(where, size, "%s", rule->label);
+  else
+    snprintf(where, size, "line %u", rule->line);
+}
+
+/* Rules [first, first + count) appended to `path` (nothing without one), each
+ * with its number from `first`. */
+static void
+write_reports(const char *path, unsigned first, unsigned count)
+{
+  int fd = path != NULL && path[0] ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  if (fd < 0)
+    return;
+  for (unsigned i = first; i < first + count; i++) {
+    char where[PATH_MAX + 32];
+    rule_where(&rules[i], where, sizeof where);
+    write_report_line(fd, &rules[i], i - first, where);
+  }
+  close(fd);
+}
+
 void
 PDI_BE_FUNC_FINI(void)
 {
-  int fd = report_path[0] ? open(report_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
-  for (unsigned i = 0; i < rule_count; i++) {
+  if (configured)
+    return; /* each session reports its own rules when the core releases them */
+  for (unsigned i = 0; report_fd >= 0 && i < rule_count; i++) {
     const act_rule_t *rule = &rules[i];
     char where[PATH_MAX + 32];
-    if (rule->label != NULL)
-      snprintf(where, sizeof where, "%s", rule->label);
-    else
-      snprintf(where, sizeof where, "line %u", rule->line);
-    if (report_fd >= 0)
-      dprintf(report_fd, "pdi: act rule %s (%s %s): %lu calls seen, %lu fired\n", where, rule->object, rule->function,
-              rule->seen, rule->fired);
-    if (fd >= 0)
-      write_report_line(fd, rule, i, where);
+    rule_where(rule, where, sizeof where);
+    dprintf(report_fd, "pdi: act rule %s (%s %s): %lu calls seen, %lu fired\n", where, rule->object, rule->function,
+            rule->seen, rule->fired);
   }
-  if (fd >= 0)
-    close(fd);
+  write_reports(report_path, 0, rule_count);
   if (report_fd >= 0)
     close(report_fd);
   report_fd = -1;
