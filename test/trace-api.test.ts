@@ -169,6 +169,39 @@ test('a trace() whose exec fails, handled where the loop over its calls throws, 
 	t.is(code, 0);
 });
 
+test('observe() in a worker thread while the main thread observes is refused with a PdiError, and the main thread\'s observation still sees its calls', async t => {
+	const module = path.resolve('dist/ts/index.js');
+	const source = [
+		`import {observe} from ${JSON.stringify(module)};`,
+		'import {readFileSync} from \'node:fs\';',
+		'import {Worker} from \'node:worker_threads\';',
+		'const seen = [];',
+		'const observation = observe({functions: \'open64\'}, call => seen.push(call.args?.[0]));',
+		'const worker = new Worker(`import {observe} from ${JSON.stringify(\'' + module + '\')}; import {parentPort} from \'node:worker_threads\';',
+		'try { observe({functions: \'read\'}, () => undefined).close(); parentPort.postMessage(\'observing\'); } catch (error) { parentPort.postMessage(error.name + \': \' + error.message); }`, {eval: true});',
+		'const said = await new Promise(resolve => worker.once(\'message\', resolve));',
+		'await new Promise(resolve => worker.once(\'exit\', resolve));',
+		'readFileSync(\'/etc/hostname\');',
+		'await new Promise(resolve => setTimeout(resolve, 50));',
+		'observation.close();',
+		'observe({}, () => undefined).close();',
+		'console.log(JSON.stringify({said, hostname: seen.includes(\'/etc/hostname\')}));',
+	].join('\n');
+	const printed = await new Promise<string>((resolve, reject) => {
+		execFile(process.execPath, ['--input-type=module', '-e', source], (error, stdout, stderr) => {
+			if (error) {
+				reject(new Error(`${error.message}\n${stderr}`));
+			} else {
+				resolve(stdout.trim());
+			}
+		});
+	});
+	t.deepEqual(JSON.parse(printed), {
+		said: 'PdiError: observe(): an observation is already active in this process (in this thread or another); close() it first',
+		hostname: true,
+	});
+});
+
 test('observe() sees this process open a file, with its name decoded, and close() stops it', async t => {
 	const seen: CallEvent[] = [];
 	const observation = observe({functions: 'open*'}, call => {

@@ -3,6 +3,7 @@
 // parses and types them.
 #include <napi.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -292,6 +293,26 @@ NeverStubbedReason(const Napi::CallbackInfo &info)
   return reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null();
 }
 
+// observe()'s one observation per process, whichever thread (worker) asks: the trace backend has one state
+// per process. claimObservation(true) -> whether it was free (and is now taken); claimObservation(false) frees it.
+std::atomic<bool> observing{false};
+
+Napi::Value
+ClaimObservation(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) {
+    Napi::TypeError::New(env, "expected true or false").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!info[0].As<Napi::Boolean>().Value()) {
+    observing.store(false);
+    return Napi::Boolean::New(env, true);
+  }
+  bool free = false;
+  return Napi::Boolean::New(env, observing.compare_exchange_strong(free, true));
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -307,6 +328,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("traceDrainFinish", Napi::Function::New(env, TraceDrainFinish));
   exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
+  exports.Set("claimObservation", Napi::Function::New(env, ClaimObservation));
   return exports;
 }
 

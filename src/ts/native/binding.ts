@@ -39,6 +39,8 @@ export type NativeBinding = {
 		counts: Array<{pid: number; function: string; calls: number; errors: number; totalNs: number}>;
 	};
 	traceDrainFree(handle: unknown): void;
+	/** Takes observe()'s one observation of the process (true: it was free), or frees it (false); shared by every worker thread. */
+	claimObservation(claim: boolean): boolean;
 	/** Why the callback mechanism never gives `name` a stub (`it does not return to its caller`), or null (src/native/callback/never-stubbed.h). */
 	neverStubbedReason(name: string): string | null;
 };

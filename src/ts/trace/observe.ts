@@ -1,5 +1,6 @@
 import {PdiError} from '../errors.js';
 import {interposeWith} from '../launch/interpose.js';
+import {nativeBinding} from '../native/binding.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
@@ -15,8 +16,6 @@ export type Observation = {
 	 */
 	close(): TraceSummary;
 };
-
-let active = false;
 
 /**
  * Traces the calls the running Node process makes through the imports of
@@ -39,17 +38,25 @@ let active = false;
  * One observation at a time; the process's children are not traced.
  */
 export function observe(options: TraceOptions, onCall: (call: CallEvent) => void): Observation {
-	if (active) {
-		throw new PdiError('observe(): an observation is already active in this process; close() it first');
-	}
-
 	checkOptionNames(options);
 	if (typeof onCall !== 'function') {
 		throw new PdiError(`onCall: expected a function, got ${typeof onCall}`);
 	}
 
 	const variables = traceVariables({...options, follow: false});
-	const scratch = temporaryDirectory('pdi-observe-');
+	// One per process, not per thread: a worker's observation and the main thread's would share the trace backend.
+	if (!nativeBinding().claimObservation(true)) {
+		throw new PdiError('observe(): an observation is already active in this process (in this thread or another); close() it first');
+	}
+
+	let scratch;
+	try {
+		scratch = temporaryDirectory('pdi-observe-');
+	} catch (error) {
+		nativeBinding().claimObservation(false);
+		throw error;
+	}
+
 	const counter = new SummaryCounter();
 	// Every event is counted and handed over even when onCall throws for another one; its error is
 	// thrown again on the event loop (an uncaught exception), never into the native reader or close().
@@ -76,10 +83,10 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	} catch (error) {
 		reader?.finish();
 		scratch.remove();
+		nativeBinding().claimObservation(false);
 		throw error;
 	}
 
-	active = true;
 	let summary: TraceSummary | undefined;
 	return {
 		close() {
@@ -87,7 +94,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 				installed.close();
 				const ending = reader.finish();
 				scratch.remove();
-				active = false;
+				nativeBinding().claimObservation(false);
 				summary = counter.result(ending.losses);
 			}
 
