@@ -23,6 +23,11 @@ const project = consumerProject();
 
 /** The compiler's complaints about each of `sources`, modules of the consumer's project, type-checked together (empty: it type-checks). */
 function typeErrors(...sources: string[]): string[][] {
+	return typeErrorsWith({module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext}, ...sources);
+}
+
+/** {@link typeErrors} with other module settings (a CommonJS project's). */
+function typeErrorsWith(moduleOptions: ts.CompilerOptions, ...sources: string[]): string[][] {
 	const files = sources.map((source, index) => {
 		const file = path.join(project, `snippet-${Math.random().toString(36).slice(2)}-${index}.ts`);
 		writeFileSync(file, source);
@@ -32,8 +37,7 @@ function typeErrors(...sources: string[]): string[][] {
 		strict: true,
 		exactOptionalPropertyTypes: true,
 		noUncheckedIndexedAccess: true,
-		module: ts.ModuleKind.NodeNext,
-		moduleResolution: ts.ModuleResolutionKind.NodeNext,
+		...moduleOptions,
 		target: ts.ScriptTarget.ES2022,
 		types: ['node'],
 		typeRoots: [path.join(root, 'node_modules', '@types')],
@@ -79,4 +83,17 @@ defineConfig(config).rules?.push({act: {function: 'read', do: {count: true}}});
 `);
 	t.deepEqual(asConst, []);
 	t.deepEqual(mutable, []);
+});
+
+test('a CommonJS project whose tsconfig says module: commonjs (moduleResolution node10, which reads no exports map) finds the types of pdi and of pdi/comux', t => {
+	const source = `
+import {trace} from 'pdi';
+import {comux, runComux} from 'pdi/comux';
+export const run = async () => runComux(['./server'], comux().conn(0, 'x').bytes(), {timeout: 1000});
+export const traced = trace('ls', [], {functions: 'open*'});
+`;
+	const [commonJs] = typeErrorsWith({module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, esModuleInterop: true}, source);
+	t.deepEqual(commonJs, []);
+	const [nodeNext] = typeErrors(source);
+	t.deepEqual(nodeNext, []);
 });
