@@ -5,7 +5,7 @@ import {inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
 import {scratchDirectory} from './helpers/files.js';
 
 /** Runs `body` with TMPDIR set to a fresh directory, which it returns for a look at what was left there. */
-async function inTemporaryDirectory(body: () => Promise<void>): Promise<string[]> {
+async function inTemporaryDirectory(body: () => Promise<void> | void): Promise<string[]> {
 	const temporary = scratchDirectory('pdi-api-input-');
 	const {TMPDIR: former} = process.env;
 	process.env['TMPDIR'] = temporary;
@@ -63,4 +63,23 @@ test('inspectProgram() refuses an option it does not know and a value of the wro
 	// Options left out are fine.
 	const {exitCode} = await inspectProgram('/bin/true', [], {imports: undefined, run: true});
 	t.is(exitCode, 0);
+});
+
+test.serial('spawn() refuses options that are not an object, a cwd or env of the wrong type, and a Node spawn option of the wrong type with a PdiError naming the option, not the program, with nothing left behind', async t => {
+	const cases: Array<[options: unknown, message: RegExp | string]> = [
+		['x', 'options: expected an object (Node\'s spawn options), got \'x\''],
+		[null, 'options: expected an object (Node\'s spawn options), got null'],
+		[{cwd: 5}, 'cwd: expected a directory name, got 5'],
+		[{env: 'PATH=/bin'}, 'env: expected an object of variables, got \'PATH=/bin\''],
+		[{env: null}, 'env: expected an object of variables, got null'],
+		// Node's own checks, after pdi's: its message names the option.
+		[{shell: 5}, /^The "options\.shell" property must be .*Received type number \(5\)$/],
+		[{detached: 'yes'}, /^The "options\.detached" property must be of type boolean/],
+	];
+	const left = await inTemporaryDirectory(() => {
+		for (const [options, message] of cases) {
+			t.throws(() => spawn({rules: [{act: {function: 'open', do: {count: true}}}]}, '/bin/true', [], options as never), {instanceOf: PdiError, message}, JSON.stringify(options));
+		}
+	});
+	t.deepEqual(left, []);
 });

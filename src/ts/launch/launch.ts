@@ -81,6 +81,15 @@ export function checkCommandLine(command: unknown, args: unknown): void {
  */
 function checkLaunchInput(command: string, args: readonly string[], options: LaunchOptions, environment: NodeJS.ProcessEnv): void {
 	checkCommandLine(command, args);
+	const {cwd, env} = options as {cwd?: unknown; env?: unknown};
+	if (cwd !== undefined && typeof cwd !== 'string' && !(cwd instanceof URL)) {
+		throw new PdiError(`cwd: expected a directory name, got ${shown(cwd)}`);
+	}
+
+	if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {
+		throw new PdiError(`env: expected an object of variables, got ${shown(env)}`);
+	}
+
 	if (options.cwd !== undefined) {
 		const directory = directoryOf(options.cwd);
 		let isDirectory: boolean;
@@ -135,8 +144,14 @@ export function launch(command: string, args: readonly string[] = [], options: L
 		child = spawn(file, args, {...(spawnOptions.shell ? {} : {argv0: command}), ...spawnOptions, env: prepared.environment});
 	} catch (error) {
 		prepared.remove();
-		// Node throws at once for what the kernel refuses before the exec (an argument list too long, E2BIG).
-		throw typeof (error as {code?: unknown}).code === 'string' ? new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error}) : error;
+		// Node throws at once for what the kernel refuses before the exec (an argument list too long, E2BIG), and for
+		// a spawn option of the wrong type (ERR_INVALID_ARG_TYPE: its message names the option, not the program).
+		const {code, message} = error as {code?: unknown; message?: unknown};
+		if (typeof code === 'string' && code.startsWith('ERR_') && typeof message === 'string') {
+			throw new PdiError(message, {cause: error});
+		}
+
+		throw typeof code === 'string' ? new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error}) : error;
 	}
 
 	const releaseSignals = onSignal === undefined ? () => undefined : onSignal === 'forward' ? forwardSignals(child) : receiveSignals(onSignal);

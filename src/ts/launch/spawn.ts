@@ -3,6 +3,7 @@ import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ActCount} from './act-report.js';
+import {PdiError, shown} from '../errors.js';
 import {launch} from './launch.js';
 
 /** The child of {@link spawn}: Node's `ChildProcess`, and what the config's `act` rules counted. */
@@ -33,6 +34,11 @@ export type PdiChildProcess = ChildProcess & {
  * `PdiError`. Files are loaded with `loadConfig()` first.
  */
 export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
+	const given: unknown = options;
+	if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+		throw new PdiError(`options: expected an object (Node's spawn options), got ${shown(given)}`);
+	}
+
 	const {child, exited} = launch(command, args, {...options, config: isNormalizedConfig(config) ? config : normalizeConfig(config)});
 	const act = exited.then(exit => exit.act, () => []);
 	return Object.defineProperty(child, 'act', {value: act, enumerable: false}) as PdiChildProcess;
