@@ -1,7 +1,7 @@
 import {readdirSync} from 'node:fs';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
-import {inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
+import {attach, inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
 import {scratchDirectory} from './helpers/files.js';
 
 /** Runs `body` with TMPDIR set to a fresh directory, which it returns for a look at what was left there. */
@@ -82,4 +82,21 @@ test.serial('spawn() refuses options that are not an object, a cwd or env of the
 		}
 	});
 	t.deepEqual(left, []);
+});
+
+test('attach() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before it looks at the process', async t => {
+	// A process id that no process has: the options are refused first.
+	const pid = 0x7F_FF_FF_FF;
+	const cases: Array<[options: unknown, message: RegExp | string]> = [
+		[{configfiles: ['a.yaml']}, /^unknown option 'configfiles' \(did you mean 'configFiles'\?\); the options are configFiles, variables, thread$/],
+		[{configFiles: 'a.yaml'}, 'configFiles: expected an array of config file names, got \'a.yaml\''],
+		[{variables: {PDI_COUNT_OUTPUT: 5}}, 'variables: expected an object of variables with string values, got {"PDI_COUNT_OUTPUT":5}'],
+		[{thread: 'main'}, 'thread: expected a thread id (a positive whole number), got \'main\''],
+		[null, 'options: expected an object, got null'],
+	];
+	for (const [options, message] of cases) {
+		await t.throwsAsync(attach(pid, {}, options as never), {instanceOf: PdiError, message}, JSON.stringify(options));
+	}
+
+	await t.throwsAsync(attach(pid, {}, {variables: {}}), {instanceOf: PdiError, message: `no such process: ${pid}`});
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
+import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {runInjector} from './inject.js';
@@ -94,6 +95,13 @@ function variableText(variables: Readonly<Record<string, string>>): string {
 	}).join('\n');
 }
 
+/** What each option of {@link attach} must be, and how a message says so. */
+const attachOptionTypes: Record<keyof AttachOptions, OptionType> = {
+	configFiles: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
+	variables: [value => isObject(value) && Object.values(value as object).every(entry => typeof entry === 'string'), 'an object of variables with string values'],
+	thread: [value => Number.isSafeInteger(value) && (value as number) > 0, 'a thread id (a positive whole number)'],
+};
+
 /**
  * Installs `config` into the running process `pid` (docs/attach.md): pdi's
  * injector stops one of its threads for a moment, loads the pdi core there
@@ -107,11 +115,12 @@ function variableText(variables: Readonly<Record<string, string>>): string {
  * await attached.detach();
  * ```
  *
- * Rejects with a {@link PdiError} of one line when the process cannot be
- * attached to (no such process, not permitted, static or foreign program) or
+ * Rejects with a {@link PdiError} of one line for an unknown option or one of the
+ * wrong type, and when the process cannot be attached to (no such process, not permitted, static or foreign program) or
  * the config does not install there.
  */
 export async function attach(pid: number, config?: PdiConfigInput | NormalizedConfig, options: AttachOptions = {}): Promise<Attachment> {
+	checkOptions(options, attachOptionTypes);
 	const target = checkPid(pid);
 	const normalized = await launchConfig(options.configFiles, config);
 	if (normalized === undefined) {
