@@ -39,6 +39,13 @@ test('a callback on the program leaves its output identical: variadic doubles, s
 	t.is(line(trace, 'checks '), 'checks event=0 user=0 depth=0 open=0 thread-overflow=0');
 });
 
+test('the program starts with errno 0 under a callback rule, as without pdi: the core\'s start-up leaves errno as it found it', async t => {
+	t.is((await bare(cbprog, ['errno'])).stdout, 'errno-at-main=0\n');
+	const run = await runPreloaded(cbprog, ['errno'], writeConfig([traceBackend, 'callback $main * cbt']), {CB_TRACE_MODE: 'count', CB_TRACE_OUT: path.join(scratch, 'errno.txt')});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'errno-at-main=0\n');
+});
+
 test('pre and post read the arguments and results through the accessors', async t => {
 	const {trace} = await traced(cbprog, ['all']);
 	if (testArch === 'i386') {

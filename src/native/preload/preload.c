@@ -1,6 +1,7 @@
 /* The preloadable core: the entry point that the dynamic loader runs before
  * the program's main, and the public API that backends bind to. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,9 +31,13 @@ config_is_gone(const char *config)
   return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0;
 }
 
+/* The program's main finds errno as the C library left it (0): what the
+ * core's start-up tried and failed on (a probe the kernel does not know, a
+ * file that is not there) is not the program's. */
 __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
+  int saved_errno = errno;
   const char *config = getenv("PDI_CONFIG");
   if (config == NULL || config[0] == '\0')
     config = getenv("DI_CFG_FILE");
@@ -51,11 +56,14 @@ pdi_preload_start(void)
   }
   /* After the session, so an inspection shows the installed rules. */
   pdi_inspect_from_environment();
+  errno = saved_errno;
 }
 
 __attribute__((destructor)) static void
 pdi_preload_stop(void)
 {
+  int saved_errno = errno;
   pdi_session_close_at_exit(preload_session);
   preload_session = NULL;
+  errno = saved_errno;
 }
