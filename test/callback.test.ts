@@ -46,6 +46,15 @@ test('the program starts with errno 0 under a callback rule, as without pdi: the
 	t.is(run.stdout, 'errno-at-main=0\n');
 });
 
+test('hooks that change the rounding mode, raise or clear exception flags or the x87 precision leave the program\'s floating-point environment as without pdi', async t => {
+	const expected = await bare(cbprog, ['fenv']);
+	t.regex(expected.stdout, /^strtod-down=\S+ round-kept=1 flags=0\nnoop-flags=invalid round=nearest third=\S+\n$/);
+	const fenvBackend = `backend f = ${path.join(directory, 'cb-fenv-backend.so')}`;
+	const run = await runPreloaded(cbprog, ['fenv'], writeConfig([fenvBackend, 'callback $main * f']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+});
+
 test('pre and post read the arguments and results through the accessors', async t => {
 	const {trace} = await traced(cbprog, ['all']);
 	if (testArch === 'i386') {

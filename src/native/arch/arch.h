@@ -92,7 +92,10 @@ PDI_HIDDEN int pdi_arch_redirect_code(uintptr_t from, uintptr_t to);
  *   uintptr_t pdi_cb_post(pdi_cb_entry_t *entry, const unsigned char *returns)
  *
  * restores the results and the callee-saved register and returns to the
- * address pdi_cb_post gives. Its CFI reads the caller's return address and
+ * address pdi_cb_post gives. Both paths (the handler's own and the C ones)
+ * run a hook through pdi_cb_run_hook (callback/callback.h), which the port's
+ * callback-handler.S defines: it keeps the floating-point environment (the
+ * control and status registers) as it was around the hook. Its CFI reads the caller's return address and
  * register from the entry, so unwinders, backtrace() and C++ exceptions walk
  * through it. Neither path may touch a register the platform reserves. */
 

@@ -274,9 +274,9 @@ leave_pdi(cb_thread_t *thread)
   thread->in_hook = 0;
 }
 
-/* Runs a hook with errno kept as it was; returns the errno the hook left.
- * The thread is inside pdi (in_hook) while it runs, and stays so when the
- * caller had marked it already. */
+/* Runs a hook with errno and the floating-point environment kept as they
+ * were; returns the errno the hook left. The thread is inside pdi (in_hook)
+ * while it runs, and stays so when the caller had marked it already. */
 static int
 run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
 {
@@ -286,7 +286,7 @@ run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call
     return saved_errno;
   int was_inside = thread->in_hook;
   thread->in_hook = 1;
-  hook(call);
+  pdi_cb_run_hook(call, hook);
   thread->in_hook = was_inside;
   int hook_errno = *error;
   *error = saved_errno;

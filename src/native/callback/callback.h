@@ -127,4 +127,9 @@ PDI_HIDDEN void *pdi_cb_target_impl(unsigned site);
 PDI_HIDDEN void pdi_cb_skip_int(void);
 PDI_HIDDEN void pdi_cb_skip_double(void);
 
+/* Runs hook(call) with the floating-point environment (rounding modes,
+ * exception flags and masks) kept as it was (callback-handler.S): a hook's
+ * FP work never reaches the real function or the caller. */
+PDI_HIDDEN void pdi_cb_run_hook(pdi_cb_call_t *call, void (*hook)(pdi_cb_call_t *));
+
 #endif

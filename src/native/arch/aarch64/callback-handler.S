@@ -117,7 +117,8 @@ pdi_cb_handlers_begin:
 	ldr w7, [x9]
 	str w7, [sp, #CB_FRAME_FAST_ERRNO]
 	add x0, x4, #CB_ENTRY_CALL
-	blr x10
+	mov x1, x10
+	bl pdi_cb_run_hook
 	ldp x0, x2, [sp, #CB_FRAME_FAST_SITE]
 	ldr x4, [sp, #CB_FRAME_FAST_ENTRY]
 	stp xzr, xzr, [x4, #CB_ENTRY_REGISTERS]
@@ -184,7 +185,8 @@ pdi_cb_handlers_begin:
 	ldr w7, [x9]
 	str w7, [sp, #CB_RETURN_FAST_ERRNO]
 	add x0, x19, #CB_ENTRY_CALL
-	blr x10
+	mov x1, x10
+	bl pdi_cb_run_hook
 	ldr x2, [sp, #CB_RETURN_FAST_THREAD]
 	ldr x9, [x2, #CB_THREAD_ERROR]
 	ldr w7, [sp, #CB_RETURN_FAST_ERRNO]
@@ -300,5 +302,45 @@ pdi_cb_skip_double:
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:
+
+/* void pdi_cb_run_hook(pdi_cb_call_t *call, void (*hook)(pdi_cb_call_t *)):
+ * runs a hook with the floating-point environment kept as it was, as errno
+ * is: FPCR (rounding, flush-to-zero, trap enables) and FPSR (cumulative
+ * exception flags), written back only when the hook changed them. Outside
+ * the handlers' range: a call returning here is a hook's. */
+	.globl pdi_cb_run_hook
+	.hidden pdi_cb_run_hook
+	.type pdi_cb_run_hook, @function
+	.p2align 4
+pdi_cb_run_hook:
+	.cfi_startproc
+	bti c
+	stp x29, x30, [sp, #-32]!
+	.cfi_def_cfa_offset 32
+	.cfi_offset x29, -32
+	.cfi_offset x30, -24
+	mov x29, sp
+	mrs x2, fpcr
+	mrs x3, fpsr
+	stp x2, x3, [sp, #16]
+	blr x1
+	ldp x2, x3, [sp, #16]
+	mrs x4, fpcr
+	cmp x4, x2
+	b.eq 1f
+	msr fpcr, x2
+1:
+	mrs x4, fpsr
+	cmp x4, x3
+	b.eq 2f
+	msr fpsr, x3
+2:
+	ldp x29, x30, [sp], #32
+	.cfi_restore x29
+	.cfi_restore x30
+	.cfi_def_cfa_offset 0
+	ret
+	.cfi_endproc
+	.size pdi_cb_run_hook, .-pdi_cb_run_hook
 #endif
 	.section .note.GNU-stack, "", %progbits

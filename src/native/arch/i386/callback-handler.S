@@ -117,7 +117,8 @@ pc_thunk_cx:
 	movl %eax, CB_FRAME_FAST_ERRNO(%esp)
 	leal CB_ENTRY_CALL(%esi), %eax
 	movl %eax, CB_FRAME_ARG0(%esp)
-	call *%edx
+	movl %edx, CB_FRAME_ARG1(%esp)
+	call pdi_cb_run_hook
 	movl $0, CB_ENTRY_REGISTERS(%esi)
 	movl CB_ENTRY_SKIPPED(%esi), %ecx
 	testl %ecx, %ecx
@@ -196,7 +197,8 @@ pc_thunk_cx:
 	movl %eax, CB_RETURN_FAST_ERRNO(%esp)
 	leal CB_ENTRY_CALL(%ebx), %eax
 	movl %eax, 0(%esp)
-	call *%edx
+	movl %edx, 4(%esp)
+	call pdi_cb_run_hook
 	movl CB_THREAD_ERROR(%esi), %eax
 	movl CB_RETURN_FAST_ERRNO(%esp), %edx
 	movl %edx, (%eax)
@@ -362,5 +364,65 @@ pdi_cb_pass:
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:
+
+/* void pdi_cb_run_hook(pdi_cb_call_t *call, void (*hook)(pdi_cb_call_t *)):
+ * runs a hook with the floating-point environment kept as it was, as errno
+ * is: the x87 control and status words (rounding, precision, exception
+ * flags) and, on a CPU with SSE (pdi_cb_has_mxcsr), MXCSR. Each is written
+ * back only when the hook changed it (fldenv for the x87 status word, which
+ * has no other way in). Outside the handlers' range: a call returning here
+ * is a hook's. */
+	.globl pdi_cb_run_hook
+	.hidden pdi_cb_run_hook
+	.type pdi_cb_run_hook, @function
+	.p2align 4
+pdi_cb_run_hook:
+	.cfi_startproc
+	pushl %ebx
+	.cfi_adjust_cfa_offset 4
+	.cfi_offset %ebx, -8
+	subl $56, %esp
+	.cfi_adjust_cfa_offset 56
+	call 1f
+1:
+	popl %ebx
+	addl $_GLOBAL_OFFSET_TABLE_+(.-1b), %ebx
+	fnstcw 4(%esp)
+	fnstsw 6(%esp)
+	cmpl $0, pdi_cb_has_mxcsr@GOTOFF(%ebx)
+	je 2f
+	stmxcsr 8(%esp)
+2:
+	movl 64(%esp), %eax
+	movl %eax, 0(%esp)
+	call *68(%esp)
+	fnstcw 12(%esp)
+	fnstsw 14(%esp)
+	movl 12(%esp), %eax
+	cmpl 4(%esp), %eax
+	je 3f
+	fnstenv 20(%esp)
+	movzwl 4(%esp), %eax
+	movw %ax, 20(%esp)
+	movzwl 6(%esp), %eax
+	movw %ax, 24(%esp)
+	fldenv 20(%esp)
+3:
+	cmpl $0, pdi_cb_has_mxcsr@GOTOFF(%ebx)
+	je 4f
+	stmxcsr 12(%esp)
+	movl 12(%esp), %eax
+	cmpl 8(%esp), %eax
+	je 4f
+	ldmxcsr 8(%esp)
+4:
+	addl $56, %esp
+	.cfi_adjust_cfa_offset -56
+	popl %ebx
+	.cfi_adjust_cfa_offset -4
+	.cfi_restore %ebx
+	ret
+	.cfi_endproc
+	.size pdi_cb_run_hook, .-pdi_cb_run_hook
 #endif
 	.section .note.GNU-stack, "", %progbits

@@ -1,5 +1,6 @@
 #if defined(__i386__)
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <string.h>
 
 #include "../arch.h"
@@ -58,9 +59,16 @@ pdi_arch_pass_word(uintptr_t target)
   return (uintptr_t)&pdi_cb_pass;
 }
 
+/* Whether the CPU has SSE, so MXCSR exists: pdi_cb_run_hook
+ * (callback-handler.S) keeps it around hooks only then. Set before the first
+ * stub is written, read by every hook call after. */
+__attribute__((visibility("hidden"))) int pdi_cb_has_mxcsr;
+
 uintptr_t
 pdi_arch_handler(void)
 {
+  unsigned eax, ebx, ecx, edx;
+  pdi_cb_has_mxcsr = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (edx & bit_SSE) != 0;
   return (uintptr_t)&pdi_cb_handler;
 }
 #endif

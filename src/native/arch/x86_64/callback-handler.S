@@ -260,7 +260,8 @@ pdi_cb_handlers_begin:
 	movl (%r9), %ecx
 	movl %ecx, CB_FRAME_FAST_ERRNO(%rsp)
 	addq $CB_ENTRY_CALL, %rdi
-	call *%r10
+	movq %r10, %rsi
+	call pdi_cb_run_hook
 	movq CB_FRAME_FAST_THREAD(%rsp), %rdx
 	movq CB_FRAME_FAST_ENTRY(%rsp), %rdi
 	movq CB_FRAME_FAST_SITE(%rsp), %rax
@@ -328,7 +329,8 @@ pdi_cb_handlers_begin:
 	movl (%r9), %ecx
 	movl %ecx, CB_RETURN_FAST_ERRNO(%rsp)
 	leaq CB_ENTRY_CALL(%rbx), %rdi
-	call *%r10
+	movq %r10, %rsi
+	call pdi_cb_run_hook
 	movq CB_RETURN_FAST_THREAD(%rsp), %rdx
 	movq CB_THREAD_ERROR(%rdx), %r9
 	movl CB_RETURN_FAST_ERRNO(%rsp), %ecx
@@ -493,5 +495,59 @@ upper_halves:
 	.globl pdi_cb_handlers_end
 	.hidden pdi_cb_handlers_end
 pdi_cb_handlers_end:
+
+/* void pdi_cb_run_hook(pdi_cb_call_t *call, void (*hook)(pdi_cb_call_t *)):
+ * runs a hook with the floating-point environment kept as it was, as errno
+ * is: MXCSR (SSE rounding, exception masks and flags) and the x87 control
+ * and status words (x87 rounding and precision, exception flags). Both are
+ * read before and after the hook and written back only when the hook
+ * changed them (fldenv for the x87 status word, which has no other way in).
+ * Outside the handlers' range: a call returning here is a hook's. */
+	.globl pdi_cb_run_hook
+	.hidden pdi_cb_run_hook
+	.type pdi_cb_run_hook, @function
+	.p2align 4
+pdi_cb_run_hook:
+	.cfi_startproc
+	endbr64
+	subq $56, %rsp
+	.cfi_adjust_cfa_offset 56
+	stmxcsr 0(%rsp)
+	fnstcw 4(%rsp)
+	fnstsw %ax
+	movw %ax, 6(%rsp)
+	call *%rsi
+	/* Each word is read back at the width it was stored in: a wider load
+	 * over two narrower stores would stall on store forwarding. */
+	stmxcsr 8(%rsp)
+	movl 8(%rsp), %eax
+	cmpl 0(%rsp), %eax
+	jne 3f
+1:
+	fnstsw %ax
+	cmpw 6(%rsp), %ax
+	jne 4f
+	fnstcw 8(%rsp)
+	movzwl 8(%rsp), %eax
+	cmpw 4(%rsp), %ax
+	jne 4f
+2:
+	addq $56, %rsp
+	.cfi_adjust_cfa_offset -56
+	ret
+	.cfi_adjust_cfa_offset 56
+3:
+	ldmxcsr 0(%rsp)
+	jmp 1b
+4:
+	fnstenv 16(%rsp)
+	movzwl 4(%rsp), %eax
+	movw %ax, 16(%rsp)
+	movzwl 6(%rsp), %eax
+	movw %ax, 20(%rsp)
+	fldenv 16(%rsp)
+	jmp 2b
+	.cfi_endproc
+	.size pdi_cb_run_hook, .-pdi_cb_run_hook
 #endif
 	.section .note.GNU-stack, "", %progbits
