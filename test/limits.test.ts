@@ -137,6 +137,16 @@ test('a backend that crashes in its constructor or its init is named, with the s
 	}
 });
 
+test('a backend that calls exit in its constructor or its init is named, with the status, and the program ends with that status', async t => {
+	for (const [variable, where] of [['PROC_CTOR_EXIT', 'in a constructor, loading'], ['PROC_INIT_EXIT', 'in pdi_be_init of']] as const) {
+		const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules), {...quiet, [variable]: '7'});
+		t.is(run.code, 7, run.stderr);
+		t.is(run.stdout, '');
+		t.is(pdiLines(run.stderr).length, 1, run.stderr);
+		t.regex(run.stderr, new RegExp(`^pdi: \\S+rules\\.cmd:2:1: backend 'proc': called exit\\(7\\) ${where} \\S+proc-backend\\.so$`, 'm'));
+	}
+});
+
 test('a SIGSEGV handler that a backend\'s constructor installs is still in place after pdi loaded it', async t => {
 	const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules), {...quiet, PROC_OWN_SEGV: '1'});
 	t.is(run.code, 42, `${run.signal ?? ''} ${run.stderr}`);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -269,9 +270,25 @@ crash_handler(int signal, siginfo_t *info, void *context)
     raise(signal);
 }
 
+/* A backend that calls exit while it is loaded or initialised ends the
+ * program before main with only its own status to show for it: the exit
+ * handler, registered once, names the backend while the guard is up. */
+static void
+exit_watch(int status, void *unused)
+{
+  (void)unused;
+  if (crash_thread == 0 || syscall(SYS_gettid) != crash_thread)
+    return;
+  backend_error_at(crash_backend->decl, 0, "called exit(%d) %s %s", status, crash_stage, crash_path);
+  pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+}
+
 static void
 crash_guard(const loaded_backend_t *backend, const char *stage, const char *path)
 {
+  static int exit_watched;
+  if (!exit_watched)
+    exit_watched = on_exit(exit_watch, NULL) == 0;
   crash_backend = backend;
   crash_stage = stage;
   crash_path = path;
