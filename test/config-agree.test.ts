@@ -67,6 +67,11 @@ const conflicts: Array<[string, string, RegExp]> = [
 		/^pdi: \S+c\.cfg:3:1: redefine fix_add: conflicts with the redefine at \S+c\.cfg:2, which already redirects fix_add in \*\n$/],
 	['a relink and a callback on one object', 'backend t = trace\nrelink $main fix_add fix wrap_fix_add\ncallback $main * t\n',
 		/^pdi: \S+c\.cfg:4:1: callback \$main: conflicts with the relink at \S+c\.cfg:3, which already redirects fix_add in \$main\n$/],
+	// pdi_original(wrap_fix_add) has one answer: fix_add_twice would call fix_add, and the relink composed over the redefine itself.
+	['one wrapper for two functions', 'relink $main fix_add fix wrap_fix_add\nrelink $main fix_add_twice fix wrap_fix_add\n',
+		/^pdi: \S+c\.cfg:3:32: relink fix_add_twice: wrapper 'wrap_fix_add' already serves the relink of fix_add at \S+c\.cfg:2, and pdi_original\(\) has one answer per wrapper: give each its own wrapper\n$/],
+	['one wrapper for a redefine and a relink of one function', 'redefine * fix_add fix wrap_fix_add\nrelink $main fix_add fix wrap_fix_add\n',
+		/^pdi: \S+c\.cfg:3:26: relink fix_add: wrapper 'wrap_fix_add' already serves the redefine of fix_add at \S+c\.cfg:2, and pdi_original\(\) has one answer per wrapper: give each its own wrapper\n$/],
 ];
 
 for (const [what, rules, line] of conflicts) {

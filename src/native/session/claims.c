@@ -175,13 +175,40 @@ rules_conflict(const pdi_rule_t *earlier, const pdi_rule_t *later)
   return earlier->kind == later->kind && strcmp(earlier->function, later->function) == 0;
 }
 
+/* Whether two relink or redefine rules share a wrapper for different
+ * functions, or for one function in both kinds: pdi_original(wrapper) has
+ * one answer, so one of them would call the other's original (or, under a
+ * relink composed over a redefine, the wrapper itself, forever). The same
+ * check as src/ts/config/verify.ts. */
+static int
+wrapper_shared(const pdi_rule_t *earlier, const pdi_rule_t *later)
+{
+  if (earlier->kind != PDI_RULE_RELINK && earlier->kind != PDI_RULE_REDEFINE)
+    return 0;
+  if (later->kind != PDI_RULE_RELINK && later->kind != PDI_RULE_REDEFINE)
+    return 0;
+  if (!same_text(backend_of(earlier), backend_of(later)) || !same_text(earlier->wrapper, later->wrapper))
+    return 0;
+  return earlier->kind != later->kind || !same_text(earlier->function, later->function);
+}
+
 int
 pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned index)
 {
   const active_rule_t *active = &session->rules[index];
   for (unsigned e = 0; e < index; e++) {
     const pdi_rule_t *earlier = session->rules[e].rule;
-    if (session->rules[e].skipped || !rules_conflict(earlier, active->rule))
+    if (session->rules[e].skipped)
+      continue;
+    if (wrapper_shared(earlier, active->rule)) {
+      char where[PATH_MAX + 16];
+      return pdi_rule_field_error(active, PDI_FIELD_WRAPPER,
+                                  "wrapper '%s' already serves the %s of %s at %s, and pdi_original() has one answer "
+                                  "per wrapper: give each its own wrapper",
+                                  active->rule->wrapper, pdi_rule_kind_name(earlier->kind), earlier->function,
+                                  pdi_origin_where(&earlier->origin, where, sizeof where));
+    }
+    if (!rules_conflict(earlier, active->rule))
       continue;
     char where[PATH_MAX + 16];
     return pdi_rule_error(active, "conflicts with the %s at %s, which already redirects %s in %s",

@@ -90,8 +90,26 @@ function conflicts(earlier: NormalizedRule, later: NormalizedRule): boolean {
 	return earlier.kind === later.kind && earlier.function === later.function;
 }
 
+/**
+ * Whether two relink or redefine rules share a wrapper for different functions, or for one function
+ * in both kinds: `pdi_original(wrapper)` has one answer, so one of them would call the other's
+ * original (or, a relink composed over a redefine, the wrapper itself, forever). The core's
+ * `wrapper_shared` (src/native/session/claims.c) is the same check.
+ */
+function sharesWrapper(earlier: NormalizedRule, later: NormalizedRule): boolean {
+	if ((earlier.kind !== 'relink' && earlier.kind !== 'redefine') || (later.kind !== 'relink' && later.kind !== 'redefine')) {
+		return false;
+	}
+
+	return earlier.backend === later.backend && earlier.wrapper === later.wrapper && (earlier.kind !== later.kind || earlier.function !== later.function);
+}
+
+function placeOf(rule: NormalizedRule, index: number): string {
+	return rule.origin ? formatPlace({file: rule.origin.file, line: rule.origin.line}) : entryName(rule, `rules[${index}]`);
+}
+
 function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string {
-	const where = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : entryName(earlier, `rules[${earlierIndex}]`);
+	const where = placeOf(earlier, earlierIndex);
 	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
@@ -125,6 +143,30 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 	}
 
 	return libraries;
+}
+
+/**
+ * The checks between rules, in file order: a wrapper two rules would share ({@link sharesWrapper}),
+ * then conflicts ({@link conflicts}). Rules skipped already take no part; `skip` reports and skips one.
+ */
+function checkPairs(rules: readonly NormalizedRule[], skipped: Set<number>, skip: (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => void): void {
+	for (const [index, rule] of rules.entries()) {
+		if (skipped.has(index)) {
+			continue;
+		}
+
+		const sharing = rules.findIndex((earlier, at) => at < index && !skipped.has(at) && sharesWrapper(earlier, rule));
+		const shared = sharing >= 0 ? rules[sharing] : undefined;
+		if (shared && shared.kind !== 'act' && shared.kind !== 'callback' && rule.kind !== 'act' && rule.kind !== 'callback') {
+			skip(index, rule, `wrapper '${rule.wrapper}' already serves the ${shared.kind} of ${shared.function} at ${placeOf(shared, sharing)}, and pdi_original() has one answer per wrapper: give each its own wrapper`, 'wrapper');
+			continue;
+		}
+
+		const earlierIndex = rules.findIndex((earlier, at) => at < index && !skipped.has(at) && conflicts(earlier, rule));
+		if (earlierIndex >= 0) {
+			skip(index, rule, conflictMessage(rules[earlierIndex]!, earlierIndex));
+		}
+	}
 }
 
 /** What {@link verifyConfig} found that does not stop the config. */
@@ -203,16 +245,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		}
 	}
 
-	for (const [index, rule] of config.rules.entries()) {
-		if (skipped.has(index)) {
-			continue;
-		}
-
-		const earlierIndex = config.rules.findIndex((earlier, at) => at < index && !skipped.has(at) && conflicts(earlier, rule));
-		if (earlierIndex >= 0) {
-			skip(index, rule, conflictMessage(config.rules[earlierIndex]!, earlierIndex));
-		}
-	}
+	checkPairs(config.rules, skipped, skip);
 
 	const warn = config.options.onError === 'warn';
 	const fatal = findings.filter(finding => !warn || finding.skips === undefined);
