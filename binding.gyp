@@ -25,6 +25,7 @@
       "src/native/arch/x86_64/callback-stubs.c",
       "src/native/arch/x86_64/callback-handler.S",
       "src/native/callback/callback.c",
+      "src/native/callback/access.c",
       "src/native/callback/plan.c",
       "src/native/callback/names.c",
       "src/native/callback/sites.c",

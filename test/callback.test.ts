@@ -116,6 +116,19 @@ test('a C++ exception thrown through an instrumented call is caught as without p
 	t.is(line(trace, 'checks '), 'checks event=0 user=0 depth=0 open=0 thread-overflow=0');
 });
 
+test('threads still inside instrumented calls when main returns: each call gets one post, never beside its own pre or post', async t => {
+	// Before, the exiting thread posted other threads' frames while their hooks ran: posts before the pre was done (user and depth checks), twice, or more posts than pres.
+	for (let run = 0; run < 3; run++) {
+		const {run: busy, trace} = await traced(cbprog, ['busy', '8'], [], '$main', {CB_TRACE_MODE: 'count'});
+		t.is(busy.code, 0, busy.stderr);
+		t.is(busy.stdout, 'busy=exit\n');
+		t.is(line(trace, 'checks '), 'checks event=0 user=0 depth=0 open=0 thread-overflow=0');
+		const counts = /^count cb_trace_a (\d+) (\d+)$/m.exec(trace);
+		t.truthy(counts, trace);
+		t.is(counts?.[1], counts?.[2]);
+	}
+});
+
 test('64 threads with max_threads = 8: hooks run for at most 8 threads, the rest is counted and reported', async t => {
 	const {run, trace} = await traced(cbprog, ['threads', '64'], ['max_threads = 8']);
 	t.is(run.code, 0, run.stderr);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "../arch/arch.h"
 #include "callback.h"
@@ -28,8 +29,9 @@ PDI_HIDDEN cb_site_t *pdi_cb_sites;
 static cb_thread_t *threads;
 static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
-static unsigned long refused_skips;
-static const cb_site_t *refused_site; /* the first, for the report */
+/* Skips refused (access.c counts them) and the first such site, for the report. */
+PDI_HIDDEN unsigned long pdi_cb_refused_skips;
+PDI_HIDDEN const cb_site_t *pdi_cb_refused_site;
 static pthread_key_t thread_key;
 
 /* Initial-exec: the hot path must not go through __tls_get_addr, which may
@@ -65,8 +67,8 @@ forget_parent_threads(void)
   }
   __atomic_store_n(&skipped_no_thread, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&skipped_stack_full, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&refused_skips, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&refused_site, NULL, __ATOMIC_RELAXED);
+  __atomic_store_n(&pdi_cb_refused_skips, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&pdi_cb_refused_site, NULL, __ATOMIC_RELAXED);
 }
 
 static unsigned char *
@@ -278,19 +280,25 @@ leave_pdi(cb_thread_t *thread)
  * were; returns the errno the hook left. The thread is inside pdi (in_hook)
  * while it runs, and stays so when the caller had marked it already. */
 static int
-run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
+run_hook_on(cb_thread_t *thread, int *error, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
 {
-  int *error = thread->error;
   int saved_errno = *error;
   if (hook == NULL)
     return saved_errno;
   int was_inside = thread->in_hook;
-  thread->in_hook = 1;
+  if (!was_inside)
+    thread->in_hook = 1;
   pdi_cb_run_hook(call, hook);
   thread->in_hook = was_inside;
   int hook_errno = *error;
   *error = saved_errno;
   return hook_errno;
+}
+
+static int
+run_hook(cb_thread_t *thread, void (*hook)(pdi_cb_call_t *), pdi_cb_call_t *call)
+{
+  return run_hook_on(thread, thread->error, hook, call);
 }
 
 /* The site record a call belongs to. */
@@ -300,17 +308,70 @@ site_of(const pdi_cb_call_t *call)
   return (cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
 }
 
-/* A frame left by longjmp or an exception gets its post now, once. */
+/* A frame left by longjmp or an exception gets its post now, once, with
+ * errno kept at `error` (the errno of the thread that runs the hook). */
 static void
-abandon_top(cb_thread_t *thread)
+abandon_top_on(cb_thread_t *thread, int *error)
 {
   pdi_cb_entry_t *entry = &thread->entries[thread->depth - 1];
   const cb_site_t *site = site_of(&entry->call);
   entry->call.abandoned = 1;
   entry->registers = NULL;
   entry->returns = NULL;
-  run_hook(thread, site->hooks.post, &entry->call);
+  run_hook_on(thread, error, site->hooks.post, &entry->call);
   thread->depth--;
+}
+
+static void
+abandon_top(cb_thread_t *thread)
+{
+  abandon_top_on(thread, thread->error);
+}
+
+/* in_hook of a thread whose frames the exiting thread took over. */
+#define CB_CLAIMED_AT_EXIT 2
+
+/* At exit, the open frames of the other threads, which may still be
+ * running: only once each is outside pdi and its hooks, and claimed for good
+ * (its later calls go straight to their functions, its returns touch
+ * nothing), so that no post runs beside that thread's own pre or post of the
+ * same call. A thread that read its state just before the claim may still
+ * mark itself and run a hook: after a pause, one that did keeps its frames.
+ * So does one that stays inside a hook for the 100 ms the claims may take. */
+static void
+abandon_other_threads(void)
+{
+  struct timespec pause = {0, 100 * 1000};
+  int claimed = 0;
+  for (int round = 0; round <= 1000; round++) {
+    int waiting = 0;
+    for (unsigned i = 0; i < limits.max_threads; i++) {
+      cb_thread_t *thread = &threads[i];
+      int outside = 0;
+      if (thread == pdi_cb_current || !__atomic_load_n(&thread->in_use, __ATOMIC_ACQUIRE) ||
+          __atomic_load_n(&thread->in_hook, __ATOMIC_ACQUIRE) == CB_CLAIMED_AT_EXIT)
+        continue;
+      if (__atomic_compare_exchange_n(&thread->in_hook, &outside, CB_CLAIMED_AT_EXIT, 0, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_RELAXED))
+        claimed = 1;
+      else
+        waiting = 1;
+    }
+    if (!waiting || round == 1000)
+      break;
+    nanosleep(&pause, NULL);
+  }
+  if (!claimed)
+    return;
+  pause.tv_nsec = 1000 * 1000;
+  nanosleep(&pause, NULL);
+  for (unsigned i = 0; i < limits.max_threads; i++) {
+    cb_thread_t *thread = &threads[i];
+    if (thread == pdi_cb_current || !__atomic_load_n(&thread->in_use, __ATOMIC_ACQUIRE))
+      continue;
+    while (__atomic_load_n(&thread->in_hook, __ATOMIC_ACQUIRE) == CB_CLAIMED_AT_EXIT && thread->depth > 0)
+      abandon_top_on(thread, &errno);
+  }
 }
 
 /* Whether a new call at stack_pointer, returning to return_address, shows
@@ -397,7 +458,7 @@ pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
 {
   cb_thread_t *thread = pdi_cb_current;
   uintptr_t return_address = entry->return_address;
-  if (thread == NULL)
+  if (thread == NULL || __atomic_load_n(&thread->in_hook, __ATOMIC_ACQUIRE) == CB_CLAIMED_AT_EXIT)
     return return_address;
   enter_pdi(thread);
   while (thread->depth > 0 && &thread->entries[thread->depth - 1] != entry)
@@ -418,13 +479,14 @@ pdi_cb_finish(int process_ends)
   if (!prepared)
     return;
   /* Another thread's frames are its own while it runs: popping them from here
-   * would race with its handler, and post its call before it returned. */
-  for (unsigned i = 0; process_ends && i < limits.max_threads; i++) {
-    cb_thread_t *thread = &threads[i];
-    if (!__atomic_load_n(&thread->in_use, __ATOMIC_ACQUIRE))
-      continue;
-    while (thread->depth > 0)
-      abandon_top(thread);
+   * would race with its handler, and post its call before it returned. When
+   * the process ends they get their posts all the same, each once, and never
+   * beside a hook of that thread (abandon_other_threads). */
+  if (process_ends) {
+    cb_thread_t *own = pdi_cb_current;
+    while (own != NULL && own->depth > 0)
+      abandon_top(own);
+    abandon_other_threads();
   }
   unsigned long no_thread = __atomic_load_n(&skipped_no_thread, __ATOMIC_RELAXED);
   unsigned long stack_full = __atomic_load_n(&skipped_stack_full, __ATOMIC_RELAXED);
@@ -432,165 +494,17 @@ pdi_cb_finish(int process_ends)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, on threads beyond max_threads = %u (maxThreads in JSON/YAML)",
             no_thread, limits.max_threads);
-  unsigned long refused = __atomic_load_n(&refused_skips, __ATOMIC_RELAXED);
+  unsigned long refused = __atomic_load_n(&pdi_cb_refused_skips, __ATOMIC_RELAXED);
   if (refused)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu skipped calls refused, which ran instead (%s returns %s, which pdi_skip_* "
             "cannot give)",
-            refused, refused_site->site.function, refused_site->unskippable);
+            refused, pdi_cb_refused_site->site.function, pdi_cb_refused_site->unskippable);
   if (stack_full)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, nested deeper than cb_stack_size = %zu bytes holds (%zu calls; "
             "cbStackSize in JSON/YAML)",
             stack_full, limits.stack_size, limits.stack_size / sizeof(pdi_cb_entry_t));
-}
-
-/* ---- accessors */
-
-/* The entry a call record belongs to. The record is const for backends
- * that only read; the entry is the thread's own, written by the helpers
- * that change calls. */
-static pdi_cb_entry_t *
-entry_of(const pdi_cb_call_t *call)
-{
-  return (pdi_cb_entry_t *)((uintptr_t)call - offsetof(pdi_cb_entry_t, call));
-}
-
-uintptr_t
-pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
-{
-  const pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
-    return 0;
-  unsigned in_registers = CB_INT_REGISTERS;
-  if (i < in_registers)
-    return entry->registers[i];
-  return CB_STACK_ARGUMENTS(entry->stack_pointer)[i - in_registers];
-}
-
-double
-pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i)
-{
-  const pdi_cb_entry_t *entry = entry_of(call);
-  double value = 0;
-  if (entry->vectors != NULL && i < 8)
-    memcpy(&value, entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, sizeof value);
-  return value;
-}
-
-uintptr_t
-pdi_ret_int_impl(const pdi_cb_call_t *call)
-{
-  const pdi_cb_entry_t *entry = entry_of(call);
-  uintptr_t value = 0;
-  if (entry->returns != NULL)
-    memcpy(&value, entry->returns + CB_RETURN_RAX, sizeof value);
-  return value;
-}
-
-double
-pdi_ret_double_impl(const pdi_cb_call_t *call)
-{
-  const pdi_cb_entry_t *entry = entry_of(call);
-  double value = 0;
-  if (entry->returns == NULL)
-    return value;
-#if defined(CB_RETURN_X87_DOUBLE)
-  long double x87;
-  memcpy(&x87, entry->returns + CB_RETURN_X87_DOUBLE, 10);
-  value = (double)x87;
-#else
-  memcpy(&value, entry->returns + CB_RETURN_XMM0, sizeof value);
-#endif
-  return value;
-}
-
-/* ---- changing calls */
-
-_Static_assert(offsetof(pdi_cb_entry_t, skip_value) == CB_ENTRY_SKIP_VALUE, "callback-frame.h: CB_ENTRY_SKIP_VALUE");
-
-void
-pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
-{
-  pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
-    return;
-  unsigned in_registers = CB_INT_REGISTERS;
-  if (i < in_registers)
-    entry->registers[i] = value;
-  else
-    ((uintptr_t *)CB_STACK_ARGUMENTS(entry->stack_pointer))[i - in_registers] = value;
-}
-
-void
-pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
-{
-  pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->vectors != NULL && i < 8)
-    memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
-}
-
-/* Whether a skip at this call would give a result the caller cannot read
- * (names.c): then the call runs, and the refusal is counted for the exit report. */
-static int
-skip_refused(const pdi_cb_call_t *call)
-{
-  cb_site_t *site = site_of(call);
-  /* Looked up on the site's first skip, not at install, where most sites never skip. */
-  const char *why = __atomic_load_n(&site->unskippable, __ATOMIC_RELAXED);
-  if (why == NULL) {
-    why = pdi_cb_unskippable(site->site.function);
-    __atomic_store_n(&site->unskippable, why != NULL ? why : "", __ATOMIC_RELAXED);
-  }
-  if (why == NULL || *why == '\0')
-    return 0;
-  const cb_site_t *none = NULL;
-  __atomic_compare_exchange_n(&refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-  __atomic_fetch_add(&refused_skips, 1, __ATOMIC_RELAXED);
-  return 1;
-}
-
-void
-pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
-{
-  pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL || skip_refused(call))
-    return;
-  entry->skip_value[0] = ret;
-  entry->skip_value[1] = 0;
-  entry->skipped = 1;
-}
-
-void
-pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
-{
-  pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL || skip_refused(call))
-    return;
-  memcpy(entry->skip_value, &ret, sizeof ret);
-  entry->skipped = 2;
-}
-
-void
-pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret)
-{
-  pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->returns != NULL)
-    memcpy(entry->returns + CB_RETURN_RAX, &ret, sizeof ret);
-}
-
-void
-pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
-{
-  pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->returns == NULL)
-    return;
-#if defined(CB_RETURN_X87_DOUBLE)
-  long double x87 = ret;
-  memcpy(entry->returns + CB_RETURN_X87_DOUBLE, &x87, 10);
-#else
-  memcpy(entry->returns + CB_RETURN_XMM0, &ret, sizeof ret);
-#endif
 }
 
 void *

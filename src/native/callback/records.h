@@ -21,6 +21,11 @@ typedef struct cb_site {
 _Static_assert(sizeof(cb_site_t) == CB_SITE_SIZE && offsetof(cb_site_t, target) == 0, "callback-frame.h: CB_SITE_SIZE");
 #endif
 
+/* Skips refused because the function's result cannot be given (access.c
+ * counts them, callback.c reports them at exit), and the first such site. */
+PDI_HIDDEN extern unsigned long pdi_cb_refused_skips;
+PDI_HIDDEN extern const cb_site_t *pdi_cb_refused_site;
+
 typedef struct cb_thread {
   int in_use;
   unsigned index;

@@ -158,13 +158,16 @@ pdi_cb_handlers_begin:
 /* The common post path of pdi_cb_post: the returning call's entry (x19) is
  * on top of its thread's stack; the post hook runs with errno kept and the
  * entry is popped; x17 gets the caller's return address and the code goes
- * on at \done. Anything else goes to \slow. */
+ * on at \done. Anything else goes to \slow, also a thread marked inside pdi
+ * (at exit, another thread may own its frames: callback.c). */
 .macro FAST_POST slow, done
 	mrs x9, tpidr_el0
 	adrp x10, :gottprel:pdi_cb_current
 	ldr x10, [x10, #:gottprel_lo12:pdi_cb_current]
 	ldr x2, [x9, x10]
 	cbz x2, \slow
+	ldr w3, [x2, #CB_THREAD_IN_HOOK]
+	cbnz w3, \slow
 	ldr w3, [x2, #CB_THREAD_DEPTH]
 	cbz w3, \slow
 	ldr x4, [x2, #CB_THREAD_ENTRIES]

@@ -168,7 +168,9 @@ pc_thunk_cx:
 /* The common post path of pdi_cb_post: the returning call's entry (ebx) is
  * on top of its thread's stack; the post hook runs with errno kept and the
  * entry is popped; ecx gets the caller's return address and the code goes
- * on at \done. Anything else goes to \slow. esi is used and put back. */
+ * on at \done. Anything else goes to \slow, also a thread marked inside pdi
+ * (at exit, another thread may own its frames: callback.c). esi is used and
+ * put back. */
 .macro FAST_POST slow, done
 	movl %esi, CB_RETURN_FAST_ESI(%esp)
 	call pc_thunk_cx
@@ -177,6 +179,8 @@ pc_thunk_cx:
 	movl %gs:(%esi), %esi
 	testl %esi, %esi
 	jz 59f
+	cmpl $0, CB_THREAD_IN_HOOK(%esi)
+	jne 59f
 	movl CB_THREAD_DEPTH(%esi), %ecx
 	testl %ecx, %ecx
 	jz 59f

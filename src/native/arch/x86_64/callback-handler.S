@@ -304,12 +304,15 @@ pdi_cb_handlers_begin:
 /* The common post path of pdi_cb_post: the returning call's entry (rbx) is
  * on top of its thread's stack; the post hook runs with errno kept and the
  * entry is popped; r11 gets the caller's return address and the code goes
- * on at \done. Anything else goes to \slow. */
+ * on at \done. Anything else goes to \slow, also a thread marked inside pdi
+ * (at exit, another thread may own its frames: callback.c). */
 .macro FAST_POST slow, done
 	movq pdi_cb_current@gottpoff(%rip), %rdx
 	movq %fs:(%rdx), %rdx
 	testq %rdx, %rdx
 	jz \slow
+	cmpl $0, CB_THREAD_IN_HOOK(%rdx)
+	jne \slow
 	movl CB_THREAD_DEPTH(%rdx), %ecx
 	testl %ecx, %ecx
 	jz \slow
