@@ -232,6 +232,15 @@ test('hooks change calls: an argument in a register and on the stack, a skipped 
 	t.regex(run.stderr, /callback: 1 skipped calls refused, which ran instead \(ldiv returns a structure, which pdi_skip_\* cannot give\)/);
 });
 
+test('a backend in C++ spells its entry points with the macros and no extern "C": the header gives them C linkage, and the core finds them', async t => {
+	const expected = await bare(cbprog, ['change']);
+	const cxxBackend = `backend x = ${path.join(directory, 'cb-cxx-backend.so')}`;
+	const run = await runPreloaded(cbprog, ['change'], writeConfig([cxxBackend, 'callback $main * x']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout.replace('trace_a 1', 'trace_a 101'));
+	t.regex(run.stderr, /^cxx-backend: 1 calls$/m);
+});
+
 test('a rule\'s own handler gets every call of its sites and reaches the real functions with every argument in place', async t => {
 	const expected = await bare(cbprog, ['change']);
 	const handlerBackend = `backend h = ${path.join(directory, 'cb-handler-backend.so')}`;

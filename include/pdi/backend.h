@@ -56,6 +56,16 @@ typedef struct pdi_cb_call {
   int abandoned;   /* post only: left by longjmp or an exception */
 } pdi_cb_call_t;
 
+/* The entry points, declared here with C linkage and exported, so that a
+ * definition spelled with the macros above gets both in C and in C++ (where
+ * it needs no extern "C" of its own), and a wrong prototype is a compile
+ * error rather than an entry point the core never finds. */
+int pdi_be_init(const pdi_backend_t *self) PDI_BE_EXPORT;
+void pdi_be_fini(void) PDI_BE_EXPORT;
+int pdi_be_cb_req(const pdi_cb_site_t *site) PDI_BE_EXPORT;
+void pdi_be_pre_cb(pdi_cb_call_t *call) PDI_BE_EXPORT;
+void pdi_be_post_cb(pdi_cb_call_t *call) PDI_BE_EXPORT;
+
 /* Helpers the core provides. A backend links nothing of pdi: the core
  * points these references at its own functions when it loads the backend,
  * whether pdi was preloaded or installed in-process by the Node addon. They
