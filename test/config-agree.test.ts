@@ -91,6 +91,20 @@ for (const [what, rules, line] of conflicts) {
 	});
 }
 
+test('a wrapper defined in C++ without extern "C" is named with its mangled name by config check, run and the core by hand', async t => {
+	const cxxBackend = path.join(fixtures, 'callback/cb-cxx-backend.so');
+	const config = path.join(files({'x.cfg': `backend x = ${cxxBackend}\nrelink $main fix_add x wrap_cb_trace_b\n`}), 'x.cfg');
+	const check = await pdi(['config', 'check', config]);
+	t.is(check.code, 2);
+	t.regex(check.stderr, /^pdi: \S+x\.cfg:2:24: relink fix_add: wrapper 'wrap_cb_trace_b' is not defined by x \(\S+cb-cxx-backend\.so\), which has a C\+\+ function of that name, _Z15wrap_cb_trace_bv: declare the wrapper extern "C"\n$/);
+	const run = await pdi(['run', '-c', config, '--', program]);
+	t.is(run.code, 2);
+	t.is(run.stderr, check.stderr);
+	const byHand = await runPreloaded(program, [], await compiled(config));
+	t.is(byHand.code, 2);
+	t.is(byHand.stderr, check.stderr);
+});
+
 const warned: Array<[string, Record<string, string>, string, RegExp[], string | undefined]> = [
 	['a wrapper the backend does not define', {'w.cfg': `on_error = warn\n${fix}\nrelink $main fix_add fix nope\n`}, 'w.cfg',
 		[/^pdi: warning: \S+w\.cfg:3:26: relink fix_add: wrapper 'nope' is not defined by fix \(\S+fix-backend\.so\) \(rule skipped\)$/], '5'],

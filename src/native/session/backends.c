@@ -447,6 +447,33 @@ resolve_hooks(pdi_session_t *session, active_rule_t *active)
   return pdi_rule_error(active, "unknown backend '%s'", rule->backend);
 }
 
+/* The name a C++ compiler gives a function NAME of the object at `base`
+ * that was defined without extern "C" (Itanium mangling: _Z, the length,
+ * the name, the parameters), into `mangled`: 1 if the object has one. */
+static int
+cxx_spelling(uintptr_t base, const char *name, char *mangled, size_t size)
+{
+  char prefix[160];
+  int length = snprintf(prefix, sizeof prefix, "_Z%zu%s", strlen(name), name);
+  pdi_objects_t set;
+  if (base == 0 || length < 0 || (size_t)length >= sizeof prefix || pdi_objects_scan(&set) != 0)
+    return 0;
+  int found = 0;
+  for (unsigned i = 0; i < set.count && !found; i++) {
+    const pdi_object_t *object = &set.items[i];
+    for (size_t index = 0; object->base == base && index < object->nsyms && !found; index++) {
+      const ElfW(Sym) *symbol = &object->symtab[index];
+      const char *symbol_name = pdi_object_symbol_name(object, index);
+      found = pdi_symbol_is_defined(symbol) && PDI_ST_TYPE(symbol->st_info) == STT_FUNC &&
+              strncmp(symbol_name, prefix, (size_t)length) == 0;
+      if (found)
+        snprintf(mangled, size, "%s", symbol_name);
+    }
+  }
+  pdi_objects_release(&set);
+  return found;
+}
+
 int
 pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
 {
@@ -461,6 +488,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   if (rule->kind == PDI_RULE_ACT)
     return 0; /* what its function allows was checked when the config was read (act-rules.c) */
   void *handle = NULL;
+  uintptr_t base = 0;
   const char *from = rule->backend;
   for (unsigned i = 0; i < session->config.backend_count; i++) {
     if (strcmp(session->backends[i].decl->name, rule->backend) == 0) {
@@ -468,6 +496,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
         return pdi_rule_field_error(active, PDI_FIELD_BACKEND, "its backend '%s' failed to load", rule->backend);
       handle = session->backends[i].handle;
       from = session->backends[i].path;
+      base = session->backends[i].base;
     }
   }
   int borrowed = 0;
@@ -495,6 +524,12 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   const char *kind = active->wrapper != 0 ? not_code((void *)active->wrapper, rule->wrapper) : NULL;
   if (borrowed)
     dlclose(handle);
+  char mangled[256];
+  if (active->wrapper == 0 && cxx_spelling(base, rule->wrapper, mangled, sizeof mangled))
+    return pdi_rule_field_error(active, PDI_FIELD_WRAPPER,
+                                "wrapper '%s' is not defined by %s (%s), which has a C++ function of that name, %s: "
+                                "declare the wrapper extern \"C\"",
+                                rule->wrapper, rule->backend, from, mangled);
   if (active->wrapper == 0)
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is not defined by %s (%s)", rule->wrapper,
                                 rule->backend, from);

@@ -104,6 +104,17 @@ function sharesWrapper(earlier: NormalizedRule, later: NormalizedRule): boolean 
 	return earlier.backend === later.backend && earlier.wrapper === later.wrapper && (earlier.kind !== later.kind || earlier.function !== later.function);
 }
 
+/**
+ * The end of the message about a wrapper a backend does not define when it defines a C++ function
+ * of that name (defined without `extern "C"`: Itanium mangling, `_Z`, the length, the name, the
+ * parameters); the core's `cxx_spelling` (src/native/session/backends.c) finds the same.
+ */
+function cxxHint(library: Library, name: string): string {
+	const prefix = `_Z${name.length}${name}`;
+	const mangled = [...library.symbols].find(symbol => symbol.startsWith(prefix));
+	return mangled === undefined ? '' : `, which has a C++ function of that name, ${mangled}: declare the wrapper extern "C"`;
+}
+
 function placeOf(rule: NormalizedRule, index: number): string {
 	return rule.origin ? formatPlace({file: rule.origin.file, line: rule.origin.line}) : entryName(rule, `rules[${index}]`);
 }
@@ -232,7 +243,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 			if (library.variables.has(rule.wrapper)) {
 				skip(index, rule, `wrapper '${rule.wrapper}' is a data object in ${rule.backend} (${library.file}), not a function`, 'wrapper');
 			} else if (!library.symbols.has(rule.wrapper)) {
-				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})`, 'wrapper');
+				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})${cxxHint(library, rule.wrapper)}`, 'wrapper');
 			}
 		} else if (rule.handler !== undefined) {
 			if (library.variables.has(rule.handler)) {
