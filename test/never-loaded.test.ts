@@ -46,7 +46,7 @@ test('the core started by hand reports the same line', async t => {
 });
 
 test('an object that the program dlopens later, even one it dlcloses again, is not reported', async t => {
-	const file = config('later.cfg', ['backend c = count', 'relink libfix.so malloc c count_malloc', `act ${library} fix_add count`, 'redefine lib*fix.so* fix_add_quiet c count_malloc']);
+	const file = config('later.cfg', ['backend c = count', 'relink libfix.so malloc c count_malloc', `act ${library} fix_add count`, 'redefine lib*fix.so* fix_add_quiet c count_realloc']);
 	for (const mode of ['dlopen', 'dlclose']) {
 		const run = await pdi(['run', '-c', file, '--', procprog, mode, library]);
 		t.is(run.code, 0, run.stderr);
@@ -103,7 +103,7 @@ test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about
 });
 
 test('a relink or act rule that no object imported the function for during the whole run is reported once at exit; one whose function is imported but never called is not', async t => {
-	const misspelled = config('misspelled.cmd', ['act $main opne return=-1 errno=ENOENT', 'backend c = count', 'relink $main mallok c count_malloc', 'relink $main calloc@GLIBC_9.9 c count_malloc']);
+	const misspelled = config('misspelled.cmd', ['act $main opne return=-1 errno=ENOENT', 'backend c = count', 'relink $main mallok c count_malloc', 'relink $main calloc@GLIBC_9.9 c count_calloc']);
 	const run = await pdi(['run', '-c', misspelled, '--', procprog, 'calls']);
 	t.is(run.code, 0, run.stderr);
 	t.deepEqual(run.stderr.split('\n').filter(line => line !== ''), [
