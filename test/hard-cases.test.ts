@@ -1,0 +1,135 @@
+import path from 'node:path';
+import test from 'ava';
+import {fixBackend, fixtures, runBare, runPreloaded, values, writeConfig} from './helpers/preload.js';
+
+// Hard cases of an interposition library (docs/reliability.md, "Hard cases")
+// that no other file covers: thread churn, TLS descriptors and IRELATIVE
+// slots, functions that return twice, thread and process exit, dlmopen
+// namespaces, versions, IFUNCs and canonical PLT entries.
+// Fixtures: test/fixtures/hard/README.md.
+const directory = path.join(fixtures, 'hard');
+const hardprog = path.join(directory, 'hardprog');
+const procBackend = `backend proc = ${path.join(fixtures, 'processes/proc-backend.so')}`;
+const backend = `backend fix = ${fixBackend}`;
+const quiet = {FIX_BACKEND_QUIET: '1'};
+
+type Counts = {calls: number; threads: number; depth: number; abandoned: number};
+
+/** The proc-backend line of a run (calls its hooks saw, thread numbers, deepest nesting, abandoned frames). */
+function counts(stderr: string): Counts | undefined {
+	const match = /^proc-backend: pid=\d+ calls=(\d+) threads=(\d+) depth=(\d+) abandoned=(\d+)$/m.exec(stderr);
+	return match ? {calls: Number(match[1]), threads: Number(match[2]), depth: Number(match[3]), abandoned: Number(match[4])} : undefined;
+}
+
+/** The lines the core logged. */
+function pdiLines(stderr: string): string[] {
+	return stderr.split('\n').filter(line => line.startsWith('pdi:'));
+}
+
+/** Runs hardprog ARGS bare and with `callback OBJECT * proc` (plus settings); the instrumented run and the bare output. */
+async function compared(args: string[], object: string, settings: string[] = []) {
+	const bare = await runBare(hardprog, args);
+	const run = await runPreloaded(hardprog, args, writeConfig([procBackend, `callback ${object} * proc`], settings));
+	return {bare, run, counts: counts(run.stderr)};
+}
+
+for (const object of ['$main', '*']) {
+	test(`setjmp, sigsetjmp, getcontext and vfork called through the program's PLT return twice as without pdi (callback ${object})`, async t => {
+		const {bare, run, counts: seen} = await compared(['twice'], object);
+		t.is(bare.stdout, 'twice jumped=104 passes=3 vfork=7 after=7\n');
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare.stdout);
+		t.is(seen?.abandoned, 0);
+		t.deepEqual(pdiLines(run.stderr), []);
+	});
+
+	test(`calls from a TLS destructor after pthread_exit and from an atexit handler are instrumented and answer as without pdi (callback ${object})`, async t => {
+		const {bare, run, counts: seen} = await compared(['exits'], object);
+		t.is(bare.stdout, 'exits destructor=16\natexit=28\n');
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare.stdout);
+		t.is(seen?.abandoned, 0);
+	});
+
+	test(`TLSDESC and IRELATIVE slots and a null weak reference are left alone by a callback on every import (callback ${object === '*' ? '*' : 'libhard.so'})`, async t => {
+		const {bare, run} = await compared(['tls'], object === '*' ? '*' : 'libhard.so');
+		t.is(bare.stdout, 'tls main=1001 threads_bad=0 irelative=41 optional=-1\n');
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare.stdout);
+		t.deepEqual(pdiLines(run.stderr), []);
+	});
+}
+
+test('1000 short-lived threads, at most five alive, with max_threads = 8: every call hooked, slots recycled, nothing reported', async t => {
+	const {bare, run, counts: seen} = await compared(['churn', '1000'], '$main', ['max_threads = 8']);
+	t.is(bare.stdout, 'churn=1000 bad=0\n');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, bare.stdout);
+	// 1000 hard_work, pthread_create and pthread_join each, and main's few others; a call without
+	// hooks (a thread without a slot) would be reported at exit.
+	t.true((seen?.calls ?? 0) >= 3006, run.stderr);
+	t.true((seen?.threads ?? 0) <= 8);
+	t.deepEqual(pdiLines(run.stderr), []);
+});
+
+test('the first instrumented call of a new thread, made inside a signal handler, claims the thread\'s slot there', async t => {
+	const {bare, run, counts: seen} = await compared(['sigfirst'], '$main');
+	t.is(bare.stdout, 'sigfirst handler=22 thread=25\n');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, bare.stdout);
+	t.is(seen?.threads, 2);
+	t.is(seen?.abandoned, 0);
+});
+
+test('relinks and redefines of other functions leave the TLSDESC and IRELATIVE slots of every object alone', async t => {
+	const rules = [procBackend, 'redefine * hard_work proc wrap_pw_add_42', 'relink * raise proc wrap_pw_add_42', 'relink * hard_irelative proc wrap_pw_add_42'];
+	const run = await runPreloaded(hardprog, ['tls'], writeConfig(rules));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'tls main=1001 threads_bad=0 irelative=42 optional=-1\n');
+});
+
+test('a library dlmopened into a new namespace is left alone, before and after the same library loads in the base namespace, which the rules reach', async t => {
+	const library = path.join(fixtures, 'now-pie/libctor.so');
+	for (const rule of ['relink libctor.so fix_add fix wrap_fix_add_original', 'redefine * fix_add fix wrap_fix_add_original']) {
+		const run = await runPreloaded(hardprog, ['dlmopen', library], writeConfig([backend, rule]), quiet);
+		t.is(run.code, 0, run.stderr);
+		const lines = run.stdout.split('\n').filter(line => line.includes('='));
+		t.deepEqual(lines, ['ctor fix_add=42', 'namespace ctor_call=2', 'ctor fix_add=1042', 'base ctor_call=1002', 'namespace again ctor_call=2'], rule);
+		t.is(run.stderr, '', rule);
+	}
+});
+
+for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie']) {
+	test(`${variant}: relink and redefine reach an old symbol version, the library's own IFUNC, and a function called through a table of pointers`, async t => {
+		const program = path.join(fixtures, variant, 'fixprog');
+		const run = async (rule: string) => {
+			const result = await runPreloaded(program, [], writeConfig([backend, rule]), quiet);
+			t.is(result.code, 0, `${rule}: ${result.stderr}`);
+			return values(result.stdout);
+		};
+
+		const oldVersion = await run('relink $main foo@V1 fix wrap_foo_99');
+		t.is(oldVersion.get('foo_v1'), '99');
+		t.is(oldVersion.get('foo'), '2');
+		t.is((await run('relink $main fix_ifunc fix wrap_foo_99')).get('fix_ifunc'), '99');
+		t.is((await run('redefine libfix.so fix_ifunc fix wrap_foo_99')).get('fix_ifunc'), '99');
+		const redefined = await run('redefine libfix.so fix_addr_taken fix wrap_foo_99');
+		t.is(redefined.get('table'), '99');
+		t.is(redefined.get('fix_add'), '5');
+		const relinked = await run('relink $main fix_addr_taken fix wrap_foo_99');
+		t.is(relinked.get('table'), '99');
+	});
+}
+
+test('a non-PIE program keeps one address for a function whose canonical PLT entry it owns, under a redefine and a relink of it', async t => {
+	const program = path.join(fixtures, 'now-nopie/fixprog');
+	const bare = await runBare(program);
+	const address = (stdout: string, name: string) => new RegExp(`^${name} at (0x[\\da-f]+)$`, 'm').exec(stdout)?.[1];
+	for (const rule of ['redefine libfix.so fix_addr_taken fix wrap_foo_99', 'relink $main fix_addr_taken fix wrap_foo_99']) {
+		const run = await runPreloaded(program, [], writeConfig([backend, rule]), quiet);
+		t.is(run.code, 0, run.stderr);
+		t.is(address(run.stdout, 'table_entry'), address(bare.stdout, 'table_entry'), rule);
+		t.is(address(run.stdout, 'lib_pointer'), address(run.stdout, 'table_entry'), rule);
+		t.is(values(run.stdout).get('table'), '99', rule);
+	}
+});
