@@ -29,6 +29,7 @@
       "src/native/callback/plan.c",
       "src/native/callback/names.c",
       "src/native/callback/sites.c",
+      "src/native/callback/environment.c",
       "src/native/config/config.c",
       "src/native/config/lex.c",
       "src/native/config/model.c",

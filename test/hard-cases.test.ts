@@ -5,7 +5,8 @@ import {fixBackend, fixtures, runBare, runPreloaded, values, writeConfig} from '
 // Hard cases of an interposition library (docs/reliability.md, "Hard cases")
 // that no other file covers: thread churn, TLS descriptors and IRELATIVE
 // slots, functions that return twice, thread and process exit, dlmopen
-// namespaces, versions, IFUNCs and canonical PLT entries.
+// namespaces, versions, IFUNCs and canonical PLT entries, memory-deny-write-
+// execute.
 // Fixtures: test/fixtures/hard/README.md.
 const directory = path.join(fixtures, 'hard');
 const hardprog = path.join(directory, 'hardprog');
@@ -132,4 +133,30 @@ test('a non-PIE program keeps one address for a function whose canonical PLT ent
 		t.is(address(run.stdout, 'lib_pointer'), address(run.stdout, 'table_entry'), rule);
 		t.is(values(run.stdout).get('table'), '99', rule);
 	}
+});
+
+test('memory-deny-write-execute: a callback rule is refused naming it, a relink still works, and the warning about later loads names it', async t => {
+	const mdwe = path.join(directory, 'mdwe');
+	const cbprog = path.join(fixtures, 'callback/cbprog');
+	const callbackRule = [procBackend, 'callback $main * proc'];
+	const refused = await runPreloaded(mdwe, [cbprog, 'trace'], writeConfig(callbackRule));
+	t.is(refused.code, 2, refused.stderr);
+	t.is(refused.stdout, '');
+	t.regex(refused.stderr, /^pdi: \S+rules\.cmd:2:1: callback \$main: callback refused: this process runs with memory-deny-write-execute \(PR_SET_MDWE\), which forbids making the stubs pdi writes executable$/m);
+	t.regex(refused.stderr, /^pdi: warning: rules will not reach objects loaded later: this process runs with memory-deny-write-execute \(PR_SET_MDWE\), which forbids patching the loader's debug hook$/m);
+	const warned = await runPreloaded(mdwe, [cbprog, 'trace'], writeConfig(callbackRule, ['on_error = warn']));
+	t.is(warned.code, 0, warned.stderr);
+	t.is(warned.stdout, 'traced\n');
+	t.regex(warned.stderr, /callback refused: this process runs with memory-deny-write-execute \(PR_SET_MDWE\).* \(rule skipped\)$/m);
+	const relinked = await runPreloaded(mdwe, [path.join(fixtures, 'now-pie/fixprog')], writeConfig([backend, 'relink $main fix_add fix wrap_fix_add']), quiet);
+	t.is(relinked.code, 0, relinked.stderr);
+	t.is(values(relinked.stdout).get('fix_add'), '105');
+});
+
+test('memory-deny-write-execute by a seccomp filter, as systemd sets it: a callback rule fails with the system\'s reason for the stubs, not "stubs exhausted"', async t => {
+	const run = await runPreloaded(path.join(directory, 'mdwe'), ['--seccomp', path.join(fixtures, 'callback/cbprog'), 'trace'], writeConfig([procBackend, 'callback $main * proc']));
+	t.is(run.code, 2, run.stderr);
+	t.is(run.stdout, '');
+	t.regex(run.stderr, /^pdi: \S+rules\.cmd:2:1: callback \$main: cannot make the callback stubs executable: Operation not permitted$/m);
+	t.regex(run.stderr, /^pdi: warning: rules will not reach objects loaded later: cannot make the loader's code writable: Operation not permitted$/m);
 });

@@ -131,7 +131,7 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
 {
   if (prepared)
     return 0;
-  const char *blocker = pdi_arch_callback_blocker();
+  const char *blocker = pdi_cb_blocker();
   if (blocker != NULL) {
     pdi_set_error("callback refused: %s", blocker);
     return -1;

@@ -53,8 +53,13 @@ PDI_HIDDEN unsigned pdi_cb_free_stubs(void);
  * ask from a hook. */
 PDI_HIDDEN void pdi_cb_names_build(void);
 PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
+/* Why the process forbids callback stubs (memory-deny-write-execute, a
+ * shadow stack), or NULL. */
+PDI_HIDDEN const char *pdi_cb_blocker(void);
 /* Reserves a stub for a call site and returns its address (the value the
- * slot gets); 0 when the pool is exhausted. */
+ * slot gets); 0 when the pool is exhausted (pdi_sites_install checks that
+ * first), or with pdi_error() set when a site cannot be kept or its stubs
+ * cannot be made executable. */
 PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site,
                                      const pdi_cb_hooks_t *hooks);
 /* When `address` is the start of a stub handed out (in the pool, in a

@@ -35,10 +35,12 @@ pdi_cb_site_keep(pdi_cb_site_t *kept, const pdi_cb_site_t *site)
   no_reuse = NULL;
   kept->version = keep_string(site->version, &no_reuse);
   kept->callee = keep_string(site->callee, &last_callee);
-  return (site->object && !kept->object) || (site->function && !kept->function) || (site->version && !kept->version) ||
-                 (site->callee && !kept->callee)
-             ? -1
-             : 0;
+  if ((site->object && !kept->object) || (site->function && !kept->function) || (site->version && !kept->version) ||
+      (site->callee && !kept->callee)) {
+    pdi_set_error("out of memory for the description of a callback site");
+    return -1;
+  }
+  return 0;
 }
 
 static int

@@ -290,6 +290,12 @@ typedef struct pdi_patch {
  * back as they were. Returns 0 or -1 with pdi_error() set, before any store. */
 PDI_HIDDEN int pdi_patch_apply(const pdi_patch_t *patches, size_t count, int restore);
 
+/* Whether the process runs with memory-deny-write-execute (PR_SET_MDWE,
+ * Linux 6.3+): no mapping may gain PROT_EXEC, so pdi can neither write
+ * callback stubs nor patch the loader's code. GOT and symbol table pages
+ * only need PROT_WRITE, which MDWE leaves alone. */
+PDI_HIDDEN int pdi_mdwe_on(void);
+
 /* ---- reports (JSON), shared by `pdi inspect` and the addon */
 
 enum { PDI_REPORT_IMPORTS_ALL = 1u << 0 };

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -139,4 +140,13 @@ done:
   pdi_buf_release(&maps);
   pdi_buf_release(&changes);
   return status;
+}
+
+/* PR_GET_MDWE (66) returns the flags; PR_MDWE_REFUSE_EXEC_GAIN is bit 0.
+ * Kernels before 6.3 fail the call: no MDWE then. */
+int
+pdi_mdwe_on(void)
+{
+  int flags = prctl(66, 0L, 0L, 0L, 0L);
+  return flags > 0 && (flags & 1);
 }

@@ -265,8 +265,12 @@ pdi_loadwatch_start(pdi_loadwatch_callback loaded, pdi_loadwatch_callback unload
   pdi_objects_release(&set);
   on_load = loaded;
   on_unload = unloaded;
-  if (pdi_arch_redirect_code(hook, (uintptr_t)&on_debug_state) != 0)
+  if (pdi_arch_redirect_code(hook, (uintptr_t)&on_debug_state) != 0) {
+    if (pdi_mdwe_on())
+      pdi_set_error("this process runs with memory-deny-write-execute (PR_SET_MDWE), which forbids patching the "
+                    "loader's debug hook");
     return -1;
+  }
   watching = 1;
   return 0;
 }

@@ -227,7 +227,7 @@ pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site
     uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, hooks);
     pdi_patch_t patch = {site->slot, site->value, stub};
     if (stub == 0 || pdi_claim(session, site->owner, object, &patch) != 0)
-      return stub == 0 ? pdi_rule_error(reporter, "callback stubs exhausted") : -1;
+      return stub == 0 ? pdi_rule_error(reporter, "%s", pdi_error()) : -1;
   }
   return 0;
 }
