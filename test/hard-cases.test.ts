@@ -3,10 +3,10 @@ import test from 'ava';
 import {fixBackend, fixtures, runBare, runPreloaded, values, writeConfig} from './helpers/preload.js';
 
 // Hard cases of an interposition library (docs/reliability.md, "Hard cases")
-// that no other file covers: thread churn, TLS descriptors and IRELATIVE
-// slots, functions that return twice, thread and process exit, dlmopen
-// namespaces, versions, IFUNCs and canonical PLT entries, memory-deny-write-
-// execute.
+// that no other file covers: signal handlers on an alternate stack, thread
+// churn, TLS descriptors and IRELATIVE slots, functions that return twice,
+// thread and process exit, dlmopen namespaces, versions, IFUNCs and canonical
+// PLT entries, memory-deny-write-execute.
 // Fixtures: test/fixtures/hard/README.md.
 const directory = path.join(fixtures, 'hard');
 const hardprog = path.join(directory, 'hardprog');
@@ -35,6 +35,16 @@ async function compared(args: string[], object: string, settings: string[] = [])
 }
 
 for (const object of ['$main', '*']) {
+	test(`a signal handler on an alternate stack above an open instrumented call nests its own call in it (callback ${object}): output identical, nothing abandoned`, async t => {
+		const {bare, run, counts: seen} = await compared(['altstack'], object);
+		t.is(bare.stdout, 'altstack raise=5 handler=31 after=4\n');
+		t.is(run.signal, null, run.stderr);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare.stdout);
+		t.is(seen?.abandoned, 0);
+		t.true((seen?.depth ?? 0) >= 1, 'the handler\'s call nests in hard_raise\'s');
+	});
+
 	test(`setjmp, sigsetjmp, getcontext and vfork called through the program's PLT return twice as without pdi (callback ${object})`, async t => {
 		const {bare, run, counts: seen} = await compared(['twice'], object);
 		t.is(bare.stdout, 'twice jumped=104 passes=3 vfork=7 after=7\n');

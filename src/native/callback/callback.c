@@ -377,16 +377,16 @@ abandon_other_threads(void)
 /* Whether a new call at stack_pointer, returning to return_address, shows
  * that the thread left the open frame `top` without returning through the
  * handler (longjmp, an exception). A call above the frame's stack pointer
- * does; so does one at the same stack pointer, unless it returns into the
- * handler: then the function the handler called ended in a jump to another
- * instrumented function (a tail call, as -O2 emits for `return f(x);`), its
- * frame is still live and the new call nests in it, returning through the
- * same handler frame. */
+ * does (not one on the alternate signal stack above a frame off it); so does
+ * one at the same stack pointer, unless it returns into the handler: then the
+ * function the handler called ended in a jump to another instrumented function
+ * (a tail call, as -O2 emits for `return f(x);`), its frame is still live and
+ * the new call nests in it, returning through the same handler frame. */
 static int
 frame_was_left(const pdi_cb_entry_t *top, uintptr_t stack_pointer, uintptr_t return_address)
 {
   if (top->stack_pointer != stack_pointer)
-    return top->stack_pointer < stack_pointer;
+    return top->stack_pointer < stack_pointer && !pdi_cb_on_other_signal_stack(top->stack_pointer, stack_pointer);
   return !CB_INSIDE_HANDLERS(return_address);
 }
 

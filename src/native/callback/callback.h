@@ -56,6 +56,11 @@ PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
 /* Why the process forbids callback stubs (memory-deny-write-execute, a
  * shadow stack), or NULL. */
 PDI_HIDDEN const char *pdi_cb_blocker(void);
+/* Whether a call at stack_pointer runs on the thread's alternate signal stack
+ * (sigaltstack, SA_ONSTACK) while the open frame at frame_pointer does not: a
+ * signal handler then interrupted that frame, which is still live, whatever
+ * the two stacks' order in memory. */
+PDI_HIDDEN int pdi_cb_on_other_signal_stack(uintptr_t frame_pointer, uintptr_t stack_pointer);
 /* Reserves a stub for a call site and returns its address (the value the
  * slot gets); 0 when the pool is exhausted (pdi_sites_install checks that
  * first), or with pdi_error() set when a site cannot be kept or its stubs
