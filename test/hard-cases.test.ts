@@ -3,10 +3,10 @@ import test from 'ava';
 import {fixBackend, fixtures, runBare, runPreloaded, values, writeConfig} from './helpers/preload.js';
 
 // Hard cases of an interposition library (docs/reliability.md, "Hard cases")
-// that no other file covers: signal handlers on an alternate stack, thread
-// churn, TLS descriptors and IRELATIVE slots, functions that return twice,
-// thread and process exit, dlmopen namespaces, versions, IFUNCs and canonical
-// PLT entries, memory-deny-write-execute.
+// that no other file covers: signal handlers on an alternate stack, stack
+// switches, thread churn, TLS descriptors and IRELATIVE slots, functions that
+// return twice, thread and process exit, dlmopen namespaces, versions, IFUNCs
+// and canonical PLT entries, memory-deny-write-execute.
 // Fixtures: test/fixtures/hard/README.md.
 const directory = path.join(fixtures, 'hard');
 const hardprog = path.join(directory, 'hardprog');
@@ -43,6 +43,14 @@ for (const object of ['$main', '*']) {
 		t.is(run.stdout, bare.stdout);
 		t.is(seen?.abandoned, 0);
 		t.true((seen?.depth ?? 0) >= 1, 'the handler\'s call nests in hard_raise\'s');
+	});
+
+	test(`a coroutine that switches stacks inside a call of jump_fcontext, Boost.Context's switch (callback ${object}), runs as without pdi: the switch is never instrumented`, async t => {
+		const {bare, run, counts: seen} = await compared(['fcontext'], object);
+		t.is(bare.stdout, 'fcontext first=61 main=10\nfcontext second=252 after=7\n');
+		t.is(run.signal, null, run.stderr);
+		t.is(run.stdout, bare.stdout);
+		t.is(seen?.abandoned, 0);
 	});
 
 	test(`setjmp, sigsetjmp, getcontext and vfork called through the program's PLT return twice as without pdi (callback ${object})`, async t => {

@@ -13,6 +13,7 @@
 #define PDI_RETURNS_TWICE "it returns twice"
 #define PDI_NEVER_RETURNS "it does not return to its caller"
 #define PDI_FINDS_CALLER "it finds its caller by its return address"
+#define PDI_SWITCHES_STACKS "it switches to another stack and returns when switched back"
 
 typedef struct pdi_never_stubbed {
   const char *name;
@@ -58,6 +59,10 @@ static const pdi_never_stubbed_t pdi_never_stubbed[] = {
     {"__longjmp_chk", PDI_NEVER_RETURNS},
     {"__libc_start_main", PDI_NEVER_RETURNS},
     {"setcontext", PDI_NEVER_RETURNS},
+    /* switch stacks (Boost.Context's fibers and coroutines): the frame stays
+     * open on one stack while calls run on another, in any order in memory */
+    {"jump_fcontext", PDI_SWITCHES_STACKS},
+    {"ontop_fcontext", PDI_SWITCHES_STACKS},
     /* find their caller by return address */
     {"dlsym", PDI_FINDS_CALLER},
     {"dlvsym", PDI_FINDS_CALLER},
