@@ -1,12 +1,13 @@
 import path from 'node:path';
 import test from 'ava';
-import {fixBackend, fixtures, runBare, runPreloaded, values, writeConfig} from './helpers/preload.js';
+import {fixBackend, fixtures, runBare, runPreloaded, testArch, values, writeConfig} from './helpers/preload.js';
 
 // Hard cases of an interposition library (docs/reliability.md, "Hard cases")
 // that no other file covers: signal handlers on an alternate stack, stack
 // switches, thread churn, TLS descriptors and IRELATIVE slots, functions that
 // return twice, thread and process exit, dlmopen namespaces, versions, IFUNCs
-// and canonical PLT entries, memory-deny-write-execute.
+// and canonical PLT entries, other linkers and relocation formats,
+// memory-deny-write-execute.
 // Fixtures: test/fixtures/hard/README.md.
 const directory = path.join(fixtures, 'hard');
 const hardprog = path.join(directory, 'hardprog');
@@ -137,6 +138,25 @@ for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-no
 		t.is(redefined.get('fix_add'), '5');
 		const relinked = await run('relink $main fix_addr_taken fix wrap_foo_99');
 		t.is(relinked.get('table'), '99');
+	});
+}
+
+const links = testArch === 'aarch64' ? ['gold', 'sysv-hash', 'gnu-hash'] : ['gold', 'sysv-hash', 'gnu-hash', 'relr', 'ibt-plt'];
+for (const link of links) {
+	test(`linked ${link}: relink, redefine and a callback on every import work as on the default link`, async t => {
+		const program = path.join(directory, `link-${link}`, 'fixprog');
+		const bare = await runBare(program);
+		t.true(bare.stdout.endsWith('done\n'), bare.stderr);
+		const relinked = await runPreloaded(program, [], writeConfig([backend, 'relink $main fix_add fix wrap_fix_add']), quiet);
+		t.is(values(relinked.stdout).get('fix_add'), '105', relinked.stderr);
+		const redefined = await runPreloaded(program, [], writeConfig([backend, 'redefine libfix.so fix_add fix wrap_fix_add']), quiet);
+		t.is(values(redefined.stdout).get('fix_add'), '105', redefined.stderr);
+		t.is(values(redefined.stdout).get('fix_add_twice'), '102');
+		const called = await runPreloaded(program, [], writeConfig([procBackend, 'callback * * proc']));
+		t.is(called.code, 0, called.stderr);
+		const withoutAddresses = (stdout: string) => stdout.replaceAll(/0x[\da-f]+/g, 'ADDRESS');
+		t.is(withoutAddresses(called.stdout), withoutAddresses(bare.stdout));
+		t.true((counts(called.stderr)?.calls ?? 0) > 10, called.stderr);
 	});
 }
 
