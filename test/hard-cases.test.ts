@@ -141,6 +141,38 @@ for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-no
 	});
 }
 
+test('a backtrace taken inside an instrumented call reaches its caller through pdi\'s handler, and libgcc_s.so.1, which libc loads for it, gets a callback too', async t => {
+	for (const object of ['$main', '*', 'libgcc_s.so.1']) {
+		const {bare, run, counts: seen} = await compared(['backtrace'], object);
+		t.is(bare.stdout, 'backtrace reaches_caller=1\n');
+		t.is(run.code, 0, `${object}: ${run.stderr}`);
+		t.is(run.stdout, bare.stdout, object);
+		t.true((seen?.calls ?? 0) > 0, object);
+	}
+});
+
+test('a redefine and a callback reach a gconv module that libc loads by itself for iconv', async t => {
+	const dlprog = path.join(fixtures, 'lazy-pie/dlprog');
+	const redefined = await runPreloaded(dlprog, ['--iconv'], writeConfig([backend, 'redefine ISO8859-2.so gconv fix wrap_gconv_traced']), quiet);
+	t.is(redefined.code, 0, redefined.stderr);
+	t.is(values(redefined.stdout).get('iconv'), 'ą');
+	t.regex(redefined.stderr, /^fix-backend: gconv$/m);
+	const called = await runPreloaded(dlprog, ['--iconv'], writeConfig([procBackend, 'callback ISO8859-2.so * proc']));
+	t.is(values(called.stdout).get('iconv'), 'ą');
+	t.true((counts(called.stderr)?.calls ?? 0) > 0, called.stderr);
+});
+
+test('a redefine and a callback reach an NSS module that getpwnam loads', async t => {
+	const dlprog = path.join(fixtures, 'lazy-pie/dlprog');
+	const redefined = await runPreloaded(dlprog, ['--getpwnam'], writeConfig([backend, 'redefine libnss_systemd.so.2 _nss_systemd_getpwnam_r fix wrap_getpwnam_r_traced']), quiet);
+	t.is(redefined.code, 0, redefined.stderr);
+	t.is(values(redefined.stdout).get('getpwnam'), 'none');
+	t.regex(redefined.stderr, /^fix-backend: getpwnam_r$/m);
+	const called = await runPreloaded(dlprog, ['--getpwnam'], writeConfig([procBackend, 'callback libnss_systemd.so.2 * proc']));
+	t.is(values(called.stdout).get('getpwnam'), 'none');
+	t.true((counts(called.stderr)?.calls ?? 0) > 0, called.stderr);
+});
+
 const links = testArch === 'aarch64' ? ['gold', 'sysv-hash', 'gnu-hash'] : ['gold', 'sysv-hash', 'gnu-hash', 'relr', 'ibt-plt'];
 for (const link of links) {
 	test(`linked ${link}: relink, redefine and a callback on every import work as on the default link`, async t => {
