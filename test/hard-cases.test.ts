@@ -120,6 +120,15 @@ test('a library dlmopened into a new namespace is left alone, before and after t
 });
 
 for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie']) {
+	test(`${variant}: a callback reaches a dlopened library before its constructor runs`, async t => {
+		const variantDirectory = path.join(fixtures, variant);
+		const run = await runPreloaded(path.join(variantDirectory, 'dlprog'), [path.join(variantDirectory, 'libctor.so')], writeConfig([procBackend, 'callback libctor.so * proc']));
+		t.is(run.code, 0, run.stderr);
+		t.regex(run.stdout, /^ctor fix_add=42$/m);
+		// The constructor's fix_add, printf and fflush, then ctor_call's fix_add.
+		t.is(counts(run.stderr)?.calls, 4, run.stderr);
+	});
+
 	test(`${variant}: relink and redefine reach an old symbol version, the library's own IFUNC, and a function called through a table of pointers`, async t => {
 		const program = path.join(fixtures, variant, 'fixprog');
 		const run = async (rule: string) => {

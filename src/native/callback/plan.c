@@ -3,6 +3,7 @@
  * backend's cb_req, the stub budget) is the caller's, through the sink. */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <string.h>
 
 #include "callback.h"
 
@@ -34,11 +35,23 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
   return binding.value;
 }
 
+/* A PLT call of the object's own code. The start files (crti.o,
+ * crtbeginS.o) call through a PLT whatever the object was built with: on
+ * aarch64 a -fno-plt library still has JUMP_SLOTs for these, which tell
+ * nothing about how its own code calls. */
 static int
-is_jump_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
+  static const char *const start_files[] = {
+      "__cxa_finalize",        "__gmon_start__",         "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable",
+      "__register_frame_info", "__deregister_frame_info"};
   (void)object, (void)context;
-  return slot->kind == PDI_SLOT_JUMP_SLOT;
+  if (slot->kind != PDI_SLOT_JUMP_SLOT)
+    return 0;
+  for (size_t i = 0; slot->symbol != NULL && i < sizeof start_files / sizeof start_files[0]; i++)
+    if (strcmp(slot->symbol, start_files[i]) == 0)
+      return 0;
+  return 1;
 }
 
 static int
@@ -89,7 +102,7 @@ pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
     plan.definers = &filtered;
     plan.excluded = NULL;
   }
-  plan.calls_through_plt = pdi_object_each_slot(object, is_jump_slot, NULL);
+  plan.calls_through_plt = pdi_object_each_slot(object, is_own_plt_call, NULL);
   int stop = pdi_object_each_slot(object, consider_callback_slot, &plan);
   free(definers);
   return stop;
