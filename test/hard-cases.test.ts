@@ -1,5 +1,7 @@
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runBare, runPreloaded, testArch, values, writeConfig} from './helpers/preload.js';
 
 // Hard cases of an interposition library (docs/reliability.md, "Hard cases")
@@ -180,6 +182,19 @@ test('a redefine and a callback reach an NSS module that getpwnam loads', async 
 	const called = await runPreloaded(dlprog, ['--getpwnam'], writeConfig([procBackend, 'callback libnss_systemd.so.2 * proc']));
 	t.is(values(called.stdout).get('getpwnam'), 'none');
 	t.true((counts(called.stderr)?.calls ?? 0) > 0, called.stderr);
+});
+
+test('a callback on all of libc.so.6 (in sort), on every object of python3 and on the Node executable leaves their output identical', async t => {
+	const input = path.join(scratchDirectory('pdi-hard-'), 'numbers.txt');
+	writeFileSync(input, '3\n20\n1\n');
+	const python = ['-c', 'import json, re; print(sum(len(json.dumps({"a": [i] * 3})) for i in range(2000)), re.sub("b", "c", "abba"))'];
+	const node = ['-e', 'console.log(require("crypto").createHash("sha1").update("x").digest("hex"))'];
+	for (const [program, args, object] of [['/usr/bin/sort', ['-n', input], 'libc.so.6'], ['/usr/bin/python3', python, '*'], [process.execPath, node, '$main']] as const) {
+		const bare = await runBare(program, args);
+		const run = await runPreloaded(program, args, writeConfig([procBackend, `callback ${object} * proc`]));
+		t.is(run.code, 0, `${program}: ${run.stderr}`);
+		t.is(run.stdout, bare.stdout, program);
+	}
 });
 
 const links = testArch === 'aarch64' ? ['gold', 'sysv-hash', 'gnu-hash'] : ['gold', 'sysv-hash', 'gnu-hash', 'relr', 'ibt-plt'];
