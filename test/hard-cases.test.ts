@@ -131,7 +131,7 @@ for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-no
 		t.is(counts(run.stderr)?.calls, 4, run.stderr);
 	});
 
-	test(`${variant}: relink and redefine reach an old symbol version, the library's own IFUNC, and a function called through a table of pointers`, async t => {
+	test(`${variant}: relink and redefine reach an old symbol version, the library's own IFUNC, and a function called through a table of pointers or both called and kept as a pointer`, async t => {
 		const program = path.join(fixtures, variant, 'fixprog');
 		const run = async (rule: string) => {
 			const result = await runPreloaded(program, [], writeConfig([backend, rule]), quiet);
@@ -149,6 +149,14 @@ for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-no
 		t.is(redefined.get('fix_add'), '5');
 		const relinked = await run('relink $main fix_addr_taken fix wrap_foo_99');
 		t.is(relinked.get('table'), '99');
+		// defprog both calls f (a PLT or -fno-plt GOT slot) and keeps its address in data (an absolute slot).
+		const redefineDirectory = path.join(fixtures, variant, 'redefine');
+		const both = await runPreloaded(path.join(redefineDirectory, 'defprog'), [redefineDirectory],
+			writeConfig([`backend be = ${path.join(fixtures, 'backends/def-backend.so')}`, 'relink $main f be wrap_f']));
+		t.is(both.code, 0, both.stderr);
+		// (liba's own call is not asserted: where the program owns f's canonical PLT entry, a -fno-plt liba calls
+		// through that address, so through $main's slot: docs/mechanisms.md, Relink limits.)
+		t.deepEqual(['main', 'pointer'].map(name => values(both.stdout).get(name)), ['102', '102']);
 	});
 }
 
