@@ -205,6 +205,20 @@ test('a callback on all of libc.so.6 (in sort), on every object of python3 and o
 	}
 });
 
+if (testArch === 'aarch64') {
+	test('a function with SVE arguments and result (the variant PCS) is never routed through a stub: its whole vector arrives and comes back', async t => {
+		const sveprog = path.join(directory, 'sveprog');
+		const bare = await runBare(sveprog);
+		t.regex(bare.stdout, /^sve lanes=(\d+) sum=\d+\.0\n$/);
+		const lanes = Number(/lanes=(\d+)/.exec(bare.stdout)?.[1]);
+		t.is(bare.stdout, `sve lanes=${lanes} sum=${lanes * (lanes + 1)}.0\n`);
+		t.true(lanes > 2, 'qemu gives SVE vectors wider than the 128 bits a q register holds');
+		const run = await runPreloaded(sveprog, [], writeConfig([procBackend, 'callback $main * proc']));
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare.stdout);
+	});
+}
+
 const links = testArch === 'aarch64' ? ['gold', 'sysv-hash', 'gnu-hash'] : ['gold', 'sysv-hash', 'gnu-hash', 'relr', 'ibt-plt'];
 for (const link of links) {
 	test(`linked ${link}: relink, redefine and a callback on every import work as on the default link`, async t => {

@@ -54,6 +54,21 @@ is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *contex
   return 1;
 }
 
+/* An aarch64 function with a calling convention of its own (SVE arguments
+ * or results, the vector PCS: STO_AARCH64_VARIANT_PCS on the import) keeps
+ * arguments in registers the handler does not save whole (z0-z7 beyond
+ * their low 128 bits, p0-p3): a stub would truncate them. */
+static int
+variant_pcs(const pdi_object_t *object, const pdi_slot_t *slot)
+{
+#if defined(__aarch64__)
+  return object->symtab != NULL && slot->sym_index < object->nsyms && (object->symtab[slot->sym_index].st_other & 0x80);
+#else
+  (void)object, (void)slot;
+  return 0;
+#endif
+}
+
 static int
 consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
@@ -65,7 +80,8 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
       plan->sink->pointer_slot(plan->sink_context, object, slot);
     return 0;
   }
-  if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol))
+  if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol) ||
+      variant_pcs(object, slot))
     return 0;
   /* An object that calls through its PLT takes function addresses from its
    * GLOB_DAT slots (to compare or store them, as CPython compares tp_free
