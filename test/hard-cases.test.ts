@@ -217,6 +217,17 @@ if (testArch === 'aarch64') {
 		t.is(run.code, 0, run.stderr);
 		t.is(run.stdout, bare.stdout);
 	});
+
+	test('a program whose return addresses are signed (PAC, -mbranch-protection=standard) runs as without pdi under a callback on every import', async t => {
+		const program = path.join(directory, 'hardprog-pac');
+		for (const mode of ['twice', 'exits', 'altstack', 'tls']) {
+			const bare = await runBare(program, [mode]);
+			const run = await runPreloaded(program, [mode], writeConfig([procBackend, 'callback * * proc']));
+			t.is(run.code, 0, `${mode}: ${run.stderr}`);
+			t.is(run.stdout, bare.stdout, mode);
+			t.true((counts(run.stderr)?.calls ?? 0) > 0, mode);
+		}
+	});
 }
 
 const links = testArch === 'aarch64' ? ['gold', 'sysv-hash', 'gnu-hash'] : ['gold', 'sysv-hash', 'gnu-hash', 'relr', 'ibt-plt'];
