@@ -99,7 +99,16 @@ test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about
 
 	const traced = await pdi(['trace', '--object', 'libnotthere.so.9', '-o', path.join(scratch, 'trace.txt'), '--', procprog, 'fork']);
 	t.is(traced.code, 0, traced.stderr);
-	t.is(traced.stderr, 'pdi: warning: no object loaded at start matches --object \'libnotthere.so.9\', so nothing of it was traced (objects opened later would be)\n');
+	t.is(traced.stderr, 'pdi: warning: no object matching --object \'libnotthere.so.9\' was loaded, at start or later, so nothing of it was traced\n');
+});
+
+test('pdi trace --object of a library the program dlopens later traces its calls, constructor included, and warns of nothing', async t => {
+	const directory = path.join(fixtures, 'lazy-pie');
+	const file = path.join(scratch, 'later.txt');
+	const traced = await pdi(['trace', '--object', 'libctor.so', '-o', file, '--', path.join(directory, 'dlprog'), path.join(directory, 'libctor.so')]);
+	t.is(traced.code, 0, traced.stderr);
+	t.is(traced.stderr, '');
+	t.regex(readFileSync(file, 'utf8'), /libctor\.so!fix_add\(0x14, 0x16/);
 });
 
 test('a relink or act rule that no object imported the function for during the whole run is reported once at exit; one whose function is imported but never called is not', async t => {

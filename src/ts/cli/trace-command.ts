@@ -175,7 +175,9 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		const output = traceOutput(options, scratch.path);
 		const reportFile = path.join(scratch.path, 'start.json');
 		const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
-		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1'};
+		// Made by the trace backend of any process in which an object matching --object loaded, at start or later.
+		const matchedMark = path.join(scratch.path, 'matched');
+		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
 		try {
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
@@ -188,8 +190,8 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 				return 2; // the trace asked for is not there, whatever the program did
 			}
 
-			if (checked !== undefined && reportMatched(reportFile) === false) {
-				process.stderr.write(`pdi: warning: no object loaded at start matches --object '${checked}', so nothing of it was traced (objects opened later would be)\n`);
+			if (checked !== undefined && reportMatched(reportFile) === false && !existsSync(matchedMark)) {
+				process.stderr.write(`pdi: warning: no object matching --object '${checked}' was loaded, at start or later, so nothing of it was traced\n`);
 			}
 
 			return exitStatus(code, signal);

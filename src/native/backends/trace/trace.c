@@ -89,9 +89,10 @@ static char ring_directory_path[4096];
 static const char *ring_directory;
 static pid_t ring_reader;
 static uint64_t ring_capacity = (uint64_t)1 << 22;
-static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
-static int unfollowed; /* a forked child of a process not following: records nothing */
-static int inactive;   /* not following, and not the traced process: instruments nothing */
+static int following;       /* PDI_TRACE_FOLLOW=1: children are traced too */
+static int unfollowed;      /* a forked child of a process not following: records nothing */
+static int inactive;        /* not following, and not the traced process: instruments nothing */
+static int asked_for_sites; /* an object matching --object was loaded: PDI_TRACE_MATCHED_MARK at exit */
 
 /* The C library's getenv, setenv and unsetenv, not the program's
  * (../../core/libc-environment.h): bash's setenv made its variable table
@@ -349,6 +350,16 @@ report_unseen_function(const char *function, void *context)
             function, (int)getpid());
 }
 
+/* Creates the file the variable names, if it names one. */
+static void
+leave_mark(const char *variable)
+{
+  const char *mark = libc_environment.get(variable);
+  int fd = mark != NULL && *mark ? open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) : -1;
+  if (fd >= 0)
+    close(fd);
+}
+
 void
 PDI_BE_FUNC_FINI(void)
 {
@@ -366,12 +377,11 @@ PDI_BE_FUNC_FINI(void)
     dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file,
             strerror(lost_errno), lost, (int)getpid());
   /* pdi trace ends with status 2 then, as it does when its own writes of --json or -c fail. */
-  const char *mark = libc_environment.get("PDI_TRACE_LOST_MARK");
-  if (lost != 0 && lost_errno != EPIPE && mark != NULL && *mark) {
-    int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0)
-      close(fd);
-  }
+  if (lost != 0 && lost_errno != EPIPE)
+    leave_mark("PDI_TRACE_LOST_MARK");
+  /* pdi trace warns when no object matching --object loaded in any process. */
+  if (asked_for_sites)
+    leave_mark("PDI_TRACE_MATCHED_MARK");
   if (lost_report_fd >= 0)
     close(lost_report_fd);
   lost_report_fd = -1;
@@ -386,7 +396,10 @@ PDI_BE_FUNC_FINI(void)
 int
 PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
-  if (inactive || !trace_filter_wants(site->function, site->callee))
+  if (inactive)
+    return 0;
+  asked_for_sites = 1;
+  if (!trace_filter_wants(site->function, site->callee))
     return 0;
   return trace_site_event(site->function, trace_proto_find(site->function));
 }
