@@ -110,6 +110,17 @@ test('relinks and redefines of other functions leave the TLSDESC and IRELATIVE s
 	t.is(run.stdout, 'tls main=1001 threads_bad=0 irelative=42 optional=-1\n');
 });
 
+test('after a redefine of f, dlsym finds the wrapper by RTLD_DEFAULT and by the definer\'s handle, and another library\'s own f, by its handle, unchanged', async t => {
+	const redefineDirectory = path.join(fixtures, 'now-pie/redefine');
+	const bare = await runBare(hardprog, ['dlsym', redefineDirectory]);
+	t.is(bare.stdout, 'dlsym default=2 def=2 other=51\n');
+	for (const object of ['libdef.so', '*']) {
+		const run = await runPreloaded(hardprog, ['dlsym', redefineDirectory], writeConfig([`backend be = ${path.join(fixtures, 'backends/def-backend.so')}`, `redefine ${object} f be wrap_f`]));
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, 'dlsym default=102 def=102 other=51\n', object);
+	}
+});
+
 test('a library dlmopened into a new namespace is left alone, before and after the same library loads in the base namespace, which the rules reach', async t => {
 	const library = path.join(fixtures, 'now-pie/libctor.so');
 	for (const rule of ['relink libctor.so fix_add fix wrap_fix_add_original', 'redefine * fix_add fix wrap_fix_add_original']) {
