@@ -73,6 +73,14 @@ for (const object of ['$main', '*']) {
 		t.is(seen?.abandoned, 0);
 	});
 
+	test(`a thread cancelled while blocked inside an instrumented call unwinds through the handler, its cleanup handler runs, and its frame is posted as abandoned (callback ${object})`, async t => {
+		const {bare, run, counts: seen} = await compared(['cancel'], object);
+		t.is(bare.stdout, 'cancel canceled=1 cleaned=1 after=7\n');
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, bare.stdout);
+		t.true((seen?.abandoned ?? 0) >= 1, run.stderr);
+	});
+
 	test(`TLSDESC and IRELATIVE slots and a null weak reference are left alone by a callback on every import (callback ${object === '*' ? '*' : 'libhard.so'})`, async t => {
 		const {bare, run} = await compared(['tls'], object === '*' ? '*' : 'libhard.so');
 		t.is(bare.stdout, 'tls main=1001 threads_bad=0 irelative=41 optional=-1\n');
