@@ -1,11 +1,11 @@
 import {spawnSync} from 'node:child_process';
-import {chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
-import {COMUX_NOT_SERVING, comuxConfig, runComux, type ComuxRunResult, type RunComuxOptions} from '../src/ts/comux/replay.js';
+import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, runComux, type ComuxRunResult, type RunComuxOptions} from '../src/ts/comux/replay.js';
 import {compileConfig} from '../src/ts/config/index.js';
 import {PdiError} from '../src/ts/errors.js';
 import {sharedMemoryParent} from '../src/ts/launch/temporary.js';
@@ -272,6 +272,38 @@ test.serial('pdi comux run --fork prints the replies and exits with the replay s
 	const result = await pdi(['comux', 'run', '--fork', file, '--', echoServerPath, 'accept4', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
 	t.is(result.code, 139, result.stderr);
 	t.is(result.stdout, 'ping\n');
+});
+
+test.serial('--timeout stops a replay the same way with and without --fork: exit 4 at the limit before the server listened, 5 (a hang) during a replay, signal SIGTERM in the report', async t => {
+	const looping = ['import socket', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'c, _ = s.accept()', 'c.recv(100)', 'while True: pass'].join('\n');
+	const file = path.join(scratch, 'timeout.comux');
+	writeFileSync(file, comux().conn(0, 'hi', {awaitResponse: true, noShutdown: true}).bytes());
+	const servers = {sleeping: ['/bin/sleep', '30'], looping: ['/usr/bin/python3', '-c', looping]};
+	for (const fork of [[], ['--fork']]) {
+		for (const [name, server] of Object.entries(servers)) {
+			const started = Date.now();
+			const result = await pdi(['comux', 'run', ...fork, '--timeout', '500', '--reply-timeout', '20000', file, '--', ...server]);
+			const elapsed = Date.now() - started;
+			const expected = name === 'sleeping' ? COMUX_NOT_SERVING : COMUX_HANG;
+			t.is(result.code, expected, `${name} ${fork.join('')}: ${result.stderr}`);
+			t.regex(result.stderr, /pdi: the replay took longer than 500 ms and was stopped\n$/);
+			t.true(elapsed < 4000, `${name} ${fork.join('')}: stopped after ${elapsed} ms`);
+		}
+	}
+
+	const forked = await runComux(servers.looping, readFileSync(file), {fork: true, timeout: 500, replyTimeoutMs: 20_000});
+	const alone = await runComux(servers.looping, readFileSync(file), {timeout: 500, replyTimeoutMs: 20_000});
+	t.like(forked, {timedOut: true, status: null, exitCode: null, signal: 'SIGTERM', hung: false});
+	t.like(alone, {timedOut: true, status: null, exitCode: null, signal: 'SIGTERM', hung: false});
+	const directory = mkdtempSync(path.join(scratch, 'timeout-'));
+	writeFileSync(path.join(directory, 'loop.comux'), readFileSync(file));
+	const verdicts = [];
+	for (const fork of [[], ['--fork']]) {
+		const report = await pdi(['comux', 'replay', '--json', ...fork, '--timeout', '500', '--reply-timeout', '20000', directory, '--', ...servers.looping]);
+		verdicts.push((JSON.parse(report.stdout) as {files: Array<{verdict: string; signal: string}>}).files.map(({verdict, signal}) => ({verdict, signal})));
+	}
+
+	t.deepEqual(verdicts, [[{verdict: 'hang', signal: 'SIGTERM'}], [{verdict: 'hang', signal: 'SIGTERM'}]]);
 });
 
 test.serial('a server that forks a child per connection (as busybox httpd and mini_httpd do): a crash of that child is the replay\'s crash, with one line naming it, with and without fork mode', async t => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
-import {startComuxForkServer} from '../comux/fork-server.js';
+import {replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
 import {fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
@@ -163,15 +163,10 @@ async function runForked(file: string, server: string[], options: RunComuxOption
 	// Read first: a missing file is one line before any server starts.
 	const input = file === '-' ? readFileSync(0) : readComuxFile(file);
 	stopReplaysOnSignals();
-	const forks = startComuxForkServer(server, options);
-	try {
-		const result = await forks.replay(input);
-		process.stdout.write(result.stdout);
-		process.stderr.write(result.stderr);
-		process.exitCode = result.timedOut ? stoppedStatus(result.exitCode, options.timeout) : result.status ?? 1;
-	} finally {
-		await forks.close();
-	}
+	const result = await replayForkedOnce(server, input, options);
+	process.stdout.write(result.stdout);
+	process.stderr.write(result.stderr);
+	process.exitCode = result.timedOut ? stoppedStatus(result.exitCode, options.timeout) : exitStatus(result.exitCode, result.signal);
 }
 
 /** A value for a POSIX shell, in single quotes. */

@@ -81,11 +81,17 @@ class ForkServer implements ComuxForkServer {
 	private stuck = false;
 	private end: ProcessEnd | undefined;
 	private closing = false;
+	private readonly once: boolean;
 
-	constructor(server: readonly string[], options: RunComuxOptions) {
+	/**
+	 * With `once` (one replay, {@link replayForkedOnce}), `options.timeout` (none when undefined) counts from the
+	 * server's start, as a fresh process's does; otherwise each replay gets `options.timeout` (default 30000).
+	 */
+	constructor(server: readonly string[], options: RunComuxOptions, once = false) {
 		checkComuxOptions(options);
 		checkComuxServer(server);
-		this.limitMs = options.timeout ?? 30_000;
+		this.once = once;
+		this.limitMs = options.timeout ?? (once ? 0 : 30_000);
 		// The child may run as another user (nginx's workers become nobody): it gets files it can write but not
 		// find, in a directory that others may cross but not list, on /dev/shm when it can (a private TMPDIR is
 		// closed to other users, and a tmpfs file is emptied without a disk's journal).
@@ -127,6 +133,14 @@ class ForkServer implements ComuxForkServer {
 		void Promise.all([this.exited, this.closed]).then(([end]) => {
 			this.ended(end);
 		});
+		if (once && this.limitMs > 0) {
+			// The whole run is stopped at the limit, started or not: a server that never waits for a client
+			// is then stopped before it listened (status 4), as in a fresh process, not 5 s later.
+			this.stuckTimer = setTimeout(() => {
+				this.stuck = true;
+				this.run.stop();
+			}, this.limitMs);
+		}
 	}
 
 	async replay(input: Uint8Array | string): Promise<ComuxRunResult> {
@@ -185,6 +199,10 @@ class ForkServer implements ComuxForkServer {
 
 	/** The replay at the head of the queue is the one the fork server runs now. */
 	private startClock(): void {
+		if (this.once) {
+			return;
+		}
+
 		clearTimeout(this.stuckTimer);
 		const head = this.queue[0];
 		if (head === undefined) {
@@ -234,8 +252,10 @@ class ForkServer implements ComuxForkServer {
 		const since = Buffer.concat(this.stderr.slice(this.stderrShown)).toString('utf8');
 		this.stderrShown = this.stderr.length;
 		const exited = (status & 0x7f) === 0;
-		const code = exited ? (status >> 8) & 0xff : null;
-		const signal = exited ? null : signalNames.get(status & 0x7f) ?? null;
+		const code = exited && !timedOut ? (status >> 8) & 0xff : null;
+		// The fork server kills a child at the limit with SIGKILL; a fresh process stopped at its limit dies of
+		// pdi's SIGTERM: the result reads the same either way.
+		const signal = timedOut ? 'SIGTERM' : exited ? null : signalNames.get(status & 0x7f) ?? null;
 		const errors: string[] = [];
 		const read = (file: string): Buffer => {
 			try {
@@ -267,6 +287,19 @@ class ForkServer implements ComuxForkServer {
 		pending.resolve(comuxResult({
 			stdout: Buffer.concat(this.stdout), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started,
 		}));
+	}
+}
+
+/**
+ * One replay in a child of a fork server (`runComux(..., {fork: true})`, `pdi comux run --fork`), timed as a
+ * replay in a fresh process is: `options.timeout` (no limit when undefined) counts from the server's start.
+ */
+export async function replayForkedOnce(server: readonly string[], input: Uint8Array | string, options: RunComuxOptions): Promise<ComuxRunResult> {
+	const forks = new ForkServer(server, options, true);
+	try {
+		return await forks.replay(input);
+	} finally {
+		await forks.close();
 	}
 }
 

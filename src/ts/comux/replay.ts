@@ -6,7 +6,7 @@ import type {NormalizedConfig} from '../config/schema.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError, shown} from '../errors.js';
-import {startComuxForkServer} from './fork-server.js';
+import {replayForkedOnce} from './fork-server.js';
 import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 
 /**
@@ -62,7 +62,7 @@ export type RunComuxOptions = {
 	log?: string;
 	/**
 	 * Fork mode (`PDI_COMUX_FORK=1`): the server starts once and the input is replayed in a child forked at its
-	 * first wait for a client; the result is the same. Worth it for many inputs: see {@link startComuxForkServer}.
+	 * first wait for a client; the result is the same. Worth it for many inputs: see `startComuxForkServer`.
 	 */
 	fork?: boolean;
 };
@@ -347,12 +347,7 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 	checkComuxInput(input);
 	checkComuxOptions(options);
 	if (options.fork) {
-		const forks = startComuxForkServer(server, options);
-		try {
-			return await forks.replay(input);
-		} finally {
-			await forks.close();
-		}
+		return replayForkedOnce(server, input, {...options, timeout: options.timeout ?? 30_000});
 	}
 
 	const inputFd = typeof input === 'string' ? openComuxFile(input) : undefined;
