@@ -1,8 +1,8 @@
 // Servers that daemonize, fork workers or never wait for a client: one replay
 // per process tree, a distinct status when nothing was replayed, and nothing
 // of the server left running afterwards.
-import {execFile} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {execFile, spawnSync} from 'node:child_process';
+import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -101,6 +101,24 @@ test.serial('nginx with a master process and two workers in the foreground repla
 	t.is(result.status, 0, result.stderr);
 	t.is(count(result.stdout.toString('latin1'), /^HTTP\/1\.1 /gm), 2);
 	t.deepEqual(processesHoldingFilesIn(spec.directory), []);
+});
+
+test.serial('in AFL++ mode without afl-fuzz, a daemon nginx replays its input from stdin, which it points at /dev/null, or from PDI_COMUX_INPUT, which it removes from its environment', async t => {
+	const spec = await daemonNginx(t);
+	const config = path.join(scratch, 'afl.cfg');
+	writeFileSync(config, compileConfig(comuxConfig()));
+	const env = {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: config, PDI_COMUX_FORK: 'afl'};
+	const input = openSync(twoRequestsFile, 'r');
+	t.teardown(() => {
+		closeSync(input);
+	});
+	for (const [stdin, variables] of [[input, {}], ['ignore', {PDI_COMUX_INPUT: twoRequestsFile}]] as const) {
+		const result = spawnSync(spec.command, spec.args, {env: {...env, ...variables}, stdio: [stdin, 'pipe', 'pipe'], timeout: 30_000, encoding: 'latin1'});
+		t.is(result.status, 0, result.stderr);
+		t.is(count(result.stdout, /^HTTP\/1\.1 200 OK\r$/gm), 1, result.stderr);
+		t.is(count(result.stdout, /^HTTP\/1\.1 404 Not Found\r$/gm), 1);
+		t.deepEqual(processesHoldingFilesIn(spec.directory), []);
+	}
 });
 
 const python = '/usr/bin/python3';

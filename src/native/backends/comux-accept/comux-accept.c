@@ -62,6 +62,13 @@ static int detect_rest;
 
 static int controller_started;
 static int passive;
+/* Where each run's input is read in AFL++ mode, noted before the server's
+ * main: a daemon points its stdin at /dev/null (nginx's workers read it as
+ * an empty input), and nginx replaces its environment (PDI_COMUX_INPUT is
+ * gone by its first wait for a client). The descriptor shares afl-fuzz's
+ * file offset, which it rewinds before every run. */
+static int input_fd = -1;
+static char *input_path;
 
 comux_tree_t *tree;
 
@@ -457,8 +464,8 @@ comux_take_input(unsigned char *bytes, size_t length, char *error, size_t error_
 void
 comux_read_input(int share)
 {
-  const char *path = getenv("PDI_COMUX_INPUT");
-  int fd = STDIN_FILENO;
+  const char *path = input_path != NULL ? input_path : getenv("PDI_COMUX_INPUT");
+  int fd = input_fd >= 0 ? input_fd : STDIN_FILENO;
   if (path != NULL && *path != '\0') {
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -469,7 +476,7 @@ comux_read_input(int share)
   unsigned char *bytes = NULL;
   size_t length = 0;
   int status = comux_read_all(fd, &bytes, &length);
-  if (fd != STDIN_FILENO)
+  if (fd != STDIN_FILENO && fd != input_fd)
     close(fd);
   if (status != 0) {
     say(message_fd, "cannot read the input: %s", strerror(errno));
@@ -519,6 +526,13 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   detect_rest = getenv("PDI_COMUX_IDLE_ONLY") == NULL;
   if (comux_fork_setup() != 0)
     _exit(2);
+  if (fork_mode == COMUX_FORK_AFL) {
+    const char *path = getenv("PDI_COMUX_INPUT");
+    if (path != NULL && *path != '\0')
+      input_path = strdup(path);
+    else
+      input_fd = keep_fd(STDIN_FILENO);
+  }
 
   /* A program executed in a tree that no process has replayed yet (the
    * server a wrapper runs): the started process read the input, or in fork
