@@ -1,7 +1,7 @@
 // Servers that daemonize, fork workers or never wait for a client: one replay
 // per process tree, a distinct status when nothing was replayed, and nothing
 // of the server left running afterwards.
-import {execFile, spawnSync} from 'node:child_process';
+import {execFile, spawn, spawnSync} from 'node:child_process';
 import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import {COMUX_HANG, COMUX_NOT_SERVING, runComux} from '../src/ts/comux/replay.js
 import {pdi} from './helpers/cli.js';
 import {compileConfig} from '../src/ts/config/index.js';
 import {comuxConfig} from '../src/ts/comux/replay.js';
-import {canConnect, echoServerPath, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
+import {canConnect, echoServerPath, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, processesMentioning, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-daemon-'));
@@ -119,6 +119,39 @@ test.serial('in AFL++ mode without afl-fuzz, a daemon nginx replays its input fr
 		t.is(count(result.stdout, /^HTTP\/1\.1 404 Not Found\r$/gm), 1);
 		t.deepEqual(processesHoldingFilesIn(spec.directory), []);
 	}
+});
+
+test.serial('in AFL++ fork mode a guardian killed with SIGKILL (afl-fuzz ends its campaign so) leaves no process of a daemon nginx and its workers running', async t => {
+	const spec = await daemonNginx(t);
+	const config = path.join(scratch, 'killed.cfg');
+	writeFileSync(config, compileConfig(comuxConfig()));
+	// A request nginx waits on: the replay lasts until the reply timeout, long after the guardian is gone.
+	const input = path.join(scratch, 'partial.comux');
+	writeFileSync(input, comux().conn(0, 'GET / HTTP/1.1\r\nHost: x\r\n', {awaitResponse: true, noShutdown: true}).bytes());
+	const stdin = openSync(input, 'r');
+	t.teardown(() => {
+		closeSync(stdin);
+	});
+	const guardian = spawn(spec.command, spec.args, {
+		// What pdi comux config --afl sets; without afl-fuzz the server replays its one input.
+		env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: config, PDI_COMUX_FORK: 'afl', PDI_COMUX_IDLE_ONLY: '1', PDI_COMUX_TIMEOUT_MS: '30000'},
+		stdio: [stdin, 'ignore', 'ignore'],
+	});
+	const exited = new Promise(resolve => guardian.once('exit', resolve));
+	for (let tries = 0; processesHoldingFilesIn(spec.directory).length < 3 && tries < 100; tries++) {
+		await delay(50);
+	}
+
+	t.true(processesHoldingFilesIn(spec.directory).length >= 3, 'a master and two workers');
+	await delay(300);
+	guardian.kill('SIGKILL');
+	await exited;
+	for (let tries = 0; processesMentioning(spec.directory).length > 0 && tries < 100; tries++) {
+		await delay(50);
+	}
+
+	t.deepEqual(processesMentioning(spec.directory), [], 'no nginx process and no sentinel left');
+	t.false(await canConnect(spec.port));
 });
 
 const python = '/usr/bin/python3';

@@ -52,6 +52,17 @@ __attribute__((visibility("hidden"), format(printf, 2, 3))) void say(int fd, con
  * the server runs unguarded. */
 __attribute__((visibility("hidden"))) void comux_start_guardian(void);
 
+/* The guardian's sentinel (sentinel.c): comux_start_sentinel starts it, in
+ * fork mode when the tree's memory is a memfd, in the guardian before the
+ * server is forked;
+ * the server forgets it (comux_sentinel_forget); the guardian, once it has
+ * cleaned up, releases it and waits until it has gone. A guardian killed
+ * with SIGKILL never does: the sentinel then kills every process that shares
+ * the tree's memory. */
+__attribute__((visibility("hidden"))) void comux_start_sentinel(void);
+__attribute__((visibility("hidden"))) void comux_sentinel_forget(void);
+__attribute__((visibility("hidden"))) void comux_release_sentinel(void);
+
 /* The tree's shared memory (guardian.c): the claim and state, then the
  * input, in a memfd that every process of the server inherits, across exec
  * too (PDI_COMUX_SHARED names its descriptor). comux_share makes it in the

@@ -322,6 +322,7 @@ static void __attribute__((noreturn)) guard(pid_t server)
     }
   }
   kill_descendants(&known);
+  comux_release_sentinel();
 
   pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
   const char *stage = __atomic_load_n(&tree->listened, __ATOMIC_ACQUIRE) ? "waited for a client" : "listened";
@@ -532,6 +533,7 @@ comux_start_guardian(void)
     memset(tree, 0, sizeof *tree);
   }
   tree->guardian = getpid();
+  comux_start_sentinel();
 
   sigset_t blocked, previous_mask;
   guardian_set(&blocked);
@@ -548,7 +550,9 @@ comux_start_guardian(void)
       guard(server);
     say(message_fd, "cannot fork the server from its guardian: %s", strerror(errno));
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-  }
+    comux_release_sentinel();
+  } else
+    comux_sentinel_forget();
   sigaction(SIGCHLD, &previous_child, NULL);
   sigprocmask(SIG_SETMASK, &previous_mask, NULL);
   if (server < 0)
