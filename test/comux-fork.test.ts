@@ -1,7 +1,8 @@
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
@@ -9,7 +10,7 @@ import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, runComux, type ComuxRunResul
 import {compileConfig} from '../src/ts/config/index.js';
 import {PdiError} from '../src/ts/errors.js';
 import {sharedMemoryParent} from '../src/ts/launch/temporary.js';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {echoModes, echoServerPath, freePort, nginxCommand, processesMentioning, webRoot} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
 
@@ -264,6 +265,33 @@ test.serial('pdi comux replay --fork reports what pdi comux replay reports, file
 	const strip = (report: Report) => report.files.map(({file, verdict, status, signal, outputBytes}) => ({file, verdict, status, signal, outputBytes}));
 	t.deepEqual(strip(JSON.parse(forked.stdout) as Report), strip(JSON.parse(plain.stdout) as Report));
 	t.deepEqual((JSON.parse(forked.stdout) as Report).files.map(entry => entry.verdict).filter(verdict => verdict !== 'ok'), ['crash', 'invalid']);
+});
+
+test.serial('SIGINT to pdi comux run --fork shows what the server and the backend printed and exits 130, as pdi comux run does', async t => {
+	const marker = `pdi-fork-sigint-${process.pid}`;
+	const script = `import sys, time\nprint("${marker} starting", file=sys.stderr, flush=True)\ntime.sleep(60)`;
+	const file = path.join(scratch, 'sigint.comux');
+	writeFileSync(file, comux().conn(0, 'x', {awaitResponse: true}).bytes());
+	for (const fork of [[], ['--fork']]) {
+		const child = spawn(process.execPath, [cliPath, 'comux', 'run', ...fork, file, '--', '/usr/bin/python3', '-c', script], {stdio: ['ignore', 'pipe', 'pipe']});
+		let stderr = '';
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		const exited = new Promise<number | null>(resolve => child.once('close', code => {
+			resolve(code);
+		}));
+		const server = () => processesMentioning(marker).filter(pid => pid !== child.pid);
+		for (let tries = 0; server().length < 2 && tries < 200; tries++) {
+			await delay(25);
+		}
+
+		await delay(500); // the server prints its line
+		child.kill('SIGINT');
+		t.is(await exited, 130, stderr);
+		t.is(stderr, `${marker} starting\npdi-comux: the server was stopped by signal 15 (Terminated) before it listened\n`, fork.join(''));
+		t.deepEqual(server(), []);
+	}
 });
 
 test.serial('pdi comux run --fork prints the replies and exits with the replay status', async t => {

@@ -158,14 +158,27 @@ function registerRunCommand(comux: Command): void {
 		});
 }
 
+/** Writes to stdout or stderr and resolves once it is written (before a process.exit). */
+async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): Promise<void> {
+	return new Promise(resolve => {
+		stream.write(data, () => {
+			resolve();
+		});
+	});
+}
+
 /** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
 async function runForked(file: string, server: string[], options: RunComuxOptions): Promise<void> {
 	// Read first: a missing file is one line before any server starts.
 	const input = file === '-' ? readFileSync(0) : readComuxFile(file);
-	stopReplaysOnSignals();
-	const result = await replayForkedOnce(server, input, options);
-	process.stdout.write(result.stdout);
-	process.stderr.write(result.stderr);
+	const replaying = replayForkedOnce(server, input, options);
+	// Stopped by a signal, it still prints what the server and the backend said, as a replay without --fork does.
+	const printed = replaying.then(async result => {
+		await Promise.all([writeOut(process.stdout, result.stdout), writeOut(process.stderr, result.stderr)]);
+		return result;
+	});
+	stopReplaysOnSignals(async () => printed);
+	const result = await printed;
 	process.exitCode = result.timedOut ? stoppedStatus(result.exitCode, options.timeout) : exitStatus(result.exitCode, result.signal);
 }
 

@@ -306,12 +306,16 @@ export async function waitComux(run: ComuxProcess, ms: number | undefined): Prom
 }
 
 let signalsHandled = false;
+let beforeExit: (() => Promise<unknown>) | undefined;
 
 /**
  * For the CLI: on SIGINT, SIGTERM or SIGHUP, stop every running replay, wait
- * for it (its temporary config is removed then) and exit with 128+N.
+ * for it (its temporary config is removed then), then for `finish` (what the
+ * command still has to print, as `pdi comux run --fork` prints the stopped
+ * server's messages) and exit with 128+N.
  */
-export function stopReplaysOnSignals(): void {
+export function stopReplaysOnSignals(finish?: () => Promise<unknown>): void {
+	beforeExit = finish ?? beforeExit;
 	if (signalsHandled) {
 		return;
 	}
@@ -324,9 +328,12 @@ export function stopReplaysOnSignals(): void {
 				run.stop();
 			}
 
-			void Promise.allSettled(runs.map(async run => run.exited)).then(() => {
-				process.exit(128 + constants.signals[name]);
-			});
+			void Promise.allSettled(runs.map(async run => run.exited))
+				.then(async () => beforeExit?.())
+				.catch(() => undefined)
+				.then(() => {
+					process.exit(128 + constants.signals[name]);
+				});
 		});
 	}
 }
