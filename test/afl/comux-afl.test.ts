@@ -29,7 +29,7 @@ async function aflEnvironment(config: string): Promise<Record<string, string>> {
 	return variables;
 }
 
-type Campaign = {code: number; output: string; stats: {runTime: string; execsPerSec: string; execsDone: string}; crashes: string[]};
+type Campaign = {code: number; output: string; stats: {runTime: string; execsPerSec: string; execsDone: string; edgesFound: string}; crashes: string[]};
 
 /** One afl-fuzz run (no UI, one core, stops at the first crash or after `seconds`). */
 async function fuzz(name: string, variables: Record<string, string>, aflArgs: string[], server: string[], seconds: number): Promise<Campaign> {
@@ -49,7 +49,7 @@ async function fuzz(name: string, variables: Record<string, string>, aflArgs: st
 	const results = readdirSync(out).includes('default') ? path.join(out, 'default') : out;
 	// The last line of plot_data: relative_time, ..., execs_per_sec, total_execs, edges_found.
 	const plot = readFileSync(path.join(results, 'plot_data'), 'utf8').trim().split('\n').at(-1)!.split(/,\s*/);
-	const stats = {runTime: plot[0]!, execsPerSec: plot[10]!, execsDone: plot[11]!};
+	const stats = {runTime: plot[0]!, execsPerSec: plot[10]!, execsDone: plot[11]!, edgesFound: plot[12]!};
 	const crashes = readdirSync(path.join(results, 'crashes')).filter(file => file.startsWith('id:')).map(file => path.join(results, 'crashes', file));
 
 	return {code, output, stats, crashes};
@@ -69,6 +69,17 @@ test.serial('afl-fuzz with pdi comux config --afl finds a crash that needs a sec
 	t.true(parseComux(readFileSync(crash)).numConns >= 2, 'the crashing input holds two connections');
 	const replay = await pdi(['comux', 'run', crash, '--', server, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
 	t.is(replay.code, 134, replay.stderr); // SIGABRT: the planted abort()
+});
+
+test.serial('an afl-clang-fast server started through a wrapper (sh -c \'exec SERVER\', AFL_SKIP_BIN_CHECK) keeps its deferred fork server, its coverage and its crashes', async t => {
+	const server = path.join(scratch, 'echoserver-wrapped');
+	execFileSync('afl-clang-fast', ['-O1', '-DECHO_PLANTED_BUG', '-o', server, path.join(root, 'test/fixtures/echo/echoserver.c')], {env: {...process.env, AFL_QUIET: '1'}, stdio: ['ignore', 'ignore', 'pipe']});
+	const variables = await aflEnvironment(path.join(scratch, 'wrapped.cfg'));
+	const campaign = await fuzz('wrapped', {...variables, AFL_SKIP_BIN_CHECK: '1'}, [], ['/bin/sh', '-c', `exec ${server} epoll 0`], 60);
+	t.is(campaign.code, 0, campaign.output.slice(-3000));
+	t.true(Number(campaign.stats.execsDone) >= 100, `${campaign.stats.execsDone} executions`);
+	t.true(Number(campaign.stats.edgesFound) > 0, 'coverage reaches afl-fuzz');
+	t.true(campaign.crashes.length > 0, 'afl-fuzz found no crash in 60 s');
 });
 
 test.serial('an uninstrumented server under afl-fuzz -n with AFL_DUMB_FORKSRV is served by pdi\'s own fork server at its first accept', async t => {

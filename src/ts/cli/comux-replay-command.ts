@@ -218,6 +218,9 @@ function aflEnvironment(configFile: string): string {
 		['PDI_CONFIG', configFile],
 		['PDI_COMUX_FORK', 'afl'],
 		['AFL_DEFER_FORKSRV', '1'],
+		// What afl-fuzz sets for the runtime when it finds an instrumented program; a wrapper (sh -c 'exec SERVER',
+		// with AFL_SKIP_BIN_CHECK) is not one, and its server would start the runtime's fork server before main.
+		['__AFL_DEFER_FORKSRV', '1'],
 		['AFL_CUSTOM_MUTATOR_LIBRARY', pdiPaths().comuxMutator],
 		['AFL_CUSTOM_MUTATOR_ONLY', '1'],
 		['PDI_COMUX_EXIT_IMMEDIATE', '1'],
