@@ -2,7 +2,7 @@
 // per process tree, a distinct status when nothing was replayed, and nothing
 // of the server left running afterwards.
 import {execFile, spawn, spawnSync} from 'node:child_process';
-import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
+import {closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -160,6 +160,18 @@ s = socket.socket()
 s.bind(('127.0.0.1', 0))
 s.listen()
 `;
+
+test.serial('the file of a Unix socket the server listened on is removed when the replay ends, so that the next replay can bind it again, with and without fork mode', async t => {
+	const socketPath = path.join(scratch, 'server.sock');
+	const script = ['import socket, sys', 's = socket.socket(socket.AF_UNIX)', 's.bind(sys.argv[1])', 's.listen()', 'while True:', '    c, _ = s.accept()', '    c.sendall(c.recv(100))', '    c.close()'].join('\n');
+	const input = comux().conn(0, 'hello', {awaitResponse: true}).bytes();
+	for (const fork of [false, false, true, true]) {
+		const result = await runComux([python, '-c', script, socketPath], input, {fork, timeout: 30_000});
+		t.is(result.status, 0, result.stderr);
+		t.is(result.stdout.toString(), 'hello');
+		t.false(existsSync(socketPath), `fork: ${fork}`);
+	}
+});
 
 test.serial('a server that never listens is not a successful replay: pdi comux run exits 4 with one line', async t => {
 	const result = await pdi(['comux', 'run', twoRequestsFile, '--', '/bin/true']);

@@ -11,6 +11,8 @@
  * exec through PDI_COMUX_SHARED). */
 #define COMUX_TREE_MAGIC 0x78756d6f63696470ull /* "pdicomux" */
 #define COMUX_TREE_PAGE 4096                   /* the tree's own room; the input follows */
+#define COMUX_UNIX_PATHS 16
+#define COMUX_UNIX_PATH_SIZE 108 /* sun_path */
 typedef struct comux_tree {
   uint64_t magic;        /* COMUX_TREE_MAGIC, for a process that maps it from PDI_COMUX_SHARED */
   uint64_t input_length; /* the input follows the tree's page */
@@ -23,7 +25,10 @@ typedef struct comux_tree {
   int exit_status;
   uint64_t control_device; /* fork mode: what the control channel is (its fstat), so that a process that */
   uint64_t control_inode;  /* claims knows it from a file the server opened at the same descriptor */
+  int unix_count;          /* Unix sockets the tree listens on at an absolute path (more than fit are counted) */
+  char unix_paths[COMUX_UNIX_PATHS][COMUX_UNIX_PATH_SIZE];
 } comux_tree_t;
+_Static_assert(sizeof(comux_tree_t) <= COMUX_TREE_PAGE, "the tree fits its page");
 
 extern comux_tree_t *tree;
 
@@ -62,6 +67,12 @@ __attribute__((visibility("hidden"))) void comux_start_guardian(void);
 __attribute__((visibility("hidden"))) void comux_start_sentinel(void);
 __attribute__((visibility("hidden"))) void comux_sentinel_forget(void);
 __attribute__((visibility("hidden"))) void comux_release_sentinel(void);
+
+/* The files of the Unix sockets the server listened on (tree->unix_paths),
+ * removed once the server is gone when no process listens on them any more:
+ * a server ended by the replay cannot remove them itself (nginx does at its
+ * own exit), and the next replay's bind would fail (sentinel.c). */
+__attribute__((visibility("hidden"))) void comux_remove_unix_sockets(void);
 
 /* The tree's shared memory (guardian.c): the claim and state, then the
  * input, in a memfd that every process of the server inherits, across exec

@@ -322,6 +322,7 @@ static void __attribute__((noreturn)) guard(pid_t server)
     }
   }
   kill_descendants(&known);
+  comux_remove_unix_sockets();
   comux_release_sentinel();
 
   pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);

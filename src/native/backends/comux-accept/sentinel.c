@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,6 +122,7 @@ static void __attribute__((noreturn)) watch(int end, unsigned long long inode)
     struct timespec pause = {0, 2000000};
     nanosleep(&pause, NULL);
   }
+  comux_remove_unix_sockets();
   _exit(0);
 }
 
@@ -205,4 +207,24 @@ comux_release_sentinel(void)
       ;
   }
   comux_sentinel_forget();
+}
+
+void
+comux_remove_unix_sockets(void)
+{
+  int count = tree == NULL ? 0 : __atomic_load_n(&tree->unix_count, __ATOMIC_ACQUIRE);
+  for (int i = 0; i < count && i < COMUX_UNIX_PATHS; i++) {
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    memcpy(address.sun_path, tree->unix_paths[i], COMUX_UNIX_PATH_SIZE);
+    address.sun_path[sizeof address.sun_path - 1] = '\0';
+    struct stat file;
+    if (address.sun_path[0] != '/' || lstat(address.sun_path, &file) != 0 || !S_ISSOCK(file.st_mode))
+      continue;
+    /* Only a socket nobody listens on: not one that another server bound there since. */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&address, sizeof address) != 0 && errno == ECONNREFUSED)
+      unlink(address.sun_path);
+    if (probe >= 0)
+      close(probe);
+  }
 }

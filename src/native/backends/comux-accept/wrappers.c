@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <time.h>
@@ -63,10 +65,32 @@ comux_listener_queue(void)
 #define ORIGINAL(wrapper, fallback)                                                                                    \
   (pdi_original((const void *)wrapper) ? (__typeof__(&fallback))pdi_original((const void *)wrapper) : &fallback)
 
+/* A Unix socket listening at an absolute path: noted in the tree, whose
+ * guardian removes the file when the server is gone. */
+static void
+note_unix_path(int fd)
+{
+  struct sockaddr_un address;
+  socklen_t length = sizeof address;
+  int saved = errno;
+  size_t path_length = 0;
+  if (getsockname(fd, (struct sockaddr *)&address, &length) == 0 && address.sun_family == AF_UNIX &&
+      length > offsetof(struct sockaddr_un, sun_path) + 1 && address.sun_path[0] == '/')
+    path_length = strnlen(address.sun_path, length - offsetof(struct sockaddr_un, sun_path));
+  int slot = path_length > 0 && path_length < COMUX_UNIX_PATH_SIZE
+                 ? __atomic_fetch_add(&tree->unix_count, 1, __ATOMIC_ACQ_REL)
+                 : -1;
+  if (slot >= 0 && slot < COMUX_UNIX_PATHS)
+    memcpy(tree->unix_paths[slot], address.sun_path, path_length); /* the page starts zeroed */
+  errno = saved;
+}
+
 EXPORT int
 comux_listen(int fd, int backlog)
 {
   int result = ORIGINAL(comux_listen, listen)(fd, backlog);
+  if (result == 0 && tree != NULL)
+    note_unix_path(fd);
   if (result == 0 && !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE)) {
     struct sockaddr_storage address;
     socklen_t length = sizeof address;
