@@ -267,6 +267,18 @@ test.serial('pdi comux replay --fork reports what pdi comux replay reports, file
 	t.deepEqual((JSON.parse(forked.stdout) as Report).files.map(entry => entry.verdict).filter(verdict => verdict !== 'ok'), ['crash', 'invalid']);
 });
 
+test.serial('a replay --timeout stops keeps the replies it got by then, with --fork as without', async t => {
+	// Echoes the first connection, then loops on the second.
+	const script = ['import socket', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'c, _ = s.accept()', 'c.sendall(c.recv(100))', 'c.close()', 'c2, _ = s.accept()', 'while True: pass'].join('\n');
+	const file = path.join(scratch, 'partial-replies.comux');
+	writeFileSync(file, comux().conn(0, 'first reply', {awaitResponse: true}).conn(1, 'never answered', {awaitResponse: true}).bytes());
+	for (const fork of [[], ['--fork']]) {
+		const result = await pdi(['comux', 'run', ...fork, '--timeout', '1000', '--reply-timeout', '20000', file, '--', '/usr/bin/python3', '-c', script]);
+		t.is(result.code, 143, result.stderr);
+		t.is(result.stdout, 'first reply', fork.join(''));
+	}
+});
+
 test.serial('SIGINT to pdi comux run --fork shows what the server and the backend printed and exits 130, as pdi comux run does', async t => {
 	const marker = `pdi-fork-sigint-${process.pid}`;
 	const script = `import sys, time\nprint("${marker} starting", file=sys.stderr, flush=True)\ntime.sleep(60)`;

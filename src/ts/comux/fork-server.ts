@@ -123,16 +123,17 @@ class ForkServer implements ComuxForkServer {
 				resolve();
 			});
 		});
-		this.exited = this.run.exited.finally(() => {
+		// What is still queued gets the process's end before the children's files go.
+		this.exited = Promise.all([this.run.exited, this.closed]).then(([end]) => {
+			this.ended(end);
+			return end;
+		}).finally(() => {
 			this.scratch.remove();
 		});
 		this.control.on('data', (chunk: Buffer) => {
 			this.received(chunk);
 		});
 		this.control.on('error', () => undefined);
-		void Promise.all([this.exited, this.closed]).then(([end]) => {
-			this.ended(end);
-		});
 		if (once && this.limitMs > 0) {
 			// The whole run is stopped at the limit, started or not: a server that never waits for a client
 			// is then stopped before it listened (status 4), as in a fresh process, not 5 s later.
@@ -278,14 +279,27 @@ class ForkServer implements ComuxForkServer {
 		this.end = end;
 		this.sent = 0;
 		for (const pending of this.queue.splice(0)) {
-			this.resolveWithEnd(pending, end);
+			this.resolveWithEnd(pending, end, this.once ? pending.files : undefined);
 		}
 	}
 
-	private resolveWithEnd(pending: Pending, {code, signal}: ProcessEnd): void {
-		const errorText = Buffer.concat(this.stderr).toString('utf8');
+	/**
+	 * `files`: the one replay of a `once` server, stopped at its limit: what its child wrote by then is its output,
+	 * as a fresh process's replies are (the files were made empty for it; with several replays, the files of one
+	 * not yet forked still hold an earlier replay's).
+	 */
+	private resolveWithEnd(pending: Pending, {code, signal}: ProcessEnd, files?: ScratchFiles): void {
+		const read = (file: string | undefined): Buffer => {
+			try {
+				return file === undefined ? Buffer.alloc(0) : readFileSync(file);
+			} catch {
+				return Buffer.alloc(0);
+			}
+		};
+
+		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8');
 		pending.resolve(comuxResult({
-			stdout: Buffer.concat(this.stdout), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started,
+			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started,
 		}));
 	}
 }
