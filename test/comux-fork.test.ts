@@ -274,7 +274,7 @@ test.serial('a replay --timeout stops keeps the replies it got by then, with --f
 	writeFileSync(file, comux().conn(0, 'first reply', {awaitResponse: true}).conn(1, 'never answered', {awaitResponse: true}).bytes());
 	for (const fork of [[], ['--fork']]) {
 		const result = await pdi(['comux', 'run', ...fork, '--timeout', '1000', '--reply-timeout', '20000', file, '--', '/usr/bin/python3', '-c', script]);
-		t.is(result.code, 143, result.stderr);
+		t.is(result.code, COMUX_HANG, result.stderr);
 		t.is(result.stdout, 'first reply', fork.join(''));
 	}
 });

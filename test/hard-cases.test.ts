@@ -112,7 +112,7 @@ test('the first instrumented call of a new thread, made inside a signal handler,
 });
 
 test('relinks and redefines of other functions leave the TLSDESC and IRELATIVE slots of every object alone', async t => {
-	const rules = [procBackend, 'redefine * hard_work proc wrap_pw_add_42', 'relink * raise proc wrap_pw_add_42', 'relink * hard_irelative proc wrap_pw_add_42'];
+	const rules = [procBackend, 'redefine * hard_work proc wrap_pw_add_100', 'relink * raise proc wrap_pw_twice_1000', 'relink * hard_irelative proc wrap_pw_add_42'];
 	const run = await runPreloaded(hardprog, ['tls'], writeConfig(rules));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, 'tls main=1001 threads_bad=0 irelative=42 optional=-1\n');
