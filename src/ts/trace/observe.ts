@@ -25,7 +25,7 @@ export type Observation = {
  *
  * ```ts
  * const observation = observe({functions: 'open64'}, call => {
- * 	console.log(call.args[0]);
+ * 	console.log(call.args?.[0]); // args is null when they could not be decoded
  * });
  * readFileSync('/etc/hostname');
  * // later
