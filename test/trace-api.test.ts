@@ -123,6 +123,7 @@ test('an option of trace() or observe() of the wrong type is a PdiError naming t
 	t.throws(() => trace(traceprog, 'x' as never), {instanceOf: PdiError, message: 'args: expected an array of strings, got \'x\''});
 	t.throws(() => trace(traceprog, [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
 	t.throws(() => observe({}, 'log' as never), {instanceOf: PdiError, message: 'onCall: expected a function, got string'});
+	t.throws(() => observe({follow: true}, () => undefined), {instanceOf: PdiError, message: /^follow: observe\(\) traces this process only, not its children/});
 	// Options left out are fine, and a refused one left no observation behind.
 	const observation = observe({functions: undefined, objects: ['$main']}, () => undefined);
 	observation.close();

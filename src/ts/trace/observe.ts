@@ -39,6 +39,11 @@ export type Observation = {
  */
 export function observe(options: TraceOptions, onCall: (call: CallEvent) => void): Observation {
 	checkOptionNames(options);
+	if (options.follow === true) {
+		// Not silently ignored: the children of this process are not observed, whatever the option says.
+		throw new PdiError('follow: observe() traces this process only, not its children; trace() a program with {follow: true} to follow its children');
+	}
+
 	if (typeof onCall !== 'function') {
 		throw new PdiError(`onCall: expected a function, got ${typeof onCall}`);
 	}
