@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {attach, attachedReport} from '../src/ts/attach/attach.js';
+import {spawn as pdiSpawn} from '../src/ts/launch/spawn.js';
 import {notPermittedMessage} from '../src/ts/attach/permission.js';
 import type {ProcessReport} from '../src/ts/elf/model.js';
 import {traceConfig} from '../src/ts/trace/options.js';
@@ -18,6 +19,27 @@ import {freePort, nginxCommand, nginxPath, startServer, webRoot} from './helpers
 const attachprog = path.join(fixtures, 'attach', 'attachprog');
 const attachprogStatic = path.join(fixtures, 'attach', 'attachprog-static');
 const sigcount = path.join(fixtures, 'attach', 'sigcount');
+
+test.serial('the act counts of a program that spawn() started are its config\'s alone, once each, when an attach() with act rules of its own came and went', async t => {
+	const child = pdiSpawn({rules: [{act: {object: '$main', function: 'attach_work', do: {count: true}}}]}, attachprog, [], {stdio: ['pipe', 'pipe', 'inherit']});
+	stopOnTeardown(t, child);
+	let stdout = '';
+	await new Promise<void>(resolve => {
+		child.stdout!.on('data', (chunk: Buffer) => {
+			stdout += chunk.toString();
+			if (stdout.includes('ready')) {
+				resolve();
+			}
+		});
+	});
+	const attached = await attach(child.pid!, {rules: [{act: {object: '$main', function: 'nanosleep', do: {count: true}}}]});
+	await new Promise(resolve => setTimeout(resolve, 200));
+	await attached.detach();
+	child.stdin!.end();
+	const counts = await child.act;
+	t.deepEqual(counts.map(({rule, function: name}) => `${rule} ${name}`), ['rules[0] attach_work']);
+	t.true(counts[0]!.seen > 0 && counts[0]!.fired === counts[0]!.seen);
+});
 
 const countConfig = {
 	backends: [{name: 'count', library: 'count'}],

@@ -150,8 +150,15 @@ pdi_act_configure(const act_rule_t *given, unsigned count, size_t rule_size)
   }
   /* The core logs the counts itself, where its log goes; the report file is this session's. */
   const char *report = getenv("PDI_ACT_REPORT");
+  if (report != NULL && report[0] == '\0')
+    report = NULL;
+  /* The file of a session still open is that session's, not this one's: a
+   * pdi attach session finds pdi run's in the environment the program inherited. */
+  for (unsigned i = 0; report != NULL && i < first; i++)
+    if (!released[i] && session_reports[i] != NULL && strcmp(session_reports[i], report) == 0)
+      report = NULL;
   free(session_reports[first]);
-  session_reports[first] = report != NULL && report[0] != '\0' ? strdup(report) : NULL;
+  session_reports[first] = report != NULL ? strdup(report) : NULL;
   rule_count = first + count;
   configured = 1;
   return (int)first;
