@@ -225,7 +225,7 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 	const cases: Array<[string[], string]> = [
 		[['comux', 'run', missing, '--', '/bin/true'], `pdi: ${missing}: no such file or directory`],
 		[['comux', 'run', scratch, '--', '/bin/true'], `pdi: ${scratch}: is a directory`],
-		[['comux', 'run', '--timeout', 'soon', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'soon\''],
+		[['comux', 'run', '--timeout', 'soon', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'soon\''],
 		[['comux', 'run', missing], 'pdi: missing SERVER (usage: pdi comux run FILE -- SERVER [ARGS...])'],
 		[['comux', 'run', missing, '/bin/echo', '-n', 'x'], 'pdi: unknown option \'-n\' (an option of the server? put -- before the server: pdi comux run FILE -- SERVER [ARGS...])'],
 		[['comux', 'run', '--log', path.join(noDirectory, 'comux.log'), path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: ${path.join(noDirectory, 'comux.log')}: no such file or directory`],
@@ -234,7 +234,11 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 		[['comux', 'config', '-o', path.join(noDirectory, 'comux.cfg')], `pdi: ${path.join(noDirectory, 'comux.cfg')}: no such file or directory`],
 		[['comux', 'replay', emptyDirectory, '--', '/bin/true'], `pdi: ${emptyDirectory}: no comux files to replay (the directory has no regular file)`],
 		[['comux', 'replay', noDirectory, '--', '/bin/true'], `pdi: ${noDirectory}: no such file or directory`],
-		[['comux', 'replay', emptyDirectory, '--timeout', '0', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds, got \'0\''],
+		[['comux', 'replay', emptyDirectory, '--timeout', '0', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'0\''],
+		// Beyond what a Node timer holds: the replay was stopped at once (TimeoutOverflowWarning), and with --fork a stack trace.
+		[['comux', 'run', '--fork', '--timeout', '2147483648', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'2147483648\''],
+		[['comux', 'run', '--reply-timeout', '99999999999', missing, '--', '/bin/true'], 'pdi: --reply-timeout: expected a positive number of milliseconds up to 2147483647, got \'99999999999\''],
+		[['comux', 'replay', emptyDirectory, '--fork', '--timeout', '99999999999', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'99999999999\''],
 	];
 	for (const [args, line] of cases) {
 		const result = await pdi(args);

@@ -57,10 +57,13 @@ function requireServer(server: string[], usage: string): string[] {
 	return server;
 }
 
+/** The longest time limit a Node timer (and the fork server's request, a u32) can carry: about 24.8 days. */
+const maxTimeoutMs = 2_147_483_647;
+
 function parseTimeout(text: string, option = '--timeout'): number {
 	const timeout = Number(text);
-	if (!/^\d+$/.test(text) || !Number.isSafeInteger(timeout) || timeout <= 0) {
-		throw new PdiError(`${option}: expected a positive number of milliseconds, got '${text}'`);
+	if (!/^\d+$/.test(text) || timeout <= 0 || timeout > maxTimeoutMs) {
+		throw new PdiError(`${option}: expected a positive number of milliseconds up to ${maxTimeoutMs}, got '${text}'`);
 	}
 
 	return timeout;
