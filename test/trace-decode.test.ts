@@ -139,8 +139,10 @@ test('calls are indented by depth; --depth 0 keeps only the outermost', async t 
 	t.true(nested.lines.some(line => /^\d+ \d+ {4}libtracelib\.so!strlen\("world"\) = 5$/.test(line)), nested.lines.join('\n'));
 });
 
-test('pdi trace refuses bad -s, --depth and -e values in one line', async t => {
+test('pdi trace refuses bad -s, --depth, -e and --object values in one line', async t => {
 	for (const [args, message] of [
+		[['--object', ''], 'pdi: --object: expected an object pattern ($main, a soname, a path or a glob) on one line, got ""\n'],
+		[['--object', '$main', '--object', 'a\nb'], 'pdi: --object: expected an object pattern ($main, a soname, a path or a glob) on one line, got "a\\nb"\n'],
 		[['-s', 'x'], 'pdi: -s: expected 0 to 4096, got \'x\'\n'],
 		[['--depth', '-1'], 'pdi: --depth: expected 0 to 1000000, got \'-1\'\n'],
 		[['-e', 'a,,b'], 'pdi: -e: \'\' in \'a,,b\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],

@@ -143,6 +143,12 @@ export const traceMaxStubs = 1_048_576;
  * stubs than are left) names the trace's option, not an entry of a config the user never wrote.
  */
 export function traceConfig(objects: readonly string[], label?: string): NormalizedConfig {
+	const bad = label === undefined ? undefined : objects.find(object => !/^[^\n\r]+$/.test(object));
+	if (bad !== undefined) {
+		// Named by the option the user gave (--object, objects), not by the rule pdi makes of it.
+		throw new PdiError(`${label}: expected an object pattern ($main, a soname, a path or a glob) on one line, got ${JSON.stringify(bad)}`);
+	}
+
 	const config = builtConfig({
 		options: {cbStackSize: traceStackSize, cbMaxStubs: traceMaxStubs},
 		backends: [{name: 'trace', library: 'trace'}],
