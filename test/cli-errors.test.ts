@@ -135,6 +135,52 @@ test('pdi run of a file without execute permission says so', async t => {
 	t.is(await oneLineFailure(t, ['inspect', '--', notExecutable]), `pdi: ${notExecutable}: permission denied (not executable)\n`);
 });
 
+test('a script whose interpreter is missing, or a program whose dynamic loader is missing, is one line naming the interpreter, not the program', async t => {
+	const script = path.join(scratch, 'no interpreter.sh');
+	writeFileSync(script, '#!/no/such/interpreter -x\nexit 0\n', {mode: 0o755});
+	const notRunnable = path.join(scratch, 'interpreter not executable.sh');
+	writeFileSync(notRunnable, '#!/etc/passwd\n', {mode: 0o755});
+	// The same program with another PT_INTERP of the same length (a musl program on a glibc system, say).
+	const noLoader = path.join(scratch, 'no loader');
+	const loader = Buffer.from('/lib64/ld-linux-x86-64.so.2');
+	const image = readFileSync(program);
+	image.set(Buffer.from('/lib64/ld-nope--x86-64.so.2'), image.indexOf(loader));
+	writeFileSync(noLoader, image, {mode: 0o755});
+	const input = path.join(scratch, 'one.comux');
+	writeFileSync(input, Buffer.from(execFileSync(process.execPath, [cliPath, 'comux', 'build', '--chunk', '0:a'])));
+	for (const command of [['run'], ['inspect'], ['trace'], ['comux', 'run', input]]) {
+		// Before, Node's spawn said ENOENT for a file that is there: 'pdi: SCRIPT: could not be started: no such file or directory'.
+		t.is(await oneLineFailure(t, [...command, '--', script]), `pdi: ${script}: its interpreter /no/such/interpreter: no such file or directory\n`, command.join(' '));
+		t.is(await oneLineFailure(t, [...command, '--', notRunnable]), `pdi: ${notRunnable}: its interpreter /etc/passwd: permission denied (not executable)\n`, command.join(' '));
+		t.is(await oneLineFailure(t, [...command, '--', noLoader]), `pdi: ${noLoader}: its dynamic loader /lib64/ld-nope--x86-64.so.2: no such file or directory\n`, command.join(' '));
+	}
+});
+
+test('a program that may be executed but not read (mode 0711) runs under pdi as it runs in a shell, with its interpositions', async t => {
+	const directory = path.join(scratch, 'execute-only');
+	mkdirSync(directory);
+	chmodSync(scratch, 0o755);
+	const executeOnly = path.join(directory, 'fixprog');
+	writeFileSync(executeOnly, readFileSync(program), {mode: 0o711});
+	const config = path.join(directory, 'fix.cfg');
+	writeFileSync(config, `backend fix = ${fixBackend}\nrelink $main fix_add fix wrap_fix_add\n`, {mode: 0o644});
+	const asNobody = (args: string[]) => new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
+		// The fixture finds libfix.so through $ORIGIN, which this copy is not next to.
+		const env = {...process.env, LD_LIBRARY_PATH: path.dirname(program)};
+		execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cliPath, ...args], {cwd: '/', env}, (error, stdout, stderr) => {
+			resolve({code: error ? Number(error.code) : 0, stdout, stderr});
+		});
+	});
+	const bare = await asNobody(['run', '--', executeOnly]);
+	// Before, pdi read the file to check it and refused it: 'pdi: DIR/fixprog: permission denied'.
+	t.is(bare.stderr, '');
+	t.is(bare.code, 0);
+	t.is(values(bare.stdout).get('fix_add'), '5');
+	const relinked = await asNobody(['run', '-c', config, '--', executeOnly]);
+	t.is(relinked.code, 0, relinked.stderr);
+	t.is(values(relinked.stdout).get('fix_add'), '105');
+});
+
 test('pdi run of a path through a regular file says "not a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', `${notExecutable}/x`]), `pdi: ${notExecutable}/x: not a directory\n`);
 });

@@ -131,8 +131,12 @@ test('an option of trace() or observe() of the wrong type is a PdiError naming t
 
 test('trace() of a program pdi cannot trace throws at the call; of one whose exec fails after the checks, it returns and done rejects with a PdiError naming it', async t => {
 	t.throws(() => trace('/nonexistent/prog', [], {}), {instanceOf: PdiError, message: '/nonexistent/prog: no such file or directory'});
-	const script = path.join(scratch, 'no-interpreter.sh');
-	writeFileSync(script, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
+	const checked = path.join(scratch, 'no-interpreter.sh');
+	writeFileSync(checked, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
+	t.throws(() => trace(checked, [], {}), {instanceOf: PdiError, message: `${checked}: its interpreter /nonexistent/interpreter: no such file or directory`});
+	// A relative interpreter is the kernel's to find (from the working directory): the exec fails after the checks.
+	const script = path.join(scratch, 'relative-interpreter.sh');
+	writeFileSync(script, '#!nonexistent-interpreter\necho never\n', {mode: 0o755});
 	const {calls, done, child} = trace(script, [], {stdio: 'ignore'});
 	t.is(child.pid, undefined);
 	const iterated = (async () => {
@@ -368,8 +372,9 @@ test.serial('a working directory that does not exist and a NUL byte in an argume
 });
 
 test('runProgram() of a program whose exec fails after the checks rejects with a PdiError naming it, as trace() does', async t => {
+	// A relative interpreter is the kernel's to find (an absolute one that is missing is refused by the checks).
 	const script = path.join(scratch, 'no-interpreter-run.sh');
-	writeFileSync(script, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
+	writeFileSync(script, '#!nonexistent-interpreter\necho never\n', {mode: 0o755});
 	const error = await t.throwsAsync(runProgram(script, [], {stdio: 'ignore'}), {instanceOf: PdiError, message: `${script}: could not be started: no such file or directory`});
 	t.is((error?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
 });

@@ -10,7 +10,7 @@ export type Linkage = 'dynamic' | 'static' | 'static-pie' | 'library';
 
 /** What pdi needs to know about an executable file before preloading into it. */
 export type ExecutableInfo =
-	| {format: 'elf'; bits: 32 | 64; machine: string; dynamic: boolean; linkage: Linkage}
+	| {format: 'elf'; bits: 32 | 64; machine: string; dynamic: boolean; linkage: Linkage; interpreter?: string}
 	| {format: 'script'; interpreter: string}
 	| {format: 'unknown'};
 
@@ -100,7 +100,9 @@ export function readExecutableInfo(file: string): ExecutableInfo {
 		}
 
 		const linkage = linkageOf(elf);
-		return {format: 'elf', bits: elf.bits, machine: machines[elf.machine] ?? `machine ${elf.machine}`, dynamic: linkage === 'dynamic', linkage};
+		const interp = elf.segments.find(segment => segment.type === ptInterp);
+		const interpreter = interp === undefined ? undefined : readAt(fd, Math.min(interp.size, 4096), interp.offset).toString('latin1').replace(/\0[^]*$/, '');
+		return {format: 'elf', bits: elf.bits, machine: machines[elf.machine] ?? `machine ${elf.machine}`, dynamic: linkage === 'dynamic', linkage, interpreter};
 	} finally {
 		closeSync(fd);
 	}

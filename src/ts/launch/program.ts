@@ -89,12 +89,24 @@ export class SharedLibraryError extends PdiError {
  * and shared libraries, which are no programs ({@link SharedLibraryError}).
  */
 export function checkPreloadable(program: string, displayName = program): void {
-	const info = readExecutableInfo(program);
+	let info;
+	try {
+		info = readExecutableInfo(program);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+			// Executable but not readable (mode 0711): the kernel runs it and the loader preloads the core, as for anyone.
+			return;
+		}
+
+		throw new PdiError(`${displayName}: ${fileSystemReason(error)}`, {cause: error});
+	}
+
 	if (info.format === 'unknown') {
 		throw new PdiError(`${displayName}: not an ELF executable or a script`);
 	}
 
 	if (info.format === 'script') {
+		checkInterpreter(info.interpreter, displayName, 'interpreter');
 		return;
 	}
 
@@ -110,6 +122,30 @@ export function checkPreloadable(program: string, displayName = program): void {
 	const host = hostMachines[process.arch] ?? process.arch;
 	if (info.machine !== host) {
 		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}`);
+	}
+
+	checkInterpreter(info.interpreter, displayName, 'dynamic loader');
+}
+
+/**
+ * Refuses a program whose interpreter (a script's `#!` program, an ELF program's dynamic loader) is missing or cannot
+ * be executed: the exec would fail with ENOENT or EACCES, which names the program, though the program is there.
+ * A relative interpreter is the kernel's to resolve (from the working directory) and is left to it.
+ */
+function checkInterpreter(interpreter: string | undefined, displayName: string, what: string): void {
+	if (interpreter === undefined || !path.isAbsolute(interpreter)) {
+		return;
+	}
+
+	let stats;
+	try {
+		stats = statSync(interpreter);
+	} catch (error) {
+		throw new PdiError(`${displayName}: its ${what} ${interpreter}: ${fileSystemReason(error)}`, {cause: error});
+	}
+
+	if (stats.isDirectory() || !executable(interpreter)) {
+		throw new PdiError(`${displayName}: its ${what} ${interpreter}: ${stats.isDirectory() ? 'is a directory' : 'permission denied (not executable)'}`);
 	}
 }
 
