@@ -181,6 +181,29 @@ test('a program that may be executed but not read (mode 0711) runs under pdi as 
 	t.is(values(relinked.stdout).get('fix_add'), '105');
 });
 
+test('a config in a directory whose name holds a newline compiles to a config that runs, and its errors are one line (the newline written \\x0a, as the core writes it)', async t => {
+	const directory = path.join(scratch, 'new\nline');
+	mkdirSync(directory);
+	const config = path.join(directory, 'fix.yaml');
+	writeFileSync(config, `backends: [{name: fix, library: ${fixBackend}}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`);
+	const compiled = path.join(directory, 'fix.cfg');
+	const compile = await pdi(['config', 'compile', config, '-o', compiled]);
+	t.is(compile.code, 0, compile.stderr);
+	// Before, the name's newline ended each '#@origin' comment and the rest was read as a command: "unknown command 'line/fix.yaml:1:12'".
+	const run = await pdi(['run', '-c', compiled, '--', program]);
+	t.is(run.code, 0, run.stderr);
+	t.is(values(run.stdout).get('fix_add'), '105');
+	const byHand = await runPreloaded(program, [], compiled);
+	t.is(byHand.code, 0, byHand.stderr);
+	t.is(values(byHand.stdout).get('fix_add'), '105');
+	const bad = path.join(directory, 'bad.yaml');
+	const rule = '  - relink: {object: $main, function: fix_add, backend: nobody, wrapper: w}';
+	writeFileSync(bad, `rules:\n${rule}\n`);
+	const shown = bad.replace('\n', '\\x0a');
+	t.is(await oneLineFailure(t, ['run', '-c', bad, '--', program]), `pdi: ${shown}:2:${rule.indexOf('nobody') + 1}: unknown backend 'nobody'\n`);
+	t.is(await oneLineFailure(t, ['run', '--', path.join(directory, 'missing')]), `pdi: ${path.join(directory, 'missing').replace('\n', '\\x0a')}: no such file or directory\n`);
+});
+
 test('pdi run of a path through a regular file says "not a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', `${notExecutable}/x`]), `pdi: ${notExecutable}/x: not a directory\n`);
 });

@@ -84,3 +84,17 @@ export function shown(value: unknown): string {
 
 	return JSON.stringify(value) ?? String(value);
 }
+
+/**
+ * `text` on one line: each control character (a newline in a directory's name) written `\xHH`, as the core writes
+ * them in its messages and the compiled config in its `#@origin` comments.
+ */
+export function escapeControls(text: string): string {
+	let escaped = '';
+	for (const character of text) {
+		const code = character.codePointAt(0)!;
+		escaped += code < 0x20 || code === 0x7F ? `\\x${code.toString(16).padStart(2, '0')}` : character;
+	}
+
+	return escaped;
+}

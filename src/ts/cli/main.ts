@@ -2,7 +2,7 @@
 import {writeFileSync} from 'node:fs';
 import {Command, CommanderError, type CommandUnknownOpts} from '@commander-js/extra-typings';
 import {ConfigError, placedMessage} from '../config/config-error.js';
-import {fileSystemError, fileSystemReason, PdiError} from '../errors.js';
+import {escapeControls, fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
@@ -235,10 +235,10 @@ export async function main(argv: string[]): Promise<number> {
 
 		const failure = error instanceof PdiError ? error : fileSystemError(error);
 		if (failure) {
-			process.stderr.write(`pdi: ${failure.message}\n`);
+			process.stderr.write(`pdi: ${escapeControls(failure.message)}\n`);
 			// A config with several problems: each on a line of its own, as a compiler lists its errors.
 			for (const issue of failure instanceof ConfigError ? failure.issues.slice(1) : []) {
-				process.stderr.write(`pdi: ${placedMessage(issue.message, issue)}\n`);
+				process.stderr.write(`pdi: ${escapeControls(placedMessage(issue.message, issue))}\n`);
 			}
 
 			return failure.exitCode;

@@ -1,3 +1,4 @@
+import {escapeControls} from '../errors.js';
 import {actTokens} from './act-tokens.js';
 import {defaultOptions} from './built.js';
 import type {Origin} from './config-error.js';
@@ -18,7 +19,7 @@ export function quoteValue(value: string): string {
  * entry it comes from (`#@origin rules[2]`), which the core's messages then name.
  */
 function originLine(origin: Origin | undefined, entry?: string): string[] {
-	return origin ? [`#@origin ${origin.file}:${origin.line}:${origin.column}`] : entry === undefined ? [] : [`#@origin ${entry}`];
+	return origin ? [`#@origin ${escapeControls(origin.file)}:${origin.line}:${origin.column}`] : entry === undefined ? [] : [`#@origin ${entry}`];
 }
 
 /** A statement of the compiled text, with the place each of its tokens was written at, when known. */
@@ -35,7 +36,7 @@ function placedLines(origin: Origin | undefined, entry: string, statement: Place
 	for (const token of statement.tokens) {
 		const place = token.origin;
 		if (origin && place && (place.file !== origin.file || place.line !== origin.line || place.column !== origin.column)) {
-			lines.push(`#@field ${column} ${place.file}:${place.line}:${place.column}`);
+			lines.push(`#@field ${column} ${escapeControls(place.file)}:${place.line}:${place.column}`);
 		}
 
 		column += [...token.text].length + 1;
