@@ -66,6 +66,12 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['attach without PID', ['attach'], /^pdi: missing required argument 'pid' \(usage: pdi attach PID -c CONFIG .*\)\n$/],
 	['comux replay with an unknown option', ['comux', 'replay', '--bogus', 'dir', '--', program], /^pdi: unknown option '--bogus'\n$/],
 	['comux config with an unknown option', ['comux', 'config', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
+	// An option's value left out before --: it took -- for its value (a trace written to a file named --, a config read from one).
+	['trace with -o followed by --', ['trace', '-o', '--', program], /^pdi: --output: missing file \(the next argument, --, ends the options\)\n$/],
+	['run with -c followed by --', ['run', '-c', '--', program], /^pdi: --config: missing file \(the next argument, --, ends the options\)\n$/],
+	['inspect with --imports followed by --', ['inspect', '--imports', '--', program], /^pdi: --imports: missing object \(the next argument, --, ends the options\)\n$/],
+	['trace with -e followed by --', ['trace', '-e', '--', program], /^pdi: --functions: missing list \(the next argument, --, ends the options\)\n$/],
+	['comux run with --log followed by --', ['comux', 'run', 'x.comux', '--log', '--', program], /^pdi: --log: missing file \(the next argument, --, ends the options\)\n$/],
 ];
 
 for (const [what, args, expected] of argumentErrors) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
-import {Command, CommanderError, type CommandUnknownOpts} from '@commander-js/extra-typings';
+import {Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts} from '@commander-js/extra-typings';
 import {ConfigError, placedMessage} from '../config/config-error.js';
 import {escapeControls, fileSystemError, fileSystemReason, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
@@ -33,9 +33,13 @@ function emit(text: string, output: string | undefined): void {
 
 /** Commander's messages for a bad option value or too many operands, in the words of pdi's own (`--timeout: expected ..., got '...'`). */
 function inPdiWords(message: string): string {
-	const value = /^option '(\S+)(?:, (\S+))?(?: <\w+>)?' argument '(.*)' is invalid\. (.*)$/.exec(message);
+	const value = /^option '(\S+)(?:, (\S+))?(?: <([^>]+)>)?' argument '(.*)' is invalid\. (.*)$/.exec(message);
 	if (value) {
-		const [, first, second, argument, reason] = value;
+		const [, first, second, name, argument, reason] = value;
+		if (argument === '--' && reason === endsTheOptions) {
+			return `${second ?? first}: missing ${name ?? 'value'} (the next argument, --, ends the options)`;
+		}
+
 		return `${second ?? first}: ${reason!.replace(/\.$/, '')}, got '${argument}'`;
 	}
 
@@ -68,6 +72,32 @@ function serverOptionHint(message: string): string {
 	}
 
 	return ` (an option of the server? put -- before the server: pdi comux ${verb} ${verb === 'run' ? 'FILE' : 'DIR'} -- SERVER [ARGS...])`;
+}
+
+const endsTheOptions = '-- ends the options';
+
+/**
+ * An option that takes a value, given `--` as that value (`pdi trace -o -- prog`, the value left out), is refused:
+ * commander, as getopt, would take `--` for the value (a trace written to a file named `--`, a config read from it)
+ * and the next word for the program.
+ */
+function refuseDoubleDashValues(command: CommandUnknownOpts): void {
+	for (const option of command.options) {
+		if (option.required && !option.variadic) {
+			const parse = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+			option.argParser((value: string, previous: unknown) => {
+				if (value === '--') {
+					throw new InvalidArgumentError(endsTheOptions);
+				}
+
+				return parse ? parse(value, previous) : value;
+			});
+		}
+	}
+
+	for (const sub of command.commands) {
+		refuseDoubleDashValues(sub);
+	}
 }
 
 /** The usage line of a command group run without a command (commander would print its whole help on stderr). */
@@ -144,6 +174,7 @@ export function createCli(): Command {
 	registerConfigCommands(cli);
 	registerComuxReplayCommands(registerComuxCommands(cli));
 	withUsageOnMissingArguments(cli);
+	refuseDoubleDashValues(cli);
 	return cli;
 }
 
