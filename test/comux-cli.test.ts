@@ -248,6 +248,21 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 	}
 });
 
+test('a standard input that is a directory (- < DIR) is one line naming stdin and status 2 for show, build --json and run, with and without --fork', async t => {
+	const directory = path.join(scratch, 'stdin-directory');
+	mkdirSync(directory, {recursive: true});
+	for (const args of [['comux', 'show', '-'], ['comux', 'build', '--json', '-'], ['comux', 'run', '-', '--', '/bin/true'], ['comux', 'run', '--fork', '-', '--', '/bin/true']]) {
+		// Before: 'stdin: truncated header at byte 0' (status 3), an empty JSON description, the backend's 'cannot read the input' (3).
+		const result = await new Promise<{code: number; stderr: string}>(resolve => {
+			execFile('/bin/sh', ['-c', 'dir=$1; shift; exec "$@" < "$dir"', 'sh', directory, process.execPath, cliPath, ...args], (error, _stdout, stderr) => {
+				resolve({code: error ? Number(error.code) : 0, stderr});
+			});
+		});
+		t.is(result.stderr, 'pdi: stdin: is a directory\n', args.join(' '));
+		t.is(result.code, 2, args.join(' '));
+	}
+});
+
 test('pdi comux run --log followed by the comux file (its value left out) refuses it instead of appending the log to the input', async t => {
 	const input = path.join(scratch, 'log-value-left-out.comux');
 	writeFileSync(input, ping);

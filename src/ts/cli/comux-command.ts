@@ -17,7 +17,23 @@ import {fileFailure, PdiError} from '../errors.js';
 
 const previewLength = 40;
 
+/**
+ * Refuses a standard input that is a directory (`- < /tmp`) in the words of a FILE that is one: read as a stream it
+ * gave no bytes ('truncated header at byte 0', an empty JSON description), and the backend said so with status 3.
+ */
+export function checkStdin(): void {
+	let isDirectory = false;
+	try {
+		isDirectory = fstatSync(0).isDirectory();
+	} catch {}
+
+	if (isDirectory) {
+		throw new PdiError('stdin: is a directory');
+	}
+}
+
 async function readStdin(limit: number): Promise<{bytes: Uint8Array; length: number}> {
+	checkStdin();
 	const kept: Buffer[] = [];
 	let keptLength = 0;
 	let length = 0;

@@ -10,6 +10,7 @@ import {exitStatus} from '../launch/signals.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
 import {checkOutputFile} from './output-file.js';
+import {checkStdin} from './comux-command.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -142,6 +143,10 @@ function registerRunCommand(comux: Command): void {
 
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
+			if (file === '-') {
+				checkStdin();
+			}
+
 			if (options.fork) {
 				await runForked(file, server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
 				return;
