@@ -359,6 +359,26 @@ test('a config that is a FIFO without a writer does not hold pdi: SIGINT ends co
 	}
 });
 
+test('a YAML or JSON config whose name has no extension (pdi run -c <(gen-config), a file) is told by its first line; one with another extension stays the text dialect', async t => {
+	const yaml = `# generated\nbackends: [{name: fix, library: ${fixBackend}}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`;
+	const json = JSON.stringify({backends: [{name: 'fix', library: fixBackend}], rules: [{relink: {object: '$main', function: 'fix_add', backend: 'fix', wrapper: 'wrap_fix_add'}}]});
+	const shell = (command: string) => execFileSync('bash', ['-c', command], {encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe']});
+	// Before: 'pdi: /dev/fd/63:1:1: unknown command 'backends:'' (the text dialect read every name without .json, .yaml or .yml).
+	for (const text of [yaml, `---\n${yaml}`, json]) {
+		const substituted = shell(`'${process.execPath}' '${cliPath}' run -c <(printf '%s' '${text}') -- '${program}'`);
+		t.is(values(substituted).get('fix_add'), '105', text);
+		const file = path.join(scratch, 'rules');
+		writeFileSync(file, text);
+		const result = await pdi(['run', '-c', file, '--', program]);
+		t.is(result.code, 0, result.stderr);
+		t.is(values(result.stdout).get('fix_add'), '105', text);
+	}
+
+	const other = path.join(scratch, 'rules.conf');
+	writeFileSync(other, yaml);
+	t.is(await oneLineFailure(t, ['run', '-c', other, '--', program]), `pdi: ${other}:2:1: unknown command 'backends:'\n`);
+});
+
 test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read when its writer writes, and works', async t => {
 	const fifo = path.join(scratchDirectory('pdi-cli-fifo-'), 'rules.cfg');
 	execFileSync('mkfifo', [fifo]);

@@ -22,7 +22,7 @@ import {fieldOrigin} from './field-origins.js';
 
 /**
  * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
- * otherwise (`.cfg`, `.cmd`, …). Resolves to the {@link NormalizedConfig}; rejects with a
+ * otherwise (`.cfg`, `.cmd`, …); a name without an extension by its first line ({@link spellingOf}). Resolves to the {@link NormalizedConfig}; rejects with a
  * {@link ConfigError} naming the file, line and column of the first problem. A FIFO or a pipe
  * (`pdi run -c <(gen-config)`) is read until its writer closes it, waiting for the event loop, so that
  * a signal still ends the process while no writer comes. With
@@ -47,13 +47,32 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 		throw new ConfigError(fileSystemReason(error), {file: absolute}, {cause: error});
 	}
 
-	const extension = path.extname(absolute).toLowerCase();
-	if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
+	const spelling = spellingOf(absolute, text);
+	if (spelling !== 'text') {
 		const {parseStructured} = await import('./structured.js');
-		return parseStructured(text, absolute, extension === '.json', {merging: options.merging === true});
+		return parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true});
 	}
 
 	return parseTextDialect(text, absolute, options);
+}
+
+/**
+ * The spelling of a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect for any other extension.
+ * A name without one (`pdi run -c <(gen-config)` reads /dev/fd/63, /dev/stdin) is told by its first line that is not
+ * blank or a `#` comment: `{` starts JSON, `KEY:` or `---` YAML (neither is a line of the text dialect).
+ */
+function spellingOf(file: string, text: string): 'json' | 'yaml' | 'text' {
+	const extension = path.extname(file).toLowerCase();
+	if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
+		return extension === '.json' ? 'json' : 'yaml';
+	}
+
+	const first = extension === '' ? text.split('\n').map(line => line.trim()).find(line => line !== '' && !line.startsWith('#')) : undefined;
+	if (first === undefined) {
+		return 'text';
+	}
+
+	return first.startsWith('{') ? 'json' : /^(?:---|[A-Za-z_][\w-]*\s*:)(?:\s|$)/.test(first) ? 'yaml' : 'text';
 }
 
 /**
