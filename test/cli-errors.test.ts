@@ -210,6 +210,21 @@ test('a config in a directory whose name holds a newline compiles to a config th
 	t.is(await oneLineFailure(t, ['run', '--', path.join(directory, 'missing')]), `pdi: ${path.join(directory, 'missing').replace('\n', '\\x0a')}: no such file or directory\n`);
 });
 
+test('pdi started in a working directory that was removed says so in one line, not \'uv_cwd: no such file or directory\'', async t => {
+	const removed = path.join(scratch, 'removed-working-directory');
+	const input = path.join(scratch, 'removed-working-directory.comux');
+	writeFileSync(input, Buffer.from(execFileSync(process.execPath, [cliPath, 'comux', 'build', '--chunk', '0:a'])));
+	for (const args of [['run', '--', '/bin/true'], ['trace', '--', '/bin/true'], ['config', 'check', 'x.yaml'], ['comux', 'run', input, '--', '/bin/true']]) {
+		const result = await new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
+			execFile('/bin/sh', ['-c', 'mkdir -p "$1" && cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', removed, process.execPath, cliPath, ...args], (error, stdout, stderr) => {
+				resolve({code: error ? Number(error.code) : 0, stdout, stderr});
+			});
+		});
+		t.is(result.stderr, 'pdi: the working directory: no such file or directory (it was removed: cd to a directory that exists)\n', args.join(' '));
+		t.is(result.code, 2, args.join(' '));
+	}
+});
+
 test('pdi run of a path through a regular file says "not a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', `${notExecutable}/x`]), `pdi: ${notExecutable}/x: not a directory\n`);
 });

@@ -69,6 +69,12 @@ export function fileSystemError(error: unknown): PdiError | undefined {
 		return undefined;
 	}
 
+	if (syscall === 'uv_cwd') {
+		// process.cwd() (and every relative path) in a directory removed after the shell entered it.
+		const hint = code === 'ENOENT' ? ' (it was removed: cd to a directory that exists)' : '';
+		return new PdiError(`the working directory: ${fileSystemReason(error)}${hint}`, {cause: error});
+	}
+
 	return new PdiError(`${subject}: ${fileSystemReason(error)}`, {cause: error});
 }
 
