@@ -1,5 +1,5 @@
 import {execFile, spawn} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -260,6 +260,30 @@ test('a standard input that is a directory (- < DIR) is one line naming stdin an
 		});
 		t.is(result.stderr, 'pdi: stdin: is a directory\n', args.join(' '));
 		t.is(result.code, 2, args.join(' '));
+	}
+});
+
+test('pdi comux replay of a directory holding a file it cannot read refuses it before any server starts, with and without --fork', async t => {
+	const corpus = path.join(scratch, 'unreadable-corpus');
+	mkdirSync(corpus, {recursive: true});
+	chmodSync(scratch, 0o755);
+	chmodSync(corpus, 0o777);
+	writeFileSync(path.join(corpus, 'a.comux'), ping, {mode: 0o644});
+	writeFileSync(path.join(corpus, 'z.comux'), ping, {mode: 0o600});
+	const marker = path.join(corpus, 'started');
+	// The server notes that it started (as nobody, who cannot read z.comux), then exits without listening.
+	const server = ['/bin/sh', '-c', `echo >> '${marker}'`];
+	for (const fork of [[], ['--fork']]) {
+		const result = await new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
+			execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cliPath, 'comux', 'replay', corpus, '--no-progress', ...fork, '--', ...server], {cwd: '/'}, (error, stdout, stderr) => {
+				resolve({code: error ? Number(error.code) : 0, stdout, stderr});
+			});
+		});
+		// Before, a.comux was replayed, then the replay ended at z.comux with this line and a.comux's report was lost.
+		t.is(result.stderr, `pdi: ${path.join(corpus, 'z.comux')}: permission denied\n`, fork.join(' '));
+		t.is(result.code, 2);
+		t.is(result.stdout, '');
+		t.false(existsSync(marker), fork.join(' '));
 	}
 });
 

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
@@ -243,7 +243,7 @@ function aflEnvironment(configFile: string): string {
 	].join('\n');
 }
 
-/** The regular files of `directory` (links to them too, not a dangling link), sorted by name; none is an error. */
+/** The regular files of `directory` (links to them too, not a dangling link), sorted by name; none, or one that cannot be read, is an error. */
 function comuxFiles(directory: string): string[] {
 	let files: string[];
 	try {
@@ -254,6 +254,15 @@ function comuxFiles(directory: string): string[] {
 
 	if (files.length === 0) {
 		throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file)`);
+	}
+
+	// Every file is readable before the first server starts: one that is not would end the replay halfway, its report lost.
+	for (const file of files) {
+		try {
+			accessSync(file, constants.R_OK);
+		} catch (error) {
+			throw fileFailure(file, error);
+		}
 	}
 
 	return files;
