@@ -287,6 +287,19 @@ test('pdi comux replay of a directory holding a file it cannot read refuses it b
 	}
 });
 
+test('pdi comux replay names a file whose name holds a newline on one line of its report (\\x0a), so that the table keeps one line per file', async t => {
+	const corpus = path.join(scratch, 'newline-corpus');
+	mkdirSync(corpus, {recursive: true});
+	writeFileSync(path.join(corpus, 'a.comux'), ping);
+	writeFileSync(path.join(corpus, 'new\nline.comux'), ping);
+	const result = await pdi(['comux', 'replay', corpus, '--no-progress', '--', '/bin/true']);
+	t.is(result.code, 1);
+	const lines = result.stdout.trimEnd().split('\n');
+	t.regex(lines[2]!, /^new\\x0aline\.comux {2}no-listen {2}4 /);
+	t.is(lines.length, 8, result.stdout);
+	t.is(lines[7], 'new\\x0aline.comux: pdi-comux: the server exited with status 0 before it listened');
+});
+
 test('pdi comux run --log followed by the comux file (its value left out) refuses it instead of appending the log to the input', async t => {
 	const input = path.join(scratch, 'log-value-left-out.comux');
 	writeFileSync(input, ping);

@@ -5,7 +5,7 @@ import {compileNormalizedConfig} from '../config/compile.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
-import {fileFailure, PdiError} from '../errors.js';
+import {escapeControls, fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
@@ -282,7 +282,7 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	// The fork server gets the next file before the current one's answer, so that it never waits for pdi.
 	let upcoming = forks?.replay(files[0]!);
 	for (const [index, file] of files.entries()) {
-		bar?.update(report.length, {file: path.basename(file)});
+		bar?.update(report.length, {file: shownName(file)});
 		let result: ComuxRunResult;
 		if (forks) {
 			const current = upcoming!;
@@ -312,12 +312,17 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	return report;
 }
 
+/** A file as the report and the progress bar name it: its base name, on one line (a newline in it written `\x0a`). */
+function shownName(file: string): string {
+	return escapeControls(path.basename(file));
+}
+
 /** The `pdi comux replay` report as a table, one line per file, and a count per verdict. */
 function formatReplayReport(report: readonly ReplayEntry[]): string {
-	const width = Math.max(4, ...report.map(entry => path.basename(entry.file).length));
+	const width = Math.max(4, ...report.map(entry => shownName(entry.file).length));
 	const lines = [`${'FILE'.padEnd(width)}  VERDICT    STATUS  SIGNAL   TIME(ms)  OUTPUT`];
 	for (const entry of report) {
-		lines.push(`${path.basename(entry.file).padEnd(width)}  ${entry.verdict.padEnd(9)}  ${String(entry.status ?? '-').padEnd(6)}  ${(entry.signal ?? '-').padEnd(7)}  ${String(entry.durationMs).padStart(8)}  ${entry.outputBytes}`);
+		lines.push(`${shownName(entry.file).padEnd(width)}  ${entry.verdict.padEnd(9)}  ${String(entry.status ?? '-').padEnd(6)}  ${(entry.signal ?? '-').padEnd(7)}  ${String(entry.durationMs).padStart(8)}  ${entry.outputBytes}`);
 	}
 
 	const counts = new Map<ReplayVerdict, number>();
@@ -331,7 +336,7 @@ function formatReplayReport(report: readonly ReplayEntry[]): string {
 	if (reasons.length > 0) {
 		lines.push('');
 		for (const entry of reasons) {
-			lines.push(`${path.basename(entry.file)}: ${entry.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+			lines.push(`${shownName(entry.file)}: ${entry.stderr.trim().split('\n').slice(-2).join(' / ')}`);
 		}
 	}
 
