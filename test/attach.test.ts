@@ -484,6 +484,32 @@ test('attaching to a statically linked program fails in one line, status 2', asy
 	t.is(end.code, 0);
 });
 
+test('attaching to a zombie (a process that ended and was not reaped) fails in one line saying so, status 2', async t => {
+	// A parent that reaps its child only when its stdin closes (then it ends): no zombie is left behind.
+	const reaper = 'import os, sys\nchild = os.fork()\nif child == 0:\n    os._exit(0)\nprint(child, flush=True)\nsys.stdin.read()\nos.waitpid(child, 0)\n';
+	const parent = spawn('python3', ['-c', reaper], {stdio: ['pipe', 'pipe', 'ignore']});
+	t.teardown(() => {
+		parent.stdin.end();
+	});
+	const zombie = await new Promise<number>(resolve => {
+		parent.stdout.once('data', (chunk: Buffer) => {
+			resolve(Number(chunk.toString().trim()));
+		});
+	});
+	while (!readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z ')) {
+		await new Promise(resolve => {
+			setTimeout(resolve, 10);
+		});
+	}
+
+	// Before: 'pdi: process N: cannot read its program (No such file or directory)'.
+	for (const args of [['attach', String(zombie), '-c', '/dev/null'], ['trace', '-p', String(zombie)]]) {
+		const run = await pdi(args);
+		t.is(run.stderr, `pdi: process ${zombie} has ended (a zombie that its parent has not reaped yet): there is nothing to attach to\n`, args.join(' '));
+		t.is(run.code, 2);
+	}
+});
+
 test('attaching to a program that qemu-user runs fails in one line: it would enter the emulator', async t => {
 	// qemu-x86_64 running a host program: qemu-user (Debian's qemu-user, which the tests need anyway) on any machine.
 	const qemu = '/usr/bin/qemu-x86_64';
