@@ -66,6 +66,9 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['attach without PID', ['attach'], /^pdi: missing required argument 'pid' \(usage: pdi attach PID -c CONFIG .*\)\n$/],
 	['comux replay with an unknown option', ['comux', 'replay', '--bogus', 'dir', '--', program], /^pdi: unknown option '--bogus'\n$/],
 	['comux config with an unknown option', ['comux', 'config', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
+	// Options of --chunk arguments that a --json description ignored (a file without the AWAIT_RESPONSE asked for).
+	['comux build with --json and --await', ['comux', 'build', '--json', 'desc.json', '--await'], /^pdi: --await: for --chunk arguments only; a --json description says it itself \(awaitResponse, noShutdown, numConns\)\n$/],
+	['comux build with --json, --no-shutdown and --num-conns', ['comux', 'build', '--json', 'desc.json', '--no-shutdown', '--num-conns', '2'], /^pdi: --no-shutdown, --num-conns: for --chunk arguments only; /],
 	// An option's value left out before --: it took -- for its value (a trace written to a file named --, a config read from one).
 	['trace with -o followed by --', ['trace', '-o', '--', program], /^pdi: --output: missing file \(the next argument, --, ends the options\)\n$/],
 	['run with -c followed by --', ['run', '-c', '--', program], /^pdi: --config: missing file \(the next argument, --, ends the options\)\n$/],

@@ -335,6 +335,12 @@ export function registerComuxCommands(cli: Command): Command {
 				throw new PdiError('nothing to build: give --json FILE or at least one --chunk CONN:DATA');
 			}
 
+			// They were ignored with --json: a file built without the AWAIT_RESPONSE asked for, and nothing said.
+			const chunkOnly = [options.await && '--await', options.shutdown === false && '--no-shutdown', options.numConns !== undefined && '--num-conns'].filter(Boolean);
+			if (options.json !== undefined && chunkOnly.length > 0) {
+				throw new PdiError(`${chunkOnly.join(', ')}: for --chunk arguments only; a --json description says it itself (awaitResponse, noShutdown, numConns)`);
+			}
+
 			if (options.output === undefined && process.stdout.isTTY) {
 				throw new PdiError('refusing to write a binary comux file to a terminal; use -o FILE or redirect stdout');
 			}
