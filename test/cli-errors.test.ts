@@ -38,6 +38,10 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['trace without PROGRAM', ['trace'], /^pdi: missing PROGRAM \(usage: pdi trace .*\)\n$/],
 	['trace with --args out of range', ['trace', '--args', '9', '--', program], /^pdi: --args: expected 0 to 6, got '9'\n$/],
 	['trace with -o and no file', ['trace', '-o'], /^pdi: --output: missing file\n$/],
+	// Not 'missing n', 'missing ms': the help's placeholders.
+	['trace with -s and no number', ['trace', '-s'], /^pdi: --string-size: missing number\n$/],
+	['comux run with --timeout and no value', ['comux', 'run', 'x.comux', '--timeout'], /^pdi: --timeout: missing number of milliseconds\n$/],
+	['attach with --detach-after and no value', ['attach', '1', '-c', 'x.yaml', '--detach-after'], /^pdi: --detach-after: missing number of seconds\n$/],
 	['paths with an unknown option', ['paths', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
 	['paths with an operand', ['paths', 'extra'], /^pdi: paths: too many arguments \(expected 0, got 1\)\n$/],
 	['an unknown command', ['inpect'], /^pdi: unknown command 'inpect' \(did you mean inspect\?\)\n$/],

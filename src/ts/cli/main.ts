@@ -31,13 +31,16 @@ function emit(text: string, output: string | undefined): void {
 	}
 }
 
+/** An option's value as a message names it, for the short placeholders of the help (`-s, --string-size <n>`). */
+const valueNames: Record<string, string> = {n: 'number', ms: 'number of milliseconds', seconds: 'number of seconds', pid: 'process id'};
+
 /** Commander's messages for a bad option value or too many operands, in the words of pdi's own (`--timeout: expected ..., got '...'`). */
 function inPdiWords(message: string): string {
 	const value = /^option '(\S+)(?:, (\S+))?(?: <([^>]+)>)?' argument '(.*)' is invalid\. (.*)$/.exec(message);
 	if (value) {
 		const [, first, second, name, argument, reason] = value;
 		if (argument === '--' && reason === endsTheOptions) {
-			return `${second ?? first}: missing ${name ?? 'value'} (the next argument, --, ends the options)`;
+			return `${second ?? first}: missing ${valueNames[name ?? ''] ?? name ?? 'value'} (the next argument, --, ends the options)`;
 		}
 
 		return `${second ?? first}: ${reason!.replace(/\.$/, '')}, got '${argument}'`;
@@ -46,7 +49,7 @@ function inPdiWords(message: string): string {
 	const missing = /^option '(\S+)(?:, (\S+))?(?: <([^>]+)>)?' argument missing$/.exec(message);
 	if (missing) {
 		const [, first, second, name] = missing;
-		return `${second ?? first}: missing ${name ?? 'value'}`;
+		return `${second ?? first}: missing ${valueNames[name ?? ''] ?? name ?? 'value'}`;
 	}
 
 	const operands = /^too many arguments(?: for '(.*)')?\. Expected (\d+) arguments? but got (\d+)\.$/.exec(message);
