@@ -232,6 +232,17 @@ test('pdi started in a working directory that was removed says so in one line, n
 	}
 });
 
+test('a program found in PATH without execute permission is refused as the shell refuses it, not as missing', async t => {
+	const bin = path.join(scratch, 'path-bin');
+	mkdirSync(bin);
+	writeFileSync(path.join(bin, 'pdi-not-executable'), '#!/bin/sh\nexit 0\n', {mode: 0o644});
+	const env = {PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`};
+	// Before: 'pdi: pdi-not-executable: not found in PATH' (bash: 'Permission denied', status 126).
+	for (const command of ['run', 'inspect', 'trace']) {
+		t.is(await oneLineFailure(t, [command, '--', 'pdi-not-executable'], env), `pdi: pdi-not-executable: permission denied (${path.join(bin, 'pdi-not-executable')} is not executable)\n`, command);
+	}
+});
+
 test('pdi run of a path through a regular file says "not a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', `${notExecutable}/x`]), `pdi: ${notExecutable}/x: not a directory\n`);
 });

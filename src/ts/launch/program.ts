@@ -54,13 +54,23 @@ export function resolveProgram(command: string, environment: NodeJS.ProcessEnv =
 		return checkProgramFile(command, directory);
 	}
 
+	// As execvp: a file found without execute permission is the error when no later entry has an executable one.
+	let notExecutable: string | undefined;
 	for (const entry of (environment['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
 		const candidate = path.resolve(directory, entry, command);
 		try {
-			if (statSync(candidate).isFile() && executable(candidate)) {
-				return candidate;
+			if (statSync(candidate).isFile()) {
+				if (executable(candidate)) {
+					return candidate;
+				}
+
+				notExecutable ??= candidate;
 			}
 		} catch {}
+	}
+
+	if (notExecutable !== undefined) {
+		throw new PdiError(`${command}: permission denied (${notExecutable} is not executable)`);
 	}
 
 	// `pdi inspect libc.so.6`: a library is reached through a program that loads it.
