@@ -73,6 +73,13 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	// Options of --chunk arguments that a --json description ignored (a file without the AWAIT_RESPONSE asked for).
 	['comux build with --json and --await', ['comux', 'build', '--json', 'desc.json', '--await'], /^pdi: --await: for --chunk arguments only; a --json description says it itself \(awaitResponse, noShutdown, numConns\)\n$/],
 	['comux build with --json, --no-shutdown and --num-conns', ['comux', 'build', '--json', 'desc.json', '--no-shutdown', '--num-conns', '2'], /^pdi: --no-shutdown, --num-conns: for --chunk arguments only; /],
+	// An empty file name (an unset shell variable): before, ': no such file or directory', or the working directory.
+	['trace with an empty -o', ['trace', '-o', '', '--', program], /^pdi: --output: the file name is empty\n$/],
+	['run with an empty -c', ['run', '-c', '', '--', program], /^pdi: --config: the file name is empty\n$/],
+	['inspect with an empty -o', ['inspect', '-o', '', '--', program], /^pdi: --output: the file name is empty\n$/],
+	['comux run with an empty --log', ['comux', 'run', 'x.comux', '--log', '', '--', program], /^pdi: --log: the file name is empty\n$/],
+	['config check of an empty file name', ['config', 'check', ''], /^pdi: the file name is empty\n$/],
+	['comux replay of an empty directory name', ['comux', 'replay', '', '--', program], /^pdi: the directory name is empty\n$/],
 	// An option's value left out before --: it took -- for its value (a trace written to a file named --, a config read from one).
 	['trace with -o followed by --', ['trace', '-o', '--', program], /^pdi: --output: missing file \(the next argument, --, ends the options\)\n$/],
 	['run with -c followed by --', ['run', '-c', '--', program], /^pdi: --config: missing file \(the next argument, --, ends the options\)\n$/],

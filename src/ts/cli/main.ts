@@ -39,6 +39,10 @@ function inPdiWords(message: string): string {
 	const value = /^option '(\S+)(?:, (\S+))?(?: <([^>]+)>)?' argument '(.*)' is invalid\. (.*)$/.exec(message);
 	if (value) {
 		const [, first, second, name, argument, reason] = value;
+		if (argument === '' && reason === emptyFileName) {
+			return `${second ?? first}: the file name is empty`;
+		}
+
 		if (argument === '--' && reason === endsTheOptions) {
 			return `${second ?? first}: missing ${valueNames[name ?? ''] ?? name ?? 'value'} (the next argument, --, ends the options)`;
 		}
@@ -50,6 +54,10 @@ function inPdiWords(message: string): string {
 	if (missing) {
 		const [, first, second, name] = missing;
 		return `${second ?? first}: missing ${valueNames[name ?? ''] ?? name ?? 'value'}`;
+	}
+
+	if (new RegExp(`^command-argument value '' is invalid for argument '(file|dir)'\\. ${emptyFileName}$`).test(message)) {
+		return `${message.includes('\'dir\'') ? 'the directory' : 'the file'} name is empty`;
 	}
 
 	const operands = /^too many arguments(?: for '(.*)')?\. Expected (\d+) arguments? but got (\d+)\.$/.exec(message);
@@ -78,11 +86,12 @@ function serverOptionHint(message: string): string {
 }
 
 const endsTheOptions = '-- ends the options';
+const emptyFileName = 'empty file name';
 
 /**
  * An option that takes a value, given `--` as that value (`pdi trace -o -- prog`, the value left out), is refused:
  * commander, as getopt, would take `--` for the value (a trace written to a file named `--`, a config read from it)
- * and the next word for the program.
+ * and the next word for the program. So is an empty file name (`-o "$OUT"` with OUT unset).
  */
 function refuseDoubleDashValues(command: CommandUnknownOpts): void {
 	for (const option of command.options) {
@@ -93,7 +102,25 @@ function refuseDoubleDashValues(command: CommandUnknownOpts): void {
 					throw new InvalidArgumentError(endsTheOptions);
 				}
 
+				// -o '' (an unset shell variable) named the working directory or no file at all: ': no such file or directory'.
+				if (value === '' && option.flags.endsWith('<file>')) {
+					throw new InvalidArgumentError(emptyFileName);
+				}
+
 				return parse ? parse(value, previous) : value;
+			});
+		}
+	}
+
+	// The FILE and DIR operands: '' said ': no such file or directory'.
+	for (const argument of command.registeredArguments) {
+		if (!argument.variadic && (argument.name() === 'file' || argument.name() === 'dir') && argument.parseArg === undefined) {
+			argument.argParser((value: string) => {
+				if (value === '') {
+					throw new InvalidArgumentError(emptyFileName);
+				}
+
+				return value;
 			});
 		}
 	}
