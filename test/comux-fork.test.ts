@@ -401,6 +401,22 @@ test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LO
 	t.deepEqual(readdirSync(scratch).filter(name => name.startsWith('pdi-comux-fork-')), []);
 });
 
+test('runComux() and startComuxForkServer() refuse a time limit that is not a whole number of milliseconds a timer holds, naming the option, before anything starts', async t => {
+	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
+	// Before: 1e11 (over a Node timer's limit) and -5 stopped the replay at once (timedOut, status null); with fork, a RangeError.
+	for (const [options, message] of [
+		[{timeout: 1e11}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 100000000000'],
+		[{timeout: -5}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got -5'],
+		[{timeout: 1e11, fork: true}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 100000000000'],
+		[{replyTimeoutMs: 1.5}, 'replyTimeoutMs: expected a whole number of milliseconds (0 to 2147483647), got 1.5'],
+		[{idleMs: '50'}, 'idleMs: expected a whole number of milliseconds (0 to 2147483647), got \'50\''],
+	] as const) {
+		await t.throwsAsync(runComux([echoServerPath, 'epoll', '0'], input, options as never), {instanceOf: PdiError, message}, JSON.stringify(options));
+	}
+
+	t.throws(() => startComuxForkServer([echoServerPath, 'epoll', '0'], {timeout: 2 ** 31}), {instanceOf: PdiError, message: 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 2147483648'});
+});
+
 test.serial('replay() after close() rejects with a PdiError instead of giving the fork server\'s exit as a replay\'s result, and a server given as a string is refused naming it', async t => {
 	const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], quiet);
 	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
