@@ -49,7 +49,11 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['config without a subcommand', ['config'], /^pdi: missing command \(usage: pdi config .*; 'pdi config --help' lists them\)\n$/],
 	['config with an unknown subcommand', ['config', 'chek'], /^pdi: unknown command 'chek' \(did you mean check\?\)\n$/],
 	['config check without FILE', ['config', 'check'], /^pdi: missing required argument 'file' \(usage: pdi config check \[options\] <file>\)\n$/],
-	['comux build with a --num-conns that is no number', ['comux', 'build', '--chunk', '0:a', '--num-conns', 'abc'], /^pdi: --num-conns: expected a non-negative integer, got 'abc'\n$/],
+	['comux build with a --num-conns that is no number', ['comux', 'build', '--chunk', '0:a', '--num-conns', 'abc'], /^pdi: --num-conns: expected a number of connections from 1 to 65536, got 'abc'\n$/],
+	// Bad arguments, not invalid inputs (status 3 before: 'num_conns 0 ...', 'num_conns 100000000000 is not a u32'); the escape's --chunk named.
+	['comux build with --num-conns 0', ['comux', 'build', '--chunk', '0:a', '--num-conns', '0'], /^pdi: --num-conns: expected a number of connections from 1 to 65536, got '0'\n$/],
+	['comux build with a --chunk connection beyond the format', ['comux', 'build', '--chunk', '99999999999:a'], /^pdi: --chunk '99999999999:a': connection 99999999999 is above 65535 \(a comux file holds at most 65536 connections\)\n$/],
+	['comux build with a bad escape in --chunk', ['comux', 'build', '--chunk', '0:\\xZZ'], /^pdi: --chunk '0:\\xZZ': bad escape '\\xZZ' in '\\xZZ' \(known: /],
 	['config check with two files', ['config', 'check', 'a.yaml', 'b.yaml'], /^pdi: check: too many arguments \(expected 1, got 2\)\n$/],
 	['config compile without FILE', ['config', 'compile'], /^pdi: missing required argument 'file' \(usage: pdi config compile .*\)\n$/],
 	['config compile with an unknown option', ['config', 'compile', '--bogus', 'x.yaml'], /^pdi: unknown option '--bogus'\n$/],

@@ -169,10 +169,10 @@ test('pdi comux build refuses bad arguments with exit 2 and invalid documents wi
 	t.is(both.stderr, 'pdi: give either --json FILE or --chunk arguments, not both\n');
 	const escape = await pdi(['comux', 'build', '--chunk', '0:a\\qb']);
 	t.is(escape.code, 2);
-	t.is(escape.stderr, 'pdi: bad escape \'\\q\' in \'a\\qb\' (known: \\r \\n \\t \\\\ \\xHH \\0)\n');
+	t.is(escape.stderr, 'pdi: --chunk \'0:a\\qb\': bad escape \'\\q\' in \'a\\qb\' (known: \\r \\n \\t \\\\ \\xHH \\0)\n');
 	const shortHex = await pdi(['comux', 'build', '--chunk', '0:\\x4']);
 	t.is(shortHex.code, 2);
-	t.regex(shortHex.stderr, /^pdi: bad escape '\\x4' /);
+	t.regex(shortHex.stderr, /^pdi: --chunk '0:\\x4': bad escape '\\x4' /);
 	const noConn = await pdi(['comux', 'build', '--chunk', 'GET /']);
 	t.is(noConn.code, 2);
 	t.is(noConn.stderr, 'pdi: --chunk \'GET /\': expected CONN:DATA, CONN a connection id\n');

@@ -5,6 +5,7 @@ import {ComuxError} from '../comux/comux-error.js';
 import {
 	AWAIT_RESPONSE,
 	COMUX_MAGIC,
+	COMUX_MAX_CONNS,
 	COMUX_MAX_INPUT,
 	NO_SHUTDOWN,
 	checkComuxHead,
@@ -227,8 +228,8 @@ export function formatComux(doc: ComuxDocument, size: number): string {
 }
 
 function parseCount(value: string): number {
-	if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-		throw new InvalidArgumentError('expected a non-negative integer');
+	if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > COMUX_MAX_CONNS) {
+		throw new InvalidArgumentError(`expected a number of connections from 1 to ${COMUX_MAX_CONNS}`);
 	}
 
 	return Number(value);
@@ -286,7 +287,20 @@ async function documentFromChunks(specs: readonly string[], options: {await?: bo
 			throw new PdiError(`--chunk '${spec}': expected CONN:DATA, CONN a connection id`);
 		}
 
-		builder.conn(Number(match[1]), unescapeData(spec.slice(match[0].length)), {awaitResponse: options.await, noShutdown: !options.shutdown});
+		// A bad argument (status 2), not an invalid input: before, 'num_conns 100000000000 is not a u32' with status 3.
+		const conn = Number(match[1]);
+		if (conn >= COMUX_MAX_CONNS) {
+			throw new PdiError(`--chunk '${spec}': connection ${match[1]} is above ${COMUX_MAX_CONNS - 1} (a comux file holds at most ${COMUX_MAX_CONNS} connections)`);
+		}
+
+		let data: Uint8Array;
+		try {
+			data = unescapeData(spec.slice(match[0].length));
+		} catch (error) {
+			throw error instanceof PdiError ? new PdiError(`--chunk '${spec}': ${error.message}`, {cause: error}) : error;
+		}
+
+		builder.conn(conn, data, {awaitResponse: options.await, noShutdown: !options.shutdown});
 	}
 
 	if (options.numConns !== undefined) {
