@@ -98,6 +98,19 @@ for (const [what, args, expected] of argumentErrors) {
 	});
 }
 
+test('pdi help comux run and pdi comux help run print the help of comux run; an unknown name after help is an unknown command', async t => {
+	// Before: 'pdi help comux run' printed the help of 'pdi comux', and 'pdi help nosuch' said a command was missing.
+	for (const args of [['help', 'comux', 'run'], ['comux', 'help', 'run']]) {
+		const help = await pdi(args);
+		t.is(help.code, 0, help.stderr);
+		t.regex(help.stdout, /^Usage: pdi comux run FILE /, args.join(' '));
+	}
+
+	t.is(await oneLineFailure(t, ['help', 'inpect']), 'pdi: unknown command \'inpect\' (did you mean inspect?)\n');
+	t.is(await oneLineFailure(t, ['comux', 'help', 'nosuch']), 'pdi: unknown command \'nosuch\'\n');
+	t.is(await oneLineFailure(t, ['help', 'comux', 'nosuch']), 'pdi: unknown command \'nosuch\'\n');
+});
+
 test('pdi help --help prints pdi\'s help, and pdi help config --help the help of config', async t => {
 	const help = await pdi(['help', '--help']);
 	t.is(help.code, 0, help.stderr);

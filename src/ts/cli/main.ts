@@ -8,6 +8,7 @@ import {inspectProgram} from '../inspect/inspect.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
 import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
+import {nearName} from '../near-name.js';
 import {pdiPaths} from '../paths.js';
 import {registerComuxCommands} from './comux-command.js';
 import {registerComuxReplayCommands} from './comux-replay-command.js';
@@ -255,13 +256,53 @@ function withoutMisplacedHelp(cli: Command, argv: string[]): string[] {
 }
 
 /**
+ * `pdi help A B` and `pdi A help B` as `pdi A B --help`: commander's help command goes one level down only (`pdi help
+ * comux run` printed the help of `pdi comux`), and said a command was missing for a name it did not know.
+ */
+function helpArguments(cli: Command, argv: string[]): string[] {
+	const find = (parent: CommandUnknownOpts, name: string) => parent.commands.find(sub => sub.name() === name || sub.aliases().includes(name));
+	let command: CommandUnknownOpts = cli;
+	let index = 0;
+	for (; index < argv.length && argv[index] !== 'help'; index++) {
+		const sub = find(command, argv[index]!);
+		if (sub === undefined) {
+			return argv;
+		}
+
+		command = sub;
+	}
+
+	if (index >= argv.length || command.commands.length === 0) {
+		return argv;
+	}
+
+	const names = argv.slice(0, index);
+	for (const name of argv.slice(index + 1)) {
+		if (name.startsWith('-')) {
+			break;
+		}
+
+		const sub = find(command, name);
+		if (sub === undefined) {
+			const near = nearName(name, command.commands.map(other => other.name()));
+			throw new PdiError(`unknown command '${name}'${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+		}
+
+		names.push(name);
+		command = sub;
+	}
+
+	return [...names, '--help'];
+}
+
+/**
  * Runs the CLI on `argv` (without `node main.js`) and resolves to the exit status; errors are printed as one line.
  * Once the reader of its output has gone (a write found a closed pipe), it prints nothing more and the status is 141.
  */
 export async function main(argv: string[]): Promise<number> {
 	try {
 		const cli = createCli();
-		await cli.parseAsync(withoutMisplacedHelp(cli, argv), {from: 'user'});
+		await cli.parseAsync(withoutMisplacedHelp(cli, helpArguments(cli, argv)), {from: 'user'});
 		if (outputClosed()) {
 			return closedOutputStatus;
 		}
