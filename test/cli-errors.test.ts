@@ -436,6 +436,28 @@ test('a YAML or JSON config whose name has no extension (pdi run -c <(gen-config
 	t.is(await oneLineFailure(t, ['run', '-c', other, '--', program]), `pdi: ${other}:2:1: unknown command 'backends:'\n`);
 });
 
+test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends inspect, config compile, comux build and comux config with 130; with a reader they write it whole', async t => {
+	const fifo = path.join(scratchDirectory('pdi-cli-out-fifo-'), 'out');
+	execFileSync('mkfifo', [fifo]);
+	const config = path.join(scratch, 'fifo-out.cfg');
+	writeFileSync(config, `backend fix = ${fixBackend}\n`);
+	const commands = [['inspect', '-o', fifo, '--', program], ['config', 'compile', config, '-o', fifo], ['comux', 'build', '--chunk', '0:a', '-o', fifo], ['comux', 'config', '-o', fifo]];
+	for (const args of commands) {
+		// Before, a blocking open() in the main thread waited for a reader for ever, deaf to SIGINT and SIGTERM.
+		const started = startPdi(args);
+		await new Promise(resolve => {
+			setTimeout(resolve, 1500);
+		});
+		started.child.kill('SIGINT');
+		t.is(await started.exited, 130, `${args.join(' ')}: ${started.stderr()}`);
+	}
+
+	const compiled = await pdi(['config', 'compile', config]);
+	const written = pdi(['config', 'compile', config, '-o', fifo]);
+	t.is(execFileSync('cat', [fifo], {encoding: 'utf8'}), compiled.stdout);
+	t.is((await written).code, 0);
+});
+
 test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read when its writer writes, and works', async t => {
 	const fifo = path.join(scratchDirectory('pdi-cli-fifo-'), 'rules.cfg');
 	execFileSync('mkfifo', [fifo]);

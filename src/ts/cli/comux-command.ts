@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readFileSync, readSync} from 'node:fs';
 import {InvalidArgumentError, type Command} from '@commander-js/extra-typings';
 import {comux, comuxFromDescription, comuxToDescription} from '../comux/builder.js';
 import {ComuxError} from '../comux/comux-error.js';
@@ -15,6 +15,7 @@ import {
 } from '../comux/format.js';
 import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
 import {fileFailure, PdiError} from '../errors.js';
+import {writeOutputFile} from './output-file.js';
 
 const previewLength = 40;
 
@@ -364,11 +365,7 @@ export function registerComuxCommands(cli: Command): Command {
 			if (options.output === undefined) {
 				process.stdout.write(output);
 			} else {
-				try {
-					writeFileSync(options.output, output);
-				} catch (error) {
-					throw fileFailure(options.output, error);
-				}
+				await writeOutputFile(options.output, output);
 			}
 		});
 

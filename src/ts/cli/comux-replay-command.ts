@@ -1,4 +1,4 @@
-import {accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
@@ -9,7 +9,7 @@ import {escapeControls, fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
-import {checkOutputFile} from './output-file.js';
+import {checkOutputFile, writeOutputFile} from './output-file.js';
 import {checkStdin} from './comux-command.js';
 
 /**
@@ -105,14 +105,6 @@ function checkLogFile(log: string | undefined): void {
 	}
 
 	checkOutputFile(log);
-}
-
-function writeOutput(file: string, text: string): void {
-	try {
-		writeFileSync(file, text);
-	} catch (error) {
-		throw fileFailure(file, error);
-	}
 }
 
 /**
@@ -377,14 +369,14 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.description('write the compiled config that installs comux-accept (for PDI_CONFIG); with --afl, print the environment for afl-fuzz')
 		.option('-o, --output <file>', 'write to FILE instead of stdout (with --afl: the config file, default ./pdi-comux.cfg)')
 		.option('--afl', 'write the config to a file and print `export NAME=VALUE` lines for afl-fuzz: AFL_PRELOAD, PDI_CONFIG, the fork server at the first accept and the comux mutator')
-		.action(options => {
+		.action(async options => {
 			const text = compileNormalizedConfig(comuxConfig());
 			if (options.afl) {
 				const file = path.resolve(options.output ?? 'pdi-comux.cfg');
-				writeOutput(file, text);
+				await writeOutputFile(file, text);
 				process.stdout.write(aflEnvironment(file));
 			} else if (options.output) {
-				writeOutput(options.output, text);
+				await writeOutputFile(options.output, text);
 			} else {
 				process.stdout.write(text);
 			}

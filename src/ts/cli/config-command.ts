@@ -1,8 +1,7 @@
-import {writeFileSync} from 'node:fs';
 import type {Command} from '@commander-js/extra-typings';
 import {formatPlace, type ConfigPlace} from '../config/config-error.js';
-import {fileFailure} from '../errors.js';
 import {pdiPaths} from '../paths.js';
+import {writeOutputFile} from './output-file.js';
 
 /** One warning line, as the core prints it: `pdi: warning: FILE:LINE:COL: message`. */
 function printWarning(issue: ConfigPlace & {message: string}): void {
@@ -45,11 +44,7 @@ export function registerConfigCommands(cli: Command): void {
 			const {compileConfig, loadConfig} = await import('../config/index.js');
 			const text = compileConfig(await loadConfig(file));
 			if (options.output) {
-				try {
-					writeFileSync(options.output, text);
-				} catch (error) {
-					throw fileFailure(options.output, error);
-				}
+				await writeOutputFile(options.output, text);
 			} else {
 				process.stdout.write(text);
 			}

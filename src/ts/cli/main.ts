@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import {writeFileSync} from 'node:fs';
 import {Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts} from '@commander-js/extra-typings';
 import {ConfigError, placedMessage} from '../config/config-error.js';
-import {escapeControls, fileSystemError, fileSystemReason, PdiError} from '../errors.js';
+import {escapeControls, fileSystemError, PdiError} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
@@ -17,16 +16,12 @@ import {registerConfigCommands} from './config-command.js';
 import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
 import {closedOutputStatus, failedOutputStatus, isClosedPipe, outputClosed, outputFailed, watchClosedOutput} from './closed-output.js';
-import {checkOutputFile} from './output-file.js';
+import {checkOutputFile, writeOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
-function emit(text: string, output: string | undefined): void {
+async function emit(text: string, output: string | undefined): Promise<void> {
 	if (output) {
-		try {
-			writeFileSync(output, text);
-		} catch (error) {
-			throw new PdiError(`${output}: ${fileSystemReason(error)}`, {cause: error});
-		}
+		await writeOutputFile(output, text);
 	} else {
 		process.stdout.write(text);
 	}
@@ -172,7 +167,7 @@ export function createCli(): Command {
 			}
 
 			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config});
-			emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
+			await emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
 			if (options.run) {
 				process.exitCode = exitStatus(result.exitCode, result.signal);
 			}

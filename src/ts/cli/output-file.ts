@@ -1,4 +1,5 @@
-import {accessSync, constants, statSync} from 'node:fs';
+import {accessSync, closeSync, constants, openSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {setTimeout as delay} from 'node:timers/promises';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
 
@@ -37,6 +38,53 @@ export function checkOutputFile(file: string): void {
 		}
 
 		accessSync(directory, constants.W_OK | constants.X_OK);
+	} catch (error) {
+		throw error instanceof PdiError ? error : failure(file, error);
+	}
+}
+
+/**
+ * Writes `data` to the output file `file` (`-o FILE`), one line `FILE: reason` when it fails. A named pipe is opened
+ * without blocking and written through the event loop: a blocking open waits for a reader in the main thread, where
+ * SIGINT and SIGTERM never reach pdi's handlers (`pdi inspect -o FIFO` without a reader stayed for ever). pdi waits
+ * for a reader as a shell's `> FIFO` does, and a signal ends it meanwhile.
+ */
+export async function writeOutputFile(file: string, data: string | Uint8Array): Promise<void> {
+	try {
+		if (!statSync(file, {throwIfNoEntry: false})?.isFIFO()) {
+			writeFileSync(file, data);
+			return;
+		}
+
+		let fd: number | undefined;
+		while (fd === undefined) {
+			try {
+				fd = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code !== 'ENXIO') {
+					throw error;
+				}
+
+				await delay(20); // no reader yet
+			}
+		}
+
+		try {
+			const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+			for (let written = 0; written < bytes.length;) {
+				try {
+					written += writeSync(fd, bytes, written);
+				} catch (error) {
+					if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
+						throw error;
+					}
+
+					await delay(5); // the pipe is full: its reader has not read yet
+				}
+			}
+		} finally {
+			closeSync(fd);
+		}
 	} catch (error) {
 		throw error instanceof PdiError ? error : failure(file, error);
 	}
