@@ -1,9 +1,9 @@
 import {execFile, execFileSync} from 'node:child_process';
-import {chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {cliPath, pdi, startPdi} from './helpers/cli.js';
+import {cliPath, otherUser, pdi, pdiWithoutReadOverride, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
 
@@ -201,13 +201,11 @@ test('a program that may be executed but not read (mode 0711) runs under pdi as 
 	writeFileSync(executeOnly, readFileSync(program), {mode: 0o711});
 	const config = path.join(directory, 'fix.cfg');
 	writeFileSync(config, `backend fix = ${fixBackend}\nrelink $main fix_add fix wrap_fix_add\n`, {mode: 0o644});
-	const asNobody = (args: string[]) => new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
-		// The fixture finds libfix.so through $ORIGIN, which this copy is not next to.
-		const env = {...process.env, LD_LIBRARY_PATH: path.dirname(program)};
-		execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cliPath, ...args], {cwd: '/', env}, (error, stdout, stderr) => {
-			resolve({code: error ? Number(error.code) : 0, stdout, stderr});
-		});
-	});
+	// Owned by another user: root without its read override, as any user, may execute it but not read it.
+	chownSync(executeOnly, otherUser.uid, otherUser.gid);
+	// The fixture finds libfix.so through $ORIGIN, which this copy is not next to.
+	const env = {...process.env, LD_LIBRARY_PATH: path.dirname(program)};
+	const asNobody = async (args: string[]) => pdiWithoutReadOverride(args, {env});
 	const bare = await asNobody(['run', '--', executeOnly]);
 	// Before, pdi read the file to check it and refused it: 'pdi: DIR/fixprog: permission denied'.
 	t.is(bare.stderr, '');

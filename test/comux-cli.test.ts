@@ -1,11 +1,11 @@
 import {execFile, spawn} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux, parseComux, type ComuxDescription} from '../src/ts/comux/index.js';
-import {cliPath, pdi, root, startPdi} from './helpers/cli.js';
+import {cliPath, otherUser, pdi, pdiWithoutReadOverride, root, startPdi} from './helpers/cli.js';
 import {echoServerPath, processesMentioning} from './helpers/servers.js';
 
 /** The comux corpus kept in the repository (data/comux-samples, see its README). */
@@ -270,15 +270,13 @@ test('pdi comux replay of a directory holding a file it cannot read refuses it b
 	chmodSync(corpus, 0o777);
 	writeFileSync(path.join(corpus, 'a.comux'), ping, {mode: 0o644});
 	writeFileSync(path.join(corpus, 'z.comux'), ping, {mode: 0o600});
+	// Another user's: root without its read override cannot read it, as any user could not.
+	chownSync(path.join(corpus, 'z.comux'), otherUser.uid, otherUser.gid);
 	const marker = path.join(corpus, 'started');
-	// The server notes that it started (as nobody, who cannot read z.comux), then exits without listening.
+	// The server notes that it started, then exits without listening.
 	const server = ['/bin/sh', '-c', `echo >> '${marker}'`];
 	for (const fork of [[], ['--fork']]) {
-		const result = await new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
-			execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cliPath, 'comux', 'replay', corpus, '--no-progress', ...fork, '--', ...server], {cwd: '/'}, (error, stdout, stderr) => {
-				resolve({code: error ? Number(error.code) : 0, stdout, stderr});
-			});
-		});
+		const result = await pdiWithoutReadOverride(['comux', 'replay', corpus, '--no-progress', ...fork, '--', ...server]);
 		// Before, a.comux was replayed, then the replay ended at z.comux with this line and a.comux's report was lost.
 		t.is(result.stderr, `pdi: ${path.join(corpus, 'z.comux')}: permission denied\n`, fork.join(' '));
 		t.is(result.code, 2);

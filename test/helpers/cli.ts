@@ -22,6 +22,23 @@ export async function pdi(args: readonly string[], options: {env?: NodeJS.Proces
 	});
 }
 
+/**
+ * Runs pdi as root without the capabilities that let root read any file (CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH): a file another user owns is then as closed to it as to any user, while the checkout,
+ * root's, stays reachable wherever it is (a mode 0700 temporary directory included, as CI's scratch clone).
+ */
+export async function pdiWithoutReadOverride(args: readonly string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> {
+	const dropped = '-dac_override,-dac_read_search';
+	return new Promise(resolve => {
+		execFile('setpriv', [`--inh-caps=${dropped}`, `--bounding-set=${dropped}`, '--', process.execPath, cliPath, ...args], {cwd: '/', env: options.env ?? process.env}, (error, stdout, stderr) => {
+			resolve({code: error ? (typeof error.code === 'number' ? error.code : 128) : 0, stdout, stderr});
+		});
+	});
+}
+
+/** The owner that a file under test gets when no user but its owner may read it: nobody. */
+export const otherUser = {uid: 65_534, gid: 65_534};
+
 /** A `pdi` started in the background by {@link startPdi}. */
 export type BackgroundPdi = {child: ChildProcess; stderr: () => string; exited: Promise<number | null>};
 
