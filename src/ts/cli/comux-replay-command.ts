@@ -2,7 +2,7 @@ import {accessSync, closeSync, constants, openSync, readdirSync, readFileSync, r
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
-import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
+import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
 import {escapeControls, fileFailure, PdiError} from '../errors.js';
@@ -274,6 +274,11 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	// The fork server gets the next file before the current one's answer, so that it never waits for pdi.
 	let upcoming = forks?.replay(files[0]!);
 	for (const [index, file] of files.entries()) {
+		if (replaysStopping()) {
+			// Ctrl-C: the handler stops the current server and ends pdi; no next one starts meanwhile.
+			await new Promise(() => undefined);
+		}
+
 		bar?.update(report.length, {file: shownName(file)});
 		let result: ComuxRunResult;
 		if (forks) {

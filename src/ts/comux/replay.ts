@@ -177,6 +177,28 @@ export type ComuxProcess = {
 };
 
 const running = new Set<ComuxProcess>();
+/** Set once a signal stops the replays: a server started from then on is stopped at once. */
+let stopping = false;
+
+/** Stops every run and waits for it, the ones started meanwhile too. */
+async function stopEveryRun(): Promise<void> {
+	while (running.size > 0) {
+		const runs = [...running];
+		for (const run of runs) {
+			run.stop();
+		}
+
+		await Promise.allSettled(runs.map(async run => run.exited));
+	}
+}
+
+/**
+ * For the CLI's loop over replays: whether a signal is stopping them. The loop then waits for the
+ * signal's handler to end the process instead of starting the next server.
+ */
+export function replaysStopping(): boolean {
+	return stopping;
+}
 const stopGraceMs = 2000;
 
 function killGroup(pid: number | undefined): void {
@@ -287,6 +309,11 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		},
 	};
 	running.add(started);
+	// Started while a signal stops the replays (the loop of pdi comux replay went on to its next file).
+	if (stopping) {
+		started.stop();
+	}
+
 	return started;
 }
 
@@ -323,12 +350,8 @@ export function stopReplaysOnSignals(finish?: () => Promise<unknown>): void {
 	signalsHandled = true;
 	for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 		process.once(name, () => {
-			const runs = [...running];
-			for (const run of runs) {
-				run.stop();
-			}
-
-			void Promise.allSettled(runs.map(async run => run.exited))
+			stopping = true;
+			void stopEveryRun()
 				.then(async () => beforeExit?.())
 				.catch(() => undefined)
 				.then(() => {
