@@ -1,5 +1,5 @@
 import {spawn, spawnSync} from 'node:child_process';
-import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -434,7 +434,10 @@ test.serial('replay() after close() rejects with a PdiError instead of giving th
 });
 
 test.serial('runComux(), startComuxForkServer() and replay() refuse an option of the wrong type, an empty server and an input that is neither bytes nor a file name with a PdiError naming it, and start nothing', async t => {
-	const server = [echoServerPath, 'epoll', '0'];
+	// The server by a name of this test's own: other test files run echo servers at the same time.
+	const program = path.join(mkdtempSync(path.join(scratch, 'refusing-')), 'echo-server');
+	symlinkSync(echoServerPath, program);
+	const server = [program, 'epoll', '0'];
 	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
 	const wrongTypes: Array<[RunComuxOptions, string]> = [
 		[{timeout: 'x'} as never, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got \'x\''],
@@ -464,5 +467,5 @@ test.serial('runComux(), startComuxForkServer() and replay() refuse an option of
 	await t.throwsAsync(forks.replay(5 as never), {instanceOf: PdiError, message: notInput});
 	t.is((await forks.replay(input)).status, 0, 'a refused input leaves the fork server as it was');
 	await forks.close();
-	t.deepEqual(processesMentioning(echoServerPath), []);
+	t.deepEqual(processesMentioning(program), []);
 });
