@@ -314,8 +314,8 @@ test.serial('act rules attached to a program that pdi run started with act rules
 	}
 });
 
-/** Runs pdi until its stderr matches `ready`, then sends it `signal`. */
-async function untilPrinted(t: ExecutionContext, args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{code: number | null; stderr: string}> {
+/** Runs pdi until its stderr matches `ready`, then sends it `signal`, `afterMs` later. */
+async function untilPrinted(t: ExecutionContext, args: string[], ready: RegExp, signal: NodeJS.Signals, afterMs = 0): Promise<{code: number | null; stderr: string}> {
 	const child = spawn(process.execPath, [cliPath, ...args], {stdio: ['ignore', 'ignore', 'pipe']});
 	stopOnTeardown(t, child);
 	let stderr = '';
@@ -324,7 +324,7 @@ async function untilPrinted(t: ExecutionContext, args: string[], ready: RegExp, 
 			const signalled = ready.test(stderr);
 			stderr += chunk.toString();
 			if (!signalled && ready.test(stderr)) {
-				child.kill(signal);
+				setTimeout(() => child.kill(signal), afterMs);
 			}
 		});
 		child.once('exit', code => {
@@ -356,7 +356,8 @@ test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls o
 	const scratch = scratchDirectory('pdi-attach-');
 	const config = path.join(scratch, 'count.cfg');
 	writeFileSync(config, 'backend count = count\nrelink $main read count count_read\n');
-	const attached = await untilPrinted(t, ['attach', String(fixture.pid), '-c', config], /^pdi: attached/m, 'SIGTERM');
+	// Attached for 200 ms: the reader thread, blocked in a read when the relink went in, reads again every 5 ms.
+	const attached = await untilPrinted(t, ['attach', String(fixture.pid), '-c', config], /^pdi: attached/m, 'SIGTERM', 200);
 	t.is(attached.code, 0, attached.stderr);
 	t.regex(attached.stderr, /^pdi: detached from process \d+$/m);
 	const traced = await untilPrinted(t, ['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
