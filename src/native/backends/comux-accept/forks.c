@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "comux.h"
@@ -45,42 +44,6 @@ comux_fork_mode_t fork_mode = COMUX_FORK_NONE;
 int forked_child;
 static int control_fd = -1;
 
-/* A replay child tells the fork server its exit status from its last exit
- * handler, once everything it writes is written: the fork server answers
- * then, while the kernel still tears the child down (about a third of a
- * replay), and reaps it later. A child that dies otherwise is waited for. */
-static int status_note_fd = -1;
-static pid_t status_note_pid;
-#define MAX_UNREAPED 64
-static pid_t unreaped[MAX_UNREAPED];
-static unsigned unreaped_count;
-
-#ifdef __GLIBC__
-/* Registered at start, so it runs after the server's own exit handlers and
- * destructors; only stdio's last flush comes after it, done here first. */
-static void
-note_exit_status(int status, void *unused)
-{
-  (void)unused;
-  if (status_note_fd < 0 || getpid() != status_note_pid)
-    return;
-  fflush(NULL);
-  int code = status & 0xff;
-  ssize_t written = write(status_note_fd, &code, sizeof code);
-  (void)written;
-  close(status_note_fd);
-  status_note_fd = -1;
-}
-#endif
-
-static void
-note_exit_status_at_exit(void)
-{
-#ifdef __GLIBC__
-  on_exit(note_exit_status, NULL);
-#endif
-}
-
 int
 comux_fork_setup(void)
 {
@@ -89,7 +52,6 @@ comux_fork_setup(void)
     return 0;
   if (strcmp(mode, "afl") == 0) {
     fork_mode = COMUX_FORK_AFL;
-    note_exit_status_at_exit();
     return 0;
   }
   if (strcmp(mode, "1") != 0) {
@@ -106,7 +68,6 @@ comux_fork_setup(void)
   }
   control_fd = (int)fd;
   fork_mode = COMUX_FORK_CONTROL;
-  note_exit_status_at_exit();
   return 0;
 }
 
@@ -218,87 +179,27 @@ redirect_child(const char *output_path, const char *error_path)
   close(error);
 }
 
-static uint64_t
-monotonic_ms(void)
-{
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
-}
-
-/* Reaps the children answered from their note that have ended, and all of
- * them with `all`. */
-static void
-reap_answered(int all)
-{
-  unsigned kept = 0;
-  for (unsigned i = 0; i < unreaped_count; i++) {
-    pid_t ended;
-    while ((ended = waitpid(unreaped[i], NULL, all ? 0 : WNOHANG)) < 0 && errno == EINTR)
-      ;
-    if (ended == 0)
-      unreaped[kept++] = unreaped[i];
-  }
-  unreaped_count = kept;
-}
-
-/* The status the child noted before its end (1), or 0 when it ended
- * without one, or the limit came first (*timed_out). */
+/* Waits for the child, killing its process group after limit_ms (0: no
+ * limit); the wait status, and whether the limit ended it. */
 static int
-await_note(pid_t child, uint32_t limit_ms, int note_fd, int *status, int *timed_out)
+wait_child(pid_t child, uint32_t limit_ms, int *timed_out)
 {
   int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-  if (pidfd < 0)
-    return 0;
-  struct pollfd watched[2] = {{pidfd, POLLIN, 0}, {note_fd, POLLIN, 0}};
-  uint64_t deadline = monotonic_ms() + limit_ms;
-  int noted = 0;
-  for (;;) {
-    uint64_t now = monotonic_ms();
-    int wait_ms = limit_ms == 0 ? -1 : now >= deadline ? 0 : (int)(deadline - now);
-    int ready = poll(watched, 2, wait_ms);
-    if (ready < 0 && errno == EINTR)
-      continue;
+  *timed_out = 0;
+  if (pidfd >= 0 && limit_ms > 0) {
+    struct pollfd ended = {pidfd, POLLIN, 0};
+    int ready;
+    while ((ready = poll(&ended, 1, (int)limit_ms)) < 0 && errno == EINTR)
+      ;
     if (ready == 0) {
       *timed_out = 1;
-      break;
+      kill(-child, SIGKILL);
+      kill(child, SIGKILL);
     }
-    if (watched[1].revents != 0) {
-      int code;
-      if (read(note_fd, &code, sizeof code) == (ssize_t)sizeof code) {
-        *status = (code & 0xff) << 8;
-        noted = 1;
-        break;
-      }
-      watched[1].fd = -1; /* no note after all: its end is what counts */
-      continue;
-    }
-    break;
   }
-  close(pidfd);
-  return noted;
-}
-
-/* Waits for the child's note or its end, killing its process group after
- * limit_ms (0: no limit); the wait status, and whether the limit ended it. */
-static int
-wait_child(pid_t child, uint32_t limit_ms, int note_fd, int *timed_out)
-{
+  if (pidfd >= 0)
+    close(pidfd);
   int status = 0;
-  *timed_out = 0;
-  if (await_note(child, limit_ms, note_fd, &status, timed_out)) {
-    /* What it left running in its group (a forking server's own children)
-     * ends with it, as below; it is reaped when it is gone. */
-    kill(-child, SIGKILL);
-    if (unreaped_count == MAX_UNREAPED)
-      reap_answered(1);
-    unreaped[unreaped_count++] = child;
-    return status;
-  }
-  if (*timed_out) {
-    kill(-child, SIGKILL);
-    kill(child, SIGKILL);
-  }
   while (waitpid(child, &status, 0) < 0 && errno == EINTR)
     ;
   /* What the child left running in its group (a forking server's own
@@ -346,32 +247,23 @@ serve_request(const sigset_t *server_mask)
   else if (comux_take_input(bytes, input_length, message, sizeof message) != 0)
     answer[0] = refuse_input(output_path, error_path, message);
   else {
-    reap_answered(0);
-    int note[2] = {-1, -1};
-    if (pipe2(note, O_CLOEXEC) != 0)
-      note[0] = note[1] = -1;
     pid_t child = fork();
     if (child == 0) {
       become_child(server_mask);
       setpgid(0, 0);
       close(control_fd);
-      close(note[0]);
-      status_note_fd = note[1];
-      status_note_pid = getpid();
       redirect_child(output_path, error_path);
       free(output_path);
       free(error_path);
       return 1;
     }
-    close(note[1]);
     if (child < 0) {
       refuse_input(output_path, error_path, "cannot fork the server for this input");
       answer[0] = 70 << 8;
     } else {
       setpgid(child, child);
-      answer[0] = wait_child(child, limit_ms, note[0], &answer[1]);
+      answer[0] = wait_child(child, limit_ms, &answer[1]);
     }
-    close(note[0]);
   }
   free(output_path);
   free(error_path);
@@ -402,27 +294,20 @@ serve_afl_forks(void)
     uint32_t previous_timed_out;
     if (read_exactly(AFL_CONTROL_FD, &previous_timed_out, sizeof previous_timed_out) != 0)
       end_fork_server(); /* afl-fuzz is gone */
-    reap_answered(0);
-    int note[2] = {-1, -1};
-    if (pipe2(note, O_CLOEXEC) != 0)
-      note[0] = note[1] = -1;
     pid_t child = fork();
     if (child == 0) {
       close(AFL_CONTROL_FD);
       close(AFL_STATUS_FD);
-      close(note[0]);
-      status_note_fd = note[1];
-      status_note_pid = getpid();
       return;
     }
-    close(note[1]);
     if (child < 0)
       _exit(70);
+    int status = 0;
     if (write_exactly(AFL_STATUS_FD, &child, sizeof child) != 0)
       _exit(0);
-    /* afl-fuzz kills the child at its own time limit. */
-    int timed_out, status = wait_child(child, 0, note[0], &timed_out);
-    close(note[0]);
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+      ;
+    kill(-child, SIGKILL);
     if (write_exactly(AFL_STATUS_FD, &status, sizeof status) != 0)
       _exit(0);
   }
