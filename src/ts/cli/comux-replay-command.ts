@@ -7,6 +7,7 @@ import {replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
 import {escapeControls, fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
+import {maxTimerMs} from '../launch/options.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
 import {checkOutputFile, writeOutputFile} from './output-file.js';
@@ -58,13 +59,10 @@ function requireServer(server: string[], usage: string): string[] {
 	return server;
 }
 
-/** The longest time limit a Node timer (and the fork server's request, a u32) can carry: about 24.8 days. */
-const maxTimeoutMs = 2_147_483_647;
-
 function parseTimeout(text: string, option = '--timeout'): number {
 	const timeout = Number(text);
-	if (!/^\d+$/.test(text) || timeout <= 0 || timeout > maxTimeoutMs) {
-		throw new PdiError(`${option}: expected a positive number of milliseconds up to ${maxTimeoutMs}, got '${text}'`);
+	if (!/^\d+$/.test(text) || timeout <= 0 || timeout > maxTimerMs) {
+		throw new PdiError(`${option}: expected a positive number of milliseconds up to ${maxTimerMs}, got '${text}'`);
 	}
 
 	return timeout;

@@ -7,7 +7,7 @@ import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError, shown} from '../errors.js';
 import {replayForkedOnce} from './fork-server.js';
-import {checkOptions, isObject, type OptionType} from '../launch/options.js';
+import {checkOptions, isObject, milliseconds, type OptionType} from '../launch/options.js';
 
 /**
  * The exit status of a replay whose server ended, crashed or was stopped
@@ -213,15 +213,13 @@ function killGroup(pid: number | undefined): void {
 	}
 }
 
-const milliseconds = (low: number) => (value: unknown) => Number.isInteger(value) && (value as number) >= low && (value as number) <= 2_147_483_647;
-
 /** What each option of runComux() and startComuxForkServer() must be, and how a message says so. */
 const comuxOptionTypes: Record<keyof RunComuxOptions, OptionType> = {
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
-	timeout: [milliseconds(1), 'a whole number of milliseconds (1 to 2147483647)'],
-	idleMs: [milliseconds(0), 'a whole number of milliseconds (0 to 2147483647)'],
-	replyTimeoutMs: [milliseconds(0), 'a whole number of milliseconds (0 to 2147483647)'],
+	timeout: milliseconds(1),
+	idleMs: milliseconds(0),
+	replyTimeoutMs: milliseconds(0),
 	noWait: [value => typeof value === 'boolean', 'true or false'],
 	exitImmediate: [value => typeof value === 'boolean', 'true or false'],
 	log: [value => typeof value === 'string', '\'stderr\' or a file name'],

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
-import {checkOptions, isObject, type OptionType} from '../launch/options.js';
+import {checkOptions, isObject, maxTimerMs, type OptionType} from '../launch/options.js';
 import {launchConfig} from '../launch/prepared-config.js';
 import {SharedLibraryError} from '../launch/program.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -40,7 +40,7 @@ const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
 	run: [value => typeof value === 'boolean', 'true or false'],
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
-	timeout: [value => typeof value === 'number' && value > 0 && value <= 2_147_483_647, 'a number of milliseconds (1 to 2147483647)'],
+	timeout: [value => typeof value === 'number' && value > 0 && value <= maxTimerMs, `a number of milliseconds (1 to ${maxTimerMs})`],
 	configs: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
 };
 

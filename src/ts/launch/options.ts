@@ -6,6 +6,14 @@ export type OptionType = [check: (value: unknown) => boolean, expected: string];
 
 export const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The longest time a Node timer holds, in milliseconds (about 24.8 days): the bound of every time limit pdi keeps with one. */
+export const maxTimerMs = 2_147_483_647;
+
+/** A time limit: a whole number of milliseconds from `low` to {@link maxTimerMs}. */
+export function milliseconds(low: number): OptionType {
+	return [value => Number.isInteger(value) && (value as number) >= low && (value as number) <= maxTimerMs, `a whole number of milliseconds (${low} to ${maxTimerMs})`];
+}
+
 /**
  * Refuses options that are not an object, an option `types` does not know (a misspelled `confg`, with a
  * `did you mean` hint) and a value of the wrong type, with a {@link PdiError} naming it. `undefined` is an
