@@ -265,6 +265,18 @@ kill_descendants(statuses_t *known)
 }
 
 /* Ends the guardian the way `status` (a wait status) ended a process. */
+/* Ends this process by `signal_number`, whose action is the default by now:
+ * unblocked for this thread and raised (128 + N should it return). */
+static void __attribute__((noreturn)) die_of(int signal_number)
+{
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, signal_number);
+  pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+  raise(signal_number);
+  _exit(128 + signal_number);
+}
+
 static void __attribute__((noreturn)) end_like(int status)
 {
   if (WIFSIGNALED(status)) {
@@ -272,12 +284,7 @@ static void __attribute__((noreturn)) end_like(int status)
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
     signal(signal_number, SIG_DFL);
-    sigset_t only;
-    sigemptyset(&only);
-    sigaddset(&only, signal_number);
-    sigprocmask(SIG_UNBLOCK, &only, NULL);
-    raise(signal_number);
-    _exit(128 + signal_number);
+    die_of(signal_number);
   }
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
@@ -460,12 +467,7 @@ comux_end_like_forked(void)
     default_action.sa_handler = SIG_DFL;
     sigaction(signal_number, &default_action, NULL);
   }
-  sigset_t only;
-  sigemptyset(&only);
-  sigaddset(&only, signal_number);
-  pthread_sigmask(SIG_UNBLOCK, &only, NULL);
-  raise(signal_number);
-  _exit(128 + signal_number);
+  die_of(signal_number);
 }
 
 unsigned char *
