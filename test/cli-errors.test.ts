@@ -1,5 +1,5 @@
 import {execFile, execFileSync} from 'node:child_process';
-import {chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
@@ -454,6 +454,30 @@ test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends
 	const written = pdi(['config', 'compile', config, '-o', fifo]);
 	t.is(execFileSync('cat', [fifo], {encoding: 'utf8'}), compiled.stdout);
 	t.is((await written).code, 0);
+});
+
+test('Ctrl-C while pdi inspect --run -o FIFO still runs its program ends pdi with 130 once the program has ended, instead of leaving it waiting for a reader', async t => {
+	const directory = scratchDirectory('pdi-cli-inspect-sigint-');
+	const fifo = path.join(directory, 'out');
+	const started = path.join(directory, 'started');
+	execFileSync('mkfifo', [fifo]);
+	const inspect = startPdi(['inspect', '--run', '-o', fifo, '--', '/bin/sh', '-c', `: > '${started}'; exec sleep 30`]);
+	try {
+		// The report is written before main; the signal comes while the program runs on.
+		while (!existsSync(started)) {
+			await new Promise(resolve => {
+				setTimeout(resolve, 50);
+			});
+		}
+
+		inspect.child.kill('SIGINT');
+		const status = await Promise.race([inspect.exited, new Promise(resolve => {
+			setTimeout(resolve, 20_000, 'still running');
+		})]);
+		t.is(status, 130, inspect.stderr());
+	} finally {
+		inspect.child.kill('SIGKILL');
+	}
 });
 
 test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read when its writer writes, and works', async t => {

@@ -20,6 +20,12 @@ import {checkOutputFile, writeOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
 
 async function emit(text: string, output: string | undefined): Promise<void> {
+	// A signal passed on to the program ends pdi once the program has ended (128+N), without the output: a Ctrl-C
+	// while `pdi inspect -o FIFO` still ran its program would otherwise be spent, and pdi wait for a reader for ever.
+	if (forwardedSignal()) {
+		throw new PdiError('interrupted');
+	}
+
 	if (output) {
 		await writeOutputFile(output, text);
 	} else {
