@@ -21,6 +21,7 @@ static unsigned char *pool;
 static size_t pool_size;
 static size_t pool_page;     /* stubs come in groups of a page, each followed by a page of their handler words */
 static unsigned group_stubs; /* stubs per group */
+static size_t stub_bytes;    /* pdi_arch_stub_size(), asked once */
 static uintptr_t generic_handler;
 static unsigned stub_count;
 static unsigned used_stubs;
@@ -74,7 +75,7 @@ forget_parent_threads(void)
 static unsigned char *
 stub_at(unsigned index)
 {
-  return pool + (size_t)(index / group_stubs) * 2 * pool_page + (size_t)(index % group_stubs) * pdi_arch_stub_size();
+  return pool + (size_t)(index / group_stubs) * 2 * pool_page + (size_t)(index % group_stubs) * stub_bytes;
 }
 
 /* Where stub `index` finds the handler it jumps to: the generic one, or a rule's own. */
@@ -157,6 +158,7 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     return -1;
   }
   generic_handler = handler;
+  stub_bytes = stub_size;
   if (map_stub_pool(stub_size) != 0)
     return -1;
   threads = thread_memory;
@@ -188,7 +190,8 @@ pdi_cb_free_stubs(void)
 }
 
 uintptr_t
-pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks)
+pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks,
+                pdi_cb_kept_strings_t *batch)
 {
   if (!prepared)
     return 0;
@@ -202,7 +205,7 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
   if (existing >= 0)
     return (uintptr_t)stub_at((unsigned)existing);
   unsigned index = used_stubs;
-  if (index == stub_count || pdi_cb_site_keep(&wanted.site, site) != 0)
+  if (index == stub_count || pdi_cb_site_keep(&wanted.site, site, batch) != 0)
     return 0;
   if (index % group_stubs == 0 && write_stub_group(index) != 0)
     return 0;
@@ -219,7 +222,7 @@ pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pd
 const pdi_cb_hooks_t *
 pdi_cb_stub_site(uintptr_t address, uintptr_t *target)
 {
-  size_t offset = address - (uintptr_t)pool, group = 2 * pool_page, size = pdi_arch_stub_size(), i;
+  size_t offset = address - (uintptr_t)pool, group = 2 * pool_page, size = stub_bytes, i;
   if (!prepared || address < (uintptr_t)pool || offset >= pool_size || offset % group % size != 0 ||
       offset % group / size >= group_stubs ||
       (i = offset / group * group_stubs + offset % group / size) >= __atomic_load_n(&used_stubs, __ATOMIC_ACQUIRE))

@@ -61,12 +61,20 @@ PDI_HIDDEN const char *pdi_cb_blocker(void);
  * signal handler then interrupted that frame, which is still live, whatever
  * the two stacks' order in memory. */
 PDI_HIDDEN int pdi_cb_on_other_signal_stack(uintptr_t frame_pointer, uintptr_t stack_pointer);
+/* The copies made last for one batch of sites (pdi_sites_install: one
+ * object's, under the session lock, while every string given is unchanged):
+ * the sites of a batch share their object's path, mostly their callee's and
+ * a few versions, copied once each. Zeroed per batch. */
+typedef struct pdi_cb_kept_strings {
+  const char *given[3], *copy[3];
+} pdi_cb_kept_strings_t;
+
 /* Reserves a stub for a call site and returns its address (the value the
  * slot gets); 0 when the pool is exhausted (pdi_sites_install checks that
  * first), or with pdi_error() set when a site cannot be kept or its stubs
  * cannot be made executable. */
 PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site,
-                                     const pdi_cb_hooks_t *hooks);
+                                     const pdi_cb_hooks_t *hooks, pdi_cb_kept_strings_t *batch);
 /* When `address` is the start of a stub handed out (in the pool, in a
  * group's page of stubs, not of their handler words): the hooks of its
  * site, and the real function it calls in `target` (for inspect's report);
@@ -75,6 +83,8 @@ PDI_HIDDEN const pdi_cb_hooks_t *pdi_cb_stub_site(uintptr_t address, uintptr_t *
 /* Whether a function must never go through a stub (returns twice, never
  * returns, or finds its caller by return address). */
 PDI_HIDDEN int pdi_cb_excluded(const char *function);
+/* The same with the name's GNU hash (pdi_gnu_hash) given. */
+PDI_HIDDEN int pdi_cb_excluded_hashed(const char *function, uint32_t hash);
 /* Why a function never gets a stub ("it does not return to its caller"),
  * or NULL (never-stubbed.h). */
 PDI_HIDDEN const char *pdi_cb_never_stubbed_reason(const char *function);

@@ -106,20 +106,31 @@ pdi_cb_names_build(void)
 }
 
 static int
-kind_of(const char *function)
+kind_of_hashed(const char *function, uint32_t hash)
 {
   pdi_cb_names_build();
-  uint32_t hash = pdi_gnu_hash(function);
   for (uint32_t at = hash & (SET_SLOTS - 1); names[at].kind != 0; at = (at + 1) & (SET_SLOTS - 1))
     if (names[at].hash == hash && is_name(&names[at], function))
       return names[at].kind;
   return 0;
 }
 
+static int
+kind_of(const char *function)
+{
+  return kind_of_hashed(function, pdi_gnu_hash(function));
+}
+
 int
 pdi_cb_excluded(const char *function)
 {
   return kind_of(function) == KIND_EXCLUDED;
+}
+
+int
+pdi_cb_excluded_hashed(const char *function, uint32_t hash)
+{
+  return kind_of_hashed(function, hash) == KIND_EXCLUDED;
 }
 
 const char *

@@ -22,13 +22,13 @@ typedef struct site_plan {
 /* The real function behind an import slot, or 0 for data, null and lazy
  * slots that nothing defines. */
 static uintptr_t
-function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_slot_t *slot)
+function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_slot_t *slot, uint32_t hash)
 {
   pdi_binding_t binding;
   pdi_slot_binding(plan->set, object, slot, &binding);
   if (binding.lazy) {
     pdi_version_req_t req = {slot->version, 0};
-    return pdi_resolve_definition(plan->definers, slot->symbol, &req, plan->excluded, plan->excluded_context, NULL);
+    return pdi_resolve_hashed(plan->definers, slot->symbol, hash, &req, plan->excluded, plan->excluded_context, NULL);
   }
   if (binding.value == 0 || binding.target == NULL || !pdi_object_in_code(binding.target, binding.value, 1))
     return 0;
@@ -73,29 +73,30 @@ static int
 consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   const site_plan_t *plan = context;
-  if (slot->kind == PDI_SLOT_ABS && !pdi_cb_excluded(slot->symbol)) {
-    /* A function's address in data (a table of function pointers, as
-     * SQLite's aSyscall): never a call site, only reported as one. */
-    if (plan->sink->pointer_slot != NULL && function_behind(plan, object, slot) != 0)
-      plan->sink->pointer_slot(plan->sink_context, object, slot);
+  if (slot->kind != PDI_SLOT_ABS && slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT)
     return 0;
-  }
-  if ((slot->kind != PDI_SLOT_JUMP_SLOT && slot->kind != PDI_SLOT_GLOB_DAT) || pdi_cb_excluded(slot->symbol) ||
-      variant_pcs(object, slot))
+  /* Hashed once: for the list of functions never stubbed, then for the definition. */
+  uint32_t hash = pdi_gnu_hash(slot->symbol);
+  if (pdi_cb_excluded_hashed(slot->symbol, hash))
     return 0;
-  /* An object that calls through its PLT takes function addresses from its
-   * GLOB_DAT slots (to compare or store them, as CPython compares tp_free
-   * with PyObject_Free): a stub there would change the function's identity.
-   * Only objects without PLT calls (-fno-plt) call through those slots. */
-  if (slot->kind == PDI_SLOT_GLOB_DAT && plan->calls_through_plt) {
-    if (plan->sink->pointer_slot != NULL && function_behind(plan, object, slot) != 0)
+  /* A function's address in data (a table of function pointers, as
+   * SQLite's aSyscall) is never a call site, only reported as one. So are
+   * the GLOB_DAT slots of an object that calls through its PLT: it takes
+   * function addresses from them (to compare or store them, as CPython
+   * compares tp_free with PyObject_Free), and a stub there would change the
+   * function's identity. Only objects without PLT calls (-fno-plt) call
+   * through those slots. */
+  if (slot->kind != PDI_SLOT_ABS && variant_pcs(object, slot))
+    return 0;
+  if (slot->kind == PDI_SLOT_ABS || (slot->kind == PDI_SLOT_GLOB_DAT && plan->calls_through_plt)) {
+    if (plan->sink->pointer_slot != NULL && function_behind(plan, object, slot, hash) != 0)
       plan->sink->pointer_slot(plan->sink_context, object, slot);
     return 0;
   }
   pdi_cb_admission_t admission = plan->sink->admit(plan->sink_context, object, slot);
   if (admission != PDI_CB_ADMIT)
     return admission == PDI_CB_STOP;
-  uintptr_t target = function_behind(plan, object, slot);
+  uintptr_t target = function_behind(plan, object, slot, hash);
   if (target == 0)
     return 0;
   return plan->sink->take(plan->sink_context, object, slot, target);

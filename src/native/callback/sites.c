@@ -12,29 +12,28 @@ static pdi_arena_t kept_strings;
 static unsigned *by_target;
 static size_t index_size; /* a power of two, at least twice the pool */
 
-/* The string, copied once per distinct text in a row (a rule's sites share
- * their object's path): the copy made last is taken again when it is equal. */
+/* The string, copied unless the batch's last copy of this field is of the
+ * same string (the same memory, or equal text). */
 static const char *
-keep_string(const char *text, const char **last)
+keep_string(const char *text, pdi_cb_kept_strings_t *batch, unsigned field)
 {
   if (text == NULL)
     return NULL;
-  if (*last != NULL && strcmp(*last, text) == 0)
-    return *last;
-  *last = pdi_arena_strdup(&kept_strings, text);
-  return *last;
+  if (batch->copy[field] != NULL && (batch->given[field] == text || strcmp(batch->copy[field], text) == 0))
+    return batch->copy[field];
+  batch->given[field] = text;
+  batch->copy[field] = pdi_arena_strdup(&kept_strings, text);
+  return batch->copy[field];
 }
 
 int
-pdi_cb_site_keep(pdi_cb_site_t *kept, const pdi_cb_site_t *site)
+pdi_cb_site_keep(pdi_cb_site_t *kept, const pdi_cb_site_t *site, pdi_cb_kept_strings_t *batch)
 {
-  static const char *last_object, *last_callee;
-  const char *no_reuse = NULL;
-  kept->object = keep_string(site->object, &last_object);
-  kept->function = keep_string(site->function, &no_reuse);
-  no_reuse = NULL;
-  kept->version = keep_string(site->version, &no_reuse);
-  kept->callee = keep_string(site->callee, &last_callee);
+  enum { OBJECT, VERSION, CALLEE };
+  kept->object = keep_string(site->object, batch, OBJECT);
+  kept->function = site->function != NULL ? pdi_arena_strdup(&kept_strings, site->function) : NULL;
+  kept->version = keep_string(site->version, batch, VERSION);
+  kept->callee = keep_string(site->callee, batch, CALLEE);
   if ((site->object && !kept->object) || (site->function && !kept->function) || (site->version && !kept->version) ||
       (site->callee && !kept->callee)) {
     pdi_set_error("out of memory for the description of a callback site");

@@ -8,9 +8,9 @@
 
 /* Copies site's strings into memory that lives as long as the process: a
  * hook may still read call->site of a stub entered just before the session
- * that made it closed (and released its own memory). 0, or -1 with
+ * that made it closed, or after its object was unloaded. 0, or -1 with
  * pdi_error() set, out of memory. */
-PDI_HIDDEN int pdi_cb_site_keep(pdi_cb_site_t *kept, const pdi_cb_site_t *site);
+PDI_HIDDEN int pdi_cb_site_keep(pdi_cb_site_t *kept, const pdi_cb_site_t *site, pdi_cb_kept_strings_t *batch);
 
 /* The index of a stub among the first `used` of `sites` that does exactly
  * what a new one would (same target, event, hooks and description), or -1.

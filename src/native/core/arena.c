@@ -61,6 +61,7 @@ pdi_array_reserve(pdi_arena_t *arena, pdi_array_t *array, size_t count, size_t i
     memcpy(items, array->items, array->count * item_size);
   array->items = items;
   array->capacity = capacity;
+  array->written = array->count;
   return 0;
 }
 
@@ -76,9 +77,14 @@ pdi_array_push(pdi_arena_t *arena, pdi_array_t *array, size_t item_size)
       memcpy(items, array->items, array->count * item_size);
     array->items = items;
     array->capacity = capacity;
+    array->written = array->count;
   }
-  void *item = (char *)array->items + array->count++ * item_size;
-  memset(item, 0, item_size);
+  void *item = (char *)array->items + array->count * item_size;
+  /* Arena memory comes zeroed; only an item given out before a truncation is not. */
+  if (array->count < array->written)
+    memset(item, 0, item_size);
+  if (++array->count > array->written)
+    array->written = array->count;
   return item;
 }
 

@@ -30,6 +30,7 @@ typedef struct pdi_arena {
   pdi_arena_block_t *head;
 } pdi_arena_t;
 
+/* Zeroed memory (fresh anonymous pages, never handed out twice), or NULL. */
 PDI_HIDDEN void *pdi_arena_alloc(pdi_arena_t *arena, size_t size);
 PDI_HIDDEN char *pdi_arena_strdup(pdi_arena_t *arena, const char *s);
 PDI_HIDDEN void pdi_arena_release(pdi_arena_t *arena);
@@ -42,6 +43,7 @@ typedef struct pdi_array {
   void *items;
   size_t count;
   size_t capacity;
+  size_t written; /* items below this were ever handed out: pushing there must clear them again */
 } pdi_array_t;
 
 /* Appends one zeroed item of item_size bytes and returns it, or NULL when the
@@ -145,6 +147,9 @@ PDI_HIDDEN int pdi_object_from_mapping(pdi_objects_t *set, uintptr_t base, const
 /* Bytes from pointer to the end of the object's PT_LOAD segment that holds
  * it, 0 when none does: what every table of the dynamic section is bounded by. */
 PDI_HIDDEN size_t pdi_object_mapped_room(const pdi_object_t *object, const void *pointer);
+/* The loaded segment (PT_LOAD, its memory size) holding `address`: 1 and
+ * its bounds, or 0. */
+PDI_HIDDEN int pdi_object_load_segment(const pdi_object_t *object, uintptr_t address, uintptr_t *start, uintptr_t *end);
 PDI_HIDDEN const pdi_object_t *pdi_objects_containing(const pdi_objects_t *set, uintptr_t address);
 /* Whether [address, address+len) lies inside one executable segment. */
 PDI_HIDDEN int pdi_object_in_code(const pdi_object_t *object, uintptr_t address, size_t len);
@@ -183,6 +188,20 @@ PDI_HIDDEN int pdi_object_lookup(const pdi_object_t *object, const char *name, c
 PDI_HIDDEN int pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash,
                                         const pdi_version_req_t *req, unsigned flags, pdi_symbol_ref_t *out);
 PDI_HIDDEN uint32_t pdi_gnu_hash(const char *name);
+/* Whether a GNU hash table's Bloom filter lets a name with this hash
+ * through: most objects asked define nothing of the name, and are ruled out
+ * here, inline, without the rest of a lookup. */
+static inline int
+pdi_gnu_bloom_passes(const uint32_t *table, uint32_t hash)
+{
+  const unsigned word_bits = sizeof(ElfW(Addr)) * 8;
+  uint32_t bloom_size = table[2], bloom_shift = table[3];
+  if (table[0] == 0 || bloom_size == 0)
+    return 0;
+  ElfW(Addr) word = ((const ElfW(Addr) *)(table + 4))[(hash / word_bits) & (bloom_size - 1)];
+  ElfW(Addr) mask = ((ElfW(Addr))1 << (hash % word_bits)) | ((ElfW(Addr))1 << ((hash >> bloom_shift) % word_bits));
+  return (word & mask) == mask;
+}
 /* The bucket of an address in a power-of-two table: the multiplication by
  * 2^64 / phi spreads the address's bits, aligned ones included, into the
  * high half that is taken (the claims' and the callback sites' indexes). */
@@ -205,6 +224,11 @@ PDI_HIDDEN int pdi_symbol_is_defined(const ElfW(Sym) *sym);
 PDI_HIDDEN uintptr_t pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_version_req_t *req,
                                             int (*excluded)(const pdi_object_t *object, void *context), void *context,
                                             const pdi_object_t **definer);
+/* The same with the name's GNU hash given. */
+PDI_HIDDEN uintptr_t pdi_resolve_hashed(const pdi_objects_t *set, const char *name, uint32_t hash,
+                                        const pdi_version_req_t *req,
+                                        int (*excluded)(const pdi_object_t *object, void *context), void *context,
+                                        const pdi_object_t **definer);
 
 /* ---- import slots */
 

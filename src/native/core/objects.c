@@ -38,12 +38,21 @@ dynamic_address(const pdi_object_t *object, int dynamic_writable, ElfW(Addr) val
 size_t
 pdi_object_mapped_room(const pdi_object_t *object, const void *pointer)
 {
-  uintptr_t address = (uintptr_t)pointer;
+  uintptr_t start, end;
+  return pdi_object_load_segment(object, (uintptr_t)pointer, &start, &end) ? (size_t)(end - (uintptr_t)pointer) : 0;
+}
+
+int
+pdi_object_load_segment(const pdi_object_t *object, uintptr_t address, uintptr_t *start, uintptr_t *end)
+{
   for (unsigned i = 0; i < object->phnum; i++) {
     const ElfW(Phdr) *ph = &object->phdr[i];
-    uintptr_t start = object->base + ph->p_vaddr;
-    if (ph->p_type == PT_LOAD && address >= start && address - start < ph->p_memsz)
-      return (size_t)(ph->p_memsz - (address - start));
+    uintptr_t first = object->base + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && address >= first && address - first < ph->p_memsz) {
+      *start = first;
+      *end = ph->p_memsz > UINTPTR_MAX - first ? UINTPTR_MAX : first + ph->p_memsz;
+      return 1;
+    }
   }
   return 0;
 }

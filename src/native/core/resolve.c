@@ -13,12 +13,21 @@ pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_ver
                        int (*excluded)(const pdi_object_t *object, void *context), void *context,
                        const pdi_object_t **definer)
 {
-  uint32_t hash = pdi_gnu_hash(name);
+  return pdi_resolve_hashed(set, name, pdi_gnu_hash(name), req, excluded, context, definer);
+}
+
+uintptr_t
+pdi_resolve_hashed(const pdi_objects_t *set, const char *name, uint32_t hash, const pdi_version_req_t *req,
+                   int (*excluded)(const pdi_object_t *object, void *context), void *context,
+                   const pdi_object_t **definer)
+{
   for (unsigned i = 0; i < set->count; i++) {
     const pdi_object_t *object = &set->items[i];
     if (object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO))
       continue;
     if (excluded != NULL && excluded(object, context))
+      continue;
+    if (object->gnu_hash != NULL && !pdi_gnu_bloom_passes(object->gnu_hash, hash))
       continue;
     pdi_symbol_ref_t ref;
     if (!pdi_object_lookup_hashed(object, name, hash, req, 0, &ref))

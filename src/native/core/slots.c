@@ -16,9 +16,26 @@ pdi_slot_kind_name(unsigned kind)
   }
 }
 
+/* The loaded segment the last slot of a walk lay in: relocations come
+ * grouped by segment, so most slots are checked against it alone. */
+typedef struct segment_cache {
+  uintptr_t start, end;
+} segment_cache_t;
+
+/* Whether a whole word at `address` lies in one of the object's loaded
+ * segments: a slot outside them could not have been relocated by the loader. */
+static int
+slot_is_mapped(const pdi_object_t *object, uintptr_t address, segment_cache_t *cache)
+{
+  if (!(address >= cache->start && address < cache->end) &&
+      !pdi_object_load_segment(object, address, &cache->start, &cache->end))
+    return 0;
+  return cache->end - address >= sizeof(uintptr_t);
+}
+
 static int
 visit_reloc(const pdi_object_t *object, ElfW(Addr) offset, ElfW(Xword) info, intptr_t addend, int has_addend,
-            size_t reloc_index, pdi_slot_visitor visit, void *context)
+            size_t reloc_index, segment_cache_t *segment, pdi_slot_visitor visit, void *context)
 {
   size_t sym_index = PDI_R_SYM(info);
   unsigned type = (unsigned)PDI_R_TYPE(info);
@@ -27,8 +44,7 @@ visit_reloc(const pdi_object_t *object, ElfW(Addr) offset, ElfW(Xword) info, int
     return 0;
   if (object->nsyms != 0 && sym_index >= object->nsyms)
     return 0;
-  /* A slot outside the object could not have been relocated by the loader. */
-  if (pdi_object_mapped_room(object, (const void *)(object->base + offset)) < sizeof(uintptr_t))
+  if (!slot_is_mapped(object, object->base + offset, segment))
     return 0;
   const ElfW(Sym) *sym = &object->symtab[sym_index];
   pdi_slot_t slot;
@@ -60,12 +76,13 @@ visit_table(const pdi_object_t *object, const void *table, size_t bytes, int has
             size_t skip_bytes, pdi_slot_visitor visit, void *context)
 {
   size_t entry_size = has_addend ? sizeof(ElfW(Rela)) : sizeof(ElfW(Rel));
+  segment_cache_t segment = {0, 0};
   for (size_t i = 0; (i + 1) * entry_size <= bytes; i++) {
     const ElfW(Rela) *entry = (const void *)((const char *)table + i * entry_size);
     if (in_skipped_range(entry, skip_start, skip_bytes))
       continue;
     intptr_t addend = has_addend ? (intptr_t)entry->r_addend : 0;
-    int stop = visit_reloc(object, entry->r_offset, entry->r_info, addend, has_addend, i, visit, context);
+    int stop = visit_reloc(object, entry->r_offset, entry->r_info, addend, has_addend, i, &segment, visit, context);
     if (stop)
       return stop;
   }

@@ -182,19 +182,11 @@ lookup_gnu(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_re
   const uint32_t *table = object->gnu_hash;
   uint32_t nbuckets = table[0];
   uint32_t symoffset = table[1];
-  uint32_t bloom_size = table[2];
-  uint32_t bloom_shift = table[3];
-  const ElfW(Addr) *bloom = (const ElfW(Addr) *)(table + 4);
-  const uint32_t *buckets = (const uint32_t *)(bloom + bloom_size);
+  const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(table + 4) + table[2]);
   const uint32_t *chain = buckets + nbuckets;
-  const unsigned word_bits = sizeof(ElfW(Addr)) * 8;
 
   uint32_t h = filter->gnu_hash;
-  if (nbuckets == 0 || bloom_size == 0)
-    return 0;
-  ElfW(Addr) word = bloom[(h / word_bits) & (bloom_size - 1)];
-  ElfW(Addr) mask = ((ElfW(Addr))1 << (h % word_bits)) | ((ElfW(Addr))1 << ((h >> bloom_shift) % word_bits));
-  if ((word & mask) != mask)
+  if (!pdi_gnu_bloom_passes(table, h))
     return 0;
   uint32_t index = buckets[h % nbuckets];
   if (index < symoffset)
@@ -244,13 +236,11 @@ pdi_object_lookup(const pdi_object_t *object, const char *name, const pdi_versio
   return pdi_object_lookup_hashed(object, name, pdi_gnu_hash(name), req, flags, out);
 }
 
-int
-pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash, const pdi_version_req_t *req,
-                         unsigned flags, pdi_symbol_ref_t *out)
+static __attribute__((noinline)) int
+lookup_hashed_table(const pdi_object_t *object, const char *name, uint32_t hash, const pdi_version_req_t *req,
+                    unsigned flags, pdi_symbol_ref_t *out)
 {
   static const pdi_version_req_t unversioned = {NULL, 0};
-  if (object->symtab == NULL || object->strtab == NULL)
-    return 0;
   candidate_filter_t filter = {name, req ? req : &unversioned, flags, {NULL, 0}, 0, hash};
   int found = 0;
   if (object->gnu_hash != NULL)
@@ -262,6 +252,17 @@ pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t 
     found = 1;
   }
   return found;
+}
+
+int
+pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash, const pdi_version_req_t *req,
+                         unsigned flags, pdi_symbol_ref_t *out)
+{
+  if (object->symtab == NULL || object->strtab == NULL)
+    return 0;
+  if (object->gnu_hash != NULL && !pdi_gnu_bloom_passes(object->gnu_hash, hash))
+    return 0;
+  return lookup_hashed_table(object, name, hash, req, flags, out);
 }
 
 int

@@ -207,13 +207,13 @@ take_act_site(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
             object->path);
     return 0;
   }
-  pdi_cb_site_t site = pdi_site_describe(session, &plan->buffer, plan->set, object, slot, target);
+  pdi_cb_site_t site = pdi_site_describe(&plan->buffer, plan->set, object, slot, target);
   planned_site_t *planned = pdi_array_push(&session->arena, &plan->buffer.sites, sizeof *planned);
   if (planned == NULL) {
     plan->failed = pdi_rule_error(&session->rules[indexes[0]], "out of memory");
     return 1;
   }
-  *planned = (planned_site_t){slot->address, *slot->address, target, event, indexes[0], site};
+  *planned = (planned_site_t){slot->address, *slot->address, target, event, indexes[0], site, 0};
   for (unsigned i = 1; i < n; i++)
     session->rules[indexes[i]].slots++;
   return 0;
@@ -236,7 +236,7 @@ plan_act_object(act_plan_t *plan, const pdi_object_t *object)
   static const pdi_cb_sink_t sink = {admit_act_slot, take_act_site, note_pointer_slot};
   pdi_session_t *session = plan->session;
   active_rule_t *first = &session->rules[plan->rules[0]];
-  plan->buffer = (site_plan_buffer_t){{NULL, 0, 0}, NULL, NULL, NULL};
+  plan->buffer = (site_plan_buffer_t){{NULL, 0, 0, 0}, NULL, 0, 0};
   if (pdi_sites_reserve(session, &plan->buffer, object) != 0)
     return pdi_rule_error(first, "out of memory");
   pdi_cb_plan(plan->set, object, pdi_is_any_backend, session, &sink, plan);

@@ -21,10 +21,9 @@ grow_index(pdi_session_t *session, size_t wanted)
     capacity *= 2;
   if (capacity == claims->index_capacity)
     return 0;
-  size_t *table = pdi_arena_alloc(&session->arena, capacity * sizeof *table);
+  size_t *table = pdi_arena_alloc(&session->arena, capacity * sizeof *table); /* zeroed */
   if (table == NULL)
     return -1;
-  memset(table, 0, capacity * sizeof *table);
   size_t *old = claims->index;
   size_t old_capacity = claims->index_capacity;
   claims->index = table;
@@ -267,6 +266,15 @@ pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
   if (theirs != NULL)
     return pdi_conflict_error(active, holder->rules[theirs->rule].rule, object, active->name);
   return add_claim(session, rule_index, object, patch, 0);
+}
+
+int
+pdi_claim_admitted(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object, const pdi_patch_t *patch)
+{
+  /* The plan found no session's claim on the slot; one of this plan's own
+   * (a slot named by two relocations) is still looked for. */
+  return pdi_claims_find(session, patch->slot) != NULL ? pdi_claim(session, rule_index, object, patch)
+                                                       : add_claim(session, rule_index, object, patch, 0);
 }
 
 const owned_patch_t *

@@ -141,6 +141,12 @@ find_named_slots(pdi_session_t *session, const pdi_objects_t *set, unsigned limi
 {
   memset(found, 0, sizeof *found);
   found->session = session;
+  unsigned redefines = 0;
+  for (unsigned r = 0; r < session->config.rule_count; r++)
+    redefines += !session->rules[r].skipped && session->rules[r].rule->kind == PDI_RULE_REDEFINE;
+  /* Without a redefine rule there is nothing to look for in every object's slots. */
+  if (redefines == 0)
+    return 0;
   for (unsigned i = 0; i < limit && !found->failed; i++)
     if (!(set->items[i].flags & PDI_OBJECT_VDSO))
       pdi_object_each_slot(&set->items[i], note_named_slot, found);
@@ -198,19 +204,16 @@ pdi_sites_reserve(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_
 }
 
 pdi_cb_site_t
-pdi_site_describe(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_objects_t *set,
-                  const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target)
+pdi_site_describe(site_plan_buffer_t *buffer, const pdi_objects_t *set, const pdi_object_t *object,
+                  const pdi_slot_t *slot, uintptr_t target)
 {
-  pdi_arena_t *arena = &session->arena;
-  const pdi_object_t *callee = pdi_objects_containing(set, target);
-  if (buffer->object_path == NULL)
-    buffer->object_path = pdi_arena_strdup(arena, object->path);
-  if (callee != buffer->callee) {
-    buffer->callee = callee;
-    buffer->callee_path = callee ? pdi_arena_strdup(arena, callee->path) : NULL;
+  if (buffer->callee == NULL || target < buffer->callee_start || target >= buffer->callee_end) {
+    buffer->callee = pdi_objects_containing(set, target);
+    if (buffer->callee == NULL ||
+        !pdi_object_load_segment(buffer->callee, target, &buffer->callee_start, &buffer->callee_end))
+      buffer->callee_start = buffer->callee_end = 0;
   }
-  return (pdi_cb_site_t){buffer->object_path, pdi_arena_strdup(arena, slot->symbol),
-                         slot->version ? pdi_arena_strdup(arena, slot->version) : NULL, buffer->callee_path};
+  return (pdi_cb_site_t){object->path, slot->symbol, slot->version, buffer->callee ? buffer->callee->path : NULL};
 }
 
 int
@@ -222,11 +225,13 @@ pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site
                    buffer->sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
     return PDI_SITES_NO_ROOM;
   }
+  pdi_cb_kept_strings_t batch = {{NULL}, {NULL}};
   for (size_t i = 0; i < buffer->sites.count; i++) {
     const planned_site_t *site = &((const planned_site_t *)buffer->sites.items)[i];
-    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, hooks);
+    uintptr_t stub = pdi_cb_add_site(site->target, site->event, &site->site, hooks, &batch);
     pdi_patch_t patch = {site->slot, site->value, stub};
-    if (stub == 0 || pdi_claim(session, site->owner, object, &patch) != 0)
+    if (stub == 0 ||
+        (site->admitted_unclaimed ? pdi_claim_admitted : pdi_claim)(session, site->owner, object, &patch) != 0)
       return stub == 0 ? pdi_rule_error(reporter, "%s", pdi_error()) : -1;
   }
   return 0;
@@ -253,8 +258,7 @@ admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t 
     const owned_patch_t *theirs = pdi_claims_find_elsewhere(plan->session, slot->address, &holder);
     if (theirs == NULL)
       return PDI_CB_ADMIT;
-    pdi_cb_site_t site = pdi_site_describe(plan->session, &plan->buffer, plan->set, object, slot,
-                                           theirs->patch.old_value);
+    pdi_cb_site_t site = pdi_site_describe(&plan->buffer, plan->set, object, slot, theirs->patch.old_value);
     if (plan->active->hooks.cb_req != NULL && plan->active->hooks.cb_req(&site) <= 0)
       return PDI_CB_PASS; /* a site the backend does not want conflicts with nothing */
     plan->failed = pdi_conflict_error(plan->active, holder->rules[theirs->rule].rule, object, slot->symbol);
@@ -276,7 +280,7 @@ static int
 take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target)
 {
   callback_plan_t *plan = context;
-  pdi_cb_site_t site = pdi_site_describe(plan->session, &plan->buffer, plan->set, object, slot, target);
+  pdi_cb_site_t site = pdi_site_describe(&plan->buffer, plan->set, object, slot, target);
   int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
   if (event <= 0)
     return 0;
@@ -285,7 +289,7 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
     plan->failed = pdi_rule_error(plan->active, "out of memory");
     return 1;
   }
-  *planned = (planned_site_t){slot->address, *slot->address, target, event, plan->rule_index, site};
+  *planned = (planned_site_t){slot->address, *slot->address, target, event, plan->rule_index, site, 1};
   return 0;
 }
 
@@ -297,7 +301,7 @@ plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
 {
   static const pdi_cb_sink_t sink = {admit_callback_slot, take_callback_site, NULL};
   active_rule_t *active = &session->rules[rule_index];
-  callback_plan_t plan = {session, set, rule_index, active, {{NULL, 0, 0}, NULL, NULL, NULL}, 0};
+  callback_plan_t plan = {session, set, rule_index, active, {{NULL, 0, 0, 0}, NULL, 0, 0}, 0};
   if (pdi_sites_reserve(session, &plan.buffer, object) != 0)
     return pdi_rule_error(active, "out of memory");
   pdi_cb_plan(set, object, pdi_is_any_backend, session, &sink, &plan);

@@ -169,6 +169,10 @@ PDI_HIDDEN const owned_patch_t *pdi_claims_find_elsewhere(const pdi_session_t *s
  * of any open session claims it; a duplicate counts as shared. 0 or -1. */
 PDI_HIDDEN int pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
                          const pdi_patch_t *patch);
+/* pdi_claim for a slot its plan admitted under the session lock, having
+ * found it unclaimed in every open session: not asked of the others again. */
+PDI_HIDDEN int pdi_claim_admitted(pdi_session_t *session, unsigned rule_index, const pdi_object_t *object,
+                                  const pdi_patch_t *patch);
 /* Notes a slot that a redefine does not write but that may hold its wrapper
  * by uninstall: a lazy one (bound through the patched symbol table at its
  * first call) or one the loader relocated to the wrapper (an object loaded
@@ -203,21 +207,23 @@ typedef struct planned_site {
   int event;
   unsigned owner;
   pdi_cb_site_t site;
+  int admitted_unclaimed; /* its plan found no session's claim on the slot (pdi_claim_admitted) */
 } planned_site_t;
 
 /* What the sites of one object are planned into; zeroed per object. The
- * paths of the object and of the last callee are copied once for all sites. */
+ * loaded segment of the last callee is remembered: an object's imports
+ * mostly go to few segments. */
 typedef struct site_plan_buffer {
   pdi_array_t sites; /* planned_site_t */
   const pdi_object_t *callee;
-  const char *object_path;
-  const char *callee_path;
+  uintptr_t callee_start, callee_end;
 } site_plan_buffer_t;
 
 /* Room for every slot of `object` in the buffer and in the claims. */
 PDI_HIDDEN int pdi_sites_reserve(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_object_t *object);
-/* The site record of a slot (strings copied into the session), as cb_req sees it. */
-PDI_HIDDEN pdi_cb_site_t pdi_site_describe(pdi_session_t *session, site_plan_buffer_t *buffer, const pdi_objects_t *set,
+/* The site record of a slot, as cb_req sees it: its strings are the
+ * objects' own, copied only for the sites that get a stub (pdi_cb_add_site). */
+PDI_HIDDEN pdi_cb_site_t pdi_site_describe(site_plan_buffer_t *buffer, const pdi_objects_t *set,
                                            const pdi_object_t *object, const pdi_slot_t *slot, uintptr_t target);
 /* Gives every planned site of `object` a stub with `hooks` and claims its
  * slot for the site's owner; all of them (0), or an error naming `reporter`:
