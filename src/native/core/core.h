@@ -93,6 +93,10 @@ typedef struct pdi_object {
   uintptr_t base;
   uintptr_t map_start;
   uintptr_t map_end;
+  /* The file-backed part of the first executable PT_LOAD (where the PLT and
+   * most code lie), asked before the others; empty when there is none. */
+  uintptr_t code_start;
+  uintptr_t code_end;
   const ElfW(Phdr) *phdr;
   unsigned phnum;
   const ElfW(Dyn) *dynamic;

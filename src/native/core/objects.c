@@ -292,6 +292,7 @@ static void
 read_segments(pdi_object_t *object, size_t page_size, int is_first)
 {
   object->map_start = UINTPTR_MAX;
+  object->code_start = object->code_end = 0;
   for (unsigned i = 0; i < object->phnum; i++) {
     const ElfW(Phdr) *ph = &object->phdr[i];
     if (ph->p_type == PT_LOAD) {
@@ -301,6 +302,10 @@ read_segments(pdi_object_t *object, size_t page_size, int is_first)
         object->map_start = start;
       if (end > object->map_end)
         object->map_end = end;
+      if ((ph->p_flags & PF_X) && object->code_end == 0 && ph->p_filesz <= UINTPTR_MAX - start) {
+        object->code_start = start;
+        object->code_end = start + ph->p_filesz;
+      }
     } else if (ph->p_type == PT_DYNAMIC) {
       object->dynamic = (const ElfW(Dyn) *)(object->base + ph->p_vaddr);
     } else if (ph->p_type == PT_GNU_RELRO) {
@@ -459,6 +464,8 @@ pdi_objects_containing(const pdi_objects_t *set, uintptr_t address)
 int
 pdi_object_in_code(const pdi_object_t *object, uintptr_t address, size_t len)
 {
+  if (address >= object->code_start && address < object->code_end && len <= object->code_end - address)
+    return 1;
   for (unsigned p = 0; p < object->phnum; p++) {
     const ElfW(Phdr) *ph = &object->phdr[p];
     uintptr_t start = object->base + ph->p_vaddr;
