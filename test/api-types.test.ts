@@ -1,4 +1,4 @@
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import test from 'ava';
@@ -96,4 +96,16 @@ export const traced = trace('ls', [], {functions: 'open*'});
 	t.deepEqual(commonJs, []);
 	const [nodeNext] = typeErrors(source);
 	t.deepEqual(nodeNext, []);
+});
+
+test('package.json\'s exports map names only conditions Node and TypeScript resolve, and every file it names is built', t => {
+	const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {exports: Record<string, string | Record<string, string>>};
+	const known = new Set(['types', 'import', 'require', 'node', 'default']);
+	for (const [entry, target] of Object.entries(manifest.exports)) {
+		for (const [condition, file] of typeof target === 'string' ? [['default', target]] : Object.entries(target)) {
+			t.true(known.has(condition), `${entry}: unknown condition ${condition}`);
+			t.is(typeof file, 'string', `${entry}: ${condition}`);
+			t.true(existsSync(path.join(root, file)), `${entry}: ${condition}: ${file}`);
+		}
+	}
 });
