@@ -3,8 +3,13 @@
 // parses and types them.
 #include <napi.h>
 
+#include <ftw.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -20,6 +25,54 @@ extern "C" {
 }
 
 namespace {
+
+// What the environment of a worker thread opened and has not closed: a worker that ends (or is terminated)
+// without close() would otherwise leave its slots instrumented, its reader thread queueing events that nobody
+// takes, its directories behind and observe() claimed for good. Each environment runs on a thread of its own,
+// where its hooks run too; the main thread's ends with the process, which takes everything with it.
+struct Owned {
+  bool worker;
+  bool claimed;
+  std::vector<pdi_session_t *> sessions;
+  std::vector<std::pair<trace_drain_t *, bool>> drains; // finished or not
+  std::vector<std::string> directories;
+};
+
+thread_local Owned *owned = nullptr;
+
+template <typename List, typename Match>
+void
+Forget(List &list, Match match)
+{
+  list.erase(std::remove_if(list.begin(), list.end(), match), list.end());
+}
+
+std::atomic<bool> observing{false};
+
+void
+TearDown(Owned *resources)
+{
+  if (resources->worker) {
+    for (pdi_session_t *session : resources->sessions)
+      pdi_session_close(session);
+    for (auto &[drain, finished] : resources->drains) {
+      const trace_drain_loss_t *losses;
+      int write_error;
+      if (!finished)
+        trace_drain_finish(drain, &losses, &write_error);
+      trace_drain_free(drain);
+    }
+    for (const std::string &directory : resources->directories)
+      nftw(
+          directory.c_str(), [](const char *path, const struct stat *, int, struct FTW *) { return remove(path); }, 16,
+          FTW_DEPTH | FTW_PHYS);
+    if (resources->claimed)
+      observing.store(false);
+  }
+  if (owned == resources)
+    owned = nullptr;
+  delete resources;
+}
 
 enum class Report { Objects, Imports, Exports };
 
@@ -128,6 +181,7 @@ Interpose(const Napi::CallbackInfo &info)
     Napi::Error::New(env, pdi_error()).ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  owned->sessions.push_back(session);
   return Napi::External<pdi_session_t>::New(env, session);
 }
 
@@ -139,7 +193,9 @@ Uninterpose(const Napi::CallbackInfo &info)
     Napi::TypeError::New(env, "expected a handle from interpose()").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  pdi_session_close(info[0].As<Napi::External<pdi_session_t>>().Data());
+  pdi_session_t *session = info[0].As<Napi::External<pdi_session_t>>().Data();
+  Forget(owned->sessions, [session](pdi_session_t *other) { return other == session; });
+  pdi_session_close(session);
   return env.Undefined();
 }
 
@@ -175,8 +231,9 @@ ReadConfig(const Napi::CallbackInfo &info)
   return json;
 }
 
-// traceDrainStart(directory, format, fd, queueLimit) -> handle: a thread reading the rings of
-// `directory` ('json' lines, or 'summary' counts), writing to fd, or queueing for traceDrainTake when fd < 0.
+// traceDrainStart(directory, format, fd, queueLimit[, dropOverLimit]) -> handle: a thread reading the rings of
+// `directory` ('json' lines, or 'summary' counts), writing to fd, or queueing for traceDrainTake when fd < 0
+// (past queueLimit bytes, holding the writers back, or with dropOverLimit dropping their calls).
 Napi::Value
 TraceDrainStart(const Napi::CallbackInfo &info)
 {
@@ -190,12 +247,14 @@ TraceDrainStart(const Napi::CallbackInfo &info)
   trace_drain_format_t format = name == "summary" ? TRACE_DRAIN_SUMMARY : TRACE_DRAIN_JSON;
   int fd = info[2].As<Napi::Number>().Int32Value();
   size_t limit = (size_t)info[3].As<Napi::Number>().Int64Value();
-  trace_drain_t *drain = trace_drain_start(directory.c_str(), format, fd, limit);
+  bool drop = info.Length() > 4 && info[4].ToBoolean().Value();
+  trace_drain_t *drain = trace_drain_start(directory.c_str(), format, fd, limit, drop ? 1 : 0);
   if (drain == nullptr) {
     Napi::Error::New(env, std::string("cannot start the trace reader: ") + strerror(errno))
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  owned->drains.emplace_back(drain, false);
   return Napi::External<trace_drain_t>::New(env, drain);
 }
 
@@ -224,6 +283,19 @@ TraceDrainTake(const Napi::CallbackInfo &info)
   return Napi::Buffer<char>::New(env, data, length, [](Napi::Env, char *bytes) { free(bytes); });
 }
 
+// traceDrainQuiet(handle, quiet): while set, the calling thread's calls are not recorded in this process's ring
+// (it is handing the events over: its calls are the delivery's own).
+Napi::Value
+TraceDrainQuiet(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  trace_drain_t *drain = DrainHandle(info);
+  if (drain == nullptr)
+    return env.Undefined();
+  trace_drain_quiet(drain, info.Length() > 1 && info[1].ToBoolean().Value());
+  return env.Undefined();
+}
+
 // traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
 // the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
@@ -236,6 +308,9 @@ TraceDrainFinish(const Napi::CallbackInfo &info)
   const trace_drain_loss_t *losses = nullptr;
   int write_error = 0;
   size_t count = trace_drain_finish(drain, &losses, &write_error);
+  for (auto &entry : owned->drains)
+    if (entry.first == drain)
+      entry.second = true;
   Napi::Array list = Napi::Array::New(env, count);
   for (size_t i = 0; i < count; i++) {
     Napi::Object loss = Napi::Object::New(env);
@@ -274,8 +349,10 @@ Napi::Value
 TraceDrainFree(const Napi::CallbackInfo &info)
 {
   trace_drain_t *drain = DrainHandle(info);
-  if (drain != nullptr)
+  if (drain != nullptr) {
+    Forget(owned->drains, [drain](const std::pair<trace_drain_t *, bool> &entry) { return entry.first == drain; });
     trace_drain_free(drain);
+  }
   return info.Env().Undefined();
 }
 
@@ -293,9 +370,25 @@ NeverStubbedReason(const Napi::CallbackInfo &info)
   return reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null();
 }
 
+// ownDirectory(path, owned): while owned, `path` is removed with everything in it should this thread's
+// environment be torn down first (a worker that ends without close()).
+Napi::Value
+OwnDirectory(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBoolean()) {
+    Napi::TypeError::New(env, "expected (path, true or false)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Forget(owned->directories, [&path](const std::string &other) { return other == path; });
+  if (info[1].As<Napi::Boolean>().Value())
+    owned->directories.push_back(path);
+  return env.Undefined();
+}
+
 // observe()'s one observation per process, whichever thread (worker) asks: the trace backend has one state
 // per process. claimObservation(true) -> whether it was free (and is now taken); claimObservation(false) frees it.
-std::atomic<bool> observing{false};
 
 Napi::Value
 ClaimObservation(const Napi::CallbackInfo &info)
@@ -307,15 +400,21 @@ ClaimObservation(const Napi::CallbackInfo &info)
   }
   if (!info[0].As<Napi::Boolean>().Value()) {
     observing.store(false);
+    owned->claimed = false;
     return Napi::Boolean::New(env, true);
   }
   bool free = false;
-  return Napi::Boolean::New(env, observing.compare_exchange_strong(free, true));
+  bool taken = observing.compare_exchange_strong(free, true);
+  owned->claimed = owned->claimed || taken;
+  return Napi::Boolean::New(env, taken);
 }
 
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
+  // Node's main thread is the process's first: its pid is its thread id.
+  owned = new Owned{gettid() != getpid(), false, {}, {}, {}};
+  env.AddCleanupHook(TearDown, owned);
   exports.Set("interpose", Napi::Function::New(env, Interpose));
   exports.Set("uninterpose", Napi::Function::New(env, Uninterpose));
   exports.Set("arch", Napi::String::New(env, pdi_arch_name()));
@@ -325,10 +424,12 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("readConfig", Napi::Function::New(env, ReadConfig));
   exports.Set("traceDrainStart", Napi::Function::New(env, TraceDrainStart));
   exports.Set("traceDrainTake", Napi::Function::New(env, TraceDrainTake));
+  exports.Set("traceDrainQuiet", Napi::Function::New(env, TraceDrainQuiet));
   exports.Set("traceDrainFinish", Napi::Function::New(env, TraceDrainFinish));
   exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
   exports.Set("claimObservation", Napi::Function::New(env, ClaimObservation));
+  exports.Set("ownDirectory", Napi::Function::New(env, OwnDirectory));
   return exports;
 }
 

@@ -43,9 +43,14 @@ struct trace_drain {
   trace_drain_format_t format;
   int fd;
   size_t queue_limit;
+  int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
   pthread_t thread;
   int stop;
   pid_t tid, self;
+  /* The thread delivering events (trace_drain_quiet), and the ring of this
+   * process once open, whose header names it to the writers. */
+  uint32_t quiet_tid;
+  trace_ring_header_t *own;
   open_ring_t rings[MAX_RINGS];
   size_t ring_count;
   chunk_t *current;
@@ -183,6 +188,13 @@ keep_sites(trace_drain_t *drain, open_ring_t *ring)
   memset(&ring->sites, 0, sizeof ring->sites);
 }
 
+static int
+queue_full(trace_drain_t *drain)
+{
+  return drain->fd < 0 && drain->queue_limit != 0 &&
+         __atomic_load_n(&drain->queued, __ATOMIC_RELAXED) > drain->queue_limit;
+}
+
 /* One record to the output (a site record of a JSON drain to the ring's
  * sites instead); -1 when no memory could hold it (it stays in its ring). */
 static int
@@ -190,6 +202,10 @@ emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
 {
   if (drain->format == TRACE_DRAIN_SUMMARY)
     return count(ring, record);
+  if (drain->drop_over_limit && !(record->flags & TRACE_RECORD_SITE) && queue_full(drain)) {
+    __atomic_fetch_add(&trace_ring_reader_header(&ring->reader)->lost, 1, __ATOMIC_RELAXED);
+    return 0;
+  }
   if (record->flags & TRACE_RECORD_SITE) {
     char *fragment = trace_sites_reserve(&ring->sites, trace_json_site_bound(record));
     if (fragment == NULL)
@@ -269,8 +285,13 @@ open_ring(trace_drain_t *drain, const char *name)
   if (trace_ring_reader_map(&ring->reader, path) != 0)
     return;
   trace_ring_header_t *header = trace_ring_reader_header(&ring->reader);
-  if ((pid_t)header->writer_pid == drain->self)
+  if ((pid_t)header->writer_pid == drain->self) {
     __atomic_store_n(&header->reader_tid, (uint32_t)drain->tid, __ATOMIC_RELAXED);
+    /* Sequentially consistent with trace_drain_quiet: whichever of the two
+     * stores comes second, the header ends up with the thread it names. */
+    __atomic_store_n(&drain->own, header, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&header->quiet_tid, __atomic_load_n(&drain->quiet_tid, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+  }
   memcpy(ring->name, name, length + 1);
   memset(&ring->sites, 0, sizeof ring->sites);
   drain->ring_count++;
@@ -335,13 +356,6 @@ skip_unfinished(trace_drain_t *drain)
   return skipped;
 }
 
-static int
-queue_full(trace_drain_t *drain)
-{
-  return drain->fd < 0 && drain->queue_limit != 0 &&
-         __atomic_load_n(&drain->queued, __ATOMIC_RELAXED) > drain->queue_limit;
-}
-
 static void *
 drain_main(void *argument)
 {
@@ -351,7 +365,7 @@ drain_main(void *argument)
   unsigned busy = 0;
   scan(drain);
   while (!__atomic_load_n(&drain->stop, __ATOMIC_ACQUIRE)) {
-    if (queue_full(drain)) {
+    if (!drain->drop_over_limit && queue_full(drain)) {
       nap(200000);
       continue;
     }
@@ -371,7 +385,7 @@ drain_main(void *argument)
 }
 
 trace_drain_t *
-trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit)
+trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit, int drop_over_limit)
 {
   if (strlen(directory) >= sizeof((trace_drain_t *)0)->directory) {
     errno = ENAMETOOLONG;
@@ -384,6 +398,7 @@ trace_drain_start(const char *directory, trace_drain_format_t format, int fd, si
   drain->format = format;
   drain->fd = fd;
   drain->queue_limit = queue_limit;
+  drain->drop_over_limit = drop_over_limit;
   drain->self = getpid();
   pthread_mutex_init(&drain->lock, NULL);
   int failed = pthread_create(&drain->thread, NULL, drain_main, drain);
@@ -394,6 +409,16 @@ trace_drain_start(const char *directory, trace_drain_format_t format, int fd, si
     return NULL;
   }
   return drain;
+}
+
+void
+trace_drain_quiet(trace_drain_t *drain, int quiet)
+{
+  uint32_t tid = quiet ? (uint32_t)gettid() : 0;
+  __atomic_store_n(&drain->quiet_tid, tid, __ATOMIC_SEQ_CST);
+  trace_ring_header_t *own = __atomic_load_n(&drain->own, __ATOMIC_SEQ_CST);
+  if (own != NULL)
+    __atomic_store_n(&own->quiet_tid, tid, __ATOMIC_SEQ_CST);
 }
 
 char *
@@ -432,6 +457,7 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
     scan(drain);
   while (read_rings(drain) != 0 || skip_unfinished(drain) != 0);
   flush(drain);
+  __atomic_store_n(&drain->own, NULL, __ATOMIC_SEQ_CST); /* about to be unmapped */
   for (size_t i = 0; i < drain->ring_count; i++) {
     note_loss(drain, &drain->rings[i]);
     trace_ring_reader_unmap(&drain->rings[i].reader);

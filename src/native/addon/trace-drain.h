@@ -29,8 +29,16 @@ typedef struct trace_drain_loss {
 /* Starts reading the rings that appear in `directory`. With `fd` >= 0 the
  * output is written there; otherwise it waits for trace_drain_take, and
  * the thread stops reading (so writers wait) while more than `queue_limit`
- * bytes wait (0: no limit). NULL with errno set on failure. */
-trace_drain_t *trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit);
+ * bytes wait (0: no limit); with `drop_over_limit` it reads on instead and
+ * drops the calls, counted as lost in their rings: writers of the reader's
+ * own process must never wait for its event loop, which may wait for them.
+ * NULL with errno set on failure. */
+trace_drain_t *trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit,
+                                 int drop_over_limit);
+/* From the thread that hands the events over in the reader's own process
+ * (observe()): with `quiet` set, that thread's calls are not recorded
+ * until it is cleared again, as they are the delivery's own. */
+void trace_drain_quiet(trace_drain_t *drain, int quiet);
 /* What waits in the queue, as one malloc'd block (free it), or NULL. */
 char *trace_drain_take(trace_drain_t *drain, size_t *length);
 /* Stops the thread after reading everything the rings hold (call it when

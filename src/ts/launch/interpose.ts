@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
@@ -66,6 +67,12 @@ export function interposeWith(config: PdiConfigInput | NormalizedConfig, variabl
 		}
 	}
 
+	// A worker thread that ends without close(): the addon closes the session then, and removes the report's directory.
+	const directory = path.dirname(prepared.file);
+	if (report !== undefined) {
+		binding.ownDirectory(directory, true);
+	}
+
 	let closed = false;
 	return {
 		close() {
@@ -80,6 +87,7 @@ export function interposeWith(config: PdiConfigInput | NormalizedConfig, variabl
 			}
 
 			const counts = readActReport(report, prepared.config);
+			binding.ownDirectory(directory, false);
 			prepared.remove();
 			return counts;
 		},

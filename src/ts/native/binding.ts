@@ -25,10 +25,15 @@ export type NativeBinding = {
 	 * (another config of the same merge may declare it).
 	 */
 	readConfig(name: string, text: string, directory: string, merging?: boolean): string;
-	/** Starts a native thread reading the rings of `directory`: JSON lines to `fd`, or queued (fd -1) up to `queueLimit` bytes (0: no limit); or counts per call site ('summary'). */
-	traceDrainStart(directory: string, format: 'json' | 'summary', fd: number, queueLimit: number): unknown;
+	/**
+	 * Starts a native thread reading the rings of `directory`: JSON lines to `fd`, or queued (fd -1) up to `queueLimit` bytes
+	 * (0: no limit; past it the writers wait, or with `dropOverLimit` their calls are dropped and counted lost); or counts per call site ('summary').
+	 */
+	traceDrainStart(directory: string, format: 'json' | 'summary', fd: number, queueLimit: number, dropOverLimit?: boolean): unknown;
 	/** What waits in a drain's queue, or null. */
 	traceDrainTake(handle: unknown): Buffer | null;
+	/** While `quiet`, the calling thread's calls are not recorded in this process's own ring (observe(): they are the delivery's). */
+	traceDrainQuiet(handle: unknown, quiet: boolean): void;
 	/** Stops the drain after a last read of every ring. */
 	traceDrainFinish(handle: unknown): {
 		losses: Array<{pid: number; lost: number}>;
@@ -41,6 +46,8 @@ export type NativeBinding = {
 	traceDrainFree(handle: unknown): void;
 	/** Takes observe()'s one observation of the process (true: it was free), or frees it (false); shared by every worker thread. */
 	claimObservation(claim: boolean): boolean;
+	/** While `owned`, `path` is removed (with everything in it) should this thread's environment end first: a worker that ends without close(). */
+	ownDirectory(path: string, owned: boolean): void;
 	/** Why the callback mechanism never gives `name` a stub (`it does not return to its caller`), or null (src/native/callback/never-stubbed.h). */
 	neverStubbedReason(name: string): string | null;
 };

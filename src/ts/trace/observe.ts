@@ -62,6 +62,13 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 		throw error;
 	}
 
+	// A worker thread that ends without close(): the addon removes it then, closes the session, stops the reader and frees the claim.
+	nativeBinding().ownDirectory(scratch.path, true);
+	const removeScratch = () => {
+		nativeBinding().ownDirectory(scratch.path, false);
+		scratch.remove();
+	};
+
 	const counter = new SummaryCounter();
 	// Every event is counted and handed over even when onCall throws for another one; its error is
 	// thrown again on the event loop (an uncaught exception), never into the native reader or close().
@@ -82,12 +89,12 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	let installed;
 	try {
 		const rings = ringDirectory(scratch.path);
-		reader = TraceReader.toCallback(rings.directory, deliver, 0);
+		reader = TraceReader.ofThisProcess(rings.directory, deliver);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
 		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)});
 	} catch (error) {
 		reader?.finish();
-		scratch.remove();
+		removeScratch();
 		nativeBinding().claimObservation(false);
 		throw error;
 	}
@@ -98,7 +105,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 			if (summary === undefined) {
 				installed.close();
 				const ending = reader.finish();
-				scratch.remove();
+				removeScratch();
 				nativeBinding().claimObservation(false);
 				summary = counter.result(ending.losses);
 			}

@@ -38,7 +38,7 @@ export class TraceReader {
 	private paused = false;
 	private ended: TraceReaderEnd | undefined;
 
-	private constructor(private readonly handle: unknown, private readonly onData?: (data: Buffer) => void) {
+	private constructor(private readonly handle: unknown, private readonly onData?: (data: Buffer) => void, private readonly quiet = false) {
 		if (onData) {
 			this.schedule();
 		}
@@ -61,6 +61,19 @@ export class TraceReader {
 	 */
 	static toCallback(directory: string, onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
 		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit), onData);
+	}
+
+	/**
+	 * {@link toCallback} for rings written by this process (observe()). The
+	 * calls this thread makes while it hands the events over, `onData`
+	 * included, are not recorded: each delivery would otherwise record more
+	 * calls than it delivered, without end. And the writers are never held
+	 * back, as they may be threads the event loop waits for (V8's garbage
+	 * collector): past `queueLimit` bytes waiting, calls are dropped and
+	 * counted as lost.
+	 */
+	static ofThisProcess(directory: string, onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit, true), onData, true);
 	}
 
 	/** Stops handing buffers over (they wait in the queue, up to its limit) until {@link resume}. */
@@ -88,13 +101,27 @@ export class TraceReader {
 
 	private schedule(): void {
 		this.timer = setTimeout(() => {
-			if (!this.paused) {
-				this.deliver();
-			}
+			this.setQuiet(true);
+			try {
+				if (!this.paused) {
+					this.deliver();
+				}
 
-			this.schedule();
+				// onData may have finished the reader (observe()'s close() from onCall): its handle is freed.
+				if (!this.ended) {
+					this.schedule();
+				}
+			} finally {
+				this.setQuiet(false);
+			}
 		}, 1);
 		this.timer.unref();
+	}
+
+	private setQuiet(quiet: boolean): void {
+		if (this.quiet && !this.ended) {
+			nativeBinding().traceDrainQuiet(this.handle, quiet);
+		}
 	}
 
 	private deliver(): void {

@@ -213,7 +213,8 @@ put_record(const trace_ring_event_t *event, unsigned flags, const char *const *s
 void
 trace_ring_write(const trace_ring_event_t *event)
 {
-  if (ring == NULL || __atomic_load_n(&ring->reader_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid)
+  if (ring == NULL || __atomic_load_n(&ring->reader_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid ||
+      __atomic_load_n(&ring->quiet_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid)
     return;
   uintptr_t site = (uintptr_t)event->site;
   if (!site_known(site)) {

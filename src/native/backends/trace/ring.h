@@ -16,7 +16,10 @@
  * with the reader gone the event is counted in `lost` instead. A reader
  * that drains rings of its own process (observe() in Node) names its
  * thread in `reader_tid`: that thread's calls are pdi's own, and waiting
- * for itself would never end. */
+ * for itself would never end. While it hands events over to JavaScript, it
+ * names the thread doing so in `quiet_tid`: the calls of that delivery (and
+ * of the callback it runs) are pdi's too, and recording them would make
+ * more events than were delivered, without end. */
 #ifndef PDI_TRACE_RING_H
 #define PDI_TRACE_RING_H
 
@@ -36,7 +39,8 @@ typedef struct trace_ring_header {
   uint64_t lost;    /* events dropped: the reader gone, or an event bigger than the ring */
   uint32_t writer_pid;
   uint32_t reader_tid; /* a thread of the reader itself, when it reads in-process: never recorded */
-  uint32_t unused[4];
+  uint32_t quiet_tid;  /* a thread of the reader's process delivering events (0: none): never recorded */
+  uint32_t unused[3];
 } trace_ring_header_t;
 
 /* Two kinds of records. A site record (TRACE_RECORD_SITE) names a call
