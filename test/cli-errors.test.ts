@@ -329,14 +329,15 @@ test('pdi trace to an output whose writes fail says so naming the file and ends 
 	for (const mode of ['--json', '-c']) {
 		const run = await pdi(['trace', mode, '-o', '/dev/full', '--', '/bin/ls', '/']);
 		t.is(run.code, 2, mode);
-		t.regex(run.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device$/im, mode);
+		// pdi's words, as inspect -o /dev/full says them: not the C library's capitalised 'No space left on device'.
+		t.regex(run.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device$/m, mode);
 	}
 
 	for (const mode of ['--json', '-c', undefined]) {
 		// /proc/version opens for writing and fails every write with EIO.
 		const run = await pdi(['trace', ...(mode ? [mode] : []), '-o', '/proc/version', '--', '/bin/ls', '/']);
 		t.is(run.code, 2, `${mode}: ${run.stderr}`);
-		t.regex(run.stderr, /^pdi: trace: writing \/proc\/version failed: (i\/o|input\/output) error( \(\d+ line\(s\) of process \d+ lost\))?$/im, mode);
+		t.regex(run.stderr, /^pdi: trace: writing \/proc\/version failed: input\/output error( \(\d+ line\(s\) of process \d+ lost\))?$/m, mode);
 		t.notRegex(run.stderr, /writing the trace failed/, mode);
 	}
 
@@ -345,7 +346,7 @@ test('pdi trace to an output whose writes fail says so naming the file and ends 
 	// Nothing lost: the program's own status, also when it is not 0.
 	const fine = await pdi(['trace', '-o', path.join(scratch, 'fine.txt'), '--', '/bin/sh', '-c', 'ls / >/dev/null; exit 3']);
 	t.is(fine.code, 3, fine.stderr);
-	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: No space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
+	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
 });
 
 test('control bytes of a config reach an error message escaped, never raw to the terminal (pdi and the core by hand)', async t => {

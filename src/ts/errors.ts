@@ -1,3 +1,4 @@
+import {constants} from 'node:os';
 /**
  * An expected failure of pdi itself (bad usage, a program that cannot be
  * instrumented, a missing native build). The CLI prints `pdi: <message>` and
@@ -19,6 +20,7 @@ const reasons: Record<string, string> = {
 	E2BIG: 'argument list too long',
 	EACCES: 'permission denied',
 	EEXIST: 'already exists',
+	EIO: 'input/output error',
 	EISDIR: 'is a directory',
 	ELOOP: 'too many levels of symbolic links',
 	EMFILE: 'too many open files',
@@ -42,6 +44,21 @@ export function fileSystemReason(error: unknown): string {
 
 	const text = typeof message === 'string' ? message : String(error);
 	return /^E[A-Z\d]+: ([^,]+)/.exec(text)?.[1] ?? (typeof code === 'string' ? code : text);
+}
+
+/**
+ * The reason of an errno number that native code reported with the C
+ * library's words (`No space left on device`): pdi's own words for it, as
+ * {@link fileSystemReason} gives them, else the C library's uncapitalised.
+ */
+export function errnoReason(errno: number, text: string): string {
+	const code = Object.entries(constants.errno).find(([, value]) => value === errno)?.[0];
+	return (code && reasons[code]) ?? uncapitalised(text);
+}
+
+function uncapitalised(text: string): string {
+	// Not an abbreviation in capitals ('RPC struct is bad').
+	return /^[A-Z][^A-Z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {mkdirSync} from 'node:fs';
 import path from 'node:path';
+import {errnoReason} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 
 /** Events a traced process could not record, by the pid that wrote its ring. */
@@ -93,7 +94,9 @@ export class TraceReader {
 
 		clearTimeout(this.timer);
 		const binding = nativeBinding();
-		this.ended = binding.traceDrainFinish(this.handle);
+		const ended = binding.traceDrainFinish(this.handle);
+		// The C library's words ('No space left on device'), in pdi's.
+		this.ended = {...ended, writeError: ended.writeError === null ? null : errnoReason(ended.writeErrno, ended.writeError)};
 		this.deliver();
 		binding.traceDrainFree(this.handle);
 		return this.ended;

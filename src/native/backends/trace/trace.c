@@ -373,9 +373,15 @@ PDI_BE_FUNC_FINI(void)
   const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
   /* Not for a pipe whose reader has gone (in a program that ignores
    * SIGPIPE): that reader wanted no more lines, and pdi says nothing of it. */
-  if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0)
-    dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file,
-            strerror(lost_errno), lost, (int)getpid());
+  if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0) {
+    /* In pdi's words: the C library's, not capitalised ("no space left on device", as pdi says it). */
+    char reason[128];
+    snprintf(reason, sizeof reason, "%s", strerror(lost_errno));
+    if (reason[0] >= 'A' && reason[0] <= 'Z' && !(reason[1] >= 'A' && reason[1] <= 'Z'))
+      reason[0] = (char)(reason[0] - 'A' + 'a');
+    dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file, reason, lost,
+            (int)getpid());
+  }
   /* pdi trace ends with status 2 then, as it does when its own writes of --json or -c fail. */
   if (lost != 0 && lost_errno != EPIPE)
     leave_mark("PDI_TRACE_LOST_MARK");
