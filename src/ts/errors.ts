@@ -109,6 +109,15 @@ export function shown(value: unknown): string {
 }
 
 /**
+ * Writes `line` to stderr with its control characters escaped ({@link escapeControls}) and a newline: every
+ * warning and notice of the CLI goes through here, so that a name it quotes (a file or function name holding a
+ * newline or an escape sequence) can neither break the line nor drive the terminal.
+ */
+export function printLine(line: string): void {
+	process.stderr.write(`${escapeControls(line)}\n`);
+}
+
+/**
  * `text` on one line: each control character (a newline in a directory's name) written `\xHH`, as the core writes
  * them in its messages and the compiled config in its `#@origin` comments.
  */

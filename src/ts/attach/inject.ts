@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
 import {existsSync} from 'node:fs';
-import {PdiError} from '../errors.js';
+import {PdiError, printLine} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 import {notPermittedMessage, permissionFacts} from './permission.js';
 
@@ -27,7 +27,7 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 			if (error === null) {
 				// Done, with something to report (signals that could not be given back).
 				for (const line of stderr.split('\n').filter(line => line.startsWith('warning: '))) {
-					process.stderr.write(`pdi: process ${pid}: ${line}\n`);
+					printLine(`pdi: process ${pid}: ${line}`);
 				}
 
 				resolve();

@@ -1,12 +1,13 @@
 import type {Command} from '@commander-js/extra-typings';
 import {formatPlace, type ConfigPlace} from '../config/config-error.js';
+import {printLine} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 import {writeOutputFile} from './output-file.js';
 
 /** One warning line, as the core prints it: `pdi: warning: FILE:LINE:COL: message`. */
 function printWarning(issue: ConfigPlace & {message: string}): void {
 	const where = formatPlace(issue);
-	process.stderr.write(`pdi: warning: ${where ? `${where}: ` : ''}${issue.message}\n`);
+	printLine(`pdi: warning: ${where ? `${where}: ` : ''}${issue.message}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts} from '@commander-js/extra-typings';
 import {ConfigError, placedMessage} from '../config/config-error.js';
-import {escapeControls, fileSystemError, PdiError} from '../errors.js';
+import {escapeControls, fileSystemError, PdiError, printLine} from '../errors.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
@@ -151,7 +151,7 @@ export function createCli(): Command {
 				}
 			},
 			outputError(message, write) {
-				write(`pdi: ${inPdiWords(message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; '))}${serverOptionHint(message)}\n`);
+				write(`pdi: ${escapeControls(inPdiWords(message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')))}${serverOptionHint(message)}\n`);
 			},
 		});
 
@@ -338,10 +338,10 @@ export async function main(argv: string[]): Promise<number> {
 
 		const failure = error instanceof PdiError ? error : fileSystemError(error);
 		if (failure) {
-			process.stderr.write(`pdi: ${escapeControls(failure.message)}\n`);
+			printLine(`pdi: ${failure.message}`);
 			// A config with several problems: each on a line of its own, as a compiler lists its errors.
 			for (const issue of failure instanceof ConfigError ? failure.issues.slice(1) : []) {
-				process.stderr.write(`pdi: ${escapeControls(placedMessage(issue.message, issue))}\n`);
+				printLine(`pdi: ${placedMessage(issue.message, issue)}`);
 			}
 
 			return failure.exitCode;

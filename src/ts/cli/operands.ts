@@ -1,4 +1,4 @@
-import {PdiError} from '../errors.js';
+import {PdiError, printLine} from '../errors.js';
 import {resolveProgram, secureModeReason} from '../launch/program.js';
 
 /** The PROGRAM operand and its arguments, or a one-line error naming the command's usage. */
@@ -24,6 +24,6 @@ export function warnSecureMode(command: string): void {
 	}
 
 	if (reason !== undefined) {
-		process.stderr.write(`pdi: warning: ${command} is ${reason}: the loader runs it in secure mode, which ignores LD_PRELOAD, so it runs without pdi\n`);
+		printLine(`pdi: warning: ${command} is ${reason}: the loader runs it in secure mode, which ignores LD_PRELOAD, so it runs without pdi`);
 	}
 }

@@ -3,7 +3,7 @@ import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
-import {fileSystemReason, PdiError} from '../errors.js';
+import {fileSystemReason, PdiError, printLine} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {nativeBinding} from '../native/binding.js';
 import {SharedLibraryError} from '../launch/program.js';
@@ -126,7 +126,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 					// Under -C a mangled name -e gives was counted by its demangled name.
 					const unseen = plainNames(options.functions).filter(name => !counter.counted(name) && !(options.demangle && name.startsWith('_Z')));
 					for (const name of unseen) {
-						process.stderr.write(`${unseenNotice(name)}\n`);
+						printLine(unseenNotice(name));
 					}
 				} catch (error) {
 					closed ||= isClosedPipe(error);
@@ -143,7 +143,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 			}
 
 			for (const line of lossMessages(ending, options.output === undefined ? 'the trace to stderr' : options.output)) {
-				process.stderr.write(`${line}\n`);
+				printLine(line);
 			}
 
 			return ending.writeError === null;
@@ -191,7 +191,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			}
 
 			if (checked !== undefined && reportMatched(reportFile) === false && !existsSync(matchedMark)) {
-				process.stderr.write(`pdi: warning: no object matching --object '${checked}' was loaded, at start or later, so nothing of it was traced\n`);
+				printLine(`pdi: warning: no object matching --object '${checked}' was loaded, at start or later, so nothing of it was traced`);
 			}
 
 			return exitStatus(code, signal);

@@ -5,7 +5,9 @@
 
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Events are 1 + the prototype number in the low 16 bits and the shown
  * name's number in the bits above, when demangling made one. */
@@ -67,4 +69,31 @@ trace_event_name(int event, const char *function)
   unsigned number = (unsigned)event >> PROTO_BITS;
   const char *name = number != 0 ? __atomic_load_n(&shown[number], __ATOMIC_ACQUIRE) : NULL;
   return name != NULL ? name : function;
+}
+
+void
+trace_message_text(const char *text, char *out, size_t size)
+{
+  size_t n = 0;
+  for (; *text != '\0' && n + 1 < size; text++) {
+    unsigned char c = (unsigned char)*text;
+    if (c >= 0x20 && c != 0x7f) {
+      out[n++] = (char)c;
+      continue;
+    }
+    if (n + 5 > size)
+      break;
+    snprintf(out + n, 5, "\\x%02x", c);
+    n += 4;
+  }
+  out[n] = '\0';
+}
+
+void
+trace_message_reason(int error, char *out, size_t size)
+{
+  snprintf(out, size, "%s", strerror(error));
+  /* Not an abbreviation in capitals. */
+  if (out[0] >= 'A' && out[0] <= 'Z' && !(out[1] >= 'A' && out[1] <= 'Z'))
+    out[0] = (char)(out[0] - 'A' + 'a');
 }

@@ -5,6 +5,8 @@
 #ifndef PDI_TRACE_NAMES_H
 #define PDI_TRACE_NAMES_H
 
+#include <stddef.h>
+
 /* Turns demangling on or off for the sites planned from now on. */
 void trace_names_configure(int demangle);
 /* The event number of a site: its prototype's number (trace_proto_find, 0
@@ -14,5 +16,14 @@ int trace_site_event(const char *function, unsigned proto_number);
 unsigned trace_event_proto(int event);
 /* The name to show for a call of `function` with `event`. */
 const char *trace_event_name(int event, const char *function);
+
+/* For pdi's messages on stderr (not the trace): `text` on one line, each
+ * control character as \xHH, as the core and the CLI write them, so that a
+ * name holding a newline or an escape sequence cannot break the line or
+ * drive the terminal; cut to fit `size`. */
+void trace_message_text(const char *text, char *out, size_t size);
+/* The reason of `error` in pdi's words: the C library's, not capitalised
+ * ("no space left on device"). */
+void trace_message_reason(int error, char *out, size_t size);
 
 #endif

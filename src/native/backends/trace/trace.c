@@ -340,14 +340,16 @@ static void
 report_unseen_function(const char *function, void *context)
 {
   const char *never = pdi_never_stubbed_reason(function);
+  char name[1024];
+  trace_message_text(function, name, sizeof name);
   if (never != NULL)
     dprintf(*(const int *)context, "pdi: trace: %s: pdi never traces %s (%s: docs/mechanisms.md, \"Which imports\")\n",
-            function, function, never);
+            name, name, never);
   else
     dprintf(*(const int *)context,
             "pdi: trace: %s: process %d has no call site of it to trace (an object that only takes its address from a "
             "pointer slot, GLOB_DAT, is not traced: docs/trace.md, \"What is traced, and what is not\")\n",
-            function, (int)getpid());
+            name, (int)getpid());
 }
 
 /* Creates the file the variable names, if it names one. */
@@ -374,12 +376,10 @@ PDI_BE_FUNC_FINI(void)
   /* Not for a pipe whose reader has gone (in a program that ignores
    * SIGPIPE): that reader wanted no more lines, and pdi says nothing of it. */
   if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0) {
-    /* In pdi's words: the C library's, not capitalised ("no space left on device", as pdi says it). */
-    char reason[128];
-    snprintf(reason, sizeof reason, "%s", strerror(lost_errno));
-    if (reason[0] >= 'A' && reason[0] <= 'Z' && !(reason[1] >= 'A' && reason[1] <= 'Z'))
-      reason[0] = (char)(reason[0] - 'A' + 'a');
-    dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", file, reason, lost,
+    char name[4096 * 4 + 1], reason[128];
+    trace_message_text(file, name, sizeof name);
+    trace_message_reason(lost_errno, reason, sizeof reason);
+    dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", name, reason, lost,
             (int)getpid());
   }
   /* pdi trace ends with status 2 then, as it does when its own writes of --json or -c fail. */

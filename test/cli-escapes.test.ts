@@ -1,0 +1,54 @@
+import {symlinkSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+
+const scratch = scratchDirectory('pdi-cli-escapes-');
+
+/** Every byte of `text` below 0x20 (but the newline ending a line) or 0x7f: what must never reach a terminal raw. */
+function controls(text: string): string[] {
+	return [...text.replaceAll(/\n(?=.)|\n$/gs, '')].filter(character => character.codePointAt(0)! < 0x20 || character === '\u007F');
+}
+
+test('pdi trace writes the control characters of a function name it warns about as \\xHH, on one line, from the backend and from -c', async t => {
+	for (const mode of [[], ['-c']]) {
+		// No [ in the name: a glob is not a name that pdi reports.
+		const run = await pdi(['trace', ...mode, '-e', 'no\u001Bsuch\nfunction', '--', '/bin/ls', '/']);
+		t.is(run.code, 0, run.stderr);
+		const lines = run.stderr.split('\n').filter(line => line.startsWith('pdi: trace: no'));
+		t.is(lines.length, 1, run.stderr);
+		t.true(lines[0]!.startsWith('pdi: trace: no\\x1bsuch\\x0afunction: '), lines[0]);
+		t.deepEqual(controls(lines.join('\n')), []);
+	}
+});
+
+test('pdi trace names an output file whose writes fail with its control characters as \\xHH, in text mode and with --json', async t => {
+	// A link to /proc/version: it opens for writing and fails every write with EIO.
+	const output = path.join(scratch, 'out\nput\u001B]0;title\u0007');
+	symlinkSync('/proc/version', output);
+	const shown = path.join(scratch, 'out\\x0aput\\x1b]0;title\\x07');
+	for (const mode of [[], ['--json']]) {
+		const run = await pdi(['trace', ...mode, '-o', output, '--', '/bin/ls', '/']);
+		t.is(run.code, 2, run.stderr);
+		t.true(run.stderr.startsWith(`pdi: trace: writing ${shown} failed: input/output error`), run.stderr);
+		t.deepEqual(controls(run.stderr), [], run.stderr);
+	}
+});
+
+test('pdi trace\'s warning about an --object that never loaded, and an unknown option, show control characters as \\xHH', async t => {
+	const object = await pdi(['trace', '--object', 'libnosuch\u001B[2J.so', '--', '/bin/true']);
+	t.is(object.stderr, 'pdi: warning: no object matching --object \'libnosuch\\x1b[2J.so\' was loaded, at start or later, so nothing of it was traced\n');
+	const option = await pdi(['trace', '--bad\u001B[2Jopt', '--', '/bin/true']);
+	t.is(option.code, 2);
+	t.is(option.stderr, 'pdi: unknown option \'--bad\\x1b[2Jopt\'\n');
+});
+
+test('a config warning names its file with control characters as \\xHH', async t => {
+	const file = path.join(scratch, 'con\u001B[1mfig.yaml');
+	// A former option name is a warning, not an error.
+	writeFileSync(file, 'options:\n  donttouchBackends: true\nbackends: [{name: count, library: count}]\nrules:\n  - relink: {object: $main, function: malloc, backend: count, wrapper: count_malloc}\n');
+	const run = await pdi(['config', 'check', file]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, `pdi: warning: ${path.join(scratch, 'con\\x1b[1mfig.yaml')}:2:3: 'donttouchBackends' is deprecated, use 'protectBackends'\n`);
+});
