@@ -420,3 +420,18 @@ test('-C and demangle: true show a C++ function by its demangled name in text, -
 	t.deepEqual([...new Set(names)], ['cb_throw(int)']);
 	t.throws(() => trace(program, [], {demangle: 'yes' as unknown as boolean}), {instanceOf: PdiError, message: 'demangle: expected true or false, got \'yes\''});
 });
+
+test('trace() with follow: done waits for a child that outlives the program (a daemonizing server), and its calls come too', async t => {
+	const follow = path.join(fixtures, 'trace', 'follow');
+	const {calls, done, child} = trace(follow, ['daemon', '300'], {follow: true, functions: 'abs', stdio: ['ignore', 'pipe', 'inherit']});
+	let stdout = '';
+	child.stdout!.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	const seen = await collect(calls);
+	const {status, summary} = await done;
+	t.is(status, 0);
+	const childPid = Number(/^child (\d+)$/m.exec(stdout)?.[1]);
+	t.is(seen.filter(call => call.pid === childPid && call.function === 'abs').length, 3, stdout);
+	t.is(summary.processes.find(entry => entry.pid === childPid)?.calls, 3);
+});

@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
 import {isLoaderSafe} from '../src/ts/launch/preload.js';
-import {pdi} from './helpers/cli.js';
+import {pdi, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
 
@@ -248,4 +248,49 @@ test('without -f the program\'s children get the environment pdi was given: no P
 	t.true(followed.some(line => preloaded(line)), followed.join('\n'));
 	t.true(followed.includes('PDI_TRACE_FOLLOW=1'));
 	t.true(followed.some(line => line.startsWith('PDI_CONFIG=')));
+});
+
+test('-f with -c and --json waits for a child that outlives the program (a daemonizing server) and reports its calls too', async t => {
+	const {run, text} = await trace(['-c', '-f', '-e', 'abs'], [follow, 'daemon', '300']);
+	t.is(run.code, 0, run.stderr);
+	const parent = printedPid(run.stdout, 'daemon');
+	const child = printedPid(run.stdout, 'child');
+	const tables = new Map([...text.matchAll(/^pid (\d+)\n[^]*?\nabs +(\d+) /gm)].map(match => [Number(match[1]), Number(match[2])]));
+	t.deepEqual(tables, new Map([[parent, 1], [child, 3]]), text);
+
+	const {run: jsonRun, calls} = await json(['-e', 'abs', '-f'], [follow, 'daemon', '300']);
+	t.is(jsonRun.code, 0, jsonRun.stderr);
+	const jsonParent = printedPid(jsonRun.stdout, 'daemon');
+	const jsonChild = printedPid(jsonRun.stdout, 'child');
+	t.deepEqual(absCalls(calls, jsonParent, jsonChild), [[jsonParent, 1], [jsonChild, 2], [jsonChild, 2], [jsonChild, 2]]);
+});
+
+test('Ctrl-C while -f -c waits for a daemon\'s child ends the wait: the tables read so far, status 130, the child runs on', async t => {
+	const output = path.join(scratch, 'interrupted.txt');
+	const printed = path.join(scratch, 'interrupted-pids.txt');
+	const run = startPdi(['trace', '-c', '-f', '-e', 'abs', '-o', output, '--', '/bin/sh', '-c', 'exec "$0" daemon 5000 >"$1"', follow, printed]);
+	let child: number | undefined;
+	for (let wait = 0; wait < 200 && child === undefined; wait++) {
+		await new Promise(resolve => {
+			setTimeout(resolve, 25);
+		});
+		child = /^child (\d+)$/m.test(readFileSync(printed, {encoding: 'utf8', flag: 'a+'})) ? printedPid(readFileSync(printed, 'utf8'), 'child') : undefined;
+	}
+
+	try {
+		t.truthy(child, run.stderr());
+		// The program has ended (its parent exited at once); pdi waits for the child.
+		await new Promise(resolve => {
+			setTimeout(resolve, 300);
+		});
+		run.child.kill('SIGINT');
+		t.is(await run.exited, 130, run.stderr());
+		const parent = printedPid(readFileSync(printed, 'utf8'), 'daemon');
+		t.regex(readFileSync(output, 'utf8'), new RegExp(`^pid ${parent}\\n`, 'm'));
+		t.notThrows(() => process.kill(child!, 0), 'the child runs on');
+	} finally {
+		if (child !== undefined) {
+			process.kill(child, 'SIGKILL');
+		}
+	}
 });

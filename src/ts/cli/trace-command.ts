@@ -11,6 +11,7 @@ import {exitStatus} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
 import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
+import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {checkOutputFile} from './output-file.js';
@@ -75,7 +76,8 @@ function unseenNotice(name: string): string {
 }
 
 /** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone). */
-type Output = {variables: Record<string, string>; finish(): boolean};
+/** Where the events go; `rings`: the directory of their rings, for --json and -c. */
+type Output = {variables: Record<string, string>; rings?: string; finish(): boolean};
 
 /**
  * Text lines are the backend's own (to PDI_TRACE_OUTPUT or its stderr); --json and -c go through
@@ -108,6 +110,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 	let finished = false;
 	return {
 		variables,
+		rings: rings.directory,
 		finish() {
 			if (finished) {
 				return true;
@@ -179,15 +182,26 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		const matchedMark = path.join(scratch.path, 'matched');
 		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
 		try {
+			// -f with --json or -c: the lines and tables are pdi's to write, for every followed process, also those
+			// that outlive the program (a daemon's child); in text mode each process writes its own lines.
+			const rings = options.follow ? output.rings : undefined;
+			let interrupted: NodeJS.Signals | undefined;
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
 				variables: {...variables, ...output.variables, ...inspect},
 				onSignal: 'forward',
+				afterExit: rings === undefined ? undefined : async () => {
+					interrupted = await waitForFollowed(rings, true);
+				},
 			});
 			const {code, signal} = await exited;
 			if (!output.finish()) {
 				return 2; // the trace asked for is not there, whatever the program did
+			}
+
+			if (interrupted) {
+				return exitStatus(null, interrupted);
 			}
 
 			if (checked !== undefined && reportMatched(reportFile) === false && !existsSync(matchedMark)) {

@@ -23,6 +23,11 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 	 * stop what was started its own way). Without it they are the caller's.
 	 */
 	onSignal?: 'forward' | ((signal: NodeJS.Signals) => void);
+	/**
+	 * Awaited once the program has exited, before its temporary files are removed and `onSignal` ends: what
+	 * it left running (`pdi trace -f` waits there for a daemon's child) still needs the config for its execs.
+	 */
+	afterExit?: () => Promise<unknown>;
 };
 
 /** How a launched program ended, and what its `act` rules counted (empty without act rules). */
@@ -134,7 +139,7 @@ function checkLaunchInput(command: string, args: readonly string[], options: Lau
  * throw, with nothing left behind.
  */
 export function launch(command: string, args: readonly string[] = [], options: LaunchOptions = {}): LaunchedProgram {
-	const {env = process.env, config, variables, onSignal, ...spawnOptions} = options;
+	const {env = process.env, config, variables, onSignal, afterExit, ...spawnOptions} = options;
 	checkLaunchInput(command, args, options, env);
 	const program = checkedProgram(command, options, env);
 	const prepared = prepareLaunch(env, config, variables);
@@ -163,8 +168,16 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	const exited = new Promise<LaunchExit>((resolve, reject) => {
 		child.once('exit', (code, signal) => {
 			const act = prepared.actReport === undefined ? [] : readActReport(prepared.actReport.file, prepared.actReport.config);
-			cleanup();
-			resolve({code, signal, act});
+			const end = () => {
+				cleanup();
+				resolve({code, signal, act});
+			};
+
+			if (afterExit) {
+				afterExit().then(end, end);
+			} else {
+				end();
+			}
 		});
 		child.once('error', error => {
 			if (child.pid === undefined) {

@@ -6,6 +6,7 @@ import {temporaryDirectory} from '../launch/temporary.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {waitForFollowed} from './followed.js';
 import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
 
@@ -88,6 +89,8 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			stdio: options.stdio ?? 'inherit',
 			config: traceConfig(tracedObjects(options), 'objects'),
 			variables: {...variables, ...rings.variables},
+			// With follow, done waits for every followed process, also those that outlive the program (a daemon's child).
+			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false) : undefined,
 		});
 	} catch (error) {
 		reader?.finish();
