@@ -46,7 +46,10 @@ typedef struct pdi_cb_site {
                           fills it (this one does) */
 } pdi_cb_site_t;
 
-/* One instrumented call, from pre to post. */
+/* One instrumented call, from pre to post. Hooks run with errno and the
+ * floating-point environment kept for the program, and with every
+ * floating-point exception masked: a program's feenableexcept traps do not
+ * reach a hook's own arithmetic. */
 typedef struct pdi_cb_call {
   int event; /* what PDI_BE_FUNC_CB_REQ returned for the site */
   const pdi_cb_site_t *site;

@@ -309,7 +309,11 @@ pdi_cb_handlers_end:
 /* void pdi_cb_run_hook(pdi_cb_call_t *call, void (*hook)(pdi_cb_call_t *)):
  * runs a hook with the floating-point environment kept as it was, as errno
  * is: FPCR (rounding, flush-to-zero, trap enables) and FPSR (cumulative
- * exception flags), written back only when the hook changed them. Outside
+ * exception flags), written back only when they differ. A program that
+ * enabled traps (feenableexcept, on a core that has them) would have the
+ * hook's own floating-point work trap inside pdi: the hook then runs with
+ * FPCR's trap enables (IOE DZE OFE UFE IXE, bits 8-12, and IDE, bit 15)
+ * clear, and the comparison after it puts the program's FPCR back. Outside
  * the handlers' range: a call returning here is a hook's. */
 	.globl pdi_cb_run_hook
 	.hidden pdi_cb_run_hook
@@ -326,6 +330,12 @@ pdi_cb_run_hook:
 	mrs x2, fpcr
 	mrs x3, fpsr
 	stp x2, x3, [sp, #16]
+	mov x5, #0x9f00
+	tst x2, x5
+	b.eq 3f
+	bic x4, x2, x5
+	msr fpcr, x4
+3:
 	blr x1
 	ldp x2, x3, [sp, #16]
 	mrs x4, fpcr

@@ -373,8 +373,11 @@ pdi_cb_handlers_end:
  * runs a hook with the floating-point environment kept as it was, as errno
  * is: the x87 control and status words (rounding, precision, exception
  * flags) and, on a CPU with SSE (pdi_cb_has_mxcsr), MXCSR. Each is written
- * back only when the hook changed it (fldenv for the x87 status word, which
- * has no other way in). Outside the handlers' range: a call returning here
+ * back only when it differs (fldenv for the x87 status word, which has no
+ * other way in). A program that unmasked exceptions (feenableexcept) would
+ * have the hook's own floating-point work trap inside pdi: the hook then
+ * runs with every exception masked, and the comparison after it puts the
+ * program's words back. Outside the handlers' range: a call returning here
  * is a hook's. */
 	.globl pdi_cb_run_hook
 	.hidden pdi_cb_run_hook
@@ -393,9 +396,23 @@ pdi_cb_run_hook:
 	addl $_GLOBAL_OFFSET_TABLE_+(.-1b), %ebx
 	fnstcw 4(%esp)
 	fnstsw 6(%esp)
+	/* The masks: x87 control word bits 0-5, MXCSR bits 7-12. */
+	movzwl 4(%esp), %eax
+	orl $0x3f, %eax
+	cmpw 4(%esp), %ax
+	je 5f
+	movw %ax, 12(%esp)
+	fldcw 12(%esp)
+5:
 	cmpl $0, pdi_cb_has_mxcsr@GOTOFF(%ebx)
 	je 2f
 	stmxcsr 8(%esp)
+	movl 8(%esp), %eax
+	orl $0x1f80, %eax
+	cmpl 8(%esp), %eax
+	je 2f
+	movl %eax, 12(%esp)
+	ldmxcsr 12(%esp)
 2:
 	movl 64(%esp), %eax
 	movl %eax, 0(%esp)

@@ -503,9 +503,12 @@ pdi_cb_handlers_end:
  * runs a hook with the floating-point environment kept as it was, as errno
  * is: MXCSR (SSE rounding, exception masks and flags) and the x87 control
  * and status words (x87 rounding and precision, exception flags). Both are
- * read before and after the hook and written back only when the hook
- * changed them (fldenv for the x87 status word, which has no other way in).
- * Outside the handlers' range: a call returning here is a hook's. */
+ * read before and after the hook and written back only when they differ
+ * (fldenv for the x87 status word, which has no other way in). A program
+ * that unmasked exceptions (feenableexcept) would have the hook's own
+ * floating-point work trap inside pdi: the hook then runs with every
+ * exception masked, and the comparison after it puts the program's words
+ * back. Outside the handlers' range: a call returning here is a hook's. */
 	.globl pdi_cb_run_hook
 	.hidden pdi_cb_run_hook
 	.type pdi_cb_run_hook, @function
@@ -519,6 +522,17 @@ pdi_cb_run_hook:
 	fnstcw 4(%rsp)
 	fnstsw %ax
 	movw %ax, 6(%rsp)
+	/* The masks: MXCSR bits 7-12, x87 control word bits 0-5. */
+	movl 0(%rsp), %eax
+	orl $0x1f80, %eax
+	cmpl 0(%rsp), %eax
+	jne 5f
+6:
+	movzwl 4(%rsp), %eax
+	orl $0x3f, %eax
+	cmpw 4(%rsp), %ax
+	jne 7f
+8:
 	call *%rsi
 	/* Each word is read back at the width it was stored in: a wider load
 	 * over two narrower stores would stall on store forwarding. */
@@ -550,6 +564,14 @@ pdi_cb_run_hook:
 	movw %ax, 20(%rsp)
 	fldenv 16(%rsp)
 	jmp 2b
+5:
+	movl %eax, 8(%rsp)
+	ldmxcsr 8(%rsp)
+	jmp 6b
+7:
+	movw %ax, 8(%rsp)
+	fldcw 8(%rsp)
+	jmp 8b
 	.cfi_endproc
 	.size pdi_cb_run_hook, .-pdi_cb_run_hook
 #endif
