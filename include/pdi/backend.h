@@ -8,7 +8,9 @@
  *     int PDI_BE_FUNC_INIT(const pdi_backend_t *self) { return 0; }
  *
  * The macros name the functions and export them even when the backend is
- * compiled with -fvisibility=hidden. See docs/backends.md. */
+ * compiled with -fvisibility=hidden. Every function the backend calls must
+ * be defined when it loads (or the load is refused, naming it); declare weak
+ * one that a library loaded later brings. See docs/backends.md. */
 #ifndef PDI_BACKEND_H
 #define PDI_BACKEND_H
 

@@ -116,13 +116,34 @@ typedef struct helper_binding {
   pdi_patch_t patches[64];
   size_t count;
   const char *unknown;
+  void *handle;
+  const char *missing; /* the first function nothing defines */
 } helper_binding_t;
+
+/* Whether the dynamic loader would find a function the backend calls
+ * through its PLT: in the backend and its own dependencies (its local
+ * scope, as it is loaded RTLD_LOCAL) or in the program's global scope. */
+static int
+defined_for(void *handle, const pdi_slot_t *slot)
+{
+  if (slot->version != NULL)
+    return dlvsym(handle, slot->symbol, slot->version) != NULL ||
+           dlvsym(RTLD_DEFAULT, slot->symbol, slot->version) != NULL;
+  return dlsym(handle, slot->symbol) != NULL || dlsym(RTLD_DEFAULT, slot->symbol) != NULL;
+}
 
 static int
 bind_helper_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   (void)object;
   helper_binding_t *binding = context;
+  /* Lazy binding would find a missing function only at its first call,
+   * ending the program there ("symbol lookup error"): it is named now. A
+   * weak reference is the backend's way to bind one at its first call (a
+   * function of a library loaded later). */
+  if (slot->kind == PDI_SLOT_JUMP_SLOT && !slot->weak && binding->missing == NULL &&
+      strncmp(slot->symbol, "pdi_", 4) != 0 && !defined_for(binding->handle, slot))
+    binding->missing = slot->symbol;
   if (strncmp(slot->symbol, "pdi_", 4) != 0 || slot->kind == PDI_SLOT_COPY)
     return 0;
   for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
@@ -156,11 +177,17 @@ bind_helpers(loaded_backend_t *backend)
   if (object == NULL) {
     status = backend_error_at(backend->decl, 0, "loaded, but not found among the process's objects");
   } else {
-    helper_binding_t binding = {.count = 0, .unknown = NULL};
+    helper_binding_t binding = {.count = 0, .unknown = NULL, .handle = backend->handle, .missing = NULL};
     pdi_object_each_slot(object, bind_helper_slot, &binding);
     if (binding.unknown != NULL) {
       status = backend_error_at(backend->decl, 0, "uses '%s', which is not part of the pdi backend API",
                                 binding.unknown);
+    } else if (binding.missing != NULL) {
+      status = backend_error_at(backend->decl, 1,
+                                "cannot load %s: it calls '%s', which no loaded object defines (a misspelt name, "
+                                "or a library it needs not linked with -l); declare it weak to bind it at its "
+                                "first call",
+                                backend->path, binding.missing);
     } else if (pdi_patch_apply(binding.patches, binding.count, 0) != 0) {
       status = backend_error_at(backend->decl, 0, "%s", pdi_error());
     }
