@@ -28,6 +28,7 @@
       "src/native/callback/access.c",
       "src/native/callback/plan.c",
       "src/native/callback/names.c",
+      "src/native/backends/trace/prototypes-table.c",
       "src/native/callback/sites.c",
       "src/native/callback/environment.c",
       "src/native/config/config.c",

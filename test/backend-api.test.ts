@@ -57,3 +57,56 @@ test('pdi run exits with status 2 for a backend calling a function that nothing 
 	t.regex(run.stderr, /^pdi: \S+rules\.cmd:1:13: backend 'u': cannot load \S+: it calls 'be_no_such_function', which no loaded object defines/m);
 	t.is((await pdi(['config', 'check', config])).code, 0);
 });
+
+/** The exit report's warning lines about `helper`, the backend named as the config names it. */
+function warnings(stderr: string, helper: string): string[] {
+	return stderr.split('\n').filter(line => line.startsWith('pdi: warning: callback: backend \'p\' (') && line.includes(`be-probe-backend.so) called ${helper} `));
+}
+
+const lastArgument = testArch === 'i386' ? '63: 64 stack words' : (testArch === 'aarch64' ? '71: 8 registers and 64 stack words' : '69: 6 registers and 64 stack words');
+
+test('the result helpers in pre and the argument and skip helpers in post read 0 or do nothing, and the exit report counts each, naming the backend', async t => {
+	const run = await probed('calls', 'wrong');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, (await runBare(beprog, ['calls'])).stdout);
+	t.regex(run.stderr, /^probe: mode=wrong hooks=5 ret=0 ret_double=0 arg=0 /m);
+	const result = ': a call\'s result is there in its post hook only';
+	t.deepEqual(warnings(run.stderr, 'pdi_ret_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_ret_int 1 time in a pre hook, where it reads 0${result}`]);
+	t.deepEqual(warnings(run.stderr, 'pdi_ret_double').map(line => line.replace(/^.*\) called /, '')), [`pdi_ret_double 1 time in a pre hook, where it reads 0${result}`]);
+	t.deepEqual(warnings(run.stderr, 'pdi_set_ret_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_set_ret_int 1 time in a pre hook, where it does nothing${result}`]);
+	const argument = ': a call\'s arguments are there in its pre hook only';
+	t.deepEqual(warnings(run.stderr, 'pdi_arg_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_arg_int 1 time in a post hook, where it reads 0${argument}`]);
+	t.deepEqual(warnings(run.stderr, 'pdi_set_arg_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_set_arg_int 1 time in a post hook, where it does nothing${argument}`]);
+	for (const skip of ['pdi_skip_int', 'pdi_skip_double']) {
+		t.deepEqual(warnings(run.stderr, skip).map(line => line.replace(/^.*\) called /, '')), [`${skip} 1 time in a post hook, where it does nothing: a call is skipped from its pre hook only`]);
+	}
+});
+
+test('an argument index past the registers and 64 stack words reads 0 and changes nothing, and the exit report counts it; the last stack argument still reads', async t => {
+	const run = await probed('calls', 'far');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, (await runBare(beprog, ['calls'])).stdout);
+	t.regex(run.stderr, /^probe: mode=far hooks=5 ret=0 ret_double=0 arg=10 far=0 huge=0 far_double=0 /m);
+	// Under qemu-user, process_vm_readv does not reach the guest's memory: there a read of the caller's frame on
+	// another 4 KiB than the return address is taken as outside the stack (0, counted), never a crash.
+	const inFrame = (line: string) => !testArch || !line.includes('outside the caller\'s stack');
+	t.deepEqual(warnings(run.stderr, 'pdi_arg_int').filter(line => inFrame(line)).map(line => line.replace(/^.*\) called /, '')), [`pdi_arg_int 2 times with argument 100, past the last it reaches (${lastArgument}), where it reads 0`]);
+	t.deepEqual(warnings(run.stderr, 'pdi_set_arg_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_set_arg_int 2 times with argument 100, past the last it reaches (${lastArgument}), where it does nothing`]);
+	t.deepEqual(warnings(run.stderr, 'pdi_arg_double').map(line => line.replace(/^.*\) called /, '')), ['pdi_arg_double 1 time with argument 9, past the last it reaches (7), where it reads 0']);
+});
+
+test('an argument read past the top of the caller\'s stack (a coroutine\'s, a guard page above) reads 0 instead of crashing, and the exit report counts it', async t => {
+	const run = await probed('edge', 'far');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'edge be_int=2\nedge=done\n');
+	t.regex(run.stderr, /^probe: mode=far hooks=1 .* last=0$/m);
+	const last = lastArgument.split(':')[0]!;
+	t.true(warnings(run.stderr, 'pdi_arg_int').map(line => line.replace(/^.*\) called /, '')).includes(`pdi_arg_int 1 time with argument ${last}, whose stack word is outside the caller's stack, where it reads 0`), run.stderr);
+});
+
+test('a skip whose helper does not match the known result (pdi_skip_double on labs, pdi_skip_int on cbrt) is refused and the call runs; unknown functions skip', async t => {
+	const run = await probed('calls', 'skip');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'be_int=42\nbe_double=2.5\nlabs=5\ncbrt=3\nbe_args=385\n');
+	t.regex(run.stderr, /^pdi: warning: callback: 2 skipped calls refused, which ran instead \((labs returns an integer, which pdi_skip_double|cbrt returns a floating-point value, which pdi_skip_int) cannot give; backend 'p' \(\S+be-probe-backend\.so\)\)$/m);
+});

@@ -85,9 +85,16 @@ PDI_HELPER void *pdi_original(const void *wrapper);
  * them: on x86-64 and i386 a hidden struct-return pointer is integer
  * argument 0; on aarch64 it travels in x8 and is not numbered.
  *   pdi_arg_int:    i-th integer or pointer argument, from registers or the
- *                   caller's stack (valid in pre)
- *   pdi_arg_double: i-th floating-point argument passed in a register (pre)
- *   pdi_ret_int, pdi_ret_double: the return value (post only) */
+ *                   caller's stack (valid in pre; i up to the argument
+ *                   registers + 64 stack words: 69 on x86-64, 71 on aarch64,
+ *                   63 on i386)
+ *   pdi_arg_double: i-th floating-point argument passed in a register (pre;
+ *                   i up to 7)
+ *   pdi_ret_int, pdi_ret_double: the return value (post only)
+ * A helper called where it has nothing to work on (a result in pre, an
+ * argument or a skip in post, an index past those bounds, a stack word
+ * outside the caller's stack) reads 0 or does nothing, and the exit report
+ * counts it, naming the backend (docs/backends.md). */
 PDI_HELPER uintptr_t pdi_arg_int(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER double pdi_arg_double(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER uintptr_t pdi_ret_int(const pdi_cb_call_t *call);
@@ -101,8 +108,10 @@ PDI_HELPER double pdi_ret_double(const pdi_cb_call_t *call);
  *   in post: pdi_set_ret_int, pdi_set_ret_double replace the return value
  *            (pdi_set_ret_double only for a function that returns one).
  * A call nobody changes is restored exactly. A skip that cannot give the
- * function's result (a structure, a long double, a complex value) is
- * refused for the C library's and libm's functions, and the call runs. */
+ * function's result (a structure, a long double, a complex value, or an
+ * integer result with pdi_skip_double and a floating-point one with
+ * pdi_skip_int) is refused for the C library's and libm's functions that
+ * pdi knows, and the call runs. */
 PDI_HELPER void pdi_set_arg_int(pdi_cb_call_t *call, unsigned i, uintptr_t value);
 PDI_HELPER void pdi_set_arg_double(pdi_cb_call_t *call, unsigned i, double value);
 PDI_HELPER void pdi_skip_int(pdi_cb_call_t *call, uintptr_t ret);

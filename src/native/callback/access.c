@@ -1,10 +1,21 @@
 /* The accessors and the helpers that change calls (pdi_arg_int,
  * pdi_set_arg_int, pdi_skip_int, ...): they read and write the entry of the
  * call a hook was given (callback.c builds it, the handler's frame holds the
- * registers it points at). */
+ * registers it points at). A helper called where it has nothing to work on
+ * (a result in pre, an argument or a skip in post, an argument past the
+ * last one it reaches) reads 0 or does nothing, and is counted for the exit
+ * report, which names the backend that called it. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "../arch/arch.h"
 #include "callback.h"
@@ -17,6 +28,59 @@ site_of(const pdi_cb_call_t *call)
   return (cb_site_t *)((uintptr_t)call->site - offsetof(cb_site_t, site));
 }
 
+/* ---- misuse: counted on the call path (no lock, no allocation), reported at exit */
+
+enum {
+  H_ARG_INT,
+  H_ARG_DOUBLE,
+  H_RET_INT,
+  H_RET_DOUBLE,
+  H_SET_ARG_INT,
+  H_SET_ARG_DOUBLE,
+  H_SKIP_INT,
+  H_SKIP_DOUBLE,
+  H_SET_RET_INT,
+  H_SET_RET_DOUBLE,
+  HELPERS
+};
+static const char *const helper_names[HELPERS] = {
+    "pdi_arg_int",        "pdi_arg_double", "pdi_ret_int",     "pdi_ret_double",  "pdi_set_arg_int",
+    "pdi_set_arg_double", "pdi_skip_int",   "pdi_skip_double", "pdi_set_ret_int", "pdi_set_ret_double"};
+
+/* Where a helper found nothing to work on. */
+enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, SITUATIONS };
+
+typedef struct misuse {
+  unsigned long count;
+  unsigned index;     /* the first argument index, for PAST_LAST and OFF_STACK */
+  const void *caller; /* the first caller's return address: the backend, found at exit */
+} misuse_t;
+
+static misuse_t misuses[HELPERS][SITUATIONS];
+
+static void
+misused(unsigned helper, unsigned situation, unsigned index, const void *caller)
+{
+  misuse_t *misuse = &misuses[helper][situation];
+  if (__atomic_fetch_add(&misuse->count, 1, __ATOMIC_RELAXED) != 0)
+    return;
+  misuse->index = index;
+  __atomic_store_n(&misuse->caller, caller, __ATOMIC_RELEASE);
+}
+
+#define CALLER __builtin_return_address(0)
+
+/* The first skip refused (skip_refused) and its helper, for the report. */
+static const void *refused_caller;
+static const char *refused_helper;
+
+/* The argument index past the last that pdi_arg_int and pdi_set_arg_int
+ * reach: the ABI cannot tell how many a call has, and a word past the
+ * caller's outgoing arguments is the caller's frame, or beyond its stack. */
+#define STACK_WORDS 64
+#define LAST_INT_ARGUMENT (CB_INT_REGISTERS + STACK_WORDS - 1)
+#define LAST_DOUBLE_ARGUMENT 7
+
 /* ---- accessors */
 
 /* The entry a call record belongs to. The record is const for backends
@@ -28,16 +92,83 @@ entry_of(const pdi_cb_call_t *call)
   return (pdi_cb_entry_t *)((uintptr_t)call - offsetof(pdi_cb_entry_t, call));
 }
 
+/* Where an argument helper is when the call's registers are gone. */
+static unsigned
+not_in_pre(const pdi_cb_entry_t *entry)
+{
+  return entry->returns != NULL || entry->call.abandoned ? IN_POST : OUTSIDE;
+}
+
+/* Whether a result helper has nothing to work on, counted unless the post
+ * is an abandoned call's, which has no result (documented: it reads 0). */
+static int
+no_result(const pdi_cb_entry_t *entry, unsigned helper, const void *caller)
+{
+  if (entry->returns != NULL)
+    return 0;
+  if (!entry->call.abandoned)
+    misused(helper, entry->registers != NULL ? IN_PRE : OUTSIDE, 0, caller);
+  return 1;
+}
+
+/* Copies a stack word that may lie outside the stack's mapping: the kernel
+ * copies it or says EFAULT, where a plain access would crash the program.
+ * Rare (a word on another 4 KiB than the return address), so a system call
+ * will do; errno stays as the hook had it. */
+static int
+copy_checked(uintptr_t *to, const uintptr_t *from, int write)
+{
+  int saved = errno;
+  const uintptr_t *stack = write ? to : from;
+  struct iovec local = {(void *)(write ? from : to), sizeof *to}, remote = {(void *)stack, sizeof *to};
+  long pid = syscall(SYS_getpid);
+  long done = syscall(write ? SYS_process_vm_writev : SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL);
+  /* Refused (a seccomp filter) is taken as outside too: no other system
+   * call tells a guard page (PROT_NONE) from the stack without a file. */
+  errno = saved;
+  return done == (long)sizeof *to;
+}
+
+/* Reads or writes integer argument i >= CB_INT_REGISTERS, a stack word;
+ * 0 (and counted) past the last one reached or outside the stack. */
+static int
+stack_argument(pdi_cb_entry_t *entry, unsigned helper, unsigned i, uintptr_t *value, int write, const void *caller)
+{
+  if (i > LAST_INT_ARGUMENT) {
+    misused(helper, PAST_LAST, i, caller);
+    return 0;
+  }
+  uintptr_t *word = (uintptr_t *)CB_STACK_ARGUMENTS(entry->stack_pointer) + (i - CB_INT_REGISTERS);
+  /* The byte below the arguments is mapped (the return address, or the
+   * handler's frame on aarch64): a word on the same 4 KiB is too. */
+  uintptr_t known = (uintptr_t)CB_STACK_ARGUMENTS(entry->stack_pointer) - 1;
+  if (((uintptr_t)word + sizeof *word - 1) >> 12 == known >> 12) {
+    if (write)
+      *word = *value;
+    else
+      *value = *word;
+    return 1;
+  }
+  if (write ? copy_checked(word, value, 1) : copy_checked(value, word, 0))
+    return 1;
+  misused(helper, OFF_STACK, i, caller);
+  return 0;
+}
+
 uintptr_t
 pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
 {
-  const pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
+  pdi_cb_entry_t *entry = entry_of(call);
+  if (entry->registers == NULL) {
+    misused(H_ARG_INT, not_in_pre(entry), i, CALLER);
     return 0;
-  unsigned in_registers = CB_INT_REGISTERS;
+  }
+  unsigned in_registers = CB_INT_REGISTERS; /* 0 on i386: no comparison of i with a constant 0 */
   if (i < in_registers)
     return entry->registers[i];
-  return CB_STACK_ARGUMENTS(entry->stack_pointer)[i - in_registers];
+  uintptr_t value = 0;
+  stack_argument(entry, H_ARG_INT, i, &value, 0, CALLER);
+  return value;
 }
 
 double
@@ -45,7 +176,11 @@ pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   double value = 0;
-  if (entry->vectors != NULL && i < 8)
+  if (entry->registers == NULL)
+    misused(H_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
+  else if (i > LAST_DOUBLE_ARGUMENT)
+    misused(H_ARG_DOUBLE, PAST_LAST, i, CALLER);
+  else if (entry->vectors != NULL)
     memcpy(&value, entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, sizeof value);
   return value;
 }
@@ -55,7 +190,7 @@ pdi_ret_int_impl(const pdi_cb_call_t *call)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   uintptr_t value = 0;
-  if (entry->returns != NULL)
+  if (!no_result(entry, H_RET_INT, CALLER))
     memcpy(&value, entry->returns + CB_RETURN_RAX, sizeof value);
   return value;
 }
@@ -65,7 +200,7 @@ pdi_ret_double_impl(const pdi_cb_call_t *call)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   double value = 0;
-  if (entry->returns == NULL)
+  if (no_result(entry, H_RET_DOUBLE, CALLER))
     return value;
 #if defined(CB_RETURN_X87_DOUBLE)
   long double x87;
@@ -85,39 +220,49 @@ void
 pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
-    return;
   unsigned in_registers = CB_INT_REGISTERS;
-  if (i < in_registers)
+  if (entry->registers == NULL)
+    misused(H_SET_ARG_INT, not_in_pre(entry), i, CALLER);
+  else if (i < in_registers)
     entry->registers[i] = value;
   else
-    ((uintptr_t *)CB_STACK_ARGUMENTS(entry->stack_pointer))[i - in_registers] = value;
+    stack_argument(entry, H_SET_ARG_INT, i, &value, 1, CALLER);
 }
 
 void
 pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->vectors != NULL && i < 8)
+  if (entry->registers == NULL)
+    misused(H_SET_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
+  else if (i > LAST_DOUBLE_ARGUMENT)
+    misused(H_SET_ARG_DOUBLE, PAST_LAST, i, CALLER);
+  else if (entry->vectors != NULL)
     memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
 }
 
 /* Whether a skip at this call would give a result the caller cannot read
- * (names.c): then the call runs, and the refusal is counted for the exit report. */
+ * (names.c: a structure, a long double, a complex value, or an integer for
+ * pdi_skip_double and a floating-point value for pdi_skip_int): then the
+ * call runs, and the refusal is counted for the exit report. */
 static int
-skip_refused(const pdi_cb_call_t *call)
+skip_refused(const pdi_cb_call_t *call, int floating, const void *caller)
 {
   cb_site_t *site = site_of(call);
   /* Looked up on the site's first skip, not at install, where most sites never skip. */
-  const char *why = __atomic_load_n(&site->unskippable, __ATOMIC_RELAXED);
-  if (why == NULL) {
-    why = pdi_cb_unskippable(site->site.function);
-    __atomic_store_n(&site->unskippable, why != NULL ? why : "", __ATOMIC_RELAXED);
+  const char *result = __atomic_load_n(&site->unskippable, __ATOMIC_RELAXED);
+  if (result == NULL) {
+    result = pdi_cb_result_of(site->site.function);
+    result = result != NULL ? result : "";
+    __atomic_store_n(&site->unskippable, result, __ATOMIC_RELAXED);
   }
-  if (why == NULL || *why == '\0')
+  if (*result == '\0' || result == (floating ? pdi_cb_returns_floating : pdi_cb_returns_integer))
     return 0;
   const cb_site_t *none = NULL;
-  __atomic_compare_exchange_n(&pdi_cb_refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  if (__atomic_compare_exchange_n(&pdi_cb_refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    refused_helper = helper_names[floating ? H_SKIP_DOUBLE : H_SKIP_INT];
+    __atomic_store_n(&refused_caller, caller, __ATOMIC_RELEASE);
+  }
   __atomic_fetch_add(&pdi_cb_refused_skips, 1, __ATOMIC_RELAXED);
   return 1;
 }
@@ -126,7 +271,11 @@ void
 pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL || skip_refused(call))
+  if (entry->registers == NULL) {
+    misused(H_SKIP_INT, not_in_pre(entry), 0, CALLER);
+    return;
+  }
+  if (skip_refused(call, 0, CALLER))
     return;
   entry->skip_value[0] = ret;
   entry->skip_value[1] = 0;
@@ -137,7 +286,11 @@ void
 pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL || skip_refused(call))
+  if (entry->registers == NULL) {
+    misused(H_SKIP_DOUBLE, not_in_pre(entry), 0, CALLER);
+    return;
+  }
+  if (skip_refused(call, 1, CALLER))
     return;
   memcpy(entry->skip_value, &ret, sizeof ret);
   entry->skipped = 2;
@@ -147,7 +300,7 @@ void
 pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->returns != NULL)
+  if (!no_result(entry, H_SET_RET_INT, CALLER))
     memcpy(entry->returns + CB_RETURN_RAX, &ret, sizeof ret);
 }
 
@@ -155,7 +308,7 @@ void
 pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->returns == NULL)
+  if (no_result(entry, H_SET_RET_DOUBLE, CALLER))
     return;
 #if defined(CB_RETURN_X87_DOUBLE)
   long double x87 = ret;
@@ -163,4 +316,126 @@ pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 #else
   memcpy(entry->returns + CB_RETURN_XMM0, &ret, sizeof ret);
 #endif
+}
+
+/* ---- the exit report */
+
+/* The backends ever loaded, by file, for the callback report at exit,
+ * which comes after their session is closed: backends stay loaded until
+ * the process ends, and so do these lines. */
+typedef struct known_backend {
+  char *path, *name;
+} known_backend_t;
+static known_backend_t known_backends[32];
+static unsigned known_count;
+
+static const char *
+backend_name_of(const char *path)
+{
+  for (unsigned i = 0; i < known_count; i++)
+    if (strcmp(known_backends[i].path, path) == 0)
+      return known_backends[i].name;
+  return NULL;
+}
+
+void
+pdi_cb_backend_loaded(const char *path, const char *name)
+{
+  if (backend_name_of(path) != NULL || known_count == sizeof known_backends / sizeof known_backends[0])
+    return;
+  known_backend_t known = {strdup(path), strdup(name)};
+  if (known.path != NULL && known.name != NULL)
+    known_backends[known_count++] = known;
+  else {
+    free(known.path);
+    free(known.name);
+  }
+}
+
+/* "backend 'NAME' (FILE)" for the code at `caller`, or what is known of it. */
+static void
+describe_caller(const void *caller, char *out, size_t size)
+{
+  Dl_info info;
+  if (caller == NULL || dladdr(caller, &info) == 0 || info.dli_fname == NULL) {
+    snprintf(out, size, "a backend");
+    return;
+  }
+  const char *name = backend_name_of(info.dli_fname);
+  if (name != NULL)
+    snprintf(out, size, "backend '%s' (%s)", name, info.dli_fname);
+  else
+    snprintf(out, size, "%s", info.dli_fname);
+}
+
+/* Why a helper had nothing to work on, after "where it reads 0" or "does nothing". */
+static const char *
+misuse_reason(unsigned helper, unsigned situation)
+{
+  if (situation == IN_PRE)
+    return ": a call's result is there in its post hook only";
+  if (situation == IN_POST && (helper == H_SKIP_INT || helper == H_SKIP_DOUBLE))
+    return ": a call is skipped from its pre hook only";
+  if (situation == IN_POST)
+    return ": a call's arguments are there in its pre hook only";
+  return "";
+}
+
+static void
+report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
+{
+  char who[PATH_MAX + 300], where[160];
+  describe_caller(__atomic_load_n(&misuse->caller, __ATOMIC_ACQUIRE), who, sizeof who);
+  int reads = helper == H_ARG_INT || helper == H_ARG_DOUBLE || helper == H_RET_INT || helper == H_RET_DOUBLE;
+  int doubles = helper == H_ARG_DOUBLE || helper == H_SET_ARG_DOUBLE;
+  switch (situation) {
+  case IN_PRE: snprintf(where, sizeof where, "in a pre hook"); break;
+  case IN_POST: snprintf(where, sizeof where, "in a post hook"); break;
+  case OUTSIDE: snprintf(where, sizeof where, "with a call whose hooks had returned"); break;
+  case PAST_LAST:
+    if (doubles)
+      snprintf(where, sizeof where, "with argument %u, past the last it reaches (%u)", misuse->index,
+               LAST_DOUBLE_ARGUMENT);
+    else
+      snprintf(where, sizeof where, "with argument %u, past the last it reaches (%u: %s%u stack words)", misuse->index,
+               LAST_INT_ARGUMENT,
+               CB_INT_REGISTERS == 8   ? "8 registers and "
+               : CB_INT_REGISTERS == 6 ? "6 registers and "
+                                       : "",
+               STACK_WORDS);
+    break;
+  default:
+    snprintf(where, sizeof where, "with argument %u, whose stack word is outside the caller's stack", misuse->index);
+  }
+  pdi_log(PDI_LOG_WARNING, "callback: %s called %s %lu time%s %s, where it %s%s", who, helper_names[helper],
+          misuse->count, misuse->count == 1 ? "" : "s", where, reads ? "reads 0" : "does nothing",
+          misuse_reason(helper, situation));
+}
+
+void
+pdi_cb_report_helpers(void)
+{
+  for (unsigned helper = 0; helper < HELPERS; helper++)
+    for (unsigned situation = 0; situation < SITUATIONS; situation++)
+      if (__atomic_load_n(&misuses[helper][situation].count, __ATOMIC_RELAXED) != 0)
+        report_misuse(helper, situation, &misuses[helper][situation]);
+  unsigned long refused = __atomic_load_n(&pdi_cb_refused_skips, __ATOMIC_RELAXED);
+  const cb_site_t *site = __atomic_load_n(&pdi_cb_refused_site, __ATOMIC_RELAXED);
+  if (refused == 0 || site == NULL)
+    return;
+  char who[PATH_MAX + 300];
+  describe_caller(__atomic_load_n(&refused_caller, __ATOMIC_ACQUIRE), who, sizeof who);
+  int mismatch = site->unskippable == pdi_cb_returns_integer || site->unskippable == pdi_cb_returns_floating;
+  pdi_log(PDI_LOG_WARNING,
+          "callback: %lu skipped calls refused, which ran instead (%s returns %s, which %s cannot give; %s)", refused,
+          site->site.function, site->unskippable, mismatch && refused_helper != NULL ? refused_helper : "pdi_skip_*",
+          who);
+}
+
+void
+pdi_cb_forget_helpers(void)
+{
+  memset(misuses, 0, sizeof misuses);
+  refused_caller = NULL;
+  refused_helper = NULL;
 }

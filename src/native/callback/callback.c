@@ -70,6 +70,7 @@ forget_parent_threads(void)
   __atomic_store_n(&skipped_stack_full, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&pdi_cb_refused_skips, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&pdi_cb_refused_site, NULL, __ATOMIC_RELAXED);
+  pdi_cb_forget_helpers();
 }
 
 static unsigned char *
@@ -497,12 +498,7 @@ pdi_cb_finish(int process_ends)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, on threads beyond max_threads = %u (maxThreads in JSON/YAML)",
             no_thread, limits.max_threads);
-  unsigned long refused = __atomic_load_n(&pdi_cb_refused_skips, __ATOMIC_RELAXED);
-  if (refused)
-    pdi_log(PDI_LOG_WARNING,
-            "callback: %lu skipped calls refused, which ran instead (%s returns %s, which pdi_skip_* "
-            "cannot give)",
-            refused, pdi_cb_refused_site->site.function, pdi_cb_refused_site->unskippable);
+  pdi_cb_report_helpers();
   if (stack_full)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, nested deeper than cb_stack_size = %zu bytes holds (%zu calls; "

@@ -53,6 +53,13 @@ PDI_HIDDEN unsigned pdi_cb_free_stubs(void);
  * ask from a hook. */
 PDI_HIDDEN void pdi_cb_names_build(void);
 PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
+/* What names.c knows a function returns: pdi_cb_unskippable's answers,
+ * pdi_cb_returns_integer, pdi_cb_returns_floating, or NULL (not known, or
+ * void). pdi_skip_int refuses a floating-point result, pdi_skip_double an
+ * integer one (access.c). */
+PDI_HIDDEN extern const char pdi_cb_returns_integer[];
+PDI_HIDDEN extern const char pdi_cb_returns_floating[];
+PDI_HIDDEN const char *pdi_cb_result_of(const char *function);
 /* Why the process forbids callback stubs (memory-deny-write-execute, a
  * shadow stack), or NULL. */
 PDI_HIDDEN const char *pdi_cb_blocker(void);
@@ -141,6 +148,15 @@ PDI_HIDDEN void pdi_skip_double_impl(pdi_cb_call_t *call, double ret);
 PDI_HIDDEN void pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HIDDEN void pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret);
 PDI_HIDDEN void *pdi_cb_target_impl(unsigned site);
+
+/* The exit report of the helpers (access.c): calls where they had nothing
+ * to work on, and refused skips, each naming the backend; and forgetting
+ * them in a forked child, whose parent reports its own. */
+PDI_HIDDEN void pdi_cb_report_helpers(void);
+PDI_HIDDEN void pdi_cb_forget_helpers(void);
+/* A backend was loaded from `path` under the config's `name` (backends.c),
+ * which the report names it by. */
+PDI_HIDDEN void pdi_cb_backend_loaded(const char *path, const char *name);
 
 /* The per-arch stubs a skipped call runs instead of the real function
  * (callback-handler.S): they return the entry's skip value. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../backends/trace/prototypes-table.h"
 #include "callback.h"
 #include "never-stubbed.h"
 
@@ -28,6 +29,9 @@ static const char *const libm_functions[] = {
     "log",   "log10",     "log1p",  "log2",  "logb",   "modf",  "nan",       "nearbyint", "nextafter",   "nexttoward",
     "pow",   "remainder", "remquo", "rint",  "round",  "scalb", "scalbln",   "scalbn",    "significand", "sin",
     "sinh",  "sqrt",      "tan",    "tanh",  "tgamma", "trunc", "roundeven", "fmaxmag",   "fminmag",     NULL};
+/* Functions with a floating-point result that are not libm's NAME, NAMEf. */
+static const char *const floating_functions[] = {"strtod", "strtof",  "wcstod",  "wcstof",   "strtod_l", "strtof_l",
+                                                 "atof",   "drand48", "erand48", "difftime", NULL};
 /* C99 complex functions with a complex result, in their double, float and long double forms. */
 static const char *const complex_functions[] = {"cacos", "cacosh", "casin", "casinh", "catan", "catanh", "ccos",
                                                 "ccosh", "cexp",   "clog",  "clog10", "conj",  "cpow",   "cproj",
@@ -35,6 +39,8 @@ static const char *const complex_functions[] = {"cacos", "cacosh", "casin", "cas
 
 enum { KIND_EXCLUDED = 1, KIND_STRUCTURE, KIND_LONG_DOUBLE, KIND_COMPLEX };
 static const char *const kind_names[] = {NULL, NULL, "a structure", "a long double", "a complex value"};
+const char pdi_cb_returns_integer[] = "an integer";
+const char pdi_cb_returns_floating[] = "a floating-point value";
 
 /* A power of two, twice the ~250 names: a miss ends at an empty slot soon.
  * An entry points into the tables above instead of holding the name: the
@@ -143,4 +149,54 @@ const char *
 pdi_cb_unskippable(const char *function)
 {
   return kind_names[kind_of(function)];
+}
+
+/* Asked once per site, at its first skip: a plain scan, and the set above
+ * stays as small as the planner needs it. */
+static int
+is_floating(const char *function)
+{
+  for (const char *const *name = floating_functions; *name != NULL; name++)
+    if (strcmp(function, *name) == 0)
+      return 1;
+  size_t length = strlen(function);
+  for (const char *const *name = libm_functions; *name != NULL; name++) {
+    size_t base = strlen(*name);
+    if (strncmp(function, *name, base) == 0 && (length == base || (length == base + 1 && function[base] == 'f')))
+      return 1;
+  }
+  return 0;
+}
+
+/* The trace backend's table of libc and POSIX prototypes (sorted by name)
+ * knows the result of a few hundred more: the first letter of a spec. */
+static char
+prototype_result(const char *function)
+{
+  unsigned low = 0, high = trace_builtin_protos_count;
+  while (low < high) {
+    unsigned middle = low + (high - low) / 2;
+    int order = strcmp(function, trace_builtin_protos[middle].name);
+    if (order == 0)
+      return trace_builtin_protos[middle].spec[0];
+    if (order < 0)
+      high = middle;
+    else
+      low = middle + 1;
+  }
+  return 0;
+}
+
+const char *
+pdi_cb_result_of(const char *function)
+{
+  const char *unskippable = pdi_cb_unskippable(function);
+  if (unskippable != NULL)
+    return unskippable;
+  if (is_floating(function))
+    return pdi_cb_returns_floating;
+  char result = prototype_result(function);
+  if (result == 'd' || result == 'g')
+    return pdi_cb_returns_floating;
+  return result == 0 || result == 'v' ? NULL : pdi_cb_returns_integer;
 }

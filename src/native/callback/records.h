@@ -12,7 +12,7 @@
 typedef struct cb_site {
   uintptr_t target;
   int event;
-  const char *unskippable; /* why pdi_skip_* is refused here, "" if it is not, NULL until asked */
+  const char *unskippable; /* what the function returns (pdi_cb_result_of), "" if not known, NULL until asked */
   pdi_cb_site_t site;
   pdi_cb_hooks_t hooks;
 } cb_site_t;

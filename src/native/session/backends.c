@@ -367,6 +367,7 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   backend->self.path = backend->path;
   backend->self.api_version = PDI_API_VERSION;
   pdi_log(PDI_LOG_DEBUG, "backend '%s': %s", decl->name, backend->path);
+  pdi_cb_backend_loaded(backend->path, decl->name);
   return bind_helpers(backend);
 }
 
