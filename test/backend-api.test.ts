@@ -110,3 +110,12 @@ test('a skip whose helper does not match the known result (pdi_skip_double on la
 	t.is(run.stdout, 'be_int=42\nbe_double=2.5\nlabs=5\ncbrt=3\nbe_args=385\n');
 	t.regex(run.stderr, /^pdi: warning: callback: 2 skipped calls refused, which ran instead \((labs returns an integer, which pdi_skip_double|cbrt returns a floating-point value, which pdi_skip_int) cannot give; backend 'p' \(\S+be-probe-backend\.so\)\)$/m);
 });
+
+test('one relink over two libraries bound to different definitions of its function refuses the second instead of sending its calls to the first definition', async t => {
+	const dupprog = path.join(directory, 'dupprog');
+	t.is((await runBare(dupprog, [directory])).stdout, 'a=1 b=2\n');
+	const run = await runPreloaded(dupprog, [directory], writeConfig([`backend d = ${path.join(directory, 'be-dup-backend.so')}`, 'relink libdupuser* be_dup d wrap_be_dup']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'a=101 b=2\n');
+	t.regex(run.stderr, /^pdi: \S+rules\.cmd:2:1: relink be_dup: \S+libdupuserb\.so calls the be_dup of \S+libdupdefb\.so, but wrapper 'wrap_be_dup' already stands for the one of \S+libdupdefa\.so, and pdi_original\(\) has one answer per wrapper: give the objects of each definition a rule with a wrapper of its own \(rule skipped\)$/m);
+});

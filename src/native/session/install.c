@@ -2,7 +2,9 @@
  * each mechanism's planner finds the slots, the session claims them, and
  * each pass is applied as one batch. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../relink/relink.h"
@@ -37,6 +39,14 @@ pattern_is_explicit(const char *pattern)
 
 /* ---- relink */
 
+/* The file defining the function at `address`, for a message. */
+static const char *
+definer_of(uintptr_t address)
+{
+  Dl_info info;
+  return dladdr((void *)address, &info) != 0 && info.dli_fname != NULL ? info.dli_fname : "an unknown object";
+}
+
 static int
 collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_relink_slot_t *planned)
 {
@@ -49,6 +59,20 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
     return 0;
   if (planned->original == 0) {
     install->failed = pdi_rule_error(active, "no loaded object defines '%s'", active->name);
+    return 1;
+  }
+  /* One rule over several objects (a glob), some bound to another
+   * definition (a library's own dependency, loaded RTLD_LOCAL): its wrapper's
+   * pdi_original() would send their calls to the first definition. */
+  if (active->original != 0 && planned->original != active->original) {
+    char first[PATH_MAX];
+    snprintf(first, sizeof first, "%s", definer_of(active->original));
+    install->failed = pdi_rule_error(active,
+                                     "%s calls the %s of %s, but wrapper '%s' already stands for the one of %s, and "
+                                     "pdi_original() has one answer per wrapper: give the objects of each definition "
+                                     "a rule with a wrapper of its own",
+                                     object->path, active->name, definer_of(planned->original), active->rule->wrapper,
+                                     first);
     return 1;
   }
   if (pdi_claim(session, install->rule_index, object, &planned->patch) != 0) {
