@@ -155,20 +155,26 @@ stack_argument(pdi_cb_entry_t *entry, unsigned helper, unsigned i, uintptr_t *va
   return 0;
 }
 
+/* pdi_arg_int's rare cases, apart so that a register read costs a hook no frame. */
+static __attribute__((noinline)) uintptr_t
+arg_int_elsewhere(pdi_cb_entry_t *entry, unsigned i, const void *caller)
+{
+  uintptr_t value = 0;
+  if (entry->registers == NULL)
+    misused(H_ARG_INT, not_in_pre(entry), i, caller);
+  else
+    stack_argument(entry, H_ARG_INT, i, &value, 0, caller);
+  return value;
+}
+
 uintptr_t
 pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL) {
-    misused(H_ARG_INT, not_in_pre(entry), i, CALLER);
-    return 0;
-  }
   unsigned in_registers = CB_INT_REGISTERS; /* 0 on i386: no comparison of i with a constant 0 */
-  if (i < in_registers)
+  if (__builtin_expect(entry->registers != NULL && i < in_registers, 1))
     return entry->registers[i];
-  uintptr_t value = 0;
-  stack_argument(entry, H_ARG_INT, i, &value, 0, CALLER);
-  return value;
+  return arg_int_elsewhere(entry, i, CALLER);
 }
 
 double
@@ -190,8 +196,10 @@ pdi_ret_int_impl(const pdi_cb_call_t *call)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   uintptr_t value = 0;
-  if (!no_result(entry, H_RET_INT, CALLER))
+  if (__builtin_expect(entry->returns != NULL, 1))
     memcpy(&value, entry->returns + CB_RETURN_RAX, sizeof value);
+  else
+    no_result(entry, H_RET_INT, CALLER);
   return value;
 }
 
