@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +44,49 @@
 comux_fork_mode_t fork_mode = COMUX_FORK_NONE;
 int forked_child;
 static int control_fd = -1;
+
+/* The CPUs the fork server may run on, when more than one: each child is
+ * forked onto the one CPU the fork server is on (pin_to_this_cpu). A replay
+ * is a conversation: the controller thread sends, the server answers, the
+ * controller reads, and the fork server waits for the child. On two CPUs
+ * each of those steps wakes the other one (and a sleeping virtual CPU wakes
+ * slowly); on one they follow each other, and nginx replays twice as fast
+ * on a loaded two-CPU VM (bench/comux/README.md). */
+static cpu_set_t server_cpus;
+static int pin_children;
+
+/* Binds the calling thread to the CPU it runs on: 1 when it did, 0 when it
+ * runs on one CPU already or cannot be bound. */
+static int
+pin_to_this_cpu(void)
+{
+  int cpu = sched_getcpu();
+  if (!pin_children || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &server_cpus))
+    return 0;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+static void
+note_server_cpus(void)
+{
+  pin_children = sched_getaffinity(0, sizeof server_cpus, &server_cpus) == 0 && CPU_COUNT(&server_cpus) > 1;
+}
+
+/* fork(), the child on the fork server's CPU (it keeps that one CPU, and
+ * the controller thread it starts inherits it); the fork server itself
+ * keeps the CPUs it had. */
+static pid_t
+fork_on_this_cpu(void)
+{
+  int pinned = pin_to_this_cpu();
+  pid_t child = fork();
+  if (child != 0 && pinned)
+    sched_setaffinity(0, sizeof server_cpus, &server_cpus);
+  return child;
+}
 
 int
 comux_fork_setup(void)
@@ -247,7 +291,7 @@ serve_request(const sigset_t *server_mask)
   else if (comux_take_input(bytes, input_length, message, sizeof message) != 0)
     answer[0] = refuse_input(output_path, error_path, message);
   else {
-    pid_t child = fork();
+    pid_t child = fork_on_this_cpu();
     if (child == 0) {
       become_child(server_mask);
       setpgid(0, 0);
@@ -294,7 +338,7 @@ serve_afl_forks(void)
     uint32_t previous_timed_out;
     if (read_exactly(AFL_CONTROL_FD, &previous_timed_out, sizeof previous_timed_out) != 0)
       end_fork_server(); /* afl-fuzz is gone */
-    pid_t child = fork();
+    pid_t child = fork_on_this_cpu();
     if (child == 0) {
       close(AFL_CONTROL_FD);
       close(AFL_STATUS_FD);
@@ -321,6 +365,7 @@ comux_serve_forks(void)
   sigaddset(&no_child_signal, SIGCHLD);
   /* The server's own SIGCHLD handler must not reap the children first. */
   sigprocmask(SIG_BLOCK, &no_child_signal, &server_mask);
+  note_server_cpus();
   if (fork_mode == COMUX_FORK_AFL) {
     void (*manual_init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__afl_manual_init");
     LOG("AFL++ fork server %s at the first wait for a client", manual_init ? "of the server's runtime" : "of pdi");
@@ -329,9 +374,12 @@ comux_serve_forks(void)
       manual_init();
     else
       serve_afl_forks();
-    if (getpid() != before)
+    if (getpid() != before) {
+      /* Forked by AFL++'s runtime, wherever the scheduler put it: at least
+       * the controller thread starts on this CPU. */
+      pin_to_this_cpu();
       become_child(&server_mask);
-    else {
+    } else {
       /* No afl-fuzz: this process replays its one input itself. */
       fork_mode = COMUX_FORK_NONE;
       sigprocmask(SIG_SETMASK, &server_mask, NULL);
