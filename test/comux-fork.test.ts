@@ -47,6 +47,23 @@ function echoInputs(): Uint8Array[] {
 	return inputs;
 }
 
+// The server's main thread goes back to waiting with the connection read and nothing to send, while a child
+// process (asleep) or a thread (busy) writes the echo 100 ms later: the server is not at rest, and the reply
+// waits for the echo, in a forked child as in a fresh process (the process's threads and children are looked at
+// without /proc/self/task there, docs/comux.md).
+for (const late of ['child', 'thread']) {
+	test(`a reply written 100 ms later by a ${late} of the server is not cut short when the main thread waits, with and without fork mode`, async t => {
+		const input = comux().conn(0, 'LATE:echo\n', {awaitResponse: true, noShutdown: true}).conn(1, 'after\n', {awaitResponse: true}).bytes();
+		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_LATE: late}};
+		const server = [echoServerPath, 'epoll', '0'];
+		for (const fork of [false, true]) {
+			const result = await runComux(server, input, {...options, fork});
+			t.is(result.status, 0, result.stderr);
+			t.is(result.stdout.toString(), 'LATE:echo\nafter\n', `fork: ${fork}`);
+		}
+	});
+}
+
 for (const mode of echoModes) {
 	test.serial(`echo server (${mode}): fork mode gives the same output, status and stderr as a fresh process for every input`, async t => {
 		const server = [echoServerPath, mode, '0'];

@@ -408,6 +408,7 @@ comux_server_waits(const char *wait)
     comux_track_accepts();
   if (fork_mode != COMUX_FORK_NONE)
     comux_serve_forks();
+  comux_note_waiting_thread();
   comux_watch_descendants();
   /* Allocated here: a first malloc in the controller thread would create an arena for it. */
   int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);

@@ -95,6 +95,10 @@ __attribute__((visibility("hidden"))) int comux_server_quiet(void);
  * reply on the controller's client socket is complete: the server has read
  * everything sent on it, has nothing left to send on it, and is at rest. */
 __attribute__((visibility("hidden"))) void comux_track_accepts(void);
+/* Called by the thread that waits for a client, in the process that
+ * replays (a fork server's child): whether it is the main thread, so that
+ * the process's rest can be read from /proc/self/stat (replies.c). */
+__attribute__((visibility("hidden"))) void comux_note_waiting_thread(void);
 __attribute__((visibility("hidden"))) void comux_note_accepted(int fd);
 __attribute__((visibility("hidden"))) int comux_reply_over(int client_fd);
 /* Whether the connection of client_fd is not in this process and a
