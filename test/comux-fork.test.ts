@@ -47,6 +47,20 @@ function echoInputs(): Uint8Array[] {
 	return inputs;
 }
 
+// Each child runs on the one CPU its fork server is on (docs/comux.md, "Fork mode"); a fresh process keeps them all.
+test('a child of the fork server may run on one CPU only, where a fresh process may run on every CPU it was given', async t => {
+	const input = comux().conn(0, 'CPUS?', {awaitResponse: true}).bytes();
+	const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_CPUS: '1'}};
+	const server = [echoServerPath, 'epoll', '0'];
+	const alone = await runComux(server, input, options);
+	const forked = await runComux(server, input, {...options, fork: true});
+	t.is(alone.status, 0, alone.stderr);
+	t.is(forked.status, 0, forked.stderr);
+	const cpus = Number(/^cpus (\d+)$/m.exec(alone.stdout.toString())?.[1]);
+	t.true(cpus >= 1, alone.stdout.toString());
+	t.is(forked.stdout.toString(), 'cpus 1\n', `a fresh process may run on ${cpus}`);
+});
+
 // The server's main thread goes back to waiting with the connection read and nothing to send, while a child
 // process (asleep) or a thread (busy) writes the echo 100 ms later: the server is not at rest, and the reply
 // waits for the echo, in a forked child as in a fresh process (the process's threads and children are looked at
