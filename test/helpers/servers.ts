@@ -53,7 +53,7 @@ function track(child: ChildProcess): void {
 		exitHook = true;
 		process.once('exit', () => {
 			for (const running of live) {
-				running.kill('SIGKILL');
+				killGroup(running, 'SIGKILL');
 			}
 		});
 	}
@@ -61,11 +61,24 @@ function track(child: ChildProcess): void {
 
 type Launched = {child: ChildProcess; output: () => string; exited: Promise<ServerExit>};
 
+/**
+ * Signals the server's process group: servers that fork a child per connection (busybox httpd, mini_httpd) leave
+ * children holding the listening socket after their parent ended, and the next server on that port failed to bind.
+ */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+	try {
+		process.kill(-child.pid!, signal);
+	} catch {
+		// The group is gone.
+	}
+}
+
 function launch(command: string, args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string}): Launched {
 	const child = spawn(command, args, {
 		cwd: options.cwd ?? root,
 		env: options.env ?? process.env,
 		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
 	});
 	track(child);
 	let text = '';
@@ -95,14 +108,22 @@ function stopper(launched: Launched): () => Promise<ServerExit> {
 		stopping ??= (async () => {
 			const {child} = launched;
 			if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-				child.kill('SIGTERM');
-				const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+				killGroup(child, 'SIGTERM');
+				const timer = setTimeout(() => {
+					killGroup(child, 'SIGKILL');
+				}, 3000);
 				const exit = await launched.exited;
 				clearTimeout(timer);
+				killGroup(child, 'SIGKILL');
 				return exit;
 			}
 
-			return launched.exited;
+			const exit = await launched.exited;
+			if (child.pid !== undefined) {
+				killGroup(child, 'SIGKILL');
+			}
+
+			return exit;
 		})();
 		return stopping;
 	};
@@ -283,7 +304,13 @@ export async function startServer(
 	options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number} = {},
 ): Promise<RunningServer> {
 	const launched = launch(spec.command, spec.args, options);
-	const stop = stopper(launched);
+	const stopServer = stopper(launched);
+	// The next server of a test binds the same port: it is free when stop() returns.
+	const stop = async (): Promise<ServerExit> => {
+		const exit = await stopServer();
+		await untilBindable(spec.port);
+		return exit;
+	};
 	const describe = (why: string): Error => {
 		const log = spec.directory === undefined ? '' : readLog(path.join(spec.directory, 'error.log'));
 		return new Error(`${spec.command} ${why}\noutput: ${launched.output()}${log ? `\nerror.log: ${log}` : ''}`);
@@ -383,6 +410,25 @@ export function webRoot(): string {
 	});
 	webRootDirectory = directory;
 	return directory;
+}
+
+/** Waits (up to 3 s) until 127.0.0.1:port can be bound: a killed server's sockets close as its processes end. */
+async function untilBindable(port: number): Promise<void> {
+	const bindable = async (): Promise<boolean> => new Promise(resolve => {
+		const server = net.createServer();
+		server.once('error', () => {
+			resolve(false);
+		});
+		server.listen(port, '127.0.0.1', () => {
+			server.close(() => {
+				resolve(true);
+			});
+		});
+	});
+	const deadline = Date.now() + 3000;
+	while (!await bindable() && Date.now() < deadline) {
+		await delay(20);
+	}
 }
 
 /** An ephemeral port that was free a moment ago (listen on 0, read it, close). */
