@@ -1,9 +1,10 @@
 import {execFileSync} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {writeFiles} from './helpers/files.js';
-import {pdi} from './helpers/cli.js';
+import {pdi, root} from './helpers/cli.js';
+import {backendApi} from '../src/ts/config/verify.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
@@ -214,4 +215,49 @@ test('a glob in the function field of a relink, redefine or act rule is refused 
 
 	const names = await pdi(['config', 'check', file('names.cfg')]);
 	t.is(names.code, 0, names.stderr);
+});
+
+test('a backend that uses a pdi_ name the core does not provide is refused by config check, run and the core by hand with the same line, and skipped with its rules under onError warn', async t => {
+	const directory = files({'api.c': '#include <pdi/backend.h>\n#include <unistd.h>\n#ifdef WEAK\n#pragma weak pdi_frobnicate\n#endif\nvoid *pdi_frobnicate(void);\n__attribute__((visibility("default"))) int wrap(int x) { return pdi_frobnicate() ? x : 0; }\n'});
+	for (const weak of [false, true]) {
+		const backend = path.join(directory, weak ? 'weak.so' : 'strong.so');
+		execFileSync('gcc', ['-shared', '-fPIC', '-fvisibility=hidden', ...(weak ? ['-DWEAK'] : []), '-I', path.join(root, 'include'), '-o', backend, path.join(directory, 'api.c')]);
+		const config = path.join(directory, 'api.cfg');
+		writeFileSync(config, `${fix}\nbackend x = ${backend}\nrelink $main fix_add x wrap\n`);
+		const line = `pdi: ${config}:2:1: backend 'x': uses 'pdi_frobnicate', which is not part of the pdi backend API\n`;
+		const check = await pdi(['config', 'check', config]);
+		t.is(check.code, 2);
+		t.is(check.stderr, line);
+		const run = await pdi(['run', '-c', config, '--', program]);
+		t.is(run.code, 2);
+		t.is(run.stderr, line);
+		const byHand = await runPreloaded(program, [], await compiled(config));
+		t.is(byHand.code, 2);
+		t.is(byHand.stderr, line);
+	}
+
+	const warned = path.join(directory, 'warn.cfg');
+	writeFileSync(warned, `on_error = warn\n${fix}\nbackend x = ${path.join(directory, 'strong.so')}\nrelink $main fix_add x wrap\n`);
+	const check = await pdi(['config', 'check', warned]);
+	t.is(check.code, 0, check.stderr);
+	t.deepEqual(warningLines(check.stderr), [
+		`pdi: warning: ${warned}:3:1: backend 'x': uses 'pdi_frobnicate', which is not part of the pdi backend API (backend skipped)`,
+		`pdi: warning: ${warned}:4:22: relink fix_add: its backend 'x' failed to load (rule skipped)`,
+	]);
+	const run = await pdi(['run', '-c', warned, '--', program]);
+	t.is(run.code, 0, run.stderr);
+	t.deepEqual(warningLines(run.stderr), warningLines(check.stderr));
+	t.is(values(run.stdout).get('fix_add'), '5');
+	const byHand = await runPreloaded(program, [], await compiled(warned));
+	t.deepEqual(warningLines(byHand.stderr), warningLines(check.stderr));
+});
+
+test('the pdi_ names config check accepts are the helpers the core binds and the header declares', t => {
+	const core = readFileSync(path.join(root, 'src/native/session/backends.c'), 'utf8');
+	const table = core.slice(core.indexOf('helpers[] = {'), core.indexOf('};', core.indexOf('helpers[] = {')));
+	t.deepEqual([...backendApi].sort(), [...table.matchAll(/\{"(pdi_\w+)"/g)].map(match => match[1]).sort());
+	const header = readFileSync(path.join(root, 'include/pdi/backend.h'), 'utf8');
+	for (const name of backendApi) {
+		t.regex(header, new RegExp(`\\b${name}\\(`), name);
+	}
 });

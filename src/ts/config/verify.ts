@@ -126,6 +126,13 @@ function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string 
 
 type Library = {file: string; symbols: Set<string>; variables: Set<string>};
 
+/**
+ * The `pdi_*` functions the core points a backend's references at when it loads it (`helpers` in
+ * src/native/session/backends.c, declared in include/pdi/backend.h); a backend that uses another
+ * `pdi_*` name (built against a newer header, a misspelt helper) is refused by the core.
+ */
+export const backendApi: ReadonlySet<string> = new Set(['pdi_original', 'pdi_arg_int', 'pdi_arg_double', 'pdi_ret_int', 'pdi_ret_double', 'pdi_set_arg_int', 'pdi_set_arg_double', 'pdi_skip_int', 'pdi_skip_double', 'pdi_set_ret_int', 'pdi_set_ret_double', 'pdi_cb_target']);
+
 /** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
 function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void): Map<string, Library | undefined> {
 	const libraries = new Map<string, Library | undefined>();
@@ -144,7 +151,15 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 				throw new Error(`${resolved.file}: ${refusal}`);
 			}
 
-			const {functions, data} = dynamicSymbols(resolved.file);
+			const {functions, data, undefined: used} = dynamicSymbols(resolved.file);
+			const unknown = [...used].find(name => name.startsWith('pdi_') && !backendApi.has(name));
+			if (unknown !== undefined) {
+				// At the declaration, where the core's reader names it.
+				add(`backend '${backend.name}': uses '${unknown}', which is not part of the pdi backend API`, backend.origin, 'backend', entryName(backend, `backends[${index}]`));
+				libraries.set(backend.name, undefined);
+				continue;
+			}
+
 			libraries.set(backend.name, {file: resolved.file, symbols: functions, variables: data});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
@@ -194,7 +209,7 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
 
 /**
  * Checks a config against this machine before anything runs, as the core would at start-up:
- * every backend library exists, every wrapper is a function the backend defines (in its
+ * every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
  * own, which the core does not support), no two rules conflict as written (the rule the core
  * applies when it starts: object patterns equal or `*`, and on them two relinks or two redefines

@@ -17,10 +17,11 @@ export function definedDynamicSymbols(file: string): Set<string> {
 }
 
 /**
- * What {@link definedDynamicSymbols} gives, and the names of the variables (`OBJECT`, `COMMON`,
- * `TLS` entries) the object defines, which a rule must not take for a wrapper.
+ * What {@link definedDynamicSymbols} gives, the names of the variables (`OBJECT`, `COMMON`,
+ * `TLS` entries) the object defines, which a rule must not take for a wrapper, and the names it
+ * uses without defining them (`UND` entries, weak ones included).
  */
-export function dynamicSymbols(file: string): {functions: Set<string>; data: Set<string>} {
+export function dynamicSymbols(file: string): {functions: Set<string>; data: Set<string>; undefined: Set<string>} {
 	const data = readFileSync(file);
 	if (data.length < 52 || data.readUInt32BE(0) !== 0x7F_45_4C_46 || (data[4] !== 1 && data[4] !== 2) || (data[5] !== 1 && data[5] !== 2)) {
 		throw new Error(`${file} is not an ELF file`);
@@ -33,11 +34,12 @@ export function dynamicSymbols(file: string): {functions: Set<string>; data: Set
 	const word = (offset: number) => is64 ? Number(little ? data.readBigUInt64LE(offset) : data.readBigUInt64BE(offset)) : u32(offset);
 	const functions = new Set<string>();
 	const variables = new Set<string>();
+	const used = new Set<string>();
 	const shoff = word(is64 ? 0x28 : 0x20);
 	const shentsize = u16(is64 ? 0x3A : 0x2E);
 	let shnum = u16(is64 ? 0x3C : 0x30);
 	if (shoff === 0 || shentsize === 0) {
-		return {functions, data: variables};
+		return {functions, data: variables, undefined: used};
 	}
 
 	const section = (index: number) => {
@@ -71,8 +73,9 @@ export function dynamicSymbols(file: string): {functions: Set<string>; data: Set
 			const name = u32(offset);
 			const info = data[offset + (is64 ? 4 : 12)] ?? 0;
 			const shndx = u16(offset + (is64 ? 6 : 14));
-			const kind = definedTypes.has(info & 0xF) ? functions : (dataTypes.has(info & 0xF) ? variables : undefined);
-			if (name === 0 || shndx === shnUndef || !definedBindings.has(info >> 4) || kind === undefined) {
+			const defined = definedTypes.has(info & 0xF) ? functions : (dataTypes.has(info & 0xF) ? variables : undefined);
+			const kind = shndx === shnUndef ? used : defined;
+			if (name === 0 || !definedBindings.has(info >> 4) || kind === undefined) {
 				continue;
 			}
 
@@ -84,5 +87,5 @@ export function dynamicSymbols(file: string): {functions: Set<string>; data: Set
 		}
 	}
 
-	return {functions, data: variables};
+	return {functions, data: variables, undefined: used};
 }
