@@ -333,3 +333,11 @@ test('a UTF-8 byte-order mark at the start of a config or command file is skippe
 	t.deepEqual(config.backends.map(backend => backend.origin), [{file: path.join(directory, 'rules.cmd'), line: 1, column: 1}]);
 	t.deepEqual(config.rules.map(rule => rule.kind === 'relink' ? rule.function : rule.kind), ['first']);
 });
+
+test('a NUL byte in a text config or command file is an error at its line and column, counted in characters after a byte-order mark', async t => {
+	t.is(parseError('max_threads = 64\nmax_threads = 6\u00004\n'), '/etc/pdi.cfg:2:16: a NUL byte in a text config');
+	t.is(parseError('\uFEFFWarning "é\u0000"\n'), '/etc/pdi.cfg:1:11: a NUL byte in a text config');
+	const directory = fixture({'main.cfg': 'config = rules.cmd\n', 'rules.cmd': 'backend fix = fix.so\n\u0000\n'});
+	const error = await loadError(path.join(directory, 'main.cfg'));
+	t.is(error.message, `${path.join(directory, 'rules.cmd')}:2:1: a NUL byte in a text config`);
+});

@@ -205,13 +205,15 @@ config_add_source(reader_t *reader, const char *path, const char *directory, con
     length -= 3;
   }
   unsigned count = 1;
+  unsigned column = 1; /* in characters, as every place the reader names */
   for (size_t i = 0; i < length; i++) {
     if (text[i] == '\0') {
-      pdi_origin_t at = {path, count, 0};
+      pdi_origin_t at = {path, count, column};
       config_fail(reader, &at, "a NUL byte in a text config");
       return NULL;
     }
     count += text[i] == '\n';
+    column = text[i] == '\n' ? 1 : column + (((unsigned char)text[i] & 0xc0) != 0x80);
   }
   source_file_t *file = pdi_arena_alloc(arena, sizeof *file);
   const char **lines = pdi_arena_alloc(arena, count * sizeof *lines);
