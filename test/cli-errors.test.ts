@@ -448,7 +448,10 @@ test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends
 			setTimeout(resolve, 1500);
 		});
 		started.child.kill('SIGINT');
-		t.is(await started.exited, 130, `${args.join(' ')}: ${started.stderr()}`);
+		// 130 from pdi's handler; on a loaded machine the signal may come while Node still starts, before pdi has a
+		// handler, and Node's default ends it by the signal: either way nothing waits for a reader.
+		const code = await started.exited;
+		t.true(code === 130 || started.child.signalCode === 'SIGINT', `${args.join(' ')}: exit ${code} ${started.child.signalCode}: ${started.stderr()}`);
 	}
 
 	const compiled = await pdi(['config', 'compile', config]);
