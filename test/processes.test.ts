@@ -1,11 +1,11 @@
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {chownSync, chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {fixtures, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
+import {fixtures, preloadPath, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
 
 // Processes of an instrumented program (docs/launching.md, "Children"): fork,
 // exec by fork, vfork and posix_spawn, setuid, setgid and static programs,
@@ -220,4 +220,16 @@ test('a descendant of pdi run that execs after pdi run ended runs uninstrumented
 	t.is(warnings.length, 1, late);
 	t.regex(warnings[0]!, /^pdi: warning: \S+\/pdi\.cfg is gone: it was the temporary config of a pdi command that has ended; this process runs without interpositions$/);
 	t.is(late.split('\n').filter(line => !line.startsWith('pdi:')).join('\n'), bare());
+});
+
+test('a temporary config removed between the core\'s check and its read (pdi run ending just then) gives the same warning and a bare run, never status 2 before main', t => {
+	const config = yaml('vanishing.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
+	const copy = path.join(scratchDirectory('pdi-vanishing-'), 'pdi.cfg');
+	execFileSync(process.execPath, [cliPath, 'config', 'compile', config, '-o', copy]);
+	const remover = path.join(directory, 'config-remover.so');
+	const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: `${remover} ${preloadPath()}`, PDI_CONFIG: copy, PDI_CONFIG_TEMPORARY: '1'}});
+	t.false(existsSync(copy), 'the remover ran');
+	t.is(run.status, 0, run.stderr);
+	t.is(run.stdout, bare());
+	t.regex(run.stderr, /^pdi: warning: \S+\/pdi\.cfg is gone: it was the temporary config of a pdi command that has ended; this process runs without interpositions\n$/);
 });

@@ -31,6 +31,15 @@ config_is_gone(const char *config)
   return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0;
 }
 
+static void
+warn_config_gone(const char *config)
+{
+  pdi_log(PDI_LOG_WARNING,
+          "%s is gone: it was the temporary config of a pdi command that has ended; this process runs without "
+          "interpositions",
+          config);
+}
+
 /* The program's main finds errno as the C library left it (0): what the
  * core's start-up tried and failed on (a probe the kernel does not know, a
  * file that is not there) is not the program's. */
@@ -43,16 +52,19 @@ pdi_preload_start(void)
     config = getenv("DI_CFG_FILE");
   int failure_is_warning = 0;
   if (config != NULL && config[0] != '\0' && config_is_gone(config)) {
-    pdi_log(PDI_LOG_WARNING,
-            "%s is gone: it was the temporary config of a pdi command that has ended; this process runs without "
-            "interpositions",
-            config);
+    warn_config_gone(config);
     config = NULL;
   }
   if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session, &failure_is_warning) != 0) {
-    pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
-    if (!failure_is_warning)
-      _exit(2);
+    /* Removed between the check above and the read (the pdi command ended
+     * just then): the same case, not the config's error. */
+    if (config_is_gone(config)) {
+      warn_config_gone(config);
+    } else {
+      pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+      if (!failure_is_warning)
+        _exit(2);
+    }
   }
   /* After the session, so an inspection shows the installed rules. */
   pdi_inspect_from_environment();
