@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
@@ -113,5 +113,27 @@ test.serial('pdi comux config --afl from a path with a space points AFL_PRELOAD 
 	const link = path.join(directory, 'pdi-native');
 	t.true(result.stdout.includes(`# AFL_PRELOAD cannot name ${path.join(packageCopy, nativeRelative)} (a blank, ':' or '$' in it): ${link} is a link to it, made for this campaign.\n`));
 	t.true(result.stdout.includes(`export AFL_PRELOAD='${path.join(link, 'pdi-preload.so')}'\n`));
+	t.true(existsSync(path.join(link, 'pdi-preload.so')));
+});
+
+test.serial('pdi comux config --afl from a path with a space replaces only its own link: a file or a directory named pdi-native is refused in one line and left alone', async t => {
+	const directory = scratchDirectory('pdi-spaces-afl-taken-');
+	const config = path.join(directory, 'comux.cfg');
+	const link = path.join(directory, 'pdi-native');
+	mkdirSync(link);
+	const refusedDirectory = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
+	t.is(refusedDirectory.code, 2, refusedDirectory.stderr);
+	t.regex(refusedDirectory.stderr, /^pdi: \S+\/pdi-native: AFL_PRELOAD needs a link of this name to .+, but a directory is there; move it or write the config \(-o\) into another directory\n$/);
+	rmdirSync(link);
+	writeFileSync(link, 'mine\n');
+	const refusedFile = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
+	t.is(refusedFile.code, 2, refusedFile.stderr);
+	t.regex(refusedFile.stderr, /but a file is there/);
+	t.is(readFileSync(link, 'utf8'), 'mine\n');
+	rmSync(link);
+	const made = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
+	t.is(made.code, 0, made.stderr);
+	const again = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
+	t.is(again.code, 0, again.stderr);
 	t.true(existsSync(path.join(link, 'pdi-preload.so')));
 });

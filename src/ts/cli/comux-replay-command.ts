@@ -1,11 +1,11 @@
-import {accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync} from 'node:fs';
+import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
-import {escapeControls, fileFailure, PdiError} from '../errors.js';
+import {escapeControls, fileFailure, fileSystemReason, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {maxTimerMs} from '../launch/options.js';
 import {isLoaderSafe} from '../launch/preload.js';
@@ -200,8 +200,19 @@ function aflPreload(configFile: string): {preload: string; note?: string} {
 		throw new PdiError(`${preload}: AFL_PRELOAD cannot name this path (it has a space, ':' or '$'), nor a link next to ${configFile}; write the config (-o) into a directory without them`);
 	}
 
-	rmSync(link, {force: true});
-	symlinkSync(nativeDirectory, link);
+	// Only pdi's own link is replaced: a file or a directory of that name is the user's.
+	const existing = lstatSync(link, {throwIfNoEntry: false});
+	if (existing !== undefined && !existing.isSymbolicLink()) {
+		throw new PdiError(`${link}: AFL_PRELOAD needs a link of this name to ${nativeDirectory} (its path has a blank, ':' or '$'), but a ${existing.isDirectory() ? 'directory' : 'file'} is there; move it or write the config (-o) into another directory`);
+	}
+
+	try {
+		rmSync(link, {force: true});
+		symlinkSync(nativeDirectory, link);
+	} catch (error) {
+		throw new PdiError(`${link}: cannot make the link to ${nativeDirectory} that AFL_PRELOAD needs: ${fileSystemReason(error)}`, {cause: error});
+	}
+
 	return {
 		preload: path.join(link, path.basename(preload)),
 		note: `# AFL_PRELOAD cannot name ${nativeDirectory} (a blank, ':' or '$' in it): ${link} is a link to it, made for this campaign.`,
