@@ -229,7 +229,7 @@ test('hooks change calls: an argument in a register and on the stack, a skipped 
 		`add8 ${add8([100, 2, 3, 4, 5, 6, 7, 800], changedDoubles)}`,
 		'add8-skip 99', 'set_errno 42 errno=7', 'strtod-skip 3.5', 'strtod-ret 0.25', 'ldiv 3 1', 'trace_a 11', 'trace_b 2 errno=0', '',
 	].join('\n'));
-	t.regex(run.stderr, /callback: 1 skipped calls refused, which ran instead \(ldiv returns a structure, which pdi_skip_\* cannot give; backend 'change' \(\S+cb-change-backend\.so\)\)/);
+	t.regex(run.stderr, /callback: 1 skipped call refused, which ran instead \(ldiv returns a structure, which pdi_skip_\* cannot give: 1; backend 'change' \(\S+cb-change-backend\.so\)\)/);
 });
 
 test('a backend in C++ spells its entry points with the macros and no extern "C": the header gives them C linkage, and the core finds them', async t => {

@@ -70,9 +70,15 @@ misused(unsigned helper, unsigned situation, unsigned index, const void *caller)
 
 #define CALLER __builtin_return_address(0)
 
-/* The first skip refused (skip_refused) and its helper, for the report. */
+/* The skips refused (skip_refused), by site and helper, for the report:
+ * the first few kinds each, and the backend that made the first. */
+#define REFUSAL_KINDS 8
+typedef struct refusal {
+  uintptr_t key; /* the site's record, | 1 for pdi_skip_double; 0 for a free entry */
+  unsigned long count;
+} refusal_t;
+static refusal_t refusals[REFUSAL_KINDS];
 static const void *refused_caller;
-static const char *refused_helper;
 
 /* The argument index past the last that pdi_arg_int and pdi_set_arg_int
  * reach: the ABI cannot tell how many a call has, and a word past the
@@ -267,11 +273,19 @@ skip_refused(const pdi_cb_call_t *call, int floating, const void *caller)
   if (*result == '\0' || result == (floating ? pdi_cb_returns_floating : pdi_cb_returns_integer))
     return 0;
   const cb_site_t *none = NULL;
-  if (__atomic_compare_exchange_n(&pdi_cb_refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    refused_helper = helper_names[floating ? H_SKIP_DOUBLE : H_SKIP_INT];
+  if (__atomic_compare_exchange_n(&pdi_cb_refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
     __atomic_store_n(&refused_caller, caller, __ATOMIC_RELEASE);
-  }
   __atomic_fetch_add(&pdi_cb_refused_skips, 1, __ATOMIC_RELAXED);
+  uintptr_t key = (uintptr_t)site | (floating ? 1u : 0u);
+  for (unsigned i = 0; i < REFUSAL_KINDS; i++) {
+    uintptr_t seen = 0;
+    if (__atomic_load_n(&refusals[i].key, __ATOMIC_ACQUIRE) == key ||
+        __atomic_compare_exchange_n(&refusals[i].key, &seen, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+        seen == key) {
+      __atomic_fetch_add(&refusals[i].count, 1, __ATOMIC_RELAXED);
+      break;
+    }
+  }
   return 1;
 }
 
@@ -428,16 +442,30 @@ pdi_cb_report_helpers(void)
       if (__atomic_load_n(&misuses[helper][situation].count, __ATOMIC_RELAXED) != 0)
         report_misuse(helper, situation, &misuses[helper][situation]);
   unsigned long refused = __atomic_load_n(&pdi_cb_refused_skips, __ATOMIC_RELAXED);
-  const cb_site_t *site = __atomic_load_n(&pdi_cb_refused_site, __ATOMIC_RELAXED);
-  if (refused == 0 || site == NULL)
+  if (refused == 0 || __atomic_load_n(&pdi_cb_refused_site, __ATOMIC_RELAXED) == NULL)
     return;
   char who[PATH_MAX + 300];
   describe_caller(__atomic_load_n(&refused_caller, __ATOMIC_ACQUIRE), who, sizeof who);
-  int mismatch = site->unskippable == pdi_cb_returns_integer || site->unskippable == pdi_cb_returns_floating;
-  pdi_log(PDI_LOG_WARNING,
-          "callback: %lu skipped calls refused, which ran instead (%s returns %s, which %s cannot give; %s)", refused,
-          site->site.function, site->unskippable, mismatch && refused_helper != NULL ? refused_helper : "pdi_skip_*",
-          who);
+  char kinds[2048] = "";
+  size_t used = 0;
+  unsigned long listed = 0;
+  for (unsigned i = 0; i < REFUSAL_KINDS && used < sizeof kinds; i++) {
+    uintptr_t key = __atomic_load_n(&refusals[i].key, __ATOMIC_ACQUIRE);
+    if (key == 0)
+      continue;
+    const cb_site_t *site = (const cb_site_t *)(key & ~(uintptr_t)1);
+    unsigned long count = __atomic_load_n(&refusals[i].count, __ATOMIC_RELAXED);
+    int mismatch = site->unskippable == pdi_cb_returns_integer || site->unskippable == pdi_cb_returns_floating;
+    const char *helper = !mismatch ? "pdi_skip_*" : helper_names[(key & 1) ? H_SKIP_DOUBLE : H_SKIP_INT];
+    int n = snprintf(kinds + used, sizeof kinds - used, "%s%s returns %s, which %s cannot give: %lu",
+                     listed ? "; " : "", site->site.function, site->unskippable, helper, count);
+    used += n > 0 ? (size_t)n : 0;
+    listed += count;
+  }
+  if (listed < refused && used < sizeof kinds)
+    snprintf(kinds + used, sizeof kinds - used, "; others: %lu", refused - listed);
+  pdi_log(PDI_LOG_WARNING, "callback: %lu skipped call%s refused, which ran instead (%s; %s)", refused,
+          refused == 1 ? "" : "s", kinds, who);
 }
 
 void
@@ -445,5 +473,5 @@ pdi_cb_forget_helpers(void)
 {
   memset(misuses, 0, sizeof misuses);
   refused_caller = NULL;
-  refused_helper = NULL;
+  memset(refusals, 0, sizeof refusals);
 }
