@@ -160,3 +160,11 @@ test('the report of a misspelled act function reaches a pipe stderr when the pro
 	t.true(Date.now() - started < 15_000, `the pipe stayed open ${Date.now() - started} ms`);
 	t.regex(daemon.stderr.toString(), /act \$main opne: 0 call\(s\) seen, 0 fired\n/);
 });
+
+test('-v names a callback rule whose object is not loaded by that object, not by a function \'*\' it would import', async t => {
+	const callback = config('missing-callback.cfg', ['object lib = libnotthere.so.9', `backend c = ${path.join(fixtures, 'processes/proc-backend.so')}`, '', 'callback lib * c']);
+	const verbose = await pdi(['run', '-v', '-c', callback, '--', '/bin/true']);
+	t.is(verbose.code, 0, verbose.stderr);
+	t.regex(verbose.stderr, /:4: callback on 'libnotthere\.so\.9': no loaded object matches it yet$/m);
+	t.notRegex(verbose.stderr, /callback \*/);
+});

@@ -309,7 +309,9 @@ log_outcomes(const pdi_session_t *session)
               "left alone, so that the function's address stays the same: calls made through them are not seen "
               "(relink and redefine reach them; docs/mechanisms.md)",
               where, pdi_rule_kind_name(rule->kind), rule_function(active), active->pointer_slots, rule->object);
-    if (reached_nothing(active))
+    if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK)
+      pdi_log(PDI_LOG_INFO, "%s: callback on '%s': no loaded object matches it yet", where, rule->object);
+    else if (reached_nothing(active))
       pdi_log(PDI_LOG_INFO, "%s: %s %s: no loaded object matching '%s' %s it yet", where,
               pdi_rule_kind_name(rule->kind), rule_function(active), rule->object,
               rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
