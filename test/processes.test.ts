@@ -233,3 +233,11 @@ test('a temporary config removed between the core\'s check and its read (pdi run
 	t.is(run.stdout, bare());
 	t.regex(run.stderr, /^pdi: warning: \S+\/pdi\.cfg is gone: it was the temporary config of a pdi command that has ended; this process runs without interpositions\n$/);
 });
+
+test('the core started by hand with a PDI_CONFIG it cannot read names the variable, and stops the program before main with status 2', t => {
+	const missing = path.join(scratch, 'no-such-config.cfg');
+	const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: missing}});
+	t.is(run.status, 2, run.stderr);
+	t.is(run.stdout, '');
+	t.is(run.stderr, `pdi: PDI_CONFIG: cannot read '${missing}': no such file or directory\n`);
+});

@@ -47,9 +47,10 @@ __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
   int saved_errno = errno;
-  const char *config = getenv("PDI_CONFIG");
+  const char *variable = "PDI_CONFIG";
+  const char *config = getenv(variable);
   if (config == NULL || config[0] == '\0')
-    config = getenv("DI_CFG_FILE");
+    config = getenv(variable = "DI_CFG_FILE");
   int failure_is_warning = 0;
   if (config != NULL && config[0] != '\0' && config_is_gone(config)) {
     warn_config_gone(config);
@@ -60,6 +61,11 @@ pdi_preload_start(void)
      * just then): the same case, not the config's error. */
     if (config_is_gone(config)) {
       warn_config_gone(config);
+    } else if (access(config, R_OK) != 0) {
+      /* Started by hand, the variable is what the user has to fix. */
+      pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
+      if (!failure_is_warning)
+        _exit(2);
     } else {
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
       if (!failure_is_warning)
