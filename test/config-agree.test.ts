@@ -224,7 +224,7 @@ test('a backend that uses a pdi_ name the core does not provide is refused by co
 		execFileSync('gcc', ['-shared', '-fPIC', '-fvisibility=hidden', ...(weak ? ['-DWEAK'] : []), '-I', path.join(root, 'include'), '-o', backend, path.join(directory, 'api.c')]);
 		const config = path.join(directory, 'api.cfg');
 		writeFileSync(config, `${fix}\nbackend x = ${backend}\nrelink $main fix_add x wrap\n`);
-		const line = `pdi: ${config}:2:1: backend 'x': uses 'pdi_frobnicate', which is not part of the pdi backend API\n`;
+		const line = `pdi: ${config}:2:13: backend 'x': cannot load ${backend}: it uses 'pdi_frobnicate', which is not part of the pdi backend API\n`;
 		const check = await pdi(['config', 'check', config]);
 		t.is(check.code, 2);
 		t.is(check.stderr, line);
@@ -241,7 +241,7 @@ test('a backend that uses a pdi_ name the core does not provide is refused by co
 	const check = await pdi(['config', 'check', warned]);
 	t.is(check.code, 0, check.stderr);
 	t.deepEqual(warningLines(check.stderr), [
-		`pdi: warning: ${warned}:3:1: backend 'x': uses 'pdi_frobnicate', which is not part of the pdi backend API (backend skipped)`,
+		`pdi: warning: ${warned}:3:13: backend 'x': cannot load ${path.join(directory, 'strong.so')}: it uses 'pdi_frobnicate', which is not part of the pdi backend API (backend skipped)`,
 		`pdi: warning: ${warned}:4:22: relink fix_add: its backend 'x' failed to load (rule skipped)`,
 	]);
 	const run = await pdi(['run', '-c', warned, '--', program]);

@@ -180,7 +180,8 @@ bind_helpers(loaded_backend_t *backend)
     helper_binding_t binding = {.count = 0, .unknown = NULL, .handle = backend->handle, .missing = NULL};
     pdi_object_each_slot(object, bind_helper_slot, &binding);
     if (binding.unknown != NULL) {
-      status = backend_error_at(backend->decl, 0, "uses '%s', which is not part of the pdi backend API",
+      status = backend_error_at(backend->decl, 1,
+                                "cannot load %s: it uses '%s', which is not part of the pdi backend API", backend->path,
                                 binding.unknown);
     } else if (binding.missing != NULL) {
       status = backend_error_at(backend->decl, 1,

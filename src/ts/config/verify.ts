@@ -154,8 +154,8 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 			const {functions, data, undefined: used} = dynamicSymbols(resolved.file);
 			const unknown = [...used].find(name => name.startsWith('pdi_') && !backendApi.has(name));
 			if (unknown !== undefined) {
-				// At the declaration, where the core's reader names it.
-				add(`backend '${backend.name}': uses '${unknown}', which is not part of the pdi backend API`, backend.origin, 'backend', entryName(backend, `backends[${index}]`));
+				// At the library, as every backend that cannot load, in the core's words.
+				add(`backend '${backend.name}': cannot load ${resolved.file}: it uses '${unknown}', which is not part of the pdi backend API`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 				libraries.set(backend.name, undefined);
 				continue;
 			}
