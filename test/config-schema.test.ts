@@ -157,7 +157,7 @@ test('a value of the wrong type is an error at the value, naming the option and 
 test('a YAML syntax error is reported at its line and column', async t => {
 	const directory = fixture({'bad.yaml': 'options:\n  maxThreads: 4\n  log: level: info\n'});
 	const error = await loadError(path.join(directory, 'bad.yaml'));
-	t.is(error.message, `${directory}/bad.yaml:3:8: syntax error: Nested mappings are not allowed in compact mappings`);
+	t.is(error.message, `${directory}/bad.yaml:3:8: syntax error: nested mappings are not allowed in compact mappings`);
 	t.deepEqual([error.file, error.line, error.column], [path.join(directory, 'bad.yaml'), 3, 8]);
 });
 
