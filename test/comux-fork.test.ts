@@ -48,7 +48,7 @@ function echoInputs(): Uint8Array[] {
 }
 
 // Each child runs on the one CPU its fork server is on (docs/comux.md, "Fork mode"); a fresh process keeps them all.
-test('a child of the fork server may run on one CPU only, where a fresh process may run on every CPU it was given', async t => {
+test('a child of the fork server may run on one CPU only, where a fresh process may run on every CPU it was given, and PDI_COMUX_ONE_CPU=0 keeps them all', async t => {
 	const input = comux().conn(0, 'CPUS?', {awaitResponse: true}).bytes();
 	const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_CPUS: '1'}};
 	const server = [echoServerPath, 'epoll', '0'];
@@ -59,6 +59,9 @@ test('a child of the fork server may run on one CPU only, where a fresh process 
 	const cpus = Number(/^cpus (\d+)$/m.exec(alone.stdout.toString())?.[1]);
 	t.true(cpus >= 1, alone.stdout.toString());
 	t.is(forked.stdout.toString(), 'cpus 1\n', `a fresh process may run on ${cpus}`);
+	const everyCpu = await runComux(server, input, {env: {...options.env, PDI_COMUX_ONE_CPU: '0'}, fork: true});
+	t.is(everyCpu.status, 0, everyCpu.stderr);
+	t.is(everyCpu.stdout.toString(), `cpus ${cpus}\n`, 'PDI_COMUX_ONE_CPU=0 keeps the fork server\'s CPUs');
 });
 
 // The server's main thread goes back to waiting with the connection read and nothing to send, while a child

@@ -72,7 +72,10 @@ pin_to_this_cpu(void)
 static void
 note_server_cpus(void)
 {
-  pin_children = sched_getaffinity(0, sizeof server_cpus, &server_cpus) == 0 && CPU_COUNT(&server_cpus) > 1;
+  /* PDI_COMUX_ONE_CPU=0: for a server whose replay needs its parallel work (docs/comux.md). */
+  const char *one_cpu = getenv("PDI_COMUX_ONE_CPU");
+  pin_children = !(one_cpu != NULL && strcmp(one_cpu, "0") == 0) &&
+                 sched_getaffinity(0, sizeof server_cpus, &server_cpus) == 0 && CPU_COUNT(&server_cpus) > 1;
 }
 
 /* fork(), the child on the fork server's CPU (it keeps that one CPU, and
