@@ -232,6 +232,23 @@ test('hooks change calls: an argument in a register and on the stack, a skipped 
 	t.regex(run.stderr, /callback: 1 skipped call refused, which ran instead \(ldiv returns a structure, which pdi_skip_\* cannot give: 1; backend 'change' \(\S+cb-change-backend\.so\)\)/);
 });
 
+test('a stack argument read and changed by the hooks reaches the callee wherever the caller\'s stack lies against a page boundary (the environment\'s size moves it)', async t => {
+	const doubles = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5];
+	const changedDoubles = testArch === 'i386' ? doubles : doubles.map((value, i) => (i === 1 ? 10 : value));
+	const expected = `add8 ${add8([100, 2, 3, 4, 5, 6, 7, 800], changedDoubles)}`;
+	const config = writeConfig([`backend change = ${path.join(directory, 'cb-change-backend.so')}`, 'callback $main * change']);
+	// A word on another page than the return address takes the checked path (docs/backends.md): under qemu-user
+	// the kernel's copy is not to be had, and a change there was lost at some stack positions.
+	const paddings = Array.from({length: 128}, (_, i) => i * 32);
+	const firstLines: string[] = [];
+	for (let batch = 0; batch < paddings.length; batch += 8) {
+		const runs = await Promise.all(paddings.slice(batch, batch + 8).map(async pad => runPreloaded(cbprog, ['change'], config, {PDI_TEST_PAD: 'x'.repeat(pad)})));
+		firstLines.push(...runs.map(run => run.stdout.split('\n')[0]!));
+	}
+
+	t.deepEqual([...new Set(firstLines)], [expected]);
+});
+
 test('a backend in C++ spells its entry points with the macros and no extern "C": the header gives them C linkage, and the core finds them', async t => {
 	const expected = await bare(cbprog, ['change']);
 	const cxxBackend = `backend x = ${path.join(directory, 'cb-cxx-backend.so')}`;

@@ -117,22 +117,50 @@ no_result(const pdi_cb_entry_t *entry, unsigned helper, const void *caller)
   return 1;
 }
 
+/* Whether process_vm_readv works here, asked once: a seccomp filter may
+ * refuse it (Docker's default one does), and qemu-user does not translate
+ * its addresses. 1 yes, 0 no, -1 not asked yet. */
+static int process_vm_works = -1;
+
+static long
+process_vm_copy(void *to, const void *from, int write)
+{
+  struct iovec local = {write ? (void *)from : to, sizeof(uintptr_t)};
+  struct iovec remote = {write ? to : (void *)from, sizeof(uintptr_t)};
+  return syscall(write ? SYS_process_vm_writev : SYS_process_vm_readv, syscall(SYS_getpid), &local, 1UL, &remote, 1UL,
+                 0UL);
+}
+
 /* Copies a stack word that may lie outside the stack's mapping: the kernel
  * copies it or says EFAULT, where a plain access would crash the program.
- * Rare (a word on another 4 KiB than the return address), so a system call
- * will do; errno stays as the hook had it. */
+ * Rare (a word on another page than the return address), so system calls
+ * will do; errno stays as the hook had it. Where the kernel's copy is not to
+ * be had, mincore says whether the page is mapped at all and a mapped page is
+ * accessed: only a PROT_NONE page right above a stack could then crash, and
+ * stacks keep their guard pages below (docs/backends.md). */
 static int
 copy_checked(uintptr_t *to, const uintptr_t *from, int write)
 {
   int saved = errno;
-  const uintptr_t *stack = write ? to : from;
-  struct iovec local = {(void *)(write ? from : to), sizeof *to}, remote = {(void *)stack, sizeof *to};
-  long pid = syscall(SYS_getpid);
-  long done = syscall(write ? SYS_process_vm_writev : SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL);
-  /* Refused (a seccomp filter) is taken as outside too: no other system
-   * call tells a guard page (PROT_NONE) from the stack without a file. */
+  int works = __atomic_load_n(&process_vm_works, __ATOMIC_RELAXED);
+  if (works < 0) {
+    uintptr_t probe = 1, copy = 0;
+    works = process_vm_copy(&copy, &probe, 0) == (long)sizeof copy && copy == 1;
+    __atomic_store_n(&process_vm_works, works, __ATOMIC_RELAXED);
+  }
+  int copied;
+  if (works) {
+    copied = process_vm_copy(to, from, write) == (long)sizeof *to;
+  } else {
+    unsigned char resident;
+    const uintptr_t *stack = write ? to : from;
+    uintptr_t page = (uintptr_t)stack & ~(uintptr_t)(pdi_cb_page_size - 1);
+    copied = syscall(SYS_mincore, (void *)page, pdi_cb_page_size, &resident) == 0;
+    if (copied)
+      *to = *from;
+  }
   errno = saved;
-  return done == (long)sizeof *to;
+  return copied;
 }
 
 /* Reads or writes integer argument i >= CB_INT_REGISTERS, a stack word;

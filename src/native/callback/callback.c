@@ -32,6 +32,7 @@ static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
 /* Skips refused (access.c counts them) and the first such site, for the report. */
 PDI_HIDDEN unsigned long pdi_cb_refused_skips;
+PDI_HIDDEN size_t pdi_cb_page_size = 4096;
 PDI_HIDDEN const cb_site_t *pdi_cb_refused_site;
 static pthread_key_t thread_key;
 
@@ -96,6 +97,7 @@ static int
 map_stub_pool(size_t stub_size)
 {
   pool_page = (size_t)getauxval(AT_PAGESZ);
+  pdi_cb_page_size = pool_page;
   group_stubs = (unsigned)(pool_page / stub_size);
   size_t groups = (limits.max_stubs + group_stubs - 1) / group_stubs;
   pool_size = groups * 2 * pool_page;
