@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "escape.h"
+
 #if defined(__LP64__)
 #define PDI_R_SYM(info) ELF64_R_SYM(info)
 #define PDI_R_TYPE(info) ELF64_R_TYPE(info)
@@ -286,8 +288,6 @@ PDI_HIDDEN void pdi_address_binding(const pdi_objects_t *set, const pdi_slot_t *
 
 PDI_HIDDEN const char *pdi_error(void);
 PDI_HIDDEN void pdi_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* `in` with every control byte (below 0x20, and 0x7f) written as \xHH, cut to fit `size`. */
-PDI_HIDDEN void pdi_escape_controls(const char *in, char *out, size_t size);
 
 /* ---- log: "pdi: ..." lines on stderr, or on the file of log_file / PDI_LOG */
 

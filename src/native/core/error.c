@@ -13,24 +13,6 @@ pdi_error(void)
 }
 
 void
-pdi_escape_controls(const char *in, char *out, size_t size)
-{
-  size_t n = 0;
-  for (; *in != '\0' && n + 1 < size; in++) {
-    unsigned char c = (unsigned char)*in;
-    if (c >= 0x20 && c != 0x7f) {
-      out[n++] = (char)c;
-      continue;
-    }
-    if (n + 5 > size)
-      break;
-    snprintf(out + n, 5, "\\x%02x", c);
-    n += 4;
-  }
-  out[n] = '\0';
-}
-
-void
 pdi_set_error(const char *fmt, ...)
 {
   char raw[sizeof error_message];

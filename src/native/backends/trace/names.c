@@ -2,6 +2,7 @@
  * lookups, which only read. */
 #define _GNU_SOURCE
 #include "names.h"
+#include "../../core/escape.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
@@ -74,19 +75,7 @@ trace_event_name(int event, const char *function)
 void
 trace_message_text(const char *text, char *out, size_t size)
 {
-  size_t n = 0;
-  for (; *text != '\0' && n + 1 < size; text++) {
-    unsigned char c = (unsigned char)*text;
-    if (c >= 0x20 && c != 0x7f) {
-      out[n++] = (char)c;
-      continue;
-    }
-    if (n + 5 > size)
-      break;
-    snprintf(out + n, 5, "\\x%02x", c);
-    n += 4;
-  }
-  out[n] = '\0';
+  pdi_escape_controls(text, out, size);
 }
 
 void
