@@ -78,6 +78,7 @@ typedef struct refusal {
   unsigned long count;
 } refusal_t;
 static refusal_t refusals[REFUSAL_KINDS];
+static unsigned long refused_skips;
 static const void *refused_caller;
 
 /* The argument index past the last that pdi_arg_int and pdi_set_arg_int
@@ -300,10 +301,9 @@ skip_refused(const pdi_cb_call_t *call, int floating, const void *caller)
   }
   if (*result == '\0' || result == (floating ? pdi_cb_returns_floating : pdi_cb_returns_integer))
     return 0;
-  const cb_site_t *none = NULL;
-  if (__atomic_compare_exchange_n(&pdi_cb_refused_site, &none, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-    __atomic_store_n(&refused_caller, caller, __ATOMIC_RELEASE);
-  __atomic_fetch_add(&pdi_cb_refused_skips, 1, __ATOMIC_RELAXED);
+  const void *none = NULL;
+  __atomic_compare_exchange_n(&refused_caller, &none, caller, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&refused_skips, 1, __ATOMIC_RELAXED);
   uintptr_t key = (uintptr_t)site | (floating ? 1u : 0u);
   for (unsigned i = 0; i < REFUSAL_KINDS; i++) {
     uintptr_t seen = 0;
@@ -469,8 +469,8 @@ pdi_cb_report_helpers(void)
     for (unsigned situation = 0; situation < SITUATIONS; situation++)
       if (__atomic_load_n(&misuses[helper][situation].count, __ATOMIC_RELAXED) != 0)
         report_misuse(helper, situation, &misuses[helper][situation]);
-  unsigned long refused = __atomic_load_n(&pdi_cb_refused_skips, __ATOMIC_RELAXED);
-  if (refused == 0 || __atomic_load_n(&pdi_cb_refused_site, __ATOMIC_RELAXED) == NULL)
+  unsigned long refused = __atomic_load_n(&refused_skips, __ATOMIC_RELAXED);
+  if (refused == 0)
     return;
   char who[PATH_MAX + 300];
   describe_caller(__atomic_load_n(&refused_caller, __ATOMIC_ACQUIRE), who, sizeof who);
@@ -501,5 +501,6 @@ pdi_cb_forget_helpers(void)
 {
   memset(misuses, 0, sizeof misuses);
   refused_caller = NULL;
+  refused_skips = 0;
   memset(refusals, 0, sizeof refusals);
 }

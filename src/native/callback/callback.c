@@ -30,10 +30,7 @@ PDI_HIDDEN cb_site_t *pdi_cb_sites;
 static cb_thread_t *threads;
 static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
-/* Skips refused (access.c counts them) and the first such site, for the report. */
-PDI_HIDDEN unsigned long pdi_cb_refused_skips;
 PDI_HIDDEN size_t pdi_cb_page_size = 4096;
-PDI_HIDDEN const cb_site_t *pdi_cb_refused_site;
 static pthread_key_t thread_key;
 
 /* Initial-exec: the hot path must not go through __tls_get_addr, which may
@@ -69,8 +66,6 @@ forget_parent_threads(void)
   }
   __atomic_store_n(&skipped_no_thread, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&skipped_stack_full, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&pdi_cb_refused_skips, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&pdi_cb_refused_site, NULL, __ATOMIC_RELAXED);
   pdi_cb_forget_helpers();
 }
 

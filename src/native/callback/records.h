@@ -21,12 +21,8 @@ typedef struct cb_site {
 _Static_assert(sizeof(cb_site_t) == CB_SITE_SIZE && offsetof(cb_site_t, target) == 0, "callback-frame.h: CB_SITE_SIZE");
 #endif
 
-/* Skips refused because the function's result cannot be given (access.c
- * counts them, callback.c reports them at exit), and the first such site. */
-PDI_HIDDEN extern unsigned long pdi_cb_refused_skips;
 /* The system's page size, known before any hook runs (the accessors' stack checks). */
 PDI_HIDDEN extern size_t pdi_cb_page_size;
-PDI_HIDDEN extern const cb_site_t *pdi_cb_refused_site;
 
 typedef struct cb_thread {
   int in_use;
