@@ -194,20 +194,6 @@ PDI_HIDDEN int pdi_object_lookup(const pdi_object_t *object, const char *name, c
 PDI_HIDDEN int pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t hash,
                                         const pdi_version_req_t *req, unsigned flags, pdi_symbol_ref_t *out);
 PDI_HIDDEN uint32_t pdi_gnu_hash(const char *name);
-/* Whether a GNU hash table's Bloom filter lets a name with this hash
- * through: most objects asked define nothing of the name, and are ruled out
- * here, inline, without the rest of a lookup. */
-static inline int
-pdi_gnu_bloom_passes(const uint32_t *table, uint32_t hash)
-{
-  const unsigned word_bits = sizeof(ElfW(Addr)) * 8;
-  uint32_t bloom_size = table[2], bloom_shift = table[3];
-  if (table[0] == 0 || bloom_size == 0)
-    return 0;
-  ElfW(Addr) word = ((const ElfW(Addr) *)(table + 4))[(hash / word_bits) & (bloom_size - 1)];
-  ElfW(Addr) mask = ((ElfW(Addr))1 << (hash % word_bits)) | ((ElfW(Addr))1 << ((hash >> bloom_shift) % word_bits));
-  return (word & mask) == mask;
-}
 /* The bucket of an address in a power-of-two table: the multiplication by
  * 2^64 / phi spreads the address's bits, aligned ones included, into the
  * high half that is taken (the claims' and the callback sites' indexes). */

@@ -27,8 +27,6 @@ pdi_resolve_hashed(const pdi_objects_t *set, const char *name, uint32_t hash, co
       continue;
     if (excluded != NULL && excluded(object, context))
       continue;
-    if (object->gnu_hash != NULL && !pdi_gnu_bloom_passes(object->gnu_hash, hash))
-      continue;
     pdi_symbol_ref_t ref;
     if (!pdi_object_lookup_hashed(object, name, hash, req, 0, &ref))
       continue;

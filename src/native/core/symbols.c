@@ -176,6 +176,21 @@ sysv_hash(const char *name)
   return h;
 }
 
+/* Whether a GNU hash table's Bloom filter lets a name with this hash
+ * through: most objects asked define nothing of the name, and are ruled out
+ * here without the rest of a lookup. */
+static int
+gnu_bloom_passes(const uint32_t *table, uint32_t hash)
+{
+  const unsigned word_bits = sizeof(ElfW(Addr)) * 8;
+  uint32_t bloom_size = table[2], bloom_shift = table[3];
+  if (table[0] == 0 || bloom_size == 0)
+    return 0;
+  ElfW(Addr) word = ((const ElfW(Addr) *)(table + 4))[(hash / word_bits) & (bloom_size - 1)];
+  ElfW(Addr) mask = ((ElfW(Addr))1 << (hash % word_bits)) | ((ElfW(Addr))1 << ((hash >> bloom_shift) % word_bits));
+  return (word & mask) == mask;
+}
+
 static int
 lookup_gnu(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_ref_t *out)
 {
@@ -185,9 +200,8 @@ lookup_gnu(const pdi_object_t *object, candidate_filter_t *filter, pdi_symbol_re
   const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(table + 4) + table[2]);
   const uint32_t *chain = buckets + nbuckets;
 
+  /* Reached only past pdi_object_lookup_hashed's Bloom check, which also ruled out an empty table. */
   uint32_t h = filter->gnu_hash;
-  if (!pdi_gnu_bloom_passes(table, h))
-    return 0;
   uint32_t index = buckets[h % nbuckets];
   if (index < symoffset)
     return 0;
@@ -260,7 +274,7 @@ pdi_object_lookup_hashed(const pdi_object_t *object, const char *name, uint32_t 
 {
   if (object->symtab == NULL || object->strtab == NULL)
     return 0;
-  if (object->gnu_hash != NULL && !pdi_gnu_bloom_passes(object->gnu_hash, hash))
+  if (object->gnu_hash != NULL && !gnu_bloom_passes(object->gnu_hash, hash))
     return 0;
   return lookup_hashed_table(object, name, hash, req, flags, out);
 }
