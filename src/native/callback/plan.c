@@ -79,6 +79,8 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
   uint32_t hash = pdi_gnu_hash(slot->symbol);
   if (pdi_cb_excluded_hashed(slot->symbol, hash))
     return 0;
+  if (slot->kind != PDI_SLOT_ABS && variant_pcs(object, slot))
+    return 0;
   /* A function's address in data (a table of function pointers, as
    * SQLite's aSyscall) is never a call site, only reported as one. So are
    * the GLOB_DAT slots of an object that calls through its PLT: it takes
@@ -86,8 +88,6 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
    * compares tp_free with PyObject_Free), and a stub there would change the
    * function's identity. Only objects without PLT calls (-fno-plt) call
    * through those slots. */
-  if (slot->kind != PDI_SLOT_ABS && variant_pcs(object, slot))
-    return 0;
   if (slot->kind == PDI_SLOT_ABS || (slot->kind == PDI_SLOT_GLOB_DAT && plan->calls_through_plt)) {
     if (plan->sink->pointer_slot != NULL && function_behind(plan, object, slot, hash) != 0)
       plan->sink->pointer_slot(plan->sink_context, object, slot);
