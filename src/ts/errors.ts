@@ -56,7 +56,8 @@ export function errnoReason(errno: number, text: string): string {
 	return (code && reasons[code]) ?? uncapitalised(text);
 }
 
-function uncapitalised(text: string): string {
+/** A sentence of a library's (the C library's, the yaml parser's) in pdi's case: lower-case at its start. */
+export function uncapitalised(text: string): string {
 	// Not an abbreviation in capitals ('RPC struct is bad').
 	return /^[A-Z][^A-Z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
 }

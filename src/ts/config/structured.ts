@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node} from 'yaml';
 import {ConfigError, type ConfigPlace} from './config-error.js';
+import {uncapitalised} from '../errors.js';
 import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
 import {checkConfig, jsonLabel, jsonShow, type ConfigSource, type NormalizedConfig} from './schema.js';
 
@@ -78,11 +79,6 @@ export function placeInDocument(text: string, nodePath: ReadonlyArray<string | n
 	return offset === undefined ? undefined : linePositions(text)(offset);
 }
 
-/** The yaml library's sentence in pdi's case: a lower-case start, unless it starts with an acronym (YAML, JSON). */
-function inPdiCase(message: string): string {
-	return /^[A-Z][a-z]/.test(message) ? message[0]!.toLowerCase() + message.slice(1) : message;
-}
-
 function yamlSource(document: Document, position: ReturnType<typeof linePositions>, file: string): ConfigSource {
 	const place = (offset: number | undefined): ConfigPlace => offset === undefined ? {file} : {file, ...position(offset)};
 
@@ -118,7 +114,7 @@ function documentValue(document: Document, file: string, position: ReturnType<ty
 				return undefined;
 			},
 		});
-		throw new ConfigError(`syntax error: ${inPdiCase((error as Error).message)}`, {file, ...position(unresolved ?? first ?? 0)}, {cause: error});
+		throw new ConfigError(`syntax error: ${uncapitalised((error as Error).message)}`, {file, ...position(unresolved ?? first ?? 0)}, {cause: error});
 	}
 }
 
@@ -145,7 +141,7 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 			const message = error.code === 'MULTIPLE_DOCS'
 				? 'a config file holds one YAML document; a second one starts here'
 				: error.message.split('\n')[0] ?? error.code;
-			return {message: `syntax error: ${inPdiCase(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, file, ...position(error.pos[0])};
+			return {message: `syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, file, ...position(error.pos[0])};
 		}));
 	}
 
