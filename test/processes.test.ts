@@ -222,7 +222,7 @@ test('a descendant of pdi run that execs after pdi run ended runs uninstrumented
 	t.is(late.split('\n').filter(line => !line.startsWith('pdi:')).join('\n'), bare());
 });
 
-test('a temporary config removed between the core\'s check and its read (pdi run ending just then) gives the same warning and a bare run, never status 2 before main', t => {
+test('a temporary config removed just as the core reads it (pdi run ending just then) gives the same warning and a bare run, never status 2 before main', t => {
 	const config = yaml('vanishing.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
 	const copy = path.join(scratchDirectory('pdi-vanishing-'), 'pdi.cfg');
 	execFileSync(process.execPath, [cliPath, 'config', 'compile', config, '-o', copy]);

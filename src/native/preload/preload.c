@@ -31,15 +31,6 @@ config_is_gone(const char *config)
   return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0;
 }
 
-static void
-warn_config_gone(const char *config)
-{
-  pdi_log(PDI_LOG_WARNING,
-          "%s is gone: it was the temporary config of a pdi command that has ended; this process runs without "
-          "interpositions",
-          config);
-}
-
 /* The program's main finds errno as the C library left it (0): what the
  * core's start-up tried and failed on (a probe the kernel does not know, a
  * file that is not there) is not the program's. */
@@ -52,22 +43,19 @@ pdi_preload_start(void)
   if (config == NULL || config[0] == '\0')
     config = getenv(variable = "DI_CFG_FILE");
   int failure_is_warning = 0;
-  if (config != NULL && config[0] != '\0' && config_is_gone(config)) {
-    warn_config_gone(config);
-    config = NULL;
-  }
   if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session, &failure_is_warning) != 0) {
-    /* Removed between the check above and the read (the pdi command ended
-     * just then): the same case, not the config's error. */
+    /* Also when it went between a check and the read: the pdi command ended just then. */
     if (config_is_gone(config)) {
-      warn_config_gone(config);
-    } else if (access(config, R_OK) != 0) {
-      /* Started by hand, the variable is what the user has to fix. */
-      pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
-      if (!failure_is_warning)
-        _exit(2);
+      pdi_log(PDI_LOG_WARNING,
+              "%s is gone: it was the temporary config of a pdi command that has ended; this process runs without "
+              "interpositions",
+              config);
     } else {
-      pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+      /* A file that cannot be read was named by hand: the variable is what the user has to fix. */
+      if (access(config, R_OK) != 0)
+        pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
+      else
+        pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
       if (!failure_is_warning)
         _exit(2);
     }
