@@ -165,12 +165,6 @@ find_named_slots(pdi_session_t *session, const pdi_objects_t *set, unsigned limi
 {
   memset(found, 0, sizeof *found);
   found->session = session;
-  unsigned redefines = 0;
-  for (unsigned r = 0; r < session->config.rule_count; r++)
-    redefines += !session->rules[r].skipped && session->rules[r].rule->kind == PDI_RULE_REDEFINE;
-  /* Without a redefine rule there is nothing to look for in every object's slots. */
-  if (redefines == 0)
-    return 0;
   for (unsigned i = 0; i < limit && !found->failed; i++)
     if (!(set->items[i].flags & PDI_OBJECT_VDSO))
       pdi_object_each_slot(&set->items[i], note_named_slot, found);
@@ -435,8 +429,20 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
  * failing rule is logged and dropped (its claims rolled back), otherwise the
  * first error ends the plan. Returns 0 or -1. */
 static int
+has_active_rule(const pdi_session_t *session, pdi_rule_kind_t kind)
+{
+  for (unsigned r = 0; r < session->config.rule_count; r++)
+    if (!session->rules[r].skipped && session->rules[r].rule->kind == kind)
+      return 1;
+  return 0;
+}
+
+static int
 plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kind)
 {
+  /* A kind without rules costs nothing: redefine's search of every object's slots above all. */
+  if (!has_active_rule(session, kind))
+    return 0;
   unsigned limit = reachable_objects(session, set);
   named_slots_t named;
   if (kind == PDI_RULE_REDEFINE && find_named_slots(session, set, limit, &named) != 0)
