@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -303,7 +304,7 @@ controller(void *unused)
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   comux_watch_claimer_end();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
-  pthread_atfork(NULL, NULL, close_clients_in_child);
+  pthread_atfork(comux_prepare_fork, NULL, close_clients_in_child);
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
     uint32_t conn = chunk->conn;
@@ -388,6 +389,27 @@ wait_aside(void)
     pause();
 }
 
+/* The controller thread's stack, mapped once by the process that claims
+ * (the fork server, whose children then start their controllers on it,
+ * each its own copy) instead of by glibc for every child; a guard page below
+ * it. NULL when it cannot be mapped: glibc's stack then. */
+#define CONTROLLER_STACK (512 * 1024)
+#define CONTROLLER_GUARD 4096
+
+static void *
+controller_stack(void)
+{
+  void *area = mmap(NULL, CONTROLLER_GUARD + CONTROLLER_STACK, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (area == MAP_FAILED)
+    return NULL;
+  if (mprotect(area, CONTROLLER_GUARD, PROT_NONE) != 0) {
+    munmap(area, CONTROLLER_GUARD + CONTROLLER_STACK);
+    return NULL;
+  }
+  return area;
+}
+
 int
 comux_claim_open(void)
 {
@@ -418,6 +440,8 @@ comux_server_waits(const char *wait)
   /* Before a fork server: its children find the table made. */
   if (detect_rest)
     comux_track_accepts();
+  /* Before a fork server: a child's thread starts on it without a mapping of its own. */
+  void *stack = controller_stack();
   if (fork_mode != COMUX_FORK_NONE)
     comux_serve_forks();
   comux_note_waiting_thread();
@@ -434,6 +458,8 @@ comux_server_waits(const char *wait)
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  if (stack != NULL)
+    pthread_attr_setstack(&attributes, (char *)stack + CONTROLLER_GUARD, CONTROLLER_STACK);
   pthread_t thread;
   int error = pthread_create(&thread, &attributes, controller, NULL);
   pthread_attr_destroy(&attributes);

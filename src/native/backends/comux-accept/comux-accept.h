@@ -122,6 +122,9 @@ __attribute__((visibility("hidden"))) void comux_watch_claimer_end(void);
  * a crash in a child is the replay's crash; it returns when no child
  * crashed. */
 __attribute__((visibility("hidden"))) void comux_watch_descendants(void);
+/* The pthread_atfork prepare handler of the replaying process: maps that
+ * memory at its first fork. */
+__attribute__((visibility("hidden"))) void comux_prepare_fork(void);
 __attribute__((visibility("hidden"))) void comux_watch_forked(void);
 __attribute__((visibility("hidden"))) void comux_end_like_forked(void);
 
@@ -173,6 +176,9 @@ struct epoll_event;
 __attribute__((visibility("hidden"))) void comux_note_epoll_ctl(int epfd, int op, int fd,
                                                                 const struct epoll_event *event);
 __attribute__((visibility("hidden"))) void comux_unshare_epoll(void);
+/* Asked once by the fork server before its first fork: which recorded sets
+ * are epoll instances still, and their descriptor flags. */
+__attribute__((visibility("hidden"))) void comux_check_epoll_sets(void);
 
 /* Whether fd is an epoll instance (epoll-sets.c). */
 __attribute__((visibility("hidden"))) int comux_is_epoll(int fd);

@@ -26,6 +26,8 @@ typedef struct registration {
 
 typedef struct epoll_set {
   int epfd;
+  int copied;  /* still an epoll instance when the fork server was ready (comux_check_epoll_sets) */
+  int cloexec; /* its descriptor's FD_CLOEXEC then */
   size_t count;
   size_t capacity;
   registration_t *items;
@@ -110,13 +112,27 @@ comux_is_epoll(int fd)
   return strcmp(target, "anon_inode:[eventpoll]") == 0;
 }
 
+/* Which recorded sets are still epoll instances, and their descriptor
+ * flags, asked once in the fork server: the server runs none of its own
+ * code between two forks, and /proc lookups in every child cost more than
+ * the copy itself. */
+void
+comux_check_epoll_sets(void)
+{
+  for (size_t i = 0; i < set_count; i++) {
+    epoll_set_t *set = &sets[i];
+    int flags = fcntl(set->epfd, F_GETFD);
+    set->copied = flags >= 0 && comux_is_epoll(set->epfd);
+    set->cloexec = flags >= 0 && (flags & FD_CLOEXEC);
+  }
+}
+
 void
 comux_unshare_epoll(void)
 {
   for (size_t i = 0; i < set_count; i++) {
     epoll_set_t *set = &sets[i];
-    int flags = fcntl(set->epfd, F_GETFD);
-    if (flags < 0 || !comux_is_epoll(set->epfd))
+    if (!set->copied)
       continue;
     int copy = epoll_create1(EPOLL_CLOEXEC);
     if (copy < 0) {
@@ -127,7 +143,7 @@ comux_unshare_epoll(void)
       struct epoll_event event = set->items[k].event;
       epoll_ctl(copy, EPOLL_CTL_ADD, set->items[k].fd, &event);
     }
-    dup3(copy, set->epfd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+    dup3(copy, set->epfd, set->cloexec ? O_CLOEXEC : 0);
     close(copy);
   }
 }

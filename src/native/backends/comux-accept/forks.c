@@ -369,6 +369,7 @@ comux_serve_forks(void)
   /* The server's own SIGCHLD handler must not reap the children first. */
   sigprocmask(SIG_BLOCK, &no_child_signal, &server_mask);
   note_server_cpus();
+  comux_check_epoll_sets();
   if (fork_mode == COMUX_FORK_AFL) {
     void (*manual_init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "__afl_manual_init");
     LOG("AFL++ fork server %s at the first wait for a client", manual_init ? "of the server's runtime" : "of pdi");

@@ -425,14 +425,26 @@ comux_watch_claimer_end(void)
 
 /* The first fatal signal of a process the replaying process forked during the
  * replay (a server that forks per connection), and that process's pid: memory
- * shared with those processes. */
+ * shared with those processes, mapped at the replaying process's first fork
+ * (most servers never fork then, and a fork server's children are many). */
+static int watching_descendants;
 static int *descendant_crash;
 
 void
 comux_watch_descendants(void)
 {
+  watching_descendants = 1;
+}
+
+void
+comux_prepare_fork(void)
+{
+  if (!watching_descendants || descendant_crash != NULL)
+    return;
+  int saved = errno;
   void *shared = mmap(NULL, 2 * sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   descendant_crash = shared == MAP_FAILED ? NULL : shared;
+  errno = saved;
 }
 
 static void

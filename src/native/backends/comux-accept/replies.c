@@ -122,31 +122,60 @@ connection_empty(int server_fd, int client_fd)
  * are the main thread that waits for a client and the controller: 1 when
  * the main thread sleeps (state S) and no child process exists, 0 when not,
  * -1 when that does not tell (other threads, no /proc). */
+/* The field after `count` more space-separated ones, from text (a
+ * /proc stat line after its ")"), as a number; -1 when there is none. */
+static long
+stat_field(const char *text, int count)
+{
+  while (count-- > 0) {
+    while (*text == ' ')
+      text++;
+    while (*text != ' ' && *text != '\0')
+      text++;
+  }
+  while (*text == ' ')
+    text++;
+  int negative = *text == '-';
+  text += negative;
+  if (*text < '0' || *text > '9')
+    return -1;
+  long value = 0;
+  while (*text >= '0' && *text <= '9')
+    value = value * 10 + (*text++ - '0');
+  return negative ? -value : value;
+}
+
+/* /proc/self/stat, opened once per process and read again at each look:
+ * opening it and formatting its path cost more than the read. */
+static int stat_fd = -1;
+static pid_t stat_pid;
+
+/* Whether the process is at rest, from /proc/self/stat, when its threads
+ * are the main thread that waits for a client and the controller: 1 when
+ * the main thread sleeps (state S) and no child process exists, 0 when not,
+ * -1 when that does not tell (other threads, no /proc). */
 static int
 leader_at_rest(void)
 {
   if (!leader_waits)
     return -1;
-  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  if (stat_fd < 0 || stat_pid != getpid()) {
+    stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    stat_pid = getpid();
+  }
+  if (stat_fd < 0)
     return -1;
   char text[1024];
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
+  ssize_t n = pread(stat_fd, text, sizeof text - 1, 0);
   if (n <= 0)
     return -1;
   text[n] = '\0';
-  char *after = strrchr(text, ')');
-  char state = 0;
-  long threads = 0;
+  const char *after = strrchr(text, ')');
   /* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
    * cmajflt utime stime cutime cstime priority nice num_threads */
-  if (after == NULL ||
-      sscanf(after + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld", &state, &threads) !=
-          2 ||
-      threads != 2)
+  if (after == NULL || after[1] != ' ' || after[2] == '\0' || stat_field(after + 2, 17) != 2)
     return -1;
-  if (state != 'S')
+  if (after[2] != 'S')
     return 0;
   /* A child process, running or not yet reaped (a CGI may still write). */
   siginfo_t child;
