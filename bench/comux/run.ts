@@ -102,7 +102,7 @@ function aflRun(target: string, server: string[], input: Uint8Array, env: NodeJS
 		const printed = execFileSync(process.execPath, [path.join(root, 'dist/cli/pdi.js'), 'comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], {encoding: 'utf8'});
 		const variables = Object.fromEntries([...printed.matchAll(/^export (\w+)='([^']*)'$/gm)].map(match => [match[1]!, match[2]!]));
 		const mode = forkServer ? {AFL_DUMB_FORKSRV: instrumented ? undefined : '1'} : {AFL_NO_FORKSRV: '1', PDI_COMUX_FORK: undefined, AFL_DEFER_FORKSRV: undefined};
-		const environment = {...env, ...variables, ...mode, AFL_NO_UI: '1', AFL_SKIP_CPUFREQ: '1', AFL_NO_AFFINITY: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1'};
+		const environment = {...env, ...variables, ...mode, AFL_NO_UI: '1', AFL_SKIP_CPUFREQ: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1'};
 		execFileSync('afl-fuzz', [...instrumented ? [] : ['-n'], '-V', String(aflSeconds), '-t', '2000', '-i', path.join(directory, 'seeds'), '-o', path.join(directory, 'out'), '--', ...server], {
 			env: Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined)),
 			stdio: 'ignore',

@@ -391,22 +391,34 @@ wait_aside(void)
 
 /* The controller thread's stack, mapped once by the process that claims
  * (the fork server, whose children then start their controllers on it,
- * each its own copy) instead of by glibc for every child; a guard page below
- * it. NULL when it cannot be mapped: glibc's stack then. */
-#define CONTROLLER_STACK (512 * 1024)
+ * each its own copy) instead of by glibc for every child; as large as
+ * glibc's default (the server's exit handlers may run on it), with a guard
+ * page below. NULL when it cannot be mapped: glibc's own stack then. */
 #define CONTROLLER_GUARD 4096
+
+static size_t controller_stack_size;
 
 static void *
 controller_stack(void)
 {
-  void *area = mmap(NULL, CONTROLLER_GUARD + CONTROLLER_STACK, PROT_READ | PROT_WRITE,
+  pthread_attr_t defaults;
+  size_t size = 0;
+  if (pthread_attr_init(&defaults) == 0) {
+    pthread_attr_getstacksize(&defaults, &size);
+    pthread_attr_destroy(&defaults);
+  }
+  if (size < 1024 * 1024)
+    size = 1024 * 1024;
+  size = (size + CONTROLLER_GUARD - 1) & ~(size_t)(CONTROLLER_GUARD - 1);
+  void *area = mmap(NULL, CONTROLLER_GUARD + size, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (area == MAP_FAILED)
     return NULL;
   if (mprotect(area, CONTROLLER_GUARD, PROT_NONE) != 0) {
-    munmap(area, CONTROLLER_GUARD + CONTROLLER_STACK);
+    munmap(area, CONTROLLER_GUARD + size);
     return NULL;
   }
+  controller_stack_size = size;
   return area;
 }
 
@@ -459,7 +471,7 @@ comux_server_waits(const char *wait)
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
   if (stack != NULL)
-    pthread_attr_setstack(&attributes, (char *)stack + CONTROLLER_GUARD, CONTROLLER_STACK);
+    pthread_attr_setstack(&attributes, (char *)stack + CONTROLLER_GUARD, controller_stack_size);
   pthread_t thread;
   int error = pthread_create(&thread, &attributes, controller, NULL);
   pthread_attr_destroy(&attributes);
@@ -503,7 +515,7 @@ comux_take_input(unsigned char *bytes, size_t length, char *error, size_t error_
 void
 comux_read_input(int share)
 {
-  const char *path = input_path != NULL ? input_path : getenv("PDI_COMUX_INPUT");
+  const char *path = input_path != NULL ? input_path : input_fd >= 0 ? NULL : getenv("PDI_COMUX_INPUT");
   int fd = input_fd >= 0 ? input_fd : STDIN_FILENO;
   if (path != NULL && *path != '\0') {
     fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "comux.h"
@@ -162,7 +163,15 @@ comux_free(comux_doc_t *doc)
 int
 comux_read_all(int fd, unsigned char **out, size_t *length)
 {
+  /* A file's own size (and one byte to see its end) where it is known: a
+   * fork server's every child reads its input, and 64 KB of fresh heap
+   * for a small one cost it 16 page faults. */
   size_t capacity = 64 * 1024;
+  struct stat status;
+  off_t offset = lseek(fd, 0, SEEK_CUR);
+  if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && offset >= 0 && status.st_size >= offset &&
+      status.st_size - offset < (off_t)capacity)
+    capacity = (size_t)(status.st_size - offset) + 1;
   size_t used = 0;
   unsigned char *buffer = malloc(capacity);
   for (;;) {
