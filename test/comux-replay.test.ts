@@ -1,8 +1,9 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
+import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {runComux, type RunComuxOptions} from '../src/ts/comux/replay.js';
 import {pdi} from './helpers/cli.js';
 import {
@@ -278,4 +279,40 @@ test.serial('a chunk on a connection that a busy one-at-a-time server has not ac
 	const idleOnly = await runComux([echoServerPath, 'accept', '0'], input, {...quiet, env: {...quiet.env, PDI_COMUX_IDLE_ONLY: '1'}});
 	t.is(idleOnly.stdout.toString(), 'first\nend\n');
 	t.true(idleOnly.durationMs >= 2000, 'PDI_COMUX_IDLE_ONLY=1 waits for the reply timeout as before');
+});
+
+test.serial('the server gets one event at a time: each replay of an input whose connects, data and ends could fall into one wake takes the same path, with and without fork mode', async t => {
+	// Connection 0's data, connection 1's connect and data, and each end of file
+	// follow each other without a reply awaited in between.
+	const input = comux()
+		.conn(0, 'a', {awaitResponse: false})
+		.conn(1, 'bb', {awaitResponse: false})
+		.conn(0, 'ccc', {awaitResponse: false})
+		.conn(1, 'dddd', {awaitResponse: false})
+		.bytes();
+	const expected = ['accept 0', 'read 0 1', 'accept 1', 'read 1 2', 'read 0 3', 'eof 0', 'read 1 4', 'eof 1'].join('\n') + '\n';
+	for (const fork of [false, true]) {
+		const events = path.join(scratch, `events-${fork ? 'fork' : 'process'}`);
+		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_EVENTS: events}};
+		if (fork) {
+			const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], options);
+			try {
+				for (let run = 0; run < 20; run++) {
+					writeFileSync(events, ''); // the fork server holds it open
+					const result = await forks.replay(input);
+					t.is(result.status, 0, result.stderr);
+					t.is(readFileSync(events, 'utf8'), expected, `fork mode, replay ${run}`);
+				}
+			} finally {
+				await forks.close();
+			}
+		} else {
+			for (let run = 0; run < 10; run++) {
+				rmSync(events, {force: true});
+				const result = await runComux([echoServerPath, 'epoll', '0'], input, options);
+				t.is(result.status, 0, result.stderr);
+				t.is(readFileSync(events, 'utf8'), expected, `one process per input, replay ${run}`);
+			}
+		}
+	}
 });

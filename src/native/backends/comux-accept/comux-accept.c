@@ -228,6 +228,40 @@ collect_reply(int fd, uint32_t chunk)
   return total;
 }
 
+/* Cleared when the server could not be seen at rest within idle_ms: then
+ * it never will be (a thread that keeps running, a child process), and
+ * waiting for it before each step would only cost idle_ms each time. */
+static int settling = 1;
+
+/* One event at a time: after a connection is opened, after data that is not
+ * awaited, and before a shutdown, the server handles what it got and comes
+ * to rest before the next step. Otherwise how the events fall into its
+ * reads and waits would depend on the scheduler (a connect seen with its
+ * data or without, data and end of file read together or apart), and an
+ * input would not take the same path twice, which a fuzzer counts against
+ * it (AFL++'s stability). */
+static void
+settle(int fd)
+{
+  if (!detect_rest || no_wait || !settling)
+    return;
+  long begin = now_ms();
+  for (int tries = 0;; tries++) {
+    sched_yield();
+    if (comux_settled(fd))
+      return;
+    if (now_ms() - begin >= idle_ms) {
+      LOG("the server did not come to rest within %ld ms: later steps do not wait for it", idle_ms);
+      settling = 0;
+      return;
+    }
+    if (tries >= QUICK_CHECKS) {
+      struct timespec pause = {0, REST_CHECK_NS};
+      nanosleep(&pause, NULL);
+    }
+  }
+}
+
 static int
 open_connection(uint32_t conn, int *slot)
 {
@@ -308,17 +342,20 @@ controller(void *unused)
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
     uint32_t conn = chunk->conn;
-    if (fds[conn] == -2)
-      open_connection(conn, &fds[conn]);
+    if (fds[conn] == -2 && open_connection(conn, &fds[conn]) >= 0)
+      settle(fds[conn]);
     int fd = fds[conn];
     if (fd < 0)
       continue;
     int last = doc.last_chunk[conn] == chunk->index;
+    int shut = last && !(chunk->flags & COMUX_NO_SHUTDOWN);
     if (send_all(fd, chunk->data, chunk->len) != 0)
       LOG("chunk %u: send: %s", chunk->index, strerror(errno));
     else
       LOG("chunk %u: %zu bytes sent on connection %u", chunk->index, chunk->len, conn);
-    if (last && !(chunk->flags & COMUX_NO_SHUTDOWN))
+    if (shut || (!last && !(chunk->flags & COMUX_AWAIT_RESPONSE)))
+      settle(fd);
+    if (shut)
       shutdown(fd, SHUT_WR);
     if (no_wait)
       continue;

@@ -207,3 +207,14 @@ comux_connection_waits(int client_fd)
 {
   return server_side(client_fd) < 0 && comux_listener_queue() > 0 && server_at_rest() && comux_listener_queue() > 0;
 }
+
+int
+comux_settled(int client_fd)
+{
+  /* Not in this process (not accepted yet, or handed to a child, or a Unix
+   * socket): the server's rest alone tells. A connection or data that has
+   * just arrived makes a sleeping server runnable at once. */
+  int server_fd = server_side(client_fd);
+  int unread = -1;
+  return (server_fd < 0 || (ioctl(server_fd, FIONREAD, &unread) == 0 && unread == 0)) && server_at_rest();
+}
