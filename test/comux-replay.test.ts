@@ -281,16 +281,18 @@ test.serial('a chunk on a connection that a busy one-at-a-time server has not ac
 	t.true(idleOnly.durationMs >= 2000, 'PDI_COMUX_IDLE_ONLY=1 waits for the reply timeout as before');
 });
 
-test.serial('the server gets one event at a time: each replay of an input whose connects, data and ends could fall into one wake takes the same path, with and without fork mode', async t => {
-	// Connection 0's data, connection 1's connect and data, and each end of file
-	// follow each other without a reply awaited in between.
+test.serial('the server gets one event at a time: each replay of an input whose connects, data, ends and closes could fall into one wake takes the same path, with and without fork mode', async t => {
+	// Connection 0's data, connection 1's connect and data, each end of file and
+	// the close of connection 0 followed by connection 2's connect follow each
+	// other without a reply awaited in between.
 	const input = comux()
 		.conn(0, 'a', {awaitResponse: false})
 		.conn(1, 'bb', {awaitResponse: false})
-		.conn(0, 'ccc', {awaitResponse: false})
+		.conn(0, 'ccc', {awaitResponse: false, noShutdown: true})
+		.conn(2, 'e', {awaitResponse: false})
 		.conn(1, 'dddd', {awaitResponse: false})
 		.bytes();
-	const expected = ['accept 0', 'read 0 1', 'accept 1', 'read 1 2', 'read 0 3', 'eof 0', 'read 1 4', 'eof 1'].join('\n') + '\n';
+	const expected = ['accept 0', 'read 0 1', 'accept 1', 'read 1 2', 'read 0 3', 'eof 0', 'accept 2', 'read 2 1', 'eof 2', 'read 1 4', 'eof 1'].join('\n') + '\n';
 	for (const fork of [false, true]) {
 		const events = path.join(scratch, `events-${fork ? 'fork' : 'process'}`);
 		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_EVENTS: events}};

@@ -234,7 +234,7 @@ collect_reply(int fd, uint32_t chunk)
 static int settling = 1;
 
 /* One event at a time: after a connection is opened, after data that is not
- * awaited, and before a shutdown, the server handles what it got and comes
+ * awaited, before a shutdown and after a close (fd -1 then), the server handles what it got and comes
  * to rest before the next step. Otherwise how the events fall into its
  * reads and waits would depend on the scheduler (a connect seen with its
  * data or without, data and end of file read together or apart), and an
@@ -366,6 +366,8 @@ controller(void *unused)
     if (last) {
       close(fd);
       fds[conn] = -1;
+      if (k + 1 < doc.num_chunks)
+        settle(-1); /* the server sees the client go before the next step */
     }
   }
   /* Without waits, the replies are collected afterwards, connection by

@@ -103,7 +103,7 @@ __attribute__((visibility("hidden"))) void comux_note_accepted(int fd);
 __attribute__((visibility("hidden"))) int comux_reply_over(int client_fd);
 /* Whether the server has handled what the client did on client_fd and is
  * at rest: it read everything sent on the connection (when its side is in
- * this process), and it is at rest. */
+ * this process; client_fd -1: a connection just closed), and it is at rest. */
 __attribute__((visibility("hidden"))) int comux_settled(int client_fd);
 /* Whether the connection of client_fd is not in this process and a
  * connection waits in the listening socket's accept queue while the server
