@@ -109,3 +109,25 @@ test('package.json\'s exports map names only conditions Node and TypeScript reso
 		}
 	}
 });
+
+test('the typed errors of DESIGN §3b, ConfigError and ComuxError, are both exported by \'pdi\' (ComuxError as the same class as pdi/comux\'s)', async t => {
+	const [errors] = typeErrors(`
+import {ComuxError, ConfigError, PdiError} from 'pdi';
+import {parseComux} from 'pdi/comux';
+export function where(error: unknown): string {
+	if (error instanceof ConfigError) {
+		return \`\${error.file}:\${error.line}:\${error.column}\`;
+	}
+
+	return error instanceof ComuxError ? \`byte \${error.offset}\` : error instanceof PdiError ? error.message : '';
+}
+
+where(() => parseComux(new Uint8Array(3)));
+`);
+	t.deepEqual(errors, []);
+	const main = await import(path.join(root, 'dist/ts/index.js')) as Record<string, unknown>;
+	const comux = await import(path.join(root, 'dist/ts/comux/index.js')) as {ComuxError: unknown; parseComux: (bytes: Uint8Array) => unknown};
+	t.is(main['ComuxError'], comux.ComuxError);
+	const error = t.throws(() => comux.parseComux(new TextEncoder().encode('comux!!!')));
+	t.true(error instanceof (main['ComuxError'] as new () => Error));
+});

@@ -1,4 +1,5 @@
 export {PdiError} from './errors.js';
+export {ComuxError} from './comux/comux-error.js';
 export {paths, pdiPaths, type PdiPaths} from './paths.js';
 export {objects, imports, exports} from './elf/process.js';
 export type {
