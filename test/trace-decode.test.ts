@@ -60,6 +60,24 @@ test('an invalid string pointer shows as its address, with the errno of the fail
 	t.deepEqual(probed.lines.map(call).filter(line => !/0x[\da-f]{6,}/.test(line)), lines.map(call).filter(line => !/0x[\da-f]{6,}/.test(line)));
 });
 
+test('common libm functions are decoded from the built-in table: double and float arguments and results, an int and a pointer among them', async t => {
+	const mathprog = path.join(fixtures, 'trace', 'mathprog');
+	const {run, lines} = await trace(['-e', '!printf'], [mathprog]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, execFileSync(mathprog, {encoding: 'utf8'}));
+	const calls = lines.map(call).map(line => line.replace(/0x[\da-f]+/, 'PTR'));
+	t.deepEqual(calls, [
+		'mathprog!sqrt(2) = 1.41421',
+		'mathprog!pow(2, 10) = 1024',
+		'mathprog!floor(8.5) = 8',
+		'mathprog!fabs(-0.5) = 0.5',
+		'mathprog!atan2(0.5, 2) = 0.244979',
+		'mathprog!sqrtf(9) = 3',
+		'mathprog!ldexp(0.5, 3) = 4',
+		'mathprog!frexp(8, PTR) = 0.5',
+	]);
+});
+
 test('--prototypes decodes the fixture library\'s own function; without it, registers in hex', async t => {
 	const file = path.join(scratch, 'tracelib.h');
 	writeFileSync(file, '# the fixture library\n\nint tl_greet(const char *name, int count); # strlen(name) * count\n');
