@@ -124,6 +124,7 @@
       "sources": [
         "src/native/backends/comux-accept/comux.c",
         "src/native/backends/comux-accept/comux-accept.c",
+        "src/native/backends/comux-accept/controller.c",
         "src/native/backends/comux-accept/guardian.c",
         "src/native/backends/comux-accept/sentinel.c",
         "src/native/backends/comux-accept/forks.c",

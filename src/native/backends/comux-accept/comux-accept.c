@@ -7,7 +7,7 @@
  * kept with the tree's claim in memory that every process of the server
  * shares, across exec too: a wrapper (sh -c 'exec server', timeout) starts
  * the tree, the server it executes replays. The wrappers below are
- * installed with redefine rules; they pass every call through and notice the
+ * installed with redefine rules (wrappers.c); they pass every call through and notice the
  * listening socket and the server's first wait for a client. At that moment a
  * controller thread connects to the listening socket's own address, sends the
  * chunks in schedule order, writes the replies to the stdout the process
@@ -23,7 +23,7 @@
  * replays. From the claim on, programs the server executes run without the
  * comux config and with PDI_COMUX_ACTIVE set, which leaves a re-loaded
  * backend passive (a program executed before the claim may claim).
- * The guardian is in guardian.c.
+ * The controller is in controller.c, the guardian in guardian.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,15 +52,15 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static comux_doc_t doc;
+comux_doc_t doc;
 int output_fd = -1;
 int message_fd = -1;
 int log_fd = -1;
-static int no_wait;
-static int exit_immediate;
-static long idle_ms = 50;
-static long timeout_ms = 2000;
-static int detect_rest;
+int no_wait;
+int exit_immediate;
+long idle_ms = 50;
+long timeout_ms = 2000;
+int detect_rest;
 
 static int controller_started;
 static int passive;
@@ -101,288 +101,6 @@ env_number(const char *name, long fallback)
   char *end = NULL;
   long value = strtol(text, &end, 10);
   return *end == '\0' && value >= 0 ? value : fallback;
-}
-
-/* ---- the controller */
-
-static long
-now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-write_output(const unsigned char *data, size_t length)
-{
-  while (length > 0) {
-    ssize_t n = write(output_fd, data, length);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    data += n;
-    length -= (size_t)n;
-  }
-}
-
-static int
-send_all(int fd, const unsigned char *data, size_t length)
-{
-  size_t sent = 0;
-  while (sent < length) {
-    ssize_t n = send(fd, data + sent, length - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    sent += (size_t)n;
-  }
-  return 0;
-}
-
-/* A reply timed out with no byte and the server still running: the replay
- * ends as a hang, a status of its own (a fuzzer must not take it for a
- * normal run). */
-static void
-hang(uint32_t chunk)
-{
-  say(message_fd, "the server sent nothing for chunk %u within %ld ms and is still running: it hangs", chunk,
-      timeout_ms);
-  comux_record_status(COMUX_EXIT_HANG);
-  if (fork_mode == COMUX_FORK_AFL && forked_child)
-    for (;;)
-      pause(); /* AFL++ sees a hang only as its own time-out */
-  _exit(COMUX_EXIT_HANG);
-}
-
-/* How often the end of a reply is looked for while no byte comes. */
-#define REST_CHECK_NS 200000
-/* Looks without waiting after the request and after each byte, the CPU
- * given up between them: a fork-mode child runs on one CPU (forks.c), so
- * the server finishes what it was doing meanwhile, and a reply at rest ends
- * without waiting 0.2 ms for it. */
-#define QUICK_CHECKS 3
-
-/* Copies the server's reply to the output until it closes or shuts down its
- * side, the server is at rest with everything read and written on the
- * connection (replies.c; unless PDI_COMUX_IDLE_ONLY), no byte comes for
- * idle_ms after the last one, or timeout_ms pass; with no byte by then and
- * the server running, the replay ends as a hang. */
-static size_t
-collect_reply(int fd, uint32_t chunk)
-{
-  unsigned char buffer[65536];
-  long start = now_ms();
-  long last = -1, unaccepted_since = -1;
-  size_t total = 0;
-  int quick = QUICK_CHECKS;
-  for (;;) {
-    long now = now_ms();
-    long left = timeout_ms - (now - start);
-    if (left <= 0 && last < 0 && comux_server_busy())
-      hang(chunk);
-    if (last >= 0 && idle_ms - (now - last) < left)
-      left = idle_ms - (now - last);
-    if (left <= 0)
-      break;
-    struct pollfd waiting = {fd, POLLIN, 0};
-    struct timespec wait = {left / 1000, (left % 1000) * 1000000};
-    if (detect_rest && quick > 0)
-      wait = (struct timespec){0, 0};
-    else if (detect_rest && (wait.tv_sec > 0 || wait.tv_nsec > REST_CHECK_NS))
-      wait = (struct timespec){0, REST_CHECK_NS};
-    int ready = ppoll(&waiting, 1, &wait, NULL);
-    if (ready == 0 && detect_rest && comux_reply_over(fd)) {
-      LOG("chunk %u: the server is at rest", chunk);
-      break;
-    }
-    if (ready == 0 && quick > 0 && --quick > 0)
-      sched_yield();
-    /* Not accepted, and the server rests (it waits on another connection):
-     * nothing comes until the client does more; idle_ms of that is a reply. */
-    if (ready == 0 && detect_rest && last < 0 && comux_connection_waits(fd)) {
-      if (unaccepted_since < 0)
-        unaccepted_since = now_ms();
-      else if (now_ms() - unaccepted_since >= idle_ms) {
-        LOG("chunk %u: the connection waits to be accepted and the server is at rest", chunk);
-        break;
-      }
-    } else if (ready == 0)
-      unaccepted_since = -1;
-    if (ready == 0 || (ready < 0 && errno == EINTR))
-      continue; /* the deadlines are looked at again above */
-    if (ready < 0)
-      break;
-    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    write_output(buffer, (size_t)n);
-    total += (size_t)n;
-    last = now_ms();
-    quick = QUICK_CHECKS;
-  }
-  return total;
-}
-
-/* Cleared when the server could not be seen at rest within idle_ms: then
- * it never will be (a thread that keeps running, a child process), and
- * waiting for it before each step would only cost idle_ms each time. */
-static int settling = 1;
-
-/* One event at a time: after a connection is opened, after data that is not
- * awaited, before a shutdown and after a close (fd -1 then), the server handles what it got and comes
- * to rest before the next step. Otherwise how the events fall into its
- * reads and waits would depend on the scheduler (a connect seen with its
- * data or without, data and end of file read together or apart), and an
- * input would not take the same path twice, which a fuzzer counts against
- * it (AFL++'s stability). */
-static void
-settle(int fd)
-{
-  if (!detect_rest || no_wait || !settling)
-    return;
-  long begin = now_ms();
-  for (int tries = 0;; tries++) {
-    sched_yield();
-    if (comux_settled(fd))
-      return;
-    if (now_ms() - begin >= idle_ms) {
-      LOG("the server did not come to rest within %ld ms: later steps do not wait for it", idle_ms);
-      settling = 0;
-      return;
-    }
-    if (tries >= QUICK_CHECKS) {
-      struct timespec pause = {0, REST_CHECK_NS};
-      nanosleep(&pause, NULL);
-    }
-  }
-}
-
-static int
-open_connection(uint32_t conn, int *slot)
-{
-  struct sockaddr_storage address;
-  socklen_t length;
-  comux_listener(&address, &length);
-  if (address.ss_family == AF_INET) {
-    struct sockaddr_in *in = (struct sockaddr_in *)&address;
-    if (in->sin_addr.s_addr == htonl(INADDR_ANY))
-      in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  } else if (address.ss_family == AF_INET6) {
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&address;
-    if (memcmp(&in6->sin6_addr, &in6addr_any, sizeof in6addr_any) == 0)
-      in6->sin6_addr = in6addr_loopback;
-  }
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    say(message_fd, "connection %u: socket: %s", conn, strerror(errno));
-    return *slot = -1;
-  }
-  /* Known before the server can accept it: a child it forks for this
-   * connection closes it (close_clients_in_child). */
-  __atomic_store_n(slot, fd, __ATOMIC_RELEASE);
-  while (connect(fd, (struct sockaddr *)&address, length) != 0) {
-    if (errno == EINTR)
-      continue;
-    say(message_fd, "connection %u: connect: %s", conn, strerror(errno));
-    __atomic_store_n(slot, -1, __ATOMIC_RELEASE);
-    close(fd);
-    return -1;
-  }
-  LOG("connection %u opened (fd %d)", conn, fd);
-  return fd;
-}
-
-static void
-finish(void)
-{
-  LOG("replay complete");
-  comux_end_like_forked();
-  if (tree != NULL)
-    __atomic_store_n(&tree->done, 1, __ATOMIC_RELEASE);
-  if (exit_immediate)
-    _exit(0);
-  exit(0);
-}
-
-/* The controller's client sockets, while it runs. A server that forks per
- * connection (mini_httpd) would hand each child a copy of the client end of
- * its own connection: the child would never see the client close, and would
- * linger until its own timeout. Forked children close them (Linux has no
- * close-on-fork flag); the controller thread does not exist there. */
-static int *client_fds;
-
-static void
-close_clients_in_child(void)
-{
-  comux_watch_forked();
-  int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
-  if (fds == NULL)
-    return;
-  for (uint32_t c = 0; c < doc.num_conns; c++)
-    if (fds[c] >= 0)
-      close(fds[c]);
-  client_fds = NULL;
-}
-
-static void *
-controller(void *unused)
-{
-  (void)unused;
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, NULL);
-  comux_watch_claimer_end();
-  int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
-  pthread_atfork(comux_prepare_fork, NULL, close_clients_in_child);
-  for (uint32_t k = 0; k < doc.num_chunks; k++) {
-    const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
-    uint32_t conn = chunk->conn;
-    if (fds[conn] == -2 && open_connection(conn, &fds[conn]) >= 0)
-      settle(fds[conn]);
-    int fd = fds[conn];
-    if (fd < 0)
-      continue;
-    int last = doc.last_chunk[conn] == chunk->index;
-    int shut = last && !(chunk->flags & COMUX_NO_SHUTDOWN);
-    if (send_all(fd, chunk->data, chunk->len) != 0)
-      LOG("chunk %u: send: %s", chunk->index, strerror(errno));
-    else
-      LOG("chunk %u: %zu bytes sent on connection %u", chunk->index, chunk->len, conn);
-    if (shut || (!last && !(chunk->flags & COMUX_AWAIT_RESPONSE)))
-      settle(fd);
-    if (shut)
-      shutdown(fd, SHUT_WR);
-    if (no_wait)
-      continue;
-    if ((chunk->flags & COMUX_AWAIT_RESPONSE) || last) {
-      size_t got = collect_reply(fd, chunk->index);
-      LOG("chunk %u: %zu reply bytes", chunk->index, got);
-    }
-    if (last) {
-      close(fd);
-      fds[conn] = -1;
-      if (k + 1 < doc.num_chunks)
-        settle(-1); /* the server sees the client go before the next step */
-    }
-  }
-  /* Without waits, the replies are collected afterwards, connection by
-   * connection, so one input still gives one output. */
-  for (uint32_t c = 0; c < doc.num_conns; c++) {
-    if (fds[c] >= 0) {
-      collect_reply(fds[c], doc.last_chunk[c]);
-      close(fds[c]);
-    }
-  }
-  /* Not freed: this thread's first free would make it a malloc arena (fresh
-   * pages in every child of a fork server), and the process ends now. */
-  __atomic_store_n(&client_fds, NULL, __ATOMIC_RELEASE);
-  finish();
-  return NULL;
 }
 
 /* Programs started from here on do not load the config (or pass it on). */
@@ -428,39 +146,6 @@ wait_aside(void)
     pause();
 }
 
-/* The controller thread's stack, mapped once by the process that claims
- * (the fork server, whose children then start their controllers on it,
- * each its own copy) instead of by glibc for every child; as large as
- * glibc's default (the server's exit handlers may run on it), with a guard
- * page below. NULL when it cannot be mapped: glibc's own stack then. */
-#define CONTROLLER_GUARD 4096
-
-static size_t controller_stack_size;
-
-static void *
-controller_stack(void)
-{
-  pthread_attr_t defaults;
-  size_t size = 0;
-  if (pthread_attr_init(&defaults) == 0) {
-    pthread_attr_getstacksize(&defaults, &size);
-    pthread_attr_destroy(&defaults);
-  }
-  if (size < 1024 * 1024)
-    size = 1024 * 1024;
-  size = (size + CONTROLLER_GUARD - 1) & ~(size_t)(CONTROLLER_GUARD - 1);
-  void *area = mmap(NULL, CONTROLLER_GUARD + size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (area == MAP_FAILED)
-    return NULL;
-  if (mprotect(area, CONTROLLER_GUARD, PROT_NONE) != 0) {
-    munmap(area, CONTROLLER_GUARD + size);
-    return NULL;
-  }
-  controller_stack_size = size;
-  return area;
-}
-
 int
 comux_claim_open(void)
 {
@@ -492,32 +177,12 @@ comux_server_waits(const char *wait)
   if (detect_rest)
     comux_track_accepts();
   /* Before a fork server: a child's thread starts on it without a mapping of its own. */
-  void *stack = controller_stack();
+  void *stack = comux_controller_stack();
   if (fork_mode != COMUX_FORK_NONE)
     comux_serve_forks();
   comux_note_waiting_thread();
   comux_watch_descendants();
-  /* Allocated here: a first malloc in the controller thread would create an arena for it. */
-  int *fds = malloc((size_t)(doc.num_conns ? doc.num_conns : 1) * sizeof *fds);
-  if (fds == NULL) {
-    say(message_fd, "out of memory for %u connections", doc.num_conns);
-    _exit(70);
-  }
-  for (uint32_t c = 0; c < doc.num_conns; c++)
-    fds[c] = -2;
-  __atomic_store_n(&client_fds, fds, __ATOMIC_RELEASE);
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  if (stack != NULL)
-    pthread_attr_setstack(&attributes, (char *)stack + CONTROLLER_GUARD, controller_stack_size);
-  pthread_t thread;
-  int error = pthread_create(&thread, &attributes, controller, NULL);
-  pthread_attr_destroy(&attributes);
-  if (error != 0) {
-    say(message_fd, "cannot start the controller thread: %s", strerror(error));
-    _exit(70);
-  }
+  comux_start_controller(stack);
 }
 
 /* ---- life cycle */

@@ -32,6 +32,18 @@ _Static_assert(sizeof(comux_tree_t) <= COMUX_TREE_PAGE, "the tree fits its page"
 
 extern comux_tree_t *tree;
 
+/* The input being replayed (comux-accept.c). */
+struct comux_doc;
+extern struct comux_doc doc;
+
+/* The replay's settings, from the PDI_COMUX_* variables at start
+ * (comux-accept.c, docs/comux.md). */
+extern int no_wait;        /* PDI_COMUX_NO_WAIT */
+extern int exit_immediate; /* PDI_COMUX_EXIT_IMMEDIATE */
+extern long idle_ms;       /* PDI_COMUX_IDLE_MS */
+extern long timeout_ms;    /* PDI_COMUX_TIMEOUT_MS */
+extern int detect_rest;    /* not PDI_COMUX_IDLE_ONLY */
+
 /* The stdout (replies), stderr and log file the process started with (-1:
  * none), kept above the server's descriptors. */
 extern int output_fd;
@@ -171,6 +183,14 @@ __attribute__((visibility("hidden"))) void comux_read_input(int share);
  * taken; the caller then replays it. Without a fork server to serve (AFL++
  * absent), reads one input and returns in the process itself. */
 __attribute__((visibility("hidden"))) void comux_serve_forks(void);
+
+/* The controller thread (controller.c): comux_controller_stack maps its
+ * stack, once in the process that claims (a fork server's children then
+ * start theirs on their own copy; NULL when it cannot: glibc's own stack);
+ * comux_start_controller starts it on that stack in the process that
+ * replays. */
+__attribute__((visibility("hidden"))) void *comux_controller_stack(void);
+__attribute__((visibility("hidden"))) void comux_start_controller(void *stack);
 
 /* The epoll registrations of a fork server (epoll-sets.c): noted from the
  * server's epoll_ctl calls in fork mode, and copied into fresh epoll
