@@ -161,6 +161,26 @@ test('a YAML syntax error is reported at its line and column', async t => {
 	t.deepEqual([error.file, error.line, error.column], [path.join(directory, 'bad.yaml'), 3, 8]);
 });
 
+test('a YAML tag that is not a config value (!!set, !!omap, !!binary, !!timestamp, !custom) is an error at the tag, not an option silently dropped', async t => {
+	const directory = fixture({
+		'omap.yaml': 'options: !!omap [maxThreads: 4]\n',
+		'set.yaml': 'options: !!set {maxThreads}\n',
+		'binary.yaml': 'options:\n  log: {file: !!binary aGVsbG8=}\n',
+		'date.yaml': 'options: {maxThreads: !!timestamp 2001-12-14}\n',
+		'custom.yaml': 'options: !mine {maxThreads: 4}\n',
+		'core.yaml': 'options: {maxThreads: !!int 4, log: {file: !!str 4.log}}\n',
+	});
+	const remove = '(a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)';
+	t.is((await loadError(path.join(directory, 'omap.yaml'))).message, `${directory}/omap.yaml:1:10: syntax error: the YAML tag !!omap does not apply here ${remove}`);
+	t.is((await loadError(path.join(directory, 'set.yaml'))).message, `${directory}/set.yaml:1:10: syntax error: the YAML tag !!set does not apply here ${remove}`);
+	t.is((await loadError(path.join(directory, 'binary.yaml'))).message, `${directory}/binary.yaml:2:15: syntax error: the YAML tag !!binary does not apply here ${remove}`);
+	t.is((await loadError(path.join(directory, 'date.yaml'))).message, `${directory}/date.yaml:1:23: syntax error: the YAML tag !!timestamp does not apply here ${remove}`);
+	t.is((await loadError(path.join(directory, 'custom.yaml'))).message, `${directory}/custom.yaml:1:10: syntax error: the YAML tag !mine does not apply here ${remove}`);
+	const core = await loadConfig(path.join(directory, 'core.yaml'));
+	t.is(core.options.maxThreads, 4, 'the core schema\'s own tags are values as before');
+	t.is(core.options.log.file, path.join(directory, '4.log'));
+});
+
 test('a YAML file with a second document is an error where the second one starts, in pdi\'s words', async t => {
 	const directory = fixture({'multi.yaml': 'options: {maxThreads: 4}\n---\noptions: {maxThreads: 5}\n', 'end.yaml': '---\noptions: {maxThreads: 4}\n...\n'});
 	const error = await loadError(path.join(directory, 'multi.yaml'));

@@ -134,13 +134,19 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 	}
 
 	const position = linePositions(text);
-	const document = parseDocument(text, {prettyErrors: false});
+	// Not YAML 1.1's !!set, !!omap, !!binary or !!timestamp: their values (a Set, a Map, bytes) are no
+	// config values, and a Set or Map passed as an empty mapping (`options: !!omap [maxThreads: 4]` set
+	// nothing). A tag that does not resolve is an error at the tag, not a warning nobody sees.
+	const document = parseDocument(text, {prettyErrors: false, resolveKnownTags: false});
+	const problems = [...document.errors, ...document.warnings.filter(warning => warning.code === 'TAG_RESOLVE_FAILED')];
 
-	if (document.errors.length > 0) {
-		throw ConfigError.fromIssues(document.errors.map(error => {
+	if (problems.length > 0) {
+		throw ConfigError.fromIssues(problems.map(error => {
 			const message = error.code === 'MULTIPLE_DOCS'
 				? 'a config file holds one YAML document; a second one starts here'
-				: error.message.split('\n')[0] ?? error.code;
+				: error.code === 'TAG_RESOLVE_FAILED'
+					? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
+					: error.message.split('\n')[0] ?? error.code;
 			return {message: `syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, file, ...position(error.pos[0])};
 		}));
 	}
