@@ -328,9 +328,14 @@ export function jsonLabel(path: readonly PropertyKey[]): string {
 	return label;
 }
 
+const numberMark = '\u{F8FF}';
+
 /** How JSON and YAML issues show a wrong value: as JSON, shortened. */
 export function jsonShow(value: unknown): string {
-	const text = JSON.stringify(value) ?? String(value);
+	// Numbers JSON.stringify would write as null (YAML's .inf and .nan, a JSON number past the largest
+	// double such as 1e400) are shown as what they are, Infinity, -Infinity, NaN, also inside a value.
+	const text = (JSON.stringify(value, (_key, item: unknown) => typeof item === 'number' && !Number.isFinite(item) ? `${numberMark}${item}${numberMark}` : item) ?? String(value))
+		.replaceAll(new RegExp(`"${numberMark}(.*?)${numberMark}"`, 'g'), '$1');
 	return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
