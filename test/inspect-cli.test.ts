@@ -99,7 +99,7 @@ test('pdi inspect of a program that does not exist says so in one line', async t
 test('pdi inspect refuses a static binary with one clear line', async t => {
 	const result = await pdi(['inspect', '--', path.join(root, 'test/fixtures/out/static/fixprog-static')]);
 	t.is(result.code, 2);
-	t.regex(result.stderr, /^pdi: \S+fixprog-static: statically linked; pdi needs a dynamically linked program .*\n$/);
+	t.regex(result.stderr, /^pdi: .+\/fixprog-static: statically linked; pdi needs a dynamically linked program .*\n$/);
 	t.is(result.stderr.split('\n').length, 2);
 });
 
