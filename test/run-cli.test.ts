@@ -157,3 +157,16 @@ test('-vv adds debug lines: each backend\'s file, each object at start, and the 
 	t.notRegex(info.stderr, /^pdi: debug: /m);
 	t.regex(info.stderr, /^pdi: relink fix_add in \*: \d+ slot\(s\) -> wrap_fix_add$/m);
 });
+
+test('a log file that cannot be opened is one warning naming it, and the log goes to stderr instead: an act rule\'s counts at exit are not lost', async t => {
+	const directory = scratch({
+		'log.yaml': 'options: {log: {level: info, file: /nonexistent-pdi-dir/pdi.log}}\nrules:\n  - act: {object: $main, function: fix_add, do: {count: true}}\n',
+	});
+	const result = await pdi(['run', '-c', path.join(directory, 'log.yaml'), '--', program]);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '5');
+	t.regex(result.stderr, /^pdi: warning: log_file '\/nonexistent-pdi-dir\/pdi\.log': cannot open it \(No such file or directory\): logging to stderr instead$/m);
+	t.regex(result.stderr, /act \$main fix_add: 1 call\(s\) seen/);
+	const viaEnvironment = await pdi(['run', '-c', path.join(directory, 'log.yaml'), '--', program], {env: {...process.env, PDI_LOG: '/nonexistent-pdi-dir/other.log'}});
+	t.regex(viaEnvironment.stderr, /^pdi: warning: PDI_LOG '\/nonexistent-pdi-dir\/other\.log': cannot open it/m);
+});

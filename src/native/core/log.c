@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core.h"
+#include "escape.h"
 
 static int log_fd = STDERR_FILENO;
 static int log_level = 1;
@@ -29,6 +31,27 @@ drop_copy_in_child(void)
   stderr_copy = -1;
 }
 
+/* The log on stderr, through a copy of it when warnings are wanted: the
+ * counts logged at exit (info) and the warnings at exit (a misspelled
+ * function) must reach the stderr the program started with, though programs
+ * close theirs (coreutils do at exit). */
+static void
+log_to_stderr(int level)
+{
+  if (level < PDI_LOG_WARNING || log_fd != STDERR_FILENO)
+    return;
+  int copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  if (copy < 0)
+    return;
+  static int registered;
+  if (!registered && pthread_atfork(NULL, NULL, drop_copy_in_child) != 0) {
+    close(copy);
+    return;
+  }
+  registered = 1;
+  log_fd = stderr_copy = copy;
+}
+
 void
 pdi_log_configure(int level, const char *file)
 {
@@ -37,26 +60,22 @@ pdi_log_configure(int level, const char *file)
   if (override != NULL && override[0] != '\0')
     file = override;
   if (file == NULL) {
-    /* The counts logged at exit (info) and the warnings at exit (a misspelled
-     * function) must reach the stderr the program started with, though
-     * programs close theirs (coreutils do at exit). */
-    if (level < PDI_LOG_WARNING || log_fd != STDERR_FILENO)
-      return;
-    int copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
-    if (copy < 0)
-      return;
-    static int registered;
-    if (!registered && pthread_atfork(NULL, NULL, drop_copy_in_child) != 0) {
-      close(copy);
-      return;
-    }
-    registered = 1;
-    log_fd = stderr_copy = copy;
+    log_to_stderr(level);
     return;
   }
   int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd >= 0)
+  if (fd >= 0) {
     log_fd = fd;
+    return;
+  }
+  /* Asked for and not there: said on stderr, which takes the log instead
+   * (the counts and warnings at exit would otherwise be lost unseen). */
+  int error = errno;
+  char shown[512];
+  pdi_escape_controls(file, shown, sizeof shown);
+  log_to_stderr(level);
+  pdi_log(PDI_LOG_WARNING, "%s '%s': cannot open it (%s): logging to stderr instead",
+          file == override ? "PDI_LOG" : "log_file", shown, strerror(error));
 }
 
 pdi_log_state_t
