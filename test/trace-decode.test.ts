@@ -189,7 +189,7 @@ test('a function named by -e that the traced objects reach only through a pointe
 	t.is(text.code, 0, text.stderr);
 	t.is(text.stdout, 'pointer\nlabs=5\n');
 	t.regex(text.stderr, /^\d+ \d+ {2}pointer!puts\("pointer"\) = \d+$/m);
-	const notice = /^pdi: trace: labs: process \d+ has no call site of it to trace \(an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m;
+	const notice = /^pdi: trace: labs: process \d+ has no call site of it to trace \(it does not import it, or only takes its address from a pointer slot, GLOB_DAT, which is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m;
 	t.regex(text.stderr, notice);
 	t.is(text.stderr.split('\n').filter(line => line.startsWith('pdi: ')).length, 1);
 	const jsonFile = path.join(scratch, 'notice-calls.ndjson');
@@ -202,8 +202,26 @@ test('a function named by -e that the traced objects reach only through a pointe
 	const summary = await pdi(['trace', '-c', '-e', 'labs,puts', '--', pointer], {timeout: 30_000});
 	t.is(summary.code, 0, summary.stderr);
 	t.regex(summary.stderr, /^puts\s+1\s/m);
-	t.regex(summary.stderr, /^pdi: trace: labs: no call of it was traced \(an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m);
+	t.regex(summary.stderr, /^pdi: trace: labs: no call of it was traced \(no traced object imports it, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs\/trace\.md, "What is traced, and what is not"\)$/m);
 	const glob = await pdi(['trace', '-e', 'lab*,puts', '--', pointer], {timeout: 30_000});
 	t.is(glob.code, 0, glob.stderr);
 	t.notRegex(glob.stderr, /^pdi: /m);
+});
+
+/** value as one word of sh. */
+const shellQuote = (value: string): string => `'${value.replaceAll('\'', '\'\\\'\'')}'`;
+
+test('with -f such a notice is said once for the whole tree, at the end, and only of a name no followed process had a call site of: not by each program that does not import it', async t => {
+	const pointer = path.join(fixtures, 'trace', 'pointer');
+	// sh calls fork, pointer calls puts and takes labs's address only, echo and cat have neither.
+	const result = await pdi(['trace', '-f', '-e', 'labs,puts,fork', '--', 'sh', '-c', `${shellQuote(pointer)}; echo x | cat; true`], {timeout: 30_000});
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stdout, 'pointer\nlabs=5\nx\n');
+	t.regex(result.stderr, /^\d+ \d+ {2}pointer!puts\("pointer"\) = \d+$/m);
+	t.deepEqual(result.stderr.split('\n').filter(line => line.startsWith('pdi: ')), [
+		'pdi: trace: labs: no traced process had a call site of it (none imports it, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")',
+	]);
+	const json = await pdi(['trace', '-f', '--json', '-o', path.join(scratch, 'tree.ndjson'), '-e', 'labs,puts,fork', '--', 'sh', '-c', `${shellQuote(pointer)}; echo x | cat; true`], {timeout: 30_000});
+	t.is(json.code, 0, json.stderr);
+	t.is(json.stderr.split('\n').filter(line => line.startsWith('pdi: ')).length, 1, json.stderr);
 });

@@ -1,4 +1,4 @@
-import {closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
@@ -71,8 +71,17 @@ function plainNames(functions: string | undefined): string[] {
 function unseenNotice(name: string): string {
 	const never = nativeBinding().neverStubbedReason(name);
 	return never === null
-		? `pdi: trace: ${name}: no call of it was traced (an object that only takes its address from a pointer slot, GLOB_DAT, is not traced: docs/trace.md, "What is traced, and what is not")`
+		? `pdi: trace: ${name}: no call of it was traced (no traced object imports it, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`
 		: `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
+}
+
+/** What -f says at the end of a function -e names plainly that no followed process had a call site of (their backends mark the others in `seen`). */
+function unseenInTree(options: TraceCliOptions, seen: string): string[] {
+	return plainNames(options.functions)
+		.filter(name => !existsSync(path.join(seen, name)) && !(options.demangle && name.startsWith('_Z')))
+		.map(name => nativeBinding().neverStubbedReason(name) === null
+			? `pdi: trace: ${name}: no traced process had a call site of it (none imports it, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`
+			: unseenNotice(name));
 }
 
 /** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone). */
@@ -181,6 +190,12 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		// Made by the trace backend of any process in which an object matching --object loaded, at start or later.
 		const matchedMark = path.join(scratch.path, 'matched');
 		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
+		// -f: each followed process marks there the -e names it had a call site of, and only the started one reports the others (trace.c).
+		const seen = options.follow ? {PDI_TRACE_SEEN: path.join(scratch.path, 'seen')} : {};
+		if (seen.PDI_TRACE_SEEN !== undefined) {
+			mkdirSync(seen.PDI_TRACE_SEEN);
+		}
+
 		try {
 			// -f with --json or -c: the lines and tables are pdi's to write, for every followed process, also those
 			// that outlive the program (a daemon's child); in text mode each process writes its own lines.
@@ -189,7 +204,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
-				variables: {...variables, ...output.variables, ...inspect},
+				variables: {...variables, ...output.variables, ...inspect, ...seen},
 				onSignal: 'forward',
 				afterExit: rings === undefined ? undefined : async () => {
 					interrupted = await waitForFollowed(rings, true);
@@ -202,6 +217,13 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 
 			if (interrupted) {
 				return exitStatus(null, interrupted);
+			}
+
+			// -c says it of the names it counted no call of.
+			if (seen.PDI_TRACE_SEEN !== undefined && !options.summary) {
+				for (const line of unseenInTree(options, seen.PDI_TRACE_SEEN)) {
+					printLine(line);
+				}
 			}
 
 			if (checked !== undefined && reportMatched(reportFile) === false && !existsSync(matchedMark)) {

@@ -60,6 +60,10 @@ object_matches(const char *glob, const char *callee)
   return fnmatch(glob, base, 0) == 0 || fnmatch(glob, callee, 0) == 0;
 }
 
+static void (*first_site)(const char *function);
+
+static int plain(const pattern_t *pattern);
+
 static int
 matches(const pattern_t *pattern, const char *function, const char *callee)
 {
@@ -80,16 +84,30 @@ trace_filter_wants(const char *function, const char *callee)
   }
   if (included)
     for (unsigned i = 0; i < count; i++)
-      if (!patterns[i].exclude && matches(&patterns[i], function, callee))
+      if (!patterns[i].exclude && matches(&patterns[i], function, callee) && !patterns[i].kept) {
         patterns[i].kept = 1;
+        if (first_site != NULL && plain(&patterns[i]))
+          first_site(patterns[i].function);
+      }
   return included;
+}
+
+static int
+plain(const pattern_t *pattern)
+{
+  return !pattern->exclude && pattern->object == NULL && strpbrk(pattern->function, "*?[\\") == NULL;
 }
 
 void
 trace_filter_each_unkept_name(void (*report)(const char *function, void *context), void *context)
 {
   for (unsigned i = 0; i < count; i++)
-    if (!patterns[i].exclude && !patterns[i].kept && patterns[i].object == NULL &&
-        strpbrk(patterns[i].function, "*?[\\") == NULL)
+    if (plain(&patterns[i]) && !patterns[i].kept)
       report(patterns[i].function, context);
+}
+
+void
+trace_filter_on_first_site(void (*noted)(const char *function))
+{
+  first_site = noted;
 }

@@ -12,5 +12,7 @@ int trace_filter_wants(const char *function, const char *callee);
 /* Each including pattern that is a plain function name (no glob, no @OBJ)
  * and that no site was instrumented for: what -e asked for and cannot see. */
 void trace_filter_each_unkept_name(void (*report)(const char *function, void *context), void *context);
+/* Called with such a plain name when a site is first instrumented for it. */
+void trace_filter_on_first_site(void (*noted)(const char *function));
 
 #endif

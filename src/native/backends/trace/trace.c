@@ -94,6 +94,15 @@ static int unfollowed;      /* a forked child of a process not following: record
 static int inactive;        /* not following, and not the traced process: instruments nothing */
 static int asked_for_sites; /* an object matching --object was loaded: PDI_TRACE_MATCHED_MARK at exit */
 
+/* -f with PDI_TRACE_SEEN (a directory pdi trace made): each followed process
+ * leaves a file there for each name of -e it has a call site of, as soon as
+ * it has one, and pdi trace reports the names no process left, once, instead
+ * of every followed program (echo, cat) reporting what it never imports.
+ * A copy, as for the ring's directory. */
+static char seen_directory_path[4096];
+static const char *seen_directory;
+static void mark_seen(const char *function);
+
 /* The C library's getenv, setenv and unsetenv, not the program's
  * (../../core/libc-environment.h): bash's setenv made its variable table
  * before its main, after which its getenv no longer read environ, so every
@@ -303,6 +312,12 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
   int appending = following;
   inactive = 0;
+  if (following) {
+    const char *seen = libc_environment.get("PDI_TRACE_SEEN");
+    seen_directory = seen != NULL && *seen && strlen(seen) < sizeof seen_directory_path
+                         ? strcpy(seen_directory_path, seen)
+                         : NULL;
+  }
   if (!following && !traced_process(&appending)) {
     /* A child of the traced process (fork, then exec): no stubs, no output,
      * and nothing of pdi for the programs it runs in turn. */
@@ -333,6 +348,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (trace_filter_load(libc_environment.get("PDI_TRACE_FUNCTIONS")) != 0 ||
       trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
+  trace_filter_on_first_site(seen_directory != NULL ? mark_seen : NULL);
   return output_fd == -1;
 }
 
@@ -347,9 +363,22 @@ report_unseen_function(const char *function, void *context)
             name, name, never);
   else
     dprintf(*(const int *)context,
-            "pdi: trace: %s: process %d has no call site of it to trace (an object that only takes its address from a "
-            "pointer slot, GLOB_DAT, is not traced: docs/trace.md, \"What is traced, and what is not\")\n",
+            "pdi: trace: %s: process %d has no call site of it to trace (it does not import it, or only takes its "
+            "address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, \"What is traced, and what is "
+            "not\")\n",
             name, (int)getpid());
+}
+
+static void
+mark_seen(const char *function)
+{
+  char path[4096];
+  if (strchr(function, '/') != NULL ||
+      snprintf(path, sizeof path, "%s/%s", seen_directory, function) >= (int)sizeof path)
+    return;
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    close(fd);
 }
 
 /* Creates the file the variable names, if it names one. */
@@ -366,7 +395,7 @@ void
 PDI_BE_FUNC_FINI(void)
 {
   int notices = output_fd >= 0 ? output_fd : notice_fd;
-  if (!inactive && notices >= 0 && getpid() == init_pid)
+  if (!inactive && notices >= 0 && getpid() == init_pid && seen_directory == NULL)
     trace_filter_each_unkept_name(report_unseen_function, &notices);
   if (notice_fd >= 0)
     close(notice_fd);
