@@ -39,12 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../callback/never-stubbed.h"
 #include "../../core/libc-environment.h"
 #include "filter.h"
 #include "format.h"
 #include "names.h"
 #include "trace-ring.h"
+#include "unseen.h"
 
 #define MAX_RAW_ARGS 6
 #define MAX_THREADS 4096
@@ -93,15 +93,6 @@ static int following;       /* PDI_TRACE_FOLLOW=1: children are traced too */
 static int unfollowed;      /* a forked child of a process not following: records nothing */
 static int inactive;        /* not following, and not the traced process: instruments nothing */
 static int asked_for_sites; /* an object matching --object was loaded: PDI_TRACE_MATCHED_MARK at exit */
-
-/* -f with PDI_TRACE_SEEN (a directory pdi trace made): each followed process
- * leaves a file there for each name of -e it has a call site of, as soon as
- * it has one, and pdi trace reports the names no process left, once, instead
- * of every followed program (echo, cat) reporting what it never imports.
- * A copy, as for the ring's directory. */
-static char seen_directory_path[4096];
-static const char *seen_directory;
-static void mark_seen(const char *function);
 
 /* The C library's getenv, setenv and unsetenv, not the program's
  * (../../core/libc-environment.h): bash's setenv made its variable table
@@ -312,12 +303,6 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
   int appending = following;
   inactive = 0;
-  if (following) {
-    const char *seen = libc_environment.get("PDI_TRACE_SEEN");
-    seen_directory = seen != NULL && *seen && strlen(seen) < sizeof seen_directory_path
-                         ? strcpy(seen_directory_path, seen)
-                         : NULL;
-  }
   if (!following && !traced_process(&appending)) {
     /* A child of the traced process (fork, then exec): no stubs, no output,
      * and nothing of pdi for the programs it runs in turn. */
@@ -348,37 +333,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (trace_filter_load(libc_environment.get("PDI_TRACE_FUNCTIONS")) != 0 ||
       trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
-  trace_filter_on_first_site(seen_directory != NULL ? mark_seen : NULL);
+  trace_unseen_follow(following ? libc_environment.get("PDI_TRACE_SEEN") : NULL);
   return output_fd == -1;
-}
-
-static void
-report_unseen_function(const char *function, void *context)
-{
-  const char *never = pdi_never_stubbed_reason(function);
-  char name[1024];
-  trace_message_text(function, name, sizeof name);
-  if (never != NULL)
-    dprintf(*(const int *)context, "pdi: trace: %s: pdi never traces %s (%s: docs/mechanisms.md, \"Which imports\")\n",
-            name, name, never);
-  else
-    dprintf(*(const int *)context,
-            "pdi: trace: %s: process %d has no call site of it to trace (it does not import it, or only takes its "
-            "address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, \"What is traced, and what is "
-            "not\")\n",
-            name, (int)getpid());
-}
-
-static void
-mark_seen(const char *function)
-{
-  char path[4096];
-  if (strchr(function, '/') != NULL ||
-      snprintf(path, sizeof path, "%s/%s", seen_directory, function) >= (int)sizeof path)
-    return;
-  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd >= 0)
-    close(fd);
 }
 
 /* Creates the file the variable names, if it names one. */
@@ -395,8 +351,8 @@ void
 PDI_BE_FUNC_FINI(void)
 {
   int notices = output_fd >= 0 ? output_fd : notice_fd;
-  if (!inactive && notices >= 0 && getpid() == init_pid && seen_directory == NULL)
-    trace_filter_each_unkept_name(report_unseen_function, &notices);
+  if (!inactive && notices >= 0 && getpid() == init_pid)
+    trace_unseen_report(notices);
   if (notice_fd >= 0)
     close(notice_fd);
   notice_fd = -1;

@@ -1,0 +1,17 @@
+/* What -e asks for and the trace cannot see (docs/trace.md, "What is traced,
+ * and what is not"): the functions -e names plainly (no glob, no @OBJ) that
+ * no site was instrumented for in a process. */
+#ifndef PDI_TRACE_UNSEEN_H
+#define PDI_TRACE_UNSEEN_H
+
+/* With -f, pdi trace's PDI_TRACE_SEEN directory (NULL or empty: none): each
+ * such name is marked there as soon as a site is instrumented for it, and
+ * pdi trace reports the names no followed process marked, once. Called after
+ * trace_filter_load. */
+void trace_unseen_follow(const char *directory);
+
+/* At the end of a traced process: one line on fd for each such name without
+ * a site, unless a PDI_TRACE_SEEN directory takes the names. */
+void trace_unseen_report(int fd);
+
+#endif
