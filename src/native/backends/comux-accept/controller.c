@@ -151,12 +151,12 @@ collect_reply(int fd, uint32_t chunk)
 static int settling = 1;
 
 /* One event at a time: after a connection is opened, after data that is not
- * awaited, before a shutdown and after a close (fd -1 then), the server handles what it got and comes
- * to rest before the next step. Otherwise how the events fall into its
- * reads and waits would depend on the scheduler (a connect seen with its
- * data or without, data and end of file read together or apart), and an
- * input would not take the same path twice, which a fuzzer counts against
- * it (AFL++'s stability). */
+ * awaited, before a shutdown and after a close (fd -1 then), the server
+ * handles what it got and comes to rest before the next step. Otherwise how
+ * the events fall into its reads and waits would depend on the scheduler (a
+ * connect seen with its data or without, data and end of file read together
+ * or apart), and an input would not take the same path twice, which a
+ * fuzzer counts against it (AFL++'s stability). */
 static void
 settle(int fd)
 {

@@ -118,10 +118,6 @@ connection_empty(int server_fd, int client_fd)
          ioctl(client_fd, FIONREAD, &waiting) == 0 && unread == 0 && unsent == 0 && waiting == 0;
 }
 
-/* Whether the process is at rest, from /proc/self/stat, when its threads
- * are the main thread that waits for a client and the controller: 1 when
- * the main thread sleeps (state S) and no child process exists, 0 when not,
- * -1 when that does not tell (other threads, no /proc). */
 /* The field after `count` more space-separated ones, from text (a
  * /proc stat line after its ")"), as a number; -1 when there is none. */
 static long
@@ -160,6 +156,8 @@ leader_at_rest(void)
   if (!leader_waits)
     return -1;
   if (stat_fd < 0 || stat_pid != getpid()) {
+    if (stat_fd >= 0)
+      close(stat_fd); /* a forked process's copy of its parent's */
     stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     stat_pid = getpid();
   }
