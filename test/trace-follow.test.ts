@@ -266,6 +266,19 @@ test('-f with -c and --json waits for a child that outlives the program (a daemo
 	t.deepEqual(absCalls(calls, jsonParent, jsonChild), [[jsonParent, 1], [jsonChild, 2], [jsonChild, 2], [jsonChild, 2]]);
 });
 
+test('text mode -f waits for a child that outlives the program too: when pdi exits, the file holds the child\'s lines', async t => {
+	const output = path.join(scratch, 'outlived.txt');
+	const printed = path.join(scratch, 'outlived-pids.txt');
+	// pdi's own exit, not the end of its pipes (which the child holds): that is when the trace must be whole.
+	const run = startPdi(['trace', '-f', '-e', 'abs', '-o', output, '--', '/bin/sh', '-c', 'exec "$0" daemon 300 >"$1"', follow, printed]);
+	t.is(await run.exited, 0, run.stderr());
+	const text = readFileSync(output, 'utf8');
+	const parent = printedPid(readFileSync(printed, 'utf8'), 'daemon');
+	const child = printedPid(readFileSync(printed, 'utf8'), 'child');
+	const lines = text.split('\n').filter(line => /!abs\(/.test(line)).map(line => Number(line.split(' ')[0]));
+	t.deepEqual(lines, [parent, child, child, child], text);
+});
+
 test('Ctrl-C while -f -c waits for a daemon\'s child ends the wait: the tables read so far, status 130, the child runs on', async t => {
 	const output = path.join(scratch, 'interrupted.txt');
 	const printed = path.join(scratch, 'interrupted-pids.txt');

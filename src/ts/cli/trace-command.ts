@@ -197,14 +197,20 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		}
 
 		try {
-			// -f with --json or -c: the lines and tables are pdi's to write, for every followed process, also those
-			// that outlive the program (a daemon's child); in text mode each process writes its own lines.
-			const rings = options.follow ? output.rings : undefined;
+			// -f: pdi waits for every followed process, also those that outlive the program (a daemon's child); with
+			// --json or -c the lines and tables are pdi's to write, in text mode each process writes its own lines.
+			// In text mode each followed process marks itself in a directory of its own, for the same wait.
+			const rings = options.follow ? output.rings ?? path.join(scratch.path, 'alive') : undefined;
+			const alive = options.follow && output.rings === undefined && rings !== undefined ? {PDI_TRACE_ALIVE: rings} : {};
+			if (alive.PDI_TRACE_ALIVE !== undefined) {
+				mkdirSync(alive.PDI_TRACE_ALIVE);
+			}
+
 			let interrupted: NodeJS.Signals | undefined;
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
-				variables: {...variables, ...output.variables, ...inspect, ...seen},
+				variables: {...variables, ...output.variables, ...inspect, ...seen, ...alive},
 				onSignal: 'forward',
 				afterExit: rings === undefined ? undefined : async () => {
 					interrupted = await waitForFollowed(rings, true);

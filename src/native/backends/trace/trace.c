@@ -43,6 +43,7 @@
 #include "filter.h"
 #include "format.h"
 #include "names.h"
+#include "alive.h"
 #include "trace-ring.h"
 #include "unseen.h"
 
@@ -160,6 +161,7 @@ after_fork_in_child(void)
     trace_ring_forked();
     trace_ring_open(ring_directory, ring_reader, ring_capacity);
   }
+  trace_alive_forked();
 }
 
 /* Events to the ring of PDI_TRACE_RING (a directory), read by the process
@@ -334,6 +336,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
   trace_unseen_follow(following ? libc_environment.get("PDI_TRACE_SEEN") : NULL);
+  trace_alive_configure(following ? libc_environment.get("PDI_TRACE_ALIVE") : NULL);
   return output_fd == -1;
 }
 
