@@ -7,6 +7,7 @@ import {ConfigError, imports, interpose, runProgram, spawn, type ActCount, type 
 import {pdi} from './helpers/cli.js';
 import {writeFiles} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const events = path.join(fixtures, 'trace', 'events');
 const require = createRequire(import.meta.url);
@@ -150,14 +151,14 @@ test('spawn() gives exact counts under 8 threads', async t => {
 
 test('an act rule is outermost over a relink of the same function', async t => {
 	const config = writeConfig([
-		`backend fix = ${fixBackend}`,
+		`backend fix = ${textValue(fixBackend)}`,
 		'relink $main fix_add fix wrap_fix_add',
 		'act $main fix_add call=1 return=42',
 	]);
 	const first = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], config);
 	t.regex(first.stdout, /^fix_add=42$/m, first.stderr);
 	const second = writeConfig([
-		`backend fix = ${fixBackend}`,
+		`backend fix = ${textValue(fixBackend)}`,
 		'relink $main fix_add fix wrap_fix_add',
 		'act $main fix_add call=2 return=42',
 	]);

@@ -2,10 +2,11 @@ import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
 import {fixtures, runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const directory = path.join(fixtures, 'backend');
 const beprog = path.join(directory, 'beprog');
-const probe = `backend p = ${path.join(directory, 'be-probe-backend.so')}`;
+const probe = `backend p = ${textValue(path.join(directory, 'be-probe-backend.so'))}`;
 
 /** Runs beprog MODE with be-probe-backend's hooks on every call of the program, BE_PROBE = `probing`. */
 async function probed(mode: string, probing: string) {
@@ -33,24 +34,24 @@ test('hooks that divide by zero in a program that enabled floating-point traps r
 
 test('a backend calling a function that nothing defines is refused when it loads, naming the file and the function, before the program runs', async t => {
 	const undefinedBackend = path.join(directory, 'be-undefined-backend.so');
-	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend u = ${undefinedBackend}`, 'relink $main be_int u wrap_be_int']));
+	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend u = ${textValue(undefinedBackend)}`, 'relink $main be_int u wrap_be_int']));
 	t.is(run.code, 2);
 	t.is(run.stdout, '');
 	t.regex(run.stderr, new RegExp(`^pdi: \\S+rules\\.cmd:1:13: backend 'u': cannot load \\S*be-undefined-backend\\.so: it calls 'be_no_such_function', which no loaded object defines \\(a misspelt name, or a library it needs not linked with -l\\); declare it weak to bind it at its first call$`, 'm'));
-	const warned = await runPreloaded(beprog, ['calls'], writeConfig([`backend u = ${undefinedBackend}`, 'relink $main be_int u wrap_be_int'], ['on_error = warn']));
+	const warned = await runPreloaded(beprog, ['calls'], writeConfig([`backend u = ${textValue(undefinedBackend)}`, 'relink $main be_int u wrap_be_int'], ['on_error = warn']));
 	t.is(warned.code, 0, warned.stderr);
 	t.regex(warned.stdout, /^be_int=2$/m);
 	t.regex(warned.stderr, /be_no_such_function.*\(backend skipped\)$/m);
 });
 
 test('a backend whose call to an undefined function is a weak reference loads, and its other wrappers work', async t => {
-	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend w = ${path.join(directory, 'be-weak-backend.so')}`, 'relink $main be_int w wrap_be_int']));
+	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend w = ${textValue(path.join(directory, 'be-weak-backend.so'))}`, 'relink $main be_int w wrap_be_int']));
 	t.is(run.code, 0, run.stderr);
 	t.regex(run.stdout, /^be_int=102$/m);
 });
 
 test('pdi run exits with status 2 for a backend calling a function that nothing defines; pdi config check, which does not know the program\'s objects, passes it', async t => {
-	const config = writeConfig([`backend u = ${path.join(directory, 'be-undefined-backend.so')}`, 'relink $main be_int u wrap_be_int']);
+	const config = writeConfig([`backend u = ${textValue(path.join(directory, 'be-undefined-backend.so'))}`, 'relink $main be_int u wrap_be_int']);
 	const run = await pdi(['run', '-c', config, '--', beprog, 'calls']);
 	t.is(run.code, 2);
 	t.is(run.stdout, '');
@@ -117,7 +118,7 @@ test('a skip whose helper does not match the known result (pdi_skip_double on la
 test('one relink over two libraries bound to different definitions of its function refuses the second instead of sending its calls to the first definition', async t => {
 	const dupprog = path.join(directory, 'dupprog');
 	t.is((await runBare(dupprog, [directory])).stdout, 'a=1 b=2\n');
-	const run = await runPreloaded(dupprog, [directory], writeConfig([`backend d = ${path.join(directory, 'be-dup-backend.so')}`, 'relink libdupuser* be_dup d wrap_be_dup']));
+	const run = await runPreloaded(dupprog, [directory], writeConfig([`backend d = ${textValue(path.join(directory, 'be-dup-backend.so'))}`, 'relink libdupuser* be_dup d wrap_be_dup']));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, 'a=101 b=2\n');
 	t.regex(run.stderr, /^pdi: \S+rules\.cmd:2:1: relink be_dup: \S+libdupuserb\.so calls the be_dup of \S+libdupdefb\.so, but wrapper 'wrap_be_dup' already stands for the one of \S+libdupdefa\.so, and pdi_original\(\) has one answer per wrapper: give the objects of each definition a rule with a wrapper of its own \(rule skipped\)$/m);

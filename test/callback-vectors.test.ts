@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {fixtures, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const directory = path.join(fixtures, 'callback');
 const cpuFlags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/));
@@ -18,7 +19,7 @@ test('__m512 and __m256 arguments and results keep every lane through hooks that
 	const expected = await runBare(program);
 	t.is(expected.code, 0, expected.stderr);
 	t.regex(expected.stdout, /^m512 (\d+ ){15}\d+\nm256 (\d+ ){7}\d+\n$/);
-	const config = writeConfig([`backend v = ${path.join(directory, 'cb-vector-backend.so')}`, 'callback $main * v'], ['log_level = info']);
+	const config = writeConfig([`backend v = ${textValue(path.join(directory, 'cb-vector-backend.so'))}`, 'callback $main * v'], ['log_level = info']);
 	const run = await runPreloaded(program, [], config);
 	t.is(run.code, 0, run.stderr);
 	t.regex(run.stderr, /callback \* in \$main: 2 slot\(s\)/);

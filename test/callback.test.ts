@@ -4,11 +4,12 @@ import test from 'ava';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const directory = path.join(fixtures, 'callback');
 const cbprog = path.join(directory, 'cbprog');
 const cbexcept = path.join(directory, 'cbexcept');
-const traceBackend = `backend cbt = ${path.join(directory, 'cb-trace-backend.so')}`;
+const traceBackend = `backend cbt = ${textValue(path.join(directory, 'cb-trace-backend.so'))}`;
 const scratch = scratchDirectory('pdi-callback-');
 let traces = 0;
 
@@ -49,7 +50,7 @@ test('the program starts with errno 0 under a callback rule, as without pdi: the
 test('hooks that change the rounding mode, raise or clear exception flags or the x87 precision leave the program\'s floating-point environment as without pdi', async t => {
 	const expected = await bare(cbprog, ['fenv']);
 	t.regex(expected.stdout, /^strtod-down=\S+ round-kept=1 flags=0\nnoop-flags=invalid round=nearest third=\S+\n$/);
-	const fenvBackend = `backend f = ${path.join(directory, 'cb-fenv-backend.so')}`;
+	const fenvBackend = `backend f = ${textValue(path.join(directory, 'cb-fenv-backend.so'))}`;
 	const run = await runPreloaded(cbprog, ['fenv'], writeConfig([fenvBackend, 'callback $main * f']));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, expected.stdout);
@@ -197,7 +198,7 @@ test('pdi trace -- /bin/ls prints one line per call of ls\'s imports', async t =
 });
 
 test('a callback and a relink on the same slot is an error naming both rules', async t => {
-	const relinkBackend = `backend fix = ${path.join(fixtures, 'backends/fix-backend.so')}`;
+	const relinkBackend = `backend fix = ${textValue(path.join(fixtures, 'backends/fix-backend.so'))}`;
 	const run = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
 		writeConfig([traceBackend, relinkBackend, 'relink $main fix_add fix wrap_fix_add', 'callback $main * cbt']));
 	t.is(run.code, 2);
@@ -220,7 +221,7 @@ test('hooks change calls: an argument in a register and on the stack, a skipped 
 		`add8-skip ${add8([2, 2, 3, 4, 5, 6, 7, 8], doubles)}`,
 		'set_errno -1 errno=84', 'strtod-skip 2.5', 'strtod-ret 7.5', 'ldiv 3 1', 'trace_a 1', 'trace_b 2 errno=0', '',
 	].join('\n'));
-	const changeBackend = `backend change = ${path.join(directory, 'cb-change-backend.so')}`;
+	const changeBackend = `backend change = ${textValue(path.join(directory, 'cb-change-backend.so'))}`;
 	const run = await runPreloaded(cbprog, ['change'], writeConfig([changeBackend, 'callback $main * change']));
 	t.is(run.code, 0, run.stderr);
 	// i386 passes every double on the stack: pdi_set_arg_double has no register to change there.
@@ -236,7 +237,7 @@ test('a stack argument read and changed by the hooks reaches the callee wherever
 	const doubles = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5];
 	const changedDoubles = testArch === 'i386' ? doubles : doubles.map((value, i) => (i === 1 ? 10 : value));
 	const expected = `add8 ${add8([100, 2, 3, 4, 5, 6, 7, 800], changedDoubles)}`;
-	const config = writeConfig([`backend change = ${path.join(directory, 'cb-change-backend.so')}`, 'callback $main * change']);
+	const config = writeConfig([`backend change = ${textValue(path.join(directory, 'cb-change-backend.so'))}`, 'callback $main * change']);
 	// A word on another page than the return address takes the checked path (docs/backends.md): under qemu-user
 	// the kernel's copy is not to be had, and a change there was lost at some stack positions.
 	const paddings = Array.from({length: 128}, (_, i) => i * 32);
@@ -251,7 +252,7 @@ test('a stack argument read and changed by the hooks reaches the callee wherever
 
 test('a backend in C++ spells its entry points with the macros and no extern "C": the header gives them C linkage, and the core finds them', async t => {
 	const expected = await bare(cbprog, ['change']);
-	const cxxBackend = `backend x = ${path.join(directory, 'cb-cxx-backend.so')}`;
+	const cxxBackend = `backend x = ${textValue(path.join(directory, 'cb-cxx-backend.so'))}`;
 	const run = await runPreloaded(cbprog, ['change'], writeConfig([cxxBackend, 'callback $main * x']));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, expected.stdout.replace('trace_a 1', 'trace_a 101'));
@@ -260,7 +261,7 @@ test('a backend in C++ spells its entry points with the macros and no extern "C"
 
 test('a rule\'s own handler gets every call of its sites and reaches the real functions with every argument in place', async t => {
 	const expected = await bare(cbprog, ['change']);
-	const handlerBackend = `backend h = ${path.join(directory, 'cb-handler-backend.so')}`;
+	const handlerBackend = `backend h = ${textValue(path.join(directory, 'cb-handler-backend.so'))}`;
 	const run = await runPreloaded(cbprog, ['change'], writeConfig([handlerBackend, 'callback $main * h count_handler'], ['cb_allow_handler = on']));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, expected.stdout);
@@ -268,8 +269,8 @@ test('a rule\'s own handler gets every call of its sites and reaches the real fu
 	t.regex(run.stderr, /^handler: 5 calls$/m);
 });
 
-const emptyBackend = `backend e = ${path.join(directory, 'cb-empty-backend.so')}`;
-const leanBackend = `backend l = ${path.join(directory, 'cb-lean-backend.so')}`;
+const emptyBackend = `backend e = ${textValue(path.join(directory, 'cb-empty-backend.so'))}`;
+const leanBackend = `backend l = ${textValue(path.join(directory, 'cb-lean-backend.so'))}`;
 
 /** Runs cbprog under cb-lean-backend.so (a pre hook only) and returns the run and what the backend wrote. */
 async function lean(args: readonly string[], settings: readonly string[] = [], env: NodeJS.ProcessEnv = {}) {

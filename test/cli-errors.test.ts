@@ -6,6 +6,7 @@ import test, {type ExecutionContext} from 'ava';
 import {cliPath, otherUser, pdi, pdiWithoutReadOverride, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const scratch = scratchDirectory('pdi-cli-errors-');
@@ -200,7 +201,7 @@ test('a program that may be executed but not read (mode 0711) runs under pdi as 
 	const executeOnly = path.join(directory, 'fixprog');
 	writeFileSync(executeOnly, readFileSync(program), {mode: 0o711});
 	const config = path.join(directory, 'fix.cfg');
-	writeFileSync(config, `backend fix = ${fixBackend}\nrelink $main fix_add fix wrap_fix_add\n`, {mode: 0o644});
+	writeFileSync(config, `backend fix = ${textValue(fixBackend)}\nrelink $main fix_add fix wrap_fix_add\n`, {mode: 0o644});
 	// Owned by another user: root without its read override, as any user, may execute it but not read it.
 	chownSync(executeOnly, otherUser.uid, otherUser.gid);
 	// The fixture finds libfix.so through $ORIGIN, which this copy is not next to.
@@ -439,7 +440,7 @@ test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends
 	const fifo = path.join(scratchDirectory('pdi-cli-out-fifo-'), 'out');
 	execFileSync('mkfifo', [fifo]);
 	const config = path.join(scratch, 'fifo-out.cfg');
-	writeFileSync(config, `backend fix = ${fixBackend}\n`);
+	writeFileSync(config, `backend fix = ${textValue(fixBackend)}\n`);
 	const commands = [['inspect', '-o', fifo, '--', program], ['config', 'compile', config, '-o', fifo], ['comux', 'build', '--chunk', '0:a', '-o', fifo], ['comux', 'config', '-o', fifo]];
 	for (const args of commands) {
 		// Before, a blocking open() in the main thread waited for a reader for ever, deaf to SIGINT and SIGTERM.
@@ -492,7 +493,7 @@ test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read whe
 	await new Promise(resolve => {
 		setTimeout(resolve, 500);
 	});
-	await writeFile(fifo, `backend fix = ${fixBackend}\nrelink $main fix_add fix wrap_fix_add\n`);
+	await writeFile(fifo, `backend fix = ${textValue(fixBackend)}\nrelink $main fix_add fix wrap_fix_add\n`);
 	const result = await run;
 	t.is(result.code, 0, result.stderr);
 	t.is(values(result.stdout).get('fix_add'), '105');

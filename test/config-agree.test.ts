@@ -6,9 +6,10 @@ import {writeFiles} from './helpers/files.js';
 import {pdi, root} from './helpers/cli.js';
 import {backendApi} from '../src/ts/config/verify.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
-const fix = `backend fix = ${fixBackend}`;
+const fix = `backend fix = ${textValue(fixBackend)}`;
 
 function files(contents: Record<string, string>): string {
 	return writeFiles(contents, 'pdi-agree-');
@@ -94,7 +95,7 @@ for (const [what, rules, line] of conflicts) {
 
 test('a wrapper defined in C++ without extern "C" is named with its mangled name by config check, run and the core by hand', async t => {
 	const cxxBackend = path.join(fixtures, 'callback/cb-cxx-backend.so');
-	const config = path.join(files({'x.cfg': `backend x = ${cxxBackend}\nrelink $main fix_add x wrap_cb_trace_b\n`}), 'x.cfg');
+	const config = path.join(files({'x.cfg': `backend x = ${textValue(cxxBackend)}\nrelink $main fix_add x wrap_cb_trace_b\n`}), 'x.cfg');
 	const check = await pdi(['config', 'check', config]);
 	t.is(check.code, 2);
 	t.regex(check.stderr, /^pdi: \S+x\.cfg:2:24: relink fix_add: wrapper 'wrap_cb_trace_b' is not defined by x \(\S+cb-cxx-backend\.so\), which has a C\+\+ function of that name, _Z15wrap_cb_trace_bv: declare the wrapper extern "C"\n$/);
@@ -152,14 +153,14 @@ for (const [what, contents, name, expected, fixAdd] of warned) {
 }
 
 test('patterns that meet only in the running program ($main and its path) are reported by the core per slot, naming both rules', async t => {
-	const config = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${program} fix_add fix wrap_fix_add_original\n`}), 'c.cfg');
+	const config = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${textValue(program)} fix_add fix wrap_fix_add_original\n`}), 'c.cfg');
 	const check = await pdi(['config', 'check', config]);
 	t.is(check.code, 0, check.stderr);
 	const run = await pdi(['run', '-c', config, '--', program]);
 	t.is(run.code, 2);
 	t.is(run.stdout, '');
 	t.regex(run.stderr, /^pdi: \S+c\.cfg:3:1: relink fix_add: conflicts with the relink at \S+c\.cfg:2, which already redirects fixprog's slot for fix_add$/m);
-	const same = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${program} fix_add fix wrap_fix_add\n`}), 'c.cfg');
+	const same = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${textValue(program)} fix_add fix wrap_fix_add\n`}), 'c.cfg');
 	const duplicate = await pdi(['run', '-c', same, '--', program]);
 	t.is(duplicate.code, 0, duplicate.stderr);
 	t.is(values(duplicate.stdout).get('fix_add'), '105');
@@ -223,7 +224,7 @@ test('a backend that uses a pdi_ name the core does not provide is refused by co
 		const backend = path.join(directory, weak ? 'weak.so' : 'strong.so');
 		execFileSync('gcc', ['-shared', '-fPIC', '-fvisibility=hidden', ...(weak ? ['-DWEAK'] : []), '-I', path.join(root, 'include'), '-o', backend, path.join(directory, 'api.c')]);
 		const config = path.join(directory, 'api.cfg');
-		writeFileSync(config, `${fix}\nbackend x = ${backend}\nrelink $main fix_add x wrap\n`);
+		writeFileSync(config, `${fix}\nbackend x = ${textValue(backend)}\nrelink $main fix_add x wrap\n`);
 		const line = `pdi: ${config}:2:13: backend 'x': cannot load ${backend}: it uses 'pdi_frobnicate', which is not part of the pdi backend API\n`;
 		const check = await pdi(['config', 'check', config]);
 		t.is(check.code, 2);
@@ -237,7 +238,7 @@ test('a backend that uses a pdi_ name the core does not provide is refused by co
 	}
 
 	const warned = path.join(directory, 'warn.cfg');
-	writeFileSync(warned, `on_error = warn\n${fix}\nbackend x = ${path.join(directory, 'strong.so')}\nrelink $main fix_add x wrap\n`);
+	writeFileSync(warned, `on_error = warn\n${fix}\nbackend x = ${textValue(path.join(directory, 'strong.so'))}\nrelink $main fix_add x wrap\n`);
 	const check = await pdi(['config', 'check', warned]);
 	t.is(check.code, 0, check.stderr);
 	t.deepEqual(warningLines(check.stderr), [

@@ -5,6 +5,7 @@ import {configJsonSchema, parseTextDialect, type NormalizedConfig} from '../src/
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const scratch = scratchDirectory('pdi-config-cli-');
 
@@ -140,7 +141,7 @@ test('what pdi config check prints is a config: checked again it gives the same 
 		'log_level = info',
 		'Warning written on purpose',
 		'object app = $main',
-		'backend fix = ' + fixBackend,
+		`backend fix = ${textValue(fixBackend)}`,
 		'backend tr = trace',
 		'relink app fix_add fix wrap_fix_add',
 		'redefine * getpid fix wrap_getpid_4242',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runBare, runPreloaded, testArch, values, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 // Hard cases of an interposition library (docs/reliability.md, "Hard cases")
 // that no other file covers: signal handlers on an alternate stack, stack
@@ -13,8 +14,8 @@ import {fixBackend, fixtures, runBare, runPreloaded, testArch, values, writeConf
 // Fixtures: test/fixtures/hard/README.md.
 const directory = path.join(fixtures, 'hard');
 const hardprog = path.join(directory, 'hardprog');
-const procBackend = `backend proc = ${path.join(fixtures, 'processes/proc-backend.so')}`;
-const backend = `backend fix = ${fixBackend}`;
+const procBackend = `backend proc = ${textValue(path.join(fixtures, 'processes/proc-backend.so'))}`;
+const backend = `backend fix = ${textValue(fixBackend)}`;
 const quiet = {FIX_BACKEND_QUIET: '1'};
 
 type Counts = {calls: number; threads: number; depth: number; abandoned: number};
@@ -123,7 +124,7 @@ test('after a redefine of f, dlsym finds the wrapper by RTLD_DEFAULT and by the 
 	const bare = await runBare(hardprog, ['dlsym', redefineDirectory]);
 	t.is(bare.stdout, 'dlsym default=2 def=2 other=51\n');
 	for (const object of ['libdef.so', '*']) {
-		const run = await runPreloaded(hardprog, ['dlsym', redefineDirectory], writeConfig([`backend be = ${path.join(fixtures, 'backends/def-backend.so')}`, `redefine ${object} f be wrap_f`]));
+		const run = await runPreloaded(hardprog, ['dlsym', redefineDirectory], writeConfig([`backend be = ${textValue(path.join(fixtures, 'backends/def-backend.so'))}`, `redefine ${object} f be wrap_f`]));
 		t.is(run.code, 0, run.stderr);
 		t.is(run.stdout, 'dlsym default=102 def=102 other=51\n', object);
 	}
@@ -171,7 +172,7 @@ for (const variant of ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-no
 		// defprog both calls f (a PLT or -fno-plt GOT slot) and keeps its address in data (an absolute slot).
 		const redefineDirectory = path.join(fixtures, variant, 'redefine');
 		const both = await runPreloaded(path.join(redefineDirectory, 'defprog'), [redefineDirectory],
-			writeConfig([`backend be = ${path.join(fixtures, 'backends/def-backend.so')}`, 'relink $main f be wrap_f']));
+			writeConfig([`backend be = ${textValue(path.join(fixtures, 'backends/def-backend.so'))}`, 'relink $main f be wrap_f']));
 		t.is(both.code, 0, both.stderr);
 		// (liba's own call is not asserted: where the program owns f's canonical PLT entry, a -fno-plt liba calls
 		// through that address, so through $main's slot: docs/mechanisms.md, Relink limits.)

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import test from 'ava';
 import {fixtures, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 // Limits degrade, never corrupt: at each limit the program's output is the
 // uninstrumented one (or shows exactly the rules that still apply) and the
 // core reports the limit once per process. Fixtures: test/fixtures/processes.
 const directory = path.join(fixtures, 'processes');
 const procprog = path.join(directory, 'procprog');
-const procBackend = `backend proc = ${path.join(directory, 'proc-backend.so')}`;
-const fixBackend = `backend fix = ${path.join(fixtures, 'backends/fix-backend.so')}`;
+const procBackend = `backend proc = ${textValue(path.join(directory, 'proc-backend.so'))}`;
+const fixBackend = `backend fix = ${textValue(path.join(fixtures, 'backends/fix-backend.so'))}`;
 const callbackRules = [procBackend, 'callback libpw.so * proc'];
 const quiet = {FIX_BACKEND_QUIET: '1'};
 

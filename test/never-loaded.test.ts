@@ -5,6 +5,7 @@ import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runPreloaded} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 // A rule whose object pattern matched no object during the whole life of the
 // process is reported once, at its exit, by the process that opened the session
@@ -46,7 +47,7 @@ test('the core started by hand reports the same line', async t => {
 });
 
 test('an object that the program dlopens later, even one it dlcloses again, is not reported', async t => {
-	const file = config('later.cfg', ['backend c = count', 'relink libfix.so malloc c count_malloc', `act ${library} fix_add count`, 'redefine lib*fix.so* fix_add_quiet c count_realloc']);
+	const file = config('later.cfg', ['backend c = count', 'relink libfix.so malloc c count_malloc', `act ${textValue(library)} fix_add count`, 'redefine lib*fix.so* fix_add_quiet c count_realloc']);
 	for (const mode of ['dlopen', 'dlclose']) {
 		const run = await pdi(['run', '-c', file, '--', procprog, mode, library]);
 		t.is(run.code, 0, run.stderr);
@@ -162,7 +163,7 @@ test('the report of a misspelled act function reaches a pipe stderr when the pro
 });
 
 test('-v names a callback rule whose object is not loaded by that object, not by a function \'*\' it would import', async t => {
-	const callback = config('missing-callback.cfg', ['object lib = libnotthere.so.9', `backend c = ${path.join(fixtures, 'processes/proc-backend.so')}`, '', 'callback lib * c']);
+	const callback = config('missing-callback.cfg', ['object lib = libnotthere.so.9', `backend c = ${textValue(path.join(fixtures, 'processes/proc-backend.so'))}`, '', 'callback lib * c']);
 	const verbose = await pdi(['run', '-v', '-c', callback, '--', '/bin/true']);
 	t.is(verbose.code, 0, verbose.stderr);
 	t.regex(verbose.stderr, /:4: callback on 'libnotthere\.so\.9': no loaded object matches it yet$/m);

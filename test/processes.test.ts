@@ -6,6 +6,7 @@ import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, preloadPath, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 // Processes of an instrumented program (docs/launching.md, "Children"): fork,
 // exec by fork, vfork and posix_spawn, setuid, setgid and static programs,
@@ -21,7 +22,7 @@ const quiet = {FIX_BACKEND_QUIET: '1'};
 
 /** A relink, a redefine and a callback, each on its own function of libpw.so. */
 const allRules = [
-	`backend proc = ${procBackend}`,
+	`backend proc = ${textValue(procBackend)}`,
 	'relink $main pw_add proc wrap_pw_add_100',
 	'redefine * pw_twice proc wrap_pw_twice_1000',
 	'callback libpw.so * proc',
@@ -119,7 +120,7 @@ asRoot('a setuid or setgid program runs in secure mode without pdi, normally, an
 	chmodSync(setuid, 0o4755);
 	chownSync(setgid, 0, 65_534);
 	chmodSync(setgid, 0o2755);
-	const strlenRule = writeConfig([`backend fix = ${fixBackend}`, 'relink $main strlen fix wrap_strlen_seven']);
+	const strlenRule = writeConfig([`backend fix = ${textValue(fixBackend)}`, 'relink $main strlen fix wrap_strlen_seven']);
 	const plain = await runPreloaded(idprog, ['hello'], strlenRule, quiet);
 	t.is(plain.stdout, 'uid=0 euid=0 secure=0\npdi=loaded\nstrlen=7\n', 'the rule works where the core loads');
 	const bySetuid = await runPreloaded(setuid, ['hello'], strlenRule, quiet);

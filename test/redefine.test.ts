@@ -7,9 +7,10 @@ import type {ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
-const defBackend = `backend be = ${path.join(fixtures, 'backends/def-backend.so')}`;
+const defBackend = `backend be = ${textValue(path.join(fixtures, 'backends/def-backend.so'))}`;
 const everyPath = ['main', 'a', 'b', 'def', 'default', 'handle', 'pointer', 'late'];
 
 function defprog(variant: string): [string, string[]] {
@@ -78,7 +79,7 @@ for (const ifunc of ['strlen', 'memcpy']) {
 
 test('redefining foo@@V2 leaves callers bound to foo@V1 alone, and the reverse', async t => {
 	const program = path.join(fixtures, 'now-pie/fixprog');
-	const backend = `backend fix = ${fixBackend}`;
+	const backend = `backend fix = ${textValue(fixBackend)}`;
 	const v2 = await runPreloaded(program, [], writeConfig([backend, 'redefine libfix.so foo@@V2 fix wrap_foo_99']));
 	t.is(v2.code, 0, v2.stderr);
 	t.is(values(v2.stdout).get('foo'), '99');
@@ -100,7 +101,7 @@ test('a library linked with -Bsymbolic keeps calling its own g: the documented l
 test('a redefine whose definer loads later applies before that library\'s constructors run', async t => {
 	const directory = path.join(fixtures, 'now-nopie');
 	const result = await runPreloaded(path.join(directory, 'dlprog'), [path.join(directory, 'libctor.so')],
-		writeConfig([`backend fix = ${fixBackend}`, 'redefine * fix_add fix wrap_fix_add_original']));
+		writeConfig([`backend fix = ${textValue(fixBackend)}`, 'redefine * fix_add fix wrap_fix_add_original']));
 	t.is(result.code, 0, result.stderr);
 	t.is(values(result.stdout).get('ctor fix_add'), '1042');
 	t.is(values(result.stdout).get('ctor_call'), '1002');
@@ -108,7 +109,7 @@ test('a redefine whose definer loads later applies before that library\'s constr
 
 test('a relink and a redefine of one function compose: the relink wrapper\'s original is the redefine wrapper', async t => {
 	const program = path.join(fixtures, 'now-pie/fixprog');
-	const result = await runPreloaded(program, [], writeConfig([`backend fix = ${fixBackend}`, 'relink $main fix_add fix wrap_fix_add_original', 'redefine libfix.so fix_add fix wrap_fix_add']));
+	const result = await runPreloaded(program, [], writeConfig([`backend fix = ${textValue(fixBackend)}`, 'relink $main fix_add fix wrap_fix_add_original', 'redefine libfix.so fix_add fix wrap_fix_add']));
 	t.is(result.code, 0, result.stderr);
 	t.is(values(result.stdout).get('fix_add'), '1105', '$main: relink(+1000) over redefine(+100)');
 	t.is(values(result.stdout).get('fix_add_twice'), '102', 'libfix: the redefine only');
@@ -116,7 +117,7 @@ test('a relink and a redefine of one function compose: the relink wrapper\'s ori
 
 test('two redefines of one definition conflict, and the error names both rules', async t => {
 	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
-		writeConfig([`backend fix = ${fixBackend}`, 'redefine * fix_add fix wrap_fix_add', 'redefine libfix.so fix_add fix wrap_fix_add_original']));
+		writeConfig([`backend fix = ${textValue(fixBackend)}`, 'redefine * fix_add fix wrap_fix_add', 'redefine libfix.so fix_add fix wrap_fix_add_original']));
 	t.is(result.code, 2);
 	t.regex(result.stderr, /^pdi: \S+rules\.cmd:3:1: redefine fix_add: conflicts with the redefine at \S+rules\.cmd:2/m);
 	t.is(result.stdout, '');
@@ -159,7 +160,7 @@ test('pdi run: at exit a redefine whose backend has no fini keeps reaching the c
 	await gcc('-shared', '-fPIC', '-DWITH_FINI', '-I', include, '-o', 'be-fini.so', 'be.c');
 	const outputs: string[] = [];
 	for (const backend of ['be-nofini.so', 'be-fini.so']) {
-		const config = file(`${backend}.cfg`, `backend b = ${path.join(directory, backend)}\nredefine libdtortarget.so dtor_target b wrap_target\n`);
+		const config = file(`${backend}.cfg`, `backend b = ${textValue(path.join(directory, backend))}\nredefine libdtortarget.so dtor_target b wrap_target\n`);
 		const run = await pdi(['run', '-c', config, '--', path.join(directory, 'prog')]);
 		t.is(run.code, 0, run.stderr);
 		outputs.push(run.stdout);

@@ -4,9 +4,10 @@ import test from 'ava';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const variants = ['lazy-pie', 'now-pie', 'noplt-pie', 'lazy-nopie', 'now-nopie', 'noplt-nopie', 'norelro-pie'];
-const backend = `backend fix = ${fixBackend}`;
+const backend = `backend fix = ${textValue(fixBackend)}`;
 
 for (const variant of variants) {
 	const program = path.join(fixtures, variant, 'fixprog');
@@ -172,7 +173,7 @@ test('a backend built for another architecture is refused with the architectures
 	const bytes = readFileSync(fixBackend);
 	bytes.writeUInt16LE(243, 18); // e_machine = EM_RISCV
 	writeFileSync(foreign, bytes);
-	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], writeConfig([`backend fix = ${foreign}`, 'relink $main fix_add fix wrap_fix_add']));
+	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], writeConfig([`backend fix = ${textValue(foreign)}`, 'relink $main fix_add fix wrap_fix_add']));
 	t.is(result.code, 2, result.stderr);
 	t.regex(result.stderr, /^pdi: \S+rules\.cmd:1:15: backend 'fix': cannot load \S+foreign-backend\.so: it is built for riscv(32|64), and this process is (x86-64|aarch64|i386)$/m);
 	t.is(result.stdout, '');

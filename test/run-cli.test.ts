@@ -3,6 +3,7 @@ import test from 'ava';
 import {writeFiles} from './helpers/files.js';
 import {pdi} from './helpers/cli.js';
 import {fixBackend, fixtures, runBare, runPreloaded, values} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const cbprog = path.join(fixtures, 'callback/cbprog');
@@ -34,7 +35,7 @@ test('pdi run merges several -c files in order', async t => {
 test('a text-dialect file may use a backend that an earlier -c file declares, in either dialect, and an undeclared one is reported at its backend field after the merge', async t => {
 	const directory = scratch({
 		'a.yaml': `backends: [{name: fix, library: ${fixBackend}}]\n`,
-		'a.cfg': `backend fix = ${fixBackend}\n`,
+		'a.cfg': `backend fix = ${textValue(fixBackend)}\n`,
 		'b.cfg': 'relink $main fix_add fix wrap_fix_add\n',
 		'b.yaml': 'rules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n',
 		'bad.cfg': 'relink $main fix_add nobody wrap_fix_add\n',
@@ -65,7 +66,7 @@ test('a callback handler may rely on cb_allow_handler set by another -c file, in
 	const directory = scratch({
 		'allow.cfg': 'cb_allow_handler = on\n',
 		'allow.yaml': 'options: {cbAllowHandler: true}\n',
-		'h.cfg': `backend h = ${handlerBackend}\ncallback $main * h count_handler\n`,
+		'h.cfg': `backend h = ${textValue(handlerBackend)}\ncallback $main * h count_handler\n`,
 		'h.yaml': `backends: [{name: h, library: ${handlerBackend}}]\nrules:\n  - callback: {object: $main, backend: h, handler: count_handler}\n`,
 	});
 	const file = (name: string) => path.join(directory, name);
@@ -90,7 +91,7 @@ test('a pDI-Tools-style config with sections, an Include of a section, reset_con
 	const directory = scratch({
 		'system.cfg': '[global]\nWarning the system file is used directly\n[defaults]\ndonttouch_backends = on\nmax_objects = 50\nconfig = dropped.cmd\n',
 		'pdi.cfg': '# user file\nInclude "system.cfg:defaults"\nreset_config\nconfig = objects.cmd\nconfig = rules.cmd\nInclude ":more"\n[more]\nmax_threads = 32\n',
-		'objects.cmd': `object app = $main\nobject fix_library = libfix.so\nbackend fix = ${fixBackend}\n`,
+		'objects.cmd': `object app = $main\nobject fix_library = libfix.so\nbackend fix = ${textValue(fixBackend)}\n`,
 		'rules.cmd': 'relink app fix_add fix wrap_fix_add\nrelink fix_library fix_add fix wrap_fix_add_original\n',
 		'dropped.cmd': 'this file is dropped by reset_config and never read\n',
 	});
@@ -120,7 +121,7 @@ const configErrors: Array<[string, Record<string, string>, string, RegExp]> = [
 	['a missing backend file', {'c.yaml': 'backends:\n  - {name: fix, library: /no/such/backend.so}\n'}, 'c.yaml', /^pdi: \S+c\.yaml:2:\d+: .*\/no\/such\/backend\.so/],
 	['a missing wrapper symbol', {'c.yaml': `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: no_such_wrapper}\n`}, 'c.yaml', /^pdi: \S+c\.yaml:4:\d+: .*no_such_wrapper/],
 	['a rule whose backend no file declares', {'c.json': '{"rules": [\n  {"relink": {"object": "$main", "function": "fix_add", "backend": "nobody", "wrapper": "w"}}\n]}\n'}, 'c.json', /^pdi: \S+c\.json:2:\d+: unknown backend 'nobody'/],
-	['an unknown object alias', {'c.cfg': 'config = r.cmd\n', 'r.cmd': `backend fix = ${fixBackend}\nrelink app fix_add fix wrap_fix_add\n`}, 'c.cfg', /^pdi: \S+r\.cmd:2:8: unknown object alias 'app'/],
+	['an unknown object alias', {'c.cfg': 'config = r.cmd\n', 'r.cmd': `backend fix = ${textValue(fixBackend)}\nrelink app fix_add fix wrap_fix_add\n`}, 'c.cfg', /^pdi: \S+r\.cmd:2:8: unknown object alias 'app'/],
 	['a malformed command line', {'c.cfg': 'config = r.cmd\n', 'r.cmd': 'relink $main fix_add\n'}, 'c.cfg', /^pdi: \S+r\.cmd:1:\d+: malformed relink line/],
 	['an unknown key in the text dialect', {'c.cfg': 'max_thread = 3\n'}, 'c.cfg', /^pdi: \S+c\.cfg:1:1: unknown key 'max_thread'/],
 	['an Include cycle', {'c.cfg': 'Include ":a"\n[a]\nInclude "d.cfg:b"\n', 'd.cfg': '[b]\nInclude "c.cfg:a"\n'}, 'c.cfg', /^pdi: \S+d\.cfg:2:\d+: Include cycle/],

@@ -7,10 +7,11 @@ import {interpose} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
+import {textValue} from './helpers/quote.js';
 
 const directory = path.join(fixtures, 'tail');
 const tailprog = path.join(directory, 'tailprog');
-const backend = `backend tb = ${path.join(directory, 'tail-backend.so')}`;
+const backend = `backend tb = ${textValue(path.join(directory, 'tail-backend.so'))}`;
 const scratch = scratchDirectory('pdi-tail-');
 
 const objdump: Record<string, string> = {'': 'objdump', aarch64: 'aarch64-linux-gnu-objdump', i386: 'i686-linux-gnu-objdump'};
@@ -134,7 +135,7 @@ test('pdi trace --object libstdc++.so.6 on a C++ program finishes with its own o
 test('a rule with only a pre hook over tail-calling objects: identical output, each function seen once, nothing left open', async t => {
 	const expected = await runBare(tailprog, ['2']);
 	const file = path.join(scratch, `lean-${traces++}.txt`);
-	const leanBackend = `backend l = ${path.join(fixtures, 'callback', 'cb-lean-backend.so')}`;
+	const leanBackend = `backend l = ${textValue(path.join(fixtures, 'callback', 'cb-lean-backend.so'))}`;
 	const run = await runPreloaded(tailprog, ['2'], writeConfig([leanBackend, 'callback * * l']), {LEAN_OUT: file, LEAN_NAMES: 'tail_:leaf_:mid_'});
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, expected.stdout);
