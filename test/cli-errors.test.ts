@@ -6,7 +6,7 @@ import test, {type ExecutionContext} from 'ava';
 import {cliPath, otherUser, pdi, pdiWithoutReadOverride, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
-import {textValue} from './helpers/quote.js';
+import {shellWord, textValue} from './helpers/quote.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const scratch = scratchDirectory('pdi-cli-errors-');
@@ -312,7 +312,7 @@ test('a config larger than 16 MiB (a big file, /dev/zero, a pipe that writes mor
 		t.is(await oneLineFailure(t, ['config', 'check', file]), `pdi: ${file}: larger than 16 MiB, too large for a config\n`);
 	}
 
-	const piped = execFileSync('sh', ['-c', `head -c 20000000 /dev/zero | "${process.execPath}" "${cliPath}" config check /dev/stdin; echo "status $?"`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+	const piped = execFileSync('sh', ['-c', `head -c 20000000 /dev/zero | ${shellWord(process.execPath)} ${shellWord(cliPath)} config check /dev/stdin; echo "status $?"`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
 	t.is(piped, 'status 2\n');
 	const byHand = await runPreloaded(program, [], big);
 	t.is(byHand.code, 2);
@@ -422,7 +422,7 @@ test('a YAML or JSON config whose name has no extension (pdi run -c <(gen-config
 	const shell = (command: string) => execFileSync('bash', ['-c', command], {encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe']});
 	// Before: 'pdi: /dev/fd/63:1:1: unknown command 'backends:'' (the text dialect read every name without .json, .yaml or .yml).
 	for (const text of [yaml, `---\n${yaml}`, json]) {
-		const substituted = shell(`'${process.execPath}' '${cliPath}' run -c <(printf '%s' '${text}') -- '${program}'`);
+		const substituted = shell(`${shellWord(process.execPath)} ${shellWord(cliPath)} run -c <(printf %s ${shellWord(text)}) -- ${shellWord(program)}`);
 		t.is(values(substituted).get('fix_add'), '105', text);
 		const file = path.join(scratch, 'rules');
 		writeFileSync(file, text);
@@ -466,7 +466,7 @@ test('Ctrl-C while pdi inspect --run -o FIFO still runs its program ends pdi wit
 	const fifo = path.join(directory, 'out');
 	const started = path.join(directory, 'started');
 	execFileSync('mkfifo', [fifo]);
-	const inspect = startPdi(['inspect', '--run', '-o', fifo, '--', '/bin/sh', '-c', `: > '${started}'; exec sleep 30`]);
+	const inspect = startPdi(['inspect', '--run', '-o', fifo, '--', '/bin/sh', '-c', `: > ${shellWord(started)}; exec sleep 30`]);
 	try {
 		// The report is written before main; the signal comes while the program runs on.
 		while (!existsSync(started)) {
@@ -499,7 +499,8 @@ test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read whe
 	t.is(values(result.stdout).get('fix_add'), '105');
 	// Process substitution: a pipe named /dev/fd/63 whose writer may already have written and gone, or write nothing.
 	const shell = (command: string) => execFileSync('bash', ['-c', command], {encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe']});
-	const substituted = shell(`'${process.execPath}' '${cliPath}' run -c <(printf 'backend fix = %s\\nrelink $main fix_add fix wrap_fix_add\\n' '${fixBackend}') -- '${program}'`);
+	const rules = `backend fix = ${textValue(fixBackend)}\nrelink $main fix_add fix wrap_fix_add\n`;
+	const substituted = shell(`${shellWord(process.execPath)} ${shellWord(cliPath)} run -c <(printf %s ${shellWord(rules)}) -- ${shellWord(program)}`);
 	t.is(values(substituted).get('fix_add'), '105');
-	t.regex(shell(`'${process.execPath}' '${cliPath}' config check <(true)`), /"normalized": true/);
+	t.regex(shell(`${shellWord(process.execPath)} ${shellWord(cliPath)} config check <(true)`), /"normalized": true/);
 });

@@ -7,6 +7,7 @@ import test from 'ava';
 import {comux, parseComux, type ComuxDescription} from '../src/ts/comux/index.js';
 import {cliPath, otherUser, pdi, pdiWithoutReadOverride, root, startPdi} from './helpers/cli.js';
 import {echoServerPath, processesMentioning} from './helpers/servers.js';
+import {shellWord} from './helpers/quote.js';
 
 /** The comux corpus kept in the repository (data/comux-samples, see its README). */
 const samples = path.join(root, 'data/comux-samples');
@@ -274,7 +275,7 @@ test('pdi comux replay of a directory holding a file it cannot read refuses it b
 	chownSync(path.join(corpus, 'z.comux'), otherUser.uid, otherUser.gid);
 	const marker = path.join(corpus, 'started');
 	// The server notes that it started, then exits without listening.
-	const server = ['/bin/sh', '-c', `echo >> '${marker}'`];
+	const server = ['/bin/sh', '-c', `echo >> ${shellWord(marker)}`];
 	for (const fork of [[], ['--fork']]) {
 		const result = await pdiWithoutReadOverride(['comux', 'replay', corpus, '--no-progress', ...fork, '--', ...server]);
 		// Before, a.comux was replayed, then the replay ended at z.comux with this line and a.comux's report was lost.
@@ -376,8 +377,7 @@ test.serial('Ctrl-C during pdi comux replay on a terminal ends the progress bar:
 	// The server by a name of this test's own: other test files run echo servers at the same time.
 	const server = path.join(mkdtempSync(path.join(scratch, 'server-')), 'echo-server');
 	symlinkSync(echoServerPath, server);
-	const quote = (word: string) => `'${word.replaceAll('\'', String.raw`'\''`)}'`;
-	const command = [process.execPath, cliPath, 'comux', 'replay', directory, '--', server, 'epoll', '0'].map(word => quote(word)).join(' ');
+	const command = [process.execPath, cliPath, 'comux', 'replay', directory, '--', server, 'epoll', '0'].map(word => shellWord(word)).join(' ');
 	// A terminal for pdi: script(1) runs it on a pseudo-terminal and passes a ^C written to its stdin on as the terminal's interrupt.
 	// Without CI, which turns the bar off (.ci/run sets it).
 	const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI'));

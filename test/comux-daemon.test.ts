@@ -14,6 +14,7 @@ import {compileConfig} from '../src/ts/config/index.js';
 import {comuxConfig} from '../src/ts/comux/replay.js';
 import {canConnect, echoServerPath, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, processesMentioning, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
+import {shellWord} from './helpers/quote.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-daemon-'));
 test.after.always(() => {
@@ -237,8 +238,8 @@ test.serial('from its claim on, the replaying server\'s environment has PDI_COMU
 });
 
 for (const [name, wrap] of [
-	['sh -c \'exec SERVER\'', (server: string[]) => ['sh', '-c', `exec ${server.join(' ')}`]],
-	['sh -c SERVER (a child of the shell)', (server: string[]) => ['sh', '-c', server.join(' ')]],
+	['sh -c \'exec SERVER\'', (server: string[]) => ['sh', '-c', `exec ${server.map(word => shellWord(word)).join(' ')}`]],
+	['sh -c SERVER (a child of the shell)', (server: string[]) => ['sh', '-c', server.map(word => shellWord(word)).join(' ')]],
 	['timeout 30 SERVER', (server: string[]) => ['timeout', '30', ...server]],
 ] as const) {
 	test.serial(`a server started through a wrapper, ${name}, replays as if started directly`, async t => {

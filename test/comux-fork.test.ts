@@ -13,6 +13,7 @@ import {sharedMemoryParent} from '../src/ts/launch/temporary.js';
 import {cliPath, pdi} from './helpers/cli.js';
 import {echoModes, echoServerPath, freePort, nginxCommand, processesMentioning, webRoot} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
+import {shellWord} from './helpers/quote.js';
 
 const quiet: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1'}};
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-test-'));
@@ -269,7 +270,7 @@ test.serial('fork mode through a wrapper (env, sh -c with a helper command first
 	t.is(alone.stdout.toString(), 'one\ntwo\n');
 	for (const wrapped of [
 		['env', ...server],
-		['sh', '-c', `true; exec ${server.join(' ')}`],
+		['sh', '-c', `true; exec ${server.map(word => shellWord(word)).join(' ')}`],
 		[script, ...server],
 	]) {
 		const forks = startComuxForkServer(wrapped, quiet);
@@ -280,7 +281,7 @@ test.serial('fork mode through a wrapper (env, sh -c with a helper command first
 		t.is((await forks.close()).code, 0);
 	}
 
-	const closing = await runComux(['sh', '-c', `exec 3>&-; exec ${server.join(' ')}`], input, {...quiet, fork: true});
+	const closing = await runComux(['sh', '-c', `exec 3>&-; exec ${server.map(word => shellWord(word)).join(' ')}`], input, {...quiet, fork: true});
 	t.is(closing.status, 2);
 	t.regex(closing.stderr, /^pdi-comux: pdi's control channel \(PDI_COMUX_CONTROL=3\) is gone in process \d+, which waits for a client \(fd 3 is another file now\): a program between pdi and the server closed it\n/);
 });

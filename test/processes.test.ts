@@ -6,7 +6,7 @@ import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, preloadPath, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
-import {textValue} from './helpers/quote.js';
+import {shellWord, textValue} from './helpers/quote.js';
 
 // Processes of an instrumented program (docs/launching.md, "Children"): fork,
 // exec by fork, vfork and posix_spawn, setuid, setgid and static programs,
@@ -192,7 +192,8 @@ test('pdi run: a child inherits the core and the config, and a $main rule applie
 
 test('pdi run: env -u PDI_CONFIG before exec leaves a child uninstrumented, the others in the same tree keep the rules', async t => {
 	const config = yaml('shell.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
-	const script = `${procprog} calls; env -u PDI_CONFIG ${procprog} calls; ${procprog} spawn vfork clean ${procprog} calls; echo "PDI_CONFIG=\${PDI_CONFIG:+set}"`;
+	const program = shellWord(procprog);
+	const script = `${program} calls; env -u PDI_CONFIG ${program} calls; ${program} spawn vfork clean ${program} calls; echo "PDI_CONFIG=\${PDI_CONFIG:+set}"`;
 	const run = await pdi(['run', '-c', config, '--', '/bin/sh', '-c', script]);
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, calls('', 105, 8) + bare() + bare() + 'status=0\n' + calls('after ', 105, 8) + 'PDI_CONFIG=set\n');
@@ -206,7 +207,8 @@ test('a descendant of pdi run that execs after pdi run ended runs uninstrumented
 	const done = path.join(scratch, 'late-done');
 	execFileSync('mkfifo', [gate]);
 	// The background job waits on the fifo, which the test opens only after pdi run has exited and removed its config.
-	const script = `${procprog} calls; (read line < ${gate}; ${procprog} calls > ${out} 2>&1; echo "$?" > ${done}.part && mv ${done}.part ${done}) > /dev/null 2>&1 &`;
+	const [program, gateWord, outWord, doneWord, partWord] = [procprog, gate, out, done, `${done}.part`].map(word => shellWord(word));
+	const script = `${program} calls; (read line < ${gateWord}; ${program} calls > ${outWord} 2>&1; echo "$?" > ${partWord} && mv ${partWord} ${doneWord}) > /dev/null 2>&1 &`;
 	const run = await pdi(['run', '-c', config, '--', '/bin/sh', '-c', script]);
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, calls('', 105, 8));

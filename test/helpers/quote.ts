@@ -6,3 +6,8 @@
 export function textValue(value: string): string {
 	return `"${value.replaceAll(/["\\]/g, character => `\\${character}`)}"`;
 }
+
+/** A word for `sh -c`: in single quotes, a `'` inside written as `'\''`, so that no character of it is special. */
+export function shellWord(value: string): string {
+	return `'${value.replaceAll('\'', '\'\\\'\'')}'`;
+}
