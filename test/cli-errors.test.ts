@@ -1,4 +1,5 @@
-import {execFile, execFileSync} from 'node:child_process';
+import {execFile, execFileSync, spawn} from 'node:child_process';
+import {once} from 'node:events';
 import {chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
@@ -456,9 +457,21 @@ test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends
 	}
 
 	const compiled = await pdi(['config', 'compile', config]);
-	const written = pdi(['config', 'compile', config, '-o', fifo]);
-	t.is(execFileSync('cat', [fifo], {encoding: 'utf8'}), compiled.stdout);
-	t.is((await written).code, 0);
+	t.is(compiled.code, 0, compiled.stderr);
+	// The reader runs beside the test, not in it: a pdi that fails before it opens the FIFO leaves the reader
+	// waiting for a writer, which is then ended, instead of the test waiting with it for ever.
+	const reader = spawn('cat', [fifo], {stdio: ['ignore', 'pipe', 'ignore']});
+	let read = '';
+	reader.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		read += chunk;
+	});
+	const readerClosed = once(reader, 'close');
+	const written = await pdi(['config', 'compile', config, '-o', fifo]);
+	const readerTimer = setTimeout(() => reader.kill(), written.code === 0 ? 30_000 : 0);
+	await readerClosed;
+	clearTimeout(readerTimer);
+	t.is(written.code, 0, written.stderr);
+	t.is(read, compiled.stdout);
 });
 
 test('Ctrl-C while pdi inspect --run -o FIFO still runs its program ends pdi with 130 once the program has ended, instead of leaving it waiting for a reader', async t => {
