@@ -137,7 +137,7 @@ test('pdi inspect -c shows the redefined symbol and the slots that now point at 
 	}
 
 	const table = await pdi(['inspect', '-c', config, '--imports', '$main', '--', path.join(directory, 'defprog')]);
-	t.regex(table.stdout, /^redefined in \S+libdef\.so: f -> def-backend\.so!wrap_f$/m);
+	t.regex(table.stdout, /^redefined in .+\/libdef\.so: f -> def-backend\.so!wrap_f$/m);
 });
 
 test('pdi run: at exit a redefine whose backend has no fini keeps reaching the calls of library destructors that run after pdi\'s, and one whose backend has a fini is put back first', async t => {

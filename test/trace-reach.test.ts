@@ -54,7 +54,7 @@ test('an object needing more stubs than the trace\'s pool leaves is reported nam
 	});
 	const code = await new Promise<number | null>(resolve => child.once('close', resolve));
 	t.is(code, 2);
-	t.regex(stderr, /^pdi: trace: --object '\$main': callback \$main: \S+traceprog needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free$/m);
+	t.regex(stderr, /^pdi: trace: --object '\$main': callback \$main: .+\/traceprog needs \d+ stubs, but cb_max_stubs = 2 leaves 2 free$/m);
 	t.notRegex(stderr, /pdi\.cfg|rules\[0\]/);
 });
 
