@@ -5,7 +5,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {fixtures, preloadPath, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
+import {fixtures, loaderSafeFile, preloadPath, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
 import {shellWord, textValue} from './helpers/quote.js';
 
 // Processes of an instrumented program (docs/launching.md, "Children"): fork,
@@ -230,7 +230,7 @@ test('a temporary config removed just as the core reads it (pdi run ending just 
 	const copy = path.join(scratchDirectory('pdi-vanishing-'), 'pdi.cfg');
 	execFileSync(process.execPath, [cliPath, 'config', 'compile', config, '-o', copy]);
 	const remover = path.join(directory, 'config-remover.so');
-	const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: `${remover} ${preloadPath()}`, PDI_CONFIG: copy, PDI_CONFIG_TEMPORARY: '1'}});
+	const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: `${loaderSafeFile(remover)} ${preloadPath()}`, PDI_CONFIG: copy, PDI_CONFIG_TEMPORARY: '1'}});
 	t.false(existsSync(copy), 'the remover ran');
 	t.is(run.status, 0, run.stderr);
 	t.is(run.stdout, bare());

@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+import {symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {loaderSafePreload} from '../../src/ts/launch/preload.js';
+import {isLoaderSafe, loaderSafePreload} from '../../src/ts/launch/preload.js';
 import {root} from './cli.js';
 import {scratchDirectory} from './files.js';
 
@@ -27,6 +27,20 @@ export function preloadPath(): string {
 	return hostPreload;
 }
 export const fixBackend = path.join(fixtures, 'backends/fix-backend.so');
+
+/**
+ * A library of the tests' own for LD_PRELOAD: `file` itself, or, in a checkout under a path the loader would
+ * split (a blank, ':'), a link to it in a fresh scratch directory, as docs/launching.md tells users to make.
+ */
+export function loaderSafeFile(file: string): string {
+	if (isLoaderSafe(file)) {
+		return file;
+	}
+
+	const link = path.join(scratchDirectory('pdi-preload-link-'), path.basename(file));
+	symlinkSync(file, link);
+	return link;
+}
 
 export type RunResult = {code: number | null; signal: string | null; stdout: string; stderr: string};
 
