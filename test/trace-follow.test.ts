@@ -6,7 +6,7 @@ import {pdiPaths} from '../src/ts/index.js';
 import {isLoaderSafe} from '../src/ts/launch/preload.js';
 import {pdi, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {fixtures} from './helpers/preload.js';
+import {fixtures, loaderSafeFile} from './helpers/preload.js';
 
 const follow = path.join(fixtures, 'trace', 'follow');
 const events = path.join(fixtures, 'trace', 'events');
@@ -249,6 +249,15 @@ test('without -f the program\'s children get the environment pdi was given: no P
 	t.true(followed.some(line => preloaded(line)), followed.join('\n'));
 	t.true(followed.includes('PDI_TRACE_FOLLOW=1'));
 	t.true(followed.some(line => line.startsWith('PDI_CONFIG=')));
+});
+
+test('without -f the children get the user\'s LD_PRELOAD entries as written, spaces, colons and their order kept: only the core\'s entry goes', async t => {
+	const own = loaderSafeFile(path.join(fixtures, 'trace', 'libtracelib.so'));
+	const table = loaderSafeFile(path.join(fixtures, 'trace', 'libtable.so'));
+	// Before, the entries were joined again with ':' (LD_PRELOAD=a:b for a b), and an entry holding a blank was cut in two.
+	for (const list of [`${own} ${table}`, `${table}:  ${own}`, `${own} :${table}:`]) {
+		t.deepEqual(await childEnvironment([], list), [`LD_PRELOAD=${list}`], list);
+	}
 });
 
 test('-f with -c and --json waits for a child that outlives the program (a daemonizing server) and reports its calls too', async t => {

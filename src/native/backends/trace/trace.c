@@ -199,7 +199,9 @@ names_file(const char *entry, size_t length, const struct stat *core)
  * put first), so that an exec'd program does not even load pdi: loaded
  * without PDI_CONFIG the core does nothing, but its mere presence shows
  * (the loader's complaint about a 64-bit core in a 32-bit program, the
- * variable in the program's environment). */
+ * variable in the program's environment). Only the core's entries go, each
+ * with the separator after it (before it, for the last entry): the rest of
+ * the list is passed on byte for byte, its spaces and colons as written. */
 static void
 drop_core_preload(void)
 {
@@ -214,21 +216,24 @@ drop_core_preload(void)
     return;
   size_t used = 0;
   int dropped = 0;
+  int entries = 0;
   /* The loader separates entries with spaces or colons. */
   for (const char *entry = list; *entry != '\0';) {
     size_t length = strcspn(entry, " :");
+    int last = entry[length] == '\0';
     if (names_file(entry, length, &core)) {
       dropped = 1;
-    } else if (length > 0) {
-      if (used > 0)
-        kept[used++] = ':';
-      memcpy(kept + used, entry, length);
-      used += length;
+      if (last && used > 0)
+        used--; /* the separator written before it */
+    } else {
+      memcpy(kept + used, entry, length + !last);
+      used += length + !last;
+      entries += length > 0;
     }
-    entry += length + (entry[length] != '\0');
+    entry += length + !last;
   }
   kept[used] = '\0';
-  if (dropped && used == 0)
+  if (dropped && entries == 0)
     libc_environment.unset("LD_PRELOAD");
   else if (dropped)
     libc_environment.set("LD_PRELOAD", kept, 1);
