@@ -76,7 +76,8 @@ test('pdi inspect from a path with a space gets the report from the preloaded co
 	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
 });
 
-test('spawn() of the copied package runs the program with the relink and removes its link when the program exits', async t => {
+// Serial: it sets TMPDIR for the whole test process, where the other tests make their scratch directories.
+test.serial('spawn() of the copied package runs the program with the relink and removes its link when the program exits', async t => {
 	const temporary = scratchDirectory('pdi-spaces-tmp-');
 	const previous = process.env['TMPDIR'];
 	process.env['TMPDIR'] = temporary;
@@ -101,7 +102,11 @@ test('spawn() of the copied package runs the program with the relink and removes
 		t.is(values(stdout).get('fix_add'), '105');
 		t.deepEqual(readdirSync(temporary), []);
 	} finally {
-		process.env['TMPDIR'] = previous;
+		if (previous === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = previous;
+		}
 	}
 });
 
