@@ -142,3 +142,21 @@ test.serial('pdi comux config --afl from a path with a space replaces only its o
 	t.is(again.code, 0, again.stderr);
 	t.true(existsSync(path.join(link, 'pdi-preload.so')));
 });
+
+test('pdi run from a path with a space prints the warnings pdi config check prints, word for word, naming the bundled backends where they are installed, not under the launch\'s link', async t => {
+	const config = path.join(installed, 'warned.cfg');
+	writeFileSync(config, 'on_error = warn\ncb_allow_handler = on\nbackend g = nosuchbackend\nbackend t = trace\nrelink $main fix_add g x\ncallback libfix.so * t no_such_handler\n');
+	const check = await copiedPdi(['config', 'check', config]);
+	t.is(check.code, 0, check.stderr);
+	const native = path.join(packageCopy, nativeRelative);
+	t.deepEqual(check.stderr.trimEnd().split('\n'), [
+		`pdi: warning: ${config}:3:13: backend 'g': library 'nosuchbackend' not found (searched: ${native}/pdi-backend-nosuchbackend.so) (backend skipped)`,
+		`pdi: warning: ${config}:5:22: relink fix_add: its backend 'g' failed to load (rule skipped)`,
+		`pdi: warning: ${config}:6:24: callback libfix.so: handler 'no_such_handler' is not defined by t (${native}/pdi-backend-trace.so) (rule skipped)`,
+	]);
+	// Before, the core named them under the link, a directory gone when pdi ends: /tmp/pdi-core-XXXXXX/native/pdi-backend-trace.so.
+	const run = await copiedPdi(['run', '-c', config, '--', program]);
+	t.is(run.code, 0, run.stderr);
+	t.is(values(run.stdout).get('fix_add'), '5');
+	t.deepEqual(run.stderr.split('\n').filter(line => line.startsWith('pdi:')), check.stderr.trimEnd().split('\n'));
+});

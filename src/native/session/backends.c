@@ -53,6 +53,11 @@ backend_error_at(const pdi_backend_decl_t *decl, int library_at, const char *fmt
   return -1;
 }
 
+/* The directory the core was loaded from, its links resolved: pdi run
+ * preloads a core whose path holds a blank through a link of its own,
+ * removed when pdi ends (docs/launching.md); the bundled backends are
+ * loaded, and named in messages, where they are installed, as pdi config
+ * check names them. */
 static const char *
 core_directory(pdi_arena_t *arena)
 {
@@ -64,7 +69,8 @@ core_directory(pdi_arena_t *arena)
     return ".";
   char directory[PATH_MAX];
   snprintf(directory, sizeof directory, "%.*s", (int)(slash - info.dli_fname), info.dli_fname);
-  return pdi_arena_strdup(arena, directory);
+  char resolved[PATH_MAX];
+  return pdi_arena_strdup(arena, realpath(directory, resolved) != NULL ? resolved : directory);
 }
 
 static const char *
