@@ -295,7 +295,9 @@ test.serial('the server gets one event at a time: each replay of an input whose 
 	const expected = ['accept 0', 'read 0 1', 'accept 1', 'read 1 2', 'read 0 3', 'eof 0', 'accept 2', 'read 2 1', 'eof 2', 'read 1 4', 'eof 1'].join('\n') + '\n';
 	for (const fork of [false, true]) {
 		const events = path.join(scratch, `events-${fork ? 'fork' : 'process'}`);
-		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_EVENTS: events}};
+		// The pacing waits at most the idle time for the server to come to rest, then stops waiting: on a loaded
+		// machine 50 ms may pass with the server runnable but not run, so the test gives it longer.
+		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_EVENTS: events}, idleMs: 2000};
 		if (fork) {
 			const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], options);
 			try {
