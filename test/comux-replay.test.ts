@@ -291,8 +291,9 @@ test.serial('the server gets one event at a time: each replay of an input whose 
 		.conn(0, 'ccc', {awaitResponse: false, noShutdown: true})
 		.conn(2, 'e', {awaitResponse: false})
 		.conn(1, 'dddd', {awaitResponse: false})
+		.conn(3, '', {awaitResponse: false, noShutdown: true}) // its close is the replay's last step
 		.bytes();
-	const expected = ['accept 0', 'read 0 1', 'accept 1', 'read 1 2', 'read 0 3', 'eof 0', 'accept 2', 'read 2 1', 'eof 2', 'read 1 4', 'eof 1'].join('\n') + '\n';
+	const expected = ['accept 0', 'read 0 1', 'accept 1', 'read 1 2', 'read 0 3', 'eof 0', 'accept 2', 'read 2 1', 'eof 2', 'read 1 4', 'eof 1', 'accept 3', 'eof 3'].join('\n') + '\n';
 	for (const fork of [false, true]) {
 		const events = path.join(scratch, `events-${fork ? 'fork' : 'process'}`);
 		// The pacing waits at most the idle time for the server to come to rest, then stops waiting: on a loaded

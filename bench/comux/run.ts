@@ -46,7 +46,8 @@ const httpInput = comux()
 /** HTTP replies differ only in their Date header from one second to the next. */
 const comparable = (output: Buffer) => output.toString('latin1').replaceAll(/^Date: .*$/gm, 'Date:');
 
-type Result = {target: string; mode: string; runs: number; perSecond: number; msPerRun: number; outputBytes: number};
+/** One row; `stability`: afl-fuzz's, in percent (how often an input took the same path again), for the afl-cc rows. */
+type Result = {target: string; mode: string; runs: number; perSecond: number; msPerRun: number; outputBytes: number; stability?: number};
 
 function check(target: string, index: number, status: number | null, output: Buffer, first: Buffer): void {
 	if (status !== 0 || comparable(output) !== comparable(first)) {
@@ -110,7 +111,9 @@ function aflRun(target: string, server: string[], input: Uint8Array, env: NodeJS
 		const results = instrumented ? path.join(directory, 'out/default') : path.join(directory, 'out');
 		const plot = readFileSync(path.join(results, 'plot_data'), 'utf8').trim().split('\n').at(-1)!.split(/,\s*/);
 		const [seconds, runs] = [Number(plot[0]), Number(plot[11])];
-		return {target, mode: `afl ${forkServer ? 'fork at accept' : 'no fork server'}${instrumented ? ' (afl-cc)' : ' (-n)'}`, runs, perSecond: runs / seconds, msPerRun: (seconds * 1000) / runs, outputBytes: 0};
+		// afl-fuzz -n sees no coverage, hence no stability.
+		const stability = instrumented ? Number(/^stability\s*:\s*([\d.]+)%$/m.exec(readFileSync(path.join(results, 'fuzzer_stats'), 'utf8'))?.[1] ?? Number.NaN) : undefined;
+		return {target, mode: `afl ${forkServer ? 'fork at accept' : 'no fork server'}${instrumented ? ' (afl-cc)' : ' (-n)'}`, runs, perSecond: runs / seconds, msPerRun: (seconds * 1000) / runs, outputBytes: 0, stability};
 	} finally {
 		rmSync(directory, {recursive: true, force: true});
 	}
@@ -155,9 +158,9 @@ if (json) {
 	process.stdout.write(JSON.stringify({replays, aflSeconds, results}, null, 2) + '\n');
 } else {
 	process.stdout.write(`comux benchmark: ${replays} replays per process row, ${replays * 5} per fork row, afl-fuzz for ${aflSeconds} s per afl row (PDI_COMUX_EXIT_IMMEDIATE)\n`);
-	process.stdout.write('target             mode                             runs/s   ms/run    runs   output bytes\n');
+	process.stdout.write('target             mode                             runs/s   ms/run    runs   output bytes   stability\n');
 	for (const result of results) {
-		process.stdout.write(`${result.target.padEnd(17)}  ${result.mode.padEnd(31)}  ${result.perSecond.toFixed(1).padStart(7)}  ${result.msPerRun.toFixed(2).padStart(7)}  ${String(result.runs).padStart(6)}  ${String(result.outputBytes).padStart(13)}\n`);
+		process.stdout.write(`${result.target.padEnd(17)}  ${result.mode.padEnd(31)}  ${result.perSecond.toFixed(1).padStart(7)}  ${result.msPerRun.toFixed(2).padStart(7)}  ${String(result.runs).padStart(6)}  ${String(result.outputBytes).padStart(13)}${result.stability === undefined ? '' : `${result.stability.toFixed(2).padStart(11)}%`}\n`);
 	}
 }
 

@@ -283,8 +283,7 @@ controller(void *unused)
     if (last) {
       close(fd);
       fds[conn] = -1;
-      if (k + 1 < doc.num_chunks)
-        settle(-1); /* the server sees the client go before the next step */
+      settle(-1); /* the server sees the client go before the next step, or the end */
     }
   }
   /* Without waits, the replies are collected afterwards, connection by
