@@ -123,6 +123,17 @@ const echoEnv = {...process.env, ECHO_QUIET: '1'};
 const echoServer = [echoServerPath, 'epoll', '0'];
 const nginx = nginxCommand(webRoot(), await freePort());
 const lighttpd = lighttpdCommand(webRoot(), await freePort());
+// The servers' directories go also when a run fails or is interrupted.
+process.on('exit', () => {
+	rmSync(nginx.directory, {recursive: true, force: true});
+	rmSync(lighttpd.directory, {recursive: true, force: true});
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.once(signal, () => {
+		process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+	});
+}
+
 const targets: Array<[string, string[], Uint8Array, NodeJS.ProcessEnv]> = [
 	['echo (epoll)', echoServer, echoInput, echoEnv],
 	['nginx', [nginx.command, ...nginx.args], httpInput, process.env],
@@ -152,8 +163,6 @@ if (!process.argv.includes('--no-afl')) {
 	}
 }
 
-rmSync(nginx.directory, {recursive: true, force: true});
-rmSync(lighttpd.directory, {recursive: true, force: true});
 if (json) {
 	process.stdout.write(JSON.stringify({replays, aflSeconds, results}, null, 2) + '\n');
 } else {
