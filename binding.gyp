@@ -147,7 +147,7 @@
         "src/native/backends/trace/saferead.c",
         "src/native/backends/trace/filter.c",
         "src/native/backends/trace/unseen.c",
-        "src/native/backends/trace/alive.c",
+        "src/native/backends/trace/marks.c",
         "src/native/backends/trace/list.c",
         "src/native/backends/trace/names.c",
         "src/native/backends/trace/prototypes.c",

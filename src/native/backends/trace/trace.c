@@ -43,7 +43,7 @@
 #include "filter.h"
 #include "format.h"
 #include "names.h"
-#include "alive.h"
+#include "marks.h"
 #include "trace-ring.h"
 #include "unseen.h"
 

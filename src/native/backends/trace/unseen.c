@@ -3,39 +3,27 @@
  * for the whole tree, instead of by every followed program (echo, cat) that
  * never imports them. */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "../../callback/never-stubbed.h"
 #include "filter.h"
+#include "marks.h"
 #include "names.h"
 #include "unseen.h"
 
-/* A copy: programs such as nginx rewrite their environment strings. */
-static char seen_directory_path[4096];
-static const char *seen_directory;
+static trace_marks_t seen;
 
 static void
 mark_seen(const char *function)
 {
-  char path[4096];
-  if (strchr(function, '/') != NULL ||
-      snprintf(path, sizeof path, "%s/%s", seen_directory, function) >= (int)sizeof path)
-    return;
-  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd >= 0)
-    close(fd);
+  trace_marks_leave(&seen, function);
 }
 
 void
 trace_unseen_follow(const char *directory)
 {
-  seen_directory = directory != NULL && *directory && strlen(directory) < sizeof seen_directory_path
-                       ? strcpy(seen_directory_path, directory)
-                       : NULL;
-  trace_filter_on_first_site(seen_directory != NULL ? mark_seen : NULL);
+  trace_filter_on_first_site(trace_marks_take(&seen, directory) ? mark_seen : NULL);
 }
 
 static void
@@ -58,6 +46,6 @@ report_unseen_function(const char *function, void *context)
 void
 trace_unseen_report(int fd)
 {
-  if (seen_directory == NULL)
+  if (!seen.taken)
     trace_filter_each_unkept_name(report_unseen_function, &fd);
 }

@@ -1,0 +1,30 @@
+/* Directories of marks that pdi trace makes for its backends: an empty file
+ * left there says something to pdi trace, which reads the directory. */
+#ifndef PDI_TRACE_MARKS_H
+#define PDI_TRACE_MARKS_H
+
+#include <stddef.h>
+
+/* A directory's path, copied: programs such as nginx rewrite their
+ * environment strings. */
+typedef struct trace_marks {
+  char path[4096];
+  int taken; /* a directory was given */
+} trace_marks_t;
+
+/* Takes directory (NULL, empty or too long: none); whether one was taken. */
+int trace_marks_take(trace_marks_t *marks, const char *directory);
+
+/* Leaves the file `name` in the taken directory. */
+void trace_marks_leave(const trace_marks_t *marks, const char *name);
+
+/* pdi trace -f in text mode: PDI_TRACE_ALIVE names a directory where each
+ * followed process leaves a file, <pid>-<start ns>.alive, so that pdi trace
+ * waits until none of them runs any more (src/ts/trace/followed.ts), as it
+ * does with the rings of --json and -c. trace_alive_configure takes the
+ * directory and marks this process; trace_alive_forked marks a forked child
+ * (its fork handler). */
+void trace_alive_configure(const char *directory);
+void trace_alive_forked(void);
+
+#endif
