@@ -3,6 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
+import {runPreloaded} from './helpers/preload.js';
 
 const scratch = scratchDirectory('pdi-cli-escapes-');
 
@@ -51,4 +52,16 @@ test('a config warning names its file with control characters as \\xHH', async t
 	const run = await pdi(['config', 'check', file]);
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stderr, `pdi: warning: ${path.join(scratch, 'con\\x1b[1mfig.yaml')}:2:3: 'donttouchBackends' is deprecated, use 'protectBackends'\n`);
+});
+
+test('the core writes a byte of a text config that is not UTF-8 as \\xHH in its message, and well-formed UTF-8 as it is', async t => {
+	const stray = path.join(scratch, 'stray.cfg');
+	writeFileSync(stray, Buffer.concat([Buffer.from('backend x = noop\n'), Buffer.from([0xFF, 0xFE, 0xC3, 0x28]), Buffer.from(' foo\n')]));
+	const strayRun = await runPreloaded('/bin/true', [], stray);
+	t.is(strayRun.code, 2);
+	t.is(strayRun.stderr, `pdi: ${stray}:2:1: unknown command '\\xff\\xfe\\xc3('\n`);
+	const accented = path.join(scratch, 'accented.cfg');
+	writeFileSync(accented, 'backend x = noop\nété foo\n');
+	const accentedRun = await runPreloaded('/bin/true', [], accented);
+	t.is(accentedRun.stderr, `pdi: ${accented}:2:1: unknown command 'été'\n`);
 });
