@@ -62,30 +62,29 @@ function emptyOutputFile(file: string): void {
 	}
 }
 
-/** The including -e patterns that name one function (no glob, no @OBJ): those a summary says it saw no call of. */
-function plainNames(functions: string | undefined): string[] {
-	return (functions ?? '').split(',').filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern));
+/**
+ * The including -e patterns that name one function (no glob, no @OBJ): those pdi says it saw nothing of. Under -C a
+ * mangled name is left out: it was counted, and marked, by its demangled name.
+ */
+function plainNames(options: TraceCliOptions): string[] {
+	return (options.functions ?? '').split(',').filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern) && !(options.demangle && pattern.startsWith('_Z')));
 }
 
-/** What -c says of a function -e names plainly that no process called: pdi never traces it (it never returns, ...), or no call site of it was instrumented. */
-function unseenNotice(name: string): string {
+/**
+ * What pdi says of a function -e names plainly that it saw nothing of: pdi never traces it (it never returns, ...),
+ * or, with -c, no call of it was traced, and with -f, no followed process had a call site of it.
+ */
+function unseenNotice(name: string, seen: 'calls' | 'sites'): string {
 	const never = nativeBinding().neverStubbedReason(name);
-	return never === null
-		? `pdi: trace: ${name}: no call of it was traced (no traced object imports it, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`
-		: `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
+	if (never !== null) {
+		return `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
+	}
+
+	const what = seen === 'calls' ? 'no call of it was traced (no traced object imports it' : 'no traced process had a call site of it (none imports it';
+	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
 }
 
-/** What -f says at the end of a function -e names plainly that no followed process had a call site of (their backends mark the others in `seen`). */
-function unseenInTree(options: TraceCliOptions, seen: string): string[] {
-	return plainNames(options.functions)
-		.filter(name => !existsSync(path.join(seen, name)) && !(options.demangle && name.startsWith('_Z')))
-		.map(name => nativeBinding().neverStubbedReason(name) === null
-			? `pdi: trace: ${name}: no traced process had a call site of it (none imports it, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`
-			: unseenNotice(name));
-}
-
-/** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone). */
-/** Where the events go; `rings`: the directory of their rings, for --json and -c. */
+/** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone); `rings`: the directory of the events' rings, for --json and -c. */
 type Output = {variables: Record<string, string>; rings?: string; finish(): boolean};
 
 /**
@@ -135,10 +134,8 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 
 				try {
 					writeText(fd, counter.format());
-					// Under -C a mangled name -e gives was counted by its demangled name.
-					const unseen = plainNames(options.functions).filter(name => !counter.counted(name) && !(options.demangle && name.startsWith('_Z')));
-					for (const name of unseen) {
-						printLine(unseenNotice(name));
+					for (const name of plainNames(options).filter(name => !counter.counted(name))) {
+						printLine(unseenNotice(name, 'calls'));
 					}
 				} catch (error) {
 					closed ||= isClosedPipe(error);
@@ -190,30 +187,27 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		// Made by the trace backend of any process in which an object matching --object loaded, at start or later.
 		const matchedMark = path.join(scratch.path, 'matched');
 		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
-		// -f: each followed process marks there the -e names it had a call site of, and only the started one reports the others (trace.c).
-		const seen = options.follow ? {PDI_TRACE_SEEN: path.join(scratch.path, 'seen')} : {};
-		if (seen.PDI_TRACE_SEEN !== undefined) {
-			mkdirSync(seen.PDI_TRACE_SEEN);
+		// -f: pdi waits for every followed process, also those that outlive the program (a daemon's child): those
+		// that write rings (--json, -c), or in text mode, where each process writes its own lines, those that marked
+		// themselves in `alive`; and each marks in `seen` the -e names it has a call site of (the backend's unseen.c).
+		const alive = options.follow && output.rings === undefined ? path.join(scratch.path, 'alive') : undefined;
+		const seen = options.follow ? path.join(scratch.path, 'seen') : undefined;
+		const followed = options.follow ? output.rings ?? alive : undefined;
+		for (const directory of [alive, seen]) {
+			if (directory !== undefined) {
+				mkdirSync(directory);
+			}
 		}
 
 		try {
-			// -f: pdi waits for every followed process, also those that outlive the program (a daemon's child); with
-			// --json or -c the lines and tables are pdi's to write, in text mode each process writes its own lines.
-			// In text mode each followed process marks itself in a directory of its own, for the same wait.
-			const rings = options.follow ? output.rings ?? path.join(scratch.path, 'alive') : undefined;
-			const alive = options.follow && output.rings === undefined && rings !== undefined ? {PDI_TRACE_ALIVE: rings} : {};
-			if (alive.PDI_TRACE_ALIVE !== undefined) {
-				mkdirSync(alive.PDI_TRACE_ALIVE);
-			}
-
 			let interrupted: NodeJS.Signals | undefined;
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
-				variables: {...variables, ...output.variables, ...inspect, ...seen, ...alive},
+				variables: {...variables, ...output.variables, ...inspect, ...(alive === undefined ? {} : {PDI_TRACE_ALIVE: alive}), ...(seen === undefined ? {} : {PDI_TRACE_SEEN: seen})},
 				onSignal: 'forward',
-				afterExit: rings === undefined ? undefined : async () => {
-					interrupted = await waitForFollowed(rings, true);
+				afterExit: followed === undefined ? undefined : async () => {
+					interrupted = await waitForFollowed(followed, true);
 				},
 			});
 			const {code, signal} = await exited;
@@ -226,9 +220,9 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			}
 
 			// -c says it of the names it counted no call of.
-			if (seen.PDI_TRACE_SEEN !== undefined && !options.summary) {
-				for (const line of unseenInTree(options, seen.PDI_TRACE_SEEN)) {
-					printLine(line);
+			if (seen !== undefined && !options.summary) {
+				for (const name of plainNames(options).filter(name => !existsSync(path.join(seen, name)))) {
+					printLine(unseenNotice(name, 'sites'));
 				}
 			}
 
