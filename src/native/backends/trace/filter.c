@@ -62,7 +62,12 @@ object_matches(const char *glob, const char *callee)
 
 static void (*first_site)(const char *function);
 
-static int plain(const pattern_t *pattern);
+/* A pattern that names one function to trace: no glob, no @OBJ. */
+static int
+plain(const pattern_t *pattern)
+{
+  return !pattern->exclude && pattern->object == NULL && strpbrk(pattern->function, "*?[\\") == NULL;
+}
 
 static int
 matches(const pattern_t *pattern, const char *function, const char *callee)
@@ -90,12 +95,6 @@ trace_filter_wants(const char *function, const char *callee)
           first_site(patterns[i].function);
       }
   return included;
-}
-
-static int
-plain(const pattern_t *pattern)
-{
-  return !pattern->exclude && pattern->object == NULL && strpbrk(pattern->function, "*?[\\") == NULL;
 }
 
 void

@@ -1,9 +1,12 @@
-/* Directories of marks that pdi trace makes for its backends: an empty file
- * left there says something to pdi trace, which reads the directory. */
+/* Marks for pdi trace: an empty file that a traced process leaves says
+ * something to pdi trace, which looks for it (or reads its directory). */
 #ifndef PDI_TRACE_MARKS_H
 #define PDI_TRACE_MARKS_H
 
 #include <stddef.h>
+
+/* Creates the empty file `path` (NULL or empty: none). */
+void trace_mark(const char *path);
 
 /* A directory's path, copied: programs such as nginx rewrite their
  * environment strings. */

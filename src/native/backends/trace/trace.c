@@ -349,10 +349,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 static void
 leave_mark(const char *variable)
 {
-  const char *mark = libc_environment.get(variable);
-  int fd = mark != NULL && *mark ? open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) : -1;
-  if (fd >= 0)
-    close(fd);
+  trace_mark(libc_environment.get(variable));
 }
 
 void
