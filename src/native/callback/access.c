@@ -434,7 +434,7 @@ misuse_reason(unsigned helper, unsigned situation)
 static void
 report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
 {
-  char who[PATH_MAX + 300], where[160];
+  char who[PATH_MAX + 300], where[160], registers[32] = "";
   describe_caller(__atomic_load_n(&misuse->caller, __ATOMIC_ACQUIRE), who, sizeof who);
   int reads = helper == H_ARG_INT || helper == H_ARG_DOUBLE || helper == H_RET_INT || helper == H_RET_DOUBLE;
   int doubles = helper == H_ARG_DOUBLE || helper == H_SET_ARG_DOUBLE;
@@ -446,13 +446,12 @@ report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
     if (doubles)
       snprintf(where, sizeof where, "with argument %u, past the last it reaches (%u)", misuse->index,
                LAST_DOUBLE_ARGUMENT);
-    else
+    else {
+      if (CB_INT_REGISTERS != 0)
+        snprintf(registers, sizeof registers, "%u registers and ", (unsigned)CB_INT_REGISTERS);
       snprintf(where, sizeof where, "with argument %u, past the last it reaches (%u: %s%u stack words)", misuse->index,
-               LAST_INT_ARGUMENT,
-               CB_INT_REGISTERS == 8   ? "8 registers and "
-               : CB_INT_REGISTERS == 6 ? "6 registers and "
-                                       : "",
-               STACK_WORDS);
+               LAST_INT_ARGUMENT, registers, STACK_WORDS);
+    }
     break;
   default:
     snprintf(where, sizeof where, "with argument %u, whose stack word is outside the caller's stack", misuse->index);

@@ -119,7 +119,7 @@ connection_empty(int server_fd, int client_fd)
 }
 
 /* The field after `count` more space-separated ones, from text (a
- * /proc stat line after its ")"), as a number; -1 when there is none. */
+ * /proc stat line after its ")"), as a count; -1 when it is none. */
 static long
 stat_field(const char *text, int count)
 {
@@ -131,14 +131,12 @@ stat_field(const char *text, int count)
   }
   while (*text == ' ')
     text++;
-  int negative = *text == '-';
-  text += negative;
   if (*text < '0' || *text > '9')
     return -1;
   long value = 0;
   while (*text >= '0' && *text <= '9')
     value = value * 10 + (*text++ - '0');
-  return negative ? -value : value;
+  return value;
 }
 
 /* /proc/self/stat, opened once per process and read again at each look:
