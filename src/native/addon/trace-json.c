@@ -1,5 +1,6 @@
 /* Trace records as JSON lines (trace-json.h). */
 #include "trace-json.h"
+#include "../core/escape.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -26,31 +27,6 @@ put_unsigned(char *out, uint64_t value)
   return put_bytes(out, digits + n, sizeof digits - n);
 }
 
-/* Length of the well-formed UTF-8 sequence at `s` (RFC 3629), 0 if none. */
-static size_t
-utf8_length(const unsigned char *s, size_t n)
-{
-  unsigned char c = s[0];
-  size_t length = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-  if (length == 0 || length > n)
-    return 0;
-  unsigned char low = 0x80, high = 0xbf;
-  if (c == 0xe0)
-    low = 0xa0;
-  else if (c == 0xed)
-    high = 0x9f;
-  else if (c == 0xf0)
-    low = 0x90;
-  else if (c == 0xf4)
-    high = 0x8f;
-  if (s[1] < low || s[1] > high)
-    return 0;
-  for (size_t i = 2; i < length; i++)
-    if (s[i] < 0x80 || s[i] > 0xbf)
-      return 0;
-  return length;
-}
-
 /* The bytes as the inside of a JSON string: at most 6 bytes out per byte in;
  * bytes that are not UTF-8 become U+FFFD. */
 static char *
@@ -75,7 +51,7 @@ put_escaped(char *out, const unsigned char *s, size_t n)
     } else if (c < 0x80) {
       *out++ = (char)c;
     } else {
-      size_t length = utf8_length(s + i, n - i);
+      size_t length = pdi_utf8_length(s + i, n - i);
       if (length == 0) {
         out = PUT_LITERAL(out, "\\ufffd");
       } else {

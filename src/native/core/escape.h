@@ -10,32 +10,32 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The length of the well-formed UTF-8 sequence at s (a lead byte of 0x80
- * or more), or 0 when the bytes there form none: a stray continuation
- * byte, an overlong form, a surrogate, past U+10FFFF or cut short. */
+/* The length of the well-formed UTF-8 sequence (RFC 3629) at s, of at most
+ * n bytes, or 0 when the bytes there form none: an ASCII or stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF or cut
+ * short. Shared by the messages below and the trace's JSON strings. */
 static inline size_t
-pdi_utf8_sequence(const unsigned char *s)
+pdi_utf8_length(const unsigned char *s, size_t n)
 {
-  size_t n;
-  unsigned char low = 0x80, high = 0xbf;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf)
-    n = 2;
-  else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-    n = 3;
-    low = s[0] == 0xe0 ? 0xa0 : low;
-    high = s[0] == 0xed ? 0x9f : high;
-  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-    n = 4;
-    low = s[0] == 0xf0 ? 0x90 : low;
-    high = s[0] == 0xf4 ? 0x8f : high;
-  } else
+  unsigned char c = s[0];
+  size_t length = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+  if (length == 0 || length > n)
     return 0;
+  unsigned char low = 0x80, high = 0xbf;
+  if (c == 0xe0)
+    low = 0xa0;
+  else if (c == 0xed)
+    high = 0x9f;
+  else if (c == 0xf0)
+    low = 0x90;
+  else if (c == 0xf4)
+    high = 0x8f;
   if (s[1] < low || s[1] > high)
     return 0;
-  for (size_t i = 2; i < n; i++)
+  for (size_t i = 2; i < length; i++)
     if (s[i] < 0x80 || s[i] > 0xbf)
       return 0;
-  return n;
+  return length;
 }
 
 /* `in` escaped into `out`, cut to fit `size`: a byte that is not part of
@@ -44,10 +44,10 @@ pdi_utf8_sequence(const unsigned char *s)
 static inline void
 pdi_escape_controls(const char *in, char *out, size_t size)
 {
-  size_t n = 0;
+  size_t n = 0, left = strlen(in);
   while (*in != '\0' && n + 1 < size) {
     unsigned char c = (unsigned char)*in;
-    size_t sequence = c >= 0x80 ? pdi_utf8_sequence((const unsigned char *)in) : 0;
+    size_t sequence = pdi_utf8_length((const unsigned char *)in, left);
     if ((c >= 0x20 && c < 0x7f) || sequence > 0) {
       size_t length = sequence > 0 ? sequence : 1;
       if (n + length + 1 > size)
@@ -55,6 +55,7 @@ pdi_escape_controls(const char *in, char *out, size_t size)
       memcpy(out + n, in, length);
       n += length;
       in += length;
+      left -= length;
       continue;
     }
     if (n + 5 > size)
@@ -62,6 +63,7 @@ pdi_escape_controls(const char *in, char *out, size_t size)
     snprintf(out + n, 5, "\\x%02x", c);
     n += 4;
     in++;
+    left--;
   }
   out[n] = '\0';
 }
