@@ -314,6 +314,40 @@ test.serial('act rules attached to a program that pdi run started with act rules
 	}
 });
 
+test.serial('pdi attach -v prints at the detach how many calls each act rule saw and acted on, and attach() resolves act to the same counts', async t => {
+	const fixture = await startFixture(t);
+	const scratch = scratchDirectory('pdi-attach-counts-');
+	const config = path.join(scratch, 'counted.cfg');
+	writeFileSync(config, 'act $main attach_work count\nact $main nanosleep delay=1us\n');
+	const run = await pdi(['attach', String(fixture.pid), '-c', config, '--detach-after', '0.3', '-v']);
+	t.is(run.code, 0, run.stderr);
+	const printed = [...run.stderr.matchAll(/^pdi: \S+\/counted\.cfg:(\d): act \$main (\w+): (\d+) call\(s\) seen, (\d+) fired$/gm)];
+	t.deepEqual(printed.map(([, line, name]) => `${line} ${name}`), ['1 attach_work', '2 nanosleep'], run.stderr);
+	t.true(printed.every(([, , , seen, fired]) => Number(seen) > 0 && seen === fired), run.stderr);
+	const quiet = await pdi(['attach', String(fixture.pid), '-c', config, '--detach-after', '0.1']);
+	t.is(quiet.code, 0, quiet.stderr);
+	t.notRegex(quiet.stderr, /call\(s\) seen/);
+
+	const attached = await attach(fixture.pid, {rules: [{act: {object: '$main', function: 'attach_work', do: {count: true}}}]});
+	await delay(200);
+	await attached.detach();
+	const counts = await attached.act;
+	t.deepEqual(counts.map(({rule, function: name, pid}) => `${rule} ${name} ${pid}`), [`rules[0] attach_work ${fixture.pid}`]);
+	t.true(counts[0]!.seen > 0 && counts[0]!.fired === counts[0]!.seen);
+	t.is((await fixture.finish()).code, 0);
+});
+
+test.serial('the variables an attach sets are as they were after the detach: one the program had keeps its value, one it had not is gone again', async t => {
+	for (const before of ['before', undefined]) {
+		const fixture = await startFixture(t, '/usr/bin/env', [...(before === undefined ? [] : [`ATTACHPROG_PROBE=${before}`]), attachprog]);
+		const attached = await attach(fixture.pid, countConfig, {variables: {ATTACHPROG_PROBE: 'attached'}});
+		await attached.detach();
+		const end = await fixture.finish();
+		t.is(end.code, 0, end.stderr);
+		t.regex(end.stdout, new RegExp(`^probe ${before ?? '\\(unset\\)'}$`, 'm'));
+	}
+});
+
 /** Runs pdi until its stderr matches `ready`, then sends it `signal`, `afterMs` later. */
 async function untilPrinted(t: ExecutionContext, args: string[], ready: RegExp, signal: NodeJS.Signals, afterMs = 0): Promise<{code: number | null; stderr: string}> {
 	const child = spawn(process.execPath, [cliPath, ...args], {stdio: ['ignore', 'ignore', 'pipe']});

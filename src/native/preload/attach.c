@@ -20,10 +20,19 @@
  * ptrace meanwhile), so no lock guards these. */
 static pdi_session_t *attached_session;
 static char attach_error[1024];
-/* The variables pdi_attach_open set, "NAME\0NAME\0...", unset at close so
- * that the programs this process runs later do not inherit them. */
-static char set_names[8192];
-static size_t set_names_len;
+/* The variables pdi_attach_open set, each with the value it replaced (NULL:
+ * none), put back at close: the programs this process runs later inherit
+ * its environment as it was before the attach (a `pdi run` program keeps
+ * its PDI_ACT_REPORT), not pdi's settings. */
+#define MAX_SET_VARIABLES 64
+
+typedef struct set_variable {
+  char *name;
+  char *previous;
+} set_variable_t;
+
+static set_variable_t set_list[MAX_SET_VARIABLES];
+static unsigned set_count;
 
 static int
 refuse(const char *message)
@@ -36,28 +45,32 @@ refuse(const char *message)
  * getenv reads (it takes the C library's), and also with the program's own
  * setenv when it defines one (bash does, for its variable table), which the
  * getenv of other backends binds to. */
-static int (*libc_setenv)(const char *, const char *, int);
-static int (*libc_unsetenv)(const char *);
+static pdi_libc_environment_t libc_environment;
+static int program_defines_environment;
 
 static void
 find_libc_environment(void)
 {
-  pdi_libc_environment_t libc;
-  if (pdi_find_libc_environment(&libc) == 0 && libc.set != setenv) {
-    libc_setenv = libc.set;
-    libc_unsetenv = libc.unset;
-  }
+  program_defines_environment = pdi_find_libc_environment(&libc_environment) == 0 && libc_environment.set != setenv;
+}
+
+static int
+put_variable(const char *name, const char *value)
+{
+  if (value == NULL)
+    return unsetenv(name) != 0 || (program_defines_environment && libc_environment.unset(name) != 0);
+  return setenv(name, value, 1) != 0 || (program_defines_environment && libc_environment.set(name, value, 1) != 0);
 }
 
 static void
 unset_variables(void)
 {
-  for (size_t at = 0; at < set_names_len; at += strlen(set_names + at) + 1) {
-    unsetenv(set_names + at);
-    if (libc_unsetenv != NULL)
-      libc_unsetenv(set_names + at);
+  while (set_count > 0) {
+    set_variable_t *variable = &set_list[--set_count];
+    put_variable(variable->name, variable->previous);
+    free(variable->name);
+    free(variable->previous);
   }
-  set_names_len = 0;
 }
 
 /* `variables` is "NAME=VALUE\n..." (no newline inside a value): the settings
@@ -72,22 +85,22 @@ set_variables(const char *variables)
     size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
     const char *equals = memchr(line, '=', length);
     size_t name_length = equals != NULL ? (size_t)(equals - line) : 0;
-    if (name_length == 0 || name_length >= 256 || set_names_len + name_length + 1 > sizeof set_names)
-      return refuse("a malformed or too long variable was passed to pdi_attach_open");
-    char *entry = malloc(length + 1);
+    if (name_length == 0 || name_length >= 256 || set_count == MAX_SET_VARIABLES)
+      return refuse("a malformed variable or too many were passed to pdi_attach_open");
+    char *entry = strndup(line, length);
     if (entry == NULL)
       return refuse("out of memory");
-    memcpy(entry, line, length);
-    entry[length] = '\0';
     entry[name_length] = '\0';
-    int failed = setenv(entry, entry + name_length + 1, 1) != 0 ||
-                 (libc_setenv != NULL && libc_setenv(entry, entry + name_length + 1, 1) != 0);
-    if (!failed) {
-      memcpy(set_names + set_names_len, entry, name_length + 1);
-      set_names_len += name_length + 1;
+    const char *previous = program_defines_environment ? libc_environment.get(entry) : getenv(entry);
+    set_variable_t *variable = &set_list[set_count];
+    variable->previous = previous != NULL ? strdup(previous) : NULL;
+    if (previous != NULL && variable->previous == NULL) {
+      free(entry);
+      return refuse("out of memory");
     }
-    free(entry);
-    if (failed)
+    variable->name = entry;
+    set_count++;
+    if (put_variable(entry, entry + name_length + 1) != 0)
       return refuse("setenv failed");
     line = end != NULL ? end + 1 : line + length;
   }

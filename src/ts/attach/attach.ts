@@ -3,6 +3,7 @@ import path from 'node:path';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
+import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from '../launch/act-report.js';
 import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -17,6 +18,12 @@ export type Attachment = {
 	 * at an exit), the core stays loaded there and inert. Resolves at once when the process has ended. Idempotent.
 	 */
 	detach(): Promise<void>;
+	/**
+	 * The counts of the config's `act` rules ({@link ActCount}, as `spawn()`'s `child.act`), settled when
+	 * {@link detach} has finished: the rules report when their session closes, or at the process's exit if it ended
+	 * first. Empty without act rules.
+	 */
+	readonly act: Promise<ActCount[]>;
 };
 
 /** Options of {@link attach} beyond the config. */
@@ -132,8 +139,10 @@ export async function attach(pid: number, config?: PdiConfigInput | NormalizedCo
 
 /** {@link attach} of a config already normalized (the trace config of `pdi trace -p`). */
 export async function attachNormalized(pid: number, config: NormalizedConfig, variables: Readonly<Record<string, string>>, thread?: number): Promise<Attachment> {
-	const text = variableText(variables);
 	const prepared = prepareConfig(config);
+	// The act backend writes the counts of the session's rules there when the session closes (docs/act.md).
+	const actReport = hasActRules(config) ? variables[actReportVariable] ?? actReportFile(prepared.file) : undefined;
+	const text = variableText(actReport === undefined ? variables : {...variables, [actReportVariable]: actReport});
 	try {
 		shareWithProcess(pid, [path.dirname(prepared.file)]);
 		await runInjector(pid, ['open', prepared.file, text], thread);
@@ -142,9 +151,14 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 		throw error;
 	}
 
+	let settleCounts: (counts: ActCount[]) => void = () => undefined;
+	const act = new Promise<ActCount[]>(resolve => {
+		settleCounts = resolve;
+	});
 	let detaching: Promise<void> | undefined;
 	return {
 		pid,
+		act,
 		async detach() {
 			detaching ??= (async () => {
 				try {
@@ -152,6 +166,7 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 						await runInjector(pid, ['close'], thread);
 					}
 				} finally {
+					settleCounts(actReport === undefined ? [] : readActReport(actReport, config));
 					prepared.remove();
 				}
 			})();

@@ -9,13 +9,13 @@ export function endMessage(pid: number, end: AttachEnd): string {
 
 /**
  * `pdi attach PID -c CONFIG...`: attaches, waits for SIGINT/SIGTERM/SIGHUP,
- * `--detach-after` or the end of the process, detaches once; exit status 0
- * after a clean detach.
+ * `--detach-after` or the end of the process, detaches once (with `verbose`,
+ * prints the act rules' counts); exit status 0 after a clean detach.
  */
-export async function runAttached(pidText: string, configFiles: readonly string[], detachAfter: string | undefined): Promise<number> {
+export async function runAttached(pidText: string, configFiles: readonly string[], detachAfter: string | undefined, verbose = false): Promise<number> {
 	const pid = checkPid(pidText);
 	if (configFiles.length === 0) {
-		throw new PdiError('attach: at least one -c CONFIG is needed (usage: pdi attach PID -c CONFIG [-c CONFIG]... [--detach-after SECONDS])');
+		throw new PdiError('attach: at least one -c CONFIG is needed (usage: pdi attach PID -c CONFIG [-c CONFIG]... [--detach-after SECONDS] [-v])');
 	}
 
 	const seconds = detachAfterSeconds(detachAfter);
@@ -26,6 +26,13 @@ export async function runAttached(pidText: string, configFiles: readonly string[
 		watch.arm(seconds);
 		const end = await watch.ended;
 		await attached.detach();
+		if (verbose) {
+			// As the act backend says it on the log of a `pdi run -v` program, here on pdi's own stderr.
+			for (const count of await attached.act) {
+				process.stderr.write(`pdi: ${count.rule}: act ${count.object} ${count.function}: ${count.seen} call(s) seen, ${count.fired} fired\n`);
+			}
+		}
+
 		process.stderr.write(endMessage(pid, end));
 		return 0;
 	} finally {
