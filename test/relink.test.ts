@@ -173,8 +173,19 @@ test('a backend built for another architecture is refused with the architectures
 	const bytes = readFileSync(fixBackend);
 	bytes.writeUInt16LE(243, 18); // e_machine = EM_RISCV
 	writeFileSync(foreign, bytes);
-	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], writeConfig([`backend fix = ${textValue(foreign)}`, 'relink $main fix_add fix wrap_fix_add']));
+	const config = writeConfig([`backend fix = ${textValue(foreign)}`, 'relink $main fix_add fix wrap_fix_add']);
+	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [], config);
 	t.is(result.code, 2, result.stderr);
-	t.regex(result.stderr, /^pdi: \S+rules\.cmd:1:15: backend 'fix': cannot load \S+foreign-backend\.so: it is built for riscv(32|64), and this process is (x86-64|aarch64|i386)$/m);
+	const refusal = /^pdi: \S+rules\.cmd:1:15: backend 'fix': cannot load \S+foreign-backend\.so: it is built for riscv(32|64), and this process is (x86-64|aarch64|i386)$/m;
+	t.regex(result.stderr, refusal);
 	t.is(result.stdout, '');
+	// pdi run says it before the program starts, in the same words; pdi config check, which knows no program, warns.
+	// (pdi run starts programs of its own architecture: this machine's fixprog, also when the core above is another's.)
+	const run = await pdi(['run', '-c', config, '--', path.join(fixtures, '..', 'out', 'now-pie', 'fixprog')]);
+	t.is(run.code, 2, run.stderr);
+	t.regex(run.stderr, refusal);
+	t.is(run.stdout, '');
+	const check = await pdi(['config', 'check', config]);
+	t.is(check.code, 0, check.stderr);
+	t.regex(check.stderr, /^pdi: warning: \S+rules\.cmd:1:15: backend 'fix': \S+foreign-backend\.so is built for riscv(32|64): only a process of that architecture can load it \(pdi run on this (x86-64|aarch64|i386) machine refuses it\)$/m);
 });

@@ -25,7 +25,7 @@ export function registerConfigCommands(cli: Command): void {
 			const {loadConfig, verifyConfig} = await import('../config/index.js');
 			const normalized = await loadConfig(file);
 			const paths = pdiPaths();
-			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
+			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends, foreignBackendsWarn: true});
 			for (const warning of normalized.warnings) {
 				printWarning({message: warning.message, ...warning.origin});
 			}

@@ -1,7 +1,7 @@
 import {statSync} from 'node:fs';
 import path from 'node:path';
 import {dynamicSymbols} from '../elf/dynsym.js';
-import {dlopenRefusal} from '../elf/file.js';
+import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
 import {compileNormalizedConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
@@ -20,6 +20,12 @@ export type VerifyOptions = {
 	backendDirectory: string;
 	/** The bundled backends by name (`paths.backends`). */
 	bundled: Readonly<Record<string, string>>;
+	/**
+	 * A backend built for another architecture is a warning instead of an error (`pdi config check`, which knows no
+	 * program: a config may be meant for an aarch64 one under qemu-user); `pdi run`, which starts only programs of its
+	 * own architecture, refuses it before the program starts, in the core's words.
+	 */
+	foreignBackendsWarn?: boolean;
 };
 
 /** Where a backend library was found, or every place that was searched. */
@@ -134,7 +140,7 @@ type Library = {file: string; symbols: Set<string>; variables: Set<string>};
 export const backendApi: ReadonlySet<string> = new Set(['pdi_original', 'pdi_arg_int', 'pdi_arg_double', 'pdi_ret_int', 'pdi_ret_double', 'pdi_set_arg_int', 'pdi_set_arg_double', 'pdi_skip_int', 'pdi_skip_double', 'pdi_set_ret_int', 'pdi_set_ret_double', 'pdi_cb_target']);
 
 /** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
-function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void): Map<string, Library | undefined> {
+function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void, note: (issue: ConfigIssue) => void): Map<string, Library | undefined> {
 	const libraries = new Map<string, Library | undefined>();
 	for (const [index, backend] of config.backends.entries()) {
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
@@ -149,6 +155,18 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 			const refusal = dlopenRefusal(resolved.file);
 			if (refusal) {
 				throw new Error(`${resolved.file}: ${refusal}`);
+			}
+
+			const foreign = foreignArchitecture(resolved.file);
+			if (foreign !== undefined && options.foreignBackendsWarn) {
+				const origin = fieldOrigin(backend, 'library');
+				const message = `backend '${backend.name}': ${resolved.file} is built for ${foreign.built}: only a process of that architecture can load it (pdi run on this ${foreign.host} machine refuses it)`;
+				note({message: origin === undefined ? `${entryName(backend, `backends[${index}]`)}: ${message}` : message, file: origin?.file, line: origin?.line, column: origin?.column});
+			} else if (foreign !== undefined) {
+				// In the core's words.
+				add(`backend '${backend.name}': cannot load ${resolved.file}: it is built for ${foreign.built}, and this process is ${foreign.host}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
+				libraries.set(backend.name, undefined);
+				continue;
 			}
 
 			const {functions, data, undefined: used} = dynamicSymbols(resolved.file);
@@ -200,7 +218,8 @@ export type VerifyResult = {
 	/**
 	 * Install-time problems (a backend that cannot be loaded, a wrapper it does not define, rules
 	 * in conflict) that the core logs and skips because `onError` is `warn`; each message ends in
-	 * `(backend skipped)` or `(rule skipped)`.
+	 * `(backend skipped)` or `(rule skipped)`; and with {@link VerifyOptions.foreignBackendsWarn}, the backends built
+	 * for another architecture.
 	 */
 	warnings: ConfigIssue[];
 };
@@ -227,7 +246,8 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		findings.push({message: origin === undefined ? `${entry}: ${message}` : message, file: origin?.file, line: origin?.line, column: origin?.column, skips});
 	};
 
-	const libraries = loadBackends(config, options, add);
+	const notes: ConfigIssue[] = [];
+	const libraries = loadBackends(config, options, add, issue => notes.push(issue));
 	const skipped = new Set<number>();
 	const skip = (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => {
 		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule', entryName(rule, `rules[${index}]`));
@@ -289,5 +309,5 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		throw entry === undefined ? error : new ConfigError(`${entry}: ${(error as ConfigError).reason}`, {}, {cause: error});
 	}
 
-	return {warnings: findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))};
+	return {warnings: [...notes, ...findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))]};
 }

@@ -108,6 +108,34 @@ export function readExecutableInfo(file: string): ExecutableInfo {
 	}
 }
 
+/** The core's names of ELF machines (src/native/core/elf-machine.h), by e_machine and class. */
+function coreMachineName(machine: number, bits: 32 | 64): string {
+	const names: Record<number, string> = {62: bits === 32 ? 'x32' : 'x86-64', 3: 'i386', 183: 'aarch64', 40: 'arm', 243: bits === 32 ? 'riscv32' : 'riscv64'};
+	return names[machine] ?? `machine ${machine}, ${bits}-bit`;
+}
+
+/** This Node process's ELF machine and class: the architecture of the pdi build it runs. */
+const hostElf: Record<string, {machine: number; bits: 32 | 64}> = {x64: {machine: 62, bits: 64}, arm64: {machine: 183, bits: 64}, ia32: {machine: 3, bits: 32}};
+
+/**
+ * The architectures, in the core's names (`aarch64`, `x86-64`), of an ELF file built for another one than this pdi
+ * build's (glibc's dlopen says only that such a file is missing); undefined when it is not, or is no ELF file.
+ */
+export function foreignArchitecture(file: string): {built: string; host: string} | undefined {
+	const fd = openSync(file, 'r');
+	try {
+		const elf = readElfHeaders(fd, readAt(fd, 64, 0));
+		const host = hostElf[process.arch];
+		if (elf === undefined || host === undefined || (elf.machine === host.machine && elf.bits === host.bits)) {
+			return undefined;
+		}
+
+		return {built: coreMachineName(elf.machine, elf.bits), host: coreMachineName(host.machine, host.bits)};
+	} finally {
+		closeSync(fd);
+	}
+}
+
 /**
  * Why the dynamic loader would refuse to `dlopen` this ELF file as a library, in glibc's words
  * (an executable, a position-independent one included), or undefined when it is a library.
