@@ -346,6 +346,26 @@ test.serial('the variables an attach sets are as they were after the detach: one
 		t.is(end.code, 0, end.stderr);
 		t.regex(end.stdout, new RegExp(`^probe ${before ?? '\\(unset\\)'}$`, 'm'));
 	}
+
+	// bash keeps its variables in a table of its own, apart from the C library's environ, and defines its own getenv
+	// and setenv for it: a variable exported after bash started is in that table alone, and must stay there.
+	const shell = spawn('bash', ['-c', 'export ATTACHPROG_PROBE=exported; echo ready; read line; echo "probe ${ATTACHPROG_PROBE-unset}"'], {stdio: ['pipe', 'pipe', 'inherit']});
+	stopOnTeardown(t, shell);
+	let printed = '';
+	const ready = new Promise<void>(resolve => {
+		shell.stdout!.on('data', (chunk: Buffer) => {
+			printed += chunk.toString();
+			if (printed.startsWith('ready\n')) {
+				resolve();
+			}
+		});
+	});
+	await ready;
+	const attached = await attach(shell.pid!, countConfig, {variables: {ATTACHPROG_PROBE: 'attached'}});
+	await attached.detach();
+	shell.stdin!.end('\n');
+	await new Promise(resolve => shell.once('close', resolve));
+	t.is(printed, 'ready\nprobe exported\n');
 });
 
 /** Runs pdi until its stderr matches `ready`, then sends it `signal`, `afterMs` later. */

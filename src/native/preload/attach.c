@@ -20,19 +20,27 @@
  * ptrace meanwhile), so no lock guards these. */
 static pdi_session_t *attached_session;
 static char attach_error[1024];
-/* The variables pdi_attach_open set, each with the value it replaced (NULL:
- * none), put back at close: the programs this process runs later inherit
- * its environment as it was before the attach (a `pdi run` program keeps
- * its PDI_ACT_REPORT), not pdi's settings. */
+/* The variables pdi_attach_open set, each with the values it replaced
+ * (NULL: none), put back at close: the programs this process runs later
+ * inherit its environment as it was before the attach (a `pdi run` program
+ * keeps its PDI_ACT_REPORT), not pdi's settings. */
 #define MAX_SET_VARIABLES 64
+
+/* Variables are set with the C library's setenv, which the trace backend's
+ * getenv reads (it takes the C library's), and also with the program's own
+ * setenv when it defines one (bash does, for its variable table), which the
+ * getenv of other backends binds to. Each keeps its own old value. */
+enum { PROGRAM_ENVIRONMENT, LIBC_ENVIRONMENT, ENVIRONMENTS };
 
 typedef struct set_variable {
   char *name;
-  char *previous;
+  char *previous[ENVIRONMENTS];
 } set_variable_t;
 
 static set_variable_t set_list[MAX_SET_VARIABLES];
 static unsigned set_count;
+static pdi_libc_environment_t environments[ENVIRONMENTS];
+static unsigned environment_count;
 
 static int
 refuse(const char *message)
@@ -41,25 +49,20 @@ refuse(const char *message)
   return -1;
 }
 
-/* Variables are set with the C library's setenv, which the trace backend's
- * getenv reads (it takes the C library's), and also with the program's own
- * setenv when it defines one (bash does, for its variable table), which the
- * getenv of other backends binds to. */
-static pdi_libc_environment_t libc_environment;
-static int program_defines_environment;
-
 static void
-find_libc_environment(void)
+find_environments(void)
 {
-  program_defines_environment = pdi_find_libc_environment(&libc_environment) == 0 && libc_environment.set != setenv;
+  environments[PROGRAM_ENVIRONMENT] = (pdi_libc_environment_t){getenv, setenv, unsetenv};
+  environment_count = pdi_find_libc_environment(&environments[LIBC_ENVIRONMENT]) == 0 &&
+                              environments[LIBC_ENVIRONMENT].set != setenv
+                          ? 2
+                          : 1;
 }
 
 static int
-put_variable(const char *name, const char *value)
+put_variable(const pdi_libc_environment_t *environment, const char *name, const char *value)
 {
-  if (value == NULL)
-    return unsetenv(name) != 0 || (program_defines_environment && libc_environment.unset(name) != 0);
-  return setenv(name, value, 1) != 0 || (program_defines_environment && libc_environment.set(name, value, 1) != 0);
+  return value == NULL ? environment->unset(name) : environment->set(name, value, 1);
 }
 
 static void
@@ -67,9 +70,11 @@ unset_variables(void)
 {
   while (set_count > 0) {
     set_variable_t *variable = &set_list[--set_count];
-    put_variable(variable->name, variable->previous);
+    for (unsigned i = 0; i < environment_count; i++) {
+      put_variable(&environments[i], variable->name, variable->previous[i]);
+      free(variable->previous[i]);
+    }
     free(variable->name);
-    free(variable->previous);
   }
 }
 
@@ -79,7 +84,7 @@ unset_variables(void)
 static int
 set_variables(const char *variables)
 {
-  find_libc_environment();
+  find_environments();
   for (const char *line = variables; line != NULL && *line != '\0';) {
     const char *end = strchr(line, '\n');
     size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
@@ -87,21 +92,24 @@ set_variables(const char *variables)
     size_t name_length = equals != NULL ? (size_t)(equals - line) : 0;
     if (name_length == 0 || name_length >= 256 || set_count == MAX_SET_VARIABLES)
       return refuse("a malformed variable or too many were passed to pdi_attach_open");
-    char *entry = strndup(line, length);
-    if (entry == NULL)
-      return refuse("out of memory");
-    entry[name_length] = '\0';
-    const char *previous = program_defines_environment ? libc_environment.get(entry) : getenv(entry);
     set_variable_t *variable = &set_list[set_count];
-    variable->previous = previous != NULL ? strdup(previous) : NULL;
-    if (previous != NULL && variable->previous == NULL) {
-      free(entry);
+    *variable = (set_variable_t){strndup(line, length), {NULL, NULL}};
+    if (variable->name == NULL)
       return refuse("out of memory");
+    variable->name[name_length] = '\0';
+    for (unsigned i = 0; i < environment_count; i++) {
+      const char *previous = environments[i].get(variable->name);
+      if (previous != NULL && (variable->previous[i] = strdup(previous)) == NULL) {
+        free(variable->previous[0]);
+        free(variable->name);
+        return refuse("out of memory");
+      }
     }
-    variable->name = entry;
+    /* Counted once its old values are kept: the close puts back only what they say. */
     set_count++;
-    if (put_variable(entry, entry + name_length + 1) != 0)
-      return refuse("setenv failed");
+    for (unsigned i = 0; i < environment_count; i++)
+      if (put_variable(&environments[i], variable->name, variable->name + name_length + 1) != 0)
+        return refuse("setenv failed");
     line = end != NULL ? end + 1 : line + length;
   }
   return 0;
