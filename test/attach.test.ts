@@ -353,7 +353,7 @@ test.serial('the variables an attach sets are as they were after the detach: one
 	stopOnTeardown(t, shell);
 	let printed = '';
 	const ready = new Promise<void>(resolve => {
-		shell.stdout!.on('data', (chunk: Buffer) => {
+		shell.stdout.on('data', (chunk: Buffer) => {
 			printed += chunk.toString();
 			if (printed.startsWith('ready\n')) {
 				resolve();
@@ -363,7 +363,7 @@ test.serial('the variables an attach sets are as they were after the detach: one
 	await ready;
 	const attached = await attach(shell.pid!, countConfig, {variables: {ATTACHPROG_PROBE: 'attached'}});
 	await attached.detach();
-	shell.stdin!.end('\n');
+	shell.stdin.end('\n');
 	await new Promise(resolve => shell.once('close', resolve));
 	t.is(printed, 'ready\nprobe exported\n');
 });
