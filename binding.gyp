@@ -85,7 +85,8 @@
         "src/native/addon/ring-reader.c",
         "src/native/addon/trace-drain.c",
         "src/native/addon/trace-json.c",
-        "src/native/addon/trace-sites.c"
+        "src/native/addon/trace-sites.c",
+        "src/native/addon/trace-text.c"
       ],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "ldflags": ["-Wl,--exclude-libs,ALL"]

@@ -327,28 +327,26 @@ test('pdi run with a TMPDIR that does not exist names it in one line', async t =
 		'pdi: /nonexistent-pdi-tmp: cannot make a temporary directory there: no such file or directory (set TMPDIR to a writable directory)\n');
 });
 
-test('pdi trace to an output whose writes fail says so naming the file and ends with status 2: one line for --json and -c, the lost lines per process in text', async t => {
-	for (const mode of ['--json', '-c']) {
-		const run = await pdi(['trace', mode, '-o', '/dev/full', '--', '/bin/ls', '/']);
-		t.is(run.code, 2, mode);
+test('pdi trace to an output whose writes fail says so in one line naming the file and ends with status 2, in text, --json and -c', async t => {
+	for (const mode of ['--json', '-c', undefined]) {
+		const run = await pdi(['trace', ...(mode ? [mode] : []), '-o', '/dev/full', '--', '/bin/ls', '/']);
+		t.is(run.code, 2, `${mode}: ${run.stderr}`);
 		// pdi's words, as inspect -o /dev/full says them: not the C library's capitalised 'No space left on device'.
 		t.regex(run.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device$/m, mode);
+		t.is(run.stderr.split('\n').filter(line => line.startsWith('pdi: ')).length, 1, `${mode}: once, by pdi, not by each process`);
 	}
 
 	for (const mode of ['--json', '-c', undefined]) {
 		// /proc/version opens for writing and fails every write with EIO.
 		const run = await pdi(['trace', ...(mode ? [mode] : []), '-o', '/proc/version', '--', '/bin/ls', '/']);
 		t.is(run.code, 2, `${mode}: ${run.stderr}`);
-		t.regex(run.stderr, /^pdi: trace: writing \/proc\/version failed: input\/output error( \(\d+ line\(s\) of process \d+ lost\))?$/m, mode);
+		t.regex(run.stderr, /^pdi: trace: writing \/proc\/version failed: input\/output error$/m, mode);
 		t.notRegex(run.stderr, /writing the trace failed/, mode);
 	}
 
-	const text = await pdi(['trace', '-o', '/dev/full', '--', '/bin/ls', '/']);
-	t.is(text.code, 2);
 	// Nothing lost: the program's own status, also when it is not 0.
 	const fine = await pdi(['trace', '-o', path.join(scratch, 'fine.txt'), '--', '/bin/sh', '-c', 'ls / >/dev/null; exit 3']);
 	t.is(fine.code, 3, fine.stderr);
-	t.regex(text.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
 });
 
 test('control bytes of a config reach an error message escaped, never raw to the terminal (pdi and the core by hand)', async t => {

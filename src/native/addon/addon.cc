@@ -231,24 +231,32 @@ ReadConfig(const Napi::CallbackInfo &info)
   return json;
 }
 
-// traceDrainStart(directory, format, fd, queueLimit[, dropOverLimit]) -> handle: a thread reading the rings of
-// `directory` ('json' lines, or 'summary' counts), writing to fd, or queueing for traceDrainTake when fd < 0
-// (past queueLimit bytes, holding the writers back, or with dropOverLimit dropping their calls).
+// traceDrainStart(directory, format, fd, queueLimit[, dropOverLimit[, {time, timestamp}]]) -> handle: a thread
+// reading the rings of `directory` ('json' lines, 'text' lines with -T and -t as the last argument says, or
+// 'summary' counts), writing to fd, or queueing for traceDrainTake when fd < 0 (past queueLimit bytes, holding the
+// writers back, or with dropOverLimit dropping their calls).
 Napi::Value
 TraceDrainStart(const Napi::CallbackInfo &info)
 {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber() || !info[3].IsNumber()) {
-    Napi::TypeError::New(env, "expected (directory, 'json' | 'summary', fd, queueLimit)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "expected (directory, 'json' | 'text' | 'summary', fd, queueLimit)")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string directory = info[0].As<Napi::String>().Utf8Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
-  trace_drain_format_t format = name == "summary" ? TRACE_DRAIN_SUMMARY : TRACE_DRAIN_JSON;
-  int fd = info[2].As<Napi::Number>().Int32Value();
-  size_t limit = (size_t)info[3].As<Napi::Number>().Int64Value();
-  bool drop = info.Length() > 4 && info[4].ToBoolean().Value();
-  trace_drain_t *drain = trace_drain_start(directory.c_str(), format, fd, limit, drop ? 1 : 0);
+  trace_drain_options_t options = {};
+  options.format = name == "summary" ? TRACE_DRAIN_SUMMARY : name == "text" ? TRACE_DRAIN_TEXT : TRACE_DRAIN_JSON;
+  options.fd = info[2].As<Napi::Number>().Int32Value();
+  options.queue_limit = (size_t)info[3].As<Napi::Number>().Int64Value();
+  options.drop_over_limit = info.Length() > 4 && info[4].ToBoolean().Value();
+  if (info.Length() > 5 && info[5].IsObject()) {
+    Napi::Object text = info[5].As<Napi::Object>();
+    options.text.time = text.Get("time").ToBoolean().Value();
+    options.text.timestamp = text.Get("timestamp").ToBoolean().Value();
+  }
+  trace_drain_t *drain = trace_drain_start(directory.c_str(), &options);
   if (drain == nullptr) {
     Napi::Error::New(env, std::string("cannot start the trace reader: ") + strerror(errno))
         .ThrowAsJavaScriptException();

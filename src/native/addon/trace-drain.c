@@ -17,6 +17,7 @@
 #include "ring-reader.h"
 #include "trace-json.h"
 #include "trace-sites.h"
+#include "trace-text.h"
 
 #define MAX_RINGS 4096
 #define MAX_LOSSES 4096
@@ -34,7 +35,8 @@ typedef struct chunk {
 
 typedef struct open_ring {
   trace_ring_reader_t reader;
-  trace_sites_t sites; /* the sites the ring named: JSON fragments, or summary counts */
+  trace_sites_t sites; /* the sites the ring named: JSON or text fragments, or summary counts */
+  uint64_t returned;   /* text: when the call of its last record returned (read_in_order) */
   char name[96];
 } open_ring_t;
 
@@ -44,6 +46,7 @@ struct trace_drain {
   int fd;
   size_t queue_limit;
   int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
+  trace_text_options_t text;
   pthread_t thread;
   int stop;
   pid_t tid, self;
@@ -53,6 +56,7 @@ struct trace_drain {
   trace_ring_header_t *own;
   open_ring_t rings[MAX_RINGS];
   size_t ring_count;
+  uint32_t waiting[MAX_RINGS]; /* text: the rings with records to read in this turn */
   chunk_t *current;
   pthread_mutex_t lock;
   chunk_t *head, *tail;
@@ -195,25 +199,55 @@ queue_full(trace_drain_t *drain)
          __atomic_load_n(&drain->queued, __ATOMIC_RELAXED) > drain->queue_limit;
 }
 
-/* One record to the output (a site record of a JSON drain to the ring's
- * sites instead); -1 when no memory could hold it (it stays in its ring). */
+/* A site record of a JSON or text drain to the ring's sites, as the fragment its calls share. */
+static int
+name_site(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
+{
+  int text = drain->format == TRACE_DRAIN_TEXT;
+  char *fragment = trace_sites_reserve(&ring->sites,
+                                       text ? trace_text_site_bound(record) : trace_json_site_bound(record));
+  if (fragment == NULL)
+    return -1;
+  size_t length = text ? trace_text_site(record, fragment) : trace_json_site(record, fragment);
+  return trace_sites_commit(&ring->sites, record->site, fragment, length);
+}
+
+/* A text drain's notice: its text as it is. */
+static int
+put_notice(trace_drain_t *drain, const trace_ring_record_t *record)
+{
+  char *out = room_for(drain, record->lengths[0]);
+  if (out == NULL)
+    return -1;
+  memcpy(out, record + 1, record->lengths[0]);
+  drain->current->used += record->lengths[0];
+  return 0;
+}
+
+/* One record to the output (a site record to the ring's sites instead); -1
+ * when no memory could hold it (it stays in its ring). */
 static int
 emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
 {
+  if (record->flags & TRACE_RECORD_NOTICE) /* only a text drain shows them (ring.h) */
+    return drain->format == TRACE_DRAIN_TEXT ? put_notice(drain, record) : 0;
   if (drain->format == TRACE_DRAIN_SUMMARY)
     return count(ring, record);
   if (drain->drop_over_limit && !(record->flags & TRACE_RECORD_SITE) && queue_full(drain)) {
     __atomic_fetch_add(&trace_ring_reader_header(&ring->reader)->lost, 1, __ATOMIC_RELAXED);
     return 0;
   }
-  if (record->flags & TRACE_RECORD_SITE) {
-    char *fragment = trace_sites_reserve(&ring->sites, trace_json_site_bound(record));
-    if (fragment == NULL)
-      return -1;
-    return trace_sites_commit(&ring->sites, record->site, fragment, trace_json_site(record, fragment));
-  }
+  if (record->flags & TRACE_RECORD_SITE)
+    return name_site(drain, ring, record);
   size_t length = 0;
   const char *fragment = trace_sites_find(&ring->sites, record->site, &length);
+  if (drain->format == TRACE_DRAIN_TEXT) {
+    char *out = room_for(drain, trace_text_call_bound(record, length));
+    if (out == NULL)
+      return -1;
+    drain->current->used += trace_text_call(record, fragment, length, &drain->text, out);
+    return 0;
+  }
   char *out = room_for(drain, trace_json_call_bound(record, length));
   if (out == NULL)
     return -1;
@@ -236,12 +270,71 @@ read_ring(trace_drain_t *drain, open_ring_t *ring)
   return moved;
 }
 
+static void scan(trace_drain_t *drain);
+
+/* The rings with records to read, in drain->waiting; their count. */
+static size_t
+collect_waiting(trace_drain_t *drain)
+{
+  size_t count = 0;
+  for (size_t i = 0; i < drain->ring_count; i++)
+    if (trace_ring_reader_next(&drain->rings[i].reader) != NULL)
+      drain->waiting[count++] = (uint32_t)i;
+  return count;
+}
+
+/* A text drain's turn: the records of all rings in the order their calls
+ * returned, as the lines came when each process wrote its own (and as
+ * strace -f shows them). Only calls that returned before the turn began are
+ * taken, after a scan of the directory: whatever process made a call before
+ * them (a child its parent waited for) has its ring known by then, and read.
+ * A record stamped more than a second ahead is of another clock (a time
+ * namespace): it is not held back. */
+static size_t
+read_in_order(trace_drain_t *drain)
+{
+  struct timespec clock;
+  clock_gettime(CLOCK_MONOTONIC, &clock);
+  uint64_t now = (uint64_t)clock.tv_sec * 1000000000u + (uint64_t)clock.tv_nsec;
+  if (collect_waiting(drain) == 0)
+    return 0;
+  scan(drain);
+  size_t count = collect_waiting(drain), moved = 0;
+  while (count > 0 && moved < RECORDS_PER_TURN) {
+    size_t first = 0;
+    uint64_t first_at = UINT64_MAX;
+    for (size_t i = 0; i < count; i++) {
+      open_ring_t *ring = &drain->rings[drain->waiting[i]];
+      uint64_t at = trace_ring_reader_returned(&ring->reader, trace_ring_reader_next(&ring->reader), ring->returned);
+      if (at < first_at) {
+        first = i;
+        first_at = at;
+      }
+    }
+    if (first_at > now && first_at - now < 1000000000u)
+      break;
+    open_ring_t *ring = &drain->rings[drain->waiting[first]];
+    const trace_ring_record_t *record = trace_ring_reader_next(&ring->reader);
+    if (emit(drain, ring, record) != 0)
+      break;
+    ring->returned = first_at;
+    trace_ring_reader_release(&ring->reader, record);
+    moved++;
+    if (trace_ring_reader_next(&ring->reader) == NULL)
+      drain->waiting[first] = drain->waiting[--count];
+  }
+  return moved;
+}
+
 static size_t
 read_rings(trace_drain_t *drain)
 {
   size_t moved = 0;
-  for (size_t i = 0; i < drain->ring_count; i++)
-    moved += read_ring(drain, &drain->rings[i]);
+  if (drain->format == TRACE_DRAIN_TEXT)
+    moved = read_in_order(drain);
+  else
+    for (size_t i = 0; i < drain->ring_count; i++)
+      moved += read_ring(drain, &drain->rings[i]);
   if (drain->fd < 0 && drain->current != NULL && drain->current->used >= QUEUE_HANDOVER)
     flush(drain);
   return moved;
@@ -294,6 +387,7 @@ open_ring(trace_drain_t *drain, const char *name)
   }
   memcpy(ring->name, name, length + 1);
   memset(&ring->sites, 0, sizeof ring->sites);
+  ring->returned = 0;
   drain->ring_count++;
 }
 
@@ -385,7 +479,7 @@ drain_main(void *argument)
 }
 
 trace_drain_t *
-trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit, int drop_over_limit)
+trace_drain_start(const char *directory, const trace_drain_options_t *options)
 {
   if (strlen(directory) >= sizeof((trace_drain_t *)0)->directory) {
     errno = ENAMETOOLONG;
@@ -395,10 +489,11 @@ trace_drain_start(const char *directory, trace_drain_format_t format, int fd, si
   if (drain == NULL)
     return NULL;
   strcpy(drain->directory, directory);
-  drain->format = format;
-  drain->fd = fd;
-  drain->queue_limit = queue_limit;
-  drain->drop_over_limit = drop_over_limit;
+  drain->format = options->format;
+  drain->fd = options->fd;
+  drain->queue_limit = options->queue_limit;
+  drain->drop_over_limit = options->drop_over_limit;
+  drain->text = options->text;
   drain->self = getpid();
   pthread_mutex_init(&drain->lock, NULL);
   int failed = pthread_create(&drain->thread, NULL, drain_main, drain);

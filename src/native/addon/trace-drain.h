@@ -2,8 +2,9 @@
  * "Transport"). It keeps the traced processes from waiting on the event
  * loop: it maps each ring as it appears, moves committed records out as
  * fast as they come and turns them into JSON lines, written to a file
- * descriptor (`pdi trace --json`) or queued for JavaScript to take, or
- * into counts per call site (`pdi trace -c`).
+ * descriptor (`pdi trace --json`) or queued for JavaScript to take, into
+ * text lines written to a file descriptor (`pdi trace`), or into counts
+ * per call site (`pdi trace -c`).
  *
  * The thread allocates its buffers with mmap and lists directories with
  * getdents64, never malloc, so that it can drain rings of its own process
@@ -14,11 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace-text.h"
+
 typedef struct trace_drain trace_drain_t;
 
 typedef enum trace_drain_format {
-  TRACE_DRAIN_JSON,   /* trace-json.h lines */
-  TRACE_DRAIN_SUMMARY /* no output: calls, errors and time counted per site */
+  TRACE_DRAIN_JSON,    /* trace-json.h lines */
+  TRACE_DRAIN_SUMMARY, /* no output: calls, errors and time counted per site */
+  TRACE_DRAIN_TEXT     /* trace-text.h lines, and the processes' notices (TRACE_RECORD_NOTICE) */
 } trace_drain_format_t;
 
 typedef struct trace_drain_loss {
@@ -26,15 +30,23 @@ typedef struct trace_drain_loss {
   uint64_t lost;
 } trace_drain_loss_t;
 
-/* Starts reading the rings that appear in `directory`. With `fd` >= 0 the
- * output is written there; otherwise it waits for trace_drain_take, and
- * the thread stops reading (so writers wait) while more than `queue_limit`
- * bytes wait (0: no limit); with `drop_over_limit` it reads on instead and
- * drops the calls, counted as lost in their rings: writers of the reader's
- * own process must never wait for its event loop, which may wait for them.
- * NULL with errno set on failure. */
-trace_drain_t *trace_drain_start(const char *directory, trace_drain_format_t format, int fd, size_t queue_limit,
-                                 int drop_over_limit);
+typedef struct trace_drain_options {
+  trace_drain_format_t format;
+  /* With `fd` >= 0 the output is written there; otherwise it waits for
+   * trace_drain_take, and the thread stops reading (so writers wait) while
+   * more than `queue_limit` bytes wait (0: no limit); with
+   * `drop_over_limit` it reads on instead and drops the calls, counted as
+   * lost in their rings: writers of the reader's own process must never
+   * wait for its event loop, which may wait for them. */
+  int fd;
+  size_t queue_limit;
+  int drop_over_limit;
+  trace_text_options_t text; /* TRACE_DRAIN_TEXT: -T, -t */
+} trace_drain_options_t;
+
+/* Starts reading the rings that appear in `directory`. NULL with errno set
+ * on failure. */
+trace_drain_t *trace_drain_start(const char *directory, const trace_drain_options_t *options);
 /* From the thread that hands the events over in the reader's own process
  * (observe()): with `quiet` set, that thread's calls are not recorded
  * until it is cleared again, as they are the delivery's own. */

@@ -1,4 +1,4 @@
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
@@ -55,13 +55,6 @@ function writeText(fd: number, text: string): void {
 	}
 }
 
-/** Empties the text output before the traced processes append to it; a named pipe is left alone (opening and closing it would end its reader's input). */
-function emptyOutputFile(file: string): void {
-	if (!statSync(file, {throwIfNoEntry: false})?.isFIFO()) {
-		writeFileSync(file, '');
-	}
-}
-
 /**
  * The including -e patterns that name one function (no glob, no @OBJ): those pdi says it saw nothing of. Under -C a
  * mangled name is left out: it was counted, and marked, by its demangled name.
@@ -84,37 +77,26 @@ function unseenNotice(name: string, seen: 'calls' | 'sites'): string {
 	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
 }
 
-/** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone); `rings`: the directory of the events' rings, for --json and -c. */
-type Output = {variables: Record<string, string>; rings?: string; finish(): boolean};
+/** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone); `rings`: the directory of the events' rings. */
+type Output = {variables: Record<string, string>; rings: string; finish(): boolean};
 
 /**
- * Text lines are the backend's own (to PDI_TRACE_OUTPUT or its stderr); --json and -c go through
- * event rings (docs/trace.md, "Transport") that a native reader thread drains: JSON lines straight
- * to the output, or counts per call site for the summary.
+ * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
+ * straight to the output, or counts per call site for the summary. The traced processes write no line themselves.
  */
 function traceOutput(options: TraceCliOptions, directory: string): Output {
-	if (!options.json && !options.summary) {
-		// The traced processes write the lines: each one reports those it could not write at its exit, and
-		// leaves this file behind, so that pdi ends with status 2 as when its own writes fail.
-		const lostMark = path.join(directory, 'lost');
-		const finish = () => !existsSync(lostMark);
-		if (options.output === undefined) {
-			return {variables: {PDI_TRACE_LOST_MARK: lostMark}, finish};
-		}
-
-		// Every traced process image appends to it (a followed child opens it anew): it starts empty here.
-		const file = path.resolve(options.output);
-		emptyOutputFile(file);
-		return {variables: {PDI_TRACE_OUTPUT: file, PDI_TRACE_LOST_MARK: lostMark}, finish};
-	}
-
 	const rings = ringDirectory(directory);
-	// --json: each process's notices of its end (a function -e names that it has no call site of) go to its
-	// stderr, outside the JSON lines; -c says the same once in its summary.
-	const variables = options.json ? {...rings.variables, PDI_TRACE_NOTICES: 'stderr'} : rings.variables;
+	// The notices of a process's end (a function -e names that it has no call site of): in text mode in its ring,
+	// after its calls, to go where its lines go; with --json to its stderr, outside the JSON lines; -c says the same
+	// once in its summary.
+	const notices: Record<string, string> = options.json ? {PDI_TRACE_NOTICES: 'stderr'} : options.summary ? {} : {PDI_TRACE_NOTICES: 'ring'};
+	const variables = {...rings.variables, ...notices};
 	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
 	const counter = options.summary ? new SummaryCounter() : undefined;
-	const reader = counter ? TraceReader.toSummary(rings.directory) : TraceReader.toDescriptor(rings.directory, fd);
+	const text = {time: options.time === true, timestamp: options.timestamp === true};
+	const reader = counter
+		? TraceReader.toSummary(rings.directory)
+		: options.json ? TraceReader.toDescriptor(rings.directory, fd) : TraceReader.toText(rings.directory, fd, text);
 	let finished = false;
 	return {
 		variables,
@@ -187,16 +169,12 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		// Made by the trace backend of any process in which an object matching --object loaded, at start or later.
 		const matchedMark = path.join(scratch.path, 'matched');
 		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
-		// -f: pdi waits for every followed process, also those that outlive the program (a daemon's child): those
-		// that write rings (--json, -c), or in text mode, where each process writes its own lines, those that marked
-		// themselves in `alive`; and each marks in `seen` the -e names it has a call site of (the backend's unseen.c).
-		const alive = options.follow && output.rings === undefined ? path.join(scratch.path, 'alive') : undefined;
+		// -f: pdi waits for every followed process that writes a ring, also those that outlive the program (a
+		// daemon's child); and each marks in `seen` the -e names it has a call site of (the backend's unseen.c).
 		const seen = options.follow ? path.join(scratch.path, 'seen') : undefined;
-		const followed = options.follow ? output.rings ?? alive : undefined;
-		for (const directory of [alive, seen]) {
-			if (directory !== undefined) {
-				mkdirSync(directory);
-			}
+		const followed = options.follow ? output.rings : undefined;
+		if (seen !== undefined) {
+			mkdirSync(seen);
 		}
 
 		try {
@@ -204,7 +182,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
-				variables: {...variables, ...output.variables, ...inspect, ...(alive === undefined ? {} : {PDI_TRACE_ALIVE: alive}), ...(seen === undefined ? {} : {PDI_TRACE_SEEN: seen})},
+				variables: {...variables, ...output.variables, ...inspect, ...(seen === undefined ? {} : {PDI_TRACE_SEEN: seen})},
 				onSignal: 'forward',
 				afterExit: followed === undefined ? undefined : async () => {
 					interrupted = await waitForFollowed(followed, true);
@@ -244,7 +222,6 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
 	const {watchAttached} = await import('../attach/watch.js');
 	const {endMessage} = await import('../attach/run.js');
-	const {tailFile} = await import('../attach/tail.js');
 	const pid = checkPid(pidText);
 	if (options.follow) {
 		throw new PdiError('-f/--follow and -p/--pid exclude each other: an attached process is traced alone');
@@ -257,27 +234,15 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 	}
 
 	const scratch = temporaryDirectory('pdi-trace-');
-	let tail: {stop(): void} | undefined;
 	try {
-		const text = !options.json && !options.summary;
-		let output: Output;
-		if (text && options.output === undefined) {
-			const file = path.join(scratch.path, 'trace.txt');
-			writeFileSync(file, '');
-			output = {variables: {PDI_TRACE_OUTPUT: file}, finish: () => true};
-			tail = tailFile(file, 2);
-		} else {
-			output = traceOutput(options, scratch.path);
-		}
-
-		shareWithProcess(pid, [scratch.path, ...(text && options.output !== undefined ? [path.resolve(options.output)] : [])]);
+		const output = traceOutput(options, scratch.path);
+		shareWithProcess(pid, [scratch.path]);
 		const watch = watchAttached(pid);
 		try {
 			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object}), '--object'), {...variables, ...output.variables});
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
 			const end = await watch.ended;
 			await attached.detach();
-			tail?.stop();
 			const written = output.finish();
 			process.stderr.write(endMessage(pid, end));
 			return written ? 0 : 2;
@@ -286,7 +251,6 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 			output.finish();
 		}
 	} finally {
-		tail?.stop();
 		scratch.remove();
 	}
 }

@@ -20,7 +20,7 @@ function running(pid: number): boolean {
 	}
 }
 
-/** The pids that write the rings of `directory` (`<pid>-<start ns>.ring`), or marked themselves there in text mode (`.alive`), and still run. */
+/** The pids that write the rings of `directory` (`<pid>-<start ns>.ring`) and still run. */
 function runningWriters(directory: string): number[] {
 	let names: string[];
 	try {
@@ -29,7 +29,7 @@ function runningWriters(directory: string): number[] {
 		return [];
 	}
 
-	const pids = new Set(names.map(name => /^(\d+)-\d+\.(?:ring|alive)$/.exec(name)?.[1]).filter(pid => pid !== undefined).map(Number));
+	const pids = new Set(names.map(name => /^(\d+)-\d+\.ring$/.exec(name)?.[1]).filter(pid => pid !== undefined).map(Number));
 	return [...pids].filter(pid => running(pid));
 }
 

@@ -31,8 +31,8 @@ const defaultQueueLimit = 64 * 1024 * 1024;
  * src/native/backends/trace/ring.h), read by a native thread of the addon
  * (src/native/addon/trace-drain.c) while the programs run, so that a
  * writer never waits on the event loop. Its output goes straight to a file
- * descriptor as `--json` lines, or comes here in buffers on the event loop,
- * or is counted there per call site for `-c`.
+ * descriptor as `--json` lines or text lines, or comes here in buffers on the
+ * event loop, or is counted there per call site for `-c`.
  */
 export class TraceReader {
 	private timer: NodeJS.Timeout | undefined;
@@ -48,6 +48,14 @@ export class TraceReader {
 	/** JSON lines (docs/trace.md, "JSON events") written to `fd` by the reader thread. */
 	static toDescriptor(directory: string, fd: number): TraceReader {
 		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0));
+	}
+
+	/**
+	 * Text lines (docs/trace.md, "The line format"), with the durations (`-T`) and start times (`-t`) asked for, and
+	 * the notices of the processes' ends, written to `fd` by the reader thread.
+	 */
+	static toText(directory: string, fd: number, text: {time: boolean; timestamp: boolean}): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'text', fd, 0, false, text));
 	}
 
 	/** Calls, errors and time counted per call site; the counts come with {@link finish}. */

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "marks.h"
@@ -32,29 +31,4 @@ trace_marks_leave(const trace_marks_t *marks, const char *name)
   if (marks->taken && strchr(name, '/') == NULL &&
       snprintf(path, sizeof path, "%s/%s", marks->path, name) < (int)sizeof path)
     trace_mark(path);
-}
-
-static trace_marks_t alive;
-
-static void
-mark_alive(void)
-{
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  char name[64];
-  snprintf(name, sizeof name, "%d-%lld.alive", (int)getpid(), (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
-  trace_marks_leave(&alive, name);
-}
-
-void
-trace_alive_configure(const char *directory)
-{
-  if (trace_marks_take(&alive, directory))
-    mark_alive();
-}
-
-void
-trace_alive_forked(void)
-{
-  mark_alive();
 }

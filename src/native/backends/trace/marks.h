@@ -21,13 +21,4 @@ int trace_marks_take(trace_marks_t *marks, const char *directory);
 /* Leaves the file `name` in the taken directory. */
 void trace_marks_leave(const trace_marks_t *marks, const char *name);
 
-/* pdi trace -f in text mode: PDI_TRACE_ALIVE names a directory where each
- * followed process leaves a file, <pid>-<start ns>.alive, so that pdi trace
- * waits until none of them runs any more (src/ts/trace/followed.ts), as it
- * does with the rings of --json and -c. trace_alive_configure takes the
- * directory and marks this process; trace_alive_forked marks a forked child
- * (its fork handler). */
-void trace_alive_configure(const char *directory);
-void trace_alive_forked(void);
-
 #endif

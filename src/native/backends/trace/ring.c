@@ -25,7 +25,7 @@ static int reader_gone;
 static uintptr_t announced[SITE_SLOTS];
 
 int
-trace_ring_open(const char *directory, pid_t reader, uint64_t capacity)
+trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns)
 {
   char path[4096];
   pid_t pid = getpid();
@@ -49,6 +49,7 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity)
   header->capacity = capacity;
   header->reader_pid = (uint32_t)reader;
   header->writer_pid = (uint32_t)pid;
+  header->started_ns = started_ns;
   __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
   /* A backend initialised again (observe() after close()) lets go of its
    * previous ring now, long after the hooks that wrote it have finished. */
@@ -226,4 +227,13 @@ trace_ring_write(const trace_ring_event_t *event)
   }
   unsigned flags = event->flags | (event->strings[0] == NULL ? TRACE_RECORD_NO_ARGS : 0);
   put_record(event, flags, event->strings, event->lengths, TRACE_CALL_STRINGS);
+}
+
+void
+trace_ring_notice(const char *text, size_t length)
+{
+  trace_ring_event_t event = {.pid = getpid(), .tid = gettid()};
+  const char *strings[TRACE_CALL_STRINGS] = {text, NULL, NULL};
+  size_t lengths[TRACE_CALL_STRINGS] = {length, 0, 0};
+  put_record(&event, TRACE_RECORD_NOTICE, strings, lengths, TRACE_CALL_STRINGS);
 }

@@ -40,7 +40,10 @@ typedef struct trace_ring_header {
   uint32_t writer_pid;
   uint32_t reader_tid; /* a thread of the reader itself, when it reads in-process: never recorded */
   uint32_t quiet_tid;  /* a thread of the reader's process delivering events (0: none): never recorded */
-  uint32_t unused[3];
+  uint32_t unused;
+  /* The writer's CLOCK_MONOTONIC time (ns) that its records' start_ns count from: the records of different rings
+   * compare by started_ns + start_ns + duration_ns, when their calls returned. */
+  uint64_t started_ns;
 } trace_ring_header_t;
 
 /* Two kinds of records. A site record (TRACE_RECORD_SITE) names a call
@@ -50,7 +53,8 @@ typedef struct trace_ring_header {
  * strings args, ret, errno. A site's record always lies before the first
  * call record that refers to it. Strings follow the fixed part, not
  * NUL-terminated. With TRACE_RECORD_RAW_VALUES, args and ret are 64-bit
- * register values (a function without a prototype), shown in hex. */
+ * register values (a function without a prototype), shown in hex. A
+ * notice record (TRACE_RECORD_NOTICE, below) is a line of text. */
 typedef struct trace_ring_record {
   uint32_t size; /* whole record, a multiple of 8; 0 until committed */
   uint32_t pid;
@@ -70,6 +74,11 @@ typedef struct trace_ring_record {
 #define TRACE_RECORD_NO_ARGS 8u     /* the arguments were not decoded (no room on the thread's stack) */
 #define TRACE_RECORD_SITE 16u
 #define TRACE_RECORD_RAW_VALUES 32u
+/* A notice of the process's end (a -e name it has no call site of), its
+ * whole text, newline included, as the first string; no site. Written only
+ * with PDI_TRACE_NOTICES=ring (pdi trace's text mode), so that it comes
+ * after the process's lines, where they go. */
+#define TRACE_RECORD_NOTICE 64u
 #define TRACE_SITE_STRINGS 4 /* caller, function, version, callee */
 #define TRACE_CALL_STRINGS 3 /* args, ret, errno */
 

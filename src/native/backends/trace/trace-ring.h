@@ -21,13 +21,16 @@ typedef struct trace_ring_event {
   size_t lengths[TRACE_CALL_STRINGS];
 } trace_ring_event_t;
 
-/* Creates DIRECTORY/<pid>-<ns>.ring of `capacity` bytes (a power of two). */
-int trace_ring_open(const char *directory, pid_t reader, uint64_t capacity);
+/* Creates DIRECTORY/<pid>-<ns>.ring of `capacity` bytes (a power of two),
+ * whose events' times count from `started_ns` (CLOCK_MONOTONIC). */
+int trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns);
 /* In a child after fork: the parent's ring is no longer this process's. */
 void trace_ring_forked(void);
 /* Copies one call into the ring (after its site's record, the first time),
  * waiting while the ring is full and the reader lives; counts the event as
  * lost otherwise. */
 void trace_ring_write(const trace_ring_event_t *event);
+/* Copies a notice of the process's end (ring.h, TRACE_RECORD_NOTICE). */
+void trace_ring_notice(const char *text, size_t length);
 
 #endif

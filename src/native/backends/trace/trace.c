@@ -6,10 +6,14 @@
  *
  * two spaces after the ids (DESIGN §3c), indented by depth, one line per
  * call, written when the call returns (a frame left by longjmp or an
- * exception ends in "= <abandoned>").
+ * exception ends in "= <abandoned>"). That is the text of a config that
+ * declares the backend by hand; pdi trace, trace() and observe() set
+ * PDI_TRACE_RING instead: each call is a record of an event ring
+ * (trace-ring.h) and pdi's reader formats it (the addon's trace-text.c
+ * into these very lines, trace-json.c into JSON).
  * Arguments and return values are decoded by prototype (prototypes.h);
  * other functions show PDI_TRACE_ARGS integer registers in hex. Settings
- * come from the environment pdi trace prepares: PDI_TRACE_OUTPUT (a file,
+ * come from the environment: PDI_TRACE_OUTPUT (a file,
  * else the stderr the process started with), PDI_TRACE_ARGS,
  * PDI_TRACE_STRING_SIZE, PDI_TRACE_DEPTH, PDI_TRACE_TIME,
  * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h),
@@ -73,6 +77,9 @@ static int lost_report_fd = -1; /* stderr as it was at the first failure (progra
 /* With events to a ring and PDI_TRACE_NOTICES=stderr (pdi trace --json): stderr as it was at start, for the
  * notices of the end (programs close theirs at exit); -1 otherwise. */
 static int notice_fd = -1;
+/* With events to a ring and PDI_TRACE_NOTICES=ring (pdi trace's text mode): the notices go to the ring, after the
+ * process's calls. */
+static int notices_to_ring;
 static trace_format_options_t format_options = {32, 3};
 static long max_depth = -1; /* -1: no limit */
 static int show_time, show_timestamp;
@@ -159,9 +166,9 @@ after_fork_in_child(void)
   }
   if (ring_directory != NULL) {
     trace_ring_forked();
-    trace_ring_open(ring_directory, ring_reader, ring_capacity);
+    trace_ring_open(ring_directory, ring_reader, ring_capacity,
+                    started_ns); /* a forked child's times count from its parent's start */
   }
-  trace_alive_forked();
 }
 
 /* Events to the ring of PDI_TRACE_RING (a directory), read by the process
@@ -179,7 +186,7 @@ open_ring(void)
   ring_reader = (pid_t)number_from_env("PDI_TRACE_RING_READER", 0);
   long shift = number_from_env("PDI_TRACE_RING_SHIFT", 22);
   ring_capacity = (uint64_t)1 << (shift < 16 ? 16 : shift > 30 ? 30 : shift);
-  return trace_ring_open(directory, ring_reader, ring_capacity);
+  return trace_ring_open(directory, ring_reader, ring_capacity, started_ns);
 }
 
 /* Whether the LD_PRELOAD entry `entry` (`length` bytes) names the file `core`. */
@@ -317,6 +324,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     stop_following_exec();
     return 0;
   }
+  started_ns = now_ns();
   if (open_ring() != 0)
     return 1;
   const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
@@ -328,7 +336,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   const char *notices = libc_environment.get("PDI_TRACE_NOTICES");
   if (output_fd == -2 && notice_fd < 0 && notices != NULL && strcmp(notices, "stderr") == 0)
     notice_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
-  started_ns = now_ns();
+  notices_to_ring = output_fd == -2 && notices != NULL && strcmp(notices, "ring") == 0;
   own_pid = getpid();
   init_pid = own_pid;
   /* Once per load: the backend stays loaded when a session closes, and may be initialised again. */
@@ -341,23 +349,31 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
   trace_unseen_follow(following ? libc_environment.get("PDI_TRACE_SEEN") : NULL);
-  trace_alive_configure(following ? libc_environment.get("PDI_TRACE_ALIVE") : NULL);
   return output_fd == -1;
 }
 
-/* Creates the file the variable names, if it names one. */
 static void
-leave_mark(const char *variable)
+notice_to_fd(const char *line, size_t length, void *fd)
 {
-  trace_mark(libc_environment.get(variable));
+  ssize_t written = write(*(const int *)fd, line, length); /* a failure loses the notice with the output */
+  (void)written;
+}
+
+static void
+notice_to_ring(const char *line, size_t length, void *unused)
+{
+  (void)unused;
+  trace_ring_notice(line, length);
 }
 
 void
 PDI_BE_FUNC_FINI(void)
 {
   int notices = output_fd >= 0 ? output_fd : notice_fd;
-  if (!inactive && notices >= 0 && getpid() == init_pid)
-    trace_unseen_report(notices);
+  if (!inactive && notices_to_ring && getpid() == init_pid)
+    trace_unseen_report(notice_to_ring, NULL);
+  else if (!inactive && notices >= 0 && getpid() == init_pid)
+    trace_unseen_report(notice_to_fd, &notices);
   if (notice_fd >= 0)
     close(notice_fd);
   notice_fd = -1;
@@ -372,12 +388,9 @@ PDI_BE_FUNC_FINI(void)
     dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", name, reason, lost,
             (int)getpid());
   }
-  /* pdi trace ends with status 2 then, as it does when its own writes of --json or -c fail. */
-  if (lost != 0 && lost_errno != EPIPE)
-    leave_mark("PDI_TRACE_LOST_MARK");
-  /* pdi trace warns when no object matching --object loaded in any process. */
+  /* pdi trace warns when no object matching --object loaded in any process (the mark: an empty file). */
   if (asked_for_sites)
-    leave_mark("PDI_TRACE_MATCHED_MARK");
+    trace_mark(libc_environment.get("PDI_TRACE_MATCHED_MARK"));
   if (lost_report_fd >= 0)
     close(lost_report_fd);
   lost_report_fd = -1;

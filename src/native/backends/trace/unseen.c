@@ -26,26 +26,36 @@ trace_unseen_follow(const char *directory)
   trace_filter_on_first_site(trace_marks_take(&seen, directory) ? mark_seen : NULL);
 }
 
+typedef struct report {
+  trace_notice_fn *put;
+  void *context;
+} report_t;
+
 static void
 report_unseen_function(const char *function, void *context)
 {
+  const report_t *report = context;
   const char *never = pdi_never_stubbed_reason(function);
-  char name[1024];
+  char name[1024], line[3 * sizeof name];
   trace_message_text(function, name, sizeof name);
-  if (never != NULL)
-    dprintf(*(const int *)context, "pdi: trace: %s: pdi never traces %s (%s: docs/mechanisms.md, \"Which imports\")\n",
-            name, name, never);
-  else
-    dprintf(*(const int *)context,
-            "pdi: trace: %s: process %d has no call site of it to trace (it does not import it, or only takes its "
-            "address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, \"What is traced, and what is "
-            "not\")\n",
-            name, (int)getpid());
+  int length =
+      never != NULL
+          ? snprintf(line, sizeof line,
+                     "pdi: trace: %s: pdi never traces %s (%s: docs/mechanisms.md, \"Which imports\")\n", name, name,
+                     never)
+          : snprintf(line, sizeof line,
+                     "pdi: trace: %s: process %d has no call site of it to trace (it does not import it, or only takes "
+                     "its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, \"What is traced, "
+                     "and what is not\")\n",
+                     name, (int)getpid());
+  if (length > 0)
+    report->put(line, (size_t)length < sizeof line ? (size_t)length : sizeof line - 1, report->context);
 }
 
 void
-trace_unseen_report(int fd)
+trace_unseen_report(trace_notice_fn *put, void *context)
 {
+  report_t report = {put, context};
   if (!seen.taken)
-    trace_filter_each_unkept_name(report_unseen_function, &fd);
+    trace_filter_each_unkept_name(report_unseen_function, &report);
 }

@@ -4,14 +4,18 @@
 #ifndef PDI_TRACE_UNSEEN_H
 #define PDI_TRACE_UNSEEN_H
 
+#include <stddef.h>
+
 /* With -f, pdi trace's PDI_TRACE_SEEN directory (NULL or empty: none): each
  * such name is marked there as soon as a site is instrumented for it, and
  * pdi trace reports the names no followed process marked, once. Called after
  * trace_filter_load. */
 void trace_unseen_follow(const char *directory);
 
-/* At the end of a traced process: one line on fd for each such name without
- * a site, unless a PDI_TRACE_SEEN directory takes the names. */
-void trace_unseen_report(int fd);
+/* At the end of a traced process: one line (newline included) to `put` for
+ * each such name without a site, unless a PDI_TRACE_SEEN directory takes
+ * the names. */
+typedef void trace_notice_fn(const char *line, size_t length, void *context);
+void trace_unseen_report(trace_notice_fn *put, void *context);
 
 #endif
