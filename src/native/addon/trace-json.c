@@ -1,31 +1,12 @@
 /* Trace records as JSON lines (trace-json.h). */
 #include "trace-json.h"
 #include "../core/escape.h"
+#include "trace-put.h"
 
 #include <stdint.h>
 #include <string.h>
 
 #define MAX_SAFE_INTEGER 9007199254740991ull /* 2^53 - 1: what a JavaScript number holds exactly */
-
-static char *
-put_bytes(char *out, const char *bytes, size_t n)
-{
-  memcpy(out, bytes, n);
-  return out + n;
-}
-
-#define PUT_LITERAL(out, text) put_bytes((out), (text), sizeof(text) - 1)
-
-static char *
-put_unsigned(char *out, uint64_t value)
-{
-  char digits[24];
-  size_t n = sizeof digits;
-  do
-    digits[--n] = (char)('0' + value % 10);
-  while ((value /= 10) != 0);
-  return put_bytes(out, digits + n, sizeof digits - n);
-}
 
 /* The bytes as the inside of a JSON string: at most 6 bytes out per byte in;
  * bytes that are not UTF-8 become U+FFFD. */
@@ -210,21 +191,6 @@ put_arguments(char *out, const char *s, size_t n)
   return out;
 }
 
-enum { CALLER, FUNCTION, VERSION, CALLEE };
-enum { ARGS, RET, ERRNO };
-
-/* The strings after a record's fixed part. */
-static void
-record_strings(const trace_ring_record_t *record, int count, const char **text, size_t *length)
-{
-  const char *at = (const char *)(record + 1);
-  for (int i = 0; i < count; i++) {
-    text[i] = at;
-    length[i] = record->lengths[i];
-    at += length[i];
-  }
-}
-
 static char *
 put_optional_string(char *out, const char *s, size_t n, int present)
 {
@@ -234,9 +200,7 @@ put_optional_string(char *out, const char *s, size_t n, int present)
 size_t
 trace_json_site_bound(const trace_ring_record_t *site)
 {
-  size_t strings = 0;
-  for (int i = 0; i < TRACE_SITE_STRINGS; i++)
-    strings += site->lengths[i];
+  size_t strings = record_strings_length(site, TRACE_SITE_STRINGS);
   return 6 * strings + 64;
 }
 
@@ -262,37 +226,16 @@ trace_json_site(const trace_ring_record_t *site, char *out)
 size_t
 trace_json_call_bound(const trace_ring_record_t *call, size_t fragment_length)
 {
-  size_t strings = 0;
-  for (int i = 0; i < TRACE_CALL_STRINGS; i++)
-    strings += call->lengths[i];
+  size_t strings = record_strings_length(call, TRACE_CALL_STRINGS);
   /* Six bytes per string byte at worst (\u00XX; a raw 8-byte value takes 20), plus the numbers. */
   return 6 * strings + fragment_length + 400;
-}
-
-static char *
-put_hex(char *out, uint64_t value)
-{
-  static const char digits[] = "0123456789abcdef";
-  unsigned count = value == 0 ? 1 : (unsigned)(67 - __builtin_clzll(value)) / 4;
-  out = PUT_LITERAL(out, "\"0x");
-  for (unsigned i = count; i-- > 0; value >>= 4)
-    out[i] = digits[value & 15];
-  out += count;
-  *out++ = '"';
-  return out;
 }
 
 static char *
 put_raw_values(char *out, const char *bytes, size_t n)
 {
   *out++ = '[';
-  for (size_t at = 0; at + 8 <= n; at += 8) {
-    uint64_t value;
-    memcpy(&value, bytes + at, sizeof value);
-    if (at != 0)
-      *out++ = ',';
-    out = put_hex(out, value);
-  }
+  out = put_registers(out, bytes, n, ",", 1);
   *out++ = ']';
   return out;
 }
@@ -305,7 +248,7 @@ put_result(char *out, const trace_ring_record_t *call, const char *text, size_t 
   if (call->flags & TRACE_RECORD_RAW_VALUES) {
     uint64_t value = 0;
     memcpy(&value, text, length < sizeof value ? length : sizeof value);
-    return put_hex(out, value);
+    return put_registers(out, (const char *)&value, sizeof value, "", 1);
   }
   return put_value(out, text, length);
 }

@@ -2,41 +2,10 @@
  * backend's own text (trace.c's put_prefix and PDI_BE_FUNC_POST_CB,
  * format.c's raw values): keep them together. */
 #include "trace-text.h"
+#include "trace-put.h"
 
 #include <stdint.h>
 #include <string.h>
-
-static char *
-put_bytes(char *out, const char *bytes, size_t n)
-{
-  memcpy(out, bytes, n);
-  return out + n;
-}
-
-#define PUT_LITERAL(out, text) put_bytes((out), (text), sizeof(text) - 1)
-
-static char *
-put_unsigned(char *out, uint64_t value)
-{
-  char digits[24];
-  size_t n = sizeof digits;
-  do
-    digits[--n] = (char)('0' + value % 10);
-  while ((value /= 10) != 0);
-  return put_bytes(out, digits + n, sizeof digits - n);
-}
-
-/* format.c's tb_hex: 0x and the digits, no padding. */
-static char *
-put_hex(char *out, uint64_t value)
-{
-  static const char digits[] = "0123456789abcdef";
-  unsigned count = value == 0 ? 1 : (unsigned)(67 - __builtin_clzll(value)) / 4;
-  out = PUT_LITERAL(out, "0x");
-  for (unsigned i = count; i-- > 0; value >>= 4)
-    out[i] = digits[value & 15];
-  return out + count;
-}
 
 /* trace.c's put_seconds: S.UUUUUU, microseconds. */
 static char *
@@ -48,35 +17,6 @@ put_seconds(char *out, uint64_t ns)
   for (uint64_t scale = 100000; scale != 0; scale /= 10)
     *out++ = (char)('0' + micros / scale % 10);
   return out;
-}
-
-/* format.c's format_raw_args: the registers in hex, ", " between. */
-static char *
-put_raw_values(char *out, const char *bytes, size_t n)
-{
-  for (size_t at = 0; at + 8 <= n; at += 8) {
-    uint64_t value;
-    memcpy(&value, bytes + at, sizeof value);
-    if (at != 0)
-      out = PUT_LITERAL(out, ", ");
-    out = put_hex(out, value);
-  }
-  return out;
-}
-
-enum { CALLER, FUNCTION, VERSION, CALLEE };
-enum { ARGS, RET, ERRNO };
-
-/* The strings after a record's fixed part. */
-static void
-record_strings(const trace_ring_record_t *record, int count, const char **text, size_t *length)
-{
-  const char *at = (const char *)(record + 1);
-  for (int i = 0; i < count; i++) {
-    text[i] = at;
-    length[i] = record->lengths[i];
-    at += length[i];
-  }
 }
 
 size_t
@@ -104,9 +44,7 @@ trace_text_site(const trace_ring_record_t *site, char *out)
 size_t
 trace_text_call_bound(const trace_ring_record_t *call, size_t fragment_length)
 {
-  size_t strings = 0;
-  for (int i = 0; i < TRACE_CALL_STRINGS; i++)
-    strings += call->lengths[i];
+  size_t strings = record_strings_length(call, TRACE_CALL_STRINGS);
   /* A raw 8-byte value takes up to 20 ("0x" and 16 digits, ", "); the numbers and literals fit in 200. */
   return 3 * strings + fragment_length + 2 * (size_t)call->depth + 200;
 }
@@ -159,7 +97,7 @@ trace_text_call(const trace_ring_record_t *call, const char *fragment, size_t fr
   if (!framed)
     *p++ = '?';
   else if (call->flags & TRACE_RECORD_RAW_VALUES)
-    p = put_raw_values(p, text[ARGS], length[ARGS]);
+    p = put_registers(p, text[ARGS], length[ARGS], ", ", 0); /* format.c's format_raw_args */
   else
     p = put_bytes(p, text[ARGS], length[ARGS]);
   p = PUT_LITERAL(p, ") = ");
