@@ -145,6 +145,48 @@ for (const [target, server, input, env] of targets) {
 	results.push(await perProcess(target, server, input, env), await forked(target, server, input, env));
 }
 
+/** `pdi comux replay DIR [--fork]` through the CLI, as users run it: Node's start included, once per command. */
+type CliResult = {files: number; rounds: number; processSeconds: number; forkSeconds: number};
+const cliFiles = Number(process.env['BENCH_CLI_FILES'] ?? 200);
+const cliRounds = 3;
+
+function replayDirectory(directory: string, server: string[], fork: boolean): {seconds: number; verdicts: string} {
+	const started = performance.now();
+	const printed = execFileSync(process.execPath, [path.join(root, 'dist/cli/pdi.js'), 'comux', 'replay', directory, '--json', '--no-progress', ...fork ? ['--fork'] : [], '--', ...server], {encoding: 'utf8'});
+	const seconds = (performance.now() - started) / 1000;
+	const report = JSON.parse(printed) as {files: Array<{file: string; verdict: string; status: number | null}>};
+	return {seconds, verdicts: report.files.map(({file, verdict, status}) => `${file} ${verdict} ${status}`).join('\n')};
+}
+
+/** `cliFiles` copies of the nginx input, replayed with and without --fork in alternation; the best round of each. */
+function cliReplays(server: string[]): CliResult {
+	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-bench-cli-'));
+	try {
+		for (let index = 0; index < cliFiles; index++) {
+			writeFileSync(path.join(directory, `${String(index).padStart(4, '0')}.comux`), httpInput);
+		}
+
+		let processSeconds = Number.POSITIVE_INFINITY;
+		let forkSeconds = Number.POSITIVE_INFINITY;
+		for (let round = 0; round < cliRounds; round++) {
+			const alone = replayDirectory(directory, server, false);
+			const forks = replayDirectory(directory, server, true);
+			if (forks.verdicts !== alone.verdicts || !alone.verdicts.split('\n').every(line => line.endsWith(' ok 0'))) {
+				throw new Error(`bench:comux: pdi comux replay: the verdicts with --fork differ from those without, or are not all ok:\n${forks.verdicts}`);
+			}
+
+			processSeconds = Math.min(processSeconds, alone.seconds);
+			forkSeconds = Math.min(forkSeconds, forks.seconds);
+		}
+
+		return {files: cliFiles, rounds: cliRounds, processSeconds, forkSeconds};
+	} finally {
+		rmSync(directory, {recursive: true, force: true});
+	}
+}
+
+const cli = cliReplays([nginx.command, ...nginx.args]);
+
 if (!process.argv.includes('--no-afl')) {
 	const aflEcho = path.join(tmpdir(), `pdi-bench-echo-afl-${process.pid}`);
 	execFileSync('afl-clang-fast', ['-O1', '-o', aflEcho, path.join(root, 'test/fixtures/echo/echoserver.c')], {env: {...process.env, AFL_QUIET: '1'}, stdio: 'ignore'});
@@ -163,14 +205,18 @@ if (!process.argv.includes('--no-afl')) {
 	}
 }
 
+const cliRatio = cli.processSeconds / cli.forkSeconds;
+const cliGoal = `goal: pdi comux replay --fork over ${cli.files} nginx files >= 10x faster than without --fork: ${cliRatio >= 10 ? 'goal met' : `goal missed by ${(10 - cliRatio).toFixed(1)}x`} (${cliRatio.toFixed(1)}x)`;
 if (json) {
-	process.stdout.write(JSON.stringify({replays, aflSeconds, results}, null, 2) + '\n');
+	process.stdout.write(JSON.stringify({replays, aflSeconds, results, cli: {...cli, ratio: cliRatio}}, null, 2) + '\n');
 } else {
 	process.stdout.write(`comux benchmark: ${replays} replays per process row, ${replays * 5} per fork row, afl-fuzz for ${aflSeconds} s per afl row (PDI_COMUX_EXIT_IMMEDIATE)\n`);
 	process.stdout.write('target             mode                             runs/s   ms/run    runs   output bytes   stability\n');
 	for (const result of results) {
 		process.stdout.write(`${result.target.padEnd(17)}  ${result.mode.padEnd(31)}  ${result.perSecond.toFixed(1).padStart(7)}  ${result.msPerRun.toFixed(2).padStart(7)}  ${String(result.runs).padStart(6)}  ${String(result.outputBytes).padStart(13)}${result.stability === undefined ? '' : `${result.stability.toFixed(2).padStart(11)}%`}\n`);
 	}
+
+	process.stdout.write(`pdi comux replay DIR (nginx, ${cli.files} files, the CLI with Node's start, best of ${cli.rounds} alternating rounds): ${cli.processSeconds.toFixed(2)} s, with --fork ${cli.forkSeconds.toFixed(2)} s\n${cliGoal}\n`);
 }
 
 process.exit(0);
