@@ -63,6 +63,19 @@ export function processRuns(pid: number): boolean {
 	}
 }
 
+/** The owner of process `pid`; a process that has ended since {@link checkPid} found it is `no such process`, as the injector says it. */
+function processOwner(pid: number): {uid: number; gid: number} {
+	try {
+		return statSync(`/proc/${pid}`);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+			throw new PdiError(`no such process: ${pid}`);
+		}
+
+		throw error;
+	}
+}
+
 /**
  * Files pdi made for the target (the config, trace output and rings) are
  * private to this user; a root pdi attached to another user's process hands
@@ -73,7 +86,7 @@ export function shareWithProcess(pid: number, files: readonly string[]): void {
 		return;
 	}
 
-	const {uid, gid} = statSync(`/proc/${pid}`);
+	const {uid, gid} = processOwner(pid);
 	if (uid === 0) {
 		return;
 	}
