@@ -30,7 +30,7 @@ export type Attachment = {
 export type AttachOptions = {
 	/** Config files (JSON, YAML, text dialect) merged before `config`, as `pdi attach -c`. */
 	configFiles?: readonly string[];
-	/** Variables set in the process before its backends start (PDI_TRACE_*, PDI_COUNT_OUTPUT, ...); unset at detach. */
+	/** Variables set in the process before its backends start (PDI_TRACE_*, PDI_COUNT_OUTPUT, ...); put back as they were at detach (a variable the process had gets its value back). */
 	variables?: Readonly<Record<string, string>>;
 	/**
 	 * The thread (kernel thread id) to borrow for the calls of the attach and of the detach; by default pdi picks one
