@@ -85,6 +85,7 @@
         "src/native/addon/ring-reader.c",
         "src/native/addon/trace-drain.c",
         "src/native/addon/trace-json.c",
+        "src/native/addon/trace-output.c",
         "src/native/addon/trace-sites.c",
         "src/native/addon/trace-text.c"
       ],

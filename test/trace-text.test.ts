@@ -1,15 +1,18 @@
+import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runPreloaded, writeConfig} from './helpers/preload.js';
+import {shellWord} from './helpers/quote.js';
 
 // pdi trace's text mode goes through the event rings, as --json does (docs/trace.md, "Transport"): the traced
 // program writes nothing per call, and pdi's reader thread writes the very lines the backend writes on its own.
 const writes = path.join(fixtures, 'trace', 'writes');
 const traceprog = path.join(fixtures, 'trace', 'traceprog');
 const follow = path.join(fixtures, 'trace', 'follow');
+const chatter = path.join(fixtures, 'trace', 'chatter');
 const scratch = scratchDirectory('pdi-trace-text-');
 
 /** The write system calls the `writes` fixture counted over its 2000 traced getpid calls. */
@@ -92,4 +95,16 @@ test('the backend on its own (a config by hand) still writes its lines itself, a
 	const full = await runPreloaded(writes, [], config, {PDI_TRACE_FUNCTIONS: 'getpid', PDI_TRACE_OUTPUT: '/dev/full'});
 	t.is(full.code, 0, full.stderr);
 	t.regex(full.stderr, /^pdi: trace: writing \/dev\/full failed: no space left on device \(\d+ line\(s\) of process \d+ lost\)$/m);
+});
+
+test('in a pipe that the program writes its own stderr to as well, every trace line stays whole, also while the pipe is full', t => {
+	// chatter writes 10000 lines of 199 p's, each in one write(2), from a thread while its main thread makes 100000
+	// traced calls; the reader starts late, so that both writers wait on a full pipe.
+	for (let run = 0; run < 2; run++) {
+		const output = execFileSync('sh', ['-c', `${shellWord(process.execPath)} ${shellWord(cliPath)} trace -e getpid -- ${shellWord(chatter)} 2>&1 | (sleep 0.3; cat)`], {encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000});
+		const lines = output.split('\n').filter(line => line !== '');
+		const broken = lines.filter(line => !/^p{199}$/.test(line) && !/^\d+ \d+ {2}chatter!getpid\(\) = \d+$/.test(line));
+		t.deepEqual(broken.slice(0, 3), [], `run ${run}: ${broken.length} broken lines`);
+		t.is(lines.length, 110_000);
+	}
 });

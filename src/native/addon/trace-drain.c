@@ -16,6 +16,7 @@
 
 #include "ring-reader.h"
 #include "trace-json.h"
+#include "trace-output.h"
 #include "trace-sites.h"
 #include "trace-text.h"
 
@@ -43,7 +44,7 @@ typedef struct open_ring {
 struct trace_drain {
   char directory[4096];
   trace_drain_format_t format;
-  int fd;
+  trace_output_t output;
   size_t queue_limit;
   int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
   trace_text_options_t text;
@@ -65,7 +66,6 @@ struct trace_drain {
   size_t kept_count, kept_capacity;
   trace_drain_loss_t losses[MAX_LOSSES];
   size_t loss_count;
-  int write_error;
 };
 
 static void
@@ -90,20 +90,6 @@ chunk_new(size_t need)
   return chunk;
 }
 
-static void
-write_all(trace_drain_t *drain, const char *data, size_t length)
-{
-  while (length > 0 && drain->write_error == 0) {
-    ssize_t written = write(drain->fd, data, length);
-    if (written < 0 && errno != EINTR)
-      drain->write_error = errno;
-    if (written > 0) {
-      data += written;
-      length -= (size_t)written;
-    }
-  }
-}
-
 /* The current chunk out: written to the descriptor (and reused), or queued. */
 static void
 flush(trace_drain_t *drain)
@@ -111,8 +97,8 @@ flush(trace_drain_t *drain)
   chunk_t *chunk = drain->current;
   if (chunk == NULL || chunk->used == 0)
     return;
-  if (drain->fd >= 0) {
-    write_all(drain, chunk->data, chunk->used);
+  if (drain->output.fd >= 0) {
+    trace_output_write(&drain->output, chunk->data, chunk->used);
     chunk->used = 0;
     return;
   }
@@ -195,7 +181,7 @@ keep_sites(trace_drain_t *drain, open_ring_t *ring)
 static int
 queue_full(trace_drain_t *drain)
 {
-  return drain->fd < 0 && drain->queue_limit != 0 &&
+  return drain->output.fd < 0 && drain->queue_limit != 0 &&
          __atomic_load_n(&drain->queued, __ATOMIC_RELAXED) > drain->queue_limit;
 }
 
@@ -335,7 +321,7 @@ read_rings(trace_drain_t *drain)
   else
     for (size_t i = 0; i < drain->ring_count; i++)
       moved += read_ring(drain, &drain->rings[i]);
-  if (drain->fd < 0 && drain->current != NULL && drain->current->used >= QUEUE_HANDOVER)
+  if (drain->output.fd < 0 && drain->current != NULL && drain->current->used >= QUEUE_HANDOVER)
     flush(drain);
   return moved;
 }
@@ -490,7 +476,7 @@ trace_drain_start(const char *directory, const trace_drain_options_t *options)
     return NULL;
   strcpy(drain->directory, directory);
   drain->format = options->format;
-  drain->fd = options->fd;
+  trace_output_open(&drain->output, options->fd);
   drain->queue_limit = options->queue_limit;
   drain->drop_over_limit = options->drop_over_limit;
   drain->text = options->text;
@@ -564,7 +550,7 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
     drain->current = NULL;
   }
   *losses = drain->losses;
-  *write_error = drain->write_error;
+  *write_error = drain->output.error;
   return drain->loss_count;
 }
 

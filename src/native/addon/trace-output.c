@@ -1,0 +1,52 @@
+/* A trace drain's output (trace-output.h). */
+#define _GNU_SOURCE
+#include "trace-output.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+trace_output_open(trace_output_t *output, int fd)
+{
+  struct stat status;
+  output->fd = fd;
+  output->whole_lines = fd >= 0 && (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode));
+  output->error = 0;
+}
+
+static void
+write_exactly(trace_output_t *output, const char *data, size_t length)
+{
+  while (length > 0 && output->error == 0) {
+    ssize_t written = write(output->fd, data, length);
+    if (written < 0 && errno != EINTR)
+      output->error = errno;
+    if (written > 0) {
+      data += written;
+      length -= (size_t)written;
+    }
+  }
+}
+
+/* Into a pipe, a socket or a terminal that the traced program may write to as
+ * well (`pdi trace ... 2>&1 | grep`), only a write of at most PIPE_BUF bytes
+ * stays whole: the lines go in pieces that size or less, each ending at a
+ * line's end (a longer line alone), so that the program's own output never
+ * splits one. A regular file takes the whole block at once. */
+void
+trace_output_write(trace_output_t *output, const char *data, size_t length)
+{
+  while (output->whole_lines && length > PIPE_BUF) {
+    const char *end = memrchr(data, '\n', PIPE_BUF);
+    if (end == NULL)
+      end = memchr(data + PIPE_BUF, '\n', length - PIPE_BUF);
+    size_t piece = end != NULL ? (size_t)(end - data) + 1 : length;
+    write_exactly(output, data, piece);
+    data += piece;
+    length -= piece;
+  }
+  write_exactly(output, data, length);
+}
