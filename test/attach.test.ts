@@ -337,6 +337,26 @@ test.serial('pdi attach -v prints at the detach how many calls each act rule saw
 	t.is((await fixture.finish()).code, 0);
 });
 
+test.serial('a program that ends while attached reports the attached act rules at its exit: attach() resolves act to their counts, and a rule that saw no call is warned of as at a detach', async t => {
+	const fixture = await startFixture(t);
+	const attached = await attach(fixture.pid, {rules: [{act: {object: '$main', function: 'attach_work', do: {count: true}}}, {act: {object: '$main', function: 'attach_wrok', do: {count: true}}}]});
+	await delay(200);
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+	await attached.detach();
+	const counts = await attached.act;
+	t.deepEqual(counts.map(({rule, function: name}) => `${rule} ${name}`), ['rules[0] attach_work', 'rules[1] attach_wrok']);
+	t.true(counts[0]!.seen > 0 && counts[0]!.fired === counts[0]!.seen);
+	t.is(counts[1]!.seen, 0);
+	t.regex(end.stderr, /^pdi: warning: rules\[1\]: act attach_wrok: no object matching '\$main' imported it while the program ran: the rule saw no call$/m);
+
+	const detached = await startFixture(t);
+	const again = await attach(detached.pid, {rules: [{act: {object: '$main', function: 'attach_wrok', do: {count: true}}}]});
+	await again.detach();
+	const after = await detached.finish();
+	t.regex(after.stderr, /^pdi: warning: rules\[0\]: act attach_wrok: no object matching '\$main' imported it while the program ran: the rule saw no call$/m);
+});
+
 test.serial('the variables an attach sets are as they were after the detach: one the program had keeps its value, one it had not is gone again', async t => {
 	for (const before of ['before', undefined]) {
 		const fixture = await startFixture(t, '/usr/bin/env', [...(before === undefined ? [] : [`ATTACHPROG_PROBE=${before}`]), attachprog]);

@@ -13,6 +13,7 @@
 #include "../core/libc-environment.h"
 #include "../inspect/inspect.h"
 #include "../session/session.h"
+#include "attach.h"
 
 #define PDI_PUBLIC __attribute__((visibility("default")))
 
@@ -149,10 +150,20 @@ pdi_attach_close(void)
   attach_error[0] = '\0';
   if (attached_session == NULL)
     return refuse("pdi is not attached to this process");
-  pdi_session_close(attached_session);
+  pdi_session_close_ended(attached_session);
   attached_session = NULL;
   unset_variables();
   return 0;
+}
+
+/* The process ends while attached (it returned from main, or called exit):
+ * the session closes as pdi run's does, its backends finish and report
+ * (act counts to the attach's report file), before pdi run's session. */
+void
+pdi_attach_close_at_exit(void)
+{
+  pdi_session_close_at_exit(attached_session);
+  attached_session = NULL;
 }
 
 PDI_PUBLIC int

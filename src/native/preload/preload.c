@@ -8,6 +8,7 @@
 #include "../core/core.h"
 #include "../inspect/inspect.h"
 #include "../session/session.h"
+#include "attach.h"
 
 #define PDI_PUBLIC __attribute__((visibility("default")))
 
@@ -69,6 +70,7 @@ __attribute__((destructor)) static void
 pdi_preload_stop(void)
 {
   int saved_errno = errno;
+  pdi_attach_close_at_exit(); /* opened last, closed first */
   pdi_session_close_at_exit(preload_session);
   preload_session = NULL;
   errno = saved_errno;

@@ -414,9 +414,14 @@ report_never_matched(pdi_session_t *session)
   }
 }
 
+enum { SESSION_CLOSES, SESSION_ENDS, PROCESS_ENDS };
+
+/* `how`: SESSION_CLOSES (interpose()'s close), SESSION_ENDS (a detach: its
+ * rules that met nothing are reported, as at an exit), PROCESS_ENDS. */
 static void
-close_session(pdi_session_t *session, int process_ends)
+close_session(pdi_session_t *session, int how)
 {
+  int process_ends = how == PROCESS_ENDS;
   if (session == NULL)
     return;
   pthread_mutex_lock(&session_lock);
@@ -434,7 +439,7 @@ close_session(pdi_session_t *session, int process_ends)
   for (unsigned r = 0; process_ends && r < session->config.rule_count; r++)
     session->rules[r].left_at_exit = pdi_backend_fini_is_empty(session, session->rules[r].rule);
   pdi_restore_slots(session, pass_stubs);
-  if (process_ends)
+  if (how != SESSION_CLOSES)
     report_never_matched(session);
   int had_callbacks = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
@@ -454,13 +459,19 @@ close_session(pdi_session_t *session, int process_ends)
 void
 pdi_session_close(pdi_session_t *session)
 {
-  close_session(session, 0);
+  close_session(session, SESSION_CLOSES);
+}
+
+void
+pdi_session_close_ended(pdi_session_t *session)
+{
+  close_session(session, SESSION_ENDS);
 }
 
 void
 pdi_session_close_at_exit(pdi_session_t *session)
 {
-  close_session(session, 1);
+  close_session(session, PROCESS_ENDS);
 }
 
 /* ---- the load watch's callbacks */

@@ -21,6 +21,9 @@ PDI_HIDDEN void pdi_session_close(pdi_session_t *session);
  * stubs are made to pass straight to the real functions instead of having
  * their slots put back one by one, since nothing will inspect them again. */
 PDI_HIDDEN void pdi_session_close_at_exit(pdi_session_t *session);
+/* pdi_session_close for a session that ends before the process (pdi attach's
+ * detach): its rules that met nothing are warned of, as at an exit. */
+PDI_HIDDEN void pdi_session_close_ended(pdi_session_t *session);
 
 PDI_HIDDEN int pdi_originals_add(uintptr_t wrapper, uintptr_t original);
 PDI_HIDDEN void pdi_originals_remove(uintptr_t wrapper);
