@@ -1,0 +1,91 @@
+// The running fixture of the attach tests (test/attach.test.ts, test/attach-sessions.test.ts): attachprog, a
+// multi-threaded program that runs until its stdin ends (test/fixtures/attach/attachprog.c).
+import {spawn, type ChildProcess} from 'node:child_process';
+import path from 'node:path';
+import type {ExecutionContext} from 'ava';
+import {fixtures} from './preload.js';
+
+export const attachprog = path.join(fixtures, 'attach', 'attachprog');
+
+/** Counts the program's write and read calls (the bundled count backend). */
+export const countConfig = {
+	backends: [{name: 'count', library: 'count'}],
+	rules: [
+		{relink: {object: '$main', function: 'write', backend: 'count', wrapper: 'count_write'}},
+		{relink: {object: '$main', function: 'read', backend: 'count', wrapper: 'count_read'}},
+	],
+};
+
+/** A running attachprog. */
+export type Fixture = {
+	pid: number;
+	/** Kernel thread ids by role (main, writer, reader, sleeper, waiter, worker). */
+	threads: Map<string, number[]>;
+	stdout: () => string;
+	stderr: () => string;
+	/** Closes its stdin, which ends it; its exit code and output. */
+	finish: () => Promise<{code: number | null; stdout: string; stderr: string}>;
+};
+
+/** Kills `child` at the test's end if it still runs. */
+export function stopOnTeardown(t: ExecutionContext, child: ChildProcess): void {
+	t.teardown(() => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGKILL');
+		}
+	});
+}
+
+/** Starts `command args` (attachprog, or a wrapper that runs it) and waits for the fixture's "ready". */
+export async function startFixture(t: ExecutionContext, command = attachprog, args: string[] = []): Promise<Fixture> {
+	const child = spawn(command, args, {stdio: ['pipe', 'pipe', 'pipe']});
+	stopOnTeardown(t, child);
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const exited = new Promise<number | null>(resolve => {
+		child.once('exit', code => {
+			resolve(code);
+		});
+	});
+	await new Promise<void>((resolve, reject) => {
+		const check = (): void => {
+			if (/^ready$/m.test(stdout)) {
+				resolve();
+			}
+		};
+
+		child.stdout.on('data', check);
+		child.once('exit', () => {
+			reject(new Error(`the fixture ended before it was ready: ${stderr}`));
+		});
+	});
+	const threads = new Map<string, number[]>();
+	for (const [, role, tid] of stdout.matchAll(/^thread (\w+) (\d+)$/gm)) {
+		threads.set(role!, [...(threads.get(role!) ?? []), Number(tid)]);
+	}
+
+	return {
+		pid: threads.get('main')?.[0] ?? child.pid!,
+		threads,
+		stdout: () => stdout,
+		stderr: () => stderr,
+		async finish() {
+			child.stdin.end();
+			const code = await exited;
+			return {code, stdout, stderr};
+		},
+	};
+}
+
+/** Waits `ms` milliseconds. */
+export async function delay(ms: number): Promise<void> {
+	return new Promise(resolve => {
+		setTimeout(resolve, ms);
+	});
+}
