@@ -1,7 +1,7 @@
 // pdi attach, pdi trace -p and attach(): real running processes (a
 // multi-threaded fixture, nginx's worker) get configs installed and removed
 // again (docs/attach.md).
-import {spawn} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import {traceConfig} from '../src/ts/trace/options.js';
 import {cliPath, pdi, startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
+import {shellWord} from './helpers/quote.js';
 import {freePort, nginxCommand, nginxPath, startServer, webRoot} from './helpers/servers.js';
 import {attachprog, countConfig, delay, startFixture, stopOnTeardown, type Fixture} from './helpers/attach-fixture.js';
 
@@ -268,6 +269,18 @@ test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls o
 	t.regex(end.stderr, /^pdi-count: read [1-9]\d*$/m);
 	t.notRegex(end.stderr, /error:/);
 	t.is(end.code, 0);
+});
+
+test.serial('pdi trace -p into a pipe whose reader goes away (| head -1) detaches at once and exits 141, and the program runs on', async t => {
+	const fixture = await startFixture(t);
+	const command = `${shellWord(process.execPath)} ${shellWord(cliPath)} trace -p ${fixture.pid} -e pthread_cond_wait -o /dev/stdout | head -1; echo "status \${PIPESTATUS[0]}"`;
+	const printed = execFileSync('bash', ['-c', command], {encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe']});
+	t.regex(printed, new RegExp(`^${fixture.pid} \\d+ {2}attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0\nstatus 141\n$`));
+	// Detached: another session can attach, and the program ends as it should.
+	const again = await untilPrinted(t, ['trace', '-p', String(fixture.pid), '-e', 'pthread_cond_wait'], /pthread_cond_wait\(/, 'SIGINT');
+	t.is(again.code, 0, again.stderr);
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
 });
 
 async function get(port: number, file: string): Promise<string> {

@@ -304,6 +304,14 @@ TraceDrainQuiet(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
+// traceDrainWriteErrno(handle) -> the errno of the output's first failed write while the drain runs, or 0.
+Napi::Value
+TraceDrainWriteErrno(const Napi::CallbackInfo &info)
+{
+  trace_drain_t *drain = DrainHandle(info);
+  return drain == nullptr ? info.Env().Undefined() : Napi::Number::New(info.Env(), trace_drain_write_errno(drain));
+}
+
 // traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
 // the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
@@ -434,6 +442,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("traceDrainTake", Napi::Function::New(env, TraceDrainTake));
   exports.Set("traceDrainQuiet", Napi::Function::New(env, TraceDrainQuiet));
   exports.Set("traceDrainFinish", Napi::Function::New(env, TraceDrainFinish));
+  exports.Set("traceDrainWriteErrno", Napi::Function::New(env, TraceDrainWriteErrno));
   exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
   exports.Set("claimObservation", Napi::Function::New(env, ClaimObservation));

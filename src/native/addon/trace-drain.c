@@ -464,6 +464,12 @@ drain_main(void *argument)
   return NULL;
 }
 
+int
+trace_drain_write_errno(const trace_drain_t *drain)
+{
+  return __atomic_load_n(&drain->output.error, __ATOMIC_RELAXED);
+}
+
 trace_drain_t *
 trace_drain_start(const char *directory, const trace_drain_options_t *options)
 {

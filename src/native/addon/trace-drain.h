@@ -58,6 +58,9 @@ char *trace_drain_take(trace_drain_t *drain, size_t *length);
  * rings that lost events, their losses in `*losses` (valid until
  * trace_drain_free); `*write_error` is the errno of a failed write, or 0. */
 size_t trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int *write_error);
+/* While it runs: the errno of the output's first failed write, or 0 (a
+ * reader gone from a pipe is EPIPE: `pdi trace -p ... | head` stops then). */
+int trace_drain_write_errno(const trace_drain_t *drain);
 /* A summary drain's counts after trace_drain_finish, one call per site of
  * every ring (a function may come several times: one per caller). */
 typedef void trace_drain_count_fn(void *context, uint32_t pid, const char *function, size_t length, uint64_t calls,

@@ -20,10 +20,10 @@ trace_output_open(trace_output_t *output, int fd)
 static void
 write_exactly(trace_output_t *output, const char *data, size_t length)
 {
-  while (length > 0 && output->error == 0) {
+  while (length > 0 && __atomic_load_n(&output->error, __ATOMIC_RELAXED) == 0) {
     ssize_t written = write(output->fd, data, length);
     if (written < 0 && errno != EINTR)
-      output->error = errno;
+      __atomic_store_n(&output->error, errno, __ATOMIC_RELAXED); /* read by trace_drain_write_errno */
     if (written > 0) {
       data += written;
       length -= (size_t)written;

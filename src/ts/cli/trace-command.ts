@@ -78,7 +78,7 @@ function unseenNotice(name: string, seen: 'calls' | 'sites'): string {
 }
 
 /** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone); `rings`: the directory of the events' rings. */
-type Output = {variables: Record<string, string>; rings: string; finish(): boolean};
+type Output = {variables: Record<string, string>; rings: string; finish(): boolean; closed(): boolean};
 
 /**
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
@@ -101,6 +101,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 	return {
 		variables,
 		rings: rings.directory,
+		closed: () => reader.writeErrno() === constants.errno.EPIPE,
 		finish() {
 			if (finished) {
 				return true;
@@ -241,10 +242,21 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 		try {
 			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object}), '--object'), {...variables, ...output.variables});
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
-			const end = await watch.ended;
+			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141.
+			let polling: NodeJS.Timeout | undefined;
+			const closed = new Promise<'closed'>(resolve => {
+				polling = setInterval(() => {
+					if (output.closed()) {
+						resolve('closed');
+					}
+				}, 100);
+			});
+			const end = await Promise.race([watch.ended, closed]).finally(() => {
+				clearInterval(polling);
+			});
 			await attached.detach();
 			const written = output.finish();
-			process.stderr.write(endMessage(pid, end));
+			process.stderr.write(endMessage(pid, end === 'closed' ? 'signal' : end));
 			return written ? 0 : 2;
 		} finally {
 			watch.stop();

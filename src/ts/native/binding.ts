@@ -34,6 +34,8 @@ export type NativeBinding = {
 	traceDrainTake(handle: unknown): Buffer | null;
 	/** While `quiet`, the calling thread's calls are not recorded in this process's own ring (observe(): they are the delivery's). */
 	traceDrainQuiet(handle: unknown, quiet: boolean): void;
+	/** While the drain runs: the errno of its output's first failed write, or 0. */
+	traceDrainWriteErrno(handle: unknown): number;
 	/** Stops the drain after a last read of every ring. */
 	traceDrainFinish(handle: unknown): {
 		losses: Array<{pid: number; lost: number}>;

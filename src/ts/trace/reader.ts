@@ -94,6 +94,11 @@ export class TraceReader {
 		this.paused = false;
 	}
 
+	/** While the reader runs: the errno of its output's first failed write (EPIPE: the output's reader has gone), or 0. */
+	writeErrno(): number {
+		return this.ended ? this.ended.writeErrno : nativeBinding().traceDrainWriteErrno(this.handle);
+	}
+
 	/** Reads what the rings still hold (call it once their writers are gone), hands it over, and stops. Idempotent. */
 	finish(): TraceReaderEnd {
 		if (this.ended) {
