@@ -37,11 +37,11 @@ function typeErrorsWith(moduleOptions: ts.CompilerOptions, ...sources: string[])
 		strict: true,
 		exactOptionalPropertyTypes: true,
 		noUncheckedIndexedAccess: true,
-		...moduleOptions,
-		target: ts.ScriptTarget.ES2022,
 		types: ['node'],
 		typeRoots: [path.join(root, 'node_modules', '@types')],
 		skipLibCheck: true,
+		...moduleOptions,
+		target: ts.ScriptTarget.ES2022,
 		noEmit: true,
 	});
 	return files.map(file => ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map(diagnostic => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')));
@@ -130,4 +130,24 @@ where(() => parseComux(new Uint8Array(3)));
 	t.is(main['ComuxError'], comux.ComuxError);
 	const error = t.throws(() => comux.parseComux(new TextEncoder().encode('comux!!!')));
 	t.true(error instanceof (main['ComuxError'] as new () => Error));
+});
+
+test('a project that lists no ambient types (types: [], TypeScript 6\'s default) still gets Node\'s types for pdi\'s declarations, which use ChildProcess, Buffer and NodeJS.ProcessEnv', t => {
+	// Each @ts-expect-error holds only while the type is Node's: a type nobody provides is an any (the declaration's
+	// own error is not reported with skipLibCheck), and the directive is then unused, itself an error.
+	const [types] = typeErrorsWith({module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], typeRoots: undefined}, `
+import {runProgram, trace} from 'pdi';
+// @ts-expect-error: a ChildProcess's pid is a number
+export const pid: string = trace('ls', [], {functions: 'open*'}).child.pid;
+// @ts-expect-error: env is a NodeJS.ProcessEnv, of strings
+export const status = runProgram('ls', [], {env: {PATH: 5}});
+`);
+	t.deepEqual(types, []);
+	const [comuxAlone] = typeErrorsWith({module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], typeRoots: undefined}, `
+import {runComux} from 'pdi/comux';
+const result = await runComux(['./server'], '/tmp/x.comux');
+// @ts-expect-error: stdout is a Buffer
+export const replies: string = result.stdout;
+`);
+	t.deepEqual(comuxAlone, []);
 });

@@ -1,3 +1,6 @@
+// The declarations name Node's types (ChildProcess, Buffer, NodeJS.ProcessEnv): a project whose tsconfig lists no
+// ambient types (types: [], TypeScript 6's default) gets them through this reference, from its @types/node.
+/// <reference types="node" preserve="true" />
 export {ComuxError} from './comux-error.js';
 export {
 	AWAIT_RESPONSE,
