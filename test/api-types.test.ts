@@ -151,3 +151,29 @@ export const replies: string = result.stdout;
 `);
 	t.deepEqual(comuxAlone, []);
 });
+
+/** The fenced TypeScript blocks of a document, each with the line it starts at. */
+function typeScriptBlocks(document: string): Array<{line: number; source: string}> {
+	const markdown = readFileSync(path.join(root, document), 'utf8');
+	return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map(match => ({line: markdown.slice(0, match.index).split('\n').length, source: match[1] ?? ''}));
+}
+
+test('the TypeScript examples of README.md and docs/ type-check as a consumer\'s modules, as written', t => {
+	// docs/act.md's example is an ava test of a native addon of its own: it imports ava and that addon.
+	const documents = ['README.md', 'docs/typescript.md', 'docs/trace.md', 'docs/inspect.md', 'docs/comux.md'];
+	const blocks = documents.flatMap(document => typeScriptBlocks(document).map(block => ({...block, document})));
+	t.true(blocks.length >= documents.length);
+	const errors = typeErrors(...blocks.map(block => block.source));
+	t.deepEqual(blocks.map((block, index) => ({at: `${block.document}:${block.line}`, errors: errors[index]})), blocks.map(block => ({at: `${block.document}:${block.line}`, errors: []})));
+});
+
+test('every function docs/typescript.md names, `name(...)`, is exported by pdi or pdi/comux', async t => {
+	const markdown = readFileSync(path.join(root, 'docs/typescript.md'), 'utf8');
+	// Methods of what the functions return, the callback a caller passes, and CommonJS's require.
+	const notExports = new Set(['close', 'detach', 'replay', 'onCall', 'require']);
+	const named = new Set([...markdown.matchAll(/`([A-Za-z_]\w*)\(/g)].map(match => match[1] ?? '').filter(name => !notExports.has(name)));
+	const main = await import(path.join(root, 'dist/ts/index.js')) as Record<string, unknown>;
+	const comux = await import(path.join(root, 'dist/ts/comux/index.js')) as Record<string, unknown>;
+	t.true(named.size > 15);
+	t.deepEqual([...named].filter(name => typeof main[name] !== 'function' && typeof comux[name] !== 'function'), []);
+});
