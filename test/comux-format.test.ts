@@ -346,6 +346,9 @@ test('the builder takes numConns as an override and refuses invalid documents wi
 	t.is(comuxError(t, () => comux().conn(0, 'a').conn(2, 'b').bytes()).message, 'connection 1 has no chunk at byte 12');
 	t.is(comuxError(t, () => comux().conn(1, 'a').numConns(1).bytes()).message, 'chunk 0: conn_id 1 is not below num_conns 1 at byte 20');
 	t.is(comuxError(t, () => comux().conn(-1, 'a').bytes()).message, 'chunk 0: conn_id -1 is not a u32 at byte 20');
+	// An id that is not an integer is the chunk's, not the count of connections the builder derives from it.
+	t.is(comuxError(t, () => comux().conn(0, 'a').conn(1.5, 'b').bytes()).message, 'chunk 1: conn_id 1.5 is not a u32 at byte 41');
+	t.is(comuxError(t, () => comux().conn(Number.NaN, 'a').bytes()).message, 'chunk 0: conn_id NaN is not a u32 at byte 20');
 	const built = comux().conn(0, 'x', {sched: 7}).build();
 	t.deepEqual(built.chunks, [{conn: 0, sched: 7, flags: 0, data: new TextEncoder().encode('x')}]);
 });

@@ -64,7 +64,8 @@ export class ComuxBuilder {
 	 * @throws ComuxError when it is not valid (a connection without chunks, an id not below numConns, ...)
 	 */
 	build(): ComuxDocument {
-		const numConns = this.#numConns ?? this.#chunks.reduce((most, chunk) => Math.max(most, chunk.conn + 1), 0);
+		// Derived from the ids that can be ids: one that is not (1.5, NaN) is then reported as its chunk's conn_id.
+		const numConns = this.#numConns ?? this.#chunks.reduce((most, chunk) => Number.isInteger(chunk.conn) ? Math.max(most, chunk.conn + 1) : most, 0);
 		const doc: ComuxDocument = {version: COMUX_VERSION, numConns, chunks: this.#chunks.map(chunk => ({...chunk}))};
 		validateComux(doc);
 		return doc;
