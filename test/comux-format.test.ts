@@ -225,6 +225,14 @@ test('bad magic is found on the bytes present, before any length check', t => {
 	t.is(parseMessage(layout(...header(0, 0))), 'valid');
 });
 
+test('parseComux given a file name or text instead of bytes says what it expects, not a bad magic', t => {
+	for (const wrong of ['data/comux-samples/get.comux', 42, undefined]) {
+		const error = t.throws(() => parseComux(wrong as unknown as Uint8Array), {instanceOf: PdiError});
+		t.regex(error.message, /^parseComux: expected the bytes of a comux file \(a Uint8Array: readFileSync\(file\), comux\(\)\.bytes\(\)\), got /);
+		t.false(error instanceof ComuxError);
+	}
+});
+
 test('an input over 256 MiB is rejected after the magic check, naming the limit', t => {
 	const huge = new Uint8Array(COMUX_MAX_INPUT + 1);
 	huge.set(new TextEncoder().encode('comux!!!'));

@@ -1,3 +1,4 @@
+import {PdiError, shown} from '../errors.js';
 import {ComuxError} from './comux-error.js';
 
 /**
@@ -126,6 +127,12 @@ export function checkComuxHead(head: Uint8Array, length: number): void {
  * @throws ComuxError naming the first problem and its byte offset, in the native reader's words
  */
 export function parseComux(bytes: Uint8Array): ComuxDocument {
+	const given: unknown = bytes;
+	if (!(given instanceof Uint8Array)) {
+		// A file name or text would read as a bad magic at byte 0, which blames a file the caller never gave.
+		throw new PdiError(`parseComux: expected the bytes of a comux file (a Uint8Array: readFileSync(file), comux().bytes()), got ${shown(given)}`);
+	}
+
 	const {length} = bytes;
 	checkComuxHead(bytes, length);
 	const version = readU32(bytes, 8);
