@@ -9,7 +9,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, runComux} from '../src/ts/comux/replay.js';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {compileConfig} from '../src/ts/config/index.js';
 import {comuxConfig} from '../src/ts/comux/replay.js';
 import {canConnect, echoServerPath, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, processesMentioning, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
@@ -334,4 +334,27 @@ test.serial('pdi comux run --timeout ends a replay that outlasts it as a hang (s
 		t.regex(silent.stderr, /before it listened/);
 		t.true(Date.now() - started < 5000, `${fork.join('')}: stopped after ${Date.now() - started} ms, not at the 700 ms limit`);
 	}
+});
+
+test('a server still starting when pdi comux run is killed (SIGKILL, nothing to clean up after it) does not run on: its guardian sees pdi gone and ends it', async t => {
+	// sleep never listens: without pdi's timer it would run its whole time.
+	const seconds = String(3000 + (process.pid % 1000));
+	const started = spawn(process.execPath, [cliPath, 'comux', 'run', twoRequestsFile, '--', '/bin/sleep', seconds], {stdio: 'ignore'});
+	const server = () => processesMentioning(`/bin/sleep ${seconds}`).filter(pid => pid !== started.pid);
+	t.teardown(() => {
+		for (const pid of server()) {
+			process.kill(pid, 'SIGKILL');
+		}
+	});
+	for (let tries = 0; tries < 500 && server().length < 2; tries++) {
+		await delay(10); // the guardian and the server it forked
+	}
+
+	t.is(server().length, 2);
+	started.kill('SIGKILL');
+	for (let tries = 0; tries < 300 && server().length > 0; tries++) {
+		await delay(10);
+	}
+
+	t.deepEqual(server(), []);
 });

@@ -279,6 +279,8 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		config: comuxConfig(),
 		variables: {
 			PDI_COMUX_FORK: undefined, PDI_COMUX_CONTROL: undefined, ...comuxVariables(options), PDI_COMUX_TEMPORARY_CONFIG: '1', PDI_COMUX_ACTIVE: undefined, PDI_COMUX_SHARED: undefined,
+			// The guardian ends the server if this process ends first (killed, or exited mid-replay).
+			PDI_COMUX_LAUNCHER: String(process.pid),
 			...(bindNow ? {LD_BIND_NOW: '1'} : {}),
 		},
 		// A signal stops the whole server through its guardian (not the guardian alone).

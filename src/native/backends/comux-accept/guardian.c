@@ -300,16 +300,37 @@ describe_status(int status, char *text, size_t size)
     snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
 }
 
+/* The process that started the guardian when it is pdi (PDI_COMUX_LAUNCHER
+ * names it, and it is the parent): if it ends first (killed, or a Node
+ * process that exited mid-replay), nobody waits for this replay any more,
+ * and the server must not run on, as one that never listens would. 0: none
+ * (a run by hand, whose parent may rightly go before it). */
+static pid_t
+launcher_of_guardian(void)
+{
+  const char *text = getenv("PDI_COMUX_LAUNCHER");
+  char *end = NULL;
+  long pid = text != NULL ? strtol(text, &end, 10) : 0;
+  return text != NULL && *text != '\0' && *end == '\0' && pid > 0 && pid == getppid() ? (pid_t)pid : 0;
+}
+
 /* The guardian's life: wait until the replay is over (the claimer ended), the
- * whole server ended without replaying, or a signal asks to stop; then kill
- * what is left and end with the replay's status. */
-static void __attribute__((noreturn)) guard(pid_t server)
+ * whole server ended without replaying, a signal asks to stop, or pdi that
+ * started it has gone; then kill what is left and end with the replay's
+ * status. */
+static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
 {
   statuses_t known = {server, STATUS_UNKNOWN, 0, STATUS_UNKNOWN};
   sigset_t waited;
   guardian_set(&waited);
   int stop_signal = 0;
   for (;;) {
+    if (launcher != 0 && getppid() != launcher) {
+      kill_descendants(&known);
+      comux_remove_unix_sockets();
+      comux_release_sentinel();
+      _exit(COMUX_EXIT_NOT_SERVING); /* nobody reads it: quietly */
+    }
     int none_left = reap(&known);
     pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
     if (claimer != 0 && known.claimer_status == STATUS_UNKNOWN && !still_running(claimer)) {
@@ -548,6 +569,7 @@ comux_start_guardian(void)
     memset(tree, 0, sizeof *tree);
   }
   tree->guardian = getpid();
+  pid_t launcher = launcher_of_guardian();
   comux_start_sentinel();
 
   sigset_t blocked, previous_mask;
@@ -562,7 +584,7 @@ comux_start_guardian(void)
   pid_t server = fork();
   if (server != 0) {
     if (server > 0)
-      guard(server);
+      guard(server, launcher);
     say(message_fd, "cannot fork the server from its guardian: %s", strerror(errno));
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     comux_release_sentinel();
