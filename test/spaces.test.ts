@@ -26,9 +26,9 @@ const rules = path.join(installed, 'rules.yaml');
 writeFileSync(rules, `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`);
 
 /** Runs the copied package's CLI with a fresh private TMPDIR (by default a plain one) and returns what it left there. */
-async function copiedPdi(args: readonly string[], temporary = scratchDirectory('pdi-spaces-tmp-')): Promise<CliResult & {left: string[]}> {
+async function copiedPdi(args: readonly string[], temporary = scratchDirectory('pdi-spaces-tmp-'), cli = copiedCli): Promise<CliResult & {left: string[]}> {
 	return new Promise(resolve => {
-		execFile(process.execPath, [copiedCli, ...args], {env: {...process.env, TMPDIR: temporary}, timeout: 60_000}, (error, stdout, stderr) => {
+		execFile(process.execPath, [cli, ...args], {env: {...process.env, TMPDIR: temporary}, timeout: 60_000}, (error, stdout, stderr) => {
 			const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
 			resolve({code, stdout, stderr, left: readdirSync(temporary)});
 		});
@@ -116,7 +116,7 @@ test.serial('pdi comux config --afl from a path with a space points AFL_PRELOAD 
 	const result = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
 	t.is(result.code, 0, result.stderr);
 	const link = path.join(directory, 'pdi-native');
-	t.true(result.stdout.includes(`# AFL_PRELOAD cannot name ${path.join(packageCopy, nativeRelative)} (a blank, ':' or '$' in it): ${link} is a link to it, made for this campaign.\n`));
+	t.true(result.stdout.includes(`# AFL_PRELOAD and AFL_CUSTOM_MUTATOR_LIBRARY cannot name ${path.join(packageCopy, nativeRelative)} (a blank, ':', ';', ',' or '$' in it): ${link} is a link to it, made for this campaign.\n`));
 	t.true(result.stdout.includes(`export AFL_PRELOAD='${path.join(link, 'pdi-preload.so')}'\n`));
 	t.true(existsSync(path.join(link, 'pdi-preload.so')));
 });
@@ -128,7 +128,7 @@ test.serial('pdi comux config --afl from a path with a space replaces only its o
 	mkdirSync(link);
 	const refusedDirectory = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
 	t.is(refusedDirectory.code, 2, refusedDirectory.stderr);
-	t.regex(refusedDirectory.stderr, /^pdi: \S+\/pdi-native: AFL_PRELOAD needs a link of this name to .+, but a directory is there; move it or write the config \(-o\) into another directory\n$/);
+	t.regex(refusedDirectory.stderr, /^pdi: \S+\/pdi-native: AFL_PRELOAD and AFL_CUSTOM_MUTATOR_LIBRARY need a link of this name to .+, but a directory is there; move it or write the config \(-o\) into another directory\n$/);
 	rmdirSync(link);
 	writeFileSync(link, 'mine\n');
 	const refusedFile = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
@@ -141,6 +141,44 @@ test.serial('pdi comux config --afl from a path with a space replaces only its o
 	const again = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
 	t.is(again.code, 0, again.stderr);
 	t.true(existsSync(path.join(link, 'pdi-preload.so')));
+});
+
+/** The entries afl-fuzz loads from AFL_CUSTOM_MUTATOR_LIBRARY: it splits the list at ';', ':' and ',' (src/afl-fuzz-mutators.c). */
+function aflMutators(exports: string): string[] {
+	const value = /^export AFL_CUSTOM_MUTATOR_LIBRARY='([^']*)'$/m.exec(exports)?.[1] ?? '';
+	return value.split(/[;:,]/).filter(entry => entry !== '');
+}
+
+test.serial('pdi comux config --afl from a path with \':\' and \';\' points AFL_CUSTOM_MUTATOR_LIBRARY at the link too: afl-fuzz splits that list at \';\', \':\' and \',\'', async t => {
+	const directory = scratchDirectory('pdi-spaces-afl-mutator-');
+	const result = await copiedPdi(['comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')]);
+	t.is(result.code, 0, result.stderr);
+	const link = path.join(directory, 'pdi-native');
+	t.deepEqual(aflMutators(result.stdout), [path.join(link, 'pdi-comux-mutator.so')]);
+	t.true(existsSync(path.join(link, 'pdi-comux-mutator.so')));
+	t.regex(result.stdout, /^# AFL_PRELOAD and AFL_CUSTOM_MUTATOR_LIBRARY cannot name .+: \S+\/pdi-native is a link to it, made for this campaign\.$/m);
+});
+
+test.serial('pdi comux config --afl from a path with only a \',\' (the loader takes it, afl-fuzz splits the mutator there) makes the link for AFL_CUSTOM_MUTATOR_LIBRARY; a -o directory with a \',\' is refused then', async t => {
+	const commaCopy = path.join(scratchDirectory('pdi-spaces-comma-'), 'pdi,1', 'pdi');
+	mkdirSync(commaCopy, {recursive: true});
+	cpSync(path.join(root, 'package.json'), path.join(commaCopy, 'package.json'));
+	cpSync(path.join(root, 'dist'), path.join(commaCopy, 'dist'), {recursive: true});
+	cpSync(pdiPaths().nativeDirectory, path.join(commaCopy, nativeRelative), {recursive: true});
+	symlinkSync(path.join(root, 'node_modules'), path.join(commaCopy, 'node_modules'));
+	const directory = scratchDirectory('pdi-spaces-afl-comma-');
+	const result = await copiedPdi(['comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], undefined, path.join(commaCopy, 'dist/cli/pdi.js'));
+	t.is(result.code, 0, result.stderr);
+	const link = path.join(directory, 'pdi-native');
+	t.deepEqual(aflMutators(result.stdout), [path.join(link, 'pdi-comux-mutator.so')]);
+	t.true(result.stdout.includes(`export AFL_PRELOAD='${path.join(commaCopy, nativeRelative, 'pdi-preload.so')}'\n`));
+	t.true(result.stdout.includes(`# AFL_CUSTOM_MUTATOR_LIBRARY cannot name ${path.join(commaCopy, nativeRelative)} (a blank, ':', ';', ',' or '$' in it): ${link} is a link to it, made for this campaign.\n`));
+	t.true(existsSync(path.join(link, 'pdi-comux-mutator.so')));
+	const commaDirectory = path.join(scratchDirectory('pdi-spaces-afl-comma-'), 'a,b');
+	mkdirSync(commaDirectory);
+	const refused = await copiedPdi(['comux', 'config', '--afl', '-o', path.join(commaDirectory, 'comux.cfg')], undefined, path.join(commaCopy, 'dist/cli/pdi.js'));
+	t.is(refused.code, 2, refused.stderr);
+	t.regex(refused.stderr, /^pdi: .+pdi-comux-mutator\.so: AFL_CUSTOM_MUTATOR_LIBRARY cannot name this path \(it has a blank, ':', ';', ',' or '\$'\), nor a link next to \S+a,b\/comux\.cfg; write the config \(-o\) into a directory without them\n$/);
 });
 
 test('pdi run from a path with a space prints the warnings pdi config check prints, word for word, naming the bundled backends where they are installed, not under the launch\'s link', async t => {

@@ -185,43 +185,60 @@ function shellQuote(value: string): string {
 	return `'${value.replaceAll('\'', '\'\\\'\'')}'`;
 }
 
+/** Whether afl-fuzz takes `file` as one AFL_CUSTOM_MUTATOR_LIBRARY entry: it splits that list at ';', ':' and ','. */
+function isMutatorSafe(file: string): boolean {
+	return !/[;:,]/.test(file);
+}
+
+/** The characters that keep AFL_PRELOAD or AFL_CUSTOM_MUTATOR_LIBRARY from naming a path, as messages list them. */
+const aflUnsafe = 'a blank, \':\', \';\', \',\' or \'$\'';
+
 /**
- * The core's path for AFL_PRELOAD, which the loader splits at blanks and colons: under a path
- * with one, a link next to the config file (kept, as the campaign needs it) names pdi's native directory.
+ * The core's path for AFL_PRELOAD, which the loader splits at blanks and colons, and the mutator's for
+ * AFL_CUSTOM_MUTATOR_LIBRARY, which afl-fuzz splits at ';', ':' and ',': under a path with one, a link next to
+ * the config file (kept, as the campaign needs it) names pdi's native directory, for both.
  */
-function aflPreload(configFile: string): {preload: string; note?: string} {
-	const {preload, nativeDirectory} = pdiPaths();
-	if (isLoaderSafe(preload)) {
-		return {preload};
+function aflNativePaths(configFile: string): {preload: string; mutator: string; note?: string} {
+	const {preload, comuxMutator, nativeDirectory} = pdiPaths();
+	const unsafe = [
+		...(isLoaderSafe(preload) ? [] : ['AFL_PRELOAD']),
+		...(isMutatorSafe(comuxMutator) ? [] : ['AFL_CUSTOM_MUTATOR_LIBRARY']),
+	];
+	if (unsafe.length === 0) {
+		return {preload, mutator: comuxMutator};
 	}
 
+	const variables = unsafe.join(' and ');
+	const need = unsafe.length === 1 ? 'needs' : 'need';
+
 	const link = path.join(path.dirname(configFile), 'pdi-native');
-	if (!isLoaderSafe(link)) {
-		throw new PdiError(`${preload}: AFL_PRELOAD cannot name this path (it has a space, ':' or '$'), nor a link next to ${configFile}; write the config (-o) into a directory without them`);
+	if (!isLoaderSafe(link) || !isMutatorSafe(link)) {
+		throw new PdiError(`${isLoaderSafe(preload) ? comuxMutator : preload}: ${variables} cannot name this path (it has ${aflUnsafe}), nor a link next to ${configFile}; write the config (-o) into a directory without them`);
 	}
 
 	// Only pdi's own link is replaced: a file or a directory of that name is the user's.
 	const existing = lstatSync(link, {throwIfNoEntry: false});
 	if (existing !== undefined && !existing.isSymbolicLink()) {
-		throw new PdiError(`${link}: AFL_PRELOAD needs a link of this name to ${nativeDirectory} (its path has a blank, ':' or '$'), but a ${existing.isDirectory() ? 'directory' : 'file'} is there; move it or write the config (-o) into another directory`);
+		throw new PdiError(`${link}: ${variables} ${need} a link of this name to ${nativeDirectory} (its path has ${aflUnsafe}), but a ${existing.isDirectory() ? 'directory' : 'file'} is there; move it or write the config (-o) into another directory`);
 	}
 
 	try {
 		rmSync(link, {force: true});
 		symlinkSync(nativeDirectory, link);
 	} catch (error) {
-		throw new PdiError(`${link}: cannot make the link to ${nativeDirectory} that AFL_PRELOAD needs: ${fileSystemReason(error)}`, {cause: error});
+		throw new PdiError(`${link}: cannot make the link to ${nativeDirectory} that ${variables} ${need}: ${fileSystemReason(error)}`, {cause: error});
 	}
 
 	return {
-		preload: path.join(link, path.basename(preload)),
-		note: `# AFL_PRELOAD cannot name ${nativeDirectory} (a blank, ':' or '$' in it): ${link} is a link to it, made for this campaign.`,
+		preload: isLoaderSafe(preload) ? preload : path.join(link, path.basename(preload)),
+		mutator: isMutatorSafe(comuxMutator) ? comuxMutator : path.join(link, path.basename(comuxMutator)),
+		note: `# ${variables} cannot name ${nativeDirectory} (${aflUnsafe} in it): ${link} is a link to it, made for this campaign.`,
 	};
 }
 
 /** `pdi comux config --afl`: the environment afl-fuzz needs (DESIGN §6b), for `eval`. */
 function aflEnvironment(configFile: string): string {
-	const {preload, note} = aflPreload(configFile);
+	const {preload, mutator, note} = aflNativePaths(configFile);
 	const variables: Array<[string, string]> = [
 		['AFL_PRELOAD', preload],
 		['PDI_CONFIG', configFile],
@@ -230,7 +247,7 @@ function aflEnvironment(configFile: string): string {
 		// What afl-fuzz sets for the runtime when it finds an instrumented program; a wrapper (sh -c 'exec SERVER',
 		// with AFL_SKIP_BIN_CHECK) is not one, and its server would start the runtime's fork server before main.
 		['__AFL_DEFER_FORKSRV', '1'],
-		['AFL_CUSTOM_MUTATOR_LIBRARY', pdiPaths().comuxMutator],
+		['AFL_CUSTOM_MUTATOR_LIBRARY', mutator],
 		['AFL_CUSTOM_MUTATOR_ONLY', '1'],
 		['PDI_COMUX_EXIT_IMMEDIATE', '1'],
 	];
