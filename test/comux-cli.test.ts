@@ -419,3 +419,17 @@ test.serial('pdi comux replay skips a dangling link (and a subdirectory) in DIR 
 	t.is(none.code, 2);
 	t.is(none.stderr, `pdi: ${onlyDangling}: no comux files to replay (the directory has no regular file)\n`);
 });
+
+test('the command docs/comux.md gives for an afl-fuzz that timed out initializing its fork server ends, with status 4 and the line saying why, for a server that never waits for a client nor exits', async t => {
+	const markdown = readFileSync(path.join(root, 'docs/comux.md'), 'utf8').replaceAll(/\s+/g, ' ');
+	const advice = /`Timeout while initializing fork server` \(it never came to wait for a client\), run a seed with `pdi comux run ([^`]*?) ?SEED -- SERVER ARGS\.\.\.`/.exec(markdown);
+	t.truthy(advice, 'the advice is in docs/comux.md');
+	const options = advice![1]!.split(' ').filter(word => word !== '');
+	const seed = write('stuck-seed.comux', comux().conn(0, 'GET / HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes());
+	// A server still starting (as nginx whose config has no listen directive stays): no listen, no exit.
+	const started = performance.now();
+	const result = await pdi(['comux', 'run', ...options, seed, '--', '/bin/sleep', '600'], {timeout: 30_000});
+	t.is(result.code, 4, result.stderr);
+	t.true(performance.now() - started < 29_000);
+	t.regex(result.stderr, /^pdi-comux: the server was stopped by signal 15 \(Terminated\) before it listened$/m);
+});
