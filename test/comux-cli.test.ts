@@ -433,3 +433,24 @@ test('the command docs/comux.md gives for an afl-fuzz that timed out initializin
 	t.true(performance.now() - started < 29_000);
 	t.regex(result.stderr, /^pdi-comux: the server was stopped by signal 15 \(Terminated\) before it listened$/m);
 });
+
+test.serial('pdi comux replay names the subdirectories of DIR it does not search (not hidden ones, as AFL++\'s queue/.state): a warning beside the files it replays, and in the error when DIR has no file', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'corpus-'));
+	writeFileSync(path.join(directory, 'README.md'), '# seeds\n');
+	for (const name of ['http', 'tls']) {
+		mkdirSync(path.join(directory, name));
+		writeFileSync(path.join(directory, name, 'a.comux'), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
+	}
+
+	mkdirSync(path.join(directory, '.state'));
+	const result = await pdi(['comux', 'replay', directory, '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stderr, `pdi: warning: ${directory}: its subdirectories http, tls are not searched: replay each on its own\n`);
+	t.regex(result.stdout, /^1 file: 1 invalid$/m);
+	const onlySubdirectory = mkdtempSync(path.join(scratch, 'nested-'));
+	mkdirSync(path.join(onlySubdirectory, 'queue'));
+	mkdirSync(path.join(onlySubdirectory, '.state'));
+	const none = await pdi(['comux', 'replay', onlySubdirectory, '--', echoServerPath, 'epoll', '0']);
+	t.is(none.code, 2);
+	t.is(none.stderr, `pdi: ${onlySubdirectory}: no comux files to replay (the directory has no regular file; its subdirectory queue is not searched: replay it on its own)\n`);
+});

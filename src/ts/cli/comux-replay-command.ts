@@ -261,17 +261,30 @@ function aflEnvironment(configFile: string): string {
 	].join('\n');
 }
 
-/** The regular files of `directory` (links to them too, not a dangling link), sorted by name; none, or one that cannot be read, is an error. */
+/**
+ * The regular files of `directory` (links to them too, not a dangling link), sorted by name; none, or one that cannot be
+ * read, is an error. Subdirectories are not searched: a warning names them (not hidden ones, as AFL++'s queue/.state).
+ */
 function comuxFiles(directory: string): string[] {
 	let files: string[];
+	let subdirectories: string[];
 	try {
-		files = readdirSync(directory).sort().map(name => path.join(directory, name)).filter(file => statSync(file, {throwIfNoEntry: false})?.isFile() ?? false);
+		const entries = readdirSync(directory).sort().map(name => ({name, stat: statSync(path.join(directory, name), {throwIfNoEntry: false})}));
+		files = entries.filter(entry => entry.stat?.isFile()).map(entry => path.join(directory, entry.name));
+		subdirectories = entries.filter(entry => entry.stat?.isDirectory() && !entry.name.startsWith('.')).map(entry => escapeControls(entry.name));
 	} catch (error) {
 		throw fileFailure(directory, error);
 	}
 
+	const named = subdirectories.length > 5 ? `${subdirectories.slice(0, 4).join(', ')} and ${subdirectories.length - 4} more` : subdirectories.join(', ');
+	const one = subdirectories.length === 1;
+	const notSearched = subdirectories.length === 0 ? '' : `its ${one ? 'subdirectory' : 'subdirectories'} ${named} ${one ? 'is' : 'are'} not searched: replay ${one ? 'it' : 'each'} on its own`;
 	if (files.length === 0) {
-		throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file)`);
+		throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file${notSearched === '' ? '' : `; ${notSearched}`})`);
+	}
+
+	if (notSearched !== '') {
+		process.stderr.write(`pdi: warning: ${directory}: ${notSearched}\n`);
 	}
 
 	// Every file is readable before the first server starts: one that is not would end the replay halfway, its report lost.
