@@ -375,10 +375,14 @@ test.serial('--timeout stops a replay the same way with and without --fork: exit
 	const verdicts = [];
 	for (const fork of [[], ['--fork']]) {
 		const report = await pdi(['comux', 'replay', '--json', ...fork, '--timeout', '500', '--reply-timeout', '20000', directory, '--', ...servers.looping]);
-		verdicts.push((JSON.parse(report.stdout) as {files: Array<{verdict: string; signal: string}>}).files.map(({verdict, signal}) => ({verdict, signal})));
+		verdicts.push((JSON.parse(report.stdout) as {files: Array<{verdict: string; signal: string; stderr: string}>}).files.map(({verdict, signal, stderr}) => ({verdict, signal, stderr})));
+		// The report says why, as pdi comux run does; the server and the backend said nothing.
+		const text = await pdi(['comux', 'replay', ...fork, '--timeout', '500', '--reply-timeout', '20000', directory, '--', ...servers.looping]);
+		t.regex(text.stdout, /\n\nloop\.comux: pdi: the replay took longer than 500 ms and was stopped\n$/);
 	}
 
-	t.deepEqual(verdicts, [[{verdict: 'hang', signal: 'SIGTERM'}], [{verdict: 'hang', signal: 'SIGTERM'}]]);
+	const stopped = {verdict: 'hang', signal: 'SIGTERM', stderr: 'pdi: the replay took longer than 500 ms and was stopped\n'};
+	t.deepEqual(verdicts, [[stopped], [stopped]]);
 });
 
 test.serial('a server that forks a child per connection (as busybox httpd and mini_httpd do): a crash of that child is the replay\'s crash, with one line naming it, with and without fork mode', async t => {

@@ -299,6 +299,21 @@ function comuxFiles(directory: string): string[] {
 	return files;
 }
 
+/**
+ * What `--timeout` did to a replay it stopped, for the report's reason (the server and the backend say nothing of it,
+ * or only that a signal 15 stopped the server): as `pdi comux run` says it, or, for a file that a fork server stuck
+ * on an earlier one never replayed, that the fork server was stopped.
+ */
+function stoppedNote(result: ComuxRunResult, timeout: number | undefined): string {
+	if (!result.timedOut || timeout === undefined) {
+		return '';
+	}
+
+	return result.durationMs >= timeout
+		? `pdi: the replay took longer than ${timeout} ms and was stopped\n`
+		: `pdi: the server was stopped, an earlier file's replay having taken longer than ${timeout} ms\n`;
+}
+
 /** Replays each file against a fresh server (or a child forked from one server), one after the other, with a progress bar on a terminal. */
 async function replayFiles(files: readonly string[], server: readonly string[], options: RunComuxOptions, progress: boolean): Promise<ReplayEntry[]> {
 	const showProgress = progress && process.stderr.isTTY && !process.env['CI'];
@@ -337,7 +352,7 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 			signal: result.signal,
 			durationMs: Math.round(result.durationMs),
 			outputBytes: result.stdout.length,
-			stderr: result.stderr,
+			stderr: result.stderr + stoppedNote(result, options.timeout),
 		});
 	}
 
