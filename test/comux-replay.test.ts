@@ -1,14 +1,15 @@
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {runComux, type RunComuxOptions} from '../src/ts/comux/replay.js';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {
 	bigText, busyboxHttpdCommand, echoModes, echoServerPath, freePort, lighttpdCommand, miniHttpdCommand, nginxCommand, plainExchange, startEcho,
-	startServer, webfsdCommand, webRoot,
+	processesMentioning, startServer, webfsdCommand, webRoot,
 	type Step,
 } from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
@@ -319,5 +320,49 @@ test.serial('the server gets one event at a time: each replay of an input whose 
 				t.is(readFileSync(events, 'utf8'), expected, `one process per input, replay ${run}`);
 			}
 		}
+	}
+});
+
+test.serial('Ctrl-C (SIGINT) during pdi comux replay prints the report of the files replayed by then and says where it stopped, with and without --fork, --json too', async t => {
+	const looping = path.join(scratch, `looping-${process.pid}`);
+	// Echoes each connection; loops on one that says "loop", once it has noted so in a file.
+	const script = ['import socket', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'while True:', '  c, _ = s.accept()', '  d = c.recv(100)',
+		`  if b"loop" in d: open(${JSON.stringify(looping)}, "w").close()`, '  while b"loop" in d: pass', '  c.sendall(d)', '  c.close()'].join('\n');
+	const directory = path.join(scratch, 'interrupted');
+	mkdirSync(directory);
+	for (const [name, data] of [['a', 'ping'], ['b', 'pong'], ['c', 'loop'], ['d', 'never']]) {
+		writeFileSync(path.join(directory, `${name}.comux`), comux().conn(0, data!, {awaitResponse: true}).bytes());
+	}
+
+	for (const options of [[], ['--fork'], ['--json'], ['--json', '--fork']]) {
+		rmSync(looping, {force: true});
+		const child = spawn(process.execPath, [cliPath, 'comux', 'replay', ...options, '--reply-timeout', '20000', directory, '--', '/usr/bin/python3', '-c', script], {stdio: ['ignore', 'pipe', 'pipe']});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => {
+			stdout += chunk.toString();
+		});
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		const exited = new Promise<number | null>(resolve => child.once('close', code => {
+			resolve(code);
+		}));
+		for (let tries = 0; !existsSync(looping) && tries < 400; tries++) {
+			await new Promise(resolve => setTimeout(resolve, 25));
+		}
+
+		child.kill('SIGINT');
+		t.is(await exited, 130, stderr);
+		t.is(stderr, 'pdi: SIGINT stopped the replays after 2 of 4 files, reported above\n', options.join(' '));
+		if (options.includes('--json')) {
+			const report = JSON.parse(stdout) as {files: Array<{file: string; verdict: string}>; stopped: string};
+			t.deepEqual(report.files.map(({file, verdict}) => [path.basename(file), verdict]), [['a.comux', 'ok'], ['b.comux', 'ok']]);
+			t.is(report.stopped, 'SIGINT');
+		} else {
+			t.regex(stdout, /^a\.comux +ok +0 .*\nb\.comux +ok +0 .*\n\n2 files: 2 ok\n$/m);
+		}
+
+		t.deepEqual(processesMentioning(looping), []);
 	}
 });

@@ -315,7 +315,7 @@ function stoppedNote(result: ComuxRunResult, timeout: number | undefined): strin
 }
 
 /** Replays each file against a fresh server (or a child forked from one server), one after the other, with a progress bar on a terminal. */
-async function replayFiles(files: readonly string[], server: readonly string[], options: RunComuxOptions, progress: boolean): Promise<ReplayEntry[]> {
+async function replayFiles(files: readonly string[], server: readonly string[], options: RunComuxOptions, progress: boolean, replays: Replays): Promise<void> {
 	const showProgress = progress && process.stderr.isTTY && !process.env['CI'];
 	const cliProgress = showProgress ? (await import('cli-progress')).default : undefined;
 	const bar = cliProgress ? new cliProgress.SingleBar({format: 'replay [{bar}] {value}/{total} {file}', stream: process.stderr}, cliProgress.Presets.shades_classic) : undefined;
@@ -323,7 +323,8 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	// Ctrl-C ends pdi with process.exit once the replays are stopped: the bar ends first (line wrapping on again, a new line), or the terminal keeps it.
 	const stopBar = () => bar?.stop();
 	process.once('exit', stopBar);
-	const report: ReplayEntry[] = [];
+	replays.stopProgress = stopBar;
+	const {report} = replays;
 	const forks = options.fork ? startComuxForkServer(server, options) : undefined;
 	// The fork server gets the next file before the current one's answer, so that it never waits for pdi.
 	let upcoming = forks?.replay(files[0]!);
@@ -345,6 +346,11 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 			result = await runComux(server, file, options);
 		}
 
+		if (replaysStopping()) {
+			// Stopped by the signal, not ended by itself: it stays out of the report the handler prints.
+			await new Promise(() => undefined);
+		}
+
 		report.push({
 			file,
 			verdict: verdictOf(result),
@@ -360,7 +366,29 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 	bar?.update(report.length, {file: ''});
 	process.off('exit', stopBar);
 	bar?.stop();
-	return report;
+}
+
+/** The replays of one `pdi comux replay`: the report so far, and how to take its progress bar off the terminal. */
+type Replays = {report: ReplayEntry[]; stopProgress: () => void; printed: boolean};
+
+/** Prints the report once: when every file is replayed, or when a signal stopped the replays (the files done by then). */
+async function printReport(replays: Replays, server: readonly string[], json: boolean, stopped?: NodeJS.Signals): Promise<void> {
+	if (replays.printed) {
+		return;
+	}
+
+	replays.printed = true;
+	replays.stopProgress();
+	const {report} = replays;
+	const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
+	const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
+	if (json) {
+		await writeOut(process.stdout, JSON.stringify({server, files: report, crashes, notServing, ...(stopped ? {stopped} : {})}, null, 2) + '\n');
+	} else if (report.length > 0) {
+		await writeOut(process.stdout, formatReplayReport(report));
+	}
+
+	process.exitCode = crashes + notServing > 0 ? 1 : 0;
 }
 
 /** A file as the report and the progress bar name it: its base name, on one line (a newline in it written `\x0a`). */
@@ -411,12 +439,17 @@ function registerReplayCommand(comux: Command): void {
 			requireServer(server, usage);
 			const timeout = parseTimeout(options.timeout);
 			const files = comuxFiles(directory);
-			stopReplaysOnSignals();
-			const report = await replayFiles(files, server, {timeout, replyTimeoutMs: replyTimeout(options.replyTimeout), fork: options.fork}, options.progress);
-			const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
-			const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
-			process.stdout.write(options.json ? JSON.stringify({server, files: report, crashes, notServing}, null, 2) + '\n' : formatReplayReport(report));
-			process.exitCode = crashes + notServing > 0 ? 1 : 0;
+			const replays: Replays = {report: [], stopProgress() {}, printed: false};
+			// Ctrl-C: the report of the files replayed by then, and a line saying where it stopped (exit status 128+N).
+			stopReplaysOnSignals(async signal => {
+				const done = replays.printed;
+				await printReport(replays, server, options.json === true, signal);
+				if (!done) {
+					await writeOut(process.stderr, `pdi: ${signal} stopped the replays after ${replays.report.length} of ${files.length} files${replays.report.length > 0 ? ', reported above' : ''}\n`);
+				}
+			});
+			await replayFiles(files, server, {timeout, replyTimeoutMs: replyTimeout(options.replyTimeout), fork: options.fork}, options.progress, replays);
+			await printReport(replays, server, options.json === true);
 		});
 }
 

@@ -333,7 +333,7 @@ export async function waitComux(run: ComuxProcess, ms: number | undefined): Prom
 }
 
 let signalsHandled = false;
-let beforeExit: (() => Promise<unknown>) | undefined;
+let beforeExit: ((signal: NodeJS.Signals) => Promise<unknown>) | undefined;
 
 /**
  * For the CLI: on SIGINT, SIGTERM or SIGHUP, stop every running replay, wait
@@ -341,7 +341,7 @@ let beforeExit: (() => Promise<unknown>) | undefined;
  * command still has to print, as `pdi comux run --fork` prints the stopped
  * server's messages) and exit with 128+N.
  */
-export function stopReplaysOnSignals(finish?: () => Promise<unknown>): void {
+export function stopReplaysOnSignals(finish?: (signal: NodeJS.Signals) => Promise<unknown>): void {
 	beforeExit = finish ?? beforeExit;
 	if (signalsHandled) {
 		return;
@@ -352,7 +352,7 @@ export function stopReplaysOnSignals(finish?: () => Promise<unknown>): void {
 		process.once(name, () => {
 			stopping = true;
 			void stopEveryRun()
-				.then(async () => beforeExit?.())
+				.then(async () => beforeExit?.(name))
 				.catch(() => undefined)
 				.then(() => {
 					process.exit(128 + constants.signals[name]);
