@@ -206,7 +206,25 @@ test('pdi comux build refuses bad arguments with exit 2 and invalid documents wi
 	const missing = write('missing.json', JSON.stringify({numConns: 3, chunks: [{conn: 0, data: 'a'}, {conn: 2, data: 'b'}]}));
 	const noChunk = await pdi(['comux', 'build', '--json', missing]);
 	t.is(noChunk.code, 3);
-	t.is(noChunk.stderr, `pdi: ${missing}: connection 1 has no chunk\n`);
+	t.is(noChunk.stderr, `pdi: ${missing}:1:13: numConns: connection 1 has no chunk\n`);
+});
+
+test('pdi comux build --json names the field, at its line and column, of a description the format refuses: numConns, a conn, the version, a gap in the connections', async t => {
+	const cases: Array<[string, string]> = [
+		['{"numConns": 70000,\n "chunks": [{"conn": 0, "data": "x"}]}', '1:14: numConns: num_conns 70000 exceeds the limit 65536'],
+		['{"numConns": 1, "chunks": [\n  {"conn": 0, "data": "x"},\n  {"conn": 3, "data": "x"}]}', '3:12: chunks[1].conn: conn_id 3 is not below num_conns 1'],
+		['{"chunks": [{"conn": 70000, "data": "x"}]}', '1:22: chunks[0].conn: connection 70000 is above 65535 (a comux file holds at most 65536 connections)'],
+		['{"chunks": [{"conn": 0, "data": "x"}, {"conn": 2, "data": "y"}]}', '1:12: chunks: connection 1 has no chunk (without numConns the connections are 0 to the highest conn, 2)'],
+		['{"version": 1, "chunks": [{"conn": 0, "data": "x"}]}', '1:13: version: unsupported version 1'],
+	];
+	for (const [index, [text, message]] of cases.entries()) {
+		const file = write(`refused-${index}.json`, text);
+		const result = await pdi(['comux', 'build', '--json', file, '-o', path.join(scratch, 'refused.comux')]);
+		t.is(result.code, 3);
+		t.is(result.stderr, `pdi: ${file}:${message}\n`);
+	}
+
+	t.false(existsSync(path.join(scratch, 'refused.comux')));
 });
 
 test('pdi comux --help lists show and build', async t => {

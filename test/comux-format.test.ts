@@ -429,6 +429,11 @@ test('comuxFromDescription names the field at fault', t => {
 	t.is(message({chunks: [{conn: 0, data: 'abc', encoding: 'hex'}]}), 'chunks[0].data: not valid hex');
 	t.is(message({chunks: [{conn: 0, data: 'a', encoding: 'latin1'}]}), 'chunks[0].encoding: expected \'utf8\', \'base64\' or \'hex\', got "latin1"');
 	t.is(message({chunks: [{conn: 0, data: 'a', noShutdown: 1}]}), 'chunks[0].noShutdown: expected true or false, got 1');
-	t.is(message({version: 1, chunks: []}), 'unsupported version 1');
-	t.is(message({numConns: 2, chunks: [{conn: 0, data: 'a'}]}), 'connection 1 has no chunk at byte 12');
+	t.is(message({version: 1, chunks: []}), 'version: unsupported version 1');
+	t.is(message({numConns: 2, chunks: [{conn: 0, data: 'a'}]}), 'numConns: connection 1 has no chunk');
+	t.is(message({chunks: [{conn: 1, data: 'a'}]}), 'chunks: connection 0 has no chunk (without numConns the connections are 0 to the highest conn, 1)');
+	t.is(message({numConns: 65_537, chunks: [{conn: 0, data: 'a'}]}), 'numConns: num_conns 65537 exceeds the limit 65536');
+	t.is(message({numConns: 1, chunks: [{conn: 0, data: 'a'}, {conn: 1, data: 'b'}]}), 'chunks[1].conn: conn_id 1 is not below num_conns 1');
+	t.is(message({chunks: [{conn: 65_536, data: 'a'}]}), 'chunks[0].conn: connection 65536 is above 65535 (a comux file holds at most 65536 connections)');
+	t.is(message({chunks: [{conn: 0, data: 'a'}, {conn: 0, data: 'a'.repeat(67_108_865)}]}), 'chunks[1].data: len 67108865 exceeds the limit 67108864');
 });

@@ -1,6 +1,9 @@
 import {ComuxError} from './comux-error.js';
 import {
 	AWAIT_RESPONSE,
+	COMUX_MAX_CHUNK_LEN,
+	COMUX_MAX_CHUNKS,
+	COMUX_MAX_CONNS,
 	COMUX_VERSION,
 	NO_SHUTDOWN,
 	serializeComux,
@@ -244,7 +247,7 @@ export function comuxFromDescription(value: unknown): ComuxDocument {
 
 	checkKeys(value, documentKeys, []);
 	if (value['version'] !== undefined && value['version'] !== COMUX_VERSION) {
-		throw new ComuxError(`unsupported version ${describe(value['version'])}`);
+		throw fieldError(['version'], `unsupported version ${describe(value['version'])}`);
 	}
 
 	const {chunks} = value;
@@ -253,10 +256,12 @@ export function comuxFromDescription(value: unknown): ComuxDocument {
 	}
 
 	const builder = comux();
-	if (value['numConns'] !== undefined) {
-		builder.numConns(u32Field(value['numConns'], ['numConns']));
+	const numConns = value['numConns'] === undefined ? undefined : u32Field(value['numConns'], ['numConns']);
+	if (numConns !== undefined) {
+		builder.numConns(numConns);
 	}
 
+	const conns: number[] = [];
 	for (const [index, chunk] of (chunks as unknown[]).entries()) {
 		const where = ['chunks', index];
 		if (!isRecord(chunk)) {
@@ -264,14 +269,58 @@ export function comuxFromDescription(value: unknown): ComuxDocument {
 		}
 
 		checkKeys(chunk, chunkKeys, where);
-		builder.conn(u32Field(chunk['conn'], [...where, 'conn']), decodeData(chunk['data'], chunk['encoding'], where), {
+		const conn = u32Field(chunk['conn'], [...where, 'conn']);
+		const data = decodeData(chunk['data'], chunk['encoding'], where);
+		if (data.length > COMUX_MAX_CHUNK_LEN) {
+			throw fieldError([...where, 'data'], `len ${data.length} exceeds the limit ${COMUX_MAX_CHUNK_LEN}`);
+		}
+
+		conns.push(conn);
+		builder.conn(conn, data, {
 			sched: chunk['sched'] === undefined ? undefined : u32Field(chunk['sched'], [...where, 'sched']),
 			awaitResponse: booleanField(chunk['awaitResponse'], [...where, 'awaitResponse']),
 			noShutdown: booleanField(chunk['noShutdown'], [...where, 'noShutdown']),
 		});
 	}
 
+	checkConnections(numConns, conns);
 	return builder.build();
+}
+
+/**
+ * The checks of the format that a description's connection ids and numConns can fail, at the field at fault (the
+ * same words as the reader's, without a byte offset, which a description does not have).
+ */
+function checkConnections(numConns: number | undefined, conns: readonly number[]): void {
+	if (numConns !== undefined && numConns > COMUX_MAX_CONNS) {
+		throw fieldError(['numConns'], `num_conns ${numConns} exceeds the limit ${COMUX_MAX_CONNS}`);
+	}
+
+	if (conns.length > COMUX_MAX_CHUNKS) {
+		throw fieldError(['chunks'], `num_chunks ${conns.length} exceeds the limit ${COMUX_MAX_CHUNKS}`);
+	}
+
+	for (const [index, conn] of conns.entries()) {
+		if (numConns !== undefined && conn >= numConns) {
+			throw fieldError(['chunks', index, 'conn'], `conn_id ${conn} is not below num_conns ${numConns}`);
+		}
+
+		// Without numConns the connections are 0 to the highest conn.
+		if (conn >= COMUX_MAX_CONNS) {
+			throw fieldError(['chunks', index, 'conn'], `connection ${conn} is above ${COMUX_MAX_CONNS - 1} (a comux file holds at most ${COMUX_MAX_CONNS} connections)`);
+		}
+	}
+
+	const used = new Set(conns);
+	const count = numConns ?? Math.max(-1, ...conns) + 1;
+	for (let conn = 0; conn < count; conn++) {
+		if (!used.has(conn)) {
+			// numConns says it, or a higher connection id does (numConns defaults to one more than the highest).
+			throw numConns === undefined
+				? fieldError(['chunks'], `connection ${conn} has no chunk (without numConns the connections are 0 to the highest conn, ${count - 1})`)
+				: fieldError(['numConns'], `connection ${conn} has no chunk`);
+		}
+	}
 }
 
 /**
