@@ -472,3 +472,16 @@ test.serial('pdi comux replay names the subdirectories of DIR it does not search
 	t.is(none.code, 2);
 	t.is(none.stderr, `pdi: ${onlySubdirectory}: no comux files to replay (the directory has no regular file; its subdirectory queue is not searched: replay it on its own)\n`);
 });
+
+test.serial('pdi comux replay of afl-fuzz\'s crashes/ leaves out the README.txt afl-fuzz writes there, and only that one', async t => {
+	const crashes = mkdtempSync(path.join(scratch, 'crashes-'));
+	writeFileSync(path.join(crashes, 'README.txt'), 'Command line used to find this crash:\n\nafl-fuzz -i seeds -o out -- ./server\n');
+	writeFileSync(path.join(crashes, 'id:000000,sig:06,src:000001,time:22,execs:82,add-conn'), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
+	const replayed = await pdi(['comux', 'replay', crashes, '--json', '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(replayed.code, 0, replayed.stderr);
+	t.deepEqual((JSON.parse(replayed.stdout) as {files: Array<{file: string}>}).files.map(({file}) => path.basename(file)), ['id:000000,sig:06,src:000001,time:22,execs:82,add-conn']);
+	const seeds = mkdtempSync(path.join(scratch, 'readme-'));
+	writeFileSync(path.join(seeds, 'README.txt'), 'Seeds for the login form.\n');
+	const other = await pdi(['comux', 'replay', seeds, '--json', '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.deepEqual((JSON.parse(other.stdout) as {files: Array<{file: string; verdict: string}>}).files.map(({file, verdict}) => [path.basename(file), verdict]), [['README.txt', 'invalid']]);
+});

@@ -261,16 +261,37 @@ function aflEnvironment(configFile: string): string {
 	].join('\n');
 }
 
+/** The note afl-fuzz writes into its crashes/ directory (README.txt, the command line that found them): no input. */
+function isAflCrashNote(file: string): boolean {
+	if (path.basename(file) !== 'README.txt') {
+		return false;
+	}
+
+	const start = Buffer.alloc(40);
+	let fd: number | undefined;
+	try {
+		fd = openSync(file, 'r');
+		return start.subarray(0, readSync(fd, start)).toString('latin1').startsWith('Command line used to find this crash:');
+	} catch {
+		return false;
+	} finally {
+		if (fd !== undefined) {
+			closeSync(fd);
+		}
+	}
+}
+
 /**
- * The regular files of `directory` (links to them too, not a dangling link), sorted by name; none, or one that cannot be
- * read, is an error. Subdirectories are not searched: a warning names them (not hidden ones, as AFL++'s queue/.state).
+ * The regular files of `directory` (links to them too, not a dangling link), sorted by name, but afl-fuzz's README.txt
+ * in crashes/; none, or one that cannot be read, is an error. Subdirectories are not searched: a warning names them
+ * (not hidden ones, as AFL++'s queue/.state).
  */
 function comuxFiles(directory: string): string[] {
 	let files: string[];
 	let subdirectories: string[];
 	try {
 		const entries = readdirSync(directory).sort().map(name => ({name, stat: statSync(path.join(directory, name), {throwIfNoEntry: false})}));
-		files = entries.filter(entry => entry.stat?.isFile()).map(entry => path.join(directory, entry.name));
+		files = entries.filter(entry => entry.stat?.isFile()).map(entry => path.join(directory, entry.name)).filter(file => !isAflCrashNote(file));
 		subdirectories = entries.filter(entry => entry.stat?.isDirectory() && !entry.name.startsWith('.')).map(entry => escapeControls(entry.name));
 	} catch (error) {
 		throw fileFailure(directory, error);
