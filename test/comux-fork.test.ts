@@ -508,3 +508,23 @@ test.serial('runComux(), startComuxForkServer() and replay() refuse an option of
 	await forks.close();
 	t.deepEqual(processesMentioning(program), []);
 });
+
+test.serial('a fork server that dies while it serves (its own timer here) leaves the inputs it did not answer for with its end, and a line saying that it is the fork server\'s, not the input\'s', async t => {
+	// SIGALRM ends the fork server 2 s after its start; each child (fork clears the alarm) busy-answers "slow" in 1.2 s.
+	const script = ['import signal, socket, time', 'signal.alarm(2)', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'while True:', '  c, _ = s.accept()', '  d = c.recv(100)',
+		'  t = time.time()', '  while b"slow" in d and time.time() - t < 1.2: pass', '  c.sendall(d)', '  c.close()'].join('\n');
+	const directory = mkdtempSync(path.join(scratch, 'alarm-'));
+	for (const [name, data] of [['a', 'fast'], ['b', 'slow'], ['c', 'slow'], ['d', 'fast']]) {
+		writeFileSync(path.join(directory, `${name}.comux`), comux().conn(0, data!, {awaitResponse: true}).bytes());
+	}
+
+	const result = await pdi(['comux', 'replay', '--fork', '--json', directory, '--', '/usr/bin/python3', '-c', script], {timeout: 60_000});
+	t.is(result.code, 1, result.stderr);
+	const files = (JSON.parse(result.stdout) as {files: Array<{file: string; verdict: string; signal: string | null; stderr: string}>}).files;
+	const note = 'pdi: the fork server was killed by SIGALRM before it answered for this input: that is the fork server\'s end, not this input\'s\n';
+	t.like(files[0], {verdict: 'ok', stderr: ''});
+	t.like(files.at(-1), {verdict: 'crash', signal: 'SIGALRM', stderr: note});
+	for (const entry of files) {
+		t.true(entry.verdict === 'ok' || (entry.signal === 'SIGALRM' && entry.stderr === note), JSON.stringify(entry));
+	}
+});

@@ -8,7 +8,7 @@ import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
 import {ComuxError} from './comux-error.js';
 import {parseComux} from './format.js';
-import {checkComuxInput, checkComuxOptions, checkComuxServer, comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
@@ -273,6 +273,11 @@ class ForkServer implements ComuxForkServer {
 		this.sendAhead();
 	}
 
+	/** The line {@link forkServerEndNote} for a fork server that ended while it served, else nothing. */
+	private endNote(code: number | null, signal: NodeJS.Signals | null): string {
+		return this.stuck || code === COMUX_NOT_SERVING || (code === 0 && signal === null) ? '' : forkServerEndNote(code, signal);
+	}
+
 	/** The fork server ended without answering (its server never waited for a client, crashed, or was stopped): what is still queued gets the process's own end, as a one-process replay would. */
 	private ended(end: ProcessEnd): void {
 		clearTimeout(this.stuckTimer);
@@ -297,11 +302,21 @@ class ForkServer implements ComuxForkServer {
 			}
 		};
 
-		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8');
+		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8') + this.endNote(code, signal);
 		pending.resolve(comuxResult({
 			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started,
 		}));
 	}
+}
+
+/**
+ * What an input that the fork server did not answer for gets when the fork server itself ended while it served (its
+ * own timer, a signal from outside, the OOM killer): its status is the fork server's, not the input's, and says so.
+ * Nothing when the server never waited for a client, or a time limit stopped it (each says so already).
+ */
+function forkServerEndNote(code: number | null, signal: NodeJS.Signals | null): string {
+	const how = signal === null ? `exited with status ${code}` : `was killed by ${signal}`;
+	return `pdi: the fork server ${how} before it answered for this input: that is the fork server's end, not this input's\n`;
 }
 
 /**
