@@ -95,12 +95,13 @@ test.serial('an uninstrumented server under afl-fuzz -n with AFL_DUMB_FORKSRV is
 	t.is(campaign.crashes.length, 0);
 });
 
-test.serial('an invalid seed stops an instrumented campaign at its dry run with afl-fuzz\'s \'No instrumentation detected\', and the seed check docs/comux.md gives names it first', async t => {
+test.serial('an invalid seed, or one without a chunk, stops an instrumented campaign at its dry run with afl-fuzz\'s \'No instrumentation detected\', and the seed check docs/comux.md gives names it first', async t => {
 	const directory = path.join(scratch, 'checked');
 	const seeds = path.join(directory, 'seeds');
 	mkdirSync(seeds, {recursive: true});
 	writeFileSync(path.join(seeds, 'get.comux'), comux().conn(0, 'hello\n', {awaitResponse: true}).bytes());
 	writeFileSync(path.join(seeds, 'get.txt'), 'GET / HTTP/1.0\r\n\r\n');
+	writeFileSync(path.join(seeds, 'empty.comux'), comux().bytes());
 	// The check, as docs/comux.md writes it, run by bash in a directory with seeds/.
 	const markdown = readFileSync(path.join(root, 'docs/comux.md'), 'utf8');
 	const check = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map(match => match[1] ?? '').find(text => text.includes('for seed in seeds/'));
@@ -110,17 +111,26 @@ test.serial('an invalid seed stops an instrumented campaign at its dry run with 
 			resolve({stdout, stderr});
 		});
 	});
-	t.is(checked.stdout, '');
+	t.is(checked.stdout, 'seeds/empty.comux: no chunk\n');
 	t.is(checked.stderr, 'pdi: seeds/get.txt: bad magic at byte 0\n');
 	// What that check spares: afl-fuzz runs each seed as it is, and the rejected one has no coverage.
 	const server = path.join(scratch, 'echoserver-seeds');
 	execFileSync('afl-clang-fast', ['-O1', '-o', server, path.join(root, 'test/fixtures/echo/echoserver.c')], {env: {...process.env, AFL_QUIET: '1'}, stdio: ['ignore', 'ignore', 'pipe']});
 	const variables = await aflEnvironment(path.join(scratch, 'seeds.cfg'));
 	const environment = {...process.env, ...variables, ECHO_QUIET: '1', AFL_NO_UI: '1', AFL_SKIP_CPUFREQ: '1', AFL_NO_AFFINITY: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1'};
-	const output = await new Promise<string>(resolve => {
-		execFile('afl-fuzz', ['-V', '5', '-t', '2000', '-i', seeds, '-o', path.join(directory, 'out'), '--', server, 'epoll', '0'], {env: environment, timeout: 120_000, maxBuffer: 64 * 1024 * 1024}, (_error, stdout, stderr) => {
-			resolve(stdout + stderr);
+	// One campaign per bad seed, each beside the good one.
+	for (const bad of ['get.txt', 'empty.comux']) {
+		const pair = path.join(directory, `seeds-${bad}`);
+		mkdirSync(pair);
+		for (const name of ['get.comux', bad]) {
+			writeFileSync(path.join(pair, name), readFileSync(path.join(seeds, name)));
+		}
+
+		const output = await new Promise<string>(resolve => {
+			execFile('afl-fuzz', ['-V', '5', '-t', '2000', '-i', pair, '-o', path.join(directory, `out-${bad}`), '--', server, 'epoll', '0'], {env: environment, timeout: 120_000, maxBuffer: 64 * 1024 * 1024}, (_error, stdout, stderr) => {
+				resolve(stdout + stderr);
+			});
 		});
-	});
-	t.regex(output, /No instrumentation detected/);
+		t.regex(output, /No instrumentation detected/, bad);
+	}
 });
