@@ -18,6 +18,9 @@ export type BackendCounts = {
 
 export type TortureAddon = {
 	start(threads: number, iterations: number, signalIntervalUs: number): void;
+	/** Spreads the workers' calls over `rounds` calls of roundDone() (0: no pacing); before start(). */
+	pace(rounds: number): void;
+	roundDone(): void;
 	done(): boolean;
 	stop(): {calls: Tally; handler: Tally; signalsSent: number};
 	runHere(iterations: number): Tally;

@@ -66,6 +66,7 @@ function patchRounds(addon: TortureAddon, sizes: PatchingSizes, deadline: number
 
 		add(removed, addon.runHere(1));
 		rounds++;
+		addon.roundDone();
 	}
 
 	return rounds;
@@ -84,6 +85,9 @@ export function runPatching(sizes: PatchingSizes, deadline = Number.POSITIVE_INF
 	const installed = emptyTally();
 	const removed = emptyTally();
 	const started = Date.now();
+	// The workers' calls spread over the first half of the rounds: some meet the rules installed, some removed,
+	// however the machine schedules 64 busy threads.
+	addon.pace(Math.max(1, Math.floor(sizes.rounds / 2)));
 	addon.start(sizes.threads, sizes.iterations, sizes.signalIntervalUs);
 	let rounds: number;
 	try {
