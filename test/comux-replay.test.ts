@@ -6,7 +6,7 @@ import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {runComux, type RunComuxOptions} from '../src/ts/comux/replay.js';
-import {cliPath, pdi} from './helpers/cli.js';
+import {cliPath, collectOutput, pdi} from './helpers/cli.js';
 import {
 	bigText, busyboxHttpdCommand, echoModes, echoServerPath, freePort, lighttpdCommand, miniHttpdCommand, nginxCommand, plainExchange, startEcho,
 	processesMentioning, startServer, webfsdCommand, webRoot,
@@ -337,30 +337,20 @@ test.serial('Ctrl-C (SIGINT) during pdi comux replay prints the report of the fi
 	for (const options of [[], ['--fork'], ['--json'], ['--json', '--fork']]) {
 		rmSync(looping, {force: true});
 		const child = spawn(process.execPath, [cliPath, 'comux', 'replay', ...options, '--reply-timeout', '20000', directory, '--', '/usr/bin/python3', '-c', script], {stdio: ['ignore', 'pipe', 'pipe']});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', (chunk: Buffer) => {
-			stdout += chunk.toString();
-		});
-		child.stderr.on('data', (chunk: Buffer) => {
-			stderr += chunk.toString();
-		});
-		const exited = new Promise<number | null>(resolve => child.once('close', code => {
-			resolve(code);
-		}));
+		const output = collectOutput(child);
 		for (let tries = 0; !existsSync(looping) && tries < 400; tries++) {
 			await new Promise(resolve => setTimeout(resolve, 25));
 		}
 
 		child.kill('SIGINT');
-		t.is(await exited, 130, stderr);
-		t.is(stderr, 'pdi: SIGINT stopped the replays after 2 of 4 files, reported above\n', options.join(' '));
+		t.is(await output.closed, 130, output.stderr());
+		t.is(output.stderr(), 'pdi: SIGINT stopped the replays after 2 of 4 files, reported above\n', options.join(' '));
 		if (options.includes('--json')) {
-			const report = JSON.parse(stdout) as {files: Array<{file: string; verdict: string}>; stopped: string};
+			const report = JSON.parse(output.stdout()) as {files: Array<{file: string; verdict: string}>; stopped: string};
 			t.deepEqual(report.files.map(({file, verdict}) => [path.basename(file), verdict]), [['a.comux', 'ok'], ['b.comux', 'ok']]);
 			t.is(report.stopped, 'SIGINT');
 		} else {
-			t.regex(stdout, /^a\.comux +ok +0 .*\nb\.comux +ok +0 .*\n\n2 files: 2 ok\n$/m);
+			t.regex(output.stdout(), /^a\.comux +ok +0 .*\nb\.comux +ok +0 .*\n\n2 files: 2 ok\n$/m);
 		}
 
 		t.deepEqual(processesMentioning(looping), []);

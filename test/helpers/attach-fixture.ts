@@ -3,6 +3,7 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import path from 'node:path';
 import type {ExecutionContext} from 'ava';
+import {collectOutput} from './cli.js';
 import {fixtures} from './preload.js';
 
 export const attachprog = path.join(fixtures, 'attach', 'attachprog');
@@ -40,45 +41,33 @@ export function stopOnTeardown(t: ExecutionContext, child: ChildProcess): void {
 export async function startFixture(t: ExecutionContext, command = attachprog, args: string[] = []): Promise<Fixture> {
 	const child = spawn(command, args, {stdio: ['pipe', 'pipe', 'pipe']});
 	stopOnTeardown(t, child);
-	let stdout = '';
-	let stderr = '';
-	child.stdout.on('data', (chunk: Buffer) => {
-		stdout += chunk.toString();
-	});
-	child.stderr.on('data', (chunk: Buffer) => {
-		stderr += chunk.toString();
-	});
-	const exited = new Promise<number | null>(resolve => {
-		child.once('exit', code => {
-			resolve(code);
-		});
-	});
+	const output = collectOutput(child);
 	await new Promise<void>((resolve, reject) => {
 		const check = (): void => {
-			if (/^ready$/m.test(stdout)) {
+			if (/^ready$/m.test(output.stdout())) {
 				resolve();
 			}
 		};
 
 		child.stdout.on('data', check);
 		child.once('exit', () => {
-			reject(new Error(`the fixture ended before it was ready: ${stderr}`));
+			reject(new Error(`the fixture ended before it was ready: ${output.stderr()}`));
 		});
 	});
 	const threads = new Map<string, number[]>();
-	for (const [, role, tid] of stdout.matchAll(/^thread (\w+) (\d+)$/gm)) {
+	for (const [, role, tid] of output.stdout().matchAll(/^thread (\w+) (\d+)$/gm)) {
 		threads.set(role!, [...(threads.get(role!) ?? []), Number(tid)]);
 	}
 
 	return {
 		pid: threads.get('main')?.[0] ?? child.pid!,
 		threads,
-		stdout: () => stdout,
-		stderr: () => stderr,
+		stdout: output.stdout,
+		stderr: output.stderr,
 		async finish() {
 			child.stdin.end();
-			const code = await exited;
-			return {code, stdout, stderr};
+			const code = await output.closed;
+			return {code, stdout: output.stdout(), stderr: output.stderr()};
 		},
 	};
 }

@@ -43,6 +43,24 @@ export const otherUser = {uid: 65_534, gid: 65_534};
 export type BackgroundPdi = {child: ChildProcess; stderr: () => string; exited: Promise<number | null>};
 
 /** Starts the built `pdi` CLI in the background, stdin and stdout ignored: to signal it while it runs. */
+/** What a child writes on its piped stdout and stderr, as it comes, and its exit code once it has closed them. */
+export function collectOutput(child: ChildProcess): {stdout: () => string; stderr: () => string; closed: Promise<number | null>} {
+	let stdout = '';
+	let stderr = '';
+	child.stdout?.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	child.stderr?.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const closed = new Promise<number | null>(resolve => {
+		child.once('close', code => {
+			resolve(code);
+		});
+	});
+	return {stdout: () => stdout, stderr: () => stderr, closed};
+}
+
 export function startPdi(args: readonly string[], env: NodeJS.ProcessEnv = process.env): BackgroundPdi {
 	const child = spawn(process.execPath, [cliPath, ...args], {env, stdio: ['ignore', 'ignore', 'pipe']});
 	let stderr = '';
