@@ -2,7 +2,7 @@
 // per process tree, a distinct status when nothing was replayed, and nothing
 // of the server left running afterwards.
 import {execFile, spawn, spawnSync} from 'node:child_process';
-import {closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
+import {closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -352,7 +352,12 @@ test.serial('pdi comux run --timeout ends a replay that outlasts it as a hang (s
 test('a server still starting when pdi comux run is killed (SIGKILL, nothing to clean up after it) does not run on: its guardian sees pdi gone and ends it', async t => {
 	// sleep never listens: without pdi's timer it would run its whole time.
 	const seconds = String(3000 + (process.pid % 1000));
-	const started = spawn(process.execPath, [cliPath, 'comux', 'run', twoRequestsFile, '--', '/bin/sleep', seconds], {stdio: 'ignore'});
+	// Its own TMPDIR: the compiled config pdi leaves there for the server is removed with it, though pdi cannot.
+	const temporary = mkdtempSync(path.join(tmpdir(), 'pdi-comux-killed-'));
+	t.teardown(() => {
+		rmSync(temporary, {recursive: true, force: true});
+	});
+	const started = spawn(process.execPath, [cliPath, 'comux', 'run', twoRequestsFile, '--', '/bin/sleep', seconds], {stdio: 'ignore', env: {...process.env, TMPDIR: temporary}});
 	const server = () => processesMentioning(`/bin/sleep ${seconds}`).filter(pid => pid !== started.pid);
 	t.teardown(() => {
 		for (const pid of server()) {
@@ -370,4 +375,5 @@ test('a server still starting when pdi comux run is killed (SIGKILL, nothing to 
 	}
 
 	t.deepEqual(server(), []);
+	t.deepEqual(readdirSync(temporary), []);
 });

@@ -104,8 +104,8 @@ forget_config_variables(void)
 /* The replay is this process's: programs it starts from now on (CGI,
  * helpers) run without the comux config, or passive if they load it again;
  * pdi comux run's temporary config is not needed by anyone any more. */
-static void
-leave_environment(void)
+void
+comux_remove_temporary_config(void)
 {
   const char *config = getenv("PDI_CONFIG");
   if (getenv("PDI_COMUX_TEMPORARY_CONFIG") != NULL && config != NULL && *config != '\0') {
@@ -118,6 +118,12 @@ leave_environment(void)
       rmdir(directory);
     }
   }
+}
+
+static void
+leave_environment(void)
+{
+  comux_remove_temporary_config();
   forget_config_variables();
   setenv("PDI_COMUX_ACTIVE", "1", 1);
 }

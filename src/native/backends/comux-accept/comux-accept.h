@@ -85,6 +85,9 @@ __attribute__((visibility("hidden"))) void comux_release_sentinel(void);
  * a server ended by the replay cannot remove them itself (nginx does at its
  * own exit), and the next replay's bind would fail (sentinel.c). */
 __attribute__((visibility("hidden"))) void comux_remove_unix_sockets(void);
+/* Removes pdi comux run's temporary config (PDI_COMUX_TEMPORARY_CONFIG), which
+ * no process needs once the replay is claimed or pdi is gone. */
+__attribute__((visibility("hidden"))) void comux_remove_temporary_config(void);
 
 /* The tree's shared memory (guardian.c): the claim and state, then the
  * input, in a memfd that every process of the server inherits, across exec

@@ -329,7 +329,8 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
       kill_descendants(&known);
       comux_remove_unix_sockets();
       comux_release_sentinel();
-      _exit(COMUX_EXIT_NOT_SERVING); /* nobody reads it: quietly */
+      comux_remove_temporary_config(); /* pdi, which would have, is gone */
+      _exit(COMUX_EXIT_NOT_SERVING);   /* nobody reads it: quietly */
     }
     int none_left = reap(&known);
     pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
