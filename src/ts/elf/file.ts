@@ -117,6 +117,12 @@ function coreMachineName(machine: number, bits: 32 | 64): string {
 /** This Node process's ELF machine and class: the architecture of the pdi build it runs. */
 const hostElf: Record<string, {machine: number; bits: 32 | 64}> = {x64: {machine: 62, bits: 64}, arm64: {machine: 183, bits: 64}, ia32: {machine: 3, bits: 32}};
 
+/** The architecture of this pdi build as {@link readExecutableInfo} names a program's (`x86_64`, `aarch64`, `i386`). */
+export function hostMachineName(): string {
+	const host = hostElf[process.arch];
+	return host === undefined ? process.arch : machines[host.machine] ?? process.arch;
+}
+
 /**
  * The architectures, in the core's names (`aarch64`, `x86-64`), of an ELF file built for another one than this pdi
  * build's (glibc's dlopen says only that such a file is missing); undefined when it is not, or is no ELF file.

@@ -1,9 +1,7 @@
 import {accessSync, constants, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
-import {readExecutableInfo} from '../elf/file.js';
-
-const hostMachines: Record<string, string> = {x64: 'x86_64', arm64: 'aarch64', ia32: 'i386'};
+import {hostMachineName, readExecutableInfo} from '../elf/file.js';
 
 function executable(file: string): boolean {
 	try {
@@ -129,7 +127,7 @@ export function checkPreloadable(program: string, displayName = program): void {
 		throw new PdiError(`${displayName}: ${kind}; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)`);
 	}
 
-	const host = hostMachines[process.arch] ?? process.arch;
+	const host = hostMachineName();
 	if (info.machine !== host) {
 		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}`);
 	}
