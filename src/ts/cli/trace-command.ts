@@ -34,18 +34,17 @@ type TraceCliOptions = {
 	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true; demangle?: true;
 };
 
-/** The backend's settings for the command line's options; errors name the flags. */
+/**
+ * The backend's settings for the command line's options; errors name the flags. -T and -t are the reader's (the
+ * records always carry their times), so they are not among them.
+ */
 function cliVariables(options: TraceCliOptions): Record<string, string> {
 	// The numbers stay text here so that a bad one is quoted as typed.
 	const numbers = {stringSize: options.stringSize, depth: options.depth, rawArgs: options.args} as unknown as TraceOptions;
-	return {
-		...traceVariables(
-			{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow, demangle: options.demangle},
-			{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e'},
-		),
-		PDI_TRACE_TIME: options.time ? '1' : '0',
-		PDI_TRACE_TIMESTAMP: options.timestamp ? '1' : '0',
-	};
+	return traceVariables(
+		{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow, demangle: options.demangle},
+		{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e'},
+	);
 }
 
 function writeText(fd: number, text: string): void {
