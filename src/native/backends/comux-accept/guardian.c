@@ -324,13 +324,11 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   sigset_t waited;
   guardian_set(&waited);
   int stop_signal = 0;
+  int launcher_gone = 0;
   for (;;) {
     if (launcher != 0 && getppid() != launcher) {
-      kill_descendants(&known);
-      comux_remove_unix_sockets();
-      comux_release_sentinel();
-      comux_remove_temporary_config(); /* pdi, which would have, is gone */
-      _exit(COMUX_EXIT_NOT_SERVING);   /* nobody reads it: quietly */
+      launcher_gone = 1;
+      break;
     }
     int none_left = reap(&known);
     pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
@@ -353,6 +351,10 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   kill_descendants(&known);
   comux_remove_unix_sockets();
   comux_release_sentinel();
+  if (launcher_gone) {
+    comux_remove_temporary_config(); /* pdi, which would have, is gone */
+    _exit(COMUX_EXIT_NOT_SERVING);   /* nobody reads it: quietly */
+  }
 
   pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
   const char *stage = __atomic_load_n(&tree->listened, __ATOMIC_ACQUIRE) ? "waited for a client" : "listened";
