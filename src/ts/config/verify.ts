@@ -140,7 +140,7 @@ type Library = {file: string; symbols: Set<string>; variables: Set<string>};
 export const backendApi: ReadonlySet<string> = new Set(['pdi_original', 'pdi_arg_int', 'pdi_arg_double', 'pdi_ret_int', 'pdi_ret_double', 'pdi_set_arg_int', 'pdi_set_arg_double', 'pdi_skip_int', 'pdi_skip_double', 'pdi_set_ret_int', 'pdi_set_ret_double', 'pdi_cb_target']);
 
 /** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
-function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void, note: (issue: ConfigIssue) => void): Map<string, Library | undefined> {
+function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void, note: (message: string, origin: Origin | undefined, entry: string) => void): Map<string, Library | undefined> {
 	const libraries = new Map<string, Library | undefined>();
 	for (const [index, backend] of config.backends.entries()) {
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
@@ -159,9 +159,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 
 			const foreign = foreignArchitecture(resolved.file);
 			if (foreign !== undefined && options.foreignBackendsWarn) {
-				const origin = fieldOrigin(backend, 'library');
-				const message = `backend '${backend.name}': ${resolved.file} is built for ${foreign.built}: only a process of that architecture can load it (pdi run on this ${foreign.host} machine refuses it)`;
-				note({message: origin === undefined ? `${entryName(backend, `backends[${index}]`)}: ${message}` : message, file: origin?.file, line: origin?.line, column: origin?.column});
+				note(`backend '${backend.name}': ${resolved.file} is built for ${foreign.built}: only a process of that architecture can load it (pdi run on this ${foreign.host} machine refuses it)`, fieldOrigin(backend, 'library'), entryName(backend, `backends[${index}]`));
 			} else if (foreign !== undefined) {
 				// In the core's words.
 				add(`backend '${backend.name}': cannot load ${resolved.file}: it is built for ${foreign.built}, and this process is ${foreign.host}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
@@ -242,12 +240,13 @@ type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
 export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): VerifyResult {
 	const findings: Finding[] = [];
 	// A config given in memory has no places: its messages name the entry (`rules[1]: ...`), as the core's do.
+	const placed = (message: string, origin: Origin | undefined, entry: string): ConfigIssue => ({message: origin === undefined ? `${entry}: ${message}` : message, file: origin?.file, line: origin?.line, column: origin?.column});
 	const add = (message: string, origin: Origin | undefined, skips: Finding['skips'], entry: string) => {
-		findings.push({message: origin === undefined ? `${entry}: ${message}` : message, file: origin?.file, line: origin?.line, column: origin?.column, skips});
+		findings.push({...placed(message, origin, entry), skips});
 	};
 
 	const notes: ConfigIssue[] = [];
-	const libraries = loadBackends(config, options, add, issue => notes.push(issue));
+	const libraries = loadBackends(config, options, add, (message, origin, entry) => notes.push(placed(message, origin, entry)));
 	const skipped = new Set<number>();
 	const skip = (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => {
 		add(`${ruleName(rule)}: ${message}`, field === undefined ? rule.origin : fieldOrigin(rule, field), 'rule', entryName(rule, `rules[${index}]`));
