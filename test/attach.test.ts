@@ -379,6 +379,25 @@ test('pdi trace -p on a running bash (which defines its own setenv and getenv) w
 	t.false(/bash!/.test(stderr()), 'trace lines went to stderr');
 });
 
+test('pdi trace -p --json says of a function -e names that the process has no call site of on pdi\'s stderr, never on the process\'s own', async t => {
+	const fixture = await startFixture(t);
+	const output = path.join(scratchDirectory('pdi-attach-notice-'), 'calls.ndjson');
+	const {child, stderr, exited} = startPdi(['trace', '-p', String(fixture.pid), '--json', '-e', 'write,labs', '-o', output]);
+	stopOnTeardown(t, child);
+	for (let tries = 0; tries < 500 && !/"write"/.test(existsSync(output) ? readFileSync(output, 'utf8') : ''); tries++) {
+		await delay(20);
+	}
+
+	child.kill('SIGINT');
+	t.is(await exited, 0, stderr());
+	const calls = readFileSync(output, 'utf8').split('\n').filter(line => line !== '').map(line => JSON.parse(line) as {function: string});
+	t.true(calls.length > 0 && calls.every(call => call.function === 'write'), stderr());
+	t.regex(stderr(), new RegExp(`^pdi: trace: labs: process ${fixture.pid} has no call site of it to trace \\(`, 'm'));
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+	t.notRegex(end.stderr, /pdi: trace:/);
+});
+
 test('attaching to a process that another tracer traces fails in one line naming it, status 2', async t => {
 	const fixture = await startFixture(t, 'strace', ['-o', '/dev/null', attachprog]);
 	const run = await pdi(['attach', String(fixture.pid), '-c', '/dev/null']);

@@ -231,9 +231,9 @@ ReadConfig(const Napi::CallbackInfo &info)
   return json;
 }
 
-// traceDrainStart(directory, format, fd, queueLimit[, dropOverLimit[, {time, timestamp}]]) -> handle: a thread
-// reading the rings of `directory` ('json' lines, 'text' lines with -T and -t as the last argument says, or
-// 'summary' counts), writing to fd, or queueing for traceDrainTake when fd < 0 (past queueLimit bytes, holding the
+// traceDrainStart(directory, format, fd, queueLimit[, dropOverLimit[, {time, timestamp, noticeFd}]]) -> handle: a
+// thread reading the rings of `directory` ('json' lines, 'text' lines with -T and -t as the last argument says, or
+// 'summary' counts; a 'json' drain's processes' notices to noticeFd), writing to fd, or queueing for traceDrainTake when fd < 0 (past queueLimit bytes, holding the
 // writers back, or with dropOverLimit dropping their calls).
 Napi::Value
 TraceDrainStart(const Napi::CallbackInfo &info)
@@ -251,10 +251,13 @@ TraceDrainStart(const Napi::CallbackInfo &info)
   options.fd = info[2].As<Napi::Number>().Int32Value();
   options.queue_limit = (size_t)info[3].As<Napi::Number>().Int64Value();
   options.drop_over_limit = info.Length() > 4 && info[4].ToBoolean().Value();
+  options.notice_fd = -1;
   if (info.Length() > 5 && info[5].IsObject()) {
-    Napi::Object text = info[5].As<Napi::Object>();
-    options.text.time = text.Get("time").ToBoolean().Value();
-    options.text.timestamp = text.Get("timestamp").ToBoolean().Value();
+    Napi::Object more = info[5].As<Napi::Object>();
+    options.text.time = more.Get("time").ToBoolean().Value();
+    options.text.timestamp = more.Get("timestamp").ToBoolean().Value();
+    if (more.Get("noticeFd").IsNumber())
+      options.notice_fd = more.Get("noticeFd").As<Napi::Number>().Int32Value();
   }
   trace_drain_t *drain = trace_drain_start(directory.c_str(), &options);
   if (drain == nullptr) {

@@ -48,6 +48,7 @@ struct trace_drain {
   size_t queue_limit;
   int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
   trace_text_options_t text;
+  trace_output_t notices; /* JSON: trace_drain_options_t.notice_fd */
   pthread_t thread;
   int stop;
   pid_t tid, self;
@@ -198,10 +199,17 @@ name_site(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *re
   return trace_sites_commit(&ring->sites, record->site, fragment, length);
 }
 
-/* A text drain's notice: its text as it is. */
+/* A notice, its text as it is: a text drain's among its lines, a JSON
+ * drain's to its notices' descriptor (between lines when that is the
+ * output's own). */
 static int
 put_notice(trace_drain_t *drain, const trace_ring_record_t *record)
 {
+  if (drain->format != TRACE_DRAIN_TEXT && (drain->notices.fd < 0 || drain->notices.fd != drain->output.fd)) {
+    if (drain->notices.fd >= 0)
+      trace_output_write(&drain->notices, (const char *)(record + 1), record->lengths[0]);
+    return 0;
+  }
   char *out = room_for(drain, record->lengths[0]);
   if (out == NULL)
     return -1;
@@ -215,8 +223,8 @@ put_notice(trace_drain_t *drain, const trace_ring_record_t *record)
 static int
 emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
 {
-  if (record->flags & TRACE_RECORD_NOTICE) /* only a text drain shows them (ring.h) */
-    return drain->format == TRACE_DRAIN_TEXT ? put_notice(drain, record) : 0;
+  if (record->flags & TRACE_RECORD_NOTICE)
+    return drain->format == TRACE_DRAIN_SUMMARY ? 0 : put_notice(drain, record);
   if (drain->format == TRACE_DRAIN_SUMMARY)
     return count(ring, record);
   if (drain->drop_over_limit && !(record->flags & TRACE_RECORD_SITE) && queue_full(drain)) {
@@ -486,6 +494,7 @@ trace_drain_start(const char *directory, const trace_drain_options_t *options)
   drain->queue_limit = options->queue_limit;
   drain->drop_over_limit = options->drop_over_limit;
   drain->text = options->text;
+  trace_output_open(&drain->notices, drain->format == TRACE_DRAIN_JSON ? options->notice_fd : -1);
   drain->self = getpid();
   pthread_mutex_init(&drain->lock, NULL);
   int failed = pthread_create(&drain->thread, NULL, drain_main, drain);

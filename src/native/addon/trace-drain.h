@@ -20,7 +20,7 @@
 typedef struct trace_drain trace_drain_t;
 
 typedef enum trace_drain_format {
-  TRACE_DRAIN_JSON,    /* trace-json.h lines */
+  TRACE_DRAIN_JSON,    /* trace-json.h lines; the processes' notices to `notice_fd` */
   TRACE_DRAIN_SUMMARY, /* no output: calls, errors and time counted per site */
   TRACE_DRAIN_TEXT     /* trace-text.h lines, and the processes' notices (TRACE_RECORD_NOTICE) */
 } trace_drain_format_t;
@@ -42,6 +42,11 @@ typedef struct trace_drain_options {
   size_t queue_limit;
   int drop_over_limit;
   trace_text_options_t text; /* TRACE_DRAIN_TEXT: -T, -t */
+  /* TRACE_DRAIN_JSON: where the processes' notices (TRACE_RECORD_NOTICE)
+   * go, outside the JSON lines (`pdi trace --json`: pdi's stderr, also for
+   * a process it attached to); into the output between lines when it is
+   * `fd`; -1: not said. */
+  int notice_fd;
 } trace_drain_options_t;
 
 /* Starts reading the rings that appear in `directory`. NULL with errno set

@@ -85,17 +85,17 @@ type Output = {variables: Record<string, string>; rings: string; finish(): boole
  */
 function traceOutput(options: TraceCliOptions, directory: string): Output {
 	const rings = ringDirectory(directory);
-	// The notices of a process's end (a function -e names that it has no call site of): in text mode in its ring,
-	// after its calls, to go where its lines go; with --json to its stderr, outside the JSON lines; -c says the same
-	// once in its summary.
-	const notices: Record<string, string> = options.json ? {PDI_TRACE_NOTICES: 'stderr'} : options.summary ? {} : {PDI_TRACE_NOTICES: 'ring'};
+	// The notices of a process's end (a function -e names that it has no call site of) travel in its ring, after its
+	// calls: in text mode they go where its lines go; with --json to pdi's stderr, outside the JSON lines (never to the
+	// stderr of a process -p attached to); -c says the same once in its summary.
+	const notices: Record<string, string> = options.summary ? {} : {PDI_TRACE_NOTICES: 'ring'};
 	const variables = {...rings.variables, ...notices};
 	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
 	const counter = options.summary ? new SummaryCounter() : undefined;
 	const text = {time: options.time === true, timestamp: options.timestamp === true};
 	const reader = counter
 		? TraceReader.toSummary(rings.directory)
-		: options.json ? TraceReader.toDescriptor(rings.directory, fd) : TraceReader.toText(rings.directory, fd, text);
+		: options.json ? TraceReader.toDescriptor(rings.directory, fd, 2) : TraceReader.toText(rings.directory, fd, text);
 	let finished = false;
 	return {
 		variables,

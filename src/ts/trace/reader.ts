@@ -45,9 +45,12 @@ export class TraceReader {
 		}
 	}
 
-	/** JSON lines (docs/trace.md, "JSON events") written to `fd` by the reader thread. */
-	static toDescriptor(directory: string, fd: number): TraceReader {
-		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0));
+	/**
+	 * JSON lines (docs/trace.md, "JSON events") written to `fd` by the reader thread, and the notices of the
+	 * processes' ends to `noticeFd`, outside the lines (between them when it is `fd`).
+	 */
+	static toDescriptor(directory: string, fd: number, noticeFd: number): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0, false, {noticeFd}));
 	}
 
 	/**
