@@ -336,7 +336,7 @@ test.serial('SIGINT to pdi comux run --fork shows what the server and the backen
 		await delay(500); // the server prints its line
 		child.kill('SIGINT');
 		t.is(await exited, 130, stderr);
-		t.is(stderr, `${marker} starting\npdi-comux: the server was stopped by signal 15 (Terminated) before it listened\n`, fork.join(''));
+		t.is(stderr, `${marker} starting\npdi-comux: the server was stopped by signal 2 (Interrupt) before it listened\n`, fork.join(''));
 		t.deepEqual(server(), []);
 	}
 });

@@ -172,20 +172,23 @@ export type ComuxProcess = {
 	readonly child: ChildProcess;
 	/** Settles once the started process (the backend's guardian) has exited and the config is removed. */
 	readonly exited: Promise<LaunchExit>;
-	/** Asks the guardian to end the whole server (SIGTERM); its process group gets SIGKILL 2 s later. */
-	stop(): void;
+	/**
+	 * Asks the guardian to end the whole server (with `signal`, SIGTERM unless pdi passes on the one it got, so that
+	 * the guardian's line names Ctrl-C's SIGINT); its process group gets SIGKILL 2 s later.
+	 */
+	stop(signal?: NodeJS.Signals): void;
 };
 
 const running = new Set<ComuxProcess>();
 /** Set once a signal stops the replays: a server started from then on is stopped at once. */
-let stopping = false;
+let stopping: NodeJS.Signals | undefined;
 
 /** Stops every run and waits for it, the ones started meanwhile too. */
-async function stopEveryRun(): Promise<void> {
+async function stopEveryRun(signal: NodeJS.Signals): Promise<void> {
 	while (running.size > 0) {
 		const runs = [...running];
 		for (const run of runs) {
-			run.stop();
+			run.stop(signal);
 		}
 
 		await Promise.allSettled(runs.map(async run => run.exited));
@@ -197,7 +200,7 @@ async function stopEveryRun(): Promise<void> {
  * signal's handler to end the process instead of starting the next server.
  */
 export function replaysStopping(): boolean {
-	return stopping;
+	return stopping !== undefined;
 }
 const stopGraceMs = 2000;
 
@@ -284,8 +287,8 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 			...(bindNow ? {LD_BIND_NOW: '1'} : {}),
 		},
 		// A signal stops the whole server through its guardian (not the guardian alone).
-		onSignal() {
-			started.stop();
+		onSignal(signal) {
+			started.stop(signal);
 		},
 	});
 	const {child} = launched;
@@ -297,12 +300,12 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 			killGroup(child.pid);
 			running.delete(started);
 		}),
-		stop() {
+		stop(signal = 'SIGTERM') {
 			if (child.exitCode !== null || child.signalCode !== null || graceTimer !== undefined) {
 				return;
 			}
 
-			child.kill('SIGTERM');
+			child.kill(signal);
 			graceTimer = setTimeout(() => {
 				killGroup(child.pid);
 			}, stopGraceMs);
@@ -311,7 +314,7 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 	running.add(started);
 	// Started while a signal stops the replays (the loop of pdi comux replay went on to its next file).
 	if (stopping) {
-		started.stop();
+		started.stop(stopping);
 	}
 
 	return started;
@@ -350,8 +353,8 @@ export function stopReplaysOnSignals(finish?: (signal: NodeJS.Signals) => Promis
 	signalsHandled = true;
 	for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 		process.once(name, () => {
-			stopping = true;
-			void stopEveryRun()
+			stopping = name;
+			void stopEveryRun(name)
 				.then(async () => beforeExit?.(name))
 				.catch(() => undefined)
 				.then(() => {
