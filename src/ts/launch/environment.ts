@@ -37,6 +37,12 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 	}
 
 	const result: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(preload.preload, environment['LD_PRELOAD'])};
+	// Named so that the comux guardian can remove it when pdi is gone (killed) before the program.
+	delete result['PDI_CORE_LINK'];
+	if (preload.linkDirectory !== undefined) {
+		result['PDI_CORE_LINK'] = preload.linkDirectory;
+	}
+
 	const actReport = prepared !== undefined && hasActRules(prepared.config) ? {file: actReportFile(prepared.file), config: prepared.config} : undefined;
 	if (prepared !== undefined) {
 		result['PDI_CONFIG'] = prepared.file;

@@ -9,6 +9,8 @@ import {temporaryDirectory} from './temporary.js';
 export type PreloadPath = {
 	/** What to put in `LD_PRELOAD`. */
 	readonly preload: string;
+	/** The private directory of the link made for this launch, if any (`PDI_CORE_LINK`). */
+	readonly linkDirectory?: string;
 	/** Removes the link made for this launch, if any; safe to call twice. */
 	remove(): void;
 };
@@ -56,5 +58,5 @@ export function loaderSafePreload(): PreloadPath {
 	const directory = temporaryDirectory('pdi-core-', parent);
 	const link = path.join(directory.path, 'native');
 	symlinkSync(nativeDirectory, link);
-	return {preload: path.join(link, path.basename(preload)), remove: directory.remove};
+	return {preload: path.join(link, path.basename(preload)), linkDirectory: directory.path, remove: directory.remove};
 }

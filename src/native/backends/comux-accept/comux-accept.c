@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "comux.h"
@@ -118,6 +119,21 @@ comux_remove_temporary_config(void)
       rmdir(directory);
     }
   }
+}
+
+void
+comux_remove_core_link(void)
+{
+  const char *directory = getenv("PDI_CORE_LINK");
+  if (directory == NULL || *directory != '/')
+    return;
+  char link[4096];
+  struct stat status;
+  if ((size_t)snprintf(link, sizeof link, "%s/native", directory) >= sizeof link || lstat(link, &status) != 0 ||
+      !S_ISLNK(status.st_mode))
+    return; /* not the link pdi made: nothing of it is touched */
+  unlink(link);
+  rmdir(directory);
 }
 
 static void

@@ -353,6 +353,7 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   comux_release_sentinel();
   if (launcher_gone) {
     comux_remove_temporary_config(); /* pdi, which would have, is gone */
+    comux_remove_core_link();
     _exit(COMUX_EXIT_NOT_SERVING);   /* nobody reads it: quietly */
   }
 
