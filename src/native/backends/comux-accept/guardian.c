@@ -354,7 +354,7 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   if (launcher_gone) {
     comux_remove_temporary_config(); /* pdi, which would have, is gone */
     comux_remove_core_link();
-    _exit(COMUX_EXIT_NOT_SERVING);   /* nobody reads it: quietly */
+    _exit(COMUX_EXIT_NOT_SERVING); /* nobody reads it: quietly */
   }
 
   pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
