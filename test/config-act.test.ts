@@ -239,6 +239,16 @@ test('a bad token of a text-dialect act line is an error at its line', t => {
 	t.regex(configError(() => parseTextDialect('\nact * open delay=5ms errno=ENOENT\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:2:\d+: .*needs return/);
 });
 
+test('seed= without p= in a text-dialect act line is an error, as seed without probability is in YAML, not a token silently dropped', async t => {
+	t.is(configError(() => parseTextDialect('act * open seed=7 return=-1 errno=EIO\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:1:1: act: seed= needs p=: a seed only picks the calls of a probability');
+	t.like(parseTextDialect('act * open p=0.5 seed=7 return=-1 errno=EIO\n').rules[0], {when: {probability: 0.5, seed: 7}});
+	const directory = writeFiles({'act.cfg': 'act $main open seed=3 return=-1 errno=EIO\n', other: 'shown\n'}, 'pdi-config-act-');
+	const run = await pdi(['run', '-c', path.join(directory, 'act.cfg'), '--', '/bin/cat', path.join(directory, 'other')]);
+	t.is(run.stderr, `pdi: ${directory}/act.cfg:1:1: act: seed= needs p=: a seed only picks the calls of a probability\n`);
+	t.is(run.code, 2);
+	t.is(run.stdout, '', 'cat never ran');
+});
+
 test('verifyConfig accepts act rules without a declared backend, next to a relink of the same function and a callback, as the core does', t => {
 	// The core refuses an act rule only on a slot a callback instruments, which the config does not tell.
 	const config = normalizeConfig({backends: [{name: 'nop', library: 'noop'}, {name: 'trace', library: 'trace'}], rules: [

@@ -189,7 +189,8 @@ parse_setting(message_t *parse, act_rule_t *rule, const char *token, const char 
   }
   if (strcmp(name, "seed") == 0) {
     unsigned long seed = 0;
-    return whole_number(value, &seed) == 0 ? (rule->seed = seed, 0) : fail(parse, "%s: expected a number", token);
+    return whole_number(value, &seed) == 0 ? (rule->seed = seed, rule->seed_given = 1, 0)
+                                           : fail(parse, "%s: expected a number", token);
   }
   if (strcmp(name, "return") == 0)
     return parse_return(parse, rule, value);
@@ -258,6 +259,10 @@ act_rule_check(const act_rule_t *rule, char *error, size_t error_size)
     return fail(&parse, "no action: give return=, delay=, signal= or count");
   if (rule->error != 0 && !rule->returns)
     return fail(&parse, "errno= needs return=: a call that runs sets its own errno");
+  /* A seed without p= would be dropped, the rule acting on every call the
+   * writer meant to sample: refused, as JSON and YAML refuse it. */
+  if (rule->seed_given && rule->probability < 0)
+    return fail(&parse, "seed= needs p=: a seed only picks the calls of a probability");
   return 0;
 }
 

@@ -26,6 +26,7 @@ typedef struct act_rule {
   unsigned long from, times, every; /* 0: not given */
   double probability;               /* < 0: not given */
   uint64_t seed;
+  int seed_given;       /* seed= was written (p= must be too) */
   int arg_index;        /* -1: no argument condition */
   const char *arg_glob; /* argI~"GLOB" */
   long arg_equals;      /* argI=INT */
