@@ -111,8 +111,15 @@ test('matches without arg is an error at matches, and arg without matches or equ
 	}, 'pdi-config-act-');
 	t.is((await loadError(path.join(directory, 'matches.yaml'))).message, `${directory}/matches.yaml:2:43: matches needs arg: the number of the argument`);
 	t.is((await loadError(path.join(directory, 'arg.json'))).message, `${directory}/arg.json:1:57: arg needs matches or equals`);
-	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', when: {arg: 0, equals: 1, matches: 'x'}, do: {count: true}}}]})).message, 'arg takes one of matches and equals, not both');
-	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'f', when: {equals: 1}, do: {count: true}}}]})).message, 'equals needs arg: the number of the argument');
+});
+
+test('in memory, where there is no line to point at, an error about keys that go together names the rule\'s key (it named nothing: "seed needs probability")', t => {
+	const message = (rule: unknown) => configError(() => normalizeConfig({rules: [{act: {function: 'g', do: {count: true}}}, {act: rule as never}]})).message;
+	t.is(message({function: 'f', when: {arg: 0, equals: 1, matches: 'x'}, do: {count: true}}), 'rules[1].act.when.equals: arg takes one of matches and equals, not both');
+	t.is(message({function: 'f', when: {equals: 1}, do: {count: true}}), 'rules[1].act.when.equals: equals needs arg: the number of the argument');
+	t.is(message({function: 'f', when: {matches: '/etc/*'}, do: {count: true}}), 'rules[1].act.when.matches: matches needs arg: the number of the argument');
+	t.is(message({function: 'f', when: {arg: 2}, do: {count: true}}), 'rules[1].act.when.arg: arg needs matches or equals');
+	t.is(message({function: 'f', do: {delay: 5, errno: 'EINTR'}}), 'rules[1].act.do.errno: errno needs return: a call that runs sets its own errno');
 });
 
 test('an unknown key in when is an error at the key', async t => {
@@ -135,7 +142,7 @@ test('values out of range are errors naming what is expected', t => {
 	t.is(message({function: 'f', when: {call: []}, do: {count: true}}), 'rules[0].act.when.call: expected a call number or a list of 1 to 16 of them, got []');
 	t.is(message({function: 'f', when: {from: 1.5}, do: {count: true}}), 'rules[0].act.when.from: expected a call number (an integer ≥ 1), got 1.5');
 	t.is(message({function: 'f', when: {probability: 1.5}, do: {count: true}}), 'rules[0].act.when.probability: expected a probability from 0 to 1, got 1.5');
-	t.is(message({function: 'f', when: {seed: 3}, do: {count: true}}), 'seed needs probability');
+	t.is(message({function: 'f', when: {seed: 3}, do: {count: true}}), 'rules[0].act.when.seed: seed needs probability');
 	t.is(message({function: 'f', when: {arg: 16, equals: 0}, do: {count: true}}), 'rules[0].act.when.arg: expected an argument number from 0 to 15, got 16');
 	t.is(message({function: 'f', when: {arg: 0, matches: 'a\nb'}, do: {count: true}}), 'rules[0].act.when.matches: expected a glob on one line, got "a\\nb"');
 	t.is(message({function: 'f', when: {arg: 0, equals: '0x1ffffffffffffffff'}, do: {count: true}}), 'rules[0].act.when.equals: expected an integer that fits in 64 bits, got "0x1ffffffffffffffff"');

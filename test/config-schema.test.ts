@@ -231,11 +231,11 @@ test('a missing rule field is an error at the rule that lacks it; a rule needs e
 
 test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers only with cbAllowHandler', t => {
 	t.is(configError(() => normalizeConfig({options: {maxThreads: 2, numThreads: 3}})).message, 'options.numThreads: expected an integer ≤ maxThreads (2), got 3');
-	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backend \'a\' is declared twice');
+	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backends[1].name: backend \'a\' is declared twice');
 	// A rule's backend may be declared by another file merged before it; verifyConfig() checks it after the merge.
 	t.like(normalizeConfig({rules: [{relink: {object: '$main', function: 'f', backend: 'fix', wrapper: 'w'}}]}).rules[0], {backend: 'fix'});
 	const handler: PdiConfig = {backends: [{name: 'trace', library: 'noop'}], rules: [{callback: {object: 'libfoo.so.1', backend: 'trace', handler: 'h'}}]};
-	t.is(configError(() => normalizeConfig(handler)).message, 'callback handler \'h\' needs options.cbAllowHandler: true');
+	t.is(configError(() => normalizeConfig(handler)).message, 'rules[0].callback.handler: callback handler \'h\' needs options.cbAllowHandler: true');
 	t.is(normalizeConfig({...handler, options: {cbAllowHandler: true}}).rules[0]?.kind, 'callback');
 	const libAsBe = normalizeConfig({options: {allowUndeclaredWrappers: true}, rules: [{redefine: {function: 'f', backend: 'libc.so.6', wrapper: 'g'}}]});
 	t.like(libAsBe.rules[0], {backend: 'libc.so.6'});

@@ -443,7 +443,9 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			const key = String(path.at(-1));
 			add(parent.length > 0 ? `missing key '${key}' in ${source.label(parent)}` : `missing key '${key}'`, source.locate(parent));
 		} else if (issue.code === 'custom' && issue.params?.['standalone'] === true) {
-			add(issue.message, source.locate(path));
+			// Its place names the key; a config in memory has none, so the message names the path.
+			const place = source.locate(path);
+			add(place.line === undefined ? `${source.label(path)}: ${issue.message}` : issue.message, place);
 		} else if (issue.code === 'custom' && issue.params?.['labelled'] === true) {
 			// The message quotes the value itself.
 			add(`${source.label(path)}: ${issue.message}`, source.locate(path));
