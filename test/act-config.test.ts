@@ -149,6 +149,16 @@ test('spawn() gives exact counts under 8 threads', async t => {
 	t.deepEqual(act.map(({seen, fired}) => ({seen, fired})), [{seen: 8000, fired: 2666}]);
 });
 
+test('a forked child goes on from its parent\'s counts at the fork, and both report them', async t => {
+	// Perl (Debian links its interpreter into /usr/bin/perl) opens with open64; the child and the parent each open once after three opens before the fork.
+	const script = 'sub t { print "$_[0] ", (open(my $f, "<", "/etc/hostname") ? "ok" : "$!"), "\\n" } t("a"); t("b"); my $p = fork; if (!$p) { t("child"); exit 0 } waitpid($p, 0); t("parent");';
+	const {code, stdout, act} = await finished(spawn({rules: [{act: {object: '$main', function: 'open64', when: {call: 4}, do: {return: -1, errno: 'EIO'}}}]}, '/usr/bin/perl', ['-e', script], {stdio: ['ignore', 'pipe', 'inherit']}));
+	t.is(code, 0);
+	t.is(stdout, 'a ok\nb ok\nchild Input/output error\nparent Input/output error\n', 'each one\'s first open after the fork is its call 4 (perl opens one file of its own first)');
+	t.is(new Set(act.map(count => count.pid)).size, 2);
+	t.deepEqual(act.map(({seen, fired}) => ({seen, fired})), [{seen: 4, fired: 1}, {seen: 4, fired: 1}]);
+});
+
 test('an act rule is outermost over a relink of the same function', async t => {
 	const config = writeConfig([
 		`backend fix = ${textValue(fixBackend)}`,
