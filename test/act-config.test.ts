@@ -176,6 +176,31 @@ test('an act rule is outermost over a relink of the same function', async t => {
 	t.regex(wrapped.stdout, /^fix_add=105$/m, wrapped.stderr);
 });
 
+test('a return of the wrong kind for a known function and an argument past its last are refused at the rule; they were accepted and then refused at the call or read garbage', async t => {
+	const refused: Array<[string, RegExp]> = [
+		['act $main sqrt return=0', /rules\.cmd:1:1: act sqrt: sqrt returns a floating-point value: give it as return=double:X$/m],
+		['act $main labs return=double:1.5', /rules\.cmd:1:1: act labs: labs returns an integer or a pointer: return=double:X cannot give it$/m],
+		['act * open arg7=0 return=-1 errno=ENOENT', /rules\.cmd:1:1: act open: arg7: open takes 3 integer or pointer argument\(s\), numbered from 0$/m],
+	];
+	for (const [line, message] of refused) {
+		const run = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig([line]));
+		t.is(run.code, 2, line);
+		t.regex(run.stderr, message);
+	}
+
+	// pdi config check says the same at the YAML place; a void function's call may be skipped, and a variadic one's
+	// arguments are not counted.
+	const directory = writeFiles({
+		'bad.yaml': 'rules:\n  - act: {function: read, when: {arg: 3, equals: 1}, do: {count: true}}\n',
+		'good.yaml': 'rules:\n  - act: {function: free, do: {return: 0}}\n  - act: {function: printf, when: {arg: 5, equals: 0}, do: {count: true}}\n  - act: {function: sqrt, do: {return: {double: 2}}}\n',
+	});
+	const bad = await pdi(['config', 'check', path.join(directory, 'bad.yaml')]);
+	t.is(bad.code, 2);
+	t.regex(bad.stderr, /bad\.yaml:2:5: act read: arg3: read takes 3 integer or pointer argument\(s\), numbered from 0$/m);
+	const good = await pdi(['config', 'check', path.join(directory, 'good.yaml')]);
+	t.is(good.code, 0, good.stderr);
+});
+
 test('an act rule on a slot that a callback rule instruments is refused, naming both rules', async t => {
 	const config = writeConfig(['backend tr = trace', 'callback $main * tr', 'act $main abs count']);
 	const run = await runPreloaded(events, ['print', '1'], config);

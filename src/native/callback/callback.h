@@ -60,6 +60,9 @@ PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
 PDI_HIDDEN extern const char pdi_cb_returns_integer[];
 PDI_HIDDEN extern const char pdi_cb_returns_floating[];
 PDI_HIDDEN const char *pdi_cb_result_of(const char *function);
+/* The built-in prototype of a libc or POSIX function (the trace backend's
+ * spec letters, prototypes.h), or NULL when not known. */
+PDI_HIDDEN const char *pdi_cb_prototype_of(const char *function);
 /* Why the process forbids callback stubs (memory-deny-write-execute, a
  * shadow stack), or NULL. */
 PDI_HIDDEN const char *pdi_cb_blocker(void);

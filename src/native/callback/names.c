@@ -168,23 +168,30 @@ is_floating(const char *function)
   return 0;
 }
 
-/* The trace backend's table of libc and POSIX prototypes (sorted by name)
- * knows the result of a few hundred more: the first letter of a spec. */
-static char
-prototype_result(const char *function)
+const char *
+pdi_cb_prototype_of(const char *function)
 {
   unsigned low = 0, high = trace_builtin_protos_count;
   while (low < high) {
     unsigned middle = low + (high - low) / 2;
     int order = strcmp(function, trace_builtin_protos[middle].name);
     if (order == 0)
-      return trace_builtin_protos[middle].spec[0];
+      return trace_builtin_protos[middle].spec;
     if (order < 0)
       high = middle;
     else
       low = middle + 1;
   }
-  return 0;
+  return NULL;
+}
+
+/* The trace backend's table of libc and POSIX prototypes knows the result
+ * of a few hundred more: the first letter of a spec. */
+static char
+prototype_result(const char *function)
+{
+  const char *spec = pdi_cb_prototype_of(function);
+  return spec == NULL ? 0 : spec[0];
 }
 
 const char *

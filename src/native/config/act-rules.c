@@ -68,6 +68,25 @@ add_act_rule(reader_t *reader, const line_ref_t *line, const token_t *keyword, c
   return rule;
 }
 
+/* An argument condition past the last integer argument of a function whose
+ * prototype is known and not variadic would read whatever the register or
+ * stack slot holds. */
+static int
+check_argument_index(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *name, int index)
+{
+  const char *spec = index < 0 ? NULL : pdi_cb_prototype_of(name);
+  if (spec == NULL || strchr(spec, '.') != NULL)
+    return 0;
+  int integers = 0;
+  for (const char *letter = spec + 1; *letter != '\0'; letter++)
+    integers += *letter != '!' && *letter != 'd' && *letter != 'g';
+  if (index < integers)
+    return 0;
+  return config_fail_token(reader, line, keyword->start,
+                           "act %s: arg%d: %s takes %d integer or pointer argument(s), numbered from 0", name, index,
+                           name, integers);
+}
+
 /* What the callback mechanism, which act rules run on, allows for the rule's
  * function: checked here, so that `pdi config check` and the core agree. */
 static int
@@ -82,13 +101,20 @@ check_function_kind(reader_t *reader, const line_ref_t *line, const token_t *key
                              "act %s: %s is never instrumented (it returns twice, never returns, or looks at its "
                              "caller: docs/mechanisms.md), so no act rule can see its calls",
                              name, name);
-  const char *result = rule->act->returns ? pdi_cb_unskippable(name) : NULL;
-  if (result != NULL)
+  const char *result = rule->act->returns ? pdi_cb_result_of(name) : NULL;
+  if (result != NULL && result != pdi_cb_returns_integer && result != pdi_cb_returns_floating)
     return config_fail_token(reader, line, keyword->start,
                              "act %s: return= cannot give %s's result: it returns %s (delay, signal and count work on "
                              "it)",
                              name, name, result);
-  return 0;
+  /* The skip would be refused at the call, which then runs as if no rule were there. */
+  if (result == pdi_cb_returns_floating && !rule->act->returns_double)
+    return config_fail_token(reader, line, keyword->start,
+                             "act %s: %s returns a floating-point value: give it as return=double:X", name, name);
+  if (result == pdi_cb_returns_integer && rule->act->returns_double)
+    return config_fail_token(reader, line, keyword->start,
+                             "act %s: %s returns an integer or a pointer: return=double:X cannot give it", name, name);
+  return check_argument_index(reader, line, keyword, name, rule->act->arg_index);
 }
 
 int
