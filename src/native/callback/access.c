@@ -50,22 +50,46 @@ static const char *const helper_names[HELPERS] = {
 /* Where a helper found nothing to work on. */
 enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, SITUATIONS };
 
+/* Who called a helper, found at exit: the helper's return address, and a
+ * hook of the site whose call it was given. A hook that ends in a helper
+ * call jumps to it (a sibling call, at -O2), so the return address is then
+ * pdi's handler: the site's backend is named instead. */
+typedef struct caller {
+  const void *address;
+  const void *hook;
+} caller_t;
+
 typedef struct misuse {
   unsigned long count;
-  unsigned index;     /* the first argument index, for PAST_LAST and OFF_STACK */
-  const void *caller; /* the first caller's return address: the backend, found at exit */
+  unsigned index; /* the first argument index, for PAST_LAST and OFF_STACK */
+  caller_t caller;
+  int ready; /* caller written */
 } misuse_t;
 
 static misuse_t misuses[HELPERS][SITUATIONS];
 
+/* A hook of the backend whose rule the call's site belongs to. */
+static const void *
+hook_of(const pdi_cb_call_t *call)
+{
+  if (call->site == NULL)
+    return NULL;
+  const pdi_cb_hooks_t *hooks = &site_of(call)->hooks;
+  if (hooks->pre != NULL)
+    return (const void *)hooks->pre;
+  return hooks->post != NULL ? (const void *)hooks->post : (const void *)hooks->cb_req;
+}
+
 static void
-misused(unsigned helper, unsigned situation, unsigned index, const void *caller)
+misused(const pdi_cb_entry_t *entry, unsigned helper, unsigned situation, unsigned index, const void *address)
 {
   misuse_t *misuse = &misuses[helper][situation];
   if (__atomic_fetch_add(&misuse->count, 1, __ATOMIC_RELAXED) != 0)
     return;
   misuse->index = index;
-  __atomic_store_n(&misuse->caller, caller, __ATOMIC_RELEASE);
+  misuse->caller.address = address;
+  misuse->caller.hook = hook_of(&entry->call);
+  __atomic_store_n(&misuse->ready, 1, __ATOMIC_RELEASE);
 }
 
 #define CALLER __builtin_return_address(0)
@@ -79,7 +103,8 @@ typedef struct refusal {
 } refusal_t;
 static refusal_t refusals[REFUSAL_KINDS];
 static unsigned long refused_skips;
-static const void *refused_caller;
+static caller_t refused_caller;
+static int refused_caller_claimed, refused_caller_ready;
 
 /* The argument index past the last that pdi_arg_int and pdi_set_arg_int
  * reach: the ABI cannot tell how many a call has, and a word past the
@@ -114,7 +139,7 @@ no_result(const pdi_cb_entry_t *entry, unsigned helper, const void *caller)
   if (entry->returns != NULL)
     return 0;
   if (!entry->call.abandoned)
-    misused(helper, entry->registers != NULL ? IN_PRE : OUTSIDE, 0, caller);
+    misused(entry, helper, entry->registers != NULL ? IN_PRE : OUTSIDE, 0, caller);
   return 1;
 }
 
@@ -170,7 +195,7 @@ static int
 stack_argument(pdi_cb_entry_t *entry, unsigned helper, unsigned i, uintptr_t *value, int write, const void *caller)
 {
   if (i > LAST_INT_ARGUMENT) {
-    misused(helper, PAST_LAST, i, caller);
+    misused(entry, helper, PAST_LAST, i, caller);
     return 0;
   }
   uintptr_t *word = (uintptr_t *)CB_STACK_ARGUMENTS(entry->stack_pointer) + (i - CB_INT_REGISTERS);
@@ -186,7 +211,7 @@ stack_argument(pdi_cb_entry_t *entry, unsigned helper, unsigned i, uintptr_t *va
   }
   if (write ? copy_checked(word, value, 1) : copy_checked(value, word, 0))
     return 1;
-  misused(helper, OFF_STACK, i, caller);
+  misused(entry, helper, OFF_STACK, i, caller);
   return 0;
 }
 
@@ -196,7 +221,7 @@ arg_int_elsewhere(pdi_cb_entry_t *entry, unsigned i, const void *caller)
 {
   uintptr_t value = 0;
   if (entry->registers == NULL)
-    misused(H_ARG_INT, not_in_pre(entry), i, caller);
+    misused(entry, H_ARG_INT, not_in_pre(entry), i, caller);
   else
     stack_argument(entry, H_ARG_INT, i, &value, 0, caller);
   return value;
@@ -218,9 +243,9 @@ pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i)
   const pdi_cb_entry_t *entry = entry_of(call);
   double value = 0;
   if (entry->registers == NULL)
-    misused(H_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
+    misused(entry, H_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
   else if (i > LAST_DOUBLE_ARGUMENT)
-    misused(H_ARG_DOUBLE, PAST_LAST, i, CALLER);
+    misused(entry, H_ARG_DOUBLE, PAST_LAST, i, CALLER);
   else if (entry->vectors != NULL)
     memcpy(&value, entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, sizeof value);
   return value;
@@ -265,7 +290,7 @@ pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
   pdi_cb_entry_t *entry = entry_of(call);
   unsigned in_registers = CB_INT_REGISTERS;
   if (entry->registers == NULL)
-    misused(H_SET_ARG_INT, not_in_pre(entry), i, CALLER);
+    misused(entry, H_SET_ARG_INT, not_in_pre(entry), i, CALLER);
   else if (i < in_registers)
     entry->registers[i] = value;
   else
@@ -277,9 +302,9 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 {
   pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL)
-    misused(H_SET_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
+    misused(entry, H_SET_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
   else if (i > LAST_DOUBLE_ARGUMENT)
-    misused(H_SET_ARG_DOUBLE, PAST_LAST, i, CALLER);
+    misused(entry, H_SET_ARG_DOUBLE, PAST_LAST, i, CALLER);
   else if (entry->vectors != NULL)
     memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
 }
@@ -301,8 +326,11 @@ skip_refused(const pdi_cb_call_t *call, int floating, const void *caller)
   }
   if (*result == '\0' || result == (floating ? pdi_cb_returns_floating : pdi_cb_returns_integer))
     return 0;
-  const void *none = NULL;
-  __atomic_compare_exchange_n(&refused_caller, &none, caller, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  if (__atomic_exchange_n(&refused_caller_claimed, 1, __ATOMIC_ACQ_REL) == 0) {
+    refused_caller.address = caller;
+    refused_caller.hook = hook_of(call);
+    __atomic_store_n(&refused_caller_ready, 1, __ATOMIC_RELEASE);
+  }
   __atomic_fetch_add(&refused_skips, 1, __ATOMIC_RELAXED);
   uintptr_t key = (uintptr_t)site | (floating ? 1u : 0u);
   for (unsigned i = 0; i < REFUSAL_KINDS; i++) {
@@ -322,7 +350,7 @@ pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL) {
-    misused(H_SKIP_INT, not_in_pre(entry), 0, CALLER);
+    misused(entry, H_SKIP_INT, not_in_pre(entry), 0, CALLER);
     return;
   }
   if (skip_refused(call, 0, CALLER))
@@ -337,7 +365,7 @@ pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
   if (entry->registers == NULL) {
-    misused(H_SKIP_DOUBLE, not_in_pre(entry), 0, CALLER);
+    misused(entry, H_SKIP_DOUBLE, not_in_pre(entry), 0, CALLER);
     return;
   }
   if (skip_refused(call, 1, CALLER))
@@ -402,20 +430,37 @@ pdi_cb_backend_loaded(const char *path, const char *name)
   }
 }
 
-/* "backend 'NAME' (FILE)" for the code at `caller`, or what is known of it. */
-static void
-describe_caller(const void *caller, char *out, size_t size)
+/* The file of the code at `address`, or NULL. */
+static const char *
+file_of(const void *address)
 {
   Dl_info info;
-  if (caller == NULL || dladdr(caller, &info) == 0 || info.dli_fname == NULL) {
-    snprintf(out, size, "a backend");
-    return;
+  if (address == NULL || dladdr(address, &info) == 0)
+    return NULL;
+  return info.dli_fname;
+}
+
+/* "backend 'NAME' (FILE)" for the code that called a helper: the backend
+ * the return address lies in, else (a sibling call from a hook returns to
+ * pdi's handler, or a library of the backend's made the call) the backend
+ * of the call's site, else the file of the return address. */
+static void
+describe_caller(const caller_t *caller, int ready, char *out, size_t size)
+{
+  const char *file = ready ? file_of(caller->address) : NULL;
+  const char *name = file != NULL ? backend_name_of(file) : NULL;
+  const char *hook_file = ready && name == NULL ? file_of(caller->hook) : NULL;
+  const char *hook_name = hook_file != NULL ? backend_name_of(hook_file) : NULL;
+  if (hook_name != NULL) {
+    file = hook_file;
+    name = hook_name;
   }
-  const char *name = backend_name_of(info.dli_fname);
   if (name != NULL)
-    snprintf(out, size, "backend '%s' (%s)", name, info.dli_fname);
+    snprintf(out, size, "backend '%s' (%s)", name, file);
+  else if (file != NULL)
+    snprintf(out, size, "%s", file);
   else
-    snprintf(out, size, "%s", info.dli_fname);
+    snprintf(out, size, "a backend");
 }
 
 /* Why a helper had nothing to work on, after "where it reads 0" or "does nothing". */
@@ -435,7 +480,7 @@ static void
 report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
 {
   char who[PATH_MAX + 300], where[160], registers[32] = "";
-  describe_caller(__atomic_load_n(&misuse->caller, __ATOMIC_ACQUIRE), who, sizeof who);
+  describe_caller(&misuse->caller, __atomic_load_n(&misuse->ready, __ATOMIC_ACQUIRE), who, sizeof who);
   int reads = helper == H_ARG_INT || helper == H_ARG_DOUBLE || helper == H_RET_INT || helper == H_RET_DOUBLE;
   int doubles = helper == H_ARG_DOUBLE || helper == H_SET_ARG_DOUBLE;
   switch (situation) {
@@ -472,7 +517,7 @@ pdi_cb_report_helpers(void)
   if (refused == 0)
     return;
   char who[PATH_MAX + 300];
-  describe_caller(__atomic_load_n(&refused_caller, __ATOMIC_ACQUIRE), who, sizeof who);
+  describe_caller(&refused_caller, __atomic_load_n(&refused_caller_ready, __ATOMIC_ACQUIRE), who, sizeof who);
   char kinds[2048] = "";
   size_t used = 0;
   unsigned long listed = 0;
@@ -499,7 +544,9 @@ void
 pdi_cb_forget_helpers(void)
 {
   memset(misuses, 0, sizeof misuses);
-  refused_caller = NULL;
+  memset(&refused_caller, 0, sizeof refused_caller);
+  refused_caller_claimed = 0;
+  refused_caller_ready = 0;
   refused_skips = 0;
   memset(refusals, 0, sizeof refusals);
 }
