@@ -33,7 +33,7 @@ for (const [arch, tools] of Object.entries(arches)) {
 	execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: ['ignore', 'ignore', 'inherit']});
 	const targets = tools.callback ? ['arch', 'arch-callback'] : ['arch'];
 	execFileSync('make', ['-s', '-C', path.join(root, 'test/fixtures'), ...targets, `CC=${tools.compiler}`, `CXX=${tools.cxx}`, `OUT=out-${arch}`, '-j2'], {stdio: 'inherit'});
-	const files = ['test/relink.test.ts', 'test/redefine.test.ts', ...tools.callback ? ['test/callback.test.ts', 'test/tail-calls.test.ts', 'test/hard-cases.test.ts', 'test/backend-api.test.ts'] : [], 'test/comux-echo.test.ts'];
+	const files = ['test/relink.test.ts', 'test/redefine.test.ts', ...tools.callback ? ['test/callback.test.ts', 'test/tail-calls.test.ts', 'test/hard-cases.test.ts', 'test/backend-api.test.ts', 'test/backend-helper-report.test.ts'] : [], 'test/comux-echo.test.ts'];
 	console.log(`# ${arch}: ${files.join(', ')} under ${tools.qemu}`);
 	const run = spawnSync('npx', ['ava', ...avaArgs, ...files, ...hostOnly.flatMap(pattern => ['--match', pattern])], {
 		cwd: root,

@@ -36,16 +36,17 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
 }
 
 /* A PLT call of the object's own code. The start files (crti.o,
- * crtbeginS.o, and i386's Scrt1.o and crt1.o for __libc_start_main) call
- * through a PLT whatever the object was built with: on aarch64 a -fno-plt
- * library still has JUMP_SLOTs for these, and so has an i386 -fno-plt
- * program, which tell nothing about how its own code calls. */
+ * crtbeginS.o, and the programs' Scrt1.o and crt1.o for __libc_start_main,
+ * and on aarch64 for the abort after it) call through a PLT whatever the
+ * object was built with: on aarch64 a -fno-plt library still has JUMP_SLOTs
+ * for these, and so has an aarch64 or i386 -fno-plt program, which tell
+ * nothing about how its own code calls. */
 static int
 is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   static const char *const start_files[] = {
       "__cxa_finalize",        "__gmon_start__",          "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable",
-      "__register_frame_info", "__deregister_frame_info", "__libc_start_main"};
+      "__register_frame_info", "__deregister_frame_info", "__libc_start_main",         "abort"};
   (void)object, (void)context;
   if (slot->kind != PDI_SLOT_JUMP_SLOT)
     return 0;

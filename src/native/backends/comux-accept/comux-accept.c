@@ -124,6 +124,7 @@ comux_remove_temporary_config(void)
 void
 comux_remove_core_link(void)
 {
+  comux_remove_temporary_config();
   const char *directory = getenv("PDI_CORE_LINK");
   if (directory == NULL || *directory != '/')
     return;

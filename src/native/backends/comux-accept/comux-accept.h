@@ -88,9 +88,9 @@ __attribute__((visibility("hidden"))) void comux_remove_unix_sockets(void);
 /* Removes pdi comux run's temporary config (PDI_COMUX_TEMPORARY_CONFIG), which
  * no process needs once the replay is claimed or pdi is gone. */
 __attribute__((visibility("hidden"))) void comux_remove_temporary_config(void);
-/* Removes the directory of the core's link (PDI_CORE_LINK: pdi installed
- * under a path the loader cannot preload), for the guardian when pdi, which
- * removes it, is gone. */
+/* Removes the temporary config and the directory of the core's link
+ * (PDI_CORE_LINK: pdi installed under a path the loader cannot preload),
+ * for the guardian when pdi, which removes them, is gone. */
 __attribute__((visibility("hidden"))) void comux_remove_core_link(void);
 
 /* The tree's shared memory (guardian.c): the claim and state, then the

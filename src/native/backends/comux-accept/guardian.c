@@ -352,8 +352,7 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   comux_remove_unix_sockets();
   comux_release_sentinel();
   if (launcher_gone) {
-    comux_remove_temporary_config(); /* pdi, which would have, is gone */
-    comux_remove_core_link();
+    comux_remove_core_link();      /* and the temporary config: pdi, which would have, is gone */
     _exit(COMUX_EXIT_NOT_SERVING); /* nobody reads it: quietly */
   }
 
