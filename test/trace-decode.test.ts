@@ -165,11 +165,17 @@ test('pdi trace refuses bad -s, --depth, -e and --object values in one line', as
 		[['--depth', '-1'], 'pdi: --depth: expected 0 to 1000000, got \'-1\'\n'],
 		[['-e', 'a,,b'], 'pdi: -e: \'\' in \'a,,b\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],
 		[['-e', 'a@'], 'pdi: -e: \'a@\' in \'a@\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],
+		[['-e', 'qsort,str[a-z'], 'pdi: -e: \'str[a-z\' in \'qsort,str[a-z\' is not a glob: a \'[\' without its closing \']\'\n'],
+		[['-e', '!strcmp@libc.so[6'], 'pdi: -e: \'!strcmp@libc.so[6\' in \'!strcmp@libc.so[6\' is not a glob: a \'[\' without its closing \']\'\n'],
+		[['-e', 'strcmp\\'], 'pdi: -e: \'strcmp\\\' in \'strcmp\\\' is not a glob: it ends in a lone \'\\\'\n'],
 	] as const) {
 		const result = await pdi(['trace', ...args, '--', traceprog]);
 		t.is(result.code, 2);
 		t.is(result.stderr, message);
 	}
+
+	const brackets = await trace(['-e', 'q[!a-r]ort,str[[:lower:]]mp,\\[,[]x]']);
+	t.deepEqual(brackets.lines.map(line => call(line).replace(/\(.*/, '')), [...Array.from({length: 3}, () => 'traceprog!strcmp'), 'traceprog!qsort']);
 });
 
 test('open, mmap and socket arguments show as flag names', async t => {

@@ -37,6 +37,38 @@ export function boundedOption(option: string, value: number | string, low: numbe
 	return number;
 }
 
+/** Index of the `]` that closes the bracket expression opened at `open`, or -1 (fnmatch's rules: `!`/`^`, a first `]`, `[:class:]`, `\\`). */
+function bracketEnd(glob: string, open: number): number {
+	let index = open + 1;
+	index += glob[index] === '!' || glob[index] === '^' ? 1 : 0;
+	index += glob[index] === ']' ? 1 : 0;
+	for (; index < glob.length && glob[index] !== ']'; index++) {
+		const classEnd = glob.startsWith('[:', index) ? glob.indexOf(':]', index + 2) : -1;
+		index = classEnd >= 0 ? classEnd + 1 : index + (glob[index] === '\\' ? 1 : 0);
+	}
+
+	return index < glob.length ? index : -1;
+}
+
+/** Why fnmatch would take `glob` for something else than the user meant (a `[` that nothing closes matches a `[`), or undefined. */
+function globProblem(glob: string): string | undefined {
+	for (let index = 0; index < glob.length; index++) {
+		if (glob[index] === '\\') {
+			index++;
+			if (index === glob.length) {
+				return 'it ends in a lone \'\\\'';
+			}
+		} else if (glob[index] === '[') {
+			index = bracketEnd(glob, index);
+			if (index < 0) {
+				return 'a \'[\' without its closing \']\'';
+			}
+		}
+	}
+
+	return undefined;
+}
+
 /** A `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) checked and joined. */
 export function functionList(functions: string | readonly string[], option = 'functions'): string {
 	const list = typeof functions === 'string' ? functions : functions.join(',');
@@ -44,6 +76,11 @@ export function functionList(functions: string | readonly string[], option = 'fu
 		const [names, object, extra] = entry.replace(/^!/, '').split('@');
 		if (entry === '' || (names === '' && object === undefined) || object === '' || extra !== undefined) {
 			throw new PdiError(`${option}: '${entry}' in '${list}' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)`);
+		}
+
+		const problem = globProblem(names!) ?? (object === undefined ? undefined : globProblem(object));
+		if (problem !== undefined) {
+			throw new PdiError(`${option}: '${entry}' in '${list}' is not a glob: ${problem}`);
 		}
 	}
 
