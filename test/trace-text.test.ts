@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
@@ -106,5 +106,23 @@ test('in a pipe that the program writes its own stderr to as well, every trace l
 		const broken = lines.filter(line => !/^p{199}$/.test(line) && !/^\d+ \d+ {2}chatter!getpid\(\) = \d+$/.test(line));
 		t.deepEqual(broken.slice(0, 3), [], `run ${run}: ${broken.length} broken lines`);
 		t.is(lines.length, 110_000);
+	}
+});
+
+test('a program pdi cannot start is said in its one line, in every mode: no empty -c table or -e notice before it', async t => {
+	const notExecutable = path.join(scratch, 'not-executable.sh');
+	writeFileSync(notExecutable, '#!/bin/sh\necho hi\n');
+	chmodSync(notExecutable, 0o644);
+	const programs = [
+		[path.join(scratch, 'missing'), 'no such file or directory'],
+		[notExecutable, 'permission denied (not executable)'],
+		[path.join(fixtures, 'static', 'fixprog-static'), 'statically linked; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)'],
+	] as const;
+	for (const mode of [[], ['-c'], ['-c', '-e', 'getpid'], ['-c', '-f', '-e', 'getpid'], ['--json', '-e', 'getpid'], ['-f', '-e', 'getpid']]) {
+		for (const [program, reason] of programs) {
+			const result = await pdi(['trace', ...mode, '--', program]);
+			t.is(result.code, 2, `${mode.join(' ')} ${program}`);
+			t.is(result.stderr, `pdi: ${program}: ${reason}\n`, `${mode.join(' ')} ${program}`);
+		}
 	}
 });

@@ -76,8 +76,13 @@ function unseenNotice(name: string, seen: 'calls' | 'sites'): string {
 	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
 }
 
-/** Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws {@link closedOutputError} when the output's reader has gone); `rings`: the directory of the events' rings. */
-type Output = {variables: Record<string, string>; rings: string; finish(): boolean; closed(): boolean};
+/**
+ * Where the calls go, and what ends it once the program has exited: whether the trace could be written (it throws
+ * {@link closedOutputError} when the output's reader has gone); `rings`: the directory of the events' rings.
+ * `finish(false)` when nothing ran (the program could not be started, the process not attached): the reader stops,
+ * and no summary, notice or loss is said before the error that says why.
+ */
+type Output = {variables: Record<string, string>; rings: string; finish(ran?: boolean): boolean; closed(): boolean};
 
 /**
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
@@ -101,13 +106,21 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 		variables,
 		rings: rings.directory,
 		closed: () => reader.writeErrno() === constants.errno.EPIPE,
-		finish() {
+		finish(ran = true) {
 			if (finished) {
 				return true;
 			}
 
 			finished = true;
 			const ending = reader.finish();
+			if (!ran) {
+				if (fd !== 2) {
+					closeSync(fd);
+				}
+
+				return true;
+			}
+
 			let closed = ending.writeErrno === constants.errno.EPIPE;
 			if (counter) {
 				for (const count of ending.counts) {
@@ -177,6 +190,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			mkdirSync(seen);
 		}
 
+		let launched = false;
 		try {
 			let interrupted: NodeJS.Signals | undefined;
 			const {exited} = launchTraced(program, args, {
@@ -188,6 +202,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 					interrupted = await waitForFollowed(followed, true);
 				},
 			});
+			launched = true;
 			const {code, signal} = await exited;
 			if (!output.finish()) {
 				return 2; // the trace asked for is not there, whatever the program did
@@ -210,7 +225,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 
 			return exitStatus(code, signal);
 		} finally {
-			output.finish();
+			output.finish(launched);
 		}
 	} finally {
 		scratch.remove();
@@ -238,8 +253,10 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 		const output = traceOutput(options, scratch.path);
 		shareWithProcess(pid, [scratch.path]);
 		const watch = watchAttached(pid);
+		let attachedTo = false;
 		try {
 			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object}), '--object'), {...variables, ...output.variables});
+			attachedTo = true;
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
 			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141.
 			let polling: NodeJS.Timeout | undefined;
@@ -259,7 +276,7 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 			return written ? 0 : 2;
 		} finally {
 			watch.stop();
-			output.finish();
+			output.finish(attachedTo);
 		}
 	} finally {
 		scratch.remove();
