@@ -13,6 +13,7 @@ const writes = path.join(fixtures, 'trace', 'writes');
 const traceprog = path.join(fixtures, 'trace', 'traceprog');
 const follow = path.join(fixtures, 'trace', 'follow');
 const chatter = path.join(fixtures, 'trace', 'chatter');
+const events = path.join(fixtures, 'trace', 'events');
 const scratch = scratchDirectory('pdi-trace-text-');
 
 /** The write system calls the `writes` fixture counted over its 2000 traced getpid calls. */
@@ -125,4 +126,13 @@ test('a program pdi cannot start is said in its one line, in every mode: no empt
 			t.is(result.stderr, `pdi: ${program}: ${reason}\n`, `${mode.join(' ')} ${program}`);
 		}
 	}
+});
+
+test('300 threads alive at once are all traced: a config\'s 256 thread slots would leave the calls of 44 untraced', async t => {
+	const run = await pdi(['trace', '-e', 'abs', '--', events, 'crowd', '300'], {timeout: 60_000});
+	t.is(run.code, 0, run.stderr);
+	const lines = run.stderr.split('\n').filter(line => line !== '');
+	t.is(lines.filter(line => /^\d+ \d+ {2}events!abs\(-?\d+\) = \d+$/.test(line)).length, 600, lines.filter(line => !line.includes('!abs(')).join('\n'));
+	t.is(new Set(lines.map(line => line.split(' ')[1])).size, 300);
+	t.deepEqual(lines.filter(line => !line.includes('!abs(')), []);
 });

@@ -174,6 +174,14 @@ export function checkOptionTypes(options: object): void {
 export const traceMaxStubs = 1_048_576;
 
 /**
+ * Threads traced at once, as many as the trace backend keeps decoding stacks for (MAX_THREADS in
+ * src/native/backends/trace/trace.c), where a config's default is 256: a program with more threads
+ * alive (a server's pool, a JVM) would have the calls of the others run untraced. A slot costs
+ * address space (the callback stack of cbStackSize, 64 KiB here) and memory only once a thread uses it.
+ */
+export const traceMaxThreads = 4096;
+
+/**
  * The config that puts the trace backend on the imports of `objects`. With `label` (the option
  * that named the objects, as the user wrote it: `--object`, `objects`), each rule's origin is
  * `trace: LABEL 'PATTERN'`, so that what the core reports about a rule (an object needing more
@@ -187,7 +195,7 @@ export function traceConfig(objects: readonly string[], label?: string): Normali
 	}
 
 	const config = builtConfig({
-		options: {cbStackSize: traceStackSize, cbMaxStubs: traceMaxStubs},
+		options: {cbStackSize: traceStackSize, cbMaxStubs: traceMaxStubs, maxThreads: traceMaxThreads},
 		backends: [{name: 'trace', library: 'trace'}],
 		rules: objects.map(object => ({kind: 'callback', object, backend: 'trace', handler: undefined})),
 	});
