@@ -421,6 +421,24 @@ test('-C and demangle: true show a C++ function by its demangled name in text, -
 	t.throws(() => trace(program, [], {demangle: 'yes' as unknown as boolean}), {instanceOf: PdiError, message: 'demangle: expected true or false, got \'yes\''});
 });
 
+test('with -C, -e patterns match the demangled names as well as the symbols (include, exclude, no notice); without it, the symbols only', async t => {
+	const program = path.join(fixtures, 'callback', 'cbexcept');
+	const shown = (stderr: string) => stderr.split('\n').filter(line => /^\d+ \d+ /.test(line)).map(line => line.replace(/^\d+ \d+ {2}/, '').replace(/\(0x.*/, ''));
+	const named = await pdi(['trace', '-C', '-e', 'cb_throw(int)', '--', program]);
+	t.is(named.code, 0, named.stderr);
+	t.deepEqual(shown(named.stderr), Array.from({length: 3}, () => 'cbexcept!cb_throw(int)'), named.stderr);
+	t.notRegex(named.stderr, /^pdi: /m);
+	const excluded = await pdi(['trace', '-C', '-e', '*,!cb_throw(*)', '--', program]);
+	t.is(excluded.code, 0, excluded.stderr);
+	t.false(shown(excluded.stderr).some(line => line.includes('cb_throw')), excluded.stderr);
+	t.true(shown(excluded.stderr).length > 0, excluded.stderr);
+	const summary = await pdi(['trace', '-C', '-c', '-e', 'cb_throw(int)', '--', program]);
+	t.regex(summary.stderr, /^cb_throw\(int\) +3 /m);
+	t.notRegex(summary.stderr, /^pdi: /m);
+	const symbolsOnly = await pdi(['trace', '-e', 'cb_throw(int)', '--', program]);
+	t.deepEqual(shown(symbolsOnly.stderr), []);
+});
+
 test('trace() with follow: done waits for a child that outlives the program (a daemonizing server), and its calls come too', async t => {
 	const follow = path.join(fixtures, 'trace', 'follow');
 	const {calls, done, child} = trace(follow, ['daemon', '300'], {follow: true, functions: 'abs', stdio: ['ignore', 'pipe', 'inherit']});

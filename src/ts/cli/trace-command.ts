@@ -298,7 +298,7 @@ export function registerTraceCommand(cli: Command): void {
 		.addOption(new Option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)').default('3', '3'))
 		.option('--json', 'NDJSON, one object per call (fields in docs/trace.md), instead of text')
 		.option('-f, --follow', 'trace the children too (fork, exec); every line names its pid')
-		.option('-C, --demangle', 'show C++ functions by their demangled names (-e still matches symbol names)')
+		.option('-C, --demangle', 'show C++ functions by their demangled names (-e then matches them as well as the symbols)')
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.option('-p, --pid <pid>', 'trace a running process (attached) until interrupted, instead of starting PROGRAM')

@@ -20,7 +20,7 @@ export type TraceOptions = {
 	prototypes?: string;
 	/** Trace the children too, after fork and exec (`-f`). */
 	follow?: boolean;
-	/** Show C++ functions by their demangled names (`-C`): `std::ostream::put(char)` for `_ZNSo3putEc`, in every event's `function`; `functions` patterns still match the symbol names. */
+	/** Show C++ functions by their demangled names (`-C`): `std::ostream::put(char)` for `_ZNSo3putEc`, in every event's `function`; `functions` patterns then match the demangled names as well as the symbols. */
 	demangle?: boolean;
 };
 

@@ -70,18 +70,19 @@ plain(const pattern_t *pattern)
 }
 
 static int
-matches(const pattern_t *pattern, const char *function, const char *callee)
+matches(const pattern_t *pattern, const char *function, const char *readable, const char *callee)
 {
-  return fnmatch(pattern->function, function, 0) == 0 &&
+  return (fnmatch(pattern->function, function, 0) == 0 ||
+          (readable != NULL && fnmatch(pattern->function, readable, 0) == 0)) &&
          (pattern->object == NULL || object_matches(pattern->object, callee));
 }
 
 int
-trace_filter_wants(const char *function, const char *callee)
+trace_filter_wants(const char *function, const char *readable, const char *callee)
 {
   int included = includes == 0;
   for (unsigned i = 0; i < count; i++) {
-    if (!matches(&patterns[i], function, callee))
+    if (!matches(&patterns[i], function, readable, callee))
       continue;
     if (patterns[i].exclude)
       return 0;
@@ -89,7 +90,7 @@ trace_filter_wants(const char *function, const char *callee)
   }
   if (included)
     for (unsigned i = 0; i < count; i++)
-      if (!patterns[i].exclude && matches(&patterns[i], function, callee) && !patterns[i].kept) {
+      if (!patterns[i].exclude && matches(&patterns[i], function, readable, callee) && !patterns[i].kept) {
         patterns[i].kept = 1;
         if (first_site != NULL && plain(&patterns[i]))
           first_site(patterns[i].function);

@@ -8,7 +8,9 @@
 
 /* Returns 0, or -1 when the list is malformed (an empty pattern). */
 int trace_filter_load(const char *list);
-int trace_filter_wants(const char *function, const char *callee);
+/* `readable`: the function's demangled name (-C), which patterns match
+ * as well as the symbol, or NULL. */
+int trace_filter_wants(const char *function, const char *readable, const char *callee);
 /* Each including pattern that is a plain function name (no glob, no @OBJ)
  * and that no site was instrumented for: what -e asked for and cannot see. */
 void trace_filter_each_unkept_name(void (*report)(const char *function, void *context), void *context);

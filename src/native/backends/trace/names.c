@@ -34,14 +34,26 @@ trace_names_configure(int on)
     demangle = (demangle_fn *)dlsym(RTLD_DEFAULT, "__cxa_demangle");
 }
 
-static unsigned
-shown_name(const char *function)
+char *
+trace_names_demangled(const char *function)
 {
-  if (!demangling || demangle == NULL || function[0] != '_' || function[1] != 'Z' || shown_count >= NAME_CAPACITY)
-    return 0;
+  if (!demangling || demangle == NULL || function[0] != '_' || function[1] != 'Z')
+    return NULL;
   int status = -1;
   char *readable = demangle(function, NULL, NULL, &status);
-  if (readable == NULL || status != 0) {
+  if (readable != NULL && status != 0) {
+    free(readable);
+    return NULL;
+  }
+  return readable;
+}
+
+static unsigned
+shown_name(char *readable)
+{
+  if (readable == NULL)
+    return 0;
+  if (shown_count >= NAME_CAPACITY) {
     free(readable);
     return 0;
   }
@@ -50,12 +62,12 @@ shown_name(const char *function)
 }
 
 int
-trace_site_event(const char *function, unsigned proto_number)
+trace_site_event(char *readable, unsigned proto_number)
 {
   /* Prototypes past the 65534th (of a user's file that large) are beyond what an event carries. */
   if (proto_number >= PROTO_MASK)
     proto_number = 0;
-  return (int)((shown_name(function) << PROTO_BITS) | (1 + proto_number));
+  return (int)((shown_name(readable) << PROTO_BITS) | (1 + proto_number));
 }
 
 unsigned

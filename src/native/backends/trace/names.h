@@ -9,9 +9,13 @@
 
 /* Turns demangling on or off for the sites planned from now on. */
 void trace_names_configure(int demangle);
+/* With demangling on, the demangled name of a C++ symbol (malloc'd), else
+ * NULL: what a site shows, and what -e patterns match besides the symbol. */
+char *trace_names_demangled(const char *function);
 /* The event number of a site: its prototype's number (trace_proto_find, 0
- * for none) and, with demangling, its shown name's. Always > 0. */
-int trace_site_event(const char *function, unsigned proto_number);
+ * for none) and its shown name's, `readable` from trace_names_demangled
+ * (kept for the events, or freed). Always > 0. */
+int trace_site_event(char *readable, unsigned proto_number);
 /* The prototype number an event carries (for trace_proto_at). */
 unsigned trace_event_proto(int event);
 /* The name to show for a call of `function` with `event`. */

@@ -408,9 +408,12 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
   if (inactive)
     return 0;
   asked_for_sites = 1;
-  if (!trace_filter_wants(site->function, site->callee))
+  char *readable = trace_names_demangled(site->function);
+  if (!trace_filter_wants(site->function, readable, site->callee)) {
+    free(readable);
     return 0;
-  return trace_site_event(site->function, trace_proto_find(site->function));
+  }
+  return trace_site_event(readable, trace_proto_find(site->function));
 }
 
 /* The calling thread's state, mapped on its first call (an index no thread
