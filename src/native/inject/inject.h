@@ -44,9 +44,9 @@ __attribute__((noreturn, format(printf, 1, 2))) void inject_fail(const char *fmt
 /* target.c: checks the program of `pid` (running, dynamic, this machine's
  * architecture, a C library with dlopen) and reads its maps. */
 void inject_target_read(inject_target_t *target, pid_t pid, const char *core);
-/* The address of a defined dynamic symbol `name` in the ELF file `path`
- * (read through /proc/PID/root), relative to its load bias; 0 if absent. */
-uintptr_t inject_elf_symbol(pid_t pid, const char *path, const char *name);
+/* The address of a defined dynamic symbol `name` in the ELF file `path`,
+ * relative to its load bias; 0 if absent or unreadable. */
+uintptr_t inject_elf_symbol(const char *path, const char *name);
 
 /* A thread held for calls, and what must be given back to it. */
 typedef struct {

@@ -21,16 +21,21 @@ typedef struct {
   size_t size;
 } mapped_file_t;
 
-static int
-map_file(pid_t pid, const char *path, mapped_file_t *file)
+/* `path` (absolute) as the target sees it: through its root, so that a
+ * process in a container is read in its own file system. */
+static void
+root_path(pid_t pid, const char *path, char *out, size_t size)
 {
-  char full[PATH_MAX + 64];
-  /* Through the target's root: a process in a container sees its own files. */
   if (path[0] == '/')
-    snprintf(full, sizeof full, "/proc/%d/root%s", (int)pid, path);
+    snprintf(out, size, "/proc/%d/root%s", (int)pid, path);
   else
-    snprintf(full, sizeof full, "%s", path);
-  int fd = open(full, O_RDONLY | O_CLOEXEC);
+    snprintf(out, size, "%s", path);
+}
+
+static int
+map_file(const char *path, mapped_file_t *file)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
     if (fd >= 0)
@@ -119,10 +124,10 @@ DEFINE_HAS_INTERP(32)
 DEFINE_HAS_INTERP(64)
 
 uintptr_t
-inject_elf_symbol(pid_t pid, const char *path, const char *name)
+inject_elf_symbol(const char *path, const char *name)
 {
   mapped_file_t file;
-  if (map_file(pid, path, &file) != 0)
+  if (map_file(path, &file) != 0)
     return 0;
   uintptr_t value = 0;
   const unsigned char *ident = file.data;
@@ -181,7 +186,7 @@ check_program(pid_t pid)
     inject_fail("process %d runs under %s: attaching would enter the emulator, not the program it runs", (int)pid,
                 program);
   mapped_file_t file;
-  if (map_file(pid, exe, &file) != 0) {
+  if (map_file(exe, &file) != 0) {
     if (errno == EACCES || errno == EPERM)
       exit(INJECT_NOT_PERMITTED);
     if (errno == ENOENT && length <= 0)
@@ -282,14 +287,16 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
     inject_fail("process %d has no GNU C library mapped (statically linked, or another C library): pdi needs glibc's "
                 "dlopen there",
                 (int)pid);
-  uintptr_t dlopen_at = inject_elf_symbol(pid, target->libc, "dlopen");
+  char file[PATH_MAX + 64];
+  root_path(pid, target->libc, file, sizeof file);
+  uintptr_t dlopen_at = inject_elf_symbol(file, "dlopen");
   if (dlopen_at == 0)
     inject_fail("process %d: its C library %s exports no dlopen (glibc 2.34 or later does; older ones keep it in "
                 "libdl.so.2): attaching needs glibc 2.34 or later",
                 (int)pid, target->libc);
   target->dlopen = target->libc_bias + dlopen_at;
-  uintptr_t dlsym_at = inject_elf_symbol(pid, target->libc, "dlsym");
-  uintptr_t dlerror_at = inject_elf_symbol(pid, target->libc, "dlerror");
+  uintptr_t dlsym_at = inject_elf_symbol(file, "dlsym");
+  uintptr_t dlerror_at = inject_elf_symbol(file, "dlerror");
   if (dlsym_at == 0 || dlerror_at == 0)
     inject_fail("process %d: its C library %s lacks dlsym or dlerror", (int)pid, target->libc);
   target->dlsym = target->libc_bias + dlsym_at;
