@@ -30,8 +30,9 @@ typedef struct {
 /* What the injector knows of the target before stopping any thread. */
 typedef struct {
   pid_t pid;
-  char libc[4096];     /* the path of its C library, as mapped */
-  uintptr_t libc_bias; /* where that library is loaded */
+  char libc[4096];             /* the path of its C library, as mapped */
+  uintptr_t libc_bias;         /* where that library is loaded */
+  inject_range_t libc_mapping; /* its first mapping, to open it by (/proc/PID/map_files) */
   uintptr_t dlopen, dlsym, dlerror;
   inject_ranges_t loader; /* ld.so: a thread stopped in there may hold its lock */
   inject_ranges_t core;   /* the code of pdi-preload.so and the bundled backends, when loaded */

@@ -244,6 +244,7 @@ map_line(inject_target_t *target, const char *line, ino_t core_inode)
     if (target->libc[0] == '\0') {
       snprintf(target->libc, sizeof target->libc, "%s", path);
       target->libc_bias = start - (uintptr_t)offset;
+      target->libc_mapping = (inject_range_t){start, end};
     }
     if (code)
       add_range(&target->libc_code, start, end);
@@ -272,6 +273,35 @@ read_maps(inject_target_t *target, const char *core)
   fclose(maps);
 }
 
+static int
+ends_with(const char *text, const char *suffix)
+{
+  size_t length = strlen(text), suffix_length = strlen(suffix);
+  return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+}
+
+/* The file to read the C library's symbols from. Its mapping
+ * (/proc/PID/map_files) is the very file the process runs, even after an
+ * upgrade replaced it on disk, but opening that needs CAP_SYS_ADMIN or
+ * CAP_CHECKPOINT_RESTORE; else the path of the maps line, unless it is gone:
+ * the file there now is another C library, whose addresses are not these. */
+static void
+libc_file(const inject_target_t *target, char *out, size_t size)
+{
+  snprintf(out, size, "/proc/%d/map_files/%" PRIxPTR "-%" PRIxPTR, (int)target->pid, target->libc_mapping.start,
+           target->libc_mapping.end);
+  int fd = open(out, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return;
+  }
+  if (ends_with(target->libc, " (deleted)"))
+    inject_fail("process %d: its C library %s was replaced on disk since it started (an upgrade?), and only root "
+                "can read the one it runs, to find dlopen there: attach as root, or restart the process",
+                (int)target->pid, target->libc);
+  root_path(target->pid, target->libc, out, size);
+}
+
 void
 inject_target_read(inject_target_t *target, pid_t pid, const char *core)
 {
@@ -288,7 +318,7 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
                 "dlopen there",
                 (int)pid);
   char file[PATH_MAX + 64];
-  root_path(pid, target->libc, file, sizeof file);
+  libc_file(target, file, sizeof file);
   uintptr_t dlopen_at = inject_elf_symbol(file, "dlopen");
   if (dlopen_at == 0)
     inject_fail("process %d: its C library %s exports no dlopen (glibc 2.34 or later does; older ones keep it in "
