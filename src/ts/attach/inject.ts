@@ -36,7 +36,7 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 
 			const code = typeof error.code === 'number' ? error.code : undefined;
 			if (code === notPermitted) {
-				reject(new PdiError(notPermittedMessage(permissionFacts(pid))));
+				reject(new PdiError(notPermittedMessage(permissionFacts(pid, thread))));
 				return;
 			}
 

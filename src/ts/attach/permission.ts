@@ -3,7 +3,9 @@ import {readFileSync} from 'node:fs';
 /** What decides whether this process may ptrace process `pid` (read when the kernel said no). */
 export type PermissionFacts = {
 	pid: number;
-	/** The process already tracing it (TracerPid in /proc/PID/status), 0 when none. */
+	/** The thread pdi was told to borrow (`attach()`'s `thread`), whose tracer is the one that counts. */
+	thread?: number;
+	/** The process already tracing it, or that thread (TracerPid in /proc/PID/status, /proc/PID/task/T/status), 0 when none. */
 	tracerPid: number;
 	/** That tracer's command name, when it could be read. */
 	tracerName?: string;
@@ -23,14 +25,17 @@ function readText(file: string): string | undefined {
 	}
 }
 
-/** The facts of {@link PermissionFacts} for `pid` on this machine. */
-export function permissionFacts(pid: number): PermissionFacts {
+/** The facts of {@link PermissionFacts} for `pid` (and the `thread` to borrow, when given) on this machine. */
+export function permissionFacts(pid: number, thread?: number): PermissionFacts {
 	const status = readText(`/proc/${pid}/status`) ?? '';
-	const tracerPid = Number(/^TracerPid:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+	// Each thread has its own tracer: `strace -p TID` traces that thread alone.
+	const threadStatus = thread === undefined ? status : readText(`/proc/${pid}/task/${thread}/status`) ?? status;
+	const tracerPid = Number(/^TracerPid:\s*(\d+)/m.exec(threadStatus)?.[1] ?? 0);
 	const uids = /^Uid:\s*(\d+)\s+(\d+)/m.exec(status);
 	const scope = readText('/proc/sys/kernel/yama/ptrace_scope')?.trim();
 	return {
 		pid,
+		thread,
 		tracerPid,
 		tracerName: tracerPid > 0 ? readText(`/proc/${tracerPid}/comm`)?.trim() : undefined,
 		targetUid: uids ? Number(uids[2]) : undefined,
@@ -44,6 +49,10 @@ export function notPermittedMessage(facts: PermissionFacts): string {
 	const start = `cannot attach to process ${facts.pid}`;
 	if (facts.tracerPid > 0) {
 		const name = facts.tracerName ? ` (${facts.tracerName})` : '';
+		if (facts.thread !== undefined && facts.thread !== facts.pid) {
+			return `${start}: its thread ${facts.thread} is already traced by process ${facts.tracerPid}${name}, and a thread can have only one tracer (a debugger, strace, another pdi attach)`;
+		}
+
 		return `${start}: it is already traced by process ${facts.tracerPid}${name}, and a process can have only one tracer (a debugger, strace, another pdi attach)`;
 	}
 
