@@ -86,14 +86,18 @@ run_pending(unsigned index, int argc, char **argv, char **envp)
       ((init_function)array[i])(argc, argv, envp);
 }
 
-#define TRAMPOLINE(n)                                                                                                  \
-  static void trampoline_##n(int argc, char **argv, char **envp)                                                       \
+/* One trampoline per pool entry: trampoline_R_C runs entry R * 8 + C (the
+ * index is computed, not pasted: a pasted "10" would be entry 10, not 8). */
+#define TRAMPOLINE(row, column)                                                                                        \
+  static void trampoline_##row##_##column(int argc, char **argv, char **envp)                                          \
   {                                                                                                                    \
-    run_pending(n, argc, argv, envp);                                                                                  \
+    run_pending((row)*8 + (column), argc, argv, envp);                                                                 \
   }
-#define TRAMPOLINES_8(n)                                                                                               \
-  TRAMPOLINE(n##0)                                                                                                     \
-  TRAMPOLINE(n##1) TRAMPOLINE(n##2) TRAMPOLINE(n##3) TRAMPOLINE(n##4) TRAMPOLINE(n##5) TRAMPOLINE(n##6) TRAMPOLINE(n##7)
+#define TRAMPOLINES_8(row)                                                                                             \
+  TRAMPOLINE(row, 0)                                                                                                   \
+  TRAMPOLINE(row, 1)                                                                                                   \
+  TRAMPOLINE(row, 2)                                                                                                   \
+  TRAMPOLINE(row, 3) TRAMPOLINE(row, 4) TRAMPOLINE(row, 5) TRAMPOLINE(row, 6) TRAMPOLINE(row, 7)
 TRAMPOLINES_8(0)
 TRAMPOLINES_8(1)
 TRAMPOLINES_8(2)
@@ -103,10 +107,11 @@ TRAMPOLINES_8(5)
 TRAMPOLINES_8(6)
 TRAMPOLINES_8(7)
 
-#define ROW(n)                                                                                                         \
-  trampoline_##n##0, trampoline_##n##1, trampoline_##n##2, trampoline_##n##3, trampoline_##n##4, trampoline_##n##5,    \
-      trampoline_##n##6, trampoline_##n##7
+#define ROW(row)                                                                                                       \
+  trampoline_##row##_0, trampoline_##row##_1, trampoline_##row##_2, trampoline_##row##_3, trampoline_##row##_4,        \
+      trampoline_##row##_5, trampoline_##row##_6, trampoline_##row##_7
 static const init_function trampolines[POOL_SIZE] = {ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7)};
+_Static_assert(POOL_SIZE == 64, "the trampolines above are 8 rows of 8");
 
 static uint64_t
 hash_path(const char *path)
