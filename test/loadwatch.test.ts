@@ -1,9 +1,11 @@
 // Objects a dlopen brings in one batch: pdi hears of each before its constructors run (the load watch defers them
 // through one trampoline per pending object), whatever the batch's size and whether the objects have DT_INIT.
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
+import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {runBare, runPreloaded, testArch, writeConfig} from './helpers/preload.js';
 
@@ -62,4 +64,39 @@ test('a batch past the 64 objects whose constructors can wait degrades: the othe
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout.replaceAll(/ [57]$/gm, ''), bare.stdout.replaceAll(/ 5$/gm, ''));
 	t.regex(run.stderr, /^pdi: warning: too many objects loading at once: rules reach \S+\/libd\d+\.so only after its constructors$/m);
+});
+
+test.serial('after a detach, the process loads objects as without pdi: a batch of 70 gets no deferred constructor and no warning', async t => {
+	t.timeout(120_000);
+	if (testArch) {
+		t.pass('built with the host gcc');
+		return;
+	}
+
+	const {top} = batch(70);
+	const directory = scratchDirectory('pdi-loadwatch-attach-');
+	const reader = path.join(directory, 'reader');
+	writeFileSync(path.join(directory, 'reader.c'), '#include <dlfcn.h>\n#include <stdio.h>\n#include <string.h>\nint main(void) {\n\tchar line[4096];\n\tsetvbuf(stdout, NULL, _IONBF, 0);\n\tputs("ready");\n\twhile (fgets(line, sizeof line, stdin) != NULL) {\n\t\tline[strcspn(line, "\\n")] = 0;\n\t\tputs(dlopen(line, RTLD_NOW) != NULL ? "loaded" : dlerror());\n\t}\n\treturn 0;\n}\n');
+	execFileSync('gcc', ['-o', reader, path.join(directory, 'reader.c')]);
+	const child = spawn(reader, [], {stdio: ['pipe', 'pipe', 'pipe']});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const exited = new Promise<number | null>(resolve => child.once('close', resolve));
+	for (let tries = 0; tries < 500 && !stdout.includes('ready'); tries++) {
+		await delay(10);
+	}
+
+	const attached = await pdi(['attach', String(child.pid), '-c', rule, '--detach-after', '0.1']);
+	t.is(attached.code, 0, attached.stderr);
+	child.stdin.end(`${top}\n`);
+	t.is(await exited, 0, stderr);
+	t.is(stdout.match(/^ctor \d+ 5$/gm)?.length, 70, stdout);
+	t.true(stdout.endsWith('loaded\n'));
+	t.notRegex(stderr, /too many objects|constructors/);
 });

@@ -45,6 +45,7 @@ static unsigned known_count;
 static int watching;
 static pdi_loadwatch_callback on_load;
 static pdi_loadwatch_callback on_unload;
+static pdi_loadwatch_listening listening;
 static int last_state = RT_CONSISTENT;
 static unsigned missed;
 
@@ -207,6 +208,13 @@ objects_added(void)
   pdi_objects_t set;
   if (pdi_objects_scan(&set) != 0)
     return;
+  /* After the last session closed (a detach), the process runs its loads as
+   * without pdi; the list stays current for a later attach. */
+  if (!listening()) {
+    remember(&set, NULL);
+    pdi_objects_release(&set);
+    return;
+  }
   for (unsigned i = 0; i < POOL_SIZE; i++) {
     if (!pool[i].in_use)
       continue;
@@ -254,7 +262,7 @@ on_debug_state(void)
 }
 
 int
-pdi_loadwatch_start(pdi_loadwatch_callback loaded, pdi_loadwatch_callback unloaded)
+pdi_loadwatch_start(pdi_loadwatch_callback loaded, pdi_loadwatch_callback unloaded, pdi_loadwatch_listening listens)
 {
   if (watching)
     return 0;
@@ -270,6 +278,7 @@ pdi_loadwatch_start(pdi_loadwatch_callback loaded, pdi_loadwatch_callback unload
   pdi_objects_release(&set);
   on_load = loaded;
   on_unload = unloaded;
+  listening = listens;
   if (pdi_arch_redirect_code(hook, (uintptr_t)&on_debug_state) != 0) {
     if (pdi_mdwe_on())
       pdi_set_error("this process runs with memory-deny-write-execute (PR_SET_MDWE), which forbids patching the "

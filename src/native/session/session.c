@@ -323,6 +323,7 @@ log_outcomes(const pdi_session_t *session)
 }
 
 static void objects_loaded(void);
+static int any_session_open(void);
 static void objects_unloaded(void);
 
 /* PDI_WARN_UNLOADED=0: no report at exit of the rules whose object never
@@ -349,7 +350,7 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   session->log_before = pdi_log_state();
   pdi_log_configure(config->options.log_level, config->options.log_file);
   log_config_warnings(config);
-  if (config->rule_count != 0 && pdi_loadwatch_start(objects_loaded, objects_unloaded) != 0)
+  if (config->rule_count != 0 && pdi_loadwatch_start(objects_loaded, objects_unloaded, any_session_open) != 0)
     pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
   else
     session->reports_unloaded = !quiet_about_unloaded();
@@ -498,6 +499,14 @@ objects_loaded(void)
     pdi_objects_release(&set);
   }
   pthread_mutex_unlock(&session_lock);
+}
+
+/* Read without the session lock: the loader calls it with its own lock
+ * held, which a session opening may be waiting for. */
+static int
+any_session_open(void)
+{
+  return __atomic_load_n(&open_sessions, __ATOMIC_ACQUIRE) != NULL;
 }
 
 /* Objects were unloaded (dlclose): their slots are no one's to put back. */
