@@ -114,6 +114,14 @@ test('the prototype parser maps C types to the backend\'s kinds', t => {
 	}
 });
 
+test('declarations pasted from a header keep their C comments and storage classes: // and /* */ (over lines too) are comments, static and inline are ignored; an open comment is an error at its start', t => {
+	const text = '// my library\n/* one\n   two */ int f(const char *name /* who */, int count); // trailing\nstatic inline double g(double x);\n';
+	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'isi'}, {name: 'g', spec: 'dd'}]);
+	t.throws(() => parsePrototypes('int f(int x);\nint g(int y); /* never closed\n', 'p.h'), {message: 'p.h:2:15: a comment \'/*\' without its \'*/\''});
+	// Columns after a comment are still the line's own.
+	t.throws(() => parsePrototypes('/* c */ int f(my_t x);', 'p.h'), {message: 'p.h:1:15: unknown type \'my_t\' (use a C base type, or void * for pointers)'});
+});
+
 test('-e exclusions and @OBJECT select by function name and callee object, at every object', async t => {
 	const none = await trace(['-e', '!*', '--object', '*']);
 	t.is(none.run.code, 0, none.run.stderr);

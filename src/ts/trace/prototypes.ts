@@ -26,7 +26,7 @@ const words = new Map<string, string>([
 	['uint64_t', 'z'], ['size_t', 'z'], ['uintptr_t', 'z'], ['uintmax_t', 'z'],
 ]);
 const integerWords = new Set(['char', 'short', 'int', 'long', 'signed', 'unsigned']);
-const qualifiers = new Set(['const', 'volatile', 'restrict', '__restrict', 'extern']);
+const qualifiers = new Set(['const', 'volatile', 'restrict', '__restrict', 'extern', 'static', 'inline', '__inline']);
 
 function tokenize(text: string, fail: (column: number, message: string) => never): Token[] {
 	const tokens: Token[] = [];
@@ -232,13 +232,31 @@ function parseDeclaration(tokens: Token[], fail: (column: number, message: strin
 }
 
 /**
- * Parses C declarations, one a line (`int my_func(const char *name, int count);`), `#` comments
+ * `text` with its C comments (`/* ... *\/`, also over several lines, and `// ...`) blanked out, each character but a
+ * line's end turned into a space, so that lines and columns stay where they were; `fail` for a comment left open.
+ */
+function withoutComments(text: string, fail: (line: number, column: number, message: string) => never): string {
+	return text.replaceAll(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, (comment, offset: number) => {
+		if (comment.startsWith('/*') && !comment.endsWith('*/')) {
+			const before = text.slice(0, offset).split('\n');
+			fail(before.length, before.at(-1)!.length + 1, 'a comment \'/*\' without its \'*/\'');
+		}
+
+		return comment.replaceAll(/[^\n]/g, ' ');
+	});
+}
+
+/**
+ * Parses C declarations, one a line (`int my_func(const char *name, int count);`), `#`, `//` and `/* *\/` comments
  * and blank lines ignored. Throws a {@link PrototypeError} `FILE:LINE:COL: reason` at the first error.
  */
 export function parsePrototypes(text: string, file: string): TracePrototype[] {
 	const prototypes: TracePrototype[] = [];
 	const seen = new Map<string, number>();
-	for (const [index, raw] of text.split('\n').entries()) {
+	const uncommented = withoutComments(text, (line, column, message) => {
+		throw new PrototypeError(`${file}:${line}:${column}: ${message}`);
+	});
+	for (const [index, raw] of uncommented.split('\n').entries()) {
 		const line = index + 1;
 		const fail = (column: number, message: string): never => {
 			throw new PrototypeError(`${file}:${line}:${column}: ${message}`);
