@@ -223,14 +223,14 @@ test('hand-written act lines of the text dialect read as the normalized rules JS
 		'object app = $main',
 		'act app open arg0~"/etc/host name" return=-1 errno=ENOENT   # a comment',
 		'act * malloc call=3,5 from=2 times=1 every=2 p=0.5 seed=7 delay=50ms signal=SEGV count',
-		'act libx.so* read@GLIBC_2.2.5 arg1=0x10 return=double:1.5',
+		'act libx.so* strtod@GLIBC_2.2.5 arg1=0x10 return=double:1.5',
 		'act "/opt/my app/x" getpid return=9007199254740993',
 		'',
 	].join('\n'), file);
 	t.deepEqual(config.rules, normalizeConfig({rules: [
 		{act: {object: '$main', function: 'open', when: {arg: 0, matches: '/etc/host name'}, do: {return: -1, errno: 'ENOENT'}}},
 		{act: {function: 'malloc', when: {call: [3, 5], from: 2, times: 1, every: 2, probability: 0.5, seed: 7}, do: {delay: '50ms', signal: 'SIGSEGV', count: true}}},
-		{act: {object: 'libx.so*', function: 'read@GLIBC_2.2.5', when: {arg: 1, equals: 16}, do: {return: {double: 1.5}}}},
+		{act: {object: 'libx.so*', function: 'strtod@GLIBC_2.2.5', when: {arg: 1, equals: 16}, do: {return: {double: 1.5}}}},
 		{act: {object: '/opt/my app/x', function: 'getpid', do: {return: '9007199254740993'}}},
 	]}).rules.map((rule, index) => ({...rule, origin: origin(file, index + 2, 1)})));
 });

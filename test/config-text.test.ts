@@ -193,11 +193,20 @@ test('the backend field must name a declared backend, or with allow_lib_as_be an
 	t.deepEqual(config.rules.map(rule => rule.kind === 'act' ? '' : rule.backend), ['libc.so.6', 'libm.so.6']);
 });
 
+test('a callback line as pDI-Tools wrote it, with \'-\' for the function and \'-\' or NULL for the absent handler, is the callback without a handler', t => {
+	for (const line of ['callback main - tracer -', 'callback main - tracer NULL', 'callback main * tracer']) {
+		const config = parseTextDialect(`object main = $main\nbackend tracer = trace\n${line}\n`);
+		t.deepEqual(config.rules.map(rule => rule.kind === 'callback' ? `${rule.object} ${rule.backend} ${String(rule.handler)}` : ''), ['$main tracer undefined'], line);
+	}
+
+	t.is(parseError('backend b = noop\ncallback $main * b my_handler\n'), '/etc/pdi.cfg:2:20: callback handler \'my_handler\' needs cb_allow_handler = on');
+});
+
 test('malformed lines are errors naming the expected form', t => {
 	t.is(parseError('backend b = noop\nrelink $main f b\n'), '/etc/pdi.cfg:2:1: malformed relink line: expected \'relink OBJECT FUNCTION BACKEND WRAPPER\'');
 	t.is(parseError('backend b = noop\nredefine * f b w extra\n'), '/etc/pdi.cfg:2:18: malformed redefine line: expected \'redefine OBJECT FUNCTION BACKEND WRAPPER\'');
 	t.is(parseError('backend b = noop\ncallback $main * b h x\n'), '/etc/pdi.cfg:2:22: malformed callback line: expected \'callback OBJECT * BACKEND [HANDLER]\'');
-	t.is(parseError('backend b = noop\ncallback $main foo b\n'), '/etc/pdi.cfg:2:16: malformed callback line: the function field must be \'*\', got \'foo\'');
+	t.is(parseError('backend b = noop\ncallback $main foo b\n'), '/etc/pdi.cfg:2:16: malformed callback line: the function field must be \'*\' (or \'-\'), got \'foo\'');
 	t.is(parseError('object app $main\n'), '/etc/pdi.cfg:1:1: malformed object line: expected \'object ALIAS = PATTERN\' (a value holding blanks or \'#\' in double quotes)');
 	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
 	t.is(parseError('backend b = /opt/my backends/b.so\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');

@@ -8,7 +8,7 @@ import {builtConfig, defaultOptions} from '../src/ts/config/built.js';
 import {normalizeConfig} from '../src/ts/config/load.js';
 import {comuxConfig, comuxFunctions} from '../src/ts/comux/replay.js';
 import {comux} from '../src/ts/comux/index.js';
-import {traceConfig, traceMaxStubs} from '../src/ts/trace/options.js';
+import {traceConfig, traceMaxStubs, traceMaxThreads} from '../src/ts/trace/options.js';
 import {cliPath, root} from './helpers/cli.js';
 import {echoServerPath} from './helpers/servers.js';
 
@@ -79,7 +79,7 @@ test('the configs pdi builds without the schema are what the schema makes of the
 	}));
 	const objects = ['$main', 'libc.so.6', '/usr/lib/*', '*'];
 	t.deepEqual(traceConfig(objects), normalizeConfig({
-		options: {cbStackSize: 65_536, cbMaxStubs: traceMaxStubs},
+		options: {cbStackSize: 65_536, cbMaxStubs: traceMaxStubs, maxThreads: traceMaxThreads},
 		backends: [{name: 'trace', library: 'trace'}],
 		rules: objects.map(object => ({callback: {object, backend: 'trace'}})),
 	}));

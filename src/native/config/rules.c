@@ -122,9 +122,13 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   const char *pattern = config_rule_object(reader, line, object);
   if (pattern == NULL)
     return -1;
-  if (kind == PDI_RULE_CALLBACK && strcmp(function->text, "*") != 0)
+  /* pDI-Tools wrote an unused field as '-', and a callback's absent handler also as NULL. */
+  if (kind == PDI_RULE_CALLBACK && strcmp(function->text, "*") != 0 && strcmp(function->text, "-") != 0)
     return config_fail_token(reader, line, function->start,
-                             "malformed callback line: the function field must be '*', got '%s'", function->text);
+                             "malformed callback line: the function field must be '*' (or '-'), got '%s'",
+                             function->text);
+  int no_handler = kind == PDI_RULE_CALLBACK && count == 4 &&
+                   (strcmp(tokens.items[3].text, "-") == 0 || strcmp(tokens.items[3].text, "NULL") == 0);
   if (kind != PDI_RULE_CALLBACK && config_check_function(reader, line, function) != 0)
     return -1;
   for (unsigned i = 2; i < count; i++)
@@ -137,7 +141,7 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   rule->object = pattern;
   rule->function = kind == PDI_RULE_CALLBACK ? NULL : function->text;
   rule->backend = tokens.items[2].text;
-  rule->wrapper = count > 3 ? tokens.items[3].text : NULL;
+  rule->wrapper = count > 3 && !no_handler ? tokens.items[3].text : NULL;
   rule->origin = config_origin_at(line, keyword->start);
   for (unsigned i = 0; i < PDI_FIELD_COUNT; i++)
     rule->fields[i] = i < count ? config_origin_at(line, tokens.items[i].start) : rule->origin;
