@@ -1,4 +1,4 @@
-import {statSync} from 'node:fs';
+import {existsSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
@@ -39,6 +39,17 @@ function isFile(file: string): boolean {
 	}
 }
 
+/** What the loader says of a library file it cannot read as ELF, in its words (glibc's `dlerror()`), or undefined. */
+function unreadableLibrary(file: string): string | undefined {
+	const status = statSync(file, {throwIfNoEntry: false});
+	if (status?.isDirectory()) {
+		return `${file}: cannot read file data: Is a directory`;
+	}
+
+	// Shorter than the host's ELF header (64 bytes on a 64-bit host): the loader stops before the magic.
+	return status !== undefined && status.size < (process.arch === 'ia32' ? 52 : 64) ? `${file}: file too short` : undefined;
+}
+
 /**
  * Finds a backend library the way the core does: a bundled name is the bundled file, an absolute
  * path is itself, a file name is the first that exists of the bundled directory (where a bare
@@ -54,7 +65,9 @@ export function resolveBackendLibrary(library: string, backendPath: readonly str
 	const candidates = library.includes('/')
 		? [path.resolve(library)]
 		: [options.backendDirectory, ...backendPath].map((directory, index) => path.join(directory, bare && index === 0 ? `pdi-backend-${library}.so` : library));
-	return {file: candidates.find(candidate => isFile(candidate)), searched: candidates};
+	// A path the config names itself is what the loader is given, whatever it is (a directory is then refused at the load).
+	const explicit = library.includes('/') && existsSync(candidates[0]!) ? candidates[0] : undefined;
+	return {file: explicit ?? candidates.find(candidate => isFile(candidate)), searched: candidates};
 }
 
 function ruleName(rule: NormalizedRule): string {
@@ -152,6 +165,11 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 		}
 
 		try {
+			const unreadable = unreadableLibrary(resolved.file);
+			if (unreadable !== undefined) {
+				throw new Error(unreadable);
+			}
+
 			const refusal = dlopenRefusal(resolved.file);
 			if (refusal) {
 				throw new Error(`${resolved.file}: ${refusal}`);
