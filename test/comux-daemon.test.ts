@@ -2,7 +2,7 @@
 // per process tree, a distinct status when nothing was replayed, and nothing
 // of the server left running afterwards.
 import {execFile, spawn, spawnSync} from 'node:child_process';
-import {closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -13,6 +13,7 @@ import {cliPath, pdi} from './helpers/cli.js';
 import {compileConfig} from '../src/ts/config/index.js';
 import {comuxConfig} from '../src/ts/comux/replay.js';
 import {canConnect, echoServerPath, freePort, nginxCommand, plainExchange, processesHoldingFilesIn, processesMentioning, startEcho, webRoot, type ServerSpec} from './helpers/servers.js';
+import {comuxRunKilledWhileStarting} from './helpers/comux-killed.js';
 import {preloadPath} from './helpers/preload.js';
 import {shellWord} from './helpers/quote.js';
 
@@ -350,30 +351,13 @@ test.serial('pdi comux run --timeout ends a replay that outlasts it as a hang (s
 });
 
 test('a server still starting when pdi comux run is killed (SIGKILL, nothing to clean up after it) does not run on: its guardian sees pdi gone and ends it', async t => {
-	// sleep never listens: without pdi's timer it would run its whole time.
-	const seconds = String(3000 + (process.pid % 1000));
 	// Its own TMPDIR: the compiled config pdi leaves there for the server is removed with it, though pdi cannot.
 	const temporary = mkdtempSync(path.join(tmpdir(), 'pdi-comux-killed-'));
 	t.teardown(() => {
 		rmSync(temporary, {recursive: true, force: true});
 	});
-	const started = spawn(process.execPath, [cliPath, 'comux', 'run', twoRequestsFile, '--', '/bin/sleep', seconds], {stdio: 'ignore', env: {...process.env, TMPDIR: temporary}});
-	const server = () => processesMentioning(`/bin/sleep ${seconds}`).filter(pid => pid !== started.pid);
-	t.teardown(() => {
-		for (const pid of server()) {
-			process.kill(pid, 'SIGKILL');
-		}
-	});
-	for (let tries = 0; tries < 500 && server().length < 2; tries++) {
-		await delay(10); // the guardian and the server it forked
-	}
-
-	t.is(server().length, 2);
-	started.kill('SIGKILL');
-	for (let tries = 0; tries < 300 && server().length > 0; tries++) {
-		await delay(10);
-	}
-
-	t.deepEqual(server(), []);
-	t.deepEqual(readdirSync(temporary), []);
+	const run = await comuxRunKilledWhileStarting(t, cliPath, twoRequestsFile, temporary, 3000);
+	t.is(run.serverWhileRunning, 2);
+	t.deepEqual(run.serverLeft, []);
+	t.deepEqual(run.left, []);
 });

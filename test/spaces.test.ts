@@ -1,7 +1,6 @@
-import {execFile, spawn} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {setTimeout as delay} from 'node:timers/promises';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
@@ -10,7 +9,7 @@ import type * as PdiIndex from '../src/ts/index.js';
 import {root, type CliResult} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
-import {processesMentioning} from './helpers/servers.js';
+import {comuxRunKilledWhileStarting} from './helpers/comux-killed.js';
 
 // A copy of the built package under a directory name the dynamic loader would split
 // (space, ':') with more characters a shell treats specially.
@@ -203,28 +202,11 @@ test('pdi run from a path with a space prints the warnings pdi config check prin
 });
 
 test('pdi comux run from a path with a space, killed with SIGKILL, leaves neither the server nor the core\'s link behind: the guardian removes it', async t => {
-	const temporary = scratchDirectory('pdi-spaces-tmp-');
 	const input = path.join(installed, 'one.comux');
 	writeFileSync(input, comux().conn(0, 'GET / HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes());
-	// sleep never listens: without pdi's timer it would run its whole time.
-	const seconds = String(4000 + (process.pid % 1000));
-	const started = spawn(process.execPath, [copiedCli, 'comux', 'run', input, '--', '/bin/sleep', seconds], {stdio: 'ignore', env: {...process.env, TMPDIR: temporary}});
-	const server = () => processesMentioning(`/bin/sleep ${seconds}`).filter(pid => pid !== started.pid);
-	t.teardown(() => {
-		for (const pid of server()) {
-			process.kill(pid, 'SIGKILL');
-		}
-	});
-	for (let tries = 0; tries < 500 && server().length < 2; tries++) {
-		await delay(10); // the guardian and the server it forked
-	}
-
-	t.true(readdirSync(temporary).some(name => name.startsWith('pdi-core-')));
-	started.kill('SIGKILL');
-	for (let tries = 0; tries < 300 && server().length > 0; tries++) {
-		await delay(10);
-	}
-
-	t.deepEqual(server(), []);
-	t.deepEqual(readdirSync(temporary), []);
+	const run = await comuxRunKilledWhileStarting(t, copiedCli, input, scratchDirectory('pdi-spaces-tmp-'), 4000);
+	t.is(run.serverWhileRunning, 2);
+	t.true(run.whileRunning.some(name => name.startsWith('pdi-core-')));
+	t.deepEqual(run.serverLeft, []);
+	t.deepEqual(run.left, []);
 });
