@@ -1,5 +1,5 @@
 import {PdiError} from '../errors.js';
-import {interposeWith} from '../launch/interpose.js';
+import {interposeWith, removeOnSignal} from '../launch/interpose.js';
 import {nativeBinding} from '../native/binding.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
@@ -64,8 +64,10 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 
 	// A worker thread that ends without close(): the addon removes it then, closes the session, stops the reader and frees the claim.
 	nativeBinding().ownDirectory(scratch.path, true);
+	const forget = removeOnSignal(scratch.remove);
 	const removeScratch = () => {
 		nativeBinding().ownDirectory(scratch.path, false);
+		forget();
 		scratch.remove();
 	};
 
