@@ -18,6 +18,52 @@ export type Observation = {
 };
 
 /**
+ * Hands the events of each buffer to `onCall`, in order, counting each. Every event is counted and handed over even
+ * when onCall throws for another one; its error is thrown again on the event loop (an uncaught exception), never into
+ * the native reader or close(). A buffer that arrives while onCall runs (close() called from it finishes the reader)
+ * waits in the queue for the loop already running, or for `drain()`.
+ */
+function eventDelivery(counter: SummaryCounter, onCall: (call: CallEvent) => void): {deliver: (data: Buffer) => void; drain: () => void} {
+	let queue: CallEvent[] = [];
+	let next = 0;
+	let draining = false;
+	// A drain inside onCall (close()) empties the queue, and the loop that called onCall then finds it empty.
+	const drain = () => {
+		const outer = draining;
+		draining = true;
+		try {
+			while (next < queue.length) {
+				const event = queue[next++]!;
+				counter.add(event);
+				try {
+					onCall(event);
+				} catch (error) {
+					setImmediate(() => {
+						throw error;
+					});
+				}
+			}
+		} finally {
+			draining = outer;
+		}
+
+		queue = [];
+		next = 0;
+	};
+
+	return {
+		deliver(data: Buffer) {
+			queue = queue.length === next ? parseEventLines<CallEvent>(data) : [...queue.slice(next), ...parseEventLines<CallEvent>(data)];
+			next = 0;
+			if (!draining) {
+				drain();
+			}
+		},
+		drain,
+	};
+}
+
+/**
  * Traces the calls the running Node process makes through the imports of
  * `options.objects` (default `'$main'`: the node executable itself, whose
  * imports include libc's file, socket and process functions) and hands
@@ -72,26 +118,12 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	};
 
 	const counter = new SummaryCounter();
-	// Every event is counted and handed over even when onCall throws for another one; its error is
-	// thrown again on the event loop (an uncaught exception), never into the native reader or close().
-	const deliver = (data: Buffer) => {
-		for (const event of parseEventLines<CallEvent>(data)) {
-			counter.add(event);
-			try {
-				onCall(event);
-			} catch (error) {
-				setImmediate(() => {
-					throw error;
-				});
-			}
-		}
-	};
-
+	const delivery = eventDelivery(counter, onCall);
 	let reader: TraceReader | undefined;
 	let installed;
 	try {
 		const rings = ringDirectory(scratch.path);
-		reader = TraceReader.ofThisProcess(rings.directory, deliver);
+		reader = TraceReader.ofThisProcess(rings.directory, delivery.deliver);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
 		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)});
 	} catch (error) {
@@ -102,17 +134,21 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	}
 
 	let summary: TraceSummary | undefined;
+	let ending: ReturnType<TraceReader['finish']> | undefined;
 	return {
 		close() {
-			if (summary === undefined) {
+			if (ending === undefined) {
 				installed.close();
-				const ending = reader.finish();
+				ending = reader.finish();
+				// Called from onCall: the calls after that one in its buffer, and those finish() read, are delivered
+				// now, not after close() has returned. A close() from one of these onCalls returns the counts so far.
+				delivery.drain();
 				removeScratch();
 				nativeBinding().claimObservation(false);
 				summary = counter.result(ending.losses);
 			}
 
-			return summary;
+			return summary ?? counter.result(ending.losses);
 		},
 	};
 }
