@@ -36,7 +36,8 @@ export type InspectResult = {
 
 /** What each option of {@link inspectProgram} must be, and how a message says so. */
 const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
-	imports: [value => typeof value === 'string', 'an object pattern'],
+	// '' is no pattern: the core would read it as "every object", the default it looks like it overrides.
+	imports: [value => typeof value === 'string' && value !== '', 'an object pattern ($main, a soname or file name, a path or a glob)'],
 	run: [value => typeof value === 'boolean', 'true or false'],
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
