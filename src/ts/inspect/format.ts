@@ -1,7 +1,10 @@
 import path from 'node:path';
 import type {ImportSlot, LoadedObject, ProcessReport, SlotTarget} from '../elf/model.js';
+import {escapeControls} from '../errors.js';
 
-function table(rows: string[][], indent = '  '): string {
+/** Rows as aligned columns; control characters of a cell (a newline in a path) are written `\xHH`, so each row stays one line. */
+function table(cells: string[][], indent = '  '): string {
+	const rows = cells.map(row => row.map(escapeControls));
 	const widths: number[] = [];
 	for (const row of rows) {
 		for (const [column, cell] of row.entries()) {
@@ -79,7 +82,7 @@ export function formatReport(report: ProcessReport): string {
 	]));
 	for (const object of report.objects) {
 		for (const entry of object.redefined ?? []) {
-			lines.push('', `redefined in ${object.path}: ${versioned(entry.symbol, entry.version)} -> ${entry.object ? path.basename(entry.object) : '?'}!${entry.wrapper ?? entry.address}`);
+			lines.push('', escapeControls(`redefined in ${object.path}: ${versioned(entry.symbol, entry.version)} -> ${entry.object ? path.basename(entry.object) : '?'}!${entry.wrapper ?? entry.address}`));
 		}
 	}
 
@@ -88,7 +91,7 @@ export function formatReport(report: ProcessReport): string {
 			continue;
 		}
 
-		lines.push('', `imports of ${object.path} (${object.imports.length} slots)`);
+		lines.push('', escapeControls(`imports of ${object.path} (${object.imports.length} slots)`));
 		if (object.imports.length === 0) {
 			continue;
 		}
