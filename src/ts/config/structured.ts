@@ -119,6 +119,39 @@ function documentValue(document: Document, file: string, position: ReturnType<ty
 }
 
 /**
+ * `duplicate key "K" (first at line L, column C)` for the key at `offset` given twice in one mapping (yaml says
+ * only "map keys must be unique"), as the JSON reader words it; undefined when no such key starts there.
+ */
+function duplicateKey(document: Document, offset: number, position: ReturnType<typeof linePositions>): string | undefined {
+	let message: string | undefined;
+	visit(document, {
+		Map(_key, map) {
+			const seen = new Map<unknown, number>();
+			for (const pair of map.items) {
+				const start = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+				if (start === undefined || !isScalar(pair.key)) {
+					continue;
+				}
+
+				const first = seen.get(pair.key.value);
+				if (first !== undefined && start === offset) {
+					const {line, column} = position(first);
+					message = `duplicate key ${JSON.stringify(String(pair.key.value))} (first at line ${line}, column ${column})`;
+					return visit.BREAK;
+				}
+
+				if (first === undefined) {
+					seen.set(pair.key.value, start);
+				}
+			}
+
+			return undefined;
+		},
+	});
+	return message;
+}
+
+/**
  * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  * A byte-order mark at the start is skipped.
@@ -146,7 +179,7 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 				? 'a config file holds one YAML document; a second one starts here'
 				: error.code === 'TAG_RESOLVE_FAILED'
 					? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
-					: error.message.split('\n')[0] ?? error.code;
+					: (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
 			return {message: `syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, file, ...position(error.pos[0])};
 		}));
 	}
