@@ -67,6 +67,23 @@ pdi_inspect_write(const char *path, const char *imports)
   return status;
 }
 
+/* Runs before the preload's constructor opens the session (a prioritized constructor runs before the others of its
+ * object): the report file exists, empty, from the moment the core is loaded, so that pdi can tell a core that
+ * then ended the program (a config it could not install, with its message on stderr) from a program that never
+ * loaded it (setuid, or LD_PRELOAD cleared). */
+__attribute__((constructor(101))) static void
+pdi_inspect_mark_loaded(void)
+{
+  int saved_errno = errno;
+  const char *out = getenv("PDI_INSPECT_OUT");
+  if (out != NULL && out[0] != '\0') {
+    int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+      close(fd);
+  }
+  errno = saved_errno;
+}
+
 void
 pdi_inspect_from_environment(void)
 {

@@ -100,7 +100,11 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 	}
 }
 
-/** The core's report, or why the program gave none (`timedOutAfter`: it was killed for taking that long). */
+/**
+ * The core's report, or why the program gave none (`timedOutAfter`: it was killed for taking that long). The core
+ * creates the file, empty, as soon as it is loaded: an empty file means the core ran and the program ended before
+ * its report (the core ends it with status 2 when it cannot install the config), a missing one that it never loaded.
+ */
 async function readReport(reportFile: string, command: string, exit: LaunchExit, timedOutAfter: number | undefined): Promise<ProcessReport> {
 	let text: string;
 	try {
@@ -110,9 +114,20 @@ async function readReport(reportFile: string, command: string, exit: LaunchExit,
 			throw new PdiError(`${command}: no report after ${timedOutAfter} ms; the program did not load the pdi core (setuid programs ignore LD_PRELOAD)`);
 		}
 
-		const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
-		throw new PdiError(`${command} ${how} without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)`);
+		throw new PdiError(`${command} ${ended(exit)} without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)`);
+	}
+
+	if (text === '') {
+		throw new PdiError(timedOutAfter !== undefined
+			? `${command}: no report after ${timedOutAfter} ms; the pdi core was loaded but did not get to its report`
+			: exit.code === 2
+				? `${command} exited with status 2 before the report: the pdi core ends a program so when it cannot install the config (its message is above)`
+				: `${command} ${ended(exit)} after the pdi core was loaded, before its report`);
 	}
 
 	return JSON.parse(text) as ProcessReport;
+}
+
+function ended(exit: LaunchExit): string {
+	return exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
 }
