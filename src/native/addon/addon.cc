@@ -279,7 +279,7 @@ DrainHandle(const Napi::CallbackInfo &info)
   return info[0].As<Napi::External<trace_drain_t>>().Data();
 }
 
-// traceDrainTake(handle) -> a Buffer of what waits in the queue, or null.
+// traceDrainTake(handle, limit = 0) -> a Buffer of what waits in the queue (whole chunks up to limit bytes; 0: all), or null.
 Napi::Value
 TraceDrainTake(const Napi::CallbackInfo &info)
 {
@@ -287,8 +287,10 @@ TraceDrainTake(const Napi::CallbackInfo &info)
   trace_drain_t *drain = DrainHandle(info);
   if (drain == nullptr)
     return env.Undefined();
-  size_t length = 0;
-  char *data = trace_drain_take(drain, &length);
+  size_t length = 0, limit = 0;
+  if (info.Length() > 1 && info[1].IsNumber())
+    limit = (size_t)info[1].As<Napi::Number>().Int64Value();
+  char *data = trace_drain_take(drain, limit, &length);
   if (data == nullptr)
     return env.Null();
   return Napi::Buffer<char>::New(env, data, length, [](Napi::Env, char *bytes) { free(bytes); });

@@ -518,19 +518,26 @@ trace_drain_quiet(trace_drain_t *drain, int quiet)
 }
 
 char *
-trace_drain_take(trace_drain_t *drain, size_t *length)
+trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length)
 {
   pthread_mutex_lock(&drain->lock);
-  chunk_t *chunks = drain->head;
-  drain->head = drain->tail = NULL;
-  __atomic_store_n(&drain->queued, 0, __ATOMIC_RELAXED);
-  pthread_mutex_unlock(&drain->lock);
+  chunk_t *chunks = drain->head, *last = NULL;
   size_t total = 0;
-  for (chunk_t *chunk = chunks; chunk != NULL; chunk = chunk->next)
+  for (chunk_t *chunk = chunks; chunk != NULL && (limit == 0 || total < limit); chunk = chunk->next) {
     total += chunk->used;
+    last = chunk;
+  }
+  if (last != NULL) {
+    drain->head = last->next;
+    if (drain->head == NULL)
+      drain->tail = NULL;
+    last->next = NULL;
+  }
+  __atomic_sub_fetch(&drain->queued, total, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&drain->lock);
   char *out = total != 0 ? malloc(total) : NULL;
   size_t at = 0;
-  while (chunks != NULL) {
+  while (chunks != NULL && last != NULL) {
     chunk_t *next = chunks->next;
     if (out != NULL)
       memcpy(out + at, chunks->data, chunks->used);
@@ -590,7 +597,7 @@ trace_drain_free(trace_drain_t *drain)
   if (drain->kept != NULL)
     munmap(drain->kept, drain->kept_capacity * sizeof *drain->kept);
   size_t ignored;
-  free(trace_drain_take(drain, &ignored));
+  free(trace_drain_take(drain, 0, &ignored));
   pthread_mutex_destroy(&drain->lock);
   free(drain);
 }

@@ -56,8 +56,11 @@ trace_drain_t *trace_drain_start(const char *directory, const trace_drain_option
  * (observe()): with `quiet` set, that thread's calls are not recorded
  * until it is cleared again, as they are the delivery's own. */
 void trace_drain_quiet(trace_drain_t *drain, int quiet);
-/* What waits in the queue, as one malloc'd block (free it), or NULL. */
-char *trace_drain_take(trace_drain_t *drain, size_t *length);
+/* What waits in the queue, as one malloc'd block (free it), or NULL: all
+ * of it with `limit` 0, else whole chunks (whole lines) from its head until
+ * `limit` bytes are reached, so that one delivery keeps the event loop busy
+ * for a bounded time. */
+char *trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length);
 /* Stops the thread after reading everything the rings hold (call it when
  * the writers are gone), flushes, closes the rings. Returns the number of
  * rings that lost events, their losses in `*losses` (valid until

@@ -31,7 +31,7 @@ export type NativeBinding = {
 	 */
 	traceDrainStart(directory: string, format: 'json' | 'text' | 'summary', fd: number, queueLimit: number, dropOverLimit?: boolean, more?: {time?: boolean; timestamp?: boolean; noticeFd?: number}): unknown;
 	/** What waits in a drain's queue, or null. */
-	traceDrainTake(handle: unknown): Buffer | null;
+	traceDrainTake(handle: unknown, limit?: number): Buffer | null;
 	/** While `quiet`, the calling thread's calls are not recorded in this process's own ring (observe(): they are the delivery's). */
 	traceDrainQuiet(handle: unknown, quiet: boolean): void;
 	/** While the drain runs: the errno of its output's first failed write, or 0. */

@@ -25,6 +25,8 @@ export function ringDirectory(scratch: string): {directory: string; variables: R
 
 /** Bytes of events waiting for JavaScript before the reader stops reading (and the traced program waits). */
 const defaultQueueLimit = 64 * 1024 * 1024;
+/** Bytes handed over per turn of the event loop (about 20 ms of parsing), so that a flood of events delays the program's own timers and I/O by that much, not by the whole queue. */
+const bytesPerTurn = 1024 * 1024;
 
 /**
  * The event rings of a directory (one per traced process and exec,
@@ -123,7 +125,7 @@ export class TraceReader {
 			this.setQuiet(true);
 			try {
 				if (!this.paused) {
-					this.deliver();
+					this.deliver(bytesPerTurn);
 				}
 
 				// onData may have finished the reader (observe()'s close() from onCall): its handle is freed.
@@ -143,8 +145,8 @@ export class TraceReader {
 		}
 	}
 
-	private deliver(): void {
-		const data = nativeBinding().traceDrainTake(this.handle);
+	private deliver(limit = 0): void {
+		const data = nativeBinding().traceDrainTake(this.handle, limit);
 		if (data !== null) {
 			this.onData?.(data);
 		}
