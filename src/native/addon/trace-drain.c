@@ -528,8 +528,7 @@ trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length)
     last = chunk;
   }
   if (last != NULL) {
-    drain->head = last->next;
-    if (drain->head == NULL)
+    if ((drain->head = last->next) == NULL)
       drain->tail = NULL;
     last->next = NULL;
   }
@@ -537,13 +536,12 @@ trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length)
   pthread_mutex_unlock(&drain->lock);
   char *out = total != 0 ? malloc(total) : NULL;
   size_t at = 0;
-  while (chunks != NULL && last != NULL) {
-    chunk_t *next = chunks->next;
+  for (chunk_t *next; chunks != NULL; chunks = next) {
+    next = chunks->next;
     if (out != NULL)
       memcpy(out + at, chunks->data, chunks->used);
     at += chunks->used;
     munmap(chunks, chunks->mapped);
-    chunks = next;
   }
   *length = out != NULL ? total : 0;
   return out;
