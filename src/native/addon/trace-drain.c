@@ -523,10 +523,8 @@ trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length)
   pthread_mutex_lock(&drain->lock);
   chunk_t *chunks = drain->head, *last = NULL;
   size_t total = 0;
-  for (chunk_t *chunk = chunks; chunk != NULL && (limit == 0 || total < limit); chunk = chunk->next) {
+  for (chunk_t *chunk = chunks; chunk != NULL && (limit == 0 || total < limit); last = chunk, chunk = chunk->next)
     total += chunk->used;
-    last = chunk;
-  }
   if (last != NULL) {
     if ((drain->head = last->next) == NULL)
       drain->tail = NULL;
