@@ -1,5 +1,4 @@
-import {randomBytes} from 'node:crypto';
-import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
+import {closeSync, openSync, readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
@@ -34,8 +33,8 @@ type Pending = {
 	resolve: (result: ComuxRunResult) => void;
 };
 
-/** Where one replay's child writes its stdout and stderr. */
-type ScratchFiles = {output: string; errors: string};
+/** Where one replay's child writes its stdout and stderr: the files, and the descriptors the server inherited them at, as requests name them (`/dev/fd/N`). */
+type ScratchFiles = {output: string; errors: string; inheritedOutput: string; inheritedErrors: string};
 
 /**
  * Requests sent ahead of their answer: two, so that the fork server finds the
@@ -92,26 +91,30 @@ class ForkServer implements ComuxForkServer {
 		checkComuxServer(server);
 		this.once = once;
 		this.limitMs = options.timeout ?? (once ? 0 : 30_000);
-		// The child may run as another user (nginx's workers become nobody): it gets files it can write but not
-		// find, in a directory that others may cross but not list, on /dev/shm when it can (a private TMPDIR is
-		// closed to other users, and a tmpfs file is emptied without a disk's journal).
+		// The child may run as another user (nginx's workers become nobody), which could not open a file in a
+		// private directory: the files are opened here and the server inherits them, at descriptors 4 to 7, which
+		// the requests name as /dev/fd/N. On /dev/shm when it can: a tmpfs file is emptied without a disk's journal.
 		this.scratch = temporaryDirectory('pdi-comux-fork-', sharedMemoryParent());
-		const secret = randomBytes(12).toString('hex');
 		this.files = Array.from({length: requestsOnTheirWay}, (_, index) => ({
-			output: path.join(this.scratch.path, `stdout-${index}-${secret}`),
-			errors: path.join(this.scratch.path, `stderr-${index}-${secret}`),
+			output: path.join(this.scratch.path, `stdout-${index}`),
+			errors: path.join(this.scratch.path, `stderr-${index}`),
+			inheritedOutput: `/dev/fd/${comuxControlFd + 1 + 2 * index}`,
+			inheritedErrors: `/dev/fd/${comuxControlFd + 2 + 2 * index}`,
 		}));
+		const descriptors: number[] = [];
 		try {
 			for (const file of this.files.flatMap(({output, errors}) => [output, errors])) {
-				writeFileSync(file, '');
-				chmodSync(file, 0o622);
+				descriptors.push(openSync(file, 'w', 0o600));
 			}
 
-			chmodSync(this.scratch.path, 0o711);
-			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe'], {...options, fork: true});
+			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe', ...descriptors], {...options, fork: true});
 		} catch (error) {
 			this.scratch.remove();
 			throw error;
+		} finally {
+			for (const descriptor of descriptors) {
+				closeSync(descriptor);
+			}
 		}
 
 		const {child} = this.run;
@@ -193,7 +196,7 @@ class ForkServer implements ComuxForkServer {
 			const next = this.queue[this.sent]!;
 			const files = this.files[this.filesUsed++ % this.files.length]!;
 			next.files = files;
-			this.control.write(requestOf(next.input, this.limitMs, files.output, files.errors));
+			this.control.write(requestOf(next.input, this.limitMs, files.inheritedOutput, files.inheritedErrors));
 			this.sent++;
 		}
 	}

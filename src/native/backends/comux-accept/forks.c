@@ -10,7 +10,9 @@
  * (input length, time limit in ms with 0 for none, output path length,
  * error path length), the two paths, then the input. The child writes its
  * stdout to the output path and its stderr to the error path (the backend's
- * messages included). The answer is two int32: the child's wait status, and
+ * messages included); a path /dev/fd/N names a file the server inherited at
+ * descriptor N (pdi's own, which the server's user may not be able to open).
+ * The answer is two int32: the child's wait status, and
  * 1 when the time limit ended it (then it was killed with SIGKILL).
  *
  * PDI_COMUX_FORK=afl: AFL++'s fork server. A server built with afl-cc has
@@ -193,11 +195,57 @@ become_child(const sigset_t *server_mask)
   sigprocmask(SIG_SETMASK, server_mask, NULL);
 }
 
-/* A request's output or error file, emptied. */
+/* A request's path /dev/fd/N: descriptor N, a file the server inherited
+ * from pdi, written through that descriptor (never reopened: pdi keeps the
+ * file where the server's user, such as nginx's nobody, cannot open it);
+ * -1 for any other path. */
+static int
+inherited_descriptor(const char *path)
+{
+  static const char prefix[] = "/dev/fd/";
+  if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+    return -1;
+  const char *digits = path + sizeof prefix - 1;
+  char *end = NULL;
+  long fd = strtol(digits, &end, 10);
+  if (*digits < '0' || *digits > '9' || *end != '\0' || fd > 1 << 20)
+    return -1;
+  return (int)fd;
+}
+
+/* Keeps the descriptors a request names from what the server executes
+ * (CGI, helpers), as the control channel is. */
+static void
+keep_from_programs(const char *path)
+{
+  int fd = inherited_descriptor(path);
+  if (fd > STDERR_FILENO && fd != control_fd)
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* A request's output or error file, emptied: a path opened (created 0600),
+ * or /dev/fd/N, a copy of that inherited descriptor of a regular file open
+ * for writing, truncated and rewound (errno EBADF when it is not one). */
 static int
 open_emptied(const char *path)
 {
-  return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int inherited = inherited_descriptor(path);
+  if (inherited < 0 && strncmp(path, "/dev/fd/", 8) != 0)
+    return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct stat file;
+  int flags = inherited > STDERR_FILENO && inherited != control_fd ? fcntl(inherited, F_GETFL) : -1;
+  if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || fstat(inherited, &file) != 0 || !S_ISREG(file.st_mode)) {
+    errno = EBADF;
+    return -1;
+  }
+  int copy = fcntl(inherited, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  if (copy >= 0 && (ftruncate(copy, 0) != 0 || lseek(copy, 0, SEEK_SET) < 0)) {
+    int reason = errno;
+    close(copy);
+    errno = reason;
+    return -1;
+  }
+  return copy;
 }
 
 /* Points the child's stdout and stderr, and the backend's copies of them,
@@ -294,6 +342,8 @@ serve_request(const sigset_t *server_mask)
   else if (comux_take_input(bytes, input_length, message, sizeof message) != 0)
     answer[0] = refuse_input(output_path, error_path, message);
   else {
+    keep_from_programs(output_path);
+    keep_from_programs(error_path);
     pid_t child = fork_on_this_cpu();
     if (child == 0) {
       become_child(server_mask);
