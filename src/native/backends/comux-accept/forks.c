@@ -184,14 +184,33 @@ little_endian(const unsigned char *bytes)
   return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
 }
 
+/* The server's own action for SIGCHLD, which the fork server replaces while
+ * it serves: a server that ignores SIGCHLD (or sets SA_NOCLDWAIT), as many
+ * that fork per connection do to have their children reaped, would have the
+ * kernel reap the fork server's children too, and each waitpid fail with
+ * ECHILD: every input, crashed or not, would read as status 0. */
+static struct sigaction server_child_action;
+
+static void
+take_child_signal(void)
+{
+  struct sigaction waitable;
+  memset(&waitable, 0, sizeof waitable);
+  waitable.sa_handler = SIG_DFL;
+  sigemptyset(&waitable.sa_mask);
+  sigaction(SIGCHLD, &waitable, &server_child_action);
+}
+
 /* The child's side of a fork: it is not the claimer (the guardian waits for
- * the fork server), and it gets the server's signal mask back. */
+ * the fork server), and it gets the server's action for SIGCHLD and signal
+ * mask back. */
 static void
 become_child(const sigset_t *server_mask)
 {
   forked_child = 1;
   tree = NULL;
   comux_unshare_epoll();
+  sigaction(SIGCHLD, &server_child_action, NULL);
   sigprocmask(SIG_SETMASK, server_mask, NULL);
 }
 
@@ -418,6 +437,7 @@ comux_serve_forks(void)
   sigaddset(&no_child_signal, SIGCHLD);
   /* The server's own SIGCHLD handler must not reap the children first. */
   sigprocmask(SIG_BLOCK, &no_child_signal, &server_mask);
+  take_child_signal();
   note_server_cpus();
   comux_check_epoll_sets();
   if (fork_mode == COMUX_FORK_AFL) {
@@ -436,6 +456,7 @@ comux_serve_forks(void)
     } else {
       /* No afl-fuzz: this process replays its one input itself. */
       fork_mode = COMUX_FORK_NONE;
+      sigaction(SIGCHLD, &server_child_action, NULL);
       sigprocmask(SIG_SETMASK, &server_mask, NULL);
     }
     /* AFL++ hands each run's input over on stdin (a file it rewinds). */
