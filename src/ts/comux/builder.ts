@@ -69,6 +69,12 @@ export class ComuxBuilder {
 	build(): ComuxDocument {
 		// Derived from the ids that can be ids: one that is not (1.5, NaN) is then reported as its chunk's conn_id.
 		const numConns = this.#numConns ?? this.#chunks.reduce((most, chunk) => Number.isInteger(chunk.conn) ? Math.max(most, chunk.conn + 1) : most, 0);
+		// The id at fault, not a num_conns the caller never gave (as `pdi comux build --chunk` and a description say it).
+		const tooHigh = this.#numConns === undefined ? this.#chunks.findIndex(chunk => chunk.conn >= COMUX_MAX_CONNS) : -1;
+		if (tooHigh >= 0) {
+			throw new ComuxError(`chunk ${tooHigh}: connection ${this.#chunks[tooHigh]!.conn} is above ${COMUX_MAX_CONNS - 1} (a comux file holds at most ${COMUX_MAX_CONNS} connections)`);
+		}
+
 		const doc: ComuxDocument = {version: COMUX_VERSION, numConns, chunks: this.#chunks.map(chunk => ({...chunk}))};
 		validateComux(doc);
 		return doc;
