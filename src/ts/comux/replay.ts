@@ -16,7 +16,7 @@ import {checkOptions, isObject, milliseconds, type OptionType} from '../launch/o
  */
 export const COMUX_NOT_SERVING = 4;
 
-const notServingLine = /^pdi-comux: the server .* before it (?:listened|waited for a client)$/m;
+const notServingLine = /^pdi-comux: (?:the server|process \d+, which the server forked,) .* before it (?:listened|waited for a client)$/m;
 
 /**
  * The exit status of a replay whose server sent nothing within the reply timeout (`replyTimeoutMs`,

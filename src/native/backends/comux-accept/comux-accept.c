@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "comux.h"
@@ -330,4 +331,16 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 void
 PDI_BE_FUNC_FINI(void)
 {
+}
+
+/* What a wait status says, for a message (a negative status: unknown). */
+void
+comux_describe_status(int status, char *text, size_t size)
+{
+  if (status < 0)
+    snprintf(text, size, "ended");
+  else if (WIFSIGNALED(status))
+    snprintf(text, size, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  else
+    snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
 }

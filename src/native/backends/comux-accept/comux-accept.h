@@ -136,6 +136,8 @@ __attribute__((visibility("hidden"))) int comux_connection_waits(int client_fd);
  * or a daemon). */
 __attribute__((visibility("hidden"))) void comux_record_status(int status);
 __attribute__((visibility("hidden"))) void comux_watch_claimer_end(void);
+/* "exited with status N", "was killed by signal N (NAME)", "ended" (comux-accept.c). */
+__attribute__((visibility("hidden"))) void comux_describe_status(int status, char *text, size_t size);
 
 /* A server that forks per connection (guardian.c): comux_watch_descendants,
  * in the replaying process, makes the memory its children report to;

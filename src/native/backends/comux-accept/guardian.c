@@ -162,11 +162,10 @@ still_running(pid_t pid)
   return state != 0 && state != 'Z' && state != 'X';
 }
 
+/* failed: the last other process that ended by a signal or a non-zero status (a daemon's). */
 typedef struct statuses {
-  pid_t server;
-  int server_status;
-  pid_t claimer;
-  int claimer_status;
+  pid_t server, claimer, failed;
+  int server_status, claimer_status, failed_status;
 } statuses_t;
 
 static void
@@ -174,6 +173,10 @@ note_status(statuses_t *known, pid_t pid, int status)
 {
   if (pid == known->server)
     known->server_status = status;
+  else if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
+    known->failed = pid;
+    known->failed_status = status;
+  }
   pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
   if (claimer != 0 && pid == claimer)
     known->claimer_status = status;
@@ -264,7 +267,6 @@ kill_descendants(statuses_t *known)
   free(marked);
 }
 
-/* Ends the guardian the way `status` (a wait status) ended a process. */
 /* Ends this process by `signal_number`, whose action is the default by now:
  * unblocked for this thread and raised (128 + N should it return). */
 static void __attribute__((noreturn)) die_of(int signal_number)
@@ -289,17 +291,6 @@ static void __attribute__((noreturn)) end_like(int status)
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 }
 
-static void
-describe_status(int status, char *text, size_t size)
-{
-  if (status == STATUS_UNKNOWN)
-    snprintf(text, size, "ended");
-  else if (WIFSIGNALED(status))
-    snprintf(text, size, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-  else
-    snprintf(text, size, "exited with status %d", WEXITSTATUS(status));
-}
-
 /* The process that started the guardian when it is pdi (PDI_COMUX_LAUNCHER
  * names it, and it is the parent): if it ends first (killed, or a Node
  * process that exited mid-replay), nobody waits for this replay any more,
@@ -320,7 +311,7 @@ launcher_of_guardian(void)
  * status. */
 static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
 {
-  statuses_t known = {server, STATUS_UNKNOWN, 0, STATUS_UNKNOWN};
+  statuses_t known = {server, 0, 0, STATUS_UNKNOWN, STATUS_UNKNOWN, 0};
   sigset_t waited;
   guardian_set(&waited);
   int stop_signal = 0;
@@ -359,12 +350,15 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
   const char *stage = __atomic_load_n(&tree->listened, __ATOMIC_ACQUIRE) ? "waited for a client" : "listened";
   if (claimer == 0) {
-    char how[128];
+    char how[128], who[64] = "the server";
     if (stop_signal != 0)
       snprintf(how, sizeof how, "was stopped by signal %d (%s)", stop_signal, strsignal(stop_signal));
-    else
-      describe_status(known.server_status, how, sizeof how);
-    say(message_fd, "the server %s before it %s", how, stage);
+    else if (known.server_status == 0 && known.failed != 0) {
+      snprintf(who, sizeof who, "process %d, which the server forked,", (int)known.failed);
+      comux_describe_status(known.failed_status, how, sizeof how);
+    } else
+      comux_describe_status(known.server_status, how, sizeof how);
+    say(message_fd, "%s %s before it %s", who, how, stage);
     _exit(COMUX_EXIT_NOT_SERVING);
   }
   if (stop_signal != 0)
