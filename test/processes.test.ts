@@ -254,3 +254,11 @@ test('the core started by hand with a PDI_CONFIG it cannot read names the variab
 	t.is(run.stdout, '');
 	t.is(run.stderr, `pdi: PDI_CONFIG: cannot read '${missing}': no such file or directory\n`);
 });
+
+asRoot('a wrapper that changes the user before it execs the program stops it before main, naming the unreadable temporary config and the way out, not "is gone"', async t => {
+	const config = yaml('setpriv.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
+	const run = await pdi(['run', '-c', config, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/ls', '/']);
+	t.is(run.code, 2, run.stderr);
+	t.is(run.stdout, '');
+	t.regex(run.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, docs\/launching\.md\)\n$/);
+});

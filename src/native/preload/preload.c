@@ -29,7 +29,7 @@ static int
 config_is_gone(const char *config)
 {
   const char *temporary = getenv("PDI_CONFIG_TEMPORARY");
-  return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0;
+  return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0 && errno == ENOENT;
 }
 
 /* The program's main finds errno as the C library left it (0): what the
@@ -53,7 +53,14 @@ pdi_preload_start(void)
               config);
     } else {
       /* A file that cannot be read was named by hand: the variable is what the user has to fix. */
-      if (access(config, R_OK) != 0)
+      const char *temporary = getenv("PDI_CONFIG_TEMPORARY");
+      if (access(config, R_OK) != 0 && errno == EACCES && temporary != NULL && temporary[0] == '1')
+        pdi_log(PDI_LOG_ERROR,
+                "%s: %s (the temporary config of the pdi command, readable by its user only: this process runs as "
+                "uid %d, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, "
+                "docs/launching.md)",
+                variable, pdi_error(), (int)geteuid());
+      else if (access(config, R_OK) != 0)
         pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
       else
         pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
