@@ -253,7 +253,11 @@ typedef struct pdi_binding {
   uintptr_t value;
   uintptr_t target_address;
   int lazy;
+  /* The object that holds the address. */
   const pdi_object_t *target;
+  /* The object whose IFUNC symbol the loader bound, when it is not `target` (the resolver chose code of `target`);
+   * `symbol` is then the definer's, `implementation` the name in `target`. */
+  const pdi_object_t *definer;
   pdi_symbol_ref_t symbol;
   const char *symbol_name;
   const char *symbol_version;

@@ -64,12 +64,14 @@ put_target(pdi_buf_t *out, const pdi_binding_t *binding)
     pdi_buf_puts(out, "null");
     return;
   }
+  /* An IFUNC whose resolver chose code of another object is named after the definition the loader bound. */
+  const pdi_object_t *definer = binding->definer != NULL ? binding->definer : binding->target;
   int first = 1;
   pdi_buf_putc(out, '{');
   pdi_buf_json_key(out, "object", &first);
-  pdi_buf_json_str(out, binding->target->path);
+  pdi_buf_json_str(out, definer->path);
   pdi_buf_json_key(out, "name", &first);
-  pdi_buf_json_str(out, binding->target->name);
+  pdi_buf_json_str(out, definer->name);
   pdi_buf_json_key(out, "symbol", &first);
   pdi_buf_json_str(out, binding->symbol_name);
   pdi_buf_json_key(out, "version", &first);
@@ -79,6 +81,10 @@ put_target(pdi_buf_t *out, const pdi_binding_t *binding)
   put_bool(out, "ifunc", binding->ifunc, &first);
   pdi_buf_json_key(out, "implementation", &first);
   pdi_buf_json_str(out, binding->implementation);
+  pdi_buf_json_key(out, "implementationObject", &first);
+  pdi_buf_json_str(out, binding->definer != NULL ? binding->target->path : NULL);
+  pdi_buf_json_key(out, "implementationName", &first);
+  pdi_buf_json_str(out, binding->definer != NULL ? binding->target->name : NULL);
   put_bool(out, "canonicalPlt", binding->canonical_plt, &first);
   pdi_buf_putc(out, '}');
 }

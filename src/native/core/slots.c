@@ -126,33 +126,61 @@ pdi_slot_in_relro(const pdi_object_t *object, const pdi_slot_t *slot)
   return (object->flags & PDI_OBJECT_RELRO) && address >= object->relro_start && address < object->relro_end;
 }
 
-static void
-name_target(const pdi_object_t *target, const pdi_slot_t *slot, uintptr_t value, pdi_binding_t *out)
+/* The object whose IFUNC symbol the loader bound, when its resolver returned code of another object (glibc's
+ * gettimeofday and time pick the vdso's): the first definition in the loader's order (the vdso and pdi's core are
+ * not in its global scope), when that is an IFUNC of an object other than `target`. */
+static const pdi_object_t *
+ifunc_definer(const pdi_objects_t *set, const pdi_object_t *target, const pdi_slot_t *slot, pdi_symbol_ref_t *ref)
 {
   pdi_version_req_t req = {slot->version, 0};
-  pdi_symbol_ref_t ref;
+  for (unsigned i = 0; i < set->count; i++) {
+    const pdi_object_t *candidate = &set->items[i];
+    if (candidate->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO))
+      continue;
+    if (!pdi_object_lookup(candidate, slot->symbol, &req, 0, ref))
+      continue;
+    return candidate != target && PDI_ST_TYPE(ref->sym->st_info) == STT_GNU_IFUNC ? candidate : NULL;
+  }
+  return NULL;
+}
+
+static void
+name_symbol(const pdi_object_t *object, const pdi_symbol_ref_t *ref, pdi_binding_t *out)
+{
+  out->symbol = *ref;
+  out->symbol_name = pdi_object_symbol_name(object, ref->index);
+  out->symbol_version = pdi_object_symbol_version(object, ref->index, NULL, NULL);
+}
+
+static void
+name_target(const pdi_objects_t *set, const pdi_object_t *target, const pdi_slot_t *slot, uintptr_t value,
+            pdi_binding_t *out)
+{
+  pdi_version_req_t req = {slot->version, 0};
+  pdi_symbol_ref_t ref, impl;
   uintptr_t addend = slot->has_addend ? (uintptr_t)slot->addend : 0;
   if (pdi_object_lookup(target, slot->symbol, &req, PDI_LOOKUP_ACCEPT_CANONICAL_PLT, &ref)) {
     int ifunc = PDI_ST_TYPE(ref.sym->st_info) == STT_GNU_IFUNC;
     if (target->base + ref.sym->st_value + addend == value || ifunc) {
-      out->symbol = ref;
-      out->symbol_name = pdi_object_symbol_name(target, ref.index);
-      out->symbol_version = pdi_object_symbol_version(target, ref.index, NULL, NULL);
+      name_symbol(target, &ref, out);
       out->canonical_plt = ref.sym->st_shndx == SHN_UNDEF;
       out->ifunc = ifunc;
-      if (ifunc) {
-        pdi_symbol_ref_t impl;
-        if (pdi_object_symbol_at(target, value, &impl))
-          out->implementation = pdi_object_symbol_name(target, impl.index);
-      }
+      if (ifunc && pdi_object_symbol_at(target, value, &impl))
+        out->implementation = pdi_object_symbol_name(target, impl.index);
       return;
     }
   }
-  if (pdi_object_symbol_at(target, value - addend, &ref)) {
-    out->symbol = ref;
-    out->symbol_name = pdi_object_symbol_name(target, ref.index);
-    out->symbol_version = pdi_object_symbol_version(target, ref.index, NULL, NULL);
+  const pdi_object_t *definer = ifunc_definer(set, target, slot, &ref);
+  if (definer != NULL) {
+    name_symbol(definer, &ref, out);
+    out->definer = definer;
+    out->ifunc = 1;
+    if (pdi_object_symbol_at(target, value, &impl))
+      out->implementation = pdi_object_symbol_name(target, impl.index);
+    return;
   }
+  if (pdi_object_symbol_at(target, value - addend, &ref))
+    name_symbol(target, &ref, out);
 }
 
 static const pdi_object_t *
@@ -194,7 +222,7 @@ pdi_slot_binding(const pdi_objects_t *set, const pdi_object_t *object, const pdi
   out->target_address = value;
   out->target = pdi_objects_containing(set, value);
   if (out->target != NULL)
-    name_target(out->target, slot, value, out);
+    name_target(set, out->target, slot, value, out);
 }
 
 void
@@ -205,5 +233,5 @@ pdi_address_binding(const pdi_objects_t *set, const pdi_slot_t *slot, uintptr_t 
   out->target_address = address;
   out->target = pdi_objects_containing(set, address);
   if (out->target != NULL)
-    name_target(out->target, slot, address, out);
+    name_target(set, out->target, slot, address, out);
 }

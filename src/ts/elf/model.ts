@@ -39,19 +39,23 @@ export type SlotKind = 'jump_slot' | 'glob_dat' | 'abs' | 'copy';
 
 /** Where a slot points now. */
 export type SlotTarget = {
-	/** Path of the object that holds the address. */
+	/** Path of the object that holds the address; for an IFUNC whose resolver chose code of another object, the object whose symbol the loader bound (that other object is `implementationObject`). */
 	object: string;
 	/** Its soname or file name. */
 	name: string;
 	/** The symbol at that address: the import's own name when it matches, else the exported symbol there; null when none. */
 	symbol: string | null;
 	version: string | null;
-	/** Offset of the address inside the target object. */
+	/** Offset of the address inside the object that holds it (`implementationObject` when set, else `object`). */
 	offset: string;
 	/** The symbol is an IFUNC: the slot holds the implementation its resolver chose. */
 	ifunc: boolean;
 	/** For an IFUNC, the exported name of the chosen implementation, when it has one. */
 	implementation: string | null;
+	/** For an IFUNC whose resolver chose code of another object (glibc's `gettimeofday` picks the vdso's), the path of that object; else null. */
+	implementationObject: string | null;
+	/** Its soname or file name (`linux-vdso.so.1`); else null. */
+	implementationName: string | null;
 	/** The address is a non-PIE executable's canonical PLT entry for the symbol. */
 	canonicalPlt: boolean;
 };

@@ -35,6 +35,15 @@ function versioned(symbol: string, version: string | null): string {
 	return version ? `${symbol}@${version}` : symbol;
 }
 
+/** `: fix_ifunc_fast`, `: linux-vdso.so.1!__vdso_time` (code of another object), `: linux-vdso.so.1+0x830`, or nothing. */
+function describeImplementation(target: SlotTarget): string {
+	if (target.implementationName) {
+		return `: ${target.implementationName}${target.implementation ? `!${target.implementation}` : `+${target.offset}`}`;
+	}
+
+	return target.implementation ? `: ${target.implementation}` : '';
+}
+
 /** `libc.so.6!strlen@GLIBC_2.2.5 (ifunc: __strlen_avx2)`, or `-`. */
 export function describeTarget(target: SlotTarget | null): string {
 	if (!target) {
@@ -44,7 +53,7 @@ export function describeTarget(target: SlotTarget | null): string {
 	const symbol = target.symbol ? versioned(target.symbol, target.version) : `+${target.offset}`;
 	let text = `${target.name}!${symbol}`;
 	if (target.ifunc) {
-		text += ` (ifunc${target.implementation ? `: ${target.implementation}` : ''})`;
+		text += ` (ifunc${describeImplementation(target)})`;
 	}
 
 	if (target.canonicalPlt) {

@@ -1,0 +1,65 @@
+import {execFileSync, spawnSync} from 'node:child_process';
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import type {ImportSlot, ProcessReport} from '../src/ts/index.js';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+
+const scratch = scratchDirectory('pdi-inspect-ifunc-elsewhere-');
+
+function build(): string {
+	const implementation = path.join(scratch, 'impl.c');
+	writeFileSync(implementation, 'int impl_elsewhere(void) { return 42; }\n');
+	const implementationLibrary = path.join(scratch, 'libimpl.so');
+	execFileSync('gcc', ['-shared', '-fPIC', '-o', implementationLibrary, implementation]);
+	const picker = path.join(scratch, 'pick.c');
+	writeFileSync(picker, 'int impl_elsewhere(void);\nstatic void *resolve_pick(void) { return (void *)impl_elsewhere; }\nint pick(void) __attribute__((ifunc("resolve_pick")));\n');
+	const pickerLibrary = path.join(scratch, 'libpick.so');
+	execFileSync('gcc', ['-shared', '-fPIC', '-o', pickerLibrary, picker, implementationLibrary, `-Wl,-rpath,${scratch}`]);
+	const source = path.join(scratch, 'main.c');
+	writeFileSync(source, '#include <stdio.h>\n#include <sys/time.h>\nint pick(void);\nint main(void) { struct timeval tv; gettimeofday(&tv, 0); printf("%d\\n", pick()); return 0; }\n');
+	const program = path.join(scratch, 'prog');
+	execFileSync('gcc', ['-o', program, source, pickerLibrary, '-Wl,-z,now', `-Wl,-rpath,${scratch}`]);
+	return program;
+}
+
+/** `symbol -> object basename` of the program's own bindings, as LD_DEBUG=bindings prints them. */
+function loaderBindings(program: string): Map<string, string> {
+	const run = spawnSync(program, [], {env: {...process.env, LD_DEBUG: 'bindings'}, encoding: 'utf8'});
+	const bindings = new Map<string, string>();
+	for (const [, file, definer, symbol] of run.stderr.matchAll(/binding file (\S+) \[0\] to (\S+) \[0\]: normal symbol `([^']+)'/g)) {
+		if (file === program && definer && symbol) {
+			bindings.set(symbol, path.basename(definer));
+		}
+	}
+
+	return bindings;
+}
+
+test('an IFUNC whose resolver picks another object\'s code is named after the definition the loader bound, with the implementation\'s object', async t => {
+	const program = build();
+	const result = await pdi(['inspect', '--json', '--imports', '$main', '--', program]);
+	t.is(result.code, 0, result.stderr);
+	const report = JSON.parse(result.stdout) as ProcessReport;
+	const slots = report.objects.find(object => object.main)?.imports ?? [];
+	const slot = (name: string): ImportSlot | undefined => slots.find(entry => entry.symbol === name);
+	const bindings = loaderBindings(program);
+	t.is(bindings.get('pick'), 'libpick.so');
+	const pick = slot('pick')?.target;
+	t.is(pick?.object, path.join(scratch, 'libpick.so'));
+	t.is(pick?.symbol, 'pick');
+	t.true(pick?.ifunc);
+	t.is(pick?.implementation, 'impl_elsewhere');
+	t.is(pick?.implementationObject, path.join(scratch, 'libimpl.so'));
+	t.is(pick?.implementationName, 'libimpl.so');
+	// glibc's gettimeofday is an IFUNC of libc.so.6 that picks the vdso's code, where there is a vdso.
+	const time = slot('gettimeofday')?.target;
+	t.is(time?.name, bindings.get('gettimeofday'));
+	t.is(time?.symbol, 'gettimeofday');
+	const printf = slot('printf')?.target;
+	t.is(printf?.implementationObject, null);
+	t.is(printf?.ifunc, false);
+	const table = await pdi(['inspect', '--imports', '$main', '--', program]);
+	t.regex(table.stdout, /\bpick +libpick\.so!pick \(ifunc: libimpl\.so!impl_elsewhere\)\n/);
+});
