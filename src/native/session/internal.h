@@ -38,6 +38,8 @@ typedef struct active_rule {
   int object_seen;
   pdi_redefine_target_t target;
   int has_target;
+  /* redefine: the last scan at exit found a definer that no load event brought (no report at exit) */
+  int definer_seen;
   pdi_cb_hooks_t hooks;
   /* at exit: its slots stay as they are (its backend's fini does nothing) */
   int left_at_exit;

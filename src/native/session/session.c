@@ -375,6 +375,27 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
 
 /* ---- close */
 
+/* A redefine rule that found no definition of its function in any object it matched (a misspelled name, or one
+ * that nothing loaded defines): nothing of the process changed. */
+static int
+never_defined(const active_rule_t *active)
+{
+  return active->rule->kind == PDI_RULE_REDEFINE && !active->has_target && !active->definer_seen;
+}
+
+/* The last scan at exit: a definer that no load event brought is not reported as missing. */
+static void
+note_late_definers(pdi_session_t *session, const pdi_objects_t *set)
+{
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    pdi_redefine_target_t target;
+    if (!active->skipped && never_defined(active))
+      active->definer_seen = pdi_redefine_find(set, active->rule->object, active->name, &active->req,
+                                               pdi_is_any_backend, session, &target);
+  }
+}
+
 /* At the exit of the process that opened the session (not in a forked
  * child; a program started by exec opens its own), each rule whose object
  * pattern matched no object during the whole life of the process, once, as
@@ -392,10 +413,11 @@ report_never_matched(pdi_session_t *session)
     return;
   int pending = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++)
-    pending |= !session->rules[r].skipped && !session->rules[r].object_seen;
+    pending |= !session->rules[r].skipped && (!session->rules[r].object_seen || never_defined(&session->rules[r]));
   pdi_objects_t set;
   if (pending && pdi_objects_scan(&set) == 0) {
     note_matched_objects(session, &set);
+    note_late_definers(session, &set);
     pdi_objects_release(&set);
   }
   for (unsigned r = 0; r < session->config.rule_count; r++) {
@@ -412,6 +434,11 @@ report_never_matched(pdi_session_t *session)
       pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
               where, pdi_rule_kind_name(rule->kind), rule_function(active), rule->object,
               rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");
+    else if (never_defined(active))
+      pdi_log(PDI_LOG_WARNING,
+              "%s: %s %s: no object matching '%s' defined it while the program ran: the rule changed "
+              "nothing",
+              where, pdi_rule_kind_name(rule->kind), rule_function(active), rule->object);
   }
 }
 
