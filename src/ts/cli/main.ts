@@ -18,6 +18,7 @@ import {registerTraceCommand} from './trace-command.js';
 import {closedOutputStatus, failedOutputStatus, isClosedPipe, outputClosed, outputFailed, watchClosedOutput} from './closed-output.js';
 import {checkOutputFile, writeOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
+import {refuseRepeatedValues} from './repeated-options.js';
 
 async function emit(text: string, output: string | undefined): Promise<void> {
 	// A signal passed on to the program ends pdi once the program has ended (128+N), without the output: a Ctrl-C
@@ -207,6 +208,7 @@ export function createCli(): Command {
 	registerComuxReplayCommands(registerComuxCommands(cli));
 	withUsageOnMissingArguments(cli);
 	refuseDoubleDashValues(cli);
+	refuseRepeatedValues(cli);
 	return cli;
 }
 
