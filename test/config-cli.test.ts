@@ -122,7 +122,7 @@ const badInputs: Array<[string, () => string[], RegExp]> = [
 	['-o into a missing directory', () => ['config', 'compile', good, '-o', path.join(scratch, 'missing-dir/x.cfg')], /^pdi: \S+missing-dir\/x\.cfg: no such file or directory$/],
 	['a directory as the config', () => ['config', 'check', scratch], /^pdi: \S+: is a directory$/],
 	['a text config with an unterminated quote', () => ['config', 'compile', write('quote.cfg', 'log_file = "x.log\n')], /^pdi: \S+quote\.cfg:1:12: unterminated quoted string/],
-	['an Include of a file that does not exist', () => ['config', 'check', write('include.cfg', 'Include "nowhere.cfg"   # there is none\n')], /^pdi: \S+include\.cfg:1:1: cannot read '\S+nowhere\.cfg': no such file or directory$/],
+	['an Include of a file that does not exist', () => ['config', 'check', write('include.cfg', 'Include "nowhere.cfg"   # there is none\n')], /^pdi: \S+include\.cfg:1:9: cannot read '\S+nowhere\.cfg': no such file or directory$/],
 ];
 
 for (const [what, args, pattern] of badInputs) {

@@ -110,16 +110,16 @@ test('Include runs a section of this file or of another file at that point; rela
 	t.deepEqual(config.optionOrigins.numThreads, {file: path.join(directory, 'shared/common.cfg'), line: 4, column: 1});
 });
 
-test('an Include cycle is an error at the Include line that closes it, naming the cycle', async t => {
+test('an Include cycle is an error at the FILE:SECTION of the Include line that closes it, naming the cycle', async t => {
 	const directory = fixture({
 		'a.cfg': 'max_threads = 4\nInclude "b.cfg:loop"\n',
 		'b.cfg': '[loop]\n# back to a\nInclude "a.cfg"\n',
 	});
 	const error = await loadError(path.join(directory, 'a.cfg'));
-	t.is(error.message, `${directory}/b.cfg:3:1: Include cycle: ${directory}/a.cfg:global -> ${directory}/b.cfg:loop -> ${directory}/a.cfg:global`);
-	t.is(parseError('Include ":again"\n[again]\nInclude ":again"\n'), '/etc/pdi.cfg:3:1: Include cycle: /etc/pdi.cfg:again -> /etc/pdi.cfg:again');
-	t.is(parseError('Include ":nowhere"\n'), '/etc/pdi.cfg:1:1: no section \'nowhere\' in \'/etc/pdi.cfg\'');
-	t.is(parseError('Include "/nonexistent/x.cfg"\n'), '/etc/pdi.cfg:1:1: cannot read \'/nonexistent/x.cfg\': no such file or directory');
+	t.is(error.message, `${directory}/b.cfg:3:9: Include cycle: ${directory}/a.cfg:global -> ${directory}/b.cfg:loop -> ${directory}/a.cfg:global`);
+	t.is(parseError('Include ":again"\n[again]\nInclude ":again"\n'), '/etc/pdi.cfg:3:9: Include cycle: /etc/pdi.cfg:again -> /etc/pdi.cfg:again');
+	t.is(parseError('Include ":nowhere"\n'), '/etc/pdi.cfg:1:9: no section \'nowhere\' in \'/etc/pdi.cfg\'');
+	t.is(parseError('Include "/nonexistent/x.cfg"\n'), '/etc/pdi.cfg:1:9: cannot read \'/nonexistent/x.cfg\': no such file or directory');
 });
 
 test('command files run in order after the config, runtime first; reset_config empties the list', async t => {
@@ -211,7 +211,7 @@ test('malformed lines are errors naming the expected form', t => {
 	t.is(parseError('backend b =\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
 	t.is(parseError('backend b = /opt/my backends/b.so\n'), '/etc/pdi.cfg:1:1: malformed backend line: expected \'backend NAME = LIBRARY\' (a value holding blanks or \'#\' in double quotes)');
 	t.is(parseError('backend b = noop\nrelink $main f@1@2 b w\n'), '/etc/pdi.cfg:2:14: function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got \'f@1@2\'');
-	t.is(parseError('relnik $main f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'relnik\'');
+	t.is(parseError('relnik $main f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'relnik\' (did you mean \'relink\'?)');
 });
 
 test('unknown keys and bad values are errors at the key and at the value', t => {

@@ -282,6 +282,25 @@ near_key(const char *key)
   return near_count == 1 ? near : NULL;
 }
 
+const char *
+config_near_name(const char *word, const char *const *names, size_t count)
+{
+  char wanted[64], words[64];
+  size_t wanted_length = key_words(word, wanted, sizeof wanted);
+  const char *near = NULL;
+  unsigned near_count = 0;
+  for (size_t i = 0; i < count; i++) {
+    size_t length = key_words(names[i], words, sizeof words);
+    if (strcmp(words, wanted) == 0)
+      return names[i];
+    if (wanted_length >= 4 && key_distance(wanted, wanted_length, words, length) <= 2) {
+      near = names[i];
+      near_count++;
+    }
+  }
+  return near_count == 1 ? near : NULL;
+}
+
 int
 config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_token, const token_t *value_token)
 {

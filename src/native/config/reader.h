@@ -133,6 +133,9 @@ PDI_HIDDEN void config_default_options(pdi_options_t *options);
 PDI_HIDDEN int config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_token,
                                  const token_t *value_token);
 PDI_HIDDEN int config_check_options(reader_t *reader);
+/* The name among `names` an unknown `word` most likely meant (the same words in another case or spelling, or the one
+ * name at most two edits away), or NULL; as the TypeScript reader suggests. */
+PDI_HIDDEN const char *config_near_name(const char *word, const char *const *names, size_t count);
 
 /* rules.c */
 PDI_HIDDEN int config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t *keyword,

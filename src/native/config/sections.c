@@ -10,13 +10,16 @@
 
 typedef enum { IN_CONFIG, IN_COMMAND_FILE } context_t;
 
+/* Errors of an Include line point at its FILE:SECTION (the first extra field, or the end of the keyword when it has
+ * none). */
 static int
 parse_include(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest)
 {
-  pdi_origin_t origin = config_origin_at(line, keyword->start);
   tokens_t tokens;
   if (config_lex(reader, line, rest, 0, &tokens) != 0)
     return -1;
+  const char *at = tokens.count == 0 ? keyword->end : tokens.items[tokens.count > 1 ? 1 : 0].start;
+  pdi_origin_t origin = config_origin_at(line, at);
   if (tokens.count != 1 || tokens.items[0].text[0] == '\0')
     return config_fail(reader, &origin, "malformed Include line: expected 'Include \"FILE:SECTION\"'");
   const char *spec = tokens.items[0].text;
@@ -45,6 +48,29 @@ add_warning(reader_t *reader, const pdi_origin_t *origin, const char *message)
   warning->message = message;
   warning->origin = *origin;
   return 0;
+}
+
+static int
+is_name(const char *word)
+{
+  for (; *word != '\0'; word++)
+    if (!((*word >= 'a' && *word <= 'z') || (*word >= 'A' && *word <= 'Z') || (*word >= '0' && *word <= '9') ||
+          *word == '_' || *word == '-'))
+      return 0;
+  return 1;
+}
+
+/* `unknown command 'relnk' (did you mean 'relink'?)`: among the commands of a command file, and in a config file
+ * those of a config file too; nothing for a word that is no name (`backends:`, the first key of a YAML file). */
+static int
+unknown_command(reader_t *reader, const pdi_origin_t *origin, const char *word, context_t context)
+{
+  static const char *const commands[] = {"relink",  "redefine", "callback", "act",   "object",
+                                         "backend", "Include",  "Warning",  "Error", "reset_config"};
+  size_t count = sizeof commands / sizeof *commands - (context == IN_COMMAND_FILE ? 4 : 0);
+  const char *near = is_name(word) ? config_near_name(word, commands, count) : NULL;
+  return near != NULL ? config_fail(reader, origin, "unknown command '%s' (did you mean '%s'?)", word, near)
+                      : config_fail(reader, origin, "unknown command '%s'", word);
 }
 
 static int
@@ -83,7 +109,7 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
       return config_fail(reader, &origin, "unknown command '%s' (options go in a config file)", word);
     if (config_only)
       return config_fail(reader, &origin, "unknown command '%s' (it goes in a config file)", word);
-    return config_fail(reader, &origin, "unknown command '%s'", word);
+    return unknown_command(reader, &origin, word, context);
   }
   if (strcmp(word, "Include") == 0)
     return parse_include(reader, line, &keyword, end);
@@ -107,7 +133,7 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
   if (!assignment && *word == '\0')
     return config_fail(reader, &origin, "malformed line: missing key before '='");
   if (!assignment)
-    return config_fail(reader, &origin, "unknown command '%s'", word);
+    return unknown_command(reader, &origin, word, context);
   if (tokens.items[0].kind != TOKEN_WORD)
     return config_fail(reader, &origin, "malformed line: expected 'key = value'");
   if (tokens.count == 2)
