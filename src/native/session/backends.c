@@ -551,7 +551,8 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
     }
     pdi_objects_release(&set);
     if (handle == NULL)
-      return pdi_rule_error(active, "no loaded object matches '%s' to take the wrapper from", pattern);
+      return pdi_rule_field_error(active, PDI_FIELD_BACKEND, "no loaded object matches '%s' to take the wrapper from",
+                                  pattern);
     borrowed = 1;
   }
   dlerror();
@@ -559,19 +560,21 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   const char *kind = active->wrapper != 0 ? not_code((void *)active->wrapper, rule->wrapper) : NULL;
   if (borrowed)
     dlclose(handle);
+  /* A library named as the backend (allow_lib_as_be) is the user's word, not the alias the compile step gave it. */
+  const char *named = borrowed ? rule->backend_object : rule->backend;
   char mangled[256];
   if (active->wrapper == 0 && cxx_spelling(base, rule->wrapper, mangled, sizeof mangled))
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER,
                                 "wrapper '%s' is not defined by %s (%s), which has a C++ function of that name, %s: "
                                 "declare the wrapper extern \"C\"",
-                                rule->wrapper, rule->backend, from, mangled);
+                                rule->wrapper, named, from, mangled);
   if (active->wrapper == 0)
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is not defined by %s (%s)", rule->wrapper,
-                                rule->backend, from);
+                                named, from);
   if (kind != NULL) {
     active->wrapper = 0;
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is %s in %s (%s), not a function",
-                                rule->wrapper, kind, rule->backend, from);
+                                rule->wrapper, kind, named, from);
   }
   return 0;
 }
