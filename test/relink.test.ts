@@ -126,6 +126,23 @@ test('allow_lib_as_be lets a rule take its wrapper from an ordinary library, and
 	t.is(refused.stdout, '');
 });
 
+test('pdi run with allow_lib_as_be names the library as written and points at its field when no object matches it or it lacks the wrapper', async t => {
+	const scratch = scratchDirectory('pdi-lib-as-be-');
+	const program = path.join(fixtures, 'now-pie/fixprog');
+	const file = (name: string, rule: string) => {
+		const config = path.join(scratch, name);
+		writeFileSync(config, `allow_lib_as_be = on\n${rule}\n`);
+		return config;
+	};
+
+	const unmatched = await pdi(['run', '-c', file('lib-unmatched.cfg', 'relink $main fix_add ./nosuch.so w'), '--', program]);
+	t.is(unmatched.code, 2);
+	t.regex(unmatched.stderr, /^pdi: \S+lib-unmatched\.cfg:2:22: relink fix_add: no loaded object matches '\.\/nosuch\.so' to take the wrapper from\n$/);
+	const lacking = await pdi(['run', '-c', file('lib-lacking.cfg', 'relink $main fix_add libfix.so no_such_wrapper'), '--', program]);
+	t.is(lacking.code, 2);
+	t.regex(lacking.stderr, /^pdi: \S+lib-lacking\.cfg:2:32: relink fix_add: wrapper 'no_such_wrapper' is not defined by libfix\.so \(\S+libfix\.so\)\n$/);
+});
+
 test('on_error = warn logs a failing rule, skips it and runs the program with the others', async t => {
 	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
 		writeConfig([backend, 'relink $main fix_add fix no_such_wrapper', 'relink libfix.so fix_add fix wrap_fix_add'], ['on_error = warn']));
