@@ -1,5 +1,4 @@
 import path from 'node:path';
-import {isMainThread} from 'node:worker_threads';
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
@@ -7,6 +6,7 @@ import {PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
+import {removeOnSignal} from './signals.js';
 
 /** Installed interpositions in this process; see {@link interpose}. */
 export type Interposition = {
@@ -18,56 +18,6 @@ export type Interposition = {
 	/** Whether `close()` has run. */
 	readonly closed: boolean;
 };
-
-const fatalSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const removedOnSignal = new Set<() => void>();
-
-/**
- * A SIGINT, SIGTERM or SIGHUP that nothing else in the process listens to ends it without its 'exit' event: the
- * files of the sessions still open are removed first, then the signal is raised again with its default action, so
- * that the process still ends by it (status 128+N). A process with a listener of its own is left to it.
- */
-function removeThenRaise(signal: NodeJS.Signals): void {
-	if (process.listenerCount(signal) > 1) {
-		return;
-	}
-
-	for (const remove of removedOnSignal) {
-		remove();
-	}
-
-	removedOnSignal.clear();
-	for (const fatal of fatalSignals) {
-		process.off(fatal, removeThenRaise);
-	}
-
-	process.kill(process.pid, signal);
-}
-
-/**
- * Runs `remove` should the process be ended by a signal before the returned function is called. Signals reach only
- * the main thread; a worker's files are removed by the addon when the worker ends.
- */
-export function removeOnSignal(remove: () => void): () => void {
-	if (!isMainThread) {
-		return () => undefined;
-	}
-
-	if (removedOnSignal.size === 0) {
-		for (const fatal of fatalSignals) {
-			process.on(fatal, removeThenRaise);
-		}
-	}
-
-	removedOnSignal.add(remove);
-	return () => {
-		if (removedOnSignal.delete(remove) && removedOnSignal.size === 0) {
-			for (const fatal of fatalSignals) {
-				process.off(fatal, removeThenRaise);
-			}
-		}
-	};
-}
 
 /**
  * Installs a config's rules into the running Node process, through the same

@@ -7,7 +7,7 @@ import type {NormalizedConfig} from '../config/schema.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
 import {checkPreloadable, resolveProgram} from './program.js';
-import {forwardSignals, receiveSignals} from './signals.js';
+import {forwardSignals, receiveSignals, removeOnSignal} from './signals.js';
 
 /** How to start a program with pdi; see {@link launch}. Node's spawn options (stdio with extra fds, `detached`, `cwd`, …) pass through. */
 export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
@@ -160,7 +160,13 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	}
 
 	const releaseSignals = onSignal === undefined ? () => undefined : onSignal === 'forward' ? forwardSignals(child) : receiveSignals(onSignal);
+	// Without onSignal, a signal that ends this process would leave the files in TMPDIR (no 'exit' event): they are
+	// removed then, and the child, not signalled, runs on without them (as Node leaves a child of a process that dies).
+	const forget = removeOnSignal(() => {
+		prepared.remove();
+	});
 	const cleanup = (): void => {
+		forget();
 		releaseSignals();
 		prepared.remove();
 	};

@@ -1,5 +1,6 @@
 import type {ChildProcess} from 'node:child_process';
 import {constants} from 'node:os';
+import {isMainThread} from 'node:worker_threads';
 
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -61,4 +62,55 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 	}
 
 	return code ?? 1;
+}
+
+const removedOnSignal = new Set<() => void>();
+
+/**
+ * A SIGINT, SIGTERM or SIGHUP that nothing else in the process listens to ends it without its 'exit' event: the
+ * temporary files given to {@link removeOnSignal} (of the interpose() and observe() sessions still open, of the
+ * programs spawn() started that still run) are removed first, then the signal is raised again with its default
+ * action, so that the process still ends by it (status 128+N). A process with a listener of its own (runProgram()'s
+ * forwarding is one) is left to it.
+ */
+function removeThenRaise(signal: NodeJS.Signals): void {
+	if (process.listenerCount(signal) > 1) {
+		return;
+	}
+
+	for (const remove of removedOnSignal) {
+		remove();
+	}
+
+	removedOnSignal.clear();
+	for (const fatal of forwardedSignals) {
+		process.off(fatal, removeThenRaise);
+	}
+
+	process.kill(process.pid, signal);
+}
+
+/**
+ * Runs `remove` should the process be ended by a signal before the returned function is called. Signals reach only
+ * the main thread; a worker's files are removed by the addon when the worker ends.
+ */
+export function removeOnSignal(remove: () => void): () => void {
+	if (!isMainThread) {
+		return () => undefined;
+	}
+
+	if (removedOnSignal.size === 0) {
+		for (const fatal of forwardedSignals) {
+			process.on(fatal, removeThenRaise);
+		}
+	}
+
+	removedOnSignal.add(remove);
+	return () => {
+		if (removedOnSignal.delete(remove) && removedOnSignal.size === 0) {
+			for (const fatal of forwardedSignals) {
+				process.off(fatal, removeThenRaise);
+			}
+		}
+	};
 }

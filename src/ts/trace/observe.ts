@@ -1,5 +1,6 @@
 import {PdiError} from '../errors.js';
-import {interposeWith, removeOnSignal} from '../launch/interpose.js';
+import {interposeWith} from '../launch/interpose.js';
+import {removeOnSignal} from '../launch/signals.js';
 import {nativeBinding} from '../native/binding.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
