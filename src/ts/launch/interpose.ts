@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {isNormalizedConfig} from '../config/built.js';
+import {ConfigError} from '../config/config-error.js';
 import {normalizeConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import {PdiError} from '../errors.js';
@@ -39,7 +40,8 @@ export type Interposition = {
  * ```
  *
  * All or nothing: on an error nothing stays installed and a `ConfigError`
- * (config problems) or `PdiError` (install problems) is thrown.
+ * (config problems, a config that is null or undefined) or `PdiError`
+ * (install problems) is thrown.
  */
 export function interpose(config: PdiConfigInput | NormalizedConfig): Interposition {
 	return interposeWith(config, {});
@@ -51,6 +53,11 @@ export function interpose(config: PdiConfigInput | NormalizedConfig): Interposit
  * that the backends never see.
  */
 export function interposeWith(config: PdiConfigInput | NormalizedConfig, variables: Record<string, string>): Interposition {
+	// Not an empty config, as normalizeConfig() takes it: a call that lost its config would install nothing, silently.
+	if (config === null || config === undefined) {
+		throw new ConfigError(`config: expected a config object, got ${String(config)}`, {});
+	}
+
 	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
 	const binding = nativeBinding();
 	// The act backend takes the report file from the environment when the session opens, and writes it when it
