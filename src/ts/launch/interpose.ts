@@ -1,9 +1,10 @@
 import path from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {isNormalizedConfig} from '../config/built.js';
 import {ConfigError} from '../config/config-error.js';
 import {normalizeConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
-import {PdiError} from '../errors.js';
+import {escapeControls, PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
@@ -44,7 +45,37 @@ export type Interposition = {
  * (install problems) is thrown.
  */
 export function interpose(config: PdiConfigInput | NormalizedConfig): Interposition {
-	return interposeWith(config, {});
+	return interposeWith(config, {}, sessionLabel('interpose()', interpose));
+}
+
+let sessions = 0;
+/** The labels of the sessions this thread has open, oldest first, as the core prints them. */
+const openLabels = new Set<string>();
+
+/**
+ * How the core's messages name a session's rules, beside their place (`rules[0] (interpose() #2 called at
+ * /app/test.mjs:12:9)`): the API call, numbered in this thread, and the caller's place when the stack has it.
+ */
+export function sessionLabel(call: string, api: (...args: never[]) => unknown): string {
+	const holder: {stack?: string} = {};
+	Error.captureStackTrace(holder, api);
+	const frame = holder.stack?.split('\n')[1]?.trim() ?? '';
+	const place = /\(([^()]+:\d+:\d+)\)$/.exec(frame)?.[1] ?? /^at ([^()]+:\d+:\d+)$/.exec(frame)?.[1];
+	const file = place?.startsWith('file://') ? fileURLToPath(place.replace(/(:\d+){2}$/, '')) + /(:\d+){2}$/.exec(place)![0] : place;
+	return `${call} #${++sessions}${file === undefined ? '' : ` called at ${file}`}`;
+}
+
+/**
+ * A message of the core about the session labelled `own`: its own rules without the label (the caller knows its
+ * call), those of the sessions opened before it said to be theirs.
+ */
+function sessionMessage(message: string, own: string | undefined): string {
+	let text = own === undefined ? message : message.replaceAll(` (${escapeControls(own)})`, '');
+	for (const other of openLabels) {
+		text = text.replaceAll(` (${other})`, ` (of an earlier ${other})`);
+	}
+
+	return text;
 }
 
 /**
@@ -52,13 +83,13 @@ export function interpose(config: PdiConfigInput | NormalizedConfig): Interposit
  * them with getenv), and put back afterwards. The addon sets them: `process.env` of a worker thread is a copy
  * that the backends never see.
  */
-export function interposeWith(config: PdiConfigInput | NormalizedConfig, variables: Record<string, string>): Interposition {
+export function interposeWith(config: PdiConfigInput | NormalizedConfig, variables: Record<string, string>, label?: string): Interposition {
 	// Not an empty config, as normalizeConfig() takes it: a call that lost its config would install nothing, silently.
 	if (config === null || config === undefined) {
 		throw new ConfigError(`config: expected a config object, got ${String(config)}`, {});
 	}
 
-	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config));
+	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config), label);
 	const binding = nativeBinding();
 	// The act backend takes the report file from the environment when the session opens, and writes it when it
 	// closes: then the compiled config's private directory, which holds it, stays until close().
@@ -68,7 +99,7 @@ export function interposeWith(config: PdiConfigInput | NormalizedConfig, variabl
 		session = binding.interpose(prepared.file, report === undefined ? variables : {...variables, [actReportVariable]: report});
 	} catch (error) {
 		prepared.remove();
-		throw new PdiError((error as Error).message, {exitCode: 2, cause: error});
+		throw new PdiError(sessionMessage((error as Error).message, label), {exitCode: 2, cause: error});
 	} finally {
 		if (report === undefined) {
 			prepared.remove();
@@ -86,6 +117,11 @@ export function interposeWith(config: PdiConfigInput | NormalizedConfig, variabl
 	}
 
 	let closed = false;
+	const printed = label === undefined ? undefined : escapeControls(label);
+	if (printed !== undefined) {
+		openLabels.add(printed);
+	}
+
 	return {
 		close() {
 			if (closed) {
@@ -94,6 +130,10 @@ export function interposeWith(config: PdiConfigInput | NormalizedConfig, variabl
 
 			closed = true;
 			binding.uninterpose(session);
+			if (printed !== undefined) {
+				openLabels.delete(printed);
+			}
+
 			if (report === undefined) {
 				return [];
 			}

@@ -4,6 +4,8 @@ import {isNormalizedConfig} from '../config/built.js';
 import {compileNormalizedConfig} from '../config/compile.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import {verifyConfig} from '../config/verify.js';
+import {entryName} from '../config/field-origins.js';
+import {escapeControls} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 import {temporaryDirectory} from './temporary.js';
 
@@ -34,11 +36,31 @@ export async function launchConfig(files: readonly string[] = [], config?: PdiCo
 	return configs.length > 0 ? mergeConfigs(configs) : undefined;
 }
 
-/** Verifies `normalized` against the backends on disk, compiles and writes it. */
-export function prepareConfig(normalized: NormalizedConfig): PreparedConfig {
+/**
+ * The compiled `text` with `(label)` after the place of each rule (`#@origin rules[0] (interpose() #2 ...)`): the
+ * core's messages then say which of the sessions open in one process a rule belongs to. A place with a label ends
+ * in `)`, so the core keeps it whole (a file's `:LINE:COL` included) as the name it prints.
+ */
+function labelRules(text: string, normalized: NormalizedConfig, label: string): string {
+	const suffix = ` (${escapeControls(label)})`;
+	// A place without a line (observe()'s `trace: objects '$main'`, compiled with `:0:0`) is kept without it.
+	const places = new Map(normalized.rules.map((rule, index) => {
+		const name = rule.origin ? escapeControls(rule.origin.file) : entryName(rule, `rules[${index}]`);
+		const place = rule.origin ? `${name}:${rule.origin.line}:${rule.origin.column}` : name;
+		return [`#@origin ${place}`, `#@origin ${rule.origin?.line === 0 ? name : place}${suffix}`];
+	}));
+	return text.split('\n').map(line => places.get(line) ?? line).join('\n');
+}
+
+/**
+ * Verifies `normalized` against the backends on disk, compiles and writes it; with `label`, the core's messages
+ * name its rules with it ({@link labelRules}).
+ */
+export function prepareConfig(normalized: NormalizedConfig, label?: string): PreparedConfig {
 	const paths = pdiPaths();
 	verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends});
-	const text = compileNormalizedConfig(normalized);
+	const compiled = compileNormalizedConfig(normalized);
+	const text = label === undefined ? compiled : labelRules(compiled, normalized, label);
 	const directory = temporaryDirectory('pdi-run-');
 	try {
 		const file = path.join(directory.path, 'pdi.cfg');

@@ -1,5 +1,5 @@
 import {PdiError} from '../errors.js';
-import {interposeWith} from '../launch/interpose.js';
+import {interposeWith, sessionLabel} from '../launch/interpose.js';
 import {removeOnSignal} from '../launch/signals.js';
 import {nativeBinding} from '../native/binding.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -85,6 +85,7 @@ function eventDelivery(counter: SummaryCounter, onCall: (call: CallEvent) => voi
  * One observation at a time; the process's children are not traced.
  */
 export function observe(options: TraceOptions, onCall: (call: CallEvent) => void): Observation {
+	const label = sessionLabel('observe()', observe);
 	checkOptionNames(options);
 	if (options.follow === true) {
 		// Not silently ignored: the children of this process are not observed, whatever the option says.
@@ -126,7 +127,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 		const rings = ringDirectory(scratch.path);
 		reader = TraceReader.ofThisProcess(rings.directory, delivery.deliver);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
-		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)});
+		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)}, label);
 	} catch (error) {
 		reader?.finish();
 		removeScratch();
