@@ -1,4 +1,6 @@
-import {PdiError} from '../errors.js';
+import {closeSync, openSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {PdiError, shown} from '../errors.js';
 import {interposeWith, sessionLabel} from '../launch/interpose.js';
 import {removeOnSignal} from '../launch/signals.js';
 import {nativeBinding} from '../native/binding.js';
@@ -83,6 +85,43 @@ function withPrototypesNamed<T>(file: string | undefined, settings: () => T): T 
 }
 
 /**
+ * The notices the trace backend makes at the end of an observation (a function `functions` names plainly that this
+ * process has no call site of), which its reader writes to `fd`, a file of the observation's directory: `take()` hands
+ * them, once the reader has finished, to `onNotice` (one line each, without its newline; its error is thrown again on
+ * the event loop, as onCall's) or, without it, to stderr, as `pdi trace` prints them.
+ */
+function endNotices(directory: string, onNotice: ((message: string) => void) | undefined): {fd: number; take: () => void; discard: () => void} {
+	const file = path.join(directory, 'notices');
+	const fd = openSync(file, 'w', 0o600);
+	const discard = () => {
+		closeSync(fd);
+	};
+
+	return {
+		fd,
+		discard,
+		take() {
+			discard();
+			const text = readFileSync(file, 'utf8');
+			for (const line of text.split('\n').filter(line => line !== '')) {
+				if (onNotice === undefined) {
+					process.stderr.write(`${line}\n`);
+					continue;
+				}
+
+				try {
+					onNotice(line);
+				} catch (error) {
+					setImmediate(() => {
+						throw error;
+					});
+				}
+			}
+		},
+	};
+}
+
+/**
  * Traces the calls the running Node process makes through the imports of
  * `options.objects` (default `'$main'`: the node executable itself, whose
  * imports include libc's file, socket and process functions) and hands
@@ -102,7 +141,7 @@ function withPrototypesNamed<T>(file: string | undefined, settings: () => T): T 
  * may be traced too (it runs in this process): choose `functions` to suit.
  * One observation at a time; the process's children are not traced.
  */
-export function observe(options: TraceOptions, onCall: (call: CallEvent) => void): Observation {
+export function observe(options: TraceOptions, onCall: (call: CallEvent) => void, onNotice?: (message: string) => void): Observation {
 	const label = sessionLabel('observe()', observe);
 	checkOptionNames(options);
 	if (options.follow === true) {
@@ -112,6 +151,10 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 
 	if (typeof onCall !== 'function') {
 		throw new PdiError(`onCall: expected a function, got ${typeof onCall}`);
+	}
+
+	if (onNotice !== undefined && typeof onNotice !== 'function') {
+		throw new PdiError(`onNotice: expected a function, got ${shown(onNotice)}`);
 	}
 
 	const variables = withPrototypesNamed(options.prototypes, () => traceVariables({...options, follow: false}));
@@ -140,14 +183,18 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	const counter = new SummaryCounter();
 	const delivery = eventDelivery(counter, onCall);
 	let reader: TraceReader | undefined;
+	let notices: ReturnType<typeof endNotices> | undefined;
 	let installed;
 	try {
 		const rings = ringDirectory(scratch.path);
-		reader = TraceReader.ofThisProcess(rings.directory, delivery.deliver);
+		notices = endNotices(scratch.path, onNotice);
+		reader = TraceReader.ofThisProcess(rings.directory, delivery.deliver, notices.fd);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
-		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid)}, label);
+		const settings = {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid), PDI_TRACE_NOTICES: 'ring'};
+		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), settings, label);
 	} catch (error) {
 		reader?.finish();
+		notices?.discard();
 		removeScratch();
 		nativeBinding().claimObservation(false);
 		throw error;
@@ -163,6 +210,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 				// Called from onCall: the calls after that one in its buffer, and those finish() read, are delivered
 				// now, not after close() has returned. A close() from one of these onCalls returns the counts so far.
 				delivery.drain();
+				notices.take();
 				removeScratch();
 				nativeBinding().claimObservation(false);
 				summary = counter.result(ending.losses);

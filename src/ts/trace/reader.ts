@@ -84,10 +84,10 @@ export class TraceReader {
 	 * calls than it delivered, without end. And the writers are never held
 	 * back, as they may be threads the event loop waits for (V8's garbage
 	 * collector): past `queueLimit` bytes waiting, calls are dropped and
-	 * counted as lost.
+	 * counted as lost. The notices of the end (`PDI_TRACE_NOTICES=ring`) are written to `noticeFd` when it is given.
 	 */
-	static ofThisProcess(directory: string, onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
-		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit, true), onData, true);
+	static ofThisProcess(directory: string, onData: (data: Buffer) => void, noticeFd = -1, queueLimit = defaultQueueLimit): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit, true, {noticeFd}), onData, true);
 	}
 
 	/** Stops handing buffers over (they wait in the queue, up to its limit) until {@link resume}. */
