@@ -363,8 +363,13 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   if (status == 0) {
     log_outcomes(session);
     session->installed = 1;
-    session->next = open_sessions;
-    open_sessions = session;
+    /* Oldest first: at a later load the rules reach the objects in the order the sessions opened, so a slot two
+     * sessions want goes to the earlier one then too, as at the later one's install. */
+    pdi_session_t **tail = &open_sessions;
+    while (*tail != NULL)
+      tail = &(*tail)->next;
+    session->next = NULL;
+    *tail = session;
     *out = session;
   }
   pthread_mutex_unlock(&session_lock);
