@@ -2,6 +2,7 @@ import {execFileSync} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import {trace as traceApi} from '../src/ts/index.js';
 import {parsePrototypes} from '../src/ts/trace/prototypes.js';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
@@ -88,14 +89,15 @@ test('--prototypes decodes the fixture library\'s own function; without it, regi
 	t.regex(call(raw.lines[0]!), /^traceprog!tl_greet\(0x[\da-f]+, 0x3\) = 0xf$/);
 });
 
-test('--prototypes errors name FILE:LINE:COL', async t => {
+test('--prototypes errors name the option and FILE:LINE:COL, and trace()\'s name its prototypes option', async t => {
 	const file = path.join(scratch, 'bad.h');
 	writeFileSync(file, 'int good(int x);\n\nint bad(struct point p);\n');
 	const result = await pdi(['trace', '--prototypes', file, '--', traceprog]);
 	t.is(result.code, 2);
-	t.is(result.stderr, `pdi: ${file}:3:9: 'struct point' passed by value cannot be decoded (pass a pointer, or declare it void *)\n`);
+	t.is(result.stderr, `pdi: --prototypes: ${file}:3:9: 'struct point' passed by value cannot be decoded (pass a pointer, or declare it void *)\n`);
 	const missing = await pdi(['trace', '--prototypes', path.join(scratch, 'none.h'), '--', traceprog]);
-	t.is(missing.stderr, `pdi: ${path.join(scratch, 'none.h')}: no such file or directory\n`);
+	t.is(missing.stderr, `pdi: --prototypes: ${path.join(scratch, 'none.h')}: no such file or directory\n`);
+	t.throws(() => traceApi(traceprog, [], {prototypes: file}), {message: `prototypes: ${file}:3:9: 'struct point' passed by value cannot be decoded (pass a pointer, or declare it void *)`});
 });
 
 test('the prototype parser maps C types to the backend\'s kinds', t => {

@@ -43,7 +43,7 @@ function cliVariables(options: TraceCliOptions): Record<string, string> {
 	const numbers = {stringSize: options.stringSize, depth: options.depth, rawArgs: options.args} as unknown as TraceOptions;
 	return traceVariables(
 		{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow, demangle: options.demangle},
-		{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e'},
+		{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e', prototypes: '--prototypes'},
 	);
 }
 

@@ -7,7 +7,6 @@ import {nativeBinding} from '../native/binding.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
-import {PrototypeError} from './prototypes.js';
 import {parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
 
@@ -65,23 +64,6 @@ function eventDelivery(counter: SummaryCounter, onCall: (call: CallEvent) => voi
 		},
 		drain,
 	};
-}
-
-/**
- * `settings()`, with an error about the `prototypes` file (`FILE:LINE:COL: reason`, `FILE: no such file or
- * directory`) naming the option, as the errors of the other options do: `prototypes: FILE:LINE:COL: reason`.
- */
-function withPrototypesNamed<T>(file: string | undefined, settings: () => T): T {
-	try {
-		return settings();
-	} catch (error) {
-		if (file === undefined || !(error instanceof PdiError) || !error.message.startsWith(`${file}:`)) {
-			throw error;
-		}
-
-		const named = `prototypes: ${error.message}`;
-		throw error instanceof PrototypeError ? new PrototypeError(named, {cause: error}) : new PdiError(named, {cause: error});
-	}
 }
 
 /**
@@ -157,7 +139,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 		throw new PdiError(`onNotice: expected a function, got ${shown(onNotice)}`);
 	}
 
-	const variables = withPrototypesNamed(options.prototypes, () => traceVariables({...options, follow: false}));
+	const variables = traceVariables({...options, follow: false});
 	// One per process, not per thread: a worker's observation and the main thread's would share the trace backend.
 	if (!nativeBinding().claimObservation(true)) {
 		throw new PdiError('observe(): an observation is already active in this process (in this thread or another); close() it first');

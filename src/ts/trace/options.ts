@@ -1,7 +1,7 @@
 import {builtConfig} from '../config/built.js';
 import type {NormalizedConfig} from '../config/schema.js';
 import {PdiError, shown} from '../errors.js';
-import {encodePrototypes, loadPrototypes} from './prototypes.js';
+import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
 
 /** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
@@ -25,7 +25,7 @@ export type TraceOptions = {
 };
 
 /** Option names as the command line spells them, for messages; the API's own names otherwise. */
-export type OptionNames = Partial<Record<'stringSize' | 'depth' | 'rawArgs' | 'functions', string>>;
+export type OptionNames = Partial<Record<'stringSize' | 'depth' | 'rawArgs' | 'functions' | 'prototypes', string>>;
 
 /** A whole number in [low, high], or a one-line error naming the option. */
 export function boundedOption(option: string, value: number | string, low: number, high: number): number {
@@ -87,6 +87,23 @@ export function functionList(functions: string | readonly string[], option = 'fu
 	return list;
 }
 
+/**
+ * The declarations of the prototypes `file`, an error about it (`FILE:LINE:COL: reason`, `FILE: no such file or
+ * directory`) naming the option as the errors of the other options do: `prototypes: FILE:LINE:COL: reason`.
+ */
+function prototypesNamed(file: string, option: string): ReturnType<typeof loadPrototypes> {
+	try {
+		return loadPrototypes(file);
+	} catch (error) {
+		if (!(error instanceof PdiError)) {
+			throw error;
+		}
+
+		const named = `${option}: ${error.message}`;
+		throw error instanceof PrototypeError ? new PrototypeError(named, {cause: error}) : new PdiError(named, {cause: error});
+	}
+}
+
 /** The trace backend's settings (src/native/backends/trace/trace.c) for `options`, and the core's; throws on a bad value. */
 export function traceVariables(options: TraceOptions, names: OptionNames = {}): Record<string, string> {
 	return {
@@ -94,7 +111,7 @@ export function traceVariables(options: TraceOptions, names: OptionNames = {}): 
 		PDI_TRACE_STRING_SIZE: String(boundedOption(names.stringSize ?? 'stringSize', options.stringSize ?? 32, 0, 4096)),
 		PDI_TRACE_DEPTH: options.depth === undefined ? '-1' : String(boundedOption(names.depth ?? 'depth', options.depth, 0, 1_000_000)),
 		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : functionList(options.functions, names.functions),
-		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(loadPrototypes(options.prototypes)),
+		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(prototypesNamed(options.prototypes, names.prototypes ?? 'prototypes')),
 		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
 		PDI_TRACE_DEMANGLE: options.demangle ? '1' : '0',
 		// Present and empty, so that the backend's setenv of the traced process's pid replaces it in place, in the
