@@ -16,7 +16,6 @@ const twice: Array<[string, string[]]> = [
 	['--output', ['inspect', '-o', first, '-o', second, '--', '/bin/true']],
 	['--output', ['trace', '-o', first, '--output=' + second, '--', '/bin/true']],
 	['--string-size', ['trace', '-s', '10', '-s', '20', '--', '/bin/true']],
-	['--functions', ['trace', '-e', 'getpid', '-e', 'open', '--', '/bin/true']],
 	['--detach-after', ['attach', '--detach-after', '1', '--detach-after', '2', '-c', rules, String(process.pid)]],
 	['--output', ['config', 'compile', '-o', first, '-o', second, rules]],
 	['--timeout', ['comux', 'replay', scratch, '--timeout', '5', '--timeout', '6', '--', '/bin/true']],
@@ -41,6 +40,12 @@ test('the repeatable options and flags still take several occurrences', async t 
 	t.is(configs.code, 0, configs.stderr);
 	const objects = await pdi(['trace', '--object', '$main', '--object', 'libc.so.6', '-e', 'getpid', '--', '/bin/true']);
 	t.is(objects.code, 0, objects.stderr);
+	// -e lists add up, as one comma-separated list: both functions are traced.
+	const functions = await pdi(['trace', '-e', 'getpid', '-e', 'open*,close', '--', 'cat', '/dev/null']);
+	t.is(functions.code, 0, functions.stderr);
+	t.regex(functions.stderr, /cat!open[\w]*\("\/dev\/null", O_RDONLY\) = 3\n/);
+	t.regex(functions.stderr, /cat!close\(3\) = 0\n/);
+	t.regex(functions.stderr, /getpid: process \d+ has no call site of it/);
 	const verbose = await pdi(['run', '-v', '-v', '-c', rules, '--', '/bin/true']);
 	t.is(verbose.code, 0, verbose.stderr);
 	const built = path.join(scratch, 'built.comux');

@@ -27,7 +27,7 @@ function reportMatched(reportFile: string): boolean | undefined {
 	}
 }
 
-const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST] [-C] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
+const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST]... [-C] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
@@ -290,7 +290,7 @@ export function registerTraceCommand(cli: Command): void {
 		.usage(usage)
 		.option('-o, --output <file>', 'write the trace to FILE (default: stderr)')
 		.addOption(new Option('--object <pattern>', 'an object whose imports are traced ($main, a soname, a path or a glob; repeatable)').default([] as string[], '$main').argParser((value: string, previous: string[]) => [...previous, value]))
-		.option('-e, --functions <list>', 'comma-separated globs over function names; !GLOB excludes; GLOB@OBJ keeps calls into callee object OBJ')
+		.option('-e, --functions <list>', 'comma-separated globs over function names; !GLOB excludes; GLOB@OBJ keeps calls into callee object OBJ; repeatable (the lists add up)', (value: string, previous?: string) => previous === undefined ? value : `${previous},${value}`)
 		.option('-T, --time', 'show each call\'s duration')
 		.option('-t, --timestamp', 'show each call\'s start, seconds since the program started')
 		.addOption(new Option('-s, --string-size <n>', 'bytes shown of decoded strings (0-4096)').default('32', '32'))
