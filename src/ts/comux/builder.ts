@@ -11,6 +11,7 @@ import {
 	type ComuxChunk,
 	type ComuxDocument,
 } from './format.js';
+import {shown} from '../errors.js';
 import {isRecord} from '../is-record.js';
 import {nearNameHint} from '../near-name.js';
 
@@ -28,6 +29,25 @@ const encoder = new TextEncoder();
 
 function toBytes(data: string | Uint8Array): Uint8Array {
 	return typeof data === 'string' ? encoder.encode(data) : data;
+}
+
+const chunkOptionNames = ['sched', 'awaitResponse', 'noShutdown'];
+
+/** A mistyped option of {@link ComuxBuilder.conn} (`{await: true}`, `null`) is an error, not a chunk without flags. */
+function checkChunkOptions(chunk: number, options: unknown): void {
+	if (!isRecord(options)) {
+		throw new ComuxError(`chunk ${chunk}: options: expected an object {sched, awaitResponse, noShutdown}, got ${shown(options)}`);
+	}
+
+	for (const [key, value] of Object.entries(options)) {
+		if (!chunkOptionNames.includes(key)) {
+			throw new ComuxError(`chunk ${chunk}: unknown option '${key}'${nearNameHint(key, chunkOptionNames)}`);
+		}
+
+		if (key !== 'sched' && value !== undefined && typeof value !== 'boolean') {
+			throw new ComuxError(`chunk ${chunk}: ${key}: expected true or false, got ${shown(value)}`);
+		}
+	}
 }
 
 /**
@@ -50,6 +70,11 @@ export class ComuxBuilder {
 	 * given (not copied).
 	 */
 	conn(id: number, data: string | Uint8Array, options: ComuxChunkOptions = {}): this {
+		if (typeof id !== 'number') {
+			throw new ComuxError(`chunk ${this.#chunks.length}: connection id: expected a number, got ${shown(id)}`);
+		}
+
+		checkChunkOptions(this.#chunks.length, options);
 		const flags = (options.awaitResponse ? AWAIT_RESPONSE : 0) | (options.noShutdown ? NO_SHUTDOWN : 0);
 		this.#chunks.push({conn: id, sched: options.sched ?? this.#chunks.length, flags, data: toBytes(data)});
 		return this;
