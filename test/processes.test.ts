@@ -1,11 +1,12 @@
-import {execFileSync, spawnSync} from 'node:child_process';
-import {chownSync, chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {execFile, execFileSync, spawnSync} from 'node:child_process';
+import {chownSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
 import {isLoaderSafe} from '../src/ts/launch/preload.js';
-import {cliPath, pdi} from './helpers/cli.js';
+import {cliPath, pdi, root} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, loaderSafeFile, preloadPath, runBare, runPreloaded, writeConfig} from './helpers/preload.js';
 import {shellWord, textValue} from './helpers/quote.js';
@@ -257,7 +258,21 @@ test('the core started by hand with a PDI_CONFIG it cannot read names the variab
 
 asRoot('a wrapper that changes the user before it execs the program stops it before main, naming the unreadable temporary config and the way out, not "is gone"', async t => {
 	const config = yaml('setpriv.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
-	const run = await pdi(['run', '-c', config, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/ls', '/']);
+	// uid 65534 must reach pdi's preload core (else the loader ignores it, docs/launching.md): CI's clone sits in a
+	// mode 0700 directory, so the package is bind-mounted, in a mount namespace of its own, into one any user can walk.
+	const reachable = mkdtempSync(path.join(tmpdir(), 'pdi-reachable-'));
+	t.teardown(() => {
+		rmSync(reachable, {recursive: true, force: true});
+	});
+	chmodSync(reachable, 0o755);
+	const mounted = path.join(reachable, 'package');
+	mkdirSync(mounted);
+	const run = await new Promise<{code: number | null; stdout: string; stderr: string}>(resolve => {
+		execFile('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', root, mounted, process.execPath, path.join(mounted, path.relative(root, cliPath)),
+			'run', '-c', config, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/ls', '/'], {timeout: 60_000}, (error, stdout, stderr) => {
+			resolve({code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr});
+		});
+	});
 	t.is(run.code, 2, run.stderr);
 	t.is(run.stdout, '');
 	t.regex(run.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, docs\/launching\.md\)\n$/);
