@@ -5,6 +5,24 @@ import {isMainThread} from 'node:worker_threads';
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/** Adds `member` to `members`; `listener` is on the forwarded signals while `members` is not empty. */
+function addWhileListening<T>(members: Set<T>, member: T, listener: (signal: NodeJS.Signals) => void): () => void {
+	if (members.size === 0) {
+		for (const signal of forwardedSignals) {
+			process.on(signal, listener);
+		}
+	}
+
+	members.add(member);
+	return () => {
+		if (members.delete(member) && members.size === 0) {
+			for (const signal of forwardedSignals) {
+				process.off(signal, listener);
+			}
+		}
+	};
+}
+
 const receivers = new Set<(signal: NodeJS.Signals) => void>();
 let lastForwarded: NodeJS.Signals | undefined;
 
@@ -21,20 +39,7 @@ function forward(signal: NodeJS.Signals): void {
  * meanwhile they do not end pdi at once.
  */
 export function receiveSignals(receive: (signal: NodeJS.Signals) => void): () => void {
-	if (receivers.size === 0) {
-		for (const signal of forwardedSignals) {
-			process.on(signal, forward);
-		}
-	}
-
-	receivers.add(receive);
-	return () => {
-		if (receivers.delete(receive) && receivers.size === 0) {
-			for (const signal of forwardedSignals) {
-				process.off(signal, forward);
-			}
-		}
-	};
+	return addWhileListening(receivers, receive, forward);
 }
 
 /**
@@ -99,18 +104,5 @@ export function removeOnSignal(remove: () => void): () => void {
 		return () => undefined;
 	}
 
-	if (removedOnSignal.size === 0) {
-		for (const fatal of forwardedSignals) {
-			process.on(fatal, removeThenRaise);
-		}
-	}
-
-	removedOnSignal.add(remove);
-	return () => {
-		if (removedOnSignal.delete(remove) && removedOnSignal.size === 0) {
-			for (const fatal of forwardedSignals) {
-				process.off(fatal, removeThenRaise);
-			}
-		}
-	};
+	return addWhileListening(removedOnSignal, remove, removeThenRaise);
 }
