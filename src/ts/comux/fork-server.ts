@@ -107,7 +107,7 @@ class ForkServer implements ComuxForkServer {
 				descriptors.push(openSync(file, 'w', 0o600));
 			}
 
-			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe', ...descriptors], {...options, fork: true});
+			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe', ...descriptors], {...options, fork: true}, this.scratch.path);
 		} catch (error) {
 			this.scratch.remove();
 			throw error;

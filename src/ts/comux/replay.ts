@@ -266,7 +266,7 @@ export function checkComuxInput(input: Uint8Array | string): void {
  * directory that the backend removes as soon as it has been read (and this
  * side when the process ends), so nothing is left in the temporary directory.
  */
-export function startComux(server: readonly string[], stdio: StdioOptions, options: RunComuxOptions = {}): ComuxProcess {
+export function startComux(server: readonly string[], stdio: StdioOptions, options: RunComuxOptions = {}, forkFiles?: string): ComuxProcess {
 	checkComuxOptions(options);
 	checkComuxServer(server);
 	const [command = '', ...args] = server;
@@ -284,6 +284,8 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 			PDI_COMUX_FORK: undefined, PDI_COMUX_CONTROL: undefined, ...comuxVariables(options), PDI_COMUX_TEMPORARY_CONFIG: '1', PDI_COMUX_ACTIVE: undefined, PDI_COMUX_SHARED: undefined,
 			// The guardian ends the server if this process ends first (killed, or exited mid-replay).
 			PDI_COMUX_LAUNCHER: String(process.pid),
+			// The fork server's output files, which the guardian removes when this process is gone (SIGKILL).
+			PDI_COMUX_FORK_FILES: forkFiles,
 			...(bindNow ? {LD_BIND_NOW: '1'} : {}),
 		},
 		// A signal stops the whole server through its guardian (not the guardian alone).

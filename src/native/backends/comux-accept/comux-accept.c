@@ -122,10 +122,29 @@ comux_remove_temporary_config(void)
   }
 }
 
+/* The fork server's output files that pdi opened for the server to inherit
+ * (PDI_COMUX_FORK_FILES: their directory, fork-server.ts): stdout-N and
+ * stderr-N, then the directory if that emptied it. */
+static void
+remove_fork_files(void)
+{
+  const char *directory = getenv("PDI_COMUX_FORK_FILES");
+  if (directory == NULL || *directory != '/')
+    return;
+  char file[4096];
+  for (int index = 0; index < 16; index++)
+    for (int stream = 0; stream < 2; stream++)
+      if ((size_t)snprintf(file, sizeof file, "%s/%s-%d", directory, stream == 0 ? "stdout" : "stderr", index) <
+          sizeof file)
+        unlink(file);
+  rmdir(directory);
+}
+
 void
 comux_remove_core_link(void)
 {
   comux_remove_temporary_config();
+  remove_fork_files();
   const char *directory = getenv("PDI_CORE_LINK");
   if (directory == NULL || *directory != '/')
     return;
