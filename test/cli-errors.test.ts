@@ -162,6 +162,33 @@ test('every command that cannot use a path says `pdi: PATH: reason` in the same 
 	}
 });
 
+test('a file name with a trailing slash names a directory, as open() reads it: refused, and nothing written without the slash', async t => {
+	const directory = path.join(scratch, 'trailing-slash');
+	mkdirSync(directory);
+	const config = path.join(directory, 'ok.yaml');
+	writeFileSync(config, 'rules: []\n');
+	// An existing file: its name with a slash is no path (ENOTDIR), not the file.
+	for (const args of [['config', 'check', `${config}/`], ['config', 'compile', `${config}/`], ['run', '-c', `${config}/`, '--', program]]) {
+		t.is(await oneLineFailure(t, args), `pdi: ${config}/: not a directory\n`, args.join(' '));
+	}
+
+	// A new file: `-o out/` makes no file `out` (the shell's `> out/` says "Is a directory").
+	const outputs: Array<[string, string[]]> = [
+		['trace.txt', ['trace', '-o', '%', '--', program]],
+		['comux.cfg', ['comux', 'config', '--afl', '-o', '%']],
+		['backend.log', ['comux', 'run', 'x.comux', '--log', '%', '--', program]],
+		['inspect.txt', ['inspect', '-o', '%', '--', program]],
+	];
+	for (const [name, args] of outputs) {
+		const file = path.join(directory, name);
+		const withSlash = args.map(argument => argument === '%' ? `${file}/` : argument);
+		t.is(await oneLineFailure(t, withSlash), `pdi: ${file}/: is a directory\n`, withSlash.join(' '));
+		t.false(existsSync(file), withSlash.join(' '));
+	}
+
+	t.is(await oneLineFailure(t, ['trace', '-o', `${config}/`, '--', program]), `pdi: ${config}/: not a directory\n`);
+});
+
 test('pdi run, inspect and trace of a missing program name the path and the reason', async t => {
 	for (const command of ['run', 'inspect', 'trace']) {
 		t.is(await oneLineFailure(t, [command, '--', '/no/such/program']), 'pdi: /no/such/program: no such file or directory\n');

@@ -485,7 +485,9 @@ export function registerComuxReplayCommands(comux: Command): void {
 		.action(async options => {
 			const text = compileNormalizedConfig(comuxConfig());
 			if (options.afl) {
-				const file = path.resolve(options.output ?? 'pdi-comux.cfg');
+				const output = options.output ?? 'pdi-comux.cfg';
+				checkOutputFile(output);
+				const file = path.resolve(output);
 				await writeOutputFile(file, text);
 				process.stdout.write(aflEnvironment(file));
 			} else if (options.output) {

@@ -13,7 +13,8 @@ function failure(file: string, error: unknown): PdiError {
  * Nothing is created.
  */
 export function checkOutputFile(file: string): void {
-	const absolute = path.resolve(file);
+	// A trailing slash names a directory, as open() reads it: path.resolve() would drop it, and `-o out.txt/` write out.txt.
+	const absolute = path.resolve(file) + (file.endsWith('/') && path.resolve(file) !== '/' ? '/' : '');
 	try {
 		if (statSync(absolute).isDirectory()) {
 			throw new PdiError(`${file}: is a directory`);
@@ -40,6 +41,11 @@ export function checkOutputFile(file: string): void {
 		accessSync(directory, constants.W_OK | constants.X_OK);
 	} catch (error) {
 		throw error instanceof PdiError ? error : failure(file, error);
+	}
+
+	// No new file is made by a name that ends in a slash: open() says so, and the shell's `> new/`.
+	if (absolute.endsWith('/')) {
+		throw new PdiError(`${file}: is a directory`);
 	}
 }
 

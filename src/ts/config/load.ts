@@ -39,7 +39,8 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 		throw new ConfigError(`loadConfig(): expected the name of a config file, got ${jsonShow(file)}`, {});
 	}
 
-	const absolute = path.resolve(file);
+	// `-c pdi.yaml/` is not pdi.yaml, as for open(): path.resolve() drops a trailing slash, which is kept.
+	const absolute = path.resolve(file) + (file.endsWith('/') && path.resolve(file) !== '/' ? '/' : '');
 	let text: string;
 	try {
 		text = await readConfigText(absolute);
