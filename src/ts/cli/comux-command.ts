@@ -15,7 +15,7 @@ import {
 } from '../comux/format.js';
 import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
 import {fileFailure, PdiError} from '../errors.js';
-import {writeOutputFile} from './output-file.js';
+import {standardOutput, writeOutputFile} from './output-file.js';
 
 const previewLength = 40;
 
@@ -356,16 +356,17 @@ export function registerComuxCommands(cli: Command): Command {
 				throw new PdiError(`${chunkOnly.join(', ')}: for --chunk arguments only; a --json description says it itself (awaitResponse, noShutdown, numConns)`);
 			}
 
-			if (options.output === undefined && process.stdout.isTTY) {
+			const file = options.output === standardOutput ? undefined : options.output;
+			if (file === undefined && process.stdout.isTTY) {
 				throw new PdiError('refusing to write a binary comux file to a terminal; use -o FILE or redirect stdout');
 			}
 
 			const doc = options.json === undefined ? await documentFromChunks(chunks, options) : await documentFromJson(options.json);
 			const output = serializeComux(doc);
-			if (options.output === undefined) {
+			if (file === undefined) {
 				process.stdout.write(output);
 			} else {
-				await writeOutputFile(options.output, output);
+				await writeOutputFile(file, output);
 			}
 		});
 

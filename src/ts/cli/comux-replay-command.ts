@@ -10,7 +10,7 @@ import {exitStatus} from '../launch/signals.js';
 import {maxTimerMs} from '../launch/options.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
-import {checkOutputFile, writeOutputFile} from './output-file.js';
+import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {checkStdin} from './comux-command.js';
 
 /**
@@ -486,6 +486,10 @@ export function registerComuxReplayCommands(comux: Command): void {
 			const text = compileNormalizedConfig(comuxConfig());
 			if (options.afl) {
 				const output = options.output ?? 'pdi-comux.cfg';
+				if (output === standardOutput) {
+					throw new PdiError('-o -: with --afl the config goes to a file that PDI_CONFIG names, not to stdout (leave out --afl to print it)');
+				}
+
 				checkOutputFile(output);
 				const file = path.resolve(output);
 				await writeOutputFile(file, text);

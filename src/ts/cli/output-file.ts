@@ -7,12 +7,19 @@ function failure(file: string, error: unknown): PdiError {
 	return new PdiError(`${file}: ${fileSystemReason(error)}`, {cause: error});
 }
 
+/** `-o -`: standard output, as `-` is standard input for the commands that read a file (it made a file named `-`). */
+export const standardOutput = '-';
+
 /**
  * Refuses, before any work is done, an output file that cannot be written:
  * one line `FILE: reason` (exit status 2), the way a shell reports `> FILE`.
  * Nothing is created.
  */
 export function checkOutputFile(file: string): void {
+	if (file === standardOutput) {
+		return;
+	}
+
 	// A trailing slash names a directory, as open() reads it: path.resolve() would drop it, and `-o out.txt/` write out.txt.
 	const absolute = path.resolve(file) + (file.endsWith('/') && path.resolve(file) !== '/' ? '/' : '');
 	try {
@@ -56,6 +63,11 @@ export function checkOutputFile(file: string): void {
  * for a reader as a shell's `> FIFO` does, and a signal ends it meanwhile.
  */
 export async function writeOutputFile(file: string, data: string | Uint8Array): Promise<void> {
+	if (file === standardOutput) {
+		process.stdout.write(data);
+		return;
+	}
+
 	try {
 		if (!statSync(file, {throwIfNoEntry: false})?.isFIFO()) {
 			writeFileSync(file, data);

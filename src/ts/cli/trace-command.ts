@@ -14,7 +14,7 @@ import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
-import {checkOutputFile} from './output-file.js';
+import {checkOutputFile, standardOutput} from './output-file.js';
 import {requireProgram, warnSecureMode} from './operands.js';
 
 /** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
@@ -95,7 +95,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 	// stderr of a process -p attached to); -c says the same once in its summary.
 	const notices: Record<string, string> = options.summary ? {} : {PDI_TRACE_NOTICES: 'ring'};
 	const variables = {...rings.variables, ...notices};
-	const fd = options.output === undefined ? 2 : openSync(path.resolve(options.output), 'w', 0o644);
+	const fd = options.output === undefined ? 2 : options.output === standardOutput ? 1 : openSync(path.resolve(options.output), 'w', 0o644);
 	const counter = options.summary ? new SummaryCounter() : undefined;
 	const text = {time: options.time === true, timestamp: options.timestamp === true};
 	const reader = counter
@@ -114,7 +114,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 			finished = true;
 			const ending = reader.finish();
 			if (!ran) {
-				if (fd !== 2) {
+				if (fd > 2) {
 					closeSync(fd);
 				}
 
@@ -138,7 +138,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 				}
 			}
 
-			if (fd !== 2) {
+			if (fd > 2) {
 				closeSync(fd);
 			}
 
@@ -146,7 +146,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 				throw closedOutputError();
 			}
 
-			for (const line of lossMessages(ending, options.output === undefined ? 'the trace to stderr' : options.output)) {
+			for (const line of lossMessages(ending, options.output === undefined ? 'the trace to stderr' : options.output === standardOutput ? 'the trace to stdout' : options.output)) {
 				printLine(line);
 			}
 
@@ -288,7 +288,7 @@ export function registerTraceCommand(cli: Command): void {
 	cli.command('trace')
 		.description('log the imported calls of objects (default: the program) with decoded arguments and results, in-process')
 		.usage(usage)
-		.option('-o, --output <file>', 'write the trace to FILE (default: stderr)')
+		.option('-o, --output <file>', 'write the trace to FILE, - for stdout (default: stderr)')
 		.addOption(new Option('--object <pattern>', 'an object whose imports are traced ($main, a soname, a path or a glob; repeatable)').default([] as string[], '$main').argParser((value: string, previous: string[]) => [...previous, value]))
 		.option('-e, --functions <list>', 'comma-separated globs over function names; !GLOB excludes; GLOB@OBJ keeps calls into callee object OBJ; repeatable (the lists add up)', (value: string, previous?: string) => previous === undefined ? value : `${previous},${value}`)
 		.option('-T, --time', 'show each call\'s duration')
