@@ -121,6 +121,9 @@ const badInputs: Array<[string, () => string[], RegExp]> = [
 	['JSON nested 200000 deep and cut off', () => ['config', 'check', write('deep.json', '['.repeat(200_000))], /^pdi: \S+deep\.json:1:200001: JSON syntax error: unexpected end of input \(the file is truncated\)$/],
 	['-o into a missing directory', () => ['config', 'compile', good, '-o', path.join(scratch, 'missing-dir/x.cfg')], /^pdi: \S+missing-dir\/x\.cfg: no such file or directory$/],
 	['a directory as the config', () => ['config', 'check', scratch], /^pdi: \S+: is a directory$/],
+	// Not also 'options.numThreads: expected an integer ≤ maxThreads (-1)', of a numThreads the file does not set.
+	['a maxThreads below its range', () => ['config', 'check', write('negative.yaml', 'options:\n  maxThreads: -1\n')], /^pdi: \S+negative\.yaml:2:15: options\.maxThreads: expected an integer ≥ 1, got -1$/],
+	['a maxThreads below its range, with a numThreads', () => ['config', 'check', write('negative.json', '{"options": {"maxThreads": -4, "numThreads": 2}}')], /^pdi: \S+negative\.json:1:28: options\.maxThreads: expected an integer ≥ 1, got -4$/],
 	['a text config with an unterminated quote', () => ['config', 'compile', write('quote.cfg', 'log_file = "x.log\n')], /^pdi: \S+quote\.cfg:1:12: unterminated quoted string/],
 	['an Include of a file that does not exist', () => ['config', 'check', write('include.cfg', 'Include "nowhere.cfg"   # there is none\n')], /^pdi: \S+include\.cfg:1:9: cannot read '\S+nowhere\.cfg': no such file or directory$/],
 ];

@@ -107,12 +107,18 @@ export const optionLimits = [
 	{option: 'numThreads', atMost: 'maxThreads'},
 ] as const satisfies ReadonlyArray<{option: OptionName; atMost: OptionName}>;
 
-/** The {@link optionLimits} that `options` (JSON-shaped, defaults filled) breaks, with the values involved. */
+/**
+ * The {@link optionLimits} that `options` (JSON-shaped, defaults filled) breaks, with the values involved. A limit
+ * that is itself out of its range (`maxThreads: -1`) has its own error and limits nothing: the schema's refinement
+ * sees it too, and said `numThreads: expected an integer ≤ maxThreads (-1)` of a numThreads nobody wrote.
+ */
 export function brokenLimits(options: object): Array<{option: OptionName; atMost: OptionName; value: number; limit: number}> {
 	return optionLimits.flatMap(({option, atMost}) => {
 		const value = optionValue(options, option) as number;
 		const limit = optionValue(options, atMost) as number;
-		return value > limit ? [{option, atMost, value, limit}] : [];
+		const {min, max} = optionTable[atMost];
+		const validLimit = Number.isInteger(limit) && limit >= min && limit <= max;
+		return validLimit && value > limit ? [{option, atMost, value, limit}] : [];
 	});
 }
 
