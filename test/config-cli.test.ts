@@ -1,8 +1,9 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {configJsonSchema, parseTextDialect, type NormalizedConfig} from '../src/ts/config/index.js';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
 import {textValue} from './helpers/quote.js';
@@ -179,4 +180,24 @@ test('a checked config read back names its own lines in errors', async t => {
 	const result = await pdi(['config', 'check', file]);
 	t.is(result.code, 2);
 	t.regex(result.stderr, new RegExp(`^pdi: ${file}:\\d+:\\d+: relink fix_add: wrapper 'no_such_wrapper' is not defined by nop `));
+});
+
+test('a config read from a pipe (/dev/stdin, -c <(...)) has its relative paths start at the current directory, not at /dev', t => {
+	const directory = path.join(scratch, 'piped');
+	mkdirSync(directory);
+	copyFileSync(fixBackend, path.join(directory, 'my backend.so'));
+	writeFileSync(path.join(directory, 'backend.cfg'), 'backend fix = "./my backend.so"\n');
+	const text = 'Include "backend.cfg"\nobject app = $main\nrelink app fix_add fix wrap_fix_add\n';
+	const yaml = 'backends: [{name: fix, library: "./my backend.so"}]\n';
+	// Through a shell's pipe: Node's `input` is a socket, which /dev/stdin cannot open.
+	const cli = (args: string[], input: string) => spawnSync('/bin/sh', ['-c', 'printf %s "$0" | "$@"', input, process.execPath, cliPath, ...args], {cwd: directory, encoding: 'utf8'});
+	for (const input of [text, yaml]) {
+		const checked = cli(['config', 'check', '/dev/stdin'], input);
+		t.is(checked.status, 0, checked.stderr);
+		t.is((JSON.parse(checked.stdout) as NormalizedConfig).backends[0]?.library, path.join(directory, 'my backend.so'));
+	}
+
+	const run = cli(['run', '-c', '/dev/stdin', '--', path.join(fixtures, 'now-pie/fixprog')], text);
+	t.is(run.status, 0, run.stderr);
+	t.is(values(run.stdout).get('fix_add'), '105');
 });

@@ -1,3 +1,4 @@
+import {realpathSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason} from '../errors.js';
 import {ConfigError, formatPlace, type Origin} from './config-error.js';
@@ -49,12 +50,35 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	}
 
 	const spelling = spellingOf(absolute, text);
+	const directory = configDirectory(absolute);
 	if (spelling !== 'text') {
 		const {parseStructured} = await import('./structured.js');
-		return parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true});
+		return parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true, directory});
 	}
 
-	return parseTextDialect(text, absolute, options);
+	return parseTextDialect(text, absolute, options, directory);
+}
+
+/**
+ * Where the relative paths of the config file `absolute` start: its directory, but for a name under /dev or /proc
+ * (`-c <(gen-config)` is /dev/fd/63, `-c /dev/stdin`) the directory of the file it stands for (`/dev/stdin <
+ * app.yaml`), or the current directory when it stands for none (a pipe, a terminal): `library: ./my.so` was
+ * looked for as /dev/fd/my.so.
+ */
+export function configDirectory(absolute: string): string {
+	const special = /^\/(?:dev|proc)\//;
+	if (!special.test(absolute)) {
+		return path.dirname(absolute);
+	}
+
+	try {
+		const real = realpathSync(absolute);
+		if (!special.test(real)) {
+			return path.dirname(real);
+		}
+	} catch {}
+
+	return process.cwd();
 }
 
 /**

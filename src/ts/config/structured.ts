@@ -79,12 +79,12 @@ export function placeInDocument(text: string, nodePath: ReadonlyArray<string | n
 	return offset === undefined ? undefined : linePositions(text)(offset);
 }
 
-function yamlSource(document: Document, position: ReturnType<typeof linePositions>, file: string): ConfigSource {
+function yamlSource(document: Document, position: ReturnType<typeof linePositions>, file: string, directory: string): ConfigSource {
 	const place = (offset: number | undefined): ConfigPlace => offset === undefined ? {file} : {file, ...position(offset)};
 
 	return {
 		file,
-		directory: path.dirname(file),
+		directory,
 		locate(nodePath, key = false) {
 			return place(locateOffset(document, nodePath, key));
 		},
@@ -156,7 +156,7 @@ function duplicateKey(document: Document, offset: number, position: ReturnType<t
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  * A byte-order mark at the start is skipped.
  */
-export function parseStructured(source: string, file: string, json: boolean, {merging = false}: {merging?: boolean} = {}): NormalizedConfig {
+export function parseStructured(source: string, file: string, json: boolean, {merging = false, directory = path.dirname(file)}: {merging?: boolean; directory?: string} = {}): NormalizedConfig {
 	// A UTF-8 byte-order mark is skipped, as the text dialect skips it; columns are counted after it.
 	const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
 	if (json) {
@@ -184,5 +184,5 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		}));
 	}
 
-	return checkConfig(documentValue(document, file, position), yamlSource(document, position, file), {merging});
+	return checkConfig(documentValue(document, file, position), yamlSource(document, position, file, directory), {merging});
 }

@@ -87,10 +87,11 @@ export type ReadOptions = {
  * messages and is where relative paths start (`<config>` in the current directory when omitted);
  * included and command files are read from disk. `Warning` lines end up in `warnings`; every
  * error is a {@link ConfigError} at the file, line and column of the offending token (or at the
- * place a `#@origin FILE:LINE:COL` comment gives for the line after it).
+ * place a `#@origin FILE:LINE:COL` comment gives for the line after it). `directory`, where relative paths start
+ * instead of the directory of `file`, is for a file that has none (a pipe, {@link configDirectory}).
  */
-export function parseTextDialect(text: string, file?: string, options: ReadOptions = {}): NormalizedConfig {
+export function parseTextDialect(text: string, file?: string, options: ReadOptions = {}, directory?: string): NormalizedConfig {
 	const name = file === undefined ? '<config>' : path.resolve(file);
-	const directory = file === undefined ? process.cwd() : path.dirname(name);
+	directory ??= file === undefined ? process.cwd() : path.dirname(name);
 	return check(readNativeModel(text, name, directory, options.merging === true), name, directory, options.merging === true);
 }
