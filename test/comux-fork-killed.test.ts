@@ -50,13 +50,14 @@ test('pdi comux run --fork killed with SIGKILL: the guardian removes the fork se
 	// A server that never listens: the guardian waits for it until pdi is gone.
 	const run = startPdi(['comux', 'run', '--fork', input, '--', 'sleep', '60']);
 	const pdiPid = run.child.pid!;
-	let directory: string | undefined;
 	let server: number | undefined;
 	for (let tries = 0; tries < 300 && server === undefined; tries++) {
 		await delay(50);
-		directory ??= forkDirectory(pdiPid);
 		server = childrenOf(pdiPid).flatMap(guardian => childrenOf(guardian))[0];
 	}
+
+	// pdi closes its copies of the files once the server has them (at descriptors 4 to 7).
+	const directory = server === undefined ? undefined : forkDirectory(server);
 
 	t.truthy(directory, 'pdi opened no fork output files');
 	t.truthy(server, 'the guardian started no server');
