@@ -189,7 +189,7 @@ test('a config read from a pipe (/dev/stdin, -c <(...)) has its relative paths s
 	writeFileSync(path.join(directory, 'backend.cfg'), 'backend fix = "./my backend.so"\n');
 	const text = 'Include "backend.cfg"\nobject app = $main\nrelink app fix_add fix wrap_fix_add\n';
 	const yaml = 'backends: [{name: fix, library: "./my backend.so"}]\n';
-	// Through a shell's pipe: Node's `input` is a socket, which /dev/stdin cannot open.
+	// Through a shell's pipe (a socket, Node's `input`, has a test of its own below).
 	const cli = (args: string[], input: string) => spawnSync('/bin/sh', ['-c', 'printf %s "$0" | "$@"', input, process.execPath, cliPath, ...args], {cwd: directory, encoding: 'utf8'});
 	for (const input of [text, yaml]) {
 		const checked = cli(['config', 'check', '/dev/stdin'], input);
@@ -200,4 +200,17 @@ test('a config read from a pipe (/dev/stdin, -c <(...)) has its relative paths s
 	const run = cli(['run', '-c', '/dev/stdin', '--', path.join(fixtures, 'now-pie/fixprog')], text);
 	t.is(run.status, 0, run.stderr);
 	t.is(values(run.stdout).get('fix_add'), '105');
+});
+
+test('a config on stdin that is a socket (Node\'s child_process input, systemd) is read through /dev/stdin, and the program still gets descriptor 0', t => {
+	const yaml = `backends: [{name: fix, library: ${JSON.stringify(fixBackend)}}]\nrules: [{relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}}]\n`;
+	const checked = spawnSync(process.execPath, [cliPath, 'config', 'check', '/dev/stdin'], {input: yaml, encoding: 'utf8'});
+	t.is(checked.status, 0, checked.stderr);
+	t.is((JSON.parse(checked.stdout) as NormalizedConfig).rules.length, 1);
+	const run = spawnSync(process.execPath, [cliPath, 'run', '-c', '/dev/stdin', '--', path.join(fixtures, 'now-pie/fixprog')], {input: yaml, encoding: 'utf8'});
+	t.is(run.status, 0, run.stderr);
+	t.is(values(run.stdout).get('fix_add'), '105');
+	const stdin = spawnSync(process.execPath, [cliPath, 'run', '-c', '/dev/fd/0', '--', '/bin/sh', '-c', 'readlink /proc/self/fd/0'], {input: 'rules: []\n', encoding: 'utf8'});
+	t.is(stdin.status, 0, stdin.stderr);
+	t.regex(stdin.stdout, /^socket:\[\d+\]\n$/);
 });

@@ -38,14 +38,25 @@ function readAll(stream: Readable): Promise<string> {
 	});
 }
 
+/** Whether `file` names pdi's own descriptor 0. */
+function standsForStdin(file: string): boolean {
+	return ['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0', `/proc/${process.pid}/fd/0`].includes(file);
+}
+
 /**
  * Reads `file` as UTF-8: a regular file (or anything else that cannot wait) with readFile(); a FIFO or a pipe
  * until its last writer closes it, which may be one that has not opened it yet (a FIFO that never gets one waits
- * until pdi is interrupted); a terminal until end of file. Rejects with the file system's error, or when the text
+ * until pdi is interrupted); a terminal, or a socket as stdin (`/dev/stdin`), until end of file. Rejects with the file system's error, or when the text
  * exceeds {@link configSizeLimit}.
  */
 export async function readConfigText(file: string): Promise<string> {
 	const stats = await stat(file);
+	if (stats.isSocket() && standsForStdin(file)) {
+		// A socket cannot be opened by name (ENXIO): stdin from Node's child_process `input`, or from systemd. Node
+		// reads it through process.stdin, which leaves descriptor 0 open for the program pdi starts.
+		return readAll(process.stdin);
+	}
+
 	if (!stats.isFIFO() && !stats.isCharacterDevice()) {
 		if (stats.size > configSizeLimit) {
 			throw tooLarge();
