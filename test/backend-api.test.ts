@@ -132,3 +132,12 @@ test('a callback on a -fno-plt program instruments its GOT calls, although its s
 	t.is(run.stdout, 'be_int=42\nbe_double=2.5\nlabs=5\ncbrt=3\nbe_args=385\n');
 	t.regex(run.stderr, /^probe: mode=skip hooks=5 /m);
 });
+
+test('a callback on a -fno-plt program that calls atexit and at_quick_exit instruments its GOT calls, although libc_nonshared.a linked into it calls __cxa_atexit and __cxa_at_quick_exit through PLT slots', async t => {
+	const noplt = path.join(directory, 'beprog-noplt-atexit');
+	const run = await runPreloaded(noplt, ['calls'], writeConfig([probe, 'callback $main * p']), {BE_PROBE: 'skip'});
+	t.is(run.code, 0, run.stderr);
+	// be_int and be_double skipped by the pre hook: the program's GOT calls went through pdi.
+	t.is(run.stdout, 'be_int=42\nbe_double=2.5\nlabs=5\ncbrt=3\nbe_args=385\n');
+	t.regex(run.stderr, /^probe: mode=skip hooks=\d+ /m);
+});

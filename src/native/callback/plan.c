@@ -40,13 +40,17 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
  * and on aarch64 for the abort after it) call through a PLT whatever the
  * object was built with: on aarch64 a -fno-plt library still has JUMP_SLOTs
  * for these, and so has an aarch64 or i386 -fno-plt program, which tell
- * nothing about how its own code calls. */
+ * nothing about how its own code calls. So does libc_nonshared.a, linked
+ * into every object: its atexit, at_quick_exit, pthread_atfork and (i386)
+ * __stack_chk_fail_local call __cxa_atexit, __cxa_at_quick_exit,
+ * __register_atfork and __stack_chk_fail through a PLT. */
 static int
 is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
   static const char *const start_files[] = {
       "__cxa_finalize",        "__gmon_start__",          "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable",
-      "__register_frame_info", "__deregister_frame_info", "__libc_start_main",         "abort"};
+      "__register_frame_info", "__deregister_frame_info", "__libc_start_main",         "abort",
+      "__cxa_atexit",          "__cxa_at_quick_exit",     "__register_atfork",         "__stack_chk_fail"};
   (void)object, (void)context;
   if (slot->kind != PDI_SLOT_JUMP_SLOT)
     return 0;
