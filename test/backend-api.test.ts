@@ -115,6 +115,18 @@ test('a skip whose helper does not match the known result (pdi_skip_double on la
 	t.deepEqual(line![1]!.split('; ').sort(), ['cbrt returns a floating-point value, which pdi_skip_int cannot give: 1', 'labs returns an integer, which pdi_skip_double cannot give: 1']);
 });
 
+test('a thread cancelled asynchronously inside a hook gets no more hooks as it ends: the backend is never entered again on that thread while its hook is half done', async t => {
+	const cancelprog = path.join(directory, 'cancelprog');
+	const reenter = `backend r = ${textValue(path.join(directory, 'be-reenter-backend.so'))}`;
+	const run = await runPreloaded(cancelprog, [], writeConfig([reenter, 'callback $main * r']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'cancelled=100\n');
+	const line = /^reenter: (\d+) hooks=(\d+)$/m.exec(run.stderr);
+	t.truthy(line, run.stderr);
+	t.true(Number(line![2]) > 100, run.stderr);
+	t.is(line![1], '0', run.stderr);
+});
+
 test('one relink over two libraries bound to different definitions of its function refuses the second instead of sending its calls to the first definition', async t => {
 	const dupprog = path.join(directory, 'dupprog');
 	t.is((await runBare(dupprog, [directory])).stdout, 'a=1 b=2\n');

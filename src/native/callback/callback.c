@@ -45,8 +45,14 @@ static void
 release_thread(void *slot)
 {
   cb_thread_t *thread = slot;
+  /* A thread that ends inside pdi (cancelled asynchronously in a hook) left
+   * that hook half done: running the backend's hooks again on it would
+   * re-enter the backend mid-call. Its open frames get no post. */
+  if (thread->in_hook)
+    thread->depth = 0;
   while (thread->depth > 0)
     abandon_top(thread);
+  thread->in_hook = 0;
   pdi_cb_current = NULL;
   __atomic_store_n(&thread->in_use, 0, __ATOMIC_RELEASE);
 }
