@@ -298,6 +298,13 @@ test('pdi run of a path through a regular file says "not a directory"', async t 
 	t.is(await oneLineFailure(t, ['run', '--', `${notExecutable}/x`]), `pdi: ${notExecutable}/x: not a directory\n`);
 });
 
+test('a program named with a trailing slash is "not a directory" from run, trace and inspect, as execve says, where pdi ran the program without it', async t => {
+	for (const command of ['run', 'inspect', 'trace']) {
+		t.is(await oneLineFailure(t, [command, '--', `${program}/`]), `pdi: ${program}/: not a directory\n`, command);
+		t.is(await oneLineFailure(t, [command, '--', `${path.dirname(program)}/`]), `pdi: ${path.dirname(program)}/: is a directory\n`, command);
+	}
+});
+
 test('pdi inspect -o into a missing directory names the path before running anything', async t => {
 	t.is(await oneLineFailure(t, ['inspect', '-o', '/nonexistent/x', '--', program]), 'pdi: /nonexistent/x: no such file or directory\n');
 	t.is(await oneLineFailure(t, ['inspect', '-o', aDirectory, '--', program]), `pdi: ${aDirectory}: is a directory\n`);

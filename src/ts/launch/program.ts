@@ -14,7 +14,8 @@ function executable(file: string): boolean {
 
 /** Checks a program named with a slash the way execve would, with the shell's wording. */
 function checkProgramFile(command: string, directory: string): string {
-	const file = path.resolve(directory, command);
+	// path.resolve drops a trailing slash, which execve does not: `/bin/ls/` is no file ("not a directory").
+	const file = path.resolve(directory, command) + (command.endsWith('/') ? '/' : '');
 	let stats;
 	try {
 		stats = statSync(file);
