@@ -117,6 +117,8 @@ const badInputs: Array<[string, () => string[], RegExp]> = [
 	['a JSON string with a raw control character', () => ['config', 'check', write('control.json', '{\n  "options": {"log": {"file": "a\u0001b"}}}')], /^pdi: \S+control\.json:2:33: JSON syntax error: control character U\+0001 in a string \(write it as an escape\)$/],
 	['a JSON value after the value', () => ['config', 'check', write('after.json', '{}\n{}\n')], /^pdi: \S+after\.json:2:1: JSON syntax error: unexpected '\{' after the JSON value$/],
 	['an empty JSON file', () => ['config', 'check', write('empty.json', '')], /^pdi: \S+empty\.json:1:1: JSON syntax error: no value \(the file is empty\)$/],
+	// YAML's `null` is its empty document, an empty config; JSON's was taken as one too.
+	['a JSON file that holds null', () => ['config', 'check', write('null.json', '\n  null\n')], /^pdi: \S+null\.json:2:3: expected a mapping, got null$/],
 	['a misspelt JSON literal', () => ['config', 'check', write('literal.json', '{"options": {"protectBackends": tru}}')], /^pdi: \S+literal\.json:1:33: JSON syntax error: unexpected 'tru' \(expected a value\)$/],
 	['a JSON number with a leading zero', () => ['config', 'check', write('zero.json', '{"options": {"maxThreads": 012}}')], /^pdi: \S+zero\.json:1:28: JSON syntax error: invalid number '012'$/],
 	['JSON nested 200000 deep and cut off', () => ['config', 'check', write('deep.json', '['.repeat(200_000))], /^pdi: \S+deep\.json:1:200001: JSON syntax error: unexpected end of input \(the file is truncated\)$/],

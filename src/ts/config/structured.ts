@@ -184,5 +184,12 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		}));
 	}
 
-	return checkConfig(documentValue(document, file, position), yamlSource(document, position, file, directory), {merging});
+	const value = documentValue(document, file, position);
+	// YAML's empty document is null, an empty config; JSON has no empty document (an empty file is an error), and
+	// its `null` is no more a config than its `[]`.
+	if (json && value === null) {
+		throw new ConfigError('expected a mapping, got null', {file, ...lineAndColumn(text, Math.max(0, text.search(/\S/)))});
+	}
+
+	return checkConfig(value, yamlSource(document, position, file, directory), {merging});
 }
