@@ -44,6 +44,8 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['trace with -s and no number', ['trace', '-s'], /^pdi: --string-size: missing number\n$/],
 	['comux run with --timeout and no value', ['comux', 'run', 'x.comux', '--timeout'], /^pdi: --timeout: missing number of milliseconds\n$/],
 	['attach with --detach-after and no value', ['attach', '1', '-c', 'x.yaml', '--detach-after'], /^pdi: --detach-after: missing number of seconds\n$/],
+	// Before: '(more than 0)' alone for a value past Node's longest timer.
+	['attach with --detach-after past its range', ['attach', '1', '-c', 'x.yaml', '--detach-after', '1e99'], /^pdi: --detach-after: '1e99' is not a number of seconds \(more than 0, at most 2147483: about 24 days\)\n$/],
 	['paths with an unknown option', ['paths', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
 	['paths with an operand', ['paths', 'extra'], /^pdi: paths: too many arguments \(expected 0, got 1\)\n$/],
 	['an unknown command', ['inpect'], /^pdi: unknown command 'inpect' \(did you mean inspect\?\)\n$/],

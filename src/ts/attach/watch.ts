@@ -56,7 +56,7 @@ export function detachAfterSeconds(text: string | undefined): number | undefined
 
 	const seconds = Number(text);
 	if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 2_147_483) {
-		throw new PdiError(`--detach-after: '${text}' is not a number of seconds (more than 0)`);
+		throw new PdiError(`--detach-after: '${text}' is not a number of seconds (more than 0, at most 2147483: about 24 days)`);
 	}
 
 	return seconds;
