@@ -183,15 +183,15 @@ test('pdi comux build refuses bad arguments with exit 2 and invalid documents wi
 	t.is(gap.stderr, 'pdi: --chunk arguments: connection 1 has no chunk\n');
 	const badJson = write('bad.json', '{"chunks": [');
 	const syntax = await pdi(['comux', 'build', '--json', badJson]);
-	t.is(syntax.code, 2);
+	t.is(syntax.code, 3);
 	t.is(syntax.stderr, `pdi: ${badJson}:1:13: JSON syntax error: unexpected end of input (the file is truncated)\n`);
 	const binary = write('binary.json', new Uint8Array([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x1B, 0x5B, 0x32, 0x4A]));
 	const control = await pdi(['comux', 'build', '--json', binary]);
-	t.is(control.code, 2);
+	t.is(control.code, 3);
 	t.is(control.stderr, `pdi: ${binary}:1:1: JSON syntax error: unexpected U+007F (expected a value)\n`);
 	const late = write('late.json', '{"chunks": [\n  {"conn": 0, "data": "a\u001B[2J"}]}');
 	const lateControl = await pdi(['comux', 'build', '--json', late]);
-	t.is(lateControl.code, 2);
+	t.is(lateControl.code, 3);
 	t.is(lateControl.stderr, `pdi: ${late}:2:25: JSON syntax error: control character U+001B in a string (write it as an escape)\n`);
 	const badField = write('field.json', JSON.stringify({chunks: [{conn: 0, data: 'a'}, {conn: 1, data: 'b', flags: 1}]}));
 	const field = await pdi(['comux', 'build', '--json', badField]);

@@ -262,7 +262,8 @@ async function documentFromJson(file: string): Promise<ComuxDocument> {
 	const problem = findJsonSyntaxProblem(text);
 	if (problem) {
 		const {line, column} = lineAndColumn(text, problem.offset);
-		throw new PdiError(`${name}:${line}:${column}: JSON syntax error: ${problem.reason}`);
+		// An invalid input, as a description with a wrong field is (status 3), not a bad argument.
+		throw new ComuxError(`${name}:${line}:${column}: JSON syntax error: ${problem.reason}`);
 	}
 
 	const value = JSON.parse(text) as unknown;
