@@ -127,6 +127,17 @@ test('a thread cancelled asynchronously inside a hook gets no more hooks as it e
 	t.is(line![1], '0', run.stderr);
 });
 
+test('a signal handler that jumps out of a hook (siglongjmp) leaves its thread with hooks: later calls get theirs, and pdi says how many hooks were left', async t => {
+	const jump = `backend j = ${textValue(path.join(directory, 'be-jump-backend.so'))}`;
+	// Before: the thread stayed marked inside a hook, so getpid's next calls ran without the hook that raises the signal
+	// (the program looped for ever) and getppid's were never seen.
+	const run = await runPreloaded(path.join(directory, 'hookjump'), [], writeConfig([jump, 'callback $main * j']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'jumps=3 getppid=100\n');
+	t.regex(run.stderr, /^jump: getpid=3 getppid=100$/m);
+	t.regex(run.stderr, /^pdi: warning: callback: 3 hooks were left unfinished by a signal handler's jump out of them \(siglongjmp\); /m);
+});
+
 test('one relink over two libraries bound to different definitions of its function refuses the second instead of sending its calls to the first definition', async t => {
 	const dupprog = path.join(directory, 'dupprog');
 	t.is((await runBare(dupprog, [directory])).stdout, 'a=1 b=2\n');

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <stdlib.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@ PDI_HIDDEN cb_site_t *pdi_cb_sites;
 static cb_thread_t *threads;
 static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
+static unsigned long hooks_left_by_jumps;
 PDI_HIDDEN size_t pdi_cb_page_size = 4096;
 static pthread_key_t thread_key;
 
@@ -397,6 +399,25 @@ frame_was_left(const pdi_cb_entry_t *top, uintptr_t stack_pointer, uintptr_t ret
   return !CB_INSIDE_HANDLERS(return_address);
 }
 
+/* Whether a thread marked inside pdi (in_hook) left it without coming back:
+ * a signal handler that interrupted a hook and ended in siglongjmp (or
+ * longjmp, or an exception) to code above the open frame the hook belongs
+ * to (at its stack pointer too: the loop that made the call makes the next
+ * one). A hook's own calls, and a signal handler's on the same stack, lie
+ * below that frame; one on the alternate signal stack may lie anywhere. The
+ * mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and stays. Only
+ * calls made inside pdi come here, which are rare. */
+static int
+hook_was_left(cb_thread_t *thread, uintptr_t stack_pointer, uintptr_t return_address)
+{
+  if (thread->in_hook != 1 || thread->depth == 0 ||
+      !frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
+    return 0;
+  thread->in_hook = 0;
+  __atomic_fetch_add(&hooks_left_by_jumps, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
 pdi_cb_entry_t *
 pdi_cb_pre(uintptr_t *frame)
 {
@@ -408,14 +429,14 @@ pdi_cb_pre(uintptr_t *frame)
     __atomic_fetch_add(&skipped_no_thread, 1, __ATOMIC_RELAXED);
     return NULL;
   }
-  if (thread->in_hook)
+  uintptr_t stack_pointer = CB_STACK_POINTER(frame);
+  uintptr_t return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
+  if (thread->in_hook && !hook_was_left(thread, stack_pointer, return_address))
     return NULL;
   /* Inside pdi from here on, as in a hook: a signal handler's instrumented
    * call goes straight to its function instead of taking the entry being
    * built or popped. */
   enter_pdi(thread);
-  uintptr_t stack_pointer = CB_STACK_POINTER(frame);
-  uintptr_t return_address = CB_RETURN_ADDRESS(frame, stack_pointer);
   while (thread->depth > 0 && frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
     abandon_top(thread);
   if (thread->depth == thread->capacity) {
@@ -502,6 +523,12 @@ pdi_cb_finish(int process_ends)
             "callback: %lu calls ran without hooks, on threads beyond max_threads = %u (maxThreads in JSON/YAML)",
             no_thread, limits.max_threads);
   pdi_cb_report_helpers();
+  unsigned long left = __atomic_load_n(&hooks_left_by_jumps, __ATOMIC_RELAXED);
+  if (left)
+    pdi_log(PDI_LOG_WARNING,
+            "callback: %lu hooks were left unfinished by a signal handler's jump out of them (siglongjmp); "
+            "their frames got an abandoned post and later calls had hooks again",
+            left);
   if (stack_full)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, nested deeper than cb_stack_size = %zu bytes holds (%zu calls; "

@@ -60,8 +60,9 @@ pdi_cb_handlers_begin:
 	ldr x10, [x10, #:gottprel_lo12:pdi_cb_current]
 	ldr x2, [x9, x10]
 	cbz x2, \slow
+	/* Inside a hook, or left in one by a signal handler's siglongjmp: C tells. */
 	ldr w3, [x2, #CB_THREAD_IN_HOOK]
-	cbnz w3, \pass
+	cbnz w3, \slow
 	ldr w3, [x2, #CB_THREAD_DEPTH]
 	ldr w4, [x2, #CB_THREAD_CAPACITY]
 	cmp w3, w4

@@ -72,8 +72,9 @@ pc_thunk_cx:
 	movl %gs:(%edi), %edi
 	testl %edi, %edi
 	jz 57f
+	/* Inside a hook, or left in one by a signal handler's siglongjmp: C tells. */
 	cmpl $0, CB_THREAD_IN_HOOK(%edi)
-	jne 58f
+	jne 57f
 	movl CB_THREAD_DEPTH(%edi), %ecx
 	cmpl CB_THREAD_CAPACITY(%edi), %ecx
 	je 57f

@@ -204,8 +204,9 @@ pdi_cb_handlers_begin:
 	movq %fs:(%rdx), %rdx
 	testq %rdx, %rdx
 	jz \slow
+	/* Inside a hook, or left in one by a signal handler's siglongjmp: C tells. */
 	cmpl $0, CB_THREAD_IN_HOOK(%rdx)
-	jne \pass
+	jne \slow
 	movl CB_THREAD_DEPTH(%rdx), %esi
 	cmpl CB_THREAD_CAPACITY(%rdx), %esi
 	je \slow
