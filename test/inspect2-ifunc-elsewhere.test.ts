@@ -1,27 +1,16 @@
-import {execFileSync, spawnSync} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
 import type {ImportSlot, ProcessReport} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
 
 const scratch = scratchDirectory('pdi-inspect-ifunc-elsewhere-');
 
 function build(): string {
-	const implementation = path.join(scratch, 'impl.c');
-	writeFileSync(implementation, 'int impl_elsewhere(void) { return 42; }\n');
-	const implementationLibrary = path.join(scratch, 'libimpl.so');
-	execFileSync('gcc', ['-shared', '-fPIC', '-o', implementationLibrary, implementation]);
-	const picker = path.join(scratch, 'pick.c');
-	writeFileSync(picker, 'int impl_elsewhere(void);\nstatic void *resolve_pick(void) { return (void *)impl_elsewhere; }\nint pick(void) __attribute__((ifunc("resolve_pick")));\n');
-	const pickerLibrary = path.join(scratch, 'libpick.so');
-	execFileSync('gcc', ['-shared', '-fPIC', '-o', pickerLibrary, picker, implementationLibrary, `-Wl,-rpath,${scratch}`]);
-	const source = path.join(scratch, 'main.c');
-	writeFileSync(source, '#include <stdio.h>\n#include <sys/time.h>\nint pick(void);\nint main(void) { struct timeval tv; gettimeofday(&tv, 0); printf("%d\\n", pick()); return 0; }\n');
-	const program = path.join(scratch, 'prog');
-	execFileSync('gcc', ['-o', program, source, pickerLibrary, '-Wl,-z,now', `-Wl,-rpath,${scratch}`]);
-	return program;
+	const implementationLibrary = compileC(scratch, 'libimpl.so', 'int impl_elsewhere(void) { return 42; }\n', ['-shared', '-fPIC']);
+	const pickerLibrary = compileC(scratch, 'libpick.so', 'int impl_elsewhere(void);\nstatic void *resolve_pick(void) { return (void *)impl_elsewhere; }\nint pick(void) __attribute__((ifunc("resolve_pick")));\n', ['-shared', '-fPIC', implementationLibrary, `-Wl,-rpath,${scratch}`]);
+	return compileC(scratch, 'prog', '#include <stdio.h>\n#include <sys/time.h>\nint pick(void);\nint main(void) { struct timeval tv; gettimeofday(&tv, 0); printf("%d\\n", pick()); return 0; }\n', [pickerLibrary, '-Wl,-z,now', `-Wl,-rpath,${scratch}`]);
 }
 
 /** `symbol -> object basename` of the program's own bindings, as LD_DEBUG=bindings prints them. */

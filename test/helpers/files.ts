@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -68,4 +69,13 @@ export async function loadError(file: string): Promise<ConfigError> {
 			return error;
 		},
 	);
+}
+
+/** Writes `source` as `NAME.c` in `directory` and builds `directory/NAME` from it with gcc and `options` (`-shared -fPIC`, libraries); returns its path. */
+export function compileC(directory: string, name: string, source: string, options: readonly string[] = []): string {
+	const file = path.join(directory, `${name}.c`);
+	writeFileSync(file, source);
+	const output = path.join(directory, name);
+	execFileSync('gcc', ['-o', output, file, ...options]);
+	return output;
 }
