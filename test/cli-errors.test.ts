@@ -46,6 +46,9 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['attach with --detach-after and no value', ['attach', '1', '-c', 'x.yaml', '--detach-after'], /^pdi: --detach-after: missing number of seconds\n$/],
 	// Before: '(more than 0)' alone for a value past Node's longest timer.
 	['attach with --detach-after past its range', ['attach', '1', '-c', 'x.yaml', '--detach-after', '1e99'], /^pdi: --detach-after: '1e99' is not a number of seconds \(more than 0, at most 2147483: about 24 days\)\n$/],
+	// getopt's reading of a short option with '=': before, "unknown option '-=2'" and "got '=20'" alone.
+	['run with -v=2', ['run', '-v=2', '--', program], /^pdi: unknown option '-v=2' \(a short option takes no '=': -v alone, or -v VALUE for one that takes a value\)\n$/],
+	['trace with -s=20', ['trace', '-s=20', '--', program], /^pdi: -s: expected 0 to 4096, got '=20' \(a short option's value follows it without '=': -s 20\)\n$/],
 	['paths with an unknown option', ['paths', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
 	['paths with an operand', ['paths', 'extra'], /^pdi: paths: too many arguments \(expected 0, got 1\)\n$/],
 	['an unknown command', ['inpect'], /^pdi: unknown command 'inpect' \(did you mean inspect\?\)\n$/],

@@ -53,6 +53,14 @@ function inPdiWords(message: string): string {
 		return `${second ?? first}: ${reason!.replace(/\.$/, '')}, got '${argument}'`;
 	}
 
+	// `-v=2` is read as -v and an option '-=2': name what was written.
+	if (/^unknown option '-=/.test(message)) {
+		const written = process.argv.slice(2).find(argument => /^-[A-Za-z]=/.test(argument));
+		if (written !== undefined) {
+			return `unknown option '${written}' (a short option takes no '=': ${written.slice(0, 2)} alone, or ${written.slice(0, 2)} VALUE for one that takes a value)`;
+		}
+	}
+
 	const missing = /^option '(\S+)(?:, (\S+))?(?: <([^>]+)>)?' argument missing$/.exec(message);
 	if (missing) {
 		const [, first, second, name] = missing;

@@ -31,7 +31,9 @@ export type OptionNames = Partial<Record<'stringSize' | 'depth' | 'rawArgs' | 'f
 export function boundedOption(option: string, value: number | string, low: number, high: number): number {
 	const number = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
 	if (!Number.isInteger(number) || number < low || number > high) {
-		throw new PdiError(`${option}: expected ${low} to ${high}, got '${value}'`);
+		// `-s=20`: getopt reads a short option's value right after it, '=' included.
+		const shortWithEquals = typeof value === 'string' && /^-[A-Za-z]$/.test(option) && /^=\d+$/.test(value) ? ` (a short option's value follows it without '=': ${option} ${value.slice(1)})` : '';
+		throw new PdiError(`${option}: expected ${low} to ${high}, got '${value}'${shortWithEquals}`);
 	}
 
 	return number;
