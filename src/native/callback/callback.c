@@ -1,5 +1,4 @@
 #define _GNU_SOURCE
-#include <stdlib.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>

@@ -2,6 +2,7 @@ import {accessSync, closeSync, constants, openSync, statSync, writeFileSync, wri
 import {setTimeout as delay} from 'node:timers/promises';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
+import {resolveKeepingSlash} from '../resolve-path.js';
 
 function failure(file: string, error: unknown): PdiError {
 	return new PdiError(`${file}: ${fileSystemReason(error)}`, {cause: error});
@@ -20,8 +21,7 @@ export function checkOutputFile(file: string): void {
 		return;
 	}
 
-	// A trailing slash names a directory, as open() reads it: path.resolve() would drop it, and `-o out.txt/` write out.txt.
-	const absolute = path.resolve(file) + (file.endsWith('/') && path.resolve(file) !== '/' ? '/' : '');
+	const absolute = resolveKeepingSlash(file);
 	try {
 		if (statSync(absolute).isDirectory()) {
 			throw new PdiError(`${file}: is a directory`);

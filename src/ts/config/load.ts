@@ -1,6 +1,7 @@
 import {realpathSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason} from '../errors.js';
+import {resolveKeepingSlash} from '../resolve-path.js';
 import {ConfigError, formatPlace, type Origin} from './config-error.js';
 import {
 	checkConfig,
@@ -40,8 +41,7 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 		throw new ConfigError(`loadConfig(): expected the name of a config file, got ${jsonShow(file)}`, {});
 	}
 
-	// `-c pdi.yaml/` is not pdi.yaml, as for open(): path.resolve() drops a trailing slash, which is kept.
-	const absolute = path.resolve(file) + (file.endsWith('/') && path.resolve(file) !== '/' ? '/' : '');
+	const absolute = resolveKeepingSlash(file);
 	let text: string;
 	try {
 		text = await readConfigText(absolute);

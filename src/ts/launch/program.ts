@@ -1,6 +1,7 @@
 import {accessSync, constants, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
+import {resolveKeepingSlash} from '../resolve-path.js';
 import {hostMachineName, readExecutableInfo} from '../elf/file.js';
 
 function executable(file: string): boolean {
@@ -14,8 +15,7 @@ function executable(file: string): boolean {
 
 /** Checks a program named with a slash the way execve would, with the shell's wording. */
 function checkProgramFile(command: string, directory: string): string {
-	// path.resolve drops a trailing slash, which execve does not: `/bin/ls/` is no file ("not a directory").
-	const file = path.resolve(directory, command) + (command.endsWith('/') ? '/' : '');
+	const file = resolveKeepingSlash(command, directory);
 	let stats;
 	try {
 		stats = statSync(file);
