@@ -271,8 +271,10 @@ claim_thread(void)
  * (and a signal handler's) going straight to their functions; the fences
  * keep the compiler from moving the entry's writes out of that span. */
 static void
-enter_pdi(cb_thread_t *thread)
+enter_pdi(cb_thread_t *thread, uintptr_t stack_pointer)
 {
+  thread->entered_at = stack_pointer;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
@@ -295,7 +297,7 @@ run_hook_on(cb_thread_t *thread, int *error, void (*hook)(pdi_cb_call_t *), pdi_
     return saved_errno;
   int was_inside = thread->in_hook;
   if (!was_inside)
-    thread->in_hook = 1;
+    enter_pdi(thread, (uintptr_t)__builtin_frame_address(0));
   pdi_cb_run_hook(call, hook);
   thread->in_hook = was_inside;
   int hook_errno = *error;
@@ -391,26 +393,31 @@ abandon_other_threads(void)
  * (a tail call, as -O2 emits for `return f(x);`), its frame is still live and
  * the new call nests in it, returning through the same handler frame. */
 static int
-frame_was_left(const pdi_cb_entry_t *top, uintptr_t stack_pointer, uintptr_t return_address)
+stack_was_left(uintptr_t open_stack_pointer, uintptr_t stack_pointer, uintptr_t return_address)
 {
-  if (top->stack_pointer != stack_pointer)
-    return top->stack_pointer < stack_pointer && !pdi_cb_on_other_signal_stack(top->stack_pointer, stack_pointer);
+  if (open_stack_pointer != stack_pointer)
+    return open_stack_pointer < stack_pointer && !pdi_cb_on_other_signal_stack(open_stack_pointer, stack_pointer);
   return !CB_INSIDE_HANDLERS(return_address);
 }
 
+static int
+frame_was_left(const pdi_cb_entry_t *top, uintptr_t stack_pointer, uintptr_t return_address)
+{
+  return stack_was_left(top->stack_pointer, stack_pointer, return_address);
+}
+
 /* Whether a thread marked inside pdi (in_hook) left it without coming back:
- * a signal handler that interrupted a hook and ended in siglongjmp (or
- * longjmp, or an exception) to code above the open frame the hook belongs
- * to (at its stack pointer too: the loop that made the call makes the next
- * one). A hook's own calls, and a signal handler's on the same stack, lie
- * below that frame; one on the alternate signal stack may lie anywhere. The
- * mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and stays. Only
- * calls made inside pdi come here, which are rare. */
+ * a signal handler that interrupted a hook, or pdi's own code around one, and
+ * ended in siglongjmp (or longjmp, or an exception) to code above the call
+ * that marked it (entered_at; at that stack pointer too: the loop that made
+ * the call makes the next one). A hook's own calls, and a signal handler's on
+ * the same stack, lie below it; one on the alternate signal stack may lie
+ * anywhere. The mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and
+ * stays. Only calls made inside pdi come here, which are rare. */
 static int
 hook_was_left(cb_thread_t *thread, uintptr_t stack_pointer, uintptr_t return_address)
 {
-  if (thread->in_hook != 1 || thread->depth == 0 ||
-      !frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
+  if (thread->in_hook != 1 || !stack_was_left(thread->entered_at, stack_pointer, return_address))
     return 0;
   thread->in_hook = 0;
   __atomic_fetch_add(&hooks_left_by_jumps, 1, __ATOMIC_RELAXED);
@@ -435,7 +442,7 @@ pdi_cb_pre(uintptr_t *frame)
   /* Inside pdi from here on, as in a hook: a signal handler's instrumented
    * call goes straight to its function instead of taking the entry being
    * built or popped. */
-  enter_pdi(thread);
+  enter_pdi(thread, stack_pointer);
   while (thread->depth > 0 && frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
     abandon_top(thread);
   if (thread->depth == thread->capacity) {
@@ -487,7 +494,7 @@ pdi_cb_post(pdi_cb_entry_t *entry, unsigned char *returns)
   uintptr_t return_address = entry->return_address;
   if (thread == NULL || __atomic_load_n(&thread->in_hook, __ATOMIC_ACQUIRE) == CB_CLAIMED_AT_EXIT)
     return return_address;
-  enter_pdi(thread);
+  enter_pdi(thread, entry->stack_pointer);
   while (thread->depth > 0 && &thread->entries[thread->depth - 1] != entry)
     abandon_top(thread);
   if (thread->depth > 0) {
@@ -525,9 +532,9 @@ pdi_cb_finish(int process_ends)
   unsigned long left = __atomic_load_n(&hooks_left_by_jumps, __ATOMIC_RELAXED);
   if (left)
     pdi_log(PDI_LOG_WARNING,
-            "callback: %lu hooks were left unfinished by a signal handler's jump out of them (siglongjmp); "
-            "their frames got an abandoned post and later calls had hooks again",
-            left);
+            "callback: %lu %s out of a hook or out of pdi's code around one (siglongjmp); the calls "
+            "left so got an abandoned post, and later calls had their hooks again",
+            left, left == 1 ? "signal handler jumped" : "signal handlers jumped");
   if (stack_full)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, nested deeper than cb_stack_size = %zu bytes holds (%zu calls; "

@@ -32,6 +32,9 @@ typedef struct cb_thread {
   unsigned depth;
   unsigned capacity;
   pdi_cb_entry_t *entries;
+  /* While in_hook is 1: the stack pointer of the call whose handling marked
+   * it, which everything pdi and the hook run lies below (callback.c). */
+  uintptr_t entered_at;
 } cb_thread_t;
 
 #if defined(CB_FAST_PATH)
@@ -54,6 +57,7 @@ CB_OFFSET(cb_thread_t, in_hook, CB_THREAD_IN_HOOK);
 CB_OFFSET(cb_thread_t, depth, CB_THREAD_DEPTH);
 CB_OFFSET(cb_thread_t, capacity, CB_THREAD_CAPACITY);
 CB_OFFSET(cb_thread_t, entries, CB_THREAD_ENTRIES);
+CB_OFFSET(cb_thread_t, entered_at, CB_THREAD_ENTERED_AT);
 CB_OFFSET(cb_site_t, event, CB_SITE_EVENT);
 CB_OFFSET(cb_site_t, site, CB_SITE_SITE);
 CB_OFFSET(cb_site_t, hooks.pre, CB_SITE_PRE);

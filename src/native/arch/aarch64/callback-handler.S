@@ -90,6 +90,7 @@ pdi_cb_handlers_begin:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
+	str x5, [x2, #CB_THREAD_ENTERED_AT]
 	mov w7, #1
 	str w7, [x2, #CB_THREAD_IN_HOOK]
 	str x6, [x4, #CB_ENTRY_RETURN_ADDRESS]
@@ -177,6 +178,8 @@ pdi_cb_handlers_begin:
 	sub x4, x4, #CB_ENTRY_SIZE
 	cmp x4, x19
 	b.ne \slow
+	ldr x7, [x19, #CB_ENTRY_STACK_POINTER]
+	str x7, [x2, #CB_THREAD_ENTERED_AT]
 	mov w7, #1
 	str w7, [x2, #CB_THREAD_IN_HOOK]
 	ldr x0, [x19, #CB_ENTRY_SITE]

@@ -89,6 +89,7 @@ pc_thunk_cx:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
+	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl $1, CB_THREAD_IN_HOOK(%edi)
 	movl (%edx), %eax
 	movl %eax, CB_ENTRY_RETURN_ADDRESS(%esi)
@@ -190,6 +191,8 @@ pc_thunk_cx:
 	subl $CB_ENTRY_SIZE, %ecx
 	cmpl %ecx, %ebx
 	jne 59f
+	movl CB_ENTRY_STACK_POINTER(%ebx), %eax
+	movl %eax, CB_THREAD_ENTERED_AT(%esi)
 	movl $1, CB_THREAD_IN_HOOK(%esi)
 	movl CB_ENTRY_SITE(%ebx), %eax
 	movl CB_SITE_POST-CB_SITE_SITE(%eax), %edx

@@ -232,6 +232,7 @@ pdi_cb_handlers_begin:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
+	movq %r8, CB_THREAD_ENTERED_AT(%rdx)
 	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq %r9, CB_ENTRY_RETURN_ADDRESS(%rdi)
 	movq %rcx, CB_ENTRY_TARGET(%rdi)
@@ -322,6 +323,8 @@ pdi_cb_handlers_begin:
 	subq $CB_ENTRY_SIZE, %rcx
 	cmpq %rcx, %rbx
 	jne \slow
+	movq CB_ENTRY_STACK_POINTER(%rbx), %rax
+	movq %rax, CB_THREAD_ENTERED_AT(%rdx)
 	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq CB_ENTRY_SITE(%rbx), %rax
 	movq CB_SITE_POST-CB_SITE_SITE(%rax), %r10
