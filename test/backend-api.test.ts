@@ -138,17 +138,33 @@ test('a signal handler that jumps out of a hook (siglongjmp) leaves its thread w
 	t.regex(run.stderr, /^pdi: warning: callback: 3 signal handlers jumped out of a hook or out of pdi's code around one \(siglongjmp\); the calls left so got an abandoned post, and later calls had their hooks again$/m);
 });
 
-test('a timer whose handler jumps out of the program every few microseconds, also out of pdi\'s own instructions around a hook, leaves its thread with hooks', async t => {
+// qemu-user 7.2 itself crashes or hangs on a timer whose handler jumps every few hundred microseconds, without pdi too
+// (test/fixtures/backend/timerjump run bare): these two run on the host only; the handlers of aarch64 and i386 are
+// tested by the hook that raises its signal above.
+const hostOnly = testArch ? test.skip : test;
+
+hostOnly('a timer whose handler jumps out of the program every few microseconds, also out of pdi\'s own instructions around a hook, leaves its thread with hooks', async t => {
 	const timer = `backend t = ${textValue(path.join(directory, 'be-timer-backend.so'))}`;
 	// Before: a jump that left pdi's code between the mark "inside pdi" and its entry's push (or after its pop) left
 	// nothing to compare the next call with, and the thread ran without hooks from then on: getpgrp=0 in every run.
-	// qemu-user itself crashes on a 20 µs timer whose handler jumps (without pdi too): there, 2000 jumps every 500 µs.
-	const timing = testArch ? ['2000', '500'] : ['20000', '20'];
-	const run = await runPreloaded(path.join(directory, 'timerjump'), timing, writeConfig([timer, 'callback $main * t']));
+	const run = await runPreloaded(path.join(directory, 'timerjump'), ['20000', '20'], writeConfig([timer, 'callback $main * t']));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, 'getpgrp=100\n');
 	t.regex(run.stderr, /^timer: getpgrp=100 getppid=\d+$/m);
 	t.regex(run.stderr, /^pdi: warning: callback: \d+ signal handlers? jumped out of a hook or out of pdi's code around one /m);
+});
+
+hostOnly('a timer that jumps out of a thread\'s first instrumented calls while pdi sets up its slot takes no slot for good: the thread gets its hooks once the timer stops', async t => {
+	const timer = `backend t = ${textValue(path.join(directory, 'be-timer-backend.so'))}`;
+	// A 1 MiB callback stack, touched at the thread's first call, takes longer to set up than the timer's period.
+	// Before: each jump left a slot claimed by nobody, until all 64 were gone ("calls ran without hooks, on threads
+	// beyond max_threads" for a program of one thread), and getpgrp's calls had no hooks.
+	const settings = ['num_threads = 0', 'max_threads = 64', 'cb_stack_size = 1048576'];
+	const run = await runPreloaded(path.join(directory, 'timerjump'), ['20000', '20'], writeConfig([timer, 'callback $main * t'], settings));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'getpgrp=100\n');
+	t.regex(run.stderr, /^timer: getpgrp=100 getppid=\d+$/m);
+	t.notRegex(run.stderr, /beyond max_threads/);
 });
 
 test('one relink over two libraries bound to different definitions of its function refuses the second instead of sending its calls to the first definition', async t => {

@@ -56,6 +56,7 @@ release_thread(void *slot)
   thread->in_hook = 0;
   pdi_cb_current = NULL;
   __atomic_store_n(&thread->in_use, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&thread->owner, 0, __ATOMIC_RELEASE);
 }
 
 /* A forked child has only the thread that forked: the other slots, their
@@ -66,10 +67,11 @@ static void
 forget_parent_threads(void)
 {
   for (unsigned i = 0; i < limits.max_threads; i++) {
-    if (&threads[i] == pdi_cb_current || !__atomic_load_n(&threads[i].in_use, __ATOMIC_RELAXED))
+    if (&threads[i] == pdi_cb_current || !__atomic_load_n(&threads[i].owner, __ATOMIC_RELAXED))
       continue;
     threads[i].depth = 0;
     __atomic_store_n(&threads[i].in_use, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&threads[i].owner, 0, __ATOMIC_RELEASE);
   }
   __atomic_store_n(&skipped_no_thread, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&skipped_stack_full, 0, __ATOMIC_RELAXED);
@@ -246,25 +248,39 @@ pdi_cb_pass_all(void)
     __atomic_store_n(handler_word(i), pdi_arch_pass_word(pdi_cb_sites[i].target), __ATOMIC_RELEASE);
 }
 
+/* The slot this thread's claim took or tried last, so that a claim left by a
+ * signal handler's jump (siglongjmp) is taken up again instead of losing its
+ * slot for good: the next claim finds the slot's owner is this thread. */
+static __thread cb_thread_t *claiming __attribute__((tls_model("initial-exec")));
+
 static cb_thread_t *
 claim_thread(void)
 {
-  for (unsigned i = 0; i < limits.max_threads; i++) {
-    int expected = 0;
-    if (__atomic_load_n(&threads[i].in_use, __ATOMIC_RELAXED) == 0 &&
-        __atomic_compare_exchange_n(&threads[i].in_use, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-      threads[i].depth = 0;
-      threads[i].in_hook = 0;
-      threads[i].error = &errno;
-      /* Every entry of the slot names it, once: no call writes call.thread. */
-      for (unsigned e = 0; e < threads[i].capacity; e++)
-        threads[i].entries[e].call.thread = i;
-      pthread_setspecific(thread_key, &threads[i]);
-      pdi_cb_current = &threads[i];
-      return &threads[i];
+  uintptr_t me = (uintptr_t)&pdi_cb_current;
+  cb_thread_t *thread = claiming;
+  if (thread == NULL || __atomic_load_n(&thread->owner, __ATOMIC_ACQUIRE) != me) {
+    thread = NULL;
+    for (unsigned i = 0; i < limits.max_threads && thread == NULL; i++) {
+      uintptr_t expected = 0;
+      claiming = &threads[i];
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
+      if (__atomic_load_n(&threads[i].owner, __ATOMIC_RELAXED) == 0 &&
+          __atomic_compare_exchange_n(&threads[i].owner, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        thread = &threads[i];
     }
+    if (thread == NULL)
+      return NULL;
   }
-  return NULL;
+  thread->depth = 0;
+  thread->in_hook = 0;
+  thread->error = &errno;
+  /* Every entry of the slot names it, once: no call writes call.thread. */
+  for (unsigned e = 0; e < thread->capacity; e++)
+    thread->entries[e].call.thread = thread->index;
+  __atomic_store_n(&thread->in_use, 1, __ATOMIC_RELEASE);
+  pthread_setspecific(thread_key, thread);
+  pdi_cb_current = thread;
+  return thread;
 }
 
 /* The thread's pdi code runs as hooks do, with its own instrumented calls

@@ -35,6 +35,9 @@ typedef struct cb_thread {
   /* While in_hook is 1: the stack pointer of the call whose handling marked
    * it, which everything pdi and the hook run lies below (callback.c). */
   uintptr_t entered_at;
+  /* Who claimed the slot: the address of the claiming thread's pdi_cb_current,
+   * set by the claim's compare-and-swap, before in_use (callback.c). */
+  uintptr_t owner;
 } cb_thread_t;
 
 #if defined(CB_FAST_PATH)
