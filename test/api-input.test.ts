@@ -1,5 +1,6 @@
 import {readdirSync} from 'node:fs';
 import test from 'ava';
+import {ConfigError} from '../src/ts/config/config-error.js';
 import {PdiError} from '../src/ts/errors.js';
 import {attach, inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
 import {scratchDirectory} from './helpers/files.js';
@@ -82,6 +83,20 @@ test.serial('spawn() refuses options that are not an object, a cwd or env of the
 		}
 	});
 	t.deepEqual(left, []);
+});
+
+test.serial('spawn() refuses a config that is null or undefined (a lost argument) with a ConfigError, as interpose() does, instead of running the program without interpositions', async t => {
+	const directory = scratchDirectory('pdi-api-spawn-null-');
+	const marker = `${directory}/ran`;
+	const left = await inTemporaryDirectory(() => {
+		for (const config of [null, undefined]) {
+			t.throws(() => spawn(config as never, '/bin/touch', [marker], {stdio: 'ignore'}), {instanceOf: ConfigError, message: `config: expected a config object, got ${String(config)}`});
+		}
+	});
+	t.deepEqual(left, []);
+	// Give a program that did start the time to make its file.
+	await new Promise(resolve => setTimeout(resolve, 300));
+	t.deepEqual(readdirSync(directory), [], 'the program never ran');
 });
 
 test('attach() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before it looks at the process', async t => {
