@@ -11,8 +11,8 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 	private head = 0;
 	private ended = false;
 	private failure: {error: unknown} | undefined;
-	private waiting: ((result: IteratorResult<Item>) => void) | undefined;
-	private rejectWaiting: ((error: unknown) => void) | undefined;
+	// Every next() not answered yet, oldest first: a consumer may call next() again before the last one settled.
+	private waiting: Array<{resolve: (result: IteratorResult<Item>) => void; reject: (error: unknown) => void}> = [];
 	private iterating = false;
 	private consumed = false;
 	private abandoned = false;
@@ -35,10 +35,9 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 		}
 
 		for (const item of items) {
-			if (this.waiting) {
-				const resolve = this.waiting;
-				this.waiting = undefined;
-				resolve({value: item, done: false});
+			const waiter = this.waiting.shift();
+			if (waiter) {
+				waiter.resolve({value: item, done: false});
 			} else {
 				this.items.push(item);
 			}
@@ -75,6 +74,7 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 				this.iterating = false;
 				this.abandoned = true;
 				this.checkPressure();
+				this.settleWaiting();
 				return Promise.resolve({value: undefined, done: true});
 			},
 		};
@@ -100,21 +100,24 @@ export class EventQueue<Item> implements AsyncIterable<Item> {
 			return {value: undefined, done: true};
 		}
 
+		if (this.abandoned) {
+			return {value: undefined, done: true};
+		}
+
 		return new Promise<IteratorResult<Item>>((resolve, reject) => {
-			this.waiting = resolve;
-			this.rejectWaiting = reject;
+			this.waiting.push({resolve, reject});
 		});
 	}
 
 	private settleWaiting(): void {
-		const resolve = this.waiting;
-		const reject = this.rejectWaiting;
-		this.waiting = undefined;
-		this.rejectWaiting = undefined;
-		if (this.failure) {
-			reject?.(this.failure.error);
-		} else {
-			resolve?.({value: undefined, done: true});
+		const waiting = this.waiting;
+		this.waiting = [];
+		for (const {resolve, reject} of waiting) {
+			if (this.failure && !this.abandoned) {
+				reject(this.failure.error);
+			} else {
+				resolve({value: undefined, done: true});
+			}
 		}
 	}
 
