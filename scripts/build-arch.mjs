@@ -5,13 +5,32 @@
 //
 //   node scripts/build-arch.mjs aarch64|i386
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const compilers = {aarch64: 'aarch64-linux-gnu-gcc', i386: 'i686-linux-gnu-gcc'};
 const crossLibraries = {aarch64: '/usr/aarch64-linux-gnu/lib', i386: '/usr/i686-linux-gnu/lib'};
+const packages = {aarch64: 'gcc-aarch64-linux-gnu libc6-dev-arm64-cross', i386: 'gcc-i686-linux-gnu libc6-dev-i386-cross'};
+
+/** Ends the script with one line on stderr, as pdi's own commands do, never a stack trace. */
+function fail(message) {
+	console.error(`build-arch: ${message}`);
+	process.exit(1);
+}
+
+/** Whether `command` is an executable file in one of PATH's directories. */
+function inPath(command) {
+	return (process.env.PATH ?? '').split(':').some(directory => {
+		try {
+			accessSync(path.resolve(directory || '.', command), constants.X_OK);
+			return true;
+		} catch {
+			return false;
+		}
+	});
+}
 
 /**
  * build/arch/<arch>/sysroot, qemu-user's -L for the tests and benchmarks: the
@@ -39,6 +58,14 @@ if (!(arch in compilers)) {
 	process.exit(2);
 }
 
+if (!inPath(compilers[arch])) {
+	fail(`${compilers[arch]}: not found in PATH (Debian: apt-get install ${packages[arch]})`);
+}
+
+if (!existsSync(crossLibraries[arch])) {
+	fail(`${crossLibraries[arch]}: no such directory: the ${arch} C library is missing (Debian: apt-get install ${packages[arch]})`);
+}
+
 const gyp = JSON.parse(readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
 const variables = gyp.variables;
 const expand = list => list.flatMap(entry => {
@@ -62,8 +89,13 @@ for (const target of gyp.targets) {
 	// that holds a blank); this link runs in the root.
 	const ldflags = (target.ldflags ?? []).map(flag => flag.replace('=../', `=${root}/`));
 	const output = path.join(out, `${target.target_name}.so`);
-	execFileSync(compilers[arch], [
-		...common, '-std=c11', '-o', output, ...c, ...assembly, ...ldflags, ...(target.libraries ?? []),
-	], {cwd: root, stdio: 'inherit'});
+	try {
+		execFileSync(compilers[arch], [
+			...common, '-std=c11', '-o', output, ...c, ...assembly, ...ldflags, ...(target.libraries ?? []),
+		], {cwd: root, stdio: 'inherit'});
+	} catch {
+		fail(`${compilers[arch]} could not build ${path.relative(root, output)} (its messages are above)`);
+	}
+
 	process.stdout.write(`${path.relative(root, output)}\n`);
 }
