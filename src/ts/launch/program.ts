@@ -130,10 +130,27 @@ export function checkPreloadable(program: string, displayName = program): void {
 
 	const host = hostMachineName();
 	if (info.machine !== host) {
-		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}`);
+		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}${otherArchitectureAdvice(info.machine)}`);
 	}
 
 	checkInterpreter(info.interpreter, displayName, 'dynamic loader');
+}
+
+/** The architectures that scripts/build-arch.mjs builds the core for, with the qemu-user that runs their programs. */
+const crossBuilt: Record<string, string> = {aarch64: 'qemu-aarch64', i386: 'qemu-i386'};
+
+/**
+ * What to do with a program of another architecture than pdi's: one that pdi's core can be built for runs under
+ * qemu-user by hand (docs/launching.md), anything else is no architecture of pdi's.
+ */
+function otherArchitectureAdvice(machine: string): string {
+	const qemu = crossBuilt[machine];
+	if (qemu !== undefined) {
+		return `: pdi starts programs of its own architecture only; start this one by hand under ${qemu} with pdi's ${machine} core`
+			+ ' (docs/launching.md, "Programs of another architecture")';
+	}
+
+	return machine === 'x86_64' ? ': pdi starts programs of its own architecture only' : ': pdi supports x86_64, aarch64 and i386 programs only';
 }
 
 /**
