@@ -36,3 +36,31 @@ test('pdi run refuses a program of an architecture pdi has no core for (riscv64,
 		t.is(result.stderr, `pdi: ${program}: built for ${name} (64-bit), but this pdi build is for x86_64: pdi supports x86_64, aarch64 and i386 programs only\n`);
 	}
 });
+
+/** A copy of the host's `true` under `name` (qemu-user is recognised by its name). */
+function programNamed(name: string): string {
+	const program = path.join(scratchDirectory('pdi-other-arch-'), name);
+	copyFileSync('/bin/true', program);
+	return program;
+}
+
+test('pdi run and pdi trace refuse qemu-user as the program, whose own calls they would instrument, and say how to start its program', async t => {
+	const cases = [
+		['qemu-aarch64', `never those of the aarch64 program it runs${qemuAdvice('aarch64').replace('this one', 'the aarch64 program')}`],
+		['qemu-i386-static', `never those of the i386 program it runs${qemuAdvice('i386').replace('this one', 'the i386 program')}`],
+		['qemu-arm', 'never those of the arm program it runs: pdi supports x86_64, aarch64 and i386 programs only'],
+		['qemu-x86_64', 'never those of the x86_64 program it runs: run the x86_64 program without qemu-x86_64'],
+	] as const;
+	for (const [name, words] of cases) {
+		const program = programNamed(name);
+		for (const command of ['run', 'trace']) {
+			const result = await pdi([command, '--', program, './app']);
+			t.is(result.code, 2, `${command} ${name}`);
+			t.is(result.stderr, `pdi: ${program}: the qemu-user emulator: pdi would instrument the emulator's own calls, ${words}\n`);
+		}
+	}
+
+	// qemu's other tools are programs like any other.
+	const tool = await pdi(['run', '--', programNamed('qemu-img')]);
+	t.is(tool.code, 0, tool.stderr);
+});

@@ -119,6 +119,7 @@ export function checkPreloadable(program: string, displayName = program): void {
 		return;
 	}
 
+	checkNotQemuUser(program, displayName);
 	if (info.linkage === 'library') {
 		throw new SharedLibraryError(displayName, 'pdi starts a program (run one that loads this library)');
 	}
@@ -143,14 +144,35 @@ const crossBuilt: Record<string, string> = {aarch64: 'qemu-aarch64', i386: 'qemu
  * What to do with a program of another architecture than pdi's: one that pdi's core can be built for runs under
  * qemu-user by hand (docs/launching.md), anything else is no architecture of pdi's.
  */
-function otherArchitectureAdvice(machine: string): string {
+function otherArchitectureAdvice(machine: string, program = 'this one'): string {
 	const qemu = crossBuilt[machine];
 	if (qemu !== undefined) {
-		return `: pdi starts programs of its own architecture only; start this one by hand under ${qemu} with pdi's ${machine} core`
+		return `: pdi starts programs of its own architecture only; start ${program} by hand under ${qemu} with pdi's ${machine} core`
 			+ ' (docs/launching.md, "Programs of another architecture")';
 	}
 
 	return machine === 'x86_64' ? ': pdi starts programs of its own architecture only' : ': pdi supports x86_64, aarch64 and i386 programs only';
+}
+
+/** qemu-user's emulators (`qemu-aarch64`, `qemu-i386-static`, ...), by name: the architecture each runs programs of. */
+const qemuUser = /^qemu-(aarch64(?:_be)?|alpha|armeb|arm|cris|hexagon|hppa|i386|loongarch64|m68k|microblazeel|microblaze|mips64el|mips64|mipsel|mipsn32el|mipsn32|mips|nios2|or1k|ppc64le|ppc64|ppc|riscv32|riscv64|s390x|sh4eb|sh4|sparc32plus|sparc64|sparc|x86_64|xtensaeb|xtensa)(?:-static)?$/;
+
+/**
+ * Refuses qemu-user as the program (`pdi run -- qemu-aarch64 ./app`): the core would be preloaded into the emulator,
+ * whose own calls the rules would change, and never into the program it runs (its loader refuses the core of the
+ * wrong architecture with an `ERROR: ld.so` line), so nothing the user meant would happen.
+ */
+function checkNotQemuUser(program: string, displayName: string): void {
+	const emulated = qemuUser.exec(path.basename(program))?.[1];
+	if (emulated === undefined) {
+		return;
+	}
+
+	const machine = emulated === 'aarch64' || emulated === 'i386' || emulated === 'x86_64' ? emulated : undefined;
+	const advice = machine === undefined
+		? ': pdi supports x86_64, aarch64 and i386 programs only'
+		: machine === hostMachineName() ? `: run the ${machine} program without ${path.basename(program)}` : otherArchitectureAdvice(machine, `the ${machine} program`);
+	throw new PdiError(`${displayName}: the qemu-user emulator: pdi would instrument the emulator's own calls, never those of the ${emulated} program it runs${advice}`);
 }
 
 /**
