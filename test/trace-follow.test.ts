@@ -200,6 +200,16 @@ for (const mode of ['spawn', 'vfork']) {
 	});
 }
 
+test('a vfork child whose call is its thread\'s first traced one leaves the parent\'s later calls under the parent\'s tid', async t => {
+	// execv, in the child, is the first traced call; before, the child cached its own tid in the memory it shares
+	// with the parent, and every later line of the parent's thread named the child's tid.
+	const {run, calls} = await json(['-e', 'execv,waitpid'], [follow, 'vfork', '/bin/true']);
+	t.is(run.code, 0, run.stderr);
+	const parent = printedPid(run.stdout, 'vfork');
+	const seen = (calls as Array<Call & {tid: number}>).map(call => [call.function, call.pid, call.tid]).sort();
+	t.deepEqual(seen, [['execv', parent, parent], ['waitpid', parent, parent]]);
+});
+
 test('a program that execs itself is traced after the exec, with and without -f, under the same pid', async t => {
 	for (const followed of [true, false]) {
 		const {run, calls} = await json(['-e', 'abs', ...followed ? ['-f'] : []], [follow, 'exec', follow, 'child']);

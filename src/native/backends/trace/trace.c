@@ -435,11 +435,22 @@ state_of(const pdi_cb_call_t *call)
     states[call->thread] = state;
   }
   if (state->tid == 0 || state->generation != fork_generation) {
+    /* A child of vfork (or posix_spawn's clone) runs on this memory until it
+     * execs: a tid it cached would stay the parent thread's for good. */
+    if (getpid() != own_pid)
+      return state;
     state->generation = fork_generation;
     state->tid = gettid();
     pthread_setspecific(exit_key, state);
   }
   return state;
+}
+
+/* The thread's cached tid; a vfork child's own before its thread cached one. */
+static pid_t
+tid_of(const thread_state_t *state)
+{
+  return state && state->tid != 0 && state->generation == fork_generation ? state->tid : gettid();
 }
 
 static char *
@@ -496,7 +507,7 @@ put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *s
 {
   tb_dec(line, own_pid);
   tb_char(line, ' ');
-  tb_dec(line, state ? state->tid : 0);
+  tb_dec(line, tid_of(state));
   tb_str(line, "  ");
   if (show_timestamp) {
     put_seconds(line, frame && frame->start_ns > started_ns ? frame->start_ns - started_ns : 0);
@@ -536,7 +547,7 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
   uint64_t now = now_ns();
   trace_ring_event_t event = {
       .pid = own_pid,
-      .tid = state ? state->tid : gettid(),
+      .tid = tid_of(state),
       .thread = call->thread,
       .depth = call->depth,
       .flags = (call->abandoned ? TRACE_RECORD_ABANDONED : 0) | (proto == NULL ? TRACE_RECORD_RAW_VALUES : 0),
