@@ -5,7 +5,7 @@ import test from 'ava';
 import {trace as traceApi} from '../src/ts/index.js';
 import {parsePrototypes} from '../src/ts/trace/prototypes.js';
 import {pdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
 
 const traceprog = path.join(fixtures, 'trace', 'traceprog');
@@ -102,7 +102,7 @@ test('--prototypes errors name the option and FILE:LINE:COL, and trace()\'s name
 
 test('the prototype parser maps C types to the backend\'s kinds', t => {
 	const text = 'const char *f(char const *a, char *b, unsigned long c, size_t d, long long e, unsigned char g, FILE *h, double i, float j, enum e k, _Bool l, int m[], ...);\nvoid g(void);\n';
-	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'sspzzlupdgibp.'}, {name: 'g', spec: 'v'}]);
+	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'sspzzlYpdgibp.'}, {name: 'g', spec: 'v'}]);
 	for (const [bad, message] of [
 		['int f(my_t x);', 'p.h:1:7: unknown type \'my_t\' (use a C base type, or void * for pointers)'],
 		['int f(int x)', 'p.h:1:13: missing \';\''],
@@ -114,6 +114,23 @@ test('the prototype parser maps C types to the backend\'s kinds', t => {
 	] as const) {
 		t.throws(() => parsePrototypes(bad, 'p.h'), {message});
 	}
+});
+
+test('--prototypes results narrower than int show only their own bits: the callee leaves the rest of the register as it was', async t => {
+	// At -O2 each function returns its argument's register with only the low bits meaning something: eax holds 0x200
+	// for (unsigned char)0x200, 0x12345 for (short)0x12345. Before, those were shown whole (512, 74565).
+	const narrow = ['unsigned char to_uchar(unsigned x)', 'signed char to_schar(unsigned x)', 'char to_char(unsigned x)',
+		'short to_short(unsigned x)', 'unsigned short to_ushort(unsigned x)', 'uint8_t to_u8(unsigned x)', 'int16_t to_i16(unsigned x)'];
+	const library = compileC(scratch, 'libnarrow.so', `#include <stdint.h>\n${narrow.map(f => `${f} { return x; }\n`).join('')}`, ['-O2', '-shared', '-fPIC']);
+	const calls = [['to_uchar', 0x2_00, '0'], ['to_schar', 0x1_ff, '-1'], ['to_char', 0x1_41, '\'A\''], ['to_short', 0x1_23_45, '9029'],
+		['to_ushort', 0x3_ff_fe, '65534'], ['to_u8', 0x1_80, '128'], ['to_i16', 0x1_80_00, '-32768']] as const;
+	const program = compileC(scratch, 'narrow', `#include <stdint.h>\n#include <stdio.h>\n${narrow.map(f => `${f};\n`).join('')}int main(void) {\n${calls.map(([name, x]) => `\tprintf("%d\\n", (int)${name}(${x}));\n`).join('')}\treturn 0;\n}\n`, ['-L', scratch, '-l:libnarrow.so', `-Wl,-rpath,${path.dirname(library)}`]);
+	const header = path.join(scratch, 'narrow.h');
+	writeFileSync(header, narrow.map(f => `${f};\n`).join(''));
+	const {run, lines} = await trace(['--prototypes', header, '-e', 'to_*'], [program]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, '0\n-1\n65\n9029\n65534\n128\n-32768\n');
+	t.deepEqual(lines.map(call), calls.map(([name, x, shown]) => `narrow!${name}(${x}) = ${shown}`));
 });
 
 test('declarations pasted from a header keep their C comments and storage classes: // and /* */ (over lines too) are comments, static and inline are ignored; an open comment is an error at its start', t => {

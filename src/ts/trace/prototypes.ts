@@ -20,8 +20,8 @@ export class PrototypeError extends PdiError {
 
 const words = new Map<string, string>([
 	['void', 'v'], ['_Bool', 'b'], ['bool', 'b'], ['float', 'g'], ['double', 'd'],
-	['int8_t', 'i'], ['int16_t', 'i'], ['int32_t', 'i'], ['pid_t', 'i'],
-	['uint8_t', 'u'], ['uint16_t', 'u'], ['uint32_t', 'u'], ['uid_t', 'u'], ['gid_t', 'u'], ['mode_t', 'm'],
+	['int8_t', 'y'], ['int16_t', 'h'], ['int32_t', 'i'], ['pid_t', 'i'],
+	['uint8_t', 'Y'], ['uint16_t', 'H'], ['uint32_t', 'u'], ['uid_t', 'u'], ['gid_t', 'u'], ['mode_t', 'm'],
 	['int64_t', 'l'], ['ssize_t', 'l'], ['off_t', 'l'], ['intptr_t', 'l'], ['ptrdiff_t', 'l'], ['time_t', 'l'], ['intmax_t', 'l'],
 	['uint64_t', 'z'], ['size_t', 'z'], ['uintptr_t', 'z'], ['uintmax_t', 'z'],
 ]);
@@ -76,8 +76,13 @@ function kindOf(base: Token[], pointers: number, constChar: boolean, fail: (colu
 		return unsigned ? 'z' : 'l';
 	}
 
+	// Narrower than int: the letters that keep only the type's bits (a returned one has no more).
 	if (names.includes('char') && !names.includes('int') && !names.includes('short')) {
-		return unsigned ? 'u' : 'c';
+		return unsigned ? 'Y' : 'C';
+	}
+
+	if (names.includes('short')) {
+		return unsigned ? 'H' : 'h';
 	}
 
 	return unsigned ? 'u' : 'i';

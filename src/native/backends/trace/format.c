@@ -197,6 +197,13 @@ format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const t
     break;
   case 's': tb_cstring(out, value, options->string_size); break;
   case 'c': tb_char_literal(out, (int)value); break;
+  /* Types narrower than int: a returned one has only its low bits set by the
+   * callee (the ABI leaves the rest of the register undefined). */
+  case 'C': tb_char_literal(out, (char)value); break;
+  case 'y': tb_dec(out, (signed char)value); break;
+  case 'Y': tb_udec(out, (unsigned char)value); break;
+  case 'h': tb_dec(out, (short)value); break;
+  case 'H': tb_udec(out, (unsigned short)value); break;
   case 'b': tb_str(out, (value & 0xff) ? "true" : "false"); break;
   case 'o':
     if ((flags & O_CREAT) == 0 && (flags & (O_TMPFILE & ~O_DIRECTORY)) == 0)

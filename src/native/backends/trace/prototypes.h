@@ -8,6 +8,8 @@
  *   x unsigned long in hex     p pointer (hex, NULL)
  *   s const char * (quoted string, read safely, bounded)
  *   c char (an int shown as 'c')   b bool          d double     g float
+ *   C char (its low 8 bits)    y signed char, int8_t      Y unsigned char, uint8_t
+ *   h short, int16_t           H unsigned short, uint16_t (these four in decimal)
  *   a directory fd (AT_FDCWD)  O open flags       o open mode (only with O_CREAT/O_TMPFILE)
  *   m mode (octal)             P mmap prot        M mmap flags
  *   D address family           T socket type      W lseek whence
