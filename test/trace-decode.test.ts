@@ -133,6 +133,28 @@ test('--prototypes results narrower than int show only their own bits: the calle
 	t.deepEqual(lines.map(call), calls.map(([name, x, shown]) => `narrow!${name}(${x}) = ${shown}`));
 });
 
+test('pipe2, dup3 and accept4 flags show as the flags they take: no O_RDONLY access mode, 0 as 0', async t => {
+	// Before, pipe2 and dup3 took open's kind (pipe2(p, O_RDONLY|O_CLOEXEC), a 0 as O_RDONLY) and accept4's 0 was 0x0.
+	const program = compileC(scratch, 'fdflags', `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void) {
+	int p[2];
+	pipe2(p, O_CLOEXEC); pipe2(p, 0); pipe2(p, O_NONBLOCK | O_CLOEXEC); dup3(p[0], 20, O_CLOEXEC);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	accept4(s, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK); accept4(s, 0, 0, 0);
+	return 0;
+}
+`);
+	const {run, lines} = await trace(['-e', 'pipe2,dup3,accept4'], [program]);
+	t.is(run.code, 0, run.stderr);
+	t.deepEqual(lines.map(line => call(line).replace(/0x[\da-f]+/, 'P').replace(/\(\d+, /, '(N, ')), [
+		'fdflags!pipe2(P, O_CLOEXEC) = 0', 'fdflags!pipe2(P, 0) = 0', 'fdflags!pipe2(P, O_NONBLOCK|O_CLOEXEC) = 0', 'fdflags!dup3(N, 20, O_CLOEXEC) = 20',
+		'fdflags!accept4(N, NULL, NULL, SOCK_NONBLOCK|SOCK_CLOEXEC) = -1 errno EINVAL', 'fdflags!accept4(N, NULL, NULL, 0) = -1 errno EINVAL',
+	]);
+});
+
 test('declarations pasted from a header keep their C comments and storage classes: // and /* */ (over lines too) are comments, static and inline are ignored; an open comment is an error at its start', t => {
 	const text = '// my library\n/* one\n   two */ int f(const char *name /* who */, int count); // trailing\nstatic inline double g(double x);\n';
 	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'isi'}, {name: 'g', spec: 'dd'}]);

@@ -153,6 +153,13 @@ trace_format_flags(trace_buf_t *out, char kind, long value)
     if (shown || (value & ~0xfl) != 0 || value == 0)
       flag_set(out, socket_flags, shown ? value & ~0xfl : value, shown);
     break;
+  case 'F': /* pipe2, dup3: O_CLOEXEC and its kin, no access mode */
+  case 'N': /* accept4: SOCK_NONBLOCK, SOCK_CLOEXEC, no socket type */
+    if ((unsigned)value == 0)
+      tb_char(out, '0');
+    else
+      flag_set(out, kind == 'F' ? open_flags : socket_flags, (unsigned)value, 0);
+    break;
   case 'W': enumerated(out, whences, (int)value); break;
   case 'A':
     if ((int)value == F_OK)

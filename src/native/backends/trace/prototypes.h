@@ -13,6 +13,7 @@
  *   a directory fd (AT_FDCWD)  O open flags       o open mode (only with O_CREAT/O_TMPFILE)
  *   m mode (octal)             P mmap prot        M mmap flags
  *   D address family           T socket type      W lseek whence
+ *   F descriptor flags (pipe2, dup3: O_CLOEXEC...)  N socket flags (accept4)
  *   A access mode              S signal number    . variadic (shows "...")
  *
  * Integer-class letters take the next integer argument register, d and g
