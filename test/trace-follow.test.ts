@@ -210,6 +210,18 @@ test('a vfork child whose call is its thread\'s first traced one leaves the pare
 	t.deepEqual(seen, [['execv', parent, parent], ['waitpid', parent, parent]]);
 });
 
+test('without -f, a name that an image before an exec had a call site of is not said to have none when the last image has none', async t => {
+	// dash imports getpid, cat does not: before, cat's end said 'getpid: process N has no call site of it' below
+	// dash's getpid line. epoll_wait, which neither imports, is still said.
+	const run = await pdi(['trace', '-e', 'getpid,epoll_wait', '--', 'sh', '-c', 'echo $$; exec cat /etc/hostname'], {timeout: 60_000});
+	t.is(run.code, 0, run.stderr);
+	const pid = Number(run.stdout.split('\n')[0]);
+	t.deepEqual(run.stderr.split('\n').filter(line => line !== '').map(line => line.replace(/ \(it does not import it.*$/, '')), [
+		`${pid} ${pid}  dash!getpid() = ${pid}`,
+		`pdi: trace: epoll_wait: process ${pid} has no call site of it to trace`,
+	]);
+});
+
 test('a program that execs itself is traced after the exec, with and without -f, under the same pid', async t => {
 	for (const followed of [true, false]) {
 		const {run, calls} = await json(['-e', 'abs', ...followed ? ['-f'] : []], [follow, 'exec', follow, 'child']);

@@ -183,12 +183,12 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		const matchedMark = path.join(scratch.path, 'matched');
 		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
 		// -f: pdi waits for every followed process that writes a ring, also those that outlive the program (a
-		// daemon's child); and each marks in `seen` the -e names it has a call site of (the backend's unseen.c).
-		const seen = options.follow ? path.join(scratch.path, 'seen') : undefined;
+		// daemon's child). Each traced process image marks in `seen` the -e names it has a call site of (the backend's
+		// unseen.c): with -f pdi says the names no process marked; without, the process says them at its end, but for
+		// those an image of it marked before an exec.
+		const seen = path.join(scratch.path, 'seen');
 		const followed = options.follow ? output.rings : undefined;
-		if (seen !== undefined) {
-			mkdirSync(seen);
-		}
+		mkdirSync(seen);
 
 		let launched = false;
 		try {
@@ -196,7 +196,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
 				config: traceConfig(objects, '--object'),
-				variables: {...variables, ...output.variables, ...inspect, ...(seen === undefined ? {} : {PDI_TRACE_SEEN: seen})},
+				variables: {...variables, ...output.variables, ...inspect, PDI_TRACE_SEEN: seen},
 				onSignal: 'forward',
 				afterExit: followed === undefined ? undefined : async () => {
 					interrupted = await waitForFollowed(followed, true);
@@ -213,7 +213,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			}
 
 			// -c says it of the names it counted no call of.
-			if (seen !== undefined && !options.summary) {
+			if (options.follow && !options.summary) {
 				for (const name of plainNames(options).filter(name => !existsSync(path.join(seen, name)))) {
 					printLine(unseenNotice(name, 'sites'));
 				}

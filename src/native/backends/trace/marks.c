@@ -32,3 +32,11 @@ trace_marks_leave(const trace_marks_t *marks, const char *name)
       snprintf(path, sizeof path, "%s/%s", marks->path, name) < (int)sizeof path)
     trace_mark(path);
 }
+
+int
+trace_marks_has(const trace_marks_t *marks, const char *name)
+{
+  char path[sizeof marks->path + 256];
+  return marks->taken && strchr(name, '/') == NULL &&
+         snprintf(path, sizeof path, "%s/%s", marks->path, name) < (int)sizeof path && access(path, F_OK) == 0;
+}

@@ -21,4 +21,7 @@ int trace_marks_take(trace_marks_t *marks, const char *directory);
 /* Leaves the file `name` in the taken directory. */
 void trace_marks_leave(const trace_marks_t *marks, const char *name);
 
+/* Whether the file `name` is in the taken directory. */
+int trace_marks_has(const trace_marks_t *marks, const char *name);
+
 #endif

@@ -348,7 +348,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (trace_filter_load(libc_environment.get("PDI_TRACE_FUNCTIONS")) != 0 ||
       trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
     return 1;
-  trace_unseen_follow(following ? libc_environment.get("PDI_TRACE_SEEN") : NULL);
+  trace_unseen_follow(libc_environment.get("PDI_TRACE_SEEN"), following);
   return output_fd == -1;
 }
 

@@ -13,6 +13,7 @@
 #include "unseen.h"
 
 static trace_marks_t seen;
+static int reporting; /* not following: the process says its names itself, except those an earlier image marked */
 
 static void
 mark_seen(const char *function)
@@ -21,8 +22,9 @@ mark_seen(const char *function)
 }
 
 void
-trace_unseen_follow(const char *directory)
+trace_unseen_follow(const char *directory, int following)
 {
+  reporting = !following;
   trace_filter_on_first_site(trace_marks_take(&seen, directory) ? mark_seen : NULL);
 }
 
@@ -35,6 +37,9 @@ static void
 report_unseen_function(const char *function, void *context)
 {
   const report_t *report = context;
+  /* A site an earlier image of this process had (sh -c 'getpid; exec cat'): its calls are in the trace. */
+  if (trace_marks_has(&seen, function))
+    return;
   const char *never = pdi_never_stubbed_reason(function);
   char name[1024], line[3 * sizeof name];
   trace_message_text(function, name, sizeof name);
@@ -56,6 +61,6 @@ void
 trace_unseen_report(trace_notice_fn *put, void *context)
 {
   report_t report = {put, context};
-  if (!seen.taken)
+  if (!seen.taken || reporting)
     trace_filter_each_unkept_name(report_unseen_function, &report);
 }
