@@ -155,6 +155,22 @@ int main(void) {
 	]);
 });
 
+test('--prototypes double and float arguments past the eighth are read from their stack words', async t => {
+	// Ten floating-point arguments: the ninth and the tenth are on the stack. Before, both showed as 0, with a warning
+	// of the core that the backend read past the last floating-point register.
+	const declaration = 'long spill(double a1, double a2, double a3, double a4, double a5, double a6, double a7, double a8, double a9, '
+		+ 'int i1, float a10, const char *s)';
+	const library = compileC(scratch, 'libspill.so', `${declaration} { return (long)(a1 + a9 + a10) + i1 + s[0]; }\n`, ['-O2', '-shared', '-fPIC']);
+	const program = compileC(scratch, 'spill', `#include <stdio.h>\n${declaration};\nint main(void) {\n\tprintf("%ld\\n", spill(1, 2, 3, 4, 5, 6, 7, 8, 9.5, 11, 10.25f, "stacked"));\n\treturn 0;\n}\n`, ['-L', scratch, '-l:libspill.so', `-Wl,-rpath,${path.dirname(library)}`]);
+	const header = path.join(scratch, 'spill.h');
+	writeFileSync(header, `${declaration};\n`);
+	const {run, lines} = await trace(['--prototypes', header, '-e', 'spill'], [program]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, '');
+	t.is(run.stdout, '146\n');
+	t.deepEqual(lines.map(call), ['spill!spill(1, 2, 3, 4, 5, 6, 7, 8, 9.5, 11, 10.25, "stacked") = 146']);
+});
+
 test('declarations pasted from a header keep their C comments and storage classes: // and /* */ (over lines too) are comments, static and inline are ignored; an open comment is an error at its start', t => {
 	const text = '// my library\n/* one\n   two */ int f(const char *name /* who */, int count); // trailing\nstatic inline double g(double x);\n';
 	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'isi'}, {name: 'g', spec: 'dd'}]);

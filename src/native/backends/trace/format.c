@@ -226,6 +226,52 @@ format_raw_args(trace_buf_t *out, const pdi_cb_call_t *call, unsigned count)
   }
 }
 
+/* Where the arguments past the registers are: on x86-64 and aarch64 each one
+ * that finds its class's registers taken goes to the next stack word, in
+ * the order of the parameters, whatever its class (a double after the
+ * eighth comes between the integers there); pdi_arg_int reads stack word
+ * k as integer argument INT_REGISTERS + k. Elsewhere (i386) the core's
+ * own numbering is kept. */
+#if defined(__x86_64__)
+#define INT_REGISTERS 6u
+#define FLOAT_REGISTERS 8u
+#elif defined(__aarch64__)
+#define INT_REGISTERS 8u
+#define FLOAT_REGISTERS 8u
+#endif
+
+typedef struct stack_words {
+  unsigned used; /* stack words taken by the parameters so far */
+} stack_words_t;
+
+static uintptr_t
+next_int(const pdi_cb_call_t *call, unsigned *ints, stack_words_t *stack)
+{
+#ifdef INT_REGISTERS
+  if (*ints >= INT_REGISTERS)
+    return pdi_arg_int(call, INT_REGISTERS + stack->used++);
+#else
+  (void)stack;
+#endif
+  return pdi_arg_int(call, (*ints)++);
+}
+
+static double
+next_double(const pdi_cb_call_t *call, unsigned *floats, stack_words_t *stack)
+{
+#ifdef FLOAT_REGISTERS
+  if (*floats >= FLOAT_REGISTERS) {
+    uintptr_t word = pdi_arg_int(call, INT_REGISTERS + stack->used++);
+    double value;
+    memcpy(&value, &word, sizeof value); /* a float's bits are the word's first 4, as 'g' reads them */
+    return value;
+  }
+#else
+  (void)stack;
+#endif
+  return pdi_arg_double(call, (*floats)++);
+}
+
 void
 trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto_t *proto,
                   const trace_format_options_t *options)
@@ -236,6 +282,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
   }
   const char *kind = proto->spec + (proto->spec[1] == '!' ? 2 : 1);
   unsigned ints = 0, floats = 0, shown = 0;
+  stack_words_t stack = {0};
   long open_flags = 0;
   for (; *kind; kind++) {
     size_t before = out->len;
@@ -244,7 +291,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
     if (*kind == '.') {
       tb_str(out, "...");
     } else if (*kind == 'd' || *kind == 'g') {
-      double value = pdi_arg_double(call, floats++);
+      double value = next_double(call, &floats, &stack);
       if (*kind == 'g') {
         float narrow;
         memcpy(&narrow, &value, sizeof narrow);
@@ -252,7 +299,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
       }
       tb_double(out, value);
     } else {
-      uintptr_t value = pdi_arg_int(call, ints++);
+      uintptr_t value = next_int(call, &ints, &stack);
       if (*kind == 'O')
         open_flags = (long)value;
       if (!format_integer(out, *kind, value, open_flags, options)) {
