@@ -69,6 +69,14 @@ tb_dec_width(trace_buf_t *out, unsigned long value, unsigned width)
   tb_mem(out, digits + n, sizeof digits - n);
 }
 
+void
+tb_seconds(trace_buf_t *out, uint64_t ns)
+{
+  tb_udec(out, (unsigned long)(ns / 1000000000u));
+  tb_char(out, '.');
+  tb_dec_width(out, (unsigned long)(ns % 1000000000u / 1000u), 6);
+}
+
 static void
 tb_radix(trace_buf_t *out, unsigned long value, unsigned shift, const char *prefix)
 {

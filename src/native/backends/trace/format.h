@@ -26,6 +26,8 @@ void tb_udec(trace_buf_t *out, unsigned long value);
 void tb_hex(trace_buf_t *out, unsigned long value);
 /* A fixed-width decimal, zero-padded (for fractions of seconds). */
 void tb_dec_width(trace_buf_t *out, unsigned long value, unsigned width);
+/* Nanoseconds as seconds with µs resolution: 1.000012. */
+void tb_seconds(trace_buf_t *out, uint64_t ns);
 /* A C string at `address` in the process, quoted and escaped, at most
  * `limit` bytes of it and "..." after the quote when cut; an unreadable
  * address shows as itself in hex, NULL as NULL. */

@@ -434,11 +434,8 @@ state_of(const pdi_cb_call_t *call)
     state->line = (char *)(state + 1) + STACK_BYTES;
     states[call->thread] = state;
   }
-  if (state->tid == 0 || state->generation != fork_generation) {
-    /* A child of vfork (or posix_spawn's clone) runs on this memory until it
-     * execs: a tid it cached would stay the parent thread's for good. */
-    if (getpid() != own_pid)
-      return state;
+  /* Not in a vfork child (posix_spawn's too), which runs on the parent's memory: its tid would stay the parent's. */
+  if ((state->tid == 0 || state->generation != fork_generation) && getpid() == own_pid) {
     state->generation = fork_generation;
     state->tid = gettid();
     pthread_setspecific(exit_key, state);
@@ -493,14 +490,6 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
   state->top += (sizeof(frame_t) + args.len + 7) & ~(size_t)7;
 }
 
-static void
-put_seconds(trace_buf_t *line, uint64_t ns)
-{
-  tb_udec(line, (unsigned long)(ns / 1000000000u));
-  tb_char(line, '.');
-  tb_dec_width(line, (unsigned long)(ns % 1000000000u / 1000u), 6);
-}
-
 /* "PID TID  [SECONDS ]INDENT" */
 static void
 put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *state, const frame_t *frame)
@@ -510,7 +499,7 @@ put_prefix(trace_buf_t *line, const pdi_cb_call_t *call, const thread_state_t *s
   tb_dec(line, tid_of(state));
   tb_str(line, "  ");
   if (show_timestamp) {
-    put_seconds(line, frame && frame->start_ns > started_ns ? frame->start_ns - started_ns : 0);
+    tb_seconds(line, frame && frame->start_ns > started_ns ? frame->start_ns - started_ns : 0);
     tb_char(line, ' ');
   }
   for (unsigned i = 0; i < call->depth; i++)
@@ -595,7 +584,7 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
     trace_format_return(&line, call, trace_proto_at(trace_event_proto(call->event)), error, &format_options);
   if (show_time && frame != NULL) {
     tb_str(&line, " <");
-    put_seconds(&line, now_ns() - frame->start_ns);
+    tb_seconds(&line, now_ns() - frame->start_ns);
     tb_char(&line, '>');
   }
   line.cap++; /* the byte kept for the newline */
