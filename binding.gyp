@@ -146,7 +146,7 @@
         "src/native/backends/trace/format.c",
         "src/native/backends/trace/flags.c",
         "src/native/backends/trace/errnames.c",
-        "src/native/backends/trace/saferead.c",
+        "src/native/backends/common/safe-read.c",
         "src/native/backends/trace/filter.c",
         "src/native/backends/trace/unseen.c",
         "src/native/backends/trace/marks.c",
@@ -161,7 +161,11 @@
     {
       "target_name": "pdi-backend-act",
       "type": "shared_library",
-      "sources": ["src/native/backends/act/act.c", "src/native/backends/act/act-spec.c"],
+      "sources": [
+        "src/native/backends/act/act.c",
+        "src/native/backends/act/act-spec.c",
+        "src/native/backends/common/safe-read.c"
+      ],
       "ldflags": ["-Wl,-z,defs"]
     },
     {

@@ -8,8 +8,8 @@
  * stderr.
  *
  * The hooks neither allocate nor lock: counters are atomic, delays and
- * signals are raw system calls, a string argument is read with
- * process_vm_readv (an invalid pointer does not match, it does not crash).
+ * signals are raw system calls, a string argument is read without faulting
+ * (safe-read.h: an invalid pointer does not match, it does not crash).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,14 +17,15 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <pdi/backend.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/safe-read.h"
 #include "act-spec.h"
 
 static act_rule_t rules[ACT_MAX_RULES];
@@ -67,6 +68,14 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   (void)self;
   ssize_t n = readlink("/proc/self/exe", main_path, sizeof main_path - 1);
   main_path[n > 0 ? n : 0] = '\0';
+  /* Once per load: a string condition reads the memory of the process it runs in. */
+  static int registered;
+  if (!registered &&
+      (safe_read_init(getenv("PDI_ACT_PROBE")) != 0 || pthread_atfork(NULL, NULL, safe_read_forked) != 0)) {
+    fprintf(stderr, "pdi: act: cannot set up reading string arguments: %s\n", strerror(errno));
+    return 1;
+  }
+  registered = 1;
   if (configured)
     return 0;
   char error[512];
@@ -271,17 +280,9 @@ static int
 string_matches(uintptr_t address, const char *glob)
 {
   char text[4096];
-  struct iovec local = {text, sizeof text - 1}, remote = {(void *)address, sizeof text - 1};
-  long got = syscall(SYS_process_vm_readv, (long)syscall(SYS_getpid), &local, 1, &remote, 1, 0);
-  if (got <= 0) {
-    /* The string may end near the end of its mapping: try the rest of the page. */
-    remote.iov_len = local.iov_len = 4096 - (address & 4095);
-    got = syscall(SYS_process_vm_readv, (long)syscall(SYS_getpid), &local, 1, &remote, 1, 0);
-    if (got <= 0)
-      return 0;
-  }
+  size_t got = safe_read(address, text, sizeof text - 1);
   text[got] = '\0';
-  return memchr(text, '\0', (size_t)got) != NULL && glob_matches(glob, text);
+  return memchr(text, '\0', got) != NULL && glob_matches(glob, text);
 }
 
 static int

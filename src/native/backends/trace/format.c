@@ -1,6 +1,7 @@
 /* Decoding calls into text (format.h). */
 #define _GNU_SOURCE
 #include "format.h"
+#include "../common/safe-read.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -140,7 +141,7 @@ tb_cstring(trace_buf_t *out, uintptr_t address, size_t limit)
   int ended = 0, unterminated = 0;
   while (!ended && length <= limit) {
     size_t want = limit + 1 - length < sizeof chunk ? limit + 1 - length : sizeof chunk;
-    size_t got = trace_safe_read(address + length, chunk, want);
+    size_t got = safe_read(address + length, chunk, want);
     if (length == 0 && got == 0) {
       tb_hex(out, address);
       return;

@@ -49,14 +49,6 @@ void trace_format_return(trace_buf_t *out, const pdi_cb_call_t *call, const trac
 
 const char *trace_errno_name(int value);
 
-/* Reads up to n bytes at address without faulting (process_vm_readv on
- * the own process, or a probe through a pipe where that is refused);
- * returns how many were readable from the start. trace_safe_init once,
- * before any hook runs, and trace_safe_forked in a child after fork. */
-int trace_safe_init(void);
-void trace_safe_forked(void);
-size_t trace_safe_read(uintptr_t address, char *out, size_t n);
-
 /* The C library's getenv, whatever the program defines under that name
  * (trace.c). */
 char *trace_getenv(const char *name);

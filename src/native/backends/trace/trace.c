@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "../../core/libc-environment.h"
+#include "../common/safe-read.h"
 #include "filter.h"
 #include "format.h"
 #include "names.h"
@@ -152,7 +153,7 @@ after_fork_in_child(void)
 {
   own_pid = getpid();
   fork_generation++;
-  trace_safe_forked();
+  safe_read_forked();
   if (!following) {
     unfollowed = 1;
     if (ring_directory != NULL)
@@ -337,8 +338,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (output_fd == -2 && notice_fd < 0 && notices != NULL && strcmp(notices, "stderr") == 0)
     notice_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   notices_to_ring = output_fd == -2 && notices != NULL && strcmp(notices, "ring") == 0;
-  own_pid = getpid();
-  init_pid = own_pid;
+  init_pid = own_pid = getpid();
   /* Once per load: the backend stays loaded when a session closes, and may be initialised again. */
   static int registered;
   if (!registered &&
@@ -346,7 +346,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     return 1;
   registered = 1;
   if (trace_filter_load(libc_environment.get("PDI_TRACE_FUNCTIONS")) != 0 ||
-      trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 || trace_safe_init() != 0)
+      trace_protos_load(libc_environment.get("PDI_TRACE_PROTOTYPES")) != 0 ||
+      safe_read_init(libc_environment.get("PDI_TRACE_PROBE")) != 0)
     return 1;
   trace_unseen_follow(libc_environment.get("PDI_TRACE_SEEN"), following);
   return output_fd == -1;

@@ -1,4 +1,5 @@
-/* Reading the traced program's memory without faulting. process_vm_readv
+/* Reading the program's memory without faulting (safe-read.h), for the
+ * backends that decode or match what a pointer argument points to. process_vm_readv
  * on the own pid copies what is readable and stops at the first unreadable
  * piece; where it is refused (seccomp, no ptrace rights), each piece is
  * probed by writing it to a pipe (write fails with EFAULT instead of
@@ -13,7 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "format.h"
+#include "safe-read.h"
 
 static pid_t own_pid;
 static size_t page_size = 4096;
@@ -21,13 +22,13 @@ static int use_pipe;
 static int probe_pipe[2] = {-1, -1};
 
 void
-trace_safe_forked(void)
+safe_read_forked(void)
 {
   own_pid = getpid();
 }
 
 int
-trace_safe_init(void)
+safe_read_init(const char *forced)
 {
   own_pid = getpid();
   unsigned long page = getauxval(AT_PAGESZ);
@@ -35,7 +36,6 @@ trace_safe_init(void)
     page_size = page;
   char probe = 'x', copy = 0;
   struct iovec local = {&copy, 1}, remote = {&probe, 1};
-  const char *forced = trace_getenv("PDI_TRACE_PROBE"); /* "pipe": the fallback, for tests */
   if ((forced == NULL || strcmp(forced, "pipe") != 0) && process_vm_readv(own_pid, &local, 1, &remote, 1, 0) == 1 &&
       copy == 'x')
     return 0;
@@ -73,7 +73,7 @@ read_piece(uintptr_t address, char *out, size_t n)
 }
 
 size_t
-trace_safe_read(uintptr_t address, char *out, size_t n)
+safe_read(uintptr_t address, char *out, size_t n)
 {
   if (address < page_size)
     return 0;
