@@ -115,3 +115,10 @@ test('attach() refuses an option it does not know and a value of the wrong type 
 
 	await t.throwsAsync(attach(pid, {}, {variables: {}}), {instanceOf: PdiError, message: `no such process: ${pid}`});
 });
+
+test('attach() refuses a config that is null (a lost argument) with a ConfigError, as spawn() and interpose() do, before it looks at the process', async t => {
+	// Before: null was taken for an empty config, and the process got a session that installed nothing.
+	await t.throwsAsync(attach(process.pid, null as never), {instanceOf: ConfigError, message: 'config: expected a config object, got null'});
+	// Left out, the config comes from configFiles; with neither there is nothing to install.
+	await t.throwsAsync(attach(process.pid), {instanceOf: PdiError, message: 'attach: no config to install'});
+});

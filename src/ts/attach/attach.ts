@@ -1,5 +1,6 @@
 import {chownSync, existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
+import {requireConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
@@ -141,6 +142,11 @@ const attachOptionTypes: Record<keyof AttachOptions, OptionType> = {
  */
 export async function attach(pid: number, config?: PdiConfigInput | NormalizedConfig, options: AttachOptions = {}): Promise<Attachment> {
 	checkOptions(options, attachOptionTypes);
+	// Left out, the config comes from options.configFiles alone; null is a lost config, as for spawn() and interpose().
+	if (config !== undefined) {
+		requireConfig(config);
+	}
+
 	const target = checkPid(pid);
 	const normalized = await launchConfig(options.configFiles, config);
 	if (normalized === undefined) {

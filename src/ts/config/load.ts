@@ -101,6 +101,16 @@ function spellingOf(file: string, text: string): 'json' | 'yaml' | 'text' {
 }
 
 /**
+ * Refuses a config argument that is null or undefined: normalizeConfig() takes it for an empty config, and a call
+ * that lost its config would then run or install nothing, silently.
+ */
+export function requireConfig(config: unknown): void {
+	if (config === null || config === undefined) {
+		throw new ConfigError(`config: expected a config object, got ${String(config)}`, {});
+	}
+}
+
+/**
  * Checks and normalizes an in-memory config (the object a `defineConfig()` user wrote). Relative
  * paths are resolved against `source.directory`, else the directory of `source.file`, else the
  * current directory; errors name `source.file` when given (there are no lines to name).

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {isNormalizedConfig} from '../config/built.js';
-import {ConfigError} from '../config/config-error.js';
-import {normalizeConfig} from '../config/load.js';
+import {normalizeConfig, requireConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import {escapeControls, PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
@@ -84,10 +83,7 @@ function sessionMessage(message: string, own: string | undefined): string {
  * that the backends never see.
  */
 export function interposeWith(config: PdiConfigInput | NormalizedConfig, variables: Record<string, string>, label?: string): Interposition {
-	// Not an empty config, as normalizeConfig() takes it: a call that lost its config would install nothing, silently.
-	if (config === null || config === undefined) {
-		throw new ConfigError(`config: expected a config object, got ${String(config)}`, {});
-	}
+	requireConfig(config);
 
 	const prepared = prepareConfig(isNormalizedConfig(config) ? config : normalizeConfig(config), label);
 	const binding = nativeBinding();

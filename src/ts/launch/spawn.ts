@@ -1,7 +1,6 @@
 import type {ChildProcess, SpawnOptions} from 'node:child_process';
 import {isNormalizedConfig} from '../config/built.js';
-import {ConfigError} from '../config/config-error.js';
-import {normalizeConfig} from '../config/load.js';
+import {normalizeConfig, requireConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
 import type {ActCount} from './act-report.js';
 import {PdiError, shown} from '../errors.js';
@@ -35,11 +34,7 @@ export type PdiChildProcess = ChildProcess & {
  * `PdiError`. Files are loaded with `loadConfig()` first.
  */
 export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
-	// Not an empty config, as normalizeConfig() takes it: a call that lost its config would run the program
-	// without any interposition, silently (interpose() refuses it too).
-	if (config === null || config === undefined) {
-		throw new ConfigError(`config: expected a config object, got ${String(config)}`, {});
-	}
+	requireConfig(config);
 
 	const given: unknown = options;
 	if (typeof given !== 'object' || given === null || Array.isArray(given)) {
