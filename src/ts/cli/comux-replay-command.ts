@@ -3,7 +3,7 @@ import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
-import {replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
+import {endedByItself, replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC} from '../comux/format.js';
 import {escapeControls, fileFailure, fileSystemReason, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
@@ -367,8 +367,9 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 			result = await runComux(server, file, options);
 		}
 
-		if (replaysStopping()) {
-			// Stopped by the signal, not ended by itself: it stays out of the report the handler prints.
+		if (replaysStopping() && !endedByItself(result)) {
+			// Stopped by the signal, not ended by itself: it stays out of the report the handler prints. A fork-mode
+			// replay that ended before the signal, whose answer pdi read only after it, is reported.
 			await new Promise(() => undefined);
 		}
 

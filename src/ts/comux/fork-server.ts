@@ -13,6 +13,14 @@ import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING,
 const answerGraceMs = 5000;
 
 /** A server started once in fork mode; see {@link startComuxForkServer}. */
+/** Results of replays whose child ended by itself (answered by the fork server), not by the fork server's end. */
+const answeredResults = new WeakSet<ComuxRunResult>();
+
+/** Whether `result` is that of a replay whose child ended by itself, though a signal may be stopping pdi meanwhile. */
+export function endedByItself(result: ComuxRunResult): boolean {
+	return answeredResults.has(result);
+}
+
 export type ComuxForkServer = {
 	/**
 	 * Replays one input (bytes, or the path of a comux file) in a child forked
@@ -272,7 +280,9 @@ class ForkServer implements ComuxForkServer {
 
 		const stdout = Buffer.concat([this.prologue.stdout, read(files.output)]);
 		const errorText = this.prologue.stderr + since + read(files.errors).toString('utf8') + errors.join('');
-		pending.resolve(comuxResult({stdout, stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started}));
+		const result = comuxResult({stdout, stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started});
+		answeredResults.add(result);
+		pending.resolve(result);
 		this.sendAhead();
 	}
 
