@@ -229,6 +229,7 @@ test('pdi trace refuses bad -s, --depth, -e and --object values in one line', as
 		[['-s', 'x'], 'pdi: -s: expected 0 to 4096, got \'x\'\n'],
 		[['--depth', '-1'], 'pdi: --depth: expected 0 to 1000000, got \'-1\'\n'],
 		[['-e', 'a,,b'], 'pdi: -e: \'\' in \'a,,b\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],
+		[['-e', ''], 'pdi: -e: expected at least one pattern (GLOB, !GLOB, GLOB@OBJECT), got \'\'; leave it out to trace every function\n'],
 		[['-e', 'a@'], 'pdi: -e: \'a@\' in \'a@\' is not a pattern (GLOB, !GLOB, GLOB@OBJECT)\n'],
 		[['-e', 'qsort,str[a-z'], 'pdi: -e: \'str[a-z\' in \'qsort,str[a-z\' is not a glob: a \'[\' without its closing \']\'\n'],
 		[['-e', '!strcmp@libc.so[6'], 'pdi: -e: \'!strcmp@libc.so[6\' in \'!strcmp@libc.so[6\' is not a glob: a \'[\' without its closing \']\'\n'],

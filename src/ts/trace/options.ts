@@ -74,6 +74,11 @@ function globProblem(glob: string): string | undefined {
 /** A `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) checked and joined. */
 export function functionList(functions: string | readonly string[], option = 'functions'): string {
 	const list = typeof functions === 'string' ? functions : functions.join(',');
+	if (list === '') {
+		// Not "'' in '' is not a pattern": nothing was given, where leaving the option out traces every function.
+		throw new PdiError(`${option}: expected at least one pattern (GLOB, !GLOB, GLOB@OBJECT), got ${functions.length === 0 && typeof functions !== 'string' ? '[]' : '\'\''}; leave it out to trace every function`);
+	}
+
 	for (const entry of list.split(',')) {
 		const [names, object, extra] = entry.replace(/^!/, '').split('@');
 		if (entry === '' || (names === '' && object === undefined) || object === '' || extra !== undefined) {
