@@ -128,7 +128,9 @@ test('an option of trace() or observe() of the wrong type is a PdiError naming t
 	t.throws(() => observe({follow: true}, () => undefined), {instanceOf: PdiError, message: /^follow: observe\(\) traces this process only, not its children/});
 	// Options left out are fine, and a refused one left no observation behind.
 	const observation = observe({functions: undefined, objects: ['$main']}, () => undefined);
+	t.false(observation.closed);
 	observation.close();
+	t.true(observation.closed);
 });
 
 test('trace() of a program pdi cannot trace throws at the call; of one whose exec fails after the checks, it returns and done rejects with a PdiError naming it', async t => {

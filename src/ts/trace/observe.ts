@@ -18,6 +18,8 @@ export type Observation = {
 	 * Idempotent: later calls return the same summary.
 	 */
 	close(): TraceSummary;
+	/** Whether close() has been called (as `Interposition.closed`). */
+	readonly closed: boolean;
 };
 
 /**
@@ -199,6 +201,9 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 			}
 
 			return summary ?? counter.result(ending.losses);
+		},
+		get closed() {
+			return ending !== undefined;
 		},
 	};
 }
