@@ -105,6 +105,23 @@ function endNotices(directory: string, onNotice: ((message: string) => void) | u
 	};
 }
 
+/** observe()'s options and callbacks, refused before anything is installed. */
+function checkObserveArguments(options: TraceOptions, onCall: unknown, onNotice: unknown): void {
+	checkOptionNames(options);
+	if (options.follow === true) {
+		// Not silently ignored: the children of this process are not observed, whatever the option says.
+		throw new PdiError('follow: observe() traces this process only, not its children; trace() a program with {follow: true} to follow its children');
+	}
+
+	if (typeof onCall !== 'function') {
+		throw new PdiError(`onCall: expected a function, got ${typeof onCall}`);
+	}
+
+	if (onNotice !== undefined && typeof onNotice !== 'function') {
+		throw new PdiError(`onNotice: expected a function, got ${shown(onNotice)}`);
+	}
+}
+
 /**
  * Traces the calls the running Node process makes through the imports of
  * `options.objects` (default `'$main'`: the node executable itself, whose
@@ -127,20 +144,7 @@ function endNotices(directory: string, onNotice: ((message: string) => void) | u
  */
 export function observe(options: TraceOptions, onCall: (call: CallEvent) => void, onNotice?: (message: string) => void): Observation {
 	const label = sessionLabel('observe()', observe);
-	checkOptionNames(options);
-	if (options.follow === true) {
-		// Not silently ignored: the children of this process are not observed, whatever the option says.
-		throw new PdiError('follow: observe() traces this process only, not its children; trace() a program with {follow: true} to follow its children');
-	}
-
-	if (typeof onCall !== 'function') {
-		throw new PdiError(`onCall: expected a function, got ${typeof onCall}`);
-	}
-
-	if (onNotice !== undefined && typeof onNotice !== 'function') {
-		throw new PdiError(`onNotice: expected a function, got ${shown(onNotice)}`);
-	}
-
+	checkObserveArguments(options, onCall, onNotice);
 	const variables = traceVariables({...options, follow: false});
 	// One per process, not per thread: a worker's observation and the main thread's would share the trace backend.
 	if (!nativeBinding().claimObservation(true)) {
