@@ -401,8 +401,8 @@ abandon_other_threads(void)
 }
 
 /* Whether a new call at stack_pointer, returning to return_address, shows
- * that the thread left the open frame `top` without returning through the
- * handler (longjmp, an exception). A call above the frame's stack pointer
+ * that the thread left the open frame at open_stack_pointer without returning
+ * through the handler (longjmp, an exception). A call above that stack pointer
  * does (not one on the alternate signal stack above a frame off it); so does
  * one at the same stack pointer, unless it returns into the handler: then the
  * function the handler called ended in a jump to another instrumented function
@@ -414,12 +414,6 @@ stack_was_left(uintptr_t open_stack_pointer, uintptr_t stack_pointer, uintptr_t 
   if (open_stack_pointer != stack_pointer)
     return open_stack_pointer < stack_pointer && !pdi_cb_on_other_signal_stack(open_stack_pointer, stack_pointer);
   return !CB_INSIDE_HANDLERS(return_address);
-}
-
-static int
-frame_was_left(const pdi_cb_entry_t *top, uintptr_t stack_pointer, uintptr_t return_address)
-{
-  return stack_was_left(top->stack_pointer, stack_pointer, return_address);
 }
 
 /* Whether a thread marked inside pdi (in_hook) left it without coming back:
@@ -459,7 +453,8 @@ pdi_cb_pre(uintptr_t *frame)
    * call goes straight to its function instead of taking the entry being
    * built or popped. */
   enter_pdi(thread, stack_pointer);
-  while (thread->depth > 0 && frame_was_left(&thread->entries[thread->depth - 1], stack_pointer, return_address))
+  while (thread->depth > 0 &&
+         stack_was_left(thread->entries[thread->depth - 1].stack_pointer, stack_pointer, return_address))
     abandon_top(thread);
   if (thread->depth == thread->capacity) {
     __atomic_fetch_add(&skipped_stack_full, 1, __ATOMIC_RELAXED);

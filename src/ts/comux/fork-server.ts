@@ -12,7 +12,6 @@ import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING,
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
 
-/** A server started once in fork mode; see {@link startComuxForkServer}. */
 /** Results of replays whose child ended by itself (answered by the fork server), not by the fork server's end. */
 const answeredResults = new WeakSet<ComuxRunResult>();
 
@@ -21,6 +20,7 @@ export function endedByItself(result: ComuxRunResult): boolean {
 	return answeredResults.has(result);
 }
 
+/** A server started once in fork mode; see {@link startComuxForkServer}. */
 export type ComuxForkServer = {
 	/**
 	 * Replays one input (bytes, or the path of a comux file) in a child forked

@@ -168,10 +168,7 @@ function checkNotQemuUser(program: string, displayName: string): void {
 		return;
 	}
 
-	const machine = emulated === 'aarch64' || emulated === 'i386' || emulated === 'x86_64' ? emulated : undefined;
-	const advice = machine === undefined
-		? ': pdi supports x86_64, aarch64 and i386 programs only'
-		: machine === hostMachineName() ? `: run the ${machine} program without ${path.basename(program)}` : otherArchitectureAdvice(machine, `the ${machine} program`);
+	const advice = emulated === hostMachineName() ? `: run the ${emulated} program without ${path.basename(program)}` : otherArchitectureAdvice(emulated, `the ${emulated} program`);
 	throw new PdiError(`${displayName}: the qemu-user emulator: pdi would instrument the emulator's own calls, never those of the ${emulated} program it runs${advice}`);
 }
 
