@@ -113,7 +113,7 @@ trace_ring_reader_lost(const trace_ring_reader_t *reader)
 uint64_t
 trace_ring_reader_returned(const trace_ring_reader_t *reader, const trace_ring_record_t *record, uint64_t untimed)
 {
-  if (record->flags & (TRACE_RECORD_SITE | TRACE_RECORD_NOTICE | TRACE_RECORD_NO_ARGS))
+  if (record->flags & (TRACE_RECORD_SITE | TRACE_RECORD_NO_ARGS))
     return untimed;
   return reader->header->started_ns + record->start_ns + record->duration_ns;
 }

@@ -30,8 +30,8 @@ void trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_rec
 trace_ring_header_t *trace_ring_reader_header(const trace_ring_reader_t *reader);
 uint64_t trace_ring_reader_lost(const trace_ring_reader_t *reader);
 /* When a record's call returned, on the clock all rings share (ring.h,
- * started_ns); `untimed` for a record without times (a site, a notice, a
- * call without a frame). */
+ * started_ns), a notice's when it was written; `untimed` for a record
+ * without times (a site, a call without a frame). */
 uint64_t trace_ring_reader_returned(const trace_ring_reader_t *reader, const trace_ring_record_t *record,
                                     uint64_t untimed);
 

@@ -232,7 +232,13 @@ trace_ring_write(const trace_ring_event_t *event)
 void
 trace_ring_notice(const char *text, size_t length)
 {
-  trace_ring_event_t event = {.pid = getpid(), .tid = gettid()};
+  /* Stamped as a call returning now: a text reader merges it with the other
+   * rings' lines in time order, after the calls of an image before an exec. */
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t at = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+  uint64_t started = ring != NULL ? ring->started_ns : at;
+  trace_ring_event_t event = {.pid = getpid(), .tid = gettid(), .start_ns = at > started ? at - started : 0};
   const char *strings[TRACE_CALL_STRINGS] = {text, NULL, NULL};
   size_t lengths[TRACE_CALL_STRINGS] = {length, 0, 0};
   put_record(&event, TRACE_RECORD_NOTICE, strings, lengths, TRACE_CALL_STRINGS);

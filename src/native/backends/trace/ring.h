@@ -77,7 +77,8 @@ typedef struct trace_ring_record {
 /* A notice of the process's end (a -e name it has no call site of), its
  * whole text, newline included, as the first string; no site. Written only
  * with PDI_TRACE_NOTICES=ring (pdi trace's text mode), so that it comes
- * after the process's lines, where they go. */
+ * after the process's lines, where they go. Its start_ns is when it was
+ * written (duration 0), so that it keeps its place among other rings'. */
 #define TRACE_RECORD_NOTICE 64u
 #define TRACE_SITE_STRINGS 4 /* caller, function, version, callee */
 #define TRACE_CALL_STRINGS 3 /* args, ret, errno */
