@@ -67,9 +67,11 @@ trace_ring_reader_next(trace_ring_reader_t *reader)
     uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
     if (size == 0 || (size & TRACE_RING_RESERVED))
       return NULL;
-    if (!(size & TRACE_RING_PADDING))
+    if (!(size & (TRACE_RING_PADDING | TRACE_RING_ABANDONED)))
       return (const trace_ring_record_t *)(data + offset);
-    consume(header, data + offset, read, size & ~TRACE_RING_PADDING);
+    if (size & TRACE_RING_ABANDONED)
+      __atomic_fetch_add(&header->lost, 1, __ATOMIC_RELAXED);
+    consume(header, data + offset, read, size & ~(TRACE_RING_PADDING | TRACE_RING_ABANDONED));
   }
 }
 

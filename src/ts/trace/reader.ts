@@ -168,7 +168,7 @@ export function parseEventLines<Event>(data: Buffer): Event[] {
 /** One stderr line per ring that lost events, and one for a write that failed, naming `output` (a file, or `the trace to stderr`). */
 export function lossMessages(end: TraceReaderEnd, output = 'the trace'): string[] {
 	const lines = end.losses.map(({pid, lost}) =>
-		`pdi: trace: ${lost} event(s) of process ${pid} were lost (its reader had gone, or an event was larger than half the ring)`);
+		`pdi: trace: ${lost} event(s) of process ${pid} were lost (its reader had gone, an event was larger than half the ring, or a signal handler jumped out of a hook while it wrote one)`);
 	if (end.writeError !== null) {
 		lines.push(`pdi: trace: writing ${output} failed: ${end.writeError}`);
 	}

@@ -24,6 +24,31 @@ static int reader_gone;
 #define SITE_PROBES 64u
 static uintptr_t announced[SITE_SLOTS];
 
+/* What each thread is reserving, by the core's thread index: a signal
+ * handler that jumps out of a hook (siglongjmp) can leave a reservation
+ * unfinished, which would stop the reader there for the process's life. The
+ * thread's next record finishes it as one the reader skips and counts as
+ * lost (ring.h, TRACE_RING_ABANDONED). A later thread given the index of one
+ * that ended finishes its reservation the same way. Only this thread (or a
+ * signal handler's jump out of it) changes its entry: signal fences order
+ * the stores. */
+enum { RESERVING_NONE, RESERVING_TRIED, RESERVING_WON };
+typedef struct reserving {
+  uint64_t at; /* the reserve position tried (TRIED) or taken (WON) */
+  uint32_t need;
+  uint16_t state;
+  uint16_t ring; /* ring_generation when it was written: a forked child's new ring is not its parent's */
+} reserving_t;
+#define RESERVING_SLOTS 4096u
+static reserving_t reserving[RESERVING_SLOTS];
+static uint16_t ring_generation;
+
+/* Pauses (about a second) a writer waits on a full ring whose next record
+ * to read stays unfinished before it counts its events as lost instead:
+ * another thread left that record unfinished and has not written since. */
+#define STALL_PAUSES 16384u
+static uint64_t stalled_at = UINT64_MAX;
+
 int
 trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns)
 {
@@ -57,6 +82,8 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t
     munmap(ring, TRACE_RING_HEADER + ring_capacity);
   memset(announced, 0, sizeof announced);
   ring_capacity = capacity;
+  ring_generation++;
+  stalled_at = UINT64_MAX;
   ring = header;
   return 0;
 }
@@ -67,6 +94,7 @@ trace_ring_forked(void)
   /* The parent's ring stays the parent's; the child opens its own. */
   ring = NULL;
   reader_gone = 0;
+  ring_generation++;
   memset(announced, 0, sizeof announced);
 }
 
@@ -84,27 +112,107 @@ pause_briefly(void)
   syscall(SYS_nanosleep, &pause, NULL);
 }
 
+static int
+unfinished(uint32_t size)
+{
+  return size == 0 || (size & TRACE_RING_RESERVED);
+}
+
+static uint32_t *
+word_at(uint64_t position)
+{
+  return (uint32_t *)((char *)ring + TRACE_RING_HEADER + (position & (ring_capacity - 1)));
+}
+
+/* Whether the reservation tried at `at` was this thread's: the jump may
+ * have come right after the compare-and-swap won, before the entry said
+ * so. Another winner stores its length there within instructions; a word
+ * that stays empty is this thread's. */
+static int
+tried_and_won(uint64_t at)
+{
+  for (unsigned pauses = 0; pauses < 256; pauses++) {
+    if (__atomic_load_n(&ring->reserve, __ATOMIC_ACQUIRE) == at ||
+        __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE) > at || __atomic_load_n(word_at(at), __ATOMIC_ACQUIRE) != 0)
+      return 0;
+    pause_briefly();
+  }
+  return 1;
+}
+
+/* Finishes the thread's reservation that a jump left unfinished, if any;
+ * the caller clears the entry. */
+static void
+settle(reserving_t *own)
+{
+  uint64_t at = own->at;
+  uint32_t need = own->need;
+  if (own->state == RESERVING_TRIED && !tried_and_won(at))
+    return;
+  uint64_t offset = at & (ring_capacity - 1);
+  uint64_t tail = offset + need > ring_capacity ? ring_capacity - offset : 0;
+  uint64_t read = __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE);
+  if (read <= at + tail) {
+    uint32_t padding = 0, reserved = 0;
+    if (tail != 0 && read <= at)
+      __atomic_compare_exchange_n(word_at(at), &padding, TRACE_RING_PADDING | (uint32_t)tail, 0, __ATOMIC_RELEASE,
+                                  __ATOMIC_RELAXED);
+    /* Empty (the jump came before the length was stored) or reserved: the
+     * reader counts it as lost when it skips it. Committed: left as it is. */
+    uint32_t *size = word_at(at + tail);
+    if (!__atomic_compare_exchange_n(size, &reserved, TRACE_RING_ABANDONED | need, 0, __ATOMIC_RELEASE,
+                                     __ATOMIC_RELAXED) &&
+        reserved == (TRACE_RING_RESERVED | need))
+      __atomic_compare_exchange_n(size, &reserved, TRACE_RING_ABANDONED | need, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+  }
+}
+
+/* Whether a writer waiting on a full ring should count its event as lost:
+ * the reader is gone, or the record it reads next stays unfinished. */
+static int
+stop_waiting(uint64_t read, unsigned pauses)
+{
+  if (reader_gone || ((pauses & 63) == 63 && !reader_alive()))
+    return reader_gone = 1;
+  if (!unfinished(__atomic_load_n(word_at(read), __ATOMIC_ACQUIRE)))
+    return 0;
+  if (__atomic_load_n(&stalled_at, __ATOMIC_RELAXED) == read)
+    return 1;
+  if (pauses < STALL_PAUSES)
+    return 0;
+  __atomic_store_n(&stalled_at, read, __ATOMIC_RELAXED);
+  return 1;
+}
+
 /* Reserves `need` bytes (a multiple of 8) and returns where the record
- * goes, or NULL when the event is lost (counted). */
+ * goes, or NULL when the event is lost (counted). `own`: the thread's entry
+ * in `reserving` (NULL for a notice, written once at the end). */
 static trace_ring_record_t *
-reserve(uint32_t need)
+reserve(uint32_t need, reserving_t *own)
 {
   if (ring == NULL)
     return NULL;
-  if (need > ring_capacity / 2) {
+  if (own != NULL && own->state != RESERVING_NONE) {
+    if (own->ring == ring_generation)
+      settle(own);
+    own->state = RESERVING_NONE;
+  }
+  if (need > ring_capacity / 2 || need >= TRACE_RING_ABANDONED) {
     __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
     return NULL;
   }
   char *data = (char *)ring + TRACE_RING_HEADER;
   int saved = errno;
-  for (unsigned spins = 0;; spins++) {
+  uint64_t waited_at = UINT64_MAX;
+  for (unsigned pauses = 0;;) {
     uint64_t at = __atomic_load_n(&ring->reserve, __ATOMIC_ACQUIRE);
     uint64_t offset = at & (ring_capacity - 1);
     uint64_t tail = offset + need > ring_capacity ? ring_capacity - offset : 0;
     uint64_t read = __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE);
     if (at + tail + need - read > ring_capacity) {
-      if (reader_gone || ((spins & 63) == 63 && !reader_alive())) {
-        reader_gone = 1;
+      pauses = read == waited_at ? pauses + 1 : 0;
+      waited_at = read;
+      if (stop_waiting(read, pauses)) {
         __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
         errno = saved;
         return NULL;
@@ -112,8 +220,19 @@ reserve(uint32_t need)
       pause_briefly();
       continue;
     }
+    if (own != NULL) {
+      own->at = at;
+      own->need = need;
+      own->ring = ring_generation;
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
+      own->state = RESERVING_TRIED;
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    }
     if (!__atomic_compare_exchange_n(&ring->reserve, &at, at + tail + need, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
       continue;
+    if (own != NULL)
+      own->state = RESERVING_WON;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     errno = saved;
     if (tail != 0) {
       __atomic_store_n((uint32_t *)(data + offset), TRACE_RING_PADDING | (uint32_t)tail, __ATOMIC_RELEASE);
@@ -185,7 +304,8 @@ fill_header(trace_ring_record_t *record, const trace_ring_event_t *event, unsign
 
 /* One record of `count` strings; 0 when it was lost. */
 static int
-put_record(const trace_ring_event_t *event, unsigned flags, const char *const *strings, const size_t *given, int count)
+put_record(const trace_ring_event_t *event, unsigned flags, const char *const *strings, const size_t *given, int count,
+           reserving_t *own)
 {
   size_t total = sizeof(trace_ring_record_t);
   size_t lengths[4];
@@ -196,7 +316,7 @@ put_record(const trace_ring_event_t *event, unsigned flags, const char *const *s
     total += lengths[i];
   }
   total = (total + 7) & ~(size_t)7;
-  trace_ring_record_t *record = reserve((uint32_t)total);
+  trace_ring_record_t *record = reserve((uint32_t)total, own);
   if (record == NULL)
     return 0;
   fill_header(record, event, flags);
@@ -208,6 +328,9 @@ put_record(const trace_ring_event_t *event, unsigned flags, const char *const *s
     out += lengths[i];
   }
   __atomic_store_n(&record->size, (uint32_t)total, __ATOMIC_RELEASE);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (own != NULL)
+    own->state = RESERVING_NONE;
   return 1;
 }
 
@@ -218,15 +341,16 @@ trace_ring_write(const trace_ring_event_t *event)
       __atomic_load_n(&ring->quiet_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid)
     return;
   uintptr_t site = (uintptr_t)event->site;
+  reserving_t *own = event->thread < RESERVING_SLOTS ? &reserving[event->thread] : NULL;
   if (!site_known(site)) {
     unsigned flags = TRACE_RECORD_SITE | (event->site_strings[2] ? TRACE_RECORD_HAS_VERSION : 0) |
                      (event->site_strings[3] ? TRACE_RECORD_HAS_CALLEE : 0);
-    if (!put_record(event, flags, event->site_strings, NULL, TRACE_SITE_STRINGS))
+    if (!put_record(event, flags, event->site_strings, NULL, TRACE_SITE_STRINGS, own))
       return;
     site_remember(site);
   }
   unsigned flags = event->flags | (event->strings[0] == NULL ? TRACE_RECORD_NO_ARGS : 0);
-  put_record(event, flags, event->strings, event->lengths, TRACE_CALL_STRINGS);
+  put_record(event, flags, event->strings, event->lengths, TRACE_CALL_STRINGS, own);
 }
 
 void
@@ -241,5 +365,5 @@ trace_ring_notice(const char *text, size_t length)
   trace_ring_event_t event = {.pid = getpid(), .tid = gettid(), .start_ns = at > started ? at - started : 0};
   const char *strings[TRACE_CALL_STRINGS] = {text, NULL, NULL};
   size_t lengths[TRACE_CALL_STRINGS] = {length, 0, 0};
-  put_record(&event, TRACE_RECORD_NOTICE, strings, lengths, TRACE_CALL_STRINGS);
+  put_record(&event, TRACE_RECORD_NOTICE, strings, lengths, TRACE_CALL_STRINGS, NULL);
 }

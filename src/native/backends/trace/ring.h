@@ -27,8 +27,9 @@
 
 #define TRACE_RING_MAGIC 0x676e6972u /* "ring" */
 #define TRACE_RING_HEADER 64u
-#define TRACE_RING_PADDING 0x80000000u  /* in size: skip to the end */
-#define TRACE_RING_RESERVED 0x40000000u /* in size: being written; the length follows */
+#define TRACE_RING_PADDING 0x80000000u   /* in size: skip to the end */
+#define TRACE_RING_RESERVED 0x40000000u  /* in size: being written; the length follows */
+#define TRACE_RING_ABANDONED 0x20000000u /* in size: left unfinished by a jump out of its hook; skipped as lost */
 
 typedef struct trace_ring_header {
   uint32_t magic;
