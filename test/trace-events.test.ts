@@ -270,3 +270,14 @@ test('a record a jump out of its hook left unfinished, marked abandoned, is skip
 	t.is(text.split('\n').filter(line => line.includes('!getpgrp()')).length, 100);
 	t.notRegex(run.stderr, /Error|error:/);
 });
+
+test('a program that writes into its event ring, as a stray pointer would, gets the calls before the damage and one line naming the process and byte; pdi does not crash', async t => {
+	// Before: the reader took the bogus size word as a record's and cleared that many bytes past the ring's end: pdi
+	// died of SIGSEGV.
+	const {run, text} = await trace(['-e', 'getpid'], [path.join(fixtures, 'trace', 'scribble')]);
+	t.is(run.code, 0, run.stderr);
+	const at = /^scribbled at (\d+)$/m.exec(run.stdout)?.[1];
+	t.truthy(at, run.stdout);
+	t.is(text.split('\n').filter(line => line.includes('scribble!getpid()')).length, 3);
+	t.regex(run.stderr, new RegExp(`^pdi: trace: the event ring of process \\d+ was overwritten at byte ${at} of its stream \\(the program wrote into pdi's memory\\?\\): its events from there on were not read$`, 'm'));
+});

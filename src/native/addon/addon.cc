@@ -317,7 +317,7 @@ TraceDrainWriteErrno(const Napi::CallbackInfo &info)
   return drain == nullptr ? info.Env().Undefined() : Napi::Number::New(info.Env(), trace_drain_write_errno(drain));
 }
 
-// traceDrainFinish(handle) -> {losses: [{pid, lost}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
+// traceDrainFinish(handle) -> {losses: [{pid, lost, damagedAt?}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
 // the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
 TraceDrainFinish(const Napi::CallbackInfo &info)
@@ -337,6 +337,8 @@ TraceDrainFinish(const Napi::CallbackInfo &info)
     Napi::Object loss = Napi::Object::New(env);
     loss.Set("pid", Napi::Number::New(env, losses[i].pid));
     loss.Set("lost", Napi::Number::New(env, (double)losses[i].lost));
+    if (losses[i].damaged)
+      loss.Set("damagedAt", Napi::Number::New(env, (double)losses[i].damaged_at));
     list.Set(i, loss);
   }
   struct Counts {

@@ -28,14 +28,18 @@ trace_ring_reader_map(trace_ring_reader_t *reader, const char *path)
     return -1;
   }
   trace_ring_header_t *header = mapped;
+  uint64_t capacity = header->capacity;
   if (__atomic_load_n(&header->magic, __ATOMIC_ACQUIRE) != TRACE_RING_MAGIC ||
-      header->capacity + TRACE_RING_HEADER != (uint64_t)status.st_size) {
+      capacity + TRACE_RING_HEADER != (uint64_t)status.st_size || capacity < 4096 || (capacity & (capacity - 1)) != 0) {
     munmap(mapped, (size_t)status.st_size);
     errno = EAGAIN;
     return -1;
   }
   reader->header = header;
   reader->bytes = (size_t)status.st_size;
+  reader->capacity = capacity;
+  reader->damaged = 0;
+  reader->damaged_at = 0;
   return 0;
 }
 
@@ -55,24 +59,46 @@ consume(trace_ring_header_t *header, char *at, uint64_t read, uint32_t length)
   __atomic_store_n(&header->read, read + length, __ATOMIC_RELEASE);
 }
 
+/* Whether a committed record of `length` bytes can be one. */
+static int
+record_fits(const trace_ring_record_t *record, uint64_t length)
+{
+  if (length < sizeof *record)
+    return 0;
+  uint64_t strings = 0;
+  for (int i = 0; i < 4; i++)
+    strings += record->lengths[i];
+  return sizeof *record + strings <= length;
+}
+
 const trace_ring_record_t *
 trace_ring_reader_next(trace_ring_reader_t *reader)
 {
   trace_ring_header_t *header = reader->header;
   char *data = (char *)header + TRACE_RING_HEADER;
-  uint64_t capacity = header->capacity;
-  for (;;) {
+  uint64_t capacity = reader->capacity;
+  while (!reader->damaged) {
     uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
     uint64_t offset = read & (capacity - 1);
     uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
     if (size == 0 || (size & TRACE_RING_RESERVED))
       return NULL;
-    if (!(size & (TRACE_RING_PADDING | TRACE_RING_ABANDONED)))
-      return (const trace_ring_record_t *)(data + offset);
-    if (size & TRACE_RING_ABANDONED)
+    uint32_t kind = size & (TRACE_RING_PADDING | TRACE_RING_ABANDONED);
+    uint64_t length = size & ~kind;
+    const trace_ring_record_t *record = (const trace_ring_record_t *)(data + offset);
+    if (kind == (TRACE_RING_PADDING | TRACE_RING_ABANDONED) || length == 0 || (length & 7) != 0 ||
+        length > capacity - offset || (kind == 0 && !record_fits(record, length))) {
+      reader->damaged = 1;
+      reader->damaged_at = read;
+      return NULL;
+    }
+    if (kind == 0)
+      return record;
+    if (kind == TRACE_RING_ABANDONED)
       __atomic_fetch_add(&header->lost, 1, __ATOMIC_RELAXED);
-    consume(header, data + offset, read, size & ~(TRACE_RING_PADDING | TRACE_RING_ABANDONED));
+    consume(header, data + offset, read, (uint32_t)length);
   }
+  return NULL;
 }
 
 uint64_t
@@ -81,10 +107,11 @@ trace_ring_reader_skip_unfinished(trace_ring_reader_t *reader)
   trace_ring_header_t *header = reader->header;
   char *data = (char *)header + TRACE_RING_HEADER;
   uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
-  uint64_t offset = read & (header->capacity - 1);
+  uint64_t offset = read & (reader->capacity - 1);
   uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
   uint32_t length = size & ~(TRACE_RING_RESERVED | TRACE_RING_PADDING);
-  if (!(size & TRACE_RING_RESERVED) || length == 0 || length > header->capacity - offset)
+  if (reader->damaged || !(size & TRACE_RING_RESERVED) || length == 0 || (length & 7) != 0 ||
+      length > reader->capacity - offset)
     return 0;
   consume(header, data + offset, read, length);
   __atomic_fetch_add(&header->lost, 1, __ATOMIC_RELAXED);
@@ -95,7 +122,10 @@ void
 trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_record_t *record)
 {
   trace_ring_header_t *header = reader->header;
-  uint32_t length = record->size;
+  uint64_t offset = (uint64_t)((const char *)record - ((char *)header + TRACE_RING_HEADER));
+  uint64_t length = record->size; /* the program may have changed it since it was checked */
+  if (length > reader->capacity - offset)
+    length = reader->capacity - offset;
   memset((void *)record, 0, length);
   __atomic_store_n(&header->read, header->read + length, __ATOMIC_RELEASE);
 }
@@ -110,6 +140,13 @@ uint64_t
 trace_ring_reader_lost(const trace_ring_reader_t *reader)
 {
   return __atomic_load_n(&reader->header->lost, __ATOMIC_RELAXED);
+}
+
+int
+trace_ring_reader_damaged(const trace_ring_reader_t *reader, uint64_t *at)
+{
+  *at = reader->damaged_at;
+  return reader->damaged;
 }
 
 uint64_t

@@ -10,6 +10,12 @@
 typedef struct trace_ring_reader {
   trace_ring_header_t *header;
   size_t bytes;
+  /* The traced program can write anywhere in its mapping of the ring: the
+   * capacity is the one checked at mapping, and a record that cannot be one
+   * marks the ring damaged at its position; nothing after it is read. */
+  uint64_t capacity;
+  int damaged;
+  uint64_t damaged_at;
 } trace_ring_reader_t;
 
 /* Maps the ring file at `path` into `reader`: 0, or -1 with errno set
@@ -18,7 +24,8 @@ int trace_ring_reader_map(trace_ring_reader_t *reader, const char *path);
 void trace_ring_reader_unmap(trace_ring_reader_t *reader);
 
 /* The next committed record, in place (padding skipped), or NULL; release
- * it with trace_ring_reader_release once used. */
+ * it with trace_ring_reader_release once used. Its size and string lengths
+ * are checked: NULL from then on when they cannot be (a damaged ring). */
 const trace_ring_record_t *trace_ring_reader_next(trace_ring_reader_t *reader);
 /* Once the writers are gone: skips the record at the read position if a
  * writer reserved it and never finished it, counting it as lost; 1 if it
@@ -29,6 +36,8 @@ void trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_rec
 /* The ring's header, for its writer's pid and the reader's own thread. */
 trace_ring_header_t *trace_ring_reader_header(const trace_ring_reader_t *reader);
 uint64_t trace_ring_reader_lost(const trace_ring_reader_t *reader);
+/* 1 when the ring is damaged, its position in `*at`. */
+int trace_ring_reader_damaged(const trace_ring_reader_t *reader, uint64_t *at);
 /* When a record's call returned, on the clock all rings share (ring.h,
  * started_ns), a notice's when it was written; `untimed` for a record
  * without times (a site, a call without a frame). */

@@ -337,9 +337,10 @@ read_rings(trace_drain_t *drain)
 static void
 note_loss(trace_drain_t *drain, const open_ring_t *ring)
 {
-  uint64_t lost = trace_ring_reader_lost(&ring->reader);
+  uint64_t lost = trace_ring_reader_lost(&ring->reader), damaged_at;
+  int damaged = trace_ring_reader_damaged(&ring->reader, &damaged_at);
   trace_drain_loss_t *slot = drain->loss_count < MAX_LOSSES ? &drain->losses[drain->loss_count] : NULL;
-  if (lost == 0)
+  if (lost == 0 && !damaged)
     return;
   if (slot == NULL) {
     drain->losses[MAX_LOSSES - 1].lost += lost; /* past the table: counted under its last pid */
@@ -347,6 +348,8 @@ note_loss(trace_drain_t *drain, const open_ring_t *ring)
   }
   slot->pid = trace_ring_reader_header(&ring->reader)->writer_pid;
   slot->lost = lost;
+  slot->damaged = damaged;
+  slot->damaged_at = damaged_at;
   drain->loss_count++;
 }
 

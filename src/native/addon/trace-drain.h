@@ -27,7 +27,9 @@ typedef enum trace_drain_format {
 
 typedef struct trace_drain_loss {
   uint32_t pid;
+  int damaged; /* the ring held a record that cannot be one, at byte damaged_at of its stream */
   uint64_t lost;
+  uint64_t damaged_at;
 } trace_drain_loss_t;
 
 typedef struct trace_drain_options {

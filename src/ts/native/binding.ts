@@ -38,7 +38,7 @@ export type NativeBinding = {
 	traceDrainWriteErrno(handle: unknown): number;
 	/** Stops the drain after a last read of every ring. */
 	traceDrainFinish(handle: unknown): {
-		losses: Array<{pid: number; lost: number}>;
+		losses: Array<{pid: number; lost: number; damagedAt?: number}>;
 		writeError: string | null;
 		/** The errno of the failed write, 0 without one. */
 		writeErrno: number;

@@ -4,7 +4,11 @@ import {errnoReason} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 
 /** Events a traced process could not record, by the pid that wrote its ring. */
-export type RingLoss = {pid: number; lost: number};
+/**
+ * What one process's ring lost: `lost` events counted by the ring, and `damagedAt`, when the ring held something
+ * that cannot be a record (the traced program wrote into its mapping): the byte of its stream where reading stopped.
+ */
+export type RingLoss = {pid: number; lost: number; damagedAt?: number};
 
 /** Calls counted at one call site by a summary reader. */
 export type SiteCount = {pid: number; function: string; calls: number; errors: number; totalNs: number};
@@ -167,8 +171,10 @@ export function parseEventLines<Event>(data: Buffer): Event[] {
 
 /** One stderr line per ring that lost events, and one for a write that failed, naming `output` (a file, or `the trace to stderr`). */
 export function lossMessages(end: TraceReaderEnd, output = 'the trace'): string[] {
-	const lines = end.losses.map(({pid, lost}) =>
-		`pdi: trace: ${lost} event(s) of process ${pid} were lost (its reader had gone, an event was larger than half the ring, or a signal handler jumped out of a hook while it wrote one)`);
+	const lines = end.losses.flatMap(({pid, lost, damagedAt}) => [
+		...lost > 0 ? [`pdi: trace: ${lost} event(s) of process ${pid} were lost (its reader had gone, an event was larger than half the ring, or a signal handler jumped out of a hook while it wrote one)`] : [],
+		...damagedAt === undefined ? [] : [`pdi: trace: the event ring of process ${pid} was overwritten at byte ${damagedAt} of its stream (the program wrote into pdi's memory?): its events from there on were not read`],
+	]);
 	if (end.writeError !== null) {
 		lines.push(`pdi: trace: writing ${output} failed: ${end.writeError}`);
 	}
