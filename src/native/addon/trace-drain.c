@@ -346,10 +346,7 @@ note_loss(trace_drain_t *drain, const open_ring_t *ring)
     drain->losses[MAX_LOSSES - 1].lost += lost; /* past the table: counted under its last pid */
     return;
   }
-  slot->pid = trace_ring_reader_header(&ring->reader)->writer_pid;
-  slot->lost = lost;
-  slot->damaged = damaged;
-  slot->damaged_at = damaged_at;
+  *slot = (trace_drain_loss_t){trace_ring_reader_header(&ring->reader)->writer_pid, damaged, lost, damaged_at};
   drain->loss_count++;
 }
 
