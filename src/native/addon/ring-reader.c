@@ -40,6 +40,10 @@ trace_ring_reader_map(trace_ring_reader_t *reader, const char *path)
   reader->capacity = capacity;
   reader->damaged = 0;
   reader->damaged_at = 0;
+  reader->position = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
+  reader->copy = NULL;
+  reader->copy_room = 0;
+  reader->copied = 0;
   return 0;
 }
 
@@ -48,15 +52,38 @@ trace_ring_reader_unmap(trace_ring_reader_t *reader)
 {
   if (reader->header != NULL)
     munmap(reader->header, reader->bytes);
+  if (reader->copy != NULL)
+    munmap(reader->copy, reader->copy_room);
   reader->header = NULL;
+  reader->copy = NULL;
 }
 
-/* Frees `length` bytes at `read` and moves the read position past them. */
+/* Frees `length` bytes at the read position and moves it past them. */
 static void
-consume(trace_ring_header_t *header, char *at, uint64_t read, uint32_t length)
+consume(trace_ring_reader_t *reader, uint64_t length)
 {
-  memset(at, 0, length);
-  __atomic_store_n(&header->read, read + length, __ATOMIC_RELEASE);
+  memset((char *)reader->header + TRACE_RING_HEADER + (reader->position & (reader->capacity - 1)), 0, length);
+  reader->position += length;
+  reader->copied = 0;
+  __atomic_store_n(&reader->header->read, reader->position, __ATOMIC_RELEASE);
+}
+
+/* Room for a copy of `length` bytes (mapped: this may run on a thread of
+ * the traced process itself, observe()). */
+static int
+copy_room(trace_ring_reader_t *reader, uint64_t length)
+{
+  if (length <= reader->copy_room)
+    return 0;
+  size_t room = ((size_t)length + 65535) & ~(size_t)65535;
+  void *copy = mmap(NULL, room, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (copy == MAP_FAILED)
+    return -1;
+  if (reader->copy != NULL)
+    munmap(reader->copy, reader->copy_room);
+  reader->copy = copy;
+  reader->copy_room = room;
+  return 0;
 }
 
 /* Whether a committed record of `length` bytes can be one. */
@@ -74,29 +101,40 @@ record_fits(const trace_ring_record_t *record, uint64_t length)
 const trace_ring_record_t *
 trace_ring_reader_next(trace_ring_reader_t *reader)
 {
-  trace_ring_header_t *header = reader->header;
-  char *data = (char *)header + TRACE_RING_HEADER;
+  char *data = (char *)reader->header + TRACE_RING_HEADER;
   uint64_t capacity = reader->capacity;
   while (!reader->damaged) {
-    uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
+    uint64_t read = reader->position;
+    if (reader->copied && reader->copy_at == read)
+      return reader->copy;
     uint64_t offset = read & (capacity - 1);
     uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
     if (size == 0 || (size & TRACE_RING_RESERVED))
       return NULL;
     uint32_t kind = size & (TRACE_RING_PADDING | TRACE_RING_ABANDONED);
     uint64_t length = size & ~kind;
-    const trace_ring_record_t *record = (const trace_ring_record_t *)(data + offset);
-    if (kind == (TRACE_RING_PADDING | TRACE_RING_ABANDONED) || length == 0 || (length & 7) != 0 ||
-        length > capacity - offset || (kind == 0 && !record_fits(record, length))) {
+    int bad = kind == (TRACE_RING_PADDING | TRACE_RING_ABANDONED) || length == 0 || (length & 7) != 0 ||
+              length > capacity - offset;
+    if (!bad && kind == 0) {
+      if (copy_room(reader, length) != 0)
+        return NULL;
+      memcpy(reader->copy, data + offset, length);
+      reader->copy->size = (uint32_t)length;
+      if (record_fits(reader->copy, length)) {
+        reader->copied = 1;
+        reader->copy_at = read;
+        return reader->copy;
+      }
+      bad = 1;
+    }
+    if (bad) {
       reader->damaged = 1;
       reader->damaged_at = read;
       return NULL;
     }
-    if (kind == 0)
-      return record;
     if (kind == TRACE_RING_ABANDONED)
-      __atomic_fetch_add(&header->lost, 1, __ATOMIC_RELAXED);
-    consume(header, data + offset, read, (uint32_t)length);
+      __atomic_fetch_add(&reader->header->lost, 1, __ATOMIC_RELAXED);
+    consume(reader, length);
   }
   return NULL;
 }
@@ -104,30 +142,22 @@ trace_ring_reader_next(trace_ring_reader_t *reader)
 uint64_t
 trace_ring_reader_skip_unfinished(trace_ring_reader_t *reader)
 {
-  trace_ring_header_t *header = reader->header;
-  char *data = (char *)header + TRACE_RING_HEADER;
-  uint64_t read = __atomic_load_n(&header->read, __ATOMIC_RELAXED);
-  uint64_t offset = read & (reader->capacity - 1);
+  char *data = (char *)reader->header + TRACE_RING_HEADER;
+  uint64_t offset = reader->position & (reader->capacity - 1);
   uint32_t size = __atomic_load_n((uint32_t *)(data + offset), __ATOMIC_ACQUIRE);
   uint32_t length = size & ~(TRACE_RING_RESERVED | TRACE_RING_PADDING);
   if (reader->damaged || !(size & TRACE_RING_RESERVED) || length == 0 || (length & 7) != 0 ||
       length > reader->capacity - offset)
     return 0;
-  consume(header, data + offset, read, length);
-  __atomic_fetch_add(&header->lost, 1, __ATOMIC_RELAXED);
+  consume(reader, length);
+  __atomic_fetch_add(&reader->header->lost, 1, __ATOMIC_RELAXED);
   return 1;
 }
 
 void
 trace_ring_reader_release(trace_ring_reader_t *reader, const trace_ring_record_t *record)
 {
-  trace_ring_header_t *header = reader->header;
-  uint64_t offset = (uint64_t)((const char *)record - ((char *)header + TRACE_RING_HEADER));
-  uint64_t length = record->size; /* the program may have changed it since it was checked */
-  if (length > reader->capacity - offset)
-    length = reader->capacity - offset;
-  memset((void *)record, 0, length);
-  __atomic_store_n(&header->read, header->read + length, __ATOMIC_RELEASE);
+  consume(reader, record->size); /* the copy's size, checked */
 }
 
 trace_ring_header_t *

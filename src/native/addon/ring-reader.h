@@ -16,6 +16,15 @@ typedef struct trace_ring_reader {
   uint64_t capacity;
   int damaged;
   uint64_t damaged_at;
+  /* For the same reason the read position is the reader's own (the header's
+   * is a copy for the writers), and a record is checked and used in a copy
+   * (`copy`, mapped as needed; `copy_at` its position while `copied`) that
+   * the program cannot change under the reader. */
+  uint64_t position;
+  trace_ring_record_t *copy;
+  size_t copy_room;
+  uint64_t copy_at;
+  int copied;
 } trace_ring_reader_t;
 
 /* Maps the ring file at `path` into `reader`: 0, or -1 with errno set
@@ -23,7 +32,7 @@ typedef struct trace_ring_reader {
 int trace_ring_reader_map(trace_ring_reader_t *reader, const char *path);
 void trace_ring_reader_unmap(trace_ring_reader_t *reader);
 
-/* The next committed record, in place (padding skipped), or NULL; release
+/* A copy of the next committed record (padding skipped), or NULL; release
  * it with trace_ring_reader_release once used. Its size and string lengths
  * are checked: NULL from then on when they cannot be (a damaged ring). */
 const trace_ring_record_t *trace_ring_reader_next(trace_ring_reader_t *reader);
