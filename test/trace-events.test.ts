@@ -1,5 +1,5 @@
 import {execFileSync, spawnSync} from 'node:child_process';
-import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {spawn} from '../src/ts/launch/spawn.js';
@@ -280,4 +280,34 @@ test('a program that writes into its event ring, as a stray pointer would, gets 
 	t.truthy(at, run.stdout);
 	t.is(text.split('\n').filter(line => line.includes('scribble!getpid()')).length, 3);
 	t.regex(run.stderr, new RegExp(`^pdi: trace: the event ring of process \\d+ was overwritten at byte ${at} of its stream \\(the program wrote into pdi's memory\\?\\): its events from there on were not read$`, 'm'));
+});
+
+test('rings full of records with random sizes, lengths and strings end every reader mode without a crash, each ring read or said damaged', t => {
+	// Before: a record's size or string lengths were used unchecked, and pdi read or cleared memory past the ring.
+	let seed = 12_345;
+	const sink = openSync('/dev/null', 'w');
+	const next = (below: number) => {
+		seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+		return (seed >>> 8) % below;
+	};
+
+	const bytes = (count: number) => Buffer.from(Array.from({length: count}, () => (next(2) === 0 ? '0x(),"\\=|NULL'.codePointAt(next(13))! : next(256))));
+	for (let round = 0; round < 120; round++) {
+		const rings = path.join(scratch, `random-${round}-${Math.random().toString(36).slice(2)}`);
+		mkdirSync(rings);
+		const records = Array.from({length: 12}, () => {
+			const strings = Array.from({length: 4}, () => bytes(next(40)).toString('latin1'));
+			const record = ringRecord(next(3) === 0 ? 16 : next(64), strings, next(4) === 0 ? next(1 << 20) : undefined);
+			record.writeUInt16LE(next(3) === 0 ? next(65_536) : record.readUInt16LE(48), 48);
+			return record;
+		});
+		const gone = spawnSync('true').pid;
+		writeFileSync(path.join(rings, `${gone}-1.ring`), ringFile(records, gone));
+		const mode = round % 3;
+		const reader = mode === 0 ? TraceReader.toSummary(rings) : (mode === 1 ? TraceReader.toText(rings, sink, {time: false, timestamp: false}) : TraceReader.toCallback(rings, () => undefined));
+		const {losses} = reader.finish();
+		t.true(losses.every(loss => loss.pid === gone));
+	}
+
+	closeSync(sink);
 });
