@@ -18,22 +18,13 @@ export type {
 } from './elf/model.js';
 export {inspectProgram, type InspectOptions, type InspectResult} from './inspect/inspect.js';
 export {formatReport} from './inspect/format.js';
-export {
-	ConfigError,
-	compileConfig,
-	configJsonSchema,
-	defineConfig,
-	loadConfig,
-	mergeConfigs,
-	normalizeConfig,
-	type ActDo,
-	type ActRule,
-	type ActWhen,
-	type NormalizedConfig,
-	type NormalizedRule,
-	type PdiConfig,
-	type PdiConfigInput,
-} from './config/index.js';
+// The config's API from the modules that define it, not config/index.ts: the declarations reached from here must
+// not name zod's (docs/typescript.md, test/package-types.test.ts).
+export {ConfigError} from './config/config-error.js';
+export {compileConfig, loadConfig, mergeConfigs, normalizeConfig} from './config/load.js';
+export {configJsonSchema} from './config/json-schema.js';
+export {defineConfig, type NormalizedConfig, type NormalizedRule, type PdiConfig, type PdiConfigInput} from './config/types.js';
+export type {ActDo, ActRule, ActWhen} from './config/act-types.js';
 export {spawn, type PdiChildProcess} from './launch/spawn.js';
 export {interpose, type Interposition} from './launch/interpose.js';
 export {attach, type AttachOptions, type Attachment} from './attach/attach.js';

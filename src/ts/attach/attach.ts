@@ -1,7 +1,7 @@
 import {chownSync, existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {requireConfig} from '../config/load.js';
-import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from '../launch/act-report.js';

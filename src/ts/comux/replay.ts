@@ -2,7 +2,7 @@ import type {ChildProcess, StdioOptions} from 'node:child_process';
 import {closeSync, fstatSync, openSync, readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import {builtConfig} from '../config/built.js';
-import type {NormalizedConfig} from '../config/schema.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError, shown} from '../errors.js';

@@ -1,6 +1,8 @@
 import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
+import {linuxOnlyErrnoNames, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
+import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /*
  * The `act` rule kind (DESIGN §4b, docs/act.md): change calls without C. The zod schema of its
@@ -91,24 +93,6 @@ function durationText(value: string | number): string | undefined {
 }
 
 const delayError = 'expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds';
-
-type Bare<Name> = Name extends `SIG${infer Rest}` ? Rest : never;
-type SignalName = NodeJS.Signals | Bare<NodeJS.Signals>;
-
-/**
- * Linux errno names that glibc's `strerrorname_np` knows (so the core accepts them in the text
- * dialect) and Node does not list.
- */
-const linuxOnlyErrnoNames = [
-	'ENOTBLK', 'ECHRNG', 'EL2NSYNC', 'EL3HLT', 'EL3RST', 'ELNRNG', 'EUNATCH', 'ENOCSI', 'EL2HLT', 'EBADE', 'EBADR',
-	'EXFULL', 'ENOANO', 'EBADRQC', 'EBADSLT', 'EBFONT', 'ENONET', 'ENOPKG', 'EREMOTE', 'EADV', 'ESRMNT', 'ECOMM',
-	'EDOTDOT', 'ENOTUNIQ', 'EBADFD', 'EREMCHG', 'ELIBACC', 'ELIBBAD', 'ELIBSCN', 'ELIBMAX', 'ELIBEXEC', 'ERESTART',
-	'ESTRPIPE', 'EUSERS', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT', 'ESHUTDOWN', 'ETOOMANYREFS', 'EHOSTDOWN', 'EUCLEAN',
-	'ENOTNAM', 'ENAVAIL', 'EISNAM', 'EREMOTEIO', 'ENOMEDIUM', 'EMEDIUMTYPE', 'ENOKEY', 'EKEYEXPIRED', 'EKEYREVOKED',
-	'EKEYREJECTED', 'EOWNERDEAD', 'ENOTRECOVERABLE', 'ERFKILL', 'EHWPOISON',
-] as const;
-
-type ErrnoName = keyof typeof constants.errno | typeof linuxOnlyErrnoNames[number];
 
 /** The errno names the core knows (and so `schema.json` and editors). */
 const errnoNames = [...new Set([...Object.keys(constants.errno), ...linuxOnlyErrnoNames])] as [ErrnoName, ...ErrnoName[]];
@@ -209,20 +193,11 @@ export const actSchema = z.strictObject({
 	do: doSchema,
 }).describe('Calls from the matching objects to `function` that meet `when` get `do` instead (docs/act.md).');
 
-/**
- * An `act` rule as written in JSON, YAML or a TypeScript config, an entry of `rules`: `{act: {function, do, ...}}`,
- * change calls without C (docs/act.md). `ActRule['act']` is its body.
- */
-export type ActRule = {act: z.input<typeof actSchema>};
+export type {ActDo, ActRule, ActWhen} from './act-types.js';
 
-/**
- * The conditions of a normalized `act` rule; all must hold. `call` is always a list, `equals` a
- * number or (past 2^53) a decimal string.
- */
-export type ActWhen = z.output<typeof whenSchema>;
-
-/**
- * The actions of a normalized `act` rule: `return` a number, a decimal string (past 2^53) or
- * `{double}`; `delay` a duration string (`50ms`); `signal` and `errno` names as the core knows them (`SIGTERM`).
- */
-export type ActDo = z.output<typeof doSchema>;
+/** The plain types of act-types.ts are what the schemas accept and give (a type error here when they are not). */
+export type ActTypesAgree = AllTrue<[
+	Same<ActRule['act'], ReadonlyListsIn<z.input<typeof actSchema>>>,
+	Same<ActWhen, z.output<typeof whenSchema>>,
+	Same<ActDo, z.output<typeof doSchema>>,
+]>;

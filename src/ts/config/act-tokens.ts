@@ -1,4 +1,4 @@
-import type {ActDo, ActWhen} from './act-schema.js';
+import type {ActDo, ActWhen} from './act-types.js';
 
 /** A rule's tokens for the conditions and actions of the text dialect's `act` line, in a fixed order. */
 export function actTokens(when: ActWhen, action: ActDo): string[] {

@@ -1,6 +1,6 @@
 import {ConfigError} from './config-error.js';
 import {optionNames, optionTable, setOptionValue, type OptionName} from './options.js';
-import type {ConfigOptions, NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './schema.js';
+import type {ConfigOptions, NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './types.js';
 
 // This module must not load the schema (zod) or the YAML reader: the commands that build their own
 // config (`pdi comux run`, `pdi trace`) start without them (docs/architecture.md, "Start-up").

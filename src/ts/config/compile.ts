@@ -4,7 +4,7 @@ import {defaultOptions} from './built.js';
 import type {Origin} from './config-error.js';
 import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
 import {optionNames, optionTable, optionValue} from './options.js';
-import type {NormalizedConfig, NormalizedRule} from './schema.js';
+import type {NormalizedConfig, NormalizedRule} from './types.js';
 
 /**
  * A value as the text dialect reads it back: in double quotes (with `\"` and `\\`) when it is

@@ -1,5 +1,5 @@
 import type {Origin} from './config-error.js';
-import type {NormalizedBackend, NormalizedRule} from './schema.js';
+import type {NormalizedBackend, NormalizedRule} from './types.js';
 
 /** The fields of a backend or a rule that {@link fieldOrigin} knows the place of. */
 export type PlacedField = 'library' | 'object' | 'function' | 'backend' | 'wrapper' | 'handler';

@@ -9,15 +9,11 @@ import {
 	handlerNeedsOption,
 	jsonLabel,
 	jsonShow,
-	type NormalizedBackend,
-	type NormalizedConfig,
-	type NormalizedRule,
-	type OptionName,
-	type PdiConfigInput,
 } from './schema.js';
+import type {NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './types.js';
 import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
-import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue} from './options.js';
+import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue, type OptionName} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {readConfigText} from './config-file.js';
 import {fieldOrigin} from './field-origins.js';

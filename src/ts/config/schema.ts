@@ -1,11 +1,13 @@
 import path from 'node:path';
 import {z} from 'zod';
-import {ConfigError, originOf, type ConfigIssue, type ConfigPlace, type Origin} from './config-error.js';
+import {ConfigError, originOf, type ConfigIssue, type ConfigPlace} from './config-error.js';
 import {nameEntry, placeFields, type PlacedField} from './field-origins.js';
 import {renameFormerOptions} from './former-names.js';
 import {readCheckedForm} from './checked-form.js';
-import {functionName, functionSchemaPatterns, objectPattern, singleLine, word} from './fields.js';
-import {actSchema, type ActDo, type ActWhen} from './act-schema.js';
+import {functionName, objectPattern, singleLine, word} from './fields.js';
+import {actSchema} from './act-schema.js';
+import type {ConfigOptions, NormalizedConfig, NormalizedRule, PdiConfig} from './types.js';
+import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 export {defaultOptions, isNormalizedConfig} from './built.js';
 import {
 	brokenLimits,
@@ -207,78 +209,28 @@ export const configSchema = z.strictObject({
 /** Set while {@link checkConfig} reads a config that will be merged with others (the parse is synchronous). */
 let readingForMerge = false;
 
-/** A config as users write it (JSON, YAML, or a TypeScript object given to {@link defineConfig}). */
-export type PdiConfig = z.input<typeof configSchema>;
-
-/** `T` with every list readonly, at every depth: what `as const` makes of an object. */
-export type ReadonlyLists<T> = T extends readonly (infer Item)[]
-	? ReadonlyArray<ReadonlyLists<Item>>
-	: T extends object ? {readonly [Key in keyof T]: ReadonlyLists<T[Key]>} : T;
-
-/** What the functions that take a config accept: a {@link PdiConfig}, also one written `as const` (its lists readonly). */
-export type PdiConfigInput = ReadonlyLists<PdiConfig>;
-
 /** A config as {@link configSchema} parses it: defaults filled, nothing resolved yet. */
 export type ParsedConfig = z.output<typeof configSchema>;
 
-/** Every option, defaults filled (`backendPath` entries absolute). */
-export type ConfigOptions = z.output<typeof optionsSchema>;
+export {defineConfig} from './types.js';
+export type {
+	ConfigOptions,
+	ConfigWarning,
+	NormalizedBackend,
+	NormalizedConfig,
+	NormalizedRule,
+	PdiConfig,
+	PdiConfigInput,
+	ReadonlyLists,
+} from './types.js';
 
-/** A backend of a {@link NormalizedConfig}. */
-export type NormalizedBackend = {
-	name: string;
-	/** A bundled name or a file name (searched at run time), or an absolute path. */
-	library: string;
-	/** Where the backend was declared, when it came from a file. */
-	origin: Origin | undefined;
-};
-
-/**
- * A rule of a {@link NormalizedConfig}; `object` is always a pattern (aliases resolved, `*` for a
- * redefine or an act rule without one). An act rule has no backend: the core brings its own.
- */
-export type NormalizedRule =
-	| {kind: 'relink'; object: string; function: string; backend: string; wrapper: string; origin: Origin | undefined}
-	| {kind: 'redefine'; object: string; function: string; backend: string; wrapper: string; origin: Origin | undefined}
-	| {kind: 'callback'; object: string; backend: string; handler: string | undefined; origin: Origin | undefined}
-	| {kind: 'act'; object: string; function: string; when: ActWhen; do: ActDo; origin: Origin | undefined};
-
-/** A `Warning` line of the text dialect. */
-export type ConfigWarning = {message: string; origin: Origin | undefined};
-
-/**
- * A checked config in one shape whatever its spelling: every option present (defaults filled),
- * relative paths made absolute against the directory of the file that names them, rules with
- * their object patterns resolved, and each backend and rule carrying the place it came from.
- */
-export type NormalizedConfig = {
-	/** Tells a normalized config from a {@link PdiConfig} (which cannot have this key). */
-	normalized: true;
-	options: ConfigOptions;
-	backends: NormalizedBackend[];
-	rules: NormalizedRule[];
-	/** The text dialect's `Warning` lines that were run, in order. */
-	warnings: ConfigWarning[];
-	/**
-	 * The options the config sets itself, and where (`undefined` for an in-memory config). Options
-	 * missing here have their defaults; {@link mergeConfigs} lets a later config override only these.
-	 */
-	optionOrigins: Partial<Record<OptionName, Origin | undefined>>;
-};
-
-/**
- * Returns its argument: gives a config written in TypeScript its type (and editor completion).
- *
- * ```ts
- * export default defineConfig({
- * 	backends: [{name: 'fix', library: './build/fix.so'}],
- * 	rules: [{relink: {object: '$main', function: 'fix_add', backend: 'fix', wrapper: 'wrap_fix_add'}}],
- * });
- * ```
- */
-export function defineConfig(config: PdiConfigInput): PdiConfig {
-	return config as PdiConfig;
-}
+/** The plain types of types.ts are what the schema accepts and gives (a type error here when they are not). */
+export type ConfigTypesAgree = AllTrue<[
+	// A PdiConfig's rules may hold readonly lists (an ActRule written as const): equal but for that.
+	Same<ReadonlyListsIn<PdiConfig>, ReadonlyListsIn<z.input<typeof configSchema>>>,
+	z.input<typeof configSchema> extends PdiConfig ? true : false,
+	Same<ConfigOptions, z.output<typeof optionsSchema>>,
+]>;
 
 /**
  * Makes a backend library absolute when it is a relative path (it has a `/`); bundled names
@@ -286,22 +238,6 @@ export function defineConfig(config: PdiConfigInput): PdiConfig {
  */
 export function resolveLibrary(library: string, directory: string): string {
 	return library.includes('/') ? path.resolve(directory, library) : library;
-}
-
-/**
- * The JSON Schema (draft 7) of the JSON/YAML spelling, generated from {@link configSchema}; the
- * package ships it as `pdi/schema.json` for editors (`# yaml-language-server: $schema=...`).
- */
-export function configJsonSchema(): Record<string, unknown> {
-	return z.toJSONSchema(configSchema, {
-		io: 'input',
-		target: 'draft-7',
-		override({jsonSchema}) {
-			if (jsonSchema.pattern === functionSchemaPatterns.spelling) {
-				jsonSchema.pattern = functionSchemaPatterns.withoutGlobs;
-			}
-		},
-	});
 }
 
 /** Where the values of a config came from, so that issues can name their place. */
@@ -388,7 +324,8 @@ let jsonSchema: unknown;
 
 /** The keys the config schema allows in the object at `path` (every branch of a union). */
 function keysAt(path: readonly PropertyKey[]): string[] {
-	jsonSchema ??= configJsonSchema();
+	// The keys are those of configJsonSchema() (json-schema.ts, which imports this module), whose patterns differ.
+	jsonSchema ??= z.toJSONSchema(configSchema, {io: 'input', target: 'draft-7'});
 	let nodes: unknown[] = [jsonSchema];
 	const branches = (node: unknown): Array<Record<string, unknown>> => {
 		if (!isRecord(node)) {

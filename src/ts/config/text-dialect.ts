@@ -2,7 +2,8 @@ import path from 'node:path';
 import type {ConfigPlace} from './config-error.js';
 import {originOf, place, readNativeModel, type NativeModel, type NativeRule} from './native-model.js';
 import {optionTable, setOptionValue, type OptionName} from './options.js';
-import {checkConfig, type NormalizedConfig} from './schema.js';
+import {checkConfig} from './schema.js';
+import type {NormalizedConfig} from './types.js';
 
 /** The JSON spelling of a rule of the native model. */
 function jsonRule(rule: NativeRule): Record<string, unknown> {

@@ -5,7 +5,7 @@ import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
 import {compileNormalizedConfig} from './compile.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
-import type {NormalizedConfig, NormalizedRule} from './schema.js';
+import type {NormalizedConfig, NormalizedRule} from './types.js';
 import {readNativeModel} from './native-model.js';
 
 /** How the core's messages name a compiled config that has no file of its own. */

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import type {NormalizedConfig} from '../config/index.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {entryName} from '../config/field-origins.js';
 
 /** How often one `act` rule saw and changed calls in one process (docs/act.md). */

@@ -1,4 +1,4 @@
-import type {NormalizedConfig} from '../config/schema.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {actReportFile, actReportVariable, hasActRules} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
 import {loaderSafePreload} from './preload.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig, requireConfig} from '../config/load.js';
-import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {escapeControls, PdiError} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from './act-report.js';

@@ -3,7 +3,7 @@ import {statSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {fileSystemReason, PdiError, shown} from '../errors.js';
-import type {NormalizedConfig} from '../config/schema.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
 import {checkPreloadable, resolveProgram} from './program.js';

@@ -2,7 +2,7 @@ import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {isNormalizedConfig} from '../config/built.js';
 import {compileNormalizedConfig} from '../config/compile.js';
-import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {verifyConfig} from '../config/verify.js';
 import {entryName} from '../config/field-origins.js';
 import {escapeControls} from '../errors.js';

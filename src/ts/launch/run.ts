@@ -1,5 +1,5 @@
 import type {StdioOptions} from 'node:child_process';
-import type {NormalizedConfig, PdiConfigInput} from '../config/index.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {launch} from './launch.js';

@@ -1,7 +1,7 @@
 import type {ChildProcess, SpawnOptions} from 'node:child_process';
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig, requireConfig} from '../config/load.js';
-import type {NormalizedConfig, PdiConfigInput} from '../config/schema.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import type {ActCount} from './act-report.js';
 import {PdiError, shown} from '../errors.js';
 import {launch} from './launch.js';

@@ -1,5 +1,5 @@
 import {builtConfig} from '../config/built.js';
-import type {NormalizedConfig} from '../config/schema.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
