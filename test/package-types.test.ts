@@ -51,3 +51,27 @@ for (const [name, type, options] of settings) {
 		t.true(compiled.files.some(file => file.endsWith('/dist/ts/config/types.d.ts')), 'the config types are read');
 	});
 }
+
+test('rules and options written as const, their lists readonly, have the input types: ActRule, PdiConfig\'s rules, and the options of trace(), runProgram(), inspectProgram() and attach(), and a comux document for serializeComux() and validateComux()', t => {
+	const compiled = compileConsumer(consumerProject('module'), `
+import {attach, defineConfig, inspectProgram, runProgram, trace, type ActRule, type PdiConfig, type TraceOptions} from 'pdi';
+import {serializeComux, validateComux} from 'pdi/comux';
+const written = {act: {function: 'malloc', when: {call: [2, 3]}, do: {return: 0, errno: 'ENOMEM'}}} as const;
+const rule: ActRule = written;
+const calls = [1, 4] as const;
+const body: ActRule['act'] = {function: 'read', when: {call: calls}, do: {delay: '5ms'}};
+const rules: readonly ActRule[] = [written, rule];
+const config: PdiConfig = {rules: [written, {act: body}]};
+config.rules?.push(written);
+defineConfig({rules});
+const traced: TraceOptions = {objects: ['$main'], functions: ['open*', 'read']} as const;
+trace('ls', ['-l'] as const, traced);
+await runProgram('ls', [] as const, {configs: ['a.yaml'] as const, config});
+await inspectProgram('ls', [], {configs: ['a.yaml'] as const});
+await attach(1, config, {configFiles: ['a.yaml'] as const});
+const document = {version: 0, numConns: 1, chunks: [{conn: 0, sched: 0, flags: 0, data: new Uint8Array(1)}]} as const;
+validateComux(document);
+serializeComux(document);
+`, {module: ts.ModuleKind.NodeNext, skipLibCheck: true});
+	t.deepEqual(compiled.errors, []);
+});

@@ -57,6 +57,13 @@ export type ComuxDocument = {
 	chunks: ComuxChunk[];
 };
 
+/** What the functions that read a document take: a {@link ComuxDocument}, also one written `as const` (its chunks readonly). */
+export type ReadonlyComuxDocument = {
+	readonly version: 0;
+	readonly numConns: number;
+	readonly chunks: readonly ComuxChunk[];
+};
+
 const maxU32 = 0xFFFF_FFFF;
 
 function readU32(bytes: Uint8Array, offset: number): number {
@@ -205,8 +212,10 @@ export function parseComux(bytes: Uint8Array): ComuxDocument {
  *
  * @throws ComuxError
  */
-export function validateComux(doc: ComuxDocument): number {
-	if (typeof doc !== 'object' || doc === null || !Array.isArray(doc.chunks)) {
+export function validateComux(doc: ReadonlyComuxDocument): number {
+	// A document from JavaScript may be anything; an unknown keeps Array.isArray from narrowing chunks to any[].
+	const chunks: unknown = typeof doc === 'object' && doc !== null ? doc.chunks : undefined;
+	if (!Array.isArray(chunks)) {
 		throw new ComuxError('a comux document needs a chunks array');
 	}
 
@@ -284,7 +293,7 @@ export function validateComux(doc: ComuxDocument): number {
  *
  * @throws ComuxError when the document is not one {@link parseComux} would accept
  */
-export function serializeComux(doc: ComuxDocument): Uint8Array {
+export function serializeComux(doc: ReadonlyComuxDocument): Uint8Array {
 	const bytes = new Uint8Array(validateComux(doc));
 	bytes.set(COMUX_MAGIC, 0);
 	writeU32(bytes, 8, COMUX_VERSION);
@@ -304,7 +313,7 @@ export function serializeComux(doc: ComuxDocument): Uint8Array {
 }
 
 /** Chunk indices in the order they are sent: ascending `sched`, equal values in file order. */
-export function scheduleOrder(doc: Pick<ComuxDocument, 'chunks'>): number[] {
+export function scheduleOrder(doc: Pick<ReadonlyComuxDocument, 'chunks'>): number[] {
 	// Array.prototype.sort is stable (ES2019), so ties keep file order.
 	return doc.chunks
 		.map(({sched}, index) => ({sched, index}))

@@ -21,6 +21,7 @@ export {
 	validateComux,
 	type ComuxChunk,
 	type ComuxDocument,
+	type ReadonlyComuxDocument,
 } from './format.js';
 export {
 	ComuxBuilder,
