@@ -1,3 +1,4 @@
+import {once} from 'node:events';
 import test from 'ava';
 import ts from 'typescript';
 import {compileConsumer, consumerProject} from './helpers/consumer.js';
@@ -74,4 +75,35 @@ validateComux(document);
 serializeComux(document);
 `, {module: ts.ModuleKind.NodeNext, skipLibCheck: true});
 	t.deepEqual(compiled.errors, []);
+});
+
+test('spawn()\'s child has the streams its stdio option makes, typed as Node\'s spawn types them: not null for the default pipes, null for \'inherit\' and \'ignore\'', async t => {
+	const compiled = compileConsumer(consumerProject('module'), `
+import {spawn} from 'pdi';
+const config = {rules: []};
+spawn(config, 'ls').stdout.on('data', () => undefined);
+spawn(config, 'ls', [], {stdio: 'pipe', cwd: '/'}).stderr.on('data', () => undefined);
+spawn(config, 'cat', [], {env: {}}).stdin.end('x');
+const mixed = spawn(config, 'ls', ['/'], {stdio: ['ignore', 'pipe', 'inherit']});
+mixed.stdout.on('data', () => undefined);
+// @ts-expect-error: stdin is ignored, so null
+mixed.stdin.end();
+// @ts-expect-error: with stdio inherited, there is no stream
+spawn(config, 'ls', [], {stdio: 'inherit'}).stdout.on('data', () => undefined);
+export const counts = spawn(config, 'ls', [], {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}).act;
+`, {module: ts.ModuleKind.NodeNext, skipLibCheck: true});
+	t.deepEqual(compiled.errors, []);
+
+	// What the types say of the streams is what the child has.
+	const {spawn} = await import('../dist/ts/index.js');
+	const child = spawn({rules: []}, 'echo', ['piped']);
+	const chunks: Buffer[] = [];
+	child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+	await once(child, 'close');
+	t.is(Buffer.concat(chunks).toString(), 'piped\n');
+	const mixed = spawn({rules: []}, 'true', [], {stdio: ['ignore', 'pipe', 'ignore']});
+	t.is(mixed.stdin, null);
+	t.is(mixed.stderr, null);
+	t.not(mixed.stdout, null);
+	await mixed.act;
 });

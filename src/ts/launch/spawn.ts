@@ -1,4 +1,14 @@
-import type {ChildProcess, SpawnOptions} from 'node:child_process';
+import type {
+	ChildProcess,
+	ChildProcessByStdio,
+	ChildProcessWithoutNullStreams,
+	SpawnOptions,
+	SpawnOptionsWithoutStdio,
+	SpawnOptionsWithStdioTuple,
+	StdioNull,
+	StdioPipe,
+} from 'node:child_process';
+import type {Readable, Writable} from 'node:stream';
 import {isNormalizedConfig} from '../config/built.js';
 import {normalizeConfig, requireConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
@@ -6,11 +16,17 @@ import type {ActCount} from './act-report.js';
 import {PdiError, shown} from '../errors.js';
 import {launch} from './launch.js';
 
-/** The child of {@link spawn}: Node's `ChildProcess`, and what the config's `act` rules counted. */
-export type PdiChildProcess = ChildProcess & {
+/**
+ * The child of {@link spawn}: Node's `ChildProcess` (`Child`, whose streams are typed by the `stdio` option as
+ * Node's own `spawn` types them: not null with the default `'pipe'`), and what the config's `act` rules counted.
+ */
+export type PdiChildProcess<Child extends ChildProcess = ChildProcess> = Child & {
 	/** Settles when the child has exited: each act rule's counts per process (empty without act rules, or if the child could not start). */
 	readonly act: Promise<ActCount[]>;
 };
+
+/** A child's stream for a `stdio` entry: `Stream` when the entry makes a pipe (`'pipe'`, `null`, left out), else null. */
+type Piped<Entry, Stream> = Entry extends StdioPipe ? Stream : null;
 
 /**
  * Starts `command` with the interpositions of `config`: the preload core in
@@ -33,6 +49,11 @@ export type PdiChildProcess = ChildProcess & {
  * interpositions (missing, static, for another architecture) throws a
  * `PdiError`. Files are loaded with `loadConfig()` first.
  */
+export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args?: readonly string[], options?: SpawnOptionsWithoutStdio): PdiChildProcess<ChildProcessWithoutNullStreams>;
+export function spawn<I extends StdioPipe | StdioNull, O extends StdioPipe | StdioNull, E extends StdioPipe | StdioNull>(
+	config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[], options: SpawnOptionsWithStdioTuple<I, O, E>,
+): PdiChildProcess<ChildProcessByStdio<Piped<I, Writable>, Piped<O, Readable>, Piped<E, Readable>>>;
+export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args?: readonly string[], options?: SpawnOptions): PdiChildProcess;
 export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
 	requireConfig(config);
 
