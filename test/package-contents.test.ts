@@ -1,0 +1,28 @@
+import {execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {root} from './helpers/cli.js';
+
+/** The files `npm pack` puts in the package, as paths inside it (no scripts run: the checkout is built). */
+function packedFiles(): Set<string> {
+	const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']});
+	const [pack] = JSON.parse(output) as Array<{files: Array<{path: string}>}>;
+	return new Set((pack?.files ?? []).map(file => file.path));
+}
+
+const files = packedFiles();
+
+test('every source map in the package names sources the package holds, so stack traces and go-to-definition reach pdi\'s TypeScript', t => {
+	// src/native's .map files are linker version scripts.
+	const maps = [...files].filter(file => /\.(?:js|d\.ts)\.map$/.test(file));
+	t.true(maps.some(file => file.endsWith('.js.map')) && maps.some(file => file.endsWith('.d.ts.map')));
+	const missing = maps.flatMap(map => {
+		const {sources} = JSON.parse(readFileSync(path.join(root, map), 'utf8')) as {sources: string[]};
+		return sources.map(source => path.posix.join(path.posix.dirname(map), source)).filter(source => !files.has(source)).map(source => `${map}: ${source}`);
+	});
+	t.deepEqual(missing, []);
+	// The CLI is the bundle dist/cli/pdi.js: tsc's output of src/ts/cli is not shipped, nor its sources.
+	t.deepEqual([...files].filter(file => file.startsWith('dist/ts/cli/') || file.startsWith('src/ts/cli/')), []);
+	t.true(files.has('dist/cli/pdi.js'));
+});
