@@ -26,3 +26,14 @@ test('every source map in the package names sources the package holds, so stack 
 	t.deepEqual([...files].filter(file => file.startsWith('dist/ts/cli/') || file.startsWith('src/ts/cli/')), []);
 	t.true(files.has('dist/cli/pdi.js'));
 });
+
+test('the package holds what scripts/build-arch.mjs builds the aarch64 and i386 cores from: the script, binding.gyp and every source it lists', t => {
+	t.true(files.has('scripts/build-arch.mjs'));
+	t.true(files.has('binding.gyp'));
+	const gyp = JSON.parse(readFileSync(path.join(root, 'binding.gyp'), 'utf8')) as {variables: Record<string, string[]>; targets: Array<{sources?: string[]}>};
+	const sources = [...Object.values(gyp.variables).flat(), ...gyp.targets.flatMap(target => target.sources ?? [])].filter(source => /\.(?:c|S|h|cc)$/.test(source));
+	t.true(sources.length > 10);
+	t.deepEqual(sources.filter(source => !files.has(source)), []);
+	const headers = [...files].filter(file => file.startsWith('include/'));
+	t.not(headers.length, 0);
+});
