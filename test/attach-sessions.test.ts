@@ -15,7 +15,7 @@ test.serial('the act counts of a program that spawn() started are its config\'s 
 	stopOnTeardown(t, child);
 	let stdout = '';
 	await new Promise<void>(resolve => {
-		child.stdout!.on('data', (chunk: Buffer) => {
+		child.stdout.on('data', (chunk: Buffer) => {
 			stdout += chunk.toString();
 			if (stdout.includes('ready')) {
 				resolve();
@@ -25,7 +25,7 @@ test.serial('the act counts of a program that spawn() started are its config\'s 
 	const attached = await attach(child.pid!, {rules: [{act: {object: '$main', function: 'nanosleep', do: {count: true}}}]});
 	await new Promise(resolve => setTimeout(resolve, 200));
 	await attached.detach();
-	child.stdin!.end();
+	child.stdin.end();
 	const counts = await child.act;
 	t.deepEqual(counts.map(({rule, function: name}) => `${rule} ${name}`), ['rules[0] attach_work']);
 	t.true(counts[0]!.seen > 0 && counts[0]!.fired === counts[0]!.seen);

@@ -92,10 +92,10 @@ test.serial('spawn() of the copied package runs the program with the relink and 
 		}, program, [], {stdio: ['ignore', 'pipe', 'pipe']});
 		let stdout = '';
 		let stderr = '';
-		child.stdout!.on('data', (chunk: Buffer) => {
+		child.stdout.on('data', (chunk: Buffer) => {
 			stdout += chunk.toString();
 		});
-		child.stderr!.on('data', (chunk: Buffer) => {
+		child.stderr.on('data', (chunk: Buffer) => {
 			stderr += chunk.toString();
 		});
 		t.true(readdirSync(temporary).some(name => name.startsWith('pdi-core-')));

@@ -49,7 +49,7 @@ test('an object needing more stubs than the trace\'s pool leaves is reported nam
 	config.options.cbMaxStubs = 2;
 	const child = spawn(config, path.join(fixtures, 'trace', 'traceprog'), [], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, PDI_TRACE_OUTPUT: '/dev/null'}});
 	let stderr = '';
-	child.stderr!.on('data', (chunk: Buffer) => {
+	child.stderr.on('data', (chunk: Buffer) => {
 		stderr += chunk.toString();
 	});
 	const code = await new Promise<number | null>(resolve => child.once('close', resolve));
