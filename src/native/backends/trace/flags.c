@@ -4,8 +4,17 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct named {
@@ -78,6 +87,164 @@ static const named_t signals[] = {NAMED(SIGHUP),  NAMED(SIGINT),   NAMED(SIGQUIT
                                   NAMED(SIGTTOU), NAMED(SIGURG),   NAMED(SIGXCPU), NAMED(SIGXFSZ), NAMED(SIGVTALRM),
                                   NAMED(SIGPROF), NAMED(SIGWINCH), NAMED(SIGIO),   NAMED(SIGSYS),  END};
 
+/* Flag sets of the file descriptors that system calls make: 0 shows as 0. */
+static const named_t epoll_flags[] = {NAMED(EPOLL_CLOEXEC), END};
+static const named_t eventfd_flags[] = {NAMED(EFD_SEMAPHORE), NAMED(EFD_NONBLOCK), NAMED(EFD_CLOEXEC), END};
+static const named_t timerfd_flags[] = {NAMED(TFD_NONBLOCK), NAMED(TFD_CLOEXEC), END};
+static const named_t timerfd_set_flags[] = {NAMED(TFD_TIMER_ABSTIME),
+#ifdef TFD_TIMER_CANCEL_ON_SET
+                                            NAMED(TFD_TIMER_CANCEL_ON_SET),
+#endif
+                                            END};
+static const named_t signalfd_flags[] = {NAMED(SFD_NONBLOCK), NAMED(SFD_CLOEXEC), END};
+static const named_t inotify_flags[] = {NAMED(IN_NONBLOCK), NAMED(IN_CLOEXEC), END};
+static const named_t inotify_mask[] = {
+    NAMED(IN_ACCESS),        NAMED(IN_MODIFY),      NAMED(IN_ATTRIB),      NAMED(IN_CLOSE_WRITE),
+    NAMED(IN_CLOSE_NOWRITE), NAMED(IN_OPEN),        NAMED(IN_MOVED_FROM),  NAMED(IN_MOVED_TO),
+    NAMED(IN_CREATE),        NAMED(IN_DELETE),      NAMED(IN_DELETE_SELF), NAMED(IN_MOVE_SELF),
+    NAMED(IN_UNMOUNT),       NAMED(IN_Q_OVERFLOW),  NAMED(IN_IGNORED),     NAMED(IN_ONLYDIR),
+    NAMED(IN_DONT_FOLLOW),   NAMED(IN_EXCL_UNLINK),
+#ifdef IN_MASK_CREATE
+    NAMED(IN_MASK_CREATE),
+#endif
+    NAMED(IN_MASK_ADD),      NAMED(IN_ISDIR),       NAMED(IN_ONESHOT),     END};
+static const named_t memfd_flags[] = {NAMED(MFD_CLOEXEC),
+                                      NAMED(MFD_ALLOW_SEALING),
+                                      NAMED(MFD_HUGETLB),
+#ifdef MFD_NOEXEC_SEAL
+                                      NAMED(MFD_NOEXEC_SEAL),
+#endif
+#ifdef MFD_EXEC
+                                      NAMED(MFD_EXEC),
+#endif
+                                      END};
+static const named_t random_flags[] = {NAMED(GRND_NONBLOCK), NAMED(GRND_RANDOM),
+#ifdef GRND_INSECURE
+                                       NAMED(GRND_INSECURE),
+#endif
+                                       END};
+static const named_t mremap_flags[] = {NAMED(MREMAP_MAYMOVE), NAMED(MREMAP_FIXED),
+#ifdef MREMAP_DONTUNMAP
+                                       NAMED(MREMAP_DONTUNMAP),
+#endif
+                                       END};
+static const named_t msync_flags[] = {NAMED(MS_ASYNC), NAMED(MS_INVALIDATE), NAMED(MS_SYNC), END};
+static const named_t message_flags[] = {NAMED(MSG_OOB),      NAMED(MSG_PEEK),         NAMED(MSG_DONTROUTE),
+                                        NAMED(MSG_CTRUNC),   NAMED(MSG_PROXY),        NAMED(MSG_TRUNC),
+                                        NAMED(MSG_DONTWAIT), NAMED(MSG_EOR),          NAMED(MSG_WAITALL),
+                                        NAMED(MSG_FIN),      NAMED(MSG_SYN),          NAMED(MSG_CONFIRM),
+                                        NAMED(MSG_RST),      NAMED(MSG_ERRQUEUE),     NAMED(MSG_NOSIGNAL),
+                                        NAMED(MSG_MORE),     NAMED(MSG_WAITFORONE),
+#ifdef MSG_ZEROCOPY
+                                        NAMED(MSG_ZEROCOPY),
+#endif
+                                        NAMED(MSG_FASTOPEN), NAMED(MSG_CMSG_CLOEXEC), END};
+static const named_t lock_ops[] = {NAMED(LOCK_SH), NAMED(LOCK_EX), NAMED(LOCK_NB), NAMED(LOCK_UN), END};
+static const named_t wait_options[] = {NAMED(WNOHANG),     NAMED(WUNTRACED), NAMED(WCONTINUED), NAMED(WNOWAIT),
+                                       NAMED(__WNOTHREAD), NAMED(__WALL),    NAMED(__WCLONE),   END};
+/* AT_EACCESS (faccessat) has AT_REMOVEDIR's value (unlinkat: its own kind). */
+static const named_t at_flags[] = {NAMED(AT_SYMLINK_NOFOLLOW),
+                                   NAMED(AT_EACCESS),
+                                   NAMED(AT_SYMLINK_FOLLOW),
+                                   NAMED(AT_NO_AUTOMOUNT),
+                                   NAMED(AT_EMPTY_PATH),
+#ifdef AT_STATX_FORCE_SYNC
+                                   NAMED(AT_STATX_FORCE_SYNC),
+                                   NAMED(AT_STATX_DONT_SYNC),
+#endif
+                                   END};
+static const named_t unlink_flags[] = {NAMED(AT_REMOVEDIR), END};
+
+/* Enumerations: a value without a name shows in decimal. */
+static const named_t clocks[] = {NAMED(CLOCK_REALTIME),
+                                 NAMED(CLOCK_MONOTONIC),
+                                 NAMED(CLOCK_PROCESS_CPUTIME_ID),
+                                 NAMED(CLOCK_THREAD_CPUTIME_ID),
+                                 NAMED(CLOCK_MONOTONIC_RAW),
+                                 NAMED(CLOCK_REALTIME_COARSE),
+                                 NAMED(CLOCK_MONOTONIC_COARSE),
+                                 NAMED(CLOCK_BOOTTIME),
+                                 NAMED(CLOCK_REALTIME_ALARM),
+                                 NAMED(CLOCK_BOOTTIME_ALARM),
+#ifdef CLOCK_TAI
+                                 NAMED(CLOCK_TAI),
+#endif
+                                 END};
+static const named_t advices[] = {NAMED(MADV_NORMAL),
+                                  NAMED(MADV_RANDOM),
+                                  NAMED(MADV_SEQUENTIAL),
+                                  NAMED(MADV_WILLNEED),
+                                  NAMED(MADV_DONTNEED),
+                                  NAMED(MADV_FREE),
+                                  NAMED(MADV_REMOVE),
+                                  NAMED(MADV_DONTFORK),
+                                  NAMED(MADV_DOFORK),
+                                  NAMED(MADV_MERGEABLE),
+                                  NAMED(MADV_UNMERGEABLE),
+                                  NAMED(MADV_HUGEPAGE),
+                                  NAMED(MADV_NOHUGEPAGE),
+                                  NAMED(MADV_DONTDUMP),
+                                  NAMED(MADV_DODUMP),
+                                  NAMED(MADV_WIPEONFORK),
+                                  NAMED(MADV_KEEPONFORK),
+                                  NAMED(MADV_HWPOISON),
+#ifdef MADV_COLD
+                                  NAMED(MADV_COLD),
+                                  NAMED(MADV_PAGEOUT),
+#endif
+                                  END};
+static const named_t fcntl_commands[] = {NAMED(F_DUPFD),
+                                         NAMED(F_GETFD),
+                                         NAMED(F_SETFD),
+                                         NAMED(F_GETFL),
+                                         NAMED(F_SETFL),
+                                         NAMED(F_GETLK),
+                                         NAMED(F_SETLK),
+                                         NAMED(F_SETLKW),
+                                         NAMED(F_SETOWN),
+                                         NAMED(F_GETOWN),
+                                         NAMED(F_SETSIG),
+                                         NAMED(F_GETSIG),
+                                         NAMED(F_SETOWN_EX),
+                                         NAMED(F_GETOWN_EX),
+                                         NAMED(F_SETLEASE),
+                                         NAMED(F_GETLEASE),
+                                         NAMED(F_NOTIFY),
+                                         NAMED(F_DUPFD_CLOEXEC),
+                                         NAMED(F_SETPIPE_SZ),
+                                         NAMED(F_GETPIPE_SZ),
+#ifdef F_OFD_GETLK
+                                         NAMED(F_OFD_GETLK),
+                                         NAMED(F_OFD_SETLK),
+                                         NAMED(F_OFD_SETLKW),
+#endif
+#ifdef F_ADD_SEALS
+                                         NAMED(F_ADD_SEALS),
+                                         NAMED(F_GET_SEALS),
+#endif
+                                         END};
+static const named_t epoll_ops[] = {NAMED(EPOLL_CTL_ADD), NAMED(EPOLL_CTL_DEL), NAMED(EPOLL_CTL_MOD), END};
+static const named_t shutdown_hows[] = {NAMED(SHUT_RD), NAMED(SHUT_WR), NAMED(SHUT_RDWR), END};
+static const named_t mask_hows[] = {NAMED(SIG_BLOCK), NAMED(SIG_UNBLOCK), NAMED(SIG_SETMASK), END};
+
+/* The kinds shown by one table: an enumeration (its name, else decimal) or a
+ * flag set (names joined by '|', the rest in hex, 0 as 0). */
+typedef struct kind_table {
+  char kind;
+  char is_set;
+  const named_t *table;
+} kind_table_t;
+
+static const kind_table_t kind_tables[] = {
+    {'D', 0, families},      {'W', 0, whences},        {'S', 0, signals},           {'K', 0, clocks},
+    {'V', 0, advices},       {'L', 0, fcntl_commands}, {'U', 0, epoll_ops},         {'Q', 0, shutdown_hows},
+    {'q', 0, mask_hows},     {'F', 1, open_flags},     {'N', 1, socket_flags},      {'E', 1, epoll_flags},
+    {'e', 1, eventfd_flags}, {'t', 1, timerfd_flags},  {'j', 1, timerfd_set_flags}, {'f', 1, signalfd_flags},
+    {'I', 1, inotify_flags}, {'k', 1, inotify_mask},   {'R', 1, memfd_flags},       {'G', 1, random_flags},
+    {'J', 1, mremap_flags},  {'Z', 1, msync_flags},    {'X', 1, message_flags},     {'B', 1, lock_ops},
+    {'w', 1, wait_options},  {'n', 1, at_flags},       {'r', 1, unlink_flags},
+};
+
 /* The name of value in an enumeration; 0 when it has none. */
 static int
 one_of(trace_buf_t *out, const named_t *table, long value)
@@ -110,18 +277,32 @@ flag_set(trace_buf_t *out, const named_t *table, long value, int shown)
   }
 }
 
-static int
-enumerated(trace_buf_t *out, const named_t *table, long value)
+static const kind_table_t *
+kind_table(char kind)
 {
-  if (!one_of(out, table, value))
-    tb_dec(out, value);
-  return 1;
+  for (size_t i = 0; i < sizeof kind_tables / sizeof kind_tables[0]; i++)
+    if (kind_tables[i].kind == kind)
+      return &kind_tables[i];
+  return NULL;
 }
 
 void
 trace_format_flags(trace_buf_t *out, char kind, long value)
 {
   int shown = 0;
+  const kind_table_t *by_table = kind_table(kind);
+  if (by_table != NULL && !by_table->is_set) {
+    if (!one_of(out, by_table->table, (int)value))
+      tb_dec(out, (int)value);
+    return;
+  }
+  if (by_table != NULL) {
+    if ((unsigned)value == 0)
+      tb_char(out, '0');
+    else
+      flag_set(out, by_table->table, (unsigned)value, 0);
+    return;
+  }
   switch (kind) {
   case 'a':
     if ((int)value == AT_FDCWD)
@@ -146,28 +327,18 @@ trace_format_flags(trace_buf_t *out, char kind, long value)
     shown = one_of(out, map_types, value & MAP_TYPE);
     flag_set(out, map_flags, shown ? value & ~(long)MAP_TYPE : value, shown);
     break;
-  case 'D': enumerated(out, families, (int)value); break;
   case 'T':
     value = (unsigned)value;
     shown = (value & 0xf) != 0 && one_of(out, socket_types, value & 0xf);
     if (shown || (value & ~0xfl) != 0 || value == 0)
       flag_set(out, socket_flags, shown ? value & ~0xfl : value, shown);
     break;
-  case 'F': /* pipe2, dup3: O_CLOEXEC and its kin, no access mode */
-  case 'N': /* accept4: SOCK_NONBLOCK, SOCK_CLOEXEC, no socket type */
-    if ((unsigned)value == 0)
-      tb_char(out, '0');
-    else
-      flag_set(out, kind == 'F' ? open_flags : socket_flags, (unsigned)value, 0);
-    break;
-  case 'W': enumerated(out, whences, (int)value); break;
   case 'A':
     if ((int)value == F_OK)
       tb_str(out, "F_OK");
     else
       flag_set(out, access_bits, (unsigned)value, 0);
     break;
-  case 'S': enumerated(out, signals, (int)value); break;
   default: tb_hex(out, (unsigned long)value); break;
   }
 }

@@ -15,6 +15,13 @@
  *   D address family           T socket type      W lseek whence
  *   F descriptor flags (pipe2, dup3: O_CLOEXEC...)  N socket flags (accept4)
  *   A access mode              S signal number    . variadic (shows "...")
+ *   Flag sets (names joined by '|', 0 as 0): E epoll_create1  e eventfd
+ *   t timerfd_create  j timerfd_settime  f signalfd  I inotify_init1
+ *   k inotify mask  R memfd_create  G getrandom  J mremap  Z msync
+ *   X send/recv MSG_*  B flock LOCK_*  w wait options  n AT_* flags
+ *   r unlinkat (AT_REMOVEDIR)
+ *   Enumerations (a name, else decimal): K clock id  V madvise advice
+ *   L fcntl command  U epoll_ctl op  Q shutdown how  q sigprocmask how
  *
  * Integer-class letters take the next integer argument register, d and g
  * the next floating-point one. */

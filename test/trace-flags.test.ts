@@ -1,0 +1,108 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
+
+const scratch = scratchDirectory('pdi-trace-flags-');
+
+/** The trace of `program` as lines without `PID TID  `, pointers as P and descriptors after '(' as N. */
+async function traced(program: string, functions: string): Promise<string[]> {
+	const file = path.join(scratch, `${path.basename(program)}.txt`);
+	const run = await pdi(['trace', '-o', file, '-e', functions, '--', program], {timeout: 30_000});
+	if (run.code !== 0) {
+		throw new Error(run.stderr);
+	}
+
+	return readFileSync(file, 'utf8').split('\n').filter(line => line !== '')
+		.map(line => line.replace(/^\d+ \d+ {2}/, '').replaceAll(/0x[\da-f]+/g, 'P'));
+}
+
+test('the flags of the calls that make descriptors show as names: epoll_create1, eventfd, timerfd_create, signalfd, inotify_init1, memfd_create, getrandom', async t => {
+	// Before, epoll_create1(524288), and the others had no prototype: eventfd(0x0, 0x80800, 0x7ffc...) = 0x4.
+	const program = compileC(scratch, 'fdmakers', String.raw`#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+int main(void) {
+	epoll_create1(EPOLL_CLOEXEC); epoll_create1(0);
+	eventfd(3, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+	int t = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec never = {0};
+	timerfd_settime(t, TFD_TIMER_ABSTIME, &never, 0);
+	sigset_t set; sigemptyset(&set);
+	signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int i = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	inotify_add_watch(i, "/", IN_CREATE | IN_DELETE | IN_ONLYDIR);
+	memfd_create("m", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char bytes[4]; getrandom(bytes, 4, GRND_NONBLOCK);
+	struct timespec now; clock_gettime(CLOCK_REALTIME, &now);
+	return 0;
+}
+`);
+	t.deepEqual(await traced(program, 'epoll_create1,eventfd,timerfd_*,signalfd,inotify_*,memfd_create,getrandom,clock_gettime'), [
+		'fdmakers!epoll_create1(EPOLL_CLOEXEC) = 3',
+		'fdmakers!epoll_create1(0) = 4',
+		'fdmakers!eventfd(3, EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC) = 5',
+		'fdmakers!timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK|TFD_CLOEXEC) = 6',
+		'fdmakers!timerfd_settime(6, TFD_TIMER_ABSTIME, P, NULL) = 0',
+		'fdmakers!signalfd(-1, P, SFD_NONBLOCK|SFD_CLOEXEC) = 7',
+		'fdmakers!inotify_init1(IN_NONBLOCK|IN_CLOEXEC) = 8',
+		'fdmakers!inotify_add_watch(8, "/", IN_CREATE|IN_DELETE|IN_ONLYDIR) = 1',
+		'fdmakers!memfd_create("m", MFD_CLOEXEC|MFD_ALLOW_SEALING) = 9',
+		'fdmakers!getrandom(P, 4, GRND_NONBLOCK) = 4',
+		'fdmakers!clock_gettime(CLOCK_REALTIME, P) = 0',
+	]);
+});
+
+test('commands, operations and flags of common calls show as names: fcntl, epoll_ctl, madvise, msync, send, recv, flock, waitpid, unlinkat, shutdown, sigprocmask', async t => {
+	const program = compileC(scratch, 'operations', String.raw`#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+	int s[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+	fcntl(s[0], F_GETFL); fcntl(s[0], F_SETFD, FD_CLOEXEC); fcntl(s[0], 12345);
+	int e = epoll_create1(0);
+	struct epoll_event event = {.events = EPOLLIN};
+	epoll_ctl(e, EPOLL_CTL_ADD, s[1], &event);
+	void *page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	madvise(page, 4096, MADV_DONTNEED); msync(page, 4096, MS_SYNC | MS_INVALIDATE);
+	char c = 'x';
+	send(s[0], &c, 1, MSG_DONTWAIT | MSG_NOSIGNAL); recv(s[1], &c, 1, 0);
+	flock(s[0], LOCK_EX | LOCK_NB);
+	waitpid(-1, 0, WNOHANG);
+	unlinkat(AT_FDCWD, "/no/such/dir", AT_REMOVEDIR);
+	shutdown(s[0], SHUT_RDWR);
+	sigset_t set; sigemptyset(&set);
+	sigprocmask(SIG_BLOCK, &set, 0);
+	return 0;
+}
+`);
+	t.deepEqual(await traced(program, 'fcntl,epoll_ctl,madvise,msync,send,recv,flock,waitpid,unlinkat,shutdown,sigprocmask'), [
+		'operations!fcntl(3, F_GETFL, ...) = 2',
+		'operations!fcntl(3, F_SETFD, ...) = 0',
+		'operations!fcntl(3, 12345, ...) = -1 errno EINVAL',
+		'operations!epoll_ctl(5, EPOLL_CTL_ADD, 4, P) = 0',
+		'operations!madvise(P, 4096, MADV_DONTNEED) = 0',
+		'operations!msync(P, 4096, MS_INVALIDATE|MS_SYNC) = 0',
+		'operations!send(3, P, 1, MSG_DONTWAIT|MSG_NOSIGNAL) = 1',
+		'operations!recv(4, P, 1, 0) = 1',
+		'operations!flock(3, LOCK_EX|LOCK_NB) = 0',
+		'operations!waitpid(-1, NULL, WNOHANG) = -1 errno ECHILD',
+		'operations!unlinkat(AT_FDCWD, "/no/such/dir", AT_REMOVEDIR) = -1 errno ENOENT',
+		'operations!shutdown(3, SHUT_RDWR) = 0',
+		'operations!sigprocmask(SIG_BLOCK, P, NULL) = 0',
+	]);
+});
