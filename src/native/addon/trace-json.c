@@ -8,8 +8,11 @@
 
 #define MAX_SAFE_INTEGER 9007199254740991ull /* 2^53 - 1: what a JavaScript number holds exactly */
 
-/* The bytes as the inside of a JSON string: at most 6 bytes out per byte in;
- * bytes that are not UTF-8 become U+FFFD. */
+/* The bytes as the inside of a JSON string: at most 6 bytes out per byte in.
+ * A byte that is not part of well-formed UTF-8 (0x80 to 0xff) becomes the lone
+ * surrogate U+DC80 + (byte - 0x80), \udcHH, as Python's surrogateescape reads
+ * and writes them (PEP 383): well-formed UTF-8 never holds a surrogate, so a
+ * consumer gets the bytes back (docs/trace.md, "JSON events"). */
 static char *
 put_escaped(char *out, const unsigned char *s, size_t n)
 {
@@ -34,7 +37,9 @@ put_escaped(char *out, const unsigned char *s, size_t n)
     } else {
       size_t length = pdi_utf8_length(s + i, n - i);
       if (length == 0) {
-        out = PUT_LITERAL(out, "\\ufffd");
+        out = PUT_LITERAL(out, "\\udc");
+        *out++ = hex[c >> 4];
+        *out++ = hex[c & 15];
       } else {
         out = put_bytes(out, (const char *)s + i, length);
         i += length - 1;
