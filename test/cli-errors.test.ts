@@ -127,6 +127,15 @@ test('pdi help --help prints pdi\'s help, and pdi help config --help the help of
 	t.regex(config.stdout, /^Usage: pdi config \[options\] \[command\]\n/);
 });
 
+test('pdi help help prints the help of pdi, which lists help [command], and pdi config help help that of config', async t => {
+	// Before: 'pdi: unknown command 'help'', status 2.
+	for (const [args, usage] of [[['help', 'help'], /^Usage: pdi \[options\] \[command\]\n[\s\S]*\n {2}help \[command\]/], [['config', 'help', 'help'], /^Usage: pdi config \[options\] \[command\]\n/], [['help', 'config', 'help'], /^Usage: pdi config \[options\] \[command\]\n/]] as const) {
+		const help = await pdi([...args]);
+		t.deepEqual([help.code, help.stderr], [0, ''], args.join(' '));
+		t.regex(help.stdout, usage, args.join(' '));
+	}
+});
+
 test('pdi run of a directory says "is a directory"', async t => {
 	t.is(await oneLineFailure(t, ['run', '--', '/tmp']), 'pdi: /tmp: is a directory\n');
 	t.is(await oneLineFailure(t, ['run', '--', aDirectory]), `pdi: ${aDirectory}: is a directory\n`);

@@ -268,7 +268,8 @@ function withoutMisplacedHelp(cli: Command, argv: string[]): string[] {
 
 /**
  * `pdi help A B` and `pdi A help B` as `pdi A B --help`: commander's help command goes one level down only (`pdi help
- * comux run` printed the help of `pdi comux`), and said a command was missing for a name it did not know.
+ * comux run` printed the help of `pdi comux`), and said a command was missing for a name it did not know. `help` after
+ * `help` (`pdi help help`, `pdi config help help`) was an unknown command: it is the help of that level.
  */
 function helpArguments(cli: Command, argv: string[]): string[] {
 	const find = (parent: CommandUnknownOpts, name: string) => parent.commands.find(sub => sub.name() === name || sub.aliases().includes(name));
@@ -289,7 +290,8 @@ function helpArguments(cli: Command, argv: string[]): string[] {
 
 	const names = argv.slice(0, index);
 	for (const name of argv.slice(index + 1)) {
-		if (name.startsWith('-')) {
+		// `pdi help help` is the help of the level, which lists `help [command]` (as `pdi help --help`).
+		if (name.startsWith('-') || name === 'help') {
 			break;
 		}
 
