@@ -61,7 +61,7 @@ int main(void) {
 	]);
 });
 
-test('commands, operations and flags of common calls show as names: fcntl, epoll_ctl, madvise, msync, send, recv, flock, waitpid, unlinkat, shutdown, sigprocmask', async t => {
+test('commands, operations and flags of common calls show as names: fcntl and its argument by the command, epoll_ctl, madvise, msync, send, recv, flock, waitpid, unlinkat, shutdown, sigprocmask', async t => {
 	const program = compileC(scratch, 'operations', String.raw`#define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -73,7 +73,8 @@ test('commands, operations and flags of common calls show as names: fcntl, epoll
 #include <unistd.h>
 int main(void) {
 	int s[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, s);
-	fcntl(s[0], F_GETFL); fcntl(s[0], F_SETFD, FD_CLOEXEC); fcntl(s[0], 12345);
+	fcntl(s[0], F_GETFL); fcntl(s[0], F_SETFD, FD_CLOEXEC); fcntl(s[0], F_SETFL, O_RDWR | O_NONBLOCK);
+	close(fcntl(s[0], F_DUPFD_CLOEXEC, 100)); fcntl(s[0], 12345);
 	int e = epoll_create1(0);
 	struct epoll_event event = {.events = EPOLLIN};
 	epoll_ctl(e, EPOLL_CTL_ADD, s[1], &event);
@@ -90,9 +91,12 @@ int main(void) {
 	return 0;
 }
 `);
-	t.deepEqual(await traced(program, 'fcntl,epoll_ctl,madvise,msync,send,recv,flock,waitpid,unlinkat,shutdown,sigprocmask'), [
-		'operations!fcntl(3, F_GETFL, ...) = 2',
-		'operations!fcntl(3, F_SETFD, ...) = 0',
+	// The descriptor F_DUPFD_CLOEXEC returns is the first free from 100 in a process that ava may have given others.
+	t.deepEqual((await traced(program, 'fcntl,epoll_ctl,madvise,msync,send,recv,flock,waitpid,unlinkat,shutdown,sigprocmask')).map(line => line.replace(/(F_DUPFD_CLOEXEC, 100\) = )1\d\d$/, '$1FD')), [
+		'operations!fcntl(3, F_GETFL) = 2',
+		'operations!fcntl(3, F_SETFD, FD_CLOEXEC) = 0',
+		'operations!fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0',
+		'operations!fcntl(3, F_DUPFD_CLOEXEC, 100) = FD',
 		'operations!fcntl(3, 12345, ...) = -1 errno EINVAL',
 		'operations!epoll_ctl(5, EPOLL_CTL_ADD, 4, P) = 0',
 		'operations!madvise(P, 4096, MADV_DONTNEED) = 0',

@@ -342,3 +342,70 @@ trace_format_flags(trace_buf_t *out, char kind, long value)
   default: tb_hex(out, (unsigned long)value); break;
   }
 }
+
+static const named_t fd_flags[] = {NAMED(FD_CLOEXEC), END};
+static const named_t leases[] = {NAMED(F_RDLCK), NAMED(F_WRLCK), NAMED(F_UNLCK), END};
+#ifdef F_ADD_SEALS
+static const named_t seals[] = {NAMED(F_SEAL_SEAL),
+                                NAMED(F_SEAL_SHRINK),
+                                NAMED(F_SEAL_GROW),
+                                NAMED(F_SEAL_WRITE),
+#ifdef F_SEAL_FUTURE_WRITE
+                                NAMED(F_SEAL_FUTURE_WRITE),
+#endif
+                                END};
+#endif
+
+int
+trace_format_fcntl_arg(trace_buf_t *out, int command, long value)
+{
+  const named_t *set = NULL;
+  switch (command) {
+  case F_GETFD:
+  case F_GETFL:
+  case F_GETOWN:
+  case F_GETSIG:
+  case F_GETLEASE:
+  case F_GETPIPE_SZ:
+#ifdef F_GET_SEALS
+  case F_GET_SEALS:
+#endif
+    return 0;
+  case F_SETFL: trace_format_flags(out, 'O', value); return 1;
+  case F_SETSIG: trace_format_flags(out, 'S', value); return 1;
+  case F_SETLEASE:
+    if (!one_of(out, leases, (int)value))
+      tb_dec(out, (int)value);
+    return 1;
+  case F_GETLK:
+  case F_SETLK:
+  case F_SETLKW:
+  case F_GETOWN_EX:
+  case F_SETOWN_EX:
+#ifdef F_OFD_GETLK
+  case F_OFD_GETLK:
+  case F_OFD_SETLK:
+  case F_OFD_SETLKW:
+#endif
+    if (value == 0)
+      tb_str(out, "NULL");
+    else
+      tb_hex(out, (unsigned long)value);
+    return 1;
+  case F_SETFD: set = fd_flags; break;
+#ifdef F_ADD_SEALS
+  case F_ADD_SEALS: set = seals; break;
+#endif
+  case F_DUPFD:
+  case F_DUPFD_CLOEXEC:
+  case F_SETOWN:
+  case F_SETPIPE_SZ:
+  case F_NOTIFY: tb_dec(out, (int)value); return 1;
+  default: tb_str(out, "..."); return 1; /* a command pdi does not know: as variadic */
+  }
+  if ((unsigned)value == 0)
+    tb_char(out, '0');
+  else
+    flag_set(out, set, (unsigned)value, 0);
+  return 1;
+}

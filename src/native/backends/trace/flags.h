@@ -8,4 +8,10 @@
 
 void trace_format_flags(trace_buf_t *out, char kind, long value);
 
+/* fcntl's third argument as its command reads it: FD_CLOEXEC for F_SETFD,
+ * open flags for F_SETFL, a signal, a lease, seals, a pointer, a number, and
+ * "..." for a command it does not know.
+ * Returns 0 (nothing written) for a command that takes no argument. */
+int trace_format_fcntl_arg(trace_buf_t *out, int command, long value);
+
 #endif

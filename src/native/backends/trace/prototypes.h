@@ -22,6 +22,8 @@
  *   r unlinkat (AT_REMOVEDIR)
  *   Enumerations (a name, else decimal): K clock id  V madvise advice
  *   L fcntl command  U epoll_ctl op  Q shutdown how  q sigprocmask how
+ *   # fcntl's argument, read as the L before it says (not shown for a
+ *     command without one)
  *
  * Integer-class letters take the next integer argument register, d and g
  * the next floating-point one. */
