@@ -110,3 +110,35 @@ int main(void) {
 		'operations!sigprocmask(SIG_BLOCK, P, NULL) = 0',
 	]);
 });
+
+test('signal handlers, locale categories and the functions real programs call that had no prototype are decoded', async t => {
+	// Before: signal(SIGPIPE, NULL) = NULL, setlocale(0, ""), and fnmatch, strtoimax, fstatfs, sigismember in hex.
+	const program = compileC(scratch, 'misc', String.raw`#define _GNU_SOURCE
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <libintl.h>
+#include <locale.h>
+#include <signal.h>
+#include <sys/vfs.h>
+int main(void) {
+	signal(SIGPIPE, SIG_IGN); signal(SIGPIPE, SIG_DFL);
+	setlocale(LC_ALL, "C"); dcgettext(0, "done", LC_MESSAGES);
+	fnmatch("*.c", "a.c", FNM_PERIOD);
+	strtoimax("-42", 0, 10);
+	struct statfs fs; fstatfs(0, &fs);
+	sigset_t set; sigfillset(&set); sigismember(&set, SIGTERM);
+	return 0;
+}
+`);
+	t.deepEqual(await traced(program, 'signal,setlocale,dcgettext,fnmatch,strtoimax,fstatfs,sig*'), [
+		'misc!signal(SIGPIPE, SIG_IGN) = SIG_DFL',
+		'misc!signal(SIGPIPE, SIG_DFL) = SIG_IGN',
+		'misc!setlocale(LC_ALL, "C") = "C"',
+		'misc!dcgettext(NULL, "done", LC_MESSAGES) = "done"',
+		'misc!fnmatch("*.c", "a.c", 4) = 0',
+		'misc!strtoimax("-42", NULL, 10) = -42',
+		'misc!fstatfs(0, P) = 0',
+		'misc!sigfillset(P) = 0',
+		'misc!sigismember(P, SIGTERM) = 1',
+	]);
+});

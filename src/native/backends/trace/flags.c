@@ -3,6 +3,7 @@
 #include "flags.h"
 
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -227,6 +228,21 @@ static const named_t epoll_ops[] = {NAMED(EPOLL_CTL_ADD), NAMED(EPOLL_CTL_DEL), 
 static const named_t shutdown_hows[] = {NAMED(SHUT_RD), NAMED(SHUT_WR), NAMED(SHUT_RDWR), END};
 static const named_t mask_hows[] = {NAMED(SIG_BLOCK), NAMED(SIG_UNBLOCK), NAMED(SIG_SETMASK), END};
 
+static const named_t locale_categories[] = {NAMED(LC_CTYPE),
+                                            NAMED(LC_NUMERIC),
+                                            NAMED(LC_TIME),
+                                            NAMED(LC_COLLATE),
+                                            NAMED(LC_MONETARY),
+                                            NAMED(LC_MESSAGES),
+                                            NAMED(LC_ALL),
+                                            NAMED(LC_PAPER),
+                                            NAMED(LC_NAME),
+                                            NAMED(LC_ADDRESS),
+                                            NAMED(LC_TELEPHONE),
+                                            NAMED(LC_MEASUREMENT),
+                                            NAMED(LC_IDENTIFICATION),
+                                            END};
+
 /* The kinds shown by one table: an enumeration (its name, else decimal) or a
  * flag set (names joined by '|', the rest in hex, 0 as 0). */
 typedef struct kind_table {
@@ -242,7 +258,7 @@ static const kind_table_t kind_tables[] = {
     {'e', 1, eventfd_flags}, {'t', 1, timerfd_flags},  {'j', 1, timerfd_set_flags}, {'f', 1, signalfd_flags},
     {'I', 1, inotify_flags}, {'k', 1, inotify_mask},   {'R', 1, memfd_flags},       {'G', 1, random_flags},
     {'J', 1, mremap_flags},  {'Z', 1, msync_flags},    {'X', 1, message_flags},     {'B', 1, lock_ops},
-    {'w', 1, wait_options},  {'n', 1, at_flags},       {'r', 1, unlink_flags},
+    {'w', 1, wait_options},  {'n', 1, at_flags},       {'r', 1, unlink_flags},      {'%', 0, locale_categories},
 };
 
 /* The name of value in an enumeration; 0 when it has none. */
@@ -332,6 +348,16 @@ trace_format_flags(trace_buf_t *out, char kind, long value)
     shown = (value & 0xf) != 0 && one_of(out, socket_types, value & 0xf);
     if (shown || (value & ~0xfl) != 0 || value == 0)
       flag_set(out, socket_flags, shown ? value & ~0xfl : value, shown);
+    break;
+  case '$': /* a signal handler */
+    if ((uintptr_t)value == (uintptr_t)SIG_DFL)
+      tb_str(out, "SIG_DFL");
+    else if ((uintptr_t)value == (uintptr_t)SIG_IGN)
+      tb_str(out, "SIG_IGN");
+    else if ((uintptr_t)value == (uintptr_t)SIG_ERR)
+      tb_str(out, "SIG_ERR");
+    else
+      tb_hex(out, (unsigned long)value);
     break;
   case 'A':
     if ((int)value == F_OK)

@@ -24,6 +24,8 @@
  *   L fcntl command  U epoll_ctl op  Q shutdown how  q sigprocmask how
  *   # fcntl's argument, read as the L before it says (not shown for a
  *     command without one)
+ *   $ signal handler (SIG_DFL, SIG_IGN, SIG_ERR, else hex)
+ *   % locale category (LC_ALL, LC_MESSAGES, ...)
  *
  * Integer-class letters take the next integer argument register, d and g
  * the next floating-point one. */
