@@ -142,3 +142,26 @@ int main(void) {
 		'misc!sigismember(P, SIGTERM) = 1',
 	]);
 });
+
+test('setsockopt and getsockopt show the level and the option name at that level', async t => {
+	// Before: setsockopt(3, 6, 1, ...), as curl sets TCP_NODELAY.
+	const program = compileC(scratch, 'sockopts', String.raw`#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+int main(void) {
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	socklen_t size = sizeof one;
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &one, &size);
+	setsockopt(s, 12345, 678, &one, sizeof one);
+	return 0;
+}
+`);
+	t.deepEqual(await traced(program, '*sockopt'), [
+		'sockopts!setsockopt(3, IPPROTO_TCP, TCP_NODELAY, P, 4) = 0',
+		'sockopts!setsockopt(3, SOL_SOCKET, SO_KEEPALIVE, P, 4) = 0',
+		'sockopts!getsockopt(3, SOL_SOCKET, SO_ERROR, P, P) = 0',
+		'sockopts!setsockopt(3, 12345, 678, P, 4) = -1 errno ENOPROTOOPT',
+	]);
+});

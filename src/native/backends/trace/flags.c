@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <locale.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -228,6 +230,8 @@ static const named_t epoll_ops[] = {NAMED(EPOLL_CTL_ADD), NAMED(EPOLL_CTL_DEL), 
 static const named_t shutdown_hows[] = {NAMED(SHUT_RD), NAMED(SHUT_WR), NAMED(SHUT_RDWR), END};
 static const named_t mask_hows[] = {NAMED(SIG_BLOCK), NAMED(SIG_UNBLOCK), NAMED(SIG_SETMASK), END};
 
+static const named_t socket_levels[] = {NAMED(SOL_SOCKET),  NAMED(IPPROTO_IP),   NAMED(IPPROTO_TCP),
+                                        NAMED(IPPROTO_UDP), NAMED(IPPROTO_IPV6), END};
 static const named_t locale_categories[] = {NAMED(LC_CTYPE),
                                             NAMED(LC_NUMERIC),
                                             NAMED(LC_TIME),
@@ -259,6 +263,7 @@ static const kind_table_t kind_tables[] = {
     {'I', 1, inotify_flags}, {'k', 1, inotify_mask},   {'R', 1, memfd_flags},       {'G', 1, random_flags},
     {'J', 1, mremap_flags},  {'Z', 1, msync_flags},    {'X', 1, message_flags},     {'B', 1, lock_ops},
     {'w', 1, wait_options},  {'n', 1, at_flags},       {'r', 1, unlink_flags},      {'%', 0, locale_categories},
+    {'&', 0, socket_levels},
 };
 
 /* The name of value in an enumeration; 0 when it has none. */
@@ -433,5 +438,32 @@ trace_format_fcntl_arg(trace_buf_t *out, int command, long value)
     tb_char(out, '0');
   else
     flag_set(out, set, (unsigned)value, 0);
+  return 1;
+}
+
+static const named_t socket_options[] = {
+    NAMED(SO_DEBUG),     NAMED(SO_REUSEADDR), NAMED(SO_TYPE),         NAMED(SO_ERROR),      NAMED(SO_DONTROUTE),
+    NAMED(SO_BROADCAST), NAMED(SO_SNDBUF),    NAMED(SO_RCVBUF),       NAMED(SO_KEEPALIVE),  NAMED(SO_OOBINLINE),
+    NAMED(SO_LINGER),    NAMED(SO_REUSEPORT), NAMED(SO_RCVLOWAT),     NAMED(SO_SNDLOWAT),   NAMED(SO_RCVTIMEO),
+    NAMED(SO_SNDTIMEO),  NAMED(SO_PASSCRED),  NAMED(SO_PEERCRED),     NAMED(SO_ACCEPTCONN), NAMED(SO_PROTOCOL),
+    NAMED(SO_DOMAIN),    NAMED(SO_PRIORITY),  NAMED(SO_BINDTODEVICE), NAMED(SO_TIMESTAMP),  END};
+static const named_t tcp_options[] = {
+    NAMED(TCP_NODELAY),  NAMED(TCP_MAXSEG),     NAMED(TCP_CORK),     NAMED(TCP_KEEPIDLE),     NAMED(TCP_KEEPINTVL),
+    NAMED(TCP_KEEPCNT),  NAMED(TCP_SYNCNT),     NAMED(TCP_LINGER2),  NAMED(TCP_DEFER_ACCEPT), NAMED(TCP_INFO),
+    NAMED(TCP_QUICKACK), NAMED(TCP_CONGESTION), NAMED(TCP_FASTOPEN), NAMED(TCP_USER_TIMEOUT), END};
+static const named_t ip_options[] = {NAMED(IP_TOS), NAMED(IP_TTL), NAMED(IP_RECVERR), NAMED(IP_MTU_DISCOVER), END};
+static const named_t ipv6_options[] = {NAMED(IPV6_V6ONLY), NAMED(IPV6_RECVERR), NAMED(IPV6_UNICAST_HOPS),
+                                       NAMED(IPV6_TCLASS), END};
+
+int
+trace_format_socket_option(trace_buf_t *out, int level, int name)
+{
+  const named_t *table = level == SOL_SOCKET     ? socket_options
+                         : level == IPPROTO_TCP  ? tcp_options
+                         : level == IPPROTO_IP   ? ip_options
+                         : level == IPPROTO_IPV6 ? ipv6_options
+                                                 : NULL;
+  if (table == NULL || !one_of(out, table, name))
+    tb_dec(out, name);
   return 1;
 }

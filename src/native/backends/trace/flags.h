@@ -14,4 +14,8 @@ void trace_format_flags(trace_buf_t *out, char kind, long value);
  * Returns 0 (nothing written) for a command that takes no argument. */
 int trace_format_fcntl_arg(trace_buf_t *out, int command, long value);
 
+/* A socket option's name at its level (SO_KEEPALIVE at SOL_SOCKET,
+ * TCP_NODELAY at IPPROTO_TCP), else decimal. Returns 1. */
+int trace_format_socket_option(trace_buf_t *out, int level, int name);
+
 #endif

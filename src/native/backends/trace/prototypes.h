@@ -26,6 +26,8 @@
  *     command without one)
  *   $ signal handler (SIG_DFL, SIG_IGN, SIG_ERR, else hex)
  *   % locale category (LC_ALL, LC_MESSAGES, ...)
+ *   & socket level (SOL_SOCKET, IPPROTO_TCP, ...)
+ *   * socket option name, at the level of the & before it
  *
  * Integer-class letters take the next integer argument register, d and g
  * the next floating-point one. */
