@@ -38,23 +38,55 @@ function readAll(stream: Readable): Promise<string> {
 	});
 }
 
-/** Whether `file` names pdi's own descriptor 0. */
-function standsForStdin(file: string): boolean {
-	return ['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0', `/proc/${process.pid}/fd/0`].includes(file);
+/** The descriptor of pdi's own that `file` names (`/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N` of pdi's PID), if it names one. */
+function ownDescriptor(file: string): number | undefined {
+	if (file === '/dev/stdin') {
+		return 0;
+	}
+
+	const match = new RegExp(`^(?:/dev/fd|/proc/(?:self|thread-self|${process.pid})/fd)/(\\d+)$`).exec(file);
+	return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A socket cannot be opened by name (ENXIO), but pdi can read one of its own descriptors: stdin through
+ * process.stdin, which leaves descriptor 0 open for the program pdi starts (Node's child_process `input`, systemd), and
+ * any other (`-c /dev/fd/3` with a socket as descriptor 3) as a stream that closes it at its end.
+ */
+function readSocket(file: string): Promise<string> {
+	const fd = ownDescriptor(file);
+	if (fd === 0) {
+		return readAll(process.stdin);
+	}
+
+	if (fd === undefined) {
+		throw new Error('a socket, which cannot be opened by name (give it to pdi as a descriptor: -c /dev/fd/N)');
+	}
+
+	if (fd <= 2) {
+		throw new Error(`pdi's standard ${fd === 1 ? 'output' : 'error'}, a socket: not a config to read`);
+	}
+
+	let socket: Socket;
+	try {
+		socket = new Socket({fd, readable: true, writable: false});
+	} catch {
+		throw new Error('a socket pdi cannot read as a stream (a datagram socket?)');
+	}
+
+	return readAll(socket);
 }
 
 /**
  * Reads `file` as UTF-8: a regular file (or anything else that cannot wait) with readFile(); a FIFO or a pipe
  * until its last writer closes it, which may be one that has not opened it yet (a FIFO that never gets one waits
- * until pdi is interrupted); a terminal, or a socket as stdin (`/dev/stdin`), until end of file. Rejects with the file system's error, or when the text
+ * until pdi is interrupted); a terminal, or a socket that is one of pdi's descriptors (`/dev/stdin`, `/dev/fd/N`), until end of file. Rejects with the file system's error, or when the text
  * exceeds {@link configSizeLimit}.
  */
 export async function readConfigText(file: string): Promise<string> {
 	const stats = await stat(file);
-	if (stats.isSocket() && standsForStdin(file)) {
-		// A socket cannot be opened by name (ENXIO): stdin from Node's child_process `input`, or from systemd. Node
-		// reads it through process.stdin, which leaves descriptor 0 open for the program pdi starts.
-		return readAll(process.stdin);
+	if (stats.isSocket()) {
+		return readSocket(file);
 	}
 
 	if (!stats.isFIFO() && !stats.isCharacterDevice()) {
