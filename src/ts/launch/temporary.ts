@@ -1,4 +1,4 @@
-import {accessSync, chmodSync, constants, mkdtempSync, rmSync, statfsSync} from 'node:fs';
+import {accessSync, chmodSync, constants, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
@@ -22,14 +22,69 @@ export function removeTemporaryDirectories(): void {
 	live.clear();
 }
 
+/** This process's PID namespace (the inode of /proc/self/ns/pid, base 36), or undefined without /proc. */
+function pidNamespace(): string | undefined {
+	try {
+		const inode = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+		return inode === undefined ? undefined : Number(inode).toString(36);
+	} catch {
+		return undefined;
+	}
+}
+
+const namespace = pidNamespace();
+/** The name of a directory {@link temporaryDirectory} makes: prefix, maker's PID and PID namespace, mkdtemp's six characters. */
+const ownedName = /^pdi-[a-z]+(?:-[a-z]+)*-(\d+)_([\da-z]+)_[A-Za-z\d]{6}$/;
+const swept = new Set<string>();
+
+function isRunning(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+	}
+}
+
 /**
- * Makes `<parent>/<prefix>XXXXXX` (parent: the system temporary directory).
- * Whatever is still there when the process exits is removed then.
+ * Removes, once per process and parent, the directories of this user in `parent` that a pdi process made and could
+ * not remove (ended by SIGKILL, the OOM killer, a CI timeout): those whose maker, named by PID in their name, no
+ * longer runs. A directory of another PID namespace (a container sharing /tmp) is left alone, as its maker cannot
+ * be seen from here, and so is every one when this process cannot tell its own namespace.
+ */
+function sweepLeftovers(parent: string): void {
+	if (namespace === undefined || swept.has(parent)) {
+		return;
+	}
+
+	swept.add(parent);
+	try {
+		const uid = process.getuid?.();
+		for (const name of readdirSync(parent)) {
+			const match = ownedName.exec(name);
+			if (match?.[2] !== namespace || Number(match[1]) === process.pid || isRunning(Number(match[1]))) {
+				continue;
+			}
+
+			const entry = path.join(parent, name);
+			const stats = lstatSync(entry, {throwIfNoEntry: false});
+			if (stats?.isDirectory() && stats.uid === uid) {
+				rmSync(entry, {recursive: true, force: true});
+			}
+		}
+	} catch {}
+}
+
+/**
+ * Makes `<parent>/<prefix><pid>_<namespace>_XXXXXX` (parent: the system temporary directory).
+ * Whatever is still there when the process exits is removed then; what a pdi process killed by SIGKILL left behind
+ * is removed by the next one that makes a directory in the same parent ({@link sweepLeftovers}).
  */
 export function temporaryDirectory(prefix: string, parent = tmpdir()): TemporaryDirectory {
+	sweepLeftovers(parent);
 	let directory: string;
 	try {
-		directory = mkdtempSync(path.join(parent, prefix));
+		directory = mkdtempSync(path.join(parent, `${prefix}${process.pid}_${namespace ?? '0'}_`));
 	} catch (error) {
 		throw new PdiError(`${parent}: cannot make a temporary directory there: ${fileSystemReason(error)} (set TMPDIR to a writable directory)`, {cause: error});
 	}

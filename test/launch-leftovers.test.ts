@@ -1,0 +1,66 @@
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
+import test from 'ava';
+import {cliPath} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+
+const scratch = scratchDirectory('pdi-leftovers-');
+const config = path.join(scratch, 'empty.yaml');
+writeFileSync(config, 'rules: []\n');
+
+/** `pdi run` of a shell that notes its PID in `pidFile` and sleeps, with `tmp` as TMPDIR; resolves once it runs. */
+async function startRun(tmp: string, pidFile: string): Promise<ChildProcess> {
+	const child = spawn(process.execPath, [cliPath, 'run', '-c', config, '--', '/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], {env: {...process.env, TMPDIR: tmp}, stdio: 'ignore'});
+	for (let waited = 0; !existsSync(pidFile) || readFileSync(pidFile, 'utf8') === ''; waited++) {
+		if (waited > 300) {
+			throw new Error('the program did not start');
+		}
+
+		await delay(50);
+	}
+
+	return child;
+}
+
+async function ended(child: ChildProcess): Promise<void> {
+	if (child.exitCode === null && child.signalCode === null) {
+		await new Promise(resolve => child.once('exit', resolve));
+	}
+}
+
+test('the temporary directory of a pdi killed by SIGKILL is removed by the next pdi, a live pdi\'s and another PID namespace\'s are not', async t => {
+	const tmp = path.join(scratch, 'tmp');
+	mkdirSync(tmp);
+	const killed = await startRun(tmp, path.join(scratch, 'killed.pid'));
+	const live = await startRun(tmp, path.join(scratch, 'live.pid'));
+	const programs = ['killed.pid', 'live.pid'].map(name => Number(readFileSync(path.join(scratch, name), 'utf8')));
+	try {
+		const made = readdirSync(tmp).sort();
+		t.is(made.length, 2);
+		killed.kill('SIGKILL');
+		await ended(killed);
+		const leftover = made.find(name => name.includes(`-${killed.pid}_`))!;
+		t.regex(leftover, /^pdi-run-\d+_[\da-z]+_[A-Za-z\d]{6}$/);
+		t.true(existsSync(path.join(tmp, leftover)), 'SIGKILL leaves the directory');
+		// Of a dead process with another PID namespace's mark: its maker may run there, unseen.
+		const foreign = `pdi-run-${killed.pid}_zz_abcdef`;
+		mkdirSync(path.join(tmp, foreign));
+
+		const next = spawnSync(process.execPath, [cliPath, 'run', '-c', config, '--', 'true'], {env: {...process.env, TMPDIR: tmp}, encoding: 'utf8'});
+		t.is(next.status, 0, next.stderr);
+		t.deepEqual(readdirSync(tmp).sort(), made.filter(name => name !== leftover).concat(foreign).sort());
+	} finally {
+		for (const pid of programs) {
+			try {
+				process.kill(pid, 'SIGKILL');
+			} catch {}
+		}
+
+		live.kill('SIGTERM');
+		await ended(live);
+	}
+
+	t.deepEqual(readdirSync(tmp), [`pdi-run-${killed.pid}_zz_abcdef`]);
+});
