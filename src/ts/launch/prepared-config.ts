@@ -5,7 +5,7 @@ import {compileNormalizedConfig} from '../config/compile.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {verifyConfig} from '../config/verify.js';
 import {entryName} from '../config/field-origins.js';
-import {escapeControls} from '../errors.js';
+import {escapeControls, fileSystemReason, PdiError} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 import {temporaryDirectory} from './temporary.js';
 
@@ -62,12 +62,15 @@ export function prepareConfig(normalized: NormalizedConfig, label?: string): Pre
 	const compiled = compileNormalizedConfig(normalized);
 	const text = label === undefined ? compiled : labelRules(compiled, normalized, label);
 	const directory = temporaryDirectory('pdi-run-');
+	const file = path.join(directory.path, 'pdi.cfg');
 	try {
-		const file = path.join(directory.path, 'pdi.cfg');
 		writeFileSync(file, text, {mode: 0o600});
-		return {file, config: normalized, remove: directory.remove};
 	} catch (error) {
 		directory.remove();
-		throw error;
+		// Named by the temporary directory's parent, which the user chose (TMPDIR): `write: no space left on device` named nothing.
+		const parent = path.dirname(directory.path);
+		throw new PdiError(`${parent}: cannot write the compiled config there: ${fileSystemReason(error)} (set TMPDIR to a directory with room)`, {cause: error});
 	}
+
+	return {file, config: normalized, remove: directory.remove};
 }
