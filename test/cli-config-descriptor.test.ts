@@ -75,3 +75,15 @@ test('a socket config pdi cannot read is one line naming it: a socket by name, a
 	t.is(closed.status, 2);
 	t.is(closed.stderr, 'pdi: /dev/fd/57: no such file or directory\n');
 });
+
+test('a pipe that pdi holds for writing (3> >(...), 3<>) is refused in one line instead of waiting for ever, and /dev/tty without a terminal says so', t => {
+	for (const redirection of ['3>', '3<>']) {
+		const run = spawnSync('bash', ['-c', `exec "$@" ${redirection} >(cat >/dev/null)`, 'bash', process.execPath, cliPath, 'run', '-c', '/dev/fd/3', '--', 'true'], {encoding: 'utf8', timeout: 20_000});
+		t.is(run.status, 2, redirection);
+		t.is(run.stderr, 'pdi: /dev/fd/3: a pipe that pdi holds open for writing, so it would wait for its end for ever (give it for reading only: 3< <(gen-config))\n', redirection);
+	}
+
+	const detached = spawnSync('setsid', ['-w', process.execPath, cliPath, 'run', '-c', '/dev/tty', '--', 'true'], {encoding: 'utf8', timeout: 20_000});
+	t.is(detached.status, 2);
+	t.is(detached.stderr, 'pdi: /dev/tty: no such device or address (pdi has no controlling terminal)\n');
+});

@@ -1,4 +1,4 @@
-import {closeSync, constants, createReadStream, openSync} from 'node:fs';
+import {closeSync, constants, createReadStream, openSync, readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {Socket} from 'node:net';
 import type {Readable} from 'node:stream';
@@ -78,6 +78,35 @@ function readSocket(file: string): Promise<string> {
 }
 
 /**
+ * A pipe named by a descriptor pdi holds for writing (`-c /dev/fd/3 3> >(gen)`, the wrong direction, or `3<>`): pdi
+ * would be a writer of the pipe it waits to see closed, and wait for ever.
+ */
+function refuseOwnWriteEnd(file: string): void {
+	const fd = ownDescriptor(file);
+	let flags: string | undefined;
+	try {
+		flags = fd === undefined ? undefined : /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+	} catch {}
+
+	if (flags !== undefined && (Number.parseInt(flags, 8) & 3) !== constants.O_RDONLY) {
+		throw new Error(`a pipe that pdi holds open for writing, so it would wait for its end for ever (give it for reading only: ${fd}< <(gen-config))`);
+	}
+}
+
+/** Opens a FIFO or a device without waiting; /dev/tty without a controlling terminal (`setsid`, cron) says so. */
+function openDevice(file: string): number {
+	try {
+		return openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+	} catch (error) {
+		if (file === '/dev/tty' && (error as NodeJS.ErrnoException).code === 'ENXIO') {
+			throw new Error('no such device or address (pdi has no controlling terminal)', {cause: error});
+		}
+
+		throw error;
+	}
+}
+
+/**
  * Reads `file` as UTF-8: a regular file (or anything else that cannot wait) with readFile(); a FIFO or a pipe
  * until its last writer closes it, which may be one that has not opened it yet (a FIFO that never gets one waits
  * until pdi is interrupted); a terminal, or a socket that is one of pdi's descriptors (`/dev/stdin`, `/dev/fd/N`), until end of file. Rejects with the file system's error, or when the text
@@ -99,7 +128,11 @@ export async function readConfigText(file: string): Promise<string> {
 
 	// O_NONBLOCK: the open of a FIFO without a writer returns at once. The kernel reports no hang-up on it until a
 	// writer has come and gone, so the event loop waits for the writer, reads what it writes, and ends when it closes.
-	const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+	if (stats.isFIFO()) {
+		refuseOwnWriteEnd(file);
+	}
+
+	const fd = openDevice(file);
 	if (stats.isFIFO()) {
 		return readAll(new Socket({fd, readable: true, writable: false}));
 	}
