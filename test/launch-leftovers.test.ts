@@ -64,3 +64,13 @@ test('the temporary directory of a pdi killed by SIGKILL is removed by the next 
 
 	t.deepEqual(readdirSync(tmp), [`pdi-run-${killed.pid}_zz_abcdef`]);
 });
+
+test('a relative TMPDIR gives the program absolute paths, so a child it executes after a cd is still instrumented (was: `... is gone`, uninstrumented)', t => {
+	const cwd = path.join(scratch, 'relative');
+	mkdirSync(path.join(cwd, 'tmp'), {recursive: true});
+	const run = spawnSync(process.execPath, [cliPath, 'run', '-c', config, '--', 'sh', '-c', 'echo "$PDI_CONFIG"; cd /; sh -c "echo child"'], {cwd, env: {...process.env, TMPDIR: 'tmp'}, encoding: 'utf8'});
+	t.is(run.status, 0, run.stderr);
+	t.is(run.stderr, '');
+	t.regex(run.stdout, new RegExp(`^${path.join(cwd, 'tmp')}/pdi-run-\\w+/pdi\\.cfg\\nchild\\n$`));
+	t.deepEqual(readdirSync(path.join(cwd, 'tmp')), []);
+});

@@ -76,11 +76,14 @@ function sweepLeftovers(parent: string): void {
 }
 
 /**
- * Makes `<parent>/<prefix><pid>_<namespace>_XXXXXX` (parent: the system temporary directory).
+ * Makes `<given>/<prefix><pid>_<namespace>_XXXXXX` (given: the system temporary directory; made absolute).
  * Whatever is still there when the process exits is removed then; what a pdi process killed by SIGKILL left behind
  * is removed by the next one that makes a directory in the same parent ({@link sweepLeftovers}).
  */
-export function temporaryDirectory(prefix: string, parent = tmpdir()): TemporaryDirectory {
+export function temporaryDirectory(prefix: string, given = tmpdir()): TemporaryDirectory {
+	// Absolute: the paths go to the program (PDI_CONFIG, LD_PRELOAD), which may change its directory before it executes
+	// another (`TMPDIR=tmp` gave `PDI_CONFIG=tmp/pdi-run-.../pdi.cfg`, gone for a child of a daemon that ran `cd /`).
+	const parent = path.isAbsolute(given) ? given : path.resolve(given);
 	sweepLeftovers(parent);
 	let directory: string;
 	try {
