@@ -1,5 +1,5 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
@@ -73,4 +73,28 @@ test('a relative TMPDIR gives the program absolute paths, so a child it executes
 	t.is(run.stderr, '');
 	t.regex(run.stdout, new RegExp(`^${path.join(cwd, 'tmp')}/pdi-run-\\w+/pdi\\.cfg\\nchild\\n$`));
 	t.deepEqual(readdirSync(path.join(cwd, 'tmp')), []);
+});
+
+test('a leftover that cannot be removed stops the removal of no other', t => {
+	const tmp = path.join(scratch, 'stuck');
+	mkdirSync(tmp);
+	const namespace = Number(/\d+/.exec(readlinkSync('/proc/self/ns/pid'))![0]).toString(36);
+	const dead = spawnSync('true').pid;
+	const names = ['aaaaaa', 'bbbbbb', 'cccccc', 'dddddd'].map(suffix => `pdi-run-${dead}_${namespace}_${suffix}`);
+	for (const name of names) {
+		mkdirSync(path.join(tmp, name, 'sub'), {recursive: true});
+		writeFileSync(path.join(tmp, name, 'sub', 'file'), '');
+	}
+
+	// Without CAP_DAC_OVERRIDE even root cannot empty a directory it may not write.
+	const locked = path.join(tmp, names[1]!, 'sub');
+	chmodSync(locked, 0o555);
+	try {
+		const dropped = '-dac_override,-dac_read_search';
+		const run = spawnSync('setpriv', [`--inh-caps=${dropped}`, `--bounding-set=${dropped}`, '--', process.execPath, cliPath, 'run', '-c', config, '--', 'true'], {env: {...process.env, TMPDIR: tmp}, encoding: 'utf8'});
+		t.is(run.status, 0, run.stderr);
+		t.deepEqual(readdirSync(tmp), [names[1]]);
+	} finally {
+		chmodSync(locked, 0o755);
+	}
 });

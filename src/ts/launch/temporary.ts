@@ -58,21 +58,29 @@ function sweepLeftovers(parent: string): void {
 	}
 
 	swept.add(parent);
+	let names: string[];
 	try {
-		const uid = process.getuid?.();
-		for (const name of readdirSync(parent)) {
-			const match = ownedName.exec(name);
-			if (match?.[2] !== namespace || Number(match[1]) === process.pid || isRunning(Number(match[1]))) {
-				continue;
-			}
+		names = readdirSync(parent);
+	} catch {
+		return;
+	}
 
+	const uid = process.getuid?.();
+	for (const name of names) {
+		const match = ownedName.exec(name);
+		if (match?.[2] !== namespace || Number(match[1]) === process.pid || isRunning(Number(match[1]))) {
+			continue;
+		}
+
+		// One that cannot be removed (another sweeper's at the same time, a file made read-only in it) stops no other.
+		try {
 			const entry = path.join(parent, name);
 			const stats = lstatSync(entry, {throwIfNoEntry: false});
 			if (stats?.isDirectory() && stats.uid === uid) {
 				rmSync(entry, {recursive: true, force: true});
 			}
-		}
-	} catch {}
+		} catch {}
+	}
 }
 
 /**
