@@ -1,11 +1,12 @@
-import {execFileSync, spawnSync} from 'node:child_process';
-import {closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {execFileSync, spawn as childSpawn, spawnSync} from 'node:child_process';
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {setTimeout} from 'node:timers/promises';
 import test from 'ava';
 import {spawn} from '../src/ts/launch/spawn.js';
 import type {CallEvent} from '../src/ts/trace/events.js';
 import {parseEventLines, TraceReader} from '../src/ts/trace/reader.js';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, testArch} from './helpers/preload.js';
 
@@ -310,4 +311,30 @@ test('rings full of records with random sizes, lengths and strings end every rea
 	}
 
 	closeSync(sink);
+});
+
+test('a program whose pdi trace is killed with SIGKILL runs on without the cost of tracing once its ring is full, its later calls counted as lost', async t => {
+	// Before: its hooks went on decoding every call (a dash loop's strcmp strings read through process_vm_readv), for
+	// a reader that was gone: a loop of 0.4 s bare ran for more than 40 s after the kill.
+	const directory = path.join(scratch, `killed-${Math.random().toString(36).slice(2)}`);
+	mkdirSync(directory);
+	const [pidFile, doneFile] = [path.join(directory, 'pid'), path.join(directory, 'done')];
+	const script = `echo $$ > ${pidFile}; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo done > ${doneFile}`;
+	const tracer = childSpawn(process.execPath, [cliPath, 'trace', '-o', path.join(directory, 'trace.txt'), '--', 'sh', '-c', script], {stdio: 'ignore', env: {...process.env, TMPDIR: directory}});
+	await setTimeout(1500);
+	tracer.kill('SIGKILL');
+	const killedAt = Date.now();
+	while (!existsSync(doneFile) && Date.now() - killedAt < 60_000) {
+		await setTimeout(100);
+	}
+
+	const seconds = (Date.now() - killedAt) / 1000;
+	if (!existsSync(doneFile)) {
+		process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+	}
+
+	t.true(existsSync(doneFile) && seconds < 20, `the loop ended ${seconds} s after the kill`);
+	const ring = readdirSync(directory).filter(name => name.startsWith('pdi-trace-')).flatMap(name => readdirSync(path.join(directory, name, 'rings')).map(file => path.join(directory, name, 'rings', file)));
+	t.is(ring.length, 1, String(ring));
+	t.true(readFileSync(ring[0]!).readBigUInt64LE(32) > 0n); // the header's lost count
 });

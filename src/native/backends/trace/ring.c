@@ -105,6 +105,21 @@ reader_alive(void)
   return reader > 0 && (kill(reader, 0) == 0 || errno == EPERM);
 }
 
+int
+trace_ring_reader_gone(void)
+{
+  return ring != NULL && reader_gone;
+}
+
+int
+trace_ring_lost_to_gone_reader(void)
+{
+  if (!trace_ring_reader_gone())
+    return 0;
+  __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
+  return 1;
+}
+
 static void
 pause_briefly(void)
 {

@@ -30,6 +30,10 @@ void trace_ring_forked(void);
  * waiting while the ring is full and the reader lives; counts the event as
  * lost otherwise. */
 void trace_ring_write(const trace_ring_event_t *event);
+/* Whether the ring's reader is known to be gone (pdi killed): the hooks then
+ * skip their work, and each call counts as lost once, by the second. */
+int trace_ring_reader_gone(void);
+int trace_ring_lost_to_gone_reader(void);
 /* Copies a notice of the process's end (ring.h, TRACE_RECORD_NOTICE). */
 void trace_ring_notice(const char *text, size_t length);
 

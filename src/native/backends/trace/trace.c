@@ -12,10 +12,9 @@
  * (trace-ring.h) and pdi's reader formats it (the addon's trace-text.c
  * into these very lines, trace-json.c into JSON).
  * Arguments and return values are decoded by prototype (prototypes.h);
- * other functions show PDI_TRACE_ARGS integer registers in hex. Settings
- * come from the environment: PDI_TRACE_OUTPUT (a file,
- * else the stderr the process started with), PDI_TRACE_ARGS,
- * PDI_TRACE_STRING_SIZE, PDI_TRACE_DEPTH, PDI_TRACE_TIME,
+ * other functions show PDI_TRACE_ARGS integer registers in hex. Settings come
+ * from the environment: PDI_TRACE_OUTPUT (a file, else the stderr the process
+ * started with), PDI_TRACE_ARGS, PDI_TRACE_STRING_SIZE, PDI_TRACE_DEPTH, PDI_TRACE_TIME,
  * PDI_TRACE_TIMESTAMP, PDI_TRACE_FUNCTIONS (filter.h),
  * PDI_TRACE_PROTOTYPES and PDI_TRACE_FOLLOW.
  *
@@ -473,7 +472,7 @@ void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
   call->user = 0;
-  if (unfollowed || too_deep(call))
+  if (unfollowed || too_deep(call) || trace_ring_reader_gone())
     return;
   thread_state_t *state = state_of(call);
   if (state == NULL || state->top + sizeof(frame_t) + frame_cap > STACK_BYTES)
@@ -564,7 +563,8 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
     frame = (frame_t *)(stack_of(state) + state->top);
   }
   if (ring_directory != NULL) {
-    post_to_ring(call, state, frame, error);
+    if (!trace_ring_lost_to_gone_reader()) /* pdi was killed: nothing reads the calls any more */
+      post_to_ring(call, state, frame, error);
     call->user = 0;
     errno = error;
     return;
