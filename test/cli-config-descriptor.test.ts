@@ -3,7 +3,7 @@ import {closeSync, openSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import path from 'node:path';
 import test from 'ava';
-import {cliPath} from './helpers/cli.js';
+import {cliPath, collectOutput} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
 
@@ -16,20 +16,10 @@ type Ended = {status: number | null; stdout: string; stderr: string};
 /** `pdi run -c NAME -- fixprog` with descriptor 3 a socket (Node's stdio 'pipe' is a socketpair) carrying the config. */
 async function runWithSocket(name: string): Promise<Ended> {
 	const child = spawn(process.execPath, [cliPath, 'run', '-c', name, '--', program], {stdio: ['ignore', 'pipe', 'pipe', 'pipe']});
-	let stdout = '';
-	let stderr = '';
-	child.stdout?.on('data', (chunk: Buffer) => {
-		stdout += chunk.toString();
-	});
-	child.stderr?.on('data', (chunk: Buffer) => {
-		stderr += chunk.toString();
-	});
+	const output = collectOutput(child);
 	(child.stdio[3] as NodeJS.WritableStream).end(yaml);
-	return new Promise(resolve => {
-		child.on('close', status => {
-			resolve({status, stdout, stderr});
-		});
-	});
+	const status = await output.closed;
+	return {status, stdout: output.stdout(), stderr: output.stderr()};
 }
 
 test('a config given as /dev/fd/N or /proc/self/fd/N of a socket other than stdin is read (was: no such device or address)', async t => {

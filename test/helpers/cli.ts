@@ -42,7 +42,6 @@ export const otherUser = {uid: 65_534, gid: 65_534};
 /** A `pdi` started in the background by {@link startPdi}. */
 export type BackgroundPdi = {child: ChildProcess; stderr: () => string; exited: Promise<number | null>};
 
-/** Starts the built `pdi` CLI in the background, stdin and stdout ignored: to signal it while it runs. */
 /** What a child writes on its piped stdout and stderr, as it comes, and its exit code once it has closed them. */
 export function collectOutput(child: ChildProcess): {stdout: () => string; stderr: () => string; closed: Promise<number | null>} {
 	let stdout = '';
@@ -61,6 +60,7 @@ export function collectOutput(child: ChildProcess): {stdout: () => string; stder
 	return {stdout: () => stdout, stderr: () => stderr, closed};
 }
 
+/** Starts the built `pdi` CLI in the background, stdin and stdout ignored: to signal it while it runs. */
 export function startPdi(args: readonly string[], env: NodeJS.ProcessEnv = process.env): BackgroundPdi {
 	const child = spawn(process.execPath, [cliPath, ...args], {env, stdio: ['ignore', 'ignore', 'pipe']});
 	let stderr = '';
