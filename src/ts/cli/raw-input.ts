@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer';
 import {readFileSync} from 'node:fs';
 import {PdiError, printLine} from '../errors.js';
 
@@ -19,8 +20,6 @@ function procStrings(name: string): Buffer[] {
 
 	return strings;
 }
-
-const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 
 /** Bytes a shell or printf would read as something else inside double quotes: \\, ", ', $, `, %. */
 const special = new Set([0x5C, 0x22, 0x27, 0x24, 0x60, 0x25]);

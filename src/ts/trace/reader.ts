@@ -3,7 +3,6 @@ import path from 'node:path';
 import {errnoReason} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 
-/** Events a traced process could not record, by the pid that wrote its ring. */
 /**
  * What one process's ring lost: `lost` events counted by the ring, and `damagedAt`, when the ring held something
  * that cannot be a record (the traced program wrote into its mapping): the byte of its stream where reading stopped.
