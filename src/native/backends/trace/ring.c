@@ -216,7 +216,6 @@ reserve(uint32_t need, reserving_t *own)
     __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
     return NULL;
   }
-  char *data = (char *)ring + TRACE_RING_HEADER;
   int saved = errno;
   uint64_t waited_at = UINT64_MAX;
   for (unsigned pauses = 0;;) {
@@ -249,11 +248,9 @@ reserve(uint32_t need, reserving_t *own)
       own->state = RESERVING_WON;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     errno = saved;
-    if (tail != 0) {
-      __atomic_store_n((uint32_t *)(data + offset), TRACE_RING_PADDING | (uint32_t)tail, __ATOMIC_RELEASE);
-      offset = 0;
-    }
-    trace_ring_record_t *record = (trace_ring_record_t *)(data + offset);
+    if (tail != 0)
+      __atomic_store_n(word_at(at), TRACE_RING_PADDING | (uint32_t)tail, __ATOMIC_RELEASE);
+    trace_ring_record_t *record = (trace_ring_record_t *)word_at(at + tail);
     __atomic_store_n(&record->size, TRACE_RING_RESERVED | need, __ATOMIC_RELEASE);
     return record;
   }
