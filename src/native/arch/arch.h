@@ -1,13 +1,15 @@
 /* Everything pdi needs from the machine it runs on, in one interface.
  *
  * Each architecture is one folder, src/native/arch/<arch>/, with one file per
- * mechanism that needs the machine:
+ * mechanism that needs the machine, and its callback handler beside the
+ * callback mechanism, in src/native/callback/arch/<arch>/ (where DESIGN.md's
+ * layout puts the per-architecture assembly):
  *
- *   core.c              the ELF model's relocation facts      (section 1)
- *   loadwatch.c         the patch that watches the loader     (section 2)
- *   callback-frame.h    the callback handler's frame layout   (section 3)
- *   callback-stubs.c    the call-site stubs, which handler    (section 3)
- *   callback-handler.S  the callback handler                  (section 3)
+ *   arch/<arch>/core.c                    the ELF model's relocation facts (1)
+ *   arch/<arch>/loadwatch.c               the patch that watches the loader (2)
+ *   callback/arch/<arch>/callback-frame.h    the handler's frame layout    (3)
+ *   callback/arch/<arch>/callback-stubs.c    the call-site stubs           (3)
+ *   callback/arch/<arch>/callback-handler.S  the callback handler          (3)
  *
  * Each of those files is wrapped in `#if defined(__<arch>__)`, so the one
  * source list of binding.gyp names every port and the target's compiler keeps
@@ -19,8 +21,8 @@
  *
  *   1. section 1 in <arch>/core.c: inspect, relink and redefine then work;
  *   2. section 2 in <arch>/loadwatch.c: rules then reach dlopened objects;
- *   3. section 3 in <arch>/callback-*, or, to leave callback for later, a
- *      callback-frame.h that defines only CB_NO_HANDLER and stubs whose
+ *   3. section 3 in callback/arch/<arch>/callback-*, or, to leave callback
+ *      for later, a callback-frame.h that defines only CB_NO_HANDLER and stubs whose
  *      pdi_arch_stub_size() and pdi_arch_handler() return 0 (callback then
  *      refuses to install, naming the architecture);
  *   4. the port's `#elif` line in the selector below;
@@ -71,7 +73,7 @@ PDI_HIDDEN uintptr_t pdi_arch_call_ifunc_resolver(uintptr_t resolver);
  * out of reach. */
 PDI_HIDDEN int pdi_arch_redirect_code(uintptr_t from, uintptr_t to);
 
-/* ---- 3. callback (<arch>/callback-frame.h, callback-stubs.c, callback-handler.S)
+/* ---- 3. callback (callback/arch/<arch>/callback-frame.h, callback-stubs.c, callback-handler.S)
  *
  * Every import an object makes through a callback rule is pointed at a stub.
  * The stub hands its site index to the handler without disturbing any
@@ -127,11 +129,11 @@ PDI_HIDDEN const char *pdi_arch_callback_blocker(void);
 
 /* The port's callback-frame.h, shared with its callback-handler.S. */
 #if defined(__x86_64__)
-#include "x86_64/callback-frame.h"
+#include "../callback/arch/x86_64/callback-frame.h"
 #elif defined(__aarch64__)
-#include "aarch64/callback-frame.h"
+#include "../callback/arch/aarch64/callback-frame.h"
 #elif defined(__i386__)
-#include "i386/callback-frame.h"
+#include "../callback/arch/i386/callback-frame.h"
 #else
 #error "pdi has no port to this architecture: src/native/arch/arch.h lists what one needs"
 #endif

@@ -3,7 +3,7 @@
 #include <cpuid.h>
 #include <string.h>
 
-#include "../arch.h"
+#include "../../../arch/arch.h"
 
 extern void pdi_cb_handler(void) __attribute__((visibility("hidden")));
 extern void pdi_cb_pass(void) __attribute__((visibility("hidden")));

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "../arch.h"
+#include "../../../arch/arch.h"
 
 extern void pdi_cb_handler(void) __attribute__((visibility("hidden")));
 

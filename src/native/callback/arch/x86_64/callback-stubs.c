@@ -4,7 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../arch.h"
+#include "../../../arch/arch.h"
 
 extern void pdi_cb_handler_sse(void) __attribute__((visibility("hidden")));
 extern void pdi_cb_handler_avx_live(void) __attribute__((visibility("hidden")));
