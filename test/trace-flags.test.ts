@@ -143,6 +143,37 @@ int main(void) {
 	]);
 });
 
+test('socket and socketpair show the protocol by name in the family it belongs to', async t => {
+	// Before: the protocol was a bare number, whatever the family (socket(AF_INET, SOCK_DGRAM, 17)).
+	const program = compileC(scratch, 'protocols', String.raw`#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+int main(void) {
+	int s[2];
+	socket(AF_INET, SOCK_STREAM, 0);
+	socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+	socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+	socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	socket(AF_INET, SOCK_STREAM, 4242);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+	return 0;
+}
+`);
+	const lines = (await traced(program, 'socket*')).map(line => line.replace(/ = .*/, ''));
+	t.deepEqual(lines, [
+		'protocols!socket(AF_INET, SOCK_STREAM, IPPROTO_IP)',
+		'protocols!socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)',
+		'protocols!socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP)',
+		'protocols!socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)',
+		'protocols!socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL))',
+		'protocols!socket(AF_INET, SOCK_STREAM, 4242)',
+		'protocols!socketpair(AF_UNIX, SOCK_STREAM, 0, P)',
+	]);
+});
+
 test('setsockopt and getsockopt show the level and the option name at that level', async t => {
 	// Before: setsockopt(3, 6, 1, ...), as curl sets TCP_NODELAY.
 	const program = compileC(scratch, 'sockopts', String.raw`#include <netinet/in.h>

@@ -3,7 +3,10 @@
 #include "flags.h"
 
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
 #include <locale.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -465,5 +468,51 @@ trace_format_socket_option(trace_buf_t *out, int level, int name)
                                                  : NULL;
   if (table == NULL || !one_of(out, table, name))
     tb_dec(out, name);
+  return 1;
+}
+
+static const named_t ip_protocols[] = {NAMED(IPPROTO_IP),
+                                       NAMED(IPPROTO_ICMP),
+                                       NAMED(IPPROTO_TCP),
+                                       NAMED(IPPROTO_UDP),
+                                       NAMED(IPPROTO_IPV6),
+                                       NAMED(IPPROTO_ICMPV6),
+                                       NAMED(IPPROTO_SCTP),
+                                       NAMED(IPPROTO_UDPLITE),
+                                       NAMED(IPPROTO_RAW),
+                                       NAMED(IPPROTO_MPTCP),
+                                       END};
+static const named_t netlink_protocols[] = {NAMED(NETLINK_ROUTE),
+                                            NAMED(NETLINK_SOCK_DIAG),
+                                            NAMED(NETLINK_NETFILTER),
+                                            NAMED(NETLINK_AUDIT),
+                                            NAMED(NETLINK_KOBJECT_UEVENT),
+                                            NAMED(NETLINK_GENERIC),
+                                            END};
+static const named_t ethernet_protocols[] = {NAMED(ETH_P_ALL), NAMED(ETH_P_IP), NAMED(ETH_P_ARP), NAMED(ETH_P_IPV6),
+                                             END};
+
+int
+trace_format_socket_protocol(trace_buf_t *out, int family, int protocol)
+{
+  if (family == AF_INET || family == AF_INET6) {
+    if (!one_of(out, ip_protocols, protocol))
+      tb_dec(out, protocol);
+  } else if (family == AF_NETLINK) {
+    if (!one_of(out, netlink_protocols, protocol))
+      tb_dec(out, protocol);
+  } else if (family == AF_PACKET && protocol != 0) {
+    /* The protocol travels in network byte order: htons(ETH_P_ALL). */
+    size_t before = out->len;
+    tb_str(out, "htons(");
+    if (one_of(out, ethernet_protocols, ntohs((uint16_t)protocol)))
+      tb_char(out, ')');
+    else {
+      out->len = before;
+      tb_dec(out, protocol);
+    }
+  } else {
+    tb_dec(out, protocol);
+  }
   return 1;
 }

@@ -18,4 +18,9 @@ int trace_format_fcntl_arg(trace_buf_t *out, int command, long value);
  * TCP_NODELAY at IPPROTO_TCP), else decimal. Returns 1. */
 int trace_format_socket_option(trace_buf_t *out, int level, int name);
 
+/* socket's protocol as its family reads it: IPPROTO_* for AF_INET and
+ * AF_INET6 (0 is IPPROTO_IP), NETLINK_* for AF_NETLINK, htons(ETH_P_*) for
+ * AF_PACKET, else decimal. Returns 1. */
+int trace_format_socket_protocol(trace_buf_t *out, int family, int protocol);
+
 #endif

@@ -189,7 +189,7 @@ tb_char_literal(trace_buf_t *out, int value)
 
 /* One integer-class value of kind `kind`; `flags` is the value it depends
  * on: the previous open flags (for 'o'), fcntl's command (for '#'), the
- * socket level (for '*'). Returns 0
+ * socket level (for '*'), the address family (for '^'). Returns 0
  * when the value is not shown at all. */
 static int
 format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const trace_format_options_t *options)
@@ -224,6 +224,7 @@ format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const t
   case 'm': tb_radix(out, (unsigned)value, 3, "0"); break;
   case '#': return trace_format_fcntl_arg(out, (int)flags, (long)value);
   case '*': return trace_format_socket_option(out, (int)flags, (int)value);
+  case '^': return trace_format_socket_protocol(out, (int)flags, (int)value);
   default: trace_format_flags(out, kind, (long)value); break;
   }
   return 1;
@@ -296,7 +297,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
   const char *kind = proto->spec + (proto->spec[1] == '!' ? 2 : 1);
   unsigned ints = 0, floats = 0, shown = 0;
   stack_words_t stack = {0};
-  long depended = 0; /* the last open flags, fcntl command or socket level, for 'o', '#' and '*' */
+  long depended = 0; /* the last open flags, fcntl command, socket level or family, for 'o', '#', '*' and '^' */
   for (; *kind; kind++) {
     size_t before = out->len;
     if (shown)
@@ -313,7 +314,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
       tb_double(out, value);
     } else {
       uintptr_t value = next_int(call, &ints, &stack);
-      if (*kind == 'O' || *kind == 'L' || *kind == '&')
+      if (*kind == 'O' || *kind == 'L' || *kind == '&' || *kind == 'D')
         depended = (long)value;
       if (!format_integer(out, *kind, value, depended, options)) {
         out->len = before;

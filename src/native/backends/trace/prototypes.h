@@ -28,6 +28,8 @@
  *   % locale category (LC_ALL, LC_MESSAGES, ...)
  *   & socket level (SOL_SOCKET, IPPROTO_TCP, ...)
  *   * socket option name, at the level of the & before it
+ *   ^ socket protocol, in the family of the D before it (IPPROTO_TCP,
+ *     NETLINK_ROUTE, htons(ETH_P_ALL), else decimal)
  *
  * Integer-class letters take the next integer argument register, d and g
  * the next floating-point one. */
