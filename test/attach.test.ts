@@ -251,7 +251,7 @@ test.serial('pdi trace -p of other functions attaches beside the act rule of the
 	t.regex(end.stderr, /own\.cfg:2: act \$main attach_work: [1-9]\d* call\(s\) seen/);
 });
 
-test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls of a running program until interrupted', async t => {
+test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls of a running program until interrupted and unmaps its event ring at the detach', async t => {
 	const fixture = await startFixture(t);
 	const scratch = scratchDirectory('pdi-attach-');
 	const config = path.join(scratch, 'count.cfg');
@@ -265,6 +265,8 @@ test.serial('pdi attach detaches on SIGTERM, and pdi trace -p prints the calls o
 	t.regex(traced.stderr, new RegExp(`^pdi: tracing process ${fixture.pid}; Ctrl-C or SIGTERM detaches$`, 'm'));
 	t.regex(traced.stderr, new RegExp(`^${fixture.pid} \\d+ {2}attachprog!pthread_cond_wait\\(0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0$`, 'm'));
 	t.regex(traced.stderr, /^pdi: detached from process \d+\n$/m);
+	// The event ring is unmapped at the detach; before, its 4 MiB stayed mapped until the next attach.
+	t.deepEqual(readFileSync(`/proc/${fixture.pid}/maps`, 'utf8').split('\n').filter(line => /\.ring( \(deleted\))?$/.test(line)), []);
 	const end = await fixture.finish();
 	t.regex(end.stderr, /^pdi-count: read [1-9]\d*$/m);
 	t.notRegex(end.stderr, /error:/);

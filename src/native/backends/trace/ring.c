@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -17,6 +18,16 @@
 static trace_ring_header_t *ring;
 static uint64_t ring_capacity;
 static int reader_gone;
+
+/* A session closed while the process runs on (a detach, observe()'s
+ * close) lets go of its ring once no hook is writing into it: `writers`
+ * counts the hooks inside the functions below, `retired` turns later ones
+ * away. Both are sequentially consistent, so a hook either sees `retired` or
+ * is seen in `writers`. `exiting` (set by an atexit handler, which runs
+ * before the core finishes its sessions) keeps the ring to the end: calls
+ * of other threads while the process exits are still written. */
+static unsigned writers;
+static int retired, exiting;
 
 /* Sites already named in this ring (their record committed), by address:
  * open addressing, filled with compare-and-swap, cleared with a new ring. */
@@ -48,6 +59,14 @@ static uint16_t ring_generation;
  * another thread left that record unfinished and has not written since. */
 #define STALL_PAUSES 16384u
 static uint64_t stalled_at = UINT64_MAX;
+
+static void pause_briefly(void);
+
+static void
+note_exit(void)
+{
+  __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+}
 
 int
 trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns)
@@ -85,7 +104,46 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t
   ring_generation++;
   stalled_at = UINT64_MAX;
   ring = header;
+  __atomic_store_n(&retired, 0, __ATOMIC_SEQ_CST);
+  static int registered;
+  if (!registered && atexit(note_exit) == 0)
+    registered = 1;
   return 0;
+}
+
+/* Whether the ring may be written; every 1 is followed by leave(). */
+static int
+enter(void)
+{
+  __atomic_add_fetch(&writers, 1, __ATOMIC_SEQ_CST);
+  if (!__atomic_load_n(&retired, __ATOMIC_SEQ_CST))
+    return 1;
+  __atomic_sub_fetch(&writers, 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static void
+leave(void)
+{
+  __atomic_sub_fetch(&writers, 1, __ATOMIC_RELEASE);
+}
+
+void
+trace_ring_retire(void)
+{
+  if (ring == NULL || __atomic_load_n(&exiting, __ATOMIC_ACQUIRE))
+    return;
+  __atomic_store_n(&retired, 1, __ATOMIC_SEQ_CST);
+  /* A few tens of ms for hooks that are writing now. One that waits on a
+   * full ring, or that a signal handler's jump left counted, keeps the ring
+   * mapped until the next start, which unmaps it. */
+  for (unsigned pause = 0; __atomic_load_n(&writers, __ATOMIC_SEQ_CST) != 0; pause++) {
+    if (pause == 2500)
+      return;
+    pause_briefly();
+  }
+  munmap(ring, TRACE_RING_HEADER + ring_capacity);
+  ring = NULL;
 }
 
 void
@@ -116,7 +174,10 @@ trace_ring_lost_to_gone_reader(void)
 {
   if (!trace_ring_reader_gone())
     return 0;
-  __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
+  if (enter()) {
+    __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
+    leave();
+  }
   return 1;
 }
 
@@ -346,8 +407,8 @@ put_record(const trace_ring_event_t *event, unsigned flags, const char *const *s
   return 1;
 }
 
-void
-trace_ring_write(const trace_ring_event_t *event)
+static void
+write_event(const trace_ring_event_t *event)
 {
   if (ring == NULL || __atomic_load_n(&ring->reader_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid ||
       __atomic_load_n(&ring->quiet_tid, __ATOMIC_RELAXED) == (uint32_t)event->tid)
@@ -366,8 +427,19 @@ trace_ring_write(const trace_ring_event_t *event)
 }
 
 void
+trace_ring_write(const trace_ring_event_t *event)
+{
+  if (enter()) {
+    write_event(event);
+    leave();
+  }
+}
+
+void
 trace_ring_notice(const char *text, size_t length)
 {
+  if (!enter())
+    return;
   /* Stamped as a call returning now: a text reader merges it with the other
    * rings' lines in time order, after the calls of an image before an exec. */
   struct timespec now;
@@ -378,4 +450,5 @@ trace_ring_notice(const char *text, size_t length)
   const char *strings[TRACE_CALL_STRINGS] = {text, NULL, NULL};
   size_t lengths[TRACE_CALL_STRINGS] = {length, 0, 0};
   put_record(&event, TRACE_RECORD_NOTICE, strings, lengths, TRACE_CALL_STRINGS, NULL);
+  leave();
 }

@@ -36,5 +36,8 @@ int trace_ring_reader_gone(void);
 int trace_ring_lost_to_gone_reader(void);
 /* Copies a notice of the process's end (ring.h, TRACE_RECORD_NOTICE). */
 void trace_ring_notice(const char *text, size_t length);
+/* At the end of a session while the process runs on: unmaps the ring once
+ * no hook writes into it (later calls are not recorded). Nothing at exit. */
+void trace_ring_retire(void);
 
 #endif

@@ -69,8 +69,7 @@ typedef struct thread_state {
 } thread_state_t;
 
 static int output_fd = -1;
-/* The output of a finished session, closed at the next start: see FINI. */
-static int retired_fd = -1;
+static int retired_fd = -1;      /* the output of a finished session, closed at the next start: see FINI */
 static unsigned long lost_lines; /* lines a write failed for, and the first failure's errno: reported at exit */
 static int lost_errno;
 static int lost_report_fd = -1; /* stderr as it was at the first failure (programs close theirs at exit) */
@@ -400,6 +399,7 @@ PDI_BE_FUNC_FINI(void)
    * its number and receive trace lines, until the next INIT. */
   if (output_fd >= 0)
     retired_fd = output_fd;
+  trace_ring_retire();
 }
 
 int
