@@ -339,3 +339,16 @@ test('Ctrl-C while -f -c waits for a daemon\'s child ends the wait: the tables r
 		}
 	}
 });
+
+test('a forked child maps no ring of its parent: none without -f, only its own with -f', async t => {
+	// A bash subshell lists the rings in its own /proc/self/maps with builtins only (no exec). Before, it kept its
+	// copy of the parent's 4 MiB ring mapping for its life, beside its own with -f.
+	const script = '( while read -r l; do case $l in *.ring*) echo "${l##*/}";; esac; done < /proc/self/maps; echo "subshell $BASHPID" )';
+	for (const options of [[], ['-f']]) {
+		const run = await pdi(['trace', ...options, '-e', 'getpid', '-o', '/dev/null', '--', 'bash', '-c', script], {timeout: 60_000});
+		t.is(run.code, 0, run.stderr);
+		const subshell = /^subshell (\d+)$/m.exec(run.stdout)?.[1];
+		const rings = run.stdout.split('\n').filter(line => line.endsWith('.ring') || line.endsWith('.ring (deleted)'));
+		t.deepEqual(rings.map(line => line.split('-')[0]), options.length === 0 ? [] : [subshell], run.stdout);
+	}
+});

@@ -149,7 +149,11 @@ trace_ring_retire(void)
 void
 trace_ring_forked(void)
 {
-  /* The parent's ring stays the parent's; the child opens its own. */
+  /* The parent's ring stays the parent's; the child opens its own, and lets
+   * go of its copy of the parent's mapping (a daemon would keep its pages in
+   * TMPDIR for its life), unless the forking thread was inside a hook. */
+  if (ring != NULL && __atomic_load_n(&writers, __ATOMIC_SEQ_CST) == 0)
+    munmap(ring, TRACE_RING_HEADER + ring_capacity);
   ring = NULL;
   reader_gone = 0;
   ring_generation++;
