@@ -16,7 +16,7 @@ test('pdi inspect -c with a config the core refuses at start says the core ended
 	t.is(result.stdout, '');
 	const lines = result.stderr.trimEnd().split('\n');
 	t.regex(lines[0] ?? '', new RegExp(`^pdi: ${config}:3:1: relink malloc: conflicts with the relink at ${config}:2, `));
-	t.is(lines[1], 'pdi: /usr/bin/cat exited with status 2 before the report: the pdi core ends a program so when it cannot install the config (its message is above)');
+	t.is(lines[1], 'pdi: /usr/bin/cat exited with status 2 before the report: the pdi core ends a program so when it cannot install the config or write the report (its message is above)');
 	t.is(lines.length, 2, result.stderr);
 });
 

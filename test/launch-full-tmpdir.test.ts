@@ -30,3 +30,18 @@ test('a full TMPDIR is one line naming it, and nothing is left in it (was: `pdi:
 		t.is(run.stderr, expected, args.join(' '));
 	}
 });
+
+test('pdi inspect with a full TMPDIR names the report it cannot write and why, then says the program ended before it; nothing is left in TMPDIR', t => {
+	if (process.getuid?.() !== 0) {
+		t.pass('needs root for a private tmpfs');
+		return;
+	}
+
+	// Before: `pdi: No space left on device: PATH`, and a second line blaming a config the core could not install.
+	const run = inFullTmpdir(['inspect', '--', '/bin/true']);
+	t.is(run.status, 2);
+	const lines = run.stderr.split('\n');
+	t.regex(lines[0]!, new RegExp(`^pdi: cannot write the inspect report to ${tmp}/pdi-inspect-[^/]+/report\\.json: No space left on device \\(set TMPDIR to a directory with room\\)$`));
+	t.is(lines[1], 'pdi: /bin/true exited with status 2 before the report: the pdi core ends a program so when it cannot install the config or write the report (its message is above)');
+	t.deepEqual(lines.slice(2), ['']);
+});

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,8 +63,17 @@ pdi_inspect_write(const char *path, const char *imports)
   if (fd >= 0 && close(fd) != 0)
     status = -1;
   pdi_buf_release(&report);
-  if (status != 0)
-    say(strerror(errno), path);
+  if (status != 0) {
+    int error = errno;
+    pdi_buf_t what = {0};
+    pdi_buf_puts(&what, "cannot write the inspect report to ");
+    pdi_buf_puts(&what, path);
+    const char *advice = error == ENOSPC || error == EDQUOT ? " (set TMPDIR to a directory with room)" : "";
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s%s", strerror(error), advice);
+    say(what.failed ? "cannot write the inspect report" : what.data, reason);
+    pdi_buf_release(&what);
+  }
   return status;
 }
 

@@ -103,7 +103,8 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 /**
  * The core's report, or why the program gave none (`timedOutAfter`: it was killed for taking that long). The core
  * creates the file, empty, as soon as it is loaded: an empty file means the core ran and the program ended before
- * its report (the core ends it with status 2 when it cannot install the config), a missing one that it never loaded.
+ * its report (the core ends it with status 2 when it cannot install the config or write the report), a missing one that it never
+ * loaded.
  */
 async function readReport(reportFile: string, command: string, exit: LaunchExit, timedOutAfter: number | undefined): Promise<ProcessReport> {
 	let text: string;
@@ -121,7 +122,7 @@ async function readReport(reportFile: string, command: string, exit: LaunchExit,
 		throw new PdiError(timedOutAfter !== undefined
 			? `${command}: no report after ${timedOutAfter} ms; the pdi core was loaded but did not get to its report`
 			: exit.code === 2
-				? `${command} exited with status 2 before the report: the pdi core ends a program so when it cannot install the config (its message is above)`
+				? `${command} exited with status 2 before the report: the pdi core ends a program so when it cannot install the config or write the report (its message is above)`
 				: `${command} ${ended(exit)} after the pdi core was loaded, before its report`);
 	}
 
