@@ -96,6 +96,25 @@ test('an argument index past the registers and 64 stack words reads 0 and change
 	t.deepEqual(warnings(run.stderr, 'pdi_arg_double').map(line => line.replace(/^.*\) called /, '')), ['pdi_arg_double 1 time with argument 9, past the last it reaches (7), where it reads 0']);
 });
 
+test('the floating-point argument helpers change be_double\'s argument where it travels in a register; on i386, where none does, they read 0, change nothing and the exit report says so', async t => {
+	const run = await probed('calls', 'double');
+	t.is(run.code, 0, run.stderr);
+	const bare = (await runBare(beprog, ['calls'])).stdout;
+	const lines = (helper: string) => warnings(run.stderr, helper).map(line => line.replace(/^.*\) called /, ''));
+	if (testArch !== 'i386') {
+		t.is(run.stdout, bare.replace('be_double=3\n', 'be_double=9\n'));
+		t.regex(run.stderr, /^probe: mode=double .* arg_double=1\.5 last=0$/m);
+		t.deepEqual([...lines('pdi_arg_double'), ...lines('pdi_set_arg_double')], []);
+		return;
+	}
+
+	t.is(run.stdout, bare);
+	t.regex(run.stderr, /^probe: mode=double .* arg_double=0 last=0$/m);
+	const reason = ': no argument travels in a floating-point register there (a double is two stack words, read and changed with pdi_arg_int and pdi_set_arg_int)';
+	t.deepEqual(lines('pdi_arg_double'), [`pdi_arg_double 1 time on i386, where it reads 0${reason}`]);
+	t.deepEqual(lines('pdi_set_arg_double'), [`pdi_set_arg_double 1 time on i386, where it does nothing${reason}`]);
+});
+
 test('an argument read past the top of the caller\'s stack (a coroutine\'s, a guard page above) reads 0 instead of crashing, and the exit report counts it', async t => {
 	const run = await probed('edge', 'far');
 	t.is(run.code, 0, run.stderr);

@@ -89,12 +89,14 @@ PDI_HELPER void *pdi_original(const void *wrapper);
  *                   registers + 64 stack words: 69 on x86-64, 71 on aarch64,
  *                   63 on i386)
  *   pdi_arg_double: i-th floating-point argument passed in a register (pre;
- *                   i up to 7)
+ *                   i up to 7; none on i386, where a double is two stack
+ *                   words for pdi_arg_int)
  *   pdi_ret_int, pdi_ret_double: the return value (post only)
  * A helper called where it has nothing to work on (a result in pre, an
  * argument or a skip in post, an index past those bounds, a stack word
- * outside the caller's stack) reads 0 or does nothing, and the exit report
- * counts it, naming the backend (docs/backends.md). */
+ * outside the caller's stack, a floating-point argument on i386) reads 0
+ * or does nothing, and the exit report counts it, naming the backend
+ * (docs/backends.md). */
 PDI_HELPER uintptr_t pdi_arg_int(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER double pdi_arg_double(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER uintptr_t pdi_ret_int(const pdi_cb_call_t *call);

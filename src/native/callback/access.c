@@ -47,8 +47,9 @@ static const char *const helper_names[HELPERS] = {
     "pdi_arg_int",        "pdi_arg_double", "pdi_ret_int",     "pdi_ret_double",  "pdi_set_arg_int",
     "pdi_set_arg_double", "pdi_skip_int",   "pdi_skip_double", "pdi_set_ret_int", "pdi_set_ret_double"};
 
-/* Where a helper found nothing to work on. */
-enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, SITUATIONS };
+/* Where a helper found nothing to work on. NO_VECTORS: a floating-point
+ * argument helper where no argument travels in such a register (i386). */
+enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, NO_VECTORS, SITUATIONS };
 
 /* Who called a helper, found at exit: the helper's return address, and a
  * hook of the site whose call it was given. A hook that ends in a helper
@@ -248,6 +249,8 @@ pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i)
     misused(entry, H_ARG_DOUBLE, PAST_LAST, i, CALLER);
   else if (entry->vectors != NULL)
     memcpy(&value, entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, sizeof value);
+  else
+    misused(entry, H_ARG_DOUBLE, NO_VECTORS, i, CALLER);
   return value;
 }
 
@@ -307,6 +310,8 @@ pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
     misused(entry, H_SET_ARG_DOUBLE, PAST_LAST, i, CALLER);
   else if (entry->vectors != NULL)
     memcpy(entry->vectors + (size_t)i * CB_FRAME_VECTOR_STRIDE, &value, sizeof value);
+  else
+    misused(entry, H_SET_ARG_DOUBLE, NO_VECTORS, i, CALLER);
 }
 
 /* Whether a skip at this call would give a result the caller cannot read
@@ -473,6 +478,9 @@ misuse_reason(unsigned helper, unsigned situation)
     return ": a call is skipped from its pre hook only";
   if (situation == IN_POST)
     return ": a call's arguments are there in its pre hook only";
+  if (situation == NO_VECTORS)
+    return ": no argument travels in a floating-point register there (a double is two stack words, read and changed "
+           "with pdi_arg_int and pdi_set_arg_int)";
   return "";
 }
 
@@ -498,6 +506,7 @@ report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
                LAST_INT_ARGUMENT, registers, STACK_WORDS);
     }
     break;
+  case NO_VECTORS: snprintf(where, sizeof where, "on %s", pdi_arch_name()); break;
   default:
     snprintf(where, sizeof where, "with argument %u, whose stack word is outside the caller's stack", misuse->index);
   }
