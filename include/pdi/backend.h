@@ -109,6 +109,10 @@ PDI_HELPER double pdi_ret_double(const pdi_cb_call_t *call);
  *            `ret`, and errno as the pre hook left it; post still runs.
  *   in post: pdi_set_ret_int, pdi_set_ret_double replace the return value
  *            (pdi_set_ret_double only for a function that returns one).
+ * A float argument or result travels in the low 32 bits of a register on
+ * x86-64 and aarch64: the double helpers give and take its bits there (pass
+ * them through a union { double d; float f; }), pdi_skip_double too; on
+ * i386 a float result is in st0 and is read and set as a double.
  * A call nobody changes is restored exactly. A skip that cannot give the
  * function's result (a structure, a long double, a complex value, or an
  * integer result with pdi_skip_double and a floating-point one with
