@@ -115,6 +115,20 @@ test('the floating-point argument helpers change be_double\'s argument where it 
 	t.deepEqual(lines('pdi_set_arg_double'), [`pdi_set_arg_double 1 time on i386, where it does nothing${reason}`]);
 });
 
+test('helpers given a record that is not a call pdi gave a hook (a copy of *call, NULL) read 0 and change nothing, and the exit report counts them, naming the backend', async t => {
+	const run = await probed('calls', 'stray');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, (await runBare(beprog, ['calls'])).stdout);
+	t.regex(run.stderr, /^probe: mode=stray hooks=5 ret=0 ret_double=0 arg=0 /m);
+	const stray = 'with a record that is not a call pdi gave a hook, where it';
+	const reason = ': NULL, a copy of *call or another pointer (the helpers take the call a hook was given)';
+	const lines = (helper: string) => warnings(run.stderr, helper).map(line => line.replace(/^.*\) called /, ''));
+	t.deepEqual(lines('pdi_arg_int'), [`pdi_arg_int 2 times ${stray} reads 0${reason}`]);
+	t.deepEqual(lines('pdi_ret_int'), [`pdi_ret_int 1 time ${stray} reads 0${reason}`]);
+	t.deepEqual(lines('pdi_set_arg_int'), [`pdi_set_arg_int 1 time ${stray} does nothing${reason}`]);
+	t.deepEqual(lines('pdi_skip_int'), [`pdi_skip_int 1 time ${stray} does nothing${reason}`]);
+});
+
 test('an argument read past the top of the caller\'s stack (a coroutine\'s, a guard page above) reads 0 instead of crashing, and the exit report counts it', async t => {
 	const run = await probed('edge', 'far');
 	t.is(run.code, 0, run.stderr);

@@ -94,8 +94,9 @@ PDI_HELPER void *pdi_original(const void *wrapper);
  *   pdi_ret_int, pdi_ret_double: the return value (post only)
  * A helper called where it has nothing to work on (a result in pre, an
  * argument or a skip in post, an index past those bounds, a stack word
- * outside the caller's stack, a floating-point argument on i386) reads 0
- * or does nothing, and the exit report counts it, naming the backend
+ * outside the caller's stack, a floating-point argument on i386, a record
+ * that is not the call a hook was given: NULL, a copy) reads 0 or does
+ * nothing, and the exit report counts it, naming the backend
  * (docs/backends.md). */
 PDI_HELPER uintptr_t pdi_arg_int(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER double pdi_arg_double(const pdi_cb_call_t *call, unsigned i);

@@ -48,8 +48,9 @@ static const char *const helper_names[HELPERS] = {
     "pdi_set_arg_double", "pdi_skip_int",   "pdi_skip_double", "pdi_set_ret_int", "pdi_set_ret_double"};
 
 /* Where a helper found nothing to work on. NO_VECTORS: a floating-point
- * argument helper where no argument travels in such a register (i386). */
-enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, NO_VECTORS, SITUATIONS };
+ * argument helper where no argument travels in such a register (i386);
+ * NOT_A_CALL: a record that is none of the entries pdi hands hooks. */
+enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, NO_VECTORS, NOT_A_CALL, SITUATIONS };
 
 /* Who called a helper, found at exit: the helper's return address, and a
  * hook of the site whose call it was given. A hook that ends in a helper
@@ -89,7 +90,7 @@ misused(const pdi_cb_entry_t *entry, unsigned helper, unsigned situation, unsign
     return;
   misuse->index = index;
   misuse->caller.address = address;
-  misuse->caller.hook = hook_of(&entry->call);
+  misuse->caller.hook = entry != NULL ? hook_of(&entry->call) : NULL;
   __atomic_store_n(&misuse->ready, 1, __ATOMIC_RELEASE);
 }
 
@@ -116,13 +117,26 @@ static int refused_caller_claimed, refused_caller_ready;
 
 /* ---- accessors */
 
-/* The entry a call record belongs to. The record is const for backends
- * that only read; the entry is the thread's own, written by the helpers
- * that change calls. */
+/* The entry a call record belongs to, or NULL for a record that is none of
+ * the entries pdi hands hooks (NULL, a copy of *call, another pointer): the
+ * helpers read and write through an entry's pointers, so a stray record
+ * must not reach them. The record is const for backends that only read;
+ * the entry is the thread's own, written by the helpers that change calls. */
 static pdi_cb_entry_t *
 entry_of(const pdi_cb_call_t *call)
 {
-  return (pdi_cb_entry_t *)((uintptr_t)call - offsetof(pdi_cb_entry_t, call));
+  uintptr_t entry = (uintptr_t)call - offsetof(pdi_cb_entry_t, call);
+  uintptr_t offset = entry - pdi_cb_entries_start;
+  if (__builtin_expect(offset < pdi_cb_entries_size && offset % sizeof(pdi_cb_entry_t) == 0, 1))
+    return (pdi_cb_entry_t *)entry;
+  return NULL;
+}
+
+/* A helper given a record that is not a call's: counted, and it reads 0. */
+static __attribute__((noinline)) void
+not_a_call(unsigned helper, const void *caller)
+{
+  misused(NULL, helper, NOT_A_CALL, 0, caller);
 }
 
 /* Where an argument helper is when the call's registers are gone. */
@@ -137,6 +151,10 @@ not_in_pre(const pdi_cb_entry_t *entry)
 static int
 no_result(const pdi_cb_entry_t *entry, unsigned helper, const void *caller)
 {
+  if (entry == NULL) {
+    not_a_call(helper, caller);
+    return 1;
+  }
   if (entry->returns != NULL)
     return 0;
   if (!entry->call.abandoned)
@@ -221,7 +239,9 @@ static __attribute__((noinline)) uintptr_t
 arg_int_elsewhere(pdi_cb_entry_t *entry, unsigned i, const void *caller)
 {
   uintptr_t value = 0;
-  if (entry->registers == NULL)
+  if (entry == NULL)
+    not_a_call(H_ARG_INT, caller);
+  else if (entry->registers == NULL)
     misused(entry, H_ARG_INT, not_in_pre(entry), i, caller);
   else
     stack_argument(entry, H_ARG_INT, i, &value, 0, caller);
@@ -233,7 +253,7 @@ pdi_arg_int_impl(const pdi_cb_call_t *call, unsigned i)
 {
   pdi_cb_entry_t *entry = entry_of(call);
   unsigned in_registers = CB_INT_REGISTERS; /* 0 on i386: no comparison of i with a constant 0 */
-  if (__builtin_expect(entry->registers != NULL && i < in_registers, 1))
+  if (__builtin_expect(entry != NULL && entry->registers != NULL && i < in_registers, 1))
     return entry->registers[i];
   return arg_int_elsewhere(entry, i, CALLER);
 }
@@ -243,7 +263,9 @@ pdi_arg_double_impl(const pdi_cb_call_t *call, unsigned i)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   double value = 0;
-  if (entry->registers == NULL)
+  if (entry == NULL)
+    not_a_call(H_ARG_DOUBLE, CALLER);
+  else if (entry->registers == NULL)
     misused(entry, H_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
   else if (i > LAST_DOUBLE_ARGUMENT)
     misused(entry, H_ARG_DOUBLE, PAST_LAST, i, CALLER);
@@ -259,8 +281,10 @@ pdi_ret_int_impl(const pdi_cb_call_t *call)
 {
   const pdi_cb_entry_t *entry = entry_of(call);
   uintptr_t value = 0;
-  if (__builtin_expect(entry->returns != NULL, 1))
+  if (__builtin_expect(entry != NULL && entry->returns != NULL, 1))
     memcpy(&value, entry->returns + CB_RETURN_RAX, sizeof value);
+  else if (entry == NULL)
+    not_a_call(H_RET_INT, CALLER);
   else
     no_result(entry, H_RET_INT, CALLER);
   return value;
@@ -292,7 +316,9 @@ pdi_set_arg_int_impl(pdi_cb_call_t *call, unsigned i, uintptr_t value)
 {
   pdi_cb_entry_t *entry = entry_of(call);
   unsigned in_registers = CB_INT_REGISTERS;
-  if (entry->registers == NULL)
+  if (entry == NULL)
+    not_a_call(H_SET_ARG_INT, CALLER);
+  else if (entry->registers == NULL)
     misused(entry, H_SET_ARG_INT, not_in_pre(entry), i, CALLER);
   else if (i < in_registers)
     entry->registers[i] = value;
@@ -304,7 +330,9 @@ void
 pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double value)
 {
   pdi_cb_entry_t *entry = entry_of(call);
-  if (entry->registers == NULL)
+  if (entry == NULL)
+    not_a_call(H_SET_ARG_DOUBLE, CALLER);
+  else if (entry->registers == NULL)
     misused(entry, H_SET_ARG_DOUBLE, not_in_pre(entry), i, CALLER);
   else if (i > LAST_DOUBLE_ARGUMENT)
     misused(entry, H_SET_ARG_DOUBLE, PAST_LAST, i, CALLER);
@@ -354,6 +382,10 @@ void
 pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
+  if (entry == NULL) {
+    not_a_call(H_SKIP_INT, CALLER);
+    return;
+  }
   if (entry->registers == NULL) {
     misused(entry, H_SKIP_INT, not_in_pre(entry), 0, CALLER);
     return;
@@ -369,6 +401,10 @@ void
 pdi_skip_double_impl(pdi_cb_call_t *call, double ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
+  if (entry == NULL) {
+    not_a_call(H_SKIP_DOUBLE, CALLER);
+    return;
+  }
   if (entry->registers == NULL) {
     misused(entry, H_SKIP_DOUBLE, not_in_pre(entry), 0, CALLER);
     return;
@@ -478,6 +514,8 @@ misuse_reason(unsigned helper, unsigned situation)
     return ": a call is skipped from its pre hook only";
   if (situation == IN_POST)
     return ": a call's arguments are there in its pre hook only";
+  if (situation == NOT_A_CALL)
+    return ": NULL, a copy of *call or another pointer (the helpers take the call a hook was given)";
   if (situation == NO_VECTORS)
     return ": no argument travels in a floating-point register there (a double is two stack words, read and changed "
            "with pdi_arg_int and pdi_set_arg_int)";
@@ -507,6 +545,7 @@ report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
     }
     break;
   case NO_VECTORS: snprintf(where, sizeof where, "on %s", pdi_arch_name()); break;
+  case NOT_A_CALL: snprintf(where, sizeof where, "with a record that is not a call pdi gave a hook"); break;
   default:
     snprintf(where, sizeof where, "with argument %u, whose stack word is outside the caller's stack", misuse->index);
   }

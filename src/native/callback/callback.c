@@ -32,6 +32,8 @@ static unsigned long skipped_no_thread;
 static unsigned long skipped_stack_full;
 static unsigned long hooks_left_by_jumps;
 PDI_HIDDEN size_t pdi_cb_page_size = 4096;
+PDI_HIDDEN uintptr_t pdi_cb_entries_start;
+PDI_HIDDEN size_t pdi_cb_entries_size;
 static pthread_key_t thread_key;
 
 /* Initial-exec: the hot path must not go through __tls_get_addr, which may
@@ -175,6 +177,8 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
     threads[i].capacity = (unsigned)entries_per_thread;
     threads[i].entries = entries + (size_t)i * entries_per_thread;
   }
+  pdi_cb_entries_start = (uintptr_t)entries;
+  pdi_cb_entries_size = (size_t)limits.max_threads * entries_per_thread * sizeof(pdi_cb_entry_t);
   /* num_threads slots are touched now, so their pages exist before main. */
   for (unsigned i = 0; i < limits.num_threads && i < limits.max_threads; i++)
     memset(threads[i].entries, 0, entries_per_thread * sizeof(pdi_cb_entry_t));

@@ -23,6 +23,10 @@ _Static_assert(sizeof(cb_site_t) == CB_SITE_SIZE && offsetof(cb_site_t, target) 
 
 /* The system's page size, known before any hook runs (the accessors' stack checks). */
 PDI_HIDDEN extern size_t pdi_cb_page_size;
+/* Where every thread's entries lie, one array after another (0 and 0 until
+ * the first install): the helpers accept only records within it. */
+PDI_HIDDEN extern uintptr_t pdi_cb_entries_start;
+PDI_HIDDEN extern size_t pdi_cb_entries_size;
 
 typedef struct cb_thread {
   int in_use;
