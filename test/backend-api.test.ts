@@ -226,3 +226,18 @@ test('a callback on a -fno-plt program that calls atexit and at_quick_exit instr
 	t.is(run.stdout, 'be_int=42\nbe_double=2.5\nlabs=5\ncbrt=3\nbe_args=385\n');
 	t.regex(run.stderr, /^probe: mode=skip hooks=\d+ /m);
 });
+
+test('the bundled trace backend shows double arguments and integer arguments past the registers as the program passed them, on every architecture', async t => {
+	// Before, on i386 (every argument on the stack) each double showed as 0: cbrt(0), be_double(0).
+	const run = await runPreloaded(beprog, ['calls'], writeConfig(['backend t = trace', 'callback $main * t']), {
+		PDI_TRACE_PROTOTYPES: 'be_int=ii;be_double=dd;be_args=lllllllllll',
+	});
+	t.is(run.code, 0, run.stderr);
+	const lines = run.stderr.split('\n').filter(line => /!(be_|cbrt)/.test(line)).map(line => line.replace(/^\d+ \d+ {2}/, ''));
+	t.deepEqual(lines, [
+		'beprog!be_int(1) = 2',
+		'beprog!be_double(1.5) = 3',
+		'beprog!cbrt(27) = 3',
+		'beprog!be_args(1, 2, 3, 4, 5, 6, 7, 8, 9, 10) = 385',
+	], run.stderr);
+});

@@ -244,8 +244,9 @@ format_raw_args(trace_buf_t *out, const pdi_cb_call_t *call, unsigned count)
  * that finds its class's registers taken goes to the next stack word, in
  * the order of the parameters, whatever its class (a double after the
  * eighth comes between the integers there); pdi_arg_int reads stack word
- * k as integer argument INT_REGISTERS + k. Elsewhere (i386) the core's
- * own numbering is kept. */
+ * k as integer argument INT_REGISTERS + k. On i386 every argument is on the
+ * stack, where pdi_arg_int reads word k as argument k: an integer takes one
+ * word, a double two, a float one. */
 #if defined(__x86_64__)
 #define INT_REGISTERS 6u
 #define FLOAT_REGISTERS 8u
@@ -264,26 +265,35 @@ next_int(const pdi_cb_call_t *call, unsigned *ints, stack_words_t *stack)
 #ifdef INT_REGISTERS
   if (*ints >= INT_REGISTERS)
     return pdi_arg_int(call, INT_REGISTERS + stack->used++);
-#else
-  (void)stack;
-#endif
   return pdi_arg_int(call, (*ints)++);
+#else
+  (void)ints;
+  return pdi_arg_int(call, stack->used++);
+#endif
 }
 
+/* A float's bits are the value's first 4, as 'g' reads them. */
 static double
-next_double(const pdi_cb_call_t *call, unsigned *floats, stack_words_t *stack)
+next_double(const pdi_cb_call_t *call, unsigned *floats, stack_words_t *stack, int is_float)
 {
 #ifdef FLOAT_REGISTERS
+  (void)is_float;
   if (*floats >= FLOAT_REGISTERS) {
     uintptr_t word = pdi_arg_int(call, INT_REGISTERS + stack->used++);
     double value;
-    memcpy(&value, &word, sizeof value); /* a float's bits are the word's first 4, as 'g' reads them */
+    memcpy(&value, &word, sizeof value);
     return value;
   }
-#else
-  (void)stack;
-#endif
   return pdi_arg_double(call, (*floats)++);
+#else
+  (void)floats;
+  uint32_t words[2] = {(uint32_t)pdi_arg_int(call, stack->used++), 0};
+  if (!is_float)
+    words[1] = (uint32_t)pdi_arg_int(call, stack->used++);
+  double value;
+  memcpy(&value, words, sizeof value);
+  return value;
+#endif
 }
 
 void
@@ -305,7 +315,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
     if (*kind == '.') {
       tb_str(out, "...");
     } else if (*kind == 'd' || *kind == 'g') {
-      double value = next_double(call, &floats, &stack);
+      double value = next_double(call, &floats, &stack, *kind == 'g');
       if (*kind == 'g') {
         float narrow;
         memcpy(&narrow, &value, sizeof narrow);
