@@ -18,7 +18,7 @@ import {registerTraceCommand} from './trace-command.js';
 import {closedOutputStatus, failedOutputStatus, isClosedPipe, outputClosed, outputFailed, watchClosedOutput} from './closed-output.js';
 import {checkOutputFile, writeOutputFile} from './output-file.js';
 import {requireProgram} from './operands.js';
-import {refuseArgumentsNotUtf8, warnOfVariablesNotUtf8} from './raw-input.js';
+import {refuseArgumentsNotUtf8, warnOfBytesReplacedByNpx, warnOfVariablesNotUtf8} from './raw-input.js';
 import {refuseRepeatedValues} from './repeated-options.js';
 
 async function emit(text: string, output: string | undefined): Promise<void> {
@@ -316,9 +316,12 @@ function helpArguments(cli: Command, argv: string[]): string[] {
 export async function main(argv: string[]): Promise<number> {
 	try {
 		refuseArgumentsNotUtf8(argv);
-		if (['run', 'trace', 'comux'].includes(argv[0] ?? '') && argv.includes('--')) {
+		const startsProgram = ['run', 'trace', 'comux'].includes(argv[0] ?? '') && argv.includes('--');
+		if (startsProgram) {
 			warnOfVariablesNotUtf8();
 		}
+
+		warnOfBytesReplacedByNpx(argv, startsProgram);
 
 		const cli = createCli();
 		await cli.parseAsync(withoutMisplacedHelp(cli, helpArguments(cli, argv)), {from: 'user'});

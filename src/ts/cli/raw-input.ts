@@ -1,6 +1,6 @@
 import {isUtf8} from 'node:buffer';
 import {readFileSync} from 'node:fs';
-import {PdiError, printLine} from '../errors.js';
+import {escapeControls, PdiError, printLine} from '../errors.js';
 
 /** The NUL-separated strings of a /proc/self file as bytes; none when it cannot be read. */
 function procStrings(name: string): Buffer[] {
@@ -60,6 +60,54 @@ export function warnOfVariablesNotUtf8(): void {
 		const equals = entry.indexOf(0x3D);
 		if (equals > 0 && !isUtf8(entry)) {
 			printLine(`pdi: warning: the environment variable ${octal(entry.subarray(0, equals))} is not valid UTF-8: the program gets it with U+FFFD in place of those bytes (docs/launching.md, "Bytes that are not UTF-8")`);
+		}
+	}
+}
+
+/** Whether npx (`npm exec`, whose process names itself so) is pdi's parent or, through `sh -c`, its grandparent. */
+function startedByNpx(): boolean {
+	if (process.env.npm_command !== 'exec') {
+		return false;
+	}
+
+	let pid = process.ppid;
+	for (let level = 0; level < 2 && pid > 1; level++) {
+		try {
+			if (/^(npm exec|npx)\b/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'))) {
+				return true;
+			}
+
+			pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'latin1'))?.[1] ?? 0);
+		} catch {
+			return false;
+		}
+	}
+
+	return false;
+}
+
+/**
+ * Warns of the arguments and variables that hold U+FFFD when npx (`npm exec`) started pdi: npm's own Node.js process
+ * decoded them first, so bytes that were not UTF-8 arrive here already replaced and the check above cannot see them.
+ * A U+FFFD typed on purpose is rare; a Latin-1 file name that became one is the silent mistake the check prevents.
+ */
+export function warnOfBytesReplacedByNpx(argv: readonly string[], variables: boolean): void {
+	if (![...argv, ...(variables ? Object.values(process.env) : [])].some(text => text?.includes('\uFFFD')) || !startedByNpx()) {
+		return;
+	}
+
+	const why = 'npx (npm exec) runs pdi from a Node.js process of its own, which has replaced bytes that are not UTF-8 with it';
+	const remedy = 'run node_modules/.bin/pdi instead of npx, or let a shell make the value';
+	for (const [index, argument] of argv.entries()) {
+		if (argument.includes('\uFFFD')) {
+			printLine(`pdi: warning: argument ${index + 1} ('${escapeControls(argument)}') holds U+FFFD: ${why}; if the argument had such bytes, the program gets another one: ${remedy} (docs/launching.md, "Bytes that are not UTF-8")`);
+		}
+	}
+
+	for (const entry of variables ? procStrings('environ') : []) {
+		const equals = entry.indexOf(0x3D);
+		if (equals > 0 && isUtf8(entry) && entry.toString('utf8').includes('\uFFFD')) {
+			printLine(`pdi: warning: the environment variable ${escapeControls(entry.subarray(0, equals).toString('utf8'))} holds U+FFFD: ${why}; if its value had such bytes, the program gets another one: ${remedy} (docs/launching.md, "Bytes that are not UTF-8")`);
 		}
 	}
 }
