@@ -6,7 +6,8 @@ test('pdi inspect --imports \'\' is refused before the program starts instead of
 	const result = await pdi(['inspect', '--imports', '', '--', '/bin/true']);
 	t.is(result.code, 2, result.stdout);
 	t.is(result.stdout, '');
-	t.is(result.stderr, 'pdi: imports: expected an object pattern ($main, a soname or file name, a path or a glob), got \'\'\n');
+	// The option as the user wrote it, as --object's and -s's messages name theirs (was: `pdi: imports: ...`).
+	t.is(result.stderr, 'pdi: --imports: expected an object pattern ($main, a soname or file name, a path or a glob), got \'\'\n');
 });
 
 test('inspectProgram() with imports \'\' throws a PdiError naming the option', async t => {

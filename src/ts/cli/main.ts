@@ -182,7 +182,10 @@ export function createCli(): Command {
 				checkOutputFile(options.output);
 			}
 
-			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config});
+			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config}).catch((error: unknown) => {
+				// The library names its option `imports`; here the user wrote --imports, as the other options' messages say.
+				throw error instanceof PdiError && error.message.startsWith('imports: ') ? new PdiError(`--${error.message}`) : error;
+			});
 			await emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
 			if (options.run) {
 				process.exitCode = exitStatus(result.exitCode, result.signal);
