@@ -147,6 +147,7 @@ one_input(const unsigned char *data, size_t length)
       (void)pdi_object_each_slot(object, visit_slot, &set);
       pdi_buf_t out = {0};
       pdi_report_process(&out, &set, "*", PDI_REPORT_IMPORTS_ALL);
+      pdi_buf_putc(&out, '\n'); /* two JSON documents, one per line */
       pdi_report_exports(&out, &set, "*");
       /* For whoever looks at one input by hand. */
       if (getenv("PDI_FUZZ_VERBOSE") != NULL)
