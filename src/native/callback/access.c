@@ -128,7 +128,7 @@ entry_of(const pdi_cb_call_t *call)
 {
   uintptr_t entry = (uintptr_t)call - offsetof(pdi_cb_entry_t, call);
   if (__builtin_expect(entry - pdi_cb_entries_start < pdi_cb_entries_size, 1))
-    return (pdi_cb_entry_t *)entry;
+    return entry != 0 ? (pdi_cb_entry_t *)entry : (__builtin_unreachable(), NULL); /* the entries are mapped */
   return NULL;
 }
 
