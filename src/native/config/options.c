@@ -221,13 +221,14 @@ set_dialect_key(reader_t *reader, const line_ref_t *line, const char *key, const
   return 1;
 }
 
-/* A key's letters and digits, lower-cased: max_threads, maxThreads and max-threads are the same words. */
+/* A key's letters and digits, lower-cased: max_threads, maxThreads, max-threads (and log.level, log_level) are the same
+ * words. */
 static size_t
 key_words(const char *key, char *words, size_t size)
 {
   size_t n = 0;
   for (; *key != '\0' && n + 1 < size; key++)
-    if (*key != '_' && *key != '-')
+    if (*key != '_' && *key != '-' && *key != '.')
       words[n++] = (char)(*key >= 'A' && *key <= 'Z' ? *key - 'A' + 'a' : *key);
   words[n] = '\0';
   return n;
@@ -259,7 +260,8 @@ key_distance(const char *a, size_t a_length, const char *b, size_t b_length)
   return row[b_length] > 3 ? 3 : row[b_length];
 }
 
-/* The key an unknown one most likely meant (the same words, or the one key
+/* The key an unknown one most likely meant (the same words as the key or as
+ * its JSON/YAML name, protectBackends for donttouch_backends, or the one key
  * at most two edits away), or NULL; as the TypeScript reader suggests. */
 static const char *
 near_key(const char *key)
@@ -267,6 +269,9 @@ near_key(const char *key)
   static const char *const dialect_keys[] = {"verbose", "debug", "becfg_path", "config", "runtime"};
   char wanted[64], words[64];
   size_t wanted_length = key_words(key, wanted, sizeof wanted);
+  for (unsigned i = 0; i < PDI_OPTION_COUNT; i++)
+    if (key_words(config_option_specs[i].name, words, sizeof words) > 0 && strcmp(words, wanted) == 0)
+      return config_option_specs[i].key;
   const char *near = NULL;
   unsigned near_count = 0;
   for (unsigned i = 0; i < PDI_OPTION_COUNT + sizeof dialect_keys / sizeof *dialect_keys; i++) {

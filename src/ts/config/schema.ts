@@ -350,6 +350,16 @@ function keysAt(path: readonly PropertyKey[]): string[] {
 }
 
 /**
+ * ` (did you mean 'protectBackends'?)` for an option of `options` written with its text-dialect key
+ * (`donttouch_backends`, `be_path`), whose words need not be those of its JSON/YAML name.
+ */
+function textKeyHint(key: string, path: readonly PropertyKey[]): string | undefined {
+	const words = (text: string) => text.toLowerCase().replaceAll(/[_-]/g, '');
+	const name = path.length === 1 && path[0] === 'options' ? optionNames.find(option => !option.includes('.') && words(optionTable[option].key) === words(key)) : undefined;
+	return name === undefined || name === key ? undefined : ` (did you mean '${name}'?)`;
+}
+
+/**
  * Turns zod's issues into {@link ConfigIssue}s with places: an unknown key at the key, a missing
  * key at the object that lacks it, a rule that fails the union through the branch its key names.
  */
@@ -372,7 +382,7 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			}
 		} else if (issue.code === 'unrecognized_keys') {
 			for (const key of issue.keys) {
-				const hint = nearNameHint(key, keysAt(path));
+				const hint = textKeyHint(key, path) ?? nearNameHint(key, keysAt(path));
 				add(`${path.length > 0 ? `unknown key '${key}' in ${source.label(path)}` : `unknown key '${key}'`}${hint}`, source.locate([...path, key], true));
 			}
 		} else if (issue.code === 'invalid_type' && value === undefined) {
