@@ -2,6 +2,8 @@
  * the main file runs first, with the sections it includes; then the `runtime` command file and
  * the `config` ones, which hold declarations and rules only. */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -238,11 +240,16 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
   return status;
 }
 
+/* 0 for a regular file, else why it cannot be a command file: ENOENT when there is nothing (the
+ * search goes on), EISDIR, EINVAL (a FIFO, a device: not opened, which could block or have an
+ * effect), or what stat() said (EACCES). */
 static int
-is_regular_file(const char *path)
+command_file_error(const char *path)
 {
   struct stat info;
-  return stat(path, &info) == 0 && S_ISREG(info.st_mode);
+  if (stat(path, &info) != 0)
+    return errno == ENOTDIR ? ENOENT : errno;
+  return S_ISREG(info.st_mode) ? 0 : S_ISDIR(info.st_mode) ? EISDIR : EINVAL;
 }
 
 int
@@ -252,6 +259,8 @@ config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
   const pdi_array_t *search = &reader->becfg_path;
   const char *const *directories = search->items;
   const char *path = NULL;
+  const char *unreadable = NULL; /* the first place that holds something else than a regular file */
+  int unreadable_error = 0;
   char searched[2048] = "";
   size_t used = 0;
   for (unsigned i = 0; i <= search->count && path == NULL; i++) {
@@ -260,10 +269,21 @@ config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
     const char *candidate = config_resolve_path(arena, i == 0 ? ref->directory : directories[i - 1], ref->name);
     if (candidate == NULL)
       return config_fail(reader, &ref->origin, "out of memory");
-    if (is_regular_file(candidate))
+    int error = command_file_error(candidate);
+    if (error == 0)
       path = candidate;
     else if (used < sizeof searched)
       used += (size_t)snprintf(searched + used, sizeof searched - used, "%s%s", i ? ", " : "", candidate);
+    if (error != 0 && error != ENOENT && unreadable == NULL) {
+      unreadable = candidate;
+      unreadable_error = error;
+    }
+  }
+  if (path == NULL && unreadable != NULL) {
+    char reason[200];
+    snprintf(reason, sizeof reason, "%s", strerror(unreadable_error));
+    reason[0] = (char)tolower((unsigned char)reason[0]);
+    return config_fail(reader, &ref->origin, "cannot read '%s': %s", unreadable, reason);
   }
   if (path == NULL)
     return config_fail(reader, &ref->origin, "command file '%s' not found (searched: %s)", ref->name, searched);
