@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node} from 'yaml';
+import {isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node} from 'yaml';
 import {ConfigError, type ConfigPlace} from './config-error.js';
 import {uncapitalised} from '../errors.js';
 import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
@@ -152,6 +152,26 @@ function duplicateKey(document: Document, offset: number, position: ReturnType<t
 }
 
 /**
+ * The offset of the first mapping key that is a list or a mapping (`? [a, b]`, `[x]: 1`, an alias of either):
+ * no config key is one, and `toJS()` would make a string of it and print a Node.js warning on stderr.
+ */
+function collectionKey(document: Document): number | undefined {
+	let offset: number | undefined;
+	visit(document, {
+		Pair(_key, pair) {
+			const {key} = pair;
+			if (isCollection(key) || (isAlias(key) && isCollection(key.resolve(document)))) {
+				offset = (key as Node).range?.[0] ?? 0;
+				return visit.BREAK;
+			}
+
+			return undefined;
+		},
+	});
+	return offset;
+}
+
+/**
  * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  * A byte-order mark at the start is skipped.
@@ -173,15 +193,20 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 	const document = parseDocument(text, {prettyErrors: false, resolveKnownTags: false});
 	const problems = [...document.errors, ...document.warnings.filter(warning => warning.code === 'TAG_RESOLVE_FAILED')];
 
-	if (problems.length > 0) {
-		throw ConfigError.fromIssues(problems.map(error => {
-			const message = error.code === 'MULTIPLE_DOCS'
-				? 'a config file holds one YAML document; a second one starts here'
-				: error.code === 'TAG_RESOLVE_FAILED'
-					? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
-					: (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
-			return {message: `syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, file, ...position(error.pos[0])};
-		}));
+	// A syntax error stops the reading, so it comes alone: the first one (yaml reports what follows from it too).
+	const error = problems.sort((a, b) => a.pos[0] - b.pos[0])[0];
+	if (error) {
+		const message = error.code === 'MULTIPLE_DOCS'
+			? 'a config file holds one YAML document; a second one starts here'
+			: error.code === 'TAG_RESOLVE_FAILED'
+				? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
+				: (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
+		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(error.pos[0])});
+	}
+
+	const collection = collectionKey(document);
+	if (collection !== undefined) {
+		throw new ConfigError('syntax error: a list or a mapping as a key (a config\'s keys are names, such as maxThreads)', {file, ...position(collection)});
 	}
 
 	const value = documentValue(document, file, position);

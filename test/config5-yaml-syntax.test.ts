@@ -1,0 +1,37 @@
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+
+const scratch = scratchDirectory('pdi-config5-yaml-');
+
+function write(name: string, text: string): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, text);
+	return file;
+}
+
+test('a YAML key that is a list or a mapping is one syntax error at the key, with no Node.js warning on stderr', async t => {
+	const cases: Array<[string, string, string]> = [
+		['complex.yaml', 'options:\n  maxThreads: 4\n  ? [a, b]\n  : 1\n', '3:5'],
+		['flow.yaml', '[a]: 1\n', '1:1'],
+		['rule.yaml', 'rules:\n  - {[x]: 1}\n', '2:6'],
+		['alias.yaml', 'x: &k {a: 1}\noptions:\n  *k : 1\n', '3:3'],
+	];
+	for (const [name, text, place] of cases) {
+		const file = write(name, text);
+		for (const command of [['config', 'check', file], ['run', '-c', file, '--', '/bin/true']]) {
+			const result = await pdi(command);
+			t.is(result.code, 2);
+			t.is(result.stderr, `pdi: ${file}:${place}: syntax error: a list or a mapping as a key (a config's keys are names, such as maxThreads)\n`, command.join(' '));
+		}
+	}
+});
+
+test('a YAML syntax error comes alone, as the first one, not with the errors that follow from it', async t => {
+	const file = write('quote.yaml', 'options: {maxThreads: "unterminated}\n');
+	const result = await pdi(['config', 'check', file]);
+	t.is(result.code, 2);
+	t.regex(result.stderr, /^pdi: [^\n]+quote\.yaml:\d+:\d+: syntax error: missing closing "quote\n$/);
+});
