@@ -23,6 +23,22 @@ find_declaration(const pdi_declaration_t *items, size_t count, const char *name)
   return NULL;
 }
 
+/* As the JSON/YAML schema has it (src/ts/config/schema.ts): letters, digits, `_`, `.`, `+`, `-`, and
+ * not the name the session gives the bundled act backend of act rules (session/act.c). */
+static int
+check_backend_name(reader_t *reader, const line_ref_t *line, const token_t *name)
+{
+  const char *text = name->text;
+  if (text[0] == '\0' ||
+      text[strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-")] != '\0')
+    return config_fail_token(reader, line, name->start,
+                             "name: expected a backend name (letters, digits, `_`, `.`, `+`, `-`), got '%s'", text);
+  if (strcmp(text, "pdi.act") == 0)
+    return config_fail_token(reader, line, name->start,
+                             "name: 'pdi.act' is the name of pdi's own backend of act rules: give yours another");
+  return 0;
+}
+
 int
 config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *rest)
 {
@@ -38,6 +54,8 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
                        keyword->text, object ? "object ALIAS = PATTERN" : "backend NAME = LIBRARY");
   const char *name = tokens.items[0].text;
   const char *value = tokens.items[2].text;
+  if (!object && check_backend_name(reader, line, &tokens.items[0]) != 0)
+    return -1;
   if (!object && strchr(value, '/') != NULL)
     value = config_resolve_path(reader->arena, line->file->directory, value);
   pdi_array_t *declarations = object ? &reader->objects : &reader->backends;

@@ -102,7 +102,9 @@ const optionsSchema = z.strictObject({
 	log: z.strictObject(shapeOf('log.') as GroupShape<'log'>).describe(optionGroups.log).prefault({}),
 }).describe('Options of the core; every one is optional.');
 
-const backendName = word('a backend name (letters, digits, `_`, `.`, `+`, `-`)', /^[\w.+-]+$/);
+// pdi.act is the name the core gives the bundled backend of act rules (the core's reader refuses it too).
+const backendName = word('a backend name (letters, digits, `_`, `.`, `+`, `-`)', /^[\w.+-]+$/)
+	.refine(name => name !== 'pdi.act', {error: '\'pdi.act\' is the name of pdi\'s own backend of act rules: give yours another', params: {labelled: true}});
 const symbolName = word('a symbol name', /^[^\s@]+$/);
 const backendReference = singleLine('a backend name');
 

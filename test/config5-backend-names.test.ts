@@ -1,0 +1,45 @@
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+import {runPreloaded} from './helpers/preload.js';
+
+const scratch = scratchDirectory('pdi-config5-names-');
+
+function write(name: string, text: string): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, text);
+	return file;
+}
+
+const spelling = 'name: expected a backend name (letters, digits, `_`, `.`, `+`, `-`), got';
+const reserved = 'name: \'pdi.act\' is the name of pdi\'s own backend of act rules: give yours another';
+
+test('a backend name of the text dialect is checked by the core as by the JSON/YAML schema, at the name: pdi config check and the core both refuse it', async t => {
+	for (const [written, message] of [['tr]', `${spelling} 'tr]'`], ['"my backend"', `${spelling} 'my backend'`], ['$c', `${spelling} '$c'`], ['pdi.act', reserved]] as const) {
+		const file = write('rules.cmd', `# declarations\n  backend   ${written} = count\nrelink $main malloc c count_malloc\n`);
+		const expected = `pdi: ${file}:2:13: ${message}\n`;
+		const checked = await pdi(['config', 'check', file]);
+		t.is(checked.code, 2);
+		t.is(checked.stderr, expected);
+		const byHand = await runPreloaded('/bin/true', [], file);
+		t.is(byHand.code, 2);
+		t.is(byHand.stderr, expected, 'the core says the same');
+	}
+
+	const fine = write('fine.cmd', 'backend my-count_2.x+ = count\nrelink $main malloc my-count_2.x+ count_malloc\n');
+	t.is((await pdi(['config', 'check', fine])).code, 0);
+	t.is((await runPreloaded('/bin/true', [], fine)).code, 0);
+});
+
+test('a JSON or YAML backend named pdi.act is refused by config check at its name, as pdi run refuses it, not accepted and then failed as a mixed installation', async t => {
+	const file = write('act.json', '{"backends": [{"name": "pdi.act", "library": "count"}],\n "rules": [{"act": {"function": "open", "do": {"count": true}}}]}\n');
+	const expected = `pdi: ${file}:1:24: backends[0].name: ${reserved.slice('name: '.length)}\n`;
+	const checked = await pdi(['config', 'check', file]);
+	t.is(checked.code, 2);
+	t.is(checked.stderr, expected);
+	const run = await pdi(['run', '-c', file, '--', '/bin/true']);
+	t.is(run.code, 2);
+	t.is(run.stderr, expected);
+});
