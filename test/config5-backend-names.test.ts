@@ -43,3 +43,20 @@ test('a JSON or YAML backend named pdi.act is refused by config check at its nam
 	t.is(run.code, 2);
 	t.is(run.stderr, expected);
 });
+
+test('a wrapper or handler with a blank or a version is refused by the core at the field in the words of pdi config check, not looked up in the backend', async t => {
+	for (const [line, column, message] of [
+		['relink $main malloc c count@malloc', 23, 'wrapper: expected a symbol name, got \'count@malloc\''],
+		['redefine * getpid c "count getpid"', 21, 'wrapper: expected a symbol name, got \'count getpid\''],
+		['callback $main * c my_handler@@V1', 20, 'handler: expected a symbol name, got \'my_handler@@V1\''],
+	] as const) {
+		const file = write('wrapper.cmd', `cb_allow_handler = on\nbackend c = count\n${line}\n`);
+		const expected = `pdi: ${file}:3:${column}: ${message}\n`;
+		const checked = await pdi(['config', 'check', file]);
+		t.is(checked.code, 2);
+		t.is(checked.stderr, expected);
+		const byHand = await runPreloaded('/bin/true', [], file);
+		t.is(byHand.code, 2);
+		t.is(byHand.stderr, expected, 'the core says the same');
+	}
+});

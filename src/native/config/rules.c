@@ -152,6 +152,10 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   for (unsigned i = 2; i < count; i++)
     if (tokens.items[i].text[0] == '\0')
       return config_fail_token(reader, line, tokens.items[i].start, "malformed %s line: an empty field", name);
+  /* A symbol name, as the JSON/YAML schema has it: no blank, no version (a wrapper is looked up by name). */
+  if (count > 3 && !no_handler && strpbrk(tokens.items[3].text, " \t\n\r\v\f@") != NULL)
+    return config_fail_token(reader, line, tokens.items[3].start, "%s: expected a symbol name, got '%s'",
+                             kind == PDI_RULE_CALLBACK ? "handler" : "wrapper", tokens.items[3].text);
   pdi_rule_t *rule = pdi_array_push(reader->arena, &reader->rules, sizeof *rule);
   if (rule == NULL)
     return config_fail_token(reader, line, keyword->start, "out of memory");
