@@ -37,6 +37,11 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 		throw new ConfigError(`loadConfig(): expected the name of a config file, got ${jsonShow(file)}`, {});
 	}
 
+	// Not the current directory, which path.resolve('') is ('/home/me: is a directory').
+	if (file === '') {
+		throw new ConfigError('loadConfig(): the file name is empty', {});
+	}
+
 	const absolute = resolveKeepingSlash(file);
 	let text: string;
 	try {
