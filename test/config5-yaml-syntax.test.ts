@@ -33,5 +33,18 @@ test('a YAML syntax error comes alone, as the first one, not with the errors tha
 	const file = write('quote.yaml', 'options: {maxThreads: "unterminated}\n');
 	const result = await pdi(['config', 'check', file]);
 	t.is(result.code, 2);
-	t.regex(result.stderr, /^pdi: [^\n]+quote\.yaml:\d+:\d+: syntax error: missing closing "quote\n$/);
+	t.regex(result.stderr, /^pdi: [^\n]+quote\.yaml:\d+:\d+: syntax error: [^\n]+\n$/);
+});
+
+test('an unterminated quoted string in YAML is reported where it starts, as in the text dialect, not where yaml gave up', async t => {
+	for (const [text, place, mark] of [
+		['options: {maxThreads: "unterminated}\n', '1:23', '"'],
+		['options:\n  maxThreads: "abc\n  numThreads: 1\n', '2:15', '"'],
+		['rules:\n  - act: {function: open, when: {arg: 0, matches: \'/etc/*}, do: {return: 1}}\n', '2:51', '\''],
+	] as const) {
+		const file = write('quoted.yaml', text);
+		const result = await pdi(['config', 'check', file]);
+		t.is(result.code, 2);
+		t.is(result.stderr, `pdi: ${file}:${place}: syntax error: unterminated quoted string (a closing ${mark} is missing)\n`);
+	}
 });

@@ -152,6 +152,26 @@ function duplicateKey(document: Document, offset: number, position: ReturnType<t
 }
 
 /**
+ * The quoted scalar that a missing closing quote at `offset` leaves open (yaml places the error at its end,
+ * often the next line): where it starts, and its quote mark.
+ */
+function unterminatedQuote(document: Document, offset: number): {start: number; mark: string} | undefined {
+	let found: {start: number; mark: string} | undefined;
+	visit(document, {
+		Scalar(_key, scalar) {
+			const range = scalar.range;
+			if ((scalar.type === 'QUOTE_DOUBLE' || scalar.type === 'QUOTE_SINGLE') && range && range[1] === offset) {
+				found = {start: range[0], mark: scalar.type === 'QUOTE_DOUBLE' ? '"' : '\''};
+				return visit.BREAK;
+			}
+
+			return undefined;
+		},
+	});
+	return found;
+}
+
+/**
  * The offset of the first mapping key that is a list or a mapping (`? [a, b]`, `[x]: 1`, an alias of either):
  * no config key is one, and `toJS()` would make a string of it and print a Node.js warning on stderr.
  */
@@ -196,12 +216,14 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 	// A syntax error stops the reading, so it comes alone: the first one (yaml reports what follows from it too).
 	const error = problems.sort((a, b) => a.pos[0] - b.pos[0])[0];
 	if (error) {
+		const quote = error.code === 'MISSING_CHAR' ? unterminatedQuote(document, error.pos[0]) : undefined;
 		const message = error.code === 'MULTIPLE_DOCS'
 			? 'a config file holds one YAML document; a second one starts here'
 			: error.code === 'TAG_RESOLVE_FAILED'
 				? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
-				: (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
-		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(error.pos[0])});
+				: quote ? `unterminated quoted string (a closing ${quote.mark} is missing)`
+					: (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
+		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(quote?.start ?? error.pos[0])});
 	}
 
 	const collection = collectionKey(document);
