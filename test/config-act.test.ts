@@ -291,3 +291,16 @@ test('a condition or action given twice in one text-dialect act line is an error
 	t.is(run.stdout, '', 'cat never ran');
 	t.is(run.stderr, `pdi: ${directory}/act.cfg:1:32: act: arg1=0: a rule has one argument condition (argN~ or argN=)\n`);
 });
+
+test('a call= list with an empty item is an error at the token, not a rule without its condition that acts on every call (call=, loaded as such)', async t => {
+	for (const list of [',', '3,,5', '3,', ',3']) {
+		t.is(configError(() => parseTextDialect(`act * open call=${list} return=-1 errno=EIO\n`, '/etc/pdi.cfg')).message,
+			`/etc/pdi.cfg:1:12: act: call=${list}: expected up to 16 call numbers from 1, separated by commas`);
+	}
+
+	t.like(parseTextDialect('act * open call=3,5 return=-1 errno=EIO\n').rules[0], {when: {call: [3, 5]}});
+	const directory = writeFiles({'act.cfg': 'act $main open call=, return=-1 errno=ENOENT\n', other: 'shown\n'}, 'pdi-config-act-');
+	const run = await pdi(['run', '-c', path.join(directory, 'act.cfg'), '--', '/bin/cat', path.join(directory, 'other')]);
+	t.is(run.code, 2);
+	t.is(run.stdout, '', 'cat never ran');
+});

@@ -126,7 +126,10 @@ static int
 parse_calls(message_t *parse, act_rule_t *rule, const char *list)
 {
   char copy[512];
-  if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || *list == '\0')
+  size_t length = strlen(list);
+  /* strtok_r skips empty items: 'call=,' would be a rule without its condition, acting on every call. */
+  if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || length == 0 || list[0] == ',' ||
+      list[length - 1] == ',' || strstr(list, ",,") != NULL)
     return fail(parse, "call=%s: expected up to %d call numbers from 1, separated by commas", list, ACT_MAX_CALLS);
   for (char *save = NULL, *item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
     if (rule->call_count == ACT_MAX_CALLS || whole_number(item, &rule->calls[rule->call_count]) != 0 ||
