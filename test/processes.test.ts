@@ -248,12 +248,18 @@ test('a temporary config removed just as the core reads it (pdi run ending just 
 	t.regex(run.stderr, /^pdi: warning: \S+\/pdi\.cfg is gone: it was the temporary config of a pdi command that has ended; this process runs without interpositions\n$/);
 });
 
-test('the core started by hand with a PDI_CONFIG it cannot read names the variable, and stops the program before main with status 2', t => {
+test('the core started by hand with a PDI_CONFIG it cannot read (missing, a directory) names the variable, and stops the program before main with status 2', t => {
 	const missing = path.join(scratch, 'no-such-config.cfg');
 	const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: missing}});
 	t.is(run.status, 2, run.stderr);
 	t.is(run.stdout, '');
 	t.is(run.stderr, `pdi: PDI_CONFIG: cannot read '${missing}': no such file or directory\n`);
+	// A directory too (it was `pdi: cannot read 'DIR': is a directory`, as if a line of a config said it), by either name.
+	for (const variable of ['PDI_CONFIG', 'DI_CFG_FILE']) {
+		const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: preloadPath(), [variable]: scratch}});
+		t.is(run.status, 2, run.stderr);
+		t.is(run.stderr, `pdi: ${variable}: cannot read '${scratch}': is a directory\n`);
+	}
 });
 
 asRoot('a wrapper that changes the user before it execs the program stops it before main, naming the unreadable temporary config and the way out, not "is gone"', async t => {

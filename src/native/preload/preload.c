@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/core.h"
@@ -30,6 +31,15 @@ config_is_gone(const char *config)
 {
   const char *temporary = getenv("PDI_CONFIG_TEMPORARY");
   return temporary != NULL && temporary[0] == '1' && access(config, F_OK) != 0 && errno == ENOENT;
+}
+
+/* Whether the variable names a directory: like a missing file, the
+ * variable's fault, not one of the config's lines (a pipe's may be). */
+static int
+names_directory(const char *config)
+{
+  struct stat file;
+  return stat(config, &file) == 0 && S_ISDIR(file.st_mode);
 }
 
 /* The program's main finds errno as the C library left it (0): what the
@@ -60,7 +70,7 @@ pdi_preload_start(void)
                 "uid %d, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, "
                 "docs/launching.md)",
                 variable, pdi_error(), (int)geteuid());
-      else if (access(config, R_OK) != 0)
+      else if (access(config, R_OK) != 0 || names_directory(config))
         pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
       else
         pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
