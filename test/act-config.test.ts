@@ -176,11 +176,11 @@ test('an act rule is outermost over a relink of the same function', async t => {
 	t.regex(wrapped.stdout, /^fix_add=105$/m, wrapped.stderr);
 });
 
-test('a return of the wrong kind for a known function and an argument past its last are refused at the rule; they were accepted and then refused at the call or read garbage', async t => {
+test('a return of the wrong kind for a known function and an argument past its last are refused at their token (in YAML at the rule); they were accepted and then refused at the call or read garbage', async t => {
 	const refused: Array<[string, RegExp]> = [
-		['act $main sqrt return=0', /rules\.cmd:1:1: act sqrt: sqrt returns a floating-point value: give it as return=double:X$/m],
-		['act $main labs return=double:1.5', /rules\.cmd:1:1: act labs: labs returns an integer or a pointer: return=double:X cannot give it$/m],
-		['act * open arg7=0 return=-1 errno=ENOENT', /rules\.cmd:1:1: act open: arg7: open takes 3 integer or pointer argument\(s\), numbered from 0$/m],
+		['act $main sqrt return=0', /rules\.cmd:1:16: act sqrt: sqrt returns a floating-point value: give it as return=double:X$/m],
+		['act $main labs return=double:1.5', /rules\.cmd:1:16: act labs: labs returns an integer or a pointer: return=double:X cannot give it$/m],
+		['act * open arg7=0 return=-1 errno=ENOENT', /rules\.cmd:1:12: act open: arg7: open takes 3 integer or pointer argument\(s\), numbered from 0$/m],
 	];
 	for (const [line, message] of refused) {
 		const run = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig([line]));
@@ -212,11 +212,11 @@ test('return= on a function whose result a skipped call cannot give, and a rule 
 	const config = writeConfig(['act $main ldiv return=1']);
 	const run = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], config);
 	t.is(run.code, 2);
-	t.regex(run.stderr, /rules\.cmd:1:1: act ldiv: return= cannot give ldiv's result: it returns a structure/);
+	t.regex(run.stderr, /rules\.cmd:1:16: act ldiv: return= cannot give ldiv's result: it returns a structure/);
 	t.is((await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig(['act $main ldiv count']))).code, 0);
 	const never = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig(['act * longjmp count']));
 	t.is(never.code, 2);
-	t.regex(never.stderr, /rules\.cmd:1:1: act longjmp: longjmp is never instrumented \(it returns twice, never returns, or looks at its caller/);
+	t.regex(never.stderr, /rules\.cmd:1:7: act longjmp: longjmp is never instrumented \(it returns twice, never returns, or looks at its caller/);
 	// pdi config check says the same at the YAML place: the core's reader checks it.
 	const directory = writeFiles({'c.yaml': 'rules:\n  - act: {function: longjmp, do: {count: true}}\n'});
 	const checked = await pdi(['config', 'check', path.join(directory, 'c.yaml')]);

@@ -312,6 +312,8 @@ test('quoting mistakes and extra values are errors at their column', t => {
 	t.is(parseError('max_threads =\n'), '/etc/pdi.cfg:1:14: max_threads: expected a value after \'=\'');
 	t.is(parseError('= 4\n'), '/etc/pdi.cfg:1:1: malformed line: missing key before \'=\'');
 	t.is(parseError('[defaults\n'), '/etc/pdi.cfg:1:1: malformed section header: expected \'[NAME]\'');
+	// Was accepted: a section no Include can name, whose lines never run.
+	t.is(parseError('max_threads = 4\n  [ ]\n'), '/etc/pdi.cfg:2:3: malformed section header: \'[]\' has no name: expected \'[NAME]\'');
 	t.is(parseError('reset_config now\n'), '/etc/pdi.cfg:1:14: malformed reset_config line: expected \'reset_config\' alone');
 });
 

@@ -72,7 +72,7 @@ add_act_rule(reader_t *reader, const line_ref_t *line, const token_t *keyword, c
  * prototype is known and not variadic would read whatever the register or
  * stack slot holds. */
 static int
-check_argument_index(reader_t *reader, const line_ref_t *line, const token_t *keyword, const char *name, int index)
+check_argument_index(reader_t *reader, const line_ref_t *line, const char *at, const char *name, int index)
 {
   const char *spec = index < 0 ? NULL : pdi_cb_prototype_of(name);
   if (spec == NULL || strchr(spec, '.') != NULL)
@@ -82,39 +82,45 @@ check_argument_index(reader_t *reader, const line_ref_t *line, const token_t *ke
     integers += *letter != '!' && *letter != 'd' && *letter != 'g';
   if (index < integers)
     return 0;
-  return config_fail_token(reader, line, keyword->start,
+  return config_fail_token(reader, line, at,
                            "act %s: arg%d: %s takes %d integer or pointer argument(s), numbered from 0", name, index,
                            name, integers);
 }
 
+/* Where on an act line each check points: the function, its return= and
+ * its argN token. */
+typedef struct act_places {
+  const char *function, *returns, *argument;
+} act_places_t;
+
 /* What the callback mechanism, which act rules run on, allows for the rule's
  * function: checked here, so that `pdi config check` and the core agree. */
 static int
-check_function_kind(reader_t *reader, const line_ref_t *line, const token_t *keyword, const pdi_rule_t *rule)
+check_function_kind(reader_t *reader, const line_ref_t *line, const act_places_t *at, const pdi_rule_t *rule)
 {
   char name[256];
   char version[128];
   pdi_version_req_t req;
   pdi_symbol_spec_parse(rule->function, name, sizeof name, version, sizeof version, &req);
   if (pdi_cb_excluded(name))
-    return config_fail_token(reader, line, keyword->start,
+    return config_fail_token(reader, line, at->function,
                              "act %s: %s is never instrumented (it returns twice, never returns, or looks at its "
                              "caller: docs/mechanisms.md), so no act rule can see its calls",
                              name, name);
   const char *result = rule->act->returns ? pdi_cb_result_of(name) : NULL;
   if (result != NULL && result != pdi_cb_returns_integer && result != pdi_cb_returns_floating)
-    return config_fail_token(reader, line, keyword->start,
+    return config_fail_token(reader, line, at->returns,
                              "act %s: return= cannot give %s's result: it returns %s (delay, signal and count work on "
                              "it)",
                              name, name, result);
   /* The skip would be refused at the call, which then runs as if no rule were there. */
   if (result == pdi_cb_returns_floating && !rule->act->returns_double)
-    return config_fail_token(reader, line, keyword->start,
+    return config_fail_token(reader, line, at->returns,
                              "act %s: %s returns a floating-point value: give it as return=double:X", name, name);
   if (result == pdi_cb_returns_integer && rule->act->returns_double)
-    return config_fail_token(reader, line, keyword->start,
+    return config_fail_token(reader, line, at->returns,
                              "act %s: %s returns an integer or a pointer: return=double:X cannot give it", name, name);
-  return check_argument_index(reader, line, keyword, name, rule->act->arg_index);
+  return check_argument_index(reader, line, at->argument, name, rule->act->arg_index);
 }
 
 int
@@ -139,12 +145,18 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
     return -1;
   rule->object = rule->act->object = pattern;
   char message[512];
-  while ((got = next_word(reader, line, &cursor, &word)) > 0)
+  act_places_t at = {function.start, keyword->start, keyword->start};
+  while ((got = next_word(reader, line, &cursor, &word)) > 0) {
     if (act_rule_token(rule->act, word.text, message, sizeof message) != 0)
       return config_fail_token(reader, line, word.start, "act: %s", message);
+    if (strncmp(word.text, "return=", 7) == 0)
+      at.returns = word.start;
+    else if (strncmp(word.text, "arg", 3) == 0)
+      at.argument = word.start;
+  }
   if (got < 0)
     return -1;
   if (act_rule_check(rule->act, message, sizeof message) != 0)
     return config_fail_token(reader, line, keyword->start, "act: %s", message);
-  return check_function_kind(reader, line, keyword, rule);
+  return check_function_kind(reader, line, &at, rule);
 }

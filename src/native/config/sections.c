@@ -186,6 +186,10 @@ section_header(reader_t *reader, const source_file_t *file, unsigned index, cons
   const char *end = close;
   while (end > start && config_is_blank(end[-1]))
     end--;
+  if (end == start) { /* no Include can name it: its lines would never run */
+    line_ref_t line = {.text = file->lines[index], .file = file, .number = index + 1};
+    return config_fail_token(reader, &line, text, "malformed section header: '[]' has no name: expected '[NAME]'");
+  }
   *name = config_copy_range(reader->arena, start, (size_t)(end - start));
   return *name != NULL ? 1 : -1;
 }
