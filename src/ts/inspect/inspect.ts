@@ -103,8 +103,8 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 /**
  * The core's report, or why the program gave none (`timedOutAfter`: it was killed for taking that long). The core
  * creates the file, empty, as soon as it is loaded: an empty file means the core ran and the program ended before
- * its report (the core ends it with status 2 when it cannot install the config or write the report), a missing one that it never
- * loaded.
+ * its report (the core ends it with status 2 when it cannot install the config or write the report), a missing one
+ * that it never loaded.
  */
 async function readReport(reportFile: string, command: string, exit: LaunchExit, timedOutAfter: number | undefined): Promise<ProcessReport> {
 	let text: string;
