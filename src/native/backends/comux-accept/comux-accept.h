@@ -175,6 +175,14 @@ __attribute__((visibility("hidden"))) int comux_claim_open(void);
  * starts the replay, once per tree (comux-accept.c). */
 __attribute__((visibility("hidden"))) void comux_server_waits(const char *wait);
 
+/* In a wrapper of a wait for a client: a thread other than the one that
+ * ends the finished replay sleeps until the process is gone. */
+__attribute__((visibility("hidden"))) void comux_hold_if_finishing(void);
+
+/* The state letter of one thread of this process (/proc/self/task), 0 when
+ * it cannot be read. */
+__attribute__((visibility("hidden"))) char comux_task_state(long tid);
+
 /* Parses `bytes` (which must outlive the replay) as the input to replay, in
  * place of the previous one: 0, or -1 with the reader's message. */
 __attribute__((visibility("hidden"))) int comux_take_input(unsigned char *bytes, size_t length, char *error,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,9 +215,35 @@ open_connection(uint32_t conn, int *slot)
   return fd;
 }
 
+/* The thread that ends the replaying process, 0 before. The server's exit
+ * handlers run in it: socat's shuts down its listening socket, and its main
+ * thread, blocked in accept(), took that for an error and called exit(1)
+ * itself, racing the controller's exit(0): the status of a replay depended
+ * on the scheduler. A thread of the server that returns from a wait for a
+ * client meanwhile stays in the wrapper while the finishing thread runs:
+ * when that thread sleeps instead (an exit handler that joins the thread
+ * it woke), the wait returns, so that nothing waits on the other forever. */
+static pid_t finishing_thread;
+
+void
+comux_hold_if_finishing(void)
+{
+  pid_t finisher = __atomic_load_n(&finishing_thread, __ATOMIC_ACQUIRE);
+  if (finisher == 0 || finisher == (pid_t)syscall(SYS_gettid))
+    return;
+  struct timespec step = {0, 200000}; /* 0.2 ms */
+  int asleep = 0;
+  for (long waited = 0; asleep < 5 && waited < timeout_ms * 5; waited++) {
+    char state = comux_task_state(finisher);
+    asleep = state == 'R' ? 0 : asleep + 1; /* 1 ms asleep in a row, or gone */
+    nanosleep(&step, NULL);
+  }
+}
+
 static void
 finish(void)
 {
+  __atomic_store_n(&finishing_thread, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   LOG("replay complete");
   comux_end_like_forked();
   if (tree != NULL)

@@ -71,8 +71,8 @@ process_state(pid_t pid, pid_t *parent)
 }
 
 /* The state letter of one thread of this process. */
-static char
-task_state(long tid)
+char
+comux_task_state(long tid)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
@@ -110,7 +110,7 @@ every_task(int (*test)(long tid, long self))
 static int
 not_running(long tid, long self)
 {
-  return tid == self || task_state(tid) != 'R';
+  return tid == self || comux_task_state(tid) != 'R';
 }
 
 int
@@ -146,7 +146,7 @@ at_rest(long tid, long self)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
-  return empty_file(path) && (tid == self || task_state(tid) == 'S');
+  return empty_file(path) && (tid == self || comux_task_state(tid) == 'S');
 }
 
 int

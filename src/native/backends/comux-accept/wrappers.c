@@ -193,16 +193,27 @@ select_waits_for_client(int count, const fd_set *read)
   return found;
 }
 
-/* An accepted connection, noted for the end of replies (replies.c). */
+/* An accepted connection, noted for the end of replies (replies.c). A
+ * thread that returns from a wait while the replay ends stays there. */
 static int
 noted(int accepted)
 {
+  comux_hold_if_finishing();
   if (accepted >= 0) {
     int saved = errno;
     comux_note_accepted(accepted);
     errno = saved;
   }
   return accepted;
+}
+
+static int
+held(int result)
+{
+  int saved = errno;
+  comux_hold_if_finishing();
+  errno = saved;
+  return result;
 }
 
 EXPORT int
@@ -236,7 +247,7 @@ comux_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeou
 {
   if (!comux_claim_open() || epoll_waits_for_client(epfd))
     comux_server_waits("epoll_wait");
-  return ORIGINAL(comux_epoll_wait, epoll_wait)(epfd, events, maxevents, timeout);
+  return held(ORIGINAL(comux_epoll_wait, epoll_wait)(epfd, events, maxevents, timeout));
 }
 
 EXPORT int
@@ -244,7 +255,7 @@ comux_epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeo
 {
   if (!comux_claim_open() || epoll_waits_for_client(epfd))
     comux_server_waits("epoll_pwait");
-  return ORIGINAL(comux_epoll_pwait, epoll_pwait)(epfd, events, maxevents, timeout, mask);
+  return held(ORIGINAL(comux_epoll_pwait, epoll_pwait)(epfd, events, maxevents, timeout, mask));
 }
 
 EXPORT int
@@ -252,7 +263,7 @@ comux_poll(struct pollfd *fds, nfds_t count, int timeout)
 {
   if (!comux_claim_open() || poll_waits_for_client(fds, count))
     comux_server_waits("poll");
-  return ORIGINAL(comux_poll, poll)(fds, count, timeout);
+  return held(ORIGINAL(comux_poll, poll)(fds, count, timeout));
 }
 
 EXPORT int
@@ -260,7 +271,7 @@ comux_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, co
 {
   if (!comux_claim_open() || poll_waits_for_client(fds, count))
     comux_server_waits("ppoll");
-  return ORIGINAL(comux_ppoll, ppoll)(fds, count, timeout, mask);
+  return held(ORIGINAL(comux_ppoll, ppoll)(fds, count, timeout, mask));
 }
 
 EXPORT int
@@ -268,7 +279,7 @@ comux_select(int count, fd_set *read, fd_set *write, fd_set *except, struct time
 {
   if (!comux_claim_open() || select_waits_for_client(count, read))
     comux_server_waits("select");
-  return ORIGINAL(comux_select, select)(count, read, write, except, timeout);
+  return held(ORIGINAL(comux_select, select)(count, read, write, except, timeout));
 }
 
 EXPORT int
@@ -277,5 +288,5 @@ comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const stru
 {
   if (!comux_claim_open() || select_waits_for_client(count, read))
     comux_server_waits("pselect");
-  return ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask);
+  return held(ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask));
 }
