@@ -429,9 +429,41 @@ serve_afl_forks(void)
   }
 }
 
+/* The threads of this process, from /proc/self/status; 0 when unknown. */
+static int
+thread_count(void)
+{
+  FILE *status = fopen("/proc/self/status", "re");
+  if (status == NULL)
+    return 0;
+  char line[128];
+  int threads = 0;
+  while (fgets(line, sizeof line, status) != NULL && sscanf(line, "Threads: %d", &threads) != 1)
+    ;
+  fclose(status);
+  return threads;
+}
+
+/* A child forked for an input has only the thread that waited for a
+ * client: Node.js (V8's and libuv's threads), a Go or Java server, a pool
+ * of workers started before crash or hang in every child, with nothing to
+ * say why but a SIGSEGV per input. Said once, when the fork server starts. */
+static void
+warn_threads(void)
+{
+  int threads = thread_count();
+  if (threads > 1)
+    say(message_fd,
+        "fork mode: process %d has %d threads when it waits for a client, and the child forked for each input "
+        "has only the one that waits: a server that needs the others crashes or hangs in every child; "
+        "replay it without fork mode",
+        (int)getpid(), threads);
+}
+
 void
 comux_serve_forks(void)
 {
+  warn_threads();
   sigset_t server_mask, no_child_signal;
   sigemptyset(&no_child_signal);
   sigaddset(&no_child_signal, SIGCHLD);
