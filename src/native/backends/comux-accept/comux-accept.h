@@ -25,6 +25,7 @@ typedef struct comux_tree {
   int exit_status;
   uint64_t control_device; /* fork mode: what the control channel is (its fstat), so that a process that */
   uint64_t control_inode;  /* claims knows it from a file the server opened at the same descriptor */
+  uint32_t chunks_started; /* chunks the controller has started, in schedule order */
   int unix_count;          /* Unix sockets the tree listens on at an absolute path (more than fit are counted) */
   char unix_paths[COMUX_UNIX_PATHS][COMUX_UNIX_PATH_SIZE];
 } comux_tree_t;
@@ -178,6 +179,10 @@ __attribute__((visibility("hidden"))) void comux_server_waits(const char *wait);
 /* In a wrapper of a wait for a client: a thread other than the one that
  * ends the finished replay sleeps until the process is gone. */
 __attribute__((visibility("hidden"))) void comux_hold_if_finishing(void);
+
+/* The guardian's line for a replaying process that exited (wait status)
+ * before its replay was over; nothing otherwise. */
+__attribute__((visibility("hidden"))) void comux_say_unfinished(int status);
 
 /* The state letter of one thread of this process (/proc/self/task), 0 when
  * it cannot be read. */

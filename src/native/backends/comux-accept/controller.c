@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,6 +241,28 @@ comux_hold_if_finishing(void)
   }
 }
 
+/* A server that exits in the middle of its replay (one that serves one
+ * connection and ends), or that executes another program in the process
+ * that replays (busybox nc -e execs the program that serves in the process
+ * that accepted: the controller thread goes with the exec), ended the replay
+ * with its status and the replies from there on missing, without a word. */
+void
+comux_say_unfinished(int status)
+{
+  if (fork_mode != COMUX_FORK_NONE || !WIFEXITED(status) || __atomic_load_n(&tree->done, __ATOMIC_ACQUIRE) ||
+      __atomic_load_n(&tree->exited, __ATOMIC_ACQUIRE))
+    return;
+  uint32_t started = __atomic_load_n(&tree->chunks_started, __ATOMIC_ACQUIRE);
+  char where[64] = "before its first chunk";
+  if (started > 0)
+    snprintf(where, sizeof where, "at chunk %u of %u (in schedule order)", started, doc.num_chunks);
+  say(message_fd,
+      "process %d, which replayed, exited with status %d %s, before the replay was over: what the replay had not "
+      "collected by then is missing (a server that exits, or executes another program in the process that accepted, "
+      "as busybox nc -e does, ends its replay)",
+      (int)tree->claimer, WEXITSTATUS(status), where);
+}
+
 static void
 finish(void)
 {
@@ -286,6 +309,8 @@ controller(void *unused)
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
     uint32_t conn = chunk->conn;
+    if (tree != NULL)
+      __atomic_store_n(&tree->chunks_started, k + 1, __ATOMIC_RELEASE);
     if (fds[conn] == -2 && open_connection(conn, &fds[conn]) >= 0)
       settle(fds[conn]);
     int fd = fds[conn];

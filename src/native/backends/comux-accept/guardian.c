@@ -363,8 +363,10 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   }
   if (stop_signal != 0)
     end_like(stop_signal); /* a wait status of "killed by stop_signal" */
-  if (known.claimer_status != STATUS_UNKNOWN)
+  if (known.claimer_status != STATUS_UNKNOWN) {
+    comux_say_unfinished(known.claimer_status);
     end_like(known.claimer_status);
+  }
   int fatal = __atomic_load_n(&tree->fatal_signal, __ATOMIC_ACQUIRE);
   if (fatal != 0)
     end_like(fatal);
