@@ -5,6 +5,7 @@ import path from 'node:path';
 import {promisify} from 'node:util';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
+import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {runComux} from '../src/ts/comux/replay.js';
 import {freePort} from './helpers/servers.js';
 
@@ -86,4 +87,20 @@ test('a server whose exit handler makes its accept() fail ends the replay with s
 	t.is(joined.status, 0, joined.stderr);
 	t.is(joined.stdout.toString(), 'hello\nworld\n');
 	t.true(joined.durationMs < 5000);
+});
+
+test('in fork mode, a child whose exit handler shuts down the listening socket (socat) leaves it listening for the next child', async t => {
+	writeFileSync(path.join(directory, 'forked.c'), server);
+	const program = path.join(directory, 'forked');
+	await promisify(execFile)('gcc', ['-O1', '-o', program, 'forked.c'], {cwd: directory});
+	const forks = startComuxForkServer([program, String(await freePort()), 'busy'], {timeout: 10_000});
+	try {
+		for (const word of ['one', 'two', 'three']) {
+			const result = await forks.replay(comux().conn(0, `${word}\n`, {awaitResponse: true}).bytes());
+			t.is(result.status, 0, `${word}: ${result.stderr}`);
+			t.is(result.stdout.toString(), `${word}\n`, result.stderr);
+		}
+	} finally {
+		await forks.close();
+	}
 });

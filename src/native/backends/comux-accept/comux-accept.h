@@ -180,6 +180,10 @@ __attribute__((visibility("hidden"))) void comux_server_waits(const char *wait);
  * ends the finished replay sleeps until the process is gone. */
 __attribute__((visibility("hidden"))) void comux_hold_if_finishing(void);
 
+/* In a fork server's child at its end: its listening descriptors name
+ * fresh sockets, so that its exit handlers leave the fork server's alone. */
+__attribute__((visibility("hidden"))) void comux_spare_listeners(void);
+
 /* The guardian's line for a replaying process that exited (wait status)
  * before its replay was over; nothing otherwise. */
 __attribute__((visibility("hidden"))) void comux_say_unfinished(int status);

@@ -269,6 +269,8 @@ finish(void)
   __atomic_store_n(&finishing_thread, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   LOG("replay complete");
   comux_end_like_forked();
+  if (forked_child && !exit_immediate)
+    comux_spare_listeners();
   if (tree != NULL)
     __atomic_store_n(&tree->done, 1, __ATOMIC_RELEASE);
   if (exit_immediate)

@@ -85,12 +85,46 @@ note_unix_path(int fd)
   errno = saved;
 }
 
+/* The descriptors the server listened on (the first ones), for a forked
+ * child's end (comux_spare_listeners). */
+#define COMUX_LISTENERS 16
+static int listening_fds[COMUX_LISTENERS];
+static int listening_count;
+
+static int is_listening(int fd);
+
+/* A child of a fork server shares its listening sockets with the fork
+ * server: an exit handler that shuts one down (socat's does) would leave
+ * every later child's connections refused. Before the child's exit
+ * handlers run, each of its descriptors of a listening socket is pointed at
+ * a fresh socket of the same family instead, which they may shut down. */
+void
+comux_spare_listeners(void)
+{
+  int saved = errno;
+  for (int i = 0; i < listening_count && i < COMUX_LISTENERS; i++) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    int fd = listening_fds[i];
+    if (!is_listening(fd) || getsockname(fd, (struct sockaddr *)&address, &length) != 0)
+      continue;
+    int spare = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (spare >= 0 && spare != fd) {
+      dup2(spare, fd);
+      close(spare);
+    }
+  }
+  errno = saved;
+}
+
 EXPORT int
 comux_listen(int fd, int backlog)
 {
   int result = ORIGINAL(comux_listen, listen)(fd, backlog);
   if (result == 0 && tree != NULL)
     note_unix_path(fd);
+  if (result == 0 && listening_count < COMUX_LISTENERS)
+    listening_fds[listening_count++] = fd;
   if (result == 0 && !__atomic_load_n(&have_listener, __ATOMIC_ACQUIRE)) {
     struct sockaddr_storage address;
     socklen_t length = sizeof address;
