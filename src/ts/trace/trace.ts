@@ -1,7 +1,7 @@
 import type {ChildProcess, StdioOptions} from 'node:child_process';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {checkCommandLine, launch} from '../launch/launch.js';
-import {exitStatus} from '../launch/signals.js';
+import {exitStatus, removeOnSignal} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
@@ -63,6 +63,12 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	checkOptionNames(options, ['env', 'cwd', 'stdio']);
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');
+	// A signal that ends this process (no 'exit' event) removes the rings too, as it removes the launch's config.
+	const forget = removeOnSignal(scratch.remove);
+	const removeScratch = () => {
+		forget();
+		scratch.remove();
+	};
 	const counter = new SummaryCounter();
 	let reader: TraceReader | undefined;
 	const queue = new EventQueue<CallEvent>(highWater, hold => {
@@ -94,13 +100,13 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		});
 	} catch (error) {
 		reader?.finish();
-		scratch.remove();
+		removeScratch();
 		throw error;
 	}
 
 	const end = () => {
 		const ending = reader.finish();
-		scratch.remove();
+		removeScratch();
 		return ending;
 	};
 
