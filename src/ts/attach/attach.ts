@@ -8,6 +8,7 @@ import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCo
 import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
+import {removeOnSignal} from '../launch/signals.js';
 import {runInjector} from './inject.js';
 
 /** A config installed into a running process by {@link attach}. */
@@ -170,6 +171,10 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 		throw error;
 	}
 
+	// A signal that ends this process before the detach (no 'exit' event) removes the directory too, as spawn()'s.
+	const forget = removeOnSignal(() => {
+		prepared.remove();
+	});
 	let settleCounts: (counts: ActCount[]) => void = () => undefined;
 	const act = new Promise<ActCount[]>(resolve => {
 		settleCounts = resolve;
@@ -186,6 +191,7 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 					}
 				} finally {
 					settleCounts(actReport === undefined ? [] : readActReport(actReport, config));
+					forget();
 					prepared.remove();
 				}
 			})();
