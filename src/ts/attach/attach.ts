@@ -31,14 +31,14 @@ export type Attachment = {
 /** Options of {@link attach} beyond the config. */
 export type AttachOptions = {
 	/** Config files (JSON, YAML, text dialect) merged before `config`, as `pdi attach -c`. */
-	configFiles?: readonly string[];
+	configFiles?: readonly string[] | undefined;
 	/** Variables set in the process before its backends start (PDI_TRACE_*, PDI_COUNT_OUTPUT, ...); put back as they were at detach (a variable the process had gets its value back). */
-	variables?: Readonly<Record<string, string>>;
+	variables?: Readonly<Record<string, string>> | undefined;
 	/**
 	 * The thread (kernel thread id) to borrow for the calls of the attach and of the detach; by default pdi picks one
 	 * stopped at a safe point, preferably blocked in a system call. For tests that interrupt each kind of call.
 	 */
-	thread?: number;
+	thread?: number | undefined;
 };
 
 /** Throws unless `pid` names a process: a positive integer and a /proc entry. */

@@ -11,19 +11,19 @@ import {temporaryDirectory} from '../launch/temporary.js';
 /** Options of {@link inspectProgram}. */
 export type InspectOptions = {
 	/** Report import slots only for the objects matching this pattern (`$main`, `libc.so.6`, a path or a glob); default: every object. */
-	imports?: string;
+	imports?: string | undefined;
 	/**
 	 * Let the program go on to `main` after the report instead of ending it
 	 * before `main`. Its stdio is inherited and its exit status is returned.
 	 */
-	run?: boolean;
+	run?: boolean | undefined;
 	/** Environment of the program (default `process.env`); pdi adds `LD_PRELOAD` and its own variables. */
-	env?: NodeJS.ProcessEnv;
-	cwd?: string;
+	env?: NodeJS.ProcessEnv | undefined;
+	cwd?: string | undefined;
 	/** Without `run`: how long to wait for the report before giving up (ms, default 15000). */
-	timeout?: number;
+	timeout?: number | undefined;
 	/** Config files to install before the report (merged in order), so it shows their rules at work. */
-	configs?: readonly string[];
+	configs?: readonly string[] | undefined;
 };
 
 /** The report of {@link inspectProgram} and how the program ended. */

@@ -10,17 +10,17 @@ import {exitStatus} from './signals.js';
 /** Options of {@link runProgram}. */
 export type RunOptions = {
 	/** Config files (JSON, YAML or text dialect), merged in order. */
-	configs?: readonly string[];
+	configs?: readonly string[] | undefined;
 	/** A config given in memory, merged after the files. */
-	config?: PdiConfigInput | NormalizedConfig;
+	config?: PdiConfigInput | NormalizedConfig | undefined;
 	/** Raise the core's log level this many steps above the config's (warning → info → debug). */
-	verbosity?: number;
+	verbosity?: number | undefined;
 	/** The program's environment, to which pdi adds its own (default `process.env`). */
-	env?: NodeJS.ProcessEnv;
+	env?: NodeJS.ProcessEnv | undefined;
 	/** The program's working directory; PROGRAM is found relative to it. */
-	cwd?: string;
+	cwd?: string | undefined;
 	/** The program's stdio (default `'inherit'`); to read its output, use {@link spawn} instead. */
-	stdio?: StdioOptions;
+	stdio?: StdioOptions | undefined;
 };
 
 /** How a program run by {@link runProgram} ended. */

@@ -7,21 +7,21 @@ import {nearNameHint} from '../near-name.js';
 /** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
 export type TraceOptions = {
 	/** Calling objects whose imports are traced: `'$main'` (the default), a soname, a file name, a path, a glob, or `'*'` for every object; one, or a list. */
-	objects?: string | readonly string[];
+	objects?: string | readonly string[] | undefined;
 	/** Globs over function names (`-e`): `'open*'`, `'!str*'` excludes, `'*@libc.so.6'` keeps calls bound to that callee object. A string is split at commas. */
-	functions?: string | readonly string[];
+	functions?: string | readonly string[] | undefined;
 	/** Bytes shown of each decoded string, 0 to 4096 (`-s`, default 32). */
-	stringSize?: number;
+	stringSize?: number | undefined;
 	/** Only calls nested at most this deep (`--depth`; 0: outermost only). */
-	depth?: number;
+	depth?: number | undefined;
 	/** Integer argument registers shown for a function without a prototype, 0 to 6 (`--args`, default 3). */
-	rawArgs?: number;
+	rawArgs?: number | undefined;
 	/** A file of C declarations that decode the user's own functions (`--prototypes`). */
-	prototypes?: string;
+	prototypes?: string | undefined;
 	/** Trace the children too, after fork and exec (`-f`). */
-	follow?: boolean;
+	follow?: boolean | undefined;
 	/** Show C++ functions by their demangled names (`-C`): `std::ostream::put(char)` for `_ZNSo3putEc`, in every event's `function`; `functions` patterns then match the demangled names as well as the symbols. */
-	demangle?: boolean;
+	demangle?: boolean | undefined;
 };
 
 /** Option names as the command line spells them, for messages; the API's own names otherwise. */

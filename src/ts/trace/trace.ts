@@ -13,11 +13,11 @@ import {SummaryCounter, type TraceSummary} from './summary.js';
 /** How {@link trace} starts the program. */
 export type TraceLaunchOptions = {
 	/** The environment pdi adds to (default `process.env`). */
-	env?: NodeJS.ProcessEnv;
+	env?: NodeJS.ProcessEnv | undefined;
 	/** The program's working directory; a relative program name is found from it. */
-	cwd?: string;
+	cwd?: string | undefined;
 	/** The program's stdio (default `'inherit'`): the trace never mixes into it. */
-	stdio?: StdioOptions;
+	stdio?: StdioOptions | undefined;
 };
 
 /** How a traced program ended. */
