@@ -28,6 +28,11 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 	 * it left running (`pdi trace -f` waits there for a daemon's child) still needs the config for its execs.
 	 */
 	afterExit?: () => Promise<unknown>;
+	/**
+	 * A failed start (the exec refused after pdi's checks) that no 'error' listener of the caller's hears is thrown
+	 * from the event, as Node throws an 'error' event nobody listens to: for spawn(), whose caller has the child alone.
+	 */
+	throwUnheardError?: boolean;
 };
 
 /** How a launched program ended, and what its `act` rules counted (empty without act rules). */
@@ -139,7 +144,7 @@ function checkLaunchInput(command: string, args: readonly string[], options: Lau
  * throw, with nothing left behind.
  */
 export function launch(command: string, args: readonly string[] = [], options: LaunchOptions = {}): LaunchedProgram {
-	const {env = process.env, config, variables, onSignal, afterExit, ...spawnOptions} = options;
+	const {env = process.env, config, variables, onSignal, afterExit, throwUnheardError, ...spawnOptions} = options;
 	checkLaunchInput(command, args, options, env);
 	const program = checkedProgram(command, options, env);
 	const prepared = prepareLaunch(env, config, variables);
@@ -189,6 +194,10 @@ export function launch(command: string, args: readonly string[] = [], options: L
 			if (child.pid === undefined) {
 				cleanup();
 				reject(error);
+				// Only this listener: without it Node would have thrown the error (this one names the program).
+				if (throwUnheardError && child.listenerCount('error') === 0) {
+					throw new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error});
+				}
 			}
 		});
 	});

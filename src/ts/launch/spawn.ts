@@ -62,7 +62,7 @@ export function spawn(config: PdiConfigInput | NormalizedConfig, command: string
 		throw new PdiError(`options: expected an object (Node's spawn options), got ${shown(given)}`);
 	}
 
-	const {child, exited} = launch(command, args, {...options, config: isNormalizedConfig(config) ? config : normalizeConfig(config)});
+	const {child, exited} = launch(command, args, {...options, config: isNormalizedConfig(config) ? config : normalizeConfig(config), throwUnheardError: true});
 	const act = exited.then(exit => exit.act, () => []);
 	return Object.defineProperty(child, 'act', {value: act, enumerable: false}) as PdiChildProcess;
 }
