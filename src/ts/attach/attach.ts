@@ -6,7 +6,7 @@ import type {ProcessReport} from '../elf/model.js';
 import {PdiError} from '../errors.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from '../launch/act-report.js';
 import {checkOptions, isObject, type OptionType} from '../launch/options.js';
-import {launchConfig, prepareConfig} from '../launch/prepared-config.js';
+import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {removeOnSignal} from '../launch/signals.js';
 import {runInjector} from './inject.js';
@@ -22,8 +22,9 @@ export type Attachment = {
 	detach(): Promise<void>;
 	/**
 	 * The counts of the config's `act` rules ({@link ActCount}, as `spawn()`'s `child.act`), settled when
-	 * {@link detach} has finished: the rules report when their session closes, or at the process's exit if it ended
-	 * first. Empty without act rules.
+	 * {@link detach} has finished (the rules report when their session closes), or when the process has ended first
+	 * (they reported at its exit; read, `act` checks every 200 ms whether the process runs, which keeps Node
+	 * running). Empty without act rules.
 	 */
 	readonly act: Promise<ActCount[]>;
 };
@@ -171,6 +172,18 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 		throw error;
 	}
 
+	return openAttachment(pid, prepared, actReport === undefined ? undefined : () => readActReport(actReport, config), thread);
+}
+
+/** How often a process whose `act` counts are awaited is checked for its end (as `pdi attach` checks it). */
+const endPollMs = 200;
+
+/**
+ * The {@link Attachment} of a session opened in `pid`: `detach()` closes it; `counts` reads its act report. Its
+ * `act`, once read, also settles when the process ends without a detach (its rules reported at its exit): until
+ * then a timer waits for that end, so that awaiting `act` keeps Node running as awaiting a child's exit does.
+ */
+function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => ActCount[]) | undefined, thread: number | undefined): Attachment {
 	// A signal that ends this process before the detach (no 'exit' event) removes the directory too, as spawn()'s.
 	const forget = removeOnSignal(() => {
 		prepared.remove();
@@ -179,24 +192,38 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 	const act = new Promise<ActCount[]>(resolve => {
 		settleCounts = resolve;
 	});
+	let poll: NodeJS.Timeout | undefined;
 	let detaching: Promise<void> | undefined;
+	const detach = async (): Promise<void> => {
+		clearInterval(poll);
+		detaching ??= (async () => {
+			try {
+				if (processRuns(pid)) {
+					await runInjector(pid, ['close'], thread);
+				}
+			} finally {
+				settleCounts(counts === undefined ? [] : counts());
+				forget();
+				prepared.remove();
+			}
+		})();
+		return detaching;
+	};
+
 	return {
 		pid,
-		act,
-		async detach() {
-			detaching ??= (async () => {
-				try {
-					if (processRuns(pid)) {
-						await runInjector(pid, ['close'], thread);
+		get act() {
+			if (detaching === undefined && poll === undefined) {
+				poll = setInterval(() => {
+					if (!processRuns(pid)) {
+						detach().catch(() => undefined);
 					}
-				} finally {
-					settleCounts(actReport === undefined ? [] : readActReport(actReport, config));
-					forget();
-					prepared.remove();
-				}
-			})();
-			return detaching;
+				}, endPollMs);
+			}
+
+			return act;
 		},
+		detach,
 	};
 }
 
