@@ -26,7 +26,7 @@ export type PdiChildProcess<Child extends ChildProcess = ChildProcess> = Child &
 };
 
 /** A child's stream for a `stdio` entry: `Stream` when the entry makes a pipe (`'pipe'`, `null`, left out), else null. */
-type Piped<Entry, Stream> = Entry extends StdioPipe ? Stream : null;
+export type Piped<Entry, Stream> = Entry extends StdioPipe ? Stream : null;
 
 /**
  * Starts `command` with the interpositions of `config`: the preload core in

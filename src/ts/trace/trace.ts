@@ -1,7 +1,9 @@
-import type {ChildProcess, StdioOptions} from 'node:child_process';
+import type {ChildProcess, ChildProcessByStdio, ChildProcessWithoutNullStreams, StdioNull, StdioOptions, StdioPipe} from 'node:child_process';
+import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {checkCommandLine, launch} from '../launch/launch.js';
 import {exitStatus, removeOnSignal} from '../launch/signals.js';
+import type {Piped} from '../launch/spawn.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
@@ -30,13 +32,16 @@ export type TraceResult = {
 	warnings: string[];
 };
 
-/** A program running under {@link trace}. */
-export type Trace = {
+/**
+ * A program running under {@link trace}. Its `child` is typed by the `stdio` option as Node's own `spawn` types it:
+ * no streams with the default `'inherit'` (or `'ignore'`), all three with `'pipe'`, by entry for a three-entry list.
+ */
+export type Trace<Child extends ChildProcess = ChildProcess> = {
 	/** Every call, in the order each thread's calls returned (a caller after its callees); iterate once. */
 	calls: AsyncIterable<CallEvent>;
 	/** Settles when the program has exited and its events are all read; rejects if it could not start. */
 	done: Promise<TraceResult>;
-	child: ChildProcess;
+	child: Child;
 };
 
 /** Events waiting in `calls` before the program is held back (once something iterates). */
@@ -58,6 +63,12 @@ const highWater = 100_000;
  * the program waits for it. Calls not iterated yet wait in memory. Bad
  * options and a program that cannot be traced throw before anything starts.
  */
+export function trace(command: string, args?: readonly string[], options?: TraceOptions & Omit<TraceLaunchOptions, 'stdio'> & {stdio?: 'inherit' | 'ignore' | undefined}): Trace<ChildProcessByStdio<null, null, null>>;
+export function trace(command: string, args: readonly string[], options: TraceOptions & TraceLaunchOptions & {stdio: 'pipe'}): Trace<ChildProcessWithoutNullStreams>;
+export function trace<I extends StdioPipe | StdioNull, O extends StdioPipe | StdioNull, E extends StdioPipe | StdioNull>(
+	command: string, args: readonly string[], options: TraceOptions & TraceLaunchOptions & {stdio: [I, O, E]},
+): Trace<ChildProcessByStdio<Piped<I, Writable>, Piped<O, Readable>, Piped<E, Readable>>>;
+export function trace(command: string, args?: readonly string[], options?: TraceOptions & TraceLaunchOptions): Trace;
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
 	checkCommandLine(command, args);
 	checkOptionNames(options, ['env', 'cwd', 'stdio']);
