@@ -74,10 +74,11 @@ export class TraceReader {
 	/**
 	 * Buffers of whole JSON lines to `onData` on the event loop. With
 	 * `queueLimit` (bytes; 0: none) the reader stops reading while that much
-	 * waits, and the traced programs wait for it.
+	 * waits, and the traced programs wait for it. The notices of the processes' ends (`PDI_TRACE_NOTICES=ring`) are
+	 * written to `noticeFd` when it is given.
 	 */
-	static toCallback(directory: string, onData: (data: Buffer) => void, queueLimit = defaultQueueLimit): TraceReader {
-		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit), onData);
+	static toCallback(directory: string, onData: (data: Buffer) => void, queueLimit = defaultQueueLimit, noticeFd = -1): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit, false, {noticeFd}), onData);
 	}
 
 	/**

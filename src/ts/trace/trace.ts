@@ -1,4 +1,6 @@
 import type {ChildProcess, ChildProcessByStdio, ChildProcessWithoutNullStreams, StdioNull, StdioOptions, StdioPipe} from 'node:child_process';
+import {closeSync, openSync, readFileSync} from 'node:fs';
+import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {checkCommandLine, launch} from '../launch/launch.js';
@@ -28,7 +30,10 @@ export type TraceResult = {
 	status: number;
 	/** Calls, errors and time per function and process, as `pdi trace -c` counts them, and the events lost. */
 	summary: TraceSummary;
-	/** One line per ring that lost events (empty when none was lost). */
+	/**
+	 * One line per ring that lost events, and the notices `pdi trace` prints on stderr of a function `functions`
+	 * names plainly that a process had no call site of (`pdi: trace: malloc: process 4242 has no call site of it ...`).
+	 */
 	warnings: string[];
 };
 
@@ -43,6 +48,25 @@ export type Trace<Child extends ChildProcess = ChildProcess> = {
 	done: Promise<TraceResult>;
 	child: Child;
 };
+
+type EndNotices = {fd: number; take: () => string[]};
+
+/**
+ * The notices the trace backend makes at a process's end (a function `functions` names plainly that the process had
+ * no call site of), which the reader writes to `fd`, a file of the trace's directory; `take()` (once the reader has
+ * finished) closes it and returns them, one line each, for `warnings`.
+ */
+function endNotices(directory: string): EndNotices {
+	const file = path.join(directory, 'notices');
+	const fd = openSync(file, 'w', 0o600);
+	return {
+		fd,
+		take() {
+			closeSync(fd);
+			return readFileSync(file, 'utf8').split('\n').filter(line => line !== '');
+		},
+	};
+}
 
 /** Events waiting in `calls` before the program is held back (once something iterates). */
 const highWater = 100_000;
@@ -90,8 +114,10 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		}
 	});
 	let launched;
+	let notices: EndNotices | undefined;
 	try {
 		const rings = ringDirectory(scratch.path);
+		notices = endNotices(scratch.path);
 		reader = TraceReader.toCallback(rings.directory, data => {
 			const events = parseEventLines<CallEvent>(data);
 			for (const event of events) {
@@ -99,32 +125,34 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			}
 
 			queue.push(events);
-		});
+		}, undefined, notices.fd);
 		launched = launch(command, args, {
 			env: options.env,
 			cwd: options.cwd,
 			stdio: options.stdio ?? 'inherit',
 			config: traceConfig(tracedObjects(options), 'objects'),
-			variables: {...variables, ...rings.variables},
+			variables: {...variables, ...rings.variables, PDI_TRACE_NOTICES: 'ring'},
 			// With follow, done waits for every followed process, also those that outlive the program (a daemon's child).
 			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false) : undefined,
 		});
 	} catch (error) {
 		reader?.finish();
+		notices?.take();
 		removeScratch();
 		throw error;
 	}
 
 	const end = () => {
 		const ending = reader.finish();
+		const lines = notices.take();
 		removeScratch();
-		return ending;
+		return {ending, notices: lines};
 	};
 
 	const done = launched.exited.then(({code, signal}) => {
-		const ending = end();
+		const ended = end();
 		queue.end();
-		return {status: exitStatus(code, signal), summary: counter.result(ending.losses), warnings: lossMessages(ending)};
+		return {status: exitStatus(code, signal), summary: counter.result(ended.ending.losses), warnings: [...lossMessages(ended.ending), ...ended.notices]};
 	}, (cause: unknown) => {
 		end();
 		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError
