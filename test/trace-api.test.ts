@@ -455,7 +455,7 @@ test('trace() with follow: done waits for a child that outlives the program (a d
 	const follow = path.join(fixtures, 'trace', 'follow');
 	const {calls, done, child} = trace(follow, ['daemon', '300'], {follow: true, functions: 'abs', stdio: ['ignore', 'pipe', 'inherit']});
 	let stdout = '';
-	child.stdout!.on('data', (chunk: Buffer) => {
+	child.stdout.on('data', (chunk: Buffer) => {
 		stdout += chunk.toString();
 	});
 	const seen = await collect(calls);
