@@ -1,48 +1,33 @@
-import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {pdi} from './helpers/cli.js';
+import {refusedAlike, writeIn} from './helpers/config-agree.js';
 import {scratchDirectory} from './helpers/files.js';
-import {runPreloaded} from './helpers/preload.js';
 
 const scratch = scratchDirectory('pdi-text-errors-');
 
-function write(name: string, text: string): string {
-	const file = path.join(scratch, name);
-	writeFileSync(file, text);
-	return file;
-}
-
-/** The one line `pdi config check` prints, and the core's own for the same file (PDI_CONFIG), which must agree. */
-async function errorLine(t: {is: (a: unknown, b: unknown, message?: string) => void}, file: string): Promise<string> {
-	const checked = await pdi(['config', 'check', file]);
-	t.is(checked.code, 2, checked.stderr);
-	const byHand = await runPreloaded('/bin/true', [], file);
-	t.is(byHand.stderr, checked.stderr, 'the core says the same');
-	return checked.stderr;
-}
+const write = (name: string, text: string): string => writeIn(scratch, name, text);
 
 test('an unknown command word of the text dialect names the command it most likely meant, as an unknown key does', async t => {
 	const rules = write('rules.cmd', 'backend c = count\nrelnk $main getpid c count_getpid\n');
-	t.is(await errorLine(t, rules), `pdi: ${rules}:2:1: unknown command 'relnk' (did you mean 'relink'?)\n`);
+	t.is(await refusedAlike(t, rules), `pdi: ${rules}:2:1: unknown command 'relnk' (did you mean 'relink'?)\n`);
 	const config = write('main.cfg', '[global]\n  Inlcude ":more"\n');
-	t.is(await errorLine(t, config), `pdi: ${config}:2:3: unknown command 'Inlcude' (did you mean 'Include'?)\n`);
+	t.is(await refusedAlike(t, config), `pdi: ${config}:2:3: unknown command 'Inlcude' (did you mean 'Include'?)\n`);
 	const declaration = write('alias.cfg', 'objekt app = $main\n');
-	t.is(await errorLine(t, declaration), `pdi: ${declaration}:1:1: unknown command 'objekt' (did you mean 'object'?)\n`);
+	t.is(await refusedAlike(t, declaration), `pdi: ${declaration}:1:1: unknown command 'objekt' (did you mean 'object'?)\n`);
 	// No guess for a word near nothing, nor for a YAML file's first key read as the text dialect.
 	const far = write('far.cfg', 'frobnicate now\n');
-	t.is(await errorLine(t, far), `pdi: ${far}:1:1: unknown command 'frobnicate'\n`);
+	t.is(await refusedAlike(t, far), `pdi: ${far}:1:1: unknown command 'frobnicate'\n`);
 	const yamlish = write('yamlish.conf', 'backends:\n');
-	t.regex(await errorLine(t, yamlish), /^pdi: \S+:1:1: unknown command 'backends:'\n$/);
+	t.regex(await refusedAlike(t, yamlish), /^pdi: \S+:1:1: unknown command 'backends:'\n$/);
 });
 
 test('errors of an Include line point at its FILE:SECTION', async t => {
 	const missing = write('missing.cfg', '[global]\n   Include   "nosuch.cfg:global"\n');
-	t.is(await errorLine(t, missing), `pdi: ${missing}:2:14: cannot read '${path.join(scratch, 'nosuch.cfg')}': no such file or directory\n`);
+	t.is(await refusedAlike(t, missing), `pdi: ${missing}:2:14: cannot read '${path.join(scratch, 'nosuch.cfg')}': no such file or directory\n`);
 	const section = write('section.cfg', 'Include ":nosect"\n');
-	t.is(await errorLine(t, section), `pdi: ${section}:1:9: no section 'nosect' in '${section}'\n`);
+	t.is(await refusedAlike(t, section), `pdi: ${section}:1:9: no section 'nosect' in '${section}'\n`);
 	const cycle = write('cycle.cfg', 'Include   ":loop"\n[loop]\nInclude  ":global"\n');
-	t.is(await errorLine(t, cycle), `pdi: ${cycle}:3:10: Include cycle: ${cycle}:global -> ${cycle}:loop -> ${cycle}:global\n`);
+	t.is(await refusedAlike(t, cycle), `pdi: ${cycle}:3:10: Include cycle: ${cycle}:global -> ${cycle}:loop -> ${cycle}:global\n`);
 	const extra = write('extra.cfg', 'Include ":x" more\n');
-	t.is(await errorLine(t, extra), `pdi: ${extra}:1:14: malformed Include line: expected 'Include "FILE:SECTION"'\n`);
+	t.is(await refusedAlike(t, extra), `pdi: ${extra}:1:14: malformed Include line: expected 'Include "FILE:SECTION"'\n`);
 });

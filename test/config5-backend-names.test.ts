@@ -1,17 +1,12 @@
-import {writeFileSync} from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
+import {refusedAlike, writeIn} from './helpers/config-agree.js';
 import {scratchDirectory} from './helpers/files.js';
 import {runPreloaded} from './helpers/preload.js';
 
 const scratch = scratchDirectory('pdi-config5-names-');
 
-function write(name: string, text: string): string {
-	const file = path.join(scratch, name);
-	writeFileSync(file, text);
-	return file;
-}
+const write = (name: string, text: string): string => writeIn(scratch, name, text);
 
 const spelling = 'name: expected a backend name (letters, digits, `_`, `.`, `+`, `-`), got';
 const reserved = 'name: \'pdi.act\' is the name of pdi\'s own backend of act rules: give yours another';
@@ -20,12 +15,7 @@ test('a backend name of the text dialect is checked by the core as by the JSON/Y
 	for (const [written, message] of [['tr]', `${spelling} 'tr]'`], ['"my backend"', `${spelling} 'my backend'`], ['$c', `${spelling} '$c'`], ['pdi.act', reserved]] as const) {
 		const file = write('rules.cmd', `# declarations\n  backend   ${written} = count\nrelink $main malloc c count_malloc\n`);
 		const expected = `pdi: ${file}:2:13: ${message}\n`;
-		const checked = await pdi(['config', 'check', file]);
-		t.is(checked.code, 2);
-		t.is(checked.stderr, expected);
-		const byHand = await runPreloaded('/bin/true', [], file);
-		t.is(byHand.code, 2);
-		t.is(byHand.stderr, expected, 'the core says the same');
+		t.is(await refusedAlike(t, file), expected);
 	}
 
 	const fine = write('fine.cmd', 'backend my-count_2.x+ = count\nrelink $main malloc my-count_2.x+ count_malloc\n');
@@ -52,11 +42,6 @@ test('a wrapper or handler with a blank or a version is refused by the core at t
 	] as const) {
 		const file = write('wrapper.cmd', `cb_allow_handler = on\nbackend c = count\n${line}\n`);
 		const expected = `pdi: ${file}:3:${column}: ${message}\n`;
-		const checked = await pdi(['config', 'check', file]);
-		t.is(checked.code, 2);
-		t.is(checked.stderr, expected);
-		const byHand = await runPreloaded('/bin/true', [], file);
-		t.is(byHand.code, 2);
-		t.is(byHand.stderr, expected, 'the core says the same');
+		t.is(await refusedAlike(t, file), expected);
 	}
 });

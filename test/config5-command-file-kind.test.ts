@@ -3,38 +3,25 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
+import {refusedAlike, writeIn} from './helpers/config-agree.js';
 import {scratchDirectory} from './helpers/files.js';
 import {runPreloaded} from './helpers/preload.js';
 
 const scratch = scratchDirectory('pdi-config5-kind-');
 
-function write(name: string, text: string): string {
-	const file = path.join(scratch, name);
-	writeFileSync(file, text);
-	return file;
-}
-
-/** The one line `pdi config check` prints, and the core's own for the same file (PDI_CONFIG), which must agree. */
-async function errorLine(t: {is: (a: unknown, b: unknown, message?: string) => void}, file: string): Promise<string> {
-	const checked = await pdi(['config', 'check', file]);
-	t.is(checked.code, 2, checked.stderr);
-	const byHand = await runPreloaded('/bin/true', [], file);
-	t.is(byHand.code, 2);
-	t.is(byHand.stderr, checked.stderr, 'the core says the same');
-	return checked.stderr;
-}
+const write = (name: string, text: string): string => writeIn(scratch, name, text);
 
 test('a command file (config =, runtime =) that is a directory, a FIFO or a device is refused as an Include of it is, not reported as not found', async t => {
 	mkdirSync(path.join(scratch, 'rules dir'));
 	const directory = write('directory.cfg', 'config = "rules dir"\n');
-	t.is(await errorLine(t, directory), `pdi: ${directory}:1:10: cannot read '${path.join(scratch, 'rules dir')}': is a directory\n`);
+	t.is(await refusedAlike(t, directory), `pdi: ${directory}:1:10: cannot read '${path.join(scratch, 'rules dir')}': is a directory\n`);
 	const runtime = write('runtime.cfg', 'runtime = "rules dir"\n');
-	t.is(await errorLine(t, runtime), `pdi: ${runtime}:1:11: cannot read '${path.join(scratch, 'rules dir')}': is a directory\n`);
+	t.is(await refusedAlike(t, runtime), `pdi: ${runtime}:1:11: cannot read '${path.join(scratch, 'rules dir')}': is a directory\n`);
 	execFileSync('mkfifo', [path.join(scratch, 'fifo.cmd')]);
 	const fifo = write('fifo.cfg', 'config = fifo.cmd\n');
-	t.is(await errorLine(t, fifo), `pdi: ${fifo}:1:10: cannot read '${path.join(scratch, 'fifo.cmd')}': invalid argument\n`);
+	t.is(await refusedAlike(t, fifo), `pdi: ${fifo}:1:10: cannot read '${path.join(scratch, 'fifo.cmd')}': invalid argument\n`);
 	const device = write('device.cfg', 'config = /dev/null\n');
-	t.is(await errorLine(t, device), `pdi: ${device}:1:10: cannot read '/dev/null': invalid argument\n`);
+	t.is(await refusedAlike(t, device), `pdi: ${device}:1:10: cannot read '/dev/null': invalid argument\n`);
 	// The search goes on past a directory of that name, to a regular file on becfg_path; nothing at all is still 'not found'.
 	mkdirSync(path.join(scratch, 'more', 'rules.cmd'), {recursive: true});
 	mkdirSync(path.join(scratch, 'commands'));
@@ -43,5 +30,5 @@ test('a command file (config =, runtime =) that is a directory, a FIFO or a devi
 	t.is((await pdi(['config', 'check', searched])).code, 0);
 	t.is((await runPreloaded('/bin/true', [], searched)).code, 0);
 	const missing = write('missing.cfg', 'config = nothing.cmd\n');
-	t.is(await errorLine(t, missing), `pdi: ${missing}:1:10: command file 'nothing.cmd' not found (searched: ${path.join(scratch, 'nothing.cmd')})\n`);
+	t.is(await refusedAlike(t, missing), `pdi: ${missing}:1:10: command file 'nothing.cmd' not found (searched: ${path.join(scratch, 'nothing.cmd')})\n`);
 });
