@@ -188,6 +188,10 @@ __attribute__((visibility("hidden"))) void comux_spare_listeners(void);
  * before its replay was over; nothing otherwise. */
 __attribute__((visibility("hidden"))) void comux_say_unfinished(int status);
 
+/* The threads of this process, from /proc/self/stat; 0 when unknown
+ * (replies.c). */
+__attribute__((visibility("hidden"))) int comux_thread_count(void);
+
 /* The state letter of one thread of this process (/proc/self/task), 0 when
  * it cannot be read. */
 __attribute__((visibility("hidden"))) char comux_task_state(long tid);

@@ -429,21 +429,6 @@ serve_afl_forks(void)
   }
 }
 
-/* The threads of this process, from /proc/self/status; 0 when unknown. */
-static int
-thread_count(void)
-{
-  FILE *status = fopen("/proc/self/status", "re");
-  if (status == NULL)
-    return 0;
-  char line[128];
-  int threads = 0;
-  while (fgets(line, sizeof line, status) != NULL && sscanf(line, "Threads: %d", &threads) != 1)
-    ;
-  fclose(status);
-  return threads;
-}
-
 /* A child forked for an input has only the thread that waited for a
  * client: Node.js (V8's and libuv's threads), a Go or Java server, a pool
  * of workers started before crash or hang in every child, with nothing to
@@ -451,7 +436,7 @@ thread_count(void)
 static void
 warn_threads(void)
 {
-  int threads = thread_count();
+  int threads = comux_thread_count();
   if (threads > 1)
     say(message_fd,
         "fork mode: process %d has %d threads when it waits for a client, and the child forked for each input "

@@ -144,6 +144,40 @@ stat_field(const char *text, int count)
 static int stat_fd = -1;
 static pid_t stat_pid;
 
+/* This process's /proc/self/stat after its ")" and a blank, in text; NULL
+ * when it cannot be read. */
+static const char *
+self_stat(char *text, size_t size)
+{
+  if (stat_fd < 0 || stat_pid != getpid()) {
+    if (stat_fd >= 0)
+      close(stat_fd); /* a forked process's copy of its parent's */
+    stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    stat_pid = getpid();
+  }
+  if (stat_fd < 0)
+    return NULL;
+  ssize_t n = pread(stat_fd, text, size - 1, 0);
+  if (n <= 0)
+    return NULL;
+  text[n] = '\0';
+  const char *after = strrchr(text, ')');
+  return after != NULL && after[1] == ' ' && after[2] != '\0' ? after + 2 : NULL;
+}
+
+/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+ * utime stime cutime cstime priority nice num_threads */
+#define STAT_THREADS 17
+
+int
+comux_thread_count(void)
+{
+  char text[1024];
+  const char *fields = self_stat(text, sizeof text);
+  long threads = fields != NULL ? stat_field(fields, STAT_THREADS) : -1;
+  return threads > 0 ? (int)threads : 0;
+}
+
 /* Whether the process is at rest, from /proc/self/stat, when its threads
  * are the main thread that waits for a client and the controller: 1 when
  * the main thread sleeps (state S) and no child process exists, 0 when not,
@@ -153,25 +187,11 @@ leader_at_rest(void)
 {
   if (!leader_waits)
     return -1;
-  if (stat_fd < 0 || stat_pid != getpid()) {
-    if (stat_fd >= 0)
-      close(stat_fd); /* a forked process's copy of its parent's */
-    stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    stat_pid = getpid();
-  }
-  if (stat_fd < 0)
-    return -1;
   char text[1024];
-  ssize_t n = pread(stat_fd, text, sizeof text - 1, 0);
-  if (n <= 0)
+  const char *fields = self_stat(text, sizeof text);
+  if (fields == NULL || stat_field(fields, STAT_THREADS) != 2)
     return -1;
-  text[n] = '\0';
-  const char *after = strrchr(text, ')');
-  /* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
-   * cmajflt utime stime cutime cstime priority nice num_threads */
-  if (after == NULL || after[1] != ' ' || after[2] == '\0' || stat_field(after + 2, 17) != 2)
-    return -1;
-  if (after[2] != 'S')
+  if (fields[0] != 'S')
     return 0;
   /* A child process, running or not yet reaped (a CGI may still write). */
   siginfo_t child;
