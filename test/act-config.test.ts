@@ -176,7 +176,7 @@ test('an act rule is outermost over a relink of the same function', async t => {
 	t.regex(wrapped.stdout, /^fix_add=105$/m, wrapped.stderr);
 });
 
-test('a return of the wrong kind for a known function and an argument past its last are refused at their token (in YAML at the rule); they were accepted and then refused at the call or read garbage', async t => {
+test('a return of the wrong kind for a known function and an argument past its last are refused at their token (in YAML and JSON at the field at fault, where they named the rule); they were accepted and then refused at the call or read garbage', async t => {
 	const refused: Array<[string, RegExp]> = [
 		['act $main sqrt return=0', /rules\.cmd:1:16: act sqrt: sqrt returns a floating-point value: give it as return=double:X$/m],
 		['act $main labs return=double:1.5', /rules\.cmd:1:16: act labs: labs returns an integer or a pointer: return=double:X cannot give it$/m],
@@ -188,15 +188,19 @@ test('a return of the wrong kind for a known function and an argument past its l
 		t.regex(run.stderr, message);
 	}
 
-	// pdi config check says the same at the YAML place; a void function's call may be skipped, and a variadic one's
-	// arguments are not counted.
+	// pdi config check says the same at the YAML or JSON place of the field; a void function's call may be skipped,
+	// and a variadic one's arguments are not counted.
 	const directory = writeFiles({
 		'bad.yaml': 'rules:\n  - act: {function: read, when: {arg: 3, equals: 1}, do: {count: true}}\n',
+		'bad.json': '{"rules": [\n  {"act": {"function": "sqrt",\n           "do": {"return": 0}}}]}\n',
 		'good.yaml': 'rules:\n  - act: {function: free, do: {return: 0}}\n  - act: {function: printf, when: {arg: 5, equals: 0}, do: {count: true}}\n  - act: {function: sqrt, do: {return: {double: 2}}}\n',
 	});
 	const bad = await pdi(['config', 'check', path.join(directory, 'bad.yaml')]);
 	t.is(bad.code, 2);
-	t.regex(bad.stderr, /bad\.yaml:2:5: act read: arg3: read takes 3 integer or pointer argument\(s\), numbered from 0$/m);
+	t.regex(bad.stderr, /bad\.yaml:2:39: act read: arg3: read takes 3 integer or pointer argument\(s\), numbered from 0$/m);
+	const badJson = await pdi(['config', 'check', path.join(directory, 'bad.json')]);
+	t.is(badJson.code, 2);
+	t.regex(badJson.stderr, /bad\.json:3:29: act sqrt: sqrt returns a floating-point value: give it as return=double:X$/m);
 	const good = await pdi(['config', 'check', path.join(directory, 'good.yaml')]);
 	t.is(good.code, 0, good.stderr);
 });
@@ -217,11 +221,11 @@ test('return= on a function whose result a skipped call cannot give, and a rule 
 	const never = await runPreloaded(path.join(fixtures, 'callback/cbprog'), ['change'], writeConfig(['act * longjmp count']));
 	t.is(never.code, 2);
 	t.regex(never.stderr, /rules\.cmd:1:7: act longjmp: longjmp is never instrumented \(it returns twice, never returns, or looks at its caller/);
-	// pdi config check says the same at the YAML place: the core's reader checks it.
+	// pdi config check says the same at the YAML place of the function: the core's reader checks it.
 	const directory = writeFiles({'c.yaml': 'rules:\n  - act: {function: longjmp, do: {count: true}}\n'});
 	const checked = await pdi(['config', 'check', path.join(directory, 'c.yaml')]);
 	t.is(checked.code, 2);
-	t.regex(checked.stderr, /c\.yaml:2:5: act longjmp: longjmp is never instrumented/);
+	t.regex(checked.stderr, /c\.yaml:2:21: act longjmp: longjmp is never instrumented/);
 });
 
 test('a bad act token is an error at its line and column in the text dialect', async t => {

@@ -156,7 +156,7 @@ test('values out of range are errors naming what is expected', t => {
 	t.notThrows(() => normalizeConfig({rules: [{act: {function: 'f', do: {delay: '3600s'}}}, {act: {function: 'f', do: {delay: 3_600_000}}}]}));
 });
 
-test('compileConfig writes an act line per rule in rule order, with its origin, an object alias and the glob quoted', async t => {
+test('compileConfig writes an act line per rule in rule order, with its origin, the place of each field, an object alias and the glob quoted', async t => {
 	const directory = writeFiles({'pdi.yaml': [
 		'backends: [{name: nop, library: noop}]',
 		'rules:',
@@ -178,14 +178,24 @@ test('compileConfig writes an act line per rule in rule order, with its origin, 
 		`#@origin ${file}:6:5`,
 		'object o2 = "/opt/my app/x"',
 		`#@origin ${file}:3:5`,
+		`#@field 5 ${file}:3:19`,
+		`#@field 8 ${file}:3:36`,
+		`#@field 13 ${file}:3:54`,
+		`#@field 47 ${file}:3:110`,
+		`#@field 57 ${file}:3:121`,
 		'act o1 open arg0~"/etc/host name \\"1\\" \\\\ #x" return=-1 errno=ENOENT',
 		`#@origin ${file}:4:5`,
 		`#@field 17 ${file}:4:55`,
 		`#@field 21 ${file}:4:69`,
 		'relink o1 close nop pdi_be_init',
 		`#@origin ${file}:5:5`,
+		...[[7, 21], [14, 42], [23, 56], [30, 66], [38, 76], [46, 92], [53, 104], [60, 120], [71, 132]].map(([column, at]) => `#@field ${column} ${file}:5:${at}`),
 		'act * malloc call=3,5 from=2 times=4 every=2 p=0.05 seed=7 delay=50ms signal=SIGSEGV',
 		`#@origin ${file}:6:5`,
+		`#@field 5 ${file}:6:19`,
+		`#@field 8 ${file}:6:46`,
+		`#@field 10 ${file}:6:61`,
+		`#@field 36 ${file}:6:109`,
 		'act o2 f arg15=9223372036854775807 return=double:1.5',
 		'',
 	].join('\n'));

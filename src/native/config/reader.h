@@ -22,7 +22,7 @@ typedef enum { KIND_INTEGER, KIND_BOOLEAN, KIND_CHOICE, KIND_FILE, KIND_DIRECTOR
 
 /* A `#@field COLUMN FILE:LINE:COL` comment: the token at COLUMN of the next
  * statement was written at that place (a compiled config's wrapper, say). */
-#define MAX_FIELD_ORIGINS 6
+#define MAX_FIELD_ORIGINS 16
 typedef struct column_origin {
   unsigned column;
   pdi_origin_t origin;

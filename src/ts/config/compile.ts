@@ -76,7 +76,8 @@ function ruleStatement(rule: NormalizedRule, object: string, backendField: (back
 	const plain = (text: string) => ({text: quoteValue(text)});
 	if (rule.kind === 'act') {
 		// The tokens are written as the dialect reads them (a glob always quoted), not quoted again.
-		return {tokens: [{text: 'act'}, plain(object), plain(rule.function), ...actTokens(rule.when, rule.do).map(text => ({text}))]};
+		const tokens = actTokens(rule.when, rule.do).map(({text, field}) => ({text, origin: fieldOrigin(rule, field)}));
+		return {tokens: [{text: 'act'}, {text: quoteValue(object), origin: fieldOrigin(rule, 'object')}, placed(rule.function, 'function'), ...tokens]};
 	}
 
 	return {tokens: rule.kind === 'callback'

@@ -1,8 +1,9 @@
+import type {ActField} from './act-tokens.js';
 import type {Origin} from './config-error.js';
 import type {NormalizedBackend, NormalizedRule} from './types.js';
 
-/** The fields of a backend or a rule that {@link fieldOrigin} knows the place of. */
-export type PlacedField = 'library' | 'object' | 'function' | 'backend' | 'wrapper' | 'handler';
+/** The fields of a backend or a rule that {@link fieldOrigin} knows the place of (an act rule's `when.arg`, `do.return`...). */
+export type PlacedField = 'library' | 'object' | 'function' | 'backend' | 'wrapper' | 'handler' | ActField;
 
 const fieldOrigins = new WeakMap<NormalizedBackend | NormalizedRule, Partial<Record<PlacedField, Origin>>>();
 

@@ -458,8 +458,9 @@ export function checkConfig(written: unknown, writtenSource: ConfigSource, {merg
 			const origin = originOf(source.locate(['rules', index]));
 			const kind = Object.keys(rule)[0]!;
 			// Only the fields written: the place of one left out would be its rule's.
-			const written = Object.keys((rule as Record<string, object>)[kind]!) as PlacedField[];
-			const place = <T extends NormalizedRule>(normalized: T) => nameEntry(placeFields(normalized, written, field => originOf(source.locate(['rules', index, kind, field]))), `rules[${index}]`);
+			const body = (rule as Record<string, Record<string, unknown>>)[kind]!;
+			const written = Object.keys(body).flatMap(field => field === 'when' || field === 'do' ? Object.keys(body[field] as object).map(inner => `${field}.${inner}`) : [field]) as PlacedField[];
+			const place = <T extends NormalizedRule>(normalized: T) => nameEntry(placeFields(normalized, written, field => originOf(source.locate(['rules', index, kind, ...field.split('.')]))), `rules[${index}]`);
 			if ('relink' in rule) {
 				return place({kind: 'relink', ...rule.relink, origin});
 			}
