@@ -317,6 +317,32 @@ TraceDrainWriteErrno(const Napi::CallbackInfo &info)
   return drain == nullptr ? info.Env().Undefined() : Napi::Number::New(info.Env(), trace_drain_write_errno(drain));
 }
 
+// traceDrainStop(handle): the drain reads what is left and ends, without waiting for it (traceDrainStopped).
+Napi::Value
+TraceDrainStop(const Napi::CallbackInfo &info)
+{
+  if (trace_drain_t *drain = DrainHandle(info))
+    trace_drain_stop(drain);
+  return info.Env().Undefined();
+}
+
+// traceDrainStopped(handle) -> whether the drain has read and written everything since traceDrainStop.
+Napi::Value
+TraceDrainStopped(const Napi::CallbackInfo &info)
+{
+  trace_drain_t *drain = DrainHandle(info);
+  return drain == nullptr ? info.Env().Undefined() : Napi::Boolean::New(info.Env(), trace_drain_stopped(drain) != 0);
+}
+
+// traceDrainAbandon(handle): nothing more is written; a write waiting for a reader is interrupted.
+Napi::Value
+TraceDrainAbandon(const Napi::CallbackInfo &info)
+{
+  if (trace_drain_t *drain = DrainHandle(info))
+    trace_drain_abandon(drain);
+  return info.Env().Undefined();
+}
+
 // traceDrainFinish(handle) -> {losses: [{pid, lost, damagedAt?}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
 // the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
@@ -450,6 +476,9 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("traceDrainQuiet", Napi::Function::New(env, TraceDrainQuiet));
   exports.Set("traceDrainFinish", Napi::Function::New(env, TraceDrainFinish));
   exports.Set("traceDrainWriteErrno", Napi::Function::New(env, TraceDrainWriteErrno));
+  exports.Set("traceDrainStop", Napi::Function::New(env, TraceDrainStop));
+  exports.Set("traceDrainStopped", Napi::Function::New(env, TraceDrainStopped));
+  exports.Set("traceDrainAbandon", Napi::Function::New(env, TraceDrainAbandon));
   exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
   exports.Set("claimObservation", Napi::Function::New(env, ClaimObservation));

@@ -1,6 +1,7 @@
 /* The rings' reader thread (trace-drain.h). */
 #define _GNU_SOURCE
 #include "trace-drain.h"
+#include "trace-drain-state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,55 +20,6 @@
 #include "trace-output.h"
 #include "trace-sites.h"
 #include "trace-text.h"
-
-#define MAX_RINGS 4096
-#define MAX_LOSSES 4096
-#define CHUNK_BYTES ((size_t)1 << 17)
-/* Queued output handed over while busy once a chunk holds this much. */
-#define QUEUE_HANDOVER ((size_t)1 << 16)
-/* Records taken from one ring before the next ring gets its turn. */
-#define RECORDS_PER_TURN 4096
-
-typedef struct chunk {
-  struct chunk *next;
-  size_t used, cap, mapped;
-  char data[];
-} chunk_t;
-
-typedef struct open_ring {
-  trace_ring_reader_t reader;
-  trace_sites_t sites; /* the sites the ring named: JSON or text fragments, or summary counts */
-  uint64_t returned;   /* text: when the call of its last record returned (read_in_order) */
-  char name[96];
-} open_ring_t;
-
-struct trace_drain {
-  char directory[4096];
-  trace_drain_format_t format;
-  trace_output_t output;
-  size_t queue_limit;
-  int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
-  trace_text_options_t text;
-  trace_output_t notices; /* JSON: trace_drain_options_t.notice_fd */
-  pthread_t thread;
-  int stop;
-  pid_t tid, self;
-  /* The thread delivering events (trace_drain_quiet), and the ring of this
-   * process once open, whose header names it to the writers. */
-  uint32_t quiet_tid;
-  trace_ring_header_t *own;
-  open_ring_t rings[MAX_RINGS];
-  size_t ring_count;
-  uint32_t waiting[MAX_RINGS]; /* text: the rings with records to read in this turn */
-  chunk_t *current;
-  pthread_mutex_t lock;
-  chunk_t *head, *tail;
-  size_t queued;
-  trace_sites_t *kept; /* summary: the site tables of rings closed before the end */
-  size_t kept_count, kept_capacity;
-  trace_drain_loss_t losses[MAX_LOSSES];
-  size_t loss_count;
-};
 
 static void
 nap(long ns)
@@ -469,7 +421,35 @@ drain_main(void *argument)
     scan(drain);
     nap(idle < 200 ? 50000 : 500000);
   }
+  /* Whatever the writers committed before they ended, whatever the queue holds: read here, not by the finisher,
+   * so that a JavaScript caller waits for it without blocking its event loop (trace_drain_stopped). */
+  do
+    scan(drain);
+  while (read_rings(drain) != 0 || skip_unfinished(drain) != 0);
+  flush(drain);
+  __atomic_store_n(&drain->stopped, 1, __ATOMIC_RELEASE);
   return NULL;
+}
+
+void
+trace_drain_stop(trace_drain_t *drain)
+{
+  __atomic_store_n(&drain->stop, 1, __ATOMIC_RELEASE);
+}
+
+int
+trace_drain_stopped(const trace_drain_t *drain)
+{
+  return __atomic_load_n(&drain->stopped, __ATOMIC_ACQUIRE);
+}
+
+void
+trace_drain_abandon(trace_drain_t *drain)
+{
+  trace_output_abandon(&drain->output);
+  trace_output_abandon(&drain->notices);
+  if (!trace_drain_stopped(drain))
+    trace_output_interrupt(drain->thread);
 }
 
 int
@@ -548,14 +528,9 @@ trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length)
 size_t
 trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int *write_error)
 {
-  __atomic_store_n(&drain->stop, 1, __ATOMIC_RELEASE);
+  trace_drain_stop(drain);
   pthread_join(drain->thread, NULL);
   drain->tid = 0;
-  /* Whatever the writers committed before they ended, whatever the queue holds. */
-  do
-    scan(drain);
-  while (read_rings(drain) != 0 || skip_unfinished(drain) != 0);
-  flush(drain);
   __atomic_store_n(&drain->own, NULL, __ATOMIC_SEQ_CST); /* about to be unmapped */
   for (size_t i = 0; i < drain->ring_count; i++) {
     note_loss(drain, &drain->rings[i]);

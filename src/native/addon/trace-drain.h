@@ -63,6 +63,16 @@ void trace_drain_quiet(trace_drain_t *drain, int quiet);
  * `limit` bytes are reached, so that one delivery keeps the event loop busy
  * for a bounded time. */
 char *trace_drain_take(trace_drain_t *drain, size_t limit, size_t *length);
+/* Asks the thread to read everything the rings hold, write or queue it
+ * and end; returns at once (trace_drain_stopped says when it is done).
+ * Call it when the writers are gone. */
+void trace_drain_stop(trace_drain_t *drain);
+int trace_drain_stopped(const trace_drain_t *drain);
+/* Gives up the output: nothing more is written (its error becomes
+ * ECANCELED), and a write that waits for a reader that reads nothing more
+ * (`pdi trace ... | less` left on one screen) is interrupted. Call it until
+ * trace_drain_stopped, as the interruption may land just before the write. */
+void trace_drain_abandon(trace_drain_t *drain);
 /* Stops the thread after reading everything the rings hold (call it when
  * the writers are gone), flushes, closes the rings. Returns the number of
  * rings that lost events, their losses in `*losses` (valid until

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,4 +50,39 @@ trace_output_write(trace_output_t *output, const char *data, size_t length)
     length -= piece;
   }
   write_exactly(output, data, length);
+}
+
+void
+trace_output_abandon(trace_output_t *output)
+{
+  int none = 0;
+  __atomic_compare_exchange_n(&output->error, &none, ECANCELED, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static void
+interrupted(int signal_number)
+{
+  (void)signal_number;
+}
+
+/* A real-time signal that neither Node nor libuv uses, caught without
+ * SA_RESTART so that the write it lands in returns EINTR. Sent only to the
+ * writer thread, and only once this handler is the signal's: a program that
+ * has its own for it keeps it, and its writes wait. */
+void
+trace_output_interrupt(pthread_t writer)
+{
+  int signal_number = SIGRTMIN + 5;
+  struct sigaction current;
+  if (sigaction(signal_number, NULL, &current) != 0)
+    return;
+  if (current.sa_handler == SIG_DFL && !(current.sa_flags & SA_SIGINFO)) {
+    struct sigaction ours = {.sa_handler = interrupted};
+    sigemptyset(&ours.sa_mask);
+    if (sigaction(signal_number, &ours, NULL) != 0)
+      return;
+  } else if ((current.sa_flags & SA_SIGINFO) || current.sa_handler != interrupted) {
+    return;
+  }
+  pthread_kill(writer, signal_number);
 }

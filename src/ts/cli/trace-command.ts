@@ -7,7 +7,7 @@ import {fileSystemReason, PdiError, printLine, shown} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {nativeBinding} from '../native/binding.js';
 import {SharedLibraryError} from '../launch/program.js';
-import {exitStatus} from '../launch/signals.js';
+import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
 import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
@@ -82,7 +82,42 @@ function unseenNotice(name: string, seen: 'calls' | 'sites'): string {
  * `finish(false)` when nothing ran (the program could not be started, the process not attached): the reader stops,
  * and no summary, notice or loss is said before the error that says why.
  */
-type Output = {variables: Record<string, string>; rings: string; finish(ran?: boolean): boolean; closed(): boolean};
+type Output = {
+	variables: Record<string, string>;
+	rings: string;
+	/**
+	 * Waits until the reader has written what the rings hold, while SIGINT, SIGTERM and SIGHUP give the rest up (and
+	 * one second does after `signalled`, a signal that ended the program or the wait): the signal that gave it up.
+	 */
+	drained(signalled: boolean): Promise<NodeJS.Signals | undefined>;
+	finish(ran?: boolean): boolean;
+	closed(): boolean;
+};
+
+/** A pause after which pdi, told by a signal to stop, gives up the lines its output has not taken yet. */
+const graceAfterSignal = 1000;
+
+/** {@link Output.drained}. */
+async function drainUntilSignalled(reader: TraceReader, signalled: boolean): Promise<NodeJS.Signals | undefined> {
+	let giveUp: () => void = () => undefined;
+	const given = new Promise<void>(resolve => {
+		giveUp = resolve;
+	});
+	let signal: NodeJS.Signals | undefined;
+	const release = receiveSignals(received => {
+		signal ??= received;
+		giveUp();
+	});
+	const grace = signalled ? setTimeout(giveUp, graceAfterSignal) : undefined;
+	try {
+		await reader.drain(given);
+	} finally {
+		clearTimeout(grace);
+		release();
+	}
+
+	return signal;
+}
 
 /**
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
@@ -106,6 +141,7 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 		variables,
 		rings: rings.directory,
 		closed: () => reader.writeErrno() === constants.errno.EPIPE,
+		drained: async signalled => drainUntilSignalled(reader, signalled),
 		finish(ran = true) {
 			if (finished) {
 				return true;
@@ -114,6 +150,15 @@ function traceOutput(options: TraceCliOptions, directory: string): Output {
 			finished = true;
 			const ending = reader.finish();
 			if (!ran) {
+				if (fd > 2) {
+					closeSync(fd);
+				}
+
+				return true;
+			}
+
+			if (ending.writeErrno === constants.errno.ECANCELED) {
+				// Given up after a signal: the output takes nothing more, where a message would wait too.
 				if (fd > 2) {
 					closeSync(fd);
 				}
@@ -204,12 +249,13 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			});
 			launched = true;
 			const {code, signal} = await exited;
+			const gaveUp = await output.drained(forwardedSignal() !== undefined || interrupted !== undefined);
 			if (!output.finish()) {
 				return 2; // the trace asked for is not there, whatever the program did
 			}
 
-			if (interrupted) {
-				return exitStatus(null, interrupted);
+			if (interrupted ?? gaveUp) {
+				return exitStatus(null, (interrupted ?? gaveUp)!);
 			}
 
 			// -c says it of the names it counted no call of.
@@ -284,6 +330,7 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 				clearInterval(polling);
 			});
 			await attached.detach();
+			await output.drained(end !== 'exited');
 			const written = output.finish();
 			process.stderr.write(endMessage(pid, end === 'closed' ? 'signal' : end));
 			return written ? 0 : 2;

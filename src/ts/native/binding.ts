@@ -36,6 +36,12 @@ export type NativeBinding = {
 	traceDrainQuiet(handle: unknown, quiet: boolean): void;
 	/** While the drain runs: the errno of its output's first failed write, or 0. */
 	traceDrainWriteErrno(handle: unknown): number;
+	/** Asks the drain to read what is left in every ring, write it and end; returns at once. */
+	traceDrainStop(handle: unknown): void;
+	/** Whether the drain has read and written everything since traceDrainStop. */
+	traceDrainStopped(handle: unknown): boolean;
+	/** Nothing more is written (writeErrno becomes ECANCELED); a write that waits for a reader is interrupted. */
+	traceDrainAbandon(handle: unknown): void;
 	/** Stops the drain after a last read of every ring. */
 	traceDrainFinish(handle: unknown): {
 		losses: Array<{pid: number; lost: number; damagedAt?: number}>;

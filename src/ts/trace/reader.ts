@@ -108,6 +108,34 @@ export class TraceReader {
 		return this.ended ? this.ended.writeErrno : nativeBinding().traceDrainWriteErrno(this.handle);
 	}
 
+	/**
+	 * Has the reader thread read and written what the rings still hold (call it once their writers are gone, then
+	 * {@link finish}), waiting for it without blocking the event loop. Once `giveUp` settles, what is not written yet
+	 * is dropped (`writeErrno` then is ECANCELED), a write that waits for a reader that reads no more included.
+	 */
+	async drain(giveUp: Promise<unknown>): Promise<void> {
+		if (this.ended) {
+			return;
+		}
+
+		const binding = nativeBinding();
+		binding.traceDrainStop(this.handle);
+		let abandoned = false;
+		void giveUp.then(() => {
+			abandoned = true;
+		});
+		while (!binding.traceDrainStopped(this.handle)) {
+			if (abandoned) {
+				// Again until it has stopped: the interruption may land just before the write it was for.
+				binding.traceDrainAbandon(this.handle);
+			}
+
+			await new Promise(resolve => {
+				setTimeout(resolve, 10);
+			});
+		}
+	}
+
 	/** Reads what the rings still hold (call it once their writers are gone), hands it over, and stops. Idempotent. */
 	finish(): TraceReaderEnd {
 		if (this.ended) {
