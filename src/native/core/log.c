@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -17,6 +18,39 @@ static int log_level = 1;
 /* The copy of stderr made below, which forked children drop, or -1. */
 static int stderr_copy = -1;
 
+/* What log_fd was when pdi opened it, and the log file's path ("" for the
+ * copy of stderr). A program may close every descriptor it did not open
+ * (closefrom, close_range, a daemon's loop) and get the number again for a
+ * file or socket of its own: pdi must then neither write its lines there nor
+ * close it (in a forked child, at the end of a session). */
+static struct {
+  dev_t dev;
+  ino_t ino;
+  int flags;
+} log_identity;
+static char log_path[4096];
+
+static void
+remember_log_fd(int fd)
+{
+  struct stat st;
+  int flags = fcntl(fd, F_GETFL);
+  if (fstat(fd, &st) == 0 && flags >= 0)
+    log_identity.dev = st.st_dev, log_identity.ino = st.st_ino, log_identity.flags = flags & (O_ACCMODE | O_APPEND);
+}
+
+/* Whether fd is still the descriptor pdi opened: close-on-exec as pdi made
+ * it, and the same file opened the same way. */
+static int
+still_ours(int fd)
+{
+  struct stat st;
+  int descriptor_flags = fcntl(fd, F_GETFD), flags = fcntl(fd, F_GETFL);
+  return descriptor_flags >= 0 && (descriptor_flags & FD_CLOEXEC) != 0 && flags >= 0 &&
+         (flags & (O_ACCMODE | O_APPEND)) == log_identity.flags && fstat(fd, &st) == 0 &&
+         st.st_dev == log_identity.dev && st.st_ino == log_identity.ino;
+}
+
 /* A forked child goes back to its own stderr: a daemon (fork, then the
  * parent exits) must not hold the copy, or a pipe's reader would wait for
  * its end. The warnings at exit are the first process's (session.c). */
@@ -25,7 +59,8 @@ drop_copy_in_child(void)
 {
   if (stderr_copy < 0)
     return;
-  close(stderr_copy);
+  if (still_ours(stderr_copy))
+    close(stderr_copy);
   if (log_fd == stderr_copy)
     log_fd = STDERR_FILENO;
   stderr_copy = -1;
@@ -50,6 +85,8 @@ log_to_stderr(int level)
   }
   registered = 1;
   log_fd = stderr_copy = copy;
+  log_path[0] = '\0';
+  remember_log_fd(copy);
 }
 
 void
@@ -66,6 +103,14 @@ pdi_log_configure(int level, const char *file)
   int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd >= 0) {
     log_fd = fd;
+    /* Absolute, for opening it again after a chdir (PDI_LOG may be relative). */
+    char cwd[2048];
+    int length = file[0] == '/'                    ? snprintf(log_path, sizeof log_path, "%s", file)
+                 : getcwd(cwd, sizeof cwd) != NULL ? snprintf(log_path, sizeof log_path, "%s/%s", cwd, file)
+                                                   : -1;
+    if (length < 0 || length >= (int)sizeof log_path)
+      log_path[0] = '\0';
+    remember_log_fd(fd);
     return;
   }
   /* Asked for and not there: said on stderr, which takes the log instead
@@ -88,12 +133,29 @@ void
 pdi_log_restore(pdi_log_state_t state)
 {
   if (log_fd != state.fd && log_fd != STDERR_FILENO) {
-    close(log_fd);
+    if (still_ours(log_fd))
+      close(log_fd);
     if (log_fd == stderr_copy)
       stderr_copy = -1;
   }
   log_fd = state.fd;
   log_level = state.level;
+}
+
+/* log_fd, or where its lines go now that the program has closed it: the log
+ * file opened again, or else the program's stderr, as in a forked child. */
+static int
+current_log_fd(void)
+{
+  if (log_fd == STDERR_FILENO || still_ours(log_fd))
+    return log_fd;
+  int fd = log_path[0] != '\0' ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+  if (log_fd == stderr_copy)
+    stderr_copy = -1;
+  log_fd = fd >= 0 ? fd : STDERR_FILENO;
+  if (fd >= 0)
+    remember_log_fd(fd);
+  return log_fd;
 }
 
 int
@@ -118,7 +180,7 @@ pdi_log(int level, const char *fmt, ...)
   if (used > (int)sizeof line - 2)
     used = (int)sizeof line - 2;
   line[used++] = '\n';
-  ssize_t ignored = write(log_fd, line, (size_t)used);
+  ssize_t ignored = write(current_log_fd(), line, (size_t)used);
   (void)ignored;
   errno = saved_errno;
 }

@@ -1,0 +1,76 @@
+import {readFileSync, rmSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
+
+// Programs that close every descriptor they did not open (closefrom, close_range, a daemon's loop) and then get the
+// same numbers again for files of their own: the core's copy of stderr (fd 10 and up) and its log file were such
+// numbers, so its lines at exit went into the program's file, and a forked child's fork handler closed the
+// program's descriptor. The core now checks that the descriptor is still the one it opened (docs/launching.md).
+const scratch = scratchDirectory('pdi-fork7-fds-');
+
+// Closes 3 and up, opens its data file until it holds fd 10, then (with "fork") writes to it from a child.
+const program = compileC(scratch, 'closeall', String.raw`
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	closefrom(3);
+	int fd = -1;
+	for (int i = 0; i < 8; i++) fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (argc > 2 && strcmp(argv[2], "fork") == 0) {
+		pid_t child = fork();
+		if (child == 0) _exit(dprintf(fd, "child wrote to fd %d\n", fd) < 0 ? 3 : 0);
+		int status;
+		waitpid(child, &status, 0);
+		printf("child status %d\n", WEXITSTATUS(status));
+	} else {
+		dprintf(fd, "data of fd %d\n", fd);
+	}
+	return 0;
+}
+`);
+
+// A rule on a function the program never calls: the core warns at exit, after the program has reused fd 10.
+function writeConfig(name: string, options = ''): string {
+	const file = path.join(scratch, name);
+	writeFileSync(file, `${options}rules:\n  - act: {object: $main, function: getpid, do: {count: true}}\n`);
+	return file;
+}
+
+const warning = (config: string) => `pdi: warning: ${config}:${config.endsWith('log.yaml') ? 4 : 2}: act getpid: no object matching '$main' imported it while the program ran: the rule saw no call\n`;
+
+test('the warning at exit goes to stderr, not into the file the program opened on the number of the core\'s stderr copy', async t => {
+	const config = writeConfig('warn.yaml');
+	const data = path.join(scratch, 'data-1.txt');
+	const run = await pdi(['run', '-c', config, '--', program, data]);
+	t.is(run.code, 0, run.stderr);
+	t.is(readFileSync(data, 'utf8'), 'data of fd 10\n');
+	t.is(run.stderr, warning(config));
+});
+
+test('a forked child keeps the descriptor the program opened on the number of the core\'s stderr copy', async t => {
+	const config = writeConfig('warn.yaml');
+	const data = path.join(scratch, 'data-2.txt');
+	const run = await pdi(['run', '-c', config, '--', program, data, 'fork']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'child status 0\n');
+	t.is(readFileSync(data, 'utf8'), 'child wrote to fd 10\n');
+	t.is(run.stderr, warning(config));
+});
+
+test('a log file the program closed is opened again for the lines at exit, and the program\'s file of that number is left alone', async t => {
+	const log = path.join(scratch, 'pdi.log');
+	rmSync(log, {force: true});
+	const config = writeConfig('log.yaml', `options:\n  log: {file: ${log}}\n`);
+	const data = path.join(scratch, 'data-3.txt');
+	const run = await pdi(['run', '-c', config, '--', program, data]);
+	t.is(run.code, 0, run.stderr);
+	t.is(readFileSync(data, 'utf8'), 'data of fd 10\n');
+	t.is(readFileSync(log, 'utf8'), warning(config));
+	t.is(run.stderr, '');
+});
