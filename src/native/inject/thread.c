@@ -101,14 +101,65 @@ wait_interrupted(pid_t tid)
   }
 }
 
-static int
-seize(pid_t tid)
+/* The tracer of thread `tid` (TracerPid), 0 when none; its command name in
+ * `comm` (empty when unreadable). */
+static pid_t
+tracer_of(pid_t pid, pid_t tid, char *comm, size_t size)
 {
-  if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
-    if (errno == EPERM)
-      exit(INJECT_NOT_PERMITTED);
-    return 0; /* ESRCH: the thread has just exited */
+  char name[96];
+  snprintf(name, sizeof name, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+  FILE *status = fopen(name, "r");
+  long tracer = 0;
+  comm[0] = '\0';
+  if (status == NULL)
+    return 0;
+  char line[256];
+  while (fgets(line, sizeof line, status) != NULL)
+    if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
+      break;
+  fclose(status);
+  snprintf(name, sizeof name, "/proc/%ld/comm", tracer);
+  FILE *file = tracer > 0 ? fopen(name, "r") : NULL;
+  if (file != NULL) {
+    if (fgets(comm, (int)size, file) == NULL)
+      comm[0] = '\0';
+    comm[strcspn(comm, "\n")] = '\0';
+    fclose(file);
   }
+  return (pid_t)tracer;
+}
+
+/* PTRACE_SEIZE of a thread that another pdi-inject holds for a moment (a
+ * second pdi attaching or detaching at the same time) is retried until that
+ * one has finished, up to 10 s: the operations then run one after the
+ * other, and the second meets the first's session ("already attached")
+ * instead of a passing tracer. A tracer that has just let go (TracerPid 0
+ * by the time it is read) is retried a few times too. Any other EPERM is
+ * the caller's to word (INJECT_NOT_PERMITTED). */
+static int
+seize_waiting(pid_t pid, pid_t tid)
+{
+  const struct timespec pause = {0, 2 * 1000 * 1000};
+  int untraced = 0;
+  for (int attempt = 0; attempt < 5000; attempt++) {
+    if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) == 0)
+      return 1;
+    if (errno != EPERM)
+      return 0; /* ESRCH: the thread has just exited */
+    char comm[64];
+    pid_t tracer = tracer_of(pid, tid, comm, sizeof comm);
+    if (tracer == 0 ? ++untraced > 3 : strncmp(comm, "pdi-inject", 10) != 0)
+      break;
+    nanosleep(&pause, NULL);
+  }
+  exit(INJECT_NOT_PERMITTED);
+}
+
+static int
+seize(pid_t pid, pid_t tid)
+{
+  if (!seize_waiting(pid, tid))
+    return 0;
   if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0 || !wait_interrupted(tid)) {
     ptrace(PTRACE_DETACH, tid, NULL, NULL);
     return 0;
@@ -168,7 +219,7 @@ try_threads(inject_thread_t *thread, const inject_target_t *target, int wanted)
   pid_t tids[512];
   int count = list_threads(target->pid, tids, 512);
   for (int i = 0; i < count; i++) {
-    if (!seize(tids[i]))
+    if (!seize(target->pid, tids[i]))
       continue;
     thread->pid = target->pid;
     thread->tid = tids[i];
@@ -265,10 +316,14 @@ inject_call(inject_thread_t *thread, uintptr_t fn, const uintptr_t *args, unsign
   if (pdi_inject_arch_set(thread->tid, &call, 0) != 0 || ptrace(PTRACE_CONT, thread->tid, NULL, NULL) != 0)
     inject_fail("starting a call in thread %d failed: %s", (int)thread->tid, strerror(errno));
   for (;;) {
-    int status;
+    int status = 0;
     if (waitpid(thread->tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
       held = NULL; /* nothing left to give back */
-      inject_fail("process %d ended during the call", (int)thread->tid);
+      const char *signal = WIFSIGNALED(status) ? sigabbrev_np(WTERMSIG(status)) : NULL;
+      if (signal != NULL)
+        inject_fail("process %d ended while pdi was calling into it (killed by SIG%s): nothing is left to detach",
+                    (int)thread->pid, signal);
+      inject_fail("process %d ended while pdi was calling into it: nothing is left to detach", (int)thread->pid);
     }
     int sig = WSTOPSIG(status);
     if (status >> 16 == 0) {
