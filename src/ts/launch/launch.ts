@@ -29,8 +29,10 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 	 */
 	afterExit?: () => Promise<unknown>;
 	/**
-	 * A failed start (the exec refused after pdi's checks) that no 'error' listener of the caller's hears is thrown
-	 * from the event, as Node throws an 'error' event nobody listens to: for spawn(), whose caller has the child alone.
+	 * An 'error' event of the child that no listener of the caller's hears is thrown from the event, as Node throws an
+	 * 'error' event nobody listens to (a failed start, the exec refused after pdi's checks, as a PdiError naming the
+	 * program; any other, such as the AbortError of an aborted `signal`, as it is): for spawn(), whose caller has the
+	 * child alone.
 	 */
 	throwUnheardError?: boolean;
 };
@@ -190,14 +192,17 @@ export function launch(command: string, args: readonly string[] = [], options: L
 				end();
 			}
 		});
-		child.once('error', error => {
-			if (child.pid === undefined) {
+		child.on('error', error => {
+			const started = child.pid !== undefined;
+			if (!started) {
 				cleanup();
 				reject(error);
-				// Only this listener: without it Node would have thrown the error (this one names the program).
-				if (throwUnheardError && child.listenerCount('error') === 0) {
-					throw new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error});
-				}
+			}
+
+			// Only this listener: without it Node would have thrown the error. A failed start is thrown naming the
+			// program; any other (the AbortError of an aborted `signal`, a failed kill()) as Node gives it.
+			if (throwUnheardError && child.listenerCount('error') === 1) {
+				throw started ? error : new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error});
 			}
 		});
 	});
