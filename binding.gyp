@@ -117,7 +117,7 @@
     {
       "target_name": "pdi-backend-count",
       "type": "shared_library",
-      "sources": ["src/native/backends/count/count.c"],
+      "sources": ["src/native/backends/count/count.c", "src/native/backends/common/kept-fd.c"],
       "ldflags": ["-Wl,-z,defs"]
     },
     {
@@ -164,7 +164,8 @@
       "sources": [
         "src/native/backends/act/act.c",
         "src/native/backends/act/act-spec.c",
-        "src/native/backends/common/safe-read.c"
+        "src/native/backends/common/safe-read.c",
+        "src/native/backends/common/kept-fd.c"
       ],
       "ldflags": ["-Wl,-z,defs"]
     },

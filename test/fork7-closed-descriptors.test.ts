@@ -74,3 +74,36 @@ test('a log file the program closed is opened again for the lines at exit, and t
 	t.is(readFileSync(log, 'utf8'), warning(config));
 	t.is(run.stderr, '');
 });
+
+test('the bundled count and act backends write their reports at exit to stderr, not into the files the program opened on the numbers of their stderr copies', async t => {
+	// Opens its data file until it holds fd 14, past the copies of the core (10) and of both backends.
+	const opener = compileC(scratch, 'closeall14', String.raw`
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	(void)argc;
+	closefrom(3);
+	int fd = -1;
+	for (int i = 0; i < 12; i++) fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND, 0644);
+	dprintf(fd, "data of fd %d\n", fd);
+	return 0;
+}
+`);
+	const count = path.join(scratch, 'count.yaml');
+	writeFileSync(count, 'backends: [{name: c, library: count}]\nrules:\n  - relink: {object: $main, function: open, backend: c, wrapper: count_open}\n');
+	const counted = path.join(scratch, 'data-4.txt');
+	const run = await pdi(['run', '-c', count, '--', opener, counted]);
+	t.is(run.code, 0, run.stderr);
+	t.is(readFileSync(counted, 'utf8'), 'data of fd 14\n');
+	t.is(run.stderr, 'pdi-count: open 12\n');
+	// The act backend by hand (docs/act.md): PDI_ACT_VERBOSE prints the counts on the stderr the process started with.
+	const act = path.join(scratch, 'act.cfg');
+	writeFileSync(act, 'backend a = act\ncallback $main * a\n');
+	const acted = path.join(scratch, 'data-5.txt');
+	const verbose = await pdi(['run', '-c', act, '--', opener, acted], {env: {...process.env, PDI_ACT_VERBOSE: '1', PDI_ACT_RULES: '$main dprintf count'}});
+	t.is(verbose.code, 0, verbose.stderr);
+	t.is(readFileSync(acted, 'utf8'), 'data of fd 14\n');
+	t.regex(verbose.stderr, /^pdi: act rule .*dprintf\): 1 calls seen, 1 fired$/m);
+});

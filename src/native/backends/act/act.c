@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/kept-fd.h"
 #include "../common/safe-read.h"
 #include "act-spec.h"
 
@@ -33,7 +34,8 @@ static unsigned rule_count;
 static int configured; /* by the core (config `act` rules), not by PDI_ACT_RULES */
 static char report_path[PATH_MAX];
 static char main_path[PATH_MAX];
-static int report_fd = -1; /* PDI_ACT_VERBOSE: the stderr the process started with (programs close theirs) */
+static kept_fd_t verbose_report = {
+    .fd = -1}; /* PDI_ACT_VERBOSE: the stderr the process started with (programs close theirs) */
 /* Configured rules come in sessions, which may close in any order (interpose()
  * in a Node process): each session's report file (PDI_ACT_REPORT when it was
  * configured), kept at its first rule, and the rules of the sessions already
@@ -58,8 +60,8 @@ open_reports(int verbose)
 {
   const char *report = getenv("PDI_ACT_REPORT");
   snprintf(report_path, sizeof report_path, "%s", report != NULL ? report : "");
-  if (verbose && report_fd < 0)
-    report_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  if (verbose && verbose_report.fd < 0)
+    kept_fd_copy_stderr(&verbose_report);
 }
 
 int
@@ -414,6 +416,7 @@ PDI_BE_FUNC_FINI(void)
 {
   if (configured)
     return; /* each session reports its own rules when the core releases them */
+  int report_fd = kept_fd_get(&verbose_report, verbose_report.fd >= 0 ? STDERR_FILENO : -1);
   for (unsigned i = 0; report_fd >= 0 && i < rule_count; i++) {
     const act_rule_t *rule = &rules[i];
     char where[PATH_MAX + 32];
@@ -422,7 +425,5 @@ PDI_BE_FUNC_FINI(void)
             rule->seen, rule->fired);
   }
   write_reports(report_path, 0, rule_count);
-  if (report_fd >= 0)
-    close(report_fd);
-  report_fd = -1;
+  kept_fd_close(&verbose_report);
 }

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/kept-fd.h"
+
 #define COUNTED(X)                                                                                                     \
   X(malloc) X(calloc) X(realloc) X(free) X(open) X(close) X(read) X(write) X(getpid) X(puts) X(strlen) X(memcpy)
 
@@ -37,7 +39,7 @@ static const char *const names[COUNT_FUNCTIONS] = {
 /* clang-format on */
 
 static unsigned long counts[COUNT_FUNCTIONS];
-static int report_fd = -1;
+static kept_fd_t report = {.fd = -1};
 
 /* Keep the stderr the process started with: programs such as coreutils
  * close theirs before exit, long before our summary is written. */
@@ -46,8 +48,10 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
   const char *file = getenv("PDI_COUNT_OUTPUT");
-  report_fd = file && *file ? open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
-                            : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  if (file && *file)
+    kept_fd_keep(&report, open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  else
+    kept_fd_copy_stderr(&report);
   return 0;
 }
 
@@ -154,7 +158,7 @@ count_memcpy(void *destination, const void *source, size_t size)
 void
 PDI_BE_FUNC_FINI(void)
 {
-  int fd = report_fd >= 0 ? report_fd : STDERR_FILENO;
+  int fd = kept_fd_get(&report, STDERR_FILENO);
   for (int i = 0; i < COUNT_FUNCTIONS; i++) {
     unsigned long calls = __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
     if (calls == 0)
@@ -164,7 +168,5 @@ PDI_BE_FUNC_FINI(void)
     if (length > 0 && write(fd, line, (size_t)length) < 0)
       break;
   }
-  if (report_fd >= 0)
-    close(report_fd);
-  report_fd = -1;
+  kept_fd_close(&report);
 }

@@ -1,0 +1,27 @@
+/* A descriptor a backend opens for its report at exit (a copy of stderr,
+ * a report file), remembered by identity: programs close every descriptor
+ * they did not open (closefrom, close_range) and get the same numbers again
+ * for files of their own, which a report must never be written into nor
+ * closed (docs/launching.md, "Programs that close every descriptor"). */
+#ifndef PDI_BACKENDS_KEPT_FD_H
+#define PDI_BACKENDS_KEPT_FD_H
+
+#include <sys/types.h>
+
+typedef struct kept_fd {
+  int fd; /* -1: none */
+  dev_t dev;
+  ino_t ino;
+  int flags; /* access mode and O_APPEND */
+} kept_fd_t;
+
+/* Remembers `fd`, just opened close-on-exec (or -1, none). */
+void kept_fd_keep(kept_fd_t *kept, int fd);
+/* A close-on-exec copy of stderr at 10 or above, remembered. */
+void kept_fd_copy_stderr(kept_fd_t *kept);
+/* The descriptor when it is still the one opened, else `fallback`. */
+int kept_fd_get(const kept_fd_t *kept, int fallback);
+/* Closes it when it is still the one opened; forgets it either way. */
+void kept_fd_close(kept_fd_t *kept);
+
+#endif
