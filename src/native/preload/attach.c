@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/core.h"
 #include "../core/libc-environment.h"
@@ -20,6 +21,9 @@
 /* Calls come one at a time from the injector (it holds the process with
  * ptrace meanwhile), so no lock guards these. */
 static pdi_session_t *attached_session;
+/* The process the session was attached to: in a child forked since, the
+ * session is a copy that no detach reaches. */
+static pid_t attached_pid;
 static char attach_error[1024];
 /* The variables pdi_attach_open set, each with the values it replaced
  * (NULL: none), put back at close: the programs this process runs later
@@ -126,6 +130,14 @@ PDI_PUBLIC int
 pdi_attach_open(const char *config, const char *variables)
 {
   attach_error[0] = '\0';
+  if (attached_session != NULL && attached_pid != getpid()) {
+    /* Inherited at a fork from the process pdi attached to (a server's
+     * respawned worker): closed here, as its detach would have, so that this
+     * attach and its detach leave the process as it was before either. */
+    pdi_session_close_ended(attached_session);
+    attached_session = NULL;
+    unset_variables();
+  }
   if (attached_session != NULL)
     return refuse("pdi is already attached to this process: detach first");
   if (config == NULL || config[0] == '\0')
@@ -141,6 +153,7 @@ pdi_attach_open(const char *config, const char *variables)
     unset_variables();
     return refuse(pdi_error());
   }
+  attached_pid = getpid();
   return 0;
 }
 
