@@ -278,6 +278,9 @@ PDI_HIDDEN void pdi_address_binding(const pdi_objects_t *set, const pdi_slot_t *
 
 PDI_HIDDEN const char *pdi_error(void);
 PDI_HIDDEN void pdi_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Ends `text` with "..." at or before byte `end` (its terminating NUL
+ * after), on a UTF-8 character's boundary: a message cut short says so. */
+PDI_HIDDEN void pdi_mark_cut(char *text, size_t end);
 
 /* ---- log: "pdi: ..." lines on stderr, or on the file of log_file / PDI_LOG */
 

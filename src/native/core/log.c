@@ -177,8 +177,10 @@ pdi_log(int level, const char *fmt, ...)
   va_start(args, fmt);
   used += vsnprintf(line + used, sizeof line - (size_t)used - 1, fmt, args);
   va_end(args);
-  if (used > (int)sizeof line - 2)
-    used = (int)sizeof line - 2;
+  if (used > (int)sizeof line - 2) {
+    pdi_mark_cut(line, sizeof line - 2);
+    used = (int)strlen(line);
+  }
   line[used++] = '\n';
   ssize_t ignored = write(current_log_fd(), line, (size_t)used);
   (void)ignored;
