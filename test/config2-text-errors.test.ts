@@ -1,5 +1,6 @@
 import path from 'node:path';
 import test from 'ava';
+import {pdi} from './helpers/cli.js';
 import {refusedAlike, writeIn} from './helpers/config-agree.js';
 import {scratchDirectory} from './helpers/files.js';
 
@@ -30,4 +31,14 @@ test('errors of an Include line point at its FILE:SECTION', async t => {
 	t.is(await refusedAlike(t, cycle), `pdi: ${cycle}:3:10: Include cycle: ${cycle}:global -> ${cycle}:loop -> ${cycle}:global\n`);
 	const extra = write('extra.cfg', 'Include ":x" more\n');
 	t.is(await refusedAlike(t, extra), `pdi: ${extra}:1:14: malformed Include line: expected 'Include "FILE:SECTION"'\n`);
+});
+
+test('a Warning line without text warns "Warning", as an Error line without text fails with "Error", where it printed an empty warning', async t => {
+	const bare = write('warning.cfg', 'Warning\n');
+	const quoted = write('quoted.cfg', 'Warning ""\n');
+	for (const config of [bare, quoted]) {
+		const run = await pdi(['run', '-c', config, '--', '/bin/true']);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stderr, `pdi: warning: ${config}:1:1: Warning\n`);
+	}
 });

@@ -121,7 +121,7 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
       return -1;
     if (word[0] == 'E')
       return config_fail(reader, &origin, "%s", *message ? message : "Error");
-    return add_warning(reader, &origin, message);
+    return add_warning(reader, &origin, *message ? message : "Warning");
   }
   if (strcmp(word, "reset_config") == 0) {
     if (config_lex(reader, line, end, 0, &tokens) != 0)
