@@ -28,7 +28,7 @@ int main(void) {
 }
 `);
 
-const countGetppid = {rules: [{act: {object: '$main', function: 'getppid', do: {count: true}}}]};
+const countGetppid = {rules: [{act: {object: '$main', function: 'getppid', do: {count: true}}}]} as const;
 
 test.serial('a child forked while its parent is attached can be attached to, and its inherited session is gone after that detach', async t => {
 	const parent = spawn(forker, [], {stdio: ['pipe', 'pipe', 'inherit']});
