@@ -234,3 +234,17 @@ export function deadline(ms: number | undefined, stop: () => void): Deadline {
 		},
 	};
 }
+
+/**
+ * The `AbortError` that Node gives `child` when the `signal` option of its spawn is aborted (it then kills the
+ * child), once it has come: runProgram() and trace() reject with it after the program has exited.
+ */
+export function abortOf(child: ChildProcess): {error: Error | undefined} {
+	const aborted: {error: Error | undefined} = {error: undefined};
+	child.on('error', error => {
+		if (error.name === 'AbortError') {
+			aborted.error = error;
+		}
+	});
+	return aborted;
+}

@@ -2,7 +2,7 @@ import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
-import {launch} from './launch.js';
+import {abortOf, launch} from './launch.js';
 import {checkOptions, isObject, type OptionType} from './options.js';
 import {launchConfig} from './prepared-config.js';
 import {exitStatus} from './signals.js';
@@ -21,6 +21,8 @@ export type RunOptions = {
 	cwd?: string | undefined;
 	/** The program's stdio (default `'inherit'`); to read its output, use {@link spawn} instead. */
 	stdio?: StdioOptions | undefined;
+	/** Aborting it ends the program (SIGTERM); the promise then rejects with an `AbortError` once it has exited. */
+	signal?: AbortSignal | undefined;
 };
 
 /** How a program run by {@link runProgram} ended. */
@@ -39,6 +41,7 @@ const runOptionTypes: Record<keyof RunOptions, OptionType> = {
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
+	signal: [value => value instanceof AbortSignal, 'an AbortSignal'],
 };
 
 const logLevels = ['error', 'warning', 'info', 'debug'] as const;
@@ -68,9 +71,11 @@ export async function runProgram(command: string, args: readonly string[] = [], 
 		env: options.env,
 		cwd: options.cwd,
 		stdio: options.stdio ?? 'inherit',
+		signal: options.signal,
 		config: config && raiseLogLevel(config, options.verbosity ?? 0),
 		onSignal: 'forward',
 	});
+	const aborted = abortOf(child);
 	// Nobody can read a pipe runProgram() makes ('pipe' in stdio): drain it, or a program that writes more
 	// than the pipe holds would wait for ever.
 	child.stdin?.end();
@@ -87,6 +92,10 @@ export async function runProgram(command: string, args: readonly string[] = [], 
 		// The checks passed, but the exec failed (a script whose interpreter is missing): a PdiError naming
 		// the program, as trace() and spawn() give it, not Node's `spawn PATH ENOENT`.
 		throw new PdiError(`${command}: could not be started: ${fileSystemReason(error)}`, {cause: error});
+	}
+
+	if (aborted.error) {
+		throw aborted.error;
 	}
 
 	return {status: exitStatus(exit.code, exit.signal), act: exit.act};

@@ -172,6 +172,7 @@ const optionTypes: Record<string, [check: (value: unknown) => boolean, expected:
 	env: [value => typeof value === 'object' && value !== null && !Array.isArray(value), 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
+	signal: [value => value instanceof AbortSignal, 'an AbortSignal'],
 };
 
 /**

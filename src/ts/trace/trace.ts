@@ -3,7 +3,7 @@ import {closeSync, openSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
-import {checkCommandLine, launch} from '../launch/launch.js';
+import {abortOf, checkCommandLine, launch} from '../launch/launch.js';
 import {exitStatus, removeOnSignal} from '../launch/signals.js';
 import type {Piped} from '../launch/spawn.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -22,6 +22,11 @@ export type TraceLaunchOptions = {
 	cwd?: string | undefined;
 	/** The program's stdio (default `'inherit'`): the trace never mixes into it. */
 	stdio?: StdioOptions | undefined;
+	/**
+	 * Aborting it ends the program (SIGTERM): once it has exited, `done` rejects with an `AbortError`, and so does
+	 * a loop over `calls` after the calls made until then.
+	 */
+	signal?: AbortSignal | undefined;
 };
 
 /** How a traced program ended. */
@@ -68,6 +73,17 @@ function endNotices(directory: string): EndNotices {
 	};
 }
 
+/** Ends `calls` with `error` and throws it, for `done` to reject with. */
+function failTrace(queue: EventQueue<CallEvent>, done: Promise<unknown>, error: Error): never {
+	if (queue.delivering) {
+		// The loop over `calls` throws it: a caller that handles it there need not handle `done` too.
+		done.catch(() => undefined);
+	}
+
+	queue.fail(error);
+	throw error;
+}
+
 /** Events waiting in `calls` before the program is held back (once something iterates). */
 const highWater = 100_000;
 
@@ -95,7 +111,7 @@ export function trace<I extends StdioPipe | StdioNull, O extends StdioPipe | Std
 export function trace(command: string, args?: readonly string[], options?: TraceOptions & TraceLaunchOptions): Trace;
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
 	checkCommandLine(command, args);
-	checkOptionNames(options, ['env', 'cwd', 'stdio']);
+	checkOptionNames(options, ['env', 'cwd', 'stdio', 'signal']);
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');
 	// A signal that ends this process (no 'exit' event) removes the rings too, as it removes the launch's config.
@@ -130,6 +146,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			env: options.env,
 			cwd: options.cwd,
 			stdio: options.stdio ?? 'inherit',
+			signal: options.signal,
 			config: traceConfig(tracedObjects(options), 'objects'),
 			variables: {...variables, ...rings.variables, PDI_TRACE_NOTICES: 'ring'},
 			// With follow, done waits for every followed process, also those that outlive the program (a daemon's child).
@@ -149,22 +166,21 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		return {ending, notices: lines};
 	};
 
+	const aborted = abortOf(launched.child);
 	const done = launched.exited.then(({code, signal}) => {
 		const ended = end();
+		if (aborted.error) {
+			failTrace(queue, done, aborted.error);
+		}
+
 		queue.end();
 		return {status: exitStatus(code, signal), summary: counter.result(ended.ending.losses), warnings: [...lossMessages(ended.ending), ...ended.notices]};
 	}, (cause: unknown) => {
 		end();
 		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError
 		// naming the program, not Node's `spawn PATH ENOENT`.
-		const error = new PdiError(`${command}: could not be started: ${fileSystemReason(cause)}`, {cause});
-		if (queue.delivering) {
-			// The loop over `calls` throws it: a caller that handles it there need not handle `done` too.
-			done.catch(() => undefined);
-		}
-
-		queue.fail(error);
-		throw error;
+		failTrace(queue, done, new PdiError(`${command}: could not be started: ${fileSystemReason(cause)}`, {cause}));
 	});
+
 	return {calls: queue, done, child: launched.child};
 }
