@@ -412,7 +412,7 @@ note_late_definers(pdi_session_t *session, const pdi_objects_t *set)
  * back; allocates nothing but the scan's own mapping, and logs as the rest
  * of the core does (one write). */
 static void
-report_never_matched(pdi_session_t *session)
+report_never_matched(pdi_session_t *session, const char *during)
 {
   if (!session->reports_unloaded || !pdi_log_enabled(PDI_LOG_WARNING) || getpid() != session->opener)
     return;
@@ -436,21 +436,19 @@ report_never_matched(pdi_session_t *session)
       pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' was loaded", where, pdi_rule_kind_name(rule->kind),
               rule->function ? rule->function : rule->object, rule->object);
     else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && reached_nothing(active))
-      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' imported it while the program ran: the rule %s",
-              where, pdi_rule_kind_name(rule->kind), rule_function(active), rule->object,
+      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' imported it %s: the rule %s", where,
+              pdi_rule_kind_name(rule->kind), rule_function(active), rule->object, during,
               rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");
     else if (never_defined(active))
-      pdi_log(PDI_LOG_WARNING,
-              "%s: %s %s: no object matching '%s' defined it while the program ran: the rule changed "
-              "nothing",
-              where, pdi_rule_kind_name(rule->kind), rule_function(active), rule->object);
+      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' defined it %s: the rule changed nothing", where,
+              pdi_rule_kind_name(rule->kind), rule_function(active), rule->object, during);
   }
 }
 
 enum { SESSION_CLOSES, SESSION_ENDS, PROCESS_ENDS };
 
-/* `how`: SESSION_CLOSES (interpose()'s close), SESSION_ENDS (a detach: its
- * rules that met nothing are reported, as at an exit), PROCESS_ENDS. */
+/* `how`: SESSION_CLOSES (interpose()'s close), SESSION_ENDS (a detach),
+ * PROCESS_ENDS; each reports the rules that met nothing, as at an exit. */
 static void
 close_session(pdi_session_t *session, int how)
 {
@@ -472,8 +470,7 @@ close_session(pdi_session_t *session, int how)
   for (unsigned r = 0; process_ends && r < session->config.rule_count; r++)
     session->rules[r].left_at_exit = pdi_backend_fini_is_empty(session, session->rules[r].rule);
   pdi_restore_slots(session, pass_stubs);
-  if (how != SESSION_CLOSES)
-    report_never_matched(session);
+  report_never_matched(session, how == SESSION_CLOSES ? "while the session was open" : "while the program ran");
   int had_callbacks = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
