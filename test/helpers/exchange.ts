@@ -71,8 +71,11 @@ class Connection {
 		});
 	}
 
-	/** What arrives until EOF, idleMs without a byte after the last one, or timeoutMs. */
-	async collect(idleMs: number, timeoutMs: number): Promise<Buffer> {
+	/**
+	 * What arrives until EOF, idleMs without a byte after the last one (with `untilEnd`, no idle end: the connection
+	 * was shut down, and the server ends it once it has answered), or timeoutMs.
+	 */
+	async collect(idleMs: number, timeoutMs: number, untilEnd = false): Promise<Buffer> {
 		return new Promise(resolve => {
 			const chunks: Buffer[] = [];
 			let idle: NodeJS.Timeout | undefined;
@@ -95,7 +98,7 @@ class Connection {
 					chunks.push(...this.pending);
 					this.pending = [];
 					clearTimeout(idle);
-					idle = setTimeout(finish, idleMs);
+					idle = untilEnd ? undefined : setTimeout(finish, idleMs);
 				}
 
 				if (this.ended) {
@@ -157,7 +160,8 @@ export async function plainExchangeSteps(port: number, conversation: readonly St
 				}
 
 				if (!step.awaitResponse) {
-					reply = await connection.collect(idleMs, timeoutMs);
+					// Its data may still be on its way back (a loaded machine): not cut at an idle time.
+					reply = await connection.collect(idleMs, timeoutMs, !step.noShutdown);
 				}
 
 				connection.close();
