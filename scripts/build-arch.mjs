@@ -3,7 +3,7 @@
 // with a cross compiler, from the source lists of binding.gyp (the one list),
 // into build/arch/<arch>/. The Node addon stays host-only.
 //
-//   node scripts/build-arch.mjs aarch64|i386
+//   node scripts/build-arch.mjs aarch64|i386 [...]   (one or more, each into its own directory)
 import {execFileSync} from 'node:child_process';
 import {accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
@@ -52,18 +52,24 @@ function makeSysroot(out, arch) {
 	writeFileSync(path.join(sysroot, 'etc/ld.so.cache'), '');
 }
 
-const arch = process.argv[2];
-if (!(arch in compilers)) {
-	console.error(`usage: node scripts/build-arch.mjs ${Object.keys(compilers).join('|')}`);
+const usage = `usage: node scripts/build-arch.mjs ${Object.keys(compilers).join('|')} [...]`;
+const arches = process.argv.slice(2);
+const unknown = arches.filter(arch => !Object.hasOwn(compilers, arch));
+if (arches.length === 0 || unknown.length > 0) {
+	// An architecture it does not build is refused before anything is built: one
+	// given after a known one was ignored, so `aarch64 i386` built aarch64 only.
+	console.error(unknown.length > 0 ? `build-arch: ${unknown.map(arch => `'${arch}'`).join(', ')}: not an architecture it builds; ${usage}` : usage);
 	process.exit(2);
 }
 
-if (!inPath(compilers[arch])) {
-	fail(`${compilers[arch]}: not found in PATH (Debian: apt-get install ${packages[arch]})`);
-}
+for (const arch of new Set(arches)) {
+	if (!inPath(compilers[arch])) {
+		fail(`${compilers[arch]}: not found in PATH (Debian: apt-get install ${packages[arch]})`);
+	}
 
-if (!existsSync(crossLibraries[arch])) {
-	fail(`${crossLibraries[arch]}: no such directory: the ${arch} C library is missing (Debian: apt-get install ${packages[arch]})`);
+	if (!existsSync(crossLibraries[arch])) {
+		fail(`${crossLibraries[arch]}: no such directory: the ${arch} C library is missing (Debian: apt-get install ${packages[arch]})`);
+	}
 }
 
 const gyp = JSON.parse(readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
@@ -72,30 +78,38 @@ const expand = list => list.flatMap(entry => {
 	const match = /^<@\((\w+)\)$/.exec(entry);
 	return match ? variables[match[1]] : [entry];
 });
-const out = path.join(root, 'build/arch', arch);
-mkdirSync(out, {recursive: true});
-makeSysroot(out, arch);
-const common = ['-O2', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-Iinclude', '-shared', '-Wl,-z,nodelete'];
 
-for (const target of gyp.targets) {
-	if (target.type !== 'shared_library') {
-		continue;
+/** Builds the core and the bundled backends for `arch` into build/arch/<arch>/. */
+function build(arch) {
+	const out = path.join(root, 'build/arch', arch);
+	mkdirSync(out, {recursive: true});
+	makeSysroot(out, arch);
+	const common = ['-O2', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-Iinclude', '-shared', '-Wl,-z,nodelete'];
+
+	for (const target of gyp.targets) {
+		if (target.type !== 'shared_library') {
+			continue;
+		}
+
+		const sources = [...(target.dependencies ?? []).includes('pdi_core') ? variables.core_sources : [], ...expand(target.sources)];
+		const c = sources.filter(file => file.endsWith('.c'));
+		const assembly = sources.filter(file => file.endsWith('.S'));
+		// binding.gyp's paths in flags are relative to build/, where node-gyp links (no absolute path: make splits one
+		// that holds a blank); this link runs in the root.
+		const ldflags = (target.ldflags ?? []).map(flag => flag.replace('=../', `=${root}/`));
+		const output = path.join(out, `${target.target_name}.so`);
+		try {
+			execFileSync(compilers[arch], [
+				...common, '-std=c11', '-o', output, ...c, ...assembly, ...ldflags, ...(target.libraries ?? []),
+			], {cwd: root, stdio: 'inherit'});
+		} catch {
+			fail(`${compilers[arch]} could not build ${path.relative(root, output)} (its messages are above)`);
+		}
+
+		process.stdout.write(`${path.relative(root, output)}\n`);
 	}
+}
 
-	const sources = [...(target.dependencies ?? []).includes('pdi_core') ? variables.core_sources : [], ...expand(target.sources)];
-	const c = sources.filter(file => file.endsWith('.c'));
-	const assembly = sources.filter(file => file.endsWith('.S'));
-	// binding.gyp's paths in flags are relative to build/, where node-gyp links (no absolute path: make splits one
-	// that holds a blank); this link runs in the root.
-	const ldflags = (target.ldflags ?? []).map(flag => flag.replace('=../', `=${root}/`));
-	const output = path.join(out, `${target.target_name}.so`);
-	try {
-		execFileSync(compilers[arch], [
-			...common, '-std=c11', '-o', output, ...c, ...assembly, ...ldflags, ...(target.libraries ?? []),
-		], {cwd: root, stdio: 'inherit'});
-	} catch {
-		fail(`${compilers[arch]} could not build ${path.relative(root, output)} (its messages are above)`);
-	}
-
-	process.stdout.write(`${path.relative(root, output)}\n`);
+for (const arch of new Set(arches)) {
+	build(arch);
 }
