@@ -1,4 +1,4 @@
-import {accessSync, constants, statSync} from 'node:fs';
+import {accessSync, constants, realpathSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {resolveKeepingSlash} from '../resolve-path.js';
@@ -163,13 +163,27 @@ const qemuUser = /^qemu-(aarch64(?:_be)?|alpha|armeb|arm|cris|hexagon|hppa|i386|
  * wrong architecture with an `ERROR: ld.so` line), so nothing the user meant would happen.
  */
 function checkNotQemuUser(program: string, displayName: string): void {
-	const emulated = qemuUser.exec(path.basename(program))?.[1];
-	if (emulated === undefined) {
+	// By its own name or, through symbolic links (an alias of one's own, Debian's qemu-binfmt/*-binfmt-P), by the
+	// name of the file it is: was, a link to qemu-aarch64 under another name got the core and the rules.
+	const real = realName(program);
+	const name = [path.basename(program), real].find(candidate => qemuUser.test(candidate));
+	const emulated = name === undefined ? undefined : qemuUser.exec(name)?.[1];
+	if (name === undefined || emulated === undefined) {
 		return;
 	}
 
-	const advice = emulated === hostMachineName() ? `: run the ${emulated} program without ${path.basename(program)}` : otherArchitectureAdvice(emulated, `the ${emulated} program`);
-	throw new PdiError(`${displayName}: the qemu-user emulator: pdi would instrument the emulator's own calls, never those of the ${emulated} program it runs${advice}`);
+	const which = name === path.basename(program) ? 'the qemu-user emulator' : `the qemu-user emulator ${name}`;
+	const advice = emulated === hostMachineName() ? `: run the ${emulated} program without ${name}` : otherArchitectureAdvice(emulated, `the ${emulated} program`);
+	throw new PdiError(`${displayName}: ${which}: pdi would instrument the emulator's own calls, never those of the ${emulated} program it runs${advice}`);
+}
+
+/** The base name of the file `program` is, its symbolic links resolved; its own base name if that fails. */
+function realName(program: string): string {
+	try {
+		return path.basename(realpathSync(program));
+	} catch {
+		return path.basename(program);
+	}
 }
 
 /**
