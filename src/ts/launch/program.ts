@@ -142,16 +142,27 @@ const crossBuilt: Record<string, string> = {aarch64: 'qemu-aarch64', i386: 'qemu
 
 /**
  * What to do with a program of another architecture than pdi's: one that pdi's core can be built for runs under
- * qemu-user by hand (docs/launching.md), anything else is no architecture of pdi's.
+ * qemu-user by hand (docs/launching.md), anything else is no architecture of pdi's. Unless the program given was the
+ * emulator itself, a qemu-user missing from pdi's PATH is named, with its package.
  */
-function otherArchitectureAdvice(machine: string, program = 'this one'): string {
+function otherArchitectureAdvice(machine: string, program = 'this one', emulatorGiven = false): string {
 	const qemu = crossBuilt[machine];
 	if (qemu !== undefined) {
 		return `: pdi starts programs of its own architecture only; start ${program} by hand under ${qemu} with pdi's ${machine} core`
-			+ ' (docs/launching.md, "Programs of another architecture")';
+			+ ' (docs/launching.md, "Programs of another architecture")' + (emulatorGiven || inSearchPath(qemu) ? '' : `; ${qemu} is not in PATH (Debian: apt-get install qemu-user)`);
 	}
 
 	return machine === 'x86_64' ? ': pdi starts programs of its own architecture only' : ': pdi supports x86_64, aarch64 and i386 programs only';
+}
+
+/** Whether `command` is found in pdi's own `PATH`, as the shell the advice is for would find it. */
+function inSearchPath(command: string): boolean {
+	try {
+		resolveProgram(command);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 /** qemu-user's emulators (`qemu-aarch64`, `qemu-i386-static`, ...), by name: the architecture each runs programs of. */
@@ -173,7 +184,7 @@ function checkNotQemuUser(program: string, displayName: string): void {
 	}
 
 	const which = name === path.basename(program) ? 'the qemu-user emulator' : `the qemu-user emulator ${name}`;
-	const advice = emulated === hostMachineName() ? `: run the ${emulated} program without ${name}` : otherArchitectureAdvice(emulated, `the ${emulated} program`);
+	const advice = emulated === hostMachineName() ? `: run the ${emulated} program without ${name}` : otherArchitectureAdvice(emulated, `the ${emulated} program`, true);
 	throw new PdiError(`${displayName}: ${which}: pdi would instrument the emulator's own calls, never those of the ${emulated} program it runs${advice}`);
 }
 
