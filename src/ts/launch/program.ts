@@ -2,7 +2,7 @@ import {accessSync, constants, realpathSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {resolveKeepingSlash} from '../resolve-path.js';
-import {hostMachineName, readExecutableInfo} from '../elf/file.js';
+import {foreignArchitecture, hostMachineName, readExecutableInfo} from '../elf/file.js';
 
 function executable(file: string): boolean {
 	try {
@@ -132,6 +132,13 @@ export function checkPreloadable(program: string, displayName = program): void {
 	const host = hostMachineName();
 	if (info.machine !== host) {
 		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}${otherArchitectureAdvice(info.machine)}`);
+	}
+
+	// The machine alone let an x32 program (ELFCLASS32, EM_X86_64) through: the loader refuses the 64-bit core
+	// (wrong ELF class) and it ran without the interpositions, or the kernel did not run it at all.
+	const foreign = foreignArchitecture(program);
+	if (foreign !== undefined) {
+		throw new PdiError(`${displayName}: built for ${foreign.built} (${info.bits}-bit), but this pdi build is for ${host}: pdi supports x86_64, aarch64 and i386 programs only`);
 	}
 
 	checkInterpreter(info.interpreter, displayName, 'dynamic loader');
