@@ -107,3 +107,37 @@ int main(int argc, char **argv) {
 	t.is(readFileSync(acted, 'utf8'), 'data of fd 14\n');
 	t.regex(verbose.stderr, /^pdi: act rule .*dprintf\): 1 calls seen, 1 fired$/m);
 });
+
+test('where strings are read through a probe pipe (qemu-user, seccomp), a program that closed every descriptor and reopened files on its numbers keeps them: the act backend makes a pipe of its own again, and its argument condition still matches', async t => {
+	// Closes 3 and up, opens 12 files (3 to 14, over the numbers of the core's copy of stderr and of the pipe),
+	// then opens /etc/hostname, which the rule's condition reads.
+	const program = compileC(scratch, 'closeprobe', String.raw`
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	(void)argc;
+	closefrom(3);
+	char name[4096];
+	for (int i = 0; i < 12; i++) {
+		snprintf(name, sizeof name, "%s.%d", argv[1], i);
+		open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	}
+	int fd = open("/etc/hostname", O_RDONLY);
+	printf("%d\n", fd);
+	return 0;
+}
+`);
+	const act = path.join(scratch, 'probe.cfg');
+	writeFileSync(act, 'backend a = act\ncallback $main * a\n');
+	const files = path.join(scratch, 'probed');
+	const run = await pdi(['run', '-c', act, '--', program, files], {env: {...process.env, PDI_ACT_VERBOSE: '1', PDI_ACT_PROBE: 'pipe', PDI_ACT_RULES: '$main open arg0~"/etc/host*" count'}});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, '15\n');
+	for (let i = 0; i < 12; i++) {
+		t.is(readFileSync(`${files}.${i}`, 'utf8'), '', `file ${i} holds nothing of pdi's`);
+	}
+
+	t.regex(run.stderr, /^pdi: act rule .*open\): 13 calls seen, 1 fired$/m);
+});

@@ -3,7 +3,7 @@
  * on the own pid copies what is readable and stops at the first unreadable
  * piece; where it is refused (seccomp, no ptrace rights), each piece is
  * probed by writing it to a pipe (write fails with EFAULT instead of
- * faulting) and then copied. Pieces never cross a page boundary, so a
+ * faulting) and then copied; the pipe is checked to be still ours first. Pieces never cross a page boundary, so a
  * string that ends just before an unmapped page is still read whole. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -20,6 +22,73 @@ static pid_t own_pid;
 static size_t page_size = 4096;
 static int use_pipe;
 static int probe_pipe[2] = {-1, -1};
+/* The probe pipe's identity: a program that closes every descriptor it did
+ * not open (a daemon) gets the pipe's numbers again for its own files, which
+ * a probe must never write into nor read from. */
+static dev_t pipe_dev;
+static ino_t pipe_ino;
+static int reopening;
+
+static int
+is_probe_pipe(int fd)
+{
+  struct stat status;
+  return fd >= 0 && fstat(fd, &status) == 0 && S_ISFIFO(status.st_mode) && status.st_dev == pipe_dev &&
+         status.st_ino == pipe_ino;
+}
+
+/* The lowest number the pipe takes: near the descriptor limit (at most
+ * 1000, which keeps the descriptor table small), where a program's own files
+ * rarely come, so that they get the numbers they would without pdi. */
+static int
+probe_pipe_floor(void)
+{
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < 128)
+    return 10;
+  return limit.rlim_cur > 1064 ? 1000 : (int)limit.rlim_cur - 64;
+}
+
+/* The pipe (close-on-exec, non-blocking) at probe_pipe_floor or above. */
+static int
+open_probe_pipe(void)
+{
+  int fresh[2];
+  if (pipe2(fresh, O_CLOEXEC | O_NONBLOCK) != 0)
+    return -1;
+  int floor = probe_pipe_floor();
+  int high[2] = {fcntl(fresh[0], F_DUPFD_CLOEXEC, floor), fcntl(fresh[1], F_DUPFD_CLOEXEC, floor)};
+  close(fresh[0]);
+  close(fresh[1]);
+  struct stat status;
+  if (high[0] < 0 || high[1] < 0 || fstat(high[0], &status) != 0) {
+    if (high[0] >= 0)
+      close(high[0]);
+    if (high[1] >= 0)
+      close(high[1]);
+    return -1;
+  }
+  pipe_dev = status.st_dev;
+  pipe_ino = status.st_ino;
+  probe_pipe[0] = high[0];
+  probe_pipe[1] = high[1];
+  return 0;
+}
+
+/* The pipe still ours, or a new one when the program has taken its numbers
+ * (left to it, not closed); 0 when there is none to probe with. */
+static int
+probe_pipe_ready(void)
+{
+  if (is_probe_pipe(probe_pipe[0]) && is_probe_pipe(probe_pipe[1]))
+    return 1;
+  if (__atomic_exchange_n(&reopening, 1, __ATOMIC_ACQUIRE))
+    return 0; /* another thread is making the new one: this piece reads as unreadable */
+  probe_pipe[0] = probe_pipe[1] = -1;
+  int ready = open_probe_pipe() == 0;
+  __atomic_store_n(&reopening, 0, __ATOMIC_RELEASE);
+  return ready;
+}
 
 void
 safe_read_forked(void)
@@ -40,7 +109,7 @@ safe_read_init(const char *forced)
       copy == 'x')
     return 0;
   use_pipe = 1;
-  return probe_pipe[0] > 0 ? 0 : pipe2(probe_pipe, O_CLOEXEC | O_NONBLOCK);
+  return probe_pipe[0] >= 0 ? 0 : open_probe_pipe();
 }
 
 /* Whether [address, address + n) is readable, n <= PIPE_BUF: the bytes go
@@ -66,7 +135,7 @@ read_piece(uintptr_t address, char *out, size_t n)
     ssize_t got = process_vm_readv(own_pid, &local, 1, &remote, 1, 0);
     return got > 0 ? (size_t)got : 0;
   }
-  if (probe_pipe[1] < 0 || n > 512 || !probe_readable(address, n))
+  if (n > 512 || !probe_pipe_ready() || !probe_readable(address, n))
     return 0;
   memcpy(out, (const void *)address, n);
   return n;
