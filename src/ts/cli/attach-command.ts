@@ -1,4 +1,5 @@
 import type {Command} from '@commander-js/extra-typings';
+import {parsePid} from './operands.js';
 
 function collect(value: string, previous: string[]): string[] {
 	return [...previous, value];
@@ -14,6 +15,8 @@ export function registerAttachCommand(cli: Command): void {
 		.option('--detach-after <seconds>', 'detach after SECONDS')
 		.option('-v, --verbose', 'at the detach, print how many calls each act rule saw and acted on')
 		.action(async (pid, options) => {
+			// The operand is checked as pdi trace checks -p, before anything else, in a message that quotes it.
+			parsePid(pid, 'PID');
 			// The config readers and the injector's machinery load only for this command.
 			const {runAttached} = await import('../attach/run.js');
 			process.exitCode = await runAttached(pid, options.config, options.detachAfter, options.verbose === true);

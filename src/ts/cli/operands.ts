@@ -1,4 +1,4 @@
-import {PdiError, printLine} from '../errors.js';
+import {PdiError, printLine, shown} from '../errors.js';
 import {resolveProgram, secureModeReason} from '../launch/program.js';
 
 /** The PROGRAM operand and its arguments, or a one-line error naming the command's usage. */
@@ -26,4 +26,18 @@ export function warnSecureMode(command: string): void {
 	if (reason !== undefined) {
 		printLine(`pdi: warning: ${command} is ${reason}: the loader runs it in secure mode, which ignores LD_PRELOAD, so it runs without pdi`);
 	}
+}
+
+/**
+ * A process id given on the command line (decimal, 1 to 2^31 - 1), in a message that names where it was given (`-p`
+ * of pdi trace, the PID operand of pdi attach) and quotes the value, so that an empty or blank one shows; a process
+ * that does not exist is `no such process: N` (checkPid, after this).
+ */
+export function parsePid(text: string, name: string): number {
+	const pid = /^[1-9]\d{0,9}$/.test(text) ? Number(text) : Number.NaN;
+	if (!(pid <= 0x7F_FF_FF_FF)) {
+		throw new PdiError(`${name}: expected a process id (a positive decimal integer), got ${shown(text)}`);
+	}
+
+	return pid;
 }

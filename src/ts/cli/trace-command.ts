@@ -3,7 +3,7 @@ import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import type {ProcessReport} from '../elf/model.js';
-import {fileSystemReason, PdiError, printLine, shown} from '../errors.js';
+import {fileSystemReason, PdiError, printLine} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {nativeBinding} from '../native/binding.js';
 import {SharedLibraryError} from '../launch/program.js';
@@ -15,7 +15,7 @@ import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {checkOutputFile, standardOutput} from './output-file.js';
-import {requireProgram, warnSecureMode} from './operands.js';
+import {parsePid, requireProgram, warnSecureMode} from './operands.js';
 
 /** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
 function reportMatched(reportFile: string): boolean | undefined {
@@ -278,23 +278,10 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 	}
 }
 
-/**
- * The value of -p as a process id (decimal, 1 to 2^31 - 1), in a message that names -p when it is not one; a process
- * that does not exist is `no such process: N`, as `pdi attach` says it (checkPid).
- */
-function parsePid(text: string): number {
-	const pid = /^[1-9]\d{0,9}$/.test(text) ? Number(text) : Number.NaN;
-	if (!(pid <= 0x7F_FF_FF_FF)) {
-		throw new PdiError(`-p: expected a process id (a positive decimal integer), got ${shown(text)}`);
-	}
-
-	return pid;
-}
-
 /** `pdi trace -p PID`: the trace config attached to a running process until interrupted (docs/attach.md). */
 async function traceRunning(pidText: string, options: TraceCliOptions): Promise<number> {
 	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
-	const pid = checkPid(parsePid(pidText));
+	const pid = checkPid(parsePid(pidText, '-p'));
 	const {watchAttached} = await import('../attach/watch.js');
 	const {endMessage} = await import('../attach/run.js');
 	if (options.follow) {
