@@ -107,3 +107,40 @@ export async function writeOutputFile(file: string, data: string | Uint8Array): 
 		throw error instanceof PdiError ? error : failure(file, error);
 	}
 }
+
+/**
+ * Opens the output file `file` for a writer that keeps it (`pdi trace -o FILE`, whose reader thread writes to the
+ * descriptor): created or truncated, mode 0644. A named pipe is waited for as writeOutputFile waits, through the event
+ * loop, so that SIGINT, SIGTERM and SIGHUP end pdi meanwhile; once a reader has it open, it is opened again blocking
+ * (at once, the reader being there), since the writer thread expects blocking writes.
+ */
+export async function openOutputDescriptor(file: string): Promise<number> {
+	const absolute = path.resolve(file);
+	try {
+		if (!statSync(absolute, {throwIfNoEntry: false})?.isFIFO()) {
+			return openSync(absolute, 'w', 0o644);
+		}
+
+		for (;;) {
+			let probe: number;
+			try {
+				probe = openSync(absolute, constants.O_WRONLY | constants.O_NONBLOCK);
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code !== 'ENXIO') {
+					throw error;
+				}
+
+				await delay(20); // no reader yet
+				continue;
+			}
+
+			try {
+				return openSync(absolute, constants.O_WRONLY);
+			} finally {
+				closeSync(probe);
+			}
+		}
+	} catch (error) {
+		throw error instanceof PdiError ? error : failure(file, error);
+	}
+}

@@ -1,4 +1,4 @@
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, readFileSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
@@ -14,7 +14,7 @@ import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
-import {checkOutputFile, standardOutput} from './output-file.js';
+import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
 import {parsePid, requireProgram, warnSecureMode} from './operands.js';
 
 /** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
@@ -119,18 +119,23 @@ async function drainUntilSignalled(reader: TraceReader, signalled: boolean): Pro
 	return signal;
 }
 
+/** The descriptor of `-o FILE` (a named pipe waited for without blocking signals), none for stderr and `-o -`. */
+async function outputDescriptor(options: TraceCliOptions): Promise<number | undefined> {
+	return options.output === undefined || options.output === standardOutput ? undefined : openOutputDescriptor(options.output);
+}
+
 /**
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
  * straight to the output, or counts per call site for the summary. The traced processes write no line themselves.
  */
-function traceOutput(options: TraceCliOptions, directory: string): Output {
+function traceOutput(options: TraceCliOptions, directory: string, outputFd: number | undefined): Output {
 	const rings = ringDirectory(directory);
 	// The notices of a process's end (a function -e names that it has no call site of) travel in its ring, after its
 	// calls: in text mode they go where its lines go; with --json to pdi's stderr, outside the JSON lines (never to the
 	// stderr of a process -p attached to); -c says the same once in its summary.
 	const notices: Record<string, string> = options.summary ? {} : {PDI_TRACE_NOTICES: 'ring'};
 	const variables = {...rings.variables, ...notices};
-	const fd = options.output === undefined ? 2 : options.output === standardOutput ? 1 : openSync(path.resolve(options.output), 'w', 0o644);
+	const fd = outputFd ?? (options.output === standardOutput ? 1 : 2);
 	const counter = options.summary ? new SummaryCounter() : undefined;
 	const text = {time: options.time === true, timestamp: options.timestamp === true};
 	const reader = counter
@@ -221,7 +226,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 	const objects = tracedObjects({objects: options.object});
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
-		const output = traceOutput(options, scratch.path);
+		const output = traceOutput(options, scratch.path, await outputDescriptor(options));
 		const reportFile = path.join(scratch.path, 'start.json');
 		const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
 		// Made by the trace backend of any process in which an object matching --object loaded, at start or later.
@@ -296,7 +301,7 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
-		const output = traceOutput(options, scratch.path);
+		const output = traceOutput(options, scratch.path, await outputDescriptor(options));
 		shareWithProcess(pid, [scratch.path]);
 		const watch = watchAttached(pid);
 		let attachedTo = false;
