@@ -1,19 +1,11 @@
-import {copyFileSync, openSync, writeSync, closeSync, symlinkSync} from 'node:fs';
+import {copyFileSync, symlinkSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
-import {scratchDirectory, writeFiles} from './helpers/files.js';
-import {fixtures} from './helpers/preload.js';
+import {writeFiles} from './helpers/files.js';
+import {programForMachine} from './helpers/preload.js';
 
-/** A copy of a host fixture program whose ELF header names another machine (e_machine, at byte 18) and class. */
-function programFor(machine: number): string {
-	const program = path.join(scratchDirectory('pdi-arch8-missing-'), 'app');
-	copyFileSync(path.join(fixtures, 'now-pie/fixprog'), program);
-	const descriptor = openSync(program, 'r+');
-	writeSync(descriptor, Buffer.from([machine & 0xff, machine >> 8]), 0, 2, 18);
-	closeSync(descriptor);
-	return program;
-}
+const programFor = (machine: number): string => programForMachine(machine, 'pdi-arch8-missing-');
 
 /** A PATH of one directory holding node and, if asked, a qemu-user emulator of that name (a copy of /bin/true). */
 function searchPath(emulators: string[]): string {

@@ -1,19 +1,11 @@
-import {copyFileSync, openSync, writeSync, closeSync} from 'node:fs';
+import {copyFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {fixtures} from './helpers/preload.js';
+import {programForMachine} from './helpers/preload.js';
 
-/** A copy of a host fixture program whose ELF header names another machine (e_machine, at byte 18). */
-function programFor(machine: number): string {
-	const program = path.join(scratchDirectory('pdi-other-arch-'), 'app');
-	copyFileSync(path.join(fixtures, 'now-pie/fixprog'), program);
-	const descriptor = openSync(program, 'r+');
-	writeSync(descriptor, Buffer.from([machine & 0xff, machine >> 8]), 0, 2, 18);
-	closeSync(descriptor);
-	return program;
-}
+const programFor = (machine: number): string => programForMachine(machine, 'pdi-other-arch-');
 
 const qemuAdvice = (arch: string): string => `: pdi starts programs of its own architecture only; start this one by hand under qemu-${arch} with pdi's ${arch} core (docs/launching.md, "Programs of another architecture")`;
 

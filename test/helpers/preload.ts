@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {symlinkSync, writeFileSync} from 'node:fs';
+import {closeSync, copyFileSync, openSync, symlinkSync, writeFileSync, writeSync} from 'node:fs';
 import path from 'node:path';
 import {isLoaderSafe, loaderSafePreload} from '../../src/ts/launch/preload.js';
 import {root} from './cli.js';
@@ -95,4 +95,14 @@ export function values(stdout: string): Map<string, string> {
 	}
 
 	return result;
+}
+
+/** A copy of a host fixture program whose ELF header names another machine (e_machine, at byte 18), in a scratch directory made with `prefix`. */
+export function programForMachine(machine: number, prefix: string): string {
+	const program = path.join(scratchDirectory(prefix), 'app');
+	copyFileSync(path.join(fixtures, 'now-pie/fixprog'), program);
+	const descriptor = openSync(program, 'r+');
+	writeSync(descriptor, Buffer.from([machine & 0xff, machine >> 8]), 0, 2, 18);
+	closeSync(descriptor);
+	return program;
 }
