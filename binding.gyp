@@ -4,6 +4,7 @@
       "src/native/core/arena.c",
       "src/native/core/buffer.c",
       "src/native/core/error.c",
+      "src/native/core/kept-fd.c",
       "src/native/core/log.c",
       "src/native/core/match.c",
       "src/native/core/patch.c",
@@ -117,7 +118,7 @@
     {
       "target_name": "pdi-backend-count",
       "type": "shared_library",
-      "sources": ["src/native/backends/count/count.c", "src/native/backends/common/kept-fd.c"],
+      "sources": ["src/native/backends/count/count.c", "src/native/core/kept-fd.c"],
       "ldflags": ["-Wl,-z,defs"]
     },
     {
@@ -165,7 +166,7 @@
         "src/native/backends/act/act.c",
         "src/native/backends/act/act-spec.c",
         "src/native/backends/common/safe-read.c",
-        "src/native/backends/common/kept-fd.c"
+        "src/native/core/kept-fd.c"
       ],
       "ldflags": ["-Wl,-z,defs"]
     },

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
+#include "kept-fd.h"
 #include "escape.h"
 
 static int log_fd = STDERR_FILENO;
@@ -23,20 +23,13 @@ static int stderr_copy = -1;
  * (closefrom, close_range, a daemon's loop) and get the number again for a
  * file or socket of its own: pdi must then neither write its lines there nor
  * close it (in a forked child, at the end of a session). */
-static struct {
-  dev_t dev;
-  ino_t ino;
-  int flags;
-} log_identity;
+static kept_fd_t log_kept = {.fd = -1};
 static char log_path[4096];
 
 static void
 remember_log_fd(int fd)
 {
-  struct stat st;
-  int flags = fcntl(fd, F_GETFL);
-  if (fstat(fd, &st) == 0 && flags >= 0)
-    log_identity.dev = st.st_dev, log_identity.ino = st.st_ino, log_identity.flags = flags & (O_ACCMODE | O_APPEND);
+  kept_fd_keep(&log_kept, fd);
 }
 
 /* Whether fd is still the descriptor pdi opened: close-on-exec as pdi made
@@ -44,11 +37,7 @@ remember_log_fd(int fd)
 static int
 still_ours(int fd)
 {
-  struct stat st;
-  int descriptor_flags = fcntl(fd, F_GETFD), flags = fcntl(fd, F_GETFL);
-  return descriptor_flags >= 0 && (descriptor_flags & FD_CLOEXEC) != 0 && flags >= 0 &&
-         (flags & (O_ACCMODE | O_APPEND)) == log_identity.flags && fstat(fd, &st) == 0 &&
-         st.st_dev == log_identity.dev && st.st_ino == log_identity.ino;
+  return fd == log_kept.fd && kept_fd_get(&log_kept, -1) == fd;
 }
 
 /* A forked child goes back to its own stderr: a daemon (fork, then the

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/kept-fd.h"
+#include "../../core/kept-fd.h"
 #include "../common/safe-read.h"
 #include "act-spec.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/kept-fd.h"
+#include "../../core/kept-fd.h"
 
 #define COUNTED(X)                                                                                                     \
   X(malloc) X(calloc) X(realloc) X(free) X(open) X(close) X(read) X(write) X(getpid) X(puts) X(strlen) X(memcpy)

@@ -1,4 +1,4 @@
-/* A descriptor a backend opens for its report at exit (a copy of stderr,
+/* A descriptor the core's log or a backend opens for its lines at exit (a copy of stderr,
  * a report file), remembered by identity: programs close every descriptor
  * they did not open (closefrom, close_range) and get the same numbers again
  * for files of their own, which a report must never be written into nor
@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#define PDI_KEPT_FD_HIDDEN __attribute__((visibility("hidden")))
+
 typedef struct kept_fd {
   int fd; /* -1: none */
   dev_t dev;
@@ -16,12 +18,12 @@ typedef struct kept_fd {
 } kept_fd_t;
 
 /* Remembers `fd`, just opened close-on-exec (or -1, none). */
-void kept_fd_keep(kept_fd_t *kept, int fd);
+PDI_KEPT_FD_HIDDEN void kept_fd_keep(kept_fd_t *kept, int fd);
 /* A close-on-exec copy of stderr at 10 or above, remembered. */
-void kept_fd_copy_stderr(kept_fd_t *kept);
+PDI_KEPT_FD_HIDDEN void kept_fd_copy_stderr(kept_fd_t *kept);
 /* The descriptor when it is still the one opened, else `fallback`. */
-int kept_fd_get(const kept_fd_t *kept, int fallback);
+PDI_KEPT_FD_HIDDEN int kept_fd_get(const kept_fd_t *kept, int fallback);
 /* Closes it when it is still the one opened; forgets it either way. */
-void kept_fd_close(kept_fd_t *kept);
+PDI_KEPT_FD_HIDDEN void kept_fd_close(kept_fd_t *kept);
 
 #endif
