@@ -3,6 +3,7 @@ import {once} from 'node:events';
 import {closeSync, openSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import {delay} from './helpers/attach-fixture.js';
 import {cliPath} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
 
@@ -59,9 +60,7 @@ async function eventually(condition: () => boolean): Promise<boolean> {
 			return true;
 		}
 
-		await new Promise(resolve => {
-			setTimeout(resolve, 50);
-		});
+		await delay(50);
 	}
 
 	return condition();
