@@ -27,6 +27,7 @@
       "src/native/callback/arch/x86_64/callback-handler.S",
       "src/native/callback/callback.c",
       "src/native/callback/access.c",
+      "src/native/callback/access-report.c",
       "src/native/callback/plan.c",
       "src/native/callback/names.c",
       "src/native/backends/trace/prototypes-table.c",

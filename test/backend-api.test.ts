@@ -241,3 +241,46 @@ test('the bundled trace backend shows double arguments and integer arguments pas
 		'beprog!be_args(1, 2, 3, 4, 5, 6, 7, 8, 9, 10) = 385',
 	], run.stderr);
 });
+
+test('64-bit integers (two stack words and edx:eax on i386) are shown whole by the trace backend, and the arguments after one are the right ones', async t => {
+	// Before, on i386 strtoll's result showed its low 32 bits and lseek64's whence was its offset's high word.
+	const run = await runPreloaded(beprog, ['wide'], writeConfig(['backend t = trace', 'callback $main * t']), {
+		PDI_TRACE_PROTOTYPES: 'be_wide=8i8i',
+	});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'be_wide=-9999999996\nstrtoll=-123456789012\nlseek64=5000000000\n');
+	const lines = run.stderr.split('\n').filter(line => /!(be_wide|strtoll|lseek64)\(/.test(line)).map(line => line.replace(/^\d+ \d+ {2}/, ''));
+	t.deepEqual(lines.map(line => line.replace(/lseek64\(\d+,/, 'lseek64(FD,')), [
+		'beprog!be_wide(1, -5000000000, 3) = -9999999996',
+		'beprog!strtoll("-123456789012", NULL, 10) = -123456789012',
+		'beprog!lseek64(FD, 5000000000, SEEK_SET) = 5000000000',
+	], run.stderr);
+});
+
+test('act rules give a 64-bit result whole: -1 from lseek64 is -1 to the caller on i386 too, not 4294967295, and a value past 32 bits arrives', async t => {
+	const run = await runPreloaded(beprog, ['wide'], writeConfig([
+		'act $main lseek64 return=-1 errno=EIO',
+		'act $main strtoll return=5000000000',
+		'act $main be_wide return=-7000000000',
+	]));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'be_wide=-7000000000\nstrtoll=5000000000\nlseek64=-1 EIO\n');
+});
+
+test('the 64-bit result helpers read and give edx:eax on i386 and the whole register elsewhere', async t => {
+	const run = await runPreloaded(beprog, ['wide'], writeConfig([probe, 'callback $main * p']), {BE_PROBE: 'wide'});
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'be_wide=-9999999996\nstrtoll=8589934593\nlseek64=-2\n');
+	t.regex(run.stderr, /^probe: mode=wide .*wide=-9999999996 /m);
+});
+
+test('act argument numbers count stack words on i386, where lseek64\'s offset takes two: its whence is arg3 there and arg2 elsewhere, and one past it is refused', async t => {
+	const whence = testArch === 'i386' ? 3 : 2;
+	const run = await runPreloaded(beprog, ['wide'], writeConfig([`act $main lseek64 arg${whence}=0 return=-1 errno=EIO`]));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'be_wide=-9999999996\nstrtoll=-123456789012\nlseek64=-1 EIO\n');
+	const past = await runPreloaded(beprog, ['wide'], writeConfig([`act $main lseek64 arg${whence + 1}=0 return=-1`]));
+	t.not(past.code, 0);
+	const counted = testArch === 'i386' ? '4 stack word(s) of arguments, numbered from 0 (a 64-bit integer or a double takes two)' : '3 integer or pointer argument(s), numbered from 0';
+	t.true(past.stderr.includes(`act lseek64: arg${whence + 1}: lseek64 takes ${counted}`), past.stderr);
+});

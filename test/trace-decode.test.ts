@@ -102,7 +102,10 @@ test('--prototypes errors name the option and FILE:LINE:COL, and trace()\'s name
 
 test('the prototype parser maps C types to the backend\'s kinds', t => {
 	const text = 'const char *f(char const *a, char *b, unsigned long c, size_t d, long long e, unsigned char g, FILE *h, double i, float j, enum e k, _Bool l, int m[], ...);\nvoid g(void);\n';
-	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'sspzzlYpdgibp.'}, {name: 'g', spec: 'v'}]);
+	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'sspzz8Ypdgibp.'}, {name: 'g', spec: 'v'}]);
+	// 64 bits on every architecture ('8', '9': two stack words on i386), where long and off_t follow the ABI ('l').
+	const wide = 'unsigned long long w(long long int a, int64_t b, uint64_t c, intmax_t d, uintmax_t e, off64_t f, long g, off_t h, long unsigned long i);';
+	t.deepEqual(parsePrototypes(wide, 'p.h'), [{name: 'w', spec: '9889898ll9'}]);
 	for (const [bad, message] of [
 		['int f(my_t x);', 'p.h:1:7: unknown type \'my_t\' (use a C base type, or void * for pointers)'],
 		['int f(int x)', 'p.h:1:13: missing \';\''],

@@ -126,6 +126,17 @@ PDI_HELPER void pdi_skip_double(pdi_cb_call_t *call, double ret);
 PDI_HELPER void pdi_set_ret_int(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HELPER void pdi_set_ret_double(pdi_cb_call_t *call, double ret);
 
+/* 64-bit integer results (long long, int64_t, off64_t): on i386 they travel
+ * in edx:eax, of which pdi_ret_int, pdi_skip_int and pdi_set_ret_int see
+ * eax only (pdi_skip_int returns edx 0). These read and give both halves;
+ * on x86-64 and aarch64 they are the same as the uintptr_t helpers. Setting
+ * edx is harmless for a function that returns 32 bits (the caller does not
+ * keep it across a call), so a backend may use them for every integer
+ * result. */
+PDI_HELPER uint64_t pdi_ret_int64(const pdi_cb_call_t *call);
+PDI_HELPER void pdi_skip_int64(pdi_cb_call_t *call, uint64_t ret);
+PDI_HELPER void pdi_set_ret_int64(pdi_cb_call_t *call, uint64_t ret);
+
 /* A rule's own generic handler (a callback rule's 5th field, allowed by
  * cb_allow_handler; docs/backends.md, "Your own handler"): the stubs of the
  * rule's sites jump to it with the caller's return address and arguments in

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../arch/arch.h"
+#include "access.h"
 #include "callback.h"
 #include "records.h"
 
@@ -30,45 +31,15 @@ site_of(const pdi_cb_call_t *call)
 
 /* ---- misuse: counted on the call path (no lock, no allocation), reported at exit */
 
-enum {
-  H_ARG_INT,
-  H_ARG_DOUBLE,
-  H_RET_INT,
-  H_RET_DOUBLE,
-  H_SET_ARG_INT,
-  H_SET_ARG_DOUBLE,
-  H_SKIP_INT,
-  H_SKIP_DOUBLE,
-  H_SET_RET_INT,
-  H_SET_RET_DOUBLE,
-  HELPERS
-};
-static const char *const helper_names[HELPERS] = {
-    "pdi_arg_int",        "pdi_arg_double", "pdi_ret_int",     "pdi_ret_double",  "pdi_set_arg_int",
-    "pdi_set_arg_double", "pdi_skip_int",   "pdi_skip_double", "pdi_set_ret_int", "pdi_set_ret_double"};
-
-/* Where a helper found nothing to work on. NO_VECTORS: a floating-point
- * argument helper where no argument travels in such a register (i386);
- * NOT_A_CALL: a record that is none of the entries pdi hands hooks. */
-enum { IN_PRE, IN_POST, OUTSIDE, PAST_LAST, OFF_STACK, NO_VECTORS, NOT_A_CALL, SITUATIONS };
-
-/* Who called a helper, found at exit: the helper's return address, and a
- * hook of the site whose call it was given. A hook that ends in a helper
- * call jumps to it (a sibling call, at -O2), so the return address is then
- * pdi's handler: the site's backend is named instead. */
-typedef struct caller {
-  const void *address;
-  const void *hook;
-} caller_t;
-
-typedef struct misuse {
-  unsigned long count;
-  unsigned index; /* the first argument index, for PAST_LAST and OFF_STACK */
-  caller_t caller;
-  int ready; /* caller written */
-} misuse_t;
-
-static misuse_t misuses[HELPERS][SITUATIONS];
+const char *const cb_helper_names[HELPERS] = {
+    "pdi_arg_int",        "pdi_arg_double", "pdi_ret_int",      "pdi_ret_double",  "pdi_set_arg_int",
+    "pdi_set_arg_double", "pdi_skip_int",   "pdi_skip_double",  "pdi_set_ret_int", "pdi_set_ret_double",
+    "pdi_ret_int64",      "pdi_skip_int64", "pdi_set_ret_int64"};
+misuse_t cb_misuses[HELPERS][SITUATIONS];
+refusal_t cb_refusals[REFUSAL_KINDS];
+unsigned long cb_refused_skips;
+caller_t cb_refused_caller;
+int cb_refused_caller_claimed, cb_refused_caller_ready;
 
 /* A hook of the backend whose rule the call's site belongs to. */
 static const void *
@@ -85,7 +56,7 @@ hook_of(const pdi_cb_call_t *call)
 static void
 misused(const pdi_cb_entry_t *entry, unsigned helper, unsigned situation, unsigned index, const void *address)
 {
-  misuse_t *misuse = &misuses[helper][situation];
+  misuse_t *misuse = &cb_misuses[helper][situation];
   if (__atomic_fetch_add(&misuse->count, 1, __ATOMIC_RELAXED) != 0)
     return;
   misuse->index = index;
@@ -95,25 +66,6 @@ misused(const pdi_cb_entry_t *entry, unsigned helper, unsigned situation, unsign
 }
 
 #define CALLER __builtin_return_address(0)
-
-/* The skips refused (skip_refused), by site and helper, for the report:
- * the first few kinds each, and the backend that made the first. */
-#define REFUSAL_KINDS 8
-typedef struct refusal {
-  uintptr_t key; /* the site's record, | 1 for pdi_skip_double; 0 for a free entry */
-  unsigned long count;
-} refusal_t;
-static refusal_t refusals[REFUSAL_KINDS];
-static unsigned long refused_skips;
-static caller_t refused_caller;
-static int refused_caller_claimed, refused_caller_ready;
-
-/* The argument index past the last that pdi_arg_int and pdi_set_arg_int
- * reach: the ABI cannot tell how many a call has, and a word past the
- * caller's outgoing arguments is the caller's frame, or beyond its stack. */
-#define STACK_WORDS 64
-#define LAST_INT_ARGUMENT (CB_INT_REGISTERS + STACK_WORDS - 1)
-#define LAST_DOUBLE_ARGUMENT 7
 
 /* ---- accessors */
 
@@ -307,6 +259,25 @@ pdi_ret_double_impl(const pdi_cb_call_t *call)
   return value;
 }
 
+/* A 64-bit integer result: rax or x0, or edx:eax on i386. */
+uint64_t
+pdi_ret_int64_impl(const pdi_cb_call_t *call)
+{
+  const pdi_cb_entry_t *entry = entry_of(call);
+  uint64_t value = 0;
+  if (no_result(entry, H_RET_INT64, CALLER))
+    return value;
+#if defined(CB_RETURN_EDX)
+  uint32_t low, high;
+  memcpy(&low, entry->returns + CB_RETURN_RAX, sizeof low);
+  memcpy(&high, entry->returns + CB_RETURN_EDX, sizeof high);
+  value = (uint64_t)high << 32 | low;
+#else
+  memcpy(&value, entry->returns + CB_RETURN_RAX, sizeof value);
+#endif
+  return value;
+}
+
 /* ---- changing calls */
 
 _Static_assert(offsetof(pdi_cb_entry_t, skip_value) == CB_ENTRY_SKIP_VALUE, "callback-frame.h: CB_ENTRY_SKIP_VALUE");
@@ -359,42 +330,57 @@ skip_refused(const pdi_cb_call_t *call, int floating, const void *caller)
   }
   if (*result == '\0' || result == (floating ? pdi_cb_returns_floating : pdi_cb_returns_integer))
     return 0;
-  if (__atomic_exchange_n(&refused_caller_claimed, 1, __ATOMIC_ACQ_REL) == 0) {
-    refused_caller.address = caller;
-    refused_caller.hook = hook_of(call);
-    __atomic_store_n(&refused_caller_ready, 1, __ATOMIC_RELEASE);
+  if (__atomic_exchange_n(&cb_refused_caller_claimed, 1, __ATOMIC_ACQ_REL) == 0) {
+    cb_refused_caller.address = caller;
+    cb_refused_caller.hook = hook_of(call);
+    __atomic_store_n(&cb_refused_caller_ready, 1, __ATOMIC_RELEASE);
   }
-  __atomic_fetch_add(&refused_skips, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&cb_refused_skips, 1, __ATOMIC_RELAXED);
   uintptr_t key = (uintptr_t)site | (floating ? 1u : 0u);
   for (unsigned i = 0; i < REFUSAL_KINDS; i++) {
     uintptr_t seen = 0;
-    if (__atomic_load_n(&refusals[i].key, __ATOMIC_ACQUIRE) == key ||
-        __atomic_compare_exchange_n(&refusals[i].key, &seen, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+    if (__atomic_load_n(&cb_refusals[i].key, __ATOMIC_ACQUIRE) == key ||
+        __atomic_compare_exchange_n(&cb_refusals[i].key, &seen, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
         seen == key) {
-      __atomic_fetch_add(&refusals[i].count, 1, __ATOMIC_RELAXED);
+      __atomic_fetch_add(&cb_refusals[i].count, 1, __ATOMIC_RELAXED);
       break;
     }
   }
   return 1;
 }
 
-void
-pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
+/* An integer skip: the skip stub returns skip_value[0] in rax, x0 or eax,
+ * and on i386 skip_value[1] in edx, the high half of a 64-bit result. */
+static void
+skip_integer(pdi_cb_call_t *call, uintptr_t low, uintptr_t high, unsigned helper, const void *caller)
 {
   pdi_cb_entry_t *entry = entry_of(call);
   if (entry == NULL) {
-    not_a_call(H_SKIP_INT, CALLER);
+    not_a_call(helper, caller);
     return;
   }
   if (entry->registers == NULL) {
-    misused(entry, H_SKIP_INT, not_in_pre(entry), 0, CALLER);
+    misused(entry, helper, not_in_pre(entry), 0, caller);
     return;
   }
-  if (skip_refused(call, 0, CALLER))
+  if (skip_refused(call, 0, caller))
     return;
-  entry->skip_value[0] = ret;
-  entry->skip_value[1] = 0;
+  entry->skip_value[0] = low;
+  entry->skip_value[1] = high;
   entry->skipped = 1;
+}
+
+void
+pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret)
+{
+  skip_integer(call, ret, 0, H_SKIP_INT, CALLER);
+}
+
+void
+pdi_skip_int64_impl(pdi_cb_call_t *call, uint64_t ret)
+{
+  uintptr_t high = sizeof(uintptr_t) < sizeof ret ? (uintptr_t)(ret >> 32) : 0;
+  skip_integer(call, (uintptr_t)ret, high, H_SKIP_INT64, CALLER);
 }
 
 void
@@ -424,6 +410,21 @@ pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret)
 }
 
 void
+pdi_set_ret_int64_impl(pdi_cb_call_t *call, uint64_t ret)
+{
+  pdi_cb_entry_t *entry = entry_of(call);
+  if (no_result(entry, H_SET_RET_INT64, CALLER))
+    return;
+#if defined(CB_RETURN_EDX)
+  uint32_t low = (uint32_t)ret, high = (uint32_t)(ret >> 32);
+  memcpy(entry->returns + CB_RETURN_RAX, &low, sizeof low);
+  memcpy(entry->returns + CB_RETURN_EDX, &high, sizeof high);
+#else
+  memcpy(entry->returns + CB_RETURN_RAX, &ret, sizeof ret);
+#endif
+}
+
+void
 pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 {
   pdi_cb_entry_t *entry = entry_of(call);
@@ -435,166 +436,4 @@ pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
 #else
   memcpy(entry->returns + CB_RETURN_XMM0, &ret, sizeof ret);
 #endif
-}
-
-/* ---- the exit report */
-
-/* The backends ever loaded, by file, for the callback report at exit,
- * which comes after their session is closed: backends stay loaded until
- * the process ends, and so do these lines. */
-typedef struct known_backend {
-  char *path, *name;
-} known_backend_t;
-static known_backend_t known_backends[32];
-static unsigned known_count;
-
-static const char *
-backend_name_of(const char *path)
-{
-  for (unsigned i = 0; i < known_count; i++)
-    if (strcmp(known_backends[i].path, path) == 0)
-      return known_backends[i].name;
-  return NULL;
-}
-
-void
-pdi_cb_backend_loaded(const char *path, const char *name)
-{
-  if (backend_name_of(path) != NULL || known_count == sizeof known_backends / sizeof known_backends[0])
-    return;
-  known_backend_t known = {strdup(path), strdup(name)};
-  if (known.path != NULL && known.name != NULL)
-    known_backends[known_count++] = known;
-  else {
-    free(known.path);
-    free(known.name);
-  }
-}
-
-/* The file of the code at `address`, or NULL. */
-static const char *
-file_of(const void *address)
-{
-  Dl_info info;
-  if (address == NULL || dladdr(address, &info) == 0)
-    return NULL;
-  return info.dli_fname;
-}
-
-/* "backend 'NAME' (FILE)" for the code that called a helper: the backend
- * the return address lies in, else (a sibling call from a hook returns to
- * pdi's handler, or a library of the backend's made the call) the backend
- * of the call's site, else the file of the return address. */
-static void
-describe_caller(const caller_t *caller, int ready, char *out, size_t size)
-{
-  const char *file = ready ? file_of(caller->address) : NULL;
-  const char *name = file != NULL ? backend_name_of(file) : NULL;
-  const char *hook_file = ready && name == NULL ? file_of(caller->hook) : NULL;
-  const char *hook_name = hook_file != NULL ? backend_name_of(hook_file) : NULL;
-  if (hook_name != NULL) {
-    file = hook_file;
-    name = hook_name;
-  }
-  if (name != NULL)
-    snprintf(out, size, "backend '%s' (%s)", name, file);
-  else if (file != NULL)
-    snprintf(out, size, "%s", file);
-  else
-    snprintf(out, size, "a backend");
-}
-
-/* Why a helper had nothing to work on, after "where it reads 0" or "does nothing". */
-static const char *
-misuse_reason(unsigned helper, unsigned situation)
-{
-  if (situation == IN_PRE)
-    return ": a call's result is there in its post hook only";
-  if (situation == IN_POST && (helper == H_SKIP_INT || helper == H_SKIP_DOUBLE))
-    return ": a call is skipped from its pre hook only";
-  if (situation == IN_POST)
-    return ": a call's arguments are there in its pre hook only";
-  if (situation == NOT_A_CALL)
-    return ": NULL, a copy of *call or another pointer (the helpers take the call a hook was given)";
-  if (situation == NO_VECTORS)
-    return ": no argument travels in a floating-point register there (a double is two stack words, read and changed "
-           "with pdi_arg_int and pdi_set_arg_int)";
-  return "";
-}
-
-static void
-report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
-{
-  char who[PATH_MAX + 300], where[160], registers[32] = "";
-  describe_caller(&misuse->caller, __atomic_load_n(&misuse->ready, __ATOMIC_ACQUIRE), who, sizeof who);
-  int reads = helper == H_ARG_INT || helper == H_ARG_DOUBLE || helper == H_RET_INT || helper == H_RET_DOUBLE;
-  int doubles = helper == H_ARG_DOUBLE || helper == H_SET_ARG_DOUBLE;
-  switch (situation) {
-  case IN_PRE: snprintf(where, sizeof where, "in a pre hook"); break;
-  case IN_POST: snprintf(where, sizeof where, "in a post hook"); break;
-  case OUTSIDE: snprintf(where, sizeof where, "with a call whose hooks had returned"); break;
-  case PAST_LAST:
-    if (doubles)
-      snprintf(where, sizeof where, "with argument %u, past the last it reaches (%u)", misuse->index,
-               LAST_DOUBLE_ARGUMENT);
-    else {
-      if (CB_INT_REGISTERS != 0)
-        snprintf(registers, sizeof registers, "%u registers and ", (unsigned)CB_INT_REGISTERS);
-      snprintf(where, sizeof where, "with argument %u, past the last it reaches (%u: %s%u stack words)", misuse->index,
-               LAST_INT_ARGUMENT, registers, STACK_WORDS);
-    }
-    break;
-  case NO_VECTORS: snprintf(where, sizeof where, "on %s", pdi_arch_name()); break;
-  case NOT_A_CALL: snprintf(where, sizeof where, "with a record that is not a call pdi gave a hook"); break;
-  default:
-    snprintf(where, sizeof where, "with argument %u, whose stack word is outside the caller's stack", misuse->index);
-  }
-  pdi_log(PDI_LOG_WARNING, "callback: %s called %s %lu time%s %s, where it %s%s", who, helper_names[helper],
-          misuse->count, misuse->count == 1 ? "" : "s", where, reads ? "reads 0" : "does nothing",
-          misuse_reason(helper, situation));
-}
-
-void
-pdi_cb_report_helpers(void)
-{
-  for (unsigned helper = 0; helper < HELPERS; helper++)
-    for (unsigned situation = 0; situation < SITUATIONS; situation++)
-      if (__atomic_load_n(&misuses[helper][situation].count, __ATOMIC_RELAXED) != 0)
-        report_misuse(helper, situation, &misuses[helper][situation]);
-  unsigned long refused = __atomic_load_n(&refused_skips, __ATOMIC_RELAXED);
-  if (refused == 0)
-    return;
-  char who[PATH_MAX + 300];
-  describe_caller(&refused_caller, __atomic_load_n(&refused_caller_ready, __ATOMIC_ACQUIRE), who, sizeof who);
-  char kinds[2048] = "";
-  size_t used = 0;
-  unsigned long listed = 0;
-  for (unsigned i = 0; i < REFUSAL_KINDS && used < sizeof kinds; i++) {
-    uintptr_t key = __atomic_load_n(&refusals[i].key, __ATOMIC_ACQUIRE);
-    if (key == 0)
-      continue;
-    const cb_site_t *site = (const cb_site_t *)(key & ~(uintptr_t)1);
-    unsigned long count = __atomic_load_n(&refusals[i].count, __ATOMIC_RELAXED);
-    int mismatch = site->unskippable == pdi_cb_returns_integer || site->unskippable == pdi_cb_returns_floating;
-    const char *helper = !mismatch ? "pdi_skip_*" : helper_names[(key & 1) ? H_SKIP_DOUBLE : H_SKIP_INT];
-    int n = snprintf(kinds + used, sizeof kinds - used, "%s%s returns %s, which %s cannot give: %lu",
-                     listed ? "; " : "", site->site.function, site->unskippable, helper, count);
-    used += n > 0 ? (size_t)n : 0;
-    listed += count;
-  }
-  if (listed < refused && used < sizeof kinds)
-    snprintf(kinds + used, sizeof kinds - used, "; others: %lu", refused - listed);
-  pdi_log(PDI_LOG_WARNING, "callback: %lu skipped call%s refused, which ran instead (%s; %s)", refused,
-          refused == 1 ? "" : "s", kinds, who);
-}
-
-void
-pdi_cb_forget_helpers(void)
-{
-  memset(misuses, 0, sizeof misuses);
-  memset(&refused_caller, 0, sizeof refused_caller);
-  refused_caller_claimed = 0;
-  refused_caller_ready = 0;
-  refused_skips = 0;
-  memset(refusals, 0, sizeof refusals);
 }

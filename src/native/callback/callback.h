@@ -149,6 +149,9 @@ PDI_HIDDEN void pdi_set_arg_double_impl(pdi_cb_call_t *call, unsigned i, double 
 PDI_HIDDEN void pdi_skip_int_impl(pdi_cb_call_t *call, uintptr_t ret);
 PDI_HIDDEN void pdi_skip_double_impl(pdi_cb_call_t *call, double ret);
 PDI_HIDDEN void pdi_set_ret_int_impl(pdi_cb_call_t *call, uintptr_t ret);
+PDI_HIDDEN uint64_t pdi_ret_int64_impl(const pdi_cb_call_t *call);
+PDI_HIDDEN void pdi_skip_int64_impl(pdi_cb_call_t *call, uint64_t ret);
+PDI_HIDDEN void pdi_set_ret_int64_impl(pdi_cb_call_t *call, uint64_t ret);
 PDI_HIDDEN void pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret);
 PDI_HIDDEN void *pdi_cb_target_impl(unsigned site);
 

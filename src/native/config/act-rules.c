@@ -70,21 +70,34 @@ add_act_rule(reader_t *reader, const line_ref_t *line, const token_t *keyword, c
 
 /* An argument condition past the last integer argument of a function whose
  * prototype is known and not variadic would read whatever the register or
- * stack slot holds. */
+ * stack slot holds. On i386 (ILP32) the arguments are counted in stack
+ * words, as pdi_arg_int reads them: a 64-bit integer or a double takes two,
+ * a float one. */
 static int
 check_argument_index(reader_t *reader, const line_ref_t *line, const char *at, const char *name, int index)
 {
   const char *spec = index < 0 ? NULL : pdi_cb_prototype_of(name);
   if (spec == NULL || strchr(spec, '.') != NULL)
     return 0;
-  int integers = 0;
-  for (const char *letter = spec + 1; *letter != '\0'; letter++)
-    integers += *letter != '!' && *letter != 'd' && *letter != 'g';
-  if (index < integers)
+  int words = sizeof(void *) == 4, counted = 0;
+  for (const char *letter = spec + 1; *letter != '\0'; letter++) {
+    if (*letter == '!')
+      continue;
+    if (*letter == 'd' || *letter == 'g')
+      counted += words ? (*letter == 'd' ? 2 : 1) : 0;
+    else
+      counted += words && (*letter == '8' || *letter == '9') ? 2 : 1;
+  }
+  if (index < counted)
     return 0;
+  if (words)
+    return config_fail_token(reader, line, at,
+                             "act %s: arg%d: %s takes %d stack word(s) of arguments, numbered from 0 (a 64-bit "
+                             "integer or a double takes two)",
+                             name, index, name, counted);
   return config_fail_token(reader, line, at,
                            "act %s: arg%d: %s takes %d integer or pointer argument(s), numbered from 0", name, index,
-                           name, integers);
+                           name, counted);
 }
 
 /* Where on an act line each check points: the function, its return= and

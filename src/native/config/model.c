@@ -28,7 +28,7 @@ put_origin(pdi_buf_t *out, const pdi_origin_t *origin)
 }
 
 static void
-put_signed(pdi_buf_t *out, long value)
+put_signed(pdi_buf_t *out, long long value)
 {
   /* Past 2^53 a JSON number loses digits in JavaScript: a decimal string then. */
   long long wide = value;

@@ -115,6 +115,9 @@ static const helper_t helpers[] = {
     {"pdi_skip_double", (void *)&pdi_skip_double_impl},
     {"pdi_set_ret_int", (void *)&pdi_set_ret_int_impl},
     {"pdi_set_ret_double", (void *)&pdi_set_ret_double_impl},
+    {"pdi_ret_int64", (void *)&pdi_ret_int64_impl},
+    {"pdi_skip_int64", (void *)&pdi_skip_int64_impl},
+    {"pdi_set_ret_int64", (void *)&pdi_set_ret_int64_impl},
     {"pdi_cb_target", (void *)&pdi_cb_target_impl},
 };
 

@@ -22,8 +22,11 @@ const words = new Map<string, string>([
 	['void', 'v'], ['_Bool', 'b'], ['bool', 'b'], ['float', 'g'], ['double', 'd'],
 	['int8_t', 'y'], ['int16_t', 'h'], ['int32_t', 'i'], ['pid_t', 'i'],
 	['uint8_t', 'Y'], ['uint16_t', 'H'], ['uint32_t', 'u'], ['uid_t', 'u'], ['gid_t', 'u'], ['mode_t', 'm'],
-	['int64_t', 'l'], ['ssize_t', 'l'], ['off_t', 'l'], ['intptr_t', 'l'], ['ptrdiff_t', 'l'], ['time_t', 'l'], ['intmax_t', 'l'],
-	['uint64_t', 'z'], ['size_t', 'z'], ['uintptr_t', 'z'], ['uintmax_t', 'z'],
+	['ssize_t', 'l'], ['off_t', 'l'], ['intptr_t', 'l'], ['ptrdiff_t', 'l'], ['time_t', 'l'],
+	['size_t', 'z'], ['uintptr_t', 'z'],
+	// 64 bits on every architecture: two stack words and edx:eax on i386.
+	['int64_t', '8'], ['intmax_t', '8'], ['off64_t', '8'], ['loff_t', '8'],
+	['uint64_t', '9'], ['uintmax_t', '9'],
 ]);
 const integerWords = new Set(['char', 'short', 'int', 'long', 'signed', 'unsigned']);
 const qualifiers = new Set(['const', 'volatile', 'restrict', '__restrict', 'extern', 'static', 'inline', '__inline']);
@@ -72,6 +75,10 @@ function kindOf(base: Token[], pointers: number, constChar: boolean, fail: (colu
 
 	const unsigned = names.includes('unsigned');
 	const longs = names.filter(name => name === 'long').length;
+	if (longs > 1) {
+		return unsigned ? '9' : '8';
+	}
+
 	if (longs > 0) {
 		return unsigned ? 'z' : 'l';
 	}
@@ -286,13 +293,14 @@ export function parsePrototypes(text: string, file: string): TracePrototype[] {
 	return prototypes;
 }
 
-/** Reads and parses a `--prototypes` file. */
-export function loadPrototypes(file: string): TracePrototype[] {
-	let text: string;
-	try {
-		text = readFileSync(file, 'utf8');
-	} catch (error) {
-		throw new PdiError(`${file}: ${fileSystemReason(error)}`, {cause: error});
+/** Reads and parses a `--prototypes` file; `text`, when given, is its text, already read. */
+export function loadPrototypes(file: string, text?: string): TracePrototype[] {
+	if (text === undefined) {
+		try {
+			text = readFileSync(file, 'utf8');
+		} catch (error) {
+			throw new PdiError(`${file}: ${fileSystemReason(error)}`, {cause: error});
+		}
 	}
 
 	return parsePrototypes(text, file);

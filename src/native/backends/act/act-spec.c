@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,18 +67,29 @@ whole_number(const char *text, unsigned long *value)
 
 /* A 64-bit value, signed or not: 0xffffffffffffffff is -1 as a register holds it. */
 static int
-integer(const char *text, long *value)
+wide_integer(const char *text, long long *value)
 {
   char *end;
   errno = 0;
-  long number = strtol(text, &end, 0);
+  long long number = strtoll(text, &end, 0);
   if (errno == ERANGE && *text != '-') {
     errno = 0;
-    number = (long)strtoul(text, &end, 0);
+    number = (long long)strtoull(text, &end, 0);
   }
   if (*text == '\0' || *end != '\0' || errno != 0)
     return -1;
   *value = number;
+  return 0;
+}
+
+/* A register's value, signed or not (32 bits on i386). */
+static int
+integer(const char *text, long *value)
+{
+  long long wide;
+  if (wide_integer(text, &wide) != 0 || wide < LONG_MIN || (wide > LONG_MAX && (unsigned long long)wide > ULONG_MAX))
+    return -1;
+  *value = (long)wide;
   return 0;
 }
 
@@ -168,7 +180,7 @@ parse_return(message_t *parse, act_rule_t *rule, const char *value)
                ? 0
                : fail(parse, "return=%s: expected double:NUMBER", value);
   }
-  return integer(value, &rule->return_value) == 0
+  return wide_integer(value, &rule->return_value) == 0
              ? 0
              : fail(parse, "return=%s: expected an integer or double:NUMBER", value);
 }

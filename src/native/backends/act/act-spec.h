@@ -33,7 +33,7 @@ typedef struct act_rule {
   int has_arg_equals;
   /* actions */
   int returns, returns_double;
-  long return_value;
+  long long return_value; /* 64 bits on i386 too (edx:eax) */
   double return_double;
   int error; /* 0: errno left alone */
   long delay_ns;

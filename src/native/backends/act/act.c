@@ -330,7 +330,7 @@ act(const act_rule_t *rule, pdi_cb_call_t *call)
   if (rule->returns_double)
     pdi_skip_double(call, rule->return_double);
   else
-    pdi_skip_int(call, (uintptr_t)rule->return_value);
+    pdi_skip_int64(call, (uint64_t)rule->return_value);
 }
 
 void

@@ -47,6 +47,33 @@ tb_udec(trace_buf_t *out, unsigned long value)
   tb_mem(out, digits + n, sizeof digits - n);
 }
 
+/* A 64-bit value on i386, where unsigned long has 32 bits; elsewhere tb_udec. */
+static void
+tb_udec64(trace_buf_t *out, uint64_t value)
+{
+  if (value == (unsigned long)value) {
+    tb_udec(out, (unsigned long)value);
+    return;
+  }
+  char digits[24];
+  size_t n = sizeof digits;
+  do
+    digits[--n] = (char)('0' + value % 10);
+  while ((value /= 10) != 0);
+  tb_mem(out, digits + n, sizeof digits - n);
+}
+
+static void
+tb_dec64(trace_buf_t *out, int64_t value)
+{
+  if (value < 0) {
+    tb_char(out, '-');
+    tb_udec64(out, 0ull - (uint64_t)value);
+  } else {
+    tb_udec64(out, (uint64_t)value);
+  }
+}
+
 void
 tb_dec(trace_buf_t *out, long value)
 {
@@ -272,6 +299,18 @@ next_int(const pdi_cb_call_t *call, unsigned *ints, stack_words_t *stack)
 #endif
 }
 
+/* A 64-bit integer ('8', '9'): one register or stack word, or on i386 two
+ * stack words, the low one first. */
+static uint64_t
+next_int64(const pdi_cb_call_t *call, unsigned *ints, stack_words_t *stack)
+{
+  uint64_t low = next_int(call, ints, stack);
+  if (sizeof(uintptr_t) == sizeof low)
+    return low;
+  uint64_t high = next_int(call, ints, stack);
+  return (uint64_t)(uint32_t)low | high << 32;
+}
+
 /* A float's bits are the value's first 4, as 'g' reads them. */
 static double
 next_double(const pdi_cb_call_t *call, unsigned *floats, stack_words_t *stack, int is_float)
@@ -322,6 +361,12 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
         value = narrow;
       }
       tb_double(out, value);
+    } else if (*kind == '8' || *kind == '9') {
+      uint64_t value = next_int64(call, &ints, &stack);
+      if (*kind == '8')
+        tb_dec64(out, (int64_t)value);
+      else
+        tb_udec64(out, value);
     } else {
       uintptr_t value = next_int(call, &ints, &stack);
       if (*kind == 'O' || *kind == 'L' || *kind == '&' || *kind == 'D')
@@ -371,9 +416,20 @@ trace_format_return(trace_buf_t *out, const pdi_cb_call_t *call, const trace_pro
     tb_double(out, value);
     return;
   }
-  uintptr_t value = pdi_ret_int(call);
-  format_integer(out, kind == 'o' ? 'm' : kind, value, 0, options);
-  if (proto->spec[1] == '!' && failed(kind, value)) {
+  int failure;
+  if (kind == '8' || kind == '9') {
+    uint64_t value = pdi_ret_int64(call);
+    if (kind == '8')
+      tb_dec64(out, (int64_t)value);
+    else
+      tb_udec64(out, value);
+    failure = (int64_t)value == -1;
+  } else {
+    uintptr_t value = pdi_ret_int(call);
+    format_integer(out, kind == 'o' ? 'm' : kind, value, 0, options);
+    failure = failed(kind, value);
+  }
+  if (proto->spec[1] == '!' && failure) {
     const char *name = trace_errno_name(error);
     tb_str(out, " errno ");
     if (name != NULL)

@@ -15,7 +15,7 @@ static unsigned user_count;
 static int
 valid_spec(const char *spec)
 {
-  static const char kinds[] = "vilzuxpscCyYhHbdgaOFomPMDTNWASEetjfIkRGJZXBwnrKVLUQq#$%&*^.";
+  static const char kinds[] = "89vilzuxpscCyYhHbdgaOFomPMDTNWASEetjfIkRGJZXBwnrKVLUQq#$%&*^.";
   size_t n = strlen(spec);
   if (n == 0 || spec[0] == '.' || strchr(kinds, spec[0]) == NULL)
     return 0;

@@ -4,6 +4,8 @@
  * letter per argument:
  *
  *   v void (return only)       i int              l long, ssize_t, off_t
+ *   8 long long, int64_t, off64_t   9 unsigned long long, uint64_t
+ *     (64 bits everywhere: two stack words, low first, and edx:eax on i386)
  *   u unsigned int             z size_t, unsigned long
  *   x unsigned long in hex     p pointer (hex, NULL)
  *   s const char * (quoted string, read safely, bounded)
@@ -32,7 +34,7 @@
  *     NETLINK_ROUTE, htons(ETH_P_ALL), else decimal)
  *
  * Integer-class letters take the next integer argument register, d and g
- * the next floating-point one. */
+ * the next floating-point one (on i386 every argument is stack words). */
 #ifndef PDI_TRACE_PROTOTYPES_H
 #define PDI_TRACE_PROTOTYPES_H
 
