@@ -1,10 +1,10 @@
 import {execFile, execFileSync, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {cliPath, otherUser, pdi, pdiWithoutReadOverride, startPdi} from './helpers/cli.js';
+import {cliPath, otherUser, pdi, pdiWithoutReadOverride, startPdi, waitsForWriter} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
 import {shellWord, textValue} from './helpers/quote.js';
@@ -418,26 +418,6 @@ test('a YAML or JSON config given to the core by hand (PDI_CONFIG) gets its erro
 		t.regex(byHand.stderr, new RegExp(`^pdi: ${config.replaceAll('.', '\\.')}:1:1: unknown command '[^']+' \\(the core reads the text dialect only: \`pdi run -c FILE\` reads JSON and YAML, and \`pdi config compile FILE -o FILE\\.cfg\` turns them into the text dialect\\)\\n$`));
 	}
 });
-/** Whether process `pid` has the FIFO `file` open, or a thread of it waits in open() for a writer of a FIFO. */
-function waitsForWriter(pid: number, file: string): boolean {
-	const each = (directory: string, test: (entry: string) => boolean) => {
-		try {
-			return readdirSync(directory).some(entry => {
-				try {
-					return test(entry);
-				} catch {
-					return false;
-				}
-			});
-		} catch {
-			return false;
-		}
-	};
-
-	return each(`/proc/${pid}/fd`, fd => readlinkSync(`/proc/${pid}/fd/${fd}`) === file)
-		|| each(`/proc/${pid}/task`, task => readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8') === 'wait_for_partner');
-}
-
 test('a config that is a FIFO without a writer does not hold pdi: SIGINT ends config check, run and run of merged files at once with status 130', async t => {
 	const fifo = path.join(scratchDirectory('pdi-cli-fifo-'), 'ff.cfg');
 	execFileSync('mkfifo', [fifo]);

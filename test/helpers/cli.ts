@@ -1,4 +1,5 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -73,4 +74,24 @@ export function startPdi(args: readonly string[], env: NodeJS.ProcessEnv = proce
 		});
 	});
 	return {child, stderr: () => stderr, exited};
+}
+
+/** Whether process `pid` has the FIFO `file` open, or a thread of it waits in open() for a writer of a FIFO. */
+export function waitsForWriter(pid: number, file: string): boolean {
+	const each = (directory: string, test: (entry: string) => boolean) => {
+		try {
+			return readdirSync(directory).some(entry => {
+				try {
+					return test(entry);
+				} catch {
+					return false;
+				}
+			});
+		} catch {
+			return false;
+		}
+	};
+
+	return each(`/proc/${pid}/fd`, fd => readlinkSync(`/proc/${pid}/fd/${fd}`) === file)
+		|| each(`/proc/${pid}/task`, task => readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8') === 'wait_for_partner');
 }

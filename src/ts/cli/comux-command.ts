@@ -15,6 +15,7 @@ import {
 } from '../comux/format.js';
 import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
 import {fileFailure, PdiError} from '../errors.js';
+import {isFifo, readFifo} from '../waiting-input.js';
 import {standardOutput, writeOutputFile} from './output-file.js';
 
 const previewLength = 40;
@@ -65,6 +66,17 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 		return bytes;
 	}
 
+	if (isFifo(file)) {
+		const {bytes, length} = await readFifo(file, COMUX_MAX_INPUT + 1).catch((error: unknown) => {
+			throw fileFailure(file, error);
+		});
+		if (length > COMUX_MAX_INPUT) {
+			checkComuxHead(bytes, length);
+		}
+
+		return bytes;
+	}
+
 	let fd: number;
 	try {
 		fd = openSync(file, 'r');
@@ -98,7 +110,7 @@ async function readText(file: string): Promise<string> {
 	}
 
 	try {
-		return readFileSync(file, 'utf8');
+		return isFifo(file) ? (await readFifo(file, Number.POSITIVE_INFINITY)).bytes.toString('utf8') : readFileSync(file, 'utf8');
 	} catch (error) {
 		throw fileFailure(file, error);
 	}

@@ -11,7 +11,8 @@ import {maxTimerMs} from '../launch/options.js';
 import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
-import {checkStdin} from './comux-command.js';
+import {isFifo} from '../waiting-input.js';
+import {checkStdin, readComuxInput} from './comux-command.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -142,10 +143,15 @@ function registerRunCommand(comux: Command): void {
 				return;
 			}
 
-			const input = file === '-' ? 'inherit' : openComuxFile(file);
+			// A FIFO is read first, through the event loop (a signal still ends pdi while it has no writer), then piped.
+			const input = file === '-' ? 'inherit' : isFifo(file) ? await readComuxInput(file) : openComuxFile(file);
 			stopReplaysOnSignals();
 			try {
-				const run = startComux(server, [input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log, replyTimeoutMs});
+				const run = startComux(server, [typeof input === 'object' ? 'pipe' : input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log, replyTimeoutMs});
+				if (typeof input === 'object') {
+					run.child.stdin?.on('error', () => {}).end(input); // a server that ends before reading it all: EPIPE
+				}
+
 				const {code, signal, timedOut} = await waitComux(run, timeout);
 				process.exitCode = timedOut ? stoppedStatus(code, timeout) : exitStatus(code, signal);
 			} finally {
@@ -168,7 +174,7 @@ async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): 
 /** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
 async function runForked(file: string, server: string[], options: RunComuxOptions): Promise<void> {
 	// Read first: a missing file is one line before any server starts.
-	const input = file === '-' ? readFileSync(0) : readComuxFile(file);
+	const input = file === '-' ? readFileSync(0) : isFifo(file) ? await readComuxInput(file) : readComuxFile(file);
 	const replaying = replayForkedOnce(server, input, options);
 	// Stopped by a signal, it still prints what the server and the backend said, as a replay without --fork does.
 	const printed = replaying.then(async result => {

@@ -14,6 +14,7 @@ import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
+import {isFifo, readFifo} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
 import {parsePid, requireProgram, warnSecureMode} from './operands.js';
 
@@ -38,13 +39,27 @@ type TraceCliOptions = {
  * The backend's settings for the command line's options; errors name the flags. -T and -t are the reader's (the
  * records always carry their times), so they are not among them.
  */
-function cliVariables(options: TraceCliOptions): Record<string, string> {
+function cliVariables(options: TraceCliOptions, prototypesText?: string): Record<string, string> {
 	// The numbers stay text here so that a bad one is quoted as typed.
 	const numbers = {stringSize: options.stringSize, depth: options.depth, rawArgs: options.args} as unknown as TraceOptions;
 	return traceVariables(
 		{...numbers, objects: options.object, functions: options.functions, prototypes: options.prototypes, follow: options.follow, demangle: options.demangle},
 		{stringSize: '-s', depth: '--depth', rawArgs: '--args', functions: '-e', prototypes: '--prototypes'},
+		prototypesText,
 	);
+}
+
+/** The text of a `--prototypes` FIFO (`<(gen)`), read through the event loop, so that a signal ends pdi while it waits. */
+async function fifoPrototypes(file: string | undefined): Promise<string | undefined> {
+	if (file === undefined || !isFifo(file)) {
+		return undefined;
+	}
+
+	try {
+		return (await readFifo(file, Number.POSITIVE_INFINITY)).bytes.toString('utf8');
+	} catch (error) {
+		throw new PdiError(`--prototypes: ${file}: ${fileSystemReason(error)}`, {cause: error});
+	}
 }
 
 function writeText(fd: number, text: string): void {
@@ -218,7 +233,7 @@ function launchTraced(...parameters: Parameters<typeof launch>): ReturnType<type
 
 /** Runs the program traced; its exit status. */
 async function runTraced(program: string, args: string[], options: TraceCliOptions): Promise<number> {
-	const variables = cliVariables(options);
+	const variables = cliVariables(options, await fifoPrototypes(options.prototypes));
 	if (options.output) {
 		checkOutputFile(options.output);
 	}
@@ -294,7 +309,7 @@ async function traceRunning(pidText: string, options: TraceCliOptions): Promise<
 	}
 
 	// Without -f the backend traces only the process whose pid this is (see traced_process in trace.c).
-	const variables = {...cliVariables(options), PDI_TRACE_ROOT: String(pid)};
+	const variables = {...cliVariables(options, await fifoPrototypes(options.prototypes)), PDI_TRACE_ROOT: String(pid)};
 	if (options.output) {
 		checkOutputFile(options.output);
 	}

@@ -3,6 +3,7 @@ import {readFile, stat} from 'node:fs/promises';
 import {Socket} from 'node:net';
 import type {Readable} from 'node:stream';
 import {isatty, ReadStream} from 'node:tty';
+import {readToEnd} from '../waiting-input.js';
 
 // The text of a config file. A FIFO (`mkfifo`, or `-c <(gen-config)`, a pipe named /dev/fd/63) or a terminal may
 // wait for its writer for ever: it is opened without waiting and read through the event loop, never by a blocking
@@ -16,26 +17,13 @@ function tooLarge(): Error {
 	return new Error(`larger than ${configSizeLimit / 1024 / 1024} MiB, too large for a config`);
 }
 
-function readAll(stream: Readable): Promise<string> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let length = 0;
-		stream.on('data', (chunk: Buffer) => {
-			length += chunk.length;
-			if (length > configSizeLimit) {
-				stream.destroy();
-				reject(tooLarge());
-				return;
-			}
+async function readAll(stream: Readable): Promise<string> {
+	const {bytes, length} = await readToEnd(stream, configSizeLimit);
+	if (length > configSizeLimit) {
+		throw tooLarge();
+	}
 
-			chunks.push(chunk);
-		});
-		stream.once('error', reject);
-		stream.once('end', () => {
-			stream.destroy();
-			resolve(Buffer.concat(chunks).toString('utf8'));
-		});
-	});
+	return bytes.toString('utf8');
 }
 
 /** The descriptor of pdi's own that `file` names (`/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N` of pdi's PID), if it names one. */

@@ -98,9 +98,9 @@ export function functionList(functions: string | readonly string[], option = 'fu
  * The declarations of the prototypes `file`, an error about it (`FILE:LINE:COL: reason`, `FILE: no such file or
  * directory`) naming the option as the errors of the other options do: `prototypes: FILE:LINE:COL: reason`.
  */
-function prototypesNamed(file: string, option: string): ReturnType<typeof loadPrototypes> {
+function prototypesNamed(file: string, option: string, text?: string): ReturnType<typeof loadPrototypes> {
 	try {
-		return loadPrototypes(file);
+		return loadPrototypes(file, text);
 	} catch (error) {
 		if (!(error instanceof PdiError)) {
 			throw error;
@@ -112,13 +112,13 @@ function prototypesNamed(file: string, option: string): ReturnType<typeof loadPr
 }
 
 /** The trace backend's settings (src/native/backends/trace/trace.c) for `options`, and the core's; throws on a bad value. */
-export function traceVariables(options: TraceOptions, names: OptionNames = {}): Record<string, string> {
+export function traceVariables(options: TraceOptions, names: OptionNames = {}, prototypesText?: string): Record<string, string> {
 	return {
 		PDI_TRACE_ARGS: String(boundedOption(names.rawArgs ?? 'rawArgs', options.rawArgs ?? 3, 0, 6)),
 		PDI_TRACE_STRING_SIZE: String(boundedOption(names.stringSize ?? 'stringSize', options.stringSize ?? 32, 0, 4096)),
 		PDI_TRACE_DEPTH: options.depth === undefined ? '-1' : String(boundedOption(names.depth ?? 'depth', options.depth, 0, 1_000_000)),
 		PDI_TRACE_FUNCTIONS: options.functions === undefined ? '' : functionList(options.functions, names.functions),
-		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(prototypesNamed(options.prototypes, names.prototypes ?? 'prototypes')),
+		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(prototypesNamed(options.prototypes, names.prototypes ?? 'prototypes', prototypesText)),
 		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
 		PDI_TRACE_DEMANGLE: options.demangle ? '1' : '0',
 		// Present and empty, so that the backend's setenv of the traced process's pid replaces it in place, in the
