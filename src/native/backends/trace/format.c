@@ -47,7 +47,8 @@ tb_udec(trace_buf_t *out, unsigned long value)
   tb_mem(out, digits + n, sizeof digits - n);
 }
 
-/* A 64-bit value on i386, where unsigned long has 32 bits; elsewhere tb_udec. */
+/* A 64-bit value on i386, where unsigned long has 32 bits: nine digits at a
+ * time past it. Elsewhere tb_udec. */
 static void
 tb_udec64(trace_buf_t *out, uint64_t value)
 {
@@ -55,12 +56,8 @@ tb_udec64(trace_buf_t *out, uint64_t value)
     tb_udec(out, (unsigned long)value);
     return;
   }
-  char digits[24];
-  size_t n = sizeof digits;
-  do
-    digits[--n] = (char)('0' + value % 10);
-  while ((value /= 10) != 0);
-  tb_mem(out, digits + n, sizeof digits - n);
+  tb_udec64(out, value / 1000000000u);
+  tb_dec_width(out, (unsigned long)(value % 1000000000u), 9);
 }
 
 static void
