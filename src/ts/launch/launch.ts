@@ -152,7 +152,9 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	const prepared = prepareLaunch(env, config, variables);
 	let child: ChildProcess;
 	try {
-		const file = spawnOptions.shell ? command : program;
+		// A path with a slash is executed as given (in `cwd`, the same file that was checked), so that a script's
+		// interpreter gets it as the kernel passes it on ($0 `./tool.sh`, as from a shell); a bare name as PATH found it.
+		const file = spawnOptions.shell || command.includes('/') ? command : program;
 		child = spawn(file, args, {...(spawnOptions.shell ? {} : {argv0: command}), ...spawnOptions, env: prepared.environment});
 	} catch (error) {
 		prepared.remove();
