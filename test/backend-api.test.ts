@@ -72,13 +72,18 @@ test('the result helpers in pre and the argument and skip helpers in post read 0
 	t.is(run.stdout, (await runBare(beprog, ['calls'])).stdout);
 	t.regex(run.stderr, /^probe: mode=wrong hooks=5 ret=0 ret_double=0 arg=0 /m);
 	const result = ': a call\'s result is there in its post hook only';
-	t.deepEqual(warnings(run.stderr, 'pdi_ret_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_ret_int 1 time in a pre hook, where it reads 0${result}`]);
-	t.deepEqual(warnings(run.stderr, 'pdi_ret_double').map(line => line.replace(/^.*\) called /, '')), [`pdi_ret_double 1 time in a pre hook, where it reads 0${result}`]);
-	t.deepEqual(warnings(run.stderr, 'pdi_set_ret_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_set_ret_int 1 time in a pre hook, where it does nothing${result}`]);
+	for (const read of ['pdi_ret_int', 'pdi_ret_double', 'pdi_ret_int64']) {
+		t.deepEqual(warnings(run.stderr, read).map(line => line.replace(/^.*\) called /, '')), [`${read} 1 time in a pre hook, where it reads 0${result}`]);
+	}
+
+	for (const set of ['pdi_set_ret_int', 'pdi_set_ret_int64']) {
+		t.deepEqual(warnings(run.stderr, set).map(line => line.replace(/^.*\) called /, '')), [`${set} 1 time in a pre hook, where it does nothing${result}`]);
+	}
+
 	const argument = ': a call\'s arguments are there in its pre hook only';
 	t.deepEqual(warnings(run.stderr, 'pdi_arg_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_arg_int 1 time in a post hook, where it reads 0${argument}`]);
 	t.deepEqual(warnings(run.stderr, 'pdi_set_arg_int').map(line => line.replace(/^.*\) called /, '')), [`pdi_set_arg_int 1 time in a post hook, where it does nothing${argument}`]);
-	for (const skip of ['pdi_skip_int', 'pdi_skip_double']) {
+	for (const skip of ['pdi_skip_int', 'pdi_skip_double', 'pdi_skip_int64']) {
 		t.deepEqual(warnings(run.stderr, skip).map(line => line.replace(/^.*\) called /, '')), [`${skip} 1 time in a post hook, where it does nothing: a call is skipped from its pre hook only`]);
 	}
 });

@@ -85,7 +85,7 @@ misuse_reason(unsigned helper, unsigned situation)
 {
   if (situation == IN_PRE)
     return ": a call's result is there in its post hook only";
-  if (situation == IN_POST && (helper == H_SKIP_INT || helper == H_SKIP_DOUBLE))
+  if (situation == IN_POST && (helper == H_SKIP_INT || helper == H_SKIP_DOUBLE || helper == H_SKIP_INT64))
     return ": a call is skipped from its pre hook only";
   if (situation == IN_POST)
     return ": a call's arguments are there in its pre hook only";
@@ -102,7 +102,8 @@ report_misuse(unsigned helper, unsigned situation, const misuse_t *misuse)
 {
   char who[PATH_MAX + 300], where[160], registers[32] = "";
   describe_caller(&misuse->caller, __atomic_load_n(&misuse->ready, __ATOMIC_ACQUIRE), who, sizeof who);
-  int reads = helper == H_ARG_INT || helper == H_ARG_DOUBLE || helper == H_RET_INT || helper == H_RET_DOUBLE;
+  int reads = helper == H_ARG_INT || helper == H_ARG_DOUBLE || helper == H_RET_INT || helper == H_RET_DOUBLE ||
+              helper == H_RET_INT64;
   int doubles = helper == H_ARG_DOUBLE || helper == H_SET_ARG_DOUBLE;
   switch (situation) {
   case IN_PRE: snprintf(where, sizeof where, "in a pre hook"); break;

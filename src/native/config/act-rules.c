@@ -100,10 +100,10 @@ check_argument_index(reader_t *reader, const line_ref_t *line, const char *at, c
                            name, counted);
 }
 
-/* Where on an act line each check points: the function, its return= and
- * its argN token. */
+/* Where on an act line each check points: the function, its return=, argN,
+ * errno= and seed= tokens. */
 typedef struct act_places {
-  const char *function, *returns, *argument;
+  const char *function, *returns, *argument, *error, *seed;
 } act_places_t;
 
 /* What the callback mechanism, which act rules run on, allows for the rule's
@@ -158,7 +158,7 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
     return -1;
   rule->object = rule->act->object = pattern;
   char message[512];
-  act_places_t at = {function.start, keyword->start, keyword->start};
+  act_places_t at = {function.start, keyword->start, keyword->start, keyword->start, keyword->start};
   while ((got = next_word(reader, line, &cursor, &word)) > 0) {
     if (act_rule_token(rule->act, word.text, message, sizeof message) != 0)
       return config_fail_token(reader, line, word.start, "act: %s", message);
@@ -166,10 +166,19 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
       at.returns = word.start;
     else if (strncmp(word.text, "arg", 3) == 0)
       at.argument = word.start;
+    else if (strncmp(word.text, "errno=", 6) == 0)
+      at.error = word.start;
+    else if (strncmp(word.text, "seed=", 5) == 0)
+      at.seed = word.start;
   }
   if (got < 0)
     return -1;
-  if (act_rule_check(rule->act, message, sizeof message) != 0)
-    return config_fail_token(reader, line, keyword->start, "act: %s", message);
+  if (act_rule_check(rule->act, message, sizeof message) != 0) {
+    /* The token that needs another (act_rule_check's order), else the line. */
+    const char *place = rule->act->actions == 0                        ? keyword->start
+                        : rule->act->error != 0 && !rule->act->returns ? at.error
+                                                                       : at.seed;
+    return config_fail_token(reader, line, place, "act: %s", message);
+  }
   return check_function_kind(reader, line, &at, rule);
 }

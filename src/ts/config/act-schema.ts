@@ -144,7 +144,7 @@ const whenSchema = z.strictObject({
 	}
 
 	if (when.seed !== undefined && when.probability === undefined) {
-		context.addIssue(keyIssue('seed needs probability', 'seed'));
+		context.addIssue(keyIssue('seed needs probability: a seed only picks the calls of a probability', 'seed'));
 	}
 }).transform(when => when.probability === undefined || when.seed !== undefined ? when : {...when, seed: 0}).describe('When to act: all the conditions given must hold; omitted, on every call.');
 
