@@ -20,8 +20,8 @@ test('pdi run, trace, inspect and comux run refuse an aarch64 program in one lin
 	}
 });
 
-test('pdi run refuses a program of an architecture pdi has no core for (riscv64, arm, mips) saying which it supports', async t => {
-	for (const [machine, name] of [[243, 'riscv64'], [40, 'arm'], [8, 'machine 8']] as const) {
+test('pdi run refuses a program of an architecture pdi has no core for (riscv64, arm, mips, ppc64, s390x, loongarch64, an unknown one) saying which it supports', async t => {
+	for (const [machine, name] of [[243, 'riscv64'], [40, 'arm'], [8, 'mips'], [21, 'ppc64'], [22, 's390x'], [258, 'loongarch64'], [0x12_34, 'machine 4660']] as const) {
 		const program = programFor(machine);
 		const result = await pdi(['run', '--', program]);
 		t.is(result.code, 2, name);

@@ -14,7 +14,11 @@ export type ExecutableInfo =
 	| {format: 'script'; interpreter: string}
 	| {format: 'unknown'};
 
-const machines: Record<number, string> = {3: 'i386', 62: 'x86_64', 183: 'aarch64', 40: 'arm', 243: 'riscv64'};
+/** Names of ELF machines as Debian's architectures call them (e_machine); another is `machine N`. */
+const machines: Record<number, string> = {
+	3: 'i386', 62: 'x86_64', 183: 'aarch64', 40: 'arm', 243: 'riscv64', 8: 'mips', 20: 'powerpc', 21: 'ppc64', 22: 's390x',
+	2: 'sparc', 43: 'sparc64', 4: 'm68k', 42: 'sh4', 15: 'hppa', 50: 'ia64', 258: 'loongarch64', 0x90_26: 'alpha',
+};
 
 function readAt(fd: number, length: number, position: number): Buffer {
 	const buffer = Buffer.alloc(length);
