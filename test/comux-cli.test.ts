@@ -80,6 +80,22 @@ test('pdi comux show of an invalid file exits 3 with one line naming the byte', 
 	t.is(truncated.stderr, `pdi: ${cut}: truncated data of chunk 1 at byte 70\n`);
 });
 
+test('pdi comux run of an invalid file names it and the byte, exits 3 and starts no server, with and without --fork', async t => {
+	// Before, the backend said it inside the server, without the file's name: 'pdi-comux: bad magic at byte 0'.
+	const marker = path.join(scratch, 'server-started');
+	const server = write('server.sh', `#!/bin/sh\ntouch ${shellWord(marker)}\nexec ${shellWord(echoServerPath)} epoll 7\n`);
+	chmodSync(server, 0o755);
+	const cut = write('cut-run.comux', readFileSync(path.join(samples, 'tests_files/comux_1c2c.txt')).subarray(0, 75));
+	for (const [file, reason] of [[path.join(samples, 'comux_test/comux_bad_magic2.txt'), 'bad magic at byte 0'], [cut, 'truncated data of chunk 1 at byte 70']]) {
+		for (const fork of [[], ['--fork']]) {
+			const run = await pdi(['comux', 'run', ...fork, file, '--', server]);
+			t.deepEqual([run.code, run.stdout, run.stderr], [3, '', `pdi: ${file}: ${reason}\n`], fork.join(''));
+		}
+	}
+
+	t.false(existsSync(marker));
+});
+
 test('pdi comux show reads stdin for -', async t => {
 	const valid = await pdiBinary(['comux', 'show', '-'], readFileSync(path.join(samples, 'tests_files/comux_1c3c.txt')));
 	t.is(valid.code, 0, valid.stderr);

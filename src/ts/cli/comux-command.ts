@@ -256,7 +256,7 @@ function collect(value: string, previous: string[] = []): string[] {
  * `read()`, its ComuxError naming `name` first (a file, stdin, the --chunk arguments); the byte
  * offset is kept for a comux file, dropped for a description (a place in a file nobody wrote).
  */
-async function naming<T>(name: string, read: () => T | Promise<T>, offsets = true): Promise<T> {
+export async function naming<T>(name: string, read: () => T | Promise<T>, offsets = true): Promise<T> {
 	try {
 		return await read();
 	} catch (error) {

@@ -2,9 +2,9 @@ import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, read
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
-import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, readComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
+import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {endedByItself, replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
-import {COMUX_MAGIC} from '../comux/format.js';
+import {COMUX_MAGIC, parseComux} from '../comux/format.js';
 import {escapeControls, fileFailure, fileSystemReason, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {maxTimerMs} from '../launch/options.js';
@@ -12,7 +12,7 @@ import {isLoaderSafe} from '../launch/preload.js';
 import {pdiPaths} from '../paths.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {isFifo} from '../waiting-input.js';
-import {checkStdin, readComuxInput} from './comux-command.js';
+import {checkStdin, naming, readComuxInput} from './comux-command.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -138,13 +138,14 @@ function registerRunCommand(comux: Command): void {
 				checkStdin();
 			}
 
+			const bytes = file === '-' ? undefined : await checkedInput(file);
 			if (options.fork) {
-				await runForked(file, server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
+				await runForked(bytes ?? readFileSync(0), server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
 				return;
 			}
 
-			// A FIFO is read first, through the event loop (a signal still ends pdi while it has no writer), then piped.
-			const input = file === '-' ? 'inherit' : isFifo(file) ? await readComuxInput(file) : openComuxFile(file);
+			// A FIFO, read already, is piped; a file is the server's stdin.
+			const input = bytes === undefined ? 'inherit' : isFifo(file) ? bytes : openComuxFile(file);
 			stopReplaysOnSignals();
 			try {
 				const run = startComux(server, [typeof input === 'object' ? 'pipe' : input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log, replyTimeoutMs});
@@ -171,10 +172,19 @@ async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): 
 	});
 }
 
+/**
+ * A comux FILE of `run`, read and judged before any server starts (a FIFO through the event loop, so that a signal
+ * still ends pdi while it has no writer): a missing one is one line, an invalid one `pdi: FILE: REASON at byte N`,
+ * status 3, as `show` says it; the backend would judge it the same, but could not name the file.
+ */
+async function checkedInput(file: string): Promise<Uint8Array> {
+	const bytes = await readComuxInput(file);
+	await naming(file, () => parseComux(bytes));
+	return bytes;
+}
+
 /** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
-async function runForked(file: string, server: string[], options: RunComuxOptions): Promise<void> {
-	// Read first: a missing file is one line before any server starts.
-	const input = file === '-' ? readFileSync(0) : isFifo(file) ? await readComuxInput(file) : readComuxFile(file);
+async function runForked(input: Uint8Array, server: string[], options: RunComuxOptions): Promise<void> {
 	const replaying = replayForkedOnce(server, input, options);
 	// Stopped by a signal, it still prints what the server and the backend said, as a replay without --fork does.
 	const printed = replaying.then(async result => {
