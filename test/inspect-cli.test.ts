@@ -179,8 +179,9 @@ test('pdi inspect -c shows a slot taken by an act rule as the act rule at work, 
 });
 
 test('pdi inspect refuses a file that is neither ELF nor a script', async t => {
+	// Binary data: a text file without a #! line is a /bin/sh script, as execvp() and shells run it.
 	const file = path.join(scratch, 'not-a-program');
-	writeFileSync(file, 'hello\n');
+	writeFileSync(file, Buffer.from([0x7F, 0x45, 0x4C, 0x00, 0x01, 0x02, 0x0A]));
 	chmodSync(file, 0o755);
 	const result = await pdi(['inspect', '--', file]);
 	t.is(result.code, 2);

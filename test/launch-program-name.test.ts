@@ -42,3 +42,18 @@ test('a bare name found through PATH gets the path a shell finds, and spawn() wi
 	await new Promise(resolve => child.once('close', resolve));
 	t.is(printed, './name.sh\n');
 });
+
+test('an executable text file without a #! line runs as a shell runs it, under /bin/sh, and gets its name as $0', t => {
+	// Before: pdi refused it ('not an ELF executable or a script') where sh, bash and Node's spawn run it with /bin/sh.
+	const bare = path.join(directory, 'no-line.sh');
+	writeFileSync(bare, 'printf "%s %s\\n" "$0" "$1"\n');
+	chmodSync(bare, 0o755);
+	const options = {cwd: directory, env: environment, encoding: 'utf8'} as const;
+	const shell = spawnSync('sh', ['-c', 'exec "$@"', 'sh', './no-line.sh', 'arg'], options);
+	t.is(shell.stdout, './no-line.sh arg\n');
+	const run = spawnSync(process.execPath, [cliPath, 'run', '--', './no-line.sh', 'arg'], options);
+	t.deepEqual([run.status, run.stdout, run.stderr], [0, shell.stdout, '']);
+	const traced = spawnSync(process.execPath, [cliPath, 'trace', '--', './no-line.sh', 'arg'], options);
+	t.is(traced.stdout, shell.stdout);
+	t.regex(traced.stderr, /^\d+ \d+ {2}(sh|dash)!\w+\(/m);
+});

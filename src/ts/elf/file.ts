@@ -100,7 +100,8 @@ export function readExecutableInfo(file: string): ExecutableInfo {
 
 		const elf = readElfHeaders(fd, header);
 		if (elf === undefined) {
-			return {format: 'unknown'};
+			// Text without a #! line: execvp(), which Node's spawn and shells use, runs it with /bin/sh (ENOEXEC).
+			return readAt(fd, 256, 0).includes(0) ? {format: 'unknown'} : {format: 'script', interpreter: '/bin/sh'};
 		}
 
 		const linkage = linkageOf(elf);
