@@ -543,3 +543,18 @@ test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read whe
 	t.is(values(substituted).get('fix_add'), '105');
 	t.regex(shell(`${shellWord(process.execPath)} ${shellWord(cliPath)} config check <(true)`), /"normalized": true/);
 });
+
+test('a config that is not UTF-8 text is refused at its first bad byte, in every spelling, instead of read with U+FFFD in its place', async t => {
+	// Before: 'expected a mapping, got "\u0000\u0001\u0002garbage��"', and a text-dialect path with a Latin-1 byte named another file.
+	for (const [name, bytes, place, byte] of [
+		['latin1.yaml', Buffer.from('backends: []\nrules: [\xFF\xFE]\n', 'latin1'), '2:9', 'ff'],
+		['garbage.json', Buffer.from([0, 1, 2, 0x67, 0xFF, 0xFE]), '1:5', 'ff'],
+		['latin1.cfg', Buffer.from('# caf\xE9\nmax_threads = 4\n', 'latin1'), '1:6', 'e9'],
+		['cut.yaml', Buffer.from([0x72, 0x75, 0x6C, 0x65, 0x73, 0x3A, 0x20, 0x5B, 0x5D, 0x0A, 0xC3]), '2:1', 'c3'],
+	] as const) {
+		const file = path.join(scratch, name);
+		writeFileSync(file, bytes);
+		const result = await pdi(['config', 'check', file]);
+		t.deepEqual([result.code, result.stderr], [2, `pdi: ${file}:${place}: not UTF-8 text (byte 0x${byte}): a config is UTF-8\n`], name);
+	}
+});

@@ -86,8 +86,8 @@ test('pdi comux run of an invalid file names it and the byte, exits 3 and starts
 	const server = write('server.sh', `#!/bin/sh\ntouch ${shellWord(marker)}\nexec ${shellWord(echoServerPath)} epoll 7\n`);
 	chmodSync(server, 0o755);
 	const cut = write('cut-run.comux', readFileSync(path.join(samples, 'tests_files/comux_1c2c.txt')).subarray(0, 75));
-	for (const [file, reason] of [[path.join(samples, 'comux_test/comux_bad_magic2.txt'), 'bad magic at byte 0'], [cut, 'truncated data of chunk 1 at byte 70']]) {
-		for (const fork of [[], ['--fork']]) {
+	for (const [file, reason] of [[path.join(samples, 'comux_test/comux_bad_magic2.txt'), 'bad magic at byte 0'], [cut, 'truncated data of chunk 1 at byte 70']] as const) {
+		for (const fork of [[], ['--fork']] as const) {
 			const run = await pdi(['comux', 'run', ...fork, file, '--', server]);
 			t.deepEqual([run.code, run.stdout, run.stderr], [3, '', `pdi: ${file}: ${reason}\n`], fork.join(''));
 		}

@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer';
 import {closeSync, constants, createReadStream, openSync, readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {Socket} from 'node:net';
@@ -17,13 +18,46 @@ function tooLarge(): Error {
 	return new Error(`larger than ${configSizeLimit / 1024 / 1024} MiB, too large for a config`);
 }
 
+/** A config that is not UTF-8 text, at its first byte that cannot be (decoded, it would hold U+FFFD there instead). */
+export class NotUtf8Error extends Error {
+	constructor(readonly line: number, readonly column: number, byte: number) {
+		super(`not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')}): a config is UTF-8`);
+	}
+}
+
+/** The offset of the first byte of `bytes` that starts no valid UTF-8 sequence. */
+function firstNotUtf8(bytes: Buffer): number {
+	for (let at = 0; at < bytes.length;) {
+		const byte = bytes[at]!;
+		const length = byte < 0x80 ? 1 : (byte >= 0xC2 && byte < 0xE0 ? 2 : (byte >= 0xE0 && byte < 0xF0 ? 3 : (byte >= 0xF0 && byte < 0xF5 ? 4 : 0)));
+		if (length === 0 || !isUtf8(bytes.subarray(at, at + length))) {
+			return at;
+		}
+
+		at += length;
+	}
+
+	return bytes.length;
+}
+
+function decoded(bytes: Buffer): string {
+	if (isUtf8(bytes)) {
+		return bytes.toString('utf8');
+	}
+
+	const offset = firstNotUtf8(bytes);
+	const lineStart = offset === 0 ? 0 : bytes.lastIndexOf(0x0A, offset - 1) + 1;
+	const line = bytes.subarray(0, lineStart).reduce((count, byte) => count + (byte === 0x0A ? 1 : 0), 1);
+	throw new NotUtf8Error(line, bytes.subarray(lineStart, offset).toString('utf8').length + 1, bytes[offset]!);
+}
+
 async function readAll(stream: Readable): Promise<string> {
 	const {bytes, length} = await readToEnd(stream, configSizeLimit);
 	if (length > configSizeLimit) {
 		throw tooLarge();
 	}
 
-	return bytes.toString('utf8');
+	return decoded(bytes);
 }
 
 /** The descriptor of pdi's own that `file` names (`/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N` of pdi's PID), if it names one. */
@@ -111,7 +145,7 @@ export async function readConfigText(file: string): Promise<string> {
 			throw tooLarge();
 		}
 
-		return readFile(file, 'utf8');
+		return decoded(await readFile(file));
 	}
 
 	// O_NONBLOCK: the open of a FIFO without a writer returns at once. The kernel reports no hang-up on it until a

@@ -15,7 +15,7 @@ import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
 import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue, type OptionName} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
-import {readConfigText} from './config-file.js';
+import {NotUtf8Error, readConfigText} from './config-file.js';
 import {fieldOrigin} from './field-origins.js';
 
 /**
@@ -47,6 +47,10 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	try {
 		text = await readConfigText(absolute);
 	} catch (error) {
+		if (error instanceof NotUtf8Error) {
+			throw new ConfigError(error.message, {file: absolute, line: error.line, column: error.column}, {cause: error});
+		}
+
 		throw new ConfigError(fileSystemReason(error), {file: absolute}, {cause: error});
 	}
 
