@@ -5,10 +5,9 @@ import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startPdi, waitsForWriter} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
-import {echoServerPath} from './helpers/servers.js';
+import {echoServerPath, freePort} from './helpers/servers.js';
 
 const directory = scratchDirectory('pdi-fifo-inputs-');
-const echo = [echoServerPath, 'epoll', '7'];
 const input = Buffer.from(comux().conn(0, 'hello\n', {awaitResponse: true}).bytes());
 
 /** Waits at least `least` ms, and until pdi has the FIFO open (a loaded machine starts Node slowly), at most 30 s. */
@@ -27,11 +26,11 @@ function fifoNamed(name: string): string {
 }
 
 /** A command, its arguments around the FIFO, what a writer gives it, and its exit status then (every one fails on no input). */
-const commands: Array<[string, (fifo: string) => string[], Buffer, number]> = [
+const commands: Array<[string, (fifo: string, echo: string[]) => string[], Buffer, number]> = [
 	['comux show', fifo => ['comux', 'show', fifo], input, 0],
 	['comux build --json', fifo => ['comux', 'build', '--json', fifo, '-o', path.join(directory, 'built.comux')], Buffer.from('{"chunks": [{"conn": 0, "data": "hi"}]}'), 0],
-	['comux run', fifo => ['comux', 'run', fifo, '--', ...echo], input, 0],
-	['comux run --fork', fifo => ['comux', 'run', '--fork', fifo, '--', ...echo], input, 0],
+	['comux run', (fifo, echo) => ['comux', 'run', fifo, '--', ...echo], input, 0],
+	['comux run --fork', (fifo, echo) => ['comux', 'run', '--fork', fifo, '--', ...echo], input, 0],
 	// Its second line is wrong: the error names it, so the text was read (an empty file would be no error).
 	['trace --prototypes', fifo => ['trace', '-e', 'getenv', '--prototypes', fifo, '--', '/bin/true'], Buffer.from('int be_none(int x);\nint be_bad(;\n'), 2],
 ];
@@ -40,7 +39,7 @@ for (const [name, args, content, status] of commands) {
 	test(`pdi ${name} FIFO without a writer waits, and SIGINT ends it at once with 130 and no message`, async t => {
 		// Before, the FIFO was opened blocking in the main thread: pdi waited for ever, deaf to SIGINT and SIGTERM.
 		const fifo = fifoNamed(`${name.replaceAll(' ', '-')} waiting`);
-		const started = startPdi(args(fifo));
+		const started = startPdi(args(fifo, [echoServerPath, 'epoll', String(await freePort())]));
 		await untilWaiting(started.child.pid!, fifo, 1000);
 		const sent = Date.now();
 		started.child.kill('SIGINT');
@@ -54,7 +53,7 @@ for (const [name, args, content, status] of commands) {
 
 	test(`pdi ${name} FIFO reads what a writer that comes later writes, to its end`, async t => {
 		const fifo = fifoNamed(`${name.replaceAll(' ', '-')} written`);
-		const started = startPdi(args(fifo));
+		const started = startPdi(args(fifo, [echoServerPath, 'epoll', String(await freePort())]));
 		await untilWaiting(started.child.pid!, fifo, 300);
 		const writer = openSync(fifo, 'w');
 		writeSync(writer, content);

@@ -9,6 +9,7 @@ import {escapeControls, fileFailure, fileSystemReason, PdiError} from '../errors
 import {exitStatus} from '../launch/signals.js';
 import {maxTimerMs} from '../launch/options.js';
 import {isLoaderSafe} from '../launch/preload.js';
+import {checkPreloadable, resolveProgram} from '../launch/program.js';
 import {pdiPaths} from '../paths.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {isFifo} from '../waiting-input.js';
@@ -138,6 +139,8 @@ function registerRunCommand(comux: Command): void {
 				checkStdin();
 			}
 
+			// The server before the input, as the other commands check their program first: a wrong one is status 2.
+			checkPreloadable(resolveProgram(server[0]!), server[0]);
 			const bytes = file === '-' ? undefined : await checkedInput(file);
 			if (options.fork) {
 				await runForked(bytes ?? readFileSync(0), server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
