@@ -14,19 +14,15 @@ export type ReadBytes = {bytes: Buffer; length: number};
 export async function readToEnd(stream: Readable, limit: number): Promise<ReadBytes> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
-		let length = 0;
-		let kept = 0;
+		let length = 0; // at most `limit` until the chunk that passes it, which ends the reading
 		const finish = () => {
 			stream.destroy();
 			resolve({bytes: Buffer.concat(chunks), length});
 		};
 
 		stream.on('data', (chunk: Buffer) => {
-			const take = Math.min(chunk.length, limit - kept);
-			if (take > 0) {
-				chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
-				kept += take;
-			}
+			const take = Math.min(chunk.length, limit - length);
+			chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
 
 			length += chunk.length;
 			if (length > limit) {
@@ -51,4 +47,9 @@ export function isFifo(file: string): boolean {
 export async function readFifo(file: string, limit: number): Promise<ReadBytes> {
 	const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
 	return readToEnd(new Socket({fd, readable: true, writable: false}), limit);
+}
+
+/** The text of the FIFO `file`, as UTF-8, all of it ({@link readFifo}). */
+export async function readFifoText(file: string): Promise<string> {
+	return (await readFifo(file, Number.POSITIVE_INFINITY)).bytes.toString('utf8');
 }

@@ -173,11 +173,10 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
   }
   if (got < 0)
     return -1;
-  if (act_rule_check(rule->act, message, sizeof message) != 0) {
-    /* The token that needs another (act_rule_check's order), else the line. */
-    const char *place = rule->act->actions == 0                        ? keyword->start
-                        : rule->act->error != 0 && !rule->act->returns ? at.error
-                                                                       : at.seed;
+  int missing = act_rule_check(rule->act, message, sizeof message);
+  if (missing != 0) {
+    /* The token that needs another, else the line. */
+    const char *place = missing == ACT_CHECK_ERRNO ? at.error : missing == ACT_CHECK_SEED ? at.seed : keyword->start;
     return config_fail_token(reader, line, place, "act: %s", message);
   }
   return check_function_kind(reader, line, &at, rule);

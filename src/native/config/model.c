@@ -31,8 +31,7 @@ static void
 put_signed(pdi_buf_t *out, long long value)
 {
   /* Past 2^53 a JSON number loses digits in JavaScript: a decimal string then. */
-  long long wide = value;
-  int exact = wide > -(1LL << 53) && wide < (1LL << 53);
+  int exact = value > -(1LL << 53) && value < (1LL << 53);
   if (!exact)
     pdi_buf_putc(out, '"');
   if (value < 0)

@@ -15,7 +15,7 @@ import {
 } from '../comux/format.js';
 import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
 import {fileFailure, PdiError} from '../errors.js';
-import {isFifo, readFifo} from '../waiting-input.js';
+import {isFifo, readFifo, readFifoText} from '../waiting-input.js';
 import {standardOutput, writeOutputFile} from './output-file.js';
 
 const previewLength = 40;
@@ -110,7 +110,7 @@ async function readText(file: string): Promise<string> {
 	}
 
 	try {
-		return isFifo(file) ? (await readFifo(file, Number.POSITIVE_INFINITY)).bytes.toString('utf8') : readFileSync(file, 'utf8');
+		return isFifo(file) ? await readFifoText(file) : readFileSync(file, 'utf8');
 	} catch (error) {
 		throw fileFailure(file, error);
 	}

@@ -56,6 +56,21 @@ export function checkOutputFile(file: string): void {
 	}
 }
 
+/** A non-blocking descriptor on the named pipe `fifo` for writing, once it has a reader: waited for through the event loop. */
+async function openWhenRead(fifo: string): Promise<number> {
+	for (;;) {
+		try {
+			return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENXIO') {
+				throw error;
+			}
+		}
+
+		await delay(20); // no reader yet
+	}
+}
+
 /**
  * Writes `data` to the output file `file` (`-o FILE`), one line `FILE: reason` when it fails. A named pipe is opened
  * without blocking and written through the event loop: a blocking open waits for a reader in the main thread, where
@@ -74,19 +89,7 @@ export async function writeOutputFile(file: string, data: string | Uint8Array): 
 			return;
 		}
 
-		let fd: number | undefined;
-		while (fd === undefined) {
-			try {
-				fd = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
-			} catch (error) {
-				if ((error as NodeJS.ErrnoException).code !== 'ENXIO') {
-					throw error;
-				}
-
-				await delay(20); // no reader yet
-			}
-		}
-
+		const fd = await openWhenRead(file);
 		try {
 			const bytes = typeof data === 'string' ? Buffer.from(data) : data;
 			for (let written = 0; written < bytes.length;) {
@@ -121,24 +124,11 @@ export async function openOutputDescriptor(file: string): Promise<number> {
 			return openSync(absolute, 'w', 0o644);
 		}
 
-		for (;;) {
-			let probe: number;
-			try {
-				probe = openSync(absolute, constants.O_WRONLY | constants.O_NONBLOCK);
-			} catch (error) {
-				if ((error as NodeJS.ErrnoException).code !== 'ENXIO') {
-					throw error;
-				}
-
-				await delay(20); // no reader yet
-				continue;
-			}
-
-			try {
-				return openSync(absolute, constants.O_WRONLY);
-			} finally {
-				closeSync(probe);
-			}
+		const probe = await openWhenRead(absolute);
+		try {
+			return openSync(absolute, constants.O_WRONLY);
+		} finally {
+			closeSync(probe);
 		}
 	} catch (error) {
 		throw error instanceof PdiError ? error : failure(file, error);

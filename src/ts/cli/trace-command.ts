@@ -14,7 +14,7 @@ import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
-import {isFifo, readFifo} from '../waiting-input.js';
+import {isFifo, readFifoText} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
 import {parsePid, requireProgram, warnSecureMode} from './operands.js';
 
@@ -56,7 +56,7 @@ async function fifoPrototypes(file: string | undefined): Promise<string | undefi
 	}
 
 	try {
-		return (await readFifo(file, Number.POSITIVE_INFINITY)).bytes.toString('utf8');
+		return await readFifoText(file);
 	} catch (error) {
 		throw new PdiError(`--prototypes: ${file}: ${fileSystemReason(error)}`, {cause: error});
 	}

@@ -4,7 +4,7 @@ import {readFile, stat} from 'node:fs/promises';
 import {Socket} from 'node:net';
 import type {Readable} from 'node:stream';
 import {isatty, ReadStream} from 'node:tty';
-import {readToEnd} from '../waiting-input.js';
+import {readFifo, readToEnd, type ReadBytes} from '../waiting-input.js';
 
 // The text of a config file. A FIFO (`mkfifo`, or `-c <(gen-config)`, a pipe named /dev/fd/63) or a terminal may
 // wait for its writer for ever: it is opened without waiting and read through the event loop, never by a blocking
@@ -51,13 +51,16 @@ function decoded(bytes: Buffer): string {
 	throw new NotUtf8Error(line, bytes.subarray(lineStart, offset).toString('utf8').length + 1, bytes[offset]!);
 }
 
-async function readAll(stream: Readable): Promise<string> {
-	const {bytes, length} = await readToEnd(stream, configSizeLimit);
+function limitedText({bytes, length}: ReadBytes): string {
 	if (length > configSizeLimit) {
 		throw tooLarge();
 	}
 
 	return decoded(bytes);
+}
+
+async function readAll(stream: Readable): Promise<string> {
+	return limitedText(await readToEnd(stream, configSizeLimit));
 }
 
 /** The descriptor of pdi's own that `file` names (`/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N` of pdi's PID), if it names one. */
@@ -152,13 +155,10 @@ export async function readConfigText(file: string): Promise<string> {
 	// writer has come and gone, so the event loop waits for the writer, reads what it writes, and ends when it closes.
 	if (stats.isFIFO()) {
 		refuseOwnWriteEnd(file);
+		return limitedText(await readFifo(file, configSizeLimit));
 	}
 
 	const fd = openDevice(file);
-	if (stats.isFIFO()) {
-		return readAll(new Socket({fd, readable: true, writable: false}));
-	}
-
 	if (isatty(fd)) {
 		return readAll(new ReadStream(fd));
 	}

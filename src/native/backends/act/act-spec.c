@@ -271,13 +271,13 @@ act_rule_check(const act_rule_t *rule, char *error, size_t error_size)
 {
   message_t parse = {error, error_size};
   if (rule->actions == 0)
-    return fail(&parse, "no action: give return=, delay=, signal= or count");
+    return fail(&parse, "no action: give return=, delay=, signal= or count"), ACT_CHECK_NO_ACTION;
   if (rule->error != 0 && !rule->returns)
-    return fail(&parse, "errno= needs return=: a call that runs sets its own errno");
+    return fail(&parse, "errno= needs return=: a call that runs sets its own errno"), ACT_CHECK_ERRNO;
   /* A seed without p= would be dropped, the rule acting on every call the
    * writer meant to sample: refused, as JSON and YAML refuse it. */
   if (rule->seed_given && rule->probability < 0)
-    return fail(&parse, "seed= needs p=: a seed only picks the calls of a probability");
+    return fail(&parse, "seed= needs p=: a seed only picks the calls of a probability"), ACT_CHECK_SEED;
   return 0;
 }
 

@@ -60,15 +60,15 @@ tb_udec64(trace_buf_t *out, uint64_t value)
   tb_dec_width(out, (unsigned long)(value % 1000000000u), 9);
 }
 
+/* A 64-bit integer of kind '8' (signed) or '9' (unsigned), in decimal. */
 static void
-tb_dec64(trace_buf_t *out, int64_t value)
+tb_wide(trace_buf_t *out, char kind, uint64_t value)
 {
-  if (value < 0) {
+  if (kind == '8' && (int64_t)value < 0) {
     tb_char(out, '-');
-    tb_udec64(out, 0ull - (uint64_t)value);
-  } else {
-    tb_udec64(out, (uint64_t)value);
+    value = 0ull - value;
   }
+  tb_udec64(out, value);
 }
 
 void
@@ -359,11 +359,7 @@ trace_format_args(trace_buf_t *out, const pdi_cb_call_t *call, const trace_proto
       }
       tb_double(out, value);
     } else if (*kind == '8' || *kind == '9') {
-      uint64_t value = next_int64(call, &ints, &stack);
-      if (*kind == '8')
-        tb_dec64(out, (int64_t)value);
-      else
-        tb_udec64(out, value);
+      tb_wide(out, *kind, next_int64(call, &ints, &stack));
     } else {
       uintptr_t value = next_int(call, &ints, &stack);
       if (*kind == 'O' || *kind == 'L' || *kind == '&' || *kind == 'D')
@@ -416,10 +412,7 @@ trace_format_return(trace_buf_t *out, const pdi_cb_call_t *call, const trace_pro
   int failure;
   if (kind == '8' || kind == '9') {
     uint64_t value = pdi_ret_int64(call);
-    if (kind == '8')
-      tb_dec64(out, (int64_t)value);
-    else
-      tb_udec64(out, value);
+    tb_wide(out, kind, value);
     failure = (int64_t)value == -1;
   } else {
     uintptr_t value = pdi_ret_int(call);
