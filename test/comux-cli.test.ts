@@ -23,6 +23,11 @@ function write(name: string, contents: string | Uint8Array): string {
 	return file;
 }
 
+/** The echo server's output without its first line, `listening on PORT`, which port 0 makes differ. */
+function withoutPort(output: Buffer): string {
+	return output.toString('latin1').replace(/^listening on \d+\n/, '');
+}
+
 type BinaryResult = {code: number; stdout: Buffer; stderr: string};
 
 /** Runs the built CLI with `input` on stdin, keeping stdout as bytes. */
@@ -94,6 +99,24 @@ test('pdi comux run of an invalid file names it and the byte, exits 3 and starts
 	}
 
 	t.false(existsSync(marker));
+});
+
+test('pdi comux run - judges stdin before the server starts and names it; a valid one replays as the file does, with and without --fork', async t => {
+	// Before, the backend judged stdin inside the server: 'pdi-comux: truncated header at byte 9', no name.
+	const marker = path.join(scratch, 'stdin-server-started');
+	const server = write('stdin-server.sh', `#!/bin/sh\ntouch ${shellWord(marker)}\nexec ${shellWord(echoServerPath)} epoll 0\n`);
+	chmodSync(server, 0o755);
+	const input = readFileSync(path.join(samples, 'tests_files/comux_1c3c.txt'));
+	const fromFile = await pdiBinary(['comux', 'run', path.join(samples, 'tests_files/comux_1c3c.txt'), '--', echoServerPath, 'epoll', '0']);
+	t.is(fromFile.code, 0, fromFile.stderr);
+	for (const fork of [[], ['--fork']] as const) {
+		const invalid = await pdiBinary(['comux', 'run', ...fork, '-', '--', server], 'comux!!!\u0001');
+		t.deepEqual([invalid.code, invalid.stdout.toString(), invalid.stderr], [3, '', 'pdi: stdin: truncated header at byte 9\n'], fork.join(''));
+		t.false(existsSync(marker), fork.join(''));
+		const valid = await pdiBinary(['comux', 'run', ...fork, '-', '--', echoServerPath, 'epoll', '0'], input);
+		t.is(valid.code, 0, valid.stderr);
+		t.is(withoutPort(valid.stdout), withoutPort(fromFile.stdout), fork.join(''));
+	}
 });
 
 test('pdi comux show reads stdin for -', async t => {

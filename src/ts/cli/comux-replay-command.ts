@@ -1,4 +1,4 @@
-import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync} from 'node:fs';
+import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, readSync, rmSync, statSync, symlinkSync} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
@@ -141,14 +141,14 @@ function registerRunCommand(comux: Command): void {
 
 			// The server before the input, as the other commands check their program first: a wrong one is status 2.
 			checkPreloadable(resolveProgram(server[0]!), server[0]);
-			const bytes = file === '-' ? undefined : await checkedInput(file);
+			const bytes = await checkedInput(file);
 			if (options.fork) {
-				await runForked(bytes ?? readFileSync(0), server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
+				await runForked(bytes, server, {noWait: !options.wait, log: options.log, replyTimeoutMs, timeout});
 				return;
 			}
 
-			// A FIFO, read already, is piped; a file is the server's stdin.
-			const input = bytes === undefined ? 'inherit' : isFifo(file) ? bytes : openComuxFile(file);
+			// Stdin or a FIFO, read already, is piped; a file is the server's stdin.
+			const input = file === '-' || isFifo(file) ? bytes : openComuxFile(file);
 			stopReplaysOnSignals();
 			try {
 				const run = startComux(server, [typeof input === 'object' ? 'pipe' : input, 'inherit', 'inherit'], {noWait: !options.wait, log: options.log, replyTimeoutMs});
@@ -182,7 +182,7 @@ async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): 
  */
 async function checkedInput(file: string): Promise<Uint8Array> {
 	const bytes = await readComuxInput(file);
-	await naming(file, () => parseComux(bytes));
+	await naming(file === '-' ? 'stdin' : file, () => parseComux(bytes));
 	return bytes;
 }
 
