@@ -1,4 +1,4 @@
-import {execFile, spawn} from 'node:child_process';
+import {execFile, execFileSync, spawn} from 'node:child_process';
 import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -511,6 +511,26 @@ test.serial('pdi comux replay names the subdirectories of DIR it does not search
 	const none = await pdi(['comux', 'replay', onlySubdirectory, '--', echoServerPath, 'epoll', '0']);
 	t.is(none.code, 2);
 	t.is(none.stderr, `pdi: ${onlySubdirectory}: no comux files to replay (the directory has no regular file; its subdirectory queue is not searched: replay it on its own)\n`);
+});
+
+test.serial('pdi comux replay warns of the entries of DIR that are not regular files (a FIFO, a dangling link) and names a link that loops instead of failing on DIR', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'odd-entries-'));
+	writeFileSync(path.join(directory, 'a.comux'), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
+	execFileSync('mkfifo', [path.join(directory, 'f.comux')]);
+	symlinkSync(path.join(scratch, 'absent-target'), path.join(directory, 'dangling'));
+	const result = await pdi(['comux', 'replay', directory, '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(result.code, 0, result.stderr);
+	// Before, both were left out without a word.
+	t.is(result.stderr, `pdi: warning: ${directory}: not regular files, not replayed: dangling (a dangling link), f.comux (a FIFO)\n`);
+	t.regex(result.stdout, /^1 file: 1 ok$/m);
+	symlinkSync('loop', path.join(directory, 'loop'));
+	const looping = await pdi(['comux', 'replay', directory, '--', echoServerPath, 'epoll', '0']);
+	// Before: 'pdi: DIR: too many levels of symbolic links', as if DIR itself were the link.
+	t.deepEqual([looping.code, looping.stderr, looping.stdout], [2, `pdi: ${path.join(directory, 'loop')}: too many levels of symbolic links\n`, '']);
+	const onlyFifo = mkdtempSync(path.join(scratch, 'only-fifo-'));
+	execFileSync('mkfifo', [path.join(onlyFifo, 'x')]);
+	const none = await pdi(['comux', 'replay', onlyFifo, '--', echoServerPath, 'epoll', '0']);
+	t.deepEqual([none.code, none.stderr], [2, `pdi: ${onlyFifo}: no comux files to replay (the directory has no regular file; not a regular file, not replayed: x (a FIFO))\n`]);
 });
 
 test.serial('pdi comux replay of afl-fuzz\'s crashes/ leaves out the README.txt afl-fuzz writes there, and only that one', async t => {

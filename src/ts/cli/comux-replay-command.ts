@@ -1,4 +1,4 @@
-import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, readSync, rmSync, statSync, symlinkSync} from 'node:fs';
+import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, readSync, rmSync, statSync, symlinkSync, type Stats} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
@@ -300,31 +300,53 @@ function isAflCrashNote(file: string): boolean {
 	}
 }
 
+/** `names` for a one-line message: all of them up to five, else the first four and how many more. */
+function someNames(names: readonly string[]): string {
+	return names.length > 5 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+}
+
+/** What a directory entry that is neither a file nor a directory is. */
+function entryKind(stat: Stats | undefined): string {
+	return stat === undefined ? 'a dangling link' : stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device';
+}
+
+/** An entry of a replayed directory and what it is (undefined: a dangling link); one that cannot be looked at is named. */
+function directoryEntry(directory: string, name: string): {name: string; stat: Stats | undefined} {
+	try {
+		return {name, stat: statSync(path.join(directory, name), {throwIfNoEntry: false})};
+	} catch (error) {
+		throw fileFailure(path.join(directory, name), error); // a link that loops: `DIR/x: too many levels of symbolic links`
+	}
+}
+
 /**
- * The regular files of `directory` (links to them too, not a dangling link), sorted by name, but afl-fuzz's README.txt
- * in crashes/; none, or one that cannot be read, is an error. Subdirectories are not searched: a warning names them
- * (not hidden ones, as AFL++'s queue/.state).
+ * The regular files of `directory` (links to them too), sorted by name, but afl-fuzz's README.txt in crashes/; none,
+ * or one that cannot be read, is an error. Subdirectories are not searched and other entries (a FIFO, a socket, a
+ * dangling link) not replayed: a warning names them (not hidden ones, as AFL++'s queue/.state).
  */
 function comuxFiles(directory: string): string[] {
-	let files: string[];
-	let subdirectories: string[];
+	let names: string[];
 	try {
-		const entries = readdirSync(directory).sort().map(name => ({name, stat: statSync(path.join(directory, name), {throwIfNoEntry: false})}));
-		files = entries.filter(entry => entry.stat?.isFile()).map(entry => path.join(directory, entry.name)).filter(file => !isAflCrashNote(file));
-		subdirectories = entries.filter(entry => entry.stat?.isDirectory() && !entry.name.startsWith('.')).map(entry => escapeControls(entry.name));
+		names = readdirSync(directory).sort();
 	} catch (error) {
 		throw fileFailure(directory, error);
 	}
 
-	const named = subdirectories.length > 5 ? `${subdirectories.slice(0, 4).join(', ')} and ${subdirectories.length - 4} more` : subdirectories.join(', ');
+	const entries = names.map(name => directoryEntry(directory, name));
+	const files = entries.filter(entry => entry.stat?.isFile()).map(entry => path.join(directory, entry.name)).filter(file => !isAflCrashNote(file));
+	const shown = entries.filter(entry => !entry.name.startsWith('.'));
+	const subdirectories = shown.filter(entry => entry.stat?.isDirectory()).map(entry => escapeControls(entry.name));
+	const others = shown.filter(entry => !entry.stat?.isFile() && !entry.stat?.isDirectory()).map(entry => `${escapeControls(entry.name)} (${entryKind(entry.stat)})`);
 	const one = subdirectories.length === 1;
-	const notSearched = subdirectories.length === 0 ? '' : `its ${one ? 'subdirectory' : 'subdirectories'} ${named} ${one ? 'is' : 'are'} not searched: replay ${one ? 'it' : 'each'} on its own`;
+	const notSearched = subdirectories.length === 0 ? '' : `its ${one ? 'subdirectory' : 'subdirectories'} ${someNames(subdirectories)} ${one ? 'is' : 'are'} not searched: replay ${one ? 'it' : 'each'} on its own`;
+	const notFiles = others.length === 0 ? '' : `not ${others.length === 1 ? 'a regular file' : 'regular files'}, not replayed: ${someNames(others)}`;
+	const skipped = [notSearched, notFiles].filter(part => part !== '').join('; ');
 	if (files.length === 0) {
-		throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file${notSearched === '' ? '' : `; ${notSearched}`})`);
+		throw new PdiError(`${directory}: no comux files to replay (the directory has no regular file${skipped === '' ? '' : `; ${skipped}`})`);
 	}
 
-	if (notSearched !== '') {
-		process.stderr.write(`pdi: warning: ${directory}: ${notSearched}\n`);
+	if (skipped !== '') {
+		process.stderr.write(`pdi: warning: ${directory}: ${skipped}\n`);
 	}
 
 	// Every file is readable before the first server starts: one that is not would end the replay halfway, its report lost.
