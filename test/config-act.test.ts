@@ -251,6 +251,21 @@ test('an errno name the core knows and Node does not list (ENOTBLK) is accepted 
 	t.deepEqual({...text, origin: undefined}, json);
 });
 
+test('the other names of an errno or a signal number (EWOULDBLOCK, ENOTSUP, SIGIOT, IOT, SIGIO) are accepted in both spellings alike', t => {
+	// Before, the text dialect refused them ('errno=EWOULDBLOCK: not an errno name') where JSON and YAML took them.
+	for (const [token, action] of [['errno=EWOULDBLOCK', {errno: 'EWOULDBLOCK'}], ['errno=ENOTSUP', {errno: 'ENOTSUP'}]] as const) {
+		const [text] = parseTextDialect(`act * f return=-1 ${token}\n`).rules;
+		const [json] = normalizeConfig({rules: [{act: {function: 'f', do: {return: -1, ...action}}}]}).rules;
+		t.deepEqual({...text, origin: undefined}, json, token);
+	}
+
+	for (const signal of ['SIGIOT', 'IOT', 'SIGIO', 'IO'] as const) {
+		const [text] = parseTextDialect(`act * f signal=${signal}\n`).rules;
+		const [json] = normalizeConfig({rules: [{act: {function: 'f', do: {signal}}}]}).rules;
+		t.deepEqual({...text, origin: undefined}, json, signal);
+	}
+});
+
 test('a bad token of a text-dialect act line is an error at its line', t => {
 	t.regex(configError(() => parseTextDialect('act * open return=-1 errno=ENOPE\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:1:\d+: .*not an errno name/);
 	t.is(configError(() => parseTextDialect('\nact * open delay=5ms errno=ENOENT\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:2:22: act: errno= needs return=: a call that runs sets its own errno');

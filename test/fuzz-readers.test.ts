@@ -434,7 +434,7 @@ const optionKey = fc.oneof({weight: 5, arbitrary: fc.constantFrom(...Object.valu
 	{weight: 1, arbitrary: oddString});
 const textValue = fc.oneof(fc.constantFrom('on', 'off', 'YES', '0', '1', '3', '4', '256', '2147483647', '2147483648', '-1', '1e3', 'fail', 'warn', 'info', 'stderr', 'log.txt', '"a b"', 'rules.cmd', 'nope.cmd'), textField);
 const actToken = fc.oneof(fc.constantFrom('call=3,5', 'from=2', 'times=1', 'every=2', 'p=0.5', 'p=2', 'seed=7', 'arg0~"/etc/*"', 'arg1=42', 'arg99=1', 'return=-1',
-	'return=double:1.5', 'return=0xffffffffffffffffff', 'errno=ENOENT', 'errno=ENOPE', 'delay=50ms', 'delay=1.5s', 'signal=SIGSEGV', 'count', 'call=', '=1'), oddString);
+	'return=double:1.5', 'return=0xffffffffffffffffff', 'errno=ENOENT', 'errno=ENOPE', 'errno=EWOULDBLOCK', 'delay=50ms', 'delay=1.5s', 'signal=SIGSEGV', 'signal=SIGIOT', 'count', 'call=', '=1'), oddString);
 const words = (parts: readonly string[], blanks: readonly string[]) => parts.map((part, index) => index === 0 ? part : `${blanks[index % blanks.length] ?? ' '}${part}`).join('');
 
 /** One line of the text dialect, from its grammar (docs/config.md). */

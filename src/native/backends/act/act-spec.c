@@ -93,9 +93,24 @@ integer(const char *text, long *value)
   return 0;
 }
 
+/* Other names of one number, which strerrorname_np and sigabbrev_np do not
+ * give (the same as act-schema.ts's aliases, so that both spellings agree). */
+static const char *const name_aliases[][2] = {
+    {"EWOULDBLOCK", "EAGAIN"}, {"ENOTSUP", "EOPNOTSUPP"}, {"IOT", "ABRT"}, {"IO", "POLL"}};
+
+static const char *
+unaliased(const char *name)
+{
+  for (size_t i = 0; i < sizeof name_aliases / sizeof name_aliases[0]; i++)
+    if (strcmp(name, name_aliases[i][0]) == 0)
+      return name_aliases[i][1];
+  return name;
+}
+
 static int
 errno_value(const char *name)
 {
+  name = unaliased(name);
   for (int i = 1; i < 4096; i++) {
     const char *known = strerrorname_np(i);
     if (known != NULL && strcmp(known, name) == 0)
@@ -107,7 +122,7 @@ errno_value(const char *name)
 static int
 signal_value(const char *name)
 {
-  const char *bare = strncmp(name, "SIG", 3) == 0 ? name + 3 : name;
+  const char *bare = unaliased(strncmp(name, "SIG", 3) == 0 ? name + 3 : name);
   for (int i = 1; i < 65; i++) {
     const char *known = sigabbrev_np(i);
     if (known != NULL && strcmp(known, bare) == 0)
