@@ -1,7 +1,7 @@
 import {readdirSync} from 'node:fs';
 import test from 'ava';
 import {ConfigError} from '../src/ts/config/config-error.js';
-import {PdiError} from '../src/ts/errors.js';
+import {PdiError, shown} from '../src/ts/errors.js';
 import {attach, inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
 import {scratchDirectory} from './helpers/files.js';
 
@@ -114,6 +114,13 @@ test('attach() refuses an option it does not know and a value of the wrong type 
 	}
 
 	await t.throwsAsync(attach(pid, {}, {variables: {}}), {instanceOf: PdiError, message: `no such process: ${pid}`});
+});
+
+test('attach() refuses a pid that is not a process id with a PdiError quoting it, as pdi attach does, and takes no \'05\' for process 5', async t => {
+	// Before: 'abc is not a process id', ' is not a process id' for '', and '05' attached to process 5.
+	for (const pid of ['abc', '', '05', ' 7', 0, -3, 1.5, 2 ** 31, Number.NaN, null]) {
+		await t.throwsAsync(attach(pid as never, {}), {instanceOf: PdiError, message: `pid: expected a process id (an integer from 1 to 2147483647), got ${shown(pid)}`}, String(pid));
+	}
 });
 
 test('attach() refuses a config that is null (a lost argument) with a ConfigError, as spawn() and interpose() do, before it looks at the process', async t => {

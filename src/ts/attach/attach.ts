@@ -3,7 +3,7 @@ import path from 'node:path';
 import {requireConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import type {ProcessReport} from '../elf/model.js';
-import {PdiError} from '../errors.js';
+import {PdiError, shown} from '../errors.js';
 import {actReportFile, actReportVariable, hasActRules, readActReport, type ActCount} from '../launch/act-report.js';
 import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
@@ -43,10 +43,11 @@ export type AttachOptions = {
 };
 
 /** Throws unless `pid` names a process: a positive integer and a /proc entry. */
-export function checkPid(pid: number | string): number {
-	const value = typeof pid === 'number' ? pid : /^\d+$/.test(pid) ? Number(pid) : Number.NaN;
+export function checkPid(pid: unknown): number {
+	// A string as the CLI takes a PID: decimal digits without a leading 0 ('05' is no process 5).
+	const value = typeof pid === 'number' ? pid : typeof pid === 'string' && /^[1-9]\d{0,9}$/.test(pid) ? Number(pid) : Number.NaN;
 	if (!Number.isSafeInteger(value) || value <= 0 || value > 0x7F_FF_FF_FF) {
-		throw new PdiError(`${pid} is not a process id`);
+		throw new PdiError(`pid: expected a process id (an integer from 1 to 2147483647), got ${shown(pid)}`);
 	}
 
 	if (!existsSync(`/proc/${value}`)) {
