@@ -178,6 +178,22 @@ test('pdi inspect -c shows a slot taken by an act rule as the act rule at work, 
 	t.regex(traced.stdout, /__libc_start_main@GLIBC_2\.34\s+libc\.so\.6!__libc_start_main@GLIBC_2\.34$/m);
 });
 
+test('pdi inspect, pdi run and pdi trace refuse a truncated ELF program, saying how short it is, instead of a crash in the loader', async t => {
+	// Before: inspect called a program cut in its program headers a shared library, and one cut after them 'killed by
+	// SIGSEGV without a report from the pdi core (setuid programs ...)'; run and trace ended with status 139.
+	const whole = readFileSync('/bin/true');
+	for (const [length, needs] of [[40, '64'], [100, '\\d+'], [3000, '\\d+']] as const) {
+		const file = path.join(scratch, `true-cut-${length}`);
+		writeFileSync(file, whole.subarray(0, length));
+		chmodSync(file, 0o755);
+		for (const command of [['inspect'], ['run'], ['trace']]) {
+			const result = await pdi([...command, '--', file]);
+			t.is(result.code, 2, `${command[0]} ${length}`);
+			t.regex(result.stderr, new RegExp(`^pdi: ${file}: a truncated ELF file \\(its headers need ${needs} bytes, the file has ${length}\\)\\n$`), `${command[0]} ${length}`);
+		}
+	}
+});
+
 test('pdi inspect refuses a file that is neither ELF nor a script', async t => {
 	// Binary data: a text file without a #! line is a /bin/sh script, as execvp() and shells run it.
 	const file = path.join(scratch, 'not-a-program');

@@ -139,7 +139,7 @@ asRoot('a setuid or setgid program runs in secure mode without pdi, normally, an
 	t.deepEqual(counts(fromParent.stderr).map(count => count.calls), [1], 'only the parent loaded the backend');
 });
 
-asRoot('pdi run and pdi trace say in one line that a setuid or setgid program they start runs without pdi, and say nothing for one set-user-ID to the caller', async t => {
+asRoot('pdi run and pdi trace say in one line that a setuid or setgid program they start runs without pdi, pdi inspect refuses it unstarted, and they say nothing for one set-user-ID to the caller', async t => {
 	const setuid = path.join(scratch, 'idprog-setuid-cli');
 	const setgid = path.join(scratch, 'idprog-setgid-cli');
 	const ownSetuid = path.join(scratch, 'idprog-setuid-root');
@@ -159,12 +159,18 @@ asRoot('pdi run and pdi trace say in one line that a setuid or setgid program th
 		const traced = await pdi(['trace', '--', file, 'hello']);
 		t.is(traced.code, 0, traced.stderr);
 		t.is(traced.stderr, warning);
+		// inspect would not stop it before main: it is refused unstarted. Before, it ran (passwd asked for a password).
+		const inspected = await pdi(['inspect', '--run', '--', file, 'hello']);
+		t.deepEqual([inspected.code, inspected.stdout, inspected.stderr], [2, '', `pdi: ${file} is ${reason}: the loader runs it in secure mode, which ignores LD_PRELOAD, so pdi cannot see into it; it was not started\n`]);
 	}
 
 	const own = await pdi(['run', '-c', config, '--', ownSetuid, 'hello']);
 	t.is(own.code, 0, own.stderr);
 	t.regex(own.stdout, /secure=0\npdi=loaded\n/);
 	t.is(own.stderr, '');
+	const ownInspected = await pdi(['inspect', '--', ownSetuid]);
+	t.is(ownInspected.code, 0, ownInspected.stderr);
+	t.regex(ownInspected.stdout, /idprog-setuid-root/);
 });
 
 /** A YAML config in the scratch directory. */

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs';
 
 /**
  * How an ELF file is linked, as the loader sees it: `dynamic` (a program with an interpreter, `PT_INTERP`),
@@ -10,7 +10,7 @@ export type Linkage = 'dynamic' | 'static' | 'static-pie' | 'library';
 
 /** What pdi needs to know about an executable file before preloading into it. */
 export type ExecutableInfo =
-	| {format: 'elf'; bits: 32 | 64; machine: string; dynamic: boolean; linkage: Linkage; interpreter?: string}
+	| {format: 'elf'; bits: 32 | 64; machine: string; dynamic: boolean; linkage: Linkage; interpreter?: string; truncated?: Truncation}
 	| {format: 'script'; interpreter: string}
 	| {format: 'unknown'};
 
@@ -20,12 +20,16 @@ const machines: Record<number, string> = {
 	2: 'sparc', 43: 'sparc64', 4: 'm68k', 42: 'sh4', 15: 'hppa', 50: 'ia64', 258: 'loongarch64', 0x90_26: 'alpha',
 };
 
+/** An ELF file cut short: where its headers say it goes on to (`needs` bytes at least), and its size. */
+export type Truncation = {needs: number; has: number};
+
 function readAt(fd: number, length: number, position: number): Buffer {
 	const buffer = Buffer.alloc(length);
 	const read = readSync(fd, buffer, 0, length, position);
 	return buffer.subarray(0, read);
 }
 
+const ptLoad = 1;
 const ptDynamic = 2;
 const ptInterp = 3;
 const etExec = 2;
@@ -35,14 +39,18 @@ const dtFlags1 = 0x6F_FF_FF_FB;
 const df1Pie = 0x08_00_00_00;
 
 /** The ELF header fields and program headers of an open file, or undefined when it is no ELF file. */
-type ElfHeaders = {bits: 32 | 64; type: number; machine: number; segments: Array<{type: number; offset: number; size: number}>; flags1: number; soname: boolean};
+type ElfHeaders = {bits: 32 | 64; type: number; machine: number; segments: Array<{type: number; offset: number; size: number}>; flags1: number; soname: boolean; end: number};
 
 function readElfHeaders(fd: number, header: Buffer): ElfHeaders | undefined {
-	if (header.length < 52 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
+	if (header.length < 4 || header.readUInt32BE(0) !== 0x7F_45_4C_46) {
 		return undefined;
 	}
 
 	const wide = header[4] === 2;
+	if (header.length < (wide ? 64 : 52)) {
+		return {bits: wide ? 64 : 32, type: 0, machine: 0, segments: [], flags1: 0, soname: false, end: wide ? 64 : 52};
+	}
+
 	const little = header[5] === 1;
 	const u16 = (buffer: Buffer, offset: number) => little ? buffer.readUInt16LE(offset) : buffer.readUInt16BE(offset);
 	const u32 = (buffer: Buffer, offset: number) => little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
@@ -72,7 +80,10 @@ function readElfHeaders(fd: number, header: Buffer): ElfHeaders | undefined {
 		}
 	}
 
-	return {bits: wide ? 64 : 32, type: u16(header, 16), machine: u16(header, 18), segments, flags1, soname};
+	// Where the file must reach at least: its program headers, and the file contents of its loaded segments.
+	const loads = segments.filter(segment => segment.type === ptLoad).map(segment => segment.offset + segment.size);
+	const end = Math.max(word(header, wide ? 32 : 28) + phentsize * phnum, ...loads);
+	return {bits: wide ? 64 : 32, type: u16(header, 16), machine: u16(header, 18), segments, flags1, soname, end};
 }
 
 function linkageOf(elf: ElfHeaders): Linkage {
@@ -104,10 +115,12 @@ export function readExecutableInfo(file: string): ExecutableInfo {
 			return readAt(fd, 256, 0).includes(0) ? {format: 'unknown'} : {format: 'script', interpreter: '/bin/sh'};
 		}
 
+		const {size} = fstatSync(fd);
+		const truncated = elf.end > size ? {needs: elf.end, has: size} : undefined;
 		const linkage = linkageOf(elf);
 		const interp = elf.segments.find(segment => segment.type === ptInterp);
 		const interpreter = interp === undefined ? undefined : readAt(fd, Math.min(interp.size, 4096), interp.offset).toString('latin1').replace(/\0[^]*$/, '');
-		return {format: 'elf', bits: elf.bits, machine: machines[elf.machine] ?? `machine ${elf.machine}`, dynamic: linkage === 'dynamic', linkage, interpreter};
+		return {format: 'elf', bits: elf.bits, machine: machines[elf.machine] ?? `machine ${elf.machine}`, dynamic: linkage === 'dynamic', linkage, interpreter, truncated};
 	} finally {
 		closeSync(fd);
 	}

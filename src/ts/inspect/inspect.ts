@@ -71,6 +71,7 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 				variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined},
 				stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
 				onSignal: 'forward',
+				refuseSecureMode: true,
 			});
 		} catch (error) {
 			throw error instanceof SharedLibraryError

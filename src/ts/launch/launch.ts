@@ -6,7 +6,7 @@ import {fileSystemReason, PdiError, shown} from '../errors.js';
 import type {NormalizedConfig} from '../config/types.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
-import {checkPreloadable, resolveProgram} from './program.js';
+import {checkPreloadable, resolveProgram, secureModeReason} from './program.js';
 import {forwardSignals, receiveSignals, removeOnSignal} from './signals.js';
 
 /** How to start a program with pdi; see {@link launch}. Node's spawn options (stdio with extra fds, `detached`, `cwd`, …) pass through. */
@@ -35,6 +35,11 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 	 * child alone.
 	 */
 	throwUnheardError?: boolean;
+	/**
+	 * Refuse a program the loader would run in secure mode (set-user-ID or set-group-ID to someone else), where it
+	 * ignores `LD_PRELOAD`: for `inspect`, whose program would otherwise run its `main` without the core to stop it.
+	 */
+	refuseSecureMode?: boolean;
 };
 
 /** How a launched program ended, and what its `act` rules counted (empty without act rules). */
@@ -59,10 +64,15 @@ function directoryOf(cwd: string | URL | undefined): string {
 }
 
 /** Resolves the file that will be executed as a shell would, and refuses one the core cannot be preloaded into. */
-function checkedProgram(command: string, options: LaunchOptions, environment: NodeJS.ProcessEnv): string {
+function checkedProgram(command: string, options: LaunchOptions, environment: NodeJS.ProcessEnv, refuseSecureMode = false): string {
 	const file = options.shell ? (typeof options.shell === 'string' ? options.shell : '/bin/sh') : command;
 	const program = resolveProgram(file, environment, directoryOf(options.cwd));
 	checkPreloadable(program, file);
+	const secure = refuseSecureMode ? secureModeReason(program) : undefined;
+	if (secure !== undefined) {
+		throw new PdiError(`${file} is ${secure}: the loader runs it in secure mode, which ignores LD_PRELOAD, so pdi cannot see into it; it was not started`);
+	}
+
 	return program;
 }
 
@@ -146,9 +156,9 @@ function checkLaunchInput(command: string, args: readonly string[], options: Lau
  * throw, with nothing left behind.
  */
 export function launch(command: string, args: readonly string[] = [], options: LaunchOptions = {}): LaunchedProgram {
-	const {env = process.env, config, variables, onSignal, afterExit, throwUnheardError, ...spawnOptions} = options;
+	const {env = process.env, config, variables, onSignal, afterExit, throwUnheardError, refuseSecureMode, ...spawnOptions} = options;
 	checkLaunchInput(command, args, options, env);
-	const program = checkedProgram(command, options, env);
+	const program = checkedProgram(command, options, env, refuseSecureMode);
 	const prepared = prepareLaunch(env, config, variables);
 	let child: ChildProcess;
 	try {

@@ -119,6 +119,11 @@ export function checkPreloadable(program: string, displayName = program): void {
 		return;
 	}
 
+	if (info.truncated !== undefined) {
+		// The kernel may still map it, and the program dies of SIGSEGV or SIGBUS in the loader, before pdi's core.
+		throw new PdiError(`${displayName}: a truncated ELF file (its headers need ${info.truncated.needs} bytes, the file has ${info.truncated.has})`);
+	}
+
 	checkNotQemuUser(program, displayName);
 	if (info.linkage === 'library') {
 		throw new SharedLibraryError(displayName, 'pdi starts a program (run one that loads this library)');
