@@ -229,6 +229,18 @@ test('a missing rule field is an error at the rule that lacks it; a rule needs e
 	t.is((await loadError(path.join(directory, 'two.yaml'))).message, `${directory}/two.yaml:3:5: rules[0]: expected a rule with exactly one of relink, redefine, callback, act`);
 });
 
+test('a misspelt rule kind or a short misspelt key is named at the key with the name it most likely meant', async t => {
+	const directory = fixture({
+		'kind.yaml': 'rules:\n  - actt: {function: open, do: {count: true}}\n',
+		'when.yaml': 'rules:\n  - act: {function: open, wen: {call: 2}, do: {count: true}}\n',
+		'unlike.yaml': 'rules:\n  - zzz: {function: open}\n',
+	});
+	// Before: 'rules[0]: expected a rule with exactly one of ...' at the rule, and no hint for 'wen'.
+	t.is((await loadError(path.join(directory, 'kind.yaml'))).message, `${directory}/kind.yaml:2:5: rules[0]: unknown rule kind 'actt' (did you mean 'act'?); a rule is one of relink, redefine, callback, act`);
+	t.is((await loadError(path.join(directory, 'when.yaml'))).message, `${directory}/when.yaml:2:27: unknown key 'wen' in rules[0].act (did you mean 'when'?)`);
+	t.is((await loadError(path.join(directory, 'unlike.yaml'))).message, `${directory}/unlike.yaml:2:5: rules[0]: unknown rule kind 'zzz'; a rule is one of relink, redefine, callback, act`);
+});
+
 test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers only with cbAllowHandler', t => {
 	t.is(configError(() => normalizeConfig({options: {maxThreads: 2, numThreads: 3}})).message, 'options.numThreads: expected an integer ≤ maxThreads (2), got 3');
 	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backends[1].name: backend \'a\' is declared twice');

@@ -16,7 +16,8 @@ function distance(a: string, b: string): number {
 /**
  * The name among `names` that an unknown `name` most likely meant, for a `did you mean` hint: the same words
  * in another spelling (`max_threads` for `maxThreads`), a prefix either way (`func` for `functions`), or the one
- * name nearest within two edits (`libary`, `confg`). Undefined when no name stands out.
+ * name nearest within two edits (`libary`, `confg`; one for a name of three letters, `wen`). Undefined when no name
+ * stands out.
  */
 export function nearName(name: string, names: Iterable<string>): string | undefined {
 	const words = (text: string) => text.toLowerCase().replaceAll(/[_-]/g, '');
@@ -31,11 +32,13 @@ export function nearName(name: string, names: Iterable<string>): string | undefi
 		return prefixed[0];
 	}
 
-	if (name.length < 4) {
+	if (name.length < 3) {
 		return undefined;
 	}
 
-	const distances = others.map(other => ({other, distance: distance(words(other), words(name))})).filter(entry => entry.distance <= 2);
+	// A name of three letters is one typing error away at most (`wen` for `when`), a longer one two.
+	const most = name.length === 3 ? 1 : 2;
+	const distances = others.map(other => ({other, distance: distance(words(other), words(name))})).filter(entry => entry.distance <= most);
 	const nearest = Math.min(...distances.map(entry => entry.distance));
 	const near = distances.filter(entry => entry.distance === nearest);
 	return near.length === 1 ? near[0]!.other : undefined;

@@ -377,8 +377,13 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 		if (issue.code === 'invalid_union' && path.length === 2 && path[0] === 'rules') {
 			const keys = isRecord(value) ? ruleKinds.filter(kind => kind in value) : [];
 			const branch = keys.length === 1 && keys[0] ? issue.errors[ruleKinds.indexOf(keys[0])] : undefined;
+			const unknownKinds = isRecord(value) && keys.length === 0 ? Object.keys(value) : [];
 			if (branch) {
 				result.push(...configIssues(branch, input, source, path));
+			} else if (unknownKinds.length === 1) {
+				// One key, no rule kind: most often a misspelt one (`actt`), said at the key.
+				const [kind] = unknownKinds as [string];
+				add(`${source.label(path)}: unknown rule kind '${kind}'${nearNameHint(kind, ruleKinds)}; a rule is one of ${ruleKinds.join(', ')}`, source.locate([...path, kind], true));
 			} else {
 				add(`${source.label(path)}: expected a rule with exactly one of ${ruleKinds.join(', ')}`, source.locate(path));
 			}
