@@ -461,7 +461,7 @@ test.serial('Ctrl-C during pdi comux replay on a terminal ends the progress bar:
 	t.deepEqual(processesMentioning(server), []);
 });
 
-test.serial('pdi comux replay skips a dangling link (and a subdirectory) in DIR and replays the files and the links to files, instead of saying that DIR does not exist', async t => {
+test.serial('pdi comux replay skips a dangling link (and a subdirectory) in DIR, naming it, and replays the files and the links to files, instead of saying that DIR does not exist', async t => {
 	const directory = mkdtempSync(path.join(scratch, 'with links-'));
 	writeFileSync(path.join(directory, 'a.comux'), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
 	symlinkSync(path.join(directory, 'a.comux'), path.join(directory, 'b.comux'));
@@ -475,7 +475,7 @@ test.serial('pdi comux replay skips a dangling link (and a subdirectory) in DIR 
 	symlinkSync(path.join(scratch, 'nothing-here.comux'), path.join(onlyDangling, 'x.comux'));
 	const none = await pdi(['comux', 'replay', onlyDangling, '--', echoServerPath, 'epoll', '0']);
 	t.is(none.code, 2);
-	t.is(none.stderr, `pdi: ${onlyDangling}: no comux files to replay (the directory has no regular file)\n`);
+	t.is(none.stderr, `pdi: ${onlyDangling}: no comux files to replay (the directory has no regular file; not a regular file, not replayed: x.comux (a dangling link))\n`);
 });
 
 test('the command docs/comux.md gives for an afl-fuzz that timed out initializing its fork server ends, with status 4 and the line saying why, for a server that never waits for a client nor exits', async t => {
