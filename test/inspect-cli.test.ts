@@ -194,6 +194,21 @@ test('pdi inspect, pdi run and pdi trace refuse a truncated ELF program, saying 
 	}
 });
 
+test('pdi inspect of a program killed before the pdi core was loaded says so, without advice about setuid programs', async t => {
+	// A dynamic loader that crashes at once: the program never gets to load the core. Before: 'killed by SIGSEGV
+	// without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)'.
+	const loader = path.join(scratch, 'crashing-loader');
+	const source = path.join(scratch, 'crashing-loader.c');
+	writeFileSync(source, 'int main(void) { return *(volatile int *)0; }\n');
+	execFileSync('gcc', ['-static', '-O0', '-o', loader, source]);
+	const program = path.join(scratch, 'with-crashing-loader');
+	const programSource = path.join(scratch, 'with-crashing-loader.c');
+	writeFileSync(programSource, 'int main(void) { return 0; }\n');
+	execFileSync('gcc', ['-o', program, programSource, `-Wl,--dynamic-linker=${loader}`]);
+	const result = await pdi(['inspect', '--', program]);
+	t.deepEqual([result.code, result.stderr], [2, `pdi: ${program} was killed by SIGSEGV before the pdi core was loaded, so there is no report\n`]);
+});
+
 test('pdi inspect refuses a file that is neither ELF nor a script', async t => {
 	// Binary data: a text file without a #! line is a /bin/sh script, as execvp() and shells run it.
 	const file = path.join(scratch, 'not-a-program');

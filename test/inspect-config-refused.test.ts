@@ -35,6 +35,6 @@ test('a program that exits with status 2 before the core\'s constructor keeps th
 	for (const args of [['inspect', '--', program], ['inspect', '-c', config, '--', program]]) {
 		const result = await pdi(args);
 		t.is(result.code, 2);
-		t.is(result.stderr, `pdi: ${program} exited with status 2 without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)\n`);
+		t.is(result.stderr, `pdi: ${program} exited with status 2 without a report from the pdi core (programs the loader runs in secure mode and programs that clear LD_PRELOAD cannot be inspected)\n`);
 	}
 });

@@ -116,7 +116,9 @@ async function readReport(reportFile: string, command: string, exit: LaunchExit,
 			throw new PdiError(`${command}: no report after ${timedOutAfter} ms; the program did not load the pdi core (setuid programs ignore LD_PRELOAD)`);
 		}
 
-		throw new PdiError(`${command} ${ended(exit)} without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)`);
+		throw new PdiError(exit.signal
+			? `${command} was killed by ${exit.signal} before the pdi core was loaded, so there is no report`
+			: `${command} ${ended(exit)} without a report from the pdi core (programs the loader runs in secure mode and programs that clear LD_PRELOAD cannot be inspected)`);
 	}
 
 	if (text === '') {
