@@ -266,6 +266,29 @@ test('the other names of an errno or a signal number (EWOULDBLOCK, ENOTSUP, SIGI
 	}
 });
 
+test('pdi config check and pdi run name every act rule\'s problem of a YAML config, not only the first', async t => {
+	const directory = writeFiles({'acts.yaml': [
+		'rules:',
+		'  - act: {function: open, when: {arg: 3, equals: 1}, do: {count: true}}',
+		'  - act: {function: getpid, do: {count: true}}',
+		'  - act: {function: sqrt, do: {return: 0}}',
+		'  - act: {function: longjmp, do: {count: true}}',
+		'',
+	].join('\n')}, 'pdi-config-act-');
+	const file = path.join(directory, 'acts.yaml');
+	const expected = [
+		`pdi: ${file}:2:39: act open: arg3: open takes 3 integer or pointer argument(s), numbered from 0`,
+		`pdi: ${file}:4:40: act sqrt: sqrt returns a floating-point value: give it as return=double:X`,
+		`pdi: ${file}:5:21: act longjmp: longjmp is never instrumented (it returns twice, never returns, or looks at its caller: docs/mechanisms.md), so no act rule can see its calls`,
+		'',
+	].join('\n');
+	// Before, only the first line: the core's reader stops at its first problem.
+	for (const command of [['config', 'check', file], ['run', '-c', file, '--', '/bin/true']]) {
+		const result = await pdi(command);
+		t.deepEqual([result.code, result.stderr], [2, expected], command[0]);
+	}
+});
+
 test('a bad token of a text-dialect act line is an error at its line', t => {
 	t.regex(configError(() => parseTextDialect('act * open return=-1 errno=ENOPE\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:1:\d+: .*not an errno name/);
 	t.is(configError(() => parseTextDialect('\nact * open delay=5ms errno=ENOENT\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:2:22: act: errno= needs return=: a call that runs sets its own errno');

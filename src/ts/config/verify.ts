@@ -242,6 +242,47 @@ export type VerifyResult = {
 
 type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
 
+/** Reads the compiled config back with the core's reader, which stops at its first problem. */
+function readBack(config: NormalizedConfig): void {
+	try {
+		readNativeModel(compileNormalizedConfig(config), compiledName, process.cwd());
+	} catch (error) {
+		// A config given in memory has no file: the core names the entry a statement came from (its
+		// `#@origin rules[I]`), which is no file either.
+		const entry = error instanceof ConfigError && error.line === undefined && error.file !== undefined && compiledEntry.test(error.file) ? error.file : undefined;
+		throw entry === undefined ? error : new ConfigError(`${entry}: ${(error as ConfigError).reason}`, {}, {cause: error});
+	}
+}
+
+/**
+ * Every act rule's problem, when the core's reader stopped at one of them (an `argN` past a function's arguments, a
+ * `return` its result cannot take, ...): each act rule is read back alone, so that all of them are said at once.
+ * Undefined when the first problem is not an act rule's.
+ */
+function actProblems(config: NormalizedConfig, first: unknown): ConfigError | undefined {
+	const acts = config.rules.filter(rule => rule.kind === 'act');
+	// A rule given in memory is named by its index, which a config of that rule alone would change.
+	if (!(first instanceof ConfigError) || acts.length < 2 || acts.some(rule => rule.origin === undefined)) {
+		return undefined;
+	}
+
+	const issues: ConfigIssue[] = [];
+	for (const rule of acts) {
+		try {
+			readBack({...config, backends: [], rules: [rule]});
+		} catch (error) {
+			if (!(error instanceof ConfigError)) {
+				return undefined;
+			}
+
+			issues.push(...error.issues);
+		}
+	}
+
+	const same = (issue: ConfigIssue) => issue.message === first.reason && issue.line === first.line && issue.column === first.column && issue.file === first.file;
+	return issues.some(issue => same(issue)) ? ConfigError.fromIssues(issues) : undefined;
+}
+
 /**
  * Checks a config against this machine before anything runs, as the core would at start-up:
  * every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
@@ -318,12 +359,9 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 	}
 
 	try {
-		readNativeModel(compileNormalizedConfig(config), compiledName, process.cwd());
+		readBack(config);
 	} catch (error) {
-		// A config given in memory has no file: the core names the entry a statement came from (its
-		// `#@origin rules[I]`), which is no file either.
-		const entry = error instanceof ConfigError && error.line === undefined && error.file !== undefined && compiledEntry.test(error.file) ? error.file : undefined;
-		throw entry === undefined ? error : new ConfigError(`${entry}: ${(error as ConfigError).reason}`, {}, {cause: error});
+		throw actProblems(config, error) ?? error;
 	}
 
 	return {warnings: [...notes, ...findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))]};
