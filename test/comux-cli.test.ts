@@ -119,6 +119,25 @@ test('pdi comux run - judges stdin before the server starts and names it; a vali
 	}
 });
 
+test('an endless input (/dev/zero, yes on stdin) that is no comux file is refused at its first bytes by show and run, instead of read for ever', async t => {
+	// Before: pdi read on without end, its memory growing to gigabytes (a native abort, std::bad_alloc, once).
+	for (const [args, input, name] of [
+		[['comux', 'show', '/dev/zero'], undefined, '/dev/zero'],
+		[['comux', 'run', '/dev/zero', '--', '/bin/true'], undefined, '/dev/zero'],
+		[['comux', 'show', '-'], 'yes', 'stdin'],
+		[['comux', 'run', '-', '--', '/bin/true'], 'yes', 'stdin'],
+		[['comux', 'run', '--fork', '-', '--', '/bin/true'], 'yes', 'stdin'],
+	] as const) {
+		const result = await new Promise<{code: number; stderr: string}>(resolve => {
+			const command = input === undefined ? [process.execPath, cliPath, ...args] : ['/bin/sh', '-c', 'yes | "$@"', 'sh', process.execPath, cliPath, ...args];
+			execFile(command[0]!, command.slice(1), {timeout: 30_000}, (error, _stdout, stderr) => {
+				resolve({code: error ? Number(error.code) : 0, stderr});
+			});
+		});
+		t.deepEqual([result.code, result.stderr], [3, `pdi: ${name}: bad magic at byte 0\n`], args.join(' '));
+	}
+});
+
 test('pdi comux show reads stdin for -', async t => {
 	const valid = await pdiBinary(['comux', 'show', '-'], readFileSync(path.join(samples, 'tests_files/comux_1c3c.txt')));
 	t.is(valid.code, 0, valid.stderr);

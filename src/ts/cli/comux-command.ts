@@ -1,9 +1,10 @@
-import {closeSync, fstatSync, openSync, readFileSync, readSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readFileSync, readSync, type Stats} from 'node:fs';
 import {InvalidArgumentError, type Command} from '@commander-js/extra-typings';
 import {comux, comuxFromDescription, comuxToDescription} from '../comux/builder.js';
 import {ComuxError} from '../comux/comux-error.js';
 import {
 	AWAIT_RESPONSE,
+	COMUX_HEADER_SIZE,
 	COMUX_MAGIC,
 	COMUX_MAX_CONNS,
 	COMUX_MAX_INPUT,
@@ -15,7 +16,7 @@ import {
 } from '../comux/format.js';
 import {findJsonSyntaxProblem, lineAndColumn} from '../config/json-syntax.js';
 import {fileFailure, PdiError} from '../errors.js';
-import {isFifo, readFifo, readFifoText} from '../waiting-input.js';
+import {isFifo, readDescriptorToEnd, readFifo, readToEnd, type ReadBytes} from '../waiting-input.js';
 import {standardOutput, writeOutputFile} from './output-file.js';
 
 const previewLength = 40;
@@ -35,48 +36,54 @@ export function checkStdin(): void {
 	}
 }
 
-async function readStdin(limit: number): Promise<{bytes: Uint8Array; length: number}> {
+async function readStdin(limit: number, checkHead?: (head: Buffer) => void): Promise<ReadBytes> {
 	checkStdin();
-	const kept: Buffer[] = [];
-	let keptLength = 0;
-	let length = 0;
-	for await (const piece of process.stdin as AsyncIterable<Buffer>) {
-		length += piece.length;
-		if (keptLength < limit) {
-			const part = piece.subarray(0, limit - keptLength);
-			kept.push(part);
-			keptLength += part.length;
-		}
+	return readToEnd(process.stdin, limit, checkHead);
+}
+
+/** Throws as the parser would when the first bytes there are of an input are not the comux magic (more may follow). */
+function checkMagic(head: Uint8Array): void {
+	checkComuxHead(head, COMUX_HEADER_SIZE);
+}
+
+/** What an input of `length` bytes read up to `limit` gave: its bytes, or the parser's error for one too long. */
+function withinLimit({bytes, length}: ReadBytes): Uint8Array {
+	if (length > COMUX_MAX_INPUT) {
+		checkComuxHead(bytes, length);
 	}
 
-	return {bytes: Buffer.concat(kept), length};
+	return bytes;
 }
 
 /**
- * The bytes of a comux file (`-` is stdin). An input over {@link COMUX_MAX_INPUT} is rejected
- * after reading only its start (for stdin: without keeping the rest), with the parser's message.
+ * The bytes of a comux file (`-` is stdin). An input over {@link COMUX_MAX_INPUT} is rejected after reading only
+ * its start (for stdin, a FIFO or a device: without keeping the rest), one that does not start as a comux file as
+ * soon as its first bytes are read (`yes | pdi comux show -`, /dev/zero), with the parser's message.
  */
 export async function readComuxInput(file: string): Promise<Uint8Array> {
 	if (file === '-') {
-		const {bytes, length} = await readStdin(COMUX_MAX_INPUT + 1);
-		if (length > COMUX_MAX_INPUT) {
-			checkComuxHead(bytes, length);
-		}
-
-		return bytes;
+		return withinLimit(await readStdin(COMUX_MAX_INPUT + 1, checkMagic));
 	}
 
 	if (isFifo(file)) {
-		const {bytes, length} = await readFifo(file, COMUX_MAX_INPUT + 1).catch((error: unknown) => {
-			throw fileFailure(file, error);
-		});
-		if (length > COMUX_MAX_INPUT) {
-			checkComuxHead(bytes, length);
-		}
-
-		return bytes;
+		return withinLimit(await readFifo(file, COMUX_MAX_INPUT + 1, checkMagic).catch((error: unknown) => {
+			throw error instanceof ComuxError ? error : fileFailure(file, error);
+		}));
 	}
 
+	return readFileWithin(file, (fd, stat) => {
+		if (stat.isFile() && stat.size > COMUX_MAX_INPUT) {
+			const head = new Uint8Array(COMUX_MAGIC.length);
+			readSync(fd, head, 0, head.length, 0);
+			checkComuxHead(head, stat.size);
+		}
+
+		return stat.isFile() ? readFileSync(fd) : withinLimit(readDescriptorToEnd(fd, COMUX_MAX_INPUT + 1, checkMagic));
+	});
+}
+
+/** Opens `file` and hands its descriptor to `read`; a failure of the file system names the file. */
+function readFileWithin<T>(file: string, read: (fd: number, stat: Stats) => T): T {
 	let fd: number;
 	try {
 		fd = openSync(file, 'r');
@@ -85,14 +92,7 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 	}
 
 	try {
-		const stat = fstatSync(fd);
-		if (stat.isFile() && stat.size > COMUX_MAX_INPUT) {
-			const head = new Uint8Array(COMUX_MAGIC.length);
-			readSync(fd, head, 0, head.length, 0);
-			checkComuxHead(head, stat.size);
-		}
-
-		return readFileSync(fd);
+		return read(fd, fstatSync(fd));
 	} catch (error) {
 		if (error instanceof PdiError) {
 			throw error;
@@ -104,16 +104,30 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
 	}
 }
 
+/** The most bytes of a JSON description read: a longer one could not be one string in Node. */
+const descriptionLimit = 500 * 1024 * 1024;
+
 async function readText(file: string): Promise<string> {
+	const name = file === '-' ? 'stdin' : file;
+	const limited = ({bytes, length}: ReadBytes) => {
+		if (length > descriptionLimit) {
+			throw new ComuxError(`${name}: a JSON description longer than ${descriptionLimit} bytes`);
+		}
+
+		return bytes.toString('utf8');
+	};
+
 	if (file === '-') {
-		return Buffer.from((await readStdin(Number.POSITIVE_INFINITY)).bytes).toString('utf8');
+		return limited(await readStdin(descriptionLimit));
 	}
 
-	try {
-		return isFifo(file) ? await readFifoText(file) : readFileSync(file, 'utf8');
-	} catch (error) {
-		throw fileFailure(file, error);
+	if (isFifo(file)) {
+		return limited(await readFifo(file, descriptionLimit).catch((error: unknown) => {
+			throw fileFailure(file, error);
+		}));
 	}
+
+	return readFileWithin(file, (fd, stat) => limited(stat.isFile() && stat.size <= descriptionLimit ? {bytes: readFileSync(fd), length: stat.size} : readDescriptorToEnd(fd, descriptionLimit)));
 }
 
 /** `await,noshut`, `await`, `noshut` or `-`. */

@@ -181,8 +181,9 @@ async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): 
  * status 3, as `show` says it; the backend would judge it the same, but could not name the file.
  */
 async function checkedInput(file: string): Promise<Uint8Array> {
-	const bytes = await readComuxInput(file);
-	await naming(file === '-' ? 'stdin' : file, () => parseComux(bytes));
+	const name = file === '-' ? 'stdin' : file;
+	const bytes = await naming(name, async () => readComuxInput(file));
+	await naming(name, () => parseComux(bytes));
 	return bytes;
 }
 
