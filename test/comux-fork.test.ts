@@ -509,6 +509,24 @@ test.serial('runComux(), startComuxForkServer() and replay() refuse an option of
 	t.deepEqual(processesMentioning(program), []);
 });
 
+test.serial('pdi comux replay --fork exits 1 when the fork server ended before it answered, marking those files never replayed (a wrapper that closes the control channel)', async t => {
+	const directory = mkdtempSync(path.join(scratch, 'closed-control-'));
+	for (const name of ['a', 'b']) {
+		writeFileSync(path.join(directory, `${name}.comux`), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
+	}
+
+	const server = ['/bin/sh', '-c', `exec 3>&-; exec ${shellWord(echoServerPath)} epoll 0`];
+	// Before: each file 'exit 2' and status 0, as if every input had been replayed.
+	const text = await pdi(['comux', 'replay', '--fork', directory, '--', ...server], {timeout: 60_000, env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(text.code, 1, text.stderr);
+	t.regex(text.stdout, /^2 files: 2 exit \(2 never replayed: the fork server ended before it answered for them\)$/m);
+	const json = await pdi(['comux', 'replay', '--fork', '--json', directory, '--', ...server], {timeout: 60_000, env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(json.code, 1, json.stderr);
+	const report = JSON.parse(json.stdout) as {files: Array<{verdict: string; unanswered?: boolean}>; notServing: number};
+	t.deepEqual(report.files.map(({verdict, unanswered}) => [verdict, unanswered]), [['exit', true], ['exit', true]]);
+	t.is(report.notServing, 2);
+});
+
 test.serial('a fork server that dies while it serves (its own timer here) leaves the inputs it did not answer for with its end, and a line saying that it is the fork server\'s, not the input\'s', async t => {
 	// SIGALRM ends the fork server 2 s after its start; each child (fork clears the alarm) busy-answers "slow" in 1.2 s.
 	const script = ['import signal, socket, time', 'signal.alarm(2)', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'while True:', '  c, _ = s.accept()', '  d = c.recv(100)',

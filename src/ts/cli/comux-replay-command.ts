@@ -31,6 +31,8 @@ export type ReplayEntry = {
 	outputBytes: number;
 	/** What the server and the backend wrote on stderr (the reason of an `invalid`, a `no-listen`, ...). */
 	stderr: string;
+	/** With --fork: the fork server ended before it answered for this file, which never reached the server. */
+	unanswered?: true;
 };
 
 function verdictOf(result: ComuxRunResult): ReplayVerdict {
@@ -418,6 +420,7 @@ async function replayFiles(files: readonly string[], server: readonly string[], 
 		report.push({
 			file,
 			verdict: verdictOf(result),
+			...(result.unanswered ? {unanswered: true} : {}),
 			status: result.status,
 			signal: result.signal,
 			durationMs: Math.round(result.durationMs),
@@ -445,7 +448,7 @@ async function printReport(replays: Replays, server: readonly string[], json: bo
 	replays.stopProgress();
 	const {report} = replays;
 	const crashes = report.filter(entry => entry.verdict === 'crash' || entry.verdict === 'hang').length;
-	const notServing = report.filter(entry => entry.verdict === 'no-listen').length;
+	const notServing = report.filter(entry => entry.verdict === 'no-listen' || entry.unanswered).length;
 	if (json) {
 		await writeOut(process.stdout, JSON.stringify({server, files: report, crashes, notServing, ...(stopped ? {stopped} : {})}, null, 2) + '\n');
 	} else if (report.length > 0) {
@@ -473,7 +476,9 @@ function formatReplayReport(report: readonly ReplayEntry[]): string {
 		counts.set(entry.verdict, (counts.get(entry.verdict) ?? 0) + 1);
 	}
 
-	lines.push('', `${report.length} file${report.length === 1 ? '' : 's'}: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}`);
+	const unanswered = report.filter(entry => entry.unanswered).length;
+	const notReached = unanswered === 0 ? '' : ` (${unanswered} never replayed: the fork server ended before it answered for ${unanswered === 1 ? 'it' : 'them'})`;
+	lines.push('', `${report.length} file${report.length === 1 ? '' : 's'}: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}${notReached}`);
 	// Why, for each file that did not end well: the last two lines it wrote on stderr (the server's, then the backend's).
 	const reasons = report.filter(entry => entry.verdict !== 'ok' && entry.stderr.trim() !== '');
 	if (reasons.length > 0) {

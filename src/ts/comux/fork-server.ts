@@ -315,9 +315,10 @@ class ForkServer implements ComuxForkServer {
 			}
 		};
 
-		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8') + this.endNote(code, signal);
+		const note = this.endNote(code, signal);
+		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8') + note;
 		pending.resolve(comuxResult({
-			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started,
+			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started, unanswered: note !== '',
 		}));
 	}
 }

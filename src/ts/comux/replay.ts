@@ -84,6 +84,11 @@ export type ComuxRunResult = {
 	notServing: boolean;
 	/** The server hung: it sent nothing within the reply timeout and was still running (exit status {@link COMUX_HANG}). */
 	hung: boolean;
+	/**
+	 * Fork mode: the fork server ended (exited or was killed) before it answered for this input, which was never
+	 * replayed; the status is the fork server's.
+	 */
+	unanswered: boolean;
 	/** Wall time of the replay in milliseconds. */
 	durationMs: number;
 };
@@ -92,8 +97,8 @@ export type ComuxRunResult = {
 export const comuxControlFd = 3;
 
 /** What a replay's end says: the status as a shell gives it, and whether the stderr reports a server that never served or hung. */
-export function comuxResult(end: {stdout: Buffer; stderr: string; code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; durationMs: number}): ComuxRunResult {
-	const {stdout, stderr, code, signal, timedOut, durationMs} = end;
+export function comuxResult(end: {stdout: Buffer; stderr: string; code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; durationMs: number; unanswered?: boolean}): ComuxRunResult {
+	const {stdout, stderr, code, signal, timedOut, durationMs, unanswered = false} = end;
 	return {
 		stdout,
 		stderr,
@@ -103,6 +108,7 @@ export function comuxResult(end: {stdout: Buffer; stderr: string; code: number |
 		timedOut,
 		notServing: isNotServing(code, stderr),
 		hung: isHang(code, stderr),
+		unanswered,
 		durationMs,
 	};
 }
