@@ -137,6 +137,7 @@ test.serial('pdi comux config --afl from a path with a space replaces only its o
 	t.is(refusedFile.code, 2, refusedFile.stderr);
 	t.regex(refusedFile.stderr, /but a file is there/);
 	t.is(readFileSync(link, 'utf8'), 'mine\n');
+	t.false(existsSync(config), 'a refused config --afl writes no config'); // Before, the config was written first.
 	rmSync(link);
 	const made = await copiedPdi(['comux', 'config', '--afl', '-o', config]);
 	t.is(made.code, 0, made.stderr);
@@ -181,6 +182,7 @@ test.serial('pdi comux config --afl from a path with only a \',\' (the loader ta
 	const refused = await copiedPdi(['comux', 'config', '--afl', '-o', path.join(commaDirectory, 'comux.cfg')], undefined, path.join(commaCopy, 'dist/cli/pdi.js'));
 	t.is(refused.code, 2, refused.stderr);
 	t.regex(refused.stderr, /^pdi: .+pdi-comux-mutator\.so: AFL_CUSTOM_MUTATOR_LIBRARY cannot name this path \(it has a blank, ':', ';', ',' or '\$'\), nor a link next to \S+a,b\/comux\.cfg; write the config \(-o\) into a directory without them\n$/);
+	t.deepEqual(readdirSync(commaDirectory), []);
 });
 
 test('pdi run from a path with a space prints the warnings pdi config check prints, word for word, naming the bundled backends where they are installed, not under the launch\'s link', async t => {

@@ -540,8 +540,10 @@ export function registerComuxReplayCommands(comux: Command): void {
 
 				checkOutputFile(output);
 				const file = path.resolve(output);
+				// The environment first: a path afl-fuzz cannot take is refused with nothing written.
+				const environment = aflEnvironment(file);
 				await writeOutputFile(file, text);
-				process.stdout.write(aflEnvironment(file));
+				process.stdout.write(environment);
 			} else if (options.output) {
 				await writeOutputFile(options.output, text);
 			} else {
