@@ -77,6 +77,10 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['comux build with an unknown option', ['comux', 'build', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
 	['comux run without FILE', ['comux', 'run'], /^pdi: missing required argument 'file' \(usage: pdi comux run FILE \[--fork\] .* -- SERVER \[ARGS...\]\)\n$/],
 	['comux run without SERVER', ['comux', 'run', 'x.comux'], /^pdi: missing SERVER \(usage: pdi comux run .*\)\n$/],
+	// FILE forgotten: before, the server was taken for FILE and its first argument for the server ('pdi: -c: not found in PATH').
+	['comux run with FILE left out', ['comux', 'run', '--', '/usr/sbin/nginx', '-c', 'x.conf'], /^pdi: missing FILE: it comes before -- \(usage: pdi comux run FILE -- SERVER \[ARGS...\]\)\n$/],
+	['comux run --fork with FILE left out', ['comux', 'run', '--fork', '--', program], /^pdi: missing FILE: it comes before -- \(usage: pdi comux run FILE -- SERVER \[ARGS...\]\)\n$/],
+	['comux replay with DIR left out', ['comux', 'replay', '--', '/usr/sbin/nginx', '-c', 'x.conf'], /^pdi: missing DIR: it comes before -- \(usage: pdi comux replay DIR -- SERVER \[ARGS...\]\)\n$/],
 	['comux replay without DIR', ['comux', 'replay'], /^pdi: missing required argument 'dir' \(usage: pdi comux replay DIR \[--fork\] .* -- SERVER \[ARGS...\]\)\n$/],
 	['attach without PID', ['attach'], /^pdi: missing required argument 'pid' \(usage: pdi attach PID -c CONFIG .*\)\n$/],
 	['comux replay with an unknown option', ['comux', 'replay', '--bogus', 'dir', '--', program], /^pdi: unknown option '--bogus'\n$/],

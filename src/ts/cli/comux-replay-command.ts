@@ -55,7 +55,17 @@ function verdictOf(result: ComuxRunResult): ReplayVerdict {
 	return result.exitCode === 0 ? 'ok' : 'exit';
 }
 
-function requireServer(server: string[], usage: string): string[] {
+/**
+ * The SERVER operands, refusing none, and an input operand (`what`: FILE or DIR) that came after `--`: `pdi comux run
+ * -- nginx -c x.conf` would take nginx for the comux file and `-c` for the server.
+ */
+function requireServer(input: string, server: string[], usage: string, what: string): string[] {
+	const dashes = process.argv.indexOf('--');
+	const afterDashes = dashes < 0 ? [] : process.argv.slice(dashes + 1);
+	if (afterDashes.length === server.length + 1 && afterDashes[0] === input) {
+		throw new PdiError(`missing ${what}: it comes before -- (usage: ${usage})`);
+	}
+
 	if (server.length === 0) {
 		throw new PdiError(`missing SERVER (usage: ${usage})`);
 	}
@@ -133,7 +143,7 @@ function registerRunCommand(comux: Command): void {
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, server, options) => {
 			checkLogFile(options.log);
-			requireServer(server, usage);
+			requireServer(file, server, usage, 'FILE');
 
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
@@ -505,7 +515,7 @@ function registerReplayCommand(comux: Command): void {
 		.argument('<dir>', 'a directory of comux files')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (directory, server, options) => {
-			requireServer(server, usage);
+			requireServer(directory, server, usage, 'DIR');
 			const timeout = parseTimeout(options.timeout);
 			const files = comuxFiles(directory);
 			const replays: Replays = {report: [], stopProgress() {}, printed: false};
