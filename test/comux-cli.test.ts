@@ -138,6 +138,27 @@ test('an endless input (/dev/zero, yes on stdin) that is no comux file is refuse
 	}
 });
 
+test('pdi comux run whose replies cannot be written fails as a write fails: 141 for a reader that has gone, 2 and a line for a full disk, with and without --fork', async t => {
+	// Before, without --fork: status 0 in both, the replies lost without a word.
+	const input = write('big-reply.comux', comux().conn(0, 'x'.repeat(300_000), {awaitResponse: true}).bytes());
+	const run = async (fork: readonly string[], redirect: string) => new Promise<{code: number; stderr: string}>(resolve => {
+		execFile('/bin/sh', ['-c', `"$@" ${redirect}; echo "status $?" >&2`, 'sh', process.execPath, cliPath, 'comux', 'run', ...fork, input, '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}, timeout: 60_000}, (_error, _stdout, stderr) => {
+			resolve({code: Number(/status (\d+)\n$/.exec(stderr)?.[1]), stderr: stderr.replace(/status \d+\n$/, '')});
+		});
+	});
+	for (const fork of [[], ['--fork']] as const) {
+		const full = await run(fork, '> /dev/full');
+		t.is(full.code, 2, fork.join(''));
+		t.regex(full.stderr, fork.length === 0 ? /^pdi-comux: the replies could not be written to standard output: No space left on device\n$/ : /^pdi: standard output: no space left on device\n$/);
+		const gone = await new Promise<number>(resolve => {
+			execFile('/bin/bash', ['-c', '"$@" | head -c 1 > /dev/null; exit ${PIPESTATUS[0]}', 'sh', process.execPath, cliPath, 'comux', 'run', ...fork, input, '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}, timeout: 60_000}, error => {
+				resolve(error ? Number(error.code) : 0);
+			});
+		});
+		t.is(gone, 141, fork.join(''));
+	}
+});
+
 test('pdi comux show reads stdin for -', async t => {
 	const valid = await pdiBinary(['comux', 'show', '-'], readFileSync(path.join(samples, 'tests_files/comux_1c3c.txt')));
 	t.is(valid.code, 0, valid.stderr);

@@ -32,18 +32,52 @@ now_ms(void)
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The first error writing the replies (0: none), said at the end of the
+ * replay: its status must not claim a replay whose replies were lost. */
+static int output_errno;
+
 static void
 write_output(const unsigned char *data, size_t length)
 {
-  while (length > 0) {
+  while (length > 0 && output_errno == 0) {
     ssize_t n = write(output_fd, data, length);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
+    if (n < 0 && errno == EAGAIN) {
+      /* A stdout someone made non-blocking: wait until it takes more. */
+      struct pollfd writable = {.fd = output_fd, .events = POLLOUT};
+      poll(&writable, 1, -1);
+      continue;
+    }
+    if (n <= 0) {
+      output_errno = n < 0 ? errno : EIO;
       return;
+    }
     data += n;
     length -= (size_t)n;
   }
+}
+
+/* Replies that could not be written end the process as a failed write
+ * ends any program: a reader that has gone (EPIPE) by SIGPIPE, whatever the
+ * server made of SIGPIPE (status 141 from pdi), another error (a full
+ * disk) with a line saying so and status 2. */
+static void
+end_for_lost_replies(void)
+{
+  if (output_errno == 0)
+    return;
+  if (output_errno == EPIPE) {
+    struct sigaction fatal = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &fatal, NULL);
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_UNBLOCK, &pipe_only, NULL);
+    raise(SIGPIPE);
+  }
+  say(message_fd, "the replies could not be written to standard output: %s", strerror(output_errno));
+  _exit(2);
 }
 
 static int
@@ -273,6 +307,7 @@ finish(void)
     comux_spare_listeners();
   if (tree != NULL)
     __atomic_store_n(&tree->done, 1, __ATOMIC_RELEASE);
+  end_for_lost_replies();
   if (exit_immediate)
     _exit(0);
   exit(0);
