@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import type {ProcessReport} from '../src/ts/index.js';
 import {pdi, root} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
 import {readelfSlotKeys, slotKeys} from './helpers/readelf.js';
 
 const scratch = scratchDirectory('pdi-cli-test-');
@@ -197,14 +197,8 @@ test('pdi inspect, pdi run and pdi trace refuse a truncated ELF program, saying 
 test('pdi inspect of a program killed before the pdi core was loaded says so, without advice about setuid programs', async t => {
 	// A dynamic loader that crashes at once: the program never gets to load the core. Before: 'killed by SIGSEGV
 	// without a report from the pdi core (setuid programs and programs that clear LD_PRELOAD cannot be inspected)'.
-	const loader = path.join(scratch, 'crashing-loader');
-	const source = path.join(scratch, 'crashing-loader.c');
-	writeFileSync(source, 'int main(void) { return *(volatile int *)0; }\n');
-	execFileSync('gcc', ['-static', '-O0', '-o', loader, source]);
-	const program = path.join(scratch, 'with-crashing-loader');
-	const programSource = path.join(scratch, 'with-crashing-loader.c');
-	writeFileSync(programSource, 'int main(void) { return 0; }\n');
-	execFileSync('gcc', ['-o', program, programSource, `-Wl,--dynamic-linker=${loader}`]);
+	const loader = compileC(scratch, 'crashing-loader', 'int main(void) { return *(volatile int *)0; }\n', ['-static', '-O0']);
+	const program = compileC(scratch, 'with-crashing-loader', 'int main(void) { return 0; }\n', [`-Wl,--dynamic-linker=${loader}`]);
 	const result = await pdi(['inspect', '--', program]);
 	t.deepEqual([result.code, result.stderr], [2, `pdi: ${program} was killed by SIGSEGV before the pdi core was loaded, so there is no report\n`]);
 });

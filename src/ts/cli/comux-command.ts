@@ -61,24 +61,37 @@ function withinLimit({bytes, length}: ReadBytes): Uint8Array {
  * soon as its first bytes are read (`yes | pdi comux show -`, /dev/zero), with the parser's message.
  */
 export async function readComuxInput(file: string): Promise<Uint8Array> {
+	return withinLimit(await readBounded(file, COMUX_MAX_INPUT, checkMagic));
+}
+
+/**
+ * An input (`-` is stdin) read no further than past its `most`th byte: stdin, a FIFO (through the event loop) or a
+ * device until then, `checkHead` given their first bytes as soon as they are there; of a regular file larger than
+ * `most`, only the first 8 bytes, with its size as `length`.
+ */
+async function readBounded(file: string, most: number, checkHead?: (head: Buffer) => void): Promise<ReadBytes> {
 	if (file === '-') {
-		return withinLimit(await readStdin(COMUX_MAX_INPUT + 1, checkMagic));
+		return readStdin(most + 1, checkHead);
 	}
 
 	if (isFifo(file)) {
-		return withinLimit(await readFifo(file, COMUX_MAX_INPUT + 1, checkMagic).catch((error: unknown) => {
+		return readFifo(file, most + 1, checkHead).catch((error: unknown) => {
 			throw error instanceof ComuxError ? error : fileFailure(file, error);
-		}));
+		});
 	}
 
 	return readFileWithin(file, (fd, stat) => {
-		if (stat.isFile() && stat.size > COMUX_MAX_INPUT) {
-			const head = new Uint8Array(COMUX_MAGIC.length);
-			readSync(fd, head, 0, head.length, 0);
-			checkComuxHead(head, stat.size);
+		if (!stat.isFile()) {
+			return readDescriptorToEnd(fd, most + 1, checkHead);
 		}
 
-		return stat.isFile() ? readFileSync(fd) : withinLimit(readDescriptorToEnd(fd, COMUX_MAX_INPUT + 1, checkMagic));
+		if (stat.size <= most) {
+			return {bytes: readFileSync(fd), length: stat.size};
+		}
+
+		const head = Buffer.alloc(COMUX_MAGIC.length);
+		readSync(fd, head, 0, head.length, 0);
+		return {bytes: head, length: stat.size};
 	});
 }
 
@@ -108,26 +121,12 @@ function readFileWithin<T>(file: string, read: (fd: number, stat: Stats) => T): 
 const descriptionLimit = 500 * 1024 * 1024;
 
 async function readText(file: string): Promise<string> {
-	const name = file === '-' ? 'stdin' : file;
-	const limited = ({bytes, length}: ReadBytes) => {
-		if (length > descriptionLimit) {
-			throw new ComuxError(`${name}: a JSON description longer than ${descriptionLimit} bytes`);
-		}
-
-		return bytes.toString('utf8');
-	};
-
-	if (file === '-') {
-		return limited(await readStdin(descriptionLimit));
+	const {bytes, length} = await readBounded(file, descriptionLimit);
+	if (length > descriptionLimit) {
+		throw new ComuxError(`${file === '-' ? 'stdin' : file}: a JSON description longer than ${descriptionLimit} bytes`);
 	}
 
-	if (isFifo(file)) {
-		return limited(await readFifo(file, descriptionLimit).catch((error: unknown) => {
-			throw fileFailure(file, error);
-		}));
-	}
-
-	return readFileWithin(file, (fd, stat) => limited(stat.isFile() && stat.size <= descriptionLimit ? {bytes: readFileSync(fd), length: stat.size} : readDescriptorToEnd(fd, descriptionLimit)));
+	return bytes.toString('utf8');
 }
 
 /** `await,noshut`, `await`, `noshut` or `-`. */

@@ -193,10 +193,11 @@ async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): 
  * status 3, as `show` says it; the backend would judge it the same, but could not name the file.
  */
 async function checkedInput(file: string): Promise<Uint8Array> {
-	const name = file === '-' ? 'stdin' : file;
-	const bytes = await naming(name, async () => readComuxInput(file));
-	await naming(name, () => parseComux(bytes));
-	return bytes;
+	return naming(file === '-' ? 'stdin' : file, async () => {
+		const bytes = await readComuxInput(file);
+		parseComux(bytes);
+		return bytes;
+	});
 }
 
 /** `pdi comux run --fork`: the same replay through a fork server; the replies and messages are printed when it ends. */
