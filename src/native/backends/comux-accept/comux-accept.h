@@ -13,25 +13,36 @@
 #define COMUX_TREE_PAGE 4096                   /* the tree's own room; the input follows */
 #define COMUX_UNIX_PATHS 16
 #define COMUX_UNIX_PATH_SIZE 108 /* sun_path */
+/* How far the replaying process got, in memory it shares with whoever
+ * reports its end: the guardian (the tree's own record) or, for a fork-mode
+ * child, its fork server (forks.c). */
+typedef struct comux_progress {
+  int done;   /* every chunk was sent and every reply collected */
+  int exited; /* the backend ended it (a hang), or it called exit(exit_status) unseen */
+  int exit_status;
+  uint32_t chunks_started; /* chunks the controller has started, in schedule order */
+} comux_progress_t;
+
 typedef struct comux_tree {
   uint64_t magic;        /* COMUX_TREE_MAGIC, for a process that maps it from PDI_COMUX_SHARED */
   uint64_t input_length; /* the input follows the tree's page */
   pid_t guardian;
   pid_t claimer;    /* the process that replays, 0 until one waits for a client */
   int listened;     /* some process of the tree listened */
-  int done;         /* every chunk was sent and every reply collected */
   int fatal_signal; /* the signal that ended the claimer, when its handler saw it */
-  int exited;       /* the claimer called exit(exit_status) */
-  int exit_status;
+  comux_progress_t progress;
   uint64_t control_device; /* fork mode: what the control channel is (its fstat), so that a process that */
   uint64_t control_inode;  /* claims knows it from a file the server opened at the same descriptor */
-  uint32_t chunks_started; /* chunks the controller has started, in schedule order */
   int unix_count;          /* Unix sockets the tree listens on at an absolute path (more than fit are counted) */
   char unix_paths[COMUX_UNIX_PATHS][COMUX_UNIX_PATH_SIZE];
 } comux_tree_t;
 _Static_assert(sizeof(comux_tree_t) <= COMUX_TREE_PAGE, "the tree fits its page");
 
 extern comux_tree_t *tree;
+
+/* This process's progress record: the tree's, a fork-mode child's own
+ * (forks.c), or NULL (an unguarded replay). */
+__attribute__((visibility("hidden"))) comux_progress_t *comux_progress(void);
 
 /* The input being replayed (comux-accept.c). */
 struct comux_doc;
@@ -184,9 +195,11 @@ __attribute__((visibility("hidden"))) void comux_hold_if_finishing(void);
  * fresh sockets, so that its exit handlers leave the fork server's alone. */
 __attribute__((visibility("hidden"))) void comux_spare_listeners(void);
 
-/* The guardian's line for a replaying process that exited (wait status)
- * before its replay was over; nothing otherwise. */
-__attribute__((visibility("hidden"))) void comux_say_unfinished(int status);
+/* The line, written to `fd`, for replaying process `pid` that exited (wait
+ * status) before its replay was over, as `progress` tells; nothing
+ * otherwise. The guardian says it, and a fork server of its children. */
+__attribute__((visibility("hidden"))) void comux_say_unfinished(int fd, pid_t pid, int status,
+                                                                const comux_progress_t *progress);
 
 /* The threads of this process, from /proc/self/stat; 0 when unknown
  * (replies.c). */

@@ -281,20 +281,20 @@ comux_hold_if_finishing(void)
  * that accepted: the controller thread goes with the exec), ended the replay
  * with its status and the replies from there on missing, without a word. */
 void
-comux_say_unfinished(int status)
+comux_say_unfinished(int fd, pid_t pid, int status, const comux_progress_t *progress)
 {
-  if (fork_mode != COMUX_FORK_NONE || !WIFEXITED(status) || __atomic_load_n(&tree->done, __ATOMIC_ACQUIRE) ||
-      __atomic_load_n(&tree->exited, __ATOMIC_ACQUIRE))
+  if (!WIFEXITED(status) || __atomic_load_n(&progress->done, __ATOMIC_ACQUIRE) ||
+      __atomic_load_n(&progress->exited, __ATOMIC_ACQUIRE))
     return;
-  uint32_t started = __atomic_load_n(&tree->chunks_started, __ATOMIC_ACQUIRE);
+  uint32_t started = __atomic_load_n(&progress->chunks_started, __ATOMIC_ACQUIRE);
   char where[64] = "before its first chunk";
   if (started > 0)
     snprintf(where, sizeof where, "at chunk %u of %u (in schedule order)", started, doc.num_chunks);
-  say(message_fd,
+  say(fd,
       "process %d, which replayed, exited with status %d %s, before the replay was over: what the replay had not "
       "collected by then is missing (a server that exits, or executes another program in the process that accepted, "
       "as busybox nc -e does, ends its replay)",
-      (int)tree->claimer, WEXITSTATUS(status), where);
+      (int)pid, WEXITSTATUS(status), where);
 }
 
 static void
@@ -305,8 +305,9 @@ finish(void)
   comux_end_like_forked();
   if (forked_child && !exit_immediate)
     comux_spare_listeners();
-  if (tree != NULL)
-    __atomic_store_n(&tree->done, 1, __ATOMIC_RELEASE);
+  comux_progress_t *progress = comux_progress();
+  if (progress != NULL)
+    __atomic_store_n(&progress->done, 1, __ATOMIC_RELEASE);
   end_for_lost_replies();
   if (exit_immediate)
     _exit(0);
@@ -343,11 +344,12 @@ controller(void *unused)
   comux_watch_claimer_end();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
   pthread_atfork(comux_prepare_fork, NULL, close_clients_in_child);
+  comux_progress_t *progress = comux_progress();
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
     uint32_t conn = chunk->conn;
-    if (tree != NULL)
-      __atomic_store_n(&tree->chunks_started, k + 1, __ATOMIC_RELEASE);
+    if (progress != NULL)
+      __atomic_store_n(&progress->chunks_started, k + 1, __ATOMIC_RELEASE);
     if (fds[conn] == -2 && open_connection(conn, &fds[conn]) >= 0)
       settle(fds[conn]);
     int fd = fds[conn];

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -46,6 +47,19 @@
 comux_fork_mode_t fork_mode = COMUX_FORK_NONE;
 int forked_child;
 static int control_fd = -1;
+
+/* The fork server's record of its current child's progress (MAP_SHARED,
+ * emptied before each fork): the child has no guardian of its own, and
+ * the fork server says when it exited before its replay was over. */
+static comux_progress_t *child_progress;
+
+comux_progress_t *
+comux_progress(void)
+{
+  if (tree != NULL)
+    return &tree->progress;
+  return forked_child ? child_progress : NULL;
+}
 
 /* The CPUs the fork server may run on, when more than one: each child is
  * forked onto the one CPU the fork server is on (pin_to_this_cpu). A replay
@@ -275,11 +289,13 @@ redirect_child(const char *output_path, const char *error_path)
   int output = open_emptied(output_path);
   if (output < 0) {
     say(message_fd, "cannot write the replay's output to %s: %s", output_path, strerror(errno));
+    comux_record_status(70);
     _exit(70);
   }
   int error = open_emptied(error_path);
   if (error < 0) {
     say(message_fd, "cannot write the replay's errors to %s: %s", error_path, strerror(errno));
+    comux_record_status(70);
     _exit(70);
   }
   int logs_to_stderr = log_fd == message_fd;
@@ -320,6 +336,22 @@ wait_child(pid_t child, uint32_t limit_ms, int *timed_out)
    * children) ends with it; orphans go to the guardian, which reaps them. */
   kill(-child, SIGKILL);
   return status;
+}
+
+/* The line a one-process replay's guardian writes for a child that exited
+ * before its replay was over, after what the child wrote to its error file. */
+static void
+say_unfinished_child(const char *error_path, pid_t child, int status)
+{
+  if (child_progress == NULL)
+    return;
+  int inherited = inherited_descriptor(error_path);
+  int fd = inherited >= 0 ? inherited : open(error_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  comux_say_unfinished(fd, child, status, child_progress);
+  if (fd != inherited)
+    close(fd);
 }
 
 /* An input the reader refuses is answered without forking: status 3 and the
@@ -363,6 +395,8 @@ serve_request(const sigset_t *server_mask)
   else {
     keep_from_programs(output_path);
     keep_from_programs(error_path);
+    if (child_progress != NULL)
+      memset(child_progress, 0, sizeof *child_progress);
     pid_t child = fork_on_this_cpu();
     if (child == 0) {
       become_child(server_mask);
@@ -379,6 +413,8 @@ serve_request(const sigset_t *server_mask)
     } else {
       setpgid(child, child);
       answer[0] = wait_child(child, limit_ms, &answer[1]);
+      if (!answer[1])
+        say_unfinished_child(error_path, child, answer[0]);
     }
   }
   free(output_path);
@@ -483,6 +519,9 @@ comux_serve_forks(void)
   if (comux_fork_control_open(1) != 0)
     _exit(2);
   fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+  child_progress = mmap(NULL, sizeof *child_progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (child_progress == MAP_FAILED)
+    child_progress = NULL;
   LOG("fork server ready in process %d", (int)getpid());
   for (;;) {
     int served = serve_request(&server_mask);

@@ -364,15 +364,15 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
   if (stop_signal != 0)
     end_like(stop_signal); /* a wait status of "killed by stop_signal" */
   if (known.claimer_status != STATUS_UNKNOWN) {
-    comux_say_unfinished(known.claimer_status);
+    comux_say_unfinished(message_fd, claimer, known.claimer_status, &tree->progress);
     end_like(known.claimer_status);
   }
   int fatal = __atomic_load_n(&tree->fatal_signal, __ATOMIC_ACQUIRE);
   if (fatal != 0)
     end_like(fatal);
-  if (__atomic_load_n(&tree->exited, __ATOMIC_ACQUIRE))
-    _exit(__atomic_load_n(&tree->exit_status, __ATOMIC_RELAXED) & 0xff);
-  if (__atomic_load_n(&tree->done, __ATOMIC_ACQUIRE))
+  if (__atomic_load_n(&tree->progress.exited, __ATOMIC_ACQUIRE))
+    _exit(__atomic_load_n(&tree->progress.exit_status, __ATOMIC_RELAXED) & 0xff);
+  if (__atomic_load_n(&tree->progress.done, __ATOMIC_ACQUIRE))
     _exit(0);
   say(message_fd, "process %d, which replayed, ended without a status", (int)claimer);
   _exit(1);
@@ -380,14 +380,16 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
 
 /* ---- what the claimer tells the guardian */
 
-/* The status the claimer ends with, for a guardian that cannot wait for it. */
+/* The status the claimer ends with, for a guardian that cannot wait for it
+ * (and, in a fork-mode child, the mark that the backend ended it). */
 void
 comux_record_status(int status)
 {
-  if (tree == NULL)
+  comux_progress_t *progress = comux_progress();
+  if (progress == NULL)
     return;
-  __atomic_store_n(&tree->exit_status, status, __ATOMIC_RELAXED);
-  __atomic_store_n(&tree->exited, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&progress->exit_status, status, __ATOMIC_RELAXED);
+  __atomic_store_n(&progress->exited, 1, __ATOMIC_RELEASE);
 }
 
 /* The claimer's end, for a guardian that cannot wait for it (a forked worker
