@@ -100,9 +100,9 @@ export function isFifo(file: string): boolean {
 }
 
 /** Reads the FIFO `file` until its last writer closes it, which may be one that has not opened it yet. */
-export async function readFifo(file: string, limit: number, checkHead?: (head: Buffer) => void): Promise<ReadBytes> {
+export async function readFifo(file: string, limit: number, checkHead?: (head: Buffer) => void, headLength?: number): Promise<ReadBytes> {
 	const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-	return readToEnd(new Socket({fd, readable: true, writable: false}), limit, checkHead);
+	return readToEnd(new Socket({fd, readable: true, writable: false}), limit, checkHead, headLength);
 }
 
 /** The text of the FIFO `file`, as UTF-8, all of it ({@link readFifo}). */

@@ -36,9 +36,9 @@ export function checkStdin(): void {
 	}
 }
 
-async function readStdin(limit: number, checkHead?: (head: Buffer) => void): Promise<ReadBytes> {
+async function readStdin(limit: number, checkHead?: (head: Buffer) => void, headLength?: number): Promise<ReadBytes> {
 	checkStdin();
-	return readToEnd(process.stdin, limit, checkHead);
+	return readToEnd(process.stdin, limit, checkHead, headLength);
 }
 
 /** Throws as the parser would when the first bytes there are of an input are not the comux magic (more may follow). */
@@ -69,20 +69,20 @@ export async function readComuxInput(file: string): Promise<Uint8Array> {
  * device until then, `checkHead` given their first bytes as soon as they are there; of a regular file larger than
  * `most`, only the first 8 bytes, with its size as `length`.
  */
-async function readBounded(file: string, most: number, checkHead?: (head: Buffer) => void): Promise<ReadBytes> {
+async function readBounded(file: string, most: number, checkHead?: (head: Buffer) => void, headLength?: number): Promise<ReadBytes> {
 	if (file === '-') {
-		return readStdin(most + 1, checkHead);
+		return readStdin(most + 1, checkHead, headLength);
 	}
 
 	if (isFifo(file)) {
-		return readFifo(file, most + 1, checkHead).catch((error: unknown) => {
+		return readFifo(file, most + 1, checkHead, headLength).catch((error: unknown) => {
 			throw error instanceof ComuxError ? error : fileFailure(file, error);
 		});
 	}
 
 	return readFileWithin(file, (fd, stat) => {
 		if (!stat.isFile()) {
-			return readDescriptorToEnd(fd, most + 1, checkHead);
+			return readDescriptorToEnd(fd, most + 1, checkHead, headLength);
 		}
 
 		if (stat.size <= most) {
@@ -120,8 +120,28 @@ function readFileWithin<T>(file: string, read: (fd: number, stat: Stats) => T): 
 /** The most bytes of a JSON description read: a longer one could not be one string in Node. */
 const descriptionLimit = 500 * 1024 * 1024;
 
+/** Where a JSON description's first token cannot start any JSON value (`yes`, /dev/zero), its syntax error, as soon as it is read. */
+function jsonHeadChecker(name: string): (head: Buffer) => void {
+	return head => {
+		const text = head.toString('utf8');
+		const first = text.search(/[^ \t\r\n]/);
+		if (first >= 0 && !/[{["\-\dtfn]/.test(text[first]!)) {
+			throwJsonSyntaxError(name, text.slice(0, first + 1));
+		}
+	};
+}
+
+function throwJsonSyntaxError(name: string, text: string): void {
+	const problem = findJsonSyntaxProblem(text);
+	if (problem) {
+		const {line, column} = lineAndColumn(text, problem.offset);
+		// An invalid input, as a description with a wrong field is (status 3), not a bad argument.
+		throw new ComuxError(`${name}:${line}:${column}: JSON syntax error: ${problem.reason}`);
+	}
+}
+
 async function readText(file: string): Promise<string> {
-	const {bytes, length} = await readBounded(file, descriptionLimit);
+	const {bytes, length} = await readBounded(file, descriptionLimit, jsonHeadChecker(file === '-' ? 'stdin' : file), 4096);
 	if (length > descriptionLimit) {
 		throw new ComuxError(`${file === '-' ? 'stdin' : file}: a JSON description longer than ${descriptionLimit} bytes`);
 	}
@@ -284,13 +304,7 @@ export async function naming<T>(name: string, read: () => T | Promise<T>, offset
 async function documentFromJson(file: string): Promise<ComuxDocument> {
 	const name = file === '-' ? 'stdin' : file;
 	const text = await readText(file);
-	const problem = findJsonSyntaxProblem(text);
-	if (problem) {
-		const {line, column} = lineAndColumn(text, problem.offset);
-		// An invalid input, as a description with a wrong field is (status 3), not a bad argument.
-		throw new ComuxError(`${name}:${line}:${column}: JSON syntax error: ${problem.reason}`);
-	}
-
+	throwJsonSyntaxError(name, text);
 	const value = JSON.parse(text) as unknown;
 	try {
 		return comuxFromDescription(value);
