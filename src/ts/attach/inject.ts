@@ -1,4 +1,4 @@
-import {execFile} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {PdiError, printLine} from '../errors.js';
 import {pdiPaths} from '../paths.js';
@@ -9,6 +9,12 @@ const notPermitted = 3;
 
 /** The operations of pdi-inject (src/native/inject/main.c), each one run of it. */
 export type InjectOperation = ['open', string, string] | ['close'] | ['report', string, string];
+
+/** How one run of pdi-inject ended. */
+type InjectorEnd = {code: number | null; signal: NodeJS.Signals | null; stderr: string};
+
+/** The signals pdi-inject ignores from its first instruction on: one of them can only have ended it before then. */
+const ignoredByInjector = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP']);
 
 /**
  * Runs pdi-inject on process `pid`: a separate program, so that every ptrace
@@ -21,27 +27,45 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 		throw new PdiError(`the injector is missing: expected ${injector} next to the preload core; rebuild with \`npm rebuild pdi\``);
 	}
 
+	const env = thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
+	let end = await runOnce(injector, [String(pid), preload, ...operation], env);
+	// A Ctrl-C sent to pdi's process group (or `timeout -s INT`) while the injector was being started, before it
+	// could ignore it, ended it before it touched the process: it runs again. Before, the session stayed installed.
+	for (let attempt = 1; attempt < 5 && end.signal !== null && ignoredByInjector.has(end.signal); attempt++) {
+		end = await runOnce(injector, [String(pid), preload, ...operation], env);
+	}
+
+	const {code, signal, stderr} = end;
+	if (code === 0) {
+		// Done, with something to report (signals that could not be given back).
+		for (const line of stderr.split('\n').filter(line => line.startsWith('warning: '))) {
+			printLine(`pdi: process ${pid}: ${line}`);
+		}
+
+		return;
+	}
+
+	if (code === notPermitted) {
+		throw new PdiError(notPermittedMessage(permissionFacts(pid, thread)));
+	}
+
+	const line = stderr.trim().split('\n').at(-1);
+	throw new PdiError(line && line !== '' ? line : `the injector failed on process ${pid} (${signal ?? `status ${code}`})`);
+}
+
+/** One run of pdi-inject, in a session of its own: signals sent to pdi's process group do not reach it. */
+async function runOnce(injector: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<InjectorEnd> {
 	return new Promise((resolve, reject) => {
-		const env = thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
-		execFile(injector, [String(pid), preload, ...operation], {encoding: 'utf8', env}, (error, _stdout, stderr) => {
-			if (error === null) {
-				// Done, with something to report (signals that could not be given back).
-				for (const line of stderr.split('\n').filter(line => line.startsWith('warning: '))) {
-					printLine(`pdi: process ${pid}: ${line}`);
-				}
-
-				resolve();
-				return;
-			}
-
-			const code = typeof error.code === 'number' ? error.code : undefined;
-			if (code === notPermitted) {
-				reject(new PdiError(notPermittedMessage(permissionFacts(pid, thread))));
-				return;
-			}
-
-			const line = stderr.trim().split('\n').at(-1);
-			reject(new PdiError(line && line !== '' ? line : `the injector failed on process ${pid} (${error.signal ?? error.message})`));
+		const child = spawn(injector, args, {env, detached: true, stdio: ['ignore', 'ignore', 'pipe']});
+		let stderr = '';
+		child.stderr.setEncoding('utf8').on('data', (text: string) => {
+			stderr += text;
+		});
+		child.on('error', error => {
+			reject(new PdiError(`the injector could not be started: ${error.message}`));
+		});
+		child.on('close', (code, signal) => {
+			resolve({code, signal, stderr});
 		});
 	});
 }

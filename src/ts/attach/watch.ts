@@ -10,7 +10,11 @@ export type AttachWatch = {
 	readonly ended: Promise<AttachEnd>;
 	/** Starts the `--detach-after` clock (none when undefined). */
 	arm(seconds: number | undefined): void;
-	/** Stops watching; the signals end pdi at once again. */
+	/**
+	 * Stops watching. SIGINT, SIGTERM and SIGHUP stay received, and do nothing from then on: pdi is about to exit, and
+	 * a second Ctrl-C just after the first must neither turn a clean detach into status 130 nor leave pdi's
+	 * temporary files behind.
+	 */
 	stop(): void;
 };
 
@@ -26,7 +30,13 @@ export function watchAttached(pid: number): AttachWatch {
 	const ended = new Promise<AttachEnd>(resolve => {
 		finish = resolve;
 	});
-	const stopSignals = receiveSignals(() => finish('signal'));
+	let onSignal = () => {
+		finish('signal');
+	};
+
+	receiveSignals(() => {
+		onSignal();
+	});
 	const poll = setInterval(() => {
 		if (!processRuns(pid)) {
 			finish('exited');
@@ -43,7 +53,7 @@ export function watchAttached(pid: number): AttachWatch {
 		stop() {
 			clearInterval(poll);
 			clearTimeout(timer);
-			stopSignals();
+			onSignal = () => undefined;
 		},
 	};
 }
