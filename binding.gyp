@@ -130,6 +130,7 @@
         "src/native/backends/comux-accept/comux-accept.c",
         "src/native/backends/comux-accept/controller.c",
         "src/native/backends/comux-accept/guardian.c",
+        "src/native/backends/comux-accept/server-state.c",
         "src/native/backends/comux-accept/sentinel.c",
         "src/native/backends/comux-accept/forks.c",
         "src/native/backends/comux-accept/epoll-sets.c",

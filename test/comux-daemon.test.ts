@@ -212,14 +212,15 @@ test.serial('a server that times out before it listens is reported as such by ru
 	t.regex(replayed.stdout, /^a\.comux\s+no-listen\s+-\s/m);
 	t.regex(replayed.stdout, /1 file: 1 no-listen/);
 	t.regex(replayed.stdout, /\na\.comux: pdi-comux: the server was stopped by signal 15 \(Terminated\) before it listened \/ pdi: the replay took longer than 300 ms and was stopped\n$/);
-	// With --fork the files after the two sent ahead were never replayed: the fork server was stopped.
+	// With --fork the files after the first were never replayed (none is sent before the fork server is ready): the
+	// server was stopped.
 	writeFileSync(path.join(corpus, 'b.comux'), twoRequests);
 	writeFileSync(path.join(corpus, 'c.comux'), twoRequests);
 	const forked = await pdi(['comux', 'replay', corpus, '--fork', '--json', '--timeout', '300', '--', '/bin/sleep', '30']);
 	t.is(forked.code, 1);
 	t.deepEqual((JSON.parse(forked.stdout) as {files: Array<{stderr: string}>}).files.map(entry => entry.stderr.split('\n').at(-2)), [
 		'pdi: the replay took longer than 300 ms and was stopped',
-		'pdi: the replay took longer than 300 ms and was stopped',
+		'pdi: the server was stopped, an earlier file\'s replay having taken longer than 300 ms',
 		'pdi: the server was stopped, an earlier file\'s replay having taken longer than 300 ms',
 	]);
 	rmSync(path.join(corpus, 'b.comux'));

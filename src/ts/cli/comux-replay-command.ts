@@ -385,7 +385,9 @@ function stoppedNote(result: ComuxRunResult, timeout: number | undefined): strin
 		return '';
 	}
 
-	return result.durationMs >= timeout
+	// A child the fork server stopped at its own limit was answered for; a stopped server's files but the one it was
+	// on never started (duration 0).
+	return endedByItself(result) || result.durationMs >= timeout
 		? `pdi: the replay took longer than ${timeout} ms and was stopped\n`
 		: `pdi: the server was stopped, an earlier file's replay having taken longer than ${timeout} ms\n`;
 }

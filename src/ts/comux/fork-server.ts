@@ -37,6 +37,8 @@ export type ComuxForkServer = {
 type Pending = {
 	input: Uint8Array;
 	started: number;
+	/** The time limit its request gave the child (ms, 0 for none), once sent. */
+	limitMs?: number;
 	files?: ScratchFiles;
 	resolve: (result: ComuxRunResult) => void;
 };
@@ -82,6 +84,8 @@ class ForkServer implements ComuxForkServer {
 	private readonly closed: Promise<void>;
 	private readonly limitMs: number;
 	private answers = Buffer.alloc(0);
+	/** The fork server said it is ready (its first wait for a client): requests are sent from then on. */
+	private ready = false;
 	private prologue: {stdout: Buffer; stderr: string} | undefined;
 	private stderrShown = 0;
 	private stuckTimer: NodeJS.Timeout | undefined;
@@ -183,11 +187,10 @@ class ForkServer implements ComuxForkServer {
 			}
 
 			this.queue.push(pending);
-			if (this.queue.length === 1) {
-				this.startClock();
-			}
-
 			this.sendAhead();
+			if (this.queue.length === 1) {
+				this.startClock(false);
+			}
 		});
 	}
 
@@ -200,18 +203,31 @@ class ForkServer implements ComuxForkServer {
 	}
 
 	private sendAhead(): void {
-		while (this.sent < this.queue.length && this.sent < requestsOnTheirWay) {
+		while (this.ready && this.sent < this.queue.length && this.sent < requestsOnTheirWay) {
 			const next = this.queue[this.sent]!;
 			const files = this.files[this.filesUsed++ % this.files.length]!;
 			next.files = files;
-			this.control.write(requestOf(next.input, this.limitMs, files.inheritedOutput, files.inheritedErrors));
+			next.limitMs = this.sent === 0 ? this.leftOf(next) : this.limitMs;
+			this.control.write(requestOf(next.input, next.limitMs, files.inheritedOutput, files.inheritedErrors));
 			this.sent++;
 		}
 	}
 
-	/** The replay at the head of the queue is the one the fork server runs now. */
-	private startClock(): void {
-		if (this.once) {
+	/** What is left of `pending`'s time limit (ms, at least 1; 0 for none): the server's start counts against it. */
+	private leftOf(pending: Pending): number {
+		return this.limitMs === 0 ? 0 : Math.max(1, Math.ceil(this.limitMs - (performance.now() - pending.started)));
+	}
+
+	/** The fork server waits for requests: the ones queued meanwhile go, timed by what the start left of their limit. */
+	private becameReady(): void {
+		this.ready = true;
+		this.sendAhead();
+		this.startClock(false);
+	}
+
+	/** The replay at the head of the queue is the one the fork server runs now (`justStarted`: its child has just been forked). */
+	private startClock(justStarted: boolean): void {
+		if (this.once || this.limitMs === 0) {
 			return;
 		}
 
@@ -221,15 +237,18 @@ class ForkServer implements ComuxForkServer {
 			return;
 		}
 
-		head.started = performance.now();
-		// A fork server that answers long after the replay's own limit is stuck. Until its first answer the
-		// server may still be starting: that counts against the limit, as in a one-process replay, so a
-		// server that never waits for a client is stopped at the limit.
-		const grace = this.prologue === undefined ? 0 : answerGraceMs;
+		// Until it is ready the server is starting: that counts against the limit, as in a one-process replay, so
+		// a server that never waits for a client is stopped at the limit. A ready fork server kills a child at its
+		// limit itself; one that answers long after it is stuck.
+		if (justStarted) {
+			head.started = performance.now();
+		}
+
+		const waitMs = this.ready ? head.limitMs! + answerGraceMs : this.leftOf(head);
 		this.stuckTimer = setTimeout(() => {
 			this.stuck = true;
 			this.run.stop();
-		}, this.limitMs + grace);
+		}, waitMs);
 	}
 
 	private received(chunk: Buffer): void {
@@ -238,9 +257,13 @@ class ForkServer implements ComuxForkServer {
 		setImmediate(() => {
 			while (this.answers.length >= 8) {
 				const status = this.answers.readInt32LE(0);
-				const timedOut = this.answers.readInt32LE(4) !== 0;
+				const timedOut = this.answers.readInt32LE(4);
 				this.answers = this.answers.subarray(8);
-				this.answer(status, timedOut);
+				if (status === -1 && timedOut === -1) {
+					this.becameReady();
+				} else {
+					this.answer(status, timedOut !== 0);
+				}
 			}
 		});
 	}
@@ -252,7 +275,7 @@ class ForkServer implements ComuxForkServer {
 		}
 
 		this.sent--;
-		this.startClock();
+		this.startClock(true);
 		const {files} = pending;
 
 		if (this.prologue === undefined) {
@@ -296,8 +319,9 @@ class ForkServer implements ComuxForkServer {
 		clearTimeout(this.stuckTimer);
 		this.end = end;
 		this.sent = 0;
-		for (const pending of this.queue.splice(0)) {
-			this.resolveWithEnd(pending, end, this.once ? pending.files : undefined);
+		for (const [index, pending] of this.queue.splice(0).entries()) {
+			// Only the first was being replayed; the others never started (no time of their own).
+			this.resolveWithEnd(pending, end, this.once ? pending.files : undefined, index > 0);
 		}
 	}
 
@@ -306,7 +330,7 @@ class ForkServer implements ComuxForkServer {
 	 * as a fresh process's replies are (the files were made empty for it; with several replays, the files of one
 	 * not yet forked still hold an earlier replay's).
 	 */
-	private resolveWithEnd(pending: Pending, {code, signal}: ProcessEnd, files?: ScratchFiles): void {
+	private resolveWithEnd(pending: Pending, {code, signal}: ProcessEnd, files?: ScratchFiles, neverStarted = false): void {
 		const read = (file: string | undefined): Buffer => {
 			try {
 				return file === undefined ? Buffer.alloc(0) : readFileSync(file);
@@ -318,7 +342,7 @@ class ForkServer implements ComuxForkServer {
 		const note = this.endNote(code, signal);
 		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8') + note;
 		pending.resolve(comuxResult({
-			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: performance.now() - pending.started, unanswered: note !== '',
+			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: neverStarted ? 0 : performance.now() - pending.started, unanswered: note !== '',
 		}));
 	}
 }

@@ -115,7 +115,7 @@ __attribute__((visibility("hidden"))) void comux_remove_core_link(void);
 __attribute__((visibility("hidden"))) unsigned char *comux_share(const unsigned char *input, size_t length);
 __attribute__((visibility("hidden"))) unsigned char *comux_join(size_t *length);
 
-/* Whether this process is at rest (guardian.c): every thread but the caller
+/* Whether this process is at rest (server-state.c): every thread but the caller
  * sleeps (state S in /proc) and it has no child process, so nothing will
  * happen until a descriptor, a timer or a signal wakes it. */
 __attribute__((visibility("hidden"))) int comux_server_quiet(void);
@@ -165,9 +165,11 @@ __attribute__((visibility("hidden"))) void comux_prepare_fork(void);
 __attribute__((visibility("hidden"))) void comux_watch_forked(void);
 __attribute__((visibility("hidden"))) void comux_end_like_forked(void);
 
-/* Whether a thread of this process other than the caller is running (state
- * R in /proc) now and again 20 ms later: at a reply's timeout, what tells a
- * server that loops from one that sleeps, waiting for more input. */
+/* Whether a thread of this process other than the caller, or a process it
+ * forked (or one of theirs), is running (state R in /proc) now and again
+ * 20 ms later: at a reply's timeout, what tells a server that loops (or a
+ * forking server whose handler loops) from one that sleeps, waiting for
+ * more input (server-state.c). */
 __attribute__((visibility("hidden"))) int comux_server_busy(void);
 
 /* The listening socket's address (wrappers.c): 1 once the server listens
@@ -208,6 +210,10 @@ __attribute__((visibility("hidden"))) int comux_thread_count(void);
 /* The state letter of one thread of this process (/proc/self/task), 0 when
  * it cannot be read. */
 __attribute__((visibility("hidden"))) char comux_task_state(long tid);
+
+/* The state letter of process `pid` (and its parent's pid), 0 when it is
+ * gone (server-state.c). */
+__attribute__((visibility("hidden"))) char comux_process_state(pid_t pid, pid_t *parent);
 
 /* Parses `bytes` (which must outlive the replay) as the input to replay, in
  * place of the previous one: 0, or -1 with the reader's message. */

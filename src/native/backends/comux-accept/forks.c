@@ -13,7 +13,8 @@
  * messages included); a path /dev/fd/N names a file the server inherited at
  * descriptor N (pdi's own, which the server's user may not be able to open).
  * The answer is two int32: the child's wait status, and
- * 1 when the time limit ended it (then it was killed with SIGKILL).
+ * 1 when the time limit ended it (then it was killed with SIGKILL). Before
+ * the first request the fork server says it is ready with two int32 -1.
  *
  * PDI_COMUX_FORK=afl: AFL++'s fork server. A server built with afl-cc has
  * its own, deferred by AFL_DEFER_FORKSRV until __afl_manual_init is called
@@ -523,6 +524,12 @@ comux_serve_forks(void)
   if (child_progress == MAP_FAILED)
     child_progress = NULL;
   LOG("fork server ready in process %d", (int)getpid());
+  /* pdi holds the requests until then: the first one's time limit is what
+   * the server's start left of it, and a child that outlasts it is killed
+   * here, as any other, not with the whole server. */
+  static const int32_t ready[2] = {-1, -1};
+  if (write_exactly(control_fd, ready, sizeof ready) != 0)
+    end_fork_server();
   for (;;) {
     int served = serve_request(&server_mask);
     if (served == 1)

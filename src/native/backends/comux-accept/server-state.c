@@ -1,0 +1,199 @@
+/*
+ * Whether the server runs or rests, read from /proc: the state of each
+ * thread of this process and of the processes it forked. The controller
+ * asks it to tell the end of a reply and a hang from a slow reply; the
+ * guardian, which processes are still there.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "comux-accept.h"
+
+/* The state letter of a /proc stat file and the parent's pid, or 0 when
+ * the process or thread is gone. */
+static char
+stat_state(const char *path, pid_t *parent)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char text[512];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  text[n] = '\0';
+  char *after = strrchr(text, ')');
+  char state = 0;
+  int ppid = 0;
+  if (after == NULL || sscanf(after + 1, " %c %d", &state, &ppid) != 2)
+    return 0;
+  if (parent != NULL)
+    *parent = (pid_t)ppid;
+  return state;
+}
+
+char
+comux_process_state(pid_t pid, pid_t *parent)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  return stat_state(path, parent);
+}
+
+/* The state letter of one thread of this process. */
+char
+comux_task_state(long tid)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  return stat_state(path, NULL);
+}
+
+/* 1 when test holds for every thread of this process (it is told the
+ * caller's thread id too), 0 when it fails for one, -1 when /proc cannot be
+ * read. */
+static int
+every_task(int (*test)(long tid, long self))
+{
+  long self = (long)syscall(SYS_gettid);
+  /* getdents64 into the stack, not opendir: the controller thread asks this
+   * every 0.2 ms, and its first malloc would give it an arena of its own (in
+   * a fork server's child, fresh pages for every input). */
+  int tasks = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tasks < 0)
+    return -1;
+  int all = 1;
+  _Alignas(8) char entries[2048];
+  long n;
+  while (all && (n = syscall(SYS_getdents64, tasks, entries, sizeof entries)) > 0)
+    for (long offset = 0; all && offset < n;) {
+      const struct dirent64 *task = (const struct dirent64 *)(entries + offset);
+      long tid = strtol(task->d_name, NULL, 10);
+      if (tid > 0)
+        all = test(tid, self);
+      offset += task->d_reclen;
+    }
+  close(tasks);
+  return all;
+}
+
+static int
+not_running(long tid, long self)
+{
+  return tid == self || comux_task_state(tid) != 'R';
+}
+
+/* How deep below the server running processes are looked for. */
+#define DESCENDANT_DEPTH 4
+
+static int descendant_running(pid_t pid, int depth);
+
+/* Whether a child of thread `tid` of process `pid`, or one of its own
+ * descendants, is running. */
+static int
+children_running(pid_t pid, long tid, int depth)
+{
+  char path[96], list[512];
+  snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int)pid, tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t got = read(fd, list, sizeof list - 1);
+  close(fd);
+  if (got <= 0)
+    return 0;
+  list[got] = '\0';
+  for (char *cursor = list, *end = NULL;; cursor = end) {
+    long child = strtol(cursor, &end, 10);
+    if (end == cursor)
+      return 0;
+    if (child > 0 && (comux_process_state((pid_t)child, NULL) == 'R' ||
+                      (depth < DESCENDANT_DEPTH && descendant_running((pid_t)child, depth + 1))))
+      return 1;
+  }
+}
+
+/* Whether a process that `pid` forked (from any of its threads), or one of
+ * theirs, is running: a forking server's handler that spins while the
+ * server itself waits for the next client. */
+static int
+descendant_running(pid_t pid, int depth)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  int tasks = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tasks < 0)
+    return 0;
+  int running = 0;
+  _Alignas(8) char entries[1024];
+  long n;
+  while (!running && (n = syscall(SYS_getdents64, tasks, entries, sizeof entries)) > 0)
+    for (long offset = 0; !running && offset < n;) {
+      const struct dirent64 *task = (const struct dirent64 *)(entries + offset);
+      long tid = strtol(task->d_name, NULL, 10);
+      offset += task->d_reclen;
+      if (tid > 0)
+        running = children_running(pid, tid, depth);
+    }
+  close(tasks);
+  return running;
+}
+
+/* A thread of this process but the caller runs, or a process it forked (or
+ * one of theirs) does. */
+static int
+running_now(void)
+{
+  int none_running = every_task(not_running);
+  return none_running == 0 || (none_running == 1 && descendant_running(getpid(), 0));
+}
+
+int
+comux_server_busy(void)
+{
+  for (int sample = 0; sample < 2; sample++) {
+    if (sample > 0) {
+      struct timespec pause = {0, 20000000};
+      nanosleep(&pause, NULL);
+    }
+    if (!running_now())
+      return 0;
+  }
+  return 1;
+}
+
+/* Whether the file at path is readable and empty. */
+static int
+empty_file(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char byte;
+  ssize_t n = read(fd, &byte, 1);
+  close(fd);
+  return n == 0;
+}
+
+/* A thread at rest: asleep (the caller excepted), with no child process. */
+static int
+at_rest(long tid, long self)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
+  return empty_file(path) && (tid == self || comux_task_state(tid) == 'S');
+}
+
+int
+comux_server_quiet(void)
+{
+  return every_task(at_rest) == 1;
+}

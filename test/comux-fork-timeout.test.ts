@@ -1,0 +1,89 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {comux} from '../src/ts/comux/builder.js';
+import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
+import {runComux} from '../src/ts/comux/replay.js';
+import {pdi} from './helpers/cli.js';
+import {echoServerPath} from './helpers/servers.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-timeout-'));
+
+test.after.always(() => {
+	rmSync(scratch, {recursive: true, force: true});
+});
+
+// One connection at a time: echoes what it reads, and spins for ever on LOOP.
+const server = ['/usr/bin/python3', '-c', [
+	'import socket',
+	's = socket.socket()',
+	's.bind(("127.0.0.1", 0))',
+	's.listen()',
+	'while True:',
+	'    c, _ = s.accept()',
+	'    data = c.recv(100)',
+	'    while b"LOOP" in data:',
+	'        pass',
+	'    c.sendall(data)',
+	'    c.close()',
+].join('\n')];
+
+const ok = comux().conn(0, 'hello', {awaitResponse: true}).bytes();
+const looping = comux().conn(0, 'LOOP', {awaitResponse: true, noShutdown: true}).bytes();
+
+test.serial('with --fork, a file stopped at --timeout is the only hang: the files after it replay as without --fork, first file or not', async t => {
+	// Before: the fork server's first answer set the grace after the clock of the file after it had started, so pdi
+	// stopped the whole server at that file's limit, and every later file read as a hang (`an earlier file's replay
+	// having taken longer`); a looping first file, timed from the server's start, always did so.
+	for (const order of [['ok', 'loop', 'ok', 'ok'], ['loop', 'ok', 'ok']]) {
+		const directory = mkdtempSync(path.join(scratch, 'files-'));
+		for (const [index, name] of order.entries()) {
+			writeFileSync(path.join(directory, `${index}-${name}.comux`), name === 'ok' ? ok : looping);
+		}
+
+		const verdicts: string[][] = [];
+		for (const fork of [[], ['--fork']]) {
+			const replay = await pdi(['comux', 'replay', '--json', ...fork, '--timeout', '700', '--reply-timeout', '20000', directory, '--', ...server], {timeout: 60_000});
+			const report = JSON.parse(replay.stdout) as {files: Array<{verdict: string; stderr: string}>};
+			verdicts.push(report.files.map(({verdict}) => verdict));
+			for (const entry of report.files.filter(({verdict}) => verdict === 'hang')) {
+				t.is(entry.stderr, 'pdi: the replay took longer than 700 ms and was stopped\n', fork.join(''));
+			}
+		}
+
+		const expected = order.map(name => name === 'ok' ? 'ok' : 'hang');
+		t.deepEqual(verdicts, [expected, expected], order.join(' '));
+	}
+});
+
+test.serial('startComuxForkServer: a first replay that outlasts its timeout ends alone, and the replays awaited after it are ok', async t => {
+	const forks = startComuxForkServer(server, {timeout: 1000, replyTimeoutMs: 20_000});
+	try {
+		const stopped = await forks.replay(looping);
+		t.like(stopped, {timedOut: true, signal: 'SIGTERM', status: null});
+		for (let round = 0; round < 3; round++) {
+			const result = await forks.replay(ok);
+			t.like(result, {timedOut: false, status: 0}, result.stderr);
+			t.is(result.stdout.toString(), 'hello');
+		}
+	} finally {
+		const end = await forks.close();
+		t.deepEqual([end.code, end.signal], [0, null]);
+	}
+});
+
+test.serial('a forking server whose handler for the connection loops is a hang (status 5), with and without fork mode, not an empty reply', async t => {
+	// Before: the server itself waited in accept, so it counted as at rest: status 0, an empty reply, no word.
+	const server = [echoServerPath, 'accept', '0'];
+	const options = {env: {...process.env, ECHO_QUIET: '1', ECHO_FORK: '1'}, replyTimeoutMs: 500};
+	const spinning = comux().conn(0, 'SPIN! in the child\n', {awaitResponse: true, noShutdown: true}).bytes();
+	for (const fork of [false, true]) {
+		const hung = await runComux(server, spinning, {...options, fork});
+		t.like(hung, {status: 5, hung: true}, `fork: ${fork}: ${hung.stderr}`);
+		t.is(hung.stderr, 'pdi-comux: the server sent nothing for chunk 0 within 500 ms and is still running: it hangs\n');
+		const answered = await runComux(server, comux().conn(0, 'fine\n', {awaitResponse: true}).bytes(), {...options, fork});
+		t.like(answered, {status: 0, hung: false}, answered.stderr);
+		t.is(answered.stdout.toString(), 'fine\n');
+	}
+});
