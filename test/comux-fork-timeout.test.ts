@@ -1,11 +1,13 @@
+import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {runComux} from '../src/ts/comux/replay.js';
-import {pdi} from './helpers/cli.js';
+import {cliPath, pdi} from './helpers/cli.js';
 import {echoServerPath} from './helpers/servers.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-timeout-'));
@@ -86,4 +88,27 @@ test.serial('a forking server whose handler for the connection loops is a hang (
 		t.like(answered, {status: 0, hung: false}, answered.stderr);
 		t.is(answered.stdout.toString(), 'fine\n');
 	}
+});
+
+test.serial('SIGINT to pdi comux run during a replay exits 130 and prints the same with and without --fork: no line blaming the fork server', async t => {
+	// Before, with --fork: `pdi: the fork server was killed by SIGINT before it answered for this input: that is the
+	// fork server's end, not this input's`, when the user had pressed Ctrl-C.
+	const file = path.join(scratch, 'spin.comux');
+	writeFileSync(file, comux().conn(0, 'SPIN!', {awaitResponse: true}).bytes());
+	const ends = [];
+	for (const fork of [[], ['--fork']]) {
+		const child = spawn(process.execPath, [cliPath, 'comux', 'run', ...fork, file, '--', echoServerPath, 'epoll', '0'], {env: {...process.env, ECHO_QUIET: '1'}, stdio: ['ignore', 'pipe', 'pipe']});
+		let stderr = '';
+		child.stderr.setEncoding('utf8').on('data', (text: string) => {
+			stderr += text;
+		});
+		const exited = new Promise<number | null>(resolve => child.once('close', code => {
+			resolve(code);
+		}));
+		await delay(1000); // well within the 2000 ms reply timeout: the server spins
+		child.kill('SIGINT');
+		ends.push([await exited, stderr]);
+	}
+
+	t.deepEqual(ends, [[130, ''], [130, '']]);
 });

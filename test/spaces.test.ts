@@ -146,6 +146,18 @@ test.serial('pdi comux config --afl from a path with a space replaces only its o
 	t.true(existsSync(path.join(link, 'pdi-preload.so')));
 });
 
+test.serial('pdi comux config --afl from a path with a space makes no link when the config cannot be written, and names the config file', async t => {
+	// Before: the link was made first, so /dev/pdi-native stayed behind /dev/full's refusal, and /proc/x.cfg was
+	// refused naming /proc/pdi-native.
+	const full = await copiedPdi(['comux', 'config', '--afl', '-o', '/dev/full']);
+	t.deepEqual([full.code, full.stderr], [2, 'pdi: /dev/full: no space left on device\n']);
+	t.false(existsSync('/dev/pdi-native'));
+	rmSync('/dev/pdi-native', {force: true});
+	const proc = await copiedPdi(['comux', 'config', '--afl', '-o', '/proc/pdi-test.cfg']);
+	t.is(proc.code, 2);
+	t.regex(proc.stderr, /^pdi: \/proc\/pdi-test\.cfg: /);
+});
+
 /** The entries afl-fuzz loads from AFL_CUSTOM_MUTATOR_LIBRARY: it splits the list at ';', ':' and ',' (src/afl-fuzz-mutators.c). */
 function aflMutators(exports: string): string[] {
 	const value = /^export AFL_CUSTOM_MUTATOR_LIBRARY='([^']*)'$/m.exec(exports)?.[1] ?? '';

@@ -117,6 +117,15 @@ function checkLogFile(log: string | undefined): void {
 	}
 
 	checkOutputFile(log);
+	// Opened once as the backend opens it (appending, created when missing), where the checks above cannot tell:
+	// `/proc/x.log` is in a directory root may write to. A FIFO or a device is left to the backend.
+	if (statSync(log, {throwIfNoEntry: false})?.isFile() ?? true) {
+		try {
+			closeSync(openSync(log, 'a'));
+		} catch (error) {
+			throw fileFailure(log, error);
+		}
+	}
 }
 
 /**
@@ -231,7 +240,7 @@ const aflUnsafe = 'a blank, \':\', \';\', \',\' or \'$\'';
  * AFL_CUSTOM_MUTATOR_LIBRARY, which afl-fuzz splits at ';', ':' and ',': under a path with one, a link next to
  * the config file (kept, as the campaign needs it) names pdi's native directory, for both.
  */
-function aflNativePaths(configFile: string): {preload: string; mutator: string; note?: string} {
+function aflNativePaths(configFile: string): {preload: string; mutator: string; note?: string; makeLink?: () => void} {
 	const {preload, comuxMutator, nativeDirectory} = pdiPaths();
 	const unsafe = [
 		...(isLoaderSafe(preload) ? [] : ['AFL_PRELOAD']),
@@ -255,23 +264,29 @@ function aflNativePaths(configFile: string): {preload: string; mutator: string; 
 		throw new PdiError(`${link}: ${variables} ${need} a link of this name to ${nativeDirectory} (its path has ${aflUnsafe}), but a ${existing.isDirectory() ? 'directory' : 'file'} is there; move it or write the config (-o) into another directory`);
 	}
 
-	try {
-		rmSync(link, {force: true});
-		symlinkSync(nativeDirectory, link);
-	} catch (error) {
-		throw new PdiError(`${link}: cannot make the link to ${nativeDirectory} that ${variables} ${need}: ${fileSystemReason(error)}`, {cause: error});
-	}
+	const makeLink = () => {
+		try {
+			rmSync(link, {force: true});
+			symlinkSync(nativeDirectory, link);
+		} catch (error) {
+			throw new PdiError(`${link}: cannot make the link to ${nativeDirectory} that ${variables} ${need}: ${fileSystemReason(error)}`, {cause: error});
+		}
+	};
 
 	return {
+		makeLink,
 		preload: isLoaderSafe(preload) ? preload : path.join(link, path.basename(preload)),
 		mutator: isMutatorSafe(comuxMutator) ? comuxMutator : path.join(link, path.basename(comuxMutator)),
 		note: `# ${variables} cannot name ${nativeDirectory} (${aflUnsafe} in it): ${link} is a link to it, made for this campaign.`,
 	};
 }
 
-/** `pdi comux config --afl`: the environment afl-fuzz needs (DESIGN §6b), for `eval`. */
-function aflEnvironment(configFile: string): string {
-	const {preload, mutator, note} = aflNativePaths(configFile);
+/**
+ * `pdi comux config --afl`: the environment afl-fuzz needs (DESIGN §6b), for `eval`, and what makes the link it names
+ * (nothing is written before).
+ */
+function aflEnvironment(configFile: string): {text: string; makeLink?: () => void} {
+	const {preload, mutator, note, makeLink} = aflNativePaths(configFile);
 	const variables: Array<[string, string]> = [
 		['AFL_PRELOAD', preload],
 		['PDI_CONFIG', configFile],
@@ -284,7 +299,7 @@ function aflEnvironment(configFile: string): string {
 		['AFL_CUSTOM_MUTATOR_ONLY', '1'],
 		['PDI_COMUX_EXIT_IMMEDIATE', '1'],
 	];
-	return [
+	const text = [
 		'# pdi comux config --afl: eval "$(pdi comux config --afl)", then afl-fuzz -i SEEDS -o OUT -- SERVER ARGS...',
 		'# A server built with afl-cc keeps its coverage: its fork server starts at the first accept (AFL_DEFER_FORKSRV).',
 		'# An uninstrumented server: also export AFL_DUMB_FORKSRV=1 and run afl-fuzz -n.',
@@ -292,6 +307,7 @@ function aflEnvironment(configFile: string): string {
 		...variables.map(([name, value]) => `export ${name}=${shellQuote(value)}`),
 		'',
 	].join('\n');
+	return {text, makeLink};
 }
 
 /** The note afl-fuzz writes into its crashes/ directory (README.txt, the command line that found them): no input. */
@@ -553,10 +569,12 @@ export function registerComuxReplayCommands(comux: Command): void {
 
 				checkOutputFile(output);
 				const file = path.resolve(output);
-				// The environment first: a path afl-fuzz cannot take is refused with nothing written.
+				// The environment first: a path afl-fuzz cannot take is refused with nothing written; the link its
+				// paths may need is made once the config is written.
 				const environment = aflEnvironment(file);
 				await writeOutputFile(file, text);
-				process.stdout.write(environment);
+				environment.makeLink?.();
+				process.stdout.write(environment.text);
 			} else if (options.output) {
 				await writeOutputFile(options.output, text);
 			} else {

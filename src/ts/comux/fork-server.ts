@@ -7,7 +7,7 @@ import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
 import {ComuxError} from './comux-error.js';
 import {parseComux} from './format.js';
-import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, replaysStopping, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
@@ -30,7 +30,7 @@ export type ComuxForkServer = {
 	 * current one ends (`pdi comux replay --fork` keeps two on their way).
 	 */
 	replay(input: Uint8Array | string): Promise<ComuxRunResult>;
-	/** Ends the fork server (and everything the server left running) and waits for it; a later `replay()` rejects with a `PdiError`. */
+	/** Ends the fork server (and everything the server left running) and waits for it; a later `replay()` rejects with a `PdiError`. Until then the server keeps Node running: call it in a `finally`. */
 	close(): Promise<LaunchExit>;
 };
 
@@ -311,7 +311,8 @@ class ForkServer implements ComuxForkServer {
 
 	/** The line {@link forkServerEndNote} for a fork server that ended while it served, else nothing. */
 	private endNote(code: number | null, signal: NodeJS.Signals | null): string {
-		return this.stuck || code === COMUX_NOT_SERVING || (code === 0 && signal === null) ? '' : forkServerEndNote(code, signal);
+		// Nor when pdi itself is stopping it on a signal (a Ctrl-C): a replay without fork mode says nothing then either.
+		return this.stuck || replaysStopping() || code === COMUX_NOT_SERVING || (code === 0 && signal === null) ? '' : forkServerEndNote(code, signal);
 	}
 
 	/** The fork server ended without answering (its server never waited for a client, crashed, or was stopped): what is still queued gets the process's own end, as a one-process replay would. */
