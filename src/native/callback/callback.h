@@ -60,6 +60,10 @@ PDI_HIDDEN const char *pdi_cb_unskippable(const char *function);
 PDI_HIDDEN extern const char pdi_cb_returns_integer[];
 PDI_HIDDEN extern const char pdi_cb_returns_floating[];
 PDI_HIDDEN const char *pdi_cb_result_of(const char *function);
+/* Whether `function`'s floating-point result is a float (libm's NAMEf,
+ * strtof...): it travels in the low 32 bits of the result register on
+ * x86-64 and aarch64, where a skip must give its bits, not a double's. */
+PDI_HIDDEN int pdi_cb_returns_float(const char *function);
 /* The built-in prototype of a libc or POSIX function (the trace backend's
  * spec letters, prototypes.h), or NULL when not known. */
 PDI_HIDDEN const char *pdi_cb_prototype_of(const char *function);

@@ -194,6 +194,20 @@ prototype_result(const char *function)
   return spec == NULL ? 0 : spec[0];
 }
 
+int
+pdi_cb_returns_float(const char *function)
+{
+  static const char *const floats[] = {"strtof", "wcstof", "strtof_l", "wcstof_l", NULL};
+  for (const char *const *name = floats; *name != NULL; name++)
+    if (strcmp(function, *name) == 0)
+      return 1;
+  size_t length = strlen(function);
+  for (const char *const *name = libm_functions; *name != NULL; name++)
+    if (length == strlen(*name) + 1 && function[length - 1] == 'f' && strncmp(function, *name, length - 1) == 0)
+      return 1;
+  return prototype_result(function) == 'g';
+}
+
 const char *
 pdi_cb_result_of(const char *function)
 {

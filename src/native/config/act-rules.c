@@ -130,6 +130,7 @@ check_function_kind(reader_t *reader, const line_ref_t *line, const act_places_t
   if (result == pdi_cb_returns_floating && !rule->act->returns_double)
     return config_fail_token(reader, line, at->returns,
                              "act %s: %s returns a floating-point value: give it as return=double:X", name, name);
+  rule->act->returns_float = rule->act->returns_double && pdi_cb_returns_float(name);
   if (result == pdi_cb_returns_integer && rule->act->returns_double)
     return config_fail_token(reader, line, at->returns,
                              "act %s: %s returns an integer or a pointer: return=double:X cannot give it", name, name);

@@ -33,6 +33,7 @@ typedef struct act_rule {
   int has_arg_equals;
   /* actions */
   int returns, returns_double;
+  int returns_float;      /* return=double:X for a function whose result is a float (set by the core, which knows it) */
   long long return_value; /* 64 bits on i386 too (edx:eax) */
   double return_double;
   int error; /* 0: errno left alone */

@@ -313,6 +313,28 @@ conditions_hold(const act_rule_t *rule, unsigned index, unsigned long call, cons
   return 1;
 }
 
+/* A skip's floating-point result: a float (sinf, strtof) travels in the low
+ * 32 bits of the result register on x86-64 and aarch64, so its bits go
+ * there (backend.h); on i386 st0 holds it as a double. */
+static void
+skip_floating(pdi_cb_call_t *call, const act_rule_t *rule)
+{
+#if defined(__i386__)
+  pdi_skip_double(call, rule->return_double);
+#else
+  if (!rule->returns_float) {
+    pdi_skip_double(call, rule->return_double);
+    return;
+  }
+  union {
+    double d;
+    float f;
+  } bits = {.d = 0};
+  bits.f = (float)rule->return_double;
+  pdi_skip_double(call, bits.d);
+#endif
+}
+
 static void
 act(const act_rule_t *rule, pdi_cb_call_t *call)
 {
@@ -328,7 +350,7 @@ act(const act_rule_t *rule, pdi_cb_call_t *call)
   if (rule->error != 0)
     errno = rule->error;
   if (rule->returns_double)
-    pdi_skip_double(call, rule->return_double);
+    skip_floating(call, rule);
   else
     pdi_skip_int64(call, (uint64_t)rule->return_value);
 }
