@@ -237,6 +237,11 @@ test('a bad act token is an error at its line and column in the text dialect', a
 	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:21: unterminated quoted string/);
 	writeFileSync(path.join(directory, 'act.cfg'), 'act $main open call=2\n');
 	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:1: act: no action/);
+	// Before: 'expected a duration like 50ms', of a value that is one.
+	writeFileSync(path.join(directory, 'act.cfg'), 'act $main read delay=3600001ms\n');
+	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:16: act: delay=3600001ms: expected a delay of at most 1 hour\n/);
+	writeFileSync(path.join(directory, 'act.cfg'), 'act $main read delay=soon\n');
+	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:16: act: delay=soon: expected a duration like 50ms\n/);
 });
 
 test.serial('interpose() with an act rule makes a native addon\'s open fail; close() restores it and returns the counts', t => {

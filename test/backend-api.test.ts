@@ -32,13 +32,18 @@ test('hooks that divide by zero in a program that enabled floating-point traps r
 	t.is(run.signal, 'SIGFPE', run.stderr);
 });
 
-test('an act rule\'s return=double:X reaches the caller of a function returning float (strtof, sinf) as that float, and of one returning double as that double', async t => {
+test('an act rule\'s return=double:X reaches the caller of a function returning float (strtof, sinf) as that float, and of one returning double as that double; a delay of 2.5 s delays it on every architecture', async t => {
 	// Before, on x86-64 and aarch64: the double's bits went where a float is read, and the caller got 0.
 	const bare = await runBare(beprog, ['floats']);
 	t.is(bare.stdout, 'strtof=0.5 sinf=0.479426 cbrt=2\n');
 	const run = await runPreloaded(beprog, ['floats'], writeConfig(['act $main strtof return=double:0.25', 'act $main sinf return=double:-1.5', 'act $main cbrt return=double:9']));
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stdout, 'strtof=0.25 sinf=-1.5 cbrt=9\n');
+	// A delay past 2.1 s: on i386 its nanoseconds overflowed a 32-bit long, and the call was not delayed at all.
+	const started = Date.now();
+	const delayed = await runPreloaded(beprog, ['floats'], writeConfig(['act $main cbrt delay=2500ms']));
+	t.is(delayed.stdout, bare.stdout, delayed.stderr);
+	t.true(Date.now() - started >= 2500, `${Date.now() - started} ms`);
 });
 
 test('a backend calling a function that nothing defines is refused when it loads, naming the file and the function, before the program runs', async t => {

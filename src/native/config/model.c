@@ -186,14 +186,14 @@ put_act_do(pdi_buf_t *out, const act_rule_t *act)
   }
   if (act->delay_ns > 0) {
     static const struct {
-      long scale;
+      long long scale;
       const char *unit;
-    } units[] = {{1000000000L, "s"}, {1000000L, "ms"}, {1000L, "us"}, {1L, "ns"}};
+    } units[] = {{1000000000LL, "s"}, {1000000LL, "ms"}, {1000LL, "us"}, {1LL, "ns"}};
     size_t u = 0;
     while (act->delay_ns % units[u].scale != 0)
       u++;
     char text[48];
-    snprintf(text, sizeof text, "%ld%s", act->delay_ns / units[u].scale, units[u].unit);
+    snprintf(text, sizeof text, "%lld%s", act->delay_ns / units[u].scale, units[u].unit);
     pdi_buf_json_key(out, "delay", &first);
     pdi_buf_json_str(out, text);
   }

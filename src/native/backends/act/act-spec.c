@@ -132,8 +132,9 @@ signal_value(const char *name)
 }
 
 /* 50ms, 2s, 100us, 10ns; a bare number is milliseconds. */
+/* 0, -1 for no duration, -2 for one over the hour a delay may last. */
 static int
-duration_ns(const char *text, long *ns)
+duration_ns(const char *text, long long *ns)
 {
   char *end;
   errno = 0;
@@ -143,9 +144,11 @@ duration_ns(const char *text, long *ns)
                  : strcmp(end, "s") == 0                  ? 1e9
                  : strcmp(end, "ms") == 0 || *end == '\0' ? 1e6
                                                           : -1;
-  if (end == text || errno != 0 || scale < 0 || value < 0 || value * scale > 3600e9)
+  if (end == text || errno != 0 || scale < 0 || value < 0 || !isfinite(value))
     return -1;
-  *ns = (long)(value * scale);
+  if (value * scale > 3600e9)
+    return -2;
+  *ns = (long long)(value * scale);
   return 0;
 }
 
@@ -226,8 +229,12 @@ parse_setting(message_t *parse, act_rule_t *rule, const char *token, const char 
     return parse_return(parse, rule, value);
   if (strcmp(name, "errno") == 0)
     return (rule->error = errno_value(value)) != 0 ? 0 : fail(parse, "%s: not an errno name", token);
-  if (strcmp(name, "delay") == 0)
-    return duration_ns(value, &rule->delay_ns) == 0 ? 0 : fail(parse, "%s: expected a duration like 50ms", token);
+  if (strcmp(name, "delay") == 0) {
+    int got = duration_ns(value, &rule->delay_ns);
+    return got == 0    ? 0
+           : got == -2 ? fail(parse, "%s: expected a delay of at most 1 hour", token)
+                       : fail(parse, "%s: expected a duration like 50ms", token);
+  }
   if (strcmp(name, "signal") == 0)
     return (rule->signal = signal_value(value)) != 0 ? 0 : fail(parse, "%s: not a signal name", token);
   return fail(parse, "'%s' is not a condition or an action", token);

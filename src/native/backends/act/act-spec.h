@@ -36,8 +36,8 @@ typedef struct act_rule {
   int returns_float;      /* return=double:X for a function whose result is a float (set by the core, which knows it) */
   long long return_value; /* 64 bits on i386 too (edx:eax) */
   double return_double;
-  int error; /* 0: errno left alone */
-  long delay_ns;
+  int error;          /* 0: errno left alone */
+  long long delay_ns; /* up to an hour: past a 32-bit long on i386 */
   int signal;
   unsigned actions; /* how many action words the rule has (count included) */
   unsigned given;   /* the words given so far, one bit each (act_rule_token refuses one twice) */

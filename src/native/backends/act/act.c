@@ -339,7 +339,7 @@ static void
 act(const act_rule_t *rule, pdi_cb_call_t *call)
 {
   if (rule->delay_ns > 0) {
-    struct timespec left = {rule->delay_ns / 1000000000L, rule->delay_ns % 1000000000L};
+    struct timespec left = {(time_t)(rule->delay_ns / 1000000000LL), (long)(rule->delay_ns % 1000000000LL)};
     while (syscall(SYS_nanosleep, &left, &left) != 0 && errno == EINTR)
       ;
   }
