@@ -93,6 +93,16 @@ test('a bad errno name in YAML is an error at its value', async t => {
 	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:2:51: rules[0].act.do.errno: not an errno name, got "ENOPE"`);
 });
 
+test('a wrong number in a YAML or JSON file is quoted as written, not as JavaScript reads it', async t => {
+	// Before: `got 18446744073709552000` for 18446744073709551616, the very value the message is about.
+	const directory = writeFiles({
+		'pdi.yaml': 'rules:\n  - act: {function: read, do: {return: 18446744073709551616}}\n',
+		'pdi.json': '{"rules": [{"act": {"function": "read", "do": {"return": 1e400}}}]}\n',
+	}, 'pdi-config-act-');
+	t.regex((await loadError(path.join(directory, 'pdi.yaml'))).message, /^\S+pdi\.yaml:2:40: rules\[0\]\.act\.do\.return: expected an integer .*, got 18446744073709551616$/);
+	t.regex((await loadError(path.join(directory, 'pdi.json'))).message, /^\S+pdi\.json:1:58: rules\[0\]\.act\.do\.return: expected an integer .*, got 1e400$/);
+});
+
 test('a bad signal name is an error at its value', async t => {
 	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act:\n      function: f\n      do: {signal: SIGNOPE}\n'}, 'pdi-config-act-');
 	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:4:20: rules[0].act.do.signal: not a signal name, got "SIGNOPE"`);

@@ -154,16 +154,16 @@ test('a value of the wrong type is an error at the value, naming the option and 
 	t.is((await loadError(path.join(directory, 'enum.yaml'))).message, `${directory}/enum.yaml:3:12: options.log.level: expected error, warning, info or debug, got "loud"`);
 });
 
-test('a number past what a double holds (YAML .inf, .nan; JSON 1e400) is shown as Infinity or NaN in the message, not as null', async t => {
+test('a number past what a double holds (YAML .inf, .nan; JSON 1e400) is shown as written in the message, not as null', async t => {
 	const directory = fixture({
 		'inf.yaml': 'options: {maxThreads: .inf}\n',
 		'nan.yaml': 'options: {maxThreads: .nan}\n',
 		'huge.json': '{"options": {"maxThreads": -1e400}}\n',
 		'double.yaml': 'rules:\n  - act: {function: sqrt, do: {return: {double: .inf}}}\n',
 	});
-	t.is((await loadError(path.join(directory, 'inf.yaml'))).message, `${directory}/inf.yaml:1:23: options.maxThreads: expected an integer ≥ 1, got Infinity`);
-	t.is((await loadError(path.join(directory, 'nan.yaml'))).message, `${directory}/nan.yaml:1:23: options.maxThreads: expected an integer ≥ 1, got NaN`);
-	t.is((await loadError(path.join(directory, 'huge.json'))).message, `${directory}/huge.json:1:28: options.maxThreads: expected an integer ≥ 1, got -Infinity`);
+	t.is((await loadError(path.join(directory, 'inf.yaml'))).message, `${directory}/inf.yaml:1:23: options.maxThreads: expected an integer ≥ 1, got .inf`);
+	t.is((await loadError(path.join(directory, 'nan.yaml'))).message, `${directory}/nan.yaml:1:23: options.maxThreads: expected an integer ≥ 1, got .nan`);
+	t.is((await loadError(path.join(directory, 'huge.json'))).message, `${directory}/huge.json:1:28: options.maxThreads: expected an integer ≥ 1, got -1e400`);
 	t.is((await loadError(path.join(directory, 'double.yaml'))).message, `${directory}/double.yaml:2:40: rules[0].act.do.return: expected an integer (as a decimal or 0x-hex string past 2^53) or {double: NUMBER}, got {"double":Infinity}`);
 });
 

@@ -82,6 +82,7 @@ export function readCheckedForm(input: unknown, source: ConfigSource): {input: u
 			...source,
 			locate: (path, key): ConfigPlace => source.locate(asWritten(path), key),
 			label: path => source.label(asWritten(path)),
+			show: (value, path) => source.show(value, path && asWritten(path)),
 		},
 		warnings: Array.isArray(warnings) ? warnings.filter(warning => isWarning(warning)).map(({message, origin}) => ({message, origin})) : [],
 	};

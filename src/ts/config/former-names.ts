@@ -39,6 +39,7 @@ export function renameFormerOptions(input: unknown, source: ConfigSource): {inpu
 			...source,
 			locate: (path, key): ConfigPlace => source.locate(asWritten(path), key),
 			label: path => source.label(asWritten(path)),
+			show: (value, path) => source.show(value, path && asWritten(path)),
 		},
 		warnings: [...written].map(([name, former]) => ({
 			message: optionMessages.deprecated(former, name),

@@ -252,8 +252,8 @@ export type ConfigSource = {
 	locate(path: readonly PropertyKey[], key?: boolean): ConfigPlace;
 	/** How a message names the value at `path` (`options.maxThreads`, `max_threads`). */
 	label(path: readonly PropertyKey[]): string;
-	/** How a message shows a wrong value. */
-	show(value: unknown): string;
+	/** How a message shows a wrong value (the one at `path`, which a file shows as written). */
+	show(value: unknown, path?: readonly PropertyKey[]): string;
 };
 
 /** `rules[0].relink.object`, the way JavaScript spells a path. */
@@ -405,7 +405,7 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			add(`${source.label(path)}: ${issue.message}`, source.locate(path));
 		} else {
 			const label = path.length > 0 ? `${source.label(path)}: ` : '';
-			add(`${label}${issue.message}${value === undefined ? '' : `, got ${source.show(value)}`}`, source.locate(path));
+			add(`${label}${issue.message}${value === undefined ? '' : `, got ${source.show(value, path)}`}`, source.locate(path));
 		}
 	}
 

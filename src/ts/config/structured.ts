@@ -79,7 +79,7 @@ export function placeInDocument(text: string, nodePath: ReadonlyArray<string | n
 	return offset === undefined ? undefined : linePositions(text)(offset);
 }
 
-function yamlSource(document: Document, position: ReturnType<typeof linePositions>, file: string, directory: string): ConfigSource {
+function yamlSource(document: Document, text: string, position: ReturnType<typeof linePositions>, file: string, directory: string): ConfigSource {
 	const place = (offset: number | undefined): ConfigPlace => offset === undefined ? {file} : {file, ...position(offset)};
 
 	return {
@@ -89,7 +89,12 @@ function yamlSource(document: Document, position: ReturnType<typeof linePosition
 			return place(locateOffset(document, nodePath, key));
 		},
 		label: jsonLabel,
-		show: jsonShow,
+		show(value, nodePath) {
+			// A number as written: 18446744073709551616 read as a JavaScript number would show as 18446744073709552000.
+			const node = typeof value === 'number' && nodePath ? document.getIn(nodePath, true) : undefined;
+			const range = isScalar(node) ? node.range : undefined;
+			return range ? text.slice(range[0], range[1]).trim() : jsonShow(value);
+		},
 	};
 }
 
@@ -238,5 +243,5 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		throw new ConfigError('expected a mapping, got null', {file, ...lineAndColumn(text, Math.max(0, text.search(/\S/)))});
 	}
 
-	return checkConfig(value, yamlSource(document, position, file, directory), {merging});
+	return checkConfig(value, yamlSource(document, text, position, file, directory), {merging});
 }
