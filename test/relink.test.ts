@@ -206,3 +206,20 @@ test('a backend built for another architecture is refused with the architectures
 	t.is(check.code, 0, check.stderr);
 	t.regex(check.stderr, /^pdi: warning: \S+rules\.cmd:1:15: backend 'fix': \S+foreign-backend\.so is built for riscv(32|64): only a process of that architecture can load it \(pdi run on this (x86-64|aarch64|i386) machine refuses it\)$/m);
 });
+
+for (const variant of ['lazy-pie', 'now-pie']) {
+	test(`${variant}: relinking foo@V1 changes the program's calls of that version; foo@@V1, where V2 is the default, changes nothing and says so at exit`, async t => {
+		// Before, lazily bound: `no loaded object defines 'foo'` stopped the program (status 2), although libfix defines
+		// foo@V1, only not as the default; bound at start, the rule relinked foo@V1 as if @@ had not been written.
+		const program = path.join(fixtures, variant, 'fixprog');
+		const v1 = await runPreloaded(program, [], writeConfig([backend, 'relink $main foo@V1 fix wrap_foo_99']));
+		t.is(v1.code, 0, v1.stderr);
+		t.deepEqual([values(v1.stdout).get('foo_v1'), values(v1.stdout).get('foo')], ['99', '2']);
+		const defaultV1 = await runPreloaded(program, [], writeConfig([backend, 'relink $main foo@@V1 fix wrap_foo_99']));
+		t.is(defaultV1.code, 0, defaultV1.stderr);
+		t.deepEqual([values(defaultV1.stdout).get('foo_v1'), values(defaultV1.stdout).get('foo')], ['1', '2']);
+		t.regex(defaultV1.stderr, /relink foo@@V1: no object matching '\$main' imported it while the program ran: the rule changed nothing/);
+		const defaultV2 = await runPreloaded(program, [], writeConfig([backend, 'relink $main foo@@V2 fix wrap_foo_99']));
+		t.deepEqual([values(defaultV2.stdout).get('foo_v1'), values(defaultV2.stdout).get('foo')], ['1', '99']);
+	});
+}

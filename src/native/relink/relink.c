@@ -53,5 +53,11 @@ pdi_relink_plan(const pdi_objects_t *set, const pdi_object_t *object, const char
                 pdi_relink_sink sink, void *sink_context)
 {
   plan_t plan = {set, name, req, wrapper, excluded, excluded_context, sink, sink_context};
+  /* foo@@V1 names V1's default definition: where V1 is not the default
+   * (the library moved on to V2), no slot is the rule's, and it changes
+   * nothing, as a version nothing defines. */
+  if (req->version != NULL && req->require_default &&
+      pdi_resolve_definition(set, name, req, excluded, excluded_context, NULL) == 0)
+    return 0;
   return pdi_object_each_slot(object, plan_slot, &plan);
 }
