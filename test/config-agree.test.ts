@@ -166,6 +166,8 @@ test('patterns that meet only in the running program ($main and its path) are re
 	t.is(run.code, 2);
 	t.is(run.stdout, '');
 	t.regex(run.stderr, /^pdi: \S+c\.cfg:3:1: relink fix_add: conflicts with the relink at \S+c\.cfg:2, which already redirects fixprog's slot for fix_add$/m);
+	// The line that says why the program never ran comes first, the backend's report at its FINI after it (it came before).
+	t.regex(run.stderr, /^pdi: \S+c\.cfg:3:1: relink fix_add: conflicts [^\n]+\nfix-backend: fini\n$/);
 	const same = path.join(files({'c.cfg': `${fix}\nrelink $main fix_add fix wrap_fix_add\nrelink ${textValue(program)} fix_add fix wrap_fix_add\n`}), 'c.cfg');
 	const duplicate = await pdi(['run', '-c', same, '--', program]);
 	t.is(duplicate.code, 0, duplicate.stderr);

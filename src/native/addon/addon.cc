@@ -178,7 +178,9 @@ Interpose(const Napi::CallbackInfo &info)
       unsetenv(variable.name.c_str());
   }
   if (failed != 0) {
-    Napi::Error::New(env, pdi_error()).ThrowAsJavaScriptException();
+    Napi::Error error = Napi::Error::New(env, pdi_error());
+    pdi_session_discard_failed();
+    error.ThrowAsJavaScriptException();
     return env.Undefined();
   }
   owned->sessions.push_back(session);

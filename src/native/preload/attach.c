@@ -150,8 +150,10 @@ pdi_attach_open(const char *config, const char *variables)
    * a failed open leaves nothing installed either way. */
   if (pdi_session_open(config, &attached_session, NULL) != 0) {
     attached_session = NULL;
+    int refused = refuse(pdi_error());
+    pdi_session_discard_failed();
     unset_variables();
-    return refuse(pdi_error());
+    return refused;
   }
   attached_pid = getpid();
   return 0;

@@ -56,7 +56,8 @@ pdi_preload_start(void)
   int failure_is_warning = 0;
   if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session, &failure_is_warning) != 0) {
     /* Also when it went between a check and the read: the pdi command ended just then. */
-    if (config_is_gone(config)) {
+    int gone = config_is_gone(config);
+    if (gone) {
       pdi_log(PDI_LOG_WARNING,
               "%s is gone: it was the temporary config of a pdi command that has ended; this process runs without "
               "interpositions",
@@ -74,9 +75,10 @@ pdi_preload_start(void)
         pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
       else
         pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
-      if (!failure_is_warning)
-        _exit(2);
     }
+    pdi_session_discard_failed();
+    if (!failure_is_warning && !gone)
+      _exit(2);
   }
   /* After the session, so an inspection shows the installed rules. */
   pdi_inspect_from_environment();

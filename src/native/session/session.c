@@ -335,9 +335,14 @@ quiet_about_unloaded(void)
   return setting != NULL && strcmp(setting, "0") == 0;
 }
 
+/* The session whose open failed, until its caller has said why and discards
+ * it: its backends' FINI output comes after that line, not before. */
+static pdi_session_t *failed_session;
+
 int
 pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
 {
+  pdi_session_discard_failed();
   *out = NULL;
   if (failure_is_warning != NULL)
     *failure_is_warning = 0;
@@ -373,9 +378,20 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
     *out = session;
   }
   pthread_mutex_unlock(&session_lock);
-  if (status != 0)
-    pdi_log_restore(session->log_before), discard(session);
+  if (status != 0) {
+    pdi_log_restore(session->log_before);
+    failed_session = session;
+  }
   return status;
+}
+
+void
+pdi_session_discard_failed(void)
+{
+  pdi_session_t *session = failed_session;
+  failed_session = NULL;
+  if (session != NULL)
+    discard(session);
 }
 
 /* ---- close */

@@ -10,11 +10,16 @@ typedef struct pdi_session pdi_session_t;
 
 /* Loads the config at `path`, loads and initialises its backends and
  * installs its rules, all or nothing. Returns 0, or -1 with pdi_error() set
- * ("FILE:LINE: message") and nothing left installed. With on_error = warn,
+ * ("FILE:LINE: message") and nothing left installed (the caller then
+ * calls pdi_session_discard_failed). With on_error = warn,
  * rule and backend errors are logged and skipped, and a failed open is only
  * a warning: *failure_is_warning (when not NULL) tells the caller whether
  * the program may go on. */
 PDI_HIDDEN int pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning);
+/* After a failed open, once the caller has reported pdi_error(): what the
+ * open had loaded is finished and unloaded (its backends' FINI runs now, so
+ * their reports follow the error instead of coming before it). */
+PDI_HIDDEN void pdi_session_discard_failed(void);
 /* Uninstalls the session's rules, then finishes its backends (reverse order). */
 PDI_HIDDEN void pdi_session_close(pdi_session_t *session);
 /* The same as the process exits: when no other session stays open, callback
