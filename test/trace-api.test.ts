@@ -95,8 +95,12 @@ test('trace() holds a slow consumer\'s program back instead of losing calls', as
 test('trace() and observe() refuse bad or unknown options and a missing program before starting anything', t => {
 	t.throws(() => trace(traceprog, [], {stringSize: 5000}), {instanceOf: PdiError, message: /stringSize: expected 0 to 4096, got '5000'/});
 	t.throws(() => trace(traceprog, [], {functions: 'a,,b'}), {instanceOf: PdiError, message: /is not a pattern/});
-	// An empty list (a filter that happened to select nothing) says so, where objects: [] means the program.
+	// An empty list (a filter that happened to select nothing) says so, for objects too (it meant the program).
 	t.throws(() => trace(traceprog, [], {functions: []}), {instanceOf: PdiError, message: 'functions: expected at least one pattern (GLOB, !GLOB, GLOB@OBJECT), got []; leave it out to trace every function'});
+	t.throws(() => trace(traceprog, [], {objects: []}), {instanceOf: PdiError, message: 'objects: expected at least one object pattern ($main, a soname, a path or a glob), got []; leave it out to trace the program\'s own calls ($main)'});
+	// A list's entry is one pattern: 'open,close' was split into two.
+	t.throws(() => trace(traceprog, [], {functions: ['read', 'open,close']}), {instanceOf: PdiError, message: /^functions\[1\]: 'open,close' holds a comma, which separates patterns in a string; in a list give each pattern an entry of its own/});
+	t.throws(() => observe({functions: ['open,close']}, () => undefined), {instanceOf: PdiError, message: /^functions\[0\]: 'open,close' holds a comma/});
 	t.throws(() => trace(path.join(scratch, 'no-such-program')), {instanceOf: PdiError});
 	t.throws(() => trace(traceprog, [], {function: 'open'} as never), {instanceOf: PdiError, message: /^unknown option 'function' \(did you mean 'functions'\?\); the options are objects, functions, /});
 	t.throws(() => observe({stringsize: 8} as never, () => undefined), {instanceOf: PdiError, message: /^unknown option 'stringsize'/});

@@ -24,6 +24,26 @@ put_bytes(char *out, const char *bytes, size_t n)
 
 #define PUT_LITERAL(out, text) put_bytes((out), (text), sizeof(text) - 1)
 
+/* A name (a file's, a symbol's) with its control characters as \xHH, as
+ * pdi's messages show names, so that none splits a line or drives the
+ * terminal: up to 4 bytes out per byte in. */
+static inline char *
+put_name(char *out, const char *bytes, size_t n)
+{
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)bytes[i];
+    if (c < 0x20 || c == 0x7f) {
+      *out++ = '\\';
+      *out++ = 'x';
+      *out++ = digits[c >> 4];
+      *out++ = digits[c & 15];
+    } else
+      *out++ = (char)c;
+  }
+  return out;
+}
+
 static inline char *
 put_unsigned(char *out, uint64_t value)
 {

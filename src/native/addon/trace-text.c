@@ -22,7 +22,7 @@ put_seconds(char *out, uint64_t ns)
 size_t
 trace_text_site_bound(const trace_ring_record_t *site)
 {
-  return (size_t)site->lengths[CALLER] + site->lengths[FUNCTION] + 1;
+  return 4 * ((size_t)site->lengths[CALLER] + site->lengths[FUNCTION]) + 1;
 }
 
 size_t
@@ -35,9 +35,9 @@ trace_text_site(const trace_ring_record_t *site, char *out)
   size_t start = length[CALLER];
   while (start > 0 && text[CALLER][start - 1] != '/')
     start--;
-  char *p = put_bytes(out, text[CALLER] + start, length[CALLER] - start);
+  char *p = put_name(out, text[CALLER] + start, length[CALLER] - start);
   *p++ = '!';
-  p = put_bytes(p, text[FUNCTION], length[FUNCTION]);
+  p = put_name(p, text[FUNCTION], length[FUNCTION]);
   return (size_t)(p - out);
 }
 

@@ -73,6 +73,12 @@ function globProblem(glob: string): string | undefined {
 
 /** A `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) checked and joined. */
 export function functionList(functions: string | readonly string[], option = 'functions'): string {
+	// An entry of a list is one pattern: a comma in it would split it silently (`std::map<int, int>::*`).
+	const withComma = typeof functions === 'string' ? -1 : functions.findIndex(entry => entry.includes(','));
+	if (withComma >= 0) {
+		throw new PdiError(`${option}[${withComma}]: '${functions[withComma]!}' holds a comma, which separates patterns in a string; in a list give each pattern an entry of its own (a pattern cannot hold a comma)`);
+	}
+
 	const list = typeof functions === 'string' ? functions : functions.join(',');
 	if (list === '') {
 		// Not "'' in '' is not a pattern": nothing was given, where leaving the option out traces every function.
@@ -185,6 +191,11 @@ export function checkOptionTypes(options: object): void {
 		const type = optionTypes[key];
 		if (value !== undefined && type !== undefined && !type[0](value)) {
 			throw new PdiError(`${key}: expected ${type[1]}, got ${shown(value)}`);
+		}
+
+		// As `functions: []` is: an empty list is most often a filter that selected nothing, not a wish for the default.
+		if (key === 'objects' && Array.isArray(value) && value.length === 0) {
+			throw new PdiError('objects: expected at least one object pattern ($main, a soname, a path or a glob), got []; leave it out to trace the program\'s own calls ($main)');
 		}
 	}
 }

@@ -1,3 +1,4 @@
+import {escapeControls} from '../errors.js';
 import type {CallEvent} from './events.js';
 import type {RingLoss, SiteCount} from './reader.js';
 
@@ -99,7 +100,7 @@ export class SummaryCounter {
 		for (const [pid, functions] of this.byProcess()) {
 			const total = functions.reduce((sum, entry) => sum + entry.totalNs, 0);
 			const rows = functions.map(entry => [
-				entry.function,
+				escapeControls(entry.function),
 				String(entry.calls),
 				String(entry.errors),
 				seconds(entry.totalNs),

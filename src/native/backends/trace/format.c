@@ -136,6 +136,18 @@ tb_hex(trace_buf_t *out, unsigned long value)
   tb_radix(out, value, 4, "0x");
 }
 
+void
+tb_name(trace_buf_t *out, const char *name)
+{
+  static const char digits[] = "0123456789abcdef";
+  for (const unsigned char *c = (const unsigned char *)name; *c != '\0'; c++)
+    if (*c < 0x20 || *c == 0x7f) {
+      char escape[4] = {'\\', 'x', digits[*c >> 4], digits[*c & 15]};
+      tb_mem(out, escape, 4);
+    } else
+      tb_char(out, (char)*c);
+}
+
 static void
 tb_escaped(trace_buf_t *out, unsigned char c)
 {

@@ -20,6 +20,9 @@ typedef struct trace_buf {
 
 void tb_mem(trace_buf_t *out, const char *bytes, size_t n);
 void tb_str(trace_buf_t *out, const char *text);
+/* A file's or a symbol's name, its control characters as \xHH (as the
+ * text lines pdi writes from the ring show them). */
+void tb_name(trace_buf_t *out, const char *name);
 void tb_char(trace_buf_t *out, char c);
 void tb_dec(trace_buf_t *out, long value);
 void tb_udec(trace_buf_t *out, unsigned long value);

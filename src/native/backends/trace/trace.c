@@ -573,9 +573,9 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   trace_buf_t line = state ? (trace_buf_t){state->line, 0, line_cap} : (trace_buf_t){fallback, 0, sizeof fallback};
   put_prefix(&line, call, state, frame);
   const char *object = strrchr(call->site->object, '/');
-  tb_str(&line, object ? object + 1 : call->site->object);
+  tb_name(&line, object ? object + 1 : call->site->object);
   tb_char(&line, '!');
-  tb_str(&line, trace_event_name(call->event, call->site->function));
+  tb_name(&line, trace_event_name(call->event, call->site->function));
   tb_char(&line, '(');
   tb_mem(&line, frame ? frame->text : "?", frame ? frame->length : 1);
   tb_str(&line, ") = ");
