@@ -174,6 +174,17 @@ test('patterns that meet only in the running program ($main and its path) are re
 	t.is(values(duplicate.stdout).get('fix_add'), '105');
 });
 
+test('of two rules that meet only in the running program, the later in the file is reported, also when the core plans it first', async t => {
+	// Relinks are planned before callbacks: the callback at line 3 found the slot the relink at line 4 had taken, and was
+	// the one reported, where config check names the later rule.
+	const config = path.join(files({'c.cfg': `${fix}\nbackend t = trace\ncallback lib*.so * t\nrelink libfix.so fix_add fix wrap_fix_add\n`}), 'c.cfg');
+	const check = await pdi(['config', 'check', config]);
+	t.is(check.code, 0, check.stderr);
+	const run = await pdi(['run', '-c', config, '--', program]);
+	t.is(run.code, 2);
+	t.regex(run.stderr, /^pdi: \S+c\.cfg:4:1: relink fix_add: conflicts with the callback at \S+c\.cfg:3, which already redirects libfix\.so's slot for fix_add$/m);
+});
+
 test('an executable named as a backend is refused by config check and by pdi run in the core\'s words', async t => {
 	const directory = files({'main.c': 'int wrap(void) { return 0; }\nint main(void) { return wrap(); }\n'});
 	for (const [name, flags, reason] of [

@@ -189,7 +189,7 @@ admit_act_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot
     return PDI_CB_PASS; /* taken when the object was first planned */
   if (owner->kind != PDI_RULE_CALLBACK)
     return PDI_CB_ADMIT; /* over a relink or redefine: the act stub calls its wrapper */
-  plan->failed = pdi_conflict_error(&plan->session->rules[indexes[0]], owner, object, slot->symbol);
+  plan->failed = pdi_slot_conflict(plan->session, indexes[0], claimed->rule, object, slot->symbol);
   return PDI_CB_STOP;
 }
 

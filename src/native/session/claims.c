@@ -130,6 +130,16 @@ pdi_conflict_error(const active_rule_t *active, const pdi_rule_t *other, const p
                         object->name, function);
 }
 
+int
+pdi_slot_conflict(const pdi_session_t *session, unsigned in_hand, unsigned owner, const pdi_object_t *object,
+                  const char *function)
+{
+  unsigned subject = in_hand, other = owner;
+  if (owner > in_hand && session->config.options.on_error != PDI_ON_ERROR_WARN && !session->installed)
+    subject = owner, other = in_hand;
+  return pdi_conflict_error(&session->rules[subject], session->rules[other].rule, object, function);
+}
+
 static int
 same_text(const char *a, const char *b)
 {
@@ -260,7 +270,7 @@ pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
   int composes = existing != NULL && ((active->rule->kind == PDI_RULE_RELINK && under == PDI_RULE_REDEFINE) ||
                                       (active->rule->kind == PDI_RULE_ACT && under != PDI_RULE_CALLBACK));
   if (existing != NULL && !composes)
-    return pdi_conflict_error(active, session->rules[existing->rule].rule, object, active->name);
+    return pdi_slot_conflict(session, rule_index, existing->rule, object, active->name);
   const pdi_session_t *holder;
   const owned_patch_t *theirs = pdi_claims_find_elsewhere(session, patch->slot, &holder);
   if (theirs != NULL)

@@ -289,7 +289,7 @@ admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t 
     plan->active->shared++;
     return PDI_CB_PASS;
   }
-  plan->failed = pdi_conflict_error(plan->active, owner, object, slot->symbol);
+  plan->failed = pdi_slot_conflict(plan->session, plan->rule_index, claimed->rule, object, slot->symbol);
   return PDI_CB_STOP;
 }
 

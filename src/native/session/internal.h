@@ -194,6 +194,13 @@ PDI_HIDDEN int pdi_claim_is_loaded(const pdi_objects_t *set, const owned_patch_t
 PDI_HIDDEN int pdi_same_redirect(const pdi_rule_t *a, const pdi_rule_t *b);
 PDI_HIDDEN int pdi_conflict_error(const active_rule_t *active, const pdi_rule_t *other, const pdi_object_t *object,
                                   const char *function);
+/* The same for two rules of this session that want one slot (`owner` holds
+ * it): rules are planned kind by kind, so the one in hand may come first in
+ * the file; when the conflict fails the open, the later one is named, as
+ * `pdi config check` names it (under on_error = warn, the one in hand, which
+ * is the one skipped). */
+PDI_HIDDEN int pdi_slot_conflict(const pdi_session_t *session, unsigned in_hand, unsigned owner,
+                                 const pdi_object_t *object, const char *function);
 /* -1 with pdi_error() set when an earlier rule that is not skipped conflicts
  * with rule `index` in the config itself, as `pdi config check` finds. */
 PDI_HIDDEN int pdi_rule_conflicts_earlier(const pdi_session_t *session, unsigned index);
