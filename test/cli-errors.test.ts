@@ -8,6 +8,7 @@ import {cliPath, otherUser, pdi, pdiWithoutReadOverride, startPdi, waitsForWrite
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, values} from './helpers/preload.js';
 import {shellWord, textValue} from './helpers/quote.js';
+import {processesMentioning} from './helpers/servers.js';
 
 const program = path.join(fixtures, 'now-pie/fixprog');
 const scratch = scratchDirectory('pdi-cli-errors-');
@@ -504,25 +505,32 @@ test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends
 	t.is(read, compiled.stdout);
 });
 
-test('Ctrl-C while pdi inspect --run -o FIFO still runs its program ends pdi with 130 once the program has ended, instead of leaving it waiting for a reader', async t => {
+test('Ctrl-C while pdi inspect --run -o FIFO waits for a reader ends pdi with 130 once the program, held before main, has ended, instead of leaving it waiting', async t => {
 	const directory = scratchDirectory('pdi-cli-inspect-sigint-');
 	const fifo = path.join(directory, 'out');
 	const started = path.join(directory, 'started');
 	execFileSync('mkfifo', [fifo]);
-	const inspect = startPdi(['inspect', '--run', '-o', fifo, '--', '/bin/sh', '-c', `: > ${shellWord(started)}; exec sleep 30`]);
+	const token = `pdi-inspect-sigint-${process.pid}`;
+	const inspect = startPdi(['inspect', '--run', '-o', fifo, '--', '/bin/sh', '-c', `: > ${shellWord(started)}; exec sleep 30`, token]);
 	try {
-		// The report is written before main; the signal comes while the program runs on.
-		while (!existsSync(started)) {
+		// The report is shown before main runs: the program waits for the FIFO's reader with pdi.
+		for (let tries = 0; processesMentioning(token).length < 2 && tries < 200; tries++) {
 			await new Promise(resolve => {
 				setTimeout(resolve, 50);
 			});
 		}
 
+		await new Promise(resolve => {
+			setTimeout(resolve, 500);
+		});
+		t.false(existsSync(started), 'main waits for the report');
 		inspect.child.kill('SIGINT');
 		const status = await Promise.race([inspect.exited, new Promise(resolve => {
 			setTimeout(resolve, 20_000, 'still running');
 		})]);
 		t.is(status, 130, inspect.stderr());
+		t.false(existsSync(started));
+		t.deepEqual(processesMentioning(token), []);
 	} finally {
 		inspect.child.kill('SIGKILL');
 	}

@@ -75,6 +75,42 @@ test('pdi inspect --run lets the program run and exits with its status; children
 	t.is(report.objects[0]?.path, realpathSync(execFileSync('sh', ['-c', 'command -v sh'], {encoding: 'utf8'}).trim()));
 });
 
+test('pdi inspect --run shows the report before main runs: first on a shared stdout, also for a program that has not ended yet', async t => {
+	// Before: the report came after the program had ended (after its own output, never for a server).
+	const shared = await pdi(['inspect', '--run', '--imports', '$main', '--', 'sh', '-c', 'echo from-main; exit 3']);
+	t.is(shared.code, 3, shared.stderr);
+	t.regex(shared.stdout, /^process \d+ [\s\S]+\nfrom-main\n$/);
+	const file = path.join(scratch, 'early.txt');
+	const started = Date.now();
+	const slow = pdi(['inspect', '--run', '-o', file, '--', 'sh', '-c', 'sleep 5']);
+	let early = '';
+	while (early === '' && Date.now() - started < 4000) {
+		await new Promise(resolve => {
+			setTimeout(resolve, 100);
+		});
+		early = readFileSyncOrEmpty(file);
+	}
+
+	t.regex(early, /^process \d+ /, 'the report is there while the program still runs');
+	t.is((await slow).code, 0);
+});
+
+test('pdi inspect --run --imports matching nothing exits 1 without running main', async t => {
+	const marker = path.join(scratch, 'main-ran');
+	const result = await pdi(['inspect', '--run', '--imports', 'no-such-object.so', '--', 'sh', '-c', `: > ${marker}; exit 3`]);
+	t.is(result.code, 1);
+	t.is(result.stderr, 'pdi: no loaded object of sh matches \'no-such-object.so\'\n');
+	t.throws(() => readFileSync(marker));
+});
+
+function readFileSyncOrEmpty(file: string): string {
+	try {
+		return readFileSync(file, 'utf8');
+	} catch {
+		return '';
+	}
+}
+
 test('pdi inspect --run reports death by signal as 128+N', async t => {
 	const result = await pdi(['inspect', '--run', '-o', path.join(scratch, 'kill.txt'), '--', 'sh', '-c', 'kill -TERM $$']);
 	t.is(result.code, 128 + 15);

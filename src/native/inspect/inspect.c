@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../core/core.h"
@@ -94,6 +95,29 @@ pdi_inspect_mark_loaded(void)
   errno = saved_errno;
 }
 
+/* With --run, pdi shows the report before main runs: the program's own
+ * output, and a server that never ends, come after it. PDI_INSPECT_READY
+ * names a socket pdi holds: one byte says the report is there, and main
+ * waits for pdi's byte back (or its end). The socket is closed, not
+ * inherited by the program's own code. */
+static void
+wait_for_report_shown(void)
+{
+  const char *text = getenv("PDI_INSPECT_READY");
+  char *end = NULL;
+  long fd = text != NULL ? strtol(text, &end, 10) : -1;
+  unsetenv("PDI_INSPECT_READY");
+  if (text == NULL || end == text || *end != '\0' || fd < 0 || fd > 1 << 20)
+    return;
+  char byte = 'r';
+  ssize_t n;
+  while ((n = send((int)fd, &byte, 1, MSG_NOSIGNAL)) < 0 && errno == EINTR) /* pdi gone: no SIGPIPE */
+    ;
+  while (n == 1 && (n = read((int)fd, &byte, 1)) < 0 && errno == EINTR)
+    ;
+  close((int)fd);
+}
+
 void
 pdi_inspect_from_environment(void)
 {
@@ -112,4 +136,5 @@ pdi_inspect_from_environment(void)
     _exit(2);
   if (!keep_running)
     _exit(0);
+  wait_for_report_shown();
 }

@@ -2,6 +2,7 @@
 import {Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts} from '@commander-js/extra-typings';
 import {ConfigError, placedMessage} from '../config/config-error.js';
 import {escapeControls, fileSystemError, PdiError, printLine} from '../errors.js';
+import type {ProcessReport} from '../elf/model.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
@@ -165,7 +166,6 @@ export function createCli(): Command {
 			},
 		});
 
-	const inspectUsage = 'pdi inspect [-c CONFIG]... [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]';
 	cli.command('inspect')
 		.description('report the loaded objects and their GOT slots as PROGRAM starts (before main)')
 		.usage('[-c CONFIG]... [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]')
@@ -176,21 +176,7 @@ export function createCli(): Command {
 		.option('--run', 'let PROGRAM run to completion after the report; exit with its status')
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
-		.action(async (command, options) => {
-			const [program, ...args] = requireProgram(command, inspectUsage);
-			if (options.output) {
-				checkOutputFile(options.output);
-			}
-
-			const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config}).catch((error: unknown) => {
-				// The library names its option `imports`; here the user wrote --imports, as the other options' messages say.
-				throw error instanceof PdiError && error.message.startsWith('imports: ') ? new PdiError(`--${error.message}`) : error;
-			});
-			await emit(options.json ? JSON.stringify(result.report, null, 2) + '\n' : formatReport(result.report), options.output);
-			if (options.run) {
-				process.exitCode = exitStatus(result.exitCode, result.signal);
-			}
-		});
+		.action(runInspect);
 
 	cli.command('paths')
 		.description('where the preload core, the bundled backends and the C headers are')
@@ -252,6 +238,39 @@ function handleSignals(): void {
 				process.exit(exitStatus(null, signal));
 			}
 		});
+	}
+}
+
+const inspectUsage = 'pdi inspect [-c CONFIG]... [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]';
+
+type InspectCliOptions = {config: string[]; json?: true; imports?: string; output?: string; run?: true};
+
+/** `pdi inspect [-c CONFIG]... [--json] [--imports OBJ] [-o FILE] [--run] -- PROGRAM [ARGS...]`. */
+async function runInspect(command: string[], options: InspectCliOptions): Promise<void> {
+	const [program, ...args] = requireProgram(command, inspectUsage);
+	if (options.output) {
+		checkOutputFile(options.output);
+	}
+
+	const show = async (report: ProcessReport) => emit(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report), options.output);
+	let shown = false;
+	// With --run the report is shown before main runs (the program waits for it), not after the program has ended.
+	const showFirst = async (report: ProcessReport) => show(report).finally(() => {
+		shown = true;
+	});
+	const result = await inspectProgram(program, args, {imports: options.imports, run: options.run, configs: options.config, onReport: options.run ? showFirst : undefined}).catch((error: unknown) => {
+		// The library names its option `imports`; here the user wrote --imports, as the other options' messages say.
+		throw error instanceof PdiError && error.message.startsWith('imports: ') ? new PdiError(`--${error.message}`) : error;
+	});
+	if (!options.run) {
+		await show(result.report);
+		return;
+	}
+
+	process.exitCode = exitStatus(result.exitCode, result.signal);
+	if (!shown) {
+		// Killed before main while its report waited for the reader of a FIFO (a Ctrl-C): nothing is left to wait for.
+		process.exit();
 	}
 }
 

@@ -1,5 +1,7 @@
 import {readFile} from 'node:fs/promises';
+import type {ChildProcess} from 'node:child_process';
 import path from 'node:path';
+import type {Duplex} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
@@ -24,6 +26,12 @@ export type InspectOptions = {
 	timeout?: number | undefined;
 	/** Config files to install before the report (merged in order), so it shows their rules at work. */
 	configs?: readonly string[] | undefined;
+	/**
+	 * With `run`: called with the report as soon as the core has taken it, before `main` runs, which waits until
+	 * the callback returns (or its promise settles): what it prints comes before the program's own output, and a
+	 * server that never ends is reported all the same. A callback that throws ends the program before `main`.
+	 */
+	onReport?: ((report: ProcessReport) => void | Promise<void>) | undefined;
 };
 
 /** The report of {@link inspectProgram} and how the program ended. */
@@ -43,6 +51,7 @@ const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	timeout: [value => typeof value === 'number' && value > 0 && value <= maxTimerMs, `a number of milliseconds (1 to ${maxTimerMs})`],
 	configs: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
+	onReport: [value => typeof value === 'function', 'a function'],
 };
 
 /**
@@ -68,8 +77,8 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 				env: options.env,
 				cwd: options.cwd,
 				config,
-				variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined},
-				stdio: options.run ? 'inherit' : ['ignore', 'ignore', 'inherit'],
+				variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined, PDI_INSPECT_READY: options.run ? String(readyFd) : undefined},
+				stdio: options.run ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'inherit'],
 				onSignal: 'forward',
 				refuseSecureMode: true,
 			});
@@ -81,6 +90,8 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 
 		const timeout = options.timeout ?? 15_000;
 		const limit = deadline(options.run ? undefined : timeout, () => launched.child.kill('SIGKILL'));
+		const early = options.run ? reportBeforeMain(launched.child, reportFile, command, options, launched.exited) : undefined;
+		early?.catch(() => undefined); // awaited once the program has ended
 		let exit: LaunchExit;
 		try {
 			exit = await launched.exited;
@@ -90,14 +101,54 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 			limit.cancel();
 		}
 
-		const report = await readReport(reportFile, command, exit, limit.expired ? timeout : undefined);
-		if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
-			throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
-		}
-
+		const report = await early ?? await readReport(reportFile, command, exit, limit.expired ? timeout : undefined);
+		checkImports(report, command, options);
 		return {report, exitCode: exit.code, signal: exit.signal};
 	} finally {
 		directory.remove();
+	}
+}
+
+/** The descriptor of the socket on which the core says its report is there, with `run` (PDI_INSPECT_READY). */
+const readyFd = 3;
+
+function checkImports(report: ProcessReport, command: string, options: InspectOptions): void {
+	if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
+		throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
+	}
+}
+
+/**
+ * With `run`: the report once the core says it has written it, handed to `onReport` while `main` waits, then `main`
+ * let go (or the program ended meanwhile); undefined when the program ended first (or never loaded the core). A report that matches no `imports`, or
+ * an `onReport` that throws, ends the program before `main` and rejects once it has ended.
+ */
+async function reportBeforeMain(child: ChildProcess, reportFile: string, command: string, options: InspectOptions, exited: Promise<unknown>): Promise<ProcessReport | undefined> {
+	const channel = child.stdio[readyFd] as Duplex;
+	const ready = await new Promise<boolean>(resolve => {
+		channel.once('data', () => {
+			resolve(true);
+		});
+		channel.once('close', () => {
+			resolve(false);
+		});
+		channel.on('error', () => undefined);
+	});
+	if (!ready) {
+		return undefined;
+	}
+
+	try {
+		const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProcessReport;
+		checkImports(report, command, options);
+		// A program killed meanwhile (a Ctrl-C while the report waits for the reader of a FIFO) is not waited for.
+		await Promise.race([options.onReport?.(report), exited.catch(() => undefined)]);
+		return report;
+	} catch (error) {
+		child.kill('SIGKILL');
+		throw error;
+	} finally {
+		channel.end('g');
 	}
 }
 
