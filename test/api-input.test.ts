@@ -47,12 +47,13 @@ test.serial('a command that is not a string and arguments that are not an array 
 
 test('inspectProgram() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before anything starts, as runProgram() does', async t => {
 	const cases: Array<[options: unknown, message: RegExp | string]> = [
-		[{import: 'libc.so.6'}, /^unknown option 'import' \(did you mean 'imports'\?\); the options are imports, run, env, cwd, timeout, configs$/],
+		[{import: 'libc.so.6'}, /^unknown option 'import' \(did you mean 'imports'\?\); the options are imports, run, env, cwd, timeout, configs, onReport$/],
 		[{imports: 5}, 'imports: expected an object pattern ($main, a soname or file name, a path or a glob), got 5'],
 		[{run: 'yes'}, 'run: expected true or false, got \'yes\''],
 		[{timeout: -1}, 'timeout: expected a number of milliseconds (1 to 2147483647), got -1'],
 		[{timeout: '100'}, 'timeout: expected a number of milliseconds (1 to 2147483647), got \'100\''],
 		[{configs: 'pdi.yaml'}, 'configs: expected an array of config file names, got \'pdi.yaml\''],
+		[{run: true, onReport: 'print'}, 'onReport: expected a function, got \'print\''],
 		[null, 'options: expected an object, got null'],
 	];
 	const left = await inTemporaryDirectory(async () => {
