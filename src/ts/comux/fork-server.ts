@@ -256,13 +256,14 @@ class ForkServer implements ComuxForkServer {
 		// Answers are handled after this turn's other I/O, so that what the server printed before them is collected.
 		setImmediate(() => {
 			while (this.answers.length >= 8) {
+				// An answer (the child's wait status, 1 when its limit ended it), or the fork server's ready record (-1, -1).
 				const status = this.answers.readInt32LE(0);
-				const timedOut = this.answers.readInt32LE(4);
+				const limited = this.answers.readInt32LE(4);
 				this.answers = this.answers.subarray(8);
-				if (status === -1 && timedOut === -1) {
+				if (status === -1 && limited === -1) {
 					this.becameReady();
 				} else {
-					this.answer(status, timedOut !== 0);
+					this.answer(status, limited !== 0);
 				}
 			}
 		});
