@@ -153,19 +153,26 @@ pdi_cb_unskippable(const char *function)
 
 /* Asked once per site, at its first skip: a plain scan, and the set above
  * stays as small as the planner needs it. */
+/* 'd' for one of libm_functions, 'f' for its float form NAMEf, else 0. */
+static char
+libm_form(const char *function)
+{
+  size_t length = strlen(function);
+  for (const char *const *name = libm_functions; *name != NULL; name++) {
+    size_t base = strlen(*name);
+    if (strncmp(function, *name, base) == 0 && (length == base || (length == base + 1 && function[base] == 'f')))
+      return length == base ? 'd' : 'f';
+  }
+  return 0;
+}
+
 static int
 is_floating(const char *function)
 {
   for (const char *const *name = floating_functions; *name != NULL; name++)
     if (strcmp(function, *name) == 0)
       return 1;
-  size_t length = strlen(function);
-  for (const char *const *name = libm_functions; *name != NULL; name++) {
-    size_t base = strlen(*name);
-    if (strncmp(function, *name, base) == 0 && (length == base || (length == base + 1 && function[base] == 'f')))
-      return 1;
-  }
-  return 0;
+  return libm_form(function) != 0;
 }
 
 const char *
@@ -201,11 +208,7 @@ pdi_cb_returns_float(const char *function)
   for (const char *const *name = floats; *name != NULL; name++)
     if (strcmp(function, *name) == 0)
       return 1;
-  size_t length = strlen(function);
-  for (const char *const *name = libm_functions; *name != NULL; name++)
-    if (length == strlen(*name) + 1 && function[length - 1] == 'f' && strncmp(function, *name, length - 1) == 0)
-      return 1;
-  return prototype_result(function) == 'g';
+  return libm_form(function) == 'f' || prototype_result(function) == 'g';
 }
 
 const char *

@@ -41,6 +41,11 @@ async function readStdin(limit: number, checkHead?: (head: Buffer) => void, head
 	return readToEnd(process.stdin, limit, checkHead, headLength);
 }
 
+/** An input file as messages name it: `stdin` for `-`. */
+export function inputName(file: string): string {
+	return file === '-' ? 'stdin' : file;
+}
+
 /** Throws as the parser would when the first bytes there are of an input are not the comux magic (more may follow). */
 function checkMagic(head: Uint8Array): void {
 	checkComuxHead(head, COMUX_HEADER_SIZE);
@@ -141,9 +146,9 @@ function throwJsonSyntaxError(name: string, text: string): void {
 }
 
 async function readText(file: string): Promise<string> {
-	const {bytes, length} = await readBounded(file, descriptionLimit, jsonHeadChecker(file === '-' ? 'stdin' : file), 4096);
+	const {bytes, length} = await readBounded(file, descriptionLimit, jsonHeadChecker(inputName(file)), 4096);
 	if (length > descriptionLimit) {
-		throw new ComuxError(`${file === '-' ? 'stdin' : file}: a JSON description longer than ${descriptionLimit} bytes`);
+		throw new ComuxError(`${inputName(file)}: a JSON description longer than ${descriptionLimit} bytes`);
 	}
 
 	return bytes.toString('utf8');
@@ -302,7 +307,7 @@ export async function naming<T>(name: string, read: () => T | Promise<T>, offset
 }
 
 async function documentFromJson(file: string): Promise<ComuxDocument> {
-	const name = file === '-' ? 'stdin' : file;
+	const name = inputName(file);
 	const text = await readText(file);
 	throwJsonSyntaxError(name, text);
 	const value = JSON.parse(text) as unknown;
@@ -365,7 +370,7 @@ export function registerComuxCommands(cli: Command): Command {
 		.argument('<file>', 'the comux file; - for stdin')
 		.option('--json', 'print a JSON description instead (the input format of `pdi comux build --json`)')
 		.action(async (file, options) => {
-			const name = file === '-' ? 'stdin' : file;
+			const name = inputName(file);
 			const bytes = await naming(name, async () => readComuxInput(file));
 			const doc = await naming(name, () => parseComux(bytes));
 			process.stdout.write(options.json ? JSON.stringify(comuxToDescription(doc), null, 2) + '\n' : formatComux(doc, bytes.length));

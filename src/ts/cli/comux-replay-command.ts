@@ -13,7 +13,7 @@ import {checkPreloadable, resolveProgram} from '../launch/program.js';
 import {pdiPaths} from '../paths.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {isFifo} from '../waiting-input.js';
-import {checkStdin, naming, readComuxInput} from './comux-command.js';
+import {checkStdin, inputName, naming, readComuxInput} from './comux-command.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -202,7 +202,7 @@ async function writeOut(stream: NodeJS.WriteStream, data: Uint8Array | string): 
  * status 3, as `show` says it; the backend would judge it the same, but could not name the file.
  */
 async function checkedInput(file: string): Promise<Uint8Array> {
-	return naming(file === '-' ? 'stdin' : file, async () => {
+	return naming(inputName(file), async () => {
 		const bytes = await readComuxInput(file);
 		parseComux(bytes);
 		return bytes;

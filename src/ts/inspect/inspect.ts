@@ -101,8 +101,13 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 			limit.cancel();
 		}
 
-		const report = await early ?? await readReport(reportFile, command, exit, limit.expired ? timeout : undefined);
-		checkImports(report, command, options);
+		// The report before main was checked then.
+		let report = await early;
+		if (report === undefined) {
+			report = await readReport(reportFile, command, exit, limit.expired ? timeout : undefined);
+			checkImports(report, command, options);
+		}
+
 		return {report, exitCode: exit.code, signal: exit.signal};
 	} finally {
 		directory.remove();

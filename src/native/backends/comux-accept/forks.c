@@ -282,23 +282,26 @@ open_emptied(const char *path)
   return copy;
 }
 
+/* A request's file the child cannot write: status 70, which the backend
+ * gave (so its fork server adds no line of its own). */
+static void __attribute__((noreturn)) end_unwritable(const char *what, const char *path)
+{
+  say(message_fd, "cannot write the replay's %s to %s: %s", what, path, strerror(errno));
+  comux_record_status(70);
+  _exit(70);
+}
+
 /* Points the child's stdout and stderr, and the backend's copies of them,
  * at the request's files. */
 static void
 redirect_child(const char *output_path, const char *error_path)
 {
   int output = open_emptied(output_path);
-  if (output < 0) {
-    say(message_fd, "cannot write the replay's output to %s: %s", output_path, strerror(errno));
-    comux_record_status(70);
-    _exit(70);
-  }
+  if (output < 0)
+    end_unwritable("output", output_path);
   int error = open_emptied(error_path);
-  if (error < 0) {
-    say(message_fd, "cannot write the replay's errors to %s: %s", error_path, strerror(errno));
-    comux_record_status(70);
-    _exit(70);
-  }
+  if (error < 0)
+    end_unwritable("errors", error_path);
   int logs_to_stderr = log_fd == message_fd;
   dup2(output, STDOUT_FILENO);
   dup2(error, STDERR_FILENO);

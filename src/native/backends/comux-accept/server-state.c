@@ -57,17 +57,26 @@ comux_task_state(long tid)
   return stat_state(path, NULL);
 }
 
-/* 1 when test holds for every thread of this process (it is told the
- * caller's thread id too), 0 when it fails for one, -1 when /proc cannot be
- * read. */
+/* Whose threads every_task walks: this process (pid 0) or another, the
+ * caller's thread id, and how deep below the server a descendant lies. */
+typedef struct task_walk {
+  pid_t pid;
+  long self;
+  int depth;
+} task_walk_t;
+
+/* 1 when test holds for every thread of walk->pid, 0 when it fails for
+ * one, -1 when /proc cannot be read. */
 static int
-every_task(int (*test)(long tid, long self))
+every_task(const task_walk_t *walk, int (*test)(long tid, const task_walk_t *walk))
 {
-  long self = (long)syscall(SYS_gettid);
+  char path[64] = "/proc/self/task";
+  if (walk->pid != 0)
+    snprintf(path, sizeof path, "/proc/%d/task", (int)walk->pid);
   /* getdents64 into the stack, not opendir: the controller thread asks this
    * every 0.2 ms, and its first malloc would give it an arena of its own (in
    * a fork server's child, fresh pages for every input). */
-  int tasks = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int tasks = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (tasks < 0)
     return -1;
   int all = 1;
@@ -78,17 +87,24 @@ every_task(int (*test)(long tid, long self))
       const struct dirent64 *task = (const struct dirent64 *)(entries + offset);
       long tid = strtol(task->d_name, NULL, 10);
       if (tid > 0)
-        all = test(tid, self);
+        all = test(tid, walk);
       offset += task->d_reclen;
     }
   close(tasks);
   return all;
 }
 
-static int
-not_running(long tid, long self)
+/* The walk over this process's own threads. */
+static task_walk_t
+own_tasks(void)
 {
-  return tid == self || comux_task_state(tid) != 'R';
+  return (task_walk_t){0, (long)syscall(SYS_gettid), 0};
+}
+
+static int
+not_running(long tid, const task_walk_t *walk)
+{
+  return tid == walk->self || comux_task_state(tid) != 'R';
 }
 
 /* How deep below the server running processes are looked for. */
@@ -96,28 +112,28 @@ not_running(long tid, long self)
 
 static int descendant_running(pid_t pid, int depth);
 
-/* Whether a child of thread `tid` of process `pid`, or one of its own
+/* Whether no child of thread `tid` of walk->pid, nor one of its own
  * descendants, is running. */
 static int
-children_running(pid_t pid, long tid, int depth)
+no_child_running(long tid, const task_walk_t *walk)
 {
   char path[96], list[512];
-  snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int)pid, tid);
+  snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int)walk->pid, tid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return 0;
+    return 1;
   ssize_t got = read(fd, list, sizeof list - 1);
   close(fd);
   if (got <= 0)
-    return 0;
+    return 1;
   list[got] = '\0';
   for (char *cursor = list, *end = NULL;; cursor = end) {
     long child = strtol(cursor, &end, 10);
     if (end == cursor)
-      return 0;
-    if (child > 0 && (comux_process_state((pid_t)child, NULL) == 'R' ||
-                      (depth < DESCENDANT_DEPTH && descendant_running((pid_t)child, depth + 1))))
       return 1;
+    if (child > 0 && (comux_process_state((pid_t)child, NULL) == 'R' ||
+                      (walk->depth < DESCENDANT_DEPTH && descendant_running((pid_t)child, walk->depth + 1))))
+      return 0;
   }
 }
 
@@ -127,24 +143,8 @@ children_running(pid_t pid, long tid, int depth)
 static int
 descendant_running(pid_t pid, int depth)
 {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-  int tasks = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (tasks < 0)
-    return 0;
-  int running = 0;
-  _Alignas(8) char entries[1024];
-  long n;
-  while (!running && (n = syscall(SYS_getdents64, tasks, entries, sizeof entries)) > 0)
-    for (long offset = 0; !running && offset < n;) {
-      const struct dirent64 *task = (const struct dirent64 *)(entries + offset);
-      long tid = strtol(task->d_name, NULL, 10);
-      offset += task->d_reclen;
-      if (tid > 0)
-        running = children_running(pid, tid, depth);
-    }
-  close(tasks);
-  return running;
+  task_walk_t walk = {pid, 0, depth};
+  return every_task(&walk, no_child_running) == 0;
 }
 
 /* A thread of this process but the caller runs, or a process it forked (or
@@ -152,7 +152,8 @@ descendant_running(pid_t pid, int depth)
 static int
 running_now(void)
 {
-  int none_running = every_task(not_running);
+  task_walk_t own = own_tasks();
+  int none_running = every_task(&own, not_running);
   return none_running == 0 || (none_running == 1 && descendant_running(getpid(), 0));
 }
 
@@ -185,15 +186,16 @@ empty_file(const char *path)
 
 /* A thread at rest: asleep (the caller excepted), with no child process. */
 static int
-at_rest(long tid, long self)
+at_rest(long tid, const task_walk_t *walk)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
-  return empty_file(path) && (tid == self || comux_task_state(tid) == 'S');
+  return empty_file(path) && (tid == walk->self || comux_task_state(tid) == 'S');
 }
 
 int
 comux_server_quiet(void)
 {
-  return every_task(at_rest) == 1;
+  task_walk_t own = own_tasks();
+  return every_task(&own, at_rest) == 1;
 }
