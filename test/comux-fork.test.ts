@@ -244,7 +244,8 @@ test.serial('nginx as root with its default user: the workers run as nobody, and
 	t.is(alone.status, 0, alone.stderr);
 	t.regex(alone.stdout.toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello\n$/);
 	const scratchParents = [...new Set([tmpdir(), sharedMemoryParent()])];
-	const forkScratch = () => scratchParents.flatMap(parent => readdirSync(parent).filter(name => name.startsWith('pdi-comux-fork-')).map(name => path.join(parent, name)));
+	// This process's own (its pid is in the name): other test files run fork servers of their own meanwhile.
+	const forkScratch = () => scratchParents.flatMap(parent => readdirSync(parent).filter(name => name.startsWith(`pdi-comux-fork-${process.pid}_`)).map(name => path.join(parent, name)));
 	const before = new Set(forkScratch());
 	for (const temporary of [tmpdir(), privateTemporary]) {
 		process.env['TMPDIR'] = temporary;
