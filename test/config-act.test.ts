@@ -362,3 +362,29 @@ test('a call= list with an empty item is an error at the token, not a rule witho
 	t.is(run.code, 2);
 	t.is(run.stdout, '', 'cat never ran');
 });
+
+test('a glob the act matcher cannot read is an error at its place in every spelling, not a rule that never acts (arg0~"[abc" loaded and matched nothing, not even [abc)', async t => {
+	const unclosed = 'a \'[\' without its closing \']\' (\\[ is a literal \'[\')';
+	t.is(configError(() => parseTextDialect('act $main open arg0~"*[abc" return=-1 errno=EPERM\n', '/etc/pdi.cfg')).message, `/etc/pdi.cfg:1:16: act: arg0~*[abc: not a glob: ${unclosed}`);
+	t.is(configError(() => parseTextDialect('act $main open arg0~"x[" count\n', '/etc/pdi.cfg')).message, `/etc/pdi.cfg:1:16: act: arg0~x[: not a glob: ${unclosed}`);
+	t.regex(configError(() => parseTextDialect('act $main open arg0~"[[:digit:]]" count\n', '/etc/pdi.cfg')).message, /:1:16: act: arg0~\[\[:digit:\]\]: not a glob: character classes such as \[:digit:\] are not supported: write the range, \[0-9\]$/);
+	for (const glob of ['[abc', '[!]', 'x\\', '[[:alpha:]]']) {
+		const problem = configError(() => normalizeConfig({rules: [{act: {function: 'open', when: {arg: 0, matches: glob}, do: {count: true}}}]})).message;
+		t.regex(problem, /rules\[0\]\.act\.when\.matches: expected a glob: /, glob);
+	}
+
+	for (const glob of ['[]]x', '[!]]', '\\[abc', '[a-z]*', '*.conf']) {
+		t.like(normalizeConfig({rules: [{act: {function: 'open', when: {arg: 0, matches: glob}, do: {count: true}}}]}).rules[0], {when: {matches: glob}});
+		t.like(parseTextDialect(`act $main open arg0~"${glob.replaceAll('\\', '\\\\')}" count\n`).rules[0], {when: {matches: glob}});
+	}
+
+	const directory = writeFiles({'[abc': 'hidden\n', 'act.yaml': 'rules:\n  - act: {function: open, when: {arg: 0, matches: "*/\\\\[abc"}, do: {return: -1, errno: EPERM}}\n'}, 'pdi-config-act-');
+	const run = await pdi(['run', '-c', path.join(directory, 'act.yaml'), '--', '/bin/cat', path.join(directory, '[abc')]);
+	t.is(run.code, 1, 'the escaped [ matches a literal [');
+	t.regex(run.stderr, /Operation not permitted/);
+	writeFileSync(path.join(directory, 'act.yaml'), 'rules:\n  - act: {function: open, when: {arg: 0, matches: "*/[abc"}, do: {return: -1, errno: EPERM}}\n');
+	const refused = await pdi(['run', '-c', path.join(directory, 'act.yaml'), '--', '/bin/cat', path.join(directory, '[abc')]);
+	t.is(refused.code, 2);
+	t.is(refused.stdout, '', 'cat never ran');
+	t.regex(refused.stderr, /act\.yaml:2:\d+: rules\[0\]\.act\.when\.matches: expected a glob: a '\[' without its closing '\]'/);
+});

@@ -1,6 +1,7 @@
 import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
+import {actGlobProblem} from '../glob-problem.js';
 import {linuxOnlyErrnoNames, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
@@ -127,7 +128,14 @@ const whenSchema = z.strictObject({
 		.optional().describe('The seed of `probability`: the same seed picks the same call numbers in every run.'),
 	arg: z.int({error: argError}).min(0, {error: argError}).max(maxArgument, {error: argError})
 		.optional().describe('The argument `matches` or `equals` looks at (numbered from 0, as `pdi_arg_int` numbers them).'),
-	matches: z.string({error: 'expected a glob'}).regex(/^[^\n\r]*$/, {error: 'expected a glob on one line'}).refine(hasNoNul, {error: 'expected a glob without a NUL character'}).optional().describe('Act when argument `arg` is a string that matches this glob.'),
+	matches: z.string({error: 'expected a glob'}).regex(/^[^\n\r]*$/, {error: 'expected a glob on one line'}).refine(hasNoNul, {error: 'expected a glob without a NUL character'})
+		.superRefine((glob, context) => {
+			// A glob the matcher cannot read matches nothing: the rule would never act, and say nothing of it.
+			const problem = actGlobProblem(glob);
+			if (problem !== undefined) {
+				context.addIssue({code: 'custom', message: `expected a glob: ${problem}`});
+			}
+		}).optional().describe('Act when argument `arg` is a string that matches this glob.'),
 	equals: wideInteger(wideIntegerError).optional().describe('Act when argument `arg` equals this integer.'),
 }).superRefine((when, context) => {
 	const hasTest = when.matches !== undefined || when.equals !== undefined;

@@ -3,6 +3,7 @@ import type {NormalizedConfig} from '../config/types.js';
 import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
+import {globProblem} from '../glob-problem.js';
 
 /** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
 export type TraceOptions = {
@@ -37,38 +38,6 @@ export function boundedOption(option: string, value: number | string, low: numbe
 	}
 
 	return number;
-}
-
-/** Index of the `]` that closes the bracket expression opened at `open`, or -1 (fnmatch's rules: `!`/`^`, a first `]`, `[:class:]`, `\\`). */
-function bracketEnd(glob: string, open: number): number {
-	let index = open + 1;
-	index += glob[index] === '!' || glob[index] === '^' ? 1 : 0;
-	index += glob[index] === ']' ? 1 : 0;
-	for (; index < glob.length && glob[index] !== ']'; index++) {
-		const classEnd = glob.startsWith('[:', index) ? glob.indexOf(':]', index + 2) : -1;
-		index = classEnd >= 0 ? classEnd + 1 : index + (glob[index] === '\\' ? 1 : 0);
-	}
-
-	return index < glob.length ? index : -1;
-}
-
-/** Why fnmatch would take `glob` for something else than the user meant (a `[` that nothing closes matches a `[`), or undefined. */
-function globProblem(glob: string): string | undefined {
-	for (let index = 0; index < glob.length; index++) {
-		if (glob[index] === '\\') {
-			index++;
-			if (index === glob.length) {
-				return 'it ends in a lone \'\\\'';
-			}
-		} else if (glob[index] === '[') {
-			index = bracketEnd(glob, index);
-			if (index < 0) {
-				return 'a \'[\' without its closing \']\'';
-			}
-		}
-	}
-
-	return undefined;
 }
 
 /** A `-e` list (comma-separated globs, `!glob`, `glob@OBJ`) checked and joined. */

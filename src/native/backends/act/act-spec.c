@@ -170,6 +170,33 @@ parse_calls(message_t *parse, act_rule_t *rule, const char *list)
   return 0;
 }
 
+/* Why the act backend's matcher (act.c, glob_matches) would read `glob`
+ * otherwise than it looks, or NULL: an unclosed '[' matches nothing, a
+ * trailing '\\' is no escape, and '[:alpha:]' is no class there. */
+static const char *
+glob_problem(const char *glob)
+{
+  for (const char *at = glob; *at != '\0'; at++) {
+    if (*at == '\\') {
+      if (*++at == '\0')
+        return "it ends in a lone '\\'";
+      continue;
+    }
+    if (*at != '[')
+      continue;
+    at += at[1] == '!' || at[1] == '^' ? 2 : 1;
+    /* A first ']' belongs to the set, as in fnmatch. */
+    do {
+      if (at[0] == '[' && at[1] == ':')
+        return "character classes such as [:digit:] are not supported: write the range, [0-9]";
+      at += at[0] != '\0' && at[1] == '-' && at[2] != ']' && at[2] != '\0' ? 3 : *at != '\0';
+    } while (*at != ']' && *at != '\0');
+    if (*at == '\0')
+      return "a '[' without its closing ']' (\\[ is a literal '[')";
+  }
+  return NULL;
+}
+
 static int
 parse_argument(message_t *parse, act_rule_t *rule, const char *token)
 {
@@ -180,7 +207,8 @@ parse_argument(message_t *parse, act_rule_t *rule, const char *token)
   rule->arg_index = (int)index;
   if (*end == '~') {
     rule->arg_glob = end + 1;
-    return 0;
+    const char *problem = glob_problem(rule->arg_glob);
+    return problem == NULL ? 0 : fail(parse, "%s: not a glob: %s", token, problem);
   }
   rule->has_arg_equals = 1;
   return integer(end + 1, &rule->arg_equals) == 0 ? 0 : fail(parse, "%s: expected an integer after '='", token);

@@ -249,12 +249,15 @@ glob_matches(const char *glob, const char *text)
       int negate = *at == '!' || *at == '^';
       at += negate;
       int found = 0;
-      do {
+      /* The reader refuses a '[' that nothing closes; this stops at its end all the same. */
+      while (*at != '\0') {
         int range = at[1] == '-' && at[2] != ']' && at[2] != '\0';
         unsigned char low = (unsigned char)*at, high = range ? (unsigned char)at[2] : low;
         found |= (unsigned char)*text >= low && (unsigned char)*text <= high;
         at += range ? 3 : 1;
-      } while (*at != ']' && *at != '\0');
+        if (*at == ']')
+          break;
+      }
       ok = *at == ']' && found != negate;
       after = *at == ']' ? at + 1 : at;
     } else {
