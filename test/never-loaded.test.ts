@@ -103,6 +103,21 @@ test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about
 	t.is(traced.stderr, 'pdi: warning: no object matching --object \'libnotthere.so.9\' was loaded, at start or later, so nothing of it was traced\n');
 });
 
+test('pdi trace warns of each --object pattern that matched nothing when --object is given more than once, and of none that matched (it said nothing of a second pattern)', async t => {
+	const output = path.join(scratch, 'several.txt');
+	const both = await pdi(['trace', '--object', 'libnotthere.so.9', '--object', '$main', '--object', 'libnot*here.so', '--object', 'libc.so.6', '-o', output, '--', procprog, 'fork']);
+	t.is(both.code, 0, both.stderr);
+	t.is(both.stderr, [
+		'pdi: warning: no object matching --object \'libnotthere.so.9\' was loaded, at start or later, so nothing of it was traced',
+		'pdi: warning: no object matching --object \'libnot*here.so\' was loaded, at start or later, so nothing of it was traced',
+		'',
+	].join('\n'));
+	const directory = path.join(fixtures, 'lazy-pie');
+	const later = await pdi(['trace', '--object', 'libctor.so', '--object', 'libc.so.6', '-o', output, '--', path.join(directory, 'dlprog'), path.join(directory, 'libctor.so')]);
+	t.is(later.code, 0, later.stderr);
+	t.is(later.stderr, '', 'libctor.so matched when dlopen loaded it');
+});
+
 test('pdi trace --object of a library the program dlopens later traces its calls, constructor included, and warns of nothing', async t => {
 	const directory = path.join(fixtures, 'lazy-pie');
 	const file = path.join(scratch, 'later.txt');

@@ -36,6 +36,7 @@ typedef struct active_rule {
   /* its object pattern matched an object loaded at some time ($main, `*`
    * and a redefine without object always do): the report at exit */
   int object_seen;
+  int object_marked; /* its PDI_MATCHED_MARKS file is made */
   pdi_redefine_target_t target;
   int has_target;
   /* redefine: the last scan at exit found a definer that no load event brought (no report at exit) */
@@ -83,6 +84,10 @@ struct pdi_session {
    * PDI_WARN_UNLOADED is not 0) */
   pid_t opener;
   int reports_unloaded;
+  /* PDI_MATCHED_MARKS: the directory where an empty file named by a rule's
+   * index says that its object pattern matched an object, in any process
+   * (pdi trace and trace() warn of the --object patterns none marked) */
+  const char *matched_marks;
   /* the act backend's private entry points, when the config has act rules */
   int (*act_event)(const short *rules);
   int (*act_counts)(unsigned rule, unsigned long *seen, unsigned long *fired);

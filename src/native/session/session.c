@@ -4,6 +4,7 @@
  * finished). The parts live next door: backends.c, claims.c, install.c,
  * uninstall.c. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -188,12 +189,21 @@ pattern_always_matches(const char *pattern)
 static void
 note_matched_objects(pdi_session_t *session, const pdi_objects_t *set)
 {
-  if (!session->reports_unloaded)
+  if (!session->reports_unloaded && session->matched_marks == NULL)
     return;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
     for (unsigned i = 0; i < set->count && !active->object_seen; i++)
       active->object_seen = pdi_object_matches(&set->items[i], active->rule->object);
+    if (active->object_seen && !active->object_marked && session->matched_marks != NULL) {
+      char mark[PATH_MAX];
+      int fd = snprintf(mark, sizeof mark, "%s/%u", session->matched_marks, r) < (int)sizeof mark
+                   ? open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)
+                   : -1;
+      if (fd >= 0)
+        close(fd);
+      active->object_marked = 1;
+    }
   }
 }
 
@@ -335,6 +345,17 @@ quiet_about_unloaded(void)
   return setting != NULL && strcmp(setting, "0") == 0;
 }
 
+/* PDI_MATCHED_MARKS, read once the backends are initialised: the trace
+ * backend of a process it does not trace (a child, without -f) removes it,
+ * and what that process loads then says nothing of what was traced. */
+static void
+take_matched_marks(pdi_session_t *session)
+{
+  const char *marks = getenv("PDI_MATCHED_MARKS");
+  if (marks != NULL && *marks != '\0')
+    session->matched_marks = pdi_arena_strdup(&session->arena, marks);
+}
+
 /* The session whose open failed, until its caller has said why and discards
  * it: its backends' FINI output comes after that line, not before. */
 static pdi_session_t *failed_session;
@@ -363,6 +384,8 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   pthread_once(&fork_handlers_once, register_fork_handlers);
   pthread_mutex_lock(&session_lock);
   int status = prepare(session);
+  if (status == 0)
+    take_matched_marks(session);
   if (status == 0)
     status = install_on_loaded_objects(session);
   if (status == 0) {

@@ -1,8 +1,7 @@
-import {closeSync, existsSync, mkdirSync, readFileSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
-import type {ProcessReport} from '../elf/model.js';
 import {fileSystemReason, PdiError, printLine} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {nativeBinding} from '../native/binding.js';
@@ -13,20 +12,11 @@ import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../
 import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
+import {traceMarks} from '../trace/trace-marks.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
 import {parsePid, requireProgram, warnSecureMode} from './operands.js';
-
-/** Whether the core's start-up report (inspect mode) found an object matching the traced pattern. */
-function reportMatched(reportFile: string): boolean | undefined {
-	try {
-		const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ProcessReport;
-		return report.objects.some(object => object.imports !== null);
-	} catch {
-		return undefined;
-	}
-}
 
 const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST]... [-C] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
 
@@ -242,26 +232,21 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
 		const output = traceOutput(options, scratch.path, await outputDescriptor(options));
-		const reportFile = path.join(scratch.path, 'start.json');
-		const checked = objects.length === 1 && objects[0] !== '$main' && objects[0] !== '*' ? objects[0] : undefined;
-		// Made by the trace backend of any process in which an object matching --object loaded, at start or later.
-		const matchedMark = path.join(scratch.path, 'matched');
-		const inspect = checked === undefined ? {} : {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: checked, PDI_INSPECT_RUN: '1', PDI_TRACE_MATCHED_MARK: matchedMark};
+		const config = traceConfig(objects, '--object');
 		// -f: pdi waits for every followed process that writes a ring, also those that outlive the program (a
-		// daemon's child). Each traced process image marks in `seen` the -e names it has a call site of (the backend's
-		// unseen.c): with -f pdi says the names no process marked; without, the process says them at its end, but for
-		// those an image of it marked before an exec.
-		const seen = path.join(scratch.path, 'seen');
+		// daemon's child). Each traced process image marks the -e names it has a call site of: with -f pdi says the
+		// names no process marked; without, the process says them at its end, but for those an image of it marked
+		// before an exec. The core marks each --object pattern that matched an object in some process.
+		const marks = traceMarks(scratch.path, config);
 		const followed = options.follow ? output.rings : undefined;
-		mkdirSync(seen);
 
 		let launched = false;
 		try {
 			let interrupted: NodeJS.Signals | undefined;
 			const {exited} = launchTraced(program, args, {
 				stdio: 'inherit',
-				config: traceConfig(objects, '--object'),
-				variables: {...variables, ...output.variables, ...inspect, PDI_TRACE_SEEN: seen},
+				config,
+				variables: {...variables, ...output.variables, ...marks.variables},
 				onSignal: 'forward',
 				afterExit: followed === undefined ? undefined : async () => {
 					interrupted = await waitForFollowed(followed, true);
@@ -280,13 +265,13 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 
 			// -c says it of the names it counted no call of.
 			if (options.follow && !options.summary) {
-				for (const name of plainNames(options).filter(name => !existsSync(path.join(seen, name)))) {
+				for (const name of plainNames(options).filter(name => !existsSync(path.join(marks.seen, name)))) {
 					printLine(unseenNotice(name, 'sites'));
 				}
 			}
 
-			if (checked !== undefined && reportMatched(reportFile) === false && !existsSync(matchedMark)) {
-				printLine(`pdi: warning: no object matching --object '${checked}' was loaded, at start or later, so nothing of it was traced`);
+			for (const pattern of marks.unmatchedObjects()) {
+				printLine(`pdi: warning: no object matching --object '${pattern}' was loaded, at start or later, so nothing of it was traced`);
 			}
 
 			return exitStatus(code, signal);

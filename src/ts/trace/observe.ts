@@ -9,6 +9,7 @@ import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
 import {parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
+import {traceMarks, unmatchedWarning, type TraceMarks} from './trace-marks.js';
 
 /** Calls being observed in this process; see {@link observe}. */
 export type Observation = {
@@ -71,10 +72,10 @@ function eventDelivery(counter: SummaryCounter, onCall: (call: CallEvent) => voi
 /**
  * The notices the trace backend makes at the end of an observation (a function `functions` names plainly that this
  * process has no call site of), which its reader writes to `fd`, a file of the observation's directory: `take()` hands
- * them, once the reader has finished, to `onNotice` (one line each, without its newline; its error is thrown again on
+ * them and `more` (pdi's own), once the reader has finished, to `onNotice` (one line each, without its newline; its error is thrown again on
  * the event loop, as onCall's) or, without it, to stderr, as `pdi trace` prints them.
  */
-function endNotices(directory: string, onNotice: ((message: string) => void) | undefined): {fd: number; take: () => void; discard: () => void} {
+function endNotices(directory: string, onNotice: ((message: string) => void) | undefined): {fd: number; take: (more: string[]) => void; discard: () => void} {
 	const file = path.join(directory, 'notices');
 	const fd = openSync(file, 'w', 0o600);
 	const discard = () => {
@@ -84,10 +85,10 @@ function endNotices(directory: string, onNotice: ((message: string) => void) | u
 	return {
 		fd,
 		discard,
-		take() {
+		take(more) {
 			discard();
 			const text = readFileSync(file, 'utf8');
-			for (const line of text.split('\n').filter(line => line !== '')) {
+			for (const line of [...text.split('\n').filter(line => line !== ''), ...more]) {
 				if (onNotice === undefined) {
 					process.stderr.write(`${line}\n`);
 					continue;
@@ -146,6 +147,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	const label = sessionLabel('observe()', observe);
 	checkObserveArguments(options, onCall, onNotice);
 	const variables = traceVariables({...options, follow: false});
+	const config = traceConfig(tracedObjects(options), 'objects');
 	// One per process, not per thread: a worker's observation and the main thread's would share the trace backend.
 	if (!nativeBinding().claimObservation(true)) {
 		throw new PdiError('observe(): an observation is already active in this process (in this thread or another); close() it first');
@@ -173,13 +175,15 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 	let reader: TraceReader | undefined;
 	let notices: ReturnType<typeof endNotices> | undefined;
 	let installed;
+	let marks: TraceMarks | undefined;
 	try {
 		const rings = ringDirectory(scratch.path);
 		notices = endNotices(scratch.path, onNotice);
 		reader = TraceReader.ofThisProcess(rings.directory, delivery.deliver, notices.fd);
+		marks = traceMarks(scratch.path, config);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
-		const settings = {...variables, ...rings.variables, PDI_TRACE_ROOT: String(process.pid), PDI_TRACE_NOTICES: 'ring'};
-		installed = interposeWith(traceConfig(tracedObjects(options), 'objects'), settings, label);
+		const settings = {...variables, ...rings.variables, PDI_MATCHED_MARKS: marks.variables['PDI_MATCHED_MARKS']!, PDI_TRACE_ROOT: String(process.pid), PDI_TRACE_NOTICES: 'ring'};
+		installed = interposeWith(config, settings, label);
 	} catch (error) {
 		reader?.finish();
 		notices?.discard();
@@ -198,7 +202,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 				// Called from onCall: the calls after that one in its buffer, and those finish() read, are delivered
 				// now, not after close() has returned. A close() from one of these onCalls returns the counts so far.
 				delivery.drain();
-				notices.take();
+				notices.take(marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, 'while observed')));
 				removeScratch();
 				nativeBinding().claimObservation(false);
 				summary = counter.result(ending.losses);

@@ -7,6 +7,7 @@ import {abortOf, checkCommandLine, launch} from '../launch/launch.js';
 import {exitStatus, removeOnSignal} from '../launch/signals.js';
 import type {Piped} from '../launch/spawn.js';
 import {temporaryDirectory} from '../launch/temporary.js';
+import {traceMarks, unmatchedWarning, type TraceMarks} from './trace-marks.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
@@ -131,9 +132,12 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	});
 	let launched;
 	let notices: EndNotices | undefined;
+	let marks: TraceMarks | undefined;
+	const config = traceConfig(tracedObjects(options), 'objects');
 	try {
 		const rings = ringDirectory(scratch.path);
 		notices = endNotices(scratch.path);
+		marks = traceMarks(scratch.path, config);
 		reader = TraceReader.toCallback(rings.directory, data => {
 			const events = parseEventLines<CallEvent>(data);
 			for (const event of events) {
@@ -147,8 +151,8 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			cwd: options.cwd,
 			stdio: options.stdio ?? 'inherit',
 			signal: options.signal,
-			config: traceConfig(tracedObjects(options), 'objects'),
-			variables: {...variables, ...rings.variables, PDI_TRACE_NOTICES: 'ring'},
+			config,
+			variables: {...variables, ...rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'},
 			// With follow, done waits for every followed process, also those that outlive the program (a daemon's child).
 			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false) : undefined,
 		});
@@ -161,7 +165,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 
 	const end = () => {
 		const ending = reader.finish();
-		const lines = notices.take();
+		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, 'at start or later'))];
 		removeScratch();
 		return {ending, notices: lines};
 	};

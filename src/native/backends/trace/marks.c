@@ -16,10 +16,11 @@ trace_marks_take(trace_marks_t *marks, const char *directory)
   return marks->taken;
 }
 
-void
-trace_mark(const char *path)
+/* Creates the empty file `path`. */
+static void
+mark(const char *path)
 {
-  int fd = path != NULL && *path ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) : -1;
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0)
     close(fd);
 }
@@ -30,7 +31,7 @@ trace_marks_leave(const trace_marks_t *marks, const char *name)
   char path[sizeof marks->path + 256];
   if (marks->taken && strchr(name, '/') == NULL &&
       snprintf(path, sizeof path, "%s/%s", marks->path, name) < (int)sizeof path)
-    trace_mark(path);
+    mark(path);
 }
 
 int

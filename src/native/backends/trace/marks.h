@@ -5,9 +5,6 @@
 
 #include <stddef.h>
 
-/* Creates the empty file `path` (NULL or empty: none). */
-void trace_mark(const char *path);
-
 /* A directory's path, copied: programs such as nginx rewrite their
  * environment strings. */
 typedef struct trace_marks {

@@ -96,10 +96,9 @@ static char ring_directory_path[4096];
 static const char *ring_directory;
 static pid_t ring_reader;
 static uint64_t ring_capacity = (uint64_t)1 << 22;
-static int following;       /* PDI_TRACE_FOLLOW=1: children are traced too */
-static int unfollowed;      /* a forked child of a process not following: records nothing */
-static int inactive;        /* not following, and not the traced process: instruments nothing */
-static int asked_for_sites; /* an object matching --object was loaded: PDI_TRACE_MATCHED_MARK at exit */
+static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
+static int unfollowed; /* a forked child of a process not following: records nothing */
+static int inactive;   /* not following, and not the traced process: instruments nothing */
 
 /* The C library's getenv, setenv and unsetenv, not the program's
  * (../../core/libc-environment.h): bash's setenv made its variable table
@@ -255,6 +254,7 @@ stop_following_exec(void)
   libc_environment.unset("PDI_CONFIG");
   libc_environment.unset("PDI_CONFIG_TEMPORARY");
   libc_environment.unset("PDI_WARN_UNLOADED");
+  libc_environment.unset("PDI_MATCHED_MARKS");
   libc_environment.unset("DI_CFG_FILE");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];
@@ -387,9 +387,6 @@ PDI_BE_FUNC_FINI(void)
     dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", name, reason, lost,
             (int)getpid());
   }
-  /* pdi trace warns when no object matching --object loaded in any process (the mark: an empty file). */
-  if (asked_for_sites)
-    trace_mark(libc_environment.get("PDI_TRACE_MATCHED_MARK"));
   if (lost_report_fd >= 0)
     close(lost_report_fd);
   lost_report_fd = -1;
@@ -407,7 +404,6 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
 {
   if (inactive)
     return 0;
-  asked_for_sites = 1;
   char *readable = trace_names_demangled(site->function);
   if (!trace_filter_wants(site->function, readable, site->callee)) {
     free(readable);
