@@ -3,15 +3,35 @@ import {pdi} from './helpers/cli.js';
 
 test('a bad -p value is one line naming -p, status 2, before anything is attached', async t => {
 	// Before: 'pdi: abc is not a process id' (no option named; 'pdi:  is not a process id' for -p '').
-	const expected = (value: string) => `pdi: -p: expected a process id (a positive decimal integer), got '${value}'\n`;
+	const expected = (value: string) => `pdi: -p: expected a process id (a decimal integer from 1 to 2147483647), got '${value}'\n`;
 	for (const value of ['abc', '', '0', '-1', ' 12', '12abc', '0x10', '1.5', '2147483648']) {
 		const run = await pdi(['trace', '-p', value]);
 		t.deepEqual([run.code, run.stdout, run.stderr], [2, '', expected(value)], value);
 	}
 
 	const multiline = await pdi(['trace', '--pid=1\n2']);
-	t.deepEqual([multiline.code, multiline.stderr], [2, String.raw`pdi: -p: expected a process id (a positive decimal integer), got '1\x0a2'` + '\n']);
+	t.deepEqual([multiline.code, multiline.stderr], [2, String.raw`pdi: -p: expected a process id (a decimal integer from 1 to 2147483647), got '1\x0a2'` + '\n']);
 	// A process id of no process is said as pdi attach says it (test/trace-api.test.ts).
 	const missing = await pdi(['trace', '-p', '2147483647']);
 	t.deepEqual([missing.code, missing.stderr], [2, 'pdi: no such process: 2147483647\n']);
+});
+
+test('pdi trace -c CONFIG -- PROGRAM, with -c taken for --config, says that -c is --summary in pdi trace, not only that the config is no program', async t => {
+	const run = await pdi(['trace', '-c', 'pdi-config-that-is-not-here.yaml', '--', '/bin/true']);
+	t.deepEqual([run.code, run.stdout], [2, '']);
+	t.is(run.stderr, 'pdi: pdi-config-that-is-not-here.yaml: not found in PATH (in pdi trace, -c is --summary and takes no value: pdi trace takes no config file; pdi run -c CONFIG runs a program with one)\n');
+	const plain = await pdi(['trace', '--', 'pdi-program-that-is-not-here']);
+	t.is(plain.stderr, 'pdi: pdi-program-that-is-not-here: not found in PATH\n', 'no such advice without -c');
+});
+
+test('a name -e both includes and excludes for every callee is not said to have no call site (-e \'open,!open\' said process N has no call site of open)', async t => {
+	for (const args of [['-e', 'open,!open'], ['-f', '-e', 'open,!op*'], ['-c', '-e', 'open,!o*,getpid_not_imported']]) {
+		// Without -o the lines and the notices go to pdi's stderr.
+		const run = await pdi(['trace', ...args, '--', '/bin/cat', '/etc/hostname']);
+		t.is(run.code, 0, run.stderr);
+		t.notRegex(run.stderr, /^pdi: trace: open: /m, args.join(' '));
+	}
+
+	const kept = await pdi(['trace', '-e', 'getpid_not_imported,open,!open', '--', '/bin/cat', '/etc/hostname']);
+	t.regex(kept.stderr, /^pdi: trace: getpid_not_imported: process \d+ has no call site of it/m, 'a name no exclusion takes out is still said');
 });

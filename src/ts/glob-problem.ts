@@ -60,3 +60,61 @@ export function actGlobProblem(glob: string): string | undefined {
 
 	return undefined;
 }
+
+const classes: Readonly<Record<string, {test: (character: string) => boolean}>> = {
+	alnum: /[\dA-Za-z]/, alpha: /[A-Za-z]/, blank: /[ \t]/, cntrl: {test: (character: string) => character < ' ' || character === '\x7f'}, digit: /\d/, graph: /[!-~]/,
+	lower: /[a-z]/, print: /[ -~]/, punct: /[!-/:-@[-`{-~]/, space: /[\t-\r ]/, upper: /[A-Z]/, xdigit: /[\dA-Fa-f]/,
+};
+
+/** Whether `character` is in the bracket expression whose inside is `set` (fnmatch's rules, the C locale). */
+function inSet(set: string, character: string): boolean {
+	const negate = set.startsWith('!') || set.startsWith('^');
+	let found = false;
+	for (let index = negate ? 1 : 0; index < set.length; index++) {
+		const classEnd = set.startsWith('[:', index) ? set.indexOf(':]', index + 2) : -1;
+		if (classEnd >= 0) {
+			found ||= classes[set.slice(index + 2, classEnd)]?.test(character) ?? false;
+			index = classEnd + 1;
+			continue;
+		}
+
+		const low = set[index] === '\\' && index + 1 < set.length ? set[++index]! : set[index]!;
+		const high = set[index + 1] === '-' && index + 2 < set.length ? set[index += 2]! : low;
+		found ||= character >= low && character <= high;
+	}
+
+	return found !== negate;
+}
+
+/** Whether `text` matches `glob` as fnmatch without flags reads it: `*`, `?`, `[...]`, `\\` escapes. */
+export function globMatches(glob: string, text: string): boolean {
+	let at = 0;
+	let star = -1;
+	let resume = 0;
+	for (let position = 0; position < text.length;) {
+		if (glob[at] === '*') {
+			star = ++at;
+			resume = position;
+			continue;
+		}
+
+		const end = glob[at] === '[' ? bracketEnd(glob, at) : -1;
+		const escaped = glob[at] === '\\' && at + 1 < glob.length;
+		const matched = glob[at] === '?' || (end >= 0 ? inSet(glob.slice(at + 1, end), text[position]!) : glob[escaped ? at + 1 : at] === text[position]);
+		if (matched && at < glob.length) {
+			at = end >= 0 ? end + 1 : at + (escaped ? 2 : 1);
+			position++;
+		} else if (star >= 0) {
+			at = star;
+			position = ++resume;
+		} else {
+			return false;
+		}
+	}
+
+	while (glob[at] === '*') {
+		at++;
+	}
+
+	return at === glob.length;
+}

@@ -36,7 +36,7 @@ export function warnSecureMode(command: string): void {
 export function parsePid(text: string, name: string): number {
 	const pid = /^[1-9]\d{0,9}$/.test(text) ? Number(text) : Number.NaN;
 	if (!(pid <= 0x7F_FF_FF_FF)) {
-		throw new PdiError(`${name}: expected a process id (a positive decimal integer), got ${shown(text)}`);
+		throw new PdiError(`${name}: expected a process id (a decimal integer from 1 to 2147483647), got ${shown(text)}`);
 	}
 
 	return pid;

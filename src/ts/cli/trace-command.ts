@@ -5,7 +5,7 @@ import {Option, type Command} from '@commander-js/extra-typings';
 import {fileSystemReason, PdiError, printLine} from '../errors.js';
 import {launch} from '../launch/launch.js';
 import {nativeBinding} from '../native/binding.js';
-import {SharedLibraryError} from '../launch/program.js';
+import {resolveProgram, SharedLibraryError} from '../launch/program.js';
 import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
@@ -13,6 +13,7 @@ import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
 import {waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {traceMarks} from '../trace/trace-marks.js';
+import {globMatches} from '../glob-problem.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
@@ -64,7 +65,11 @@ function writeText(fd: number, text: string): void {
  * mangled name is left out: it was counted, and marked, by its demangled name.
  */
 function plainNames(options: TraceCliOptions): string[] {
-	return (options.functions ?? '').split(',').filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern) && !(options.demangle && pattern.startsWith('_Z')));
+	const patterns = (options.functions ?? '').split(',');
+	// An exclusion for every callee takes a name out: -e 'open,!open' traces no open, and no process lacks it.
+	const excluded = patterns.filter(pattern => pattern.startsWith('!') && !pattern.includes('@')).map(pattern => pattern.slice(1));
+	return patterns.filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern) && !(options.demangle && pattern.startsWith('_Z'))
+		&& !excluded.some(glob => globMatches(glob, pattern)));
 }
 
 /**
@@ -208,6 +213,24 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 			return ending.writeError === null;
 		},
 	};
+}
+
+/**
+ * `pdi trace -c pdi.yaml -- PROGRAM`, where -c means --config in run, inspect and attach: a config file taken for the
+ * program gets that said, not only that it is no program.
+ */
+function checkNotConfig(program: string, options: TraceCliOptions): void {
+	if (!options.summary || !/\.(?:ya?ml|json|cfg|cmd|conf)$/i.test(program)) {
+		return;
+	}
+
+	try {
+		resolveProgram(program);
+	} catch (error) {
+		throw error instanceof PdiError
+			? new PdiError(`${error.message} (in pdi trace, -c is --summary and takes no value: pdi trace takes no config file; pdi run -c CONFIG runs a program with one)`, {cause: error})
+			: error;
+	}
 }
 
 /** {@link launch}, with advice for a shared library given as the program. */
@@ -371,6 +394,7 @@ export function registerTraceCommand(cli: Command): void {
 			}
 
 			const [program, ...args] = requireProgram(command, `pdi trace ${usage}`);
+			checkNotConfig(program, options);
 			warnSecureMode(program);
 
 			process.exitCode = await runTraced(program, args, options);

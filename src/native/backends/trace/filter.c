@@ -98,11 +98,22 @@ trace_filter_wants(const char *function, const char *readable, const char *calle
   return included;
 }
 
+/* A name that an exclusion for every callee (!GLOB, no @OBJ) takes out:
+ * -e 'open,!open' traces no open, and no process is said to lack it. */
+static int
+excluded_everywhere(const char *function)
+{
+  for (unsigned i = 0; i < count; i++)
+    if (patterns[i].exclude && patterns[i].object == NULL && fnmatch(patterns[i].function, function, 0) == 0)
+      return 1;
+  return 0;
+}
+
 void
 trace_filter_each_unkept_name(void (*report)(const char *function, void *context), void *context)
 {
   for (unsigned i = 0; i < count; i++)
-    if (plain(&patterns[i]) && !patterns[i].kept)
+    if (plain(&patterns[i]) && !patterns[i].kept && !excluded_everywhere(patterns[i].function))
       report(patterns[i].function, context);
 }
 
