@@ -469,7 +469,7 @@ test('verifyConfig reports a missing backend file at its library\'s place, with 
 	const notElf = normalizeConfig({backends: [{name: 'text', library: path.join(root, 'package.json')}]});
 	t.is(configError(() => {
 		verifyConfig(notElf, verifyOptions());
-	}).message, `backends[0]: backend 'text': cannot load ${root}/package.json: ${root}/package.json: invalid ELF header`);
+	}).message, `backends[0]: backend 'text': cannot load ${root}/package.json: invalid ELF header`);
 });
 
 test('verifyConfig refuses what the core refuses at install: a callback backend without hooks, a handler of its own', t => {

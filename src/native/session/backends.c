@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -361,8 +362,14 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   if (handle == NULL) {
     const char *why = dlerror();
     char foreign[160];
+    size_t named = strlen(path);
+    struct stat file;
     if (foreign_architecture(path, foreign, sizeof foreign) != NULL)
       why = foreign;
+    else if (stat(path, &file) == 0 && S_ISDIR(file.st_mode))
+      why = "it is a directory";
+    else if (why != NULL && strncmp(why, path, named) == 0 && strncmp(why + named, ": ", 2) == 0)
+      why += named + 2; /* the loader names the file too */
     return backend_error_at(decl, 1, "cannot load %s: %s", path, why ? why : "unknown error");
   }
   struct link_map *map = NULL;

@@ -43,11 +43,11 @@ function isFile(file: string): boolean {
 function unreadableLibrary(file: string): string | undefined {
 	const status = statSync(file, {throwIfNoEntry: false});
 	if (status?.isDirectory()) {
-		return `${file}: cannot read file data: Is a directory`;
+		return 'it is a directory';
 	}
 
 	// Shorter than the host's ELF header (64 bytes on a 64-bit host): the loader stops before the magic.
-	return status !== undefined && status.size < (process.arch === 'ia32' ? 52 : 64) ? `${file}: file too short` : undefined;
+	return status !== undefined && status.size < (process.arch === 'ia32' ? 52 : 64) ? 'file too short' : undefined;
 }
 
 /**
@@ -172,7 +172,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 
 			const refusal = dlopenRefusal(resolved.file);
 			if (refusal) {
-				throw new Error(`${resolved.file}: ${refusal}`);
+				throw new Error(refusal);
 			}
 
 			const foreign = foreignArchitecture(resolved.file);
@@ -196,7 +196,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 
 			libraries.set(backend.name, {file: resolved.file, symbols: functions, variables: data});
 		} catch (error) {
-			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? `${resolved.file}: invalid ELF header` : (error as Error).message;
+			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? 'invalid ELF header' : (error as Error).message;
 			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 			libraries.set(backend.name, undefined);
 		}
