@@ -55,7 +55,7 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['an unknown command', ['inpect'], /^pdi: unknown command 'inpect' \(did you mean inspect\?\)\n$/],
 	['no command at all', [], /^pdi: missing command \(usage: pdi \[options\] \[command\]; 'pdi --help' lists them\)\n$/],
 	['config without a subcommand', ['config'], /^pdi: missing command \(usage: pdi config .*; 'pdi config --help' lists them\)\n$/],
-	['config with an unknown subcommand', ['config', 'chek'], /^pdi: unknown command 'chek' \(did you mean check\?\)\n$/],
+	['config with an unknown subcommand', ['config', 'chek'], /^pdi: unknown command 'chek' of pdi config \(check, compile, schema\) \(did you mean check\?\)\n$/],
 	['config check without FILE', ['config', 'check'], /^pdi: missing required argument 'file' \(usage: pdi config check \[options\] <file>\)\n$/],
 	['comux build with a --num-conns that is no number', ['comux', 'build', '--chunk', '0:a', '--num-conns', 'abc'], /^pdi: --num-conns: expected a number of connections from 1 to 65536, got 'abc'\n$/],
 	// Bad arguments, not invalid inputs (status 3 before: 'num_conns 0 ...', 'num_conns 100000000000 is not a u32'); the escape's --chunk named.
@@ -69,8 +69,8 @@ const argumentErrors: Array<[string, string[], RegExp]> = [
 	['config schema with an operand', ['config', 'schema', 'extra'], /^pdi: schema: too many arguments \(expected 0, got 1\)\n$/],
 	['config schema with an unknown option', ['config', 'schema', '--bogus'], /^pdi: unknown option '--bogus'\n$/],
 	['comux without a subcommand', ['comux'], /^pdi: missing command \(usage: pdi comux .*; 'pdi comux --help' lists them\)\n$/],
-	['comux with an unknown subcommand', ['comux', 'bogus'], /^pdi: unknown command 'bogus'/],
-	['config with an unknown subcommand and --help', ['config', 'describe', '--help'], /^pdi: unknown command 'describe'\n$/],
+	['comux with an unknown subcommand', ['comux', 'bogus'], /^pdi: unknown command 'bogus' of pdi comux \(show, build, run, replay, config\)\n$/],
+	['config with an unknown subcommand and --help', ['config', 'describe', '--help'], /^pdi: unknown command 'describe' of pdi config \(check, compile, schema\)\n$/],
 	['comux with an unknown subcommand and -h', ['comux', 'bogus', '-h'], /^pdi: unknown command 'bogus'/],
 	['comux show without FILE', ['comux', 'show'], /^pdi: missing required argument 'file' \(usage: pdi comux show .*\)\n$/],
 	['comux show with an unknown option', ['comux', 'show', '--bogus', 'x.comux'], /^pdi: unknown option '--bogus'\n$/],
@@ -119,8 +119,8 @@ test('pdi help comux run and pdi comux help run print the help of comux run; an 
 	}
 
 	t.is(await oneLineFailure(t, ['help', 'inpect']), 'pdi: unknown command \'inpect\' (did you mean inspect?)\n');
-	t.is(await oneLineFailure(t, ['comux', 'help', 'nosuch']), 'pdi: unknown command \'nosuch\'\n');
-	t.is(await oneLineFailure(t, ['help', 'comux', 'nosuch']), 'pdi: unknown command \'nosuch\'\n');
+	t.is(await oneLineFailure(t, ['comux', 'help', 'nosuch']), 'pdi: unknown command \'nosuch\' of pdi comux (show, build, run, replay, config)\n');
+	t.is(await oneLineFailure(t, ['help', 'comux', 'nosuch']), 'pdi: unknown command \'nosuch\' of pdi comux (show, build, run, replay, config)\n');
 });
 
 test('pdi help --help prints pdi\'s help, and pdi help config --help the help of config', async t => {

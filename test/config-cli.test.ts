@@ -216,3 +216,15 @@ test('a config on stdin that is a socket (Node\'s child_process input, systemd) 
 	t.is(stdin.status, 0, stdin.stderr);
 	t.regex(stdin.stdout, /^socket:\[\d+\]\n$/);
 });
+
+test('pdi config check - and pdi config compile - read the config from stdin, as -o - writes to stdout (- was taken for a file named -)', t => {
+	const check = spawnSync(process.execPath, [cliPath, 'config', 'check', '-'], {input: 'rules:\n  - act: {function: open, do: {count: true}}\n', encoding: 'utf8'});
+	t.is(check.status, 0, check.stderr);
+	t.like(JSON.parse(check.stdout) as NormalizedConfig, {rules: [{kind: 'act', function: 'open'}]});
+	const bad = spawnSync(process.execPath, [cliPath, 'config', 'check', '-'], {input: 'rules:\n  - act: {function: open, do: {cont: true}}\n', encoding: 'utf8'});
+	t.is(bad.status, 2);
+	t.regex(bad.stderr, /^pdi: \/dev\/stdin:2:32: unknown key 'cont' in rules\[0\]\.act\.do \(did you mean 'count'\?\)$/m);
+	const compiled = spawnSync(process.execPath, [cliPath, 'config', 'compile', '-'], {input: 'act $main open count\n', encoding: 'utf8'});
+	t.is(compiled.status, 0, compiled.stderr);
+	t.deepEqual(parseTextDialect(compiled.stdout).rules.map(rule => rule.kind), ['act']);
+});

@@ -10,6 +10,11 @@ function printWarning(issue: ConfigPlace & {message: string}): void {
 	printLine(`pdi: warning: ${where ? `${where}: ` : ''}${issue.message}`);
 }
 
+/** The config file an operand names: `-` is stdin, as `-o -` is stdout (its spelling by its first line, its relative paths from the file it stands for, else the current directory). */
+function configFile(operand: string): string {
+	return operand === '-' ? '/dev/stdin' : operand;
+}
+
 /**
  * Adds `pdi config check FILE`, `pdi config compile FILE [-o OUT]` and `pdi config schema`.
  * A bad config throws its {@link ConfigError}, which the CLI prints as one line.
@@ -20,10 +25,10 @@ export function registerConfigCommands(cli: Command): void {
 
 	config.command('check')
 		.description('check FILE as `pdi run` would (syntax, options, backends and their wrappers, conflicts); print it normalized, as JSON')
-		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect')
+		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect; - reads it from stdin')
 		.action(async file => {
 			const {loadConfig, verifyConfig} = await import('../config/index.js');
-			const normalized = await loadConfig(file);
+			const normalized = await loadConfig(configFile(file));
 			const paths = pdiPaths();
 			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends, foreignBackendsWarn: true});
 			for (const warning of normalized.warnings) {
@@ -39,11 +44,11 @@ export function registerConfigCommands(cli: Command): void {
 
 	config.command('compile')
 		.description('compile FILE to one self-contained file of the native text dialect (for PDI_CONFIG); its Warning lines are kept, and printed when it runs')
-		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect')
+		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect; - reads it from stdin')
 		.option('-o, --output <file>', 'write to FILE instead of stdout')
 		.action(async (file, options) => {
 			const {compileConfig, loadConfig} = await import('../config/index.js');
-			const text = compileConfig(await loadConfig(file));
+			const text = compileConfig(await loadConfig(configFile(file)));
 			if (options.output) {
 				await writeOutputFile(options.output, text);
 			} else {

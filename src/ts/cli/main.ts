@@ -210,7 +210,10 @@ export function createCli(): Command {
 	return cli;
 }
 
-/** A missing operand's message ends with the command's usage line, as `pdi run` without PROGRAM does. */
+/**
+ * A missing operand's message ends with the command's usage line, as `pdi run` without PROGRAM does; an unknown
+ * subcommand's names the command and its subcommands.
+ */
 function withUsageOnMissingArguments(command: CommandUnknownOpts, path: readonly string[] = []): void {
 	for (const sub of command.commands) {
 		const names = [...path, sub.name()];
@@ -218,7 +221,10 @@ function withUsageOnMissingArguments(command: CommandUnknownOpts, path: readonly
 		sub.configureOutput({
 			outputError(message, write) {
 				const missing = /^error: missing required argument/.test(message);
-				output.outputError?.(missing ? `${message.trimEnd()} (usage: pdi ${names.join(' ')} ${sub.usage()})\n` : message, write);
+				// `pdi config frob`: which command's subcommand it is not, and what they are.
+				const commands = sub.commands.map(other => other.name()).filter(name => name !== 'help');
+				const unknown = message.replace(/^(error: unknown command '[^']*')/, `$1 of pdi ${names.join(' ')} (${commands.join(', ')})`);
+				output.outputError?.(missing ? `${message.trimEnd()} (usage: pdi ${names.join(' ')} ${sub.usage()})\n` : unknown, write);
 			},
 		});
 		withUsageOnMissingArguments(sub, names);
@@ -320,8 +326,10 @@ function helpArguments(cli: Command, argv: string[]): string[] {
 
 		const sub = find(command, name);
 		if (sub === undefined) {
-			const near = nearName(name, command.commands.map(other => other.name()));
-			throw new PdiError(`unknown command '${name}'${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+			const commands = command.commands.map(other => other.name()).filter(other => other !== 'help');
+			const near = nearName(name, commands);
+			const of = names.length === 0 ? '' : ` of pdi ${names.join(' ')} (${commands.join(', ')})`;
+			throw new PdiError(`unknown command '${name}'${of}${near === undefined ? '' : ` (did you mean ${near}?)`}`);
 		}
 
 		names.push(name);
