@@ -405,7 +405,7 @@ test('runProgram() with stdio \'pipe\' drains what the program writes: a large o
 test('runProgram() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before anything starts', async t => {
 	await t.throwsAsync(runProgram('/bin/true', [], {confg: {}} as never), {instanceOf: PdiError, message: /^unknown option 'confg' \(did you mean 'config'\?\); the options are configs, config, verbosity, env, cwd, stdio, signal$/});
 	await t.throwsAsync(runProgram('/bin/true', [], {configs: '/etc/pdi.yaml'} as never), {instanceOf: PdiError, message: 'configs: expected an array of config file names, got \'/etc/pdi.yaml\''});
-	await t.throwsAsync(runProgram('/bin/true', [], {verbosity: 'x'} as never), {instanceOf: PdiError, message: 'verbosity: expected a whole number of steps (0, 1, 2), got \'x\''});
+	await t.throwsAsync(runProgram('/bin/true', [], {verbosity: 'x'} as never), {instanceOf: PdiError, message: 'verbosity: expected a whole number of steps, 0 or more (each raises the log level one step, as a -v of pdi run, up to debug), got \'x\''});
 	await t.throwsAsync(runProgram('/bin/true', [], {config: null} as never), {instanceOf: PdiError, message: 'config: expected a config object, got null'});
 	await t.throwsAsync(runProgram('/bin/true', [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
 });

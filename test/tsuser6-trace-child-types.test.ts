@@ -48,3 +48,18 @@ test('trace(): the child has the streams its type says', async t => {
 	tuple.child.stdout.resume();
 	t.is((await tuple.done).status, 0);
 });
+
+test('spawn(): stdio \'inherit\' and \'ignore\' type the child\'s streams null, and \'pipe\' as streams, as docs/typescript.md says (both were Readable | null)', t => {
+	const spawned = `
+import {spawn} from 'pdi';
+import type {Readable} from 'node:stream';
+
+const inherited: null = spawn({}, 'true', [], {stdio: 'inherit'}).stdout;
+const ignored: null = spawn({}, 'true', [], {stdio: 'ignore'}).stderr;
+const piped: Readable = spawn({}, 'true', [], {stdio: 'pipe'}).stdout;
+const unknown: Readable | null = spawn({}, 'true', [], {stdio: 'inherit' as 'inherit' | 'pipe'}).stdout;
+export {inherited, ignored, piped, unknown};
+`;
+	const compiled = compileConsumer(consumerProject('module'), spawned, {module: ts.ModuleKind.NodeNext, exactOptionalPropertyTypes: true});
+	t.deepEqual(compiled.errors, []);
+});

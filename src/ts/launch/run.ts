@@ -37,7 +37,7 @@ export type RunResult = {
 const runOptionTypes: Record<keyof RunOptions, OptionType> = {
 	configs: [value => Array.isArray(value) && value.every(entry => typeof entry === 'string'), 'an array of config file names'],
 	config: [isObject, 'a config object'],
-	verbosity: [value => Number.isInteger(value) && (value as number) >= 0, 'a whole number of steps (0, 1, 2)'],
+	verbosity: [value => Number.isInteger(value) && (value as number) >= 0, 'a whole number of steps, 0 or more (each raises the log level one step, as a -v of pdi run, up to debug)'],
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],

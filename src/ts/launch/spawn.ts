@@ -53,6 +53,8 @@ export function spawn(config: PdiConfigInput | NormalizedConfig, command: string
 export function spawn<I extends StdioPipe | StdioNull, O extends StdioPipe | StdioNull, E extends StdioPipe | StdioNull>(
 	config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[], options: SpawnOptionsWithStdioTuple<I, O, E>,
 ): PdiChildProcess<ChildProcessByStdio<Piped<I, Writable>, Piped<O, Readable>, Piped<E, Readable>>>;
+export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[], options: SpawnOptions & {stdio: 'inherit' | 'ignore'}): PdiChildProcess<ChildProcessByStdio<null, null, null>>;
+export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[], options: SpawnOptions & {stdio: 'pipe'}): PdiChildProcess<ChildProcessWithoutNullStreams>;
 export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args?: readonly string[], options?: SpawnOptions): PdiChildProcess;
 export function spawn(config: PdiConfigInput | NormalizedConfig, command: string, args: readonly string[] = [], options: SpawnOptions = {}): PdiChildProcess {
 	requireConfig(config);

@@ -7,6 +7,7 @@ const trace_proto_t trace_builtin_protos[] = {
     {"__ctype_b_loc", "p"},
     {"__ctype_get_mb_cur_max", "z"},
     {"__cxa_atexit", "ippp"},
+    {"__cxa_finalize", "vp"},
     {"__errno_location", "p"},
     {"__fpending", "zp"},
     {"__fprintf_chk", "ipis."},
