@@ -148,6 +148,15 @@ __attribute__((visibility("hidden"))) int comux_connection_waits(int client_fd);
  * or a daemon). */
 __attribute__((visibility("hidden"))) void comux_record_status(int status);
 __attribute__((visibility("hidden"))) void comux_watch_claimer_end(void);
+
+/*
+ * comux_watch_crashes, in the process that replays as the controller
+ * starts: a fatal signal of the server (over the default action only) first
+ * has the controller copy the reply it collects to the output
+ * (comux_drain_before_crash, in the crashing thread; at most 200 ms).
+ */
+__attribute__((visibility("hidden"))) void comux_watch_crashes(void);
+__attribute__((visibility("hidden"))) void comux_drain_before_crash(void);
 /* "exited with status N", "was killed by signal N (NAME)", "ended" (comux-accept.c). */
 __attribute__((visibility("hidden"))) void comux_describe_status(int status, char *text, size_t size);
 

@@ -58,6 +58,47 @@ write_output(const unsigned char *data, size_t length)
   }
 }
 
+/* A fatal signal in a thread of the server while the controller collects a
+ * reply: the bytes the server wrote just before it crashed are in the
+ * controller's socket, and the signal's default action would end the
+ * process before the controller read them (the reply to the request that
+ * crashed the server went missing). The crashing thread asks (1) and waits
+ * up to CRASH_DRAIN_MS; the controller, at its next step, copies what its
+ * current connection holds to the output, says so (2) and stops there. */
+#define CRASH_DRAIN_MS 200
+static int crash_drain;
+static pid_t controller_tid, controller_pid;
+
+/* At each of the controller's steps: when a crash asks for it, the rest of
+ * fd's reply (fd -1: none) and the controller's end. */
+static void
+crash_checkpoint(int fd)
+{
+  if (__atomic_load_n(&crash_drain, __ATOMIC_ACQUIRE) != 1)
+    return;
+  unsigned char buffer[4096];
+  ssize_t n;
+  while (fd >= 0 && (n = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0)
+    write_output(buffer, (size_t)n);
+  __atomic_store_n(&crash_drain, 2, __ATOMIC_RELEASE);
+  for (;;)
+    pause(); /* every signal blocked: the crashing thread ends the process */
+}
+
+void
+comux_drain_before_crash(void)
+{
+  pid_t controller = __atomic_load_n(&controller_tid, __ATOMIC_ACQUIRE);
+  if (controller == 0 || controller_pid != getpid() || controller == (pid_t)syscall(SYS_gettid))
+    return;
+  int idle = 0;
+  if (!__atomic_compare_exchange_n(&crash_drain, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return; /* another thread crashed first */
+  struct timespec step = {0, 1000000};
+  for (int waited = 0; waited < CRASH_DRAIN_MS && __atomic_load_n(&crash_drain, __ATOMIC_ACQUIRE) != 2; waited++)
+    syscall(SYS_nanosleep, &step, NULL);
+}
+
 /* Replies that could not be written end the process as a failed write
  * ends any program: a reader that has gone (EPIPE) by SIGPIPE, whatever the
  * server made of SIGPIPE (status 141 from pdi), another error (a full
@@ -132,6 +173,7 @@ collect_reply(int fd, uint32_t chunk)
   size_t total = 0;
   int quick = QUICK_CHECKS;
   for (;;) {
+    crash_checkpoint(fd);
     long now = now_ms();
     long left = timeout_ms - (now - start);
     if (left <= 0 && last < 0 && comux_server_busy())
@@ -300,6 +342,7 @@ comux_say_unfinished(int fd, pid_t pid, int status, const comux_progress_t *prog
 static void
 finish(void)
 {
+  crash_checkpoint(-1); /* a crash, not this exit, ends the process */
   __atomic_store_n(&finishing_thread, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   LOG("replay complete");
   comux_end_like_forked();
@@ -341,6 +384,8 @@ controller(void *unused)
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
+  controller_pid = getpid();
+  __atomic_store_n(&controller_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   comux_watch_claimer_end();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
   pthread_atfork(comux_prepare_fork, NULL, close_clients_in_child);
@@ -357,6 +402,7 @@ controller(void *unused)
       continue;
     int last = doc.last_chunk[conn] == chunk->index;
     int shut = last && !(chunk->flags & COMUX_NO_SHUTDOWN);
+    crash_checkpoint(fd);
     if (send_all(fd, chunk->data, chunk->len) != 0)
       LOG("chunk %u: send: %s", chunk->index, strerror(errno));
     else
@@ -437,6 +483,7 @@ comux_start_controller(void *stack)
   for (uint32_t c = 0; c < doc.num_conns; c++)
     fds[c] = -2;
   __atomic_store_n(&client_fds, fds, __ATOMIC_RELEASE);
+  comux_watch_crashes();
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);

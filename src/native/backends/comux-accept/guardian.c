@@ -280,22 +280,35 @@ comux_record_status(int status)
 static void
 record_fatal_signal(int signal_number)
 {
+  comux_drain_before_crash();
   __atomic_store_n(&tree->fatal_signal, signal_number, __ATOMIC_RELEASE);
   raise(signal_number); /* SA_RESETHAND: the default action, as if not caught */
 }
 
+/* The replaying process's fatal signals when nothing else records them:
+ * the controller collects the reply in progress first. */
+static void
+drain_fatal_signal(int signal_number)
+{
+  comux_drain_before_crash();
+  raise(signal_number);
+}
+
+static void record_descendant_signal(int signal_number);
+
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
 
 /* Sets `recorder` (reset at its first signal, which it raises again) for
- * each fatal signal whose action is the default or `replaced`, never over a
- * handler of the server's own. */
+ * each fatal signal whose action is the default or one of the backend's
+ * own, never over a handler of the server's own. */
 static void
-record_fatal_signals(void (*recorder)(int), void (*replaced)(int))
+record_fatal_signals(void (*recorder)(int))
 {
   for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
     struct sigaction current;
     if (sigaction(fatal_signals[i], NULL, &current) != 0 || (current.sa_flags & SA_SIGINFO) ||
-        (current.sa_handler != SIG_DFL && current.sa_handler != replaced))
+        (current.sa_handler != SIG_DFL && current.sa_handler != record_fatal_signal &&
+         current.sa_handler != drain_fatal_signal && current.sa_handler != record_descendant_signal))
       continue;
     struct sigaction action;
     memset(&action, 0, sizeof action);
@@ -320,10 +333,16 @@ comux_watch_claimer_end(void)
 {
   if (tree == NULL || getppid() == tree->guardian)
     return;
-  record_fatal_signals(record_fatal_signal, SIG_DFL);
+  record_fatal_signals(record_fatal_signal);
 #ifdef __GLIBC__
   on_exit(record_exit, NULL);
 #endif
+}
+
+void
+comux_watch_crashes(void)
+{
+  record_fatal_signals(drain_fatal_signal);
 }
 
 /* ---- crashes of the processes the replaying process forks */
@@ -355,6 +374,7 @@ comux_prepare_fork(void)
 static void
 record_descendant_signal(int signal_number)
 {
+  comux_drain_before_crash();
   int none = 0;
   if (__atomic_compare_exchange_n(&descendant_crash[0], &none, signal_number, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     __atomic_store_n(&descendant_crash[1], (int)getpid(), __ATOMIC_RELEASE);
@@ -366,7 +386,7 @@ comux_watch_forked(void)
 {
   if (descendant_crash == NULL)
     return;
-  record_fatal_signals(record_descendant_signal, record_fatal_signal);
+  record_fatal_signals(record_descendant_signal);
 }
 
 void
