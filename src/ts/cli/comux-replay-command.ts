@@ -40,16 +40,17 @@ function verdictOf(result: ComuxRunResult): ReplayVerdict {
 		return 'no-listen';
 	}
 
+	// Before the time limit: a backend that refused the input exited by itself, also when the limit ran out as it did.
+	if (result.exitCode === 3 && /^pdi-comux: /m.test(result.stderr)) {
+		return 'invalid';
+	}
+
 	if (result.timedOut || result.hung) {
 		return 'hang';
 	}
 
 	if (result.signal) {
 		return 'crash';
-	}
-
-	if (result.exitCode === 3 && /^pdi-comux: /m.test(result.stderr)) {
-		return 'invalid';
 	}
 
 	return result.exitCode === 0 ? 'ok' : 'exit';
@@ -178,6 +179,7 @@ function registerRunCommand(comux: Command): void {
 				}
 
 				const {code, signal, timedOut} = await waitComux(run, timeout);
+				process.stderr.write(run.stoppedBeforeBackend);
 				process.exitCode = timedOut ? stoppedStatus(code, timeout) : exitStatus(code, signal);
 			} finally {
 				if (typeof input === 'number') {

@@ -342,7 +342,7 @@ class ForkServer implements ComuxForkServer {
 		};
 
 		const note = this.endNote(code, signal);
-		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8') + note;
+		const errorText = Buffer.concat(this.stderr).toString('utf8') + read(files?.errors).toString('utf8') + this.run.stoppedBeforeBackend + note;
 		pending.resolve(comuxResult({
 			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: neverStarted ? 0 : performance.now() - pending.started, unanswered: note !== '',
 		}));

@@ -183,7 +183,28 @@ export type ComuxProcess = {
 	 * the guardian's line names Ctrl-C's SIGINT); its process group gets SIGKILL 2 s later.
 	 */
 	stop(signal?: NodeJS.Signals): void;
+	/**
+	 * The line the guardian says of a server stopped before it waited for a client, when pdi's stop came before the
+	 * started process was the backend's guardian (a time limit of a few ms: the backend was loading, or not loaded
+	 * yet), which then died of the signal without a word; `exited` gives status 4 for it, as the guardian would.
+	 * Empty otherwise.
+	 */
+	readonly stoppedBeforeBackend: string;
 };
+
+/**
+ * Whether the started process `pid` is the backend's guardian yet, which answers pdi's stop itself: it is once the
+ * server runs in its child (before, the backend is loading, or checking the input).
+ */
+function guardianStarted(pid: number): boolean {
+	try {
+		return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
+	} catch {
+		return true; // gone already: its end says how
+	}
+}
+
+const signalDescriptions: Partial<Record<NodeJS.Signals, string>> = {SIGTERM: 'Terminated', SIGINT: 'Interrupt', SIGHUP: 'Hangup'};
 
 const running = new Set<ComuxProcess>();
 /** Set once a signal stops the replays: a server started from then on is stopped at once. */
@@ -301,16 +322,33 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 	});
 	const {child} = launched;
 	let graceTimer: NodeJS.Timeout | undefined;
+	let stoppedBeforeBackend = '';
+	let stopSignal: NodeJS.Signals | undefined;
 	const started: ComuxProcess = {
 		child,
-		exited: launched.exited.finally(() => {
+		exited: launched.exited.then(end => {
+			if (stoppedBeforeBackend !== '' && end.code === null && end.signal === stopSignal) {
+				return {...end, code: COMUX_NOT_SERVING, signal: null};
+			}
+
+			stoppedBeforeBackend = ''; // the backend loaded meanwhile, and its guardian's end says how it went
+			return end;
+		}).finally(() => {
 			clearTimeout(graceTimer);
 			killGroup(child.pid);
 			running.delete(started);
 		}),
+		get stoppedBeforeBackend() {
+			return stoppedBeforeBackend;
+		},
 		stop(signal = 'SIGTERM') {
 			if (child.exitCode !== null || child.signalCode !== null || graceTimer !== undefined) {
 				return;
+			}
+
+			if (child.pid !== undefined && !guardianStarted(child.pid)) {
+				stopSignal = signal;
+				stoppedBeforeBackend = `pdi-comux: the server was stopped by signal ${constants.signals[signal]} (${signalDescriptions[signal] ?? signal}) before it listened\n`;
 			}
 
 			child.kill(signal);
@@ -413,7 +451,7 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 		const {code, signal, timedOut} = await waitComux(run, options.timeout ?? 30_000);
 		await closed;
 		return comuxResult({
-			stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), code, signal, timedOut, durationMs: performance.now() - started,
+			stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') + run.stoppedBeforeBackend, code, signal, timedOut, durationMs: performance.now() - started,
 		});
 	} finally {
 		if (inputFd !== undefined) {
