@@ -210,6 +210,16 @@ export function createCli(): Command {
 	return cli;
 }
 
+/** The subcommands of `command`, without commander's `help`. */
+function subcommandNames(command: CommandUnknownOpts): string[] {
+	return command.commands.map(other => other.name()).filter(name => name !== 'help');
+}
+
+/** What an unknown subcommand's message adds (`pdi config frob`): whose subcommand it is not, and what they are. */
+function subcommandsOf(command: CommandUnknownOpts, names: readonly string[]): string {
+	return ` of pdi ${names.join(' ')} (${subcommandNames(command).join(', ')})`;
+}
+
 /**
  * A missing operand's message ends with the command's usage line, as `pdi run` without PROGRAM does; an unknown
  * subcommand's names the command and its subcommands.
@@ -221,9 +231,7 @@ function withUsageOnMissingArguments(command: CommandUnknownOpts, path: readonly
 		sub.configureOutput({
 			outputError(message, write) {
 				const missing = /^error: missing required argument/.test(message);
-				// `pdi config frob`: which command's subcommand it is not, and what they are.
-				const commands = sub.commands.map(other => other.name()).filter(name => name !== 'help');
-				const unknown = message.replace(/^(error: unknown command '[^']*')/, `$1 of pdi ${names.join(' ')} (${commands.join(', ')})`);
+				const unknown = message.replace(/^(error: unknown command '[^']*')/, `$1${subcommandsOf(sub, names)}`);
 				output.outputError?.(missing ? `${message.trimEnd()} (usage: pdi ${names.join(' ')} ${sub.usage()})\n` : unknown, write);
 			},
 		});
@@ -326,10 +334,8 @@ function helpArguments(cli: Command, argv: string[]): string[] {
 
 		const sub = find(command, name);
 		if (sub === undefined) {
-			const commands = command.commands.map(other => other.name()).filter(other => other !== 'help');
-			const near = nearName(name, commands);
-			const of = names.length === 0 ? '' : ` of pdi ${names.join(' ')} (${commands.join(', ')})`;
-			throw new PdiError(`unknown command '${name}'${of}${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+			const near = nearName(name, subcommandNames(command));
+			throw new PdiError(`unknown command '${name}'${names.length === 0 ? '' : subcommandsOf(command, names)}${near === undefined ? '' : ` (did you mean ${near}?)`}`);
 		}
 
 		names.push(name);

@@ -182,7 +182,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 		reader = TraceReader.ofThisProcess(rings.directory, delivery.deliver, notices.fd);
 		marks = traceMarks(scratch.path, config);
 		// PDI_TRACE_ROOT: this process is the traced one (the backend would otherwise set it with setenv).
-		const settings = {...variables, ...rings.variables, PDI_MATCHED_MARKS: marks.variables['PDI_MATCHED_MARKS']!, PDI_TRACE_ROOT: String(process.pid), PDI_TRACE_NOTICES: 'ring'};
+		const settings = {...variables, ...rings.variables, ...marks.variables, PDI_TRACE_ROOT: String(process.pid), PDI_TRACE_NOTICES: 'ring'};
 		installed = interposeWith(config, settings, label);
 	} catch (error) {
 		reader?.finish();
