@@ -180,12 +180,18 @@ const invalidInputs: Array<[string, Buffer, string]> = [
 	['trailing bytes', Buffer.concat([valid, Buffer.from('xyz')]), '3 trailing bytes at byte 42'],
 ];
 
+const markingServer = path.join(scratch, 'marking-server.sh');
+writeFileSync(markingServer, '#!/bin/sh\ntouch "$PDI_TEST_MARK"\nexec "$PDI_TEST_ECHO" epoll 0\n', {mode: 0o755});
+
 for (const [what, input, message] of invalidInputs) {
-	test.serial(`invalid input (${what}) exits 3 with its place and never starts the server`, async t => {
-		const result = await runComux([echoServerPath, 'epoll', '0'], input);
-		t.is(result.status, 3);
-		t.is(result.stderr, `pdi-comux: ${message}\n`);
-		t.is(result.stdout.length, 0, 'the server never printed "listening on"');
+	test.serial(`invalid input (${what}) exits 3 with its place and never starts the server, with and without fork`, async t => {
+		for (const fork of [false, true]) {
+			const mark = path.join(scratch, `started-${what.replaceAll(' ', '-')}-${fork}`);
+
+			const result = await runComux([markingServer], input, {fork, env: {...process.env, PDI_TEST_MARK: mark, PDI_TEST_ECHO: echoServerPath}});
+			t.deepEqual([result.status, result.stderr, result.stdout.length], [3, `pdi-comux: ${message}\n`, 0], `fork: ${fork}`);
+			t.false(existsSync(mark), `fork: ${fork}`);
+		}
 	});
 }
 

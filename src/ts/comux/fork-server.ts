@@ -5,9 +5,7 @@ import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
-import {ComuxError} from './comux-error.js';
-import {parseComux} from './format.js';
-import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, replaysStopping, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, refusedComux, replaysStopping, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
@@ -167,16 +165,9 @@ class ForkServer implements ComuxForkServer {
 
 		checkComuxInput(input);
 		const bytes = typeof input === 'string' ? readComuxFile(input) : input;
-		// Judged here as the backend would (the same reader, the same words): an invalid input is
-		// `invalid` as in a fresh process, also when the server never comes to wait for a client.
-		try {
-			parseComux(bytes);
-		} catch (error) {
-			if (error instanceof ComuxError) {
-				return comuxResult({stdout: Buffer.alloc(0), stderr: `pdi-comux: ${error.message}\n`, code: 3, signal: null, timedOut: false, durationMs: 0});
-			}
-
-			throw error;
+		const refused = refusedComux(bytes);
+		if (refused) {
+			return refused;
 		}
 
 		return new Promise<ComuxRunResult>(resolve => {

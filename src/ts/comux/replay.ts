@@ -8,6 +8,8 @@ import {exitStatus} from '../launch/signals.js';
 import {fileFailure, PdiError, shown} from '../errors.js';
 import {replayForkedOnce} from './fork-server.js';
 import {checkOptions, isObject, milliseconds, type OptionType} from '../launch/options.js';
+import {ComuxError} from './comux-error.js';
+import {parseComux} from './format.js';
 
 /**
  * The exit status of a replay whose server ended, crashed or was stopped
@@ -111,6 +113,24 @@ export function comuxResult(end: {stdout: Buffer; stderr: string; code: number |
 		unanswered,
 		durationMs,
 	};
+}
+
+/**
+ * What the backend would answer for `bytes` if it refuses them (status 3 and its `pdi-comux:` line, judged here with
+ * the same reader and the same words), so that an invalid input starts no server and stays `invalid` however short
+ * the time limit; undefined for a valid input.
+ */
+export function refusedComux(bytes: Uint8Array): ComuxRunResult | undefined {
+	try {
+		parseComux(bytes);
+		return undefined;
+	} catch (error) {
+		if (error instanceof ComuxError) {
+			return comuxResult({stdout: Buffer.alloc(0), stderr: `pdi-comux: ${error.message}\n`, code: 3, signal: null, timedOut: false, durationMs: 0});
+		}
+
+		throw error;
+	}
 }
 
 /** The `PDI_COMUX_*` variables that carry `options` to the backend. */
@@ -425,6 +445,12 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 	checkComuxServer(server);
 	checkComuxInput(input);
 	checkComuxOptions(options);
+	// PDI_COMUX_INPUT names the file the backend reads instead: it judges that one itself.
+	const refused = (options.env ?? process.env)['PDI_COMUX_INPUT'] ? undefined : refusedComux(typeof input === 'string' ? readComuxFile(input) : input);
+	if (refused) {
+		return refused;
+	}
+
 	if (options.fork) {
 		return replayForkedOnce(server, input, {...options, timeout: options.timeout ?? 30_000});
 	}
