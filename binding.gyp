@@ -48,6 +48,7 @@
       "src/native/session/backends.c",
       "src/native/session/act.c",
       "src/native/session/claims.c",
+      "src/native/session/cxx-names.c",
       "src/native/session/install.c",
       "src/native/session/originals.c",
       "src/native/session/session.c",

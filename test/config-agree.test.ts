@@ -281,3 +281,39 @@ test('the pdi_ names config check accepts are the helpers the core binds and the
 		t.regex(header, new RegExp(`\\b${name}\\(`), name);
 	}
 });
+
+test('in C++ an entry point with another prototype is a compile error, and one defined without the header\'s macros is refused by config check, run and the core by hand with the same line naming its mangled name', async t => {
+	const init = (parameter: string) => `int PDI_BE_FUNC_INIT(${parameter}) { (void)self; return 7; }\n`;
+	const directory = files({
+		'good.cpp': `#include <pdi/backend.h>\n${init('const pdi_backend_t *self')}void PDI_BE_FUNC_FINI(void) {}\nextern "C" __attribute__((visibility("default"))) int wrap(int x) { return x; }\n`,
+		'bad.cpp': `#include <pdi/backend.h>\n${init('pdi_backend_t *self')}`,
+		'bare.cpp': 'struct pdi_backend;\n__attribute__((visibility("default"))) int pdi_be_init(pdi_backend *self) { (void)self; return 7; }\nextern "C" __attribute__((visibility("default"))) int wrap(int x) { return x; }\n',
+	});
+	const build = (name: string) => {
+		const output = path.join(directory, `${name}.so`);
+		execFileSync('g++', ['-shared', '-fPIC', '-fvisibility=hidden', '-Wall', '-Wextra', '-I', path.join(root, 'include'), '-o', output, path.join(directory, `${name}.cpp`)], {stdio: 'pipe'});
+		return output;
+	};
+
+	// Before, the header left it a C++ overload that the core never found: an init that refused never ran.
+	const error = t.throws<Error & {stderr: Buffer}>(() => build('bad'));
+	t.regex(error?.stderr.toString() ?? '', /pdi_be_init\(pdi_backend_t\*\)/);
+	const good = build('good');
+	t.deepEqual(execFileSync('nm', ['-D', '--defined-only', good]).toString().match(/\bpdi_be_\w+/g)?.sort(), ['pdi_be_fini', 'pdi_be_init']);
+	const refusing = path.join(directory, 'good.cfg');
+	writeFileSync(refusing, `${fix}\nbackend x = ${textValue(good)}\nrelink $main fix_add x wrap\n`);
+	const refused = await pdi(['run', '-c', refusing, '--', program]);
+	t.is(refused.code, 2);
+	t.is(refused.stderr.split('\n')[0], `pdi: ${refusing}:2:1: backend 'x': refused to initialise (pdi_be_init returned 7)`);
+
+	const bare = build('bare');
+	const config = path.join(directory, 'bare.cfg');
+	writeFileSync(config, `${fix}\nbackend x = ${textValue(bare)}\nrelink $main fix_add x wrap\n`);
+	const line = `pdi: ${config}:2:1: backend 'x': ${bare} defines pdi_be_init as a C++ function, _Z11pdi_be_initP11pdi_backend, which pdi cannot find: define it with the PDI_BE_FUNC_* macros of <pdi/backend.h> (or extern "C")\n`;
+	const check = await pdi(['config', 'check', config]);
+	t.deepEqual([check.code, check.stderr], [2, line]);
+	const run = await pdi(['run', '-c', config, '--', program]);
+	t.deepEqual([run.code, run.stderr], [2, line]);
+	const byHand = await runPreloaded(program, [], await compiled(config));
+	t.deepEqual([byHand.code, byHand.stderr], [2, line]);
+});

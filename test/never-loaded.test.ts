@@ -1,8 +1,8 @@
-import {spawnSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {closeSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {cliPath, pdi} from './helpers/cli.js';
+import {cliPath, pdi, root} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runPreloaded} from './helpers/preload.js';
 import {textValue} from './helpers/quote.js';
@@ -183,4 +183,22 @@ test('-v names a callback rule whose object is not loaded by that object, not by
 	t.is(verbose.code, 0, verbose.stderr);
 	t.regex(verbose.stderr, /:4: callback on 'libnotthere\.so\.9': no loaded object matches it yet$/m);
 	t.notRegex(verbose.stderr, /callback \*/);
+});
+
+test('-v says that a callback backend\'s CB_REQ left every import of a loaded object alone, and a negative event id is a warning naming the site', async t => {
+	// Before, both read 'no loaded object matches it yet', which sent the user to the object pattern.
+	const source = path.join(scratch, 'declining.c');
+	writeFileSync(source, '#include <pdi/backend.h>\nint PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site) { (void)site; return EVENT; }\nvoid PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call) { (void)call; }\n');
+	for (const event of ['0', '-5']) {
+		const backend = path.join(scratch, `declining${event}.so`);
+		execFileSync('gcc', ['-shared', '-fPIC', '-fvisibility=hidden', `-DEVENT=${event}`, '-I', path.join(root, 'include'), '-o', backend, source]);
+		const rules = config(`declining${event}.cfg`, [`backend d = ${textValue(backend)}`, 'callback $main * d']);
+
+		const run = await pdi(['run', '-v', '-c', rules, '--', procprog]);
+		t.is(run.code, 0, run.stderr);
+		t.regex(run.stderr, new RegExp(`:2: callback on '\\$main': PDI_BE_FUNC_CB_REQ of backend 'd' left all \\d+ import\\(s\\) alone$`, 'm'), event);
+		t.notRegex(run.stderr, /no loaded object matches it yet/);
+		const warning = /^pdi: warning: \S+:2: callback on '\$main': PDI_BE_FUNC_CB_REQ of backend 'd' returned -5 for \w+ in \S+procprog, which is no event id \(0 leaves a site alone, > 0 instruments it\): it and every such site are left alone$/m;
+		t.is(warning.test(run.stderr), event === '-5', run.stderr);
+	}
 });

@@ -24,11 +24,21 @@ extern "C" {
 
 #define PDI_BE_EXPORT __attribute__((visibility("default")))
 
-#define PDI_BE_FUNC_INIT PDI_BE_EXPORT pdi_be_init
-#define PDI_BE_FUNC_FINI PDI_BE_EXPORT pdi_be_fini
-#define PDI_BE_FUNC_CB_REQ PDI_BE_EXPORT pdi_be_cb_req
-#define PDI_BE_FUNC_PRE_CB PDI_BE_EXPORT pdi_be_pre_cb
-#define PDI_BE_FUNC_POST_CB PDI_BE_EXPORT pdi_be_post_cb
+/* In C++ the macros name the declarations below by their namespace: a
+ * definition whose parameters differ is then a compile error ("does not match
+ * any declaration") instead of an overload with a C++ name that the core
+ * never finds. The symbols are the same unmangled C names. */
+#ifdef __cplusplus
+#define PDI_BE_ENTRY(name) PDI_BE_EXPORT pdi_be_entry::name
+#else
+#define PDI_BE_ENTRY(name) PDI_BE_EXPORT name
+#endif
+
+#define PDI_BE_FUNC_INIT PDI_BE_ENTRY(pdi_be_init)
+#define PDI_BE_FUNC_FINI PDI_BE_ENTRY(pdi_be_fini)
+#define PDI_BE_FUNC_CB_REQ PDI_BE_ENTRY(pdi_be_cb_req)
+#define PDI_BE_FUNC_PRE_CB PDI_BE_ENTRY(pdi_be_pre_cb)
+#define PDI_BE_FUNC_POST_CB PDI_BE_ENTRY(pdi_be_post_cb)
 
 /* What the core tells a backend about itself when it initialises it. */
 typedef struct pdi_backend {
@@ -65,11 +75,17 @@ typedef struct pdi_cb_call {
  * definition spelled with the macros above gets both in C and in C++ (where
  * it needs no extern "C" of its own), and a wrong prototype is a compile
  * error rather than an entry point the core never finds. */
+#ifdef __cplusplus
+namespace pdi_be_entry {
+#endif
 int pdi_be_init(const pdi_backend_t *self) PDI_BE_EXPORT;
 void pdi_be_fini(void) PDI_BE_EXPORT;
 int pdi_be_cb_req(const pdi_cb_site_t *site) PDI_BE_EXPORT;
 void pdi_be_pre_cb(pdi_cb_call_t *call) PDI_BE_EXPORT;
 void pdi_be_post_cb(pdi_cb_call_t *call) PDI_BE_EXPORT;
+#ifdef __cplusplus
+}
+#endif
 
 /* Helpers the core provides. A backend links nothing of pdi: the core
  * points these references at its own functions when it loads the backend,

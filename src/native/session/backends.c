@@ -385,6 +385,13 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   backend->self.api_version = PDI_API_VERSION;
   pdi_log(PDI_LOG_DEBUG, "backend '%s': %s", decl->name, backend->path);
   pdi_cb_backend_loaded(backend->path, decl->name);
+  char mangled[256];
+  const char *entry = pdi_cxx_entry_point(handle, backend->base, mangled, sizeof mangled);
+  if (entry != NULL)
+    return backend_error_at(decl, 0,
+                            "%s defines %s as a C++ function, %s, which pdi cannot find: define it with the "
+                            "PDI_BE_FUNC_* macros of <pdi/backend.h> (or extern \"C\")",
+                            backend->path, entry, mangled);
   return bind_helpers(backend);
 }
 
@@ -492,33 +499,6 @@ resolve_hooks(pdi_session_t *session, active_rule_t *active)
   return pdi_rule_error(active, "unknown backend '%s'", rule->backend);
 }
 
-/* The name a C++ compiler gives a function NAME of the object at `base`
- * that was defined without extern "C" (Itanium mangling: _Z, the length,
- * the name, the parameters), into `mangled`: 1 if the object has one. */
-static int
-cxx_spelling(uintptr_t base, const char *name, char *mangled, size_t size)
-{
-  char prefix[160];
-  int length = snprintf(prefix, sizeof prefix, "_Z%zu%s", strlen(name), name);
-  pdi_objects_t set;
-  if (base == 0 || length < 0 || (size_t)length >= sizeof prefix || pdi_objects_scan(&set) != 0)
-    return 0;
-  int found = 0;
-  for (unsigned i = 0; i < set.count && !found; i++) {
-    const pdi_object_t *object = &set.items[i];
-    for (size_t index = 0; object->base == base && index < object->nsyms && !found; index++) {
-      const ElfW(Sym) *symbol = &object->symtab[index];
-      const char *symbol_name = pdi_object_symbol_name(object, index);
-      found = pdi_symbol_is_defined(symbol) && PDI_ST_TYPE(symbol->st_info) == STT_FUNC &&
-              strncmp(symbol_name, prefix, (size_t)length) == 0;
-      if (found)
-        snprintf(mangled, size, "%s", symbol_name);
-    }
-  }
-  pdi_objects_release(&set);
-  return found;
-}
-
 int
 pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
 {
@@ -573,7 +553,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
   /* A library named as the backend (allow_lib_as_be) is the user's word, not the alias the compile step gave it. */
   const char *named = borrowed ? rule->backend_object : rule->backend;
   char mangled[256];
-  if (active->wrapper == 0 && cxx_spelling(base, rule->wrapper, mangled, sizeof mangled))
+  if (active->wrapper == 0 && pdi_cxx_spelling(base, rule->wrapper, mangled, sizeof mangled))
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER,
                                 "wrapper '%s' is not defined by %s (%s), which has a C++ function of that name, %s: "
                                 "declare the wrapper extern \"C\"",

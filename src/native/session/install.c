@@ -300,8 +300,19 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
   callback_plan_t *plan = context;
   pdi_cb_site_t site = pdi_site_describe(&plan->buffer, plan->set, object, slot, target);
   int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
-  if (event <= 0)
+  if (event < 0 && !plan->active->warned_event) {
+    plan->active->warned_event = 1;
+    char where[PATH_MAX + 16];
+    pdi_origin_where(&plan->active->rule->origin, where, sizeof where);
+    pdi_log(PDI_LOG_WARNING,
+            "%s: callback on '%s': PDI_BE_FUNC_CB_REQ of backend '%s' returned %d for %s in %s, which is no event id "
+            "(0 leaves a site alone, > 0 instruments it): it and every such site are left alone",
+            where, plan->active->rule->object, plan->active->rule->backend, event, site.function, object->path);
+  }
+  if (event <= 0) {
+    plan->active->declined++;
     return 0;
+  }
   planned_site_t *planned = pdi_array_push(&plan->session->arena, &plan->buffer.sites, sizeof *planned);
   if (planned == NULL) {
     plan->failed = pdi_rule_error(plan->active, "out of memory");

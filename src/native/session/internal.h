@@ -32,6 +32,8 @@ typedef struct active_rule {
   unsigned slots;
   unsigned shared;        /* slots an earlier duplicate rule already redirects */
   unsigned pointer_slots; /* act: GLOB_DAT and abs slots of the function left alone (pdi_cb_sink_t) */
+  unsigned declined;      /* callback: sites its backend's cb_req left alone */
+  int warned_event;       /* callback: cb_req's negative event id reported */
   int skipped;
   /* its object pattern matched an object loaded at some time ($main, `*`
    * and a redefine without object always do): the report at exit */
@@ -267,5 +269,11 @@ PDI_HIDDEN void pdi_act_skip_all(pdi_session_t *session);
 PDI_HIDDEN void pdi_act_log_counts(const pdi_session_t *session);
 /* Gives the session's rules back to the act backend (after its FINI). */
 PDI_HIDDEN void pdi_act_release(pdi_session_t *session);
+
+/* cxx-names.c: a function NAME of the object at `base` that C++ mangled
+ * (defined without extern "C") into `mangled`, 1 if it has one; and the
+ * backend entry point that has only such a name. */
+PDI_HIDDEN int pdi_cxx_spelling(uintptr_t base, const char *name, char *mangled, size_t size);
+PDI_HIDDEN const char *pdi_cxx_entry_point(void *handle, uintptr_t base, char *mangled, size_t size);
 
 #endif

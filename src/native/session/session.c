@@ -319,7 +319,10 @@ log_outcomes(const pdi_session_t *session)
               "left alone, so that the function's address stays the same: calls made through them are not seen "
               "(relink and redefine reach them; docs/mechanisms.md)",
               where, pdi_rule_kind_name(rule->kind), rule_function(active), active->pointer_slots, rule->object);
-    if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK)
+    if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK && active->declined != 0)
+      pdi_log(PDI_LOG_INFO, "%s: callback on '%s': PDI_BE_FUNC_CB_REQ of backend '%s' left all %u import(s) alone",
+              where, rule->object, rule->backend, active->declined);
+    else if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK)
       pdi_log(PDI_LOG_INFO, "%s: callback on '%s': no loaded object matches it yet", where, rule->object);
     else if (reached_nothing(active))
       pdi_log(PDI_LOG_INFO, "%s: %s %s: no loaded object matching '%s' %s it yet", where,

@@ -134,6 +134,24 @@ function cxxHint(library: Library, name: string): string {
 	return mangled === undefined ? '' : `, which has a C++ function of that name, ${mangled}: declare the wrapper extern "C"`;
 }
 
+const entryPoints = ['pdi_be_init', 'pdi_be_fini', 'pdi_be_cb_req', 'pdi_be_pre_cb', 'pdi_be_post_cb'];
+
+/**
+ * An entry point the library defines only as a C++ function (its init would not run, nor could it refuse the load),
+ * as the core's `entry_point_in_cxx` finds it.
+ */
+function cxxEntryPoint(functions: Set<string>): {name: string; mangled: string} | undefined {
+	for (const name of entryPoints) {
+		const prefix = `_Z${name.length}${name}`;
+		const mangled = functions.has(name) ? undefined : [...functions].find(symbol => symbol.startsWith(prefix));
+		if (mangled !== undefined) {
+			return {name, mangled};
+		}
+	}
+
+	return undefined;
+}
+
 function placeOf(rule: NormalizedRule, index: number): string {
 	return rule.origin ? formatPlace({file: rule.origin.file, line: rule.origin.line}) : entryName(rule, `rules[${index}]`);
 }
@@ -190,6 +208,13 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 			if (unknown !== undefined) {
 				// At the library, as every backend that cannot load, in the core's words.
 				add(`backend '${backend.name}': cannot load ${resolved.file}: it uses '${unknown}', which is not part of the pdi backend API`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
+				libraries.set(backend.name, undefined);
+				continue;
+			}
+
+			const cxxEntry = cxxEntryPoint(functions);
+			if (cxxEntry !== undefined) {
+				add(`backend '${backend.name}': ${resolved.file} defines ${cxxEntry.name} as a C++ function, ${cxxEntry.mangled}, which pdi cannot find: define it with the PDI_BE_FUNC_* macros of <pdi/backend.h> (or extern "C")`, backend.origin, 'backend', entryName(backend, `backends[${index}]`));
 				libraries.set(backend.name, undefined);
 				continue;
 			}
