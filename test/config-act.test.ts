@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs';
+import {existsSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {configError, loadError, writeFiles} from './helpers/files.js';
@@ -293,9 +293,44 @@ test('pdi config check and pdi run name every act rule\'s problem of a YAML conf
 		'',
 	].join('\n');
 	// Before, only the first line: the core's reader stops at its first problem.
-	for (const command of [['config', 'check', file], ['run', '-c', file, '--', '/bin/true']]) {
+	// pdi config compile wrote such a config without a word (the core refused it when it read the output).
+	const output = path.join(directory, 'acts.cfg');
+	for (const command of [['config', 'check', file], ['run', '-c', file, '--', '/bin/true'], ['config', 'compile', file, '-o', output]]) {
 		const result = await pdi(command);
-		t.deepEqual([result.code, result.stderr], [2, expected], command[0]);
+		t.deepEqual([result.code, result.stderr], [2, expected], command.slice(0, 2).join(' '));
+	}
+
+	t.false(existsSync(output));
+});
+
+test('more than 256 act rules are refused at the 257th in every spelling by config check, compile and run, before the program starts', async t => {
+	// Before, config check and compile passed such a config and pdi run refused it as the program started, without a column.
+	const lines = Array.from({length: 257}, (_, index) => `act $main getpid call=${index + 1} return=${index + 1}`);
+	const directory = writeFiles({
+		'many.cfg': lines.join('\n') + '\n',
+		'many.yaml': ['rules:', ...lines.map((_, index) => `  - act: {function: getpid, when: {call: [${index + 1}]}, do: {return: ${index + 1}}}`), ''].join('\n'),
+		'enough.cfg': lines.slice(0, 256).join('\n') + '\n',
+	}, 'pdi-config-act-many-');
+	for (const [name, place] of [['many.cfg', '257:1'], ['many.yaml', '258:5']] as const) {
+		const file = path.join(directory, name);
+		for (const command of [['config', 'check', file], ['config', 'compile', file], ['run', '-c', file, '--', '/bin/true']]) {
+			const result = await pdi(command);
+			t.deepEqual([result.code, result.stderr], [2, `pdi: ${file}:${place}: act: more than 256 act rules in one config\n`], `${name}: ${command.slice(0, 2).join(' ')}`);
+		}
+	}
+
+	// The shell's first getpid() is the first rule's: 256 rules install.
+	const enough = await pdi(['run', '-c', path.join(directory, 'enough.cfg'), '--', '/bin/sh', '-c', 'echo $$']);
+	t.deepEqual([enough.code, enough.stdout, enough.stderr], [0, '1\n', '']);
+});
+
+test('a BigInt in an in-memory config is a ConfigError naming the field, not a TypeError of JSON.stringify', t => {
+	for (const [config, message] of [
+		[{rules: [{act: {function: 'open', do: {return: 1n}}}]}, /^rules\[0\]\.act\.do\.return: expected an integer .*, got 1n \(a BigInt: give a number\)$/],
+		[{rules: [{act: {function: 'open', when: {arg: 0, equals: 1n}, do: {count: true}}}]}, /^rules\[0\]\.act\.when\.equals: expected an integer .*, got 1n \(a BigInt: give a number\)$/],
+		[{options: {maxThreads: 5n}}, /^options\.maxThreads: expected an integer ≥ 1, got 5n \(a BigInt: give a number\)$/],
+	] as const) {
+		t.regex(configError(() => normalizeConfig(config as never)).message, message);
 	}
 });
 

@@ -154,6 +154,9 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
                             : config_rule_object(reader, line, &object);
   if (pattern == NULL || config_check_function(reader, line, &function) != 0)
     return -1;
+  /* The act backend numbers its rules in tables of this size. */
+  if (++reader->act_rules > ACT_MAX_RULES)
+    return config_fail_token(reader, line, keyword->start, "act: more than %d act rules in one config", ACT_MAX_RULES);
   pdi_rule_t *rule = add_act_rule(reader, line, keyword, &object, &function);
   if (rule == NULL)
     return -1;

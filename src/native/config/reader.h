@@ -80,6 +80,7 @@ typedef struct reader {
   pdi_array_t backends;                /* pdi_backend_decl_t */
   pdi_array_t objects;                 /* pdi_object_decl_t */
   pdi_array_t rules;                   /* pdi_rule_t */
+  unsigned act_rules;                  /* how many of them are act rules (at most ACT_MAX_RULES) */
   pdi_array_t warnings;                /* pdi_config_warning_t */
   pdi_array_t becfg_path;              /* const char *: where command files are searched */
   pdi_array_t lists[PDI_OPTION_COUNT]; /* const char *: the entries of each DIRECTORIES option */

@@ -48,7 +48,11 @@ export function registerConfigCommands(cli: Command): void {
 		.option('-o, --output <file>', 'write to FILE instead of stdout')
 		.action(async (file, options) => {
 			const {compileConfig, loadConfig} = await import('../config/index.js');
-			const text = compileConfig(await loadConfig(configFile(file)));
+			const {readWithCore} = await import('../config/verify.js');
+			const config = await loadConfig(configFile(file));
+			// What the core would refuse when it reads the output (PDI_CONFIG), as config check says it.
+			readWithCore(config);
+			const text = compileConfig(config);
 			if (options.output) {
 				await writeOutputFile(options.output, text);
 			} else {

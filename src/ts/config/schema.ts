@@ -272,7 +272,8 @@ const numberMark = '\u{F8FF}';
 export function jsonShow(value: unknown): string {
 	// Numbers JSON.stringify would write as null (YAML's .inf and .nan, a JSON number past the largest
 	// double such as 1e400) are shown as what they are, Infinity, -Infinity, NaN, also inside a value.
-	const text = (JSON.stringify(value, (_key, item: unknown) => typeof item === 'number' && !Number.isFinite(item) ? `${numberMark}${item}${numberMark}` : item) ?? String(value))
+	// A BigInt (which JSON.stringify refuses with a TypeError) is shown as JavaScript writes it, 5n.
+	const text = (JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item)) || typeof item === 'bigint' ? `${numberMark}${item}${typeof item === 'bigint' ? 'n' : ''}${numberMark}` : item) ?? String(value))
 		.replaceAll(new RegExp(`"${numberMark}(.*?)${numberMark}"`, 'g'), '$1');
 	return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
@@ -405,7 +406,8 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			add(`${source.label(path)}: ${issue.message}`, source.locate(path));
 		} else {
 			const label = path.length > 0 ? `${source.label(path)}: ` : '';
-			add(`${label}${issue.message}${value === undefined ? '' : `, got ${source.show(value, path)}`}`, source.locate(path));
+			const bigint = typeof value === 'bigint' ? ' (a BigInt: give a number)' : '';
+			add(`${label}${issue.message}${value === undefined ? '' : `, got ${source.show(value, path)}${bigint}`}`, source.locate(path));
 		}
 	}
 

@@ -309,6 +309,19 @@ function actProblems(config: NormalizedConfig, first: unknown): ConfigError | un
 }
 
 /**
+ * Reads `config` back with the core's reader, which refuses what JSON and YAML cannot say is wrong (an act rule on a
+ * function pdi never instruments, an `arg` past its last argument, ...): a {@link ConfigError} naming each act rule's
+ * problem, or the first other one.
+ */
+export function readWithCore(config: NormalizedConfig): void {
+	try {
+		readBack(config);
+	} catch (error) {
+		throw actProblems(config, error) ?? error;
+	}
+}
+
+/**
  * Checks a config against this machine before anything runs, as the core would at start-up:
  * every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
@@ -383,11 +396,6 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		throw ConfigError.fromIssues(fatal.map(({skips: _, ...issue}) => issue));
 	}
 
-	try {
-		readBack(config);
-	} catch (error) {
-		throw actProblems(config, error) ?? error;
-	}
-
+	readWithCore(config);
 	return {warnings: [...notes, ...findings.map(({skips, ...issue}) => ({...issue, message: `${issue.message} (${skips ?? 'rule'} skipped)`}))]};
 }
