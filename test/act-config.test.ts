@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {closeSync, openSync, readFileSync, writeFileSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import test from 'ava';
@@ -288,4 +288,35 @@ test('an error the core finds in a config given in memory names the rule by its 
 	]}), {instanceOf: ConfigError});
 	t.regex(error.message, /^rules\[1\]: act longjmp: longjmp is never instrumented/);
 	t.is(error.file, undefined);
+});
+
+test('a path glob matches an object also by the path with its directory\'s links resolved and by the file its name links to, as a plain path does', async t => {
+	// With a merged /usr the loader names /lib/x86_64-linux-gnu/libcurl.so.4; '/usr/lib/*/libcurl.so.4*' matched nothing.
+	const directory = writeFiles({
+		'lib.c': '#include <unistd.h>\npid_t lib_pid(void) { return getpid(); }\n',
+		'main.c': '#include <stdio.h>\n#include <sys/types.h>\npid_t lib_pid(void);\nint main(void) { printf("%d\\n", (int)lib_pid()); return 0; }\n',
+	});
+	const real = path.join(directory, 'real');
+	mkdirSync(real);
+	execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libglobbed.so.1', '-o', path.join(real, 'libglobbed.so.1.2'), path.join(directory, 'lib.c')]);
+	symlinkSync('libglobbed.so.1.2', path.join(real, 'libglobbed.so.1'));
+	symlinkSync('real', path.join(directory, 'linked'));
+	const program = path.join(directory, 'main');
+	execFileSync('gcc', ['-o', program, path.join(directory, 'main.c'), path.join(real, 'libglobbed.so.1'), `-Wl,-rpath,${path.join(directory, 'linked')}`]);
+	const patterns: Array<[string, boolean]> = [
+		[`${directory}/linked/libglobbed.so.1`, true],
+		[`${directory}/linked/libglobbed.so.*`, true],
+		[`${directory}/real/libglobbed.so.*`, true],
+		[`${directory}/r?al/libglobbed.so.1.[2]`, true],
+		[`${directory}/real/libglobbed.so.1`, true],
+		[`${directory}/other/libglobbed.so.*`, false],
+	];
+	for (const [pattern, matches] of patterns) {
+		writeFileSync(path.join(directory, 'act.cmd'), `act ${textValue(pattern)} getpid return=4242\n`);
+
+		const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', program]);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout === '4242\n', matches, pattern);
+		t.is(/was loaded/.test(run.stderr), !matches, `${pattern}: ${run.stderr}`);
+	}
 });

@@ -94,6 +94,31 @@ same_file(const char *a, const char *b)
   return strcmp(real_a, real_b) == 0;
 }
 
+/* A path glob against the object as the loader names it, else as the file
+ * system does: its directory's links resolved (/lib is /usr/lib with a
+ * merged /usr), then the file's own link too (libfoo.so.1 -> .so.1.2.3),
+ * as a plain path is compared by the file it names. */
+static int
+path_glob_matches(const char *pattern, const char *path)
+{
+  if (pdi_glob_match(pattern, path))
+    return 1;
+  char real[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  if (path[0] != '/' || slash == NULL || (size_t)(slash - path) >= sizeof real)
+    return 0;
+  char directory[PATH_MAX];
+  memcpy(directory, path, (size_t)(slash - path));
+  directory[slash - path] = '\0';
+  size_t used;
+  if (realpath(slash == path ? "/" : directory, real) != NULL && (used = strlen(real)) + strlen(slash) < sizeof real) {
+    memcpy(real + (used == 1 ? 0 : used), slash, strlen(slash) + 1);
+    if (pdi_glob_match(pattern, real))
+      return 1;
+  }
+  return realpath(path, real) != NULL && pdi_glob_match(pattern, real);
+}
+
 int
 pdi_object_matches(const pdi_object_t *object, const char *pattern)
 {
@@ -103,7 +128,7 @@ pdi_object_matches(const pdi_object_t *object, const char *pattern)
     return !(object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO));
   if (strchr(pattern, '/') != NULL) {
     if (has_glob(pattern))
-      return pdi_glob_match(pattern, object->path);
+      return path_glob_matches(pattern, object->path);
     return strcmp(pattern, object->path) == 0 || (object->path[0] == '/' && same_file(pattern, object->path));
   }
   if (has_glob(pattern))
