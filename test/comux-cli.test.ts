@@ -326,10 +326,10 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 		[['comux', 'run', '--timeout', 'soon', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'soon\''],
 		[['comux', 'run', missing], 'pdi: missing SERVER (usage: pdi comux run FILE -- SERVER [ARGS...])'],
 		[['comux', 'run', missing, '/bin/echo', '-n', 'x'], 'pdi: unknown option \'-n\' (an option of the server? put -- before the server: pdi comux run FILE -- SERVER [ARGS...])'],
-		[['comux', 'run', '--log', path.join(noDirectory, 'comux.log'), path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: ${path.join(noDirectory, 'comux.log')}: no such file or directory`],
-		[['comux', 'run', '--log', scratch, path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: ${scratch}: is a directory`],
+		[['comux', 'run', '--log', path.join(noDirectory, 'comux.log'), path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: --log ${path.join(noDirectory, 'comux.log')}: no such file or directory`],
+		[['comux', 'run', '--log', scratch, path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], `pdi: --log ${scratch}: is a directory`],
 		// In a directory root may write to, where no file can be made: the backend said it, and with --fork pdi blamed the fork server.
-		...[[], ['--fork']].map(fork => [['comux', 'run', ...fork, '--log', '/proc/pdi-test.log', path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], 'pdi: /proc/pdi-test.log: no such file or directory'] as [string[], string]),
+		...[[], ['--fork']].map(fork => [['comux', 'run', ...fork, '--log', '/proc/pdi-test.log', path.join(samples, 'http/comux_http_3c4c.txt'), '--', echoServerPath, 'epoll', '0'], 'pdi: --log /proc/pdi-test.log: no such file or directory'] as [string[], string]),
 		[['comux', 'build', '--chunk', '0:a', '-o', path.join(noDirectory, 'x.comux')], `pdi: ${path.join(noDirectory, 'x.comux')}: no such file or directory`],
 		[['comux', 'config', '-o', path.join(noDirectory, 'comux.cfg')], `pdi: ${path.join(noDirectory, 'comux.cfg')}: no such file or directory`],
 		[['comux', 'replay', emptyDirectory, '--', '/bin/true'], `pdi: ${emptyDirectory}: no comux files to replay (the directory has no regular file)`],

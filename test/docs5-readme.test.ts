@@ -73,3 +73,17 @@ test.serial('README: the TypeScript trace example, saved as a module and run wit
 	t.is(result.code, 0, result.stderr);
 	t.true(result.stdout.includes("open [ '/etc/hostname', 'O_RDONLY' ] 3\n"), result.stdout);
 });
+
+test.serial('README: the AFL++ line starts afl-fuzz with the environment pdi printed, and not at all when pdi fails', async t => {
+	// Before, `eval "$(npx pdi comux config --afl ...)" && afl-fuzz` started afl-fuzz without the variables when pdi failed.
+	const documented = line('env=$(npx pdi comux config --afl');
+	const [setup, fuzz] = documented.split(' && afl-fuzz ');
+	t.truthy(fuzz, documented);
+	const started = `${setup} && echo "started with $PDI_CONFIG and $AFL_PRELOAD"`;
+	const good = await shell(started);
+	t.is(good.code, 0, good.stderr);
+	t.regex(good.stdout, /^started with \/\S+\/comux\.cfg and \S*pdi-preload\.so\n$/);
+	const failing = await shell(started.replace('-o comux.cfg', '-o no-such-directory/comux.cfg'));
+	t.deepEqual([failing.code, failing.stdout], [2, '']);
+	t.regex(failing.stderr, /no-such-directory\/comux\.cfg: no such file or directory\n$/);
+});

@@ -117,15 +117,20 @@ function checkLogFile(log: string | undefined): void {
 		throw new PdiError(`--log ${log}: is a comux file, not a log (--log takes a value: --log stderr or --log LOGFILE, then the comux FILE)`);
 	}
 
-	checkOutputFile(log);
-	// Opened once as the backend opens it (appending, created when missing), where the checks above cannot tell:
-	// `/proc/x.log` is in a directory root may write to. A FIFO or a device is left to the backend.
-	if (statSync(log, {throwIfNoEntry: false})?.isFile() ?? true) {
-		try {
-			closeSync(openSync(log, 'a'));
-		} catch (error) {
-			throw fileFailure(log, error);
+	try {
+		checkOutputFile(log);
+		// Opened once as the backend opens it (appending, created when missing), where the checks above cannot tell:
+		// `/proc/x.log` is in a directory root may write to. A FIFO or a device is left to the backend.
+		if (statSync(log, {throwIfNoEntry: false})?.isFile() ?? true) {
+			try {
+				closeSync(openSync(log, 'a'));
+			} catch (error) {
+				throw fileFailure(log, error);
+			}
 		}
+	} catch (error) {
+		// Named as the option's, not as the comux FILE's would be.
+		throw error instanceof PdiError ? new PdiError(`--log ${error.message}`, {exitCode: error.exitCode, cause: error}) : error;
 	}
 }
 
