@@ -474,3 +474,26 @@ test('the refusal under kernel.yama.ptrace_scope names the setting and what to d
 	t.is(notPermittedMessage({...facts, targetUid: 33, ptraceScope: 1}), 'cannot attach to process 42: it runs as another user (uid 33); attach as that user or as root');
 	t.regex(notPermittedMessage({...facts, tracerPid: 7, tracerName: 'gdb'}), /^cannot attach to process 42: it is already traced by process 7 \(gdb\)/);
 });
+
+test.serial('pdi trace -p on a program pdi trace runs is refused with one line, changes nothing, and the first trace keeps every call', async t => {
+	// Before, the second trace took the first one's ring and output: the first lost every later call without a word,
+	// the second showed the first one's functions, and after its detach a slot stayed held (an attached act was refused).
+	const scratch = scratchDirectory('pdi-attach-traced-');
+	const first = path.join(scratch, 'first.txt');
+	const fixture = await startFixture(t, process.execPath, [cliPath, 'trace', '-e', 'write', '-o', first, '--', attachprog]);
+	const before = readFileSync(first, 'utf8').split('\n').length;
+	const second = await pdi(['trace', '-p', String(fixture.pid), '-e', 'read']);
+	t.deepEqual([second.code, second.stdout], [2, '']);
+	t.is(second.stderr, `pdi: process ${fixture.pid} is traced already (by pdi trace, trace() or observe()): one trace at a time in a process, and nothing was changed in it; its calls are in that trace\n`);
+	const acting = path.join(scratch, 'act.yaml');
+	writeFileSync(acting, 'rules:\n  - act: {object: $main, function: read, do: {count: true}}\n');
+	const acted = await untilPrinted(t, ['attach', String(fixture.pid), '-c', acting, '-v'], /^pdi: attached/m, 'SIGTERM', 300);
+	t.is(acted.code, 0, acted.stderr);
+	t.regex(acted.stderr, /act \$main read: [1-9]\d* call\(s\) seen/);
+	await delay(300);
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+	const lines = readFileSync(first, 'utf8').split('\n').filter(line => line !== '');
+	t.true(lines.length > before, `${before} lines before, ${lines.length} at the end`);
+	t.true(lines.every(line => /attachprog!write\(/.test(line)), lines.find(line => !/attachprog!write\(/.test(line)));
+});

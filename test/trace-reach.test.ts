@@ -78,4 +78,8 @@ test('a function pdi never instruments, named by -e, is reported as such (exit: 
 	// A function that may be traced but has no call site keeps the other notice.
 	const plain = await pdi(['trace', '-c', '-e', 'getpid,malloc', '--', program]);
 	t.regex(plain.stderr, /^pdi: trace: malloc: no call of it was traced \(no traced object imports it, or they only take its address from a pointer slot/m);
+	// One the program imports and never calls is told apart (it read as one nothing imports).
+	const uncalled = await pdi(['trace', '-c', '-e', 'write', '--', 'cat', '/dev/null']);
+	t.is(uncalled.code, 0, uncalled.stderr);
+	t.regex(uncalled.stderr, /^pdi: trace: write: no call of it was traced \(a traced object imports it, and made no call of it\)$/m);
 });

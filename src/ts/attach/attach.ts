@@ -170,10 +170,24 @@ export async function attachNormalized(pid: number, config: NormalizedConfig, va
 		await runInjector(pid, ['open', prepared.file, text], thread);
 	} catch (error) {
 		prepared.remove();
-		throw error;
+		throw alreadyTraced(error, pid, config) ?? error;
 	}
 
 	return openAttachment(pid, prepared, actReport === undefined ? undefined : () => readActReport(actReport, config), thread);
+}
+
+/**
+ * The bundled trace backend's refusal of a second trace in one process (its ring and output are its own: `pdi trace
+ * -p` on a program `pdi trace` runs took them over, both traces lost calls, and a slot stayed held), in words.
+ */
+function alreadyTraced(error: unknown, pid: number, config: NormalizedConfig): PdiError | undefined {
+	const refused = error instanceof PdiError ? /backend '([^']*)': refused to initialise \(pdi_be_init returned 2\)$/.exec(error.message) : null;
+	const backend = refused ? config.backends.find(candidate => candidate.name === refused[1]) : undefined;
+	if (backend === undefined || (backend.library !== 'trace' && path.basename(backend.library) !== 'pdi-backend-trace.so')) {
+		return undefined;
+	}
+
+	return new PdiError(`process ${pid} is traced already (by pdi trace, trace() or observe()): one trace at a time in a process, and nothing was changed in it; its calls are in that trace`, {cause: error});
 }
 
 /** How often a process whose `act` counts are awaited is checked for its end (as `pdi attach` checks it). */

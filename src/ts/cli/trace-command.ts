@@ -76,13 +76,18 @@ function plainNames(options: TraceCliOptions): string[] {
  * What pdi says of a function -e names plainly that it saw nothing of: pdi never traces it (it never returns, ...),
  * or, with -c, no call of it was traced, and with -f, no followed process had a call site of it.
  */
-function unseenNotice(name: string, seen: 'calls' | 'sites'): string {
+function unseenNotice(name: string, seen: 'calls' | 'sites' | 'uncalled' | 'unknown'): string {
 	const never = nativeBinding().neverStubbedReason(name);
 	if (never !== null) {
 		return `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
 	}
 
-	const what = seen === 'calls' ? 'no call of it was traced (no traced object imports it' : 'no traced process had a call site of it (none imports it';
+	if (seen === 'uncalled') {
+		return `pdi: trace: ${name}: no call of it was traced (a traced object imports it, and made no call of it)`;
+	}
+
+	// 'unknown': an attached process (-p) marks no call sites: whether one imports it is not known.
+	const what = seen === 'sites' ? 'no traced process had a call site of it (none imports it' : `no call of it was traced (${seen === 'unknown' ? 'the traced objects made none, or ' : ''}no traced object imports it`;
 	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
 }
 
@@ -138,7 +143,7 @@ async function outputDescriptor(options: TraceCliOptions): Promise<number | unde
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
  * straight to the output, or counts per call site for the summary. The traced processes write no line themselves.
  */
-function traceOutput(options: TraceCliOptions, directory: string, outputFd: number | undefined): Output {
+function traceOutput(options: TraceCliOptions, directory: string, outputFd: number | undefined, sitesSeen?: string): Output {
 	const rings = ringDirectory(directory);
 	// The notices of a process's end (a function -e names that it has no call site of) travel in its ring, after its
 	// calls: in text mode they go where its lines go; with --json to pdi's stderr, outside the JSON lines (never to the
@@ -190,7 +195,7 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 				try {
 					writeText(fd, counter.format());
 					for (const name of plainNames(options).filter(name => !counter.counted(name))) {
-						printLine(unseenNotice(name, 'calls'));
+						printLine(unseenNotice(name, sitesSeen === undefined ? 'unknown' : existsSync(path.join(sitesSeen, name)) ? 'uncalled' : 'calls'));
 					}
 				} catch (error) {
 					closed ||= isClosedPipe(error);
@@ -254,13 +259,14 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 	const objects = tracedObjects({objects: options.object});
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
-		const output = traceOutput(options, scratch.path, await outputDescriptor(options));
 		const config = traceConfig(objects, '--object');
 		// -f: pdi waits for every followed process that writes a ring, also those that outlive the program (a
 		// daemon's child). Each traced process image marks the -e names it has a call site of: with -f pdi says the
 		// names no process marked; without, the process says them at its end, but for those an image of it marked
 		// before an exec. The core marks each --object pattern that matched an object in some process.
 		const marks = traceMarks(scratch.path, config);
+		// -c tells a name imported and never called from one without a call site by the marks.
+		const output = traceOutput(options, scratch.path, await outputDescriptor(options), marks.seen);
 		const followed = options.follow ? output.rings : undefined;
 
 		let launched = false;

@@ -68,6 +68,11 @@ typedef struct thread_state {
   char *line; /* line_cap bytes after the stack */
 } thread_state_t;
 
+/* An active trace session is open in this process (INIT to FINI). */
+static int in_session;
+/* What INIT returns when one is: pdi says so (src/ts/attach). */
+#define TRACE_ALREADY_ACTIVE 2
+
 static int output_fd = -1;
 static int retired_fd = -1;      /* the output of a finished session, closed at the next start: see FINI */
 static unsigned long lost_lines; /* lines a write failed for, and the first failure's errno: reported at exit */
@@ -309,6 +314,11 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  /* One trace per process: its ring, output and filter are this object's
+   * globals, which a second session (pdi trace -p on a traced process) would
+   * take from the first. pdi names the refusal (TRACE_ALREADY_ACTIVE). */
+  if (in_session)
+    return TRACE_ALREADY_ACTIVE;
   pdi_find_libc_environment(&libc_environment);
   if (retired_fd >= 0 && close(retired_fd) == 0 && output_fd == retired_fd)
     output_fd = -1;
@@ -348,7 +358,10 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       safe_read_init(libc_environment.get("PDI_TRACE_PROBE")) != 0)
     return 1;
   trace_unseen_follow(libc_environment.get("PDI_TRACE_SEEN"), following);
-  return output_fd == -1;
+  if (output_fd == -1)
+    return 1;
+  in_session = 1;
+  return 0;
 }
 
 static void
@@ -397,6 +410,7 @@ PDI_BE_FUNC_FINI(void)
   if (output_fd >= 0)
     retired_fd = output_fd;
   trace_ring_retire();
+  in_session = 0;
 }
 
 int
