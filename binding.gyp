@@ -154,6 +154,7 @@
         "src/native/backends/trace/filter.c",
         "src/native/backends/trace/unseen.c",
         "src/native/backends/trace/marks.c",
+        "src/native/backends/trace/exec-environment.c",
         "src/native/backends/trace/list.c",
         "src/native/backends/trace/names.c",
         "src/native/backends/trace/prototypes.c",

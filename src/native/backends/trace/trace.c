@@ -44,6 +44,7 @@
 
 #include "../../core/libc-environment.h"
 #include "../common/safe-read.h"
+#include "exec-environment.h"
 #include "filter.h"
 #include "format.h"
 #include "names.h"
@@ -192,89 +193,6 @@ open_ring(void)
   return trace_ring_open(directory, ring_reader, ring_capacity, started_ns);
 }
 
-/* Whether the LD_PRELOAD entry `entry` (`length` bytes) names the file `core`. */
-static int
-names_file(const char *entry, size_t length, const struct stat *core)
-{
-  char path[4096];
-  struct stat file;
-  if (length == 0 || length >= sizeof path)
-    return 0;
-  memcpy(path, entry, length);
-  path[length] = '\0';
-  return stat(path, &file) == 0 && file.st_dev == core->st_dev && file.st_ino == core->st_ino;
-}
-
-/* LD_PRELOAD without the core that loaded this backend (the entry pdi
- * put first), so that an exec'd program does not even load pdi: loaded
- * without PDI_CONFIG the core does nothing, but its mere presence shows
- * (the loader's complaint about a 64-bit core in a 32-bit program, the
- * variable in the program's environment). Only the core's entries go, each
- * with the separator after it (before it, for the last entry): the rest of
- * the list is passed on byte for byte, its spaces and colons as written. */
-static void
-drop_core_preload(void)
-{
-  const char *list = libc_environment.get("LD_PRELOAD");
-  Dl_info info;
-  struct stat core;
-  if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL ||
-      stat(info.dli_fname, &core) != 0)
-    return;
-  char *kept = malloc(strlen(list) + 1);
-  if (kept == NULL)
-    return;
-  size_t used = 0;
-  int dropped = 0;
-  int entries = 0;
-  /* The loader separates entries with spaces or colons. */
-  for (const char *entry = list; *entry != '\0';) {
-    size_t length = strcspn(entry, " :");
-    int last = entry[length] == '\0';
-    if (names_file(entry, length, &core)) {
-      dropped = 1;
-      if (last && used > 0)
-        used--; /* the separator written before it */
-    } else {
-      memcpy(kept + used, entry, length + !last);
-      used += length + !last;
-      entries += length > 0;
-    }
-    entry += length + !last;
-  }
-  kept[used] = '\0';
-  if (dropped && entries == 0)
-    libc_environment.unset("LD_PRELOAD");
-  else if (dropped)
-    libc_environment.set("LD_PRELOAD", kept, 1);
-  free(kept);
-}
-
-/* Not following: the programs this process execs start as without pdi.
- * Done before main, so that programs reading the environment later (a
- * shell's variable table, posix_spawn with environ) see the result. */
-static void
-stop_following_exec(void)
-{
-  libc_environment.unset("PDI_CONFIG");
-  libc_environment.unset("PDI_CONFIG_TEMPORARY");
-  libc_environment.unset("PDI_WARN_UNLOADED");
-  libc_environment.unset("PDI_MATCHED_MARKS");
-  libc_environment.unset("DI_CFG_FILE");
-  for (char **entry = environ; *entry != NULL;) {
-    char name[64];
-    size_t length = strcspn(*entry, "=");
-    if (strncmp(*entry, "PDI_TRACE_", 10) != 0 || length >= sizeof name) {
-      entry++;
-      continue;
-    }
-    memcpy(name, *entry, length);
-    name[length] = '\0';
-    libc_environment.unset(name); /* moves the later entries down: look at this slot again */
-  }
-  drop_core_preload();
-}
-
 /* Without -f, whether this process image is the traced process (the one
  * pdi started, or what it became by exec): PDI_TRACE_ROOT holds its pid,
  * set here by its first image (or by observe() in Node). Whether the file
@@ -330,7 +248,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     /* A child of the traced process (fork, then exec): no stubs, no output,
      * and nothing of pdi for the programs it runs in turn. */
     inactive = 1;
-    stop_following_exec();
+    trace_stop_following_exec(&libc_environment);
     return 0;
   }
   started_ns = now_ns();
