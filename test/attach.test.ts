@@ -497,3 +497,22 @@ test.serial('pdi trace -p on a program pdi trace runs is refused with one line, 
 	t.true(lines.length > before, `${before} lines before, ${lines.length} at the end`);
 	t.true(lines.every(line => /attachprog!write\(/.test(line)), lines.find(line => !/attachprog!write\(/.test(line)));
 });
+
+test.serial('attaching to a stopped process is refused with one line naming the process and the signal, and changes nothing', async t => {
+	// Before: 'thread N is stopped (by signal 19): continue the process first'.
+	const fixture = await startFixture(t);
+	process.kill(fixture.pid, 'SIGSTOP');
+	try {
+		const config = path.join(scratchDirectory('pdi-attach-stopped-'), 'count.yaml');
+		writeFileSync(config, JSON.stringify(countConfig));
+		for (const args of [['attach', String(fixture.pid), '-c', config], ['trace', '-p', String(fixture.pid)]]) {
+			const refused = await pdi(args);
+			t.deepEqual([refused.code, refused.stderr], [2, `pdi: process ${fixture.pid} is stopped (by SIGSTOP): continue it first (kill -CONT ${fixture.pid}, or fg in its shell)\n`], args[0]);
+		}
+	} finally {
+		process.kill(fixture.pid, 'SIGCONT');
+	}
+
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+});

@@ -9,6 +9,9 @@ test('a bad -p value is one line naming -p, status 2, before anything is attache
 		t.deepEqual([run.code, run.stdout, run.stderr], [2, '', expected(value)], value);
 	}
 
+	// Also when a PROGRAM follows it (that said only that -p starts no PROGRAM).
+	const withProgram = await pdi(['trace', '-p', 'abc', 'ls']);
+	t.deepEqual([withProgram.code, withProgram.stderr], [2, expected('abc')]);
 	const multiline = await pdi(['trace', '--pid=1\n2']);
 	t.deepEqual([multiline.code, multiline.stderr], [2, String.raw`pdi: -p: expected a process id (a decimal integer from 1 to 2147483647), got '1\x0a2'` + '\n']);
 	// A process id of no process is said as pdi attach says it (test/trace-api.test.ts).

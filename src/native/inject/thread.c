@@ -80,7 +80,7 @@ resend_signal(const inject_thread_t *thread, const siginfo_t *info)
  * thread is stopped and ours, 0 when it is gone. Signals that arrive first
  * go on to the program as if nothing happened. */
 static int
-wait_interrupted(pid_t tid)
+wait_interrupted(pid_t pid, pid_t tid)
 {
   for (;;) {
     int status;
@@ -92,7 +92,8 @@ wait_interrupted(pid_t tid)
       if (WSTOPSIG(status) != SIGTRAP) {
         /* A group stop: the process is stopped (SIGSTOP, Ctrl-Z). */
         ptrace(PTRACE_DETACH, tid, NULL, NULL);
-        inject_fail("thread %d is stopped (by signal %d): continue the process first", (int)tid, WSTOPSIG(status));
+        inject_fail("process %d is stopped (by SIG%s): continue it first (kill -CONT %d, or fg in its shell)", (int)pid,
+                    sigabbrev_np(WSTOPSIG(status)) ? sigabbrev_np(WSTOPSIG(status)) : "?", (int)pid);
       }
       return 1;
     }
@@ -160,7 +161,7 @@ seize(pid_t pid, pid_t tid)
 {
   if (!seize_waiting(pid, tid))
     return 0;
-  if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0 || !wait_interrupted(tid)) {
+  if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0 || !wait_interrupted(pid, tid)) {
     ptrace(PTRACE_DETACH, tid, NULL, NULL);
     return 0;
   }

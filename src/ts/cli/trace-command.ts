@@ -391,6 +391,8 @@ export function registerTraceCommand(cli: Command): void {
 			}
 
 			if (options.pid !== undefined) {
+				// The value first: `-p abc ls` names 'abc', whatever follows it.
+				parsePid(options.pid, '-p');
 				if (command.length > 0) {
 					throw new PdiError('-p/--pid traces a running process: no PROGRAM is started with it');
 				}
