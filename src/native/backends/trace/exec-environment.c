@@ -9,9 +9,11 @@
 
 #include "exec-environment.h"
 
-/* Whether the LD_PRELOAD entry `entry` (`length` bytes) names the file `core`. */
+/* Whether the LD_PRELOAD entry `entry` (`length` bytes) names the core:
+ * the file `core` (when it could be read), or the very path it was loaded
+ * by, which pdi may have removed since (a link of its own, at its exit). */
 static int
-names_file(const char *entry, size_t length, const struct stat *core)
+names_file(const char *entry, size_t length, const struct stat *core, const char *core_path)
 {
   char path[4096];
   struct stat file;
@@ -19,7 +21,9 @@ names_file(const char *entry, size_t length, const struct stat *core)
     return 0;
   memcpy(path, entry, length);
   path[length] = '\0';
-  return stat(path, &file) == 0 && file.st_dev == core->st_dev && file.st_ino == core->st_ino;
+  if (strcmp(path, core_path) == 0)
+    return 1;
+  return core != NULL && stat(path, &file) == 0 && file.st_dev == core->st_dev && file.st_ino == core->st_ino;
 }
 
 /* LD_PRELOAD without the core that loaded this backend (the entry pdi
@@ -35,9 +39,9 @@ drop_core_preload(const pdi_libc_environment_t *environment)
   const char *list = environment->get("LD_PRELOAD");
   Dl_info info;
   struct stat core;
-  if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL ||
-      stat(info.dli_fname, &core) != 0)
+  if (list == NULL || pdi_arg_int == NULL || dladdr((void *)pdi_arg_int, &info) == 0 || info.dli_fname == NULL)
     return;
+  const struct stat *readable = stat(info.dli_fname, &core) == 0 ? &core : NULL;
   char *kept = malloc(strlen(list) + 1);
   if (kept == NULL)
     return;
@@ -48,7 +52,7 @@ drop_core_preload(const pdi_libc_environment_t *environment)
   for (const char *entry = list; *entry != '\0';) {
     size_t length = strcspn(entry, " :");
     int last = entry[length] == '\0';
-    if (names_file(entry, length, &core)) {
+    if (names_file(entry, length, readable, info.dli_fname)) {
       dropped = 1;
       if (last && used > 0)
         used--; /* the separator written before it */

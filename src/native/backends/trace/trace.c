@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <pdi/backend.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,27 @@ open_ring(void)
   return trace_ring_open(directory, ring_reader, ring_capacity, started_ns);
 }
 
+/* Whether the process that reads the ring has ended or is ending: Node
+ * that exited right after starting the program removes the ring's
+ * directory first, then ends. */
+static int
+reader_gone(void)
+{
+  if (ring_directory != NULL && access(ring_directory, F_OK) != 0 && errno == ENOENT)
+    return 1;
+  return ring_reader > 0 && kill(ring_reader, 0) != 0 && errno == ESRCH;
+}
+
+/* No stubs, no output, and nothing of pdi for the programs this one runs:
+ * what INIT does when there is nothing to trace for. */
+static int
+go_untraced(void)
+{
+  inactive = 1;
+  trace_stop_following_exec(&libc_environment);
+  return 0;
+}
+
 /* Without -f, whether this process image is the traced process (the one
  * pdi started, or what it became by exec): PDI_TRACE_ROOT holds its pid,
  * set here by its first image (or by observe() in Node). Whether the file
@@ -247,13 +269,11 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (!following && !traced_process(&appending)) {
     /* A child of the traced process (fork, then exec): no stubs, no output,
      * and nothing of pdi for the programs it runs in turn. */
-    inactive = 1;
-    trace_stop_following_exec(&libc_environment);
-    return 0;
+    return go_untraced();
   }
   started_ns = now_ns();
   if (open_ring() != 0)
-    return 1;
+    return reader_gone() ? go_untraced() : 1;
   const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
   output_fd = ring_directory != NULL ? -2
