@@ -60,6 +60,22 @@ test('pdi run from a path with a space works when TMPDIR has a space as well', a
 	t.deepEqual(result.left, []);
 });
 
+test('pdi run from a path with a space works with a relative TMPDIR in a directory with a space', async t => {
+	// Before, the relative TMPDIR passed the loader's check as written and the link went under the directory with the
+	// space: the loader split LD_PRELOAD and the program ran without pdi, status 0, only the loader's ERROR lines said so.
+	const directory = path.join(scratchDirectory('pdi-spaces-'), 'work dir');
+	mkdirSync(path.join(directory, 'reltmp'), {recursive: true});
+	const result = await new Promise<CliResult>(resolve => {
+		execFile(process.execPath, [copiedCli, 'run', '-c', rules, '--', program], {cwd: directory, env: {...process.env, TMPDIR: 'reltmp'}, timeout: 60_000}, (error, stdout, stderr) => {
+			resolve({code: error ? (typeof error.code === 'number' ? error.code : 128) : 0, stdout, stderr});
+		});
+	});
+	t.is(result.code, 0, result.stderr);
+	t.notRegex(result.stderr, /ld\.so/);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	t.deepEqual(readdirSync(path.join(directory, 'reltmp')), []);
+});
+
 test('pdi trace from a path with a space traces the program with the bundled trace backend', async t => {
 	const result = await copiedPdi(['trace', '--', program]);
 	t.is(result.code, 0, result.stderr);

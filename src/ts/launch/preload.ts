@@ -50,7 +50,9 @@ export function loaderSafePreload(): PreloadPath {
 		return {preload, remove() {}};
 	}
 
-	const parent = [tmpdir(), '/tmp', '/dev/shm', '/var/tmp'].find(directory => isLoaderSafe(directory) && writableDirectory(directory));
+	// TMPDIR made absolute first, as the link's directory will be: a relative one under a directory with a blank
+	// passed the check and gave a link the loader split (the program ran without pdi, only the loader's word said so).
+	const parent = [path.resolve(tmpdir()), '/tmp', '/dev/shm', '/var/tmp'].find(directory => isLoaderSafe(directory) && writableDirectory(directory));
 	if (parent === undefined) {
 		throw new PdiError(`${preload}: the dynamic loader cannot preload this path (it has a space, ':' or '$'), and no writable temporary directory without them was found for a link to it; set TMPDIR to one`);
 	}

@@ -132,5 +132,5 @@ export function sharedMemoryParent(): string {
 		}
 	} catch {}
 
-	return tmpdir();
+	return path.resolve(tmpdir());
 }
