@@ -307,3 +307,12 @@ test('memory-deny-write-execute by a seccomp filter, as systemd sets it: a callb
 	t.regex(run.stderr, /^pdi: \S+rules\.cmd:2:1: callback \$main: cannot make the callback stubs executable: Operation not permitted$/m);
 	t.regex(run.stderr, /^pdi: warning: rules will not reach objects loaded later: cannot make the loader's code writable: Operation not permitted$/m);
 });
+
+test(`a callback reaches the GLOB_DAT calls of an -O2 -fno-plt program that uses an atomic operation${testArch ? ` (${testArch})` : ''}`, async t => {
+	// On aarch64 the atomic add is a call of libgcc's outline atomics, which ask __getauxval through a PLT: that one
+	// JUMP_SLOT made pdi take the program for one that calls through its PLT, and leave malloc, strcpy, printf and free alone.
+	const run = await runPreloaded(path.join(fixtures, 'hard', 'atomicprog'), [], writeConfig([procBackend, 'callback $main * proc']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'atomic 1\n');
+	t.true((counts(run.stderr)?.calls ?? 0) >= 4, run.stderr);
+});

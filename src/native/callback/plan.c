@@ -43,14 +43,25 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
  * nothing about how its own code calls. So does libc_nonshared.a, linked
  * into every object: its atexit, at_quick_exit, pthread_atfork and (i386)
  * __stack_chk_fail_local call __cxa_atexit, __cxa_at_quick_exit,
- * __register_atfork and __stack_chk_fail through a PLT. */
+ * __register_atfork and __stack_chk_fail through a PLT, and on aarch64
+ * libgcc's outline atomics (GCC's default for code with atomic operations)
+ * ask __getauxval through one which CPU features there are. */
 static int
 is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
-  static const char *const start_files[] = {
-      "__cxa_finalize",        "__gmon_start__",          "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable",
-      "__register_frame_info", "__deregister_frame_info", "__libc_start_main",         "abort",
-      "__cxa_atexit",          "__cxa_at_quick_exit",     "__register_atfork",         "__stack_chk_fail"};
+  static const char *const start_files[] = {"__cxa_finalize",
+                                            "__gmon_start__",
+                                            "_ITM_registerTMCloneTable",
+                                            "_ITM_deregisterTMCloneTable",
+                                            "__register_frame_info",
+                                            "__deregister_frame_info",
+                                            "__libc_start_main",
+                                            "abort",
+                                            "__cxa_atexit",
+                                            "__cxa_at_quick_exit",
+                                            "__register_atfork",
+                                            "__stack_chk_fail",
+                                            "__getauxval"};
   (void)object, (void)context;
   if (slot->kind != PDI_SLOT_JUMP_SLOT)
     return 0;
