@@ -130,3 +130,17 @@ test('attach() refuses a config that is null (a lost argument) with a ConfigErro
 	// Left out, the config comes from configFiles; with neither there is nothing to install.
 	await t.throwsAsync(attach(process.pid), {instanceOf: PdiError, message: 'attach: no config to install'});
 });
+
+test('runProgram() and trace() name stdio when an entry of it is wrong, and take every form Node takes', async t => {
+	// Before, Node's own words without the option: 'Asynchronous forks do not support Buffer, TypedArray, DataView or string input: 'bogus''.
+	for (const stdio of [['pipe', 'bogus'], 'bogus', [0, 1.5, 2]] as const) {
+		const expected = {instanceOf: PdiError, message: `stdio: expected 'pipe', 'inherit', 'ignore' or an array of them, file descriptors, streams or null (Node's stdio option), got ${shown(stdio)}`};
+
+		await t.throwsAsync(runProgram('/bin/true', [], {stdio: stdio as never}), expected, JSON.stringify(stdio));
+		t.throws(() => trace('/bin/true', [], {stdio: stdio as never}), expected, JSON.stringify(stdio));
+	}
+
+	for (const [name, stdio] of [['fds', ['ignore', 1, 2]], ['nulls', [null, undefined, 'pipe']], ['a stream', ['ignore', process.stderr, 'inherit']], ['a name', 'ignore']] as const) {
+		t.is((await runProgram('/bin/true', [], {stdio: stdio as never})).status, 0, name);
+	}
+});

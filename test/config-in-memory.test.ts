@@ -71,6 +71,9 @@ test('a file name, null or a number where a config object or file name belongs i
 	t.notThrows(() => compileConfig(null as never));
 	t.throws(() => spawn(undefined as never, '/bin/true', []), {instanceOf: ConfigError, message: 'config: expected a config object, got undefined'});
 	await t.throwsAsync(loadConfig(5 as never), {instanceOf: ConfigError, message: 'loadConfig(): expected the name of a config file, got 5'});
-	t.throws(() => mergeConfigs(null as never), {instanceOf: ConfigError, message: 'mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig()'});
-	t.throws(() => mergeConfigs([{rules: []}] as never), {instanceOf: ConfigError, message: /^mergeConfigs\(\): expected an array of configs/});
+	t.throws(() => mergeConfigs(null as never), {instanceOf: ConfigError, message: 'mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig(), got null'});
+	// The element at fault is named (every bad input had one message).
+	t.throws(() => mergeConfigs([normalizeConfig({}), {rules: []}] as never), {instanceOf: ConfigError, message: 'mergeConfigs(): configs[1] is not a config from loadConfig() or normalizeConfig() (got {"rules":[]}): normalize it with normalizeConfig() first'});
+	// runProgram()'s lost config is a ConfigError too, as spawn()'s (it was a PdiError).
+	await t.throwsAsync(runProgram('/bin/true', [], {config: null as never}), {instanceOf: ConfigError, message: 'config: expected a config object, got null'});
 });

@@ -170,8 +170,14 @@ function where(origin: Origin | undefined): string {
  */
 export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
 	const given: unknown = configs;
-	if (!Array.isArray(given) || !given.every((config: unknown) => typeof config === 'object' && config !== null && (config as {normalized?: unknown}).normalized === true)) {
-		throw new ConfigError('mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig()', {});
+	if (!Array.isArray(given)) {
+		throw new ConfigError(`mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig(), got ${jsonShow(given)}`, {});
+	}
+
+	const stray = given.findIndex((config: unknown) => typeof config !== 'object' || config === null || (config as {normalized?: unknown}).normalized !== true);
+	if (stray >= 0) {
+		// Which one: a config object written by hand among loaded ones is the usual slip.
+		throw new ConfigError(`mergeConfigs(): configs[${stray}] is not a config from loadConfig() or normalizeConfig() (got ${jsonShow(given[stray])}): normalize it with normalizeConfig() first`, {});
 	}
 
 	const options = defaultOptions();

@@ -36,3 +36,17 @@ export function checkOptions(options: unknown, types: Readonly<Record<string, Op
 		}
 	}
 }
+
+const stdioNames = new Set(['pipe', 'overlapped', 'ignore', 'inherit']);
+
+/** One entry of Node's stdio array: a name, a file descriptor, a stream, or null/undefined for the default. */
+function isStdioEntry(entry: unknown): boolean {
+	return entry === null || entry === undefined || (typeof entry === 'string' && stdioNames.has(entry)) || (Number.isInteger(entry) && (entry as number) >= 0)
+		|| (typeof entry === 'object' && typeof (entry as {pipe?: unknown}).pipe === 'function');
+}
+
+/** Node's stdio option as spawn() takes it, checked here so that a wrong one is named as `stdio`. */
+export const stdioOption: OptionType = [
+	value => (typeof value === 'string' && stdioNames.has(value)) || (Array.isArray(value) && value.every(entry => isStdioEntry(entry))),
+	'\'pipe\', \'inherit\', \'ignore\' or an array of them, file descriptors, streams or null (Node\'s stdio option)',
+];

@@ -1,9 +1,10 @@
 import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
+import {requireConfig} from '../config/load.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {abortOf, launch} from './launch.js';
-import {checkOptions, isObject, type OptionType} from './options.js';
+import {checkOptions, isObject, stdioOption, type OptionType} from './options.js';
 import {launchConfig} from './prepared-config.js';
 import {exitStatus} from './signals.js';
 
@@ -40,7 +41,7 @@ const runOptionTypes: Record<keyof RunOptions, OptionType> = {
 	verbosity: [value => Number.isInteger(value) && (value as number) >= 0, 'a whole number of steps, 0 or more (each raises the log level one step, as a -v of pdi run, up to debug)'],
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
-	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
+	stdio: stdioOption,
 	signal: [value => value instanceof AbortSignal, 'an AbortSignal'],
 };
 
@@ -65,6 +66,11 @@ function raiseLogLevel(config: NormalizedConfig, steps: number): NormalizedConfi
  * launch are removed when PROGRAM has exited.
  */
 export async function runProgram(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
+	if (isObject(options) && (options).config === null) {
+		// A lost config is a ConfigError, as spawn() and interpose() say it.
+		requireConfig(null);
+	}
+
 	checkOptions(options, runOptionTypes);
 	const config = await launchConfig(options.configs, options.config);
 	const {exited, child} = launch(command, args, {

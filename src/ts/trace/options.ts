@@ -4,6 +4,7 @@ import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
 import {globProblem} from '../glob-problem.js';
+import {stdioOption} from '../launch/options.js';
 
 /** What to trace, and how to show it: the options of `pdi trace` (docs/trace.md), for {@link trace} and {@link observe}. */
 export type TraceOptions = {
@@ -146,7 +147,7 @@ const optionTypes: Record<string, [check: (value: unknown) => boolean, expected:
 	demangle: [value => typeof value === 'boolean', 'true or false'],
 	env: [value => typeof value === 'object' && value !== null && !Array.isArray(value), 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
-	stdio: [value => typeof value === 'string' || Array.isArray(value), 'a string or an array (Node\'s stdio option)'],
+	stdio: stdioOption,
 	signal: [value => value instanceof AbortSignal, 'an AbortSignal'],
 };
 
