@@ -316,3 +316,14 @@ test(`a callback reaches the GLOB_DAT calls of an -O2 -fno-plt program that uses
 	t.is(run.stdout, 'atomic 1\n');
 	t.true((counts(run.stderr)?.calls ?? 0) >= 4, run.stderr);
 });
+
+test(`a callback and a redefine of a function the object calls conflict in every link mode, naming both rules${testArch ? ` (${testArch})` : ''}`, async t => {
+	// DESIGN §4. Before, only where the slot was bound at start (-z now): a lazy slot, which the redefine reaches through
+	// its symbol table, let the callback in on top of the redefine.
+	for (const variant of ['lazy-pie', 'now-pie', 'lazy-nopie', 'now-nopie']) {
+		const run = await runPreloaded(path.join(fixtures, variant, 'fixprog'), [], writeConfig([backend, procBackend, 'redefine libfix.so fix_add fix wrap_fix_add', 'callback $main * proc']), quiet);
+		t.is(run.code, 2, `${variant}: ${run.stderr}`);
+		t.regex(run.stderr, /^pdi: \S+:4:1: callback \$main: conflicts with the redefine at \S+:3, which already redirects fixprog's slot for fix_add$/m, variant);
+		t.is(run.stdout, '', variant);
+	}
+});

@@ -94,6 +94,13 @@ pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
   return latest != NULL && !latest->watched ? latest : NULL;
 }
 
+const owned_patch_t *
+pdi_claims_find_watched(const pdi_session_t *session, uintptr_t *slot)
+{
+  const owned_patch_t *latest = latest_claim(session, slot);
+  return latest != NULL && latest->watched ? latest : NULL;
+}
+
 void
 pdi_claims_truncate(pdi_session_t *session, size_t count)
 {

@@ -269,6 +269,13 @@ admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t 
 {
   callback_plan_t *plan = context;
   const owned_patch_t *claimed = pdi_claims_find(plan->session, slot->address);
+  const owned_patch_t *watched = claimed == NULL ? pdi_claims_find_watched(plan->session, slot->address) : NULL;
+  if (watched != NULL) {
+    /* A lazy slot a redefine reaches as surely as a bound one it wrote:
+     * the same conflict, whatever the link mode (it was only with -z now). */
+    plan->failed = pdi_slot_conflict(plan->session, plan->rule_index, watched->rule, object, slot->symbol);
+    return PDI_CB_STOP;
+  }
   if (claimed == NULL) {
     /* Another session's stub (an act rule of pdi run's, under pdi attach) is
      * no function of any object: skipped, the slot would go unnoticed. */

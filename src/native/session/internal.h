@@ -170,6 +170,10 @@ pdi_rule_has_stubs(const pdi_rule_t *rule)
 /* The latest claim on a slot (a relink may sit on top of a redefine); a
  * watched slot counts as unclaimed. */
 PDI_HIDDEN const owned_patch_t *pdi_claims_find(const pdi_session_t *session, uintptr_t *slot);
+/* The slot's watched claim, if its latest one is: a lazy slot (or one the
+ * loader bound to the wrapper) that a redefine reaches through its symbol
+ * table rather than by a write. */
+PDI_HIDDEN const owned_patch_t *pdi_claims_find_watched(const pdi_session_t *session, uintptr_t *slot);
 /* Another open session's claim on a slot (pdi run's, under pdi attach), and
  * that session in *holder; NULL when no other session holds it. */
 PDI_HIDDEN const owned_patch_t *pdi_claims_find_elsewhere(const pdi_session_t *session, uintptr_t *slot,
