@@ -125,7 +125,7 @@ test('an option of trace() or observe() of the wrong type is a PdiError naming t
 
 	t.throws(() => trace(traceprog, [], {env: 'PATH=/bin'} as never), {instanceOf: PdiError, message: /^env: expected an object of variables, got 'PATH=\/bin'$/});
 	t.throws(() => trace(traceprog, [], {cwd: 7} as never), {instanceOf: PdiError, message: /^cwd: expected a directory name, got 7$/});
-	t.throws(() => trace(traceprog, [], {stdio: 1} as never), {instanceOf: PdiError, message: /^stdio: expected a string or an array/});
+	t.throws(() => trace(traceprog, [], {stdio: 1} as never), {instanceOf: PdiError, message: /^stdio: expected 'pipe', 'inherit', 'ignore' or an array of them/});
 	t.throws(() => trace(traceprog, 'x' as never), {instanceOf: PdiError, message: 'args: expected an array of strings, got \'x\''});
 	t.throws(() => trace(traceprog, [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
 	t.throws(() => observe({}, 'log' as never), {instanceOf: PdiError, message: 'onCall: expected a function, got string'});

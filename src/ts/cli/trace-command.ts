@@ -74,7 +74,8 @@ function plainNames(options: TraceCliOptions): string[] {
 
 /**
  * What pdi says of a function -e names plainly that it saw nothing of: pdi never traces it (it never returns, ...),
- * or, with -c, no call of it was traced, and with -f, no followed process had a call site of it.
+ * or, with -c, no call of it was traced (`uncalled`: a traced object imports it; `calls`: none does; `unknown`: an
+ * attached process, which marks no call sites), and with -f (`sites`), no followed process had a call site of it.
  */
 function unseenNotice(name: string, seen: 'calls' | 'sites' | 'uncalled' | 'unknown'): string {
 	const never = nativeBinding().neverStubbedReason(name);

@@ -105,15 +105,7 @@ function spellingOf(file: string, text: string): 'json' | 'yaml' | 'text' {
 	return first.startsWith('{') ? 'json' : /^(?:---|[A-Za-z_][\w-]*\s*:)(?:\s|$)/.test(first) ? 'yaml' : 'text';
 }
 
-/**
- * Refuses a config argument that is null or undefined: normalizeConfig() takes it for an empty config, and a call
- * that lost its config would then run or install nothing, silently.
- */
-export function requireConfig(config: unknown): void {
-	if (config === null || config === undefined) {
-		throw new ConfigError(`config: expected a config object, got ${String(config)}`, {});
-	}
-}
+export {requireConfig} from './require-config.js';
 
 /**
  * Checks and normalizes an in-memory config (the object a `defineConfig()` user wrote). Relative

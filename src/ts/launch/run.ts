@@ -1,6 +1,6 @@
 import type {StdioOptions} from 'node:child_process';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
-import {requireConfig} from '../config/load.js';
+import {requireConfig} from '../config/require-config.js';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {ActCount} from './act-report.js';
 import {abortOf, launch} from './launch.js';
