@@ -95,10 +95,9 @@ pdi_claims_find(const pdi_session_t *session, uintptr_t *slot)
 }
 
 const owned_patch_t *
-pdi_claims_find_watched(const pdi_session_t *session, uintptr_t *slot)
+pdi_claims_latest(const pdi_session_t *session, uintptr_t *slot)
 {
-  const owned_patch_t *latest = latest_claim(session, slot);
-  return latest != NULL && latest->watched ? latest : NULL;
+  return latest_claim(session, slot);
 }
 
 void

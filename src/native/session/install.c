@@ -268,12 +268,11 @@ static pdi_cb_admission_t
 admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot)
 {
   callback_plan_t *plan = context;
-  const owned_patch_t *claimed = pdi_claims_find(plan->session, slot->address);
-  const owned_patch_t *watched = claimed == NULL ? pdi_claims_find_watched(plan->session, slot->address) : NULL;
-  if (watched != NULL) {
+  const owned_patch_t *claimed = pdi_claims_latest(plan->session, slot->address);
+  if (claimed != NULL && claimed->watched) {
     /* A lazy slot a redefine reaches as surely as a bound one it wrote:
      * the same conflict, whatever the link mode (it was only with -z now). */
-    plan->failed = pdi_slot_conflict(plan->session, plan->rule_index, watched->rule, object, slot->symbol);
+    plan->failed = pdi_slot_conflict(plan->session, plan->rule_index, claimed->rule, object, slot->symbol);
     return PDI_CB_STOP;
   }
   if (claimed == NULL) {

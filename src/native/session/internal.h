@@ -170,10 +170,10 @@ pdi_rule_has_stubs(const pdi_rule_t *rule)
 /* The latest claim on a slot (a relink may sit on top of a redefine); a
  * watched slot counts as unclaimed. */
 PDI_HIDDEN const owned_patch_t *pdi_claims_find(const pdi_session_t *session, uintptr_t *slot);
-/* The slot's watched claim, if its latest one is: a lazy slot (or one the
+/* The latest claim on a slot, a watched one too: a lazy slot (or one the
  * loader bound to the wrapper) that a redefine reaches through its symbol
  * table rather than by a write. */
-PDI_HIDDEN const owned_patch_t *pdi_claims_find_watched(const pdi_session_t *session, uintptr_t *slot);
+PDI_HIDDEN const owned_patch_t *pdi_claims_latest(const pdi_session_t *session, uintptr_t *slot);
 /* Another open session's claim on a slot (pdi run's, under pdi attach), and
  * that session in *holder; NULL when no other session holds it. */
 PDI_HIDDEN const owned_patch_t *pdi_claims_find_elsewhere(const pdi_session_t *session, uintptr_t *slot,
@@ -276,7 +276,9 @@ PDI_HIDDEN void pdi_act_release(pdi_session_t *session);
 
 /* cxx-names.c: a function NAME of the object at `base` that C++ mangled
  * (defined without extern "C") into `mangled`, 1 if it has one; and the
- * backend entry point that has only such a name. */
+ * backend entry point that has only such a name (an entry point defined
+ * without the header's declarations: its init would not run, and could not
+ * refuse the load), or NULL. */
 PDI_HIDDEN int pdi_cxx_spelling(uintptr_t base, const char *name, char *mangled, size_t size);
 PDI_HIDDEN const char *pdi_cxx_entry_point(void *handle, uintptr_t base, char *mangled, size_t size);
 

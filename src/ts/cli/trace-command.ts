@@ -314,9 +314,9 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 }
 
 /** `pdi trace -p PID`: the trace config attached to a running process until interrupted (docs/attach.md). */
-async function traceRunning(pidText: string, options: TraceCliOptions): Promise<number> {
+async function traceRunning(pidValue: number, options: TraceCliOptions): Promise<number> {
 	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
-	const pid = checkPid(parsePid(pidText, '-p'));
+	const pid = checkPid(pidValue);
 	const {watchAttached} = await import('../attach/watch.js');
 	const {endMessage} = await import('../attach/run.js');
 	if (options.follow) {
@@ -393,12 +393,12 @@ export function registerTraceCommand(cli: Command): void {
 
 			if (options.pid !== undefined) {
 				// The value first: `-p abc ls` names 'abc', whatever follows it.
-				parsePid(options.pid, '-p');
+				const pid = parsePid(options.pid, '-p');
 				if (command.length > 0) {
 					throw new PdiError('-p/--pid traces a running process: no PROGRAM is started with it');
 				}
 
-				process.exitCode = await traceRunning(options.pid, options);
+				process.exitCode = await traceRunning(pid, options);
 				return;
 			}
 

@@ -124,13 +124,17 @@ function sharesWrapper(earlier: NormalizedRule, later: NormalizedRule): boolean 
 }
 
 /**
- * The end of the message about a wrapper a backend does not define when it defines a C++ function
- * of that name (defined without `extern "C"`: Itanium mangling, `_Z`, the length, the name, the
- * parameters); the core's `cxx_spelling` (src/native/session/backends.c) finds the same.
+ * The C++ function `name` of `functions` (defined without `extern "C"`: Itanium mangling, `_Z`, the length, the name,
+ * the parameters), as the core's `mangled_function` (src/native/session/cxx-names.c) finds it.
  */
-function cxxHint(library: Library, name: string): string {
+function mangledName(functions: ReadonlySet<string>, name: string): string | undefined {
 	const prefix = `_Z${name.length}${name}`;
-	const mangled = [...library.symbols].find(symbol => symbol.startsWith(prefix));
+	return [...functions].find(symbol => symbol.startsWith(prefix));
+}
+
+/** The end of the message about a wrapper a backend does not define when it defines a C++ function of that name. */
+function cxxHint(library: Library, name: string): string {
+	const mangled = mangledName(library.symbols, name);
 	return mangled === undefined ? '' : `, which has a C++ function of that name, ${mangled}: declare the wrapper extern "C"`;
 }
 
@@ -138,12 +142,11 @@ const entryPoints = ['pdi_be_init', 'pdi_be_fini', 'pdi_be_cb_req', 'pdi_be_pre_
 
 /**
  * An entry point the library defines only as a C++ function (its init would not run, nor could it refuse the load),
- * as the core's `entry_point_in_cxx` finds it.
+ * as the core's `pdi_cxx_entry_point` finds it.
  */
-function cxxEntryPoint(functions: Set<string>): {name: string; mangled: string} | undefined {
+function cxxEntryPoint(functions: ReadonlySet<string>): {name: string; mangled: string} | undefined {
 	for (const name of entryPoints) {
-		const prefix = `_Z${name.length}${name}`;
-		const mangled = functions.has(name) ? undefined : [...functions].find(symbol => symbol.startsWith(prefix));
+		const mangled = functions.has(name) ? undefined : mangledName(functions, name);
 		if (mangled !== undefined) {
 			return {name, mangled};
 		}
