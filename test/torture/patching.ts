@@ -51,8 +51,13 @@ function slotState(): string {
 	return [...slots, `libtorture.so torture_redefined at ${symbol?.address ?? 'none'}`].join('\n');
 }
 
+const dwellCell = new Int32Array(new SharedArrayBuffer(4));
+
 /** interpose()/close() rounds, `rounds` at least and until the workers are done (or the deadline); after each
- * interpose() and each close() this thread makes the three calls once. Returns how many rounds ran. */
+ * interpose() and each close() this thread makes the three calls once. While the rules are installed it also
+ * waits a millisecond, so that on a loaded machine some worker calls still meet each of the three rules
+ * installed (without it, the callback's window between its install and its removal may see none). Returns how
+ * many rounds ran. */
 function patchRounds(addon: TortureAddon, sizes: PatchingSizes, deadline: number, installed: Tally, removed: Tally): number {
 	const config = tortureConfig();
 	let rounds = 0;
@@ -60,6 +65,7 @@ function patchRounds(addon: TortureAddon, sizes: PatchingSizes, deadline: number
 		const handle = interpose(config);
 		try {
 			add(installed, addon.runHere(1));
+			Atomics.wait(dwellCell, 0, 0, 1);
 		} finally {
 			handle.close();
 		}
