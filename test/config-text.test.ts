@@ -193,13 +193,14 @@ test('the backend field must name a declared backend, or with allow_lib_as_be an
 	t.deepEqual(config.rules.map(rule => rule.kind === 'act' ? '' : rule.backend), ['libc.so.6', 'libm.so.6']);
 });
 
-test('a callback line as pDI-Tools wrote it, with \'-\' for the function and \'-\' or NULL for the absent handler, is the callback without a handler', t => {
-	for (const line of ['callback main - tracer -', 'callback main - tracer NULL', 'callback main * tracer']) {
+test('a callback line as pDI-Tools wrote it, with \'-\' for the function and \'-\', NULL or an empty field for the absent handler, is the callback without a handler', t => {
+	for (const line of ['callback main - tracer -', 'callback main - tracer NULL', 'callback main - tracer ""', 'callback main * tracer']) {
 		const config = parseTextDialect(`object main = $main\nbackend tracer = trace\n${line}\n`);
 		t.deepEqual(config.rules.map(rule => rule.kind === 'callback' ? `${rule.object} ${rule.backend} ${String(rule.handler)}` : ''), ['$main tracer undefined'], line);
 	}
 
 	t.is(parseError('backend b = noop\ncallback $main * b my_handler\n'), '/etc/pdi.cfg:2:20: callback handler \'my_handler\' needs cb_allow_handler = on');
+	t.is(parseError('backend b = noop\ncallback $main * "" -\n'), '/etc/pdi.cfg:2:18: malformed callback line: an empty field');
 });
 
 test('malformed lines are errors naming the expected form', t => {
@@ -222,6 +223,7 @@ test('unknown keys and bad values are errors at the key and at the value', t => 
 	t.is(parseError('on_error = explode\n'), '/etc/pdi.cfg:1:12: on_error: expected fail or warn, got \'explode\'');
 	t.is(parseError('max_threads = 4\nnum_threads = 5\n'), '/etc/pdi.cfg:2:1: num_threads: expected an integer ≤ max_threads (4), got \'5\'');
 	t.is(parseError('backend b = noop\ncallback $main * b my_handler\n'), '/etc/pdi.cfg:2:20: callback handler \'my_handler\' needs cb_allow_handler = on');
+	t.is(parseError('backend b = noop\ncallback $main * "" -\n'), '/etc/pdi.cfg:2:18: malformed callback line: an empty field');
 });
 
 test('a command file holds declarations and rules only', async t => {

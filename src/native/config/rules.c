@@ -140,16 +140,17 @@ config_parse_rule(reader_t *reader, const line_ref_t *line, pdi_rule_kind_t kind
   const char *pattern = config_rule_object(reader, line, object);
   if (pattern == NULL)
     return -1;
-  /* pDI-Tools wrote an unused field as '-', and a callback's absent handler also as NULL. */
+  /* pDI-Tools wrote an unused field as '-', and a callback's absent handler also as NULL or empty. */
   if (kind == PDI_RULE_CALLBACK && strcmp(function->text, "*") != 0 && strcmp(function->text, "-") != 0)
     return config_fail_token(reader, line, function->start,
                              "malformed callback line: the function field must be '*' (or '-'), got '%s'",
                              function->text);
   int no_handler = kind == PDI_RULE_CALLBACK && count == 4 &&
-                   (strcmp(tokens.items[3].text, "-") == 0 || strcmp(tokens.items[3].text, "NULL") == 0);
+                   (strcmp(tokens.items[3].text, "-") == 0 || strcmp(tokens.items[3].text, "NULL") == 0 ||
+                    tokens.items[3].text[0] == '\0');
   if (kind != PDI_RULE_CALLBACK && config_check_function(reader, line, function) != 0)
     return -1;
-  for (unsigned i = 2; i < count; i++)
+  for (unsigned i = 2; i < (no_handler ? 3u : count); i++)
     if (tokens.items[i].text[0] == '\0')
       return config_fail_token(reader, line, tokens.items[i].start, "malformed %s line: an empty field", name);
   /* A symbol name, as the JSON/YAML schema has it: no blank, no version (a wrapper is looked up by name). */

@@ -7,7 +7,9 @@
 #define PDI_LIBC_ENVIRONMENT_H
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct pdi_libc_environment {
   char *(*get)(const char *);
@@ -31,6 +33,24 @@ pdi_find_libc_environment(pdi_libc_environment_t *found)
   memcpy(&found->set, &set, sizeof set);
   memcpy(&found->unset, &unset, sizeof unset);
   return 0;
+}
+
+/* The file named by variable `name`, a relative one made absolute against
+ * the current directory and set back, so that descendants which change
+ * directory before they exec write to the same file (a report path given as
+ * `counts.txt` means the directory the program started in). The value as it
+ * is when it cannot be made absolute. */
+static inline const char *
+pdi_anchor_path_variable(const pdi_libc_environment_t *environment, const char *name)
+{
+  const char *value = environment->get(name);
+  char directory[4096], absolute[8192];
+  if (value == NULL || *value == '\0' || *value == '/' || getcwd(directory, sizeof directory) == NULL)
+    return value;
+  int length = snprintf(absolute, sizeof absolute, "%s/%s", strcmp(directory, "/") == 0 ? "" : directory, value);
+  if (length < 0 || (size_t)length >= sizeof absolute || environment->set(name, absolute, 1) != 0)
+    return value;
+  return environment->get(name);
 }
 
 #endif

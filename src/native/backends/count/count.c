@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../core/kept-fd.h"
+#include "../../core/libc-environment.h"
 
 #define COUNTED(X)                                                                                                     \
   X(malloc) X(calloc) X(realloc) X(free) X(open) X(close) X(read) X(write) X(getpid) X(puts) X(strlen) X(memcpy)
@@ -42,12 +43,15 @@ static unsigned long counts[COUNT_FUNCTIONS];
 static kept_fd_t report = {.fd = -1};
 
 /* Keep the stderr the process started with: programs such as coreutils
- * close theirs before exit, long before our summary is written. */
+ * close theirs before exit, long before our summary is written. The C
+ * library's getenv and setenv, not a program's own (bash defines them). */
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
-  const char *file = getenv("PDI_COUNT_OUTPUT");
+  pdi_libc_environment_t environment = {getenv, setenv, unsetenv};
+  pdi_find_libc_environment(&environment);
+  const char *file = pdi_anchor_path_variable(&environment, "PDI_COUNT_OUTPUT");
   if (file && *file)
     kept_fd_keep(&report, open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   else

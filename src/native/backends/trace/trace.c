@@ -274,7 +274,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   started_ns = now_ns();
   if (open_ring() != 0)
     return reader_gone() ? go_untraced() : 1;
-  const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
+  const char *file = ring_directory != NULL ? NULL : pdi_anchor_path_variable(&libc_environment, "PDI_TRACE_OUTPUT");
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
   output_fd = ring_directory != NULL ? -2
               : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
