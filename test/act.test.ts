@@ -69,7 +69,8 @@ test('delay holds the call the time given', async t => {
 	const {run} = await acted(events, ['time'], ['$main abs delay=100ms']);
 	t.is(run.code, 0, run.stderr);
 	const ms = Number(run.stdout);
-	t.true(ms >= 100 && ms < 150, String(ms));
+	// At least the time given; the bound above only says it was milliseconds, not seconds, on a loaded machine too.
+	t.true(ms >= 100 && ms < 2000, String(ms));
 });
 
 test('signal raises it in the calling thread', async t => {

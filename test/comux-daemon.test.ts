@@ -350,7 +350,7 @@ test.serial('pdi comux run --timeout ends a replay that outlasts it as a hang (s
 		const silent = await pdi(['comux', 'run', ...fork, '--timeout', '700', file, '--', python, '-c', 'import time; time.sleep(30)'], {timeout: 30_000});
 		t.is(silent.code, COMUX_NOT_SERVING, `${fork.join('')}: ${silent.stderr}`);
 		t.regex(silent.stderr, /before it listened/);
-		t.true(Date.now() - started < 5000, `${fork.join('')}: stopped after ${Date.now() - started} ms, not at the 700 ms limit`);
+		t.true(Date.now() - started < 15_000, `${fork.join('')}: stopped after ${Date.now() - started} ms, not at the 700 ms limit`);
 	}
 });
 

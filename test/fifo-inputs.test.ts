@@ -43,11 +43,12 @@ for (const [name, args, content, status] of commands) {
 		await untilWaiting(started.child.pid!, fifo, 1000);
 		const sent = Date.now();
 		started.child.kill('SIGINT');
-		const timer = setTimeout(() => started.child.kill('SIGKILL'), 5000);
+		const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
 		const code = await started.exited;
 		clearTimeout(timer);
 		t.is(code, 130);
-		t.true(Date.now() - sent < 4000, `ended ${Date.now() - sent} ms after SIGINT`);
+		// Far from for ever, whatever the machine's load.
+		t.true(Date.now() - sent < 15_000, `ended ${Date.now() - sent} ms after SIGINT`);
 		t.is(started.stderr(), '');
 	});
 
