@@ -7,12 +7,15 @@ import {compileConsumer, consumerProject} from './helpers/consumer.js';
 const usage = `
 import {
 	attach, compileConfig, ConfigError, configJsonSchema, defineConfig, inspectProgram, interpose, loadConfig, mergeConfigs,
-	normalizeConfig, objects, observe, PdiError, runProgram, spawn, trace, type ActRule, type CallEvent, type PdiConfig,
+	normalizeConfig, objects, observe, PdiError, runProgram, spawn, trace, type ActRule, type CallEvent, type ErrnoName,
+	type PdiConfig, type SignalName,
 } from 'pdi';
 import {comux, ComuxError, runComux} from 'pdi/comux';
 
-const rule: ActRule = {act: {function: 'open', do: {return: -1, errno: 'ENOENT'}}};
-const config: PdiConfig = defineConfig({rules: [rule]});
+const errno: ErrnoName = 'ENOENT';
+const raised: SignalName = 'SIGUSR1';
+const rule: ActRule = {act: {function: 'open', do: {return: -1, errno}}};
+const config: PdiConfig = defineConfig({rules: [rule, {act: {function: 'read', do: {signal: raised}}}]});
 export async function use(): Promise<void> {
 	const child = spawn(config, 'ls', ['/']);
 	child.act.then(counts => counts.map(count => count.fired), () => []);

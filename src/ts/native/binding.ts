@@ -76,8 +76,11 @@ function load(): {binding: NativeBinding; directory: string} {
 	try {
 		addonPath = nodeGypBuild.path(root);
 	} catch (error) {
+		// node-gyp-build says what it looked for on its first line ("No native build was found for platform=linux
+		// arch=x64 ..."), then where, which the message already names.
+		const wanted = String((error as Error).message).split('\n')[0]!.replace(/^No native build was found for /, '').trim();
 		throw new PdiError(
-			`no native build of pdi was found in ${root} (${(error as Error).message}). `
+			`no native build of pdi was found in ${root} (for ${wanted}). `
 			+ 'npm may have skipped the install script: run `npm install-scripts approve pdi` and `npm rebuild pdi`, or build from a checkout with `npm install`.',
 			{exitCode: 1, cause: error},
 		);

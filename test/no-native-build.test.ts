@@ -1,0 +1,33 @@
+import {execFile} from 'node:child_process';
+import {cpSync, symlinkSync} from 'node:fs';
+import path from 'node:path';
+import {promisify} from 'node:util';
+import test from 'ava';
+import {root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+
+const run = promisify(execFile);
+
+// An installed package whose install script never ran (npm install --ignore-scripts): its dist/ but no build/ and no
+// prebuilds/, under a path with a space.
+const installed = path.join(scratchDirectory('pdi-no-native-'), 'node_modules dir', 'pdi');
+cpSync(path.join(root, 'dist'), path.join(installed, 'dist'), {recursive: true});
+cpSync(path.join(root, 'package.json'), path.join(installed, 'package.json'));
+symlinkSync(path.join(root, 'node_modules'), path.join(installed, 'node_modules'));
+
+const expected = new RegExp(`^no native build of pdi was found in ${installed.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)} \\(for platform=linux arch=\\w+ runtime=node abi=\\d+ [^\\n]*\\)\\. npm may have skipped the install script: run \`npm install-scripts approve pdi\` and \`npm rebuild pdi\`, or build from a checkout with \`npm install\`\\.$`);
+
+test('pdi without its native build says so on one line, with what it looked for and how to build it', async t => {
+	const error = await t.throwsAsync(run(process.execPath, [path.join(installed, 'dist/cli/pdi.js'), 'inspect', '--', '/bin/true']), {instanceOf: Error}) as Error & {code: number; stderr: string};
+	t.is(error.code, 1);
+	t.is(error.stderr.split('\n').length, 2, error.stderr);
+	t.regex(error.stderr.replace(/^pdi: /, '').trimEnd(), expected);
+});
+
+test('the API without the native build throws a PdiError with the same one-line message', async t => {
+	const script = `import('${path.join(installed, 'dist/ts/index.js')}').then(pdi => { try { pdi.objects(); } catch (error) { console.log(error.name + '\\n' + error.message); } })`;
+	const {stdout} = await run(process.execPath, ['-e', script]);
+	const [name, ...message] = stdout.trimEnd().split('\n');
+	t.is(name, 'PdiError');
+	t.regex(message.join('\n'), expected);
+});
