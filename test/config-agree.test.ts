@@ -317,3 +317,29 @@ test('in C++ an entry point with another prototype is a compile error, and one d
 	const byHand = await runPreloaded(program, [], await compiled(config));
 	t.deepEqual([byHand.code, byHand.stderr], [2, line]);
 });
+
+test('an object name that starts with \'$\' but is not $main (a misspelling, a shell variable) is an error at its place in YAML, JSON and the text dialect, and for the core by hand', async t => {
+	const message = (name: string) => `object: unknown name '${name}' ('$main' names the main program; pdi expands no variables)`;
+	const directory = files({
+		'rule.yaml': 'rules:\n  - act: {object: $mian, function: open, do: {return: -1, errno: ENOENT}}\n',
+		'rule.json': '{"rules": [{"redefine": {"object": "$HOME/lib.so", "function": "f", "backend": "fix", "wrapper": "w"}}]}\n',
+		'rule.cfg': `${fix}\nrelink $mian fix_add fix wrap_fix_add\n`,
+		'alias.cfg': 'object app = "$PWD/app"\n',
+	});
+	const expected: Array<[string, string]> = [
+		['rule.yaml', `rule.yaml:2:19: rules[0].act.${message('$mian')}`],
+		['rule.json', `rule.json:1:36: rules[0].redefine.${message('$HOME/lib.so')}`],
+		['rule.cfg', `rule.cfg:2:8: ${message('$mian')}`],
+		['alias.cfg', `alias.cfg:1:14: ${message('$PWD/app')}`],
+	];
+	for (const [file, error] of expected) {
+		const check = await pdi(['config', 'check', path.join(directory, file)]);
+		t.is(check.code, 2, file);
+		t.is(check.stderr, `pdi: ${path.join(directory, error)}\n`, file);
+	}
+
+	const byHand = await runPreloaded(program, [], path.join(directory, 'rule.cfg'));
+	t.is(byHand.code, 2);
+	t.is(byHand.stderr, `pdi: ${path.join(directory, 'rule.cfg')}:2:8: ${message('$mian')}\n`);
+	t.is(byHand.stdout, '');
+});

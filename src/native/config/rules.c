@@ -13,6 +13,18 @@ looks_like_pattern(const char *word)
          strstr(word, ".so") != NULL;
 }
 
+/* `$main` is the one name of its kind: a misspelt one (`$mian`) or a shell variable (`$HOME/lib/x.so`), which no
+ * object's name starts with, would match nothing and be warned about only when the program runs. */
+static int
+check_dollar_name(reader_t *reader, const line_ref_t *line, const token_t *at, const char *pattern)
+{
+  if (pattern[0] != '$' || strcmp(pattern, "$main") == 0)
+    return 0;
+  return config_fail_token(reader, line, at->start,
+                           "object: unknown name '%s' ('$main' names the main program; pdi expands no variables)",
+                           pattern);
+}
+
 /* The last declaration of `name` among `count`, or NULL. */
 static const pdi_declaration_t *
 find_declaration(const pdi_declaration_t *items, size_t count, const char *name)
@@ -56,6 +68,8 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
   const char *value = tokens.items[2].text;
   if (!object && check_backend_name(reader, line, &tokens.items[0]) != 0)
     return -1;
+  if (object && check_dollar_name(reader, line, &tokens.items[2], value) != 0)
+    return -1;
   if (!object && strchr(value, '/') != NULL)
     value = config_resolve_path(reader->arena, line->file->directory, value);
   pdi_array_t *declarations = object ? &reader->objects : &reader->backends;
@@ -90,8 +104,10 @@ config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *obje
                                        : find_declaration(reader->objects.items, reader->objects.count, object->text);
   if (alias != NULL)
     pattern = alias->value;
-  else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text))
+  else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text) && object->text[0] != '$')
     return config_fail_token(reader, line, object->start, "unknown object alias '%s'", object->text), NULL;
+  else if (check_dollar_name(reader, line, object, pattern) != 0)
+    return NULL;
   if (*pattern == '\0')
     return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''"), NULL;
   return pattern;

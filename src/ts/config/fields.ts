@@ -20,7 +20,13 @@ export function word(what: string, pattern: RegExp) {
 }
 
 /** The object field of every rule kind. */
-export const objectPattern = singleLine('an object pattern ($main, a soname, a path or a glob)');
+export const objectPattern = singleLine('an object pattern ($main, a soname, a path or a glob)')
+	// As the core's reader (src/native/config/rules.c): no object's name starts with '$', so a misspelt $main or a
+	// shell variable would match nothing, and be warned about only when the program runs.
+	.refine(value => !value.startsWith('$') || value === '$main', {
+		error: issue => `unknown name '${String(issue.input)}' ('$main' names the main program; pdi expands no variables)`,
+		params: {labelled: true},
+	});
 
 const functionSpelling = /^[^\s@]+(?:@@?[^\s@]+)?$/;
 
