@@ -320,3 +320,30 @@ test('a path glob matches an object also by the path with its directory\'s links
 		t.is(/was loaded/.test(run.stderr), !matches, `${pattern}: ${run.stderr}`);
 	}
 });
+
+test('an object the loader found by a relative path (LD_LIBRARY_PATH=.) is matched by its absolute path and by absolute globs', async t => {
+	// The loader names it ./libdotted.so.1, which no absolute pattern matched: 'no object matching ... was loaded'.
+	const directory = writeFiles({
+		'lib.c': '#include <unistd.h>\npid_t lib_pid(void) { return getpid(); }\n',
+		'main.c': '#include <stdio.h>\n#include <sys/types.h>\npid_t lib_pid(void);\nint main(void) { printf("%d\\n", (int)lib_pid()); return 0; }\n',
+	});
+	const libraries = path.join(directory, 'libs');
+	mkdirSync(libraries);
+	execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libdotted.so.1', '-o', path.join(libraries, 'libdotted.so.1'), path.join(directory, 'lib.c')]);
+	symlinkSync('libs', path.join(directory, 'linked'));
+	const program = path.join(directory, 'main');
+	execFileSync('gcc', ['-o', program, path.join(directory, 'main.c'), path.join(libraries, 'libdotted.so.1')]);
+	const patterns: Array<[string, boolean]> = [
+		[`${libraries}/libdotted.so.1`, true],
+		[`${directory}/linked/libdotted.so.1`, true],
+		[`${directory}/l*/libdotted.so.*`, true],
+		[`${directory}/other/libdotted.so.1`, false],
+	];
+	for (const [pattern, matches] of patterns) {
+		writeFileSync(path.join(directory, 'act.cmd'), `act ${textValue(pattern)} getpid return=4242\n`);
+		const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', program], {cwd: libraries, env: {...process.env, LD_LIBRARY_PATH: '.'}});
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout === '4242\n', matches, pattern);
+		t.is(/was loaded/.test(run.stderr), !matches, `${pattern}: ${run.stderr}`);
+	}
+});

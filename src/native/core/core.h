@@ -90,6 +90,9 @@ typedef struct pdi_object {
   unsigned index;
   unsigned flags;
   const char *path;
+  /* Where the file is: `path`, except for one the loader names relatively (LD_LIBRARY_PATH=.), the absolute
+   * path the kernel mapped it from, which the directory current at its load meant (a chdir cannot change it). */
+  const char *file;
   const char *soname;
   const char *name;
   uintptr_t base;

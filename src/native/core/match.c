@@ -128,8 +128,9 @@ pdi_object_matches(const pdi_object_t *object, const char *pattern)
     return !(object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO));
   if (strchr(pattern, '/') != NULL) {
     if (has_glob(pattern))
-      return path_glob_matches(pattern, object->path);
-    return strcmp(pattern, object->path) == 0 || (object->path[0] == '/' && same_file(pattern, object->path));
+      return path_glob_matches(pattern, object->path) ||
+             (object->file != object->path && path_glob_matches(pattern, object->file));
+    return strcmp(pattern, object->path) == 0 || (object->file[0] == '/' && same_file(pattern, object->file));
   }
   if (has_glob(pattern))
     return (object->soname && pdi_glob_match(pattern, object->soname)) ||

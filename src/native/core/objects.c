@@ -1,4 +1,6 @@
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -333,6 +335,63 @@ object_path(pdi_arena_t *arena, const pdi_object_t *object, const char *loader_n
   return pdi_arena_strdup(arena, n > 0 ? path : "");
 }
 
+/* The file of a /proc/self/maps line whose mapping holds `address`, without
+ * the kernel's " (deleted)"; NULL for any other line, or one without a path. */
+static const char *
+maps_line_file(pdi_arena_t *arena, char *line, uintptr_t address)
+{
+  char *end;
+  uintptr_t start = (uintptr_t)strtoul(line, &end, 16);
+  if (*end != '-')
+    return NULL;
+  uintptr_t stop = (uintptr_t)strtoul(end + 1, &end, 16);
+  if (address < start || address >= stop)
+    return NULL;
+  char *path = end;
+  for (int field = 0; field < 4; field++) { /* permissions, offset, device, inode */
+    path += strspn(path, " ");
+    path += strcspn(path, " ");
+  }
+  path += strspn(path, " ");
+  if (*path != '/')
+    return NULL;
+  size_t length = strlen(path);
+  static const char deleted[] = " (deleted)";
+  if (length > sizeof deleted - 1 && strcmp(path + length - (sizeof deleted - 1), deleted) == 0)
+    path[length - (sizeof deleted - 1)] = '\0';
+  return pdi_arena_strdup(arena, path);
+}
+
+/* The file the kernel mapped at `address`, from /proc/self/maps (which
+ * qemu-user shows for the guest too), or NULL. */
+static const char *
+mapped_file(pdi_arena_t *arena, uintptr_t address)
+{
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  char buffer[8192];
+  size_t held = 0;
+  const char *found = NULL;
+  ssize_t got;
+  while (found == NULL && (got = read(fd, buffer + held, sizeof buffer - 1 - held)) > 0) {
+    held += (size_t)got;
+    buffer[held] = '\0';
+    char *line = buffer, *end;
+    while (found == NULL && (end = strchr(line, '\n')) != NULL) {
+      *end = '\0';
+      found = maps_line_file(arena, line, address);
+      line = end + 1;
+    }
+    held -= (size_t)(line - buffer);
+    memmove(buffer, line, held);
+    if (held == sizeof buffer - 1)
+      held = 0; /* a line longer than the buffer, which no path of a loaded object makes */
+  }
+  close(fd);
+  return found;
+}
+
 /* The vDSO, the loader and pdi's own object, which rules treat apart. */
 static void
 mark_special(pdi_object_t *object)
@@ -385,6 +444,12 @@ add_object(struct dl_phdr_info *info, size_t size, void *data)
     object->flags &= ~(unsigned)PDI_OBJECT_PIE;
   object->name = object->soname ? object->soname : base_name(object->path);
   mark_special(object);
+  object->file = object->path;
+  if (object->path[0] != '/' && object->path[0] != '\0' && !(object->flags & PDI_OBJECT_VDSO)) {
+    const char *mapped = mapped_file(&set->arena, object->map_start);
+    if (mapped != NULL)
+      object->file = mapped;
+  }
   return 0;
 }
 
