@@ -2,11 +2,13 @@
  * the program's main, and the public API that backends bind to. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/core.h"
+#include "../core/libc-environment.h"
 #include "../inspect/inspect.h"
 #include "../session/session.h"
 #include "attach.h"
@@ -42,6 +44,41 @@ names_directory(const char *config)
   return stat(config, &file) == 0 && S_ISDIR(file.st_mode);
 }
 
+/* The signals the shell that ran the pdi command had ignored or blocked,
+ * which Node's spawn set to their defaults and unblocked in this process:
+ * as an exec from that shell would have left them (PDI_INHERITED_SIGNALS =
+ * IGNORED:BLOCKED, masks in hex with signal N at bit N-1; docs/launching.md,
+ * "What the program inherits"). Once: the program's children inherit them. */
+static void
+restore_inherited_signals(void)
+{
+  pdi_libc_environment_t environment = {getenv, setenv, unsetenv};
+  pdi_find_libc_environment(&environment);
+  const char *value = environment.get("PDI_INHERITED_SIGNALS");
+  if (value == NULL)
+    return;
+  char *end;
+  unsigned long long ignored = strtoull(value, &end, 16);
+  unsigned long long blocked = *end == ':' ? strtoull(end + 1, &end, 16) : 0;
+  environment.unset("PDI_INHERITED_SIGNALS");
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int signal = 1; signal <= 64; signal++) {
+    unsigned long long bit = 1ull << (signal - 1);
+    struct sigaction action;
+    if (signal == SIGKILL || signal == SIGSTOP)
+      continue;
+    if ((ignored & bit) && sigaction(signal, NULL, &action) == 0 && action.sa_handler == SIG_DFL) {
+      action.sa_handler = SIG_IGN;
+      action.sa_flags &= ~SA_SIGINFO;
+      sigaction(signal, &action, NULL);
+    }
+    if (blocked & bit)
+      sigaddset(&mask, signal);
+  }
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
 /* The program's main finds errno as the C library left it (0): what the
  * core's start-up tried and failed on (a probe the kernel does not know, a
  * file that is not there) is not the program's. */
@@ -49,6 +86,7 @@ __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
   int saved_errno = errno;
+  restore_inherited_signals();
   const char *variable = "PDI_CONFIG";
   const char *config = getenv(variable);
   if (config == NULL || config[0] == '\0')

@@ -5,6 +5,7 @@ import {escapeControls, fileSystemError, PdiError, printLine} from '../errors.js
 import type {ProcessReport} from '../elf/model.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
+import {takeInheritedState} from '../launch/inherited.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
 import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
@@ -411,6 +412,7 @@ export async function main(argv: string[]): Promise<number> {
 	}
 }
 
+takeInheritedState();
 handleSignals();
 watchClosedOutput();
 process.exitCode = await main(process.argv.slice(2));

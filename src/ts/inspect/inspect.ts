@@ -7,6 +7,7 @@ import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {checkOptions, isObject, maxTimerMs, type OptionType} from '../launch/options.js';
 import {launchConfig} from '../launch/prepared-config.js';
+import {freeDescriptor} from '../launch/inherited.js';
 import {SharedLibraryError} from '../launch/program.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 
@@ -71,6 +72,7 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 	const directory = temporaryDirectory('pdi-inspect-');
 	try {
 		const reportFile = path.join(directory.path, 'report.json');
+		const readyFd = freeDescriptor();
 		let launched;
 		try {
 			launched = launch(command, args, {
@@ -78,7 +80,7 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 				cwd: options.cwd,
 				config,
 				variables: {PDI_INSPECT_OUT: reportFile, PDI_INSPECT_IMPORTS: options.imports, PDI_INSPECT_RUN: options.run ? '1' : undefined, PDI_INSPECT_READY: options.run ? String(readyFd) : undefined},
-				stdio: options.run ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'inherit'],
+				stdio: options.run ? ['inherit', 'inherit', 'inherit', ...Array.from({length: readyFd - 3}, () => null), 'pipe'] : ['ignore', 'ignore', 'inherit'],
 				onSignal: 'forward',
 				refuseSecureMode: true,
 			});
@@ -90,7 +92,7 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 
 		const timeout = options.timeout ?? 15_000;
 		const limit = deadline(options.run ? undefined : timeout, () => launched.child.kill('SIGKILL'));
-		const early = options.run ? reportBeforeMain(launched.child, reportFile, command, options, launched.exited) : undefined;
+		const early = options.run ? reportBeforeMain(launched.child, readyFd, reportFile, command, options, launched.exited) : undefined;
 		early?.catch(() => undefined); // awaited once the program has ended
 		let exit: LaunchExit;
 		try {
@@ -114,9 +116,6 @@ export async function inspectProgram(command: string, args: readonly string[] = 
 	}
 }
 
-/** The descriptor of the socket on which the core says its report is there, with `run` (PDI_INSPECT_READY). */
-const readyFd = 3;
-
 function checkImports(report: ProcessReport, command: string, options: InspectOptions): void {
 	if (options.imports !== undefined && !report.objects.some(object => object.imports !== null)) {
 		throw new PdiError(`no loaded object of ${command} matches '${options.imports}'`, {exitCode: 1});
@@ -128,7 +127,8 @@ function checkImports(report: ProcessReport, command: string, options: InspectOp
  * let go (or the program ended meanwhile); undefined when the program ended first (or never loaded the core). A report that matches no `imports`, or
  * an `onReport` that throws, ends the program before `main` and rejects once it has ended.
  */
-async function reportBeforeMain(child: ChildProcess, reportFile: string, command: string, options: InspectOptions, exited: Promise<unknown>): Promise<ProcessReport | undefined> {
+/** `readyFd`: the descriptor of the socket on which the core says its report is there (PDI_INSPECT_READY). */
+async function reportBeforeMain(child: ChildProcess, readyFd: number, reportFile: string, command: string, options: InspectOptions, exited: Promise<unknown>): Promise<ProcessReport | undefined> {
 	const channel = child.stdio[readyFd] as Duplex;
 	const ready = await new Promise<boolean>(resolve => {
 		channel.once('data', () => {

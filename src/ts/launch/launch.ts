@@ -6,6 +6,7 @@ import {fileSystemReason, PdiError, shown} from '../errors.js';
 import type {NormalizedConfig} from '../config/types.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
+import {withInheritedState} from './inherited.js';
 import {checkPreloadable, resolveProgram, secureModeReason} from './program.js';
 import {forwardSignals, receiveSignals, removeOnSignal} from './signals.js';
 
@@ -159,13 +160,14 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	const {env = process.env, config, variables, onSignal, afterExit, throwUnheardError, refuseSecureMode, ...spawnOptions} = options;
 	checkLaunchInput(command, args, options, env);
 	const program = checkedProgram(command, options, env, refuseSecureMode);
-	const prepared = prepareLaunch(env, config, variables);
+	const inherited = withInheritedState(spawnOptions.stdio, variables);
+	const prepared = prepareLaunch(env, config, inherited.variables);
 	let child: ChildProcess;
 	try {
 		// A path with a slash is executed as given (in `cwd`, the same file that was checked), so that a script's
 		// interpreter gets it as the kernel passes it on ($0 `./tool.sh`, as from a shell); a bare name as PATH found it.
 		const file = spawnOptions.shell || command.includes('/') ? command : program;
-		child = spawn(file, args, {...(spawnOptions.shell ? {} : {argv0: command}), ...spawnOptions, env: prepared.environment});
+		child = spawn(file, args, {...(spawnOptions.shell ? {} : {argv0: command}), ...spawnOptions, stdio: inherited.stdio, env: prepared.environment});
 	} catch (error) {
 		prepared.remove();
 		// Node throws at once for what the kernel refuses before the exec (an argument list too long, E2BIG), and for

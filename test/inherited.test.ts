@@ -1,0 +1,53 @@
+import {execFile} from 'node:child_process';
+import {readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {promisify} from 'node:util';
+import test from 'ava';
+import {root} from './helpers/cli.js';
+import {scratchDirectory} from './helpers/files.js';
+
+// A program pdi starts inherits from the shell what it would inherit without pdi, though Node (which runs pdi)
+// marks the descriptors it inherits close-on-exec and resets the signals at its start, and its spawn resets them
+// again in the child. Before, `pdi run -- prog 3>log` gave prog no descriptor 3 (a write to it failed with EBADF, and
+// one to 10 went to the core's copy of stderr), and nohup's or a background job's ignored signals were not ignored.
+const run = promisify(execFile);
+const bin = path.join(root, 'bin/pdi');
+const scratch = scratchDirectory('pdi-inherited-');
+const config = path.join(scratch, 'empty.yaml');
+writeFileSync(config, '');
+
+/** Runs `script` with bash (dash takes no descriptor past 9), $0 being the pdi command, in the scratch directory; resolves to its stdout. */
+async function shell(script: string): Promise<string> {
+	const {stdout} = await run('bash', ['-c', script, bin], {cwd: scratch});
+	return stdout;
+}
+
+test('descriptors the shell opens for pdi run, pdi trace and pdi inspect --run reach the program at their numbers', async t => {
+	for (const [name, command] of [['run', `run -c ${config}`], ['trace', 'trace -o /dev/null'], ['inspect', 'inspect --run']]) {
+		await shell(`"$0" ${command} -- bash -c 'echo three >&3; echo ten >&10' 3>${name}-3.txt 10>${name}-10.txt >/dev/null 2>${name}-err.txt`);
+		t.is(readFileSync(path.join(scratch, `${name}-3.txt`), 'utf8'), 'three\n', name);
+		t.is(readFileSync(path.join(scratch, `${name}-10.txt`), 'utf8'), 'ten\n', name);
+		t.is(readFileSync(path.join(scratch, `${name}-err.txt`), 'utf8'), '', name);
+	}
+});
+
+test('signals the shell ignores stay ignored in the program under pdi run and pdi trace, as without pdi', async t => {
+	const status = '"$1" /proc/self/status | grep -E "^Sig(Ign|Blk)"';
+	const bare = await shell(`trap '' HUP INT QUIT PIPE; sh -c '${status.replace('"$1"', 'cat')}'`);
+	t.regex(bare, /^SigBlk:\t0+\nSigIgn:\t0+100[57]\n$/);
+	for (const command of [`run -c ${config}`, 'trace -o /dev/null']) {
+		t.is(await shell(`trap '' HUP INT QUIT PIPE; "$0" ${command} -- sh -c '${status}' sh cat`), bare, command);
+	}
+});
+
+test('signals blocked when pdi starts are blocked in the program, as without pdi', async t => {
+	const script = [
+		'import signal, subprocess, sys',
+		'signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})',
+		'status = ["grep", "^SigBlk", "/proc/self/status"]',
+		'print(subprocess.run(status, capture_output=True, text=True).stdout, end="")',
+		'print(subprocess.run([sys.argv[1], "run", "-c", sys.argv[2], "--", *status], capture_output=True, text=True).stdout, end="")',
+	].join('\n');
+	const {stdout} = await run('python3', ['-c', script, bin, config]);
+	t.is(stdout, 'SigBlk:\t0000000000000a00\nSigBlk:\t0000000000000a00\n');
+});
