@@ -86,6 +86,7 @@
       "sources": [
         "src/native/addon/addon.cc",
         "src/native/addon/ring-reader.c",
+        "src/native/addon/signal-senders.c",
         "src/native/addon/trace-drain.c",
         "src/native/addon/trace-json.c",
         "src/native/addon/trace-output.c",

@@ -21,6 +21,7 @@ extern "C" {
 #include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"
+#include "signal-senders.h"
 #include "trace-drain.h"
 }
 
@@ -460,6 +461,38 @@ ClaimObservation(const Napi::CallbackInfo &info)
   return Napi::Boolean::New(env, taken);
 }
 
+// watchSignalSenders(signals): from now on, the si_code of each of these signals is noted in front of Node's
+// handler (signal-senders.c), for signalSender(). Signals without a listener are left alone.
+Napi::Value
+WatchSignalSenders(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    Napi::TypeError::New(env, "expected an array of signal numbers").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array signals = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < signals.Length(); i++) {
+    Napi::Value signal = signals.Get(i);
+    if (signal.IsNumber())
+      pdi_signal_senders_watch(signal.As<Napi::Number>().Int32Value());
+  }
+  return env.Undefined();
+}
+
+// signalSender(signal) -> the si_code of the last such signal since the last call (SI_KERNEL = 128: the
+// terminal's), or null when none was noted.
+Napi::Value
+SignalSender(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  int code = 0;
+  if (info.Length() < 1 || !info[0].IsNumber() ||
+      pdi_signal_sender_take(info[0].As<Napi::Number>().Int32Value(), &code) != 0)
+    return env.Null();
+  return Napi::Number::New(env, code);
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -485,6 +518,8 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
   exports.Set("claimObservation", Napi::Function::New(env, ClaimObservation));
   exports.Set("ownDirectory", Napi::Function::New(env, OwnDirectory));
+  exports.Set("watchSignalSenders", Napi::Function::New(env, WatchSignalSenders));
+  exports.Set("signalSender", Napi::Function::New(env, SignalSender));
   return exports;
 }
 

@@ -1,6 +1,8 @@
 import type {ChildProcess} from 'node:child_process';
+import {readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import {isMainThread} from 'node:worker_threads';
+import {nativeBinding} from '../native/binding.js';
 
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -42,12 +44,52 @@ export function receiveSignals(receive: (signal: NodeJS.Signals) => void): () =>
 	return addWhileListening(receivers, receive, forward);
 }
 
+/** si_code of a signal the kernel sent: the terminal's Ctrl-C and hangup, to the whole foreground process group. */
+const sentByTheKernel = 0x80;
+
+/** The process group of process `pid` (field 5 of /proc/PID/stat), or undefined when it cannot be read. */
+function processGroup(pid: number | 'self'): string | undefined {
+	try {
+		return /\) \S+ \d+ (\d+) /.exec(readFileSync(`/proc/${pid}/stat`, 'latin1'))?.[1];
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * Whether `signal`, just received, reached `child` as well: the terminal sent it (Ctrl-C, a hangup) to the
+ * foreground process group, and the child is still in pdi's. Without the addon pdi cannot tell, and says no.
+ */
+function reachedTheChildToo(signal: NodeJS.Signals, child: ChildProcess): boolean {
+	let code: number | null;
+	try {
+		code = nativeBinding().signalSender(constants.signals[signal]);
+	} catch {
+		return false;
+	}
+
+	return code === sentByTheKernel && child.pid !== undefined && processGroup(child.pid) === processGroup('self');
+}
+
 /**
  * Passes SIGINT, SIGTERM and SIGHUP received by this process on to `child`
- * until the returned function is called (when the child has exited).
+ * until the returned function is called (when the child has exited); not
+ * one the terminal sent to the process group they share, which the child
+ * got itself (docs/launching.md, "Signals").
  */
 export function forwardSignals(child: ChildProcess): () => void {
-	return receiveSignals(signal => child.kill(signal));
+	const release = receiveSignals(signal => {
+		if (!reachedTheChildToo(signal, child)) {
+			child.kill(signal);
+		}
+	});
+	try {
+		nativeBinding().watchSignalSenders(forwardedSignals.map(signal => constants.signals[signal]));
+	} catch {
+		// No addon: every signal is passed on.
+	}
+
+	return release;
 }
 
 /** Whether a program started by pdi is running and receives the signals this process gets. */

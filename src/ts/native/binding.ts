@@ -58,6 +58,10 @@ export type NativeBinding = {
 	ownDirectory(path: string, owned: boolean): void;
 	/** Why the callback mechanism never gives `name` a stub (`it does not return to its caller`), or null (src/native/callback/never-stubbed.h). */
 	neverStubbedReason(name: string): string | null;
+	/** From now on notes the si_code of these signals in front of Node's handler for them (src/native/addon/signal-senders.c). */
+	watchSignalSenders(signals: number[]): void;
+	/** The si_code of the last such signal since the last call (128, SI_KERNEL: the terminal's), or null. */
+	signalSender(signal: number): number | null;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};
