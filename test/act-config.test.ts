@@ -2,7 +2,7 @@ import {execFileSync} from 'node:child_process';
 import {closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {ConfigError, imports, interpose, runProgram, spawn, type ActCount, type PdiConfig} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
 import {writeFiles} from './helpers/files.js';
@@ -290,12 +290,27 @@ test('an error the core finds in a config given in memory names the rule by its 
 	t.is(error.file, undefined);
 });
 
+/** A library whose lib_pid() returns getpid(), and a program that prints what lib_pid() returns. */
+const pidLibrarySources = {
+	'lib.c': '#include <unistd.h>\npid_t lib_pid(void) { return getpid(); }\n',
+	'main.c': '#include <stdio.h>\n#include <sys/types.h>\npid_t lib_pid(void);\nint main(void) { printf("%d\\n", (int)lib_pid()); return 0; }\n',
+};
+
+/** Runs `program` (built from pidLibrarySources) under `act PATTERN getpid return=4242` for each pattern, and checks that it met the library exactly when `matches` says: the program printed 4242, and pdi did not warn that no object matched. */
+async function checkMatches(t: ExecutionContext, program: string, patterns: Array<[pattern: string, matches: boolean]>, options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<void> {
+	const rules = path.join(path.dirname(program), 'act.cmd');
+	for (const [pattern, matches] of patterns) {
+		writeFileSync(rules, `act ${textValue(pattern)} getpid return=4242\n`);
+		const run = await pdi(['run', '-c', rules, '--', program], options);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout === '4242\n', matches, pattern);
+		t.is(/was loaded/.test(run.stderr), !matches, `${pattern}: ${run.stderr}`);
+	}
+}
+
 test('a path glob matches an object also by the path with its directory\'s links resolved and by the file its name links to, as a plain path does', async t => {
 	// With a merged /usr the loader names /lib/x86_64-linux-gnu/libcurl.so.4; '/usr/lib/*/libcurl.so.4*' matched nothing.
-	const directory = writeFiles({
-		'lib.c': '#include <unistd.h>\npid_t lib_pid(void) { return getpid(); }\n',
-		'main.c': '#include <stdio.h>\n#include <sys/types.h>\npid_t lib_pid(void);\nint main(void) { printf("%d\\n", (int)lib_pid()); return 0; }\n',
-	});
+	const directory = writeFiles(pidLibrarySources);
 	const real = path.join(directory, 'real');
 	mkdirSync(real);
 	execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libglobbed.so.1', '-o', path.join(real, 'libglobbed.so.1.2'), path.join(directory, 'lib.c')]);
@@ -311,22 +326,12 @@ test('a path glob matches an object also by the path with its directory\'s links
 		[`${directory}/real/libglobbed.so.1`, true],
 		[`${directory}/other/libglobbed.so.*`, false],
 	];
-	for (const [pattern, matches] of patterns) {
-		writeFileSync(path.join(directory, 'act.cmd'), `act ${textValue(pattern)} getpid return=4242\n`);
-
-		const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', program]);
-		t.is(run.code, 0, run.stderr);
-		t.is(run.stdout === '4242\n', matches, pattern);
-		t.is(/was loaded/.test(run.stderr), !matches, `${pattern}: ${run.stderr}`);
-	}
+	await checkMatches(t, program, patterns);
 });
 
 test('an object the loader found by a relative path (LD_LIBRARY_PATH=.) is matched by its absolute path and by absolute globs', async t => {
 	// The loader names it ./libdotted.so.1, which no absolute pattern matched: 'no object matching ... was loaded'.
-	const directory = writeFiles({
-		'lib.c': '#include <unistd.h>\npid_t lib_pid(void) { return getpid(); }\n',
-		'main.c': '#include <stdio.h>\n#include <sys/types.h>\npid_t lib_pid(void);\nint main(void) { printf("%d\\n", (int)lib_pid()); return 0; }\n',
-	});
+	const directory = writeFiles(pidLibrarySources);
 	const libraries = path.join(directory, 'libs');
 	mkdirSync(libraries);
 	execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libdotted.so.1', '-o', path.join(libraries, 'libdotted.so.1'), path.join(directory, 'lib.c')]);
@@ -339,11 +344,5 @@ test('an object the loader found by a relative path (LD_LIBRARY_PATH=.) is match
 		[`${directory}/l*/libdotted.so.*`, true],
 		[`${directory}/other/libdotted.so.1`, false],
 	];
-	for (const [pattern, matches] of patterns) {
-		writeFileSync(path.join(directory, 'act.cmd'), `act ${textValue(pattern)} getpid return=4242\n`);
-		const run = await pdi(['run', '-c', path.join(directory, 'act.cmd'), '--', program], {cwd: libraries, env: {...process.env, LD_LIBRARY_PATH: '.'}});
-		t.is(run.code, 0, run.stderr);
-		t.is(run.stdout === '4242\n', matches, pattern);
-		t.is(/was loaded/.test(run.stderr), !matches, `${pattern}: ${run.stderr}`);
-	}
+	await checkMatches(t, program, patterns, {cwd: libraries, env: {...process.env, LD_LIBRARY_PATH: '.'}});
 });
