@@ -75,3 +75,15 @@ test('a SIGINT sent to pdi alone is passed on to the program once', async t => {
 	const {stdout} = await run('python3', ['-c', onTerminal, '--kill', pidFile, 'sh', '-c', `echo $$ > ${pidFile}; exec "$0" run -c ${config} -- python3 -c '${counting}'`, bin]);
 	t.regex(stdout, /SIGINT 1\n$/);
 });
+
+test('a Ctrl-C that ends the program under pdi run ends pdi by the signal too, so a shell loop running it stops, as without pdi', async t => {
+	// Before, pdi exited with status 130: bash took that for a program that handled the Ctrl-C and ran the loop on.
+	const loop = (command: string) => `for i in 1 2; do ${command} sh -c "echo ready; sleep 3"; echo "after $i"; done; echo finished`;
+	const bare = await run('python3', ['-c', onTerminal, 'bash', '-c', loop('')]);
+	t.notRegex(bare.stdout, /after|finished/);
+	const {stdout} = await run('python3', ['-c', onTerminal, 'bash', '-c', loop(`"$0" run -c ${config} --`), bin]);
+	t.notRegex(stdout, /after|finished/, stdout);
+	// A program that handles the Ctrl-C and exits: the loop goes on, with and without pdi.
+	const handled = `for i in 1; do "$0" run -c ${config} -- python3 -c '${counting}'; echo "after $i"; done`;
+	t.regex((await run('python3', ['-c', onTerminal, 'bash', '-c', handled, bin])).stdout, /SIGINT 1\nafter 1\n$/);
+});

@@ -6,7 +6,7 @@ import type {ProcessReport} from '../elf/model.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {takeInheritedState} from '../launch/inherited.js';
-import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals} from '../launch/signals.js';
+import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals, sentByTheTerminal, terminalSignalThatEnded} from '../launch/signals.js';
 import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
 import {nearName} from '../near-name.js';
@@ -250,6 +250,12 @@ function handleSignals(): void {
 		process.on(signal, () => {
 			if (!forwardingSignals()) {
 				removeTemporaryDirectories();
+				if (sentByTheTerminal(signal)) {
+					// A Ctrl-C whose event came after the program it ended: pdi ends by it too (end()).
+					dieBy(signal);
+					return;
+				}
+
 				process.exit(exitStatus(null, signal));
 			}
 		});
@@ -412,7 +418,32 @@ export async function main(argv: string[]): Promise<number> {
 	}
 }
 
+/**
+ * Ends pdi with `status`; by the signal itself when the program died of one the terminal sent them both (Ctrl-C):
+ * a shell running pdi in a loop then stops the loop, as it does when a program it runs dies of the signal, and goes
+ * on when the program handled it and exited (docs/launching.md, "Signals").
+ */
+function end(status: number): void {
+	const signal = terminalSignalThatEnded(status);
+	if (signal === undefined) {
+		process.exitCode = status;
+		return;
+	}
+
+	dieBy(signal);
+}
+
+/** Ends pdi by `signal`, once what it wrote is out. Its event, should it still be on its way, finds no listener. */
+function dieBy(signal: NodeJS.Signals): void {
+	process.removeAllListeners(signal);
+	process.stdout.write('', () => {
+		process.stderr.write('', () => {
+			process.kill(process.pid, signal);
+		});
+	});
+}
+
 takeInheritedState();
 handleSignals();
 watchClosedOutput();
-process.exitCode = await main(process.argv.slice(2));
+end(await main(process.argv.slice(2)));

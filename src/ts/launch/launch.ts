@@ -8,7 +8,7 @@ import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
 import {withInheritedState} from './inherited.js';
 import {checkPreloadable, resolveProgram, secureModeReason} from './program.js';
-import {forwardSignals, receiveSignals, removeOnSignal} from './signals.js';
+import {forwardSignals, receiveSignals, removeOnSignal, watchSignalSenders} from './signals.js';
 
 /** How to start a program with pdi; see {@link launch}. Node's spawn options (stdio with extra fds, `detached`, `cwd`, …) pass through. */
 export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
@@ -163,6 +163,10 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	const inherited = withInheritedState(spawnOptions.stdio, variables);
 	const prepared = prepareLaunch(env, config, inherited.variables);
 	let child: ChildProcess;
+	if (onSignal === 'forward') {
+		watchSignalSenders();
+	}
+
 	try {
 		// A path with a slash is executed as given (in `cwd`, the same file that was checked), so that a script's
 		// interpreter gets it as the kernel passes it on ($0 `./tool.sh`, as from a shell); a bare name as PATH found it.

@@ -44,6 +44,31 @@ export function receiveSignals(receive: (signal: NodeJS.Signals) => void): () =>
 	return addWhileListening(receivers, receive, forward);
 }
 
+let fromTheTerminal: NodeJS.Signals | undefined;
+let watchingSenders = false;
+
+/**
+ * Whether the last `signal` pdi received came from the terminal (Ctrl-C, a hangup) to the process group pdi shares
+ * with a program it runs, whether or not its event has reached pdi's JavaScript yet.
+ */
+export function sentByTheTerminal(signal: NodeJS.Signals): boolean {
+	if (fromTheTerminal === signal) {
+		return true;
+	}
+
+	try {
+		return watchingSenders && nativeBinding().signalSender(constants.signals[signal]) === sentByTheKernel;
+	} catch {
+		return false;
+	}
+}
+
+/** The signal that ended a program pdi ran with exit status `status` (128+N), when the terminal sent it (Ctrl-C). */
+export function terminalSignalThatEnded(status: number): NodeJS.Signals | undefined {
+	const signal = forwardedSignals.find(candidate => exitStatus(null, candidate) === status);
+	return signal !== undefined && sentByTheTerminal(signal) ? signal : undefined;
+}
+
 /** si_code of a signal the kernel sent: the terminal's Ctrl-C and hangup, to the whole foreground process group. */
 const sentByTheKernel = 0x80;
 
@@ -68,7 +93,13 @@ function reachedTheChildToo(signal: NodeJS.Signals, child: ChildProcess): boolea
 		return false;
 	}
 
-	return code === sentByTheKernel && child.pid !== undefined && processGroup(child.pid) === processGroup('self');
+	if (code !== sentByTheKernel) {
+		return false;
+	}
+
+	// A child already gone (most often by this very signal) reads as in pdi's group, as it was.
+	const group = child.pid === undefined ? undefined : processGroup(child.pid);
+	return group === undefined || group === processGroup('self');
 }
 
 /**
@@ -79,17 +110,26 @@ function reachedTheChildToo(signal: NodeJS.Signals, child: ChildProcess): boolea
  */
 export function forwardSignals(child: ChildProcess): () => void {
 	const release = receiveSignals(signal => {
-		if (!reachedTheChildToo(signal, child)) {
+		if (reachedTheChildToo(signal, child)) {
+			fromTheTerminal = signal;
+		} else {
 			child.kill(signal);
 		}
 	});
+	watchSignalSenders();
+	return release;
+}
+
+/**
+ * Notes who sends the forwarded signals from now on (those pdi listens to already: the CLI's), so that one the
+ * terminal sends while a program is being started is known as the terminal's too. Without the addon, every signal is
+ * passed on.
+ */
+export function watchSignalSenders(): void {
 	try {
 		nativeBinding().watchSignalSenders(forwardedSignals.map(signal => constants.signals[signal]));
-	} catch {
-		// No addon: every signal is passed on.
-	}
-
-	return release;
+		watchingSenders = true;
+	} catch {}
 }
 
 /** Whether a program started by pdi is running and receives the signals this process gets. */
