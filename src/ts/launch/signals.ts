@@ -47,15 +47,11 @@ export function receiveSignals(receive: (signal: NodeJS.Signals) => void): () =>
 let fromTheTerminal: NodeJS.Signals | undefined;
 let watchingSenders = false;
 
-/**
- * Whether the last `signal` pdi received came from the terminal (Ctrl-C, a hangup) to the process group pdi shares
- * with a program it runs, whether or not its event has reached pdi's JavaScript yet.
- */
-export function sentByTheTerminal(signal: NodeJS.Signals): boolean {
-	if (fromTheTerminal === signal) {
-		return true;
-	}
+/** si_code of a signal the kernel sent: the terminal's Ctrl-C and hangup, to the whole foreground process group. */
+const sentByTheKernel = 0x80;
 
+/** Whether the addon noted the last `signal` (since the last question) as the terminal's; without it, no. */
+function notedAsTheTerminals(signal: NodeJS.Signals): boolean {
 	try {
 		return watchingSenders && nativeBinding().signalSender(constants.signals[signal]) === sentByTheKernel;
 	} catch {
@@ -63,14 +59,19 @@ export function sentByTheTerminal(signal: NodeJS.Signals): boolean {
 	}
 }
 
+/**
+ * Whether the last `signal` pdi received came from the terminal (Ctrl-C, a hangup) to the process group pdi shares
+ * with a program it runs, whether or not its event has reached pdi's JavaScript yet.
+ */
+export function sentByTheTerminal(signal: NodeJS.Signals): boolean {
+	return fromTheTerminal === signal || notedAsTheTerminals(signal);
+}
+
 /** The signal that ended a program pdi ran with exit status `status` (128+N), when the terminal sent it (Ctrl-C). */
 export function terminalSignalThatEnded(status: number): NodeJS.Signals | undefined {
 	const signal = forwardedSignals.find(candidate => exitStatus(null, candidate) === status);
 	return signal !== undefined && sentByTheTerminal(signal) ? signal : undefined;
 }
-
-/** si_code of a signal the kernel sent: the terminal's Ctrl-C and hangup, to the whole foreground process group. */
-const sentByTheKernel = 0x80;
 
 /** The process group of process `pid` (field 5 of /proc/PID/stat), or undefined when it cannot be read. */
 function processGroup(pid: number | 'self'): string | undefined {
@@ -86,14 +87,7 @@ function processGroup(pid: number | 'self'): string | undefined {
  * foreground process group, and the child is still in pdi's. Without the addon pdi cannot tell, and says no.
  */
 function reachedTheChildToo(signal: NodeJS.Signals, child: ChildProcess): boolean {
-	let code: number | null;
-	try {
-		code = nativeBinding().signalSender(constants.signals[signal]);
-	} catch {
-		return false;
-	}
-
-	if (code !== sentByTheKernel) {
+	if (!notedAsTheTerminals(signal)) {
 		return false;
 	}
 
