@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,16 @@ pdi_find_libc_environment(pdi_libc_environment_t *found)
   memcpy(&found->set, &set, sizeof set);
   memcpy(&found->unset, &unset, sizeof unset);
   return 0;
+}
+
+/* libc.so.6's functions, or, when it is not loaded, the getenv, setenv and
+ * unsetenv this object's own references bind to. */
+static inline pdi_libc_environment_t
+pdi_libc_environment(void)
+{
+  pdi_libc_environment_t found = {getenv, setenv, unsetenv};
+  pdi_find_libc_environment(&found);
+  return found;
 }
 
 /* The file named by variable `name`, a relative one made absolute against

@@ -52,8 +52,7 @@ names_directory(const char *config)
 static void
 restore_inherited_signals(void)
 {
-  pdi_libc_environment_t environment = {getenv, setenv, unsetenv};
-  pdi_find_libc_environment(&environment);
+  pdi_libc_environment_t environment = pdi_libc_environment();
   const char *value = environment.get("PDI_INHERITED_SIGNALS");
   if (value == NULL)
     return;

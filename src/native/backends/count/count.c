@@ -49,8 +49,7 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
-  pdi_libc_environment_t environment = {getenv, setenv, unsetenv};
-  pdi_find_libc_environment(&environment);
+  pdi_libc_environment_t environment = pdi_libc_environment();
   const char *file = pdi_anchor_path_variable(&environment, "PDI_COUNT_OUTPUT");
   if (file && *file)
     kept_fd_keep(&report, open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));

@@ -259,7 +259,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
    * take from the first. pdi names the refusal (TRACE_ALREADY_ACTIVE). */
   if (in_session)
     return TRACE_ALREADY_ACTIVE;
-  pdi_find_libc_environment(&libc_environment);
+  libc_environment = pdi_libc_environment();
   if (retired_fd >= 0 && close(retired_fd) == 0 && output_fd == retired_fd)
     output_fd = -1;
   retired_fd = -1;
