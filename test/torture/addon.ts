@@ -18,9 +18,11 @@ export type BackendCounts = {
 
 export type TortureAddon = {
 	start(threads: number, iterations: number, signalIntervalUs: number): void;
-	/** Spreads the workers' calls over `rounds` calls of roundDone() (0: no pacing); before start(). */
-	pace(rounds: number): void;
-	roundDone(): void;
+	/** Spreads the workers' calls over `steps` calls of stepDone() (0: no pacing); before start(). */
+	pace(steps: number): void;
+	stepDone(): void;
+	/** The rounds of three calls all workers have made so far. */
+	iterations(): number;
 	done(): boolean;
 	stop(): {calls: Tally; handler: Tally; signalsSent: number};
 	runHere(iterations: number): Tally;

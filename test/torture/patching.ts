@@ -53,11 +53,20 @@ function slotState(): string {
 
 const dwellCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** Waits, `limitMs` at most, until the workers have made more than `threads` rounds of calls since they had made
+ * `from`: each worker has at most one round in flight, so then one round at least began after that moment. Gives up
+ * at once when the workers are done. */
+function awaitWorkerCalls(addon: TortureAddon, threads: number, from: number, limitMs: number): void {
+	const end = Date.now() + limitMs;
+	while (addon.iterations() - from <= threads && !addon.done() && Date.now() < end) {
+		Atomics.wait(dwellCell, 0, 0, 1);
+	}
+}
+
 /** interpose()/close() rounds, `rounds` at least and until the workers are done (or the deadline); after each
- * interpose() and each close() this thread makes the three calls once. While the rules are installed it also
- * waits a millisecond, so that on a loaded machine some worker calls still meet each of the three rules
- * installed (without it, the callback's window between its install and its removal may see none). Returns how
- * many rounds ran. */
+ * interpose() and each close() this thread makes the three calls once. Both are steps of the workers' pace; while
+ * the rules are installed it waits until some worker calls met them, so that on a loaded machine the callback's
+ * window between its install and its removal is never missed by all of them. Returns how many rounds ran. */
 function patchRounds(addon: TortureAddon, sizes: PatchingSizes, deadline: number, installed: Tally, removed: Tally): number {
 	const config = tortureConfig();
 	let rounds = 0;
@@ -65,14 +74,16 @@ function patchRounds(addon: TortureAddon, sizes: PatchingSizes, deadline: number
 		const handle = interpose(config);
 		try {
 			add(installed, addon.runHere(1));
-			Atomics.wait(dwellCell, 0, 0, 1);
+			const from = addon.iterations();
+			addon.stepDone();
+			awaitWorkerCalls(addon, sizes.threads, from, 20);
 		} finally {
 			handle.close();
 		}
 
 		add(removed, addon.runHere(1));
+		addon.stepDone();
 		rounds++;
-		addon.roundDone();
 	}
 
 	return rounds;
@@ -91,9 +102,9 @@ export function runPatching(sizes: PatchingSizes, deadline = Number.POSITIVE_INF
 	const installed = emptyTally();
 	const removed = emptyTally();
 	const started = Date.now();
-	// The workers' calls spread over the first half of the rounds: some meet the rules installed, some removed,
-	// however the machine schedules 64 busy threads.
-	addon.pace(Math.max(1, Math.floor(sizes.rounds / 2)));
+	// The workers' calls spread over the steps of the first half of the rounds (two steps each: the install and the
+	// removal): some meet the rules installed, some removed, however the machine schedules 64 busy threads.
+	addon.pace(Math.max(1, sizes.rounds));
 	addon.start(sizes.threads, sizes.iterations, sizes.signalIntervalUs);
 	let rounds: number;
 	try {
