@@ -1,7 +1,7 @@
 // attach() and pdi attach as sessions: the act counts they report (at the detach, or at the process's exit), the
 // warnings of rules that met nothing, and the environment they leave behind (docs/attach.md, docs/act.md).
 import {spawn} from 'node:child_process';
-import {writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {attach} from '../src/ts/attach/attach.js';
@@ -103,4 +103,29 @@ test.serial('the variables an attach sets are as they were after the detach: one
 	shell.stdin.end('\n');
 	await new Promise(resolve => shell.once('close', resolve));
 	t.is(printed, 'ready\nprobe exported\n');
+});
+
+test.serial('relative report files given to attach() are in the caller\'s working directory, not in the attached process\'s', async t => {
+	const home = process.cwd();
+	const caller = scratchDirectory('pdi-attach-caller-');
+	const target = scratchDirectory('pdi-attach-target-');
+	t.teardown(() => {
+		process.chdir(home);
+	});
+	process.chdir(target);
+	const fixture = await startFixture(t);
+	process.chdir(caller);
+	const attached = await attach(fixture.pid, {
+		...countConfig,
+		rules: [...countConfig.rules, {act: {object: '$main', function: 'attach_work', do: {count: true}}}],
+	}, {variables: {PDI_COUNT_OUTPUT: 'counts.txt', PDI_ACT_REPORT: 'act.report'}});
+	await delay(100);
+	await attached.detach();
+	const counts = await attached.act;
+	process.chdir(home);
+	t.regex(readFileSync(path.join(caller, 'counts.txt'), 'utf8'), /^pdi-count: write [1-9]\d*$/m);
+	t.true(counts.length === 1 && counts[0]!.seen > 0, JSON.stringify(counts));
+	t.true(existsSync(path.join(caller, 'act.report')));
+	t.deepEqual(readdirSync(target), []);
+	await fixture.finish();
 });

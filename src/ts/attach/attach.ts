@@ -109,6 +109,19 @@ export function shareWithProcess(pid: number, files: readonly string[]): void {
 	}
 }
 
+/** The variables that name a file a backend writes (docs/attach.md). */
+const outputFileVariables = new Set(['PDI_COUNT_OUTPUT', 'PDI_TRACE_OUTPUT', actReportVariable]);
+
+/**
+ * `variables` with a relative file name of {@link outputFileVariables} made absolute against this process's working
+ * directory: the caller names the file, as a `pdi run` names one in the directory the program starts in; the
+ * attached process's own directory is none of the caller's business (and pdi reads the act report from here).
+ */
+function anchoredVariables(variables: Readonly<Record<string, string>>): Record<string, string> {
+	return Object.fromEntries(Object.entries(variables).map(([name, value]) =>
+		[name, outputFileVariables.has(name) && value !== '' && !path.isAbsolute(value) ? path.resolve(value) : value]));
+}
+
 function variableText(variables: Readonly<Record<string, string>>): string {
 	return Object.entries(variables).map(([name, value]) => {
 		if (!/^[A-Za-z_]\w*$/.test(name) || value.includes('\n') || value.includes('\0')) {
@@ -160,7 +173,8 @@ export async function attach(pid: number, config?: PdiConfigInput | NormalizedCo
 }
 
 /** {@link attach} of a config already normalized (the trace config of `pdi trace -p`). */
-export async function attachNormalized(pid: number, config: NormalizedConfig, variables: Readonly<Record<string, string>>, thread?: number): Promise<Attachment> {
+export async function attachNormalized(pid: number, config: NormalizedConfig, given: Readonly<Record<string, string>>, thread?: number): Promise<Attachment> {
+	const variables = anchoredVariables(given);
 	const prepared = prepareConfig(config);
 	// The act backend writes the counts of the session's rules there when the session closes (docs/act.md).
 	const actReport = hasActRules(config) ? variables[actReportVariable] ?? actReportFile(prepared.file) : undefined;
