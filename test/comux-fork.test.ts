@@ -66,13 +66,22 @@ test('a child of the fork server may run on one CPU only, where a fresh process 
 });
 
 // The server's main thread goes back to waiting with the connection read and nothing to send, while a child
-// process (asleep) or a thread (busy) writes the echo 100 ms later: the server is not at rest, and the reply
-// waits for the echo, in a forked child as in a fresh process (the process's threads and children are looked at
-// without /proc/self/task there, docs/comux.md).
-for (const late of ['child', 'thread']) {
-	test(`a reply written 100 ms later by a ${late} of the server is not cut short when the main thread waits, with and without fork mode`, async t => {
+// process (asleep) or a thread (busy, or asleep in nanosleep) writes the echo 100 ms later; or the main thread
+// itself sleeps before it writes: the server is not at rest, and the reply waits for the echo, in a forked child as
+// in a fresh process (the process's threads and children are looked at without /proc/self/task there,
+// docs/comux.md). Was wrong for the sleeping ones: every thread asleep was taken for rest, and the reply was cut.
+const lateWriters = {
+	child: 'a child process of the server',
+	thread: 'a busy thread of the server',
+	'napping-thread': 'a thread of the server that sleeps 100 ms first',
+	sleep: 'the server itself after sleeping 300 ms',
+	split: 'the server itself in two parts 150 ms apart (PDI_COMUX_IDLE_MS=300)',
+};
+for (const [late, writer] of Object.entries(lateWriters)) {
+	test(`a reply written later by ${writer} is not cut short, with and without fork mode`, async t => {
 		const input = comux().conn(0, 'LATE:echo\n', {awaitResponse: true, noShutdown: true}).conn(1, 'after\n', {awaitResponse: true}).bytes();
-		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_LATE: late}};
+		const idle = late === 'split' ? {PDI_COMUX_IDLE_MS: '300'} : {};
+		const options: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1', ECHO_LATE: late, ...idle}};
 		const server = [echoServerPath, 'epoll', '0'];
 		for (const fork of [false, true]) {
 			const result = await runComux(server, input, {...options, fork});

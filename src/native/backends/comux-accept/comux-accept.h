@@ -116,9 +116,15 @@ __attribute__((visibility("hidden"))) unsigned char *comux_share(const unsigned 
 __attribute__((visibility("hidden"))) unsigned char *comux_join(size_t *length);
 
 /* Whether this process is at rest (server-state.c): every thread but the caller
- * sleeps (state S in /proc) and it has no child process, so nothing will
- * happen until a descriptor, a timer or a signal wakes it. */
+ * sleeps (state S in /proc), none in a timed sleep, and it has no child
+ * process, so nothing will happen until a descriptor, a timer or a signal
+ * wakes it. */
 __attribute__((visibility("hidden"))) int comux_server_quiet(void);
+
+/* Whether the thread whose /proc syscall file is open as `syscall_fd` sleeps
+ * in nanosleep or clock_nanosleep (sleep, usleep): a server that waits before
+ * it answers, or between two parts of its reply, is not at rest. */
+__attribute__((visibility("hidden"))) int comux_sleeps_on_timer(int syscall_fd);
 
 /* Replies without a timer (replies.c): the connections this process
  * accepts are noted once the replay starts, so that the controller can look

@@ -139,22 +139,33 @@ stat_field(const char *text, int count)
   return value;
 }
 
-/* /proc/self/stat, opened once per process and read again at each look:
- * opening it and formatting its path cost more than the read. */
+/* /proc/self/stat and the main thread's /proc/self/syscall, opened once
+ * per process and read again at each look: opening them and formatting
+ * their paths cost more than the reads. */
 static int stat_fd = -1;
+static int syscall_fd = -1;
 static pid_t stat_pid;
+
+static void
+open_self_files(void)
+{
+  if (stat_pid == getpid())
+    return;
+  if (stat_fd >= 0)
+    close(stat_fd); /* a forked process's copies of its parent's */
+  if (syscall_fd >= 0)
+    close(syscall_fd);
+  stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  syscall_fd = open("/proc/self/syscall", O_RDONLY | O_CLOEXEC);
+  stat_pid = getpid();
+}
 
 /* This process's /proc/self/stat after its ")" and a blank, in text; NULL
  * when it cannot be read. */
 static const char *
 self_stat(char *text, size_t size)
 {
-  if (stat_fd < 0 || stat_pid != getpid()) {
-    if (stat_fd >= 0)
-      close(stat_fd); /* a forked process's copy of its parent's */
-    stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    stat_pid = getpid();
-  }
+  open_self_files();
   if (stat_fd < 0)
     return NULL;
   ssize_t n = pread(stat_fd, text, size - 1, 0);
@@ -180,7 +191,8 @@ comux_thread_count(void)
 
 /* Whether the process is at rest, from /proc/self/stat, when its threads
  * are the main thread that waits for a client and the controller: 1 when
- * the main thread sleeps (state S) and no child process exists, 0 when not,
+ * the main thread sleeps (state S), not in a timed sleep (/proc/self/syscall)
+ * and no child process exists, 0 when not,
  * -1 when that does not tell (other threads, no /proc). */
 static int
 leader_at_rest(void)
@@ -191,7 +203,7 @@ leader_at_rest(void)
   const char *fields = self_stat(text, sizeof text);
   if (fields == NULL || stat_field(fields, STAT_THREADS) != 2)
     return -1;
-  if (fields[0] != 'S')
+  if (fields[0] != 'S' || (syscall_fd >= 0 && comux_sleeps_on_timer(syscall_fd)))
     return 0;
   /* A child process, running or not yet reaped (a CGI may still write). */
   siginfo_t child;

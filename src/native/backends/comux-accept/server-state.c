@@ -184,13 +184,49 @@ empty_file(const char *path)
   return n == 0;
 }
 
-/* A thread at rest: asleep (the caller excepted), with no child process. */
+int
+comux_sleeps_on_timer(int syscall_fd)
+{
+  char text[32];
+  ssize_t n = pread(syscall_fd, text, sizeof text - 1, 0);
+  if (n <= 0)
+    return 0;
+  text[n] = '\0';
+  char *end;
+  long number = strtol(text, &end, 10);
+  if (end == text)
+    return 0; /* "running" */
+  if (number == SYS_nanosleep || number == SYS_clock_nanosleep)
+    return 1;
+#ifdef SYS_clock_nanosleep_time64
+  if (number == SYS_clock_nanosleep_time64)
+    return 1;
+#endif
+  return 0;
+}
+
+/* Whether thread `tid` of this process sleeps in a timed sleep. */
+static int
+task_sleeps_on_timer(long tid)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/syscall", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  int timed = comux_sleeps_on_timer(fd);
+  close(fd);
+  return timed;
+}
+
+/* A thread at rest: asleep, not in a timed sleep (the caller excepted),
+ * with no child process. */
 static int
 at_rest(long tid, const task_walk_t *walk)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%ld/children", tid);
-  return empty_file(path) && (tid == walk->self || comux_task_state(tid) == 'S');
+  return empty_file(path) && (tid == walk->self || (comux_task_state(tid) == 'S' && !task_sleeps_on_timer(tid)));
 }
 
 int
