@@ -3,6 +3,7 @@
 #include "kept-fd.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,10 +21,36 @@ kept_fd_keep(kept_fd_t *kept, int fd)
   kept->flags = flags & (O_ACCMODE | O_APPEND);
 }
 
+/* The copies of stderr made in this object: a forked child drops them and
+ * writes to its own stderr, so that a daemon (a child that closes its stdio
+ * and lives on after its parent exits) does not hold a pipe's reader waiting
+ * for the end, as the core's log does (log.c). */
+#define KEPT_COPIES 4
+static kept_fd_t *copies[KEPT_COPIES];
+
+static void
+drop_copies_in_child(void)
+{
+  for (int i = 0; i < KEPT_COPIES; i++)
+    if (copies[i] != NULL) {
+      kept_fd_close(copies[i]);
+      copies[i] = NULL;
+    }
+}
+
 void
 kept_fd_copy_stderr(kept_fd_t *kept)
 {
+  static int registered;
+  int slot = 0;
+  while (slot < KEPT_COPIES && copies[slot] != NULL && copies[slot] != kept)
+    slot++;
+  kept->fd = -1;
+  if (slot == KEPT_COPIES || (!registered && pthread_atfork(NULL, NULL, drop_copies_in_child) != 0))
+    return; /* no copy: the lines go to the stderr of the moment */
+  registered = 1;
   kept_fd_keep(kept, fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10));
+  copies[slot] = kept;
 }
 
 /* A program's own descriptor on that number lacks close-on-exec, or is

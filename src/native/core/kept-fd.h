@@ -19,7 +19,8 @@ typedef struct kept_fd {
 
 /* Remembers `fd`, just opened close-on-exec (or -1, none). */
 PDI_KEPT_FD_HIDDEN void kept_fd_keep(kept_fd_t *kept, int fd);
-/* A close-on-exec copy of stderr at 10 or above, remembered. */
+/* A close-on-exec copy of stderr at 10 or above, remembered; a forked child
+ * closes and forgets it. */
 PDI_KEPT_FD_HIDDEN void kept_fd_copy_stderr(kept_fd_t *kept);
 /* The descriptor when it is still the one opened, else `fallback`. */
 PDI_KEPT_FD_HIDDEN int kept_fd_get(const kept_fd_t *kept, int fallback);
