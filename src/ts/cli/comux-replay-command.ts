@@ -14,6 +14,7 @@ import {pdiPaths} from '../paths.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {isFifo} from '../waiting-input.js';
 import {checkStdin, inputName, naming, readComuxInput} from './comux-command.js';
+import {withHeldOperands} from './operands.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -60,7 +61,8 @@ function verdictOf(result: ComuxRunResult): ReplayVerdict {
  * The SERVER operands, refusing none, and an input operand (`what`: FILE or DIR) that came after `--`: `pdi comux run
  * -- nginx -c x.conf` would take nginx for the comux file and `-c` for the server.
  */
-function requireServer(input: string, server: string[], usage: string, what: string): string[] {
+function requireServer(input: string, operands: string[], usage: string, what: string): string[] {
+	const server = withHeldOperands(operands);
 	const dashes = process.argv.indexOf('--');
 	const afterDashes = dashes < 0 ? [] : process.argv.slice(dashes + 1);
 	if (afterDashes.length === server.length + 1 && afterDashes[0] === input) {
@@ -156,9 +158,9 @@ function registerRunCommand(comux: Command): void {
 		.option('--fork', 'fork mode: the replay runs in a child forked from the server at its first wait for a client (PDI_COMUX_FORK)')
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
-		.action(async (file, server, options) => {
+		.action(async (file, operands, options) => {
 			checkLogFile(options.log);
-			requireServer(file, server, usage, 'FILE');
+			const server = requireServer(file, operands, usage, 'FILE');
 
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
@@ -540,8 +542,8 @@ function registerReplayCommand(comux: Command): void {
 		.option('--no-progress', 'no progress bar')
 		.argument('<dir>', 'a directory of comux files')
 		.argument('[server...]', 'the server command and its arguments (after --)')
-		.action(async (directory, server, options) => {
-			requireServer(directory, server, usage, 'DIR');
+		.action(async (directory, operands, options) => {
+			const server = requireServer(directory, operands, usage, 'DIR');
 			const timeout = parseTimeout(options.timeout);
 			const files = comuxFiles(directory);
 			const replays: Replays = {report: [], stopProgress() {}, printed: false};

@@ -19,7 +19,7 @@ import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
 import {closedOutputStatus, failedOutputStatus, isClosedPipe, outputClosed, outputFailed, watchClosedOutput} from './closed-output.js';
 import {checkOutputFile, writeOutputFile} from './output-file.js';
-import {requireProgram} from './operands.js';
+import {holdOperands, requireProgram} from './operands.js';
 import {refuseArgumentsNotUtf8, warnOfBytesReplacedByNpx, warnOfVariablesNotUtf8} from './raw-input.js';
 import {refuseRepeatedValues} from './repeated-options.js';
 
@@ -367,7 +367,7 @@ export async function main(argv: string[]): Promise<number> {
 		warnOfBytesReplacedByNpx(argv, startsProgram);
 
 		const cli = createCli();
-		await cli.parseAsync(withoutMisplacedHelp(cli, helpArguments(cli, argv)), {from: 'user'});
+		await cli.parseAsync(withoutMisplacedHelp(cli, helpArguments(cli, holdOperands(argv))), {from: 'user'});
 		if (outputClosed()) {
 			return closedOutputStatus;
 		}

@@ -1,9 +1,35 @@
 import {PdiError, printLine, shown} from '../errors.js';
 import {resolveProgram, secureModeReason} from '../launch/program.js';
 
+/** More operands after `--` than this are held out of commander's parsing (see {@link holdOperands}). */
+const operandsParsed = 10_000;
+const heldMark = '[the arguments pdi holds]';
+let held: string[] = [];
+
+/**
+ * `argv` with the operands after `--` beyond the first {@link operandsParsed} replaced by one mark: commander spreads
+ * the rest of a command line into one function call's arguments, which overflows the stack from about 120,000
+ * (`pdi run -- prog $(seq 130000)` was an internal error, where the kernel takes about 146,000 such arguments).
+ * {@link requireProgram} and {@link withHeldOperands} put them back.
+ */
+export function holdOperands(argv: string[]): string[] {
+	const dashes = argv.indexOf('--');
+	if (dashes < 0 || argv.length - dashes - 1 <= operandsParsed) {
+		return argv;
+	}
+
+	held = argv.slice(dashes + 1 + operandsParsed);
+	return [...argv.slice(0, dashes + 1 + operandsParsed), heldMark];
+}
+
+/** `operands` (the PROGRAM or SERVER operands as commander gave them) with the held ones back in place of the mark. */
+export function withHeldOperands(operands: string[]): string[] {
+	return operands.at(-1) === heldMark && held.length > 0 ? [...operands.slice(0, -1), ...held] : operands;
+}
+
 /** The PROGRAM operand and its arguments, or a one-line error naming the command's usage. */
 export function requireProgram(command: string[], usage: string): [string, ...string[]] {
-	const [program, ...args] = command;
+	const [program, ...args] = withHeldOperands(command);
 	if (program === undefined) {
 		throw new PdiError(`missing PROGRAM (usage: ${usage})`);
 	}
