@@ -493,6 +493,16 @@ SignalSender(const Napi::CallbackInfo &info)
   return Napi::Number::New(env, code);
 }
 
+// childStopSignal(pid) -> the signal that stopped the child pid, once per stop, or null (pdi_child_stop_take).
+Napi::Value
+ChildStopSignal(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  int signal = info.Length() < 1 || !info[0].IsNumber() ? 0
+                                                        : pdi_child_stop_take(info[0].As<Napi::Number>().Int32Value());
+  return signal == 0 ? env.Null() : Napi::Number::New(env, signal);
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -520,6 +530,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("ownDirectory", Napi::Function::New(env, OwnDirectory));
   exports.Set("watchSignalSenders", Napi::Function::New(env, WatchSignalSenders));
   exports.Set("signalSender", Napi::Function::New(env, SignalSender));
+  exports.Set("childStopSignal", Napi::Function::New(env, ChildStopSignal));
   return exports;
 }
 

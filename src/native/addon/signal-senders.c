@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/wait.h>
 
 #define SIGNAL_LIMIT 65
 
@@ -52,4 +53,15 @@ pdi_signal_sender_take(int signal, int *code)
   *code = noted_code[signal];
   noted[signal] = 0;
   return 0;
+}
+
+int
+pdi_child_stop_take(int pid)
+{
+  siginfo_t info;
+  info.si_pid = 0;
+  if (pid <= 0 || waitid(P_PID, (id_t)pid, &info, WSTOPPED | WNOHANG) != 0 || info.si_pid != pid ||
+      info.si_code != CLD_STOPPED)
+    return 0;
+  return info.si_status;
 }

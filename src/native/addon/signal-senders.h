@@ -11,6 +11,9 @@ extern "C" {
 int pdi_signal_senders_watch(int signal);
 /* The si_code of the last `signal` noted since the last take: 0, or -1 when none was. */
 int pdi_signal_sender_take(int signal, int *code);
+/* The signal that stopped child `pid`, reported once (waitid WSTOPPED, which leaves its exit to Node): 0 when it
+ * has not stopped since the last take, or runs again. */
+int pdi_child_stop_take(int pid);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import {isMainThread} from 'node:worker_threads';
 import {nativeBinding} from '../native/binding.js';
+import {followStops} from './job-stops.js';
 
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -111,7 +112,11 @@ export function forwardSignals(child: ChildProcess): () => void {
 		}
 	});
 	watchSignalSenders();
-	return release;
+	const unfollow = followStops(child);
+	return () => {
+		unfollow();
+		release();
+	};
 }
 
 /**

@@ -62,6 +62,8 @@ export type NativeBinding = {
 	watchSignalSenders(signals: number[]): void;
 	/** The si_code of the last such signal since the last call (128, SI_KERNEL: the terminal's), or null. */
 	signalSender(signal: number): number | null;
+	/** The signal that stopped child `pid`, once per stop (waitid WSTOPPED, its exit left to Node), or null. */
+	childStopSignal(pid: number): number | null;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};
