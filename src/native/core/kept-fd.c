@@ -45,6 +45,8 @@ kept_fd_copy_stderr(kept_fd_t *kept)
   int slot = 0;
   while (slot < KEPT_COPIES && copies[slot] != NULL && copies[slot] != kept)
     slot++;
+  if (slot < KEPT_COPIES && copies[slot] == kept)
+    kept_fd_close(kept); /* made again: the earlier copy goes */
   kept->fd = -1;
   if (slot == KEPT_COPIES || (!registered && pthread_atfork(NULL, NULL, drop_copies_in_child) != 0))
     return; /* no copy: the lines go to the stderr of the moment */

@@ -512,7 +512,9 @@ apply_planned(pdi_session_t *session, size_t from)
    * a wrapper the moment its slot is stored. */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
-    if (active->original != 0 && pdi_originals_add(active->wrapper, active->original) != 0) {
+    if (active->original != 0 &&
+        (pdi_originals_add(active->wrapper, active->original) != 0 ||
+         (active->wrapper_seen != 0 && pdi_originals_alias(active->wrapper_seen, active->original) != 0))) {
       pdi_set_error("too many wrappers registered");
       return -1;
     }

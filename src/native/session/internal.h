@@ -28,6 +28,9 @@ typedef struct active_rule {
   char version[128];
   pdi_version_req_t req;
   uintptr_t wrapper;
+  /* what the backend's own code gets for the wrapper's name, when that is
+   * not the wrapper (pdi_originals_alias); 0 otherwise */
+  uintptr_t wrapper_seen;
   uintptr_t original;
   unsigned slots;
   unsigned shared;        /* slots an earlier duplicate rule already redirects */

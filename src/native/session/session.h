@@ -31,6 +31,10 @@ PDI_HIDDEN void pdi_session_close_at_exit(pdi_session_t *session);
 PDI_HIDDEN void pdi_session_close_ended(pdi_session_t *session);
 
 PDI_HIDDEN int pdi_originals_add(uintptr_t wrapper, uintptr_t original);
+/* `seen`, the address a backend's own code gets for its wrapper's name when
+ * the loader binds that name elsewhere first (a wrapper named getpid: libc's
+ * getpid), answers as the wrapper does; never over a wrapper's entry. */
+PDI_HIDDEN int pdi_originals_alias(uintptr_t seen, uintptr_t original);
 PDI_HIDDEN void pdi_originals_remove(uintptr_t wrapper);
 PDI_HIDDEN void *pdi_original_impl(const void *wrapper);
 

@@ -1,0 +1,54 @@
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {pdi, root} from './helpers/cli.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
+import {textValue} from './helpers/quote.js';
+
+// A wrapper named as the function it wraps (a pDI-Tools habit): inside the backend, `getpid` is bound by the loader
+// to libc's getpid, not to the wrapper, so pdi_original((const void *)getpid) asked for libc's getpid and got NULL,
+// and the wrapper had no original to call. It now answers as it does for the wrapper.
+const scratch = scratchDirectory('pdi-wrapper-named-');
+compileC(scratch, 'libtwice.so', 'int twice(int x) { return 2 * x; }\n', ['-shared', '-fPIC']);
+const program = compileC(scratch, 'pids', `#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int twice(int x);
+int main(void) {
+	printf("getpid %s\\n", getpid() == (pid_t)syscall(SYS_getpid) ? "right" : "wrong");
+	printf("twice %d\\n", twice(21));
+	return 0;
+}
+`, ['-L', scratch, '-ltwice', `-Wl,-rpath,${scratch}`]);
+const backend = path.join(scratch, 'same-names.so');
+compileC(scratch, 'same-names.so', `#include <pdi/backend.h>
+#include <stdio.h>
+#include <sys/types.h>
+static int found_getpid, found_twice, calls;
+pid_t getpid(void) {
+	pid_t (*original)(void) = (pid_t (*)(void))pdi_original((const void *)getpid);
+	found_getpid = original != NULL;
+	calls++;
+	return original != NULL ? original() : -1;
+}
+int twice(int x) {
+	int (*original)(int) = (int (*)(int))pdi_original((const void *)twice);
+	found_twice = original != NULL;
+	calls++;
+	return original != NULL ? original(x) + 1000 : -1;
+}
+void PDI_BE_FUNC_FINI(void) {
+	fprintf(stderr, "wrapped %d getpid original %s twice original %s\\n", calls, found_getpid ? "found" : "NULL", found_twice ? "found" : "NULL");
+}
+`, ['-shared', '-fPIC', '-I', path.join(root, 'include')]);
+
+for (const kind of ['relink $main', 'redefine *']) {
+	test(`a ${kind.split(' ')[0]!} rule whose wrapper has the name of the function it wraps (of libc, of a library of the program's) finds its original with pdi_original()`, async t => {
+		const config = path.join(scratch, `${kind.split(' ')[0]!}.cfg`);
+		writeFileSync(config, `backend s = ${textValue(backend)}\n${kind} getpid s getpid\n${kind} twice s twice\n`);
+		const result = await pdi(['run', '-c', config, '--', program]);
+		t.is(result.code, 0, result.stderr);
+		t.is(result.stdout, 'getpid right\ntwice 1042\n');
+		t.regex(result.stderr, /^wrapped [1-9]\d* getpid original found twice original found$/m);
+	});
+}
