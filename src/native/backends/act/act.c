@@ -290,6 +290,18 @@ string_matches(uintptr_t address, const char *glob)
   return memchr(text, '\0', got) != NULL && glob_matches(glob, text);
 }
 
+/* Whether argument register `value` holds `wanted`. A value that fits in 32
+ * bits is compared with the register's low half: an int argument leaves the
+ * high half undefined (close(-1) passes 0x00000000ffffffff on x86-64, and a
+ * truncated long keeps its high bits), as its callee reads only the low. */
+static int
+argument_equals(uintptr_t value, long wanted)
+{
+  if ((long)value == wanted)
+    return 1;
+  return wanted >= INT32_MIN && wanted <= (long)UINT32_MAX && (uint32_t)value == (uint32_t)wanted;
+}
+
 static int
 conditions_hold(const act_rule_t *rule, unsigned index, unsigned long call, const pdi_cb_call_t *hooked)
 {
@@ -310,7 +322,7 @@ conditions_hold(const act_rule_t *rule, unsigned index, unsigned long call, cons
     return 0;
   if (rule->arg_index >= 0) {
     uintptr_t value = pdi_arg_int(hooked, (unsigned)rule->arg_index);
-    if (rule->has_arg_equals ? (long)value != rule->arg_equals : !string_matches(value, rule->arg_glob))
+    if (rule->has_arg_equals ? !argument_equals(value, rule->arg_equals) : !string_matches(value, rule->arg_glob))
       return 0;
   }
   return 1;
