@@ -170,6 +170,9 @@ test('object fields take aliases or patterns written in place; any other word is
 	].join('\n'));
 	t.deepEqual(config.rules.map(rule => rule.object), ['/usr/bin/app', '$main', '*', 'libc.so.6', 'lib?.so', './x']);
 	t.is(parseError('backend b = noop\nrelink  app f b w\n'), '/etc/pdi.cfg:2:9: unknown object alias \'app\'');
+	// pDI-Tools porters' slips: the program without its $, an object alias where a backend goes.
+	t.is(parseError('backend b = noop\nrelink main f b w\n'), '/etc/pdi.cfg:2:8: unknown object alias \'main\' (the program is $main)');
+	t.is(parseError('object lf = libfix.so\nrelink $main f lf w\n'), '/etc/pdi.cfg:2:16: unknown backend \'lf\' (\'lf\' is an object alias: allow_lib_as_be = on takes wrappers from an object)');
 });
 
 test('a text-dialect file read for a merge may use a backend another config declares; mergeConfigs and verifyConfig check it', async t => {
@@ -188,7 +191,7 @@ test('a text-dialect file read for a merge may use a backend another config decl
 
 test('the backend field must name a declared backend, or with allow_lib_as_be an object', t => {
 	t.is(parseError('backend b = noop\nrelink $main f c w\n'), '/etc/pdi.cfg:2:16: unknown backend \'c\'');
-	t.is(parseError('object libc = libc.so.6\nrelink $main f libc w\n'), '/etc/pdi.cfg:2:16: unknown backend \'libc\'');
+	t.is(parseError('object libc = libc.so.6\nrelink $main f libc w\n'), '/etc/pdi.cfg:2:16: unknown backend \'libc\' (\'libc\' is an object alias: allow_lib_as_be = on takes wrappers from an object)');
 	const config = parseTextDialect('allow_lib_as_be = on\nobject libc = libc.so.6\nrelink $main f libc w\nredefine * g libm.so.6 w\n');
 	t.deepEqual(config.rules.map(rule => rule.kind === 'act' ? '' : rule.backend), ['libc.so.6', 'libm.so.6']);
 });

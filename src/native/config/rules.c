@@ -105,7 +105,9 @@ config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *obje
   if (alias != NULL)
     pattern = alias->value;
   else if (object->kind != TOKEN_QUOTED && !looks_like_pattern(object->text) && object->text[0] != '$')
-    return config_fail_token(reader, line, object->start, "unknown object alias '%s'", object->text), NULL;
+    return config_fail_token(reader, line, object->start, "unknown object alias '%s'%s", object->text,
+                             strcmp(object->text, "main") == 0 ? " (the program is $main)" : ""),
+           NULL;
   else if (check_dollar_name(reader, line, object, pattern) != 0)
     return NULL;
   if (*pattern == '\0')
@@ -205,6 +207,11 @@ config_check_rules(reader_t *reader)
       int deferred = (reader->flags & PDI_CONFIG_MERGING) != 0;
       const pdi_object_decl_t *alias = pdi_config_object(config, rule->backend);
       if (!options->allow_lib_as_be) {
+        if (!deferred && alias != NULL)
+          return config_fail(reader, backend_at,
+                             "unknown backend '%s' ('%s' is an object alias: allow_lib_as_be = on takes wrappers from "
+                             "an object)",
+                             rule->backend, rule->backend);
         if (!deferred)
           return config_fail(reader, backend_at, "unknown backend '%s'", rule->backend);
       } else if (alias != NULL)
