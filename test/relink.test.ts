@@ -107,7 +107,7 @@ test('a rule that names pdi\'s own core or a backend as its object is refused wi
 	const program = path.join(fixtures, 'now-pie/fixprog');
 	const core = await runPreloaded(program, [], writeConfig([backend, 'relink pdi-preload.so getenv fix wrap_getenv_traced']));
 	t.is(core.code, 2);
-	t.regex(core.stderr, /^pdi: \S+rules\.cmd:2:1: relink getenv: object \S+pdi-preload\.so is pdi itself and donttouch_pdi is on$/m);
+	t.regex(core.stderr, /^pdi: \S+rules\.cmd:2:8: relink getenv: object \S+pdi-preload\.so is pdi itself and donttouch_pdi is on$/m);
 	t.is(core.stdout, '');
 	const ownBackend = await runPreloaded(program, [], writeConfig([backend, 'relink fix-backend.so fix_add fix wrap_fix_add']));
 	t.is(ownBackend.code, 2);

@@ -415,7 +415,7 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
     const char *why = NULL;
     if (pdi_object_is_protected(session, object, &why)) {
       if (pattern_is_explicit(active->rule->object) && strcmp(active->rule->object, "*") != 0)
-        failed = pdi_rule_error(active, "object %s %s", object->path, why);
+        failed = pdi_rule_field_error(active, PDI_FIELD_OBJECT, "object %s %s", object->path, why);
       continue;
     }
     unsigned slots_before = active->slots;

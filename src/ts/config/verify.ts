@@ -1,4 +1,4 @@
-import {existsSync, statSync} from 'node:fs';
+import {existsSync, realpathSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
@@ -324,6 +324,29 @@ export function readWithCore(config: NormalizedConfig): void {
 	}
 }
 
+/** The real path of `file`, or `file` when it has none. */
+function realPath(file: string): string {
+	try {
+		return realpathSync(file);
+	} catch {
+		return path.resolve(file);
+	}
+}
+
+/**
+ * The library of a declared backend that an explicit object pattern names (`relink wrap.so ...` with `backend w =
+ * ./wrap.so`): under `protectBackends` the core leaves backends alone and refuses such a rule when the program starts.
+ */
+function protectedBackendNamed(pattern: string, libraries: ReadonlyMap<string, Library | undefined>): string | undefined {
+	if (/[*?[]/.test(pattern) || pattern.startsWith('$')) {
+		return undefined;
+	}
+
+	const named = pattern.includes('/') ? realPath(pattern) : undefined;
+	return [...libraries.values()].find(library => library !== undefined
+		&& (named === undefined ? path.basename(library.file) === pattern : realPath(library.file) === named))?.file;
+}
+
 /**
  * Checks a config against this machine before anything runs, as the core would at start-up:
  * every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
@@ -387,6 +410,15 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 			}
 		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
 			skip(index, rule, `backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB`, 'backend');
+		}
+	}
+
+	if (config.options.protectBackends) {
+		for (const [index, rule] of config.rules.entries()) {
+			const backend = rule.kind === 'act' ? undefined : protectedBackendNamed(rule.object, libraries);
+			if (backend !== undefined && !skipped.has(index)) {
+				skip(index, rule, `object ${backend} is a backend and donttouch_backends is on`, 'object');
+			}
 		}
 	}
 
