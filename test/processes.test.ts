@@ -268,6 +268,19 @@ test('the core started by hand with a PDI_CONFIG it cannot read (missing, a dire
 	}
 });
 
+test('pDI-Tools\' DI_CONFIG_FILE, DI_RUNTIME_FILE and DI_FEEDBACK, which pdi does not read, are each a warning naming what to write instead, and the program runs', t => {
+	const instead = {
+		DI_CONFIG_FILE: 'list the command file in the config that PDI_CONFIG or DI_CFG_FILE names (config = FILE)',
+		DI_RUNTIME_FILE: 'name the command file in the config that PDI_CONFIG or DI_CFG_FILE names (runtime = FILE)',
+		DI_FEEDBACK: 'set verbose = 3 in the config, or run the program with pdi run -vv',
+	};
+	for (const [variable, advice] of Object.entries(instead)) {
+		const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: preloadPath(), [variable]: 'rules.cmd'}});
+		t.is(run.status, 0, run.stderr);
+		t.is(run.stderr, `pdi: warning: ${variable} is pDI-Tools' and pdi does not read it: ${advice} (docs/config.md)\n`);
+	}
+});
+
 asRoot('a wrapper that changes the user before it execs the program stops it before main, naming the unreadable temporary config and the way out, not "is gone"', async t => {
 	const config = yaml('setpriv.yaml', ['relink: {object: $main, function: pw_add, backend: proc, wrapper: wrap_pw_add_100}']);
 	// uid 65534 must reach pdi's preload core (else the loader ignores it, docs/launching.md): CI's clone sits in a

@@ -78,6 +78,24 @@ restore_inherited_signals(void)
   sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
+/* pDI-Tools' other variables, which pdi does not read: said once per
+ * process, since a porter would otherwise lose the rules without a word. */
+static void
+warn_of_former_variables(void)
+{
+  static const struct {
+    const char *name, *instead;
+  } former[] = {
+      {"DI_CONFIG_FILE", "list the command file in the config that PDI_CONFIG or DI_CFG_FILE names (config = FILE)"},
+      {"DI_RUNTIME_FILE", "name the command file in the config that PDI_CONFIG or DI_CFG_FILE names (runtime = FILE)"},
+      {"DI_FEEDBACK", "set verbose = 3 in the config, or run the program with pdi run -vv"},
+  };
+  for (size_t i = 0; i < sizeof former / sizeof former[0]; i++)
+    if (getenv(former[i].name) != NULL)
+      pdi_log(PDI_LOG_WARNING, "%s is pDI-Tools' and pdi does not read it: %s (docs/config.md)", former[i].name,
+              former[i].instead);
+}
+
 /* The program's main finds errno as the C library left it (0): what the
  * core's start-up tried and failed on (a probe the kernel does not know, a
  * file that is not there) is not the program's. */
@@ -86,6 +104,7 @@ pdi_preload_start(void)
 {
   int saved_errno = errno;
   restore_inherited_signals();
+  warn_of_former_variables();
   const char *variable = "PDI_CONFIG";
   const char *config = getenv(variable);
   if (config == NULL || config[0] == '\0')
