@@ -10,6 +10,7 @@ import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepar
 import {temporaryDirectory} from '../launch/temporary.js';
 import {removeOnSignal} from '../launch/signals.js';
 import {runInjector} from './inject.js';
+import {processRuns} from '../proc-stat.js';
 
 /** A config installed into a running process by {@link attach}. */
 export type Attachment = {
@@ -55,16 +56,6 @@ export function checkPid(pid: unknown): number {
 	}
 
 	return value;
-}
-
-/** Whether process `pid` still runs (a zombie does not). */
-export function processRuns(pid: number): boolean {
-	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return !/^\d+ \(.*\) [ZX] /s.test(stat);
-	} catch {
-		return false;
-	}
 }
 
 /** The owner of process `pid`; a process that has ended since {@link checkPid} found it is `no such process`, as the injector says it. */

@@ -1,6 +1,6 @@
 import {PdiError} from '../errors.js';
 import {receiveSignals} from '../launch/signals.js';
-import {processRuns} from './attach.js';
+import {processRuns} from '../proc-stat.js';
 
 /** Why an attached session of the CLI ends: SIGINT/SIGTERM/SIGHUP, `--detach-after`, or the process ended. */
 export type AttachEnd = 'signal' | 'timeout' | 'exited';

@@ -1,6 +1,7 @@
 import {isUtf8} from 'node:buffer';
 import {readFileSync} from 'node:fs';
 import {escapeControls, PdiError, printLine} from '../errors.js';
+import {processStat} from '../proc-stat.js';
 
 /** The NUL-separated strings of a /proc/self file as bytes; none when it cannot be read. */
 function procStrings(name: string): Buffer[] {
@@ -77,7 +78,7 @@ function startedByNpx(): boolean {
 				return true;
 			}
 
-			pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'latin1'))?.[1] ?? 0);
+			pid = Number(processStat(pid)?.[1] ?? 0);
 		} catch {
 			return false;
 		}

@@ -1,16 +1,7 @@
 import type {ChildProcess} from 'node:child_process';
-import {readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import {nativeBinding} from '../native/binding.js';
-
-/** The fields of a /proc stat file after the command name: state ppid pgrp session tty_nr tpgid ... */
-function statFields(file: string): string[] {
-	try {
-		return readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
-	} catch {
-		return [];
-	}
-}
+import {processStat} from '../proc-stat.js';
 
 /**
  * Whether pdi runs as a job of a shell with job control: it leads its process group and has a controlling terminal.
@@ -18,12 +9,12 @@ function statFields(file: string): string[] {
  * under it would stay stopped when someone continued the program alone.
  */
 function jobOfAShell(): boolean {
-	const fields = statFields('/proc/self/stat');
+	const fields = processStat('self') ?? [];
 	return Number(fields[2]) === process.pid && Number(fields[4]) !== 0;
 }
 
 function stopped(pid: number): boolean {
-	return statFields(`/proc/${pid}/stat`)[0] === 'T';
+	return processStat(pid)?.[0] === 'T';
 }
 
 const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));

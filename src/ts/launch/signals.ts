@@ -1,9 +1,9 @@
 import type {ChildProcess} from 'node:child_process';
-import {readFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import {isMainThread} from 'node:worker_threads';
 import {nativeBinding} from '../native/binding.js';
 import {followStops} from './job-stops.js';
+import {processStat} from '../proc-stat.js';
 
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -76,11 +76,7 @@ export function terminalSignalThatEnded(status: number): NodeJS.Signals | undefi
 
 /** The process group of process `pid` (field 5 of /proc/PID/stat), or undefined when it cannot be read. */
 function processGroup(pid: number | 'self'): string | undefined {
-	try {
-		return /\) \S+ \d+ (\d+) /.exec(readFileSync(`/proc/${pid}/stat`, 'latin1'))?.[1];
-	} catch {
-		return undefined;
-	}
+	return processStat(pid)?.[2];
 }
 
 /**

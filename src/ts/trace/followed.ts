@@ -1,5 +1,6 @@
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync} from 'node:fs';
 import {receiveSignals} from '../launch/signals.js';
+import {processRuns} from '../proc-stat.js';
 
 /** How often the rings' writers are looked at while pdi waits for them. */
 const pollMs = 50;
@@ -8,17 +9,6 @@ const pollMs = 50;
  * before it exited makes its ring in its fork handler, which may run a little after the parent is gone.
  */
 const quietMs = 150;
-
-/** Whether process `pid` runs: it exists and is not a zombie (the process that started it has not reaped it yet). */
-function running(pid: number): boolean {
-	try {
-		// The state follows the name in parentheses, which may itself hold ') '.
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-	} catch {
-		return false;
-	}
-}
 
 /** The pids that write the rings of `directory` (`<pid>-<start ns>.ring`) and still run. */
 function runningWriters(directory: string): number[] {
@@ -30,7 +20,7 @@ function runningWriters(directory: string): number[] {
 	}
 
 	const pids = new Set(names.map(name => /^(\d+)-\d+\.ring$/.exec(name)?.[1]).filter(pid => pid !== undefined).map(Number));
-	return [...pids].filter(pid => running(pid));
+	return [...pids].filter(pid => processRuns(pid));
 }
 
 /**

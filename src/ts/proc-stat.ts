@@ -1,0 +1,22 @@
+import {readFileSync} from 'node:fs';
+
+/**
+ * The fields of `/proc/PID/stat` after the command name: state, ppid, pgrp, session, tty_nr, tpgid, ... (proc(5));
+ * undefined when the process is gone. The name, in parentheses, may itself hold `) `.
+ */
+export function processStat(pid: number | 'self'): string[] | undefined {
+	let stat;
+	try {
+		stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+	} catch {
+		return undefined;
+	}
+
+	return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Whether process `pid` runs: it exists and is not a zombie (the process that started it has not reaped it yet). */
+export function processRuns(pid: number): boolean {
+	const state = processStat(pid)?.[0];
+	return state !== undefined && state !== 'Z' && state !== 'X';
+}
