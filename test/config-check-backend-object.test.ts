@@ -1,7 +1,7 @@
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {pdi} from './helpers/cli.js';
+import {pdi, refusedByCheckAndRun} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, fixBackend} from './helpers/preload.js';
 import {textValue} from './helpers/quote.js';
@@ -18,12 +18,7 @@ for (const object of ['fix-backend.so', fixBackend]) {
 		const rules = `backend f = ${textValue(fixBackend)}\nbackend d = ${textValue(defBackend)}\nrelink ${textValue(object)} write d wrap_getpid\n`;
 		writeFileSync(config, rules);
 		const expected = `pdi: ${config}:3:8: relink write: object ${fixBackend} is a backend and donttouch_backends is on\n`;
-		const check = await pdi(['config', 'check', config]);
-		t.is(check.code, 2);
-		t.is(check.stderr, expected);
-		const run = await pdi(['run', '-c', config, '--', '/bin/true']);
-		t.is(run.code, 2);
-		t.is(run.stderr, expected);
+		await refusedByCheckAndRun(t, config, expected);
 		const allowed = path.join(scratch, 'allowed.cfg');
 		writeFileSync(allowed, `donttouch_backends = off\n${rules}`);
 		t.is((await pdi(['config', 'check', allowed])).code, 0);

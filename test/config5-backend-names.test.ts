@@ -1,5 +1,5 @@
 import test from 'ava';
-import {pdi} from './helpers/cli.js';
+import {pdi, refusedByCheckAndRun} from './helpers/cli.js';
 import {refusedAlike, writeIn} from './helpers/config-agree.js';
 import {scratchDirectory} from './helpers/files.js';
 import {runPreloaded} from './helpers/preload.js';
@@ -26,12 +26,7 @@ test('a backend name of the text dialect is checked by the core as by the JSON/Y
 test('a JSON or YAML backend named pdi.act is refused by config check at its name, as pdi run refuses it, not accepted and then failed as a mixed installation', async t => {
 	const file = write('act.json', '{"backends": [{"name": "pdi.act", "library": "count"}],\n "rules": [{"act": {"function": "open", "do": {"count": true}}}]}\n');
 	const expected = `pdi: ${file}:1:24: backends[0].name: ${reserved.slice('name: '.length)}\n`;
-	const checked = await pdi(['config', 'check', file]);
-	t.is(checked.code, 2);
-	t.is(checked.stderr, expected);
-	const run = await pdi(['run', '-c', file, '--', '/bin/true']);
-	t.is(run.code, 2);
-	t.is(run.stderr, expected);
+	await refusedByCheckAndRun(t, file, expected);
 });
 
 test('a wrapper or handler with a blank or a version is refused by the core at the field in the words of pdi config check, not looked up in the backend', async t => {

@@ -2,6 +2,7 @@ import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import type {ExecutionContext} from 'ava';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cliPath = path.join(root, 'dist/cli/pdi.js');
@@ -21,6 +22,15 @@ export async function pdi(args: readonly string[], options: {env?: NodeJS.Proces
 			resolve({code, stdout, stderr});
 		});
 	});
+}
+
+/** `pdi config check CONFIG` and `pdi run -c CONFIG -- /bin/true` both exit 2 and print `expected`: the check
+ * refuses what the run would (docs/config.md). */
+export async function refusedByCheckAndRun(t: ExecutionContext, config: string, expected: string): Promise<void> {
+	for (const args of [['config', 'check', config], ['run', '-c', config, '--', '/bin/true']]) {
+		const result = await pdi(args);
+		t.deepEqual([result.code, result.stderr], [2, expected], args[0]);
+	}
 }
 
 /**
