@@ -51,3 +51,17 @@ test('signals blocked when pdi starts are blocked in the program, as without pdi
 	const {stdout} = await run('python3', ['-c', script, bin, config]);
 	t.is(stdout, 'SigBlk:\t0000000000000a00\nSigBlk:\t0000000000000a00\n');
 });
+
+test('a standard stream the shell closed is closed in the program under pdi run and pdi trace, as without pdi: ls >&- fails with a write error', async t => {
+	// Node opens /dev/null on a closed standard stream before any JavaScript runs: the program wrote there without
+	// an error (ls >&- exited 0).
+	const states = 'for fd in 0 1 2; do s=closed; [ -e /proc/self/fd/$fd ] && s=open; printf "$fd:$s " >&9; done';
+	for (const closing of ['<&-', '>&-', '2>&-', '>&- 2>&-']) {
+		const bare = await shell(`bash -c '${states}' 9>&1 ${closing}; ls / ${closing}; echo "ls $?"`);
+		t.regex(bare, /closed/, closing);
+		for (const command of [`run -c ${config}`, 'trace -o /dev/null']) {
+			const under = await shell(`"$0" ${command} -- bash -c '${states}' 9>&1 ${closing}; "$0" ${command} -- ls / ${closing}; echo "ls $?"`);
+			t.is(under, bare, `${command} ${closing}`);
+		}
+	}
+});

@@ -78,6 +78,23 @@ restore_inherited_signals(void)
   sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
+/* The standard streams the shell that ran the pdi command had closed, which
+ * Node opened on /dev/null (PDI_INHERITED_CLOSED = a list of 0, 1, 2):
+ * closed again, so that a write to them fails as it would have (ls >&-
+ * says "write error"). Once: the program's children inherit them closed. */
+static void
+close_inherited_closed(void)
+{
+  pdi_libc_environment_t environment = pdi_libc_environment();
+  const char *value = environment.get("PDI_INHERITED_CLOSED");
+  if (value == NULL)
+    return;
+  for (const char *cursor = value; *cursor != '\0'; cursor++)
+    if (*cursor >= '0' && *cursor <= '2')
+      close(*cursor - '0');
+  environment.unset("PDI_INHERITED_CLOSED");
+}
+
 /* pDI-Tools' other variables, which pdi does not read: said once per
  * process, since a porter would otherwise lose the rules without a word. */
 static void
@@ -104,6 +121,7 @@ pdi_preload_start(void)
 {
   int saved_errno = errno;
   restore_inherited_signals();
+  close_inherited_closed();
   warn_of_former_variables();
   const char *variable = "PDI_CONFIG";
   const char *config = getenv(variable);

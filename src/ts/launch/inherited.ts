@@ -11,6 +11,8 @@ export type InheritedState = {
 	/** `SigIgn` and `SigBlk` of /proc/PID/status: a bit per signal, signal N at bit N-1, in hex. */
 	ignored: string;
 	blocked: string;
+	/** The standard streams (0, 1, 2) the shell had closed. */
+	closed: number[];
 };
 
 const variable = 'PDI_INHERITED';
@@ -24,7 +26,8 @@ export function takeInheritedState(environment: NodeJS.ProcessEnv = process.env)
 	const descriptors = (fields.get('descriptors') ?? '').split(',').filter(fd => /^\d+$/.test(fd)).map(Number).filter(fd => fd > 2)
 		.sort((a, b) => a - b);
 	const mask = (name: string) => (/^[\da-f]{1,16}$/i.test(fields.get(name) ?? '') ? fields.get(name)! : '0');
-	taken = value === undefined ? undefined : {descriptors, ignored: mask('ignored'), blocked: mask('blocked')};
+	const closed = (fields.get('closed') ?? '').split(',').filter(fd => /^[012]$/.test(fd)).map(Number);
+	taken = value === undefined ? undefined : {descriptors, ignored: mask('ignored'), blocked: mask('blocked'), closed};
 }
 
 /** A launch's stdio and variables with what the shell passed on, when the program's standard streams are the command's own. */
@@ -46,7 +49,8 @@ export function withInheritedState(stdio: StdioOptions | undefined, variables: R
 		}
 	}
 
-	return {stdio: extended, variables: {...variables, PDI_INHERITED_SIGNALS: `${taken.ignored}:${taken.blocked}`}};
+	const closed = taken.closed.length > 0 ? {PDI_INHERITED_CLOSED: taken.closed.join(',')} : {};
+	return {stdio: extended, variables: {...variables, PDI_INHERITED_SIGNALS: `${taken.ignored}:${taken.blocked}`, ...closed}};
 }
 
 /** The lowest descriptor number from 3 up that the shell did not pass on: for a channel of pdi's own to the program. */
