@@ -37,14 +37,13 @@ test('pdi config check prints the normalized config as JSON and exits 0', async 
 	t.deepEqual(config.rules[0], {kind: 'relink', object: '$main', function: 'fix_add', backend: 'nop', wrapper: 'pdi_be_init', origin: {file: good, line: 6, column: 5}});
 });
 
-test('pdi config check exits 2 with a line per problem, each naming its file, line and column, the first problem first', async t => {
+test('pdi config check exits 2 with a line per problem, each naming its file, line and column, the first problem first; a misspelt key is not also a missing one', async t => {
 	const bad = write('bad.yaml', 'backends:\n  - name: nop\n    libary: noop\n  - name: 5\n');
 	const result = await pdi(['config', 'check', bad]);
 	t.is(result.code, 2);
 	t.is(result.stdout, '');
 	t.is(result.stderr, [
 		`pdi: ${bad}:3:5: unknown key 'libary' in backends[0] (did you mean 'library'?)`,
-		`pdi: ${bad}:2:5: missing key 'library' in backends[0]`,
 		`pdi: ${bad}:4:11: backends[1].name: expected a backend name (letters, digits, \`_\`, \`.\`, \`+\`, \`-\`), got 5`,
 		`pdi: ${bad}:4:5: missing key 'library' in backends[1]`,
 		'',

@@ -21,7 +21,7 @@ import {
 	type OptionSpec,
 } from './options.js';
 import {isRecord} from '../is-record.js';
-import {nearNameHint} from '../near-name.js';
+import {nearName, nearNameHint} from '../near-name.js';
 
 export type {OptionName} from './options.js';
 
@@ -372,6 +372,9 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 		result.push({message, file: place.file ?? source.file, line: place.line, column: place.column});
 	};
 
+	// A key a misspelt one suggests (`fucntion` for `function`) is not said to be missing as well.
+	const suggested = new Set<string>();
+	const keyAt = (parent: readonly PropertyKey[], key: string) => JSON.stringify([...parent.map(String), key]);
 	for (const issue of unknownKeysFirst(issues, input, prefix)) {
 		const path = [...prefix, ...issue.path];
 		const value = valueAt(input, path);
@@ -390,12 +393,21 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			}
 		} else if (issue.code === 'unrecognized_keys') {
 			for (const key of issue.keys) {
+				const near = nearName(key, keysAt(path));
+				if (near !== undefined) {
+					suggested.add(keyAt(path, near));
+				}
+
 				const hint = textKeyHint(key, path) ?? nearNameHint(key, keysAt(path));
 				add(`${path.length > 0 ? `unknown key '${key}' in ${source.label(path)}` : `unknown key '${key}'`}${hint}`, source.locate([...path, key], true));
 			}
 		} else if (issue.code === 'invalid_type' && value === undefined) {
 			const parent = path.slice(0, -1);
 			const key = String(path.at(-1));
+			if (suggested.has(keyAt(parent, key))) {
+				continue;
+			}
+
 			add(parent.length > 0 ? `missing key '${key}' in ${source.label(parent)}` : `missing key '${key}'`, source.locate(parent));
 		} else if (issue.code === 'custom' && issue.params?.['standalone'] === true) {
 			// Its place names the key; a config in memory has none, so the message names the path.
