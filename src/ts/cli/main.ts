@@ -6,6 +6,7 @@ import type {ProcessReport} from '../elf/model.js';
 import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {takeInheritedState} from '../launch/inherited.js';
+import {followJobStops} from '../launch/job-stops.js';
 import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals, sentByTheTerminal, terminalSignalThatEnded} from '../launch/signals.js';
 import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
@@ -444,6 +445,7 @@ function dieBy(signal: NodeJS.Signals): void {
 }
 
 takeInheritedState();
+followJobStops();
 handleSignals();
 watchClosedOutput();
 end(await main(process.argv.slice(2)));

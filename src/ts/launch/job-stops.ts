@@ -17,6 +17,13 @@ function stopped(pid: number): boolean {
 	return processStat(pid)?.[0] === 'T';
 }
 
+let jobControl = false;
+
+/** Makes this process follow its programs' stops (the `pdi` command; a library caller's process is left alone). */
+export function followJobStops(): void {
+	jobControl = true;
+}
+
 const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
 
 /**
@@ -24,7 +31,7 @@ const signalNames = new Map(Object.entries(constants.signals).map(([name, number
  * an interactive shell, pdi stops by the same signal, so that the shell shows the job stopped and gives its prompt
  * back, as without pdi (before, the terminal hung until Ctrl-Z and `fg`); when pdi is continued, so is the child, if
  * it is still stopped (`fg` and `bg` continue the whole job already). A stop the terminal sent (Ctrl-Z) stopped pdi
- * too. Returns the function that stops following.
+ * too. Only in the `pdi` command ({@link followJobStops}). Returns the function that stops following.
  */
 export function followStops(child: ChildProcess): () => void {
 	const {pid} = child;
@@ -35,7 +42,7 @@ export function followStops(child: ChildProcess): () => void {
 		return () => undefined;
 	}
 
-	if (pid === undefined || !jobOfAShell()) {
+	if (!jobControl || pid === undefined || !jobOfAShell()) {
 		return () => undefined;
 	}
 
