@@ -35,14 +35,14 @@ const signalNames = new Map(Object.entries(constants.signals).map(([name, number
  */
 export function followStops(child: ChildProcess): () => void {
 	const {pid} = child;
+	if (!jobControl || pid === undefined || !jobOfAShell()) {
+		return () => undefined;
+	}
+
 	let binding;
 	try {
 		binding = nativeBinding();
 	} catch {
-		return () => undefined;
-	}
-
-	if (!jobControl || pid === undefined || !jobOfAShell()) {
 		return () => undefined;
 	}
 
