@@ -16,20 +16,28 @@
 
 #include "comux-accept.h"
 
+/* The start of the file at `path` in `text`, NUL-terminated: its length,
+ * -1 when it cannot be read. */
+static ssize_t
+read_start(const char *path, char *text, size_t size)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, text, size - 1);
+  close(fd);
+  text[n > 0 ? n : 0] = '\0';
+  return n;
+}
+
 /* The state letter of a /proc stat file and the parent's pid, or 0 when
  * the process or thread is gone. */
 static char
 stat_state(const char *path, pid_t *parent)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
   char text[512];
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0)
+  if (read_start(path, text, sizeof text) <= 0)
     return 0;
-  text[n] = '\0';
   char *after = strrchr(text, ')');
   char state = 0;
   int ppid = 0;
@@ -119,14 +127,8 @@ no_child_running(long tid, const task_walk_t *walk)
 {
   char path[96], list[512];
   snprintf(path, sizeof path, "/proc/%d/task/%ld/children", (int)walk->pid, tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  if (read_start(path, list, sizeof list) <= 0)
     return 1;
-  ssize_t got = read(fd, list, sizeof list - 1);
-  close(fd);
-  if (got <= 0)
-    return 1;
-  list[got] = '\0';
   for (char *cursor = list, *end = NULL;; cursor = end) {
     long child = strtol(cursor, &end, 10);
     if (end == cursor)
@@ -175,13 +177,8 @@ comux_server_busy(void)
 static int
 empty_file(const char *path)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  char byte;
-  ssize_t n = read(fd, &byte, 1);
-  close(fd);
-  return n == 0;
+  char byte[2];
+  return read_start(path, byte, sizeof byte) == 0;
 }
 
 int
