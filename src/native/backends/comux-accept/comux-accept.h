@@ -123,7 +123,9 @@ __attribute__((visibility("hidden"))) int comux_server_quiet(void);
 
 /* Whether the thread whose /proc syscall file is open as `syscall_fd` sleeps
  * in nanosleep or clock_nanosleep (sleep, usleep): a server that waits before
- * it answers, or between two parts of its reply, is not at rest. */
+ * it answers, or between two parts of its reply, is not at rest. Also when
+ * the file says "running" (the thread woke after its state was read, or the
+ * kernel caught it on its way to sleep): the caller looks again later. */
 __attribute__((visibility("hidden"))) int comux_sleeps_on_timer(int syscall_fd);
 
 /* Replies without a timer (replies.c): the connections this process

@@ -192,7 +192,7 @@ comux_sleeps_on_timer(int syscall_fd)
   char *end;
   long number = strtol(text, &end, 10);
   if (end == text)
-    return 0; /* "running" */
+    return 1; /* "running": it woke between the state and this read, or the kernel could not tell; look again */
   if (number == SYS_nanosleep || number == SYS_clock_nanosleep)
     return 1;
 #ifdef SYS_clock_nanosleep_time64
