@@ -50,16 +50,15 @@ names_directory(const char *config)
  * IGNORED:BLOCKED, masks in hex with signal N at bit N-1; docs/launching.md,
  * "What the program inherits"). Once: the program's children inherit them. */
 static void
-restore_inherited_signals(void)
+restore_inherited_signals(const pdi_libc_environment_t *environment)
 {
-  pdi_libc_environment_t environment = pdi_libc_environment();
-  const char *value = environment.get("PDI_INHERITED_SIGNALS");
+  const char *value = environment->get("PDI_INHERITED_SIGNALS");
   if (value == NULL)
     return;
   char *end;
   unsigned long long ignored = strtoull(value, &end, 16);
   unsigned long long blocked = *end == ':' ? strtoull(end + 1, &end, 16) : 0;
-  environment.unset("PDI_INHERITED_SIGNALS");
+  environment->unset("PDI_INHERITED_SIGNALS");
   sigset_t mask;
   sigemptyset(&mask);
   for (int signal = 1; signal <= 64; signal++) {
@@ -83,16 +82,15 @@ restore_inherited_signals(void)
  * closed again, so that a write to them fails as it would have (ls >&-
  * says "write error"). Once: the program's children inherit them closed. */
 static void
-close_inherited_closed(void)
+close_inherited_closed(const pdi_libc_environment_t *environment)
 {
-  pdi_libc_environment_t environment = pdi_libc_environment();
-  const char *value = environment.get("PDI_INHERITED_CLOSED");
+  const char *value = environment->get("PDI_INHERITED_CLOSED");
   if (value == NULL)
     return;
   for (const char *cursor = value; *cursor != '\0'; cursor++)
     if (*cursor >= '0' && *cursor <= '2')
       close(*cursor - '0');
-  environment.unset("PDI_INHERITED_CLOSED");
+  environment->unset("PDI_INHERITED_CLOSED");
 }
 
 /* pDI-Tools' other variables, which pdi does not read: said once per
@@ -120,8 +118,10 @@ __attribute__((constructor)) static void
 pdi_preload_start(void)
 {
   int saved_errno = errno;
-  restore_inherited_signals();
-  close_inherited_closed();
+  /* Looked up once: finding libc's getenv and unsetenv walks its symbols. */
+  pdi_libc_environment_t environment = pdi_libc_environment();
+  restore_inherited_signals(&environment);
+  close_inherited_closed(&environment);
   warn_of_former_variables();
   const char *variable = "PDI_CONFIG";
   const char *config = getenv(variable);
