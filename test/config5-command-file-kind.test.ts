@@ -32,3 +32,14 @@ test('a command file (config =, runtime =) that is a directory, a FIFO or a devi
 	const missing = write('missing.cfg', 'config = nothing.cmd\n');
 	t.is(await refusedAlike(t, missing), `pdi: ${missing}:1:10: command file 'nothing.cmd' not found (searched: ${path.join(scratch, 'nothing.cmd')})\n`);
 });
+
+test('a be_path entry holding a colon is one directory, and a backend not found says so', async t => {
+	mkdirSync(path.join(scratch, 'first'));
+	mkdirSync(path.join(scratch, 'second'));
+	writeFileSync(path.join(scratch, 'second', 'fix-backend.so'), '');
+	const joined = `${path.join(scratch, 'first')}:${path.join(scratch, 'second')}`;
+	const config = write('joined.cfg', `be_path = ${joined}\nbackend fix = fix-backend.so\n`);
+	t.regex(await refusedAlike(t, config), new RegExp(`^pdi: ${config}:2:15: backend 'fix': library 'fix-backend\\.so' not found \\(searched: .+; be_path \\(backendPath\\) entries are not split at ':', so '${joined}' is one directory: give each directory its own entry\\)\\n$`));
+	const separate = write('separate.cfg', `be_path = first\nbe_path = second\nbackend fix = fix-backend.so\n`);
+	t.is((await pdi(['config', 'check', separate])).stderr, `pdi: ${separate}:3:15: backend 'fix': cannot load ${path.join(scratch, 'second', 'fix-backend.so')}: file too short\n`, 'found on the second entry');
+});

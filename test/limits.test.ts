@@ -114,7 +114,7 @@ test('more objects than max_objects, with more loaded later: the rules reach the
 	t.is(run.stdout, expected.stdout.replace('pw_add=5', 'pw_add=105'));
 	const reports = pdiLines(run.stderr);
 	t.is(reports.length, 1, run.stderr);
-	t.regex(reports[0] ?? '', /^pdi: warning: \d+ objects are loaded but max_objects is 1: rules reach only the first 1$/);
+	t.regex(reports[0] ?? '', /^pdi: warning: \S+pdi\.cfg:1:\d+: \d+ objects are loaded but max_objects is 1: rules reach only the first 1$/);
 });
 
 const initRules = [fixBackend, procBackend, 'relink $main pw_twice fix wrap_foo_99', 'callback libpw.so * proc'];

@@ -156,7 +156,7 @@ test('max_objects bounds the objects rules reach and says so', async t => {
 	const result = await runPreloaded(path.join(fixtures, 'now-pie/fixprog'), [],
 		writeConfig([backend, 'relink libfix.so fix_add fix wrap_fix_add'], ['max_objects = 2']));
 	t.is(result.code, 0, result.stderr);
-	t.regex(result.stderr, /^pdi: warning: \d+ objects are loaded but max_objects is 2: rules reach only the first 2$/m);
+	t.regex(result.stderr, /^pdi: warning: \S+pdi\.cfg:\d+:\d+: \d+ objects are loaded but max_objects is 2: rules reach only the first 2$/m);
 	t.is(values(result.stdout).get('fix_add_twice'), '2', 'libfix.so comes after the first two objects');
 });
 

@@ -27,6 +27,14 @@ typedef struct pdi_string_list {
 #define PDI_OPTION_TYPE_FILE const char *
 #define PDI_OPTION_TYPE_DIRECTORIES pdi_string_list_t
 
+/* The index of each option in the table (PDI_OPTION_INDEX(max_threads) ...), as in set[] and origin[]. */
+enum {
+#define PDI_OPTION_ENUM(field, key, name, kind, min, max, fallback, choices, message) PDI_OPTION_INDEX_##field,
+  PDI_OPTIONS(PDI_OPTION_ENUM)
+#undef PDI_OPTION_ENUM
+};
+#define PDI_OPTION_INDEX(field) PDI_OPTION_INDEX_##field
+
 typedef struct pdi_options {
 #define PDI_OPTION_MEMBER(field, key, name, kind, min, max, fallback, choices, message) PDI_OPTION_TYPE_##kind field;
   PDI_OPTIONS(PDI_OPTION_MEMBER)

@@ -10,14 +10,6 @@
 #define MAX_INCLUDE_DEPTH 32
 #define MAX_TOKENS 8
 
-/* The index of each option in the table (PDI_OPTION_INDEX(max_threads) ...), as in set[] and origin[]. */
-enum {
-#define PDI_OPTION_ENUM(field, key, name, kind, min, max, fallback, choices, message) PDI_OPTION_INDEX_##field,
-  PDI_OPTIONS(PDI_OPTION_ENUM)
-#undef PDI_OPTION_ENUM
-};
-#define PDI_OPTION_INDEX(field) PDI_OPTION_INDEX_##field
-
 typedef enum { KIND_INTEGER, KIND_BOOLEAN, KIND_CHOICE, KIND_FILE, KIND_DIRECTORIES } option_kind_t;
 
 /* A `#@field COLUMN FILE:LINE:COL` comment: the token at COLUMN of the next

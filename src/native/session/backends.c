@@ -354,6 +354,16 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   char searched[1024] = "";
   const char *path = find_library(session, decl, searched, sizeof searched);
   if (path == NULL) {
+    const char *joined = NULL;
+    for (unsigned i = 0; i < session->config.options.be_path.count && joined == NULL; i++)
+      if (strchr(session->config.options.be_path.items[i], ':') != NULL)
+        joined = session->config.options.be_path.items[i];
+    if (joined != NULL && decl->value[0] != '/')
+      return backend_error_at(
+          decl, 1,
+          "library '%s' not found (searched: %s; be_path (backendPath) entries are not split at ':', "
+          "so '%s' is one directory: give each directory its own entry)",
+          decl->value, searched, joined);
     return backend_error_at(decl, 1, "library '%s' not found (searched: %s)", decl->value, searched);
   }
   crash_guard(backend, "in a constructor, loading", path);

@@ -354,9 +354,12 @@ reachable_objects(pdi_session_t *session, const pdi_objects_t *set)
   unsigned limit = set->count;
   if (session->config.options.max_objects > 0 && (long)limit > session->config.options.max_objects) {
     limit = (unsigned)session->config.options.max_objects;
-    if (!session->warned_max_objects)
-      pdi_log(PDI_LOG_WARNING, "%u objects are loaded but max_objects is %u: rules reach only the first %u", set->count,
-              limit, limit);
+    if (!session->warned_max_objects) {
+      char place[PATH_MAX + 40];
+      pdi_origin_format(&session->config.options.origin[PDI_OPTION_INDEX(max_objects)], place, sizeof place);
+      pdi_log(PDI_LOG_WARNING, "%s%u objects are loaded but max_objects is %u: rules reach only the first %u", place,
+              set->count, limit, limit);
+    }
     session->warned_max_objects = 1;
   }
   return limit;

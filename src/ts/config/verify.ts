@@ -180,7 +180,9 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
 			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${resolved.searched.join(', ')})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
+			const joined = backend.library.startsWith('/') ? undefined : config.options.backendPath.find(directory => directory.includes(':'));
+			const searched = resolved.searched.join(', ') + (joined === undefined ? '' : `; be_path (backendPath) entries are not split at ':', so '${joined}' is one directory: give each directory its own entry`);
+			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${searched})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 			libraries.set(backend.name, undefined);
 			continue;
 		}
