@@ -40,6 +40,6 @@ test('a be_path entry holding a colon is one directory, and a backend not found 
 	const joined = `${path.join(scratch, 'first')}:${path.join(scratch, 'second')}`;
 	const config = write('joined.cfg', `be_path = ${joined}\nbackend fix = fix-backend.so\n`);
 	t.regex(await refusedAlike(t, config), new RegExp(`^pdi: ${config}:2:15: backend 'fix': library 'fix-backend\\.so' not found \\(searched: .+; be_path \\(backendPath\\) entries are not split at ':', so '${joined}' is one directory: give each directory its own entry\\)\\n$`));
-	const separate = write('separate.cfg', `be_path = first\nbe_path = second\nbackend fix = fix-backend.so\n`);
+	const separate = write('separate.cfg', 'be_path = first\nbe_path = second\nbackend fix = fix-backend.so\n');
 	t.is((await pdi(['config', 'check', separate])).stderr, `pdi: ${separate}:3:15: backend 'fix': cannot load ${path.join(scratch, 'second', 'fix-backend.so')}: file too short\n`, 'found on the second entry');
 });
