@@ -240,6 +240,8 @@ test('a bad act token is an error at its line and column in the text dialect', a
 	// Before: 'expected a duration like 50ms', of a value that is one.
 	writeFileSync(path.join(directory, 'act.cfg'), 'act $main read delay=3600001ms\n');
 	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:16: act: delay=3600001ms: expected a delay of at most 1 hour\n/);
+	writeFileSync(path.join(directory, 'act.cfg'), 'act $main read delay=0.4ns\n');
+	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:16: act: delay=0\.4ns: expected a delay of at least 1ns, or 0 for none\n/);
 	writeFileSync(path.join(directory, 'act.cfg'), 'act $main read delay=soon\n');
 	t.regex((await pdi(['config', 'check', path.join(directory, 'act.cfg')])).stderr, /act\.cfg:1:16: act: delay=soon: expected a duration like 50ms\n/);
 });

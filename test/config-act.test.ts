@@ -71,7 +71,7 @@ test('values are normalized as the core reads them: one call number, a delay in 
 		{act: {function: 'd', do: {return: {double: -2.5}, delay: 250, signal: 'SIGIO'}}},
 		{act: {function: 'e', do: {delay: '1.5s', errno: 'ENOTSUP', return: '-1'}}},
 		{act: {function: 'f', when: {probability: 0.5}, do: {delay: 0, count: true}}},
-		{act: {function: 'g', do: {delay: '0.5ns'}}},
+		{act: {function: 'g', do: {delay: '1.5ns'}}},
 		{act: {function: 'h', do: {delay: 3_600_000, count: true}}},
 	]});
 	t.deepEqual(config.rules.map(rule => rule.kind === 'act' ? [rule.when, rule.do] : []), [
@@ -83,7 +83,8 @@ test('values are normalized as the core reads them: one call number, a delay in 
 		// A delay in its largest exact unit; a probability's seed is 0 unless given; count is implied by any other action.
 		[{}, {delay: '1500ms', errno: 'EOPNOTSUPP', return: -1}],
 		[{probability: 0.5, seed: 0}, {count: true}],
-		[{}, {count: true}],
+		// Whole nanoseconds, the fraction dropped (a delay under 1ns is an error, not silently none).
+		[{}, {delay: '1ns'}],
 		[{}, {delay: '3600s'}],
 	]);
 });
@@ -161,6 +162,9 @@ test('values out of range are errors naming what is expected', t => {
 	t.is(message({function: 'f', do: {delay: '2h'}}), 'rules[0].act.do.delay: expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds, got "2h"');
 	t.is(message({function: 'f', do: {delay: 3_600_001}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got 3600001');
 	t.is(message({function: 'f', do: {delay: '3600.5s'}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got "3600.5s"');
+	t.is(message({function: 'f', do: {delay: '0.4ns'}}), 'rules[0].act.do.delay: expected a delay of at least 1ns, or 0 for none, got "0.4ns"');
+	t.is(message({function: 'f', do: {delay: 0.0000004}}), 'rules[0].act.do.delay: expected a delay of at least 1ns, or 0 for none, got 4e-7');
+	t.deepEqual(normalizeConfig({rules: [{act: {function: 'f', do: {delay: '0ms'}}}, {act: {function: 'f', do: {delay: '1.7ns'}}}]}).rules.map(rule => rule.kind === 'act' ? rule.do : undefined), [{count: true}, {delay: '1ns'}]);
 	t.is(message({function: 'f', do: {count: false}}), 'rules[0].act.do.count: expected true, got false');
 	t.is(message({function: 'f@@', do: {count: true}}), 'rules[0].act.function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got "f@@"');
 	t.notThrows(() => normalizeConfig({rules: [{act: {function: 'f', do: {delay: '3600s'}}}, {act: {function: 'f', do: {delay: 3_600_000}}}]}));

@@ -132,7 +132,8 @@ signal_value(const char *name)
 }
 
 /* 50ms, 2s, 100us, 10ns; a bare number is milliseconds. */
-/* 0, -1 for no duration, -2 for one over the hour a delay may last. */
+/* 0, -1 for no duration, -2 for one over the hour a delay may last, -3 for
+ * one under a nanosecond but not 0, which would silently be no delay. */
 static int
 duration_ns(const char *text, long long *ns)
 {
@@ -148,6 +149,8 @@ duration_ns(const char *text, long long *ns)
     return -1;
   if (value * scale > 3600e9)
     return -2;
+  if (value > 0 && value * scale < 1)
+    return -3;
   *ns = (long long)(value * scale);
   return 0;
 }
@@ -261,6 +264,7 @@ parse_setting(message_t *parse, act_rule_t *rule, const char *token, const char 
     int got = duration_ns(value, &rule->delay_ns);
     return got == 0    ? 0
            : got == -2 ? fail(parse, "%s: expected a delay of at most 1 hour", token)
+           : got == -3 ? fail(parse, "%s: expected a delay of at least 1ns, or 0 for none", token)
                        : fail(parse, "%s: expected a duration like 50ms", token);
   }
   if (strcmp(name, "signal") == 0)
