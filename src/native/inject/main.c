@@ -2,7 +2,9 @@
  * running process PID with the process's own dlopen and calls an attach
  * entry point of the core there (docs/attach.md):
  *
- *   open CONFIG VARIABLES   pdi_attach_open(CONFIG, VARIABLES)
+ *   open CONFIG VARIABLES   pdi_attach_open_owned(CONFIG, VARIABLES, OWNER),
+ *                           OWNER: "PID START" of this program's parent, the
+ *                           pdi that attaches
  *   close                   pdi_attach_close()
  *   report FILE PATTERN     pdi_attach_report(FILE, PATTERN)
  *
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/process-start.h"
 #include "inject.h"
 
 void
@@ -65,6 +68,15 @@ core_function(inject_thread_t *thread, const inject_target_t *target, uintptr_t 
   return fn;
 }
 
+/* "PID START" of the process that ran this one (the pdi command or the Node
+ * process of attach()). */
+static void
+parent_identity(char *out, size_t size)
+{
+  pid_t parent = getppid();
+  snprintf(out, size, "%d %llu", (int)parent, pdi_process_start(parent));
+}
+
 static void
 usage(void)
 {
@@ -101,14 +113,19 @@ main(int argc, char **argv)
   inject_thread_t thread;
   inject_thread_hold(&thread, &target);
   uintptr_t handle = core_handle(&thread, &target, argv[2], open_op || report_op);
-  const char *name = open_op ? "pdi_attach_open" : close_op ? "pdi_attach_close" : "pdi_attach_report";
+  const char *name = open_op ? "pdi_attach_open_owned" : close_op ? "pdi_attach_close" : "pdi_attach_report";
   uintptr_t fn = core_function(&thread, &target, handle, name);
-  uintptr_t args[2] = {0, 0};
+  uintptr_t args[3] = {0, 0, 0};
   if (!close_op) {
     args[0] = push_string(&thread, argv[4]);
     args[1] = push_string(&thread, argv[5]);
   }
-  int result = (int)inject_call(&thread, fn, args, close_op ? 0 : 2);
+  if (open_op) {
+    char owner[64];
+    parent_identity(owner, sizeof owner);
+    args[2] = push_string(&thread, owner);
+  }
+  int result = (int)inject_call(&thread, fn, args, close_op ? 0 : open_op ? 3 : 2);
   char error[2048] = "";
   if (result != 0) {
     uintptr_t error_fn = core_function(&thread, &target, handle, "pdi_attach_error");

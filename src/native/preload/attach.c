@@ -12,6 +12,7 @@
 
 #include "../core/core.h"
 #include "../core/libc-environment.h"
+#include "../core/process-start.h"
 #include "../inspect/inspect.h"
 #include "../session/session.h"
 #include "attach.h"
@@ -25,6 +26,13 @@ static pdi_session_t *attached_session;
  * session is a copy that no detach reaches. */
 static pid_t attached_pid;
 static char attach_error[1024];
+/* The pdi process that attached (the injector's parent) and its start time
+ * in clock ticks since boot, field 22 of its /proc stat (a reused pid has
+ * another): when it has ended without a detach (killed, or a script that
+ * never called detach()), nothing will ever detach, and the next attach
+ * closes the session it left. */
+static pid_t owner_pid;
+static unsigned long long owner_start;
 /* The variables pdi_attach_open set, each with the values it replaced
  * (NULL: none), put back at close: the programs this process runs later
  * inherit its environment as it was before the attach (a `pdi run` program
@@ -120,20 +128,38 @@ set_variables(const char *variables)
   return 0;
 }
 
+/* "PID START" of the attaching pdi, or NULL/empty when unknown. */
+static void
+note_owner(const char *owner)
+{
+  owner_pid = 0;
+  owner_start = 0;
+  if (owner == NULL || sscanf(owner, "%d %llu", &owner_pid, &owner_start) != 2)
+    owner_pid = 0;
+}
+
+static int
+owner_gone(void)
+{
+  return owner_pid > 0 && pdi_process_start(owner_pid) != owner_start;
+}
+
 PDI_PUBLIC const char *
 pdi_attach_error(void)
 {
   return attach_error;
 }
 
+/* `owner`: "PID START" of the pdi process attaching (pdi-inject's parent). */
 PDI_PUBLIC int
-pdi_attach_open(const char *config, const char *variables)
+pdi_attach_open_owned(const char *config, const char *variables, const char *owner)
 {
   attach_error[0] = '\0';
-  if (attached_session != NULL && attached_pid != getpid()) {
+  if (attached_session != NULL && (attached_pid != getpid() || owner_gone())) {
     /* Inherited at a fork from the process pdi attached to (a server's
-     * respawned worker): closed here, as its detach would have, so that this
-     * attach and its detach leave the process as it was before either. */
+     * respawned worker), or left by a pdi that ended without detaching:
+     * closed here, as its detach would have, so that this attach and its
+     * detach leave the process as it was before either. */
     pdi_session_close_ended(attached_session);
     attached_session = NULL;
     unset_variables();
@@ -156,7 +182,14 @@ pdi_attach_open(const char *config, const char *variables)
     return refused;
   }
   attached_pid = getpid();
+  note_owner(owner);
   return 0;
+}
+
+PDI_PUBLIC int
+pdi_attach_open(const char *config, const char *variables)
+{
+  return pdi_attach_open_owned(config, variables, NULL);
 }
 
 PDI_PUBLIC int

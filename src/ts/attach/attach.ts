@@ -9,7 +9,7 @@ import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {removeOnSignal} from '../launch/signals.js';
-import {runInjector} from './inject.js';
+import {detachNow, runInjector} from './inject.js';
 import {processRuns} from '../proc-stat.js';
 
 /** A config installed into a running process by {@link attach}. */
@@ -195,6 +195,23 @@ function alreadyTraced(error: unknown, pid: number, config: NormalizedConfig): P
 	return new PdiError(`process ${pid} is traced already (by pdi trace, trace() or observe()): one trace at a time in a process, and nothing was changed in it; its calls are in that trace`, {cause: error});
 }
 
+/** The detaches of the attachments still open, run as this process exits, before its temporary files go. */
+const attachmentsAtExit = new Set<() => void>();
+let listeningAtExit = false;
+
+function detachAtExit(detach: () => void): void {
+	if (attachmentsAtExit.size === 0 && !listeningAtExit) {
+		listeningAtExit = true;
+		process.prependListener('exit', () => {
+			for (const detachOne of attachmentsAtExit) {
+				detachOne();
+			}
+		});
+	}
+
+	attachmentsAtExit.add(detach);
+}
+
 /** How often a process whose `act` counts are awaited is checked for its end (as `pdi attach` checks it). */
 const endPollMs = 200;
 
@@ -204,8 +221,20 @@ const endPollMs = 200;
  * then a timer waits for that end, so that awaiting `act` keeps Node running as awaiting a child's exit does.
  */
 function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => ActCount[]) | undefined, thread: number | undefined): Attachment {
-	// A signal that ends this process before the detach (no 'exit' event) removes the directory too, as spawn()'s.
+	// An attachment this process never detached is detached as it ends (normally, or by a signal that pdi's listener
+	// handles): the process it changed runs on as before, not with rules whose files are gone and that nothing could
+	// ever remove. The directory goes too, as spawn()'s does.
+	let detaching: Promise<void> | undefined;
+	const detachAtEnd = (): void => {
+		if (detaching === undefined && processRuns(pid)) {
+			detaching = Promise.resolve();
+			detachNow(pid, thread);
+		}
+	};
+
+	detachAtExit(detachAtEnd);
 	const forget = removeOnSignal(() => {
+		detachAtEnd();
 		prepared.remove();
 	});
 	let settleCounts: (counts: ActCount[]) => void = () => undefined;
@@ -213,11 +242,11 @@ function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => Ac
 		settleCounts = resolve;
 	});
 	let poll: NodeJS.Timeout | undefined;
-	let detaching: Promise<void> | undefined;
 	const detach = async (): Promise<void> => {
 		clearInterval(poll);
 		detaching ??= (async () => {
 			try {
+				attachmentsAtExit.delete(detachAtEnd);
 				if (processRuns(pid)) {
 					await runInjector(pid, ['close'], thread);
 				}

@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {PdiError, printLine} from '../errors.js';
 import {pdiPaths} from '../paths.js';
@@ -68,4 +68,19 @@ async function runOnce(injector: string, args: readonly string[], env: NodeJS.Pr
 			resolve({code, signal, stderr});
 		});
 	});
+}
+
+/**
+ * Detaches from process `pid` as this process ends (its 'exit' event, or a signal that ends it): synchronously, since
+ * nothing asynchronous runs then. A failure is one line on stderr; the next attach of the process closes what is left
+ * (the core knows that its pdi has ended).
+ */
+export function detachNow(pid: number, thread?: number): void {
+	const {injector, preload} = pdiPaths();
+	const env = thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
+	const end = spawnSync(injector, [String(pid), preload, 'close'], {env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8'});
+	if (end.status !== 0) {
+		const line = (end.stderr ?? '').trim().split('\n').at(-1);
+		printLine(`pdi: process ${pid}: could not detach as this process ends: ${line || end.error?.message || `status ${end.status}`}`);
+	}
 }

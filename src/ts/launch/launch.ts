@@ -67,8 +67,9 @@ function directoryOf(cwd: string | URL | undefined): string {
 /** Resolves the file that will be executed as a shell would, and refuses one the core cannot be preloaded into. */
 function checkedProgram(command: string, options: LaunchOptions, environment: NodeJS.ProcessEnv, refuseSecureMode = false): string {
 	const file = options.shell ? (typeof options.shell === 'string' ? options.shell : '/bin/sh') : command;
-	const program = resolveProgram(file, environment, directoryOf(options.cwd));
-	checkPreloadable(program, file);
+	const directory = directoryOf(options.cwd);
+	const program = resolveProgram(file, environment, directory);
+	checkPreloadable(program, file, directory);
 	const secure = refuseSecureMode ? secureModeReason(program) : undefined;
 	if (secure !== undefined) {
 		throw new PdiError(`${file} is ${secure}: the loader runs it in secure mode, which ignores LD_PRELOAD, so pdi cannot see into it; it was not started`);

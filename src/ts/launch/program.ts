@@ -97,7 +97,7 @@ export class SharedLibraryError extends PdiError {
  * executables (static-pie ones too) and programs for another architecture;
  * and shared libraries, which are no programs ({@link SharedLibraryError}).
  */
-export function checkPreloadable(program: string, displayName = program): void {
+export function checkPreloadable(program: string, displayName = program, directory = process.cwd()): void {
 	let info;
 	try {
 		info = readExecutableInfo(program);
@@ -115,7 +115,8 @@ export function checkPreloadable(program: string, displayName = program): void {
 	}
 
 	if (info.format === 'script') {
-		checkInterpreter(info.interpreter, displayName, 'interpreter');
+		// The kernel resolves a relative interpreter against the working directory of the exec.
+		checkInterpreter(info.interpreter === '' ? undefined : path.resolve(directory, info.interpreter), displayName, 'interpreter');
 		return;
 	}
 

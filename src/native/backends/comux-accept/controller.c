@@ -121,34 +121,67 @@ end_for_lost_replies(void)
   _exit(2);
 }
 
-static int
-send_all(int fd, const unsigned char *data, size_t length)
-{
-  size_t sent = 0;
-  while (sent < length) {
-    ssize_t n = send(fd, data + sent, length - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    sent += (size_t)n;
-  }
-  return 0;
-}
-
 /* A reply timed out with no byte and the server still running: the replay
  * ends as a hang, a status of its own (a fuzzer must not take it for a
  * normal run). */
 static void
-hang(uint32_t chunk)
+hang(uint32_t chunk, const char *stalled)
 {
-  say(message_fd, "the server sent nothing for chunk %u within %ld ms and is still running: it hangs", chunk,
-      timeout_ms);
+  say(message_fd, "the server %s chunk %u within %ld ms and is still running: it hangs", stalled, chunk, timeout_ms);
   comux_record_status(COMUX_EXIT_HANG);
   if (fork_mode == COMUX_FORK_AFL && forked_child)
     for (;;)
       pause(); /* AFL++ sees a hang only as its own time-out */
   _exit(COMUX_EXIT_HANG);
+}
+
+/* Sends a chunk whole. A server that answers while it reads (an echo, a
+ * pipelined HTTP stream) fills the controller's receive buffer while the
+ * controller fills its own: each would wait for the other for ever. So while
+ * the server takes no more, what it has answered on the connection is
+ * collected (to the output, as the chunk's reply, in order). timeout_ms
+ * without a byte either way is a hang when the server runs, and otherwise
+ * ends the send (the server reads nothing more: it waits for something
+ * else); 0, or -1 with errno. */
+static int
+send_chunk(int fd, const comux_chunk_t *chunk, size_t *collected)
+{
+  const unsigned char *data = chunk->data;
+  size_t sent = 0;
+  long progress = now_ms();
+  while (sent < chunk->len) {
+    ssize_t n = send(fd, data + sent, chunk->len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += (size_t)n;
+      progress = now_ms();
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+      return -1;
+    crash_checkpoint(fd);
+    long left = timeout_ms - (now_ms() - progress);
+    if (left <= 0) {
+      if (comux_server_busy())
+        hang(chunk->index, "read nothing more of");
+      say(message_fd, "chunk %u: the server read nothing more of it for %ld ms: its last %zu bytes were not sent",
+          chunk->index, timeout_ms, chunk->len - sent);
+      return 0;
+    }
+    struct pollfd ready = {fd, POLLIN | POLLOUT, 0};
+    struct timespec wait = {left / 1000, (left % 1000) * 1000000};
+    if (ppoll(&ready, 1, &wait, NULL) <= 0 || !(ready.revents & POLLIN))
+      continue;
+    unsigned char buffer[16384];
+    ssize_t got;
+    while ((got = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
+      write_output(buffer, (size_t)got);
+      *collected += (size_t)got;
+      progress = now_ms();
+    }
+  }
+  return 0;
 }
 
 /* How often the end of a reply is looked for while no byte comes. */
@@ -177,7 +210,7 @@ collect_reply(int fd, uint32_t chunk)
     long now = now_ms();
     long left = timeout_ms - (now - start);
     if (left <= 0 && last < 0 && comux_server_busy())
-      hang(chunk);
+      hang(chunk, "sent nothing for");
     if (last >= 0 && idle_ms - (now - last) < left)
       left = idle_ms - (now - last);
     if (left <= 0)
@@ -403,10 +436,12 @@ controller(void *unused)
     int last = doc.last_chunk[conn] == chunk->index;
     int shut = last && !(chunk->flags & COMUX_NO_SHUTDOWN);
     crash_checkpoint(fd);
-    if (send_all(fd, chunk->data, chunk->len) != 0)
+    size_t early = 0;
+    if (send_chunk(fd, chunk, &early) != 0)
       LOG("chunk %u: send: %s", chunk->index, strerror(errno));
     else
-      LOG("chunk %u: %zu bytes sent on connection %u", chunk->index, chunk->len, conn);
+      LOG("chunk %u: %zu bytes sent on connection %u (%zu reply bytes meanwhile)", chunk->index, chunk->len, conn,
+          early);
     if (shut || (!last && !(chunk->flags & COMUX_AWAIT_RESPONSE)))
       settle(fd);
     if (shut)
