@@ -129,3 +129,24 @@ test.serial('relative report files given to attach() are in the caller\'s workin
 	t.deepEqual(readdirSync(target), []);
 	await fixture.finish();
 });
+
+test.serial('each detach of the count backend reports that session\'s calls only, not the totals of every earlier session', async t => {
+	const fixture = await startFixture(t);
+	const scratch = scratchDirectory('pdi-attach-count-sessions-');
+	const countsOf = async (config: typeof countConfig, file: string): Promise<string> => {
+		const attached = await attach(fixture.pid, config, {variables: {PDI_COUNT_OUTPUT: path.join(scratch, file)}});
+		await delay(100);
+		await attached.detach();
+		return existsSync(path.join(scratch, file)) ? readFileSync(path.join(scratch, file), 'utf8') : '';
+	};
+
+	const first = await countsOf(countConfig, 'first.txt');
+	t.regex(first, /^pdi-count: write [1-9]\d*$/m);
+	// The program never calls getppid: a session of that rule counts nothing (before: the first session's write line again).
+	const idle = await countsOf({...countConfig, rules: [{relink: {object: '$main', function: 'getppid', backend: 'count', wrapper: 'count_getpid'}}]}, 'idle.txt');
+	t.is(idle, '');
+	const third = await countsOf(countConfig, 'third.txt');
+	t.regex(third, /^pdi-count: write [1-9]\d*$/m, 'counting again after a session that counted nothing');
+	const end = await fixture.finish();
+	t.is(end.code, 0, end.stderr);
+});

@@ -49,6 +49,10 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
+  /* A session of its own: after a detach the library stays loaded (docs/attach.md), and the next attach's counts
+   * start from 0, not from the last session's. */
+  for (int i = 0; i < COUNT_FUNCTIONS; i++)
+    __atomic_store_n(&counts[i], 0, __ATOMIC_RELAXED);
   pdi_libc_environment_t environment = pdi_libc_environment();
   const char *file = pdi_anchor_path_variable(&environment, "PDI_COUNT_OUTPUT");
   if (file && *file)
@@ -163,7 +167,7 @@ PDI_BE_FUNC_FINI(void)
 {
   int fd = kept_fd_get(&report, STDERR_FILENO);
   for (int i = 0; i < COUNT_FUNCTIONS; i++) {
-    unsigned long calls = __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
+    unsigned long calls = __atomic_exchange_n(&counts[i], 0, __ATOMIC_RELAXED);
     if (calls == 0)
       continue;
     char line[96];
