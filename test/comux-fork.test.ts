@@ -451,6 +451,26 @@ test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LO
 	t.deepEqual(readdirSync(scratch).filter(name => name.startsWith('pdi-comux-fork-')), []);
 });
 
+test.serial('run by hand with pdi comux config --afl, an invalid input is the reader\'s one line and status 3, with no second line about a process that replayed', async t => {
+	const config = path.join(scratch, 'afl-by-hand.cfg');
+	const printed = await pdi(['comux', 'config', '--afl', '-o', config]);
+	t.is(printed.code, 0, printed.stderr);
+	const variables = Object.fromEntries([...printed.stdout.matchAll(/^export (\w+)='([^']*)'$/gm)].map(([, name, value]) => [name!, value!]));
+	const valid = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
+	const run = (input: Uint8Array) => spawnSync(echoServerPath, ['epoll', '0'], {
+		env: {...process.env, ...variables, LD_PRELOAD: variables.AFL_PRELOAD},
+		input,
+		timeout: 30_000,
+	});
+	const truncated = run(valid.subarray(0, valid.length - 2));
+	t.is(truncated.status, 3);
+	// Before: also 'process N, which replayed, exited with status 3 before its first chunk, before the replay was over: ...'.
+	t.regex(truncated.stderr.toString(), /^pdi-comux: truncated data of chunk 0 at byte \d+\n$/);
+	const replayed = run(valid);
+	t.is(replayed.status, 0, replayed.stderr.toString());
+	t.regex(replayed.stdout.toString(), /one\n$/);
+});
+
 test('runComux() and startComuxForkServer() refuse a time limit that is not a whole number of milliseconds a timer holds, naming the option, before anything starts', async t => {
 	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
 	// Before: 1e11 (over a Node timer's limit) and -5 stopped the replay at once (timedOut, status null); with fork, a RangeError.

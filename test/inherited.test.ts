@@ -65,3 +65,15 @@ test('a standard stream the shell closed is closed in the program under pdi run 
 		}
 	}
 });
+
+test('with stdout closed, pdi comux run fails to write the replies, with and without --fork, and pdi\'s own output fails too: one line, status 2', async t => {
+	const input = path.join(scratch, 'hello.comux');
+	await run(bin, ['comux', 'build', '-o', input, '--chunk', '0:hello\\n', '--await']);
+	const echo = path.join(root, 'test/fixtures/out/echo/echoserver');
+	// Before: status 0, the replies gone to the /dev/null that Node put there.
+	const replayed = await shell(`"$0" comux run hello.comux -- ${echo} accept 0 2>&1 >&-; echo "status $?"`);
+	t.is(replayed, 'pdi-comux: the replies could not be written to standard output: Bad file descriptor\nstatus 2\n');
+	const forked = await shell(`"$0" comux run --fork hello.comux -- ${echo} accept 0 2>&1 >&-; echo "status $?"`);
+	t.is(forked, 'pdi: standard output: bad file descriptor\nstatus 2\n');
+	t.is(await shell('"$0" inspect /bin/true 2>&1 >&-; echo "status $?"'), 'pdi: standard output: bad file descriptor\nstatus 2\n');
+});

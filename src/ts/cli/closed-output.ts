@@ -1,6 +1,7 @@
 import {writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import {fileSystemReason} from '../errors.js';
+import {closedByTheShell} from '../launch/inherited.js';
 
 /** pdi's exit status once the reader of its output has gone: 128+SIGPIPE, what a shell reports for a program SIGPIPE ended. */
 export const closedOutputStatus = 128 + constants.signals.SIGPIPE;
@@ -73,6 +74,10 @@ export function outputFailed(): boolean {
  * line and status 2, not a stack trace either.
  */
 export function watchClosedOutput(): void {
+	if (closedByTheShell(1)) {
+		failWritesToStdout();
+	}
+
 	for (const stream of [process.stdout, process.stderr]) {
 		stream.on('error', (error: Error) => {
 			if (isClosedPipe(error)) {
@@ -82,4 +87,25 @@ export function watchClosedOutput(): void {
 			}
 		});
 	}
+}
+
+/**
+ * Started with its stdout closed (`pdi ... >&-`), pdi has /dev/null there, where Node put it: its own output (the
+ * replies of `pdi comux run --fork`, a report) would vanish with status 0. A write fails instead, as it fails in a
+ * program (`ls >&-` says `write error`): one line and status 2.
+ */
+function failWritesToStdout(): void {
+	const closedStream = Object.assign(new Error('EBADF: bad file descriptor'), {code: 'EBADF'});
+	process.stdout.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void): boolean => {
+		if (chunk.length > 0) {
+			failOutput(process.stdout, closedStream);
+		}
+
+		const done = typeof encoding === 'function' ? encoding : callback;
+		if (done !== undefined) {
+			process.nextTick(done);
+		}
+
+		return true;
+	}) as typeof process.stdout.write;
 }

@@ -33,8 +33,16 @@ export function takeInheritedState(environment: NodeJS.ProcessEnv = process.env)
 /** A launch's stdio and variables with what the shell passed on, when the program's standard streams are the command's own. */
 export function withInheritedState(stdio: StdioOptions | undefined, variables: Readonly<Record<string, string | undefined>> | undefined) {
 	const streams = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
-	if (taken === undefined || streams === undefined || streams.slice(0, 3).some(stream => stream !== 'inherit')) {
+	if (taken === undefined || streams === undefined) {
 		return {stdio, variables};
+	}
+
+	// A closed stream the program inherits is closed there too, whatever its other streams are (pdi comux run gives
+	// the server its input on a pipe, and its replies go to the command's stdout).
+	const closedHere = taken.closed.filter(fd => streams[fd] === 'inherit');
+	const closed = closedHere.length > 0 ? {PDI_INHERITED_CLOSED: closedHere.join(',')} : {};
+	if (streams.slice(0, 3).some(stream => stream !== 'inherit')) {
+		return {stdio, variables: closedHere.length > 0 ? {...variables, ...closed} : variables};
 	}
 
 	const extended: StdioOptions = [...streams];
@@ -49,8 +57,12 @@ export function withInheritedState(stdio: StdioOptions | undefined, variables: R
 		}
 	}
 
-	const closed = taken.closed.length > 0 ? {PDI_INHERITED_CLOSED: taken.closed.join(',')} : {};
 	return {stdio: extended, variables: {...variables, PDI_INHERITED_SIGNALS: `${taken.ignored}:${taken.blocked}`, ...closed}};
+}
+
+/** Whether the shell started the `pdi` command with standard stream `fd` (0, 1, 2) closed (Node opened it on /dev/null). */
+export function closedByTheShell(fd: 0 | 1 | 2): boolean {
+	return taken?.closed.includes(fd) ?? false;
 }
 
 /** The lowest descriptor number from 3 up that the shell did not pass on: for a channel of pdi's own to the program. */

@@ -248,6 +248,16 @@ comux_take_input(unsigned char *bytes, size_t length, char *error, size_t error_
   return 0;
 }
 
+/* An input that cannot be replayed: status 3, recorded first so that a fork
+ * server's parent, which reports a child that ends before its replay is
+ * over, does not add a second line for what the reader's line said. */
+static _Noreturn void
+refuse_input(void)
+{
+  comux_record_status(3);
+  _exit(3);
+}
+
 void
 comux_read_input(int share)
 {
@@ -257,7 +267,7 @@ comux_read_input(int share)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       say(message_fd, "cannot open %s: %s", path, strerror(errno));
-      _exit(3);
+      refuse_input();
     }
   }
   unsigned char *bytes = NULL;
@@ -267,7 +277,7 @@ comux_read_input(int share)
     close(fd);
   if (status != 0) {
     say(message_fd, "cannot read the input: %s", strerror(errno));
-    _exit(3);
+    refuse_input();
   }
   unsigned char *copy = share ? comux_share(bytes ? bytes : (const unsigned char *)"", length) : NULL;
   if (copy != NULL) {
@@ -277,7 +287,7 @@ comux_read_input(int share)
   char error[256];
   if (comux_take_input(bytes, length, error, sizeof error) != 0) {
     say(message_fd, "%s", error);
-    _exit(3);
+    refuse_input();
   }
   LOG("%u connection%s, %u chunk%s, %zu bytes", doc.num_conns, doc.num_conns == 1 ? "" : "s", doc.num_chunks,
       doc.num_chunks == 1 ? "" : "s", length);
