@@ -51,8 +51,10 @@
       "src/native/session/cxx-names.c",
       "src/native/session/install.c",
       "src/native/session/originals.c",
+      "src/native/session/outcomes.c",
       "src/native/session/session.c",
-      "src/native/session/uninstall.c"
+      "src/native/session/uninstall.c",
+      "src/native/session/verdicts.c"
     ],
     "preload_sources": [
       "src/native/inspect/inspect.c",

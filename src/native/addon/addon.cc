@@ -503,6 +503,18 @@ ChildStopSignal(const Napi::CallbackInfo &info)
   return signal == 0 ? env.Null() : Napi::Number::New(env, signal);
 }
 
+// reportRuleVerdicts(configFile): the launched program has ended; see pdi_verdicts_report_ended.
+Napi::Value
+ReportRuleVerdicts(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "expected a config file").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, pdi_verdicts_report_ended(info[0].As<Napi::String>().Utf8Value().c_str()) == 1);
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -531,6 +543,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("watchSignalSenders", Napi::Function::New(env, WatchSignalSenders));
   exports.Set("signalSender", Napi::Function::New(env, SignalSender));
   exports.Set("childStopSignal", Napi::Function::New(env, ChildStopSignal));
+  exports.Set("reportRuleVerdicts", Napi::Function::New(env, ReportRuleVerdicts));
   return exports;
 }
 

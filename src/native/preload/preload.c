@@ -154,6 +154,8 @@ pdi_preload_start(void)
     if (!failure_is_warning && !gone)
       _exit(2);
   }
+  if (preload_session != NULL)
+    pdi_session_share_verdicts(preload_session, config);
   /* After the session, so an inspection shows the installed rules. */
   pdi_inspect_from_environment();
   errno = saved_errno;

@@ -93,6 +93,8 @@ struct pdi_session {
    * index says that its object pattern matched an object, in any process
    * (pdi trace and trace() warn of the --object patterns none marked) */
   const char *matched_marks;
+  /* what the rules met in every process of the launched program (verdicts.c), when they share it */
+  struct verdict_board *verdicts;
   /* the act backend's private entry points, when the config has act rules */
   int (*act_event)(const short *rules);
   int (*act_counts)(unsigned rule, unsigned long *seen, unsigned long *fired);
@@ -284,5 +286,31 @@ PDI_HIDDEN void pdi_act_release(pdi_session_t *session);
  * refuse the load), or NULL. */
 PDI_HIDDEN int pdi_cxx_spelling(uintptr_t base, const char *name, char *mangled, size_t size);
 PDI_HIDDEN const char *pdi_cxx_entry_point(void *handle, uintptr_t base, char *mangled, size_t size);
+
+/* ---- outcomes.c: what the rules met */
+
+/* Notes the rules whose object pattern matches an object of `set` (object_seen, and PDI_MATCHED_MARKS). */
+PDI_HIDDEN void pdi_session_note_matched_objects(pdi_session_t *session, const pdi_objects_t *set);
+/* At the open, at info: each rule's slots, or why it has none yet. */
+PDI_HIDDEN void pdi_session_log_outcomes(const pdi_session_t *session);
+/* At the end of the process that opened the session, the rules that met nothing, as warnings. */
+PDI_HIDDEN void pdi_session_report_never_matched(pdi_session_t *session, const char *during);
+/* Adds what the rules met in this process so far to the shared verdicts. */
+PDI_HIDDEN void pdi_session_note_verdicts(pdi_session_t *session);
+
+/* ---- verdicts.c: what the rules met in every process of a launched program */
+
+/* A rule ran (not skipped for an error) in a process; matched an object there; and imported (relink, act) or
+ * found defined (redefine) its function there. */
+enum { VERDICT_ACTIVE = 1, VERDICT_SEEN = 2, VERDICT_REACHED = 4 };
+/* The warning for a rule that met nothing, by what it met (VERDICT_* bits); nothing for one that did. */
+PDI_HIDDEN void pdi_verdicts_warn(const pdi_rule_t *rule, const char *function, unsigned met, const char *during);
+/* Joins the verdicts of the program that pdi launched with the temporary config `config_path`. */
+PDI_HIDDEN void pdi_verdicts_join(pdi_session_t *session, const char *config_path);
+PDI_HIDDEN void pdi_verdicts_note(pdi_session_t *session, unsigned rule, unsigned bits);
+/* What rule `rule` met in every process so far; `own` without shared verdicts. */
+PDI_HIDDEN unsigned pdi_verdicts_of(const pdi_session_t *session, unsigned rule, unsigned own);
+/* This process leaves; 1 when it is the one to report (the last, or without shared verdicts). */
+PDI_HIDDEN int pdi_verdicts_leave(pdi_session_t *session);
 
 #endif

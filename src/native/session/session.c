@@ -183,30 +183,6 @@ pattern_always_matches(const char *pattern)
   return pattern == NULL || strcmp(pattern, "*") == 0 || strcmp(pattern, "$main") == 0;
 }
 
-/* Notes the rules whose object pattern matches an object of `set` (every
- * object, not only the max_objects that rules reach), with the matching the
- * rules use, for the report at exit; nothing when there is none to make. */
-static void
-note_matched_objects(pdi_session_t *session, const pdi_objects_t *set)
-{
-  if (!session->reports_unloaded && session->matched_marks == NULL)
-    return;
-  for (unsigned r = 0; r < session->config.rule_count; r++) {
-    active_rule_t *active = &session->rules[r];
-    for (unsigned i = 0; i < set->count && !active->object_seen; i++)
-      active->object_seen = pdi_object_matches(&set->items[i], active->rule->object);
-    if (active->object_seen && !active->object_marked && session->matched_marks != NULL) {
-      char mark[PATH_MAX];
-      int fd = snprintf(mark, sizeof mark, "%s/%u", session->matched_marks, r) < (int)sizeof mark
-                   ? open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)
-                   : -1;
-      if (fd >= 0)
-        close(fd);
-      active->object_marked = 1;
-    }
-  }
-}
-
 /* Everything before the first slot moves: backends loaded, rules resolved
  * and checked against each other, backends initialised. */
 static int
@@ -276,63 +252,12 @@ install_on_loaded_objects(pdi_session_t *session)
     return -1;
   for (unsigned i = 0; i < set.count; i++)
     pdi_log(PDI_LOG_DEBUG, "object %u: %s at %#lx", i, set.items[i].path, (unsigned long)set.items[i].base);
-  note_matched_objects(session, &set);
+  pdi_session_note_matched_objects(session, &set);
   int status = pdi_rules_install(session, &set);
   pdi_objects_release(&set);
   if (status != 0)
     undo_claims(session);
   return status;
-}
-
-/* Whether a rule has redirected no slot, shared none with a duplicate and
- * found no pointer slot of its function: it changed nothing anywhere. */
-static int
-reached_nothing(const active_rule_t *active)
-{
-  return active->slots == 0 && active->shared == 0 && active->pointer_slots == 0;
-}
-
-/* The function as the rule spells it, version included (`vfoo@V1`). */
-static const char *
-rule_function(const active_rule_t *active)
-{
-  return active->rule->function != NULL ? active->rule->function : active->name;
-}
-
-static void
-log_outcomes(const pdi_session_t *session)
-{
-  for (unsigned r = 0; r < session->config.rule_count; r++) {
-    const active_rule_t *active = &session->rules[r];
-    const pdi_rule_t *rule = active->rule;
-    if (active->skipped)
-      continue;
-    char where[PATH_MAX + 16];
-    pdi_origin_where(&rule->origin, where, sizeof where);
-    if (active->shared != 0)
-      pdi_log(PDI_LOG_INFO, "%s: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
-              where, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, active->shared);
-    if (active->pointer_slots != 0)
-      pdi_log(active->slots == 0 && active->shared == 0 ? PDI_LOG_WARNING : PDI_LOG_INFO,
-              "%s: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT, or abs in data) "
-              "and are "
-              "left alone, so that the function's address stays the same: calls made through them are not seen "
-              "(relink and redefine reach them; docs/mechanisms.md)",
-              where, pdi_rule_kind_name(rule->kind), rule_function(active), active->pointer_slots, rule->object);
-    if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK && active->declined != 0)
-      pdi_log(PDI_LOG_INFO, "%s: callback on '%s': PDI_BE_FUNC_CB_REQ of backend '%s' left all %u import(s) alone",
-              where, rule->object, rule->backend, active->declined);
-    else if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK)
-      pdi_log(PDI_LOG_INFO, "%s: callback on '%s': no loaded object matches it yet", where, rule->object);
-    else if (reached_nothing(active))
-      pdi_log(PDI_LOG_INFO, "%s: %s %s: no loaded object matching '%s' %s it yet", where,
-              pdi_rule_kind_name(rule->kind), rule_function(active), rule->object,
-              rule->kind == PDI_RULE_REDEFINE ? "defines" : "imports");
-    else if (active->slots != 0 || active->shared != 0)
-      pdi_log(PDI_LOG_INFO, "%s %s in %s: %u slot(s) -> %s", pdi_rule_kind_name(rule->kind),
-              rule->function ? rule->function : "*", rule->object, active->slots,
-              rule->wrapper ? rule->wrapper : rule->backend);
-  }
 }
 
 static void objects_loaded(void);
@@ -392,7 +317,7 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   if (status == 0)
     status = install_on_loaded_objects(session);
   if (status == 0) {
-    log_outcomes(session);
+    pdi_session_log_outcomes(session);
     session->installed = 1;
     /* Oldest first: at a later load the rules reach the objects in the order the sessions opened, so a slot two
      * sessions want goes to the earlier one then too, as at the later one's install. */
@@ -422,71 +347,6 @@ pdi_session_discard_failed(void)
 
 /* ---- close */
 
-/* A redefine rule that found no definition of its function in any object it matched (a misspelled name, or one
- * that nothing loaded defines): nothing of the process changed. */
-static int
-never_defined(const active_rule_t *active)
-{
-  return active->rule->kind == PDI_RULE_REDEFINE && !active->has_target && !active->definer_seen;
-}
-
-/* The last scan at exit: a definer that no load event brought is not reported as missing. */
-static void
-note_late_definers(pdi_session_t *session, const pdi_objects_t *set)
-{
-  for (unsigned r = 0; r < session->config.rule_count; r++) {
-    active_rule_t *active = &session->rules[r];
-    pdi_redefine_target_t target;
-    if (!active->skipped && never_defined(active))
-      active->definer_seen = pdi_redefine_find(set, active->rule->object, active->name, &active->req,
-                                               pdi_is_any_backend, session, &target);
-  }
-}
-
-/* At the exit of the process that opened the session (not in a forked
- * child; a program started by exec opens its own), each rule whose object
- * pattern matched no object during the whole life of the process, once, as
- * a warning: rules wait for objects loaded later, so this is no error. A
- * rule skipped for an error was reported then. Without the load watch,
- * objects loaded and unloaded went unseen, so nothing is said (nor under
- * PDI_WARN_UNLOADED=0). One last scan covers objects that no load event
- * brought (no constructor, the last load). Runs after the slots are put
- * back; allocates nothing but the scan's own mapping, and logs as the rest
- * of the core does (one write). */
-static void
-report_never_matched(pdi_session_t *session, const char *during)
-{
-  if (!session->reports_unloaded || !pdi_log_enabled(PDI_LOG_WARNING) || getpid() != session->opener)
-    return;
-  int pending = 0;
-  for (unsigned r = 0; r < session->config.rule_count; r++)
-    pending |= !session->rules[r].skipped && (!session->rules[r].object_seen || never_defined(&session->rules[r]));
-  pdi_objects_t set;
-  if (pending && pdi_objects_scan(&set) == 0) {
-    note_matched_objects(session, &set);
-    note_late_definers(session, &set);
-    pdi_objects_release(&set);
-  }
-  for (unsigned r = 0; r < session->config.rule_count; r++) {
-    const active_rule_t *active = &session->rules[r];
-    const pdi_rule_t *rule = active->rule;
-    if (active->skipped)
-      continue;
-    char where[PATH_MAX + 16];
-    pdi_origin_where(&rule->origin, where, sizeof where);
-    if (!active->object_seen)
-      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' was loaded", where, pdi_rule_kind_name(rule->kind),
-              rule->function ? rule->function : rule->object, rule->object);
-    else if ((rule->kind == PDI_RULE_RELINK || rule->kind == PDI_RULE_ACT) && reached_nothing(active))
-      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' imported it %s: the rule %s", where,
-              pdi_rule_kind_name(rule->kind), rule_function(active), rule->object, during,
-              rule->kind == PDI_RULE_ACT ? "saw no call" : "changed nothing");
-    else if (never_defined(active))
-      pdi_log(PDI_LOG_WARNING, "%s: %s %s: no object matching '%s' defined it %s: the rule changed nothing", where,
-              pdi_rule_kind_name(rule->kind), rule_function(active), rule->object, during);
-  }
-}
-
 enum { SESSION_CLOSES, SESSION_ENDS, PROCESS_ENDS };
 
 /* `how`: SESSION_CLOSES (interpose()'s close), SESSION_ENDS (a detach),
@@ -512,7 +372,8 @@ close_session(pdi_session_t *session, int how)
   for (unsigned r = 0; process_ends && r < session->config.rule_count; r++)
     session->rules[r].left_at_exit = pdi_backend_fini_is_empty(session, session->rules[r].rule);
   pdi_restore_slots(session, pass_stubs);
-  report_never_matched(session, how == SESSION_CLOSES ? "while the session was open" : "while the program ran");
+  pdi_session_report_never_matched(session,
+                                   how == SESSION_CLOSES ? "while the session was open" : "while the program ran");
   int had_callbacks = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
@@ -561,11 +422,12 @@ objects_loaded(void)
     pdi_objects_t set;
     if (pdi_objects_scan(&set) != 0)
       continue;
-    note_matched_objects(session, &set);
+    pdi_session_note_matched_objects(session, &set);
     /* Slots this session already owns are skipped while planning, so the
      * objects seen before cost a scan, not a second patch. */
     if (pdi_rules_install(session, &set) != 0)
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
+    pdi_session_note_verdicts(session); /* an exec may replace this image before its exit */
     session->seen_adds = adds;
     pdi_objects_release(&set);
   }
@@ -591,5 +453,14 @@ objects_unloaded(void)
       pdi_claims_keep_loaded(session, &set);
     pdi_objects_release(&set);
   }
+  pthread_mutex_unlock(&session_lock);
+}
+
+void
+pdi_session_share_verdicts(pdi_session_t *session, const char *config_path)
+{
+  pthread_mutex_lock(&session_lock);
+  pdi_verdicts_join(session, config_path);
+  pdi_session_note_verdicts(session);
   pthread_mutex_unlock(&session_lock);
 }

@@ -26,6 +26,15 @@ PDI_HIDDEN void pdi_session_close(pdi_session_t *session);
  * stubs are made to pass straight to the real functions instead of having
  * their slots put back one by one, since nothing will inspect them again. */
 PDI_HIDDEN void pdi_session_close_at_exit(pdi_session_t *session);
+/* The rules that met nothing are reported once for every process of the
+ * program that a pdi command launched with the temporary config `config_path`
+ * (by the last to end), not by each (session/verdicts.c). */
+PDI_HIDDEN void pdi_session_share_verdicts(pdi_session_t *session, const char *config_path);
+/* After the program ended, in the pdi command: when every process of it has
+ * ended and none reported (the last one ended by _exit, as dash does, or by a
+ * signal), the report of the rules that met nothing in all of them, logged as
+ * the config says; 1 when it was made here. */
+PDI_HIDDEN int pdi_verdicts_report_ended(const char *config_path);
 /* pdi_session_close for a session that ends before the process (pdi attach's
  * detach): its rules that met nothing are warned of, as at an exit. */
 PDI_HIDDEN void pdi_session_close_ended(pdi_session_t *session);

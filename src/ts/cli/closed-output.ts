@@ -107,5 +107,5 @@ function failWritesToStdout(): void {
 		}
 
 		return true;
-	}) as typeof process.stdout.write;
+	});
 }

@@ -1,7 +1,10 @@
+import {existsSync} from 'node:fs';
+import path from 'node:path';
 import type {NormalizedConfig} from '../config/types.js';
 import {actReportFile, actReportVariable, hasActRules} from './act-report.js';
 import {prepareConfig} from './prepared-config.js';
 import {loaderSafePreload} from './preload.js';
+import {nativeBinding} from '../native/binding.js';
 
 /** `LD_PRELOAD` with the core first, keeping what the caller already preloads. */
 export function withPreload(preload: string, existing: string | undefined): string {
@@ -17,6 +20,11 @@ export type PreparedLaunch = {
 	readonly environment: NodeJS.ProcessEnv;
 	/** The file the act backend writes its counts to, and the config, when it has act rules. */
 	readonly actReport: {file: string; config: NormalizedConfig} | undefined;
+	/**
+	 * Once the program has exited: when its processes shared what the rules met and the last of them could not say
+	 * which met nothing (it ended by `_exit`, as dash does, or by a signal), says it (src/native/session/verdicts.c).
+	 */
+	reportRulesLeft(): void;
 	/** Removes the compiled config and the core's link, if any; call it when the program has exited. Safe to call twice. */
 	remove(): void;
 };
@@ -67,6 +75,12 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 	return {
 		environment: result,
 		actReport,
+		reportRulesLeft() {
+			// The addon only when a process shared its verdicts: most launches have none to say.
+			if (prepared !== undefined && existsSync(path.join(path.dirname(prepared.file), 'verdicts'))) {
+				nativeBinding().reportRuleVerdicts(prepared.file);
+			}
+		},
 		remove() {
 			prepared?.remove();
 			preload.remove();

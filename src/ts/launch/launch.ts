@@ -199,6 +199,7 @@ export function launch(command: string, args: readonly string[] = [], options: L
 
 	const exited = new Promise<LaunchExit>((resolve, reject) => {
 		child.once('exit', (code, signal) => {
+			prepared.reportRulesLeft();
 			const act = prepared.actReport === undefined ? [] : readActReport(prepared.actReport.file, prepared.actReport.config);
 			const end = () => {
 				cleanup();

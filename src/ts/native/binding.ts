@@ -64,6 +64,8 @@ export type NativeBinding = {
 	signalSender(signal: number): number | null;
 	/** The signal that stopped child `pid`, once per stop (waitid WSTOPPED, its exit left to Node), or null. */
 	childStopSignal(pid: number): number | null;
+	/** After a launched program ended: the warnings of the rules that met nothing in any of its processes, when none of them could say them (src/native/session/verdicts.c); true when said here. */
+	reportRuleVerdicts(configFile: string): boolean;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

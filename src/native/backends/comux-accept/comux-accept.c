@@ -117,6 +117,9 @@ comux_remove_temporary_config(void)
     unlink(config);
     if (slash != NULL && slash != directory) {
       *slash = '\0';
+      char verdicts[4200];
+      snprintf(verdicts, sizeof verdicts, "%s/verdicts", directory); /* the rules' report (session/verdicts.c) */
+      unlink(verdicts);
       rmdir(directory);
     }
   }
