@@ -2,7 +2,7 @@
  * shared programs, running the measured programs in a clean environment and
  * under callgrind, failing loudly, timing, and the table helpers. */
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {machine, tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -139,10 +139,49 @@ export type Builder = {
 
 const lib = path.dirname(fileURLToPath(import.meta.url));
 
+/** Characters the dynamic loader takes literally in LD_PRELOAD and LD_AUDIT, and the text dialect without quotes. */
+const loaderSafeName = /^[\w./+,@%=-]+$/;
+const links = new Map<string, string>();
+
+/**
+ * `directory` as the loader and a config's `backend` line can name it: itself, or, for a checkout under a path with a
+ * blank, ':' or '$' (which the loader splits LD_PRELOAD at: every mode would silently measure the bare call), a link
+ * to it in a directory of /tmp that goes when the benchmark ends.
+ */
+export function loaderSafeDirectory(directory: string): string {
+	if (loaderSafeName.test(directory)) {
+		return directory;
+	}
+
+	let link = links.get(directory);
+	if (link === undefined) {
+		const parent = mkdtempSync('/tmp/pdi-bench-link-');
+		if (links.size === 0) {
+			process.on('exit', () => {
+				for (const made of links.values()) {
+					rmSync(path.dirname(made), {recursive: true, force: true});
+				}
+			});
+		}
+
+		link = path.join(parent, 'to');
+		symlinkSync(directory, link);
+		links.set(directory, link);
+	}
+
+	return link;
+}
+
+/** `file` through {@link loaderSafeDirectory}. */
+export function loaderSafeFile(file: string): string {
+	return path.join(loaderSafeDirectory(path.dirname(file)), path.basename(file));
+}
+
 export function builder(out: string, compiler = 'gcc'): Builder {
 	const {preload, include} = pdiPaths();
 	mkdirSync(out, {recursive: true});
-	const target = (name: string) => path.join(out, name);
+	const safeOut = loaderSafeDirectory(out);
+	const target = (name: string) => path.join(safeOut, name);
 	const gcc = (...args: string[]) => {
 		run(compiler, ['-O2', '-Wall', '-Wextra', '-Werror', ...args]);
 	};
@@ -158,7 +197,7 @@ export function builder(out: string, compiler = 'gcc'): Builder {
 			writeFileSync(target(`${name}.cfg`), `${options}config = ${name}.cmd\n`);
 			return target(`${name}.cfg`);
 		},
-		preload,
+		preload: loaderSafeFile(preload),
 	};
 }
 
