@@ -6,7 +6,7 @@ import path from 'node:path';
 import test from 'ava';
 import {attach, attachedReport} from '../src/ts/attach/attach.js';
 import type {ProcessReport} from '../src/ts/elf/model.js';
-import {pdi, startPdi} from './helpers/cli.js';
+import {collectOutput, pdi, startPdi} from './helpers/cli.js';
 import {scratchDirectory, writeFiles} from './helpers/files.js';
 import {countConfig, startFixture} from './helpers/attach-fixture.js';
 
@@ -25,19 +25,9 @@ async function attachAndEnd(pid: number, ending: string): Promise<{code: number 
 		'console.log(\'attached\');',
 		ending,
 	].join('\n');
-	const child = spawn(process.execPath, ['--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe']});
-	let stdout = '';
-	let stderr = '';
-	child.stdout.on('data', (chunk: Buffer) => {
-		stdout += chunk.toString();
-	});
-	child.stderr.on('data', (chunk: Buffer) => {
-		stderr += chunk.toString();
-	});
-	const code = await new Promise<number | null>(resolve => {
-		child.on('close', resolve);
-	});
-	return {code, stdout, stderr};
+	const output = collectOutput(spawn(process.execPath, ['--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe']}));
+	const code = await output.closed;
+	return {code, stdout: output.stdout(), stderr: output.stderr()};
 }
 
 for (const [how, ending, status] of [

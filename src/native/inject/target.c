@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../core/elf-machine.h"
+#include "../core/process-start.h"
 #include "inject.h"
 
 typedef struct {
@@ -144,28 +145,11 @@ basename_is(const char *path, const char *prefix)
   return strncmp(slash != NULL ? slash + 1 : path, prefix, strlen(prefix)) == 0;
 }
 
-/* The state letter of /proc/PID/stat (after the command's closing
- * parenthesis), or 0 when it cannot be read. */
-static char
-process_state(pid_t pid)
-{
-  char path[64], line[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *stat = fopen(path, "re");
-  if (stat == NULL)
-    return 0;
-  size_t length = fread(line, 1, sizeof line - 1, stat);
-  fclose(stat);
-  line[length] = '\0';
-  const char *end = strrchr(line, ')');
-  return end != NULL && end[1] == ' ' ? end[2] : 0;
-}
-
 /* A process without a program to read: a zombie, or a kernel thread. */
 static void
 fail_without_program(pid_t pid)
 {
-  if (process_state(pid) == 'Z')
+  if (pdi_process_state(pid) == 'Z')
     inject_fail("process %d has ended (a zombie that its parent has not reaped yet): there is nothing to attach to",
                 (int)pid);
   inject_fail("process %d is a kernel thread: it has no program to load pdi into", (int)pid);

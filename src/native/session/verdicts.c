@@ -25,10 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/process-start.h"
 #include "internal.h"
 
 #define VERDICT_MEMBERS 1024
 
+/* Its first two words are read by src/ts/launch/environment.ts (reportLeftUnmade). */
 typedef struct verdict_board {
   int reported;
   int deferred; /* a process that ended normally left the report to others */
@@ -58,18 +60,8 @@ process_ended(pid_t pid)
 {
   if (kill(pid, 0) != 0 && errno == ESRCH)
     return 1;
-  char path[64], text[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0)
-    return 0;
-  text[n] = '\0';
-  const char *state = strrchr(text, ')');
-  return state != NULL && (state[2] == 'Z' || state[2] == 'X');
+  char state = pdi_process_state(pid);
+  return state == 0 || state == 'Z' || state == 'X';
 }
 
 void

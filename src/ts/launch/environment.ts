@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs';
+import {closeSync, openSync, readSync} from 'node:fs';
 import path from 'node:path';
 import type {NormalizedConfig} from '../config/types.js';
 import {actReportFile, actReportVariable, hasActRules} from './act-report.js';
@@ -28,6 +28,26 @@ export type PreparedLaunch = {
 	/** Removes the compiled config and the core's link, if any; call it when the program has exited. Safe to call twice. */
 	remove(): void;
 };
+
+/**
+ * Whether the processes' shared verdicts (src/native/session/verdicts.c: `int reported; int deferred;` first) say
+ * that a process deferred the report and nobody made it.
+ */
+function reportLeftUnmade(file: string): boolean {
+	let fd;
+	try {
+		fd = openSync(file, 'r');
+	} catch {
+		return false;
+	}
+
+	try {
+		const header = Buffer.alloc(8);
+		return readSync(fd, header, 0, 8, 0) === 8 && header.readInt32LE(0) === 0 && header.readInt32LE(4) === 1;
+	} finally {
+		closeSync(fd);
+	}
+}
 
 /**
  * Compiles `config` (when given) into a private temporary file and makes the
@@ -76,8 +96,8 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 		environment: result,
 		actReport,
 		reportRulesLeft() {
-			// The addon only when a process shared its verdicts: most launches have none to say.
-			if (prepared !== undefined && existsSync(path.join(path.dirname(prepared.file), 'verdicts'))) {
+			// The addon only when a process left the report to one that could not make it: most launches have none.
+			if (prepared !== undefined && reportLeftUnmade(path.join(path.dirname(prepared.file), 'verdicts'))) {
 				nativeBinding().reportRuleVerdicts(prepared.file);
 			}
 		},
