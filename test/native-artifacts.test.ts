@@ -54,7 +54,7 @@ test('the count backend exports its wrappers and finish hook and needs only libc
 });
 
 test('the preload core exports pdi_original for backends and the entry points of pdi attach', t => {
-	t.deepEqual(dynamicSymbols(pdiPaths().preload, '--defined-only').sort(), ['pdi_attach_close', 'pdi_attach_error', 'pdi_attach_open', 'pdi_attach_report', 'pdi_original']);
+	t.deepEqual(dynamicSymbols(pdiPaths().preload, '--defined-only').sort(), ['pdi_attach_close', 'pdi_attach_error', 'pdi_attach_open_owned', 'pdi_attach_report', 'pdi_original']);
 });
 
 test('the injector of pdi attach is an executable next to the preload core', t => {

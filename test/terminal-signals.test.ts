@@ -87,3 +87,13 @@ test('a Ctrl-C that ends the program under pdi run ends pdi by the signal too, s
 	const handled = `for i in 1; do "$0" run -c ${config} -- python3 -c '${counting}'; echo "after $i"; done`;
 	t.regex((await run('python3', ['-c', onTerminal, 'bash', '-c', handled, bin])).stdout, /SIGINT 1\nafter 1\n$/);
 });
+
+test('a Ctrl-\\ reaches a program under pdi run once, as without pdi: pdi passes SIGQUIT on, but not the terminal\'s', async t => {
+	const countingQuits = counting.replaceAll('SIGINT', 'SIGQUIT');
+	const onTerminalQuit = onTerminal.replace('b"\\x03"', 'b"\\x1c"');
+	t.not(onTerminalQuit, onTerminal);
+	const bare = await run('python3', ['-c', onTerminalQuit, 'python3', '-c', countingQuits]);
+	t.regex(bare.stdout, /SIGQUIT 1\n$/);
+	const {stdout} = await run('python3', ['-c', onTerminalQuit, bin, 'run', '-c', config, '--', 'python3', '-c', countingQuits]);
+	t.regex(stdout, /SIGQUIT 1\n$/, stdout);
+});

@@ -137,14 +137,26 @@ test('an option of trace() or observe() of the wrong type is a PdiError naming t
 	t.true(observation.closed);
 });
 
+/** A script whose interpreter is a script whose own interpreter does not exist: the kernel's exec fails with ENOENT. */
+function nestedScript(name: string): string {
+	const inner = path.join(scratch, `${name}.interpreter`);
+	writeFileSync(inner, '#!/nonexistent/interpreter\n', {mode: 0o755});
+	const script = path.join(scratch, name);
+	writeFileSync(script, `#!${inner}\necho never\n`, {mode: 0o755});
+	return script;
+}
+
 test('trace() of a program pdi cannot trace throws at the call; of one whose exec fails after the checks, it returns and done rejects with a PdiError naming it', async t => {
 	t.throws(() => trace('/nonexistent/prog', [], {}), {instanceOf: PdiError, message: '/nonexistent/prog: no such file or directory'});
 	const checked = path.join(scratch, 'no-interpreter.sh');
 	writeFileSync(checked, '#!/nonexistent/interpreter\necho never\n', {mode: 0o755});
 	t.throws(() => trace(checked, [], {}), {instanceOf: PdiError, message: `${checked}: its interpreter /nonexistent/interpreter: no such file or directory`});
-	// A relative interpreter is the kernel's to find (from the working directory): the exec fails after the checks.
-	const script = path.join(scratch, 'relative-interpreter.sh');
-	writeFileSync(script, '#!nonexistent-interpreter\necho never\n', {mode: 0o755});
+	// pdi checks the interpreter a script names, not that one's own: the exec fails after the checks.
+	const script = nestedScript('nested-interpreter.sh');
+	// A relative interpreter is the kernel's to find from the working directory, and so is pdi's check.
+	const relative = path.join(scratch, 'relative-interpreter.sh');
+	writeFileSync(relative, '#!nonexistent-interpreter\necho never\n', {mode: 0o755});
+	t.throws(() => trace(relative, [], {}), {instanceOf: PdiError, message: `${relative}: its interpreter ${path.resolve('nonexistent-interpreter')}: no such file or directory`});
 	const {calls, done, child} = trace(script, [], {stdio: 'ignore'});
 	t.is(child.pid, undefined);
 	const iterated = (async () => {
@@ -158,9 +170,8 @@ test('trace() of a program pdi cannot trace throws at the call; of one whose exe
 });
 
 test('a trace() whose exec fails, handled where the loop over its calls throws, is not also an unhandled rejection of done that ends the process', async t => {
-	// A relative interpreter passes pdi's checks; the exec fails after them.
-	const script = path.join(scratch, 'no-interpreter-loop.sh');
-	writeFileSync(script, '#!nonexistent-interpreter\necho never\n', {mode: 0o755});
+	// An interpreter whose own interpreter is missing passes pdi's checks; the exec fails after them.
+	const script = nestedScript('no-interpreter-loop.sh');
 	const module = path.resolve('dist/ts/index.js');
 	const source = [
 		`import {trace} from ${JSON.stringify(module)};`,
@@ -389,9 +400,8 @@ test.serial('a working directory that does not exist and a NUL byte in an argume
 });
 
 test('runProgram() of a program whose exec fails after the checks rejects with a PdiError naming it, as trace() does', async t => {
-	// A relative interpreter is the kernel's to find (an absolute one that is missing is refused by the checks).
-	const script = path.join(scratch, 'no-interpreter-run.sh');
-	writeFileSync(script, '#!nonexistent-interpreter\necho never\n', {mode: 0o755});
+	// An interpreter whose own interpreter is missing passes pdi's checks (a missing one is refused by them).
+	const script = nestedScript('no-interpreter-run.sh');
 	const error = await t.throwsAsync(runProgram(script, [], {stdio: 'ignore'}), {instanceOf: PdiError, message: `${script}: could not be started: no such file or directory`});
 	t.is((error?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
 });

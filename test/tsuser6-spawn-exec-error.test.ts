@@ -4,14 +4,17 @@ import path from 'node:path';
 import test from 'ava';
 import {scratchDirectory} from './helpers/files.js';
 
-// spawn() of a program that passes pdi's checks but whose exec fails (a `#!` naming a relative interpreter, which the
-// kernel looks for in the working directory): Node's ChildProcess emits 'error', and an 'error' event that nobody
+// spawn() of a program that passes pdi's checks but whose exec fails (a `#!` naming a script whose own interpreter is
+// missing: pdi checks the first interpreter only): Node's ChildProcess emits 'error', and an 'error' event that nobody
 // listens to is thrown. pdi listens to it for its own cleanup; before, that listener swallowed it: the caller without
 // a listener of its own saw no error, no 'exit', and child.act resolved to [], as if the program had run.
 const module = path.resolve('dist/ts/index.js');
 const directory = scratchDirectory('pdi-tsuser6-spawn-');
 const script = path.join(directory, 'run.sh');
-writeFileSync(script, '#!no-such-interpreter\necho hi\n');
+const interpreter = path.join(directory, 'interpreter');
+writeFileSync(interpreter, '#!/no/such/interpreter\n');
+chmodSync(interpreter, 0o755);
+writeFileSync(script, `#!${interpreter}\necho hi\n`);
 chmodSync(script, 0o755);
 
 async function node(source: string): Promise<{code: number; stdout: string; stderr: string}> {

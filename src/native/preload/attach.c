@@ -1,7 +1,7 @@
 /* The entry points that `pdi attach` calls inside a running process, after
  * loading the core there with the process's own dlopen (src/native/inject,
  * docs/attach.md). The constructor found no PDI_CONFIG, so the core is
- * inert until pdi_attach_open; pdi_attach_close makes it inert again, and
+ * inert until pdi_attach_open_owned; pdi_attach_close makes it inert again, and
  * the library stays loaded (a second attach finds the same one). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -33,7 +33,7 @@ static char attach_error[1024];
  * closes the session it left. */
 static pid_t owner_pid;
 static unsigned long long owner_start;
-/* The variables pdi_attach_open set, each with the values it replaced
+/* The variables pdi_attach_open_owned set, each with the values it replaced
  * (NULL: none), put back at close: the programs this process runs later
  * inherit its environment as it was before the attach (a `pdi run` program
  * keeps its PDI_ACT_REPORT), not pdi's settings. */
@@ -104,7 +104,7 @@ set_variables(const char *variables)
     const char *equals = memchr(line, '=', length);
     size_t name_length = equals != NULL ? (size_t)(equals - line) : 0;
     if (name_length == 0 || name_length >= 256 || set_count == MAX_SET_VARIABLES)
-      return refuse("a malformed variable or too many were passed to pdi_attach_open");
+      return refuse("a malformed variable or too many were passed to pdi_attach_open_owned");
     set_variable_t *variable = &set_list[set_count];
     *variable = (set_variable_t){strndup(line, length), {NULL, NULL}};
     if (variable->name == NULL)
@@ -184,12 +184,6 @@ pdi_attach_open_owned(const char *config, const char *variables, const char *own
   attached_pid = getpid();
   note_owner(owner);
   return 0;
-}
-
-PDI_PUBLIC int
-pdi_attach_open(const char *config, const char *variables)
-{
-  return pdi_attach_open_owned(config, variables, NULL);
 }
 
 PDI_PUBLIC int

@@ -7,7 +7,7 @@ import {formatReport} from '../inspect/format.js';
 import {inspectProgram} from '../inspect/inspect.js';
 import {takeInheritedState} from '../launch/inherited.js';
 import {followJobStops} from '../launch/job-stops.js';
-import {exitStatus, forwardedSignal, forwardedSignals, forwardingSignals, sentByTheTerminal, terminalSignalThatEnded} from '../launch/signals.js';
+import {alsoPassedOn, exitStatus, forwardedSignal, forwardedSignals, forwardingSignals, passOn, sentByTheTerminal, terminalSignalThatEnded} from '../launch/signals.js';
 import {removeTemporaryDirectories} from '../launch/temporary.js';
 import {packageVersion} from '../native/package-root.js';
 import {nearName} from '../near-name.js';
@@ -242,9 +242,9 @@ function withUsageOnMissingArguments(command: CommandUnknownOpts, path: readonly
 }
 
 /**
- * SIGINT, SIGTERM and SIGHUP: while a program started by pdi runs, it gets
- * the signal and pdi exits with its status when it has ended; otherwise pdi
- * removes its temporary files and exits with 128+N at once.
+ * SIGINT, SIGTERM and SIGHUP, and SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM: while a program started by pdi runs, it
+ * gets the signal and pdi exits with its status when it has ended; otherwise pdi removes its temporary files and
+ * exits with 128+N at once.
  */
 function handleSignals(): void {
 	for (const signal of forwardedSignals) {
@@ -257,6 +257,17 @@ function handleSignals(): void {
 					return;
 				}
 
+				process.exit(exitStatus(null, signal));
+			}
+		});
+	}
+
+	for (const signal of alsoPassedOn) {
+		process.on(signal, () => {
+			if (!passOn(signal)) {
+				// As the default action would, without a core dump or Node's debugger: 128+N, files removed (an
+				// attached process is detached at the exit, docs/attach.md).
+				removeTemporaryDirectories();
 				process.exit(exitStatus(null, signal));
 			}
 		});

@@ -8,6 +8,30 @@ import {processStat} from '../proc-stat.js';
 /** The signals pdi passes on to the programs it runs. */
 export const forwardedSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/**
+ * The signals the `pdi` command also passes on to the program it runs, as sudo does (nginx reopens its logs on
+ * SIGUSR1, stops gracefully on SIGQUIT): their default action would end pdi and orphan the program, and SIGUSR1
+ * would open Node's debugger on port 9229 instead. Only the command listens to them: in a process that uses pdi as a
+ * library they stay its own.
+ */
+export const alsoPassedOn: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+
+/** The programs that forwardSignals() passes signals on to now. */
+const forwardTargets = new Set<ChildProcess>();
+
+/** Passes `signal` (one of {@link alsoPassedOn}) on to the running programs that did not get it from the terminal too; false when none runs. */
+export function passOn(signal: NodeJS.Signals): boolean {
+	for (const child of forwardTargets) {
+		if (reachedTheChildToo(signal, child)) {
+			fromTheTerminal = signal;
+		} else {
+			child.kill(signal);
+		}
+	}
+
+	return forwardTargets.size > 0;
+}
+
 /** Adds `member` to `members`; `listener` is on the forwarded signals while `members` is not empty. */
 function addWhileListening<T>(members: Set<T>, member: T, listener: (signal: NodeJS.Signals) => void): () => void {
 	if (members.size === 0) {
@@ -108,8 +132,10 @@ export function forwardSignals(child: ChildProcess): () => void {
 		}
 	});
 	watchSignalSenders();
+	forwardTargets.add(child);
 	const unfollow = followStops(child);
 	return () => {
+		forwardTargets.delete(child);
 		unfollow();
 		release();
 	};
@@ -122,7 +148,7 @@ export function forwardSignals(child: ChildProcess): () => void {
  */
 export function watchSignalSenders(): void {
 	try {
-		nativeBinding().watchSignalSenders(forwardedSignals.map(signal => constants.signals[signal]));
+		nativeBinding().watchSignalSenders([...forwardedSignals, 'SIGQUIT' as const].map(signal => constants.signals[signal]));
 		watchingSenders = true;
 	} catch {}
 }
