@@ -20,7 +20,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
-import {BenchError, builder, buildBenchprog, fail, loaderSafeDirectory, loaderSafeFile} from '../lib/harness.js';
+import {BenchError, builder, buildBenchprog, fail, loaderSafeFile} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -43,7 +43,7 @@ function build(arch: Arch): string {
 		execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: 'ignore'});
 	}
 
-	return loaderSafeDirectory(b.out);
+	return b.out;
 }
 
 function preload(arch: Arch): string {

@@ -115,7 +115,7 @@ function build(): Files {
 
 	writeManySources(b.target('libmany.c'), b.target('manyprog.c'));
 	b.gcc('-fPIC', '-shared', '-Wl,-soname,libmany.so', '-o', b.target('libmany.so'), b.target('libmany.c'));
-	b.gcc('-o', b.target('manyprog'), b.target('manyprog.c'), `-L${out}`, '-lmany', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
+	b.gcc('-o', b.target('manyprog'), b.target('manyprog.c'), `-L${b.out}`, '-lmany', '-Wl,-rpath,$ORIGIN', '-Wl,-z,lazy');
 
 	const callbackRules = (backendFile: string) => `backend b = ${b.target(backendFile)}\ncallback $main * b\n`;
 	const stubs = 'cb_max_stubs = 4096\n';

@@ -148,7 +148,7 @@ const links = new Map<string, string>();
  * blank, ':' or '$' (which the loader splits LD_PRELOAD at: every mode would silently measure the bare call), a link
  * to it in a directory of /tmp that goes when the benchmark ends.
  */
-export function loaderSafeDirectory(directory: string): string {
+function loaderSafeDirectory(directory: string): string {
 	if (loaderSafeName.test(directory)) {
 		return directory;
 	}
@@ -177,11 +177,29 @@ export function loaderSafeFile(file: string): string {
 	return path.join(loaderSafeDirectory(path.dirname(file)), path.basename(file));
 }
 
-export function builder(out: string, compiler = 'gcc'): Builder {
+/**
+ * Where a benchmark builds: `out`, or for a checkout under a path the loader splits, a directory of /tmp removed when
+ * the benchmark ends (uftrace names the programs it records by their real path, and records nothing of one that has
+ * a blank in it, so a link would not do).
+ */
+function buildDirectory(out: string): string {
+	if (loaderSafeName.test(out)) {
+		mkdirSync(out, {recursive: true});
+		return out;
+	}
+
+	const outside = mkdtempSync('/tmp/pdi-bench-out-');
+	process.on('exit', () => {
+		rmSync(outside, {recursive: true, force: true});
+	});
+	progress(`the checkout's path has a blank, ':' or '$', which the loader splits LD_PRELOAD at: building into ${outside} instead (removed at the end)`);
+	return outside;
+}
+
+export function builder(checkoutOut: string, compiler = 'gcc'): Builder {
 	const {preload, include} = pdiPaths();
-	mkdirSync(out, {recursive: true});
-	const safeOut = loaderSafeDirectory(out);
-	const target = (name: string) => path.join(safeOut, name);
+	const out = buildDirectory(checkoutOut);
+	const target = (name: string) => path.join(out, name);
 	const gcc = (...args: string[]) => {
 		run(compiler, ['-O2', '-Wall', '-Wextra', '-Werror', ...args]);
 	};
