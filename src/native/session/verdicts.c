@@ -1,11 +1,14 @@
 /* The rules' verdicts shared by every process of one launched program
- * (docs/config.md, "Rules that changed nothing"). A program that runs others
+ * (docs/config.md, "Objects that never load"). A program that runs others
  * (a shell script, make, a pyenv shim that execs python) opens the config in
  * each of them; each used to warn at its exit of the rules that met nothing
  * in it, so a rule that worked in one process was reported as void by every
  * other one. Here the processes of the tree note what each rule met, in a
  * file next to the temporary config of the pdi command that launched them,
- * and only the last of them to end reports, of the whole tree.
+ * and only the last of them to end reports, of the whole tree; when that
+ * one ends without its exit handlers after others left the report to it,
+ * the pdi command makes it once the program has ended
+ * (pdi_verdicts_report_ended).
  *
  * The file: a header (which processes are in the tree now, and whether the
  * report was made) and one byte per rule (VERDICT_* bits, or-ed in). A

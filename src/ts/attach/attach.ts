@@ -200,7 +200,7 @@ const attachmentsAtExit = new Set<() => void>();
 let listeningAtExit = false;
 
 function detachAtExit(detach: () => void): void {
-	if (attachmentsAtExit.size === 0 && !listeningAtExit) {
+	if (!listeningAtExit) {
 		listeningAtExit = true;
 		process.prependListener('exit', () => {
 			for (const detachOne of attachmentsAtExit) {

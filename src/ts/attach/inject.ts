@@ -27,7 +27,7 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 		throw new PdiError(`the injector is missing: expected ${injector} next to the preload core; rebuild with \`npm rebuild pdi\``);
 	}
 
-	const env = thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
+	const env = injectorEnvironment(thread);
 	let end = await runOnce(injector, [String(pid), preload, ...operation], env);
 	// A Ctrl-C sent to pdi's process group (or `timeout -s INT`) while the injector was being started, before it
 	// could ignore it, ended it before it touched the process: it runs again. Before, the session stayed installed.
@@ -51,6 +51,11 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 
 	const line = stderr.trim().split('\n').at(-1);
 	throw new PdiError(line && line !== '' ? line : `the injector failed on process ${pid} (${signal ?? `status ${code}`})`);
+}
+
+/** pdi-inject's environment: this process's, and the thread to borrow when one is given. */
+function injectorEnvironment(thread: number | undefined): NodeJS.ProcessEnv {
+	return thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
 }
 
 /** One run of pdi-inject, in a session of its own: signals sent to pdi's process group do not reach it. */
@@ -77,8 +82,7 @@ async function runOnce(injector: string, args: readonly string[], env: NodeJS.Pr
  */
 export function detachNow(pid: number, thread?: number): void {
 	const {injector, preload} = pdiPaths();
-	const env = thread === undefined ? process.env : {...process.env, PDI_INJECT_THREAD: String(thread)};
-	const end = spawnSync(injector, [String(pid), preload, 'close'], {env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8'});
+	const end = spawnSync(injector, [String(pid), preload, 'close'], {env: injectorEnvironment(thread), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8'});
 	if (end.status !== 0) {
 		const line = (end.stderr ?? '').trim().split('\n').at(-1);
 		printLine(`pdi: process ${pid}: could not detach as this process ends: ${line || end.error?.message || `status ${end.status}`}`);
