@@ -132,10 +132,8 @@ set_variables(const char *variables)
 static void
 note_owner(const char *owner)
 {
-  owner_pid = 0;
-  owner_start = 0;
   if (owner == NULL || sscanf(owner, "%d %llu", &owner_pid, &owner_start) != 2)
-    owner_pid = 0;
+    owner_pid = 0; /* unknown: never taken for gone */
 }
 
 static int

@@ -17,10 +17,8 @@
  * last one looks; a program image replaced by exec leaves its pid to the new
  * one. */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +55,33 @@ board_path(const char *config_path, char *path, size_t size)
              : -1;
 }
 
-/* Whether process `pid` has ended (or is a zombie, which has run its exit). */
+/* Whether process `pid` has ended: gone, or a zombie, which has run its exit. */
 static int
 process_ended(pid_t pid)
 {
-  if (kill(pid, 0) != 0 && errno == ESRCH)
-    return 1;
   char state = pdi_process_state(pid);
   return state == 0 || state == 'Z' || state == 'X';
+}
+
+/* The board at `path`, mapped shared, of at least `least` bytes: made that
+ * large when `create` (the processes, which all read one config), taken as
+ * it is otherwise (pdi, after the program). Its size in `*size`; NULL when
+ * there is none. */
+static verdict_board_t *
+map_board(const char *path, size_t least, int create, size_t *size)
+{
+  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+  if (fd < 0)
+    return NULL;
+  struct stat status;
+  void *mapped = MAP_FAILED;
+  if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) &&
+      ((size_t)status.st_size >= least || (create && ftruncate(fd, (off_t)least) == 0))) {
+    *size = create ? least : (size_t)status.st_size;
+    mapped = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  }
+  close(fd);
+  return mapped != MAP_FAILED ? mapped : NULL;
 }
 
 void
@@ -75,19 +92,10 @@ pdi_verdicts_join(pdi_session_t *session, const char *config_path)
   if (!session->reports_unloaded || session->config.rule_count == 0 || temporary == NULL ||
       strcmp(temporary, "1") != 0 || board_path(config_path, path, sizeof path) != 0)
     return;
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
+  size_t size;
+  verdict_board_t *board = map_board(path, board_size(session->config.rule_count), 1, &size);
+  if (board == NULL)
     return;
-  struct stat status;
-  size_t size = board_size(session->config.rule_count);
-  void *mapped = MAP_FAILED;
-  if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) &&
-      ((size_t)status.st_size >= size || ftruncate(fd, (off_t)size) == 0))
-    mapped = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
-  if (mapped == MAP_FAILED)
-    return;
-  verdict_board_t *board = mapped;
   pid_t self = getpid();
   int member = 0;
   for (unsigned i = 0; i < VERDICT_MEMBERS && !member; i++)
@@ -97,7 +105,7 @@ pdi_verdicts_join(pdi_session_t *session, const char *config_path)
     member = __atomic_compare_exchange_n(&board->members[i], &free_slot, self, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
   }
   if (!member) {
-    munmap(mapped, size); /* a tree of more than VERDICT_MEMBERS at once: this one reports alone, as before */
+    munmap(board, size); /* a tree of more than VERDICT_MEMBERS at once: this one reports alone, as before */
     return;
   }
   session->verdicts = board;
@@ -175,17 +183,10 @@ pdi_verdicts_report_ended(const char *config_path)
   char path[PATH_MAX];
   if (board_path(config_path, path, sizeof path) != 0)
     return 0;
-  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
+  size_t size;
+  verdict_board_t *board = map_board(path, board_size(0), 0, &size);
+  if (board == NULL)
     return 0; /* no process shared its verdicts */
-  struct stat status;
-  void *mapped = MAP_FAILED;
-  if (fstat(fd, &status) == 0 && (size_t)status.st_size >= board_size(0))
-    mapped = mmap(NULL, (size_t)status.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
-  if (mapped == MAP_FAILED)
-    return 0;
-  verdict_board_t *board = mapped;
   int reported = 0;
   pdi_config_t config;
   pdi_config_init(&config);
@@ -193,7 +194,7 @@ pdi_verdicts_report_ended(const char *config_path)
    * all ended so (dash alone, or a wrapper that changed the user and whose program was stopped) said nothing before
    * either. */
   if (__atomic_load_n(&board->deferred, __ATOMIC_ACQUIRE) && last_to_end(board) &&
-      pdi_config_load(&config, config_path) == 0 && board_size(config.rule_count) <= (size_t)status.st_size) {
+      pdi_config_load(&config, config_path) == 0 && board_size(config.rule_count) <= size) {
     pdi_log_state_t before = pdi_log_state();
     pdi_log_configure(config.options.log_level, config.options.log_file);
     for (unsigned r = 0; r < config.rule_count; r++)
@@ -202,6 +203,6 @@ pdi_verdicts_report_ended(const char *config_path)
     reported = 1;
   }
   pdi_config_release(&config);
-  munmap(mapped, (size_t)status.st_size);
+  munmap(board, size);
   return reported;
 }

@@ -22,11 +22,7 @@ const forwardTargets = new Set<ChildProcess>();
 /** Passes `signal` (one of {@link alsoPassedOn}) on to the running programs that did not get it from the terminal too; false when none runs. */
 export function passOn(signal: NodeJS.Signals): boolean {
 	for (const child of forwardTargets) {
-		if (reachedTheChildToo(signal, child)) {
-			fromTheTerminal = signal;
-		} else {
-			child.kill(signal);
-		}
+		deliver(signal, child);
 	}
 
 	return forwardTargets.size > 0;
@@ -117,6 +113,15 @@ function reachedTheChildToo(signal: NodeJS.Signals, child: ChildProcess): boolea
 	return group === undefined || group === processGroup('self');
 }
 
+/** Sends `signal`, just received, to `child`, unless the terminal sent it to both (the child has it already). */
+function deliver(signal: NodeJS.Signals, child: ChildProcess): void {
+	if (reachedTheChildToo(signal, child)) {
+		fromTheTerminal = signal;
+	} else {
+		child.kill(signal);
+	}
+}
+
 /**
  * Passes SIGINT, SIGTERM and SIGHUP received by this process on to `child`
  * until the returned function is called (when the child has exited); not
@@ -125,11 +130,7 @@ function reachedTheChildToo(signal: NodeJS.Signals, child: ChildProcess): boolea
  */
 export function forwardSignals(child: ChildProcess): () => void {
 	const release = receiveSignals(signal => {
-		if (reachedTheChildToo(signal, child)) {
-			fromTheTerminal = signal;
-		} else {
-			child.kill(signal);
-		}
+		deliver(signal, child);
 	});
 	watchSignalSenders();
 	forwardTargets.add(child);
