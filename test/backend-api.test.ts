@@ -46,6 +46,14 @@ test('an act rule\'s return=double:X reaches the caller of a function returning 
 	t.true(Date.now() - started >= 2500, `${Date.now() - started} ms`);
 });
 
+test('a backend whose reference to a pdi helper is not weak is refused when it loads, saying how to declare it', async t => {
+	const strong = path.join(directory, 'be-strong-helper-backend.so');
+	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend s = ${textValue(strong)}`, 'callback $main * s']));
+	t.is(run.code, 2);
+	t.is(run.stdout, '');
+	t.regex(run.stderr, /^pdi: \S+rules\.cmd:1:13: backend 's': cannot load .+\/be-strong-helper-backend\.so: its reference to pdi_cb_target is not weak: pdi binds its helpers after the backend loads \(<pdi\/backend\.h> declares them weak; in assembly, add \.weak pdi_cb_target\)$/m);
+});
+
 test('a backend calling a function that nothing defines is refused when it loads, naming the file and the function, before the program runs', async t => {
 	const undefinedBackend = path.join(directory, 'be-undefined-backend.so');
 	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend u = ${textValue(undefinedBackend)}`, 'relink $main be_int u wrap_be_int']));

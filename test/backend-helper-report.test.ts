@@ -37,3 +37,10 @@ test('a refused skip that a hook tail-calls is reported under the backend, not p
 	t.is(run.stdout, 'be_int=42\nbe_double=2.5\nlabs=5\ncbrt=3\nbe_args=385\n');
 	t.regex(run.stderr, /^pdi: warning: callback: 2 skipped calls refused, which ran instead \(.*; backend 'p' \(.+\/be-probe-tail-backend\.so\)\)$/m);
 });
+
+test('a helper given NULL by a hook that ends in it is reported under the hook\'s backend, not pdi\'s own file', async t => {
+	const run = await probed('stray-tail');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, (await runBare(beprog, ['calls'])).stdout);
+	t.deepEqual(helperLines(run.stderr), [`pdi: warning: callback: backend 'p' (${tailBackend}) called pdi_set_arg_int 1 time with a record that is not a call pdi gave a hook, where it does nothing: NULL, a copy of *call or another pointer (the helpers take the call a hook was given)`]);
+});

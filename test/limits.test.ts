@@ -104,6 +104,18 @@ test('more imports than cb_max_stubs in a library loaded later: the program runs
 	}
 });
 
+test('a library dlopened again takes back its stubs even when fewer stubs are free than it has sites', async t => {
+	const library = path.join(fixtures, 'callback/libcbtarget.so');
+	const args = ['dlclose', library, library, library];
+	const expected = await runBare(procprog, args);
+	// libcbtarget.so has 3 sites: after the first load 1 stub is free, and each later load needs none.
+	const run = await runPreloaded(procprog, args, writeConfig([procBackend, 'callback libcbtarget.so * proc'], ['cb_max_stubs = 4', 'log_level = debug']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, expected.stdout);
+	t.false(run.stderr.includes('needs'), run.stderr);
+	t.is([...run.stderr.matchAll(/^pdi: debug: \S+rules\.cmd:2: callback \*: 3 slot\(s\) of .+\/libcbtarget\.so$/gm)].length, 3, run.stderr);
+});
+
 test('more objects than max_objects, with more loaded later: the rules reach the first ones, output otherwise intact, one report', async t => {
 	const libraries = ['callback/libcbtarget.so', 'now-pie/libfix.so', 'trace/libtracelib.so'].map(name => path.join(fixtures, name));
 	const args = ['dlopen', ...libraries];

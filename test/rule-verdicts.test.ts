@@ -48,3 +48,14 @@ test('a rule whose object no process loaded is reported once, naming the object,
 	t.is(run.code, 0, run.stderr);
 	t.is(run.stderr, `pdi: warning: ${never}:2: act open: no object matching 'libnever-loaded.so' was loaded\n`);
 });
+
+test('a config\'s Warning lines and a log_file it cannot open are said once per launched program, not by each of its processes', async t => {
+	const directory = writeFiles({'w.cfg': 'Warning migrating from pdi-tools\nlog_file = no-such-directory/pdi.log\n'});
+	const run = await pdi(['run', '-c', path.join(directory, 'w.cfg'), '--', 'sh', '-c', 'ls / >/dev/null; cat /dev/null; sh -c "ls /tmp >/dev/null"']);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stderr, [
+		`pdi: warning: log_file '${directory}/no-such-directory/pdi.log': cannot open it (No such file or directory): logging to stderr instead`,
+		`pdi: warning: ${directory}/w.cfg:1:1: migrating from pdi-tools`,
+		'',
+	].join('\n'));
+});

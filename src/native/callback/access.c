@@ -84,11 +84,16 @@ entry_of(const pdi_cb_call_t *call)
   return NULL;
 }
 
-/* A helper given a record that is not a call's: counted, and it reads 0. */
+/* A helper given a record that is not a call's: counted, and it reads 0.
+ * The call whose hook runs on this thread (its top entry) names the backend
+ * when the helper's return address cannot: a hook that ends in the helper
+ * jumps to it, and returns to pdi's handler. */
 static __attribute__((noinline)) void
 not_a_call(unsigned helper, const void *caller)
 {
-  misused(NULL, helper, NOT_A_CALL, 0, caller);
+  const cb_thread_t *thread = pdi_cb_current;
+  int hooked = thread != NULL && thread->in_hook && thread->depth != 0;
+  misused(hooked ? &thread->entries[thread->depth - 1] : NULL, helper, NOT_A_CALL, 0, caller);
 }
 
 /* Where an argument helper is when the call's registers are gone. */

@@ -200,17 +200,34 @@ pdi_cb_free_stubs(void)
   return prepared ? stub_count - used_stubs : 0;
 }
 
+/* The site a stub would serve, with hooks that return at once dropped. */
+static cb_site_t
+wanted_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks)
+{
+  cb_site_t wanted = {.target = target, .event = event, .site = *site, .hooks = *hooks};
+  if (wanted.hooks.pre != NULL && pdi_arch_returns_at_once((uintptr_t)wanted.hooks.pre))
+    wanted.hooks.pre = NULL;
+  if (wanted.hooks.post != NULL && pdi_arch_returns_at_once((uintptr_t)wanted.hooks.post))
+    wanted.hooks.post = NULL;
+  return wanted;
+}
+
+int
+pdi_cb_site_has_stub(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks)
+{
+  if (!prepared)
+    return 0;
+  cb_site_t wanted = wanted_site(target, event, site, hooks);
+  return pdi_cb_site_find(pdi_cb_sites, &wanted) >= 0;
+}
+
 uintptr_t
 pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site, const pdi_cb_hooks_t *hooks,
                 pdi_cb_kept_strings_t *batch)
 {
   if (!prepared)
     return 0;
-  cb_site_t wanted = {.target = target, .event = event, .site = *site, .hooks = *hooks};
-  if (wanted.hooks.pre != NULL && pdi_arch_returns_at_once((uintptr_t)wanted.hooks.pre))
-    wanted.hooks.pre = NULL;
-  if (wanted.hooks.post != NULL && pdi_arch_returns_at_once((uintptr_t)wanted.hooks.post))
-    wanted.hooks.post = NULL;
+  cb_site_t wanted = wanted_site(target, event, site, hooks);
   /* A stub that does exactly this already (an earlier install of the same rule) is taken again. */
   long existing = pdi_cb_site_find(pdi_cb_sites, &wanted);
   if (existing >= 0)

@@ -87,6 +87,10 @@ typedef struct pdi_cb_kept_strings {
  * slot gets); 0 when the pool is exhausted (pdi_sites_install checks that
  * first), or with pdi_error() set when a site cannot be kept or its stubs
  * cannot be made executable. */
+/* Whether pdi_cb_add_site would take a stub it handed out before for this
+ * site (a library dlopened again) rather than a free one. */
+PDI_HIDDEN int pdi_cb_site_has_stub(uintptr_t target, int event, const pdi_cb_site_t *site,
+                                    const pdi_cb_hooks_t *hooks);
 PDI_HIDDEN uintptr_t pdi_cb_add_site(uintptr_t target, int event, const pdi_cb_site_t *site,
                                      const pdi_cb_hooks_t *hooks, pdi_cb_kept_strings_t *batch);
 /* When `address` is the start of a stub handed out (in the pool, in a

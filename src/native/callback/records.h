@@ -44,6 +44,9 @@ typedef struct cb_thread {
   uintptr_t owner;
 } cb_thread_t;
 
+/* The calling thread's slot, or NULL before its first instrumented call. */
+PDI_HIDDEN extern __thread cb_thread_t *pdi_cb_current __attribute__((tls_model("initial-exec")));
+
 #if defined(CB_FAST_PATH)
 #define CB_OFFSET(type, field, value) _Static_assert(offsetof(type, field) == (value), "callback-frame.h: " #value)
 CB_OFFSET(pdi_cb_entry_t, return_address, CB_ENTRY_RETURN_ADDRESS);

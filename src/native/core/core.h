@@ -289,7 +289,8 @@ PDI_HIDDEN void pdi_mark_cut(char *text, size_t end);
 
 enum { PDI_LOG_ERROR = 0, PDI_LOG_WARNING, PDI_LOG_INFO, PDI_LOG_DEBUG };
 
-PDI_HIDDEN void pdi_log_configure(int level, const char *file);
+/* `quiet`: a log file that cannot be opened is not said (another process of the program said it). */
+PDI_HIDDEN void pdi_log_configure(int level, const char *file, int quiet);
 /* The log's level and destination, to put back when a session that set them
  * closes before the process ends (pdi attach's detach, interpose()'s close):
  * the log is the process's, and another session (pdi run's) had set it. */

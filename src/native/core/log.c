@@ -79,7 +79,7 @@ log_to_stderr(int level)
 }
 
 void
-pdi_log_configure(int level, const char *file)
+pdi_log_configure(int level, const char *file, int quiet)
 {
   log_level = level;
   const char *override = getenv("PDI_LOG");
@@ -108,8 +108,9 @@ pdi_log_configure(int level, const char *file)
   char shown[512];
   pdi_escape_controls(file, shown, sizeof shown);
   log_to_stderr(level);
-  pdi_log(PDI_LOG_WARNING, "%s '%s': cannot open it (%s): logging to stderr instead",
-          file == override ? "PDI_LOG" : "log_file", shown, strerror(error));
+  if (!quiet)
+    pdi_log(PDI_LOG_WARNING, "%s '%s': cannot open it (%s): logging to stderr instead",
+            file == override ? "PDI_LOG" : "log_file", shown, strerror(error));
 }
 
 pdi_log_state_t

@@ -122,6 +122,27 @@ static const helper_t helpers[] = {
     {"pdi_cb_target", (void *)&pdi_cb_target_impl},
 };
 
+/* A pdi_* helper the loader had to bind as the backend loaded, before the
+ * core binds it: a reference that is not weak (an assembly handler's
+ * `call *pdi_cb_target@GOTPCREL(%rip)`, or `@PLT` linked with -z now). */
+static int
+helper_bound_early(const char *why, char *out, size_t size)
+{
+  const char *undefined = strstr(why, "undefined symbol: ");
+  if (undefined == NULL)
+    return 0;
+  undefined += strlen("undefined symbol: ");
+  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
+    if (strcmp(undefined, helpers[i].name) == 0) {
+      snprintf(out, size,
+               "its reference to %s is not weak: pdi binds its helpers after the backend loads (<pdi/backend.h> "
+               "declares them weak; in assembly, add .weak %s)",
+               helpers[i].name, helpers[i].name);
+      return 1;
+    }
+  return 0;
+}
+
 typedef struct helper_binding {
   pdi_patch_t patches[64];
   size_t count;
@@ -380,6 +401,9 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
       why = "it is a directory";
     else if (why != NULL && strncmp(why, path, named) == 0 && strncmp(why + named, ": ", 2) == 0)
       why += named + 2; /* the loader names the file too */
+    char helper[200];
+    if (why != NULL && helper_bound_early(why, helper, sizeof helper))
+      why = helper;
     return backend_error_at(decl, 1, "cannot load %s: %s", path, why ? why : "unknown error");
   }
   struct link_map *map = NULL;

@@ -234,13 +234,30 @@ pdi_site_describe(site_plan_buffer_t *buffer, const pdi_objects_t *set, const pd
   return (pdi_cb_site_t){object->path, slot->symbol, slot->version, buffer->callee ? buffer->callee->path : NULL};
 }
 
+/* The stubs a batch takes from the free ones: sites served by a stub handed
+ * out before (the same library loaded again) take none. Counted only when
+ * the batch is larger than what is free, which is rare. */
+static size_t
+new_stubs_needed(const site_plan_buffer_t *buffer, const pdi_cb_hooks_t *hooks)
+{
+  if (buffer->sites.count <= pdi_cb_free_stubs())
+    return buffer->sites.count;
+  size_t needed = 0;
+  for (size_t i = 0; i < buffer->sites.count; i++) {
+    const planned_site_t *site = &((const planned_site_t *)buffer->sites.items)[i];
+    needed += !pdi_cb_site_has_stub(site->target, site->event, &site->site, hooks);
+  }
+  return needed;
+}
+
 int
 pdi_sites_install(pdi_session_t *session, const pdi_object_t *object, const site_plan_buffer_t *buffer,
                   active_rule_t *reporter, const pdi_cb_hooks_t *hooks)
 {
-  if (buffer->sites.count > pdi_cb_free_stubs()) {
-    pdi_rule_error(reporter, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path,
-                   buffer->sites.count, session->config.options.cb_max_stubs, pdi_cb_free_stubs());
+  size_t needed = new_stubs_needed(buffer, hooks);
+  if (needed > pdi_cb_free_stubs()) {
+    pdi_rule_error(reporter, "%s needs %zu stubs, but cb_max_stubs = %ld leaves %u free", object->path, needed,
+                   session->config.options.cb_max_stubs, pdi_cb_free_stubs());
     return PDI_SITES_NO_ROOM;
   }
   pdi_cb_kept_strings_t batch = {{NULL}, {NULL}};

@@ -305,6 +305,9 @@ PDI_HIDDEN void pdi_session_note_verdicts(pdi_session_t *session);
 enum { VERDICT_ACTIVE = 1, VERDICT_SEEN = 2, VERDICT_REACHED = 4 };
 /* The warning for a rule that met nothing, by what it met (VERDICT_* bits); nothing for one that did. */
 PDI_HIDDEN void pdi_verdicts_warn(const pdi_rule_t *rule, const char *function, unsigned met, const char *during);
+/* Whether this process is the first of the launched program to say the config's own lines (its Warning lines, a
+ * log_file it cannot open): 1 for the first, and for every process of a config no pdi command launched. */
+PDI_HIDDEN int pdi_verdicts_first_to_say(const char *config_path);
 /* Joins the verdicts of the program that pdi launched with the temporary config `config_path`. */
 PDI_HIDDEN void pdi_verdicts_join(pdi_session_t *session, const char *config_path);
 PDI_HIDDEN void pdi_verdicts_note(pdi_session_t *session, unsigned rule, unsigned bits);

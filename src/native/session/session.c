@@ -302,8 +302,11 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   if (failure_is_warning != NULL)
     *failure_is_warning = config->options.on_error == PDI_ON_ERROR_WARN;
   session->log_before = pdi_log_state();
-  pdi_log_configure(config->options.log_level, config->options.log_file);
-  log_config_warnings(config);
+  /* Said once per launched program, not by each of its processes. */
+  int say = pdi_verdicts_first_to_say(path);
+  pdi_log_configure(config->options.log_level, config->options.log_file, !say);
+  if (say)
+    log_config_warnings(config);
   if (config->rule_count != 0 && pdi_loadwatch_start(objects_loaded, objects_unloaded, any_session_open) != 0)
     pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
   else

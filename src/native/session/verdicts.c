@@ -35,6 +35,7 @@
 typedef struct verdict_board {
   int reported;
   int deferred; /* a process that ended normally left the report to others */
+  int said;     /* the config's own lines were said (pdi_verdicts_first_to_say) */
   pid_t members[VERDICT_MEMBERS];
   unsigned char progress[];
 } verdict_board_t;
@@ -84,13 +85,35 @@ map_board(const char *path, size_t least, int create, size_t *size)
   return mapped != MAP_FAILED ? mapped : NULL;
 }
 
+/* The board's path for a config that a pdi command wrote for the program it launched; -1 for any other config. */
+static int
+launched_board_path(const char *config_path, char *path, size_t size)
+{
+  const char *temporary = getenv("PDI_CONFIG_TEMPORARY");
+  return temporary != NULL && strcmp(temporary, "1") == 0 ? board_path(config_path, path, size) : -1;
+}
+
+int
+pdi_verdicts_first_to_say(const char *config_path)
+{
+  char path[PATH_MAX];
+  size_t size;
+  verdict_board_t *board = launched_board_path(config_path, path, sizeof path) == 0
+                               ? map_board(path, board_size(0), 1, &size)
+                               : NULL;
+  if (board == NULL)
+    return 1;
+  int first = __atomic_exchange_n(&board->said, 1, __ATOMIC_ACQ_REL) == 0;
+  munmap(board, size);
+  return first;
+}
+
 void
 pdi_verdicts_join(pdi_session_t *session, const char *config_path)
 {
-  const char *temporary = getenv("PDI_CONFIG_TEMPORARY");
   char path[PATH_MAX];
-  if (!session->reports_unloaded || session->config.rule_count == 0 || temporary == NULL ||
-      strcmp(temporary, "1") != 0 || board_path(config_path, path, sizeof path) != 0)
+  if (!session->reports_unloaded || session->config.rule_count == 0 ||
+      launched_board_path(config_path, path, sizeof path) != 0)
     return;
   size_t size;
   verdict_board_t *board = map_board(path, board_size(session->config.rule_count), 1, &size);
@@ -196,7 +219,7 @@ pdi_verdicts_report_ended(const char *config_path)
   if (__atomic_load_n(&board->deferred, __ATOMIC_ACQUIRE) && last_to_end(board) &&
       pdi_config_load(&config, config_path) == 0 && board_size(config.rule_count) <= size) {
     pdi_log_state_t before = pdi_log_state();
-    pdi_log_configure(config.options.log_level, config.options.log_file);
+    pdi_log_configure(config.options.log_level, config.options.log_file, 1);
     for (unsigned r = 0; r < config.rule_count; r++)
       pdi_verdicts_warn(&config.rules[r], config.rules[r].function, board->progress[r], "while the program ran");
     pdi_log_restore(before);
