@@ -46,6 +46,7 @@
       "src/native/redefine/redefine.c",
       "src/native/relink/relink.c",
       "src/native/session/backends.c",
+      "src/native/session/backend-helpers.c",
       "src/native/session/act.c",
       "src/native/session/claims.c",
       "src/native/session/cxx-names.c",

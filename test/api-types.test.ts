@@ -62,6 +62,18 @@ export const rule: ActRule = {act: {function: 'open', do: {return: -1, errno: 'E
 	t.not(invalid?.length, 0, 'an errno that is not one is still a type error');
 });
 
+test('an act rule\'s signal is a Linux signal name, with or without SIG: Node\'s names of other systems\' signals (SIGBREAK, LOST) are type errors, as the readers refuse them', t => {
+	const [valid, ...invalid] = typeErrors(`
+import type {ActRule} from 'pdi';
+export const rules: ActRule[] = [{act: {function: 'open', do: {signal: 'SIGSEGV'}}}, {act: {function: 'read', do: {signal: 'IOT'}}}, {act: {function: 'write', do: {signal: 'SIGPOLL'}}}];
+`, ...['SIGBREAK', 'LOST', 'SIGINFO', 'UNUSED'].map(signal => `
+import type {ActRule} from 'pdi';
+export const rule: ActRule = {act: {function: 'open', do: {signal: '${signal}'}}};
+`));
+	t.deepEqual(valid, []);
+	t.true(invalid.every(errors => errors.length > 0), JSON.stringify(invalid));
+});
+
 test('a rule or a whole config written as const, its lists readonly, is taken by defineConfig(), spawn(), interpose(), runProgram(), compileConfig() and attach(), as docs/typescript.md says', t => {
 	const [asConst, mutable] = typeErrors(`
 import {attach, compileConfig, defineConfig, interpose, normalizeConfig, runProgram, spawn} from 'pdi';

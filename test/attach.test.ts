@@ -1,7 +1,7 @@
 // pdi attach, pdi trace -p and attach(): real running processes (a
 // multi-threaded fixture, nginx's worker) get configs installed and removed
 // again (docs/attach.md).
-import {execFileSync, spawn} from 'node:child_process';
+import {execFile, execFileSync, spawn} from 'node:child_process';
 import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -464,6 +464,18 @@ test('attaching to a process that does not exist fails in one line, status 2', a
 	t.is(run.code, 2);
 	t.is(run.stderr, `pdi: no such process: ${missing}\n`);
 	await t.throwsAsync(attach(Number(missing), countConfig), {message: `no such process: ${missing}`});
+});
+
+test('attaching to the process that attaches (pdi trace -p $$ under exec, attach(process.pid)) fails in one line, status 2', async t => {
+	const own = 'pdi cannot attach to the process it runs in (in Node, interpose() installs a config from inside)';
+	const traced = await new Promise<{code: number | null; stderr: string}>(resolve => {
+		execFile('sh', ['-c', `exec ${shellWord(process.execPath)} ${shellWord(cliPath)} trace -p $$`], (error, _stdout, stderr) => {
+			resolve({code: error ? (error.code as number) : 0, stderr});
+		});
+	});
+	t.is(traced.code, 2);
+	t.regex(traced.stderr, new RegExp(`^pdi: process \\d+ is the one attaching: ${own.replaceAll(/[()]/g, '\\$&')}\n$`));
+	await t.throwsAsync(attach(process.pid, countConfig), {message: `process ${process.pid} is the one attaching: ${own}`});
 });
 
 test('the refusal under kernel.yama.ptrace_scope names the setting and what to do', t => {

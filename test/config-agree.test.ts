@@ -273,7 +273,7 @@ test('a backend that uses a pdi_ name the core does not provide is refused by co
 });
 
 test('the pdi_ names config check accepts are the helpers the core binds and the header declares', t => {
-	const core = readFileSync(path.join(root, 'src/native/session/backends.c'), 'utf8');
+	const core = readFileSync(path.join(root, 'src/native/session/backend-helpers.c'), 'utf8');
 	const table = core.slice(core.indexOf('helpers[] = {'), core.indexOf('};', core.indexOf('helpers[] = {')));
 	t.deepEqual([...backendApi].sort(), [...table.matchAll(/\{"(pdi_\w+)"/g)].map(match => match[1]).sort());
 	const header = readFileSync(path.join(root, 'include/pdi/backend.h'), 'utf8');

@@ -159,11 +159,18 @@ test('a number past what a double holds (YAML .inf, .nan; JSON 1e400) is shown a
 		'inf.yaml': 'options: {maxThreads: .inf}\n',
 		'nan.yaml': 'options: {maxThreads: .nan}\n',
 		'huge.json': '{"options": {"maxThreads": -1e400}}\n',
+		'big.yaml': 'options:\n  maxThreads: 99999999999999999999\n',
+		'small.yaml': 'options:\n  maxThreads: -99999999999999999999\n',
 		'double.yaml': 'rules:\n  - act: {function: sqrt, do: {return: {double: .inf}}}\n',
 	});
-	t.is((await loadError(path.join(directory, 'inf.yaml'))).message, `${directory}/inf.yaml:1:23: options.maxThreads: expected an integer ≥ 1, got .inf`);
+	t.is((await loadError(path.join(directory, 'inf.yaml'))).message, `${directory}/inf.yaml:1:23: options.maxThreads: expected an integer ≤ 2147483647, got .inf`);
 	t.is((await loadError(path.join(directory, 'nan.yaml'))).message, `${directory}/nan.yaml:1:23: options.maxThreads: expected an integer ≥ 1, got .nan`);
 	t.is((await loadError(path.join(directory, 'huge.json'))).message, `${directory}/huge.json:1:28: options.maxThreads: expected an integer ≥ 1, got -1e400`);
+	// One message, for the bound passed: a number past 2^53 failed the integer check itself, said "≥ 1" of 1e20 and then "≤ max" too.
+	const tooLarge = await loadError(path.join(directory, 'big.yaml'));
+	t.deepEqual(tooLarge.issues.map(issue => issue.message), ['options.maxThreads: expected an integer ≤ 2147483647, got 99999999999999999999']);
+	const tooSmall = await loadError(path.join(directory, 'small.yaml'));
+	t.deepEqual(tooSmall.issues.map(issue => issue.message), ['options.maxThreads: expected an integer ≥ 1, got -99999999999999999999']);
 	t.is((await loadError(path.join(directory, 'double.yaml'))).message, `${directory}/double.yaml:2:40: rules[0].act.do.return: expected an integer (as a decimal or 0x-hex string past 2^53) or {double: NUMBER}, got {"double":Infinity}`);
 });
 
@@ -293,6 +300,15 @@ test('mergeConfigs: later options override only what they set, lists and rules c
 	t.deepEqual(merged.backends.map(backend => backend.name), ['x', 'y']);
 	t.deepEqual(merged.rules.map(rule => rule.kind), ['relink', 'callback']);
 	t.deepEqual(mergeConfigs([]).options, defaults);
+});
+
+test('mergeConfigs reports an option over its limit at the value that sets it, in the spelling of that file', async t => {
+	const directory = writeFiles({'limit.yaml': 'options: {maxThreads: 8}\n', 'threads.cfg': 'num_threads = 9\n', 'threads.yaml': 'options: {numThreads: 9}\n', 'limit.cfg': 'max_threads = 8\n'});
+	const load = async (file: string) => loadConfig(path.join(directory, file), {merging: true});
+	// Before: the text file's line was named with the JSON key and column 1 (`threads.cfg:1:1: options.numThreads: ...`).
+	const [limitYaml, threadsText, threadsYaml, limitText] = await Promise.all(['limit.yaml', 'threads.cfg', 'threads.yaml', 'limit.cfg'].map(load));
+	t.is(configError(() => mergeConfigs([limitYaml!, threadsText!])).message, `${directory}/threads.cfg:1:15: num_threads: expected an integer ≤ max_threads (8), got '9'`);
+	t.is(configError(() => mergeConfigs([limitText!, threadsYaml!])).message, `${directory}/threads.yaml:1:23: options.numThreads: expected an integer ≤ maxThreads (8), got 9`);
 });
 
 test('mergeConfigs keeps one copy of a rule or warning that a later config repeats, at its first place', t => {

@@ -54,7 +54,7 @@ test('every option has a text key; booleans take on/off, true/false, yes/no and 
 		onError: 'warn',
 		log: {level: 'info', file: '/tmp/pdi log.txt'},
 	});
-	t.deepEqual(config.optionOrigins.cbMaxStubs, {file: '/etc/pdi/main.cfg', line: 4, column: 1});
+	t.deepEqual(config.optionOrigins.cbMaxStubs, {file: '/etc/pdi/main.cfg', line: 4, column: 16});
 	for (const [word, value] of [['true', true], ['false', false], ['1', true], ['0', false], ['OFF', false]] as const) {
 		t.is(parseTextDialect(`cb_allow_handler = ${word}`).options.cbAllowHandler, value, word);
 	}
@@ -107,7 +107,7 @@ test('Include runs a section of this file or of another file at that point; rela
 	t.is(config.options.numThreads, 2);
 	t.is(config.options.maxObjects, 5);
 	t.deepEqual(config.options.backendPath, [path.join(directory, 'shared/backends')]);
-	t.deepEqual(config.optionOrigins.numThreads, {file: path.join(directory, 'shared/common.cfg'), line: 4, column: 1});
+	t.deepEqual(config.optionOrigins.numThreads, {file: path.join(directory, 'shared/common.cfg'), line: 4, column: 15});
 });
 
 test('an Include cycle is an error at the FILE:SECTION of the Include line that closes it, naming the cycle', async t => {
@@ -224,7 +224,7 @@ test('unknown keys and bad values are errors at the key and at the value', t => 
 	t.is(parseError('cb_stack_size=100\n'), '/etc/pdi.cfg:1:15: cb_stack_size: expected an integer ≥ 256, got \'100\'');
 	t.is(parseError('donttouch_pdi = maybe\n'), '/etc/pdi.cfg:1:17: donttouch_pdi: expected a boolean, got \'maybe\'');
 	t.is(parseError('on_error = explode\n'), '/etc/pdi.cfg:1:12: on_error: expected fail or warn, got \'explode\'');
-	t.is(parseError('max_threads = 4\nnum_threads = 5\n'), '/etc/pdi.cfg:2:1: num_threads: expected an integer ≤ max_threads (4), got \'5\'');
+	t.is(parseError('max_threads = 4\nnum_threads = 5\n'), '/etc/pdi.cfg:2:15: num_threads: expected an integer ≤ max_threads (4), got \'5\'');
 	t.is(parseError('backend b = noop\ncallback $main * b my_handler\n'), '/etc/pdi.cfg:2:20: callback handler \'my_handler\' needs cb_allow_handler = on');
 	t.is(parseError('backend b = noop\ncallback $main * "" -\n'), '/etc/pdi.cfg:2:18: malformed callback line: an empty field');
 });

@@ -79,11 +79,13 @@ test.serial('README: the AFL++ line starts afl-fuzz with the environment pdi pri
 	const documented = line('env=$(npx pdi comux config --afl');
 	const [setup, fuzz] = documented.split(' && afl-fuzz ');
 	t.truthy(fuzz, documented);
-	const started = `${setup} && echo "started with $PDI_CONFIG and $AFL_PRELOAD"`;
+	// The README's /tmp/comux.cfg, here in the test's own directory.
+	t.true(setup!.includes('-o /tmp/comux.cfg'), setup);
+	const started = `${setup!.replace('-o /tmp/comux.cfg', `-o ${project}/comux.cfg`)} && echo "started with $PDI_CONFIG and $AFL_PRELOAD"`;
 	const good = await shell(started);
 	t.is(good.code, 0, good.stderr);
 	t.regex(good.stdout, /^started with \/\S+\/comux\.cfg and \S*pdi-preload\.so\n$/);
-	const failing = await shell(started.replace('-o comux.cfg', '-o no-such-directory/comux.cfg'));
+	const failing = await shell(started.replace(`-o ${project}/comux.cfg`, '-o no-such-directory/comux.cfg'));
 	t.deepEqual([failing.code, failing.stdout], [2, '']);
 	t.regex(failing.stderr, /no-such-directory\/comux\.cfg: no such file or directory\n$/);
 });

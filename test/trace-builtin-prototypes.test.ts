@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi, root} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
 
 const scratch = scratchDirectory('pdi-trace-prototypes-');
 
@@ -147,4 +147,41 @@ test('pdi trace shows getopt_long\'s argc as a number, in text and JSON', async 
 	const calls = readFileSync(json, 'utf8').trim().split('\n').map(line => JSON.parse(line) as {args: unknown[]});
 	t.true(calls.length > 0);
 	t.true(calls.every(call => call.args[0] === 3), JSON.stringify(calls[0]));
+});
+
+test('pdi trace decodes alarm, pause (its EINTR) and the posix_spawn attribute and file-action calls', async t => {
+	const program = compileC(scratch, 'spawner', `#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+static void on_alarm(int signal) { (void)signal; }
+int main(void) {
+  signal(SIGALRM, on_alarm);
+  alarm(1);
+  pause();
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY | O_CREAT, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t child;
+  char *argv[] = {"true", 0};
+  if (posix_spawnp(&child, "true", &actions, &attributes, argv, environ) == 0) waitpid(child, 0, 0);
+  return 0;
+}
+`);
+	const run = await pdi(['trace', '-e', 'alarm,pause,posix_spawn_file_actions_a*,posix_spawnattr_setflags', '--', program], {timeout: 30_000});
+	t.is(run.code, 0, run.stderr);
+	// Before: alarm(0x1, 0x0, 0x0) = 0x0 and pause(0x8, 0x0, 0x0) = 0xffffffff, as for a function pdi knows nothing of.
+	t.deepEqual(run.stderr.split('\n').filter(Boolean).map(line => line.replace(/^\d+ \d+ {2}spawner!/, '').replaceAll(/0x[\da-f]+/g, 'ADDRESS')), [
+		'alarm(1) = 0',
+		'pause() = -1 errno EINTR',
+		'posix_spawnattr_setflags(ADDRESS, 8) = 0',
+		'posix_spawn_file_actions_addopen(ADDRESS, 1, "/dev/null", O_WRONLY|O_CREAT, 0644) = 0',
+		'posix_spawn_file_actions_adddup2(ADDRESS, 1, 2) = 0',
+	]);
 });

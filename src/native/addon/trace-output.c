@@ -3,6 +3,7 @@
 #include "trace-output.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
@@ -23,6 +24,13 @@ write_exactly(trace_output_t *output, const char *data, size_t length)
 {
   while (length > 0 && __atomic_load_n(&output->error, __ATOMIC_RELAXED) == 0) {
     ssize_t written = write(output->fd, data, length);
+    if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      /* A descriptor Node made non-blocking (its own stderr, a pipe, once it wrote there): waited on, as any
+       * writer waits on a full pipe. The abandoning signal ends the wait with EINTR. */
+      struct pollfd writable = {.fd = output->fd, .events = POLLOUT};
+      poll(&writable, 1, -1);
+      continue;
+    }
     if (written < 0 && errno != EINTR)
       __atomic_store_n(&output->error, errno, __ATOMIC_RELAXED); /* read by trace_drain_write_errno */
     if (written > 0) {

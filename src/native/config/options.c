@@ -176,7 +176,7 @@ set_table_option(reader_t *reader, const line_ref_t *line, unsigned index, const
     break;
   }
   }
-  mark_set(&reader->config->options, index, at);
+  mark_set(&reader->config->options, index, &value_at);
   return 0;
 }
 
@@ -192,7 +192,7 @@ set_dialect_key(reader_t *reader, const line_ref_t *line, const char *key, const
     if (strlen(value) != 1 || value[0] < '0' || value[0] > '3')
       return config_fail(reader, &value_at, "verbose: expected 0, 1, 2 or 3, got '%s'", value);
     options->log_level = value[0] - '0';
-    mark_set(options, PDI_OPTION_INDEX(log_level), at);
+    mark_set(options, PDI_OPTION_INDEX(log_level), &value_at);
     return 0;
   }
   if (strcmp(key, "debug") == 0) {
@@ -201,7 +201,7 @@ set_dialect_key(reader_t *reader, const line_ref_t *line, const char *key, const
       return config_fail(reader, &value_at, "debug: expected a boolean, got '%s'", value);
     if (flag) {
       options->log_level = PDI_LOG_LEVEL_DEBUG;
-      mark_set(options, PDI_OPTION_INDEX(log_level), at);
+      mark_set(options, PDI_OPTION_INDEX(log_level), &value_at);
     }
     return 0;
   }

@@ -99,133 +99,27 @@ find_library(pdi_session_t *session, const pdi_backend_decl_t *decl, char *searc
   return NULL;
 }
 
-typedef struct helper {
-  const char *name;
-  void *address;
-} helper_t;
-
-static const helper_t helpers[] = {
-    {"pdi_original", (void *)&pdi_original_impl},
-    {"pdi_arg_int", (void *)&pdi_arg_int_impl},
-    {"pdi_arg_double", (void *)&pdi_arg_double_impl},
-    {"pdi_ret_int", (void *)&pdi_ret_int_impl},
-    {"pdi_ret_double", (void *)&pdi_ret_double_impl},
-    {"pdi_set_arg_int", (void *)&pdi_set_arg_int_impl},
-    {"pdi_set_arg_double", (void *)&pdi_set_arg_double_impl},
-    {"pdi_skip_int", (void *)&pdi_skip_int_impl},
-    {"pdi_skip_double", (void *)&pdi_skip_double_impl},
-    {"pdi_set_ret_int", (void *)&pdi_set_ret_int_impl},
-    {"pdi_set_ret_double", (void *)&pdi_set_ret_double_impl},
-    {"pdi_ret_int64", (void *)&pdi_ret_int64_impl},
-    {"pdi_skip_int64", (void *)&pdi_skip_int64_impl},
-    {"pdi_set_ret_int64", (void *)&pdi_set_ret_int64_impl},
-    {"pdi_cb_target", (void *)&pdi_cb_target_impl},
-};
-
-/* A pdi_* helper the loader had to bind as the backend loaded, before the
- * core binds it: a reference that is not weak (an assembly handler's
- * `call *pdi_cb_target@GOTPCREL(%rip)`, or `@PLT` linked with -z now). */
-static int
-helper_bound_early(const char *why, char *out, size_t size)
-{
-  const char *undefined = strstr(why, "undefined symbol: ");
-  if (undefined == NULL)
-    return 0;
-  undefined += strlen("undefined symbol: ");
-  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
-    if (strcmp(undefined, helpers[i].name) == 0) {
-      snprintf(out, size,
-               "its reference to %s is not weak: pdi binds its helpers after the backend loads (<pdi/backend.h> "
-               "declares them weak; in assembly, add .weak %s)",
-               helpers[i].name, helpers[i].name);
-      return 1;
-    }
-  return 0;
-}
-
-typedef struct helper_binding {
-  pdi_patch_t patches[64];
-  size_t count;
-  const char *unknown;
-  void *handle;
-  const char *missing; /* the first function nothing defines */
-} helper_binding_t;
-
-/* Whether the dynamic loader would find a function the backend calls
- * through its PLT: in the backend and its own dependencies (its local
- * scope, as it is loaded RTLD_LOCAL) or in the program's global scope. */
-static int
-defined_for(void *handle, const pdi_slot_t *slot)
-{
-  if (slot->version != NULL)
-    return dlvsym(handle, slot->symbol, slot->version) != NULL ||
-           dlvsym(RTLD_DEFAULT, slot->symbol, slot->version) != NULL;
-  return dlsym(handle, slot->symbol) != NULL || dlsym(RTLD_DEFAULT, slot->symbol) != NULL;
-}
-
-static int
-bind_helper_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
-{
-  (void)object;
-  helper_binding_t *binding = context;
-  /* Lazy binding would find a missing function only at its first call,
-   * ending the program there ("symbol lookup error"): it is named now. A
-   * weak reference is the backend's way to bind one at its first call (a
-   * function of a library loaded later). */
-  if (slot->kind == PDI_SLOT_JUMP_SLOT && !slot->weak && binding->missing == NULL &&
-      strncmp(slot->symbol, "pdi_", 4) != 0 && !defined_for(binding->handle, slot))
-    binding->missing = slot->symbol;
-  if (strncmp(slot->symbol, "pdi_", 4) != 0 || slot->kind == PDI_SLOT_COPY)
-    return 0;
-  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
-    if (strcmp(slot->symbol, helpers[i].name) != 0)
-      continue;
-    if (binding->count == sizeof binding->patches / sizeof binding->patches[0])
-      return 0;
-    pdi_patch_t *patch = &binding->patches[binding->count++];
-    patch->slot = slot->address;
-    patch->old_value = *slot->address;
-    patch->new_value = (uintptr_t)helpers[i].address + (slot->has_addend ? (uintptr_t)slot->addend : 0);
-    return 0;
-  }
-  binding->unknown = slot->symbol;
-  return 1;
-}
-
 /* Backends link nothing of pdi: their pdi_* references are pointed at the
- * core here, which works whether the core is preloaded or in the addon. */
+ * core here (backend-helpers.c), which works whether the core is preloaded
+ * or in the addon. */
 static int
 bind_helpers(loaded_backend_t *backend)
 {
-  pdi_objects_t set;
-  if (pdi_objects_scan(&set) != 0)
-    return -1;
-  const pdi_object_t *object = NULL;
-  for (unsigned i = 0; i < set.count && object == NULL; i++)
-    if (set.items[i].base == backend->base && strcmp(set.items[i].path, backend->path) == 0)
-      object = &set.items[i];
-  int status = 0;
-  if (object == NULL) {
-    status = backend_error_at(backend->decl, 0, "loaded, but not found among the process's objects");
-  } else {
-    helper_binding_t binding = {.count = 0, .unknown = NULL, .handle = backend->handle, .missing = NULL};
-    pdi_object_each_slot(object, bind_helper_slot, &binding);
-    if (binding.unknown != NULL) {
-      status = backend_error_at(backend->decl, 1,
-                                "cannot load %s: it uses '%s', which is not part of the pdi backend API", backend->path,
-                                binding.unknown);
-    } else if (binding.missing != NULL) {
-      status = backend_error_at(backend->decl, 1,
-                                "cannot load %s: it calls '%s', which no loaded object defines (a misspelt name, "
-                                "or a library it needs not linked with -l); declare it weak to bind it at its "
-                                "first call",
-                                backend->path, binding.missing);
-    } else if (pdi_patch_apply(binding.patches, binding.count, 0) != 0) {
-      status = backend_error_at(backend->decl, 0, "%s", pdi_error());
-    }
+  const char *name = NULL;
+  switch (pdi_backend_bind_helpers(backend, &name)) {
+  case PDI_HELPERS_BOUND: return 0;
+  case PDI_HELPERS_NOT_FOUND:
+    return backend_error_at(backend->decl, 0, "loaded, but not found among the process's objects");
+  case PDI_HELPERS_UNKNOWN:
+    return backend_error_at(backend->decl, 1, "cannot load %s: it uses '%s', which is not part of the pdi backend API",
+                            backend->path, name);
+  case PDI_HELPERS_CALLS_MISSING:
+    return backend_error_at(backend->decl, 1,
+                            "cannot load %s: it calls '%s', which no loaded object defines (a misspelt name, or a "
+                            "library it needs not linked with -l); declare it weak to bind it at its first call",
+                            backend->path, name);
+  default: return backend_error_at(backend->decl, 0, "%s", pdi_error());
   }
-  pdi_objects_release(&set);
-  return status;
 }
 
 #if defined(__x86_64__)
@@ -402,7 +296,7 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
     else if (why != NULL && strncmp(why, path, named) == 0 && strncmp(why + named, ": ", 2) == 0)
       why += named + 2; /* the loader names the file too */
     char helper[200];
-    if (why != NULL && helper_bound_early(why, helper, sizeof helper))
+    if (why != NULL && pdi_backend_helper_bound_early(why, helper, sizeof helper))
       why = helper;
     return backend_error_at(decl, 1, "cannot load %s: %s", path, why ? why : "unknown error");
   }

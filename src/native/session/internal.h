@@ -298,6 +298,21 @@ PDI_HIDDEN void pdi_session_report_never_matched(pdi_session_t *session, const c
 /* Adds what the rules met in this process so far to the shared verdicts. */
 PDI_HIDDEN void pdi_session_note_verdicts(pdi_session_t *session);
 
+/* ---- backend-helpers.c */
+
+typedef enum pdi_helpers_outcome {
+  PDI_HELPERS_BOUND,
+  PDI_HELPERS_NOT_FOUND,     /* the backend is not among the process's objects */
+  PDI_HELPERS_UNKNOWN,       /* *name: a pdi_* name that is no helper */
+  PDI_HELPERS_CALLS_MISSING, /* *name: a function it calls that nothing defines */
+  PDI_HELPERS_NOT_BOUND      /* pdi_error() says why */
+} pdi_helpers_outcome_t;
+/* Points a loaded backend's pdi_* references at the core's helpers. */
+PDI_HIDDEN pdi_helpers_outcome_t pdi_backend_bind_helpers(const loaded_backend_t *backend, const char **name);
+/* When the loader's `why` (dlerror) is a pdi_* helper it could not bind as the backend loaded (a reference that is
+ * not weak): 1, with the explanation in `out`. */
+PDI_HIDDEN int pdi_backend_helper_bound_early(const char *why, char *out, size_t size);
+
 /* ---- verdicts.c: what the rules met in every process of a launched program */
 
 /* A rule ran (not skipped for an error) in a process; matched an object there; and imported (relink, act) or

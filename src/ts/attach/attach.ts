@@ -55,6 +55,11 @@ export function checkPid(pid: unknown): number {
 		throw new PdiError(`no such process: ${value}`);
 	}
 
+	if (value === process.pid) {
+		// It traced or changed its own calls, its trace feeding on itself; a process cannot stop itself to be attached to.
+		throw new PdiError(`process ${value} is the one attaching: pdi cannot attach to the process it runs in (in Node, interpose() installs a config from inside)`);
+	}
+
 	return value;
 }
 

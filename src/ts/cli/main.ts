@@ -23,6 +23,7 @@ import {checkOutputFile, writeOutputFile} from './output-file.js';
 import {holdOperands, requireProgram} from './operands.js';
 import {refuseArgumentsNotUtf8, warnOfBytesReplacedByNpx, warnOfVariablesNotUtf8} from './raw-input.js';
 import {refuseRepeatedValues} from './repeated-options.js';
+import {followNpmParent} from './npm-parent.js';
 
 async function emit(text: string, output: string | undefined): Promise<void> {
 	// A signal passed on to the program ends pdi once the program has ended (128+N), without the output: a Ctrl-C
@@ -458,5 +459,6 @@ function dieBy(signal: NodeJS.Signals): void {
 takeInheritedState();
 followJobStops();
 handleSignals();
+followNpmParent();
 watchClosedOutput();
 end(await main(process.argv.slice(2)));

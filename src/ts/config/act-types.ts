@@ -25,8 +25,11 @@ export type ErrnoName = keyof typeof constants.errno | typeof linuxOnlyErrnoName
 
 type Bare<Name> = Name extends `SIG${infer Rest}` ? Rest : never;
 
+/** Node's names of signals that Linux does not have (Windows', BSD's, and SIGUNUSED, which glibc dropped). */
+type NotLinuxSignal = 'SIGBREAK' | 'SIGLOST' | 'SIGINFO' | 'SIGUNUSED';
+
 /** A signal name an act rule's `do.signal` takes, with or without `SIG` (`SIGSEGV`, `SEGV`). */
-export type SignalName = NodeJS.Signals | Bare<NodeJS.Signals>;
+export type SignalName = Exclude<NodeJS.Signals, NotLinuxSignal> | Bare<Exclude<NodeJS.Signals, NotLinuxSignal>>;
 
 /** When an act rule acts, as written: every condition given must hold; none, on every call. */
 export type ActWhenInput = {

@@ -2,18 +2,19 @@ import {realpathSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason} from '../errors.js';
 import {resolveKeepingSlash} from '../resolve-path.js';
-import {ConfigError, formatPlace, type Origin} from './config-error.js';
+import {ConfigError, formatPlace, type ConfigPlace, type Origin} from './config-error.js';
 import {
 	checkConfig,
 	defaultOptions,
 	handlerNeedsOption,
+	limitMessage,
 	jsonLabel,
 	jsonShow,
 } from './schema.js';
 import type {NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './types.js';
 import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
-import {brokenLimits, listOptionNames, optionMessages, optionValue, setOptionValue, type OptionName} from './options.js';
+import {brokenLimits, listOptionNames, optionValue, setOptionValue, type OptionName} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {NotUtf8Error, readConfigText} from './config-file.js';
 import {fieldOrigin} from './field-origins.js';
@@ -218,7 +219,8 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 	const [broken] = brokenLimits(options);
 	if (broken) {
 		const {option, atMost, value, limit} = broken;
-		throw new ConfigError(`options.${option}: ${optionMessages.integerAtMost(atMost, limit)}, got ${value}`, optionOrigins[option] ?? optionOrigins[atMost] ?? {});
+		const origin: ConfigPlace = optionOrigins[option] ?? optionOrigins[atMost] ?? {};
+		throw new ConfigError(limitMessage(option, atMost, value, limit, origin.file), origin);
 	}
 
 	for (const rule of merged.rules) {

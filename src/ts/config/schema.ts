@@ -28,8 +28,10 @@ export type {OptionName} from './options.js';
 type Spec<K extends OptionSpec['kind']> = Extract<OptionSpec, {kind: K}>;
 
 function integer(spec: Spec<'integer'>) {
-	const error = optionMessages.integerMin(spec.min);
-	return z.int({error}).min(spec.min, {error}).max(spec.max, {error: optionMessages.integerMax(spec.max)}).default(spec.default).describe(spec.description);
+	// One message per value, the bound it passes: a number past 2^53 or past ±Infinity (1e400) fails the integer check
+	// itself, which said "≥ 1" of 1e20 and then "≤ max" too.
+	const error = ({input}: {input?: unknown}) => typeof input === 'number' && input > spec.max ? optionMessages.integerMax(spec.max) : optionMessages.integerMin(spec.min);
+	return z.int({error, abort: true}).min(spec.min, {error}).max(spec.max, {error}).default(spec.default).describe(spec.description);
 }
 
 function boolean(spec: Spec<'boolean'>) {
@@ -138,9 +140,23 @@ const callbackSchema = z.strictObject({
  * spelling of the file that holds the rule (`cb_allow_handler = on` in a text-dialect file).
  */
 export function handlerNeedsOption(handler: string, file?: string): string {
-	const textDialect = file !== undefined && !/\.(?:json|ya?ml)$/i.test(file);
 	const option: OptionName = 'cbAllowHandler';
-	return `callback handler '${handler}' needs ${textDialect ? `${optionTable[option].key} = on` : `options.${option}: true`}`;
+	return `callback handler '${handler}' needs ${isTextDialectFile(file) ? `${optionTable[option].key} = on` : `options.${option}: true`}`;
+}
+
+/** Whether a config file is of the text dialect, whose messages name options by their keys (`num_threads`). */
+export function isTextDialectFile(file: string | undefined): boolean {
+	return file !== undefined && !/\.(?:json|ya?ml)$/i.test(file);
+}
+
+/**
+ * The error for an option over the option that limits it, in the spelling of the file that sets it, as each reader
+ * words it: `num_threads: expected an integer ≤ max_threads (8), got '9'` in a text-dialect file.
+ */
+export function limitMessage(option: OptionName, atMost: OptionName, value: number, limit: number, file?: string): string {
+	return isTextDialectFile(file)
+		? `${optionTable[option].key}: ${optionMessages.integerAtMost(optionTable[atMost].key, limit)}, got '${value}'`
+		: `options.${option}: ${optionMessages.integerAtMost(atMost, limit)}, got ${value}`;
 }
 
 /** The kinds of rule, in the order the schema's union lists them. */

@@ -168,7 +168,7 @@ type Library = {file: string; symbols: Set<string>; variables: Set<string>};
 
 /**
  * The `pdi_*` functions the core points a backend's references at when it loads it (`helpers` in
- * src/native/session/backends.c, declared in include/pdi/backend.h); a backend that uses another
+ * src/native/session/backend-helpers.c, declared in include/pdi/backend.h); a backend that uses another
  * `pdi_*` name (built against a newer header, a misspelt helper) is refused by the core.
  */
 export const backendApi: ReadonlySet<string> = new Set(['pdi_original', 'pdi_arg_int', 'pdi_arg_double', 'pdi_ret_int', 'pdi_ret_double', 'pdi_set_arg_int', 'pdi_set_arg_double', 'pdi_skip_int', 'pdi_skip_double', 'pdi_set_ret_int', 'pdi_set_ret_double', 'pdi_ret_int64', 'pdi_skip_int64', 'pdi_set_ret_int64', 'pdi_cb_target']);
