@@ -55,12 +55,17 @@ export function checkPid(pid: unknown): number {
 		throw new PdiError(`no such process: ${value}`);
 	}
 
-	if (value === process.pid) {
-		// It traced or changed its own calls, its trace feeding on itself; a process cannot stop itself to be attached to.
-		throw new PdiError(`process ${value} is the one attaching: pdi cannot attach to the process it runs in (in Node, interpose() installs a config from inside)`);
-	}
-
 	return value;
+}
+
+/**
+ * Throws for the process that attaches: it traced or changed its own calls, its trace feeding on itself (`pdi trace -p
+ * $$` under `exec`); a process cannot stop itself to be attached to.
+ */
+function refuseOwnProcess(pid: number): void {
+	if (pid === process.pid) {
+		throw new PdiError(`process ${pid} is the one attaching: pdi cannot attach to the process it runs in (in Node, interpose() installs a config from inside)`);
+	}
 }
 
 /** The owner of process `pid`; a process that has ended since {@link checkPid} found it is `no such process`, as the injector says it. */
@@ -170,6 +175,7 @@ export async function attach(pid: number, config?: PdiConfigInput | NormalizedCo
 
 /** {@link attach} of a config already normalized (the trace config of `pdi trace -p`). */
 export async function attachNormalized(pid: number, config: NormalizedConfig, given: Readonly<Record<string, string>>, thread?: number): Promise<Attachment> {
+	refuseOwnProcess(pid);
 	const variables = anchoredVariables(given);
 	const prepared = prepareConfig(config);
 	// The act backend writes the counts of the session's rules there when the session closes (docs/act.md).
@@ -287,6 +293,7 @@ function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => Ac
  */
 export async function attachedReport(pid: number, imports = '', thread?: number): Promise<ProcessReport> {
 	const target = checkPid(pid);
+	refuseOwnProcess(target);
 	const scratch = temporaryDirectory('pdi-attach-');
 	try {
 		shareWithProcess(target, [scratch.path]);
