@@ -46,6 +46,16 @@ test('an act rule\'s return=double:X reaches the caller of a function returning 
 	t.true(Date.now() - started >= 2500, `${Date.now() - started} ms`);
 });
 
+test('pdi_ret_double reads a long double result (strtold) rounded and pdi_set_ret_double replaces it, where it is on the x87 stack (x86-64, i386); aarch64\'s 128-bit one reads 0 and is left alone', async t => {
+	t.is((await runBare(beprog, ['longdouble'])).stdout, 'strtold=1.25\n');
+	const run = await probed('longdouble', 'longdouble');
+	t.is(run.code, 0, run.stderr);
+	// Before, on x86-64: pdi_ret_double read xmm0 (0), and pdi_set_ret_double wrote xmm0, which a long double caller never reads.
+	const x87 = testArch !== 'aarch64';
+	t.is(run.stdout, x87 ? 'strtold=3.5\n' : 'strtold=1.25\n');
+	t.regex(run.stderr, new RegExp(`^probe: mode=longdouble hooks=\\d+ ret=0 ret_double=${x87 ? '1.25' : '0'} `, 'm'));
+});
+
 test('a backend whose reference to a pdi helper is not weak is refused when it loads, saying how to declare it', async t => {
 	const strong = path.join(directory, 'be-strong-helper-backend.so');
 	const run = await runPreloaded(beprog, ['calls'], writeConfig([`backend s = ${textValue(strong)}`, 'callback $main * s']));

@@ -206,6 +206,23 @@ test('a callback line as pDI-Tools wrote it, with \'-\' for the function and \'-
 	t.is(parseError('backend b = noop\ncallback $main * "" -\n'), '/etc/pdi.cfg:2:18: malformed callback line: an empty field');
 });
 
+test('a command or an option written as YAML writes it (a colon, no =) or as pDI-Tools named it is an unknown command that names what was meant', t => {
+	t.is(parseError('relink: $main f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'relink:\' (did you mean \'relink\'? no colon after it)');
+	t.is(parseError('Include: "other.cfg"\n'), '/etc/pdi.cfg:1:1: unknown command \'Include:\' (did you mean \'Include\'? no colon after it)');
+	t.is(parseError('redefinition * f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'redefinition\' (did you mean \'redefine\'?)');
+	t.is(parseError('max_threads: 5\n'), '/etc/pdi.cfg:1:1: unknown command \'max_threads:\' (an option is written \'max_threads = VALUE\')');
+	t.is(parseError('max_threads\t64\n'), '/etc/pdi.cfg:1:1: unknown command \'max_threads\' (an option is written \'max_threads = VALUE\')');
+	// The first key of a YAML file read as text: no command it could be.
+	t.is(parseError('backends:\n'), '/etc/pdi.cfg:1:1: unknown command \'backends:\'');
+});
+
+test('a JSON or YAML file that config = or Include names is read as text and fails at its first line, saying which reader takes it', async t => {
+	const directory = writeFiles({'main.cfg': 'config = setup.yaml\n', 'setup.yaml': 'options:\n  maxThreads: 4\n', 'inc.cfg': 'Include "setup.json"\n', 'setup.json': '{"options": {"maxThreads": 4}}\n'});
+	const hint = ' (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and `pdi config compile FILE -o FILE.cfg` turns them into the text dialect)';
+	t.is((await loadError(path.join(directory, 'main.cfg'))).message, `${directory}/setup.yaml:1:1: unknown command 'options:'${hint}`);
+	t.regex((await loadError(path.join(directory, 'inc.cfg'))).message, new RegExp(`^${directory}/setup\\.json:1:\\d+: .+${hint.replaceAll(/[()`.]/g, '\\$&')}$`));
+});
+
 test('malformed lines are errors naming the expected form', t => {
 	t.is(parseError('backend b = noop\nrelink $main f b\n'), '/etc/pdi.cfg:2:1: malformed relink line: expected \'relink OBJECT FUNCTION BACKEND WRAPPER\'');
 	t.is(parseError('backend b = noop\nredefine * f b w extra\n'), '/etc/pdi.cfg:2:18: malformed redefine line: expected \'redefine OBJECT FUNCTION BACKEND WRAPPER\'');
@@ -243,8 +260,10 @@ test('Warning lines are collected with their place; Error stops reading at its l
 	t.is(parseError('max_threads = 4\n\n  Error this config is not finished\nmax_threads = abc\n'), '/etc/pdi.cfg:3:3: this config is not finished');
 });
 
-test('a #@origin comment sets the place of the next line, for its declarations, rules and errors', t => {
+test('a #@origin comment of a config pdi compiled sets the place of the next line, for its declarations, rules and errors; in a config of the user\'s it is a comment', t => {
+	const header = '# pdi config compiled by pdi (`pdi config compile`, compileConfig()); edit the source config instead.';
 	const config = parseTextDialect([
+		header,
 		'#@origin /src/pdi.yaml:4:5',
 		'backend b = noop',
 		'',
@@ -257,9 +276,12 @@ test('a #@origin comment sets the place of the next line, for its declarations, 
 	t.deepEqual(config.backends[0]?.origin, {file: '/src/pdi.yaml', line: 4, column: 5});
 	t.deepEqual(config.rules.map(rule => rule.origin), [
 		{file: '/src/pdi.yaml', line: 7, column: 5},
-		{file: '/tmp/compiled.cfg', line: 7, column: 1},
+		{file: '/tmp/compiled.cfg', line: 8, column: 1},
 	]);
-	t.is(parseError('#@origin /src/my config.yaml:9:3\nrelink $main f nob w\n', '/tmp/compiled.cfg'), '/src/my config.yaml:9:3: unknown backend \'nob\'');
+	t.is(parseError(`${header}\n#@origin /src/my config.yaml:9:3\nrelink $main f nob w\n`, '/tmp/compiled.cfg'), '/src/my config.yaml:9:3: unknown backend \'nob\'');
+	// Before, a hand-written comment moved the error elsewhere: "notes about origin: max_threads: ...", or into /etc/passwd.
+	t.is(parseError('#@origin notes about origin\nmax_threads = x\n', '/etc/pdi.cfg'), '/etc/pdi.cfg:2:15: max_threads: expected an integer ≥ 1, got \'x\'');
+	t.is(parseError('#@origin /etc/passwd:1:1\nrelink $main f nob w\n', '/etc/pdi.cfg'), '/etc/pdi.cfg:2:16: unknown backend \'nob\'');
 });
 
 test('a backend or alias declared twice must say the same thing', t => {

@@ -52,6 +52,39 @@ run_files(reader_t *reader, const source_file_t *main_file)
 }
 
 static int
+ends_with(const char *text, const char *suffix)
+{
+  size_t length = strlen(text), suffix_length = strlen(suffix);
+  return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+}
+
+/* A JSON or YAML file read as the text dialect (PDI_CONFIG=app.yaml, `config = app.yaml`, `Include "app.yaml"`)
+ * fails at its first line: the error says which reader takes it. */
+static void
+hint_other_spelling(reader_t *reader)
+{
+  pdi_config_t *config = reader->config;
+  const char *file = config->failure_origin.file;
+  if (file == NULL || !(ends_with(file, ".json") || ends_with(file, ".yaml") || ends_with(file, ".yml")))
+    return;
+  /* Read here, not the source a compiled config's #@origin names. */
+  int read_here = 0;
+  for (const source_file_t *read = reader->files; read != NULL && !read_here; read = read->next)
+    read_here = strcmp(read->path, file) == 0;
+  if (!read_here)
+    return;
+  static const char hint[] = " (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and "
+                             "`pdi config compile FILE -o FILE.cfg` turns them into the text dialect)";
+  char message[1024];
+  snprintf(message, sizeof message, "%s", pdi_error());
+  pdi_set_error("%s%s", message, hint);
+  if (config->failure_message != NULL) {
+    snprintf(message, sizeof message, "%s%s", config->failure_message, hint);
+    config->failure_message = pdi_arena_strdup(reader->arena, message);
+  }
+}
+
+static int
 read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, const void *), const void *argument,
             unsigned flags)
 {
@@ -66,6 +99,8 @@ read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, 
     status = config_check_options(&reader);
   if (status == 0)
     status = config_check_rules(&reader);
+  if (status != 0)
+    hint_other_spelling(&reader);
   return status;
 }
 
@@ -100,26 +135,10 @@ open_text(reader_t *reader, const void *argument)
   return config_add_source(reader, source->name, source->directory, source->text, source->length, &none);
 }
 
-static int
-ends_with(const char *text, const char *suffix)
-{
-  size_t length = strlen(text), suffix_length = strlen(suffix);
-  return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
-}
-
 int
 pdi_config_load(pdi_config_t *config, const char *path)
 {
-  int status = read_config(config, open_path, path, 0);
-  const char *failed_in = config->failure_origin.file != NULL ? config->failure_origin.file : path;
-  if (status != 0 && (ends_with(failed_in, ".json") || ends_with(failed_in, ".yaml") || ends_with(failed_in, ".yml"))) {
-    char message[512];
-    snprintf(message, sizeof message, "%s", pdi_error());
-    pdi_set_error("%s (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and `pdi config "
-                  "compile FILE -o FILE.cfg` turns them into the text dialect)",
-                  message);
-  }
-  return status;
+  return read_config(config, open_path, path, 0);
 }
 
 int

@@ -263,8 +263,8 @@ key_distance(const char *a, size_t a_length, const char *b, size_t b_length)
 /* The key an unknown one most likely meant (the same words as the key or as
  * its JSON/YAML name, protectBackends for donttouch_backends, or the one key
  * at most two edits away), or NULL; as the TypeScript reader suggests. */
-static const char *
-near_key(const char *key)
+const char *
+config_near_key(const char *key)
 {
   static const char *const dialect_keys[] = {"verbose", "debug", "becfg_path", "config", "runtime"};
   char wanted[64], words[64];
@@ -317,7 +317,7 @@ config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_t
   int status = set_dialect_key(reader, line, key, &at, value_token);
   if (status <= 0)
     return status;
-  const char *near = near_key(key);
+  const char *near = config_near_key(key);
   return near != NULL ? config_fail(reader, &at, "unknown key '%s' (did you mean '%s'?)", key, near)
                       : config_fail(reader, &at, "unknown key '%s'", key);
 }

@@ -40,6 +40,9 @@ typedef struct source_file {
   const char *directory;
   const char **lines;
   unsigned line_count;
+  /* Written by pdi (its first line is CONFIG_COMPILED_HEADER): its #@origin and #@field comments name the places
+   * of the user's file it came from. In a file of the user's they are comments, as any other. */
+  int compiled;
   struct source_file *next;
 } source_file_t;
 
@@ -111,6 +114,8 @@ PDI_HIDDEN int config_fail_token(reader_t *reader, const line_ref_t *line, const
 PDI_HIDDEN pdi_origin_t config_origin_at(const line_ref_t *line, const char *at);
 PDI_HIDDEN char *config_copy_range(pdi_arena_t *arena, const char *start, size_t len);
 PDI_HIDDEN const char *config_resolve_path(pdi_arena_t *arena, const char *directory, const char *name);
+/* The first line of a config that pdi compiled (src/ts/config/compile.ts). */
+#define CONFIG_COMPILED_HEADER "# pdi config compiled by pdi "
 PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, const char *directory, const char *text,
                                             size_t length, const pdi_origin_t *from);
 PDI_HIDDEN source_file_t *config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from);
@@ -128,6 +133,9 @@ PDI_HIDDEN int config_set_option(reader_t *reader, const line_ref_t *line, const
 PDI_HIDDEN int config_check_options(reader_t *reader);
 /* The name among `names` an unknown `word` most likely meant (the same words in another case or spelling, or the one
  * name at most two edits away), or NULL; as the TypeScript reader suggests. */
+/* The option key an unknown one most likely meant (the same words, its JSON/YAML name, or one key at most two edits
+ * away), or NULL. */
+PDI_HIDDEN const char *config_near_key(const char *key);
 PDI_HIDDEN const char *config_near_name(const char *word, const char *const *names, size_t count);
 
 /* rules.c */

@@ -70,9 +70,28 @@ unknown_command(reader_t *reader, const pdi_origin_t *origin, const char *word, 
   static const char *const commands[] = {"relink",  "redefine", "callback", "act",   "object",
                                          "backend", "Include",  "Warning",  "Error", "reset_config"};
   size_t count = sizeof commands / sizeof *commands - (context == IN_COMMAND_FILE ? 4 : 0);
-  const char *near = is_name(word) ? config_near_name(word, commands, count) : NULL;
-  return near != NULL ? config_fail(reader, origin, "unknown command '%s' (did you mean '%s'?)", word, near)
-                      : config_fail(reader, origin, "unknown command '%s'", word);
+  /* `relink:` or `max_threads: 5` as YAML writes them; `redefinition`, pDI-Tools' word. */
+  char bare[64];
+  size_t length = strlen(word);
+  int colon = length > 1 && word[length - 1] == ':';
+  snprintf(bare, sizeof bare, "%.*s", (int)(length - (size_t)colon), word);
+  const char *near = NULL;
+  for (size_t i = 0; i < count && near == NULL; i++) {
+    size_t common = 0, command_length = strlen(commands[i]);
+    while (bare[common] != '\0' && bare[common] == commands[i][common])
+      common++;
+    if (strcmp(bare, commands[i]) == 0 || (!colon && common >= 6 && common + 1 >= command_length))
+      near = commands[i];
+  }
+  if (near == NULL && !colon && is_name(word))
+    near = config_near_name(word, commands, count);
+  if (near != NULL)
+    return config_fail(reader, origin, "unknown command '%s' (did you mean '%s'?%s)", word, near,
+                       colon ? " no colon after it" : "");
+  const char *key = context == IN_CONFIG && is_name(bare) ? config_near_key(bare) : NULL;
+  if (key != NULL)
+    return config_fail(reader, origin, "unknown command '%s' (an option is written '%s = VALUE')", word, key);
+  return config_fail(reader, origin, "unknown command '%s'", word);
 }
 
 static int
@@ -233,7 +252,7 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
       continue;
     }
     int here = strcmp(current, section) == 0;
-    if (!config_is_statement(reader, file->lines[i], here) || !here)
+    if (!config_is_statement(reader, file->lines[i], here && file->compiled) || !here)
       continue;
     line_ref_t line;
     take_origin(reader, file, i, &line);
@@ -296,7 +315,7 @@ config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
     return -1;
   reader->has_pending_origin = 0;
   for (unsigned i = 0; i < file->line_count; i++) {
-    if (!config_is_statement(reader, file->lines[i], 1))
+    if (!config_is_statement(reader, file->lines[i], file->compiled))
       continue;
     line_ref_t line;
     take_origin(reader, file, i, &line);

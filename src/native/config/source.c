@@ -234,6 +234,7 @@ config_add_source(reader_t *reader, const char *path, const char *directory, con
     line = newline ? newline + 1 : NULL;
   }
   file->lines = lines;
+  file->compiled = strncmp(lines[0], CONFIG_COMPILED_HEADER, strlen(CONFIG_COMPILED_HEADER)) == 0;
   file->path = pdi_arena_strdup(arena, path);
   file->directory = directory != NULL ? pdi_arena_strdup(arena, directory) : directory_of(arena, file->path);
   file->next = reader->files;
