@@ -247,21 +247,18 @@ pdi_ret_int_impl(const pdi_cb_call_t *call)
   return value;
 }
 
+#if defined(__x86_64__)
 /* x86-64: a long double result, alone on the x87 stack (its top is 7: one value; the ABI leaves the stack empty
  * otherwise), which the double helpers read and write rounded. No such thing elsewhere: aarch64's long double is a
  * 128-bit value in q0, and i386 returns every floating-point value on the x87 stack. */
 static int
 returns_long_double(const pdi_cb_entry_t *entry)
 {
-#if defined(__x86_64__)
   unsigned top;
   memcpy(&top, entry->returns + CB_RETURN_X87_TOP, sizeof top);
   return top == 7;
-#else
-  (void)entry;
-  return 0;
-#endif
 }
+#endif
 
 double
 pdi_ret_double_impl(const pdi_cb_call_t *call)
@@ -275,11 +272,13 @@ pdi_ret_double_impl(const pdi_cb_call_t *call)
   memcpy(&x87, entry->returns + CB_RETURN_X87_DOUBLE, 10);
   value = (double)x87;
 #else
+#if defined(__x86_64__)
   if (returns_long_double(entry)) {
     long double x87;
     memcpy(&x87, entry->returns + CB_RETURN_X87, 10);
     return (double)x87;
   }
+#endif
   memcpy(&value, entry->returns + CB_RETURN_XMM0, sizeof value);
 #endif
   return value;
@@ -460,11 +459,13 @@ pdi_set_ret_double_impl(pdi_cb_call_t *call, double ret)
   long double x87 = ret;
   memcpy(entry->returns + CB_RETURN_X87_DOUBLE, &x87, 10);
 #else
+#if defined(__x86_64__)
   if (returns_long_double(entry)) {
     long double x87 = ret;
     memcpy(entry->returns + CB_RETURN_X87, &x87, 10);
     return;
   }
+#endif
   memcpy(entry->returns + CB_RETURN_XMM0, &ret, sizeof ret);
 #endif
 }

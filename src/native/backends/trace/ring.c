@@ -49,6 +49,12 @@ typedef struct reserving {
   uint32_t need;
   uint16_t state;
   uint16_t ring; /* ring_generation when it was written: a forked child's new ring is not its parent's */
+  /* The waits so far, kept across the thread's jumps out of its hooks: a wait counted afresh at each call never
+   * reached its end under a timer whose handler jumps out more often (every 2 ms) than the wait lasts, and the
+   * program hung. tried_pauses: tried_and_won's; waited_at and pauses: reserve's on a full ring. */
+  uint32_t tried_pauses;
+  uint32_t pauses;
+  uint64_t waited_at;
 } reserving_t;
 #define RESERVING_SLOTS 4096u
 static reserving_t reserving[RESERVING_SLOTS];
@@ -209,9 +215,10 @@ word_at(uint64_t position)
  * so. Another winner stores its length there within instructions; a word
  * that stays empty is this thread's. */
 static int
-tried_and_won(uint64_t at)
+tried_and_won(reserving_t *own)
 {
-  for (unsigned pauses = 0; pauses < 256; pauses++) {
+  uint64_t at = own->at;
+  for (; own->tried_pauses < 256; own->tried_pauses++) {
     if (__atomic_load_n(&ring->reserve, __ATOMIC_ACQUIRE) == at ||
         __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE) > at || __atomic_load_n(word_at(at), __ATOMIC_ACQUIRE) != 0)
       return 0;
@@ -227,7 +234,7 @@ settle(reserving_t *own)
 {
   uint64_t at = own->at;
   uint32_t need = own->need;
-  if (own->state == RESERVING_TRIED && !tried_and_won(at))
+  if (own->state == RESERVING_TRIED && !tried_and_won(own))
     return;
   uint64_t offset = at & (ring_capacity - 1);
   uint64_t tail = offset + need > ring_capacity ? ring_capacity - offset : 0;
@@ -282,16 +289,17 @@ reserve(uint32_t need, reserving_t *own)
     return NULL;
   }
   int saved = errno;
-  uint64_t waited_at = UINT64_MAX;
-  for (unsigned pauses = 0;;) {
+  reserving_t notice = {.waited_at = UINT64_MAX};
+  reserving_t *waits = own != NULL && own->ring == ring_generation ? own : &notice;
+  for (;;) {
     uint64_t at = __atomic_load_n(&ring->reserve, __ATOMIC_ACQUIRE);
     uint64_t offset = at & (ring_capacity - 1);
     uint64_t tail = offset + need > ring_capacity ? ring_capacity - offset : 0;
     uint64_t read = __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE);
     if (at + tail + need - read > ring_capacity) {
-      pauses = read == waited_at ? pauses + 1 : 0;
-      waited_at = read;
-      if (stop_waiting(read, pauses)) {
+      waits->pauses = read == waits->waited_at ? waits->pauses + 1 : 0;
+      waits->waited_at = read;
+      if (stop_waiting(read, waits->pauses)) {
         __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
         errno = saved;
         return NULL;
@@ -303,12 +311,14 @@ reserve(uint32_t need, reserving_t *own)
       own->at = at;
       own->need = need;
       own->ring = ring_generation;
+      own->tried_pauses = 0;
       __atomic_signal_fence(__ATOMIC_SEQ_CST);
       own->state = RESERVING_TRIED;
       __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
     if (!__atomic_compare_exchange_n(&ring->reserve, &at, at + tail + need, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
       continue;
+    waits->pauses = 0;
     if (own != NULL)
       own->state = RESERVING_WON;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
