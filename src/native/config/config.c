@@ -65,13 +65,9 @@ hint_other_spelling(reader_t *reader)
 {
   pdi_config_t *config = reader->config;
   const char *file = config->failure_origin.file;
-  if (file == NULL || !(ends_with(file, ".json") || ends_with(file, ".yaml") || ends_with(file, ".yml")))
-    return;
   /* Read here, not the source a compiled config's #@origin names. */
-  int read_here = 0;
-  for (const source_file_t *read = reader->files; read != NULL && !read_here; read = read->next)
-    read_here = strcmp(read->path, file) == 0;
-  if (!read_here)
+  if (file == NULL || !(ends_with(file, ".json") || ends_with(file, ".yaml") || ends_with(file, ".yml")) ||
+      config_find_source(reader, file) == NULL)
     return;
   static const char hint[] = " (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and "
                              "`pdi config compile FILE -o FILE.cfg` turns them into the text dialect)";

@@ -118,6 +118,8 @@ PDI_HIDDEN const char *config_resolve_path(pdi_arena_t *arena, const char *direc
 #define CONFIG_COMPILED_HEADER "# pdi config compiled by pdi "
 PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, const char *directory, const char *text,
                                             size_t length, const pdi_origin_t *from);
+/* The file at `path` this reader has read already, or NULL. */
+PDI_HIDDEN source_file_t *config_find_source(reader_t *reader, const char *path);
 PDI_HIDDEN source_file_t *config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from);
 
 /* lex.c */
@@ -131,11 +133,11 @@ PDI_HIDDEN void config_default_options(pdi_options_t *options);
 PDI_HIDDEN int config_set_option(reader_t *reader, const line_ref_t *line, const token_t *key_token,
                                  const token_t *value_token);
 PDI_HIDDEN int config_check_options(reader_t *reader);
-/* The name among `names` an unknown `word` most likely meant (the same words in another case or spelling, or the one
- * name at most two edits away), or NULL; as the TypeScript reader suggests. */
 /* The option key an unknown one most likely meant (the same words, its JSON/YAML name, or one key at most two edits
  * away), or NULL. */
 PDI_HIDDEN const char *config_near_key(const char *key);
+/* The name among `names` an unknown `word` most likely meant (the same words in another case or spelling, or the one
+ * name at most two edits away), or NULL; as the TypeScript reader suggests. */
 PDI_HIDDEN const char *config_near_name(const char *word, const char *const *names, size_t count);
 
 /* rules.c */

@@ -185,8 +185,8 @@ directory_of(pdi_arena_t *arena, const char *path)
 
 /* ---- sources */
 
-static source_file_t *
-find_source(reader_t *reader, const char *path)
+source_file_t *
+config_find_source(reader_t *reader, const char *path)
 {
   for (source_file_t *file = reader->files; file != NULL; file = file->next)
     if (strcmp(file->path, path) == 0)
@@ -255,7 +255,7 @@ lowercase_first(char *text)
 source_file_t *
 config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
 {
-  source_file_t *known = find_source(reader, path);
+  source_file_t *known = config_find_source(reader, path);
   if (known != NULL)
     return known;
   /* O_NONBLOCK: a FIFO without a writer is refused below (not a regular file) at once, instead of
