@@ -376,9 +376,10 @@ pdi_cb_handlers_end:
 /* void pdi_cb_run_hook(pdi_cb_call_t *call, void (*hook)(pdi_cb_call_t *)):
  * runs a hook with the floating-point environment kept as it was, as errno
  * is: the x87 control and status words (rounding, precision, exception
- * flags) and, on a CPU with SSE (pdi_cb_has_mxcsr), MXCSR. Each is written
- * back only when it differs (fldenv for the x87 status word, which has no
- * other way in). A program that unmasked exceptions (feenableexcept) would
+ * flags) and, on a CPU with SSE (pdi_cb_has_mxcsr), MXCSR. The x87 words
+ * are written back only when they differ (fldenv for the status word, which
+ * has no other way in); MXCSR always, which costs less than reading it
+ * back (x86-64's pdi_cb_run_hook). A program that unmasked exceptions (feenableexcept) would
  * have the hook's own floating-point work trap inside pdi: the hook then
  * runs with every exception masked, and the comparison after it puts the
  * program's words back. Outside the handlers' range: a call returning here
@@ -434,10 +435,6 @@ pdi_cb_run_hook:
 	fldenv 20(%esp)
 3:
 	cmpl $0, pdi_cb_has_mxcsr@GOTOFF(%ebx)
-	je 4f
-	stmxcsr 12(%esp)
-	movl 12(%esp), %eax
-	cmpl 8(%esp), %eax
 	je 4f
 	ldmxcsr 8(%esp)
 4:

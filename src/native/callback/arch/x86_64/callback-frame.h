@@ -32,8 +32,9 @@
 #define CB_RETURN_UPPER 184
 #define CB_RETURN_FAST_THREAD 192 /* the fast path's words kept across the post hook */
 #define CB_RETURN_FAST_ERRNO 200
-#define CB_RETURN_CALLER 208 /* the caller's rbx, taken from the entry while it is still pushed */
-#define CB_RETURN_SIZE 224   /* 0 mod 16 */
+#define CB_RETURN_CALLER 208     /* the caller's rbx, taken from the entry while it is still pushed */
+#define CB_RETURN_X87_STATUS 216 /* the x87 status word the post hook runs at */
+#define CB_RETURN_SIZE 224       /* 0 mod 16 */
 
 /* rdi rsi rdx rcx r8 r9 carry integer arguments; the rest are on the
  * caller's stack above the return address. */
