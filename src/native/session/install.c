@@ -79,8 +79,11 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
     install->failed = -1;
     return 1;
   }
-  if (active->original == 0)
+  if (active->original == 0) {
     active->original = planned->original;
+    const pdi_object_t *definer = pdi_objects_containing(install->set, planned->original);
+    active->original_object = definer != NULL ? definer->base : 0;
+  }
   return 0;
 }
 
@@ -188,6 +191,7 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
       return 0;
     active->has_target = 1;
     active->original = active->target.old_address;
+    active->original_object = active->target.definer->base;
     pdi_patch_t symbol[2];
     size_t count = pdi_redefine_symbol_patches(&active->target, active->wrapper, symbol);
     for (size_t i = 0; i < count; i++)
@@ -201,7 +205,7 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
       continue;
     pdi_binding_t binding;
     pdi_slot_binding(set, entry->object, &entry->slot, &binding);
-    install_context_t install = {session, rule_index, entry->object, 0};
+    install_context_t install = {session, rule_index, entry->object, 0, set};
     redefine_slot(&install, entry->object, &entry->slot, &binding);
     if (install.failed)
       return -1;
@@ -453,7 +457,7 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
       }
       continue;
     }
-    install_context_t install = {session, rule_index, object, 0};
+    install_context_t install = {session, rule_index, object, 0, set};
     pdi_relink_plan(set, object, active->name, &active->req, active->wrapper, pdi_is_any_backend, session,
                     collect_patch, &install);
     failed = install.failed;
@@ -558,6 +562,22 @@ plan_act_rules(pdi_session_t *session, const pdi_objects_t *set)
   pdi_log(skip_level(session), "%s (act rules skipped)", pdi_error());
   pdi_act_skip_all(session);
   return 0;
+}
+
+void
+pdi_rules_forget_unloaded(pdi_session_t *session, const pdi_objects_t *set)
+{
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    const pdi_object_t *definer = pdi_objects_containing(set, active->original);
+    if (active->original_object == 0 || (definer != NULL && definer->base == active->original_object))
+      continue;
+    /* The target's symbol and version lay in the unloaded definer's tables. */
+    active->has_target = 0;
+    memset(&active->target, 0, sizeof active->target);
+    active->original = 0;
+    active->original_object = 0;
+  }
 }
 
 /* Redefines first, so relinks planned afterwards see the redefined bindings

@@ -32,6 +32,9 @@ typedef struct active_rule {
    * not the wrapper (pdi_originals_alias); 0 otherwise */
   uintptr_t wrapper_seen;
   uintptr_t original;
+  /* the base of the loaded object that holds `original` (0: none does, as
+   * for a stub pdi made): a dlclose that unloads it makes the rule forget it */
+  uintptr_t original_object;
   unsigned slots;
   unsigned shared;        /* slots an earlier duplicate rule already redirects */
   unsigned pointer_slots; /* act: GLOB_DAT and abs slots of the function left alone (pdi_cb_sink_t) */
@@ -112,6 +115,7 @@ typedef struct install_context {
   unsigned rule_index;
   const pdi_object_t *object;
   int failed;
+  const pdi_objects_t *set; /* the snapshot `object` belongs to */
 } install_context_t;
 
 static inline owned_patch_t *
@@ -262,6 +266,9 @@ PDI_HIDDEN int pdi_sites_install(pdi_session_t *session, const pdi_object_t *obj
  * callbacks. 0, or -1 with pdi_error() set; the claims made until then stay,
  * for the caller to undo. */
 PDI_HIDDEN int pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set);
+/* After a dlclose: the rules whose definition (a redefine's definer, a
+ * relink's original) was unloaded with its object take the next one loaded. */
+PDI_HIDDEN void pdi_rules_forget_unloaded(pdi_session_t *session, const pdi_objects_t *set);
 /* Whether rules leave `object` alone (the vDSO, pdi, backends), and why. */
 PDI_HIDDEN int pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why);
 

@@ -445,15 +445,18 @@ any_session_open(void)
   return __atomic_load_n(&open_sessions, __ATOMIC_ACQUIRE) != NULL;
 }
 
-/* Objects were unloaded (dlclose): their slots are no one's to put back. */
+/* Objects were unloaded (dlclose): their slots are no one's to put back,
+ * and the definitions they held no rule's. */
 static void
 objects_unloaded(void)
 {
   pthread_mutex_lock(&session_lock);
   pdi_objects_t set;
   if (open_sessions != NULL && pdi_objects_scan(&set) == 0) {
-    for (pdi_session_t *session = open_sessions; session != NULL; session = session->next)
+    for (pdi_session_t *session = open_sessions; session != NULL; session = session->next) {
       pdi_claims_keep_loaded(session, &set);
+      pdi_rules_forget_unloaded(session, &set);
+    }
     pdi_objects_release(&set);
   }
   pthread_mutex_unlock(&session_lock);

@@ -53,7 +53,7 @@ sweep_slot_of_any_rule(const pdi_object_t *object, const pdi_slot_t *slot, void 
       continue;
     pdi_binding_t binding;
     pdi_slot_binding(walk->set, object, slot, &binding);
-    install_context_t sweep = {walk->session, r, object, 0};
+    install_context_t sweep = {walk->session, r, object, 0, walk->set};
     sweep_redefined_slot(&sweep, object, slot, &binding);
   }
   return 0;
