@@ -285,7 +285,7 @@ static int
 string_matches(uintptr_t address, const char *glob)
 {
   char text[4096];
-  size_t got = safe_read(address, text, sizeof text - 1);
+  size_t got = safe_read_checked(address, text, sizeof text - 1);
   text[got] = '\0';
   return memchr(text, '\0', got) != NULL && glob_matches(glob, text);
 }

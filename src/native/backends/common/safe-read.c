@@ -13,6 +13,7 @@
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -160,4 +161,12 @@ safe_read(uintptr_t address, char *out, size_t n)
       break;
   }
   return done;
+}
+
+size_t
+safe_read_checked(uintptr_t address, char *out, size_t n)
+{
+  if (!use_pipe)
+    __atomic_store_n(&own_pid, (pid_t)syscall(SYS_getpid), __ATOMIC_RELAXED);
+  return safe_read(address, out, n);
 }

@@ -17,5 +17,10 @@ void safe_read_forked(void);
 /* Copies up to n bytes from address into out; returns how many were
  * readable from the start. */
 size_t safe_read(uintptr_t address, char *out, size_t n);
+/* The same, after asking the kernel which process this is: a child of a raw
+ * clone (no CLONE_VM, no fork handlers) would otherwise read its parent's
+ * memory. One system call more, for a decision that must be right (act's
+ * conditions); a trace's display goes without (docs/trace.md). */
+size_t safe_read_checked(uintptr_t address, char *out, size_t n);
 
 #endif
