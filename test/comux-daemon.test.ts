@@ -220,8 +220,8 @@ test.serial('a server that times out before it listens is reported as such by ru
 	t.is(forked.code, 1);
 	t.deepEqual((JSON.parse(forked.stdout) as {files: Array<{stderr: string}>}).files.map(entry => entry.stderr.split('\n').at(-2)), [
 		'pdi: the replay took longer than 300 ms and was stopped',
-		'pdi: the server was stopped, an earlier file\'s replay having taken longer than 300 ms',
-		'pdi: the server was stopped, an earlier file\'s replay having taken longer than 300 ms',
+		'pdi: not replayed: the server was stopped after 300 ms on an earlier file (its start or its replay)',
+		'pdi: not replayed: the server was stopped after 300 ms on an earlier file (its start or its replay)',
 	]);
 	rmSync(path.join(corpus, 'b.comux'));
 	rmSync(path.join(corpus, 'c.comux'));

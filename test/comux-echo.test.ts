@@ -45,6 +45,13 @@ test(`comux-accept rejects an invalid input with its byte offset, exit 3${testAr
 	t.is(result.stdout, '');
 });
 
+test(`comux-accept names the PDI_COMUX_INPUT it cannot read, a directory, exit 3${testArch ? ` (${testArch})` : ''}`, async t => {
+	const result = await runPreloaded(echo, ['epoll', '0'], path.join(directory, 'comux.cfg'), {PDI_COMUX_INPUT: directory});
+	t.is(result.code, 3);
+	t.is(result.stderr, `pdi-comux: cannot read ${directory}: Is a directory\n`);
+	t.is(result.stdout, '');
+});
+
 /** Inputs the readers must refuse: every invalid sample, cuts of a valid input, and a field at a time made wrong. */
 function refusedInputs(): Array<[string, Uint8Array]> {
 	const samples = path.join(root, 'data/comux-samples');

@@ -414,7 +414,7 @@ function stoppedNote(result: ComuxRunResult, timeout: number | undefined): strin
 	// on never started (duration 0).
 	return endedByItself(result) || result.durationMs >= timeout
 		? `pdi: the replay took longer than ${timeout} ms and was stopped\n`
-		: `pdi: the server was stopped, an earlier file's replay having taken longer than ${timeout} ms\n`;
+		: `pdi: not replayed: the server was stopped after ${timeout} ms on an earlier file (its start or its replay)\n`;
 }
 
 /** Replays each file against a fresh server (or a child forked from one server), one after the other, with a progress bar on a terminal. */

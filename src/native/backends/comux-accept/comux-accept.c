@@ -279,7 +279,10 @@ comux_read_input(int share)
   if (fd != STDIN_FILENO && fd != input_fd)
     close(fd);
   if (status != 0) {
-    say(message_fd, "cannot read the input: %s", strerror(errno));
+    if (path != NULL && *path != '\0')
+      say(message_fd, "cannot read %s: %s", path, strerror(errno));
+    else
+      say(message_fd, "cannot read the input: %s", strerror(errno));
     refuse_input();
   }
   unsigned char *copy = share ? comux_share(bytes ? bytes : (const unsigned char *)"", length) : NULL;

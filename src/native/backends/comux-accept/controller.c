@@ -290,6 +290,56 @@ settle(int fd)
   }
 }
 
+/* The controller's client sockets, while it runs. A server that forks per
+ * connection (mini_httpd) would hand each child a copy of the client end of
+ * its own connection: the child would never see the client close, and would
+ * linger until its own timeout. Forked children close them (Linux has no
+ * close-on-fork flag); the controller thread does not exist there. A socket
+ * is made and noted, and forgotten and closed, under the lock a fork takes
+ * (clients_lock): a number closed but still noted, which the server gets
+ * again for its next connection, would be closed in the child it forks for
+ * that connection (busybox httpd: "can't duplicate file descriptor"; a
+ * mini_httpd reply lost under PDI_COMUX_NO_WAIT). */
+static int *client_fds;
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+lock_clients_for_fork(void)
+{
+  comux_prepare_fork();
+  pthread_mutex_lock(&clients_lock);
+}
+
+static void
+unlock_clients_in_parent(void)
+{
+  pthread_mutex_unlock(&clients_lock);
+}
+
+static void
+close_clients_in_child(void)
+{
+  comux_watch_forked();
+  int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
+  if (fds != NULL)
+    for (uint32_t c = 0; c < doc.num_conns; c++)
+      if (fds[c] >= 0)
+        close(fds[c]);
+  client_fds = NULL;
+  pthread_mutex_unlock(&clients_lock);
+}
+
+static void
+close_client(int *slot)
+{
+  pthread_mutex_lock(&clients_lock);
+  int fd = *slot;
+  __atomic_store_n(slot, -1, __ATOMIC_RELEASE);
+  if (fd >= 0)
+    close(fd);
+  pthread_mutex_unlock(&clients_lock);
+}
+
 static int
 open_connection(uint32_t conn, int *slot)
 {
@@ -305,20 +355,21 @@ open_connection(uint32_t conn, int *slot)
     if (memcmp(&in6->sin6_addr, &in6addr_any, sizeof in6addr_any) == 0)
       in6->sin6_addr = in6addr_loopback;
   }
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    say(message_fd, "connection %u: socket: %s", conn, strerror(errno));
-    return *slot = -1;
-  }
   /* Known before the server can accept it: a child it forks for this
    * connection closes it (close_clients_in_child). */
-  __atomic_store_n(slot, fd, __ATOMIC_RELEASE);
+  pthread_mutex_lock(&clients_lock);
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  __atomic_store_n(slot, fd < 0 ? -1 : fd, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&clients_lock);
+  if (fd < 0) {
+    say(message_fd, "connection %u: socket: %s", conn, strerror(errno));
+    return -1;
+  }
   while (connect(fd, (struct sockaddr *)&address, length) != 0) {
     if (errno == EINTR)
       continue;
     say(message_fd, "connection %u: connect: %s", conn, strerror(errno));
-    __atomic_store_n(slot, -1, __ATOMIC_RELEASE);
-    close(fd);
+    close_client(slot);
     return -1;
   }
   LOG("connection %u opened (fd %d)", conn, fd);
@@ -390,26 +441,6 @@ finish(void)
   exit(0);
 }
 
-/* The controller's client sockets, while it runs. A server that forks per
- * connection (mini_httpd) would hand each child a copy of the client end of
- * its own connection: the child would never see the client close, and would
- * linger until its own timeout. Forked children close them (Linux has no
- * close-on-fork flag); the controller thread does not exist there. */
-static int *client_fds;
-
-static void
-close_clients_in_child(void)
-{
-  comux_watch_forked();
-  int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
-  if (fds == NULL)
-    return;
-  for (uint32_t c = 0; c < doc.num_conns; c++)
-    if (fds[c] >= 0)
-      close(fds[c]);
-  client_fds = NULL;
-}
-
 static void *
 controller(void *unused)
 {
@@ -421,7 +452,7 @@ controller(void *unused)
   __atomic_store_n(&controller_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   comux_watch_claimer_end();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
-  pthread_atfork(comux_prepare_fork, NULL, close_clients_in_child);
+  pthread_atfork(lock_clients_for_fork, unlock_clients_in_parent, close_clients_in_child);
   comux_progress_t *progress = comux_progress();
   for (uint32_t k = 0; k < doc.num_chunks; k++) {
     const comux_chunk_t *chunk = &doc.chunks[doc.order[k]];
@@ -453,8 +484,7 @@ controller(void *unused)
       LOG("chunk %u: %zu reply bytes", chunk->index, got);
     }
     if (last) {
-      close(fd);
-      fds[conn] = -1;
+      close_client(&fds[conn]);
       settle(-1); /* the server sees the client go before the next step, or the end */
     }
   }
@@ -463,7 +493,7 @@ controller(void *unused)
   for (uint32_t c = 0; c < doc.num_conns; c++) {
     if (fds[c] >= 0) {
       collect_reply(fds[c], doc.last_chunk[c]);
-      close(fds[c]);
+      close_client(&fds[c]);
     }
   }
   /* Not freed: this thread's first free would make it a malloc arena (fresh
