@@ -42,6 +42,7 @@ int pdi_inject_arch_get(pid_t tid, pdi_inject_regs_t *regs, int all);
 int pdi_inject_arch_set(pid_t tid, const pdi_inject_regs_t *regs, int all);
 
 uintptr_t pdi_inject_arch_pc(const pdi_inject_regs_t *regs);
+uintptr_t pdi_inject_arch_sp(const pdi_inject_regs_t *regs);
 /* Whether the thread stopped inside a system call that waits (which the
  * kernel will restart from these registers, when they are restored as they
  * were); not in one that manages memory, which malloc makes under its lock. */

@@ -37,6 +37,11 @@ typedef struct {
   inject_ranges_t loader; /* ld.so: a thread stopped in there may hold its lock */
   inject_ranges_t core;   /* the code of pdi-preload.so and the bundled backends, when loaded */
   inject_ranges_t libc_code;
+  /* the code of the loader and of the C library's allocator and dl*
+   * functions: a return address into it on a thread's stack says the thread
+   * may hold their locks, even blocked in a system call (malloc_stats in a
+   * write), and an injected dlopen on it would wait for itself */
+  inject_ranges_t lock_code;
 } inject_target_t;
 
 /* Fails with one line on stderr and INJECT_FAILED. */
@@ -48,6 +53,8 @@ void inject_target_read(inject_target_t *target, pid_t pid, const char *core);
 /* The address of a defined dynamic symbol `name` in the ELF file `path`,
  * relative to its load bias; 0 if absent or unreadable. */
 uintptr_t inject_elf_symbol(const char *path, const char *name);
+/* The same, with the symbol's size in *size. */
+uintptr_t inject_elf_symbol_sized(const char *path, const char *name, size_t *size);
 
 /* A thread held for calls, and what must be given back to it. */
 typedef struct {

@@ -69,7 +69,7 @@ in_file(const mapped_file_t *file, uint64_t offset, uint64_t size)
  * the older dlopen@GLIBC_2.2.5, both the same function). One body for both
  * ELF classes: an x86-64 injector reads i386 C libraries too. */
 #define DEFINE_FIND_SYMBOL(bits)                                                                                       \
-  static uintptr_t find_symbol##bits(const mapped_file_t *file, const char *name)                                      \
+  static uintptr_t find_symbol##bits(const mapped_file_t *file, const char *name, size_t *size)                        \
   {                                                                                                                    \
     const Elf##bits##_Ehdr *eh = (const void *)file->data;                                                             \
     if (!in_file(file, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf##bits##_Shdr)))                                 \
@@ -98,6 +98,7 @@ in_file(const mapped_file_t *file, uint64_t offset, uint64_t size)
         continue;                                                                                                      \
       if (strcmp(strings + syms[i].st_name, name) != 0 || (versions != NULL && (versions[i] & 0x8000) != 0))           \
         continue;                                                                                                      \
+      *size = (size_t)syms[i].st_size;                                                                                 \
       return (uintptr_t)syms[i].st_value;                                                                              \
     }                                                                                                                  \
     return 0;                                                                                                          \
@@ -125,17 +126,25 @@ DEFINE_HAS_INTERP(32)
 DEFINE_HAS_INTERP(64)
 
 uintptr_t
-inject_elf_symbol(const char *path, const char *name)
+inject_elf_symbol_sized(const char *path, const char *name, size_t *size)
 {
+  *size = 0;
   mapped_file_t file;
   if (map_file(path, &file) != 0)
     return 0;
   uintptr_t value = 0;
   const unsigned char *ident = file.data;
   if (memcmp(ident, ELFMAG, SELFMAG) == 0)
-    value = ident[EI_CLASS] == ELFCLASS64 ? find_symbol64(&file, name) : find_symbol32(&file, name);
+    value = ident[EI_CLASS] == ELFCLASS64 ? find_symbol64(&file, name, size) : find_symbol32(&file, name, size);
   unmap_file(&file);
   return value;
+}
+
+uintptr_t
+inject_elf_symbol(const char *path, const char *name)
+{
+  size_t size;
+  return inject_elf_symbol_sized(path, name, &size);
 }
 
 static int
@@ -224,6 +233,8 @@ map_line(inject_target_t *target, const char *line, ino_t core_inode)
   int code = perms[2] == 'x';
   if (basename_is(path, "ld-linux") || basename_is(path, "ld-2.") || basename_is(path, "ld.so")) {
     add_range(&target->loader, start, end);
+    if (code)
+      add_range(&target->lock_code, start, end);
   } else if (basename_is(path, "libc.so") || basename_is(path, "libc-2.")) {
     if (target->libc[0] == '\0') {
       snprintf(target->libc, sizeof target->libc, "%s", path);
@@ -286,6 +297,23 @@ libc_file(const inject_target_t *target, char *out, size_t size)
   root_path(target->pid, target->libc, out, size);
 }
 
+/* The C library's functions that hold malloc's or the loader's locks while
+ * they call others (lock_code). */
+static void
+add_lock_holders(inject_target_t *target, const char *file)
+{
+  static const char *const names[] = {"malloc",       "free",           "calloc",          "realloc",   "reallocarray",
+                                      "memalign",     "posix_memalign", "aligned_alloc",   "valloc",    "pvalloc",
+                                      "malloc_stats", "malloc_info",    "malloc_trim",     "mallinfo2", "dlopen",
+                                      "dlclose",      "dlsym",          "dl_iterate_phdr", "dladdr1",   "fork"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    size_t size;
+    uintptr_t at = inject_elf_symbol_sized(file, names[i], &size);
+    if (at != 0 && size != 0)
+      add_range(&target->lock_code, target->libc_bias + at, target->libc_bias + at + size);
+  }
+}
+
 void
 inject_target_read(inject_target_t *target, pid_t pid, const char *core)
 {
@@ -297,6 +325,12 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
     inject_fail("no such process: %d", (int)pid);
   check_program(pid);
   read_maps(target, core);
+  /* Stopped before its C library was mapped (at the exec of a debugger's
+   * PTRACE_TRACEME child): what it needs is to run, not another program. */
+  if (target->libc[0] == '\0' && pdi_process_state(pid) == 'T')
+    inject_fail("process %d is stopped before its C library was mapped: continue it first (kill -CONT %d, or fg in "
+                "its shell)",
+                (int)pid, (int)pid);
   if (target->libc[0] == '\0')
     inject_fail("process %d has no GNU C library mapped (statically linked, or another C library): pdi needs glibc's "
                 "dlopen there",
@@ -315,4 +349,5 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
     inject_fail("process %d: its C library %s lacks dlsym or dlerror", (int)pid, target->libc);
   target->dlsym = target->libc_bias + dlsym_at;
   target->dlerror = target->libc_bias + dlerror_at;
+  add_lock_holders(target, file);
 }

@@ -4,11 +4,14 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,17 +171,35 @@ seize(pid_t pid, pid_t tid)
   return 1;
 }
 
+/* Whether the 32 KiB of stack above `sp` (or as much as is mapped) hold an
+ * address in lock_code: the return address of a call still running, or a
+ * stale word (a false alarm only makes the thread a last resort). */
+static int
+may_hold_locks(const inject_target_t *target, pid_t tid, uintptr_t sp)
+{
+  static uintptr_t words[4096];
+  struct iovec local = {words, sizeof words}, remote = {(void *)sp, sizeof words};
+  ssize_t got = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+  for (ssize_t i = 0; i < got / (ssize_t)sizeof words[0]; i++)
+    if (in_ranges(&target->lock_code, words[i]))
+      return 1;
+  return 0;
+}
+
 /* How good a place `regs` is to borrow a thread at: 2 blocked in a system
  * call (it holds no lock of the loader or malloc's in a running state), 1
  * in code outside the loader, the C library and pdi, 0 anywhere else
- * outside the loader and pdi (the last resort), -1 in the loader or pdi
- * (never: the loader's lock, or an install half done). */
+ * outside the loader and pdi, or with a call of the allocator or the loader
+ * on its stack (the last resort), -1 in the loader or pdi (never: the
+ * loader's lock, or an install half done). */
 static int
-place(const inject_target_t *target, const pdi_inject_regs_t *regs)
+place(const inject_target_t *target, pid_t tid, const pdi_inject_regs_t *regs)
 {
   uintptr_t pc = pdi_inject_arch_pc(regs);
   if (in_ranges(&target->loader, pc) || in_ranges(&target->core, pc))
     return -1;
+  if (may_hold_locks(target, tid, pdi_inject_arch_sp(regs)))
+    return 0;
   if (pdi_inject_arch_in_syscall(regs))
     return 2;
   return in_ranges(&target->libc_code, pc) ? 0 : 1;
@@ -224,7 +245,7 @@ try_threads(inject_thread_t *thread, const inject_target_t *target, int wanted)
       continue;
     thread->pid = target->pid;
     thread->tid = tids[i];
-    if (pdi_inject_arch_get(tids[i], &thread->saved, 1) == 0 && place(target, &thread->saved) >= wanted)
+    if (pdi_inject_arch_get(tids[i], &thread->saved, 1) == 0 && place(target, tids[i], &thread->saved) >= wanted)
       return 1;
     ptrace(PTRACE_DETACH, tids[i], NULL, NULL);
   }
@@ -306,6 +327,95 @@ returned(const pdi_inject_regs_t *regs, int sig)
   return (sig == SIGSEGV || sig == SIGTRAP) && pdi_inject_arch_pc(regs) == 0;
 }
 
+/* Whether thread `tid` of `pid` sleeps in a futex wait now (its
+ * /proc/PID/task/TID/syscall starts with the futex number). */
+static int
+waits_in_futex(pid_t pid, pid_t tid)
+{
+  char name[64], line[64] = "";
+  snprintf(name, sizeof name, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+  FILE *file = fopen(name, "re");
+  if (file == NULL)
+    return 0;
+  int got = fgets(line, sizeof line, file) != NULL;
+  fclose(file);
+  return got && atol(line) == SYS_futex;
+}
+
+/* How long the borrowed thread may sleep in futex waits without a break
+ * before its call counts as deadlocked: in milliseconds, PDI_INJECT_STUCK_MS
+ * (tests) or 5 s. A call that computes (a large install) never counts. */
+static long
+stuck_limit_ms(void)
+{
+  const char *text = getenv("PDI_INJECT_STUCK_MS");
+  long value = text != NULL ? atol(text) : 0;
+  return value > 0 ? value : 5000;
+}
+
+/* The call waits for a lock that nothing will release, most likely one its
+ * own thread holds below the borrowed frame (inside malloc_stats, blocked
+ * in a write; a signal handler that interrupted malloc and never returns):
+ * the thread is put back where it was, which lets its own work go on and
+ * release that lock, and pdi says what stays behind. */
+static _Noreturn void
+give_up_stuck_call(inject_thread_t *thread, long waited_ms)
+{
+  int status = 0;
+  if (ptrace(PTRACE_INTERRUPT, thread->tid, NULL, NULL) == 0)
+    while (waitpid(thread->tid, &status, __WALL) < 0 && errno == EINTR)
+      ;
+  inject_thread_release(thread);
+  inject_fail("the call into process %d did not return: thread %d waited %ld ms for a lock that it most likely holds "
+              "itself (it was inside malloc or the loader when pdi borrowed it); it is back where it was, but what "
+              "the call had begun (a dlopen) stays half done, and the process may hang in a later dlopen or malloc",
+              (int)thread->pid, (int)thread->tid, waited_ms);
+}
+
+/* Ticks of SIGALRM every 100 ms while a call runs: waitpid returns EINTR
+ * at each, and the thread's wait is checked (a stop still returns at once:
+ * a signal storm costs no polling delay per stop). */
+#define TICK_MS 100
+
+static void
+tick(int sig)
+{
+  (void)sig;
+}
+
+static void
+arm_ticks(int on)
+{
+  if (on) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = tick; /* no SA_RESTART: waitpid returns */
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGALRM, &action, NULL);
+  }
+  struct itimerval every = {{0, on ? TICK_MS * 1000 : 0}, {0, on ? TICK_MS * 1000 : 0}};
+  setitimer(ITIMER_REAL, &every, NULL);
+}
+
+/* Waits for the borrowed thread's next stop, as waitpid does, unless it
+ * sleeps in futex waits for longer than stuck_limit_ms, counted in *stuck
+ * across the stops of one call. */
+static pid_t
+wait_for_stop(inject_thread_t *thread, int *status, long *stuck)
+{
+  long limit = stuck_limit_ms();
+  for (;;) {
+    pid_t got = waitpid(thread->tid, status, __WALL);
+    if (got >= 0 || errno != EINTR)
+      return got;
+    *stuck = waits_in_futex(thread->pid, thread->tid) ? *stuck + TICK_MS : 0;
+    if (*stuck >= limit) {
+      arm_ticks(0);
+      give_up_stuck_call(thread, *stuck);
+    }
+  }
+}
+
 uintptr_t
 inject_call(inject_thread_t *thread, uintptr_t fn, const uintptr_t *args, unsigned count)
 {
@@ -316,9 +426,11 @@ inject_call(inject_thread_t *thread, uintptr_t fn, const uintptr_t *args, unsign
   write_memory(thread, frame.at, frame.bytes, frame.len);
   if (pdi_inject_arch_set(thread->tid, &call, 0) != 0 || ptrace(PTRACE_CONT, thread->tid, NULL, NULL) != 0)
     inject_fail("starting a call in thread %d failed: %s", (int)thread->tid, strerror(errno));
+  long stuck = 0;
+  arm_ticks(1);
   for (;;) {
     int status = 0;
-    if (waitpid(thread->tid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
+    if (wait_for_stop(thread, &status, &stuck) < 0 || !WIFSTOPPED(status)) {
       held = NULL; /* nothing left to give back */
       const char *signal = WIFSIGNALED(status) ? sigabbrev_np(WTERMSIG(status)) : NULL;
       if (signal != NULL)
@@ -330,8 +442,10 @@ inject_call(inject_thread_t *thread, uintptr_t fn, const uintptr_t *args, unsign
     if (status >> 16 == 0) {
       if (pdi_inject_arch_get(thread->tid, &call, 0) != 0)
         inject_fail("reading the registers of thread %d failed: %s", (int)thread->tid, strerror(errno));
-      if (returned(&call, sig))
+      if (returned(&call, sig)) {
+        arm_ticks(0);
         return pdi_inject_arch_result(&call);
+      }
       if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGABRT)
         inject_fail("the call in thread %d crashed with signal %d at %#lx; the process may be damaged",
                     (int)thread->tid, sig, (unsigned long)pdi_inject_arch_pc(&call));

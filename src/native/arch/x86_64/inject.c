@@ -88,6 +88,12 @@ pdi_inject_arch_in_syscall(const pdi_inject_regs_t *regs)
 
 /* The SysV ABI lets leaf code use 128 bytes below rsp without moving it. */
 uintptr_t
+pdi_inject_arch_sp(const pdi_inject_regs_t *regs)
+{
+  return (uintptr_t)cgp(regs)->rsp;
+}
+
+uintptr_t
 pdi_inject_arch_stack_floor(const pdi_inject_regs_t *regs)
 {
   return (uintptr_t)cgp(regs)->rsp - 128;
