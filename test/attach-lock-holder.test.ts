@@ -44,8 +44,13 @@ async function startBlocked(name: string) {
 	const writer = openSync(fifo, constants.O_WRONLY);
 	const child = spawn(program, [], {stdio: ['ignore', 'pipe', writer]});
 	closeSync(writer);
+	const {stdout} = child;
+	if (stdout === null) {
+		throw new Error('no stdout pipe');
+	}
+
 	await new Promise<void>(resolve => {
-		child.stdout.once('data', () => {
+		stdout.once('data', () => {
 			resolve();
 		});
 	});
