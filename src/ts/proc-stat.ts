@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 
 /**
  * The fields of `/proc/PID/stat` after the command name: state, ppid, pgrp, session, tty_nr, tpgid, ... (proc(5));
@@ -15,8 +15,25 @@ export function processStat(pid: number | 'self'): string[] | undefined {
 	return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-/** Whether process `pid` runs: it exists and is not a zombie (the process that started it has not reaped it yet). */
+const ended = (state: string | undefined): boolean => state === undefined || state === 'Z' || state === 'X';
+
+/**
+ * Whether process `pid` runs: it exists and is not a zombie (the process that started it has not reaped it yet). A
+ * process whose main thread ended (`pthread_exit`) shows that thread as a zombie while its other threads run on: it
+ * runs.
+ */
 export function processRuns(pid: number): boolean {
 	const state = processStat(pid)?.[0];
-	return state !== undefined && state !== 'Z' && state !== 'X';
+	if (state !== 'Z') {
+		return !ended(state);
+	}
+
+	let tasks: string[];
+	try {
+		tasks = readdirSync(`/proc/${pid}/task`);
+	} catch {
+		return false;
+	}
+
+	return tasks.some(task => Number(task) !== pid && !ended(processStat(Number(task))?.[0]));
 }

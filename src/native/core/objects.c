@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "proc-self.h"
 
 typedef struct scan_state {
   pdi_objects_t *set;
@@ -330,7 +331,7 @@ object_path(pdi_arena_t *arena, const pdi_object_t *object, const char *loader_n
   if (!(object->flags & PDI_OBJECT_MAIN))
     return pdi_arena_strdup(arena, loader_name);
   char path[4096];
-  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  ssize_t n = pdi_proc_self_readlink("exe", path, sizeof path - 1);
   path[n > 0 ? n : 0] = '\0';
   return pdi_arena_strdup(arena, n > 0 ? path : "");
 }
@@ -367,7 +368,7 @@ maps_line_file(pdi_arena_t *arena, char *line, uintptr_t address)
 static const char *
 mapped_file(pdi_arena_t *arena, uintptr_t address)
 {
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  int fd = pdi_proc_self_open("maps");
   if (fd < 0)
     return NULL;
   char buffer[8192];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "proc-self.h"
 
 typedef struct mapping {
   uintptr_t start;
@@ -64,7 +65,7 @@ page_protection(pdi_buf_t *maps, uintptr_t page)
 static int
 read_maps(pdi_buf_t *maps)
 {
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  int fd = pdi_proc_self_open("maps");
   if (fd < 0)
     return -1;
   char chunk[8192];

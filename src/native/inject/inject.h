@@ -30,6 +30,10 @@ typedef struct {
 /* What the injector knows of the target before stopping any thread. */
 typedef struct {
   pid_t pid;
+  /* where /proc shows its program and maps: /proc/PID, or /proc/PID/task/TID
+   * of a live thread when the main thread has ended (pthread_exit), which
+   * leaves /proc/PID/exe unreadable and /proc/PID/maps empty */
+  char proc[64];
   char libc[4096];             /* the path of its C library, as mapped */
   uintptr_t libc_bias;         /* where that library is loaded */
   inject_range_t libc_mapping; /* its first mapping, to open it by (/proc/PID/map_files) */

@@ -1,6 +1,7 @@
 /* What pdi-inject learns about the target from /proc before it stops any
  * thread: its program's ELF header, its maps, and the C library's dlopen. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +26,10 @@ typedef struct {
 /* `path` (absolute) as the target sees it: through its root, so that a
  * process in a container is read in its own file system. */
 static void
-root_path(pid_t pid, const char *path, char *out, size_t size)
+root_path(const char *proc, const char *path, char *out, size_t size)
 {
   if (path[0] == '/')
-    snprintf(out, size, "/proc/%d/root%s", (int)pid, path);
+    snprintf(out, size, "%s/root%s", proc, path);
   else
     snprintf(out, size, "%s", path);
 }
@@ -167,10 +168,10 @@ fail_without_program(pid_t pid)
 /* The program must be an ELF file of this architecture with an
  * interpreter: a static program has no loader and no dlopen to call. */
 static void
-check_program(pid_t pid)
+check_program(pid_t pid, const char *proc)
 {
-  char exe[64], program[PATH_MAX];
-  snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
+  char exe[96], program[PATH_MAX];
+  snprintf(exe, sizeof exe, "%s/exe", proc);
   ssize_t length = readlink(exe, program, sizeof program - 1);
   program[length > 0 ? length : 0] = '\0';
   /* To the kernel a program run by qemu-user is qemu: pdi would enter the
@@ -255,8 +256,8 @@ map_line(inject_target_t *target, const char *line, ino_t core_inode)
 static void
 read_maps(inject_target_t *target, const char *core)
 {
-  char name[64];
-  snprintf(name, sizeof name, "/proc/%d/maps", (int)target->pid);
+  char name[96];
+  snprintf(name, sizeof name, "%s/maps", target->proc);
   FILE *maps = fopen(name, "re");
   if (maps == NULL)
     inject_fail("process %d: cannot read its maps (%s)", (int)target->pid, strerror(errno));
@@ -283,7 +284,7 @@ ends_with(const char *text, const char *suffix)
 static void
 libc_file(const inject_target_t *target, char *out, size_t size)
 {
-  snprintf(out, size, "/proc/%d/map_files/%" PRIxPTR "-%" PRIxPTR, (int)target->pid, target->libc_mapping.start,
+  snprintf(out, size, "%s/map_files/%" PRIxPTR "-%" PRIxPTR, target->proc, target->libc_mapping.start,
            target->libc_mapping.end);
   int fd = open(out, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
@@ -294,7 +295,7 @@ libc_file(const inject_target_t *target, char *out, size_t size)
     inject_fail("process %d: its C library %s was replaced on disk since it started (an upgrade?), and only root "
                 "can read the one it runs, to find dlopen there: attach as root, or restart the process",
                 (int)target->pid, target->libc);
-  root_path(target->pid, target->libc, out, size);
+  root_path(target->proc, target->libc, out, size);
 }
 
 /* The C library's functions that hold malloc's or the loader's locks while
@@ -314,6 +315,30 @@ add_lock_holders(inject_target_t *target, const char *file)
   }
 }
 
+/* /proc/PID, or the directory of a live thread when the main thread is a
+ * zombie and the process is not (its main thread called pthread_exit). */
+static void
+proc_view(pid_t pid, char *out, size_t size)
+{
+  snprintf(out, size, "/proc/%d", (int)pid);
+  if (pdi_process_state(pid) != 'Z')
+    return;
+  char tasks[64];
+  snprintf(tasks, sizeof tasks, "/proc/%d/task", (int)pid);
+  DIR *dir = opendir(tasks);
+  if (dir == NULL)
+    return;
+  for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+    pid_t tid = (pid_t)atoi(entry->d_name);
+    char state = tid > 0 && tid != pid ? pdi_process_state(tid) : 'Z';
+    if (state != 'Z' && state != 'X' && state != 0) {
+      snprintf(out, size, "/proc/%d/task/%d", (int)pid, (int)tid);
+      break;
+    }
+  }
+  closedir(dir);
+}
+
 void
 inject_target_read(inject_target_t *target, pid_t pid, const char *core)
 {
@@ -323,7 +348,8 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
   snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
   if (access(dir, F_OK) != 0)
     inject_fail("no such process: %d", (int)pid);
-  check_program(pid);
+  proc_view(pid, target->proc, sizeof target->proc);
+  check_program(pid, target->proc);
   read_maps(target, core);
   /* Stopped before its C library was mapped (at the exec of a debugger's
    * PTRACE_TRACEME child): what it needs is to run, not another program. */
@@ -335,7 +361,7 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
     inject_fail("process %d has no GNU C library mapped (statically linked, or another C library): pdi needs glibc's "
                 "dlopen there",
                 (int)pid);
-  char file[PATH_MAX + 64];
+  char file[PATH_MAX + 160];
   libc_file(target, file, sizeof file);
   uintptr_t dlopen_at = inject_elf_symbol(file, "dlopen");
   if (dlopen_at == 0)

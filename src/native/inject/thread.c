@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/process-start.h"
 #include "inject.h"
 
 static inject_thread_t *held;
@@ -223,8 +224,10 @@ list_threads(pid_t pid, pid_t *tids, int max)
   if (dir == NULL)
     inject_fail("no such process: %d", (int)pid);
   int count = 0;
-  /* The main thread first: in most programs it waits in a system call. */
-  tids[count++] = pid;
+  /* The main thread first: in most programs it waits in a system call;
+   * not when it has ended (pthread_exit) while the others run on. */
+  if (pdi_process_state(pid) != 'Z')
+    tids[count++] = pid;
   for (struct dirent *entry; count < max && (entry = readdir(dir)) != NULL;) {
     pid_t tid = (pid_t)atoi(entry->d_name);
     if (tid > 0 && tid != pid)
