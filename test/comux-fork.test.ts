@@ -455,6 +455,8 @@ test.serial('run by hand with pdi comux config --afl, an invalid input is the re
 	const config = path.join(scratch, 'afl-by-hand.cfg');
 	const printed = await pdi(['comux', 'config', '--afl', '-o', config]);
 	t.is(printed.code, 0, printed.stderr);
+	// The way docs/comux.md gives (before: eval "$(...)", whose failure goes unseen and would run afl-fuzz anyway).
+	t.true(printed.stdout.startsWith('# pdi comux config --afl: env=$(pdi comux config --afl) && eval "$env", then afl-fuzz '), printed.stdout);
 	const variables = Object.fromEntries([...printed.stdout.matchAll(/^export (\w+)='([^']*)'$/gm)].map(([, name, value]) => [name!, value!]));
 	const valid = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
 	const run = (input: Uint8Array) => spawnSync(echoServerPath, ['epoll', '0'], {

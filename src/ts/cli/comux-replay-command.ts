@@ -309,7 +309,7 @@ function aflEnvironment(configFile: string): {text: string; makeLink?: () => voi
 		['PDI_COMUX_EXIT_IMMEDIATE', '1'],
 	];
 	const text = [
-		'# pdi comux config --afl: eval "$(pdi comux config --afl)", then afl-fuzz -i SEEDS -o OUT -- SERVER ARGS...',
+		'# pdi comux config --afl: env=$(pdi comux config --afl) && eval "$env", then afl-fuzz -i SEEDS -o OUT -- SERVER ARGS...',
 		'# A server built with afl-cc keeps its coverage: its fork server starts at the first accept (AFL_DEFER_FORKSRV).',
 		'# An uninstrumented server: also export AFL_DUMB_FORKSRV=1 and run afl-fuzz -n.',
 		...(note === undefined ? [] : [note]),
