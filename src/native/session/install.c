@@ -569,8 +569,10 @@ pdi_rules_forget_unloaded(pdi_session_t *session, const pdi_objects_t *set)
 {
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     active_rule_t *active = &session->rules[r];
+    if (active->original_object == 0)
+      continue;
     const pdi_object_t *definer = pdi_objects_containing(set, active->original);
-    if (active->original_object == 0 || (definer != NULL && definer->base == active->original_object))
+    if (definer != NULL && definer->base == active->original_object)
       continue;
     /* The target's symbol and version lay in the unloaded definer's tables. */
     active->has_target = 0;
