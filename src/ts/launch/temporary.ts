@@ -13,10 +13,21 @@ export type TemporaryDirectory = {
 const live = new Set<string>();
 let exitHookInstalled = false;
 
+/**
+ * Removes a temporary directory, never throwing: a program that outlives pdi may still make files in it (a traced
+ * program's event ring, when Node exits at once), which makes the removal fail with ENOTEMPTY after a few tries; what
+ * stays is swept by the next pdi ({@link sweepLeftovers}). Before, Node printed its stack trace as it exited.
+ */
+function removeDirectory(directory: string): void {
+	try {
+		rmSync(directory, {recursive: true, force: true, maxRetries: 3, retryDelay: 20});
+	} catch {}
+}
+
 /** Removes every temporary directory this process made and has not removed yet. */
 export function removeTemporaryDirectories(): void {
 	for (const directory of live) {
-		rmSync(directory, {recursive: true, force: true});
+		removeDirectory(directory);
 	}
 
 	live.clear();
@@ -111,7 +122,7 @@ export function temporaryDirectory(prefix: string, given = tmpdir()): TemporaryD
 		path: directory,
 		remove() {
 			if (live.delete(directory)) {
-				rmSync(directory, {recursive: true, force: true});
+				removeDirectory(directory);
 			}
 		},
 	};
