@@ -331,7 +331,7 @@ object_path(pdi_arena_t *arena, const pdi_object_t *object, const char *loader_n
   if (!(object->flags & PDI_OBJECT_MAIN))
     return pdi_arena_strdup(arena, loader_name);
   char path[4096];
-  ssize_t n = pdi_proc_self_readlink("exe", path, sizeof path - 1);
+  ssize_t n = pdi_proc_self_readlink_exe(path, sizeof path - 1);
   path[n > 0 ? n : 0] = '\0';
   return pdi_arena_strdup(arena, n > 0 ? path : "");
 }

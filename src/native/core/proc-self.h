@@ -27,12 +27,13 @@ pdi_proc_self_open(const char *name)
   return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* Only the exe is read this way: /proc/self first, and the thread's where
+ * it has none (the same choice as pdi_proc_self_dir, in one readlink). */
 static inline ssize_t
-pdi_proc_self_readlink(const char *name, char *out, size_t size)
+pdi_proc_self_readlink_exe(char *out, size_t size)
 {
-  char path[64];
-  snprintf(path, sizeof path, "%s/%s", pdi_proc_self_dir(), name);
-  return readlink(path, out, size);
+  ssize_t length = readlink("/proc/self/exe", out, size);
+  return length >= 0 ? length : readlink("/proc/thread-self/exe", out, size);
 }
 
 #endif

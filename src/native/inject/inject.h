@@ -54,11 +54,6 @@ __attribute__((noreturn, format(printf, 1, 2))) void inject_fail(const char *fmt
 /* target.c: checks the program of `pid` (running, dynamic, this machine's
  * architecture, a C library with dlopen) and reads its maps. */
 void inject_target_read(inject_target_t *target, pid_t pid, const char *core);
-/* The address of a defined dynamic symbol `name` in the ELF file `path`,
- * relative to its load bias; 0 if absent or unreadable. */
-uintptr_t inject_elf_symbol(const char *path, const char *name);
-/* The same, with the symbol's size in *size. */
-uintptr_t inject_elf_symbol_sized(const char *path, const char *name, size_t *size);
 
 /* A thread held for calls, and what must be given back to it. */
 typedef struct {

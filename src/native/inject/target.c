@@ -126,26 +126,27 @@ DEFINE_FIND_SYMBOL(64)
 DEFINE_HAS_INTERP(32)
 DEFINE_HAS_INTERP(64)
 
-uintptr_t
-inject_elf_symbol_sized(const char *path, const char *name, size_t *size)
+/* A defined dynamic symbol of an ELF file: its address relative to the
+ * file's load bias and its size; 0 and 0 if absent or unreadable. */
+typedef struct {
+  uintptr_t value;
+  size_t size;
+} elf_symbol_t;
+
+/* Each of `names` in the ELF file `path`, which is mapped once for all. */
+static void
+elf_symbols(const char *path, const char *const *names, size_t count, elf_symbol_t *found)
 {
-  *size = 0;
+  memset(found, 0, count * sizeof *found);
   mapped_file_t file;
   if (map_file(path, &file) != 0)
-    return 0;
-  uintptr_t value = 0;
+    return;
   const unsigned char *ident = file.data;
   if (memcmp(ident, ELFMAG, SELFMAG) == 0)
-    value = ident[EI_CLASS] == ELFCLASS64 ? find_symbol64(&file, name, size) : find_symbol32(&file, name, size);
+    for (size_t i = 0; i < count; i++)
+      found[i].value = ident[EI_CLASS] == ELFCLASS64 ? find_symbol64(&file, names[i], &found[i].size)
+                                                     : find_symbol32(&file, names[i], &found[i].size);
   unmap_file(&file);
-  return value;
-}
-
-uintptr_t
-inject_elf_symbol(const char *path, const char *name)
-{
-  size_t size;
-  return inject_elf_symbol_sized(path, name, &size);
 }
 
 static int
@@ -298,22 +299,15 @@ libc_file(const inject_target_t *target, char *out, size_t size)
   root_path(target->proc, target->libc, out, size);
 }
 
-/* The C library's functions that hold malloc's or the loader's locks while
- * they call others (lock_code). */
-static void
-add_lock_holders(inject_target_t *target, const char *file)
-{
-  static const char *const names[] = {"malloc",       "free",           "calloc",          "realloc",   "reallocarray",
-                                      "memalign",     "posix_memalign", "aligned_alloc",   "valloc",    "pvalloc",
-                                      "malloc_stats", "malloc_info",    "malloc_trim",     "mallinfo2", "dlopen",
-                                      "dlclose",      "dlsym",          "dl_iterate_phdr", "dladdr1",   "fork"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    size_t size;
-    uintptr_t at = inject_elf_symbol_sized(file, names[i], &size);
-    if (at != 0 && size != 0)
-      add_range(&target->lock_code, target->libc_bias + at, target->libc_bias + at + size);
-  }
-}
+/* The C library's functions the injector calls (the first three), then
+ * those that hold malloc's or the loader's locks while they call others
+ * (lock_code; dlopen and dlsym are both). */
+static const char *const libc_names[] = {
+    "dlopen",          "dlsym",        "dlerror",     "malloc",         "free",          "calloc",
+    "realloc",         "reallocarray", "memalign",    "posix_memalign", "aligned_alloc", "valloc",
+    "pvalloc",         "malloc_stats", "malloc_info", "malloc_trim",    "mallinfo2",     "dlclose",
+    "dl_iterate_phdr", "dladdr1",      "fork"};
+enum { LIBC_DLOPEN, LIBC_DLSYM, LIBC_DLERROR, LIBC_NAMES = sizeof libc_names / sizeof libc_names[0] };
 
 /* /proc/PID, or the directory of a live thread when the main thread is a
  * zombie and the process is not (its main thread called pthread_exit). */
@@ -363,17 +357,19 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
                 (int)pid);
   char file[PATH_MAX + 160];
   libc_file(target, file, sizeof file);
-  uintptr_t dlopen_at = inject_elf_symbol(file, "dlopen");
-  if (dlopen_at == 0)
+  elf_symbol_t found[LIBC_NAMES];
+  elf_symbols(file, libc_names, LIBC_NAMES, found);
+  if (found[LIBC_DLOPEN].value == 0)
     inject_fail("process %d: its C library %s exports no dlopen (glibc 2.34 or later does; older ones keep it in "
                 "libdl.so.2): attaching needs glibc 2.34 or later",
                 (int)pid, target->libc);
-  target->dlopen = target->libc_bias + dlopen_at;
-  uintptr_t dlsym_at = inject_elf_symbol(file, "dlsym");
-  uintptr_t dlerror_at = inject_elf_symbol(file, "dlerror");
-  if (dlsym_at == 0 || dlerror_at == 0)
+  if (found[LIBC_DLSYM].value == 0 || found[LIBC_DLERROR].value == 0)
     inject_fail("process %d: its C library %s lacks dlsym or dlerror", (int)pid, target->libc);
-  target->dlsym = target->libc_bias + dlsym_at;
-  target->dlerror = target->libc_bias + dlerror_at;
-  add_lock_holders(target, file);
+  target->dlopen = target->libc_bias + found[LIBC_DLOPEN].value;
+  target->dlsym = target->libc_bias + found[LIBC_DLSYM].value;
+  target->dlerror = target->libc_bias + found[LIBC_DLERROR].value;
+  for (size_t i = 0; i < LIBC_NAMES; i++)
+    if (i != LIBC_DLERROR && found[i].value != 0 && found[i].size != 0)
+      add_range(&target->lock_code, target->libc_bias + found[i].value,
+                target->libc_bias + found[i].value + found[i].size);
 }

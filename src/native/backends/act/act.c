@@ -69,7 +69,7 @@ int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
   (void)self;
-  ssize_t n = pdi_proc_self_readlink("exe", main_path, sizeof main_path - 1);
+  ssize_t n = pdi_proc_self_readlink_exe(main_path, sizeof main_path - 1);
   main_path[n > 0 ? n : 0] = '\0';
   /* Once per load: a string condition reads the memory of the process it runs in. */
   static int registered;
