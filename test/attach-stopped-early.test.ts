@@ -46,7 +46,13 @@ test('pdi attach and pdi trace -p tell to continue a process stopped before its 
 		process.kill(pid, 'SIGKILL');
 		launched.kill('SIGKILL');
 	});
-	t.regex(readFileSync(`/proc/${pid}/status`, 'utf8'), /^State:\s+T/m);
+	// The SIGSTOP the launcher's detach sends lands a little later.
+	const stopped = () => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+	for (let tries = 0; tries < 500 && !stopped(); tries++) {
+		await new Promise(resolve => setTimeout(resolve, 10));
+	}
+
+	t.true(stopped());
 	const expected = `pdi: process ${pid} is stopped before its C library was mapped: continue it first (kill -CONT ${pid}, or fg in its shell)\n`;
 	for (const args of [['attach', String(pid), '-c', config], ['trace', '-p', String(pid)]]) {
 		const result = await pdi(args);
