@@ -166,6 +166,16 @@ test('helpers given a record that is not a call pdi gave a hook (a copy of *call
 	t.deepEqual(lines('pdi_skip_int'), [`pdi_skip_int 1 time ${stray} does nothing${reason}`]);
 });
 
+test('a helper a backend calls in its FINI, where no call is open, reads 0 and the exit report names it: the report comes after every backend\'s FINI', async t => {
+	const run = await probed('calls', 'fini-null');
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, (await runBare(beprog, ['calls'])).stdout);
+	t.regex(run.stderr, /^probe: mode=fini-null hooks=5 ret=0 ret_double=0 arg=0 /m);
+	const lines = warnings(run.stderr, 'pdi_arg_int').map(line => line.replace(/^.*\) called /, ''));
+	t.deepEqual(lines, ['pdi_arg_int 1 time with a record that is not a call pdi gave a hook, where it reads 0: NULL, a copy of *call or another pointer (the helpers take the call a hook was given)']);
+	t.true(run.stderr.indexOf('probe: mode=fini-null') < run.stderr.indexOf('called pdi_arg_int'), run.stderr);
+});
+
 test('an argument read past the top of the caller\'s stack (a coroutine\'s, a guard page above) reads 0 instead of crashing, and the exit report counts it', async t => {
 	const run = await probed('edge', 'far');
 	t.is(run.code, 0, run.stderr);

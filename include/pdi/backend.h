@@ -119,7 +119,7 @@ PDI_HELPER double pdi_arg_double(const pdi_cb_call_t *call, unsigned i);
 PDI_HELPER uintptr_t pdi_ret_int(const pdi_cb_call_t *call);
 PDI_HELPER double pdi_ret_double(const pdi_cb_call_t *call);
 
-/* Changing calls (docs/backends.md, "Changing calls").
+/* Changing calls (docs/backends.md, "The API").
  *   in pre:  pdi_set_arg_int, pdi_set_arg_double change an argument (numbered
  *            as above) before the real function sees it; pdi_skip_int,
  *            pdi_skip_double do not call the real function: the caller gets

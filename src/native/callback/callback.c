@@ -560,7 +560,6 @@ pdi_cb_finish(int process_ends)
     pdi_log(PDI_LOG_WARNING,
             "callback: %lu calls ran without hooks, on threads beyond max_threads = %u (maxThreads in JSON/YAML)",
             no_thread, limits.max_threads);
-  pdi_cb_report_helpers();
   unsigned long left = __atomic_load_n(&hooks_left_by_jumps, __ATOMIC_RELAXED);
   if (left)
     pdi_log(PDI_LOG_WARNING,
