@@ -558,6 +558,17 @@ test('a config read from a FIFO or a pipe (pdi run -c <(gen-config)) is read whe
 	t.regex(shell(`${shellWord(process.execPath)} ${shellWord(cliPath)} config check <(true)`), /"normalized": true/);
 });
 
+test('a text config whose NUL byte comes before a byte that is not UTF-8 is refused at the NUL by pdi config check, as by the core', async t => {
+	// Before: pdi config check named the later byte (1:16), the core the NUL (1:4).
+	const file = path.join(scratch, 'nul-first.cfg');
+	writeFileSync(file, Buffer.from('max\0_threads = \xFF\n', 'latin1'));
+	const expected = `pdi: ${file}:1:4: a NUL byte in a text config\n`;
+	const checked = await pdi(['config', 'check', file]);
+	t.deepEqual([checked.code, checked.stderr], [2, expected]);
+	const core = await runPreloaded(program, [], file);
+	t.deepEqual([core.code, core.stderr], [2, expected]);
+});
+
 test('a config that is not UTF-8 text is refused at its first bad byte, in every spelling, instead of read with U+FFFD in its place', async t => {
 	// Before: 'expected a mapping, got "\u0000\u0001\u0002garbage��"', and a text-dialect path with a Latin-1 byte named another file.
 	for (const [name, bytes, place, byte] of [

@@ -1,7 +1,7 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {loadError, writeFiles, configError} from './helpers/files.js';
+import {loadError, scratchDirectory, writeFiles, configError} from './helpers/files.js';
 import {
 	compileConfig,
 	configJsonSchema,
@@ -258,6 +258,21 @@ test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers o
 	t.is(normalizeConfig({...handler, options: {cbAllowHandler: true}}).rules[0]?.kind, 'callback');
 	const libAsBe = normalizeConfig({options: {allowUndeclaredWrappers: true}, rules: [{redefine: {function: 'f', backend: 'libc.so.6', wrapper: 'g'}}]});
 	t.like(libAsBe.rules[0], {backend: 'libc.so.6'});
+});
+
+test('a JSON or YAML handler of - or NULL, the text dialect\'s spelling of no handler, is an error at the value, and an empty one is one error, not two', async t => {
+	// Before: taken as a function of that name, which pdi config compile wrote back as the text dialect's no handler.
+	const directory = scratchDirectory('pdi-handler-spelling-');
+	const rule = (handler: string) => `options: {cbAllowHandler: true}\nbackends: [{name: b, library: noop}]\nrules:\n  - callback: {object: $main, backend: b, handler: ${JSON.stringify(handler)}}\n`;
+	for (const handler of ['-', 'NULL']) {
+		const file = path.join(directory, `${handler === '-' ? 'dash' : handler}.yaml`);
+		writeFileSync(file, rule(handler));
+		t.is((await loadError(file)).message, `${file}:4:52: rules[0].callback.handler: '${handler}' is the text dialect's spelling of no handler (as pDI-Tools wrote it): leave handler out for none`);
+	}
+
+	const empty = path.join(directory, 'empty.yaml');
+	writeFileSync(empty, rule('').replace('options: {cbAllowHandler: true}\n', ''));
+	t.is((await loadError(empty)).message, `${empty}:3:52: rules[0].callback.handler: expected a symbol name, got ""`);
 });
 
 test('function names may name a version with @ or @@, and nothing else', t => {

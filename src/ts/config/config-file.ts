@@ -20,7 +20,11 @@ function tooLarge(): Error {
 
 /** A config that is not UTF-8 text, at its first byte that cannot be (decoded, it would hold U+FFFD there instead). */
 export class NotUtf8Error extends Error {
-	constructor(readonly line: number, readonly column: number, byte: number) {
+	/**
+	 * `textBeforeNul`: the text with U+FFFD for the bad bytes, when a NUL byte comes before the first of them: the
+	 * text dialect's reader names that NUL first, as the core does when it reads the file.
+	 */
+	constructor(readonly line: number, readonly column: number, byte: number, readonly textBeforeNul?: string) {
 		super(`not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')}): a config is UTF-8`);
 	}
 }
@@ -48,7 +52,9 @@ function decoded(bytes: Buffer): string {
 	const offset = firstNotUtf8(bytes);
 	const lineStart = offset === 0 ? 0 : bytes.lastIndexOf(0x0A, offset - 1) + 1;
 	const line = bytes.subarray(0, lineStart).reduce((count, byte) => count + (byte === 0x0A ? 1 : 0), 1);
-	throw new NotUtf8Error(line, bytes.subarray(lineStart, offset).toString('utf8').length + 1, bytes[offset]!);
+	const nul = bytes.indexOf(0);
+	const readable = nul !== -1 && nul < offset ? bytes.toString('utf8') : undefined;
+	throw new NotUtf8Error(line, bytes.subarray(lineStart, offset).toString('utf8').length + 1, bytes[offset]!, readable);
 }
 
 function limitedText({bytes, length}: ReadBytes): string {

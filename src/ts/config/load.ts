@@ -19,6 +19,19 @@ import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {NotUtf8Error, readConfigText} from './config-file.js';
 import {fieldOrigin} from './field-origins.js';
 
+/** The text to read on after readConfigText() failed (a text-dialect file whose NUL byte comes first), or the error. */
+function textAfterReadError(error: unknown, absolute: string): string {
+	if (error instanceof NotUtf8Error && error.textBeforeNul !== undefined && spellingOf(absolute, error.textBeforeNul) === 'text') {
+		return error.textBeforeNul;
+	}
+
+	if (error instanceof NotUtf8Error) {
+		throw new ConfigError(error.message, {file: absolute, line: error.line, column: error.column}, {cause: error});
+	}
+
+	throw new ConfigError(fileSystemReason(error), {file: absolute}, {cause: error});
+}
+
 /**
  * Reads and checks a config file: `.json`, `.yaml` or `.yml` by extension, the text dialect
  * otherwise (`.cfg`, `.cmd`, …); a name without an extension by its first line ({@link spellingOf}). Resolves to the {@link NormalizedConfig}; rejects with a
@@ -48,11 +61,7 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	try {
 		text = await readConfigText(absolute);
 	} catch (error) {
-		if (error instanceof NotUtf8Error) {
-			throw new ConfigError(error.message, {file: absolute, line: error.line, column: error.column}, {cause: error});
-		}
-
-		throw new ConfigError(fileSystemReason(error), {file: absolute}, {cause: error});
+		text = textAfterReadError(error, absolute);
 	}
 
 	const spelling = spellingOf(absolute, text);

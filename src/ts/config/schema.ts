@@ -109,6 +109,13 @@ const backendName = word('a backend name (letters, digits, `_`, `.`, `+`, `-`)',
 	.refine(name => name !== 'pdi.act', {error: '\'pdi.act\' is the name of pdi\'s own backend of act rules: give yours another', params: {labelled: true}});
 const symbolName = word('a symbol name', /^[^\s@]+$/);
 const backendReference = singleLine('a backend name');
+// The text dialect reads these as no handler, pDI-Tools' spelling: a handler of that name would be compiled into none.
+const noHandlerSpellings = new Set(['-', 'NULL']);
+const isHandlerName = (name: string) => /^[^\s@]+$/.test(name) && !noHandlerSpellings.has(name);
+const handlerName = symbolName.refine(name => !noHandlerSpellings.has(name), {
+	error: issue => `'${String(issue.input)}' is the text dialect's spelling of no handler (as pDI-Tools wrote it): leave handler out for none`,
+	params: {labelled: true},
+});
 
 const backendSchema = z.strictObject({
 	name: backendName.describe('The name rules use to refer to the backend.'),
@@ -132,7 +139,7 @@ const redefineSchema = z.strictObject({
 const callbackSchema = z.strictObject({
 	object: objectPattern.describe('The objects whose imports go through the backend\'s hooks.'),
 	backend: backendReference.describe('The backend whose pre/post hooks are called.'),
-	handler: symbolName.optional().describe('The backend\'s own generic handler (needs `cbAllowHandler`).'),
+	handler: handlerName.optional().describe('The backend\'s own generic handler (needs `cbAllowHandler`).'),
 }).describe('Every import of the object goes through the backend\'s pre/post hooks.');
 
 /**
@@ -218,7 +225,7 @@ export const configSchema = z.strictObject({
 		// A rule's backend may come from another file of the same `pdi run`
 		// (files merge in order); verifyConfig() checks it after merging. So may
 		// cbAllowHandler: mergeConfigs() checks handlers then.
-		if (body.handler !== undefined && !options.cbAllowHandler && !readingForMerge) {
+		if (body.handler !== undefined && isHandlerName(body.handler) && !options.cbAllowHandler && !readingForMerge) {
 			context.addIssue({code: 'custom', path: ['rules', index, body.kind, 'handler'], message: handlerNeedsOption(body.handler), params: {standalone: true}});
 		}
 	}
