@@ -13,6 +13,7 @@ import {
 } from '../src/ts/config/index.js';
 import {paths} from '../src/ts/paths.js';
 import {pdi} from './helpers/cli.js';
+import {runPreloaded} from './helpers/preload.js';
 
 const yaml = [
 	'rules:',
@@ -164,6 +165,8 @@ test('values out of range are errors naming what is expected', t => {
 	t.is(message({function: 'f', do: {delay: '3600.5s'}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got "3600.5s"');
 	t.is(message({function: 'f', do: {delay: '0.4ns'}}), 'rules[0].act.do.delay: expected a delay of at least 1ns, or 0 for none, got "0.4ns"');
 	t.is(message({function: 'f', do: {delay: 0.0000004}}), 'rules[0].act.do.delay: expected a delay of at least 1ns, or 0 for none, got 4e-7');
+	// One error, not a second one at the same place (before: also 'expected a delay of at least 1ns, or 0 for none').
+	t.is(message({function: 'f', do: {delay: -5}}), 'rules[0].act.do.delay: expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds, got -5');
 	t.deepEqual(normalizeConfig({rules: [{act: {function: 'f', do: {delay: '0ms'}}}, {act: {function: 'f', do: {delay: '1.7ns'}}}]}).rules.map(rule => rule.kind === 'act' ? rule.do : undefined), [{count: true}, {delay: '1ns'}]);
 	t.is(message({function: 'f', do: {count: false}}), 'rules[0].act.do.count: expected true, got false');
 	t.is(message({function: 'f@@', do: {count: true}}), 'rules[0].act.function: expected a function name (`name`, `name@VERSION` or `name@@VERSION`), got "f@@"');
@@ -389,10 +392,29 @@ test('a condition or action given twice in one text-dialect act line is an error
 	t.is(run.stderr, `pdi: ${directory}/act.cfg:1:32: act: arg1=0: a rule has one argument condition (argN~ or argN=)\n`);
 });
 
+test('a text-dialect call number or seed past 2^53 - 1, which JSON and YAML cannot hold, is an error at its token with the value as written, in pdi and in the core', async t => {
+	// Before: the core took them, and pdi's second reading named column 1, the list index and a rounded value.
+	const cases = [
+		['act $main open from=18446744073709551615 count', '1:16: act: from=18446744073709551615: expected a number from 1 to 9007199254740991'],
+		['act $main open call=2,9007199254740993 count', '1:16: act: call=2,9007199254740993: expected up to 16 call numbers from 1 to 9007199254740991, separated by commas'],
+		['act $main open every=9007199254740992 count', '1:16: act: every=9007199254740992: expected a number from 1 to 9007199254740991'],
+		['act $main open p=0.5 seed=9007199254740992 count', '1:22: act: seed=9007199254740992: expected a number from 0 to 9007199254740991'],
+	] as const;
+	for (const [line, message] of cases) {
+		const directory = writeFiles({'act.cfg': `${line}\n`}, 'pdi-config-act-');
+		const file = path.join(directory, 'act.cfg');
+		t.is(configError(() => parseTextDialect(`${line}\n`, '/etc/pdi.cfg')).message, `/etc/pdi.cfg:${message}`);
+		const core = await runPreloaded('/bin/true', [], file);
+		t.deepEqual([core.code, core.stderr], [2, `pdi: ${file}:${message}\n`], line);
+	}
+
+	t.like(parseTextDialect('act * open from=9007199254740991 count\n').rules[0], {when: {from: 9_007_199_254_740_991}});
+});
+
 test('a call= list with an empty item is an error at the token, not a rule without its condition that acts on every call (call=, loaded as such)', async t => {
 	for (const list of [',', '3,,5', '3,', ',3']) {
 		t.is(configError(() => parseTextDialect(`act * open call=${list} return=-1 errno=EIO\n`, '/etc/pdi.cfg')).message,
-			`/etc/pdi.cfg:1:12: act: call=${list}: expected up to 16 call numbers from 1, separated by commas`);
+			`/etc/pdi.cfg:1:12: act: call=${list}: expected up to 16 call numbers from 1 to 9007199254740991, separated by commas`);
 	}
 
 	t.like(parseTextDialect('act * open call=3,5 return=-1 errno=EIO\n').rules[0], {when: {call: [3, 5]}});

@@ -60,12 +60,19 @@ test('every option has a text key; booleans take on/off, true/false, yes/no and 
 	}
 });
 
-test('the last assignment wins; verbose and debug set the log level', t => {
+test('the last assignment wins; verbose and debug set the log level, and debug = off undoes debug = on', t => {
 	t.is(parseTextDialect('max_threads = 4\nmax_threads = 8\n').options.maxThreads, 8);
 	t.is(parseTextDialect('verbose = 0\n').options.log.level, 'error');
 	t.is(parseTextDialect('verbose = 2\n').options.log.level, 'info');
 	t.is(parseTextDialect('log_level = error\ndebug = on\n').options.log.level, 'debug');
 	t.is(parseTextDialect('log_level = error\ndebug = off\n').options.log.level, 'error');
+	// debug = off undoes debug = on, and turns off a debug level set otherwise (before: it did nothing).
+	t.is(parseTextDialect('verbose = 2\ndebug = on\ndebug = off\n').options.log.level, 'info');
+	t.is(parseTextDialect('debug = on\ndebug = off\n').options.log.level, 'warning');
+	t.is(parseTextDialect('debug = on\n[defaults]\ndebug = off\n[global]\nInclude ":defaults"\n').options.log.level, 'warning');
+	t.is(parseTextDialect('verbose = 3\ndebug = off\n').options.log.level, 'info');
+	t.is(parseTextDialect('debug = on\nverbose = 1\ndebug = off\n').options.log.level, 'warning');
+	t.is(parseTextDialect('debug = on\nlog_level = error\ndebug = off\n').options.log.level, 'error');
 	t.is(parseError('verbose = 5\n'), '/etc/pdi.cfg:1:11: verbose: expected 0, 1, 2 or 3, got \'5\'');
 });
 

@@ -177,7 +177,39 @@ set_table_option(reader_t *reader, const line_ref_t *line, unsigned index, const
   }
   }
   mark_set(&reader->config->options, index, &value_at);
+  if (index == PDI_OPTION_INDEX(log_level))
+    reader->before_debug.pending = 0;
   return 0;
+}
+
+/* pDI-Tools' `debug = on|off` on the one log level: on raises it to debug;
+ * off puts back the level an earlier `debug = on` replaced, or lowers a debug
+ * level set otherwise (verbose = 3) to info. */
+static void
+set_debug(reader_t *reader, int on, const pdi_origin_t *at)
+{
+  pdi_options_t *options = &reader->config->options;
+  unsigned index = PDI_OPTION_INDEX(log_level);
+  if (on) {
+    if (!reader->before_debug.pending) {
+      reader->before_debug.pending = 1;
+      reader->before_debug.level = options->log_level;
+      reader->before_debug.was_set = options->set[index];
+      reader->before_debug.origin = options->origin[index];
+    }
+    options->log_level = PDI_LOG_LEVEL_DEBUG;
+    mark_set(options, index, at);
+    return;
+  }
+  if (reader->before_debug.pending) {
+    reader->before_debug.pending = 0;
+    options->log_level = reader->before_debug.level;
+    options->set[index] = reader->before_debug.was_set;
+    options->origin[index] = reader->before_debug.origin;
+  } else if (options->log_level == PDI_LOG_LEVEL_DEBUG) {
+    options->log_level = PDI_LOG_LEVEL_INFO;
+    mark_set(options, index, at);
+  }
 }
 
 /* The text dialect's keys that are no option of the model: 1 when `key` is none of them. */
@@ -193,16 +225,14 @@ set_dialect_key(reader_t *reader, const line_ref_t *line, const char *key, const
       return config_fail(reader, &value_at, "verbose: expected 0, 1, 2 or 3, got '%s'", value);
     options->log_level = value[0] - '0';
     mark_set(options, PDI_OPTION_INDEX(log_level), &value_at);
+    reader->before_debug.pending = 0;
     return 0;
   }
   if (strcmp(key, "debug") == 0) {
     int flag = 0;
     if (parse_bool(value, &flag) != 0)
       return config_fail(reader, &value_at, "debug: expected a boolean, got '%s'", value);
-    if (flag) {
-      options->log_level = PDI_LOG_LEVEL_DEBUG;
-      mark_set(options, PDI_OPTION_INDEX(log_level), &value_at);
-    }
+    set_debug(reader, flag, &value_at);
     return 0;
   }
   if (strcmp(key, "becfg_path") == 0) {

@@ -79,6 +79,14 @@ typedef struct reader {
   pdi_array_t warnings;                /* pdi_config_warning_t */
   pdi_array_t becfg_path;              /* const char *: where command files are searched */
   pdi_array_t lists[PDI_OPTION_COUNT]; /* const char *: the entries of each DIRECTORIES option */
+  /* What `debug = off` puts back: the log level before the `debug = on` it
+   * undoes, while no other assignment of the level came between. */
+  struct {
+    int pending;
+    int level;
+    int was_set;
+    pdi_origin_t origin;
+  } before_debug;
 } reader_t;
 
 /* One statement being read: its text, its file, and the place a #@origin gave it. */

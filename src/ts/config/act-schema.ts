@@ -178,7 +178,8 @@ const doSchema = z.strictObject({
 		.optional().describe('With `return`: the errno the caller sees (`ENOENT`, `EACCES`...).'),
 	delay: z.union([z.string({error: delayError}).regex(/^\d+(?:\.\d+)?(?:ns|us|ms|s)$/, {error: delayError}), z.number({error: delayError}).min(0, {error: delayError})], {error: delayError})
 		.refine(value => durationNs(value) <= maxDelayNs, {error: 'expected a delay of at most 1 hour'})
-		.refine(value => durationNs(value) === 0 || durationNs(value) >= 1, {error: 'expected a delay of at least 1ns, or 0 for none'})
+		// A negative number has had its error from the union, which zod does not stop at.
+		.refine(value => !(durationNs(value) > 0 && durationNs(value) < 1), {error: 'expected a delay of at least 1ns, or 0 for none'})
 		.transform(durationText)
 		.optional().describe('Wait this long, then make the call: `50ms`, `1.5s`, `100us`, `10ns`, or a number of milliseconds.'),
 	signal: named('a signal name', signalNames, value => value.startsWith('SIG') ? value : `SIG${value}`)

@@ -53,13 +53,18 @@ next_token(char **cursor)
   return start;
 }
 
+/* The largest count and seed a JSON or YAML config holds exactly (2^53 - 1):
+ * the text dialect takes no more, so that every spelling reads the same. */
+#define LARGEST_WHOLE_NUMBER 9007199254740991ULL
+
 static int
 whole_number(const char *text, unsigned long *value)
 {
   char *end;
   errno = 0;
-  unsigned long number = strtoul(text, &end, 10);
-  if (!isdigit((unsigned char)*text) || *end != '\0' || errno != 0)
+  unsigned long long number = strtoull(text, &end, 10);
+  if (!isdigit((unsigned char)*text) || *end != '\0' || errno != 0 || number > LARGEST_WHOLE_NUMBER ||
+      number > ULONG_MAX)
     return -1;
   *value = number;
   return 0;
@@ -163,11 +168,13 @@ parse_calls(message_t *parse, act_rule_t *rule, const char *list)
   /* strtok_r skips empty items: 'call=,' would be a rule without its condition, acting on every call. */
   if (snprintf(copy, sizeof copy, "%s", list) >= (int)sizeof copy || length == 0 || list[0] == ',' ||
       list[length - 1] == ',' || strstr(list, ",,") != NULL)
-    return fail(parse, "call=%s: expected up to %d call numbers from 1, separated by commas", list, ACT_MAX_CALLS);
+    return fail(parse, "call=%s: expected up to %d call numbers from 1 to %llu, separated by commas", list,
+                ACT_MAX_CALLS, LARGEST_WHOLE_NUMBER);
   for (char *save = NULL, *item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
     if (rule->call_count == ACT_MAX_CALLS || whole_number(item, &rule->calls[rule->call_count]) != 0 ||
         rule->calls[rule->call_count] == 0)
-      return fail(parse, "call=%s: expected up to %d call numbers from 1, separated by commas", list, ACT_MAX_CALLS);
+      return fail(parse, "call=%s: expected up to %d call numbers from 1 to %llu, separated by commas", list,
+                  ACT_MAX_CALLS, LARGEST_WHOLE_NUMBER);
     rule->call_count++;
   }
   return 0;
@@ -242,7 +249,9 @@ parse_setting(message_t *parse, act_rule_t *rule, const char *token, const char 
     return parse_calls(parse, rule, value);
   if (strcmp(name, "from") == 0 || strcmp(name, "times") == 0 || strcmp(name, "every") == 0) {
     unsigned long *field = name[0] == 'f' ? &rule->from : name[0] == 't' ? &rule->times : &rule->every;
-    return whole_number(value, field) == 0 && *field > 0 ? 0 : fail(parse, "%s: expected a number from 1", token);
+    return whole_number(value, field) == 0 && *field > 0
+               ? 0
+               : fail(parse, "%s: expected a number from 1 to %llu", token, LARGEST_WHOLE_NUMBER);
   }
   if (strcmp(name, "p") == 0) {
     char *end;
@@ -253,8 +262,9 @@ parse_setting(message_t *parse, act_rule_t *rule, const char *token, const char 
   }
   if (strcmp(name, "seed") == 0) {
     unsigned long seed = 0;
-    return whole_number(value, &seed) == 0 ? (rule->seed = seed, rule->seed_given = 1, 0)
-                                           : fail(parse, "%s: expected a number", token);
+    return whole_number(value, &seed) == 0
+               ? (rule->seed = seed, rule->seed_given = 1, 0)
+               : fail(parse, "%s: expected a number from 0 to %llu", token, LARGEST_WHOLE_NUMBER);
   }
   if (strcmp(name, "return") == 0)
     return parse_return(parse, rule, value);
