@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
@@ -239,4 +239,16 @@ test('pdi comux run from a path with a space, killed with SIGKILL, leaves neithe
 	t.true(run.whileRunning.some(name => name.startsWith('pdi-core-')));
 	t.deepEqual(run.serverLeft, []);
 	t.deepEqual(run.left, []);
+});
+
+(process.getuid?.() === 0 ? test : test.skip)('pdi run from a path with a space, on a wrapper that changes the user, gets to the core\'s word on the private config, not the loader\'s "cannot be preloaded"', async t => {
+	// Before: the launch's link sat in a mode 0700 directory, so uid 65534 could not reach the core through it.
+	chmodSync(path.dirname(installed), 0o755);
+	const temporary = scratchDirectory('pdi-spaces-tmp-');
+	chmodSync(temporary, 0o755);
+	const result = await copiedPdi(['run', '-c', rules, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/ls', '/'], temporary);
+	t.is(result.code, 2, result.stderr);
+	t.is(result.stdout, '');
+	t.regex(result.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, docs\/launching\.md\)\n$/);
+	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
 });

@@ -1,4 +1,4 @@
-import {accessSync, constants, symlinkSync} from 'node:fs';
+import {accessSync, chmodSync, constants, symlinkSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {PdiError} from '../errors.js';
@@ -60,5 +60,8 @@ export function loaderSafePreload(): PreloadPath {
 	const directory = temporaryDirectory('pdi-core-', parent);
 	const link = path.join(directory.path, 'native');
 	symlinkSync(nativeDirectory, link);
+	// Searchable by every user, as pdi's install is: a program that changes its user (setpriv, su) still loads the
+	// core, which then says why it cannot go on, instead of the loader's "cannot be preloaded".
+	chmodSync(directory.path, 0o711);
 	return {preload: path.join(link, path.basename(preload)), linkDirectory: directory.path, remove: directory.remove};
 }
