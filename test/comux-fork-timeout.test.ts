@@ -90,6 +90,22 @@ test.serial('a forking server whose handler for the connection loops is a hang (
 	}
 });
 
+test.serial('a server that closes the connection and runs on before its own exit ends with its own status, with and without fork mode; one that runs on for good is a hang', async t => {
+	// Before: the replay ended at the close, and its exit(0) came before the server's exit(7): status 0, no word
+	// (a Python server's teardown; slower in a fork-mode child). A server that closed and looped was status 0 too.
+	const server = [echoServerPath, 'accept', '0'];
+	const options = {env: {...process.env, ECHO_QUIET: '1'}, replyTimeoutMs: 500};
+	for (const fork of [false, true]) {
+		const left = await runComux(server, comux().conn(0, 'LEAVE!', {awaitResponse: true}).bytes(), {...options, fork});
+		t.like(left, {status: 7, hung: false}, `fork: ${fork}: ${left.stderr}`);
+		const held = await runComux(server, comux().conn(0, 'HOLD!', {awaitResponse: true}).bytes(), {...options, fork});
+		t.like(held, {status: 5, hung: true}, `fork: ${fork}: ${held.stderr}`);
+		t.is(held.stderr, 'pdi-comux: the server was still running 500 ms after the replay\'s last reply, instead of waiting for a client again or ending: it hangs\n');
+		const answered = await runComux(server, comux().conn(0, 'fine\n', {awaitResponse: true}).bytes(), {...options, fork});
+		t.like(answered, {status: 0, hung: false}, answered.stderr);
+	}
+});
+
 test.serial('SIGINT to pdi comux run during a replay exits 130 and prints the same with and without --fork: no line blaming the fork server', async t => {
 	// Before, with --fork: `pdi: the fork server was killed by SIGINT before it answered for this input: that is the
 	// fork server's end, not this input's`, when the user had pressed Ctrl-C.

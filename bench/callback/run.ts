@@ -556,7 +556,9 @@ function formatTable(report: Report): string {
 		...notes,
 		`install (manyprog: ${install.functions} imported functions, ${install.sites} callback sites; median of ${install.runs}): bare ${ms(install.medianMs.bare)}, pdi without rules ${ms(install.medianMs.norule)}, pdi with the callback ${ms(install.medianMs.callback)}: install ${signedMs(install.installMs)} (${signedMs(install.callbackOverBareMs)} over bare)`,
 		`install instructions (callgrind, whole process): bare ${kilo(install.instructions.bare)}, pdi without rules ${kilo(install.instructions.norule)}, pdi with the callback ${kilo(install.instructions.callback)} (+${kilo(install.instructions.callback - install.instructions.norule)} over without rules)`,
-		...report.goals.map(goal => `goal: ${goal.what}: ${goal.met ? 'goal met' : `goal missed by ${goal.short}`} (${goal.shown})`),
+		...report.goals.map(goal => Number.isNaN(goal.value)
+			? `goal: ${goal.what}: not measured (${goal.what.split(' ').at(-1)!} is not installed)`
+			: `goal: ${goal.what}: ${goal.met ? 'goal met' : `goal missed by ${goal.short}`} (${goal.shown})`),
 	].join('\n');
 }
 

@@ -457,6 +457,10 @@ function pythonTable(report: Report): string[] {
 
 function formatTable(report: Report): string {
 	const goalLines = report.goals.map(goal => {
+		if (Number.isNaN(goal.value)) {
+			return `goal: ${goal.what}: not measured (${goal.what.split(' ').at(-1)!} is not installed)`;
+		}
+
 		const measured = goal.limit === 0 ? '0 events lost' : `${goal.value.toFixed(2)}x`;
 		return `goal: ${goal.what}: ${goal.met ? 'goal met' : `goal missed by a factor of ${(goal.limit / goal.value).toFixed(2)}`} (${measured})`;
 	});

@@ -21,13 +21,14 @@ export const COMUX_NOT_SERVING = 4;
 const notServingLine = /^pdi-comux: (?:the server|process \d+, which the server forked,) .* before it (?:listened|waited for a client)$/m;
 
 /**
- * The exit status of a replay whose server sent nothing within the reply timeout (`replyTimeoutMs`,
- * `PDI_COMUX_TIMEOUT_MS`) and was still running then: it hangs. The backend prints one line
- * `pdi-comux: the server sent nothing for chunk N within M ms and is still running: it hangs`.
+ * The exit status of a replay whose server sent nothing (or read nothing more) within the reply timeout
+ * (`replyTimeoutMs`, `PDI_COMUX_TIMEOUT_MS`) and was still running then, or was still running that long after the
+ * last reply: it hangs. The backend prints one line that ends `it hangs`
+ * (`pdi-comux: the server sent nothing for chunk N within M ms and is still running: it hangs`).
  */
 export const COMUX_HANG = 5;
 
-const hangLine = /^pdi-comux: the server sent nothing for chunk \d+ within \d+ ms and is still running: it hangs$/m;
+const hangLine = /^pdi-comux: the server (?:sent nothing for|read nothing more of) chunk \d+ within \d+ ms and is still running: it hangs$|^pdi-comux: the server was still running \d+ ms after the replay's last reply, instead of waiting for a client again or ending: it hangs$/m;
 
 /** The functions the comux-accept backend redefines: a server's listening socket and every way it waits for a client. */
 export const comuxFunctions = ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect'] as const;

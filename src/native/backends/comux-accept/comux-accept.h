@@ -188,6 +188,8 @@ __attribute__((visibility("hidden"))) void comux_end_like_forked(void);
  * forking server whose handler loops) from one that sleeps, waiting for
  * more input (server-state.c). */
 __attribute__((visibility("hidden"))) int comux_server_busy(void);
+/* Whether a thread of this process but the caller runs now (one look). */
+__attribute__((visibility("hidden"))) int comux_own_thread_running(void);
 
 /* The listening socket's address (wrappers.c): 1 once the server listens
  * (either pointer may be NULL), else 0. */

@@ -125,14 +125,20 @@ end_for_lost_replies(void)
  * ends as a hang, a status of its own (a fuzzer must not take it for a
  * normal run). */
 static void
-hang(uint32_t chunk, const char *stalled)
+end_as_hang(void)
 {
-  say(message_fd, "the server %s chunk %u within %ld ms and is still running: it hangs", stalled, chunk, timeout_ms);
   comux_record_status(COMUX_EXIT_HANG);
   if (fork_mode == COMUX_FORK_AFL && forked_child)
     for (;;)
       pause(); /* AFL++ sees a hang only as its own time-out */
   _exit(COMUX_EXIT_HANG);
+}
+
+static void
+hang(uint32_t chunk, const char *stalled)
+{
+  say(message_fd, "the server %s chunk %u within %ld ms and is still running: it hangs", stalled, chunk, timeout_ms);
+  end_as_hang();
 }
 
 /* Sends a chunk whole. A server that answers while it reads (an echo, a
@@ -186,6 +192,9 @@ send_chunk(int fd, const comux_chunk_t *chunk, size_t *collected)
 
 /* How often the end of a reply is looked for while no byte comes. */
 #define REST_CHECK_NS 200000
+
+/* The server was seen at rest in this replay: its rest can be seen. */
+static int rested;
 /* Looks without waiting after the request and after each byte, the CPU
  * given up between them: a fork-mode child runs on one CPU (forks.c), so
  * the server finishes what it was doing meanwhile, and a reply at rest ends
@@ -223,6 +232,7 @@ collect_reply(int fd, uint32_t chunk)
       wait = (struct timespec){0, REST_CHECK_NS};
     int ready = ppoll(&waiting, 1, &wait, NULL);
     if (ready == 0 && detect_rest && comux_reply_over(fd)) {
+      rested = 1;
       LOG("chunk %u: the server is at rest", chunk);
       break;
     }
@@ -276,8 +286,10 @@ settle(int fd)
   long begin = now_ms();
   for (int tries = 0;; tries++) {
     sched_yield();
-    if (comux_settled(fd))
+    if (comux_settled(fd)) {
+      rested = 1;
       return;
+    }
     if (now_ms() - begin >= idle_ms) {
       LOG("the server did not come to rest within %ld ms: later steps do not wait for it", idle_ms);
       settling = 0;
@@ -423,9 +435,42 @@ comux_say_unfinished(int fd, pid_t pid, int status, const comux_progress_t *prog
       (int)pid, WEXITSTATUS(status), where);
 }
 
+/* The replay is over, and the server, seen at rest before, has not come
+ * back to rest: it may be on its way out. An interpreter's teardown closes
+ * its sockets (the replay's last reply ends there) well before its exit(7),
+ * and a fork-mode child's teardown is slower still (every page it frees is
+ * copied first): this exit(0) won, and the server's status was lost. While a
+ * thread of the server runs, the replay waits for it to rest or end, up to
+ * timeout_ms; still running then, it hangs. */
+static void
+wait_for_running_server(void)
+{
+  if (!detect_rest || no_wait || !rested || comux_settled(-1))
+    return;
+  LOG("the replay is over and the server runs: waiting for it to rest or end");
+  long begin = now_ms();
+  struct timespec pause = {0, REST_CHECK_NS};
+  for (int asleep = 0; asleep < 5; nanosleep(&pause, NULL)) { /* 1 ms without a running thread */
+    if (comux_settled(-1))
+      return;
+    asleep = comux_own_thread_running() ? 0 : asleep + 1;
+    if (now_ms() - begin < timeout_ms)
+      continue;
+    if (comux_server_busy()) {
+      say(message_fd,
+          "the server was still running %ld ms after the replay's last reply, instead of waiting for a client again "
+          "or ending: it hangs",
+          timeout_ms);
+      end_as_hang();
+    }
+    return;
+  }
+}
+
 static void
 finish(void)
 {
+  wait_for_running_server();
   crash_checkpoint(-1); /* a crash, not this exit, ends the process */
   __atomic_store_n(&finishing_thread, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   LOG("replay complete");
