@@ -191,6 +191,14 @@ __attribute__((visibility("hidden"))) int comux_server_busy(void);
 /* Whether a thread of this process but the caller runs now (one look). */
 __attribute__((visibility("hidden"))) int comux_own_thread_running(void);
 
+/* Ends the replay as a hang (status 5; in an AFL++ child, by never ending). */
+__attribute__((visibility("hidden"), noreturn)) void comux_end_as_hang(void);
+
+/* At the end of a replay whose server rested before: waits while the server
+ * runs for it to rest or end (its own exit then decides the status), up to
+ * timeout_ms, a hang past that (server-state.c). */
+__attribute__((visibility("hidden"))) void comux_wait_for_running_server(void);
+
 /* The listening socket's address (wrappers.c): 1 once the server listens
  * (either pointer may be NULL), else 0. */
 struct sockaddr_storage;

@@ -122,23 +122,12 @@ end_for_lost_replies(void)
 }
 
 /* A reply timed out with no byte and the server still running: the replay
- * ends as a hang, a status of its own (a fuzzer must not take it for a
- * normal run). */
-static void
-end_as_hang(void)
-{
-  comux_record_status(COMUX_EXIT_HANG);
-  if (fork_mode == COMUX_FORK_AFL && forked_child)
-    for (;;)
-      pause(); /* AFL++ sees a hang only as its own time-out */
-  _exit(COMUX_EXIT_HANG);
-}
-
+ * ends as a hang. */
 static void
 hang(uint32_t chunk, const char *stalled)
 {
   say(message_fd, "the server %s chunk %u within %ld ms and is still running: it hangs", stalled, chunk, timeout_ms);
-  end_as_hang();
+  comux_end_as_hang();
 }
 
 /* Sends a chunk whole. A server that answers while it reads (an echo, a
@@ -435,42 +424,11 @@ comux_say_unfinished(int fd, pid_t pid, int status, const comux_progress_t *prog
       (int)pid, WEXITSTATUS(status), where);
 }
 
-/* The replay is over, and the server, seen at rest before, has not come
- * back to rest: it may be on its way out. An interpreter's teardown closes
- * its sockets (the replay's last reply ends there) well before its exit(7),
- * and a fork-mode child's teardown is slower still (every page it frees is
- * copied first): this exit(0) won, and the server's status was lost. While a
- * thread of the server runs, the replay waits for it to rest or end, up to
- * timeout_ms; still running then, it hangs. */
-static void
-wait_for_running_server(void)
-{
-  if (!detect_rest || no_wait || !rested || comux_settled(-1))
-    return;
-  LOG("the replay is over and the server runs: waiting for it to rest or end");
-  long begin = now_ms();
-  struct timespec pause = {0, REST_CHECK_NS};
-  for (int asleep = 0; asleep < 5; nanosleep(&pause, NULL)) { /* 1 ms without a running thread */
-    if (comux_settled(-1))
-      return;
-    asleep = comux_own_thread_running() ? 0 : asleep + 1;
-    if (now_ms() - begin < timeout_ms)
-      continue;
-    if (comux_server_busy()) {
-      say(message_fd,
-          "the server was still running %ld ms after the replay's last reply, instead of waiting for a client again "
-          "or ending: it hangs",
-          timeout_ms);
-      end_as_hang();
-    }
-    return;
-  }
-}
-
 static void
 finish(void)
 {
-  wait_for_running_server();
+  if (detect_rest && !no_wait && rested)
+    comux_wait_for_running_server();
   crash_checkpoint(-1); /* a crash, not this exit, ends the process */
   __atomic_store_n(&finishing_thread, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   LOG("replay complete");

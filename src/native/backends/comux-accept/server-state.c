@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "comux.h"
 #include "comux-accept.h"
 
 /* The start of the file at `path` in `text`, NUL-terminated: its length,
@@ -238,4 +240,55 @@ comux_server_quiet(void)
 {
   task_walk_t own = own_tasks();
   return every_task(&own, at_rest) == 1;
+}
+
+/* A hang, a status of its own: a fuzzer must not take it for a normal run. */
+void
+comux_end_as_hang(void)
+{
+  comux_record_status(COMUX_EXIT_HANG);
+  if (fork_mode == COMUX_FORK_AFL && forked_child)
+    for (;;)
+      pause(); /* AFL++ sees a hang only as its own time-out */
+  _exit(COMUX_EXIT_HANG);
+}
+
+static long
+now_ms(void)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The replay is over, and the server, seen at rest before, has not come
+ * back to rest: it may be on its way out. An interpreter's teardown closes
+ * its sockets (the replay's last reply ends there) well before its exit(7),
+ * and a fork-mode child's teardown is slower still (every page it frees is
+ * copied first): the replay's exit(0) won, and the server's status was lost.
+ * While a thread of the server runs, the replay waits for it to rest or end,
+ * up to timeout_ms; still running then, it hangs. */
+void
+comux_wait_for_running_server(void)
+{
+  if (comux_settled(-1))
+    return;
+  LOG("the replay is over and the server runs: waiting for it to rest or end");
+  long begin = now_ms();
+  struct timespec pause = {0, 200000};
+  for (int asleep = 0; asleep < 5; nanosleep(&pause, NULL)) { /* 1 ms without a running thread */
+    if (comux_settled(-1))
+      return;
+    asleep = comux_own_thread_running() ? 0 : asleep + 1;
+    if (now_ms() - begin < timeout_ms)
+      continue;
+    if (comux_server_busy()) {
+      say(message_fd,
+          "the server was still running %ld ms after the replay's last reply, instead of waiting for a client again "
+          "or ending: it hangs",
+          timeout_ms);
+      comux_end_as_hang();
+    }
+    return;
+  }
 }
