@@ -253,9 +253,12 @@ test('unknown keys and bad values are errors at the key and at the value', t => 
 	t.is(parseError('backend b = noop\ncallback $main * "" -\n'), '/etc/pdi.cfg:2:18: malformed callback line: an empty field');
 });
 
-test('a command file holds declarations and rules only', async t => {
+test('a command file holds declarations and rules only: an option or a section header is named as such', async t => {
 	const directory = fixture({'main.cfg': 'config = rules.cmd\n', 'rules.cmd': 'max_threads = 4\n'});
 	t.is((await loadError(path.join(directory, 'main.cfg'))).message, `${directory}/rules.cmd:1:1: unknown command 'max_threads' (options go in a config file)`);
+	// Before: only "unknown command '[rules]'".
+	const sectioned = fixture({'main.cfg': 'config = rules.cmd\n', 'rules.cmd': '[my rules]   # as in a config file\nbackend b = noop\n'});
+	t.is((await loadError(path.join(sectioned, 'main.cfg'))).message, `${sectioned}/rules.cmd:1:1: unknown command '[my' (sections go in a config file, not a command file)`);
 });
 
 test('Warning lines are collected with their place; Error stops reading at its line', t => {

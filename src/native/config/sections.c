@@ -130,6 +130,14 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
       return config_fail(reader, &origin, "unknown command '%s' (options go in a config file)", word);
     if (config_only)
       return config_fail(reader, &origin, "unknown command '%s' (it goes in a config file)", word);
+    size_t length = 0; /* the line up to a comment */
+    while (text[length] != '\0' && !(text[length] == '#' && length > 0 && config_is_blank(text[length - 1])))
+      length++;
+    while (length > 0 && config_is_blank(text[length - 1]))
+      length--;
+    if (text[0] == '[' && length >= 2 && text[length - 1] == ']')
+      return config_fail(reader, &origin, "unknown command '%s' (sections go in a config file, not a command file)",
+                         word);
     return unknown_command(reader, &origin, word, context);
   }
   if (strcmp(word, "Include") == 0)
