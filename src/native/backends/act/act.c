@@ -139,6 +139,33 @@ PDI_BE_FUNC_CB_REQ(const pdi_cb_site_t *site)
   return site_event(list, n);
 }
 
+/* A glob the hooks read, in memory of the backend's own that is never freed:
+ * the session's copy goes with its config when it closes, while a hook of
+ * another thread may still be matching a call it began before the close
+ * (interpose() in a Node process with workers: the read crashed the process
+ * with SIGSEGV). Kept once per distinct glob, so that sessions opened and
+ * closed in a loop take no more memory. */
+static const char *
+kept_glob(const char *glob)
+{
+  static struct kept {
+    struct kept *next;
+    char text[];
+  } * kept;
+  if (glob == NULL)
+    return NULL;
+  for (const struct kept *k = kept; k != NULL; k = k->next)
+    if (strcmp(k->text, glob) == 0)
+      return k->text;
+  struct kept *copy = malloc(sizeof *copy + strlen(glob) + 1);
+  if (copy == NULL)
+    return NULL; /* matches nothing */
+  strcpy(copy->text, glob);
+  copy->next = kept;
+  kept = copy;
+  return copy->text;
+}
+
 /* The core's side (config `act` rules, docs/act.md), private to pdi: the
  * rules come parsed from the config (their strings stay the core's while the
  * session is open) and the core, which matches objects as every rule does,
@@ -158,6 +185,7 @@ pdi_act_configure(const act_rule_t *given, unsigned count, size_t rule_size)
   memcpy(&rules[first], given, count * sizeof rules[0]);
   for (unsigned i = first; i < first + count; i++) {
     rules[i].seen = rules[i].fired = 0;
+    rules[i].arg_glob = kept_glob(rules[i].arg_glob);
     released[i] = 0;
   }
   /* The core logs the counts itself, where its log goes; the report file is this session's. */
@@ -285,6 +313,8 @@ glob_matches(const char *glob, const char *text)
 static int
 string_matches(uintptr_t address, const char *glob)
 {
+  if (glob == NULL)
+    return 0; /* a rule whose slot a new session was filling */
   char text[4096];
   size_t got = safe_read_checked(address, text, sizeof text - 1);
   text[got] = '\0';
