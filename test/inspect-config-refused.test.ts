@@ -20,7 +20,7 @@ test('pdi inspect -c with a config the core refuses at start says the core ended
 	t.is(lines.length, 2, result.stderr);
 });
 
-test('a program that exits with status 2 before the core\'s constructor keeps the hint about programs that do not load the core', async t => {
+test('a program that exits with status 2 before the core\'s constructor is said to have ended before the core ran, a library constructor named first among the causes', async t => {
 	// A library's constructor runs before the preloaded core's and ends the process: no report, no config at fault.
 	const library = path.join(scratch, 'libquit.so');
 	const librarySource = path.join(scratch, 'quit.c');
@@ -35,6 +35,7 @@ test('a program that exits with status 2 before the core\'s constructor keeps th
 	for (const args of [['inspect', '--', program], ['inspect', '-c', config, '--', program]]) {
 		const result = await pdi(args);
 		t.is(result.code, 2);
-		t.is(result.stderr, `pdi: ${program} exited with status 2 without a report from the pdi core (programs the loader runs in secure mode and programs that clear LD_PRELOAD cannot be inspected)\n`);
+		// Before: only the secure-mode and LD_PRELOAD causes, neither of which was this program's.
+		t.is(result.stderr, `pdi: ${program} exited with status 2 without a report from the pdi core, which never ran in it (it ended before the core's start, in a constructor of its own or of a library it loads; or the loader runs it in secure mode, or it clears LD_PRELOAD: such programs cannot be inspected)\n`);
 	}
 });

@@ -174,7 +174,7 @@ async function readReport(reportFile: string, command: string, exit: LaunchExit,
 
 		throw new PdiError(exit.signal
 			? `${command} was killed by ${exit.signal} before the pdi core was loaded, so there is no report`
-			: `${command} ${ended(exit)} without a report from the pdi core (programs the loader runs in secure mode and programs that clear LD_PRELOAD cannot be inspected)`);
+			: `${command} ${ended(exit)} without a report from the pdi core, which never ran in it (it ended before the core's start, in a constructor of its own or of a library it loads; or the loader runs it in secure mode, or it clears LD_PRELOAD: such programs cannot be inspected)`);
 	}
 
 	if (text === '') {
