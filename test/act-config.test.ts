@@ -348,3 +348,25 @@ test('an object the loader found by a relative path (LD_LIBRARY_PATH=.) is match
 	];
 	await checkMatches(t, program, patterns, {cwd: libraries, env: {...process.env, LD_LIBRARY_PATH: '.'}});
 });
+
+test('a double result of NaN or an infinity is given by name in every spelling, reaches the caller, and pdi config check shows it by the same name', async t => {
+	// Before: {double: .nan} and return=double:inf were refused, and JSON has no way to write either.
+	const directory = writeFiles({
+		'sq.c': '#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\nint main(int argc, char **argv) { printf("%f\\n", sqrt(atof(argv[1]))); return 0; }\n',
+		'nan.yaml': 'rules:\n  - act: {object: $main, function: sqrt, do: {return: {double: nan}}}\n',
+		'inf.json': '{"rules": [{"act": {"object": "$main", "function": "sqrt", "do": {"return": {"double": "-inf"}}}}]}\n',
+		'inf.cfg': 'act $main sqrt return=double:inf\n',
+	});
+	const program = path.join(directory, 'sq');
+	execFileSync('gcc', ['-O0', '-fno-builtin', '-o', program, path.join(directory, 'sq.c'), '-lm']);
+	for (const [file, printed, named] of [['nan.yaml', 'nan', 'nan'], ['inf.json', '-inf', '-inf'], ['inf.cfg', 'inf', 'inf']] as const) {
+		const config = path.join(directory, file);
+		const run = await pdi(['run', '-c', config, '--', program, '4']);
+		t.deepEqual([run.code, run.stdout], [0, `${printed}\n`], run.stderr);
+		const checked = await pdi(['config', 'check', config]);
+		t.like(JSON.parse(checked.stdout), {rules: [{kind: 'act', do: {return: {double: named}}}]}, checked.stdout);
+	}
+
+	const bare = await pdi(['run', '--', program, '4']);
+	t.is(bare.stdout, '2.000000\n');
+});

@@ -159,7 +159,7 @@ test('values out of range are errors naming what is expected', t => {
 	t.is(message({function: 'f', when: {arg: 0, matches: 'a\nb'}, do: {count: true}}), 'rules[0].act.when.matches: expected a glob on one line, got "a\\nb"');
 	t.is(message({function: 'f', when: {arg: 0, equals: '0x1ffffffffffffffff'}, do: {count: true}}), 'rules[0].act.when.equals: expected an integer that fits in 64 bits, got "0x1ffffffffffffffff"');
 	t.is(message({function: 'f', when: {arg: 0, equals: 2 ** 60}, do: {count: true}}), `rules[0].act.when.equals: expected an integer (as a decimal or 0x-hex string past 2^53), got ${2 ** 60}`);
-	t.is(message({function: 'f', do: {return: 'lots'}}), 'rules[0].act.do.return: expected an integer (as a decimal or 0x-hex string past 2^53) or {double: NUMBER}, got "lots"');
+	t.is(message({function: 'f', do: {return: 'lots'}}), 'rules[0].act.do.return: expected an integer (as a decimal or 0x-hex string past 2^53) or {double: NUMBER} (NaN and the infinities by name: {double: nan}, inf, -inf), got "lots"');
 	t.is(message({function: 'f', do: {delay: '2h'}}), 'rules[0].act.do.delay: expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds, got "2h"');
 	t.is(message({function: 'f', do: {delay: 3_600_001}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got 3600001');
 	t.is(message({function: 'f', do: {delay: '3600.5s'}}), 'rules[0].act.do.delay: expected a delay of at most 1 hour, got "3600.5s"');

@@ -1,6 +1,7 @@
 /* The model as JSON, for the addon: TypeScript checks it against the same schema as JSON and
  * YAML (src/ts/config/text-dialect.ts reads it). */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -174,7 +175,13 @@ put_act_do(pdi_buf_t *out, const act_rule_t *act)
     pdi_buf_json_key(out, "return", &first);
     if (act->returns_double) {
       pdi_buf_puts(out, "{\"double\":");
-      put_number(out, act->return_double);
+      /* JSON has no NaN and no infinity: the spellings a JSON config gives them. */
+      if (isnan(act->return_double))
+        pdi_buf_puts(out, "\"nan\"");
+      else if (isinf(act->return_double))
+        pdi_buf_puts(out, act->return_double > 0 ? "\"inf\"" : "\"-inf\"");
+      else
+        put_number(out, act->return_double);
       pdi_buf_putc(out, '}');
     } else {
       put_signed(out, act->return_value);

@@ -2,7 +2,7 @@ import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
 import {actGlobProblem} from '../glob-problem.js';
-import {linuxOnlyErrnoNames, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
+import {linuxOnlyErrnoNames, nonFiniteDoubles, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /*
@@ -106,7 +106,11 @@ function named<T extends string>(what: string, names: readonly [T, ...T[]], norm
 		.transform(value => aliases[normalize(value)] ?? normalize(value));
 }
 
-const returnError = `${wideIntegerError} or {double: NUMBER}`;
+const returnError = `${wideIntegerError} or {double: NUMBER} (NaN and the infinities by name: {double: nan}, inf, -inf)`;
+const doubleError = 'expected a number, or \'nan\', \'inf\' or \'-inf\'';
+// JSON has no NaN and no infinity (and zod's numbers are finite): those are named, in every spelling.
+const doubleResult = z.union([z.number({error: doubleError}), z.enum(nonFiniteDoubles, {error: doubleError})], {error: doubleError})
+	.describe('A floating-point result: a number, or `nan`, `inf`, `-inf`.');
 const callsError = `expected a call number or a list of 1 to ${maxCalls} of them`;
 const probabilityError = 'expected a probability from 0 to 1';
 const seedError = 'expected a seed (an integer ≥ 0)';
@@ -172,7 +176,7 @@ function actions<T extends {return?: unknown; delay?: string | undefined; signal
 }
 
 const doSchema = z.strictObject({
-	return: z.union([wideInteger(returnError), z.strictObject({double: z.number({error: 'expected a number'}).describe('A floating-point result.')})], {error: returnError})
+	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: returnError})
 		.optional().describe('Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`).'),
 	errno: named('an errno name', errnoNames, value => value)
 		.optional().describe('With `return`: the errno the caller sees (`ENOENT`, `EACCES`...).'),

@@ -23,6 +23,12 @@ export const linuxOnlyErrnoNames = [
 /** An errno name an act rule's `do.errno` takes: Node's names and the Linux ones glibc knows. */
 export type ErrnoName = keyof typeof constants.errno | typeof linuxOnlyErrnoNames[number];
 
+/** The floating-point results JSON cannot write, by name: `{double: 'nan'}`, `'inf'`, `'-inf'`. */
+export const nonFiniteDoubles = ['nan', 'inf', '-inf'] as const;
+
+/** `'nan'`, `'inf'` or `'-inf'`: a `{double}` result JSON has no number for. */
+export type NonFiniteDouble = typeof nonFiniteDoubles[number];
+
 type Bare<Name> = Name extends `SIG${infer Rest}` ? Rest : never;
 
 /** Node's names of signals that Linux does not have (Windows', BSD's, and SIGUNUSED, which glibc dropped). */
@@ -55,8 +61,8 @@ export type ActWhenInput = {
 
 /** What an act rule does with the calls it selects, as written: at least one action. */
 export type ActDoInput = {
-	/** Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`). */
-	return?: number | string | {double: number} | undefined;
+	/** Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`, X a number or `nan`, `inf`, `-inf`). */
+	return?: number | string | {double: number | NonFiniteDouble} | undefined;
 	/** With `return`: the errno the caller sees (`ENOENT`, `EACCES`...). */
 	errno?: ErrnoName | undefined;
 	/** Wait this long, then make the call: `50ms`, `1.5s`, `100us`, `10ns`, or a number of milliseconds. */
@@ -104,7 +110,7 @@ export type ActWhen = {
  * `{double}`; `delay` a duration string (`50ms`); `signal` and `errno` names as the core knows them (`SIGTERM`).
  */
 export type ActDo = {
-	return?: number | string | {double: number} | undefined;
+	return?: number | string | {double: number | NonFiniteDouble} | undefined;
 	errno?: string | undefined;
 	delay?: string | undefined;
 	signal?: string | undefined;

@@ -232,9 +232,9 @@ parse_return(message_t *parse, act_rule_t *rule, const char *value)
     char *end;
     rule->returns_double = 1;
     rule->return_double = strtod(value + 7, &end);
-    return end != value + 7 && *end == '\0' && isfinite(rule->return_double)
+    return end != value + 7 && *end == '\0'
                ? 0
-               : fail(parse, "return=%s: expected double:NUMBER", value);
+               : fail(parse, "return=%s: expected double:NUMBER (or nan, inf, -inf)", value);
   }
   return wide_integer(value, &rule->return_value) == 0
              ? 0
