@@ -6,7 +6,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
-import {runComux} from '../src/ts/comux/replay.js';
+import {COMUX_HANG, isHang, runComux} from '../src/ts/comux/replay.js';
 import {cliPath, pdi} from './helpers/cli.js';
 import {echoServerPath} from './helpers/servers.js';
 
@@ -104,6 +104,20 @@ test.serial('a server that closes the connection and runs on before its own exit
 		const answered = await runComux(server, comux().conn(0, 'fine\n', {awaitResponse: true}).bytes(), {...options, fork});
 		t.like(answered, {status: 0, hung: false}, answered.stderr);
 	}
+});
+
+test('every line the backend ends a hang with is a hang with status 5, and only with it', t => {
+	// Before: only "sent nothing for" counted; "read nothing more of" (a server that stops reading a long chunk) read as exit 5.
+	for (const line of [
+		'the server sent nothing for chunk 3 within 2000 ms and is still running: it hangs',
+		'the server read nothing more of chunk 0 within 500 ms and is still running: it hangs',
+		'the server was still running 2000 ms after the replay\'s last reply, instead of waiting for a client again or ending: it hangs',
+	]) {
+		t.true(isHang(COMUX_HANG, `pdi-comux: ${line}\n`), line);
+		t.false(isHang(0, `pdi-comux: ${line}\n`), line);
+	}
+
+	t.false(isHang(COMUX_HANG, 'pdi-comux: the server exited: it hangs up\n'));
 });
 
 test.serial('SIGINT to pdi comux run during a replay exits 130 and prints the same with and without --fork: no line blaming the fork server', async t => {

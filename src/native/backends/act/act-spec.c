@@ -54,8 +54,9 @@ next_token(char **cursor)
 }
 
 /* The largest count and seed a JSON or YAML config holds exactly (2^53 - 1):
- * the text dialect takes no more, so that every spelling reads the same. */
-#define LARGEST_WHOLE_NUMBER 9007199254740991ULL
+ * the text dialect takes no more, so that every spelling reads the same (and
+ * a 32-bit core no more than its unsigned long). */
+#define LARGEST_WHOLE_NUMBER (ULONG_MAX < 9007199254740991ULL ? (unsigned long long)ULONG_MAX : 9007199254740991ULL)
 
 static int
 whole_number(const char *text, unsigned long *value)
@@ -63,8 +64,7 @@ whole_number(const char *text, unsigned long *value)
   char *end;
   errno = 0;
   unsigned long long number = strtoull(text, &end, 10);
-  if (!isdigit((unsigned char)*text) || *end != '\0' || errno != 0 || number > LARGEST_WHOLE_NUMBER ||
-      number > ULONG_MAX)
+  if (!isdigit((unsigned char)*text) || *end != '\0' || errno != 0 || number > LARGEST_WHOLE_NUMBER)
     return -1;
   *value = number;
   return 0;
