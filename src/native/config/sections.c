@@ -94,6 +94,20 @@ unknown_command(reader_t *reader, const pdi_origin_t *origin, const char *word, 
   return config_fail(reader, origin, "unknown command '%s'", word);
 }
 
+/* The ']' of a section header `[name]` that `text` starts, followed by
+ * nothing but blanks and a comment; NULL when `text` is no such header. */
+static const char *
+header_close(const char *text)
+{
+  if (*text != '[')
+    return NULL;
+  const char *close = strchr(text, ']');
+  const char *after = close ? close + 1 : NULL;
+  while (after && config_is_blank(*after))
+    after++;
+  return close != NULL && (*after == '\0' || *after == '#') ? close : NULL;
+}
+
 static int
 statement(reader_t *reader, const line_ref_t *line, context_t context)
 {
@@ -130,12 +144,7 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
       return config_fail(reader, &origin, "unknown command '%s' (options go in a config file)", word);
     if (config_only)
       return config_fail(reader, &origin, "unknown command '%s' (it goes in a config file)", word);
-    size_t length = 0; /* the line up to a comment */
-    while (text[length] != '\0' && !(text[length] == '#' && length > 0 && config_is_blank(text[length - 1])))
-      length++;
-    while (length > 0 && config_is_blank(text[length - 1]))
-      length--;
-    if (text[0] == '[' && length >= 2 && text[length - 1] == ']')
+    if (header_close(text) != NULL)
       return config_fail(reader, &origin, "unknown command '%s' (sections go in a config file, not a command file)",
                          word);
     return unknown_command(reader, &origin, word, context);
@@ -199,11 +208,8 @@ section_header(reader_t *reader, const source_file_t *file, unsigned index, cons
     text++;
   if (*text != '[')
     return 0;
-  const char *close = strchr(text, ']');
-  const char *after = close ? close + 1 : NULL;
-  while (after && config_is_blank(*after))
-    after++;
-  if (close == NULL || (*after != '\0' && *after != '#')) {
+  const char *close = header_close(text);
+  if (close == NULL) {
     line_ref_t line = {.text = file->lines[index], .file = file, .number = index + 1};
     return config_fail_token(reader, &line, text, "malformed section header: expected '[NAME]'");
   }

@@ -188,6 +188,13 @@ __attribute__((visibility("hidden"))) void comux_end_like_forked(void);
  * forking server whose handler loops) from one that sleeps, waiting for
  * more input (server-state.c). */
 __attribute__((visibility("hidden"))) int comux_server_busy(void);
+/* How often the end of a reply, or the server's rest, is looked for while
+ * nothing happens (controller.c, server-state.c). */
+#define COMUX_REST_CHECK_NS 200000
+
+/* CLOCK_MONOTONIC in milliseconds (controller.c). */
+__attribute__((visibility("hidden"))) long comux_now_ms(void);
+
 /* Whether a thread of this process but the caller runs now (one look). */
 __attribute__((visibility("hidden"))) int comux_own_thread_running(void);
 

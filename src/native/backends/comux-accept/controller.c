@@ -24,8 +24,8 @@
 #include "comux.h"
 #include "comux-accept.h"
 
-static long
-now_ms(void)
+long
+comux_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -143,12 +143,12 @@ send_chunk(int fd, const comux_chunk_t *chunk, size_t *collected)
 {
   const unsigned char *data = chunk->data;
   size_t sent = 0;
-  long progress = now_ms();
+  long progress = comux_now_ms();
   while (sent < chunk->len) {
     ssize_t n = send(fd, data + sent, chunk->len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent += (size_t)n;
-      progress = now_ms();
+      progress = comux_now_ms();
       continue;
     }
     if (n < 0 && errno == EINTR)
@@ -156,7 +156,7 @@ send_chunk(int fd, const comux_chunk_t *chunk, size_t *collected)
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
       return -1;
     crash_checkpoint(fd);
-    long left = timeout_ms - (now_ms() - progress);
+    long left = timeout_ms - (comux_now_ms() - progress);
     if (left <= 0) {
       if (comux_server_busy())
         hang(chunk->index, "read nothing more of");
@@ -173,14 +173,11 @@ send_chunk(int fd, const comux_chunk_t *chunk, size_t *collected)
     while ((got = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
       write_output(buffer, (size_t)got);
       *collected += (size_t)got;
-      progress = now_ms();
+      progress = comux_now_ms();
     }
   }
   return 0;
 }
-
-/* How often the end of a reply is looked for while no byte comes. */
-#define REST_CHECK_NS 200000
 
 /* The server was seen at rest in this replay: its rest can be seen. */
 static int rested;
@@ -199,13 +196,13 @@ static size_t
 collect_reply(int fd, uint32_t chunk)
 {
   unsigned char buffer[65536];
-  long start = now_ms();
+  long start = comux_now_ms();
   long last = -1, unaccepted_since = -1;
   size_t total = 0;
   int quick = QUICK_CHECKS;
   for (;;) {
     crash_checkpoint(fd);
-    long now = now_ms();
+    long now = comux_now_ms();
     long left = timeout_ms - (now - start);
     if (left <= 0 && last < 0 && comux_server_busy())
       hang(chunk, "sent nothing for");
@@ -217,8 +214,8 @@ collect_reply(int fd, uint32_t chunk)
     struct timespec wait = {left / 1000, (left % 1000) * 1000000};
     if (detect_rest && quick > 0)
       wait = (struct timespec){0, 0};
-    else if (detect_rest && (wait.tv_sec > 0 || wait.tv_nsec > REST_CHECK_NS))
-      wait = (struct timespec){0, REST_CHECK_NS};
+    else if (detect_rest && (wait.tv_sec > 0 || wait.tv_nsec > COMUX_REST_CHECK_NS))
+      wait = (struct timespec){0, COMUX_REST_CHECK_NS};
     int ready = ppoll(&waiting, 1, &wait, NULL);
     if (ready == 0 && detect_rest && comux_reply_over(fd)) {
       rested = 1;
@@ -231,8 +228,8 @@ collect_reply(int fd, uint32_t chunk)
      * nothing comes until the client does more; idle_ms of that is a reply. */
     if (ready == 0 && detect_rest && last < 0 && comux_connection_waits(fd)) {
       if (unaccepted_since < 0)
-        unaccepted_since = now_ms();
-      else if (now_ms() - unaccepted_since >= idle_ms) {
+        unaccepted_since = comux_now_ms();
+      else if (comux_now_ms() - unaccepted_since >= idle_ms) {
         LOG("chunk %u: the connection waits to be accepted and the server is at rest", chunk);
         break;
       }
@@ -249,7 +246,7 @@ collect_reply(int fd, uint32_t chunk)
       break;
     write_output(buffer, (size_t)n);
     total += (size_t)n;
-    last = now_ms();
+    last = comux_now_ms();
     quick = QUICK_CHECKS;
   }
   return total;
@@ -272,20 +269,20 @@ settle(int fd)
 {
   if (!detect_rest || no_wait || !settling)
     return;
-  long begin = now_ms();
+  long begin = comux_now_ms();
   for (int tries = 0;; tries++) {
     sched_yield();
     if (comux_settled(fd)) {
       rested = 1;
       return;
     }
-    if (now_ms() - begin >= idle_ms) {
+    if (comux_now_ms() - begin >= idle_ms) {
       LOG("the server did not come to rest within %ld ms: later steps do not wait for it", idle_ms);
       settling = 0;
       return;
     }
     if (tries >= QUICK_CHECKS) {
-      struct timespec pause = {0, REST_CHECK_NS};
+      struct timespec pause = {0, COMUX_REST_CHECK_NS};
       nanosleep(&pause, NULL);
     }
   }

@@ -253,14 +253,6 @@ comux_end_as_hang(void)
   _exit(COMUX_EXIT_HANG);
 }
 
-static long
-now_ms(void)
-{
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* The replay is over, and the server, seen at rest before, has not come
  * back to rest: it may be on its way out. An interpreter's teardown closes
  * its sockets (the replay's last reply ends there) well before its exit(7),
@@ -274,13 +266,13 @@ comux_wait_for_running_server(void)
   if (comux_settled(-1))
     return;
   LOG("the replay is over and the server runs: waiting for it to rest or end");
-  long begin = now_ms();
-  struct timespec pause = {0, 200000};
+  long begin = comux_now_ms();
+  struct timespec pause = {0, COMUX_REST_CHECK_NS};
   for (int asleep = 0; asleep < 5; nanosleep(&pause, NULL)) { /* 1 ms without a running thread */
     if (comux_settled(-1))
       return;
     asleep = comux_own_thread_running() ? 0 : asleep + 1;
-    if (now_ms() - begin < timeout_ms)
+    if (comux_now_ms() - begin < timeout_ms)
       continue;
     if (comux_server_busy()) {
       say(message_fd,
