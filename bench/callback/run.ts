@@ -14,7 +14,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {
 	builder, buildBenchprog, reportHead, type ReportHead, callgrind, cleanEnv, fail, imports, interleave, kilo, main, medianRunMs, ms, parseField, progress, run,
-	signedMs, sizes, tableLines, triangular, type Result, type Sizes,
+	signedMs, sizes, tableLines, triangular, unmeasuredGoalLine, type Result, type Sizes,
 } from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -408,6 +408,8 @@ type Goal = {
 	missedBy: number;
 	value: number;
 	limit: number;
+	/** The tool a speed goal compares against (its value is NaN when the tool is not installed). */
+	tool?: string;
 };
 
 type Report = ReportHead<Mode, ModeResult> & {
@@ -495,7 +497,7 @@ function atMost(what: string, value: number, limit: number, unit: (value: number
 function timesFaster(what: string, slow: number | null, fast: number | null, factor: number, name: string): Goal {
 	const speedup = (slow ?? Number.NaN) / (fast ?? Number.NaN);
 	const missedBy = speedup >= factor ? 0 : factor / speedup;
-	return {what, value: speedup, limit: factor, met: speedup >= factor, missedBy, shown: `${name}/callback = ${speedup.toFixed(2)}x`, short: `a factor of ${missedBy.toFixed(2)}`};
+	return {what, value: speedup, limit: factor, met: speedup >= factor, missedBy, shown: `${name}/callback = ${speedup.toFixed(2)}x`, short: `a factor of ${missedBy.toFixed(2)}`, tool: name};
 }
 
 /** Issue #14's goals: empty hooks and counting hooks per call, speed against LD_AUDIT and uftrace, install time and instructions. */
@@ -556,8 +558,8 @@ function formatTable(report: Report): string {
 		...notes,
 		`install (manyprog: ${install.functions} imported functions, ${install.sites} callback sites; median of ${install.runs}): bare ${ms(install.medianMs.bare)}, pdi without rules ${ms(install.medianMs.norule)}, pdi with the callback ${ms(install.medianMs.callback)}: install ${signedMs(install.installMs)} (${signedMs(install.callbackOverBareMs)} over bare)`,
 		`install instructions (callgrind, whole process): bare ${kilo(install.instructions.bare)}, pdi without rules ${kilo(install.instructions.norule)}, pdi with the callback ${kilo(install.instructions.callback)} (+${kilo(install.instructions.callback - install.instructions.norule)} over without rules)`,
-		...report.goals.map(goal => Number.isNaN(goal.value)
-			? `goal: ${goal.what}: not measured (${goal.what.split(' ').at(-1)!} is not installed)`
+		...report.goals.map(goal => goal.tool !== undefined && Number.isNaN(goal.value)
+			? unmeasuredGoalLine(goal.what, goal.tool)
 			: `goal: ${goal.what}: ${goal.met ? 'goal met' : `goal missed by ${goal.short}`} (${goal.shown})`),
 	].join('\n');
 }

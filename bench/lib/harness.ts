@@ -232,6 +232,11 @@ export function buildBenchprog(build: Builder, wrapperName: string): string {
 	return target('benchprog');
 }
 
+/** The line of a goal that compares against `tool`, which is not installed (its rows read n/a): not a NaN factor. */
+export function unmeasuredGoalLine(what: string, tool: string): string {
+	return `goal: ${what}: not measured (${tool} is not installed)`;
+}
+
 /** An aligned text table: the first column to the left, the others to the right. */
 export function tableLines(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
 	const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => (row[column] ?? '').length)));

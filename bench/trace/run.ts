@@ -15,7 +15,7 @@ import {closeSync, existsSync, openSync, readFileSync, readSync, rmSync} from 'n
 import {machine} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {builder, buildBenchprog, cleanEnv, fail, main, median, ms, parseField, progress, run, tableLines, triangular, type Options, type Result} from '../lib/harness.js';
+import {builder, buildBenchprog, cleanEnv, fail, main, median, ms, parseField, progress, run, tableLines, triangular, unmeasuredGoalLine, type Options, type Result} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -384,7 +384,7 @@ function measurePython(work: string, available: readonly Tracer[], sz: Size): Re
 	return results;
 }
 
-type Goal = {what: string; met: boolean; value: number; limit: number};
+type Goal = {what: string; met: boolean; value: number; limit: number; tool?: Tracer};
 
 type Report = {
 	arch: string;
@@ -398,7 +398,7 @@ function goals(loop: Record<LoopRow, LoopResult>, pdiRuns: number): Goal[] {
 	const pdi = loop.pdi.overheadNs ?? Number.NaN;
 	const speedup = (tracer: Tracer, limit: number): Goal => {
 		const value = (loop[tracer].overheadNs ?? Number.NaN) / pdi;
-		return {what: `pdi per call >= ${limit}x faster than ${tracer}`, value, limit, met: value >= limit};
+		return {what: `pdi per call >= ${limit}x faster than ${tracer}`, value, limit, met: value >= limit, tool: tracer};
 	};
 
 	// A lost event fails the run before this point, so reaching it means none was lost.
@@ -457,8 +457,8 @@ function pythonTable(report: Report): string[] {
 
 function formatTable(report: Report): string {
 	const goalLines = report.goals.map(goal => {
-		if (Number.isNaN(goal.value)) {
-			return `goal: ${goal.what}: not measured (${goal.what.split(' ').at(-1)!} is not installed)`;
+		if (goal.tool !== undefined && Number.isNaN(goal.value)) {
+			return unmeasuredGoalLine(goal.what, goal.tool);
 		}
 
 		const measured = goal.limit === 0 ? '0 events lost' : `${goal.value.toFixed(2)}x`;

@@ -107,11 +107,12 @@ const optionsSchema = z.strictObject({
 // pdi.act is the name the core gives the bundled backend of act rules (the core's reader refuses it too).
 const backendName = word('a backend name (letters, digits, `_`, `.`, `+`, `-`)', /^[\w.+-]+$/)
 	.refine(name => name !== 'pdi.act', {error: '\'pdi.act\' is the name of pdi\'s own backend of act rules: give yours another', params: {labelled: true}});
-const symbolName = word('a symbol name', /^[^\s@]+$/);
+const symbolSpelling = /^[^\s@]+$/;
+const symbolName = word('a symbol name', symbolSpelling);
 const backendReference = singleLine('a backend name');
 // The text dialect reads these as no handler, pDI-Tools' spelling: a handler of that name would be compiled into none.
 const noHandlerSpellings = new Set(['-', 'NULL']);
-const isHandlerName = (name: string) => /^[^\s@]+$/.test(name) && !noHandlerSpellings.has(name);
+const isHandlerName = (name: string) => symbolSpelling.test(name) && !noHandlerSpellings.has(name);
 const handlerName = symbolName.refine(name => !noHandlerSpellings.has(name), {
 	error: issue => `'${String(issue.input)}' is the text dialect's spelling of no handler (as pDI-Tools wrote it): leave handler out for none`,
 	params: {labelled: true},
