@@ -76,7 +76,7 @@ test('pdi config compile writes the text dialect to stdout or to -o FILE', async
 	const stdout = await pdi(['config', 'compile', good]);
 	t.is(stdout.code, 0, stdout.stderr);
 	t.true(stdout.stdout.includes(`\n[global]\n#@origin ${good}:2:15\nmax_threads = 8\n`));
-	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\n#@field 19 ${good}:6:57\n#@field 23 ${good}:6:71\nrelink o1 fix_add nop pdi_be_init\n`));
+	t.true(stdout.stdout.includes(`\n#@origin ${good}:6:5\n#@field 11 ${good}:6:39\n#@field 19 ${good}:6:57\n#@field 23 ${good}:6:71\nrelink o1 fix_add nop pdi_be_init\n`));
 	const output = path.join(scratch, 'good.cfg');
 	const toFile = await pdi(['config', 'compile', good, '-o', output]);
 	t.is(toFile.code, 0, toFile.stderr);

@@ -349,7 +349,7 @@ function comparable(config: NormalizedConfig) {
 	return {options: config.options, backends: config.backends, rules: config.rules, warnings: config.warnings};
 }
 
-test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin and the #@field places of its backend, wrapper and library', async t => {
+test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin and the #@field places of its function, backend, wrapper and library', async t => {
 	const directory = fixture({'pdi.yaml': [
 		'options: {maxThreads: 8, backendPath: [/opt/a, /opt/b], log: {file: /var/log/my pdi.log}}',
 		'backends:',
@@ -382,10 +382,12 @@ test('compileConfig writes the options the config sets, the declarations and the
 		`#@origin ${file}:7:5`,
 		'object o2 = lib*.so*',
 		`#@origin ${file}:5:5`,
+		`#@field 11 ${file}:5:39`,
 		`#@field 19 ${file}:5:57`,
 		`#@field 23 ${file}:5:71`,
 		'relink o1 fix_add fix wrap_fix_add',
 		`#@origin ${file}:6:5`,
+		`#@field 12 ${file}:6:26`,
 		`#@field 19 ${file}:6:43`,
 		`#@field 23 ${file}:6:57`,
 		'redefine * getpid fix wrap_getpid',
@@ -393,6 +395,7 @@ test('compileConfig writes the options the config sets, the declarations and the
 		`#@field 15 ${file}:7:45`,
 		'callback o2 * fix',
 		`#@origin ${file}:8:5`,
+		`#@field 11 ${file}:8:39`,
 		`#@field 19 ${file}:8:57`,
 		`#@field 23 ${file}:8:71`,
 		'relink o1 fix_sub fix wrap_fix_sub',

@@ -183,7 +183,7 @@ typedef struct pdi_version_req {
   int require_default;
 } pdi_version_req_t;
 
-enum { PDI_LOOKUP_ACCEPT_CANONICAL_PLT = 1u << 0 };
+enum { PDI_LOOKUP_ACCEPT_CANONICAL_PLT = 1u << 0, PDI_LOOKUP_ACCEPT_TLS = 1u << 1 };
 
 /* Splits "foo@@V2" / "foo@V1" / "foo" into a name (copied to name_out) and
  * a version request; returns -1 if the name does not fit. */
@@ -219,6 +219,16 @@ PDI_HIDDEN int pdi_symbol_is_defined(const ElfW(Sym) *sym);
 PDI_HIDDEN uintptr_t pdi_resolve_definition(const pdi_objects_t *set, const char *name, const pdi_version_req_t *req,
                                             int (*excluded)(const pdi_object_t *object, void *context), void *context,
                                             const pdi_object_t **definer);
+/* What a symbol of type `st_info` is when it is no code: "a data object" or
+ * "a thread-local variable"; NULL for FUNC, IFUNC and NOTYPE (assembly). */
+PDI_HIDDEN const char *pdi_symbol_variable_kind(unsigned char st_info);
+/* What the first object that defines name@version (among those `pattern`
+ * matches, any for NULL or "*") defines it as, when that is a variable
+ * (pdi_symbol_variable_kind); NULL when it is code or nothing defines it. */
+PDI_HIDDEN const char *pdi_variable_definition(const pdi_objects_t *set, const char *pattern, const char *name,
+                                               const pdi_version_req_t *req,
+                                               int (*excluded)(const pdi_object_t *object, void *context),
+                                               void *context, const pdi_object_t **definer);
 /* The same with the name's GNU hash given. */
 PDI_HIDDEN uintptr_t pdi_resolve_hashed(const pdi_objects_t *set, const char *name, uint32_t hash,
                                         const pdi_version_req_t *req,

@@ -40,3 +40,34 @@ pdi_resolve_hashed(const pdi_objects_t *set, const char *name, uint32_t hash, co
   }
   return 0;
 }
+
+const char *
+pdi_symbol_variable_kind(unsigned char st_info)
+{
+  switch (PDI_ST_TYPE(st_info)) {
+  case STT_OBJECT:
+  case STT_COMMON: return "a data object";
+  case STT_TLS: return "a thread-local variable";
+  default: return NULL;
+  }
+}
+
+const char *
+pdi_variable_definition(const pdi_objects_t *set, const char *pattern, const char *name, const pdi_version_req_t *req,
+                        int (*excluded)(const pdi_object_t *object, void *context), void *context,
+                        const pdi_object_t **definer)
+{
+  int any = pattern == NULL || strcmp(pattern, "*") == 0;
+  uint32_t hash = pdi_gnu_hash(name);
+  for (unsigned i = 0; i < set->count; i++) {
+    const pdi_object_t *object = &set->items[i];
+    pdi_symbol_ref_t ref;
+    if ((object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO)) || (excluded != NULL && excluded(object, context)) ||
+        (!any && !pdi_object_matches(object, pattern)) ||
+        !pdi_object_lookup_hashed(object, name, hash, req, PDI_LOOKUP_ACCEPT_TLS, &ref))
+      continue;
+    *definer = object;
+    return pdi_symbol_variable_kind(ref.sym->st_info);
+  }
+  return NULL;
+}

@@ -130,7 +130,9 @@ consider(const pdi_object_t *object, size_t index, candidate_filter_t *filter)
   const ElfW(Sym) *sym = &object->symtab[index];
   int canonical_plt = sym->st_shndx == SHN_UNDEF && sym->st_value != 0 &&
                       (filter->flags & PDI_LOOKUP_ACCEPT_CANONICAL_PLT);
-  if (!canonical_plt && !pdi_symbol_is_defined(sym))
+  int tls = PDI_ST_TYPE(sym->st_info) == STT_TLS && sym->st_shndx != SHN_UNDEF &&
+            (filter->flags & PDI_LOOKUP_ACCEPT_TLS);
+  if (!canonical_plt && !tls && !pdi_symbol_is_defined(sym))
     return 0;
   if (PDI_ST_BIND(sym->st_info) == STB_LOCAL)
     return 0;

@@ -250,6 +250,10 @@ pdi_act_plan(pdi_session_t *session, const pdi_objects_t *set, unsigned limit)
 {
   if (session->act_event == NULL)
     return 0;
+  for (unsigned r = 0; r < session->config.rule_count; r++)
+    if (session->rules[r].rule->kind == PDI_RULE_ACT && !session->rules[r].skipped &&
+        pdi_refuse_variable(session, set, &session->rules[r]) != 0)
+      return -1;
   act_plan_t plan = {.session = session, .set = set};
   for (unsigned i = 0; i < limit; i++) {
     const pdi_object_t *object = &set->items[i];

@@ -381,12 +381,7 @@ not_code(void *address, const char *name)
   if (dladdr1(address, &info, (void **)&symbol, RTLD_DL_SYMENT) == 0 || symbol == NULL || info.dli_sname == NULL ||
       strcmp(info.dli_sname, name) != 0)
     return NULL;
-  switch (ELF64_ST_TYPE(symbol->st_info)) { /* the same as ELF32_ST_TYPE */
-  case STT_OBJECT:
-  case STT_COMMON: return "a data object";
-  case STT_TLS: return "a thread-local variable";
-  default: return NULL;
-  }
+  return pdi_symbol_variable_kind(symbol->st_info);
 }
 
 /* A callback rule's backend hooks, or its own handler (cb_allow_handler,
@@ -500,5 +495,42 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
    * for libc's getpid; it answers as for the wrapper (docs/backends.md). */
   uintptr_t seen = (uintptr_t)dlsym(RTLD_DEFAULT, rule->wrapper);
   active->wrapper_seen = seen != active->wrapper ? seen : 0;
+  return 0;
+}
+
+int
+pdi_refuse_variable(pdi_session_t *session, const pdi_objects_t *set, const active_rule_t *active)
+{
+  const pdi_rule_t *rule = active->rule;
+  if (strpbrk(active->name, "*?[") != NULL)
+    return 0;
+  const pdi_object_t *definer = NULL;
+  const char *kind = pdi_variable_definition(set, rule->kind == PDI_RULE_REDEFINE ? rule->object : NULL, active->name,
+                                             &active->req, pdi_is_any_backend, session, &definer);
+  if (kind == NULL)
+    return 0;
+  return pdi_rule_field_error(active, PDI_FIELD_FUNCTION,
+                              "'%s' is %s of %s, not a function: rules divert calls, not variables", active->name, kind,
+                              definer->path);
+}
+
+int
+pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why)
+{
+  const char *ignored;
+  if (why == NULL)
+    why = &ignored;
+  if (object->flags & PDI_OBJECT_VDSO) {
+    *why = "is the vDSO";
+    return 1;
+  }
+  if ((object->flags & PDI_OBJECT_PDI) && session->config.options.donttouch_pdi) {
+    *why = "is pdi itself and donttouch_pdi is on";
+    return 1;
+  }
+  if (session->config.options.donttouch_backends && pdi_is_any_backend(object, (void *)session)) {
+    *why = "is a backend and donttouch_backends is on";
+    return 1;
+  }
   return 0;
 }

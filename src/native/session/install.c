@@ -10,27 +10,6 @@
 #include "../relink/relink.h"
 #include "internal.h"
 
-int
-pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why)
-{
-  const char *ignored;
-  if (why == NULL)
-    why = &ignored;
-  if (object->flags & PDI_OBJECT_VDSO) {
-    *why = "is the vDSO";
-    return 1;
-  }
-  if ((object->flags & PDI_OBJECT_PDI) && session->config.options.donttouch_pdi) {
-    *why = "is pdi itself and donttouch_pdi is on";
-    return 1;
-  }
-  if (session->config.options.donttouch_backends && pdi_is_any_backend(object, (void *)session)) {
-    *why = "is a backend and donttouch_backends is on";
-    return 1;
-  }
-  return 0;
-}
-
 static int
 pattern_is_explicit(const char *pattern)
 {
@@ -497,8 +476,9 @@ plan_rules(pdi_session_t *session, const pdi_objects_t *set, pdi_rule_kind_t kin
     unsigned slots_before = active->slots;
     unsigned shared_before = active->shared;
     int had_target = active->has_target;
-    int failed = kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, &named)
-                                           : plan_on_objects(session, set, r, limit);
+    int failed = kind != PDI_RULE_CALLBACK && pdi_refuse_variable(session, set, active) != 0 ? -1
+                 : kind == PDI_RULE_REDEFINE ? plan_redefine(session, set, r, &named)
+                                             : plan_on_objects(session, set, r, limit);
     if (failed) {
       pdi_claims_truncate(session, rule_start);
       active->slots = slots_before;

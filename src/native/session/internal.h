@@ -142,6 +142,12 @@ PDI_HIDDEN const pdi_session_t *pdi_sessions_first(void);
 
 /* ---- backends.c */
 
+/* Whether rules leave `object` alone (the vDSO, pdi, backends), and why. */
+PDI_HIDDEN int pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why);
+/* An error at the rule's function when it names a variable (a data object or a thread-local variable) in the
+ * object that defines it first: diverting its slots to code would crash the program at its first use. */
+PDI_HIDDEN int pdi_refuse_variable(pdi_session_t *session, const pdi_objects_t *set, const active_rule_t *active);
+
 /* Finds, loads and binds one declared backend; does not initialise it. */
 PDI_HIDDEN int pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend);
 /* Calls its PDI_BE_FUNC_INIT; a backend that refuses fails the open. */
@@ -269,8 +275,6 @@ PDI_HIDDEN int pdi_rules_install(pdi_session_t *session, const pdi_objects_t *se
 /* After a dlclose: the rules whose definition (a redefine's definer, a
  * relink's original) was unloaded with its object take the next one loaded. */
 PDI_HIDDEN void pdi_rules_forget_unloaded(pdi_session_t *session, const pdi_objects_t *set);
-/* Whether rules leave `object` alone (the vDSO, pdi, backends), and why. */
-PDI_HIDDEN int pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why);
 
 /* ---- act.c */
 

@@ -82,7 +82,7 @@ function ruleStatement(rule: NormalizedRule, object: string, backendField: (back
 
 	return {tokens: rule.kind === 'callback'
 		? [{text: 'callback'}, plain(object), {text: '*'}, placed(backendField(rule.backend), 'backend'), ...(rule.handler === undefined ? [] : [placed(rule.handler, 'handler')])]
-		: [{text: rule.kind}, plain(object), plain(rule.function), placed(backendField(rule.backend), 'backend'), placed(rule.wrapper, 'wrapper')]};
+		: [{text: rule.kind}, plain(object), placed(rule.function, 'function'), placed(backendField(rule.backend), 'backend'), placed(rule.wrapper, 'wrapper')]};
 }
 
 /** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */
