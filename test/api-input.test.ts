@@ -45,7 +45,7 @@ test.serial('a command that is not a string and arguments that are not an array 
 	t.deepEqual(left, []);
 });
 
-test('inspectProgram() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before anything starts, as runProgram() does', async t => {
+test.serial('inspectProgram() refuses an option it does not know and a value of the wrong type with a PdiError naming it, before anything starts, as runProgram() does', async t => {
 	const cases: Array<[options: unknown, message: RegExp | string]> = [
 		[{import: 'libc.so.6'}, /^unknown option 'import' \(did you mean 'imports'\?\); the options are imports, run, env, cwd, timeout, configs, onReport$/],
 		[{imports: 5}, 'imports: expected an object pattern ($main, a soname or file name, a path or a glob), got 5'],

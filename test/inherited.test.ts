@@ -71,9 +71,9 @@ test('with stdout closed, pdi comux run fails to write the replies, with and wit
 	await run(bin, ['comux', 'build', '-o', input, '--chunk', '0:hello\\n', '--await']);
 	const echo = path.join(root, 'test/fixtures/out/echo/echoserver');
 	// Before: status 0, the replies gone to the /dev/null that Node put there.
-	const replayed = await shell(`"$0" comux run hello.comux -- ${echo} accept 0 2>&1 >&-; echo "status $?"`);
+	const replayed = await shell(`"$0" comux run hello.comux -- "${echo}" accept 0 2>&1 >&-; echo "status $?"`);
 	t.is(replayed, 'pdi-comux: the replies could not be written to standard output: Bad file descriptor\nstatus 2\n');
-	const forked = await shell(`"$0" comux run --fork hello.comux -- ${echo} accept 0 2>&1 >&-; echo "status $?"`);
+	const forked = await shell(`"$0" comux run --fork hello.comux -- "${echo}" accept 0 2>&1 >&-; echo "status $?"`);
 	t.is(forked, 'pdi: standard output: bad file descriptor\nstatus 2\n');
 	t.is(await shell('"$0" inspect /bin/true 2>&1 >&-; echo "status $?"'), 'pdi: standard output: bad file descriptor\nstatus 2\n');
 });

@@ -80,7 +80,7 @@ for (const [how, argument, status] of [['raise', '', 147], ['raise', 'tstp', 148
 		const expected = ['[1]+ Stopped', `stopped-status=${status}`, 'resumed', 'final-status=7'];
 		t.deepEqual(await jobStory(how, `${selfStop} ${argument}`), expected, 'bare');
 		for (const command of ['run', 'trace -o /dev/null']) {
-			t.deepEqual(await jobStory(how, `${bin} ${command} -- ${selfStop} ${argument}`), expected, command);
+			t.deepEqual(await jobStory(how, `"${bin}" ${command} -- ${selfStop} ${argument}`), expected, command);
 		}
 	});
 }

@@ -1,15 +1,17 @@
 import {execFile} from 'node:child_process';
-import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {pdiPaths} from '../src/ts/index.js';
+import {sharedLinkName} from '../src/ts/launch/preload.js';
 import type * as PdiIndex from '../src/ts/index.js';
 import {root, type CliResult} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixBackend, fixtures, values} from './helpers/preload.js';
 import {comuxRunKilledWhileStarting} from './helpers/comux-killed.js';
+import {shellWord} from './helpers/quote.js';
 
 // A copy of the built package under a directory name the dynamic loader would split
 // (space, ':') with more characters a shell treats specially.
@@ -27,12 +29,26 @@ const program = path.join(fixtures, 'now-pie/fixprog');
 const rules = path.join(installed, 'rules.yaml');
 writeFileSync(rules, `backends:\n  - {name: fix, library: ${fixBackend}}\nrules:\n  - relink: {object: $main, function: fix_add, backend: fix, wrapper: wrap_fix_add}\n`);
 
-/** Runs the copied package's CLI with a fresh private TMPDIR (by default a plain one) and returns what it left there. */
-async function copiedPdi(args: readonly string[], temporary = scratchDirectory('pdi-spaces-tmp-'), cli = copiedCli): Promise<CliResult & {left: string[]}> {
+/** The link directory the copied package keeps in a temporary directory (docs/launching.md). */
+const sharedLink = sharedLinkName(path.join(packageCopy, nativeRelative));
+
+// A TMPDIR with a blank sends the link to /tmp (docs/launching.md): the copy's link goes with the copy.
+test.after.always(() => {
+	for (const parent of ['/tmp', '/dev/shm', '/var/tmp']) {
+		rmSync(path.join(parent, sharedLink), {recursive: true, force: true});
+	}
+});
+
+/**
+ * Runs the copied package's CLI with a fresh private TMPDIR (by default a plain one) and returns what it left there
+ * besides its kept link directory, and whether that is there.
+ */
+async function copiedPdi(args: readonly string[], temporary = scratchDirectory('pdi-spaces-tmp-'), cli = copiedCli): Promise<CliResult & {left: string[]; linked: boolean}> {
 	return new Promise(resolve => {
 		execFile(process.execPath, [cli, ...args], {env: {...process.env, TMPDIR: temporary}, timeout: 60_000}, (error, stdout, stderr) => {
 			const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
-			resolve({code, stdout, stderr, left: readdirSync(temporary)});
+			const entries = readdirSync(temporary);
+			resolve({code, stdout, stderr, left: entries.filter(name => name !== sharedLink), linked: entries.includes(sharedLink)});
 		});
 	});
 }
@@ -95,7 +111,7 @@ test('pdi inspect from a path with a space gets the report from the preloaded co
 });
 
 // Serial: it sets TMPDIR for the whole test process, where the other tests make their scratch directories.
-test.serial('spawn() of the copied package runs the program with the relink and removes its link when the program exits', async t => {
+test.serial('spawn() of the copied package runs the program with the relink through the kept link and leaves nothing else', async t => {
 	const temporary = scratchDirectory('pdi-spaces-tmp-');
 	const previous = process.env['TMPDIR'];
 	process.env['TMPDIR'] = temporary;
@@ -114,11 +130,11 @@ test.serial('spawn() of the copied package runs the program with the relink and 
 		child.stderr.on('data', (chunk: Buffer) => {
 			stderr += chunk.toString();
 		});
-		t.true(readdirSync(temporary).some(name => name.startsWith('pdi-core-')));
+		t.true(readdirSync(temporary).includes(sharedLink));
 		const code = await new Promise(resolve => child.once('close', resolve));
 		t.is(code, 0, stderr);
 		t.is(values(stdout).get('fix_add'), '105');
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(readdirSync(temporary), [sharedLink]);
 	} finally {
 		if (previous === undefined) {
 			delete process.env['TMPDIR'];
@@ -126,6 +142,59 @@ test.serial('spawn() of the copied package runs the program with the relink and 
 			process.env['TMPDIR'] = previous;
 		}
 	}
+});
+
+test('pdi from a path with a space keeps one link directory per user and install, private to its user but searchable, and every launch uses it', async t => {
+	const temporary = scratchDirectory('pdi-spaces-tmp-');
+	const first = await copiedPdi(['run', '-c', rules, '--', program], temporary);
+	t.is(first.code, 0, first.stderr);
+	t.true(first.linked);
+	t.deepEqual(first.left, []);
+	const link = path.join(temporary, sharedLink);
+	const stats = lstatSync(link);
+	t.is(stats.mode & 0o7777, 0o711);
+	t.is(stats.uid, process.geteuid!());
+	t.deepEqual(readdirSync(link), ['native']);
+	t.is(readlinkSync(path.join(link, 'native')), path.join(packageCopy, nativeRelative));
+	const inode = stats.ino;
+	const second = await copiedPdi(['trace', '-e', 'fix_add', '--', program], temporary);
+	t.is(second.code, 0, second.stderr);
+	t.regex(second.stderr, /fixprog!fix_add\(/);
+	t.deepEqual(second.left, []);
+	t.is(lstatSync(link).ino, inode);
+});
+
+test('a program spawn() started from a path with a space loads the core when Node exits at once, and a daemon\'s later exec does too', async t => {
+	// Before: the link was the launch's, removed as Node exited, so the program the loader started a moment later
+	// printed "ERROR: ld.so: object '.../pdi-core-XXXXXX/native/pdi-preload.so' ... cannot be preloaded" and ran without pdi.
+	const temporary = scratchDirectory('pdi-spaces-tmp-');
+	const module = pathToFileURL(path.join(packageCopy, 'dist/ts/index.js')).href;
+	const config = {backends: [{name: 'fix', library: fixBackend}], rules: [{relink: {object: '$main', function: 'fix_add', backend: 'fix', wrapper: 'wrap_fix_add'}}]};
+	const later = shellWord(program);
+	const source = `import {spawn} from ${JSON.stringify(module)};\nspawn(${JSON.stringify(config)}, 'sh', ['-c', ${JSON.stringify(`sleep 0.3; exec ${later}`)}], {stdio: 'inherit'});\nprocess.exit(0);\n`;
+	const output = await new Promise<string>(resolve => {
+		execFile(process.execPath, ['--input-type=module', '-e', source], {env: {...process.env, TMPDIR: temporary}, timeout: 30_000}, (_error, stdout, stderr) => {
+			resolve(`${stdout}${stderr}`);
+		});
+	});
+	t.notRegex(output, /ld\.so|cannot be preloaded/);
+	// The config, removed with Node, is gone for the exec: the program runs without the rule, as docs/launching.md says.
+	t.regex(output, /is gone: it was the temporary config of a pdi command that has ended/);
+	t.is(values(output).get('fix_add'), '5');
+});
+
+(process.getuid?.() === 0 ? test : test.skip)('pdi from a path with a space whose link name is taken by another user\'s directory makes a link for the launch alone and leaves that directory alone', async t => {
+	const temporary = scratchDirectory('pdi-spaces-tmp-');
+	const squatted = path.join(temporary, sharedLink);
+	mkdirSync(squatted);
+	writeFileSync(path.join(squatted, 'native'), 'not a link\n');
+	chownSync(squatted, 65_534, 65_534);
+	const result = await copiedPdi(['run', '-c', rules, '--', program], temporary);
+	t.is(result.code, 0, result.stderr);
+	t.is(values(result.stdout).get('fix_add'), '105');
+	t.deepEqual(result.left, []);
+	t.is(lstatSync(squatted).uid, 65_534);
+	t.is(readFileSync(path.join(squatted, 'native'), 'utf8'), 'not a link\n');
 });
 
 test.serial('pdi comux config --afl from a path with a space points AFL_PRELOAD at a link next to the config, and says so', async t => {
@@ -231,14 +300,14 @@ test('pdi run from a path with a space prints the warnings pdi config check prin
 	t.deepEqual(run.stderr.split('\n').filter(line => line.startsWith('pdi:')), check.stderr.trimEnd().split('\n'));
 });
 
-test('pdi comux run from a path with a space, killed with SIGKILL, leaves neither the server nor the core\'s link behind: the guardian removes it', async t => {
+test('pdi comux run from a path with a space, killed with SIGKILL, leaves no server behind and nothing but the kept link', async t => {
 	const input = path.join(installed, 'one.comux');
 	writeFileSync(input, comux().conn(0, 'GET / HTTP/1.0\r\n\r\n', {awaitResponse: true}).bytes());
-	const run = await comuxRunKilledWhileStarting(t, copiedCli, input, scratchDirectory('pdi-spaces-tmp-'), 4000);
+	const temporary = scratchDirectory('pdi-spaces-tmp-');
+	const run = await comuxRunKilledWhileStarting(t, copiedCli, input, temporary, 4000);
 	t.is(run.serverWhileRunning, 2);
-	t.true(run.whileRunning.some(name => name.startsWith('pdi-core-')));
 	t.deepEqual(run.serverLeft, []);
-	t.deepEqual(run.left, []);
+	t.deepEqual(readdirSync(temporary), [sharedLink]);
 });
 
 (process.getuid?.() === 0 ? test : test.skip)('pdi run from a path with a space, on a wrapper that changes the user, gets to the core\'s word on the private config, not the loader\'s "cannot be preloaded"', async t => {

@@ -263,7 +263,7 @@ test('without -f the program\'s children get the environment pdi was given: no P
 	const own = path.join(fixtures, 'trace', 'libtracelib.so');
 	t.deepEqual(await childEnvironment([], own), [`LD_PRELOAD=${own}`]);
 	const followed = await childEnvironment(['-f'], own);
-	// A checkout under a path with a blank preloads the core through a link of its own per launch (docs/launching.md).
+	// A checkout under a path with a blank preloads the core through a link in the temporary directory (docs/launching.md).
 	const core = pdiPaths().preload;
 	const preloaded = (line: string) => isLoaderSafe(core)
 		? line === `LD_PRELOAD=${core}:${own}`
