@@ -140,7 +140,9 @@
         "src/native/backends/comux-accept/forks.c",
         "src/native/backends/comux-accept/epoll-sets.c",
         "src/native/backends/comux-accept/wrappers.c",
-        "src/native/backends/comux-accept/replies.c"
+        "src/native/backends/comux-accept/replies.c",
+        "src/native/backends/comux-accept/handback.c",
+        "src/native/core/kept-fd.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
       "libraries": ["-lpthread", "-ldl"]

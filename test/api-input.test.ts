@@ -3,7 +3,7 @@ import test from 'ava';
 import {ConfigError} from '../src/ts/config/config-error.js';
 import {PdiError, shown} from '../src/ts/errors.js';
 import {attach, inspectProgram, runProgram, spawn, trace} from '../src/ts/index.js';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 
 /** Runs `body` with TMPDIR set to a fresh directory, which it returns for a look at what was left there. */
 async function inTemporaryDirectory(body: () => Promise<void> | void): Promise<string[]> {
@@ -20,7 +20,7 @@ async function inTemporaryDirectory(body: () => Promise<void> | void): Promise<s
 		}
 	}
 
-	return readdirSync(temporary);
+	return temporaryEntries(temporary);
 }
 
 test.serial('a command that is not a string and arguments that are not an array of strings are a PdiError naming them, from spawn(), runProgram(), inspectProgram() and trace(), with nothing left behind', async t => {

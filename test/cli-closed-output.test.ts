@@ -1,9 +1,9 @@
 import {execFile} from 'node:child_process';
-import {mkdirSync, readdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 import {processesMentioning} from './helpers/servers.js';
 
 // pdi's stdout is a pipe whose reader goes away: `head -c 10` after reading a little of an output larger than the
@@ -43,7 +43,7 @@ async function intoClosedPipe(run: string, args: readonly string[], reader: Read
 			}
 		});
 	});
-	return {status: Number(readFileSync(path.join(run, 'status'), 'utf8')), stderr: readFileSync(path.join(run, 'stderr'), 'utf8'), left: readdirSync(temporary)};
+	return {status: Number(readFileSync(path.join(run, 'status'), 'utf8')), stderr: readFileSync(path.join(run, 'stderr'), 'utf8'), left: temporaryEntries(temporary)};
 }
 
 /** A program that runs a moment, calling libc in a loop, marked by `token` on its command line. */

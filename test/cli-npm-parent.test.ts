@@ -2,11 +2,11 @@
 // pdi ran on under init, its program with it, and an attach stayed in place. pdi now takes its parent's end as a
 // SIGTERM (docs/launching.md, "Signals").
 import {spawn} from 'node:child_process';
-import {existsSync, readFileSync, readdirSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {cliPath} from './helpers/cli.js';
-import {scratchDirectory, writeFiles} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries, writeFiles} from './helpers/files.js';
 
 async function until(check: () => boolean): Promise<boolean> {
 	for (let tries = 0; tries < 500 && !check(); tries++) {
@@ -46,7 +46,7 @@ test('when the shell npm started around pdi dies of a SIGTERM, the program gets 
 	t.true(await until(() => existsSync(path.join(directory, 'got'))), 'the program got no SIGTERM');
 	t.is(readFileSync(path.join(directory, 'got'), 'utf8'), 'TERM\n');
 	t.true(await until(() => !alive(program)));
-	t.true(await until(() => readdirSync(temporary).length === 0), readdirSync(temporary).join(' '));
+	t.true(await until(() => temporaryEntries(temporary).length === 0), temporaryEntries(temporary).join(' '));
 });
 
 test('outside npm, pdi whose parent ends runs on with its program (a job the shell left behind, nohup)', async t => {

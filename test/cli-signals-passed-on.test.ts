@@ -3,12 +3,11 @@
 // opened Node's debugger on 127.0.0.1:9229 (anyone on the machine could run code as pdi's user) and the program never
 // got it; the others ended pdi at once, leaving the program running without it and pdi's files in TMPDIR.
 import {spawn} from 'node:child_process';
-import {readdirSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {attachedReport} from '../src/ts/attach/attach.js';
 import {cliPath, collectOutput} from './helpers/cli.js';
-import {compileC, scratchDirectory, writeFiles} from './helpers/files.js';
+import {compileC, scratchDirectory, temporaryEntries, writeFiles} from './helpers/files.js';
 import {countConfig, startFixture} from './helpers/attach-fixture.js';
 
 const scratch = scratchDirectory('pdi-signals-passed-on-');
@@ -54,7 +53,7 @@ test('SIGUSR1, SIGUSR2 and SIGALRM sent to pdi run reach the program, SIGQUIT to
 	t.is(await output.closed, 7, output.stderr());
 	t.is(output.stdout(), 'ready\ngot USR1\ngot USR2\ngot ALRM\ngot QUIT\n');
 	t.notRegex(output.stderr(), /Debugger listening/);
-	t.deepEqual(readdirSync(temporary), []);
+	t.deepEqual(temporaryEntries(temporary), []);
 });
 
 test('SIGUSR1 to pdi attach ends it with 138, without a debugger, and the process it attached to is detached', async t => {

@@ -1,10 +1,11 @@
 import {execFileSync, spawn} from 'node:child_process';
-import {createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
+import {createReadStream, mkdirSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {text} from 'node:stream/consumers';
 import test from 'ava';
 import {cliPath} from './helpers/cli.js';
+import {temporaryEntries} from './helpers/files.js';
 
 function start(args: string[], temporary: string) {
 	const child = spawn(process.execPath, [cliPath, ...args], {env: {...process.env, TMPDIR: temporary}, stdio: ['ignore', 'pipe', 'pipe']});
@@ -36,7 +37,7 @@ test('pdi trace -o FIFO waits for a reader without blocking signals: SIGTERM end
 		const stopped = await waiting.ended;
 		clearTimeout(timer);
 		t.deepEqual([stopped.code, stopped.signal, stopped.stderr], [143, null, '']);
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 
 		const read = start(['trace', '-e', 'getenv', '-o', fifo, '--', '/bin/echo', 'hi'], temporary);
 		await new Promise(resolve => setTimeout(resolve, 300));
@@ -44,7 +45,7 @@ test('pdi trace -o FIFO waits for a reader without blocking signals: SIGTERM end
 		const ran = await read.ended;
 		t.deepEqual([ran.code, ran.stderr], [0, '']);
 		t.regex(lines, /^\d+ \d+ {2}echo!getenv\("POSIXLY_CORRECT"\) = NULL\n$/);
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 	} finally {
 		rmSync(directory, {recursive: true, force: true});
 	}

@@ -1,5 +1,5 @@
 import {execFile, execFileSync, spawn} from 'node:child_process';
-import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -8,6 +8,7 @@ import {comux, parseComux, type ComuxDescription} from '../src/ts/comux/index.js
 import {cliPath, otherUser, pdi, pdiWithoutReadOverride, root, startPdi} from './helpers/cli.js';
 import {echoServerPath, processesMentioning} from './helpers/servers.js';
 import {shellWord} from './helpers/quote.js';
+import {temporaryEntries} from './helpers/files.js';
 
 /** The comux corpus kept in the repository (data/comux-samples, see its README). */
 const samples = path.join(root, 'data/comux-samples');
@@ -436,7 +437,7 @@ test.serial('no comux command leaves an entry in TMPDIR, whether it succeeds, fa
 	for (const [args, code] of commands) {
 		const result = await pdi(args, {env});
 		t.is(result.code, code, `${args.join(' ')}: ${result.stderr}`);
-		t.deepEqual(readdirSync(privateTmp), [], args.join(' '));
+		t.deepEqual(temporaryEntries(privateTmp), [], args.join(' '));
 	}
 });
 
@@ -464,7 +465,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		// The guardian gets the signal pdi got, and names it.
 		t.is(stderr(), signal === 'SIGINT' ? 'pdi-comux: the server was stopped by signal 2 (Interrupt) before it listened\n' : 'pdi-comux: the server was stopped by signal 15 (Terminated) before it listened\n');
 		t.deepEqual(server(), []);
-		t.deepEqual(readdirSync(privateTmp), []);
+		t.deepEqual(temporaryEntries(privateTmp), []);
 	});
 }
 

@@ -14,6 +14,7 @@ import {cliPath, pdi} from './helpers/cli.js';
 import {echoModes, echoServerPath, freePort, nginxCommand, processesMentioning, webRoot} from './helpers/servers.js';
 import {preloadPath} from './helpers/preload.js';
 import {shellWord} from './helpers/quote.js';
+import {temporaryEntries} from './helpers/files.js';
 
 const quiet: RunComuxOptions = {env: {...process.env, ECHO_QUIET: '1'}};
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi-comux-fork-test-'));
@@ -266,11 +267,11 @@ test.serial('nginx as root with its default user: the workers run as nobody, and
 		t.is((await forks.close()).code, 0);
 		t.deepEqual(processesMentioning(spec.directory), []);
 		t.deepEqual(forkScratch().filter(name => !before.has(name)), []);
-		t.deepEqual(readdirSync(privateTemporary), []);
+		t.deepEqual(temporaryEntries(privateTemporary), []);
 	}
 });
 
-test.serial('fork mode through a wrapper (env, sh -c with a helper command first, a shell script) replays as the server alone does; a wrapper that closes the control channel gets one line naming the process', async t => {
+test.serial('fork mode through a wrapper (env, sh -c with a helper command first, a shell script) replays as the server alone does, and so does one that closes the control channel (the guardian gives it back)', async t => {
 	const server = [echoServerPath, 'epoll', '0'];
 	const script = path.join(scratch, 'wrapper.sh');
 	writeFileSync(script, '#!/bin/sh\nhelper=$(echo started)\nexec "$@"\n', {mode: 0o755});
@@ -291,9 +292,10 @@ test.serial('fork mode through a wrapper (env, sh -c with a helper command first
 		t.is((await forks.close()).code, 0);
 	}
 
+	// A wrapper that closes the control channel: the guardian gives it back (docs/comux.md, "The guardian").
+	// Before: status 2 and a line saying that a program between pdi and the server closed it.
 	const closing = await runComux(['sh', '-c', `exec 3>&-; exec ${server.map(word => shellWord(word)).join(' ')}`], input, {...quiet, fork: true});
-	t.is(closing.status, 2);
-	t.regex(closing.stderr, /^pdi-comux: pdi's control channel \(PDI_COMUX_CONTROL=3\) is gone in process \d+, which waits for a client \(fd 3 is another file now\): a program between pdi and the server closed it\n/);
+	t.deepEqual(outcome(closing), outcome(alone), closing.stderr);
 });
 
 test.serial('pdi comux replay --fork reports what pdi comux replay reports, file by file', async t => {
@@ -542,13 +544,18 @@ test.serial('runComux(), startComuxForkServer() and replay() refuse an option of
 	t.deepEqual(processesMentioning(program), []);
 });
 
-test.serial('pdi comux replay --fork exits 1 when the fork server ended before it answered, marking those files never replayed (a wrapper that closes the control channel)', async t => {
+// The guardian's abstract socket is in the network namespace it started in: a wrapper that closes the control
+// channel in a namespace of its own (unshare -n, which needs root) cannot have it back.
+(process.getuid?.() === 0 ? test.serial : test.skip)('pdi comux replay --fork exits 1 when the fork server ended before it answered, marking those files never replayed (a wrapper that closes the control channel where the guardian cannot give it back)', async t => {
 	const directory = mkdtempSync(path.join(scratch, 'closed-control-'));
 	for (const name of ['a', 'b']) {
 		writeFileSync(path.join(directory, `${name}.comux`), comux().conn(0, 'ping\n', {awaitResponse: true}).bytes());
 	}
 
-	const server = ['/bin/sh', '-c', `exec 3>&-; exec ${shellWord(echoServerPath)} epoll 0`];
+	const server = ['unshare', '-n', '/bin/sh', '-c', `exec 3>&-; exec ${shellWord(echoServerPath)} epoll 0`];
+	const one = await pdi(['comux', 'run', '--fork', path.join(directory, 'a.comux'), '--', ...server], {timeout: 60_000, env: {...process.env, ECHO_QUIET: '1'}});
+	t.is(one.code, 2);
+	t.regex(one.stderr, /^pdi-comux: pdi's control channel \(PDI_COMUX_CONTROL=3\) is gone in process \d+, which waits for a client \(fd 3 is another file now\): the server, or a program between pdi and it, closed it\n/);
 	// Before: each file 'exit 2' and status 0, as if every input had been replayed.
 	const text = await pdi(['comux', 'replay', '--fork', directory, '--', ...server], {timeout: 60_000, env: {...process.env, ECHO_QUIET: '1'}});
 	t.is(text.code, 1, text.stderr);

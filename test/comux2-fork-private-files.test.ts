@@ -9,6 +9,7 @@ import {runComux} from '../src/ts/comux/replay.js';
 import {sharedMemoryParent} from '../src/ts/launch/temporary.js';
 import {cliPath} from './helpers/cli.js';
 import {freePort, nginxCommand, processesMentioning} from './helpers/servers.js';
+import {temporaryEntries} from './helpers/files.js';
 
 // nginx started as root with its default `user nobody`: its workers, where the fork server runs, cannot open a file
 // that only root may reach. Needs root (and, for the first test, a mount namespace of its own).
@@ -60,7 +61,7 @@ rootTest('fork mode with nginx\'s nobody workers, a private TMPDIR and no tmpfs 
 	t.is(replay.status, 0, replay.stderr);
 	const report = JSON.parse(replay.stdout) as {files: Array<{verdict: string; stderr: string}>};
 	t.deepEqual(report.files.map(({verdict}) => verdict), ['ok', 'ok', 'ok'], replay.stdout);
-	t.deepEqual(readdirSync(privateTemporary), []);
+	t.deepEqual(temporaryEntries(privateTemporary), []);
 	t.deepEqual(readdirSync(plainShm), []);
 	t.deepEqual(processesMentioning(spec.directory), []);
 });

@@ -1,8 +1,7 @@
 import {spawn} from 'node:child_process';
-import {readdirSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 
 // A Node process that spawn()ed a program with a config (its compiled config lives in pdi-run-XXXXXX in TMPDIR until
 // the child exits) is ended by a signal while the child runs: nothing of pdi's may stay in TMPDIR.
@@ -29,7 +28,7 @@ async function killedBy(signal: NodeJS.Signals, temporary: string, ownListener =
 		const ready = /ready (\d+)/.exec(stdout);
 		if (ready && childPid === 0) {
 			childPid = Number(ready[1]);
-			left = readdirSync(temporary);
+			left = temporaryEntries(temporary);
 			parent.kill(signal);
 		}
 	});
@@ -61,7 +60,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 		// Before the fix, pdi-run-XXXXXX (the compiled config and the act report's place) stayed.
 		t.is(run.left.length, 1, `the launch's directory exists while the child runs: ${run.left.join(' ')}`);
 		t.is(run.signal, signal);
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 		// The child is not signalled by pdi (the signal went to the parent only): it runs on, as Node leaves it.
 		t.true(running(run.childPid), 'the child still runs');
 	});
@@ -73,5 +72,5 @@ test.serial('a process with a SIGTERM listener of its own keeps it: pdi neither 
 	t.is(run.code, 3);
 	t.true(run.stdout.includes('own listener'));
 	// process.exit() then runs the 'exit' event, which removes them.
-	t.deepEqual(readdirSync(temporary), []);
+	t.deepEqual(temporaryEntries(temporary), []);
 });

@@ -11,9 +11,13 @@ writeFileSync(config, 'rules: []\n');
 const tmp = path.join(scratch, 'tmp');
 mkdirSync(tmp);
 
-/** Runs pdi with TMPDIR a full 8 KiB tmpfs of a private mount namespace (root only, as `unshare -m` needs). */
+/**
+ * Runs pdi with TMPDIR a full 8 KiB tmpfs of a private mount namespace (root only, as `unshare -m` needs); what is left
+ * in it but the filling and the link directory pdi installed under a path with a blank keeps there (docs/launching.md)
+ * is written to stderr.
+ */
 function inFullTmpdir(args: string[]) {
-	const script = 'mount -t tmpfs -o size=8k tmpfs "$0" && head -c 8192 /dev/zero > "$0/fill" 2>/dev/null; TMPDIR="$0" "$@"; status=$?; ls -A "$0" | grep -v "^fill$" >&2; exit $status';
+	const script = 'mount -t tmpfs -o size=8k tmpfs "$0" && head -c 8192 /dev/zero > "$0/fill" 2>/dev/null; TMPDIR="$0" "$@"; status=$?; ls -A "$0" | grep -Ev "^(fill|pdi-core-link-[0-9]+-[0-9a-f]{16})$" >&2; exit $status';
 	return spawnSync('unshare', ['-m', 'sh', '-c', script, tmp, process.execPath, cliPath, ...args], {encoding: 'utf8', timeout: 60_000});
 }
 

@@ -1,10 +1,10 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {cliPath} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 
 const scratch = scratchDirectory('pdi-leftovers-');
 const config = path.join(scratch, 'empty.yaml');
@@ -37,7 +37,7 @@ test('the temporary directory of a pdi killed by SIGKILL is removed by the next 
 	const live = await startRun(tmp, path.join(scratch, 'live.pid'));
 	const programs = ['killed.pid', 'live.pid'].map(name => Number(readFileSync(path.join(scratch, name), 'utf8')));
 	try {
-		const made = readdirSync(tmp).sort();
+		const made = temporaryEntries(tmp).sort();
 		t.is(made.length, 2);
 		killed.kill('SIGKILL');
 		await ended(killed);
@@ -50,7 +50,7 @@ test('the temporary directory of a pdi killed by SIGKILL is removed by the next 
 
 		const next = spawnSync(process.execPath, [cliPath, 'run', '-c', config, '--', 'true'], {env: {...process.env, TMPDIR: tmp}, encoding: 'utf8'});
 		t.is(next.status, 0, next.stderr);
-		t.deepEqual(readdirSync(tmp).sort(), made.filter(name => name !== leftover).concat(foreign).sort());
+		t.deepEqual(temporaryEntries(tmp).sort(), made.filter(name => name !== leftover).concat(foreign).sort());
 	} finally {
 		for (const pid of programs) {
 			try {
@@ -62,7 +62,7 @@ test('the temporary directory of a pdi killed by SIGKILL is removed by the next 
 		await ended(live);
 	}
 
-	t.deepEqual(readdirSync(tmp), [`pdi-run-${killed.pid}_zz_abcdef`]);
+	t.deepEqual(temporaryEntries(tmp), [`pdi-run-${killed.pid}_zz_abcdef`]);
 });
 
 test('a relative TMPDIR gives the program absolute paths, so a child it executes after a cd is still instrumented (was: `... is gone`, uninstrumented)', t => {
@@ -72,7 +72,7 @@ test('a relative TMPDIR gives the program absolute paths, so a child it executes
 	t.is(run.status, 0, run.stderr);
 	t.is(run.stderr, '');
 	t.regex(run.stdout, new RegExp(`^${path.join(cwd, 'tmp')}/pdi-run-\\w+/pdi\\.cfg\\nchild\\n$`));
-	t.deepEqual(readdirSync(path.join(cwd, 'tmp')), []);
+	t.deepEqual(temporaryEntries(path.join(cwd, 'tmp')), []);
 });
 
 test('a leftover that cannot be removed stops the removal of no other', t => {
@@ -93,7 +93,7 @@ test('a leftover that cannot be removed stops the removal of no other', t => {
 		const dropped = '-dac_override,-dac_read_search';
 		const run = spawnSync('setpriv', [`--inh-caps=${dropped}`, `--bounding-set=${dropped}`, '--', process.execPath, cliPath, 'run', '-c', config, '--', 'true'], {env: {...process.env, TMPDIR: tmp}, encoding: 'utf8'});
 		t.is(run.status, 0, run.stderr);
-		t.deepEqual(readdirSync(tmp), [names[1]]);
+		t.deepEqual(temporaryEntries(tmp), [names[1]]);
 	} finally {
 		chmodSync(locked, 0o755);
 	}

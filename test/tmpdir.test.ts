@@ -1,9 +1,9 @@
 import {execFile, spawn} from 'node:child_process';
-import {chmodSync, readdirSync, writeFileSync} from 'node:fs';
+import {chmodSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {cliPath, pdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 import {fixBackend, fixtures} from './helpers/preload.js';
 
 // Every CLI command runs with a private TMPDIR of its own; afterwards it must be empty,
@@ -60,7 +60,7 @@ for (const [what, args, status] of cases) {
 		const temporary = privateTemporary();
 		const result = await pdi(args, {env: {...process.env, TMPDIR: temporary}});
 		t.is(result.code, status, result.stderr);
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 	});
 }
 
@@ -77,10 +77,10 @@ async function interrupted(args: readonly string[], signal: NodeJS.Signals): Pro
 			}
 		});
 	});
-	const during = readdirSync(temporary);
+	const during = temporaryEntries(temporary);
 	child.kill(signal);
 	const code = await new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
-	return {code, during, after: readdirSync(temporary)};
+	return {code, during, after: temporaryEntries(temporary)};
 }
 
 test('a SIGTERM to pdi run reaches the program, then pdi removes its files and exits 143', async t => {
@@ -118,5 +118,5 @@ test('the test helpers remove their scratch directories when the test process ex
 		});
 	});
 	t.true(printed.startsWith(path.join(temporary, 'pdi-helper-')), printed);
-	t.deepEqual(readdirSync(temporary).filter(name => name.startsWith('pdi-')), []);
+	t.deepEqual(temporaryEntries(temporary).filter(name => name.startsWith('pdi-')), []);
 });

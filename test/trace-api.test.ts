@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
@@ -8,7 +8,7 @@ import type {CallEvent} from '../src/ts/trace/events.js';
 import {observe} from '../src/ts/trace/observe.js';
 import {trace} from '../src/ts/trace/trace.js';
 import {pdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
 
 const events = path.join(fixtures, 'trace', 'events');
@@ -376,7 +376,7 @@ test.serial('an argument list the kernel refuses (E2BIG) is a PdiError naming th
 		t.throws(() => trace('/bin/true', [huge]), {instanceOf: PdiError, message});
 		t.throws(() => spawn({}, '/bin/true', [huge]), {instanceOf: PdiError, message});
 		await t.throwsAsync(runProgram('/bin/true', [huge]), {instanceOf: PdiError, message});
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 	});
 });
 
@@ -395,7 +395,7 @@ test.serial('a working directory that does not exist and a NUL byte in an argume
 		t.throws(() => spawn({}, '/bin/true', ['a', 'b\0c']), {instanceOf: PdiError, message: argument});
 		await t.throwsAsync(runProgram('/bin/true', ['a', 'b\0c']), {instanceOf: PdiError, message: argument});
 		await t.throwsAsync(runProgram('/bin/true', [], {env: {A: 'x\0y'}}), {instanceOf: PdiError, message: 'env.A: contains a NUL byte, which a program cannot be given'});
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 	});
 });
 

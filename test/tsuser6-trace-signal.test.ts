@@ -1,8 +1,7 @@
 import {spawn} from 'node:child_process';
-import {readdirSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 
 // A Node process that is running trace() (its rings live in pdi-trace-XXXXXX in TMPDIR, its config in pdi-run-XXXXXX)
 // is ended by a signal while the traced program runs: nothing of pdi's may stay in TMPDIR, as for spawn().
@@ -26,7 +25,7 @@ async function killedBy(signal: NodeJS.Signals, temporary: string): Promise<Run>
 		const ready = /ready (\d+)/.exec(stdout);
 		if (ready && childPid === 0) {
 			childPid = Number(ready[1]);
-			left = readdirSync(temporary).sort();
+			left = temporaryEntries(temporary).sort();
 			parent.kill(signal);
 		}
 	});
@@ -49,6 +48,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 		t.deepEqual(run.left.map(name => name.replace(/-\d+_.*$/, '')), ['pdi-run', 'pdi-trace'], 'both directories exist while the program runs');
 		t.is(run.signal, signal);
 		// Before the fix, pdi-trace-XXXXXX (the event rings) stayed: only the launch's directory was removed at the signal.
-		t.deepEqual(readdirSync(temporary), []);
+		t.deepEqual(temporaryEntries(temporary), []);
 	});
 }

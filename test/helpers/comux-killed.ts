@@ -1,8 +1,8 @@
 import {spawn} from 'node:child_process';
-import {readdirSync} from 'node:fs';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {ExecutionContext} from 'ava';
 import {processesMentioning} from './servers.js';
+import {temporaryEntries} from './files.js';
 
 /** What a `pdi comux run` killed with SIGKILL while its server was starting left: in `temporary` while it ran, and after. */
 export type KilledRun = {serverWhileRunning: number; whileRunning: string[]; serverLeft: number[]; left: string[]};
@@ -26,11 +26,11 @@ export async function comuxRunKilledWhileStarting(t: ExecutionContext, cli: stri
 	}
 
 	const serverWhileRunning = server().length;
-	const whileRunning = readdirSync(temporary);
+	const whileRunning = temporaryEntries(temporary);
 	started.kill('SIGKILL');
 	for (let tries = 0; tries < 300 && server().length > 0; tries++) {
 		await delay(10);
 	}
 
-	return {serverWhileRunning, whileRunning, serverLeft: server(), left: readdirSync(temporary)};
+	return {serverWhileRunning, whileRunning, serverLeft: server(), left: temporaryEntries(temporary)};
 }

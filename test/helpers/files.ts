@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {ConfigError, loadConfig} from '../../src/ts/config/index.js';
@@ -38,6 +38,16 @@ export function writeFiles(files: Record<string, string>, prefix = 'pdi-test-'):
 	}
 
 	return directory;
+}
+
+/** Whether `name` is the link directory pdi installed under a path with a blank keeps in the temporary directory (docs/launching.md). */
+export function isSharedCoreLink(name: string): boolean {
+	return /^pdi-core-link-\d+-[\da-f]{16}$/.test(name);
+}
+
+/** The entries of a temporary directory, without the link directory pdi installed under a path with a blank keeps there (docs/launching.md). */
+export function temporaryEntries(directory: string): string[] {
+	return readdirSync(directory).filter(name => !isSharedCoreLink(name));
 }
 
 /** The ConfigError that `run` must throw. */

@@ -49,25 +49,25 @@ export function comuxConfig(): NormalizedConfig {
 /** Options of {@link runComux}. */
 export type RunComuxOptions = {
 	/** Environment of the server (default `process.env`). */
-	env?: NodeJS.ProcessEnv;
-	cwd?: string;
+	env?: NodeJS.ProcessEnv | undefined;
+	cwd?: string | undefined;
 	/** Stop the server when the replay takes longer than this (ms, default 30000); the result says `timedOut`. With `fork`, the server's start counts against the first input's limit. */
-	timeout?: number;
+	timeout?: number | undefined;
 	/** `PDI_COMUX_IDLE_MS`: a reply ends when no byte came for this long after the last one (default 50). */
-	idleMs?: number;
+	idleMs?: number | undefined;
 	/** `PDI_COMUX_TIMEOUT_MS`: a reply ends after this long at most (default 2000). */
-	replyTimeoutMs?: number;
+	replyTimeoutMs?: number | undefined;
 	/** `PDI_COMUX_NO_WAIT`: send every chunk without waiting for replies in between. */
-	noWait?: boolean;
+	noWait?: boolean | undefined;
 	/** `PDI_COMUX_EXIT_IMMEDIATE`: end with `_exit` instead of `exit` (no atexit handlers). */
-	exitImmediate?: boolean;
+	exitImmediate?: boolean | undefined;
 	/** `PDI_COMUX_LOG`: `stderr` or a file for the backend's log. */
-	log?: string;
+	log?: string | undefined;
 	/**
 	 * Fork mode (`PDI_COMUX_FORK=1`): the server starts once and the input is replayed in a child forked at its
 	 * first wait for a client; the result is the same. Worth it for many inputs: see `startComuxForkServer`.
 	 */
-	fork?: boolean;
+	fork?: boolean | undefined;
 };
 
 /** How one replay ended. */

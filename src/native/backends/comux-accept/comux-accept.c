@@ -207,6 +207,7 @@ comux_server_waits(const char *wait)
     LOG("process %d replays", (int)getpid());
   }
   LOG("the server waits for a client in %s", wait);
+  comux_handback_take(comux_fork_control_fd());
   leave_environment();
   /* Before a fork server: its children find the table made. */
   if (detect_rest)
@@ -311,6 +312,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   }
   message_fd = keep_fd(STDERR_FILENO);
   output_fd = keep_fd(STDOUT_FILENO);
+  comux_handback_remember();
   const char *log = getenv("PDI_COMUX_LOG");
   if (log != NULL && *log != '\0') {
     log_fd = strcmp(log, "stderr") == 0 || strcmp(log, "1") == 0

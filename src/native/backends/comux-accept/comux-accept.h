@@ -72,6 +72,20 @@ extern comux_fork_mode_t fork_mode;
  * ends; it is not the claimer the guardian waits for. */
 extern int forked_child;
 
+/* pdi's descriptors given back to a server that closed them (handback.c):
+ * INIT remembers stdout's and stderr's copies; the guardian offers them (and
+ * the control channel) to the claimer, which takes them back at its claim
+ * when the server closed or reused any of them. */
+__attribute__((visibility("hidden"))) void comux_handback_remember(void);
+__attribute__((visibility("hidden"))) void comux_handback_offer(void);
+__attribute__((visibility("hidden"))) void comux_handback_serve(pid_t claimer, int control);
+__attribute__((visibility("hidden"))) void comux_handback_take(int control);
+/* The descriptor pdi gave at number `inherited` (a request's /dev/fd/N): its copy after a handback, else itself. */
+__attribute__((visibility("hidden"))) int comux_handback_descriptor(int inherited);
+/* Fork mode's control channel (forks.c): its descriptor (-1 outside fork mode), and the copy to use instead. */
+__attribute__((visibility("hidden"))) int comux_fork_control_fd(void);
+__attribute__((visibility("hidden"))) void comux_fork_control_replace(int fd);
+
 /* One "pdi-comux: ..." line on fd, written with one write(). */
 __attribute__((visibility("hidden"), format(printf, 2, 3))) void say(int fd, const char *fmt, ...);
 #define LOG(...) say(log_fd, __VA_ARGS__)

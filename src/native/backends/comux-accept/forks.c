@@ -135,6 +135,19 @@ comux_fork_setup(void)
   return 0;
 }
 
+int
+comux_fork_control_fd(void)
+{
+  return fork_mode == COMUX_FORK_CONTROL ? control_fd : -1;
+}
+
+void
+comux_fork_control_replace(int fd)
+{
+  if (fork_mode == COMUX_FORK_CONTROL)
+    control_fd = fd;
+}
+
 /* The control channel stays inheritable until a process claims the replay:
  * the server may be a wrapper's child (env, a shell script) that executes it. */
 int
@@ -155,7 +168,7 @@ comux_fork_control_open(int claiming)
   if (claiming)
     say(message_fd,
         "pdi's control channel (PDI_COMUX_CONTROL=%d) is gone in process %d, which waits for a client (fd %d is "
-        "%s): a program between pdi and the server closed it",
+        "%s): the server, or a program between pdi and it, closed it",
         control_fd, (int)getpid(), control_fd, present ? "another file now" : "closed");
   else
     say(message_fd, "PDI_COMUX_FORK=1 needs PDI_COMUX_CONTROL, the descriptor of pdi's control channel (got '%s')",
@@ -231,7 +244,8 @@ become_child(const sigset_t *server_mask)
 
 /* A request's path /dev/fd/N: descriptor N, a file the server inherited
  * from pdi, written through that descriptor (never reopened: pdi keeps the
- * file where the server's user, such as nginx's nobody, cannot open it);
+ * file where the server's user, such as nginx's nobody, cannot open it; its
+ * copy when the server closed it and the guardian gave it back, handback.c);
  * -1 for any other path. */
 static int
 inherited_descriptor(const char *path)
@@ -244,7 +258,7 @@ inherited_descriptor(const char *path)
   long fd = strtol(digits, &end, 10);
   if (*digits < '0' || *digits > '9' || *end != '\0' || fd > 1 << 20)
     return -1;
-  return (int)fd;
+  return comux_handback_descriptor((int)fd);
 }
 
 /* Keeps the descriptors a request names from what the server executes

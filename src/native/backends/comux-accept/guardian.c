@@ -206,6 +206,7 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
     }
     int none_left = reap(&known);
     pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
+    comux_handback_serve(claimer, comux_fork_control_fd());
     if (claimer != 0 && known.claimer_status == STATUS_UNKNOWN && !still_running(claimer)) {
       int status;
       if (waitpid(claimer, &status, WNOHANG) == claimer)
@@ -487,8 +488,10 @@ comux_start_guardian(void)
     LOG("cannot become a child subreaper: %s", strerror(errno));
   pid_t server = fork();
   if (server != 0) {
-    if (server > 0)
+    if (server > 0) {
+      comux_handback_offer();
       guard(server, launcher);
+    }
     say(message_fd, "cannot fork the server from its guardian: %s", strerror(errno));
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     comux_release_sentinel();
