@@ -138,10 +138,17 @@ class ForkServer implements ComuxForkServer {
 		});
 		// What is still queued gets the process's end before the children's files go.
 		this.exited = Promise.all([this.run.exited, this.closed]).then(([end]) => {
+			const idle = this.queue.length === 0;
 			this.ended(end);
-			return end;
+			return {end, idle};
 		}).finally(() => {
 			this.scratch.remove();
+		}).then(({end, idle}) => {
+			if (idle && this.run.received !== undefined) {
+				endAsTheSignalWould(this.run.received);
+			}
+
+			return end;
 		});
 		this.control.on('data', (chunk: Buffer) => {
 			this.received(chunk);
@@ -338,6 +345,19 @@ class ForkServer implements ComuxForkServer {
 			stdout: Buffer.concat([...this.stdout, read(files?.output)]), stderr: errorText, code, signal, timedOut: this.stuck, durationMs: neverStarted ? 0 : performance.now() - pending.started, unanswered: note !== '',
 		}));
 	}
+}
+
+/**
+ * A signal that stopped an idle fork server ends this process as it would have without pdi (128+N), once the server
+ * and its files are gone, unless the program listens to it itself: a replay in flight takes it as its end instead,
+ * as runProgram() does, and the program runs on.
+ */
+function endAsTheSignalWould(signal: NodeJS.Signals): void {
+	setImmediate(() => {
+		if (process.listenerCount(signal) === 0) {
+			process.kill(process.pid, signal);
+		}
+	});
 }
 
 /**

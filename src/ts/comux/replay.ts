@@ -211,6 +211,8 @@ export type ComuxProcess = {
 	 * Empty otherwise.
 	 */
 	readonly stoppedBeforeBackend: string;
+	/** The signal this process received and passed on to stop the server (SIGINT, SIGTERM, SIGHUP), if any. */
+	readonly received: NodeJS.Signals | undefined;
 };
 
 /**
@@ -338,6 +340,7 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		},
 		// A signal stops the whole server through its guardian (not the guardian alone).
 		onSignal(signal) {
+			received = signal;
 			started.stop(signal);
 		},
 	});
@@ -345,6 +348,7 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 	let graceTimer: NodeJS.Timeout | undefined;
 	let stoppedBeforeBackend = '';
 	let stopSignal: NodeJS.Signals | undefined;
+	let received: NodeJS.Signals | undefined;
 	const started: ComuxProcess = {
 		child,
 		exited: launched.exited.then(end => {
@@ -361,6 +365,9 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 		}),
 		get stoppedBeforeBackend() {
 			return stoppedBeforeBackend;
+		},
+		get received() {
+			return received;
 		},
 		stop(signal = 'SIGTERM') {
 			if (child.exitCode !== null || child.signalCode !== null || graceTimer !== undefined) {
