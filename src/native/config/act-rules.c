@@ -111,8 +111,8 @@ typedef struct act_places {
 static int
 check_function_kind(reader_t *reader, const line_ref_t *line, const act_places_t *at, const pdi_rule_t *rule)
 {
-  char name[256];
-  char version[128];
+  char name[PDI_SYMBOL_SIZE];
+  char version[PDI_SYMBOL_SIZE];
   pdi_version_req_t req;
   pdi_symbol_spec_parse(rule->function, name, sizeof name, version, sizeof version, &req);
   if (pdi_cb_excluded(name))

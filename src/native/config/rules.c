@@ -118,9 +118,13 @@ config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *obje
 int
 config_check_function(reader_t *reader, const line_ref_t *line, const token_t *function)
 {
-  char symbol[256];
-  char version[128];
+  char symbol[PDI_SYMBOL_SIZE];
+  char version[PDI_SYMBOL_SIZE];
   pdi_version_req_t req;
+  if (strlen(function->text) >= sizeof symbol)
+    return config_fail_token(reader, line, function->start,
+                             "function: a name of %zu bytes; pdi takes names of up to %d", strlen(function->text),
+                             PDI_SYMBOL_SIZE - 1);
   if (pdi_symbol_spec_parse(function->text, symbol, sizeof symbol, version, sizeof version, &req) != 0 ||
       strpbrk(function->text, " \t") != NULL)
     return config_fail_token(reader, line, function->start,

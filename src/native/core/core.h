@@ -183,6 +183,9 @@ typedef struct pdi_version_req {
   int require_default;
 } pdi_version_req_t;
 
+/* The longest symbol name (and version) a rule may give, with its NUL: C++ and Rust names run to thousands of bytes. */
+#define PDI_SYMBOL_SIZE 8192
+
 enum { PDI_LOOKUP_ACCEPT_CANONICAL_PLT = 1u << 0, PDI_LOOKUP_ACCEPT_TLS = 1u << 1 };
 
 /* Splits "foo@@V2" / "foo@V1" / "foo" into a name (copied to name_out) and

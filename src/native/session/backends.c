@@ -313,7 +313,7 @@ pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend)
   backend->self.api_version = PDI_API_VERSION;
   pdi_log(PDI_LOG_DEBUG, "backend '%s': %s", decl->name, backend->path);
   pdi_cb_backend_loaded(backend->path, decl->name);
-  char mangled[256];
+  char mangled[PDI_SYMBOL_SIZE];
   const char *entry = pdi_cxx_entry_point(handle, backend->base, mangled, sizeof mangled);
   if (entry != NULL)
     return backend_error_at(decl, 0,
@@ -390,7 +390,7 @@ static int
 resolve_hooks(pdi_session_t *session, active_rule_t *active)
 {
   const pdi_rule_t *rule = active->rule;
-  snprintf(active->name, sizeof active->name, "*");
+  active->name = "*";
   for (unsigned i = 0; i < session->config.backend_count; i++) {
     loaded_backend_t *backend = &session->backends[i];
     if (strcmp(backend->decl->name, rule->backend) != 0)
@@ -430,9 +430,15 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
     return resolve_hooks(session, active);
   if (rule->kind == PDI_RULE_ACT && resolve_hooks(session, active) != 0)
     return -1;
-  if (pdi_symbol_spec_parse(rule->function, active->name, sizeof active->name, active->version, sizeof active->version,
-                            &active->req) != 0)
+  /* As long as the name as written: C++ and Rust names run to thousands of bytes. */
+  size_t size = strlen(rule->function) + 1;
+  char *name = pdi_arena_alloc(&session->arena, size);
+  char *version = pdi_arena_alloc(&session->arena, size);
+  if (name == NULL || version == NULL)
+    return pdi_rule_error(active, "out of memory");
+  if (pdi_symbol_spec_parse(rule->function, name, size, version, size, &active->req) != 0)
     return pdi_rule_error(active, "malformed function name '%s'", rule->function);
+  active->name = name;
   if (rule->kind == PDI_RULE_ACT)
     return 0; /* what its function allows was checked when the config was read (act-rules.c) */
   void *handle = NULL;
@@ -475,7 +481,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
     dlclose(handle);
   /* A library named as the backend (allow_lib_as_be) is the user's word, not the alias the compile step gave it. */
   const char *named = borrowed ? rule->backend_object : rule->backend;
-  char mangled[256];
+  char mangled[PDI_SYMBOL_SIZE];
   if (active->wrapper == 0 && pdi_cxx_spelling(base, rule->wrapper, mangled, sizeof mangled))
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER,
                                 "wrapper '%s' is not defined by %s (%s), which has a C++ function of that name, %s: "

@@ -24,8 +24,7 @@ typedef struct loaded_backend {
 
 typedef struct active_rule {
   const pdi_rule_t *rule;
-  char name[256];
-  char version[128];
+  const char *name; /* the function's name without its version ("*" for a callback), in the session's arena */
   pdi_version_req_t req;
   uintptr_t wrapper;
   /* what the backend's own code gets for the wrapper's name, when that is
