@@ -227,3 +227,21 @@ test('pdi config check - and pdi config compile - read the config from stdin, as
 	t.is(compiled.status, 0, compiled.stderr);
 	t.deepEqual(parseTextDialect(compiled.stdout).rules.map(rule => rule.kind), ['act']);
 });
+
+test('pdi config compile names an undeclared backend as written, as check and run do, not the object alias it would get under allow_lib_as_be', async t => {
+	const config = path.join(scratch, 'undeclared.yaml');
+	writeFileSync(config, 'rules:\n  - relink: {object: $main, function: malloc, backend: nope, wrapper: count_malloc}\n');
+	// Before: "unknown backend 'o2' ('o2' is an object alias: allow_lib_as_be = on takes wrappers from an object)".
+	for (const command of ['check', 'compile']) {
+		const result = await pdi(['config', command, config]);
+		t.is(result.code, 2, command);
+		t.is(result.stderr, `pdi: ${config}:2:56: unknown backend 'nope'\n`, command);
+	}
+
+	const allowed = path.join(scratch, 'undeclared-allowed.yaml');
+	writeFileSync(allowed, 'options: {allowUndeclaredWrappers: true}\nrules:\n  - relink: {object: $main, function: malloc, backend: libnope.so, wrapper: count_malloc}\n');
+	const compiled = await pdi(['config', 'compile', allowed]);
+	t.is(compiled.code, 0, compiled.stderr);
+	t.regex(compiled.stdout, /^object o2 = libnope\.so$/m);
+	t.regex(compiled.stdout, /^relink o1 malloc o2 count_malloc$/m);
+});

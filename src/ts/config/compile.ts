@@ -88,6 +88,7 @@ function ruleStatement(rule: NormalizedRule, object: string, backendField: (back
 /** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */
 export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 	const backendNames = new Set(normalized.backends.map(backend => backend.name));
+	const wrappersFromObjects = normalized.options.allowUndeclaredWrappers;
 	const aliases = new Map<string, string>();
 	let aliasCount = 0;
 	const lines = [
@@ -125,15 +126,18 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 			alias(rule.object, rule.origin, source);
 		}
 
-		if (rule.kind !== 'act' && !backendNames.has(rule.backend)) {
+		if (rule.kind !== 'act' && wrappersFromObjects && !backendNames.has(rule.backend)) {
 			alias(rule.backend, rule.origin, source);
 		}
 	}
 
+	// Without allow_lib_as_be an undeclared backend stays as written, so that the reader's error names it (it named
+	// the alias it was given, 'o2 is an object alias').
+	const backendField = (backend: string, origin: Origin | undefined, source: string) => backendNames.has(backend) || !wrappersFromObjects ? backend : alias(backend, origin, source);
 	for (const [index, rule] of normalized.rules.entries()) {
 		const source = entryName(rule, `rules[${index}]`);
 		const object = rule.object === '*' ? '*' : alias(rule.object, rule.origin, source);
-		lines.push(...placedLines(rule.origin, source, ruleStatement(rule, object, backend => backendNames.has(backend) ? backend : alias(backend, rule.origin, source))));
+		lines.push(...placedLines(rule.origin, source, ruleStatement(rule, object, backend => backendField(backend, rule.origin, source))));
 	}
 
 	return lines.join('\n') + '\n';
