@@ -48,3 +48,22 @@ test('an unterminated quoted string in YAML is reported where it starts, as in t
 		t.is(result.stderr, `pdi: ${file}:${place}: syntax error: unterminated quoted string (a closing ${mark} is missing)\n`);
 	}
 });
+
+test('lists nested a thousand deep are one syntax error at the 65th, in JSON and YAML, not the parser\'s stack overflow; brackets in strings and comments do not count', async t => {
+	const cases: Array<[string, string, string]> = [
+		['deep.json', `{"options": ${'['.repeat(1000)}${']'.repeat(1000)}}\n`, '1:76: JSON syntax error'],
+		['deep.yaml', `options: ${'['.repeat(1000)}${']'.repeat(1000)}\n`, '1:74: syntax error'],
+		['deep-mappings.yaml', `# [[[[ a comment\noptions: ${'{a: '.repeat(100)}1${'}'.repeat(100)}\n`, '2:266: syntax error'],
+	];
+	for (const [name, text, start] of cases) {
+		const file = write(name, text);
+		const result = await pdi(['config', 'check', file]);
+		t.is(result.code, 2);
+		// Before: 'syntax error: maximum call stack size exceeded' at column 799.
+		t.is(result.stderr, `pdi: ${file}:${start}: lists and mappings nested more than 64 deep\n`, name);
+	}
+
+	const quoted = write('deep-quoted.yaml', `rules:\n  - act: {function: open, when: {arg: 0, matches: "${'['.repeat(100)}*"}, do: {return: -1}}\n`);
+	const result = await pdi(['config', 'check', quoted]);
+	t.notRegex(result.stderr, /nested more than/);
+});

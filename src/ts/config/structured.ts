@@ -196,6 +196,41 @@ function collectionKey(document: Document): number | undefined {
 	return offset;
 }
 
+/** How deep a config's lists and mappings may nest: a real one nests six deep; the parsers' stacks run out near 800. */
+const deepestNesting = 64;
+
+/**
+ * The offset of the first `[` or `{` that opens a flow collection deeper than {@link deepestNesting}, skipping
+ * quoted strings and comments; undefined when there is none.
+ */
+function tooDeep(text: string): number | undefined {
+	let depth = 0;
+	let quote = '';
+	for (let offset = 0; offset < text.length; offset++) {
+		const char = text[offset]!;
+		if (quote !== '') {
+			if (char === '\\' && quote === '"') {
+				offset++;
+			} else if (char === quote) {
+				quote = '';
+			}
+		} else if (char === '"' || char === '\'') {
+			quote = char;
+		} else if (char === '#' && (offset === 0 || /\s/.test(text[offset - 1]!))) {
+			const end = text.indexOf('\n', offset);
+			offset = end < 0 ? text.length : end;
+		} else if (char === '[' || char === '{') {
+			if (++depth > deepestNesting) {
+				return offset;
+			}
+		} else if ((char === ']' || char === '}') && depth > 0) {
+			depth--;
+		}
+	}
+
+	return undefined;
+}
+
 /**
  * Parses a JSON or YAML config. JSON is checked by a JSON reader first (for messages in JSON's
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
@@ -209,6 +244,13 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		if (problem) {
 			throw new ConfigError(`JSON syntax error: ${problem.reason}`, {file, ...lineAndColumn(text, problem.offset)});
 		}
+	}
+
+	const deep = tooDeep(text);
+	if (deep !== undefined) {
+		// JSON's own reader takes any depth, yaml's parser does not. Before: 'syntax error: maximum call stack size
+		// exceeded', the parser's own stack overflow, at whatever column it had reached.
+		throw new ConfigError(`${json ? 'JSON ' : ''}syntax error: lists and mappings nested more than ${deepestNesting} deep`, {file, ...lineAndColumn(text, deep)});
 	}
 
 	const position = linePositions(text);
