@@ -245,3 +245,25 @@ test('pdi config compile names an undeclared backend as written, as check and ru
 	t.regex(compiled.stdout, /^object o2 = libnope\.so$/m);
 	t.regex(compiled.stdout, /^relink o1 malloc o2 count_malloc$/m);
 });
+
+test('an object pattern with a \'[\' that nothing closes is an error at the object in every spelling, and one whose brackets close is not', async t => {
+	// Before: accepted; the rule matched nothing (only a file named with a '[' would) and only the exit warning told.
+	const text = path.join(scratch, 'bracket.cfg');
+	writeFileSync(text, 'backend c = count\nrelink "lib[c.so*" malloc c count_malloc\n');
+	const yaml = path.join(scratch, 'bracket.yaml');
+	writeFileSync(yaml, 'backends: [{name: c, library: count}]\nrules:\n  - relink: {object: "lib[c.so*", function: malloc, backend: c, wrapper: count_malloc}\n');
+	const message = 'a \'[\' without its closing \']\' in \'lib[c.so*\' (it would match only a name with a \'[\' in it)';
+	for (const [config, expected] of [[text, `pdi: ${text}:2:8: object: ${message}\n`], [yaml, `pdi: ${yaml}:3:22: rules[0].relink.object: ${message}\n`]] as const) {
+		const check = await pdi(['config', 'check', config]);
+		t.is(check.code, 2);
+		t.is(check.stderr, expected);
+		const run = await pdi(['run', '-c', config, '--', '/bin/true']);
+		t.is(run.code, 2);
+		t.is(run.stderr, expected);
+	}
+
+	const closed = path.join(scratch, 'brackets-closed.cfg');
+	writeFileSync(closed, 'backend c = count\nrelink "lib[c].so*" malloc c count_malloc\nrelink "lib[]c].so*" free c count_free\n');
+	const check = await pdi(['config', 'check', closed]);
+	t.is(check.code, 0, check.stderr);
+});

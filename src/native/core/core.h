@@ -168,6 +168,8 @@ PDI_HIDDEN int pdi_object_in_code(const pdi_object_t *object, uintptr_t address,
  * vDSO). */
 PDI_HIDDEN int pdi_object_matches(const pdi_object_t *object, const char *pattern);
 PDI_HIDDEN int pdi_glob_match(const char *pattern, const char *text);
+/* Whether an object pattern has a '[' that no ']' closes: it would match only a name with that '[' in it. */
+PDI_HIDDEN int pdi_glob_unclosed(const char *pattern);
 
 /* ---- symbols */
 

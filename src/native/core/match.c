@@ -71,6 +71,20 @@ pdi_glob_match(const char *pattern, const char *text)
   return *pattern == '\0';
 }
 
+int
+pdi_glob_unclosed(const char *pattern)
+{
+  for (const char *at = pattern; *at != '\0'; at++) {
+    if (*at != '[')
+      continue;
+    const char *after = at;
+    if (class_match(&after, 0) == -1)
+      return 1;
+    at = after - 1;
+  }
+  return 0;
+}
+
 static int
 has_glob(const char *pattern)
 {

@@ -26,7 +26,28 @@ export const objectPattern = singleLine('an object pattern ($main, a soname, a p
 	.refine(value => !value.startsWith('$') || value === '$main', {
 		error: issue => `unknown name '${String(issue.input)}' ('$main' names the main program; pdi expands no variables)`,
 		params: {labelled: true},
+	})
+	// As the core's reader: a '[' that nothing closes matches only a name with that '[' in it (lib[m.so.6).
+	.refine(value => !hasUnclosedBracket(value), {
+		error: issue => `a '[' without its closing ']' in '${String(issue.input)}' (it would match only a name with a '[' in it)`,
+		params: {labelled: true},
 	});
+
+/** Whether an object pattern has a '[' that no ']' closes, read as the core's matcher reads it (match.c: a first ']' and one after '!' or '^' belong to the set). */
+function hasUnclosedBracket(pattern: string): boolean {
+	for (let index = pattern.indexOf('['); index >= 0; index = pattern.indexOf('[', index + 1)) {
+		let end = index + 1;
+		end += pattern[end] === '!' || pattern[end] === '^' ? 1 : 0;
+		end = pattern.indexOf(']', end + 1);
+		if (end < 0) {
+			return true;
+		}
+
+		index = end;
+	}
+
+	return false;
+}
 
 const functionSpelling = /^[^\s@]+(?:@@?[^\s@]+)?$/;
 
