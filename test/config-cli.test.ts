@@ -267,3 +267,19 @@ test('an object pattern with a \'[\' that nothing closes is an error at the obje
 	const check = await pdi(['config', 'check', closed]);
 	t.is(check.code, 0, check.stderr);
 });
+
+test('a backend declared twice in one YAML file counts once with the same library and names the first declaration with another, as in the text dialect', async t => {
+	// Before: the YAML file was 'backend 'c' is declared twice' either way, with no word of where the first was.
+	const same = path.join(scratch, 'twice-same.yaml');
+	writeFileSync(same, 'backends:\n  - {name: c, library: count}\n  - {name: c, library: count}\n');
+	const check = await pdi(['config', 'check', same]);
+	t.is(check.code, 0, check.stderr);
+	t.is((JSON.parse(check.stdout) as {backends: unknown[]}).backends.length, 1);
+	for (const [name, text, place, firstLine] of [['twice.yaml', 'backends:\n  - {name: c, library: count}\n  - {name: c, library: noop}\n', '3:12', 2], ['twice.cfg', 'backend c = count\nbackend c = noop\n', '2:1', 1]] as const) {
+		const file = path.join(scratch, name);
+		writeFileSync(file, text);
+		const result = await pdi(['config', 'check', file]);
+		t.is(result.code, 2);
+		t.is(result.stderr, `pdi: ${file}:${place}: backend 'c' is already declared at ${file}:${firstLine} with library 'count'\n`);
+	}
+});

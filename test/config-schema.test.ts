@@ -248,9 +248,11 @@ test('a misspelt rule kind or a short misspelt key is named at the key with the 
 	t.is((await loadError(path.join(directory, 'unlike.yaml'))).message, `${directory}/unlike.yaml:2:5: rules[0]: unknown rule kind 'zzz'; a rule is one of relink, redefine, callback, act`);
 });
 
-test('cross-field checks: numThreads ≤ maxThreads, unique backends, handlers only with cbAllowHandler', t => {
+test('cross-field checks: numThreads ≤ maxThreads, a backend name for one library, handlers only with cbAllowHandler', t => {
 	t.is(configError(() => normalizeConfig({options: {maxThreads: 2, numThreads: 3}})).message, 'options.numThreads: expected an integer ≤ maxThreads (2), got 3');
-	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backends[1].name: backend \'a\' is declared twice');
+	t.is(configError(() => normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'count'}]})).message, 'backends[1].name: backend \'a\' is already declared at backends[0] with library \'noop\'');
+	// The same library twice counts once, as in the text dialect and in merged files.
+	t.is(normalizeConfig({backends: [{name: 'a', library: 'noop'}, {name: 'a', library: 'noop'}]}).backends.length, 1);
 	// A rule's backend may be declared by another file merged before it; verifyConfig() checks it after the merge.
 	t.like(normalizeConfig({rules: [{relink: {object: '$main', function: 'f', backend: 'fix', wrapper: 'w'}}]}).rules[0], {backend: 'fix'});
 	const handler: PdiConfig = {backends: [{name: 'trace', library: 'noop'}], rules: [{callback: {object: 'libfoo.so.1', backend: 'trace', handler: 'h'}}]};

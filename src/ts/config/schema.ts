@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {z} from 'zod';
-import {ConfigError, originOf, type ConfigIssue, type ConfigPlace} from './config-error.js';
+import {ConfigError, formatPlace, originOf, type ConfigIssue, type ConfigPlace} from './config-error.js';
 import {nameEntry, placeFields, type PlacedField} from './field-origins.js';
 import {renameFormerOptions} from './former-names.js';
 import {readCheckedForm} from './checked-form.js';
@@ -212,15 +212,6 @@ export const configSchema = z.strictObject({
 		context.addIssue({code: 'custom', path: ['options', ...option.split('.')], message: optionMessages.integerAtMost(atMost, limit)});
 	}
 
-	const names = new Set<string>();
-	for (const [index, backend] of config.backends.entries()) {
-		if (names.has(backend.name)) {
-			context.addIssue({code: 'custom', path: ['backends', index, 'name'], message: `backend '${backend.name}' is declared twice`, params: {standalone: true}});
-		}
-
-		names.add(backend.name);
-	}
-
 	for (const [index, rule] of config.rules.entries()) {
 		const body = ruleBody(rule);
 		// A rule's backend may come from another file of the same `pdi run`
@@ -231,6 +222,31 @@ export const configSchema = z.strictObject({
 		}
 	}
 }).describe('A pdi config: options, backends and rules.');
+
+/**
+ * The backends with a name declared again with the same library counted once, as the text dialect and merged
+ * files count it; the same name with another library is a {@link ConfigError} at the second name that names the first
+ * (before, any second declaration was 'declared twice', with no word of where the first was).
+ */
+function declaredOnce(backends: NormalizedConfig['backends'], nameOrigin: (index: number) => ConfigPlace | undefined): NormalizedConfig['backends'] {
+	const first = new Map<string, NormalizedConfig['backends'][number]>();
+	return backends.filter((backend, index) => {
+		const earlier = first.get(backend.name);
+		if (earlier === undefined) {
+			first.set(backend.name, backend);
+			return true;
+		}
+
+		if (earlier.library !== backend.library) {
+			const at = nameOrigin(index) ?? backend.origin;
+			const place = earlier.origin ? formatPlace({file: earlier.origin.file, line: earlier.origin.line}) : `backends[${backends.indexOf(earlier)}]`;
+			// A config given in memory has no places: its entries are named instead.
+			throw new ConfigError(`${at ? '' : `backends[${index}].name: `}backend '${backend.name}' is already declared at ${place} with library '${earlier.library}'`, at ?? {});
+		}
+
+		return false;
+	});
+}
 
 /** Set while {@link checkConfig} reads a config that will be merged with others (the parse is synchronous). */
 let readingForMerge = false;
@@ -492,11 +508,11 @@ export function checkConfig(written: unknown, writtenSource: ConfigSource, {merg
 	return {
 		normalized: true,
 		options: withResolvedPaths(config.options, file => path.resolve(source.directory, file)),
-		backends: config.backends.map((backend, index) => nameEntry(placeFields({
+		backends: declaredOnce(config.backends.map((backend, index) => nameEntry(placeFields({
 			name: backend.name,
 			library: resolveLibrary(backend.library, source.directory),
 			origin: originOf(source.locate(['backends', index])),
-		}, ['library'], field => originOf(source.locate(['backends', index, field]))), `backends[${index}]`)),
+		}, ['library'], field => originOf(source.locate(['backends', index, field]))), `backends[${index}]`)), index => originOf(source.locate(['backends', index, 'name']))),
 		rules: config.rules.map((rule, index): NormalizedRule => {
 			const origin = originOf(source.locate(['rules', index]));
 			const kind = Object.keys(rule)[0]!;
