@@ -17,7 +17,7 @@ for (const object of ['fix-backend.so', fixBackend]) {
 		const config = path.join(scratch, `${object.includes('/') ? 'path' : 'name'}.cfg`);
 		const rules = `backend f = ${textValue(fixBackend)}\nbackend d = ${textValue(defBackend)}\nrelink ${textValue(object)} write d wrap_getpid\n`;
 		writeFileSync(config, rules);
-		const expected = `pdi: ${config}:3:8: relink write: object ${fixBackend} is a backend and donttouch_backends is on\n`;
+		const expected = `pdi: ${config}:3:8: relink write: object ${fixBackend} is a backend and donttouch_backends (protectBackends) is on\n`;
 		await refusedByCheckAndRun(t, config, expected);
 		const allowed = path.join(scratch, 'allowed.cfg');
 		writeFileSync(allowed, `donttouch_backends = off\n${rules}`);

@@ -107,11 +107,11 @@ test('a rule that names pdi\'s own core or a backend as its object is refused wi
 	const program = path.join(fixtures, 'now-pie/fixprog');
 	const core = await runPreloaded(program, [], writeConfig([backend, 'relink pdi-preload.so getenv fix wrap_getenv_traced']));
 	t.is(core.code, 2);
-	t.regex(core.stderr, /^pdi: \S+rules\.cmd:2:8: relink getenv: object \S+pdi-preload\.so is pdi itself and donttouch_pdi is on$/m);
+	t.regex(core.stderr, /^pdi: \S+rules\.cmd:2:8: relink getenv: object \S+pdi-preload\.so is pdi itself and donttouch_pdi \(protectPdi\) is on$/m);
 	t.is(core.stdout, '');
 	const ownBackend = await runPreloaded(program, [], writeConfig([backend, 'relink fix-backend.so fix_add fix wrap_fix_add']));
 	t.is(ownBackend.code, 2);
-	t.regex(ownBackend.stderr, /is a backend and donttouch_backends is on/);
+	t.regex(ownBackend.stderr, /is a backend and donttouch_backends \(protectBackends\) is on/);
 });
 
 test('allow_lib_as_be lets a rule take its wrapper from an ordinary library, and without it the rule is refused', async t => {

@@ -531,11 +531,11 @@ pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object
     return 1;
   }
   if ((object->flags & PDI_OBJECT_PDI) && session->config.options.donttouch_pdi) {
-    *why = "is pdi itself and donttouch_pdi is on";
+    *why = "is pdi itself and donttouch_pdi (protectPdi) is on";
     return 1;
   }
   if (session->config.options.donttouch_backends && pdi_is_any_backend(object, (void *)session)) {
-    *why = "is a backend and donttouch_backends is on";
+    *why = "is a backend and donttouch_backends (protectBackends) is on";
     return 1;
   }
   return 0;

@@ -419,7 +419,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		for (const [index, rule] of config.rules.entries()) {
 			const backend = rule.kind === 'act' ? undefined : protectedBackendNamed(rule.object, libraries);
 			if (backend !== undefined && !skipped.has(index)) {
-				skip(index, rule, `object ${backend} is a backend and donttouch_backends is on`, 'object');
+				skip(index, rule, `object ${backend} is a backend and donttouch_backends (protectBackends) is on`, 'object');
 			}
 		}
 	}
