@@ -370,3 +370,14 @@ test('a double result of NaN or an infinity is given by name in every spelling, 
 	const bare = await pdi(['run', '--', program, '4']);
 	t.is(bare.stdout, '2.000000\n');
 });
+
+test('a double result past a double\'s range is an error at it in the text dialect, not an infinity nobody wrote; one below it is zero', async t => {
+	// Before: return=double:1e400 was read as inf, silently, where YAML's {double: 1e400} was refused.
+	const directory = writeFiles({'big.cfg': 'act * strtod return=double:-1e400\n', 'small.cfg': 'act * strtod return=double:1e-400\n'});
+	const big = await pdi(['config', 'check', path.join(directory, 'big.cfg')]);
+	t.is(big.code, 2);
+	t.is(big.stderr, `pdi: ${directory}/big.cfg:1:14: act: return=double:-1e400: out of a double's range (at most about 1.8e308; an infinity is written inf or -inf)\n`);
+	const small = await pdi(['config', 'check', path.join(directory, 'small.cfg')]);
+	t.is(small.code, 0, small.stderr);
+	t.like(JSON.parse(small.stdout), {rules: [{do: {return: {double: 0}}}]});
+});

@@ -231,10 +231,16 @@ parse_return(message_t *parse, act_rule_t *rule, const char *value)
   if (strncmp(value, "double:", 7) == 0) {
     char *end;
     rule->returns_double = 1;
+    errno = 0;
     rule->return_double = strtod(value + 7, &end);
-    return end != value + 7 && *end == '\0'
-               ? 0
-               : fail(parse, "return=%s: expected double:NUMBER (or nan, inf, -inf)", value);
+    if (end == value + 7 || *end != '\0')
+      return fail(parse, "return=%s: expected double:NUMBER (or nan, inf, -inf)", value);
+    /* A number past a double's range is no infinity the user asked for (that one is written inf). */
+    return errno == ERANGE && isinf(rule->return_double)
+               ? fail(parse,
+                      "return=%s: out of a double's range (at most about 1.8e308; an infinity is written inf or -inf)",
+                      value)
+               : 0;
   }
   return wide_integer(value, &rule->return_value) == 0
              ? 0
