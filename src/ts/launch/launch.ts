@@ -1,5 +1,5 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
-import {statSync} from 'node:fs';
+import {chownSync, readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {fileSystemReason, PdiError, shown} from '../errors.js';
@@ -146,6 +146,25 @@ function checkLaunchInput(command: string, args: readonly string[], options: Lau
 }
 
 /**
+ * The compiled config's directory and what is in it (the config, the act report's place) given to the user and
+ * group spawn()'s `uid` and `gid` run the program as: its core reads the config and writes the report as that user
+ * (was: `PDI_CONFIG: cannot read ... permission denied`, and the program never ran). Changing the user takes root,
+ * which may give files away; without it Node's spawn() refuses the option itself (EPERM).
+ */
+function handOver(config: string | undefined, uid: number | undefined, gid: number | undefined): void {
+	if (config === undefined || (uid === undefined && gid === undefined)) {
+		return;
+	}
+
+	const directory = path.dirname(config);
+	try {
+		for (const file of [directory, ...readdirSync(directory).map(name => path.join(directory, name))]) {
+			chownSync(file, uid ?? -1, gid ?? -1);
+		}
+	} catch {}
+}
+
+/**
  * The one way pdi starts a program: resolve it (PATH, the working directory
  * of `options.cwd`), check that the core can be preloaded into it (dynamic,
  * this architecture), compile `config`, build the environment (`LD_PRELOAD`
@@ -163,6 +182,7 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	const program = checkedProgram(command, options, env, refuseSecureMode);
 	const inherited = withInheritedState(spawnOptions.stdio, variables);
 	const prepared = prepareLaunch(env, config, inherited.variables);
+	handOver(prepared.environment['PDI_CONFIG'], spawnOptions.uid, spawnOptions.gid);
 	let child: ChildProcess;
 	if (onSignal === 'forward') {
 		watchSignalSenders();

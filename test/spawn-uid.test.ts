@@ -1,0 +1,39 @@
+import {chmodSync} from 'node:fs';
+import test from 'ava';
+import {spawn} from '../src/ts/index.js';
+import {scratchDirectory, temporaryEntries} from './helpers/files.js';
+
+// Changing the user takes root; without it Node's spawn() refuses uid itself.
+(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and gid runs the program as that user with the rules, and its counts come back', async t => {
+	// Before: the compiled config was readable by root only, so the core stopped the program before main with
+	// 'PDI_CONFIG: cannot read ... permission denied', blaming a wrapper such as setpriv.
+	// TMPDIR itself must let that user through, as /tmp does.
+	const temporary = scratchDirectory('pdi-spawn-uid-');
+	chmodSync(temporary, 0o755);
+	const previous = process.env['TMPDIR'];
+	process.env['TMPDIR'] = temporary;
+	try {
+		const child = spawn({rules: [{act: {function: 'geteuid', do: {count: true}}}, {act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: ['ignore', 'pipe', 'pipe']});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => {
+			stdout += chunk.toString();
+		});
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		const code = await new Promise(resolve => child.once('close', resolve));
+		t.is(code, 0, stderr);
+		t.is(stdout, '65534\n');
+		t.is(stderr, '');
+		const counts = await child.act;
+		t.true(counts.reduce((sum, count) => sum + count.seen, 0) >= 1, JSON.stringify(counts));
+		t.deepEqual(temporaryEntries(temporary), []);
+	} finally {
+		if (previous === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = previous;
+		}
+	}
+});
