@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -223,3 +224,16 @@ for (const variant of ['lazy-pie', 'now-pie']) {
 		t.deepEqual([values(defaultV2.stdout).get('foo_v1'), values(defaultV2.stdout).get('foo')], ['1', '99']);
 	});
 }
+
+test('a wrapper the backend defines without exporting it (-fvisibility=hidden, static) is refused with how to export it', async t => {
+	// Before: only "is not defined by", though the function is there; docs/launching.md's own compile line builds
+	// with -fvisibility=hidden.
+	const directory = scratchDirectory('pdi-hidden-wrapper-');
+	const hidden = path.join(directory, 'hidden.so');
+	execFileSync('gcc', ['-O2', '-shared', '-fPIC', '-fvisibility=hidden', '-o', hidden, '-x', 'c', '-'], {input: 'int wrap_fix_add(int a, int b) { return a + b + 1; }\nstatic int unused_static(void) { return 0; }\nint (*keep)(void) = unused_static;\n'});
+	const config = path.join(directory, 'hidden.yaml');
+	writeFileSync(config, `backends: [{name: h, library: ${JSON.stringify(hidden)}}]\nrules:\n  - relink: {object: $main, function: fix_add, backend: h, wrapper: wrap_fix_add}\n`);
+	const check = await pdi(['config', 'check', config]);
+	t.is(check.code, 2);
+	t.is(check.stderr, `pdi: ${config}:3:69: relink fix_add: wrapper 'wrap_fix_add' is not defined by h (${hidden}), which defines it without exporting it (static, or hidden by -fvisibility=hidden): give it __attribute__((visibility("default")))\n`);
+});

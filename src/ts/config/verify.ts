@@ -134,6 +134,11 @@ function mangledName(functions: ReadonlySet<string>, name: string): string | und
 
 /** The end of the message about a wrapper a backend does not define when it defines a C++ function of that name. */
 function cxxHint(library: Library, name: string): string {
+	if (library.unexported.has(name)) {
+		// Built with -fvisibility=hidden (or static): the loader, and so pdi, cannot find it by name.
+		return ', which defines it without exporting it (static, or hidden by -fvisibility=hidden): give it __attribute__((visibility("default")))';
+	}
+
 	const mangled = mangledName(library.symbols, name);
 	return mangled === undefined ? '' : `, which has a C++ function of that name, ${mangled}: declare the wrapper extern "C"`;
 }
@@ -164,7 +169,7 @@ function conflictMessage(earlier: NormalizedRule, earlierIndex: number): string 
 	return `conflicts with the ${earlier.kind} at ${where}, which already redirects ${earlier.kind === 'callback' ? 'every import' : earlier.function} in ${earlier.object}`;
 }
 
-type Library = {file: string; symbols: Set<string>; variables: Set<string>};
+type Library = {file: string; symbols: Set<string>; variables: Set<string>; unexported: Set<string>};
 
 /**
  * The `pdi_*` functions the core points a backend's references at when it loads it (`helpers` in
@@ -208,7 +213,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 				continue;
 			}
 
-			const {functions, data, undefined: used} = dynamicSymbols(resolved.file);
+			const {functions, data, undefined: used, unexported} = dynamicSymbols(resolved.file);
 			const unknown = [...used].find(name => name.startsWith('pdi_') && !backendApi.has(name));
 			if (unknown !== undefined) {
 				// At the library, as every backend that cannot load, in the core's words.
@@ -224,7 +229,7 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 				continue;
 			}
 
-			libraries.set(backend.name, {file: resolved.file, symbols: functions, variables: data});
+			libraries.set(backend.name, {file: resolved.file, symbols: functions, variables: data, unexported});
 		} catch (error) {
 			const reason = (error as Error).message === `${resolved.file} is not an ELF file` ? 'invalid ELF header' : (error as Error).message;
 			add(`backend '${backend.name}': cannot load ${resolved.file}: ${reason}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));

@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs';
 
+const shtSymtab = 2;
 const shtDynsym = 11;
+const stbLocal = 0;
 const shnUndef = 0;
 const definedBindings = new Set([1, 2, 10]); // STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE
 const definedTypes = new Set([0, 2, 10]); // STT_NOTYPE, STT_FUNC, STT_GNU_IFUNC
@@ -21,7 +23,7 @@ export function definedDynamicSymbols(file: string): Set<string> {
  * `TLS` entries) the object defines, which a rule must not take for a wrapper, and the names it
  * uses without defining them (`UND` entries, weak ones included).
  */
-export function dynamicSymbols(file: string): {functions: Set<string>; data: Set<string>; undefined: Set<string>} {
+export function dynamicSymbols(file: string): {functions: Set<string>; data: Set<string>; undefined: Set<string>; unexported: Set<string>} {
 	const data = readFileSync(file);
 	if (data.length < 52 || data.readUInt32BE(0) !== 0x7F_45_4C_46 || (data[4] !== 1 && data[4] !== 2) || (data[5] !== 1 && data[5] !== 2)) {
 		throw new Error(`${file} is not an ELF file`);
@@ -35,11 +37,13 @@ export function dynamicSymbols(file: string): {functions: Set<string>; data: Set
 	const functions = new Set<string>();
 	const variables = new Set<string>();
 	const used = new Set<string>();
+	// Functions of the full symbol table (when it was not stripped) that are local or hidden: defined, not exported.
+	const unexported = new Set<string>();
 	const shoff = word(is64 ? 0x28 : 0x20);
 	const shentsize = u16(is64 ? 0x3A : 0x2E);
 	let shnum = u16(is64 ? 0x3C : 0x30);
 	if (shoff === 0 || shentsize === 0) {
-		return {functions, data: variables, undefined: used};
+		return {functions, data: variables, undefined: used, unexported};
 	}
 
 	const section = (index: number) => {
@@ -62,20 +66,23 @@ export function dynamicSymbols(file: string): {functions: Set<string>; data: Set
 	}
 
 	for (let index = 0; index < shnum; index++) {
-		const dynsym = section(index);
-		if (dynsym.type !== shtDynsym) {
+		const table = section(index);
+		if (table.type !== shtDynsym && table.type !== shtSymtab) {
 			continue;
 		}
 
-		const strings = section(dynsym.link);
-		const entsize = dynsym.entsize || (is64 ? 24 : 16);
-		for (let offset = dynsym.offset; offset + entsize <= dynsym.offset + dynsym.size && offset + entsize <= data.length; offset += entsize) {
+		const strings = section(table.link);
+		const entsize = table.entsize || (is64 ? 24 : 16);
+		for (let offset = table.offset; offset + entsize <= table.offset + table.size && offset + entsize <= data.length; offset += entsize) {
 			const name = u32(offset);
 			const info = data[offset + (is64 ? 4 : 12)] ?? 0;
+			const other = data[offset + (is64 ? 5 : 13)] ?? 0;
 			const shndx = u16(offset + (is64 ? 6 : 14));
-			const defined = definedTypes.has(info & 0xF) ? functions : (dataTypes.has(info & 0xF) ? variables : undefined);
-			const kind = shndx === shnUndef ? used : defined;
-			if (name === 0 || !definedBindings.has(info >> 4) || kind === undefined) {
+			const hidden = (info >> 4) === stbLocal || (other & 3) !== 0;
+			const kind = table.type === shtSymtab
+				? (shndx !== shnUndef && hidden && definedTypes.has(info & 0xF) ? unexported : undefined)
+				: (shndx === shnUndef ? used : (definedTypes.has(info & 0xF) ? functions : (dataTypes.has(info & 0xF) ? variables : undefined)));
+			if (name === 0 || (table.type === shtDynsym && !definedBindings.has(info >> 4)) || kind === undefined) {
 				continue;
 			}
 
@@ -87,5 +94,5 @@ export function dynamicSymbols(file: string): {functions: Set<string>; data: Set
 		}
 	}
 
-	return {functions, data: variables, undefined: used};
+	return {functions, data: variables, undefined: used, unexported};
 }
