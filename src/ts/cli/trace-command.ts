@@ -10,7 +10,7 @@ import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js'
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
 import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
-import {waitForFollowed} from '../trace/followed.js';
+import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {traceMarks} from '../trace/trace-marks.js';
 import {globMatches} from '../glob-problem.js';
@@ -290,6 +290,11 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			}
 
 			if (interrupted ?? gaveUp) {
+				const notice = followed === undefined ? undefined : runningOnNotice(followed, (interrupted ?? gaveUp)!);
+				if (notice !== undefined) {
+					printLine(notice);
+				}
+
 				return exitStatus(null, (interrupted ?? gaveUp)!);
 			}
 

@@ -1,4 +1,4 @@
-import {readdirSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import {receiveSignals} from '../launch/signals.js';
 import {processRuns} from '../proc-stat.js';
 
@@ -21,6 +21,21 @@ function runningWriters(directory: string): number[] {
 
 	const pids = new Set(names.map(name => /^(\d+)-\d+\.ring$/.exec(name)?.[1]).filter(pid => pid !== undefined).map(Number));
 	return [...pids].filter(pid => processRuns(pid));
+}
+
+/**
+ * The notice for the followed processes that still run when a signal ended the wait for them (a daemon's), or
+ * undefined when none does: `pdi trace -f` stops tracing them, and they run on.
+ */
+export function runningOnNotice(directory: string, signal: NodeJS.Signals): string | undefined {
+	const left = runningWriters(directory).map(pid => {
+		try {
+			return `${pid} (${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
+		} catch {
+			return String(pid);
+		}
+	});
+	return left.length === 0 ? undefined : `pdi: ${signal} ended the trace; ${left.length === 1 ? 'process' : 'processes'} ${left.join(', ')} ${left.length === 1 ? 'runs' : 'run'} on, untraced from now on`;
 }
 
 /**
