@@ -263,7 +263,7 @@ test('an object pattern with a \'[\' that nothing closes is an error at the obje
 	}
 
 	const closed = path.join(scratch, 'brackets-closed.cfg');
-	writeFileSync(closed, 'backend c = count\nrelink "lib[c].so*" malloc c count_malloc\nrelink "lib[]c].so*" free c count_free\n');
+	writeFileSync(closed, 'backend c = count\nrelink "lib[c].so*" malloc c count_malloc\nrelink "lib[]c].so*" free c count_free\nrelink "/opt/we[ird/libx.so" calloc c count_calloc\n');
 	const check = await pdi(['config', 'check', closed]);
 	t.is(check.code, 0, check.stderr);
 });

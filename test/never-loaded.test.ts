@@ -199,7 +199,7 @@ test('-v says that a callback backend\'s CB_REQ left every import of a loaded ob
 		t.is(run.code, 0, run.stderr);
 		t.regex(run.stderr, new RegExp(`:2: callback on '\\$main': PDI_BE_FUNC_CB_REQ of backend 'd' left all \\d+ import\\(s\\) alone$`, 'm'), event);
 		t.notRegex(run.stderr, /no loaded object matches it yet/);
-		const warning = /^pdi: warning: \S+:2: callback on '\$main': PDI_BE_FUNC_CB_REQ of backend 'd' returned -5 for \w+ in .+procprog, which is no event id \(0 leaves a site alone, > 0 instruments it\): it and every such site are left alone$/m;
+		const warning = /^pdi: warning: \S+:2:\d+: callback on '\$main': PDI_BE_FUNC_CB_REQ of backend 'd' returned -5 for \w+ in .+procprog, which is no event id \(0 leaves a site alone, > 0 instruments it\): it and every such site are left alone$/m;
 		t.is(warning.test(run.stderr), event === '-5', run.stderr);
 	}
 });

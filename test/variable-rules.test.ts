@@ -71,3 +71,29 @@ test('pdi run names the function field of a YAML rule that names a variable', as
 	t.is(run.stdout, '');
 	t.regex(run.stderr, /^pdi: \S+stdout\.yaml:5:17: relink vars_counter: 'vars_counter' is a data object of .+, not a function: rules divert calls, not variables$/m);
 });
+
+test('with two versions of one name, a variable in one library and a function in another, a relink is judged by what each slot is bound to', async t => {
+	// Before: the first definition in load order decided: libu.so's slot of the variable thing@V_VAR was pointed at the
+	// wrapper when the function came first (the variable then read code bytes), and a relink of the function was
+	// refused when the variable came first.
+	const versions = scratchDirectory('pdi-variable-versions-');
+	const library = (name: string, source: string, version: string, options: string[] = []) => {
+		writeFileSync(path.join(versions, `${name}.map`), `${version} { global: thing; local: *; };\n`);
+		return compileC(versions, `lib${name}.so`, source, ['-shared', '-fPIC', `-Wl,--version-script=${path.join(versions, `${name}.map`)},-soname,lib${name}.so`, ...options]);
+	};
+
+	const variable = library('vv', 'int thing = 42;\n', 'V_VAR');
+	library('fn', 'int thing(void) { return 3; }\n', 'V_FN');
+	compileC(versions, 'libu.so', 'extern int thing;\nint read_var(void) { return thing; }\n', ['-shared', '-fPIC', `-L${versions}`, '-lvv', '-Wl,-soname,libu.so', `-Wl,-rpath,${versions}`]);
+	const both = compileC(versions, 'both', '#include <stdio.h>\nint thing(void);\nint read_var(void);\nint main(void) { printf("f=%d var=%d\\n", thing(), read_var()); return 0; }\n', [`-L${versions}`, '-lfn', '-lu', '-lvv', `-Wl,-rpath,${versions}`]);
+	const bare = await runBare(both);
+	t.is(bare.stdout, 'f=3 var=42\n');
+	const ofVariable = await runPreloaded(both, [], writeConfig([backend, 'relink libu.so thing fix wrap_fix_add']));
+	t.is(ofVariable.code, 2, ofVariable.stderr);
+	t.regex(ofVariable.stderr, new RegExp(`^pdi: \\S+rules\\.cmd:2:16: relink thing: 'thing' is a data object of ${variable.replaceAll('.', '\\.')}, not a function: rules divert calls, not variables$`, 'm'));
+	// The variable's library loaded first (preloaded): the program's slot is still the function's.
+	const thousand = compileC(versions, 'thousand.so', 'int thousand(void) { return 1000; }\n', ['-shared', '-fPIC']);
+	const ofFunction = await pdi(['run', '-c', writeConfig([`backend t = ${textValue(thousand)}`, 'relink $main thing t thousand']), '--', both], {env: {...process.env, LD_PRELOAD: variable}});
+	t.is(ofFunction.code, 0, ofFunction.stderr);
+	t.is(ofFunction.stdout, 'f=1000 var=42\n');
+});

@@ -53,6 +53,16 @@ hook_of(const pdi_cb_call_t *call)
   return hooks->post != NULL ? (const void *)hooks->post : (const void *)hooks->cb_req;
 }
 
+/* The backend entry point (PDI_BE_FUNC_INIT, _FINI) that runs now, if any: a helper it calls last is a tail call,
+ * whose return address is pdi's own, so the report names the backend by this instead. */
+static const void *running_entry_point;
+
+void
+pdi_cb_entry_point_running(const void *entry_point)
+{
+  __atomic_store_n(&running_entry_point, entry_point, __ATOMIC_RELEASE);
+}
+
 static void
 misused(const pdi_cb_entry_t *entry, unsigned helper, unsigned situation, unsigned index, const void *address)
 {
@@ -61,7 +71,7 @@ misused(const pdi_cb_entry_t *entry, unsigned helper, unsigned situation, unsign
     return;
   misuse->index = index;
   misuse->caller.address = address;
-  misuse->caller.hook = entry != NULL ? hook_of(&entry->call) : NULL;
+  misuse->caller.hook = entry != NULL ? hook_of(&entry->call) : __atomic_load_n(&running_entry_point, __ATOMIC_ACQUIRE);
   __atomic_store_n(&misuse->ready, 1, __ATOMIC_RELEASE);
 }
 

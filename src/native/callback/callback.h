@@ -167,6 +167,9 @@ PDI_HIDDEN void *pdi_cb_target_impl(unsigned site);
  * to work on, and refused skips, each naming the backend; and forgetting
  * them in a forked child, whose parent reports its own. */
 PDI_HIDDEN void pdi_cb_report_helpers(void);
+/* The backend's PDI_BE_FUNC_INIT or _FINI that the session calls now (NULL once it returned), which the report
+ * names for a helper it misused. */
+PDI_HIDDEN void pdi_cb_entry_point_running(const void *entry_point);
 PDI_HIDDEN void pdi_cb_forget_helpers(void);
 /* A backend was loaded from `path` under the config's `name` (backends.c),
  * which the report names it by. */

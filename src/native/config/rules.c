@@ -112,7 +112,8 @@ config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *obje
     return NULL;
   if (*pattern == '\0')
     return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''"), NULL;
-  if (pdi_glob_unclosed(pattern))
+  /* An absolute path names its file, '[' and all (a directory called we[ird). */
+  if (*pattern != '/' && pdi_glob_unclosed(pattern))
     return config_fail_token(reader, line, object->start,
                              "object: a '[' without its closing ']' in '%s' (it would match only a name with a '[' in "
                              "it)",

@@ -227,9 +227,10 @@ PDI_HIDDEN uintptr_t pdi_resolve_definition(const pdi_objects_t *set, const char
 /* What a symbol of type `st_info` is when it is no code: "a data object" or
  * "a thread-local variable"; NULL for FUNC, IFUNC and NOTYPE (assembly). */
 PDI_HIDDEN const char *pdi_symbol_variable_kind(unsigned char st_info);
-/* What the first object that defines name@version (among those `pattern`
- * matches, any for NULL or "*") defines it as, when that is a variable
- * (pdi_symbol_variable_kind); NULL when it is code or nothing defines it. */
+/* What name@version is when every object that defines it (among those
+ * `pattern` matches, any for NULL or "*") defines a variable: the first one's
+ * kind (pdi_symbol_variable_kind) and that object; NULL when some object
+ * defines it as code, or none defines it. */
 PDI_HIDDEN const char *pdi_variable_definition(const pdi_objects_t *set, const char *pattern, const char *name,
                                                const pdi_version_req_t *req,
                                                int (*excluded)(const pdi_object_t *object, void *context),

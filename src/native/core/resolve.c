@@ -59,6 +59,7 @@ pdi_variable_definition(const pdi_objects_t *set, const char *pattern, const cha
 {
   int any = pattern == NULL || strcmp(pattern, "*") == 0;
   uint32_t hash = pdi_gnu_hash(name);
+  const char *kind = NULL;
   for (unsigned i = 0; i < set->count; i++) {
     const pdi_object_t *object = &set->items[i];
     pdi_symbol_ref_t ref;
@@ -66,8 +67,13 @@ pdi_variable_definition(const pdi_objects_t *set, const char *pattern, const cha
         (!any && !pdi_object_matches(object, pattern)) ||
         !pdi_object_lookup_hashed(object, name, hash, req, PDI_LOOKUP_ACCEPT_TLS, &ref))
       continue;
-    *definer = object;
-    return pdi_symbol_variable_kind(ref.sym->st_info);
+    const char *this_kind = pdi_symbol_variable_kind(ref.sym->st_info);
+    if (this_kind == NULL)
+      return NULL; /* a function of that name (another version of it, say): the rule may be for it */
+    if (kind == NULL) {
+      kind = this_kind;
+      *definer = object;
+    }
   }
-  return NULL;
+  return kind;
 }

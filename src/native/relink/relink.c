@@ -39,6 +39,13 @@ plan_slot(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
   /* A weak reference that nothing defines stays null: code tests it. */
   if (binding.value == 0 && !binding.lazy)
     return 0;
+  /* The definition the slot is bound to says what it is; the import's own entry (its type from link time) when
+   * that cannot be named: another version of the name may be a function elsewhere. */
+  const ElfW(Sym) *imported = slot->sym_index < object->nsyms ? &object->symtab[slot->sym_index] : NULL;
+  planned.variable = binding.symbol.sym != NULL ? pdi_symbol_variable_kind(binding.symbol.sym->st_info)
+                     : imported != NULL         ? pdi_symbol_variable_kind(imported->st_info)
+                                                : NULL;
+  planned.variable_object = binding.target;
   if (binding.lazy || binding.canonical_plt || binding.target == NULL) {
     pdi_version_req_t req = {slot->version, 0};
     planned.original = pdi_resolve_definition(plan->set, plan->name, plan->req->version ? plan->req : &req,

@@ -8,6 +8,10 @@
 typedef struct pdi_relink_slot {
   pdi_patch_t patch;
   uintptr_t original;
+  /* When the slot holds a variable's address, not a function's: what it is
+   * (pdi_symbol_variable_kind) and the object it is bound to, if known. */
+  const char *variable;
+  const pdi_object_t *variable_object;
 } pdi_relink_slot_t;
 
 typedef int (*pdi_relink_sink)(void *context, const pdi_object_t *object, const pdi_slot_t *slot,

@@ -329,7 +329,9 @@ pdi_backend_init(loaded_backend_t *backend)
   int (*init)(const pdi_backend_t *) = (int (*)(const pdi_backend_t *))dlsym(backend->handle, "pdi_be_init");
   if (init != NULL) {
     crash_guard(backend, "in pdi_be_init of", backend->path);
+    pdi_cb_entry_point_running((const void *)init);
     int refused = init(&backend->self);
+    pdi_cb_entry_point_running(NULL);
     crash_unguard();
     if (refused != 0)
       return backend_error_at(backend->decl, 0, "refused to initialise (pdi_be_init returned %d)", refused);
@@ -348,8 +350,11 @@ pdi_backends_fini(pdi_session_t *session)
     if (!backend->initialized)
       continue;
     void (*fini)(void) = (void (*)(void))dlsym(backend->handle, "pdi_be_fini");
-    if (fini != NULL)
+    if (fini != NULL) {
+      pdi_cb_entry_point_running((const void *)fini);
       fini();
+      pdi_cb_entry_point_running(NULL);
+    }
     backend->initialized = 0;
   }
 }

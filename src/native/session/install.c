@@ -36,6 +36,12 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   const owned_patch_t *existing = pdi_claims_find(session, planned->patch.slot);
   if (existing != NULL && existing->rule == install->rule_index)
     return 0;
+  if (planned->variable != NULL) {
+    install->failed = pdi_rule_field_error(
+        active, PDI_FIELD_FUNCTION, "'%s' is %s of %s, not a function: rules divert calls, not variables", active->name,
+        planned->variable, planned->variable_object != NULL ? planned->variable_object->path : object->path);
+    return 1;
+  }
   if (planned->original == 0) {
     install->failed = pdi_rule_error(active, "no loaded object defines '%s'", active->name);
     return 1;
@@ -308,10 +314,10 @@ take_callback_site(void *context, const pdi_object_t *object, const pdi_slot_t *
   int event = plan->active->hooks.cb_req ? plan->active->hooks.cb_req(&site) : 1;
   if (event < 0 && !plan->active->warned_event) {
     plan->active->warned_event = 1;
-    char where[PATH_MAX + 16];
-    pdi_origin_where(&plan->active->rule->origin, where, sizeof where);
+    char where[PATH_MAX + 40];
+    pdi_origin_format(&plan->active->rule->fields[PDI_FIELD_BACKEND], where, sizeof where);
     pdi_log(PDI_LOG_WARNING,
-            "%s: callback on '%s': PDI_BE_FUNC_CB_REQ of backend '%s' returned %d for %s in %s, which is no event id "
+            "%scallback on '%s': PDI_BE_FUNC_CB_REQ of backend '%s' returned %d for %s in %s, which is no event id "
             "(0 leaves a site alone, > 0 instruments it): it and every such site are left alone",
             where, plan->active->rule->object, plan->active->rule->backend, event, site.function, object->path);
   }

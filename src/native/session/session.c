@@ -389,8 +389,8 @@ close_session(pdi_session_t *session, int how)
   pdi_act_log_counts(session);
   /* After every FINI: a backend's FINI may misuse a helper too. */
   pdi_backends_fini(session);
-  if (had_callbacks)
-    pdi_cb_report_helpers();
+  /* Whatever the rules: a relink wrapper, INIT or FINI may misuse a helper too. */
+  pdi_cb_report_helpers();
   if (!process_ends)
     pdi_log_restore(session->log_before);
   discard(session);

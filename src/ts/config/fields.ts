@@ -27,8 +27,9 @@ export const objectPattern = singleLine('an object pattern ($main, a soname, a p
 		error: issue => `unknown name '${String(issue.input)}' ('$main' names the main program; pdi expands no variables)`,
 		params: {labelled: true},
 	})
-	// As the core's reader: a '[' that nothing closes matches only a name with that '[' in it (lib[m.so.6).
-	.refine(value => !hasUnclosedBracket(value), {
+	// As the core's reader: a '[' that nothing closes matches only a name with that '[' in it (lib[m.so.6); an
+	// absolute path names its file, '[' and all.
+	.refine(value => value.startsWith('/') || !hasUnclosedBracket(value), {
 		error: issue => `a '[' without its closing ']' in '${String(issue.input)}' (it would match only a name with a '[' in it)`,
 		params: {labelled: true},
 	});
