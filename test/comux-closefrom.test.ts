@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -71,5 +72,19 @@ test('pdi comux replay --fork of several inputs into a daemon that closes every 
 	t.is(run.code, 0, run.stderr);
 	const report = JSON.parse(run.stdout) as {files: Array<{file: string; verdict: string; outputBytes: number}>};
 	t.deepEqual(report.files.map(({file, verdict, outputBytes}) => [path.basename(file), verdict, outputBytes]), [['one.comux', 'ok', 4], ['three.comux', 'ok', 6], ['two.comux', 'ok', 4]]);
+	t.is(readFileSync(daemonLog, 'utf8'), '');
+});
+
+test('the AFL++ setup (pdi comux config --afl) replays its input into a daemon that closes every descriptor, run by hand as afl-fuzz runs it', async t => {
+	// Before: 'cannot read the input: Bad file descriptor' and status 3 (the copy of stdin the inputs come on was
+	// closed), and afl-fuzz's handshake failed.
+	const afl = await pdi(['comux', 'config', '--afl', '-o', path.join(directory, 'afl.cfg')]);
+	t.is(afl.code, 0, afl.stderr);
+	const variables = Object.fromEntries([...afl.stdout.matchAll(/^export (\w+)='([^']*)'$/gm)].map(([, name, value]) => [name!, value!]));
+	const daemonLog = path.join(directory, 'daemon-afl.log');
+	writeFileSync(daemonLog, '');
+	const run = spawnSync(daemon, ['120', daemonLog], {input: readFileSync(input), env: {...process.env, ...variables, LD_PRELOAD: variables['AFL_PRELOAD']}, timeout: 30_000});
+	t.is(run.status, 0, run.stderr.toString());
+	t.is(run.stdout.toString(), 'hello\nagain\n');
 	t.is(readFileSync(daemonLog, 'utf8'), '');
 });

@@ -207,7 +207,7 @@ comux_server_waits(const char *wait)
     LOG("process %d replays", (int)getpid());
   }
   LOG("the server waits for a client in %s", wait);
-  comux_handback_take(comux_fork_control_fd());
+  comux_handback_take(comux_fork_control_fd(), input_fd);
   leave_environment();
   /* Before a fork server: its children find the table made. */
   if (detect_rest)
@@ -222,6 +222,12 @@ comux_server_waits(const char *wait)
 }
 
 /* ---- life cycle */
+
+void
+comux_input_replace(int fd)
+{
+  input_fd = fd;
+}
 
 static int
 keep_fd(int fd)
@@ -361,6 +367,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     comux_share((const unsigned char *)"", 0);
   if (comux_fork_control_open(0) != 0)
     _exit(2);
+  comux_handback_remember_given(comux_fork_control_fd(), input_fd);
   comux_start_guardian();
   return 0;
 }

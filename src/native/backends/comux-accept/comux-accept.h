@@ -23,6 +23,13 @@ typedef struct comux_progress {
   uint32_t chunks_started; /* chunks the controller has started, in schedule order */
 } comux_progress_t;
 
+/* A descriptor the fork mode needs, by its number and what it is (handback.c). */
+#define COMUX_GIVEN_MAX 12
+typedef struct comux_given {
+  int number;
+  uint64_t dev, ino;
+} comux_given_t;
+
 typedef struct comux_tree {
   uint64_t magic;        /* COMUX_TREE_MAGIC, for a process that maps it from PDI_COMUX_SHARED */
   uint64_t input_length; /* the input follows the tree's page */
@@ -31,9 +38,11 @@ typedef struct comux_tree {
   int listened;     /* some process of the tree listened */
   int fatal_signal; /* the signal that ended the claimer, when its handler saw it */
   comux_progress_t progress;
-  uint64_t control_device; /* fork mode: what the control channel is (its fstat), so that a process that */
-  uint64_t control_inode;  /* claims knows it from a file the server opened at the same descriptor */
-  int unix_count;          /* Unix sockets the tree listens on at an absolute path (more than fit are counted) */
+  uint64_t control_device;              /* fork mode: what the control channel is (its fstat), so that a process that */
+  uint64_t control_inode;               /* claims knows it from a file the server opened at the same descriptor */
+  int given_count;                      /* fork mode's descriptors as the started process had them (handback.c), */
+  comux_given_t given[COMUX_GIVEN_MAX]; /* which a process that executed since checks its own against */
+  int unix_count; /* Unix sockets the tree listens on at an absolute path (more than fit are counted) */
   char unix_paths[COMUX_UNIX_PATHS][COMUX_UNIX_PATH_SIZE];
 } comux_tree_t;
 _Static_assert(sizeof(comux_tree_t) <= COMUX_TREE_PAGE, "the tree fits its page");
@@ -77,14 +86,17 @@ extern int forked_child;
  * the control channel) to the claimer, which takes them back at its claim
  * when the server closed or reused any of them. */
 __attribute__((visibility("hidden"))) void comux_handback_remember(void);
+__attribute__((visibility("hidden"))) void comux_handback_remember_given(int control, int input);
 __attribute__((visibility("hidden"))) void comux_handback_offer(void);
-__attribute__((visibility("hidden"))) void comux_handback_serve(pid_t claimer, int control);
-__attribute__((visibility("hidden"))) void comux_handback_take(int control);
+__attribute__((visibility("hidden"))) void comux_handback_serve(pid_t claimer);
+__attribute__((visibility("hidden"))) void comux_handback_take(int control, int input);
 /* The descriptor pdi gave at number `inherited` (a request's /dev/fd/N): its copy after a handback, else itself. */
 __attribute__((visibility("hidden"))) int comux_handback_descriptor(int inherited);
 /* Fork mode's control channel (forks.c): its descriptor (-1 outside fork mode), and the copy to use instead. */
 __attribute__((visibility("hidden"))) int comux_fork_control_fd(void);
 __attribute__((visibility("hidden"))) void comux_fork_control_replace(int fd);
+/* The copy of stdin AFL++'s inputs come on: the copy to use instead (comux-accept.c). */
+__attribute__((visibility("hidden"))) void comux_input_replace(int fd);
 
 /* One "pdi-comux: ..." line on fd, written with one write(). */
 __attribute__((visibility("hidden"), format(printf, 2, 3))) void say(int fd, const char *fmt, ...);

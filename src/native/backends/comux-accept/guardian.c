@@ -206,7 +206,7 @@ static void __attribute__((noreturn)) guard(pid_t server, pid_t launcher)
     }
     int none_left = reap(&known);
     pid_t claimer = __atomic_load_n(&tree->claimer, __ATOMIC_ACQUIRE);
-    comux_handback_serve(claimer, comux_fork_control_fd());
+    comux_handback_serve(claimer);
     if (claimer != 0 && known.claimer_status == STATUS_UNKNOWN && !still_running(claimer)) {
       int status;
       if (waitpid(claimer, &status, WNOHANG) == claimer)

@@ -24,23 +24,56 @@
 #include "../../core/kept-fd.h"
 #include "comux-accept.h"
 
-/* stdout's and stderr's copies, then in fork mode the control channel and the files pdi gave after it (the
- * requests' /dev/fd/N): the descriptors after the control channel that are open in the guardian, at most this many. */
-enum { HANDED_OUTPUT, HANDED_MESSAGE, HANDED_CONTROL, HANDED_AFTER_CONTROL = 8 };
-#define HANDED_MAX (HANDED_CONTROL + 1 + HANDED_AFTER_CONTROL)
+/* stdout's and stderr's copies first; then what the fork mode needs: pdi's control channel and the files pdi gave
+ * after it (the requests' /dev/fd/N), or AFL++'s fork-server descriptors and the copy of stdin its inputs come on. */
+enum { HANDED_OUTPUT, HANDED_MESSAGE, HANDED_GIVEN };
+#define HANDED_MAX (HANDED_GIVEN + COMUX_GIVEN_MAX)
+#define FILES_AFTER_CONTROL 8
+#define AFL_CONTROL_FD 198
+#define AFL_STATUS_FD 199
 
-static kept_fd_t kept[HANDED_CONTROL]; /* stdout's and stderr's copies, as INIT made them */
-static int offered = -1;               /* the guardian's listening socket */
-/* In the claimer, after a handback: the number each inherited descriptor had, and its copy now. */
+static kept_fd_t kept[HANDED_GIVEN]; /* this process's copies of stdout and stderr, as its INIT made them */
+static int offered = -1;             /* the guardian's listening socket */
+/* In the claimer, after a handback: the number each file pdi gave had, and its copy now. */
 static int handed_count;
-static int handed_numbers[HANDED_MAX];
-static int handed_copies[HANDED_MAX];
+static int handed_numbers[COMUX_GIVEN_MAX];
+static int handed_copies[COMUX_GIVEN_MAX];
 
 void
 comux_handback_remember(void)
 {
   kept_fd_keep(&kept[HANDED_OUTPUT], output_fd);
   kept_fd_keep(&kept[HANDED_MESSAGE], message_fd);
+}
+
+/* Notes descriptor `number` in the tree, which outlives an exec (a wrapper's). */
+static void
+give(int number, int inheritable_only)
+{
+  struct stat status;
+  int flags = number >= 0 ? fcntl(number, F_GETFD) : -1;
+  if (tree->given_count == COMUX_GIVEN_MAX || flags < 0 || (inheritable_only && (flags & FD_CLOEXEC)) ||
+      fstat(number, &status) != 0)
+    return;
+  tree->given[tree->given_count++] = (comux_given_t){number, (uint64_t)status.st_dev, (uint64_t)status.st_ino};
+}
+
+void
+comux_handback_remember_given(int control, int input)
+{
+  if (tree == NULL)
+    return;
+  tree->given_count = 0;
+  if (fork_mode == COMUX_FORK_CONTROL) {
+    give(control, 0);
+    /* pdi's files are inheritable; the backend's own descriptors (the tree's memory) are close-on-exec. */
+    for (int fd = control + 1; fd <= control + FILES_AFTER_CONTROL; fd++)
+      give(fd, 1);
+  } else if (fork_mode == COMUX_FORK_AFL) {
+    give(AFL_CONTROL_FD, 0);
+    give(AFL_STATUS_FD, 0);
+    give(input, 0);
+  }
 }
 
 static socklen_t
@@ -66,30 +99,16 @@ comux_handback_offer(void)
   }
 }
 
-/* What the guardian hands: the descriptors, and each one's number (the control channel's and the files' matter). */
-static int
-handed_descriptors(int control, int fds[HANDED_MAX])
+/* Sends the guardian's copies, each with its number (the payload): stdout's and stderr's, then the given ones. */
+static void
+hand_to(int asking)
 {
+  int fds[HANDED_MAX];
   int count = 0;
   fds[count++] = output_fd;
   fds[count++] = message_fd;
-  if (control < 0)
-    return count;
-  fds[count++] = control;
-  /* pdi's files are inheritable; the backend's own descriptors (its socket, the tree's memory) are close-on-exec. */
-  for (int fd = control + 1; fd <= control + HANDED_AFTER_CONTROL; fd++) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags >= 0 && !(flags & FD_CLOEXEC))
-      fds[count++] = fd;
-  }
-  return count;
-}
-
-static void
-hand_to(int asking, int control)
-{
-  int fds[HANDED_MAX];
-  int count = handed_descriptors(control, fds);
+  for (int i = 0; i < tree->given_count && i < COMUX_GIVEN_MAX; i++)
+    fds[count++] = tree->given[i].number;
   char control_space[CMSG_SPACE(sizeof fds)];
   memset(control_space, 0, sizeof control_space);
   struct iovec numbers = {fds, sizeof(int) * (size_t)count};
@@ -106,7 +125,7 @@ hand_to(int asking, int control)
 }
 
 void
-comux_handback_serve(pid_t claimer, int control)
+comux_handback_serve(pid_t claimer)
 {
   int asking;
   while (offered >= 0 && (asking = accept4(offered, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
@@ -114,7 +133,7 @@ comux_handback_serve(pid_t claimer, int control)
     socklen_t size = sizeof peer;
     if (getsockopt(asking, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 && claimer != 0 && peer.pid == claimer &&
         output_fd >= 0 && message_fd >= 0)
-      hand_to(asking, control);
+      hand_to(asking);
     close(asking);
   }
 }
@@ -154,21 +173,44 @@ ask_guardian(int fds[HANDED_MAX], int numbers[HANDED_MAX])
 }
 
 static int
-control_still_ours(int control)
+given_still_there(void)
 {
-  struct stat channel;
-  return control < 0 || (fstat(control, &channel) == 0 && tree->control_device == (uint64_t)channel.st_dev &&
-                         tree->control_inode == (uint64_t)channel.st_ino);
+  for (int i = 0; i < tree->given_count && i < COMUX_GIVEN_MAX; i++) {
+    struct stat status;
+    const comux_given_t *given = &tree->given[i];
+    if (fstat(given->number, &status) != 0 || (uint64_t)status.st_dev != given->dev ||
+        (uint64_t)status.st_ino != given->ino)
+      return 0;
+  }
+  return 1;
+}
+
+/* A given descriptor back: AFL++'s at its own number (its fork server speaks on 198 and 199), pdi's control
+ * channel and AFL's stdin copy in their variables, the requests' files through comux_handback_descriptor. */
+static void
+take_given(int number, int copy, int control, int input)
+{
+  if (number == AFL_CONTROL_FD || number == AFL_STATUS_FD) {
+    dup2(copy, number);
+    close(copy);
+  } else if (number == control)
+    comux_fork_control_replace(copy);
+  else if (number == input)
+    comux_input_replace(copy);
+  else if (handed_count < COMUX_GIVEN_MAX) {
+    handed_numbers[handed_count] = number;
+    handed_copies[handed_count++] = copy;
+  }
 }
 
 void
-comux_handback_take(int control)
+comux_handback_take(int control, int input)
 {
   if (tree == NULL || tree->guardian == 0 || tree->guardian == getpid())
     return;
   int output_ours = kept_fd_get(&kept[HANDED_OUTPUT], -1) == output_fd;
   int message_ours = kept_fd_get(&kept[HANDED_MESSAGE], -1) == message_fd;
-  if (output_ours && message_ours && control_still_ours(control))
+  if (output_ours && message_ours && given_still_there())
     return;
   int fds[HANDED_MAX], numbers[HANDED_MAX];
   int count = ask_guardian(fds, numbers);
@@ -178,14 +220,16 @@ comux_handback_take(int control)
   message_fd = count > HANDED_MESSAGE ? fds[HANDED_MESSAGE] : message_ours ? message_fd : -1;
   if (log_fd == old_message)
     log_fd = message_fd;
-  if (count > HANDED_CONTROL)
-    comux_fork_control_replace(fds[HANDED_CONTROL]);
-  for (int i = HANDED_CONTROL + 1; i < count; i++) {
-    handed_numbers[handed_count] = numbers[i];
-    handed_copies[handed_count++] = fds[i];
-  }
-  LOG("process %d closed pdi's descriptors before it waited for a client; %s", (int)getpid(),
-      count > 0 ? "the guardian gave them back" : "the guardian could not give them back");
+  for (int i = HANDED_GIVEN; i < count; i++)
+    take_given(numbers[i], fds[i], control, input);
+  if (count > 0)
+    LOG("process %d closed pdi's descriptors before it waited for a client; the guardian gave them back",
+        (int)getpid());
+  else
+    say(message_fd,
+        "process %d closed pdi's descriptors before it waited for a client, and its guardian %d cannot "
+        "give them back from here (another network namespace, as with unshare -n, cannot reach it)",
+        (int)getpid(), (int)tree->guardian);
 }
 
 int
