@@ -2,8 +2,11 @@
 #define _GNU_SOURCE
 #include "kept-fd.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,4 +83,24 @@ kept_fd_close(kept_fd_t *kept)
   if (still_ours(kept))
     close(kept->fd);
   kept->fd = -1;
+}
+
+ssize_t
+kept_fd_write(int fd, const void *data, size_t length)
+{
+  sigset_t pipe_only, previous, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+  int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+  ssize_t written = write(fd, data, length);
+  int error = errno;
+  /* The SIGPIPE this write raised waits on this thread: taken here, it never reaches the program. */
+  if (written < 0 && error == EPIPE && !was_pending) {
+    struct timespec now = {0, 0};
+    sigtimedwait(&pipe_only, NULL, &now);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  errno = error;
+  return written;
 }

@@ -24,6 +24,9 @@ PDI_KEPT_FD_HIDDEN void kept_fd_keep(kept_fd_t *kept, int fd);
 PDI_KEPT_FD_HIDDEN void kept_fd_copy_stderr(kept_fd_t *kept);
 /* The descriptor when it is still the one opened, else `fallback`. */
 PDI_KEPT_FD_HIDDEN int kept_fd_get(const kept_fd_t *kept, int fallback);
+/* write(2) that never raises SIGPIPE: a report written at exit or at a detach into a pipe whose reader has gone
+ * must not kill the program, whose own writes there would have (it may never write there again). */
+PDI_KEPT_FD_HIDDEN ssize_t kept_fd_write(int fd, const void *data, size_t length);
 /* Closes it when it is still the one opened; forgets it either way. */
 PDI_KEPT_FD_HIDDEN void kept_fd_close(kept_fd_t *kept);
 

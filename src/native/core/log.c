@@ -172,7 +172,7 @@ pdi_log(int level, const char *fmt, ...)
     used = (int)strlen(line);
   }
   line[used++] = '\n';
-  ssize_t ignored = write(current_log_fd(), line, (size_t)used);
+  ssize_t ignored = kept_fd_write(current_log_fd(), line, (size_t)used);
   (void)ignored;
   errno = saved_errno;
 }

@@ -448,7 +448,7 @@ write_report_line(int fd, const act_rule_t *rule, unsigned index, const char *wh
   at += sprintf(at, ",\"function\":");
   at = put_json_string(at, rule->function);
   at += sprintf(at, ",\"seen\":%lu,\"fired\":%lu}\n", rule->seen, rule->fired);
-  if (write(fd, line, (size_t)(at - line)) < 0)
+  if (kept_fd_write(fd, line, (size_t)(at - line)) < 0)
     (void)0; /* a report that cannot be written is not the program's failure */
   free(line);
 }

@@ -172,7 +172,7 @@ PDI_BE_FUNC_FINI(void)
       continue;
     char line[96];
     int length = snprintf(line, sizeof line, "pdi-count: %s %lu\n", names[i], calls);
-    if (length > 0 && write(fd, line, (size_t)length) < 0)
+    if (length > 0 && kept_fd_write(fd, line, (size_t)length) < 0)
       break;
   }
   kept_fd_close(&report);
