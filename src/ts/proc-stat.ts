@@ -37,3 +37,15 @@ export function processRuns(pid: number): boolean {
 
 	return tasks.some(task => Number(task) !== pid && !ended(processStat(Number(task))?.[0]));
 }
+
+/**
+ * Whether process `pid` has pdi's core mapped (a session attached there lives in it): false once the process ran
+ * another program (exec), which drops every object of the image it attached to; true when its maps cannot be read.
+ */
+export function coreMapped(pid: number): boolean {
+	try {
+		return readFileSync(`/proc/${pid}/maps`, 'latin1').includes('/pdi-preload.so\n');
+	} catch {
+		return true;
+	}
+}

@@ -10,7 +10,7 @@ import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepar
 import {temporaryDirectory} from '../launch/temporary.js';
 import {removeOnSignal} from '../launch/signals.js';
 import {detachNow, runInjector} from './inject.js';
-import {processRuns} from '../proc-stat.js';
+import {coreMapped, processRuns} from '../proc-stat.js';
 
 /** A config installed into a running process by {@link attach}. */
 export type Attachment = {
@@ -258,7 +258,8 @@ function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => Ac
 		detaching ??= (async () => {
 			try {
 				attachmentsAtExit.delete(detachAtEnd);
-				if (processRuns(pid)) {
+				// A process that ran another program (exec) since has dropped the session with the image it lived in.
+				if (processRuns(pid) && coreMapped(pid)) {
 					await runInjector(pid, ['close'], thread);
 				}
 			} finally {

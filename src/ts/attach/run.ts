@@ -4,7 +4,9 @@ import {detachAfterSeconds, watchAttached, type AttachEnd} from './watch.js';
 
 /** What `pdi attach` says when the session ends. */
 export function endMessage(pid: number, end: AttachEnd): string {
-	return end === 'exited' ? `pdi: process ${pid} has ended\n` : `pdi: detached from process ${pid}\n`;
+	return end === 'exited' ? `pdi: process ${pid} has ended\n`
+		: end === 'replaced' ? `pdi: process ${pid} ran another program (exec): the session ended with the one it was attached to\n`
+			: `pdi: detached from process ${pid}\n`;
 }
 
 /**

@@ -1,9 +1,9 @@
 import {PdiError} from '../errors.js';
 import {receiveSignals} from '../launch/signals.js';
-import {processRuns} from '../proc-stat.js';
+import {coreMapped, processRuns} from '../proc-stat.js';
 
 /** Why an attached session of the CLI ends: SIGINT/SIGTERM/SIGHUP, `--detach-after`, or the process ended. */
-export type AttachEnd = 'signal' | 'timeout' | 'exited';
+export type AttachEnd = 'signal' | 'timeout' | 'exited' | 'replaced';
 
 export type AttachWatch = {
 	/** Resolves once, with the first reason to end. */
@@ -40,12 +40,17 @@ export function watchAttached(pid: number): AttachWatch {
 	const poll = setInterval(() => {
 		if (!processRuns(pid)) {
 			finish('exited');
+		} else if (armed && !coreMapped(pid)) {
+			finish('replaced');
 		}
 	}, pollMs);
 	let timer: NodeJS.Timeout | undefined;
+	// Until the attach has finished, the core is not there yet.
+	let armed = false;
 	return {
 		ended,
 		arm(seconds) {
+			armed = true;
 			if (seconds !== undefined) {
 				timer = setTimeout(() => finish('timeout'), seconds * 1000);
 			}

@@ -343,6 +343,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 		try {
 			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object}), '--object'), {...variables, ...output.variables});
 			attachedTo = true;
+			watch.arm(undefined);
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
 			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141.
 			let polling: NodeJS.Timeout | undefined;
