@@ -1,6 +1,6 @@
 import {chmodSync} from 'node:fs';
 import test from 'ava';
-import {spawn} from '../src/ts/index.js';
+import {PdiError, spawn} from '../src/ts/index.js';
 import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 
 // Changing the user takes root; without it Node's spawn() refuses uid itself.
@@ -28,6 +28,27 @@ import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 		t.is(stderr, '');
 		const counts = await child.act;
 		t.true(counts.reduce((sum, count) => sum + count.seen, 0) >= 1, JSON.stringify(counts));
+		t.deepEqual(temporaryEntries(temporary), []);
+	} finally {
+		if (previous === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = previous;
+		}
+	}
+});
+
+(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and a TMPDIR that user cannot pass through throws a PdiError naming the directory, before anything runs', async t => {
+	// Before: the loader's 'cannot be preloaded' (or the core's 'cannot read'), and the program ran without its rules.
+	const temporary = scratchDirectory('pdi-spawn-uid-closed-');
+	chmodSync(temporary, 0o700);
+	const previous = process.env['TMPDIR'];
+	process.env['TMPDIR'] = temporary;
+	try {
+		t.throws(() => spawn({rules: [{act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: 'ignore'}), {
+			instanceOf: PdiError,
+			message: `${temporary}: the program would run as uid 65534, which cannot pass through this directory to its config (mode 700): set TMPDIR to one it can pass through, such as /tmp`,
+		});
 		t.deepEqual(temporaryEntries(temporary), []);
 	} finally {
 		if (previous === undefined) {

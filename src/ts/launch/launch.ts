@@ -157,11 +157,35 @@ function handOver(config: string | undefined, uid: number | undefined, gid: numb
 	}
 
 	const directory = path.dirname(config);
+	const closed = closedTo(path.dirname(directory), uid, gid);
+	if (closed !== undefined) {
+		throw new PdiError(`${closed}: the program would run as uid ${uid ?? process.getuid?.()}, which cannot pass through this directory to its config (mode ${(statSync(closed).mode & 0o777).toString(8)}): set TMPDIR to one it can pass through, such as /tmp`);
+	}
+
 	try {
 		for (const file of [directory, ...readdirSync(directory).map(name => path.join(directory, name))]) {
 			chownSync(file, uid ?? -1, gid ?? -1);
 		}
 	} catch {}
+}
+
+/** The first directory from / down to `directory` that user `uid` (of group `gid`) may not search, if any. */
+function closedTo(directory: string, uid: number | undefined, gid: number | undefined): string | undefined {
+	if (uid === 0 || (uid === undefined && process.getuid?.() === 0)) {
+		return undefined;
+	}
+
+	for (let current = directory; ; current = path.dirname(current)) {
+		const {mode, uid: owner, gid: group} = statSync(current);
+		const searchable = owner === (uid ?? process.getuid?.()) ? (mode & 0o100) !== 0 : group === (gid ?? process.getgid?.()) ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
+		if (!searchable) {
+			return current;
+		}
+
+		if (current === path.dirname(current)) {
+			return undefined;
+		}
+	}
 }
 
 /**
@@ -182,7 +206,13 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	const program = checkedProgram(command, options, env, refuseSecureMode);
 	const inherited = withInheritedState(spawnOptions.stdio, variables);
 	const prepared = prepareLaunch(env, config, inherited.variables);
-	handOver(prepared.environment['PDI_CONFIG'], spawnOptions.uid, spawnOptions.gid);
+	try {
+		handOver(prepared.environment['PDI_CONFIG'], spawnOptions.uid, spawnOptions.gid);
+	} catch (error) {
+		prepared.remove();
+		throw error;
+	}
+
 	let child: ChildProcess;
 	if (onSignal === 'forward') {
 		watchSignalSenders();
