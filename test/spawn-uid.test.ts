@@ -38,7 +38,7 @@ import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 	}
 });
 
-(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and a TMPDIR that user cannot pass through throws a PdiError naming the directory, before anything runs', async t => {
+(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and a TMPDIR that user cannot pass through throws a PdiError naming the directory, before anything runs', t => {
 	// Before: the loader's 'cannot be preloaded' (or the core's 'cannot read'), and the program ran without its rules.
 	const temporary = scratchDirectory('pdi-spawn-uid-closed-');
 	chmodSync(temporary, 0o700);
