@@ -1,19 +1,38 @@
-import {chmodSync} from 'node:fs';
+import {chmodSync, cpSync, symlinkSync} from 'node:fs';
+import path from 'node:path';
+import {pathToFileURL} from 'node:url';
 import test from 'ava';
-import {PdiError, spawn} from '../src/ts/index.js';
+import {PdiError, pdiPaths, spawn} from '../src/ts/index.js';
+import type * as PdiIndex from '../src/ts/index.js';
+import {root} from './helpers/cli.js';
 import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 
-// Changing the user takes root; without it Node's spawn() refuses uid itself.
+// Changing the user takes root; without it Node's spawn() refuses uid itself. The program, run as uid 65534, must
+// reach pdi's core: the package is copied under a path every user can pass through (a checkout may be under a
+// mode 0700 directory, as CI's clone is).
+/** A copy of the built package in a fresh directory of `mode`; its index module. */
+async function copiedPackage(mode: number): Promise<typeof PdiIndex> {
+	const directory = scratchDirectory('pdi-spawn-uid-package-');
+	chmodSync(directory, mode);
+	for (const part of ['package.json', 'dist', path.relative(root, pdiPaths().nativeDirectory)]) {
+		cpSync(path.join(root, part), path.join(directory, part), {recursive: true});
+	}
+
+	symlinkSync(path.join(root, 'node_modules'), path.join(directory, 'node_modules'));
+	return await import(pathToFileURL(path.join(directory, 'dist/ts/index.js')).href) as typeof PdiIndex;
+}
+
 (process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and gid runs the program as that user with the rules, and its counts come back', async t => {
 	// Before: the compiled config was readable by root only, so the core stopped the program before main with
 	// 'PDI_CONFIG: cannot read ... permission denied', blaming a wrapper such as setpriv.
 	// TMPDIR itself must let that user through, as /tmp does.
+	const copied = await copiedPackage(0o755);
 	const temporary = scratchDirectory('pdi-spawn-uid-');
 	chmodSync(temporary, 0o755);
 	const previous = process.env['TMPDIR'];
 	process.env['TMPDIR'] = temporary;
 	try {
-		const child = spawn({rules: [{act: {function: 'geteuid', do: {count: true}}}, {act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: ['ignore', 'pipe', 'pipe']});
+		const child = copied.spawn({rules: [{act: {function: 'geteuid', do: {count: true}}}, {act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: ['ignore', 'pipe', 'pipe']});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => {
@@ -36,6 +55,16 @@ import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 			process.env['TMPDIR'] = previous;
 		}
 	}
+});
+
+(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid of a pdi that user cannot reach throws a PdiError naming the directory, before anything runs', async t => {
+	// Before: the loader's 'cannot be preloaded', and the program ran without its rules.
+	const copied = await copiedPackage(0o700);
+	// The copy's own directory: as many levels above its native directory as this checkout's is below its root.
+	const directory = path.resolve(copied.pdiPaths().nativeDirectory, ...path.relative(root, pdiPaths().nativeDirectory).split('/').map(() => '..'));
+	t.throws(() => copied.spawn({rules: [{act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, stdio: 'ignore'}), {
+		message: `${directory}: the program would run as uid 65534, which cannot pass through this directory to pdi's core (mode 700): install pdi where that user can read it (docs/launching.md)`,
+	});
 });
 
 (process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and a TMPDIR that user cannot pass through throws a PdiError naming the directory, before anything runs', t => {

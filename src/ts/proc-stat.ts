@@ -40,12 +40,25 @@ export function processRuns(pid: number): boolean {
 
 /**
  * Whether process `pid` has pdi's core mapped (a session attached there lives in it): false once the process ran
- * another program (exec), which drops every object of the image it attached to; true when its maps cannot be read.
+ * another program (exec), which drops every object of the image it attached to. Read through each thread, as a
+ * process whose main thread ended shows no maps through it; true when no thread's maps can be read.
  */
 export function coreMapped(pid: number): boolean {
+	let tasks: string[];
 	try {
-		return readFileSync(`/proc/${pid}/maps`, 'latin1').includes('/pdi-preload.so\n');
+		tasks = readdirSync(`/proc/${pid}/task`);
 	} catch {
 		return true;
 	}
+
+	for (const task of tasks) {
+		try {
+			const maps = readFileSync(`/proc/${pid}/task/${task}/maps`, 'latin1');
+			if (maps !== '') {
+				return maps.includes('/pdi-preload.so\n');
+			}
+		} catch {}
+	}
+
+	return true;
 }

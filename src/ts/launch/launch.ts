@@ -3,6 +3,7 @@ import {chownSync, readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {fileSystemReason, PdiError, shown} from '../errors.js';
+import {pdiPaths} from '../paths.js';
 import type {NormalizedConfig} from '../config/types.js';
 import {readActReport, type ActCount} from './act-report.js';
 import {prepareLaunch, type LaunchVariables} from './environment.js';
@@ -157,9 +158,15 @@ function handOver(config: string | undefined, uid: number | undefined, gid: numb
 	}
 
 	const directory = path.dirname(config);
+	const user = uid ?? process.getuid?.();
+	const closedCore = closedTo(pdiPaths().nativeDirectory, uid, gid);
+	if (closedCore !== undefined) {
+		throw new PdiError(`${closedCore}: the program would run as uid ${user}, which cannot pass through this directory to pdi's core (mode ${modeOf(closedCore)}): install pdi where that user can read it (docs/launching.md)`);
+	}
+
 	const closed = closedTo(path.dirname(directory), uid, gid);
 	if (closed !== undefined) {
-		throw new PdiError(`${closed}: the program would run as uid ${uid ?? process.getuid?.()}, which cannot pass through this directory to its config (mode ${(statSync(closed).mode & 0o777).toString(8)}): set TMPDIR to one it can pass through, such as /tmp`);
+		throw new PdiError(`${closed}: the program would run as uid ${user}, which cannot pass through this directory to its config (mode ${modeOf(closed)}): set TMPDIR to one it can pass through, such as /tmp`);
 	}
 
 	try {
@@ -169,7 +176,11 @@ function handOver(config: string | undefined, uid: number | undefined, gid: numb
 	} catch {}
 }
 
-/** The first directory from / down to `directory` that user `uid` (of group `gid`) may not search, if any. */
+function modeOf(directory: string): string {
+	return (statSync(directory).mode & 0o777).toString(8);
+}
+
+/** A directory on the way from / to `directory` (itself included) that user `uid` (of group `gid`) may not search, if any. */
 function closedTo(directory: string, uid: number | undefined, gid: number | undefined): string | undefined {
 	if (uid === 0 || (uid === undefined && process.getuid?.() === 0)) {
 		return undefined;
