@@ -2,7 +2,7 @@ import {chmodSync, cpSync, symlinkSync} from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
-import {PdiError, pdiPaths, spawn} from '../src/ts/index.js';
+import {pdiPaths} from '../src/ts/index.js';
 import type * as PdiIndex from '../src/ts/index.js';
 import {root} from './helpers/cli.js';
 import {scratchDirectory, temporaryEntries} from './helpers/files.js';
@@ -10,8 +10,20 @@ import {scratchDirectory, temporaryEntries} from './helpers/files.js';
 // Changing the user takes root; without it Node's spawn() refuses uid itself. The program, run as uid 65534, must
 // reach pdi's core: the package is copied under a path every user can pass through (a checkout may be under a
 // mode 0700 directory, as CI's clone is).
-/** A copy of the built package in a fresh directory of `mode`; its index module. */
+const copies = new Map<number, Promise<typeof PdiIndex>>();
+
+/** A copy of the built package in a fresh directory of `mode`; its index module. One per mode: each copy's addon takes room in the static TLS block, which has little. */
 async function copiedPackage(mode: number): Promise<typeof PdiIndex> {
+	let copy = copies.get(mode);
+	if (copy === undefined) {
+		copy = copyPackage(mode);
+		copies.set(mode, copy);
+	}
+
+	return copy;
+}
+
+async function copyPackage(mode: number): Promise<typeof PdiIndex> {
 	const directory = scratchDirectory('pdi-spawn-uid-package-');
 	chmodSync(directory, mode);
 	for (const part of ['package.json', 'dist', path.relative(root, pdiPaths().nativeDirectory)]) {
@@ -67,15 +79,16 @@ async function copiedPackage(mode: number): Promise<typeof PdiIndex> {
 	});
 });
 
-(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and a TMPDIR that user cannot pass through throws a PdiError naming the directory, before anything runs', t => {
+(process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and a TMPDIR that user cannot pass through throws a PdiError naming the directory, before anything runs', async t => {
 	// Before: the loader's 'cannot be preloaded' (or the core's 'cannot read'), and the program ran without its rules.
+	const copied = await copiedPackage(0o755);
 	const temporary = scratchDirectory('pdi-spawn-uid-closed-');
 	chmodSync(temporary, 0o700);
 	const previous = process.env['TMPDIR'];
 	process.env['TMPDIR'] = temporary;
 	try {
-		t.throws(() => spawn({rules: [{act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: 'ignore'}), {
-			instanceOf: PdiError,
+		t.throws(() => copied.spawn({rules: [{act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: 'ignore'}), {
+			instanceOf: copied.PdiError,
 			message: `${temporary}: the program would run as uid 65534, which cannot pass through this directory to its config (mode 700): set TMPDIR to one it can pass through, such as /tmp`,
 		});
 		t.deepEqual(temporaryEntries(temporary), []);

@@ -159,14 +159,14 @@ function handOver(config: string | undefined, uid: number | undefined, gid: numb
 
 	const directory = path.dirname(config);
 	const user = uid ?? process.getuid?.();
-	const closedCore = closedTo(pdiPaths().nativeDirectory, uid, gid);
-	if (closedCore !== undefined) {
-		throw new PdiError(`${closedCore}: the program would run as uid ${user}, which cannot pass through this directory to pdi's core (mode ${modeOf(closedCore)}): install pdi where that user can read it (docs/launching.md)`);
-	}
-
 	const closed = closedTo(path.dirname(directory), uid, gid);
 	if (closed !== undefined) {
 		throw new PdiError(`${closed}: the program would run as uid ${user}, which cannot pass through this directory to its config (mode ${modeOf(closed)}): set TMPDIR to one it can pass through, such as /tmp`);
+	}
+
+	const closedCore = closedTo(pdiPaths().nativeDirectory, uid, gid);
+	if (closedCore !== undefined) {
+		throw new PdiError(`${closedCore}: the program would run as uid ${user}, which cannot pass through this directory to pdi's core (mode ${modeOf(closedCore)}): install pdi where that user can read it (docs/launching.md)`);
 	}
 
 	try {
