@@ -158,13 +158,14 @@ function handOver(config: string | undefined, uid: number | undefined, gid: numb
 	}
 
 	const directory = path.dirname(config);
-	const user = uid ?? process.getuid?.();
-	const closed = closedTo(path.dirname(directory), uid, gid);
+	const user = uid ?? process.getuid?.() ?? 0;
+	const group = gid ?? process.getgid?.() ?? 0;
+	const closed = closedTo(path.dirname(directory), user, group);
 	if (closed !== undefined) {
 		throw new PdiError(`${closed}: the program would run as uid ${user}, which cannot pass through this directory to its config (mode ${modeOf(closed)}): set TMPDIR to one it can pass through, such as /tmp`);
 	}
 
-	const closedCore = closedTo(pdiPaths().nativeDirectory, uid, gid);
+	const closedCore = closedTo(pdiPaths().nativeDirectory, user, group);
 	if (closedCore !== undefined) {
 		throw new PdiError(`${closedCore}: the program would run as uid ${user}, which cannot pass through this directory to pdi's core (mode ${modeOf(closedCore)}): install pdi where that user can read it (docs/launching.md)`);
 	}
@@ -181,14 +182,10 @@ function modeOf(directory: string): string {
 }
 
 /** A directory on the way from / to `directory` (itself included) that user `uid` (of group `gid`) may not search, if any. */
-function closedTo(directory: string, uid: number | undefined, gid: number | undefined): string | undefined {
-	if (uid === 0 || (uid === undefined && process.getuid?.() === 0)) {
-		return undefined;
-	}
-
-	for (let current = directory; ; current = path.dirname(current)) {
+function closedTo(directory: string, uid: number, gid: number): string | undefined {
+	for (let current = directory; uid !== 0; current = path.dirname(current)) {
 		const {mode, uid: owner, gid: group} = statSync(current);
-		const searchable = owner === (uid ?? process.getuid?.()) ? (mode & 0o100) !== 0 : group === (gid ?? process.getgid?.()) ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
+		const searchable = owner === uid ? (mode & 0o100) !== 0 : group === gid ? (mode & 0o010) !== 0 : (mode & 0o001) !== 0;
 		if (!searchable) {
 			return current;
 		}
@@ -197,6 +194,8 @@ function closedTo(directory: string, uid: number | undefined, gid: number | unde
 			return undefined;
 		}
 	}
+
+	return undefined;
 }
 
 /**
