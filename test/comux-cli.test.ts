@@ -441,7 +441,9 @@ test.serial('no comux command leaves an entry in TMPDIR, whether it succeeds, fa
 	}
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+const stoppedBy = {SIGINT: [130, '2 (Interrupt)'], SIGTERM: [143, '15 (Terminated)'], SIGQUIT: [131, '3 (Quit)']} as const;
+// SIGQUIT: was a bug, pdi exited 131 at once without the guardian's line, and the guardian was left to notice it alone.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const) {
 	test.serial(`${signal} to pdi comux run stops the whole server, leaves TMPDIR empty and exits 128+N`, async t => {
 		const privateTmp = mkdtempSync(path.join(tmpdir(), 'pdi-comux-signal-'));
 		t.teardown(() => {
@@ -452,7 +454,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		t.teardown(() => {
 			rmSync(input, {force: true});
 		});
-		const marker = `${600 + (process.pid % 300)}.${signal === 'SIGINT' ? 25 : 75}`;
+		const marker = `${600 + (process.pid % 300)}.${{SIGINT: 25, SIGTERM: 75, SIGQUIT: 55}[signal]}`;
 		const {child, stderr, exited} = startPdi(['comux', 'run', input, '--', '/bin/sh', '-c', `sleep ${marker}1 & sleep ${marker}2; echo done`], {...process.env, TMPDIR: privateTmp});
 		const server = (): number[] => processesMentioning(`sleep ${marker}`).filter(pid => pid !== child.pid);
 		for (let tries = 0; server().length < 4 && tries < 250; tries++) {
@@ -461,9 +463,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 		t.is(server().length, 4, 'the guardian, the shell and its two sleeps');
 		child.kill(signal);
-		t.is(await exited, signal === 'SIGINT' ? 130 : 143);
+		const [status, named] = stoppedBy[signal];
+		t.is(await exited, status);
 		// The guardian gets the signal pdi got, and names it.
-		t.is(stderr(), signal === 'SIGINT' ? 'pdi-comux: the server was stopped by signal 2 (Interrupt) before it listened\n' : 'pdi-comux: the server was stopped by signal 15 (Terminated) before it listened\n');
+		t.is(stderr(), `pdi-comux: the server was stopped by signal ${named} before it listened\n`);
 		t.deepEqual(server(), []);
 		t.deepEqual(temporaryEntries(privateTmp), []);
 	});

@@ -265,7 +265,8 @@ function handleSignals(): void {
 
 	for (const signal of alsoPassedOn) {
 		process.on(signal, () => {
-			if (!passOn(signal)) {
+			// A command that handles the signal itself (comux's replays stop their servers on SIGQUIT) ends pdi then.
+			if (process.listenerCount(signal) === 1 && !passOn(signal)) {
 				// As the default action would, without a core dump or Node's debugger: 128+N, files removed (an
 				// attached process is detached at the exit, docs/attach.md).
 				removeTemporaryDirectories();

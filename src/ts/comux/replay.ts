@@ -227,7 +227,7 @@ function guardianStarted(pid: number): boolean {
 	}
 }
 
-const signalDescriptions: Partial<Record<NodeJS.Signals, string>> = {SIGTERM: 'Terminated', SIGINT: 'Interrupt', SIGHUP: 'Hangup'};
+const signalDescriptions: Partial<Record<NodeJS.Signals, string>> = {SIGTERM: 'Terminated', SIGINT: 'Interrupt', SIGHUP: 'Hangup', SIGQUIT: 'Quit'};
 
 const running = new Set<ComuxProcess>();
 /** Set once a signal stops the replays: a server started from then on is stopped at once. */
@@ -413,7 +413,7 @@ let signalsHandled = false;
 let beforeExit: ((signal: NodeJS.Signals) => Promise<unknown>) | undefined;
 
 /**
- * For the CLI: on SIGINT, SIGTERM or SIGHUP, stop every running replay, wait
+ * For the CLI: on SIGINT, SIGTERM, SIGHUP or SIGQUIT (which the guardian handles alike), stop every running replay, wait
  * for it (its temporary config is removed then), then for `finish` (what the
  * command still has to print, as `pdi comux run --fork` prints the stopped
  * server's messages) and exit with 128+N.
@@ -425,7 +425,7 @@ export function stopReplaysOnSignals(finish?: (signal: NodeJS.Signals) => Promis
 	}
 
 	signalsHandled = true;
-	for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+	for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
 		process.once(name, () => {
 			stopping = name;
 			void stopEveryRun(name)
