@@ -108,6 +108,11 @@ type Output = {
 	drained(signalled: boolean): Promise<NodeJS.Signals | undefined>;
 	finish(ran?: boolean): boolean;
 	closed(): boolean;
+	/**
+	 * Says at once, the first time it finds one, that a write to the output failed (a full disk: not a reader that
+	 * has gone, which {@link closed} tells); whether one has. The end does not say it again.
+	 */
+	sayFailure(): boolean;
 };
 
 /** A pause after which pdi, told by a signal to stop, gives up the lines its output has not taken yet. */
@@ -158,10 +163,21 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 		? TraceReader.toSummary(rings.directory)
 		: options.json ? TraceReader.toDescriptor(rings.directory, fd, 2) : TraceReader.toText(rings.directory, fd, text);
 	let finished = false;
+	const where = options.output === undefined ? 'the trace to stderr' : options.output === standardOutput ? 'the trace to stdout' : options.output;
+	let failureSaid = false;
 	return {
 		variables,
 		rings: rings.directory,
 		closed: () => reader.writeErrno() === constants.errno.EPIPE,
+		sayFailure() {
+			const errno = reader.writeErrno();
+			if (!failureSaid && errno !== 0 && errno !== constants.errno.EPIPE && errno !== constants.errno.ECANCELED) {
+				failureSaid = true;
+				printLine(`pdi: trace: writing ${where} failed: ${reader.writeFailure()}`);
+			}
+
+			return failureSaid;
+		},
 		drained: async signalled => drainUntilSignalled(reader, signalled),
 		finish(ran = true) {
 			if (finished) {
@@ -212,7 +228,7 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 				throw closedOutputError();
 			}
 
-			for (const line of lossMessages(ending, options.output === undefined ? 'the trace to stderr' : options.output === standardOutput ? 'the trace to stdout' : options.output)) {
+			for (const line of lossMessages(failureSaid ? {...ending, writeError: null} : ending, where)) {
 				printLine(line);
 			}
 
@@ -283,7 +299,15 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 				},
 			});
 			launched = true;
-			const {code, signal} = await exited;
+			// The program runs on untraced-looking when its trace cannot be written: the user hears of it at once.
+			const polling = setInterval(() => {
+				if (output.sayFailure()) {
+					clearInterval(polling);
+				}
+			}, 100);
+			const {code, signal} = await exited.finally(() => {
+				clearInterval(polling);
+			});
 			const gaveUp = await output.drained(forwardedSignal() !== undefined || interrupted !== undefined);
 			if (!output.finish()) {
 				return 2; // the trace asked for is not there, whatever the program did
@@ -345,11 +369,12 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 			attachedTo = true;
 			watch.arm(undefined);
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
-			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141.
+			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141; one
+			// that takes no more (a full disk) ends it at once too, said then, with status 2.
 			let polling: NodeJS.Timeout | undefined;
 			const closed = new Promise<'closed'>(resolve => {
 				polling = setInterval(() => {
-					if (output.closed()) {
+					if (output.closed() || output.sayFailure()) {
 						resolve('closed');
 					}
 				}, 100);

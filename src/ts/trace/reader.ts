@@ -1,5 +1,6 @@
 import {mkdirSync} from 'node:fs';
 import path from 'node:path';
+import {getSystemErrorMap} from 'node:util';
 import {errnoReason} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
 
@@ -106,6 +107,12 @@ export class TraceReader {
 	/** While the reader runs: the errno of its output's first failed write (EPIPE: the output's reader has gone), or 0. */
 	writeErrno(): number {
 		return this.ended ? this.ended.writeErrno : nativeBinding().traceDrainWriteErrno(this.handle);
+	}
+
+	/** While the reader runs: why its output's first write failed, in the words {@link lossMessages} uses at the end, or null. */
+	writeFailure(): string | null {
+		const errno = this.writeErrno();
+		return errno === 0 ? null : errnoReason(errno, getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`);
 	}
 
 	/**
