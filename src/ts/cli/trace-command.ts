@@ -9,7 +9,7 @@ import {resolveProgram, SharedLibraryError} from '../launch/program.js';
 import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
-import {lossMessages, ringDirectory, TraceReader} from '../trace/reader.js';
+import {lossMessages, ringDirectory, TraceReader, type TraceReaderEnd} from '../trace/reader.js';
 import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {traceMarks} from '../trace/trace-marks.js';
@@ -145,6 +145,25 @@ async function outputDescriptor(options: TraceCliOptions): Promise<number | unde
 	return options.output === undefined || options.output === standardOutput ? undefined : openOutputDescriptor(options.output);
 }
 
+/** Writes the -c table of `ending`'s counts and the notices of names never called; false when the output's reader has gone. */
+function writeSummary(counter: SummaryCounter, fd: number, ending: TraceReaderEnd, options: TraceCliOptions, sitesSeen?: string): boolean {
+	for (const count of ending.counts) {
+		counter.addCount(count);
+	}
+
+	try {
+		writeText(fd, counter.format());
+		for (const name of plainNames(options).filter(name => !counter.counted(name))) {
+			printLine(unseenNotice(name, sitesSeen === undefined ? 'unknown' : existsSync(path.join(sitesSeen, name)) ? 'uncalled' : 'calls'));
+		}
+	} catch (error) {
+		ending.writeError ??= fileSystemReason(error);
+		return !isClosedPipe(error);
+	}
+
+	return true;
+}
+
 /**
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
  * straight to the output, or counts per call site for the summary. The traced processes write no line themselves.
@@ -186,7 +205,8 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 
 			finished = true;
 			const ending = reader.finish();
-			if (!ran) {
+			// ECANCELED: given up after a signal; the output takes nothing more, where a message would wait too.
+			if (!ran || ending.writeErrno === constants.errno.ECANCELED) {
 				if (fd > 2) {
 					closeSync(fd);
 				}
@@ -194,32 +214,7 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 				return true;
 			}
 
-			if (ending.writeErrno === constants.errno.ECANCELED) {
-				// Given up after a signal: the output takes nothing more, where a message would wait too.
-				if (fd > 2) {
-					closeSync(fd);
-				}
-
-				return true;
-			}
-
-			let closed = ending.writeErrno === constants.errno.EPIPE;
-			if (counter) {
-				for (const count of ending.counts) {
-					counter.addCount(count);
-				}
-
-				try {
-					writeText(fd, counter.format());
-					for (const name of plainNames(options).filter(name => !counter.counted(name))) {
-						printLine(unseenNotice(name, sitesSeen === undefined ? 'unknown' : existsSync(path.join(sitesSeen, name)) ? 'uncalled' : 'calls'));
-					}
-				} catch (error) {
-					closed ||= isClosedPipe(error);
-					ending.writeError ??= fileSystemReason(error);
-				}
-			}
-
+			const closed = ending.writeErrno === constants.errno.EPIPE || (counter !== undefined && !writeSummary(counter, fd, ending, options, sitesSeen));
 			if (fd > 2) {
 				closeSync(fd);
 			}
