@@ -317,6 +317,18 @@ test(`a callback reaches the GLOB_DAT calls of an -O2 -fno-plt program that uses
 	t.true((counts(run.stderr)?.calls ?? 0) >= 4, run.stderr);
 });
 
+test(`a callback reaches the GLOB_DAT calls of an -O2 -fno-plt program that also has a PLT call of the compiler's own, as every Rust program does${testArch ? ` (${testArch})` : ''}`, async t => {
+	// Rust calls the functions it names through its GOT, and LLVM's own _Unwind_Resume, memcpy and memset through a
+	// PLT: those JUMP_SLOTs made pdi take the program for one that calls through its PLT and leave every GLOB_DAT call
+	// alone (pdi trace of a Rust program showed its __cxa_finalize and nothing else).
+	const program = path.join(fixtures, 'hard', 'mixedprog');
+	const run = await runPreloaded(program, [], writeConfig([procBackend, 'callback $main * proc']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'mixed 1\ndone\n');
+	// malloc twice, memcpy, strcpy, printf, getpid, puts, free twice.
+	t.true((counts(run.stderr)?.calls ?? 0) >= 9, run.stderr);
+});
+
 test(`a callback and a redefine of a function the object calls conflict in every link mode, naming both rules${testArch ? ` (${testArch})` : ''}`, async t => {
 	// DESIGN §4. Before, only where the slot was bound at start (-z now): a lazy slot, which the redefine reaches through
 	// its symbol table, let the callback in on top of the redefine.

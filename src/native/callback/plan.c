@@ -46,8 +46,13 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
  * __register_atfork and __stack_chk_fail through a PLT, and on aarch64
  * libgcc's outline atomics (GCC's default for code with atomic operations)
  * ask __getauxval through one which CPU features there are. */
+typedef struct call_kinds {
+  size_t plt_calls, function_pointers;
+  size_t pointers_bound; /* how many GLOB_DAT slots there can be at most */
+} call_kinds_t;
+
 static int
-is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+is_own_plt_call(const pdi_slot_t *slot)
 {
   static const char *const start_files[] = {"__cxa_finalize",
                                             "__gmon_start__",
@@ -62,13 +67,43 @@ is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *contex
                                             "__register_atfork",
                                             "__stack_chk_fail",
                                             "__getauxval"};
-  (void)object, (void)context;
   if (slot->kind != PDI_SLOT_JUMP_SLOT)
     return 0;
   for (size_t i = 0; slot->symbol != NULL && i < sizeof start_files / sizeof start_files[0]; i++)
     if (strcmp(slot->symbol, start_files[i]) == 0)
       return 0;
   return 1;
+}
+
+static int
+count_call_kinds(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
+{
+  call_kinds_t *kinds = context;
+  if (is_own_plt_call(slot)) {
+    /* Enough PLT calls to outweigh every GLOB_DAT slot there can be: the rest need not be looked at. */
+    if (++kinds->plt_calls * 4 >= kinds->pointers_bound)
+      return 1;
+  } else if (slot->kind == PDI_SLOT_GLOB_DAT && object->symtab != NULL) {
+    unsigned type = PDI_ST_TYPE(object->symtab[slot->sym_index].st_info);
+    kinds->function_pointers += type == STT_FUNC || type == STT_GNU_IFUNC;
+  }
+  return 0;
+}
+
+/* Whether the object's code calls through its PLT, so that its GLOB_DAT
+ * slots of functions only give their addresses. A few PLT calls among many
+ * such slots are the compiler's own calls in code that otherwise calls
+ * through the GOT: Rust's (LLVM calls _Unwind_Resume, memcpy, memset, pow
+ * ... through a PLT, every function the program names through its GOT). */
+static int
+calls_through_plt(const pdi_object_t *object)
+{
+  size_t rela = object->rela != NULL ? object->relasz / sizeof(ElfW(Rela)) : 0;
+  size_t rel = object->rel != NULL ? object->relsz / sizeof(ElfW(Rel)) : 0;
+  call_kinds_t kinds = {0, 0, rela + rel};
+  if (pdi_object_each_slot(object, count_call_kinds, &kinds))
+    return 1;
+  return kinds.plt_calls > 0 && kinds.plt_calls * 4 >= kinds.function_pointers;
 }
 
 /* An aarch64 function with a calling convention of its own (SVE arguments
@@ -136,7 +171,7 @@ pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
     plan.definers = &filtered;
     plan.excluded = NULL;
   }
-  plan.calls_through_plt = pdi_object_each_slot(object, is_own_plt_call, NULL);
+  plan.calls_through_plt = calls_through_plt(object);
   int stop = pdi_object_each_slot(object, consider_callback_slot, &plan);
   free(definers);
   return stop;
