@@ -479,3 +479,17 @@ test('trace() with follow: done waits for a child that outlives the program (a d
 	t.is(seen.filter(call => call.pid === childPid && call.function === 'abs').length, 3, stdout);
 	t.is(summary.processes.find(entry => entry.pid === childPid)?.calls, 3);
 });
+
+test('trace() with follow gives in warnings the notices pdi trace -f prints of names no followed process had a call site of', async t => {
+	// Was a bug: with follow, warnings was always [], where pdi trace -f names them.
+	const functions = ['open', 'nonexistent_function', 'exit'];
+	const {calls, done} = trace('/bin/sh', ['-c', 'cat /etc/hostname | wc -c; true'], {follow: true, functions, stdio: 'ignore'});
+	await collect(calls);
+	const {status, warnings} = await done;
+	t.is(status, 0);
+	const cli = await pdi(['trace', '-f', '-o', '/dev/null', '-e', functions.join(','), '--', '/bin/sh', '-c', 'cat /etc/hostname | wc -c; true']);
+	t.is(cli.code, 0, cli.stderr);
+	const printed = cli.stderr.split('\n').filter(line => line.startsWith('pdi: trace: '));
+	t.deepEqual(printed.map(line => line.split(':')[2]).sort(), [' exit', ' nonexistent_function']);
+	t.deepEqual(warnings, printed);
+});

@@ -4,7 +4,6 @@ import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {fileSystemReason, PdiError, printLine} from '../errors.js';
 import {launch} from '../launch/launch.js';
-import {nativeBinding} from '../native/binding.js';
 import {resolveProgram, SharedLibraryError} from '../launch/program.js';
 import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
@@ -13,7 +12,7 @@ import {lossMessages, ringDirectory, TraceReader, type TraceReaderEnd} from '../
 import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {traceMarks} from '../trace/trace-marks.js';
-import {globMatches} from '../glob-problem.js';
+import {plainNames, unseenNotice} from '../trace/unseen.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
@@ -58,38 +57,6 @@ function writeText(fd: number, text: string): void {
 	for (let at = 0; at < bytes.length;) {
 		at += writeSync(fd, bytes, at);
 	}
-}
-
-/**
- * The including -e patterns that name one function (no glob, no @OBJ): those pdi says it saw nothing of. Under -C a
- * mangled name is left out: it was counted, and marked, by its demangled name.
- */
-function plainNames(options: TraceCliOptions): string[] {
-	const patterns = (options.functions ?? '').split(',');
-	// An exclusion for every callee takes a name out: -e 'open,!open' traces no open, and no process lacks it.
-	const excluded = patterns.filter(pattern => pattern.startsWith('!') && !pattern.includes('@')).map(pattern => pattern.slice(1));
-	return patterns.filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern) && !(options.demangle && pattern.startsWith('_Z'))
-		&& !excluded.some(glob => globMatches(glob, pattern)));
-}
-
-/**
- * What pdi says of a function -e names plainly that it saw nothing of: pdi never traces it (it never returns, ...),
- * or, with -c, no call of it was traced (`uncalled`: a traced object imports it; `calls`: none does; `unknown`: an
- * attached process, which marks no call sites), and with -f (`sites`), no followed process had a call site of it.
- */
-function unseenNotice(name: string, seen: 'calls' | 'sites' | 'uncalled' | 'unknown'): string {
-	const never = nativeBinding().neverStubbedReason(name);
-	if (never !== null) {
-		return `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
-	}
-
-	if (seen === 'uncalled') {
-		return `pdi: trace: ${name}: no call of it was traced (a traced object imports it, and made no call of it)`;
-	}
-
-	// 'unknown': an attached process (-p) marks no call sites: whether one imports it is not known.
-	const what = seen === 'sites' ? 'no traced process had a call site of it (none imports it' : `no call of it was traced (${seen === 'unknown' ? 'the traced objects made none, or ' : ''}no traced object imports it`;
-	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
 }
 
 /**
@@ -153,7 +120,7 @@ function writeSummary(counter: SummaryCounter, fd: number, ending: TraceReaderEn
 
 	try {
 		writeText(fd, counter.format());
-		for (const name of plainNames(options).filter(name => !counter.counted(name))) {
+		for (const name of plainNames(options.functions, options.demangle).filter(name => !counter.counted(name))) {
 			printLine(unseenNotice(name, sitesSeen === undefined ? 'unknown' : existsSync(path.join(sitesSeen, name)) ? 'uncalled' : 'calls'));
 		}
 	} catch (error) {
@@ -319,7 +286,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 
 			// -c says it of the names it counted no call of.
 			if (options.follow && !options.summary) {
-				for (const name of plainNames(options).filter(name => !existsSync(path.join(marks.seen, name)))) {
+				for (const name of plainNames(options.functions, options.demangle).filter(name => !existsSync(path.join(marks.seen, name)))) {
 					printLine(unseenNotice(name, 'sites'));
 				}
 			}

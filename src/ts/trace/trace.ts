@@ -1,5 +1,5 @@
 import type {ChildProcess, ChildProcessByStdio, ChildProcessWithoutNullStreams, StdioNull, StdioOptions, StdioPipe} from 'node:child_process';
-import {closeSync, openSync, readFileSync} from 'node:fs';
+import {closeSync, existsSync, openSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
@@ -14,6 +14,7 @@ import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type Trace
 import {waitForFollowed} from './followed.js';
 import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
+import {plainNames, unseenNotice} from './unseen.js';
 
 /** How {@link trace} starts the program. */
 export type TraceLaunchOptions = {
@@ -165,7 +166,9 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 
 	const end = () => {
 		const ending = reader.finish();
-		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, 'at start or later'))];
+		// With follow no process says them at its end: each marks what it had a call site of, and the names none marked are said here, as pdi trace -f says them.
+		const unseen = options.follow ? plainNames(options.functions, options.demangle).filter(name => !existsSync(path.join(marks.seen, name))).map(name => unseenNotice(name, 'sites')) : [];
+		const lines = [...notices.take(), ...unseen, ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, 'at start or later'))];
 		removeScratch();
 		return {ending, notices: lines};
 	};

@@ -1,0 +1,34 @@
+import {globMatches} from '../glob-problem.js';
+import {nativeBinding} from '../native/binding.js';
+
+/**
+ * The including -e patterns that name one function (no glob, no @OBJ): those pdi says it saw nothing of. Under -C a
+ * mangled name is left out: it was counted, and marked, by its demangled name.
+ */
+export function plainNames(functions: string | readonly string[] | undefined, demangle: boolean | undefined): string[] {
+	const patterns = (functions === undefined ? '' : typeof functions === 'string' ? functions : functions.join(',')).split(',');
+	// An exclusion for every callee takes a name out: -e 'open,!open' traces no open, and no process lacks it.
+	const excluded = patterns.filter(pattern => pattern.startsWith('!') && !pattern.includes('@')).map(pattern => pattern.slice(1));
+	return patterns.filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern) && !(demangle && pattern.startsWith('_Z'))
+		&& !excluded.some(glob => globMatches(glob, pattern)));
+}
+
+/**
+ * What pdi says of a function -e names plainly that it saw nothing of: pdi never traces it (it never returns, ...),
+ * or, with -c, no call of it was traced (`uncalled`: a traced object imports it; `calls`: none does; `unknown`: an
+ * attached process, which marks no call sites), and with -f (`sites`), no followed process had a call site of it.
+ */
+export function unseenNotice(name: string, seen: 'calls' | 'sites' | 'uncalled' | 'unknown'): string {
+	const never = nativeBinding().neverStubbedReason(name);
+	if (never !== null) {
+		return `pdi: trace: ${name}: pdi never traces ${name} (${never}: docs/mechanisms.md, "Which imports")`;
+	}
+
+	if (seen === 'uncalled') {
+		return `pdi: trace: ${name}: no call of it was traced (a traced object imports it, and made no call of it)`;
+	}
+
+	// 'unknown': an attached process (-p) marks no call sites: whether one imports it is not known.
+	const what = seen === 'sites' ? 'no traced process had a call site of it (none imports it' : `no call of it was traced (${seen === 'unknown' ? 'the traced objects made none, or ' : ''}no traced object imports it`;
+	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
+}
