@@ -66,3 +66,21 @@ test('the core writes a byte of a text config that is not UTF-8 as \\xHH in its 
 	const accentedRun = await runPreloaded('/bin/true', [], accented);
 	t.is(accentedRun.stderr, `pdi: ${accented}:2:1: unknown command 'été'\n`);
 });
+
+test('the core writes the control bytes of its warnings and log lines as \\xHH: a Warning line of the config, a rule\'s function name under -v', async t => {
+	// Was a bug: the core's warnings and logs printed them raw (an escape sequence reached the terminal), where its
+	// errors and pdi's own messages showed them as \xHH.
+	const warning = path.join(scratch, 'warning.cfg');
+	writeFileSync(warning, 'Warning hi\u001B[7mREVERSED\n');
+	for (const run of [await pdi(['run', '-c', warning, '--', '/bin/true']), await runPreloaded('/bin/true', [], warning)]) {
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stderr, `pdi: warning: ${warning}:1:1: hi\\x1b[7mREVERSED\n`);
+	}
+
+	const rule = path.join(scratch, 'rule.cmd');
+	writeFileSync(rule, 'act $main a\u001Bb return=1\n');
+	const verbose = await pdi(['run', '-v', '-c', rule, '--', '/bin/true']);
+	t.is(verbose.code, 0, verbose.stderr);
+	t.regex(verbose.stderr, /act \$main a\\x1bb: 0 call\(s\) seen, 0 fired$/m);
+	t.deepEqual(controls(verbose.stderr), [], verbose.stderr);
+});
