@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -252,6 +253,38 @@ lowercase_first(char *text)
 /* The largest config file read, as pdi's (src/ts/config/config-file.ts): a file past it is no config. */
 #define CONFIG_SIZE_LIMIT (16 << 20)
 
+/* Everything `fd` gives until its end, not only the size fstat says: the files of /proc and /sys say 0 and hold text
+ * (a config Included from /proc was read as empty). NULL when memory runs out or past CONFIG_SIZE_LIMIT. */
+static char *
+read_to_end(int fd, size_t size_hint, size_t *length, int *too_large)
+{
+  size_t capacity = size_hint + 1 > 4096 ? size_hint + 1 : 4096;
+  char *text = malloc(capacity);
+  *length = 0;
+  while (text != NULL) {
+    if (*length + 1 == capacity) {
+      if (capacity > CONFIG_SIZE_LIMIT) {
+        *too_large = 1;
+        free(text);
+        return NULL;
+      }
+      char *grown = realloc(text, capacity * 2);
+      if (grown == NULL)
+        free(text);
+      text = grown;
+      capacity *= 2;
+      continue;
+    }
+    ssize_t n = read(fd, text + *length, capacity - 1 - *length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    *length += (size_t)n;
+  }
+  return text;
+}
+
 source_file_t *
 config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
 {
@@ -284,20 +317,20 @@ config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from)
                 CONFIG_SIZE_LIMIT >> 20);
     return NULL;
   }
-  char *text = pdi_arena_alloc(reader->arena, (size_t)info.st_size + 1);
   size_t length = 0;
-  while (text != NULL && length < (size_t)info.st_size) {
-    ssize_t n = read(fd, text + length, (size_t)info.st_size - length);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    length += (size_t)n;
-  }
+  int too_large = 0;
+  char *text = read_to_end(fd, (size_t)info.st_size, &length, &too_large);
   close(fd);
+  if (too_large) {
+    config_fail(reader, from, "cannot read '%s': larger than %d MiB, too large for a config", path,
+                CONFIG_SIZE_LIMIT >> 20);
+    return NULL;
+  }
   if (text == NULL) {
     config_fail(reader, from, "out of memory reading '%s'", path);
     return NULL;
   }
-  return config_add_source(reader, path, NULL, text, length, from);
+  source_file_t *file = config_add_source(reader, path, NULL, text, length, from);
+  free(text);
+  return file;
 }
