@@ -2,7 +2,8 @@ import {execFileSync} from 'node:child_process';
 import {readFileSync, realpathSync, writeFileSync, chmodSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import type {ProcessReport} from '../src/ts/index.js';
+import {inspectProgram, type ProcessReport} from '../src/ts/index.js';
+import {PdiError} from '../src/ts/errors.js';
 import {pdi, root} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
 import {readelfSlotKeys, slotKeys} from './helpers/readelf.js';
@@ -268,4 +269,13 @@ test('pdi paths names the preload core, the noop backend and the include directo
 	t.regex(paths.preload, /\/pdi-preload\.so$/);
 	t.regex(paths.backends['noop'] ?? '', /\/pdi-backend-noop\.so$/);
 	t.true(readFileSync(path.join(paths.include, 'pdi/backend.h'), 'utf8').includes('PDI_BE_FUNC_INIT'));
+});
+
+test('--imports with a pattern no object can match ($mian, an unclosed [) is refused as trace --object refuses it, status 2, in the CLI and in inspectProgram()', async t => {
+	// Was: 'no loaded object of ... matches', status 1, as if the program had merely not loaded it.
+	const misspelt = await pdi(['inspect', '--imports', '$mian', '--', '/bin/true']);
+	t.deepEqual([misspelt.code, misspelt.stderr], [2, 'pdi: --imports: unknown name \'$mian\' (\'$main\' names the main program; pdi expands no variables)\n']);
+	const unclosed = await pdi(['inspect', '--imports', 'lib[c.so*', '--', '/bin/true']);
+	t.deepEqual([unclosed.code, unclosed.stderr], [2, 'pdi: --imports: a \'[\' without its closing \']\' in \'lib[c.so*\' (it would match only a name with a \'[\' in it)\n']);
+	await t.throwsAsync(inspectProgram('/bin/true', [], {imports: '$mian'}), {instanceOf: PdiError, message: /^imports: unknown name '\$mian'/});
 });

@@ -6,6 +6,7 @@ import {fileSystemReason, PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {checkOptions, isObject, maxTimerMs, type OptionType} from '../launch/options.js';
+import {objectPattern} from '../config/fields.js';
 import {launchConfig} from '../launch/prepared-config.js';
 import {freeDescriptor} from '../launch/inherited.js';
 import {SharedLibraryError} from '../launch/program.js';
@@ -55,6 +56,14 @@ const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
 	onReport: [value => typeof value === 'function', 'a function'],
 };
 
+/** Refuses an `imports` pattern that no object can match ('$mian', 'lib[c.so*') as a rule's object field is refused, instead of reporting that nothing matched. */
+function checkImportsPattern(pattern: string | undefined): void {
+	const checked = pattern === undefined ? undefined : objectPattern.safeParse(pattern);
+	if (checked?.success === false) {
+		throw new PdiError(`imports: ${checked.error.issues[0]?.message ?? 'not an object pattern'}`);
+	}
+}
+
 /**
  * Starts `command` with the pdi core preloaded in inspect mode and returns
  * the process's ELF view as it was just before `main`: every loaded object
@@ -68,6 +77,7 @@ const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
  */
 export async function inspectProgram(command: string, args: readonly string[] = [], options: InspectOptions = {}): Promise<InspectResult> {
 	checkOptions(options, inspectOptionTypes);
+	checkImportsPattern(options.imports);
 	const config = await launchConfig(options.configs);
 	const directory = temporaryDirectory('pdi-inspect-');
 	try {
