@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <ftw.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -515,6 +516,23 @@ ReportRuleVerdicts(const Napi::CallbackInfo &info)
   return Napi::Boolean::New(env, pdi_verdicts_report_ended(info[0].As<Napi::String>().Utf8Value().c_str()) == 1);
 }
 
+// fileCapabilities(path) -> the bytes of the file's security.capability attribute (its file capabilities,
+// struct vfs_cap_data), or null when it has none or they cannot be read.
+Napi::Value
+FileCapabilities(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "expected a file name").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  unsigned char data[64];
+  ssize_t size = getxattr(info[0].As<Napi::String>().Utf8Value().c_str(), "security.capability", data, sizeof data);
+  if (size <= 0)
+    return env.Null();
+  return Napi::Buffer<unsigned char>::Copy(env, data, (size_t)size);
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -544,6 +562,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("signalSender", Napi::Function::New(env, SignalSender));
   exports.Set("childStopSignal", Napi::Function::New(env, ChildStopSignal));
   exports.Set("reportRuleVerdicts", Napi::Function::New(env, ReportRuleVerdicts));
+  exports.Set("fileCapabilities", Napi::Function::New(env, FileCapabilities));
   return exports;
 }
 

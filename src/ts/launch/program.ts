@@ -3,6 +3,7 @@ import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
 import {resolveKeepingSlash} from '../resolve-path.js';
 import {foreignArchitecture, hostMachineName, readExecutableInfo} from '../elf/file.js';
+import {capabilitiesReason} from './capabilities.js';
 
 function executable(file: string): boolean {
 	try {
@@ -120,6 +121,11 @@ export function checkPreloadable(program: string, displayName = program, directo
 		return;
 	}
 
+	// Before the exec: an ELF file the kernel refuses with ENOEXEC would be run by execvp() as a /bin/sh script.
+	if (info.problem !== undefined) {
+		throw new PdiError(`${displayName}: ${info.problem}`);
+	}
+
 	if (info.truncated !== undefined) {
 		// The kernel may still map it, and the program dies of SIGSEGV or SIGBUS in the loader, before pdi's core.
 		throw new PdiError(`${displayName}: a truncated ELF file (its headers need ${info.truncated.needs} bytes, the file has ${info.truncated.has})`);
@@ -234,8 +240,8 @@ function checkInterpreter(interpreter: string | undefined, displayName: string, 
 
 /**
  * Why the loader would run `program` in secure mode (`AT_SECURE`), where it ignores `LD_PRELOAD` and so the core:
- * an ELF file set-user-ID to another user than the caller's real one, or set-group-ID to another group; undefined
- * otherwise (the kernel ignores these bits on scripts; file capabilities are not looked at).
+ * an ELF file set-user-ID to another user than the caller's real one, or set-group-ID to another group, or one whose
+ * file capabilities a caller that is not root would gain; undefined otherwise (the kernel ignores all these on scripts).
  */
 export function secureModeReason(program: string): string | undefined {
 	try {
@@ -251,6 +257,8 @@ export function secureModeReason(program: string): string | undefined {
 		if ((stats.mode & 0o2000) !== 0 && stats.gid !== process.getgid?.()) {
 			return `set-group-ID (group gid ${stats.gid})`;
 		}
+
+		return capabilitiesReason(program);
 	} catch {}
 
 	return undefined;

@@ -66,6 +66,8 @@ export type NativeBinding = {
 	childStopSignal(pid: number): number | null;
 	/** After a launched program ended: the warnings of the rules that met nothing in any of its processes, when none of them could say them (src/native/session/verdicts.c); true when said here. */
 	reportRuleVerdicts(configFile: string): boolean;
+	/** The bytes of the file's `security.capability` attribute (struct vfs_cap_data), or null when it has none. */
+	fileCapabilities(path: string): Buffer | null;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};
