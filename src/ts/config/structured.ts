@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node} from 'yaml';
+import {isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, Parser, visit, type CST, type Document, type Node} from 'yaml';
 import {ConfigError, type ConfigPlace} from './config-error.js';
 import {uncapitalised} from '../errors.js';
 import {findJsonSyntaxProblem, lineAndColumn} from './json-syntax.js';
@@ -200,31 +200,51 @@ function collectionKey(document: Document): number | undefined {
 const deepestNesting = 64;
 
 /**
- * The offset of the first `[` or `{` that opens a flow collection deeper than {@link deepestNesting}, skipping
- * quoted strings and comments; undefined when there is none.
+ * The offset of the first list or mapping nested deeper than {@link deepestNesting}, block-style (`- - -`, indented
+ * keys) or in brackets and braces alike; undefined when there is none. Read from yaml's concrete syntax tree, whose
+ * parser keeps its own stack (the document parser recurses), so that quotes and comments are told apart as YAML does.
+ * A document's block mapping or list is not a level: it nests in nothing, and `options: [[...` was refused at its 65th
+ * bracket before block nesting was counted.
  */
-function tooDeep(text: string): number | undefined {
-	let depth = 0;
-	let quote = '';
-	for (let offset = 0; offset < text.length; offset++) {
-		const char = text[offset]!;
-		if (quote !== '') {
-			if (char === '\\' && quote === '"') {
-				offset++;
-			} else if (char === quote) {
-				quote = '';
-			}
-		} else if (char === '"' || char === '\'') {
-			quote = char;
-		} else if (char === '#' && (offset === 0 || /\s/.test(text[offset - 1]!))) {
-			const end = text.indexOf('\n', offset);
-			offset = end < 0 ? text.length : end;
-		} else if (char === '[' || char === '{') {
-			if (++depth > deepestNesting) {
-				return offset;
-			}
-		} else if ((char === ']' || char === '}') && depth > 0) {
-			depth--;
+function tooDeep(tokens: readonly CST.Token[]): number | undefined {
+	const pending: Array<{token: CST.Token | null | undefined; depth: number}> = [];
+	for (const token of [...tokens].reverse()) {
+		if (token.type === 'document') {
+			const top = token.value?.type === 'block-map' || token.value?.type === 'block-seq';
+			pending.push({token: token.value, depth: top ? -1 : 0});
+		}
+	}
+
+	for (let next = pending.pop(); next; next = pending.pop()) {
+		const {token} = next;
+		if (token?.type !== 'block-map' && token?.type !== 'block-seq' && token?.type !== 'flow-collection') {
+			continue;
+		}
+
+		const depth = next.depth + 1;
+		if (depth > deepestNesting) {
+			return token.offset;
+		}
+
+		// Last first, so that the first too deep in the text is the one found: what the reader would meet first.
+		for (const item of [...token.items].reverse()) {
+			pending.push({token: item.value, depth}, {token: item.key, depth});
+		}
+	}
+
+	return undefined;
+}
+
+/**
+ * The first `%YAML` directive that names a version other than 1.2, and that version. yaml would switch to that
+ * version's values (`yes` true, `017` 15, `1_000` 1000): a config means what YAML 1.2's core schema reads in it.
+ */
+function otherVersion(tokens: readonly CST.Token[]): {offset: number; version: string} | undefined {
+	for (const token of tokens) {
+		const [name, version = ''] = token.type === 'directive' ? token.source.split(/\s+/) : [];
+		// Without a version it is yaml's own syntax error.
+		if (token.type === 'directive' && name === '%YAML' && version !== '' && version !== '1.2') {
+			return {offset: token.offset, version};
 		}
 	}
 
@@ -246,11 +266,18 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		}
 	}
 
-	const deep = tooDeep(text);
+	const tokens = [...new Parser().parse(text)];
+	const deep = tooDeep(tokens);
 	if (deep !== undefined) {
 		// JSON's own reader takes any depth, yaml's parser does not. Before: 'syntax error: maximum call stack size
 		// exceeded', the parser's own stack overflow, at whatever column it had reached.
 		throw new ConfigError(`${json ? 'JSON ' : ''}syntax error: lists and mappings nested more than ${deepestNesting} deep`, {file, ...lineAndColumn(text, deep)});
+	}
+
+	const version = otherVersion(tokens);
+	if (version) {
+		// Refused rather than ignored: the file's author asked for other values, and reading `017` as 17 where they meant 15 would pass unseen.
+		throw new ConfigError(`syntax error: %YAML ${version.version}: a config is YAML 1.2, core schema, where yes is a string and 017 is 17 (remove the directive, or write %YAML 1.2)`, {file, ...lineAndColumn(text, version.offset)});
 	}
 
 	const position = linePositions(text);
