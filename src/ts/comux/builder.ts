@@ -31,6 +31,18 @@ function toBytes(data: string | Uint8Array): Uint8Array {
 	return typeof data === 'string' ? encoder.encode(data) : data;
 }
 
+/**
+ * The first unpaired UTF-16 surrogate of `text`, spelled `\ud800`; undefined when there is none. UTF-8 has no
+ * bytes for one: TextEncoder would write U+FFFD in its place, bytes the caller never gave.
+ */
+function unpairedSurrogate(text: string): string | undefined {
+	// In a `u` expression a pair is one code point, so only a half without its other half matches.
+	const match = /[\uD800-\uDFFF]/u.exec(text);
+	return match ? `\\u${match[0].charCodeAt(0).toString(16)}` : undefined;
+}
+
+const notUtf8 = 'not text that UTF-8 can carry';
+
 const chunkOptionNames = ['sched', 'awaitResponse', 'noShutdown'];
 
 /** A mistyped option of {@link ComuxBuilder.conn} (`{await: true}`, `null`) is an error, not a chunk without flags. */
@@ -68,10 +80,23 @@ export class ComuxBuilder {
 	/**
 	 * Appends a chunk for connection `id`. Strings are sent as UTF-8; a Uint8Array is kept as
 	 * given (not copied).
+	 *
+	 * @throws ComuxError when `data` is neither, or a string with an unpaired surrogate (which UTF-8 cannot carry)
 	 */
 	conn(id: number, data: string | Uint8Array, options: ComuxChunkOptions = {}): this {
 		if (typeof id !== 'number') {
 			throw new ComuxError(`chunk ${this.#chunks.length}: connection id: expected a number, got ${shown(id)}`);
+		}
+
+		// From JavaScript, data may be anything: say both types it may be (build() would have said only Uint8Array).
+		const given: unknown = data;
+		if (typeof given !== 'string' && !(given instanceof Uint8Array)) {
+			throw new ComuxError(`chunk ${this.#chunks.length}: data: expected a string or a Uint8Array, got ${shown(given)}`);
+		}
+
+		const surrogate = typeof data === 'string' ? unpairedSurrogate(data) : undefined;
+		if (surrogate) {
+			throw new ComuxError(`chunk ${this.#chunks.length}: data: unpaired surrogate ${surrogate}: ${notUtf8} (give a Uint8Array for arbitrary bytes)`);
 		}
 
 		checkChunkOptions(this.#chunks.length, options);
@@ -126,9 +151,14 @@ export function comux(): ComuxBuilder {
  * (the last one may be shorter). Strings are UTF-8 (a cut may fall inside a character). Empty
  * data gives one empty piece. The pieces are views of `data` when it is a Uint8Array.
  *
- * @throws RangeError when a size is not a non-negative integer (`size` must be positive) or the sizes add up to more than the data
+ * @throws RangeError when a size is not a non-negative integer (`size` must be positive), the sizes add up to more than the data, or a string has an unpaired surrogate
  */
 export function splitRequest(data: string | Uint8Array, sizes: readonly number[] | {size: number}): Uint8Array[] {
+	const surrogate = typeof data === 'string' ? unpairedSurrogate(data) : undefined;
+	if (surrogate) {
+		throw new RangeError(`splitRequest: unpaired surrogate ${surrogate}: ${notUtf8} (give a Uint8Array for arbitrary bytes)`);
+	}
+
 	const bytes = toBytes(data);
 	const pieces: Uint8Array[] = [];
 	if ('size' in sizes) {
@@ -240,6 +270,12 @@ function decodeData(data: unknown, encoding: unknown, chunk: FieldPath): Uint8Ar
 
 	switch (encoding ?? 'utf8') {
 		case 'utf8': {
+			// JSON can spell one (`"\ud800"`); before, it became U+FFFD's three bytes without a word.
+			const surrogate = unpairedSurrogate(data);
+			if (surrogate) {
+				throw fieldError(where, `unpaired surrogate ${surrogate}: ${notUtf8} (use "encoding": "hex" or "base64" for arbitrary bytes)`);
+			}
+
 			return encoder.encode(data);
 		}
 
