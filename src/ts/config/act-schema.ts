@@ -2,7 +2,7 @@ import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
 import {actGlobProblem} from '../glob-problem.js';
-import {linuxOnlyErrnoNames, nonFiniteDoubles, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
+import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /*
@@ -13,13 +13,16 @@ import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /**
  * Names glibc's `strerrorname_np` and `sigabbrev_np` (which the core resolves names with) do not
- * know, though Node lists them: each is another name of the same number.
+ * know, though Node lists them or errno.h and signal.h define them: each is another name of the same
+ * number. Every such synonym of Linux x86-64's headers is here, and in act-spec.c's `name_aliases`.
  */
 const aliases: Readonly<Record<string, string>> = {
 	EWOULDBLOCK: 'EAGAIN',
 	ENOTSUP: 'EOPNOTSUPP',
+	EDEADLOCK: 'EDEADLK',
 	SIGIOT: 'SIGABRT',
 	SIGIO: 'SIGPOLL',
+	SIGCLD: 'SIGCHLD',
 };
 
 const maxCalls = 16;
@@ -96,10 +99,10 @@ function durationText(value: string | number): string | undefined {
 const delayError = 'expected a duration (50ms, 1.5s, 100us, 10ns) or a number of milliseconds';
 
 /** The errno names the core knows (and so `schema.json` and editors). */
-const errnoNames = [...new Set([...Object.keys(constants.errno), ...linuxOnlyErrnoNames])] as [ErrnoName, ...ErrnoName[]];
+const errnoNames = [...new Set([...Object.keys(constants.errno), ...linuxOnlyErrnoNames, ...errnoSynonyms])] as [ErrnoName, ...ErrnoName[]];
 
-/** The signal names Node knows on this system, with and without `SIG`. */
-const signalNames = Object.keys(constants.signals).flatMap(name => [name, name.slice(3)]) as [SignalName, ...SignalName[]];
+/** The signal names Node knows on this system and the Linux synonyms it does not, with and without `SIG`. */
+const signalNames = [...new Set([...Object.keys(constants.signals), ...signalSynonyms])].flatMap(name => [name, name.slice(3)]) as [SignalName, ...SignalName[]];
 
 function named<T extends string>(what: string, names: readonly [T, ...T[]], normalize: (name: T) => string) {
 	return z.enum(names, {error: issue => typeof issue.input === 'string' ? `not ${what}` : `expected ${what}`})

@@ -20,8 +20,14 @@ export const linuxOnlyErrnoNames = [
 	'EKEYREJECTED', 'EOWNERDEAD', 'ENOTRECOVERABLE', 'ERFKILL', 'EHWPOISON',
 ] as const;
 
+/**
+ * The other names of an errno number that glibc's errno.h defines on Linux and Node does not list (EDEADLOCK is
+ * EDEADLK): errno(3) gives them, so a rule may. strerrorname_np knows only the first name, so each is an alias too.
+ */
+export const errnoSynonyms = ['EDEADLOCK'] as const;
+
 /** An errno name an act rule's `do.errno` takes: Node's names and the Linux ones glibc knows. */
-export type ErrnoName = keyof typeof constants.errno | typeof linuxOnlyErrnoNames[number];
+export type ErrnoName = keyof typeof constants.errno | typeof linuxOnlyErrnoNames[number] | typeof errnoSynonyms[number];
 
 /** The floating-point results JSON cannot write, by name: `{double: 'nan'}`, `'inf'`, `'-inf'`. */
 export const nonFiniteDoubles = ['nan', 'inf', '-inf'] as const;
@@ -34,8 +40,13 @@ type Bare<Name> = Name extends `SIG${infer Rest}` ? Rest : never;
 /** Node's names of signals that Linux does not have (Windows', BSD's, and SIGUNUSED, which glibc dropped). */
 type NotLinuxSignal = 'SIGBREAK' | 'SIGLOST' | 'SIGINFO' | 'SIGUNUSED';
 
+/** The other names of a signal that glibc's signal.h defines on Linux and Node does not list (SIGCLD is SIGCHLD). */
+export const signalSynonyms = ['SIGCLD'] as const;
+
+type LinuxSignal = Exclude<NodeJS.Signals, NotLinuxSignal> | typeof signalSynonyms[number];
+
 /** A signal name an act rule's `do.signal` takes, with or without `SIG` (`SIGSEGV`, `SEGV`). */
-export type SignalName = Exclude<NodeJS.Signals, NotLinuxSignal> | Bare<Exclude<NodeJS.Signals, NotLinuxSignal>>;
+export type SignalName = LinuxSignal | Bare<LinuxSignal>;
 
 /** When an act rule acts, as written: every condition given must hold; none, on every call. */
 export type ActWhenInput = {

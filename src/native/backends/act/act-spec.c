@@ -99,9 +99,14 @@ integer(const char *text, long *value)
 }
 
 /* Other names of one number, which strerrorname_np and sigabbrev_np do not
- * give (the same as act-schema.ts's aliases, so that both spellings agree). */
-static const char *const name_aliases[][2] = {
-    {"EWOULDBLOCK", "EAGAIN"}, {"ENOTSUP", "EOPNOTSUPP"}, {"IOT", "ABRT"}, {"IO", "POLL"}};
+ * give (the same as act-schema.ts's aliases, so that both spellings agree):
+ * every synonym glibc's errno.h and signal.h define on Linux. */
+static const char *const name_aliases[][2] = {{"EWOULDBLOCK", "EAGAIN"},
+                                              {"ENOTSUP", "EOPNOTSUPP"},
+                                              {"EDEADLOCK", "EDEADLK"},
+                                              {"IOT", "ABRT"},
+                                              {"IO", "POLL"},
+                                              {"CLD", "CHLD"}};
 
 static const char *
 unaliased(const char *name)
