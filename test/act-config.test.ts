@@ -381,3 +381,16 @@ test('a double result past a double\'s range is an error at it in the text diale
 	t.is(small.code, 0, small.stderr);
 	t.like(JSON.parse(small.stdout), {rules: [{do: {return: {double: 0}}}]});
 });
+
+test('a double result past a double\'s range in YAML and JSON says so, as the text dialect does, not that a number was expected', async t => {
+	// Before: 'expected an integer (...) or {double: NUMBER} (...), got {"double":Infinity}'.
+	const directory = writeFiles({
+		'big.yaml': 'rules:\n  - act: {function: strtod, do: {return: {double: 1e400}}}\n',
+		'big.json': '{"rules": [{"act": {"function": "strtod", "do": {"return": {"double": -1e400}}}}]}\n',
+	});
+	for (const [file, place] of [['big.yaml', '2:42'], ['big.json', '1:60']] as const) {
+		const run = await pdi(['config', 'check', path.join(directory, file)]);
+		t.is(run.code, 2);
+		t.regex(run.stderr, new RegExp(`^pdi: \\S+${file.replace('.', '\\.')}:${place}: rules\\[0\\]\\.act\\.do\\.return: out of a double's range \\(at most about 1\\.8e308; an infinity is written inf or -inf\\)`), run.stderr);
+	}
+});

@@ -114,6 +114,9 @@ const doubleError = 'expected a number, or \'nan\', \'inf\' or \'-inf\'';
 // JSON has no NaN and no infinity (and zod's numbers are finite): those are named, in every spelling.
 const doubleResult = z.union([z.number({error: doubleError}), z.enum(nonFiniteDoubles, {error: doubleError})], {error: doubleError})
 	.describe('A floating-point result: a number, or `nan`, `inf`, `-inf`.');
+// As the text dialect says it of return=double:1e400, which YAML and JSON readers turn into an infinity.
+const doubleRangeError = 'out of a double\'s range (at most about 1.8e308; an infinity is written inf or -inf)';
+const isOutOfRangeDouble = (value: unknown) => typeof value === 'object' && value !== null && 'double' in value && typeof value.double === 'number' && !Number.isFinite(value.double);
 const callsError = `expected a call number or a list of 1 to ${maxCalls} of them`;
 const probabilityError = 'expected a probability from 0 to 1';
 const seedError = 'expected a seed (an integer ≥ 0)';
@@ -179,7 +182,7 @@ function actions<T extends {return?: unknown; delay?: string | undefined; signal
 }
 
 const doSchema = z.strictObject({
-	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: returnError})
+	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: issue => (isOutOfRangeDouble(issue.input) ? doubleRangeError : returnError)})
 		.optional().describe('Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`).'),
 	errno: named('an errno name', errnoNames, value => value)
 		.optional().describe('With `return`: the errno the caller sees (`ENOENT`, `EACCES`...).'),
