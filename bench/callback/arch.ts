@@ -14,14 +14,13 @@
  * Run with `npm run bench:callback:arch` after `npm run test:arch` has built
  * the cross cores (it builds them itself otherwise).
  */
-import {execFileSync} from 'node:child_process';
-import {createReadStream, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {createReadStream, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
-import {BenchError, builder, buildBenchprog, fail, loaderSafeFile} from '../lib/harness.js';
+import {builder, buildBenchprog, cleanEnv, fail, loaderSafeFile, parseFlags, run, runBenchmark} from '../lib/harness.js';
 
+const flags = parseFlags('callback:arch', {'--json': 'the rows as JSON on stdout'});
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const n1 = 2000;
@@ -40,7 +39,7 @@ function build(arch: Arch): string {
 	b.backend('empty-backend.so', path.join(here, 'empty-backend.c'));
 	b.backend('count-backend.so', path.join(here, 'empty-backend.c'), '-DBENCH_COUNT');
 	if (arch !== 'x86_64') {
-		execFileSync(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], {stdio: 'ignore'});
+		run(process.execPath, [path.join(root, 'scripts/build-arch.mjs'), arch], process.env);
 	}
 
 	return b.out;
@@ -82,7 +81,7 @@ function modeEnvironment(arch: Arch, out: string, mode: Mode, work: string): str
  */
 function check(arch: Arch, out: string, mode: Mode, work: string): void {
 	const {qemu, sysroot} = arches[arch];
-	const stdout = execFileSync(qemu, ['-L', sysroot, ...modeEnvironment(arch, out, mode, work), path.join(out, 'benchprog'), '1000', 'check'], {encoding: 'utf8'});
+	const {stdout} = run(qemu, ['-L', sysroot, ...modeEnvironment(arch, out, mode, work), path.join(out, 'benchprog'), '1000', 'check'], cleanEnv());
 	const expected = mode === 'relink' ? '1500500' : '500500';
 	if (!stdout.includes(`sum=${expected}`)) {
 		fail(`benchprog 1000 check (${arch}, ${mode}): ${stdout.trim()}, expected sum=${expected}: the interposition did not happen`);
@@ -93,15 +92,40 @@ async function instructions(arch: Arch, out: string, mode: Mode, calls: number, 
 	const {qemu, sysroot} = arches[arch];
 	const env = modeEnvironment(arch, out, mode, work);
 	const log = path.join(work, `${arch}-${mode}-${calls}.log`);
-	execFileSync(qemu, ['-L', sysroot, '-singlestep', '-d', 'nochain,exec', '-D', log, ...env, path.join(out, 'benchprog'), String(calls), 'quiet']);
+	run(qemu, ['-L', sysroot, '-singlestep', '-d', 'nochain,exec', '-D', log, ...env, path.join(out, 'benchprog'), String(calls), 'quiet'], cleanEnv());
 	const count = await countLines(log);
 	rmSync(log);
 	return count;
 }
 
-const rows: Array<{arch: Arch; mode: Mode; perCall: number}> = [];
-const work = mkdtempSync(path.join(tmpdir(), 'pdi-bench-arch-'));
-try {
+/** Issue #14's goal for the other architectures: a callback with empty hooks at most this many instructions per call. */
+const goalInstrPerCall = 80;
+type Row = {arch: Arch; mode: Mode; perCall: number};
+
+function print(rows: readonly Row[]): void {
+	const perCall = (arch: Arch, mode: Mode) => rows.find(row => row.arch === arch && row.mode === mode)?.perCall ?? Number.NaN;
+	if (flags.has('--json')) {
+		process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+		return;
+	}
+
+	process.stdout.write(`instructions per call under qemu-user (-singlestep -d nochain,exec; N=${n2} minus N=${n1})\n`);
+	process.stdout.write('arch      direct   relink   callback   callback+count\n');
+	for (const arch of Object.keys(arches) as Arch[]) {
+		// Each number ends under the end of its column's title, one space plus the title's width from the last.
+		const cell = (mode: Mode, width: number) => perCall(arch, mode).toFixed(1).padStart(width);
+		process.stdout.write(`${arch.padEnd(8)}${cell('direct', 8)} ${cell('relink', 8)} ${cell('callback', 10)} ${cell('count', 16)}\n`);
+	}
+
+	for (const arch of ['aarch64', 'i386'] as const) {
+		const value = perCall(arch, 'callback');
+		const verdict = value <= goalInstrPerCall ? 'goal met' : `goal missed by ${(value - goalInstrPerCall).toFixed(1)} instructions per call`;
+		process.stdout.write(`goal: ${arch} callback (empty hooks) <= ${goalInstrPerCall} instructions per call: ${verdict} (${value.toFixed(1)} instructions per call)\n`);
+	}
+}
+
+await runBenchmark('callback:arch', async work => {
+	const rows: Row[] = [];
 	for (const arch of Object.keys(arches) as Arch[]) {
 		const out = build(arch);
 		for (const mode of ['direct', 'relink', 'callback', 'count'] as const) {
@@ -111,35 +135,6 @@ try {
 			rows.push({arch, mode, perCall: (second - first) / (n2 - n1)});
 		}
 	}
-} catch (error) {
-	if (!(error instanceof BenchError)) {
-		throw error;
-	}
 
-	process.stderr.write(`bench:callback:arch: FAILED: ${error.message}\n`);
-	process.exitCode = 1;
-} finally {
-	rmSync(work, {recursive: true, force: true});
-}
-
-/** Issue #14's goal for the other architectures: a callback with empty hooks at most this many instructions per call. */
-const goalInstrPerCall = 80;
-const perCall = (arch: Arch, mode: Mode) => rows.find(row => row.arch === arch && row.mode === mode)?.perCall ?? Number.NaN;
-if (process.exitCode === 1) {
-	// Failed: said above.
-} else if (process.argv.includes('--json')) {
-	process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-} else {
-	process.stdout.write(`instructions per call under qemu-user (-singlestep -d nochain,exec; N=${n2} minus N=${n1})\n`);
-	process.stdout.write('arch      direct   relink   callback   callback+count\n');
-	for (const arch of Object.keys(arches) as Arch[]) {
-		const cell = (mode: Mode) => perCall(arch, mode).toFixed(1).padStart(8);
-		process.stdout.write(`${arch.padEnd(8)}${cell('direct')} ${cell('relink')} ${cell('callback')} ${cell('count').padStart(16)}\n`);
-	}
-
-	for (const arch of ['aarch64', 'i386'] as const) {
-		const value = perCall(arch, 'callback');
-		const verdict = value <= goalInstrPerCall ? 'goal met' : `goal missed by ${(value - goalInstrPerCall).toFixed(1)} instructions per call`;
-		process.stdout.write(`goal: ${arch} callback (empty hooks) <= ${goalInstrPerCall} instructions per call: ${verdict} (${value.toFixed(1)} instructions per call)\n`);
-	}
-}
+	print(rows);
+});

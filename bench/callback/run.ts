@@ -14,7 +14,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {
 	builder, buildBenchprog, reportHead, type ReportHead, callgrind, cleanEnv, fail, imports, interleave, kilo, main, medianRunMs, ms, parseField, progress, run,
-	signedMs, sizes, tableLines, triangular, unmeasuredGoalLine, type Result, type Sizes,
+	signedMs, sizes, tableLines, triangular, notMeasured, quickNotJudged, type Options, type Result, type Sizes,
 } from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -403,7 +403,9 @@ type Goal = {
 	/** The measured value and the shortfall, as the table prints them. */
 	shown: string;
 	short: string;
-	met: boolean;
+	/** null: not judged, for the reason in `notJudged` (the table's words). */
+	met: boolean | null;
+	notJudged?: string;
 	/** What is missing: instructions, a factor of speed, milliseconds (0 when met). */
 	missedBy: number;
 	value: number;
@@ -488,23 +490,25 @@ function measureInstall(files: Files, sites: number, work: string, {warmups, run
 	};
 }
 
-/** A goal that `value` stays at or under `limit`. */
+/** A goal that `value` stays at or under `limit`; a negative value (a time difference lost in the noise) is not judged. */
 function atMost(what: string, value: number, limit: number, unit: (value: number) => string): Goal {
-	return {what, value, limit, met: value <= limit, missedBy: Math.max(0, value - limit), shown: unit(value), short: unit(Math.max(0, value - limit))};
+	const goal = {what, value, limit, met: value <= limit, missedBy: Math.max(0, value - limit), shown: unit(value), short: unit(Math.max(0, value - limit))};
+	return value < 0 ? {...goal, met: null, notJudged: `not judged (${unit(value)}: below zero, the runs varied more than what is measured)`} : goal;
 }
 
 /** A goal that `slow` is at least `factor` times `fast` (ns per call). */
 function timesFaster(what: string, slow: number | null, fast: number | null, factor: number, name: string): Goal {
 	const speedup = (slow ?? Number.NaN) / (fast ?? Number.NaN);
 	const missedBy = speedup >= factor ? 0 : factor / speedup;
-	return {what, value: speedup, limit: factor, met: speedup >= factor, missedBy, shown: `${name}/callback = ${speedup.toFixed(2)}x`, short: `a factor of ${missedBy.toFixed(2)}`, tool: name};
+	const goal = {what, value: speedup, limit: factor, met: speedup >= factor, missedBy, shown: `${name}/callback = ${speedup.toFixed(2)}x`, short: `a factor of ${missedBy.toFixed(2)}`, tool: name};
+	return Number.isNaN(speedup) ? {...goal, met: null, notJudged: notMeasured(name)} : goal;
 }
 
 /** Issue #14's goals: empty hooks and counting hooks per call, speed against LD_AUDIT and uftrace, install time and instructions. */
-function goals(results: Record<Mode, ModeResult>, install: Report['install']): Goal[] {
+function goals(results: Record<Mode, ModeResult>, install: Report['install'], quick: boolean): Goal[] {
 	const instructions = (value: number) => `${value.toFixed(1)} instructions per call`;
 	const installInstructions = install.instructions.callback - install.instructions.norule;
-	return [
+	const all = [
 		atMost(`callback (empty hooks) <= ${goalInstrPerCall} instructions per call`, results.callback.instrPerCall ?? Number.NaN, goalInstrPerCall, instructions),
 		atMost(`callback+count (both hooks, reading an argument and the result) <= ${goalCountInstrPerCall} instructions per call`, results.counting.instrPerCall ?? Number.NaN, goalCountInstrPerCall, instructions),
 		timesFaster(`callback >= ${goalSpeedupOverAudit}x faster than LD_AUDIT`, results.audit.nsPerCall, results.callback.nsPerCall, goalSpeedupOverAudit, 'LD_AUDIT'),
@@ -512,15 +516,18 @@ function goals(results: Record<Mode, ModeResult>, install: Report['install']): G
 		atMost(`callback install on ${install.sites} imports <= ${goalInstallMs} ms`, install.installMs, goalInstallMs, ms),
 		atMost(`callback install <= ${kilo(goalInstallInstructions)} instructions`, installInstructions, goalInstallInstructions, kilo),
 	];
+	// A missing tool is the first thing to say: a full run would not judge that goal either.
+	return quick ? all.map(goal => (goal.tool !== undefined && Number.isNaN(goal.value) ? goal : {...goal, met: null, notJudged: quickNotJudged})) : all;
 }
 
-function measure(files: Files, available: readonly Mode[], sites: number, work: string, size: Sizes): Report {
+function measure(files: Files, available: readonly Mode[], sites: number, work: string, options: Options): Report {
+	const size = sizes(options, installRuns);
 	const results = measureModes(files, available, work, size);
 	const install = measureInstall(files, sites, work, size);
 	return {
 		...reportHead(size, results),
 		install,
-		goals: goals(results, install),
+		goals: goals(results, install, options.quick),
 	};
 }
 
@@ -558,8 +565,8 @@ function formatTable(report: Report): string {
 		...notes,
 		`install (manyprog: ${install.functions} imported functions, ${install.sites} callback sites; median of ${install.runs}): bare ${ms(install.medianMs.bare)}, pdi without rules ${ms(install.medianMs.norule)}, pdi with the callback ${ms(install.medianMs.callback)}: install ${signedMs(install.installMs)} (${signedMs(install.callbackOverBareMs)} over bare)`,
 		`install instructions (callgrind, whole process): bare ${kilo(install.instructions.bare)}, pdi without rules ${kilo(install.instructions.norule)}, pdi with the callback ${kilo(install.instructions.callback)} (+${kilo(install.instructions.callback - install.instructions.norule)} over without rules)`,
-		...report.goals.map(goal => goal.tool !== undefined && Number.isNaN(goal.value)
-			? unmeasuredGoalLine(goal.what, goal.tool)
+		...report.goals.map(goal => goal.met === null
+			? `goal: ${goal.what}: ${goal.notJudged}`
 			: `goal: ${goal.what}: ${goal.met ? 'goal met' : `goal missed by ${goal.short}`} (${goal.shown})`),
 	].join('\n');
 }
@@ -582,7 +589,7 @@ main({
 		progress('checking that each mode intercepts bench_target');
 		checkModes(files, available, work);
 		const sites = checkInstall(files, work);
-		return measure(files, available, sites, work, sizes(options, installRuns));
+		return measure(files, available, sites, work, options);
 	},
 	table: formatTable,
 });

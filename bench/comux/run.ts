@@ -6,22 +6,23 @@
  * first accept. Run with `npm run bench:comux` (`--json` for machines,
  * `--no-afl` without the afl-fuzz rows).
  */
-import {execFileSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {comux} from '../../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../../src/ts/comux/fork-server.js';
 import {runComux} from '../../src/ts/comux/replay.js';
 import {echoServerPath, freePort, lighttpdCommand, nginxCommand, webRoot} from '../../test/helpers/servers.js';
+import {BenchError, fail, parseFlags, positiveIntegerEnv, removeAtEnd, run, runBenchmark} from '../lib/harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const replays = Number(process.env['BENCH_REPLAYS'] ?? 40);
-const aflSeconds = Number(process.env['BENCH_AFL_SECONDS'] ?? 15);
-const json = process.argv.includes('--json');
-
-execFileSync('make', ['-s', '-C', path.join(root, 'test/fixtures'), '-j2'], {stdio: 'inherit'});
+const flags = parseFlags('comux', {'--json': 'the report as JSON on stdout', '--no-afl': 'without the afl-fuzz rows'});
+const replays = positiveIntegerEnv('comux', 'BENCH_REPLAYS', 40);
+const aflSeconds = positiveIntegerEnv('comux', 'BENCH_AFL_SECONDS', 15);
+const cliFiles = positiveIntegerEnv('comux', 'BENCH_CLI_FILES', 200);
+const json = flags.has('--json');
+const withAfl = !flags.has('--no-afl');
+const pdiCli = path.join(root, 'dist/cli/pdi.js');
 
 const echoInput = comux()
 	.conn(0, 'hello ', {awaitResponse: true})
@@ -51,7 +52,7 @@ type Result = {target: string; mode: string; runs: number; perSecond: number; ms
 
 function check(target: string, index: number, status: number | null, output: Buffer, first: Buffer): void {
 	if (status !== 0 || comparable(output) !== comparable(first)) {
-		throw new Error(`bench:comux: ${target}: replay ${index} differs from the first (status ${status})`);
+		fail(`${target}: replay ${index} differs from the first (status ${status})`);
 	}
 }
 
@@ -59,7 +60,7 @@ function check(target: string, index: number, status: number | null, output: Buf
 async function perProcess(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<Result> {
 	const first = await runComux(server, input, {env, exitImmediate: true});
 	if (first.status !== 0 || first.stdout.length === 0) {
-		throw new Error(`bench:comux: ${target}: the replay failed (status ${first.status}): ${first.stderr}`);
+		fail(`${target}: the replay failed (status ${first.status}): ${first.stderr}`);
 	}
 
 	const started = performance.now();
@@ -95,21 +96,19 @@ async function forked(target: string, server: string[], input: Uint8Array, env: 
 }
 
 /** afl-fuzz for `aflSeconds` with `pdi comux config --afl`, with or without the fork server at the first accept. */
-function aflRun(target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv, forkServer: boolean, instrumented: boolean): Result {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-bench-afl-'));
+function aflRun(work: string, target: string, server: string[], input: Uint8Array, env: NodeJS.ProcessEnv, forkServer: boolean, instrumented: boolean): Result {
+	const directory = mkdtempSync(path.join(work, 'afl-'));
 	try {
 		mkdirSync(path.join(directory, 'seeds'));
 		writeFileSync(path.join(directory, 'seeds/input.comux'), input);
-		const printed = execFileSync(process.execPath, [path.join(root, 'dist/cli/pdi.js'), 'comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], {encoding: 'utf8'});
+		const printed = run(process.execPath, [pdiCli, 'comux', 'config', '--afl', '-o', path.join(directory, 'comux.cfg')], process.env).stdout;
 		const variables = Object.fromEntries([...printed.matchAll(/^export (\w+)='([^']*)'$/gm)].map(match => [match[1]!, match[2]!]));
 		const mode = forkServer ? {AFL_DUMB_FORKSRV: instrumented ? undefined : '1'} : {AFL_NO_FORKSRV: '1', PDI_COMUX_FORK: undefined, AFL_DEFER_FORKSRV: undefined};
 		const environment = {...env, ...variables, ...mode, AFL_NO_UI: '1', AFL_SKIP_CPUFREQ: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1'};
-		execFileSync('afl-fuzz', [...instrumented ? [] : ['-n'], '-V', String(aflSeconds), '-t', '2000', '-i', path.join(directory, 'seeds'), '-o', path.join(directory, 'out'), '--', ...server], {
-			env: Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined)),
-			stdio: 'ignore',
-		});
+		const aflArgs = [...instrumented ? [] : ['-n'], '-V', String(aflSeconds), '-t', '2000', '-i', path.join(directory, 'seeds'), '-o', path.join(directory, 'out'), '--', ...server];
+		run('afl-fuzz', aflArgs, Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined)));
 		const results = instrumented ? path.join(directory, 'out/default') : path.join(directory, 'out');
-		const plot = readFileSync(path.join(results, 'plot_data'), 'utf8').trim().split('\n').at(-1)!.split(/,\s*/);
+		const plot = readFileSync(path.join(results, 'plot_data'), 'utf8').trim().split('\n').at(-1)?.split(/,\s*/) ?? fail(`${target}: afl-fuzz wrote no plot_data line`);
 		const [seconds, runs] = [Number(plot[0]), Number(plot[11])];
 		// afl-fuzz -n sees no coverage, hence no stability.
 		const stability = instrumented ? Number(/^stability\s*:\s*([\d.]+)%$/m.exec(readFileSync(path.join(results, 'fuzzer_stats'), 'utf8'))?.[1] ?? Number.NaN) : undefined;
@@ -121,46 +120,37 @@ function aflRun(target: string, server: string[], input: Uint8Array, env: NodeJS
 
 const echoEnv = {...process.env, ECHO_QUIET: '1'};
 const echoServer = [echoServerPath, 'epoll', '0'];
-const nginx = nginxCommand(webRoot(), await freePort());
-const lighttpd = lighttpdCommand(webRoot(), await freePort());
-// The servers' directories go also when a run fails or is interrupted.
-process.on('exit', () => {
-	rmSync(nginx.directory, {recursive: true, force: true});
-	rmSync(lighttpd.directory, {recursive: true, force: true});
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-	process.once(signal, () => {
-		process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-	});
-}
+type Target = [string, string[], Uint8Array, NodeJS.ProcessEnv];
 
-const targets: Array<[string, string[], Uint8Array, NodeJS.ProcessEnv]> = [
-	['echo (epoll)', echoServer, echoInput, echoEnv],
-	['nginx', [nginx.command, ...nginx.args], httpInput, process.env],
-	['nginx keep-alive', [nginx.command, ...nginx.args], keepAliveInput, process.env],
-	['lighttpd', [lighttpd.command, ...lighttpd.args], httpInput, process.env],
-];
-const results: Result[] = [];
-for (const [target, server, input, env] of targets) {
-	results.push(await perProcess(target, server, input, env), await forked(target, server, input, env));
+/** The four targets; the servers' directories are removed at the end, also when a run fails or is interrupted. */
+async function targets(): Promise<Target[]> {
+	const nginx = nginxCommand(webRoot(), await freePort());
+	removeAtEnd(nginx.directory);
+	const lighttpd = lighttpdCommand(webRoot(), await freePort());
+	removeAtEnd(lighttpd.directory);
+	return [
+		['echo (epoll)', echoServer, echoInput, echoEnv],
+		['nginx', [nginx.command, ...nginx.args], httpInput, process.env],
+		['nginx keep-alive', [nginx.command, ...nginx.args], keepAliveInput, process.env],
+		['lighttpd', [lighttpd.command, ...lighttpd.args], httpInput, process.env],
+	];
 }
 
 /** `pdi comux replay DIR [--fork]` through the CLI, as users run it: Node's start included, once per command. */
 type CliResult = {files: number; rounds: number; processSeconds: number; forkSeconds: number};
-const cliFiles = Number(process.env['BENCH_CLI_FILES'] ?? 200);
 const cliRounds = 3;
 
 function replayDirectory(directory: string, server: string[], fork: boolean): {seconds: number; verdicts: string} {
 	const started = performance.now();
-	const printed = execFileSync(process.execPath, [path.join(root, 'dist/cli/pdi.js'), 'comux', 'replay', directory, '--json', '--no-progress', ...fork ? ['--fork'] : [], '--', ...server], {encoding: 'utf8'});
+	const printed = run(process.execPath, [pdiCli, 'comux', 'replay', directory, '--json', '--no-progress', ...fork ? ['--fork'] : [], '--', ...server], process.env).stdout;
 	const seconds = (performance.now() - started) / 1000;
 	const report = JSON.parse(printed) as {files: Array<{file: string; verdict: string; status: number | null}>};
 	return {seconds, verdicts: report.files.map(({file, verdict, status}) => `${file} ${verdict} ${status}`).join('\n')};
 }
 
 /** `cliFiles` copies of the nginx input, replayed with and without --fork in alternation; the best round of each. */
-function cliReplays(server: string[]): CliResult {
-	const directory = mkdtempSync(path.join(tmpdir(), 'pdi-bench-cli-'));
+function cliReplays(work: string, server: string[]): CliResult {
+	const directory = mkdtempSync(path.join(work, 'cli-'));
 	try {
 		for (let index = 0; index < cliFiles; index++) {
 			writeFileSync(path.join(directory, `${String(index).padStart(4, '0')}.comux`), httpInput);
@@ -172,7 +162,7 @@ function cliReplays(server: string[]): CliResult {
 			const alone = replayDirectory(directory, server, false);
 			const forks = replayDirectory(directory, server, true);
 			if (forks.verdicts !== alone.verdicts || !alone.verdicts.split('\n').every(line => line.endsWith(' ok 0'))) {
-				throw new Error(`bench:comux: pdi comux replay: the verdicts with --fork differ from those without, or are not all ok:\n${forks.verdicts}`);
+				fail(`pdi comux replay: the verdicts with --fork differ from those without, or are not all ok:\n${forks.verdicts}`);
 			}
 
 			processSeconds = Math.min(processSeconds, alone.seconds);
@@ -185,32 +175,34 @@ function cliReplays(server: string[]): CliResult {
 	}
 }
 
-const cli = cliReplays([nginx.command, ...nginx.args]);
-
-if (!process.argv.includes('--no-afl')) {
-	const aflEcho = path.join(tmpdir(), `pdi-bench-echo-afl-${process.pid}`);
-	execFileSync('afl-clang-fast', ['-O1', '-o', aflEcho, path.join(root, 'test/fixtures/echo/echoserver.c')], {env: {...process.env, AFL_QUIET: '1'}, stdio: 'ignore'});
-	try {
-		for (const forkServer of [true, false]) {
-			results.push(aflRun('echo (afl-cc)', [aflEcho, 'epoll', '0'], echoInput, echoEnv, forkServer, true));
-		}
-	} finally {
-		rmSync(aflEcho, {force: true});
+/** The afl-fuzz rows: the echo server built with afl-cc (coverage, stability), then each target under -n. */
+function aflRows(work: string, all: readonly Target[]): Result[] {
+	const rows: Result[] = [];
+	const aflEcho = path.join(work, 'echo-afl');
+	run('afl-clang-fast', ['-O1', '-o', aflEcho, path.join(root, 'test/fixtures/echo/echoserver.c')], {...process.env, AFL_QUIET: '1'});
+	for (const forkServer of [true, false]) {
+		rows.push(aflRun(work, 'echo (afl-cc)', [aflEcho, 'epoll', '0'], echoInput, echoEnv, forkServer, true));
 	}
 
-	for (const [target, server, input, env] of targets.filter(([name]) => name !== 'nginx keep-alive')) {
+	for (const [target, server, input, env] of all.filter(([name]) => name !== 'nginx keep-alive')) {
 		for (const forkServer of [true, false]) {
-			results.push(aflRun(target, server, input, env, forkServer, false));
+			rows.push(aflRun(work, target, server, input, env, forkServer, false));
 		}
 	}
+
+	return rows;
 }
 
-const cliRatio = cli.processSeconds / cli.forkSeconds;
-const cliGoal = `goal: pdi comux replay --fork over ${cli.files} nginx files >= 10x faster than without --fork: ${cliRatio >= 10 ? 'goal met' : `goal missed by ${(10 - cliRatio).toFixed(1)}x`} (${cliRatio.toFixed(1)}x)`;
-if (json) {
-	process.stdout.write(JSON.stringify({replays, aflSeconds, results, cli: {...cli, ratio: cliRatio}}, null, 2) + '\n');
-} else {
-	process.stdout.write(`comux benchmark: ${replays} replays per process row, ${replays * 5} per fork row, afl-fuzz for ${aflSeconds} s per afl row (PDI_COMUX_EXIT_IMMEDIATE)\n`);
+function report(results: readonly Result[], cli: CliResult): void {
+	const cliRatio = cli.processSeconds / cli.forkSeconds;
+	// As bench/trace and bench/callback: the factor the speed-up falls short by.
+	const cliGoal = `goal: pdi comux replay --fork over ${cli.files} nginx files >= 10x faster than without --fork: ${cliRatio >= 10 ? 'goal met' : `goal missed by a factor of ${(10 / cliRatio).toFixed(2)}`} (${cliRatio.toFixed(1)}x)`;
+	if (json) {
+		process.stdout.write(JSON.stringify({replays, aflSeconds, results, cli: {...cli, ratio: cliRatio}}, null, 2) + '\n');
+		return;
+	}
+
+	process.stdout.write(`comux benchmark: ${replays} replays per process row, ${replays * 5} per fork row${withAfl ? `, afl-fuzz for ${aflSeconds} s per afl row` : ''} (PDI_COMUX_EXIT_IMMEDIATE)\n`);
 	process.stdout.write('target             mode                             runs/s   ms/run    runs   output bytes   stability\n');
 	for (const result of results) {
 		process.stdout.write(`${result.target.padEnd(17)}  ${result.mode.padEnd(31)}  ${result.perSecond.toFixed(1).padStart(7)}  ${result.msPerRun.toFixed(2).padStart(7)}  ${String(result.runs).padStart(6)}  ${String(result.outputBytes).padStart(13)}${result.stability === undefined ? '' : `${result.stability.toFixed(2).padStart(11)}%`}\n`);
@@ -219,4 +211,25 @@ if (json) {
 	process.stdout.write(`pdi comux replay DIR (nginx, ${cli.files} files, the CLI with Node's start, best of ${cli.rounds} alternating rounds): ${cli.processSeconds.toFixed(2)} s, with --fork ${cli.forkSeconds.toFixed(2)} s\n${cliGoal}\n`);
 }
 
-process.exit(0);
+await runBenchmark('comux', async work => {
+	try {
+		run('make', ['-s', '-C', path.join(root, 'test/fixtures'), '-j2'], process.env);
+		const all = await targets();
+		const results: Result[] = [];
+		for (const [target, server, input, env] of all) {
+			results.push(await perProcess(target, server, input, env), await forked(target, server, input, env));
+		}
+
+		const nginx = all[1]?.[1] ?? fail('no nginx target');
+		const cli = cliReplays(work, nginx);
+		results.push(...withAfl ? aflRows(work, all) : []);
+		report(results, cli);
+	} catch (error) {
+		// A server that does not start, a reply that does not parse: one FAILED line, not a stack trace.
+		if (error instanceof Error && !(error instanceof BenchError)) {
+			fail(error.message);
+		}
+
+		throw error;
+	}
+});

@@ -1,9 +1,9 @@
 /* Shared by the benchmarks: the command line and main wrapper, building the
  * shared programs, running the measured programs in a clean environment and
  * under callgrind, failing loudly, timing, and the table helpers. */
-import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
-import {machine, tmpdir} from 'node:os';
+import {spawn, spawnSync} from 'node:child_process';
+import {appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {constants, machine, tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {pdiPaths} from '../../src/ts/index.js';
@@ -156,14 +156,7 @@ function loaderSafeDirectory(directory: string): string {
 	let link = links.get(directory);
 	if (link === undefined) {
 		const parent = mkdtempSync('/tmp/pdi-bench-link-');
-		if (links.size === 0) {
-			process.on('exit', () => {
-				for (const made of links.values()) {
-					rmSync(path.dirname(made), {recursive: true, force: true});
-				}
-			});
-		}
-
+		removeAtEnd(parent);
 		link = path.join(parent, 'to');
 		symlinkSync(directory, link);
 		links.set(directory, link);
@@ -189,9 +182,7 @@ function buildDirectory(out: string): string {
 	}
 
 	const outside = mkdtempSync('/tmp/pdi-bench-out-');
-	process.on('exit', () => {
-		rmSync(outside, {recursive: true, force: true});
-	});
+	removeAtEnd(outside);
 	progress(`the checkout's path has a blank, ':' or '$', which the loader splits LD_PRELOAD at: building into ${outside} instead (removed at the end)`);
 	return outside;
 }
@@ -232,10 +223,13 @@ export function buildBenchprog(build: Builder, wrapperName: string): string {
 	return target('benchprog');
 }
 
-/** The line of a goal that compares against `tool`, which is not installed (its rows read n/a): not a NaN factor. */
-export function unmeasuredGoalLine(what: string, tool: string): string {
-	return `goal: ${what}: not measured (${tool} is not installed)`;
+/** Why a goal that compares against `tool`, which is not installed (its rows read n/a), has no verdict: not a NaN factor. */
+export function notMeasured(tool: string): string {
+	return `not measured (${tool} is not installed)`;
 }
+
+/** Why no goal of a --quick run has a verdict: 1/100 of the calls and 3 runs give numbers that mean nothing. */
+export const quickNotJudged = 'not judged (--quick measures nothing)';
 
 /** An aligned text table: the first column to the left, the others to the right. */
 export function tableLines(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
@@ -251,6 +245,176 @@ export const kilo = (value: number): string => `${(value / 1000).toFixed(0)}k`;
 
 /** The command line every benchmark takes: `--json` for machines, `--quick` for a short run that only shows it works. */
 export type Options = {json: boolean; quick: boolean};
+
+/** The flags of `main`'s benchmarks, with what `--help` says of each. */
+export const standardFlags = {
+	'--json': 'the report as JSON on stdout (progress stays on stderr)',
+	'--quick': 'every build and check on a few calls: shows it works, measures nothing (its goals are not judged)',
+} as const;
+
+/**
+ * The flags given, each one of `accepted` (flag: what it does). `--help` prints the usage and ends with status 0; any
+ * other argument is a usage error (status 2): a mistyped `--quick` must not start the long full run.
+ */
+export function parseFlags(name: string, accepted: Readonly<Record<string, string>>, args = process.argv.slice(2)): Set<string> {
+	const flags = {...accepted, '--help': 'this text'};
+	if (args.includes('--help')) {
+		const width = Math.max(...Object.keys(flags).map(flag => flag.length));
+		const lines = Object.entries(flags).map(([flag, what]) => `  ${flag.padEnd(width)}  ${what}`);
+		process.stdout.write(`usage: npm run bench:${name} -- ${Object.keys(accepted).map(flag => `[${flag}]`).join(' ')}\n${lines.join('\n')}\n`);
+		process.exit(0);
+	}
+
+	const unknown = args.find(arg => !Object.hasOwn(flags, arg));
+	if (unknown !== undefined) {
+		usageError(name, `unknown argument "${unknown}" (accepted: ${Object.keys(flags).join(', ')})`);
+	}
+
+	return new Set(args);
+}
+
+/** A mistake in how the benchmark was started: one line and status 2, before anything is built or measured. */
+export function usageError(name: string, message: string): never {
+	process.stderr.write(`bench:${name}: ${message}\n`);
+	process.exit(2);
+}
+
+/** The environment variable `variable` as a positive integer, `fallback` when it is not set. */
+export function positiveIntegerEnv(name: string, variable: string, fallback: number): number {
+	const text = process.env[variable];
+	if (text === undefined) {
+		return fallback;
+	}
+
+	const value = Number(text);
+	if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+		usageError(name, `${variable} must be a positive integer (got ${JSON.stringify(text)})`);
+	}
+
+	return value;
+}
+
+/** Set in the worker process: its scratch folder, made and finally removed by the supervisor. */
+const workVariable = 'PDI_BENCH_WORK';
+/** In the scratch folder: the folders made elsewhere (the /tmp ones above), one JSON string a line. */
+const madeElsewhere = '.remove-at-end';
+let currentWork: string | undefined;
+
+/** Removes `made` when the run ends, however it ends: the supervisor reads the record even after a signal. */
+export function removeAtEnd(made: string): void {
+	if (currentWork === undefined) {
+		process.on('exit', () => {
+			rmSync(made, {recursive: true, force: true});
+		});
+		return;
+	}
+
+	appendFileSync(path.join(currentWork, madeElsewhere), `${JSON.stringify(made)}\n`);
+}
+
+/** Removes `work` and what it records: only this run's own folders, never another run's /tmp/pdi-bench-*. */
+function removeScratch(work: string): void {
+	let record = '';
+	try {
+		record = readFileSync(path.join(work, madeElsewhere), 'utf8');
+	} catch {
+		// Nothing was made elsewhere (or the folder is gone already).
+	}
+
+	for (const line of record.split('\n').filter(Boolean)) {
+		rmSync(JSON.parse(line) as string, {recursive: true, force: true});
+	}
+
+	rmSync(work, {recursive: true, force: true});
+}
+
+const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs the benchmark in a worker process of its own process group, and waits. The measuring is synchronous (one
+ * spawnSync after another for minutes), so a signal handler in that process would only run at its end: instead this
+ * process, always idle, takes SIGINT, SIGTERM and SIGHUP, ends the worker's whole group (the programs it measures
+ * too), removes the scratch folders and ends with 128 + the signal's number.
+ */
+function supervise(name: string, work: string): void {
+	const worker = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+		detached: true,
+		stdio: ['ignore', 'inherit', 'inherit'],
+		env: {...process.env, [workVariable]: work},
+	});
+	let stopping: (typeof endingSignals)[number] | undefined;
+	const end = (status: number) => {
+		removeScratch(work);
+		process.exit(status);
+	};
+
+	for (const signal of endingSignals) {
+		process.on(signal, () => {
+			stopping ??= signal;
+			killGroup(worker.pid, signal);
+			// A program that ignores the signal does not keep the run (and its scratch folders) alive.
+			setTimeout(() => killGroup(worker.pid, 'SIGKILL'), 5000).unref();
+		});
+	}
+
+	worker.on('error', error => {
+		process.stderr.write(`bench:${name}: FAILED: cannot start the worker process: ${error.message}\n`);
+		end(1);
+	});
+	worker.on('exit', (status, signal) => {
+		if (stopping !== undefined) {
+			process.stderr.write(`bench:${name}: stopped by ${stopping}; its scratch folders are removed\n`);
+			end(128 + constants.signals[stopping]);
+		}
+
+		if (signal !== null) {
+			process.stderr.write(`bench:${name}: FAILED: its worker process was killed by ${signal}\n`);
+			end(128 + constants.signals[signal]);
+		}
+
+		end(status ?? 1);
+	});
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+	try {
+		process.kill(-(pid ?? 0), signal);
+	} catch {
+		// The group has ended already.
+	}
+}
+
+/**
+ * Runs `body` in the worker process with a fresh scratch folder (see {@link supervise}); in the process the user
+ * started, this returns at once and that process ends with the worker. A BenchError becomes one FAILED line and
+ * status 1.
+ */
+export async function runBenchmark(name: string, body: (work: string) => void | Promise<void>): Promise<void> {
+	const work = process.env[workVariable];
+	if (work === undefined) {
+		supervise(name, mkdtempSync(path.join(tmpdir(), `pdi-bench-${name.replaceAll(':', '-')}-`)));
+		return;
+	}
+
+	currentWork = work;
+	// The normal end; after a signal the supervisor removes them.
+	process.on('exit', () => {
+		removeScratch(work);
+	});
+	try {
+		await body(work);
+	} catch (error) {
+		if (!(error instanceof BenchError)) {
+			throw error;
+		}
+
+		process.stderr.write(`bench:${name}: FAILED: ${error.message}\n`);
+		process.exitCode = 1;
+	}
+
+	// Not kept alive by what a failed run left open (a fork server, a timer).
+	process.exit();
+}
 
 /** How much a benchmark measures. */
 export type Sizes = {
@@ -295,20 +459,10 @@ export type Benchmark<R> = {
 
 /** Runs a benchmark as a program: its report on stdout, a BenchError as one FAILED line and exit status 1. */
 export function main<R>(benchmark: Benchmark<R>): void {
-	const args = process.argv.slice(2);
-	const options = {json: args.includes('--json'), quick: args.includes('--quick')};
-	const work = mkdtempSync(path.join(tmpdir(), `pdi-bench-${benchmark.name}-`));
-	try {
+	const flags = parseFlags(benchmark.name, standardFlags);
+	const options = {json: flags.has('--json'), quick: flags.has('--quick')};
+	void runBenchmark(benchmark.name, work => {
 		const report = benchmark.measure(work, options);
 		process.stdout.write(options.json ? `${JSON.stringify(report, null, '\t')}\n` : `${benchmark.table(report)}\n`);
-	} catch (error) {
-		if (!(error instanceof BenchError)) {
-			throw error;
-		}
-
-		process.stderr.write(`bench:${benchmark.name}: FAILED: ${error.message}\n`);
-		process.exitCode = 1;
-	} finally {
-		rmSync(work, {recursive: true, force: true});
-	}
+	});
 }

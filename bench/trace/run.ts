@@ -15,7 +15,7 @@ import {closeSync, existsSync, openSync, readFileSync, readSync, rmSync} from 'n
 import {machine} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {builder, buildBenchprog, cleanEnv, fail, main, median, ms, parseField, progress, run, tableLines, triangular, unmeasuredGoalLine, type Options, type Result} from '../lib/harness.js';
+import {builder, buildBenchprog, cleanEnv, fail, main, median, ms, parseField, progress, run, tableLines, triangular, notMeasured, quickNotJudged, type Options, type Result} from '../lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -384,7 +384,8 @@ function measurePython(work: string, available: readonly Tracer[], sz: Size): Re
 	return results;
 }
 
-type Goal = {what: string; met: boolean; value: number; limit: number; tool?: Tracer};
+/** `met` null: not judged, for the reason in `notJudged` (the table's words). */
+type Goal = {what: string; met: boolean | null; notJudged?: string; value: number; limit: number; tool?: Tracer};
 
 type Report = {
 	arch: string;
@@ -394,14 +395,16 @@ type Report = {
 	goals: Goal[];
 };
 
-function goals(loop: Record<LoopRow, LoopResult>, pdiRuns: number): Goal[] {
+function goals(loop: Record<LoopRow, LoopResult>, pdiRuns: number, quick: boolean): Goal[] {
 	const pdi = loop.pdi.overheadNs ?? Number.NaN;
 	const speedup = (tracer: Tracer, limit: number): Goal => {
 		const value = (loop[tracer].overheadNs ?? Number.NaN) / pdi;
-		return {what: `pdi per call >= ${limit}x faster than ${tracer}`, value, limit, met: value >= limit, tool: tracer};
+		const goal = {what: `pdi per call >= ${limit}x faster than ${tracer}`, value, limit, met: value >= limit, tool: tracer};
+		const notJudged = Number.isNaN(value) ? notMeasured(tracer) : quick ? quickNotJudged : undefined;
+		return notJudged === undefined ? goal : {...goal, met: null, notJudged};
 	};
 
-	// A lost event fails the run before this point, so reaching it means none was lost.
+	// A lost event fails the run before this point, so reaching it means none was lost (a check, judged in --quick too).
 	return [speedup('uftrace', goalOverUftrace), speedup('ltrace', goalOverLtrace), {what: `no lost event (${pdiRuns} timed pdi runs of ${loop.pdi.calls} calls)`, value: 0, limit: 0, met: true}];
 }
 
@@ -457,8 +460,8 @@ function pythonTable(report: Report): string[] {
 
 function formatTable(report: Report): string {
 	const goalLines = report.goals.map(goal => {
-		if (goal.tool !== undefined && Number.isNaN(goal.value)) {
-			return unmeasuredGoalLine(goal.what, goal.tool);
+		if (goal.met === null) {
+			return `goal: ${goal.what}: ${goal.notJudged}`;
 		}
 
 		const measured = goal.limit === 0 ? '0 events lost' : `${goal.value.toFixed(2)}x`;
@@ -495,7 +498,7 @@ main({
 			date: new Date().toISOString().slice(0, 10),
 			loop: {rounds: sz.loopRounds, modes: loop},
 			python: {script: pythonScript, modes: pythonModes},
-			goals: goals(loop, loop.pdi.events.length),
+			goals: goals(loop, loop.pdi.events.length, options.quick),
 		};
 	},
 	table: formatTable,
