@@ -2,7 +2,7 @@
 // is not root, as a set-user-ID one does: the loader ignores LD_PRELOAD. pdi looked only at the set-ID bits, so
 // `pdi inspect` let its main run (with ping: packets sent) and `pdi run`/`pdi trace` ran it without pdi, without a word.
 import {execFile, execFileSync} from 'node:child_process';
-import {chmodSync, cpSync, symlinkSync} from 'node:fs';
+import {chmodSync, cpSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
@@ -25,7 +25,14 @@ function copiedCli(): string {
 		cpSync(path.join(root, part), path.join(directory, part), {recursive: true});
 	}
 
-	symlinkSync(path.join(root, 'node_modules'), path.join(directory, 'node_modules'));
+	// Copies, not a link to the checkout's: that user may not pass through the directories above it.
+	const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean; devOptional?: boolean}>};
+	for (const [name, entry] of Object.entries(lock.packages)) {
+		if (name.startsWith('node_modules/') && !name.slice('node_modules/'.length).includes('node_modules/') && entry.dev !== true && entry.devOptional !== true) {
+			cpSync(path.join(root, name), path.join(directory, name), {recursive: true});
+		}
+	}
+
 	return path.join(directory, 'dist/cli/pdi.js');
 }
 

@@ -1,3 +1,4 @@
+import {objectPatternProblem} from '../object-pattern.js';
 import {z} from 'zod';
 
 /**
@@ -21,34 +22,12 @@ export function word(what: string, pattern: RegExp) {
 
 /** The object field of every rule kind. */
 export const objectPattern = singleLine('an object pattern ($main, a soname, a path or a glob)')
-	// As the core's reader (src/native/config/rules.c): no object's name starts with '$', so a misspelt $main or a
-	// shell variable would match nothing, and be warned about only when the program runs.
-	.refine(value => !value.startsWith('$') || value === '$main', {
-		error: issue => `unknown name '${String(issue.input)}' ('$main' names the main program; pdi expands no variables)`,
-		params: {labelled: true},
-	})
-	// As the core's reader: a '[' that nothing closes matches only a name with that '[' in it (lib[m.so.6); an
-	// absolute path names its file, '[' and all.
-	.refine(value => value.startsWith('/') || !hasUnclosedBracket(value), {
-		error: issue => `a '[' without its closing ']' in '${String(issue.input)}' (it would match only a name with a '[' in it)`,
-		params: {labelled: true},
-	});
-
-/** Whether an object pattern has a '[' that no ']' closes, read as the core's matcher reads it (match.c: a first ']' and one after '!' or '^' belong to the set). */
-function hasUnclosedBracket(pattern: string): boolean {
-	for (let index = pattern.indexOf('['); index >= 0; index = pattern.indexOf('[', index + 1)) {
-		let end = index + 1;
-		end += pattern[end] === '!' || pattern[end] === '^' ? 1 : 0;
-		end = pattern.indexOf(']', end + 1);
-		if (end < 0) {
-			return true;
+	.check(context => {
+		const problem = objectPatternProblem(context.value);
+		if (problem !== undefined) {
+			context.issues.push({code: 'custom', message: problem, input: context.value, params: {labelled: true}});
 		}
-
-		index = end;
-	}
-
-	return false;
-}
+	});
 
 const functionSpelling = /^[^\s@]+(?:@@?[^\s@]+)?$/;
 

@@ -6,7 +6,7 @@ import {fileSystemReason, PdiError} from '../errors.js';
 import type {ProcessReport} from '../elf/model.js';
 import {deadline, launch, type LaunchExit} from '../launch/launch.js';
 import {checkOptions, isObject, maxTimerMs, type OptionType} from '../launch/options.js';
-import {objectPattern} from '../config/fields.js';
+import {objectPatternProblem} from '../object-pattern.js';
 import {launchConfig} from '../launch/prepared-config.js';
 import {freeDescriptor} from '../launch/inherited.js';
 import {SharedLibraryError} from '../launch/program.js';
@@ -58,9 +58,9 @@ const inspectOptionTypes: Record<keyof InspectOptions, OptionType> = {
 
 /** Refuses an `imports` pattern that no object can match ('$mian', 'lib[c.so*') as a rule's object field is refused, instead of reporting that nothing matched. */
 function checkImportsPattern(pattern: string | undefined): void {
-	const checked = pattern === undefined ? undefined : objectPattern.safeParse(pattern);
-	if (checked?.success === false) {
-		throw new PdiError(`imports: ${checked.error.issues[0]?.message ?? 'not an object pattern'}`);
+	const problem = pattern === undefined ? undefined : objectPatternProblem(pattern);
+	if (problem !== undefined) {
+		throw new PdiError(`imports: ${problem}`);
 	}
 }
 
