@@ -45,65 +45,59 @@ function_behind(const site_plan_t *plan, const pdi_object_t *object, const pdi_s
  * __stack_chk_fail_local call __cxa_atexit, __cxa_at_quick_exit,
  * __register_atfork and __stack_chk_fail through a PLT, and on aarch64
  * libgcc's outline atomics (GCC's default for code with atomic operations)
- * ask __getauxval through one which CPU features there are. */
-typedef struct call_kinds {
-  size_t plt_calls, function_pointers;
-  size_t pointers_bound; /* how many GLOB_DAT slots there can be at most */
-} call_kinds_t;
-
+ * ask __getauxval through one which CPU features there are. And code LLVM
+ * compiles (Rust) calls the functions it names through its GOT, but makes
+ * its own calls through a PLT: _Unwind_Resume, memcpy, memset, and the math
+ * functions its intrinsics become. */
 static int
-is_own_plt_call(const pdi_slot_t *slot)
+is_own_plt_call(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
 {
-  static const char *const start_files[] = {"__cxa_finalize",
-                                            "__gmon_start__",
-                                            "_ITM_registerTMCloneTable",
-                                            "_ITM_deregisterTMCloneTable",
-                                            "__register_frame_info",
-                                            "__deregister_frame_info",
-                                            "__libc_start_main",
-                                            "abort",
-                                            "__cxa_atexit",
-                                            "__cxa_at_quick_exit",
-                                            "__register_atfork",
-                                            "__stack_chk_fail",
-                                            "__getauxval"};
+  static const char *const not_own[] = {"__cxa_finalize",
+                                        "__gmon_start__",
+                                        "_ITM_registerTMCloneTable",
+                                        "_ITM_deregisterTMCloneTable",
+                                        "__register_frame_info",
+                                        "__deregister_frame_info",
+                                        "__libc_start_main",
+                                        "abort",
+                                        "__cxa_atexit",
+                                        "__cxa_at_quick_exit",
+                                        "__register_atfork",
+                                        "__stack_chk_fail",
+                                        "__getauxval",
+                                        "_Unwind_Resume",
+                                        "memcpy",
+                                        "memmove",
+                                        "memset",
+                                        "memcmp",
+                                        "bcmp",
+                                        "fmod",
+                                        "fmodf",
+                                        "pow",
+                                        "powf",
+                                        "exp",
+                                        "expf",
+                                        "exp2",
+                                        "exp2f",
+                                        "log",
+                                        "logf",
+                                        "log2",
+                                        "log2f",
+                                        "log10",
+                                        "log10f",
+                                        "sin",
+                                        "sinf",
+                                        "cos",
+                                        "cosf",
+                                        "fma",
+                                        "fmaf"};
+  (void)object, (void)context;
   if (slot->kind != PDI_SLOT_JUMP_SLOT)
     return 0;
-  for (size_t i = 0; slot->symbol != NULL && i < sizeof start_files / sizeof start_files[0]; i++)
-    if (strcmp(slot->symbol, start_files[i]) == 0)
+  for (size_t i = 0; slot->symbol != NULL && i < sizeof not_own / sizeof not_own[0]; i++)
+    if (strcmp(slot->symbol, not_own[i]) == 0)
       return 0;
   return 1;
-}
-
-static int
-count_call_kinds(const pdi_object_t *object, const pdi_slot_t *slot, void *context)
-{
-  call_kinds_t *kinds = context;
-  if (is_own_plt_call(slot)) {
-    /* Enough PLT calls to outweigh every GLOB_DAT slot there can be: the rest need not be looked at. */
-    if (++kinds->plt_calls * 4 >= kinds->pointers_bound)
-      return 1;
-  } else if (slot->kind == PDI_SLOT_GLOB_DAT && object->symtab != NULL) {
-    unsigned type = PDI_ST_TYPE(object->symtab[slot->sym_index].st_info);
-    kinds->function_pointers += type == STT_FUNC || type == STT_GNU_IFUNC;
-  }
-  return 0;
-}
-
-/* Whether the object's code calls through its PLT, so that its GLOB_DAT
- * slots of functions only give their addresses. A few PLT calls among many
- * such slots are the compiler's own calls in code that otherwise calls
- * through the GOT: Rust's (LLVM calls _Unwind_Resume, memcpy, memset, pow
- * ... through a PLT, every function the program names through its GOT). */
-static int
-calls_through_plt(const pdi_object_t *object)
-{
-  size_t rela = object->rela != NULL ? object->relasz / sizeof(ElfW(Rela)) : 0;
-  size_t rel = object->rel != NULL ? object->relsz / sizeof(ElfW(Rel)) : 0;
-  call_kinds_t kinds = {0, 0, rela + rel};
-  if (pdi_object_each_slot(object, count_call_kinds, &kinds))
-    return 1;
-  return kinds.plt_calls > 0 && kinds.plt_calls * 4 >= kinds.function_pointers;
 }
 
 /* An aarch64 function with a calling convention of its own (SVE arguments
@@ -171,7 +165,7 @@ pdi_cb_plan(const pdi_objects_t *set, const pdi_object_t *object,
     plan.definers = &filtered;
     plan.excluded = NULL;
   }
-  plan.calls_through_plt = calls_through_plt(object);
+  plan.calls_through_plt = pdi_object_each_slot(object, is_own_plt_call, NULL);
   int stop = pdi_object_each_slot(object, consider_callback_slot, &plan);
   free(definers);
   return stop;
