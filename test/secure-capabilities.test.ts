@@ -2,7 +2,7 @@
 // is not root, as a set-user-ID one does: the loader ignores LD_PRELOAD. pdi looked only at the set-ID bits, so
 // `pdi inspect` let its main run (with ping: packets sent) and `pdi run`/`pdi trace` ran it without pdi, without a word.
 import {execFile, execFileSync} from 'node:child_process';
-import {chmodSync, cpSync, readFileSync} from 'node:fs';
+import {chmodSync, copyFileSync, cpSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
@@ -47,16 +47,22 @@ async function asNobody(args: readonly string[], env: NodeJS.ProcessEnv): Promis
 rootOnly('a program with file capabilities is refused by pdi inspect and warned about by pdi run and trace, for a user that is not root', async t => {
 	const directory = openDirectory('pdi-capabilities-');
 	const program = compileC(directory, 'capmain', '#include <stdio.h>\nint main(void) { puts("main ran"); return 5; }\n');
-	// security.capability as setcap cap_net_raw+ep writes it: revision 2, effective, permitted bit 13.
+	// security.capability as setcap writes it: revision 2 and the effective bit, then the permitted and inheritable words.
 	const setter = compileC(directory, 'set-capability', `#include <stdint.h>
+#include <stdlib.h>
 #include <sys/xattr.h>
 int main(int argc, char **argv) {
   (void)argc;
-  uint32_t data[5] = {0x02000001, 1u << 13, 0, 0, 0};
+  uint32_t data[5] = {0x02000001, (uint32_t)atoi(argv[2]), (uint32_t)atoi(argv[3]), 0, 0};
   return setxattr(argv[1], "security.capability", data, sizeof data, 0) != 0;
 }
 `);
-	execFileSync(setter, [program]);
+	// cap_net_raw+ep: gained. And +ie: nothing gained (this process's inheritable set is empty), but the effective bit
+	// is set, and the kernel runs it in secure mode for that alone.
+	const inheritable = `${program}-ie`;
+	copyFileSync(program, inheritable);
+	execFileSync(setter, [program, String(1 << 13), '0']);
+	execFileSync(setter, [inheritable, '0', String(1 << 13)]);
 	// Writable by every user, as /tmp is.
 	const temporary = openDirectory('pdi-capabilities-tmp-', 0o1777);
 	const env = {...process.env, TMPDIR: temporary};
@@ -74,6 +80,11 @@ int main(int argc, char **argv) {
 		t.is(run.stdout, 'main ran\n');
 		t.true(run.stderr.startsWith(`pdi: warning: ${reason}`), run.stderr);
 	}
+
+	const effectiveOnly = await asNobody([cli, 'inspect', '--', inheritable], env);
+	t.is(effectiveOnly.code, 2, effectiveOnly.stderr);
+	t.is(effectiveOnly.stdout, '', 'main never ran');
+	t.true(effectiveOnly.stderr.startsWith(`pdi: ${inheritable} is a program with file capabilities (cap_net_raw): the loader runs it in secure mode`), effectiveOnly.stderr);
 
 	// Root gains nothing by them (the kernel does not run it in secure mode then), and gets pdi as any program.
 	const byRoot = await new Promise<string>(resolve => {

@@ -17,7 +17,7 @@ function ownSet(status: string, name: string): bigint | undefined {
 }
 
 /** The file capabilities of `program` (permitted, inheritable), or undefined when it has none or they cannot be read. */
-function fileCapabilities(program: string): {permitted: bigint; inheritable: bigint} | undefined {
+function fileCapabilities(program: string): {permitted: bigint; inheritable: bigint; effective: boolean} | undefined {
 	let data: Buffer | null;
 	try {
 		data = nativeBinding().fileCapabilities(program);
@@ -38,13 +38,15 @@ function fileCapabilities(program: string): {permitted: bigint; inheritable: big
 		inheritable |= BigInt(data.readUInt32LE(8 + (8 * word))) << BigInt(32 * word);
 	}
 
-	return {permitted, inheritable};
+	// VFS_CAP_FLAGS_EFFECTIVE.
+	return {permitted, inheritable, effective: (data.readUInt32LE(0) & 1) !== 0};
 }
 
 /**
  * Why the kernel runs `program` in secure mode for its file capabilities, which makes the loader ignore LD_PRELOAD, or
  * undefined: when a process whose real user is not root gains capabilities by the exec (those of the file's permitted
- * set that the bounding set keeps, and of its inheritable set that this process's has), as ping does for raw sockets.
+ * set that the bounding set keeps, and of its inheritable set that this process's has), as ping does for raw sockets,
+ * or the file's effective bit is set.
  */
 export function capabilitiesReason(program: string): string | undefined {
 	const file = process.getuid?.() === 0 ? undefined : fileCapabilities(program);
@@ -59,11 +61,13 @@ export function capabilitiesReason(program: string): string | undefined {
 		return undefined;
 	}
 
+	// The kernel also runs it in secure mode when the file's effective bit is set, whatever is gained (cap_bprm_creds_from_file).
 	const gained = (file.permitted & (ownSet(status, 'CapBnd') ?? 0n)) | (file.inheritable & (ownSet(status, 'CapInh') ?? 0n));
-	if (gained === 0n) {
+	if (gained === 0n && !file.effective) {
 		return undefined;
 	}
 
-	const names = capabilityNames.filter((_, bit) => (gained & (1n << BigInt(bit))) !== 0n).map(name => `cap_${name}`);
-	return `a program with file capabilities (${names.length > 0 ? names.join(', ') : `0x${gained.toString(16)}`})`;
+	const shown = gained === 0n ? file.permitted | file.inheritable : gained;
+	const names = capabilityNames.filter((_, bit) => (shown & (1n << BigInt(bit))) !== 0n).map(name => `cap_${name}`);
+	return `a program with file capabilities (${names.length > 0 ? names.join(', ') : `0x${shown.toString(16)}`})`;
 }
