@@ -97,7 +97,7 @@ const fileTypes: Record<number, string> = {0: 'an ELF file of no type (ET_NONE)'
  * Why the kernel's ELF loader (fs/binfmt_elf.c) would refuse this header with ENOEXEC, checked in its order, or
  * undefined. A refused file must not reach the exec: execvp(), as Node's spawn uses it, then runs it with /bin/sh.
  */
-function headerProblem(header: Buffer, layout: Layout, phoff: bigint): string | undefined {
+function headerProblem(header: Buffer, layout: Layout): string | undefined {
 	const {u16} = fields(header, layout);
 	const type = u16(16);
 	const phentsize = u16(layout.wide ? 54 : 42);
@@ -113,10 +113,6 @@ function headerProblem(header: Buffer, layout: Layout, phoff: bigint): string | 
 
 	if (phnum === 0) {
 		return 'a corrupt ELF header: e_phnum is 0 (no program headers)';
-	}
-
-	if (phoff % BigInt(layout.wide ? 8 : 4) !== 0n) {
-		return `a corrupt ELF header: e_phoff ${phoff} is not a multiple of ${layout.wide ? 8 : 4} (program headers there would be misaligned)`;
 	}
 
 	return undefined;
@@ -188,7 +184,7 @@ function readElfHeaders(fd: number): ElfHeaders | undefined {
 	const {size} = fstatSync(fd);
 	const identity = {...empty, type: u16(16), machine: u16(18)};
 	const phoff = word(layout.wide ? 32 : 28);
-	const problem = headerProblem(header, layout, phoff);
+	const problem = headerProblem(header, layout);
 	if (problem !== undefined) {
 		return {...identity, end: 0n, problem};
 	}
