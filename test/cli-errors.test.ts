@@ -368,6 +368,13 @@ test('a config file of /proc, whose size reads as 0, is read to its end when Inc
 	}
 
 	t.is(await oneLineFailure(t, ['config', 'check', '/proc/sys/kernel/ostype']), 'pdi: /proc/sys/kernel/ostype:1:1: unknown command \'Linux\'\n');
+	// A file of exactly the limit is read whole (reading to the end briefly refused one of 16 MiB).
+	const limit = path.join(scratch, 'limit.cfg');
+	writeFileSync(limit, `${'#'.repeat((16 << 20) - 1)}\n`);
+	const including = path.join(scratch, 'including-limit.cfg');
+	writeFileSync(including, `Include "${limit}"\n`);
+	const run = await pdi(['run', '-c', including, '--', program]);
+	t.is(run.code, 0, run.stderr);
 });
 
 test('a config larger than 16 MiB (a big file, /dev/zero, a pipe that writes more) is one line, from pdi and from the core by hand', async t => {

@@ -258,21 +258,26 @@ lowercase_first(char *text)
 static char *
 read_to_end(int fd, size_t size_hint, size_t *length, int *too_large)
 {
-  size_t capacity = size_hint + 1 > 4096 ? size_hint + 1 : 4096;
+  /* Room for one byte past what fstat says (and a NUL): a regular file's end is seen by a read that returns 0,
+   * without growing; up to one byte past the limit, which is how a file past it is known. */
+  size_t most = (size_t)CONFIG_SIZE_LIMIT + 2;
+  size_t capacity = size_hint + 2 > 4096 ? size_hint + 2 : 4096;
+  capacity = capacity > most ? most : capacity;
   char *text = malloc(capacity);
   *length = 0;
   while (text != NULL) {
     if (*length + 1 == capacity) {
-      if (capacity > CONFIG_SIZE_LIMIT) {
+      if (*length > (size_t)CONFIG_SIZE_LIMIT) {
         *too_large = 1;
         free(text);
         return NULL;
       }
-      char *grown = realloc(text, capacity * 2);
+      size_t grown_capacity = capacity * 2 > most ? most : capacity * 2;
+      char *grown = realloc(text, grown_capacity);
       if (grown == NULL)
         free(text);
       text = grown;
-      capacity *= 2;
+      capacity = grown_capacity;
       continue;
     }
     ssize_t n = read(fd, text + *length, capacity - 1 - *length);
@@ -281,6 +286,11 @@ read_to_end(int fd, size_t size_hint, size_t *length, int *too_large)
     if (n <= 0)
       break;
     *length += (size_t)n;
+  }
+  if (text != NULL && *length > (size_t)CONFIG_SIZE_LIMIT) {
+    *too_large = 1;
+    free(text);
+    return NULL;
   }
   return text;
 }
