@@ -83,4 +83,10 @@ test('the core writes the control bytes of its warnings and log lines as \\xHH: 
 	t.is(verbose.code, 0, verbose.stderr);
 	t.regex(verbose.stderr, /act \$main a\\x1bb: 0 call\(s\) seen, 0 fired$/m);
 	t.deepEqual(controls(verbose.stderr), [], verbose.stderr);
+
+	// A line too long for the log is still marked as cut.
+	const long = path.join(scratch, 'long.cfg');
+	writeFileSync(long, `Warning ${'a'.repeat(1100)}\n`);
+	const cut = await runPreloaded('/bin/true', [], long);
+	t.regex(cut.stderr, /^pdi: warning: \S+long\.cfg:1:1: a+\.\.\.\n$/);
 });

@@ -160,7 +160,7 @@ pdi_log(int level, const char *fmt, ...)
   if (level > log_level)
     return;
   static const char *const prefixes[] = {"pdi: ", "pdi: warning: ", "pdi: ", "pdi: debug: "};
-  char message[1024], line[1024];
+  char message[1024], shown[2048], line[1024];
   int saved_errno = errno;
   va_list args;
   va_start(args, fmt);
@@ -168,11 +168,10 @@ pdi_log(int level, const char *fmt, ...)
   va_end(args);
   if (length >= (int)sizeof message)
     pdi_mark_cut(message, sizeof message - 1);
-  int used = snprintf(line, sizeof line, "%s", prefixes[level & 3]);
   /* A config's or a name's bytes end up in messages (a Warning line, a rule's function): none of them may drive the
-   * terminal, as none does in pdi_error's messages. */
-  pdi_escape_controls(message, line + used, sizeof line - (size_t)used - 1);
-  used += (int)strlen(line + used);
+   * terminal, as none does in pdi_error's messages. `shown` holds more than a line: one it cuts is cut below. */
+  pdi_escape_controls(message, shown, sizeof shown);
+  int used = snprintf(line, sizeof line, "%s%s", prefixes[level & 3], shown);
   if (used > (int)sizeof line - 2) {
     pdi_mark_cut(line, sizeof line - 2);
     used = (int)strlen(line);
