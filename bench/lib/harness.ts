@@ -328,12 +328,13 @@ function removeScratch(work: string): void {
 	rmSync(work, {recursive: true, force: true});
 }
 
-const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+// SIGQUIT too (Ctrl-\): its default action would end this process alone and leave the worker's session running.
+const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
  * Runs the benchmark in a worker process of its own process group, and waits. The measuring is synchronous (one
  * spawnSync after another for minutes), so a signal handler in that process would only run at its end: instead this
- * process, always idle, takes SIGINT, SIGTERM and SIGHUP, ends the worker's whole group (the programs it measures
+ * process, always idle, takes SIGINT, SIGTERM, SIGHUP and SIGQUIT, ends the worker's whole group (the programs it measures
  * too), removes the scratch folders and ends with 128 + the signal's number.
  */
 function supervise(name: string, work: string): void {
@@ -344,6 +345,11 @@ function supervise(name: string, work: string): void {
 	});
 	let stopping: (typeof endingSignals)[number] | undefined;
 	const end = (status: number) => {
+		// What the worker started and left behind when it was stopped (a measured program that ignores the signal).
+		if (stopping !== undefined) {
+			killGroup(worker.pid, 'SIGKILL');
+		}
+
 		removeScratch(work);
 		process.exit(status);
 	};
