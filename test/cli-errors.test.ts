@@ -359,24 +359,6 @@ test('pdi run -c with a missing config file is one line naming it', async t => {
 	t.regex(await oneLineFailure(t, ['run', '-c', missing, '--', program]), new RegExp(`^pdi: ${missing.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*no such file or directory\\n$`));
 });
 
-test('a config file of /proc, whose size reads as 0, is read to its end when Included or named by config =, as with -c', async t => {
-	// Was a bug: the core read as many bytes as fstat said, none, and the Include passed as an empty file.
-	for (const line of ['Include "/proc/sys/kernel/ostype"', 'config = /proc/sys/kernel/ostype']) {
-		const file = path.join(scratch, 'proc-include.cfg');
-		writeFileSync(file, `${line}\n`);
-		t.is(await oneLineFailure(t, ['config', 'check', file]), 'pdi: /proc/sys/kernel/ostype:1:1: unknown command \'Linux\'\n', line);
-	}
-
-	t.is(await oneLineFailure(t, ['config', 'check', '/proc/sys/kernel/ostype']), 'pdi: /proc/sys/kernel/ostype:1:1: unknown command \'Linux\'\n');
-	// A file of exactly the limit is read whole (reading to the end briefly refused one of 16 MiB).
-	const limit = path.join(scratch, 'limit.cfg');
-	writeFileSync(limit, `${'#'.repeat((16 << 20) - 1)}\n`);
-	const including = path.join(scratch, 'including-limit.cfg');
-	writeFileSync(including, `Include "${limit}"\n`);
-	const run = await pdi(['run', '-c', including, '--', program]);
-	t.is(run.code, 0, run.stderr);
-});
-
 test('a config larger than 16 MiB (a big file, /dev/zero, a pipe that writes more) is one line, from pdi and from the core by hand', async t => {
 	const big = path.join(scratch, 'big.cfg');
 	execFileSync('truncate', ['-s', '17M', big]);
