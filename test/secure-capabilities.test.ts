@@ -2,12 +2,11 @@
 // is not root, as a set-user-ID one does: the loader ignores LD_PRELOAD. pdi looked only at the set-ID bits, so
 // `pdi inspect` let its main run (with ping: packets sent) and `pdi run`/`pdi trace` ran it without pdi, without a word.
 import {execFile, execFileSync} from 'node:child_process';
-import {chmodSync, copyFileSync, cpSync, readFileSync} from 'node:fs';
+import {chmodSync, copyFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {pdiPaths} from '../src/ts/index.js';
-import {root} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
+import {copyBuiltPackage} from './helpers/package-copy.js';
 
 const rootOnly = process.getuid?.() === 0 ? test.serial : test.skip;
 
@@ -20,20 +19,7 @@ function openDirectory(prefix: string, mode = 0o755): string {
 
 /** A copy of the built package that uid 65534 can run; the path of its CLI. */
 function copiedCli(): string {
-	const directory = openDirectory('pdi-capabilities-package-');
-	for (const part of ['package.json', 'dist', path.relative(root, pdiPaths().nativeDirectory)]) {
-		cpSync(path.join(root, part), path.join(directory, part), {recursive: true});
-	}
-
-	// Copies, not a link to the checkout's: that user may not pass through the directories above it.
-	const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean; devOptional?: boolean}>};
-	for (const [name, entry] of Object.entries(lock.packages)) {
-		if (name.startsWith('node_modules/') && !name.slice('node_modules/'.length).includes('node_modules/') && entry.dev !== true && entry.devOptional !== true) {
-			cpSync(path.join(root, name), path.join(directory, name), {recursive: true});
-		}
-	}
-
-	return path.join(directory, 'dist/cli/pdi.js');
+	return path.join(copyBuiltPackage('pdi-capabilities-package-', 0o755, 'copy'), 'dist/cli/pdi.js');
 }
 
 async function asNobody(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{code: number; stdout: string; stderr: string}> {

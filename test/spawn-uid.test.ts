@@ -1,4 +1,4 @@
-import {chmodSync, cpSync, symlinkSync} from 'node:fs';
+import {chmodSync} from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import test from 'ava';
@@ -6,6 +6,7 @@ import {pdiPaths} from '../src/ts/index.js';
 import type * as PdiIndex from '../src/ts/index.js';
 import {root} from './helpers/cli.js';
 import {scratchDirectory, temporaryEntries} from './helpers/files.js';
+import {copyBuiltPackage} from './helpers/package-copy.js';
 
 // Changing the user takes root; without it Node's spawn() refuses uid itself. The program, run as uid 65534, must
 // reach pdi's core: the package is copied under a path every user can pass through (a checkout may be under a
@@ -24,14 +25,23 @@ async function copiedPackage(mode: number): Promise<typeof PdiIndex> {
 }
 
 async function copyPackage(mode: number): Promise<typeof PdiIndex> {
-	const directory = scratchDirectory('pdi-spawn-uid-package-');
-	chmodSync(directory, mode);
-	for (const part of ['package.json', 'dist', path.relative(root, pdiPaths().nativeDirectory)]) {
-		cpSync(path.join(root, part), path.join(directory, part), {recursive: true});
-	}
-
-	symlinkSync(path.join(root, 'node_modules'), path.join(directory, 'node_modules'));
+	const directory = copyBuiltPackage('pdi-spawn-uid-package-', mode, 'link');
 	return await import(pathToFileURL(path.join(directory, 'dist/ts/index.js')).href) as typeof PdiIndex;
+}
+
+/** Runs `body` with TMPDIR set to `directory`, then puts it back as it was. */
+async function withTmpdir(directory: string, body: () => Promise<void> | void): Promise<void> {
+	const previous = process.env['TMPDIR'];
+	process.env['TMPDIR'] = directory;
+	try {
+		await body();
+	} finally {
+		if (previous === undefined) {
+			delete process.env['TMPDIR'];
+		} else {
+			process.env['TMPDIR'] = previous;
+		}
+	}
 }
 
 (process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid and gid runs the program as that user with the rules, and its counts come back', async t => {
@@ -41,9 +51,7 @@ async function copyPackage(mode: number): Promise<typeof PdiIndex> {
 	const copied = await copiedPackage(0o755);
 	const temporary = scratchDirectory('pdi-spawn-uid-');
 	chmodSync(temporary, 0o755);
-	const previous = process.env['TMPDIR'];
-	process.env['TMPDIR'] = temporary;
-	try {
+	await withTmpdir(temporary, async () => {
 		const child = copied.spawn({rules: [{act: {function: 'geteuid', do: {count: true}}}, {act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: ['ignore', 'pipe', 'pipe']});
 		let stdout = '';
 		let stderr = '';
@@ -60,13 +68,7 @@ async function copyPackage(mode: number): Promise<typeof PdiIndex> {
 		const counts = await child.act;
 		t.true(counts.reduce((sum, count) => sum + count.seen, 0) >= 1, JSON.stringify(counts));
 		t.deepEqual(temporaryEntries(temporary), []);
-	} finally {
-		if (previous === undefined) {
-			delete process.env['TMPDIR'];
-		} else {
-			process.env['TMPDIR'] = previous;
-		}
-	}
+	});
 });
 
 (process.getuid?.() === 0 ? test.serial : test.skip)('spawn() with uid of a pdi that user cannot reach throws a PdiError naming the directory, before anything runs', async t => {
@@ -84,19 +86,11 @@ async function copyPackage(mode: number): Promise<typeof PdiIndex> {
 	const copied = await copiedPackage(0o755);
 	const temporary = scratchDirectory('pdi-spawn-uid-closed-');
 	chmodSync(temporary, 0o700);
-	const previous = process.env['TMPDIR'];
-	process.env['TMPDIR'] = temporary;
-	try {
+	await withTmpdir(temporary, () => {
 		t.throws(() => copied.spawn({rules: [{act: {function: 'getuid', do: {count: true}}}]}, 'id', ['-u'], {uid: 65_534, gid: 65_534, stdio: 'ignore'}), {
 			instanceOf: copied.PdiError,
 			message: `${temporary}: the program would run as uid 65534, which cannot pass through this directory to its config (mode 700): set TMPDIR to one it can pass through, such as /tmp`,
 		});
 		t.deepEqual(temporaryEntries(temporary), []);
-	} finally {
-		if (previous === undefined) {
-			delete process.env['TMPDIR'];
-		} else {
-			process.env['TMPDIR'] = previous;
-		}
-	}
+	});
 });
