@@ -96,7 +96,7 @@
         "src/native/addon/trace-sites.c",
         "src/native/addon/trace-text.c"
       ],
-      "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "ldflags": ["-Wl,--exclude-libs,ALL"]
     },
     {

@@ -108,3 +108,33 @@ for (const ending of ['returns', 'is terminated'] as const) {
 		t.deepEqual(readdirSync(temporary), []);
 	});
 }
+
+test('a worker terminated while events are being delivered to its onCall ends, and the process goes on', async t => {
+	// Before the fix, a native call that the terminating worker made failed, and the error thrown for it could not
+	// be thrown into JavaScript: `terminate called after throwing an instance of 'Napi::Error'`, the process aborted.
+	const temporary = scratchDirectory('pdi-observe-life-');
+	const source = [
+		`import {observe} from ${JSON.stringify(module)};`,
+		'import {readFileSync} from \'node:fs\';',
+		'import {Worker} from \'node:worker_threads\';',
+		'let ended = 0;',
+		'for (let round = 0; round < 20; round++) {',
+		'\tconst worker = new Worker(`import {observe} from ${JSON.stringify(\'' + module + '\')}; import {parentPort} from \'node:worker_threads\';',
+		'observe({functions: \'open*\'}, () => undefined); parentPort.postMessage(\'observing\'); setInterval(() => {}, 1000);`, {eval: true});',
+		'\tawait new Promise(resolve => worker.once(\'message\', resolve));',
+		'\tconst opening = setInterval(() => { for (let i = 0; i < 50; i++) readFileSync(\'/etc/hostname\'); }, 0);',
+		'\tawait new Promise(resolve => setTimeout(resolve, Math.random() * 20));',
+		'\tawait worker.terminate();',
+		'\tclearInterval(opening);',
+		'\tended++;',
+		'}',
+		'const seen = [];',
+		'const again = observe({functions: \'open*\'}, call => seen.push(call.args?.[0]));',
+		'readFileSync(\'/etc/hostname\');',
+		'again.close();',
+		'console.log(JSON.stringify({ended, seen: seen.includes(\'/etc/hostname\')}));',
+	].join('\n');
+	const result = printed<{ended: number; seen: boolean}>(await node(source, temporary, 120_000));
+	t.deepEqual(result, {ended: 20, seen: true});
+	t.deepEqual(readdirSync(temporary), []);
+});
