@@ -5,7 +5,7 @@ import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {ConfigError, imports, interpose, runProgram, spawn, type ActCount, type PdiConfig} from '../src/ts/index.js';
 import {pdi} from './helpers/cli.js';
-import {writeFiles} from './helpers/files.js';
+import {compileC, writeFiles} from './helpers/files.js';
 import {fixBackend, fixtures, runPreloaded, writeConfig} from './helpers/preload.js';
 import {textValue} from './helpers/quote.js';
 
@@ -45,6 +45,35 @@ test('an act rule in YAML makes cat fail to open one file, and pdi run -v prints
 	t.true(run.stderr.includes(`pdi: ${config}:2: act $main open: 2 call(s) seen, 1 fired`), run.stderr);
 	const quiet = await pdi(['run', '-c', config, '--', 'cat', '/etc/hostname']);
 	t.false(quiet.stderr.includes('call(s) seen'), quiet.stderr);
+});
+
+test('pdi run -v names the process in the act counts of a forked child and of a program a shell ran, not in the program\'s own', async t => {
+	const directory = writeFiles({'act.cfg': 'act $main puts count\n'});
+	const program = compileC(directory, 'forks', [
+		'#include <stdio.h>',
+		'#include <sys/wait.h>',
+		'#include <unistd.h>',
+		'int main(void) { setvbuf(stdout, NULL, _IONBF, 0); puts("parent"); pid_t child = fork();',
+		'  if (child == 0) { puts("child"); printf("child %d\\n", (int)getpid()); return 0; }',
+		'  waitpid(child, NULL, 0); return 0; }',
+	].join('\n'));
+	const config = path.join(directory, 'act.cfg');
+	const run = await pdi(['run', '-v', '-c', config, '--', program]);
+	t.is(run.code, 0, run.stderr);
+	const childPid = /child (\d+)/.exec(run.stdout)?.[1];
+	const lines = run.stderr.split('\n').filter(line => line.includes('call(s) seen'));
+	t.deepEqual(lines.sort(), [
+		`pdi: ${config}:1: act $main puts: 1 call(s) seen, 1 fired`,
+		`pdi: ${config}:1: act $main puts: 2 call(s) seen, 2 fired (process ${childPid})`,
+	].sort(), run.stderr);
+	const shell = await pdi(['run', '-v', '-c', config, '--', 'sh', '-c', '"$1"; echo shell $$', 'sh', program]);
+	t.is(shell.code, 0, shell.stderr);
+	const shellChild = /child (\d+)/.exec(shell.stdout)?.[1];
+	const named = shell.stderr.split('\n').filter(line => line.includes('call(s) seen')).map(line => / \(process (\d+)\)$/.exec(line)?.[1]);
+	// The shell imports no puts: the program it ran and that program's child are both named.
+	t.is(named.length, 2, shell.stderr);
+	t.true(named.includes(shellChild), shell.stderr);
+	t.true(named.every(pid => pid !== undefined), shell.stderr);
 });
 
 test('runProgram() returns the counts of every act rule, named by the place of the rule', async t => {

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../backends/act/act-spec.h"
 #include "internal.h"
@@ -117,14 +118,21 @@ pdi_act_log_counts(const pdi_session_t *session)
 {
   if (session->act_counts == NULL || !pdi_log_enabled(PDI_LOG_INFO))
     return;
+  /* A process the program started (a forked child, a program it ran) has
+   * lines of its own: they are named, or they read as the program's. */
+  int named = getpid() != session->opener || (session->launcher != 0 && getppid() != session->launcher);
   unsigned number = session->act_first; /* the n-th act rule of the config is the backend's rule first + n */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     const pdi_rule_t *rule = &session->config.rules[r];
     unsigned long seen = 0, fired = 0;
     if (rule->kind != PDI_RULE_ACT || session->act_counts(number++, &seen, &fired) != 0)
       continue;
-    pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired", rule->act->label, rule->object, rule->function,
-            seen, fired);
+    if (named)
+      pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired (process %d)", rule->act->label, rule->object,
+              rule->function, seen, fired, (int)getpid());
+    else
+      pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired", rule->act->label, rule->object,
+              rule->function, seen, fired);
   }
 }
 

@@ -90,6 +90,8 @@ struct pdi_session {
    * rules whose object never loaded; whether it does (the load watch runs,
    * PDI_WARN_UNLOADED is not 0) */
   pid_t opener;
+  /* PDI_LAUNCHER_PID, or 0: the process that launched the program */
+  pid_t launcher;
   int reports_unloaded;
   /* PDI_MATCHED_MARKS: the directory where an empty file named by a rule's
    * index says that its object pattern matched an object, in any process

@@ -114,6 +114,18 @@ discard(pdi_session_t *session)
   pdi_arena_release(&arena);
 }
 
+/* PDI_LAUNCHER_PID: the pdi (or Node process of spawn()) that started the
+ * program; a process whose parent it is not was started by the program. */
+static pid_t
+launcher_pid(void)
+{
+  const char *text = getenv("PDI_LAUNCHER_PID");
+  long pid = 0;
+  for (; text != NULL && *text >= '0' && *text <= '9' && pid < 1L << 30; text++)
+    pid = pid * 10 + (*text - '0');
+  return text != NULL && *text == '\0' ? (pid_t)pid : 0;
+}
+
 /* A session in its own arena, with its config read; NULL with pdi_error() set. */
 static pdi_session_t *
 read_session(const char *path)
@@ -127,6 +139,7 @@ read_session(const char *path)
   memset(session, 0, sizeof *session);
   session->arena = arena;
   session->opener = getpid();
+  session->launcher = launcher_pid();
   pdi_config_init(&session->config);
   if (pdi_config_load(&session->config, path) != 0) {
     discard(session);

@@ -76,8 +76,11 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 		result['PDI_CONFIG'] = prepared.file;
 		// A descendant that execs after the launch ended finds the file removed: it runs uninstrumented, not stopped.
 		result['PDI_CONFIG_TEMPORARY'] = '1';
+		// The core names the processes whose parent is not this one in its lines (a forked child's act counts).
+		result['PDI_LAUNCHER_PID'] = String(process.pid);
 	} else {
 		delete result['PDI_CONFIG_TEMPORARY'];
+		delete result['PDI_LAUNCHER_PID'];
 	}
 
 	if (actReport !== undefined) {
