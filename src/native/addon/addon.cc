@@ -260,6 +260,7 @@ TraceDrainStart(const Napi::CallbackInfo &info)
     Napi::Object more = info[5].As<Napi::Object>();
     options.text.time = more.Get("time").ToBoolean().Value();
     options.text.timestamp = more.Get("timestamp").ToBoolean().Value();
+    options.held = more.Get("held").ToBoolean().Value();
     if (more.Get("noticeFd").IsNumber())
       options.notice_fd = more.Get("noticeFd").As<Napi::Number>().Int32Value();
   }
@@ -331,6 +332,16 @@ TraceDrainStop(const Napi::CallbackInfo &info)
 }
 
 // traceDrainStopped(handle) -> whether the drain has read and written everything since traceDrainStop.
+// traceDrainRelease(handle): a drain started with {held: true} starts reading.
+Napi::Value
+TraceDrainRelease(const Napi::CallbackInfo &info)
+{
+  trace_drain_t *drain = DrainHandle(info);
+  if (drain != nullptr)
+    trace_drain_release(drain);
+  return info.Env().Undefined();
+}
+
 Napi::Value
 TraceDrainStopped(const Napi::CallbackInfo &info)
 {
@@ -553,6 +564,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("traceDrainWriteErrno", Napi::Function::New(env, TraceDrainWriteErrno));
   exports.Set("traceDrainStop", Napi::Function::New(env, TraceDrainStop));
   exports.Set("traceDrainStopped", Napi::Function::New(env, TraceDrainStopped));
+  exports.Set("traceDrainRelease", Napi::Function::New(env, TraceDrainRelease));
   exports.Set("traceDrainAbandon", Napi::Function::New(env, TraceDrainAbandon));
   exports.Set("traceDrainFree", Napi::Function::New(env, TraceDrainFree));
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));

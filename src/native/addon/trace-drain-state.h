@@ -39,6 +39,7 @@ struct trace_drain {
   trace_output_t output;
   size_t queue_limit;
   int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
+  int held;            /* trace_drain_options_t.held, until trace_drain_release */
   trace_text_options_t text;
   trace_output_t notices; /* JSON: trace_drain_options_t.notice_fd */
   pthread_t thread;

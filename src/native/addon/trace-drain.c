@@ -405,6 +405,10 @@ drain_main(void *argument)
   unsigned busy = 0;
   scan(drain);
   while (!__atomic_load_n(&drain->stop, __ATOMIC_ACQUIRE)) {
+    if (__atomic_load_n(&drain->held, __ATOMIC_ACQUIRE)) {
+      nap(200000);
+      continue;
+    }
     if (!drain->drop_over_limit && queue_full(drain)) {
       nap(200000);
       continue;
@@ -473,6 +477,7 @@ trace_drain_start(const char *directory, const trace_drain_options_t *options)
   trace_output_open(&drain->output, options->fd);
   drain->queue_limit = options->queue_limit;
   drain->drop_over_limit = options->drop_over_limit;
+  drain->held = options->held;
   drain->text = options->text;
   trace_output_open(&drain->notices, drain->format == TRACE_DRAIN_JSON ? options->notice_fd : -1);
   drain->self = getpid();
@@ -495,6 +500,12 @@ trace_drain_quiet(trace_drain_t *drain, int quiet)
   trace_ring_header_t *own = __atomic_load_n(&drain->own, __ATOMIC_SEQ_CST);
   if (own != NULL)
     __atomic_store_n(&own->quiet_tid, tid, __ATOMIC_SEQ_CST);
+}
+
+void
+trace_drain_release(trace_drain_t *drain)
+{
+  __atomic_store_n(&drain->held, 0, __ATOMIC_RELEASE);
 }
 
 char *

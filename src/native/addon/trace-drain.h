@@ -49,6 +49,9 @@ typedef struct trace_drain_options {
    * a process it attached to); into the output between lines when it is
    * `fd`; -1: not said. */
   int notice_fd;
+  /* Nothing is read until trace_drain_release: pdi trace -p says that it
+   * traces before the first line of the trace, which shares its stderr. */
+  int held;
 } trace_drain_options_t;
 
 /* Starts reading the rings that appear in `directory`. NULL with errno set
@@ -58,6 +61,8 @@ trace_drain_t *trace_drain_start(const char *directory, const trace_drain_option
  * (observe()): with `quiet` set, that thread's calls are not recorded
  * until it is cleared again, as they are the delivery's own. */
 void trace_drain_quiet(trace_drain_t *drain, int quiet);
+/* Starts the reading of a drain started `held`. */
+void trace_drain_release(trace_drain_t *drain);
 /* What waits in the queue, as one malloc'd block (free it), or NULL: all
  * of it with `limit` 0, else whole chunks (whole lines) from its head until
  * `limit` bytes are reached, so that one delivery keeps the event loop busy

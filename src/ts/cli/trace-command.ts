@@ -80,6 +80,8 @@ type Output = {
 	 * has gone, which {@link closed} tells); whether one has. The end does not say it again.
 	 */
 	sayFailure(): boolean;
+	/** Starts the writing of an output made `held`: until then the calls wait in their rings. */
+	release(): void;
 };
 
 /** A pause after which pdi, told by a signal to stop, gives up the lines its output has not taken yet. */
@@ -135,7 +137,7 @@ function writeSummary(counter: SummaryCounter, fd: number, ending: TraceReaderEn
  * The calls go through event rings (docs/trace.md, "Transport") that a native reader thread drains: text or JSON lines
  * straight to the output, or counts per call site for the summary. The traced processes write no line themselves.
  */
-function traceOutput(options: TraceCliOptions, directory: string, outputFd: number | undefined, sitesSeen?: string): Output {
+function traceOutput(options: TraceCliOptions, directory: string, outputFd: number | undefined, sitesSeen?: string, held = false): Output {
 	const rings = ringDirectory(directory);
 	// The notices of a process's end (a function -e names that it has no call site of) travel in its ring, after its
 	// calls: in text mode they go where its lines go; with --json to pdi's stderr, outside the JSON lines (never to the
@@ -147,7 +149,7 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 	const text = {time: options.time === true, timestamp: options.timestamp === true};
 	const reader = counter
 		? TraceReader.toSummary(rings.directory)
-		: options.json ? TraceReader.toDescriptor(rings.directory, fd, 2) : TraceReader.toText(rings.directory, fd, text);
+		: options.json ? TraceReader.toDescriptor(rings.directory, fd, 2, held) : TraceReader.toText(rings.directory, fd, text, held);
 	let finished = false;
 	const where = options.output === undefined ? 'the trace to stderr' : options.output === standardOutput ? 'the trace to stdout' : options.output;
 	let failureSaid = false;
@@ -165,6 +167,9 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 			return failureSaid;
 		},
 		drained: async signalled => drainUntilSignalled(reader, signalled),
+		release() {
+			reader.release();
+		},
 		finish(ran = true) {
 			if (finished) {
 				return true;
@@ -322,7 +327,8 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
-		const output = traceOutput(options, scratch.path, await outputDescriptor(options));
+		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
+		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
 		shareWithProcess(pid, [scratch.path]);
 		const watch = watchAttached(pid);
 		let attachedTo = false;
@@ -331,6 +337,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 			attachedTo = true;
 			watch.arm(undefined);
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
+			output.release();
 			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141; one
 			// that takes no more (a full disk) ends it at once too, said then, with status 2.
 			let polling: NodeJS.Timeout | undefined;

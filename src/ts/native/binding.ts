@@ -29,7 +29,9 @@ export type NativeBinding = {
 	 * Starts a native thread reading the rings of `directory`: JSON lines to `fd`, or queued (fd -1) up to `queueLimit` bytes
 	 * (0: no limit; past it the writers wait, or with `dropOverLimit` their calls are dropped and counted lost); or counts per call site ('summary').
 	 */
-	traceDrainStart(directory: string, format: 'json' | 'text' | 'summary', fd: number, queueLimit: number, dropOverLimit?: boolean, more?: {time?: boolean; timestamp?: boolean; noticeFd?: number}): unknown;
+	traceDrainStart(directory: string, format: 'json' | 'text' | 'summary', fd: number, queueLimit: number, dropOverLimit?: boolean, more?: {time?: boolean; timestamp?: boolean; noticeFd?: number; held?: boolean}): unknown;
+	/** A drain started `held` starts reading. */
+	traceDrainRelease(handle: unknown): void;
 	/** What waits in a drain's queue, or null. */
 	traceDrainTake(handle: unknown, limit?: number): Buffer | null;
 	/** While `quiet`, the calling thread's calls are not recorded in this process's own ring (observe(): they are the delivery's). */

@@ -55,16 +55,17 @@ export class TraceReader {
 	 * JSON lines (docs/trace.md, "JSON events") written to `fd` by the reader thread, and the notices of the
 	 * processes' ends to `noticeFd`, outside the lines (between them when it is `fd`).
 	 */
-	static toDescriptor(directory: string, fd: number, noticeFd: number): TraceReader {
-		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0, false, {noticeFd}));
+	static toDescriptor(directory: string, fd: number, noticeFd: number, held = false): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', fd, 0, false, {noticeFd, held}));
 	}
 
 	/**
 	 * Text lines (docs/trace.md, "The line format"), with the durations (`-T`) and start times (`-t`) asked for, and
-	 * the notices of the processes' ends, written to `fd` by the reader thread.
+	 * the notices of the processes' ends, written to `fd` by the reader thread. A `held` reader ({@link toDescriptor}'s
+	 * too) reads nothing until {@link release}.
 	 */
-	static toText(directory: string, fd: number, text: {time: boolean; timestamp: boolean}): TraceReader {
-		return new TraceReader(nativeBinding().traceDrainStart(directory, 'text', fd, 0, false, text));
+	static toText(directory: string, fd: number, text: {time: boolean; timestamp: boolean}, held = false): TraceReader {
+		return new TraceReader(nativeBinding().traceDrainStart(directory, 'text', fd, 0, false, {...text, held}));
 	}
 
 	/** Calls, errors and time counted per call site; the counts come with {@link finish}. */
@@ -93,6 +94,13 @@ export class TraceReader {
 	 */
 	static ofThisProcess(directory: string, onData: (data: Buffer) => void, noticeFd = -1, queueLimit = defaultQueueLimit): TraceReader {
 		return new TraceReader(nativeBinding().traceDrainStart(directory, 'json', -1, queueLimit, true, {noticeFd}), onData, true);
+	}
+
+	/** Starts the reading of a held reader. */
+	release(): void {
+		if (!this.ended) {
+			nativeBinding().traceDrainRelease(this.handle);
+		}
 	}
 
 	/** Stops handing buffers over (they wait in the queue, up to its limit) until {@link resume}. */

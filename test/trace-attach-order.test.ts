@@ -1,0 +1,42 @@
+// pdi trace -p writes its lines where it says that it traces (stderr): the reader thread began writing as soon as
+// the process had the trace installed, so that a busy process's first lines came before `pdi: tracing process N`.
+import {spawn} from 'node:child_process';
+import test from 'ava';
+import {startPdi} from './helpers/cli.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
+
+const scratch = scratchDirectory('pdi-trace-attach-order-');
+const busy = compileC(scratch, 'busy', `#include <string.h>
+int main(void) {
+  const char *volatile text = "hello world";
+  volatile size_t total = 0;
+  for (;;)
+    total += strlen(text);
+}
+`);
+
+async function until(condition: () => boolean, ms: number): Promise<boolean> {
+	for (const end = Date.now() + ms; !condition() && Date.now() < end;) {
+		await new Promise(resolve => setTimeout(resolve, 20));
+	}
+
+	return condition();
+}
+
+test('pdi trace -p says that it traces before the first line of the trace, on the stderr they share', async t => {
+	const target = spawn(busy, [], {stdio: 'ignore'});
+	t.teardown(() => target.kill('SIGKILL'));
+	await new Promise(resolve => setTimeout(resolve, 100));
+	for (let round = 0; round < 3; round++) {
+		const run = startPdi(['trace', '-p', String(target.pid), '-e', 'strlen']);
+		t.teardown(() => run.child.kill('SIGKILL'));
+		t.true(await until(() => run.stderr().split('\n').length > 20, 20_000), run.stderr().slice(0, 2000));
+		run.child.kill('SIGINT');
+		t.is(await run.exited, 0);
+		const lines = run.stderr().split('\n');
+		t.is(lines[0], `pdi: tracing process ${target.pid}; Ctrl-C or SIGTERM detaches`, lines.slice(0, 3).join('\n'));
+		t.regex(lines[1] ?? '', /strlen\("hello world"\) = 11$/);
+	}
+
+	t.is(target.exitCode, null);
+});
