@@ -190,3 +190,17 @@ test('a wrapper that never calls the original, and a pre hook that skips every c
 	// 1000 skipped calls, each popped: the callback stack never filled (no cb_stack_size report), none abandoned.
 	t.deepEqual(hookCalls(run.stderr), [{calls: 1000, threads: 1, depth: 0, abandoned: 0}]);
 });
+
+test('callback limits too large to map stop the program before main with the size and the options that asked for it', async t => {
+	for (const [option, message] of [
+		['cb_stack_size = 2147483647', /: cannot map 524289 MiB for max_threads = 256 callback stacks of cb_stack_size = 2147483647 bytes \(maxThreads, cbStackSize in JSON\/YAML\): /],
+		['cb_max_stubs = 2147483647', /: cannot map \d+ MiB for cb_max_stubs = 2147483647 callback sites \(cbMaxStubs in JSON\/YAML\): /],
+	] as const) {
+		const run = await runPreloaded(procprog, ['calls'], writeConfig(callbackRules, [option]));
+		t.is(run.code, 2, run.stderr);
+		t.is(run.stdout, '');
+		t.regex(run.stderr, message);
+		// Before, `cannot map 4096 callback sites and 256 thread stacks`: neither the size nor the option.
+		t.is(pdiLines(run.stderr).length, 1, run.stderr);
+	}
+});

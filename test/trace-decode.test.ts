@@ -119,6 +119,48 @@ test('the prototype parser maps C types to the backend\'s kinds', t => {
 	}
 });
 
+test('--prototypes refuses type words that make no C type, at the word that makes them none, before and after the name', async t => {
+	const file = path.join(scratch, 'bp.h');
+	writeFileSync(file, 'short long nm(int i);\n');
+	const result = await pdi(['trace', '--prototypes', file, '--', traceprog]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: --prototypes: ${file}:1:7: 'short long' is not a type\n`);
+	for (const [bad, column, words] of [
+		['long long long f(void);', 11, 'long long long'], ['int int f(void);', 5, 'int int'],
+		['char char f(void);', 6, 'char char'], ['unsigned unsigned f(void);', 10, 'unsigned unsigned'],
+		['signed signed f(void);', 8, 'signed signed'], ['int f(signed unsigned x);', 14, 'signed unsigned'],
+		['short char f(void);', 7, 'short char'], ['int f(long char c);', 12, 'long char'],
+		['int f(short double);', 13, 'short double'], ['unsigned double f(void);', 10, 'unsigned double'],
+		['int f(long float x);', 12, 'long float'], ['const char *nm(_Bool unsigned i);', 22, '_Bool unsigned'],
+		['unsigned long int long long f(void);', 24, 'unsigned long int long long'], ['size_t int f(void);', 8, 'size_t int'],
+		['struct s unsigned *f(void);', 10, 'struct s unsigned'], ['void _Complex f(void);', 6, 'void _Complex'],
+	] as const) {
+		t.throws(() => parsePrototypes(bad, 'bp.h'), {message: `bp.h:1:${column}: '${words}' is not a type`}, bad);
+	}
+});
+
+test('--prototypes refuses complex types at _Complex and long double at long, whichever order the words come in', t => {
+	const unsupported = 'is not supported (integers, pointers, float and double are)';
+	for (const [bad, column, words] of [
+		['_Complex double f(void);', 1, '_Complex double'], ['double _Complex f(void);', 8, 'double _Complex'],
+		['int f(float _Complex z);', 13, 'float _Complex'], ['long double _Complex f(void);', 13, 'long double _Complex'],
+		['double long f(void);', 8, 'long double'], ['int f(double const long x);', 20, 'long double'],
+	] as const) {
+		t.throws(() => parsePrototypes(bad, 'bp.h'), {message: `bp.h:1:${column}: '${words}' ${unsupported}`}, bad);
+	}
+
+	t.throws(() => parsePrototypes('int f(int *unsigned);', 'bp.h'), {message: 'bp.h:1:12: unexpected \'unsigned\''});
+});
+
+test('--prototypes takes C\'s type words in any order C allows, with qualifiers anywhere among them', t => {
+	const text = 'long unsigned int f(int long long unsigned a, char signed b, unsigned c, int short d, long const volatile e, '
+		+ 'const unsigned const char g, signed h, unsigned size_t, size_t i, short unsigned int j, long int signed k);\n'
+		+ 'int const long long unsigned g(unsigned long x);\nchar unsigned h(void);\n';
+	t.deepEqual(parsePrototypes(text, 'bp.h'), [
+		{name: 'f', spec: 'z9Cuhl' + 'YiuzHl'}, {name: 'g', spec: '9z'}, {name: 'h', spec: 'Y'},
+	]);
+});
+
 test('--prototypes results narrower than int show only their own bits: the callee leaves the rest of the register as it was', async t => {
 	// At -O2 each function returns its argument's register with only the low bits meaning something: eax holds 0x200
 	// for (unsigned char)0x200, 0x12345 for (short)0x12345. Before, those were shown whole (512, 74565).

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -109,7 +110,8 @@ map_stub_pool(size_t stub_size)
   pool_size = groups * 2 * pool_page;
   pool = mmap(NULL, pool_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (pool == MAP_FAILED) {
-    pdi_set_error("cannot map %u callback stubs", limits.max_stubs);
+    pdi_set_error("cannot map %zu MiB for cb_max_stubs = %u callback stubs (cbMaxStubs in JSON/YAML): %s",
+                  (pool_size + (1 << 20) - 1) >> 20, limits.max_stubs, strerror(errno));
     return -1;
   }
   stub_count = limits.max_stubs;
@@ -157,19 +159,34 @@ pdi_cb_prepare(const pdi_cb_limits_t *wanted)
   size_t entries_per_thread = limits.stack_size / sizeof(pdi_cb_entry_t);
   if (entries_per_thread == 0)
     entries_per_thread = 1;
-  size_t thread_bytes = (size_t)limits.max_threads *
-                        (sizeof(cb_thread_t) + entries_per_thread * sizeof(pdi_cb_entry_t));
-  pdi_cb_sites = mmap(NULL, (size_t)limits.max_stubs * sizeof(cb_site_t), PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  void *thread_memory = mmap(NULL, thread_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (pdi_cb_sites == MAP_FAILED || thread_memory == MAP_FAILED) {
-    pdi_set_error("cannot map %u callback sites and %u thread stacks", limits.max_stubs, limits.max_threads);
+  /* In 64 bits, so that a 32-bit size_t cannot wrap around to a small mapping. */
+  unsigned long long thread_bytes = (unsigned long long)limits.max_threads *
+                                    ((unsigned long long)sizeof(cb_thread_t) +
+                                     (unsigned long long)entries_per_thread * sizeof(pdi_cb_entry_t));
+  size_t site_bytes = (size_t)limits.max_stubs * sizeof(cb_site_t);
+  void *thread_memory = thread_bytes > SIZE_MAX ? MAP_FAILED
+                                                : mmap(NULL, (size_t)thread_bytes, PROT_READ | PROT_WRITE,
+                                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (thread_memory == MAP_FAILED) {
+    pdi_set_error("cannot map %llu MiB for max_threads = %u callback stacks of cb_stack_size = %zu bytes (maxThreads, "
+                  "cbStackSize in JSON/YAML): %s",
+                  (thread_bytes + (1 << 20) - 1) >> 20, limits.max_threads, limits.stack_size,
+                  thread_bytes > SIZE_MAX ? "more than the address space" : strerror(errno));
     return -1;
   }
+  pdi_cb_sites = mmap(NULL, site_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   generic_handler = handler;
   stub_bytes = stub_size;
-  if (map_stub_pool(stub_size) != 0)
+  if (pdi_cb_sites == MAP_FAILED || map_stub_pool(stub_size) != 0) {
+    if (pdi_cb_sites == MAP_FAILED)
+      pdi_set_error("cannot map %zu MiB for cb_max_stubs = %u callback sites (cbMaxStubs in JSON/YAML): %s",
+                    (site_bytes + (1 << 20) - 1) >> 20, limits.max_stubs, strerror(errno));
+    else
+      munmap(pdi_cb_sites, site_bytes);
+    munmap(thread_memory, (size_t)thread_bytes);
+    pdi_cb_sites = NULL;
     return -1;
+  }
   threads = thread_memory;
   pdi_cb_entry_t *entries = (pdi_cb_entry_t *)(threads + limits.max_threads);
   for (unsigned i = 0; i < limits.max_threads; i++) {

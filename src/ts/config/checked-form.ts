@@ -1,12 +1,13 @@
 import type {ConfigPlace} from './config-error.js';
 import type {ConfigSource, ConfigWarning} from './schema.js';
 import {isRecord} from '../is-record.js';
+import {ruleKinds} from './rule-kinds.js';
 
-const ruleKinds = new Set(['relink', 'redefine', 'callback', 'act']);
+const kinds = new Set<string>(ruleKinds);
 
 /** A rule of the checked form, `{kind, ...fields, origin}`, as written: `{[kind]: fields}`. */
 function asWrittenRule(rule: unknown): unknown {
-	if (!isRecord(rule) || typeof rule['kind'] !== 'string' || !ruleKinds.has(rule['kind'])) {
+	if (!isRecord(rule) || typeof rule['kind'] !== 'string' || !kinds.has(rule['kind'])) {
 		return rule;
 	}
 

@@ -37,6 +37,22 @@ export function placedMessage(message: string, place: ConfigPlace): string {
 }
 
 /**
+ * `issues` in the order a reader of the files meets them: the checks find them in their own order (the schema by
+ * option, then the limits between options), which printed `1:54, 1:71, 1:38`. Files keep the order of their first
+ * issue (merged configs are read in turn); issues at one place keep theirs.
+ */
+function inFileOrder(issues: readonly ConfigIssue[]): ConfigIssue[] {
+	const files = [...new Set(issues.map(issue => issue.file))];
+	return issues
+		.map((issue, index) => ({issue, index}))
+		.sort((a, b) => files.indexOf(a.issue.file) - files.indexOf(b.issue.file)
+			|| (a.issue.line ?? 0) - (b.issue.line ?? 0)
+			|| (a.issue.column ?? 0) - (b.issue.column ?? 0)
+			|| a.index - b.index)
+		.map(({issue}) => issue);
+}
+
+/**
  * A config that cannot be used: a syntax error, an unknown key, a value out of range, an
  * undeclared backend, a missing backend file or wrapper symbol, conflicting rules.
  *
@@ -69,8 +85,12 @@ export class ConfigError extends PdiError {
 		this.issues = options.issues && options.issues.length > 0 ? options.issues : [first];
 	}
 
-	/** A ConfigError for a non-empty list of issues; its message is the first one's. */
-	static fromIssues(issues: readonly ConfigIssue[]): ConfigError {
+	/**
+	 * A ConfigError for a non-empty list of issues, each file's in the order of their places (a file's own issues, with
+	 * no line, first); its message is the first one's.
+	 */
+	static fromIssues(found: readonly ConfigIssue[]): ConfigError {
+		const issues = inFileOrder(found);
 		const [first] = issues;
 		if (!first) {
 			throw new TypeError('ConfigError.fromIssues needs at least one issue');

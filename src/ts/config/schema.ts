@@ -6,6 +6,7 @@ import {renameFormerOptions} from './former-names.js';
 import {readCheckedForm} from './checked-form.js';
 import {functionName, objectPattern, singleLine, word} from './fields.js';
 import {actSchema} from './act-schema.js';
+import {nearRuleKind, ruleKinds, type RuleKind} from './rule-kinds.js';
 import type {ConfigOptions, NormalizedConfig, NormalizedRule, PdiConfig} from './types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 export {defaultOptions, isNormalizedConfig} from './built.js';
@@ -167,11 +168,7 @@ export function limitMessage(option: OptionName, atMost: OptionName, value: numb
 		: `options.${option}: ${optionMessages.integerAtMost(atMost, limit)}, got ${value}`;
 }
 
-/** The kinds of rule, in the order the schema's union lists them. */
-export const ruleKinds = ['relink', 'redefine', 'callback', 'act'] as const;
-
-/** The kind of a rule. */
-export type RuleKind = typeof ruleKinds[number];
+export {ruleKinds, type RuleKind} from './rule-kinds.js';
 
 const ruleSchema = z.union([
 	z.strictObject({relink: relinkSchema}),
@@ -427,7 +424,8 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			} else if (unknownKinds.length === 1) {
 				// One key, no rule kind: most often a misspelt one (`actt`), said at the key.
 				const [kind] = unknownKinds as [string];
-				add(`${source.label(path)}: unknown rule kind '${kind}'${nearNameHint(kind, ruleKinds)}; a rule is one of ${ruleKinds.join(', ')}`, source.locate([...path, kind], true));
+				const near = nearRuleKind(kind);
+				add(`${source.label(path)}: unknown rule kind '${kind}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; a rule is one of ${ruleKinds.join(', ')}`, source.locate([...path, kind], true));
 			} else {
 				add(`${source.label(path)}: expected a rule with exactly one of ${ruleKinds.join(', ')}`, source.locate(path));
 			}

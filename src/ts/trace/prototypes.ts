@@ -30,6 +30,18 @@ const words = new Map<string, string>([
 ]);
 const integerWords = new Set(['char', 'short', 'int', 'long', 'signed', 'unsigned']);
 const qualifiers = new Set(['const', 'volatile', 'restrict', '__restrict', 'extern', 'static', 'inline', '__inline']);
+/** Type-specifier keywords: C takes them in any order, and none of them can be a parameter's name. */
+const specifierWords = new Set([...integerWords, 'void', '_Bool', 'bool', 'float', 'double', '_Complex']);
+/**
+ * The specifier keywords of each C type with `signed` and `int` written out where they may be left out (C11 6.7.2):
+ * words make a type, or the start of one, while they are part of one of these. GCC's complex integers are in, so
+ * that `_Complex` with any arithmetic type is refused as unsupported rather than as no type.
+ */
+const fullTypes: ReadonlyArray<readonly string[]> = (() => {
+	const real = ['float', 'double', 'long double', 'signed char', 'unsigned char', 'signed short int', 'unsigned short int',
+		'signed long long int', 'unsigned long long int'];
+	return ['void', '_Bool', 'bool', ...real, ...real.map(type => `${type} _Complex`)].map(type => type.split(' '));
+})();
 
 function tokenize(text: string, fail: (column: number, message: string) => never): Token[] {
 	const tokens: Token[] = [];
@@ -95,6 +107,33 @@ function kindOf(base: Token[], pointers: number, constChar: boolean, fail: (colu
 	return unsigned ? 'u' : 'i';
 }
 
+function count(words: readonly string[], word: string): number {
+	return words.filter(other => other === word).length;
+}
+
+/** Fails at `token` when, after the type words `base`, it makes words that no C type has (`short long`, `_Bool unsigned`). */
+function checkSpecifier(base: Token[], token: Token, fail: (column: number, message: string) => never): void {
+	const names = [...base, token].map(word => word.text);
+	// A typedef name, an unknown name or a struct, union or enum tag is the whole type: nothing combines with it.
+	const keywords = names.every(name => specifierWords.has(name));
+	if (keywords ? !fullTypes.some(type => names.every(name => count(names, name) <= count(type, name))) : base.length > 0) {
+		fail(token.column, `'${names.join(' ')}' is not a type`);
+	}
+}
+
+/** Fails for the C types the backend has no letter for, at the word that makes them one. */
+function refuseUnsupported(base: Token[], fail: (column: number, message: string) => never): void {
+	const complex = base.find(word => word.text === '_Complex');
+	if (complex !== undefined) {
+		fail(complex.column, `'${base.map(word => word.text).join(' ')}' is not supported (integers, pointers, float and double are)`);
+	}
+
+	const long = base.find(word => word.text === 'long');
+	if (long !== undefined && base.some(word => word.text === 'double')) {
+		fail(long.column, '\'long double\' is not supported (integers, pointers, float and double are)');
+	}
+}
+
 /** A type and an optional name (`const char *name`, `unsigned long`, `struct x *p`, `int v[]`). */
 function parseTyped(tokens: Token[], wantName: boolean, fail: (column: number, message: string) => never): {kind: string; name: Token | undefined} {
 	const base: Token[] = [];
@@ -128,29 +167,23 @@ function parseTyped(tokens: Token[], wantName: boolean, fail: (column: number, m
 				fail(tag?.column ?? token.column, `missing the ${token.text} tag`);
 			}
 
+			checkSpecifier(base, token, fail);
 			base.push(token, tag);
 			index++;
-		} else if (token.text === 'double' && pointers === 0 && base.some(word => word.text === 'long')) {
-			fail(base.find(word => word.text === 'long')!.column, '\'long double\' is not supported (integers, pointers, float and double are)');
-		} else if (base.length > 0 && (pointers > 0 || isName(base, token))) {
-			if (name !== undefined || !wantName) {
+		} else if (base.length > 0 && (pointers > 0 || name !== undefined || !specifierWords.has(token.text))) {
+			if (name !== undefined || !wantName || specifierWords.has(token.text)) {
 				fail(token.column, `unexpected '${token.text}'`);
 			}
 
 			name = token;
 		} else {
+			checkSpecifier(base, token, fail);
 			base.push(token);
 		}
 	}
 
+	refuseUnsupported(base, fail);
 	return {kind: kindOf(base, pointers, constChar, fail), name};
-}
-
-/** Whether `token`, after the type words `base`, starts the declarator rather than continuing the type. */
-function isName(base: Token[], token: Token): boolean {
-	const last = base.at(-1)!.text;
-	const tagged = base.length >= 2 && ['struct', 'union', 'enum'].includes(base.at(-2)!.text);
-	return tagged || !integerWords.has(token.text) || !integerWords.has(last);
 }
 
 function splitParameters(tokens: Token[], fail: (column: number, message: string) => never): Token[][] {
