@@ -230,7 +230,7 @@ test.serial('pdi comux config writes the bundled redefine rules, and a server st
 	const written = await pdi(['comux', 'config', '-o', config]);
 	t.is(written.code, 0, written.stderr);
 	const text = (await import('node:fs')).readFileSync(config, 'utf8');
-	for (const name of ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect']) {
+	for (const name of ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect', '_exit', '_Exit']) {
 		t.regex(text, new RegExp(`^redefine \\* ${name} comux comux_${name}$`, 'm'));
 	}
 

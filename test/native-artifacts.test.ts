@@ -73,7 +73,7 @@ test('the comux-accept backend exports exactly its wrappers and entry points and
 	t.truthy(backend);
 	t.deepEqual(needed(backend!).filter(library => library !== 'libc.so.6'), []);
 	t.deepEqual(dynamicSymbols(backend!, '--defined-only').sort(), [
-		'comux_accept', 'comux_accept4', 'comux_epoll_ctl', 'comux_epoll_pwait', 'comux_epoll_wait', 'comux_listen',
+		'comux__Exit', 'comux__exit', 'comux_accept', 'comux_accept4', 'comux_epoll_ctl', 'comux_epoll_pwait', 'comux_epoll_wait', 'comux_listen',
 		'comux_poll', 'comux_ppoll', 'comux_pselect', 'comux_select', 'pdi_be_fini', 'pdi_be_init',
 	]);
 });

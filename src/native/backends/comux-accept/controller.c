@@ -99,6 +99,17 @@ comux_drain_before_crash(void)
     syscall(SYS_nanosleep, &step, NULL);
 }
 
+/* A thread of the server that exits while the controller collects (a server
+ * that serves one connection: it answers, reads the end of file and returns
+ * from main) ends the process with the reply it wrote before in the
+ * controller's socket, not yet copied: the reply came out in some runs and
+ * not in others. The exit waits for the controller as a crash does. */
+static void
+collect_at_exit(void)
+{
+  comux_drain_before_crash();
+}
+
 /* Replies that could not be written end the process as a failed write
  * ends any program: a reader that has gone (EPIPE) by SIGPIPE, whatever the
  * server made of SIGPIPE (status 141 from pdi), another error (a full
@@ -271,6 +282,7 @@ settle(int fd)
     return;
   long begin = comux_now_ms();
   for (int tries = 0;; tries++) {
+    crash_checkpoint(fd);
     sched_yield();
     if (comux_settled(fd)) {
       rested = 1;
@@ -411,9 +423,10 @@ comux_say_unfinished(int fd, pid_t pid, int status, const comux_progress_t *prog
       __atomic_load_n(&progress->exited, __ATOMIC_ACQUIRE))
     return;
   uint32_t started = __atomic_load_n(&progress->chunks_started, __ATOMIC_ACQUIRE);
-  char where[64] = "before its first chunk";
+  char where[96] = "before its first chunk";
   if (started > 0)
-    snprintf(where, sizeof where, "at chunk %u of %u (in schedule order)", started, doc.num_chunks);
+    snprintf(where, sizeof where, "at chunk %u (%u of %u in schedule order)", doc.chunks[doc.order[started - 1]].index,
+             started, doc.num_chunks);
   say(fd,
       "process %d, which replayed, exited with status %d %s, before the replay was over: what the replay had not "
       "collected by then is missing (a server that exits, or executes another program in the process that accepted, "
@@ -450,6 +463,7 @@ controller(void *unused)
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   controller_pid = getpid();
   __atomic_store_n(&controller_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+  atexit(collect_at_exit);
   comux_watch_claimer_end();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
   pthread_atfork(lock_clients_for_fork, unlock_clients_in_parent, close_clients_in_child);

@@ -324,3 +324,22 @@ comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const stru
     comux_server_waits("pselect");
   return held(ORIGINAL(comux_pselect, pselect)(count, read, write, except, timeout, mask));
 }
+
+/* exit() waits for the controller to copy the reply the server wrote before
+ * it (controller.c, collect_at_exit); _exit runs no exit handler, so its
+ * wrappers wait here. */
+EXPORT void
+comux__exit(int status)
+{
+  comux_drain_before_crash();
+  ORIGINAL(comux__exit, _exit)(status);
+  __builtin_unreachable();
+}
+
+EXPORT void
+comux__Exit(int status)
+{
+  comux_drain_before_crash();
+  ORIGINAL(comux__Exit, _Exit)(status);
+  __builtin_unreachable();
+}
