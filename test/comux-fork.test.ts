@@ -430,7 +430,7 @@ test.serial('pdi comux replay --fork names the signal of an abort() SIGABRT, as 
 	}
 });
 
-test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LOG that cannot be opened is one line and exit 2, before the server runs', t => {
+test.serial('a wrong PDI_COMUX_FORK, a missing control channel, a PDI_COMUX_LOG that cannot be opened or a time that is no number of milliseconds is one line and exit 2, before the server runs', t => {
 	const config = path.join(scratch, 'comux.cfg');
 	writeFileSync(config, compileConfig(comuxConfig()));
 	const run = (variables: Record<string, string>) => spawnSync(echoServerPath, ['epoll', '0'], {
@@ -450,6 +450,14 @@ test.serial('a wrong PDI_COMUX_FORK, a missing control channel or a PDI_COMUX_LO
 	t.is(noLog.status, 2);
 	t.is(noLog.stderr.toString(), `pdi-comux: PDI_COMUX_LOG: cannot open '${log}': No such file or directory\n`);
 	t.is(noLog.stdout.toString(), '', 'the server never started');
+	// Before, taken for the default (2000 ms) without a word: the false hangs a larger timeout was to end came back.
+	for (const [name, value, shown] of [['PDI_COMUX_TIMEOUT_MS', '300ms', '300ms'], ['PDI_COMUX_TIMEOUT_MS', '-1', '-1'], ['PDI_COMUX_IDLE_MS', 'abc\n', 'abc\\x0a'], ['PDI_COMUX_IDLE_MS', '99999999999999999999', '99999999999999999999']]) {
+		const bad = run({[name!]: value!});
+		t.is(bad.status, 2, name);
+		t.is(bad.stderr.toString(), `pdi-comux: ${name}: expected a whole number of milliseconds from 0 to 86400000, got '${shown}'\n`);
+		t.is(bad.stdout.toString(), '', 'the server never started');
+	}
+
 	t.deepEqual(readdirSync(scratch).filter(name => name.startsWith('pdi-comux-fork-')), []);
 });
 

@@ -83,15 +83,43 @@ say(int fd, const char *fmt, ...)
   (void)ignored;
 }
 
+/* A time in milliseconds from the environment, or `fallback` when unset.
+ * A value that is none (`300ms`, `-1`) ends the process before the server
+ * runs, as a bad PDI_COMUX_FORK does: taken for the default, it brought
+ * back the false hangs that raising it was meant to end. */
+#define MOST_MS 86400000L /* a day */
+
+/* `text` on one line for a message: control bytes as \\xHH, cut with ... */
+static const char *
+one_line(const char *text, char *buffer, size_t size)
+{
+  size_t used = 0;
+  for (; *text != '\0' && used + 8 < size; text++) {
+    unsigned char byte = (unsigned char)*text;
+    used += (size_t)(byte < 0x20 || byte == 0x7f ? snprintf(buffer + used, size - used, "\\x%02x", byte)
+                                                 : snprintf(buffer + used, size - used, "%c", byte));
+  }
+  snprintf(buffer + used, size - used, "%s", *text != '\0' ? "..." : "");
+  return buffer;
+}
+
 static long
-env_number(const char *name, long fallback)
+env_milliseconds(const char *name, long fallback)
 {
   const char *text = getenv(name);
   if (text == NULL || *text == '\0')
     return fallback;
-  char *end = NULL;
-  long value = strtol(text, &end, 10);
-  return *end == '\0' && value >= 0 ? value : fallback;
+  long value = 0;
+  const char *digit = text;
+  for (; *digit >= '0' && *digit <= '9' && value <= MOST_MS; digit++)
+    value = value * 10 + (*digit - '0');
+  if (*digit != '\0' || value > MOST_MS) {
+    char shown[128];
+    say(message_fd, "%s: expected a whole number of milliseconds from 0 to %ld, got '%s'", name, MOST_MS,
+        one_line(text, shown, sizeof shown));
+    _exit(2);
+  }
+  return value;
 }
 
 /* Programs started from here on do not load the config (or pass it on). */
@@ -332,8 +360,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   }
   no_wait = getenv("PDI_COMUX_NO_WAIT") != NULL;
   exit_immediate = getenv("PDI_COMUX_EXIT_IMMEDIATE") != NULL;
-  idle_ms = env_number("PDI_COMUX_IDLE_MS", 50);
-  timeout_ms = env_number("PDI_COMUX_TIMEOUT_MS", 2000);
+  idle_ms = env_milliseconds("PDI_COMUX_IDLE_MS", 50);
+  timeout_ms = env_milliseconds("PDI_COMUX_TIMEOUT_MS", 2000);
   detect_rest = getenv("PDI_COMUX_IDLE_ONLY") == NULL;
   if (comux_fork_setup() != 0)
     _exit(2);
