@@ -7,14 +7,7 @@ import path from 'node:path';
 import test from 'ava';
 import {cliPath} from './helpers/cli.js';
 import {scratchDirectory, temporaryEntries, writeFiles} from './helpers/files.js';
-
-async function until(check: () => boolean): Promise<boolean> {
-	for (let tries = 0; tries < 500 && !check(); tries++) {
-		await new Promise(resolve => setTimeout(resolve, 10));
-	}
-
-	return check();
-}
+import {until} from './helpers/until.js';
 
 function alive(pid: number): boolean {
 	try {

@@ -9,6 +9,7 @@ import {attachedReport} from '../src/ts/attach/attach.js';
 import {cliPath, collectOutput} from './helpers/cli.js';
 import {compileC, scratchDirectory, temporaryEntries, writeFiles} from './helpers/files.js';
 import {countConfig, startFixture} from './helpers/attach-fixture.js';
+import {until} from './helpers/until.js';
 
 const scratch = scratchDirectory('pdi-signals-passed-on-');
 const catcher = compileC(scratch, 'catcher', `#define _GNU_SOURCE
@@ -31,21 +32,15 @@ int main(void) {
 }
 `);
 
-async function until(check: () => boolean): Promise<void> {
-	for (let tries = 0; tries < 1000 && !check(); tries++) {
-		await new Promise(resolve => setTimeout(resolve, 10));
-	}
-}
-
 test('SIGUSR1, SIGUSR2 and SIGALRM sent to pdi run reach the program, SIGQUIT too, and pdi ends with the program\'s status; no debugger opens', async t => {
 	const temporary = scratchDirectory('pdi-signals-tmp-');
 	const child = spawn(process.execPath, [cliPath, 'run', '--', catcher], {env: {...process.env, TMPDIR: temporary}, stdio: ['ignore', 'pipe', 'pipe']});
 	const output = collectOutput(child);
-	await until(() => output.stdout().includes('ready'));
+	await until(() => output.stdout().includes('ready'), 10_000);
 	for (const signal of ['SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const) {
 		child.kill(signal);
 		const name = signal.slice(3);
-		await until(() => output.stdout().includes(`got ${name}\n`));
+		await until(() => output.stdout().includes(`got ${name}\n`), 10_000);
 		t.true(output.stdout().includes(`got ${name}\n`), `${signal}: ${output.stdout()}`);
 	}
 
@@ -62,7 +57,7 @@ test('SIGUSR1 to pdi attach ends it with 138, without a debugger, and the proces
 	const config = path.join(writeFiles({'count.yaml': JSON.stringify(countConfig)}), 'count.yaml');
 	const attaching = spawn(process.execPath, [cliPath, 'attach', String(fixture.pid), '-c', config], {env: {...process.env, PDI_COUNT_OUTPUT: '/dev/null'}, stdio: ['ignore', 'pipe', 'pipe']});
 	const output = collectOutput(attaching);
-	await until(() => output.stderr().includes('attached to process'));
+	await until(() => output.stderr().includes('attached to process'), 10_000);
 	attaching.kill('SIGUSR1');
 	t.is(await output.closed, 138, output.stderr());
 	t.notRegex(output.stderr(), /Debugger listening/);

@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process';
 import test from 'ava';
 import {startPdi} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
+import {until} from './helpers/until.js';
 
 const scratch = scratchDirectory('pdi-trace-attach-order-');
 const busy = compileC(scratch, 'busy', `#include <string.h>
@@ -14,14 +15,6 @@ int main(void) {
     total += strlen(text);
 }
 `);
-
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-	for (const end = Date.now() + ms; !condition() && Date.now() < end;) {
-		await new Promise(resolve => setTimeout(resolve, 20));
-	}
-
-	return condition();
-}
 
 test('pdi trace -p says that it traces before the first line of the trace, on the stderr they share', async t => {
 	const target = spawn(busy, [], {stdio: 'ignore'});

@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process';
 import test from 'ava';
 import {startPdi} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
+import {until} from './helpers/until.js';
 
 const scratch = scratchDirectory('pdi-trace-output-fails-');
 const busy = compileC(scratch, 'busy', `#include <string.h>
@@ -11,7 +12,7 @@ const busy = compileC(scratch, 'busy', `#include <string.h>
 int main(int argc, char **argv) {
   const char *volatile text = "hello world";
   volatile size_t total = 0;
-  for (int round = 0; argc < 2 || round < 300; round++) {
+  for (int round = 0; argc < 2 || round < 600; round++) {
     total += strlen(text);
     usleep(10000);
   }
@@ -19,22 +20,14 @@ int main(int argc, char **argv) {
 }
 `);
 
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-	for (const end = Date.now() + ms; !condition() && Date.now() < end;) {
-		await new Promise(resolve => setTimeout(resolve, 20));
-	}
-
-	return condition();
-}
-
 test('pdi trace -o /dev/full says the failed write while the program still runs, once, and ends with status 2', async t => {
-	// About 3 s of calls: the line must come long before the end.
+	// About 6 s of calls (on a loaded machine, longer): the line must come long before the end.
 	const run = startPdi(['trace', '-e', 'strlen', '-o', '/dev/full', '--', busy, 'finite']);
 	let ended = false;
 	void run.exited.then(() => {
 		ended = true;
 	});
-	const said = await until(() => run.stderr().includes('writing /dev/full failed'), 2000);
+	const said = await until(() => run.stderr().includes('writing /dev/full failed'), 4000);
 	t.true(said && !ended, `said at once: ${run.stderr()}`);
 	t.is(await run.exited, 2);
 	t.is(run.stderr(), 'pdi: trace: writing /dev/full failed: no space left on device\n');
