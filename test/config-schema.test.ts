@@ -351,7 +351,7 @@ function comparable(config: NormalizedConfig) {
 	return {options: config.options, backends: config.backends, rules: config.rules, warnings: config.warnings};
 }
 
-test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin and the #@field places of its function, backend, wrapper and library', async t => {
+test('compileConfig writes the options the config sets, the declarations and the rules, each after its #@origin and the #@field places of its object, function, backend, wrapper and library', async t => {
 	const directory = fixture({'pdi.yaml': [
 		'options: {maxThreads: 8, backendPath: [/opt/a, /opt/b], log: {file: /var/log/my pdi.log}}',
 		'backends:',
@@ -384,6 +384,7 @@ test('compileConfig writes the options the config sets, the declarations and the
 		`#@origin ${file}:7:5`,
 		'object o2 = lib*.so*',
 		`#@origin ${file}:5:5`,
+		`#@field 8 ${file}:5:22`,
 		`#@field 11 ${file}:5:39`,
 		`#@field 19 ${file}:5:57`,
 		`#@field 23 ${file}:5:71`,
@@ -394,9 +395,11 @@ test('compileConfig writes the options the config sets, the declarations and the
 		`#@field 23 ${file}:6:57`,
 		'redefine * getpid fix wrap_getpid',
 		`#@origin ${file}:7:5`,
+		`#@field 10 ${file}:7:24`,
 		`#@field 15 ${file}:7:45`,
 		'callback o2 * fix',
 		`#@origin ${file}:8:5`,
+		`#@field 8 ${file}:8:22`,
 		`#@field 11 ${file}:8:39`,
 		`#@field 19 ${file}:8:57`,
 		`#@field 23 ${file}:8:71`,

@@ -73,16 +73,17 @@ function optionLines(config: NormalizedConfig): string[] {
 function ruleStatement(rule: NormalizedRule, object: string, backendField: (backend: string) => string): PlacedStatement {
 	// Only the fields the core's own messages can be about (pdi checks the others before the core reads them).
 	const placed = (text: string, field: PlacedField) => ({text: quoteValue(text), origin: fieldOrigin(rule, field)});
-	const plain = (text: string) => ({text: quoteValue(text)});
 	if (rule.kind === 'act') {
 		// The tokens are written as the dialect reads them (a glob always quoted), not quoted again.
 		const tokens = actTokens(rule.when, rule.do).map(({text, field}) => ({text, origin: fieldOrigin(rule, field)}));
 		return {tokens: [{text: 'act'}, {text: quoteValue(object), origin: fieldOrigin(rule, 'object')}, placed(rule.function, 'function'), ...tokens]};
 	}
 
+	// The object is its alias here, placed at the pattern: the core refuses an object it protects at that field.
+	const objectToken = {text: quoteValue(object), origin: fieldOrigin(rule, 'object')};
 	return {tokens: rule.kind === 'callback'
-		? [{text: 'callback'}, plain(object), {text: '*'}, placed(backendField(rule.backend), 'backend'), ...(rule.handler === undefined ? [] : [placed(rule.handler, 'handler')])]
-		: [{text: rule.kind}, plain(object), placed(rule.function, 'function'), placed(backendField(rule.backend), 'backend'), placed(rule.wrapper, 'wrapper')]};
+		? [{text: 'callback'}, objectToken, {text: '*'}, placed(backendField(rule.backend), 'backend'), ...(rule.handler === undefined ? [] : [placed(rule.handler, 'handler')])]
+		: [{text: rule.kind}, objectToken, placed(rule.function, 'function'), placed(backendField(rule.backend), 'backend'), placed(rule.wrapper, 'wrapper')]};
 }
 
 /** {@link compileConfig} of `load.ts` for a config that is normalized already; loads no schema. */

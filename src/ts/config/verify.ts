@@ -355,6 +355,40 @@ function protectedBackendNamed(pattern: string, libraries: ReadonlyMap<string, L
 }
 
 /**
+ * pdi's own core when an object pattern can name nothing else (its file name, which is its soname, or a path to it): under
+ * `protectPdi` the core refuses a relink or a callback that names it when the program starts. Named by the path
+ * `pdi run` preloads, as the core names it.
+ */
+function pdiCoreNamed(pattern: string, backendDirectory: string): string | undefined {
+	const core = path.join(backendDirectory, 'pdi-preload.so');
+	if (/[*?[]/.test(pattern) || pattern.startsWith('$')) {
+		return undefined;
+	}
+
+	return (pattern.includes('/') ? realPath(pattern) === realPath(core) : pattern === path.basename(core)) ? core : undefined;
+}
+
+/**
+ * The rules whose object the core protects, as it refuses them when the program starts: pdi's own core (only relinks and
+ * callbacks, which patch the object's own slots) and, for every kind but act, a declared backend.
+ */
+function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: string, libraries: ReadonlyMap<string, Library | undefined>, skipped: (index: number) => boolean, skip: (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => void): void {
+	for (const [index, rule] of config.rules.entries()) {
+		const core = config.options.protectPdi && (rule.kind === 'relink' || rule.kind === 'callback') ? pdiCoreNamed(rule.object, backendDirectory) : undefined;
+		const backend = config.options.protectBackends && rule.kind !== 'act' ? protectedBackendNamed(rule.object, libraries) : undefined;
+		if (skipped(index)) {
+			continue;
+		}
+
+		if (core !== undefined) {
+			skip(index, rule, `object ${core} is pdi itself and donttouch_pdi (protectPdi) is on`, 'object');
+		} else if (backend !== undefined) {
+			skip(index, rule, `object ${backend} is a backend and donttouch_backends (protectBackends) is on`, 'object');
+		}
+	}
+}
+
+/**
  * Checks a config against this machine before anything runs, as the core would at start-up:
  * every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
@@ -420,15 +454,7 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		}
 	}
 
-	if (config.options.protectBackends) {
-		for (const [index, rule] of config.rules.entries()) {
-			const backend = rule.kind === 'act' ? undefined : protectedBackendNamed(rule.object, libraries);
-			if (backend !== undefined && !skipped.has(index)) {
-				skip(index, rule, `object ${backend} is a backend and donttouch_backends (protectBackends) is on`, 'object');
-			}
-		}
-	}
-
+	refuseProtectedObjects(config, options.backendDirectory, libraries, index => skipped.has(index), skip);
 	checkPairs(config.rules, skipped, skip);
 
 	const warn = config.options.onError === 'warn';

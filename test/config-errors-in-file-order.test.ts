@@ -1,0 +1,47 @@
+import path from 'node:path';
+import test from 'ava';
+import {pdi} from './helpers/cli.js';
+import {writeFiles} from './helpers/files.js';
+
+// Several errors of one file came in the order the checks found them (each option's range, then the limits between
+// options): 1:54, 1:71, then 1:38. docs/config.md promises the first first.
+const directory = writeFiles({
+	'lim.yaml': 'options: {maxThreads: 4, numThreads: 8, cbStackSize: 100, cbMaxStubs: 0}\n',
+	'lim.json': '{"options": {"cbMaxStubs": 0,\n  "maxThreads": 4, "numThreads": 8,\n  "cbStackSize": 100}}\n',
+	'lim.cfg': 'max_threads = 4\nnum_threads = 8\ncb_stack_size = 100\ncb_max_stubs = 0\n',
+	'rules.yaml': 'rules:\n  - relink: {object: a, function: f, backend: b, wrapper: w, extra: 1}\n  - redefine: {function: 5, backend: b, wrapper: w}\noptions: {cbStackSize: 100}\n',
+}, 'pdi-errors-order-');
+
+const lines = (stderr: string): string[] => stderr.trimEnd().split('\n').map(line => line.replace(/^pdi: [^:]+:(\d+:\d+): .*$/, '$1'));
+
+test('the errors of one YAML file are printed in file order, by pdi config check and pdi run alike', async t => {
+	const file = path.join(directory, 'lim.yaml');
+	for (const args of [['config', 'check', file], ['run', '-c', file, '--', '/bin/true']]) {
+		const result = await pdi(args);
+		t.is(result.code, 2, args[0]);
+		t.is(result.stderr, [
+			`pdi: ${file}:1:38: options.numThreads: expected an integer ≤ maxThreads (4), got 8`,
+			`pdi: ${file}:1:54: options.cbStackSize: expected an integer ≥ 256, got 100`,
+			`pdi: ${file}:1:71: options.cbMaxStubs: expected an integer ≥ 1, got 0`,
+			'',
+		].join('\n'), args[0]);
+	}
+});
+
+test('the errors of a JSON file are printed in file order over several lines', async t => {
+	const result = await pdi(['config', 'check', path.join(directory, 'lim.json')]);
+	t.is(result.code, 2);
+	t.deepEqual(lines(result.stderr), ['1:28', '2:34', '3:18']);
+});
+
+test('errors of rules and options are printed in file order, the options last when they come after the rules', async t => {
+	const result = await pdi(['config', 'check', path.join(directory, 'rules.yaml')]);
+	t.is(result.code, 2);
+	t.deepEqual(lines(result.stderr), ['2:62', '3:26', '4:24']);
+});
+
+test('a text-dialect file stops at the first error its reader meets, as docs/config.md says', async t => {
+	const file = path.join(directory, 'lim.cfg');
+	const result = await pdi(['config', 'check', file]);
+	t.deepEqual([result.code, result.stderr], [2, `pdi: ${file}:3:17: cb_stack_size: expected an integer ≥ 256, got '100'\n`]);
+});
