@@ -88,6 +88,7 @@
       ],
       "sources": [
         "src/native/addon/addon.cc",
+        "src/native/addon/process-queries.cc",
         "src/native/addon/ring-reader.c",
         "src/native/addon/signal-senders.c",
         "src/native/addon/trace-drain.c",

@@ -62,3 +62,17 @@ export function coreMapped(pid: number): boolean {
 
 	return true;
 }
+
+/**
+ * The pid that process `pid` has in its own pid namespace, as its `getpid()` returns it (the last of `NSpid` in
+ * `/proc/PID/status`): `pid` itself outside a container, another number in one (`unshare --pid`, docker).
+ */
+export function pidInOwnNamespace(pid: number): number {
+	try {
+		const line = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+		const last = line?.trim().split(/\s+/).at(-1);
+		return last !== undefined && /^\d+$/.test(last) ? Number(last) : pid;
+	} catch {
+		return pid;
+	}
+}

@@ -4,7 +4,6 @@
 #include <napi.h>
 
 #include <ftw.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,9 +21,9 @@ extern "C" {
 #include "../config/config.h"
 #include "../core/core.h"
 #include "../session/session.h"
-#include "signal-senders.h"
 #include "trace-drain.h"
 }
+#include "process-queries.h"
 
 namespace {
 
@@ -473,77 +472,6 @@ ClaimObservation(const Napi::CallbackInfo &info)
   return Napi::Boolean::New(env, taken);
 }
 
-// watchSignalSenders(signals): from now on, the si_code of each of these signals is noted in front of Node's
-// handler (signal-senders.c), for signalSender(). Signals without a listener are left alone.
-Napi::Value
-WatchSignalSenders(const Napi::CallbackInfo &info)
-{
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "expected an array of signal numbers").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Array signals = info[0].As<Napi::Array>();
-  for (uint32_t i = 0; i < signals.Length(); i++) {
-    Napi::Value signal = signals.Get(i);
-    if (signal.IsNumber())
-      pdi_signal_senders_watch(signal.As<Napi::Number>().Int32Value());
-  }
-  return env.Undefined();
-}
-
-// signalSender(signal) -> the si_code of the last such signal since the last call (SI_KERNEL = 128: the
-// terminal's), or null when none was noted.
-Napi::Value
-SignalSender(const Napi::CallbackInfo &info)
-{
-  Napi::Env env = info.Env();
-  int code = 0;
-  if (info.Length() < 1 || !info[0].IsNumber() ||
-      pdi_signal_sender_take(info[0].As<Napi::Number>().Int32Value(), &code) != 0)
-    return env.Null();
-  return Napi::Number::New(env, code);
-}
-
-// childStopSignal(pid) -> the signal that stopped the child pid, once per stop, or null (pdi_child_stop_take).
-Napi::Value
-ChildStopSignal(const Napi::CallbackInfo &info)
-{
-  Napi::Env env = info.Env();
-  int signal = info.Length() < 1 || !info[0].IsNumber() ? 0
-                                                        : pdi_child_stop_take(info[0].As<Napi::Number>().Int32Value());
-  return signal == 0 ? env.Null() : Napi::Number::New(env, signal);
-}
-
-// reportRuleVerdicts(configFile): the launched program has ended; see pdi_verdicts_report_ended.
-Napi::Value
-ReportRuleVerdicts(const Napi::CallbackInfo &info)
-{
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "expected a config file").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  return Napi::Boolean::New(env, pdi_verdicts_report_ended(info[0].As<Napi::String>().Utf8Value().c_str()) == 1);
-}
-
-// fileCapabilities(path) -> the bytes of the file's security.capability attribute (its file capabilities,
-// struct vfs_cap_data), or null when it has none or they cannot be read.
-Napi::Value
-FileCapabilities(const Napi::CallbackInfo &info)
-{
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "expected a file name").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  unsigned char data[64];
-  ssize_t size = getxattr(info[0].As<Napi::String>().Utf8Value().c_str(), "security.capability", data, sizeof data);
-  if (size <= 0)
-    return env.Null();
-  return Napi::Buffer<unsigned char>::Copy(env, data, (size_t)size);
-}
-
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -570,11 +498,7 @@ Init(Napi::Env env, Napi::Object exports)
   exports.Set("neverStubbedReason", Napi::Function::New(env, NeverStubbedReason));
   exports.Set("claimObservation", Napi::Function::New(env, ClaimObservation));
   exports.Set("ownDirectory", Napi::Function::New(env, OwnDirectory));
-  exports.Set("watchSignalSenders", Napi::Function::New(env, WatchSignalSenders));
-  exports.Set("signalSender", Napi::Function::New(env, SignalSender));
-  exports.Set("childStopSignal", Napi::Function::New(env, ChildStopSignal));
-  exports.Set("reportRuleVerdicts", Napi::Function::New(env, ReportRuleVerdicts));
-  exports.Set("fileCapabilities", Napi::Function::New(env, FileCapabilities));
+  ExportProcessQueries(env, exports);
   return exports;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -478,6 +479,13 @@ trace_drain_start(const char *directory, const trace_drain_options_t *options)
   drain->queue_limit = options->queue_limit;
   drain->drop_over_limit = options->drop_over_limit;
   drain->held = options->held;
+  char lock[sizeof drain->directory + 16];
+  snprintf(lock, sizeof lock, "%s/reader.lock", directory);
+  drain->reader_lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (drain->reader_lock_fd >= 0 && flock(drain->reader_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    close(drain->reader_lock_fd);
+    drain->reader_lock_fd = -1;
+  }
   drain->text = options->text;
   trace_output_open(&drain->notices, drain->format == TRACE_DRAIN_JSON ? options->notice_fd : -1);
   drain->self = getpid();
@@ -485,6 +493,8 @@ trace_drain_start(const char *directory, const trace_drain_options_t *options)
   int failed = pthread_create(&drain->thread, NULL, drain_main, drain);
   if (failed != 0) {
     pthread_mutex_destroy(&drain->lock);
+    if (drain->reader_lock_fd >= 0)
+      close(drain->reader_lock_fd);
     free(drain);
     errno = failed;
     return NULL;
@@ -581,5 +591,7 @@ trace_drain_free(trace_drain_t *drain)
   size_t ignored;
   free(trace_drain_take(drain, 0, &ignored));
   pthread_mutex_destroy(&drain->lock);
+  if (drain->reader_lock_fd >= 0)
+    close(drain->reader_lock_fd);
   free(drain);
 }

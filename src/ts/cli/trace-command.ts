@@ -12,6 +12,7 @@ import {lossMessages, ringDirectory, TraceReader, type TraceReaderEnd} from '../
 import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {traceMarks} from '../trace/trace-marks.js';
+import {pidInOwnNamespace} from '../proc-stat.js';
 import {plainNames, unseenNotice} from '../trace/unseen.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
@@ -319,8 +320,9 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 		throw new PdiError('-f/--follow and -p/--pid exclude each other: an attached process is traced alone');
 	}
 
-	// Without -f the backend traces only the process whose pid this is (see traced_process in trace.c).
-	const variables = {...cliVariables(options, await fifoPrototypes(options.prototypes)), PDI_TRACE_ROOT: String(pid)};
+	// Without -f the backend traces only the process whose pid this is (see traced_process in trace.c), as that
+	// process's getpid() gives it: in a pid namespace of its own (a container), not the pid pdi knows it by.
+	const variables = {...cliVariables(options, await fifoPrototypes(options.prototypes)), PDI_TRACE_ROOT: String(pidInOwnNamespace(pid))};
 	if (options.output) {
 		checkOutputFile(options.output);
 	}

@@ -70,6 +70,8 @@ export type NativeBinding = {
 	reportRuleVerdicts(configFile: string): boolean;
 	/** The bytes of the file's `security.capability` attribute (struct vfs_cap_data), or null when it has none. */
 	fileCapabilities(path: string): Buffer | null;
+	/** Whether another open file holds a lock (flock) on the file that a shared one conflicts with. */
+	lockHeld(path: string): boolean;
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

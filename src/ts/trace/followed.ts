@@ -1,5 +1,7 @@
-import {readdirSync, readFileSync} from 'node:fs';
+import {closeSync, openSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs';
+import path from 'node:path';
 import {receiveSignals} from '../launch/signals.js';
+import {nativeBinding} from '../native/binding.js';
 import {processRuns} from '../proc-stat.js';
 
 /** How often the rings' writers are looked at while pdi waits for them. */
@@ -10,8 +12,39 @@ const pollMs = 50;
  */
 const quietMs = 150;
 
-/** The pids that write the rings of `directory` (`<pid>-<start ns>.ring`) and still run. */
-function runningWriters(directory: string): number[] {
+/** The inode of pdi's own pid namespace, as a ring's header keeps its writer's (32 bits). */
+function ownPidNamespace(): number {
+	try {
+		return statSync('/proc/self/ns/pid').ino % 2 ** 32;
+	} catch {
+		return 0;
+	}
+}
+
+/** The writer_pid_ns of a ring's header (src/native/backends/trace/ring.h), 0 when unknown. */
+function ringPidNamespace(file: string): number {
+	const header = Buffer.alloc(56);
+	try {
+		const fd = openSync(file, 'r');
+		try {
+			return readSync(fd, header, 0, header.length, 0) === header.length ? header.readUInt32LE(52) : 0;
+		} finally {
+			closeSync(fd);
+		}
+	} catch {
+		return 0;
+	}
+}
+
+/** A process that writes a ring; `foreign`: in another pid namespace than pdi's, where its pid is not pdi's to look at. */
+type Writer = {pid: number; foreign: boolean};
+
+/**
+ * The processes that write the rings of `directory` (`<pid>-<start ns>.ring`) and still run: by their pids, or for
+ * one in another pid namespace (a program that made one: `unshare --pid`, a container) by the lock it holds on its
+ * ring file while it runs, as its pid there may be any process's here (1 is pdi's init, which runs for ever).
+ */
+function runningWriters(directory: string): Writer[] {
 	let names: string[];
 	try {
 		names = readdirSync(directory);
@@ -19,8 +52,23 @@ function runningWriters(directory: string): number[] {
 		return [];
 	}
 
-	const pids = new Set(names.map(name => /^(\d+)-\d+\.ring$/.exec(name)?.[1]).filter(pid => pid !== undefined).map(Number));
-	return [...pids].filter(pid => processRuns(pid));
+	const own = ownPidNamespace();
+	const writers = new Map<string, Writer>();
+	for (const name of names) {
+		const pid = /^(\d+)-\d+\.ring$/.exec(name)?.[1];
+		if (pid === undefined) {
+			continue;
+		}
+
+		const file = path.join(directory, name);
+		const namespace = ringPidNamespace(file);
+		const foreign = namespace !== 0 && own !== 0 && namespace !== own;
+		if (foreign ? nativeBinding().lockHeld(file) : processRuns(Number(pid))) {
+			writers.set(foreign ? name : pid, {pid: Number(pid), foreign});
+		}
+	}
+
+	return [...writers.values()];
 }
 
 /**
@@ -28,7 +76,11 @@ function runningWriters(directory: string): number[] {
  * undefined when none does: `pdi trace -f` stops tracing them, and they run on.
  */
 export function runningOnNotice(directory: string, signal: NodeJS.Signals): string | undefined {
-	const left = runningWriters(directory).map(pid => {
+	const left = runningWriters(directory).map(({pid, foreign}) => {
+		if (foreign) {
+			return `${pid} (in a pid namespace of its own)`;
+		}
+
 		try {
 			return `${pid} (${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
 		} catch {

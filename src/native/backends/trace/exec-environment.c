@@ -80,6 +80,7 @@ trace_stop_following_exec(const pdi_libc_environment_t *environment)
   environment->unset("PDI_MATCHED_MARKS");
   environment->unset("DI_CFG_FILE");
   environment->unset("PDI_CORE_LINK");
+  environment->unset("PDI_LAUNCHER_PID");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];
     size_t length = strcspn(*entry, "=");

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +20,11 @@
 static trace_ring_header_t *ring;
 static uint64_t ring_capacity;
 static int reader_gone;
+/* The ring file, open and locked (LOCK_EX) while this process image writes
+ * it: how a reader in another pid namespace tells that the writer runs. */
+static int ring_fd = -1;
+/* DIRECTORY/reader.lock, which the reader holds locked while it lives. */
+static char reader_lock[4096 + 16];
 
 /* A session closed while the process runs on (a detach, observe()'s
  * close) lets go of its ring once no hook is writing into it: `writers`
@@ -92,13 +99,22 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t
   void *mapped = MAP_FAILED;
   if (ftruncate(fd, (off_t)bytes) == 0)
     mapped = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
-  if (mapped == MAP_FAILED)
+  if (mapped == MAP_FAILED || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (mapped != MAP_FAILED)
+      munmap(mapped, bytes);
+    close(fd);
     return -1;
+  }
+  if (ring_fd >= 0)
+    close(ring_fd);
+  ring_fd = fd;
+  snprintf(reader_lock, sizeof reader_lock, "%s/reader.lock", directory);
+  struct stat namespace;
   trace_ring_header_t *header = mapped;
   header->capacity = capacity;
   header->reader_pid = (uint32_t)reader;
   header->writer_pid = (uint32_t)pid;
+  header->writer_pid_ns = stat("/proc/self/ns/pid", &namespace) == 0 ? (uint32_t) namespace.st_ino : 0;
   header->started_ns = started_ns;
   __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
   /* A backend initialised again (observe() after close()) lets go of its
@@ -150,11 +166,19 @@ trace_ring_retire(void)
   }
   munmap(ring, TRACE_RING_HEADER + ring_capacity);
   ring = NULL;
+  if (ring_fd >= 0)
+    close(ring_fd);
+  ring_fd = -1;
 }
 
 void
 trace_ring_forked(void)
 {
+  /* The parent's lock is the parent's: the child's copy of its descriptor
+   * would keep it held after the parent ended. */
+  if (ring_fd >= 0)
+    close(ring_fd);
+  ring_fd = -1;
   /* The parent's ring stays the parent's; the child opens its own, and lets
    * go of its copy of the parent's mapping (a daemon would keep its pages in
    * TMPDIR for its life), unless the forking thread was inside a hook. */
@@ -166,11 +190,27 @@ trace_ring_forked(void)
   memset(announced, 0, sizeof announced);
 }
 
+int
+trace_ring_reader_running(const char *lock_path, pid_t reader)
+{
+  /* Raw calls: this runs in a hook that waits on a full ring. */
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, lock_path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    long locked = syscall(SYS_flock, fd, LOCK_SH | LOCK_NB);
+    int held = locked != 0 && errno == EWOULDBLOCK;
+    if (locked == 0)
+      syscall(SYS_flock, fd, LOCK_UN);
+    syscall(SYS_close, fd);
+    return held;
+  }
+  /* No lock file: the reader's pid, as seen from here (not from another pid namespace than the reader's). */
+  return reader > 0 && (syscall(SYS_kill, reader, 0) == 0 || errno == EPERM);
+}
+
 static int
 reader_alive(void)
 {
-  pid_t reader = (pid_t)ring->reader_pid;
-  return reader > 0 && (kill(reader, 0) == 0 || errno == EPERM);
+  return trace_ring_reader_running(reader_lock, (pid_t)ring->reader_pid);
 }
 
 int

@@ -202,7 +202,9 @@ reader_gone(void)
 {
   if (ring_directory != NULL && access(ring_directory, F_OK) != 0 && errno == ENOENT)
     return 1;
-  return ring_reader > 0 && kill(ring_reader, 0) != 0 && errno == ESRCH;
+  char lock[sizeof ring_directory_path + 16];
+  snprintf(lock, sizeof lock, "%s/reader.lock", ring_directory != NULL ? ring_directory : "");
+  return ring_reader > 0 && !trace_ring_reader_running(lock, ring_reader);
 }
 
 /* No stubs, no output, and nothing of pdi for the programs this one runs:
@@ -266,6 +268,9 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
   int appending = following;
   inactive = 0;
+  /* Left set by a fork after an earlier session of this process (pdi trace
+   * -p of a forker, detached): its child, traced in turn, recorded nothing. */
+  unfollowed = 0;
   if (!following && !traced_process(&appending)) {
     /* A child of the traced process (fork, then exec): no stubs, no output,
      * and nothing of pdi for the programs it runs in turn. */
