@@ -20,9 +20,6 @@
 static trace_ring_header_t *ring;
 static uint64_t ring_capacity;
 static int reader_gone;
-/* The ring file, open and locked (LOCK_EX) while this process image writes
- * it: how a reader in another pid namespace tells that the writer runs. */
-static int ring_fd = -1;
 /* DIRECTORY/reader.lock, which the reader holds locked while it lives. */
 static char reader_lock[4096 + 16];
 
@@ -99,22 +96,24 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t
   void *mapped = MAP_FAILED;
   if (ftruncate(fd, (off_t)bytes) == 0)
     mapped = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (mapped == MAP_FAILED || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (mapped != MAP_FAILED)
-      munmap(mapped, bytes);
-    close(fd);
+  /* Locked while mapped, whose reference keeps the lock after the close:
+   * until this image ends or unmaps it (a forked child unmaps its copy).
+   * How a reader in another pid namespace tells that the writer runs. */
+  int locked = mapped != MAP_FAILED && flock(fd, LOCK_EX | LOCK_NB) == 0;
+  close(fd);
+  if (mapped == MAP_FAILED)
+    return -1;
+  if (!locked) {
+    munmap(mapped, bytes);
     return -1;
   }
-  if (ring_fd >= 0)
-    close(ring_fd);
-  ring_fd = fd;
   snprintf(reader_lock, sizeof reader_lock, "%s/reader.lock", directory);
-  struct stat namespace;
+  struct stat pid_namespace;
   trace_ring_header_t *header = mapped;
   header->capacity = capacity;
   header->reader_pid = (uint32_t)reader;
   header->writer_pid = (uint32_t)pid;
-  header->writer_pid_ns = stat("/proc/self/ns/pid", &namespace) == 0 ? (uint32_t) namespace.st_ino : 0;
+  header->writer_pid_ns = stat("/proc/self/ns/pid", &pid_namespace) == 0 ? (uint32_t)pid_namespace.st_ino : 0;
   header->started_ns = started_ns;
   __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
   /* A backend initialised again (observe() after close()) lets go of its
@@ -166,19 +165,12 @@ trace_ring_retire(void)
   }
   munmap(ring, TRACE_RING_HEADER + ring_capacity);
   ring = NULL;
-  if (ring_fd >= 0)
-    close(ring_fd);
-  ring_fd = -1;
 }
 
 void
 trace_ring_forked(void)
 {
-  /* The parent's lock is the parent's: the child's copy of its descriptor
-   * would keep it held after the parent ended. */
-  if (ring_fd >= 0)
-    close(ring_fd);
-  ring_fd = -1;
+
   /* The parent's ring stays the parent's; the child opens its own, and lets
    * go of its copy of the parent's mapping (a daemon would keep its pages in
    * TMPDIR for its life), unless the forking thread was inside a hook. */

@@ -42,7 +42,7 @@ typedef struct trace_ring_header {
   uint32_t reader_tid; /* a thread of the reader itself, when it reads in-process: never recorded */
   uint32_t quiet_tid;  /* a thread of the reader's process delivering events (0: none): never recorded */
   /* The inode of the writer's pid namespace (0: unknown): in another than the reader's, writer_pid is not a pid the
-   * reader can look at, and whether the writer runs is told by the lock it holds on its ring file (LOCK_EX). */
+   * reader can look at, and whether the writer runs is told by the lock on its ring file (LOCK_EX, held by its mapping). */
   uint32_t writer_pid_ns;
   /* The writer's CLOCK_MONOTONIC time (ns) that its records' start_ns count from: the records of different rings
    * compare by started_ns + start_ns + duration_ns, when their calls returned. */
