@@ -289,6 +289,16 @@ test('the bundled trace backend shows double arguments and integer arguments pas
 	], run.stderr);
 });
 
+test('the bundled trace backend shows a float result (strtof, sinf) as the float the caller got, on every architecture', async t => {
+	// Before, on i386 (a float comes back in st0, read as a double) it showed the low bits of that double: strtof(...) = 0.
+	const run = await runPreloaded(beprog, ['floats'], writeConfig(['backend t = trace', 'callback $main * t']));
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, 'strtof=0.5 sinf=0.479426 cbrt=2\n');
+	const lines = run.stderr.split('\n').filter(line => /!(strtof|sinf|cbrt)\(/.test(line)).map(line => line.replace(/^\d+ \d+ {2}/, ''));
+	// In the order the compiler evaluates printf's arguments, which differs between architectures.
+	t.deepEqual(lines.sort(), ['beprog!cbrt(8) = 2', 'beprog!sinf(0.5) = 0.479426', 'beprog!strtof("0.5", NULL) = 0.5'], run.stderr);
+});
+
 test('64-bit integers (two stack words and edx:eax on i386) are shown whole by the trace backend, and the arguments after one are the right ones', async t => {
 	// Before, on i386 strtoll's result showed its low 32 bits and lseek64's whence was its offset's high word.
 	const run = await runPreloaded(beprog, ['wide'], writeConfig(['backend t = trace', 'callback $main * t']), {

@@ -413,11 +413,13 @@ trace_format_return(trace_buf_t *out, const pdi_cb_call_t *call, const trace_pro
   }
   if (kind == 'd' || kind == 'g') {
     double value = pdi_ret_double(call);
+#if !defined(__i386__) /* i386 returns a float in st0, read as a double already */
     if (kind == 'g') {
       float narrow;
       memcpy(&narrow, &value, sizeof narrow);
       value = narrow;
     }
+#endif
     tb_double(out, value);
     return;
   }
