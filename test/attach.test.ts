@@ -11,7 +11,7 @@ import {notPermittedMessage} from '../src/ts/attach/permission.js';
 import type {ProcessReport} from '../src/ts/elf/model.js';
 import {traceConfig} from '../src/ts/trace/options.js';
 import {cliPath, pdi, startPdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {scratchDirectory, writeFiles} from './helpers/files.js';
 import {fixtures} from './helpers/preload.js';
 import {shellWord} from './helpers/quote.js';
 import {freePort, nginxCommand, nginxPath, startServer, webRoot} from './helpers/servers.js';
@@ -453,9 +453,17 @@ test('attaching to a program that qemu-user runs fails in one line: it would ent
 	await new Promise(resolve => {
 		child.once('spawn', resolve);
 	});
+	const advice = 'attaching would enter the emulator, not the program it runs; start the program under qemu with pdi\'s core for its architecture instead (docs/launching.md, "Programs of another architecture")';
 	const run = await pdi(['attach', String(child.pid), '-c', '/dev/null']);
 	t.is(run.code, 2);
-	t.is(run.stderr, `pdi: process ${child.pid} runs under ${qemu}: attaching would enter the emulator, not the program it runs\n`);
+	t.is(run.stderr, `pdi: process ${child.pid} runs under ${qemu}: ${advice}\n`);
+	// Said before the config is read: a backend built for the emulated architecture was the first complaint.
+	const config = writeFiles({'a.yaml': 'backends: [{name: mine, library: ./no-such-backend.so}]\nrules:\n  - relink: {object: $main, function: getpid, backend: mine, wrapper: w}\n'});
+	for (const args of [['attach', String(child.pid), '-c', path.join(config, 'a.yaml')], ['trace', '-p', String(child.pid)]]) {
+		const refused = await pdi(args);
+		t.is(refused.code, 2, args.join(' '));
+		t.is(refused.stderr, `pdi: process ${child.pid} runs under ${qemu}: ${advice}\n`, args.join(' '));
+	}
 });
 
 test('attaching to a process that does not exist fails in one line, status 2', async t => {

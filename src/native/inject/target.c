@@ -178,8 +178,10 @@ check_program(pid_t pid, const char *proc)
   /* To the kernel a program run by qemu-user is qemu: pdi would enter the
    * emulator, and its rules would apply to qemu's own calls. */
   if (length > 0 && basename_is(program, "qemu-"))
-    inject_fail("process %d runs under %s: attaching would enter the emulator, not the program it runs", (int)pid,
-                program);
+    inject_fail("process %d runs under %s: attaching would enter the emulator, not the program it runs; start the "
+                "program under qemu with pdi's core for its architecture instead (docs/launching.md, \"Programs of "
+                "another architecture\")",
+                (int)pid, program);
   mapped_file_t file;
   if (map_file(exe, &file) != 0) {
     if (errno == EACCES || errno == EPERM)

@@ -1,4 +1,4 @@
-import {chownSync, existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
+import {chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {requireConfig} from '../config/load.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
@@ -55,8 +55,28 @@ export function checkPid(pid: unknown): number {
 		throw new PdiError(`no such process: ${value}`);
 	}
 
+	refuseEmulated(value);
 	return value;
 }
+
+/**
+ * Throws for a process that qemu-user runs (to the kernel, the process is qemu): before its config is read, so that a
+ * config's backend built for the emulated architecture is not what the user hears of first. The injector says the same.
+ */
+function refuseEmulated(pid: number): void {
+	let program: string;
+	try {
+		program = readlinkSync(`/proc/${pid}/exe`);
+	} catch {
+		return; // another user's process, a kernel thread: the injector tells
+	}
+
+	if (path.basename(program).startsWith('qemu-')) {
+		throw new PdiError(`process ${pid} runs under ${program}: ${emulatedAdvice}`);
+	}
+}
+
+const emulatedAdvice = 'attaching would enter the emulator, not the program it runs; start the program under qemu with pdi\'s core for its architecture instead (docs/launching.md, "Programs of another architecture")';
 
 /**
  * Throws for the process that attaches: it traced or changed its own calls, its trace feeding on itself (`pdi trace -p
