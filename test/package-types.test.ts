@@ -45,6 +45,8 @@ const settings: Array<[string, 'module' | 'commonjs', ts.CompilerOptions]> = [
 	['module: nodenext, an ES module package', 'module', {module: ts.ModuleKind.NodeNext}],
 	['module: nodenext, verbatimModuleSyntax, exactOptionalPropertyTypes', 'module', {module: ts.ModuleKind.NodeNext, verbatimModuleSyntax: true, exactOptionalPropertyTypes: true}],
 	['module: esnext, moduleResolution: bundler', 'module', {module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler}],
+	// No target: TypeScript 5 then takes ES5, where a class's #private fields in a declaration file are an error.
+	['module: commonjs, no target', 'commonjs', {module: ts.ModuleKind.CommonJS, target: undefined}],
 ];
 
 for (const [name, type, options] of settings) {

@@ -74,8 +74,8 @@ function checkChunkOptions(chunk: number, options: unknown): void {
  * ```
  */
 export class ComuxBuilder {
-	readonly #chunks: ComuxChunk[] = [];
-	#numConns: number | undefined;
+	private readonly chunks: ComuxChunk[] = [];
+	private connectionCount: number | undefined;
 
 	/**
 	 * Appends a chunk for connection `id`. Strings are sent as UTF-8; a Uint8Array is kept as
@@ -85,29 +85,29 @@ export class ComuxBuilder {
 	 */
 	conn(id: number, data: string | Uint8Array, options: ComuxChunkOptions = {}): this {
 		if (typeof id !== 'number') {
-			throw new ComuxError(`chunk ${this.#chunks.length}: connection id: expected a number, got ${shown(id)}`);
+			throw new ComuxError(`chunk ${this.chunks.length}: connection id: expected a number, got ${shown(id)}`);
 		}
 
 		// From JavaScript, data may be anything: say both types it may be (build() would have said only Uint8Array).
 		const given: unknown = data;
 		if (typeof given !== 'string' && !(given instanceof Uint8Array)) {
-			throw new ComuxError(`chunk ${this.#chunks.length}: data: expected a string or a Uint8Array, got ${shown(given)}`);
+			throw new ComuxError(`chunk ${this.chunks.length}: data: expected a string or a Uint8Array, got ${shown(given)}`);
 		}
 
 		const surrogate = typeof data === 'string' ? unpairedSurrogate(data) : undefined;
 		if (surrogate) {
-			throw new ComuxError(`chunk ${this.#chunks.length}: data: unpaired surrogate ${surrogate}: ${notUtf8} (give a Uint8Array for arbitrary bytes)`);
+			throw new ComuxError(`chunk ${this.chunks.length}: data: unpaired surrogate ${surrogate}: ${notUtf8} (give a Uint8Array for arbitrary bytes)`);
 		}
 
-		checkChunkOptions(this.#chunks.length, options);
+		checkChunkOptions(this.chunks.length, options);
 		const flags = (options.awaitResponse ? AWAIT_RESPONSE : 0) | (options.noShutdown ? NO_SHUTDOWN : 0);
-		this.#chunks.push({conn: id, sched: options.sched ?? this.#chunks.length, flags, data: toBytes(data)});
+		this.chunks.push({conn: id, sched: options.sched ?? this.chunks.length, flags, data: toBytes(data)});
 		return this;
 	}
 
 	/** Declares `n` connections; by default, one more than the highest id used (0 without chunks). */
 	numConns(n: number): this {
-		this.#numConns = n;
+		this.connectionCount = n;
 		return this;
 	}
 
@@ -118,14 +118,14 @@ export class ComuxBuilder {
 	 */
 	build(): ComuxDocument {
 		// Derived from the ids that can be ids: one that is not (1.5, NaN) is then reported as its chunk's conn_id.
-		const numConns = this.#numConns ?? this.#chunks.reduce((most, chunk) => Number.isInteger(chunk.conn) ? Math.max(most, chunk.conn + 1) : most, 0);
+		const numConns = this.connectionCount ?? this.chunks.reduce((most, chunk) => Number.isInteger(chunk.conn) ? Math.max(most, chunk.conn + 1) : most, 0);
 		// The id at fault, not a num_conns the caller never gave (as `pdi comux build --chunk` and a description say it).
-		const tooHigh = this.#numConns === undefined ? this.#chunks.findIndex(chunk => chunk.conn >= COMUX_MAX_CONNS) : -1;
+		const tooHigh = this.connectionCount === undefined ? this.chunks.findIndex(chunk => chunk.conn >= COMUX_MAX_CONNS) : -1;
 		if (tooHigh >= 0) {
-			throw new ComuxError(`chunk ${tooHigh}: connection ${this.#chunks[tooHigh]!.conn} is above ${COMUX_MAX_CONNS - 1} (a comux file holds at most ${COMUX_MAX_CONNS} connections)`);
+			throw new ComuxError(`chunk ${tooHigh}: connection ${this.chunks[tooHigh]!.conn} is above ${COMUX_MAX_CONNS - 1} (a comux file holds at most ${COMUX_MAX_CONNS} connections)`);
 		}
 
-		const doc: ComuxDocument = {version: COMUX_VERSION, numConns, chunks: this.#chunks.map(chunk => ({...chunk}))};
+		const doc: ComuxDocument = {version: COMUX_VERSION, numConns, chunks: this.chunks.map(chunk => ({...chunk}))};
 		validateComux(doc);
 		return doc;
 	}
