@@ -82,4 +82,8 @@ test('a function pdi never instruments, named by -e, is reported as such (exit: 
 	const uncalled = await pdi(['trace', '-c', '-e', 'write', '--', 'cat', '/dev/null']);
 	t.is(uncalled.code, 0, uncalled.stderr);
 	t.regex(uncalled.stderr, /^pdi: trace: write: no call of it was traced \(a traced object imports it, and made no call of it\)$/m);
+	// A successful exec never returns, so it has no line: it was called (before, the notice said it was not).
+	const exec = await pdi(['trace', '-f', '-c', '-e', 'execve', '--', 'sh', '-c', 'ls / | wc -l']);
+	t.is(exec.code, 0, exec.stderr);
+	t.regex(exec.stderr, /^pdi: trace: execve: no call of it returned \(a traced object imports it; a call that succeeds runs another program and never returns, so only failed ones have a line\)$/m);
 });

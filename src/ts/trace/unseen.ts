@@ -13,6 +13,9 @@ export function plainNames(functions: string | readonly string[] | undefined, de
 		&& !excluded.some(glob => globMatches(glob, pattern)));
 }
 
+/** The functions that, when they succeed, replace the program and never return to their caller. */
+const execFunctions = new Set(['execve', 'execv', 'execvp', 'execvpe', 'execl', 'execlp', 'execle', 'fexecve', 'execveat']);
+
 /**
  * What pdi says of a function -e names plainly that it saw nothing of: pdi never traces it (it never returns, ...),
  * or, with -c, no call of it was traced (`uncalled`: a traced object imports it; `calls`: none does; `unknown`: an
@@ -25,7 +28,10 @@ export function unseenNotice(name: string, seen: 'calls' | 'sites' | 'uncalled' 
 	}
 
 	if (seen === 'uncalled') {
-		return `pdi: trace: ${name}: no call of it was traced (a traced object imports it, and made no call of it)`;
+		// A call that succeeds never returns, and a line is written at the return: only failed calls are traced.
+		return execFunctions.has(name)
+			? `pdi: trace: ${name}: no call of it returned (a traced object imports it; a call that succeeds runs another program and never returns, so only failed ones have a line)`
+			: `pdi: trace: ${name}: no call of it was traced (a traced object imports it, and made no call of it)`;
 	}
 
 	// 'unknown': an attached process (-p) marks no call sites: whether one imports it is not known.
