@@ -33,3 +33,18 @@ test('pdi trace -p says that it traces before the first line of the trace, on th
 
 	t.is(target.exitCode, null);
 });
+
+test('pdi trace -p warns of an --object pattern that matched no object of the process, as pdi trace of a started program does', async t => {
+	const target = spawn(busy, [], {stdio: 'ignore'});
+	t.teardown(() => target.kill('SIGKILL'));
+	await new Promise(resolve => setTimeout(resolve, 100));
+	for (const [pattern, warned] of [['nosuch.so', true], ['libc.so*', false]] as const) {
+		const run = startPdi(['trace', '-p', String(target.pid), '--object', pattern, '-c']);
+		t.teardown(() => run.child.kill('SIGKILL'));
+		t.true(await until(() => run.stderr().includes('tracing process'), 20_000), run.stderr());
+		run.child.kill('SIGINT');
+		t.is(await run.exited, 0, run.stderr());
+		// Before, only a started program's trace said so.
+		t.is(run.stderr().includes(`pdi: warning: no object matching --object '${pattern}' was loaded in process ${target.pid} while it was traced, so nothing of it was traced\n`), warned, run.stderr());
+	}
+});

@@ -331,11 +331,14 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 	try {
 		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
 		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
+		const config = traceConfig(tracedObjects({objects: options.object}), '--object');
+		// The core marks each --object pattern that matched an object of the process, then or until the detach.
+		const matched = traceMarks(scratch.path, config);
 		shareWithProcess(pid, [scratch.path]);
 		const watch = watchAttached(pid);
 		let attachedTo = false;
 		try {
-			const attached = await attachNormalized(pid, traceConfig(tracedObjects({objects: options.object}), '--object'), {...variables, ...output.variables});
+			const attached = await attachNormalized(pid, config, {...variables, ...output.variables, PDI_MATCHED_MARKS: matched.variables['PDI_MATCHED_MARKS']!});
 			attachedTo = true;
 			watch.arm(undefined);
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
@@ -356,6 +359,10 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 			await attached.detach();
 			await output.drained(end !== 'exited');
 			const written = output.finish();
+			for (const pattern of end === 'closed' ? [] : matched.unmatchedObjects()) {
+				printLine(`pdi: warning: no object matching --object '${pattern}' was loaded in process ${pid} while it was traced, so nothing of it was traced`);
+			}
+
 			process.stderr.write(endMessage(pid, end === 'closed' ? 'signal' : end));
 			return written ? 0 : 2;
 		} finally {
