@@ -1,4 +1,5 @@
-import {copyFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {copyFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
@@ -18,6 +19,17 @@ test('pdi run, trace, inspect and comux run refuse an aarch64 program in one lin
 		t.is(result.stderr, `pdi: ${program}: built for aarch64 (64-bit), but this pdi build is for x86_64${qemuAdvice('aarch64')}\n`, command.join(' '));
 		t.is(result.stdout, '');
 	}
+});
+
+test('a statically linked aarch64 program is refused for both at once: static, and of another architecture', async t => {
+	const directory = scratchDirectory('pdi-other-arch-');
+	writeFileSync(path.join(directory, 'main.c'), 'int main(void) { return 0; }\n');
+	const program = path.join(directory, 'static-aarch64');
+	execFileSync('aarch64-linux-gnu-gcc', ['-static', '-o', program, path.join(directory, 'main.c')]);
+	const result = await pdi(['run', '--', program]);
+	t.is(result.code, 2);
+	// Before, only `statically linked`: rebuilt dynamically, it met the architecture's refusal next.
+	t.is(result.stderr, `pdi: ${program}: statically linked; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it), and built for aarch64 (64-bit) where this pdi build is for x86_64: pdi starts programs of its own architecture only; start a dynamically linked build of it by hand under qemu-aarch64 with pdi's aarch64 core (docs/launching.md, "Programs of another architecture")\n`);
 });
 
 test('pdi run refuses a program of an architecture pdi has no core for (riscv64, arm, mips, ppc64, s390x, loongarch64, an unknown one) saying which it supports', async t => {

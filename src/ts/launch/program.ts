@@ -136,12 +136,14 @@ export function checkPreloadable(program: string, displayName = program, directo
 		throw new SharedLibraryError(displayName, 'pdi starts a program (run one that loads this library)');
 	}
 
+	const host = hostMachineName();
 	if (!info.dynamic) {
 		const kind = info.linkage === 'static-pie' ? 'statically linked (static-pie)' : 'statically linked';
-		throw new PdiError(`${displayName}: ${kind}; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)`);
+		// Both said at once: rebuilt dynamically, a program of another architecture would only meet the second refusal.
+		const foreignMachine = info.machine === host ? '' : `, and built for ${info.machine} (${info.bits}-bit) where this pdi build is for ${host}${otherArchitectureAdvice(info.machine, 'a dynamically linked build of it')}`;
+		throw new PdiError(`${displayName}: ${kind}; pdi needs a dynamically linked program (LD_PRELOAD has no effect on it)${foreignMachine}`);
 	}
 
-	const host = hostMachineName();
 	if (info.machine !== host) {
 		throw new PdiError(`${displayName}: built for ${info.machine} (${info.bits}-bit), but this pdi build is for ${host}${otherArchitectureAdvice(info.machine)}`);
 	}
