@@ -368,9 +368,12 @@ function pdiCoreNamed(pattern: string, backendDirectory: string): string | undef
 	return (pattern.includes('/') ? realPath(pattern) === realPath(core) : pattern === path.basename(core)) ? core : undefined;
 }
 
+/** The kernel's vDSO, whose slots the core never patches (it maps no GOT of its own to write): i386 names it linux-gate. */
+const vdsoNames = new Set(['linux-vdso.so.1', 'linux-gate.so.1']);
+
 /**
- * The rules whose object the core protects, as it refuses them when the program starts: pdi's own core (only relinks and
- * callbacks, which patch the object's own slots) and, for every kind but act, a declared backend.
+ * The rules whose object the core protects, as it refuses them when the program starts: pdi's own core and the vDSO
+ * (only relinks and callbacks, which patch the object's own slots) and, for every kind but act, a declared backend.
  */
 function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: string, libraries: ReadonlyMap<string, Library | undefined>, skipped: (index: number) => boolean, skip: (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => void): void {
 	for (const [index, rule] of config.rules.entries()) {
@@ -382,6 +385,8 @@ function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: stri
 
 		if (core !== undefined) {
 			skip(index, rule, `object ${core} is pdi itself and donttouch_pdi (protectPdi) is on`, 'object');
+		} else if ((rule.kind === 'relink' || rule.kind === 'callback') && vdsoNames.has(rule.object)) {
+			skip(index, rule, `object ${rule.object} is the vDSO`, 'object');
 		} else if (backend !== undefined) {
 			skip(index, rule, `object ${backend} is a backend and donttouch_backends (protectBackends) is on`, 'object');
 		}
