@@ -170,7 +170,6 @@ trace_ring_retire(void)
 void
 trace_ring_forked(void)
 {
-
   /* The parent's ring stays the parent's; the child opens its own, and lets
    * go of its copy of the parent's mapping (a daemon would keep its pages in
    * TMPDIR for its life), unless the forking thread was inside a hook. */
