@@ -40,8 +40,9 @@ pdi_utf8_length(const unsigned char *s, size_t n)
 
 /* `in` escaped into `out`, cut to fit `size`: a byte that is not part of
  * well-formed UTF-8 is written as \xHH too, so that a name in another
- * encoding (or a stray byte of a config) shows what it holds. */
-static inline void
+ * encoding (or a stray byte of a config) shows what it holds. Whether all
+ * of `in` fit (0: cut). */
+static inline int
 pdi_escape_controls(const char *in, char *out, size_t size)
 {
   size_t n = 0, left = strlen(in);
@@ -66,6 +67,7 @@ pdi_escape_controls(const char *in, char *out, size_t size)
     left--;
   }
   out[n] = '\0';
+  return *in == '\0';
 }
 
 #endif

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../core/escape.h"
 #include "comux.h"
 #include "comux-accept.h"
 
@@ -83,26 +84,12 @@ say(int fd, const char *fmt, ...)
   (void)ignored;
 }
 
+#define MOST_MS 86400000L /* a day */
+
 /* A time in milliseconds from the environment, or `fallback` when unset.
  * A value that is none (`300ms`, `-1`) ends the process before the server
  * runs, as a bad PDI_COMUX_FORK does: taken for the default, it brought
  * back the false hangs that raising it was meant to end. */
-#define MOST_MS 86400000L /* a day */
-
-/* `text` on one line for a message: control bytes as \\xHH, cut with ... */
-static const char *
-one_line(const char *text, char *buffer, size_t size)
-{
-  size_t used = 0;
-  for (; *text != '\0' && used + 8 < size; text++) {
-    unsigned char byte = (unsigned char)*text;
-    used += (size_t)(byte < 0x20 || byte == 0x7f ? snprintf(buffer + used, size - used, "\\x%02x", byte)
-                                                 : snprintf(buffer + used, size - used, "%c", byte));
-  }
-  snprintf(buffer + used, size - used, "%s", *text != '\0' ? "..." : "");
-  return buffer;
-}
-
 static long
 env_milliseconds(const char *name, long fallback)
 {
@@ -115,8 +102,9 @@ env_milliseconds(const char *name, long fallback)
     value = value * 10 + (*digit - '0');
   if (*digit != '\0' || value > MOST_MS) {
     char shown[128];
-    say(message_fd, "%s: expected a whole number of milliseconds from 0 to %ld, got '%s'", name, MOST_MS,
-        one_line(text, shown, sizeof shown));
+    if (!pdi_escape_controls(text, shown, sizeof shown - 3))
+      strcat(shown, "...");
+    say(message_fd, "%s: expected a whole number of milliseconds from 0 to %ld, got '%s'", name, MOST_MS, shown);
     _exit(2);
   }
   return value;
