@@ -99,17 +99,6 @@ comux_drain_before_crash(void)
     syscall(SYS_nanosleep, &step, NULL);
 }
 
-/* A thread of the server that exits while the controller collects (a server
- * that serves one connection: it answers, reads the end of file and returns
- * from main) ends the process with the reply it wrote before in the
- * controller's socket, not yet copied: the reply came out in some runs and
- * not in others. The exit waits for the controller as a crash does. */
-static void
-collect_at_exit(void)
-{
-  comux_drain_before_crash();
-}
-
 /* Replies that could not be written end the process as a failed write
  * ends any program: a reader that has gone (EPIPE) by SIGPIPE, whatever the
  * server made of SIGPIPE (status 141 from pdi), another error (a full
@@ -463,7 +452,12 @@ controller(void *unused)
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   controller_pid = getpid();
   __atomic_store_n(&controller_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-  atexit(collect_at_exit);
+  /* A thread of the server that exits while the controller collects (a
+   * server that serves one connection: it answers, reads the end of file and
+   * returns from main) ended the process with the reply it wrote before in
+   * the controller's socket, not yet copied: the reply came out in some runs
+   * and not in others. The exit waits for the controller as a crash does. */
+  atexit(comux_drain_before_crash);
   comux_watch_claimer_end();
   int *fds = __atomic_load_n(&client_fds, __ATOMIC_ACQUIRE);
   pthread_atfork(lock_clients_for_fork, unlock_clients_in_parent, close_clients_in_child);

@@ -326,7 +326,7 @@ comux_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const stru
 }
 
 /* exit() waits for the controller to copy the reply the server wrote before
- * it (controller.c, collect_at_exit); _exit runs no exit handler, so its
+ * it (an exit handler, controller.c); _exit runs no exit handler, so its
  * wrappers wait here. */
 EXPORT void
 comux__exit(int status)
