@@ -40,7 +40,7 @@ struct trace_drain {
   size_t queue_limit;
   int drop_over_limit; /* past queue_limit, calls are dropped (counted lost) rather than left in their rings */
   int held;            /* trace_drain_options_t.held, until trace_drain_release */
-  /* DIRECTORY/reader.lock, locked (LOCK_EX) while the drain lives: the writers' way to tell that it runs, also
+  /* DIRECTORY/TRACE_RING_READER_LOCK, locked (LOCK_EX) while the drain lives: the writers' way to tell that it runs, also
    * from another pid namespace, where the reader's pid means nothing (trace_ring_reader_running). */
   int reader_lock_fd;
   trace_text_options_t text;

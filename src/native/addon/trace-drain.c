@@ -480,7 +480,7 @@ trace_drain_start(const char *directory, const trace_drain_options_t *options)
   drain->drop_over_limit = options->drop_over_limit;
   drain->held = options->held;
   char lock[sizeof drain->directory + 16];
-  snprintf(lock, sizeof lock, "%s/reader.lock", directory);
+  snprintf(lock, sizeof lock, "%s/" TRACE_RING_READER_LOCK, directory);
   drain->reader_lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (drain->reader_lock_fd >= 0 && flock(drain->reader_lock_fd, LOCK_EX | LOCK_NB) != 0) {
     close(drain->reader_lock_fd);

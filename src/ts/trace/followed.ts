@@ -12,28 +12,45 @@ const pollMs = 50;
  */
 const quietMs = 150;
 
-/** The inode of pdi's own pid namespace, as a ring's header keeps its writer's (32 bits). */
-function ownPidNamespace(): number {
+/** The inode of pdi's own pid namespace, as a ring's header keeps its writer's (32 bits); 0 when unknown. */
+const ownPidNamespace = (() => {
 	try {
 		return statSync('/proc/self/ns/pid').ino % 2 ** 32;
 	} catch {
 		return 0;
 	}
-}
+})();
 
-/** The writer_pid_ns of a ring's header (src/native/backends/trace/ring.h), 0 when unknown. */
-function ringPidNamespace(file: string): number {
+/** TRACE_RING_MAGIC, stored last when the writer has filled in the header. */
+const ringMagic = 0x67_6E_69_72;
+
+/**
+ * The writer_pid_ns of a ring's header (src/native/backends/trace/ring.h), 0 when unknown; `known` keeps those of
+ * complete headers, so that a wait reads each once, not at each look.
+ */
+function ringPidNamespace(file: string, known: Map<string, number>): number {
+	const namespace = known.get(file);
+	if (namespace !== undefined) {
+		return namespace;
+	}
+
 	const header = Buffer.alloc(56);
 	try {
 		const fd = openSync(file, 'r');
 		try {
-			return readSync(fd, header, 0, header.length, 0) === header.length ? header.readUInt32LE(52) : 0;
+			if (readSync(fd, header, 0, header.length, 0) !== header.length || header.readUInt32LE(0) !== ringMagic) {
+				return 0;
+			}
 		} finally {
 			closeSync(fd);
 		}
 	} catch {
 		return 0;
 	}
+
+	const complete = header.readUInt32LE(52);
+	known.set(file, complete);
+	return complete;
 }
 
 /** A process that writes a ring; `foreign`: in another pid namespace than pdi's, where its pid is not pdi's to look at. */
@@ -44,7 +61,7 @@ type Writer = {pid: number; foreign: boolean};
  * one in another pid namespace (a program that made one: `unshare --pid`, a container) by the lock it holds on its
  * ring file while it runs, as its pid there may be any process's here (1 is pdi's init, which runs for ever).
  */
-function runningWriters(directory: string): Writer[] {
+function runningWriters(directory: string, namespaces = new Map<string, number>()): Writer[] {
 	let names: string[];
 	try {
 		names = readdirSync(directory);
@@ -52,7 +69,7 @@ function runningWriters(directory: string): Writer[] {
 		return [];
 	}
 
-	const own = ownPidNamespace();
+	const own = ownPidNamespace;
 	const writers = new Map<string, Writer>();
 	for (const name of names) {
 		const pid = /^(\d+)-\d+\.ring$/.exec(name)?.[1];
@@ -61,7 +78,7 @@ function runningWriters(directory: string): Writer[] {
 		}
 
 		const file = path.join(directory, name);
-		const namespace = ringPidNamespace(file);
+		const namespace = ringPidNamespace(file, namespaces);
 		const foreign = namespace !== 0 && own !== 0 && namespace !== own;
 		if (foreign ? nativeBinding().lockHeld(file) : processRuns(Number(pid))) {
 			writers.set(foreign ? name : pid, {pid: Number(pid), foreign});
@@ -105,12 +122,13 @@ export async function waitForFollowed(directory: string, stopOnSignal: boolean):
 		})
 		: () => undefined;
 	try {
+		const namespaces = new Map<string, number>();
 		let quietSince = Date.now();
 		while (stopped === undefined && Date.now() - quietSince < quietMs) {
 			await new Promise(resolve => {
 				setTimeout(resolve, pollMs);
 			});
-			if (runningWriters(directory).length > 0) {
+			if (runningWriters(directory, namespaces).length > 0) {
 				quietSince = Date.now();
 			}
 		}

@@ -20,7 +20,7 @@
 static trace_ring_header_t *ring;
 static uint64_t ring_capacity;
 static int reader_gone;
-/* DIRECTORY/reader.lock, which the reader holds locked while it lives. */
+/* DIRECTORY/TRACE_RING_READER_LOCK, which the reader holds locked while it lives. */
 static char reader_lock[4096 + 16];
 
 /* A session closed while the process runs on (a detach, observe()'s
@@ -107,7 +107,7 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t
     munmap(mapped, bytes);
     return -1;
   }
-  snprintf(reader_lock, sizeof reader_lock, "%s/reader.lock", directory);
+  snprintf(reader_lock, sizeof reader_lock, "%s/" TRACE_RING_READER_LOCK, directory);
   struct stat pid_namespace;
   trace_ring_header_t *header = mapped;
   header->capacity = capacity;
@@ -185,7 +185,7 @@ int
 trace_ring_reader_running(const char *lock_path, pid_t reader)
 {
   /* Raw calls: this runs in a hook that waits on a full ring. */
-  int fd = (int)syscall(SYS_openat, AT_FDCWD, lock_path, O_RDONLY | O_CLOEXEC);
+  int fd = lock_path == NULL ? -1 : (int)syscall(SYS_openat, AT_FDCWD, lock_path, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     long locked = syscall(SYS_flock, fd, LOCK_SH | LOCK_NB);
     int held = locked != 0 && errno == EWOULDBLOCK;

@@ -27,6 +27,8 @@
 
 #define TRACE_RING_MAGIC 0x676e6972u /* "ring" */
 #define TRACE_RING_HEADER 64u
+/* In the rings' directory: the file the reader holds locked (flock, LOCK_EX) while it reads. */
+#define TRACE_RING_READER_LOCK "reader.lock"
 #define TRACE_RING_PADDING 0x80000000u   /* in size: skip to the end */
 #define TRACE_RING_RESERVED 0x40000000u  /* in size: being written; the length follows */
 #define TRACE_RING_ABANDONED 0x20000000u /* in size: left unfinished by a jump out of its hook; skipped as lost */

@@ -24,8 +24,8 @@ typedef struct trace_ring_event {
 /* Creates DIRECTORY/<pid>-<ns>.ring of `capacity` bytes (a power of two),
  * whose events' times count from `started_ns` (CLOCK_MONOTONIC). */
 int trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns);
-/* Whether the reader that holds LOCK_PATH (DIRECTORY/reader.lock) locked
- * runs; without that file, whether process `reader` does. */
+/* Whether the reader that holds LOCK_PATH (DIRECTORY/TRACE_RING_READER_LOCK)
+ * locked runs; without that file (or with NULL), whether process `reader` does. */
 int trace_ring_reader_running(const char *lock_path, pid_t reader);
 /* In a child after fork: the parent's ring is no longer this process's. */
 void trace_ring_forked(void);

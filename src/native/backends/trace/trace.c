@@ -203,8 +203,9 @@ reader_gone(void)
   if (ring_directory != NULL && access(ring_directory, F_OK) != 0 && errno == ENOENT)
     return 1;
   char lock[sizeof ring_directory_path + 16];
-  snprintf(lock, sizeof lock, "%s/reader.lock", ring_directory != NULL ? ring_directory : "");
-  return ring_reader > 0 && !trace_ring_reader_running(lock, ring_reader);
+  if (ring_directory != NULL)
+    snprintf(lock, sizeof lock, "%s/" TRACE_RING_READER_LOCK, ring_directory);
+  return ring_reader > 0 && !trace_ring_reader_running(ring_directory != NULL ? lock : NULL, ring_reader);
 }
 
 /* No stubs, no output, and nothing of pdi for the programs this one runs:
