@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -120,19 +121,17 @@ pdi_act_log_counts(const pdi_session_t *session)
     return;
   /* A process the program started (a forked child, a program it ran) has
    * lines of its own: they are named, or they read as the program's. */
-  int named = getpid() != session->opener || (session->launcher != 0 && getppid() != session->launcher);
+  char process[32] = "";
+  if (getpid() != session->opener || (session->launcher != 0 && getppid() != session->launcher))
+    snprintf(process, sizeof process, " (process %d)", (int)getpid());
   unsigned number = session->act_first; /* the n-th act rule of the config is the backend's rule first + n */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     const pdi_rule_t *rule = &session->config.rules[r];
     unsigned long seen = 0, fired = 0;
     if (rule->kind != PDI_RULE_ACT || session->act_counts(number++, &seen, &fired) != 0)
       continue;
-    if (named)
-      pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired (process %d)", rule->act->label, rule->object,
-              rule->function, seen, fired, (int)getpid());
-    else
-      pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired", rule->act->label, rule->object,
-              rule->function, seen, fired);
+    pdi_log(PDI_LOG_INFO, "%s: act %s %s: %lu call(s) seen, %lu fired%s", rule->act->label, rule->object,
+            rule->function, seen, fired, process);
   }
 }
 
