@@ -377,15 +377,16 @@ const vdsoNames = new Set(['linux-vdso.so.1', 'linux-gate.so.1']);
  */
 function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: string, libraries: ReadonlyMap<string, Library | undefined>, skipped: (index: number) => boolean, skip: (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => void): void {
 	for (const [index, rule] of config.rules.entries()) {
-		const core = config.options.protectPdi && (rule.kind === 'relink' || rule.kind === 'callback') ? pdiCoreNamed(rule.object, backendDirectory) : undefined;
-		const backend = config.options.protectBackends && rule.kind !== 'act' ? protectedBackendNamed(rule.object, libraries) : undefined;
 		if (skipped(index)) {
 			continue;
 		}
 
+		const patchesSlots = rule.kind === 'relink' || rule.kind === 'callback';
+		const core = config.options.protectPdi && patchesSlots ? pdiCoreNamed(rule.object, backendDirectory) : undefined;
+		const backend = config.options.protectBackends && rule.kind !== 'act' ? protectedBackendNamed(rule.object, libraries) : undefined;
 		if (core !== undefined) {
 			skip(index, rule, `object ${core} is pdi itself and donttouch_pdi (protectPdi) is on`, 'object');
-		} else if ((rule.kind === 'relink' || rule.kind === 'callback') && vdsoNames.has(rule.object)) {
+		} else if (patchesSlots && vdsoNames.has(rule.object)) {
 			skip(index, rule, `object ${rule.object} is the vDSO`, 'object');
 		} else if (backend !== undefined) {
 			skip(index, rule, `object ${backend} is a backend and donttouch_backends (protectBackends) is on`, 'object');
