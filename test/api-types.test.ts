@@ -62,6 +62,26 @@ export const rule: ActRule = {act: {function: 'open', do: {return: -1, errno: 'E
 	t.not(invalid?.length, 0, 'an errno that is not one is still a type error');
 });
 
+test('an act rule\'s do needs an action, as the readers do: do: {} and an errno without return are type errors; each action alone type-checks', t => {
+	const [valid, empty, errnoAlone] = typeErrors(`
+import type {ActRule} from 'pdi';
+export const rules: ActRule[] = [
+	{act: {function: 'open', do: {return: -1, errno: 'ENOENT'}}}, {act: {function: 'read', do: {delay: '5ms'}}},
+	{act: {function: 'write', do: {signal: 'SIGSEGV'}}}, {act: {function: 'close', do: {count: true}}},
+	{act: {function: 'sqrt', do: {return: {double: 'nan'}}}}, {act: {function: 'fork', when: {call: [1]}, do: {return: -1, errno: 'EAGAIN', delay: 10}} as const},
+];
+`, `
+import type {ActRule} from 'pdi';
+export const rule: ActRule = {act: {function: 'open', do: {}}};
+`, `
+import type {ActRule} from 'pdi';
+export const rule: ActRule = {act: {function: 'open', do: {errno: 'ENOENT'}}};
+`);
+	t.deepEqual(valid, []);
+	t.not(empty?.length, 0, 'do: {}');
+	t.not(errnoAlone?.length, 0, 'do: {errno} without return');
+});
+
 test('an act rule\'s signal is a Linux signal name, with or without SIG: Node\'s names of other systems\' signals (SIGBREAK, LOST) are type errors, as the readers refuse them', t => {
 	const [valid, ...invalid] = typeErrors(`
 import type {ActRule} from 'pdi';

@@ -2,7 +2,7 @@ import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
 import {actGlobProblem} from '../glob-problem.js';
-import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDo, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
+import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDo, type ActDoActions, type ActDoInput, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /*
@@ -181,7 +181,8 @@ function actions<T extends {return?: unknown; delay?: string | undefined; signal
 	return acts ? normalized : {...normalized, count: true};
 }
 
-const doSchema = z.strictObject({
+/** Each action on its own; {@link doSchema} asks for at least one. */
+const doActions = z.strictObject({
 	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: issue => (isOutOfRangeDouble(issue.input) ? doubleRangeError : returnError)})
 		.optional().describe('Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`).'),
 	errno: named('an errno name', errnoNames, value => value)
@@ -195,7 +196,10 @@ const doSchema = z.strictObject({
 	signal: named('a signal name', signalNames, value => value.startsWith('SIG') ? value : `SIG${value}`)
 		.optional().describe('Raise this signal in the calling thread (`SIGSEGV` or `SEGV`), then make the call.'),
 	count: z.literal(true, {error: 'expected true'}).optional().describe('Only count the calls the conditions select.'),
-}).superRefine((action, context) => {
+});
+
+// Its input type is ActDoInput, which asks for an action as the refinement does: `do: {}` is a type error in a TypeScript config too.
+const doSchema = doActions.superRefine((action, context) => {
 	if (Object.keys(action).length === 0) {
 		context.addIssue({code: 'custom', message: 'expected at least one of return, delay, signal, count'});
 	}
@@ -203,7 +207,7 @@ const doSchema = z.strictObject({
 	if (action.errno !== undefined && action.return === undefined) {
 		context.addIssue(keyIssue('errno needs return: a call that runs sets its own errno', 'errno'));
 	}
-}).transform(actions).describe('What to do with the calls the conditions select; at least one action.');
+}).transform(actions).describe('What to do with the calls the conditions select; at least one action.') as unknown as z.ZodType<z.output<typeof doActions>, ActDoInput>;
 
 /** The zod schema of an `act` rule's body. */
 export const actSchema = z.strictObject({
@@ -217,7 +221,12 @@ export type {ActDo, ActRule, ActWhen} from './act-types.js';
 
 /** The plain types of act-types.ts are what the schemas accept and give (a type error here when they are not). */
 export type ActTypesAgree = AllTrue<[
-	Same<ActRule['act'], ReadonlyListsIn<z.input<typeof actSchema>>>,
+	Same<Omit<ActRule['act'], 'do'>, Omit<ReadonlyListsIn<z.input<typeof actSchema>>, 'do'>>,
+	Same<ActRule['act']['do'], z.input<typeof actSchema>['do']>,
 	Same<ActWhen, z.output<typeof whenSchema>>,
 	Same<ActDo, z.output<typeof doSchema>>,
+	// The input type of doSchema is declared: what it stands on is checked here, each action and at least one of them.
+	Same<ActDoActions, z.input<typeof doActions>>,
+	ActDoInput extends ActDoActions ? true : false,
+	Record<string, never> extends ActDoInput ? false : true,
 ]>;

@@ -70,8 +70,8 @@ export type ActWhenInput = {
 	equals?: number | string | undefined;
 };
 
-/** What an act rule does with the calls it selects, as written: at least one action. */
-export type ActDoInput = {
+/** The actions an act rule may give, each on its own optional: {@link ActDoInput} asks for at least one. */
+export type ActDoActions = {
 	/** Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`, X a number or `nan`, `inf`, `-inf`). */
 	return?: number | string | {double: number | NonFiniteDouble} | undefined;
 	/** With `return`: the errno the caller sees (`ENOENT`, `EACCES`...). */
@@ -83,6 +83,12 @@ export type ActDoInput = {
 	/** Only count the calls the conditions select. */
 	count?: true | undefined;
 };
+
+/**
+ * What an act rule does with the calls it selects, as written: at least one action (`do: {}` is a type error, as the
+ * readers refuse it); `errno` goes with `return`.
+ */
+export type ActDoInput = ActDoActions & ({return: NonNullable<ActDoActions['return']>} | {delay: NonNullable<ActDoActions['delay']>} | {signal: SignalName} | {count: true});
 
 /**
  * An `act` rule as written in JSON, YAML or a TypeScript config, an entry of `rules`: `{act: {function, do, ...}}`,
