@@ -74,9 +74,15 @@ test('trace() holds a slow consumer\'s program back instead of losing calls', as
 	const {calls, done, child} = trace(events, ['loop', '300000'], {functions: 'abs', stdio: 'ignore'});
 	let seen = 0;
 	let expected = 0;
+	// Every place where the argument is not the next one: a lost run of calls or a reordering shows as a whole here.
+	const jumps: string[] = [];
 	for await (const call of calls) {
-		t.is(call.args![0], expected);
-		expected++;
+		const value = call.args![0] as number;
+		if (value !== expected && jumps.length < 8) {
+			jumps.push(`at event ${seen}: ${expected} expected, ${value} came`);
+		}
+
+		expected = value + 1;
 		seen++;
 		if (seen % 50_000 === 0) {
 			// A consumer busy elsewhere: the program must wait, not drop events.
@@ -86,9 +92,8 @@ test('trace() holds a slow consumer\'s program back instead of losing calls', as
 		}
 	}
 
-	t.is(seen, 300_000);
-	const {summary} = await done;
-	t.is(summary.lost, 0);
+	const {summary, warnings} = await done;
+	t.deepEqual({seen, jumps, lost: summary.lost, warnings}, {seen: 300_000, jumps: [], lost: 0, warnings: []});
 	t.is(typeof child.pid, 'number');
 });
 

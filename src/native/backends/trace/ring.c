@@ -55,18 +55,24 @@ typedef struct reserving {
   uint16_t ring; /* ring_generation when it was written: a forked child's new ring is not its parent's */
   /* The waits so far, kept across the thread's jumps out of its hooks: a wait counted afresh at each call never
    * reached its end under a timer whose handler jumps out more often (every 2 ms) than the wait lasts, and the
-   * program hung. tried_pauses: tried_and_won's; waited_at and pauses: reserve's on a full ring. */
+   * program hung. tried_pauses: tried_and_won's; waited_at and pauses: reserve's on a full ring; unfinished_pauses:
+   * those of them in a row that found the record to read next unfinished (stop_waiting). */
   uint32_t tried_pauses;
   uint32_t pauses;
+  uint32_t unfinished_pauses;
   uint64_t waited_at;
 } reserving_t;
 #define RESERVING_SLOTS 4096u
 static reserving_t reserving[RESERVING_SLOTS];
 static uint16_t ring_generation;
 
-/* Pauses (about a second) a writer waits on a full ring whose next record
- * to read stays unfinished before it counts its events as lost instead:
- * another thread left that record unfinished and has not written since. */
+/* Pauses (about a second) in a row a writer waits on a full ring whose next
+ * record to read stays unfinished before it counts its events as lost
+ * instead: another thread left that record unfinished and has not written
+ * since. In a row: the reader zeroes a record before it moves `read` past
+ * it, so a writer that had waited long for a slow reader, counting every
+ * pause, saw that moment as a stall and dropped the calls it made until
+ * the reader went on (a loaded machine: 1519 calls in a row). */
 #define STALL_PAUSES 16384u
 static uint64_t stalled_at = UINT64_MAX;
 
@@ -288,15 +294,17 @@ settle(reserving_t *own)
 /* Whether a writer waiting on a full ring should count its event as lost:
  * the reader is gone, or the record it reads next stays unfinished. */
 static int
-stop_waiting(uint64_t read, unsigned pauses)
+stop_waiting(uint64_t read, reserving_t *waits)
 {
-  if (reader_gone || ((pauses & 63) == 63 && !reader_alive()))
+  if (reader_gone || ((waits->pauses & 63) == 63 && !reader_alive()))
     return reader_gone = 1;
-  if (!unfinished(__atomic_load_n(word_at(read), __ATOMIC_ACQUIRE)))
+  if (!unfinished(__atomic_load_n(word_at(read), __ATOMIC_ACQUIRE))) {
+    waits->unfinished_pauses = 0;
     return 0;
+  }
   if (__atomic_load_n(&stalled_at, __ATOMIC_RELAXED) == read)
     return 1;
-  if (pauses < STALL_PAUSES)
+  if (++waits->unfinished_pauses < STALL_PAUSES)
     return 0;
   __atomic_store_n(&stalled_at, read, __ATOMIC_RELAXED);
   return 1;
@@ -328,9 +336,12 @@ reserve(uint32_t need, reserving_t *own)
     uint64_t tail = offset + need > ring_capacity ? ring_capacity - offset : 0;
     uint64_t read = __atomic_load_n(&ring->read, __ATOMIC_ACQUIRE);
     if (at + tail + need - read > ring_capacity) {
-      waits->pauses = read == waits->waited_at ? waits->pauses + 1 : 0;
+      if (read != waits->waited_at)
+        waits->pauses = waits->unfinished_pauses = 0;
+      else
+        waits->pauses++;
       waits->waited_at = read;
-      if (stop_waiting(read, waits->pauses)) {
+      if (stop_waiting(read, waits)) {
         __atomic_fetch_add(&ring->lost, 1, __ATOMIC_RELAXED);
         errno = saved;
         return NULL;
@@ -349,7 +360,7 @@ reserve(uint32_t need, reserving_t *own)
     }
     if (!__atomic_compare_exchange_n(&ring->reserve, &at, at + tail + need, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
       continue;
-    waits->pauses = 0;
+    waits->pauses = waits->unfinished_pauses = 0;
     if (own != NULL)
       own->state = RESERVING_WON;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
