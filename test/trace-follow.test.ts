@@ -3,9 +3,11 @@ import {readFileSync, realpathSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdiPaths} from '../src/ts/index.js';
+import type {CallEvent} from '../src/ts/trace/events.js';
+import {trace as traceApi} from '../src/ts/trace/trace.js';
 import {isLoaderSafe} from '../src/ts/launch/preload.js';
 import {pdi, startPdi} from './helpers/cli.js';
-import {scratchDirectory} from './helpers/files.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
 import {fixtures, loaderSafeFile} from './helpers/preload.js';
 
 const follow = path.join(fixtures, 'trace', 'follow');
@@ -351,4 +353,46 @@ test('a forked child maps no ring of its parent: none without -f, only its own w
 		const rings = run.stdout.split('\n').filter(line => line.endsWith('.ring') || line.endsWith('.ring (deleted)'));
 		t.deepEqual(rings.map(line => line.split('-')[0]), options.length === 0 ? [] : [subshell], run.stdout);
 	}
+});
+
+test('a followed child that changed user before its fork and cannot make its ring is named where the notices go, and runs on untraced', async t => {
+	if (process.getuid?.() !== 0) {
+		t.pass('needs root to change user');
+		return;
+	}
+
+	// Before: not a word; pdi ended at once and the child (lighttpd's server.username, then fork) was silently missing.
+	const program = compileC(scratch, 'user-then-fork', `
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  if (setuid(65534) != 0)
+    return 1;
+  pid_t child = fork();
+  if (child == 0) {
+    usleep(200000);
+    return getpid() > 0 ? 0 : 1;
+  }
+  return child > 0 ? 0 : 1;
+}
+`);
+	const notice = (pid: number) => new RegExp(`^pdi: trace: process ${pid} \\(uid 65534\\) cannot make its event ring in /\\S+/rings: Permission denied; it runs on untraced$`, 'm');
+	const text = await trace(['-f', '-e', 'fork,setuid'], [program]);
+	t.is(text.run.code, 0, text.run.stderr);
+	const child = Number(/fork\(\) = (\d+)/.exec(text.text)?.[1]);
+	t.regex(text.text, notice(child));
+	const {run, calls} = await json(['-f', '-e', 'fork,setuid'], [program]);
+	t.is(run.code, 0, run.stderr);
+	const forked = calls.find(call => call.function === 'fork')!.ret as number;
+	t.deepEqual(calls.map(call => call.function), ['setuid', 'fork']);
+	t.regex(run.stderr, notice(forked));
+	const traced = traceApi(program, [], {follow: true, functions: 'fork', stdio: 'ignore'});
+	const events: CallEvent[] = [];
+	for await (const call of traced.calls) {
+		events.push(call);
+	}
+
+	const {warnings} = await traced.done;
+	t.is(events.length, 1);
+	t.true(warnings.some(line => notice(events[0]!.ret as number).test(line)), warnings.join('\n'));
 });

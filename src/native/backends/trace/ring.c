@@ -188,6 +188,24 @@ trace_ring_forked(void)
 }
 
 int
+trace_ring_open_forked(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns)
+{
+  trace_ring_header_t *parents = ring;
+  uint64_t parents_capacity = ring_capacity;
+  /* Unless the forking thread was inside a hook, the parent's mapping goes once the child has its own. */
+  int keep = parents != NULL && __atomic_load_n(&writers, __ATOMIC_SEQ_CST) != 0;
+  ring = NULL;
+  if (trace_ring_open(directory, reader, capacity, started_ns) != 0) {
+    ring = parents;
+    return -1;
+  }
+  if (parents != NULL && !keep)
+    munmap(parents, TRACE_RING_HEADER + parents_capacity);
+  reader_gone = 0;
+  return 0;
+}
+
+int
 trace_ring_reader_running(const char *lock_path, pid_t reader)
 {
   /* Raw calls: this runs in a hook that waits on a full ring. */

@@ -29,6 +29,10 @@ int trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint
 int trace_ring_reader_running(const char *lock_path, pid_t reader);
 /* In a child after fork: the parent's ring is no longer this process's. */
 void trace_ring_forked(void);
+/* In a followed child after fork: its own ring in place of the parent's (0), or -1 with errno when it cannot be made
+ * (a child that runs as a user who may not write into DIRECTORY): the parent's is then still the ring, for a notice
+ * that says so, until trace_ring_forked. */
+int trace_ring_open_forked(const char *directory, pid_t reader, uint64_t capacity, uint64_t started_ns);
 /* Copies one call into the ring (after its site's record, the first time),
  * waiting while the ring is full and the reader lives; counts the event as
  * lost otherwise. */

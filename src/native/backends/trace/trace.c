@@ -149,6 +149,29 @@ number_from_env(const char *name, long fallback)
   return text && *text ? strtol(text, NULL, 10) : fallback;
 }
 
+/* A followed child that cannot make its ring, most often one that runs as
+ * a user who may not write into pdi's directory (a server that changed
+ * user, then forked): said where the notices go, in its parent's ring while
+ * it still maps it; then the child goes on untraced, as pdi does not wait
+ * for a process without a ring. */
+static void
+say_untraced_child(int error)
+{
+  char text[sizeof ring_directory_path + 256];
+  int length = snprintf(text, sizeof text,
+                        "pdi: trace: process %d (uid %u) cannot make its event ring in %s: %s; it runs on untraced\n",
+                        (int)getpid(), (unsigned)geteuid(), ring_directory, strerror(error));
+  size_t size = length < 0 ? 0 : (size_t)length < sizeof text ? (size_t)length : sizeof text - 1;
+  if (notices_to_ring) {
+    trace_ring_notice(text, size);
+  } else if (notice_fd >= 0) {
+    ssize_t written = write(notice_fd, text, size); /* a failure loses the notice with the output */
+    (void)written;
+  }
+  trace_ring_forked();
+  unfollowed = 1;
+}
+
 /* Not run for vfork (nor posix_spawn): such a child shares the parent's
  * memory until it execs, so nothing may be set for it here or elsewhere;
  * its calls before exec count as the parent's. */
@@ -169,11 +192,9 @@ after_fork_in_child(void)
     retired_fd = -1;
     return;
   }
-  if (ring_directory != NULL) {
-    trace_ring_forked();
-    trace_ring_open(ring_directory, ring_reader, ring_capacity,
-                    started_ns); /* a forked child's times count from its parent's start */
-  }
+  /* A forked child's times count from its parent's start. */
+  if (ring_directory != NULL && trace_ring_open_forked(ring_directory, ring_reader, ring_capacity, started_ns) != 0)
+    say_untraced_child(errno);
 }
 
 /* Events to the ring of PDI_TRACE_RING (a directory), read by the process
