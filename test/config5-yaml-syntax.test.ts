@@ -49,6 +49,20 @@ test('an unterminated quoted string in YAML is reported where it starts, as in t
 	}
 });
 
+test('a YAML item indented out of line is reported at its first character, and an unclosed { or [ where it opens, not at the line\'s start or the end of the file', async t => {
+	for (const [text, place, message] of [
+		['backends:\n  - name: count\n    library: count\nrules:\n  - relink:\n      object: $main\n     function: malloc\n', '7:6', 'all mapping items must start at the same column'],
+		['rules:\n  - relink: {object: $main, function: malloc, wrapper: count_malloc\n', '2:13', 'a flow mapping opened here is not closed (a } is missing, or a line after it is not indented enough)'],
+		['rules: [ {relink: {object: $main}}\n', '1:8', 'a flow list opened here is not closed (a ] is missing, or a line after it is not indented enough)'],
+		['rules: [{relink: {object: $main}\n', '1:9', 'a flow mapping opened here is not closed (a } is missing, or a line after it is not indented enough)'],
+	] as const) {
+		const file = write('indent.yaml', text);
+		const result = await pdi(['config', 'check', file]);
+		t.is(result.code, 2);
+		t.is(result.stderr, `pdi: ${file}:${place}: syntax error: ${message}\n`, text);
+	}
+});
+
 test('lists nested a thousand deep are one syntax error at the 65th, in JSON and YAML, not the parser\'s stack overflow; brackets in strings and comments do not count', async t => {
 	const cases: Array<[string, string, string]> = [
 		['deep.json', `{"options": ${'['.repeat(1000)}${']'.repeat(1000)}}\n`, '1:76: JSON syntax error'],

@@ -176,6 +176,49 @@ function unterminatedQuote(document: Document, offset: number): {start: number; 
 	return found;
 }
 
+/** The kind of flow collection, `{...}` or `[...]`, that a syntax error says was never closed (yaml reports it at the end of the file). */
+function unclosedFlowKind(error: {code: string; message: string}): 'map' | 'sequence' | undefined {
+	return error.code !== 'BAD_INDENT' ? undefined : error.message.startsWith('Flow map') ? 'map' : error.message.startsWith('Flow sequence') ? 'sequence' : undefined;
+}
+
+/** yaml's words for an unclosed `{` or `[`, in words that say so where it opens. */
+function unclosedFlow(error: {code: string; message: string}): string | undefined {
+	const kind = unclosedFlowKind(error);
+	return kind === undefined ? undefined : `a flow ${kind === 'map' ? 'mapping' : 'list'} opened here is not closed (a ${kind === 'map' ? '}' : ']'} is missing, or a line after it is not indented enough)`;
+}
+
+/**
+ * Where a YAML syntax error is best shown: an unclosed `{` or `[` (reported at the end of the file) at its opening
+ * bracket, the innermost of its kind still open there; an item indented wrongly (reported at its line's start) at its
+ * first character, the token out of place.
+ */
+function syntaxErrorOffset(document: Document, text: string, error: {code: string; pos: [number, number]; message: string}): number {
+	const [offset] = error.pos;
+	if (error.code !== 'BAD_INDENT') {
+		return offset;
+	}
+
+	const flow = unclosedFlowKind(error);
+	if (flow) {
+		let start: number | undefined;
+		const open = (node: {flow?: boolean; range?: [number, number, number] | null}) => {
+			if (node.flow && node.range && node.range[1] === offset && (start === undefined || node.range[0] > start)) {
+				start = node.range[0];
+			}
+		};
+
+		visit(document, flow === 'map' ? {Map: (_key, map) => open(map)} : {Seq: (_key, seq) => open(seq)});
+		return start ?? offset;
+	}
+
+	let first = offset;
+	while (text[first] === ' ' || text[first] === '\t') {
+		first++;
+	}
+
+	return first;
+}
+
 /**
  * The offset of the first mapping key that is a list or a mapping (`? [a, b]`, `[x]: 1`, an alias of either):
  * no config key is one, and `toJS()` would make a string of it and print a Node.js warning on stderr.
@@ -296,8 +339,8 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 			: error.code === 'TAG_RESOLVE_FAILED'
 				? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
 				: quote ? `unterminated quoted string (a closing ${quote.mark} is missing)`
-					: (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
-		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(quote?.start ?? error.pos[0])});
+					: unclosedFlow(error) ?? (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
+		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(quote?.start ?? syntaxErrorOffset(document, text, error))});
 	}
 
 	const collection = collectionKey(document);
