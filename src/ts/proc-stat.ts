@@ -38,6 +38,11 @@ export function processRuns(pid: number): boolean {
 	return tasks.some(task => Number(task) !== pid && !ended(processStat(Number(task))?.[0]));
 }
 
+/** Whether process `pid` is stopped by a signal (SIGSTOP, Ctrl-Z's SIGTSTP: state T; not a debugger's stop, t). */
+export function processStopped(pid: number): boolean {
+	return processStat(pid)?.[0] === 'T';
+}
+
 /**
  * Whether process `pid` has pdi's core mapped (a session attached there lives in it): false once the process ran
  * another program (exec), which drops every object of the image it attached to. Read through each thread, as a

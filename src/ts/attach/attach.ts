@@ -9,7 +9,7 @@ import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {removeOnSignal} from '../launch/signals.js';
-import {detachNow, runInjector} from './inject.js';
+import {detachNow, refusedAsStopped, runInjector} from './inject.js';
 import {coreMapped, processRuns} from '../proc-stat.js';
 
 /** A config installed into a running process by {@link attach}. */
@@ -275,18 +275,33 @@ function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => Ac
 	let poll: NodeJS.Timeout | undefined;
 	const detach = async (): Promise<void> => {
 		clearInterval(poll);
+		const finish = () => {
+			settleCounts(counts === undefined ? [] : counts());
+			forget();
+			prepared.remove();
+		};
+
 		detaching ??= (async () => {
+			attachmentsAtExit.delete(detachAtEnd);
 			try {
-				attachmentsAtExit.delete(detachAtEnd);
 				// A process that ran another program (exec) since has dropped the session with the image it lived in.
 				if (processRuns(pid) && coreMapped(pid)) {
 					await runInjector(pid, ['close'], thread);
 				}
-			} finally {
-				settleCounts(counts === undefined ? [] : counts());
-				forget();
-				prepared.remove();
+			} catch (error) {
+				if (refusedAsStopped(error)) {
+					// A process stopped by a signal: nothing changed in it, and the attachment stays whole, to be detached
+					// again once it runs (or as this process ends). Before, every later detach() gave this same failure.
+					attachmentsAtExit.add(detachAtEnd);
+					detaching = undefined;
+					throw error;
+				}
+
+				finish();
+				throw error;
 			}
+
+			finish();
 		})();
 		return detaching;
 	};

@@ -85,6 +85,19 @@ export function detachNow(pid: number, thread?: number): void {
 	const end = spawnSync(injector, [String(pid), preload, 'close'], {env: injectorEnvironment(thread), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8'});
 	if (end.status !== 0) {
 		const line = (end.stderr ?? '').trim().split('\n').at(-1);
-		printLine(`pdi: process ${pid}: could not detach as this process ends: ${line || end.error?.message || `status ${end.status}`}`);
+		printLine(`pdi: ${stoppedRefusal.test(line ?? '') ? sessionLeftInStopped(pid) : `process ${pid}: could not detach as this process ends: ${line || end.error?.message || `status ${end.status}`}`}`);
 	}
+}
+
+/** The injector's refusal of a process stopped by a signal (src/native/inject/thread.c), which changed nothing in it. */
+const stoppedRefusal = /^process \d+ is stopped \(by SIG/;
+
+/** Whether `error` is the injector's refusal of a process stopped by a signal. */
+export function refusedAsStopped(error: unknown): boolean {
+	return error instanceof PdiError && stoppedRefusal.test(error.message);
+}
+
+/** What stays when pdi ends while process `pid` is stopped by a signal: a stopped process runs no detach. */
+export function sessionLeftInStopped(pid: number): string {
+	return `process ${pid} is stopped: pdi's session stays installed in it, and the next pdi attach or trace -p of it removes it first (to just remove it: pdi attach ${pid} -c CONFIG --detach-after 0.01)`;
 }

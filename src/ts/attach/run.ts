@@ -1,6 +1,6 @@
 import {PdiError} from '../errors.js';
 import {attach, checkPid} from './attach.js';
-import {detachAfterSeconds, watchAttached, type AttachEnd} from './watch.js';
+import {detachAfterSeconds, detachWhenRunning, watchAttached, type AttachEnd} from './watch.js';
 
 /** What `pdi attach` says when the session ends. */
 export function endMessage(pid: number, end: AttachEnd): string {
@@ -26,8 +26,8 @@ export async function runAttached(pidText: string, configFiles: readonly string[
 		const attached = await attach(pid, undefined, {configFiles});
 		process.stderr.write(`pdi: attached to process ${pid}; ${seconds === undefined ? '' : `detaching after ${seconds} s, or `}Ctrl-C or SIGTERM detaches\n`);
 		watch.arm(seconds);
-		const end = await watch.ended;
-		await attached.detach();
+		const ended = await watch.ended;
+		const end = await detachWhenRunning(pid, watch, async () => attached.detach()) ?? ended;
 		if (verbose) {
 			// As the act backend says it on the log of a `pdi run -v` program, here on pdi's own stderr.
 			for (const count of await attached.act) {

@@ -1,6 +1,7 @@
 import {PdiError} from '../errors.js';
 import {receiveSignals} from '../launch/signals.js';
-import {coreMapped, processRuns} from '../proc-stat.js';
+import {coreMapped, processRuns, processStopped} from '../proc-stat.js';
+import {refusedAsStopped, sessionLeftInStopped} from './inject.js';
 
 /** Why an attached session of the CLI ends: SIGINT/SIGTERM/SIGHUP, `--detach-after`, or the process ended. */
 export type AttachEnd = 'signal' | 'timeout' | 'exited' | 'replaced';
@@ -10,6 +11,8 @@ export type AttachWatch = {
 	readonly ended: Promise<AttachEnd>;
 	/** Starts the `--detach-after` clock (none when undefined). */
 	arm(seconds: number | undefined): void;
+	/** Resolves at the next SIGINT, SIGTERM or SIGHUP pdi receives (before {@link stop}). */
+	nextSignal(): Promise<'signal'>;
 	/**
 	 * Stops watching. SIGINT, SIGTERM and SIGHUP stay received, and do nothing from then on: pdi is about to exit, and
 	 * a second Ctrl-C just after the first must neither turn a clean detach into status 130 nor leave pdi's
@@ -30,8 +33,14 @@ export function watchAttached(pid: number): AttachWatch {
 	const ended = new Promise<AttachEnd>(resolve => {
 		finish = resolve;
 	});
+	let waiting: Array<() => void> = [];
 	let onSignal = () => {
 		finish('signal');
+		const waiters = waiting;
+		waiting = [];
+		for (const wake of waiters) {
+			wake();
+		}
 	};
 
 	receiveSignals(() => {
@@ -55,6 +64,13 @@ export function watchAttached(pid: number): AttachWatch {
 				timer = setTimeout(() => finish('timeout'), seconds * 1000);
 			}
 		},
+		async nextSignal() {
+			return new Promise(resolve => {
+				waiting.push(() => {
+					resolve('signal');
+				});
+			});
+		},
 		stop() {
 			clearInterval(poll);
 			clearTimeout(timer);
@@ -75,4 +91,66 @@ export function detachAfterSeconds(text: string | undefined): number | undefined
 	}
 
 	return seconds;
+}
+
+/**
+ * Runs `detach` once process `pid` can run it: a process stopped by a signal (SIGSTOP, Ctrl-Z) runs no code, so pdi
+ * says so and waits for it to continue, or to end ('exited': nothing is left to detach). A signal meanwhile gives up
+ * with a PdiError that says the session stays in the process and how to remove it: pdi never ends silently with
+ * its rules installed.
+ */
+export async function detachWhenRunning(pid: number, watch: AttachWatch, detach: () => Promise<void>): Promise<'exited' | undefined> {
+	let said = false;
+	for (;;) {
+		if (processStopped(pid)) {
+			if (!said) {
+				said = true;
+				process.stderr.write(`pdi: process ${pid} is stopped (by a signal): waiting for it to continue, to detach (kill -CONT ${pid}, or fg in its shell); another Ctrl-C or SIGTERM leaves pdi's session in it\n`);
+			}
+
+			const continued = untilNotStopped(pid);
+			const woken = await Promise.race([continued.promise, watch.nextSignal()]);
+			continued.cancel();
+			if (woken === 'signal') {
+				// Said by the detach that pdi's end runs (detachNow): this error ends pdi, by the signal.
+				throw new PdiError(sessionLeftInStopped(pid));
+			}
+
+			continue;
+		}
+
+		if (!processRuns(pid)) {
+			// Its end is the session's (what the detach does then is pdi's side of it).
+			await detach();
+			return 'exited';
+		}
+
+		try {
+			await detach();
+			return undefined;
+		} catch (error) {
+			// Stopped between the look and the detach, or still in its stop as a SIGCONT arrives: the injector refused
+			// it, and changed nothing.
+			if (!refusedAsStopped(error)) {
+				throw error;
+			}
+
+			await new Promise(resolve => {
+				setTimeout(resolve, 50);
+			});
+		}
+	}
+}
+
+/** Resolves once process `pid` is no longer stopped (it continued, or ended); `cancel` stops looking. */
+function untilNotStopped(pid: number): {promise: Promise<'running'>; cancel: () => void} {
+	let poll: NodeJS.Timeout | undefined;
+	const promise = new Promise<'running'>(resolve => {
+		poll = setInterval(() => {
+			if (!processStopped(pid)) {
+				resolve('running');
+			}
+		}, 50);
+	});
+	return {promise, cancel: () => clearInterval(poll)};
 }

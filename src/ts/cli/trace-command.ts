@@ -314,7 +314,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 async function traceRunning(pidValue: number, options: TraceCliOptions): Promise<number> {
 	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
 	const pid = checkPid(pidValue);
-	const {watchAttached} = await import('../attach/watch.js');
+	const {detachWhenRunning, watchAttached} = await import('../attach/watch.js');
 	const {endMessage} = await import('../attach/run.js');
 	if (options.follow) {
 		throw new PdiError('-f/--follow and -p/--pid exclude each other: an attached process is traced alone');
@@ -353,10 +353,10 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 					}
 				}, 100);
 			});
-			const end = await Promise.race([watch.ended, closed]).finally(() => {
+			const ended = await Promise.race([watch.ended, closed]).finally(() => {
 				clearInterval(polling);
 			});
-			await attached.detach();
+			const end = await detachWhenRunning(pid, watch, async () => attached.detach()) ?? ended;
 			await output.drained(end !== 'exited');
 			const written = output.finish();
 			for (const pattern of end === 'closed' ? [] : matched.unmatchedObjects()) {
