@@ -1,5 +1,12 @@
+import {spawn} from 'node:child_process';
+import {readdirSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
+import {attach} from '../src/ts/attach/attach.js';
+import {PdiError} from '../src/ts/errors.js';
 import {pdi} from './helpers/cli.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
+import {until} from './helpers/until.js';
 
 test('a bad PID operand of pdi attach is one line that quotes it, status 2, as -p of pdi trace', async t => {
 	// Before: 'pdi:  is not a process id' for '' (the value unquoted, so an empty or blank PID showed as nothing),
@@ -17,4 +24,33 @@ test('a bad PID operand of pdi attach is one line that quotes it, status 2, as -
 	t.deepEqual([noConfig.code, noConfig.stderr], [2, expected('abc')]);
 	const missing = await pdi(['attach', '2147483647', '-c', 'x.yaml']);
 	t.deepEqual([missing.code, missing.stderr], [2, 'pdi: no such process: 2147483647\n']);
+});
+
+test('the id of a thread that is not its process\'s first is refused for pdi attach, pdi trace -p and attach(), naming the process it belongs to', async t => {
+	// Before: taken for a process, `attached to process TID`, while an attach of the real process said that pdi was
+	// already attached to it.
+	const scratch = scratchDirectory('pdi-cli8-thread-');
+	const program = compileC(scratch, 'two-threads', `
+#include <pthread.h>
+#include <unistd.h>
+static void *idle(void *unused) { (void)unused; for (;;) pause(); return NULL; }
+int main(void) { pthread_t thread; pthread_create(&thread, NULL, idle, NULL); for (;;) pause(); }
+`, ['-pthread']);
+	const child = spawn(program, [], {stdio: 'ignore'});
+	try {
+		const pid = child.pid!;
+		t.true(await until(() => readdirSync(`/proc/${pid}/task`).length === 2));
+		const thread = readdirSync(`/proc/${pid}/task`).map(Number).find(task => task !== pid)!;
+		const expected = `${thread} is a thread of process ${pid}, not a process: attach to process ${pid} (every thread of it is attached to)`;
+		const config = path.join(scratch, 'count.cfg');
+		writeFileSync(config, 'act $main pause count\n');
+		for (const args of [['attach', String(thread), '-c', config], ['trace', '-p', String(thread)]]) {
+			const run = await pdi(args);
+			t.deepEqual([run.code, run.stderr], [2, `pdi: ${expected}\n`], args[0]);
+		}
+
+		await t.throwsAsync(attach(thread, undefined, {configFiles: [config]}), {instanceOf: PdiError, message: expected});
+	} finally {
+		child.kill('SIGKILL');
+	}
 });

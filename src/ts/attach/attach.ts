@@ -55,8 +55,27 @@ export function checkPid(pid: unknown): number {
 		throw new PdiError(`no such process: ${value}`);
 	}
 
+	refuseThreadId(value);
 	refuseEmulated(value);
 	return value;
+}
+
+/**
+ * Throws for the id of a thread that is not its process's first (`/proc/TID` exists, though `/proc` does not list it):
+ * pdi attaches to whole processes, and would otherwise name the process by that thread.
+ */
+function refuseThreadId(id: number): void {
+	let status: string;
+	try {
+		status = readFileSync(`/proc/${id}/status`, 'latin1');
+	} catch {
+		return;
+	}
+
+	const owner = Number(/^Tgid:\s+(\d+)$/m.exec(status)?.[1]);
+	if (owner > 0 && owner !== id) {
+		throw new PdiError(`${id} is a thread of process ${owner}, not a process: attach to process ${owner} (every thread of it is attached to)`);
+	}
 }
 
 /**
