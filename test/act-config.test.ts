@@ -423,3 +423,15 @@ test('a double result past a double\'s range in YAML and JSON says so, as the te
 		t.regex(run.stderr, new RegExp(`^pdi: \\S+${file.replace('.', '\\.')}:${place}: rules\\[0\\]\\.act\\.do\\.return: out of a double's range \\(at most about 1\\.8e308; an infinity is written inf or -inf\\)`), run.stderr);
 	}
 });
+
+test('YAML\'s .nan as a double result says how a config writes NaN, and .inf how it writes an infinity, not that NaN is out of range', async t => {
+	// Before: '.nan' gave 'out of a double's range (...), got {"double":NaN}'.
+	const directory = writeFiles({
+		'nan.yaml': 'rules:\n  - act: {function: sqrt, do: {return: {double: .nan}}}\n',
+		'inf.yaml': 'rules:\n  - act: {function: sqrt, do: {return: {double: -.inf}}}\n',
+	});
+	const nan = await pdi(['config', 'check', path.join(directory, 'nan.yaml')]);
+	t.deepEqual([nan.code, nan.stderr], [2, `pdi: ${directory}/nan.yaml:2:40: rules[0].act.do.return: YAML's .nan is not how a config writes NaN: {double: nan}, got {"double":NaN}\n`]);
+	const inf = await pdi(['config', 'check', path.join(directory, 'inf.yaml')]);
+	t.deepEqual([inf.code, inf.stderr], [2, `pdi: ${directory}/inf.yaml:2:40: rules[0].act.do.return: out of a double's range (at most about 1.8e308; an infinity is written inf or -inf), got {"double":-Infinity}\n`]);
+});

@@ -114,9 +114,12 @@ const doubleError = 'expected a number, or \'nan\', \'inf\' or \'-inf\'';
 // JSON has no NaN and no infinity (and zod's numbers are finite): those are named, in every spelling.
 const doubleResult = z.union([z.number({error: doubleError}), z.enum(nonFiniteDoubles, {error: doubleError})], {error: doubleError})
 	.describe('A floating-point result: a number, or `nan`, `inf`, `-inf`.');
-// As the text dialect says it of return=double:1e400, which YAML and JSON readers turn into an infinity.
-const doubleRangeError = 'out of a double\'s range (at most about 1.8e308; an infinity is written inf or -inf)';
-const isOutOfRangeDouble = (value: unknown) => typeof value === 'object' && value !== null && 'double' in value && typeof value.double === 'number' && !Number.isFinite(value.double);
+// As the text dialect says it of return=double:1e400, which YAML and JSON readers turn into an infinity, as YAML's
+// .inf is; a NaN can only be YAML's .nan.
+const nonFiniteDouble = (value: unknown): number | undefined => typeof value === 'object' && value !== null && 'double' in value && typeof value.double === 'number' && !Number.isFinite(value.double) ? value.double : undefined;
+const nonFiniteDoubleError = (value: number) => Number.isNaN(value)
+	? 'YAML\'s .nan is not how a config writes NaN: {double: nan}'
+	: 'out of a double\'s range (at most about 1.8e308; an infinity is written inf or -inf)';
 const callsError = `expected a call number or a list of 1 to ${maxCalls} of them`;
 const probabilityError = 'expected a probability from 0 to 1';
 const seedError = 'expected a seed (an integer ≥ 0)';
@@ -183,7 +186,10 @@ function actions<T extends {return?: unknown; delay?: string | undefined; signal
 
 /** Each action on its own; {@link doSchema} asks for at least one. */
 const doActions = z.strictObject({
-	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: issue => (isOutOfRangeDouble(issue.input) ? doubleRangeError : returnError)})
+	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: issue => {
+		const value = nonFiniteDouble(issue.input);
+		return value === undefined ? returnError : nonFiniteDoubleError(value);
+	}})
 		.optional().describe('Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`).'),
 	errno: named('an errno name', errnoNames, value => value)
 		.optional().describe('With `return`: the errno the caller sees (`ENOENT`, `EACCES`...).'),

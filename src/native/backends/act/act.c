@@ -489,7 +489,7 @@ PDI_BE_FUNC_FINI(void)
     const act_rule_t *rule = &rules[i];
     char where[PATH_MAX + 32];
     rule_where(rule, where, sizeof where);
-    dprintf(report_fd, "pdi: act rule %s (%s %s): %lu calls seen, %lu fired\n", where, rule->object, rule->function,
+    dprintf(report_fd, "pdi: act rule %s (%s %s): %lu call(s) seen, %lu fired\n", where, rule->object, rule->function,
             rule->seen, rule->fired);
   }
   write_reports(report_path, 0, rule_count);
