@@ -95,7 +95,7 @@ export function detachAfterSeconds(text: string | undefined): number | undefined
 
 /**
  * Runs `detach` once process `pid` can run it: a process stopped by a signal (SIGSTOP, Ctrl-Z) runs no code, so pdi
- * says so and waits for it to continue, or to end ('exited': nothing is left to detach). A signal meanwhile gives up
+ * says so and waits for it to continue, or to end ('exited': its end ended the session). A signal meanwhile gives up
  * with a PdiError that says the session stays in the process and how to remove it: pdi never ends silently with
  * its rules installed.
  */
@@ -135,9 +135,15 @@ export async function detachWhenRunning(pid: number, watch: AttachWatch, detach:
 				throw error;
 			}
 
-			await new Promise(resolve => {
-				setTimeout(resolve, 50);
+			let pause: NodeJS.Timeout | undefined;
+			const paused = new Promise<'again'>(resolve => {
+				pause = setTimeout(resolve, 50, 'again');
 			});
+			const woken = await Promise.race([paused, watch.nextSignal()]);
+			clearTimeout(pause);
+			if (woken === 'signal') {
+				throw new PdiError(sessionLeftInStopped(pid));
+			}
 		}
 	}
 }
