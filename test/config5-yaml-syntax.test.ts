@@ -49,12 +49,18 @@ test('an unterminated quoted string in YAML is reported where it starts, as in t
 	}
 });
 
+const deeperKey = 'a key indented more than the key above it (the keys of one mapping start at the same column; a mapping as a value starts on the line after its key)';
+
 test('a YAML item indented out of line is reported at its first character, and an unclosed { or [ where it opens, not at the line\'s start or the end of the file', async t => {
 	for (const [text, place, message] of [
 		['backends:\n  - name: count\n    library: count\nrules:\n  - relink:\n      object: $main\n     function: malloc\n', '7:6', 'all mapping items must start at the same column'],
 		['rules:\n  - relink: {object: $main, function: malloc, wrapper: count_malloc\n', '2:13', 'a flow mapping opened here is not closed (a } is missing, or a line after it is not indented enough)'],
 		['rules: [ {relink: {object: $main}}\n', '1:8', 'a flow list opened here is not closed (a ] is missing, or a line after it is not indented enough)'],
 		['rules: [{relink: {object: $main}\n', '1:9', 'a flow mapping opened here is not closed (a } is missing, or a line after it is not indented enough)'],
+		// Indented more: yaml took the value above and this key for one key on two lines, and said so at the value.
+		['rules:\n  - act:\n      object: $main\n      function: getpid\n       do: {return: 4242}\n', '5:8', deeperKey],
+		['options:\n  onError: warn\n   log: {level: info}\n', '3:4', deeperKey],
+		['a: b: c\n', '1:4', 'nested mappings are not allowed in compact mappings'],
 	] as const) {
 		const file = write('indent.yaml', text);
 		const result = await pdi(['config', 'check', file]);

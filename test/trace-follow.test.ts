@@ -386,6 +386,13 @@ int main(void) {
 	const forked = calls.find(call => call.function === 'fork')!.ret as number;
 	t.deepEqual(calls.map(call => call.function), ['setuid', 'fork']);
 	t.regex(run.stderr, notice(forked));
+	// -c has no channel for a process's notices: the child says it on its own stderr, which is pdi's here.
+	const summary = await pdi(['trace', '-f', '-c', '--', program]);
+	t.is(summary.code, 0, summary.stderr);
+	const parent = Number(/^pid (\d+)$/m.exec(summary.stderr)?.[1]);
+	const untraced = Number(/^pdi: trace: process (\d+) \(uid 65534\)/m.exec(summary.stderr)?.[1]);
+	t.true(parent > 0 && untraced > 0 && untraced !== parent, summary.stderr);
+	t.regex(summary.stderr, notice(untraced));
 	const traced = traceApi(program, [], {follow: true, functions: 'fork', stdio: 'ignore'});
 	const events: CallEvent[] = [];
 	for await (const call of traced.calls) {

@@ -188,6 +188,21 @@ function unclosedFlow(error: {code: string; message: string}): string | undefine
 }
 
 /**
+ * The first character of the line after the one `offset` is on, when that line is indented more: a key there made yaml
+ * take the value at `offset` and it for one key on two lines, which it reports at the value.
+ */
+function indentedKeyAfter(text: string, offset: number): number | undefined {
+	const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+	const next = text.indexOf('\n', offset) + 1;
+	if (next === 0) {
+		return undefined;
+	}
+
+	const indent = (start: number) => /^[ ]*/.exec(text.slice(start))![0].length;
+	return indent(next) > indent(lineStart) ? next + indent(next) : undefined;
+}
+
+/**
  * Where a YAML syntax error is best shown: an unclosed `{` or `[` (reported at the end of the file) at its opening
  * bracket, the innermost of its kind still open there; an item indented wrongly (reported at its line's start) at its
  * first character, the token out of place.
@@ -334,6 +349,12 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 	const error = problems.sort((a, b) => a.pos[0] - b.pos[0])[0];
 	if (error) {
 		const quote = error.code === 'MISSING_CHAR' ? unterminatedQuote(document, error.pos[0]) : undefined;
+		const deeper = error.code === 'BLOCK_AS_IMPLICIT_KEY' && problems.some(other => other.code === 'MULTILINE_IMPLICIT_KEY' && other.pos[0] === error.pos[0])
+			? indentedKeyAfter(text, error.pos[0]) : undefined;
+		if (deeper !== undefined) {
+			throw new ConfigError('syntax error: a key indented more than the key above it (the keys of one mapping start at the same column; a mapping as a value starts on the line after its key)', {file, ...position(deeper)});
+		}
+
 		const message = error.code === 'MULTIPLE_DOCS'
 			? 'a config file holds one YAML document; a second one starts here'
 			: error.code === 'TAG_RESOLVE_FAILED'

@@ -164,8 +164,9 @@ say_untraced_child(int error)
   size_t size = length < 0 ? 0 : (size_t)length < sizeof text ? (size_t)length : sizeof text - 1;
   if (notices_to_ring) {
     trace_ring_notice(text, size);
-  } else if (notice_fd >= 0) {
-    ssize_t written = write(notice_fd, text, size); /* a failure loses the notice with the output */
+  } else {
+    /* -c has no channel for a process's notices (it says its own once, in its summary): the process's stderr. */
+    ssize_t written = write(notice_fd >= 0 ? notice_fd : STDERR_FILENO, text, size); /* a failure loses it */
     (void)written;
   }
   trace_ring_forked();
