@@ -2,7 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {attach} from '../src/ts/attach/attach.js';
 import {PdiError} from '../src/ts/errors.js';
 import {processStopped} from '../src/ts/proc-stat.js';
@@ -52,16 +52,25 @@ function startPdi(args: readonly string[]): {child: ChildProcess; stderr: () => 
 
 const waiting = (pid: number) => `pdi: process ${pid} is stopped (by a signal): waiting for it to continue, to detach (kill -CONT ${pid}, or fg in its shell); another Ctrl-C or SIGTERM leaves pdi's session in it\n`;
 
-test('Ctrl-C to pdi attach while its process is stopped waits for the process to continue, then detaches: the rules never stay behind unsaid', async t => {
-	// Before: pdi exited 130 without a word, and the process ran on with the rule (getpid 4242) after SIGCONT.
+/**
+ * The loop with `pdi attach` and its rule in it (getpid 4242), then stopped by SIGSTOP while pdi gets `signal`: once
+ * pdi says it waits for the process to continue.
+ */
+async function stoppedAtTheDetach(t: ExecutionContext, signal: NodeJS.Signals) {
 	const loop = startLoop();
 	const pid = loop.child.pid!;
+	const attached = startPdi(['attach', String(pid), '-c', config]);
+	t.true(await until(() => loop.last() === '4242', 10_000), attached.stderr());
+	loop.child.kill('SIGSTOP');
+	attached.child.kill(signal);
+	t.true(await until(() => attached.stderr().endsWith(waiting(pid)), 5000), attached.stderr());
+	return {loop, pid, attached};
+}
+
+test('Ctrl-C to pdi attach while its process is stopped waits for the process to continue, then detaches: the rules never stay behind unsaid', async t => {
+	// Before: pdi exited 130 without a word, and the process ran on with the rule (getpid 4242) after SIGCONT.
+	const {loop, pid, attached} = await stoppedAtTheDetach(t, 'SIGINT');
 	try {
-		const attached = startPdi(['attach', String(pid), '-c', config]);
-		t.true(await until(() => loop.last() === '4242', 10_000), attached.stderr());
-		loop.child.kill('SIGSTOP');
-		attached.child.kill('SIGINT');
-		t.true(await until(() => attached.stderr().endsWith(waiting(pid)), 5000), attached.stderr());
 		loop.child.kill('SIGCONT');
 		t.is(await attached.status, 0, attached.stderr());
 		t.regex(attached.stderr(), new RegExp(`pdi: detached from process ${pid}\\n$`));
@@ -72,14 +81,8 @@ test('Ctrl-C to pdi attach while its process is stopped waits for the process to
 });
 
 test('a second signal while the stopped process is awaited ends pdi saying that its session stays and how to remove it; the next attach removes it', async t => {
-	const loop = startLoop();
-	const pid = loop.child.pid!;
+	const {loop, pid, attached} = await stoppedAtTheDetach(t, 'SIGTERM');
 	try {
-		const attached = startPdi(['attach', String(pid), '-c', config]);
-		t.true(await until(() => loop.last() === '4242', 10_000), attached.stderr());
-		loop.child.kill('SIGSTOP');
-		attached.child.kill('SIGTERM');
-		t.true(await until(() => attached.stderr().endsWith(waiting(pid)), 5000), attached.stderr());
 		attached.child.kill('SIGTERM');
 		t.is(await attached.status, 143, attached.stderr());
 		t.true(attached.stderr().endsWith(`pdi: process ${pid} is stopped: pdi's session stays installed in it, and the next pdi attach or trace -p of it removes it first (to just remove it: pdi attach ${pid} -c CONFIG --detach-after 0.01)\n`), attached.stderr());
