@@ -11,7 +11,7 @@ import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../
 import {lossMessages, ringDirectory, TraceReader, type TraceReaderEnd} from '../trace/reader.js';
 import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
-import {traceMarks} from '../trace/trace-marks.js';
+import {traceMarks, unmatchedWarning} from '../trace/trace-marks.js';
 import {pidInOwnNamespace} from '../proc-stat.js';
 import {plainNames, unseenNotice} from '../trace/unseen.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
@@ -298,7 +298,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			}
 
 			for (const pattern of marks.unmatchedObjects()) {
-				printLine(`pdi: warning: no object matching --object '${pattern}' was loaded, at start or later, so nothing of it was traced`);
+				printLine(unmatchedWarning(pattern, ', at start or later', '--object'));
 			}
 
 			return exitStatus(code, signal);
@@ -360,7 +360,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 			await output.drained(end !== 'exited');
 			const written = output.finish();
 			for (const pattern of end === 'closed' ? [] : matched.unmatchedObjects()) {
-				printLine(`pdi: warning: no object matching --object '${pattern}' was loaded in process ${pid} while it was traced, so nothing of it was traced`);
+				printLine(unmatchedWarning(pattern, ` in process ${pid} while it was traced`, '--object'));
 			}
 
 			process.stderr.write(endMessage(pid, end === 'closed' ? 'signal' : end));

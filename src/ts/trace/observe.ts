@@ -202,7 +202,7 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 				// Called from onCall: the calls after that one in its buffer, and those finish() read, are delivered
 				// now, not after close() has returned. A close() from one of these onCalls returns the counts so far.
 				delivery.drain();
-				notices.take(marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, 'while observed')));
+				notices.take(marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ' while observed')));
 				removeScratch();
 				nativeBinding().claimObservation(false);
 				summary = counter.result(ending.losses);

@@ -33,7 +33,11 @@ export function traceMarks(directory: string, config: NormalizedConfig): TraceMa
 	};
 }
 
-/** The warning of trace() and observe() for an `objects` pattern that never matched; `when`: `at start or later`. */
-export function unmatchedWarning(pattern: string, when: string): string {
-	return `pdi: warning: no object matching '${pattern}' (objects) was loaded ${when}, so nothing of it was traced`;
+/**
+ * The warning for an object pattern that never matched, as the option that gave it is named: trace() and observe()'s
+ * `objects`, the CLI's `--object`. `when` follows `was loaded`: ` at start or later`, `, at start or later`...
+ */
+export function unmatchedWarning(pattern: string, when: string, option: 'objects' | '--object' = 'objects'): string {
+	const named = option === '--object' ? `--object '${pattern}'` : `'${pattern}' (objects)`;
+	return `pdi: warning: no object matching ${named} was loaded${when}, so nothing of it was traced`;
 }

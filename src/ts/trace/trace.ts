@@ -168,7 +168,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		const ending = reader.finish();
 		// With follow no process says them at its end: each marks what it had a call site of, and the names none marked are said here, as pdi trace -f says them.
 		const unseen = options.follow ? plainNames(options.functions, options.demangle).filter(name => !existsSync(path.join(marks.seen, name))).map(name => unseenNotice(name, 'sites')) : [];
-		const lines = [...notices.take(), ...unseen, ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, 'at start or later'))];
+		const lines = [...notices.take(), ...unseen, ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ' at start or later'))];
 		removeScratch();
 		return {ending, notices: lines};
 	};
