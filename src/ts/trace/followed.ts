@@ -69,7 +69,6 @@ function runningWriters(directory: string, namespaces = new Map<string, number>(
 		return [];
 	}
 
-	const own = ownPidNamespace;
 	const writers = new Map<string, Writer>();
 	for (const name of names) {
 		const pid = /^(\d+)-\d+\.ring$/.exec(name)?.[1];
@@ -79,7 +78,7 @@ function runningWriters(directory: string, namespaces = new Map<string, number>(
 
 		const file = path.join(directory, name);
 		const namespace = ringPidNamespace(file, namespaces);
-		const foreign = namespace !== 0 && own !== 0 && namespace !== own;
+		const foreign = namespace !== 0 && ownPidNamespace !== 0 && namespace !== ownPidNamespace;
 		if (foreign ? nativeBinding().lockHeld(file) : processRuns(Number(pid))) {
 			writers.set(foreign ? name : pid, {pid: Number(pid), foreign});
 		}
