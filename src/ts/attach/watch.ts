@@ -100,6 +100,24 @@ export function detachAfterSeconds(text: string | undefined): number | undefined
  * its rules installed.
  */
 export async function detachWhenRunning(pid: number, watch: AttachWatch, detach: () => Promise<void>): Promise<'exited' | undefined> {
+	// Until `done` holds (looked at every 50 ms); a signal meanwhile gives up, the session left as it is.
+	const waitUnlessSignalled = async (done: () => boolean) => {
+		let poll: NodeJS.Timeout | undefined;
+		const looked = new Promise<'done'>(resolve => {
+			poll = setInterval(() => {
+				if (done()) {
+					resolve('done');
+				}
+			}, 50);
+		});
+		const woken = await Promise.race([looked, watch.nextSignal()]);
+		clearInterval(poll);
+		if (woken === 'signal') {
+			// Said by the detach that pdi's end runs (detachNow): this error ends pdi, by the signal.
+			throw new PdiError(sessionLeftInStopped(pid));
+		}
+	};
+
 	let said = false;
 	for (;;) {
 		if (processStopped(pid)) {
@@ -108,14 +126,7 @@ export async function detachWhenRunning(pid: number, watch: AttachWatch, detach:
 				process.stderr.write(`pdi: process ${pid} is stopped (by a signal): waiting for it to continue, to detach (kill -CONT ${pid}, or fg in its shell); another Ctrl-C or SIGTERM leaves pdi's session in it\n`);
 			}
 
-			const continued = untilNotStopped(pid);
-			const woken = await Promise.race([continued.promise, watch.nextSignal()]);
-			continued.cancel();
-			if (woken === 'signal') {
-				// Said by the detach that pdi's end runs (detachNow): this error ends pdi, by the signal.
-				throw new PdiError(sessionLeftInStopped(pid));
-			}
-
+			await waitUnlessSignalled(() => !processStopped(pid));
 			continue;
 		}
 
@@ -130,33 +141,12 @@ export async function detachWhenRunning(pid: number, watch: AttachWatch, detach:
 			return undefined;
 		} catch (error) {
 			// Stopped between the look and the detach, or still in its stop as a SIGCONT arrives: the injector refused
-			// it, and changed nothing.
+			// it, and changed nothing. Again after the next look.
 			if (!refusedAsStopped(error)) {
 				throw error;
 			}
 
-			let pause: NodeJS.Timeout | undefined;
-			const paused = new Promise<'again'>(resolve => {
-				pause = setTimeout(resolve, 50, 'again');
-			});
-			const woken = await Promise.race([paused, watch.nextSignal()]);
-			clearTimeout(pause);
-			if (woken === 'signal') {
-				throw new PdiError(sessionLeftInStopped(pid));
-			}
+			await waitUnlessSignalled(() => true);
 		}
 	}
-}
-
-/** Resolves once process `pid` is no longer stopped (it continued, or ended); `cancel` stops looking. */
-function untilNotStopped(pid: number): {promise: Promise<'running'>; cancel: () => void} {
-	let poll: NodeJS.Timeout | undefined;
-	const promise = new Promise<'running'>(resolve => {
-		poll = setInterval(() => {
-			if (!processStopped(pid)) {
-				resolve('running');
-			}
-		}, 50);
-	});
-	return {promise, cancel: () => clearInterval(poll)};
 }
