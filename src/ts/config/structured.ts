@@ -351,17 +351,15 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		const quote = error.code === 'MISSING_CHAR' ? unterminatedQuote(document, error.pos[0]) : undefined;
 		const deeper = error.code === 'BLOCK_AS_IMPLICIT_KEY' && problems.some(other => other.code === 'MULTILINE_IMPLICIT_KEY' && other.pos[0] === error.pos[0])
 			? indentedKeyAfter(text, error.pos[0]) : undefined;
-		if (deeper !== undefined) {
-			throw new ConfigError('syntax error: a key indented more than the key above it (the keys of one mapping start at the same column; a mapping as a value starts on the line after its key)', {file, ...position(deeper)});
-		}
-
-		const message = error.code === 'MULTIPLE_DOCS'
-			? 'a config file holds one YAML document; a second one starts here'
-			: error.code === 'TAG_RESOLVE_FAILED'
-				? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
-				: quote ? `unterminated quoted string (a closing ${quote.mark} is missing)`
-					: unclosedFlow(error) ?? (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
-		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(quote?.start ?? syntaxErrorOffset(document, text, error))});
+		const message = deeper !== undefined
+			? 'a key indented more than the key above it (the keys of one mapping start at the same column; a mapping as a value starts on the line after its key)'
+			: error.code === 'MULTIPLE_DOCS'
+				? 'a config file holds one YAML document; a second one starts here'
+				: error.code === 'TAG_RESOLVE_FAILED'
+					? `the YAML tag ${text.slice(error.pos[0], error.pos[1])} does not apply here (a config holds mappings, lists, strings, numbers, booleans and null: remove the tag)`
+					: quote ? `unterminated quoted string (a closing ${quote.mark} is missing)`
+						: unclosedFlow(error) ?? (error.code === 'DUPLICATE_KEY' ? duplicateKey(document, error.pos[0], position) : undefined) ?? error.message.split('\n')[0] ?? error.code;
+		throw new ConfigError(`syntax error: ${uncapitalised(message.replace(/\s*at line \d+, column \d+:?$/, ''))}`, {file, ...position(quote?.start ?? deeper ?? syntaxErrorOffset(document, text, error))});
 	}
 
 	const collection = collectionKey(document);
