@@ -292,14 +292,13 @@ function openAttachment(pid: number, prepared: PreparedConfig, counts: (() => Ac
 		settleCounts = resolve;
 	});
 	let poll: NodeJS.Timeout | undefined;
+	const finish = () => {
+		settleCounts(counts === undefined ? [] : counts());
+		forget();
+		prepared.remove();
+	};
 	const detach = async (): Promise<void> => {
 		clearInterval(poll);
-		const finish = () => {
-			settleCounts(counts === undefined ? [] : counts());
-			forget();
-			prepared.remove();
-		};
-
 		detaching ??= (async () => {
 			attachmentsAtExit.delete(detachAtEnd);
 			try {
