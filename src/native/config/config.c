@@ -37,25 +37,20 @@ publish(reader_t *reader)
   }
 }
 
+/* Every statement is read, past errors (each one is recorded), until the reader is stopped. */
 static int
 run_files(reader_t *reader, const source_file_t *main_file)
 {
   pdi_origin_t none = {NULL, 0, 0};
-  if (main_file == NULL || config_run_section(reader, main_file, "global", &none) != 0)
+  if (main_file == NULL)
     return -1;
-  if (reader->runtime.name != NULL && config_run_command_file(reader, &reader->runtime) != 0)
-    return -1;
-  for (size_t i = 0; i < reader->command_files.count; i++)
+  int status = config_run_section(reader, main_file, "global", &none);
+  if (!reader->stopped && reader->runtime.name != NULL && config_run_command_file(reader, &reader->runtime) != 0)
+    status = -1;
+  for (size_t i = 0; i < reader->command_files.count && !reader->stopped; i++)
     if (config_run_command_file(reader, (const command_file_ref_t *)reader->command_files.items + i) != 0)
-      return -1;
-  return 0;
-}
-
-static int
-ends_with(const char *text, const char *suffix)
-{
-  size_t length = strlen(text), suffix_length = strlen(suffix);
-  return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+      status = -1;
+  return status;
 }
 
 /* A JSON or YAML file read as the text dialect (PDI_CONFIG=app.yaml, `config = app.yaml`, `Include "app.yaml"`)
@@ -64,10 +59,7 @@ static void
 hint_other_spelling(reader_t *reader)
 {
   pdi_config_t *config = reader->config;
-  const char *file = config->failure_origin.file;
-  /* Read here, not the source a compiled config's #@origin names. */
-  if (file == NULL || !(ends_with(file, ".json") || ends_with(file, ".yaml") || ends_with(file, ".yml")) ||
-      config_find_source(reader, file) == NULL)
+  if (!config_is_other_spelling(reader, config->failure_origin.file))
     return;
   static const char hint[] = " (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and "
                              "`pdi config compile FILE -o FILE.cfg` turns them into the text dialect)";
@@ -77,6 +69,8 @@ hint_other_spelling(reader_t *reader)
   if (config->failure_message != NULL) {
     snprintf(message, sizeof message, "%s%s", config->failure_message, hint);
     config->failure_message = pdi_arena_strdup(reader->arena, message);
+    if (config->failure_count > 0 && config->failure_message != NULL)
+      config->failures[0].message = config->failure_message;
   }
 }
 
@@ -91,12 +85,16 @@ read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, 
   reader.arena = &config->arena;
   int status = run_files(&reader, open_main(&reader, argument));
   publish(&reader);
-  if (status == 0)
-    status = config_check_options(&reader);
+  if (!reader.stopped && config_check_options(&reader) != 0)
+    status = -1;
+  /* After a statement's error this would report what follows from it: a rule whose backend's line was wrong. */
   if (status == 0)
     status = config_check_rules(&reader);
-  if (status != 0)
+  if (status != 0) {
+    config->failures = reader.failures.items;
+    config->failure_count = (unsigned)reader.failures.count;
     hint_other_spelling(&reader);
+  }
   return status;
 }
 

@@ -78,6 +78,15 @@ typedef struct pdi_config_warning {
   pdi_origin_t origin;
 } pdi_config_warning_t;
 
+/* One error of a failed read. */
+typedef struct pdi_config_failure {
+  const char *message;
+  pdi_origin_t origin;
+} pdi_config_failure_t;
+
+/* A read goes on after an error to the next statement, and stops at this many. */
+#define PDI_CONFIG_MAX_FAILURES 20
+
 typedef struct pdi_config {
   pdi_options_t options;
   pdi_backend_decl_t *backends;
@@ -88,14 +97,20 @@ typedef struct pdi_config {
   unsigned rule_count;
   pdi_config_warning_t *warnings; /* the `Warning` lines run, in order */
   unsigned warning_count;
-  pdi_origin_t failure_origin; /* after a failed read: where, and what */
+  pdi_origin_t failure_origin; /* after a failed read: where, and what (its first error) */
   const char *failure_message;
+  pdi_config_failure_t *failures; /* after a failed read: every error, in the order found (at least one) */
+  unsigned failure_count;
   pdi_arena_t arena;
 } pdi_config_t;
 
 PDI_HIDDEN void pdi_config_init(pdi_config_t *config);
 /* Reads a config file and its includes and command files; 0, or -1 with pdi_error() =
- * "FILE:LINE:COL: message" and failure_origin/failure_message set. */
+ * "FILE:LINE:COL: message" of the first error and failure_origin/failure_message set. After an
+ * error in a statement it reads on from the next one, so that `failures` lists every statement's
+ * error (up to PDI_CONFIG_MAX_FAILURES); the checks of the whole (option limits, rules' backends)
+ * run only when every statement was read. A .json, .yaml or .yml file stops at its first error:
+ * it is not the text dialect at all. */
 PDI_HIDDEN int pdi_config_load(pdi_config_t *config, const char *path);
 /* How pdi_config_read reads. */
 enum {
@@ -119,7 +134,7 @@ PDI_HIDDEN const char *pdi_origin_where(const pdi_origin_t *origin, char *out, s
 /* Sets pdi_error() to "FILE:LINE:COL: SUBJECT: message" (no subject when it
  * is NULL, no place when the origin has no file) and returns -1. */
 PDI_HIDDEN int pdi_error_at(const pdi_origin_t *origin, const char *subject, const char *fmt, va_list args);
-/* The model as JSON (for the addon): {"config": {...}} when `status` is 0, else {"error": {...}}. */
+/* The model as JSON (for the addon): {"config": {...}} when `status` is 0, else {"error": {...}, "errors": [...]}. */
 PDI_HIDDEN void pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status);
 PDI_HIDDEN const char *pdi_rule_kind_name(pdi_rule_kind_t kind);
 PDI_HIDDEN const pdi_backend_decl_t *pdi_config_backend(const pdi_config_t *config, const char *name);

@@ -307,6 +307,18 @@ pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status)
     pdi_buf_json_key(out, "origin", &inner);
     put_origin(out, &config->failure_origin);
     pdi_buf_putc(out, '}');
+    pdi_buf_json_key(out, "errors", &first);
+    pdi_buf_putc(out, '[');
+    for (unsigned i = 0; i < config->failure_count; i++) {
+      int item = 1;
+      pdi_buf_puts(out, i ? ",{" : "{");
+      pdi_buf_json_key(out, "message", &item);
+      pdi_buf_json_str(out, config->failures[i].message);
+      pdi_buf_json_key(out, "origin", &item);
+      put_origin(out, &config->failures[i].origin);
+      pdi_buf_putc(out, '}');
+    }
+    pdi_buf_putc(out, ']');
   }
   pdi_buf_putc(out, '}');
 }

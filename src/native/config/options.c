@@ -372,10 +372,11 @@ check_limit(reader_t *reader, unsigned index, unsigned limit)
 int
 config_check_options(reader_t *reader)
 {
+  int status = 0;
 #define PDI_OPTION_CHECK_LIMIT(field, limit)                                                                           \
   if (check_limit(reader, PDI_OPTION_INDEX(field), PDI_OPTION_INDEX(limit)) != 0)                                      \
-    return -1;
+    status = -1;
   PDI_OPTION_LIMITS(PDI_OPTION_CHECK_LIMIT)
 #undef PDI_OPTION_CHECK_LIMIT
-  return 0;
+  return status;
 }

@@ -77,6 +77,8 @@ typedef struct reader {
   pdi_array_t rules;                   /* pdi_rule_t */
   unsigned act_rules;                  /* how many of them are act rules (at most ACT_MAX_RULES) */
   pdi_array_t warnings;                /* pdi_config_warning_t */
+  pdi_array_t failures;                /* pdi_config_failure_t */
+  int stopped;                         /* no more statements are read: too many errors, or not the text dialect */
   pdi_array_t becfg_path;              /* const char *: where command files are searched */
   pdi_array_t lists[PDI_OPTION_COUNT]; /* const char *: the entries of each DIRECTORIES option */
   /* What `debug = off` puts back: the log level before the `debug = on` it
@@ -114,7 +116,8 @@ typedef struct tokens {
   unsigned count; /* MAX_TOKENS + 1 when there were more */
 } tokens_t;
 
-/* source.c: errors record the first failure in the config and return -1. */
+/* source.c: errors record the failure in the config (the first one also in pdi_error()) and return -1; after
+ * PDI_CONFIG_MAX_FAILURES of them, or the first in a file that is JSON or YAML, the reader is stopped. */
 PDI_HIDDEN int config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 PDI_HIDDEN int config_fail_token(reader_t *reader, const line_ref_t *line, const char *at, const char *fmt, ...)
@@ -128,6 +131,8 @@ PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, 
                                             size_t length, const pdi_origin_t *from);
 /* The file at `path` this reader has read already, or NULL. */
 PDI_HIDDEN source_file_t *config_find_source(reader_t *reader, const char *path);
+/* Whether `file` was read here and is named as JSON or YAML, which the core does not read. */
+PDI_HIDDEN int config_is_other_spelling(reader_t *reader, const char *file);
 PDI_HIDDEN source_file_t *config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from);
 
 /* lex.c */

@@ -208,7 +208,8 @@ config_check_rules(reader_t *reader)
 {
   pdi_config_t *config = reader->config;
   const pdi_options_t *options = &config->options;
-  for (unsigned i = 0; i < config->rule_count; i++) {
+  int status = 0;
+  for (unsigned i = 0; i < config->rule_count && !reader->stopped; i++) {
     pdi_rule_t *rule = &config->rules[i];
     if (rule->kind == PDI_RULE_ACT)
       continue; /* the core brings the act backend itself */
@@ -219,25 +220,26 @@ config_check_rules(reader_t *reader)
       const pdi_object_decl_t *alias = pdi_config_object(config, rule->backend);
       if (!options->allow_lib_as_be) {
         if (!deferred && alias != NULL)
-          return config_fail(reader, backend_at,
-                             "unknown backend '%s' ('%s' is an object alias: allow_lib_as_be = on takes wrappers from "
-                             "an object)",
-                             rule->backend, rule->backend);
-        if (!deferred)
-          return config_fail(reader, backend_at, "unknown backend '%s'", rule->backend);
+          status = config_fail(
+              reader, backend_at,
+              "unknown backend '%s' ('%s' is an object alias: allow_lib_as_be = on takes wrappers from "
+              "an object)",
+              rule->backend, rule->backend);
+        else if (!deferred)
+          status = config_fail(reader, backend_at, "unknown backend '%s'", rule->backend);
       } else if (alias != NULL)
         rule->backend_object = alias->value;
       else if (looks_like_pattern(rule->backend))
         rule->backend_object = rule->backend;
       else if (!deferred)
-        return config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
+        status = config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
     }
     if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler &&
         (reader->flags & PDI_CONFIG_MERGING) == 0)
-      return config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs %s = on", rule->wrapper,
-                         config_option_specs[PDI_OPTION_INDEX(cb_allow_handler)].key);
+      status = config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs %s = on",
+                           rule->wrapper, config_option_specs[PDI_OPTION_INDEX(cb_allow_handler)].key);
   }
-  return 0;
+  return status;
 }
 
 const char *

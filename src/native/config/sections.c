@@ -256,11 +256,14 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
   reader->stack[reader->depth++] = (include_frame_t){file, section};
   int status = 0;
   reader->has_pending_origin = 0;
-  for (unsigned i = 0; i < file->line_count && status == 0; i++) {
+  for (unsigned i = 0; i < file->line_count && !reader->stopped; i++) {
     const char *name = NULL;
     int header = section_header(reader, file, i, &name);
+    if (header < 0) {
+      status = -1;
+      break; /* which section the lines after it are in is unknown */
+    }
     if (header != 0) {
-      status = header < 0 ? -1 : 0;
       current = name;
       reader->has_pending_origin = 0;
       continue;
@@ -270,7 +273,8 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
       continue;
     line_ref_t line;
     take_origin(reader, file, i, &line);
-    status = statement(reader, &line, IN_CONFIG);
+    if (statement(reader, &line, IN_CONFIG) != 0)
+      status = -1;
   }
   reader->has_pending_origin = 0;
   reader->depth--;
@@ -328,14 +332,15 @@ config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
   if (file == NULL)
     return -1;
   reader->has_pending_origin = 0;
-  for (unsigned i = 0; i < file->line_count; i++) {
+  int status = 0;
+  for (unsigned i = 0; i < file->line_count && !reader->stopped; i++) {
     if (!config_is_statement(reader, file->lines[i], file->compiled))
       continue;
     line_ref_t line;
     take_origin(reader, file, i, &line);
     if (statement(reader, &line, IN_COMMAND_FILE) != 0)
-      return -1;
+      status = -1;
   }
   reader->has_pending_origin = 0;
-  return 0;
+  return status;
 }

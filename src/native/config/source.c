@@ -64,6 +64,21 @@ error_at(const pdi_origin_t *origin, const char *fmt, ...)
   return -1;
 }
 
+static int
+ends_with(const char *text, const char *suffix)
+{
+  size_t length = strlen(text), suffix_length = strlen(suffix);
+  return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+}
+
+int
+config_is_other_spelling(reader_t *reader, const char *file)
+{
+  /* Read here, not the source a compiled config's #@origin names. */
+  return file != NULL && (ends_with(file, ".json") || ends_with(file, ".yaml") || ends_with(file, ".yml")) &&
+         config_find_source(reader, file) != NULL;
+}
+
 int
 config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
 {
@@ -73,14 +88,25 @@ config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
   vsnprintf(raw, sizeof raw, fmt, args);
   va_end(args);
   pdi_escape_controls(raw, message, sizeof message);
-  error_at(origin, "%s", message);
   pdi_config_t *config = reader->config;
+  const char *file = origin->file != NULL ? pdi_arena_strdup(reader->arena, origin->file) : NULL;
+  const char *copy = pdi_arena_strdup(reader->arena, message);
   if (config->failure_message == NULL) {
-    config->failure_message = pdi_arena_strdup(reader->arena, message);
+    /* pdi_error() names the first error: the later ones may follow from it. */
+    error_at(origin, "%s", message);
+    config->failure_message = copy != NULL ? copy : "out of memory";
     config->failure_origin = *origin;
-    if (origin->file != NULL)
-      config->failure_origin.file = pdi_arena_strdup(reader->arena, origin->file);
+    config->failure_origin.file = file;
   }
+  pdi_config_failure_t *failure = pdi_array_push(reader->arena, &reader->failures, sizeof *failure);
+  if (failure != NULL && copy != NULL) {
+    failure->message = copy;
+    failure->origin = *origin;
+    failure->origin.file = file;
+  }
+  if (failure == NULL || copy == NULL || reader->failures.count >= PDI_CONFIG_MAX_FAILURES ||
+      config_is_other_spelling(reader, origin->file))
+    reader->stopped = 1;
   return -1;
 }
 

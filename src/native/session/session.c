@@ -142,6 +142,13 @@ read_session(const char *path)
   session->launcher = launcher_pid();
   pdi_config_init(&session->config);
   if (pdi_config_load(&session->config, path) != 0) {
+    unsigned more = session->config.failure_count > 1 ? session->config.failure_count - 1 : 0;
+    if (more > 0) {
+      char first[512];
+      snprintf(first, sizeof first, "%s", pdi_error());
+      pdi_set_error("%s (and %u more error%s: `pdi config check %s` lists every one)", first, more,
+                    more == 1 ? "" : "s", path);
+    }
     discard(session);
     return NULL;
   }

@@ -1,5 +1,5 @@
 import {nativeBinding} from '../native/binding.js';
-import {ConfigError, type ConfigPlace, type Origin} from './config-error.js';
+import {ConfigError, type ConfigIssue, type Origin} from './config-error.js';
 import type {OptionName} from './options.js';
 
 // The core's reader through the addon, without the schema: verifyConfig() reads a compiled config back
@@ -30,10 +30,12 @@ export type NativeModel = {
 	warnings: Array<{message: string; origin: NativeOrigin}>;
 };
 
-/** What the native reader returns: its model, or its first error. */
-export type NativeResult = {config: NativeModel} | {error: {message: string; origin: NativeOrigin}};
+type NativeFailure = {message: string; origin: NativeOrigin};
 
-export function place(origin: NativeOrigin): ConfigPlace {
+/** What the native reader returns: its model, or its first error and every error it found (up to 20). */
+export type NativeResult = {config: NativeModel} | {error: NativeFailure; errors: NativeFailure[]};
+
+export function place(origin: NativeOrigin): Omit<ConfigIssue, 'message'> {
 	return {file: origin.file ?? undefined, line: origin.line ?? undefined, column: origin.column ?? undefined};
 }
 
@@ -44,13 +46,14 @@ export function originOf(origin: NativeOrigin): Origin | undefined {
 /**
  * Reads `text` of the dialect with the core's own reader (`name` names it in messages, `directory`
  * is where its relative paths start) and returns the core's model; throws a {@link ConfigError}
- * at the place of the core's first error. With `merging`, a rule's backend need not be declared:
+ * at the place of the core's first error, with each statement's error among its issues. With `merging`, a rule's backend need not be declared:
  * the text is one of several configs merged, and verifyConfig() checks the backends after the merge.
  */
 export function readNativeModel(text: string, name: string, directory: string, merging = false): NativeModel {
 	const result = JSON.parse(nativeBinding().readConfig(name, text, directory, merging)) as NativeResult;
 	if ('error' in result) {
-		throw new ConfigError(result.error.message, place(result.error.origin));
+		const errors = result.errors.length > 0 ? result.errors : [result.error];
+		throw ConfigError.fromIssues(errors.map(error => ({message: error.message, ...place(error.origin)})));
 	}
 
 	return result.config;
