@@ -257,6 +257,11 @@ __attribute__((visibility("hidden"))) void comux_hold_if_finishing(void);
  * fresh sockets, so that its exit handlers leave the fork server's alone. */
 __attribute__((visibility("hidden"))) void comux_spare_listeners(void);
 
+/* In a fork server's child at its start: the connections an earlier child's
+ * replay left in the listening sockets' accept queues are closed (wrappers.c);
+ * how many. */
+__attribute__((visibility("hidden"))) int comux_drop_queued_connections(void);
+
 /* The line, written to `fd`, for replaying process `pid` that exited (wait
  * status) before its replay was over, as `progress` tells; nothing
  * otherwise. The guardian says it, and a fork server of its children. */

@@ -237,6 +237,9 @@ become_child(const sigset_t *server_mask)
 {
   forked_child = 1;
   tree = NULL;
+  int dropped = comux_drop_queued_connections();
+  if (dropped > 0)
+    LOG("%d connection(s) of an earlier input's replay closed unaccepted", dropped);
   comux_unshare_epoll();
   sigaction(SIGCHLD, &server_child_action, NULL);
   sigprocmask(SIG_SETMASK, server_mask, NULL);

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -115,6 +116,38 @@ comux_spare_listeners(void)
     }
   }
   errno = saved;
+}
+
+/* A child of a fork server starts with the server's listening sockets as
+ * the last child left them: a connection of that child's replay the server
+ * never accepted (the child crashed or exited first) still waits in the
+ * accept queue, with the bytes that replay sent, and this child's server
+ * would take it for one of its own. Each is accepted and closed here, with
+ * the raw call (accept is the backend's own wrapper) and the socket
+ * non-blocking for as long: the number taken. */
+int
+comux_drop_queued_connections(void)
+{
+  int saved = errno, dropped = 0;
+  for (int i = 0; i < listening_count && i < COMUX_LISTENERS; i++) {
+    int fd = listening_fds[i];
+    int flags = fcntl(fd, F_GETFL);
+    if (!is_listening(fd) || flags < 0 || ((flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0))
+      continue;
+    for (;;) {
+      long taken = syscall(SYS_accept4, fd, NULL, NULL, SOCK_CLOEXEC);
+      if (taken < 0 && errno == EINTR)
+        continue;
+      if (taken < 0)
+        break;
+      close((int)taken);
+      dropped++;
+    }
+    if ((flags & O_NONBLOCK) == 0)
+      fcntl(fd, F_SETFL, flags);
+  }
+  errno = saved;
+  return dropped;
 }
 
 EXPORT int
