@@ -232,6 +232,10 @@ __attribute__((visibility("hidden"), noreturn)) void comux_end_as_hang(void);
  * timeout_ms, a hang past that (server-state.c). */
 __attribute__((visibility("hidden"))) void comux_wait_for_running_server(void);
 
+/* At the end of a replay whose server never rested: a process it forked
+ * that runs on for timeout_ms is a hang (server-state.c). */
+__attribute__((visibility("hidden"))) void comux_wait_for_running_children(void);
+
 /* The listening socket's address (wrappers.c): 1 once the server listens
  * (either pointer may be NULL), else 0. */
 struct sockaddr_storage;

@@ -428,6 +428,8 @@ finish(void)
 {
   if (detect_rest && !no_wait && rested)
     comux_wait_for_running_server();
+  else if (detect_rest && !no_wait)
+    comux_wait_for_running_children();
   crash_checkpoint(-1); /* a crash, not this exit, ends the process */
   __atomic_store_n(&finishing_thread, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
   LOG("replay complete");

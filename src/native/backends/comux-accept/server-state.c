@@ -242,6 +242,29 @@ comux_server_quiet(void)
   return every_task(&own, at_rest) == 1;
 }
 
+/* The replay is over and the server never came to rest (a forking server
+ * whose handlers live on: a parent with a child is never at rest). Its own
+ * threads tell nothing then (one may always run), but a process it forked
+ * that runs on for timeout_ms after the last reply, as a handler that spins
+ * after a partial reply does, hangs. */
+void
+comux_wait_for_running_children(void)
+{
+  long begin = comux_now_ms();
+  struct timespec pause = {0, COMUX_REST_CHECK_NS};
+  for (int asleep = 0; asleep < 5; nanosleep(&pause, NULL)) { /* 1 ms without a running child */
+    asleep = descendant_running(getpid(), 0) ? 0 : asleep + 1;
+    if (asleep > 0 || comux_now_ms() - begin < timeout_ms)
+      continue;
+    LOG("a process the server forked has run for %ld ms after the replay's last reply", timeout_ms);
+    say(message_fd,
+        "a process the server forked was still running %ld ms after the replay's last reply, instead of waiting "
+        "or ending: it hangs",
+        timeout_ms);
+    comux_end_as_hang();
+  }
+}
+
 /* A hang, a status of its own: a fuzzer must not take it for a normal run. */
 void
 comux_end_as_hang(void)
@@ -271,7 +294,8 @@ comux_wait_for_running_server(void)
   for (int asleep = 0; asleep < 5; nanosleep(&pause, NULL)) { /* 1 ms without a running thread */
     if (comux_settled(-1))
       return;
-    asleep = comux_own_thread_running() ? 0 : asleep + 1;
+    /* A process it forked counts: a handler of a forking server that spins after a partial reply hangs too. */
+    asleep = running_now() ? 0 : asleep + 1;
     if (comux_now_ms() - begin < timeout_ms)
       continue;
     if (comux_server_busy()) {
