@@ -28,7 +28,11 @@ export type ComuxForkServer = {
 	 * current one ends (`pdi comux replay --fork` keeps two on their way).
 	 */
 	replay(input: Uint8Array | string): Promise<ComuxRunResult>;
-	/** Ends the fork server (and everything the server left running) and waits for it; a later `replay()` rejects with a `PdiError`. Until then the server keeps Node running: call it in a `finally`. */
+	/**
+	 * Ends the fork server (and everything the server left running) and waits for it. Replays asked for before
+	 * `close()` run first, each to its own result, and a later `replay()` rejects with a `PdiError`. Until then the
+	 * server keeps Node running: call it in a `finally`.
+	 */
 	close(): Promise<LaunchExit>;
 };
 
@@ -90,6 +94,9 @@ class ForkServer implements ComuxForkServer {
 	private stuck = false;
 	private end: ProcessEnd | undefined;
 	private closing = false;
+	private closeDone: Promise<LaunchExit> | undefined;
+	/** Set while {@link close} waits for the replays asked for before it. */
+	private whenIdle: (() => void) | undefined;
 	private readonly once: boolean;
 
 	/**
@@ -194,10 +201,29 @@ class ForkServer implements ComuxForkServer {
 
 	async close(): Promise<LaunchExit> {
 		this.closing = true;
+		this.closeDone ??= this.closeWhenIdle();
+		return this.closeDone;
+	}
+
+	/** The fork server ends at the end of its channel: a replay still queued then would get its exit 0 as if it were its own. */
+	private async closeWhenIdle(): Promise<LaunchExit> {
+		if (this.queue.length > 0 && this.end === undefined) {
+			await new Promise<void>(resolve => {
+				this.whenIdle = resolve;
+			});
+		}
+
 		this.control.end();
 		const end = await this.exited;
 		await this.closed;
 		return end;
+	}
+
+	private idleNow(): void {
+		if (this.queue.length === 0) {
+			this.whenIdle?.();
+			this.whenIdle = undefined;
+		}
 	}
 
 	private sendAhead(): void {
@@ -306,6 +332,7 @@ class ForkServer implements ComuxForkServer {
 		answeredResults.add(result);
 		pending.resolve(result);
 		this.sendAhead();
+		this.idleNow();
 	}
 
 	/** The line {@link forkServerEndNote} for a fork server that ended while it served, else nothing. */
@@ -323,6 +350,8 @@ class ForkServer implements ComuxForkServer {
 			// Only the first was being replayed; the others never started (no time of their own).
 			this.resolveWithEnd(pending, end, this.once ? pending.files : undefined, index > 0);
 		}
+
+		this.idleNow();
 	}
 
 	/**
