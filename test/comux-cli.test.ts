@@ -338,7 +338,7 @@ test('bad paths and arguments of comux run, build, config and replay get one lin
 		[['comux', 'replay', emptyDirectory, '--timeout', '0', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'0\''],
 		// Beyond what a Node timer holds: the replay was stopped at once (TimeoutOverflowWarning), and with --fork a stack trace.
 		[['comux', 'run', '--fork', '--timeout', '2147483648', missing, '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'2147483648\''],
-		[['comux', 'run', '--reply-timeout', '99999999999', missing, '--', '/bin/true'], 'pdi: --reply-timeout: expected a positive number of milliseconds up to 2147483647, got \'99999999999\''],
+		[['comux', 'run', '--reply-timeout', '99999999999', missing, '--', '/bin/true'], 'pdi: --reply-timeout: expected a positive number of milliseconds up to 86400000, got \'99999999999\''],
 		[['comux', 'replay', emptyDirectory, '--fork', '--timeout', '99999999999', '--', '/bin/true'], 'pdi: --timeout: expected a positive number of milliseconds up to 2147483647, got \'99999999999\''],
 	];
 	for (const [args, line] of cases) {

@@ -490,8 +490,8 @@ test('runComux() and startComuxForkServer() refuse a time limit that is not a wh
 		[{timeout: 1e11}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 100000000000'],
 		[{timeout: -5}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got -5'],
 		[{timeout: 1e11, fork: true}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 100000000000'],
-		[{replyTimeoutMs: 1.5}, 'replyTimeoutMs: expected a whole number of milliseconds (0 to 2147483647), got 1.5'],
-		[{idleMs: '50'}, 'idleMs: expected a whole number of milliseconds (0 to 2147483647), got \'50\''],
+		[{replyTimeoutMs: 1.5}, 'replyTimeoutMs: expected a whole number of milliseconds (0 to 86400000), got 1.5'],
+		[{idleMs: '50'}, 'idleMs: expected a whole number of milliseconds (0 to 86400000), got \'50\''],
 	] as const) {
 		await t.throwsAsync(runComux([echoServerPath, 'epoll', '0'], input, options as never), {instanceOf: PdiError, message}, JSON.stringify(options));
 	}
@@ -524,8 +524,8 @@ test.serial('runComux(), startComuxForkServer() and replay() refuse an option of
 	const wrongTypes: Array<[RunComuxOptions, string]> = [
 		[{timeout: 'x'} as never, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got \'x\''],
 		[{timeout: 0}, 'timeout: expected a whole number of milliseconds (1 to 2147483647), got 0'],
-		[{idleMs: 1.5}, 'idleMs: expected a whole number of milliseconds (0 to 2147483647), got 1.5'],
-		[{replyTimeoutMs: -1}, 'replyTimeoutMs: expected a whole number of milliseconds (0 to 2147483647), got -1'],
+		[{idleMs: 1.5}, 'idleMs: expected a whole number of milliseconds (0 to 86400000), got 1.5'],
+		[{replyTimeoutMs: -1}, 'replyTimeoutMs: expected a whole number of milliseconds (0 to 86400000), got -1'],
 		[{noWait: 'yes'} as never, 'noWait: expected true or false, got \'yes\''],
 		[{fork: 1} as never, 'fork: expected true or false, got 1'],
 		[{log: true} as never, 'log: expected \'stderr\' or a file name, got true'],

@@ -2,7 +2,7 @@ import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, read
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
-import {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, openComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
+import {COMUX_HANG, COMUX_NOT_SERVING, comuxBackendMaxMs, comuxConfig, openComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {endedByItself, replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC, parseComux} from '../comux/format.js';
 import {escapeControls, fileFailure, fileSystemReason, PdiError} from '../errors.js';
@@ -76,20 +76,24 @@ function requireServer(input: string, operands: string[], usage: string, what: s
 	return server;
 }
 
-function parseTimeout(text: string, option = '--timeout'): number {
+function parseTimeout(text: string, option = '--timeout', most = maxTimerMs): number {
 	const timeout = Number(text);
-	if (!/^\d+$/.test(text) || timeout <= 0 || timeout > maxTimerMs) {
-		throw new PdiError(`${option}: expected a positive number of milliseconds up to ${maxTimerMs}, got '${text}'`);
+	if (!/^\d+$/.test(text) || timeout <= 0 || timeout > most) {
+		throw new PdiError(`${option}: expected a positive number of milliseconds up to ${most}, got '${text}'`);
 	}
 
 	return timeout;
 }
 
-const replyTimeoutHelp = 'a reply with no byte after this long ends it, and the replay ends as a hang (status 5) when the server is still running then (PDI_COMUX_TIMEOUT_MS, default 2000)';
+const replyTimeoutHelp = 'a reply with no byte after this long ends it, and the replay ends as a hang (status 5) when the server is still running then (PDI_COMUX_TIMEOUT_MS; 1 to 86400000, default 2000)';
 
-/** `--reply-timeout` as the backend's option, or nothing when it is not given. */
+/**
+ * `--reply-timeout` as the backend's option, or nothing when it is not given: up to the backend's own limit, which
+ * would otherwise refuse it in every server it starts, naming a variable the user never set. Not 0, which the
+ * backend takes as a reply that ends at once, before the server could answer, not as no limit.
+ */
 function replyTimeout(text: string | undefined): number | undefined {
-	return text === undefined ? undefined : parseTimeout(text, '--reply-timeout');
+	return text === undefined ? undefined : parseTimeout(text, '--reply-timeout', comuxBackendMaxMs);
 }
 
 function startsLikeComux(file: string): boolean {
@@ -159,11 +163,10 @@ function registerRunCommand(comux: Command): void {
 		.argument('<file>', 'the comux file, or - for stdin')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (file, operands, options) => {
-			checkLogFile(options.log);
-			const server = requireServer(file, operands, usage, 'FILE');
-
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
+			checkLogFile(options.log);
+			const server = requireServer(file, operands, usage, 'FILE');
 			if (file === '-') {
 				checkStdin();
 			}
@@ -545,6 +548,7 @@ function registerReplayCommand(comux: Command): void {
 		.action(async (directory, operands, options) => {
 			const server = requireServer(directory, operands, usage, 'DIR');
 			const timeout = parseTimeout(options.timeout);
+			const replyTimeoutMs = replyTimeout(options.replyTimeout);
 			const files = comuxFiles(directory);
 			const replays: Replays = {report: [], stopProgress() {}, printed: false};
 			// Ctrl-C: the report of the files replayed by then, and a line saying where it stopped (exit status 128+N).
@@ -555,7 +559,7 @@ function registerReplayCommand(comux: Command): void {
 					await writeOut(process.stderr, `pdi: ${signal} stopped the replays after ${replays.report.length} of ${files.length} files${replays.report.length > 0 ? ', reported above' : ''}\n`);
 				}
 			});
-			await replayFiles(files, server, {timeout, replyTimeoutMs: replyTimeout(options.replyTimeout), fork: options.fork}, options.progress, replays);
+			await replayFiles(files, server, {timeout, replyTimeoutMs, fork: options.fork}, options.progress, replays);
 			await printReport(replays, server, options.json === true);
 		});
 }

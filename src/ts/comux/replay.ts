@@ -28,6 +28,9 @@ const notServingLine = /^pdi-comux: (?:the server|process \d+, which the server 
  */
 export const COMUX_HANG = 5;
 
+/** The longest time the backend takes in `PDI_COMUX_IDLE_MS` and `PDI_COMUX_TIMEOUT_MS` (a day). */
+export const comuxBackendMaxMs = 86_400_000;
+
 const hangLine = /^pdi-comux: the server (?:sent nothing for|read nothing more of) chunk \d+ within \d+ ms and is still running: it hangs$|^pdi-comux: the server was still running \d+ ms after the replay's last reply, instead of waiting for a client again or ending: it hangs$/m;
 
 /** The functions the comux-accept backend redefines: a server's listening socket and every way it waits for a client. */
@@ -53,9 +56,9 @@ export type RunComuxOptions = {
 	cwd?: string | undefined;
 	/** Stop the server when the replay takes longer than this (ms, default 30000); the result says `timedOut`. With `fork`, the server's start counts against the first input's limit. */
 	timeout?: number | undefined;
-	/** `PDI_COMUX_IDLE_MS`: a reply ends when no byte came for this long after the last one (default 50). */
+	/** `PDI_COMUX_IDLE_MS`: a reply ends when no byte came for this long after the last one (ms, 0 to 86400000, default 50). */
 	idleMs?: number | undefined;
-	/** `PDI_COMUX_TIMEOUT_MS`: a reply ends after this long at most (default 2000). */
+	/** `PDI_COMUX_TIMEOUT_MS`: a reply ends after this long at most (ms, 0 to 86400000, default 2000). */
 	replyTimeoutMs?: number | undefined;
 	/** `PDI_COMUX_NO_WAIT`: send every chunk without waiting for replies in between. */
 	noWait?: boolean | undefined;
@@ -271,8 +274,8 @@ const comuxOptionTypes: Record<keyof RunComuxOptions, OptionType> = {
 	env: [isObject, 'an object of variables'],
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	timeout: milliseconds(1),
-	idleMs: milliseconds(0),
-	replyTimeoutMs: milliseconds(0),
+	idleMs: milliseconds(0, comuxBackendMaxMs),
+	replyTimeoutMs: milliseconds(0, comuxBackendMaxMs),
 	noWait: [value => typeof value === 'boolean', 'true or false'],
 	exitImmediate: [value => typeof value === 'boolean', 'true or false'],
 	log: [value => typeof value === 'string', '\'stderr\' or a file name'],

@@ -9,9 +9,9 @@ export const isObject = (value: unknown) => typeof value === 'object' && value !
 /** The longest time a Node timer holds, in milliseconds (about 24.8 days): the bound of every time limit pdi keeps with one. */
 export const maxTimerMs = 2_147_483_647;
 
-/** A time limit: a whole number of milliseconds from `low` to {@link maxTimerMs}. */
-export function milliseconds(low: number): OptionType {
-	return [value => Number.isInteger(value) && (value as number) >= low && (value as number) <= maxTimerMs, `a whole number of milliseconds (${low} to ${maxTimerMs})`];
+/** A time limit: a whole number of milliseconds from `low` to `high` ({@link maxTimerMs} unless given). */
+export function milliseconds(low: number, high = maxTimerMs): OptionType {
+	return [value => Number.isInteger(value) && (value as number) >= low && (value as number) <= high, `a whole number of milliseconds (${low} to ${high})`];
 }
 
 /**
