@@ -317,14 +317,24 @@ export function deadline(ms: number | undefined, stop: () => void): Deadline {
 
 /**
  * The `AbortError` that Node gives `child` when the `signal` option of its spawn is aborted (it then kills the
- * child), once it has come: runProgram() and trace() reject with it after the program has exited.
+ * child), once it has come: runProgram() and trace() reject with it after the program has exited. Given `signal`,
+ * an abort after the child's exit (while trace() waits for the processes it followed), for which Node gives none,
+ * makes one as Node's.
  */
-export function abortOf(child: ChildProcess): {error: Error | undefined} {
-	const aborted: {error: Error | undefined} = {error: undefined};
+export function abortOf(child: ChildProcess, signal?: AbortSignal): {readonly error: Error | undefined} {
+	let given: Error | undefined;
 	child.on('error', error => {
 		if (error.name === 'AbortError') {
-			aborted.error = error;
+			given = error;
 		}
 	});
-	return aborted;
+	return {
+		get error() {
+			if (given === undefined && signal?.aborted) {
+				given = Object.assign(new Error('The operation was aborted', {cause: signal.reason}), {name: 'AbortError', code: 'ABORT_ERR'});
+			}
+
+			return given;
+		},
+	};
 }

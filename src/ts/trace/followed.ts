@@ -111,9 +111,10 @@ export function runningOnNotice(directory: string, signal: NodeJS.Signals): stri
  * runs any more (a daemon's child lives on after the parent pdi started), as `strace -f` waits for every
  * traced process, so that the summary and the JSON lines cover all of them. With `stopOnSignal` (the CLI),
  * SIGINT, SIGTERM or SIGHUP ends the wait early (the processes run on, their later calls are lost): the
- * signal is returned then.
+ * signal is returned then. Aborting `abort` (trace()'s `signal`) ends it early the same way, also when it was
+ * aborted before the wait began.
  */
-export async function waitForFollowed(directory: string, stopOnSignal: boolean): Promise<NodeJS.Signals | undefined> {
+export async function waitForFollowed(directory: string, stopOnSignal: boolean, abort?: AbortSignal): Promise<NodeJS.Signals | undefined> {
 	let stopped: NodeJS.Signals | undefined;
 	const release = stopOnSignal
 		? receiveSignals(signal => {
@@ -123,7 +124,7 @@ export async function waitForFollowed(directory: string, stopOnSignal: boolean):
 	try {
 		const namespaces = new Map<string, number>();
 		let quietSince = Date.now();
-		while (stopped === undefined && Date.now() - quietSince < quietMs) {
+		while (stopped === undefined && abort?.aborted !== true && Date.now() - quietSince < quietMs) {
 			await new Promise(resolve => {
 				setTimeout(resolve, pollMs);
 			});

@@ -26,7 +26,8 @@ export type TraceLaunchOptions = {
 	stdio?: StdioOptions | undefined;
 	/**
 	 * Aborting it ends the program (SIGTERM): once it has exited, `done` rejects with an `AbortError`, and so does
-	 * a loop over `calls` after the calls made until then.
+	 * a loop over `calls` after the calls made until then. With `follow` it also ends the wait for the processes the
+	 * program left running (they run on, untraced), also after the program's own exit.
 	 */
 	signal?: AbortSignal | undefined;
 };
@@ -154,8 +155,8 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			signal: options.signal,
 			config,
 			variables: {...variables, ...rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'},
-			// With follow, done waits for every followed process, also those that outlive the program (a daemon's child).
-			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false) : undefined,
+			// With follow, done waits for every followed process (a daemon's child too), or until the signal is aborted, as SIGINT ends pdi trace -f's wait.
+			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false, options.signal) : undefined,
 		});
 	} catch (error) {
 		reader?.finish();
@@ -173,7 +174,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		return {ending, notices: lines};
 	};
 
-	const aborted = abortOf(launched.child);
+	const aborted = abortOf(launched.child, options.signal);
 	const done = launched.exited.then(({code, signal}) => {
 		const ended = end();
 		if (aborted.error) {
