@@ -43,6 +43,21 @@ static kept_fd_t verbose_report = {
  * closed, whose strings are gone with their config. */
 static char *session_reports[ACT_MAX_RULES];
 static unsigned char released[ACT_MAX_RULES];
+/* Each rule's part in its probability sample, from its function's name: the
+ * rule's place among the rules would make its sample change with the rules
+ * before it (a merged config, a second session). Made here, as the hooks may
+ * not read a closed session's strings. */
+static uint64_t sample_salts[ACT_MAX_RULES];
+
+/* FNV-1a of the function's name, without its @VERSION. */
+static uint64_t
+sample_salt(const char *function)
+{
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const char *c = function; c != NULL && *c != '\0' && *c != '@'; c++)
+    hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+  return hash;
+}
 
 /* Whether rule `rule` is for the caller `object`. */
 static int
@@ -89,6 +104,8 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     fprintf(stderr, "pdi: %s\n", copy == NULL ? "act: out of memory" : error);
     return 1;
   }
+  for (unsigned i = 0; i < rule_count; i++)
+    sample_salts[i] = sample_salt(rules[i].function);
   const char *verbose = getenv("PDI_ACT_VERBOSE");
   open_reports(verbose != NULL && strcmp(verbose, "1") == 0);
   return 0;
@@ -186,6 +203,7 @@ pdi_act_configure(const act_rule_t *given, unsigned count, size_t rule_size)
   for (unsigned i = first; i < first + count; i++) {
     rules[i].seen = rules[i].fired = 0;
     rules[i].arg_glob = kept_glob(rules[i].arg_glob);
+    sample_salts[i] = sample_salt(rules[i].function);
     released[i] = 0;
   }
   /* The core logs the counts itself, where its log goes; the report file is this session's. */
@@ -243,12 +261,13 @@ pdi_act_site_event(const short *list)
   return list[n] < 0 ? site_event(list, n) : 0;
 }
 
-/* A uniform number in [0, 1) from the seed, the rule and the call number:
- * the same calls fire in every run, whatever the threads' interleaving. */
+/* A uniform number in [0, 1) from the seed, the rule's salt and the call
+ * number: the same calls fire in every run, whatever the threads'
+ * interleaving and the other rules. */
 static double
-chance(uint64_t seed, unsigned rule, unsigned long call)
+chance(uint64_t seed, uint64_t salt, unsigned long call)
 {
-  uint64_t x = seed * 0x9e3779b97f4a7c15ull + rule * 0xbf58476d1ce4e5b9ull + call * 0x94d049bb133111ebull;
+  uint64_t x = seed * 0x9e3779b97f4a7c15ull + salt * 0xbf58476d1ce4e5b9ull + call * 0x94d049bb133111ebull;
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ull;
   x ^= x >> 27;
@@ -349,7 +368,7 @@ conditions_hold(const act_rule_t *rule, unsigned index, unsigned long call, cons
     return 0;
   if (rule->every != 0 && call % rule->every != 0)
     return 0;
-  if (rule->probability >= 0 && chance(rule->seed, index, call) >= rule->probability)
+  if (rule->probability >= 0 && chance(rule->seed, sample_salts[index], call) >= rule->probability)
     return 0;
   if (rule->arg_index >= 0) {
     uintptr_t value = pdi_arg_int(hooked, (unsigned)rule->arg_index);
