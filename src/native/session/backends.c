@@ -545,3 +545,23 @@ pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object
   }
   return 0;
 }
+
+/* A redefine's object names the definer, and the definer is never pdi's own
+ * object or the vDSO (whatever donttouch_pdi says): a rule naming one of them
+ * explicitly could change nothing, and is refused as a relink naming it is. */
+int
+pdi_refuse_protected_definer(const pdi_session_t *session, const pdi_objects_t *set, const active_rule_t *active)
+{
+  const char *pattern = active->rule->object;
+  if (pattern == NULL || strpbrk(pattern, "*?[") != NULL)
+    return 0;
+  for (unsigned i = 0; i < set->count; i++) {
+    const pdi_object_t *object = &set->items[i];
+    if (!(object->flags & (PDI_OBJECT_PDI | PDI_OBJECT_VDSO)) || !pdi_object_matches(object, pattern))
+      continue;
+    const char *why = "is pdi itself, whose definitions no redefine replaces";
+    pdi_object_is_protected(session, object, &why);
+    return pdi_rule_field_error(active, PDI_FIELD_OBJECT, "object %s %s", object->path, why);
+  }
+  return 0;
+}

@@ -169,6 +169,8 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
 {
   active_rule_t *active = &session->rules[rule_index];
   if (!active->has_target) {
+    if (pdi_refuse_protected_definer(session, set, active) != 0)
+      return -1;
     /* A definer that is not loaded yet (dlopen later) is waited for, as a
      * relink waits for the objects that import its function. */
     if (!pdi_redefine_find(set, active->rule->object, active->name, &active->req, pdi_is_any_backend, session,

@@ -145,6 +145,8 @@ PDI_HIDDEN const pdi_session_t *pdi_sessions_first(void);
 
 /* Whether rules leave `object` alone (the vDSO, pdi, backends), and why. */
 PDI_HIDDEN int pdi_object_is_protected(const pdi_session_t *session, const pdi_object_t *object, const char **why);
+PDI_HIDDEN int pdi_refuse_protected_definer(const pdi_session_t *session, const pdi_objects_t *set,
+                                            const active_rule_t *active);
 /* An error at the rule's function when it names a variable (a data object or a thread-local variable) in the
  * object that defines it first: diverting its slots to code would crash the program at its first use. */
 PDI_HIDDEN int pdi_refuse_variable(pdi_session_t *session, const pdi_objects_t *set, const active_rule_t *active);

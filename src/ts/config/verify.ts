@@ -355,9 +355,9 @@ function protectedBackendNamed(pattern: string, libraries: ReadonlyMap<string, L
 }
 
 /**
- * pdi's own core when an object pattern can name nothing else (its file name, which is its soname, or a path to it): under
- * `protectPdi` the core refuses a relink or a callback that names it when the program starts. Named by the path
- * `pdi run` preloads, as the core names it.
+ * pdi's own core when an object pattern can name nothing else (its file name, which is its soname, or a path to it): the
+ * core refuses a redefine that names it, and a relink or a callback under `protectPdi`, when the program starts. Named
+ * by the path `pdi run` preloads, as the core names it.
  */
 function pdiCoreNamed(pattern: string, backendDirectory: string): string | undefined {
 	const core = path.join(backendDirectory, 'pdi-preload.so');
@@ -373,7 +373,8 @@ const vdsoNames = new Set(['linux-vdso.so.1', 'linux-gate.so.1']);
 
 /**
  * The rules whose object the core protects, as it refuses them when the program starts: pdi's own core and the vDSO
- * (only relinks and callbacks, which patch the object's own slots) and, for every kind but act, a declared backend.
+ * (for relinks and callbacks, which patch the object's own slots, and redefines, whose object names the definer: the
+ * core never takes a definition of either, whatever `protectPdi` says) and, for every kind but act, a declared backend.
  */
 function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: string, libraries: ReadonlyMap<string, Library | undefined>, skipped: (index: number) => boolean, skip: (index: number, rule: NormalizedRule, message: string, field?: PlacedField) => void): void {
 	for (const [index, rule] of config.rules.entries()) {
@@ -381,12 +382,12 @@ function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: stri
 			continue;
 		}
 
-		const patchesSlots = rule.kind === 'relink' || rule.kind === 'callback';
-		const core = config.options.protectPdi && patchesSlots ? pdiCoreNamed(rule.object, backendDirectory) : undefined;
+		const refusesCore = rule.kind === 'redefine' || (config.options.protectPdi && rule.kind !== 'act');
+		const core = refusesCore ? pdiCoreNamed(rule.object, backendDirectory) : undefined;
 		const backend = config.options.protectBackends && rule.kind !== 'act' ? protectedBackendNamed(rule.object, libraries) : undefined;
 		if (core !== undefined) {
-			skip(index, rule, `object ${core} is pdi itself and donttouch_pdi (protectPdi) is on`, 'object');
-		} else if (patchesSlots && vdsoNames.has(rule.object)) {
+			skip(index, rule, `object ${core} ${config.options.protectPdi ? 'is pdi itself and donttouch_pdi (protectPdi) is on' : 'is pdi itself, whose definitions no redefine replaces'}`, 'object');
+		} else if (rule.kind !== 'act' && vdsoNames.has(rule.object)) {
 			skip(index, rule, `object ${rule.object} is the vDSO`, 'object');
 		} else if (backend !== undefined) {
 			skip(index, rule, `object ${backend} is a backend and donttouch_backends (protectBackends) is on`, 'object');
