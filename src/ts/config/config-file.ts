@@ -1,7 +1,8 @@
 import {isUtf8} from 'node:buffer';
-import {closeSync, constants, createReadStream, openSync, readFileSync} from 'node:fs';
+import {closeSync, constants, createReadStream, openSync, readFileSync, realpathSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {Socket} from 'node:net';
+import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {isatty, ReadStream} from 'node:tty';
 import {readFifo, readToEnd, type ReadBytes} from '../waiting-input.js';
@@ -172,4 +173,26 @@ export async function readConfigText(file: string): Promise<string> {
 	// Another device (/dev/null, /dev/zero): it does not wait, but may not end.
 	closeSync(fd);
 	return readAll(createReadStream(file));
+}
+
+/**
+ * Where the relative paths of the config file `absolute` start: its directory, but for a name under /dev or /proc
+ * (`-c <(gen-config)` is /dev/fd/63, `-c /dev/stdin`) the directory of the file it stands for (`/dev/stdin <
+ * app.yaml`), or the current directory when it stands for none (a pipe, a terminal): `library: ./my.so` was
+ * looked for as /dev/fd/my.so.
+ */
+export function configDirectory(absolute: string): string {
+	const special = /^\/(?:dev|proc)\//;
+	if (!special.test(absolute)) {
+		return path.dirname(absolute);
+	}
+
+	try {
+		const real = realpathSync(absolute);
+		if (!special.test(real)) {
+			return path.dirname(real);
+		}
+	} catch {}
+
+	return process.cwd();
 }

@@ -1,4 +1,3 @@
-import {realpathSync} from 'node:fs';
 import path from 'node:path';
 import {fileSystemReason} from '../errors.js';
 import {resolveKeepingSlash} from '../resolve-path.js';
@@ -16,7 +15,7 @@ import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
 import {brokenLimits, listOptionNames, optionValue, setOptionValue, type OptionName} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
-import {NotUtf8Error, readConfigText} from './config-file.js';
+import {configDirectory, NotUtf8Error, readConfigText} from './config-file.js';
 import {fieldOrigin} from './field-origins.js';
 
 /** The text to read on after readConfigText() failed (a text-dialect file whose NUL byte comes first), or the error. */
@@ -72,28 +71,6 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	}
 
 	return parseTextDialect(text, absolute, options, directory);
-}
-
-/**
- * Where the relative paths of the config file `absolute` start: its directory, but for a name under /dev or /proc
- * (`-c <(gen-config)` is /dev/fd/63, `-c /dev/stdin`) the directory of the file it stands for (`/dev/stdin <
- * app.yaml`), or the current directory when it stands for none (a pipe, a terminal): `library: ./my.so` was
- * looked for as /dev/fd/my.so.
- */
-export function configDirectory(absolute: string): string {
-	const special = /^\/(?:dev|proc)\//;
-	if (!special.test(absolute)) {
-		return path.dirname(absolute);
-	}
-
-	try {
-		const real = realpathSync(absolute);
-		if (!special.test(real)) {
-			return path.dirname(real);
-		}
-	} catch {}
-
-	return process.cwd();
 }
 
 /**

@@ -3,9 +3,10 @@ import path from 'node:path';
 import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
 import {compileNormalizedConfig} from './compile.js';
+import {configDirectory} from './config-file.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
-import type {NormalizedConfig, NormalizedRule} from './types.js';
+import type {NormalizedBackend, NormalizedConfig, NormalizedRule} from './types.js';
 import {readNativeModel} from './native-model.js';
 
 /** How the core's messages name a compiled config that has no file of its own. */
@@ -179,15 +180,27 @@ type Library = {file: string; symbols: Set<string>; variables: Set<string>; unex
 export const backendApi: ReadonlySet<string> = new Set(['pdi_original', 'pdi_arg_int', 'pdi_arg_double', 'pdi_ret_int', 'pdi_ret_double', 'pdi_set_arg_int', 'pdi_set_arg_double', 'pdi_skip_int', 'pdi_skip_double', 'pdi_set_ret_int', 'pdi_set_ret_double', 'pdi_ret_int64', 'pdi_skip_int64', 'pdi_set_ret_int64', 'pdi_cb_target']);
 
 /** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
+/**
+ * Why a backend's library is not found, with what could have been meant: a bare name that is no bundled backend,
+ * be_path entries joined with `:`, or a file name without `/` (searched only in the bundled directory and be_path)
+ * of a file that sits next to the config.
+ */
+function notFound(backend: NormalizedBackend, searched: readonly string[], config: NormalizedConfig, options: VerifyOptions): string {
+	const {library} = backend;
+	const bundledNote = library.includes('/') || library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
+	const joined = library.startsWith('/') ? undefined : config.options.backendPath.find(directory => directory.includes(':'));
+	const file = (fieldOrigin(backend, 'library') ?? backend.origin)?.file;
+	const beside = file === undefined || library.includes('/') || !isFile(path.join(configDirectory(file), library)) ? '' : `; a file of that name is next to the config: write ./${library}`;
+	const paths = searched.join(', ') + (joined === undefined ? '' : `; be_path (backendPath) entries are not split at ':', so '${joined}' is one directory: give each directory its own entry`);
+	return `backend '${backend.name}': library '${library}' not found (searched: ${paths})${bundledNote}${beside}`;
+}
+
 function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void, note: (message: string, origin: Origin | undefined, entry: string) => void): Map<string, Library | undefined> {
 	const libraries = new Map<string, Library | undefined>();
 	for (const [index, backend] of config.backends.entries()) {
 		const resolved = resolveBackendLibrary(backend.library, config.options.backendPath, options);
 		if (resolved.file === undefined) {
-			const bundledNote = backend.library.includes('/') || backend.library.includes('.so') || config.options.onError === 'warn' ? '' : ` (bundled backends: ${Object.keys(options.bundled).join(', ') || 'none'})`;
-			const joined = backend.library.startsWith('/') ? undefined : config.options.backendPath.find(directory => directory.includes(':'));
-			const searched = resolved.searched.join(', ') + (joined === undefined ? '' : `; be_path (backendPath) entries are not split at ':', so '${joined}' is one directory: give each directory its own entry`);
-			add(`backend '${backend.name}': library '${backend.library}' not found (searched: ${searched})${bundledNote}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
+			add(notFound(backend, resolved.searched, config, options), fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 			libraries.set(backend.name, undefined);
 			continue;
 		}
