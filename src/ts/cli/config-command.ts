@@ -30,7 +30,7 @@ export function registerConfigCommands(cli: Command): void {
 			const {loadConfig, verifyConfig} = await import('../config/index.js');
 			const normalized = await loadConfig(configFile(file));
 			const paths = pdiPaths();
-			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends, foreignBackendsWarn: true});
+			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends, foreignBackendsWarn: true, dependencies: true});
 			for (const warning of normalized.warnings) {
 				printWarning({message: warning.message, ...warning.origin});
 			}

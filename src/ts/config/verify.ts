@@ -1,5 +1,6 @@
 import {existsSync, realpathSync, statSync} from 'node:fs';
 import path from 'node:path';
+import {missingDependency} from '../elf/dependencies.js';
 import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
 import {compileNormalizedConfig} from './compile.js';
@@ -27,6 +28,12 @@ export type VerifyOptions = {
 	 * own architecture, refuses it before the program starts, in the core's words.
 	 */
 	foreignBackendsWarn?: boolean;
+	/**
+	 * Asks the dynamic loader, in a child, for the libraries each backend needs, and reports the first it cannot find,
+	 * in the core's words (`pdi config check`, run from the environment `pdi run` gives the program). Left to the core
+	 * when a program starts: the program's environment may differ (`spawn()` with `env`, `attach()`).
+	 */
+	dependencies?: boolean;
 };
 
 /** Where a backend library was found, or every place that was searched. */
@@ -224,6 +231,11 @@ function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (me
 				add(`backend '${backend.name}': cannot load ${resolved.file}: it is built for ${foreign.built}, and this process is ${foreign.host}`, fieldOrigin(backend, 'library'), 'backend', entryName(backend, `backends[${index}]`));
 				libraries.set(backend.name, undefined);
 				continue;
+			}
+
+			const missing = foreign === undefined && options.dependencies ? missingDependency(resolved.file) : undefined;
+			if (missing !== undefined) {
+				throw new Error(missing);
 			}
 
 			const {functions, data, undefined: used, unexported} = dynamicSymbols(resolved.file);
