@@ -80,6 +80,18 @@ export const rule: ActRule = {act: {function: 'open', do: {errno: 'ENOENT'}}};
 	t.deepEqual(valid, []);
 	t.not(empty?.length, 0, 'do: {}');
 	t.not(errnoAlone?.length, 0, 'do: {errno} without return');
+	// Was: "Property 'count' is missing", which sent the user the wrong way.
+	t.regex(errnoAlone?.join('\n') ?? '', /Property 'return' is missing/);
+});
+
+test('a type error in a config given to defineConfig() shows the config\'s own types, not String\'s methods', t => {
+	const [errors] = typeErrors(`
+import {defineConfig} from 'pdi';
+export const config = defineConfig({rules: [{act: {function: 'open', do: {errno: 'ENOENT'}}}]});
+`);
+	t.not(errors?.length, 0);
+	// Was: "{ readonly [x: number]: string; readonly toString: {}; readonly charAt: {}; ... 47 more ...; readonly double: ... }".
+	t.notRegex(errors?.join('\n') ?? '', /charAt|toString/);
 });
 
 test('an act rule\'s signal is a Linux signal name, with or without SIG: Node\'s names of other systems\' signals (SIGBREAK, LOST) are type errors, as the readers refuse them', t => {

@@ -86,9 +86,10 @@ export type ActDoActions = {
 
 /**
  * What an act rule does with the calls it selects, as written: at least one action (`do: {}` is a type error, as the
- * readers refuse it); `errno` goes with `return`.
+ * readers refuse it); `errno` goes with `return`. (`return` comes last: TypeScript names the last alternative's missing
+ * key when none fits, and `do: {errno}` lacks `return`.)
  */
-export type ActDoInput = ActDoActions & ({return: NonNullable<ActDoActions['return']>} | {delay: NonNullable<ActDoActions['delay']>} | {signal: SignalName} | {count: true});
+export type ActDoInput = ActDoActions & ({count: true} | {signal: SignalName} | {delay: NonNullable<ActDoActions['delay']>} | {return: NonNullable<ActDoActions['return']>});
 
 /**
  * An `act` rule as written in JSON, YAML or a TypeScript config, an entry of `rules`: `{act: {function, do, ...}}`,

@@ -53,10 +53,14 @@ export type PdiConfig = {
 	rules?: RuleInput[] | undefined;
 };
 
-/** `T` with every list readonly, at every depth: what `as const` makes of an object. */
+/**
+ * `T` with every list readonly, at every depth: what `as const` makes of an object. A primitive stays itself, also
+ * one intersected with an object (`string & {double: number}`, which TypeScript makes of an intersection of unions):
+ * mapped, it would spell out String's methods in every message about the type.
+ */
 export type ReadonlyLists<T> = T extends readonly (infer Item)[]
 	? ReadonlyArray<ReadonlyLists<Item>>
-	: T extends object ? {readonly [Key in keyof T]: ReadonlyLists<T[Key]>} : T;
+	: T extends string | number | bigint | boolean | symbol ? T : T extends object ? {readonly [Key in keyof T]: ReadonlyLists<T[Key]>} : T;
 
 /** What the functions that take a config accept: a {@link PdiConfig}, also one written `as const` (its lists readonly). */
 export type PdiConfigInput = ReadonlyLists<PdiConfig>;
