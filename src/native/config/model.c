@@ -252,18 +252,27 @@ put_rule(pdi_buf_t *out, const pdi_rule_t *rule)
   pdi_buf_putc(out, '}');
 }
 
+/* {"message": ..., "origin": {...}}: a warning, or an error of a failed read. */
+static void
+put_placed(pdi_buf_t *out, const char *message, const pdi_origin_t *origin)
+{
+  int inner = 1;
+  pdi_buf_putc(out, '{');
+  pdi_buf_json_key(out, "message", &inner);
+  pdi_buf_json_str(out, message);
+  pdi_buf_json_key(out, "origin", &inner);
+  put_origin(out, origin);
+  pdi_buf_putc(out, '}');
+}
+
 static void
 put_warnings(pdi_buf_t *out, const pdi_config_t *config)
 {
   pdi_buf_putc(out, '[');
   for (unsigned i = 0; i < config->warning_count; i++) {
-    int inner = 1;
-    pdi_buf_puts(out, i ? ",{" : "{");
-    pdi_buf_json_key(out, "message", &inner);
-    pdi_buf_json_str(out, config->warnings[i].message);
-    pdi_buf_json_key(out, "origin", &inner);
-    put_origin(out, &config->warnings[i].origin);
-    pdi_buf_putc(out, '}');
+    if (i)
+      pdi_buf_putc(out, ',');
+    put_placed(out, config->warnings[i].message, &config->warnings[i].origin);
   }
   pdi_buf_putc(out, ']');
 }
@@ -300,23 +309,13 @@ pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status)
     put_model(out, config);
   } else {
     pdi_buf_json_key(out, "error", &first);
-    int inner = 1;
-    pdi_buf_putc(out, '{');
-    pdi_buf_json_key(out, "message", &inner);
-    pdi_buf_json_str(out, config->failure_message != NULL ? config->failure_message : pdi_error());
-    pdi_buf_json_key(out, "origin", &inner);
-    put_origin(out, &config->failure_origin);
-    pdi_buf_putc(out, '}');
+    put_placed(out, config->failure_message != NULL ? config->failure_message : pdi_error(), &config->failure_origin);
     pdi_buf_json_key(out, "errors", &first);
     pdi_buf_putc(out, '[');
     for (unsigned i = 0; i < config->failure_count; i++) {
-      int item = 1;
-      pdi_buf_puts(out, i ? ",{" : "{");
-      pdi_buf_json_key(out, "message", &item);
-      pdi_buf_json_str(out, config->failures[i].message);
-      pdi_buf_json_key(out, "origin", &item);
-      put_origin(out, &config->failures[i].origin);
-      pdi_buf_putc(out, '}');
+      if (i)
+        pdi_buf_putc(out, ',');
+      put_placed(out, config->failures[i].message, &config->failures[i].origin);
     }
     pdi_buf_putc(out, ']');
   }
