@@ -1,7 +1,8 @@
-import {writeFileSync} from 'node:fs';
+import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
+import {runComux} from '../src/ts/comux/replay.js';
 import {pdi} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
 
@@ -57,3 +58,19 @@ for (const fork of [false, true]) {
 		t.deepEqual([fine.code, fine.stdout, fine.stderr], [0, 'xy', '']);
 	});
 }
+
+test('pdi comux replay and runComux() call such a handler\'s run a hang', async t => {
+	const directory = path.join(scratch, 'replayed');
+	mkdirSync(directory);
+	copyFileSync(input('hang', 'H'), path.join(directory, 'a-hang.comux'));
+	copyFileSync(input('fine', 'y'), path.join(directory, 'b-fine.comux'));
+	for (const fork of [[], ['--fork']]) {
+		const replay = await pdi(['comux', 'replay', '--reply-timeout', '500', ...fork, directory, '--', server]);
+		t.is(replay.code, 1, replay.stdout + replay.stderr);
+		t.deepEqual(replay.stdout.split('\n').filter(line => /^\S+\.comux\s/.test(line)).map(line => line.split(/\s+/).slice(0, 3).join(' ')),
+			['a-hang.comux hang 5', 'b-fine.comux ok 0'], fork.join(''));
+	}
+
+	const result = await runComux([server], readFileSync(path.join(directory, 'a-hang.comux')), {replyTimeoutMs: 500});
+	t.deepEqual([result.status, result.hung], [5, true]);
+});

@@ -31,7 +31,7 @@ export const COMUX_HANG = 5;
 /** The longest time the backend takes in `PDI_COMUX_IDLE_MS` and `PDI_COMUX_TIMEOUT_MS` (a day). */
 export const comuxBackendMaxMs = 86_400_000;
 
-const hangLine = /^pdi-comux: the server (?:sent nothing for|read nothing more of) chunk \d+ within \d+ ms and is still running: it hangs$|^pdi-comux: the server was still running \d+ ms after the replay's last reply, instead of waiting for a client again or ending: it hangs$/m;
+const hangLine = /^pdi-comux: the server (?:sent nothing for|read nothing more of) chunk \d+ within \d+ ms and is still running: it hangs$|^pdi-comux: the server was still running \d+ ms after the replay's last reply, instead of waiting for a client again or ending: it hangs$|^pdi-comux: a process the server forked was still running \d+ ms after the replay's last reply, instead of waiting or ending: it hangs$/m;
 
 /** The functions the comux-accept backend redefines: a server's listening socket and every way it waits for a client. */
 export const comuxFunctions = ['listen', 'accept', 'accept4', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'poll', 'ppoll', 'select', 'pselect', '_exit', '_Exit'] as const;
