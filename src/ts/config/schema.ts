@@ -400,6 +400,21 @@ function textKeyHint(key: string, path: readonly PropertyKey[]): string | undefi
 }
 
 /**
+ * The rule kind of rule `path` (`rules[N]`) whose body lacks `key`, one of that kind's keys: a key written beside the
+ * kind instead of inside it (a YAML key indented as far as `relink`, not as its fields).
+ */
+function ruleKindMissing(path: readonly PropertyKey[], key: string, rule: unknown): string | undefined {
+	if (path.length !== 2 || path[0] !== 'rules' || !isRecord(rule)) {
+		return undefined;
+	}
+
+	const kinds = ruleKinds.filter(kind => kind in rule);
+	const [kind] = kinds;
+	const body = kind === undefined ? undefined : rule[kind];
+	return kinds.length === 1 && kind !== undefined && isRecord(body) && !(key in body) && keysAt([...path, kind]).includes(key) ? kind : undefined;
+}
+
+/**
  * Turns zod's issues into {@link ConfigIssue}s with places: an unknown key at the key, a missing
  * key at the object that lacks it, a rule that fails the union through the branch its key names.
  */
@@ -412,6 +427,17 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 	// A key a misspelt one suggests (`fucntion` for `function`) is not said to be missing as well.
 	const suggested = new Set<string>();
 	const keyAt = (parent: readonly PropertyKey[], key: string) => JSON.stringify([...parent.map(String), key]);
+	// Nor is a key written beside its rule kind (the one mistake is where it stands).
+	for (const issue of issues) {
+		const path = [...prefix, ...issue.path];
+		for (const key of issue.code === 'unrecognized_keys' ? issue.keys : []) {
+			const kind = ruleKindMissing(path, key, valueAt(input, path));
+			if (kind !== undefined) {
+				suggested.add(keyAt([...path, kind], key));
+			}
+		}
+	}
+
 	for (const issue of unknownKeysFirst(issues, input, prefix)) {
 		const path = [...prefix, ...issue.path];
 		const value = valueAt(input, path);
@@ -431,6 +457,12 @@ function configIssues(issues: readonly ZodIssue[], input: unknown, source: Confi
 			}
 		} else if (issue.code === 'unrecognized_keys') {
 			for (const key of issue.keys) {
+				const kind = ruleKindMissing(path, key, value);
+				if (kind !== undefined) {
+					add(`'${key}' stands beside '${kind}' in ${source.label(path)}, where it is an unknown key: it belongs inside ${source.label([...path, kind])}, with ${kind}'s other keys`, source.locate([...path, key], true));
+					continue;
+				}
+
 				const near = nearName(key, keysAt(path));
 				if (near !== undefined) {
 					suggested.add(keyAt(path, near));
