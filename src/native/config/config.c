@@ -91,6 +91,7 @@ read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, 
   if (status == 0)
     status = config_check_rules(&reader);
   if (status != 0) {
+    config_order_failures(&reader);
     config->failures = reader.failures.items;
     config->failure_count = (unsigned)reader.failures.count;
     hint_other_spelling(&reader);

@@ -86,6 +86,8 @@ typedef struct pdi_config_failure {
 
 /* A read goes on after an error to the next statement, and stops at this many. */
 #define PDI_CONFIG_MAX_FAILURES 20
+#define PDI_STRINGIFY(x) PDI_STRINGIFY_TEXT(x)
+#define PDI_STRINGIFY_TEXT(x) #x
 
 typedef struct pdi_config {
   pdi_options_t options;
@@ -99,8 +101,9 @@ typedef struct pdi_config {
   unsigned warning_count;
   pdi_origin_t failure_origin; /* after a failed read: where, and what (its first error) */
   const char *failure_message;
-  pdi_config_failure_t *failures; /* after a failed read: every error, in the order found (at least one) */
+  pdi_config_failure_t *failures; /* after a failed read: every error, in file order (at least one) */
   unsigned failure_count;
+  int failures_cut; /* PDI_CONFIG_MAX_FAILURES were found: the reading stopped there */
   pdi_arena_t arena;
 } pdi_config_t;
 

@@ -318,6 +318,8 @@ pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status)
       put_placed(out, config->failures[i].message, &config->failures[i].origin);
     }
     pdi_buf_putc(out, ']');
+    pdi_buf_json_key(out, "cut", &first);
+    pdi_buf_puts(out, config->failures_cut ? "true" : "false");
   }
   pdi_buf_putc(out, '}');
 }

@@ -131,6 +131,9 @@ PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, 
                                             size_t length, const pdi_origin_t *from);
 /* The file at `path` this reader has read already, or NULL. */
 PDI_HIDDEN source_file_t *config_find_source(reader_t *reader, const char *path);
+/* Puts the recorded failures in file order (each file's from the first error in it on, then by line and column),
+ * the first of them the config's failure and pdi_error(). */
+PDI_HIDDEN void config_order_failures(reader_t *reader);
 /* Whether `file` was read here and is named as JSON or YAML, which the core does not read. */
 PDI_HIDDEN int config_is_other_spelling(reader_t *reader, const char *file);
 PDI_HIDDEN source_file_t *config_load_file(reader_t *reader, const char *path, const pdi_origin_t *from);

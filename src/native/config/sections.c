@@ -243,28 +243,25 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
   if (reader->depth == MAX_INCLUDE_DEPTH)
     return config_fail(reader, from, "Include nesting deeper than %d", MAX_INCLUDE_DEPTH);
   const char *current = "global";
-  int found = strcmp(section, "global") == 0;
+  int found = strcmp(section, "global") == 0, status = 0;
   for (unsigned i = 0; i < file->line_count && !found; i++) {
     const char *name = NULL;
     int header = section_header(reader, file, i, &name);
     if (header < 0)
-      return -1;
+      status = -1; /* the section may still be found past it */
     found = header == 1 && strcmp(name, section) == 0;
   }
   if (!found)
     return config_fail(reader, from, "no section '%s' in '%s'", section, file->path);
   reader->stack[reader->depth++] = (include_frame_t){file, section};
-  int status = 0;
   reader->has_pending_origin = 0;
   for (unsigned i = 0; i < file->line_count && !reader->stopped; i++) {
     const char *name = NULL;
     int header = section_header(reader, file, i, &name);
-    if (header < 0) {
-      status = -1;
-      break; /* which section the lines after it are in is unknown */
-    }
     if (header != 0) {
-      current = name;
+      /* The lines after a malformed header are in no section any Include can name: skipped to the next header. */
+      status = header < 0 ? -1 : status;
+      current = header < 0 ? "" : name;
       reader->has_pending_origin = 0;
       continue;
     }

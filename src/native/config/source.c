@@ -89,6 +89,15 @@ config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
   va_end(args);
   pdi_escape_controls(raw, message, sizeof message);
   pdi_config_t *config = reader->config;
+  /* A file read once per Include of it meets its errors as often. */
+  for (size_t i = 0; i < reader->failures.count; i++) {
+    const pdi_config_failure_t *seen = (const pdi_config_failure_t *)reader->failures.items + i;
+    if (strcmp(seen->message, message) == 0 && seen->origin.line == origin->line &&
+        seen->origin.column == origin->column &&
+        (seen->origin.file == origin->file ||
+         (seen->origin.file != NULL && origin->file != NULL && strcmp(seen->origin.file, origin->file) == 0)))
+      return -1;
+  }
   const char *file = origin->file != NULL ? pdi_arena_strdup(reader->arena, origin->file) : NULL;
   const char *copy = pdi_arena_strdup(reader->arena, message);
   if (config->failure_message == NULL) {
@@ -107,7 +116,51 @@ config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
   if (failure == NULL || copy == NULL || reader->failures.count >= PDI_CONFIG_MAX_FAILURES ||
       config_is_other_spelling(reader, origin->file))
     reader->stopped = 1;
+  config->failures_cut = reader->failures.count >= PDI_CONFIG_MAX_FAILURES;
   return -1;
+}
+
+/* Whether failure a comes before b in file order: the files in the order of their first error, then by line and
+ * column within one. */
+static int
+failure_before(const pdi_config_failure_t *a, const pdi_config_failure_t *b, const pdi_config_failure_t *all,
+               size_t count)
+{
+  if (a->origin.file != b->origin.file &&
+      (a->origin.file == NULL || b->origin.file == NULL || strcmp(a->origin.file, b->origin.file) != 0)) {
+    for (size_t i = 0; i < count; i++) {
+      const char *file = all[i].origin.file;
+      if (file == a->origin.file || (file != NULL && a->origin.file != NULL && strcmp(file, a->origin.file) == 0))
+        return 1;
+      if (file == b->origin.file || (file != NULL && b->origin.file != NULL && strcmp(file, b->origin.file) == 0))
+        return 0;
+    }
+    return 0;
+  }
+  return a->origin.line != b->origin.line ? a->origin.line < b->origin.line : a->origin.column < b->origin.column;
+}
+
+void
+config_order_failures(reader_t *reader)
+{
+  pdi_config_failure_t *failures = reader->failures.items;
+  size_t count = reader->failures.count;
+  if (count < 2)
+    return;
+  /* The file order is the found one's: sorted against a copy, which an in-place sort would change under it. */
+  pdi_config_failure_t found[PDI_CONFIG_MAX_FAILURES];
+  memcpy(found, failures, count * sizeof *failures);
+  for (size_t i = 1; i < count; i++) {
+    pdi_config_failure_t moving = failures[i];
+    size_t j = i;
+    for (; j > 0 && failure_before(&moving, &failures[j - 1], found, count); j--)
+      failures[j] = failures[j - 1];
+    failures[j] = moving;
+  }
+  pdi_config_t *config = reader->config;
+  config->failure_message = failures[0].message;
+  config->failure_origin = failures[0].origin;
+  error_at(&failures[0].origin, "%s", failures[0].message);
 }
 
 /* Columns count characters (UTF-8 sequences), from 1. */

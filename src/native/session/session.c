@@ -146,8 +146,9 @@ read_session(const char *path)
     if (more > 0) {
       char first[512];
       snprintf(first, sizeof first, "%s", pdi_error());
-      pdi_set_error("%s (and %u more error%s: `pdi config check %s` lists every one)", first, more,
-                    more == 1 ? "" : "s", path);
+      pdi_set_error("%s (and %s%u more error%s: `pdi config check %s` lists %s)", first,
+                    session->config.failures_cut ? "at least " : "", more, more == 1 ? "" : "s", path,
+                    session->config.failures_cut ? "the first " PDI_STRINGIFY(PDI_CONFIG_MAX_FAILURES) : "every one");
     }
     discard(session);
     return NULL;

@@ -33,7 +33,7 @@ export type NativeModel = {
 type NativeFailure = {message: string; origin: NativeOrigin};
 
 /** What the native reader returns: its model, or its first error and every error it found (up to 20). */
-export type NativeResult = {config: NativeModel} | {error: NativeFailure; errors: NativeFailure[]};
+export type NativeResult = {config: NativeModel} | {error: NativeFailure; errors: NativeFailure[]; cut: boolean};
 
 export function place(origin: NativeOrigin): Omit<ConfigIssue, 'message'> {
 	return {file: origin.file ?? undefined, line: origin.line ?? undefined, column: origin.column ?? undefined};
@@ -53,7 +53,10 @@ export function readNativeModel(text: string, name: string, directory: string, m
 	const result = JSON.parse(nativeBinding().readConfig(name, text, directory, merging)) as NativeResult;
 	if ('error' in result) {
 		const errors = result.errors.length > 0 ? result.errors : [result.error];
-		throw ConfigError.fromIssues(errors.map(error => ({message: error.message, ...place(error.origin)})));
+		const issues = errors.map(error => ({message: error.message, ...place(error.origin)}));
+		// Said last, after the errors of every file (fromIssues keeps a file's issues without a line first).
+		const cut = result.cut ? [{message: `${errors.length} errors: the reading stopped there`, file: undefined, line: undefined, column: undefined}] : [];
+		throw ConfigError.fromIssues([...issues, ...cut]);
 	}
 
 	return result.config;
