@@ -13,6 +13,8 @@ const directory = writeFiles({
 	'included.cfg': 'Include ":defaults"\nInclude ":defaults"\n[defaults\nmax_threads = x\n',
 	'many.cfg': Array.from({length: 25}, (_, index) => `bad${index + 1} = 1\n`).join(''),
 	'limit-last.cfg': 'max_threads = 4\nnum_threads = 8\nbogus = 1\n',
+	'typo-first.cfg': 'max_thread = 4\nbogus = 1\n',
+	'json.conf': '{"rules": [\n{"relink": 1},\n{"act": 2}]}\n',
 	'rules.yaml': 'rules:\n  - relink: {object: a, function: f, backend: b, wrapper: w, extra: 1}\n  - redefine: {function: 5, backend: b, wrapper: w}\noptions: {cbStackSize: 100}\n',
 }, 'pdi-errors-order-');
 
@@ -75,4 +77,11 @@ test('the core, given a text-dialect file by hand, names the first error in file
 	t.deepEqual([limit.code, limit.stderr], [2, `pdi: ${file}:2:15: num_threads: expected an integer ≤ max_threads (4), got '8' (and 1 more error: \`pdi config check ${file}\` lists every one)\n`]);
 	const cut = await runPreloaded('/bin/echo', ['hi'], many);
 	t.deepEqual([cut.code, cut.stderr], [2, `pdi: ${many}:1:1: unknown key 'bad1' (and at least 19 more errors: \`pdi config check ${many}\` lists the first 20)\n`]);
+});
+
+test('a wrong first line stops the reading only when it is JSON or YAML, not a typo of the text dialect', async t => {
+	const typo = await pdi(['config', 'check', path.join(directory, 'typo-first.cfg')]);
+	t.deepEqual([typo.code, lines(typo.stderr)], [2, ['1:1', '2:1']]);
+	const json = await pdi(['config', 'check', path.join(directory, 'json.conf')]);
+	t.deepEqual([json.code, lines(json.stderr)], [2, ['1:1']]);
 });

@@ -79,6 +79,7 @@ typedef struct reader {
   pdi_array_t warnings;                /* pdi_config_warning_t */
   pdi_array_t failures;                /* pdi_config_failure_t */
   int stopped;                         /* no more statements are read: too many errors, or not the text dialect */
+  int first_statement;                 /* the statement being read is its file's first */
   pdi_array_t becfg_path;              /* const char *: where command files are searched */
   pdi_array_t lists[PDI_OPTION_COUNT]; /* const char *: the entries of each DIRECTORIES option */
   /* What `debug = off` puts back: the log level before the `debug = on` it

@@ -91,7 +91,11 @@ unknown_command(reader_t *reader, const pdi_origin_t *origin, const char *word, 
   const char *key = context == IN_CONFIG && is_name(bare) ? config_near_key(bare) : NULL;
   if (key != NULL)
     return config_fail(reader, origin, "unknown command '%s' (an option is written '%s = VALUE')", word, key);
-  return config_fail(reader, origin, "unknown command '%s'", word);
+  config_fail(reader, origin, "unknown command '%s'", word);
+  /* `backends:`, `{`, `- relink:` first: JSON or YAML, where every later line would be one more such error. */
+  if (reader->first_statement && (colon || strchr("{[-\"", word[0]) != NULL))
+    reader->stopped = 1;
+  return -1;
 }
 
 /* The ']' of a section header `[name]` that `text` starts, followed by
@@ -255,6 +259,7 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
     return config_fail(reader, from, "no section '%s' in '%s'", section, file->path);
   reader->stack[reader->depth++] = (include_frame_t){file, section};
   reader->has_pending_origin = 0;
+  reader->first_statement = reader->depth == 1; /* the config file's own lines, not a section an Include names */
   for (unsigned i = 0; i < file->line_count && !reader->stopped; i++) {
     const char *name = NULL;
     int header = section_header(reader, file, i, &name);
@@ -272,6 +277,7 @@ config_run_section(reader_t *reader, const source_file_t *file, const char *sect
     take_origin(reader, file, i, &line);
     if (statement(reader, &line, IN_CONFIG) != 0)
       status = -1;
+    reader->first_statement = 0;
   }
   reader->has_pending_origin = 0;
   reader->depth--;
@@ -329,6 +335,7 @@ config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
   if (file == NULL)
     return -1;
   reader->has_pending_origin = 0;
+  reader->first_statement = 1;
   int status = 0;
   for (unsigned i = 0; i < file->line_count && !reader->stopped; i++) {
     if (!config_is_statement(reader, file->lines[i], file->compiled))
@@ -337,6 +344,7 @@ config_run_command_file(reader_t *reader, const command_file_ref_t *ref)
     take_origin(reader, file, i, &line);
     if (statement(reader, &line, IN_COMMAND_FILE) != 0)
       status = -1;
+    reader->first_statement = 0;
   }
   reader->has_pending_origin = 0;
   return status;
