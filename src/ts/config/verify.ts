@@ -186,7 +186,6 @@ type Library = {file: string; symbols: Set<string>; variables: Set<string>; unex
  */
 export const backendApi: ReadonlySet<string> = new Set(['pdi_original', 'pdi_arg_int', 'pdi_arg_double', 'pdi_ret_int', 'pdi_ret_double', 'pdi_set_arg_int', 'pdi_set_arg_double', 'pdi_skip_int', 'pdi_skip_double', 'pdi_set_ret_int', 'pdi_set_ret_double', 'pdi_ret_int64', 'pdi_skip_int64', 'pdi_set_ret_int64', 'pdi_cb_target']);
 
-/** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
 /**
  * Why a backend's library is not found, with what could have been meant: a bare name that is no bundled backend,
  * be_path entries joined with `:`, or a file name without `/` (searched only in the bundled directory and be_path)
@@ -202,6 +201,7 @@ function notFound(backend: NormalizedBackend, searched: readonly string[], confi
 	return `backend '${backend.name}': library '${library}' not found (searched: ${paths})${bundledNote}${beside}`;
 }
 
+/** Each backend's library and the symbols it defines, undefined for one that cannot be loaded (reported to `add`). */
 function loadBackends(config: NormalizedConfig, options: VerifyOptions, add: (message: string, origin: Origin | undefined, skips: 'backend', entry: string) => void, note: (message: string, origin: Origin | undefined, entry: string) => void): Map<string, Library | undefined> {
 	const libraries = new Map<string, Library | undefined>();
 	for (const [index, backend] of config.backends.entries()) {
