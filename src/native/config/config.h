@@ -73,21 +73,20 @@ typedef struct pdi_rule {
   struct act_rule *act; /* an act rule's conditions and actions (backends/act/act-spec.h) */
 } pdi_rule_t;
 
-typedef struct pdi_config_warning {
+/* A message at a place of the config: a `Warning` line run, or one error of a failed read. */
+typedef struct pdi_config_message {
   const char *message;
   pdi_origin_t origin;
-} pdi_config_warning_t;
-
-/* One error of a failed read. */
-typedef struct pdi_config_failure {
-  const char *message;
-  pdi_origin_t origin;
-} pdi_config_failure_t;
+} pdi_config_message_t;
+typedef pdi_config_message_t pdi_config_warning_t;
+typedef pdi_config_message_t pdi_config_failure_t;
 
 /* A read goes on after an error to the next statement, and stops at this many. */
 #define PDI_CONFIG_MAX_FAILURES 20
 #define PDI_STRINGIFY(x) PDI_STRINGIFY_TEXT(x)
 #define PDI_STRINGIFY_TEXT(x) #x
+/* Whether a failed read stopped at PDI_CONFIG_MAX_FAILURES errors (more may follow). */
+#define PDI_CONFIG_FAILURES_CUT(config) ((config)->failure_count >= PDI_CONFIG_MAX_FAILURES)
 
 typedef struct pdi_config {
   pdi_options_t options;
@@ -103,7 +102,6 @@ typedef struct pdi_config {
   const char *failure_message;
   pdi_config_failure_t *failures; /* after a failed read: every error, in file order (at least one) */
   unsigned failure_count;
-  int failures_cut; /* PDI_CONFIG_MAX_FAILURES were found: the reading stopped there */
   pdi_arena_t arena;
 } pdi_config_t;
 

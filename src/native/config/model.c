@@ -266,13 +266,13 @@ put_placed(pdi_buf_t *out, const char *message, const pdi_origin_t *origin)
 }
 
 static void
-put_warnings(pdi_buf_t *out, const pdi_config_t *config)
+put_placed_list(pdi_buf_t *out, const pdi_config_message_t *items, unsigned count)
 {
   pdi_buf_putc(out, '[');
-  for (unsigned i = 0; i < config->warning_count; i++) {
+  for (unsigned i = 0; i < count; i++) {
     if (i)
       pdi_buf_putc(out, ',');
-    put_placed(out, config->warnings[i].message, &config->warnings[i].origin);
+    put_placed(out, items[i].message, &items[i].origin);
   }
   pdi_buf_putc(out, ']');
 }
@@ -295,7 +295,7 @@ put_model(pdi_buf_t *out, const pdi_config_t *config)
   }
   pdi_buf_putc(out, ']');
   pdi_buf_json_key(out, "warnings", &first);
-  put_warnings(out, config);
+  put_placed_list(out, config->warnings, config->warning_count);
   pdi_buf_putc(out, '}');
 }
 
@@ -311,15 +311,9 @@ pdi_config_report(pdi_buf_t *out, const pdi_config_t *config, int status)
     pdi_buf_json_key(out, "error", &first);
     put_placed(out, config->failure_message != NULL ? config->failure_message : pdi_error(), &config->failure_origin);
     pdi_buf_json_key(out, "errors", &first);
-    pdi_buf_putc(out, '[');
-    for (unsigned i = 0; i < config->failure_count; i++) {
-      if (i)
-        pdi_buf_putc(out, ',');
-      put_placed(out, config->failures[i].message, &config->failures[i].origin);
-    }
-    pdi_buf_putc(out, ']');
+    put_placed_list(out, config->failures, config->failure_count);
     pdi_buf_json_key(out, "cut", &first);
-    pdi_buf_puts(out, config->failures_cut ? "true" : "false");
+    pdi_buf_puts(out, PDI_CONFIG_FAILURES_CUT(config) ? "true" : "false");
   }
   pdi_buf_putc(out, '}');
 }

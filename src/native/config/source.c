@@ -79,6 +79,13 @@ config_is_other_spelling(reader_t *reader, const char *file)
          config_find_source(reader, file) != NULL;
 }
 
+/* Whether two origins name one file (either may name none). */
+static int
+same_file(const char *a, const char *b)
+{
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 int
 config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
 {
@@ -93,9 +100,7 @@ config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
   for (size_t i = 0; i < reader->failures.count; i++) {
     const pdi_config_failure_t *seen = (const pdi_config_failure_t *)reader->failures.items + i;
     if (strcmp(seen->message, message) == 0 && seen->origin.line == origin->line &&
-        seen->origin.column == origin->column &&
-        (seen->origin.file == origin->file ||
-         (seen->origin.file != NULL && origin->file != NULL && strcmp(seen->origin.file, origin->file) == 0)))
+        seen->origin.column == origin->column && same_file(seen->origin.file, origin->file))
       return -1;
   }
   const char *file = origin->file != NULL ? pdi_arena_strdup(reader->arena, origin->file) : NULL;
@@ -116,7 +121,6 @@ config_fail(reader_t *reader, const pdi_origin_t *origin, const char *fmt, ...)
   if (failure == NULL || copy == NULL || reader->failures.count >= PDI_CONFIG_MAX_FAILURES ||
       config_is_other_spelling(reader, origin->file))
     reader->stopped = 1;
-  config->failures_cut = reader->failures.count >= PDI_CONFIG_MAX_FAILURES;
   return -1;
 }
 
@@ -126,13 +130,11 @@ static int
 failure_before(const pdi_config_failure_t *a, const pdi_config_failure_t *b, const pdi_config_failure_t *all,
                size_t count)
 {
-  if (a->origin.file != b->origin.file &&
-      (a->origin.file == NULL || b->origin.file == NULL || strcmp(a->origin.file, b->origin.file) != 0)) {
+  if (!same_file(a->origin.file, b->origin.file)) {
     for (size_t i = 0; i < count; i++) {
-      const char *file = all[i].origin.file;
-      if (file == a->origin.file || (file != NULL && a->origin.file != NULL && strcmp(file, a->origin.file) == 0))
+      if (same_file(all[i].origin.file, a->origin.file))
         return 1;
-      if (file == b->origin.file || (file != NULL && b->origin.file != NULL && strcmp(file, b->origin.file) == 0))
+      if (same_file(all[i].origin.file, b->origin.file))
         return 0;
     }
     return 0;

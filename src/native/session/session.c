@@ -147,8 +147,9 @@ read_session(const char *path)
       char first[512];
       snprintf(first, sizeof first, "%s", pdi_error());
       pdi_set_error("%s (and %s%u more error%s: `pdi config check %s` lists %s)", first,
-                    session->config.failures_cut ? "at least " : "", more, more == 1 ? "" : "s", path,
-                    session->config.failures_cut ? "the first " PDI_STRINGIFY(PDI_CONFIG_MAX_FAILURES) : "every one");
+                    PDI_CONFIG_FAILURES_CUT(&session->config) ? "at least " : "", more, more == 1 ? "" : "s", path,
+                    PDI_CONFIG_FAILURES_CUT(&session->config) ? "the first " PDI_STRINGIFY(PDI_CONFIG_MAX_FAILURES)
+                                                              : "every one");
     }
     discard(session);
     return NULL;
