@@ -221,9 +221,6 @@ __attribute__((visibility("hidden"))) int comux_server_busy(void);
 /* CLOCK_MONOTONIC in milliseconds (controller.c). */
 __attribute__((visibility("hidden"))) long comux_now_ms(void);
 
-/* Whether a thread of this process but the caller runs now (one look). */
-__attribute__((visibility("hidden"))) int comux_own_thread_running(void);
-
 /* Ends the replay as a hang (status 5; in an AFL++ child, by never ending). */
 __attribute__((visibility("hidden"), noreturn)) void comux_end_as_hang(void);
 

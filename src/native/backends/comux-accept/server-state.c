@@ -162,13 +162,6 @@ running_now(void)
 }
 
 int
-comux_own_thread_running(void)
-{
-  task_walk_t own = own_tasks();
-  return every_task(&own, not_running) == 0;
-}
-
-int
 comux_server_busy(void)
 {
   for (int sample = 0; sample < 2; sample++) {
