@@ -83,7 +83,7 @@ test('pdi comux show of an invalid file exits 3 with one line naming the byte', 
 	const truncated = await pdi(['comux', 'show', '--json', cut]);
 	t.is(truncated.code, 3);
 	t.is(truncated.stdout, '');
-	t.is(truncated.stderr, `pdi: ${cut}: truncated data of chunk 1 at byte 70\n`);
+	t.is(truncated.stderr, `pdi: ${cut}: truncated data of chunk 1 (only 5 of its 13 bytes) at byte 70\n`);
 });
 
 test('pdi comux run of an invalid file names it and the byte, exits 3 and starts no server, with and without --fork', async t => {
@@ -92,7 +92,7 @@ test('pdi comux run of an invalid file names it and the byte, exits 3 and starts
 	const server = write('server.sh', `#!/bin/sh\ntouch ${shellWord(marker)}\nexec ${shellWord(echoServerPath)} epoll 7\n`);
 	chmodSync(server, 0o755);
 	const cut = write('cut-run.comux', readFileSync(path.join(samples, 'tests_files/comux_1c2c.txt')).subarray(0, 75));
-	for (const [file, reason] of [[path.join(samples, 'comux_test/comux_bad_magic2.txt'), 'bad magic at byte 0'], [cut, 'truncated data of chunk 1 at byte 70']] as const) {
+	for (const [file, reason] of [[path.join(samples, 'comux_test/comux_bad_magic2.txt'), 'bad magic at byte 0'], [cut, 'truncated data of chunk 1 (only 5 of its 13 bytes) at byte 70']] as const) {
 		for (const fork of [[], ['--fork']] as const) {
 			const run = await pdi(['comux', 'run', ...fork, file, '--', server]);
 			t.deepEqual([run.code, run.stdout, run.stderr], [3, '', `pdi: ${file}: ${reason}\n`], fork.join(''));
@@ -112,7 +112,7 @@ test('pdi comux run - judges stdin before the server starts and names it; a vali
 	t.is(fromFile.code, 0, fromFile.stderr);
 	for (const fork of [[], ['--fork']] as const) {
 		const invalid = await pdiBinary(['comux', 'run', ...fork, '-', '--', server], 'comux!!!\u0001');
-		t.deepEqual([invalid.code, invalid.stdout.toString(), invalid.stderr], [3, '', 'pdi: stdin: truncated header at byte 9\n'], fork.join(''));
+		t.deepEqual([invalid.code, invalid.stdout.toString(), invalid.stderr], [3, '', 'pdi: stdin: truncated header (only 9 of its 20 bytes) at byte 0\n'], fork.join(''));
 		t.false(existsSync(marker), fork.join(''));
 		const valid = await pdiBinary(['comux', 'run', ...fork, '-', '--', echoServerPath, 'epoll', '0'], input);
 		t.is(valid.code, 0, valid.stderr);
@@ -166,7 +166,7 @@ test('pdi comux show reads stdin for -', async t => {
 	t.regex(valid.stdout.toString(), /\n +2 +0 +1 +- +12 +THIRD CHUNK\\n\n$/);
 	const invalid = await pdiBinary(['comux', 'show', '-'], 'comux!!!\u0001');
 	t.is(invalid.code, 3);
-	t.is(invalid.stderr, 'pdi: stdin: truncated header at byte 9\n');
+	t.is(invalid.stderr, 'pdi: stdin: truncated header (only 9 of its 20 bytes) at byte 0\n');
 });
 
 test('pdi comux show of a missing file exits 2', async t => {

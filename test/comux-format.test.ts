@@ -39,9 +39,9 @@ const invalidSamples = new Map([
 	['comux_test/comux_bad_cinfo_len1.txt', 'bad magic at byte 0'],
 	['comux_test/comux_bad_cinfo_sched1.txt', 'bad magic at byte 0'],
 	['comux_test/comux_cinfo_valid.txt', 'bad magic at byte 0'], // a chunk header without a file header
-	['comux_test/comux_bad_magic1.txt', 'truncated header at byte 4'], // "comu"
+	['comux_test/comux_bad_magic1.txt', 'truncated header (only 4 of its 20 bytes) at byte 0'], // "comu"
 	['comux_test/comux_bad_magic2.txt', 'bad magic at byte 0'],
-	['comux_test/comux_bad_version1.txt', 'truncated header at byte 10'],
+	['comux_test/comux_bad_version1.txt', 'truncated header (only 10 of its 20 bytes) at byte 0'],
 	['http/comux_http_1c3c_separated.txt', '88 trailing bytes at byte 157'], // says 3 chunks, two more chunk records follow
 	['http/comux_http_2c1c.txt', 'connection 0 has no chunk at byte 12'],
 	['http/comux_http_2c2c.txt', '102 trailing bytes at byte 188'], // says 2 chunks, the rest of a request follows
@@ -173,16 +173,16 @@ function chunkLayout(bytes: Uint8Array): Array<{start: number; dataStart: number
 
 function prefixMessage(length: number, chunks: ReturnType<typeof chunkLayout>): string {
 	if (length < 20) {
-		return `truncated header at byte ${length}`;
+		return `truncated header (only ${length} of its 20 bytes) at byte 0`;
 	}
 
 	for (const [i, {start, dataStart, end}] of chunks.entries()) {
 		if (length < dataStart) {
-			return `truncated header of chunk ${i} at byte ${start}`;
+			return `truncated header of chunk ${i} (only ${length - start} of its 20 bytes) at byte ${start}`;
 		}
 
 		if (length < end) {
-			return `truncated data of chunk ${i} at byte ${dataStart}`;
+			return `truncated data of chunk ${i} (only ${length - dataStart} of its ${end - dataStart} bytes) at byte ${dataStart}`;
 		}
 	}
 
@@ -209,19 +209,19 @@ test('every proper prefix of every valid multi-chunk sample is rejected as trunc
 	}
 
 	t.true(prefixes > 2000);
-	t.is(parseMessage(sample('tests_files/comux_1c2c.txt').subarray(0, 50)), 'truncated header of chunk 1 at byte 50');
-	t.is(parseMessage(sample('tests_files/comux_1c2c.txt').subarray(0, 71)), 'truncated data of chunk 1 at byte 70');
+	t.is(parseMessage(sample('tests_files/comux_1c2c.txt').subarray(0, 50)), 'truncated header of chunk 1 (only 0 of its 20 bytes) at byte 50');
+	t.is(parseMessage(sample('tests_files/comux_1c2c.txt').subarray(0, 71)), 'truncated data of chunk 1 (only 1 of its 13 bytes) at byte 70');
 });
 
 test('bad magic is found on the bytes present, before any length check', t => {
-	t.is(parseMessage(new Uint8Array()), 'truncated header at byte 0');
-	t.is(parseMessage(layout({bytes: 'c'})), 'truncated header at byte 1');
-	t.is(parseMessage(layout({bytes: 'comux!!'})), 'truncated header at byte 7');
+	t.is(parseMessage(new Uint8Array()), 'truncated header (only 0 of its 20 bytes) at byte 0');
+	t.is(parseMessage(layout({bytes: 'c'})), 'truncated header (only 1 of its 20 bytes) at byte 0');
+	t.is(parseMessage(layout({bytes: 'comux!!'})), 'truncated header (only 7 of its 20 bytes) at byte 0');
 	t.is(parseMessage(layout({bytes: 'x'})), 'bad magic at byte 0');
 	t.is(parseMessage(layout({bytes: 'comuX'})), 'bad magic at byte 0');
 	t.is(parseMessage(layout({bytes: 'comux!!?'}, {u32: 0}, {u32: 0}, {u32: 0})), 'bad magic at byte 0');
 	t.is(parseMessage(layout({bytes: 'COMUX!!!'}, {u32: 0}, {u32: 0}, {u32: 0})), 'bad magic at byte 0');
-	t.is(parseMessage(layout({bytes: 'comux!!!'}, {u32: 0})), 'truncated header at byte 12');
+	t.is(parseMessage(layout({bytes: 'comux!!!'}, {u32: 0})), 'truncated header (only 12 of its 20 bytes) at byte 0');
 	t.is(parseMessage(layout(...header(0, 0))), 'valid');
 });
 
@@ -254,7 +254,7 @@ test('the header fields out of range are rejected with their offsets', t => {
 	t.is(parseMessage(layout(...header(0xFFFF_FFFF, 0xFFFF_FFFF))), 'num_conns 4294967295 exceeds the limit 65536 at byte 12');
 	t.is(parseMessage(layout(...header(COMUX_MAX_CONNS, 0))), 'connection 0 has no chunk at byte 12');
 	t.is(parseMessage(layout(...header(1, COMUX_MAX_CHUNKS + 1), ...chunk(0, 'x'))), 'num_chunks 1048577 exceeds the limit 1048576 at byte 16');
-	t.is(parseMessage(layout(...header(1, COMUX_MAX_CHUNKS), ...chunk(0, 'x'))), 'truncated header of chunk 1 at byte 41');
+	t.is(parseMessage(layout(...header(1, COMUX_MAX_CHUNKS), ...chunk(0, 'x'))), 'truncated header of chunk 1 (only 0 of its 20 bytes) at byte 41');
 	t.is(parseMessage(layout(...header(0, 0), {bytes: 'x'})), '1 trailing bytes at byte 20');
 });
 
@@ -266,7 +266,7 @@ test('the chunk fields out of range are rejected with the chunk index and the fi
 	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, '', {len: BigInt(COMUX_MAX_CHUNK_LEN) + 1n}))), 'chunk 1: len 67108865 exceeds the limit 67108864 at byte 47');
 	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, '', {len: 0xFFFF_FFFF_FFFF_FFFFn}))), 'chunk 1: len 18446744073709551615 exceeds the limit 67108864 at byte 47');
 	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, '', {len: 0x1_0000_0000n}))), 'chunk 1: len 4294967296 exceeds the limit 67108864 at byte 47');
-	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, '', {len: BigInt(COMUX_MAX_CHUNK_LEN)}))), 'truncated data of chunk 1 at byte 63');
+	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, '', {len: BigInt(COMUX_MAX_CHUNK_LEN)}))), 'truncated data of chunk 1 (only 0 of its 67108864 bytes) at byte 63');
 	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, 'x', {flags: 4}))), 'chunk 1: unknown flags 0x4 at byte 59');
 	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, 'x', {flags: 0xDEAD_BEEF}))), 'chunk 1: unknown flags 0xdeadbeef at byte 59');
 	t.is(parseMessage(layout(...header(1, 2), ...first, ...chunk(0, 'x', {flags: 3, sched: 0xFFFF_FFFF}))), 'valid');

@@ -171,8 +171,8 @@ const valid = Buffer.concat([header(1, 1), chunkHeader(0, 2n, 0, 1), Buffer.from
 const invalidInputs: Array<[string, Buffer, string]> = [
 	['bad magic', Buffer.from('COMUX!!!xxxxxxxxxxxx'), 'bad magic at byte 0'],
 	['a version other than 0', Buffer.concat([header(1, 1, 1), chunkHeader(0, 2n, 0, 1), Buffer.from('hi')]), 'unsupported version 1 at byte 8'],
-	['a truncated header', valid.subarray(0, 15), 'truncated header at byte 15'],
-	['a truncated chunk', valid.subarray(0, 41), 'truncated data of chunk 0 at byte 40'],
+	['a truncated header', valid.subarray(0, 15), 'truncated header (only 15 of its 20 bytes) at byte 0'],
+	['a truncated chunk', valid.subarray(0, 41), 'truncated data of chunk 0 (only 1 of its 2 bytes) at byte 40'],
 	['a conn id out of range', Buffer.concat([header(1, 1), chunkHeader(1, 2n, 0, 1), Buffer.from('hi')]), 'chunk 0: conn_id 1 is not below num_conns 1 at byte 20'],
 	['a connection without chunks', Buffer.concat([header(2, 1), chunkHeader(0, 2n, 0, 1), Buffer.from('hi')]), 'connection 1 has no chunk at byte 12'],
 	['num_chunks beyond the limit', header(1, 2_000_000), 'num_chunks 2000000 exceeds the limit 1048576 at byte 16'],

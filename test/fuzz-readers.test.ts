@@ -295,8 +295,8 @@ test('the C comux reader of the backend gives the same verdict and message as th
 	t.deepEqual([...kinds.keys()].sort(), ['error: N trailing bytes at byte N', 'error: bad magic at byte N',
 		'error: chunk N: conn_id N is not below num_conns N at byte N', 'error: chunk N: len N exceeds the limit N at byte N',
 		'error: chunk N: unknown flags N at byte N', 'error: connection N has no chunk at byte N', 'error: num_chunks N exceeds the limit N at byte N',
-		'error: num_conns N exceeds the limit N at byte N', 'error: truncated data of chunk N at byte N', 'error: truncated header at byte N',
-		'error: truncated header of chunk N at byte N', 'error: unsupported version N at byte N', 'ok']);
+		'error: num_conns N exceeds the limit N at byte N', 'error: truncated data of chunk N (only N of its N bytes) at byte N', 'error: truncated header (only N of its N bytes) at byte N',
+		'error: truncated header of chunk N (only N of its N bytes) at byte N', 'error: unsupported version N at byte N', 'ok']);
 });
 
 test('the C and TypeScript comux readers agree on every prefix of valid documents (truncation at every offset)', t => {

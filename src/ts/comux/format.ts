@@ -115,7 +115,7 @@ export function checkComuxHead(head: Uint8Array, length: number): void {
 	}
 
 	if (length < COMUX_MAGIC.length) {
-		throw new ComuxError('truncated header', length);
+		throw truncated('header', 0, length, COMUX_HEADER_SIZE);
 	}
 
 	if (length > COMUX_MAX_INPUT) {
@@ -123,8 +123,13 @@ export function checkComuxHead(head: Uint8Array, length: number): void {
 	}
 
 	if (length < COMUX_HEADER_SIZE) {
-		throw new ComuxError('truncated header', length);
+		throw truncated('header', 0, length, COMUX_HEADER_SIZE);
 	}
+}
+
+/** A part the file ends inside of: the offset is where the part starts, the message says how much of it is there. */
+function truncated(part: string, start: number, present: number, size: number): ComuxError {
+	return new ComuxError(`truncated ${part} (only ${present} of its ${size} bytes)`, start);
 }
 
 /**
@@ -162,7 +167,7 @@ export function parseComux(bytes: Uint8Array): ComuxDocument {
 	let offset = COMUX_HEADER_SIZE;
 	for (let i = 0; i < numChunks; i++) {
 		if (length - offset < COMUX_CHUNK_HEADER_SIZE) {
-			throw new ComuxError(`truncated header of chunk ${i}`, offset);
+			throw truncated(`header of chunk ${i}`, offset, length - offset, COMUX_CHUNK_HEADER_SIZE);
 		}
 
 		const conn = readU32(bytes, offset);
@@ -184,7 +189,7 @@ export function parseComux(bytes: Uint8Array): ComuxDocument {
 		const size = Number(len);
 		const start = offset + COMUX_CHUNK_HEADER_SIZE;
 		if (length - start < size) {
-			throw new ComuxError(`truncated data of chunk ${i}`, start);
+			throw truncated(`data of chunk ${i}`, start, length - start, size);
 		}
 
 		chunks.push({conn, sched, flags, data: new Uint8Array(bytes.subarray(start, start + size))});

@@ -80,12 +80,12 @@ comux_parse(const unsigned char *bytes, size_t length, comux_doc_t *doc, char *e
   if (memcmp(bytes, magic, present) != 0)
     return fail(error, size, "bad magic at byte 0");
   if (length < sizeof magic)
-    return fail(error, size, "truncated header at byte %zu", length);
+    return fail(error, size, "truncated header (only %zu of its 20 bytes) at byte 0", length);
   if (length > COMUX_MAX_INPUT)
     return fail(error, size, "input of %zu bytes exceeds the limit %llu at byte %llu", length, COMUX_MAX_INPUT,
                 COMUX_MAX_INPUT);
   if (length < 20)
-    return fail(error, size, "truncated header at byte %zu", length);
+    return fail(error, size, "truncated header (only %zu of its 20 bytes) at byte 0", length);
   uint32_t version = read_u32(bytes + 8);
   if (version != 0)
     return fail(error, size, "unsupported version %u at byte 8", version);
@@ -111,7 +111,8 @@ comux_parse(const unsigned char *bytes, size_t length, comux_doc_t *doc, char *e
   int status = 0;
   for (uint32_t i = 0; i < num_chunks && status == 0; i++) {
     if (length - offset < 20) {
-      status = fail(error, size, "truncated header of chunk %u at byte %zu", i, offset);
+      status = fail(error, size, "truncated header of chunk %u (only %zu of its 20 bytes) at byte %zu", i,
+                    length - offset, offset);
       break;
     }
     const unsigned char *header = bytes + offset;
@@ -128,7 +129,8 @@ comux_parse(const unsigned char *bytes, size_t length, comux_doc_t *doc, char *e
     else if (flags & ~(COMUX_AWAIT_RESPONSE | COMUX_NO_SHUTDOWN))
       status = fail(error, size, "chunk %u: unknown flags 0x%x at byte %zu", i, flags, offset + 16);
     else if (length - offset - 20 < len)
-      status = fail(error, size, "truncated data of chunk %u at byte %zu", i, offset + 20);
+      status = fail(error, size, "truncated data of chunk %u (only %zu of its %llu bytes) at byte %zu", i,
+                    length - offset - 20, (unsigned long long)len, offset + 20);
     if (status != 0)
       break;
     doc->chunks[i] = (comux_chunk_t){conn, sched, flags, i, bytes + offset + 20, (size_t)len};
