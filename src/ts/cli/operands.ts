@@ -1,5 +1,6 @@
 import {PdiError, printLine, shown} from '../errors.js';
 import {resolveProgram, secureModeReason} from '../launch/program.js';
+import {forwardedSignal, terminalSignalThatEnded} from '../launch/signals.js';
 
 /** More operands after `--` than this are held out of commander's parsing (see {@link holdOperands}). */
 const operandsParsed = 10_000;
@@ -66,4 +67,20 @@ export function parsePid(text: string, name: string): number {
 	}
 
 	return pid;
+}
+
+/** Signals whose death a shell does not announce either: the user's own Ctrl-C, and a reader that went away. */
+const unannouncedSignals: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGPIPE']);
+
+/**
+ * Says, in one line, that PROGRAM died of `signal`: the shell that runs pdi sees only pdi's status (128+N) and prints
+ * no `Segmentation fault` line of its own, so without this a crash under pdi went by in silence. Not for SIGINT and
+ * SIGPIPE, as a shell says nothing of those, nor when the terminal's signal ended PROGRAM (pdi then ends by it too,
+ * and the shell speaks), nor when pdi passed the signal on (whoever sent it to pdi knows; and pdi's stderr may be a
+ * pipe nobody reads any more).
+ */
+export function sayKilledBy(program: string, signal: NodeJS.Signals | undefined, status: number): void {
+	if (signal !== undefined && !unannouncedSignals.has(signal) && terminalSignalThatEnded(status) === undefined && forwardedSignal() !== signal) {
+		printLine(`pdi: ${program} was killed by ${signal}`);
+	}
 }

@@ -1,6 +1,6 @@
 import type {Command} from '@commander-js/extra-typings';
 import {runProgram} from '../launch/run.js';
-import {requireProgram, warnSecureMode} from './operands.js';
+import {requireProgram, sayKilledBy, warnSecureMode} from './operands.js';
 
 function collect(value: string, previous: string[]): string[] {
 	return [...previous, value];
@@ -22,7 +22,8 @@ export function registerRunCommand(cli: Command): void {
 		.action(async (command, options) => {
 			const [program, ...args] = requireProgram(command, 'pdi run [-c CONFIG]... [-v] -- PROGRAM [ARGS...]');
 			warnSecureMode(program);
-			const {status} = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
+			const {status, signal} = await runProgram(program, args, {configs: options.config, verbosity: typeof options.verbose === 'number' ? options.verbose : 1});
+			sayKilledBy(program, signal, status);
 			process.exitCode = status;
 		});
 }

@@ -17,7 +17,7 @@ import {plainNames, unseenNotice} from '../trace/unseen.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
-import {parsePid, requireProgram, warnSecureMode} from './operands.js';
+import {parsePid, requireProgram, sayKilledBy, warnSecureMode} from './operands.js';
 
 const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST]... [-C] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
 
@@ -301,6 +301,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 				printLine(unmatchedWarning(pattern, ', at start or later', '--object'));
 			}
 
+			sayKilledBy(program, signal ?? undefined, exitStatus(code, signal));
 			return exitStatus(code, signal);
 		} finally {
 			output.finish(launched);

@@ -30,6 +30,8 @@ export type RunOptions = {
 export type RunResult = {
 	/** Its exit status (128+N when signal N ended it). */
 	status: number;
+	/** The signal that ended it, when one did (`status` is then 128+N). */
+	signal?: NodeJS.Signals;
 	/** What the config's `act` rules counted, per rule and process (empty without act rules). */
 	act: ActCount[];
 };
@@ -104,5 +106,5 @@ export async function runProgram(command: string, args: readonly string[] = [], 
 		throw aborted.error;
 	}
 
-	return {status: exitStatus(exit.code, exit.signal), act: exit.act};
+	return {status: exitStatus(exit.code, exit.signal), ...(exit.signal ? {signal: exit.signal} : {}), act: exit.act};
 }
