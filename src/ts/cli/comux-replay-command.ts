@@ -1,20 +1,19 @@
-import {accessSync, closeSync, constants, lstatSync, openSync, readdirSync, readSync, rmSync, statSync, symlinkSync, type Stats} from 'node:fs';
+import {accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync, type Stats} from 'node:fs';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, comuxBackendMaxMs, comuxConfig, openComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
 import {endedByItself, replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC, parseComux} from '../comux/format.js';
-import {escapeControls, fileFailure, fileSystemReason, PdiError} from '../errors.js';
+import {escapeControls, fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
 import {maxTimerMs} from '../launch/options.js';
-import {isLoaderSafe} from '../launch/preload.js';
 import {checkPreloadable, resolveProgram} from '../launch/program.js';
-import {pdiPaths} from '../paths.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {isFifo} from '../waiting-input.js';
 import {checkStdin, inputName, naming, readComuxInput} from './comux-command.js';
 import {withHeldOperands} from './operands.js';
+import {aflEnvironment} from './comux-afl.js';
 
 /**
  * The verdict on one replay of `pdi comux replay`; `no-listen`: the server ended, crashed or
@@ -145,8 +144,16 @@ function checkLogFile(log: string | undefined): void {
  * never waited for a client (it still says so itself).
  */
 function stoppedStatus(code: number | null, timeout: number | undefined): number {
-	process.stderr.write(`pdi: the replay took longer than ${timeout} ms and was stopped\n`);
-	return code === COMUX_NOT_SERVING ? COMUX_NOT_SERVING : COMUX_HANG;
+	const notServing = code === COMUX_NOT_SERVING;
+	process.stderr.write(stoppedLine(notServing, timeout));
+	return notServing ? COMUX_NOT_SERVING : COMUX_HANG;
+}
+
+/** What `--timeout` did: no replay took long when the server never listened (**was**: "the replay took longer"). */
+function stoppedLine(notServing: boolean, timeout: number | undefined): string {
+	return notServing
+		? `pdi: the server did not listen within ${timeout} ms (--timeout) and was stopped\n`
+		: `pdi: the replay took longer than ${timeout} ms and was stopped\n`;
 }
 
 /** `pdi comux run FILE -- SERVER [ARGS...]`: one replay, the server's replies on stdout, its status as pdi's. */
@@ -232,94 +239,6 @@ async function runForked(input: Uint8Array, server: string[], options: RunComuxO
 	stopReplaysOnSignals(async () => printed);
 	const result = await printed;
 	process.exitCode = result.timedOut ? stoppedStatus(result.exitCode, options.timeout) : exitStatus(result.exitCode, result.signal);
-}
-
-/** A value for a POSIX shell, in single quotes. */
-function shellQuote(value: string): string {
-	return `'${value.replaceAll('\'', '\'\\\'\'')}'`;
-}
-
-/** Whether afl-fuzz takes `file` as one AFL_CUSTOM_MUTATOR_LIBRARY entry: it splits that list at ';', ':' and ','. */
-function isMutatorSafe(file: string): boolean {
-	return !/[;:,]/.test(file);
-}
-
-/** The characters that keep AFL_PRELOAD or AFL_CUSTOM_MUTATOR_LIBRARY from naming a path, as messages list them. */
-const aflUnsafe = 'a blank, \':\', \';\', \',\' or \'$\'';
-
-/**
- * The core's path for AFL_PRELOAD, which the loader splits at blanks and colons, and the mutator's for
- * AFL_CUSTOM_MUTATOR_LIBRARY, which afl-fuzz splits at ';', ':' and ',': under a path with one, a link next to
- * the config file (kept, as the campaign needs it) names pdi's native directory, for both.
- */
-function aflNativePaths(configFile: string): {preload: string; mutator: string; note?: string; makeLink?: () => void} {
-	const {preload, comuxMutator, nativeDirectory} = pdiPaths();
-	const unsafe = [
-		...(isLoaderSafe(preload) ? [] : ['AFL_PRELOAD']),
-		...(isMutatorSafe(comuxMutator) ? [] : ['AFL_CUSTOM_MUTATOR_LIBRARY']),
-	];
-	if (unsafe.length === 0) {
-		return {preload, mutator: comuxMutator};
-	}
-
-	const variables = unsafe.join(' and ');
-	const need = unsafe.length === 1 ? 'needs' : 'need';
-
-	const link = path.join(path.dirname(configFile), 'pdi-native');
-	if (!isLoaderSafe(link) || !isMutatorSafe(link)) {
-		throw new PdiError(`${isLoaderSafe(preload) ? comuxMutator : preload}: ${variables} cannot name this path (it has ${aflUnsafe}), nor a link next to ${configFile}; write the config (-o) into a directory without them`);
-	}
-
-	// Only pdi's own link is replaced: a file or a directory of that name is the user's.
-	const existing = lstatSync(link, {throwIfNoEntry: false});
-	if (existing !== undefined && !existing.isSymbolicLink()) {
-		throw new PdiError(`${link}: ${variables} ${need} a link of this name to ${nativeDirectory} (its path has ${aflUnsafe}), but a ${existing.isDirectory() ? 'directory' : 'file'} is there; move it or write the config (-o) into another directory`);
-	}
-
-	const makeLink = () => {
-		try {
-			rmSync(link, {force: true});
-			symlinkSync(nativeDirectory, link);
-		} catch (error) {
-			throw new PdiError(`${link}: cannot make the link to ${nativeDirectory} that ${variables} ${need}: ${fileSystemReason(error)}`, {cause: error});
-		}
-	};
-
-	return {
-		makeLink,
-		preload: isLoaderSafe(preload) ? preload : path.join(link, path.basename(preload)),
-		mutator: isMutatorSafe(comuxMutator) ? comuxMutator : path.join(link, path.basename(comuxMutator)),
-		note: `# ${variables} cannot name ${nativeDirectory} (${aflUnsafe} in it): ${link} is a link to it, made for this campaign.`,
-	};
-}
-
-/**
- * `pdi comux config --afl`: the environment afl-fuzz needs (DESIGN §6b), for `eval`, and what makes the link it names
- * (nothing is written before).
- */
-function aflEnvironment(configFile: string): {text: string; makeLink?: () => void} {
-	const {preload, mutator, note, makeLink} = aflNativePaths(configFile);
-	const variables: Array<[string, string]> = [
-		['AFL_PRELOAD', preload],
-		['PDI_CONFIG', configFile],
-		['PDI_COMUX_FORK', 'afl'],
-		['AFL_DEFER_FORKSRV', '1'],
-		// What afl-fuzz sets for the runtime when it finds an instrumented program; a wrapper (sh -c 'exec SERVER',
-		// with AFL_SKIP_BIN_CHECK) is not one, and its server would start the runtime's fork server before main.
-		['__AFL_DEFER_FORKSRV', '1'],
-		['AFL_CUSTOM_MUTATOR_LIBRARY', mutator],
-		['AFL_CUSTOM_MUTATOR_ONLY', '1'],
-		['PDI_COMUX_EXIT_IMMEDIATE', '1'],
-	];
-	const text = [
-		'# pdi comux config --afl: env=$(pdi comux config --afl) && eval "$env", then afl-fuzz -i SEEDS -o OUT -- SERVER ARGS...',
-		'# A server built with afl-cc keeps its coverage: its fork server starts at the first accept (AFL_DEFER_FORKSRV).',
-		'# An uninstrumented server: also export AFL_DUMB_FORKSRV=1 and run afl-fuzz -n.',
-		...(note === undefined ? [] : [note]),
-		...variables.map(([name, value]) => `export ${name}=${shellQuote(value)}`),
-		'',
-	].join('\n');
-	return {text, makeLink};
 }
 
 /** The note afl-fuzz writes into its crashes/ directory (README.txt, the command line that found them): no input. */
@@ -416,7 +335,7 @@ function stoppedNote(result: ComuxRunResult, timeout: number | undefined): strin
 	// A child the fork server stopped at its own limit was answered for; a stopped server's files but the one it was
 	// on never started (duration 0).
 	return endedByItself(result) || result.durationMs >= timeout
-		? `pdi: the replay took longer than ${timeout} ms and was stopped\n`
+		? stoppedLine(result.notServing, timeout)
 		: `pdi: not replayed: the server was stopped after ${timeout} ms on an earlier file (its start or its replay)\n`;
 }
 
