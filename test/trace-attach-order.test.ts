@@ -1,9 +1,10 @@
 // pdi trace -p writes its lines where it says that it traces (stderr): the reader thread began writing as soon as
 // the process had the trace installed, so that a busy process's first lines came before `pdi: tracing process N`.
 import {spawn} from 'node:child_process';
+import {readFileSync, readlinkSync} from 'node:fs';
 import test from 'ava';
-import {startPdi} from './helpers/cli.js';
-import {compileC, scratchDirectory} from './helpers/files.js';
+import {pdi, startPdi} from './helpers/cli.js';
+import {compileC, scratchDirectory, writeFiles} from './helpers/files.js';
 import {until} from './helpers/until.js';
 
 const scratch = scratchDirectory('pdi-trace-attach-order-');
@@ -48,3 +49,48 @@ test('pdi trace -p warns of an --object pattern that matched no object of the pr
 		t.is(run.stderr().includes(`pdi: warning: no object matching --object '${pattern}' was loaded in process ${target.pid} while it was traced, so nothing of it was traced\n`), warned, run.stderr());
 	}
 });
+
+const looping = compileC(scratch, 'looping', `#include <fcntl.h>
+#include <unistd.h>
+int main(void) {
+  for (int i = 0; i < 600; i++) {
+    int fd = open("/etc/hostname", O_RDONLY);
+    if (fd >= 0)
+      close(fd);
+    usleep(50000);
+  }
+  return 0;
+}
+`);
+
+test('pdi trace -p refused by a conflict says only the conflict: no notice of names without a call site, which the refused install never reached', async t => {
+	const configs = writeFiles({'count.cfg': 'act $main open count\n'}, 'pdi-trace-refused-');
+	const owner = startPdi(['run', '-c', `${configs}/count.cfg`, '--', looping]);
+	t.teardown(() => owner.child.kill('SIGKILL'));
+	let pid: number | undefined;
+	t.true(await until(() => {
+		pid = childPid(owner.child.pid!, looping);
+		return pid !== undefined;
+	}, 20_000));
+	// The slots of close, open and usleep: the conflict is at open; before, usleep's notice came first.
+	const refused = await pdi(['trace', '-p', String(pid), '-e', 'close,open,usleep']);
+	t.is(refused.code, 2);
+	t.regex(refused.stderr, /^pdi: process \d+: trace: --object '\$main': callback \$main: conflicts with the act at \S+count\.cfg:1, which already redirects looping's slot for open\n$/);
+	process.kill(pid!, 'SIGKILL');
+});
+
+/** The pid of the child of `parent` that runs `program`, once it has exec'd it. */
+function childPid(parent: number, program: string): number | undefined {
+	try {
+		const children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+		return children.find(child => {
+			try {
+				return readlinkSync(`/proc/${child}/exe`) === program;
+			} catch {
+				return false;
+			}
+		});
+	} catch {
+		return undefined;
+	}
+}

@@ -177,6 +177,12 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 			}
 
 			finished = true;
+			if (!ran) {
+				// A refused attach: the process may have written a notice of its session's end (a name with no call site,
+				// as the install stopped before that site), which is not true of a trace that never began.
+				reader.discard();
+			}
+
 			const ending = reader.finish();
 			// ECANCELED: given up after a signal; the output takes nothing more, where a message would wait too.
 			if (!ran || ending.writeErrno === constants.errno.ECANCELED) {

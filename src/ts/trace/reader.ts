@@ -151,6 +151,16 @@ export class TraceReader {
 		}
 	}
 
+	/**
+	 * Drops whatever the rings still hold, and the output takes nothing more: for a trace that never began (an attach
+	 * refused), whose process may still have written a line or a notice. Call {@link finish} after it.
+	 */
+	discard(): void {
+		if (!this.ended) {
+			nativeBinding().traceDrainAbandon(this.handle);
+		}
+	}
+
 	/** Reads what the rings still hold (call it once their writers are gone), hands it over, and stops. Idempotent. */
 	finish(): TraceReaderEnd {
 		if (this.ended) {
