@@ -209,7 +209,7 @@ test('a backend built for another architecture is refused with the architectures
 });
 
 for (const variant of ['lazy-pie', 'now-pie']) {
-	test(`${variant}: relinking foo@V1 changes the program's calls of that version; foo@@V1, where V2 is the default, changes nothing and says so at exit`, async t => {
+	test(`${variant}: relinking foo@V1 changes the program's calls of that version; foo@@V1, where V2 is the default, changes nothing and says so at exit; plain foo, which the program imports in both versions, is refused naming them`, async t => {
 		// Before, lazily bound: `no loaded object defines 'foo'` stopped the program (status 2), although libfix defines
 		// foo@V1, only not as the default; bound at start, the rule relinked foo@V1 as if @@ had not been written.
 		const program = path.join(fixtures, variant, 'fixprog');
@@ -222,6 +222,11 @@ for (const variant of ['lazy-pie', 'now-pie']) {
 		t.regex(defaultV1.stderr, /relink foo@@V1: no object matching '\$main' imported it while the program ran: the rule changed nothing/);
 		const defaultV2 = await runPreloaded(program, [], writeConfig([backend, 'relink $main foo@@V2 fix wrap_foo_99']));
 		t.deepEqual([values(defaultV2.stdout).get('foo_v1'), values(defaultV2.stdout).get('foo')], ['1', '99']);
+		// Both versions, from one object: was `fixprog calls the foo of libfix.so, but wrapper 'wrap_foo_99' already
+		// stands for the one of libfix.so ... give the objects of each definition a rule`, advice that fits no case.
+		const both = await runPreloaded(program, [], writeConfig([backend, 'relink $main foo fix wrap_foo_99']));
+		t.is(both.code, 2, both.stderr);
+		t.regex(both.stderr, /^pdi: \S+:2:1: relink foo: \S+fixprog calls foo in two versions of \S+libfix\.so, foo@V[12] and foo@V[12], but wrapper 'wrap_foo_99' can stand for one, as pdi_original\(\) has one answer per wrapper: write a rule for each version \(function: foo@VERSION, @@ for the default\) with a wrapper of its own$/m);
 	});
 }
 

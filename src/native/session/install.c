@@ -29,7 +29,6 @@ definer_of(uintptr_t address)
 static int
 collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot, const pdi_relink_slot_t *planned)
 {
-  (void)slot;
   install_context_t *install = context;
   pdi_session_t *session = install->session;
   active_rule_t *active = &session->rules[install->rule_index];
@@ -52,6 +51,18 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   if (active->original != 0 && planned->original != active->original) {
     char first[PATH_MAX];
     snprintf(first, sizeof first, "%s", definer_of(active->original));
+    const char *version = slot->version, *first_version = active->original_version;
+    if (version != NULL && first_version != NULL && strcmp(version, first_version) != 0 &&
+        strcmp(first, definer_of(planned->original)) == 0) {
+      install->failed = pdi_rule_error(active,
+                                       "%s calls %s in two versions of %s, %s@%s and %s@%s, but wrapper '%s' can "
+                                       "stand for one, as pdi_original() has one answer per wrapper: write a rule "
+                                       "for each version (function: %s@VERSION, @@ for the default) with a wrapper "
+                                       "of its own",
+                                       object->path, active->name, first, active->name, first_version, active->name,
+                                       version, active->rule->wrapper, active->name);
+      return 1;
+    }
     install->failed = pdi_rule_error(active,
                                      "%s calls the %s of %s, but wrapper '%s' already stands for the one of %s, and "
                                      "pdi_original() has one answer per wrapper: give the objects of each definition "
@@ -66,6 +77,7 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
   }
   if (active->original == 0) {
     active->original = planned->original;
+    active->original_version = slot->version;
     const pdi_object_t *definer = pdi_objects_containing(install->set, planned->original);
     active->original_object = definer != NULL ? definer->base : 0;
   }
@@ -567,6 +579,7 @@ pdi_rules_forget_unloaded(pdi_session_t *session, const pdi_objects_t *set)
     memset(&active->target, 0, sizeof active->target);
     active->original = 0;
     active->original_object = 0;
+    active->original_version = NULL;
   }
 }
 

@@ -34,6 +34,9 @@ typedef struct active_rule {
   /* the base of the loaded object that holds `original` (0: none does, as
    * for a stub pdi made): a dlclose that unloads it makes the rule forget it */
   uintptr_t original_object;
+  /* the version the first slot that set `original` asked for (NULL: none), in its object's tables: named when
+   * another slot of the rule asks for another version of the same name */
+  const char *original_version;
   unsigned slots;
   unsigned shared;        /* slots an earlier duplicate rule already redirects */
   unsigned pointer_slots; /* act: GLOB_DAT and abs slots of the function left alone (pdi_cb_sink_t) */
