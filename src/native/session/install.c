@@ -52,8 +52,7 @@ collect_patch(void *context, const pdi_object_t *object, const pdi_slot_t *slot,
     char first[PATH_MAX];
     snprintf(first, sizeof first, "%s", definer_of(active->original));
     const char *version = slot->version, *first_version = active->original_version;
-    if (version != NULL && first_version != NULL && strcmp(version, first_version) != 0 &&
-        strcmp(first, definer_of(planned->original)) == 0) {
+    if (version && first_version && strcmp(version, first_version) && !strcmp(first, definer_of(planned->original))) {
       install->failed = pdi_rule_error(active,
                                        "%s calls %s in two versions of %s, %s@%s and %s@%s, but wrapper '%s' can "
                                        "stand for one, as pdi_original() has one answer per wrapper: write a rule "
