@@ -77,3 +77,12 @@ test('with stdout closed, pdi comux run fails to write the replies, with and wit
 	t.is(forked, 'pdi: standard output: bad file descriptor\nstatus 2\n');
 	t.is(await shell('"$0" inspect /bin/true 2>&1 >&-; echo "status $?"'), 'pdi: standard output: bad file descriptor\nstatus 2\n');
 });
+
+test('pdi trace refuses to write its trace to a standard stream the shell closed: one line where it can, status 2, the program not run', async t => {
+	// Before: the reader thread wrote the trace to the /dev/null Node put there, and pdi exited with the program's status.
+	const lost = 'pdi: standard output: bad file descriptor (the trace would be lost)\nstatus 2\n';
+	t.is(await shell('"$0" trace -o - -- /bin/echo ran 2>&1 >&-; echo "status $?"'), lost);
+	t.is(await shell('"$0" trace -o /dev/stdout -- /bin/echo ran 2>&1 >&-; echo "status $?"'), lost);
+	t.is(await shell('"$0" trace -c -- /bin/echo ran 2>&-; echo "status $?"'), 'status 2\n');
+	t.is(await shell('"$0" trace -o /dev/null -- /bin/echo ran 2>&-; echo "status $?"'), 'ran\nstatus 0\n');
+});

@@ -1,7 +1,8 @@
 // pdi trace -p writes its lines where it says that it traces (stderr): the reader thread began writing as soon as
 // the process had the trace installed, so that a busy process's first lines came before `pdi: tracing process N`.
 import {spawn} from 'node:child_process';
-import {readFileSync, readlinkSync} from 'node:fs';
+import {readFileSync, readlinkSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import {pdi, startPdi} from './helpers/cli.js';
 import {compileC, scratchDirectory, writeFiles} from './helpers/files.js';
@@ -63,7 +64,7 @@ int main(void) {
 }
 `);
 
-test('pdi trace -p refused by a conflict says only the conflict: no notice of names without a call site, which the refused install never reached', async t => {
+test('pdi trace -p refused by a conflict says only the conflict (no notice of names without a call site, which the refused install never reached) and leaves -o FILE whole', async t => {
 	const configs = writeFiles({'count.cfg': 'act $main open count\n'}, 'pdi-trace-refused-');
 	const owner = startPdi(['run', '-c', `${configs}/count.cfg`, '--', looping]);
 	t.teardown(() => owner.child.kill('SIGKILL'));
@@ -73,8 +74,12 @@ test('pdi trace -p refused by a conflict says only the conflict: no notice of na
 		return pid !== undefined;
 	}, 20_000));
 	// The slots of close, open and usleep: the conflict is at open; before, usleep's notice came first.
-	const refused = await pdi(['trace', '-p', String(pid), '-e', 'close,open,usleep']);
+	const kept = path.join(configs, 'kept.txt');
+	writeFileSync(kept, 'an earlier trace\n');
+	const refused = await pdi(['trace', '-p', String(pid), '-e', 'close,open,usleep', '-o', kept]);
 	t.is(refused.code, 2);
+	// Before, -o was emptied by the attach that was refused.
+	t.is(readFileSync(kept, 'utf8'), 'an earlier trace\n');
 	t.regex(refused.stderr, /^pdi: process \d+: trace: --object '\$main': callback \$main: conflicts with the act at \S+count\.cfg:1, which already redirects looping's slot for open\n$/);
 	process.kill(pid!, 'SIGKILL');
 });

@@ -1,4 +1,4 @@
-import {accessSync, closeSync, constants, openSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {accessSync, closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {setTimeout as delay} from 'node:timers/promises';
 import path from 'node:path';
 import {fileSystemReason, PdiError} from '../errors.js';
@@ -113,15 +113,17 @@ export async function writeOutputFile(file: string, data: string | Uint8Array): 
 
 /**
  * Opens the output file `file` for a writer that keeps it (`pdi trace -o FILE`, whose reader thread writes to the
- * descriptor): created or truncated, mode 0644. A named pipe is waited for as writeOutputFile waits, through the event
+ * descriptor): created or truncated, mode 0644; with `truncate: false` a file is left whole until
+ * {@link truncateOutput} (pdi trace empties it only once it traces: a refused attach or a missing program left an
+ * earlier trace there empty). A named pipe is waited for as writeOutputFile waits, through the event
  * loop, so that SIGINT, SIGTERM and SIGHUP end pdi meanwhile; once a reader has it open, it is opened again blocking
  * (at once, the reader being there), since the writer thread expects blocking writes.
  */
-export async function openOutputDescriptor(file: string): Promise<number> {
+export async function openOutputDescriptor(file: string, {truncate = true} = {}): Promise<number> {
 	const absolute = path.resolve(file);
 	try {
 		if (!statSync(absolute, {throwIfNoEntry: false})?.isFIFO()) {
-			return openSync(absolute, 'w', 0o644);
+			return openSync(absolute, truncate ? 'w' : constants.O_WRONLY | constants.O_CREAT, 0o644);
 		}
 
 		const probe = await openWhenRead(absolute);
@@ -132,5 +134,12 @@ export async function openOutputDescriptor(file: string): Promise<number> {
 		}
 	} catch (error) {
 		throw error instanceof PdiError ? error : failure(file, error);
+	}
+}
+
+/** Empties the regular file open at `fd` (an output opened with `truncate: false`, once it is sure to be written). */
+export function truncateOutput(fd: number | undefined): void {
+	if (fd !== undefined && fstatSync(fd).isFile()) {
+		ftruncateSync(fd, 0);
 	}
 }

@@ -3,6 +3,7 @@ import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {fileSystemReason, PdiError, printLine} from '../errors.js';
+import {closedByTheShell} from '../launch/inherited.js';
 import {launch} from '../launch/launch.js';
 import {resolveProgram, SharedLibraryError} from '../launch/program.js';
 import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
@@ -16,7 +17,7 @@ import {pidInOwnNamespace} from '../proc-stat.js';
 import {plainNames, unseenNotice} from '../trace/unseen.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
-import {checkOutputFile, openOutputDescriptor, standardOutput} from './output-file.js';
+import {checkOutputFile, openOutputDescriptor, standardOutput, truncateOutput} from './output-file.js';
 import {parsePid, requireProgram, sayKilledBy, warnSecureMode} from './operands.js';
 
 const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST]... [-C] [-T] [-t] [-s N] [--depth N] [--args N] [--prototypes FILE] (-p PID | -- PROGRAM [ARGS...])';
@@ -112,7 +113,30 @@ async function drainUntilSignalled(reader: TraceReader, signalled: boolean): Pro
 
 /** The descriptor of `-o FILE` (a named pipe waited for without blocking signals), none for stderr and `-o -`. */
 async function outputDescriptor(options: TraceCliOptions): Promise<number | undefined> {
-	return options.output === undefined || options.output === standardOutput ? undefined : openOutputDescriptor(options.output);
+	checkStandardStream(options.output);
+	return options.output === undefined || options.output === standardOutput ? undefined : openOutputDescriptor(options.output, {truncate: false});
+}
+
+/**
+ * Refuses a trace to a standard stream the shell closed (`pdi trace -o - ... >&-`): the reader thread writes to the
+ * descriptor itself, where Node put /dev/null, so the whole trace vanished and pdi exited with the program's status.
+ */
+function checkStandardStream(output: string | undefined): void {
+	const stream = output === undefined ? 2 : output === standardOutput ? 1 : standardStreamNamed(path.resolve(output));
+	if (stream !== undefined && closedByTheShell(stream)) {
+		throw new PdiError(`${stream === 1 ? 'standard output' : 'standard error'}: bad file descriptor (the trace would be lost)`);
+	}
+}
+
+/** 1 or 2 for a path that names pdi's own standard output or error. */
+function standardStreamNamed(file: string): 1 | 2 | undefined {
+	for (const fd of [1, 2] as const) {
+		if ([`/dev/${fd === 1 ? 'stdout' : 'stderr'}`, `/dev/fd/${fd}`, `/proc/self/fd/${fd}`].includes(file)) {
+			return fd;
+		}
+	}
+
+	return undefined;
 }
 
 /** Writes the -c table of `ending`'s counts and the notices of names never called; false when the output's reader has gone. */
@@ -257,7 +281,9 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		// before an exec. The core marks each --object pattern that matched an object in some process.
 		const marks = traceMarks(scratch.path, config);
 		// -c tells a name imported and never called from one without a call site by the marks.
-		const output = traceOutput(options, scratch.path, await outputDescriptor(options), marks.seen);
+		const descriptor = await outputDescriptor(options);
+		// Held, and a file left whole, until the program has started: a program that cannot be kept what was there.
+		const output = traceOutput(options, scratch.path, descriptor, marks.seen, true);
 		const followed = options.follow ? output.rings : undefined;
 
 		let launched = false;
@@ -273,6 +299,8 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 				},
 			});
 			launched = true;
+			truncateOutput(descriptor);
+			output.release();
 			// The program runs on untraced-looking when its trace cannot be written: the user hears of it at once.
 			const polling = setInterval(() => {
 				if (output.sayFailure()) {
@@ -337,7 +365,8 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
 		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
-		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
+		const descriptor = await outputDescriptor(options);
+		const output = traceOutput(options, scratch.path, descriptor, undefined, true);
 		const config = traceConfig(tracedObjects({objects: options.object}), '--object');
 		// The core marks each --object pattern that matched an object of the process, then or until the detach.
 		const matched = traceMarks(scratch.path, config);
@@ -349,6 +378,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 			attachedTo = true;
 			watch.arm(undefined);
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
+			truncateOutput(descriptor);
 			output.release();
 			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141; one
 			// that takes no more (a full disk) ends it at once too, said then, with status 2.
