@@ -14,7 +14,7 @@ import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
 import {traceMarks, unmatchedWarning} from '../trace/trace-marks.js';
 import {pidInOwnNamespace} from '../proc-stat.js';
-import {plainNames, unseenNotice} from '../trace/unseen.js';
+import {demangledNameWarnings, plainNames, unseenNotice} from '../trace/unseen.js';
 import {closedOutputError, isClosedPipe} from './closed-output.js';
 import {isFifo, readFifoText} from '../waiting-input.js';
 import {checkOutputFile, openOutputDescriptor, standardOutput, truncateOutput} from './output-file.js';
@@ -435,6 +435,10 @@ export function registerTraceCommand(cli: Command): void {
 		.action(async (command, options) => {
 			if (options.json && options.summary) {
 				throw new PdiError('--json and -c/--summary exclude each other');
+			}
+
+			for (const warning of demangledNameWarnings(options.functions, options.demangle, '-e', '-C')) {
+				printLine(warning);
 			}
 
 			if (options.pid !== undefined) {

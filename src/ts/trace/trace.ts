@@ -14,7 +14,7 @@ import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type Trace
 import {waitForFollowed} from './followed.js';
 import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
-import {plainNames, unseenNotice} from './unseen.js';
+import {demangledNameWarnings, plainNames, unseenNotice} from './unseen.js';
 
 /** How {@link trace} starts the program. */
 export type TraceLaunchOptions = {
@@ -182,7 +182,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		}
 
 		queue.end();
-		return {status: exitStatus(code, signal), summary: counter.result(ended.ending.losses), warnings: [...lossMessages(ended.ending), ...ended.notices]};
+		return {status: exitStatus(code, signal), summary: counter.result(ended.ending.losses), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended.ending), ...ended.notices]};
 	}, (cause: unknown) => {
 		end();
 		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError

@@ -38,3 +38,19 @@ export function unseenNotice(name: string, seen: 'calls' | 'sites' | 'uncalled' 
 	const what = seen === 'sites' ? 'no traced process had a call site of it (none imports it' : `no call of it was traced (${seen === 'unknown' ? 'the traced objects made none, or ' : ''}no traced object imports it`;
 	return `pdi: trace: ${name}: ${what}, or they only take its address from a pointer slot, GLOB_DAT, which is not traced: docs/trace.md, "What is traced, and what is not")`;
 }
+
+/**
+ * Warnings for the -e names written as -C shows a C++ function (`std::thread::join()`) while names are not demangled:
+ * they match no symbol (`_ZNSt6thread4joinEv`), and the notice at the end would say the program has no call site of
+ * them, which it may well have.
+ */
+export function demangledNameWarnings(functions: string | readonly string[] | undefined, demangle: boolean | undefined, option: string, demangleOption: string): string[] {
+	if (demangle) {
+		return [];
+	}
+
+	const patterns = (functions === undefined ? '' : typeof functions === 'string' ? functions : functions.join(',')).split(',');
+	return patterns.map(pattern => pattern.replace(/^!/, '').replace(/@[^:]*$/, ''))
+		.filter(name => name.includes('::') || /\)(?:\s*const)?$/.test(name))
+		.map(name => `pdi: warning: ${option} '${name}' is a C++ name as ${demangleOption} shows it: without ${demangleOption}, names are matched against the symbols (_ZN...), and it matches none`);
+}
