@@ -6,7 +6,7 @@ import test from 'ava';
 import {startPdi} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 
-test('a process that ends and is reaped between pdi\'s check of it and the attach is "no such process", not a /proc path', async t => {
+test('a process that ends and is reaped between pdi\'s check of it and the attach has ended while pdi attached: not "no such process", nor a /proc path', async t => {
 	const directory = scratchDirectory();
 	const config = path.join(directory, 'count.yaml');
 	const source = path.join(directory, 'source.yaml');
@@ -24,5 +24,6 @@ test('a process that ends and is reaped between pdi\'s check of it and the attac
 	const run = startPdi(['attach', String(pid), '-c', config]);
 	t.is(await run.exited, 2);
 	// Before (pdi run as root, which hands its files to the process's owner): 'pdi: /proc/PID: no such file or directory'.
-	t.is(run.stderr(), `pdi: no such process: ${pid}\n`);
+	// And then 'pdi: no such process', as if it had never existed.
+	t.is(run.stderr(), `pdi: process ${pid} has ended while pdi was attaching\n`);
 });

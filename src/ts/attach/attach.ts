@@ -9,7 +9,7 @@ import {checkOptions, isObject, type OptionType} from '../launch/options.js';
 import {launchConfig, prepareConfig, type PreparedConfig} from '../launch/prepared-config.js';
 import {temporaryDirectory} from '../launch/temporary.js';
 import {removeOnSignal} from '../launch/signals.js';
-import {detachNow, refusedAsStopped, runInjector} from './inject.js';
+import {detachNow, endedWhileAttaching, refusedAsStopped, runInjector} from './inject.js';
 import {coreMapped, processRuns} from '../proc-stat.js';
 
 /** A config installed into a running process by {@link attach}. */
@@ -107,13 +107,13 @@ function refuseOwnProcess(pid: number): void {
 	}
 }
 
-/** The owner of process `pid`; a process that has ended since {@link checkPid} found it is `no such process`, as the injector says it. */
+/** The owner of process `pid`; a process that has ended since {@link checkPid} found it has ended while pdi attached. */
 function processOwner(pid: number): {uid: number; gid: number} {
 	try {
 		return statSync(`/proc/${pid}`);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-			throw new PdiError(`no such process: ${pid}`);
+			throw new PdiError(endedWhileAttaching(pid));
 		}
 
 		throw error;

@@ -50,7 +50,8 @@ export async function runInjector(pid: number, operation: InjectOperation, threa
 	}
 
 	const line = stderr.trim().split('\n').at(-1);
-	throw new PdiError(line && line !== '' ? line : `the injector failed on process ${pid} (${signal ?? `status ${code}`})`);
+	// checkPid found the process before the injector started: it has ended meanwhile, it did exist.
+	throw new PdiError(line === `no such process: ${pid}` ? endedWhileAttaching(pid) : line && line !== '' ? line : `the injector failed on process ${pid} (${signal ?? `status ${code}`})`);
 }
 
 /** pdi-inject's environment: this process's, and the thread to borrow when one is given. */
@@ -100,4 +101,9 @@ export function refusedAsStopped(error: unknown): boolean {
 /** What stays when pdi ends while process `pid` is stopped by a signal: a stopped process runs no detach. */
 export function sessionLeftInStopped(pid: number): string {
 	return `process ${pid} is stopped: pdi's session stays installed in it, and the next pdi attach or trace -p of it removes it first (to just remove it: pdi attach ${pid} -c CONFIG --detach-after 0.01)`;
+}
+
+/** What pdi says of a process that checkPid found and that ended before the attach was done. */
+export function endedWhileAttaching(pid: number): string {
+	return `process ${pid} has ended while pdi was attaching`;
 }
