@@ -79,6 +79,23 @@ test('common libm functions are decoded from the built-in table: double and floa
 	]);
 });
 
+test('fma, lgamma, lround and ilogb are decoded too: three double arguments, a long result, an int result', async t => {
+	// Before: not in the table, so shown as registers: 'fma(0x35, 0x0, 0x0) = 0x5', 'lgamma(0x8, 0x0, 0x0) = 0x3fe8000000000000'.
+	const program = compileC(scratch, 'moremath', `#include <math.h>
+#include <stdio.h>
+__attribute__((noinline)) double fused(double x, double y, double z) { return fma(x, y, z); }
+int main(void) {
+  volatile double five = 5.0, rounded = 2.6, power = 1024.0;
+  printf("%g %g %ld %d\\n", fused(2, 3, 4), lgamma(five), lround(rounded), ilogb(power));
+  return 0;
+}
+`, ['-O2', '-lm']);
+	const {run, lines} = await trace(['-e', '!printf'], [program]);
+	t.is(run.code, 0, run.stderr);
+	t.is(run.stdout, '10 3.17805 3 10\n');
+	t.deepEqual(lines.map(call).sort(), ['moremath!fma(2, 3, 4) = 10', 'moremath!ilogb(1024) = 10', 'moremath!lgamma(5) = 3.17805', 'moremath!lround(2.6) = 3'].sort());
+});
+
 test('--prototypes decodes the fixture library\'s own function; without it, registers in hex', async t => {
 	const file = path.join(scratch, 'tracelib.h');
 	writeFileSync(file, '# the fixture library\n\nint tl_greet(const char *name, int count); # strlen(name) * count\n');
