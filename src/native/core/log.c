@@ -25,6 +25,9 @@ static int stderr_copy = -1;
  * close it (in a forked child, at the end of a session). */
 static kept_fd_t log_kept = {.fd = -1};
 static char log_path[4096];
+/* PDI_WARNINGS_FILE: where runProgram() collects the warnings and errors of every process of its launch besides
+ * the log, whatever the program did with its stderr ("" for none). Opened for each line: they are few. */
+static char warnings_path[4096];
 
 static void
 remember_log_fd(int fd)
@@ -82,6 +85,9 @@ void
 pdi_log_configure(int level, const char *file, int quiet)
 {
   log_level = level;
+  const char *warnings = getenv("PDI_WARNINGS_FILE");
+  if (warnings == NULL || snprintf(warnings_path, sizeof warnings_path, "%s", warnings) >= (int)sizeof warnings_path)
+    warnings_path[0] = '\0';
   const char *override = getenv("PDI_LOG");
   if (override != NULL && override[0] != '\0')
     file = override;
@@ -178,6 +184,13 @@ pdi_log(int level, const char *fmt, ...)
   }
   line[used++] = '\n';
   ssize_t ignored = kept_fd_write(current_log_fd(), line, (size_t)used);
+  if (level <= PDI_LOG_WARNING && warnings_path[0] != '\0') {
+    int fd = open(warnings_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ignored = kept_fd_write(fd, line, (size_t)used);
+      close(fd);
+    }
+  }
   (void)ignored;
   errno = saved_errno;
 }

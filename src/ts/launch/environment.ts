@@ -1,4 +1,4 @@
-import {closeSync, openSync, readSync} from 'node:fs';
+import {closeSync, openSync, readFileSync, readSync} from 'node:fs';
 import path from 'node:path';
 import type {NormalizedConfig} from '../config/types.js';
 import {actReportFile, actReportVariable, hasActRules} from './act-report.js';
@@ -20,6 +20,8 @@ export type PreparedLaunch = {
 	readonly environment: NodeJS.ProcessEnv;
 	/** The file the act backend writes its counts to, and the config, when it has act rules. */
 	readonly actReport: {file: string; config: NormalizedConfig} | undefined;
+	/** The file the core appends the warnings and errors of every process of the launch to (with a config). */
+	readonly warningsFile: string | undefined;
 	/**
 	 * Once the program has exited: when its processes shared what the rules met and the last of them could not say
 	 * which met nothing (it ended by `_exit`, as dash does, or by a signal), says it (src/native/session/verdicts.c).
@@ -78,9 +80,11 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 		result['PDI_CONFIG_TEMPORARY'] = '1';
 		// The core names the processes whose parent is not this one in its lines (a forked child's act counts).
 		result['PDI_LAUNCHER_PID'] = String(process.pid);
+		result['PDI_WARNINGS_FILE'] = warningsFile(prepared.file);
 	} else {
 		delete result['PDI_CONFIG_TEMPORARY'];
 		delete result['PDI_LAUNCHER_PID'];
+		delete result['PDI_WARNINGS_FILE'];
 	}
 
 	if (actReport !== undefined) {
@@ -98,10 +102,22 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 	return {
 		environment: result,
 		actReport,
+		warningsFile: prepared === undefined ? undefined : warningsFile(prepared.file),
 		reportRulesLeft() {
 			// The addon only when a process left the report to one that could not make it: most launches have none.
 			if (prepared !== undefined && reportLeftUnmade(path.join(path.dirname(prepared.file), 'verdicts'))) {
-				nativeBinding().reportRuleVerdicts(prepared.file);
+				// Into the launch's warnings as well, as the processes would have written them (the core reads it).
+				const before = process.env['PDI_WARNINGS_FILE'];
+				process.env['PDI_WARNINGS_FILE'] = warningsFile(prepared.file);
+				try {
+					nativeBinding().reportRuleVerdicts(prepared.file);
+				} finally {
+					if (before === undefined) {
+						delete process.env['PDI_WARNINGS_FILE'];
+					} else {
+						process.env['PDI_WARNINGS_FILE'] = before;
+					}
+				}
 			}
 		},
 		remove() {
@@ -109,4 +125,22 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 			preload.remove();
 		},
 	};
+}
+
+/** Where the core of a launch whose compiled config is `configFile` appends its warnings and errors. */
+function warningsFile(configFile: string): string {
+	return path.join(path.dirname(configFile), 'warnings.txt');
+}
+
+/** The lines of a launch's warnings file, in the order its processes wrote them; none when it is missing. */
+export function readWarnings(file: string | undefined): string[] {
+	if (file === undefined) {
+		return [];
+	}
+
+	try {
+		return readFileSync(file, 'utf8').split('\n').filter(line => line !== '');
+	} catch {
+		return [];
+	}
 }

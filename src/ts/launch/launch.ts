@@ -6,7 +6,7 @@ import {fileSystemReason, PdiError, shown} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 import type {NormalizedConfig} from '../config/types.js';
 import {readActReport, type ActCount} from './act-report.js';
-import {prepareLaunch, type LaunchVariables} from './environment.js';
+import {prepareLaunch, readWarnings, type LaunchVariables} from './environment.js';
 import {withInheritedState} from './inherited.js';
 import {checkPreloadable, resolveProgram, secureModeReason} from './program.js';
 import {forwardSignals, receiveSignals, removeOnSignal, watchSignalSenders} from './signals.js';
@@ -45,7 +45,7 @@ export type LaunchOptions = Omit<SpawnOptions, 'env'> & {
 };
 
 /** How a launched program ended, and what its `act` rules counted (empty without act rules). */
-export type LaunchExit = {code: number | null; signal: NodeJS.Signals | null; act: ActCount[]};
+export type LaunchExit = {code: number | null; signal: NodeJS.Signals | null; act: ActCount[]; warnings: string[]};
 
 /** A program started by {@link launch}. */
 export type LaunchedProgram = {
@@ -224,9 +224,7 @@ export function launch(command: string, args: readonly string[] = [], options: L
 	}
 
 	let child: ChildProcess;
-	if (onSignal === 'forward') {
-		watchSignalSenders();
-	}
+	if (onSignal === 'forward') watchSignalSenders();
 
 	try {
 		// A path with a slash is executed as given (in `cwd`, the same file that was checked), so that a script's
@@ -262,8 +260,9 @@ export function launch(command: string, args: readonly string[] = [], options: L
 			prepared.reportRulesLeft();
 			const act = prepared.actReport === undefined ? [] : readActReport(prepared.actReport.file, prepared.actReport.config);
 			const end = () => {
+				const exit = {code, signal, act, warnings: readWarnings(prepared.warningsFile)};
 				cleanup();
-				resolve({code, signal, act});
+				resolve(exit);
 			};
 
 			if (afterExit) {

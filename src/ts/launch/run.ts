@@ -34,6 +34,11 @@ export type RunResult = {
 	signal?: NodeJS.Signals;
 	/** What the config's `act` rules counted, per rule and process (empty without act rules). */
 	act: ActCount[];
+	/**
+	 * pdi's warnings and errors from the program's processes (`pdi: warning: rules[0]: act opne: ... the rule saw no
+	 * call`), in the order they were written: they also go to the program's stderr, which `stdio` may drop.
+	 */
+	warnings: string[];
 };
 
 /** What each option of {@link runProgram} must be, and how a message says so. */
@@ -106,5 +111,5 @@ export async function runProgram(command: string, args: readonly string[] = [], 
 		throw aborted.error;
 	}
 
-	return {status: exitStatus(exit.code, exit.signal), ...(exit.signal ? {signal: exit.signal} : {}), act: exit.act};
+	return {status: exitStatus(exit.code, exit.signal), ...(exit.signal ? {signal: exit.signal} : {}), act: exit.act, warnings: exit.warnings};
 }
