@@ -165,7 +165,8 @@
         "src/native/backends/trace/list.c",
         "src/native/backends/trace/names.c",
         "src/native/backends/trace/prototypes.c",
-        "src/native/backends/trace/prototypes-table.c"
+        "src/native/backends/trace/prototypes-table.c",
+        "src/native/core/kept-fd.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
       "libraries": ["-lpthread", "-ldl"]

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,81 @@ kept_fd_keep(kept_fd_t *kept, int fd)
   kept->dev = status.st_dev;
   kept->ino = status.st_ino;
   kept->flags = flags & (O_ACCMODE | O_APPEND);
+}
+
+int
+kept_fd_high_floor(void)
+{
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < 128)
+    return 10;
+  return limit.rlim_cur > 1064 ? 1000 : (int)limit.rlim_cur - 64;
+}
+
+int
+kept_fd_copy_high(int fd)
+{
+  int copy = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, kept_fd_high_floor()) : -1;
+  return copy >= 0 || fd < 0 ? copy : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
+int
+kept_fd_move_high(int fd)
+{
+  int high = kept_fd_copy_high(fd);
+  if (high < 0)
+    return fd;
+  close(fd);
+  return high;
+}
+
+int
+kept_file_open(kept_file_t *file, const char *path, int flags)
+{
+  file->current = &file->records[0];
+  file->reopening = 0;
+  file->records[1].fd = -1;
+  char directory[2048];
+  int length = path[0] == '/' ? snprintf(file->path, sizeof file->path, "%s", path)
+               : getcwd(directory, sizeof directory) != NULL
+                   ? snprintf(file->path, sizeof file->path, "%s/%s", directory, path)
+                   : -1;
+  if (length < 0 || length >= (int)sizeof file->path)
+    file->path[0] = '\0';
+  kept_fd_keep(&file->records[0], kept_fd_move_high(open(path, flags | O_CLOEXEC, 0644)));
+  return file->records[0].fd;
+}
+
+int
+kept_file_get(kept_file_t *file, pid_t owner)
+{
+  kept_fd_t *kept = __atomic_load_n(&file->current, __ATOMIC_ACQUIRE);
+  int fd = kept != NULL ? kept_fd_get(kept, -1) : -1;
+  if (fd >= 0 || kept == NULL || file->path[0] == '\0' || (owner != 0 && getpid() != owner) ||
+      __atomic_exchange_n(&file->reopening, 1, __ATOMIC_ACQUIRE))
+    return fd;
+  kept = __atomic_load_n(&file->current, __ATOMIC_ACQUIRE);
+  fd = kept_fd_get(kept, -1); /* opened again by the thread before */
+  if (fd < 0) {
+    kept_fd_t *next = kept == &file->records[0] ? &file->records[1] : &file->records[0];
+    kept_fd_keep(next, kept_fd_move_high(open(file->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)));
+    fd = next->fd;
+    if (fd >= 0)
+      __atomic_store_n(&file->current, next, __ATOMIC_RELEASE);
+  }
+  __atomic_store_n(&file->reopening, 0, __ATOMIC_RELEASE);
+  return fd;
+}
+
+void
+kept_file_close(kept_file_t *file)
+{
+  if (file->current != NULL) {
+    kept_fd_close(&file->records[0]);
+    kept_fd_close(&file->records[1]);
+  }
+  file->current = NULL;
+  file->path[0] = '\0';
 }
 
 /* The copies of stderr made in this object: a forked child drops them and

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "safe-read.h"
+#include "../../core/kept-fd.h"
 
 static pid_t own_pid;
 static size_t page_size = 4096;
@@ -38,18 +38,6 @@ is_probe_pipe(int fd)
          status.st_ino == pipe_ino;
 }
 
-/* The lowest number the pipe takes: near the descriptor limit (at most
- * 1000, which keeps the descriptor table small), where a program's own files
- * rarely come, so that they get the numbers they would without pdi. */
-static int
-probe_pipe_floor(void)
-{
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < 128)
-    return 10;
-  return limit.rlim_cur > 1064 ? 1000 : (int)limit.rlim_cur - 64;
-}
-
 /* The pipe (close-on-exec, non-blocking) at probe_pipe_floor or above. */
 static int
 open_probe_pipe(void)
@@ -57,7 +45,7 @@ open_probe_pipe(void)
   int fresh[2];
   if (pipe2(fresh, O_CLOEXEC | O_NONBLOCK) != 0)
     return -1;
-  int floor = probe_pipe_floor();
+  int floor = kept_fd_high_floor(); /* where a program's own files rarely come */
   int high[2] = {fcntl(fresh[0], F_DUPFD_CLOEXEC, floor), fcntl(fresh[1], F_DUPFD_CLOEXEC, floor)};
   close(fresh[0]);
   close(fresh[1]);
