@@ -166,6 +166,7 @@
         "src/native/backends/trace/names.c",
         "src/native/backends/trace/prototypes.c",
         "src/native/backends/trace/prototypes-table.c",
+        "src/native/backends/trace/output.c",
         "src/native/core/kept-fd.c"
       ],
       "ldflags": ["-Wl,-z,defs"],

@@ -31,7 +31,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <pdi/backend.h>
 #include <pthread.h>
 #include <signal.h>
@@ -43,12 +42,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../core/kept-fd.h"
 #include "../../core/libc-environment.h"
 #include "../common/safe-read.h"
 #include "exec-environment.h"
 #include "filter.h"
 #include "format.h"
 #include "names.h"
+#include "output.h"
 #include "marks.h"
 #include "trace-ring.h"
 #include "unseen.h"
@@ -75,14 +76,13 @@ static int in_session;
 /* What INIT returns when one is: pdi says so (src/ts/attach). */
 #define TRACE_ALREADY_ACTIVE 2
 
-static int output_fd = -1;
-static int retired_fd = -1;      /* the output of a finished session, closed at the next start: see FINI */
+static int output_to_ring;       /* PDI_TRACE_RING; otherwise the text lines go where output.h says */
+static int output_retired;       /* the output of a finished session, closed at the next start: see FINI */
 static unsigned long lost_lines; /* lines a write failed for, and the first failure's errno: reported at exit */
 static int lost_errno;
-static int lost_report_fd = -1; /* stderr as it was at the first failure (programs close theirs at exit) */
 /* With events to a ring and PDI_TRACE_NOTICES=stderr (pdi trace --json): stderr as it was at start, for the
- * notices of the end (programs close theirs at exit); -1 otherwise. */
-static int notice_fd = -1;
+ * notices of the end (programs close theirs at exit); none otherwise. */
+static kept_fd_t notice = {.fd = -1};
 /* With events to a ring and PDI_TRACE_NOTICES=ring (pdi trace's text mode): the notices go to the ring, after the
  * process's calls. */
 static int notices_to_ring;
@@ -166,7 +166,7 @@ say_untraced_child(int error)
     trace_ring_notice(text, size);
   } else {
     /* -c has no channel for a process's notices (it says its own once, in its summary): the process's stderr. */
-    ssize_t written = write(notice_fd >= 0 ? notice_fd : STDERR_FILENO, text, size); /* a failure loses it */
+    ssize_t written = write(kept_fd_get(&notice, STDERR_FILENO), text, size); /* a failure loses it */
     (void)written;
   }
   trace_ring_forked();
@@ -186,13 +186,14 @@ after_fork_in_child(void)
     unfollowed = 1;
     if (ring_directory != NULL)
       trace_ring_forked();
-    /* A daemon child must not hold the trace file (or pdi's stderr) open. */
-    if (output_fd >= 0)
-      close(output_fd);
-    output_fd = -1;
-    retired_fd = -1;
-    return;
+    /* A daemon child must not hold the trace file (or pdi's stderr) open, nor close a descriptor of the program
+     * that has its number now. */
+    trace_output_close();
+    output_retired = 0;
   }
+  trace_output_close_report(); /* a child reports lines lost on its own stderr */
+  if (!following)
+    return;
   /* A forked child's times count from its parent's start. */
   if (ring_directory != NULL && trace_ring_open_forked(ring_directory, ring_reader, ring_capacity, started_ns) != 0)
     say_untraced_child(errno);
@@ -275,6 +276,13 @@ read_settings(void)
   line_cap = TRACE_MAX_PROTO_ARGS * (4 * 4096 + 24) + 64 + 4 * 4096 + 1024;
 }
 
+/* The descriptor the next line goes to, or -1 (output.h). */
+static int
+current_output(void)
+{
+  return output_to_ring ? -1 : trace_output_fd(own_pid);
+}
+
 int
 PDI_BE_FUNC_INIT(const pdi_backend_t *self)
 {
@@ -285,9 +293,9 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   if (in_session)
     return TRACE_ALREADY_ACTIVE;
   libc_environment = pdi_libc_environment();
-  if (retired_fd >= 0 && close(retired_fd) == 0 && output_fd == retired_fd)
-    output_fd = -1;
-  retired_fd = -1;
+  if (output_retired)
+    trace_output_close();
+  output_retired = 0;
   following = number_from_env("PDI_TRACE_FOLLOW", 0) == 1;
   int appending = following;
   inactive = 0;
@@ -302,16 +310,17 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   started_ns = now_ns();
   if (open_ring() != 0)
     return reader_gone() ? go_untraced() : 1;
-  const char *file = ring_directory != NULL ? NULL : pdi_anchor_path_variable(&libc_environment, "PDI_TRACE_OUTPUT");
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
-  output_fd = ring_directory != NULL ? -2
-              : file && *file ? open(file, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644)
-                              : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+  output_to_ring = ring_directory != NULL;
+  if (!output_to_ring &&
+      trace_output_open(pdi_anchor_path_variable(&libc_environment, "PDI_TRACE_OUTPUT"), appending) != 0)
+    return 1;
   read_settings();
   const char *notices = libc_environment.get("PDI_TRACE_NOTICES");
-  if (output_fd == -2 && notice_fd < 0 && notices != NULL && strcmp(notices, "stderr") == 0)
-    notice_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
-  notices_to_ring = output_fd == -2 && notices != NULL && strcmp(notices, "ring") == 0;
+  kept_fd_close(&notice);
+  if (output_to_ring && notices != NULL && strcmp(notices, "stderr") == 0)
+    kept_fd_keep(&notice, kept_fd_copy_high(STDERR_FILENO));
+  notices_to_ring = output_to_ring && notices != NULL && strcmp(notices, "ring") == 0;
   init_pid = own_pid = getpid();
   /* Once per load: the backend stays loaded when a session closes, and may be initialised again. */
   static int registered;
@@ -324,8 +333,6 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       safe_read_init(libc_environment.get("PDI_TRACE_PROBE")) != 0)
     return 1;
   trace_unseen_follow(libc_environment.get("PDI_TRACE_SEEN"), following);
-  if (output_fd == -1)
-    return 1;
   in_session = 1;
   return 0;
 }
@@ -347,34 +354,31 @@ notice_to_ring(const char *line, size_t length, void *unused)
 void
 PDI_BE_FUNC_FINI(void)
 {
-  int notices = output_fd >= 0 ? output_fd : notice_fd;
-  if (!inactive && notices_to_ring && getpid() == init_pid)
+  if (!inactive && notices_to_ring && getpid() == init_pid) {
     trace_unseen_report(notice_to_ring, NULL);
-  else if (!inactive && notices >= 0 && getpid() == init_pid)
-    trace_unseen_report(notice_to_fd, &notices);
-  if (notice_fd >= 0)
-    close(notice_fd);
-  notice_fd = -1;
+  } else if (!inactive && getpid() == init_pid) {
+    int notices = !output_to_ring ? current_output() : notice.fd >= 0 ? kept_fd_get(&notice, STDERR_FILENO) : -1;
+    if (notices >= 0)
+      trace_unseen_report(notice_to_fd, &notices);
+  }
+  kept_fd_close(&notice);
   unsigned long lost = __atomic_exchange_n(&lost_lines, 0, __ATOMIC_RELAXED);
   const char *file = libc_environment.get("PDI_TRACE_OUTPUT");
   /* Not for a pipe whose reader has gone (in a program that ignores
    * SIGPIPE): that reader wanted no more lines, and pdi says nothing of it. */
-  if (lost != 0 && lost_errno != EPIPE && file != NULL && *file && lost_report_fd >= 0) {
+  if (lost != 0 && lost_errno != EPIPE && trace_output_to_file() && file != NULL && *file) {
     char name[4096 * 4 + 1], reason[128];
     trace_message_text(file, name, sizeof name);
     trace_message_reason(lost_errno, reason, sizeof reason);
-    dprintf(lost_report_fd, "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", name, reason, lost,
-            (int)getpid());
+    dprintf(trace_output_report_fd(), "pdi: trace: writing %s failed: %s (%lu line(s) of process %d lost)\n", name,
+            reason, lost, (int)getpid());
   }
-  if (lost_report_fd >= 0)
-    close(lost_report_fd);
-  lost_report_fd = -1;
+  trace_output_close_report();
   /* A session closed while the program runs (a detach, interpose()'s
    * close) may leave calls inside a hook that still write their line: the
    * descriptor stays open, so that no file the program opens next can take
    * its number and receive trace lines, until the next INIT. */
-  if (output_fd >= 0)
-    retired_fd = output_fd;
+  output_retired = !output_to_ring;
   trace_ring_retire();
   in_session = 0;
 }
@@ -566,10 +570,10 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   }
   line.cap++; /* the byte kept for the newline */
   tb_char(&line, '\n');
-  if (write(output_fd, line.data, line.len) < 0) {
+  int fd = current_output();
+  if (fd < 0 || write(fd, line.data, line.len) < 0) {
     int none = 0;
-    if (__atomic_compare_exchange_n(&lost_errno, &none, errno, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-      lost_report_fd = (int)syscall(SYS_fcntl, STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+    __atomic_compare_exchange_n(&lost_errno, &none, fd < 0 ? EBADF : errno, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     __atomic_fetch_add(&lost_lines, 1, __ATOMIC_RELAXED);
   }
   call->user = 0;
