@@ -59,6 +59,27 @@ for (const fork of [false, true]) {
 	}
 }
 
+for (const fork of [false, true]) {
+	const mode = fork ? 'pdi comux run --fork' : 'pdi comux run';
+	for (const reused of [0, 120]) {
+		test(`${mode} --log FILE: a daemon that closes every descriptor${reused ? ' and reuses their numbers for its log' : ''} finds no log line in its own files, and the log has them all`, async t => {
+			// Was a bug: the log file, opened at 3 and closed by the daemon, took the daemon's files or sockets on that
+			// number: the log lines went into the daemon's log, and without the numbers reused a line written to its
+			// unconnected listening socket ended it by SIGPIPE (pdi: status 4, 'was killed by signal 13').
+			const daemonLog = path.join(directory, `daemon-log-${fork ? 'fork' : 'run'}-${reused}.log`);
+			const log = path.join(directory, `pdi-log-${fork ? 'fork' : 'run'}-${reused}.log`);
+			writeFileSync(daemonLog, 'the daemon\'s own line\n');
+			const run = await pdi(['comux', 'run', ...fork ? ['--fork'] : [], '--log', log, input, '--', daemon, String(reused), daemonLog], {timeout: 30_000});
+			t.is(run.code, 0, run.stderr);
+			t.is(run.stdout, 'hello\nagain\n');
+			t.is(readFileSync(daemonLog, 'utf8'), 'the daemon\'s own line\n');
+			const lines = readFileSync(log, 'utf8');
+			t.regex(lines, /^pdi-comux: process \d+ replays$/m);
+			t.regex(lines, /^pdi-comux: replay complete$/m);
+		});
+	}
+}
+
 test('pdi comux replay --fork of several inputs into a daemon that closes every descriptor gives each its reply', async t => {
 	const daemonLog = path.join(directory, 'daemon-replay.log');
 	writeFileSync(daemonLog, '');

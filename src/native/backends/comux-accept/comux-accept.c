@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "../../core/escape.h"
+#include "../../core/kept-fd.h"
 #include "comux.h"
 #include "comux-accept.h"
 
@@ -53,6 +54,18 @@ int exit_immediate;
 long idle_ms = 50;
 long timeout_ms = 2000;
 int detect_rest;
+
+/* PDI_COMUX_LOG=FILE, near the descriptor limit and checked before each line (kept-fd.h): a server that closes every
+ * descriptor it did not open (a daemon) and gets the number again for a file or socket of its own finds no log line
+ * there (nor a SIGPIPE from its unconnected socket); the file is opened again instead. */
+static kept_file_t log_file;
+static int log_to_file;
+
+int
+comux_log_fd(void)
+{
+  return log_to_file ? kept_file_get(&log_file, 0) : log_fd;
+}
 
 static int controller_started;
 static int passive;
@@ -337,11 +350,10 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
   comux_handback_remember();
   const char *log = getenv("PDI_COMUX_LOG");
   if (log != NULL && *log != '\0') {
-    log_fd = strcmp(log, "stderr") == 0 || strcmp(log, "1") == 0
-                 ? message_fd
-                 : open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    log_to_file = strcmp(log, "stderr") != 0 && strcmp(log, "1") != 0;
+    log_fd = log_to_file ? -1 : message_fd;
     /* Asked for and lost would be worse than no replay: one line, before the server runs. */
-    if (log_fd < 0) {
+    if (log_to_file ? kept_file_open(&log_file, log, O_WRONLY | O_CREAT | O_APPEND) < 0 : log_fd < 0) {
       say(message_fd, "PDI_COMUX_LOG: cannot open '%s': %s", log, strerror(errno));
       _exit(2);
     }

@@ -65,8 +65,9 @@ extern long idle_ms;       /* PDI_COMUX_IDLE_MS */
 extern long timeout_ms;    /* PDI_COMUX_TIMEOUT_MS */
 extern int detect_rest;    /* not PDI_COMUX_IDLE_ONLY */
 
-/* The stdout (replies), stderr and log file the process started with (-1:
- * none), kept above the server's descriptors. */
+/* The stdout (replies), stderr and log the process started with (-1:
+ * none), kept above the server's descriptors; log_fd is stderr's or none (a
+ * log file is comux_log_fd's). */
 extern int output_fd;
 extern int message_fd;
 extern int log_fd;
@@ -100,7 +101,10 @@ __attribute__((visibility("hidden"))) void comux_input_replace(int fd);
 
 /* One "pdi-comux: ..." line on fd, written with one write(). */
 __attribute__((visibility("hidden"), format(printf, 2, 3))) void say(int fd, const char *fmt, ...);
-#define LOG(...) say(log_fd, __VA_ARGS__)
+/* Where LOG writes: log_fd, or the file of PDI_COMUX_LOG checked first, opened again when the server has closed it
+ * (comux-accept.c); -1: nowhere. */
+__attribute__((visibility("hidden"))) int comux_log_fd(void);
+#define LOG(...) say(comux_log_fd(), __VA_ARGS__)
 
 /* Forks the server off the started process, which stays behind as its
  * guardian (guardian.c) and never returns; without shared memory or a fork,
