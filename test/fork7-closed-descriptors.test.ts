@@ -141,3 +141,43 @@ int main(int argc, char **argv) {
 
 	t.regex(run.stderr, /^pdi: act rule .*open\): 13 call\(s\) seen, 1 fired$/m);
 });
+
+test('the count backend\'s PDI_COUNT_OUTPUT and the core\'s log file leave the program the numbers it gets without pdi, and the report reaches its file after a closefrom', async t => {
+	// Was a bug: both were opened at 3, so the program's first file came at 4; after a closefrom the count report
+	// went to stderr instead of its file.
+	const opener = compileC(scratch, 'openone', String.raw`
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	if (argc > 2 && strcmp(argv[2], "closefrom") == 0)
+		closefrom(3);
+	int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dprintf(fd, "data of fd %d\n", fd);
+	return 0;
+}
+`);
+	const count = path.join(scratch, 'count-file.yaml');
+	writeFileSync(count, 'backends: [{name: c, library: count}]\nrules:\n  - relink: {object: $main, function: open, backend: c, wrapper: count_open}\n');
+	for (const closing of [[], ['closefrom']]) {
+		const report = path.join(scratch, `count-report-${closing.length}.txt`);
+		const data = path.join(scratch, `data-6-${closing.length}.txt`);
+		rmSync(report, {force: true});
+		const run = await pdi(['run', '-c', count, '--', opener, data, ...closing], {env: {...process.env, PDI_COUNT_OUTPUT: report}});
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stderr, '');
+		t.is(readFileSync(data, 'utf8'), 'data of fd 3\n');
+		t.is(readFileSync(report, 'utf8'), 'pdi-count: open 1\n');
+	}
+
+	const log = path.join(scratch, 'pdi-6.log');
+	rmSync(log, {force: true});
+	const config = writeConfig('second-log.yaml', `options:\n  log: {file: ${log}}\n`);
+	const data = path.join(scratch, 'data-7.txt');
+	const run = await pdi(['run', '-c', config, '--', opener, data]);
+	t.is(run.code, 0, run.stderr);
+	t.is(readFileSync(data, 'utf8'), 'data of fd 3\n');
+	t.is(readFileSync(log, 'utf8'), warning(config));
+});

@@ -95,7 +95,8 @@ pdi_log_configure(int level, const char *file, int quiet)
     log_to_stderr(level);
     return;
   }
-  int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  /* Near the descriptor limit: the program's files get the numbers they get without pdi (kept-fd.h). */
+  int fd = kept_fd_move_high(open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (fd >= 0) {
     log_fd = fd;
     /* Absolute, for opening it again after a chdir (PDI_LOG may be relative). */
@@ -145,7 +146,8 @@ current_log_fd(void)
 {
   if (log_fd == STDERR_FILENO || still_ours(log_fd))
     return log_fd;
-  int fd = log_path[0] != '\0' ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+  int fd = log_path[0] != '\0' ? kept_fd_move_high(open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644))
+                               : -1;
   if (log_fd == stderr_copy)
     stderr_copy = -1;
   log_fd = fd >= 0 ? fd : STDERR_FILENO;

@@ -40,7 +40,11 @@ static const char *const names[COUNT_FUNCTIONS] = {
 /* clang-format on */
 
 static unsigned long counts[COUNT_FUNCTIONS];
-static kept_fd_t report = {.fd = -1};
+static kept_fd_t report = {.fd = -1}; /* the copy of stderr */
+/* PDI_COUNT_OUTPUT, near the descriptor limit, so that the program's files get the numbers they get without pdi,
+ * and opened again at exit when the program has closed it (kept-fd.h). */
+static kept_file_t report_file;
+static int report_to_file;
 
 /* Keep the stderr the process started with: programs such as coreutils
  * close theirs before exit, long before our summary is written. The C
@@ -55,8 +59,9 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
     __atomic_store_n(&counts[i], 0, __ATOMIC_RELAXED);
   pdi_libc_environment_t environment = pdi_libc_environment();
   const char *file = pdi_anchor_path_variable(&environment, "PDI_COUNT_OUTPUT");
-  if (file && *file)
-    kept_fd_keep(&report, open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  report_to_file = file && *file;
+  if (report_to_file)
+    kept_file_open(&report_file, file, O_WRONLY | O_CREAT | O_APPEND);
   else
     kept_fd_copy_stderr(&report);
   return 0;
@@ -165,7 +170,9 @@ count_memcpy(void *destination, const void *source, size_t size)
 void
 PDI_BE_FUNC_FINI(void)
 {
-  int fd = kept_fd_get(&report, STDERR_FILENO);
+  int fd = report_to_file ? kept_file_get(&report_file, 0) : kept_fd_get(&report, STDERR_FILENO);
+  if (fd < 0)
+    fd = STDERR_FILENO; /* the file cannot be opened again */
   for (int i = 0; i < COUNT_FUNCTIONS; i++) {
     unsigned long calls = __atomic_exchange_n(&counts[i], 0, __ATOMIC_RELAXED);
     if (calls == 0)
@@ -176,4 +183,5 @@ PDI_BE_FUNC_FINI(void)
       break;
   }
   kept_fd_close(&report);
+  kept_file_close(&report_file);
 }
