@@ -113,16 +113,16 @@ test('a bad signal name is an error at its value', async t => {
 
 test('errno without return is an error at errno: a call that runs sets its own errno', async t => {
 	const directory = writeFiles({'pdi.yaml': 'rules:\n  - act:\n      function: f\n      do:\n        delay: 5ms\n        errno: EINTR\n'}, 'pdi-config-act-');
-	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:6:16: errno needs return: a call that runs sets its own errno`);
+	t.is((await loadError(path.join(directory, 'pdi.yaml'))).message, `${directory}/pdi.yaml:6:16: rules[0].act.do.errno: errno needs return: a call that runs sets its own errno`);
 });
 
-test('matches without arg is an error at matches, and arg without matches or equals at arg', async t => {
+test('matches without arg is an error at matches, and arg without matches or equals at arg, named by their path as in memory (a file\'s message lacked `rules[0].act.when.matches: `)', async t => {
 	const directory = writeFiles({
 		'matches.yaml': 'rules:\n  - act: {function: open, when: {matches: "/etc/*"}, do: {count: true}}\n',
 		'arg.json': '{"rules": [{"act": {"function": "open", "when": {"arg": 1}, "do": {"count": true}}}]}',
 	}, 'pdi-config-act-');
-	t.is((await loadError(path.join(directory, 'matches.yaml'))).message, `${directory}/matches.yaml:2:43: matches needs arg: the number of the argument`);
-	t.is((await loadError(path.join(directory, 'arg.json'))).message, `${directory}/arg.json:1:57: arg needs matches or equals`);
+	t.is((await loadError(path.join(directory, 'matches.yaml'))).message, `${directory}/matches.yaml:2:43: rules[0].act.when.matches: matches needs arg: the number of the argument`);
+	t.is((await loadError(path.join(directory, 'arg.json'))).message, `${directory}/arg.json:1:57: rules[0].act.when.arg: arg needs matches or equals`);
 });
 
 test('in memory, where there is no line to point at, an error about keys that go together names the rule\'s key (it named nothing: "seed needs probability")', t => {

@@ -125,8 +125,12 @@ const probabilityError = 'expected a probability from 0 to 1';
 const seedError = 'expected a seed (an integer ≥ 0)';
 const argError = `expected an argument number from 0 to ${maxArgument}`;
 
-/** An issue about how keys go together, at `key`: its message says it all (no value shown). */
-const keyIssue = (message: string, key: string) => ({code: 'custom' as const, message, path: [key], params: {standalone: true}});
+/**
+ * An issue about how keys go together, at `key`: named by its path (`rules[1].act.when.matches: `) in a file as in
+ * memory, no value shown (was `standalone`, whose message in a JSON or YAML file lacked the path). The text dialect
+ * never reaches it: the core's reader refuses such a line first, at its token.
+ */
+const keyIssue = (message: string, key: string) => ({code: 'custom' as const, message, path: [key], params: {labelled: true}});
 
 const whenSchema = z.strictObject({
 	call: z.union([positive('a call number'), z.array(positive('a call number'), {error: callsError}).min(1, {error: callsError}).max(maxCalls, {error: callsError})], {error: callsError})
