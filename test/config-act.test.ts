@@ -30,7 +30,7 @@ const yaml = [
 ].join('\n');
 
 const json = JSON.stringify({rules: [
-	{act: {function: 'read', when: {call: [2, 4], every: 3}, do: {delay: '50ms', count: true}}},
+	{act: {function: 'read', when: {call: [2, 4], every: 3}, do: {delay: '50ms'}}},
 	{act: {object: 'lib*.so*', function: 'write@@GLIBC_2.2.5', when: {probability: 0.25, seed: 7, arg: 1, equals: 42}, do: {signal: 'SIGUSR1'}}},
 ]}, null, 2);
 
@@ -55,7 +55,7 @@ test('act rules in JSON parse to the normalized shape, call always a list', asyn
 	const config = await loadConfig(file);
 	t.deepEqual(config.rules, [
 		{kind: 'act', object: '*', function: 'read', when: {call: [2, 4], every: 3}, do: {delay: '50ms'}, origin: origin(file, 3, 5)},
-		{kind: 'act', object: 'lib*.so*', function: 'write@@GLIBC_2.2.5', when: {probability: 0.25, seed: 7, arg: 1, equals: 42}, do: {signal: 'SIGUSR1'}, origin: origin(file, 19, 5)},
+		{kind: 'act', object: 'lib*.so*', function: 'write@@GLIBC_2.2.5', when: {probability: 0.25, seed: 7, arg: 1, equals: 42}, do: {signal: 'SIGUSR1'}, origin: origin(file, 18, 5)},
 	] satisfies NormalizedRule[]);
 });
 
@@ -64,7 +64,7 @@ test('an act rule without when acts on every call: its conditions are empty', t 
 	t.deepEqual(rule, {kind: 'act', object: '*', function: 'getpid', when: {}, do: {return: 1}, origin: undefined});
 });
 
-test('values are normalized as the core reads them: one call number, a delay in its largest exact unit, a signal with SIG, integers written as strings, count only when alone', t => {
+test('values are normalized as the core reads them: one call number, a delay in its largest exact unit, a signal with SIG, integers written as strings, count only when alone (a delay of 0 is none, and may stand beside it)', t => {
 	const config = normalizeConfig({rules: [
 		{act: {function: 'a', when: {call: 3}, do: {delay: 1.5, signal: 'TERM'}}},
 		{act: {function: 'b', when: {arg: 2, equals: '0x10'}, do: {return: '0xffffffffffffffff', errno: 'EWOULDBLOCK'}}},
@@ -73,7 +73,7 @@ test('values are normalized as the core reads them: one call number, a delay in 
 		{act: {function: 'e', do: {delay: '1.5s', errno: 'ENOTSUP', return: '-1'}}},
 		{act: {function: 'f', when: {probability: 0.5}, do: {delay: 0, count: true}}},
 		{act: {function: 'g', do: {delay: '1.5ns'}}},
-		{act: {function: 'h', do: {delay: 3_600_000, count: true}}},
+		{act: {function: 'h', do: {delay: 3_600_000}}},
 	]});
 	t.deepEqual(config.rules.map(rule => rule.kind === 'act' ? [rule.when, rule.do] : []), [
 		[{call: [3]}, {delay: '1500us', signal: 'SIGTERM'}],
@@ -179,7 +179,7 @@ test('compileConfig writes an act line per rule in rule order, with its origin, 
 		'rules:',
 		'  - act: {object: $main, function: open, when: {arg: 0, matches: "/etc/host name \\"1\\" \\\\ #x"}, do: {return: -1, errno: ENOENT}}',
 		'  - relink: {object: $main, function: close, backend: nop, wrapper: pdi_be_init}',
-		'  - act: {function: malloc, when: {call: [3, 5], from: 2, times: 4, every: 2, probability: 0.05, seed: 7}, do: {delay: 50, signal: SEGV, count: true}}',
+		'  - act: {function: malloc, when: {call: [3, 5], from: 2, times: 4, every: 2, probability: 0.05, seed: 7}, do: {delay: 50, signal: SEGV}}',
 		'  - act: {object: "/opt/my app/x", function: f, when: {arg: 15, equals: "0x7fffffffffffffff"}, do: {return: {double: 1.5}}}',
 		'',
 	].join('\n')}, 'pdi-config-act-');
@@ -235,7 +235,7 @@ test('a compiled act config reads back with the core\'s reader as the same rules
 	const directory = writeFiles({'pdi.yaml': [
 		'rules:',
 		'  - act: {object: $main, function: open, when: {arg: 0, matches: "/etc/host name \\"1\\" \\\\ #x"}, do: {return: -1, errno: ENOENT}}',
-		'  - act: {function: malloc, when: {call: [3, 5], from: 2, times: 4, every: 2, probability: 0.05, seed: 7}, do: {delay: 50, signal: SEGV, count: true}}',
+		'  - act: {function: malloc, when: {call: [3, 5], from: 2, times: 4, every: 2, probability: 0.05, seed: 7}, do: {delay: 50, signal: SEGV}}',
 		'  - act: {object: "/opt/my app/x", function: f@@V2, when: {arg: 15, equals: "0x7fffffffffffffff"}, do: {return: {double: 1.5}}}',
 		'  - act: {object: lib*.so*, function: g, when: {arg: 1, equals: -3}, do: {return: "0xffffffffffffff00", delay: 1.5s}}',
 		'  - act: {function: h, do: {delay: 10ns}}',
@@ -251,14 +251,14 @@ test('hand-written act lines of the text dialect read as the normalized rules JS
 	const config = parseTextDialect([
 		'object app = $main',
 		'act app open arg0~"/etc/host name" return=-1 errno=ENOENT   # a comment',
-		'act * malloc call=3,5 from=2 times=1 every=2 p=0.5 seed=7 delay=50ms signal=SEGV count',
+		'act * malloc call=3,5 from=2 times=1 every=2 p=0.5 seed=7 delay=50ms signal=SEGV',
 		'act libx.so* strtod@GLIBC_2.2.5 arg1=0x10 return=double:1.5',
 		'act "/opt/my app/x" getpid return=9007199254740993',
 		'',
 	].join('\n'), file);
 	t.deepEqual(config.rules, normalizeConfig({rules: [
 		{act: {object: '$main', function: 'open', when: {arg: 0, matches: '/etc/host name'}, do: {return: -1, errno: 'ENOENT'}}},
-		{act: {function: 'malloc', when: {call: [3, 5], from: 2, times: 1, every: 2, probability: 0.5, seed: 7}, do: {delay: '50ms', signal: 'SIGSEGV', count: true}}},
+		{act: {function: 'malloc', when: {call: [3, 5], from: 2, times: 1, every: 2, probability: 0.5, seed: 7}, do: {delay: '50ms', signal: 'SIGSEGV'}}},
 		{act: {object: 'libx.so*', function: 'strtod@GLIBC_2.2.5', when: {arg: 1, equals: 16}, do: {return: {double: 1.5}}}},
 		{act: {object: '/opt/my app/x', function: 'getpid', do: {return: '9007199254740993'}}},
 	]}).rules.map((rule, index) => ({...rule, origin: origin(file, index + 2, 1)})));
@@ -450,4 +450,30 @@ test('a glob the act matcher cannot read is an error at its place in every spell
 	t.is(refused.code, 2);
 	t.is(refused.stdout, '', 'cat never ran');
 	t.regex(refused.stderr, /act\.yaml:2:\d+: rules\[0\]\.act\.when\.matches: expected a glob: a '\[' without its closing '\]'/);
+});
+
+test('count beside another action is an error at count in every spelling, not dropped (docs/act.md: nothing but counting; the return acted and count was ignored)', async t => {
+	const message = 'count goes with no other action (return, delay, signal): it is nothing but counting, and a rule that acts counts its calls too';
+	t.is(configError(() => normalizeConfig({rules: [{act: {function: 'open', do: {return: -1, errno: 'EIO', count: true} as never}}]})).message, `rules[0].act.do.count: ${message}`);
+	for (const action of [{signal: 'SEGV'}, {delay: '5ms'}]) {
+		t.is(configError(() => normalizeConfig({rules: [{act: {function: 'open', do: {...action, count: true} as never}}]})).message, `rules[0].act.do.count: ${message}`);
+	}
+
+	const directory = writeFiles({
+		'act.yaml': 'rules:\n  - act: {object: $main, function: open, do: {return: -1, errno: EIO, count: true}}\n',
+		'act.json': '{"rules": [{"act": {"function": "open", "do": {"return": -1, "count": true}}}]}',
+		'act.cfg': 'act $main open return=-1 errno=EIO count\n',
+		other: 'shown\n',
+	}, 'pdi-config-act-');
+	t.is((await loadError(path.join(directory, 'act.yaml'))).message, `${directory}/act.yaml:2:78: rules[0].act.do.count: ${message}`);
+	t.is((await loadError(path.join(directory, 'act.json'))).message, `${directory}/act.json:1:71: rules[0].act.do.count: ${message}`);
+	const core = 'act: count goes with no other action (return=, delay=, signal=): it is nothing but counting, and a rule that acts counts its calls too';
+	t.is(configError(() => parseTextDialect('act * open delay=5ms count\n', '/etc/pdi.cfg')).message, `/etc/pdi.cfg:1:22: ${core}`);
+	const run = await pdi(['run', '-c', path.join(directory, 'act.cfg'), '--', '/bin/cat', path.join(directory, 'other')]);
+	t.is(run.stderr, `pdi: ${directory}/act.cfg:1:36: ${core}\n`);
+	t.is(run.code, 2);
+	t.is(run.stdout, '', 'cat never ran');
+	// A delay of 0 is none: beside count it leaves counting alone, in every spelling.
+	t.like(normalizeConfig({rules: [{act: {function: 'open', do: {delay: 0, count: true}}}]}).rules[0], {do: {count: true}});
+	t.like(parseTextDialect('act * open delay=0 count\n').rules[0], {do: {count: true}});
 });

@@ -101,9 +101,9 @@ check_argument_index(reader_t *reader, const line_ref_t *line, const char *at, c
 }
 
 /* Where on an act line each check points: the function, its return=, argN,
- * errno= and seed= tokens. */
+ * errno=, seed= and count tokens. */
 typedef struct act_places {
-  const char *function, *returns, *argument, *error, *seed;
+  const char *function, *returns, *argument, *error, *seed, *count;
 } act_places_t;
 
 /* What the callback mechanism, which act rules run on, allows for the rule's
@@ -162,7 +162,7 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
     return -1;
   rule->object = rule->act->object = pattern;
   char message[512];
-  act_places_t at = {function.start, keyword->start, keyword->start, keyword->start, keyword->start};
+  act_places_t at = {function.start, keyword->start, keyword->start, keyword->start, keyword->start, keyword->start};
   while ((got = next_word(reader, line, &cursor, &word)) > 0) {
     if (act_rule_token(rule->act, word.text, message, sizeof message) != 0)
       return config_fail_token(reader, line, word.start, "act: %s", message);
@@ -174,13 +174,18 @@ config_parse_act(reader_t *reader, const line_ref_t *line, const token_t *keywor
       at.error = word.start;
     else if (strncmp(word.text, "seed=", 5) == 0)
       at.seed = word.start;
+    else if (strcmp(word.text, "count") == 0)
+      at.count = word.start;
   }
   if (got < 0)
     return -1;
   int missing = act_rule_check(rule->act, message, sizeof message);
   if (missing != 0) {
     /* The token that needs another, else the line. */
-    const char *place = missing == ACT_CHECK_ERRNO ? at.error : missing == ACT_CHECK_SEED ? at.seed : keyword->start;
+    const char *place = missing == ACT_CHECK_ERRNO   ? at.error
+                        : missing == ACT_CHECK_SEED  ? at.seed
+                        : missing == ACT_CHECK_COUNT ? at.count
+                                                     : keyword->start;
     return config_fail_token(reader, line, place, "act: %s", message);
   }
   return check_function_kind(reader, line, &at, rule);

@@ -217,6 +217,11 @@ const doSchema = doActions.superRefine((action, context) => {
 	if (action.errno !== undefined && action.return === undefined) {
 		context.addIssue(keyIssue('errno needs return: a call that runs sets its own errno', 'errno'));
 	}
+
+	// A delay of 0 is none (its transform has made it undefined), so it may stand beside count.
+	if (action.count === true && (action.return !== undefined || action.delay !== undefined || action.signal !== undefined)) {
+		context.addIssue(keyIssue('count goes with no other action (return, delay, signal): it is nothing but counting, and a rule that acts counts its calls too', 'count'));
+	}
 }).transform(actions).describe('What to do with the calls the conditions select; at least one action.') as unknown as z.ZodType<z.output<typeof doActions>, ActDoInput>;
 
 /** The zod schema of an `act` rule's body. */

@@ -305,6 +305,9 @@ act_rule_init(act_rule_t *rule, const char *object, const char *function)
 
 /* A word given twice in one rule would silently replace the first (arg0~A
  * arg1=0 would drop arg0's condition): refused, as YAML refuses a key twice. */
+/* The bit of `count` in rule->given: its place in given_once's words. */
+#define ACT_GIVEN_COUNT (1u << 1)
+
 static int
 given_once(message_t *parse, act_rule_t *rule, const char *token, const char *name)
 {
@@ -353,6 +356,13 @@ act_rule_check(const act_rule_t *rule, char *error, size_t error_size)
    * writer meant to sample: refused, as JSON and YAML refuse it. */
   if (rule->seed_given && rule->probability < 0)
     return fail(&parse, "seed= needs p=: a seed only picks the calls of a probability"), ACT_CHECK_SEED;
+  /* count is nothing but counting: beside an action that acts it would be
+   * dropped (every rule counts its calls), the writer's intent unclear.
+   * delay=0 is no delay, so it may stand beside count. */
+  if ((rule->given & ACT_GIVEN_COUNT) && (rule->returns || rule->delay_ns > 0 || rule->signal != 0))
+    return fail(&parse, "count goes with no other action (return=, delay=, signal=): it is nothing but counting, and a "
+                        "rule that acts counts its calls too"),
+           ACT_CHECK_COUNT;
   return 0;
 }
 

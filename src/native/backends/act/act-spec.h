@@ -54,9 +54,10 @@ void act_rule_init(act_rule_t *rule, const char *object, const char *function);
 /* Adds one condition or action, unquoted (`arg0~/etc/host name`); 0, or -1
  * with a message naming the token in `error`. */
 int act_rule_token(act_rule_t *rule, const char *token, char *error, size_t error_size);
-/* What needs the whole rule: an action, return= for errno=, p= for seed=.
- * 0, or which is missing (the token that needs it), with a message. */
-enum { ACT_CHECK_NO_ACTION = 1, ACT_CHECK_ERRNO, ACT_CHECK_SEED };
+/* What needs the whole rule: an action, return= for errno=, p= for seed=,
+ * count alone (no return=, delay= or signal= beside it). 0, or which check
+ * failed (the token it is about), with a message. */
+enum { ACT_CHECK_NO_ACTION = 1, ACT_CHECK_ERRNO, ACT_CHECK_SEED, ACT_CHECK_COUNT };
 int act_rule_check(const act_rule_t *rule, char *error, size_t error_size);
 /* Parses `text` (PDI_ACT_RULES: tokens separated by blanks, "..." quoting
  * any part of one), in place; on error returns -1 with a message in `error`
