@@ -84,6 +84,40 @@ export const rule: ActRule = {act: {function: 'open', do: {errno: 'ENOENT'}}};
 	t.regex(errnoAlone?.join('\n') ?? '', /Property 'return' is missing/);
 });
 
+test('an act rule\'s keys that go together are typed so, as the readers refuse them apart: seed needs probability, matches or equals needs arg, arg one of them, count no other action', t => {
+	const rule = (body: string) => `import type {ActRule} from 'pdi';\nexport const rule: ActRule = {act: {function: 'open', ${body}}};\n`;
+	const [valid, seed, matches, equals, arg, both, countReturn, countDelay, countSignal] = typeErrors(`
+import type {ActRule} from 'pdi';
+export const rules: ActRule[] = [
+	{act: {function: 'open', when: {probability: 0.5, seed: 4, arg: 0, matches: '/etc/*', call: [1, 2]}, do: {count: true}}},
+	{act: {function: 'read', when: {arg: 2, equals: '0x10', from: 3}, do: {delay: 0, count: true}}},
+	{act: {function: 'write', when: {probability: 0.1}, do: {delay: '5ms', signal: 'SEGV'}}},
+	{act: {function: 'close', when: {arg: 0, equals: 3} as const, do: {return: 0, errno: 'EIO', delay: 1, signal: 'SIGUSR1'}}},
+];
+`, rule('when: {seed: 4}, do: {count: true}'), rule('when: {matches: \'/etc/*\'}, do: {count: true}'), rule('when: {equals: 3}, do: {count: true}'),
+	rule('when: {arg: 1}, do: {count: true}'), rule('when: {arg: 1, matches: \'x\', equals: 3}, do: {count: true}'),
+	rule('do: {return: -1, count: true}'), rule('do: {delay: 5, count: true}'), rule('do: {signal: \'SEGV\', count: true}'));
+	t.deepEqual(valid, []);
+	const text = (errors: string[] | undefined) => errors?.join('\n') ?? '';
+	t.regex(text(seed), /Property 'probability' is missing in type '\{ seed: number; \}'/);
+	t.regex(text(matches), /Property 'arg' is missing in type '\{ matches: string; \}' but required in type 'ActArgumentMatches'/);
+	t.regex(text(equals), /Property 'arg' is missing in type '\{ equals: number; \}' but required in type 'ActArgumentEquals'/);
+	t.regex(text(arg), /Property 'matches' is missing in type '\{ arg: number; \}'/);
+	t.not(both?.length, 0, 'matches and equals');
+	for (const errors of [countReturn, countDelay, countSignal]) {
+		t.not(errors?.length, 0, 'count beside another action');
+	}
+});
+
+test('the type error of do: {errno} without return names the types by name, not intersections of the return value\'s type', t => {
+	const [errors] = typeErrors(`
+import type {ActRule} from 'pdi';
+export const rule: ActRule = {act: {function: 'open', do: {errno: 'ENOENT'}}};
+`);
+	// Was: "... required in type '{ return: NonNullable<string | number | { double: ... } | undefined>; }'".
+	t.is(errors?.join('\n'), 'Type \'{ errno: "ENOENT"; }\' is not assignable to type \'ActDoInput\'.\n  Property \'return\' is missing in type \'{ errno: "ENOENT"; }\' but required in type \'ActDoReturn\'.');
+});
+
 test('a type error in a config given to defineConfig() shows the config\'s own types, not String\'s methods', t => {
 	const [errors] = typeErrors(`
 import {defineConfig} from 'pdi';

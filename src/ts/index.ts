@@ -24,7 +24,10 @@ export {ConfigError} from './config/config-error.js';
 export {compileConfig, loadConfig, mergeConfigs, normalizeConfig} from './config/load.js';
 export {configJsonSchema} from './config/json-schema.js';
 export {defineConfig, type NormalizedConfig, type NormalizedRule, type PdiConfig, type PdiConfigInput} from './config/types.js';
-export type {ActDo, ActRule, ActWhen, ErrnoName, SignalName} from './config/act-types.js';
+export type {
+	ActArgumentEquals, ActArgumentMatches, ActCallConditions, ActDelay, ActDo, ActDoCount, ActDoInput, ActDoReturn, ActDoRun, ActDoubleReturn, ActNoArgument,
+	ActNoProbability, ActProbability, ActReturn, ActRule, ActWhen, ActWhenInput, ErrnoName, SignalName,
+} from './config/act-types.js';
 export {spawn, type PdiChildProcess} from './launch/spawn.js';
 export {interpose, type Interposition} from './launch/interpose.js';
 export {attach, type AttachOptions, type Attachment} from './attach/attach.js';

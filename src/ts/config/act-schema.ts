@@ -2,7 +2,7 @@ import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
 import {actGlobProblem} from '../glob-problem.js';
-import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDo, type ActDoActions, type ActDoInput, type ActRule, type ActWhen, type ErrnoName, type SignalName} from './act-types.js';
+import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDo, type ActDoActions, type ActDoInput, type ActRule, type ActWhen, type ActWhenConditions, type ActWhenInput, type ErrnoName, type SignalName} from './act-types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /*
@@ -132,7 +132,8 @@ const argError = `expected an argument number from 0 to ${maxArgument}`;
  */
 const keyIssue = (message: string, key: string) => ({code: 'custom' as const, message, path: [key], params: {labelled: true}});
 
-const whenSchema = z.strictObject({
+/** Each condition on its own; {@link whenSchema} checks the keys that go together. */
+const whenConditions = z.strictObject({
 	call: z.union([positive('a call number'), z.array(positive('a call number'), {error: callsError}).min(1, {error: callsError}).max(maxCalls, {error: callsError})], {error: callsError})
 		.transform(call => typeof call === 'number' ? [call] : call)
 		.optional().describe(`Act on these calls: a call number or a list of up to ${maxCalls} (calls are numbered from 1 per rule).`),
@@ -154,7 +155,10 @@ const whenSchema = z.strictObject({
 			}
 		}).optional().describe('Act when argument `arg` is a string that matches this glob.'),
 	equals: wideInteger(wideIntegerError).optional().describe('Act when argument `arg` equals this integer.'),
-}).superRefine((when, context) => {
+});
+
+// Its input type is ActWhenInput, which pairs the keys as the refinement does: `when: {seed: 4}` is a type error in a TypeScript config too.
+const whenChecked = whenConditions.superRefine((when, context) => {
 	const hasTest = when.matches !== undefined || when.equals !== undefined;
 	if (when.matches !== undefined && when.equals !== undefined) {
 		context.addIssue(keyIssue('arg takes one of matches and equals, not both', 'equals'));
@@ -172,6 +176,7 @@ const whenSchema = z.strictObject({
 		context.addIssue(keyIssue('seed needs probability: a seed only picks the calls of a probability', 'seed'));
 	}
 }).transform(when => when.probability === undefined || when.seed !== undefined ? when : {...when, seed: 0}).describe('When to act: all the conditions given must hold; omitted, on every call.');
+const whenSchema = whenChecked as unknown as z.ZodType<z.output<typeof whenChecked>, ActWhenInput>;
 
 /**
  * The actions as the core holds them: a delay in its canonical unit and none for 0; `count` only
@@ -236,12 +241,16 @@ export type {ActDo, ActRule, ActWhen} from './act-types.js';
 
 /** The plain types of act-types.ts are what the schemas accept and give (a type error here when they are not). */
 export type ActTypesAgree = AllTrue<[
-	Same<Omit<ActRule['act'], 'do'>, Omit<ReadonlyListsIn<z.input<typeof actSchema>>, 'do'>>,
+	Same<Omit<ActRule['act'], 'do' | 'when'>, Omit<ReadonlyListsIn<z.input<typeof actSchema>>, 'do' | 'when'>>,
+	Same<ActRule['act']['when'], z.input<typeof actSchema>['when']>,
 	Same<ActRule['act']['do'], z.input<typeof actSchema>['do']>,
 	Same<ActWhen, z.output<typeof whenSchema>>,
 	Same<ActDo, z.output<typeof doSchema>>,
 	// The input type of doSchema is declared: what it stands on is checked here, each action and at least one of them.
 	Same<ActDoActions, z.input<typeof doActions>>,
+	// So is the input type of whenSchema: each condition, and that they pair as the refinement asks.
+	Same<{[Key in keyof ActWhenConditions]: ActWhenConditions[Key]}, ReadonlyListsIn<z.input<typeof whenConditions>>>,
+	ActWhenInput extends ActWhenConditions ? true : false,
 	ActDoInput extends ActDoActions ? true : false,
 	Record<string, never> extends ActDoInput ? false : true,
 ]>;
