@@ -2,7 +2,7 @@ import {execFileSync} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {trace as traceApi} from '../src/ts/index.js';
+import {PdiError, PrototypeError, trace as traceApi} from '../src/ts/index.js';
 import {parsePrototypes} from '../src/ts/trace/prototypes.js';
 import {pdi} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
@@ -115,6 +115,18 @@ test('--prototypes errors name the option and FILE:LINE:COL, and trace()\'s name
 	const missing = await pdi(['trace', '--prototypes', path.join(scratch, 'none.h'), '--', traceprog]);
 	t.is(missing.stderr, `pdi: --prototypes: ${path.join(scratch, 'none.h')}: no such file or directory\n`);
 	t.throws(() => traceApi(traceprog, [], {prototypes: file}), {message: `prototypes: ${file}:3:9: 'struct point' passed by value cannot be decoded (pass a pointer, or declare it void *)`});
+});
+
+test('trace()\'s prototype-file error is a PrototypeError exported by pdi, a PdiError, with the file, line and column of the declaration (it was named PrototypeError and not exported)', t => {
+	const file = path.join(scratch, 'bad-place.h');
+	writeFileSync(file, 'int good(int x);\n\nint bad(struct point p);\n');
+	const error = t.throws(() => traceApi(traceprog, [], {prototypes: file}), {instanceOf: PrototypeError});
+	t.true(error instanceof PdiError);
+	t.is(error?.name, 'PrototypeError');
+	t.like(error, {file, line: 3, column: 9, message: `prototypes: ${file}:3:9: 'struct point' passed by value cannot be decoded (pass a pointer, or declare it void *)`});
+	// A file that cannot be read is a PdiError, not a PrototypeError: it has no line.
+	const missing = t.throws(() => traceApi(traceprog, [], {prototypes: path.join(scratch, 'none.h')}), {instanceOf: PdiError});
+	t.false(missing instanceof PrototypeError);
 });
 
 test('the prototype parser maps C types to the backend\'s kinds', t => {

@@ -2,6 +2,7 @@
 // ambient types (types: [], TypeScript 6's default) gets them through this reference, from its @types/node.
 /// <reference types="node" preserve="true" />
 export {PdiError} from './errors.js';
+export {PrototypeError, type PrototypePlace} from './trace/prototypes.js';
 export {ComuxError} from './comux/comux-error.js';
 export {paths, pdiPaths, type PdiPaths} from './paths.js';
 export {objects, imports, exports} from './elf/process.js';

@@ -83,7 +83,7 @@ function prototypesNamed(file: string, option: string, text?: string): ReturnTyp
 		}
 
 		const named = `${option}: ${error.message}`;
-		throw error instanceof PrototypeError ? new PrototypeError(named, {cause: error}) : new PdiError(named, {cause: error});
+		throw error instanceof PrototypeError ? new PrototypeError(named, error, {cause: error}) : new PdiError(named, {cause: error});
 	}
 }
 

@@ -13,9 +13,29 @@ const maxParameters = 12;
 
 type Token = {text: string; column: number};
 
-/** A `--prototypes` file that cannot be used; the message is `FILE:LINE:COL: reason`. */
+/** Where in a prototype file an error is: the file as given, a line and a column from 1. */
+export type PrototypePlace = {file: string; line: number; column: number};
+
+/**
+ * A `--prototypes` file (`trace()`'s and `observe()`'s `prototypes`) with a declaration pdi cannot use; the message
+ * is `FILE:LINE:COL: reason` (`prototypes: FILE:LINE:COL: reason` from `trace()` and `observe()`), and `file`,
+ * `line` and `column` say the place. A `PdiError`; a file that cannot be read is a plain `PdiError`.
+ */
 export class PrototypeError extends PdiError {
 	override name = 'PrototypeError';
+	/** The prototype file, as given. */
+	readonly file: string;
+	/** The line of the error, from 1. */
+	readonly line: number;
+	/** The column of the error, from 1. */
+	readonly column: number;
+
+	constructor(message: string, place: PrototypePlace, options: {cause?: unknown} = {}) {
+		super(message, options);
+		this.file = place.file;
+		this.line = place.line;
+		this.column = place.column;
+	}
 }
 
 const words = new Map<string, string>([
@@ -299,12 +319,12 @@ export function parsePrototypes(text: string, file: string): TracePrototype[] {
 	const prototypes: TracePrototype[] = [];
 	const seen = new Map<string, number>();
 	const uncommented = withoutComments(text, (line, column, message) => {
-		throw new PrototypeError(`${file}:${line}:${column}: ${message}`);
+		throw new PrototypeError(`${file}:${line}:${column}: ${message}`, {file, line, column});
 	});
 	for (const [index, raw] of uncommented.split('\n').entries()) {
 		const line = index + 1;
 		const fail = (column: number, message: string): never => {
-			throw new PrototypeError(`${file}:${line}:${column}: ${message}`);
+			throw new PrototypeError(`${file}:${line}:${column}: ${message}`, {file, line, column});
 		};
 
 		const hash = raw.indexOf('#');
