@@ -118,6 +118,34 @@ export const rule: ActRule = {act: {function: 'open', do: {errno: 'ENOENT'}}};
 	t.is(errors?.join('\n'), 'Type \'{ errno: "ENOENT"; }\' is not assignable to type \'ActDoInput\'.\n  Property \'return\' is missing in type \'{ errno: "ENOENT"; }\' but required in type \'ActDoReturn\'.');
 });
 
+test('a CallEvent is a union on abandoned: an abandoned call\'s ret and errno are null to the compiler, as they are at run time', t => {
+	const [valid, wrong] = typeErrors(`
+import {trace, type ArgumentValue, type CallEvent} from 'pdi';
+export function show(event: CallEvent): string {
+	if (event.abandoned) {
+		const ret: null = event.ret;
+		const errno: null = event.errno;
+		return String(ret ?? errno);
+	}
+
+	const ret: ArgumentValue | null = event.ret;
+	const errno: string | null = event.errno;
+	return \`\${String(ret)} \${errno ?? ''}\`;
+}
+
+for await (const event of trace('ls', [], {}).calls) {
+	if (!event.abandoned && event.errno !== null) {
+		console.log(event.function, event.errno);
+	}
+}
+`, `
+import type {CallEvent} from 'pdi';
+export const event: CallEvent = {pid: 1, tid: 1, thread: 0, depth: 0, caller: 'a', callee: null, function: 'f', version: null, args: [], ret: 3, errno: null, startNs: 0, durationNs: 0, abandoned: true};
+`);
+	t.deepEqual(valid, []);
+	t.not(wrong?.length, 0, 'an abandoned call with a ret');
+});
+
 test('a type error in a config given to defineConfig() shows the config\'s own types, not String\'s methods', t => {
 	const [errors] = typeErrors(`
 import {defineConfig} from 'pdi';

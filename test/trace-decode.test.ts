@@ -129,6 +129,24 @@ test('trace()\'s prototype-file error is a PrototypeError exported by pdi, a Pdi
 	t.false(missing instanceof PrototypeError);
 });
 
+test('an abandoned call (left by longjmp) has ret and errno null, as CallEvent\'s abandoned: true alternative types it', async t => {
+	const {calls, done} = traceApi(path.join(fixtures, 'callback', 'cbprog'), ['longjmp'], {functions: 'cb_longjmp', stdio: 'ignore'});
+	const events = [];
+	for await (const event of calls) {
+		events.push(event);
+	}
+
+	t.is((await done).status, 0);
+	t.is(events.length, 1);
+	const [event] = events;
+	t.like(event, {function: 'cb_longjmp', abandoned: true, ret: null, errno: null});
+	if (event?.abandoned) {
+		const ret: null = event.ret;
+		const errno: null = event.errno;
+		t.deepEqual([ret, errno], [null, null]);
+	}
+});
+
 test('the prototype parser maps C types to the backend\'s kinds', t => {
 	const text = 'const char *f(char const *a, char *b, unsigned long c, size_t d, long long e, unsigned char g, FILE *h, double i, float j, enum e k, _Bool l, int m[], ...);\nvoid g(void);\n';
 	t.deepEqual(parsePrototypes(text, 'p.h'), [{name: 'f', spec: 'sspzz8Ypdgibp.'}, {name: 'g', spec: 'v'}]);

@@ -37,5 +37,5 @@ export type {ActCount} from './launch/act-report.js';
 export {trace, type Trace, type TraceLaunchOptions, type TraceResult} from './trace/trace.js';
 export {observe, type Observation} from './trace/observe.js';
 export type {TraceOptions} from './trace/options.js';
-export type {ArgumentValue, CallEvent} from './trace/events.js';
+export type {AbandonedCallEvent, ArgumentValue, CallEvent, CallEventFields, ReturnedCallEvent} from './trace/events.js';
 export type {FunctionSummary, ProcessSummary, TraceSummary} from './trace/summary.js';

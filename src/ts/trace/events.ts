@@ -1,9 +1,5 @@
-/**
- * One completed call of a traced program, as `pdi trace --json` prints it
- * (one line each) and {@link trace} and {@link observe} deliver it. Every
- * field is present, `null` where unknown. See docs/trace.md, "JSON events".
- */
-export type CallEvent = {
+/** The fields every {@link CallEvent} has, whether the call returned or was abandoned. */
+export type CallEventFields = {
 	/** The traced process. */
 	pid: number;
 	/** The calling thread's kernel id. */
@@ -29,17 +25,43 @@ export type CallEvent = {
 	 * when they could not be decoded (the thread's decoding stack was full).
 	 */
 	args: ArgumentValue[] | null;
-	/** The decoded return value, in the forms of `args`; null for void, and for an abandoned call. */
-	ret: ArgumentValue | null;
-	/** The errno name (`"ENOENT"`) when the prototype says the call failed; null otherwise. */
-	errno: string | null;
 	/** The start, in ns since tracing began in the process (its start, or its last exec). */
 	startNs: number;
 	/** From entry to return (or to the frame's abandonment), in ns. */
 	durationNs: number;
-	/** The frame was left by longjmp or an exception (`ret` is then null). */
-	abandoned: boolean;
 };
+
+/** A call that returned: its result, and the errno of a failure its prototype describes. */
+export type ReturnedCallEvent = CallEventFields & {
+	/** The frame returned. */
+	abandoned: false;
+	/** The decoded return value, in the forms of `args`; null for void. */
+	ret: ArgumentValue | null;
+	/**
+	 * When the prototype says the call failed (-1, or NULL for pointers), the errno the callee left: its name
+	 * (`"ENOENT"`, always one of the exported `ErrnoName`), or its decimal number (`"0"`, `"4095"`) when pdi knows no name
+	 * for it (a callee that failed without setting errno leaves 0); null otherwise.
+	 */
+	errno: string | null;
+};
+
+/** A call whose frame was left by longjmp or an exception: it has no result and no errno. */
+export type AbandonedCallEvent = CallEventFields & {
+	/** The frame was left by longjmp or an exception. */
+	abandoned: true;
+	/** No result: the call never returned. */
+	ret: null;
+	/** No errno: the call never returned. */
+	errno: null;
+};
+
+/**
+ * One completed call of a traced program, as `pdi trace --json` prints it
+ * (one line each) and {@link trace} and {@link observe} deliver it. Every
+ * field is present, `null` where unknown. `abandoned` tells the two kinds apart:
+ * `if (event.abandoned)` leaves `ret` and `errno` null. See docs/trace.md, "JSON events".
+ */
+export type CallEvent = ReturnedCallEvent | AbandonedCallEvent;
 
 /** A decoded value: a number, a boolean, or text (strings decoded from C, pointers `"0x..."`, flag names, integers past 2^53). */
 export type ArgumentValue = number | boolean | string;
