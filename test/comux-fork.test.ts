@@ -103,7 +103,7 @@ for (const mode of echoModes) {
 			t.deepEqual(outcome(forked), outcome(alone), `input ${index}`);
 		}
 
-		t.deepEqual(await forks.close(), {code: 0, signal: null, act: []});
+		t.deepEqual(await forks.close(), {code: 0, signal: null, act: [], warnings: []});
 	});
 }
 
@@ -503,9 +503,9 @@ test.serial('replay() after close() rejects with a PdiError instead of giving th
 	const forks = startComuxForkServer([echoServerPath, 'epoll', '0'], quiet);
 	const input = comux().conn(0, 'one\n', {awaitResponse: true}).bytes();
 	t.is((await forks.replay(input)).status, 0);
-	t.deepEqual(await forks.close(), {code: 0, signal: null, act: []});
+	t.deepEqual(await forks.close(), {code: 0, signal: null, act: [], warnings: []});
 	await t.throwsAsync(forks.replay(input), {instanceOf: PdiError, message: /^replay\(\): the fork server was closed/});
-	t.deepEqual(await forks.close(), {code: 0, signal: null, act: []});
+	t.deepEqual(await forks.close(), {code: 0, signal: null, act: [], warnings: []});
 
 	const message = `server: expected an array of strings, the program and its arguments (['./server', '-p', '80']), got '${echoServerPath}'`;
 	await t.throwsAsync(runComux(echoServerPath as never, input), {instanceOf: PdiError, message});
