@@ -81,6 +81,7 @@ trace_stop_following_exec(const pdi_libc_environment_t *environment)
   environment->unset("DI_CFG_FILE");
   environment->unset("PDI_CORE_LINK");
   environment->unset("PDI_LAUNCHER_PID");
+  environment->unset("PDI_WARNINGS_FILE");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];
     size_t length = strcspn(*entry, "=");
