@@ -82,7 +82,10 @@ type Output = {
 	 * has gone, which {@link closed} tells); whether one has. The end does not say it again.
 	 */
 	sayFailure(): boolean;
-	/** Starts the writing of an output made `held`: until then the calls wait in their rings. */
+	/**
+	 * Starts the writing of an output made `held`, emptying its `-o FILE` first (opened without truncation, so that a
+	 * trace that never began left an earlier one whole): until then the calls wait in their rings.
+	 */
 	release(): void;
 };
 
@@ -193,6 +196,7 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 		},
 		drained: async signalled => drainUntilSignalled(reader, signalled),
 		release() {
+			truncateOutput(outputFd);
 			reader.release();
 		},
 		finish(ran = true) {
@@ -281,9 +285,8 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 		// before an exec. The core marks each --object pattern that matched an object in some process.
 		const marks = traceMarks(scratch.path, config);
 		// -c tells a name imported and never called from one without a call site by the marks.
-		const descriptor = await outputDescriptor(options);
 		// Held, and a file left whole, until the program has started: a program that cannot be kept what was there.
-		const output = traceOutput(options, scratch.path, descriptor, marks.seen, true);
+		const output = traceOutput(options, scratch.path, await outputDescriptor(options), marks.seen, true);
 		const followed = options.follow ? output.rings : undefined;
 
 		let launched = false;
@@ -299,7 +302,6 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 				},
 			});
 			launched = true;
-			truncateOutput(descriptor);
 			output.release();
 			// The program runs on untraced-looking when its trace cannot be written: the user hears of it at once.
 			const polling = setInterval(() => {
@@ -365,8 +367,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
 		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
-		const descriptor = await outputDescriptor(options);
-		const output = traceOutput(options, scratch.path, descriptor, undefined, true);
+		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
 		const config = traceConfig(tracedObjects({objects: options.object}), '--object');
 		// The core marks each --object pattern that matched an object of the process, then or until the detach.
 		const matched = traceMarks(scratch.path, config);
@@ -378,7 +379,6 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 			attachedTo = true;
 			watch.arm(undefined);
 			process.stderr.write(`pdi: tracing process ${pid}; Ctrl-C or SIGTERM detaches\n`);
-			truncateOutput(descriptor);
 			output.release();
 			// An output whose reader has gone (`| head`) ends the trace as an interrupt would: detached, then 141; one
 			// that takes no more (a full disk) ends it at once too, said then, with status 2.

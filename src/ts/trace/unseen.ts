@@ -1,12 +1,17 @@
 import {globMatches} from '../glob-problem.js';
 import {nativeBinding} from '../native/binding.js';
 
+/** The -e patterns of a `functions` option, a comma-separated text or a list of them. */
+function patternList(functions: string | readonly string[] | undefined): string[] {
+	return (functions === undefined ? '' : typeof functions === 'string' ? functions : functions.join(',')).split(',');
+}
+
 /**
  * The including -e patterns that name one function (no glob, no @OBJ): those pdi says it saw nothing of. Under -C a
  * mangled name is left out: it was counted, and marked, by its demangled name.
  */
 export function plainNames(functions: string | readonly string[] | undefined, demangle: boolean | undefined): string[] {
-	const patterns = (functions === undefined ? '' : typeof functions === 'string' ? functions : functions.join(',')).split(',');
+	const patterns = patternList(functions);
 	// An exclusion for every callee takes a name out: -e 'open,!open' traces no open, and no process lacks it.
 	const excluded = patterns.filter(pattern => pattern.startsWith('!') && !pattern.includes('@')).map(pattern => pattern.slice(1));
 	return patterns.filter(pattern => pattern !== '' && !/[*?[\\!@]/.test(pattern) && !(demangle && pattern.startsWith('_Z'))
@@ -49,7 +54,7 @@ export function demangledNameWarnings(functions: string | readonly string[] | un
 		return [];
 	}
 
-	const patterns = (functions === undefined ? '' : typeof functions === 'string' ? functions : functions.join(',')).split(',');
+	const patterns = patternList(functions);
 	return patterns.map(pattern => pattern.replace(/^!/, '').replace(/@[^:]*$/, ''))
 		.filter(name => name.includes('::') || /\)(?:\s*const)?$/.test(name))
 		.map(name => `pdi: warning: ${option} '${name}' is a C++ name as ${demangleOption} shows it: without ${demangleOption}, names are matched against the symbols (_ZN...), and it matches none`);
