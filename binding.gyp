@@ -140,6 +140,7 @@
         "src/native/backends/comux-accept/sentinel.c",
         "src/native/backends/comux-accept/forks.c",
         "src/native/backends/comux-accept/epoll-sets.c",
+        "src/native/backends/comux-accept/named-streams.c",
         "src/native/backends/comux-accept/wrappers.c",
         "src/native/backends/comux-accept/replies.c",
         "src/native/backends/comux-accept/handback.c",

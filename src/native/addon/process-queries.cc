@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 extern "C" {
@@ -116,6 +117,23 @@ LockHeld(const Napi::CallbackInfo &info)
   return Napi::Boolean::New(env, held);
 }
 
+// pipe() -> [readFd, writeFd] of a new pipe, both close-on-exec: a server's output captured through it can be
+// reopened by name (/dev/stderr, /proc/self/fd/2), which Linux refuses for the Unix sockets Node's 'pipe' stdio is.
+Napi::Value
+Pipe(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    Napi::Error::New(env, std::string("pipe: ") + strerror(errno)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
 } // namespace
 
 void
@@ -127,4 +145,5 @@ ExportProcessQueries(Napi::Env env, Napi::Object exports)
   exports.Set("reportRuleVerdicts", Napi::Function::New(env, ReportRuleVerdicts));
   exports.Set("fileCapabilities", Napi::Function::New(env, FileCapabilities));
   exports.Set("lockHeld", Napi::Function::New(env, LockHeld));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
 }

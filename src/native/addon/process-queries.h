@@ -3,7 +3,7 @@
 
 #include <napi.h>
 
-// Adds watchSignalSenders, signalSender, childStopSignal, reportRuleVerdicts, fileCapabilities and lockHeld.
+// Adds watchSignalSenders, signalSender, childStopSignal, reportRuleVerdicts, fileCapabilities, lockHeld and pipe.
 void ExportProcessQueries(Napi::Env env, Napi::Object exports);
 
 #endif

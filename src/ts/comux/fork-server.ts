@@ -5,7 +5,8 @@ import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
-import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, refusedComux, replaysStopping, startComux, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, refusedComux, replaysStopping, startComux, startWithOutputPipes, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
+import type {OutputPipe} from '../launch/output-pipe.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
@@ -77,7 +78,7 @@ class ForkServer implements ComuxForkServer {
 	private readonly files: ScratchFiles[];
 	private filesUsed = 0;
 	private sent = 0;
-	private readonly run: ComuxProcess;
+	private readonly run: ComuxProcess & {output: [OutputPipe, OutputPipe]};
 	private readonly control: Readable & Writable;
 	private readonly stdout: Buffer[] = [];
 	private readonly stderr: Buffer[] = [];
@@ -124,7 +125,7 @@ class ForkServer implements ComuxForkServer {
 				descriptors.push(openSync(file, 'w', 0o600));
 			}
 
-			this.run = startComux(server, ['ignore', 'pipe', 'pipe', 'pipe', ...descriptors], {...options, fork: true}, this.scratch.path);
+			this.run = startWithOutputPipes(pipes => startComux(server, ['ignore', pipes[0].writeFd, pipes[1].writeFd, 'pipe', ...descriptors], {...options, fork: true}, this.scratch.path));
 		} catch (error) {
 			this.scratch.remove();
 			throw error;
@@ -136,13 +137,13 @@ class ForkServer implements ComuxForkServer {
 
 		const {child} = this.run;
 		this.control = child.stdio[comuxControlFd] as Readable & Writable;
-		child.stdout?.on('data', (chunk: Buffer) => this.stdout.push(chunk));
-		child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-		this.closed = new Promise<void>(resolve => {
+		this.run.output[0].stream.on('data', (chunk: Buffer) => this.stdout.push(chunk));
+		this.run.output[1].stream.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+		this.closed = Promise.all([...this.run.output.map(async pipe => pipe.closed), new Promise<void>(resolve => {
 			child.once('close', () => {
 				resolve();
 			});
-		});
+		})]).then(() => undefined);
 		// What is still queued gets the process's end before the children's files go.
 		this.exited = Promise.all([this.run.exited, this.closed]).then(([end]) => {
 			const idle = this.queue.length === 0;

@@ -10,6 +10,7 @@ import {replayForkedOnce} from './fork-server.js';
 import {checkOptions, isObject, milliseconds, type OptionType} from '../launch/options.js';
 import {ComuxError} from './comux-error.js';
 import {parseComux} from './format.js';
+import {outputPipes, type OutputPipe} from '../launch/output-pipe.js';
 
 /**
  * The exit status of a replay whose server ended, crashed or was stopped
@@ -398,6 +399,27 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 }
 
 /**
+ * Starts a server whose stdout and stderr are real pipes ({@link outputPipe}), so that it may open them by name;
+ * `start` gets their write ends for its stdio, which are closed here once the server has them.
+ */
+export function startWithOutputPipes(start: (pipes: [OutputPipe, OutputPipe]) => ComuxProcess): ComuxProcess & {output: [OutputPipe, OutputPipe]} {
+	const output = outputPipes();
+	try {
+		return Object.assign(start(output), {output});
+	} catch (error) {
+		for (const pipe of output) {
+			pipe.stream.destroy();
+		}
+
+		throw error;
+	} finally {
+		for (const pipe of output) {
+			pipe.closeWriteEnd();
+		}
+	}
+}
+
+/**
  * Stops `run` when it takes longer than `ms` (no limit when undefined) and
  * waits for it; `timedOut` says whether it was stopped for that.
  */
@@ -469,22 +491,22 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 	const inputFd = typeof input === 'string' ? openComuxFile(input) : undefined;
 	const started = performance.now();
 	try {
-		const run = startComux(server, [inputFd ?? 'pipe', 'pipe', 'pipe'], options);
+		const run = startWithOutputPipes(pipes => startComux(server, [inputFd ?? 'pipe', pipes[0].writeFd, pipes[1].writeFd], options));
 		const {child} = run;
 		const stdout: Buffer[] = [];
 		const stderr: Buffer[] = [];
-		child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-		child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+		run.output[0].stream.on('data', (chunk: Buffer) => stdout.push(chunk));
+		run.output[1].stream.on('data', (chunk: Buffer) => stderr.push(chunk));
 		if (typeof input !== 'string') {
 			child.stdin?.on('error', () => undefined);
 			child.stdin?.end(input);
 		}
 
-		const closed = new Promise<void>(resolve => {
+		const closed = Promise.all([...run.output.map(async pipe => pipe.closed), new Promise<void>(resolve => {
 			child.once('close', () => {
 				resolve();
 			});
-		});
+		})]);
 		const {code, signal, timedOut} = await waitComux(run, options.timeout ?? 30_000);
 		await closed;
 		return comuxResult({

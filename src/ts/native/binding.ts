@@ -72,6 +72,8 @@ export type NativeBinding = {
 	fileCapabilities(path: string): Buffer | null;
 	/** Whether another open file holds a lock (flock) on the file that a shared one conflicts with. */
 	lockHeld(path: string): boolean;
+	/** A new pipe's read and write descriptors, both close-on-exec; throws when the process is out of descriptors. */
+	pipe(): [number, number];
 };
 
 type NodeGypBuild = ((directory: string) => unknown) & {path(directory: string): string};

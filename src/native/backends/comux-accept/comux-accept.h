@@ -322,6 +322,10 @@ __attribute__((visibility("hidden"))) void comux_unshare_epoll(void);
 /* Asked once by the fork server before its first fork: which recorded sets
  * are epoll instances still, and their descriptor flags. */
 __attribute__((visibility("hidden"))) void comux_check_epoll_sets(void);
+/* Fork mode (named-streams.c): the server's descriptors on its stdout and stderr pipes besides 1 and 2 (a log opened
+ * as /dev/stderr), found once by the fork server; each child points them at its own output and errors. */
+__attribute__((visibility("hidden"))) void comux_note_named_streams(void);
+__attribute__((visibility("hidden"))) void comux_redirect_named_streams(int output, int error);
 
 /* Whether fd is an epoll instance (epoll-sets.c). */
 __attribute__((visibility("hidden"))) int comux_is_epoll(int fd);

@@ -324,6 +324,7 @@ redirect_child(const char *output_path, const char *error_path)
   dup2(error, STDERR_FILENO);
   dup3(output, output_fd, O_CLOEXEC);
   dup3(error, message_fd, O_CLOEXEC);
+  comux_redirect_named_streams(output, error);
   if (logs_to_stderr)
     log_fd = message_fd;
   close(output);
@@ -540,6 +541,7 @@ comux_serve_forks(void)
   if (comux_fork_control_open(1) != 0)
     _exit(2);
   fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+  comux_note_named_streams();
   child_progress = mmap(NULL, sizeof *child_progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (child_progress == MAP_FAILED)
     child_progress = NULL;
