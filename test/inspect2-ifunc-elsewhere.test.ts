@@ -1,8 +1,9 @@
 import {spawnSync} from 'node:child_process';
+import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type {ImportSlot, ProcessReport} from '../src/ts/index.js';
-import {pdi} from './helpers/cli.js';
+import {pdi, root} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
 
 const scratch = scratchDirectory('pdi-inspect-ifunc-elsewhere-');
@@ -52,3 +53,30 @@ test('an IFUNC whose resolver picks another object\'s code is named after the de
 	const table = await pdi(['inspect', '--imports', '$main', '--', program]);
 	t.regex(table.stdout, /\bpick +libpick\.so!pick \(ifunc: libimpl\.so!impl_elsewhere\)\n/);
 });
+
+// The slot of glibc's IFUNC strlen, relinked to a wrapper, holds the wrapper: it is named as the target, as any
+// relinked slot's is, not as the resolver's pick. Was a bug: `libc.so.6!strlen@GLIBC_2.2.5 (ifunc: wrap_strlen)`.
+for (const variant of [['-Wl,-z,lazy'], ['-Wl,-z,now'], ['-fno-plt']]) {
+	test(`a relinked IFUNC's slot names the wrapper as its target (${variant.join(' ')})`, async t => {
+		const directory = path.join(scratch, `relinked-${variant.join('').replaceAll(/[^a-z]/g, '')}`);
+		spawnSync('mkdir', ['-p', directory]);
+		const backend = compileC(directory, 'wrappers.so', '#include <pdi/backend.h>\n#include <stdlib.h>\n#include <string.h>\nsize_t wrap_strlen(const char *s) { return ((size_t (*)(const char *))pdi_original((const void *)wrap_strlen))(s) + 100; }\nint wrap_abs(int x) { return ((int (*)(int))pdi_original((const void *)wrap_abs))(x) + 1000; }\n', ['-shared', '-fPIC', `-I${path.join(root, 'include')}`]);
+		const program = compileC(directory, 'prog', '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(int argc, char **argv) { printf("%zu %d\\n", strlen(argv[0]), abs(-argc)); return 0; }\n', ['-O2', '-fno-builtin', ...variant]);
+		const config = path.join(directory, 'pdi.cfg');
+		writeFileSync(config, `backend w = ${backend}\nrelink $main strlen w wrap_strlen\nrelink $main abs w wrap_abs\n`);
+		const result = await pdi(['inspect', '--json', '-c', config, '--imports', '$main', '--', program]);
+		t.is(result.code, 0, result.stderr);
+		const report = JSON.parse(result.stdout) as ProcessReport;
+		const slots = report.objects.find(object => object.main)?.imports ?? [];
+		for (const [symbol, wrapper] of [['strlen', 'wrap_strlen'], ['abs', 'wrap_abs']] as const) {
+			const target = slots.find(entry => entry.symbol === symbol)?.target;
+			t.is(target?.object, backend, symbol);
+			t.is(target?.symbol, wrapper, symbol);
+			t.false(target?.ifunc, symbol);
+			t.is(target?.implementationObject, null, symbol);
+		}
+
+		const table = await pdi(['inspect', '-c', config, '--imports', '$main', '--', program]);
+		t.regex(table.stdout, /\bstrlen@GLIBC_2\.2\.5 +wrappers\.so!wrap_strlen\n/);
+	});
+}

@@ -126,11 +126,24 @@ pdi_slot_in_relro(const pdi_object_t *object, const pdi_slot_t *slot)
   return (object->flags & PDI_OBJECT_RELRO) && address >= object->relro_start && address < object->relro_end;
 }
 
+/* Whether `object` imports a symbol named `name` (an undefined entry of its dynamic symbol table). */
+static int
+imports_name(const pdi_object_t *object, const char *name)
+{
+  for (size_t index = 1; index < object->nsyms; index++)
+    if (object->symtab[index].st_shndx == SHN_UNDEF && strcmp(pdi_object_symbol_name(object, index), name) == 0)
+      return 1;
+  return 0;
+}
+
 /* The object whose IFUNC symbol the loader bound, when its resolver returned code of another object (glibc's
  * gettimeofday and time pick the vdso's): the first definition in the loader's order (the vdso and pdi's core are
- * not in its global scope), when that is an IFUNC of an object other than `target`. */
+ * not in its global scope), when that is an IFUNC of an object other than `target` that can reach the code at
+ * `value`: the vdso's, or a function it imports. Any other function of another object (a relink wrapper put
+ * into the slot of glibc's IFUNC strlen) is not its resolver's pick. */
 static const pdi_object_t *
-ifunc_definer(const pdi_objects_t *set, const pdi_object_t *target, const pdi_slot_t *slot, pdi_symbol_ref_t *ref)
+ifunc_definer(const pdi_objects_t *set, const pdi_object_t *target, const pdi_slot_t *slot, uintptr_t value,
+              pdi_symbol_ref_t *ref)
 {
   pdi_version_req_t req = {slot->version, 0};
   for (unsigned i = 0; i < set->count; i++) {
@@ -139,7 +152,15 @@ ifunc_definer(const pdi_objects_t *set, const pdi_object_t *target, const pdi_sl
       continue;
     if (!pdi_object_lookup(candidate, slot->symbol, &req, 0, ref))
       continue;
-    return candidate != target && PDI_ST_TYPE(ref->sym->st_info) == STT_GNU_IFUNC ? candidate : NULL;
+    if (candidate == target || PDI_ST_TYPE(ref->sym->st_info) != STT_GNU_IFUNC)
+      return NULL;
+    pdi_symbol_ref_t picked;
+    if (target->flags & PDI_OBJECT_VDSO)
+      return candidate;
+    return pdi_object_symbol_at(target, value, &picked) &&
+                   imports_name(candidate, pdi_object_symbol_name(target, picked.index))
+               ? candidate
+               : NULL;
   }
   return NULL;
 }
@@ -170,7 +191,7 @@ name_target(const pdi_objects_t *set, const pdi_object_t *target, const pdi_slot
       return;
     }
   }
-  const pdi_object_t *definer = ifunc_definer(set, target, slot, &ref);
+  const pdi_object_t *definer = ifunc_definer(set, target, slot, value, &ref);
   if (definer != NULL) {
     name_symbol(definer, &ref, out);
     out->definer = definer;
