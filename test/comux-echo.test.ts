@@ -45,11 +45,17 @@ test(`comux-accept rejects an invalid input with its byte offset, exit 3${testAr
 	t.is(result.stdout, '');
 });
 
-test(`comux-accept names the PDI_COMUX_INPUT it cannot read, a directory, exit 3${testArch ? ` (${testArch})` : ''}`, async t => {
+// Not an invalid input (3), which it never read: status 2, as pdi's for a file it cannot read (was 3).
+test(`comux-accept names the PDI_COMUX_INPUT it cannot read, a directory or a missing file, exit 2${testArch ? ` (${testArch})` : ''}`, async t => {
 	const result = await runPreloaded(echo, ['epoll', '0'], path.join(directory, 'comux.cfg'), {PDI_COMUX_INPUT: directory});
-	t.is(result.code, 3);
+	t.is(result.code, 2);
 	t.is(result.stderr, `pdi-comux: cannot read ${directory}: Is a directory\n`);
 	t.is(result.stdout, '');
+	const missing = path.join(directory, 'no such.comux');
+	const absent = await runPreloaded(echo, ['epoll', '0'], path.join(directory, 'comux.cfg'), {PDI_COMUX_INPUT: missing});
+	t.is(absent.code, 2);
+	t.is(absent.stderr, `pdi-comux: cannot open ${missing}: No such file or directory\n`);
+	t.is(absent.stdout, '');
 });
 
 /** Inputs the readers must refuse: every invalid sample, cuts of a valid input, and a field at a time made wrong. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
 import {compileNormalizedConfig} from '../config/compile.js';
 import {COMUX_HANG, COMUX_NOT_SERVING, comuxBackendMaxMs, comuxConfig, openComuxFile, replaysStopping, runComux, startComux, stopReplaysOnSignals, waitComux, type ComuxRunResult, type RunComuxOptions} from '../comux/replay.js';
-import {endedByItself, replayForkedOnce, startComuxForkServer} from '../comux/fork-server.js';
+import {endedByItself, replayForkedOnce, serverStartCounted, startComuxForkServer} from '../comux/fork-server.js';
 import {COMUX_MAGIC, parseComux} from '../comux/format.js';
 import {escapeControls, fileFailure, PdiError} from '../errors.js';
 import {exitStatus} from '../launch/signals.js';
@@ -12,7 +12,7 @@ import {checkPreloadable, resolveProgram} from '../launch/program.js';
 import {checkOutputFile, standardOutput, writeOutputFile} from './output-file.js';
 import {isFifo} from '../waiting-input.js';
 import {checkStdin, inputName, naming, readComuxInput} from './comux-command.js';
-import {withHeldOperands} from './operands.js';
+import {sayKilledBy, withHeldOperands} from './operands.js';
 import {aflEnvironment} from './comux-afl.js';
 
 /**
@@ -113,12 +113,12 @@ function startsLikeComux(file: string): boolean {
  * `--log`'s value, checked before anything starts: `--log FILE.comux -- SERVER` (the value left out)
  * would append the log to the comux file and take the server for the input.
  */
-function checkLogFile(log: string | undefined): void {
-	if (log === undefined || log === 'stderr' || log === '1') {
+function checkLogFile(log: string | undefined, name = '--log'): void {
+	if (log === undefined || log === '' || log === 'stderr' || log === '1') {
 		return;
 	}
 
-	if (startsLikeComux(log)) {
+	if (name === '--log' && startsLikeComux(log)) {
 		throw new PdiError(`--log ${log}: is a comux file, not a log (--log takes a value: --log stderr or --log LOGFILE, then the comux FILE)`);
 	}
 
@@ -135,7 +135,25 @@ function checkLogFile(log: string | undefined): void {
 		}
 	} catch (error) {
 		// Named as the option's, not as the comux FILE's would be.
-		throw error instanceof PdiError ? new PdiError(`--log ${error.message}`, {exitCode: error.exitCode, cause: error}) : error;
+		throw error instanceof PdiError ? new PdiError(`${name} ${error.message}`, {exitCode: error.exitCode, cause: error}) : error;
+	}
+}
+
+/**
+ * The `PDI_COMUX_*` variables of pdi's environment that every server inherits, where no option sets them, checked
+ * as the backend checks them, before any server starts (**was a bug**: each replay ended with the backend's status
+ * 2, and `replay` reported `4 files: 4 exit` with status 0).
+ */
+function checkComuxEnvironment(options: {log?: string | undefined; replyTimeout?: string | undefined}): void {
+	for (const [name, given] of [['PDI_COMUX_IDLE_MS', undefined], ['PDI_COMUX_TIMEOUT_MS', options.replyTimeout]] as const) {
+		const text = process.env[name];
+		if (given === undefined && text !== undefined && text !== '' && (!/^\d+$/.test(text) || Number(text) > comuxBackendMaxMs)) {
+			throw new PdiError(`${name}: expected a whole number of milliseconds from 0 to ${comuxBackendMaxMs}, got '${escapeControls(text)}'`);
+		}
+	}
+
+	if (options.log === undefined) {
+		checkLogFile(process.env['PDI_COMUX_LOG'], 'PDI_COMUX_LOG:');
 	}
 }
 
@@ -173,6 +191,7 @@ function registerRunCommand(comux: Command): void {
 			const timeout = options.timeout === undefined ? undefined : parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
 			checkLogFile(options.log);
+			checkComuxEnvironment(options);
 			const server = requireServer(file, operands, usage, 'FILE');
 			if (file === '-') {
 				checkStdin();
@@ -198,6 +217,9 @@ function registerRunCommand(comux: Command): void {
 				const {code, signal, timedOut} = await waitComux(run, timeout);
 				process.stderr.write(run.stoppedBeforeBackend);
 				process.exitCode = timedOut ? stoppedStatus(code, timeout) : exitStatus(code, signal);
+				if (!timedOut) {
+					sayKilledBy(server[0]!, signal ?? undefined, process.exitCode);
+				}
 			} finally {
 				if (typeof input === 'number') {
 					closeSync(input);
@@ -239,6 +261,9 @@ async function runForked(input: Uint8Array, server: string[], options: RunComuxO
 	stopReplaysOnSignals(async () => printed);
 	const result = await printed;
 	process.exitCode = result.timedOut ? stoppedStatus(result.exitCode, options.timeout) : exitStatus(result.exitCode, result.signal);
+	if (!result.timedOut) {
+		sayKilledBy(server[0]!, result.signal ?? undefined, process.exitCode);
+	}
 }
 
 /** The note afl-fuzz writes into its crashes/ directory (README.txt, the command line that found them): no input. */
@@ -334,9 +359,16 @@ function stoppedNote(result: ComuxRunResult, timeout: number | undefined): strin
 
 	// A child the fork server stopped at its own limit was answered for; a stopped server's files but the one it was
 	// on never started (duration 0).
-	return endedByItself(result) || result.durationMs >= timeout
+	if (!endedByItself(result) && result.durationMs < timeout) {
+		return `pdi: not replayed: the server was stopped after ${timeout} ms on an earlier file (its start or its replay)\n`;
+	}
+
+	// With --fork, the files queued while the server started: their limits counted its start, and when it took most
+	// of one, the reason says so (**was**: "the replay took longer", for a server whose start took 25 of 30 ms).
+	const startMs = serverStartCounted(result);
+	return startMs === undefined || startMs * 2 < timeout || result.notServing
 		? stoppedLine(result.notServing, timeout)
-		: `pdi: not replayed: the server was stopped after ${timeout} ms on an earlier file (its start or its replay)\n`;
+		: `pdi: the server's start (${startMs} ms) and the replay took longer than ${timeout} ms together and were stopped (with --fork, the first file's time limit counts the server's start, as without it every file's does)\n`;
 }
 
 /** Replays each file against a fresh server (or a child forked from one server), one after the other, with a progress bar on a terminal. */
@@ -440,11 +472,13 @@ function formatReplayReport(report: readonly ReplayEntry[]): string {
 	const notReached = unanswered === 0 ? '' : ` (${unanswered} never replayed: the fork server ended before it answered for ${unanswered === 1 ? 'it' : 'them'})`;
 	lines.push('', `${report.length} file${report.length === 1 ? '' : 's'}: ${[...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ')}${notReached}`);
 	// Why, for each file that did not end well: the last two lines it wrote on stderr (the server's, then the backend's).
-	const reasons = report.filter(entry => entry.verdict !== 'ok' && entry.stderr.trim() !== '');
+	// A crash the server said nothing of is named by its signal (**was**: no line at all).
+	const reasons = report.filter(entry => entry.verdict !== 'ok' && (entry.stderr.trim() !== '' || entry.signal !== null));
 	if (reasons.length > 0) {
 		lines.push('');
 		for (const entry of reasons) {
-			lines.push(`${shownName(entry.file)}: ${entry.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+			const said = entry.stderr.trim();
+			lines.push(`${shownName(entry.file)}: ${said === '' ? `the server was killed by ${entry.signal} and wrote nothing on stderr` : said.split('\n').slice(-2).join(' / ')}`);
 		}
 	}
 
@@ -465,9 +499,11 @@ function registerReplayCommand(comux: Command): void {
 		.argument('<dir>', 'a directory of comux files')
 		.argument('[server...]', 'the server command and its arguments (after --)')
 		.action(async (directory, operands, options) => {
-			const server = requireServer(directory, operands, usage, 'DIR');
+			// The options first, as run does: `--timeout DIR -- SERVER` took DIR for the time ("missing DIR" was wrong).
 			const timeout = parseTimeout(options.timeout);
 			const replyTimeoutMs = replyTimeout(options.replyTimeout);
+			checkComuxEnvironment(options);
+			const server = requireServer(directory, operands, usage, 'DIR');
 			const files = comuxFiles(directory);
 			const replays: Replays = {report: [], stopProgress() {}, printed: false};
 			// Ctrl-C: the report of the files replayed by then, and a line saying where it stopped (exit status 128+N).

@@ -19,6 +19,13 @@ export function endedByItself(result: ComuxRunResult): boolean {
 	return answeredResults.has(result);
 }
 
+const startsCounted = new WeakMap<ComuxRunResult, number>();
+
+/** How long the server's start took when it counted against `result`'s time limit (a file queued before the fork server was ready), else undefined. */
+export function serverStartCounted(result: ComuxRunResult): number | undefined {
+	return startsCounted.get(result);
+}
+
 /** A server started once in fork mode; see {@link startComuxForkServer}. */
 export type ComuxForkServer = {
 	/**
@@ -40,6 +47,8 @@ export type ComuxForkServer = {
 type Pending = {
 	input: Uint8Array;
 	started: number;
+	/** Queued while the server was starting: how long it still took to become ready (ms). */
+	startMs?: number;
 	/** The time limit its request gave the child (ms, 0 for none), once sent. */
 	limitMs?: number;
 	files?: ScratchFiles;
@@ -246,6 +255,10 @@ class ForkServer implements ComuxForkServer {
 	/** The fork server waits for requests: the ones queued meanwhile go, timed by what the start left of their limit. */
 	private becameReady(): void {
 		this.ready = true;
+		for (const pending of this.queue) {
+			pending.startMs = performance.now() - pending.started;
+		}
+
 		this.sendAhead();
 		this.startClock(false);
 	}
@@ -331,6 +344,10 @@ class ForkServer implements ComuxForkServer {
 		const errorText = this.prologue.stderr + since + read(files.errors).toString('utf8') + errors.join('');
 		const result = comuxResult({stdout, stderr: errorText, code, signal, timedOut, durationMs: performance.now() - pending.started});
 		answeredResults.add(result);
+		if (pending.startMs !== undefined) {
+			startsCounted.set(result, Math.round(pending.startMs));
+		}
+
 		pending.resolve(result);
 		this.sendAhead();
 		this.idleNow();

@@ -297,6 +297,15 @@ refuse_input(void)
   _exit(3);
 }
 
+/* An input that cannot be read at all (missing, a directory) is no invalid
+ * input: status 2, as pdi gives for a file it cannot read. */
+static _Noreturn void
+unreadable_input(void)
+{
+  comux_record_status(2);
+  _exit(2);
+}
+
 void
 comux_read_input(int share)
 {
@@ -306,7 +315,7 @@ comux_read_input(int share)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       say(message_fd, "cannot open %s: %s", path, strerror(errno));
-      refuse_input();
+      unreadable_input();
     }
   }
   unsigned char *bytes = NULL;
@@ -319,7 +328,7 @@ comux_read_input(int share)
       say(message_fd, "cannot read %s: %s", path, strerror(errno));
     else
       say(message_fd, "cannot read the input: %s", strerror(errno));
-    refuse_input();
+    unreadable_input();
   }
   unsigned char *copy = share ? comux_share(bytes ? bytes : (const unsigned char *)"", length) : NULL;
   if (copy != NULL) {
