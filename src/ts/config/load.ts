@@ -17,6 +17,7 @@ import {brokenLimits, listOptionNames, optionValue, setOptionValue, type OptionN
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {configDirectory, NotUtf8Error, readConfigText} from './config-file.js';
 import {fieldOrigin} from './field-origins.js';
+import {readBack} from './read-back.js';
 
 /** The text to read on after readConfigText() failed (a text-dialect file whose NUL byte comes first), or the error. */
 function textAfterReadError(error: unknown, absolute: string): string {
@@ -67,10 +68,25 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	const directory = configDirectory(absolute);
 	if (spelling !== 'text') {
 		const {parseStructured} = await import('./structured.js');
-		return parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true, directory});
+		return withActRulesRead(parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true, directory}));
 	}
 
-	return parseTextDialect(text, absolute, options, directory);
+	return withActRulesRead(parseTextDialect(text, absolute, options, directory));
+}
+
+/**
+ * `config`, once its act rules are read back with the core's reader, which knows each function's prototype: what
+ * the schema cannot see (`arg7` of `read`, an integer `return` for `sqrt`, a rule on `longjmp`, which pdi never
+ * instruments) is a {@link ConfigError} here, naming every such rule, as `pdi config check` and `pdi run` say it
+ * (**was a bug**: loadConfig(), normalizeConfig() and compileConfig() took them, and only the run refused them).
+ */
+function withActRulesRead(config: NormalizedConfig): NormalizedConfig {
+	const acts = config.rules.filter(rule => rule.kind === 'act');
+	if (acts.length > 0) {
+		readBack({...config, backends: [], rules: acts});
+	}
+
+	return config;
 }
 
 /**
@@ -106,13 +122,13 @@ export function normalizeConfig(config: PdiConfigInput, source: {file?: string; 
 	}
 
 	const file = source.file === undefined ? undefined : path.resolve(source.file);
-	return checkConfig(config, {
+	return withActRulesRead(checkConfig(config, {
 		file,
 		directory: path.resolve(source.directory ?? (file ? path.dirname(file) : '.')),
 		locate: () => ({file}),
 		label: jsonLabel,
 		show: jsonShow,
-	});
+	}));
 }
 
 /** What makes two rules the same for {@link mergeConfigs}: every field but the origin. */
@@ -163,7 +179,7 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 	const optionOrigins: NormalizedConfig['optionOrigins'] = {};
 	const backends = new Map<string, NormalizedBackend>();
 	const merged: NormalizedConfig = {normalized: true, options, backends: [], rules: [], warnings: [], optionOrigins};
-	const ruleKeys = new Set<string>();
+	const ruleKeys = new Map<string, NormalizedRule>();
 	const warningKeys = new Set<string>();
 	for (const config of configs) {
 		for (const name of Object.keys(config.optionOrigins) as OptionName[]) {
@@ -183,9 +199,13 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 
 		for (const rule of config.rules) {
 			const key = ruleKey(rule);
-			if (!ruleKeys.has(key)) {
-				ruleKeys.add(key);
+			const kept = ruleKeys.get(key);
+			if (kept === undefined) {
+				ruleKeys.set(key, rule);
 				merged.rules.push(rule);
+			} else if (rule.kind === 'act' && rule.origin !== undefined && kept.origin !== undefined && rule.origin.file !== kept.origin.file) {
+				// The same file twice is no news; an act rule spelt again in another file has its calls counted at the first.
+				merged.warnings.push({message: `act ${rule.function}: the same rule as ${where(kept.origin)}, kept once: its calls are counted there`, origin: rule.origin});
 			}
 		}
 

@@ -3,18 +3,11 @@ import path from 'node:path';
 import {missingDependency} from '../elf/dependencies.js';
 import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
-import {compileNormalizedConfig} from './compile.js';
 import {configDirectory} from './config-file.js';
 import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-error.js';
 import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
 import type {NormalizedBackend, NormalizedConfig, NormalizedRule} from './types.js';
-import {readNativeModel} from './native-model.js';
-
-/** How the core's messages name a compiled config that has no file of its own. */
-const compiledName = '<compiled config>';
-
-/** How the compiled text of a config given in memory names the entries its statements come from. */
-const compiledEntry = /^(?:rules|backends)\[\d+\]$|^options\.\w+$/;
+import {readBack} from './read-back.js';
 
 /** Where {@link verifyConfig} looks for backends: as the core does on this machine. */
 export type VerifyOptions = {
@@ -301,18 +294,6 @@ export type VerifyResult = {
 };
 
 type Finding = ConfigIssue & {skips: 'backend' | 'rule' | undefined};
-
-/** Reads the compiled config back with the core's reader, which stops at its first problem. */
-function readBack(config: NormalizedConfig): void {
-	try {
-		readNativeModel(compileNormalizedConfig(config), compiledName, process.cwd());
-	} catch (error) {
-		// A config given in memory has no file: the core names the entry a statement came from (its
-		// `#@origin rules[I]`), which is no file either.
-		const entry = error instanceof ConfigError && error.line === undefined && error.file !== undefined && compiledEntry.test(error.file) ? error.file : undefined;
-		throw entry === undefined ? error : new ConfigError(`${entry}: ${(error as ConfigError).reason}`, {}, {cause: error});
-	}
-}
 
 /**
  * Every act rule's problem, when the core's reader stopped at one of them (an `argN` past a function's arguments, a
