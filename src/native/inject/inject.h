@@ -40,6 +40,8 @@ typedef struct {
   uintptr_t dlopen, dlsym, dlerror;
   inject_ranges_t loader; /* ld.so: a thread stopped in there may hold its lock */
   inject_ranges_t core;   /* the code of pdi-preload.so and the bundled backends, when loaded */
+  int core_mapped;        /* the core given on the command line is loaded, at core_bias */
+  uintptr_t core_bias;
   inject_ranges_t libc_code;
   /* the code of the loader and of the C library's allocator and dl*
    * functions: a return address into it on a thread's stack says the thread
@@ -54,6 +56,12 @@ __attribute__((noreturn, format(printf, 1, 2))) void inject_fail(const char *fmt
 /* target.c: checks the program of `pid` (running, dynamic, this machine's
  * architecture, a C library with dlopen) and reads its maps. */
 void inject_target_read(inject_target_t *target, pid_t pid, const char *core);
+
+/* The address in the target of the loaded core's function `name` (read from
+ * the core's file, as the C library's are), or 0 when the core is not loaded
+ * or lacks it: a detach finds pdi_attach_close so, without calling dlopen and
+ * dlsym, whose loader calls a trace of the C library would see. */
+uintptr_t inject_core_function(const inject_target_t *target, const char *core, const char *name);
 
 /* A thread held for calls, and what must be given back to it. */
 typedef struct {

@@ -112,9 +112,16 @@ main(int argc, char **argv)
   inject_target_read(&target, (pid_t)pid, argv[2]);
   inject_thread_t thread;
   inject_thread_hold(&thread, &target);
-  uintptr_t handle = core_handle(&thread, &target, argv[2], open_op || report_op);
   const char *name = open_op ? "pdi_attach_open_owned" : close_op ? "pdi_attach_close" : "pdi_attach_report";
-  uintptr_t fn = core_function(&thread, &target, handle, name);
+  /* A detach calls no dlopen or dlsym when the core's mapping says where its
+   * function is: what a trace of the C library sees is the program's alone. */
+  uintptr_t fn = close_op ? inject_core_function(&target, argv[2], name) : 0;
+  uintptr_t error_fn = close_op ? inject_core_function(&target, argv[2], "pdi_attach_error") : 0;
+  uintptr_t handle = 0;
+  if (fn == 0 || error_fn == 0) {
+    handle = core_handle(&thread, &target, argv[2], open_op || report_op);
+    fn = core_function(&thread, &target, handle, name);
+  }
   uintptr_t args[3] = {0, 0, 0};
   if (!close_op) {
     args[0] = push_string(&thread, argv[4]);
@@ -128,7 +135,8 @@ main(int argc, char **argv)
   int result = (int)inject_call(&thread, fn, args, close_op ? 0 : open_op ? 3 : 2);
   char error[2048] = "";
   if (result != 0) {
-    uintptr_t error_fn = core_function(&thread, &target, handle, "pdi_attach_error");
+    if (error_fn == 0)
+      error_fn = core_function(&thread, &target, handle, "pdi_attach_error");
     inject_read_string(&thread, inject_call(&thread, error_fn, NULL, 0), error, sizeof error);
   }
   if (inject_thread_release(&thread) != 0)

@@ -253,6 +253,10 @@ map_line(inject_target_t *target, const char *line, ino_t core_inode)
      * session: not the moment to open or close one under it. */
     if (code)
       add_range(&target->core, start, end);
+    if (!target->core_mapped && core_inode != 0 && inode == (unsigned long long)core_inode) {
+      target->core_mapped = 1;
+      target->core_bias = start - (uintptr_t)offset;
+    }
   }
 }
 
@@ -374,4 +378,14 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
     if (i != LIBC_DLERROR && found[i].value != 0 && found[i].size != 0)
       add_range(&target->lock_code, target->libc_bias + found[i].value,
                 target->libc_bias + found[i].value + found[i].size);
+}
+
+uintptr_t
+inject_core_function(const inject_target_t *target, const char *core, const char *name)
+{
+  if (!target->core_mapped)
+    return 0;
+  elf_symbol_t found;
+  elf_symbols(core, &name, 1, &found);
+  return found.value != 0 ? target->core_bias + found.value : 0;
 }
