@@ -234,11 +234,24 @@ test('a return of the wrong kind for a known function and an argument past its l
 	t.is(good.code, 0, good.stderr);
 });
 
-test('an act rule on a slot that a callback rule instruments is refused, naming both rules', async t => {
-	const config = writeConfig(['backend tr = trace', 'callback $main * tr', 'act $main abs count']);
-	const run = await runPreloaded(events, ['print', '1'], config);
-	t.is(run.code, 2);
-	t.regex(run.stderr, /rules\.cmd:3:1: act abs: conflicts with the callback at .*rules\.cmd:2,/);
+// A callback over an act rule's slot calls the act rule's stub: its hooks (here the trace backend's, alone, writing
+// its lines to stderr) see each call as the act rule made it, the faked result and errno included. Was refused at
+// install: "act abs: conflicts with the callback at ...".
+test('a callback rule and an act rule on the same slots compose: the callback sees the calls as the act rule made them', async t => {
+	const directory = writeFiles({});
+	const program = compileC(directory, 'access3', '#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\nint main(void) {\n  for (int i = 0; i < 3; i++) {\n    errno = 0;\n    int result = access("/", R_OK);\n    printf("%d %s\\n", result, strerror(errno));\n  }\n  return 0;\n}\n', ['-O2']);
+	for (const order of [['callback $main * tr', 'act $main access call=2 return=-1 errno=EACCES'], ['act $main access call=2 return=-1 errno=EACCES', 'callback $main * tr']]) {
+		const config = writeConfig(['backend tr = trace', ...order]);
+		const run = await runPreloaded(program, [], config);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, '0 Success\n-1 Permission denied\n0 Success\n');
+		const calls = run.stderr.split('\n').filter(line => line.includes('!access('));
+		t.deepEqual(calls.map(line => line.replace(/^\d+ \d+ +/, '')), [
+			'access3!access("/", R_OK) = 0',
+			'access3!access("/", R_OK) = -1 errno EACCES',
+			'access3!access("/", R_OK) = 0',
+		], run.stderr);
+	}
 });
 
 test('return= on a function whose result a skipped call cannot give, and a rule on a function pdi never instruments, are refused at install', async t => {

@@ -113,9 +113,10 @@ PDI_HIDDEN const char *pdi_cb_never_stubbed_reason(const char *function);
  * conflict). `take` then gets each admitted slot that calls a function,
  * with that function; non-zero ends the plan. */
 typedef enum pdi_cb_admission {
-  PDI_CB_ADMIT, /* look up the function and offer the slot to take */
-  PDI_CB_PASS,  /* leave this slot alone */
-  PDI_CB_STOP   /* end the plan */
+  PDI_CB_ADMIT,     /* look up the function and offer the slot to take */
+  PDI_CB_PASS,      /* leave this slot alone */
+  PDI_CB_STOP,      /* end the plan */
+  PDI_CB_ADMIT_STUB /* offer the slot to take, calling what it holds: another rule's stub (an act rule's) */
 } pdi_cb_admission_t;
 
 typedef struct pdi_cb_sink {

@@ -140,6 +140,8 @@ consider_callback_slot(const pdi_object_t *object, const pdi_slot_t *slot, void 
     return 0;
   }
   pdi_cb_admission_t admission = plan->sink->admit(plan->sink_context, object, slot);
+  if (admission == PDI_CB_ADMIT_STUB)
+    return plan->sink->take(plan->sink_context, object, slot, __atomic_load_n(slot->address, __ATOMIC_ACQUIRE));
   if (admission != PDI_CB_ADMIT)
     return admission == PDI_CB_STOP;
   uintptr_t target = function_behind(plan, object, slot, hash);

@@ -274,7 +274,8 @@ pdi_claim(pdi_session_t *session, unsigned rule_index, const pdi_object_t *objec
    * its wrapper runs first and its original is the redefine wrapper. */
   pdi_rule_kind_t under = existing != NULL ? session->rules[existing->rule].rule->kind : PDI_RULE_RELINK;
   int composes = existing != NULL && ((active->rule->kind == PDI_RULE_RELINK && under == PDI_RULE_REDEFINE) ||
-                                      (active->rule->kind == PDI_RULE_ACT && under != PDI_RULE_CALLBACK));
+                                      (active->rule->kind == PDI_RULE_ACT && under != PDI_RULE_CALLBACK) ||
+                                      (active->rule->kind == PDI_RULE_CALLBACK && under == PDI_RULE_ACT));
   if (existing != NULL && !composes)
     return pdi_slot_conflict(session, rule_index, existing->rule, object, active->name);
   const pdi_session_t *holder;

@@ -310,6 +310,8 @@ admit_callback_slot(void *context, const pdi_object_t *object, const pdi_slot_t 
   const pdi_rule_t *owner = plan->session->rules[claimed->rule].rule;
   if (owner == plan->active->rule)
     return PDI_CB_PASS;
+  if (owner->kind == PDI_RULE_ACT)
+    return PDI_CB_ADMIT_STUB; /* over an act rule's stub: its hooks see the calls as the act rule made them */
   if (pdi_same_redirect(owner, plan->active->rule)) {
     plan->active->shared++;
     return PDI_CB_PASS;
@@ -547,8 +549,7 @@ apply_planned(pdi_session_t *session, size_t from)
   return 0;
 }
 
-/* The act rules, all in one pass (sites shared by several rules get one
- * stub); on_error = warn drops them all when the pass fails. */
+/* The act rules in one pass (one stub per site); on_error = warn drops them all when the pass fails. */
 static int
 plan_act_rules(pdi_session_t *session, const pdi_objects_t *set)
 {
@@ -582,14 +583,13 @@ pdi_rules_forget_unloaded(pdi_session_t *session, const pdi_objects_t *set)
   }
 }
 
-/* Redefines first, so relinks planned afterwards see the redefined bindings
- * (a relink wrapper's original is then the redefine wrapper); callbacks
- * next; act rules last, outermost. Each pass is applied before the next is
- * planned, because planning reads what the slots hold now. */
+/* Redefines first, so relinks see the redefined bindings (a relink wrapper's original is then the redefine
+ * wrapper); act rules next, outermost over those; callbacks last, over an act rule's stub too, so that their hooks
+ * (a trace) see calls as the act rule made them. Each pass is applied before the next is planned. */
 int
 pdi_rules_install(pdi_session_t *session, const pdi_objects_t *set)
 {
-  static const pdi_rule_kind_t order[] = {PDI_RULE_REDEFINE, PDI_RULE_RELINK, PDI_RULE_CALLBACK, PDI_RULE_ACT};
+  static const pdi_rule_kind_t order[] = {PDI_RULE_REDEFINE, PDI_RULE_RELINK, PDI_RULE_ACT, PDI_RULE_CALLBACK};
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
     size_t from = claimed_count(session);
     int failed = order[i] == PDI_RULE_ACT ? plan_act_rules(session, set) : plan_rules(session, set, order[i]);

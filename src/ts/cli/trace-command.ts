@@ -8,7 +8,9 @@ import {launch} from '../launch/launch.js';
 import {resolveProgram, SharedLibraryError} from '../launch/program.js';
 import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
-import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
+import {traceConfig, tracedObjects, traceVariables, withUserConfig, type TraceOptions} from '../trace/options.js';
+import {launchConfig} from '../launch/prepared-config.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {lossMessages, ringDirectory, TraceReader, type TraceReaderEnd} from '../trace/reader.js';
 import {runningOnNotice, waitForFollowed} from '../trace/followed.js';
 import {SummaryCounter} from '../trace/summary.js';
@@ -25,7 +27,13 @@ const usage = '[--json | -c] [-o FILE] [-f] [--object OBJ]... [-e LIST]... [-C] 
 type TraceCliOptions = {
 	output?: string; object: string[]; functions?: string; time?: true; timestamp?: true;
 	stringSize: string; depth?: string; args: string; prototypes?: string; json?: true; summary?: true; follow?: true; demangle?: true;
+	config: string[];
 };
+
+/** The trace's config with the `--config` files after it, loaded and merged in order as `pdi run -c` loads them. */
+async function withConfigFiles(traced: NormalizedConfig, files: readonly string[]): Promise<NormalizedConfig> {
+	return withUserConfig(traced, await launchConfig(files));
+}
 
 /**
  * The backend's settings for the command line's options; errors name the flags. -T and -t are the reader's (the
@@ -278,12 +286,13 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 	const objects = tracedObjects({objects: options.object});
 	const scratch = temporaryDirectory('pdi-trace-');
 	try {
-		const config = traceConfig(objects, '--object');
+		const traced = traceConfig(objects, '--object');
+		const config = await withConfigFiles(traced, options.config);
 		// -f: pdi waits for every followed process that writes a ring, also those that outlive the program (a
 		// daemon's child). Each traced process image marks the -e names it has a call site of: with -f pdi says the
 		// names no process marked; without, the process says them at its end, but for those an image of it marked
 		// before an exec. The core marks each --object pattern that matched an object in some process.
-		const marks = traceMarks(scratch.path, config);
+		const marks = traceMarks(scratch.path, traced);
 		// -c tells a name imported and never called from one without a call site by the marks.
 		// Held, and a file left whole, until the program has started: a program that cannot be kept what was there.
 		const output = traceOutput(options, scratch.path, await outputDescriptor(options), marks.seen, true);
@@ -368,9 +377,10 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 	try {
 		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
 		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
-		const config = traceConfig(tracedObjects({objects: options.object}), '--object');
+		const traced = traceConfig(tracedObjects({objects: options.object}), '--object');
+		const config = await withConfigFiles(traced, options.config);
 		// The core marks each --object pattern that matched an object of the process, then or until the detach.
-		const matched = traceMarks(scratch.path, config);
+		const matched = traceMarks(scratch.path, traced);
 		shareWithProcess(pid, [scratch.path]);
 		const watch = watchAttached(pid);
 		let attachedTo = false;
@@ -430,6 +440,7 @@ export function registerTraceCommand(cli: Command): void {
 		.option('-c, --summary', 'no per-call lines; at exit a table per process: calls, errors and time per function')
 		.option('--prototypes <file>', 'C declarations that decode the user\'s own functions')
 		.option('-p, --pid <pid>', 'trace a running process (attached) until interrupted, instead of starting PROGRAM')
+		.option('--config <file>', 'a config the program also runs with, as pdi run -c takes (JSON, YAML or text dialect; repeatable): the trace shows the calls its act rules change as they changed them', (value: string, previous: string[]) => [...previous, value], [] as string[])
 		.argument('[command...]', 'the program and its arguments')
 		.passThroughOptions()
 		.action(async (command, options) => {

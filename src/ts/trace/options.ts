@@ -1,5 +1,6 @@
-import {builtConfig} from '../config/built.js';
-import type {NormalizedConfig} from '../config/types.js';
+import {builtConfig, isNormalizedConfig} from '../config/built.js';
+import {mergeConfigs, normalizeConfig} from '../config/load.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
@@ -149,6 +150,7 @@ const optionTypes: Record<string, [check: (value: unknown) => boolean, expected:
 	cwd: [value => typeof value === 'string', 'a directory name'],
 	stdio: stdioOption,
 	signal: [value => value instanceof AbortSignal, 'an AbortSignal'],
+	config: [value => typeof value === 'object' && value !== null && !Array.isArray(value), 'a config object (as runProgram() takes) or one from loadConfig()'],
 };
 
 /**
@@ -210,6 +212,15 @@ export function traceConfig(objects: readonly string[], label?: string): Normali
 	}
 
 	return config;
+}
+
+/**
+ * The trace's config with the user's after it (`config`, `--config`): its act rules change calls, and the trace,
+ * whose callback goes over their stubs, shows the calls as they changed them. The trace's rules come first and keep
+ * their indexes, by which the core marks the object patterns that matched.
+ */
+export function withUserConfig(traced: NormalizedConfig, user: PdiConfigInput | NormalizedConfig | undefined): NormalizedConfig {
+	return user === undefined ? traced : mergeConfigs([traced, isNormalizedConfig(user) ? user : normalizeConfig(user)]);
 }
 
 /** A pattern as a shell user would quote it: '*', '$main'. */

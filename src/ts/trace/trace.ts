@@ -10,7 +10,8 @@ import {temporaryDirectory} from '../launch/temporary.js';
 import {traceMarks, unmatchedWarning, type TraceMarks} from './trace-marks.js';
 import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
-import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {checkOptionNames, traceConfig, tracedObjects, traceVariables, withUserConfig, type TraceOptions} from './options.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {waitForFollowed} from './followed.js';
 import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
 import {SummaryCounter, type TraceSummary} from './summary.js';
@@ -30,6 +31,11 @@ export type TraceLaunchOptions = {
 	 * program left running (they run on, untraced), also after the program's own exit.
 	 */
 	signal?: AbortSignal | undefined;
+	/**
+	 * A config the program also runs with (as `runProgram()`'s `config`, or one from `loadConfig()`): its `act` rules
+	 * change calls, and the events show the calls as they changed them (a faked `ret` and `errno`); docs/trace.md.
+	 */
+	config?: PdiConfigInput | NormalizedConfig | undefined;
 };
 
 /** How a traced program ended. */
@@ -114,7 +120,7 @@ export function trace<I extends StdioPipe | StdioNull, O extends StdioPipe | Std
 export function trace(command: string, args?: readonly string[], options?: TraceOptions & TraceLaunchOptions): Trace;
 export function trace(command: string, args: readonly string[] = [], options: TraceOptions & TraceLaunchOptions = {}): Trace {
 	checkCommandLine(command, args);
-	checkOptionNames(options, ['env', 'cwd', 'stdio', 'signal']);
+	checkOptionNames(options, ['env', 'cwd', 'stdio', 'signal', 'config']);
 	const variables = traceVariables(options);
 	const scratch = temporaryDirectory('pdi-trace-');
 	// A signal that ends this process (no 'exit' event) removes the rings too, as it removes the launch's config.
@@ -135,11 +141,11 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	let launched;
 	let notices: EndNotices | undefined;
 	let marks: TraceMarks | undefined;
-	const config = traceConfig(tracedObjects(options), 'objects');
+	const traced = traceConfig(tracedObjects(options), 'objects');
 	try {
 		const rings = ringDirectory(scratch.path);
 		notices = endNotices(scratch.path);
-		marks = traceMarks(scratch.path, config);
+		marks = traceMarks(scratch.path, traced);
 		reader = TraceReader.toCallback(rings.directory, data => {
 			const events = parseEventLines<CallEvent>(data);
 			for (const event of events) {
@@ -153,7 +159,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			cwd: options.cwd,
 			stdio: options.stdio ?? 'inherit',
 			signal: options.signal,
-			config,
+			config: withUserConfig(traced, options.config),
 			variables: {...variables, ...rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'},
 			// With follow, done waits for every followed process (a daemon's child too), or until the signal is aborted, as SIGINT ends pdi trace -f's wait.
 			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false, options.signal) : undefined,
