@@ -82,16 +82,19 @@ test('pdi inspect --run shows the report before main runs: first on a shared std
 	t.is(shared.code, 3, shared.stderr);
 	t.regex(shared.stdout, /^process \d+ [\s\S]+\nfrom-main\n$/);
 	const file = path.join(scratch, 'early.txt');
+	const done = path.join(scratch, 'may end');
 	const started = Date.now();
-	const slow = pdi(['inspect', '--run', '-o', file, '--', 'sh', '-c', 'sleep 5']);
+	// The program runs until the test lets it end (was a 5 s sleep, which a loaded machine outran: a false failure).
+	const slow = pdi(['inspect', '--run', '-o', file, '--', 'sh', '-c', 'while [ ! -e "$1" ]; do sleep 0.05; done', 'sh', done]);
 	let early = '';
-	while (early === '' && Date.now() - started < 4000) {
+	while (early === '' && Date.now() - started < 30_000) {
 		await new Promise(resolve => {
 			setTimeout(resolve, 100);
 		});
 		early = readFileSyncOrEmpty(file);
 	}
 
+	writeFileSync(done, '');
 	t.regex(early, /^process \d+ /, 'the report is there while the program still runs');
 	t.is((await slow).code, 0);
 });
