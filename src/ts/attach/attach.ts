@@ -242,7 +242,28 @@ function alreadyTraced(error: unknown, pid: number, config: NormalizedConfig): P
 		return undefined;
 	}
 
-	return new PdiError(`process ${pid} is traced already (by pdi trace, trace() or observe()): one trace at a time in a process, and nothing was changed in it; its calls are in that trace`, {cause: error});
+	const reader = endedTraceReader(pid);
+	// A trace whose pdi ended without detaching (killed, or a Ctrl-C of pdi trace -f that left a daemon running) stays
+	// in the process, inert: "its calls are in that trace" was false then.
+	return new PdiError(reader === undefined
+		? `process ${pid} is traced already (by pdi trace, trace() or observe()): one trace at a time in a process, and nothing was changed in it; its calls are in that trace`
+		: `process ${pid} keeps the trace of a pdi trace that has ended (process ${reader}, its reader, is gone): a trace that ends without detaching stays in the process, inert, and a process takes one trace at a time; nothing was changed in it: restart it to trace it again`, {cause: error});
+}
+
+/**
+ * The pid of the reader of the trace ring that process `pid` maps, when that reader (the pdi process whose trace
+ * directory, `pdi-trace-READER_...`, holds the ring) no longer runs; undefined when it runs or cannot be told.
+ */
+function endedTraceReader(pid: number): number | undefined {
+	let maps: string;
+	try {
+		maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+	} catch {
+		return undefined;
+	}
+
+	const reader = /\/pdi-trace-(\d+)_[^/\n]*\/rings\/\d+-\d+\.ring(?: \(deleted\))?$/m.exec(maps)?.[1];
+	return reader !== undefined && !existsSync(`/proc/${reader}`) ? Number(reader) : undefined;
 }
 
 /** The detaches of the attachments still open, run as this process exits, before its temporary files go. */
