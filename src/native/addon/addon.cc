@@ -202,9 +202,10 @@ Uninterpose(const Napi::CallbackInfo &info)
   return env.Undefined();
 }
 
-// readConfig(name, text, directory[, merging]) -> the native reader's JSON for `text`, named `name`, its
+// readConfig(name, text, directory[, merging[, deferWhole]]) -> the native reader's JSON for `text`, named `name`, its
 // relative paths starting at `directory` ({"config": model} or {"error": {message, origin}}); with
-// `merging` true, a rule's backend need not be declared (another config of the merge may declare it).
+// `merging` true, a rule's backend need not be declared (another config of the merge may declare it); with
+// `deferWhole` true, the option limits and handlers are left to the caller (PDI_CONFIG_DEFER_WHOLE).
 Napi::Value
 ReadConfig(const Napi::CallbackInfo &info)
 {
@@ -217,10 +218,11 @@ ReadConfig(const Napi::CallbackInfo &info)
   std::string text = info[1].As<Napi::String>().Utf8Value();
   std::string directory = info[2].As<Napi::String>().Utf8Value();
   bool merging = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+  bool deferWhole = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+  unsigned flags = (merging ? (unsigned)PDI_CONFIG_MERGING : 0u) | (deferWhole ? (unsigned)PDI_CONFIG_DEFER_WHOLE : 0u);
   pdi_config_t config;
   pdi_config_init(&config);
-  int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size(),
-                               merging ? (unsigned)PDI_CONFIG_MERGING : 0u);
+  int status = pdi_config_read(&config, name.c_str(), directory.c_str(), text.data(), text.size(), flags);
   pdi_buf_t out = {};
   pdi_config_report(&out, &config, status);
   pdi_config_release(&config);

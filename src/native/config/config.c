@@ -85,11 +85,14 @@ read_config(pdi_config_t *config, const source_file_t *(*open_main)(reader_t *, 
   reader.arena = &config->arena;
   int status = run_files(&reader, open_main(&reader, argument));
   publish(&reader);
-  if (!reader.stopped && config_check_options(&reader) != 0)
-    status = -1;
-  /* After a statement's error this would report what follows from it: a rule whose backend's line was wrong. */
+  int whole = (flags & PDI_CONFIG_DEFER_WHOLE) == 0 || status != 0;
+  int limits = !reader.stopped && whole && config_check_options(&reader) != 0;
+  /* After a statement's error this would report what follows from it: a rule whose backend's line was wrong. An
+   * option over its limit is no statement's error: the rules are still checked. */
   if (status == 0)
     status = config_check_rules(&reader);
+  if (limits)
+    status = -1;
   if (status != 0) {
     config_order_failures(&reader);
     config->failures = reader.failures.items;

@@ -120,6 +120,11 @@ enum {
    * (another file may declare it) and a callback's handler without cb_allow_handler (another
    * file may set it). */
   PDI_CONFIG_MERGING = 1u << 0,
+  /* The checks of the config as a whole, an option over the option that limits it and a callback's handler without
+   * cb_allow_handler, are left to the caller, which checks them on the model with the backends and their wrappers
+   * (pdi config check, pdi run); only when every statement was read without error, as the caller gets no model
+   * otherwise. */
+  PDI_CONFIG_DEFER_WHOLE = 1u << 1,
 };
 /* The same for a config given as text: `name` names it in origins (and is where
  * `Include ":section"` looks), `directory` is where its relative paths start; `flags` are

@@ -235,7 +235,7 @@ config_check_rules(reader_t *reader)
         status = config_fail(reader, backend_at, "unknown backend or object '%s'", rule->backend);
     }
     if (rule->kind == PDI_RULE_CALLBACK && rule->wrapper != NULL && !options->cb_allow_handler &&
-        (reader->flags & PDI_CONFIG_MERGING) == 0)
+        (reader->flags & (PDI_CONFIG_MERGING | PDI_CONFIG_DEFER_WHOLE)) == 0)
       status = config_fail(reader, &rule->fields[PDI_FIELD_WRAPPER], "callback handler '%s' needs %s = on",
                            rule->wrapper, config_option_specs[PDI_OPTION_INDEX(cb_allow_handler)].key);
   }

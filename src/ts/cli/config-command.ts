@@ -28,7 +28,8 @@ export function registerConfigCommands(cli: Command): void {
 		.argument('<file>', 'the config: .json, .yaml/.yml, or the text dialect; - reads it from stdin')
 		.action(async file => {
 			const {loadConfig, verifyConfig} = await import('../config/index.js');
-			const normalized = await loadConfig(configFile(file));
+			// Its options and handlers checked by verifyConfig(), with the backends and wrappers: every problem in one run.
+			const normalized = await loadConfig(configFile(file), {deferChecks: true});
 			const paths = pdiPaths();
 			const {warnings} = verifyConfig(normalized, {backendDirectory: paths.nativeDirectory, bundled: paths.backends, foreignBackendsWarn: true, dependencies: true});
 			for (const warning of normalized.warnings) {

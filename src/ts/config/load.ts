@@ -1,23 +1,21 @@
 import path from 'node:path';
 import {fileSystemReason} from '../errors.js';
 import {resolveKeepingSlash} from '../resolve-path.js';
-import {ConfigError, formatPlace, type ConfigPlace, type Origin} from './config-error.js';
+import {ConfigError, formatPlace, type Origin} from './config-error.js';
 import {
 	checkConfig,
 	defaultOptions,
-	handlerNeedsOption,
-	limitMessage,
 	jsonLabel,
 	jsonShow,
 } from './schema.js';
 import type {NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './types.js';
 import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
-import {brokenLimits, listOptionNames, optionValue, setOptionValue, type OptionName} from './options.js';
+import {listOptionNames, optionValue, setOptionValue, type OptionName} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {configDirectory, NotUtf8Error, readConfigText} from './config-file.js';
-import {fieldOrigin} from './field-origins.js';
 import {readBack} from './read-back.js';
+import {wholeConfigIssues} from './whole-checks.js';
 
 /** The text to read on after readConfigText() failed (a text-dialect file whose NUL byte comes first), or the error. */
 function textAfterReadError(error: unknown, absolute: string): string {
@@ -40,7 +38,9 @@ function textAfterReadError(error: unknown, absolute: string): string {
  * a signal still ends the process while no writer comes. With
  * `{merging: true}` (a file to give {@link mergeConfigs}), a rule may use a backend that another of the
  * merged configs declares (whether it is declared is left to verifyConfig()) and a callback's own handler
- * may rely on `cbAllowHandler` set by another (mergeConfigs() checks it).
+ * may rely on `cbAllowHandler` set by another (mergeConfigs() checks it). With `{deferChecks: true}`, an option over
+ * the option that limits it and a callback handler without `cbAllowHandler` are left to verifyConfig() (or
+ * mergeConfigs()), which reports them with the backend and wrapper checks: `pdi config check` and `pdi run` read so.
  *
  * ```ts
  * const config = await loadConfig('pdi.yaml');
@@ -68,10 +68,10 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 	const directory = configDirectory(absolute);
 	if (spelling !== 'text') {
 		const {parseStructured} = await import('./structured.js');
-		return withActRulesRead(parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true, directory}));
+		return withActRulesRead(parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true, deferred: options.deferChecks === true, directory}), options.deferChecks === true);
 	}
 
-	return withActRulesRead(parseTextDialect(text, absolute, options, directory));
+	return withActRulesRead(parseTextDialect(text, absolute, options, directory), options.deferChecks === true);
 }
 
 /**
@@ -80,10 +80,10 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
  * instruments) is a {@link ConfigError} here, naming every such rule, as `pdi config check` and `pdi run` say it
  * (**was a bug**: loadConfig(), normalizeConfig() and compileConfig() took them, and only the run refused them).
  */
-function withActRulesRead(config: NormalizedConfig): NormalizedConfig {
+function withActRulesRead(config: NormalizedConfig, deferChecks = false): NormalizedConfig {
 	const acts = config.rules.filter(rule => rule.kind === 'act');
 	if (acts.length > 0) {
-		readBack({...config, backends: [], rules: acts});
+		readBack({...config, backends: [], rules: acts}, deferChecks);
 	}
 
 	return config;
@@ -156,14 +156,10 @@ function where(origin: Origin | undefined): string {
 }
 
 /**
- * Combines configs given one after the other (`pdi run -c a.yaml -c b.cfg`): an option a later
- * config sets overrides the earlier value, list options (`backendPath`) concatenate, and so do backends
- * (a name declared again with the same library counts once; with another library it is a
- * {@link ConfigError} at the second declaration), rules (in order; a rule equal to an earlier one
- * in every field but its origin counts once, at its first place) and warnings (the same message
- * at the same place counts once).
+ * {@link mergeConfigs} without its checks of the merged options and handlers ({@link wholeConfigIssues}): for configs
+ * that verifyConfig() checks next, which reports them with the backend and wrapper checks (`pdi run`).
  */
-export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
+export function mergeWithoutChecks(configs: readonly NormalizedConfig[]): NormalizedConfig {
 	const given: unknown = configs;
 	if (!Array.isArray(given)) {
 		throw new ConfigError(`mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig(), got ${jsonShow(given)}`, {});
@@ -222,18 +218,23 @@ export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedCo
 		setOptionValue(options, name, configs.flatMap(config => optionValue(config.options, name) as string[]));
 	}
 
-	const [broken] = brokenLimits(options);
-	if (broken) {
-		const {option, atMost, value, limit} = broken;
-		const origin: ConfigPlace = optionOrigins[option] ?? optionOrigins[atMost] ?? {};
-		throw new ConfigError(limitMessage(option, atMost, value, limit, origin.file), origin);
-	}
+	return merged;
+}
 
-	for (const rule of merged.rules) {
-		if (rule.kind === 'callback' && rule.handler !== undefined && !options.cbAllowHandler) {
-			const origin = fieldOrigin(rule, 'handler') ?? rule.origin;
-			throw new ConfigError(handlerNeedsOption(rule.handler, origin?.file), origin ?? {});
-		}
+/**
+ * Combines configs given one after the other (`pdi run -c a.yaml -c b.cfg`): an option a later
+ * config sets overrides the earlier value, list options (`backendPath`) concatenate, and so do backends
+ * (a name declared again with the same library counts once; with another library it is a
+ * {@link ConfigError} at the second declaration), rules (in order; a rule equal to an earlier one
+ * in every field but its origin counts once, at its first place) and warnings (the same message
+ * at the same place counts once). The merged options and handlers are checked then: each option over the option that
+ * limits it and each callback handler without `cbAllowHandler` is an issue of the {@link ConfigError}.
+ */
+export function mergeConfigs(configs: readonly NormalizedConfig[]): NormalizedConfig {
+	const merged = mergeWithoutChecks(configs);
+	const issues = wholeConfigIssues(merged);
+	if (issues.length > 0) {
+		throw ConfigError.fromIssues(issues);
 	}
 
 	return merged;

@@ -47,10 +47,12 @@ export function originOf(origin: NativeOrigin): Origin | undefined {
  * Reads `text` of the dialect with the core's own reader (`name` names it in messages, `directory`
  * is where its relative paths start) and returns the core's model; throws a {@link ConfigError}
  * at the place of the core's first error, with each statement's error among its issues. With `merging`, a rule's backend need not be declared:
- * the text is one of several configs merged, and verifyConfig() checks the backends after the merge.
+ * the text is one of several configs merged, and verifyConfig() checks the backends after the merge. With `deferWhole`,
+ * the checks of the whole (an option over its limit, a handler without cbAllowHandler) are left to the caller when
+ * every statement reads (`wholeConfigIssues()` of whole-checks.ts).
  */
-export function readNativeModel(text: string, name: string, directory: string, merging = false): NativeModel {
-	const result = JSON.parse(nativeBinding().readConfig(name, text, directory, merging)) as NativeResult;
+export function readNativeModel(text: string, name: string, directory: string, merging = false, deferWhole = false): NativeModel {
+	const result = JSON.parse(nativeBinding().readConfig(name, text, directory, merging, deferWhole)) as NativeResult;
 	if ('error' in result) {
 		const errors = result.errors.length > 0 ? result.errors : [result.error];
 		const issues = errors.map(error => ({message: error.message, ...place(error.origin)}));

@@ -9,10 +9,13 @@ const compiledName = '<compiled config>';
 /** How the compiled text of a config given in memory names the entries its statements come from. */
 const compiledEntry = /^(?:rules|backends)\[\d+\]$|^options\.\w+$/;
 
-/** Reads the compiled config back with the core's reader, which stops at its first problem (act rules: at all of theirs). */
-export function readBack(config: NormalizedConfig): void {
+/**
+ * Reads the compiled config back with the core's reader, which stops at its first problem (act rules: at all of theirs);
+ * with `deferWhole`, leaving the option limits and handlers to the caller (`wholeConfigIssues()`).
+ */
+export function readBack(config: NormalizedConfig, deferWhole = false): void {
 	try {
-		readNativeModel(compileNormalizedConfig(config), compiledName, process.cwd());
+		readNativeModel(compileNormalizedConfig(config), compiledName, process.cwd(), false, deferWhole);
 	} catch (error) {
 		// A config given in memory has no file: the core names the entry a statement came from (its
 		// `#@origin rules[I]`), which is no file either.

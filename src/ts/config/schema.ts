@@ -144,29 +144,9 @@ const callbackSchema = z.strictObject({
 	handler: handlerName.optional().describe('The backend\'s own generic handler (needs `cbAllowHandler`).'),
 }).describe('Every import of the object goes through the backend\'s pre/post hooks.');
 
-/**
- * The error for a callback rule that names its own handler while `cbAllowHandler` is off, in the
- * spelling of the file that holds the rule (`cb_allow_handler = on` in a text-dialect file).
- */
-export function handlerNeedsOption(handler: string, file?: string): string {
-	const option: OptionName = 'cbAllowHandler';
-	return `callback handler '${handler}' needs ${isTextDialectFile(file) ? `${optionTable[option].key} = on` : `options.${option}: true`}`;
-}
+import {handlerNeedsOption} from './whole-checks.js';
 
-/** Whether a config file is of the text dialect, whose messages name options by their keys (`num_threads`). */
-export function isTextDialectFile(file: string | undefined): boolean {
-	return file !== undefined && !/\.(?:json|ya?ml)$/i.test(file);
-}
-
-/**
- * The error for an option over the option that limits it, in the spelling of the file that sets it, as each reader
- * words it: `num_threads: expected an integer ≤ max_threads (8), got '9'` in a text-dialect file.
- */
-export function limitMessage(option: OptionName, atMost: OptionName, value: number, limit: number, file?: string): string {
-	return isTextDialectFile(file)
-		? `${optionTable[option].key}: ${optionMessages.integerAtMost(optionTable[atMost].key, limit)}, got '${value}'`
-		: `options.${option}: ${optionMessages.integerAtMost(atMost, limit)}, got ${value}`;
-}
+export {handlerNeedsOption, isTextDialectFile, limitMessage} from './whole-checks.js';
 
 export {ruleKinds, type RuleKind} from './rule-kinds.js';
 
@@ -205,6 +185,11 @@ export const configSchema = z.strictObject({
 	rules: z.array(ruleSchema, {error: 'expected a list of rules'}).default([]).describe('The rules, installed in order.'),
 }).superRefine((config, context) => {
 	const {options} = config;
+	// Left to wholeConfigIssues(), which verifyConfig() runs with the backend and wrapper checks.
+	if (readingDeferred) {
+		return;
+	}
+
 	for (const {option, atMost, limit} of brokenLimits(options)) {
 		context.addIssue({code: 'custom', path: ['options', ...option.split('.')], message: optionMessages.integerAtMost(atMost, limit)});
 	}
@@ -247,6 +232,8 @@ function declaredOnce(backends: NormalizedConfig['backends'], nameOrigin: (index
 
 /** Set while {@link checkConfig} reads a config that will be merged with others (the parse is synchronous). */
 let readingForMerge = false;
+/** Set while {@link checkConfig} reads a config whose checks of the whole are left to its caller (`deferred`). */
+let readingDeferred = false;
 
 /** A config as {@link configSchema} parses it: defaults filled, nothing resolved yet. */
 export type ParsedConfig = z.output<typeof configSchema>;
@@ -510,23 +497,30 @@ function optionsSet(input: unknown): OptionName[] {
  * Checks `input` against {@link configSchema} and normalizes it: defaults filled, relative
  * paths (`library`, `backendPath`, `log.file`) resolved against `source.directory`, object
  * patterns of rules resolved, places attached; options given by their former names are renamed,
- * each with a warning. Throws a {@link ConfigError} listing every issue, the first one in its message.
+ * each with a warning. Throws a {@link ConfigError} listing every issue, the first one in its message. With `deferred`,
+ * an option over its limit and a handler without cbAllowHandler are left to the caller (`wholeConfigIssues()`).
  */
-export function checkConfig(written: unknown, writtenSource: ConfigSource, {merging = false}: {merging?: boolean} = {}): NormalizedConfig {
+export function checkConfig(written: unknown, writtenSource: ConfigSource, {merging = false, deferred = false}: {merging?: boolean; deferred?: boolean} = {}): NormalizedConfig {
 	const checked = readCheckedForm(written, writtenSource);
 	const renamed = renameFormerOptions(checked.input, checked.source);
 	const {input, source} = renamed;
 	const warnings = [...checked.warnings, ...renamed.warnings];
-	readingForMerge = merging;
-	let parsed;
-	try {
-		parsed = configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
-	} finally {
-		readingForMerge = false;
-	}
+	const parse = (deferring: boolean) => {
+		readingForMerge = merging;
+		readingDeferred = deferring;
+		try {
+			return configSchema.safeParse(input ?? {}, {reportInput: true, error: defaultMessage});
+		} finally {
+			readingForMerge = false;
+			readingDeferred = false;
+		}
+	};
 
+	const parsed = parse(deferred);
 	if (!parsed.success) {
-		throw ConfigError.fromIssues(configIssues(parsed.error.issues, input ?? {}, source));
+		// No config for the caller to check: the limits and handlers come with the other issues, as without `deferred`.
+		const strict = deferred ? parse(false) : parsed;
+		throw ConfigError.fromIssues(configIssues((strict.success ? parsed : strict).error.issues, input ?? {}, source));
 	}
 
 	const config = parsed.data;

@@ -314,7 +314,7 @@ function otherVersion(tokens: readonly CST.Token[]): {offset: number; version: s
  * terms, duplicate keys included) and then read as YAML, so that both report places the same way.
  * A byte-order mark at the start is skipped.
  */
-export function parseStructured(source: string, file: string, json: boolean, {merging = false, directory = path.dirname(file)}: {merging?: boolean; directory?: string} = {}): NormalizedConfig {
+export function parseStructured(source: string, file: string, json: boolean, {merging = false, deferred = false, directory = path.dirname(file)}: {merging?: boolean; deferred?: boolean; directory?: string} = {}): NormalizedConfig {
 	// A UTF-8 byte-order mark is skipped, as the text dialect skips it; columns are counted after it.
 	const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
 	if (json) {
@@ -374,5 +374,5 @@ export function parseStructured(source: string, file: string, json: boolean, {me
 		throw new ConfigError('expected a mapping, got null', {file, ...lineAndColumn(text, Math.max(0, text.search(/\S/)))});
 	}
 
-	return checkConfig(value, yamlSource(document, text, position, file, directory), {merging});
+	return checkConfig(value, yamlSource(document, text, position, file, directory), {merging, deferred});
 }

@@ -24,7 +24,7 @@ function jsonRule(rule: NativeRule): Record<string, unknown> {
 }
 
 /** The JSON spelling of the native model and the place of each of its values, checked by the schema. */
-function check(model: NativeModel, file: string, directory: string, merging: boolean): NormalizedConfig {
+function check(model: NativeModel, file: string, directory: string, {merging, deferred}: {merging: boolean; deferred: boolean}): NormalizedConfig {
 	const places = new Map<string, ConfigPlace>();
 	const options: Record<string, unknown> = {};
 	for (const option of model.options.filter(option => option.set)) {
@@ -64,7 +64,7 @@ function check(model: NativeModel, file: string, directory: string, merging: boo
 			? optionTable[nodePath.slice(1).join('.') as OptionName]?.key ?? String(nodePath.at(-1))
 			: String(nodePath.at(-1)),
 		show: value => `'${String(value)}'`,
-	}, {merging});
+	}, {merging, deferred});
 	config.warnings = model.warnings.map(warning => ({message: warning.message, origin: originOf(warning.origin)}));
 	return config;
 }
@@ -79,6 +79,13 @@ export type ReadOptions = {
 	 * another file: mergeConfigs() checks it.
 	 */
 	merging?: boolean;
+	/**
+	 * Leaves the checks of the config as a whole, an option over the option that limits it (`numThreads` over
+	 * `maxThreads`) and a callback's own handler without `cbAllowHandler`, to verifyConfig(), which reports them
+	 * with the backend and wrapper checks, every problem in one run: `pdi config check` and `pdi run` read so.
+	 * mergeConfigs() checks them too.
+	 */
+	deferChecks?: boolean;
 };
 
 /**
@@ -94,5 +101,21 @@ export type ReadOptions = {
 export function parseTextDialect(text: string, file?: string, options: ReadOptions = {}, directory?: string): NormalizedConfig {
 	const name = file === undefined ? '<config>' : path.resolve(file);
 	directory ??= file === undefined ? process.cwd() : path.dirname(name);
-	return check(readNativeModel(text, name, directory, options.merging === true), name, directory, options.merging === true);
+	const merging = options.merging === true;
+	const deferred = options.deferChecks === true;
+	let model: NativeModel;
+	try {
+		model = readNativeModel(text, name, directory, merging, deferred);
+	} catch (error) {
+		// A statement (or a rule's backend) is wrong: read again with every check, so that its errors come with the
+		// limits and handlers, as they would without deferChecks.
+		if (!deferred) {
+			throw error;
+		}
+
+		readNativeModel(text, name, directory, merging);
+		throw error;
+	}
+
+	return check(model, name, directory, {merging, deferred});
 }

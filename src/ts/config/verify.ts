@@ -8,6 +8,7 @@ import {ConfigError, formatPlace, type ConfigIssue, type Origin} from './config-
 import {entryName, fieldOrigin, type PlacedField} from './field-origins.js';
 import type {NormalizedBackend, NormalizedConfig, NormalizedRule} from './types.js';
 import {readBack} from './read-back.js';
+import {wholeConfigIssues} from './whole-checks.js';
 
 /** Where {@link verifyConfig} looks for backends: as the core does on this machine. */
 export type VerifyOptions = {
@@ -403,7 +404,8 @@ function refuseProtectedObjects(config: NormalizedConfig, backendDirectory: stri
 
 /**
  * Checks a config against this machine before anything runs, as the core would at start-up:
- * every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
+ * no option over the option that limits it and no callback handler without `cbAllowHandler` ({@link wholeConfigIssues}:
+ * a config loaded with `deferChecks` leaves them here), every backend library exists and uses no `pdi_*` name outside {@link backendApi}, every wrapper is a function the backend defines (in its
  * `.dynsym`), every callback rule's backend has a pre or post hook (and names no handler of its
  * own, which the core does not support), no two rules conflict as written (the rule the core
  * applies when it starts: object patterns equal or `*`, and on them two relinks or two redefines
@@ -422,6 +424,8 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 		findings.push({...placed(message, origin, entry), skips});
 	};
 
+	// The options and handlers, which a config read with deferChecks leaves here (fatal whatever onError says).
+	findings.push(...wholeConfigIssues(config).map(issue => ({...issue, skips: undefined})));
 	const notes: ConfigIssue[] = [];
 	const libraries = loadBackends(config, options, add, (message, origin, entry) => notes.push(placed(message, origin, entry)));
 	const skipped = new Set<number>();

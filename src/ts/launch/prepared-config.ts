@@ -19,21 +19,25 @@ export type PreparedConfig = {
 	remove(): void;
 };
 
-/** The config of a launch: `files` loaded and merged in order, then `config`; undefined when there is none. */
+/**
+ * The config of a launch: `files` loaded and merged in order, then `config`; undefined when there is none. The merged
+ * options and handlers are left to verifyConfig(), which {@link prepareConfig} runs before anything starts.
+ */
 export async function launchConfig(files: readonly string[] = [], config?: PdiConfigInput | NormalizedConfig): Promise<NormalizedConfig | undefined> {
 	if (files.length === 0 && (config === undefined || isNormalizedConfig(config))) {
 		return config;
 	}
 
 	// The schema and the readers only when there is something to read or check.
-	const {loadConfig, mergeConfigs, normalizeConfig} = await import('../config/load.js');
-	// Merged: a rule may use a backend another file declares; verifyConfig() checks that after the merge.
-	const configs = await Promise.all(files.map(async file => loadConfig(file, {merging: true})));
+	const {loadConfig, mergeWithoutChecks, normalizeConfig} = await import('../config/load.js');
+	// Merged: a rule may use a backend another file declares; verifyConfig() checks that after the merge, and with it
+	// the merged options and handlers (deferChecks), so that one run reports every problem.
+	const configs = await Promise.all(files.map(async file => loadConfig(file, {merging: true, deferChecks: true})));
 	if (config !== undefined) {
 		configs.push(isNormalizedConfig(config) ? config : normalizeConfig(config));
 	}
 
-	return configs.length > 0 ? mergeConfigs(configs) : undefined;
+	return configs.length > 0 ? mergeWithoutChecks(configs) : undefined;
 }
 
 /**

@@ -22,9 +22,10 @@ export type NativeBinding = {
 	 * Runs the native reader of the text dialect on `text`, named `name` (included and command
 	 * files are read from disk, relative paths start at `directory`); returns its JSON
 	 * (`{"config": ...}` or `{"error": ...}`). With `merging`, a rule's backend need not be declared
-	 * (another config of the same merge may declare it).
+	 * (another config of the same merge may declare it). With `deferWhole`, an option over its limit and a callback
+	 * handler without cbAllowHandler are left to the caller when every statement reads (`PDI_CONFIG_DEFER_WHOLE`).
 	 */
-	readConfig(name: string, text: string, directory: string, merging?: boolean): string;
+	readConfig(name: string, text: string, directory: string, merging?: boolean, deferWhole?: boolean): string;
 	/**
 	 * Starts a native thread reading the rings of `directory`: JSON lines to `fd`, or queued (fd -1) up to `queueLimit` bytes
 	 * (0: no limit; past it the writers wait, or with `dropOverLimit` their calls are dropped and counted lost); or counts per call site ('summary').
