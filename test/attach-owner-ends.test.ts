@@ -86,5 +86,5 @@ test.serial('an attach held by a pdi that still runs is still refused', async t 
 	const config = path.join(writeFiles({'count.yaml': JSON.stringify(countConfig)}, 'pdi-attach-owner-'), 'count.yaml');
 	const refused = await pdi(['attach', String(fixture.pid), '-c', config, '--detach-after', '0.2'], {cwd: scratch});
 	t.is(refused.code, 2);
-	t.is(refused.stderr, `pdi: process ${fixture.pid}: pdi is already attached to this process: detach first\n`);
+	t.is(refused.stderr, `pdi: process ${fixture.pid}: pdi is already attached to this process (by pdi attach, attach() or pdi trace -p): one at a time; end that one first\n`);
 });

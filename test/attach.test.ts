@@ -96,7 +96,7 @@ test.serial('a system call interrupted by the attach is restarted: read, nanosle
 			const thread = fixture.threads.get(role)![0]!;
 			const attached = await attach(fixture.pid, countConfig, {variables: {PDI_COUNT_OUTPUT: '/dev/null'}, thread});
 			if (round === 0 && role === 'main') {
-				await t.throwsAsync(attach(fixture.pid, countConfig), {message: `process ${fixture.pid}: pdi is already attached to this process: detach first`});
+				await t.throwsAsync(attach(fixture.pid, countConfig), {message: `process ${fixture.pid}: pdi is already attached to this process (by pdi attach, attach() or pdi trace -p): one at a time; end that one first`});
 			}
 
 			await attached.detach();

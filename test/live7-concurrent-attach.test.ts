@@ -22,7 +22,7 @@ test.serial('two attach() calls at once on a serving nginx worker: one attaches,
 		const attached = results.filter((result): result is PromiseFulfilledResult<Attachment> => result.status === 'fulfilled');
 		const refusals = results.filter(result => result.status === 'rejected').map(result => (result.reason as Error).message);
 		t.is(attached.length, 1, `round ${round}: ${refusals.join('; ')}`);
-		t.deepEqual(refusals, [`process ${worker}: pdi is already attached to this process: detach first`], `round ${round}`);
+		t.deepEqual(refusals, [`process ${worker}: pdi is already attached to this process (by pdi attach, attach() or pdi trace -p): one at a time; end that one first`], `round ${round}`);
 		for (const {value} of attached) {
 			await value.detach();
 			const [count] = await value.act;

@@ -163,7 +163,8 @@ pdi_attach_open_owned(const char *config, const char *variables, const char *own
     unset_variables();
   }
   if (attached_session != NULL)
-    return refuse("pdi is already attached to this process: detach first");
+    return refuse("pdi is already attached to this process (by pdi attach, attach() or pdi trace -p): one at a time; "
+                  "end that one first");
   if (config == NULL || config[0] == '\0')
     return refuse("no config to attach");
   if (set_variables(variables) != 0) {
