@@ -2,6 +2,9 @@ import {escapeControls} from '../errors.js';
 import type {CallEvent} from './events.js';
 import type {RingLoss, SiteCount} from './reader.js';
 
+/** The widest the function column grows (names longer have a line of their own). */
+const nameColumnCap = 48;
+
 /** One function's line of a `pdi trace -c` table. */
 export type FunctionSummary = {
 	function: string;
@@ -108,10 +111,12 @@ export class SummaryCounter {
 				`${(total === 0 ? 0 : (100 * entry.totalNs) / total).toFixed(2)}`,
 			]);
 			const header = ['function', 'calls', 'errors', 'seconds', 'usecs/call', '% time'];
-			const widths = header.map((title, i) => Math.max(title.length, ...rows.map(row => row[i]!.length)));
+			// A name past the column's cap (a demangled C++ template, 160 characters) has a line of its own, its numbers
+			// under the columns on the next: the table keeps its width (was as wide as the longest name).
+			const widths = header.map((title, i) => Math.max(title.length, ...rows.map(row => Math.min(row[i]!.length, i === 0 ? nameColumnCap : Infinity))));
 			const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd() + '\n';
 			text += `pid ${pid}\n${line(header)}${line(widths.map(width => '-'.repeat(width)))}`;
-			text += rows.map(row => line(row)).join('');
+			text += rows.map(row => (row[0]!.length > widths[0]! ? `${row[0]!}\n${line(['', ...row.slice(1)])}` : line(row))).join('');
 			const calls = functions.reduce((sum, entry) => sum + entry.calls, 0);
 			const errors = functions.reduce((sum, entry) => sum + entry.errors, 0);
 			text += line(['total', String(calls), String(errors), seconds(total), '', '100.00']);
