@@ -14,13 +14,18 @@ import {freePort, lighttpdCommand, nginxCommand, webRoot} from './helpers/server
 // device or address)`, and the replay said the server never listened.
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pdi comux by name '));
+/** The servers' own directories (config, logs), which nginxCommand() and lighttpdCommand() make in TMPDIR. */
+const serverDirectories: string[] = [];
 test.after.always(() => {
-	rmSync(scratch, {recursive: true, force: true});
+	for (const directory of [scratch, ...serverDirectories]) {
+		rmSync(directory, {recursive: true, force: true});
+	}
 });
 
 /** nginx logging to /dev/stderr, before and after its config is read. */
 async function nginxLoggingToStderr(): Promise<string[]> {
 	const spec = nginxCommand(webRoot(), await freePort());
+	serverDirectories.push(spec.directory);
 	const configFile = spec.args.at(-1)!;
 	writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^error_log .*;$/m, 'error_log /dev/stderr;'));
 	const logged = spec.args.indexOf('-e');
@@ -39,6 +44,7 @@ test('runComux(): nginx with error_log /dev/stderr replays, and its log line arr
 
 test('runComux(), with and without fork mode: lighttpd with server.errorlog = "/dev/stderr" replays and logs its start there', async t => {
 	const spec = lighttpdCommand(webRoot(), await freePort());
+	serverDirectories.push(spec.directory);
 	const configFile = spec.args.at(-1)!;
 	writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^server\.errorlog = .*$/m, 'server.errorlog = "/dev/stderr"'));
 	for (const fork of [false, true]) {
