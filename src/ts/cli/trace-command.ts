@@ -8,7 +8,7 @@ import {launch} from '../launch/launch.js';
 import {resolveProgram, SharedLibraryError} from '../launch/program.js';
 import {exitStatus, forwardedSignal, receiveSignals} from '../launch/signals.js';
 import {temporaryDirectory} from '../launch/temporary.js';
-import {traceConfig, tracedObjects, traceVariables, withUserConfig, type TraceOptions} from '../trace/options.js';
+import {traceConfig, tracedObjects, traceVariables, type TraceOptions} from '../trace/options.js';
 import {launchConfig} from '../launch/prepared-config.js';
 import type {NormalizedConfig} from '../config/types.js';
 import {lossMessages, ringDirectory, TraceReader, type TraceReaderEnd} from '../trace/reader.js';
@@ -30,8 +30,16 @@ type TraceCliOptions = {
 	config: string[];
 };
 
-/** The trace's config with the `--config` files after it, loaded and merged in order as `pdi run -c` loads them. */
+/**
+ * The trace's config with the `--config` files after it, loaded and merged in order as `pdi run -c` loads them (the
+ * schema only then: pdi trace starts without it).
+ */
 async function withConfigFiles(traced: NormalizedConfig, files: readonly string[]): Promise<NormalizedConfig> {
+	if (files.length === 0) {
+		return traced;
+	}
+
+	const {withUserConfig} = await import('../trace/user-config.js');
 	return withUserConfig(traced, await launchConfig(files));
 }
 

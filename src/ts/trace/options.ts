@@ -1,6 +1,5 @@
-import {builtConfig, isNormalizedConfig} from '../config/built.js';
-import {mergeConfigs, normalizeConfig} from '../config/load.js';
-import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
+import {builtConfig} from '../config/built.js';
+import type {NormalizedConfig} from '../config/types.js';
 import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
@@ -212,15 +211,6 @@ export function traceConfig(objects: readonly string[], label?: string): Normali
 	}
 
 	return config;
-}
-
-/**
- * The trace's config with the user's after it (`config`, `--config`): its act rules change calls, and the trace,
- * whose callback goes over their stubs, shows the calls as they changed them. The trace's rules come first and keep
- * their indexes, by which the core marks the object patterns that matched.
- */
-export function withUserConfig(traced: NormalizedConfig, user: PdiConfigInput | NormalizedConfig | undefined): NormalizedConfig {
-	return user === undefined ? traced : mergeConfigs([traced, isNormalizedConfig(user) ? user : normalizeConfig(user)]);
 }
 
 /** A pattern as a shell user would quote it: '*', '$main'. */
