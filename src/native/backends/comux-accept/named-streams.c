@@ -33,11 +33,12 @@ pipe_of(int kept, int standard, struct stat *pipe)
   return fstat(fd, pipe) == 0 && S_ISFIFO(pipe->st_mode);
 }
 
+/* `log_file`: comux_log_fd(), asked once, since it checks its file at each call. */
 static int
-is_backends_own(int fd, int directory)
+is_backends_own(int fd, int directory, int log_file)
 {
   return fd <= STDERR_FILENO || fd == directory || fd == output_fd || fd == message_fd || fd == log_fd ||
-         fd == comux_log_fd() || fd == comux_fork_control_fd();
+         fd == log_file || fd == comux_fork_control_fd();
 }
 
 void
@@ -51,13 +52,14 @@ comux_note_named_streams(void)
   DIR *descriptors = opendir("/proc/self/fd");
   if (descriptors == NULL)
     return;
-  int directory = dirfd(descriptors);
+  int directory = dirfd(descriptors), log_file = comux_log_fd();
   struct dirent *entry;
   while ((entry = readdir(descriptors)) != NULL && named_count < MAX_NAMED_STREAMS) {
     char *end;
     long fd = strtol(entry->d_name, &end, 10);
     struct stat file;
-    if (*end != '\0' || end == entry->d_name || is_backends_own((int)fd, directory) || fstat((int)fd, &file) != 0)
+    if (*end != '\0' || end == entry->d_name || is_backends_own((int)fd, directory, log_file) ||
+        fstat((int)fd, &file) != 0)
       continue;
     for (int stream = 0; stream < 2; stream++)
       if (watched[stream] && file.st_dev == streams[stream].st_dev && file.st_ino == streams[stream].st_ino) {
