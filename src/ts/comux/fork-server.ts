@@ -5,8 +5,7 @@ import type {Readable, Writable} from 'node:stream';
 import {fileSystemReason, PdiError} from '../errors.js';
 import type {LaunchExit} from '../launch/launch.js';
 import {sharedMemoryParent, temporaryDirectory, type TemporaryDirectory} from '../launch/temporary.js';
-import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, refusedComux, replaysStopping, startComux, startWithOutputPipes, type ComuxProcess, type ComuxRunResult, type RunComuxOptions} from './replay.js';
-import type {OutputPipe} from '../launch/output-pipe.js';
+import {checkComuxInput, checkComuxOptions, checkComuxServer, COMUX_NOT_SERVING, comuxControlFd, comuxResult, readComuxFile, refusedComux, replaysStopping, startComux, startWithOutputPipes, type ComuxRunResult, type PipedComuxProcess, type RunComuxOptions} from './replay.js';
 
 /** How long past a replay's own time limit the fork server may take to answer before it is stopped as stuck. */
 const answerGraceMs = 5000;
@@ -87,7 +86,7 @@ class ForkServer implements ComuxForkServer {
 	private readonly files: ScratchFiles[];
 	private filesUsed = 0;
 	private sent = 0;
-	private readonly run: ComuxProcess & {output: [OutputPipe, OutputPipe]};
+	private readonly run: PipedComuxProcess;
 	private readonly control: Readable & Writable;
 	private readonly stdout: Buffer[] = [];
 	private readonly stderr: Buffer[] = [];
@@ -148,11 +147,7 @@ class ForkServer implements ComuxForkServer {
 		this.control = child.stdio[comuxControlFd] as Readable & Writable;
 		this.run.output[0].stream.on('data', (chunk: Buffer) => this.stdout.push(chunk));
 		this.run.output[1].stream.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-		this.closed = Promise.all([...this.run.output.map(async pipe => pipe.closed), new Promise<void>(resolve => {
-			child.once('close', () => {
-				resolve();
-			});
-		})]).then(() => undefined);
+		this.closed = this.run.closed;
 		// What is still queued gets the process's end before the children's files go.
 		this.exited = Promise.all([this.run.exited, this.closed]).then(([end]) => {
 			const idle = this.queue.length === 0;

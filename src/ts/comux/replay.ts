@@ -398,14 +398,23 @@ export function startComux(server: readonly string[], stdio: StdioOptions, optio
 	return started;
 }
 
+/** A {@link ComuxProcess} whose stdout and stderr are the read ends of `output`; `closed` settles once both pipes and the started process's own stdio are closed. */
+export type PipedComuxProcess = ComuxProcess & {output: [OutputPipe, OutputPipe]; closed: Promise<void>};
+
 /**
- * Starts a server whose stdout and stderr are real pipes ({@link outputPipe}), so that it may open them by name;
+ * Starts a server whose stdout and stderr are real pipes (launch/output-pipe.ts), so that it may open them by name;
  * `start` gets their write ends for its stdio, which are closed here once the server has them.
  */
-export function startWithOutputPipes(start: (pipes: [OutputPipe, OutputPipe]) => ComuxProcess): ComuxProcess & {output: [OutputPipe, OutputPipe]} {
+export function startWithOutputPipes(start: (pipes: [OutputPipe, OutputPipe]) => ComuxProcess): PipedComuxProcess {
 	const output = outputPipes();
 	try {
-		return Object.assign(start(output), {output});
+		const run = start(output);
+		const closed = Promise.all([...output.map(async pipe => pipe.closed), new Promise<void>(resolve => {
+			run.child.once('close', () => {
+				resolve();
+			});
+		})]).then(() => undefined);
+		return Object.assign(run, {output, closed});
 	} catch (error) {
 		for (const pipe of output) {
 			pipe.stream.destroy();
@@ -502,13 +511,8 @@ export async function runComux(server: readonly string[], input: Uint8Array | st
 			child.stdin?.end(input);
 		}
 
-		const closed = Promise.all([...run.output.map(async pipe => pipe.closed), new Promise<void>(resolve => {
-			child.once('close', () => {
-				resolve();
-			});
-		})]);
 		const {code, signal, timedOut} = await waitComux(run, options.timeout ?? 30_000);
-		await closed;
+		await run.closed;
 		return comuxResult({
 			stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') + run.stoppedBeforeBackend, code, signal, timedOut, durationMs: performance.now() - started,
 		});
