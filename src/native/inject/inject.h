@@ -57,11 +57,13 @@ __attribute__((noreturn, format(printf, 1, 2))) void inject_fail(const char *fmt
  * architecture, a C library with dlopen) and reads its maps. */
 void inject_target_read(inject_target_t *target, pid_t pid, const char *core);
 
-/* The address in the target of the loaded core's function `name` (read from
- * the core's file, as the C library's are), or 0 when the core is not loaded
- * or lacks it: a detach finds pdi_attach_close so, without calling dlopen and
- * dlsym, whose loader calls a trace of the C library would see. */
-uintptr_t inject_core_function(const inject_target_t *target, const char *core, const char *name);
+/* The addresses in the target of the loaded core's functions `names` (read
+ * from the core's file in one mapping, as the C library's are), each 0 when
+ * the core is not loaded or lacks it (at most 4 names): a detach finds pdi_attach_close so,
+ * without calling dlopen and dlsym, whose loader calls a trace of the C
+ * library would see. */
+void inject_core_functions(const inject_target_t *target, const char *core, const char *const *names, size_t count,
+                           uintptr_t *addresses);
 
 /* A thread held for calls, and what must be given back to it. */
 typedef struct {

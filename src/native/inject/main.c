@@ -115,8 +115,11 @@ main(int argc, char **argv)
   const char *name = open_op ? "pdi_attach_open_owned" : close_op ? "pdi_attach_close" : "pdi_attach_report";
   /* A detach calls no dlopen or dlsym when the core's mapping says where its
    * function is: what a trace of the C library sees is the program's alone. */
-  uintptr_t fn = close_op ? inject_core_function(&target, argv[2], name) : 0;
-  uintptr_t error_fn = close_op ? inject_core_function(&target, argv[2], "pdi_attach_error") : 0;
+  const char *const close_names[2] = {name, "pdi_attach_error"};
+  uintptr_t found[2] = {0, 0};
+  if (close_op)
+    inject_core_functions(&target, argv[2], close_names, 2, found);
+  uintptr_t fn = found[0], error_fn = found[1];
   uintptr_t handle = 0;
   if (fn == 0 || error_fn == 0) {
     handle = core_handle(&thread, &target, argv[2], open_op || report_op);

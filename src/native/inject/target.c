@@ -380,12 +380,15 @@ inject_target_read(inject_target_t *target, pid_t pid, const char *core)
                 target->libc_bias + found[i].value + found[i].size);
 }
 
-uintptr_t
-inject_core_function(const inject_target_t *target, const char *core, const char *name)
+void
+inject_core_functions(const inject_target_t *target, const char *core, const char *const *names, size_t count,
+                      uintptr_t *addresses)
 {
-  if (!target->core_mapped)
-    return 0;
-  elf_symbol_t found;
-  elf_symbols(core, &name, 1, &found);
-  return found.value != 0 ? target->core_bias + found.value : 0;
+  elf_symbol_t found[4];
+  memset(addresses, 0, count * sizeof *addresses);
+  if (!target->core_mapped || count > sizeof found / sizeof found[0])
+    return;
+  elf_symbols(core, names, count, found);
+  for (size_t i = 0; i < count; i++)
+    addresses[i] = found[i].value != 0 ? target->core_bias + found[i].value : 0;
 }
