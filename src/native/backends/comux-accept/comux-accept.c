@@ -287,23 +287,16 @@ comux_take_input(unsigned char *bytes, size_t length, char *error, size_t error_
   return 0;
 }
 
-/* An input that cannot be replayed: status 3, recorded first so that a fork
- * server's parent, which reports a child that ends before its replay is
- * over, does not add a second line for what the reader's line said. */
+/* An input that is not replayed: status 3 for one read and found invalid, 2
+ * for one that cannot be read at all (missing, a directory), as pdi gives for
+ * a file it cannot read. Recorded first so that a fork server's parent, which
+ * reports a child that ends before its replay is over, does not add a second
+ * line for what the reader's line said. */
 static _Noreturn void
-refuse_input(void)
+refuse_input(int status)
 {
-  comux_record_status(3);
-  _exit(3);
-}
-
-/* An input that cannot be read at all (missing, a directory) is no invalid
- * input: status 2, as pdi gives for a file it cannot read. */
-static _Noreturn void
-unreadable_input(void)
-{
-  comux_record_status(2);
-  _exit(2);
+  comux_record_status(status);
+  _exit(status);
 }
 
 void
@@ -315,7 +308,7 @@ comux_read_input(int share)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       say(message_fd, "cannot open %s: %s", path, strerror(errno));
-      unreadable_input();
+      refuse_input(2);
     }
   }
   unsigned char *bytes = NULL;
@@ -328,7 +321,7 @@ comux_read_input(int share)
       say(message_fd, "cannot read %s: %s", path, strerror(errno));
     else
       say(message_fd, "cannot read the input: %s", strerror(errno));
-    unreadable_input();
+    refuse_input(2);
   }
   unsigned char *copy = share ? comux_share(bytes ? bytes : (const unsigned char *)"", length) : NULL;
   if (copy != NULL) {
@@ -338,7 +331,7 @@ comux_read_input(int share)
   char error[256];
   if (comux_take_input(bytes, length, error, sizeof error) != 0) {
     say(message_fd, "%s", error);
-    refuse_input();
+    refuse_input(3);
   }
   LOG("%u connection%s, %u chunk%s, %zu bytes", doc.num_conns, doc.num_conns == 1 ? "" : "s", doc.num_chunks,
       doc.num_chunks == 1 ? "" : "s", length);
