@@ -216,6 +216,23 @@ test('pdi inspect -c shows a slot taken by an act rule as the act rule at work, 
 	t.is(traced.code, 0, traced.stderr);
 	t.regex(traced.stdout, /malloc@GLIBC_2\.2\.5\s+callback pdi-backend-trace\.so -> libc\.so\.6!malloc@GLIBC_2\.2\.5$/m);
 	t.regex(traced.stdout, /__libc_start_main@GLIBC_2\.34\s+libc\.so\.6!__libc_start_main@GLIBC_2\.34$/m);
+
+	// A callback over the act rule's stub (as pdi trace --config installs them): both rules, then the function. Before:
+	// `callback pdi-backend-trace.so -> -`, the act stub behind the callback's lying in no object.
+	const both = await pdi(['inspect', '-c', act, '-c', callback, '--imports', '$main', '--', program]);
+	t.is(both.code, 0, both.stderr);
+	t.regex(both.stdout, /malloc@GLIBC_2\.2\.5\s+callback pdi-backend-trace\.so -> pdi act -> libc\.so\.6!malloc@GLIBC_2\.2\.5$/m);
+	t.regex(both.stdout, /free@GLIBC_2\.2\.5\s+callback pdi-backend-trace\.so -> libc\.so\.6!free@GLIBC_2\.2\.5$/m);
+	const bothJson = await pdi(['inspect', '--json', '-c', act, '-c', callback, '--imports', '$main', '--', program]);
+	const bothSlots = (JSON.parse(bothJson.stdout) as ProcessReport).objects[0]!.imports!;
+	const stacked = bothSlots.find(slot => slot.symbol === 'malloc')?.stub;
+	t.is(stacked?.rule, 'callback');
+	t.is(stacked?.calls?.symbol, 'malloc');
+	t.is(stacked?.over?.rule, 'act');
+	t.regex(stacked?.over?.backend ?? '', /pdi-backend-act\.so$/);
+	t.is(stacked?.over?.calls?.symbol, 'malloc');
+	t.is(stacked?.over?.over, null);
+	t.is(bothSlots.find(slot => slot.symbol === 'free')?.stub?.over, null);
 });
 
 test('pdi inspect, pdi run and pdi trace refuse a truncated ELF program, saying how short it is, instead of a crash in the loader', async t => {

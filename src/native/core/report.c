@@ -89,10 +89,47 @@ put_target(pdi_buf_t *out, const pdi_binding_t *binding)
   pdi_buf_putc(out, '}');
 }
 
-/* A slot that holds a callback stub (a callback or act rule at work): the
- * rule's kind, the backend whose hooks the stub runs, and the function it
- * calls; null for any other slot. The act backend is the one that defines
+/* A callback stub (a callback or act rule at work): the rule's kind, the
+ * backend whose hooks the stub runs, the function it calls in the end, and
+ * the stub it calls first when a callback goes over an act rule's stub
+ * ("over", null otherwise). The act backend is the one that defines
  * pdi_act_site_event (the core brings it itself for act rules). */
+static void
+put_stub_site(pdi_buf_t *out, const pdi_objects_t *set, const pdi_slot_t *slot, const pdi_cb_hooks_t *hooks,
+              uintptr_t target, unsigned depth)
+{
+  uintptr_t hook = hooks->pre != NULL    ? (uintptr_t)hooks->pre
+                   : hooks->post != NULL ? (uintptr_t)hooks->post
+                                         : (uintptr_t)hooks->cb_req;
+  const pdi_object_t *backend = hook != 0 ? pdi_objects_containing(set, hook) : NULL;
+  pdi_symbol_ref_t ref;
+  pdi_version_req_t any = {NULL, 0};
+  int act = backend != NULL && pdi_object_lookup(backend, "pdi_act_site_event", &any, 0, &ref);
+  uintptr_t callee = target, next;
+  for (unsigned hops = depth; hops < 4 && pdi_cb_stub_site(callee, &next) != NULL; hops++)
+    callee = next;
+  uintptr_t over_target = 0;
+  const pdi_cb_hooks_t *over = depth < 4 ? pdi_cb_stub_site(target, &over_target) : NULL;
+  pdi_binding_t real;
+  pdi_address_binding(set, slot, callee, &real);
+  int first = 1;
+  pdi_buf_putc(out, '{');
+  pdi_buf_json_key(out, "rule", &first);
+  pdi_buf_json_str(out, act ? "act" : "callback");
+  pdi_buf_json_key(out, "backend", &first);
+  pdi_buf_json_str(out, backend != NULL ? backend->path : NULL);
+  pdi_buf_json_key(out, "calls", &first);
+  put_target(out, &real);
+  pdi_buf_json_key(out, "over", &first);
+  if (over == NULL) {
+    pdi_buf_puts(out, "null");
+  } else {
+    put_stub_site(out, set, slot, over, over_target, depth + 1);
+  }
+  pdi_buf_putc(out, '}');
+}
+
+/* A slot's stub, or null for a slot that holds none. */
 static void
 put_stub(pdi_buf_t *out, const pdi_objects_t *set, const pdi_slot_t *slot, const pdi_binding_t *binding)
 {
@@ -103,24 +140,7 @@ put_stub(pdi_buf_t *out, const pdi_objects_t *set, const pdi_slot_t *slot, const
     pdi_buf_puts(out, "null");
     return;
   }
-  uintptr_t hook = hooks->pre != NULL    ? (uintptr_t)hooks->pre
-                   : hooks->post != NULL ? (uintptr_t)hooks->post
-                                         : (uintptr_t)hooks->cb_req;
-  const pdi_object_t *backend = hook != 0 ? pdi_objects_containing(set, hook) : NULL;
-  pdi_symbol_ref_t ref;
-  pdi_version_req_t any = {NULL, 0};
-  int act = backend != NULL && pdi_object_lookup(backend, "pdi_act_site_event", &any, 0, &ref);
-  pdi_binding_t real;
-  pdi_address_binding(set, slot, target, &real);
-  int first = 1;
-  pdi_buf_putc(out, '{');
-  pdi_buf_json_key(out, "rule", &first);
-  pdi_buf_json_str(out, act ? "act" : "callback");
-  pdi_buf_json_key(out, "backend", &first);
-  pdi_buf_json_str(out, backend != NULL ? backend->path : NULL);
-  pdi_buf_json_key(out, "calls", &first);
-  put_target(out, &real);
-  pdi_buf_putc(out, '}');
+  put_stub_site(out, set, slot, hooks, target, 0);
 }
 
 static int

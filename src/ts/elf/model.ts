@@ -94,8 +94,10 @@ export type SlotStub = {
 	rule: 'act' | 'callback';
 	/** The backend's path, or null when the stub runs no hook of a known object. */
 	backend: string | null;
-	/** The function the stub calls after the hooks, as `target` describes a slot. */
+	/** The function the stub calls in the end, after the hooks (and after the stub in `over`), as `target` describes a slot. */
 	calls: SlotTarget | null;
+	/** The stub this one calls first, when a callback rule goes over an act rule's stub (`pdi trace --config`); else null. */
+	over: SlotStub | null;
 };
 
 /** An import slot together with the object it belongs to, as `imports()` returns it. */

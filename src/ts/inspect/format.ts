@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type {ImportSlot, LoadedObject, ProcessReport, SlotTarget} from '../elf/model.js';
+import type {ImportSlot, LoadedObject, ProcessReport, SlotStub, SlotTarget} from '../elf/model.js';
 import {escapeControls} from '../errors.js';
 
 /** Rows as aligned columns; control characters of a cell (a newline in a path) are written `\xHH`, so each row stays one line. */
@@ -63,14 +63,18 @@ export function describeTarget(target: SlotTarget | null): string {
 	return text;
 }
 
-/** A slot's TARGET column: its target, or for a callback stub the rule at work and what it calls (`pdi act -> libc.so.6!malloc@GLIBC_2.2.5`, `callback pdi-backend-trace.so -> ...`). */
+/** A slot's TARGET column: its target, or for a callback stub the rules at work and what they call (`pdi act -> libc.so.6!malloc@GLIBC_2.2.5`, `callback pdi-backend-trace.so -> pdi act -> ...`). */
 export function describeSlotTarget(slot: ImportSlot): string {
 	if (!slot.stub) {
 		return describeTarget(slot.target);
 	}
 
-	const rule = slot.stub.rule === 'act' ? 'pdi act' : `callback ${slot.stub.backend ? path.basename(slot.stub.backend) : '?'}`;
-	return `${rule} -> ${describeTarget(slot.stub.calls)}`;
+	const rules: string[] = [];
+	for (let stub: SlotStub | null = slot.stub; stub; stub = stub.over) {
+		rules.push(stub.rule === 'act' ? 'pdi act' : `callback ${stub.backend ? path.basename(stub.backend) : '?'}`);
+	}
+
+	return `${rules.join(' -> ')} -> ${describeTarget(slot.stub.calls)}`;
 }
 
 /** `bound`, `lazy` or `null` (a weak reference that nothing defines). */
