@@ -472,6 +472,11 @@ test('attaching to a process that does not exist fails in one line, status 2', a
 	t.is(run.code, 2);
 	t.is(run.stderr, `pdi: no such process: ${missing}\n`);
 	await t.throwsAsync(attach(Number(missing), countConfig), {message: `no such process: ${missing}`});
+	// A usage error comes first, whatever the pid: it was 'no such process' for a missing one.
+	for (const pid of [missing, String(process.pid)]) {
+		const both = await pdi(['trace', '-f', '-p', pid]);
+		t.deepEqual([both.code, both.stderr], [2, 'pdi: -f/--follow and -p/--pid exclude each other: an attached process is traced alone\n'], pid);
+	}
 });
 
 test('attaching to the process that attaches (pdi trace -p $$ under exec, attach(process.pid)) fails in one line, status 2', async t => {

@@ -129,10 +129,12 @@ test('every built-in prototype of the trace backend takes the arguments glibc de
 		wrong.push(...mismatches(spec, declared.returns, declared.parameters).map(problem => `${name} "${spec}": ${problem}`));
 	}
 
-	// Found by this test: getopt and getopt_long decoded argc as a pointer, iconv showed 4 of its 5 arguments.
+	// Found by this test: getopt and getopt_long decoded argc as a pointer, iconv showed 4 of its 5 arguments;
+	// __memcpy_chk and __memmove_chk showed the source pointer as a size (`__memcpy_chk(0x7ffd..., 94156161019616, 2,
+	// 256)`), once the fixture declared glibc's internal entry points, which its headers do not.
 	t.deepEqual(wrong, []);
-	// glibc's internal entry points (fortified, old stat ABI) have no declaration in its headers; bsd_signal left them in 2.36.
-	t.deepEqual(undeclared.filter(name => !name.startsWith('__') && name !== 'bsd_signal'), []);
+	// bsd_signal left glibc's headers in 2.36.
+	t.deepEqual(undeclared.filter(name => name !== 'bsd_signal'), []);
 });
 
 test('pdi trace shows getopt_long\'s argc as a number, in text and JSON', async t => {

@@ -366,13 +366,15 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 
 /** `pdi trace -p PID`: the trace config attached to a running process until interrupted (docs/attach.md). */
 async function traceRunning(pidValue: number, options: TraceCliOptions): Promise<number> {
+	// Before the pid's check: a usage error is the same for every pid.
+	if (options.follow) {
+		throw new PdiError('-f/--follow and -p/--pid exclude each other: an attached process is traced alone');
+	}
+
 	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
 	const pid = checkPid(pidValue);
 	const {detachWhenRunning, watchAttached} = await import('../attach/watch.js');
 	const {endMessage} = await import('../attach/run.js');
-	if (options.follow) {
-		throw new PdiError('-f/--follow and -p/--pid exclude each other: an attached process is traced alone');
-	}
 
 	// Without -f the backend traces only the process whose pid this is (see traced_process in trace.c), as that
 	// process's getpid() gives it: in a pid namespace of its own (a container), not the pid pdi knows it by.
