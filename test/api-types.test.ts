@@ -109,6 +109,18 @@ export const rules: ActRule[] = [
 	}
 });
 
+test('an act rule\'s delay is a number of milliseconds or an amount and its unit: a text that the reader refuses is a type error', t => {
+	const [valid, unit, word] = typeErrors(`
+import type {ActRule} from 'pdi';
+export const rules: ActRule[] = [{act: {function: 'read', do: {delay: '1.5s'}}}, {act: {function: 'read', do: {delay: '100us'}}}, {act: {function: 'read', do: {delay: 25}}}];
+`, ...['5 parsecs', 'soon'].map(delay => `import type {ActRule} from 'pdi';\nexport const rule: ActRule = {act: {function: 'read', do: {delay: '${delay}'}}};\n`));
+	t.deepEqual(valid, []);
+	// Was: each compiled, and only loading the config refused it. (`5 ms` still does: TypeScript reads `5 ` as a number.)
+	for (const errors of [unit, word]) {
+		t.regex(errors?.join('\n') ?? '', /is not assignable to type/);
+	}
+});
+
 test('the type error of do: {errno} without return names the types by name, not intersections of the return value\'s type', t => {
 	const [errors] = typeErrors(`
 import type {ActRule} from 'pdi';

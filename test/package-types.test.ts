@@ -3,11 +3,12 @@ import test from 'ava';
 import ts from 'typescript';
 import {compileConsumer, consumerProject} from './helpers/consumer.js';
 
-// What a consumer writes: every function of the API, its option types and its errors, from both entry points.
+// What a consumer writes: every function of the API, its option types and its errors, from both entry points;
+// exports() renamed, as a CommonJS module must (docs/typescript.md).
 const usage = `
 import {
-	attach, compileConfig, ConfigError, configJsonSchema, defineConfig, inspectProgram, interpose, loadConfig, mergeConfigs,
-	normalizeConfig, objects, observe, PdiError, runProgram, spawn, trace, type ActRule, type CallEvent, type ErrnoName,
+	attach, compileConfig, ConfigError, configJsonSchema, defineConfig, exports as exportsOf, inspectProgram, interpose,
+	loadConfig, mergeConfigs, normalizeConfig, objects, observe, PdiError, runProgram, spawn, trace, type ActRule, type CallEvent, type ErrnoName,
 	type PdiConfig, type SignalName,
 } from 'pdi';
 import {comux, ComuxError, runComux} from 'pdi/comux';
@@ -30,7 +31,7 @@ export async function use(): Promise<void> {
 	await runProgram('ls', [], {config: normalizeConfig(config)});
 	await inspectProgram('ls');
 	await attach(1, mergeConfigs([await loadConfig('a.yaml')]));
-	console.log(objects(), compileConfig(config), configJsonSchema());
+	console.log(objects(), exportsOf('libc.so.6'), compileConfig(config), configJsonSchema());
 	await runComux(['./server'], comux().conn(0, 'x').bytes());
 }
 

@@ -2,7 +2,7 @@ import {constants} from 'node:os';
 import {z} from 'zod';
 import {functionName, hasNoNul, objectPattern} from './fields.js';
 import {actGlobProblem} from '../glob-problem.js';
-import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDo, type ActDoActions, type ActDoInput, type ActRule, type ActWhen, type ActWhenConditions, type ActWhenInput, type ErrnoName, type SignalName} from './act-types.js';
+import {errnoSynonyms, linuxOnlyErrnoNames, nonFiniteDoubles, signalSynonyms, type ActDelay, type ActDo, type ActDoActions, type ActDoInput, type ActRule, type ActWhen, type ActWhenConditions, type ActWhenInput, type ErrnoName, type SignalName} from './act-types.js';
 import type {AllTrue, ReadonlyListsIn, Same} from './same-type.js';
 
 /*
@@ -202,7 +202,8 @@ const doActions = z.strictObject({
 		.optional().describe('Skip the call; the caller gets this value (an integer or pointer value, or `{double: X}`).'),
 	errno: named('an errno name', errnoNames, value => value)
 		.optional().describe('With `return`: the errno the caller sees (`ENOENT`, `EACCES`...).'),
-	delay: z.union([z.string({error: delayError}).regex(/^\d+(?:\.\d+)?(?:ns|us|ms|s)$/, {error: delayError}), z.number({error: delayError}).min(0, {error: delayError})], {error: delayError})
+	// Typed as ActDelay's text (`5 parsecs` is a type error in a TypeScript config); the regex is the run-time check.
+	delay: z.union([z.string({error: delayError}).regex(/^\d+(?:\.\d+)?(?:ns|us|ms|s)$/, {error: delayError}) as unknown as z.ZodType<string, Exclude<ActDelay, number>>, z.number({error: delayError}).min(0, {error: delayError})], {error: delayError})
 		.refine(value => durationNs(value) <= maxDelayNs, {error: 'expected a delay of at most 1 hour'})
 		// A negative number has had its error from the union, which zod does not stop at.
 		.refine(value => !(durationNs(value) > 0 && durationNs(value) < 1), {error: 'expected a delay of at least 1ns, or 0 for none'})

@@ -128,8 +128,8 @@ export type ActDoubleReturn = {double: number | NonFiniteDouble};
 /** What an act rule's `return` gives the caller: an integer or pointer value (a decimal or 0x-hex string past 2^53) or a {@link ActDoubleReturn}. */
 export type ActReturn = number | string | ActDoubleReturn;
 
-/** A delay: `50ms`, `1.5s`, `100us`, `10ns`, or a number of milliseconds. */
-export type ActDelay = string | number;
+/** A delay: `50ms`, `1.5s`, `100us`, `10ns` (a decimal amount and its unit, no blank), or a number of milliseconds. */
+export type ActDelay = `${number}${'ns' | 'us' | 'ms' | 's'}` | number;
 
 /** The actions an act rule may give, each on its own optional: {@link ActDoInput} asks for at least one. */
 export type ActDoActions = {

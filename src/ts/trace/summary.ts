@@ -19,8 +19,11 @@ export type FunctionSummary = {
 export type ProcessSummary = {
 	pid: number;
 	functions: FunctionSummary[];
+	/** The process's calls, all functions together (the table's `total` line). */
 	calls: number;
+	/** Its calls whose prototype says they failed. */
 	errors: number;
+	/** The time spent in its calls, in ns (a caller's includes its traced callees'). */
 	totalNs: number;
 };
 

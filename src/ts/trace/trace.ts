@@ -46,8 +46,10 @@ export type TraceResult = {
 	/** Calls, errors and time per function and process, as `pdi trace -c` counts them, and the events lost. */
 	summary: TraceSummary;
 	/**
-	 * One line per ring that lost events, and the notices `pdi trace` prints on stderr of a function `functions`
-	 * names plainly that a process had no call site of (`pdi: trace: malloc: process 4242 has no call site of it ...`).
+	 * What `pdi trace` would print on stderr besides the trace, one line each: an `objects` pattern that matched no
+	 * object loaded (`pdi: warning: no object matching 'libnothing.so.9' (objects) was loaded ...`), a ring that lost
+	 * events, a function `functions` names plainly that a process had no call site of (`pdi: trace: malloc: process
+	 * 4242 has no call site of it ...`), and a `functions` name that only `demangle: true` would match.
 	 */
 	warnings: string[];
 };
