@@ -171,7 +171,7 @@
         "src/native/core/kept-fd.c"
       ],
       "ldflags": ["-Wl,-z,defs"],
-      "libraries": ["-lpthread", "-ldl"]
+      "libraries": ["-lpthread", "-ldl", "-lm"]
     },
     {
       "target_name": "pdi-backend-act",

@@ -4,6 +4,8 @@
 #include "../common/safe-read.h"
 
 #include <fcntl.h>
+#include <fenv.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,11 +199,32 @@ tb_cstring(trace_buf_t *out, uintptr_t address, size_t limit)
     tb_str(out, "...");
 }
 
+/* The C locale, made when the backend loads (glibc gives its own static
+ * object for "C": nothing is allocated). */
+static locale_t c_locale;
+
+__attribute__((constructor)) static void
+make_c_locale(void)
+{
+  c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* A value as C shows it, whatever the program chose: its locale's decimal
+ * comma (`1,5`, which JSON would take for text) and its rounding mode
+ * (FE_UPWARD showed 0.1 as 0.100001) are the program's, not the trace's. */
 static void
 tb_double(trace_buf_t *out, double value)
 {
   char text[40];
+  locale_t program_locale = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
+  int rounding = fegetround();
+  if (rounding != FE_TONEAREST)
+    fesetround(FE_TONEAREST);
   int n = snprintf(text, sizeof text, "%g", value);
+  if (rounding != FE_TONEAREST)
+    fesetround(rounding);
+  if (program_locale != (locale_t)0)
+    uselocale(program_locale);
   if (n > 0)
     tb_mem(out, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
