@@ -283,3 +283,27 @@ test('a backend declared twice in one YAML file counts once with the same librar
 		t.is(result.stderr, `pdi: ${file}:${place}: backend 'c' is already declared at ${file}:${firstLine} with library 'count'\n`);
 	}
 });
+
+test('pdi config compile refuses to write over a file the config is read from, and warns of an output named .json or .yaml', async t => {
+	// Before: `compile k.yaml -o k.yaml` replaced the YAML with the text dialect, status 0, and the source was lost.
+	const directory = path.join(scratch, 'compile-over');
+	mkdirSync(directory);
+	const yaml = path.join(directory, 'k.yaml');
+	writeFileSync(yaml, readFileSync(good));
+	const main = path.join(directory, 'main.cfg');
+	writeFileSync(main, 'config = rules.cmd\n');
+	const commands = path.join(directory, 'rules.cmd');
+	writeFileSync(commands, 'backend nop = noop\nrelink $main fix_add nop pdi_be_init\n');
+	for (const [input, output, source] of [[yaml, yaml, yaml], [main, main, main], [main, commands, commands]] as const) {
+		const before = readFileSync(output, 'utf8');
+		const result = await pdi(['config', 'compile', input, '-o', output]);
+		t.deepEqual([result.code, result.stderr], [2, `pdi: -o ${output}: the config is read from ${source}: write the compiled text to another file\n`]);
+		t.is(readFileSync(output, 'utf8'), before);
+	}
+
+	const json = path.join(directory, 'out.json');
+	const named = await pdi(['config', 'compile', yaml, '-o', json]);
+	t.is(named.code, 0, named.stderr);
+	t.is(named.stderr, `pdi: warning: -o ${json}: the compiled config is the text dialect, and pdi run -c and config check read a file named .json as JSON: PDI_CONFIG takes it by any name; name it .cfg for the others\n`);
+	t.regex(readFileSync(json, 'utf8'), /^relink /m);
+});

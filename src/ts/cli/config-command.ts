@@ -1,6 +1,9 @@
+import {statSync, type Stats} from 'node:fs';
+import path from 'node:path';
 import type {Command} from '@commander-js/extra-typings';
+import type {NormalizedConfig} from '../config/types.js';
 import {formatPlace, type ConfigPlace} from '../config/config-error.js';
-import {printLine} from '../errors.js';
+import {PdiError, printLine} from '../errors.js';
 import {pdiPaths} from '../paths.js';
 import {writeOutputFile} from './output-file.js';
 
@@ -13,6 +16,43 @@ function printWarning(issue: ConfigPlace & {message: string}): void {
 /** The config file an operand names: `-` is stdin, as `-o -` is stdout (its spelling by its first line, its relative paths from the file it stands for, else the current directory). */
 function configFile(operand: string): string {
 	return operand === '-' ? '/dev/stdin' : operand;
+}
+
+/** The files a config was read from: the one named and those it took lines from (command files, included sections). */
+function sourceFiles(config: NormalizedConfig): string[] {
+	const origins = [...config.backends, ...config.rules].map(entry => entry.origin?.file);
+	return [...new Set([...origins, ...Object.values(config.optionOrigins ?? {}).map(origin => origin?.file)])].filter(file => file !== undefined);
+}
+
+/**
+ * Refuses an output that is one of the files the config was read from (`compile k.yaml -o k.yaml` replaced the YAML
+ * with text and lost it), and warns of one whose name says JSON or YAML: `pdi run -c` would read the text as such.
+ */
+function checkCompileOutput(output: string, input: string, config: NormalizedConfig): void {
+	if (output === '-') {
+		return;
+	}
+
+	const target = statIfAny(output);
+	const source = target === undefined ? undefined : [input, ...sourceFiles(config)].find(file => {
+		const read = statIfAny(file);
+		return read !== undefined && read.dev === target.dev && read.ino === target.ino;
+	});
+	if (source !== undefined) {
+		throw new PdiError(`-o ${output}: the config is read from ${source}: write the compiled text to another file`);
+	}
+
+	if (/\.(?:json|ya?ml)$/i.test(output)) {
+		printLine(`pdi: warning: -o ${output}: the compiled config is the text dialect, and pdi run -c and config check read a file named ${path.extname(output)} as ${/json/i.test(output) ? 'JSON' : 'YAML'}: PDI_CONFIG takes it by any name; name it .cfg for the others`);
+	}
+}
+
+function statIfAny(file: string): Stats | undefined {
+	try {
+		return statSync(file);
+	} catch {
+		return undefined;
+	}
 }
 
 /**
@@ -55,6 +95,7 @@ export function registerConfigCommands(cli: Command): void {
 			readWithCore(config);
 			const text = compileConfig(config);
 			if (options.output) {
+				checkCompileOutput(options.output, file, config);
 				await writeOutputFile(options.output, text);
 			} else {
 				process.stdout.write(text);
