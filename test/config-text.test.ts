@@ -268,6 +268,9 @@ test('Warning lines are collected with their place; Error stops reading at its l
 		{message: 'second, quoted', origin: {file: '/etc/pdi.cfg', line: 4, column: 1}},
 	]);
 	t.is(parseError('max_threads = 4\n\n  Error this config is not finished\nmax_threads = abc\n'), '/etc/pdi.cfg:3:3: this config is not finished');
+	// Nothing after it is read: the error of line 2 came beside it (`config check` printed both).
+	const stopped = t.throws(() => parseTextDialect('Error "stop here"\nmax_threads = 0\nrelink $main f nowhere w\n', '/etc/pdi.cfg'), {instanceOf: ConfigError});
+	t.deepEqual(stopped?.issues.map(issue => `${issue.line}:${issue.column}: ${issue.message}`), ['1:1: stop here']);
 });
 
 test('a #@origin comment of a config pdi compiled sets the place of the next line, for its declarations, rules and errors; in a config of the user\'s it is a comment', t => {

@@ -159,8 +159,13 @@ statement(reader_t *reader, const line_ref_t *line, context_t context)
     const char *message = NULL;
     if (config_rest_text(reader, line, end, &message) != 0)
       return -1;
-    if (word[0] == 'E')
-      return config_fail(reader, &origin, "%s", *message ? message : "Error");
+    if (word[0] == 'E') {
+      /* It stops reading (pDI-Tools' meaning): what follows may be what the
+       * Error line warns of, and is not reported beside it. */
+      config_fail(reader, &origin, "%s", *message ? message : "Error");
+      reader->stopped = 1;
+      return -1;
+    }
     return add_warning(reader, &origin, *message ? message : "Warning");
   }
   if (strcmp(word, "reset_config") == 0) {
