@@ -259,6 +259,18 @@ test('the core started by hand with a PDI_CONFIG it cannot read (missing, a dire
 	}
 });
 
+test('with both PDI_CONFIG and pDI-Tools\' DI_CFG_FILE set, to different files, the core says that it reads PDI_CONFIG\'s', t => {
+	// Before: DI_CFG_FILE was passed over without a word.
+	const empty = path.join(scratch, 'empty.cfg');
+	writeFileSync(empty, '');
+	const other = path.join(scratch, 'other.cfg');
+	const run = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: empty, DI_CFG_FILE: other}});
+	t.is(run.status, 0, run.stderr);
+	t.is(run.stderr, `pdi: warning: DI_CFG_FILE (${other}) is not read: PDI_CONFIG (${empty}) names the config, and comes first\n`);
+	const same = spawnSync(procprog, ['calls'], {encoding: 'utf8', env: {...process.env, LD_PRELOAD: preloadPath(), PDI_CONFIG: empty, DI_CFG_FILE: empty}});
+	t.is(same.stderr, '');
+});
+
 test('pDI-Tools\' DI_CONFIG_FILE, DI_RUNTIME_FILE and DI_FEEDBACK, which pdi does not read, are each a warning naming what to write instead, and the program runs', t => {
 	const instead = {
 		DI_CONFIG_FILE: 'list the command file in the config that PDI_CONFIG or DI_CFG_FILE names (config = FILE)',

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,8 +126,12 @@ pdi_preload_start(void)
   warn_of_former_variables();
   const char *variable = "PDI_CONFIG";
   const char *config = getenv(variable);
+  const char *former = getenv("DI_CFG_FILE");
   if (config == NULL || config[0] == '\0')
     config = getenv(variable = "DI_CFG_FILE");
+  else if (former != NULL && former[0] != '\0' && strcmp(former, config) != 0)
+    pdi_log(PDI_LOG_WARNING, "DI_CFG_FILE (%s) is not read: PDI_CONFIG (%s) names the config, and comes first", former,
+            config);
   int failure_is_warning = 0;
   if (config != NULL && config[0] != '\0' && pdi_session_open(config, &preload_session, &failure_is_warning) != 0) {
     /* Also when it went between a check and the read: the pdi command ended just then. */
