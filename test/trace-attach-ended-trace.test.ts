@@ -1,11 +1,10 @@
-// A pdi trace killed without detaching leaves its trace in the program, inert, and a process takes one trace at a
-// time: pdi trace -p then says that the trace it met has ended, and whose it was (was: "its calls are in that
-// trace", of a trace that no longer had a reader).
+// A pdi trace killed without detaching leaves its trace in the program, inert: the next attach (pdi trace -p, pdi attach)
+// closes it, as its own end would have, and takes its place.
 import {spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {cliPath, pdi} from './helpers/cli.js';
+import {cliPath, pdi, startPdi} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
 import {until} from './helpers/until.js';
 
@@ -23,7 +22,7 @@ int main(void) {
 }
 `);
 
-test('pdi trace -p of a process whose pdi trace was killed says that trace has ended and names its reader', async t => {
+test('pdi trace -p of a process whose pdi trace was killed replaces that trace, and the process runs on after the detach', async t => {
 	const output = path.join(scratch, 'first.txt');
 	const first = spawn(process.execPath, [cliPath, 'trace', '-o', output, '--', looping], {stdio: 'ignore'});
 	t.teardown(() => first.kill('SIGKILL'));
@@ -34,9 +33,23 @@ test('pdi trace -p of a process whose pdi trace was killed says that trace has e
 			process.kill(program, 'SIGKILL');
 		} catch {}
 	});
+	// While its pdi trace runs, the trace is that one's.
+	const refused = await pdi(['trace', '-p', String(program), '-e', 'strlen']);
+	t.deepEqual([refused.code, refused.stderr], [2, `pdi: process ${program} is traced already (by pdi trace, trace() or observe()): one trace at a time in a process, and nothing was changed in it; its calls are in that trace\n`]);
 	first.kill('SIGKILL');
 	await new Promise(resolve => first.once('exit', resolve));
-	const again = await pdi(['trace', '-p', String(program), '-e', 'strlen']);
-	t.is(again.code, 2, again.stderr);
-	t.is(again.stderr, `pdi: process ${program} keeps the trace of a pdi trace that has ended (process ${first.pid}, its reader, is gone): a trace that ends without detaching stays in the process, inert, and a process takes one trace at a time; nothing was changed in it: restart it to trace it again\n`);
+	// Before: refused, "keeps the trace of a pdi trace that has ended (...): restart it to trace it again".
+	for (const round of ['second', 'third']) {
+		const again = path.join(scratch, `${round}.txt`);
+		const attached = startPdi(['trace', '-p', String(program), '-e', 'strlen', '-o', again]);
+		t.true(await until(() => readFileSync(again, {encoding: 'utf8', flag: 'a+'}).includes('looping!strlen("x") = 1'), 20_000), attached.stderr());
+		attached.child.kill('SIGINT');
+		t.is(await attached.exited, 0, attached.stderr());
+		t.regex(attached.stderr(), /pdi: detached from process \d+/);
+		t.notRegex(attached.stderr(), /warning|error/);
+	}
+
+	const lines = readFileSync(output, 'utf8').split('\n').length;
+	process.kill(program, 0);
+	t.is(readFileSync(output, 'utf8').split('\n').length, lines, 'the killed trace wrote nothing more');
 });

@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
 
 /**
  * The fields of `/proc/PID/stat` after the command name: state, ppid, pgrp, session, tty_nr, tpgid, ... (proc(5));
@@ -80,4 +80,12 @@ export function pidInOwnNamespace(pid: number): number {
 	} catch {
 		return pid;
 	}
+}
+
+/**
+ * `PID START PIDNS` of this process, as the core reads PDI_SESSION_OWNER: the process whose launch a session serves
+ * only while it runs (its start time in clock ticks tells it from a later process of the same pid).
+ */
+export function ownIdentity(): string {
+	return `${process.pid} ${processStat('self')?.[19] ?? 0} ${statSync('/proc/self/ns/pid').ino}`;
 }

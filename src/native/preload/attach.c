@@ -165,6 +165,9 @@ pdi_attach_open_owned(const char *config, const char *variables, const char *own
   if (attached_session != NULL)
     return refuse("pdi is already attached to this process (by pdi attach, attach() or pdi trace -p): one at a time; "
                   "end that one first");
+  /* A pdi trace killed without detaching left its trace, inert, holding the
+   * trace backend and the slots: closed as its own end would have. */
+  pdi_preload_close_orphaned();
   if (config == NULL || config[0] == '\0')
     return refuse("no config to attach");
   if (set_variables(variables) != 0) {

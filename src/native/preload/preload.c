@@ -10,6 +10,7 @@
 
 #include "../core/core.h"
 #include "../core/libc-environment.h"
+#include "../core/process-start.h"
 #include "../inspect/inspect.h"
 #include "../session/session.h"
 #include "attach.h"
@@ -17,6 +18,36 @@
 #define PDI_PUBLIC __attribute__((visibility("default")))
 
 static pdi_session_t *preload_session;
+/* The pdi process whose launch the session serves only while it runs
+ * (PDI_SESSION_OWNER, "PID START PIDNS": pdi trace, whose trace has no
+ * reader once it has ended); 0 when none is named, as for pdi run, whose
+ * rules stay the program's after pdi has gone. */
+static pid_t owner_pid;
+static unsigned long long owner_start;
+
+/* The owner is taken for gone only in its own pid namespace: elsewhere its
+ * number names another process, or none. */
+static void
+note_launch_owner(void)
+{
+  const char *owner = getenv("PDI_SESSION_OWNER");
+  unsigned long long namespace = 0;
+  struct stat own;
+  if (owner == NULL || sscanf(owner, "%d %llu %llu", &owner_pid, &owner_start, &namespace) != 3 ||
+      stat("/proc/self/ns/pid", &own) != 0 || (unsigned long long)own.st_ino != namespace)
+    owner_pid = 0;
+}
+
+void
+pdi_preload_close_orphaned(void)
+{
+  if (preload_session == NULL || owner_pid <= 0 || pdi_process_start(owner_pid) == owner_start)
+    return;
+  pdi_log(PDI_LOG_INFO, "the rules of pdi process %d, which ended without closing them, are closed for an attach",
+          (int)owner_pid);
+  pdi_session_close_orphaned(preload_session);
+  preload_session = NULL;
+}
 
 PDI_PUBLIC void *
 pdi_original(const void *wrapper)
@@ -159,8 +190,10 @@ pdi_preload_start(void)
     if (!failure_is_warning && !gone)
       _exit(2);
   }
-  if (preload_session != NULL)
+  if (preload_session != NULL) {
     pdi_session_share_verdicts(preload_session, config);
+    note_launch_owner();
+  }
   /* After the session, so an inspection shows the installed rules. */
   pdi_inspect_from_environment();
   errno = saved_errno;

@@ -372,10 +372,12 @@ pdi_session_discard_failed(void)
 
 /* ---- close */
 
-enum { SESSION_CLOSES, SESSION_ENDS, PROCESS_ENDS };
+enum { SESSION_CLOSES, SESSION_ENDS, SESSION_ORPHANED, PROCESS_ENDS };
 
 /* `how`: SESSION_CLOSES (interpose()'s close), SESSION_ENDS (a detach),
- * PROCESS_ENDS; each reports the rules that met nothing, as at an exit. */
+ * PROCESS_ENDS; each reports the rules that met nothing, as at an exit.
+ * SESSION_ORPHANED (the launch of a pdi that has ended) reports nothing:
+ * its reports were for that pdi, and the process's stderr is not its. */
 static void
 close_session(pdi_session_t *session, int how)
 {
@@ -397,8 +399,9 @@ close_session(pdi_session_t *session, int how)
   for (unsigned r = 0; process_ends && r < session->config.rule_count; r++)
     session->rules[r].left_at_exit = pdi_backend_fini_is_empty(session, session->rules[r].rule);
   pdi_restore_slots(session, pass_stubs);
-  pdi_session_report_never_matched(session,
-                                   how == SESSION_CLOSES ? "while the session was open" : "while the program ran");
+  if (how != SESSION_ORPHANED)
+    pdi_session_report_never_matched(session,
+                                     how == SESSION_CLOSES ? "while the session was open" : "while the program ran");
   int had_callbacks = 0;
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     if (session->rules[r].wrapper != 0)
@@ -408,7 +411,8 @@ close_session(pdi_session_t *session, int how)
   pthread_mutex_unlock(&session_lock);
   if (had_callbacks)
     pdi_cb_finish(process_ends);
-  pdi_act_log_counts(session);
+  if (how != SESSION_ORPHANED)
+    pdi_act_log_counts(session);
   /* After every FINI: a backend's FINI may misuse a helper too. */
   pdi_backends_fini(session);
   /* Whatever the rules: a relink wrapper, INIT or FINI may misuse a helper too. */
@@ -428,6 +432,12 @@ void
 pdi_session_close_ended(pdi_session_t *session)
 {
   close_session(session, SESSION_ENDS);
+}
+
+void
+pdi_session_close_orphaned(pdi_session_t *session)
+{
+  close_session(session, SESSION_ORPHANED);
 }
 
 void

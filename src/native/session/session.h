@@ -38,6 +38,9 @@ PDI_HIDDEN int pdi_verdicts_report_ended(const char *config_path);
 /* pdi_session_close for a session that ends before the process (pdi attach's
  * detach): its rules that met nothing are warned of, as at an exit. */
 PDI_HIDDEN void pdi_session_close_ended(pdi_session_t *session);
+/* pdi_session_close_ended for the session of a launch whose pdi process has
+ * ended (pdi trace killed): nothing is reported, its reader being gone. */
+PDI_HIDDEN void pdi_session_close_orphaned(pdi_session_t *session);
 
 PDI_HIDDEN int pdi_originals_add(uintptr_t wrapper, uintptr_t original);
 /* `seen`, the address a backend's own code gets for its wrapper's name when

@@ -67,6 +67,8 @@ export function prepareLaunch(environment: NodeJS.ProcessEnv, config?: Normalize
 	}
 
 	const result: NodeJS.ProcessEnv = {...environment, LD_PRELOAD: withPreload(preload.preload, environment['LD_PRELOAD'])};
+	// An outer pdi trace's (a program it traces ran pdi): this launch's rules are not its to end.
+	delete result['PDI_SESSION_OWNER'];
 	// Named so that the comux guardian can remove it when pdi is gone (killed) before the program.
 	delete result['PDI_CORE_LINK'];
 	if (preload.linkDirectory !== undefined) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {getSystemErrorMap} from 'node:util';
 import {errnoReason} from '../errors.js';
 import {nativeBinding} from '../native/binding.js';
+import {ownIdentity} from '../proc-stat.js';
 
 /**
  * What one process's ring lost: `lost` events counted by the ring, and `damagedAt`, when the ring held something
@@ -24,7 +25,8 @@ export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; wri
 export function ringDirectory(scratch: string): {directory: string; variables: Record<string, string>} {
 	const directory = path.join(scratch, 'rings');
 	mkdirSync(directory, {mode: 0o700});
-	return {directory, variables: {PDI_TRACE_RING: directory, PDI_TRACE_RING_READER: String(process.pid)}};
+	// PDI_SESSION_OWNER: a trace serves its reader only; once that has ended, an attach may replace it (docs/attach.md).
+	return {directory, variables: {PDI_TRACE_RING: directory, PDI_TRACE_RING_READER: String(process.pid), PDI_SESSION_OWNER: ownIdentity()}};
 }
 
 /** Bytes of events waiting for JavaScript before the reader stops reading (and the traced program waits). */
