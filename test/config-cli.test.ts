@@ -307,3 +307,40 @@ test('pdi config compile refuses to write over a file the config is read from, a
 	t.is(named.stderr, `pdi: warning: -o ${json}: the compiled config is the text dialect, and pdi run -c and config check read a file named .json as JSON: PDI_CONFIG takes it by any name; name it .cfg for the others\n`);
 	t.regex(readFileSync(json, 'utf8'), /^relink /m);
 });
+
+test('a function name past the core\'s limit is refused in YAML with its field\'s path, before the backend\'s checks, and not written out whole', async t => {
+	// Before: `ln.yaml:3:8254: relink fff...(8192 bytes)...: wrapper 'w' is not defined by c (...)`, 8 KB on one line.
+	const name = 'f'.repeat(8192);
+	const file = write('long-name.yaml', `backends: [{name: c, library: count}]\nrules:\n  - relink: {object: $main, function: ${name}, backend: c, wrapper: w}\n`);
+	const result = await pdi(['config', 'check', file]);
+	t.is(result.code, 2);
+	t.is(result.stderr, `pdi: ${file}:3:39: rules[0].relink.function: a name of 8192 bytes; pdi takes names of up to 8191\n`);
+	const longest = write('longest-name.yaml', `backends: [{name: c, library: count}]\nrules:\n  - relink: {object: $main, function: ${name.slice(1)}, backend: c, wrapper: count_malloc}\n`);
+	t.is((await pdi(['config', 'check', longest])).code, 0);
+});
+
+test('a .cfg file that holds YAML or JSON is refused with what to name it', async t => {
+	// Before: `app.cfg:1:1: unknown command 'options:'` alone.
+	const yaml = write('app.cfg', '# converted\noptions:\n  maxThreads: 8\n');
+	const fromYaml = await pdi(['config', 'check', yaml]);
+	t.is(fromYaml.code, 2);
+	t.regex(fromYaml.stderr, new RegExp(`^pdi: ${yaml}:2:1: .*\\(app\\.cfg is read as the text dialect by its name; its first line starts YAML: name the file \\.yaml\\)\\n`));
+	const json = write('app2.cfg', '{"options": {"maxThreads": 8}}\n');
+	const fromJson = await pdi(['config', 'check', json]);
+	t.is(fromJson.code, 2);
+	t.regex(fromJson.stderr, /\(app2\.cfg is read as the text dialect by its name; its first line starts JSON: name the file \.json\)\n/);
+	// A text config's own error gets no such hint.
+	const text = write('app3.cfg', 'max_threads = 0\n');
+	t.notRegex((await pdi(['config', 'check', text])).stderr, /read as the text dialect/);
+});
+
+test('an object pattern on two lines is one error, and an act return past 64 bits says so', async t => {
+	// Before: a second line at the same place (`unknown name '$main\x0ax' ...`), and the union's whole list of forms.
+	const twoLines = write('two-lines.json', '{"rules":[{"act":{"object":"$main\\nx","function":"open","do":{"return":-1}}}]}');
+	const split = await pdi(['config', 'check', twoLines]);
+	t.deepEqual([split.code, split.stderr], [2, `pdi: ${twoLines}:1:28: rules[0].act.object: expected an object pattern ($main, a soname, a path or a glob) on one line, got "$main\\nx"\n`]);
+	const wide = write('wide-return.yaml', 'rules:\n  - act: {function: open, do: {return: "0x10000000000000000"}}\n');
+	const result = await pdi(['config', 'check', wide]);
+	t.is(result.code, 2);
+	t.regex(result.stderr, /^pdi: \S+:2:40: rules\[0\]\.act\.do\.return: expected an integer that fits in 64 bits/);
+});

@@ -196,6 +196,11 @@ function actions<T extends {return?: unknown; delay?: string | undefined; signal
 /** Each action on its own; {@link doSchema} asks for at least one. */
 const doActions = z.strictObject({
 	return: z.union([wideInteger(returnError), z.strictObject({double: doubleResult})], {error: issue => {
+		// An integer past 64 bits is told so, as under when.equals (was: the union's whole list of forms).
+		if (typeof issue.input === 'string' && !fitsIn64Bits(issue.input)) {
+			return 'expected an integer that fits in 64 bits';
+		}
+
 		const value = nonFiniteDouble(issue.input);
 		return value === undefined ? returnError : nonFiniteDoubleError(value);
 	}})

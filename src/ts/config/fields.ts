@@ -23,6 +23,11 @@ export function word(what: string, pattern: RegExp) {
 /** The object field of every rule kind. */
 export const objectPattern = singleLine('an object pattern ($main, a soname, a path or a glob)')
 	.check(context => {
+		// A pattern on two lines, or with a NUL, has had its error above: this one would be a second at the same place.
+		if (/[\n\r\0]/.test(context.value)) {
+			return;
+		}
+
 		const problem = objectPatternProblem(context.value);
 		if (problem !== undefined) {
 			context.issues.push({code: 'custom', message: problem, input: context.value, params: {labelled: true}});
@@ -30,6 +35,9 @@ export const objectPattern = singleLine('an object pattern ($main, a soname, a p
 	});
 
 const functionSpelling = /^[^\s@]+(?:@@?[^\s@]+)?$/;
+
+/** The longest symbol name the core takes, in bytes. */
+const maxNameBytes = 8191;
 
 /**
  * The function field's pattern in schema.json: the spelling without glob characters, which the schema checks
@@ -47,4 +55,7 @@ export function notAPattern(name: string): string {
 
 /** The function field of relink, redefine and act rules: a name, not a glob (checked once it is spelled right). */
 export const functionName = word('a function name (`name`, `name@VERSION` or `name@@VERSION`)', functionSpelling)
-	.refine(value => !functionSpelling.test(value) || !/[*?[]/.test(value), {error: issue => notAPattern(String(issue.input)), params: {labelled: true}});
+	.refine(value => !functionSpelling.test(value) || !/[*?[]/.test(value), {error: issue => notAPattern(String(issue.input)), params: {labelled: true}})
+	// The core's limit (PDI_SYMBOL_SIZE), said here with the field's path: a wrong wrapper was reported first, its
+	// message holding the whole name.
+	.refine(value => Buffer.byteLength(value) <= maxNameBytes, {error: issue => `a name of ${Buffer.byteLength(String(issue.input))} bytes; pdi takes names of up to ${maxNameBytes}`, params: {labelled: true}});

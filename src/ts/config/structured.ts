@@ -261,14 +261,15 @@ const deepestNesting = 64;
  * The offset of the first list or mapping nested deeper than {@link deepestNesting}, block-style (`- - -`, indented
  * keys) or in brackets and braces alike; undefined when there is none. Read from yaml's concrete syntax tree, whose
  * parser keeps its own stack (the document parser recurses), so that quotes and comments are told apart as YAML does.
- * A document's block mapping or list is not a level: it nests in nothing, and `options: [[...` was refused at its 65th
+ * A document's own mapping or list (block or flow: JSON's braces) is not a level: it nests in nothing, and `options: [[...` was refused at its 65th
  * bracket before block nesting was counted.
  */
 function tooDeep(tokens: readonly CST.Token[]): number | undefined {
 	const pending: Array<{token: CST.Token | null | undefined; depth: number}> = [];
 	for (const token of [...tokens].reverse()) {
 		if (token.type === 'document') {
-			const top = token.value?.type === 'block-map' || token.value?.type === 'block-seq';
+			// JSON's outer braces too (a flow collection): they were a level, and JSON's 64th bracket an error.
+			const top = token.value?.type === 'block-map' || token.value?.type === 'block-seq' || token.value?.type === 'flow-collection';
 			pending.push({token: token.value, depth: top ? -1 : 0});
 		}
 	}

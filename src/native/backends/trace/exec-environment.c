@@ -82,6 +82,7 @@ trace_stop_following_exec(const pdi_libc_environment_t *environment)
   environment->unset("PDI_CORE_LINK");
   environment->unset("PDI_LAUNCHER_PID");
   environment->unset("PDI_WARNINGS_FILE");
+  environment->unset("PDI_SESSION_OWNER");
   for (char **entry = environ; *entry != NULL;) {
     char name[64];
     size_t length = strcspn(*entry, "=");
