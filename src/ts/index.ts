@@ -36,6 +36,7 @@ export {runProgram, type RunOptions, type RunResult} from './launch/run.js';
 export type {ActCount} from './launch/act-report.js';
 export {trace, type Trace, type TraceLaunchOptions, type TraceResult} from './trace/trace.js';
 export {observe, type Observation} from './trace/observe.js';
+export {traceProcess, type ProcessTrace, type ProcessTraceResult, type TraceProcessOptions} from './trace/trace-process.js';
 export type {TraceOptions} from './trace/options.js';
 export type {AbandonedCallEvent, ArgumentValue, CallEvent, CallEventFields, ReturnedCallEvent} from './trace/events.js';
 export type {FunctionSummary, ProcessSummary, TraceSummary} from './trace/summary.js';

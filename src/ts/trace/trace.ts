@@ -73,7 +73,7 @@ type EndNotices = {fd: number; take: () => string[]};
  * no call site of), which the reader writes to `fd`, a file of the trace's directory; `take()` (once the reader has
  * finished) closes it and returns them, one line each, for `warnings`.
  */
-function endNotices(directory: string): EndNotices {
+export function endNotices(directory: string): EndNotices {
 	const file = path.join(directory, 'notices');
 	const fd = openSync(file, 'w', 0o600);
 	return {
@@ -86,7 +86,7 @@ function endNotices(directory: string): EndNotices {
 }
 
 /** Ends `calls` with `error` and throws it, for `done` to reject with. */
-function failTrace(queue: EventQueue<CallEvent>, done: Promise<unknown>, error: Error): never {
+export function failTrace(queue: EventQueue<CallEvent>, done: Promise<unknown>, error: Error): never {
 	if (queue.delivering) {
 		// The loop over `calls` throws it: a caller that handles it there need not handle `done` too.
 		done.catch(() => undefined);
@@ -97,7 +97,7 @@ function failTrace(queue: EventQueue<CallEvent>, done: Promise<unknown>, error: 
 }
 
 /** Events waiting in `calls` before the program is held back (once something iterates). */
-const highWater = 100_000;
+export const highWater = 100_000;
 
 /**
  * Runs `command` with its calls traced, as `pdi trace --json` does, and

@@ -1,0 +1,198 @@
+import {PdiError} from '../errors.js';
+import {removeOnSignal} from '../launch/signals.js';
+import {temporaryDirectory} from '../launch/temporary.js';
+import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
+import {pidInOwnNamespace, processRuns} from '../proc-stat.js';
+import {EventQueue} from './event-queue.js';
+import type {CallEvent} from './events.js';
+import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
+import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
+import {SummaryCounter, type TraceSummary} from './summary.js';
+import {endNotices, failTrace, highWater} from './trace.js';
+import {traceMarks, unmatchedWarning} from './trace-marks.js';
+import {demangledNameWarnings} from './unseen.js';
+import {withUserConfig} from './user-config.js';
+
+/** How {@link traceProcess} attaches, besides what it traces. */
+export type TraceProcessOptions = {
+	/**
+	 * A config installed with the trace (as `attach()`'s): its `act` rules change calls, and the events show the calls
+	 * as they changed them; removed with the trace at the detach.
+	 */
+	config?: PdiConfigInput | NormalizedConfig | undefined;
+	/** Aborting it detaches: `done` then rejects with an `AbortError`, after the calls made until then. */
+	signal?: AbortSignal | undefined;
+};
+
+/** How a trace of a running process ended. */
+export type ProcessTraceResult = {
+	/** `detached` by {@link ProcessTrace.detach}, or the process `exited` first (its calls until then are all there). */
+	ended: 'detached' | 'exited';
+	/** Calls, errors and time per function, as `pdi trace -c` counts them, and the events lost. */
+	summary: TraceSummary;
+	/** What `pdi trace -p` would print on stderr besides the trace, one line each (as {@link TraceResult}'s). */
+	warnings: string[];
+};
+
+/** A running process traced by {@link traceProcess}. */
+export type ProcessTrace = {
+	/** The process traced. */
+	readonly pid: number;
+	/** Every call, in the order each thread's calls returned (a caller after its callees); iterate once. */
+	calls: AsyncIterable<CallEvent>;
+	/** Settles once the trace has ended (a detach, or the process's end) and its events are all read. */
+	done: Promise<ProcessTraceResult>;
+	/** Ends the trace: the process's slots get their old values back, and it runs on untraced. Idempotent. */
+	detach(): Promise<void>;
+};
+
+/** How often the process is looked at for its end. */
+const endPollMs = 200;
+
+/**
+ * Traces a running process, as `pdi trace -p PID --json` does, until {@link ProcessTrace.detach} (or the process's
+ * end), and delivers each call as a typed {@link CallEvent}. Resolves once the trace is installed.
+ *
+ * ```ts
+ * const traced = await traceProcess(pid, {functions: 'accept4,read,write'});
+ * for await (const call of traced.calls) {
+ * 	console.log(call.function, call.args, call.ret);
+ * 	if (call.function === 'write') {
+ * 		await traced.detach();
+ * 	}
+ * }
+ * const {ended, summary} = await traced.done;
+ * ```
+ *
+ * The process must be one pdi may attach to (docs/attach.md); it takes one trace at a time. Calls not iterated yet
+ * wait in memory, and past 100,000 of them the process's calls wait for the consumer. Rejects with a `PdiError` of one
+ * line for bad options and when the process cannot be attached to; `follow` is refused (an attached process is
+ * traced alone).
+ */
+export async function traceProcess(pid: number, options: TraceOptions & TraceProcessOptions = {}): Promise<ProcessTrace> {
+	checkOptionNames(options, ['config', 'signal']);
+	if (options.follow === true) {
+		throw new PdiError('follow: an attached process is traced alone, not its children (pdi trace -p takes no -f either); trace() a program with {follow: true} to follow its children');
+	}
+
+	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
+	const target = checkPid(pid);
+	options.signal?.throwIfAborted();
+	// Without follow the backend traces only the process whose pid this is, as its own getpid() gives it.
+	const variables = {...traceVariables(options), PDI_TRACE_ROOT: String(pidInOwnNamespace(target))};
+	const traced = traceConfig(tracedObjects(options), 'objects');
+	const config = withUserConfig(traced, options.config);
+	const scratch = temporaryDirectory('pdi-trace-');
+	const forget = removeOnSignal(scratch.remove);
+	const removeScratch = () => {
+		forget();
+		scratch.remove();
+	};
+
+	const counter = new SummaryCounter();
+	let reader: TraceReader | undefined;
+	const queue = new EventQueue<CallEvent>(highWater, hold => {
+		if (hold) {
+			reader?.pause();
+		} else {
+			reader?.resume();
+		}
+	});
+	const rings = ringDirectory(scratch.path);
+	const notices = endNotices(scratch.path);
+	const marks = traceMarks(scratch.path, traced);
+	let attached;
+	try {
+		reader = TraceReader.toCallback(rings.directory, data => {
+			const events = parseEventLines<CallEvent>(data);
+			for (const event of events) {
+				counter.add(event);
+			}
+
+			queue.push(events);
+		}, undefined, notices.fd);
+		shareWithProcess(target, [scratch.path]);
+		attached = await attachNormalized(target, config, {...variables, ...rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'});
+	} catch (error) {
+		reader?.finish();
+		notices.take();
+		removeScratch();
+		throw error;
+	}
+
+	return followAttached(target, {attached, reader, queue, counter, notices, marks, removeScratch, options});
+}
+
+type Attached = {
+	attached: {detach(): Promise<void>};
+	reader: TraceReader;
+	queue: EventQueue<CallEvent>;
+	counter: SummaryCounter;
+	notices: ReturnType<typeof endNotices>;
+	marks: ReturnType<typeof traceMarks>;
+	removeScratch: () => void;
+	options: TraceOptions & TraceProcessOptions;
+};
+
+/** The {@link ProcessTrace} of an installed trace: its end by a detach, an abort or the process's exit. */
+function followAttached(pid: number, {attached, reader, queue, counter, notices, marks, removeScratch, options}: Attached): ProcessTrace {
+	let ending: Promise<ProcessTraceResult> | undefined;
+	let settle: (result: Promise<ProcessTraceResult>) => void = () => undefined;
+	const done = new Promise<ProcessTraceResult>(resolve => {
+		settle = resolve;
+	});
+	const end = async (how: 'detached' | 'exited' | 'aborted'): Promise<ProcessTraceResult> => {
+		clearInterval(poll);
+		options.signal?.removeEventListener('abort', onAbort);
+		let failure: unknown;
+		try {
+			await attached.detach();
+		} catch (error) {
+			failure = error;
+		}
+
+		const ended = reader.finish();
+		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ` in process ${pid} while it was traced`))];
+		removeScratch();
+		if (failure !== undefined || how === 'aborted') {
+			failTrace(queue, done, failure instanceof Error ? failure : Object.assign(new Error('The operation was aborted', {cause: options.signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'}));
+		}
+
+		queue.end();
+		return {ended: how === 'exited' ? 'exited' : 'detached', summary: counter.result(ended.losses), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended), ...lines]};
+	};
+
+	const finish = async (how: 'detached' | 'exited' | 'aborted'): Promise<void> => {
+		if (ending === undefined) {
+			ending = end(how);
+			settle(ending);
+		}
+
+		await ending.then(() => undefined, () => undefined);
+	};
+
+	const onAbort = () => {
+		void finish('aborted');
+	};
+
+	options.signal?.addEventListener('abort', onAbort, {once: true});
+	const poll = setInterval(() => {
+		if (!processRuns(pid)) {
+			void finish('exited');
+		}
+	}, endPollMs);
+	return {
+		pid,
+		calls: queue,
+		done,
+		async detach() {
+			await finish('detached');
+			// A detach that failed (the process stopped by a signal) is the caller's to hear.
+			await done.then(() => undefined, (error: unknown) => {
+				if (!(error instanceof Error && error.name === 'AbortError')) {
+					throw error;
+				}
+			});
+		},
+	};
+}
