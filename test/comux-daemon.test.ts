@@ -201,7 +201,7 @@ test.serial('a server that times out before it listens is reported as such by ru
 
 	const run = await pdi(['comux', 'run', '--timeout', '300', twoRequestsFile, '--', '/bin/sleep', '30']);
 	t.is(run.code, COMUX_NOT_SERVING);
-	t.regex(run.stderr, /before it listened\npdi: the server did not listen within 300 ms \(--timeout\) and was stopped\n$/);
+	t.regex(run.stderr, /before it listened\npdi: the server did not wait for a client within 300 ms \(--timeout\) and was stopped\n$/);
 
 	const corpus = path.join(scratch, 'not-serving');
 	rmSync(corpus, {recursive: true, force: true});
@@ -211,7 +211,7 @@ test.serial('a server that times out before it listens is reported as such by ru
 	t.is(replayed.code, 1);
 	t.regex(replayed.stdout, /^a\.comux\s+no-listen\s+-\s/m);
 	t.regex(replayed.stdout, /1 file: 1 no-listen/);
-	t.regex(replayed.stdout, /\na\.comux: pdi-comux: the server was stopped by signal 15 \(Terminated\) before it listened \/ pdi: the server did not listen within 300 ms \(--timeout\) and was stopped\n$/);
+	t.regex(replayed.stdout, /\na\.comux: pdi-comux: the server was stopped by signal 15 \(Terminated\) before it listened \/ pdi: the server did not wait for a client within 300 ms \(--timeout\) and was stopped\n$/);
 	// With --fork the files after the first were never replayed (none is sent before the fork server is ready): the
 	// server was stopped.
 	writeFileSync(path.join(corpus, 'b.comux'), twoRequests);
@@ -219,7 +219,7 @@ test.serial('a server that times out before it listens is reported as such by ru
 	const forked = await pdi(['comux', 'replay', corpus, '--fork', '--json', '--timeout', '300', '--', '/bin/sleep', '30']);
 	t.is(forked.code, 1);
 	t.deepEqual((JSON.parse(forked.stdout) as {files: Array<{stderr: string}>}).files.map(entry => entry.stderr.split('\n').at(-2)), [
-		'pdi: the server did not listen within 300 ms (--timeout) and was stopped',
+		'pdi: the server did not wait for a client within 300 ms (--timeout) and was stopped',
 		'pdi: not replayed: the server was stopped after 300 ms on an earlier file (its start or its replay)',
 		'pdi: not replayed: the server was stopped after 300 ms on an earlier file (its start or its replay)',
 	]);

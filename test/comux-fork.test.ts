@@ -373,7 +373,7 @@ test.serial('--timeout stops a replay the same way with and without --fork: exit
 			const elapsed = Date.now() - started;
 			const expected = name === 'sleeping' ? COMUX_NOT_SERVING : COMUX_HANG;
 			t.is(result.code, expected, `${name} ${fork.join('')}: ${result.stderr}`);
-			t.regex(result.stderr, name === 'sleeping' ? /pdi: the server did not listen within 500 ms \(--timeout\) and was stopped\n$/ : /pdi: the replay took longer than 500 ms and was stopped\n$/);
+			t.regex(result.stderr, name === 'sleeping' ? /pdi: the server did not wait for a client within 500 ms \(--timeout\) and was stopped\n$/ : /pdi: the replay took longer than 500 ms and was stopped\n$/);
 			// Against the 20 s reply timeout and the 30 s sleep: stopped by --timeout, however loaded the machine.
 			t.true(elapsed < 10_000, `${name} ${fork.join('')}: stopped after ${elapsed} ms`);
 		}

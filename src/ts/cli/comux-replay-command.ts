@@ -170,7 +170,7 @@ function stoppedStatus(code: number | null, timeout: number | undefined): number
 /** What `--timeout` did: no replay took long when the server never listened (**was**: "the replay took longer"). */
 function stoppedLine(notServing: boolean, timeout: number | undefined): string {
 	return notServing
-		? `pdi: the server did not listen within ${timeout} ms (--timeout) and was stopped\n`
+		? `pdi: the server did not wait for a client within ${timeout} ms (--timeout) and was stopped\n`
 		: `pdi: the replay took longer than ${timeout} ms and was stopped\n`;
 }
 
