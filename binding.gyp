@@ -51,6 +51,7 @@
       "src/native/session/claims.c",
       "src/native/session/cxx-names.c",
       "src/native/session/install.c",
+      "src/native/session/callback-plan.c",
       "src/native/session/originals.c",
       "src/native/session/outcomes.c",
       "src/native/session/session.c",

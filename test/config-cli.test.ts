@@ -344,3 +344,13 @@ test('an object pattern on two lines is one error, and an act return past 64 bit
 	t.is(result.code, 2);
 	t.regex(result.stderr, /^pdi: \S+:2:40: rules\[0\]\.act\.do\.return: expected an integer that fits in 64 bits/);
 });
+
+test('an option written at the top of a YAML config, beside rules, is told to belong in options', async t => {
+	// Before: `unknown key 'onError'` alone.
+	for (const [key, name] of [['onError', 'onError'], ['max_threads', 'maxThreads']] as const) {
+		const file = write(`top-${key}.yaml`, `${key}: 4\nrules: []\n`);
+		const result = await pdi(['config', 'check', file]);
+		t.is(result.code, 2);
+		t.is(result.stderr, `pdi: ${file}:1:1: unknown key '${key}' (an option: it belongs in options, as options.${name})\n`);
+	}
+});

@@ -337,5 +337,14 @@ test(`a callback and a redefine of a function the object calls conflict in every
 		t.is(run.code, 2, `${variant}: ${run.stderr}`);
 		t.regex(run.stderr, /^pdi: \S+:4:1: callback \$main: conflicts with the redefine at \S+:3, which already redirects fixprog's slot for fix_add$/m, variant);
 		t.is(run.stdout, '', variant);
+		// A callback whose backend leaves fix_add alone (its cb_req says 0) conflicts with nothing: both rules work.
+		// Before: the same conflict, whatever cb_req said.
+		const redefined = await runPreloaded(path.join(fixtures, variant, 'fixprog'), [], writeConfig([backend, 'redefine libfix.so fix_add fix wrap_fix_add']), quiet);
+		const both = await runPreloaded(path.join(fixtures, variant, 'fixprog'), [], writeConfig([backend, procBackend, 'redefine libfix.so fix_add fix wrap_fix_add', 'callback $main * proc']), {...quiet, PROC_CBREQ_DECLINE: 'fix_add'});
+		t.is(both.code, 0, `${variant}: ${both.stderr}`);
+		const unplaced = (text: string) => text.replaceAll(/0x[\da-f]+/g, '0x');
+		t.is(unplaced(both.stdout), unplaced(redefined.stdout), variant);
+		t.regex(both.stdout, /^fix_add=105$/m, variant);
+		t.true((counts(both.stderr)?.calls ?? 0) > 0, both.stderr);
 	}
 });

@@ -150,6 +150,20 @@ test('a backend that crashes in its constructor or its init is named, with the s
 	}
 });
 
+test('a backend that crashes in its PDI_BE_FUNC_CB_REQ at install or its PDI_BE_FUNC_FINI at exit is named too', async t => {
+	// Before: only `killed by SIGSEGV`, nothing of pdi or the backend.
+	for (const [variable, where, output] of [['PROC_CBREQ_CRASH', 'in pdi_be_cb_req of', ''], ['PROC_FINI_CRASH', 'in pdi_be_fini of', undefined]] as const) {
+		const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules), {...quiet, [variable]: '1'});
+		t.is(run.signal, 'SIGSEGV', run.stderr);
+		if (output !== undefined) {
+			t.is(run.stdout, output);
+		}
+
+		t.is(pdiLines(run.stderr).length, 1, run.stderr);
+		t.regex(run.stderr, new RegExp(`^pdi: \\S+rules\\.cmd:2:1: backend 'proc': crashed with SIGSEGV ${where} .+\\/proc-backend\\.so$`, 'm'));
+	}
+});
+
 test('a backend that calls exit in its constructor or its init is named, with the status, and the program ends with that status', async t => {
 	for (const [variable, where] of [['PROC_CTOR_EXIT', 'in a constructor, loading'], ['PROC_INIT_EXIT', 'in pdi_be_init of']] as const) {
 		const run = await runPreloaded(procprog, ['calls'], writeConfig(initRules), {...quiet, [variable]: '7'});

@@ -47,6 +47,10 @@ test('pdi trace -p of a process whose pdi trace was killed replaces that trace, 
 		t.is(await attached.exited, 0, attached.stderr());
 		t.regex(attached.stderr(), /pdi: detached from process \d+/);
 		t.notRegex(attached.stderr(), /warning|error/);
+		// Only what -e names: the call in flight when the attach closed the killed trace (usleep) was written into the
+		// new trace, unfiltered.
+		const lines = readFileSync(again, 'utf8').trim().split('\n');
+		t.deepEqual(lines.filter(line => !line.includes('looping!strlen("x") = 1')), [], round);
 	}
 
 	const lines = readFileSync(output, 'utf8').split('\n').length;

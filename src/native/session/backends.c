@@ -205,7 +205,10 @@ crash_handler(int signal, siginfo_t *info, void *context)
   while (i < CRASH_SIGNALS - 1 && crash_signals[i] != signal)
     i++;
   const struct sigaction *saved = &crash_saved[i];
-  if (syscall(SYS_gettid) != crash_thread && saved->sa_handler != SIG_DFL && saved->sa_handler != SIG_IGN) {
+  /* A handler of the program's or the backend's own (installed before the
+   * guard: a FINI's fault at exit meets the one its constructor set) is
+   * theirs to run, in any thread. */
+  if (saved->sa_handler != SIG_DFL && saved->sa_handler != SIG_IGN) {
     if (saved->sa_flags & SA_SIGINFO)
       saved->sa_sigaction(signal, info, context);
     else
@@ -260,6 +263,23 @@ crash_unguard(void)
 {
   crash_restore();
   crash_thread = 0;
+}
+
+void
+pdi_backend_guard(const pdi_session_t *session, const char *name, const char *stage)
+{
+  for (unsigned i = 0; session->backends != NULL && name != NULL && i < session->config.backend_count; i++)
+    if (session->backends[i].handle != NULL && strcmp(session->backends[i].decl->name, name) == 0) {
+      crash_guard(&session->backends[i], stage, session->backends[i].path);
+      return;
+    }
+}
+
+void
+pdi_backend_unguard(void)
+{
+  if (crash_thread != 0)
+    crash_unguard();
 }
 
 int
@@ -351,9 +371,11 @@ pdi_backends_fini(pdi_session_t *session)
       continue;
     void (*fini)(void) = (void (*)(void))dlsym(backend->handle, "pdi_be_fini");
     if (fini != NULL) {
+      crash_guard(backend, "in pdi_be_fini of", backend->path);
       pdi_cb_entry_point_running((const void *)fini);
       fini();
       pdi_cb_entry_point_running(NULL);
+      crash_unguard();
     }
     backend->initialized = 0;
   }

@@ -158,6 +158,17 @@ PDI_HIDDEN int pdi_refuse_variable(pdi_session_t *session, const pdi_objects_t *
 PDI_HIDDEN int pdi_backend_load(pdi_session_t *session, loaded_backend_t *backend);
 /* Calls its PDI_BE_FUNC_INIT; a backend that refuses fails the open. */
 PDI_HIDDEN int pdi_backend_init(loaded_backend_t *backend);
+/* While the core runs code of backend `name` outside a call of the program
+ * (its PDI_BE_FUNC_CB_REQ at install), a crash there names it and `stage`,
+ * as one in pdi_be_init does; undone by pdi_backend_unguard. The program's
+ * own calls through the hooks are never guarded: its signal actions stay
+ * its own. */
+/* A callback rule's sites in one object, planned and installed
+ * (callback-plan.c); PDI_SITES_NO_ROOM when the stubs run out. */
+PDI_HIDDEN int pdi_plan_callback(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index,
+                                 const pdi_object_t *object);
+PDI_HIDDEN void pdi_backend_guard(const pdi_session_t *session, const char *name, const char *stage);
+PDI_HIDDEN void pdi_backend_unguard(void);
 /* Calls PDI_BE_FUNC_FINI of every initialised backend, last one first. */
 PDI_HIDDEN void pdi_backends_fini(pdi_session_t *session);
 /* Whether a rule's backend finishes nothing (no PDI_BE_FUNC_FINI, or one

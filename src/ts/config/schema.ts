@@ -382,6 +382,12 @@ function keysAt(path: readonly PropertyKey[]): string[] {
  */
 function textKeyHint(key: string, path: readonly PropertyKey[]): string | undefined {
 	const words = (text: string) => text.toLowerCase().replaceAll(/[_-]/g, '');
+	if (path.length === 0) {
+		// An option at the top (`onError: warn` beside `rules`): was only `unknown key 'onError'`.
+		const option = optionNames.find(name => !name.includes('.') && (words(name) === words(key) || words(optionTable[name].key) === words(key)));
+		return option === undefined ? undefined : ` (an option: it belongs in options, as options.${option})`;
+	}
+
 	const name = path.length === 1 && path[0] === 'options' ? optionNames.find(option => !option.includes('.') && words(optionTable[option].key) === words(key)) : undefined;
 	return name === undefined || name === key ? undefined : ` (did you mean '${name}'?)`;
 }

@@ -61,6 +61,7 @@
 typedef struct frame {
   uint64_t start_ns;
   uint32_t length;
+  uint32_t session; /* the session_number its pre hook ran in */
   char text[];
 } frame_t;
 
@@ -73,6 +74,11 @@ typedef struct thread_state {
 
 /* An active trace session is open in this process (INIT to FINI). */
 static int in_session;
+/* The sessions INIT opened: a call in flight since an earlier one (an attach
+ * replaced a killed pdi trace's) is not the new trace's to show, nor is one
+ * whose pre recorded nothing for a gone reader (call->user UNRECORDED_CALL). */
+static uint32_t session_number;
+#define UNRECORDED_CALL UINTPTR_MAX
 /* What INIT returns when one is: pdi says so (src/ts/attach). */
 #define TRACE_ALREADY_ACTIVE 2
 
@@ -107,12 +113,8 @@ static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
 static int unfollowed; /* a forked child of a process not following: records nothing */
 static int inactive;   /* not following, and not the traced process: instruments nothing */
 
-/* The C library's getenv, setenv and unsetenv, not the program's
- * (../../core/libc-environment.h): bash's setenv made its variable table
- * before its main, after which its getenv no longer read environ, so every
- * setting below came back unset (pdi trace -e, -o and --json were ignored
- * for bash), and what the backend set or removed never reached the environ
- * that the programs it runs inherit. */
+/* The C library's getenv, setenv and unsetenv, not the program's (bash's
+ * own ignored pdi trace's settings: ../../core/libc-environment.h). */
 static pdi_libc_environment_t libc_environment = {getenv, setenv, unsetenv};
 
 char *
@@ -333,6 +335,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
       safe_read_init(libc_environment.get("PDI_TRACE_PROBE")) != 0)
     return 1;
   trace_unseen_follow(libc_environment.get("PDI_TRACE_SEEN"), following);
+  __atomic_add_fetch(&session_number, 1, __ATOMIC_RELEASE);
   in_session = 1;
   return 0;
 }
@@ -452,8 +455,12 @@ void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
   call->user = 0;
-  if (unfollowed || too_deep(call) || trace_ring_reader_gone())
+  if (unfollowed || too_deep(call))
     return;
+  if (trace_ring_reader_gone()) {
+    call->user = UNRECORDED_CALL;
+    return;
+  }
   thread_state_t *state = state_of(call);
   if (state == NULL || state->top + sizeof(frame_t) + frame_cap > STACK_BYTES)
     return;
@@ -465,6 +472,7 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
   else
     trace_format_args(&args, call, proto, &format_options);
   frame->length = (uint32_t)args.len;
+  frame->session = __atomic_load_n(&session_number, __ATOMIC_ACQUIRE);
   frame->start_ns = show_time || show_timestamp ? now_ns() : 0;
   call->user = state->top + 1;
   state->top += (sizeof(frame_t) + args.len + 7) & ~(size_t)7;
@@ -536,11 +544,21 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
   int error = errno;
   if (unfollowed || too_deep(call))
     return;
+  if (call->user == UNRECORDED_CALL) {
+    trace_ring_lost_to_gone_reader(); /* in its session's ring; not in a later one, whose reader runs */
+    call->user = 0;
+    return;
+  }
   thread_state_t *state = state_of(call);
   frame_t *frame = NULL;
   if (state != NULL && call->user != 0) {
     state->top = call->user - 1;
     frame = (frame_t *)(stack_of(state) + state->top);
+    if (frame->session != __atomic_load_n(&session_number, __ATOMIC_ACQUIRE)) {
+      call->user = 0;
+      errno = error;
+      return;
+    }
   }
   if (ring_directory != NULL) {
     if (!trace_ring_lost_to_gone_reader()) /* pdi was killed: nothing reads the calls any more */
