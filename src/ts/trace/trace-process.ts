@@ -1,14 +1,11 @@
 import {PdiError} from '../errors.js';
-import {removeOnSignal} from '../launch/signals.js';
-import {temporaryDirectory} from '../launch/temporary.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {pidInOwnNamespace, processRuns} from '../proc-stat.js';
-import {EventQueue} from './event-queue.js';
 import type {CallEvent} from './events.js';
 import {checkOptionNames, traceConfig, tracedObjects, traceVariables, type TraceOptions} from './options.js';
-import {lossMessages, parseEventLines, ringDirectory, TraceReader} from './reader.js';
-import {SummaryCounter, type TraceSummary} from './summary.js';
-import {endNotices, failTrace, highWater} from './trace.js';
+import {lossMessages} from './reader.js';
+import type {TraceSummary} from './summary.js';
+import {failTrace, startReading, type TraceReading} from './trace.js';
 import {traceMarks, unmatchedWarning} from './trace-marks.js';
 import {demangledNameWarnings} from './unseen.js';
 import {withUserConfig} from './user-config.js';
@@ -82,60 +79,30 @@ export async function traceProcess(pid: number, options: TraceOptions & TracePro
 	const variables = {...traceVariables(options), PDI_TRACE_ROOT: String(pidInOwnNamespace(target))};
 	const traced = traceConfig(tracedObjects(options), 'objects');
 	const config = withUserConfig(traced, options.config);
-	const scratch = temporaryDirectory('pdi-trace-');
-	const forget = removeOnSignal(scratch.remove);
-	const removeScratch = () => {
-		forget();
-		scratch.remove();
-	};
-
-	const counter = new SummaryCounter();
-	let reader: TraceReader | undefined;
-	const queue = new EventQueue<CallEvent>(highWater, hold => {
-		if (hold) {
-			reader?.pause();
-		} else {
-			reader?.resume();
-		}
-	});
-	const rings = ringDirectory(scratch.path);
-	const notices = endNotices(scratch.path);
-	const marks = traceMarks(scratch.path, traced);
+	const reading = startReading();
+	const marks = traceMarks(reading.scratch, traced);
 	let attached;
 	try {
-		reader = TraceReader.toCallback(rings.directory, data => {
-			const events = parseEventLines<CallEvent>(data);
-			for (const event of events) {
-				counter.add(event);
-			}
-
-			queue.push(events);
-		}, undefined, notices.fd);
-		shareWithProcess(target, [scratch.path]);
-		attached = await attachNormalized(target, config, {...variables, ...rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'});
+		shareWithProcess(target, [reading.scratch]);
+		attached = await attachNormalized(target, config, {...variables, ...reading.rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'});
 	} catch (error) {
-		reader?.finish();
-		notices.take();
-		removeScratch();
+		reading.abandon();
 		throw error;
 	}
 
-	return followAttached(target, {attached, reader, queue, counter, notices, marks, removeScratch, options});
+	return followAttached(target, {attached, reading, marks, options});
 }
 
 type Attached = {
 	attached: {detach(): Promise<void>};
-	reader: TraceReader;
-	queue: EventQueue<CallEvent>;
-	counter: SummaryCounter;
-	notices: ReturnType<typeof endNotices>;
+	reading: TraceReading;
 	marks: ReturnType<typeof traceMarks>;
-	removeScratch: () => void;
 	options: TraceOptions & TraceProcessOptions;
 };
 
 /** The {@link ProcessTrace} of an installed trace: its end by a detach, an abort or the process's exit. */
-function followAttached(pid: number, {attached, reader, queue, counter, notices, marks, removeScratch, options}: Attached): ProcessTrace {
+function followAttached(pid: number, {attached, reading, marks, options}: Attached): ProcessTrace {
+	const {reader, queue, counter, notices} = reading;
 	let ending: Promise<ProcessTraceResult> | undefined;
 	let settle: (result: Promise<ProcessTraceResult>) => void = () => undefined;
 	const done = new Promise<ProcessTraceResult>(resolve => {
@@ -153,7 +120,7 @@ function followAttached(pid: number, {attached, reader, queue, counter, notices,
 
 		const ended = reader.finish();
 		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ` in process ${pid} while it was traced`))];
-		removeScratch();
+		reading.removeScratch();
 		if (failure !== undefined || how === 'aborted') {
 			failTrace(queue, done, failure instanceof Error ? failure : Object.assign(new Error('The operation was aborted', {cause: options.signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'}));
 		}

@@ -73,7 +73,7 @@ type EndNotices = {fd: number; take: () => string[]};
  * no call site of), which the reader writes to `fd`, a file of the trace's directory; `take()` (once the reader has
  * finished) closes it and returns them, one line each, for `warnings`.
  */
-export function endNotices(directory: string): EndNotices {
+function endNotices(directory: string): EndNotices {
 	const file = path.join(directory, 'notices');
 	const fd = openSync(file, 'w', 0o600);
 	return {
@@ -97,7 +97,67 @@ export function failTrace(queue: EventQueue<CallEvent>, done: Promise<unknown>, 
 }
 
 /** Events waiting in `calls` before the program is held back (once something iterates). */
-export const highWater = 100_000;
+const highWater = 100_000;
+
+/** A trace's reading, as {@link trace} and `traceProcess()` make it: its directory, rings, reader, events and counts. */
+export type TraceReading = {
+	/** The directory of its rings and notices, removed by {@link TraceReading.removeScratch}. */
+	scratch: string;
+	rings: ReturnType<typeof ringDirectory>;
+	reader: TraceReader;
+	notices: EndNotices;
+	counter: SummaryCounter;
+	/** The events, for `calls`; a consumer that falls behind holds the traced program back. */
+	queue: EventQueue<CallEvent>;
+	removeScratch: () => void;
+	/** Stops it all, for a trace that never began. */
+	abandon: () => void;
+};
+
+/** Starts the reading of a trace that has yet to begin: every call counted, and queued for `calls`. */
+export function startReading(): TraceReading {
+	const scratch = temporaryDirectory('pdi-trace-');
+	// A signal that ends this process (no 'exit' event) removes the rings too, as it removes the launch's config.
+	const forget = removeOnSignal(scratch.remove);
+	const removeScratch = () => {
+		forget();
+		scratch.remove();
+	};
+	const counter = new SummaryCounter();
+	let reader: TraceReader | undefined;
+	const queue = new EventQueue<CallEvent>(highWater, hold => {
+		if (hold) {
+			reader?.pause();
+		} else {
+			reader?.resume();
+		}
+	});
+	let notices: EndNotices | undefined;
+	try {
+		const rings = ringDirectory(scratch.path);
+		notices = endNotices(scratch.path);
+		reader = TraceReader.toCallback(rings.directory, data => {
+			const events = parseEventLines<CallEvent>(data);
+			for (const event of events) {
+				counter.add(event);
+			}
+
+			queue.push(events);
+		}, undefined, notices.fd);
+		const started = {reader, notices};
+		const abandon = () => {
+			started.reader.finish();
+			started.notices.take();
+			removeScratch();
+		};
+		return {scratch: scratch.path, rings, reader, notices, counter, queue, removeScratch, abandon};
+	} catch (error) {
+		reader?.finish();
+		notices?.take();
+		removeScratch();
+		throw error;
+	}
+}
 
 /**
  * Runs `command` with its calls traced, as `pdi trace --json` does, and
@@ -125,38 +185,13 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	checkCommandLine(command, args);
 	checkOptionNames(options, ['env', 'cwd', 'stdio', 'signal', 'config']);
 	const variables = traceVariables(options);
-	const scratch = temporaryDirectory('pdi-trace-');
-	// A signal that ends this process (no 'exit' event) removes the rings too, as it removes the launch's config.
-	const forget = removeOnSignal(scratch.remove);
-	const removeScratch = () => {
-		forget();
-		scratch.remove();
-	};
-	const counter = new SummaryCounter();
-	let reader: TraceReader | undefined;
-	const queue = new EventQueue<CallEvent>(highWater, hold => {
-		if (hold) {
-			reader?.pause();
-		} else {
-			reader?.resume();
-		}
-	});
-	let launched;
-	let notices: EndNotices | undefined;
-	let marks: TraceMarks | undefined;
 	const traced = traceConfig(tracedObjects(options), 'objects');
+	const reading = startReading();
+	const {counter, queue, reader, notices, rings} = reading;
+	let launched;
+	let marks: TraceMarks;
 	try {
-		const rings = ringDirectory(scratch.path);
-		notices = endNotices(scratch.path);
-		marks = traceMarks(scratch.path, traced);
-		reader = TraceReader.toCallback(rings.directory, data => {
-			const events = parseEventLines<CallEvent>(data);
-			for (const event of events) {
-				counter.add(event);
-			}
-
-			queue.push(events);
-		}, undefined, notices.fd);
+		marks = traceMarks(reading.scratch, traced);
 		launched = launch(command, args, {
 			env: options.env,
 			cwd: options.cwd,
@@ -168,9 +203,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 			afterExit: options.follow ? async () => waitForFollowed(rings.directory, false, options.signal) : undefined,
 		});
 	} catch (error) {
-		reader?.finish();
-		notices?.take();
-		removeScratch();
+		reading.abandon();
 		throw error;
 	}
 
@@ -179,7 +212,7 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		// With follow no process says them at its end: each marks what it had a call site of, and the names none marked are said here, as pdi trace -f says them.
 		const unseen = options.follow ? plainNames(options.functions, options.demangle).filter(name => !existsSync(path.join(marks.seen, name))).map(name => unseenNotice(name, 'sites')) : [];
 		const lines = [...notices.take(), ...unseen, ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ' at start or later'))];
-		removeScratch();
+		reading.removeScratch();
 		return {ending, notices: lines};
 	};
 
