@@ -467,7 +467,7 @@ test('a YAML or JSON config whose name has no extension (pdi run -c <(gen-config
 
 	const other = path.join(scratch, 'rules.conf');
 	writeFileSync(other, yaml);
-	t.is(await oneLineFailure(t, ['run', '-c', other, '--', program]), `pdi: ${other}:2:1: unknown command 'backends:'\n`);
+	t.is(await oneLineFailure(t, ['run', '-c', other, '--', program]), `pdi: ${other}:2:1: unknown command 'backends:' (its first line starts JSON or YAML, which pdi run -c and pdi config check read in a file named .json, .yaml or .yml, and the core never: \`pdi config compile FILE.yaml -o FILE.cfg\` turns it into the text dialect)\n`);
 });
 
 test('an -o that is a named pipe without a reader does not hold pdi: SIGINT ends inspect, config compile, comux build and comux config with 130; with a reader they write it whole', async t => {

@@ -60,3 +60,28 @@ for (const [name, config] of [['an in-memory config', (): PdiConfig => ({rules: 
 test('trace() refuses a config that is not an object, naming the option', t => {
 	t.throws(() => trace(program, [], {config: 'faults.yaml' as never}), {message: /^config: expected a config object/});
 });
+
+test('pdi trace --config keeps its act rules over a library the program loads later, on the library and on the program, without a conflict', async t => {
+	// Before: at the dlopen, `act access: conflicts with the callback at trace: --object '$main', which already redirects
+	// ...'s slot for access (act rules skipped)`, and the library's own calls went unfaked.
+	const library = compileC(scratch, 'libaccess.so', '#include <unistd.h>\nint lib_access(void) { return access("/", R_OK); }\n', ['-O2', '-fPIC', '-shared']);
+	const loader = compileC(scratch, 'loader', `#include <dlfcn.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  printf("main %d\\n", access("/", R_OK));
+  void *handle = dlopen("${library}", RTLD_NOW);
+  int (*lib_access)(void) = handle ? (int (*)(void))dlsym(handle, "lib_access") : 0;
+  printf("lib %d\\n", lib_access ? lib_access() : 99);
+  printf("main %d\\n", access("/", R_OK));
+  return 0;
+}
+`, ['-O2']);
+	const everywhere = path.join(scratch, 'everywhere.cfg');
+	writeFileSync(everywhere, 'act * access return=-1 errno=EACCES\n');
+	const result = await pdi(['trace', '--config', everywhere, '-e', 'access', '--', loader]);
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stdout, 'main -1\nlib -1\nmain -1\n');
+	t.notRegex(result.stderr, /conflict|skipped/);
+	t.is(result.stderr.split('\n').filter(line => line.includes('loader!access("/", R_OK) = -1 errno EACCES')).length, 2, result.stderr);
+});

@@ -106,6 +106,11 @@ export function shown(value: unknown): string {
 		return typeof value === 'function' ? 'a function' : String(value);
 	}
 
+	// NaN and the infinities as themselves: JSON writes them null.
+	if (typeof value === 'number' && !Number.isFinite(value)) {
+		return String(value);
+	}
+
 	return JSON.stringify(value) ?? String(value);
 }
 

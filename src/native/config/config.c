@@ -59,10 +59,16 @@ static void
 hint_other_spelling(reader_t *reader)
 {
   pdi_config_t *config = reader->config;
-  if (!config_is_other_spelling(reader, config->failure_origin.file))
+  static const char by_name[] = " (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and "
+                                "`pdi config compile FILE -o FILE.cfg` turns them into the text dialect)";
+  static const char by_content[] =
+      " (its first line starts JSON or YAML, which pdi run -c and pdi config check read in a file named .json, .yaml "
+      "or .yml, and the core never: `pdi config compile FILE.yaml -o FILE.cfg` turns it into the text dialect)";
+  const char *hint = config_is_other_spelling(reader, config->failure_origin.file) ? by_name
+                     : config_fails_at_structured_start(reader)                    ? by_content
+                                                                                   : NULL;
+  if (hint == NULL)
     return;
-  static const char hint[] = " (the core reads the text dialect only: `pdi run -c FILE` reads JSON and YAML, and "
-                             "`pdi config compile FILE -o FILE.cfg` turns them into the text dialect)";
   char message[1024];
   snprintf(message, sizeof message, "%s", pdi_error());
   pdi_set_error("%s%s", message, hint);

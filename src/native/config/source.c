@@ -79,6 +79,33 @@ config_is_other_spelling(reader_t *reader, const char *file)
          config_find_source(reader, file) != NULL;
 }
 
+int
+config_fails_at_structured_start(reader_t *reader)
+{
+  const pdi_config_t *config = reader->config;
+  const source_file_t *file = config->failure_origin.file != NULL
+                                  ? config_find_source(reader, config->failure_origin.file)
+                                  : NULL;
+  if (file == NULL || file->compiled)
+    return 0;
+  for (unsigned i = 0; i < file->line_count; i++) {
+    const char *line = file->lines[i];
+    line += strspn(line, " \t");
+    if (*line == '\0' || *line == '#' || *line == '\r')
+      continue;
+    if (i + 1 != config->failure_origin.line)
+      return 0;
+    if (*line == '{' || (strncmp(line, "---", 3) == 0 && (line[3] == '\0' || strchr(" \t\r", line[3]))))
+      return 1;
+    size_t key = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+    size_t blanks = strspn(line + key, " \t");
+    const char *after = line + key + blanks;
+    return key > 0 && !(line[0] >= '0' && line[0] <= '9') && line[0] != '-' && *after == ':' &&
+           (after[1] == '\0' || strchr(" \t\r", after[1]) != NULL);
+  }
+  return 0;
+}
+
 /* Whether two origins name one file (either may name none). */
 static int
 same_file(const char *a, const char *b)

@@ -196,6 +196,9 @@ admit_act_slot(void *context, const pdi_object_t *object, const pdi_slot_t *slot
     return PDI_CB_PASS; /* taken when the object was first planned */
   if (owner->kind != PDI_RULE_CALLBACK)
     return PDI_CB_ADMIT; /* over a relink or redefine: the act stub calls its wrapper */
+  uintptr_t under;
+  if (pdi_cb_stub_site(claimed->patch.old_value, &under) != NULL)
+    return PDI_CB_PASS; /* a callback over the act stub planned before (a dlopen plans the slots again) */
   plan->failed = pdi_slot_conflict(plan->session, indexes[0], claimed->rule, object, slot->symbol);
   return PDI_CB_STOP;
 }

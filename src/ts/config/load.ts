@@ -71,37 +71,12 @@ export async function loadConfig(file: string, options: ReadOptions = {}): Promi
 		return withActRulesRead(parseStructured(text, absolute, spelling === 'json', {merging: options.merging === true, deferred: options.deferChecks === true, directory}), options.deferChecks === true);
 	}
 
-	let parsed;
-	try {
-		parsed = parseTextDialect(text, absolute, options, directory);
-	} catch (error) {
-		throw misnamedStructured(error, absolute, text);
-	}
-
-	return withActRulesRead(parsed, options.deferChecks === true);
+	return withActRulesRead(parseTextDialect(text, absolute, options, directory), options.deferChecks === true);
 }
 
-/**
- * The text dialect's error at the first statement of a file whose name says text (`app.cfg`) but whose first line
- * starts JSON or YAML, with what to do: it was `1:1: unknown command 'options:'` alone.
- */
-function misnamedStructured(error: unknown, file: string, text: string): unknown {
-	const first = firstStatement(text);
-	const spelling = first === undefined ? 'text' : structuredSpelling(first.text);
-	if (!(error instanceof ConfigError) || spelling === 'text' || error.file !== file || error.line !== first?.line) {
-		return error;
-	}
-
-	const hint = ` (${path.basename(file)} is read as the text dialect by its name; its first line starts ${spelling === 'json' ? 'JSON' : 'YAML'}: name the file .${spelling === 'json' ? 'json' : 'yaml'})`;
-	const [issue, ...rest] = error.issues;
-	return ConfigError.fromIssues([{...issue!, message: issue!.message + hint}, ...rest]);
-}
-
-/** The first line that is neither blank nor a `#` comment, and its number. */
-function firstStatement(text: string): {text: string; line: number} | undefined {
-	const lines = text.split('\n');
-	const index = lines.findIndex(line => line.trim() !== '' && !line.trim().startsWith('#'));
-	return index < 0 ? undefined : {text: lines[index]!.trim(), line: index + 1};
+/** The first line that is neither blank nor a `#` comment, trimmed. */
+function firstStatement(text: string): string | undefined {
+	return text.split('\n').map(line => line.trim()).find(line => line !== '' && !line.startsWith('#'));
 }
 
 /** What a first statement starts: `{` JSON, `KEY:` or `---` YAML (neither is a line of the text dialect). */
@@ -136,7 +111,7 @@ function spellingOf(file: string, text: string): 'json' | 'yaml' | 'text' {
 	}
 
 	const first = extension === '' ? firstStatement(text) : undefined;
-	return first === undefined ? 'text' : structuredSpelling(first.text);
+	return first === undefined ? 'text' : structuredSpelling(first);
 }
 
 export {requireConfig} from './require-config.js';

@@ -1,4 +1,5 @@
 import {PdiError} from '../errors.js';
+import {refusedAsStopped} from '../attach/inject.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {pidInOwnNamespace, processRuns} from '../proc-stat.js';
 import type {CallEvent} from './events.js';
@@ -62,9 +63,12 @@ const endPollMs = 200;
  * ```
  *
  * The process must be one pdi may attach to (docs/attach.md); it takes one trace at a time. Calls not iterated yet
- * wait in memory, and past 100,000 of them the process's calls wait for the consumer. Rejects with a `PdiError` of one
- * line for bad options and when the process cannot be attached to; `follow` is refused (an attached process is
- * traced alone).
+ * wait in memory: while a loop over `calls` runs, past 100,000 waiting the process's calls wait for it; with no loop
+ * (only `done` awaited, for the summary) they all stay in memory, about 400 bytes each. Rejects with a `PdiError` of one
+ * line for bad options and when the process cannot be attached to, and with an `AbortError` when `signal` was
+ * aborted while it attached (the trace then removed); `follow` is refused (an attached process is traced alone). A
+ * `detach()` that the process refused, stopped by a signal, rejects and leaves the trace on: call it again once the
+ * process runs.
  */
 export async function traceProcess(pid: number, options: TraceOptions & TraceProcessOptions = {}): Promise<ProcessTrace> {
 	checkOptionNames(options, ['config', 'signal']);
@@ -74,7 +78,10 @@ export async function traceProcess(pid: number, options: TraceOptions & TracePro
 
 	const {attachNormalized, checkPid, shareWithProcess} = await import('../attach/attach.js');
 	const target = checkPid(pid);
-	options.signal?.throwIfAborted();
+	if (options.signal?.aborted) {
+		throw abortError(options.signal);
+	}
+
 	// Without follow the backend traces only the process whose pid this is, as its own getpid() gives it.
 	const variables = {...traceVariables(options), PDI_TRACE_ROOT: String(pidInOwnNamespace(target))};
 	const traced = traceConfig(tracedObjects(options), 'objects');
@@ -90,6 +97,13 @@ export async function traceProcess(pid: number, options: TraceOptions & TracePro
 		throw error;
 	}
 
+	// Aborted while the attach ran: undone at once, and this call rejects as an aborted one does.
+	if (options.signal?.aborted) {
+		await attached.detach().catch(() => undefined);
+		reading.abandon();
+		throw abortError(options.signal);
+	}
+
 	return followAttached(target, {attached, reading, marks, options});
 }
 
@@ -100,66 +114,90 @@ type Attached = {
 	options: TraceOptions & TraceProcessOptions;
 };
 
+/** The error of an aborted trace, as Node's own aborted operations reject. */
+function abortError(signal: AbortSignal | undefined): Error {
+	return Object.assign(new Error('The operation was aborted', {cause: signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'});
+}
+
 /** The {@link ProcessTrace} of an installed trace: its end by a detach, an abort or the process's exit. */
 function followAttached(pid: number, {attached, reading, marks, options}: Attached): ProcessTrace {
 	const {reader, queue, counter, notices} = reading;
 	let ending: Promise<ProcessTraceResult> | undefined;
-	let settle: (result: Promise<ProcessTraceResult>) => void = () => undefined;
-	const done = new Promise<ProcessTraceResult>(resolve => {
-		settle = resolve;
+	let resolveDone: (result: ProcessTraceResult) => void = () => undefined;
+	let rejectDone: (error: unknown) => void = () => undefined;
+	const done = new Promise<ProcessTraceResult>((resolve, reject) => {
+		resolveDone = resolve;
+		rejectDone = reject;
 	});
 	const end = async (how: 'detached' | 'exited' | 'aborted'): Promise<ProcessTraceResult> => {
-		clearInterval(poll);
-		options.signal?.removeEventListener('abort', onAbort);
 		let failure: unknown;
 		try {
 			await attached.detach();
 		} catch (error) {
+			if (refusedAsStopped(error)) {
+				// Nothing changed in the stopped process: the trace goes on, and a later detach() tries again.
+				ending = undefined;
+				throw error;
+			}
+
 			failure = error;
 		}
 
+		clearInterval(poll);
+		options.signal?.removeEventListener('abort', onAbort);
 		const ended = reader.finish();
 		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ` in process ${pid} while it was traced`))];
 		reading.removeScratch();
 		if (failure !== undefined || how === 'aborted') {
-			failTrace(queue, done, failure instanceof Error ? failure : Object.assign(new Error('The operation was aborted', {cause: options.signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'}));
+			failTrace(queue, done, failure instanceof Error ? failure : abortError(options.signal));
 		}
 
 		queue.end();
 		return {ended: how === 'exited' ? 'exited' : 'detached', summary: counter.result(ended.losses), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended), ...lines]};
 	};
 
+	/** Ends the trace once; a detach refused by a stopped process rejects and leaves it to be ended again. */
 	const finish = async (how: 'detached' | 'exited' | 'aborted'): Promise<void> => {
 		if (ending === undefined) {
-			ending = end(how);
-			settle(ending);
+			const current = end(how);
+			ending = current;
+			current.then(resolveDone, (error: unknown) => {
+				if (!refusedAsStopped(error)) {
+					rejectDone(error);
+				}
+			});
 		}
 
-		await ending.then(() => undefined, () => undefined);
+		await ending;
 	};
 
 	const onAbort = () => {
-		void finish('aborted');
+		finish('aborted').catch(() => undefined);
 	};
 
 	options.signal?.addEventListener('abort', onAbort, {once: true});
 	const poll = setInterval(() => {
 		if (!processRuns(pid)) {
-			void finish('exited');
+			finish('exited').catch(() => undefined);
 		}
 	}, endPollMs);
-	return {
-		pid,
-		calls: queue,
-		done,
-		async detach() {
-			await finish('detached');
-			// A detach that failed (the process stopped by a signal) is the caller's to hear.
-			await done.then(() => undefined, (error: unknown) => {
-				if (!(error instanceof Error && error.name === 'AbortError')) {
-					throw error;
-				}
-			});
-		},
-	};
+	return {pid, calls: queue, done, detach: async () => detachOnce(finish, done)};
+}
+
+/** {@link ProcessTrace.detach}: refused by a stopped process, it rejects (and may be called again). */
+async function detachOnce(finish: (how: 'detached') => Promise<void>, done: Promise<ProcessTraceResult>): Promise<void> {
+	try {
+		await finish('detached');
+	} catch (error) {
+		if (refusedAsStopped(error)) {
+			throw error;
+		}
+	}
+
+	// A detach that failed otherwise is the caller's to hear; an abort's is done's.
+	await done.then(() => undefined, (error: unknown) => {
+		if (!(error instanceof Error && error.name === 'AbortError')) {
+			throw error;
+		}
+	});
 }
