@@ -219,8 +219,8 @@ test('a command or an option written as YAML writes it (a colon, no =) or as pDI
 	t.is(parseError('redefinition * f b w\n'), '/etc/pdi.cfg:1:1: unknown command \'redefinition\' (did you mean \'redefine\'?)');
 	t.is(parseError('max_threads: 5\n'), '/etc/pdi.cfg:1:1: unknown command \'max_threads:\' (an option is written \'max_threads = VALUE\')');
 	t.is(parseError('max_threads\t64\n'), '/etc/pdi.cfg:1:1: unknown command \'max_threads\' (an option is written \'max_threads = VALUE\')');
-	// The first key of a YAML file read as text: no command it could be.
-	t.is(parseError('backends:\n'), '/etc/pdi.cfg:1:1: unknown command \'backends:\'');
+	// The first key of a YAML file read as text: no command it could be, and how such a file is read.
+	t.is(parseError('backends:\n'), '/etc/pdi.cfg:1:1: unknown command \'backends:\' (its first line starts JSON or YAML, which pdi run -c and pdi config check read in a file named .json, .yaml or .yml, and the core never: `pdi config compile FILE.yaml -o FILE.cfg` turns it into the text dialect)');
 });
 
 test('a JSON or YAML file that config = or Include names is read as text and fails at its first line, saying which reader takes it', async t => {

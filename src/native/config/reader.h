@@ -133,7 +133,8 @@ PDI_HIDDEN source_file_t *config_add_source(reader_t *reader, const char *path, 
 /* The file at `path` this reader has read already, or NULL. */
 PDI_HIDDEN source_file_t *config_find_source(reader_t *reader, const char *path);
 /* Whether the first error is at the first statement of its file and that
- * line starts JSON or YAML (`{`, `---`, `KEY:`), none of the text dialect. */
+ * line starts JSON or YAML (`{`, `---`, `options:`, `backends:`, `rules:`),
+ * none of the text dialect. */
 PDI_HIDDEN int config_fails_at_structured_start(reader_t *reader);
 /* Puts the recorded failures in file order (each file's from the first error in it on, then by line and column),
  * the first of them the config's failure and pdi_error(). */

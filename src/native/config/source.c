@@ -97,11 +97,18 @@ config_fails_at_structured_start(reader_t *reader)
       return 0;
     if (*line == '{' || (strncmp(line, "---", 3) == 0 && (line[3] == '\0' || strchr(" \t\r", line[3]))))
       return 1;
-    size_t key = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
-    size_t blanks = strspn(line + key, " \t");
-    const char *after = line + key + blanks;
-    return key > 0 && !(line[0] >= '0' && line[0] <= '9') && line[0] != '-' && *after == ':' &&
-           (after[1] == '\0' || strchr(" \t\r", after[1]) != NULL);
+    /* The keys of the JSON/YAML model's top level, which no command of the
+     * text dialect resembles (`relink:` and `max_threads:` have hints of
+     * their own). */
+    static const char *const keys[] = {"options", "backends", "rules", "$schema"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      size_t length = strlen(keys[k]);
+      const char *after = line + length + strspn(line + length, " \t");
+      if (strncmp(line, keys[k], length) == 0 && *after == ':' &&
+          (after[1] == '\0' || strchr(" \t\r", after[1]) != NULL))
+        return 1;
+    }
+    return 0;
   }
   return 0;
 }
