@@ -49,4 +49,12 @@ pdi_process_start(pid_t pid)
   return field != NULL ? strtoull(field, NULL, 10) : 0;
 }
 
+/* Whether the process `pid` that started at `start` has ended (a pid reused
+ * since has another start); never for pid 0, an owner nobody named. */
+static inline int
+pdi_process_gone(pid_t pid, unsigned long long start)
+{
+  return pid > 0 && pdi_process_start(pid) != start;
+}
+
 #endif

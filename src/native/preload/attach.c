@@ -139,7 +139,7 @@ note_owner(const char *owner)
 static int
 owner_gone(void)
 {
-  return owner_pid > 0 && pdi_process_start(owner_pid) != owner_start;
+  return pdi_process_gone(owner_pid, owner_start);
 }
 
 PDI_PUBLIC const char *

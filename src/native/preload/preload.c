@@ -41,7 +41,7 @@ note_launch_owner(void)
 void
 pdi_preload_close_orphaned(void)
 {
-  if (preload_session == NULL || owner_pid <= 0 || pdi_process_start(owner_pid) == owner_start)
+  if (preload_session == NULL || !pdi_process_gone(owner_pid, owner_start))
     return;
   pdi_log(PDI_LOG_INFO, "the rules of pdi process %d, which ended without closing them, are closed for an attach",
           (int)owner_pid);

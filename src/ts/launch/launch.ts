@@ -314,6 +314,11 @@ export function deadline(ms: number | undefined, stop: () => void): Deadline {
 	};
 }
 
+/** The error of an operation `signal` aborted, as Node's own aborted operations reject (`AbortError`, `ABORT_ERR`). */
+export function abortError(signal: AbortSignal | undefined): Error {
+	return Object.assign(new Error('The operation was aborted', {cause: signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'});
+}
+
 /**
  * The `AbortError` that Node gives `child` when the `signal` option of its spawn is aborted (it then kills the
  * child), once it has come: runProgram() and trace() reject with it after the program has exited. Given `signal`,
@@ -330,7 +335,7 @@ export function abortOf(child: ChildProcess, signal?: AbortSignal): {readonly er
 	return {
 		get error() {
 			if (given === undefined && signal?.aborted) {
-				given = Object.assign(new Error('The operation was aborted', {cause: signal.reason}), {name: 'AbortError', code: 'ABORT_ERR'});
+				given = abortError(signal);
 			}
 
 			return given;

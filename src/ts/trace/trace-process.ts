@@ -1,4 +1,5 @@
 import {PdiError} from '../errors.js';
+import {abortError} from '../launch/launch.js';
 import {refusedAsStopped} from '../attach/inject.js';
 import type {NormalizedConfig, PdiConfigInput} from '../config/types.js';
 import {pidInOwnNamespace, processRuns} from '../proc-stat.js';
@@ -87,9 +88,10 @@ export async function traceProcess(pid: number, options: TraceOptions & TracePro
 	const traced = traceConfig(tracedObjects(options), 'objects');
 	const config = withUserConfig(traced, options.config);
 	const reading = startReading();
-	const marks = traceMarks(reading.scratch, traced);
+	let marks;
 	let attached;
 	try {
+		marks = traceMarks(reading.scratch, traced);
 		shareWithProcess(target, [reading.scratch]);
 		attached = await attachNormalized(target, config, {...variables, ...reading.rings.variables, ...marks.variables, PDI_TRACE_NOTICES: 'ring'});
 	} catch (error) {
@@ -113,11 +115,6 @@ type Attached = {
 	marks: ReturnType<typeof traceMarks>;
 	options: TraceOptions & TraceProcessOptions;
 };
-
-/** The error of an aborted trace, as Node's own aborted operations reject. */
-function abortError(signal: AbortSignal | undefined): Error {
-	return Object.assign(new Error('The operation was aborted', {cause: signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'});
-}
 
 /** The {@link ProcessTrace} of an installed trace: its end by a detach, an abort or the process's exit. */
 function followAttached(pid: number, {attached, reading, marks, options}: Attached): ProcessTrace {
