@@ -325,6 +325,32 @@ test('an act rule whose function a library only keeps in a table of function poi
 	t.notRegex(run.stderr, /imported it while the program ran|no loaded object/);
 });
 
+test('an act rule whose function a library loaded later keeps only as a pointer warns at the dlopen, naming the library, once however many loads follow', async t => {
+	const directory = writeFiles({'act.cmd': 'act libtable.so labs return=42\n', 'star.cmd': 'act * labs return=42\n'});
+	const program = compileC(directory, 'opens', `#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  void *table = dlopen(argv[1], RTLD_NOW);
+  long (*table_labs)(long) = (long (*)(long))dlsym(table, "table_labs");
+  printf("labs=%ld\\n", table_labs(-5));
+  for (int i = 2; i < argc; i++)
+    dlopen(argv[i], RTLD_NOW);
+  printf("labs=%ld\\n", table_labs(-6));
+  return 0;
+}
+`, ['-O2']);
+	const library = path.join(fixtures, 'trace', 'libtable.so');
+	const later = /^pdi: warning: \S+\.cmd:1: act labs: 1 slot\(s\) in \S+\/libtable\.so, loaded later, hold its address as a pointer \(GLOB_DAT, or abs in data\) and are left alone.*calls made through them are not seen/gm;
+	for (const config of ['act.cmd', 'star.cmd']) {
+		// Before: nothing was said at the dlopen; each later load counted the library's pointer slots again.
+		const run = await pdi(['run', '-v', '-c', path.join(directory, config), '--', program, library, 'libm.so.6', 'libz.so.1']);
+		t.is(run.code, 0, run.stderr);
+		t.is(run.stdout, 'labs=5\nlabs=6\n');
+		t.is(run.stderr.match(later)?.length, 1, run.stderr);
+		t.regex(run.stderr, /: act \S+ labs: 0 call\(s\) seen, 0 fired\n/);
+	}
+});
+
 test('an error the core finds in a config given in memory names the rule by its index, not a line of the compiled text', t => {
 	const error = t.throws(() => interpose({rules: [
 		{act: {function: 'open', do: {return: -1, errno: 'ENOENT'}}},

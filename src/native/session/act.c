@@ -145,6 +145,9 @@ typedef struct act_plan {
   unsigned rule_count;
   site_plan_buffer_t buffer;
   int failed;
+  /* per rule of `rules`: this object's pointer slots are not counted yet, and how many it has */
+  unsigned char pointers_uncounted[ACT_MAX_RULES];
+  unsigned pointers_found[ACT_MAX_RULES];
 } act_plan_t;
 
 static int
@@ -235,8 +238,42 @@ note_pointer_slot(void *context, const pdi_object_t *object, const pdi_slot_t *s
   (void)object;
   act_plan_t *plan = context;
   for (unsigned i = 0; i < plan->rule_count; i++)
-    if (names_function(&plan->session->rules[plan->rules[i]], slot))
-      plan->session->rules[plan->rules[i]].pointer_slots++;
+    if (plan->pointers_uncounted[i] && names_function(&plan->session->rules[plan->rules[i]], slot))
+      plan->pointers_found[i]++;
+}
+
+static int
+holds_base(const pdi_array_t *bases, uintptr_t base)
+{
+  const uintptr_t *items = bases->items;
+  for (size_t i = 0; i < bases->count; i++)
+    if (items[i] == base)
+      return 1;
+  return 0;
+}
+
+/* Each object's pointer slots are counted once: a later load plans every
+ * object again. Those of an object loaded after the install wait to be
+ * reported (pdi_act_report_late_pointers). */
+static int
+count_pointer_slots(act_plan_t *plan, const pdi_object_t *object)
+{
+  pdi_session_t *session = plan->session;
+  for (unsigned i = 0; i < plan->rule_count; i++) {
+    active_rule_t *active = &session->rules[plan->rules[i]];
+    if (plan->pointers_found[i] == 0)
+      continue;
+    uintptr_t *noted = pdi_array_push(&session->arena, &active->pointer_objects, sizeof *noted);
+    if (noted == NULL)
+      return pdi_rule_error(active, "out of memory");
+    *noted = object->base;
+    active->pointer_slots += plan->pointers_found[i];
+    if (session->installed) {
+      active->pointer_slots_unsaid += plan->pointers_found[i];
+      active->pointer_object_unsaid = object->path;
+    }
+  }
+  return 0;
 }
 
 /* One object: every site its act rules name gets a stub, or none does. */
@@ -247,10 +284,14 @@ plan_act_object(act_plan_t *plan, const pdi_object_t *object)
   pdi_session_t *session = plan->session;
   active_rule_t *first = &session->rules[plan->rules[0]];
   plan->buffer = (site_plan_buffer_t){{NULL, 0, 0, 0}, NULL, 0, 0};
+  for (unsigned i = 0; i < plan->rule_count; i++) {
+    plan->pointers_uncounted[i] = !holds_base(&session->rules[plan->rules[i]].pointer_objects, object->base);
+    plan->pointers_found[i] = 0;
+  }
   if (pdi_sites_reserve(session, &plan->buffer, object) != 0)
     return pdi_rule_error(first, "out of memory");
   pdi_cb_plan(plan->set, object, pdi_is_any_backend, session, &sink, plan);
-  if (plan->failed)
+  if (plan->failed || count_pointer_slots(plan, object) != 0)
     return -1;
   return pdi_sites_install(session, object, &plan->buffer, first, &first->hooks);
 }

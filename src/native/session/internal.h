@@ -40,8 +40,13 @@ typedef struct active_rule {
   unsigned slots;
   unsigned shared;        /* slots an earlier duplicate rule already redirects */
   unsigned pointer_slots; /* act: GLOB_DAT and abs slots of the function left alone (pdi_cb_sink_t) */
-  unsigned declined;      /* callback: sites its backend's cb_req left alone */
-  int warned_event;       /* callback: cb_req's negative event id reported */
+  /* act: the objects whose pointer slots are counted (their bases): a later load counts its own only */
+  pdi_array_t pointer_objects;
+  /* act: pointer slots found in objects loaded after the install and not yet reported, the last such object */
+  unsigned pointer_slots_unsaid;
+  const char *pointer_object_unsaid;
+  unsigned declined; /* callback: sites its backend's cb_req left alone */
+  int warned_event;  /* callback: cb_req's negative event id reported */
   int skipped;
   /* its object pattern matched an object loaded at some time ($main, `*`
    * and a redefine without object always do): the report at exit */
@@ -321,6 +326,9 @@ PDI_HIDDEN const char *pdi_cxx_entry_point(void *handle, uintptr_t base, char *m
 PDI_HIDDEN void pdi_session_note_matched_objects(pdi_session_t *session, const pdi_objects_t *set);
 /* At the open, at info: each rule's slots, or why it has none yet. */
 PDI_HIDDEN void pdi_session_log_outcomes(const pdi_session_t *session);
+/* After a later load: the pointer slots of act rules found in the new objects, said as at the install (a warning
+ * when the rule has no other slot). */
+PDI_HIDDEN void pdi_act_report_late_pointers(pdi_session_t *session);
 /* At the end of the process that opened the session, the rules that met nothing, as warnings. */
 PDI_HIDDEN void pdi_session_report_never_matched(pdi_session_t *session, const char *during);
 /* Adds what the rules met in this process so far to the shared verdicts. */

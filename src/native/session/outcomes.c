@@ -50,6 +50,34 @@ rule_function(const active_rule_t *active)
   return active->rule->function != NULL ? active->rule->function : active->name;
 }
 
+/* Slots that hold the function's address: a warning when the rule has no other slot (it can fire on nothing). */
+static void
+log_pointer_slots(const active_rule_t *active, const char *where, unsigned count, const char *before,
+                  const char *objects, const char *after)
+{
+  pdi_log(active->slots == 0 && active->shared == 0 ? PDI_LOG_WARNING : PDI_LOG_INFO,
+          "%s: %s %s: %u slot(s) in %s%s%s hold its address as a pointer (GLOB_DAT, or abs in data) and are left "
+          "alone, so that the function's address stays the same: calls made through them are not seen (relink and "
+          "redefine reach them; docs/mechanisms.md)",
+          where, pdi_rule_kind_name(active->rule->kind), rule_function(active), count, before, objects, after);
+}
+
+void
+pdi_act_report_late_pointers(pdi_session_t *session)
+{
+  for (unsigned r = 0; r < session->config.rule_count; r++) {
+    active_rule_t *active = &session->rules[r];
+    if (active->pointer_slots_unsaid == 0)
+      continue;
+    char where[PATH_MAX + 16];
+    pdi_origin_where(&active->rule->origin, where, sizeof where);
+    log_pointer_slots(active, where, active->pointer_slots_unsaid, "", active->pointer_object_unsaid,
+                      ", loaded later,");
+    active->pointer_slots_unsaid = 0;
+    active->pointer_object_unsaid = NULL;
+  }
+}
+
 void
 pdi_session_log_outcomes(const pdi_session_t *session)
 {
@@ -64,12 +92,7 @@ pdi_session_log_outcomes(const pdi_session_t *session)
       pdi_log(PDI_LOG_INFO, "%s: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
               where, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, active->shared);
     if (active->pointer_slots != 0)
-      pdi_log(active->slots == 0 && active->shared == 0 ? PDI_LOG_WARNING : PDI_LOG_INFO,
-              "%s: %s %s: %u slot(s) in objects matching '%s' hold its address as a pointer (GLOB_DAT, or abs in data) "
-              "and are "
-              "left alone, so that the function's address stays the same: calls made through them are not seen "
-              "(relink and redefine reach them; docs/mechanisms.md)",
-              where, pdi_rule_kind_name(rule->kind), rule_function(active), active->pointer_slots, rule->object);
+      log_pointer_slots(active, where, active->pointer_slots, "objects matching '", rule->object, "'");
     if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK && active->declined != 0)
       pdi_log(PDI_LOG_INFO, "%s: callback on '%s': PDI_BE_FUNC_CB_REQ of backend '%s' left all %u import(s) alone",
               where, rule->object, rule->backend, active->declined);

@@ -466,7 +466,8 @@ objects_loaded(void)
      * objects seen before cost a scan, not a second patch. */
     if (pdi_rules_install(session, &set) != 0)
       pdi_log(PDI_LOG_ERROR, "%s", pdi_error());
-    pdi_session_note_verdicts(session); /* an exec may replace this image before its exit */
+    pdi_act_report_late_pointers(session); /* before `set`, which holds the objects' paths, goes */
+    pdi_session_note_verdicts(session);    /* an exec may replace this image before its exit */
     session->seen_adds = adds;
     pdi_objects_release(&set);
   }
