@@ -67,8 +67,10 @@ test('a file name, null or a number where a config object or file name belongs i
 	t.throws(() => spawn('/etc/pdi.yaml' as never, '/bin/true', []), {instanceOf: ConfigError, message: fileName});
 	t.throws(() => interpose('/etc/pdi.yaml' as never), {instanceOf: ConfigError, message: fileName});
 	t.throws(() => compileConfig('/etc/pdi.yaml' as never), {instanceOf: ConfigError, message: fileName});
-	// null and undefined are an empty config to compileConfig(), as an empty YAML file is; spawn() refuses them (a lost argument).
-	t.notThrows(() => compileConfig(null as never));
+	// null and undefined are a lost argument everywhere (normalizeConfig() and compileConfig() took them for an empty config).
+	t.throws(() => compileConfig(null as never), {instanceOf: ConfigError, message: 'config: expected a config object, got null'});
+	t.throws(() => normalizeConfig(undefined as never), {instanceOf: ConfigError, message: 'config: expected a config object, got undefined'});
+	t.throws(() => normalizeConfig(null as never), {instanceOf: ConfigError, message: 'config: expected a config object, got null'});
 	t.throws(() => spawn(undefined as never, '/bin/true', []), {instanceOf: ConfigError, message: 'config: expected a config object, got undefined'});
 	await t.throwsAsync(loadConfig(5 as never), {instanceOf: ConfigError, message: 'loadConfig(): expected the name of a config file, got 5'});
 	t.throws(() => mergeConfigs(null as never), {instanceOf: ConfigError, message: 'mergeConfigs(): expected an array of configs from loadConfig() or normalizeConfig(), got null'});

@@ -115,9 +115,13 @@ function readFileSyncOrEmpty(file: string): string {
 	}
 }
 
-test('pdi inspect --run reports death by signal as 128+N', async t => {
+test('pdi inspect --run reports death by signal as 128+N and says it, as pdi run does', async t => {
 	const result = await pdi(['inspect', '--run', '-o', path.join(scratch, 'kill.txt'), '--', 'sh', '-c', 'kill -TERM $$']);
 	t.is(result.code, 128 + 15);
+	t.regex(result.stderr, /^pdi: sh was killed by SIGTERM\n$/m);
+	const crash = await pdi(['inspect', '--run', '-o', path.join(scratch, 'segv.txt'), '--', 'sh', '-c', 'kill -SEGV $$']);
+	t.is(crash.code, 128 + 11);
+	t.regex(crash.stderr, /^pdi: sh was killed by SIGSEGV\n$/m);
 });
 
 test('pdi inspect without a program prints one usage line and exits 2', async t => {

@@ -3,7 +3,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
-import {inspectProgram, runProgram, spawn} from '../src/ts/index.js';
+import {ConfigError, inspectProgram, runProgram, spawn} from '../src/ts/index.js';
 import type {CallEvent} from '../src/ts/trace/events.js';
 import {observe} from '../src/ts/trace/observe.js';
 import {trace} from '../src/ts/trace/trace.js';
@@ -423,6 +423,11 @@ test('runProgram() refuses an option it does not know and a value of the wrong t
 	await t.throwsAsync(runProgram('/bin/true', [], {verbosity: 'x'} as never), {instanceOf: PdiError, message: 'verbosity: expected a whole number of steps, 0 or more (each raises the log level one step, as a -v of pdi run, up to debug), got \'x\''});
 	await t.throwsAsync(runProgram('/bin/true', [], {config: null} as never), {instanceOf: PdiError, message: 'config: expected a config object, got null'});
 	await t.throwsAsync(runProgram('/bin/true', [], null as never), {instanceOf: PdiError, message: 'options: expected an object, got null'});
+});
+
+test('trace() refuses a lost config with a ConfigError, as runProgram() does', t => {
+	// It was a plain PdiError: a harness catching ConfigError missed it.
+	t.throws(() => trace('/bin/true', [], {config: null} as never), {instanceOf: ConfigError, message: 'config: expected a config object (as runProgram() takes) or one from loadConfig(), got null'});
 });
 
 test('-C and demangle: true show a C++ function by its demangled name in text, --json, -c and trace() events; without them, by its symbol', async t => {

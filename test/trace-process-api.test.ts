@@ -116,6 +116,9 @@ test('aborting traceProcess()\'s signal detaches: the loop over calls and done r
 		}
 	});
 	t.is(error?.name, 'AbortError');
+	// As Node's own (trace(), runProgram()): its constructor's name and code too (was a plain Error).
+	t.is(error?.constructor.name, 'AbortError');
+	t.is((error as NodeJS.ErrnoException | undefined)?.code, 'ABORT_ERR');
 	t.true(seen >= 3);
 	await t.throwsAsync(traced.done, {name: 'AbortError'});
 	await traced.detach();

@@ -34,6 +34,7 @@ export {interpose, type Interposition} from './launch/interpose.js';
 export {attach, type AttachOptions, type Attachment} from './attach/attach.js';
 export {runProgram, type RunOptions, type RunResult} from './launch/run.js';
 export type {ActCount} from './launch/act-report.js';
+export type {LaunchExit} from './launch/launch.js';
 export {trace, type Trace, type TraceLaunchOptions, type TraceResult} from './trace/trace.js';
 export {observe, type Observation} from './trace/observe.js';
 export {traceProcess, type ProcessTrace, type ProcessTraceResult, type TraceProcessOptions} from './trace/trace-process.js';

@@ -20,7 +20,7 @@ import {registerRunCommand} from './run-command.js';
 import {registerTraceCommand} from './trace-command.js';
 import {closedOutputStatus, failedOutputStatus, isClosedPipe, outputClosed, outputFailed, watchClosedOutput} from './closed-output.js';
 import {checkOutputFile, writeOutputFile} from './output-file.js';
-import {holdOperands, requireProgram} from './operands.js';
+import {holdOperands, requireProgram, sayKilledBy} from './operands.js';
 import {refuseArgumentsNotUtf8, warnOfBytesReplacedByNpx, warnOfVariablesNotUtf8} from './raw-input.js';
 import {refuseRepeatedValues} from './repeated-options.js';
 import {followNpmParent} from './npm-parent.js';
@@ -303,6 +303,8 @@ async function runInspect(command: string[], options: InspectCliOptions): Promis
 	}
 
 	process.exitCode = exitStatus(result.exitCode, result.signal);
+	// As pdi run says it (was silent: only the status told of a crash).
+	sayKilledBy(program, result.signal ?? undefined, process.exitCode);
 	if (!shown) {
 		// Killed before main while its report waited for the reader of a FIFO (a Ctrl-C): nothing is left to wait for.
 		process.exit();

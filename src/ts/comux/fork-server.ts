@@ -38,7 +38,8 @@ export type ComuxForkServer = {
 	/**
 	 * Ends the fork server (and everything the server left running) and waits for it. Replays asked for before
 	 * `close()` run first, each to its own result, and a later `replay()` rejects with a `PdiError`. Until then the
-	 * server keeps Node running: call it in a `finally`.
+	 * server keeps Node running: call it in a `finally`. Resolves to how the server ended ({@link LaunchExit}: its `code`
+	 * or `signal`, `code` 4 when it never waited for a client, its act rules' counts and warnings).
 	 */
 	close(): Promise<LaunchExit>;
 };

@@ -136,7 +136,8 @@ function truncated(part: string, start: number, present: number, size: number): 
  * Parses and validates a whole comux file. The chunks' data are copies (plain Uint8Arrays, even
  * when `bytes` is a Buffer), not views of `bytes`.
  *
- * @throws ComuxError naming the first problem and its byte offset, in the native reader's words
+ * @throws ComuxError naming the first problem and its byte offset, in the native reader's words; a `PdiError` when
+ * `bytes` is not a Uint8Array (a string, a file name: read the file first)
  */
 export function parseComux(bytes: Uint8Array): ComuxDocument {
 	const given: unknown = bytes;

@@ -35,3 +35,4 @@ export {
 } from './builder.js';
 export {COMUX_HANG, COMUX_NOT_SERVING, comuxConfig, comuxFunctions, runComux, type ComuxRunResult, type RunComuxOptions} from './replay.js';
 export {startComuxForkServer, type ComuxForkServer} from './fork-server.js';
+export type {LaunchExit} from '../launch/launch.js';

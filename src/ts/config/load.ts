@@ -16,6 +16,7 @@ import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {configDirectory, NotUtf8Error, readConfigText} from './config-file.js';
 import {readBack} from './read-back.js';
 import {wholeConfigIssues} from './whole-checks.js';
+import {requireConfig} from './require-config.js';
 
 /** The text to read on after readConfigText() failed (a text-dialect file whose NUL byte comes first), or the error. */
 function textAfterReadError(error: unknown, absolute: string): string {
@@ -114,7 +115,7 @@ function spellingOf(file: string, text: string): 'json' | 'yaml' | 'text' {
 	return first === undefined ? 'text' : structuredSpelling(first);
 }
 
-export {requireConfig} from './require-config.js';
+export {requireConfig};
 
 /**
  * Checks and normalizes an in-memory config (the object a `defineConfig()` user wrote). Relative
@@ -122,6 +123,8 @@ export {requireConfig} from './require-config.js';
  * current directory; errors name `source.file` when given (there are no lines to name).
  */
 export function normalizeConfig(config: PdiConfigInput, source: {file?: string; directory?: string} = {}): NormalizedConfig {
+	// Was taken for an empty config: a helper that lost its config ran the program with no rule and no error.
+	requireConfig(config);
 	if (typeof config === 'string') {
 		// A file name where a config object belongs (spawn('pdi.yaml', ...)): say how to read it.
 		throw new ConfigError(`expected a config object, got ${jsonShow(config)}: a config file is read with loadConfig(file) first`, {});

@@ -314,9 +314,19 @@ export function deadline(ms: number | undefined, stop: () => void): Deadline {
 	};
 }
 
+/** Node's own AbortError is not exported: this one has its name, code, message and constructor name. */
+class AbortError extends Error {
+	override name = 'AbortError';
+	readonly code = 'ABORT_ERR';
+
+	constructor(reason: unknown) {
+		super('The operation was aborted', {cause: reason});
+	}
+}
+
 /** The error of an operation `signal` aborted, as Node's own aborted operations reject (`AbortError`, `ABORT_ERR`). */
 export function abortError(signal: AbortSignal | undefined): Error {
-	return Object.assign(new Error('The operation was aborted', {cause: signal?.reason}), {name: 'AbortError', code: 'ABORT_ERR'});
+	return new AbortError(signal?.reason);
 }
 
 /**

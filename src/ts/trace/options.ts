@@ -1,5 +1,6 @@
 import {builtConfig} from '../config/built.js';
 import type {NormalizedConfig} from '../config/types.js';
+import {ConfigError} from '../config/config-error.js';
 import {PdiError, shown} from '../errors.js';
 import {encodePrototypes, loadPrototypes, PrototypeError} from './prototypes.js';
 import {nearNameHint} from '../near-name.js';
@@ -161,7 +162,8 @@ export function checkOptionTypes(options: object): void {
 	for (const [key, value] of Object.entries(options)) {
 		const type = optionTypes[key];
 		if (value !== undefined && type !== undefined && !type[0](value)) {
-			throw new PdiError(`${key}: expected ${type[1]}, got ${shown(value)}`);
+			// A config of the wrong kind is a ConfigError, as runProgram() and spawn() throw for it.
+			throw new (key === 'config' ? ConfigError : PdiError)(`${key}: expected ${type[1]}, got ${shown(value)}`);
 		}
 
 		// As `functions: []` is: an empty list is most often a filter that selected nothing, not a wish for the default.
