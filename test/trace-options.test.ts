@@ -1,5 +1,8 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import {pdi} from './helpers/cli.js';
+import {compileC, scratchDirectory} from './helpers/files.js';
 
 test('a bad -p value is one line naming -p, status 2, before anything is attached', async t => {
 	// Before: 'pdi: abc is not a process id' (no option named; 'pdi:  is not a process id' for -p '').
@@ -37,4 +40,34 @@ test('a name -e both includes and excludes for every callee is not said to have 
 
 	const kept = await pdi(['trace', '-e', 'getpid_not_imported,open,!open', '--', '/bin/cat', '/etc/hostname']);
 	t.regex(kept.stderr, /^pdi: trace: getpid_not_imported: process \d+ has no call site of it/m, 'a name no exclusion takes out is still said');
+});
+
+test('pdi trace -c reads no string argument: its table shows none (it read one per call, a system call each)', async t => {
+	const directory = scratchDirectory('pdi-trace-count-reads-');
+	// The pipe probe makes each string read a write(): the program's own syscw counts them.
+	const program = compileC(directory, 'lengths', `#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv) {
+  volatile size_t sum = 0;
+  for (long i = 0; i < atol(argv[1]); i++)
+    sum += strlen(argv[0]);
+  char line[128];
+  FILE *io = fopen("/proc/self/io", "r");
+  while (fgets(line, sizeof line, io))
+    if (strncmp(line, "syscw:", 6) == 0)
+      fputs(line, stdout);
+  return 0;
+}
+`, ['-O2', '-fno-builtin']);
+	const env = {...process.env, PDI_TRACE_PROBE: 'pipe'};
+	const writes = (stdout: string) => Number(/^syscw: (\d+)$/m.exec(stdout)?.[1]);
+	const counted = await pdi(['trace', '-c', '-o', path.join(directory, 'table.txt'), '--', program, '1000'], {env});
+	t.is(counted.code, 0, counted.stderr);
+	t.true(writes(counted.stdout) < 50, counted.stdout);
+	t.regex(readFileSync(path.join(directory, 'table.txt'), 'utf8'), /^strlen +1000 +0 /m);
+	// The same calls traced line by line read their strings, and show them.
+	const lines = await pdi(['trace', '-e', 'strlen', '-o', path.join(directory, 'lines.txt'), '--', program, '1000'], {env});
+	t.true(writes(lines.stdout) >= 1000, lines.stdout);
+	t.regex(readFileSync(path.join(directory, 'lines.txt'), 'utf8'), /strlen\("\/.*"\.\.\.\) = \d+\n/);
 });

@@ -186,7 +186,8 @@ function traceOutput(options: TraceCliOptions, directory: string, outputFd: numb
 	// The notices of a process's end (a function -e names that it has no call site of) travel in its ring, after its
 	// calls: in text mode they go where its lines go; with --json to pdi's stderr, outside the JSON lines (never to the
 	// stderr of a process -p attached to); -c says the same once in its summary.
-	const notices: Record<string, string> = options.summary ? {} : {PDI_TRACE_NOTICES: 'ring'};
+	// -c shows no value: the backend then decodes no argument and reads no string (a system call each).
+	const notices: Record<string, string> = options.summary ? {PDI_TRACE_VALUES: '0'} : {PDI_TRACE_NOTICES: 'ring'};
 	const variables = {...rings.variables, ...notices};
 	const fd = outputFd ?? (options.output === standardOutput ? 1 : 2);
 	const counter = options.summary ? new SummaryCounter() : undefined;

@@ -265,7 +265,12 @@ format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const t
     else
       tb_hex(out, (unsigned long)value);
     break;
-  case 's': tb_cstring(out, value, options->string_size); break;
+  case 's':
+    if (options->read_strings)
+      tb_cstring(out, value, options->string_size);
+    else
+      tb_hex(out, (unsigned long)value);
+    break;
   case 'c': tb_char_literal(out, (int)value); break;
   /* Types narrower than int: a returned one has only its low bits set by the
    * callee (the ABI leaves the rest of the register undefined). */

@@ -39,6 +39,8 @@ void tb_cstring(trace_buf_t *out, uintptr_t address, size_t limit);
 typedef struct trace_format_options {
   size_t string_size; /* -s */
   unsigned raw_args;  /* --args: integer registers shown without a prototype */
+  /* 0 (pdi trace -c, which shows no value): strings are not read, only their addresses shown */
+  int read_strings;
 } trace_format_options_t;
 
 /* The argument list (without parentheses) of a call in pre: decoded by
