@@ -266,7 +266,7 @@ format_integer(trace_buf_t *out, char kind, uintptr_t value, long flags, const t
       tb_hex(out, (unsigned long)value);
     break;
   case 's':
-    if (options->read_strings)
+    if (options->show_values)
       tb_cstring(out, value, options->string_size);
     else
       tb_hex(out, (unsigned long)value);

@@ -39,8 +39,9 @@ void tb_cstring(trace_buf_t *out, uintptr_t address, size_t limit);
 typedef struct trace_format_options {
   size_t string_size; /* -s */
   unsigned raw_args;  /* --args: integer registers shown without a prototype */
-  /* 0 (pdi trace -c, which shows no value): strings are not read, only their addresses shown */
-  int read_strings;
+  /* 0 (pdi trace -c, which shows no value): the caller decodes no argument; strings are not read, only their
+   * addresses shown */
+  int show_values;
 } trace_format_options_t;
 
 /* The argument list (without parentheses) of a call in pre: decoded by

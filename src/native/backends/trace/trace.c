@@ -109,10 +109,9 @@ static char ring_directory_path[4096];
 static const char *ring_directory;
 static pid_t ring_reader;
 static uint64_t ring_capacity = (uint64_t)1 << 22;
-static int following;       /* PDI_TRACE_FOLLOW=1: children are traced too */
-static int show_values = 1; /* PDI_TRACE_VALUES=0: arguments left out, strings never read */
-static int unfollowed;      /* a forked child of a process not following: records nothing */
-static int inactive;        /* not following, and not the traced process: instruments nothing */
+static int following;  /* PDI_TRACE_FOLLOW=1: children are traced too */
+static int unfollowed; /* a forked child of a process not following: records nothing */
+static int inactive;   /* not following, and not the traced process: instruments nothing */
 
 /* The C library's getenv, setenv and unsetenv, not the program's (bash's
  * own ignored pdi trace's settings: ../../core/libc-environment.h). */
@@ -271,8 +270,7 @@ read_settings(void)
   format_options.string_size = size < 0 ? 0 : size > 4096 ? 4096 : (size_t)size;
   max_depth = number_from_env("PDI_TRACE_DEPTH", -1);
   /* pdi trace -c counts calls and errors only: no argument is decoded, no string read (a system call each). */
-  show_values = number_from_env("PDI_TRACE_VALUES", 1) != 0;
-  format_options.read_strings = show_values;
+  format_options.show_values = number_from_env("PDI_TRACE_VALUES", 1) != 0;
   show_time = ring_directory != NULL || number_from_env("PDI_TRACE_TIME", 0) != 0;
   show_timestamp = number_from_env("PDI_TRACE_TIMESTAMP", 0) != 0;
   trace_names_configure(number_from_env("PDI_TRACE_DEMANGLE", 0) != 0);
@@ -471,9 +469,9 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
   frame_t *frame = (frame_t *)(stack_of(state) + state->top);
   trace_buf_t args = {frame->text, 0, frame_cap};
   const trace_proto_t *proto = trace_proto_at(trace_event_proto(call->event));
-  if (show_values && proto == NULL && ring_directory != NULL)
+  if (format_options.show_values && proto == NULL && ring_directory != NULL)
     put_raw_args(&args, call); /* the reader shows them in hex: no formatting on the program's thread */
-  else if (show_values)
+  else if (format_options.show_values)
     trace_format_args(&args, call, proto, &format_options);
   frame->length = (uint32_t)args.len;
   frame->session = __atomic_load_n(&session_number, __ATOMIC_ACQUIRE);
