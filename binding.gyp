@@ -53,6 +53,7 @@
       "src/native/session/install.c",
       "src/native/session/callback-plan.c",
       "src/native/session/originals.c",
+      "src/native/session/wrapper-aliases.c",
       "src/native/session/outcomes.c",
       "src/native/session/session.c",
       "src/native/session/uninstall.c",
@@ -156,6 +157,7 @@
       "sources": [
         "src/native/backends/trace/trace.c",
         "src/native/backends/trace/ring.c",
+        "src/native/backends/trace/clock.c",
         "src/native/backends/trace/format.c",
         "src/native/backends/trace/flags.c",
         "src/native/backends/trace/errnames.c",

@@ -403,3 +403,20 @@ int main(void) {
 	t.is(events.length, 1);
 	t.true(warnings.some(line => notice(events[0]!.ret as number).test(line)), warnings.join('\n'));
 });
+
+test('-t and startNs count from the trace\'s start in every process and every image it execs, so the programs of one trace compare (an exec\'d program counted from 0 again)', async t => {
+	const run = await pdi(['trace', '-f', '-t', '-o', '-', '-e', 'setlocale', '--', 'sh', '-c', 'sleep 0.3; exec ls /']);
+	t.is(run.code, 0, run.stderr);
+	const started = (program: string) => Number(new RegExp(`^\\d+ \\d+  (\\d+\\.\\d{6}) ${program}!setlocale\\(`, 'm').exec(run.stdout)?.[1]);
+	// ls starts once sleep has slept 0.3 s (each counted from its own start, both were about 0.003).
+	t.true(started('ls') - started('sleep') >= 0.3, run.stdout);
+	const calls: CallEvent[] = [];
+	const traced = traceApi('sh', ['-c', 'sleep 0.3; exec ls /'], {follow: true, functions: 'setlocale', stdio: 'ignore'});
+	for await (const call of traced.calls) {
+		calls.push(call);
+	}
+
+	await traced.done;
+	const startOf = (program: string) => calls.find(call => call.caller.endsWith(`/${program}`))?.startNs ?? Number.NaN;
+	t.true(startOf('ls') - startOf('sleep') >= 300e6, JSON.stringify(calls));
+});

@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {pdi, root} from './helpers/cli.js';
@@ -52,3 +52,40 @@ for (const kind of ['relink $main', 'redefine *']) {
 		t.regex(result.stderr, /^wrapped [1-9]\d* getpid original found twice original found$/m);
 	});
 }
+
+test('a wrapper named as a function with two versions finds its original, for a program bound to either (the backend\'s own name is bound to the oldest version, dlsym gives the newest)', async t => {
+	const directory = scratchDirectory('pdi-wrapper-versions-');
+	writeFileSync(path.join(directory, 'old.map'), 'V1 { global: foo; local: *; };\n');
+	writeFileSync(path.join(directory, 'both.map'), 'V1 { global: foo; local: *; };\nV2 { global: foo; } V1;\n');
+	const library = path.join(directory, 'libfoo.so');
+	const oldLibrary = compileC(directory, 'libfoo-old.so', 'int foo(int x) { return x + 1; }\n', ['-shared', '-fPIC', `-Wl,--version-script=${path.join(directory, 'old.map')}`, '-Wl,-soname,libfoo.so']);
+	const newLibrary = compileC(directory, 'libfoo-new.so', `int foo_v1(int x) { return x + 1; }
+int foo_v2(int x) { return x + 2; }
+__asm__(".symver foo_v1, foo@V1");
+__asm__(".symver foo_v2, foo@@V2");
+`, ['-shared', '-fPIC', `-Wl,--version-script=${path.join(directory, 'both.map')}`, '-Wl,-soname,libfoo.so']);
+	const source = '#include <stdio.h>\nint foo(int);\nint main(void) { printf("foo(1)=%d\\n", foo(1)); return 0; }\n';
+	const link = (name: string, built: string) => {
+		writeFileSync(library, readFileSync(built));
+		return compileC(directory, name, source, ['-L', directory, '-lfoo', `-Wl,-rpath,${directory}`]);
+	};
+
+	const oldProgram = link('old', oldLibrary);
+	const newProgram = link('new', newLibrary);
+	const wrapper = compileC(directory, 'foo-wrapper.so', `#include <pdi/backend.h>
+#include <stddef.h>
+int foo(int x) {
+	int (*original)(int) = (int (*)(int))pdi_original((const void *)foo);
+	return original != NULL ? original(x) + 300 : -1;
+}
+`, ['-shared', '-fPIC', '-I', path.join(root, 'include')]);
+	// A plain redefine replaces the default version (foo@@V2), which the old program does not call: it names foo@V1.
+	const cases = [['relink $main foo', oldProgram, 'foo(1)=302'], ['relink $main foo', newProgram, 'foo(1)=303'], ['redefine libfoo.so foo@V1', oldProgram, 'foo(1)=302'], ['redefine libfoo.so foo', newProgram, 'foo(1)=303']] as const;
+	for (const [rule, program, output] of cases) {
+		const config = path.join(directory, 'foo.cfg');
+		writeFileSync(config, `backend s = ${textValue(wrapper)}\n${rule} s foo\n`);
+		// Before: foo(1)=-1 in each, pdi_original() answered NULL.
+		const run = await pdi(['run', '-c', config, '--', program]);
+		t.is(run.stdout, `${output}\n`, `${rule} ${path.basename(program)} ${run.stderr}`);
+	}
+});

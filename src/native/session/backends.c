@@ -522,12 +522,7 @@ pdi_rule_resolve(pdi_session_t *session, active_rule_t *active)
     return pdi_rule_field_error(active, PDI_FIELD_WRAPPER, "wrapper '%s' is %s in %s (%s), not a function",
                                 rule->wrapper, kind, named, from);
   }
-  /* A wrapper named as a function the program or a library it loaded defines
-   * (getpid for getpid): the loader binds the backend's own `getpid` to that
-   * one, not to the wrapper, so that pdi_original((const void *)getpid) asks
-   * for libc's getpid; it answers as for the wrapper (docs/backends.md). */
-  uintptr_t seen = (uintptr_t)dlsym(RTLD_DEFAULT, rule->wrapper);
-  active->wrapper_seen = seen != active->wrapper ? seen : 0;
+  pdi_find_wrapper_aliases(active);
   return 0;
 }
 

@@ -451,7 +451,8 @@ apply_planned(pdi_session_t *session, size_t from)
     active_rule_t *active = &session->rules[r];
     if (active->original != 0 &&
         (pdi_originals_add(active->wrapper, active->original) != 0 ||
-         (active->wrapper_seen != 0 && pdi_originals_alias(active->wrapper_seen, active->original) != 0))) {
+         (active->wrapper_seen[0] != 0 && pdi_originals_alias(active->wrapper_seen[0], active->original) != 0) ||
+         (active->wrapper_seen[1] != 0 && pdi_originals_alias(active->wrapper_seen[1], active->original) != 0))) {
       pdi_set_error("too many wrappers registered");
       return -1;
     }

@@ -28,8 +28,9 @@ typedef struct active_rule {
   pdi_version_req_t req;
   uintptr_t wrapper;
   /* what the backend's own code gets for the wrapper's name, when that is
-   * not the wrapper (pdi_originals_alias); 0 otherwise */
-  uintptr_t wrapper_seen;
+   * not the wrapper (pdi_originals_alias): as the loader bound the backend's
+   * own slots of it, and as dlsym gives it; 0 otherwise */
+  uintptr_t wrapper_seen[2];
   uintptr_t original;
   /* the base of the loaded object that holds `original` (0: none does, as
    * for a stub pdi made): a dlclose that unloads it makes the rule forget it */
@@ -329,6 +330,14 @@ PDI_HIDDEN void pdi_session_log_outcomes(const pdi_session_t *session);
 /* After a later load: the pointer slots of act rules found in the new objects, said as at the install (a warning
  * when the rule has no other slot). */
 PDI_HIDDEN void pdi_act_report_late_pointers(pdi_session_t *session);
+/* For a wrapper named as a function the program or a library it loaded defines
+ * (getpid for getpid): the loader binds the backend's own `getpid` to that
+ * one, not to the wrapper, so that pdi_original((const void *)getpid) asks
+ * for libc's getpid; it answers as for the wrapper (docs/backends.md). Read
+ * from the backend's own slots of the name, as the loader bound them: for a
+ * function with versions it binds an unversioned reference to the oldest
+ * (foo@V1), where dlsym gives the default (foo@@V2); dlsym's answer too. */
+PDI_HIDDEN void pdi_find_wrapper_aliases(active_rule_t *active);
 /* At the end of the process that opened the session, the rules that met nothing, as warnings. */
 PDI_HIDDEN void pdi_session_report_never_matched(pdi_session_t *session, const char *during);
 /* Adds what the rules met in this process so far to the shared verdicts. */

@@ -441,7 +441,7 @@ export function registerTraceCommand(cli: Command): void {
 		.addOption(new Option('--object <pattern>', 'an object whose imports are traced ($main, a soname, a path or a glob; repeatable)').default([] as string[], '$main').argParser((value: string, previous: string[]) => [...previous, value]))
 		.option('-e, --functions <list>', 'comma-separated globs over function names; !GLOB excludes; GLOB@OBJ keeps calls into callee object OBJ; repeatable (the lists add up)', (value: string, previous?: string) => previous === undefined ? value : `${previous},${value}`)
 		.option('-T, --time', 'show each call\'s duration')
-		.option('-t, --timestamp', 'show each call\'s start, seconds since the program started')
+		.option('-t, --timestamp', 'show each call\'s start, seconds since the trace began')
 		.addOption(new Option('-s, --string-size <n>', 'bytes shown of decoded strings (0-4096)').default('32', '32'))
 		.option('--depth <n>', 'only calls nested at most N deep (0: outermost only)')
 		.addOption(new Option('--args <n>', 'integer arguments shown per call of a function without a prototype (0-6)').default('3', '3'))

@@ -25,7 +25,10 @@ export type CallEventFields = {
 	 * when they could not be decoded (the thread's decoding stack was full).
 	 */
 	args: ArgumentValue[] | null;
-	/** The start, in ns since tracing began in the process (its start, or its last exec). */
+	/**
+	 * The start, in ns since the trace began (as pdi started the program, or attached to it): one clock for every
+	 * process of the trace and each image it execs. In a process traced by its own config, without pdi, since its start.
+	 */
 	startNs: number;
 	/** From entry to return (or to the frame's abandonment), in ns. */
 	durationNs: number;

@@ -98,6 +98,9 @@ export function traceVariables(options: TraceOptions, names: OptionNames = {}, p
 		PDI_TRACE_PROTOTYPES: options.prototypes === undefined ? '' : encodePrototypes(prototypesNamed(options.prototypes, names.prototypes ?? 'prototypes', prototypesText)),
 		PDI_TRACE_FOLLOW: options.follow ? '1' : '0',
 		PDI_TRACE_DEMANGLE: options.demangle ? '1' : '0',
+		// CLOCK_MONOTONIC (libuv's hrtime): every process and exec'd image of the trace counts its times from here (-t
+		// restarted at each exec).
+		PDI_TRACE_EPOCH: String(process.hrtime.bigint()),
 		// Present and empty, so that the backend's setenv of the traced process's pid replaces it in place, in the
 		// very array a shell (bash) was given as main's envp and takes its exported variables from.
 		PDI_TRACE_ROOT: '',

@@ -47,6 +47,7 @@
 #include "../common/safe-read.h"
 #include "exec-environment.h"
 #include "filter.h"
+#include "clock.h"
 #include "format.h"
 #include "names.h"
 #include "output.h"
@@ -127,14 +128,6 @@ static int
 too_deep(const pdi_cb_call_t *call)
 {
   return max_depth >= 0 && (unsigned long)call->depth > (unsigned long)max_depth;
-}
-
-static uint64_t
-now_ns(void)
-{
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 /* Thread exit: the next thread given this state's index asks for its tid. */
@@ -311,7 +304,7 @@ PDI_BE_FUNC_INIT(const pdi_backend_t *self)
      * and nothing of pdi for the programs it runs in turn. */
     return go_untraced();
   }
-  started_ns = now_ns();
+  started_ns = trace_epoch_ns();
   if (open_ring() != 0)
     return reader_gone() ? go_untraced() : 1;
   /* Appending: followed processes, and the traced process's later images; pdi empties the file first. */
@@ -475,7 +468,7 @@ PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
     trace_format_args(&args, call, proto, &format_options);
   frame->length = (uint32_t)args.len;
   frame->session = __atomic_load_n(&session_number, __ATOMIC_ACQUIRE);
-  frame->start_ns = show_time || show_timestamp ? now_ns() : 0;
+  frame->start_ns = show_time || show_timestamp ? trace_now_ns() : 0;
   call->user = state->top + 1;
   state->top += (sizeof(frame_t) + args.len + 7) & ~(size_t)7;
 }
@@ -523,7 +516,7 @@ post_to_ring(const pdi_cb_call_t *call, thread_state_t *state, const frame_t *fr
     }
   }
   const pdi_cb_site_t *site = call->site;
-  uint64_t now = now_ns();
+  uint64_t now = trace_now_ns();
   trace_ring_event_t event = {
       .pid = own_pid,
       .tid = tid_of(state),
@@ -585,7 +578,7 @@ PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
     trace_format_return(&line, call, trace_proto_at(trace_event_proto(call->event)), error, &format_options);
   if (show_time && frame != NULL) {
     tb_str(&line, " <");
-    tb_seconds(&line, now_ns() - frame->start_ns);
+    tb_seconds(&line, trace_now_ns() - frame->start_ns);
     tb_char(&line, '>');
   }
   line.cap++; /* the byte kept for the newline */
