@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "clock.h"
 
 #include <stdlib.h>
