@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {cpSync, symlinkSync} from 'node:fs';
+import {cpSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import test from 'ava';
@@ -30,4 +30,19 @@ test('the API without the native build throws a PdiError with the same one-line 
 	const [name, ...message] = stdout.trimEnd().split('\n');
 	t.is(name, 'PdiError');
 	t.regex(message.join('\n'), expected);
+});
+
+test('a native build that cannot be loaded (one made for a newer C library) is one line naming it, the reason and how to build one here', async t => {
+	const broken = path.join(scratchDirectory('pdi-broken-native-'), 'node_modules dir', 'pdi');
+	cpSync(path.join(root, 'dist'), path.join(broken, 'dist'), {recursive: true});
+	cpSync(path.join(root, 'package.json'), path.join(broken, 'package.json'));
+	symlinkSync(path.join(root, 'node_modules'), path.join(broken, 'node_modules'));
+	mkdirSync(path.join(broken, 'build', 'Release'), {recursive: true});
+	writeFileSync(path.join(broken, 'build', 'Release', 'pdi.node'), 'not an ELF file\n');
+	// Was: Node's own error and stack trace.
+	const error = await t.throwsAsync(run(process.execPath, [path.join(broken, 'dist/cli/pdi.js'), 'inspect', '--', '/bin/true']), {instanceOf: Error}) as Error & {code: number; stderr: string};
+	t.is(error.code, 1);
+	t.is(error.stderr.split('\n').length, 2, error.stderr);
+	t.true(error.stderr.startsWith(`pdi: the native build of pdi in ${path.join(broken, 'build', 'Release')} could not be loaded: `), error.stderr);
+	t.regex(error.stderr, /pdi\.node: file too short\. pdi's prebuilds need glibc 2\.34 or later; to build it on this system instead: `npm_config_build_from_source=true npm rebuild pdi`/);
 });

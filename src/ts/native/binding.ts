@@ -103,7 +103,19 @@ function load(): {binding: NativeBinding; directory: string} {
 		);
 	}
 
-	const binding = require(addonPath) as NativeBinding;
+	let binding: NativeBinding;
+	try {
+		binding = require(addonPath) as NativeBinding;
+	} catch (error) {
+		// Most often a prebuild made for a newer C library than this system's (`GLIBC_2.34' not found): one line, and the way out.
+		const reason = String((error as Error).message).split('\n')[0]!;
+		throw new PdiError(
+			`the native build of pdi in ${path.dirname(addonPath)} could not be loaded: ${reason}. `
+			+ 'pdi\'s prebuilds need glibc 2.34 or later; to build it on this system instead: `npm_config_build_from_source=true npm rebuild pdi` (README, "Requirements").',
+			{exitCode: 1, cause: error},
+		);
+	}
+
 	loaded = {binding, directory: path.dirname(addonPath)};
 	return loaded;
 }
