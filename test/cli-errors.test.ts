@@ -31,6 +31,8 @@ async function oneLineFailure(t: ExecutionContext, args: readonly string[], env?
 const argumentErrors: Array<[string, string[], RegExp]> = [
 	['run with an unknown option', ['run', '--bogus', '--', program], /^pdi: unknown option '--bogus'\n$/],
 	['run with a misspelt option', ['run', '--confg', 'x', '--', program], /^pdi: unknown option '--confg' \(did you mean --config\?\)\n$/],
+	// Was: no hint (commander suggests names a few letters away).
+	['trace with an option in capitals', ['trace', '--JSON', '--', program], /^pdi: unknown option '--JSON' \(did you mean --json\? options are lower case\)\n$/],
 	['run without PROGRAM', ['run'], /^pdi: missing PROGRAM \(usage: pdi run .*\)\n$/],
 	['run with -c and no file', ['run', '-c'], /^pdi: --config: missing file\n$/],
 	['run with an empty program name', ['run', '--', ''], /^pdi: the program name is empty\n$/],

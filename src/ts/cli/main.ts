@@ -101,6 +101,17 @@ function serverOptionHint(message: string): string {
 	return ` (an option of the server? put -- before the server: pdi comux ${verb} ${verb === 'run' ? 'FILE' : 'DIR'} -- SERVER [ARGS...])`;
 }
 
+/** `--JSON` for `--json`: commander suggests names a few edits away, and a whole word in capitals is more. */
+function caseHint(cli: CommandUnknownOpts, message: string): string {
+	const unknown = /^error: unknown option '(--[^'=]+)'$/.exec(message.trimEnd())?.[1];
+	if (unknown === undefined || unknown === unknown.toLowerCase()) {
+		return '';
+	}
+
+	const longNames = (command: CommandUnknownOpts): string[] => [...command.options.map(option => option.long ?? ''), ...command.commands.flatMap(longNames)];
+	return longNames(cli).includes(unknown.toLowerCase()) ? ` (did you mean ${unknown.toLowerCase()}? options are lower case)` : '';
+}
+
 const endsTheOptions = '-- ends the options';
 const emptyFileName = 'empty file name';
 
@@ -165,7 +176,7 @@ export function createCli(): Command {
 				}
 			},
 			outputError(message, write) {
-				write(`pdi: ${escapeControls(inPdiWords(message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')))}${serverOptionHint(message)}\n`);
+				write(`pdi: ${escapeControls(inPdiWords(message.replace(/^error: /, '').trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replaceAll('\n', '; ')))}${caseHint(cli, message)}${serverOptionHint(message)}\n`);
 			},
 		});
 
