@@ -87,5 +87,12 @@ int foo(int x) {
 		// Before: foo(1)=-1 in each, pdi_original() answered NULL.
 		const run = await pdi(['run', '-c', config, '--', program]);
 		t.is(run.stdout, `${output}\n`, `${rule} ${path.basename(program)} ${run.stderr}`);
+		t.notRegex(run.stderr, /warning/);
 	}
+
+	// The plain name on the old program: its foo@V1 is left alone, and said (was: nothing, and -v counted its slot).
+	writeFileSync(path.join(directory, 'foo.cfg'), `backend s = ${textValue(wrapper)}\nredefine * foo s foo\n`);
+	const plain = await pdi(['run', '-c', path.join(directory, 'foo.cfg'), '--', oldProgram]);
+	t.is(plain.stdout, 'foo(1)=2\n');
+	t.regex(plain.stderr, /^pdi: warning: \S+foo\.cfg:2: redefine foo: 1 slot\(s\) bound to foo@V1, another version of it in \S+\/libfoo\.so, are left alone: a name without a version replaces the one its definer gives by default \(foo@@V2\); give foo@V1 a rule and a wrapper of its own$/m);
 });

@@ -175,6 +175,27 @@ find_named_slots(pdi_session_t *session, const pdi_objects_t *set, unsigned limi
   return 0;
 }
 
+/* A plain name (foo) replaces the definition its definer gives by default (foo@@V2): a slot bound to another version
+ * of it there (an old program's foo@V1) keeps calling that one, which the outcome at the install says (outcomes.c). */
+static void
+note_other_version(pdi_session_t *session, const pdi_objects_t *set, active_rule_t *active,
+                   const redefine_slot_entry_t *entry)
+{
+  const pdi_slot_t *slot = &entry->slot;
+  if (session->installed || active->req.version != NULL || slot->kind == PDI_SLOT_COPY || slot->version == NULL ||
+      strcmp(slot->symbol, active->name) != 0)
+    return;
+  pdi_version_req_t other = {slot->version, 0};
+  const pdi_object_t *definer = NULL;
+  if (pdi_resolve_definition(set, active->name, &other, pdi_is_any_backend, session, &definer) != 0 &&
+      definer != NULL && definer->base == active->target.definer->base) {
+    active->other_version_slots++;
+    active->other_version = slot->version;     /* in the definer's tables, which stay loaded */
+    if (active->other_version_definer == NULL) /* the scan's path goes with it: a copy */
+      active->other_version_definer = pdi_arena_strdup(&session->arena, definer->path);
+  }
+}
+
 static int
 plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_index, const named_slots_t *named)
 {
@@ -199,8 +220,10 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
   const redefine_slot_entry_t *entries = named->entries.items;
   for (size_t i = 0; i < named->entries.count; i++) {
     const redefine_slot_entry_t *entry = &entries[i];
-    if (!pdi_redefine_slot_matches(&active->target, active->name, &entry->slot))
+    if (!pdi_redefine_slot_matches(&active->target, active->name, &entry->slot)) {
+      note_other_version(session, set, active, entry);
       continue;
+    }
     pdi_binding_t binding;
     pdi_slot_binding(set, entry->object, &entry->slot, &binding);
     install_context_t install = {session, rule_index, entry->object, 0, set};

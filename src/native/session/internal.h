@@ -47,7 +47,10 @@ typedef struct active_rule {
   unsigned pointer_slots_unsaid;
   const char *pointer_object_unsaid;
   unsigned declined; /* callback: sites its backend's cb_req left alone */
-  int warned_event;  /* callback: cb_req's negative event id reported */
+  /* redefine of a plain name: slots at the install bound to another version of it in the definer, and that version */
+  unsigned other_version_slots;
+  const char *other_version, *other_version_definer;
+  int warned_event; /* callback: cb_req's negative event id reported */
   int skipped;
   /* its object pattern matched an object loaded at some time ($main, `*`
    * and a redefine without object always do): the report at exit */

@@ -91,6 +91,14 @@ pdi_session_log_outcomes(const pdi_session_t *session)
     if (active->shared != 0)
       pdi_log(PDI_LOG_INFO, "%s: %s %s: %u slot(s) already redirected the same way by an earlier rule (a duplicate)",
               where, pdi_rule_kind_name(rule->kind), rule->function ? rule->function : rule->object, active->shared);
+    if (active->other_version_slots != 0)
+      pdi_log(PDI_LOG_WARNING,
+              "%s: redefine %s: %u slot(s) bound to %s@%s, another version of it in %s, are left alone: a name "
+              "without a version replaces the one its definer gives by default (%s@@%s); give %s@%s a rule and a "
+              "wrapper of its own",
+              where, active->name, active->other_version_slots, active->name, active->other_version,
+              active->other_version_definer ? active->other_version_definer : "?", active->name,
+              active->target.version ? active->target.version : "?", active->name, active->other_version);
     if (active->pointer_slots != 0)
       log_pointer_slots(active, where, active->pointer_slots, "objects matching '", rule->object, "'");
     if (reached_nothing(active) && rule->kind == PDI_RULE_CALLBACK && active->declined != 0)
