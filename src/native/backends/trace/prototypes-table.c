@@ -329,6 +329,8 @@ const trace_proto_t trace_builtin_protos[] = {
     {"mremap", "p!pzzJ."},
     {"msync", "i!pzZ"},
     {"munmap", "i!pz"},
+    {"nan", "ds"},
+    {"nanf", "gs"},
     {"nanosleep", "i!pp"},
     {"nearbyint", "dd"},
     {"nearbyintf", "gg"},
