@@ -94,5 +94,9 @@ int foo(int x) {
 	writeFileSync(path.join(directory, 'foo.cfg'), `backend s = ${textValue(wrapper)}\nredefine * foo s foo\n`);
 	const plain = await pdi(['run', '-c', path.join(directory, 'foo.cfg'), '--', oldProgram]);
 	t.is(plain.stdout, 'foo(1)=2\n');
+	// At -vv the definition replaced and each object's slots, as a relink says them (was: neither).
+	const verbose = await pdi(['run', '-vv', '-c', path.join(directory, 'foo.cfg'), '--', newProgram]);
+	t.regex(verbose.stderr, /^pdi: debug: \S+foo\.cfg:2: redefine foo: the definition of foo@V2 in \S+\/libfoo\.so$/m);
+	t.regex(verbose.stderr, /^pdi: debug: \S+foo\.cfg:2: redefine foo: 1 slot\(s\) of \S+\/new$/m);
 	t.regex(plain.stderr, /^pdi: warning: \S+foo\.cfg:2: redefine foo: 1 slot\(s\) bound to foo@V1, another version of it in \S+\/libfoo\.so, are left alone: a name without a version replaces the one its definer gives by default \(foo@@V2\); give foo@V1 a rule and a wrapper of its own$/m);
 });

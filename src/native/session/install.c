@@ -175,6 +175,17 @@ find_named_slots(pdi_session_t *session, const pdi_objects_t *set, unsigned limi
   return 0;
 }
 
+/* At log level debug: what a rule took of one object. */
+static void
+log_object_slots(const active_rule_t *active, const pdi_object_t *object, size_t count)
+{
+  if (count == 0)
+    return;
+  char where[PATH_MAX + 16];
+  pdi_log(PDI_LOG_DEBUG, "%s: %s %s: %zu slot(s) of %s", pdi_origin_where(&active->rule->origin, where, sizeof where),
+          pdi_rule_kind_name(active->rule->kind), active->name, count, object->path);
+}
+
 /* A plain name (foo) replaces the definition its definer gives by default (foo@@V2): a slot bound to another version
  * of it there (an old program's foo@V1) keeps calling that one, which the outcome at the install says (outcomes.c). */
 static void
@@ -211,6 +222,11 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
     active->has_target = 1;
     active->original = active->target.old_address;
     active->original_object = active->target.definer->base;
+    char where[PATH_MAX + 16];
+    pdi_log(PDI_LOG_DEBUG, "%s: redefine %s: the definition of %s%s%s in %s",
+            pdi_origin_where(&active->rule->origin, where, sizeof where), active->name, active->name,
+            active->target.version ? "@" : "", active->target.version ? active->target.version : "",
+            active->target.definer->path);
     pdi_patch_t symbol[2];
     size_t count = pdi_redefine_symbol_patches(&active->target, active->wrapper, symbol);
     for (size_t i = 0; i < count; i++)
@@ -218,8 +234,18 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
         return -1;
   }
   const redefine_slot_entry_t *entries = named->entries.items;
+  /* The entries come object by object: a debug line each, of the slots patched and the lazy ones left to bind to
+   * the wrapper through the definer's symbol (claims either way). */
+  const pdi_object_t *object = NULL;
+  size_t claims_before = claimed_count(session);
   for (size_t i = 0; i < named->entries.count; i++) {
     const redefine_slot_entry_t *entry = &entries[i];
+    if (entry->object != object) {
+      if (object != NULL)
+        log_object_slots(active, object, claimed_count(session) - claims_before);
+      object = entry->object;
+      claims_before = claimed_count(session);
+    }
     if (!pdi_redefine_slot_matches(&active->target, active->name, &entry->slot)) {
       note_other_version(session, set, active, entry);
       continue;
@@ -231,6 +257,8 @@ plan_redefine(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_in
     if (install.failed)
       return -1;
   }
+  if (object != NULL)
+    log_object_slots(active, object, claimed_count(session) - claims_before);
   return 0;
 }
 
@@ -333,17 +361,6 @@ skip_level(const pdi_session_t *session)
   return session->config.options.on_error == PDI_ON_ERROR_WARN ? PDI_LOG_WARNING : PDI_LOG_ERROR;
 }
 
-/* At log level debug: what a rule took of one object. */
-static void
-log_object_slots(const active_rule_t *active, const pdi_object_t *object, unsigned slots_before)
-{
-  if (active->slots == slots_before)
-    return;
-  char where[PATH_MAX + 16];
-  pdi_log(PDI_LOG_DEBUG, "%s: %s %s: %u slot(s) of %s", pdi_origin_where(&active->rule->origin, where, sizeof where),
-          pdi_rule_kind_name(active->rule->kind), active->name, active->slots - slots_before, object->path);
-}
-
 static int
 left_without_room(const active_rule_t *active, const pdi_object_t *object)
 {
@@ -381,7 +398,7 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
       if (left_without_room(active, object))
         continue;
       failed = pdi_plan_callback(session, set, rule_index, object);
-      log_object_slots(active, object, slots_before);
+      log_object_slots(active, object, active->slots - slots_before);
       if (failed == PDI_SITES_NO_ROOM && !fails_the_open(session)) {
         pdi_log(skip_level(session), "%s (object skipped)", pdi_error());
         uintptr_t *noted = pdi_array_push(&session->arena, &active->objects_without_room, sizeof *noted);
@@ -395,7 +412,7 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
     pdi_relink_plan(set, object, active->name, &active->req, active->wrapper, pdi_is_any_backend, session,
                     collect_patch, &install);
     failed = install.failed;
-    log_object_slots(active, object, slots_before);
+    log_object_slots(active, object, active->slots - slots_before);
   }
   pdi_backend_unguard();
   return failed;
