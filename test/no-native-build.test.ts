@@ -37,12 +37,18 @@ test('a native build that cannot be loaded (one made for a newer C library) is o
 	cpSync(path.join(root, 'dist'), path.join(broken, 'dist'), {recursive: true});
 	cpSync(path.join(root, 'package.json'), path.join(broken, 'package.json'));
 	symlinkSync(path.join(root, 'node_modules'), path.join(broken, 'node_modules'));
-	mkdirSync(path.join(broken, 'build', 'Release'), {recursive: true});
-	writeFileSync(path.join(broken, 'build', 'Release', 'pdi.node'), 'not an ELF file\n');
+	// Where node-gyp-build looks first, and where it looks alone with PREBUILDS_ONLY (npm run test:prebuilds).
+	const prebuilds = path.join(broken, 'prebuilds', `linux-${process.arch}`);
+	const directory = process.env['PREBUILDS_ONLY'] ? prebuilds : path.join(broken, 'build', 'Release');
+	for (const place of [path.join(broken, 'build', 'Release'), prebuilds]) {
+		mkdirSync(place, {recursive: true});
+		writeFileSync(path.join(place, 'pdi.node'), 'not an ELF file\n');
+	}
+
 	// Was: Node's own error and stack trace.
 	const error = await t.throwsAsync(run(process.execPath, [path.join(broken, 'dist/cli/pdi.js'), 'inspect', '--', '/bin/true']), {instanceOf: Error}) as Error & {code: number; stderr: string};
 	t.is(error.code, 1);
 	t.is(error.stderr.split('\n').length, 2, error.stderr);
-	t.true(error.stderr.startsWith(`pdi: the native build of pdi in ${path.join(broken, 'build', 'Release')} could not be loaded: `), error.stderr);
+	t.true(error.stderr.startsWith(`pdi: the native build of pdi in ${directory} could not be loaded: `), error.stderr);
 	t.regex(error.stderr, /pdi\.node: file too short\. pdi's prebuilds need glibc 2\.34 or later; to build it on this system instead: `npm_config_build_from_source=true npm rebuild pdi`/);
 });
