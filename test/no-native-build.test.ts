@@ -10,10 +10,15 @@ const run = promisify(execFile);
 
 // An installed package whose install script never ran (npm install --ignore-scripts): its dist/ but no build/ and no
 // prebuilds/, under a path with a space.
-const installed = path.join(scratchDirectory('pdi-no-native-'), 'node_modules dir', 'pdi');
-cpSync(path.join(root, 'dist'), path.join(installed, 'dist'), {recursive: true});
-cpSync(path.join(root, 'package.json'), path.join(installed, 'package.json'));
-symlinkSync(path.join(root, 'node_modules'), path.join(installed, 'node_modules'));
+function installedCopy(prefix: string): string {
+	const copy = path.join(scratchDirectory(prefix), 'node_modules dir', 'pdi');
+	cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), {recursive: true});
+	cpSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
+	symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+	return copy;
+}
+
+const installed = installedCopy('pdi-no-native-');
 
 const expected = new RegExp(`^no native build of pdi was found in ${installed.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)} \\(for platform=linux arch=\\w+ runtime=node abi=\\d+ [^\\n]*\\)\\. npm may have skipped the install script: run \`npm install-scripts approve pdi\` and \`npm rebuild pdi\`, or build from a checkout with \`npm install\`\\.$`);
 
@@ -33,10 +38,7 @@ test('the API without the native build throws a PdiError with the same one-line 
 });
 
 test('a native build that cannot be loaded (one made for a newer C library) is one line naming it, the reason and how to build one here', async t => {
-	const broken = path.join(scratchDirectory('pdi-broken-native-'), 'node_modules dir', 'pdi');
-	cpSync(path.join(root, 'dist'), path.join(broken, 'dist'), {recursive: true});
-	cpSync(path.join(root, 'package.json'), path.join(broken, 'package.json'));
-	symlinkSync(path.join(root, 'node_modules'), path.join(broken, 'node_modules'));
+	const broken = installedCopy('pdi-broken-native-');
 	// Where node-gyp-build looks first, and where it looks alone with PREBUILDS_ONLY (npm run test:prebuilds).
 	const prebuilds = path.join(broken, 'prebuilds', `linux-${process.arch}`);
 	const directory = process.env['PREBUILDS_ONLY'] ? prebuilds : path.join(broken, 'build', 'Release');

@@ -242,16 +242,6 @@ note_pointer_slot(void *context, const pdi_object_t *object, const pdi_slot_t *s
       plan->pointers_found[i]++;
 }
 
-static int
-holds_base(const pdi_array_t *bases, uintptr_t base)
-{
-  const uintptr_t *items = bases->items;
-  for (size_t i = 0; i < bases->count; i++)
-    if (items[i] == base)
-      return 1;
-  return 0;
-}
-
 /* Each object's pointer slots are counted once: a later load plans every
  * object again. Those of an object loaded after the install wait to be
  * reported (pdi_act_report_late_pointers). */
@@ -263,10 +253,8 @@ count_pointer_slots(act_plan_t *plan, const pdi_object_t *object)
     active_rule_t *active = &session->rules[plan->rules[i]];
     if (plan->pointers_found[i] == 0)
       continue;
-    uintptr_t *noted = pdi_array_push(&session->arena, &active->pointer_objects, sizeof *noted);
-    if (noted == NULL)
+    if (pdi_bases_add(&session->arena, &active->pointer_objects, object->base) != 0)
       return pdi_rule_error(active, "out of memory");
-    *noted = object->base;
     active->pointer_slots += plan->pointers_found[i];
     if (session->installed) {
       active->pointer_slots_unsaid += plan->pointers_found[i];
@@ -285,7 +273,7 @@ plan_act_object(act_plan_t *plan, const pdi_object_t *object)
   active_rule_t *first = &session->rules[plan->rules[0]];
   plan->buffer = (site_plan_buffer_t){{NULL, 0, 0, 0}, NULL, 0, 0};
   for (unsigned i = 0; i < plan->rule_count; i++) {
-    plan->pointers_uncounted[i] = !holds_base(&session->rules[plan->rules[i]].pointer_objects, object->base);
+    plan->pointers_uncounted[i] = !pdi_bases_hold(&session->rules[plan->rules[i]].pointer_objects, object->base);
     plan->pointers_found[i] = 0;
   }
   if (pdi_sites_reserve(session, &plan->buffer, object) != 0)

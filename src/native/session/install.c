@@ -361,16 +361,6 @@ skip_level(const pdi_session_t *session)
   return session->config.options.on_error == PDI_ON_ERROR_WARN ? PDI_LOG_WARNING : PDI_LOG_ERROR;
 }
 
-static int
-left_without_room(const active_rule_t *active, const pdi_object_t *object)
-{
-  const uintptr_t *bases = active->objects_without_room.items;
-  for (size_t i = 0; i < active->objects_without_room.count; i++)
-    if (bases[i] == object->base)
-      return 1;
-  return 0;
-}
-
 /* A relink or a callback on the first `limit` objects its pattern matches.
  * An object the pattern names explicitly but that is protected is an error.
  * An object a callback has too few stubs left for is left untouched and the
@@ -395,15 +385,13 @@ plan_on_objects(pdi_session_t *session, const pdi_objects_t *set, unsigned rule_
     }
     unsigned slots_before = active->slots;
     if (active->rule->kind == PDI_RULE_CALLBACK) {
-      if (left_without_room(active, object))
+      if (pdi_bases_hold(&active->objects_without_room, object->base))
         continue;
       failed = pdi_plan_callback(session, set, rule_index, object);
       log_object_slots(active, object, active->slots - slots_before);
       if (failed == PDI_SITES_NO_ROOM && !fails_the_open(session)) {
         pdi_log(skip_level(session), "%s (object skipped)", pdi_error());
-        uintptr_t *noted = pdi_array_push(&session->arena, &active->objects_without_room, sizeof *noted);
-        if (noted != NULL)
-          *noted = object->base;
+        pdi_bases_add(&session->arena, &active->objects_without_room, object->base);
         failed = 0;
       }
       continue;

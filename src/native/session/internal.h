@@ -199,6 +199,27 @@ PDI_HIDDEN int pdi_claim_puts_back(const owned_patch_t *owned, const pdi_patch_t
  * keeps its own. */
 PDI_HIDDEN void pdi_restore_slots(pdi_session_t *session, int stubs_passed);
 
+/* A rule's objects noted by their base address (objects_without_room, pointer_objects). */
+static inline int
+pdi_bases_hold(const pdi_array_t *bases, uintptr_t base)
+{
+  const uintptr_t *items = bases->items;
+  for (size_t i = 0; i < bases->count; i++)
+    if (items[i] == base)
+      return 1;
+  return 0;
+}
+
+static inline int
+pdi_bases_add(pdi_arena_t *arena, pdi_array_t *bases, uintptr_t base)
+{
+  uintptr_t *noted = pdi_array_push(arena, bases, sizeof *noted);
+  if (noted == NULL)
+    return -1;
+  *noted = base;
+  return 0;
+}
+
 /* Whether a rule puts callback stubs in slots (callback and act rules). */
 static inline int
 pdi_rule_has_stubs(const pdi_rule_t *rule)
