@@ -97,6 +97,8 @@
         "src/native/addon/trace-json.c",
         "src/native/addon/trace-output.c",
         "src/native/addon/trace-sites.c",
+        "src/native/addon/trace-drain-summary.c",
+        "src/native/addon/trace-programs.c",
         "src/native/addon/trace-text.c"
       ],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -58,7 +58,7 @@ test.serial('README: the pdi trace examples print what their comments say', asyn
 	t.regex(timed.stderr, /^\d+ \d+ {2}cat!open\("\/etc\/hostname", O_RDONLY\) = 3 <\d\.\d{6}>$/m);
 	const summary = await shell(line('npx pdi trace -c -f'));
 	t.is(summary.code, 0);
-	t.is(summary.stderr.match(/^pid \d+\nfunction +calls +errors +seconds +usecs\/call +% time$/gm)?.length, 3, summary.stderr);
+	t.is(summary.stderr.match(/^pid \d+ \(\/.+\)\nfunction +calls +errors +seconds +usecs\/call +% time$/gm)?.length, 3, summary.stderr);
 	const json = await shell(`${line('npx pdi trace --json -o calls.ndjson')} >/dev/null && cat calls.ndjson`);
 	t.is(json.code, 0);
 	const events = json.stdout.trim().split('\n').map(text => JSON.parse(text) as {function: string});

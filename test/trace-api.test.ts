@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, realpathSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {PdiError} from '../src/ts/errors.js';
@@ -51,6 +51,7 @@ test('trace() yields the same events as pdi trace --json, and its summary counts
 		t.is(summary.lost, 0);
 		t.is(summary.processes.length, 1);
 		t.is(summary.processes[0]!.pid, fromApi[0]!.pid);
+		t.deepEqual(summary.processes[0]!.programs, [realpathSync(program)]);
 		t.is(summary.processes[0]!.calls, fromApi.length);
 		const strcmp = fromApi.filter(call => call.function === 'strcmp').length;
 		t.is(summary.processes[0]!.functions.find(entry => entry.function === 'strcmp')?.calls ?? 0, strcmp);

@@ -126,7 +126,7 @@ async function jsonCounts(command: readonly string[], options: readonly string[]
 test('-c on python3 prints a table per process with libpython\'s calls into libc', async t => {
 	const summary = await trace(['-c', '--object', 'libpython*', '-e', '*@libc.so.6'], python, pythonEnv);
 	t.is(summary.run.code, 0, summary.run.stderr);
-	t.regex(summary.text, /^pid \d+\nfunction +calls +errors +seconds +usecs\/call +% time\n/);
+	t.regex(summary.text, /^pid \d+ \(\/\S+\)\nfunction +calls +errors +seconds +usecs\/call +% time\n/);
 	const counts = summaryCounts(summary.text);
 	t.true(counts.size > 10);
 	t.true((counts.get('memcpy') ?? 0) > 1000);
@@ -228,13 +228,14 @@ test('a writer that waited long on a full ring waits on while its reader frees t
 function ringFile(records: Buffer[], writer: number): Buffer {
 	const data = Buffer.concat(records);
 	const capacity = 1 << 16;
-	const ring = Buffer.alloc(64 + capacity);
+	const header = 4096;
+	const ring = Buffer.alloc(header + capacity);
 	ring.writeUInt32LE(0x67_6E_69_72, 0);
 	ring.writeUInt32LE(process.pid, 4);
 	ring.writeBigUInt64LE(BigInt(capacity), 8);
 	ring.writeBigUInt64LE(BigInt(data.length), 16);
 	ring.writeUInt32LE(writer, 40);
-	data.copy(ring, 64);
+	data.copy(ring, header);
 	return ring;
 }
 

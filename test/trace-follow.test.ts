@@ -151,13 +151,15 @@ test('text mode -o FILE without -f holds the started process\'s lines only', asy
 	t.deepEqual([...callersByPid(textCalls(text)).values()], [['dash']]);
 });
 
-test('-c -f prints a table per process; without -f one', async t => {
-	for (const [options, tables] of [[['-f'], 3], [[], 1]] as const) {
+test('-c -f prints a table per process, titled with the programs it ran (a forked child its parent\'s, then what it execs); without -f one', async t => {
+	const program = (name: string) => realpathSync(execFileSync('sh', ['-c', `command -v ${name}`], {encoding: 'utf8'}).trim());
+	const shell = program('sh');
+	for (const [options, titles] of [[['-f'], [shell, `${shell}, then ${program('ls')}`, `${shell}, then ${program('wc')}`]], [[], [shell]]] as const) {
 		const {run, text} = await trace(['-c', ...options], pipeline);
 		t.is(run.code, 0, run.stderr);
-		const pids = [...text.matchAll(/^pid (\d+)\nfunction +calls/gm)].map(match => match[1]);
-		t.is(pids.length, tables, text);
-		t.is(new Set(pids).size, tables);
+		const tables = [...text.matchAll(/^pid (\d+) \((.*)\)\nfunction +calls/gm)];
+		t.deepEqual(tables.map(match => match[2]).sort(), [...titles].sort(), text);
+		t.is(new Set(tables.map(match => match[1])).size, titles.length);
 	}
 });
 
@@ -289,7 +291,7 @@ test('-f with -c and --json waits for a child that outlives the program (a daemo
 	t.is(run.code, 0, run.stderr);
 	const parent = printedPid(run.stdout, 'daemon');
 	const child = printedPid(run.stdout, 'child');
-	const tables = new Map([...text.matchAll(/^pid (\d+)\n[^]*?\nabs +(\d+) /gm)].map(match => [Number(match[1]), Number(match[2])]));
+	const tables = new Map([...text.matchAll(/^pid (\d+) \(.*\)\n[^]*?\nabs +(\d+) /gm)].map(match => [Number(match[1]), Number(match[2])]));
 	t.deepEqual(tables, new Map([[parent, 1], [child, 3]]), text);
 
 	const {run: jsonRun, calls} = await json(['-e', 'abs', '-f'], [follow, 'daemon', '300']);
@@ -333,7 +335,7 @@ test('Ctrl-C while -f -c waits for a daemon\'s child ends the wait: the tables r
 		run.child.kill('SIGINT');
 		t.is(await run.exited, 130, run.stderr());
 		const parent = printedPid(readFileSync(printed, 'utf8'), 'daemon');
-		t.regex(readFileSync(output, 'utf8'), new RegExp(`^pid ${parent}\\n`, 'm'));
+		t.regex(readFileSync(output, 'utf8'), new RegExp(`^pid ${parent} \\(`, 'm'));
 		t.notThrows(() => process.kill(child!, 0), 'the child runs on');
 	} finally {
 		if (child !== undefined) {
@@ -389,7 +391,7 @@ int main(void) {
 	// -c has no channel for a process's notices: the child says it on its own stderr, which is pdi's here.
 	const summary = await pdi(['trace', '-f', '-c', '--', program]);
 	t.is(summary.code, 0, summary.stderr);
-	const parent = Number(/^pid (\d+)$/m.exec(summary.stderr)?.[1]);
+	const parent = Number(/^pid (\d+) \(/m.exec(summary.stderr)?.[1]);
 	const untraced = Number(/^pdi: trace: process (\d+) \(uid 65534\)/m.exec(summary.stderr)?.[1]);
 	t.true(parent > 0 && untraced > 0 && untraced !== parent, summary.stderr);
 	t.regex(summary.stderr, notice(untraced));

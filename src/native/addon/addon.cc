@@ -359,7 +359,8 @@ TraceDrainAbandon(const Napi::CallbackInfo &info)
   return info.Env().Undefined();
 }
 
-// traceDrainFinish(handle) -> {losses: [{pid, lost, damagedAt?}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}]}:
+// traceDrainFinish(handle) -> {losses: [{pid, lost, damagedAt?}], writeError, writeErrno, counts: [{pid, function, calls, errors, totalNs}],
+// programs: [{pid, openedNs, program}]}:
 // the thread stopped after a last read; counts of a 'summary' drain, by site.
 Napi::Value
 TraceDrainFinish(const Napi::CallbackInfo &info)
@@ -405,6 +406,19 @@ TraceDrainFinish(const Napi::CallbackInfo &info)
   Napi::Object result = Napi::Object::New(env);
   result.Set("losses", list);
   result.Set("counts", counts.list);
+  Counts programs = {env, Napi::Array::New(env), 0};
+  trace_drain_each_program(
+      drain,
+      [](void *context, uint32_t pid, uint64_t opened_ns, const char *path, size_t length) {
+        Counts *out = static_cast<Counts *>(context);
+        Napi::Object entry = Napi::Object::New(out->env);
+        entry.Set("pid", Napi::Number::New(out->env, pid));
+        entry.Set("openedNs", Napi::Number::New(out->env, (double)opened_ns));
+        entry.Set("program", Napi::String::New(out->env, path, length));
+        out->list.Set(out->next++, entry);
+      },
+      &programs);
+  result.Set("programs", programs.list);
   result.Set("writeError", write_error != 0 ? Napi::Value(Napi::String::New(env, strerror(write_error))) : env.Null());
   result.Set("writeErrno", Napi::Number::New(env, write_error));
   return result;

@@ -10,6 +10,7 @@
 #include "ring-reader.h"
 #include "trace-drain.h"
 #include "trace-output.h"
+#include "trace-programs.h"
 #include "trace-sites.h"
 
 #define MAX_RINGS 4096
@@ -62,8 +63,14 @@ struct trace_drain {
   size_t queued;
   trace_sites_t *kept; /* summary: the site tables of rings closed before the end */
   size_t kept_count, kept_capacity;
+  trace_programs_t programs; /* each ring's program, as it was opened */
   trace_drain_loss_t losses[MAX_LOSSES];
   size_t loss_count;
 };
+
+/* trace-drain-summary.c: a summary drain's record counted (-1 without memory), and the counts of a ring it closes
+ * kept. */
+int trace_drain_count(open_ring_t *ring, const trace_ring_record_t *record);
+void trace_drain_keep_sites(trace_drain_t *drain, open_ring_t *ring);
 
 #endif

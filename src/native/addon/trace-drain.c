@@ -83,55 +83,6 @@ room_for(trace_drain_t *drain, size_t need)
   return drain->current->data + drain->current->used;
 }
 
-/* A summary drain's record: a site's function name kept, or a call counted. */
-static int
-count(open_ring_t *ring, const trace_ring_record_t *record)
-{
-  if (record->flags & TRACE_RECORD_SITE) {
-    size_t length = record->lengths[1]; /* the function, after the caller */
-    char *name = trace_sites_reserve(&ring->sites, length + 1);
-    if (name == NULL)
-      return -1;
-    memcpy(name, (const char *)(record + 1) + record->lengths[0], length);
-    return trace_sites_commit(&ring->sites, record->site, name, length);
-  }
-  trace_site_entry_t *entry = trace_sites_entry(&ring->sites, record->site);
-  if (entry != NULL) {
-    entry->pid = record->pid;
-    entry->calls++;
-    entry->errors += record->lengths[2] != 0;
-    entry->total_ns += record->duration_ns;
-  }
-  return 0;
-}
-
-/* A summary drain keeps the counts of a ring it closes early. */
-static void
-keep_sites(trace_drain_t *drain, open_ring_t *ring)
-{
-  if (drain->format != TRACE_DRAIN_SUMMARY || ring->sites.count == 0) {
-    trace_sites_release(&ring->sites);
-    return;
-  }
-  if (drain->kept_count == drain->kept_capacity) {
-    size_t capacity = drain->kept_capacity ? 2 * drain->kept_capacity : 64;
-    trace_sites_t *kept = mmap(NULL, capacity * sizeof *kept, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                               0);
-    if (kept == MAP_FAILED) {
-      trace_sites_release(&ring->sites);
-      return;
-    }
-    if (drain->kept != NULL) {
-      memcpy(kept, drain->kept, drain->kept_count * sizeof *kept);
-      munmap(drain->kept, drain->kept_capacity * sizeof *kept);
-    }
-    drain->kept = kept;
-    drain->kept_capacity = capacity;
-  }
-  drain->kept[drain->kept_count++] = ring->sites;
-  memset(&ring->sites, 0, sizeof ring->sites);
-}
-
 static int
 queue_full(trace_drain_t *drain)
 {
@@ -179,7 +130,7 @@ emit(trace_drain_t *drain, open_ring_t *ring, const trace_ring_record_t *record)
   if (record->flags & TRACE_RECORD_NOTICE)
     return drain->format == TRACE_DRAIN_SUMMARY ? 0 : put_notice(drain, record);
   if (drain->format == TRACE_DRAIN_SUMMARY)
-    return count(ring, record);
+    return trace_drain_count(ring, record);
   if (drain->drop_over_limit && !(record->flags & TRACE_RECORD_SITE) && queue_full(drain)) {
     __atomic_fetch_add(&trace_ring_reader_header(&ring->reader)->lost, 1, __ATOMIC_RELAXED);
     return 0;
@@ -332,6 +283,11 @@ open_ring(trace_drain_t *drain, const char *name)
     __atomic_store_n(&drain->own, header, __ATOMIC_SEQ_CST);
     __atomic_store_n(&header->quiet_tid, __atomic_load_n(&drain->quiet_tid, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
   }
+  /* The name's second number is when the ring was made: it orders the images of one pid. */
+  const char *made = strchr(name, '-');
+  uint32_t program_length = header->program_length;
+  trace_programs_add(&drain->programs, header->writer_pid, made ? strtoull(made + 1, NULL, 10) : 0, header->program,
+                     program_length <= sizeof header->program ? program_length : 0);
   memcpy(ring->name, name, length + 1);
   memset(&ring->sites, 0, sizeof ring->sites);
   ring->returned = 0;
@@ -377,7 +333,7 @@ retire(trace_drain_t *drain)
         ;
     note_loss(drain, ring);
     trace_ring_reader_unmap(&ring->reader);
-    keep_sites(drain, ring);
+    trace_drain_keep_sites(drain, ring);
     char path[sizeof drain->directory + sizeof ring->name + 1];
     snprintf(path, sizeof path, "%s/%s", drain->directory, ring->name);
     unlink(path);
@@ -556,7 +512,7 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
   for (size_t i = 0; i < drain->ring_count; i++) {
     note_loss(drain, &drain->rings[i]);
     trace_ring_reader_unmap(&drain->rings[i].reader);
-    keep_sites(drain, &drain->rings[i]);
+    trace_drain_keep_sites(drain, &drain->rings[i]);
   }
   drain->ring_count = 0;
   if (drain->current != NULL) {
@@ -569,21 +525,15 @@ trace_drain_finish(trace_drain_t *drain, const trace_drain_loss_t **losses, int 
 }
 
 void
-trace_drain_each_count(const trace_drain_t *drain, trace_drain_count_fn *fn, void *context)
+trace_drain_each_program(const trace_drain_t *drain, trace_program_fn *fn, void *context)
 {
-  for (size_t i = 0; i < drain->kept_count; i++) {
-    const trace_sites_t *sites = &drain->kept[i];
-    for (size_t j = 0; j < sites->capacity; j++) {
-      const trace_site_entry_t *entry = &sites->entries[j];
-      if (entry->site != 0 && entry->calls != 0)
-        fn(context, entry->pid, entry->fragment, entry->length, entry->calls, entry->errors, entry->total_ns);
-    }
-  }
+  trace_programs_each(&drain->programs, fn, context);
 }
 
 void
 trace_drain_free(trace_drain_t *drain)
 {
+  trace_programs_release(&drain->programs);
   for (size_t i = 0; i < drain->kept_count; i++)
     trace_sites_release(&drain->kept[i]);
   if (drain->kept != NULL)

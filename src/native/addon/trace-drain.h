@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace-programs.h"
 #include "trace-text.h"
 
 typedef struct trace_drain trace_drain_t;
@@ -90,6 +91,8 @@ int trace_drain_write_errno(const trace_drain_t *drain);
  * every ring (a function may come several times: one per caller). */
 typedef void trace_drain_count_fn(void *context, uint32_t pid, const char *function, size_t length, uint64_t calls,
                                   uint64_t errors, uint64_t total_ns);
+/* The program of each ring the drain opened (in the order it opened them; `opened_ns` orders one pid's images). */
+void trace_drain_each_program(const trace_drain_t *drain, trace_program_fn *fn, void *context);
 void trace_drain_each_count(const trace_drain_t *drain, trace_drain_count_fn *fn, void *context);
 /* Frees the drain; trace_drain_finish must have run. */
 void trace_drain_free(trace_drain_t *drain);

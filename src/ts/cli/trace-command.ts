@@ -164,6 +164,7 @@ function writeSummary(counter: SummaryCounter, fd: number, ending: TraceReaderEn
 		counter.addCount(count);
 	}
 
+	counter.setPrograms(ending.programs);
 	try {
 		writeText(fd, counter.format());
 		for (const name of plainNames(options.functions, options.demangle).filter(name => !counter.counted(name))) {

@@ -53,6 +53,8 @@ export type NativeBinding = {
 		writeErrno: number;
 		/** A 'summary' drain's counts, one entry per call site. */
 		counts: Array<{pid: number; function: string; calls: number; errors: number; totalNs: number}>;
+		/** Each ring's program (its writer's `/proc/self/exe`, '' when unknown), as the drain opened them; `openedNs` orders one pid's images. */
+		programs: Array<{pid: number; openedNs: number; program: string}>;
 	};
 	traceDrainFree(handle: unknown): void;
 	/** Takes observe()'s one observation of the process (true: it was free), or frees it (false); shared by every worker thread. */

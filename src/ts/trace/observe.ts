@@ -205,10 +205,10 @@ export function observe(options: TraceOptions, onCall: (call: CallEvent) => void
 				notices.take(marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ' while observed')));
 				removeScratch();
 				nativeBinding().claimObservation(false);
-				summary = counter.result(ending.losses);
+				summary = counter.result(ending);
 			}
 
-			return summary ?? counter.result(ending.losses);
+			return summary ?? counter.result(ending);
 		},
 		get closed() {
 			return ending !== undefined;

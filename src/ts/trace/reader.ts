@@ -14,8 +14,11 @@ export type RingLoss = {pid: number; lost: number; damagedAt?: number};
 /** Calls counted at one call site by a summary reader. */
 export type SiteCount = {pid: number; function: string; calls: number; errors: number; totalNs: number};
 
-/** How a {@link TraceReader} ended: what the rings lost, a failed write to the output (its reason, its errno or 0), the counts of a summary reader. */
-export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; writeErrno: number; counts: SiteCount[]};
+/** The program of one ring (one process image): its writer's `/proc/self/exe` ('' when unknown), `openedNs` ordering one pid's images. */
+export type RingProgram = {pid: number; openedNs: number; program: string};
+
+/** How a {@link TraceReader} ended: what the rings lost, a failed write to the output (its reason, its errno or 0), the counts of a summary reader, the rings' programs. */
+export type TraceReaderEnd = {losses: RingLoss[]; writeError: string | null; writeErrno: number; counts: SiteCount[]; programs: RingProgram[]};
 
 /**
  * Makes the directory of a run's rings under `scratch` (mode 0700) and
@@ -163,6 +166,21 @@ export class TraceReader {
 		}
 	}
 
+	/**
+	 * {@link finish} without blocking the event loop: the reader thread reads what the rings still hold while the loop
+	 * runs, and what waits is handed over a turn at a time (a slow consumer's 64 MiB queue took seconds in one piece).
+	 */
+	async finishInTurns(): Promise<TraceReaderEnd> {
+		await this.drain(new Promise(() => undefined));
+		while (!this.ended && this.deliver(bytesPerTurn)) {
+			await new Promise(resolve => {
+				setImmediate(resolve);
+			});
+		}
+
+		return this.finish();
+	}
+
 	/** Reads what the rings still hold (call it once their writers are gone), hands it over, and stops. Idempotent. */
 	finish(): TraceReaderEnd {
 		if (this.ended) {
@@ -204,11 +222,14 @@ export class TraceReader {
 		}
 	}
 
-	private deliver(limit = 0): void {
+	/** Hands over what waits, up to `limit` bytes (0: all); whether there was any. */
+	private deliver(limit = 0): boolean {
 		const data = nativeBinding().traceDrainTake(this.handle, limit);
 		if (data !== null) {
 			this.onData?.(data);
 		}
+
+		return data !== null;
 	}
 }
 

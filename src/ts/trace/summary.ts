@@ -1,6 +1,6 @@
 import {escapeControls} from '../errors.js';
 import type {CallEvent} from './events.js';
-import type {RingLoss, SiteCount} from './reader.js';
+import type {RingLoss, RingProgram, SiteCount} from './reader.js';
 
 /** The widest the function column grows (names longer have a line of their own). */
 const nameColumnCap = 48;
@@ -18,6 +18,11 @@ export type FunctionSummary = {
 /** One process's line of {@link TraceSummary}: its functions sorted by total time. */
 export type ProcessSummary = {
 	pid: number;
+	/**
+	 * The programs the process ran, in order (its executable's path, as `/proc/PID/exe` named it): one, or one per
+	 * image when it called `exec`. Empty when not known.
+	 */
+	programs: string[];
 	functions: FunctionSummary[];
 	/** The process's calls, all functions together (the table's `total` line). */
 	calls: number;
@@ -38,6 +43,20 @@ export type TraceSummary = {
 /** Per process, per function: calls, errors and total time. */
 export class SummaryCounter {
 	private readonly processes = new Map<number, Map<string, FunctionSummary>>();
+	private readonly programs = new Map<number, string[]>();
+
+	/** Notes what each ring's process image ran (a reader's end), for the tables' `pid N (PROGRAM)` lines. */
+	setPrograms(rings: readonly RingProgram[]): void {
+		this.programs.clear();
+		for (const {pid, program} of [...rings].sort((a, b) => a.openedNs - b.openedNs)) {
+			const programs = this.programs.get(pid) ?? [];
+			if (program !== '') {
+				programs.push(program);
+			}
+
+			this.programs.set(pid, programs);
+		}
+	}
 
 	add(event: CallEvent): void {
 		this.count(event.pid, event.function, event.errno === null ? 0 : 1, event.durationNs);
@@ -82,13 +101,15 @@ export class SummaryCounter {
 		return result;
 	}
 
-	/** The counts as data, with what the rings lost (a reader's end). */
-	result(losses: readonly RingLoss[]): TraceSummary {
+	/** The counts as data, with what the rings lost and ran (a reader's end). */
+	result({losses, programs}: {losses: readonly RingLoss[]; programs: readonly RingProgram[]}): TraceSummary {
+		this.setPrograms(programs);
 		const lost = losses.reduce((sum, loss) => sum + loss.lost, 0);
 		const processes: ProcessSummary[] = [];
 		for (const [pid, functions] of this.byProcess()) {
 			processes.push({
 				pid,
+				programs: this.programs.get(pid) ?? [],
 				functions,
 				calls: functions.reduce((sum, entry) => sum + entry.calls, 0),
 				errors: functions.reduce((sum, entry) => sum + entry.errors, 0),
@@ -118,7 +139,7 @@ export class SummaryCounter {
 			// under the columns on the next: the table keeps its width (was as wide as the longest name).
 			const widths = header.map((title, i) => Math.max(title.length, ...rows.map(row => Math.min(row[i]!.length, i === 0 ? nameColumnCap : Infinity))));
 			const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd() + '\n';
-			text += `pid ${pid}\n${line(header)}${line(widths.map(width => '-'.repeat(width)))}`;
+			text += `${this.processTitle(pid)}\n${line(header)}${line(widths.map(width => '-'.repeat(width)))}`;
 			text += rows.map(row => (row[0]!.length > widths[0]! ? `${row[0]!}\n${line(['', ...row.slice(1)])}` : line(row))).join('');
 			const calls = functions.reduce((sum, entry) => sum + entry.calls, 0);
 			const errors = functions.reduce((sum, entry) => sum + entry.errors, 0);
@@ -126,6 +147,12 @@ export class SummaryCounter {
 		}
 
 		return text;
+	}
+
+	/** `pid 42 (/usr/bin/ls)`; after an exec, `pid 42 (/usr/bin/dash, then /usr/bin/ls)`. */
+	private processTitle(pid: number): string {
+		const programs = this.programs.get(pid) ?? [];
+		return programs.length === 0 ? `pid ${pid}` : `pid ${pid} (${programs.map(program => escapeControls(program)).join(', then ')})`;
 	}
 }
 

@@ -142,7 +142,7 @@ function followAttached(pid: number, {attached, reading, marks, options}: Attach
 
 		clearInterval(poll);
 		options.signal?.removeEventListener('abort', onAbort);
-		const ended = reader.finish();
+		const ended = await reader.finishInTurns();
 		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ` in process ${pid} while it was traced`))];
 		reading.removeScratch();
 		if (failure !== undefined || how === 'aborted') {
@@ -150,7 +150,7 @@ function followAttached(pid: number, {attached, reading, marks, options}: Attach
 		}
 
 		queue.end();
-		return {ended: how === 'exited' ? 'exited' : 'detached', summary: counter.result(ended.losses), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended), ...lines]};
+		return {ended: how === 'exited' ? 'exited' : 'detached', summary: counter.result(ended), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended), ...lines]};
 	};
 
 	/** Ends the trace once; a detach refused by a stopped process rejects and leaves it to be ended again. */

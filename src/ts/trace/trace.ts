@@ -207,8 +207,8 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 		throw error;
 	}
 
-	const end = () => {
-		const ending = reader.finish();
+	const end = async () => {
+		const ending = await reader.finishInTurns();
 		// With follow no process says them at its end: each marks what it had a call site of, and the names none marked are said here, as pdi trace -f says them.
 		const unseen = options.follow ? plainNames(options.functions, options.demangle).filter(name => !existsSync(path.join(marks.seen, name))).map(name => unseenNotice(name, 'sites')) : [];
 		const lines = [...notices.take(), ...unseen, ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ' at start or later'))];
@@ -217,16 +217,16 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	};
 
 	const aborted = abortOf(launched.child, options.signal);
-	const done = launched.exited.then(({code, signal}) => {
-		const ended = end();
+	const done = launched.exited.then(async ({code, signal}) => {
+		const ended = await end();
 		if (aborted.error) {
 			failTrace(queue, done, aborted.error);
 		}
 
 		queue.end();
-		return {status: exitStatus(code, signal), summary: counter.result(ended.ending.losses), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended.ending), ...ended.notices]};
-	}, (cause: unknown) => {
-		end();
+		return {status: exitStatus(code, signal), summary: counter.result(ended.ending), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended.ending), ...ended.notices]};
+	}, async (cause: unknown) => {
+		await end();
 		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError
 		// naming the program, not Node's `spawn PATH ENOENT`.
 		failTrace(queue, done, new PdiError(`${command}: could not be started: ${fileSystemReason(cause)}`, {cause}));

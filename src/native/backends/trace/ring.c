@@ -121,6 +121,8 @@ trace_ring_open(const char *directory, pid_t reader, uint64_t capacity, uint64_t
   header->writer_pid = (uint32_t)pid;
   header->writer_pid_ns = stat("/proc/self/ns/pid", &pid_namespace) == 0 ? (uint32_t)pid_namespace.st_ino : 0;
   header->started_ns = started_ns;
+  ssize_t program = readlink("/proc/self/exe", header->program, sizeof header->program);
+  header->program_length = program > 0 ? (uint32_t)program : 0;
   __atomic_store_n(&header->magic, TRACE_RING_MAGIC, __ATOMIC_RELEASE);
   /* A backend initialised again (observe() after close()) lets go of its
    * previous ring now, long after the hooks that wrote it have finished. */

@@ -2,7 +2,7 @@
  * mapped MAP_SHARED by the traced process (the writer, ring.c) and by pdi
  * (the reader, ring-reader.c in the addon).
  *
- * Layout: a 64-byte header, then `capacity` bytes (a power of two) of
+ * Layout: a one-page header, then `capacity` bytes (a power of two) of
  * records. Positions grow without wrapping; a record starts at
  * position % capacity and never straddles the end (a padding record fills
  * the tail instead). Writers reserve space with a compare-and-swap on
@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #define TRACE_RING_MAGIC 0x676e6972u /* "ring" */
-#define TRACE_RING_HEADER 64u
+#define TRACE_RING_HEADER 4096u
 /* In the rings' directory: the file the reader holds locked (flock, LOCK_EX) while it reads. */
 #define TRACE_RING_READER_LOCK "reader.lock"
 #define TRACE_RING_PADDING 0x80000000u   /* in size: skip to the end */
@@ -49,7 +49,16 @@ typedef struct trace_ring_header {
   /* The writer's CLOCK_MONOTONIC time (ns) that its records' start_ns count from: the records of different rings
    * compare by started_ns + start_ns + duration_ns, when their calls returned. */
   uint64_t started_ns;
+  /* The writer's program (/proc/self/exe when the ring was made), not NUL-terminated; 0 when unknown. */
+  uint32_t program_length;
+  char program[TRACE_RING_HEADER - 68];
 } trace_ring_header_t;
+
+#ifdef __cplusplus
+static_assert(sizeof(trace_ring_header_t) == TRACE_RING_HEADER, "the ring header is one page");
+#else
+_Static_assert(sizeof(trace_ring_header_t) == TRACE_RING_HEADER, "the ring header is one page");
+#endif
 
 /* Two kinds of records. A site record (TRACE_RECORD_SITE) names a call
  * site once per ring: its strings are caller, function, version, callee.
