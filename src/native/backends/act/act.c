@@ -400,8 +400,10 @@ skip_floating(pdi_cb_call_t *call, const act_rule_t *rule)
 #endif
 }
 
+/* `program_errno`: errno as the call found it, which a skip without errno= leaves as it was (the string reads of the
+ * conditions and the delay's nanosleep may have set it: EFAULT for an argv string at the end of its page). */
 static void
-act(const act_rule_t *rule, pdi_cb_call_t *call)
+act(const act_rule_t *rule, pdi_cb_call_t *call, int program_errno)
 {
   if (rule->delay_ns > 0) {
     struct timespec left = {(time_t)(rule->delay_ns / 1000000000LL), (long)(rule->delay_ns % 1000000000LL)};
@@ -410,10 +412,9 @@ act(const act_rule_t *rule, pdi_cb_call_t *call)
   }
   if (rule->signal != 0)
     syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), rule->signal);
+  errno = rule->error != 0 ? rule->error : program_errno;
   if (!rule->returns)
     return;
-  if (rule->error != 0)
-    errno = rule->error;
   if (rule->returns_double)
     skip_floating(call, rule);
   else
@@ -423,14 +424,14 @@ act(const act_rule_t *rule, pdi_cb_call_t *call)
 void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
-  int acted = 0;
+  int acted = 0, program_errno = errno;
   for (const short *index = site_lists[call->event - 1]; *index >= 0; index++) {
     act_rule_t *rule = &rules[*index];
     unsigned long number = __atomic_add_fetch(&rule->seen, 1, __ATOMIC_RELAXED);
     if (acted || !conditions_hold(rule, (unsigned)*index, number, call))
       continue;
     __atomic_add_fetch(&rule->fired, 1, __ATOMIC_RELAXED);
-    act(rule, call);
+    act(rule, call, program_errno);
     acted = 1;
   }
 }
