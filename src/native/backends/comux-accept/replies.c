@@ -109,13 +109,15 @@ server_side(int client_fd)
   return -1;
 }
 
-/* Nothing to read or to send on either side of the connection. */
+/* Nothing to read or to send on either side of the connection: the client's own unsent bytes included (a chunk the
+ * stack still holds is one the server has not been given). */
 static int
 connection_empty(int server_fd, int client_fd)
 {
-  int unread = -1, unsent = -1, waiting = -1;
+  int unread = -1, unsent = -1, waiting = -1, held = -1;
   return ioctl(server_fd, FIONREAD, &unread) == 0 && ioctl(server_fd, SIOCOUTQNSD, &unsent) == 0 &&
-         ioctl(client_fd, FIONREAD, &waiting) == 0 && unread == 0 && unsent == 0 && waiting == 0;
+         ioctl(client_fd, FIONREAD, &waiting) == 0 && ioctl(client_fd, SIOCOUTQNSD, &held) == 0 && unread == 0 &&
+         unsent == 0 && waiting == 0 && held == 0;
 }
 
 /* The field after `count` more space-separated ones, from text (a
