@@ -80,6 +80,10 @@ static int in_session;
  * whose pre recorded nothing for a gone reader (call->user UNRECORDED_CALL). */
 static uint32_t session_number;
 #define UNRECORDED_CALL UINTPTR_MAX
+/* A call whose pre was not the trace's (an unfollowed child, past the depth limit): its post is not either, even when
+ * the process is traced by then (a child that inherited an unfollowed trace at fork, attached to later, saw the
+ * return of its call in flight as a call without arguments, whatever -e said). */
+#define UNTRACED_CALL (UINTPTR_MAX - 1)
 /* What INIT returns when one is: pdi says so (src/ts/attach). */
 #define TRACE_ALREADY_ACTIVE 2
 
@@ -449,9 +453,10 @@ put_raw_args(trace_buf_t *out, const pdi_cb_call_t *call)
 void
 PDI_BE_FUNC_PRE_CB(pdi_cb_call_t *call)
 {
-  call->user = 0;
+  call->user = UNTRACED_CALL;
   if (unfollowed || too_deep(call))
     return;
+  call->user = 0;
   if (trace_ring_reader_gone()) {
     call->user = UNRECORDED_CALL;
     return;
@@ -537,6 +542,10 @@ void
 PDI_BE_FUNC_POST_CB(pdi_cb_call_t *call)
 {
   int error = errno;
+  if (call->user == UNTRACED_CALL) {
+    call->user = 0;
+    return;
+  }
   if (unfollowed || too_deep(call))
     return;
   if (call->user == UNRECORDED_CALL) {
