@@ -56,3 +56,16 @@ test('merging an act rule equal to one of another file keeps it once and warns a
 	t.is(twice.rules.length, 1);
 	t.deepEqual(twice.warnings, []);
 });
+
+// Was silent: `pdi run -c` of a file holding one act rule twice printed one count line, the second rule gone.
+test('an act rule written twice in one file, or in one in-memory config, is kept once with a warning at the second', async t => {
+	const twice = path.join(scratch, 'twice.cfg');
+	writeFileSync(twice, 'act $main close call=2 return=0\nact $main close call=2 return=0\n');
+	const merged = mergeConfigs([await loadConfig(twice)]);
+	t.is(merged.rules.length, 1);
+	t.deepEqual(merged.warnings.map(warning => `${warning.origin?.line}: ${warning.message}`), [`2: act close: the same rule as ${twice}:1, kept once: its calls are counted there`]);
+	const rule = {act: {object: '$main', function: 'close', when: {call: 2}, do: {return: 0}}};
+	const inMemory = mergeConfigs([normalizeConfig({rules: [rule, rule]})]);
+	t.is(inMemory.rules.length, 1);
+	t.deepEqual(inMemory.warnings.map(warning => warning.message), ['act close: the same rule as rules[0], kept once: its calls are counted there']);
+});

@@ -54,6 +54,6 @@ test('a child forked while its parent was traced, traced later with -e, gets onl
 	second.child.kill('SIGINT');
 	t.is(await second.exited, 0, second.stderr());
 	const lines = readFileSync(childTrace, 'utf8').trim().split('\n');
-	t.deepEqual(lines.filter(line => !/^\d+ \d+  forker!getppid\(\) = \d+$/.test(line)), []);
+	t.deepEqual(lines.filter(line => !/^\d+ \d+ {2}forker!getppid\(\) = \d+$/.test(line)), []);
 	process.kill(child, 0);
 });

@@ -99,7 +99,7 @@ export function compileNormalizedConfig(normalized: NormalizedConfig): string {
 		...optionLines(normalized),
 	];
 	for (const warning of normalized.warnings) {
-		lines.push(...originLine(warning.origin), `Warning ${quoteValue(warning.message)}`);
+		lines.push(...originLine(warning.origin, warning.entry), `Warning ${quoteValue(warning.message)}`);
 	}
 
 	for (const [index, backend] of normalized.backends.entries()) {

@@ -14,6 +14,7 @@ import {isNormalizedConfig} from './built.js';
 import {listOptionNames, optionValue, setOptionValue, type OptionName} from './options.js';
 import {parseTextDialect, type ReadOptions} from './text-dialect.js';
 import {configDirectory, NotUtf8Error, readConfigText} from './config-file.js';
+import {entryName} from './field-origins.js';
 import {readBack} from './read-back.js';
 import {wholeConfigIssues} from './whole-checks.js';
 import {requireConfig} from './require-config.js';
@@ -160,6 +161,11 @@ function ruleKey(rule: NormalizedRule): string {
 	}
 }
 
+/** Whether two rules were read at one place (a file given twice); rules without a place are never at one. */
+function samePlace(a: Origin | undefined, b: Origin | undefined): boolean {
+	return a !== undefined && b !== undefined && a.file === b.file && a.line === b.line && a.column === b.column;
+}
+
 function where(origin: Origin | undefined): string {
 	return origin ? formatPlace({file: origin.file, line: origin.line}) : 'an in-memory config';
 }
@@ -184,7 +190,7 @@ export function mergeWithoutChecks(configs: readonly NormalizedConfig[]): Normal
 	const optionOrigins: NormalizedConfig['optionOrigins'] = {};
 	const backends = new Map<string, NormalizedBackend>();
 	const merged: NormalizedConfig = {normalized: true, options, backends: [], rules: [], warnings: [], optionOrigins};
-	const ruleKeys = new Map<string, NormalizedRule>();
+	const ruleKeys = new Map<string, {rule: NormalizedRule; entry: string}>();
 	const warningKeys = new Set<string>();
 	for (const config of configs) {
 		for (const name of Object.keys(config.optionOrigins) as OptionName[]) {
@@ -202,15 +208,26 @@ export function mergeWithoutChecks(configs: readonly NormalizedConfig[]): Normal
 			}
 		}
 
-		for (const rule of config.rules) {
+		for (const [index, rule] of config.rules.entries()) {
 			const key = ruleKey(rule);
 			const kept = ruleKeys.get(key);
+			const entry = entryName(rule, `rules[${index}]`);
 			if (kept === undefined) {
-				ruleKeys.set(key, rule);
+				ruleKeys.set(key, {rule, entry});
 				merged.rules.push(rule);
-			} else if (rule.kind === 'act' && rule.origin !== undefined && kept.origin !== undefined && rule.origin.file !== kept.origin.file) {
-				// The same file twice is no news; an act rule spelt again in another file has its calls counted at the first.
-				merged.warnings.push({message: `act ${rule.function}: the same rule as ${where(kept.origin)}, kept once: its calls are counted there`, origin: rule.origin});
+			} else if (rule.kind === 'act' && !samePlace(rule.origin, kept.rule.origin)) {
+				// The same file twice is no news; an act rule spelt again elsewhere (in another file, or further down the same
+				// one: was dropped without a word) has its calls counted at the first.
+				const warning = {
+					message: `act ${rule.function}: the same rule as ${kept.rule.origin ? where(kept.rule.origin) : kept.entry}, kept once: its calls are counted there`,
+					origin: rule.origin,
+					...rule.origin ? {} : {entry},
+				};
+				const warningKey = JSON.stringify([warning.message, warning.origin ?? warning.entry]);
+				if (!warningKeys.has(warningKey)) {
+					warningKeys.add(warningKey);
+					merged.warnings.push(warning);
+				}
 			}
 		}
 

@@ -100,8 +100,8 @@ export type NormalizedRule =
 	| {kind: 'callback'; object: string; backend: string; handler: string | undefined; origin: Origin | undefined}
 	| {kind: 'act'; object: string; function: string; when: ActWhen; do: ActDo; origin: Origin | undefined};
 
-/** A `Warning` line of the text dialect. */
-export type ConfigWarning = {message: string; origin: Origin | undefined};
+/** A `Warning` line of the text dialect; `entry` names the place of an in-memory config's (`rules[1]`), which has no origin. */
+export type ConfigWarning = {message: string; origin: Origin | undefined; entry?: string};
 
 /**
  * A checked config in one shape whatever its spelling: every option present (defaults filled),
