@@ -80,9 +80,7 @@ static int in_session;
  * whose pre recorded nothing for a gone reader (call->user UNRECORDED_CALL). */
 static uint32_t session_number;
 #define UNRECORDED_CALL UINTPTR_MAX
-/* A call whose pre was not the trace's (an unfollowed child, past the depth limit): its post is not either, even when
- * the process is traced by then (a child that inherited an unfollowed trace at fork, attached to later, saw the
- * return of its call in flight as a call without arguments, whatever -e said). */
+/* A call whose pre was not the trace's (unfollowed, too deep): nor is its post, in a child traced since (was posted). */
 #define UNTRACED_CALL (UINTPTR_MAX - 1)
 /* What INIT returns when one is: pdi says so (src/ts/attach). */
 #define TRACE_ALREADY_ACTIVE 2
