@@ -2,6 +2,8 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {closeSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import {loadConfig} from '../src/ts/config/index.js';
+import {trace} from '../src/ts/trace/trace.js';
 import {cliPath, pdi, root} from './helpers/cli.js';
 import {scratchDirectory} from './helpers/files.js';
 import {fixtures, runPreloaded} from './helpers/preload.js';
@@ -94,7 +96,7 @@ test('$main, * and rules skipped for an error of their own are never reported as
 	t.regex(run.stderr, /no_such_wrapper.*\(rule skipped\)$/m);
 });
 
-test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about --object itself', async t => {
+test('PDI_WARN_UNLOADED=0 silences the report; pdi trace quietens its own rules (except:trace) and warns about --object itself', async t => {
 	const quiet = await runPreloaded('/bin/true', [], missing, {PDI_WARN_UNLOADED: '0'});
 	t.is(quiet.code, 0, quiet.stderr);
 	t.is(quiet.stderr, '');
@@ -102,6 +104,23 @@ test('PDI_WARN_UNLOADED=0 silences the report; pdi trace sets it and warns about
 	const traced = await pdi(['trace', '--object', 'libnotthere.so.9', '-o', path.join(scratch, 'trace.txt'), '--', procprog, 'fork']);
 	t.is(traced.code, 0, traced.stderr);
 	t.is(traced.stderr, 'pdi: warning: no object matching --object \'libnotthere.so.9\' was loaded, at start or later, so nothing of it was traced\n');
+});
+
+// Was silent: pdi trace's PDI_WARN_UNLOADED=0 quietened the rules of a --config too, so a misspelt act rule did nothing
+// without a word under pdi trace, trace -p and trace(), where pdi run warned.
+test('pdi trace --config and trace() report a config rule that met nothing as pdi run does, and not the trace\'s own rules', async t => {
+	const config = path.join(scratch, 'misspelt.yaml');
+	writeFileSync(config, 'rules:\n  - act: {object: $main, function: opne, do: {count: true}}\n');
+	const warning = `pdi: warning: ${config}:2: act opne: no object matching '$main' imported it while the program ran: the rule saw no call`;
+	const traced = await pdi(['trace', '--config', config, '-o', path.join(scratch, 'config.txt'), '--', '/bin/true']);
+	t.is(traced.code, 0, traced.stderr);
+	t.is(traced.stderr, `${warning}\n`);
+	const {calls, done} = trace('/bin/true', [], {config: await loadConfig(config), stdio: 'ignore'});
+	for await (const call of calls) {
+		t.is(typeof call.function, 'string');
+	}
+
+	t.deepEqual((await done).warnings, [warning]);
 });
 
 test('pdi trace warns of each --object pattern that matched nothing when --object is given more than once, and of none that matched (it said nothing of a second pattern)', async t => {

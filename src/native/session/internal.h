@@ -105,6 +105,7 @@ struct pdi_session {
   /* PDI_LAUNCHER_PID, or 0: the process that launched the program */
   pid_t launcher;
   int reports_unloaded;
+  char unreported_backend[64]; /* PDI_WARN_UNLOADED=except:BACKEND: its callback rules are not reported */
   /* PDI_MATCHED_MARKS: the directory where an empty file named by a rule's
    * index says that its object pattern matched an object, in any process
    * (pdi trace and trace() warn of the --object patterns none marked) */

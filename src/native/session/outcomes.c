@@ -181,7 +181,9 @@ pdi_session_report_never_matched(pdi_session_t *session, const char *during)
     return; /* another process of the program reports, of all of them, when it ends */
   for (unsigned r = 0; r < session->config.rule_count; r++) {
     const active_rule_t *active = &session->rules[r];
-    if (!active->skipped)
+    int unreported = active->rule->kind == PDI_RULE_CALLBACK && active->rule->backend != NULL &&
+                     strcmp(active->rule->backend, session->unreported_backend) == 0;
+    if (!active->skipped && !unreported)
       pdi_verdicts_warn(active->rule, rule_function(active), pdi_verdicts_of(session, r, rule_progress(active)),
                         during);
   }

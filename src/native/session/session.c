@@ -286,12 +286,16 @@ static void objects_loaded(void);
 static int any_session_open(void);
 static void objects_unloaded(void);
 
-/* PDI_WARN_UNLOADED=0: no report at exit of the rules whose object never
- * loaded (pdi trace sets it: it reports its --object patterns itself). */
+/* PDI_WARN_UNLOADED=0: no report at exit of the rules that met nothing;
+ * =except:BACKEND: none of the callback rules of BACKEND (pdi trace's: it
+ * reports its --object patterns itself, and the rules of a --config as any
+ * config's). */
 static int
-quiet_about_unloaded(void)
+quiet_about_unloaded(pdi_session_t *session)
 {
   const char *setting = getenv("PDI_WARN_UNLOADED");
+  if (setting != NULL && strncmp(setting, "except:", 7) == 0)
+    snprintf(session->unreported_backend, sizeof session->unreported_backend, "%s", setting + 7);
   return setting != NULL && strcmp(setting, "0") == 0;
 }
 
@@ -332,7 +336,7 @@ pdi_session_open(const char *path, pdi_session_t **out, int *failure_is_warning)
   if (config->rule_count != 0 && pdi_loadwatch_start(objects_loaded, objects_unloaded, any_session_open) != 0)
     pdi_log(PDI_LOG_WARNING, "rules will not reach objects loaded later: %s", pdi_error());
   else
-    session->reports_unloaded = !quiet_about_unloaded();
+    session->reports_unloaded = !quiet_about_unloaded(session);
 
   pthread_once(&fork_handlers_once, register_fork_handlers);
   pthread_mutex_lock(&session_lock);

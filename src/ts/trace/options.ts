@@ -105,7 +105,8 @@ export function traceVariables(options: TraceOptions, names: OptionNames = {}, p
 		// very array a shell (bash) was given as main's envp and takes its exported variables from.
 		PDI_TRACE_ROOT: '',
 		// The trace's rules are pdi's, not the user's: `pdi trace` itself warns about an --object that matched nothing.
-		PDI_WARN_UNLOADED: '0',
+		// Those of a --config are the user's, reported as under pdi run (was: silent).
+		PDI_WARN_UNLOADED: 'except:trace',
 	};
 }
 

@@ -217,14 +217,14 @@ export function trace(command: string, args: readonly string[] = [], options: Tr
 	};
 
 	const aborted = abortOf(launched.child, options.signal);
-	const done = launched.exited.then(async ({code, signal}) => {
+	const done = launched.exited.then(async ({code, signal, warnings}) => {
 		const ended = await end();
 		if (aborted.error) {
 			failTrace(queue, done, aborted.error);
 		}
 
 		queue.end();
-		return {status: exitStatus(code, signal), summary: counter.result(ended.ending), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended.ending), ...ended.notices]};
+		return {status: exitStatus(code, signal), summary: counter.result(ended.ending), warnings: [...demangledNameWarnings(options.functions, options.demangle, 'functions', 'demangle: true'), ...lossMessages(ended.ending), ...ended.notices, ...warnings]};
 	}, async (cause: unknown) => {
 		await end();
 		// The checks passed, but the exec failed (a script whose interpreter is missing, say): a PdiError
