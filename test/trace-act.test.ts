@@ -1,7 +1,7 @@
 // The trace goes over the stubs of act rules: its events show the calls as the act rules made them, a faked result
 // and errno included (pdi trace --config, trace()'s config). Was refused at install: the act rule conflicted with
 // the trace's callback on every slot of the function.
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {loadConfig} from '../src/ts/config/index.js';
@@ -35,6 +35,16 @@ test('pdi trace --config shows the call an act rule faked with its result and er
 		'access3!access("/", R_OK) = -1 errno EACCES',
 		'access3!access("/", R_OK) = 0',
 	]);
+});
+
+// Was null: the callee was looked up at the act rule's stub, which belongs to no object.
+test('pdi trace --config names the callee of a call that goes through an act rule\'s stub: the function\'s library', async t => {
+	const output = path.join(scratch, 'callee.json');
+	const result = await pdi(['trace', '--config', faults, '--json', '-e', 'access', '-o', output, '--', program]);
+	t.is(result.code, 0, result.stderr);
+	const calls = readFileSync(output, 'utf8').trim().split('\n').map(line => JSON.parse(line) as CallEvent);
+	t.is(calls.length, 3);
+	t.true(calls.every(call => call.callee !== null && /\/libc\.so\.6$/.test(call.callee)), JSON.stringify(calls.map(call => call.callee)));
 });
 
 test('pdi trace --config refuses a missing config file in one line before the program starts', async t => {

@@ -278,6 +278,11 @@ pdi_cb_site_t
 pdi_site_describe(site_plan_buffer_t *buffer, const pdi_objects_t *set, const pdi_object_t *object,
                   const pdi_slot_t *slot, uintptr_t target)
 {
+  /* A slot that an act rule's stub holds calls the function through it: the callee is that function's object (was
+   * none: `"callee": null` in pdi trace --config of an act rule). */
+  uintptr_t through;
+  for (int hops = 0; hops < 4 && pdi_cb_stub_site(target, &through) != NULL; hops++)
+    target = through;
   if (buffer->callee == NULL || target < buffer->callee_start || target >= buffer->callee_end) {
     buffer->callee = pdi_objects_containing(set, target);
     if (buffer->callee == NULL ||
