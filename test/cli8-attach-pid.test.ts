@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {readdirSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {attach} from '../src/ts/attach/attach.js';
@@ -53,4 +53,21 @@ int main(void) { pthread_t thread; pthread_create(&thread, NULL, idle, NULL); fo
 	} finally {
 		child.kill('SIGKILL');
 	}
+});
+
+// Was: the refusal left an empty FILE behind, where trace.md says that -o FILE is touched once the trace begins.
+test('a refused pdi trace -p makes no -o FILE, and leaves one that was there as it was', async t => {
+	const scratch = scratchDirectory('pdi trace refused ');
+	const fresh = path.join(scratch, 'fresh.txt');
+	for (const options of [[], ['--json'], ['-c']]) {
+		const run = await pdi(['trace', '-p', '2', ...options, '-o', fresh]);
+		t.deepEqual([run.code, run.stderr], [2, 'pdi: process 2 is a kernel thread: it has no program to load pdi into\n'], options.join(' '));
+		t.false(existsSync(fresh), options.join(' '));
+	}
+
+	const earlier = path.join(scratch, 'earlier.txt');
+	writeFileSync(earlier, 'an earlier trace\n');
+	const run = await pdi(['trace', '-p', '2', '-o', earlier]);
+	t.is(run.code, 2);
+	t.is(readFileSync(earlier, 'utf8'), 'an earlier trace\n');
 });

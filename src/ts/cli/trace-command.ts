@@ -1,4 +1,4 @@
-import {closeSync, existsSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, rmSync, writeSync} from 'node:fs';
 import {constants} from 'node:os';
 import path from 'node:path';
 import {Option, type Command} from '@commander-js/extra-typings';
@@ -386,6 +386,8 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 	}
 
 	const scratch = temporaryDirectory('pdi-trace-');
+	// A refused attach leaves no -o FILE it made (was: an empty file): one that was there keeps what it held.
+	const madeOutput = options.output !== undefined && options.output !== standardOutput && !existsSync(options.output) ? options.output : undefined;
 	try {
 		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
 		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
@@ -427,6 +429,9 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 		} finally {
 			watch.stop();
 			output.finish(attachedTo);
+			if (!attachedTo && madeOutput !== undefined) {
+				rmSync(madeOutput, {force: true});
+			}
 		}
 	} finally {
 		scratch.remove();
