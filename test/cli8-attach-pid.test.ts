@@ -71,3 +71,10 @@ test('a refused pdi trace -p makes no -o FILE, and leaves one that was there as 
 	t.is(run.code, 2);
 	t.is(readFileSync(earlier, 'utf8'), 'an earlier trace\n');
 });
+
+test('pdi trace of a program that cannot start makes no -o FILE', async t => {
+	const fresh = path.join(scratchDirectory('pdi trace no program '), 'fresh.txt');
+	const run = await pdi(['trace', '-o', fresh, '--', './no-such-program']);
+	t.deepEqual([run.code, run.stderr], [2, 'pdi: ./no-such-program: no such file or directory\n']);
+	t.false(existsSync(fresh));
+});

@@ -136,6 +136,18 @@ async function outputDescriptor(options: TraceCliOptions): Promise<number | unde
 	return options.output === undefined || options.output === standardOutput ? undefined : openOutputDescriptor(options.output, {truncate: false});
 }
 
+/** The -o FILE that opening it will make (none there yet), which a trace that never begins removes again. */
+function outputToMake(options: TraceCliOptions): string | undefined {
+	return options.output !== undefined && options.output !== standardOutput && !existsSync(options.output) ? options.output : undefined;
+}
+
+/** A program that cannot start, or an attach refused, leaves no -o FILE it made (was: an empty file). */
+function removeUnlessBegun(made: string | undefined, begun: boolean): void {
+	if (made !== undefined && !begun) {
+		rmSync(made, {force: true});
+	}
+}
+
 /**
  * Refuses a trace to a standard stream the shell closed (`pdi trace -o - ... >&-`): the reader thread writes to the
  * descriptor itself, where Node put /dev/null, so the whole trace vanished and pdi exited with the program's status.
@@ -295,6 +307,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 
 	const objects = tracedObjects({objects: options.object});
 	const scratch = temporaryDirectory('pdi-trace-');
+	const madeOutput = outputToMake(options);
 	try {
 		const traced = traceConfig(objects, '--object');
 		const config = await withConfigFiles(traced, options.config);
@@ -360,6 +373,7 @@ async function runTraced(program: string, args: string[], options: TraceCliOptio
 			return exitStatus(code, signal);
 		} finally {
 			output.finish(launched);
+			removeUnlessBegun(madeOutput, launched);
 		}
 	} finally {
 		scratch.remove();
@@ -386,8 +400,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 	}
 
 	const scratch = temporaryDirectory('pdi-trace-');
-	// A refused attach leaves no -o FILE it made (was: an empty file): one that was there keeps what it held.
-	const madeOutput = options.output !== undefined && options.output !== standardOutput && !existsSync(options.output) ? options.output : undefined;
+	const madeOutput = outputToMake(options);
 	try {
 		// Held until pdi has said that it traces: the first lines would otherwise come before that line.
 		const output = traceOutput(options, scratch.path, await outputDescriptor(options), undefined, true);
@@ -429,9 +442,7 @@ async function traceRunning(pidValue: number, options: TraceCliOptions): Promise
 		} finally {
 			watch.stop();
 			output.finish(attachedTo);
-			if (!attachedTo && madeOutput !== undefined) {
-				rmSync(madeOutput, {force: true});
-			}
+			removeUnlessBegun(madeOutput, attachedTo);
 		}
 	} finally {
 		scratch.remove();
