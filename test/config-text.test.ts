@@ -175,7 +175,7 @@ test('object fields take aliases or patterns written in place; any other word is
 		'relink ./x f b w',
 		'',
 	].join('\n'));
-	t.deepEqual(config.rules.map(rule => rule.object), ['/usr/bin/app', '$main', '*', 'libc.so.6', 'lib?.so', './x']);
+	t.deepEqual(config.rules.map(rule => rule.object), ['/usr/bin/app', '$main', '*', 'libc.so.6', 'lib?.so', path.resolve('x')]); // a relative path starts at the config's directory (here none: the current one)
 	t.is(parseError('backend b = noop\nrelink  app f b w\n'), '/etc/pdi.cfg:2:9: unknown object alias \'app\'');
 	// pDI-Tools porters' slips: the program without its $, an object alias where a backend goes.
 	t.is(parseError('backend b = noop\nrelink main f b w\n'), '/etc/pdi.cfg:2:8: unknown object alias \'main\' (the program is $main)');

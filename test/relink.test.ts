@@ -138,7 +138,7 @@ test('pdi run with allow_lib_as_be names the library as written and points at it
 
 	const unmatched = await pdi(['run', '-c', file('lib-unmatched.cfg', 'relink $main fix_add ./nosuch.so w'), '--', program]);
 	t.is(unmatched.code, 2);
-	t.regex(unmatched.stderr, /^pdi: \S+lib-unmatched\.cfg:2:22: relink fix_add: no loaded object matches '\.\/nosuch\.so' to take the wrapper from\n$/);
+	t.regex(unmatched.stderr, /^pdi: \S+lib-unmatched\.cfg:2:22: relink fix_add: no loaded object matches '\S+\/pdi-lib-as-be-\w+\/nosuch\.so' to take the wrapper from\n$/);
 	const lacking = await pdi(['run', '-c', file('lib-lacking.cfg', 'relink $main fix_add libfix.so no_such_wrapper'), '--', program]);
 	t.is(lacking.code, 2);
 	t.regex(lacking.stderr, /^pdi: \S+lib-lacking\.cfg:2:32: relink fix_add: wrapper 'no_such_wrapper' is not defined by libfix\.so \(.+libfix\.so\)\n$/);

@@ -13,6 +13,15 @@ looks_like_pattern(const char *word)
          strstr(word, ".so") != NULL;
 }
 
+/* A relative path as an object pattern (./prog, lib/libx.so, ./lib*.so) starts at the config's directory, as every
+ * relative path of a config does (was: at the program's current directory); a glob of a name in any directory
+ * (*\/libx.so) is no path. */
+static int
+relative_path_pattern(const char *pattern)
+{
+  return strchr(pattern, '/') != NULL && strchr("/*?[$", pattern[0]) == NULL;
+}
+
 /* `$main` is the one name of its kind: a misspelt one (`$mian`) or a shell variable (`$HOME/lib/x.so`), which no
  * object's name starts with, would match nothing and be warned about only when the program runs. */
 static int
@@ -70,7 +79,7 @@ config_parse_declaration(reader_t *reader, const line_ref_t *line, const token_t
     return -1;
   if (object && check_dollar_name(reader, line, &tokens.items[2], value) != 0)
     return -1;
-  if (!object && strchr(value, '/') != NULL)
+  if (object ? relative_path_pattern(value) : strchr(value, '/') != NULL)
     value = config_resolve_path(reader->arena, line->file->directory, value);
   pdi_array_t *declarations = object ? &reader->objects : &reader->backends;
   const pdi_declaration_t *known = find_declaration(declarations->items, declarations->count, name);
@@ -112,6 +121,9 @@ config_rule_object(reader_t *reader, const line_ref_t *line, const token_t *obje
     return NULL;
   if (*pattern == '\0')
     return config_fail_token(reader, line, object->start, "object: expected an object pattern, got ''"), NULL;
+  if (alias == NULL && relative_path_pattern(pattern) &&
+      (pattern = config_resolve_path(reader->arena, line->file->directory, pattern)) == NULL)
+    return config_fail_token(reader, line, object->start, "out of memory"), NULL;
   /* An absolute path names its file, '[' and all (a directory called we[ird). */
   if (*pattern != '/' && pdi_glob_unclosed(pattern))
     return config_fail_token(reader, line, object->start,

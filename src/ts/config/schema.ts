@@ -266,6 +266,15 @@ export function resolveLibrary(library: string, directory: string): string {
 	return library.includes('/') ? path.resolve(directory, library) : library;
 }
 
+/**
+ * A relative path as an object pattern (`./prog`, `lib/libx.so`, `./lib*.so`) starts at `directory`, as every relative
+ * path of a config does (was: at the program's current directory); a glob of a name in any directory (`*\/libx.so`),
+ * `$main` and a plain name are no paths. The core's reader does the same for the text dialect.
+ */
+export function resolveObjectPattern(pattern: string, directory: string): string {
+	return pattern.includes('/') && !'/*?[$'.includes(pattern[0]!) ? path.resolve(directory, pattern) : pattern;
+}
+
 /** Where the values of a config came from, so that issues can name their place. */
 export type ConfigSource = {
 	/** The file, for messages; undefined for an in-memory config. */
@@ -550,19 +559,21 @@ export function checkConfig(written: unknown, writtenSource: ConfigSource, {merg
 			const body = (rule as Record<string, Record<string, unknown>>)[kind]!;
 			const written = Object.keys(body).flatMap(field => field === 'when' || field === 'do' ? Object.keys(body[field] as object).map(inner => `${field}.${inner}`) : [field]) as PlacedField[];
 			const place = <T extends NormalizedRule>(normalized: T) => nameEntry(placeFields(normalized, written, field => originOf(source.locate(['rules', index, kind, ...field.split('.')]))), `rules[${index}]`);
+			// A backend field holding a path is an object's (allowUndeclaredWrappers): no backend name has a '/'.
+			const object = (pattern: string) => resolveObjectPattern(pattern, source.directory);
 			if ('relink' in rule) {
-				return place({kind: 'relink', ...rule.relink, origin});
+				return place({kind: 'relink', ...rule.relink, object: object(rule.relink.object), backend: object(rule.relink.backend), origin});
 			}
 
 			if ('redefine' in rule) {
-				return place({kind: 'redefine', ...rule.redefine, object: rule.redefine.object ?? '*', origin});
+				return place({kind: 'redefine', ...rule.redefine, object: object(rule.redefine.object ?? '*'), backend: object(rule.redefine.backend), origin});
 			}
 
 			if ('callback' in rule) {
-				return place({kind: 'callback', ...rule.callback, handler: rule.callback.handler, origin});
+				return place({kind: 'callback', ...rule.callback, object: object(rule.callback.object), backend: object(rule.callback.backend), handler: rule.callback.handler, origin});
 			}
 
-			return place({kind: 'act', object: rule.act.object ?? '*', function: rule.act.function, when: rule.act.when ?? {}, do: rule.act.do, origin});
+			return place({kind: 'act', object: object(rule.act.object ?? '*'), function: rule.act.function, when: rule.act.when ?? {}, do: rule.act.do, origin});
 		}),
 		warnings,
 		optionOrigins,
