@@ -310,6 +310,7 @@ claim_thread(void)
       return NULL;
   }
   thread->depth = 0;
+  thread->entered_at = UINTPTR_MAX;
   thread->in_hook = 0;
   thread->error = &errno;
   /* Every entry of the slot names it, once: no call writes call.thread. */
@@ -327,15 +328,24 @@ claim_thread(void)
 static void
 enter_pdi(cb_thread_t *thread, uintptr_t stack_pointer)
 {
-  thread->entered_at = stack_pointer;
+  /* in_hook first, its mark second (leave_pdi the other way round): a signal
+   * handler's call between the two finds the thread inside pdi with a mark no
+   * stack pointer is above, so it goes straight to its function. Was: the mark
+   * first, and such a call left its own stack pointer there; the next one at
+   * that stack pointer took the thread for one that had jumped out, and built
+   * its entry in the one the thread was building (the program crashed). */
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 1;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  thread->entered_at = stack_pointer;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static void
 leave_pdi(cb_thread_t *thread)
 {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  thread->entered_at = UINTPTR_MAX;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 0;
 }
@@ -353,7 +363,8 @@ run_hook_on(cb_thread_t *thread, int *error, void (*hook)(pdi_cb_call_t *), pdi_
   if (!was_inside)
     enter_pdi(thread, (uintptr_t)__builtin_frame_address(0));
   pdi_cb_run_hook(call, hook);
-  thread->in_hook = was_inside;
+  if (!was_inside)
+    leave_pdi(thread);
   int hook_errno = *error;
   *error = saved_errno;
   return hook_errno;
@@ -467,7 +478,7 @@ hook_was_left(cb_thread_t *thread, uintptr_t stack_pointer, uintptr_t return_add
 {
   if (thread->in_hook != 1 || !stack_was_left(thread->entered_at, stack_pointer, return_address))
     return 0;
-  thread->in_hook = 0;
+  leave_pdi(thread);
   __atomic_fetch_add(&hooks_left_by_jumps, 1, __ATOMIC_RELAXED);
   return 1;
 }

@@ -47,6 +47,14 @@ pc_thunk_cx:
 	.cfi_endproc
 	.size pc_thunk_cx, .-pc_thunk_cx
 
+/* The thread leaves pdi (records.h, entered_at): its mark first, which no
+ * stack pointer is above, then in_hook; entering sets in_hook first (the
+ * x86-64 handler says why). */
+.macro LEAVE_PDI thread
+	movl $-1, CB_THREAD_ENTERED_AT(\thread)
+	movl $0, CB_THREAD_IN_HOOK(\thread)
+.endm
+
 /* The common pre path of callback.c's pdi_cb_pre, for a thread that has
  * its slot, is not inside a hook, has room on its callback stack and whose
  * open frame (if any) lies above this call: the site's real function goes
@@ -89,8 +97,8 @@ pc_thunk_cx:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
-	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl $1, CB_THREAD_IN_HOOK(%edi)
+	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl (%edx), %eax
 	movl %eax, CB_ENTRY_RETURN_ADDRESS(%esi)
 	movl CB_FRAME_TARGET(%esp), %eax
@@ -138,7 +146,7 @@ pc_thunk_cx:
 	jne 45f
 	/* No post hook: the call does not come back, and its entry is popped. */
 	decl CB_THREAD_DEPTH(%edi)
-	movl $0, CB_THREAD_IN_HOOK(%edi)
+	LEAVE_PDI %edi
 	jmp 58f
 	/* Skipped: the skip stub stands in for the real function. */
 44:
@@ -152,7 +160,7 @@ pc_thunk_cx:
 	movl %edx, CB_ENTRY_TARGET(%esi)
 	movl %edx, CB_FRAME_TARGET(%esp)
 45:
-	movl $0, CB_THREAD_IN_HOOK(%edi)
+	LEAVE_PDI %edi
 	movl %esi, %eax
 	movl CB_FRAME_FAST_ESI(%esp), %esi
 	movl CB_FRAME_FAST_EDI(%esp), %edi
@@ -191,9 +199,9 @@ pc_thunk_cx:
 	subl $CB_ENTRY_SIZE, %ecx
 	cmpl %ecx, %ebx
 	jne 59f
+	movl $1, CB_THREAD_IN_HOOK(%esi)
 	movl CB_ENTRY_STACK_POINTER(%ebx), %eax
 	movl %eax, CB_THREAD_ENTERED_AT(%esi)
-	movl $1, CB_THREAD_IN_HOOK(%esi)
 	movl CB_ENTRY_SITE(%ebx), %eax
 	movl CB_SITE_POST-CB_SITE_SITE(%eax), %edx
 	testl %edx, %edx
@@ -214,7 +222,7 @@ pc_thunk_cx:
 52:
 	movl CB_ENTRY_RETURN_ADDRESS(%ebx), %ecx
 	decl CB_THREAD_DEPTH(%esi)
-	movl $0, CB_THREAD_IN_HOOK(%esi)
+	LEAVE_PDI %esi
 	movl CB_RETURN_FAST_ESI(%esp), %esi
 	jmp \done
 59:
