@@ -346,6 +346,8 @@ test('a BigInt in an in-memory config is a ConfigError naming the field, not a T
 test('a bad token of a text-dialect act line is an error at its line', t => {
 	t.regex(configError(() => parseTextDialect('act * open return=-1 errno=ENOPE\n', '/etc/pdi.cfg')).message, /^\/etc\/pdi\.cfg:1:\d+: .*not an errno name/);
 	t.is(configError(() => parseTextDialect('\nact * open delay=5ms errno=ENOENT\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:2:22: act: errno= needs return=: a call that runs sets its own errno');
+	// errno= alone meant to fail calls: told so at its token (was: "no action" at the line's start).
+	t.is(configError(() => parseTextDialect('act * open errno=ENOENT\n', '/etc/pdi.cfg')).message, '/etc/pdi.cfg:1:12: act: errno= needs return=: a call that runs sets its own errno');
 });
 
 test('seed= without p= in a text-dialect act line is an error, as seed without probability is in YAML, not a token silently dropped', async t => {

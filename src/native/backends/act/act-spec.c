@@ -348,10 +348,12 @@ int
 act_rule_check(const act_rule_t *rule, char *error, size_t error_size)
 {
   message_t parse = {error, error_size};
-  if (rule->actions == 0)
-    return fail(&parse, "no action: give return=, delay=, signal= or count"), ACT_CHECK_NO_ACTION;
+  /* Before "no action": errno= alone is a rule that meant to fail calls, and is told so at its token (it was told
+   * "no action" at the line's start). */
   if (rule->error != 0 && !rule->returns)
     return fail(&parse, "errno= needs return=: a call that runs sets its own errno"), ACT_CHECK_ERRNO;
+  if (rule->actions == 0)
+    return fail(&parse, "no action: give return=, delay=, signal= or count"), ACT_CHECK_NO_ACTION;
   /* A seed without p= would be dropped, the rule acting on every call the
    * writer meant to sample: refused, as JSON and YAML refuse it. */
   if (rule->seed_given && rule->probability < 0)
