@@ -328,12 +328,7 @@ claim_thread(void)
 static void
 enter_pdi(cb_thread_t *thread, uintptr_t stack_pointer)
 {
-  /* in_hook first, its mark second (leave_pdi the other way round): a signal
-   * handler's call between the two finds the thread inside pdi with a mark no
-   * stack pointer is above, so it goes straight to its function. Was: the mark
-   * first, and such a call left its own stack pointer there; the next one at
-   * that stack pointer took the thread for one that had jumped out, and built
-   * its entry in the one the thread was building (the program crashed). */
+  /* in_hook first, its mark second, leave_pdi the other way round (the x86-64 handler's LEAVE_PDI says why). */
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -465,14 +460,11 @@ stack_was_left(uintptr_t open_stack_pointer, uintptr_t stack_pointer, uintptr_t 
   return !CB_INSIDE_HANDLERS(return_address);
 }
 
-/* Whether a thread marked inside pdi (in_hook) left it without coming back:
- * a signal handler that interrupted a hook, or pdi's own code around one, and
- * ended in siglongjmp (or longjmp, or an exception) to code above the call
- * that marked it (entered_at; at that stack pointer too: the loop that made
- * the call makes the next one). A hook's own calls, and a signal handler's on
- * the same stack, lie below it; one on the alternate signal stack may lie
- * anywhere. The mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and
- * stays. Only calls made inside pdi come here, which are rare. */
+/* Whether a thread marked inside pdi (in_hook) left it without coming back: a signal handler that interrupted a
+ * hook, or pdi's code around one, and ended in siglongjmp (or longjmp, an exception) to code above the call that
+ * marked it (entered_at; at that stack pointer too: the loop that made the call makes the next one). A hook's own
+ * calls, and a signal handler's on the same stack, lie below it; one on the alternate signal stack may lie anywhere.
+ * The mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and stays. Only calls made inside pdi come here. */
 static int
 hook_was_left(cb_thread_t *thread, uintptr_t stack_pointer, uintptr_t return_address)
 {
