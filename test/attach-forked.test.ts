@@ -3,30 +3,12 @@ import test from 'ava';
 import {attach} from '../src/ts/index.js';
 import {collectOutput} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
-import {delay, stopOnTeardown} from './helpers/attach-fixture.js';
+import {delay, forkerSource, stopOnTeardown} from './helpers/attach-fixture.js';
 
 // A child forked while pdi is attached (a server's worker respawned by its master) inherits the attached session,
 // where no detach reaches it: pdi attach and pdi trace -p on the child were refused for good with "pdi is already
 // attached to this process: detach first". The inherited copy is now closed by the next attach (docs/attach.md).
-const forker = compileC(scratchDirectory('pdi-attach-forked-'), 'forker', String.raw`
-#include <stdio.h>
-#include <unistd.h>
-int main(void) {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	printf("ready\n");
-	char line[16];
-	while (fgets(line, sizeof line, stdin) != NULL) {
-		pid_t child = fork();
-		if (child == 0)
-			for (;;) {
-				getppid();
-				usleep(2000);
-			}
-		printf("child %d\n", (int)child);
-	}
-	return 0;
-}
-`);
+const forker = compileC(scratchDirectory('pdi-attach-forked-'), 'forker', forkerSource(2000));
 
 const countGetppid = {rules: [{act: {object: '$main', function: 'getppid', do: {count: true}}}]} as const;
 

@@ -303,5 +303,5 @@ asRoot('a wrapper that changes the user before it execs the program stops it bef
 	});
 	t.is(run.code, 2, run.stderr);
 	t.is(run.stdout, '');
-	t.regex(run.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, docs\/launching\.md\)\n$/);
+	t.regex(run.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser or by the program itself \(setuid, then exec\); start pdi as that user instead, docs\/launching\.md\)\n$/);
 });

@@ -318,6 +318,6 @@ test('pdi comux run from a path with a space, killed with SIGKILL, leaves no ser
 	const result = await copiedPdi(['run', '-c', rules, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/ls', '/'], temporary);
 	t.is(result.code, 2, result.stderr);
 	t.is(result.stdout, '');
-	t.regex(result.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, docs\/launching\.md\)\n$/);
+	t.regex(result.stderr, /^pdi: PDI_CONFIG: cannot read '\S+\/pdi\.cfg': permission denied \(the temporary config of the pdi command, readable by its user only: this process runs as uid 65534, changed by a wrapper such as setpriv or runuser or by the program itself \(setuid, then exec\); start pdi as that user instead, docs\/launching\.md\)\n$/);
 	t.deepEqual(result.left.filter(name => name.startsWith('pdi-')), []);
 });

@@ -7,28 +7,11 @@ import path from 'node:path';
 import test from 'ava';
 import {collectOutput, startPdi} from './helpers/cli.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
+import {forkerSource} from './helpers/attach-fixture.js';
 import {until} from './helpers/until.js';
 
 const scratch = scratchDirectory('pdi trace forked child ');
-const forker = compileC(scratch, 'forker', String.raw`
-#include <stdio.h>
-#include <unistd.h>
-int main(void) {
-	setvbuf(stdout, NULL, _IONBF, 0);
-	printf("ready\n");
-	char line[16];
-	while (fgets(line, sizeof line, stdin) != NULL) {
-		pid_t child = fork();
-		if (child == 0)
-			for (;;) {
-				getppid();
-				usleep(20000);
-			}
-		printf("child %d\n", (int)child);
-	}
-	return 0;
-}
-`);
+const forker = compileC(scratch, 'forker', forkerSource(20000));
 
 test('a child forked while its parent was traced, traced later with -e, gets only the calls -e names', async t => {
 	const parent = spawn(forker, [], {stdio: ['pipe', 'pipe', 'inherit']});

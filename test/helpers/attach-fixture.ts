@@ -78,3 +78,29 @@ export async function delay(ms: number): Promise<void> {
 		setTimeout(resolve, ms);
 	});
 }
+
+/**
+ * The source of a program that forks a child at each line of its stdin (it prints `child PID`): the child calls
+ * getppid() and usleep(`pauseMicros`) for ever, the shape of a server's worker that a master respawns.
+ */
+export function forkerSource(pauseMicros: number): string {
+	return String.raw`
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("ready\n");
+	char line[16];
+	while (fgets(line, sizeof line, stdin) != NULL) {
+		pid_t child = fork();
+		if (child == 0)
+			for (;;) {
+				getppid();
+				usleep(${pauseMicros});
+			}
+		printf("child %d\n", (int)child);
+	}
+	return 0;
+}
+`;
+}

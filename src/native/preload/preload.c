@@ -178,8 +178,8 @@ pdi_preload_start(void)
       if (access(config, R_OK) != 0 && errno == EACCES && temporary != NULL && temporary[0] == '1')
         pdi_log(PDI_LOG_ERROR,
                 "%s: %s (the temporary config of the pdi command, readable by its user only: this process runs as "
-                "uid %d, changed by a wrapper such as setpriv or runuser; start pdi as that user instead, "
-                "docs/launching.md)",
+                "uid %d, changed by a wrapper such as setpriv or runuser or by the program itself (setuid, then exec); "
+                "start pdi as that user instead, docs/launching.md)",
                 variable, pdi_error(), (int)geteuid());
       else if (access(config, R_OK) != 0 || names_directory(config))
         pdi_log(PDI_LOG_ERROR, "%s: %s", variable, pdi_error());
