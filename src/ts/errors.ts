@@ -96,6 +96,11 @@ export function fileSystemError(error: unknown): PdiError | undefined {
 	return new PdiError(`${subject}: ${fileSystemReason(error)}`, {cause: error});
 }
 
+/** A wrapper or handler name as a message quotes it: cut after 200 characters (a 100 KB name made a 100 KB line). */
+export function quotedSymbol(name: string): string {
+	return name.length > 200 ? `'${name.slice(0, 200)}…' (${name.length} characters)` : `'${name}'`;
+}
+
 /** A value as a message quotes it: `5`, `'x'`, `[1,2]`, `a function`. */
 export function shown(value: unknown): string {
 	if (typeof value === 'string') {

@@ -1,5 +1,6 @@
 import {existsSync, realpathSync, statSync} from 'node:fs';
 import path from 'node:path';
+import {quotedSymbol} from '../errors.js';
 import {missingDependency} from '../elf/dependencies.js';
 import {dynamicSymbols} from '../elf/dynsym.js';
 import {dlopenRefusal, foreignArchitecture} from '../elf/file.js';
@@ -272,7 +273,7 @@ function checkPairs(rules: readonly NormalizedRule[], skipped: Set<number>, skip
 		const sharing = rules.findIndex((earlier, at) => at < index && !skipped.has(at) && sharesWrapper(earlier, rule));
 		const shared = sharing >= 0 ? rules[sharing] : undefined;
 		if (shared && shared.kind !== 'act' && shared.kind !== 'callback' && rule.kind !== 'act' && rule.kind !== 'callback') {
-			skip(index, rule, `wrapper '${rule.wrapper}' already serves the ${shared.kind} of ${shared.function} at ${placeOf(shared, sharing)}, and pdi_original() has one answer per wrapper: give each its own wrapper`, 'wrapper');
+			skip(index, rule, `wrapper ${quotedSymbol(rule.wrapper)} already serves the ${shared.kind} of ${shared.function} at ${placeOf(shared, sharing)}, and pdi_original() has one answer per wrapper: give each its own wrapper`, 'wrapper');
 			continue;
 		}
 
@@ -456,15 +457,15 @@ export function verifyConfig(config: NormalizedConfig, options: VerifyOptions): 
 			}
 		} else if (rule.kind !== 'callback') {
 			if (library.variables.has(rule.wrapper)) {
-				skip(index, rule, `wrapper '${rule.wrapper}' is a data object in ${rule.backend} (${library.file}), not a function`, 'wrapper');
+				skip(index, rule, `wrapper ${quotedSymbol(rule.wrapper)} is a data object in ${rule.backend} (${library.file}), not a function`, 'wrapper');
 			} else if (!library.symbols.has(rule.wrapper)) {
-				skip(index, rule, `wrapper '${rule.wrapper}' is not defined by ${rule.backend} (${library.file})${cxxHint(library, rule.wrapper)}`, 'wrapper');
+				skip(index, rule, `wrapper ${quotedSymbol(rule.wrapper)} is not defined by ${rule.backend} (${library.file})${cxxHint(library, rule.wrapper)}`, 'wrapper');
 			}
 		} else if (rule.handler !== undefined) {
 			if (library.variables.has(rule.handler)) {
-				skip(index, rule, `handler '${rule.handler}' is a data object in ${rule.backend} (${library.file}), not a function`, 'handler');
+				skip(index, rule, `handler ${quotedSymbol(rule.handler)} is a data object in ${rule.backend} (${library.file}), not a function`, 'handler');
 			} else if (!library.symbols.has(rule.handler)) {
-				skip(index, rule, `handler '${rule.handler}' is not defined by ${rule.backend} (${library.file})`, 'handler');
+				skip(index, rule, `handler ${quotedSymbol(rule.handler)} is not defined by ${rule.backend} (${library.file})`, 'handler');
 			}
 		} else if (!library.symbols.has('pdi_be_pre_cb') && !library.symbols.has('pdi_be_post_cb')) {
 			skip(index, rule, `backend '${rule.backend}' defines neither PDI_BE_FUNC_PRE_CB nor PDI_BE_FUNC_POST_CB`, 'backend');

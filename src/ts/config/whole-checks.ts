@@ -1,3 +1,4 @@
+import {quotedSymbol} from '../errors.js';
 import type {ConfigIssue, ConfigPlace} from './config-error.js';
 import {fieldOrigin} from './field-origins.js';
 import {brokenLimits, optionMessages, optionTable, type OptionName} from './options.js';
@@ -9,7 +10,7 @@ import type {NormalizedConfig} from './types.js';
  */
 export function handlerNeedsOption(handler: string, file?: string): string {
 	const option: OptionName = 'cbAllowHandler';
-	return `callback handler '${handler}' needs ${isTextDialectFile(file) ? `${optionTable[option].key} = on` : `options.${option}: true`}`;
+	return `callback handler ${quotedSymbol(handler)} needs ${isTextDialectFile(file) ? `${optionTable[option].key} = on` : `options.${option}: true`}`;
 }
 
 /** Whether a config file is of the text dialect, whose messages name options by their keys (`num_threads`). */
