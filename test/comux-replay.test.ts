@@ -268,14 +268,14 @@ test.serial('pdi comux replay says why each file did not end well, and --fork ju
 	t.regex(table.stdout, /\n\na-valid\.comux: pdi-comux: the server exited with status 1 before it listened\nb-garbage\.comux: pdi-comux: bad magic at byte 0\n$/);
 });
 
-// Was status 0: a seed directory holding an invalid file passed as fine, and --json counted it nowhere.
-test.serial('pdi comux replay exits 1 for an invalid file among good ones, and --json counts it', async t => {
+// Was counted nowhere in --json. The status stays 0: an afl-fuzz queue holds invalid inputs as a matter of course.
+test.serial('pdi comux replay counts an invalid file among good ones in --json, and exits 0 for it', async t => {
 	const directory = mkdtempSync(path.join(scratch, 'invalid-'));
 	writeFileSync(path.join(directory, 'a-valid.comux'), toComux([step(0, 'hello\n', true)]));
 	writeFileSync(path.join(directory, 'b-request.txt'), 'GET / HTTP/1.0\r\n\r\n');
 	for (const fork of [[], ['--fork']]) {
 		const result = await pdi(['comux', 'replay', directory, '--json', ...fork, '--', echoServerPath, 'accept', '0']);
-		t.is(result.code, 1, result.stderr);
+		t.is(result.code, 0, result.stderr);
 		const report = JSON.parse(result.stdout) as {files: Array<{verdict: string}>; crashes: number; notServing: number; invalid: number};
 		t.deepEqual([report.files.map(file => file.verdict), report.crashes, report.notServing, report.invalid], [['ok', 'invalid'], 0, 0, 1], fork.join(''));
 	}

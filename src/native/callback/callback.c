@@ -310,7 +310,6 @@ claim_thread(void)
       return NULL;
   }
   thread->depth = 0;
-  thread->entered_at = UINTPTR_MAX;
   thread->in_hook = 0;
   thread->error = &errno;
   /* Every entry of the slot names it, once: no call writes call.thread. */
@@ -328,19 +327,17 @@ claim_thread(void)
 static void
 enter_pdi(cb_thread_t *thread, uintptr_t stack_pointer)
 {
-  /* in_hook first, its mark second, leave_pdi the other way round (the x86-64 handler's LEAVE_PDI says why). */
+  thread->entered_at = stack_pointer;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  thread->entered_at = stack_pointer;
+  thread->entered_at = stack_pointer; /* again: the handler's ENTER_PDI says why */
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static void
 leave_pdi(cb_thread_t *thread)
 {
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  thread->entered_at = UINTPTR_MAX;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 0;
 }
@@ -358,8 +355,7 @@ run_hook_on(cb_thread_t *thread, int *error, void (*hook)(pdi_cb_call_t *), pdi_
   if (!was_inside)
     enter_pdi(thread, (uintptr_t)__builtin_frame_address(0));
   pdi_cb_run_hook(call, hook);
-  if (!was_inside)
-    leave_pdi(thread);
+  thread->in_hook = was_inside;
   int hook_errno = *error;
   *error = saved_errno;
   return hook_errno;
@@ -460,17 +456,20 @@ stack_was_left(uintptr_t open_stack_pointer, uintptr_t stack_pointer, uintptr_t 
   return !CB_INSIDE_HANDLERS(return_address);
 }
 
-/* Whether a thread marked inside pdi (in_hook) left it without coming back: a signal handler that interrupted a
- * hook, or pdi's code around one, and ended in siglongjmp (or longjmp, an exception) to code above the call that
- * marked it (entered_at; at that stack pointer too: the loop that made the call makes the next one). A hook's own
- * calls, and a signal handler's on the same stack, lie below it; one on the alternate signal stack may lie anywhere.
- * The mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and stays. Only calls made inside pdi come here. */
+/* Whether a thread marked inside pdi (in_hook) left it without coming back:
+ * a signal handler that interrupted a hook, or pdi's own code around one, and
+ * ended in siglongjmp (or longjmp, or an exception) to code above the call
+ * that marked it (entered_at; at that stack pointer too: the loop that made
+ * the call makes the next one). A hook's own calls, and a signal handler's on
+ * the same stack, lie below it; one on the alternate signal stack may lie
+ * anywhere. The mark at exit (CB_CLAIMED_AT_EXIT) is another thread's and
+ * stays. Only calls made inside pdi come here, which are rare. */
 static int
 hook_was_left(cb_thread_t *thread, uintptr_t stack_pointer, uintptr_t return_address)
 {
   if (thread->in_hook != 1 || !stack_was_left(thread->entered_at, stack_pointer, return_address))
     return 0;
-  leave_pdi(thread);
+  thread->in_hook = 0;
   __atomic_fetch_add(&hooks_left_by_jumps, 1, __ATOMIC_RELAXED);
   return 1;
 }

@@ -37,8 +37,7 @@ typedef struct cb_thread {
   unsigned capacity;
   pdi_cb_entry_t *entries;
   /* While in_hook is 1: the stack pointer of the call whose handling marked
-   * it, which everything pdi and the hook run lies below (callback.c);
-   * UINTPTR_MAX outside pdi, and while the mark is being set or cleared. */
+   * it, which everything pdi and the hook run lies below (callback.c). */
   uintptr_t entered_at;
   /* Who claimed the slot: the address of the claiming thread's pdi_cb_current,
    * set by the claim's compare-and-swap, before in_use (callback.c). */

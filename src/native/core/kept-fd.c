@@ -131,7 +131,7 @@ kept_fd_copy_stderr(kept_fd_t *kept)
   if (slot == KEPT_COPIES || (!registered && pthread_atfork(NULL, NULL, drop_copies_in_child) != 0))
     return; /* no copy: the lines go to the stderr of the moment */
   registered = 1;
-  kept_fd_keep(kept, kept_fd_copy_high(STDERR_FILENO));
+  kept_fd_keep(kept, fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10));
   copies[slot] = kept;
 }
 

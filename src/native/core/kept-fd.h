@@ -38,8 +38,8 @@ PDI_KEPT_FD_HIDDEN int kept_file_get(kept_file_t *file, pid_t owner);
 PDI_KEPT_FD_HIDDEN void kept_file_close(kept_file_t *file);
 /* Remembers `fd`, just opened close-on-exec (or -1, none). */
 PDI_KEPT_FD_HIDDEN void kept_fd_keep(kept_fd_t *kept, int fd);
-/* A close-on-exec copy of stderr at kept_fd_high_floor() or above, remembered; a forked child closes and forgets
- * it. */
+/* A close-on-exec copy of stderr at 10 or above, remembered; a forked child
+ * closes and forgets it. */
 PDI_KEPT_FD_HIDDEN void kept_fd_copy_stderr(kept_fd_t *kept);
 /* The lowest number for a descriptor that a program's own files should never get: near the descriptor limit (at
  * most 1000, which keeps the descriptor table small), where they rarely come, so that they get the numbers they

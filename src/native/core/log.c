@@ -67,9 +67,7 @@ log_to_stderr(int level)
 {
   if (level < PDI_LOG_WARNING || log_fd != STDERR_FILENO)
     return;
-  /* Near the descriptor limit, as the log file: at 10 it took a number the program's own files get without pdi (a
-   * program that dup2()s its file onto 10 had pdi's warnings written into it). */
-  int copy = kept_fd_copy_high(STDERR_FILENO);
+  int copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
   if (copy < 0)
     return;
   static int registered;

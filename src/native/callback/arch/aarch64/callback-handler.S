@@ -40,15 +40,6 @@ pdi_cb_handlers_begin:
 	ldr x8, [sp, #CB_FRAME_X8]
 .endm
 
-/* The thread leaves pdi (records.h, entered_at): its mark first, which no
- * stack pointer is above, then in_hook; entering sets in_hook first (the
- * x86-64 handler says why). \scratch is clobbered. */
-.macro LEAVE_PDI thread, scratch
-	mov \scratch, #-1
-	str \scratch, [\thread, #CB_THREAD_ENTERED_AT]
-	str wzr, [\thread, #CB_THREAD_IN_HOOK]
-.endm
-
 /* The common pre path of callback.c's pdi_cb_pre, for a thread that has
  * its slot, is not inside a hook, has room on its callback stack and left
  * no frame behind: the site's real function goes to the frame, the call's
@@ -99,8 +90,10 @@ pdi_cb_handlers_begin:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
+	str x5, [x2, #CB_THREAD_ENTERED_AT]
 	mov w7, #1
 	str w7, [x2, #CB_THREAD_IN_HOOK]
+	/* Again: a signal handler's call between the two stores left its own (the x86-64 handler's ENTER_PDI). */
 	str x5, [x2, #CB_THREAD_ENTERED_AT]
 	str x6, [x4, #CB_ENTRY_RETURN_ADDRESS]
 	str x1, [x4, #CB_ENTRY_TARGET]
@@ -149,7 +142,7 @@ pdi_cb_handlers_begin:
 	ldr w7, [x2, #CB_THREAD_DEPTH]
 	sub w7, w7, #1
 	str w7, [x2, #CB_THREAD_DEPTH]
-	LEAVE_PDI x2, x7
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	b \pass
 	/* Skipped: the skip stub stands in for the real function. */
 44:
@@ -161,7 +154,7 @@ pdi_cb_handlers_begin:
 	str x9, [x4, #CB_ENTRY_TARGET]
 	str x9, [sp, #CB_FRAME_TARGET]
 45:
-	LEAVE_PDI x2, x7
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	mov x0, x4
 	b \join
 .endm
@@ -187,9 +180,10 @@ pdi_cb_handlers_begin:
 	sub x4, x4, #CB_ENTRY_SIZE
 	cmp x4, x19
 	b.ne \slow
-	mov w7, #1
-	str w7, [x2, #CB_THREAD_IN_HOOK]
 	ldr x7, [x19, #CB_ENTRY_STACK_POINTER]
+	str x7, [x2, #CB_THREAD_ENTERED_AT]
+	mov w8, #1
+	str w8, [x2, #CB_THREAD_IN_HOOK]
 	str x7, [x2, #CB_THREAD_ENTERED_AT]
 	ldr x0, [x19, #CB_ENTRY_SITE]
 	ldr x10, [x0, #CB_SITE_POST - CB_SITE_SITE]
@@ -213,7 +207,7 @@ pdi_cb_handlers_begin:
 	ldr w3, [x2, #CB_THREAD_DEPTH]
 	sub w3, w3, #1
 	str w3, [x2, #CB_THREAD_DEPTH]
-	LEAVE_PDI x2, x3
+	str wzr, [x2, #CB_THREAD_IN_HOOK]
 	b \done
 .endm
 

@@ -47,14 +47,6 @@ pc_thunk_cx:
 	.cfi_endproc
 	.size pc_thunk_cx, .-pc_thunk_cx
 
-/* The thread leaves pdi (records.h, entered_at): its mark first, which no
- * stack pointer is above, then in_hook; entering sets in_hook first (the
- * x86-64 handler says why). */
-.macro LEAVE_PDI thread
-	movl $-1, CB_THREAD_ENTERED_AT(\thread)
-	movl $0, CB_THREAD_IN_HOOK(\thread)
-.endm
-
 /* The common pre path of callback.c's pdi_cb_pre, for a thread that has
  * its slot, is not inside a hook, has room on its callback stack and whose
  * open frame (if any) lies above this call: the site's real function goes
@@ -97,7 +89,9 @@ pc_thunk_cx:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
+	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl $1, CB_THREAD_IN_HOOK(%edi)
+	/* Again: a signal handler's call between the two stores left its own (the x86-64 handler's ENTER_PDI). */
 	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl (%edx), %eax
 	movl %eax, CB_ENTRY_RETURN_ADDRESS(%esi)
@@ -146,7 +140,7 @@ pc_thunk_cx:
 	jne 45f
 	/* No post hook: the call does not come back, and its entry is popped. */
 	decl CB_THREAD_DEPTH(%edi)
-	LEAVE_PDI %edi
+	movl $0, CB_THREAD_IN_HOOK(%edi)
 	jmp 58f
 	/* Skipped: the skip stub stands in for the real function. */
 44:
@@ -160,7 +154,7 @@ pc_thunk_cx:
 	movl %edx, CB_ENTRY_TARGET(%esi)
 	movl %edx, CB_FRAME_TARGET(%esp)
 45:
-	LEAVE_PDI %edi
+	movl $0, CB_THREAD_IN_HOOK(%edi)
 	movl %esi, %eax
 	movl CB_FRAME_FAST_ESI(%esp), %esi
 	movl CB_FRAME_FAST_EDI(%esp), %edi
@@ -199,8 +193,9 @@ pc_thunk_cx:
 	subl $CB_ENTRY_SIZE, %ecx
 	cmpl %ecx, %ebx
 	jne 59f
-	movl $1, CB_THREAD_IN_HOOK(%esi)
 	movl CB_ENTRY_STACK_POINTER(%ebx), %eax
+	movl %eax, CB_THREAD_ENTERED_AT(%esi)
+	movl $1, CB_THREAD_IN_HOOK(%esi)
 	movl %eax, CB_THREAD_ENTERED_AT(%esi)
 	movl CB_ENTRY_SITE(%ebx), %eax
 	movl CB_SITE_POST-CB_SITE_SITE(%eax), %edx
@@ -222,7 +217,7 @@ pc_thunk_cx:
 52:
 	movl CB_ENTRY_RETURN_ADDRESS(%ebx), %ecx
 	decl CB_THREAD_DEPTH(%esi)
-	LEAVE_PDI %esi
+	movl $0, CB_THREAD_IN_HOOK(%esi)
 	movl CB_RETURN_FAST_ESI(%esp), %esi
 	jmp \done
 59:

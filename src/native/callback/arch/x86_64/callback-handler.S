@@ -186,16 +186,17 @@ pdi_cb_handlers_begin:
 	movq CB_FRAME_R10(%rsp), %r10
 .endm
 
-/* The thread leaves pdi (records.h, entered_at): its mark first, which no
- * stack pointer is above, then in_hook; entering sets in_hook first. A
- * signal handler's call between the two stores finds the thread inside pdi
- * and goes straight to its function. Was: the mark after in_hook's clear, so
- * that such a call, made between the entry's two stores, left its own stack
- * pointer as the mark; the next one at that stack pointer took the thread
- * for one that had jumped out, and built its entry in the slot being built. */
-.macro LEAVE_PDI thread
-	movq $-1, CB_THREAD_ENTERED_AT(\thread)
-	movl $0, CB_THREAD_IN_HOOK(\thread)
+/* The thread enters pdi: its mark (the call's stack pointer), in_hook, and
+ * the mark again. A signal handler's call between the first two stores runs
+ * whole and leaves its own stack pointer as the mark; without the second
+ * store the next call at that stack pointer took the thread for one that had
+ * jumped out of a hook, and built its entry in the one being built (a false
+ * "jumped out" warning, and a SIGSEGV once in about ten runs of a program
+ * whose timer handler makes calls). */
+.macro ENTER_PDI thread, mark
+	movq \mark, CB_THREAD_ENTERED_AT(\thread)
+	movl $1, CB_THREAD_IN_HOOK(\thread)
+	movq \mark, CB_THREAD_ENTERED_AT(\thread)
 .endm
 
 /* The common pre path of callback.c's pdi_cb_pre, for a thread that has
@@ -244,8 +245,7 @@ pdi_cb_handlers_begin:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
-	movl $1, CB_THREAD_IN_HOOK(%rdx)
-	movq %r8, CB_THREAD_ENTERED_AT(%rdx)
+	ENTER_PDI %rdx, %r8
 	movq %r9, CB_ENTRY_RETURN_ADDRESS(%rdi)
 	movq %rcx, CB_ENTRY_TARGET(%rdi)
 	movq %r8, CB_ENTRY_STACK_POINTER(%rdi)
@@ -298,7 +298,7 @@ pdi_cb_handlers_begin:
 	jne 45f
 	/* No post hook: the call does not come back, and its entry is popped. */
 	decl CB_THREAD_DEPTH(%rdx)
-	LEAVE_PDI %rdx
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	jmp \pass
 	/* Skipped: the skip stub stands in for the real function. */
 44:
@@ -310,7 +310,7 @@ pdi_cb_handlers_begin:
 	movq %r9, CB_ENTRY_TARGET(%rdi)
 	movq %r9, CB_FRAME_TARGET(%rsp)
 45:
-	LEAVE_PDI %rdx
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	movq %rdi, %rax
 	jmp \join
 .endm
@@ -335,9 +335,8 @@ pdi_cb_handlers_begin:
 	subq $CB_ENTRY_SIZE, %rcx
 	cmpq %rcx, %rbx
 	jne \slow
-	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq CB_ENTRY_STACK_POINTER(%rbx), %rax
-	movq %rax, CB_THREAD_ENTERED_AT(%rdx)
+	ENTER_PDI %rdx, %rax
 	movq CB_ENTRY_SITE(%rbx), %rax
 	movq CB_SITE_POST-CB_SITE_SITE(%rax), %r10
 	testq %r10, %r10
@@ -359,7 +358,7 @@ pdi_cb_handlers_begin:
 52:
 	movq CB_ENTRY_RETURN_ADDRESS(%rbx), %r11
 	decl CB_THREAD_DEPTH(%rdx)
-	LEAVE_PDI %rdx
+	movl $0, CB_THREAD_IN_HOOK(%rdx)
 	jmp \done
 .endm
 
