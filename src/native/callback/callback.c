@@ -331,8 +331,6 @@ enter_pdi(cb_thread_t *thread, uintptr_t stack_pointer)
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   thread->in_hook = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  thread->entered_at = stack_pointer; /* again: the handler's ENTER_PDI says why */
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static void

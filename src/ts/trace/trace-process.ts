@@ -142,7 +142,7 @@ function followAttached(pid: number, {attached, reading, marks, options}: Attach
 
 		clearInterval(poll);
 		options.signal?.removeEventListener('abort', onAbort);
-		const ended = await reader.finishInTurns();
+		const ended = reader.finish();
 		const lines = [...notices.take(), ...marks.unmatchedObjects().map(pattern => unmatchedWarning(pattern, ` in process ${pid} while it was traced`))];
 		reading.removeScratch();
 		if (failure !== undefined || how === 'aborted') {

@@ -93,8 +93,6 @@ pdi_cb_handlers_begin:
 	str x5, [x2, #CB_THREAD_ENTERED_AT]
 	mov w7, #1
 	str w7, [x2, #CB_THREAD_IN_HOOK]
-	/* Again: a signal handler's call between the two stores left its own (the x86-64 handler's ENTER_PDI). */
-	str x5, [x2, #CB_THREAD_ENTERED_AT]
 	str x6, [x4, #CB_ENTRY_RETURN_ADDRESS]
 	str x1, [x4, #CB_ENTRY_TARGET]
 	str x5, [x4, #CB_ENTRY_STACK_POINTER]
@@ -182,9 +180,8 @@ pdi_cb_handlers_begin:
 	b.ne \slow
 	ldr x7, [x19, #CB_ENTRY_STACK_POINTER]
 	str x7, [x2, #CB_THREAD_ENTERED_AT]
-	mov w8, #1
-	str w8, [x2, #CB_THREAD_IN_HOOK]
-	str x7, [x2, #CB_THREAD_ENTERED_AT]
+	mov w7, #1
+	str w7, [x2, #CB_THREAD_IN_HOOK]
 	ldr x0, [x19, #CB_ENTRY_SITE]
 	ldr x10, [x0, #CB_SITE_POST - CB_SITE_SITE]
 	cbz x10, 52f

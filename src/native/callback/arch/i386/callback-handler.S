@@ -91,8 +91,6 @@ pc_thunk_cx:
 41:
 	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl $1, CB_THREAD_IN_HOOK(%edi)
-	/* Again: a signal handler's call between the two stores left its own (the x86-64 handler's ENTER_PDI). */
-	movl %edx, CB_THREAD_ENTERED_AT(%edi)
 	movl (%edx), %eax
 	movl %eax, CB_ENTRY_RETURN_ADDRESS(%esi)
 	movl CB_FRAME_TARGET(%esp), %eax
@@ -196,7 +194,6 @@ pc_thunk_cx:
 	movl CB_ENTRY_STACK_POINTER(%ebx), %eax
 	movl %eax, CB_THREAD_ENTERED_AT(%esi)
 	movl $1, CB_THREAD_IN_HOOK(%esi)
-	movl %eax, CB_THREAD_ENTERED_AT(%esi)
 	movl CB_ENTRY_SITE(%ebx), %eax
 	movl CB_SITE_POST-CB_SITE_SITE(%eax), %edx
 	testl %edx, %edx

@@ -186,19 +186,6 @@ pdi_cb_handlers_begin:
 	movq CB_FRAME_R10(%rsp), %r10
 .endm
 
-/* The thread enters pdi: its mark (the call's stack pointer), in_hook, and
- * the mark again. A signal handler's call between the first two stores runs
- * whole and leaves its own stack pointer as the mark; without the second
- * store the next call at that stack pointer took the thread for one that had
- * jumped out of a hook, and built its entry in the one being built (a false
- * "jumped out" warning, and a SIGSEGV once in about ten runs of a program
- * whose timer handler makes calls). */
-.macro ENTER_PDI thread, mark
-	movq \mark, CB_THREAD_ENTERED_AT(\thread)
-	movl $1, CB_THREAD_IN_HOOK(\thread)
-	movq \mark, CB_THREAD_ENTERED_AT(\thread)
-.endm
-
 /* The common pre path of callback.c's pdi_cb_pre, for a thread that has
  * its slot, is not inside a hook, has room on its callback stack and left
  * no frame behind: the site's real function goes to the frame, the call's
@@ -245,7 +232,8 @@ pdi_cb_handlers_begin:
 	 * signal handler's instrumented call goes straight to its function
 	 * instead of taking the entry being built. */
 41:
-	ENTER_PDI %rdx, %r8
+	movq %r8, CB_THREAD_ENTERED_AT(%rdx)
+	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq %r9, CB_ENTRY_RETURN_ADDRESS(%rdi)
 	movq %rcx, CB_ENTRY_TARGET(%rdi)
 	movq %r8, CB_ENTRY_STACK_POINTER(%rdi)
@@ -336,7 +324,8 @@ pdi_cb_handlers_begin:
 	cmpq %rcx, %rbx
 	jne \slow
 	movq CB_ENTRY_STACK_POINTER(%rbx), %rax
-	ENTER_PDI %rdx, %rax
+	movq %rax, CB_THREAD_ENTERED_AT(%rdx)
+	movl $1, CB_THREAD_IN_HOOK(%rdx)
 	movq CB_ENTRY_SITE(%rbx), %rax
 	movq CB_SITE_POST-CB_SITE_SITE(%rax), %r10
 	testq %r10, %r10
