@@ -67,6 +67,8 @@ test.serial('a multi-threaded program attached, relinked, traced and detached 20
 			t.is(slotTarget(await attachedReport(pid, '$main'), 'write'), 'pdi-backend-count.so');
 		}
 
+		// The writer writes every 5 ms: a count session detached at once could see no write (19 of 20 lines, under load).
+		await delay(15);
 		await counted.detach();
 		const traced = await attach(pid, traceConfig(['$main']), {
 			variables: {PDI_TRACE_OUTPUT: traceFile, PDI_TRACE_ROOT: String(pid), PDI_TRACE_FUNCTIONS: 'nanosleep'},
