@@ -3,26 +3,13 @@ import {comux} from '../src/ts/comux/builder.js';
 import {startComuxForkServer} from '../src/ts/comux/fork-server.js';
 import {runComux} from '../src/ts/comux/replay.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
-import {freePort} from './helpers/servers.js';
+import {freePort, loopbackServerSource} from './helpers/servers.js';
 
 // A server that answers a request and then crashes: its answer is in the controller's socket when the fatal signal
 // comes, and the signal's default action ended the process before the controller read it, so the reply to the
 // request that crashed the server, the one a crash triage wants, was never in the output, with or without fork mode.
 const scratch = scratchDirectory('pdi-comux-crash-reply-');
-const server = compileC(scratch, 'replycrash', `
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-	int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (argc < 2 || bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0)
-		return 1;
-	for (;;) {
-		int client = accept(listener, NULL, NULL);
+const server = compileC(scratch, 'replycrash', loopbackServerSource(`
 		char buffer[256];
 		ssize_t n;
 		while ((n = read(client, buffer, sizeof buffer)) > 0) {
@@ -30,11 +17,7 @@ int main(int argc, char **argv) {
 				return 1;
 			if (buffer[0] == 'Q')
 				*(volatile int *)0 = 1;
-		}
-		close(client);
-	}
-}
-`, ['-O1']);
+		}`), ['-O1']);
 const input = comux().conn(0, 'hello', {awaitResponse: true}).conn(0, 'Quit', {awaitResponse: true}).bytes();
 
 test('the reply a server wrote just before it crashed is in the output, in one process and in fork mode, and the crash is still the verdict', async t => {

@@ -2,29 +2,14 @@ import test from 'ava';
 import {comux} from '../src/ts/comux/builder.js';
 import {runComux} from '../src/ts/comux/replay.js';
 import {compileC, scratchDirectory} from './helpers/files.js';
-import {freePort} from './helpers/servers.js';
+import {freePort, loopbackServerSource} from './helpers/servers.js';
 
 // A line server (poll, one answer per line) and a line split over two chunks after a reply: the last piece, a byte,
 // stayed in the client socket for the server's delayed ACK (Nagle), the rest test found the server's queues empty and
 // closed the connection, so the answer to that line was lost with status 0; a server that wrote again after the close
 // died of SIGPIPE, which AFL++ kept as a crash.
 const scratch = scratchDirectory('pdi-comux-split-line-');
-const server = compileC(scratch, 'lines', `
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-	int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (argc < 2 || bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0)
-		return 1;
-	for (;;) {
-		int client = accept(listener, NULL, NULL);
+const server = compileC(scratch, 'lines', loopbackServerSource(`
 		char line[256];
 		size_t used = 0;
 		for (;;) {
@@ -40,11 +25,7 @@ int main(int argc, char **argv) {
 			if (write(client, "got ", 4) != 4 || write(client, line, used) != (ssize_t)used || write(client, "\\n", 1) != 1)
 				return 1;
 			used = 0;
-		}
-		close(client);
-	}
-}
-`, ['-O1']);
+		}`), ['-O1']);
 
 test('a line split over chunks after a reply is answered whole: the last piece is not held back while the replay sees the server at rest', async t => {
 	const port = await freePort();

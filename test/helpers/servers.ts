@@ -497,3 +497,33 @@ export function processesMentioning(text: string): number[] {
 
 	return found;
 }
+
+/**
+ * The C source of a one-connection-at-a-time TCP server on 127.0.0.1, port argv[1], for a test to compile:
+ * `serveClient` is the body run for each accepted socket `client` (closed after it); `return 1` ends the server.
+ */
+export function loopbackServerSource(serveClient: string): string {
+	return `
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (argc < 2 || bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 16) != 0)
+		return 1;
+	for (;;) {
+		int client = accept(listener, NULL, NULL);
+		{
+${serveClient}
+		}
+		close(client);
+	}
+}
+`;
+}
