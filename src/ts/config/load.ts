@@ -8,7 +8,7 @@ import {
 	jsonLabel,
 	jsonShow,
 } from './schema.js';
-import type {NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './types.js';
+import type {ConfigWarning, NormalizedBackend, NormalizedConfig, NormalizedRule, PdiConfigInput} from './types.js';
 import {compileNormalizedConfig} from './compile.js';
 import {isNormalizedConfig} from './built.js';
 import {listOptionNames, optionValue, setOptionValue, type OptionName} from './options.js';
@@ -192,6 +192,15 @@ export function mergeWithoutChecks(configs: readonly NormalizedConfig[]): Normal
 	const merged: NormalizedConfig = {normalized: true, options, backends: [], rules: [], warnings: [], optionOrigins};
 	const ruleKeys = new Map<string, {rule: NormalizedRule; entry: string}>();
 	const warningKeys = new Set<string>();
+	// The same message at the same place counts once.
+	const addWarning = (warning: ConfigWarning) => {
+		const key = JSON.stringify([warning.message, warning.origin ?? warning.entry ?? null]);
+		if (!warningKeys.has(key)) {
+			warningKeys.add(key);
+			merged.warnings.push(warning);
+		}
+	};
+
 	for (const config of configs) {
 		for (const name of Object.keys(config.optionOrigins) as OptionName[]) {
 			setOptionValue(options, name, optionValue(config.options, name));
@@ -218,25 +227,16 @@ export function mergeWithoutChecks(configs: readonly NormalizedConfig[]): Normal
 			} else if (rule.kind === 'act' && !samePlace(rule.origin, kept.rule.origin)) {
 				// The same file twice is no news; an act rule spelt again elsewhere (in another file, or further down the same
 				// one: was dropped without a word) has its calls counted at the first.
-				const warning = {
+				addWarning({
 					message: `act ${rule.function}: the same rule as ${kept.rule.origin ? where(kept.rule.origin) : kept.entry}, kept once: its calls are counted there`,
 					origin: rule.origin,
 					...rule.origin ? {} : {entry},
-				};
-				const warningKey = JSON.stringify([warning.message, warning.origin ?? warning.entry]);
-				if (!warningKeys.has(warningKey)) {
-					warningKeys.add(warningKey);
-					merged.warnings.push(warning);
-				}
+				});
 			}
 		}
 
 		for (const warning of config.warnings) {
-			const key = JSON.stringify([warning.message, warning.origin ?? null]);
-			if (!warningKeys.has(key)) {
-				warningKeys.add(key);
-				merged.warnings.push(warning);
-			}
+			addWarning(warning);
 		}
 	}
 
